@@ -1,0 +1,58 @@
+"""Typed errors: every input problem carries the path of the offending field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["InputError", "Problem"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input document.
+
+    ``path`` names the field the way a reader finds it in the document, e.g.
+    ``requests[3].duration_min``; ``message`` is English, ``message_ja`` Japanese.
+    """
+
+    path: str
+    message: str
+    message_ja: str = ""
+
+    def text(self, lang: str = "en") -> str:
+        body = self.message_ja if lang == "ja" and self.message_ja else self.message
+        return f"{self.path}: {body}" if self.path else body
+
+
+class InputError(ValueError):
+    """Input that cannot be used; ``problems`` lists every problem found, in document order.
+
+    ``str(err)`` is the first problem (and how many more), fit for one line on stderr.
+
+    Examples
+    --------
+    >>> err = InputError([Problem("requests[3].duration_min", "must be > 0")])
+    >>> str(err)
+    'requests[3].duration_min: must be > 0'
+    """
+
+    def __init__(self, problems: list[Problem] | Problem):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        if not problems:
+            raise ValueError("InputError needs at least one problem")
+        self.problems: list[Problem] = list(problems)
+        super().__init__(self.summary())
+
+    def summary(self, lang: str = "en") -> str:
+        first = self.problems[0].text(lang)
+        more = len(self.problems) - 1
+        if more:
+            first += f" (他 {more} 件)" if lang == "ja" else f" (and {more} more)"
+        return first
+
+    def to_list(self, lang: str = "en") -> list[dict[str, str]]:
+        return [
+            {"path": p.path, "message": p.message_ja if lang == "ja" and p.message_ja else p.message}
+            for p in self.problems
+        ]

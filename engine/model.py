@@ -1,0 +1,253 @@
+"""Frozen domain objects of the weekly plan: the problem (``PlanRequest``) and its answer (``Plan``).
+
+Times of day are whole minutes after midnight (``510`` is 08:30), dates are ``datetime.date``
+and durations and travel times are whole minutes. The exchange format (``engine.format``)
+turns JSON into these objects once, validated; solvers take them and return a ``Plan``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Literal
+
+__all__ = [
+    "FIELDS",
+    "FIELD_LABELS",
+    "Blackout",
+    "Expert",
+    "Fixed",
+    "Horizon",
+    "Location",
+    "Objective",
+    "Plan",
+    "PlanRequest",
+    "Request",
+    "Route",
+    "Unscheduled",
+    "Visit",
+    "fmt_time",
+]
+
+#: The programme's five fields of expertise, in its own order.
+FIELDS: tuple[str, ...] = ("design", "security", "data", "cocreation", "pr")
+
+#: Labels of the known fields (English, Japanese). Other field names are allowed and shown as-is.
+FIELD_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "design": ("design thinking / UI-UX", "デザイン思考・UI/UX"),
+        "security": ("systems / security", "システム・セキュリティ"),
+        "data": ("data use", "データ利活用"),
+        "cocreation": ("public-private co-creation", "官民共創"),
+        "pr": ("PR / marketing", "広報・マーケティング"),
+    }
+)
+
+Mode = Literal["onsite", "online"]
+Status = Literal["optimal", "feasible", "infeasible", "error"]
+
+
+def fmt_time(minutes: int) -> str:
+    """``510`` → ``'08:30'``."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place where consultations are held or an expert's day starts.
+
+    ``open``/``close`` in minutes after midnight bound every consultation with it.
+    ``island`` marks a location reached by ferry (its travel estimate adds ``ferry_minutes``).
+    """
+
+    id: str
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+    open: int = 510
+    close: int = 1035
+    max_visits_per_day: int | None = None
+    name_en: str = ""
+    island: bool = False
+    ferry_minutes: int | None = None
+    population: int | None = None
+
+    @property
+    def label(self) -> str:
+        """``'松山市 (Matsuyama)'`` where a romaji name is known."""
+        return f"{self.name} ({self.name_en})" if self.name_en and self.name_en != self.name else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Expert:
+    """One shared expert. Caps count on-site visits; ``None`` means no cap."""
+
+    id: str
+    fields: tuple[str, ...]
+    base: str
+    work_start: int = 510
+    work_end: int = 1035
+    days: tuple[dt.date, ...] | None = None
+    max_visits_per_day: int | None = None
+    max_visits_total: int | None = None
+    max_drive_minutes_per_day: int | None = None
+    max_onsite_days: int | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fixed:
+    """A published visit: these experts, this date, this start (minutes after midnight)."""
+
+    experts: tuple[str, ...]
+    date: dt.date
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A consultation a municipality asked for; ``fields`` has one entry per expert needed."""
+
+    id: str
+    location: str
+    fields: tuple[str, ...]
+    mode: Mode
+    duration_min: int
+    priority: int
+    earliest: dt.date
+    latest: dt.date
+    window: tuple[int, int] | None = None
+    fixed: Fixed | None = None
+    title: str = ""
+    confidential: bool = False
+
+    @property
+    def joint(self) -> bool:
+        return len(self.fields) > 1
+
+    @property
+    def onsite(self) -> bool:
+        return self.mode == "onsite"
+
+
+@dataclass(frozen=True, slots=True)
+class Blackout:
+    """A date on which the listed experts (``('*',)`` = everyone) cannot work."""
+
+    date: dt.date
+    experts: tuple[str, ...] = ("*",)
+    reason: str = ""
+
+    def applies_to(self, expert_id: str) -> bool:
+        return "*" in self.experts or expert_id in self.experts
+
+
+@dataclass(frozen=True, slots=True)
+class Horizon:
+    start: dt.date
+    end: dt.date
+    skip_holidays: bool = True
+    blackouts: tuple[Blackout, ...] = ()
+
+    @property
+    def dates(self) -> list[dt.date]:
+        n = (self.end - self.start).days + 1
+        return [self.start + dt.timedelta(days=i) for i in range(n)]
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """Weights of the default objective (see FORMAT.md)."""
+
+    priority: int = 1000
+    drive_minute: int = 1
+    onsite_day: int = 0
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A whole weekly problem: horizon, places, experts, requests, travel and objective.
+
+    ``travel`` holds only the minutes given in the document; ``engine.travel.TravelTimes``
+    fills the missing pairs with the documented estimate.
+    """
+
+    horizon: Horizon
+    locations: tuple[Location, ...]
+    experts: tuple[Expert, ...]
+    requests: tuple[Request, ...]
+    travel: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    objective: Objective = Objective()
+    timezone: str = "Asia/Tokyo"
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def location_by_id(self) -> dict[str, Location]:
+        return {loc.id: loc for loc in self.locations}
+
+    @cached_property
+    def expert_by_id(self) -> dict[str, Expert]:
+        return {e.id: e for e in self.experts}
+
+    @cached_property
+    def request_by_id(self) -> dict[str, Request]:
+        return {r.id: r for r in self.requests}
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A scheduled consultation; ``start``/``end`` in minutes after midnight."""
+
+    request: str
+    experts: tuple[str, ...]
+    location: str
+    mode: Mode
+    date: dt.date
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One expert's on-site day: leave the base, the stops in order, return."""
+
+    expert: str
+    date: dt.date
+    leave: int
+    return_: int
+    stops: tuple[str, ...]
+    drive_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unscheduled:
+    """A request left out, with reasons in English and Japanese (same order)."""
+
+    request: str
+    reasons: tuple[str, ...]
+    reasons_ja: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The planner's answer (format ``plan/1``)."""
+
+    status: Status
+    objective: int | None
+    bound: int | None
+    solve_seconds: float
+    visits: tuple[Visit, ...] = ()
+    routes: tuple[Route, ...] = ()
+    unscheduled: tuple[Unscheduled, ...] = ()
+    kpis: Mapping[str, float | int] = field(default_factory=dict)
+    messages: tuple[str, ...] = ()
+    messages_ja: tuple[str, ...] = ()
+    solver: Mapping[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def visit_by_request(self) -> dict[str, Visit]:
+        return {v.request: v for v in self.visits}

@@ -1,0 +1,1 @@
+"""The faces of dxshare: command line, HTTP service, persistence, access and the web page."""
