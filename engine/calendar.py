@@ -1,0 +1,64 @@
+"""Which dates an expert can work: weekends, Japanese national holidays, blackouts, own days.
+
+Examples
+--------
+>>> import datetime as dt
+>>> is_holiday(dt.date(2026, 11, 23))   # 勤労感謝の日
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import jpholiday
+
+from engine.model import Expert, Horizon, PlanRequest
+
+__all__ = ["DateStatus", "date_status", "holiday_name", "is_holiday", "workable_dates"]
+
+
+def is_holiday(day: dt.date) -> bool:
+    """A Japanese national or substitute holiday (振替休日), per jpholiday."""
+    return bool(jpholiday.is_holiday(day))
+
+
+def holiday_name(day: dt.date) -> str | None:
+    name = jpholiday.is_holiday_name(day)
+    return str(name) if name else None
+
+
+@dataclass(frozen=True, slots=True)
+class DateStatus:
+    """Why a date is or is not workable for one expert (``reason`` empty when workable)."""
+
+    date: dt.date
+    workable: bool
+    reason: str = ""
+    reason_ja: str = ""
+
+
+def date_status(horizon: Horizon, expert: Expert, day: dt.date) -> DateStatus:
+    """Whether ``expert`` can work on ``day``, with the reason when not."""
+    if not horizon.start <= day <= horizon.end:
+        return DateStatus(day, False, "outside the horizon", "計画期間外")
+    if day.weekday() >= 5:
+        return DateStatus(day, False, "weekend", "土日")
+    if horizon.skip_holidays and is_holiday(day):
+        name = holiday_name(day) or "holiday"
+        return DateStatus(day, False, f"national holiday ({name})", f"祝日（{name}）")
+    if expert.days is not None and day not in expert.days:
+        return DateStatus(day, False, "not one of the expert's available days", "専門家の稼働日ではない")
+    for b in horizon.blackouts:
+        if b.date == day and b.applies_to(expert.id):
+            why = f"blackout ({b.reason})" if b.reason else "blackout"
+            why_ja = f"業務停止日（{b.reason}）" if b.reason else "業務停止日"
+            return DateStatus(day, False, why, why_ja)
+    return DateStatus(day, True)
+
+
+def workable_dates(problem: PlanRequest, expert: Expert) -> list[dt.date]:
+    """The expert's workable dates in the horizon, in order."""
+    h = problem.horizon
+    return [d for d in h.dates if date_status(h, expert, d).workable]

@@ -1,0 +1,119 @@
+"""A documented, seeded generator of Ehime planning weeks (synthetic requests on real places).
+
+The same arguments always give the same document. Per week, ``requests_per_week`` requests:
+
+- municipality: drawn with weight ∝ √population, so small towns ask too (the office never asks);
+- fields: one of the five uniformly; with probability ``joint_share`` a second, different field
+  (a joint visit of two experts);
+- mode: ``online`` with probability ``online_share``, else ``onsite``;
+- duration: on-site 60/90/120 min (weights 3/4/2), online 30/60 min (1/1);
+- priority: 1–10, triangular around 5;
+- dates: the whole week for 60 %, else a random run of 2–4 workdays inside it;
+- window: morning (08:30–12:00) or afternoon (13:00–17:15) for 20 %.
+
+One request of the first week (a 90-minute PR visit to 松前町 on Tuesday at 13:30) is
+``fixed``, as a published visit; ``fixed_visit=False`` leaves it out.
+
+Examples
+--------
+>>> doc = ehime_week_document("2026-12-07", seed=7)
+>>> len(doc["requests"])
+40
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from typing import Any
+
+from engine.ehime import OFFICE, ehime_experts, ehime_locations
+from engine.format import parse_plan_request, plan_request_to_dict
+from engine.model import FIELDS, Blackout, Horizon, PlanRequest
+
+__all__ = ["ehime_week", "ehime_week_document"]
+
+_TOPICS = {
+    "design": ["住民目線のサービスデザイン", "窓口DX・書かない窓口", "Webサイト改善"],
+    "security": ["クラウド移行とセキュリティ", "標準化・ガバメントクラウド", "情報セキュリティ研修"],
+    "data": ["EBPMとデータ活用", "オープンデータ推進", "ダッシュボード整備"],
+    "cocreation": ["官民共創の進め方", "地域企業との連携", "実証実験の設計"],
+    "pr": ["SNSアカウント統合", "広報戦略", "マイナンバーカード普及の周知"],
+}
+
+
+def _date(x: str | dt.date) -> dt.date:
+    return x if isinstance(x, dt.date) else dt.date.fromisoformat(x)
+
+
+def ehime_week_document(start: str | dt.date, *, weeks: int = 1, requests_per_week: int = 40,
+                        seed: int = 0, joint_share: float = 0.15, online_share: float = 0.3,
+                        fixed_visit: bool = True,
+                        blackouts: tuple[Blackout, ...] | None = None) -> dict[str, Any]:
+    """A ``plan-request/1`` document for ``weeks`` weeks from Monday ``start``."""
+    monday = _date(start)
+    if monday.weekday() != 0:
+        raise ValueError(f"start must be a Monday, got {monday} ({monday:%A})")
+    rng = random.Random(seed)
+    locations = ehime_locations()
+    places = [loc for loc in locations if loc.id != OFFICE]
+    weights = [math.sqrt(loc.population or 1) for loc in places]
+    end = monday + dt.timedelta(days=7 * weeks - 3)
+    if blackouts is None:
+        blackouts = (Blackout(monday + dt.timedelta(days=2), ("design-1", "data-1"),
+                              "DX camp preparation / DXキャンプ準備"),)
+    horizon = Horizon(monday, end, True, blackouts)
+    reqs: list[dict[str, Any]] = []
+    n = 0
+    for w in range(weeks):
+        wk = monday + dt.timedelta(days=7 * w)
+        for _ in range(requests_per_week):
+            n += 1
+            loc = rng.choices(places, weights)[0]
+            fields = [rng.choice(FIELDS)]
+            if rng.random() < joint_share:
+                fields.append(rng.choice([f for f in FIELDS if f != fields[0]]))
+            mode = "online" if rng.random() < online_share else "onsite"
+            dur = (rng.choices([60, 90, 120], [3, 4, 2])[0] if mode == "onsite"
+                   else rng.choice([30, 60]))
+            prio = max(1, min(10, round(rng.triangular(1, 10, 5))))
+            if rng.random() < 0.6:
+                first, last = 0, 4
+            else:
+                span = rng.randint(2, 4)
+                first = rng.randint(0, 5 - span)
+                last = first + span - 1
+            q: dict[str, Any] = {
+                "id": f"r{n:03d}", "location": loc.id, "fields": fields, "mode": mode,
+                "duration_min": dur, "priority": prio,
+                "earliest": (wk + dt.timedelta(days=first)).isoformat(),
+                "latest": (wk + dt.timedelta(days=last)).isoformat(),
+                "title": rng.choice(_TOPICS[fields[0]]),
+            }
+            if rng.random() < 0.2:
+                q["window"] = rng.choice([["08:30", "12:00"], ["13:00", "17:15"]])
+            reqs.append(q)
+    if fixed_visit and reqs:
+        reqs[0].update({"location": "384011", "fields": ["pr"], "mode": "onsite",
+                        "duration_min": 90, "priority": 8,
+                        "earliest": monday.isoformat(),
+                        "latest": (monday + dt.timedelta(days=4)).isoformat(),
+                        "title": "SNSアカウント統合（公開済みの訪問）",
+                        "fixed": {"experts": ["pr-1"],
+                                  "date": (monday + dt.timedelta(days=1)).isoformat(),
+                                  "start": "13:30"}})
+        reqs[0].pop("window", None)
+    problem = PlanRequest(horizon=horizon, locations=locations,
+                          experts=ehime_experts(weeks=weeks), requests=())
+    doc = plan_request_to_dict(problem)
+    doc["name"] = f"Ehime {weeks}-week instance from {monday} (synthetic requests, seed {seed})"
+    doc["generator"] = {"weeks": weeks, "requests_per_week": requests_per_week, "seed": seed,
+                        "joint_share": joint_share, "online_share": online_share}
+    doc["requests"] = reqs
+    return doc
+
+
+def ehime_week(start: str | dt.date, **kwargs: Any) -> PlanRequest:
+    """``ehime_week_document`` parsed into a validated ``PlanRequest``."""
+    return parse_plan_request(ehime_week_document(start, **kwargs))

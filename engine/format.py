@@ -1,0 +1,747 @@
+"""Read and write the plan exchange format (``plan-request/1`` and ``plan/1``, docs/FORMAT.md).
+
+Reading validates the whole document and reports every problem with its path
+(``requests[3].duration_min: must be > 0``) as one ``InputError``; writing is the inverse.
+
+Examples
+--------
+>>> req = parse_plan_request(json.loads(Path("week.json").read_text()))  # doctest: +SKIP
+>>> doc = plan_to_dict(plan)                                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError, Problem
+from engine.model import (
+    Blackout,
+    Expert,
+    Fixed,
+    Horizon,
+    Location,
+    Objective,
+    Plan,
+    PlanRequest,
+    Request,
+    Route,
+    Unscheduled,
+    Visit,
+    fmt_time,
+)
+
+__all__ = [
+    "PLAN_FORMAT",
+    "REQUEST_FORMAT",
+    "dump_plan",
+    "load_plan",
+    "load_plan_request",
+    "parse_plan",
+    "parse_plan_request",
+    "plan_request_to_dict",
+    "plan_to_dict",
+    "read_json",
+]
+
+REQUEST_FORMAT = "plan-request/1"
+PLAN_FORMAT = "plan/1"
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_MISSING = object()
+
+_REQUEST_KEYS = {"format", "horizon", "locations", "experts", "requests", "travel", "objective",
+                 "timezone", "name", "description", "generator"}
+_HORIZON_KEYS = {"start", "end", "skip_holidays", "blackouts"}
+_BLACKOUT_KEYS = {"date", "experts", "reason"}
+_LOCATION_KEYS = {"id", "name", "lat", "lon", "open", "close", "max_visits_per_day", "name_en",
+                  "island", "ferry_minutes", "population"}
+_EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_visits_per_day",
+                "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name"}
+_REQ_KEYS = {"id", "location", "fields", "mode", "duration_min", "priority", "earliest", "latest",
+             "window", "fixed", "title", "confidential"}
+_FIXED_KEYS = {"experts", "date", "start"}
+_OBJECTIVE_KEYS = {"priority", "drive_minute", "onsite_day"}
+_TRAVEL_KEYS = {"minutes"}
+
+
+class _Reader:
+    """Collects problems while walking a JSON document; every getter returns a usable value."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def err(self, path: str, en: str, ja: str) -> None:
+        self.problems.append(Problem(path, en, ja))
+
+    def obj(self, value: Any, path: str) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.err(path, f"must be an object, got {_kind(value)}",
+                     f"オブジェクトである必要があります（{_kind(value)} が指定されました）")
+            return None
+        return value
+
+    def unknown(self, d: Mapping[str, Any], allowed: set[str], path: str) -> None:
+        for key in d:
+            if key not in allowed:
+                p = f"{path}.{key}" if path else key
+                self.err(p, f"unknown field (allowed: {', '.join(sorted(allowed))})",
+                         "不明な項目です")
+
+    def get(self, d: Mapping[str, Any], key: str, path: str, required: bool = True) -> Any:
+        p = f"{path}.{key}" if path else key
+        if key not in d or d[key] is None:
+            if required:
+                self.err(p, "is required", "必須項目です")
+            return _MISSING
+        return d[key]
+
+    def string(self, d: Mapping[str, Any], key: str, path: str, required: bool = True,
+               default: str = "") -> str:
+        v = self.get(d, key, path, required)
+        p = f"{path}.{key}" if path else key
+        if v is _MISSING:
+            return default
+        if not isinstance(v, str):
+            self.err(p, f"must be a string, got {_kind(v)}", "文字列である必要があります")
+            return default
+        if required and not v.strip():
+            self.err(p, "must not be empty", "空にできません")
+        return v
+
+    def integer(self, d: Mapping[str, Any], key: str, path: str, *, required: bool = True,
+                default: int | None = None, lo: int | None = None, hi: int | None = None,
+                positive: bool = False) -> int | None:
+        v = self.get(d, key, path, required)
+        p = f"{path}.{key}" if path else key
+        if v is _MISSING:
+            return default
+        if isinstance(v, bool) or not isinstance(v, int | float) or (
+                isinstance(v, float) and not v.is_integer()):
+            self.err(p, f"must be a whole number, got {v!r}", f"整数である必要があります（{v!r}）")
+            return default
+        v = int(v)
+        if positive and v <= 0:
+            self.err(p, "must be > 0", "0 より大きい必要があります")
+            return default
+        if lo is not None and v < lo:
+            self.err(p, f"must be >= {lo}", f"{lo} 以上である必要があります")
+            return default
+        if hi is not None and v > hi:
+            self.err(p, f"must be <= {hi}", f"{hi} 以下である必要があります")
+            return default
+        return v
+
+    def number(self, d: Mapping[str, Any], key: str, path: str, lo: float, hi: float) -> float | None:
+        v = self.get(d, key, path, required=False)
+        p = f"{path}.{key}"
+        if v is _MISSING:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            self.err(p, f"must be a number, got {v!r}", "数値である必要があります")
+            return None
+        if not lo <= v <= hi:
+            self.err(p, f"must be between {lo} and {hi}", f"{lo} から {hi} の範囲である必要があります")
+            return None
+        return float(v)
+
+    def boolean(self, d: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
+        v = self.get(d, key, path, required=False)
+        if v is _MISSING:
+            return default
+        if not isinstance(v, bool):
+            self.err(f"{path}.{key}" if path else key, f"must be true or false, got {v!r}",
+                     "true か false である必要があります")
+            return default
+        return v
+
+    def date(self, value: Any, path: str) -> dt.date | None:
+        if not isinstance(value, str):
+            self.err(path, f"must be a date YYYY-MM-DD, got {_kind(value)}",
+                     "日付（YYYY-MM-DD）である必要があります")
+            return None
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.err(path, f"must be a date YYYY-MM-DD, got {value!r}",
+                     f"日付（YYYY-MM-DD）である必要があります（{value!r}）")
+            return None
+
+    def time(self, value: Any, path: str) -> int | None:
+        if isinstance(value, str) and (m := _TIME.match(value)):
+            return int(m.group(1)) * 60 + int(m.group(2))
+        self.err(path, f"must be a time HH:MM, got {value!r}",
+                 f"時刻（HH:MM）である必要があります（{value!r}）")
+        return None
+
+    def opt_time(self, d: Mapping[str, Any], key: str, path: str, default: int) -> int:
+        v = self.get(d, key, path, required=False)
+        if v is _MISSING:
+            return default
+        t = self.time(v, f"{path}.{key}")
+        return default if t is None else t
+
+    def str_list(self, value: Any, path: str, *, nonempty: bool = True) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            self.err(path, f"must be a list, got {_kind(value)}", "リストである必要があります")
+            return ()
+        if nonempty and not value:
+            self.err(path, "must not be empty", "空にできません")
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.err(f"{path}[{i}]", "must be a non-empty string", "空でない文字列である必要があります")
+            else:
+                out.append(item)
+        return tuple(out)
+
+    def items(self, d: Mapping[str, Any], key: str, path: str, required: bool) -> list[Any]:
+        v = self.get(d, key, path, required)
+        p = f"{path}.{key}" if path else key
+        if v is _MISSING:
+            return []
+        if not isinstance(v, list):
+            self.err(p, f"must be a list, got {_kind(v)}", "リストである必要があります")
+            return []
+        if required and not v:
+            self.err(p, "must not be empty", "空にできません")
+        return v
+
+
+def _kind(v: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null",
+            int: "number", float: "number"}.get(type(v), type(v).__name__)
+
+
+def _unique(r: _Reader, ids: list[tuple[str, str]], what: str) -> None:
+    seen: dict[str, str] = {}
+    for path, ident in ids:
+        if ident in seen:
+            r.err(path, f"duplicate {what} id {ident!r} (first at {seen[ident]})",
+                  f"{what} の id {ident!r} が重複しています（最初は {seen[ident]}）")
+        else:
+            seen[ident] = path
+
+
+def parse_plan_request(doc: Any) -> PlanRequest:
+    """Validate a ``plan-request/1`` document (already parsed from JSON) into a ``PlanRequest``.
+
+    Raises ``InputError`` listing every problem with its path.
+    """
+    r = _Reader()
+    d = r.obj(doc, "")
+    if d is None:
+        raise InputError(r.problems or [Problem("", "document must be a JSON object")])
+    fmt = d.get("format", REQUEST_FORMAT)
+    if fmt != REQUEST_FORMAT:
+        r.err("format", f"must be {REQUEST_FORMAT!r}, got {fmt!r}",
+              f"{REQUEST_FORMAT!r} である必要があります（{fmt!r}）")
+    r.unknown(d, _REQUEST_KEYS, "")
+    tz = r.string(d, "timezone", "", required=False, default="Asia/Tokyo") or "Asia/Tokyo"
+
+    horizon = _parse_horizon(r, d)
+    locations = _parse_locations(r, d)
+    loc_ids = {loc.id for loc in locations}
+    experts = _parse_experts(r, d, loc_ids, horizon)
+    expert_ids = {e.id for e in experts}
+    if horizon is not None:
+        for i, b in enumerate(horizon.blackouts):
+            if horizon.start <= b.date <= horizon.end:
+                pass
+            for j, eid in enumerate(b.experts):
+                if eid != "*" and eid not in expert_ids:
+                    r.err(f"horizon.blackouts[{i}].experts[{j}]", f"unknown expert {eid!r}",
+                          f"不明な専門家 {eid!r} です")
+    requests = _parse_requests(r, d, loc_ids, {e.id: e for e in experts}, horizon)
+    travel = _parse_travel(r, d, loc_ids)
+    objective = _parse_objective(r, d)
+    if r.problems or horizon is None:
+        raise InputError(r.problems or [Problem("horizon", "is required", "必須項目です")])
+    extra = {k: d[k] for k in ("name", "description", "generator") if k in d}
+    return PlanRequest(horizon=horizon, locations=tuple(locations), experts=tuple(experts),
+                       requests=tuple(requests), travel=travel, objective=objective,
+                       timezone=tz, extra=extra)
+
+
+def _parse_horizon(r: _Reader, d: Mapping[str, Any]) -> Horizon | None:
+    h = r.get(d, "horizon", "")
+    if h is _MISSING:
+        return None
+    h = r.obj(h, "horizon")
+    if h is None:
+        return None
+    r.unknown(h, _HORIZON_KEYS, "horizon")
+    start = r.date(h.get("start"), "horizon.start") if "start" in h else None
+    end = r.date(h.get("end"), "horizon.end") if "end" in h else None
+    if "start" not in h:
+        r.err("horizon.start", "is required", "必須項目です")
+    if "end" not in h:
+        r.err("horizon.end", "is required", "必須項目です")
+    skip = r.boolean(h, "skip_holidays", "horizon", True)
+    blackouts = []
+    for i, b in enumerate(r.items(h, "blackouts", "horizon", required=False)):
+        p = f"horizon.blackouts[{i}]"
+        b = r.obj(b, p)
+        if b is None:
+            continue
+        r.unknown(b, _BLACKOUT_KEYS, p)
+        bd = r.date(b.get("date"), f"{p}.date")
+        if bd and start and end and not start <= bd <= end:
+            r.err(f"{p}.date", f"{bd} is outside the horizon {start} – {end}",
+                  f"{bd} は計画期間 {start} – {end} の外です")
+        who = r.str_list(b["experts"], f"{p}.experts") if "experts" in b else ("*",)
+        reason = r.string(b, "reason", p, required=False)
+        if bd:
+            blackouts.append(Blackout(bd, who, reason))
+    if start is None or end is None:
+        return None
+    if end < start:
+        r.err("horizon.end", f"must not be before horizon.start ({start})",
+              f"開始日 {start} より前にはできません")
+        return None
+    if (end - start).days > 366:
+        r.err("horizon.end", "the horizon may span at most 366 days", "計画期間は最長 366 日です")
+        return None
+    return Horizon(start, end, skip, tuple(blackouts))
+
+
+def _parse_locations(r: _Reader, d: Mapping[str, Any]) -> list[Location]:
+    out = []
+    ids = []
+    for i, raw in enumerate(r.items(d, "locations", "", required=True)):
+        p = f"locations[{i}]"
+        x = r.obj(raw, p)
+        if x is None:
+            continue
+        r.unknown(x, _LOCATION_KEYS, p)
+        ident = r.string(x, "id", p)
+        name = r.string(x, "name", p, required=False) or ident
+        lat = r.number(x, "lat", p, -90, 90)
+        lon = r.number(x, "lon", p, -180, 180)
+        if (lat is None) != (lon is None) and not any(q.path.startswith(p + ".l") for q in r.problems):
+            r.err(f"{p}.{'lon' if lon is None else 'lat'}", "lat and lon go together",
+                  "lat と lon は両方指定してください")
+        open_ = r.opt_time(x, "open", p, 0)
+        close = r.opt_time(x, "close", p, 24 * 60 - 1)
+        if close <= open_:
+            r.err(f"{p}.close", f"must be after open ({fmt_time(open_)})",
+                  f"open（{fmt_time(open_)}）より後である必要があります")
+        cap = r.integer(x, "max_visits_per_day", p, required=False, lo=0)
+        ferry = r.integer(x, "ferry_minutes", p, required=False, lo=0, hi=600)
+        pop = r.integer(x, "population", p, required=False, lo=0)
+        island = r.boolean(x, "island", p, False)
+        name_en = r.string(x, "name_en", p, required=False)
+        if ident:
+            ids.append((f"{p}.id", ident))
+            out.append(Location(ident, name, lat, lon, open_, close, cap, name_en, island, ferry, pop))
+    _unique(r, ids, "location")
+    return out
+
+
+def _parse_experts(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
+                   horizon: Horizon | None) -> list[Expert]:
+    out = []
+    ids = []
+    for i, raw in enumerate(r.items(d, "experts", "", required=True)):
+        p = f"experts[{i}]"
+        x = r.obj(raw, p)
+        if x is None:
+            continue
+        r.unknown(x, _EXPERT_KEYS, p)
+        ident = r.string(x, "id", p)
+        if ident == "*":
+            r.err(f"{p}.id", "'*' is reserved for 'every expert'", "'*' は予約されています")
+        fields = r.str_list(x["fields"], f"{p}.fields") if "fields" in x else ()
+        if "fields" not in x:
+            r.err(f"{p}.fields", "is required", "必須項目です")
+        if len(set(fields)) != len(fields):
+            r.err(f"{p}.fields", "lists a field twice", "同じ分野が重複しています")
+        base = r.string(x, "base", p)
+        if base and base not in loc_ids:
+            r.err(f"{p}.base", f"unknown location {base!r}", f"不明な場所 {base!r} です")
+        ws = r.opt_time(x, "work_start", p, 510)
+        we = r.opt_time(x, "work_end", p, 1035)
+        if we <= ws:
+            r.err(f"{p}.work_end", f"must be after work_start ({fmt_time(ws)})",
+                  f"work_start（{fmt_time(ws)}）より後である必要があります")
+        days = None
+        if "days" in x and x["days"] is not None:
+            raw_days = x["days"]
+            if not isinstance(raw_days, list):
+                r.err(f"{p}.days", "must be a list of dates", "日付のリストである必要があります")
+            else:
+                parsed = []
+                for j, s in enumerate(raw_days):
+                    day = r.date(s, f"{p}.days[{j}]")
+                    if day and horizon and not horizon.start <= day <= horizon.end:
+                        r.err(f"{p}.days[{j}]", f"{day} is outside the horizon",
+                              f"{day} は計画期間の外です")
+                    elif day:
+                        parsed.append(day)
+                days = tuple(sorted(set(parsed)))
+        caps = {k: r.integer(x, k, p, required=False, lo=0)
+                for k in ("max_visits_per_day", "max_visits_total", "max_drive_minutes_per_day",
+                          "max_onsite_days")}
+        name = r.string(x, "name", p, required=False)
+        if ident:
+            ids.append((f"{p}.id", ident))
+            out.append(Expert(ident, fields, base, ws, we, days, caps["max_visits_per_day"],
+                              caps["max_visits_total"], caps["max_drive_minutes_per_day"],
+                              caps["max_onsite_days"], name))
+    _unique(r, ids, "expert")
+    return out
+
+
+def _parse_requests(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
+                    experts: Mapping[str, Expert], horizon: Horizon | None) -> list[Request]:
+    out = []
+    ids = []
+    for i, raw in enumerate(r.items(d, "requests", "", required=False)):
+        p = f"requests[{i}]"
+        x = r.obj(raw, p)
+        if x is None:
+            continue
+        r.unknown(x, _REQ_KEYS, p)
+        ident = r.string(x, "id", p)
+        loc = r.string(x, "location", p)
+        if loc and loc not in loc_ids:
+            r.err(f"{p}.location", f"unknown location {loc!r}", f"不明な場所 {loc!r} です")
+        fields = r.str_list(x["fields"], f"{p}.fields") if "fields" in x else ()
+        if "fields" not in x:
+            r.err(f"{p}.fields", "is required", "必須項目です")
+        mode = r.string(x, "mode", p)
+        if mode and mode not in ("onsite", "online"):
+            r.err(f"{p}.mode", f"must be 'onsite' or 'online', got {mode!r}",
+                  f"'onsite' か 'online' である必要があります（{mode!r}）")
+        dur = r.integer(x, "duration_min", p, positive=True, hi=24 * 60)
+        prio = r.integer(x, "priority", p, lo=1, hi=10)
+        earliest = horizon.start if horizon else None
+        latest = horizon.end if horizon else None
+        for key in ("earliest", "latest"):
+            if key in x and x[key] is not None:
+                day = r.date(x[key], f"{p}.{key}")
+                if day and horizon and not horizon.start <= day <= horizon.end:
+                    r.err(f"{p}.{key}", f"{day} is outside the horizon {horizon.start} – {horizon.end}",
+                          f"{day} は計画期間 {horizon.start} – {horizon.end} の外です")
+                elif day:
+                    if key == "earliest":
+                        earliest = day
+                    else:
+                        latest = day
+        if earliest and latest and latest < earliest:
+            r.err(f"{p}.latest", f"must not be before earliest ({earliest})",
+                  f"earliest（{earliest}）より前にはできません")
+        window = None
+        if "window" in x and x["window"] is not None:
+            w = x["window"]
+            if not isinstance(w, list) or len(w) != 2:
+                r.err(f"{p}.window", "must be [start, end] as two HH:MM times",
+                      "[開始, 終了]（HH:MM 二つ）である必要があります")
+            else:
+                ws, we = r.time(w[0], f"{p}.window[0]"), r.time(w[1], f"{p}.window[1]")
+                if ws is not None and we is not None:
+                    if we <= ws:
+                        r.err(f"{p}.window[1]", f"must be after window[0] ({fmt_time(ws)})",
+                              f"window[0]（{fmt_time(ws)}）より後である必要があります")
+                    elif dur and we - ws < dur:
+                        r.err(f"{p}.window", f"is shorter than duration_min ({dur})",
+                              f"所要時間（{dur} 分）より短いです")
+                    else:
+                        window = (ws, we)
+        fixed = None
+        if "fixed" in x and x["fixed"] is not None:
+            fixed = _parse_fixed(r, x["fixed"], f"{p}.fixed", fields, experts, horizon)
+        title = r.string(x, "title", p, required=False)
+        conf = r.boolean(x, "confidential", p, False)
+        if ident and loc and fields and mode in ("onsite", "online") and dur and prio \
+                and earliest and latest:
+            ids.append((f"{p}.id", ident))
+            out.append(Request(ident, loc, fields, mode, dur, prio, earliest, latest,  # type: ignore[arg-type]
+                               window, fixed, title, conf))
+        elif ident:
+            ids.append((f"{p}.id", ident))
+    _unique(r, ids, "request")
+    return out
+
+
+def _parse_fixed(r: _Reader, raw: Any, p: str, fields: tuple[str, ...],
+                 experts: Mapping[str, Expert], horizon: Horizon | None) -> Fixed | None:
+    x = r.obj(raw, p)
+    if x is None:
+        return None
+    r.unknown(x, _FIXED_KEYS, p)
+    who = r.str_list(x["experts"], f"{p}.experts") if "experts" in x else ()
+    if "experts" not in x:
+        r.err(f"{p}.experts", "is required", "必須項目です")
+    for j, eid in enumerate(who):
+        if eid not in experts:
+            r.err(f"{p}.experts[{j}]", f"unknown expert {eid!r}", f"不明な専門家 {eid!r} です")
+    if who and fields and len(who) != len(fields):
+        r.err(f"{p}.experts", f"names {len(who)} experts for {len(fields)} fields",
+              f"分野 {len(fields)} 件に対して専門家が {len(who)} 名です")
+    if len(set(who)) != len(who):
+        r.err(f"{p}.experts", "names an expert twice", "同じ専門家が重複しています")
+    day = r.date(x.get("date"), f"{p}.date") if "date" in x else None
+    if "date" not in x:
+        r.err(f"{p}.date", "is required", "必須項目です")
+    if day and horizon and not horizon.start <= day <= horizon.end:
+        r.err(f"{p}.date", f"{day} is outside the horizon {horizon.start} – {horizon.end}",
+              f"{day} は計画期間の外です")
+    start = r.time(x.get("start"), f"{p}.start") if "start" in x else None
+    if "start" not in x:
+        r.err(f"{p}.start", "is required", "必須項目です")
+    if who and day and start is not None:
+        return Fixed(who, day, start)
+    return None
+
+
+def _parse_travel(r: _Reader, d: Mapping[str, Any], loc_ids: set[str]) -> dict[str, dict[str, int]]:
+    raw = r.get(d, "travel", "", required=False)
+    if raw is _MISSING:
+        return {}
+    t = r.obj(raw, "travel")
+    if t is None:
+        return {}
+    r.unknown(t, _TRAVEL_KEYS, "travel")
+    m = t.get("minutes", {})
+    m = r.obj(m, "travel.minutes")
+    if m is None:
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for a, row in m.items():
+        pa = f"travel.minutes.{a}"
+        if a not in loc_ids:
+            r.err(pa, f"unknown location {a!r}", f"不明な場所 {a!r} です")
+            continue
+        row = r.obj(row, pa)
+        if row is None:
+            continue
+        for b in row:
+            if b not in loc_ids:
+                r.err(f"{pa}.{b}", f"unknown location {b!r}", f"不明な場所 {b!r} です")
+                continue
+            v = r.integer(row, b, pa, lo=0, hi=24 * 60)
+            if v is not None:
+                if a == b and v != 0:
+                    r.err(f"{pa}.{b}", "a location to itself is 0 minutes", "同じ場所への移動は 0 分です")
+                    continue
+                out.setdefault(a, {})[b] = v
+    return out
+
+
+def _parse_objective(r: _Reader, d: Mapping[str, Any]) -> Objective:
+    raw = r.get(d, "objective", "", required=False)
+    if raw is _MISSING:
+        return Objective()
+    o = r.obj(raw, "objective")
+    if o is None:
+        return Objective()
+    r.unknown(o, _OBJECTIVE_KEYS, "objective")
+    base = Objective()
+    vals = {k: r.integer(o, k, "objective", required=False, default=getattr(base, k), lo=0,
+                         hi=1_000_000) for k in _OBJECTIVE_KEYS}
+    return Objective(**{k: int(v) for k, v in vals.items() if v is not None})
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file; a missing file or bad JSON raises ``InputError`` naming it."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(Problem(str(p), "file not found", "ファイルが見つかりません")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(str(p), f"cannot read: {exc}", f"読み込めません: {exc}")) from None
+    return loads_json(text, str(p))
+
+
+def loads_json(text: str | bytes, where: str = "") -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ja = f"JSON として読めません: {exc.lineno} 行 {exc.colno} 列（{exc.msg}）"
+        raise InputError(Problem(where, msg, ja)) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(where, "not UTF-8 text", "UTF-8 のテキストではありません")) from None
+
+
+def load_plan_request(path: str | Path) -> PlanRequest:
+    return parse_plan_request(read_json(path))
+
+
+def _opt(d: dict[str, Any], key: str, value: Any, default: Any = None) -> None:
+    if value is not None and value != default:
+        d[key] = value
+
+
+def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
+    """The inverse of ``parse_plan_request``: a JSON-ready ``plan-request/1`` document."""
+    doc: dict[str, Any] = {"format": REQUEST_FORMAT}
+    for k, v in req.extra.items():
+        doc[k] = v
+    if req.timezone != "Asia/Tokyo":
+        doc["timezone"] = req.timezone
+    h = req.horizon
+    doc["horizon"] = {"start": h.start.isoformat(), "end": h.end.isoformat(),
+                      "skip_holidays": h.skip_holidays,
+                      "blackouts": [{"date": b.date.isoformat(), "experts": list(b.experts),
+                                     **({"reason": b.reason} if b.reason else {})}
+                                    for b in h.blackouts]}
+    locs = []
+    for loc in req.locations:
+        x: dict[str, Any] = {"id": loc.id, "name": loc.name}
+        _opt(x, "name_en", loc.name_en, "")
+        _opt(x, "lat", loc.lat)
+        _opt(x, "lon", loc.lon)
+        x["open"], x["close"] = fmt_time(loc.open), fmt_time(loc.close)
+        _opt(x, "max_visits_per_day", loc.max_visits_per_day)
+        _opt(x, "island", loc.island, False)
+        _opt(x, "ferry_minutes", loc.ferry_minutes)
+        _opt(x, "population", loc.population)
+        locs.append(x)
+    doc["locations"] = locs
+    exps = []
+    for e in req.experts:
+        x = {"id": e.id}
+        _opt(x, "name", e.name, "")
+        x.update({"fields": list(e.fields), "base": e.base, "work_start": fmt_time(e.work_start),
+                  "work_end": fmt_time(e.work_end)})
+        if e.days is not None:
+            x["days"] = [day.isoformat() for day in e.days]
+        for k in ("max_visits_per_day", "max_visits_total", "max_drive_minutes_per_day",
+                  "max_onsite_days"):
+            _opt(x, k, getattr(e, k))
+        exps.append(x)
+    doc["experts"] = exps
+    reqs = []
+    for q in req.requests:
+        x = {"id": q.id, "location": q.location, "fields": list(q.fields), "mode": q.mode,
+             "duration_min": q.duration_min, "priority": q.priority,
+             "earliest": q.earliest.isoformat(), "latest": q.latest.isoformat()}
+        if q.window:
+            x["window"] = [fmt_time(q.window[0]), fmt_time(q.window[1])]
+        if q.fixed:
+            x["fixed"] = {"experts": list(q.fixed.experts), "date": q.fixed.date.isoformat(),
+                          "start": fmt_time(q.fixed.start)}
+        _opt(x, "title", q.title, "")
+        _opt(x, "confidential", q.confidential, False)
+        reqs.append(x)
+    doc["requests"] = reqs
+    doc["travel"] = {"minutes": {a: dict(row) for a, row in req.travel.items()}}
+    o = req.objective
+    doc["objective"] = {"priority": o.priority, "drive_minute": o.drive_minute,
+                        "onsite_day": o.onsite_day}
+    return doc
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """A JSON-ready ``plan/1`` document."""
+    doc: dict[str, Any] = {
+        "format": PLAN_FORMAT,
+        "status": plan.status,
+        "objective": plan.objective,
+        "bound": plan.bound,
+        "solve_seconds": round(plan.solve_seconds, 3),
+        "visits": [{"request": v.request, "experts": list(v.experts), "location": v.location,
+                    "mode": v.mode, "date": v.date.isoformat(), "start": fmt_time(v.start),
+                    "end": fmt_time(v.end)} for v in plan.visits],
+        "routes": [{"expert": rt.expert, "date": rt.date.isoformat(), "leave": fmt_time(rt.leave),
+                    "return": fmt_time(rt.return_), "stops": list(rt.stops),
+                    "drive_minutes": rt.drive_minutes} for rt in plan.routes],
+        "unscheduled": [{"request": u.request, "reasons": list(u.reasons),
+                         **({"reasons_ja": list(u.reasons_ja)} if u.reasons_ja else {}),
+                         **({"codes": list(u.codes)} if u.codes else {})}
+                        for u in plan.unscheduled],
+        "kpis": dict(plan.kpis),
+    }
+    if plan.messages:
+        doc["messages"] = list(plan.messages)
+    if plan.messages_ja:
+        doc["messages_ja"] = list(plan.messages_ja)
+    if plan.solver:
+        doc["solver"] = dict(plan.solver)
+    return doc
+
+
+def dump_plan(plan: Plan, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(plan_to_dict(plan), ensure_ascii=False, indent=2) + "\n",
+                          encoding="utf-8")
+
+
+def parse_plan(doc: Any) -> Plan:
+    """Read a ``plan/1`` document (e.g. last week's plan given with ``--previous``)."""
+    r = _Reader()
+    d = r.obj(doc, "")
+    if d is None:
+        raise InputError(r.problems)
+    if d.get("format", PLAN_FORMAT) != PLAN_FORMAT:
+        r.err("format", f"must be {PLAN_FORMAT!r}, got {d.get('format')!r}",
+              f"{PLAN_FORMAT!r} である必要があります")
+    status = d.get("status", "feasible")
+    if status not in ("optimal", "feasible", "infeasible", "error"):
+        r.err("status", f"unknown status {status!r}", f"不明な状態 {status!r} です")
+    visits = []
+    for i, raw in enumerate(r.items(d, "visits", "", required=False)):
+        p = f"visits[{i}]"
+        x = r.obj(raw, p)
+        if x is None:
+            continue
+        rid = r.string(x, "request", p)
+        who = r.str_list(x.get("experts"), f"{p}.experts")
+        loc = r.string(x, "location", p)
+        mode = r.string(x, "mode", p)
+        if mode and mode not in ("onsite", "online"):
+            r.err(f"{p}.mode", f"must be 'onsite' or 'online', got {mode!r}", "不正な形態です")
+        day = r.date(x.get("date"), f"{p}.date")
+        start = r.time(x.get("start"), f"{p}.start")
+        end = r.time(x.get("end"), f"{p}.end")
+        if start is not None and end is not None and end <= start:
+            r.err(f"{p}.end", "must be after start", "開始より後である必要があります")
+        if rid and who and day and start is not None and end is not None and mode in (
+                "onsite", "online"):
+            visits.append(Visit(rid, who, loc, mode, day, start, end))  # type: ignore[arg-type]
+    routes = []
+    for i, raw in enumerate(r.items(d, "routes", "", required=False)):
+        p = f"routes[{i}]"
+        x = r.obj(raw, p)
+        if x is None:
+            continue
+        day = r.date(x.get("date"), f"{p}.date")
+        leave = r.time(x.get("leave"), f"{p}.leave")
+        ret = r.time(x.get("return"), f"{p}.return")
+        stops = r.str_list(x.get("stops"), f"{p}.stops")
+        drive = r.integer(x, "drive_minutes", p, lo=0)
+        eid = r.string(x, "expert", p)
+        if day and leave is not None and ret is not None and drive is not None:
+            routes.append(Route(eid, day, leave, ret, stops, drive))
+    unscheduled = []
+    for i, raw in enumerate(r.items(d, "unscheduled", "", required=False)):
+        p = f"unscheduled[{i}]"
+        x = r.obj(raw, p)
+        if x is None:
+            continue
+        rid = r.string(x, "request", p)
+        reasons = r.str_list(x.get("reasons", []), f"{p}.reasons", nonempty=False)
+        unscheduled.append(Unscheduled(rid, reasons,
+                                       tuple(x.get("reasons_ja", []) or []),
+                                       tuple(x.get("codes", []) or [])))
+    if r.problems:
+        raise InputError(r.problems)
+    kpis = d.get("kpis") if isinstance(d.get("kpis"), dict) else {}
+    return Plan(status=status, objective=d.get("objective"), bound=d.get("bound"),
+                solve_seconds=float(d.get("solve_seconds") or 0.0), visits=tuple(visits),
+                routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {})
+
+
+def load_plan(path: str | Path) -> Plan:
+    return parse_plan(read_json(path))
+
+

@@ -1,0 +1,411 @@
+"""Why a request was not scheduled, in words a coordinator understands (English and Japanese).
+
+Two kinds of answer:
+
+- *nothing could serve it*: found before solving, from the request alone (no expert with the
+  field, no workable day in its dates, no day where the drive and the consultation fit the
+  hours, the round trip exceeds the drive cap, a cap of zero). The same analysis yields the
+  ``Option`` windows the model is built on, so the two cannot disagree.
+- *it gave way*: it could be served on its own, but in the plan every option is taken: a cap
+  is full (which one, with what), or the expert's day is taken by which visits (with their
+  priorities).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from engine.calendar import date_status
+from engine.model import FIELD_LABELS, PlanRequest, Request, Route, Unscheduled, Visit, fmt_time
+from engine.travel import TravelTimes
+
+__all__ = ["Explainer", "Option", "bare_reason"]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """Expert ``expert`` may serve ``request`` on ``date`` covering one of ``slots`` (indices
+    into the request's fields), starting between ``lo`` and ``hi`` (minutes after midnight)."""
+
+    request: str
+    expert: str
+    date: dt.date
+    slots: tuple[int, ...]
+    lo: int
+    hi: int
+
+
+def bare_reason(rid: str, en: str, ja: str, code: str = "not_planned") -> Unscheduled:
+    return Unscheduled(rid, (en,), (ja,), (code,))
+
+
+def _field(f: str, lang: str) -> str:
+    lab = FIELD_LABELS.get(f)
+    if lab is None:
+        return repr(f)
+    return f"'{f}' ({lab[0]})" if lang == "en" else f"「{lab[1]}」"
+
+
+def _md(d: dt.date) -> str:
+    return f"{d.month}/{d.day}"
+
+
+class Explainer:
+    """Pre-analysis of every request (its feasible options) and the reasons of those left out."""
+
+    def __init__(self, problem: PlanRequest, travel: TravelTimes):
+        self.p = problem
+        self.travel = travel
+        self.options: dict[str, list[Option]] = {}
+        self.static: dict[str, Unscheduled] = {}
+        for q in problem.requests:
+            opts, why = self._analyse(q)
+            self.options[q.id] = opts
+            if not opts:
+                self.static[q.id] = why
+
+    # ------------------------------------------------------------ before solving
+    def _loc(self, lid: str, lang: str = "en") -> str:
+        loc = self.p.location_by_id[lid]
+        return loc.label if lang == "en" else loc.name
+
+    def _analyse(self, q: Request) -> tuple[list[Option], Unscheduled]:
+        p = self.p
+        loc = p.location_by_id[q.location]
+        missing = [f for f in q.fields if not any(f in e.fields for e in p.experts)]
+        if missing:
+            en = "; ".join(f"no expert has the field {_field(f, 'en')}" for f in missing)
+            ja = "、".join(f"{_field(f, 'ja')}の専門家がいません" for f in missing)
+            return [], Unscheduled(q.id, (en,), (ja,), ("no_expert_field",))
+        opts: list[Option] = []
+        # per field: counts of why candidate (expert, date) pairs failed
+        workable_any: dict[str, bool] = {f: False for f in q.fields}
+        fail_time: list[tuple[str, dt.date, str, str]] = []
+        fail_drive: list[tuple[str, int, int]] = []
+        fail_cap: list[tuple[str, str, str]] = []
+        span = [q.earliest + dt.timedelta(days=i) for i in range((q.latest - q.earliest).days + 1)]
+        for e in p.experts:
+            slots = tuple(k for k, f in enumerate(q.fields) if f in e.fields)
+            if not slots:
+                continue
+            if q.fixed is not None and e.id not in q.fixed.experts:
+                continue
+            for d in span:
+                if q.fixed is not None and d != q.fixed.date:
+                    continue
+                if not date_status(p.horizon, e, d).workable:
+                    continue
+                for k in slots:
+                    workable_any[q.fields[k]] = True
+                lo = max(loc.open, q.window[0] if q.window else 0)
+                hi = min(loc.close, q.window[1] if q.window else 24 * 60) - q.duration_min
+                if q.onsite:
+                    zero = [c for c in ("max_visits_per_day", "max_visits_total",
+                                        "max_onsite_days") if getattr(e, c) == 0]
+                    if zero:
+                        fail_cap.append((e.id, zero[0], "expert"))
+                        continue
+                    if loc.max_visits_per_day == 0:
+                        fail_cap.append((e.id, "max_visits_per_day", "location"))
+                        continue
+                    out, back = self.travel.minutes(e.base, q.location), self.travel.minutes(
+                        q.location, e.base)
+                    if (e.max_drive_minutes_per_day is not None
+                            and out + back > e.max_drive_minutes_per_day):
+                        fail_drive.append((e.id, out + back, e.max_drive_minutes_per_day))
+                        continue
+                    lo = max(lo, e.work_start + out)
+                    hi = min(hi, e.work_end - back - q.duration_min)
+                    if lo > hi:
+                        fail_time.append((e.id, d, f"{out}+{back}", "trip"))
+                        continue
+                else:
+                    lo = max(lo, e.work_start)
+                    hi = min(hi, e.work_end - q.duration_min)
+                    if lo > hi:
+                        fail_time.append((e.id, d, "0", "hours"))
+                        continue
+                opts.append(Option(q.id, e.id, d, slots, lo, hi))
+        opts = self._joint_filter(q, opts)
+        if opts:
+            return opts, Unscheduled(q.id, ())
+        return [], self._why_none(q, workable_any, fail_time, fail_drive, fail_cap)
+
+    def _joint_filter(self, q: Request, opts: list[Option]) -> list[Option]:
+        """Keep only dates where every field has its own expert and their windows meet."""
+        if not opts:
+            return opts
+        by_date: dict[dt.date, list[Option]] = defaultdict(list)
+        for o in opts:
+            by_date[o.date].append(o)
+        keep: list[Option] = []
+        n = len(q.fields)
+        for d, os_ in by_date.items():
+            if n == 1 or _has_matching(n, os_):
+                keep.extend(os_)
+        return keep
+
+    def _why_none(self, q: Request, workable_any: dict[str, bool],
+                  fail_time: list[tuple[str, dt.date, str, str]],
+                  fail_drive: list[tuple[str, int, int]],
+                  fail_cap: list[tuple[str, str, str]]) -> Unscheduled:
+        span_en = f"between {q.earliest} and {q.latest}"
+        span_ja = f"{q.earliest} から {q.latest} の間に"
+        if q.fixed is not None:
+            span_en = f"on the fixed date {q.fixed.date}"
+            span_ja = f"確定日 {q.fixed.date} に"
+        en: list[str] = []
+        ja: list[str] = []
+        codes: list[str] = []
+        for f, ok in workable_any.items():
+            if not ok:
+                en.append(f"no expert with field {_field(f, 'en')} works {span_en}")
+                ja.append(f"{span_ja}{_field(f, 'ja')}の専門家が稼働できる日がありません")
+                codes.append("no_workable_day")
+        if not en and fail_drive:
+            eid, trip, cap = fail_drive[0]
+            en.append(f"the round trip to {self._loc(q.location)} takes {trip} min of driving, "
+                      f"above {eid}'s cap of {cap} min a day")
+            ja.append(f"{self._loc(q.location, 'ja')}への往復運転 {trip} 分が {eid} の1日の上限 "
+                      f"{cap} 分を超えます")
+            codes.append("drive_cap")
+        if not en and fail_cap:
+            eid, cap, who = fail_cap[0]
+            if who == "location":
+                en.append(f"{self._loc(q.location)} accepts no on-site visits (max_visits_per_day 0)")
+                ja.append(f"{self._loc(q.location, 'ja')}は訪問を受け付けていません（上限 0）")
+            else:
+                en.append(f"{eid} has {cap} = 0, so makes no on-site visits")
+                ja.append(f"{eid} の {cap} が 0 のため訪問できません")
+            codes.append("cap_zero")
+        if not en and fail_time:
+            loc = self.p.location_by_id[q.location]
+            win = f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}" if q.window else None
+            hours = f"{fmt_time(loc.open)}–{fmt_time(loc.close)}"
+            if q.onsite:
+                eid = fail_time[0][0]
+                e = self.p.expert_by_id[eid]
+                out = self.travel.minutes(e.base, q.location)
+                en.append(
+                    f"no day where the trip and the consultation fit the hours: {out} min each way "
+                    f"from the base leaves no {q.duration_min}-minute slot within working hours "
+                    f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}, opening hours {hours}"
+                    + (f" and the window {win}" if win else ""))
+                ja.append(
+                    f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
+                    f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours}"
+                    + (f"・希望時間帯 {win}" if win else "") + f" の中に {q.duration_min} 分の枠が取れません")
+            else:
+                en.append(f"no {q.duration_min}-minute slot within both the working hours and the "
+                          f"opening hours {hours}" + (f" and the window {win}" if win else ""))
+                ja.append(f"勤務時間と開庁時間 {hours}" + (f"・希望時間帯 {win}" if win else "")
+                          + f" の両方に収まる {q.duration_min} 分の枠がありません")
+            codes.append("no_time")
+        if not en:
+            fields = " and ".join(_field(f, "en") for f in q.fields)
+            en.append(f"no date {span_en} on which experts for {fields} can all come at the "
+                      "same time")
+            ja.append(f"{span_ja}{'・'.join(_field(f, 'ja') for f in q.fields)}の専門家が"
+                      "そろって対応できる日時がありません")
+            codes.append("joint_no_common_time")
+        return Unscheduled(q.id, tuple(en), tuple(ja), tuple(codes))
+
+    # ------------------------------------------------------------ after solving
+    def bare_unscheduled(self, served: set[str]) -> list[Unscheduled]:
+        out = []
+        for q in self.p.requests:
+            if q.id in served:
+                continue
+            out.append(self.static.get(q.id) or bare_reason(
+                q.id, "gave way to other visits", "他の訪問を優先しました", "gave_way"))
+        return out
+
+    def explain_unscheduled(self, served: set[str], visits: Iterable[Visit],
+                            routes: Iterable[Route]) -> list[Unscheduled]:
+        visits = list(visits)
+        routes = list(routes)
+        prio = {q.id: q.priority for q in self.p.requests}
+        onsite_by_ed: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+        all_by_ed: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+        onsite_total: dict[str, int] = defaultdict(int)
+        loc_day: dict[tuple[str, dt.date], int] = defaultdict(int)
+        for v in visits:
+            for eid in v.experts:
+                all_by_ed[eid, v.date].append(v)
+                if v.mode == "onsite":
+                    onsite_by_ed[eid, v.date].append(v)
+                    onsite_total[eid] += 1
+                    loc_day[v.location, v.date] += 1
+        onsite_days: dict[str, list[dt.date]] = defaultdict(list)
+        drive: dict[tuple[str, dt.date], int] = {}
+        for r in routes:
+            onsite_days[r.expert].append(r.date)
+            drive[r.expert, r.date] = r.drive_minutes
+        out = []
+        for q in self.p.requests:
+            if q.id in served:
+                continue
+            if q.id in self.static:
+                out.append(self.static[q.id])
+                continue
+            en: list[str] = []
+            ja: list[str] = []
+            codes: list[str] = []
+            blockers: set[str] = set()
+            seen: set[str] = set()
+
+            def add(key: str, e_: str, j_: str, c_: str) -> None:
+                if key not in seen:
+                    seen.add(key)
+                    en.append(e_)
+                    ja.append(j_)
+                    codes.append(c_)
+
+            loc = self.p.location_by_id[q.location]
+            for o in self.options[q.id]:
+                e = self.p.expert_by_id[o.expert]
+                d = o.date
+                if q.onsite:
+                    if (e.max_onsite_days is not None and d not in onsite_days[e.id]
+                            and len(onsite_days[e.id]) >= e.max_onsite_days):
+                        used = ", ".join(_md(x) for x in sorted(onsite_days[e.id]))
+                        add(f"days{e.id}",
+                            f"{e.id}'s contracted on-site days ({e.max_onsite_days}) are all used "
+                            f"({used})",
+                            f"{e.id} の訪問契約日数（{e.max_onsite_days} 日）はすべて使われています（{used}）",
+                            "expert_days_full")
+                        continue
+                    if e.max_visits_total is not None and onsite_total[e.id] >= e.max_visits_total:
+                        add(f"total{e.id}",
+                            f"{e.id}'s {e.max_visits_total} on-site visits for the period are all "
+                            "planned",
+                            f"{e.id} の期間中の訪問上限 {e.max_visits_total} 件はすべて計画済みです",
+                            "expert_total_full")
+                        continue
+                    n_day = len(onsite_by_ed[e.id, d])
+                    if e.max_visits_per_day is not None and n_day >= e.max_visits_per_day:
+                        add(f"day{e.id}{d}",
+                            f"{e.id} already makes {n_day} on-site visits on {_md(d)} (daily cap)",
+                            f"{e.id} は {_md(d)} にすでに {n_day} 件訪問します（1日の上限）",
+                            "expert_day_full")
+                        blockers.update(v.request for v in onsite_by_ed[e.id, d])
+                        continue
+                    if (loc.max_visits_per_day is not None
+                            and loc_day[loc.id, d] >= loc.max_visits_per_day):
+                        add(f"loc{d}",
+                            f"{loc.label} already hosts {loc_day[loc.id, d]} expert-visits on "
+                            f"{_md(d)} (its daily cap)",
+                            f"{loc.name} は {_md(d)} にすでに {loc_day[loc.id, d]} 件の訪問を受けます"
+                            "（1日の上限）", "location_day_full")
+                        continue
+                    if e.max_drive_minutes_per_day is not None and (e.id, d) in drive:
+                        extra = self._cheapest_insertion(e.base, onsite_by_ed[e.id, d], q.location)
+                        if drive[e.id, d] + extra > e.max_drive_minutes_per_day:
+                            add(f"drive{e.id}{d}",
+                                f"adding it to {e.id}'s {_md(d)} route would need about "
+                                f"{drive[e.id, d] + extra} min of driving, above the cap of "
+                                f"{e.max_drive_minutes_per_day}",
+                                f"{e.id} の {_md(d)} の行程に加えると運転が約 "
+                                f"{drive[e.id, d] + extra} 分となり上限 {e.max_drive_minutes_per_day}"
+                                " 分を超えます", "drive_cap_full")
+                            continue
+                taken = sorted(all_by_ed[e.id, d], key=lambda v: v.start)
+                blockers.update(v.request for v in taken)
+                if taken:
+                    busy_en = ", ".join(
+                        f"{v.request} (p{prio[v.request]}, {self._loc(v.location)} "
+                        f"{fmt_time(v.start)}–{fmt_time(v.end)})" for v in taken)
+                    busy_ja = "、".join(
+                        f"{v.request}（優先度{prio[v.request]}、{self._loc(v.location, 'ja')} "
+                        f"{fmt_time(v.start)}–{fmt_time(v.end)}）" for v in taken)
+                    add(f"busy{e.id}{d}",
+                        f"{e.id}'s {_md(d)} has no room for it beside {busy_en}",
+                        f"{e.id} の {_md(d)} は {busy_ja} で埋まっています", "expert_day_taken")
+            higher = sorted((b for b in blockers if prio[b] >= q.priority),
+                            key=lambda b: (-prio[b], b))
+            if higher:
+                head_en = ("gave way to visits of equal or higher priority: "
+                           + ", ".join(f"{b} (p{prio[b]})" for b in higher[:6])
+                           + (" …" if len(higher) > 6 else ""))
+                head_ja = ("優先度が同じか高い訪問を優先しました: "
+                           + "、".join(f"{b}（優先度{prio[b]}）" for b in higher[:6]))
+                en.insert(0, head_en)
+                ja.insert(0, head_ja)
+                codes.insert(0, "gave_way")
+            elif not en:
+                en.append("it could be served alone, but not together with the plan's visits "
+                          "at a better total (priorities first, then driving)")
+                ja.append("単独なら対応できますが、計画全体（優先度の合計、次に運転時間）を"
+                          "より良くする組み合わせに入りませんでした")
+                codes.append("gave_way")
+            elif blockers:
+                en.insert(0, "serving it would mean dropping or moving lower-priority visits "
+                          "that together are worth more, or more driving")
+                ja.insert(0, "対応すると、合計でより価値のある他の訪問を外すか、運転が増えます")
+                codes.insert(0, "gave_way_combination")
+            out.append(Unscheduled(q.id, tuple(en[:6]), tuple(ja[:6]), tuple(codes[:6])))
+        return out
+
+    def _cheapest_insertion(self, base: str, day: list[Visit], loc: str) -> int:
+        path = [base] + [v.location for v in sorted(day, key=lambda v: v.start)] + [base]
+        t = self.travel.minutes
+        return min(t(a, loc) + t(loc, b) - t(a, b) for a, b in zip(path, path[1:], strict=False))
+
+    # ------------------------------------------------------------ infeasible fixed visits
+    def infeasible_fixed(self, conflicting: list[str]) -> list[Unscheduled]:
+        """Every request unscheduled: the conflicting fixed visits with what is wrong with
+        each, the rest because no plan keeps all fixed visits."""
+        out = []
+        names = ", ".join(conflicting)
+        for q in self.p.requests:
+            if q.id in conflicting:
+                own = self.static.get(q.id)
+                if own is not None:
+                    en = ("the fixed visit cannot be kept: " + own.reasons[0],)
+                    ja = ("確定済みの訪問を守れません: " + own.reasons_ja[0],)
+                else:
+                    en = self._fixed_detail(q)
+                    ja = (f"確定済みの訪問 {names} を同時に守れません（時間・移動・上限のいずれかが衝突）",)
+                out.append(Unscheduled(q.id, en, ja, ("fixed_conflict",)))
+            else:
+                out.append(bare_reason(
+                    q.id, f"not planned: the fixed visits {names} cannot all be kept",
+                    f"未計画: 確定済みの訪問 {names} をすべて守ることはできません", "fixed_infeasible"))
+        return out
+
+    def _fixed_detail(self, q: Request) -> tuple[str, ...]:
+        assert q.fixed is not None
+        f = q.fixed
+        opts = [o for o in self.options[q.id] if o.date == f.date]
+        bad = [o for o in opts if not o.lo <= f.start <= o.hi]
+        if bad:
+            o = bad[0]
+            return (f"the fixed start {fmt_time(f.start)} is outside {o.expert}'s feasible start "
+                    f"times {fmt_time(o.lo)}–{fmt_time(o.hi)} on {f.date} (hours, window or the "
+                    "drive from the base)",)
+        return (f"the fixed visit on {f.date} at {fmt_time(f.start)} conflicts with other fixed "
+                "visits or with a cap",)
+
+
+def _has_matching(n_slots: int, opts: list[Option]) -> bool:
+    """Can distinct experts cover all ``n_slots`` fields, with start windows that meet?"""
+    best = False
+
+    def rec(k: int, used: set[str], lo: int, hi: int) -> bool:
+        if lo > hi:
+            return False
+        if k == n_slots:
+            return True
+        for o in opts:
+            if k in o.slots and o.expert not in used:
+                if rec(k + 1, used | {o.expert}, max(lo, o.lo), min(hi, o.hi)):
+                    return True
+        return False
+
+    best = rec(0, set(), 0, 24 * 60)
+    return best
+
+

@@ -1,0 +1,560 @@
+"""The weekly planner: a CP-SAT model assigning consultations to experts, dates and times.
+
+The model reads like the rules in docs/FORMAT.md ("A plan is valid when ..."): one method
+per rule, named after it, with the rule in the coordinator's words. ``solve`` is the only
+entry point; it returns a ``Plan`` (format ``plan/1``) and never raises for a problem that
+merely has no good answer: that is a status.
+
+Examples
+--------
+>>> from engine.demand import ehime_week
+>>> plan = solve(ehime_week("2026-12-07", seed=7), SolveOptions(time_limit=10))  # doctest: +SKIP
+>>> plan.status, plan.kpis["visits"]                                            # doctest: +SKIP
+('optimal', 33)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from engine.kpis import plan_kpis
+from engine.model import Expert, Plan, PlanRequest, Route, Visit
+from engine.travel import TravelTimes
+from solvers.explain import Explainer, Option
+
+__all__ = ["Progress", "SolveOptions", "solve"]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A solver event: seconds since the start, objective of the best plan and proven bound."""
+
+    elapsed: float
+    objective: float
+    bound: float
+    solutions: int
+    phase: str = "main"
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve.
+
+    ``time_limit`` in seconds (wall clock, per phase); ``seed`` and ``workers`` go to CP-SAT:
+    with ``workers=1`` the same seed gives the same plan. ``previous`` is last week's plan:
+    its visits stay unless they must move, the number moved minimised right after the main
+    objective. ``travel_speed_factor`` scales the estimated driving speed (scenarios).
+    """
+
+    time_limit: float = 10.0
+    seed: int = 0
+    workers: int = 2
+    previous: Plan | None = None
+    progress: Callable[[Progress], None] | None = None
+    travel_speed_factor: float = 1.0
+    explain: bool = True
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, sink: Callable[[Progress], None] | None, t0: float, phase: str):
+        super().__init__()
+        self._sink, self._t0, self._phase, self.count = sink, t0, phase, 0
+
+    def on_solution_callback(self) -> None:
+        self.count += 1
+        if self._sink is not None:
+            self._sink(Progress(time.perf_counter() - self._t0, self.objective_value,
+                                self.best_objective_bound, self.count, self._phase))
+
+
+@dataclass
+class _ExpertDay:
+    """Variables of one expert on one date."""
+
+    expert: Expert
+    date: dt.date
+    onsite: list[str] = field(default_factory=list)   # candidate on-site request ids
+    online: list[str] = field(default_factory=list)
+    arcs: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    on_day: cp_model.IntVar | None = None
+    drive: cp_model.LinearExprT = 0
+
+
+class PlannerModel:
+    """Builds the CP-SAT model of one ``PlanRequest``; ``add_*`` methods are the rules."""
+
+    def __init__(self, problem: PlanRequest, travel: TravelTimes, options: Option | None = None,
+                 *, fixed_as_assumptions: bool = False):
+        self.p = problem
+        self.travel = travel
+        self.m = cp_model.CpModel()
+        self.explainer = Explainer(problem, travel)
+        self.options = self.explainer.options          # feasible (request, expert, date) windows
+        self.fixed_as_assumptions = fixed_as_assumptions
+        self.fixed_lits: dict[str, cp_model.IntVar] = {}
+        self.start: dict[str, cp_model.IntVar] = {}
+        self.served: dict[str, cp_model.LinearExprT] = {}
+        self.on_date: dict[tuple[str, dt.date], cp_model.IntVar] = {}
+        self.slot: dict[tuple[str, int, str, dt.date], cp_model.IntVar] = {}
+        self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
+        self.days: dict[tuple[str, dt.date], _ExpertDay] = {}
+        self.keep: dict[str, cp_model.IntVar] = {}
+
+    # ------------------------------------------------------------------ variables
+    def build(self) -> None:
+        self.add_choice_of_expert_date_and_start()
+        self.add_one_expert_per_field()
+        self.add_joint_visit_sync()
+        self.add_hours_of_location_window_and_workday()
+        self.add_travel_between_stops()
+        self.add_no_double_booking_and_no_online_while_driving()
+        self.add_expert_caps()
+        self.add_location_caps()
+        self.add_fixed_visits()
+
+    def add_choice_of_expert_date_and_start(self) -> None:
+        """Each request is served at most once: on one date, by one expert per field, at one
+        start time shared by all its experts."""
+        for q in self.p.requests:
+            opts = self.options.get(q.id, [])
+            if not opts:
+                self.served[q.id] = 0
+                continue
+            lo = min(o.lo for o in opts)
+            hi = max(o.hi for o in opts)
+            self.start[q.id] = self.m.new_int_var(lo, hi, f"start_{q.id}")
+            dates = sorted({o.date for o in opts})
+            for d in dates:
+                self.on_date[q.id, d] = self.m.new_bool_var(f"date_{q.id}_{d}")
+            served = self.m.new_bool_var(f"served_{q.id}")
+            self.m.add(sum(self.on_date[q.id, d] for d in dates) == served)
+            self.served[q.id] = served
+            for o in opts:
+                for k in o.slots:
+                    self.slot[q.id, k, o.expert, o.date] = self.m.new_bool_var(
+                        f"slot_{q.id}_f{k}_{o.expert}_{o.date}")
+
+    def add_one_expert_per_field(self) -> None:
+        """On the chosen date, every field of the request has exactly one expert, and an
+        expert covers at most one field of it."""
+        by_rd: dict[tuple[str, dt.date], dict[int, list[cp_model.IntVar]]] = defaultdict(
+            lambda: defaultdict(list))
+        by_red: dict[tuple[str, str, dt.date], list[cp_model.IntVar]] = defaultdict(list)
+        for (rid, k, eid, d), var in self.slot.items():
+            by_rd[rid, d][k].append(var)
+            by_red[rid, eid, d].append(var)
+        for (rid, d), per_slot in by_rd.items():
+            q = self.p.request_by_id[rid]
+            for k in range(len(q.fields)):
+                self.m.add(sum(per_slot.get(k, [])) == self.on_date[rid, d])
+        for (rid, eid, d), vars_ in by_red.items():
+            if len(vars_) == 1:
+                self.present[rid, eid, d] = vars_[0]
+            else:
+                lit = self.m.new_bool_var(f"serves_{rid}_{eid}_{d}")
+                self.m.add(sum(vars_) == lit)
+                self.present[rid, eid, d] = lit
+
+    def add_joint_visit_sync(self) -> None:
+        """A joint visit brings all its experts to the same place on the same date at the same
+        start: one date literal and one start variable per request make that so."""
+        # Nothing to add: the shared ``date_*`` and ``start_*`` variables are the rule.
+
+    def add_hours_of_location_window_and_workday(self) -> None:
+        """The consultation lies within the location's opening hours and the request's window;
+        an on-site visit leaves room to drive from the base after work starts and back before
+        it ends (a date's first and last legs); an online one lies within working hours."""
+        for q in self.p.requests:
+            if q.id not in self.start:
+                continue
+            s = self.start[q.id]
+            lo_all, hi_all = self._domain_bounds(q.id)
+            for o in self.options[q.id]:
+                lit = self.present[q.id, o.expert, o.date]
+                if o.lo > lo_all:
+                    self.m.add(s >= o.lo).only_enforce_if(lit)
+                if o.hi < hi_all:
+                    self.m.add(s <= o.hi).only_enforce_if(lit)
+
+    def _domain_bounds(self, rid: str) -> tuple[int, int]:
+        opts = self.options[rid]
+        return min(o.lo for o in opts), max(o.hi for o in opts)
+
+    def add_travel_between_stops(self) -> None:
+        """Each expert's on-site day is one tour base → stops → base (a circuit); between two
+        consecutive stops the expert needs at least the driving minutes, and the day's
+        driving is the sum of its legs."""
+        for o_list in self.options.values():
+            for o in o_list:
+                key = (o.expert, o.date)
+                if key not in self.days:
+                    self.days[key] = _ExpertDay(self.p.expert_by_id[o.expert], o.date)
+                req = self.p.request_by_id[o.request]
+                (self.days[key].onsite if req.onsite else self.days[key].online).append(o.request)
+        for (eid, d), day in sorted(self.days.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+            if not day.onsite:
+                continue
+            base = day.expert.base
+            on_day = self.m.new_bool_var(f"onsite_day_{eid}_{d}")
+            day.on_day = on_day
+            nodes = day.onsite
+            locs = [base] + [self.p.request_by_id[r].location for r in nodes]
+            arcs: list[tuple[int, int, cp_model.IntVar]] = []
+            arcs.append((0, 0, ~on_day))
+            drive_terms = []
+            for i in range(len(locs)):
+                for j in range(len(locs)):
+                    if i == j:
+                        continue
+                    lit = self.m.new_bool_var(f"leg_{eid}_{d}_{i}_{j}")
+                    day.arcs[i, j] = lit
+                    arcs.append((i, j, lit))
+                    t = self.travel.minutes(locs[i], locs[j])
+                    if t:
+                        drive_terms.append(t * lit)
+                    if i > 0 and j > 0:
+                        ri = self.p.request_by_id[nodes[i - 1]]
+                        rj = nodes[j - 1]
+                        self.m.add(self.start[rj] >= self.start[ri.id] + ri.duration_min + t
+                                   ).only_enforce_if(lit)
+            for i, rid in enumerate(nodes, start=1):
+                p = self.present[rid, eid, d]
+                arcs.append((i, i, ~p))
+                self.m.add_implication(p, on_day)
+            self.m.add(sum(self.present[r, eid, d] for r in nodes) >= on_day)
+            self.m.add_circuit(arcs)
+            day.drive = sum(drive_terms)
+            self.add_round_trip_lower_bound(day, nodes, locs)
+            if day.expert.max_drive_minutes_per_day is not None:
+                self.m.add(day.drive <= day.expert.max_drive_minutes_per_day)
+
+    def add_round_trip_lower_bound(self, day: _ExpertDay, nodes: list[str],
+                                   locs: list[str]) -> None:
+        """(Redundant, for a strong bound.) A day's driving is at least the shortest round trip
+        from the base to each of its stops, and the day's stops all lie on that tour."""
+        sp = self.travel.shortest
+        base = locs[0]
+        for j, rid in enumerate(nodes, start=1):
+            rt = sp(base, locs[j]) + sp(locs[j], base)
+            if rt:
+                self.m.add(day.drive >= rt * self.present[rid, day.expert.id, day.date])
+
+    def add_no_double_booking_and_no_online_while_driving(self) -> None:
+        """An expert does one thing at a time: each on-site visit occupies the expert from the
+        moment they set off towards it (its inbound leg) until it ends, the drive home after
+        the last stop occupies them too, and online consultations fit in between."""
+        for (eid, d), day in self.days.items():
+            intervals = []
+            nodes = day.onsite
+            base = day.expert.base
+            locs = [base] + [self.p.request_by_id[r].location for r in nodes]
+            for j, rid in enumerate(nodes, start=1):
+                q = self.p.request_by_id[rid]
+                p = self.present[rid, eid, d]
+                inbound = [(self.travel.minutes(locs[i], locs[j]), day.arcs[i, j])
+                           for i in range(len(locs)) if i != j]
+                max_in = max(t for t, _ in inbound)
+                size = self.m.new_int_var(q.duration_min, q.duration_min + max_in,
+                                          f"busy_len_{rid}_{eid}_{d}")
+                self.m.add(size == q.duration_min + sum(t * lit for t, lit in inbound if t)
+                           ).only_enforce_if(p)
+                s = self.start[rid]
+                begin = self.m.new_int_var(0, 24 * 60, f"busy_from_{rid}_{eid}_{d}")
+                intervals.append(self.m.new_optional_interval_var(
+                    begin, size, s + q.duration_min, p, f"busy_{rid}_{eid}_{d}"))
+            if nodes:
+                assert day.on_day is not None
+                back = [(self.travel.minutes(locs[i], base), day.arcs[i, 0])
+                        for i in range(1, len(locs))]
+                max_back = max(t for t, _ in back)
+                home_len = self.m.new_int_var(0, max_back, f"drive_home_len_{eid}_{d}")
+                self.m.add(home_len == sum(t * lit for t, lit in back if t)
+                           ).only_enforce_if(day.on_day)
+                home_start = self.m.new_int_var(0, 24 * 60, f"drive_home_{eid}_{d}")
+                for i, rid in enumerate(nodes, start=1):
+                    q = self.p.request_by_id[rid]
+                    self.m.add(home_start >= self.start[rid] + q.duration_min
+                               ).only_enforce_if(day.arcs[i, 0])
+                home_end = self.m.new_int_var(0, day.expert.work_end, f"home_{eid}_{d}")
+                intervals.append(self.m.new_optional_interval_var(
+                    home_start, home_len, home_end, day.on_day, f"drive_home_{eid}_{d}"))
+            for rid in day.online:
+                q = self.p.request_by_id[rid]
+                intervals.append(self.m.new_optional_fixed_size_interval_var(
+                    self.start[rid], q.duration_min, self.present[rid, eid, d],
+                    f"online_{rid}_{eid}_{d}"))
+            if len(intervals) > 1:
+                self.m.add_no_overlap(intervals)
+
+    def add_expert_caps(self) -> None:
+        """An expert's on-site visits per day and in total, on-site days in the horizon (the
+        contracted visit days) and driving per day stay within the expert's caps."""
+        per_expert_visits: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        per_expert_days: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        for (eid, d), day in self.days.items():
+            lits = [self.present[r, eid, d] for r in day.onsite]
+            per_expert_visits[eid].extend(lits)
+            if day.on_day is not None:
+                per_expert_days[eid].append(day.on_day)
+            cap = day.expert.max_visits_per_day
+            if cap is not None and len(lits) > cap:
+                self.m.add(sum(lits) <= cap)
+        for e in self.p.experts:
+            if e.max_visits_total is not None and len(per_expert_visits[e.id]) > e.max_visits_total:
+                self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)
+            if e.max_onsite_days is not None and len(per_expert_days[e.id]) > e.max_onsite_days:
+                self.m.add(sum(per_expert_days[e.id]) <= e.max_onsite_days)
+
+    def add_location_caps(self) -> None:
+        """A location hosts at most its ``max_visits_per_day`` expert-visits a day, a joint
+        visit of two experts counting as two."""
+        per: dict[tuple[str, dt.date], list[cp_model.IntVar]] = defaultdict(list)
+        for (rid, eid, d), lit in self.present.items():
+            q = self.p.request_by_id[rid]
+            if q.onsite:
+                per[q.location, d].append(lit)
+        for (loc, d), lits in per.items():
+            cap = self.p.location_by_id[loc].max_visits_per_day
+            if cap is not None and len(lits) > cap:
+                self.m.add(sum(lits) <= cap)
+
+    def add_fixed_visits(self) -> None:
+        """A published (fixed) visit is kept exactly: its experts, its date, its start."""
+        for q in self.p.requests:
+            if q.fixed is None:
+                continue
+            f = q.fixed
+            lit = self.m.new_bool_var(f"keep_fixed_{q.id}")
+            self.fixed_lits[q.id] = lit
+            if q.id not in self.start or (q.id, f.date) not in self.on_date:
+                self.m.add_bool_or([~lit])
+                continue
+            self.m.add(self.on_date[q.id, f.date] == 1).only_enforce_if(lit)
+            self.m.add(self.start[q.id] == f.start).only_enforce_if(lit)
+            for eid in f.experts:
+                p = self.present.get((q.id, eid, f.date))
+                if p is None:
+                    self.m.add_bool_or([~lit])
+                else:
+                    self.m.add_implication(lit, p)
+            if not self.fixed_as_assumptions:
+                self.m.add(lit == 1)
+        if self.fixed_as_assumptions and self.fixed_lits:
+            self.m.add_assumptions(list(self.fixed_lits.values()))
+
+    # ------------------------------------------------------------------ objective
+    def main_objective(self) -> cp_model.LinearExprT:
+        """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days."""
+        w = self.p.objective
+        served = sum(q.priority * self.served[q.id] for q in self.p.requests
+                     if q.id in self.start)
+        drive = sum(day.drive for day in self.days.values())
+        days = sum(day.on_day for day in self.days.values() if day.on_day is not None)
+        return w.priority * served - w.drive_minute * drive - w.onsite_day * days
+
+    def moved_visits(self, previous: Plan) -> cp_model.LinearExprT:
+        """How many of last plan's visits do not stay exactly as they were (same experts,
+        date and start)."""
+        moved = []
+        for v in previous.visits:
+            q = self.p.request_by_id.get(v.request)
+            if q is None:
+                continue
+            keep = self.m.new_bool_var(f"stays_{q.id}")
+            self.keep[q.id] = keep
+            lits = [self.present.get((q.id, eid, v.date)) for eid in v.experts]
+            if (q.id not in self.start or any(x is None for x in lits)
+                    or len(v.experts) != len(q.fields)):
+                self.m.add(keep == 0)
+            else:
+                for x in lits:
+                    assert x is not None
+                    self.m.add_implication(keep, x)
+                self.m.add(self.start[q.id] == v.start).only_enforce_if(keep)
+            moved.append(1 - keep)
+        return sum(moved)
+
+    def hint_previous(self, previous: Plan) -> None:
+        for v in previous.visits:
+            if v.request not in self.start:
+                continue
+            if (v.request, v.date) in self.on_date:
+                self.m.add_hint(self.on_date[v.request, v.date], 1)
+                self.m.add_hint(self.start[v.request], v.start)
+
+
+def _status_name(code: int) -> str:
+    return {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
+            cp_model.INFEASIBLE: "infeasible", cp_model.MODEL_INVALID: "error",
+            cp_model.UNKNOWN: "unknown"}.get(code, "unknown")
+
+
+def _solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    solver.parameters.random_seed = options.seed
+    solver.parameters.num_workers = max(1, options.workers)
+    return solver
+
+
+def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
+    """Plan the horizon: every request either scheduled (``visits``) or explained
+    (``unscheduled``), routes per expert-day, KPIs, status, objective and proven bound."""
+    options = options or SolveOptions()
+    t0 = time.perf_counter()
+    travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
+    model = PlannerModel(problem, travel)
+    model.build()
+    objective = model.main_objective()
+    model.m.maximize(objective)
+    if options.previous is not None:
+        model.hint_previous(options.previous)
+    solver = _solver(options, options.time_limit)
+    cb = _Callback(options.progress, t0, "main")
+    code = solver.solve(model.m, cb)
+    status = _status_name(code)
+    info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
+                               "time_limit": options.time_limit}
+    if status == "infeasible":
+        return _infeasible_plan(problem, travel, model, options, time.perf_counter() - t0, info)
+    if status not in ("optimal", "feasible"):
+        msg = ("no plan found within the time limit" if status == "unknown"
+               else "the model was rejected by the solver")
+        return _error_plan(problem, msg, time.perf_counter() - t0, info)
+    main_value = int(round(solver.objective_value))
+    bound = int(round(solver.best_objective_bound))
+    values = _read_solution(model, solver)
+    if options.previous is not None and options.previous.visits:
+        moved = model.moved_visits(options.previous)
+        model.m.add(objective >= main_value)
+        model.m.clear_objective()
+        model.m.minimize(moved)
+        for var, val in values.items():
+            model.m.add_hint(var, val)
+        remaining = max(1.0, options.time_limit - (time.perf_counter() - t0))
+        solver2 = _solver(options, remaining)
+        code2 = solver2.solve(model.m, _Callback(options.progress, t0, "stability"))
+        if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            solver = solver2
+            values = _read_solution(model, solver2)
+            main_value = int(round(solver2.value(objective)))
+            info["moved"] = int(round(solver2.objective_value))
+            info["moved_optimal"] = code2 == cp_model.OPTIMAL
+    plan_visits, routes = _extract(problem, travel, model, values)
+    info["wall_seconds_model"] = round(time.perf_counter() - t0, 3)
+    elapsed = time.perf_counter() - t0
+    served = {v.request for v in plan_visits}
+    unscheduled = (model.explainer.explain_unscheduled(served, plan_visits, routes)
+                   if options.explain else
+                   model.explainer.bare_unscheduled(served))
+    plan = Plan(status=status, objective=main_value, bound=max(bound, main_value)
+                if status == "feasible" else main_value if status == "optimal" else bound,
+                solve_seconds=elapsed, visits=tuple(plan_visits), routes=tuple(routes),
+                unscheduled=tuple(unscheduled), solver=info)
+    kpis = plan_kpis(problem, plan, previous=options.previous)
+    return Plan(status=plan.status, objective=plan.objective, bound=plan.bound,
+                solve_seconds=time.perf_counter() - t0, visits=plan.visits, routes=plan.routes,
+                unscheduled=plan.unscheduled, kpis=kpis, solver=info)
+
+
+def _read_solution(model: PlannerModel, solver: cp_model.CpSolver) -> dict[cp_model.IntVar, int]:
+    out: dict[cp_model.IntVar, int] = {}
+    for var in model.start.values():
+        out[var] = solver.value(var)
+    for var in model.on_date.values():
+        out[var] = solver.value(var)
+    for var in model.slot.values():
+        out[var] = solver.value(var)
+    for day in model.days.values():
+        for var in day.arcs.values():
+            out[var] = solver.value(var)
+    return out
+
+
+def _extract(problem: PlanRequest, travel: TravelTimes, model: PlannerModel,
+             values: dict[cp_model.IntVar, int]) -> tuple[list[Visit], list[Route]]:
+    visits: list[Visit] = []
+    for q in problem.requests:
+        if q.id not in model.start:
+            continue
+        date = next((d for (rid, d), v in model.on_date.items() if rid == q.id and values[v]),
+                    None)
+        if date is None:
+            continue
+        experts: list[str] = []
+        for k in range(len(q.fields)):
+            eid = next(e for (rid, kk, e, d), v in model.slot.items()
+                       if rid == q.id and kk == k and d == date and values[v])
+            experts.append(eid)
+        start = values[model.start[q.id]]
+        visits.append(Visit(q.id, tuple(experts), q.location, q.mode, date, start,
+                            start + q.duration_min))
+    routes = build_routes(problem, travel, visits)
+    return visits, routes
+
+
+def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]) -> list[Route]:
+    """Routes per expert and date from on-site visits in start order: leave just in time for
+    the first stop, return straight after the last."""
+    per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+    for v in visits:
+        if v.mode == "onsite":
+            for eid in v.experts:
+                per[eid, v.date].append(v)
+    routes = []
+    for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        vs.sort(key=lambda v: v.start)
+        base = problem.expert_by_id[eid].base
+        stops = [v.location for v in vs]
+        path = [base, *stops, base]
+        drive = sum(travel.minutes(a, b) for a, b in zip(path, path[1:], strict=False))
+        leave = vs[0].start - travel.minutes(base, stops[0])
+        ret = vs[-1].end + travel.minutes(stops[-1], base)
+        routes.append(Route(eid, d, leave, ret, tuple(stops), drive))
+    return routes
+
+
+def _infeasible_plan(problem: PlanRequest, travel: TravelTimes, model: PlannerModel,
+                     options: SolveOptions, elapsed: float, info: dict[str, object]) -> Plan:
+    """Fixed visits that cannot all be kept: find a set of them that conflict and say so."""
+    diag = PlannerModel(problem, travel, fixed_as_assumptions=True)
+    diag.build()
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = max(1.0, options.time_limit)
+    solver.parameters.random_seed = options.seed
+    code = solver.solve(diag.m)
+    names: list[str] = []
+    if code == cp_model.INFEASIBLE:
+        core = set(solver.sufficient_assumptions_for_infeasibility())
+        names = [rid for rid, lit in diag.fixed_lits.items() if lit.index in core]
+    if not names:
+        names = sorted(diag.fixed_lits)
+    unscheduled = model.explainer.infeasible_fixed(names)
+    plan = Plan(status="infeasible", objective=None, bound=None, solve_seconds=elapsed,
+                unscheduled=tuple(unscheduled),
+                messages=(f"the fixed visits {', '.join(names)} cannot all be kept",),
+                messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできません",),
+                solver={**info, "conflicting_fixed": names})
+    return Plan(status=plan.status, objective=None, bound=None, solve_seconds=elapsed,
+                unscheduled=plan.unscheduled, messages=plan.messages,
+                messages_ja=plan.messages_ja, kpis=plan_kpis(problem, plan), solver=plan.solver)
+
+
+def _error_plan(problem: PlanRequest, message: str, elapsed: float,
+                info: dict[str, object]) -> Plan:
+    from solvers.explain import bare_reason
+    uns = tuple(bare_reason(q.id, "not planned: " + message, "未計画: " + message)
+                for q in problem.requests)
+    plan = Plan(status="error", objective=None, bound=None, solve_seconds=elapsed,
+                unscheduled=uns, messages=(message,), solver=info)
+    return Plan(status="error", objective=None, bound=None, solve_seconds=elapsed,
+                unscheduled=uns, messages=(message,), kpis=plan_kpis(problem, plan), solver=info)
+
+
