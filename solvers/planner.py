@@ -16,6 +16,8 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -47,14 +49,15 @@ class SolveOptions:
     """How to solve.
 
     ``time_limit`` in seconds (wall clock, per phase); ``seed`` and ``workers`` go to CP-SAT:
-    with ``workers=1`` the same seed gives the same plan. ``previous`` is last week's plan:
+    with ``workers=1`` (the default, and the fastest to a proof on the Ehime weeks, see
+    benchmarks/README.md) the same seed gives the same plan when no time limit interrupts. ``previous`` is last week's plan:
     its visits stay unless they must move, the number moved minimised right after the main
     objective. ``travel_speed_factor`` scales the estimated driving speed (scenarios).
     """
 
-    time_limit: float = 10.0
+    time_limit: float = 30.0
     seed: int = 0
-    workers: int = 2
+    workers: int = 1
     previous: Plan | None = None
     progress: Callable[[Progress], None] | None = None
     travel_speed_factor: float = 1.0
@@ -105,6 +108,7 @@ class PlannerModel:
         self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
         self.days: dict[tuple[str, dt.date], _ExpertDay] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
+        self.max_tour_sets = 1500
 
     # ------------------------------------------------------------------ variables
     def build(self) -> None:
@@ -231,6 +235,7 @@ class PlannerModel:
             self.m.add_circuit(arcs)
             day.drive = sum(drive_terms)
             self.add_round_trip_lower_bound(day, nodes, locs)
+            self.add_day_tour_choice(day, nodes, locs)
             if day.expert.max_drive_minutes_per_day is not None:
                 self.m.add(day.drive <= day.expert.max_drive_minutes_per_day)
 
@@ -244,6 +249,43 @@ class PlannerModel:
             rt = sp(base, locs[j]) + sp(locs[j], base)
             if rt:
                 self.m.add(day.drive >= rt * self.present[rid, day.expert.id, day.date])
+
+    def add_day_tour_choice(self, day: _ExpertDay, nodes: list[str], locs: list[str]) -> None:
+        """(Redundant, for a strong bound.) An on-site day visits exactly one set of stops; the
+        day's driving is at least the shortest tour through that set, and a set whose shortest
+        tour plus consultations cannot fit in the working day, or whose driving exceeds the
+        cap, is never chosen. Only where the sets are few (small daily caps, as in practice)."""
+        e = day.expert
+        n = len(nodes)
+        k_max = min(n, e.max_visits_per_day if e.max_visits_per_day is not None else n)
+        count = sum(math.comb(n, k) for k in range(1, k_max + 1))
+        if count > self.max_tour_sets or day.on_day is None:
+            return
+        sp = self.travel.shortest
+        durations = [self.p.request_by_id[r].duration_min for r in nodes]
+        span = e.work_end - e.work_start
+        cover: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        choices = []
+        costs = []
+        for k in range(1, k_max + 1):
+            for subset in itertools.combinations(range(1, n + 1), k):
+                best = min(
+                    sum(sp(a, b) for a, b in itertools.pairwise(
+                        [locs[0], *(locs[i] for i in order), locs[0]]))
+                    for order in itertools.permutations(subset))
+                if best + sum(durations[i - 1] for i in subset) > span:
+                    continue
+                if e.max_drive_minutes_per_day is not None and best > e.max_drive_minutes_per_day:
+                    continue
+                lit = self.m.new_bool_var(f"tour_{e.id}_{day.date}_{'_'.join(map(str, subset))}")
+                choices.append(lit)
+                costs.append(best)
+                for i in subset:
+                    cover[i].append(lit)
+        self.m.add(sum(choices) == day.on_day)
+        for i, rid in enumerate(nodes, start=1):
+            self.m.add(sum(cover.get(i, [])) == self.present[rid, e.id, day.date])
+        self.m.add(day.drive >= sum(c * lit for c, lit in zip(costs, choices, strict=True) if c))
 
     def add_no_double_booking_and_no_online_while_driving(self) -> None:
         """An expert does one thing at a time: each on-site visit occupies the expert from the
@@ -400,6 +442,9 @@ def _solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
     solver.parameters.max_time_in_seconds = max(0.05, time_limit)
     solver.parameters.random_seed = options.seed
     solver.parameters.num_workers = max(1, options.workers)
+    # The served-priority part of the objective is a sum of at-most-one choices; only the
+    # fuller linearisation puts those in the LP, which makes the bound tight from the root.
+    solver.parameters.linearization_level = 2
     return solver
 
 

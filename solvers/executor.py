@@ -1,0 +1,152 @@
+"""One way to run solves elsewhere: local worker processes, a local Dask cluster, or an
+existing Dask cluster by address. The service's plan jobs and the scenario sweeps share it.
+
+Examples
+--------
+>>> with make_executor("processes", workers=2) as ex:          # doctest: +SKIP
+...     fut = ex.submit(pow, 2, 10)
+...     fut.result()
+1024
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+__all__ = ["Executor", "FutureLike", "make_executor"]
+
+
+class FutureLike(Protocol):
+    def result(self, timeout: float | None = None) -> Any: ...
+    def done(self) -> bool: ...
+    def cancel(self) -> bool: ...
+
+
+class Executor:
+    """Submit picklable functions; ``map`` keeps input order and reports progress as
+    ``progress(done, total)``. Use as a context manager or call ``shutdown``."""
+
+    kind: str = "base"
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> FutureLike:
+        raise NotImplementedError
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any],
+            progress: Callable[[int, int], None] | None = None) -> list[Any]:
+        futures = [self.submit(fn, item) for item in items]
+        return self.gather(futures, progress)
+
+    def gather(self, futures: list[FutureLike],
+               progress: Callable[[int, int], None] | None = None) -> list[Any]:
+        results: list[Any] = [None] * len(futures)
+        pending = dict(enumerate(futures))
+        done = 0
+        while pending:
+            for i, fut in list(pending.items()):
+                if fut.done():
+                    results[i] = fut.result()
+                    del pending[i]
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(futures))
+            if pending:
+                _wait_any(list(pending.values()))
+        return results
+
+    def shutdown(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+def _wait_any(futures: list[FutureLike]) -> None:
+    local = [f for f in futures if isinstance(f, cf.Future)]
+    if len(local) == len(futures):
+        cf.wait(local, timeout=1.0, return_when=cf.FIRST_COMPLETED)
+        return
+    try:
+        from distributed import wait
+        wait(futures, timeout=1.0, return_when="FIRST_COMPLETED")
+    except Exception:  # noqa: BLE001 - a timeout just means: look again
+        pass
+
+
+class ProcessExecutor(Executor):
+    """Local worker processes (``spawn``, so that a solver thread never forks)."""
+
+    kind = "processes"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or max(1, (os.cpu_count() or 2))
+        self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """A Dask cluster: a new local one (``address=None``) or an existing one by address."""
+
+    kind = "dask"
+
+    def __init__(self, address: str | None = None, workers: int | None = None):
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address is None:
+            self._cluster = LocalCluster(n_workers=workers or max(1, os.cpu_count() or 2),
+                                         threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(address)
+        self.address = address
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> FutureLike:
+        return self._client.submit(fn, *args, pure=False, **kwargs)
+
+    def shutdown(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(kind: str = "processes", *, workers: int | None = None,
+                  address: str | None = None) -> Executor:
+    """``'processes'`` (local worker processes), ``'dask'`` (a new local Dask cluster, or the
+    cluster at ``address``), or ``'serial'`` (in this process, for tests and comparisons)."""
+    if kind == "processes":
+        return ProcessExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(address, workers)
+    if kind == "serial":
+        return SerialExecutor()
+    raise ValueError(f"unknown executor kind {kind!r} (processes, dask, serial)")
+
+
+class SerialExecutor(Executor):
+    """Runs each call at once in this process; the reference a parallel run is compared to."""
+
+    kind = "serial"
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        fut: cf.Future[Any] = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - delivered through the future
+            fut.set_exception(exc)
+        return fut
+
+    def shutdown(self) -> None:
+        return None
