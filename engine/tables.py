@@ -101,8 +101,8 @@ def week_text(problem: PlanRequest, plan: Plan, lang: str = "ja") -> str:
                 loc = locs[v.location]
                 place = loc.name if ja else loc.label
                 mode = ("訪問" if v.mode == "onsite" else "オンライン") if ja else v.mode
-                fields = "・".join(FIELD_LABELS[f][1] if ja and f in FIELD_LABELS else f
-                                  for f in q.fields)
+                fields = " + ".join(FIELD_LABELS[f][1] if ja and f in FIELD_LABELS else f
+                                    for f in q.fields)
                 with_ = [x for x in v.experts if x != e.id]
                 joint = ((" 同行: " if ja else " with ") + ", ".join(with_)) if with_ else ""
                 lines.append(f"    {fmt_time(v.start)}–{fmt_time(v.end)}  {place}  [{mode}] {fields}"
