@@ -347,14 +347,11 @@ def build_graph(data: MatchData, params: GraphParams | None = None) -> MatchGrap
             u, v = f"m:{codes[i]}", f"m:{codes[j]}"
             if G.has_edge(u, v) and G.edges[u, v]["rel"] == "near":
                 G.edges[u, v]["similar"] = float(row[j])
+                G.edges[u, v]["weight"] = float(row[j])
                 G.edges[u, v]["ppr_weight"] += float(row[j])
                 continue
             if not G.has_edge(u, v):
                 G.add_edge(u, v, rel="similar", weight=float(row[j]), ppr_weight=float(row[j]))
-    # near edges that are also among the top similar pairs still count as similar peers
-    for u, v, d in list(G.edges(data=True)):
-        if d["rel"] == "near" and "similar" in d:
-            d["weight"] = d["similar"]
     g.refresh_proximity()
     g.refresh_communities()
     return g
