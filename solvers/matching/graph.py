@@ -306,13 +306,13 @@ def build_graph(data: MatchData, params: GraphParams | None = None) -> MatchGrap
         for t in sorted(set(c.topics) | {s for s, _ in c.skills} - set(FIELDS)):
             G.add_node(f"t:{t}", kind="topic")
             G.add_edge(f"c:{c.id}", f"t:{t}", rel="offers", level=levels.get(t))
-    for n in data.needs:
-        G.add_node(f"n:{n.id}", kind="need", confidential=n.confidential)
-        G.add_edge(f"m:{n.municipality}", f"n:{n.id}", rel="has-need")
-        G.add_edge(f"n:{n.id}", f"f:{n.field}", rel="about")
-        for t in n.topics:
+    for need in data.needs:
+        G.add_node(f"n:{need.id}", kind="need", confidential=need.confidential)
+        G.add_edge(f"m:{need.municipality}", f"n:{need.id}", rel="has-need")
+        G.add_edge(f"n:{need.id}", f"f:{need.field}", rel="about")
+        for t in need.topics:
             G.add_node(f"t:{t}", kind="topic")
-            G.add_edge(f"n:{n.id}", f"t:{t}", rel="about")
+            G.add_edge(f"n:{need.id}", f"t:{t}", rel="about")
     for e in data.engagements:
         g._add_engagement_stats(e.candidate, e.municipality, e.status, e.rating, e.confidential)
 
@@ -345,7 +345,11 @@ def build_graph(data: MatchData, params: GraphParams | None = None) -> MatchGrap
             if row[j] <= 0 or j == i:
                 continue
             u, v = f"m:{codes[i]}", f"m:{codes[j]}"
-            if G.has_edge(u, v) and G.edges[u, v]["rel"] == "near":
+            if (
+                G.has_edge(u, v)
+                and G.edges[u, v]["rel"] == "near"
+                and "similar" not in G.edges[u, v]
+            ):
                 G.edges[u, v]["similar"] = float(row[j])
                 G.edges[u, v]["weight"] = float(row[j])
                 G.edges[u, v]["ppr_weight"] += float(row[j])

@@ -236,12 +236,12 @@ def score_need(
     if as_municipality is None or as_municipality == need.municipality:
         own = g.conf_out.get(need.municipality)
         if own:
-            where = {int(p): k for k, p in enumerate(idx)}
-            for p, (s, c) in own.items():
-                k = where.get(p)
-                if k is not None:
-                    rsum[k] += s
-                    rcnt[k] += c
+            where = {int(p): j for j, p in enumerate(idx)}
+            for p, (rs, rc) in own.items():
+                j = where.get(p)
+                if j is not None:
+                    rsum[j] += rs
+                    rcnt[j] += rc
     pw = w.outcome_prior_weight
     mean = (rsum + w.outcome_prior * pw) / np.maximum(rcnt + pw, 1e-12)
     outcome_c = np.clip((mean - 1.0) / 4.0, 0.0, 1.0)
@@ -258,8 +258,8 @@ def score_need(
     }
     wv = w.vector()
     total = np.zeros(len(idx))
-    for wi, c in zip(wv, COMPONENTS, strict=True):
-        total += wi * comps[c]
+    for wi, name in zip(wv, COMPONENTS, strict=True):
+        total += wi * comps[name]
     weight = np.rint(total * 10_000.0).astype(np.int64)
     return NeedScores(
         need=need,
