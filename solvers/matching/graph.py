@@ -64,7 +64,7 @@ class GraphParams:
     near_max: int = 10
     similar_k: int = 5
     alpha: float = 0.7
-    ppr_tol: float = 1e-7
+    ppr_tol: float = 1e-5
     ppr_max_iter: int = 100
     ppr_keep: int = 300
     ppr_batch: int = 256
@@ -78,31 +78,38 @@ def personalised_pagerank(
     alpha: float = 0.7,
     tol: float = 1e-7,
     max_iter: int = 100,
+    dtype: type = np.float64,
 ) -> npt.NDArray[np.float64]:
     """PageRank restarted at each source node, one column per source (``n × len(sources)``).
 
     ``adjacency`` is a symmetric weighted adjacency matrix. A walker follows an edge with
     probability ``alpha`` (proportional to its weight) and restarts at the source otherwise;
     a walker on a node without edges restarts. Iterates until the largest L1 change of a
-    column is below ``tol``. Matches ``networkx.pagerank(G, alpha, personalization={s: 1})``.
+    column is below ``tol`` (checked every 4 steps). Matches
+    ``networkx.pagerank(G, alpha, personalization={s: 1})``.
     """
     n = adjacency.shape[0]
     k = len(sources)
     out_w = np.asarray(adjacency.sum(axis=0)).ravel()
-    dangling = out_w == 0
-    inv = np.divide(1.0, out_w, out=np.zeros(n), where=~dangling)
-    transition = (adjacency @ sparse.diags(inv)).tocsr()  # column-stochastic on non-dangling
-    restart = np.zeros((n, k))
+    dangling = np.flatnonzero(out_w == 0)
+    inv = np.divide(1.0, out_w, out=np.zeros(n), where=out_w != 0)
+    transition = (adjacency @ sparse.diags(inv)).tocsr().astype(dtype)
+    transition = transition * alpha
+    restart = np.zeros((n, k), dtype=dtype)
     restart[sources, np.arange(k)] = 1.0
     x = restart.copy()
-    for _ in range(max_iter):
-        lost = x[dangling].sum(axis=0)
-        nxt = alpha * (transition @ x) + (alpha * lost + (1.0 - alpha)) * restart
-        delta = np.abs(nxt - x).sum(axis=0).max()
-        x = nxt
-        if delta < tol:
-            break
-    return x
+    for it in range(max_iter):
+        teleport = (1.0 - alpha) + (alpha * x[dangling].sum(axis=0) if len(dangling) else 0.0)
+        nxt = transition @ x
+        nxt[sources, np.arange(k)] += teleport
+        if it % 4 == 3 or it == max_iter - 1:
+            delta = float(np.abs(nxt - x).sum(axis=0).max())
+            x = nxt
+            if delta < tol:
+                break
+        else:
+            x = nxt
+    return np.asarray(x, dtype=np.float64)
 
 
 class MatchGraph:
@@ -125,6 +132,9 @@ class MatchGraph:
         nc = len(cands)
         self.cand_lat = np.array([c.lat for c in cands], dtype=np.float64)
         self.cand_lon = np.array([c.lon for c in cands], dtype=np.float64)
+        self.cand_phi = np.radians(self.cand_lat)
+        self.cand_cos_phi = np.cos(self.cand_phi)
+        self.cand_lam = np.radians(self.cand_lon)
         self.cand_remote = np.array([c.remote for c in cands], dtype=bool)
         self.cand_capacity = np.array([c.capacity for c in cands], dtype=np.int64)
         self.cand_max_travel = np.array([c.max_travel_min for c in cands], dtype=np.float64)
@@ -218,16 +228,21 @@ class MatchGraph:
 
     def refresh_proximity(self) -> None:
         """Recompute every municipality's personalised PageRank vector from ``G``."""
-        rel_nodes = [f"m:{c}" for c in self.muni_codes] + [f"c:{c.id}" for c in self.candidates]
         sub = nx.Graph()
-        sub.add_nodes_from(rel_nodes)
         sub.add_edges_from(
             (u, v, {"w": d["ppr_weight"]})
             for u, v, d in self.G.edges(data=True)
             if d["rel"] in ("engaged-with", "near", "similar")
         )
+        # candidates without public engagements can never be reached: leave them out
+        linked = [i for i, c in enumerate(self.candidates) if f"c:{c.id}" in sub]
+        rel_nodes = [f"m:{c}" for c in self.muni_codes] + [
+            f"c:{self.candidates[i].id}" for i in linked
+        ]
+        sub.add_nodes_from(rel_nodes)
         adj = nx.to_scipy_sparse_array(sub, nodelist=rel_nodes, weight="w", format="csr")
         adj = sparse.csr_matrix(adj)
+        cand_of_row = np.array(linked, dtype=np.int64)
         nm, nc = len(self.muni_codes), len(self.candidates)
         keep = self.params.ppr_keep
         rows: list[npt.NDArray[np.int64]] = []
@@ -236,7 +251,12 @@ class MatchGraph:
         for start in range(0, nm, self.params.ppr_batch):
             src = np.arange(start, min(nm, start + self.params.ppr_batch), dtype=np.int64)
             x = personalised_pagerank(
-                adj, src, self.params.alpha, self.params.ppr_tol, self.params.ppr_max_iter
+                adj,
+                src,
+                self.params.alpha,
+                self.params.ppr_tol,
+                self.params.ppr_max_iter,
+                dtype=np.float32,
             )[nm:, :]
             for j, s in enumerate(src):
                 col = x[:, j]
@@ -247,7 +267,7 @@ class MatchGraph:
                     continue
                 v = col[nz] / col[nz].max()
                 rows.append(np.full(len(nz), s, dtype=np.int64))
-                cols.append(nz)
+                cols.append(cand_of_row[nz])
                 vals.append(v)
         if rows:
             self.ppr = sparse.csr_matrix(
@@ -256,12 +276,26 @@ class MatchGraph:
             )
         else:
             self.ppr = sparse.csr_matrix((nm, nc))
+        self.ppr.sort_indices()
 
-    def proximity(self, municipality: str) -> npt.NDArray[np.float64]:
-        """Graph proximity (0..1) of every candidate (id order) to a municipality."""
-        row = self.ppr.getrow(self.muni_pos[municipality])
-        out = np.zeros(len(self.candidates))
-        out[row.indices] = row.data
+    def proximity(
+        self, municipality: str, positions: npt.NDArray[np.int64] | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Graph proximity (0..1) to a municipality of the candidates at ``positions``
+        (sorted; default every candidate, in id order)."""
+        r = self.muni_pos[municipality]
+        lo, hi = self.ppr.indptr[r], self.ppr.indptr[r + 1]
+        cols, vals = self.ppr.indices[lo:hi], self.ppr.data[lo:hi]
+        if positions is None:
+            out = np.zeros(len(self.candidates))
+            out[cols] = vals
+            return out
+        out = np.zeros(len(positions))
+        if len(cols):
+            at = np.searchsorted(positions, cols)
+            ok = at < len(positions)
+            ok[ok] = positions[at[ok]] == cols[ok]
+            out[at[ok]] = vals[ok]
         return out
 
     def refresh_communities(self) -> None:

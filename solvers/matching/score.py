@@ -35,7 +35,7 @@ import pandas as pd
 
 from engine.errors import InputError, Problem
 from engine.matching.model import Need, field_label, topic_label
-from solvers.matching.geo import car_minutes
+from solvers.matching.geo import EARTH_RADIUS_KM, FERRY_MINUTES, ROAD_FACTOR, SPEED_KMH
 from solvers.matching.graph import MatchGraph
 
 __all__ = [
@@ -171,12 +171,24 @@ def _visible_need(g: MatchGraph, need_id: str, as_municipality: str | None) -> N
     return need
 
 
+def _car_minutes_to(
+    g: MatchGraph, lat: float, lon: float, island: bool, idx: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """``geo.car_minutes`` from one point to candidates, reusing their precomputed radians."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    a = (
+        np.sin((g.cand_phi[idx] - phi) / 2) ** 2
+        + math.cos(phi) * g.cand_cos_phi[idx] * np.sin((g.cand_lam[idx] - lam) / 2) ** 2
+    )
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    return km * (ROAD_FACTOR / SPEED_KMH * 60.0) + (FERRY_MINUTES if island else 0.0)
+
+
 def score_need(
     g: MatchGraph,
     need: Need,
     weights: Weights | None = None,
     as_municipality: str | None = None,
-    _cache: dict[str, Any] | None = None,
 ) -> NeedScores:
     """Score every candidate relevant to ``need`` (vectorised; no visibility check here)."""
     w = weights or Weights()
@@ -204,17 +216,7 @@ def score_need(
             level[sp[0]] = np.maximum(level[sp[0]], sp[1])
     skill_c = level[idx] / 5.0
 
-    cache = _cache if _cache is not None else {}
-    key = need.municipality
-    if cache.get("muni") != key:
-        cache["muni"] = key
-        cache["minutes"] = np.asarray(
-            car_minutes(muni.lat, muni.lon, g.cand_lat, g.cand_lon, island=muni.island)
-        )
-        cache["proximity"] = g.proximity(key)
-        cache["conflict"] = np.zeros(n, dtype=bool)
-        cache["conflict"][list(g.conflicts.get(key, ()))] = True
-    minutes = cache["minutes"][idx]
+    minutes = _car_minutes_to(g, muni.lat, muni.lon, muni.island, idx)
     remote_ok = (not need.onsite) & g.cand_remote[idx]
     distance_c = np.where(remote_ok, 1.0, np.clip(1.0 - minutes / w.distance_horizon_min, 0.0, 1.0))
     out_of_reach = ~remote_ok & (minutes > g.cand_max_travel[idx])
@@ -229,23 +231,26 @@ def score_need(
     )
     required = min(math.ceil(need.effort_days), need.window_days)
     unavailable = overlap < required
-    conflict = cache["conflict"][idx]
+    blocked = g.conflicts.get(need.municipality)
+    if blocked:
+        conflict = np.isin(idx, np.fromiter(blocked, dtype=np.int64, count=len(blocked)))
+    else:
+        conflict = np.zeros(len(idx), dtype=bool)
 
     rsum = g.out_sum[idx].copy()
     rcnt = g.out_cnt[idx].copy()
     if as_municipality is None or as_municipality == need.municipality:
         own = g.conf_out.get(need.municipality)
         if own:
-            where = {int(p): j for j, p in enumerate(idx)}
             for p, (rs, rc) in own.items():
-                j = where.get(p)
-                if j is not None:
+                j = int(np.searchsorted(idx, p))
+                if j < len(idx) and idx[j] == p:
                     rsum[j] += rs
                     rcnt[j] += rc
     pw = w.outcome_prior_weight
     mean = (rsum + w.outcome_prior * pw) / np.maximum(rcnt + pw, 1e-12)
     outcome_c = np.clip((mean - 1.0) / 4.0, 0.0, 1.0)
-    proximity_c = cache["proximity"][idx]
+    proximity_c = g.proximity(need.municipality, idx)
 
     comps = {
         "field": field_c,
@@ -455,10 +460,14 @@ def _collect_pairs(
 ) -> dict[str, Any]:
     order = sorted(range(len(needs)), key=lambda i: (needs[i].municipality, needs[i].id))
     chunks: dict[int, tuple[NeedScores, npt.NDArray[np.int64]]] = {}
-    cache: dict[str, Any] = {}
     for i in order:
-        s = score_need(g, needs[i], w, as_municipality, cache)
-        sel = s.order()
+        s = score_need(g, needs[i], w, as_municipality)
+        mask = s.eligible
+        if top_k is not None and mask.sum() > top_k:
+            el = np.flatnonzero(mask)
+            kth = np.partition(s.weight[el], len(el) - top_k)[len(el) - top_k]
+            mask = mask & (s.weight >= kth)  # keeps ties at the cut; order() breaks them
+        sel = s.order(mask)
         if top_k is not None:
             sel = sel[:top_k]
         chunks[i] = (s, sel)
