@@ -32,7 +32,11 @@ def test_json_csv_and_frames_round_trip(tmp_path):
     write_csv_dir(d, tmp_path / "csv")
     back = load(tmp_path / "csv")
     assert (back.needs, back.candidates, back.engagements, back.conflicts) == (
-        d.needs, d.candidates, d.engagements, d.conflicts)
+        d.needs,
+        d.candidates,
+        d.engagements,
+        d.conflicts,
+    )
     f = from_frames(to_frames(d))
     assert f.candidates == d.candidates and f.needs == d.needs
 
@@ -44,8 +48,14 @@ def test_frames_have_meaningful_indexes():
 
 
 def _doc(**need):
-    n = {"id": "N1", "municipality": "382019", "field": "data", "start": "2026-04-01",
-         "end": "2026-06-30", "effort_days": 5}
+    n = {
+        "id": "N1",
+        "municipality": "382019",
+        "field": "data",
+        "start": "2026-04-01",
+        "end": "2026-06-30",
+        "effort_days": 5,
+    }
     n.update(need)
     return {"format": "match-data/1", "needs": [n], "candidates": []}
 
@@ -83,7 +93,9 @@ def test_csv_errors_name_file_row_and_column(tmp_path):
     df = pd.read_csv(tmp_path / "candidates.csv", dtype=str, keep_default_na=False)
     df.loc[10, "fields"] = "data;foo"
     df.to_csv(tmp_path / "candidates.csv", index=False)
-    with pytest.raises(InputError, match=r"candidates.csv row 12, column 'fields': unknown field 'foo'"):
+    with pytest.raises(
+        InputError, match=r"candidates.csv row 12, column 'fields': unknown field 'foo'"
+    ):
         read_csv_dir(tmp_path)
 
 
@@ -105,7 +117,12 @@ def test_csv_accepts_japanese_headers_and_names(tmp_path):
     d = read_csv_dir(tmp_path)
     n, c = d.needs[0], d.candidates[0]
     assert (n.municipality, n.field, n.topics, n.mode, n.confidential) == (
-        "383562", "data", ("ebpm", "gis"), "remote", True)
+        "383562",
+        "data",
+        ("ebpm", "gis"),
+        "remote",
+        True,
+    )
     assert c.skills == (("ebpm", 4), ("gis", 2)) and round(c.lat, 2) == 33.84
 
 
@@ -116,5 +133,7 @@ def test_duplicate_ids_and_bad_skill_level():
         parse_document(doc)
     doc = json.loads(json.dumps(to_document(load_demo())))
     doc["candidates"][3]["skills"] = {"ebpm": 9}
-    with pytest.raises(InputError, match=r"candidates\[3\]\.skills\[0\]\.level: must be an integer 1..5"):
+    with pytest.raises(
+        InputError, match=r"candidates\[3\]\.skills\[0\]\.level: must be an integer 1..5"
+    ):
         parse_document(doc)

@@ -12,8 +12,8 @@ from solvers.matching import (
     build_graph,
     eligibility,
     personalised_pagerank,
-    record_outcome,
     recommend,
+    record_outcome,
 )
 
 from .helpers import (
@@ -79,8 +79,11 @@ def test_ties_are_broken_by_candidate_id():
 
 
 def test_conflict_forbids_only_that_municipality():
-    d = data([need("N1"), need("N2", muni=IMABARI)], [cand("A")],
-             conflicts=[Conflict("A", MATSUYAMA, "current vendor")])
+    d = data(
+        [need("N1"), need("N2", muni=IMABARI)],
+        [cand("A")],
+        conflicts=[Conflict("A", MATSUYAMA, "current vendor")],
+    )
     g = build_graph(d)
     assert ids(recommend(g, "N1")) == [] and eligibility(g, "N1")["conflict"] == 1
     assert ids(recommend(g, "N2")) == ["A"]
@@ -97,8 +100,10 @@ def test_no_capacity_left_forbids():
 
 def test_onsite_out_of_reach_forbids_but_remote_allows():
     far = dict(lat=35.68, lon=139.77, max_travel_min=120)  # Tokyo
-    d = data([need("ON", muni=AINAN, mode="onsite"), need("RE", muni=AINAN, mode="remote")],
-             [cand("T", remote=True, **far), cand("L", remote=False, **far)])
+    d = data(
+        [need("ON", muni=AINAN, mode="onsite"), need("RE", muni=AINAN, mode="remote")],
+        [cand("T", remote=True, **far), cand("L", remote=False, **far)],
+    )
     g = build_graph(d)
     assert ids(recommend(g, "ON")) == []
     assert ids(recommend(g, "RE")) == ["T"]  # L cannot work remotely, so it would travel
@@ -107,9 +112,13 @@ def test_onsite_out_of_reach_forbids_but_remote_allows():
 
 def test_island_reach_includes_ferry():
     near_imabari = dict(lat=34.07, lon=133.0)
-    d = data([need("N1", muni=KAMIJIMA, mode="onsite")],
-             [cand("SHORT", max_travel_min=40, **near_imabari),
-              cand("LONG", max_travel_min=120, **near_imabari)])
+    d = data(
+        [need("N1", muni=KAMIJIMA, mode="onsite")],
+        [
+            cand("SHORT", max_travel_min=40, **near_imabari),
+            cand("LONG", max_travel_min=120, **near_imabari),
+        ],
+    )
     assert ids(recommend(build_graph(d), "N1")) == ["LONG"]
 
 
@@ -134,9 +143,13 @@ def test_bad_requests_raise_path_named_errors():
 
 
 def test_explanations_in_both_languages():
-    g = build_graph(data([need("N1", muni=IMABARI, mode="onsite")], [cand("A", max_travel_min=300)]))
+    g = build_graph(
+        data([need("N1", muni=IMABARI, mode="onsite")], [cand("A", max_travel_min=300)])
+    )
     r = recommend(g, "N1")
-    assert "covers data use" in r.loc["A", "explanation"] and "min by car" in r.loc["A", "explanation"]
+    assert (
+        "covers data use" in r.loc["A", "explanation"] and "min by car" in r.loc["A", "explanation"]
+    )
     assert "データ利活用に対応" in r.loc["A", "explanation_ja"]
 
 
