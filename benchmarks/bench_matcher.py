@@ -6,7 +6,7 @@ needs once the graph is built), global assignment time, and OR-Tools min-cost fl
 networkx's network simplex on the same flow network. Writes a Markdown table to
 ``benchmarks/results/matcher.md``.
 
-    python benchmarks/bench_matcher.py [--municipalities 1741] [--candidates 20000]
+    python -m benchmarks.bench_matcher [--municipalities 1741] [--candidates 20000]
         [--needs 5000] [--queries 200] [--repeats 3] [--top-k 50] [--seed 7]
 """
 
