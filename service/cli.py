@@ -173,12 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
+    func = getattr(args, "func", None) or getattr(args, "handler", None)
+    if func is None:
         parser.print_help()
         return 2
-    lang = _lang(args)
+    lang = args.lang = _lang(args)
     try:
-        return int(args.func(args) or 0)
+        return int(func(args) or 0)
     except InputError as err:
         print(f"dxshare: {_say(lang, 'エラー', 'error')}: {err.summary(lang)}", file=sys.stderr)
         return 2

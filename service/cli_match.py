@@ -50,7 +50,7 @@ _HEADERS_JA = {
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="JSON file or directory of CSV files (default: demo data)")
-    p.add_argument("--lang", choices=["ja", "en"], default="ja")
+    p.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS)
     p.add_argument("--json", dest="json_out", metavar="FILE", help="also write JSON here")
     p.add_argument("--csv", dest="csv_out", metavar="DIR", help="also write CSV files here")
 
