@@ -1,17 +1,13 @@
-import argparse
 import json
 
 import pytest
 
-from service import cli_match
+from service.cli import main
 
 
 def run(*argv):
-    ap = argparse.ArgumentParser(prog="dxshare")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    cli_match.register(sub)
-    args = ap.parse_args(["match", *argv])
-    return args.handler(args)
+    """Through the real ``dxshare`` entry point, as a user types it."""
+    return main(["match", *argv])
 
 
 def test_recommend_prints_a_table(capsys):
