@@ -36,12 +36,12 @@ def _say(lang: str, ja: str, en: str) -> str:
 
 def _progress_printer(lang: str) -> Callable[[object], None]:
     def show(p: object) -> None:
-        obj, bound = getattr(p, "objective"), getattr(p, "bound")
+        obj, bound = p.objective, p.bound
         gap = abs(bound - obj) / max(1.0, abs(bound)) * 100
-        phase = getattr(p, "phase")
+        phase = p.phase
         label = _say(lang, "目的関数", "objective") if phase == "main" else _say(
             lang, "変更数", "moved visits")
-        print(f"[{getattr(p, 'elapsed'):7.2f} s] {label} {obj:,.0f}  "
+        print(f"[{p.elapsed:7.2f} s] {label} {obj:,.0f}  "
               f"{_say(lang, '上界', 'bound')} {bound:,.0f}  gap {gap:.2f}%",
               file=sys.stderr, flush=True)
     return show

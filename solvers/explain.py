@@ -143,7 +143,7 @@ class Explainer:
             by_date[o.date].append(o)
         keep: list[Option] = []
         n = len(q.fields)
-        for d, os_ in by_date.items():
+        for os_ in by_date.values():
             if n == 1 or _has_matching(n, os_):
                 keep.extend(os_)
         return keep
@@ -257,7 +257,8 @@ class Explainer:
             blockers: set[str] = set()
             seen: set[str] = set()
 
-            def add(key: str, e_: str, j_: str, c_: str) -> None:
+            def add(key: str, e_: str, j_: str, c_: str, en: list[str] = en,
+                    ja: list[str] = ja, codes: list[str] = codes, seen: set[str] = seen) -> None:
                 if key not in seen:
                     seen.add(key)
                     en.append(e_)

@@ -357,11 +357,11 @@ class PlannerModel:
         """A location hosts at most its ``max_visits_per_day`` expert-visits a day, a joint
         visit of two experts counting as two."""
         per: dict[tuple[str, dt.date], list[cp_model.IntVar]] = defaultdict(list)
-        for (rid, eid, d), lit in self.present.items():
+        for (rid, _eid, d), lit in self.present.items():
             q = self.p.request_by_id[rid]
             if q.onsite:
                 per[q.location, d].append(lit)
-        for (loc, d), lits in per.items():
+        for (loc, _d), lits in per.items():
             cap = self.p.location_by_id[loc].max_visits_per_day
             if cap is not None and len(lits) > cap:
                 self.m.add(sum(lits) <= cap)
