@@ -148,7 +148,8 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> Pl
             bad("mode", f"must be onsite/online (訪問/オンライン), got {cell('mode')!r}",
                 f"訪問 か オンライン を指定してください（{cell('mode')!r}）")
         q["mode"] = mode
-        for key, default in (("duration_min", None), ("priority", 5)):
+        num_defaults: tuple[tuple[str, int | None], ...] = (("duration_min", None), ("priority", 5))
+        for key, default in num_defaults:
             raw = cell(key)
             if raw == "" and default is not None:
                 q[key] = default
@@ -164,10 +165,10 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> Pl
                     bad(key, "must be between 1 and 10", "1 から 10 の範囲で指定してください")
             except ValueError:
                 bad(key, f"must be a whole number, got {raw!r}", f"整数を指定してください（{raw!r}）")
-        for key, default in (("earliest", monday), ("latest", friday)):
+        for key, day in (("earliest", monday), ("latest", friday)):
             raw = cell(key)
             if raw == "":
-                q[key] = default.isoformat()
+                q[key] = day.isoformat()
                 continue
             try:
                 q[key] = pd.Timestamp(raw).date().isoformat()

@@ -173,13 +173,13 @@ class Explainer:
                       f"{cap} 分を超えます")
             codes.append("drive_cap")
         if not en and fail_cap:
-            eid, cap, who = fail_cap[0]
+            eid, cap_name, who = fail_cap[0]
             if who == "location":
                 en.append(f"{self._loc(q.location)} accepts no on-site visits (max_visits_per_day 0)")
                 ja.append(f"{self._loc(q.location, 'ja')}は訪問を受け付けていません（上限 0）")
             else:
-                en.append(f"{eid} has {cap} = 0, so makes no on-site visits")
-                ja.append(f"{eid} の {cap} が 0 のため訪問できません")
+                en.append(f"{eid} has {cap_name} = 0, so makes no on-site visits")
+                ja.append(f"{eid} の {cap_name} が 0 のため訪問できません")
             codes.append("cap_zero")
         if not en and fail_time:
             loc = self.p.location_by_id[q.location]
@@ -364,6 +364,7 @@ class Explainer:
         for q in self.p.requests:
             if q.id in conflicting:
                 own = self.static.get(q.id)
+                en: tuple[str, ...]
                 if own is not None:
                     en = ("the fixed visit cannot be kept: " + own.reasons[0],)
                     ja = ("確定済みの訪問を守れません: " + own.reasons_ja[0],)
