@@ -292,6 +292,9 @@ class PlannerModel:
         moment they set off towards it (its inbound leg) until it ends, the drive home after
         the last stop occupies them too, and online consultations fit in between."""
         for (eid, d), day in self.days.items():
+            if not day.online:
+                # Only on-site visits: the tour's legs already keep them apart in time.
+                continue
             intervals = []
             nodes = day.onsite
             base = day.expert.base
