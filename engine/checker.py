@@ -460,4 +460,4 @@ def assert_valid(problem: PlanRequest, plan: Plan, *, travel: TravelTimes | None
     found = check_plan(problem, plan, travel=travel)
     if found:
         lines = "\n".join(f"  {v}" for v in found)
-        raise AssertionError(f"plan violates {len(found)} rule(s):\n{lines}")
+        raise AssertionError(f"plan is not valid, {len(found)} violation(s):\n{lines}")
