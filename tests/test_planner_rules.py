@@ -416,3 +416,15 @@ def test_replanning_an_unchanged_problem_moves_nothing(two_towns):
     again = solve_checked(two_towns, previous=first)
     assert again.visits == first.visits
     assert again.solver["moved"] == 0 and again.kpis["moved"] == 0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "planner bug: a fixed visit with no option at all (here its expert's on-site cap is 0) is "
+    "dropped with status optimal; add_fixed_visits skips 'lit == 1' for requests without options"))
+def test_fixed_visit_that_no_expert_may_make_makes_the_plan_infeasible(two_towns_doc):
+    two_towns_doc["experts"][0]["max_visits_per_day"] = 0
+    two_towns_doc["requests"][0]["fixed"] = {"experts": ["pr-1"], "date": "2026-12-07",
+                                             "start": "10:00"}
+    plan = solve_checked(two_towns_doc)
+    assert plan.status == "infeasible"
+    assert codes_of(plan, "a1") == ("fixed_conflict",)
