@@ -411,3 +411,20 @@ def test_bound_must_not_be_below_the_objective(two_towns):
     above = dataclasses.replace(plan, bound=plan.objective + 5)
     assert rules(two_towns, above) == {"bound"}                      # optimal: must be equal
     assert check_plan(two_towns, dataclasses.replace(above, status="feasible")) == []
+
+
+# ------------------------------------------------------------------ the documented examples
+
+
+def test_format_md_examples_agree_except_the_undeclared_request():
+    """FORMAT.md's plan example, read against its request example (completed with the ids it
+    uses), breaks no rule but one: it reports r9, which the request example does not ask."""
+    import json
+
+    from engine.format import parse_plan
+    from tests.conftest import DATA
+
+    problem = problem_of("format_example_request_complete")
+    plan = parse_plan(json.loads((DATA / "format_example_plan.json").read_text("utf-8")))
+    found = check_plan(problem, plan)
+    assert [(v.rule, v.request) for v in found] == [("accounted_once", "r9")]
