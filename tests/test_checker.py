@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 import pytest
 
 from engine.checker import RULES, Violation, assert_valid, check_plan
+from engine.format import parse_plan
 from engine.model import Plan, PlanRequest, Route, Unscheduled, Visit
-from tests.conftest import build_plan, load_doc, problem_of, t
+from tests.conftest import DATA, build_plan, load_doc, problem_of, t
 
 MON = dt.date(2026, 12, 7)
 TUE = dt.date(2026, 12, 8)
@@ -419,11 +421,6 @@ def test_bound_must_not_be_below_the_objective(two_towns):
 def test_format_md_examples_agree_except_the_undeclared_request():
     """FORMAT.md's plan example, read against its request example (completed with the ids it
     uses), breaks no rule but one: it reports r9, which the request example does not ask."""
-    import json
-
-    from engine.format import parse_plan
-    from tests.conftest import DATA
-
     problem = problem_of("format_example_request_complete")
     plan = parse_plan(json.loads((DATA / "format_example_plan.json").read_text("utf-8")))
     found = check_plan(problem, plan)

@@ -205,6 +205,20 @@ def test_no_double_booking(two_towns_doc):
     assert served(solve_checked(two_towns_doc)) == {"o1", "o2"}
 
 
+def test_a_request_gives_way_to_a_combination_of_lower_priorities(two_towns_doc):
+    two_towns_doc["requests"] = [
+        req("x", "town_a", mode="online", duration=120, priority=6, window=["09:00", "11:00"]),
+        req("y", "town_a", mode="online", duration=60, priority=4, window=["09:00", "10:00"]),
+        req("z", "town_b", mode="online", duration=60, priority=4, window=["10:00", "11:00"])]
+    plan = solve_checked(two_towns_doc)
+    assert served(plan) == {"y", "z"}                   # 4 + 4 > 6
+    assert codes_of(plan, "x")[:2] == ("gave_way_combination", "expert_day_taken")
+    two_towns_doc["requests"][0]["priority"] = 9        # now x outweighs y and z together
+    plan = solve_checked(two_towns_doc)
+    assert served(plan) == {"x"}
+    assert codes_of(plan, "y")[0] == codes_of(plan, "z")[0] == "gave_way"
+
+
 def test_no_online_consultation_while_driving(two_towns_doc):
     two_towns_doc["requests"][0]["window"] = ["09:00", "10:00"]   # a1 09:00, leave 08:30
     two_towns_doc["requests"][1] = req("o1", "town_b", mode="online", duration=30, priority=3,
