@@ -11,7 +11,8 @@ import pytest
 from engine.checker import RULES, Violation, assert_valid, check_plan
 from engine.format import parse_plan
 from engine.model import Plan, PlanRequest, Route, Unscheduled, Visit
-from tests.conftest import DATA, build_plan, load_doc, problem_of, t
+from engine.travel import TravelTimes
+from tests.conftest import DATA, build_plan, load_doc, problem_of, solve_checked, t
 
 MON = dt.date(2026, 12, 7)
 TUE = dt.date(2026, 12, 8)
@@ -425,3 +426,11 @@ def test_format_md_examples_agree_except_the_undeclared_request():
     plan = parse_plan(json.loads((DATA / "format_example_plan.json").read_text("utf-8")))
     found = check_plan(problem, plan)
     assert [(v.rule, v.request) for v in found] == [("accounted_once", "r9")]
+
+
+def test_checker_uses_the_travel_times_it_is_given(island):
+    """Solved with faster estimated driving, the plan is valid for those travel times and not
+    for the default ones (its routes' driving minutes differ)."""
+    plan = solve_checked(island, travel_speed_factor=1.5)
+    assert check_plan(island, plan, travel=TravelTimes(island, speed_factor=1.5)) == []
+    assert "routes" in rules(island, plan)

@@ -8,11 +8,13 @@ A–B 20 min. Both fit in a day: 30 + 20 + 45 = 95 min of driving.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from engine.checker import check_plan
+from engine.demand import ehime_week
 from engine.model import Plan
 from tests.conftest import add_request, codes_of, load_doc, problem_of, req, solve_checked, t
 
@@ -442,3 +444,33 @@ def test_fixed_visit_that_no_expert_may_make_makes_the_plan_infeasible(two_towns
     plan = solve_checked(two_towns_doc)
     assert plan.status == "infeasible"
     assert codes_of(plan, "a1") == ("fixed_conflict",)
+
+
+# ------------------------------------------------------------------ a realistic week
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, pytest.param(4, marks=pytest.mark.xfail(
+    strict=True, reason="planner bug: route return overlaps an online consultation held after "
+    "the last stop (see test_route_return_after_an_online_consultation_at_the_last_stop)")), 5])
+def test_small_ehime_week_is_valid(seed):
+    problem = ehime_week("2026-12-07", seed=seed, requests_per_week=16)
+    plan = solve_checked(problem)
+    assert plan.status == "optimal" and plan.bound == plan.objective
+    fixed = [q for q in problem.requests if q.fixed is not None]
+    assert fixed and all(q.id in plan.visit_by_request for q in fixed)
+
+
+def test_island_trip_includes_the_ferry(island):
+    plan = solve_checked(island)
+    assert served(plan) == {"k1", "i1"}
+    day = {r.expert: r for r in plan.routes}["security-1"]
+    # office → 今治 46, 今治 → 上島 81 (ferry included), 上島 → office 117, either direction
+    assert set(day.stops) == {"382027", "383562"}
+    assert day.drive_minutes == 46 + 81 + 117 or day.drive_minutes == 117 + 81 + 46
+
+
+def test_island_day_trip_that_does_not_fit_the_hours(island):
+    e = dataclasses.replace(island.experts[0], work_end=t("14:00"))   # 117 + 120 + 117 > 330
+    p = dataclasses.replace(island, experts=(e,))
+    plan = solve_checked(p)
+    assert served(plan) == {"i1"} and codes_of(plan, "k1") == ("no_time",)
