@@ -55,7 +55,7 @@ class _Ctx:
         # only visits whose request and experts exist are examined by the per-visit rules
         self.visits: list[Visit] = [
             v for v in plan.visits
-            if v.request in problem.request_by_id
+            if v.request in problem.request_by_id and v.location in problem.location_by_id
             and all(e in problem.expert_by_id for e in v.experts)]
         self.by_expert_date: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
         for v in self.visits:
@@ -119,9 +119,13 @@ def unscheduled_have_reasons(c: _Ctx) -> Iterable[Violation]:
             yield _v("unscheduled_reason", "left out without a reason", u.request)
 
 
-def visit_known_experts(c: _Ctx) -> Iterable[Violation]:
-    """A visit is made by experts of the programme (known ids)."""
+def visit_known_ids(c: _Ctx) -> Iterable[Violation]:
+    """A visit is made by experts of the programme at a place of the problem (known ids); a
+    visit naming an unknown one is not examined further."""
     for v in c.plan.visits:
+        if v.location not in c.p.location_by_id:
+            yield _v("unknown_location", f"unknown location {v.location!r}", v.request,
+                     date=v.date)
         for eid in v.experts:
             if eid not in c.p.expert_by_id:
                 yield _v("unknown_expert", f"unknown expert {eid!r}", v.request, eid, v.date)
@@ -204,7 +208,7 @@ def within_hours(c: _Ctx) -> Iterable[Violation]:
     each expert's working hours."""
     for v in c.visits:
         q = c.p.request_by_id[v.request]
-        loc = c.p.location_by_id.get(v.location) or c.p.location_by_id[q.location]
+        loc = c.p.location_by_id[v.location]
         if v.start < loc.open or v.end > loc.close:
             yield _v("location_hours", f"{_span(v)} is outside {loc.id}'s hours "
                      f"{fmt_time(loc.open)}–{fmt_time(loc.close)}", v.request, date=v.date)
@@ -434,7 +438,7 @@ def objective_matches_formula(c: _Ctx) -> Iterable[Violation]:
 
 #: The rules in the order they are checked (name → function).
 RULES = {f.__name__: f for f in (
-    every_request_accounted_once, unscheduled_have_reasons, visit_known_experts,
+    every_request_accounted_once, unscheduled_have_reasons, visit_known_ids,
     visit_matches_request, experts_cover_fields, date_workable_and_requested, within_hours,
     one_thing_at_a_time, travel_between_stops, day_starts_and_ends_at_base,
     routes_agree_with_visits, expert_caps, location_caps, fixed_visits_kept, kpis_consistent,

@@ -130,6 +130,12 @@ def test_unknown_expert_is_rejected(two_towns):
     assert "unknown_expert" in rules(two_towns, plan)
 
 
+def test_unknown_location_is_rejected_not_a_crash(two_towns):
+    plan = build_plan(two_towns, [a1(), b1()])
+    bad = dataclasses.replace(plan, visits=(a1(location="atlantis"), b1()))
+    assert {"unknown_location", "routes"} <= rules(two_towns, bad)
+
+
 # ------------------------------------------------------------------ fields
 
 
