@@ -8,14 +8,16 @@ request exactly once, and keeps the fixed visit unless its status is infeasible.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
+from engine.checker import check_plan
 from engine.format import parse_plan_request
 from engine.model import fmt_time
 from tests.conftest import solve_checked
@@ -129,3 +131,30 @@ def test_every_plan_is_valid_and_accounts_for_every_request(doc):
 @given(instances(fixed=True))
 def test_fixed_visit_is_kept_or_the_plan_is_infeasible(doc):
     check_invariants(doc)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.data())
+def test_checker_catches_tampering_with_a_solved_plan(doc, data):
+    """Breaking a valid plan in a way that always breaks a rule is always caught."""
+    note(json.dumps(doc))
+    problem = parse_plan_request(doc)
+    plan = solve_checked(problem, time_limit=5.0)
+    assume(plan.visits)
+    i = data.draw(st.integers(0, len(plan.visits) - 1))
+    v = plan.visits[i]
+    others = plan.visits[:i] + plan.visits[i + 1:]
+    longer = dataclasses.replace(v, end=v.end + 5)
+    assert "duration" in rules(problem, dataclasses.replace(plan, visits=(*others, longer)))
+    assert "accounted_once" in rules(problem, dataclasses.replace(plan, visits=others))
+    assert "objective" in rules(problem, dataclasses.replace(plan, objective=plan.objective + 1))
+    if plan.routes:
+        r = plan.routes[0]
+        more = dataclasses.replace(r, drive_minutes=r.drive_minutes + 1)
+        tampered = dataclasses.replace(plan, routes=(more, *plan.routes[1:]))
+        assert "routes" in rules(problem, tampered)
+
+
+def rules(problem, plan) -> set[str]:
+    return {x.rule for x in check_plan(problem, plan)}
