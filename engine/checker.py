@@ -226,10 +226,11 @@ def within_hours(c: _Ctx) -> Iterable[Violation]:
 def one_thing_at_a_time(c: _Ctx) -> Iterable[Violation]:
     """No expert is in two consultations at once (on-site or online, any mix)."""
     for (eid, day), vs in sorted(c.by_expert_date.items()):
-        for a, b in zip(vs, vs[1:], strict=False):
-            if b.start < a.end:
-                yield _v("double_booking", f"{a.request} {_span(a)} overlaps {b.request} "
-                         f"{_span(b)}", b.request, eid, day)
+        for i, b in enumerate(vs):
+            for a in vs[:i]:
+                if b.start < a.end:
+                    yield _v("double_booking", f"{a.request} {_span(a)} overlaps {b.request} "
+                             f"{_span(b)}", b.request, eid, day)
 
 
 def _free_block(lo: int, hi: int, busy: list[tuple[int, int]]) -> int:

@@ -262,6 +262,16 @@ def test_double_booking_is_rejected(two_towns_doc):
     assert check_plan(p, build_plan(p, [a1(), b1(), online("14:00")])) == []
 
 
+def test_every_overlap_is_reported(two_towns_doc):
+    with_online(two_towns_doc)
+    with_online(two_towns_doc, "o2")
+    p = problem_of(two_towns_doc)
+    # b1 10:20–11:50 contains o1 10:30–10:50 and o2 11:00–11:20, which do not meet each other
+    plan = build_plan(p, [a1(), b1(), online("10:30"), online("11:00", "o2")])
+    found = [v for v in check_plan(p, plan) if v.rule == "double_booking"]
+    assert sorted(v.request for v in found) == ["o1", "o2"]
+
+
 def test_consecutive_stops_need_the_drive(two_towns):
     assert rules(two_towns, build_plan(two_towns, [a1(), b1("10:19")])) == {
         "travel_between_stops"}
