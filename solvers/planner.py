@@ -377,7 +377,10 @@ class PlannerModel:
             f = q.fixed
             lit = self.m.new_bool_var(f"keep_fixed_{q.id}")
             self.fixed_lits[q.id] = lit
+            if not self.fixed_as_assumptions:
+                self.m.add(lit == 1)
             if q.id not in self.start or (q.id, f.date) not in self.on_date:
+                # No way to serve it on its date at all: keeping it is impossible.
                 self.m.add_bool_or([~lit])
                 continue
             self.m.add(self.on_date[q.id, f.date] == 1).only_enforce_if(lit)
@@ -388,8 +391,6 @@ class PlannerModel:
                     self.m.add_bool_or([~lit])
                 else:
                     self.m.add_implication(lit, p)
-            if not self.fixed_as_assumptions:
-                self.m.add(lit == 1)
         if self.fixed_as_assumptions and self.fixed_lits:
             self.m.add_assumptions(list(self.fixed_lits.values()))
 
@@ -490,6 +491,7 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
         model.m.add(objective >= main_value)
         model.m.clear_objective()
         model.m.minimize(moved)
+        model.m.clear_hints()
         for var, val in values.items():
             model.m.add_hint(var, val)
         remaining = max(1.0, options.time_limit - (time.perf_counter() - t0))
@@ -563,12 +565,12 @@ def _extract(problem: PlanRequest, travel: TravelTimes, model: PlannerModel,
 
 def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]) -> list[Route]:
     """Routes per expert and date from on-site visits in start order: leave just in time for
-    the first stop, return straight after the last."""
+    the first stop; after the last, hold any online consultations there, then drive home."""
     per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+    online: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
     for v in visits:
-        if v.mode == "onsite":
-            for eid in v.experts:
-                per[eid, v.date].append(v)
+        for eid in v.experts:
+            (per if v.mode == "onsite" else online)[eid, v.date].append(v)
     routes = []
     for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         vs.sort(key=lambda v: v.start)
@@ -577,7 +579,15 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
         path = [base, *stops, base]
         drive = sum(travel.minutes(a, b) for a, b in zip(path, path[1:], strict=False))
         leave = vs[0].start - travel.minutes(base, stops[0])
-        ret = vs[-1].end + travel.minutes(stops[-1], base)
+        back = travel.minutes(stops[-1], base)
+        set_off = vs[-1].end
+        for o in sorted(online[eid, d], key=lambda o: o.start):
+            if o.start < set_off:
+                continue
+            if o.start - set_off >= back:
+                break       # the drive home fits before this consultation
+            set_off = o.end
+        ret = set_off + back
         routes.append(Route(eid, d, leave, ret, tuple(stops), drive))
     return routes
 
@@ -601,7 +611,8 @@ def _infeasible_plan(problem: PlanRequest, travel: TravelTimes, model: PlannerMo
     unscheduled = model.explainer.infeasible_fixed(names)
     plan = Plan(status="infeasible", objective=None, bound=None, solve_seconds=elapsed,
                 unscheduled=tuple(unscheduled),
-                messages=(f"the fixed visits {', '.join(names)} cannot all be kept",),
+                messages=(f"the fixed visit {names[0]} cannot be kept" if len(names) == 1 else
+                          f"the fixed visits {', '.join(names)} cannot all be kept",),
                 messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできません",),
                 solver={**info, "conflicting_fixed": names})
     return replace(plan, kpis=plan_kpis(problem, plan))

@@ -20,6 +20,7 @@ from engine.format import (
     plan_to_dict,
     read_json,
 )
+from solvers.planner import solve
 from tests.conftest import DATA, load_doc, problem_of, req, solve_checked
 
 
@@ -105,9 +106,6 @@ def test_unknown_field(mutate, path):
     (lambda d: d["requests"][0].update(location="town_z"), "requests[0].location",
      "unknown location 'town_z'"),
     (lambda d: d["experts"][0].update(base="home"), "experts[0].base", "unknown location 'home'"),
-    (lambda d: d["requests"][0].update(
-        fixed={"experts": ["pr-9"], "date": "2026-12-07", "start": "10:00"}),
-     "requests[0].fixed.experts[0]", "unknown expert 'pr-9'"),
     (lambda d: d["horizon"].update(blackouts=[{"date": "2026-12-07", "experts": ["pr-9"]}]),
      "horizon.blackouts[0].experts[0]", "unknown expert 'pr-9'"),
     (lambda d: d["travel"]["minutes"].update(port={"office": 5}), "travel.minutes.port",
@@ -308,11 +306,33 @@ def test_generated_ehime_week_round_trip():
     assert parse_plan_request(plan_request_to_dict(week)) == week
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "docs bug: FORMAT.md says every example document is accepted unchanged, but the request "
-    "example uses locations 380008 and 382043 and expert pr-1 without defining them"))
 def test_format_md_request_example_is_accepted_unchanged():
-    parse_plan_request(json.loads((DATA / "format_example_request.json").read_text("utf-8")))
+    """The spec's own example names the office and 八幡浜市 without listing them (bundled Ehime
+    codes fill them in) and fixes r1 to an expert it does not list: accepted, and the plan
+    says why the published visit cannot be kept."""
+    p = parse_plan_request(json.loads((DATA / "format_example_request.json").read_text("utf-8")))
+    assert {loc.id for loc in p.locations} == {"382019", "380008", "382043"}
+    assert p.location_by_id["382043"].name == "八幡浜市"
+    plan = solve(p)
+    assert plan.status == "infeasible"
+    assert [u.request for u in plan.unscheduled] == ["r1"]
+    assert plan.unscheduled[0].codes == ("fixed_conflict",)
+
+
+def test_fixed_visit_with_an_unlisted_expert_is_explained_not_rejected():
+    doc = load_doc("two_towns")
+    doc["requests"][0]["fixed"] = {"experts": ["pr-9"], "date": "2026-12-07", "start": "10:00"}
+    plan = solve(parse_plan_request(doc))
+    assert plan.status == "infeasible"
+    u = next(u for u in plan.unscheduled if u.request == doc["requests"][0]["id"])
+    assert "'pr-9', who is not among the request's experts" in u.reasons[0]
+
+
+def test_unlisted_location_that_is_not_a_bundled_code_is_still_an_error():
+    doc = load_doc("two_towns")
+    doc["requests"][0]["location"] = "999999"
+    with pytest.raises(InputError, match=r"requests\[0\]\.location: unknown location '999999'"):
+        parse_plan_request(doc)
 
 
 def test_format_md_request_example_fields():

@@ -241,10 +241,6 @@ def test_no_online_consultation_while_driving(two_towns_doc):
     assert served(plan) == {"a1", "o1"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "planner bug: build_routes reports return = last end + drive home, but the model lets an "
-    "online consultation follow the last stop and the drive home start later, so the route "
-    "claims the expert drives during the consultation"))
 def test_route_return_after_an_online_consultation_at_the_last_stop(two_towns_doc):
     two_towns_doc["requests"][0]["window"] = ["09:00", "10:00"]   # a1 09:00–10:00 at town A
     two_towns_doc["requests"][1] = req("o1", "town_b", mode="online", duration=30, priority=3,
@@ -337,9 +333,6 @@ def test_joint_visit_never_fits_a_location_cap_of_one(joint_visit_doc):
     assert plan.visits == ()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "explain bug: a joint visit of two experts at a location capped at 1 expert-visit a day can "
-    "never be served, but the reason says it 'could be served alone' (code gave_way)"))
 def test_joint_visit_above_the_location_cap_is_explained_as_impossible(joint_visit_doc):
     joint_visit_doc["locations"][1]["max_visits_per_day"] = 1
     plan = solve_checked(joint_visit_doc)
@@ -408,13 +401,6 @@ def test_fixed_visit_at_an_impossible_time_is_named(two_towns_doc):
 # ------------------------------------------------------------------ re-planning with previous
 
 
-PREVIOUS_HINT_BUG = pytest.mark.xfail(strict=True, reason=(
-    "planner bug: with previous=, hint_previous() and the stability phase both hint the same "
-    "start/date variables, CP-SAT rejects the model (MODEL_INVALID: duplicate hint) and the "
-    "moved-minimising phase is silently skipped: solver['moved'] is missing"))
-
-
-@PREVIOUS_HINT_BUG
 def test_replanning_moves_only_the_visit_whose_expert_got_a_blackout():
     doc = week(load_doc("two_towns"), end="2026-12-10")       # Mon–Thu, one visit a day
     doc["experts"][0]["max_visits_per_day"] = 1
@@ -435,7 +421,6 @@ def test_replanning_moves_only_the_visit_whose_expert_got_a_blackout():
     assert check_plan(p, again) == []
 
 
-@PREVIOUS_HINT_BUG
 def test_replanning_an_unchanged_problem_moves_nothing(two_towns):
     first = solve_checked(two_towns)
     again = solve_checked(two_towns, previous=first)
@@ -443,9 +428,6 @@ def test_replanning_an_unchanged_problem_moves_nothing(two_towns):
     assert again.solver["moved"] == 0 and again.kpis["moved"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "planner bug: a fixed visit with no option at all (here its expert's on-site cap is 0) is "
-    "dropped with status optimal; add_fixed_visits skips 'lit == 1' for requests without options"))
 def test_fixed_visit_that_no_expert_may_make_makes_the_plan_infeasible(two_towns_doc):
     two_towns_doc["experts"][0]["max_visits_per_day"] = 0
     two_towns_doc["requests"][0]["fixed"] = {"experts": ["pr-1"], "date": "2026-12-07",
@@ -458,9 +440,7 @@ def test_fixed_visit_that_no_expert_may_make_makes_the_plan_infeasible(two_towns
 # ------------------------------------------------------------------ a realistic week
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3, pytest.param(4, marks=pytest.mark.xfail(
-    strict=True, reason="planner bug: route return overlaps an online consultation held after "
-    "the last stop (see test_route_return_after_an_online_consultation_at_the_last_stop)")), 5])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
 def test_small_ehime_week_is_valid(seed):
     problem = ehime_week("2026-12-07", seed=seed, requests_per_week=16)
     plan = solve_checked(problem)

@@ -13,7 +13,6 @@ import json
 from collections import Counter
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
@@ -123,10 +122,6 @@ def test_every_plan_is_valid_and_accounts_for_every_request(doc):
     check_invariants(doc)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "planner bug: a fixed visit with no feasible option at all (e.g. its expert has an on-site "
-    "cap of 0, or its date is not workable) is silently dropped with status optimal instead of "
-    "making the plan infeasible; see test_planner_rules.py for the minimal reproducer"))
 @SETTINGS
 @given(instances(fixed=True))
 def test_fixed_visit_is_kept_or_the_plan_is_infeasible(doc):
