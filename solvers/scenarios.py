@@ -42,6 +42,7 @@ from solvers.planner import SolveOptions, solve
 
 __all__ = [
     "DEFAULT_CAMPS",
+    "PLANNED",
     "SMALL_POPULATION",
     "Camp",
     "RunResult",
@@ -158,18 +159,33 @@ def _result(scenario: str, draw: int, seed: int, time_limit: float, problem: Pla
                      dict(reasons), dict(plan.solver))
 
 
+PLANNED = ("optimal", "feasible")
+
+
 def run_scenario(scenario: Scenario, *, seed: int = 0, draw: int = 0, time_limit: float = 3.0,
-                 workers: int = 1) -> RunResult:
-    """Solve the scenario's problem for ``seed`` (``workers`` CP-SAT threads, seed recorded)."""
+                 workers: int = 1, retry_factor: float = 3.0) -> RunResult:
+    """Solve the scenario's problem for ``seed`` (``workers`` CP-SAT threads, seed recorded).
+
+    A solve that finds no plan within ``time_limit`` s is tried once more with
+    ``retry_factor`` × the limit (``solver["attempts"]`` says so); ``retry_factor <= 1``
+    never retries.
+    """
     problem = scenario.plan_request(seed)
-    plan = solve(problem, SolveOptions(time_limit=time_limit, seed=seed, workers=workers,
-                                       travel_speed_factor=scenario.travel_speed_factor))
-    return _result(scenario.name, draw, seed, time_limit, problem, plan)
+    opts = SolveOptions(time_limit=time_limit, seed=seed, workers=workers,
+                        travel_speed_factor=scenario.travel_speed_factor)
+    plan = solve(problem, opts)
+    attempts = 1
+    if plan.status not in PLANNED and retry_factor > 1:
+        plan = solve(problem, replace(opts, time_limit=time_limit * retry_factor))
+        attempts = 2
+    res = _result(scenario.name, draw, seed, time_limit, problem, plan)
+    return replace(res, solver={**res.solver, "attempts": attempts})
 
 
-def _run_task(task: tuple[Scenario, int, int, float, int]) -> RunResult:
-    scenario, seed, draw, time_limit, workers = task
-    return run_scenario(scenario, seed=seed, draw=draw, time_limit=time_limit, workers=workers)
+def _run_task(task: tuple[Scenario, int, int, float, int, float]) -> RunResult:
+    scenario, seed, draw, time_limit, workers, retry = task
+    return run_scenario(scenario, seed=seed, draw=draw, time_limit=time_limit, workers=workers,
+                        retry_factor=retry)
 
 
 def _executor(executor: Executor | str, workers: int | None,
@@ -180,7 +196,7 @@ def _executor(executor: Executor | str, workers: int | None,
 
 
 def run_many(scenarios: Sequence[Scenario], *, draws: int = 3, seed: int = 0,
-             time_limit: float = 3.0, solver_workers: int = 1,
+             time_limit: float = 3.0, solver_workers: int = 1, retry_factor: float = 3.0,
              executor: Executor | str = "dask", workers: int | None = None,
              address: str | None = None, progress: Progress | None = None) -> list[RunResult]:
     """Every scenario × ``draws`` draws (draw ``i`` uses seed ``seed + i``, the same seeds for
@@ -194,7 +210,7 @@ def run_many(scenarios: Sequence[Scenario], *, draws: int = 3, seed: int = 0,
         raise InputError(Problem("draws", "must be >= 1", "1 以上である必要があります"))
     for i, s in enumerate(scenarios):        # fail fast, in this process, with paths
         s.plan_request(seed, path=f"scenarios[{i}]")
-    tasks = [(s, seed + d, d, time_limit, solver_workers) for s in scenarios
+    tasks = [(s, seed + d, d, time_limit, solver_workers, retry_factor) for s in scenarios
              for d in range(draws)]
     ex, owned = _executor(executor, workers, address)
     try:
@@ -240,17 +256,25 @@ def t_quantile_975(dof: int) -> float:
 def summarise(tidy: pd.DataFrame) -> pd.DataFrame:
     """Mean, standard deviation and 95 % t-interval of each KPI per scenario over its draws.
 
-    Index ``(scenario, kpi)``; columns ``n, mean, std, low, high``. With one draw the
-    interval is the point itself (no spread is known).
+    Index ``(scenario, kpi)``; columns ``n, failed, mean, std, low, high``. Only draws with a
+    plan (``optimal`` or ``feasible``) count; ``failed`` says how many had none (their KPIs
+    would be zeros, not a property of the scenario). With one draw the interval is the point
+    itself (no spread is known); with none, the figures are NaN.
     """
     rows = []
     for (scen, kpi), g in tidy.groupby(["scenario", "kpi"], observed=True, sort=False):
-        vals = g["value"].astype(float).tolist()
+        ok = g["status"].isin(PLANNED)
+        vals = g.loc[ok, "value"].astype(float).tolist()
         n = len(vals)
+        if n == 0:
+            rows.append({"scenario": scen, "kpi": kpi, "n": 0, "failed": int((~ok).sum()),
+                         "mean": math.nan, "std": math.nan, "low": math.nan, "high": math.nan})
+            continue
         mean = statistics.fmean(vals)
         sd = statistics.stdev(vals) if n > 1 else 0.0
         half = t_quantile_975(n - 1) * sd / math.sqrt(n) if n > 1 else 0.0
-        rows.append({"scenario": scen, "kpi": kpi, "n": n, "mean": mean, "std": sd,
+        rows.append({"scenario": scen, "kpi": kpi, "n": n, "failed": int((~ok).sum()),
+                     "mean": mean, "std": sd,
                      "low": mean - half, "high": mean + half})
     return pd.DataFrame(rows).set_index(["scenario", "kpi"])
 
@@ -394,7 +418,7 @@ def season(scenario: Scenario, *, start: dt.date | str = "2026-08-03", weeks: in
                             travel_speed_factor=scenario.travel_speed_factor)
         plan = solve(problem, opts)
         attempts = 1
-        if plan.status not in ("optimal", "feasible") and retry_factor > 1:
+        if plan.status not in PLANNED and retry_factor > 1:
             plan = solve(problem, replace(opts, time_limit=time_limit * retry_factor))
             attempts = 2
         served = {v.request for v in plan.visits}
@@ -441,7 +465,7 @@ def season(scenario: Scenario, *, start: dt.date | str = "2026-08-03", weeks: in
         "municipalities_served": int((coverage > 0).sum()),
         "small_share": small / len(visits_df) if len(visits_df) else 0.0,
         "expired": expired, "still_open": len(carried),
-        "weeks_without_plan": int((~weeks_df["status"].isin(["optimal", "feasible"])).sum()),
+        "weeks_without_plan": int((~weeks_df["status"].isin(PLANNED)).sum()),
         "seconds": round(time.perf_counter() - t0, 2),
     }
     return SeasonResult(scenario.name, seed, weeks_df, visits_df, coverage, totals)
