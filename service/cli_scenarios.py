@@ -36,7 +36,7 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int) -> None:
         stream = self.stream if self.stream is not None else sys.stderr
-        filled = round(self.width * done / total) if total else self.width
+        filled = self.width * done // total if total else self.width
         bar = "#" * filled + "-" * (self.width - filled)
         elapsed = time.perf_counter() - self.t0
         end = "\n" if done >= total else ""
