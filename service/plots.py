@@ -50,14 +50,18 @@ def _label(kpi: str, lang: str) -> str:
     return ja if lang == "ja" else en
 
 
-def _japanese_font() -> None:
-    """Use a Japanese-capable font when one is installed (labels stay readable otherwise)."""
+def _lang(lang: str) -> str:
+    """``'ja'`` when a Japanese-capable font is installed (and used), else ``'en'``: labels
+    fall back to English rather than to empty boxes."""
+    if lang != "ja":
+        return "en"
     from matplotlib import font_manager
     names = {f.name for f in font_manager.fontManager.ttflist}
     for name in ("Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "VL Gothic"):
         if name in names:
             plt.rcParams["font.family"] = name
-            return
+            return "ja"
+    return "en"
 
 
 def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], *, lang: str = "en",
@@ -66,8 +70,7 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], *, lang: str = "en",
 
     ``summary`` is ``solvers.scenarios.summarise(...)`` (index ``scenario, kpi``).
     """
-    if lang == "ja":
-        _japanese_font()
+    lang = _lang(lang)
     n = len(kpis)
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
@@ -92,8 +95,7 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], *, lang: str = "en",
 def utilisation_heatmap(table: pd.DataFrame, *, lang: str = "en",
                         title: str = "") -> Figure:
     """Experts (rows) × dates (columns) busy share, 0–1; blank where the expert cannot work."""
-    if lang == "ja":
-        _japanese_font()
+    lang = _lang(lang)
     values = table.to_numpy(float)
     fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * table.shape[1] + 2.5),
                                     max(2.0, 0.45 * table.shape[0] + 1.2)))
@@ -119,8 +121,7 @@ def coverage_map(coverage: pd.Series | pd.DataFrame, *, lang: str = "en",
     ``coverage`` is visits per municipality code (a Series), or a DataFrame with one column
     per scenario (one panel each, as from ``coverage_table``).
     """
-    if lang == "ja":
-        _japanese_font()
+    lang = _lang(lang)
     frame = coverage.to_frame() if isinstance(coverage, pd.Series) else coverage
     places = municipalities()
     places = places[places["kind"] != "prefecture"]
