@@ -396,16 +396,16 @@ def apply_blackout_changes(doc: dict[str, Any], o: Overrides, pre: str,
         if not moved:
             problems.append(Problem(f"{pre}move_blackouts[{i}].from", f"no blackout on {src}",
                                     f"{src} に業務停止日はありません"))
-        for b in moved:
-            b["date"] = dst.isoformat()
+        for item in moved:
+            item["date"] = dst.isoformat()
     experts = {e["id"] for e in doc.get("experts", [])}
-    for i, b in enumerate(o.add_blackouts):
-        for j, eid in enumerate(b.experts):
+    for i, new in enumerate(o.add_blackouts):
+        for j, eid in enumerate(new.experts):
             if eid != "*" and eid not in experts:
                 problems.append(Problem(f"{pre}add_blackouts[{i}].experts[{j}]",
                                         f"unknown expert {eid!r}", f"不明な専門家 {eid!r} です"))
-        items.append({"date": b.date.isoformat(), "experts": list(b.experts),
-                      **({"reason": b.reason} if b.reason else {})})
+        items.append({"date": new.date.isoformat(), "experts": list(new.experts),
+                      **({"reason": new.reason} if new.reason else {})})
 
 
 # --------------------------------------------------------------------------- YAML / dict form
@@ -646,9 +646,9 @@ def _parse_scenario(r: _Reader, raw: Any, path: str, default_base: Base | None,
         if mm is None:
             continue
         r.keys(mm, {"from", "to"}, p)
-        a, b = r.date(mm.get("from"), p + ".from"), r.date(mm.get("to"), p + ".to")
-        if a is not None and b is not None:
-            moves.append((a, b))
+        src, dst = r.date(mm.get("from"), p + ".from"), r.date(mm.get("to"), p + ".to")
+        if src is not None and dst is not None:
+            moves.append((src, dst))
     kw["move_blackouts"] = tuple(moves)
     try:
         overrides = Overrides(**{k: v for k, v in kw.items() if v is not None})
