@@ -43,6 +43,7 @@ from solvers.planner import SolveOptions, solve
 __all__ = [
     "DEFAULT_CAMPS",
     "PLANNED",
+    "SHARE_KPIS",
     "SMALL_POPULATION",
     "Camp",
     "RunResult",
@@ -60,6 +61,8 @@ __all__ = [
 
 #: A municipality "under 50,000 people" (2020 census) counts as small.
 SMALL_POPULATION = 50_000
+#: KPIs that are shares in 0–1.
+SHARE_KPIS = frozenset({"served_priority_share", "coverage", "small_share", "utilisation"})
 
 Progress = Callable[[int, int], None]
 
@@ -259,7 +262,8 @@ def summarise(tidy: pd.DataFrame) -> pd.DataFrame:
     Index ``(scenario, kpi)``; columns ``n, failed, mean, std, low, high``. Only draws with a
     plan (``optimal`` or ``feasible``) count; ``failed`` says how many had none (their KPIs
     would be zeros, not a property of the scenario). With one draw the interval is the point
-    itself (no spread is known); with none, the figures are NaN.
+    itself (no spread is known); with none, the figures are NaN. Every KPI is ≥ 0 and the
+    shares (``SHARE_KPIS``) ≤ 1, so intervals are clipped to that range.
     """
     rows = []
     for (scen, kpi), g in tidy.groupby(["scenario", "kpi"], observed=True, sort=False):
@@ -273,9 +277,10 @@ def summarise(tidy: pd.DataFrame) -> pd.DataFrame:
         mean = statistics.fmean(vals)
         sd = statistics.stdev(vals) if n > 1 else 0.0
         half = t_quantile_975(n - 1) * sd / math.sqrt(n) if n > 1 else 0.0
+        top = 1.0 if kpi in SHARE_KPIS else math.inf
         rows.append({"scenario": scen, "kpi": kpi, "n": n, "failed": int((~ok).sum()),
                      "mean": mean, "std": sd,
-                     "low": mean - half, "high": mean + half})
+                     "low": max(0.0, mean - half), "high": min(top, mean + half)})
     return pd.DataFrame(rows).set_index(["scenario", "kpi"])
 
 

@@ -77,6 +77,14 @@ def test_summary_interval_is_the_t_interval_and_skips_runs_without_a_plan():
     assert one["low"] == one["high"] == 7.0
 
 
+def test_intervals_stay_within_what_a_kpi_can_be():
+    results = [RunResult("a", d, d, "optimal", 0.1, 1.0, {"visits": v, "coverage": c}, {}, {},
+                         {}) for d, (v, c) in enumerate([(0, 0.2), (9, 1.0)])]
+    s = summarise(compare(results))
+    assert s.loc[("a", "visits"), "low"] == 0.0 and s.loc[("a", "coverage"), "high"] == 1.0
+    assert s.loc[("a", "visits"), "high"] > 9
+
+
 def test_compare_is_tidy_and_keeps_scenario_order():
     df = compare([_result("z", 0, 1), _result("a", 0, 2)])
     assert list(df.columns) == ["scenario", "draw", "seed", "status", "kpi", "value"]
