@@ -72,6 +72,7 @@ def main() -> None:
     ap.add_argument("--season-time-limit", type=float, default=2.0)
     ap.add_argument("--skip-full", action="store_true", help="skip the time-limited sweep")
     a = ap.parse_args()
+    load_before = os.getloadavg()[0]
     lines = ["# Scenario sweeps and seasons", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
              f"{platform.python_version()}; shared and noisy, so serial and parallel runs "
@@ -126,7 +127,9 @@ def main() -> None:
                      f"{tot['municipalities_served']}/20 | {tot['weeks_without_plan']} | "
                      f"{retried} |")
         print(f"season {rpw}/week: {secs:.1f}s", flush=True)
-    lines += ["", "Targets: 40 runs on two local workers ≥ 1.7× faster than serial; a 33-week "
+    lines += ["", f"1-minute load average: {load_before:.1f} at the start, "
+              f"{os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} CPUs).", "",
+              "Targets: 40 runs on two local workers ≥ 1.7× faster than serial; a 33-week "
               "season ≤ 60 s.", ""]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines), encoding="utf-8")
