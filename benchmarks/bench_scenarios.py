@@ -25,6 +25,8 @@ from engine.scenario import EhimeBase, Overrides, Scenario
 from solvers.executor import make_executor
 from solvers.scenarios import run_many, season
 
+__all__ = ["main", "sweep_scenarios", "timed_sweep"]
+
 OUT = Path(__file__).parent / "results" / "scenarios.md"
 
 
