@@ -123,6 +123,22 @@ def _principal(request: Request, s: DB) -> Principal:
 Who = Annotated[Principal, Depends(_principal)]
 
 
+def _centre(who: Who) -> Principal:
+    _allow(who, "centre")
+    return who
+
+
+def _writer(who: Who) -> Principal:
+    _allow(who, "centre", "municipality")
+    return who
+
+
+#: A centre key (403 before the body is even read).
+Centre = Annotated[Principal, Depends(_centre)]
+#: A centre or municipality key.
+Writer = Annotated[Principal, Depends(_writer)]
+
+
 def _allow(who: Principal, *roles: str) -> None:
     if who.role not in roles:
         raise ApiProblem(403, f"role {who.role!r} may not do this (needs {' or '.join(roles)})",
@@ -290,10 +306,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {**e.doc, "url": f"/v1/experts/{e.id}"}
 
     @app.patch("/v1/experts/{expert_id}", tags=["experts"])
-    def patch_expert(expert_id: Id, who: Who, s: DB,
+    def patch_expert(expert_id: Id, who: Centre, s: DB,
                      body: Annotated[ExpertPatch, Body()]) -> dict[str, Any]:
         """Change availability (``days``), hours or caps. Centre only."""
-        _allow(who, "centre")
         e = s.get(ExpertRow, expert_id)
         if e is None:
             raise _not_found("expert", expert_id)
@@ -369,14 +384,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # ------------------------------------------------------------ requests
     @app.get("/v1/requests", tags=["requests"])
-    def list_requests(who: Who, s: DB,
+    def list_requests(who: Writer, s: DB,
                       status: Annotated[str | None, Query(
                           pattern="^(draft|submitted|scheduled|done|cancelled)$")] = None,
                       week: Annotated[dt.date | None, Query()] = None,
                       municipality: Annotated[str | None, Query(max_length=16)] = None,
                       ) -> list[dict[str, Any]]:
         """Requests visible to the key: all (centre) or the municipality's own."""
-        _allow(who, "centre", "municipality")
         _check_week(week)
         stmt = select(RequestRow).order_by(RequestRow.id)
         if who.role == "municipality":
@@ -391,9 +405,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return [_request_view(q) for q in s.scalars(stmt)]
 
     @app.post("/v1/requests", tags=["requests"], status_code=201)
-    def create_request(who: Who, s: DB, body: RequestIn, response: Response) -> dict[str, Any]:
+    def create_request(who: Writer, s: DB, body: RequestIn, response: Response) -> dict[str, Any]:
         """A new request, ``draft`` (or ``submitted`` with ``"submit": true``)."""
-        _allow(who, "centre", "municipality")
         if who.role == "municipality":
             if body.municipality not in (None, who.municipality):
                 raise ApiProblem(403, "a municipality key creates requests for its own "
@@ -488,7 +501,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # ------------------------------------------------------------ plan jobs
     @app.post("/v1/plan-jobs", tags=["plan jobs"], status_code=202)
-    def create_plan_job(who: Who, s: DB, request: Request, response: Response,
+    def create_plan_job(who: Centre, s: DB, request: Request, response: Response,
                         body: Annotated[dict[str, Any], Body(openapi_examples=JOB_EXAMPLES)],
                         time_limit: Annotated[float | None, Query(gt=0, le=600)] = None,
                         seed_: Annotated[int, Query(alias="seed", ge=0, le=2**31 - 1)] = 0,
@@ -496,7 +509,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Start a solve: ``{"week": "YYYY-MM-DD"}`` (a Monday; the week's requests from the
         database, published visits kept) or a whole plan-request/1 document (options in the
         query). Answers 202 with the job's URL; the job is stored before the answer."""
-        _allow(who, "centre")
         limit = time_limit or settings.job_time_limit
         if "week" in body:
             wj = _validate(WeekJob, body)
@@ -517,28 +529,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _job_view(job, full=False)
 
     @app.get("/v1/plan-jobs", tags=["plan jobs"])
-    def list_plan_jobs(who: Who, s: DB,
+    def list_plan_jobs(who: Centre, s: DB,
                        status: Annotated[str | None, Query(
                            pattern="^(queued|running|done|failed|cancelled)$")] = None,
                        limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
-        _allow(who, "centre")
         stmt = select(PlanJob).order_by(PlanJob.created_at.desc()).limit(limit)
         if status:
             stmt = stmt.where(PlanJob.status == status)
         return [_job_view(j, full=False) for j in s.scalars(stmt)]
 
     @app.get("/v1/plan-jobs/{job_id}", tags=["plan jobs"])
-    def get_plan_job(job_id: Id, who: Who, s: DB) -> dict[str, Any]:
+    def get_plan_job(job_id: Id, who: Centre, s: DB) -> dict[str, Any]:
         """Status, progress (elapsed, objective, bound), history, and the plan/1 when done."""
-        _allow(who, "centre")
         job = s.get(PlanJob, job_id)
         if job is None:
             raise _not_found("plan job", job_id)
         return _job_view(job)
 
     @app.post("/v1/plan-jobs/{job_id}/cancel", tags=["plan jobs"])
-    def cancel_plan_job(job_id: Id, who: Who, s: DB, request: Request) -> dict[str, Any]:
-        _allow(who, "centre")
+    def cancel_plan_job(job_id: Id, who: Centre, s: DB, request: Request) -> dict[str, Any]:
         job = s.get(PlanJob, job_id)
         if job is None:
             raise _not_found("plan job", job_id)
@@ -553,10 +562,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _job_view(job)
 
     @app.post("/v1/plan-jobs/{job_id}/publish", tags=["plan jobs"])
-    def publish_plan_job(job_id: Id, who: Who, s: DB) -> dict[str, Any]:
+    def publish_plan_job(job_id: Id, who: Centre, s: DB) -> dict[str, Any]:
         """Make a finished week job's visits the week's published visits: municipalities and
         experts see them, and later plans of the week keep them."""
-        _allow(who, "centre")
         job = s.get(PlanJob, job_id)
         if job is None:
             raise _not_found("plan job", job_id)
@@ -597,10 +605,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _visit_view(v, who, s.get(RequestRow, v.request_id))
 
     @app.put("/v1/visits/{visit_id}/outcome", tags=["visits"])
-    def put_outcome(visit_id: IntId, who: Who, s: DB, body: Outcome) -> dict[str, Any]:
+    def put_outcome(visit_id: IntId, who: Writer, s: DB, body: Outcome) -> dict[str, Any]:
         """Record whether the visit was held, notes and satisfaction (centre or the visited
         municipality). Held visits complete their request."""
-        _allow(who, "centre", "municipality")
         v = _own_visit(s, who, visit_id)
         v.held, v.notes, v.satisfaction = body.held, body.notes, body.satisfaction
         v.outcome_at = utcnow()
@@ -614,19 +621,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # ------------------------------------------------------------ audit
     @app.get("/v1/audit", tags=["service"])
-    def audit_log(who: Who, s: DB, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    def audit_log(who: Centre, s: DB, limit: Annotated[int, Query(ge=1, le=1000)] = 100
                   ) -> list[dict[str, Any]]:
         """The latest writes, newest first (centre only)."""
-        _allow(who, "centre")
         rows = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
         return [{"id": a.id, "at": a.at.isoformat(), "key_id": a.key_id, "role": a.role,
                  "municipality": a.municipality, "action": a.action, "target": a.target,
                  "detail": a.detail} for a in rows]
 
     @app.get("/v1/stats", tags=["service"])
-    def stats(who: Who, s: DB) -> dict[str, Any]:
+    def stats(who: Centre, s: DB) -> dict[str, Any]:
         """Counts of requests by status and jobs by status (centre only)."""
-        _allow(who, "centre")
         req = dict(s.execute(select(RequestRow.status, func.count()).group_by(
             RequestRow.status)).all())
         jobs = dict(s.execute(select(PlanJob.status, func.count()).group_by(

@@ -12,8 +12,7 @@ from engine.model import FIELDS
 __all__ = ["ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
 
 FieldName = Literal[FIELDS]  # type: ignore[valid-type]
-HHMM = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-Text = Field(default="", max_length=500)
+HHMM = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 SAFE_DATE_MIN = dt.date(2000, 1, 1)
 SAFE_DATE_MAX = dt.date(2100, 12, 31)
 
