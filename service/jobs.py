@@ -334,11 +334,14 @@ def publish_plan(session: Session, job: PlanJob) -> dict[str, int]:
 
     A visit identical to the published one (same request, experts, date, start) keeps its
     row and outcome; others replace it. Planned requests become ``scheduled``; requests
-    scheduled before but left out now go back to ``submitted``. Returns counts.
+    scheduled before but left out now go back to ``submitted``. Visits of requests the job did
+    not plan (done or cancelled since) are left as they are. Returns counts.
     """
     assert job.week is not None and job.plan is not None
+    planned_ids = {q["id"] for q in job.request_doc.get("requests", [])}
     current = {v.request_id: v for v in session.scalars(
-        select(VisitRow).where(VisitRow.week == job.week, VisitRow.active.is_(True)))}
+        select(VisitRow).where(VisitRow.week == job.week, VisitRow.active.is_(True)))
+        if v.request_id in planned_ids}
     planned = {v["request"]: v for v in job.plan["visits"]}
     kept = added = dropped = 0
     for rid, v in planned.items():

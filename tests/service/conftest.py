@@ -108,3 +108,45 @@ def service(database_url: str) -> Iterator[Service]:
                 "data": create_key(s, "expert", expert="data-1")[0],
             }
         yield Service(client, app, keys)
+
+
+PUBLISHED_WEEK = "2027-01-18"
+
+
+def wait_job(service: Service, url: str, timeout: float = 90.0) -> dict[str, Any]:
+    """Poll a plan job until it is no longer queued or running."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        job = service.get("centre", url).json()
+        if job["status"] not in ("queued", "running"):
+            return job
+        assert time.monotonic() < deadline, f"job still {job['status']} after {timeout} s"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def published(service: Service) -> dict[str, Any]:
+    """A planned and published week: A has an on-site confidential PR visit and an online
+    data consultation, B an online data consultation; A's visit carries confidential notes."""
+    week, end = PUBLISHED_WEEK, "2027-01-22"
+    qa = service.new_request("a", fields=["pr"], mode="onsite", duration_min=90, priority=8,
+                             earliest=week, latest=end, confidential=True,
+                             title="人事情報を含む相談", submit=True)
+    qa2 = service.new_request("a", fields=["data"], earliest=week, latest=end, submit=True)
+    qb = service.new_request("b", fields=["data"], earliest=week, latest=end, submit=True)
+    r = service.post("centre", "/v1/plan-jobs", {"week": week, "time_limit": 10})
+    assert r.status_code == 202, r.text
+    job = wait_job(service, r.json()["url"])
+    assert job["status"] == "done", job
+    pub = service.post("centre", f"{job['url']}/publish")
+    assert pub.status_code == 200, pub.text
+    visits = {v["request"]: v for v in service.get("centre", "/v1/visits",
+                                                   params={"week": week}).json()}
+    va = visits[qa["id"]]
+    out = service.put("a", f"/v1/visits/{va['id']}/outcome",
+                      {"held": True, "notes": "職員Xの異動について", "satisfaction": 4})
+    assert out.status_code == 200, out.text
+    return {"job": job, "qa": qa, "qa2": qa2, "qb": qb, "va": va, "vb": visits[qb["id"]],
+            "vis": visits}
