@@ -350,12 +350,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/v1/feeds/{expert_id}/{token}.ics", tags=["experts"],
              responses={200: {"content": {"text/calendar": {}}}})
-    def calendar_feed(expert_id: Id, token: Annotated[str, Path(max_length=64)], s: DB,
+    def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+                      s: DB,
                       request: Request) -> Response:
         """iCalendar feed (no key: the URL is the credential)."""
         good = feed_token(request.app.state.feed_secret, expert_id)
         row = s.get(ExpertRow, expert_id)
-        if not hmac.compare_digest(good, token) or row is None:
+        if not hmac.compare_digest(good.encode(), token.encode()) or row is None:
             raise _not_found("feed", expert_id)
         expert_doc = {k: v for k, v in row.doc.items() if k != "days"}
         from engine.model import Plan, Visit
@@ -388,7 +389,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                       status: Annotated[str | None, Query(
                           pattern="^(draft|submitted|scheduled|done|cancelled)$")] = None,
                       week: Annotated[dt.date | None, Query()] = None,
-                      municipality: Annotated[str | None, Query(max_length=16)] = None,
+                      municipality: Annotated[str | None, Query(
+                          max_length=16, pattern=r"^[A-Za-z0-9._-]+$")] = None,
                       ) -> list[dict[str, Any]]:
         """Requests visible to the key: all (centre) or the municipality's own."""
         _check_week(week)
