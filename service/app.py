@@ -44,6 +44,8 @@ from service.db import (
     utcnow,
 )
 from service.jobs import ACTIVE, JobManager, new_job, publish_plan, week_dates, week_document
+from service.matching_api import STATE as MATCHING
+from service.matching_api import build_router as build_matching_router
 from service.problems import ApiProblem, install_handlers, problem_response
 from service.schemas import ExpertPatch, Outcome, RequestIn, RequestPatch, WeekJob
 
@@ -257,6 +259,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     address=settings.dask_address,
                                     max_attempts=settings.job_max_attempts)
         app.state.jobs.recover()
+        MATCHING.warm()
         try:
             yield
         finally:
@@ -268,6 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_handlers(app)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+    app.include_router(build_matching_router(_principal))
 
     # ------------------------------------------------------------ health
     @app.get("/v1/health", tags=["service"])
