@@ -13,12 +13,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 from engine.errors import InputError, Problem
 from engine.format import parse_plan_request
 from engine.ical import expert_calendar
-from service.auth import Principal, feed_token, lookup_key
+from service.auth import Principal, feed_token, hash_key, lookup_key
 from service.config import Settings
 from service.db import (
     AuditEntry,
@@ -107,7 +109,18 @@ def _session(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(_session)]
 
 
-def _principal(request: Request, s: DB) -> Principal:
+#: Seconds a verified key is trusted without asking the database again.
+KEY_CACHE_SECONDS = 30.0
+
+
+def _lookup(request: Request, key: str) -> Principal | None:
+    with request.app.state.sessions() as s:
+        return lookup_key(s, key)
+
+
+async def _principal(request: Request) -> Principal:
+    """The caller, from ``Authorization: Bearer`` or ``X-API-Key``; verified keys are
+    remembered for ``KEY_CACHE_SECONDS`` (by hash) so hot read routes skip the database."""
     header = request.headers.get("authorization", "")
     key = header[7:].strip() if header.lower().startswith("bearer ") else \
         request.headers.get("x-api-key", "").strip()
@@ -115,7 +128,17 @@ def _principal(request: Request, s: DB) -> Principal:
     if not key:
         raise ApiProblem(401, "an API key is required (Authorization: Bearer <key>)",
                          "APIキーが必要です（Authorization: Bearer <key>）", headers=challenge)
-    who = lookup_key(s, key)
+    cache: dict[str, tuple[float, Principal]] = request.app.state.key_cache
+    digest = hash_key(key)
+    now = time.monotonic()
+    hit = cache.get(digest)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    who = await run_in_threadpool(_lookup, request, key)
+    if who is not None:
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[digest] = (now + KEY_CACHE_SECONDS, who)
     if who is None:
         raise ApiProblem(401, "unknown or revoked API key", "APIキーが無効です",
                          headers=challenge)
@@ -251,7 +274,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = session_factory(eng)
         with sessions.begin() as s:
             if settings.seed:
-                seed(s, demo_week=settings.demo_week)
+                seed(s, demo_week=settings.demo_week, demo_seed=settings.demo_seed)
             app.state.feed_secret = server_secret(s)
         app.state.engine, app.state.sessions = eng, sessions
         app.state.jobs = JobManager(url, sessions, kind=settings.executor,
@@ -269,6 +292,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="dxshare", version="1", description=API_DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.key_cache = {}
     install_handlers(app)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     app.include_router(build_matching_router(_principal))

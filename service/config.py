@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     many solves run at once. ``job_time_limit``: default CP-SAT limit of a plan job, seconds.
     ``job_max_attempts``: a job interrupted by a restart is resumed until it has been started
     this many times, then marked failed with the reason. ``max_body_bytes``: larger request
-    bodies are refused with 413.
+    bodies are refused with 413. ``demo_week`` (a Monday): on first start, also store that
+    week's synthetic Ehime requests (drawn with ``demo_seed``, the CLI demo's seed).
     """
 
     model_config = SettingsConfigDict(env_prefix="DXSHARE_", extra="ignore")
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     seed: bool = True
     demo_week: str | None = None
+    demo_seed: int = 8
 
     def url(self) -> str:
         """The SQLAlchemy URL of the database."""

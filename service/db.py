@@ -220,9 +220,10 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def seed(session: Session, *, demo_week: str | None = None) -> bool:
+def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) -> bool:
     """Fill an empty database with the bundled Ehime municipalities and experts (and, with
-    ``demo_week`` = a Monday, that week's synthetic requests as submitted). Returns whether
+    ``demo_week`` = a Monday, that week's synthetic requests drawn with ``demo_seed``, as
+    submitted; the demo's pre-published visit is left out, publishing is the service's job). Returns whether
     anything was added."""
     if session.scalar(select(MunicipalityRow).limit(1)) is not None:
         return False
@@ -245,7 +246,7 @@ def seed(session: Session, *, demo_week: str | None = None) -> bool:
     if demo_week:
         from engine.demand import ehime_week_document
 
-        week = ehime_week_document(demo_week, fixed_visit=False)
+        week = ehime_week_document(demo_week, seed=demo_seed, fixed_visit=False)
         for q in week["requests"]:
             body = {k: v for k, v in q.items() if k not in ("id", "location")}
             session.add(RequestRow(id=q["id"], municipality=q["location"], status="submitted",

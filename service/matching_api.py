@@ -10,12 +10,15 @@ never named). Expert keys have no access.
 """
 
 
+import json
 import math
 import threading
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from service.auth import Principal
 from service.problems import ApiProblem
@@ -29,9 +32,13 @@ class MatchingState:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._graph: Any = None
+        self.answers: dict[tuple[str, int, str | None], bytes] = {}
 
     def warm(self) -> None:
         threading.Thread(target=self.graph, name="matching-graph", daemon=True).start()
+
+    def ready(self) -> bool:
+        return self._graph is not None
 
     def graph(self) -> Any:
         with self._lock:
@@ -44,6 +51,33 @@ class MatchingState:
 
 
 STATE = MatchingState()
+
+
+class Candidate(BaseModel):
+    """One recommended candidate: score 0..100 and its breakdown in points."""
+
+    candidate: str
+    rank: int
+    name: str
+    kind: str
+    score: float
+    field: float
+    topic: float
+    skill: float
+    distance: float
+    capacity: float
+    outcome: float
+    proximity: float
+    travel_min: int
+    capacity_left: int
+    explanation: str
+    explanation_ja: str
+
+
+class Recommendations(BaseModel):
+    need: str
+    k: int
+    candidates: list[Candidate]
 
 
 def _clean(value: Any) -> Any:
@@ -79,12 +113,21 @@ def _need_visible(need_id: str, viewer: str | None) -> None:
         raise ApiProblem(404, f"no need {need_id!r}", f"ニーズ {need_id!r} は見つかりません")
 
 
-@lru_cache(maxsize=4096)
-def _recommend(need_id: str, k: int, viewer: str | None) -> list[dict[str, Any]]:
+def _recommend(need_id: str, k: int, viewer: str | None) -> bytes:
+    """The JSON answer of a recommendation query, computed once per (need, k, viewer)."""
     from solvers.matching import recommend
 
-    return _records(recommend(STATE.graph(), need_id, k=k, as_municipality=viewer),
-                    "candidate")
+    key = (need_id, k, viewer)
+    body = STATE.answers.get(key)
+    if body is None:
+        rows = _records(recommend(STATE.graph(), need_id, k=k, as_municipality=viewer),
+                        "candidate")
+        body = json.dumps({"need": need_id, "k": k, "candidates": rows},
+                          ensure_ascii=False).encode()
+        if len(STATE.answers) > 20_000:
+            STATE.answers.clear()
+        STATE.answers[key] = body
+    return body
 
 
 @lru_cache(maxsize=64)
@@ -124,14 +167,20 @@ def build_router(who_dep: Any) -> APIRouter:
                  "url": f"/v1/matching/needs/{n.id}/recommendations"}
                 for n in g.data.needs if viewer is None or n.municipality == viewer]
 
-    @router.get("/needs/{need_id}/recommendations")
-    def recommendations(need_id: NeedId, who: Who,
-                        k: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, Any]:
+    @router.get("/needs/{need_id}/recommendations", response_model=Recommendations)
+    async def recommendations(need_id: NeedId, who: Who,
+                              k: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
         """The ``k`` best eligible candidates for the need, with the score breakdown (points
         summing to the score) and a one-line explanation in English and Japanese."""
         viewer = _viewer(who)
-        _need_visible(need_id, viewer)
-        return {"need": need_id, "k": k, "candidates": _recommend(need_id, k, viewer)}
+        if STATE.ready():
+            _need_visible(need_id, viewer)
+        else:
+            await run_in_threadpool(_need_visible, need_id, viewer)
+        body = STATE.answers.get((need_id, k, viewer))
+        if body is None:
+            body = await run_in_threadpool(_recommend, need_id, k, viewer)
+        return Response(body, media_type="application/json")
 
     @router.get("/assignment")
     def assignment(who: Who, floor: bool = False,
