@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install (Debian's postgresql package) and start a throw-away PostgreSQL server on loopback
-# for the persistence tests, then export its URL.
+# for the persistence tests. Prints the shell line that exports its URL on stdout (all
+# diagnostics go to stderr), so:
 #
-#   source .ci/postgres.sh        # exports DXSHARE_TEST_POSTGRES_URL
+#   eval "$(.ci/postgres.sh)"     # sets DXSHARE_TEST_POSTGRES_URL
 #   .ci/postgres.sh stop          # stops the server started here
 #
 # PGPORT (default 55432) and PGDATA_DIR (default a directory under ${TMPDIR:-/tmp}) may be set.
@@ -30,14 +31,14 @@ run_as_postgres() {
 
 if [ "${1:-}" = "stop" ]; then
     BIN=$(pg_bin)
-    run_as_postgres "$BIN/pg_ctl -D '$PGDATA_DIR' -m fast stop" || true
-    return 0 2>/dev/null || exit 0
+    run_as_postgres "$BIN/pg_ctl -D '$PGDATA_DIR' -m fast stop" >&2 || true
+    exit 0
 fi
 
 if ! BIN=$(pg_bin); then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq postgresql >/dev/null
+    apt-get update -qq >&2
+    apt-get install -y -qq postgresql >&2
     BIN=$(pg_bin)
 fi
 
@@ -50,8 +51,9 @@ fi
 
 if ! run_as_postgres "$BIN/pg_ctl -D '$PGDATA_DIR' status" >/dev/null 2>&1; then
     run_as_postgres "$BIN/pg_ctl -D '$PGDATA_DIR' -w -l '$PGDATA_DIR/server.log' \
-        -o \"-c listen_addresses=127.0.0.1 -p $PGPORT -k '$PGDATA_DIR'\" start" >/dev/null
+        -o \"-c listen_addresses=127.0.0.1 -p $PGPORT -k '$PGDATA_DIR'\" start" >&2
 fi
 
-export DXSHARE_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:${PGPORT}/postgres"
-echo "PostgreSQL on 127.0.0.1:${PGPORT}: DXSHARE_TEST_POSTGRES_URL=${DXSHARE_TEST_POSTGRES_URL}"
+URL="postgresql+psycopg://postgres@127.0.0.1:${PGPORT}/postgres"
+echo "PostgreSQL ready on 127.0.0.1:${PGPORT}" >&2
+echo "export DXSHARE_TEST_POSTGRES_URL='${URL}'"

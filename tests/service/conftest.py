@@ -35,7 +35,7 @@ def _postgres_admin() -> tuple[Any, str | None]:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=3)
     except Exception as exc:  # noqa: BLE001 - any failure means: no server to test on
         return None, f"no PostgreSQL server reachable at {PG_URL} ({type(exc).__name__}); " \
-                     "run `source .ci/postgres.sh` to start one"
+                     "start one with: eval \"$(.ci/postgres.sh)\""
     return conn, None
 
 
