@@ -221,29 +221,15 @@ def migrate(engine: Engine) -> None:
 
 
 def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) -> bool:
-    """Fill an empty database with the bundled Ehime municipalities and experts (and, with
-    ``demo_week`` = a Monday, that week's synthetic requests drawn with ``demo_seed``, as
-    submitted; the demo's pre-published visit is left out, publishing is the service's job). Returns whether
-    anything was added."""
-    if session.scalar(select(MunicipalityRow).limit(1)) is not None:
-        return False
-    from engine.format import plan_request_to_dict
-    from engine.model import Horizon, PlanRequest
-
-    table = municipalities()
-    locs = ehime_locations()
-    exps = ehime_experts()
-    today = dt.date.today()
-    doc = plan_request_to_dict(PlanRequest(Horizon(today, today), locs, exps, ()))
-    for loc in doc["locations"]:
-        row = table.loc[loc["id"]]
-        session.add(MunicipalityRow(code=loc["id"], name_ja=str(row["name_ja"]),
-                                    name_en=str(row["name_en"]), kind=str(row["kind"]),
-                                    population=int(row["population_2020"]), location=loc))
-    for e in doc["experts"]:
-        session.add(ExpertRow(id=e["id"], doc=e))
-    session.flush()
-    if demo_week:
+    """Fill an empty database with the bundled Ehime municipalities and experts; with
+    ``demo_week`` (a Monday) and no request stored yet, also that week's synthetic requests
+    drawn with ``demo_seed``, as submitted (the demo's pre-published visit is left out:
+    publishing is the service's job). Returns whether anything was added."""
+    added = False
+    if session.scalar(select(MunicipalityRow).limit(1)) is None:
+        _seed_reference(session)
+        added = True
+    if demo_week and session.scalar(select(RequestRow).limit(1)) is None:
         from engine.demand import ehime_week_document
 
         week = ehime_week_document(demo_week, seed=demo_seed, fixed_visit=False)
@@ -253,7 +239,27 @@ def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) 
                                    earliest=dt.date.fromisoformat(q["earliest"]),
                                    latest=dt.date.fromisoformat(q["latest"]), doc=body,
                                    confidential=bool(q.get("confidential", False))))
-    return True
+        added = True
+    session.flush()
+    return added
+
+
+def _seed_reference(session: Session) -> None:
+    from engine.format import plan_request_to_dict
+    from engine.model import Horizon, PlanRequest
+
+    table = municipalities()
+    today = dt.date.today()
+    doc = plan_request_to_dict(PlanRequest(Horizon(today, today), ehime_locations(),
+                                           ehime_experts(), ()))
+    for loc in doc["locations"]:
+        row = table.loc[loc["id"]]
+        session.add(MunicipalityRow(code=loc["id"], name_ja=str(row["name_ja"]),
+                                    name_en=str(row["name_en"]), kind=str(row["kind"]),
+                                    population=int(row["population_2020"]), location=loc))
+    for e in doc["experts"]:
+        session.add(ExpertRow(id=e["id"], doc=e))
+    session.flush()
 
 
 def server_secret(session: Session) -> str:
