@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                     j = httpx.get(f"{base}{url}", headers=hc, timeout=30).json()
                     if j["status"] not in ("queued", "running"):
                         break
-                    time.sleep(0.05)
+                    time.sleep(0.1)
                 row["http"].append(time.perf_counter() - t)
                 row["status"].append(f"{j['status']}/{(j['plan'] or {}).get('status')}")
                 doc = _job_doc(db, j["id"])

@@ -185,19 +185,31 @@ def run_plan_job(url: str, job_id: str, attempt: int) -> str:
         previous = parse_plan(row.previous_doc) if row.previous_doc else None
     except InputError as err:
         return _finish(eng, job_id, attempt, "failed", reason=f"invalid input: {err}")
-    last = [0.0]
     t0 = time.perf_counter()
+    latest: list[Progress] = []
+    stop = threading.Event()
 
     def progress(p: Progress) -> None:
-        now = time.perf_counter()
-        if now - last[0] < 0.25:
-            return
-        last[0] = now
-        with eng.begin() as conn:
-            conn.execute(_guarded(job_id, attempt, ("running",)).values(progress={
-                "elapsed": round(p.elapsed, 3), "objective": p.objective, "bound": p.bound,
-                "solutions": p.solutions, "phase": p.phase}))
+        # called from the solver's search thread: keep it instant, a writer thread saves it
+        latest[:] = [p]
 
+    def writer() -> None:
+        saved = None
+        while not stop.wait(0.5):
+            p = latest[0] if latest else None
+            if p is None or p is saved:
+                continue
+            saved = p
+            try:
+                with eng.begin() as conn:
+                    conn.execute(_guarded(job_id, attempt, ("running",)).values(progress={
+                        "elapsed": round(p.elapsed, 3), "objective": p.objective,
+                        "bound": p.bound, "solutions": p.solutions, "phase": p.phase}))
+            except Exception:  # noqa: BLE001 - progress is best effort; the result is not
+                log.exception("could not save progress of job %s", job_id)
+
+    thread = threading.Thread(target=writer, name=f"progress-{job_id}", daemon=True)
+    thread.start()
     opts = row.options or {}
     try:
         plan = solve(problem, SolveOptions(time_limit=float(opts.get("time_limit", 20.0)),
@@ -207,6 +219,9 @@ def run_plan_job(url: str, job_id: str, attempt: int) -> str:
         log.exception("plan job %s failed", job_id)
         return _finish(eng, job_id, attempt, "failed",
                        reason=f"solver error: {type(exc).__name__}: {exc}")
+    finally:
+        stop.set()
+        thread.join()
     doc = plan_to_dict(plan)
     final = {"elapsed": round(time.perf_counter() - t0, 3), "objective": plan.objective,
              "bound": plan.bound, "solutions": None, "phase": "finished"}

@@ -90,3 +90,17 @@ def test_cancel_a_queued_job(service: Service) -> None:
 
     assert run_plan_job(service.app.state.jobs.url, jid, 0) == "skipped"
     assert service.get("centre", f"/v1/plan-jobs/{jid}").json()["status"] == "cancelled"
+
+
+def test_replan_preferring_published_visits_minimises_moves(service: Service,
+                                                             published: dict) -> None:
+    r = service.post("centre", "/v1/plan-jobs",
+                     {"week": PUBLISHED_WEEK, "keep_published": "prefer"})
+    job = wait_job(service, r.json()["url"])
+    assert job["status"] == "done"
+    assert job["plan"]["kpis"]["moved"] == 0
+    with service.app.state.sessions() as s:
+        row = s.get(PlanJob, job["id"])
+        assert row.previous_doc is not None and len(row.previous_doc["visits"]) == 3, \
+            row.previous_doc["visits"]
+        assert not any("fixed" in q for q in row.request_doc["requests"])
