@@ -49,6 +49,7 @@ from service.jobs import ACTIVE, JobManager, new_job, publish_plan, week_dates, 
 from service.matching_api import STATE as MATCHING
 from service.matching_api import build_router as build_matching_router
 from service.problems import ApiProblem, install_handlers, problem_response
+from service.reasons import municipality_reasons
 from service.schemas import ExpertPatch, Outcome, RequestIn, RequestPatch, WeekJob
 
 __all__ = ["create_app"]
@@ -455,6 +456,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if doc.get("window") is None:
             doc.pop("window", None)
         doc["confidential"] = body.confidential
+        _format_check(s, muni, doc, body.earliest, body.latest)
         q = RequestRow(id=f"q{uuid.uuid4().hex[:12]}", municipality=muni,
                        status="submitted" if body.submit else "draft", earliest=body.earliest,
                        latest=body.latest, doc=doc, confidential=body.confidential)
@@ -466,7 +468,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/v1/requests/{rid}", tags=["requests"])
     def get_request(rid: Id, who: Who, s: DB) -> dict[str, Any]:
-        return _request_view(_own_request(s, who, rid))
+        """The request, and ``planning``: its visit in the latest published plan that
+        considered it, or why it was left out (a municipality sees one general sentence per
+        reason code; the centre the planner's full reasons)."""
+        q = _own_request(s, who, rid)
+        return {**_request_view(q), "planning": _planning(s, q, who)}
 
     @app.patch("/v1/requests/{rid}", tags=["requests"])
     def patch_request(rid: Id, who: Who, s: DB, body: RequestPatch) -> dict[str, Any]:
@@ -489,6 +495,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 doc.pop(k, None)
             else:
                 doc[k] = v
+        _format_check(s, q.municipality, doc, earliest, latest)
         q.doc, q.earliest, q.latest = doc, earliest, latest
         q.confidential = bool(doc.get("confidential", False))
         q.updated_at = utcnow()
@@ -669,6 +676,59 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"requests": req, "plan_jobs": jobs}
 
     return app
+
+
+def _planning(s: Session, q: RequestRow, who: Principal) -> dict[str, Any] | None:
+    first = q.earliest - dt.timedelta(days=q.earliest.weekday())
+    jobs = s.scalars(select(PlanJob).where(PlanJob.published_at.is_not(None),
+                                           PlanJob.week >= first, PlanJob.week <= q.latest)
+                     .order_by(PlanJob.published_at.desc()))
+    for job in jobs:
+        plan = job.plan or {}
+        for v in plan.get("visits", []):
+            if v["request"] == q.id:
+                return {"job": job.id, "week": job.week.isoformat() if job.week else None,
+                        "scheduled": True, "date": v["date"], "start": v["start"],
+                        "end": v["end"], "experts": v["experts"], "mode": v["mode"]}
+        for u in plan.get("unscheduled", []):
+            if u["request"] == q.id:
+                out: dict[str, Any] = {"job": job.id, "scheduled": False,
+                                       "week": job.week.isoformat() if job.week else None}
+                if who.is_centre:
+                    out["reasons"] = u.get("reasons", [])
+                    out["reasons_ja"] = u.get("reasons_ja", [])
+                    out["codes"] = u.get("codes", [])
+                else:
+                    out["reasons"] = municipality_reasons(u.get("codes", []))
+                return out
+    return None
+
+
+def _format_check(s: Session, muni: str, doc: dict[str, Any], earliest: dt.date,
+                  latest: dt.date) -> None:
+    """Check one request against the plan-request/1 rules (e.g. a window shorter than the
+    duration), so a request accepted here can never make a week's plan job fail; problems
+    name the request's own fields (``window``, not ``requests[0].window``)."""
+    m = s.get(MunicipalityRow, muni)
+    if m is None:
+        raise InputError(Problem("municipality", f"unknown municipality {muni!r}",
+                                 f"不明な自治体 {muni!r} です"))
+    fields = list(dict.fromkeys(doc.get("fields", [])))
+    probe = {"format": "plan-request/1",
+             "horizon": {"start": earliest.isoformat(), "end": latest.isoformat()},
+             "locations": [m.location],
+             "experts": [{"id": f"probe-{i}", "fields": [f], "base": muni}
+                         for i, f in enumerate(fields)],
+             "requests": [{"id": "probe", "location": muni, **doc,
+                           "earliest": earliest.isoformat(), "latest": latest.isoformat()}]}
+    try:
+        parse_plan_request(probe)
+    except InputError as err:
+        mine = [Problem(p.path.removeprefix("requests[0]."), p.message, p.message_ja)
+                for p in err.problems if p.path.startswith("requests[0]")]
+        if mine:
+            raise InputError(mine) from None
+        raise
 
 
 def _muni_view(m: MunicipalityRow) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from engine.format import parse_plan
+from service.auth import create_key
 from service.db import PlanJob, utcnow
 from tests.service.conftest import PUBLISHED_WEEK, Service, wait_job
 
@@ -104,3 +105,29 @@ def test_replan_preferring_published_visits_minimises_moves(service: Service,
         assert row.previous_doc is not None and len(row.previous_doc["visits"]) == 3, \
             row.previous_doc["visits"]
         assert not any("fixed" in q for q in row.request_doc["requests"])
+
+
+def test_left_out_request_says_why_without_naming_others(service: Service) -> None:
+    week = "2027-02-08"
+    ok = service.new_request("a", earliest=week, latest="2027-02-12", submit=True)
+    # 愛南町 is hours from the experts' base: a 08:30–10:30 window cannot be reached in time
+    far = "385069"
+    with service.app.state.sessions.begin() as s:
+        key = create_key(s, "municipality", municipality=far)[0]
+    service.keys["far"] = key
+    tight = service.new_request("far", mode="onsite", duration_min=120,
+                                window=["08:30", "10:30"], earliest=week, latest="2027-02-12",
+                                submit=True)
+    posted = service.post("centre", "/v1/plan-jobs", {"week": week})
+    assert posted.status_code == 202, posted.text
+    job = wait_job(service, posted.json()["url"])
+    assert job["status"] == "done"
+    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    mine = service.get("far", f"/v1/requests/{tight['id']}").json()["planning"]
+    assert mine["scheduled"] is False
+    assert [r["code"] for r in mine["reasons"]] == ["no_time"]
+    assert mine["reasons"][0]["reason_ja"]
+    centre = service.get("centre", f"/v1/requests/{tight['id']}").json()["planning"]
+    assert centre["codes"] == ["no_time"] and "08:30" in centre["reasons"][0]
+    served = service.get("a", f"/v1/requests/{ok['id']}").json()["planning"]
+    assert served["scheduled"] is True and served["week"] == week

@@ -98,6 +98,7 @@ def test_experts_cannot_create_or_list_requests(service: Service) -> None:
     ({"mode": "teleport"}, "mode"),
     ({"latest": "2027-01-01"}, "latest"),
     ({"window": ["12:00", "09:00"]}, "window"),
+    ({"window": ["09:00", "09:30"]}, "window"),  # shorter than the duration (format rule)
     ({"earliest": "not a date"}, "earliest"),
     ({"title": "a\x00b"}, "title"),
     ({"colour": "red"}, "colour"),
