@@ -550,10 +550,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if "week" in body:
             wj = _validate(WeekJob, body)
             week_dates(wj.week)
-            doc, previous = week_document(s, wj.week, keep_published=wj.keep_published)
+            doc, previous = week_document(
+                s, wj.week, keep_published=wj.keep_published,
+                blackouts=[b.model_dump(mode="json") for b in wj.blackouts])
             options = {"time_limit": wj.time_limit or limit, "seed": wj.seed,
                        "keep_published": wj.keep_published}
-            job = new_job(s, doc, week=wj.week, previous=previous, options=options)
+            try:
+                job = new_job(s, doc, week=wj.week, previous=previous, options=options)
+            except InputError as err:  # name the body's fields, not the built document's
+                raise InputError([Problem(p.path.removeprefix("horizon."), p.message,
+                                          p.message_ja) for p in err.problems]) from None
         else:
             job = new_job(s, body, week=None, previous=None,
                           options={"time_limit": limit, "seed": seed_})

@@ -90,7 +90,8 @@ def published_plan(session: Session, monday: dt.date) -> PlanJob | None:
                           .limit(1))
 
 
-def week_document(session: Session, monday: dt.date, *, keep_published: str = "fixed"
+def week_document(session: Session, monday: dt.date, *, keep_published: str = "fixed",
+                  blackouts: list[dict[str, Any]] | None = None,
                   ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The plan-request/1 document of a week from the database, and the published plan/1 of
     that week (``previous``) if there is one.
@@ -98,6 +99,9 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
     Requests taken: submitted or scheduled ones whose dates meet the week (dates clipped to
     it). With ``keep_published='fixed'`` each published visit whose request is still open is
     ``fixed``; with ``'prefer'`` it is only passed as ``previous`` (moves are minimised).
+    ``blackouts`` (plan-request/1 form) are dates experts cannot work that week. A stored
+    request the format would refuse (possible only for rows written before the check at
+    creation existed) is left out and named in the document's ``skipped`` list.
     """
     start, end = week_dates(monday)
     locations = [m.location for m in session.scalars(
@@ -128,8 +132,19 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
             x["fixed"] = fixed[q.id]
         requests.append(x)
     base = plan_request_to_dict(PlanRequest(Horizon(start, end), (), (), ()))
+    base["horizon"]["blackouts"] = list(blackouts or [])
     doc = {**base, "name": f"week of {start}", "locations": locations, "experts": experts,
            "requests": requests}
+    try:
+        parse_plan_request(doc)
+    except InputError as err:
+        bad = {int(p.path.split("]")[0].removeprefix("requests[")) for p in err.problems
+               if p.path.startswith("requests[")}
+        if not bad:
+            raise
+        doc["requests"] = [q for i, q in enumerate(requests) if i not in bad]
+        doc["description"] = "skipped invalid stored requests: " + ", ".join(
+            requests[i]["id"] for i in sorted(bad))
     previous = None
     if pub is not None and pub.plan is not None:
         ids = {q["id"] for q in requests}

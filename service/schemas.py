@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.model import FIELDS
 
-__all__ = ["ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
+__all__ = ["BlackoutIn", "ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
 
 FieldName = Literal[FIELDS]  # type: ignore[valid-type]
 HHMM = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -138,6 +138,16 @@ class ExpertPatch(_Strict):
         return v
 
 
+class BlackoutIn(_Strict):
+    """A date on which the listed experts (``["*"]`` = everyone) cannot work."""
+
+    date: dt.date
+    experts: list[str] = Field(default_factory=lambda: ["*"], min_length=1, max_length=50)
+    reason: str = Field(default="", max_length=200)
+
+    _c = field_validator("reason")(_no_control)
+
+
 class WeekJob(_Strict):
     """Plan a week from the database: its submitted and scheduled requests, all experts.
     ``keep_published``: ``fixed`` keeps the week's published visits exactly; ``prefer`` lets
@@ -145,10 +155,14 @@ class WeekJob(_Strict):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"week": "2026-12-07"}, {"week": "2026-12-07", "keep_published": "prefer",
-                                 "time_limit": 10, "seed": 0}]})
+                                 "time_limit": 10, "seed": 0,
+                                 "blackouts": [{"date": "2026-12-09",
+                                                "experts": ["design-1", "data-1"],
+                                                "reason": "DXキャンプ準備"}]}]})
 
     week: dt.date
     keep_published: Literal["fixed", "prefer"] = "fixed"
+    blackouts: list[BlackoutIn] = Field(default_factory=list, max_length=100)
     time_limit: float | None = Field(default=None, gt=0, le=600)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 

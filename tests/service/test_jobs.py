@@ -131,3 +131,19 @@ def test_left_out_request_says_why_without_naming_others(service: Service) -> No
     assert centre["codes"] == ["no_time"] and "08:30" in centre["reasons"][0]
     served = service.get("a", f"/v1/requests/{ok['id']}").json()["planning"]
     assert served["scheduled"] is True and served["week"] == week
+
+
+def test_week_blackouts_reach_the_planner(service: Service) -> None:
+    week = "2027-03-08"
+    q = service.new_request("b", fields=["data"], earliest=week, latest=week, submit=True)
+    posted = service.post("centre", "/v1/plan-jobs", {
+        "week": week, "blackouts": [{"date": week, "experts": ["data-1"], "reason": "研修"}]})
+    assert posted.status_code == 202, posted.text
+    job = wait_job(service, posted.json()["url"])
+    assert job["status"] == "done"
+    left = {u["request"]: u for u in job["plan"]["unscheduled"]}
+    assert q["id"] in left and "no_workable_day" in left[q["id"]]["codes"]
+    bad = service.post("centre", "/v1/plan-jobs", {
+        "week": week, "blackouts": [{"date": week, "experts": ["nobody"]}]})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["path"] == "blackouts[0].experts[0]"
