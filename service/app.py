@@ -550,12 +550,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if "week" in body:
             wj = _validate(WeekJob, body)
             week_dates(wj.week)
-            doc, previous = week_document(
-                s, wj.week, keep_published=wj.keep_published,
-                blackouts=[b.model_dump(mode="json") for b in wj.blackouts])
             options = {"time_limit": wj.time_limit or limit, "seed": wj.seed,
                        "keep_published": wj.keep_published}
             try:
+                doc, previous = week_document(
+                    s, wj.week, keep_published=wj.keep_published,
+                    blackouts=[b.model_dump(mode="json") for b in wj.blackouts])
                 job = new_job(s, doc, week=wj.week, previous=previous, options=options)
             except InputError as err:  # name the body's fields, not the built document's
                 raise InputError([Problem(p.path.removeprefix("horizon."), p.message,
