@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-__all__ = ["main_keys", "main_serve", "register"]
+__all__ = ["main_keys", "main_keys_list", "main_keys_revoke", "main_serve", "register"]
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -74,6 +74,44 @@ def main_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def main_keys_list(args: argparse.Namespace) -> int:
+    """List keys (id, prefix, role, binding, label, revoked); never the keys themselves."""
+    from sqlalchemy import select
+
+    from service.db import ApiKey, make_engine, migrate, session_factory
+
+    eng = make_engine(_settings(args).url())
+    try:
+        migrate(eng)
+        with session_factory(eng)() as s:
+            for k in s.scalars(select(ApiKey).order_by(ApiKey.id)):
+                bound = k.municipality or k.expert or "-"
+                state = "revoked" if k.revoked else "active"
+                print(f"{k.id}\t{k.prefix}…\t{k.role}\t{bound}\t{state}\t{k.label}")
+    finally:
+        eng.dispose()
+    return 0
+
+
+def main_keys_revoke(args: argparse.Namespace) -> int:
+    """Revoke a key by id (a running server stops accepting it within 30 s)."""
+    from service.db import ApiKey, make_engine, migrate, session_factory
+
+    eng = make_engine(_settings(args).url())
+    try:
+        migrate(eng)
+        with session_factory(eng).begin() as s:
+            row = s.get(ApiKey, args.id)
+            if row is None:
+                print(f"dxshare keys revoke: no key with id {args.id}", file=sys.stderr)
+                return 2
+            row.revoked = True
+    finally:
+        eng.dispose()
+    print(f"key {args.id} revoked", file=sys.stderr)
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add ``serve`` and ``keys`` to the main CLI."""
     p = subparsers.add_parser("serve", help="run the HTTP service")
@@ -100,3 +138,10 @@ def register(subparsers: Any) -> None:
     c.add_argument("--label", help="free text shown in the audit log")
     c.add_argument("--db", help="SQLite file (or DXSHARE_DATABASE_URL)")
     c.set_defaults(handler=main_keys)
+    ls = ksub.add_parser("list", help="list keys (never the keys themselves)")
+    ls.add_argument("--db", help="SQLite file (or DXSHARE_DATABASE_URL)")
+    ls.set_defaults(handler=main_keys_list)
+    rv = ksub.add_parser("revoke", help="revoke a key by id")
+    rv.add_argument("id", type=int)
+    rv.add_argument("--db", help="SQLite file (or DXSHARE_DATABASE_URL)")
+    rv.set_defaults(handler=main_keys_revoke)
