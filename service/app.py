@@ -134,12 +134,14 @@ async def _principal(request: Request) -> Principal:
     now = time.monotonic()
     hit = cache.get(digest)
     if hit is not None and hit[0] > now:
+        request.state.who = hit[1]
         return hit[1]
     who = await run_in_threadpool(_lookup, request, key)
     if who is not None:
         if len(cache) > 10_000:
             cache.clear()
         cache[digest] = (now + KEY_CACHE_SECONDS, who)
+        request.state.who = who
     if who is None:
         raise ApiProblem(401, "unknown or revoked API key", "APIキーが無効です",
                          headers=challenge)
@@ -263,6 +265,46 @@ def _check_week(week: dt.date | None) -> None:
 
 # ---------------------------------------------------------------- app
 
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _audit_refusal(app: Any, who: Principal | None, method: str, path: str,
+                   status: int) -> None:
+    """Record a refused write (401/403/404/409) with whoever asked, in its own transaction."""
+    with app.state.sessions.begin() as s:
+        s.add(AuditEntry(key_id=who.key_id if who else None,
+                         role=who.role if who else "anonymous",
+                         municipality=who.municipality if who else None,
+                         action=f"refused.{status}", target=f"{method} {path}"[:128], detail={}))
+
+
+class _AuditRefusals:
+    """Audit every write the service refused (who tried what), besides the successful writes
+    the handlers record in their own transaction."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        status = [0]
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        app = scope.get("app")
+        if status[0] in (401, 403, 404, 409) and app is not None and hasattr(app.state,
+                                                                           "sessions"):
+            who = (scope.get("state") or {}).get("who")
+            await run_in_threadpool(_audit_refusal, app, who, scope["method"], scope["path"],
+                                    status[0])
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service over ``settings`` (environment ``DXSHARE_*`` when not given)."""
     settings = settings or Settings()
@@ -295,6 +337,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.key_cache = {}
     install_handlers(app)
+
+    app.add_middleware(_AuditRefusals)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     app.include_router(build_matching_router(_principal))
 

@@ -86,3 +86,11 @@ def test_centre_sees_everything(service: Service, published: dict) -> None:
     rows = service.get("centre", "/v1/visits", params={"week": "2027-01-18"}).json()
     assert {v["municipality"] for v in rows} == {MUNI_A, MUNI_B}
     assert any(v.get("notes") for v in rows)
+
+
+def test_refused_writes_are_audited_with_the_caller(service: Service, published: dict) -> None:
+    rid = published["qa"]["id"]
+    assert service.post("b", f"/v1/requests/{rid}/cancel").status_code == 404
+    rows = service.get("centre", "/v1/audit", params={"limit": 5}).json()
+    hit = [a for a in rows if a["target"] == f"POST /v1/requests/{rid}/cancel"]
+    assert hit and hit[0]["action"] == "refused.404" and hit[0]["municipality"] == MUNI_B
