@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.errors import InputError, Problem
 from engine.format import parse_plan_request
@@ -241,7 +241,7 @@ def _job_view(job: PlanJob, *, full: bool = True) -> dict[str, Any]:
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "published_at": job.published_at.isoformat() if job.published_at else None,
-        "requests": len(job.request_doc.get("requests", [])),
+        "requests": job.options.get("requests"),
     }
     if full:
         out["history"] = job.history
@@ -594,19 +594,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if "week" in body:
             wj = _validate(WeekJob, body)
             week_dates(wj.week)
-            options = {"time_limit": wj.time_limit or limit, "seed": wj.seed,
-                       "keep_published": wj.keep_published}
+            options: dict[str, Any] = {"time_limit": wj.time_limit or limit, "seed": wj.seed,
+                                       "keep_published": wj.keep_published}
             try:
                 doc, previous = week_document(
                     s, wj.week, keep_published=wj.keep_published,
                     blackouts=[b.model_dump(mode="json") for b in wj.blackouts])
+                options["requests"] = len(doc["requests"])
                 job = new_job(s, doc, week=wj.week, previous=previous, options=options)
             except InputError as err:  # name the body's fields, not the built document's
                 raise InputError([Problem(p.path.removeprefix("horizon."), p.message,
                                           p.message_ja) for p in err.problems]) from None
         else:
+            reqs = body.get("requests")
             job = new_job(s, body, week=None, previous=None,
-                          options={"time_limit": limit, "seed": seed_})
+                          options={"time_limit": limit, "seed": seed_,
+                                   "requests": len(reqs) if isinstance(reqs, list) else None})
         _audit(s, who, "plan_job.create", f"plan_job:{job.id}",
                week=job.week.isoformat() if job.week else None)
         s.commit()
@@ -620,7 +623,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        status: Annotated[str | None, Query(
                            pattern="^(queued|running|done|failed|cancelled)$")] = None,
                        limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
-        stmt = select(PlanJob).order_by(PlanJob.created_at.desc()).limit(limit)
+        stmt = select(PlanJob).options(defer(PlanJob.request_doc), defer(PlanJob.previous_doc),
+                                       defer(PlanJob.plan)).order_by(
+            PlanJob.created_at.desc()).limit(limit)
         if status:
             stmt = stmt.where(PlanJob.status == status)
         return [_job_view(j, full=False) for j in s.scalars(stmt)]
@@ -628,7 +633,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/v1/plan-jobs/{job_id}", tags=["plan jobs"])
     def get_plan_job(job_id: Id, who: Centre, s: DB) -> dict[str, Any]:
         """Status, progress (elapsed, objective, bound), history, and the plan/1 when done."""
-        job = s.get(PlanJob, job_id)
+        job = s.get(PlanJob, job_id, options=[defer(PlanJob.request_doc),
+                                              defer(PlanJob.previous_doc)])
         if job is None:
             raise _not_found("plan job", job_id)
         return _job_view(job)
