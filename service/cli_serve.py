@@ -1,0 +1,147 @@
+"""``dxshare serve`` (the HTTP service) and ``dxshare keys`` (API keys).
+
+Both read the database from ``--db PATH`` (an SQLite file) or ``DXSHARE_DATABASE_URL``.
+Handlers return an exit code; bad input is one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+__all__ = ["main_keys", "main_keys_list", "main_keys_revoke", "main_serve", "register"]
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from service.config import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "db", None):
+        overrides["db_path"] = args.db
+    for name in ("executor", "dask_address", "job_workers", "demo_week"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return Settings(**overrides)
+
+
+def main_serve(args: argparse.Namespace) -> int:
+    """Start uvicorn with the service on ``--host``/``--port``."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = _settings(args)
+    if settings.demo_week:
+        import datetime as dt
+
+        try:
+            if dt.date.fromisoformat(settings.demo_week).weekday() != 0:
+                raise ValueError
+        except ValueError:
+            print(f"dxshare serve: --demo-week must be a Monday (YYYY-MM-DD), got "
+                  f"{settings.demo_week!r}", file=sys.stderr)
+            return 2
+    uvicorn.run(create_app(settings), host=args.host, port=args.port,
+                log_level=args.log_level)
+    return 0
+
+
+def main_keys(args: argparse.Namespace) -> int:
+    """Create an API key and print it once (only its hash is kept)."""
+    from service.auth import KeyError_, create_key
+    from service.db import make_engine, migrate, seed, session_factory
+
+    settings = _settings(args)
+    eng = make_engine(settings.url())
+    try:
+        migrate(eng)
+        sessions = session_factory(eng)
+        with sessions.begin() as s:
+            seed(s)
+            key, row = create_key(s, args.role, municipality=args.municipality,
+                                  expert=args.expert, label=args.label or "")
+            bound = row.municipality or row.expert or ""
+    except KeyError_ as err:
+        print(f"dxshare keys create: {err}", file=sys.stderr)
+        return 2
+    finally:
+        eng.dispose()
+    print(key)
+    print(f"# key id {row.id}, role {row.role}{' ' + bound if bound else ''}; "
+          "shown once, store it now", file=sys.stderr)
+    return 0
+
+
+def main_keys_list(args: argparse.Namespace) -> int:
+    """List keys (id, prefix, role, binding, label, revoked); never the keys themselves."""
+    from sqlalchemy import select
+
+    from service.db import ApiKey, make_engine, migrate, session_factory
+
+    eng = make_engine(_settings(args).url())
+    try:
+        migrate(eng)
+        with session_factory(eng)() as s:
+            for k in s.scalars(select(ApiKey).order_by(ApiKey.id)):
+                bound = k.municipality or k.expert or "-"
+                state = "revoked" if k.revoked else "active"
+                print(f"{k.id}\t{k.prefix}…\t{k.role}\t{bound}\t{state}\t{k.label}")
+    finally:
+        eng.dispose()
+    return 0
+
+
+def main_keys_revoke(args: argparse.Namespace) -> int:
+    """Revoke a key by id (a running server stops accepting it within 30 s)."""
+    from service.db import ApiKey, make_engine, migrate, session_factory
+
+    eng = make_engine(_settings(args).url())
+    try:
+        migrate(eng)
+        with session_factory(eng).begin() as s:
+            row = s.get(ApiKey, args.id)
+            if row is None:
+                print(f"dxshare keys revoke: no key with id {args.id}", file=sys.stderr)
+                return 2
+            row.revoked = True
+    finally:
+        eng.dispose()
+    print(f"key {args.id} revoked", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``serve`` and ``keys`` to the main CLI."""
+    p = subparsers.add_parser("serve", help="run the HTTP service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--db", help="SQLite file (default dxshare.sqlite; "
+                                "DXSHARE_DATABASE_URL selects another database)")
+    p.add_argument("--executor", choices=["processes", "dask", "serial"])
+    p.add_argument("--dask-address", dest="dask_address",
+                   help="solve on the existing Dask cluster at this address")
+    p.add_argument("--workers", dest="job_workers", type=int,
+                   help="solves at once (default 1)")
+    p.add_argument("--demo-week", dest="demo_week",
+                   help="on first start, also add that week's synthetic Ehime requests")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(handler=main_serve)
+
+    k = subparsers.add_parser("keys", help="manage API keys")
+    ksub = k.add_subparsers(dest="keys_command", required=True)
+    c = ksub.add_parser("create", help="create a key and print it once")
+    c.add_argument("--role", required=True, choices=["centre", "municipality", "expert"])
+    c.add_argument("--municipality", help="municipality code (role municipality)")
+    c.add_argument("--expert", help="expert id (role expert)")
+    c.add_argument("--label", help="free text shown in the audit log")
+    c.add_argument("--db", help="SQLite file (or DXSHARE_DATABASE_URL)")
+    c.set_defaults(handler=main_keys)
+    ls = ksub.add_parser("list", help="list keys (never the keys themselves)")
+    ls.add_argument("--db", help="SQLite file (or DXSHARE_DATABASE_URL)")
+    ls.set_defaults(handler=main_keys_list)
+    rv = ksub.add_parser("revoke", help="revoke a key by id")
+    rv.add_argument("id", type=int)
+    rv.add_argument("--db", help="SQLite file (or DXSHARE_DATABASE_URL)")
+    rv.set_defaults(handler=main_keys_revoke)

@@ -1,0 +1,182 @@
+"""Bodies and answers of the HTTP API (pydantic), with the examples shown in the OpenAPI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from engine.model import FIELDS
+
+__all__ = ["BlackoutIn", "ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
+
+FieldName = Literal[FIELDS]  # type: ignore[valid-type]
+HHMM = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+SAFE_DATE_MIN = dt.date(2000, 1, 1)
+SAFE_DATE_MAX = dt.date(2100, 12, 31)
+
+
+def _minutes(text: str) -> int:
+    h, m = text.split(":")
+    return int(h) * 60 + int(m)
+
+
+def _no_control(v: str | None) -> str | None:
+    if v is not None and any(ord(c) < 32 and c not in "\n\t" for c in v):
+        raise ValueError("must not contain control characters")
+    return v
+
+
+def _date_range(v: dt.date | None) -> dt.date | None:
+    if v is not None and not SAFE_DATE_MIN <= v <= SAFE_DATE_MAX:
+        raise ValueError(f"must be between {SAFE_DATE_MIN} and {SAFE_DATE_MAX}")
+    return v
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RequestIn(_Strict):
+    """A consultation request. ``municipality`` is required for centre keys and must be the
+    key's own municipality (or absent) for municipality keys. ``fields``: one per expert
+    needed (two or more = a joint visit). ``submit``: create it submitted, not draft."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "fields": ["pr"], "mode": "onsite", "duration_min": 90, "priority": 7,
+        "earliest": "2026-12-07", "latest": "2026-12-11", "window": ["13:00", "17:00"],
+        "title": "SNSアカウント統合", "confidential": False, "submit": True}]})
+
+    municipality: str | None = Field(default=None, max_length=16)
+    fields: list[FieldName] = Field(min_length=1, max_length=5)
+    mode: Literal["onsite", "online"]
+    duration_min: int = Field(gt=0, le=480)
+    priority: int = Field(ge=1, le=10)
+    earliest: dt.date
+    latest: dt.date
+    window: tuple[str, str] | None = None
+    title: str = Field(default="", max_length=200)
+    confidential: bool = False
+    submit: bool = False
+
+    _c = field_validator("title", "municipality")(_no_control)
+    _d = field_validator("earliest", "latest")(_date_range)
+
+    @field_validator("latest")
+    @classmethod
+    def _after_earliest(cls, v: dt.date, info: Any) -> dt.date:
+        first = info.data.get("earliest")
+        if first is not None and v < first:
+            raise ValueError(f"must not be before earliest ({first})")
+        return v
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v: tuple[str, str] | None) -> tuple[str, str] | None:
+        if v is None:
+            return v
+        import re
+
+        for part in v:
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", part):
+                raise ValueError(f"{part!r} is not a time HH:MM")
+        if _minutes(v[0]) >= _minutes(v[1]):
+            raise ValueError("start must be before end")
+        return v
+
+
+class RequestPatch(_Strict):
+    """Change a draft or submitted request; only the fields given change."""
+
+    fields: list[FieldName] | None = Field(default=None, min_length=1, max_length=5)
+    mode: Literal["onsite", "online"] | None = None
+    duration_min: int | None = Field(default=None, gt=0, le=480)
+    priority: int | None = Field(default=None, ge=1, le=10)
+    earliest: dt.date | None = None
+    latest: dt.date | None = None
+    window: tuple[str, str] | None = None
+    title: str | None = Field(default=None, max_length=200)
+    confidential: bool | None = None
+
+    _c = field_validator("title")(_no_control)
+    _d = field_validator("earliest", "latest")(_date_range)
+    _w = field_validator("window")(RequestIn._window.__func__)  # type: ignore[attr-defined]
+
+
+class ExpertPatch(_Strict):
+    """Change an expert's availability or caps (centre only)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "days": ["2026-12-07", "2026-12-08", "2026-12-10"], "max_onsite_days": 2}]})
+
+    name: str | None = Field(default=None, max_length=100)
+    fields: list[FieldName] | None = Field(default=None, min_length=1, max_length=5)
+    work_start: str | None = HHMM
+    work_end: str | None = HHMM
+    days: list[dt.date] | None = Field(default=None, max_length=400)
+    max_visits_per_day: int | None = Field(default=None, ge=0, le=50)
+    max_visits_total: int | None = Field(default=None, ge=0, le=1000)
+    max_drive_minutes_per_day: int | None = Field(default=None, ge=0, le=1440)
+    max_onsite_days: int | None = Field(default=None, ge=0, le=400)
+
+    _c = field_validator("name")(_no_control)
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: list[dt.date] | None) -> list[dt.date] | None:
+        for d in v or []:
+            _date_range(d)
+        return v
+
+    @field_validator("work_end")
+    @classmethod
+    def _hours(cls, v: str | None, info: Any) -> str | None:
+        start = info.data.get("work_start")
+        if v is not None and start is not None and _minutes(start) >= _minutes(v):
+            raise ValueError("must be after work_start")
+        return v
+
+
+class BlackoutIn(_Strict):
+    """A date on which the listed experts (``["*"]`` = everyone) cannot work."""
+
+    date: dt.date
+    experts: list[str] = Field(default_factory=lambda: ["*"], min_length=1, max_length=50)
+    reason: str = Field(default="", max_length=200)
+
+    _c = field_validator("reason")(_no_control)
+
+
+class WeekJob(_Strict):
+    """Plan a week from the database: its submitted and scheduled requests, all experts.
+    ``keep_published``: ``fixed`` keeps the week's published visits exactly; ``prefer`` lets
+    them move but minimises the moves."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"week": "2026-12-07"}, {"week": "2026-12-07", "keep_published": "prefer",
+                                 "time_limit": 10, "seed": 0,
+                                 "blackouts": [{"date": "2026-12-09",
+                                                "experts": ["design-1", "data-1"],
+                                                "reason": "DXキャンプ準備"}]}]})
+
+    week: dt.date
+    keep_published: Literal["fixed", "prefer"] = "fixed"
+    blackouts: list[BlackoutIn] = Field(default_factory=list, max_length=100)
+    time_limit: float | None = Field(default=None, gt=0, le=600)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    _d = field_validator("week")(_date_range)
+
+
+class Outcome(_Strict):
+    """What happened at a visit: held or not, notes, satisfaction 1–5."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"held": True, "notes": "次回はデータ連携を相談", "satisfaction": 4}]})
+
+    held: bool
+    notes: str | None = Field(default=None, max_length=5000)
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+
+    _c = field_validator("notes")(_no_control)

@@ -1,0 +1,140 @@
+"""Against a real server process: the HTTP routes over a socket, and nothing accepted is lost
+when the server is killed with SIGKILL in the middle of a solve."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.service.conftest import MUNI_A
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCH = ("import argparse, sys; from service.cli_serve import register; "
+          "p = argparse.ArgumentParser(); register(p.add_subparsers()); "
+          "a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", LAUNCH, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+class Server:
+    def __init__(self, db: Path, env: dict[str, str]):
+        self.db, self.env, self.port = db, env, _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCH, "serve", "--port", str(self.port), "--db",
+             str(self.db), "--demo-week", "2026-12-07", "--log-level", "warning"],
+            cwd=ROOT, env=self.env, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert self.proc.poll() is None, "server exited during start-up"
+            time.sleep(0.2)
+        raise AssertionError("server did not start within 60 s")
+
+    def kill9(self) -> None:
+        """SIGKILL the server and its solver processes at once (a crash of the machine's
+        service, not a shutdown: nothing gets to clean up)."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def cleanup(self) -> None:
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def env(tmp_path: Path) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith("DXSHARE_")}
+    e["PYTHONPATH"] = str(ROOT)
+    e["DXSHARE_JOB_TIME_LIMIT"] = "4"
+    return e
+
+
+def _key(db: Path, env: dict[str, str], *args: str) -> str:
+    out = _cli("keys", "create", "--db", str(db), *args, env=env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_keys_cli_refuses_unknown_municipality_in_one_line(tmp_path: Path, env: dict) -> None:
+    out = _cli("keys", "create", "--db", str(tmp_path / "k.sqlite"), "--role", "municipality",
+               "--municipality", "000000", env=env)
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1 and "municipality" in out.stderr
+
+
+def test_kill_9_loses_nothing_accepted(tmp_path: Path, env: dict) -> None:
+    db = tmp_path / "live.sqlite"
+    centre = {"Authorization": f"Bearer {_key(db, env, '--role', 'centre')}"}
+    muni = {"Authorization": "Bearer " + _key(db, env, "--role", "municipality",
+                                              "--municipality", MUNI_A)}
+    first = Server(db, env)
+    second = Server(db, env)
+    try:
+        first.start()
+        with httpx.Client(base_url=first.base, timeout=10) as c:
+            assert c.get("/v1/requests", headers=centre).status_code == 200
+            q = c.post("/v1/requests", headers=muni, json={
+                "fields": ["security"], "mode": "online", "duration_min": 60, "priority": 6,
+                "earliest": "2026-12-07", "latest": "2026-12-11", "submit": True})
+            assert q.status_code == 201
+            job = c.post("/v1/plan-jobs", headers=centre,
+                         json={"week": "2026-12-07", "time_limit": 15})
+            assert job.status_code == 202
+            url = job.json()["url"]
+            deadline = time.monotonic() + 30
+            while (state := c.get(url, headers=centre).json())["status"] != "running":
+                assert state["status"] == "queued" and time.monotonic() < deadline, state
+                time.sleep(0.1)
+        first.kill9()
+        second.start()
+        with httpx.Client(base_url=second.base, timeout=10) as c:
+            got = c.get(f"/v1/requests/{q.json()['id']}", headers=muni)
+            assert got.status_code == 200 and got.json()["status"] == "submitted"
+            deadline = time.monotonic() + 90
+            while True:
+                state = c.get(url, headers=centre).json()
+                if state["status"] not in ("queued", "running"):
+                    break
+                assert time.monotonic() < deadline, (state, second.proc.poll())
+                time.sleep(0.2)
+        assert state["status"] in ("done", "failed")
+        if state["status"] == "failed":
+            assert state["reason"]
+        else:
+            assert state["plan"]["format"] == "plan/1"
+        events = [h["event"] for h in state["history"]]
+        assert "resumed after a server restart" in events
+        assert state["attempt"] == 2
+    finally:
+        first.cleanup()
+        second.cleanup()
