@@ -874,7 +874,7 @@ def _score_block(
     shift = max(1, int(m).bit_length())
     key = (int(weight.max(initial=0)) + 1 - weight) << shift
     key |= np.arange(m)
-    key[bad] = np.iinfo(np.int64).max
+    np.putmask(key, bad, np.iinfo(np.int64).max)
     if top_k is not None and top_k < m:
         part = np.argpartition(key, top_k - 1, axis=1)[:, :top_k]
     else:
