@@ -475,6 +475,8 @@ def score_table(
     """
     w = weights or Weights()
     _check_viewer(g, as_municipality)
+    if top_k_per_need is not None and top_k_per_need < 1:
+        raise InputError(Problem("top_k_per_need", "must be >= 1", "1 以上が必要です"))
     if need_ids is None:
         needs = list(g.data.visible_needs(as_municipality))
     else:
@@ -596,8 +598,9 @@ def _score_pairs_batched(
     Needs sharing a field and a mode are scored together as a block: a need × candidate array
     over the candidates relevant to any of them (sorted by position, so ties still go to the
     lower id). Every component is the same elementwise expression as in ``score_need``; cells
-    of candidates not relevant to a row's need are computed but never selected. Travel minutes
-    are computed only where they matter for the score or a filter (on-site needs, candidates
+    of candidates not relevant to a row's need are computed but never selected, and candidates
+    that cannot be eligible for any need of a block are left out of it. Travel minutes are
+    computed only where they matter for the score or a filter (on-site needs, candidates
     who cannot work remotely) and, afterwards, for the pairs kept.
     """
     n = len(g.candidates)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine.errors import InputError
 from engine.matching import Engagement, load_demo
 from engine.matching.synthetic import generate, synthetic_municipalities
 from solvers.matching import COMPONENTS, Weights, build_graph, recommend, score_need, score_table
@@ -147,3 +148,13 @@ def test_need_with_no_relevant_candidate():
     )
     t = score_table(build_graph(d))
     assert list(t.index) == [("N2", "A"), ("N2", "B")]
+
+
+def test_top_k_must_be_positive(demo):
+    with pytest.raises(InputError, match="top_k_per_need"):
+        score_table(demo, top_k_per_need=0)
+
+
+def test_no_candidates_at_all():
+    t = score_table(build_graph(data([need("N1")], [])))
+    assert len(t) == 0 and list(t.index.names) == ["need", "candidate"]
