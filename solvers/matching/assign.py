@@ -129,20 +129,20 @@ def pair_values(
     """Add ``value`` (integer objective coefficient) and ``top_need`` columns to a pair table."""
     pairs = pairs.copy()
     need_ids = pairs.index.get_level_values("need")
-    pop = {m.code: m.population for m in data.municipalities}
-    small = np.array([pop[m] < small_population for m in pairs["municipality"]], dtype=bool)
+    pop = pd.Series({m.code: m.population for m in data.municipalities}, dtype="int64")
+    small = pairs["municipality"].map(pop).to_numpy() < small_population
     value = np.rint(pairs["weight"].to_numpy() * np.where(small, 1.0 + small_weight, 1.0))
     value = value.astype(np.int64)
     top: set[str] = set()
     if floor:
         best: dict[str, tuple[int, str]] = {}
-        for nid in dict.fromkeys(need_ids):
+        for nid in need_ids.unique():
             n = data.need_by_id[nid]
             key = (n.priority, n.id)
             if n.municipality not in best or key < best[n.municipality]:
                 best[n.municipality] = key
         top = {k[1] for k in best.values()}
-    is_top = np.array([nid in top for nid in need_ids], dtype=bool)
+    is_top = np.asarray(need_ids.isin(top), dtype=bool)
     if floor and is_top.any():
         per_need_max = pd.Series(value, index=need_ids).groupby(level=0).max()
         bonus = int(per_need_max.sum()) + 1
@@ -152,17 +152,22 @@ def pair_values(
     return pairs
 
 
+def _node_of(keys: list[str], values: pd.Index) -> np.ndarray:
+    """Position of each value in ``keys`` (the last one when a key is repeated)."""
+    index = pd.Index(keys)
+    if index.is_unique:
+        return index.get_indexer(values).astype(np.int64)
+    pos = {x: i for i, x in enumerate(keys)}
+    return np.array([pos[x] for x in values], dtype=np.int64)
+
+
 def _solve(
     need_ids: list[str], cand_ids: list[str], caps: dict[str, int], pairs: pd.DataFrame
 ) -> tuple[str, np.ndarray]:
     n, m = len(need_ids), len(cand_ids)
-    npos = {x: i for i, x in enumerate(need_ids)}
-    cpos = {x: i for i, x in enumerate(cand_ids)}
     sink = n + m
-    tails = np.array([npos[x] for x in pairs.index.get_level_values("need")], dtype=np.int64)
-    heads = n + np.array(
-        [cpos[x] for x in pairs.index.get_level_values("candidate")], dtype=np.int64
-    )
+    tails = _node_of(need_ids, pairs.index.get_level_values("need"))
+    heads = n + _node_of(cand_ids, pairs.index.get_level_values("candidate"))
     k = len(pairs)
     start = np.concatenate([tails, np.arange(n), n + np.arange(m)])
     end = np.concatenate([heads, np.full(n, sink), np.full(m, sink)])
@@ -288,13 +293,14 @@ def assign(
     for (nid, cid), sc in zip(sel.index, sel["score"], strict=True):
         holders.setdefault(cid, []).append((nid, float(sc)))
     served = set(assigned.index)
-    by_need = {nid: grp for nid, grp in pairs.groupby(level="need", sort=False)}
+    rows_of = pairs.groupby(level="need", sort=False).indices  # only unserved needs use it
     rows = []
     for nid in ids:
         if nid in served:
             continue
         need = g.data.need_by_id[nid]
-        grp = by_need.get(nid)
+        at = rows_of.get(nid)
+        grp = None if at is None else pairs.iloc[at]
         if grp is None or len(grp) == 0:
             code = "no_eligible_candidate"
             counts = eligibility(g, nid).to_dict()

@@ -171,17 +171,51 @@ def _visible_need(g: MatchGraph, need_id: str, as_municipality: str | None) -> N
     return need
 
 
+def _minutes(
+    phi: Any, cos_phi: Any, lam: Any, ferry: Any, c_phi: Any, c_cos_phi: Any, c_lam: Any
+) -> npt.NDArray[np.float64]:
+    """``geo.car_minutes`` from points (radians, cosine of latitude, ferry minutes) to
+    candidates (their precomputed radians), elementwise with numpy broadcasting.
+
+    Both scoring paths go through this one expression so that they agree to the last bit.
+    """
+    a = np.sin((c_phi - phi) / 2) ** 2 + cos_phi * c_cos_phi * np.sin((c_lam - lam) / 2) ** 2
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    return km * (ROAD_FACTOR / SPEED_KMH * 60.0) + ferry
+
+
 def _car_minutes_to(
     g: MatchGraph, lat: float, lon: float, island: bool, idx: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float64]:
     """``geo.car_minutes`` from one point to candidates, reusing their precomputed radians."""
     phi, lam = math.radians(lat), math.radians(lon)
-    a = (
-        np.sin((g.cand_phi[idx] - phi) / 2) ** 2
-        + math.cos(phi) * g.cand_cos_phi[idx] * np.sin((g.cand_lam[idx] - lam) / 2) ** 2
+    return _minutes(
+        phi,
+        math.cos(phi),
+        lam,
+        FERRY_MINUTES if island else 0.0,
+        g.cand_phi[idx],
+        g.cand_cos_phi[idx],
+        g.cand_lam[idx],
     )
-    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-    return km * (ROAD_FACTOR / SPEED_KMH * 60.0) + (FERRY_MINUTES if island else 0.0)
+
+
+def _distance_by_car(minutes: npt.NDArray[np.float64], w: Weights) -> npt.NDArray[np.float64]:
+    return np.clip(1.0 - minutes / w.distance_horizon_min, 0.0, 1.0)
+
+
+def _distance_component(
+    minutes: npt.NDArray[np.float64], remote_ok: npt.NDArray[np.bool_], w: Weights
+) -> npt.NDArray[np.float64]:
+    return np.where(remote_ok, 1.0, _distance_by_car(minutes, w))
+
+
+def _outcome_component(
+    rsum: npt.NDArray[np.float64], rcnt: npt.NDArray[np.float64], w: Weights
+) -> npt.NDArray[np.float64]:
+    pw = w.outcome_prior_weight
+    mean = (rsum + w.outcome_prior * pw) / np.maximum(rcnt + pw, 1e-12)
+    return np.clip((mean - 1.0) / 4.0, 0.0, 1.0)
 
 
 def score_need(
@@ -218,7 +252,7 @@ def score_need(
 
     minutes = _car_minutes_to(g, muni.lat, muni.lon, muni.island, idx)
     remote_ok = (not need.onsite) & g.cand_remote[idx]
-    distance_c = np.where(remote_ok, 1.0, np.clip(1.0 - minutes / w.distance_horizon_min, 0.0, 1.0))
+    distance_c = _distance_component(minutes, remote_ok, w)
     out_of_reach = ~remote_ok & (minutes > g.cand_max_travel[idx])
     cap = g.cand_capacity[idx]
     cap_left = cap - g.cand_load[idx]
@@ -247,9 +281,7 @@ def score_need(
                 if j < len(idx) and idx[j] == p:
                     rsum[j] += rs
                     rcnt[j] += rc
-    pw = w.outcome_prior_weight
-    mean = (rsum + w.outcome_prior * pw) / np.maximum(rcnt + pw, 1e-12)
-    outcome_c = np.clip((mean - 1.0) / 4.0, 0.0, 1.0)
+    outcome_c = _outcome_component(rsum, rcnt, w)
     proximity_c = g.proximity(need.municipality, idx)
 
     comps = {
@@ -437,27 +469,38 @@ def score_table(
     Index ``(need, candidate)``, ordered by need id, then score descending, then candidate id.
     ``top_k_per_need`` keeps each need's best pairs only (``None``: all). ``need_ids`` defaults
     to every need the viewer may see.
+
+    Needs are scored in blocks (one field and mode at a time) as need × candidate arrays;
+    every value equals what ``score_need`` gives for the need alone.
     """
     w = weights or Weights()
     _check_viewer(g, as_municipality)
+    if top_k_per_need is not None and top_k_per_need < 1:
+        raise InputError(Problem("top_k_per_need", "must be >= 1", "1 以上が必要です"))
     if need_ids is None:
         needs = list(g.data.visible_needs(as_municipality))
     else:
         needs = [_visible_need(g, nid, as_municipality) for nid in need_ids]
-    cols = _collect_pairs(g, needs, w, as_municipality, top_k_per_need)
+    return _pair_frame(_collect_pairs_batched(g, needs, w, as_municipality, top_k_per_need))
+
+
+def _pair_frame(cols: dict[str, Any]) -> pd.DataFrame:
     index = pd.MultiIndex.from_arrays(
         [cols.pop("need"), cols.pop("candidate")], names=["need", "candidate"]
     )
     return pd.DataFrame(cols, index=index)
 
 
-def _collect_pairs(
+def _collect_pairs_per_need(
     g: MatchGraph,
     needs: list[Need],
     w: Weights,
     as_municipality: str | None,
     top_k: int | None,
 ) -> dict[str, Any]:
+    """Columns of the score table, scoring one need at a time with ``score_need``.
+
+    The reference the batched path is checked against (same values, same order)."""
     order = sorted(range(len(needs)), key=lambda i: (needs[i].municipality, needs[i].id))
     chunks: dict[int, tuple[NeedScores, npt.NDArray[np.int64]]] = {}
     for i in order:
@@ -498,3 +541,352 @@ def _collect_pairs(
     for key, arrs in parts.items():
         out[key] = np.concatenate(arrs) if arrs else np.zeros(0)
     return out
+
+
+#: Target size (need × candidate cells) of one block of the batched score table.
+_BLOCK_CELLS = 1 << 17
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """Kept pairs of many needs, grouped by need (in need id order), each need's pairs in
+    ranking order: index into the needs list, candidate position, raw components."""
+
+    need: npt.NDArray[np.int64]
+    position: npt.NDArray[np.int64]
+    weight: npt.NDArray[np.int64]
+    components: dict[str, npt.NDArray[np.float64]]
+    minutes: npt.NDArray[np.float64]
+    remote_ok: npt.NDArray[np.bool_]
+
+
+def _collect_pairs_batched(
+    g: MatchGraph,
+    needs: list[Need],
+    w: Weights,
+    as_municipality: str | None,
+    top_k: int | None,
+) -> dict[str, Any]:
+    """``_collect_pairs_per_need`` for many needs at once, with the same values and order."""
+    p = _score_pairs_batched(g, needs, w, as_municipality, top_k)
+    ids = np.array([c.id for c in g.candidates], dtype=object)
+    need_ids = np.array([x.id for x in needs], dtype=object)
+    need_munis = np.array([x.municipality for x in needs], dtype=object)
+    out: dict[str, Any] = {
+        "need": need_ids[p.need],
+        "candidate": ids[p.position],
+        "municipality": need_munis[p.need],
+        "score": p.weight / 100.0,
+        "weight": p.weight,
+    }
+    for wi, c in zip(w.vector(), COMPONENTS, strict=True):
+        out[c] = np.round(100.0 * wi * p.components[c], 2)
+    out["travel_min"] = np.rint(p.minutes).astype(np.int64)
+    out["remote"] = p.remote_ok
+    return out
+
+
+def _score_pairs_batched(
+    g: MatchGraph,
+    needs: list[Need],
+    w: Weights,
+    as_municipality: str | None,
+    top_k: int | None,
+) -> _Pairs:
+    """The kept pairs of ``needs``, with the same values and order as ``score_need`` gives.
+
+    Needs sharing a field and a mode are scored together as a block: a need × candidate array
+    over the candidates relevant to any of them (sorted by position, so ties still go to the
+    lower id). Every component is the same elementwise expression as in ``score_need``; cells
+    of candidates not relevant to a row's need are computed but never selected, and candidates
+    that cannot be eligible for any need of a block are left out of it. Travel minutes are
+    computed only where they matter for the score or a filter (on-site needs, candidates
+    who cannot work remotely) and, afterwards, for the pairs kept.
+    """
+    n = len(g.candidates)
+    cap = g.cand_capacity
+    cap_left_all = cap - g.cand_load
+    capacity_all = np.clip(cap_left_all / cap, 0.0, 1.0)
+    no_capacity_all = cap_left_all <= 0
+    outcome_all = _outcome_component(g.out_sum, g.out_cnt, w)
+    wv = w.vector()
+
+    # blocks of one field and mode, from south to north so that a block spans a narrow band
+    # of latitudes (candidates beyond reach of the whole band then drop out of it)
+    lat_of = {m.code: m.lat for m in g.data.municipalities}
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for i in sorted(
+        range(len(needs)),
+        key=lambda i: (lat_of[needs[i].municipality], needs[i].municipality, needs[i].id),
+    ):
+        groups.setdefault((needs[i].field, needs[i].onsite), []).append(i)
+
+    out_need: list[npt.NDArray[np.int64]] = []
+    out_pos: list[npt.NDArray[np.int64]] = []
+    out_weight: list[npt.NDArray[np.int64]] = []
+    out_comp: dict[str, list[npt.NDArray[np.float64]]] = {c: [] for c in COMPONENTS}
+    out_remote: list[npt.NDArray[np.bool_]] = []
+    for (fld, onsite), members in groups.items():
+        fpos = g.field_cands.get(fld, np.zeros(0, dtype=np.int64))
+        wide = np.zeros(n, dtype=bool)
+        wide[fpos] = True
+        for i in members:
+            for t in needs[i].topics:
+                tp = g.topic_cands.get(t)
+                if tp is not None:
+                    wide[tp] = True
+        rows = max(1, _BLOCK_CELLS // max(1, int(wide.sum())))
+        for start in range(0, len(members), rows):
+            block = members[start : start + rows]
+            res = _score_block(
+                g,
+                [needs[i] for i in block],
+                fld,
+                onsite,
+                w,
+                wv,
+                as_municipality,
+                top_k,
+                capacity_all,
+                no_capacity_all,
+                outcome_all,
+            )
+            r, pos, weight, comps, remote = res
+            out_need.append(np.asarray(block, dtype=np.int64)[r])
+            out_pos.append(pos)
+            out_weight.append(weight)
+            for c in COMPONENTS:
+                out_comp[c].append(comps[c])
+            out_remote.append(remote)
+
+    def cat(parts: list[Any], dtype: Any) -> Any:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    need_i = cat(out_need, np.int64)
+    pos = cat(out_pos, np.int64)
+    # need id order (stable for repeated ids), keeping each need's own ranking
+    rank = np.empty(len(needs), dtype=np.int64)
+    rank[sorted(range(len(needs)), key=lambda i: needs[i].id)] = np.arange(len(needs))
+    perm = np.argsort(rank[need_i], kind="stable")
+    need_i, pos = need_i[perm], pos[perm]
+    weight = cat(out_weight, np.int64)[perm]
+    comps = {c: cat(out_comp[c], np.float64)[perm] for c in COMPONENTS}
+    remote = cat(out_remote, bool)[perm]
+
+    # travel minutes of the kept pairs, by the same expression as in ``score_need``
+    lat = np.array([g.data.municipality_by_code[x.municipality].lat for x in needs])
+    lon = np.array([g.data.municipality_by_code[x.municipality].lon for x in needs])
+    isl = [g.data.municipality_by_code[x.municipality].island for x in needs]
+    phi = np.array([math.radians(v) for v in lat])
+    cos_phi = np.array([math.cos(v) for v in phi])
+    lam = np.array([math.radians(v) for v in lon])
+    ferry = np.array([FERRY_MINUTES if v else 0.0 for v in isl])
+    minutes = _minutes(
+        phi[need_i],
+        cos_phi[need_i],
+        lam[need_i],
+        ferry[need_i],
+        g.cand_phi[pos],
+        g.cand_cos_phi[pos],
+        g.cand_lam[pos],
+    )
+
+    return _Pairs(need_i, pos, weight, comps, minutes, remote)
+
+
+def _score_block(
+    g: MatchGraph,
+    needs: list[Need],
+    fld: str,
+    onsite: bool,
+    w: Weights,
+    wv: npt.NDArray[np.float64],
+    as_municipality: str | None,
+    top_k: int | None,
+    capacity_all: npt.NDArray[np.float64],
+    no_capacity_all: npt.NDArray[np.bool_],
+    outcome_all: npt.NDArray[np.float64],
+) -> tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    dict[str, npt.NDArray[np.float64]],
+    npt.NDArray[np.bool_],
+]:
+    """Kept pairs of a block of needs with one field and mode: row in the block, candidate
+    position, weight, components and remote flag, each need's pairs in ranking order."""
+    n = len(g.candidates)
+    b = len(needs)
+    topic_lists = [sorted(set(x.topics)) for x in needs]
+    tags = sorted({t for ts in topic_lists for t in ts})
+    fpos = g.field_cands.get(fld, np.zeros(0, dtype=np.int64))
+    wide = np.zeros(n, dtype=bool)
+    wide[fpos] = True
+    for t in tags:
+        tp = g.topic_cands.get(t)
+        if tp is not None:
+            wide[tp] = True
+    munis = [g.data.municipality_by_code[x.municipality] for x in needs]
+    phi = np.array([math.radians(mu.lat) for mu in munis])
+    # Columns that can never be eligible in this block are left out of it: no capacity left,
+    # or out of reach of every need of the block. The great-circle distance is at least the
+    # difference in latitude (R·|Δφ|), so a candidate whose latitude is farther from the
+    # block's band than its travel limit allows is out of reach for all of them.
+    wide &= ~no_capacity_all
+    by_car = ~g.cand_remote if not onsite else np.ones(n, dtype=bool)
+    gap = np.maximum(np.maximum(phi.min() - g.cand_phi, g.cand_phi - phi.max()), 0.0)
+    least = gap * (EARTH_RADIUS_KM * ROAD_FACTOR / SPEED_KMH * 60.0) * (1.0 - 1e-9)
+    wide &= ~(by_car & (least > g.cand_max_travel))
+    cols = np.flatnonzero(wide)
+    m = len(cols)
+    colmap = np.full(n, -1, dtype=np.int64)
+    colmap[cols] = np.arange(m)
+
+    # field, topic and skill fit: one row per tag of the block (plus an empty row), gathered
+    # into the block by "slot" (a need's first, second, ... distinct topic)
+    field_row = np.zeros(m)
+    j = colmap[fpos]
+    field_row[j[j >= 0]] = 1.0
+    k = len(tags)
+    small = np.uint8 if k < 255 else np.int32
+    has_tag = np.zeros((k + 1, m), dtype=small)
+    tag_level = np.zeros((k + 1, m), dtype=np.uint8)
+    for i, t in enumerate(tags):
+        tp = g.topic_cands.get(t)
+        if tp is not None:
+            j = colmap[tp]
+            has_tag[i, j[j >= 0]] = 1
+        sp = g.skill_cands.get(t)
+        if sp is not None:
+            j = colmap[sp[0]]
+            tag_level[i, j[j >= 0]] = sp[1][j >= 0]
+    field_level = np.zeros(m, dtype=np.uint8)
+    sp = g.skill_cands.get(fld)
+    if sp is not None:
+        j = colmap[sp[0]]
+        field_level[j[j >= 0]] = sp[1][j >= 0]
+    slots = max((len(ts) for ts in topic_lists), default=0)
+    tag_at = {t: i for i, t in enumerate(tags)}
+    slot = np.full((b, slots), k, dtype=np.int64)
+    for r, ts in enumerate(topic_lists):
+        slot[r, : len(ts)] = [tag_at[t] for t in ts]
+    tcount = np.zeros((b, m), dtype=small)
+    level = np.broadcast_to(field_level, (b, m)).copy()
+    for sl in range(slots):
+        tcount += has_tag[slot[:, sl]]
+        np.maximum(level, tag_level[slot[:, sl]], out=level)
+    n_topics = np.array([len(ts) for ts in topic_lists], dtype=np.float64)
+    topic_c = tcount / np.maximum(n_topics, 1.0)[:, None]
+    if not n_topics.all():
+        topic_c[n_topics == 0] = field_row
+    relevant = tcount > 0
+    relevant |= field_row > 0
+    skill_c = level / 5.0
+
+    # distance and reach, computed only on the columns where the car matters: all of them
+    # for an on-site need, the candidates who cannot work remotely for a remote one
+    remote_col = g.cand_remote[cols]
+    far = np.arange(m) if onsite else np.flatnonzero(~remote_col)
+    far_pos = cols[far]
+    cos_phi = np.array([math.cos(v) for v in phi])
+    lam = np.array([math.radians(mu.lon) for mu in munis])
+    ferry = np.array([FERRY_MINUTES if mu.island else 0.0 for mu in munis])
+    minutes = _minutes(
+        phi[:, None],
+        cos_phi[:, None],
+        lam[:, None],
+        ferry[:, None],
+        g.cand_phi[far_pos],
+        g.cand_cos_phi[far_pos],
+        g.cand_lam[far_pos],
+    )
+    if onsite:
+        distance_c = _distance_by_car(minutes, w)
+        out_of_reach = minutes > g.cand_max_travel[far_pos]
+    else:
+        distance_c = np.ones((b, m))
+        distance_c[:, far] = _distance_by_car(minutes, w)
+        out_of_reach = np.zeros((b, m), dtype=bool)
+        out_of_reach[:, far] = minutes > g.cand_max_travel[far_pos]
+    remote_ok = np.broadcast_to((not onsite) & remote_col, (b, m))
+
+    # availability: only candidates whose dates do not cover every time frame of the block
+    end = np.array([x.end.toordinal() for x in needs])
+    begin = np.array([x.start.toordinal() for x in needs])
+    required = np.array([min(math.ceil(x.effort_days), x.window_days) for x in needs])
+    c_from, c_until = g.cand_from[cols], g.cand_until[cols]
+    short = np.flatnonzero((c_from > begin.min()) | (c_until < end.max()))
+    bad = np.zeros((b, m), dtype=bool)
+    overlap = (
+        np.minimum(c_until[short], end[:, None]) - np.maximum(c_from[short], begin[:, None]) + 1
+    )
+    bad[:, short] = overlap < required[:, None]  # unavailable
+
+    # conflicts, past outcomes (own confidential ones where allowed), proximity
+    outcome_c = np.repeat(outcome_all[cols][None, :], b, axis=0)
+    proximity_c = np.zeros((b, m))
+    ppr = g.ppr
+    for r, x in enumerate(needs):
+        blocked = g.conflicts.get(x.municipality)
+        if blocked:
+            j = colmap[np.fromiter(blocked, dtype=np.int64, count=len(blocked))]
+            bad[r, j[j >= 0]] = True  # conflict
+        if as_municipality is None or as_municipality == x.municipality:
+            own = g.conf_out.get(x.municipality)
+            if own:
+                ps = np.fromiter(own, dtype=np.int64, count=len(own))
+                rs = np.array([own[p][0] for p in ps], dtype=np.float64)
+                rc = np.array([own[p][1] for p in ps], dtype=np.float64)
+                j = colmap[ps]
+                ok = j >= 0
+                outcome_c[r, j[ok]] = _outcome_component(
+                    g.out_sum[ps[ok]] + rs[ok], g.out_cnt[ps[ok]] + rc[ok], w
+                )
+        mr = g.muni_pos[x.municipality]
+        lo, hi = ppr.indptr[mr], ppr.indptr[mr + 1]
+        j = colmap[ppr.indices[lo:hi]]
+        ok = j >= 0
+        proximity_c[r, j[ok]] = ppr.data[lo:hi][ok]
+
+    comps: dict[str, npt.NDArray[np.float64]] = {
+        "field": field_row,
+        "topic": topic_c,
+        "skill": skill_c,
+        "distance": distance_c,
+        "capacity": capacity_all[cols],
+        "outcome": outcome_c,
+        "proximity": proximity_c,
+    }
+    total = np.zeros((b, m))
+    term = np.empty((b, m))
+    for wi, name in zip(wv, COMPONENTS, strict=True):
+        c = comps[name]
+        if c.ndim == 1:
+            total += wi * c
+        else:
+            np.multiply(wi, c, out=term)
+            total += term
+    total *= 10_000.0
+    weight = np.rint(total).astype(np.int64)
+    bad |= out_of_reach
+    bad |= no_capacity_all[cols]
+    bad |= ~relevant
+
+    # ranking: score descending, then position, as one integer key per cell (lower is
+    # better; cells that are not eligible get the largest key)
+    shift = max(1, int(m).bit_length())
+    key = (int(weight.max(initial=0)) + 1 - weight) << shift
+    key |= np.arange(m)
+    np.putmask(key, bad, np.iinfo(np.int64).max)
+    if top_k is not None and top_k < m:
+        part = np.argpartition(key, top_k - 1, axis=1)[:, :top_k]
+    else:
+        part = np.broadcast_to(np.arange(m), (b, m))
+    best = np.take_along_axis(key, part, axis=1)
+    order = np.argsort(best, axis=1)
+    picked = np.take_along_axis(part, order, axis=1)
+    keep = np.take_along_axis(best, order, axis=1) != np.iinfo(np.int64).max
+    r_idx = np.broadcast_to(np.arange(b)[:, None], picked.shape)[keep]
+    c_idx = picked[keep]
+    sel = {name: (v[c_idx] if v.ndim == 1 else v[r_idx, c_idx]) for name, v in comps.items()}
+    return r_idx, cols[c_idx], weight[r_idx, c_idx], sel, remote_ok[r_idx, c_idx]
