@@ -57,7 +57,9 @@ class Executor:
                 _wait_any(list(pending.values()))
         return results
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop accepting work. ``wait=False`` abandons running calls at once (their futures
+        never complete); the default waits for them."""
         raise NotImplementedError
 
     def __enter__(self) -> Executor:
@@ -91,8 +93,12 @@ class ProcessExecutor(Executor):
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> cf.Future[Any]:
         return self._pool.submit(fn, *args, **kwargs)
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, wait: bool = True) -> None:
+        if not wait:
+            # ProcessPoolExecutor cannot interrupt a running call; end its workers instead.
+            for proc in list(getattr(self._pool, "_processes", {}).values()):
+                proc.terminate()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 class DaskExecutor(Executor):
@@ -116,7 +122,9 @@ class DaskExecutor(Executor):
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> FutureLike:
         return self._client.submit(fn, *args, pure=False, **kwargs)
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
+        if not wait:
+            self._client.cancel(list(self._client.futures.values()), force=True)
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
@@ -148,5 +156,5 @@ class SerialExecutor(Executor):
             fut.set_exception(exc)
         return fut
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
         return None

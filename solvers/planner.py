@@ -15,12 +15,14 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import math
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
@@ -54,6 +56,8 @@ class SolveOptions:
     benchmarks/README.md) the same seed gives the same plan when no time limit interrupts. ``previous`` is last week's plan:
     its visits stay unless they must move, the number moved minimised right after the main
     objective. ``travel_speed_factor`` scales the estimated driving speed (scenarios).
+    ``stop`` is polled a few times a second; when it returns true the search ends early and
+    the best plan so far is returned (status ``feasible``), as on a time limit.
     """
 
     time_limit: float = 30.0
@@ -63,6 +67,7 @@ class SolveOptions:
     progress: Callable[[Progress], None] | None = None
     travel_speed_factor: float = 1.0
     explain: bool = True
+    stop: Callable[[], bool] | None = None
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -502,6 +507,29 @@ class PlannerModel:
                 self.m.add_hint(var, value)
 
 
+@contextlib.contextmanager
+def _stop_watch(solver: cp_model.CpSolver, stop: Callable[[], bool] | None) -> Iterator[None]:
+    """While the block runs, end the search as soon as ``stop()`` says so."""
+    if stop is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.2):
+            if stop():
+                solver.stop_search()
+                return
+
+    thread = threading.Thread(target=watch, name="dxshare-stop-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 def _slots_of(q: Request, experts: tuple[str, ...]) -> dict[str, int]:
     """Which field (index) each expert of a visit covers."""
     return {eid: k for k, eid in enumerate(experts)} if len(experts) == len(q.fields) else {}
@@ -546,7 +574,8 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     model.hint_plan(greedy)
     solver = _solver(options, options.time_limit)
     cb = _Callback(options.progress, t0, "main")
-    code = solver.solve(model.m, cb)
+    with _stop_watch(solver, options.stop):
+        code = solver.solve(model.m, cb)
     status = _status_name(code)
     info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
                                "time_limit": options.time_limit}
@@ -578,7 +607,8 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
             model.m.add_hint(var, val)
         remaining = max(1.0, options.time_limit - (time.perf_counter() - t0))
         solver2 = _solver(options, remaining)
-        code2 = solver2.solve(model.m, _Callback(options.progress, t0, "stability"))
+        with _stop_watch(solver2, options.stop):
+            code2 = solver2.solve(model.m, _Callback(options.progress, t0, "stability"))
         if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solver = solver2
             values = _read_solution(model, solver2)

@@ -43,3 +43,14 @@ def test_no_time_to_search_still_gives_a_valid_plan():
     assert plan.bound >= plan.objective
     assert check_plan(p, plan) == []
     assert len(plan.visits) + len(plan.unscheduled) == len(p.requests)
+
+
+def test_stop_ends_the_search_early_with_a_valid_plan():
+    import time
+
+    p = ehime_week("2026-12-07", seed=5)
+    t0 = time.perf_counter()
+    plan = solve(p, SolveOptions(time_limit=120, stop=lambda: time.perf_counter() - t0 > 0.5))
+    assert time.perf_counter() - t0 < 30
+    assert plan.status in ("feasible", "optimal")
+    assert check_plan(p, plan) == []
