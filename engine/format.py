@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -216,6 +216,27 @@ class _Reader:
         return v
 
 
+    def each(self, d: Mapping[str, Any], key: str, allowed: set[str] | None,
+             required: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(path, object)`` for every object in the list ``d[key]``; non-objects and
+        unknown fields are reported on the way."""
+        for i, raw in enumerate(self.items(d, key, "", required=required)):
+            path = f"{key}[{i}]"
+            x = self.obj(raw, path)
+            if x is None:
+                continue
+            if allowed is not None:
+                self.unknown(x, allowed, path)
+            yield path, x
+
+    def known(self, value: str, path: str, ids: set[str] | Mapping[str, Any],
+              what: str = "location") -> None:
+        """Report ``value`` when it is not one of ``ids``."""
+        if value and value not in ids:
+            ja = {"location": "場所", "expert": "専門家"}.get(what, what)
+            self.err(path, f"unknown {what} {value!r}", f"不明な{ja} {value!r} です")
+
+
 def _kind(v: Any) -> str:
     return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null",
             int: "number", float: "number"}.get(type(v), type(v).__name__)
@@ -256,9 +277,8 @@ def parse_plan_request(doc: Any) -> PlanRequest:
     if horizon is not None:
         for i, b in enumerate(horizon.blackouts):
             for j, eid in enumerate(b.experts):
-                if eid != "*" and eid not in expert_ids:
-                    r.err(f"horizon.blackouts[{i}].experts[{j}]", f"unknown expert {eid!r}",
-                          f"不明な専門家 {eid!r} です")
+                if eid != "*":
+                    r.known(eid, f"horizon.blackouts[{i}].experts[{j}]", expert_ids, "expert")
     requests = _parse_requests(r, d, loc_ids, {e.id: e for e in experts}, horizon)
     travel = _parse_travel(r, d, loc_ids)
     objective = _parse_objective(r, d)
@@ -315,12 +335,7 @@ def _parse_horizon(r: _Reader, d: Mapping[str, Any]) -> Horizon | None:
 def _parse_locations(r: _Reader, d: Mapping[str, Any]) -> list[Location]:
     out = []
     ids = []
-    for i, raw in enumerate(r.items(d, "locations", "", required=True)):
-        p = f"locations[{i}]"
-        x = r.obj(raw, p)
-        if x is None:
-            continue
-        r.unknown(x, _LOCATION_KEYS, p)
+    for p, x in r.each(d, "locations", _LOCATION_KEYS, required=True):
         ident = r.string(x, "id", p)
         name = r.string(x, "name", p, required=False) or ident
         lat = r.number(x, "lat", p, -90, 90)
@@ -374,12 +389,7 @@ def _parse_experts(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
                    horizon: Horizon | None) -> list[Expert]:
     out = []
     ids = []
-    for i, raw in enumerate(r.items(d, "experts", "", required=True)):
-        p = f"experts[{i}]"
-        x = r.obj(raw, p)
-        if x is None:
-            continue
-        r.unknown(x, _EXPERT_KEYS, p)
+    for p, x in r.each(d, "experts", _EXPERT_KEYS, required=True):
         ident = r.string(x, "id", p)
         if ident == "*":
             r.err(f"{p}.id", "'*' is reserved for 'every expert'", "'*' は予約されています")
@@ -389,8 +399,7 @@ def _parse_experts(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
         if len(set(fields)) != len(fields):
             r.err(f"{p}.fields", "lists a field twice", "同じ分野が重複しています")
         base = r.string(x, "base", p)
-        if base and base not in loc_ids:
-            r.err(f"{p}.base", f"unknown location {base!r}", f"不明な場所 {base!r} です")
+        r.known(base, f"{p}.base", loc_ids)
         ws = r.opt_time(x, "work_start", p, 510)
         we = r.opt_time(x, "work_end", p, 1035)
         if we <= ws:
@@ -428,16 +437,10 @@ def _parse_requests(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
                     experts: Mapping[str, Expert], horizon: Horizon | None) -> list[Request]:
     out = []
     ids = []
-    for i, raw in enumerate(r.items(d, "requests", "", required=False)):
-        p = f"requests[{i}]"
-        x = r.obj(raw, p)
-        if x is None:
-            continue
-        r.unknown(x, _REQ_KEYS, p)
+    for p, x in r.each(d, "requests", _REQ_KEYS):
         ident = r.string(x, "id", p)
         loc = r.string(x, "location", p)
-        if loc and loc not in loc_ids:
-            r.err(f"{p}.location", f"unknown location {loc!r}", f"不明な場所 {loc!r} です")
+        r.known(loc, f"{p}.location", loc_ids)
         fields = r.str_list(x["fields"], f"{p}.fields") if "fields" in x else ()
         if "fields" not in x:
             r.err(f"{p}.fields", "is required", "必須項目です")
@@ -542,14 +545,14 @@ def _parse_travel(r: _Reader, d: Mapping[str, Any], loc_ids: set[str]) -> dict[s
     for a, row in m.items():
         pa = f"travel.minutes.{a}"
         if a not in loc_ids:
-            r.err(pa, f"unknown location {a!r}", f"不明な場所 {a!r} です")
+            r.known(a, pa, loc_ids)
             continue
         row = r.obj(row, pa)
         if row is None:
             continue
         for b in row:
             if b not in loc_ids:
-                r.err(f"{pa}.{b}", f"unknown location {b!r}", f"不明な場所 {b!r} です")
+                r.known(b, f"{pa}.{b}", loc_ids)
                 continue
             v = r.integer(row, b, pa, lo=0, hi=24 * 60)
             if v is not None:
@@ -713,11 +716,7 @@ def parse_plan(doc: Any) -> Plan:
     if status not in ("optimal", "feasible", "infeasible", "error"):
         r.err("status", f"unknown status {status!r}", f"不明な状態 {status!r} です")
     visits = []
-    for i, raw in enumerate(r.items(d, "visits", "", required=False)):
-        p = f"visits[{i}]"
-        x = r.obj(raw, p)
-        if x is None:
-            continue
+    for p, x in r.each(d, "visits", None):
         rid = r.string(x, "request", p)
         who = r.str_list(x.get("experts"), f"{p}.experts")
         loc = r.string(x, "location", p)
@@ -733,11 +732,7 @@ def parse_plan(doc: Any) -> Plan:
                 "onsite", "online"):
             visits.append(Visit(rid, who, loc, mode, day, start, end))  # type: ignore[arg-type]
     routes = []
-    for i, raw in enumerate(r.items(d, "routes", "", required=False)):
-        p = f"routes[{i}]"
-        x = r.obj(raw, p)
-        if x is None:
-            continue
+    for p, x in r.each(d, "routes", None):
         day = r.date(x.get("date"), f"{p}.date")
         leave = r.time(x.get("leave"), f"{p}.leave")
         ret = r.time(x.get("return"), f"{p}.return")
@@ -747,11 +742,7 @@ def parse_plan(doc: Any) -> Plan:
         if day and leave is not None and ret is not None and drive is not None:
             routes.append(Route(eid, day, leave, ret, stops, drive))
     unscheduled = []
-    for i, raw in enumerate(r.items(d, "unscheduled", "", required=False)):
-        p = f"unscheduled[{i}]"
-        x = r.obj(raw, p)
-        if x is None:
-            continue
+    for p, x in r.each(d, "unscheduled", None):
         rid = r.string(x, "request", p)
         reasons = r.str_list(x.get("reasons", []), f"{p}.reasons", nonempty=False)
         unscheduled.append(Unscheduled(rid, reasons,
