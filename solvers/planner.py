@@ -589,7 +589,11 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
         msg = ("no plan found within the time limit" if status == "unknown"
                else "the model was rejected by the solver")
         return _error_plan(problem, msg, time.perf_counter() - t0, info)
-    bound = int(round(solver.best_objective_bound))
+    # Without a solver plan CP-SAT reports no bound (0): fall back to the bound every plan
+    # obeys, all servable priority and no driving.
+    bound = (int(round(solver.best_objective_bound)) if found else
+             problem.objective.priority * sum(q.priority for q in problem.requests
+                                              if q.id in model.start))
     if not found or (status == "feasible" and greedy_ok
                      and greedy_value > int(round(solver.objective_value))):
         info["first_plan"] = "greedy"

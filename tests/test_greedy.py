@@ -54,3 +54,12 @@ def test_stop_ends_the_search_early_with_a_valid_plan():
     assert time.perf_counter() - t0 < 30
     assert plan.status in ("feasible", "optimal")
     assert check_plan(p, plan) == []
+
+
+def test_bound_without_a_solver_plan_is_the_trivial_one():
+    p = ehime_week("2026-12-07", seed=5)
+    plan = solve(p, SolveOptions(time_limit=0.001))
+    assert plan.solver.get("first_plan") == "greedy"
+    servable = sum(q.priority for q in p.requests)
+    assert plan.bound <= 1000 * servable
+    assert plan.bound > plan.objective        # nothing proved: the gap stays open
