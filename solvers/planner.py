@@ -220,7 +220,7 @@ class PlannerModel:
             drive_terms = []
             for i in range(len(locs)):
                 for j in range(len(locs)):
-                    if i == j:
+                    if i == j or (i and j and not self._leg_possible(day, nodes, locs, i, j)):
                         continue
                     lit = self.m.new_bool_var(f"leg_{eid}_{d}_{i}_{j}")
                     day.arcs[i, j] = lit
@@ -244,6 +244,25 @@ class PlannerModel:
                 self.add_round_trip_lower_bound(day, nodes, locs)
             if day.expert.max_drive_minutes_per_day is not None:
                 self.m.add(day.drive <= day.expert.max_drive_minutes_per_day)
+
+    def _leg_possible(self, day: _ExpertDay, nodes: list[str], locs: list[str], i: int,
+                      j: int) -> bool:
+        """Whether stop ``j`` can directly follow stop ``i`` on this expert-day: the earliest
+        end of ``i`` plus the drive must meet ``j``'s latest start, and a tour through both
+        must stay within the day's drive cap. Impossible legs get no variable at all."""
+        e = day.expert
+        qi, qj = self.p.request_by_id[nodes[i - 1]], self.p.request_by_id[nodes[j - 1]]
+        t_ij = self.travel.minutes(locs[i], locs[j])
+        lo_i = min(o.lo for o in self.options[qi.id] if o.expert == e.id and o.date == day.date)
+        hi_j = max(o.hi for o in self.options[qj.id] if o.expert == e.id and o.date == day.date)
+        if lo_i + qi.duration_min + t_ij > hi_j:
+            return False
+        cap = e.max_drive_minutes_per_day
+        if cap is not None:
+            sp = self.travel.shortest
+            if sp(locs[0], locs[i]) + t_ij + sp(locs[j], locs[0]) > cap:
+                return False
+        return True
 
     def add_round_trip_lower_bound(self, day: _ExpertDay, nodes: list[str],
                                    locs: list[str]) -> None:
@@ -326,7 +345,7 @@ class PlannerModel:
                 q = self.p.request_by_id[rid]
                 p = self.present[rid, eid, d]
                 inbound = [(self.travel.minutes(locs[i], locs[j]), day.arcs[i, j])
-                           for i in range(len(locs)) if i != j]
+                           for i in range(len(locs)) if (i, j) in day.arcs]
                 max_in = max(t for t, _ in inbound)
                 size = self.m.new_int_var(q.duration_min, q.duration_min + max_in,
                                           f"busy_len_{rid}_{eid}_{d}")
