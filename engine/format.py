@@ -264,7 +264,7 @@ def parse_plan_request(doc: Any) -> PlanRequest:
     objective = _parse_objective(r, d)
     if r.problems or horizon is None:
         raise InputError(r.problems or [Problem("horizon", "is required", "必須項目です")])
-    extra = {k: d[k] for k in ("name", "description", "generator") if k in d}
+    extra: dict[str, object] = {k: d[k] for k in ("name", "description", "generator") if k in d}
     return PlanRequest(horizon=horizon, locations=tuple(locations), experts=tuple(experts),
                        requests=tuple(requests), travel=travel, objective=objective,
                        timezone=tz, extra=extra)

@@ -39,7 +39,7 @@ def expert_calendar(problem: PlanRequest, plan: Plan, expert_id: str) -> bytes:
         day = dt.datetime.combine(v.date, dt.time(), tzinfo=tz)
         ev.add("dtstart", day + dt.timedelta(minutes=v.start))
         ev.add("dtend", day + dt.timedelta(minutes=v.end))
-        fields = "・".join(FIELD_LABELS[f][1] if f in FIELD_LABELS else f for f in q.fields)
+        fields = " + ".join(FIELD_LABELS[f][1] if f in FIELD_LABELS else f for f in q.fields)
         kind = "訪問" if v.mode == "onsite" else "オンライン相談"
         ev.add("summary", f"{loc.name} {kind}（{fields}）" + (f" {q.title}" if q.title else ""))
         if v.mode == "onsite":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import pandas as pd
 
-from engine.model import FIELD_LABELS, Plan, PlanRequest, fmt_time
+from engine.model import FIELD_LABELS, Plan, PlanRequest, Visit, fmt_time
 
 __all__ = ["plan_tables", "week_text", "write_csv"]
 
@@ -76,19 +77,19 @@ def week_text(problem: PlanRequest, plan: Plan, lang: str = "ja") -> str:
     lines.append(head)
     for m in (plan.messages_ja if ja and plan.messages_ja else plan.messages):
         lines.append("! " + m)
-    per: dict[tuple[str, object], list] = defaultdict(list)
+    per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
     for v in plan.visits:
         for e in v.experts:
             per[e, v.date].append(v)
     routes = {(r.expert, r.date): r for r in plan.routes}
-    for e in problem.experts:
-        days = sorted(d for (eid, d) in per if eid == e.id)
+    for expert in problem.experts:
+        days = sorted(d for (eid, d) in per if eid == expert.id)
         if not days:
             continue
         lines.append("")
-        lines.append(f"■ {e.id}" + (f"（{e.name}）" if e.name else ""))
+        lines.append(f"■ {expert.id}" + (f"（{expert.name}）" if expert.name else ""))
         for d in days:
-            r = routes.get((e.id, d))
+            r = routes.get((expert.id, d))
             wd = _WD_JA[d.weekday()] if ja else d.strftime("%a")
             extra = ""
             if r is not None:
@@ -96,14 +97,14 @@ def week_text(problem: PlanRequest, plan: Plan, lang: str = "ja") -> str:
                          if ja else f"  leave {fmt_time(r.leave)} return {fmt_time(r.return_)} "
                          f"drive {r.drive_minutes} min")
             lines.append(f"  {d.isoformat()}（{wd}）{extra}" if ja else f"  {d.isoformat()} ({wd}){extra}")
-            for v in sorted(per[e.id, d], key=lambda v: v.start):
+            for v in sorted(per[expert.id, d], key=lambda v: v.start):
                 q = reqs[v.request]
                 loc = locs[v.location]
                 place = loc.name if ja else loc.label
                 mode = ("訪問" if v.mode == "onsite" else "オンライン") if ja else v.mode
-                fields = "・".join(FIELD_LABELS[f][1] if ja and f in FIELD_LABELS else f
-                                  for f in q.fields)
-                with_ = [x for x in v.experts if x != e.id]
+                fields = " + ".join(FIELD_LABELS[f][1] if ja and f in FIELD_LABELS else f
+                                    for f in q.fields)
+                with_ = [x for x in v.experts if x != expert.id]
                 joint = ((" 同行: " if ja else " with ") + ", ".join(with_)) if with_ else ""
                 lines.append(f"    {fmt_time(v.start)}–{fmt_time(v.end)}  {place}  [{mode}] {fields}"
                              f"  {v.request}" + (f" p{q.priority}") + joint
@@ -112,10 +113,10 @@ def week_text(problem: PlanRequest, plan: Plan, lang: str = "ja") -> str:
         lines.append("")
         lines.append("■ 未計画の依頼" if ja else "■ Unscheduled requests")
         for u in plan.unscheduled:
-            q = reqs.get(u.request)
-            place = (locs[q.location].name if ja else locs[q.location].label) if q else ""
+            uq = reqs.get(u.request)
+            place = (locs[uq.location].name if ja else locs[uq.location].label) if uq else ""
             reasons = u.reasons_ja if ja and u.reasons_ja else u.reasons
-            lines.append(f"  {u.request} {place}" + (f" p{q.priority}" if q else ""))
+            lines.append(f"  {u.request} {place}" + (f" p{uq.priority}" if uq else ""))
             for reason in reasons:
                 lines.append(f"    - {reason}")
     lines.append("")

@@ -143,7 +143,7 @@ class Explainer:
             by_date[o.date].append(o)
         keep: list[Option] = []
         n = len(q.fields)
-        for d, os_ in by_date.items():
+        for os_ in by_date.values():
             if n == 1 or _has_matching(n, os_):
                 keep.extend(os_)
         return keep
@@ -173,13 +173,13 @@ class Explainer:
                       f"{cap} 分を超えます")
             codes.append("drive_cap")
         if not en and fail_cap:
-            eid, cap, who = fail_cap[0]
+            eid, cap_name, who = fail_cap[0]
             if who == "location":
                 en.append(f"{self._loc(q.location)} accepts no on-site visits (max_visits_per_day 0)")
                 ja.append(f"{self._loc(q.location, 'ja')}は訪問を受け付けていません（上限 0）")
             else:
-                en.append(f"{eid} has {cap} = 0, so makes no on-site visits")
-                ja.append(f"{eid} の {cap} が 0 のため訪問できません")
+                en.append(f"{eid} has {cap_name} = 0, so makes no on-site visits")
+                ja.append(f"{eid} の {cap_name} が 0 のため訪問できません")
             codes.append("cap_zero")
         if not en and fail_time:
             loc = self.p.location_by_id[q.location]
@@ -257,7 +257,8 @@ class Explainer:
             blockers: set[str] = set()
             seen: set[str] = set()
 
-            def add(key: str, e_: str, j_: str, c_: str) -> None:
+            def add(key: str, e_: str, j_: str, c_: str, en: list[str] = en,
+                    ja: list[str] = ja, codes: list[str] = codes, seen: set[str] = seen) -> None:
                 if key not in seen:
                     seen.add(key)
                     en.append(e_)
@@ -363,6 +364,7 @@ class Explainer:
         for q in self.p.requests:
             if q.id in conflicting:
                 own = self.static.get(q.id)
+                en: tuple[str, ...]
                 if own is not None:
                     en = ("the fixed visit cannot be kept: " + own.reasons[0],)
                     ja = ("確定済みの訪問を守れません: " + own.reasons_ja[0],)

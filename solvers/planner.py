@@ -21,14 +21,14 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
 from engine.kpis import plan_kpis
 from engine.model import Expert, Plan, PlanRequest, Route, Visit
 from engine.travel import TravelTimes
-from solvers.explain import Explainer, Option
+from solvers.explain import Explainer, Option, bare_reason
 
 __all__ = ["Progress", "SolveOptions", "solve"]
 
@@ -209,7 +209,7 @@ class PlannerModel:
             day.on_day = on_day
             nodes = day.onsite
             locs = [base] + [self.p.request_by_id[r].location for r in nodes]
-            arcs: list[tuple[int, int, cp_model.IntVar]] = []
+            arcs: list[tuple[int, int, cp_model.LiteralT]] = []
             arcs.append((0, 0, ~on_day))
             drive_terms = []
             for i in range(len(locs)):
@@ -357,11 +357,11 @@ class PlannerModel:
         """A location hosts at most its ``max_visits_per_day`` expert-visits a day, a joint
         visit of two experts counting as two."""
         per: dict[tuple[str, dt.date], list[cp_model.IntVar]] = defaultdict(list)
-        for (rid, eid, d), lit in self.present.items():
+        for (rid, _eid, d), lit in self.present.items():
             q = self.p.request_by_id[rid]
             if q.onsite:
                 per[q.location, d].append(lit)
-        for (loc, d), lits in per.items():
+        for (loc, _d), lits in per.items():
             cap = self.p.location_by_id[loc].max_visits_per_day
             if cap is not None and len(lits) > cap:
                 self.m.add(sum(lits) <= cap)
@@ -398,7 +398,8 @@ class PlannerModel:
                      if q.id in self.start)
         drive = sum(day.drive for day in self.days.values())
         days = sum(day.on_day for day in self.days.values() if day.on_day is not None)
-        return w.priority * served - w.drive_minute * drive - w.onsite_day * days
+        return (w.priority * served - w.drive_minute * drive  # type: ignore[operator]
+                - w.onsite_day * days)
 
     def moved_visits(self, previous: Plan) -> cp_model.LinearExprT:
         """How many of last plan's visits do not stay exactly as they were (same experts,
@@ -431,10 +432,11 @@ class PlannerModel:
                 self.m.add_hint(self.start[v.request], v.start)
 
 
-def _status_name(code: int) -> str:
-    return {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
-            cp_model.INFEASIBLE: "infeasible", cp_model.MODEL_INVALID: "error",
-            cp_model.UNKNOWN: "unknown"}.get(code, "unknown")
+def _status_name(code: cp_model.CpSolverStatus) -> str:
+    names: dict[cp_model.CpSolverStatus, str] = {
+        cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
+        cp_model.INFEASIBLE: "infeasible", cp_model.MODEL_INVALID: "error"}
+    return names.get(code, "unknown")
 
 
 def _solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
@@ -498,14 +500,13 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     unscheduled = (model.explainer.explain_unscheduled(served, plan_visits, routes)
                    if options.explain else
                    model.explainer.bare_unscheduled(served))
-    plan = Plan(status=status, objective=main_value, bound=max(bound, main_value)
-                if status == "feasible" else main_value if status == "optimal" else bound,
+    # A proof covers the plan returned; a stability phase never lowers the main objective.
+    plan = Plan(status="optimal" if status == "optimal" else "feasible", objective=main_value,
+                bound=main_value if status == "optimal" else max(bound, main_value),
                 solve_seconds=elapsed, visits=tuple(plan_visits), routes=tuple(routes),
                 unscheduled=tuple(unscheduled), solver=info)
-    kpis = plan_kpis(problem, plan, previous=options.previous)
-    return Plan(status=plan.status, objective=plan.objective, bound=plan.bound,
-                solve_seconds=time.perf_counter() - t0, visits=plan.visits, routes=plan.routes,
-                unscheduled=plan.unscheduled, kpis=kpis, solver=info)
+    return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous),
+                   solve_seconds=time.perf_counter() - t0)
 
 
 def _read_solution(model: PlannerModel, solver: cp_model.CpSolver) -> dict[cp_model.IntVar, int]:
@@ -587,19 +588,15 @@ def _infeasible_plan(problem: PlanRequest, travel: TravelTimes, model: PlannerMo
                 messages=(f"the fixed visits {', '.join(names)} cannot all be kept",),
                 messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできません",),
                 solver={**info, "conflicting_fixed": names})
-    return Plan(status=plan.status, objective=None, bound=None, solve_seconds=elapsed,
-                unscheduled=plan.unscheduled, messages=plan.messages,
-                messages_ja=plan.messages_ja, kpis=plan_kpis(problem, plan), solver=plan.solver)
+    return replace(plan, kpis=plan_kpis(problem, plan))
 
 
 def _error_plan(problem: PlanRequest, message: str, elapsed: float,
                 info: dict[str, object]) -> Plan:
-    from solvers.explain import bare_reason
     uns = tuple(bare_reason(q.id, "not planned: " + message, "未計画: " + message)
                 for q in problem.requests)
     plan = Plan(status="error", objective=None, bound=None, solve_seconds=elapsed,
                 unscheduled=uns, messages=(message,), solver=info)
-    return Plan(status="error", objective=None, bound=None, solve_seconds=elapsed,
-                unscheduled=uns, messages=(message,), kpis=plan_kpis(problem, plan), solver=info)
+    return replace(plan, kpis=plan_kpis(problem, plan))
 
 

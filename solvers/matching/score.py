@@ -1,0 +1,500 @@
+"""Scores of candidates for a need, with breakdown, explanation and hard filters.
+
+``score = 100 × Σ wᵢ·cᵢ / Σ wᵢ`` over components ``cᵢ`` in 0..1 (default weights in
+``Weights``):
+
+- ``field``     1 if the candidate covers the need's field, else 0
+- ``topic``     share of the need's topic tags the candidate offers (field fit if none)
+- ``skill``     best skill level (1..5) among the need's topics and field, divided by 5
+- ``distance``  1 for remote work by a remote-capable candidate, else ``1 - car_min / 240``
+- ``capacity``  free share of the candidate's concurrent-engagement capacity
+- ``outcome``   mean past rating, smoothed towards 3/5 by 2 pseudo-ratings, as ``(r-1)/4``
+- ``proximity`` personalised PageRank of the candidate from the need's municipality (0..1)
+
+The breakdown columns hold each component's *points* (``100 × wᵢ·cᵢ / Σ wᵢ``): they add up to
+the score. Only candidates sharing the field or a topic with the need are considered.
+Hard filters remove a candidate: a conflict of interest with the municipality, no capacity
+left, an on-site need beyond the candidate's ``max_travel_min`` (a remote need counts as
+on-site for a candidate who cannot work remotely), or fewer available days in the need's
+time frame than its effort (capped at the frame's length). Ties are broken by candidate id.
+
+Confidentiality: a viewer (``as_municipality``) only reaches needs it may see; past
+outcomes of a municipality's confidential engagements count only when that municipality
+(or the programme office, ``None``) is asking.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from engine.errors import InputError, Problem
+from engine.matching.model import Need, field_label, topic_label
+from solvers.matching.geo import EARTH_RADIUS_KM, FERRY_MINUTES, ROAD_FACTOR, SPEED_KMH
+from solvers.matching.graph import MatchGraph
+
+__all__ = [
+    "COMPONENTS",
+    "FILTERS",
+    "NeedScores",
+    "Weights",
+    "eligibility",
+    "explain",
+    "recommend",
+    "score_need",
+    "score_table",
+]
+
+#: Score components, in breakdown order.
+COMPONENTS: tuple[str, ...] = (
+    "field",
+    "topic",
+    "skill",
+    "distance",
+    "capacity",
+    "outcome",
+    "proximity",
+)
+#: Hard filters, in the order they are reported.
+FILTERS: tuple[str, ...] = ("conflict", "no_capacity", "out_of_reach", "unavailable")
+
+FILTER_LABELS: dict[str, tuple[str, str]] = {
+    "conflict": ("conflict of interest", "利益相反"),
+    "no_capacity": ("no capacity left", "受託枠なし"),
+    "out_of_reach": ("on-site need out of reach", "現地対応の移動範囲外"),
+    "unavailable": ("not available in the time frame", "期間中に稼働不可"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Component weights (any non-negative numbers, not all zero) and scoring constants.
+
+    ``distance_horizon_min``: car minutes at which the distance component reaches 0;
+    ``outcome_prior``/``outcome_prior_weight``: the rating a newcomer is assumed to have and
+    how many pseudo-ratings it counts for.
+    """
+
+    field: float = 0.25
+    topic: float = 0.25
+    skill: float = 0.15
+    distance: float = 0.10
+    capacity: float = 0.05
+    outcome: float = 0.10
+    proximity: float = 0.10
+    distance_horizon_min: float = 240.0
+    outcome_prior: float = 3.0
+    outcome_prior_weight: float = 2.0
+
+    def __post_init__(self) -> None:
+        ws = [getattr(self, c) for c in COMPONENTS]
+        problems = [
+            Problem(f"weights.{c}", "must be >= 0", "0 以上が必要です")
+            for c, w in zip(COMPONENTS, ws, strict=True)
+            if not w >= 0
+        ]
+        if not problems and sum(ws) <= 0:
+            problems.append(
+                Problem("weights", "at least one weight must be > 0", "正の重みが必要です")
+            )
+        if self.distance_horizon_min <= 0:
+            problems.append(
+                Problem("weights.distance_horizon_min", "must be > 0", "0 より大きい値が必要です")
+            )
+        if problems:
+            raise InputError(problems)
+
+    def vector(self) -> npt.NDArray[np.float64]:
+        """Weights in ``COMPONENTS`` order, scaled to sum to 1."""
+        w = np.array([getattr(self, c) for c in COMPONENTS], dtype=np.float64)
+        return w / w.sum()
+
+
+@dataclass(frozen=True)
+class NeedScores:
+    """Every relevant candidate of one need: positions (id order), components, filters.
+
+    ``weight`` is the score in integer hundredths of a point (``8123`` = 81.23); it is what
+    ranking and the assignment use, so displayed ties are real ties.
+    """
+
+    need: Need
+    positions: npt.NDArray[np.int64]
+    components: dict[str, npt.NDArray[np.float64]]
+    filters: dict[str, npt.NDArray[np.bool_]]
+    minutes: npt.NDArray[np.float64]
+    remote_ok: npt.NDArray[np.bool_]
+    capacity_left: npt.NDArray[np.int64]
+    rating_mean: npt.NDArray[np.float64]
+    rating_count: npt.NDArray[np.float64]
+    weight: npt.NDArray[np.int64]
+
+    @property
+    def eligible(self) -> npt.NDArray[np.bool_]:
+        bad = np.zeros(len(self.positions), dtype=bool)
+        for f in FILTERS:
+            bad |= self.filters[f]
+        return ~bad
+
+    def order(self, mask: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.int64]:
+        """Indices (into ``positions``) by score descending then candidate id."""
+        sel = np.flatnonzero(self.eligible if mask is None else mask)
+        return sel[np.lexsort((self.positions[sel], -self.weight[sel]))]
+
+
+def _check_viewer(g: MatchGraph, as_municipality: str | None) -> None:
+    if as_municipality is not None and as_municipality not in g.muni_pos:
+        raise InputError(
+            Problem(
+                "as_municipality",
+                f"unknown municipality {as_municipality!r}",
+                f"未知の自治体 {as_municipality!r}",
+            )
+        )
+
+
+def _visible_need(g: MatchGraph, need_id: str, as_municipality: str | None) -> Need:
+    """The need, or the same 'unknown need' error whether it is missing or not visible."""
+    _check_viewer(g, as_municipality)
+    need = g.data.need_by_id.get(need_id)
+    if need is None or (
+        as_municipality is not None and need.confidential and need.municipality != as_municipality
+    ):
+        raise InputError(
+            Problem("need_id", f"unknown need {need_id!r}", f"未知のニーズ {need_id!r}")
+        )
+    return need
+
+
+def _car_minutes_to(
+    g: MatchGraph, lat: float, lon: float, island: bool, idx: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """``geo.car_minutes`` from one point to candidates, reusing their precomputed radians."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    a = (
+        np.sin((g.cand_phi[idx] - phi) / 2) ** 2
+        + math.cos(phi) * g.cand_cos_phi[idx] * np.sin((g.cand_lam[idx] - lam) / 2) ** 2
+    )
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    return km * (ROAD_FACTOR / SPEED_KMH * 60.0) + (FERRY_MINUTES if island else 0.0)
+
+
+def score_need(
+    g: MatchGraph,
+    need: Need,
+    weights: Weights | None = None,
+    as_municipality: str | None = None,
+) -> NeedScores:
+    """Score every candidate relevant to ``need`` (vectorised; no visibility check here)."""
+    w = weights or Weights()
+    n = len(g.candidates)
+    muni = g.data.municipality_by_code[need.municipality]
+    mark = np.zeros(n, dtype=bool)
+    fpos = g.field_cands.get(need.field, np.zeros(0, dtype=np.int64))
+    mark[fpos] = True
+    tcount = np.zeros(n)
+    for t in set(need.topics):
+        tp = g.topic_cands.get(t)
+        if tp is not None:
+            tcount[tp] += 1.0
+    mark |= tcount > 0
+    idx = np.flatnonzero(mark)
+    field_fit = np.zeros(n)
+    field_fit[fpos] = 1.0
+    field_c = field_fit[idx]
+    n_topics = len(set(need.topics))
+    topic_c = tcount[idx] / n_topics if n_topics else field_c.copy()
+    level = np.zeros(n)
+    for s in set(need.topics) | {need.field}:
+        sp = g.skill_cands.get(s)
+        if sp is not None:
+            level[sp[0]] = np.maximum(level[sp[0]], sp[1])
+    skill_c = level[idx] / 5.0
+
+    minutes = _car_minutes_to(g, muni.lat, muni.lon, muni.island, idx)
+    remote_ok = (not need.onsite) & g.cand_remote[idx]
+    distance_c = np.where(remote_ok, 1.0, np.clip(1.0 - minutes / w.distance_horizon_min, 0.0, 1.0))
+    out_of_reach = ~remote_ok & (minutes > g.cand_max_travel[idx])
+    cap = g.cand_capacity[idx]
+    cap_left = cap - g.cand_load[idx]
+    capacity_c = np.clip(cap_left / cap, 0.0, 1.0)
+    no_capacity = cap_left <= 0
+    overlap = (
+        np.minimum(g.cand_until[idx], need.end.toordinal())
+        - np.maximum(g.cand_from[idx], need.start.toordinal())
+        + 1
+    )
+    required = min(math.ceil(need.effort_days), need.window_days)
+    unavailable = overlap < required
+    blocked = g.conflicts.get(need.municipality)
+    if blocked:
+        conflict = np.isin(idx, np.fromiter(blocked, dtype=np.int64, count=len(blocked)))
+    else:
+        conflict = np.zeros(len(idx), dtype=bool)
+
+    rsum = g.out_sum[idx].copy()
+    rcnt = g.out_cnt[idx].copy()
+    if as_municipality is None or as_municipality == need.municipality:
+        own = g.conf_out.get(need.municipality)
+        if own:
+            for p, (rs, rc) in own.items():
+                j = int(np.searchsorted(idx, p))
+                if j < len(idx) and idx[j] == p:
+                    rsum[j] += rs
+                    rcnt[j] += rc
+    pw = w.outcome_prior_weight
+    mean = (rsum + w.outcome_prior * pw) / np.maximum(rcnt + pw, 1e-12)
+    outcome_c = np.clip((mean - 1.0) / 4.0, 0.0, 1.0)
+    proximity_c = g.proximity(need.municipality, idx)
+
+    comps = {
+        "field": field_c,
+        "topic": topic_c,
+        "skill": skill_c,
+        "distance": distance_c,
+        "capacity": capacity_c,
+        "outcome": outcome_c,
+        "proximity": proximity_c,
+    }
+    wv = w.vector()
+    total = np.zeros(len(idx))
+    for wi, name in zip(wv, COMPONENTS, strict=True):
+        total += wi * comps[name]
+    weight = np.rint(total * 10_000.0).astype(np.int64)
+    return NeedScores(
+        need=need,
+        positions=idx,
+        components=comps,
+        filters={
+            "conflict": conflict,
+            "no_capacity": no_capacity,
+            "out_of_reach": out_of_reach,
+            "unavailable": unavailable,
+        },
+        minutes=minutes,
+        remote_ok=remote_ok,
+        capacity_left=cap_left,
+        rating_mean=np.where(rcnt > 0, rsum / np.maximum(rcnt, 1), np.nan),
+        rating_count=rcnt,
+        weight=weight,
+    )
+
+
+def explain(g: MatchGraph, s: NeedScores, k: int, lang: str = "en") -> str:
+    """One line a civil servant can read for row ``k`` of ``s`` (English or Japanese).
+
+    Mentions only the need itself, the candidate's public profile and public history.
+    """
+    need = s.need
+    p = int(s.positions[k])
+    cand = g.candidates[p]
+    ja = lang == "ja"
+    parts: list[str] = []
+    fl = field_label(need.field, lang)
+    if s.components["field"][k] > 0:
+        parts.append(f"{fl}に対応" if ja else f"covers {fl}")
+    else:
+        parts.append(f"{fl}は専門外" if ja else f"outside {fl}")
+    matched = [t for t in dict.fromkeys(need.topics) if t in cand.topics]
+    if need.topics:
+        labels = ("、" if ja else ", ").join(topic_label(t, lang) for t in matched)
+        total = len(set(need.topics))
+        if matched:
+            parts.append(
+                f"テーマ{len(matched)}/{total}件一致（{labels}）"
+                if ja
+                else f"{len(matched)}/{total} topics ({labels})"
+            )
+        else:
+            parts.append("テーマ一致なし" if ja else "no topic in common")
+    lv = int(round(s.components["skill"][k] * 5))
+    if lv:
+        parts.append(f"スキル{lv}/5" if ja else f"skill level {lv}/5")
+    if s.remote_ok[k]:
+        parts.append("リモート対応" if ja else "works remotely")
+    else:
+        m = int(round(float(s.minutes[k])))
+        parts.append(f"車で約{m}分" if ja else f"about {m} min by car")
+    cnt = int(s.rating_count[k])
+    if cnt:
+        r = float(s.rating_mean[k])
+        parts.append(f"過去{cnt}件の評価平均{r:.1f}" if ja else f"rated {r:.1f}/5 over {cnt} jobs")
+    else:
+        parts.append("評価実績なし" if ja else "no ratings yet")
+    muni = g.data.municipality_by_code[need.municipality]
+    if g.worked_with.get((p, need.municipality)):
+        parts.append(
+            f"{muni.label('ja')}での実績あり" if ja else f"has worked with {muni.label('en')}"
+        )
+    elif s.components["proximity"][k] >= 0.3:
+        parts.append(
+            "近隣・類似自治体での実績あり" if ja else "worked with nearby or similar towns"
+        )
+    left, cap = int(s.capacity_left[k]), cand.capacity
+    parts.append(f"空き{left}/{cap}枠" if ja else f"{left} of {cap} slots free")
+    return ("、" if ja else "; ").join(parts)
+
+
+_COLUMNS_JA = {
+    "rank": "順位",
+    "name": "名称",
+    "kind": "区分",
+    "score": "スコア",
+    "field": "分野",
+    "topic": "テーマ",
+    "skill": "スキル",
+    "distance": "距離",
+    "capacity": "空き",
+    "outcome": "実績",
+    "proximity": "つながり",
+    "travel_min": "移動(分)",
+    "capacity_left": "空き枠",
+    "explanation": "説明",
+}
+
+
+def _points(s: NeedScores, w: Weights, sel: npt.NDArray[np.int64]) -> dict[str, Any]:
+    wv = w.vector()
+    return {
+        c: np.round(100.0 * wi * s.components[c][sel], 2)
+        for wi, c in zip(wv, COMPONENTS, strict=True)
+    }
+
+
+def recommend(
+    g: MatchGraph,
+    need_id: str,
+    k: int = 10,
+    *,
+    as_municipality: str | None = None,
+    weights: Weights | None = None,
+) -> pd.DataFrame:
+    """Top-``k`` eligible candidates for a need, best first (ties by candidate id).
+
+    Index ``candidate``; columns ``rank``, ``name``, ``kind``, ``score`` (0..100), the
+    breakdown in points (``field`` … ``proximity``, summing to ``score``), ``travel_min``,
+    ``capacity_left``, ``explanation`` and ``explanation_ja``. ``as_municipality`` asks as
+    that municipality: another municipality's confidential need is reported as unknown.
+
+    >>> from engine.matching import load_demo
+    >>> from solvers.matching.graph import build_graph
+    >>> g = build_graph(load_demo())
+    >>> list(recommend(g, "N001", k=3).columns[:4])
+    ['rank', 'name', 'kind', 'score']
+    """
+    if k < 1:
+        raise InputError(Problem("k", "must be >= 1", "1 以上が必要です"))
+    need = _visible_need(g, need_id, as_municipality)
+    w = weights or Weights()
+    s = score_need(g, need, w, as_municipality)
+    sel = s.order()[:k]
+    pts = _points(s, w, sel)
+    df = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(sel) + 1),
+            "name": [g.candidates[int(p)].name for p in s.positions[sel]],
+            "kind": [g.candidates[int(p)].kind for p in s.positions[sel]],
+            "score": s.weight[sel] / 100.0,
+            **pts,
+            "travel_min": np.rint(s.minutes[sel]).astype(int),
+            "capacity_left": s.capacity_left[sel],
+            "explanation": [explain(g, s, int(i), "en") for i in sel],
+            "explanation_ja": [explain(g, s, int(i), "ja") for i in sel],
+        },
+        index=pd.Index([g.candidates[int(p)].id for p in s.positions[sel]], name="candidate"),
+    )
+    df.attrs["need"] = need.id
+    df.attrs["weights"] = asdict(w)
+    return df
+
+
+def eligibility(g: MatchGraph, need_id: str, *, as_municipality: str | None = None) -> pd.Series:
+    """How many candidates are relevant to a need, removed by each hard filter, and eligible
+    (a candidate failing several filters is counted under each)."""
+    need = _visible_need(g, need_id, as_municipality)
+    s = score_need(g, need, None, as_municipality)
+    data = {"relevant": len(s.positions)}
+    data.update({f: int(s.filters[f].sum()) for f in FILTERS})
+    data["eligible"] = int(s.eligible.sum())
+    return pd.Series(data, name=need.id, dtype="int64")
+
+
+def score_table(
+    g: MatchGraph,
+    need_ids: list[str] | None = None,
+    *,
+    as_municipality: str | None = None,
+    weights: Weights | None = None,
+    top_k_per_need: int | None = None,
+) -> pd.DataFrame:
+    """All eligible (need, candidate) pairs with score, integer ``weight`` and breakdown.
+
+    Index ``(need, candidate)``, ordered by need id, then score descending, then candidate id.
+    ``top_k_per_need`` keeps each need's best pairs only (``None``: all). ``need_ids`` defaults
+    to every need the viewer may see.
+    """
+    w = weights or Weights()
+    _check_viewer(g, as_municipality)
+    if need_ids is None:
+        needs = list(g.data.visible_needs(as_municipality))
+    else:
+        needs = [_visible_need(g, nid, as_municipality) for nid in need_ids]
+    cols = _collect_pairs(g, needs, w, as_municipality, top_k_per_need)
+    index = pd.MultiIndex.from_arrays(
+        [cols.pop("need"), cols.pop("candidate")], names=["need", "candidate"]
+    )
+    return pd.DataFrame(cols, index=index)
+
+
+def _collect_pairs(
+    g: MatchGraph,
+    needs: list[Need],
+    w: Weights,
+    as_municipality: str | None,
+    top_k: int | None,
+) -> dict[str, Any]:
+    order = sorted(range(len(needs)), key=lambda i: (needs[i].municipality, needs[i].id))
+    chunks: dict[int, tuple[NeedScores, npt.NDArray[np.int64]]] = {}
+    for i in order:
+        s = score_need(g, needs[i], w, as_municipality)
+        mask = s.eligible
+        if top_k is not None and mask.sum() > top_k:
+            el = np.flatnonzero(mask)
+            kth = np.partition(s.weight[el], len(el) - top_k)[len(el) - top_k]
+            mask = mask & (s.weight >= kth)  # keeps ties at the cut; order() breaks them
+        sel = s.order(mask)
+        if top_k is not None:
+            sel = sel[:top_k]
+        chunks[i] = (s, sel)
+    parts: dict[str, list[Any]] = {
+        "need": [],
+        "candidate": [],
+        "municipality": [],
+        "score": [],
+        "weight": [],
+        **{c: [] for c in COMPONENTS},
+        "travel_min": [],
+        "remote": [],
+    }
+    ids = np.array([c.id for c in g.candidates], dtype=object)
+    for i in sorted(range(len(needs)), key=lambda i: needs[i].id):
+        s, sel = chunks[i]
+        m = len(sel)
+        parts["need"].append(np.full(m, needs[i].id, dtype=object))
+        parts["candidate"].append(ids[s.positions[sel]])
+        parts["municipality"].append(np.full(m, needs[i].municipality, dtype=object))
+        parts["score"].append(s.weight[sel] / 100.0)
+        parts["weight"].append(s.weight[sel])
+        for c, v in _points(s, w, sel).items():
+            parts[c].append(v)
+        parts["travel_min"].append(np.rint(s.minutes[sel]).astype(np.int64))
+        parts["remote"].append(s.remote_ok[sel])
+    out: dict[str, Any] = {}
+    for key, arrs in parts.items():
+        out[key] = np.concatenate(arrs) if arrs else np.zeros(0)
+    return out

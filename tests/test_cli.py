@@ -1,0 +1,95 @@
+"""The command line as a user meets it: the demo, files in and out, bad input."""
+
+import json
+
+import pytest
+
+from engine.format import load_plan
+from service.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_plan(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo")
+    out = d / "plan.json"
+    rc = main(["plan", "--demo", "--out", str(out), "--csv", str(d / "csv"), "--ics",
+               str(d / "ics"), "--time-limit", "60", "--quiet"])
+    return rc, d, out
+
+
+def test_demo_writes_a_plan_tables_and_calendars(demo_plan):
+    rc, d, out = demo_plan
+    assert rc == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["format"] == "plan/1"
+    assert doc["status"] in ("optimal", "feasible")
+    ids = [v["request"] for v in doc["visits"]] + [u["request"] for u in doc["unscheduled"]]
+    assert len(ids) == len(set(ids)) == 40
+    assert all(u["reasons"] and u["reasons_ja"] for u in doc["unscheduled"])
+    assert {p.name for p in (d / "csv").iterdir()} == {"visits.csv", "routes.csv",
+                                                       "unscheduled.csv"}
+    ics = (d / "ics" / "pr-1.ics").read_text(encoding="utf-8")
+    assert ics.count("BEGIN:VEVENT") == sum("pr-1" in v["experts"] for v in doc["visits"])
+    # the published visit of the demo week is kept
+    fixed = next(v for v in doc["visits"] if v["request"] == "r001")
+    assert (fixed["date"], fixed["start"], fixed["experts"]) == ("2026-12-08", "13:30", ["pr-1"])
+
+
+def test_replan_with_previous_keeps_every_visit(demo_plan, tmp_path, capsys):
+    _, d, out = demo_plan
+    req = tmp_path / "week.json"
+    assert main(["example", "--out", str(req)]) == 0
+    out2 = tmp_path / "plan2.json"
+    assert main(["plan", str(req), "--previous", str(out), "--out", str(out2),
+                 "--time-limit", "60", "--quiet"]) == 0
+    first, second = load_plan(out), load_plan(out2)
+    if first.status == "optimal":
+        assert second.kpis["moved"] == 0
+        assert {v.request: (v.date, v.start) for v in second.visits} == {
+            v.request: (v.date, v.start) for v in first.visits}
+
+
+def test_week_text_in_english(tmp_path, capsys):
+    req = tmp_path / "w.json"
+    main(["example", "--out", str(req)])
+    doc = json.loads(req.read_text(encoding="utf-8"))
+    doc["requests"] = doc["requests"][:3]
+    req.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["--lang", "en", "plan", str(req), "--out", str(tmp_path / "p.json"),
+                 "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "status: optimal" in text and "expert_visits" in text
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("{not json", "not valid JSON"),
+    ("[]", "must be an object"),
+    ('{"format": "plan-request/1"}', "horizon: is required"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    assert main(["--lang", "en", "plan", str(path), "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_missing_file_and_bad_options(tmp_path, capsys):
+    assert main(["plan", str(tmp_path / "none.json")]) == 2
+    assert "ファイルが見つかりません" in capsys.readouterr().err
+    assert main(["--lang", "en", "plan", "--demo", "--time-limit", "0"]) == 2
+    assert "--time-limit: must be > 0" in capsys.readouterr().err
+
+
+def test_import_command(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    src.write_text("自治体,分野,形態,所要時間\n伊方町,広報,訪問,60\n", encoding="utf-8")
+    out = tmp_path / "w.json"
+    assert main(["import", str(src), "--week", "2026-12-07", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["requests"][0]["location"] == "384429"
+    bad = tmp_path / "b.csv"
+    bad.write_text("自治体,分野,形態,所要時間\n伊方町,広報,訪問,x\n", encoding="utf-8")
+    assert main(["--lang", "en", "import", str(bad), "--week", "2026-12-07"]) == 2
+    assert "row 2, column '所要時間': must be a whole number" in capsys.readouterr().err
