@@ -292,6 +292,9 @@ class PlannerModel:
         moment they set off towards it (its inbound leg) until it ends, the drive home after
         the last stop occupies them too, and online consultations fit in between."""
         for (eid, d), day in self.days.items():
+            if not day.online:
+                # Only on-site visits: the tour's legs already keep them apart in time.
+                continue
             intervals = []
             nodes = day.onsite
             base = day.expert.base
@@ -452,10 +455,15 @@ def _solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
 
 def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     """Plan the horizon: every request either scheduled (``visits``) or explained
-    (``unscheduled``), routes per expert-day, KPIs, status, objective and proven bound."""
+    (``unscheduled``), routes per expert-day, KPIs, status, objective and proven bound.
+
+    Raises ``InputError`` only when a needed driving time can neither be read nor estimated
+    (no ``travel.minutes`` entry and no coordinates).
+    """
     options = options or SolveOptions()
     t0 = time.perf_counter()
     travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
+    travel.check(_needed_legs(problem))
     model = PlannerModel(problem, travel)
     model.build()
     objective = model.main_objective()
@@ -507,6 +515,14 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
                 unscheduled=tuple(unscheduled), solver=info)
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous),
                    solve_seconds=time.perf_counter() - t0)
+
+
+def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:
+    """Every leg a plan might drive: base to on-site places and back, and between them."""
+    onsite = sorted({q.location for q in problem.requests if q.onsite})
+    bases = sorted({e.base for e in problem.experts})
+    legs = [(b, x) for b in bases for x in onsite] + [(x, b) for b in bases for x in onsite]
+    return legs + [(x, y) for x in onsite for y in onsite if x != y]
 
 
 def _read_solution(model: PlannerModel, solver: cp_model.CpSolver) -> dict[cp_model.IntVar, int]:

@@ -73,3 +73,17 @@ def test_speed_factor_scales_estimates():
     slow = TravelTimes(p, speed_factor=0.5).minutes("a", "b")
     fast = TravelTimes(p).minutes("a", "b")
     assert slow > fast
+
+
+def test_missing_time_without_coordinates_is_a_path_named_input_error():
+    from engine.errors import InputError
+    from solvers.planner import SolveOptions, solve
+
+    doc = _doc(with_coords=False)
+    doc["requests"] = [{"id": "r1", "location": "b", "fields": ["pr"], "mode": "onsite",
+                        "duration_min": 60, "priority": 5}]
+    with pytest.raises(InputError, match=r"locations\[1\]\.lat: needed: no travel.minutes"):
+        solve(parse_plan_request(doc), SolveOptions(time_limit=5))
+    doc["travel"] = {"minutes": {"a": {"b": 30}, "b": {"a": 30}}}
+    plan = solve(parse_plan_request(doc), SolveOptions(time_limit=5))
+    assert plan.status == "optimal" and plan.routes[0].drive_minutes == 60
