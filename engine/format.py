@@ -16,6 +16,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,7 @@ def parse_plan_request(doc: Any) -> PlanRequest:
 
     horizon = _parse_horizon(r, d)
     locations = _parse_locations(r, d)
+    locations += _bundled_locations_used(d, {loc.id for loc in locations})
     loc_ids = {loc.id for loc in locations}
     experts = _parse_experts(r, d, loc_ids, horizon)
     expert_ids = {e.id for e in experts}
@@ -343,6 +345,31 @@ def _parse_locations(r: _Reader, d: Mapping[str, Any]) -> list[Location]:
             out.append(Location(ident, name, lat, lon, open_, close, cap, name_en, island, ferry, pop))
     _unique(r, ids, "location")
     return out
+
+
+def _bundled_locations_used(d: Mapping[str, Any], known: set[str]) -> list[Location]:
+    """Locations referred to but not listed that are bundled Ehime codes (e.g. ``380008``, the
+    prefectural office): taken from the bundled data, open 08:30–17:15, with no cap."""
+    refs: list[Any] = []
+    for x in d.get("experts") or []:
+        if isinstance(x, dict):
+            refs.append(x.get("base"))
+    for x in d.get("requests") or []:
+        if isinstance(x, dict):
+            refs.append(x.get("location"))
+    travel = d.get("travel")
+    minutes = travel.get("minutes") if isinstance(travel, dict) else None
+    if isinstance(minutes, dict):
+        for a, row in minutes.items():
+            refs.append(a)
+            if isinstance(row, dict):
+                refs.extend(row)
+    wanted = {x for x in refs if isinstance(x, str) and x not in known}
+    if not wanted:
+        return []
+    from engine.ehime import ehime_locations
+
+    return [replace(loc, max_visits_per_day=None) for loc in ehime_locations() if loc.id in wanted]
 
 
 def _parse_experts(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
@@ -480,9 +507,8 @@ def _parse_fixed(r: _Reader, raw: Any, p: str, fields: tuple[str, ...],
     who = r.str_list(x["experts"], f"{p}.experts") if "experts" in x else ()
     if "experts" not in x:
         r.err(f"{p}.experts", "is required", "必須項目です")
-    for j, eid in enumerate(who):
-        if eid not in experts:
-            r.err(f"{p}.experts[{j}]", f"unknown expert {eid!r}", f"不明な専門家 {eid!r} です")
+    # An expert the request does not list is no format error: the plan reports that the
+    # published visit cannot be kept, and why (FORMAT.md's own example relies on this).
     if who and fields and len(who) != len(fields):
         r.err(f"{p}.experts", f"names {len(who)} experts for {len(fields)} fields",
               f"分野 {len(fields)} 件に対して専門家が {len(who)} 名です")

@@ -122,7 +122,7 @@ def cmd_example(args: argparse.Namespace) -> int:
 
 #: The bundled demo week: Monday 2026-12-07, synthetic requests drawn with this seed.
 DEMO_WEEK = "2026-12-07"
-DEMO_SEED = 7
+DEMO_SEED = 8
 
 
 def build_parser() -> argparse.ArgumentParser:

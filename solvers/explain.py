@@ -108,7 +108,9 @@ class Explainer:
                     if zero:
                         fail_cap.append((e.id, zero[0], "expert"))
                         continue
-                    if loc.max_visits_per_day == 0:
+                    if (loc.max_visits_per_day is not None
+                            and loc.max_visits_per_day < len(q.fields)):
+                        # A joint visit of n experts counts n against the location's cap.
                         fail_cap.append((e.id, "max_visits_per_day", "location"))
                         continue
                     out, back = self.travel.minutes(e.base, q.location), self.travel.minutes(
@@ -152,6 +154,22 @@ class Explainer:
                   fail_time: list[tuple[str, dt.date, str, str]],
                   fail_drive: list[tuple[str, int, int]],
                   fail_cap: list[tuple[str, str, str]]) -> Unscheduled:
+        if q.fixed is not None:
+            unknown = [x for x in q.fixed.experts if x not in self.p.expert_by_id]
+            if unknown:
+                names = ", ".join(repr(x) for x in unknown)
+                return Unscheduled(
+                    q.id, (f"the fixed visit names {names}, who is not among the request's experts",),
+                    (f"確定済みの訪問に指定された {names} は専門家一覧にいません",), ("fixed_unknown_expert",))
+            wrong = [x for x in q.fixed.experts
+                     if not set(self.p.expert_by_id[x].fields) & set(q.fields)]
+            if wrong:
+                names = ", ".join(repr(x) for x in wrong)
+                fields = ", ".join(q.fields)
+                return Unscheduled(
+                    q.id, (f"the fixed visit names {names}, who has none of the fields {fields}",),
+                    (f"確定済みの訪問に指定された {names} は分野 {fields} を担当していません",),
+                    ("fixed_wrong_field",))
         span_en = f"between {q.earliest} and {q.latest}"
         span_ja = f"{q.earliest} から {q.latest} の間に"
         if q.fixed is not None:
@@ -174,7 +192,13 @@ class Explainer:
             codes.append("drive_cap")
         if not en and fail_cap:
             eid, cap_name, who = fail_cap[0]
-            if who == "location":
+            cap_n = self.p.location_by_id[q.location].max_visits_per_day
+            if who == "location" and len(q.fields) > 1:
+                en.append(f"{self._loc(q.location)} hosts at most {cap_n} expert-visits a day, and "
+                          f"this joint visit brings {len(q.fields)} experts")
+                ja.append(f"{self._loc(q.location, 'ja')}の1日の訪問上限は {cap_n} 件で、この合同訪問は"
+                          f"専門家 {len(q.fields)} 名（{len(q.fields)} 件）になります")
+            elif who == "location":
                 en.append(f"{self._loc(q.location)} accepts no on-site visits (max_visits_per_day 0)")
                 ja.append(f"{self._loc(q.location, 'ja')}は訪問を受け付けていません（上限 0）")
             else:

@@ -234,8 +234,8 @@ class PlannerModel:
             self.m.add(sum(self.present[r, eid, d] for r in nodes) >= on_day)
             self.m.add_circuit(arcs)
             day.drive = sum(drive_terms)
-            self.add_round_trip_lower_bound(day, nodes, locs)
-            self.add_day_tour_choice(day, nodes, locs)
+            if not self.add_day_tour_choice(day, nodes, locs):
+                self.add_round_trip_lower_bound(day, nodes, locs)
             if day.expert.max_drive_minutes_per_day is not None:
                 self.m.add(day.drive <= day.expert.max_drive_minutes_per_day)
 
@@ -250,31 +250,46 @@ class PlannerModel:
             if rt:
                 self.m.add(day.drive >= rt * self.present[rid, day.expert.id, day.date])
 
-    def add_day_tour_choice(self, day: _ExpertDay, nodes: list[str], locs: list[str]) -> None:
-        """(Redundant, for a strong bound.) An on-site day visits exactly one set of stops; the
-        day's driving is at least the shortest tour through that set, and a set whose shortest
-        tour plus consultations cannot fit in the working day, or whose driving exceeds the
-        cap, is never chosen. Only where the sets are few (small daily caps, as in practice)."""
+    def add_day_tour_choice(self, day: _ExpertDay, nodes: list[str], locs: list[str]) -> bool:
+        """(Redundant, for a strong bound.) An on-site day visits exactly one set of stops, in
+        an order whose visits each fit their start windows after the drives before them; the
+        day's driving is at least that of the best such order, and a set with no such order,
+        or whose driving exceeds the cap, is never chosen. Only where the sets are few (small
+        daily caps, as in practice); returns whether it was added."""
         e = day.expert
         n = len(nodes)
         k_max = min(n, e.max_visits_per_day if e.max_visits_per_day is not None else n)
         count = sum(math.comb(n, k) for k in range(1, k_max + 1))
         if count > self.max_tour_sets or day.on_day is None:
-            return
-        sp = self.travel.shortest
-        durations = [self.p.request_by_id[r].duration_min for r in nodes]
-        span = e.work_end - e.work_start
+            return False
+        t = self.travel.minutes
+        reqs = [self.p.request_by_id[r] for r in nodes]
+        win = {o.request: (o.lo, o.hi) for r in nodes for o in self.options[r]
+               if o.expert == e.id and o.date == day.date}
+
+        def drive_if_feasible(order: tuple[int, ...]) -> int | None:
+            clock, here, drive = -1, locs[0], 0
+            for pos, i in enumerate(order):
+                q = reqs[i - 1]
+                lo, hi = win[q.id]
+                leg = t(here, locs[i])
+                # the first stop's window already allows for the drive from the base
+                start = lo if pos == 0 else max(lo, clock + leg)
+                if start > hi:
+                    return None
+                clock, here, drive = start + q.duration_min, locs[i], drive + leg
+            return drive + t(here, locs[0])
+
         cover: dict[int, list[cp_model.IntVar]] = defaultdict(list)
         choices = []
         costs = []
         for k in range(1, k_max + 1):
             for subset in itertools.combinations(range(1, n + 1), k):
-                best = min(
-                    sum(sp(a, b) for a, b in itertools.pairwise(
-                        [locs[0], *(locs[i] for i in order), locs[0]]))
-                    for order in itertools.permutations(subset))
-                if best + sum(durations[i - 1] for i in subset) > span:
+                drives = [x for order in itertools.permutations(subset)
+                          if (x := drive_if_feasible(order)) is not None]
+                if not drives:
                     continue
+                best = min(drives)
                 if e.max_drive_minutes_per_day is not None and best > e.max_drive_minutes_per_day:
                     continue
                 lit = self.m.new_bool_var(f"tour_{e.id}_{day.date}_{'_'.join(map(str, subset))}")
@@ -286,6 +301,7 @@ class PlannerModel:
         for i, rid in enumerate(nodes, start=1):
             self.m.add(sum(cover.get(i, [])) == self.present[rid, e.id, day.date])
         self.m.add(day.drive >= sum(c * lit for c, lit in zip(costs, choices, strict=True) if c))
+        return True
 
     def add_no_double_booking_and_no_online_while_driving(self) -> None:
         """An expert does one thing at a time: each on-site visit occupies the expert from the
@@ -377,7 +393,10 @@ class PlannerModel:
             f = q.fixed
             lit = self.m.new_bool_var(f"keep_fixed_{q.id}")
             self.fixed_lits[q.id] = lit
+            if not self.fixed_as_assumptions:
+                self.m.add(lit == 1)
             if q.id not in self.start or (q.id, f.date) not in self.on_date:
+                # No way to serve it on its date at all: keeping it is impossible.
                 self.m.add_bool_or([~lit])
                 continue
             self.m.add(self.on_date[q.id, f.date] == 1).only_enforce_if(lit)
@@ -388,8 +407,6 @@ class PlannerModel:
                     self.m.add_bool_or([~lit])
                 else:
                     self.m.add_implication(lit, p)
-            if not self.fixed_as_assumptions:
-                self.m.add(lit == 1)
         if self.fixed_as_assumptions and self.fixed_lits:
             self.m.add_assumptions(list(self.fixed_lits.values()))
 
@@ -490,6 +507,7 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
         model.m.add(objective >= main_value)
         model.m.clear_objective()
         model.m.minimize(moved)
+        model.m.clear_hints()
         for var, val in values.items():
             model.m.add_hint(var, val)
         remaining = max(1.0, options.time_limit - (time.perf_counter() - t0))
@@ -563,12 +581,12 @@ def _extract(problem: PlanRequest, travel: TravelTimes, model: PlannerModel,
 
 def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]) -> list[Route]:
     """Routes per expert and date from on-site visits in start order: leave just in time for
-    the first stop, return straight after the last."""
+    the first stop; after the last, hold any online consultations there, then drive home."""
     per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+    online: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
     for v in visits:
-        if v.mode == "onsite":
-            for eid in v.experts:
-                per[eid, v.date].append(v)
+        for eid in v.experts:
+            (per if v.mode == "onsite" else online)[eid, v.date].append(v)
     routes = []
     for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         vs.sort(key=lambda v: v.start)
@@ -577,7 +595,15 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
         path = [base, *stops, base]
         drive = sum(travel.minutes(a, b) for a, b in zip(path, path[1:], strict=False))
         leave = vs[0].start - travel.minutes(base, stops[0])
-        ret = vs[-1].end + travel.minutes(stops[-1], base)
+        back = travel.minutes(stops[-1], base)
+        set_off = vs[-1].end
+        for o in sorted(online[eid, d], key=lambda o: o.start):
+            if o.start < set_off:
+                continue
+            if o.start - set_off >= back:
+                break       # the drive home fits before this consultation
+            set_off = o.end
+        ret = set_off + back
         routes.append(Route(eid, d, leave, ret, tuple(stops), drive))
     return routes
 
@@ -601,7 +627,8 @@ def _infeasible_plan(problem: PlanRequest, travel: TravelTimes, model: PlannerMo
     unscheduled = model.explainer.infeasible_fixed(names)
     plan = Plan(status="infeasible", objective=None, bound=None, solve_seconds=elapsed,
                 unscheduled=tuple(unscheduled),
-                messages=(f"the fixed visits {', '.join(names)} cannot all be kept",),
+                messages=(f"the fixed visit {names[0]} cannot be kept" if len(names) == 1 else
+                          f"the fixed visits {', '.join(names)} cannot all be kept",),
                 messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできません",),
                 solver={**info, "conflicting_fixed": names})
     return replace(plan, kpis=plan_kpis(problem, plan))

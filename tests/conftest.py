@@ -1,0 +1,153 @@
+"""Shared fixtures: tiny named instances (tests/data/*.json, plan-request/1) and helpers.
+
+Every plan a test obtains through ``solve_checked`` has passed ``engine.checker.assert_valid``
+(with the travel times the planner used), so no test can look at an invalid plan by accident.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.checker import assert_valid
+from engine.format import parse_plan_request
+from engine.kpis import plan_kpis
+from engine.model import Plan, PlanRequest, Route, Visit
+from engine.travel import TravelTimes
+from solvers.planner import SolveOptions, solve
+
+__all__ = [
+    "DATA",
+    "add_request",
+    "build_plan",
+    "codes_of",
+    "load_doc",
+    "problem_of",
+    "req",
+    "solve_checked",
+    "t",
+]
+
+DATA = Path(__file__).parent / "data"
+
+#: Short time limit for tiny instances: they prove optimal in well under a second.
+TIME_LIMIT = 10.0
+
+
+def load_doc(name: str) -> dict[str, Any]:
+    """A fresh (deep-copied) plan-request document from tests/data, by name without ``.json``."""
+    return copy.deepcopy(_cached(name))
+
+
+_DOCS: dict[str, Any] = {}
+
+
+def _cached(name: str) -> Any:
+    if name not in _DOCS:
+        _DOCS[name] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    return _DOCS[name]
+
+
+def problem_of(doc_or_name: dict[str, Any] | str) -> PlanRequest:
+    """Parse a document (or a named data file) into a ``PlanRequest``."""
+    doc = load_doc(doc_or_name) if isinstance(doc_or_name, str) else doc_or_name
+    return parse_plan_request(doc)
+
+
+def req(rid: str, location: str, fields: list[str] | str = "pr", mode: str = "onsite",
+        duration: int = 60, priority: int = 5, **extra: Any) -> dict[str, Any]:
+    """A request entry of a plan-request/1 document."""
+    fs = [fields] if isinstance(fields, str) else list(fields)
+    return {"id": rid, "location": location, "fields": fs, "mode": mode,
+            "duration_min": duration, "priority": priority, **extra}
+
+
+def add_request(doc: dict[str, Any], *args: Any, **kw: Any) -> dict[str, Any]:
+    doc["requests"].append(req(*args, **kw))
+    return doc
+
+
+def t(hhmm: str) -> int:
+    """``'09:30'`` → 570."""
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def solve_checked(problem: PlanRequest | dict[str, Any] | str, *, time_limit: float = TIME_LIMIT,
+                  **options: Any) -> Plan:
+    """Solve with a short time limit and assert the result valid by the independent checker."""
+    if not isinstance(problem, PlanRequest):
+        problem = problem_of(problem)
+    opts = SolveOptions(time_limit=time_limit, **options)
+    plan = solve(problem, opts)
+    assert_valid(problem, plan, travel=TravelTimes(problem, speed_factor=opts.travel_speed_factor))
+    return plan
+
+
+def codes_of(plan: Plan, rid: str) -> tuple[str, ...]:
+    """The reason codes of unscheduled request ``rid`` (fails if it was scheduled)."""
+    for u in plan.unscheduled:
+        if u.request == rid:
+            return u.codes
+    raise AssertionError(f"{rid} is not unscheduled; visits: {[v.request for v in plan.visits]}")
+
+
+def build_plan(problem: PlanRequest, visits: list[Visit], *, status: str = "optimal",
+               unscheduled: tuple = (), travel: TravelTimes | None = None) -> Plan:
+    """A hand-made plan around ``visits``: routes leave just in time and return straight after
+    the last stop; objective, bound and kpis computed from them (used to build valid plans that
+    tests then break one rule at a time)."""
+    tt = travel or TravelTimes(problem)
+    per: dict[tuple[str, Any], list[Visit]] = defaultdict(list)
+    for v in visits:
+        if v.mode == "onsite":
+            for e in v.experts:
+                per[e, v.date].append(v)
+    routes = []
+    for (eid, day), vs in sorted(per.items()):
+        vs.sort(key=lambda v: v.start)
+        base = problem.expert_by_id[eid].base
+        path = [base, *(v.location for v in vs), base]
+        drive = sum(tt.minutes(a, b) for a, b in zip(path, path[1:], strict=False))
+        routes.append(Route(eid, day, vs[0].start - tt.minutes(base, vs[0].location),
+                            vs[-1].end + tt.minutes(vs[-1].location, base),
+                            tuple(v.location for v in vs), drive))
+    w = problem.objective
+    served = sum(problem.request_by_id[v.request].priority for v in visits)
+    value = (w.priority * served - w.drive_minute * sum(r.drive_minutes for r in routes)
+             - w.onsite_day * len(routes))
+    plan = Plan(status=status, objective=value, bound=value, solve_seconds=0.0,  # type: ignore[arg-type]
+                visits=tuple(visits), routes=tuple(routes), unscheduled=tuple(unscheduled))
+    return Plan(status=plan.status, objective=plan.objective, bound=plan.bound, solve_seconds=0.0,
+                visits=plan.visits, routes=plan.routes, unscheduled=plan.unscheduled,
+                kpis=plan_kpis(problem, plan))
+
+
+@pytest.fixture
+def two_towns_doc() -> dict[str, Any]:
+    return load_doc("two_towns")
+
+
+@pytest.fixture
+def two_towns() -> PlanRequest:
+    return problem_of("two_towns")
+
+
+@pytest.fixture
+def joint_visit_doc() -> dict[str, Any]:
+    return load_doc("joint_visit")
+
+
+@pytest.fixture
+def joint_visit() -> PlanRequest:
+    return problem_of("joint_visit")
+
+
+@pytest.fixture
+def island() -> PlanRequest:
+    return problem_of("island")

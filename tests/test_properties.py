@@ -1,0 +1,155 @@
+"""Invariants of the planner on random small instances (hypothesis).
+
+2–4 locations with a random travel matrix, 1–3 experts with random fields, hours and caps,
+1–8 requests (some joint, some online, random durations, windows and dates), at most one fixed
+visit. Whatever the instance, the plan is valid by the independent checker, accounts for every
+request exactly once, and keeps the fixed visit unless its status is infeasible.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+
+from engine.checker import check_plan
+from engine.format import parse_plan_request
+from engine.model import fmt_time
+from tests.conftest import solve_checked
+
+FIELDS = ("pr", "data", "design")
+DATES = ("2026-12-07", "2026-12-08", "2026-12-09")          # Mon–Wed
+CAPS = ("max_visits_per_day", "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days")
+
+
+@st.composite
+def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
+    """A random small plan-request/1 document; with ``fixed``, one request is a published visit
+    (random experts, date and start: often impossible, which is the point)."""
+    n_loc = draw(st.integers(2, 4))
+    locs = [f"L{i}" for i in range(n_loc)]
+    locations = []
+    for lid in locs:
+        open_ = draw(st.sampled_from([480, 510, 540]))
+        close = draw(st.sampled_from([960, 1035, 1080]))
+        loc: dict[str, Any] = {"id": lid, "name": lid, "open": fmt_time(open_),
+                               "close": fmt_time(close)}
+        if draw(st.booleans()) and draw(st.booleans()):
+            loc["max_visits_per_day"] = draw(st.integers(0, 3))
+        locations.append(loc)
+    travel = {a: {b: draw(st.integers(5, 90)) for b in locs if b != a} for a in locs}
+    experts = []
+    for i in range(draw(st.integers(1, 3))):
+        ws = draw(st.sampled_from([480, 510, 540, 600]))
+        we = ws + draw(st.sampled_from([240, 360, 480, 525]))
+        e: dict[str, Any] = {
+            "id": f"e{i}", "base": draw(st.sampled_from(locs)),
+            "fields": sorted(draw(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=2))),
+            "work_start": fmt_time(ws), "work_end": fmt_time(min(we, 1439))}
+        for cap in CAPS:
+            if draw(st.integers(0, 3)) == 0:
+                e[cap] = draw(st.integers(0, 3)) if cap != "max_drive_minutes_per_day" else \
+                    draw(st.integers(0, 240))
+        if draw(st.integers(0, 4)) == 0:
+            e["days"] = sorted(draw(st.sets(st.sampled_from(DATES), min_size=1)))
+        experts.append(e)
+    requests = []
+    n_req = draw(st.integers(1, 8))
+    fixed_at = draw(st.integers(0, n_req - 1)) if fixed else None
+    for i in range(n_req):
+        fields = draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=2, unique=True))
+        mode = draw(st.sampled_from(["onsite", "onsite", "online"]))
+        dur = draw(st.sampled_from([30, 45, 60, 90, 120]))
+        q: dict[str, Any] = {"id": f"r{i}", "location": draw(st.sampled_from(locs)),
+                             "fields": fields, "mode": mode, "duration_min": dur,
+                             "priority": draw(st.integers(1, 10))}
+        lo = draw(st.integers(0, 2))
+        hi = draw(st.integers(lo, 2))
+        q["earliest"], q["latest"] = DATES[lo], DATES[hi]
+        if draw(st.integers(0, 3)) == 0:
+            ws = draw(st.sampled_from([510, 600, 780]))
+            q["window"] = [fmt_time(ws), fmt_time(ws + dur + draw(st.sampled_from([0, 60, 180])))]
+        if i == fixed_at:
+            if len(experts) < len(fields):
+                fields[1:] = []
+                q["fields"] = fields
+            who = draw(st.lists(st.sampled_from([e["id"] for e in experts]), min_size=len(fields),
+                                max_size=len(fields), unique=True))
+            if who:
+                q["fixed"] = {"experts": who, "date": draw(st.sampled_from(DATES)),
+                              "start": fmt_time(draw(st.sampled_from([540, 600, 690, 840])))}
+        requests.append(q)
+    blackouts = []
+    if draw(st.integers(0, 3)) == 0:
+        blackouts.append({"date": draw(st.sampled_from(DATES)),
+                          "experts": [draw(st.sampled_from(["*", *(e["id"] for e in experts)]))]})
+    return {"format": "plan-request/1",
+            "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},
+            "locations": locations, "experts": experts, "requests": requests,
+            "travel": {"minutes": travel}}
+
+
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def check_invariants(doc: dict[str, Any]) -> None:
+    note(json.dumps(doc))
+    problem = parse_plan_request(doc)
+    plan = solve_checked(problem, time_limit=5.0)       # asserts validity by the checker
+    assert plan.status in ("optimal", "feasible", "infeasible")
+    seen = Counter([v.request for v in plan.visits] + [u.request for u in plan.unscheduled])
+    assert seen == Counter(q.id for q in problem.requests)
+    assert all(u.reasons and u.codes for u in plan.unscheduled)
+    for q in problem.requests:
+        if q.fixed is None or plan.status == "infeasible":
+            continue
+        v = plan.visit_by_request[q.id]
+        assert (v.date, v.start, set(v.experts)) == (q.fixed.date, q.fixed.start,
+                                                      set(q.fixed.experts))
+    if plan.status == "infeasible":
+        assert plan.visits == () and plan.solver["conflicting_fixed"]
+        assert any(q.fixed is not None for q in problem.requests)
+
+
+@SETTINGS
+@given(instances())
+def test_every_plan_is_valid_and_accounts_for_every_request(doc):
+    check_invariants(doc)
+
+
+@SETTINGS
+@given(instances(fixed=True))
+def test_fixed_visit_is_kept_or_the_plan_is_infeasible(doc):
+    check_invariants(doc)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.data())
+def test_checker_catches_tampering_with_a_solved_plan(doc, data):
+    """Breaking a valid plan in a way that always breaks a rule is always caught."""
+    note(json.dumps(doc))
+    problem = parse_plan_request(doc)
+    plan = solve_checked(problem, time_limit=5.0)
+    assume(plan.visits)
+    i = data.draw(st.integers(0, len(plan.visits) - 1))
+    v = plan.visits[i]
+    others = plan.visits[:i] + plan.visits[i + 1:]
+    longer = dataclasses.replace(v, end=v.end + 5)
+    assert "duration" in rules(problem, dataclasses.replace(plan, visits=(*others, longer)))
+    assert "accounted_once" in rules(problem, dataclasses.replace(plan, visits=others))
+    assert "objective" in rules(problem, dataclasses.replace(plan, objective=plan.objective + 1))
+    if plan.routes:
+        r = plan.routes[0]
+        more = dataclasses.replace(r, drive_minutes=r.drive_minutes + 1)
+        tampered = dataclasses.replace(plan, routes=(more, *plan.routes[1:]))
+        assert "routes" in rules(problem, tampered)
+
+
+def rules(problem, plan) -> set[str]:
+    return {x.rule for x in check_plan(problem, plan)}
