@@ -125,7 +125,7 @@ def _peer(kind: str, path: str, time_limit: float) -> dict[str, Any]:
     return {
         "instance": Path(path).stem, "solver": plan.solver["name"], "seed": None, "workers": 1,
         "time_limit": time_limit if kind != "vroom" else None, "status": plan.status,
-        "objective": plan.objective, "bound": None, "seconds": round(wall, 3),
+        "objective": plan.objective, "bound": plan.bound, "seconds": round(wall, 3),
         "served_priority": plan.kpis.get("served_priority"),
         "drive_minutes": plan.kpis.get("drive_minutes"), "visits": plan.kpis.get("visits"),
         "requests": plan.kpis.get("requests"), "plan": plan_to_dict(plan),
@@ -171,6 +171,32 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
             _log(_short(rec))
             out["compare"].append(rec)
     return out
+
+
+# ---------------------------------------------------------------------------- validity
+def check_records(results: dict[str, Any]) -> None:
+    """Run the validity checker (``engine.checker.check_plan``) on every stored plan against
+    its instance; store the broken rules in the record as ``violations`` (empty: valid)."""
+    from engine.checker import check_plan
+    from engine.format import load_plan_request, parse_plan
+
+    problems: dict[str, Any] = {}
+    for section in ("weeks", "long", "compare"):
+        for rec in results.get(section, []):
+            if "plan" not in rec:
+                continue
+            name = rec["instance"]
+            if name not in problems:
+                problems[name] = load_plan_request(instance_path(name))
+            found = check_plan(problems[name], parse_plan(rec["plan"]))
+            rec["violations"] = [str(v) for v in found]
+
+
+def _validity(recs: list[dict[str, Any]]) -> str:
+    if any("violations" not in r for r in recs):
+        return "not checked"
+    bad = [r for r in recs if r["violations"]]
+    return "valid" if not bad else f"{sum(len(r['violations']) for r in bad)} violations"
 
 
 # ---------------------------------------------------------------------------- report
@@ -258,9 +284,11 @@ def report(results: dict[str, Any], cfg: BenchConfig, command: str,
                        if secs or nonopt else "–")
         row.append(_fmt(max((r["peak_rss_mb"] for r in recs), default=None), 0))
         row.append(_fmt(meds[1] / meds[0]) if len(meds) > 1 and meds[0] and meds[1] else "–")
+        row.append(_validity(recs))
         rows.append(row)
     head = ["instance", "requests", "status", "objective", "bound",
-            *(f"median s, workers={w}" for w in cfg.workers), "peak MB", "ratio w2/w1"]
+            *(f"median s, workers={w}" for w in cfg.workers), "peak MB", "ratio w2/w1",
+            "plans"]
     all_meds = [_median(by_w[w]) for w in cfg.workers]
     ratio_all = (all_meds[1] / all_meds[0]) if len(all_meds) > 1 and all_meds[0] else None
     all_peak = max((r["peak_rss_mb"] for r in weeks), default=None)
@@ -284,13 +312,14 @@ def report(results: dict[str, Any], cfg: BenchConfig, command: str,
     # 2. long horizons, synthetic
     rows = [[r["instance"], r["requests"], r["status"], r["objective"], r["bound"],
              _pct(_gap(r["objective"], r["bound"])), r["seconds"], r["served_priority"],
-             r["drive_minutes"], _fmt(r["peak_rss_mb"], 0)] for r in results["long"]]
+             r["drive_minutes"], _fmt(r["peak_rss_mb"], 0), _validity([r])]
+            for r in results["long"]]
     if rows:
         parts += ["### Long horizons and synthetic instances", "",
                   f"One run each (workers=1, seed 0), time limit {cfg.long_time_limit:.0f} s; "
                   "gap = (bound − objective) / bound.", "",
                   _table(["instance", "requests", "status", "objective", "bound", "gap",
-                          "seconds", "served priority", "drive min", "peak MB"], rows), ""]
+                          "seconds", "served priority", "drive min", "peak MB", "plan"], rows), ""]
     # 3. comparison
     rows = []
     worse: list[str] = []
@@ -301,7 +330,7 @@ def report(results: dict[str, Any], cfg: BenchConfig, command: str,
         for r in recs:
             rows.append([name, r["requests"], r["solver"], r["status"], r["served_priority"],
                          r["drive_minutes"], r["objective"], _pct(_gap(r["objective"], bound)),
-                         r["seconds"]])
+                         r["seconds"], _validity([r])])
         vr = next((r for r in recs if r["solver"] == "VROOM"), None)
         if dx and vr and (dx["served_priority"] or 0) < (vr["served_priority"] or 0):
             worse.append(name)
@@ -314,11 +343,14 @@ def report(results: dict[str, Any], cfg: BenchConfig, command: str,
                   f"dxshare and OR-Tools routing: {cfg.compare_time_limit:.0f} s limit, one "
                   "thread; VROOM: exploration level 5, one thread, runs to its own end.", "",
                   _table(["instance", "requests", "solver", "status", "served priority",
-                          "drive min", "objective", "gap to bound", "seconds"], rows), "",
+                          "drive min", "objective", "gap to bound", "seconds", "plan"], rows), "",
                   "Target: dxshare's served priority never below VROOM's — "
                   + ("**met** on every instance." if not worse
                      else f"**not met** on {', '.join(worse)}."), ""]
-    parts += ["Raw records (every run, with its plan): `benchmarks/results/planner.json`.", END]
+    parts += ["The *plan(s)* columns: every plan of the row run through the validity checker "
+              "(`engine.checker.check_plan`, FORMAT.md's rules) against its instance.", "",
+              "Raw records (every run, with its plan and its violations, if any): "
+              "`benchmarks/results/planner.json`.", END]
     return "\n".join(parts)
 
 
@@ -370,6 +402,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         res_path.parent.mkdir(parents=True, exist_ok=True)
         res_path.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n",
                             encoding="utf-8")
+    check_records(results)
+    res_path.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n",
+                        encoding="utf-8")
     section = report(results, cfg, results["meta"]["command"], results["meta"])
     if args.no_readme:
         print(section)
