@@ -77,9 +77,9 @@ def synthetic_document(*, seed: int, experts: int = 10, locations: int = 60,
     - ``locations`` places at uniform random coordinates in a 100 km × 110 km box; the first
       ``bases`` are offices where experts start their days; halls open 08:30–17:15 (a quarter
       09:00–17:00); a place hosts at most 2 or 3 expert-visits a day;
-    - ``experts`` experts, expert ``i`` having field ``FIELDS[i % 5]`` and, for a third of
-      them, a second field; caps per week: 3 on-site days, 8 visits, 3 a day, 300 min of
-      driving a day; a fifth of them work only 3 of the 5 days;
+    - ``experts`` experts, expert ``i`` having field ``FIELDS[i % 5]`` and, with probability
+      1/3, a second field; caps per week: 3 on-site days, 8 visits, 3 a day, 300 min of
+      driving a day; with probability 1/5 an expert works only 3 of the 5 days;
     - ``requests`` requests drawn like ``engine.demand``: 1 field (a second for
       ``joint_share``), online for ``online_share``, priority 1–10 triangular around 5, a run
       of days or the whole week, a morning or afternoon window for 20 %.
