@@ -255,8 +255,6 @@ def parse_plan_request(doc: Any) -> PlanRequest:
     expert_ids = {e.id for e in experts}
     if horizon is not None:
         for i, b in enumerate(horizon.blackouts):
-            if horizon.start <= b.date <= horizon.end:
-                pass
             for j, eid in enumerate(b.experts):
                 if eid != "*" and eid not in expert_ids:
                     r.err(f"horizon.blackouts[{i}].experts[{j}]", f"unknown expert {eid!r}",

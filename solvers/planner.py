@@ -26,9 +26,10 @@ from dataclasses import dataclass, field, replace
 from ortools.sat.python import cp_model
 
 from engine.kpis import plan_kpis
-from engine.model import Expert, Plan, PlanRequest, Route, Visit
+from engine.model import Expert, Plan, PlanRequest, Request, Route, Status, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, Option, bare_reason
+from solvers.greedy import greedy_visits
 
 __all__ = ["Progress", "SolveOptions", "solve"]
 
@@ -87,6 +88,7 @@ class _ExpertDay:
     arcs: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     on_day: cp_model.IntVar | None = None
     drive: cp_model.LinearExprT = 0
+    tours: dict[frozenset[str], cp_model.IntVar] = field(default_factory=dict)
 
 
 class PlannerModel:
@@ -102,7 +104,7 @@ class PlannerModel:
         self.fixed_as_assumptions = fixed_as_assumptions
         self.fixed_lits: dict[str, cp_model.IntVar] = {}
         self.start: dict[str, cp_model.IntVar] = {}
-        self.served: dict[str, cp_model.LinearExprT] = {}
+        self.served: dict[str, cp_model.IntVar] = {}
         self.on_date: dict[tuple[str, dt.date], cp_model.IntVar] = {}
         self.slot: dict[tuple[str, int, str, dt.date], cp_model.IntVar] = {}
         self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
@@ -128,8 +130,7 @@ class PlannerModel:
         for q in self.p.requests:
             opts = self.options.get(q.id, [])
             if not opts:
-                self.served[q.id] = 0
-                continue
+                continue        # nothing can serve it: explained before solving
             lo = min(o.lo for o in opts)
             hi = max(o.hi for o in opts)
             self.start[q.id] = self.m.new_int_var(lo, hi, f"start_{q.id}")
@@ -295,6 +296,7 @@ class PlannerModel:
                 lit = self.m.new_bool_var(f"tour_{e.id}_{day.date}_{'_'.join(map(str, subset))}")
                 choices.append(lit)
                 costs.append(best)
+                day.tours[frozenset(nodes[i - 1] for i in subset)] = lit
                 for i in subset:
                     cover[i].append(lit)
         self.m.add(sum(choices) == day.on_day)
@@ -443,13 +445,66 @@ class PlannerModel:
             moved.append(1 - keep)
         return sum(moved)
 
-    def hint_previous(self, previous: Plan) -> None:
-        for v in previous.visits:
-            if v.request not in self.start:
+    def hint_plan(self, visits: list[Visit]) -> None:
+        """Hint a complete plan (e.g. the greedy one) so that the search starts from it."""
+        by_req = {v.request: v for v in visits}
+        hint: dict[cp_model.IntVar, int] = {}
+        for q in self.p.requests:
+            if q.id not in self.start:
                 continue
-            if (v.request, v.date) in self.on_date:
-                self.m.add_hint(self.on_date[v.request, v.date], 1)
-                self.m.add_hint(self.start[v.request], v.start)
+            v = by_req.get(q.id)
+            hint[self.start[q.id]] = v.start if v else self.start[q.id].proto.domain[0]
+            for (rid, d), lit in self.on_date.items():
+                if rid == q.id:
+                    hint[lit] = int(v is not None and v.date == d)
+            hint[self.served[q.id]] = int(v is not None)
+            slot_of = _slots_of(q, v.experts) if v else {}
+            for (rid, k, eid, d), lit in self.slot.items():
+                if rid == q.id:
+                    hint[lit] = int(v is not None and v.date == d and slot_of.get(eid) == k)
+        for (rid, eid, d), lit in self.present.items():
+            v = by_req.get(rid)
+            hint.setdefault(lit, int(v is not None and v.date == d and eid in v.experts))
+        for (eid, d), day in self.days.items():
+            if day.on_day is None:
+                continue
+            stops = sorted((by_req[r] for r in day.onsite
+                            if r in by_req and by_req[r].date == d and eid in by_req[r].experts),
+                           key=lambda v: v.start)
+            hint[day.on_day] = int(bool(stops))
+            index = {r: i for i, r in enumerate(day.onsite, start=1)}
+            path = [0, *(index[v.request] for v in stops), 0] if stops else []
+            used = set(itertools.pairwise(path))
+            for (i, j), lit in day.arcs.items():
+                hint[lit] = int((i, j) in used)
+            chosen = frozenset(v.request for v in stops)
+            for subset, lit in day.tours.items():
+                hint[lit] = int(subset == chosen)
+        self._complete_hint(hint)
+
+    def _complete_hint(self, hint: dict[cp_model.IntVar, int]) -> None:
+        """CP-SAT takes a hint as its first solution only when it is complete: fill in the
+        auxiliary variables (interval lengths, drive-home times) with a solve in which the
+        hinted values are fixed, which presolve settles in milliseconds."""
+        probe = self.m.clone()
+        for var, value in hint.items():
+            probe.add(probe.get_int_var_from_proto_index(var.index) == value)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 2.0
+        solver.parameters.stop_after_first_solution = True
+        if solver.solve(probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            values = solver.response_proto.solution
+            for i in range(len(self.m.proto.variables)):
+                self.m.add_hint(self.m.get_int_var_from_proto_index(i), values[i])
+        else:
+            for var, value in hint.items():
+                self.m.add_hint(var, value)
+
+
+def _slots_of(q: Request, experts: tuple[str, ...]) -> dict[str, int]:
+    """Which field (index) each expert of a visit covers."""
+    return {eid: k for k, eid in enumerate(experts)} if len(experts) == len(q.fields) else {}
 
 
 def _status_name(code: cp_model.CpSolverStatus) -> str:
@@ -485,8 +540,10 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     model.build()
     objective = model.main_objective()
     model.m.maximize(objective)
-    if options.previous is not None:
-        model.hint_previous(options.previous)
+    # A valid first plan in milliseconds: the search starts from it, and it is the answer
+    # when the search finds nothing better in time.
+    greedy = greedy_visits(problem, travel, model.options, options.previous)
+    model.hint_plan(greedy)
     solver = _solver(options, options.time_limit)
     cb = _Callback(options.progress, t0, "main")
     code = solver.solve(model.m, cb)
@@ -495,12 +552,21 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
                                "time_limit": options.time_limit}
     if status == "infeasible":
         return _infeasible_plan(problem, travel, model, options, time.perf_counter() - t0, info)
-    if status not in ("optimal", "feasible"):
+    greedy_ok = all(q.id in {v.request for v in greedy} for q in problem.requests if q.fixed)
+    greedy_routes = build_routes(problem, travel, greedy)
+    greedy_value = objective_value(problem, greedy, greedy_routes)
+    found = status in ("optimal", "feasible")
+    if not found and not (status == "unknown" and greedy_ok):
         msg = ("no plan found within the time limit" if status == "unknown"
                else "the model was rejected by the solver")
         return _error_plan(problem, msg, time.perf_counter() - t0, info)
-    main_value = int(round(solver.objective_value))
     bound = int(round(solver.best_objective_bound))
+    if not found or (status == "feasible" and greedy_ok
+                     and greedy_value > int(round(solver.objective_value))):
+        info["first_plan"] = "greedy"
+        return _finish(problem, "feasible", greedy_value, max(bound, greedy_value), greedy,
+                       greedy_routes, model, options, t0, info)
+    main_value = int(round(solver.objective_value))
     values = _read_solution(model, solver)
     if options.previous is not None and options.previous.visits:
         moved = model.moved_visits(options.previous)
@@ -520,19 +586,31 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
             info["moved"] = int(round(solver2.objective_value))
             info["moved_optimal"] = code2 == cp_model.OPTIMAL
     plan_visits, routes = _extract(problem, travel, model, values)
-    info["wall_seconds_model"] = round(time.perf_counter() - t0, 3)
-    elapsed = time.perf_counter() - t0
-    served = {v.request for v in plan_visits}
-    unscheduled = (model.explainer.explain_unscheduled(served, plan_visits, routes)
-                   if options.explain else
-                   model.explainer.bare_unscheduled(served))
     # A proof covers the plan returned; a stability phase never lowers the main objective.
-    plan = Plan(status="optimal" if status == "optimal" else "feasible", objective=main_value,
-                bound=main_value if status == "optimal" else max(bound, main_value),
-                solve_seconds=elapsed, visits=tuple(plan_visits), routes=tuple(routes),
-                unscheduled=tuple(unscheduled), solver=info)
-    return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous),
-                   solve_seconds=time.perf_counter() - t0)
+    return _finish(problem, "optimal" if status == "optimal" else "feasible", main_value,
+                   main_value if status == "optimal" else max(bound, main_value), plan_visits,
+                   routes, model, options, t0, info)
+
+
+def _finish(problem: PlanRequest, status: Status, value: int, bound: int, visits: list[Visit],
+            routes: list[Route], model: PlannerModel, options: SolveOptions, t0: float,
+            info: dict[str, object]) -> Plan:
+    served = {v.request for v in visits}
+    unscheduled = (model.explainer.explain_unscheduled(served, visits, routes)
+                   if options.explain else model.explainer.bare_unscheduled(served))
+    plan = Plan(status=status, objective=value, bound=bound,
+                solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
+                routes=tuple(routes), unscheduled=tuple(unscheduled), solver=info)
+    return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
+
+
+def objective_value(problem: PlanRequest, visits: list[Visit], routes: list[Route]) -> int:
+    """FORMAT.md's objective evaluated on a plan."""
+    w = problem.objective
+    prio = {q.id: q.priority for q in problem.requests}
+    return (w.priority * sum(prio[v.request] for v in visits)
+            - w.drive_minute * sum(r.drive_minutes for r in routes)
+            - w.onsite_day * len({(r.expert, r.date) for r in routes}))
 
 
 def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:

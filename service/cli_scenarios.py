@@ -1,0 +1,129 @@
+"""``dxshare scenarios run FILE.yaml``: run a scenario file, print the comparison, write CSV.
+
+Runs go to a new local Dask cluster (``--workers N``), an existing one (``--address``) or this
+process (``--serial``). Output files in ``--out`` (default ``scenario-results``):
+``runs.csv`` (tidy: scenario, draw, seed, status, kpi, value), ``summary.csv`` (mean, std,
+95 % interval per scenario and KPI), ``coverage.csv`` (mean visits per municipality) and
+``unscheduled.csv`` (requests by first reason code). Bad input is one line on stderr and
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from engine.errors import InputError, Problem
+
+__all__ = ["ProgressBar", "comparison_table", "register", "run_command"]
+
+#: KPIs shown in the printed table (all are in the CSV files).
+TABLE_KPIS = ("visits", "expert_visits", "served_priority_share", "coverage", "small_share",
+              "drive_minutes", "utilisation", "unscheduled")
+
+
+class ProgressBar:
+    """A one-line text progress bar, ``progress(done, total)``, for terminals and notebooks."""
+
+    def __init__(self, label: str = "runs", stream: IO[str] | None = None, width: int = 30):
+        self.label, self.stream, self.width = label, stream, width
+        self.t0 = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        stream = self.stream if self.stream is not None else sys.stderr
+        filled = self.width * done // total if total else self.width
+        bar = "#" * filled + "-" * (self.width - filled)
+        elapsed = time.perf_counter() - self.t0
+        end = "\n" if done >= total else ""
+        stream.write(f"\r{self.label} [{bar}] {done}/{total} {elapsed:5.1f}s{end}")
+        stream.flush()
+
+
+def comparison_table(summary: pd.DataFrame, kpis: tuple[str, ...] = TABLE_KPIS) -> pd.DataFrame:
+    """Scenarios × KPIs, each cell ``mean [low, high]`` (shares as percentages)."""
+    out: dict[str, dict[str, str]] = {}
+    for (scen, kpi), row in summary.iterrows():
+        if kpi not in kpis:
+            continue
+        pct = kpi in ("served_priority_share", "coverage", "small_share", "utilisation")
+        f = (lambda x: f"{100 * x:.0f}%") if pct else (lambda x: f"{x:.1f}")
+        if row["n"] == 0:
+            out.setdefault(str(scen), {})[kpi] = "no plan"
+            continue
+        cell = f(row["mean"]) if row["n"] < 2 else (
+            f"{f(row['mean'])} [{f(row['low'])}, {f(row['high'])}]")
+        out.setdefault(str(scen), {})[kpi] = cell
+    table = pd.DataFrame.from_dict(out, orient="index")
+    return table[[k for k in kpis if k in table.columns]].rename_axis("scenario")
+
+
+def run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
+                stderr: IO[str] | None = None) -> int:
+    """The handler of ``scenarios run``; returns the exit code."""
+    from engine.scenario import load_scenario_file
+    from solvers.scenarios import compare, coverage_table, run_many, summarise
+
+    out_stream = stdout or sys.stdout
+    err_stream = stderr or sys.stderr
+    try:
+        if args.workers is not None and args.workers < 1:
+            raise InputError(Problem("--workers", "must be >= 1", "1 以上である必要があります"))
+        if args.time_limit is not None and not args.time_limit > 0:
+            raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
+        spec = load_scenario_file(args.file)
+        run = spec.run
+        executor = "serial" if args.serial else "dask"
+        results = run_many(
+            spec.scenarios, draws=args.draws or run.draws,
+            seed=run.seed if args.seed is None else args.seed,
+            time_limit=args.time_limit or run.time_limit, solver_workers=run.workers,
+            executor=executor, workers=args.workers, address=args.address,
+            progress=None if args.quiet else ProgressBar("scenarios", err_stream))
+    except InputError as err:
+        err_stream.write(f"{Path(args.file).name}: {err.summary(args.lang)}\n")
+        return 2
+    except OSError as err:                      # e.g. a Dask address that does not answer
+        err_stream.write(f"cannot run the scenarios: {err}\n")
+        return 1
+    tidy = compare(results)
+    summary = summarise(tidy)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tidy.to_csv(out / "runs.csv", index=False)
+    summary.to_csv(out / "summary.csv")
+    coverage_table(results).to_csv(out / "coverage.csv")
+    unscheduled = pd.DataFrame([{"scenario": r.scenario, "draw": r.draw, "reason": k,
+                                 "requests": n}
+                                for r in results for k, n in r.unscheduled.items()],
+                               columns=["scenario", "draw", "reason", "requests"])
+    unscheduled.to_csv(out / "unscheduled.csv", index=False)
+    statuses = pd.Series([r.status for r in results]).value_counts()
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        out_stream.write(comparison_table(summary).to_string() + "\n")
+    out_stream.write("solves: " + ", ".join(f"{k} {v}" for k, v in statuses.items())
+                     + f"; CSV in {out}\n")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``scenarios run FILE.yaml [--out DIR] [--workers N] [--address ADDR] [--serial]``."""
+    p = subparsers.add_parser("scenarios", help="compare planning scenarios (docs/SCENARIOS.md)")
+    sub = p.add_subparsers(dest="scenarios_command", required=True)
+    r = sub.add_parser("run", help="run a scenario file, print the comparison and write CSV")
+    r.add_argument("file", help="scenario file (YAML, format scenarios/1)")
+    r.add_argument("--out", default="scenario-results", help="directory for the CSV files")
+    r.add_argument("--workers", type=int, default=None,
+                   help="local Dask worker processes (default: one per CPU)")
+    r.add_argument("--address", default=None, help="an existing Dask scheduler, host:port")
+    r.add_argument("--serial", action="store_true", help="run in this process, one at a time")
+    r.add_argument("--draws", type=int, default=None, help="override run.draws")
+    r.add_argument("--seed", type=int, default=None, help="override run.seed")
+    r.add_argument("--time-limit", type=float, default=None, help="override run.time_limit (s)")
+    r.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of messages")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(handler=run_command)

@@ -1,0 +1,219 @@
+"""A quick first plan: requests placed one at a time, highest priority first, each where it
+adds the least driving, without ever breaking a rule.
+
+It serves two purposes: a complete hint that lets CP-SAT start from a good plan at once, and
+a valid plan to return when the solver finds none within its time limit. Starts lie on a
+5-minute grid (besides the exact window edges). With a previous plan, its visits are placed
+first, as they were, wherever they still fit.
+
+Examples
+--------
+>>> visits = greedy_visits(problem, TravelTimes(problem), Explainer(problem, tt).options)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from engine.model import Plan, PlanRequest, Request, Visit
+from engine.travel import TravelTimes
+from solvers.explain import Option
+
+__all__ = ["greedy_visits"]
+
+_GRID = 5
+
+
+@dataclass
+class _Stop:
+    start: int
+    end: int
+    location: str
+    request: str
+
+
+@dataclass
+class _Day:
+    onsite: list[_Stop] = field(default_factory=list)
+    online: list[tuple[int, int]] = field(default_factory=list)
+    drive: int = 0
+
+
+class _State:
+    """Every expert-day's schedule and the counters the caps need."""
+
+    def __init__(self, problem: PlanRequest, travel: TravelTimes):
+        self.p = problem
+        self.t = travel.minutes
+        self.days: dict[tuple[str, dt.date], _Day] = defaultdict(_Day)
+        self.total: dict[str, int] = defaultdict(int)
+        self.onsite_days: dict[str, set[dt.date]] = defaultdict(set)
+        self.loc_day: dict[tuple[str, dt.date], int] = defaultdict(int)
+
+    def _route(self, eid: str, stops: list[_Stop]) -> tuple[int, list[tuple[int, int]]] | None:
+        """Driving and busy intervals of a day's on-site stops in start order, or None when
+        a leg or the working day does not fit."""
+        e = self.p.expert_by_id[eid]
+        here, clock, drive = e.base, None, 0
+        busy = []
+        for s in stops:
+            leg = self.t(here, s.location)
+            if clock is None:
+                if s.start - leg < e.work_start:
+                    return None
+            elif clock + leg > s.start:
+                return None
+            busy.append((s.start - leg, s.end))
+            drive += leg
+            here, clock = s.location, s.end
+        if clock is not None:
+            back = self.t(here, e.base)
+            if clock + back > e.work_end:
+                return None
+            busy.append((clock, clock + back))
+            drive += back
+        return drive, busy
+
+    def try_place(self, q: Request, eid: str, d: dt.date, start: int) -> int | None:
+        """Extra driving if ``eid`` can take ``q`` on ``d`` at ``start``, else None."""
+        e = self.p.expert_by_id[eid]
+        day = self.days[eid, d]
+        end = start + q.duration_min
+        if q.onsite:
+            if e.max_visits_per_day is not None and len(day.onsite) >= e.max_visits_per_day:
+                return None
+            if e.max_visits_total is not None and self.total[eid] >= e.max_visits_total:
+                return None
+            if (e.max_onsite_days is not None and d not in self.onsite_days[eid]
+                    and len(self.onsite_days[eid]) >= e.max_onsite_days):
+                return None
+            stops = sorted([*day.onsite, _Stop(start, end, q.location, q.id)],
+                           key=lambda s: s.start)
+            got = self._route(eid, stops)
+            if got is None:
+                return None
+            drive, busy = got
+            if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
+                return None
+            if any(_overlap(a, b) for a in busy for b in day.online):
+                return None
+            return drive - day.drive
+        _, busy = self._route(eid, day.onsite) or (0, [])
+        if any(_overlap((start, end), b) for b in [*busy, *day.online]):
+            return None
+        return 0
+
+    def place(self, q: Request, eid: str, d: dt.date, start: int) -> None:
+        day = self.days[eid, d]
+        if q.onsite:
+            day.onsite = sorted([*day.onsite, _Stop(start, start + q.duration_min, q.location,
+                                                    q.id)], key=lambda s: s.start)
+            got = self._route(eid, day.onsite)
+            assert got is not None
+            day.drive = got[0]
+            self.total[eid] += 1
+            self.onsite_days[eid].add(d)
+            self.loc_day[q.location, d] += 1
+        else:
+            day.online.append((start, start + q.duration_min))
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _starts(lo: int, hi: int) -> Iterable[int]:
+    first = -(-lo // _GRID) * _GRID
+    yield lo
+    yield from (s for s in range(first, hi + 1, _GRID) if s != lo)
+    if hi != lo and hi % _GRID:
+        yield hi
+
+
+def _assignments(q: Request, opts: list[Option]) -> Iterable[tuple[dt.date, tuple[Option, ...]]]:
+    """(date, one option per field with distinct experts) combinations."""
+    by_date: dict[dt.date, list[Option]] = defaultdict(list)
+    for o in opts:
+        by_date[o.date].append(o)
+    for d in sorted(by_date):
+        per_slot = [[o for o in by_date[d] if k in o.slots] for k in range(len(q.fields))]
+        for combo in itertools.product(*per_slot):
+            if len({o.expert for o in combo}) == len(combo):
+                yield d, combo
+
+
+def greedy_visits(problem: PlanRequest, travel: TravelTimes,
+                  options: Mapping[str, list[Option]], previous: Plan | None = None) -> list[Visit]:
+    """A valid set of visits built greedily (see module docstring)."""
+    st = _State(problem, travel)
+    placed: dict[str, Visit] = {}
+
+    def commit(q: Request, d: dt.date, experts: tuple[str, ...], start: int) -> None:
+        for eid in experts:
+            st.place(q, eid, d, start)
+        placed[q.id] = Visit(q.id, experts, q.location, q.mode, d, start, start + q.duration_min)
+
+    def fits(q: Request, d: dt.date, combo: tuple[Option, ...], start: int) -> int | None:
+        loc = problem.location_by_id[q.location]
+        if (q.onsite and loc.max_visits_per_day is not None
+                and st.loc_day[q.location, d] + len(combo) > loc.max_visits_per_day):
+            return None
+        extra = 0
+        for o in combo:
+            x = st.try_place(q, o.expert, d, start)
+            if x is None:
+                return None
+            extra += x
+        return extra
+
+    reqs = problem.request_by_id
+    # 1. published visits as fixed; 2. last plan's visits as they were.
+    wanted: list[tuple[Request, dt.date, tuple[str, ...], int]] = []
+    for q in problem.requests:
+        if q.fixed is not None:
+            wanted.append((q, q.fixed.date, q.fixed.experts, q.fixed.start))
+    if previous is not None:
+        for v in previous.visits:
+            pq = reqs.get(v.request)
+            if pq is not None and pq.fixed is None:
+                wanted.append((pq, v.date, tuple(v.experts), v.start))
+    for q, d, experts, start in wanted:
+        opts = {(o.expert, o.date): o for o in options.get(q.id, [])}
+        combo = tuple(opts.get((eid, d)) for eid in experts)
+        if q.id in placed or len(experts) != len(q.fields) or None in combo:
+            continue
+        chosen = tuple(o for o in combo if o is not None)
+        if not _covers(q, chosen) or not all(o.lo <= start <= o.hi for o in chosen):
+            continue
+        if fits(q, d, chosen, start) is not None:
+            commit(q, d, experts, start)
+    # 3. the rest, highest priority first, fewest options first among equals.
+    rest = sorted((q for q in problem.requests if q.id not in placed and options.get(q.id)),
+                  key=lambda q: (-q.priority, len(options[q.id]), q.id))
+    for q in rest:
+        best: tuple[int, dt.date, int, tuple[str, ...]] | None = None
+        for d, combo in _assignments(q, options[q.id]):
+            lo = max(o.lo for o in combo)
+            hi = min(o.hi for o in combo)
+            for start in _starts(lo, hi):
+                extra = fits(q, d, combo, start)
+                if extra is not None:
+                    key = (extra, d, start, tuple(o.expert for o in combo))
+                    if best is None or key < best:
+                        best = key
+                    break
+        if best is not None:
+            _, d, start, experts = best
+            commit(q, d, experts, start)
+    return [placed[q.id] for q in problem.requests if q.id in placed]
+
+
+def _covers(q: Request, combo: tuple[Option, ...]) -> bool:
+    """Can these experts, one each, cover the request's fields in order of the combo?"""
+    n = len(q.fields)
+    return any(all(k in o.slots for k, o in zip(perm, combo, strict=True))
+               for perm in itertools.permutations(range(n)))
