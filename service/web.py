@@ -17,8 +17,6 @@ Examples
 datetime.date(2026, 12, 7)
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Callable
 from importlib import resources
