@@ -529,7 +529,7 @@ function drawMap() {
   if (!locs.length) return;
   const lat0 = locs.reduce((s, m) => s + m.lat, 0) / locs.length;
   const kx = Math.cos((lat0 * Math.PI) / 180);
-  const scale = 600;
+  const scale = 420;
   const minX = Math.min(...locs.map((m) => m.lon)) * kx;
   const maxLat = Math.max(...locs.map((m) => m.lat));
   const P = (m) => [(m.lon * kx - minX) * scale + 60, (maxLat - m.lat) * scale + 40];
@@ -584,7 +584,7 @@ function drawMap() {
         g.append(svg("line", { class: "leg ferry", x1: sea[0], y1: sea[1], x2: sea[2], y2: sea[3],
           stroke: colour, "marker-end": `url(#${markerId})` }));
         g.append(svg("text", { class: "ferry-label", x: (sea[0] + sea[2]) / 2 + 6, y: (sea[1] + sea[3]) / 2 },
-          `⛴ ${t("ferry")} ${island.ferry_minutes ?? ""}${t("minutes")}`));
+          `${t("ferry")} ${island.ferry_minutes ?? ""}${t("minutes")}`));
       } else {
         g.append(svg("line", { class: "leg", x1, y1, x2, y2, stroke: colour, "marker-end": `url(#${markerId})` }));
       }
@@ -602,7 +602,7 @@ function drawMap() {
       r.leave ? `${hhmm(r.leave)}–${hhmm(r.return)} ` : "",
       names.join(" → "),
       r.drive_minutes !== null && r.drive_minutes !== undefined ? ` (${t("drive")} ${r.drive_minutes}${t("minutes")})` : "",
-      ferryStop ? h("span", { class: "tag ferry" }, `⛴ ${t("ferry")}`) : null));
+      ferryStop ? h("span", { class: "tag ferry" }, t("ferry")) : null));
   });
   if (!routes.length) list.append(h("li", { class: "empty" }, t("no_routes")));
   for (const m of locs) {
@@ -806,7 +806,7 @@ async function renderExpertDetail(id) {
       v.title ? ` · ${v.title}` : ""))) : h("p", { class: "empty" }, t("no_visits")));
   try {
     const url = await api("GET", `/v1/experts/${encodeURIComponent(id)}/calendar-url`);
-    feed.replaceChildren(h("a", { href: url.url, id: "feed-link", "data-expert": id }, `📅 ${t("feed")}`),
+    feed.replaceChildren(h("a", { href: url.url, id: "feed-link", "data-expert": id }, t("feed")),
       h("br", {}), h("small", {}, t("feed_help")));
   } catch (err) { feed.textContent = problemText(err); }
 }
