@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.conftest import DEMO_WEEK, KAMIJIMA, Live, shot
+from tests.web.conftest import DEMO_WEEK, Live, shot
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -134,12 +134,14 @@ def test_centre_plans_publishes_and_sees_week_map_and_ferry(browser: Any, live: 
     assert not _css(browser, "#plan-bar").is_displayed()
     assert not _css(browser, "#tabs").is_displayed()
     assert _css(browser, "#week-grid").is_displayed()
+    browser.set_window_size(1123, 794)  # A4 landscape at 96 dpi
+    shot(browser, "centre-week-print")
     pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {
         "preferCSSPageSize": True, "printBackground": True})["data"])
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     (shot(browser, "centre-week-english").parent / "week-print.pdf").write_bytes(pdf)
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
-    assert pages >= 1
+    assert pages == 1  # the whole week on one sheet for the meeting
     box = pdf.split(b"/MediaBox [", 1)[1].split(b"]", 1)[0].split()
     width, height = float(box[2]), float(box[3])
     assert width > height and abs(width - 842) < 3 and abs(height - 595) < 3  # A4 landscape
