@@ -124,6 +124,13 @@ def test_centre_plans_publishes_and_sees_week_map_and_ferry(browser: Any, live: 
         visits = api.get("/v1/visits", params={"week": DEMO_WEEK}).json()
     assert len(visits) == len(plan["visits"])
 
+    # a tablet in portrait: the page fits its width (only the week grid may scroll)
+    browser.set_window_size(820, 1180)
+    assert browser.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth")
+    shot(browser, "centre-week-tablet")
+    browser.set_window_size(1366, 900)
+
     # English switch, then the print layout (A4 landscape, one page, no controls)
     _css(browser, "#lang").click()
     _wait(browser, lambda d: _css(d, '#tabs button[data-view="week"]').text == "Week")
