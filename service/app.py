@@ -51,6 +51,7 @@ from service.matching_api import build_router as build_matching_router
 from service.problems import ApiProblem, install_handlers, problem_response
 from service.reasons import municipality_reasons
 from service.schemas import ExpertPatch, Outcome, RequestIn, RequestPatch, WeekJob
+from service.web import install as install_dashboard
 
 __all__ = ["create_app"]
 
@@ -341,6 +342,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(_AuditRefusals)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     app.include_router(build_matching_router(_principal))
+    install_dashboard(app, _principal)  # the page at / and its static files (service/web.py)
 
     # ------------------------------------------------------------ health
     @app.get("/v1/health", tags=["service"])
