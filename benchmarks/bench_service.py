@@ -38,10 +38,8 @@ import numpy as np
 
 __all__ = ["main"]
 
+DXSHARE = [sys.executable, "-m", "service.cli"]
 ROOT = Path(__file__).resolve().parents[1]
-LAUNCH = ("import argparse, sys; from service.cli_serve import register; "
-          "p = argparse.ArgumentParser(); register(p.add_subparsers()); "
-          "a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))")
 WEEK = "2026-12-07"
 DEMO_SEED = 8  # the CLI demo week's seed
 
@@ -53,7 +51,7 @@ def _port() -> int:
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run([sys.executable, "-c", LAUNCH, *args], cwd=ROOT, env=env,
+    out = subprocess.run([*DXSHARE, *args], cwd=ROOT, env=env,
                          capture_output=True, text=True, check=True, timeout=120)
     return out.stdout.strip()
 
@@ -105,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--municipality", muni_code)
     port = _port()
     base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "serve", "--port", str(port),
+    proc = subprocess.Popen([*DXSHARE, "serve", "--port", str(port),
                              "--db", str(db), "--demo-week", WEEK, "--log-level", "warning"],
                             cwd=ROOT, env=env, start_new_session=True)
     hc = {"Authorization": f"Bearer {centre}"}

@@ -5,43 +5,34 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.live import DXSHARE, free_port
 from tests.service.conftest import MUNI_A
 
 ROOT = Path(__file__).resolve().parents[2]
-LAUNCH = ("import argparse, sys; from service.cli_serve import register; "
-          "p = argparse.ArgumentParser(); register(p.add_subparsers()); "
-          "a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", LAUNCH, *args], cwd=ROOT, env=env,
+    return subprocess.run([*DXSHARE, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
 class Server:
     def __init__(self, db: Path, env: dict[str, str]):
-        self.db, self.env, self.port = db, env, _free_port()
+        self.db, self.env, self.port = db, env, free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, "serve", "--port", str(self.port), "--db",
+            [*DXSHARE, "serve", "--port", str(self.port), "--db",
              str(self.db), "--demo-week", "2026-12-07", "--log-level", "warning"],
             cwd=ROOT, env=self.env, start_new_session=True)
         deadline = time.monotonic() + 60

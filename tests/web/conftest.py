@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,19 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.live import DXSHARE, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 DEMO_WEEK = "2026-12-07"
 KAMIJIMA = "383562"  # 上島町, the island town reached by ferry
-LAUNCH = ("import argparse, sys; from service.cli_serve import register; "
-          "p = argparse.ArgumentParser(); register(p.add_subparsers()); "
-          "a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _browser_missing() -> str | None:
@@ -75,7 +67,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     env["DXSHARE_JOB_TIME_LIMIT"] = "10"
 
     def key(*args: str) -> str:
-        out = subprocess.run([sys.executable, "-c", LAUNCH, "keys", "create", "--db", str(db),
+        out = subprocess.run([*DXSHARE, "keys", "create", "--db", str(db),
                               *args], cwd=ROOT, env=env, capture_output=True, text=True,
                              timeout=120)
         assert out.returncode == 0, out.stderr
@@ -85,8 +77,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             "kamijima": key("--role", "municipality", "--municipality", KAMIJIMA),
             "matsuyama": key("--role", "municipality", "--municipality", "382019"),
             "pr": key("--role", "expert", "--expert", "pr-1")}
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "serve", "--port", str(port), "--db",
+    port = free_port()
+    proc = subprocess.Popen([*DXSHARE, "serve", "--port", str(port), "--db",
                              str(db), "--demo-week", DEMO_WEEK, "--log-level", "warning"],
                             cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
