@@ -54,12 +54,14 @@ class _State:
         self.onsite_days: dict[str, set[dt.date]] = defaultdict(set)
         self.loc_day: dict[tuple[str, dt.date], int] = defaultdict(int)
 
-    def _route(self, eid: str, stops: list[_Stop]) -> tuple[int, list[tuple[int, int]]] | None:
-        """Driving and busy intervals of a day's on-site stops in start order, or None when
-        a leg or the working day does not fit."""
+    def _route(self, eid: str, stops: list[_Stop],
+               online: list[tuple[int, int]]) -> int | None:
+        """The day's driving if its on-site stops (in start order) and online consultations
+        fit together, else None: every leg in time, each drive out just before its stop and
+        free of online consultations, the drive home in the first free stretch after the last
+        stop, back by the end of work (the same rules as the model and ``build_routes``)."""
         e = self.p.expert_by_id[eid]
         here, clock, drive = e.base, None, 0
-        busy = []
         for s in stops:
             leg = self.t(here, s.location)
             if clock is None:
@@ -67,16 +69,23 @@ class _State:
                     return None
             elif clock + leg > s.start:
                 return None
-            busy.append((s.start - leg, s.end))
+            if any(_overlap((s.start - leg, s.end), o) for o in online):
+                return None
             drive += leg
             here, clock = s.location, s.end
         if clock is not None:
             back = self.t(here, e.base)
-            if clock + back > e.work_end:
+            set_off = clock
+            for o in sorted(online):
+                if o[0] < set_off:
+                    continue
+                if o[0] - set_off >= back:
+                    break
+                set_off = o[1]
+            if set_off + back > e.work_end:
                 return None
-            busy.append((clock, clock + back))
             drive += back
-        return drive, busy
+        return drive
 
     def try_place(self, q: Request, eid: str, d: dt.date, start: int) -> int | None:
         """Extra driving if ``eid`` can take ``q`` on ``d`` at ``start``, else None."""
@@ -93,17 +102,17 @@ class _State:
                 return None
             stops = sorted([*day.onsite, _Stop(start, end, q.location, q.id)],
                            key=lambda s: s.start)
-            got = self._route(eid, stops)
-            if got is None:
+            drive = self._route(eid, stops, day.online)
+            if drive is None:
                 return None
-            drive, busy = got
             if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
                 return None
-            if any(_overlap(a, b) for a in busy for b in day.online):
-                return None
             return drive - day.drive
-        _, busy = self._route(eid, day.onsite) or (0, [])
-        if any(_overlap((start, end), b) for b in [*busy, *day.online]):
+        if any(_overlap((start, end), o) for o in day.online):
+            return None
+        if any(_overlap((start, end), (s.start, s.end)) for s in day.onsite):
+            return None
+        if self._route(eid, day.onsite, [*day.online, (start, end)]) is None:
             return None
         return 0
 
@@ -112,9 +121,9 @@ class _State:
         if q.onsite:
             day.onsite = sorted([*day.onsite, _Stop(start, start + q.duration_min, q.location,
                                                     q.id)], key=lambda s: s.start)
-            got = self._route(eid, day.onsite)
-            assert got is not None
-            day.drive = got[0]
+            drive = self._route(eid, day.onsite, day.online)
+            assert drive is not None
+            day.drive = drive
             self.total[eid] += 1
             self.onsite_days[eid].add(d)
             self.loc_day[q.location, d] += 1

@@ -569,6 +569,10 @@ def _solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
     # The served-priority part of the objective is a sum of at-most-one choices; only the
     # fuller linearisation puts those in the LP, which makes the bound tight from the root.
     solver.parameters.linearization_level = 2
+    # Presolve probing costs more than it saves on these models: on 16 Ehime weeks the median
+    # time to a proof fell from 3.6 s to 1.7 s (seeds 1-8) and 2.7 s to 1.9 s (seeds 9-16)
+    # without it, and the slowest from 8.7 s to 4.6 s.
+    solver.parameters.cp_model_probing_level = 0
     return solver
 
 
