@@ -203,6 +203,7 @@ def run_plan_job(url: str, job_id: str, attempt: int) -> str:
     t0 = time.perf_counter()
     latest: list[Progress] = []
     stop = threading.Event()
+    abandoned = threading.Event()     # cancelled, or taken over by a newer attempt
 
     def progress(p: Progress) -> None:
         # called from the solver's search thread: keep it instant, a writer thread saves it
@@ -211,6 +212,14 @@ def run_plan_job(url: str, job_id: str, attempt: int) -> str:
     def writer() -> None:
         saved = None
         while not stop.wait(0.5):
+            try:
+                with eng.connect() as conn:
+                    row_now = conn.execute(select(PlanJob.status, PlanJob.attempt).where(
+                        PlanJob.id == job_id)).first()
+                if row_now is None or row_now[0] != "running" or row_now[1] != attempt:
+                    abandoned.set()       # the solver stops at its next check
+            except Exception:  # noqa: BLE001 - a missed check only delays the stop
+                log.exception("could not read the status of job %s", job_id)
             p = latest[0] if latest else None
             if p is None or p is saved:
                 continue
@@ -229,7 +238,8 @@ def run_plan_job(url: str, job_id: str, attempt: int) -> str:
     try:
         plan = solve(problem, SolveOptions(time_limit=float(opts.get("time_limit", 20.0)),
                                            seed=int(opts.get("seed", 0)), workers=1,
-                                           previous=previous, progress=progress))
+                                           previous=previous, progress=progress,
+                                           stop=abandoned.is_set))
     except Exception as exc:  # noqa: BLE001 - recorded as the job's reason
         log.exception("plan job %s failed", job_id)
         return _finish(eng, job_id, attempt, "failed",

@@ -147,3 +147,35 @@ def test_week_blackouts_reach_the_planner(service: Service) -> None:
         "week": week, "blackouts": [{"date": week, "experts": ["nobody"]}]})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["path"] == "blackouts[0].experts[0]"
+
+
+def test_cancelling_a_running_job_stops_its_solve(service: Service) -> None:
+    """The worker notices the cancellation within a second or so and ends the search, instead
+    of running to its time limit."""
+    import threading
+    import time
+
+    from engine.demand import ehime_week_document
+    from service.jobs import run_plan_job
+
+    jid = str(uuid.uuid4())
+    doc = ehime_week_document("2026-12-07", weeks=4, requests_per_week=30, seed=3)
+    with service.app.state.sessions.begin() as s:
+        s.add(PlanJob(id=jid, status="queued", week=None, request_doc=doc,
+                      options={"time_limit": 120}, attempt=1, history=[]))
+    ended: list[str] = []
+    worker = threading.Thread(target=lambda: ended.append(
+        run_plan_job(service.app.state.jobs.url, jid, 1)))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while service.get("centre", f"/v1/plan-jobs/{jid}").json()["status"] != "running":
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.1)
+    assert service.post("centre", f"/v1/plan-jobs/{jid}/cancel").status_code == 200
+    t_cancel = time.perf_counter()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the solve did not stop after the cancellation"
+    # Proving this 4-week instance takes far longer than this (17 s on a quiet machine).
+    assert time.perf_counter() - t_cancel < 5, time.perf_counter() - t_cancel
+    assert ended == ["skipped"]        # its result is not written over the cancellation
+    assert service.get("centre", f"/v1/plan-jobs/{jid}").json()["status"] == "cancelled"
