@@ -33,7 +33,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from engine.demand import ehime_week_document
+from engine.demand import draw_request, ehime_week_document
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import FIELDS, PlanRequest, Request
 
@@ -119,18 +119,7 @@ def synthetic_document(*, seed: int, experts: int = 10, locations: int = 60,
     reqs: list[dict[str, Any]] = []
     places = [loc["id"] for loc in locs[bases:]]
     for n in range(1, requests + 1):
-        fields = [rng.choice(FIELDS)]
-        if rng.random() < joint_share:
-            fields.append(rng.choice([f for f in FIELDS if f != fields[0]]))
-        mode = "online" if rng.random() < online_share else "onsite"
-        dur = rng.choices([60, 90, 120], [3, 4, 2])[0] if mode == "onsite" else rng.choice([30, 60])
-        prio = max(1, min(10, round(rng.triangular(1, 10, 5))))
-        if rng.random() < 0.6:
-            first, last = 0, 4
-        else:
-            span = rng.randint(2, 4)
-            first = rng.randint(0, 5 - span)
-            last = first + span - 1
+        fields, mode, dur, prio, first, last = draw_request(rng, joint_share, online_share)
         q: dict[str, Any] = {
             "id": f"q{n:03d}", "location": rng.choice(places), "fields": fields, "mode": mode,
             "duration_min": dur, "priority": prio,

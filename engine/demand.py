@@ -32,7 +32,7 @@ from engine.ehime import OFFICE, ehime_experts, ehime_locations
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import FIELDS, Blackout, Horizon, PlanRequest
 
-__all__ = ["ehime_week", "ehime_week_document"]
+__all__ = ["draw_request", "ehime_week", "ehime_week_document"]
 
 _TOPICS = {
     "design": ["住民目線のサービスデザイン", "窓口DX・書かない窓口", "Webサイト改善"],
@@ -45,6 +45,26 @@ _TOPICS = {
 
 def _date(x: str | dt.date) -> dt.date:
     return x if isinstance(x, dt.date) else dt.date.fromisoformat(x)
+
+
+def draw_request(rng: random.Random, joint_share: float, online_share: float
+                 ) -> tuple[list[str], str, int, int, int, int]:
+    """One request's fields, mode, duration, priority and first/last workday (0–4) of its
+    week, drawn as the module docstring says (the draws' order is part of the seed's
+    meaning: changing it changes every generated instance)."""
+    fields = [rng.choice(FIELDS)]
+    if rng.random() < joint_share:
+        fields.append(rng.choice([f for f in FIELDS if f != fields[0]]))
+    mode = "online" if rng.random() < online_share else "onsite"
+    dur = rng.choices([60, 90, 120], [3, 4, 2])[0] if mode == "onsite" else rng.choice([30, 60])
+    prio = max(1, min(10, round(rng.triangular(1, 10, 5))))
+    if rng.random() < 0.6:
+        first, last = 0, 4
+    else:
+        span = rng.randint(2, 4)
+        first = rng.randint(0, 5 - span)
+        last = first + span - 1
+    return fields, mode, dur, prio, first, last
 
 
 def ehime_week_document(start: str | dt.date, *, weeks: int = 1, requests_per_week: int = 40,
@@ -71,19 +91,7 @@ def ehime_week_document(start: str | dt.date, *, weeks: int = 1, requests_per_we
         for _ in range(requests_per_week):
             n += 1
             loc = rng.choices(places, weights)[0]
-            fields = [rng.choice(FIELDS)]
-            if rng.random() < joint_share:
-                fields.append(rng.choice([f for f in FIELDS if f != fields[0]]))
-            mode = "online" if rng.random() < online_share else "onsite"
-            dur = (rng.choices([60, 90, 120], [3, 4, 2])[0] if mode == "onsite"
-                   else rng.choice([30, 60]))
-            prio = max(1, min(10, round(rng.triangular(1, 10, 5))))
-            if rng.random() < 0.6:
-                first, last = 0, 4
-            else:
-                span = rng.randint(2, 4)
-                first = rng.randint(0, 5 - span)
-                last = first + span - 1
+            fields, mode, dur, prio, first, last = draw_request(rng, joint_share, online_share)
             q: dict[str, Any] = {
                 "id": f"r{n:03d}", "location": loc.id, "fields": fields, "mode": mode,
                 "duration_min": dur, "priority": prio,
