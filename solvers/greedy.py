@@ -23,7 +23,7 @@ from engine.model import Plan, PlanRequest, Request, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Option
 
-__all__ = ["greedy_visits"]
+__all__ = ["greedy_visits", "home_departure"]
 
 _GRID = 5
 
@@ -75,13 +75,7 @@ class _State:
             here, clock = s.location, s.end
         if clock is not None:
             back = self.t(here, e.base)
-            set_off = clock
-            for o in sorted(online):
-                if o[0] < set_off:
-                    continue
-                if o[0] - set_off >= back:
-                    break
-                set_off = o[1]
+            set_off = home_departure(clock, back, online)
             if set_off + back > e.work_end:
                 return None
             drive += back
@@ -129,6 +123,20 @@ class _State:
             self.loc_day[q.location, d] += 1
         else:
             day.online.append((start, start + q.duration_min))
+
+
+def home_departure(last_end: int, back: int, online: Iterable[tuple[int, int]]) -> int:
+    """When the drive home starts: at the end of the last stop, or after the online
+    consultations held there, in the first free stretch of ``back`` minutes (minutes after
+    midnight)."""
+    set_off = last_end
+    for start, end in sorted(online):
+        if start < set_off:
+            continue
+        if start - set_off >= back:
+            break       # the drive home fits before this consultation
+        set_off = end
+    return set_off
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -31,7 +31,7 @@ from engine.kpis import plan_kpis
 from engine.model import Expert, Plan, PlanRequest, Request, Route, Status, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, Option, bare_reason
-from solvers.greedy import greedy_visits
+from solvers.greedy import greedy_visits, home_departure
 
 __all__ = ["Progress", "SolveOptions", "solve"]
 
@@ -731,14 +731,7 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
         drive = sum(travel.minutes(a, b) for a, b in zip(path, path[1:], strict=False))
         leave = vs[0].start - travel.minutes(base, stops[0])
         back = travel.minutes(stops[-1], base)
-        set_off = vs[-1].end
-        for o in sorted(online[eid, d], key=lambda o: o.start):
-            if o.start < set_off:
-                continue
-            if o.start - set_off >= back:
-                break       # the drive home fits before this consultation
-            set_off = o.end
-        ret = set_off + back
+        ret = home_departure(vs[-1].end, back, [(o.start, o.end) for o in online[eid, d]]) + back
         routes.append(Route(eid, d, leave, ret, tuple(stops), drive))
     return routes
 
