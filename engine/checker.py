@@ -311,6 +311,43 @@ def day_starts_and_ends_at_base(c: _Ctx) -> Iterable[Violation]:
                              day)
 
 
+def legs_driven_between_stops(c: _Ctx) -> Iterable[Violation]:
+    """Where a route says when each leg is driven (``departures``), the drives are real: one
+    per leg, each leaves after the stop before it ends (the first after work starts) and
+    arrives by the start of the stop after it (home by the end of work), no online consultation
+    falls inside a drive, the route leaves with the first and is back when the last arrives."""
+    days = {(eid, day): stops for eid, day, stops in c.onsite_days()}
+    for r in c.plan.routes:
+        stops = days.get((r.expert, r.date))
+        if not r.departures or stops is None or r.expert not in c.p.expert_by_id:
+            continue
+        e = c.p.expert_by_id[r.expert]
+        legs = c.legs(r.expert, stops)
+        if len(r.departures) != len(legs):
+            yield _v("legs", f"{len(r.departures)} leg departures for {len(legs)} legs",
+                     expert=r.expert, date=r.date)
+            continue
+        online = c.online(r.expert, r.date)
+        for i, (dep, t) in enumerate(zip(r.departures, legs, strict=True)):
+            after = e.work_start if i == 0 else stops[i - 1].end
+            by = stops[i].start if i < len(stops) else e.work_end
+            what = f"leg {i + 1} ({fmt_time(dep)}, {t} min)"
+            if dep < after:
+                yield _v("legs", f"{what} leaves before {fmt_time(after)}", expert=r.expert,
+                         date=r.date)
+            if dep + t > by:
+                yield _v("legs", f"{what} arrives after {fmt_time(by)}", expert=r.expert,
+                         date=r.date)
+            for v in online:
+                if t and v.start < dep + t and dep < v.end:
+                    yield _v("online_while_driving", f"online {v.request} {_span(v)} falls in "
+                             f"{what}", v.request, r.expert, r.date)
+        if r.leave != r.departures[0] or r.return_ != r.departures[-1] + legs[-1]:
+            yield _v("legs", f"leave {fmt_time(r.leave)} / return {fmt_time(r.return_)} do not "
+                     "match the first departure and the last arrival", expert=r.expert,
+                     date=r.date)
+
+
 def routes_agree_with_visits(c: _Ctx) -> Iterable[Violation]:
     """The routes are the on-site visits seen per expert and date: exactly one route for each
     expert-date with on-site visits, its stops the visits' locations in start order, and its
@@ -382,17 +419,28 @@ def location_caps(c: _Ctx) -> Iterable[Violation]:
 
 
 def fixed_visits_kept(c: _Ctx) -> Iterable[Violation]:
-    """A published (fixed) visit is kept exactly: same experts, same date, same start, unless
-    the plan says the fixed visits cannot all be kept (status infeasible)."""
-    if c.plan.status == "infeasible":
-        return
+    """A published (fixed) visit is kept exactly: same experts, same date, same start. Only a
+    plan that says the fixed visits cannot all be kept (status infeasible) may release some,
+    and it names each one it released (``solver.released_fixed``): a released visit is either
+    unscheduled with the code ``fixed_conflict`` or planned at another time."""
+    infeasible = c.plan.status == "infeasible"
+    raw = c.plan.solver.get("released_fixed", ()) if infeasible else ()
+    released = set(raw) if isinstance(raw, (list, tuple)) else set()
+    codes = {u.request: u.codes for u in c.plan.unscheduled}
     by_req = {v.request: v for v in c.plan.visits}
     for q in c.p.requests:
         if q.fixed is None:
             continue
         f = q.fixed
         v = by_req.get(q.id)
+        if q.id in released:
+            if v is None and "fixed_conflict" not in codes.get(q.id, ()):
+                yield _v("fixed", "released published visit left out without the code "
+                         "fixed_conflict", q.id, date=f.date)
+            continue
         if v is None:
+            if infeasible and not released:
+                continue            # nothing planned: every request unscheduled
             yield _v("fixed", f"the published visit ({f.date} {fmt_time(f.start)}) was dropped",
                      q.id, date=f.date)
         elif v.date != f.date or v.start != f.start or set(v.experts) != set(f.experts):
@@ -411,10 +459,12 @@ def kpis_consistent(c: _Ctx) -> Iterable[Violation]:
 
 
 def objective_matches_formula(c: _Ctx) -> Iterable[Violation]:
-    """For a plan with a result (optimal or feasible), ``objective`` is FORMAT.md's formula on
-    the plan: priority × Σ priority served − drive_minute × Σ drive minutes − onsite_day ×
-    expert-dates on site; ``bound`` is at least the objective, and equal to it when optimal."""
-    if c.plan.status not in ("optimal", "feasible"):
+    """For a plan with a result (optimal or feasible, or infeasible with the fixed visits it
+    released), ``objective`` is FORMAT.md's formula on the plan: priority × Σ priority served −
+    drive_minute × Σ drive minutes − onsite_day × expert-dates on site; ``bound`` is at least
+    the objective, and equal to it when optimal."""
+    if c.plan.status not in ("optimal", "feasible") and (
+            c.plan.status != "infeasible" or c.plan.objective is None):
         return
     w = c.p.objective
     served = sum(c.p.request_by_id[v.request].priority for v in c.visits)
@@ -442,7 +492,7 @@ RULES = {f.__name__: f for f in (
     every_request_accounted_once, unscheduled_have_reasons, visit_known_ids,
     visit_matches_request, experts_cover_fields, date_workable_and_requested, within_hours,
     one_thing_at_a_time, travel_between_stops, day_starts_and_ends_at_base,
-    routes_agree_with_visits, expert_caps, location_caps, fixed_visits_kept, kpis_consistent,
+    legs_driven_between_stops, routes_agree_with_visits, expert_caps, location_caps, fixed_visits_kept, kpis_consistent,
     objective_matches_formula)}
 
 

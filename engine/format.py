@@ -680,9 +680,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "visits": [{"request": v.request, "experts": list(v.experts), "location": v.location,
                     "mode": v.mode, "date": v.date.isoformat(), "start": fmt_time(v.start),
                     "end": fmt_time(v.end)} for v in plan.visits],
-        "routes": [{"expert": rt.expert, "date": rt.date.isoformat(), "leave": fmt_time(rt.leave),
-                    "return": fmt_time(rt.return_), "stops": list(rt.stops),
-                    "drive_minutes": rt.drive_minutes} for rt in plan.routes],
+        "routes": [_route_to_dict(rt) for rt in plan.routes],
         "unscheduled": [{"request": u.request, "reasons": list(u.reasons),
                          **({"reasons_ja": list(u.reasons_ja)} if u.reasons_ja else {}),
                          **({"codes": list(u.codes)} if u.codes else {})}
@@ -696,6 +694,16 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     if plan.solver:
         doc["solver"] = dict(plan.solver)
     return doc
+
+
+def _route_to_dict(rt: Route) -> dict[str, Any]:
+    out: dict[str, Any] = {"expert": rt.expert, "date": rt.date.isoformat(),
+                           "leave": fmt_time(rt.leave), "return": fmt_time(rt.return_),
+                           "stops": list(rt.stops), "drive_minutes": rt.drive_minutes}
+    if rt.departures:
+        # dxshare extension: when each leg is driven (it ends at departure + minutes).
+        out["legs"] = [{"depart": fmt_time(d)} for d in rt.departures]
+    return out
 
 
 def dump_plan(plan: Plan, path: str | Path) -> None:
@@ -739,8 +747,18 @@ def parse_plan(doc: Any) -> Plan:
         stops = r.str_list(x.get("stops"), f"{p}.stops")
         drive = r.integer(x, "drive_minutes", p, lo=0)
         eid = r.string(x, "expert", p)
+        departures: list[int] = []
+        legs = r.items(x, "legs", p, required=False)
+        for i, raw in enumerate(legs):
+            leg = r.obj(raw, f"{p}.legs[{i}]")
+            dep = r.time(leg.get("depart"), f"{p}.legs[{i}].depart") if leg is not None else None
+            if dep is not None:
+                departures.append(dep)
+        if legs and len(legs) != len(stops) + 1:
+            r.err(f"{p}.legs", f"needs one entry per leg ({len(stops) + 1}), got {len(legs)}",
+                  f"区間は {len(stops) + 1} 件必要です（{len(legs)} 件あります）")
         if day and leave is not None and ret is not None and drive is not None:
-            routes.append(Route(eid, day, leave, ret, stops, drive))
+            routes.append(Route(eid, day, leave, ret, stops, drive, tuple(departures)))
     unscheduled = []
     for p, x in r.each(d, "unscheduled", None):
         rid = r.string(x, "request", p)

@@ -212,7 +212,12 @@ class Visit:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One expert's on-site day: leave the base, the stops in order, return."""
+    """One expert's on-site day: leave the base, the stops in order, return.
+
+    ``departures`` (optional, minutes after midnight) says when each leg is driven, one per leg
+    base → first stop, stop → stop, last stop → base: each leg is one block of its travel minutes
+    (``leave`` is the first departure, ``return_`` the last one plus the drive home).
+    """
 
     expert: str
     date: dt.date
@@ -220,6 +225,7 @@ class Route:
     return_: int
     stops: tuple[str, ...]
     drive_minutes: int
+    departures: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

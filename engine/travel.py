@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from engine.errors import InputError, Problem
 from engine.model import Location, PlanRequest
 
@@ -81,6 +83,7 @@ class TravelTimes:
     """
 
     def __init__(self, problem: PlanRequest, *, speed_factor: float = 1.0):
+        self._problem = problem
         self._given = problem.travel
         self._locs = problem.location_by_id
         self._speed_factor = speed_factor
@@ -104,20 +107,26 @@ class TravelTimes:
         return value
 
     def shortest(self, a: str, b: str) -> int:
-        """Shortest driving minutes from ``a`` to ``b`` through any chain of known locations
-        (equals ``minutes`` where the times obey the triangle inequality; a lower bound always).
+        """Shortest driving minutes from ``a`` to ``b`` through any chain of the places a plan
+        can visit (the experts' bases and the requests' locations): equals ``minutes`` where
+        the times obey the triangle inequality, and is a lower bound on every tour's way from
+        ``a`` to ``b`` always.
         """
+        if a == b:
+            return 0
         if self._sp is None:
-            ids = [loc.id for loc in self._locs.values()]
-            dist = {(x, y): self.minutes(x, y) for x in ids for y in ids}
-            for k in ids:
-                for x in ids:
-                    dxk = dist[x, k]
-                    for y in ids:
-                        if dxk + dist[k, y] < dist[x, y]:
-                            dist[x, y] = dxk + dist[k, y]
-            self._sp = dist
-        return self._sp[a, b]
+            self._sp = self._all_shortest()
+        hit = self._sp.get((a, b))
+        return self.minutes(a, b) if hit is None else hit
+
+    def _all_shortest(self) -> dict[tuple[str, str], int]:
+        ids = sorted({e.base for e in self._problem.experts}
+                     | {q.location for q in self._problem.requests})
+        n = len(ids)
+        dist = np.array([[self.minutes(x, y) for y in ids] for x in ids], dtype=np.int64)
+        for k in range(n):           # Floyd–Warshall, one row-and-column sweep per place
+            np.minimum(dist, dist[:, k, None] + dist[None, k, :], out=dist)
+        return {(x, y): int(dist[i, j]) for i, x in enumerate(ids) for j, y in enumerate(ids)}
 
     def source(self, a: str, b: str) -> str:
         return "given" if a == b or b in self._given.get(a, {}) else "estimate"

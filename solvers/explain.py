@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from engine.calendar import date_status
@@ -67,10 +67,27 @@ class Explainer:
             if not opts:
                 self.static[q.id] = why
 
-    # ------------------------------------------------------------ before solving
+    # ------------------------------------------------------------ names a person reads
     def _loc(self, lid: str, lang: str = "en") -> str:
         loc = self.p.location_by_id[lid]
         return loc.label if lang == "en" else loc.name
+
+    def _who(self, eid: str) -> str:
+        """An expert by display name (the id where none is given)."""
+        e = self.p.expert_by_id.get(eid)
+        return e.name if e is not None and e.name else eid
+
+    def _visit(self, v: Visit, lang: str) -> str:
+        """A planned visit as a coordinator names it: place, date, time, subject (never the
+        subject of a confidential request), priority."""
+        q = self.p.request_by_id[v.request]
+        subject = f"「{q.title}」" if q.title and not q.confidential else ""
+        when = f"{_md(v.date)} {fmt_time(v.start)}–{fmt_time(v.end)}"
+        if lang == "en":
+            return f"{self._loc(v.location)} {when}{subject} (priority {q.priority})"
+        return f"{self._loc(v.location, 'ja')} {when}{subject}（優先度{q.priority}）"
+
+    # ------------------------------------------------------------ before solving
 
     def _analyse(self, q: Request) -> tuple[list[Option], Unscheduled]:
         p = self.p
@@ -113,8 +130,10 @@ class Explainer:
                         # A joint visit of n experts counts n against the location's cap.
                         fail_cap.append((e.id, "max_visits_per_day", "location"))
                         continue
-                    out, back = self.travel.minutes(e.base, q.location), self.travel.minutes(
-                        q.location, e.base)
+                    # The shortest way there and back bounds every tour through this stop
+                    # (the exact legs of the chosen tour are rules of the model).
+                    out = self.travel.shortest(e.base, q.location)
+                    back = self.travel.shortest(q.location, e.base)
                     if (e.max_drive_minutes_per_day is not None
                             and out + back > e.max_drive_minutes_per_day):
                         fail_drive.append((e.id, out + back, e.max_drive_minutes_per_day))
@@ -186,8 +205,8 @@ class Explainer:
         if not en and fail_drive:
             eid, trip, cap = fail_drive[0]
             en.append(f"the round trip to {self._loc(q.location)} takes {trip} min of driving, "
-                      f"above {eid}'s cap of {cap} min a day")
-            ja.append(f"{self._loc(q.location, 'ja')}への往復運転 {trip} 分が {eid} の1日の上限 "
+                      f"above {self._who(eid)}'s cap of {cap} min a day")
+            ja.append(f"{self._loc(q.location, 'ja')}への往復運転 {trip} 分が {self._who(eid)} の1日の上限 "
                       f"{cap} 分を超えます")
             codes.append("drive_cap")
         if not en and fail_cap:
@@ -202,8 +221,8 @@ class Explainer:
                 en.append(f"{self._loc(q.location)} accepts no on-site visits (max_visits_per_day 0)")
                 ja.append(f"{self._loc(q.location, 'ja')}は訪問を受け付けていません（上限 0）")
             else:
-                en.append(f"{eid} has {cap_name} = 0, so makes no on-site visits")
-                ja.append(f"{eid} の {cap_name} が 0 のため訪問できません")
+                en.append(f"{self._who(eid)} has {cap_name} = 0, so makes no on-site visits")
+                ja.append(f"{self._who(eid)} の {cap_name} が 0 のため訪問できません")
             codes.append("cap_zero")
         if not en and fail_time:
             loc = self.p.location_by_id[q.location]
@@ -212,7 +231,7 @@ class Explainer:
             if q.onsite:
                 eid = fail_time[0][0]
                 e = self.p.expert_by_id[eid]
-                out = self.travel.minutes(e.base, q.location)
+                out = self.travel.shortest(e.base, q.location)
                 en.append(
                     f"no day where the trip and the consultation fit the hours: {out} min each way "
                     f"from the base leaves no {q.duration_min}-minute slot within working hours "
@@ -238,19 +257,60 @@ class Explainer:
         return Unscheduled(q.id, tuple(en), tuple(ja), tuple(codes))
 
     # ------------------------------------------------------------ after solving
-    def bare_unscheduled(self, served: set[str]) -> list[Unscheduled]:
+    def bare_unscheduled(self, served: set[str], *,
+                         released: Mapping[str, tuple[str, ...] | None] | None = None
+                         ) -> list[Unscheduled]:
         out = []
         for q in self.p.requests:
             if q.id in served:
+                continue
+            if released is not None and q.id in released:
+                out.append(self.released_fixed(q.id, released[q.id]))
                 continue
             out.append(self.static.get(q.id) or bare_reason(
                 q.id, "gave way to other visits", "他の訪問を優先しました", "gave_way"))
         return out
 
+    def released_fixed(self, rid: str, partners: tuple[str, ...] | None) -> Unscheduled:
+        """A published visit the plan had to release: what it clashes with."""
+        q = self.p.request_by_id[rid]
+        assert q.fixed is not None
+        f = q.fixed
+        who = "・".join(self._who(e) for e in f.experts)
+        when = f"{_md(f.date)} {fmt_time(f.start)}"
+        head_en = f"the published visit ({who}, {self._loc(q.location)}, {when}) was released"
+        head_ja = f"公開済みの訪問（{who}、{self._loc(q.location, 'ja')}、{when}）を外しました"
+        if partners:
+            others_en = ", ".join(self._fixed_ref(o, "en") for o in partners)
+            others_ja = "、".join(self._fixed_ref(o, "ja") for o in partners)
+            en = (f"{head_en}: it cannot be kept together with the published visits "
+                  f"{others_en} (time, travel or a cap)")
+            ja = f"{head_ja}: 公開済みの訪問 {others_ja} と同時には守れません（時間・移動・上限）"
+        elif partners is not None:
+            own = self.static.get(rid)
+            en = f"{head_en}: " + (own.reasons[0] if own else self._fixed_detail(q)[0])
+            ja = f"{head_ja}: " + (own.reasons_ja[0] if own and own.reasons_ja else
+                                   "この日時・専門家では単独でも実施できません")
+        else:
+            en = f"{head_en}: keeping it would mean releasing more published visits"
+            ja = f"{head_ja}: 守ると他の公開済みの訪問をより多く外すことになります"
+        return Unscheduled(rid, (en,), (ja,), ("fixed_conflict",))
+
+    def _fixed_ref(self, rid: str, lang: str) -> str:
+        q = self.p.request_by_id[rid]
+        assert q.fixed is not None
+        f = q.fixed
+        v = Visit(rid, f.experts, q.location, q.mode, f.date, f.start, f.start + q.duration_min)
+        who = "・".join(self._who(e) for e in f.experts)
+        return f"{self._visit(v, lang)} [{who}]"
+
     def explain_unscheduled(self, served: set[str], visits: Iterable[Visit],
-                            routes: Iterable[Route]) -> list[Unscheduled]:
+                            routes: Iterable[Route], *,
+                            released: Mapping[str, tuple[str, ...] | None] | None = None
+                            ) -> list[Unscheduled]:
         visits = list(visits)
         routes = list(routes)
+        by_req = {v.request: v for v in visits}
         prio = {q.id: q.priority for q in self.p.requests}
         onsite_by_ed: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
         all_by_ed: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
@@ -271,6 +331,9 @@ class Explainer:
         out = []
         for q in self.p.requests:
             if q.id in served:
+                continue
+            if released is not None and q.id in released:
+                out.append(self.released_fixed(q.id, released[q.id]))
                 continue
             if q.id in self.static:
                 out.append(self.static[q.id])
@@ -298,23 +361,24 @@ class Explainer:
                             and len(onsite_days[e.id]) >= e.max_onsite_days):
                         used = ", ".join(_md(x) for x in sorted(onsite_days[e.id]))
                         add(f"days{e.id}",
-                            f"{e.id}'s contracted on-site days ({e.max_onsite_days}) are all used "
-                            f"({used})",
-                            f"{e.id} の訪問契約日数（{e.max_onsite_days} 日）はすべて使われています（{used}）",
+                            f"{self._who(e.id)}'s contracted on-site days ({e.max_onsite_days}) "
+                            f"are all used ({used})",
+                            f"{self._who(e.id)} の訪問契約日数（{e.max_onsite_days} 日）はすべて使われています（{used}）",
                             "expert_days_full")
                         continue
                     if e.max_visits_total is not None and onsite_total[e.id] >= e.max_visits_total:
                         add(f"total{e.id}",
-                            f"{e.id}'s {e.max_visits_total} on-site visits for the period are all "
-                            "planned",
-                            f"{e.id} の期間中の訪問上限 {e.max_visits_total} 件はすべて計画済みです",
+                            f"{self._who(e.id)}'s {e.max_visits_total} on-site visits for the "
+                            "period are all planned",
+                            f"{self._who(e.id)} の期間中の訪問上限 {e.max_visits_total} 件はすべて計画済みです",
                             "expert_total_full")
                         continue
                     n_day = len(onsite_by_ed[e.id, d])
                     if e.max_visits_per_day is not None and n_day >= e.max_visits_per_day:
                         add(f"day{e.id}{d}",
-                            f"{e.id} already makes {n_day} on-site visits on {_md(d)} (daily cap)",
-                            f"{e.id} は {_md(d)} にすでに {n_day} 件訪問します（1日の上限）",
+                            f"{self._who(e.id)} already makes {n_day} on-site visits on {_md(d)} "
+                            "(daily cap)",
+                            f"{self._who(e.id)} は {_md(d)} にすでに {n_day} 件訪問します（1日の上限）",
                             "expert_day_full")
                         blockers.update(v.request for v in onsite_by_ed[e.id, d])
                         continue
@@ -330,33 +394,31 @@ class Explainer:
                         extra = self._cheapest_insertion(e.base, onsite_by_ed[e.id, d], q.location)
                         if drive[e.id, d] + extra > e.max_drive_minutes_per_day:
                             add(f"drive{e.id}{d}",
-                                f"adding it to {e.id}'s {_md(d)} route would need about "
+                                f"adding it to {self._who(e.id)}'s {_md(d)} route would need about "
                                 f"{drive[e.id, d] + extra} min of driving, above the cap of "
                                 f"{e.max_drive_minutes_per_day}",
-                                f"{e.id} の {_md(d)} の行程に加えると運転が約 "
+                                f"{self._who(e.id)} の {_md(d)} の行程に加えると運転が約 "
                                 f"{drive[e.id, d] + extra} 分となり上限 {e.max_drive_minutes_per_day}"
                                 " 分を超えます", "drive_cap_full")
                             continue
                 taken = sorted(all_by_ed[e.id, d], key=lambda v: v.start)
                 blockers.update(v.request for v in taken)
                 if taken:
-                    busy_en = ", ".join(
-                        f"{v.request} (p{prio[v.request]}, {self._loc(v.location)} "
-                        f"{fmt_time(v.start)}–{fmt_time(v.end)})" for v in taken)
-                    busy_ja = "、".join(
-                        f"{v.request}（優先度{prio[v.request]}、{self._loc(v.location, 'ja')} "
-                        f"{fmt_time(v.start)}–{fmt_time(v.end)}）" for v in taken)
+                    busy_en = ", ".join(self._visit(v, "en") for v in taken)
+                    busy_ja = "、".join(self._visit(v, "ja") for v in taken)
                     add(f"busy{e.id}{d}",
-                        f"{e.id}'s {_md(d)} has no room for it beside {busy_en}",
-                        f"{e.id} の {_md(d)} は {busy_ja} で埋まっています", "expert_day_taken")
+                        f"{self._who(e.id)}'s {_md(d)} has no room for it beside {busy_en}",
+                        f"{self._who(e.id)} の {_md(d)} は {busy_ja} で埋まっています",
+                        "expert_day_taken")
             higher = sorted((b for b in blockers if prio[b] >= q.priority),
                             key=lambda b: (-prio[b], b))
             if higher:
                 head_en = ("gave way to visits of equal or higher priority: "
-                           + ", ".join(f"{b} (p{prio[b]})" for b in higher[:6])
+                           + ", ".join(self._visit(by_req[b], "en") for b in higher[:6])
                            + (" …" if len(higher) > 6 else ""))
                 head_ja = ("優先度が同じか高い訪問を優先しました: "
-                           + "、".join(f"{b}（優先度{prio[b]}）" for b in higher[:6]))
+                           + "、".join(self._visit(by_req[b], "ja") for b in higher[:6])
+                           + (" …" if len(higher) > 6 else ""))
                 en.insert(0, head_en)
                 ja.insert(0, head_ja)
                 codes.insert(0, "gave_way")

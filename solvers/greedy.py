@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from engine.model import Plan, PlanRequest, Request, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Option
+from solvers.routes import leg_departures
 
-__all__ = ["greedy_visits", "home_departure"]
+__all__ = ["greedy_visits"]
 
 _GRID = 5
 
@@ -57,29 +58,19 @@ class _State:
     def _route(self, eid: str, stops: list[_Stop],
                online: list[tuple[int, int]]) -> int | None:
         """The day's driving if its on-site stops (in start order) and online consultations
-        fit together, else None: every leg in time, each drive out just before its stop and
-        free of online consultations, the drive home in the first free stretch after the last
-        stop, back by the end of work (the same rules as the model and ``build_routes``)."""
+        fit together, else None: no consultation overlaps another, and every leg finds its
+        stretch of driving free of online consultations within the hours
+        (``solvers.routes.leg_departures``, the rule the planner's routes use too)."""
+        if not stops:
+            return 0
+        if any(_overlap((s.start, s.end), o) for s in stops for o in online):
+            return None
         e = self.p.expert_by_id[eid]
-        here, clock, drive = e.base, None, 0
-        for s in stops:
-            leg = self.t(here, s.location)
-            if clock is None:
-                if s.start - leg < e.work_start:
-                    return None
-            elif clock + leg > s.start:
-                return None
-            if any(_overlap((s.start - leg, s.end), o) for o in online):
-                return None
-            drive += leg
-            here, clock = s.location, s.end
-        if clock is not None:
-            back = self.t(here, e.base)
-            set_off = home_departure(clock, back, online)
-            if set_off + back > e.work_end:
-                return None
-            drive += back
-        return drive
+        if leg_departures(e.base, [(s.start, s.end, s.location) for s in stops], online,
+                          self.t, e.work_start, e.work_end) is None:
+            return None
+        path = [e.base, *(s.location for s in stops), e.base]
+        return sum(self.t(a, b) for a, b in itertools.pairwise(path))
 
     def try_place(self, q: Request, eid: str, d: dt.date, start: int) -> int | None:
         """Extra driving if ``eid`` can take ``q`` on ``d`` at ``start``, else None."""
@@ -123,20 +114,6 @@ class _State:
             self.loc_day[q.location, d] += 1
         else:
             day.online.append((start, start + q.duration_min))
-
-
-def home_departure(last_end: int, back: int, online: Iterable[tuple[int, int]]) -> int:
-    """When the drive home starts: at the end of the last stop, or after the online
-    consultations held there, in the first free stretch of ``back`` minutes (minutes after
-    midnight)."""
-    set_off = last_end
-    for start, end in sorted(online):
-        if start < set_off:
-            continue
-        if start - set_off >= back:
-            break       # the drive home fits before this consultation
-        set_off = end
-    return set_off
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -1,9 +1,16 @@
 """The weekly planner: a CP-SAT model assigning consultations to experts, dates and times.
 
-The model reads like the rules in docs/FORMAT.md ("A plan is valid when ..."): one method
-per rule, named after it, with the rule in the coordinator's words. ``solve`` is the only
-entry point; it returns a ``Plan`` (format ``plan/1``) and never raises for a problem that
-merely has no good answer: that is a status.
+The model reads like the rules in docs/FORMAT.md ("A plan is valid when ..."): one method per
+rule, named after it, with the rule in the coordinator's words. ``solve`` is the only entry
+point; it returns a ``Plan`` (format ``plan/1``) and never raises for a problem that merely has
+no good answer: that is a status.
+
+The day as it really runs (``solvers.routes``): an expert's on-site day is one tour base →
+stops → base; each leg is a block of its travel minutes placed anywhere between the stop before
+it and the stop after it; the expert may wait anywhere and take online consultations anywhere
+but inside a drive. Each on-site day chooses one of its *tours* (the orders of stops that fit
+the stops' windows, the hours and the caps, enumerated up front with their exact driving
+minutes); where a day has too many, a circuit over its legs takes their place.
 
 Examples
 --------
@@ -18,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-import math
 import threading
 import time
 from collections import defaultdict
@@ -28,12 +34,13 @@ from dataclasses import dataclass, field, replace
 from ortools.sat.python import cp_model
 
 from engine.kpis import plan_kpis
-from engine.model import Expert, Plan, PlanRequest, Request, Route, Status, Visit
+from engine.model import Expert, Plan, PlanRequest, Request, Route, Status, Visit, fmt_time
 from engine.travel import TravelTimes
-from solvers.explain import Explainer, Option, bare_reason
-from solvers.greedy import greedy_visits, home_departure
+from solvers.explain import Explainer, bare_reason
+from solvers.greedy import greedy_visits
+from solvers.routes import Candidate, Tour, day_tours, leg_departures
 
-__all__ = ["Progress", "SolveOptions", "solve"]
+__all__ = ["PlannerModel", "Progress", "SolveOptions", "build_routes", "objective_value", "solve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +58,14 @@ class Progress:
 class SolveOptions:
     """How to solve.
 
-    ``time_limit`` in seconds (wall clock, per phase); ``seed`` and ``workers`` go to CP-SAT:
-    with ``workers=1`` (the default, and the fastest to a proof on the Ehime weeks, see
-    benchmarks/README.md) the same seed gives the same plan when no time limit interrupts. ``previous`` is last week's plan:
-    its visits stay unless they must move, the number moved minimised right after the main
-    objective. ``travel_speed_factor`` scales the estimated driving speed (scenarios).
-    ``stop`` is polled a few times a second; when it returns true the search ends early and
-    the best plan so far is returned (status ``feasible``), as on a time limit.
+    ``time_limit`` in seconds of wall clock for the whole call, model building included;
+    ``seed`` and ``workers`` go to CP-SAT: with ``workers=1`` (the default, and the fastest to a
+    proof on the Ehime weeks, see benchmarks/README.md) the same seed gives the same plan when
+    no time limit interrupts. ``previous`` is last week's plan: its visits stay unless they must
+    move, the number moved minimised right after the main objective. ``travel_speed_factor``
+    scales the estimated driving speed (scenarios). ``stop`` is polled a few times a second;
+    when it returns true the search ends early and the best plan so far is returned (status
+    ``feasible``), as on a time limit.
     """
 
     time_limit: float = 30.0
@@ -84,7 +92,14 @@ class _Callback(cp_model.CpSolverSolutionCallback):
 
 @dataclass
 class _ExpertDay:
-    """Variables of one expert on one date."""
+    """Variables of one expert on one date.
+
+    Nodes of the day's tour: 0 is the base, ``i >= 1`` the on-site candidate ``onsite[i - 1]``.
+    ``tours`` (with one literal each in ``tour_lits``) are the day's drivable orders when they
+    were enumerated; otherwise ``arcs`` form a circuit. ``timed`` days carry start-time rules on
+    their legs (joint, fixed or online consultations may meet them); on the others every
+    enumerated tour fits by construction and its stops take the tour's earliest starts.
+    """
 
     expert: Expert
     date: dt.date
@@ -93,20 +108,38 @@ class _ExpertDay:
     arcs: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     on_day: cp_model.IntVar | None = None
     drive: cp_model.LinearExprT = 0
-    tours: dict[frozenset[str], cp_model.IntVar] = field(default_factory=dict)
+    tours: list[Tour] | None = None
+    tour_lits: list[cp_model.IntVar] = field(default_factory=list)
+    timed: bool = True
 
 
 class PlannerModel:
-    """Builds the CP-SAT model of one ``PlanRequest``; ``add_*`` methods are the rules."""
+    """Builds the CP-SAT model of one ``PlanRequest``; ``add_*`` methods are the rules.
 
-    def __init__(self, problem: PlanRequest, travel: TravelTimes, options: Option | None = None,
-                 *, fixed_as_assumptions: bool = False):
+    ``use_tours`` (default) enumerates each day's tours where they are few; without it every day
+    is a circuit over its legs. ``redundant`` adds the constraints that only tighten the bound
+    (the cheapest tour of each set of stops, round trips) to circuit days. ``all_orders`` keeps
+    every drivable order of every day (needed when start times matter everywhere, as when
+    counting moved visits). ``fixed`` is ``"hard"`` (kept), ``"assume"`` (assumption literals,
+    to find which cannot be kept together) or ``"soft"`` (literals the caller may maximise).
+    """
+
+    def __init__(self, problem: PlanRequest, travel: TravelTimes, *, fixed: str = "hard",
+                 use_tours: bool = True, redundant: bool = True, all_orders: bool = False,
+                 max_tours: int = 3000, max_tour_sets: int = 1500,
+                 deadline: float | None = None, explainer: Explainer | None = None):
         self.p = problem
         self.travel = travel
         self.m = cp_model.CpModel()
-        self.explainer = Explainer(problem, travel)
+        self.explainer = explainer or Explainer(problem, travel)
         self.options = self.explainer.options          # feasible (request, expert, date) windows
-        self.fixed_as_assumptions = fixed_as_assumptions
+        self.fixed_mode = fixed
+        self.use_tours = use_tours
+        self.redundant = redundant
+        self.all_orders = all_orders
+        self.max_tours = max_tours
+        self.max_tour_sets = max_tour_sets
+        self.deadline = deadline
         self.fixed_lits: dict[str, cp_model.IntVar] = {}
         self.start: dict[str, cp_model.IntVar] = {}
         self.served: dict[str, cp_model.IntVar] = {}
@@ -115,7 +148,7 @@ class PlannerModel:
         self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
         self.days: dict[tuple[str, dt.date], _ExpertDay] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
-        self.max_tour_sets = 1500
+        self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
 
     # ------------------------------------------------------------------ variables
     def build(self) -> None:
@@ -123,11 +156,16 @@ class PlannerModel:
         self.add_one_expert_per_field()
         self.add_joint_visit_sync()
         self.add_hours_of_location_window_and_workday()
-        self.add_travel_between_stops()
+        self.add_tour_of_each_onsite_day()
+        self.add_travel_times_of_each_leg()
         self.add_no_double_booking_and_no_online_while_driving()
         self.add_expert_caps()
         self.add_location_caps()
         self.add_fixed_visits()
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise _OutOfTime
 
     def add_choice_of_expert_date_and_start(self) -> None:
         """Each request is served at most once: on one date, by one expert per field, at one
@@ -146,6 +184,7 @@ class PlannerModel:
             self.m.add(sum(self.on_date[q.id, d] for d in dates) == served)
             self.served[q.id] = served
             for o in opts:
+                self._window[q.id, o.expert, o.date] = (o.lo, o.hi)
                 for k in o.slots:
                     self.slot[q.id, k, o.expert, o.date] = self.m.new_bool_var(
                         f"slot_{q.id}_f{k}_{o.expert}_{o.date}")
@@ -177,9 +216,10 @@ class PlannerModel:
         # Nothing to add: the shared ``date_*`` and ``start_*`` variables are the rule.
 
     def add_hours_of_location_window_and_workday(self) -> None:
-        """The consultation lies within the location's opening hours and the request's window;
-        an on-site visit leaves room to drive from the base after work starts and back before
-        it ends (a date's first and last legs); an online one lies within working hours."""
+        """The consultation lies within the location's opening hours, the request's window and
+        the expert's working hours; an on-site visit also leaves room to drive there from the
+        base after work starts and back before it ends, by the shortest way (the exact legs of
+        the chosen tour are ``add_travel_times_of_each_leg``)."""
         for q in self.p.requests:
             if q.id not in self.start:
                 continue
@@ -196,10 +236,7 @@ class PlannerModel:
         opts = self.options[rid]
         return min(o.lo for o in opts), max(o.hi for o in opts)
 
-    def add_travel_between_stops(self) -> None:
-        """Each expert's on-site day is one tour base → stops → base (a circuit); between two
-        consecutive stops the expert needs at least the driving minutes, and the day's
-        driving is the sum of its legs."""
+    def _collect_days(self) -> None:
         for o_list in self.options.values():
             for o in o_list:
                 key = (o.expert, o.date)
@@ -207,56 +244,129 @@ class PlannerModel:
                     self.days[key] = _ExpertDay(self.p.expert_by_id[o.expert], o.date)
                 req = self.p.request_by_id[o.request]
                 (self.days[key].onsite if req.onsite else self.days[key].online).append(o.request)
+
+    def _needs_times(self, day: _ExpertDay) -> bool:
+        """Start times matter on a day when a consultation there may meet something outside
+        its tour: an online consultation (no consulting while driving), a joint visit (same
+        start as its partner), a fixed visit (a given start), or a count of moved visits."""
+        if self.all_orders or day.online:
+            return True
+        return any(self.p.request_by_id[r].joint or self.p.request_by_id[r].fixed is not None
+                   for r in day.onsite)
+
+    def add_tour_of_each_onsite_day(self) -> None:
+        """Each expert's on-site day is one tour base → stops → base within the stops' windows
+        and the working hours, with at most the expert's daily visits and driving minutes; the
+        day's driving is the sum of its legs. A day with few drivable tours chooses one of them
+        (each with its exact driving); otherwise its legs form a circuit."""
+        self._collect_days()
         for (eid, d), day in sorted(self.days.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+            self._check_deadline()
             if not day.onsite:
                 continue
-            base = day.expert.base
-            on_day = self.m.new_bool_var(f"onsite_day_{eid}_{d}")
-            day.on_day = on_day
-            nodes = day.onsite
-            locs = [base] + [self.p.request_by_id[r].location for r in nodes]
-            arcs: list[tuple[int, int, cp_model.LiteralT]] = []
-            arcs.append((0, 0, ~on_day))
-            drive_terms = []
-            for i in range(len(locs)):
-                for j in range(len(locs)):
-                    if i == j or (i and j and not self._leg_possible(day, nodes, locs, i, j)):
-                        continue
-                    lit = self.m.new_bool_var(f"leg_{eid}_{d}_{i}_{j}")
-                    day.arcs[i, j] = lit
-                    arcs.append((i, j, lit))
-                    t = self.travel.minutes(locs[i], locs[j])
-                    if t:
-                        drive_terms.append(t * lit)
-                    if i > 0 and j > 0:
-                        ri = self.p.request_by_id[nodes[i - 1]]
-                        rj = nodes[j - 1]
-                        self.m.add(self.start[rj] >= self.start[ri.id] + ri.duration_min + t
-                                   ).only_enforce_if(lit)
-            for i, rid in enumerate(nodes, start=1):
-                p = self.present[rid, eid, d]
-                arcs.append((i, i, ~p))
-                self.m.add_implication(p, on_day)
-            self.m.add(sum(self.present[r, eid, d] for r in nodes) >= on_day)
-            self.m.add_circuit(arcs)
-            day.drive = sum(drive_terms)
-            if not self.add_day_tour_choice(day, nodes, locs):
-                self.add_round_trip_lower_bound(day, nodes, locs)
-            if day.expert.max_drive_minutes_per_day is not None:
-                self.m.add(day.drive <= day.expert.max_drive_minutes_per_day)
+            day.on_day = self.m.new_bool_var(f"onsite_day_{eid}_{d}")
+            day.timed = self._needs_times(day)
+            tours = self._tours(day, all_orders=day.timed, limit=self.max_tours) \
+                if self.use_tours else None
+            if tours is not None:
+                self._choose_one_tour(day, tours)
+            else:
+                day.timed = True
+                self._circuit_of_legs(day)
+            for rid in day.onsite:
+                self.m.add_implication(self.present[rid, eid, d], day.on_day)
+            self.m.add(sum(self.present[r, eid, d] for r in day.onsite) >= day.on_day)
 
-    def _leg_possible(self, day: _ExpertDay, nodes: list[str], locs: list[str], i: int,
-                      j: int) -> bool:
-        """Whether stop ``j`` can directly follow stop ``i`` on this expert-day: the earliest
-        end of ``i`` plus the drive must meet ``j``'s latest start, and a tour through both
-        must stay within the day's drive cap. Impossible legs get no variable at all."""
+    def _tours(self, day: _ExpertDay, *, all_orders: bool, limit: int) -> list[Tour] | None:
         e = day.expert
-        qi, qj = self.p.request_by_id[nodes[i - 1]], self.p.request_by_id[nodes[j - 1]]
+        cands = []
+        for rid in day.onsite:
+            q = self.p.request_by_id[rid]
+            lo, hi = self._window[rid, e.id, day.date]
+            cands.append(Candidate(q.location, q.duration_min, lo, hi))
+        return day_tours(e.base, cands, self.travel.minutes, e.work_start, e.work_end,
+                         max_stops=e.max_visits_per_day, max_drive=e.max_drive_minutes_per_day,
+                         all_orders=all_orders, limit=limit, lower=self.travel.shortest)
+
+    def _choose_one_tour(self, day: _ExpertDay, tours: list[Tour]) -> None:
+        eid, d = day.expert.id, day.date
+        assert day.on_day is not None
+        covering: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        by_arc: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+        for tour in tours:
+            lit = self.m.new_bool_var(
+                f"tour_{eid}_{d}_{'-'.join(day.onsite[i] for i in tour.order)}")
+            day.tour_lits.append(lit)
+            nodes = [0, *(i + 1 for i in tour.order), 0]
+            for i in tour.order:
+                covering[i + 1].append(lit)
+            if day.timed:
+                for a, b in itertools.pairwise(nodes):
+                    by_arc[a, b].append(lit)
+        day.tours = tours
+        self.m.add(sum(day.tour_lits) == day.on_day)
+        for i, rid in enumerate(day.onsite, start=1):
+            self.m.add(sum(covering.get(i, [])) == self.present[rid, eid, d])
+        day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)
+                        if t.drive)
+        for (a, b), lits in by_arc.items():
+            if len(lits) == 1:
+                day.arcs[a, b] = lits[0]
+            else:
+                arc = self.m.new_bool_var(f"leg_{eid}_{d}_{a}_{b}")
+                self.m.add(sum(lits) == arc)
+                day.arcs[a, b] = arc
+
+    def _circuit_of_legs(self, day: _ExpertDay) -> None:
+        e, d = day.expert, day.date
+        assert day.on_day is not None
+        nodes = day.onsite
+        locs = [e.base] + [self.p.request_by_id[r].location for r in nodes]
+        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, ~day.on_day)]
+        drive_terms = []
+        for i in range(len(locs)):
+            for j in range(len(locs)):
+                if i == j or not self._leg_possible(day, locs, i, j):
+                    continue
+                lit = self.m.new_bool_var(f"leg_{e.id}_{d}_{i}_{j}")
+                day.arcs[i, j] = lit
+                arcs.append((i, j, lit))
+                t = self.travel.minutes(locs[i], locs[j])
+                if t:
+                    drive_terms.append(t * lit)
+        for i, rid in enumerate(nodes, start=1):
+            arcs.append((i, i, ~self.present[rid, e.id, d]))
+        self.m.add_circuit(arcs)
+        day.drive = sum(drive_terms)
+        if self.redundant:
+            sets = self._tours(day, all_orders=False, limit=self.max_tour_sets)
+            if sets is not None:
+                self.add_cheapest_tour_of_each_stop_set(day, sets)
+            else:
+                self.add_round_trip_lower_bound(day, locs)
+
+    def _leg_possible(self, day: _ExpertDay, locs: list[str], i: int, j: int) -> bool:
+        """Whether ``j`` can directly follow ``i`` (0: the base) on this expert-day: the
+        earliest end of ``i`` plus the drive must meet ``j``'s latest start (the base: the end
+        of work), and a tour through both must stay within the day's drive cap. Impossible legs
+        get no variable at all."""
+        e = day.expert
         t_ij = self.travel.minutes(locs[i], locs[j])
-        lo_i = min(o.lo for o in self.options[qi.id] if o.expert == e.id and o.date == day.date)
-        hi_j = max(o.hi for o in self.options[qj.id] if o.expert == e.id and o.date == day.date)
-        if lo_i + qi.duration_min + t_ij > hi_j:
-            return False
+        if i and j:
+            lo_i, _ = self._window[day.onsite[i - 1], e.id, day.date]
+            _, hi_j = self._window[day.onsite[j - 1], e.id, day.date]
+            dur_i = self.p.request_by_id[day.onsite[i - 1]].duration_min
+            if lo_i + dur_i + t_ij > hi_j:
+                return False
+        elif j:
+            _, hi_j = self._window[day.onsite[j - 1], e.id, day.date]
+            if e.work_start + t_ij > hi_j:
+                return False
+        else:
+            lo_i, _ = self._window[day.onsite[i - 1], e.id, day.date]
+            dur_i = self.p.request_by_id[day.onsite[i - 1]].duration_min
+            if lo_i + dur_i + t_ij > e.work_end:
+                return False
         cap = e.max_drive_minutes_per_day
         if cap is not None:
             sp = self.travel.shortest
@@ -264,113 +374,90 @@ class PlannerModel:
                 return False
         return True
 
-    def add_round_trip_lower_bound(self, day: _ExpertDay, nodes: list[str],
-                                   locs: list[str]) -> None:
+    def add_round_trip_lower_bound(self, day: _ExpertDay, locs: list[str]) -> None:
         """(Redundant, for a strong bound.) A day's driving is at least the shortest round trip
-        from the base to each of its stops, and the day's stops all lie on that tour."""
+        from the base to each of its stops."""
         sp = self.travel.shortest
         base = locs[0]
-        for j, rid in enumerate(nodes, start=1):
+        for j, rid in enumerate(day.onsite, start=1):
             rt = sp(base, locs[j]) + sp(locs[j], base)
             if rt:
                 self.m.add(day.drive >= rt * self.present[rid, day.expert.id, day.date])
 
-    def add_day_tour_choice(self, day: _ExpertDay, nodes: list[str], locs: list[str]) -> bool:
-        """(Redundant, for a strong bound.) An on-site day visits exactly one set of stops, in
-        an order whose visits each fit their start windows after the drives before them; the
-        day's driving is at least that of the best such order, and a set with no such order,
-        or whose driving exceeds the cap, is never chosen. Only where the sets are few (small
-        daily caps, as in practice); returns whether it was added."""
-        e = day.expert
-        n = len(nodes)
-        k_max = min(n, e.max_visits_per_day if e.max_visits_per_day is not None else n)
-        count = sum(math.comb(n, k) for k in range(1, k_max + 1))
-        if count > self.max_tour_sets or day.on_day is None:
-            return False
-        t = self.travel.minutes
-        reqs = [self.p.request_by_id[r] for r in nodes]
-        win = {o.request: (o.lo, o.hi) for r in nodes for o in self.options[r]
-               if o.expert == e.id and o.date == day.date}
-
-        def drive_if_feasible(order: tuple[int, ...]) -> int | None:
-            clock, here, drive = -1, locs[0], 0
-            for pos, i in enumerate(order):
-                q = reqs[i - 1]
-                lo, hi = win[q.id]
-                leg = t(here, locs[i])
-                # the first stop's window already allows for the drive from the base
-                start = lo if pos == 0 else max(lo, clock + leg)
-                if start > hi:
-                    return None
-                clock, here, drive = start + q.duration_min, locs[i], drive + leg
-            return drive + t(here, locs[0])
-
+    def add_cheapest_tour_of_each_stop_set(self, day: _ExpertDay, sets: list[Tour]) -> None:
+        """(Redundant, for a strong bound.) A circuit day visits exactly one set of stops that
+        some drivable order covers; its driving is at least that of the set's cheapest order."""
+        assert day.on_day is not None
+        eid, d = day.expert.id, day.date
         cover: dict[int, list[cp_model.IntVar]] = defaultdict(list)
-        choices = []
-        costs = []
-        for k in range(1, k_max + 1):
-            for subset in itertools.combinations(range(1, n + 1), k):
-                drives = [x for order in itertools.permutations(subset)
-                          if (x := drive_if_feasible(order)) is not None]
-                if not drives:
-                    continue
-                best = min(drives)
-                if e.max_drive_minutes_per_day is not None and best > e.max_drive_minutes_per_day:
-                    continue
-                lit = self.m.new_bool_var(f"tour_{e.id}_{day.date}_{'_'.join(map(str, subset))}")
-                choices.append(lit)
-                costs.append(best)
-                day.tours[frozenset(nodes[i - 1] for i in subset)] = lit
-                for i in subset:
-                    cover[i].append(lit)
+        choices, costs = [], []
+        for tour in sets:
+            lit = self.m.new_bool_var(
+                f"stopset_{eid}_{d}_{'-'.join(sorted(day.onsite[i] for i in tour.order))}")
+            choices.append(lit)
+            costs.append(tour.drive)
+            for i in tour.order:
+                cover[i + 1].append(lit)
         self.m.add(sum(choices) == day.on_day)
-        for i, rid in enumerate(nodes, start=1):
-            self.m.add(sum(cover.get(i, [])) == self.present[rid, e.id, day.date])
+        for i, rid in enumerate(day.onsite, start=1):
+            self.m.add(sum(cover.get(i, [])) == self.present[rid, eid, d])
         self.m.add(day.drive >= sum(c * lit for c, lit in zip(costs, choices, strict=True) if c))
-        return True
+
+    def add_travel_times_of_each_leg(self) -> None:
+        """Each leg leaves at least its travel minutes: the first stop starts no earlier than
+        work start plus the drive from the base, each next stop no earlier than the end of the
+        one before plus the drive between them, and the drive home from the last stop ends by
+        the end of work."""
+        for (_eid, _d), day in self.days.items():
+            if not day.timed or not day.arcs:
+                continue
+            e = day.expert
+            locs = [e.base] + [self.p.request_by_id[r].location for r in day.onsite]
+            for (i, j), lit in day.arcs.items():
+                t = self.travel.minutes(locs[i], locs[j])
+                if i == 0:
+                    sj = self.start[day.onsite[j - 1]]
+                    self.m.add(sj >= e.work_start + t).only_enforce_if(lit)
+                elif j == 0:
+                    qi = self.p.request_by_id[day.onsite[i - 1]]
+                    self.m.add(self.start[qi.id] + qi.duration_min + t <= e.work_end
+                               ).only_enforce_if(lit)
+                else:
+                    qi = self.p.request_by_id[day.onsite[i - 1]]
+                    sj = self.start[day.onsite[j - 1]]
+                    self.m.add(sj >= self.start[qi.id] + qi.duration_min + t).only_enforce_if(lit)
 
     def add_no_double_booking_and_no_online_while_driving(self) -> None:
-        """An expert does one thing at a time: each on-site visit occupies the expert from the
-        moment they set off towards it (its inbound leg) until it ends, the drive home after
-        the last stop occupies them too, and online consultations fit in between."""
+        """An expert does one thing at a time: consultations on site and online, and each leg's
+        drive, a block of its travel minutes placed anywhere between the end of the stop before
+        it (or the start of work) and the start of the stop after it (or the end of work).
+        Waiting is allowed anywhere, online consultations anywhere but inside a drive."""
         for (eid, d), day in self.days.items():
             if not day.online:
                 # Only on-site visits: the tour's legs already keep them apart in time.
                 continue
+            e = day.expert
             intervals = []
             nodes = day.onsite
-            base = day.expert.base
-            locs = [base] + [self.p.request_by_id[r].location for r in nodes]
+            locs = [e.base] + [self.p.request_by_id[r].location for r in nodes]
             for j, rid in enumerate(nodes, start=1):
                 q = self.p.request_by_id[rid]
                 p = self.present[rid, eid, d]
-                inbound = [(self.travel.minutes(locs[i], locs[j]), day.arcs[i, j])
-                           for i in range(len(locs)) if (i, j) in day.arcs]
-                max_in = max(t for t, _ in inbound)
-                size = self.m.new_int_var(q.duration_min, q.duration_min + max_in,
-                                          f"busy_len_{rid}_{eid}_{d}")
-                self.m.add(size == q.duration_min + sum(t * lit for t, lit in inbound if t)
-                           ).only_enforce_if(p)
                 s = self.start[rid]
-                begin = self.m.new_int_var(0, 24 * 60, f"busy_from_{rid}_{eid}_{d}")
-                intervals.append(self.m.new_optional_interval_var(
-                    begin, size, s + q.duration_min, p, f"busy_{rid}_{eid}_{d}"))
-            if nodes:
-                assert day.on_day is not None
-                back = [(self.travel.minutes(locs[i], base), day.arcs[i, 0])
-                        for i in range(1, len(locs))]
-                max_back = max(t for t, _ in back)
-                home_len = self.m.new_int_var(0, max_back, f"drive_home_len_{eid}_{d}")
-                self.m.add(home_len == sum(t * lit for t, lit in back if t)
-                           ).only_enforce_if(day.on_day)
-                home_start = self.m.new_int_var(0, 24 * 60, f"drive_home_{eid}_{d}")
-                for i, rid in enumerate(nodes, start=1):
-                    q = self.p.request_by_id[rid]
-                    self.m.add(home_start >= self.start[rid] + q.duration_min
-                               ).only_enforce_if(day.arcs[i, 0])
-                home_end = self.m.new_int_var(0, day.expert.work_end, f"home_{eid}_{d}")
-                intervals.append(self.m.new_optional_interval_var(
-                    home_start, home_len, home_end, day.on_day, f"drive_home_{eid}_{d}"))
+                intervals.append(self.m.new_optional_fixed_size_interval_var(
+                    s, q.duration_min, p, f"visit_{rid}_{eid}_{d}"))
+                inbound = [(i, self.travel.minutes(locs[i], locs[j]), lit)
+                           for (i, jj), lit in day.arcs.items() if jj == j]
+                if not inbound:
+                    continue
+                intervals.append(self._drive_block(
+                    f"drive_to_{rid}_{eid}_{d}", e, nodes, inbound, p, before=s))
+            if day.on_day is not None and day.arcs:
+                home = [(i, self.travel.minutes(locs[i], e.base), lit)
+                        for (i, j), lit in day.arcs.items() if j == 0]
+                if home:
+                    intervals.append(self._drive_block(
+                        f"drive_home_{eid}_{d}", e, nodes, home, day.on_day, before=None))
             for rid in day.online:
                 q = self.p.request_by_id[rid]
                 intervals.append(self.m.new_optional_fixed_size_interval_var(
@@ -379,9 +466,35 @@ class PlannerModel:
             if len(intervals) > 1:
                 self.m.add_no_overlap(intervals)
 
+    def _drive_block(self, name: str, e: Expert, nodes: list[str],
+                     legs: list[tuple[int, int, cp_model.IntVar]], present: cp_model.LiteralT,
+                     before: cp_model.IntVar | None) -> cp_model.IntervalVar:
+        """One drive as an interval: its length is the minutes of the leg taken (one of
+        ``legs``: (from node, minutes, literal)); it begins after the stop it leaves ends (or
+        after work starts) and ends before ``before`` starts (or work ends)."""
+        lengths = sorted({t for _, t, _ in legs})
+        size: cp_model.LinearExprT
+        if len(lengths) == 1:
+            size = lengths[0]
+        else:
+            size_var = self.m.new_int_var_from_domain(
+                cp_model.Domain.from_values(lengths), f"{name}_minutes")
+            self.m.add(size_var == sum(t * lit for _, t, lit in legs if t)).only_enforce_if(present)
+            size = size_var
+        begin = self.m.new_int_var(e.work_start, e.work_end, f"{name}_from")
+        end = self.m.new_int_var(e.work_start, e.work_end, f"{name}_to")
+        for i, _, lit in legs:
+            if i:
+                qi = self.p.request_by_id[nodes[i - 1]]
+                self.m.add(begin >= self.start[qi.id] + qi.duration_min).only_enforce_if(lit)
+        if before is not None:
+            self.m.add(end <= before).only_enforce_if(present)
+        return self.m.new_optional_interval_var(begin, size, end, present, name)
+
     def add_expert_caps(self) -> None:
         """An expert's on-site visits per day and in total, on-site days in the horizon (the
-        contracted visit days) and driving per day stay within the expert's caps."""
+        contracted visit days) and driving per day stay within the expert's caps (a day that
+        chooses among its tours has only tours within the daily caps)."""
         per_expert_visits: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         per_expert_days: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         for (eid, d), day in self.days.items():
@@ -389,9 +502,14 @@ class PlannerModel:
             per_expert_visits[eid].extend(lits)
             if day.on_day is not None:
                 per_expert_days[eid].append(day.on_day)
+            if day.tours is not None:
+                continue
             cap = day.expert.max_visits_per_day
             if cap is not None and len(lits) > cap:
                 self.m.add(sum(lits) <= cap)
+            drive_cap = day.expert.max_drive_minutes_per_day
+            if drive_cap is not None and day.on_day is not None:
+                self.m.add(day.drive <= drive_cap)
         for e in self.p.experts:
             if e.max_visits_total is not None and len(per_expert_visits[e.id]) > e.max_visits_total:
                 self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)
@@ -419,7 +537,7 @@ class PlannerModel:
             f = q.fixed
             lit = self.m.new_bool_var(f"keep_fixed_{q.id}")
             self.fixed_lits[q.id] = lit
-            if not self.fixed_as_assumptions:
+            if self.fixed_mode == "hard":
                 self.m.add(lit == 1)
             if q.id not in self.start or (q.id, f.date) not in self.on_date:
                 # No way to serve it on its date at all: keeping it is impossible.
@@ -433,7 +551,7 @@ class PlannerModel:
                     self.m.add_bool_or([~lit])
                 else:
                     self.m.add_implication(lit, p)
-        if self.fixed_as_assumptions and self.fixed_lits:
+        if self.fixed_mode == "assume" and self.fixed_lits:
             self.m.add_assumptions(list(self.fixed_lits.values()))
 
     # ------------------------------------------------------------------ objective
@@ -469,15 +587,17 @@ class PlannerModel:
             moved.append(1 - keep)
         return sum(moved)
 
+    # ------------------------------------------------------------------ hints and reading
     def hint_plan(self, visits: list[Visit]) -> None:
-        """Hint a complete plan (e.g. the greedy one) so that the search starts from it."""
+        """Hint a complete plan (e.g. the greedy one) so that the search starts from it: its
+        choices are fixed in a quick probe solve that fills in every other variable (times,
+        drive blocks), which CP-SAT needs to take a hint as its first solution."""
         by_req = {v.request: v for v in visits}
         hint: dict[cp_model.IntVar, int] = {}
         for q in self.p.requests:
             if q.id not in self.start:
                 continue
             v = by_req.get(q.id)
-            hint[self.start[q.id]] = v.start if v else self.start[q.id].proto.domain[0]
             for (rid, d), lit in self.on_date.items():
                 if rid == q.id:
                     hint[lit] = int(v is not None and v.date == d)
@@ -496,26 +616,30 @@ class PlannerModel:
                             if r in by_req and by_req[r].date == d and eid in by_req[r].experts),
                            key=lambda v: v.start)
             hint[day.on_day] = int(bool(stops))
-            index = {r: i for i, r in enumerate(day.onsite, start=1)}
-            path = [0, *(index[v.request] for v in stops), 0] if stops else []
+            index = {r: i for i, r in enumerate(day.onsite)}
+            order = tuple(index[v.request] for v in stops)
+            if day.tours is not None:
+                chosen = _tour_index(day.tours, order, exact=day.timed)
+                for k, lit in enumerate(day.tour_lits):
+                    hint[lit] = int(k == chosen)
+            path = [0, *(i + 1 for i in order), 0] if stops else []
             used = set(itertools.pairwise(path))
-            for (i, j), lit in day.arcs.items():
-                hint[lit] = int((i, j) in used)
-            chosen = frozenset(v.request for v in stops)
-            for subset, lit in day.tours.items():
-                hint[lit] = int(subset == chosen)
+            if day.tours is None or day.timed:
+                for (i, j), lit in day.arcs.items():
+                    hint[lit] = int((i, j) in used)
         self._complete_hint(hint)
 
     def _complete_hint(self, hint: dict[cp_model.IntVar, int]) -> None:
-        """CP-SAT takes a hint as its first solution only when it is complete: fill in the
-        auxiliary variables (interval lengths, drive-home times) with a solve in which the
-        hinted values are fixed, which presolve settles in milliseconds."""
         probe = self.m.clone()
         for var, value in hint.items():
             probe.add(probe.get_int_var_from_proto_index(var.index) == value)
+        probe.clear_objective()
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = 2.0
+        if self.deadline is not None:
+            solver.parameters.max_time_in_seconds = max(
+                0.01, min(2.0, self.deadline - time.perf_counter()))
         solver.parameters.stop_after_first_solution = True
         if solver.solve(probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = solver.response_proto.solution
@@ -524,6 +648,85 @@ class PlannerModel:
         else:
             for var, value in hint.items():
                 self.m.add_hint(var, value)
+
+    def read_plan(self, value: Callable[[cp_model.IntVar], int]) -> tuple[list[Visit], list[Route]]:
+        """The visits and routes of a solution (``value`` reads a variable)."""
+        chosen_date = {rid: d for (rid, d), lit in self.on_date.items() if value(lit)}
+        starts: dict[str, int] = {}
+        tours: dict[tuple[str, dt.date], list[str]] = {}
+        for (eid, d), day in self.days.items():
+            if day.on_day is None or not value(day.on_day):
+                continue
+            if day.tours is not None:
+                k = next(k for k, lit in enumerate(day.tour_lits) if value(lit))
+                tour = day.tours[k]
+                order = [day.onsite[i] for i in tour.order]
+                if not day.timed:
+                    starts.update(zip(order, tour.starts, strict=True))
+            else:
+                succ = {i: j for (i, j), lit in day.arcs.items() if value(lit)}
+                order, node = [], succ[0]
+                while node:
+                    order.append(day.onsite[node - 1])
+                    node = succ[node]
+            tours[eid, d] = order
+        visits: list[Visit] = []
+        for q in self.p.requests:
+            date = chosen_date.get(q.id)
+            if date is None:
+                continue
+            experts = [next(e for (rid, kk, e, d), v in self.slot.items()
+                            if rid == q.id and kk == k and d == date and value(v))
+                       for k in range(len(q.fields))]
+            start = starts.get(q.id, value(self.start[q.id]))
+            visits.append(Visit(q.id, tuple(experts), q.location, q.mode, date, start,
+                                start + q.duration_min))
+        return visits, build_routes(self.p, self.travel, visits, orders=tours)
+
+
+class _OutOfTime(Exception):
+    """The time limit ran out while the model was being built."""
+
+
+def _tour_index(tours: list[Tour], order: tuple[int, ...], *, exact: bool) -> int | None:
+    """Which enumerated tour drives ``order`` (``exact``), or covers its set of stops."""
+    if not order:
+        return None
+    want = frozenset(order)
+    for k, tour in enumerate(tours):
+        if tour.order == order or (not exact and frozenset(tour.order) == want):
+            return k
+    return None
+
+
+def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit], *,
+                 orders: dict[tuple[str, dt.date], list[str]] | None = None) -> list[Route]:
+    """Routes per expert and date from the on-site visits (in start order), each leg's
+    departure placed by ``solvers.routes.leg_departures`` around the day's online
+    consultations. A day that cannot run that way (an invalid set of visits) gets legs just in
+    time and straight home, so that the checker names what is wrong."""
+    per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+    online: dict[tuple[str, dt.date], list[tuple[int, int]]] = defaultdict(list)
+    for v in visits:
+        for eid in v.experts:
+            if v.mode == "onsite":
+                per[eid, v.date].append(v)
+            else:
+                online[eid, v.date].append((v.start, v.end))
+    routes = []
+    for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        vs.sort(key=lambda v: (v.start, v.end))
+        e = problem.expert_by_id[eid]
+        stops = [(v.start, v.end, v.location) for v in vs]
+        path = [e.base, *(v.location for v in vs), e.base]
+        legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
+        deps = leg_departures(e.base, stops, online[eid, d], travel.minutes, e.work_start,
+                              e.work_end)
+        if deps is None:
+            deps = (vs[0].start - legs[0], *(v.end for v in vs))
+        routes.append(Route(eid, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
+                            tuple(deps)))
+    return routes
 
 
 @contextlib.contextmanager
@@ -563,15 +766,13 @@ def _status_name(code: cp_model.CpSolverStatus) -> str:
 
 def _solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
     solver.parameters.random_seed = options.seed
     solver.parameters.num_workers = max(1, options.workers)
     # The served-priority part of the objective is a sum of at-most-one choices; only the
     # fuller linearisation puts those in the LP, which makes the bound tight from the root.
     solver.parameters.linearization_level = 2
-    # Presolve probing costs more than it saves on these models: on 16 Ehime weeks the median
-    # time to a proof fell from 3.6 s to 1.7 s (seeds 1-8) and 2.7 s to 1.9 s (seeds 9-16)
-    # without it, and the slowest from 8.7 s to 4.6 s.
+    # Presolve probing costs more than it saves on these models (benchmarks/README.md).
     solver.parameters.cp_model_probing_level = 0
     return solver
 
@@ -585,79 +786,97 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     """
     options = options or SolveOptions()
     t0 = time.perf_counter()
+    deadline = t0 + options.time_limit
     travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
     travel.check(_needed_legs(problem))
-    model = PlannerModel(problem, travel)
-    model.build()
-    objective = model.main_objective()
-    model.m.maximize(objective)
+    info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
+                               "time_limit": options.time_limit}
+    explainer = Explainer(problem, travel)
     # A valid first plan in milliseconds: the search starts from it, and it is the answer
     # when the search finds nothing better in time.
-    greedy = greedy_visits(problem, travel, model.options, options.previous)
-    model.hint_plan(greedy)
-    solver = _solver(options, options.time_limit)
+    greedy = greedy_visits(problem, travel, explainer.options, options.previous)
+    greedy_routes = build_routes(problem, travel, greedy)
+    greedy_value = objective_value(problem, greedy, greedy_routes)
+    greedy_ok = all(q.id in {v.request for v in greedy} for q in problem.requests if q.fixed)
+    model = PlannerModel(problem, travel, all_orders=options.previous is not None,
+                         deadline=deadline, explainer=explainer)
+    try:
+        model.build()
+        objective = model.main_objective()
+        model.m.maximize(objective)
+        model.hint_plan(greedy)
+    except _OutOfTime:
+        if not greedy_ok:
+            return _error_plan(problem, "no plan found within the time limit",
+                               time.perf_counter() - t0, info)
+        info["first_plan"] = "greedy"
+        return _finish(problem, "feasible", greedy_value,
+                       max(_trivial_bound(problem, explainer), greedy_value), greedy,
+                       greedy_routes, explainer, options, t0, info)
+    solver = _solver(options, deadline - time.perf_counter())
     cb = _Callback(options.progress, t0, "main")
     with _stop_watch(solver, options.stop):
         code = solver.solve(model.m, cb)
     status = _status_name(code)
-    info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
-                               "time_limit": options.time_limit}
     if status == "infeasible":
-        return _infeasible_plan(problem, travel, model, options, time.perf_counter() - t0, info)
-    greedy_ok = all(q.id in {v.request for v in greedy} for q in problem.requests if q.fixed)
-    greedy_routes = build_routes(problem, travel, greedy)
-    greedy_value = objective_value(problem, greedy, greedy_routes)
+        return _release_fixed(problem, travel, explainer, options, t0, deadline, info)
     found = status in ("optimal", "feasible")
     if not found and not (status == "unknown" and greedy_ok):
         msg = ("no plan found within the time limit" if status == "unknown"
                else "the model was rejected by the solver")
         return _error_plan(problem, msg, time.perf_counter() - t0, info)
-    # Without a solver plan CP-SAT reports no bound (0): fall back to the bound every plan
-    # obeys, all servable priority and no driving.
+    # Without a solver plan CP-SAT reports no bound: fall back to the bound every plan obeys.
     bound = (int(round(solver.best_objective_bound)) if found else
-             problem.objective.priority * sum(q.priority for q in problem.requests
-                                              if q.id in model.start))
+             _trivial_bound(problem, explainer))
     if not found or (status == "feasible" and greedy_ok
                      and greedy_value > int(round(solver.objective_value))):
         info["first_plan"] = "greedy"
         return _finish(problem, "feasible", greedy_value, max(bound, greedy_value), greedy,
-                       greedy_routes, model, options, t0, info)
+                       greedy_routes, explainer, options, t0, info)
     main_value = int(round(solver.objective_value))
-    values = _read_solution(model, solver)
+    reader: Callable[[cp_model.IntVar], int] = solver.value
     if options.previous is not None and options.previous.visits:
+        values = {i: v for i, v in enumerate(solver.response_proto.solution)}
         moved = model.moved_visits(options.previous)
         model.m.add(objective >= main_value)
         model.m.clear_objective()
         model.m.minimize(moved)
         model.m.clear_hints()
-        for var, val in values.items():
-            model.m.add_hint(var, val)
-        remaining = max(1.0, options.time_limit - (time.perf_counter() - t0))
-        solver2 = _solver(options, remaining)
+        for i, val in values.items():
+            model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
+        solver2 = _solver(options, deadline - time.perf_counter())
         with _stop_watch(solver2, options.stop):
             code2 = solver2.solve(model.m, _Callback(options.progress, t0, "stability"))
         if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            solver = solver2
-            values = _read_solution(model, solver2)
+            reader = solver2.value
             main_value = int(round(solver2.value(objective)))
             info["moved"] = int(round(solver2.objective_value))
             info["moved_optimal"] = code2 == cp_model.OPTIMAL
-    plan_visits, routes = _extract(problem, travel, model, values)
+    plan_visits, routes = model.read_plan(reader)
     # A proof covers the plan returned; a stability phase never lowers the main objective.
     return _finish(problem, "optimal" if status == "optimal" else "feasible", main_value,
                    main_value if status == "optimal" else max(bound, main_value), plan_visits,
-                   routes, model, options, t0, info)
+                   routes, explainer, options, t0, info)
 
 
-def _finish(problem: PlanRequest, status: Status, value: int, bound: int, visits: list[Visit],
-            routes: list[Route], model: PlannerModel, options: SolveOptions, t0: float,
-            info: dict[str, object]) -> Plan:
+def _trivial_bound(problem: PlanRequest, explainer: Explainer) -> int:
+    """The bound every plan obeys: all servable priority, no driving."""
+    return problem.objective.priority * sum(q.priority for q in problem.requests
+                                            if explainer.options.get(q.id))
+
+
+def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int | None,
+            visits: list[Visit], routes: list[Route], explainer: Explainer,
+            options: SolveOptions, t0: float, info: dict[str, object], *,
+            released: dict[str, tuple[str, ...] | None] | None = None,
+            messages: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> Plan:
     served = {v.request for v in visits}
-    unscheduled = (model.explainer.explain_unscheduled(served, visits, routes)
-                   if options.explain else model.explainer.bare_unscheduled(served))
+    unscheduled = (explainer.explain_unscheduled(served, visits, routes, released=released)
+                   if options.explain else explainer.bare_unscheduled(served, released=released))
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
-                routes=tuple(routes), unscheduled=tuple(unscheduled), solver=info)
+                routes=tuple(routes), unscheduled=tuple(unscheduled), messages=messages[0],
+                messages_ja=messages[1], solver=info)
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
 
@@ -678,86 +897,103 @@ def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:
     return legs + [(x, y) for x in onsite for y in onsite if x != y]
 
 
-def _read_solution(model: PlannerModel, solver: cp_model.CpSolver) -> dict[cp_model.IntVar, int]:
-    out: dict[cp_model.IntVar, int] = {}
-    for var in model.start.values():
-        out[var] = solver.value(var)
-    for var in model.on_date.values():
-        out[var] = solver.value(var)
-    for var in model.slot.values():
-        out[var] = solver.value(var)
-    for day in model.days.values():
-        for var in day.arcs.values():
-            out[var] = solver.value(var)
-    return out
+# ---------------------------------------------------------------------- fixed visits that clash
+
+def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explainer,
+                   options: SolveOptions, t0: float, deadline: float,
+                   info: dict[str, object]) -> Plan:
+    """Fixed visits that cannot all be kept: release the fewest of them, plan the rest, and say
+    which were released and what each clashes with. The status stays ``infeasible`` (the
+    published visits cannot all be kept); the plan beside it is usable as it stands."""
+    soft = PlannerModel(problem, travel, fixed="soft", deadline=deadline, explainer=explainer)
+    try:
+        soft.build()
+    except _OutOfTime:
+        return _unreleased_error(problem, explainer, t0, info)
+    kept = sum(soft.fixed_lits.values())
+    soft.m.maximize(kept)
+    first = _solver(options, (deadline - time.perf_counter()) / 2)
+    with _stop_watch(first, options.stop):
+        code = first.solve(soft.m)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _unreleased_error(problem, explainer, t0, info)
+    n_kept = int(round(first.objective_value))
+    info["released_fewest"] = code == cp_model.OPTIMAL
+    objective = soft.main_objective()
+    soft.m.add(kept >= n_kept)
+    soft.m.clear_objective()
+    soft.m.maximize(objective)
+    soft.m.clear_hints()
+    for i, val in enumerate(first.response_proto.solution):
+        soft.m.add_hint(soft.m.get_int_var_from_proto_index(i), val)
+    second = _solver(options, deadline - time.perf_counter())
+    with _stop_watch(second, options.stop):
+        code2 = second.solve(soft.m, _Callback(options.progress, t0, "main"))
+    best = second if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
+    released = sorted(rid for rid, lit in soft.fixed_lits.items() if not best.value(lit))
+    visits, routes = soft.read_plan(best.value)
+    value = objective_value(problem, visits, routes)
+    bound = (value if code2 == cp_model.OPTIMAL
+             else max(value, int(round(second.best_objective_bound))) if best is second
+             else _trivial_bound(problem, explainer))
+    clashes = {rid: _clash_partners(problem, travel, explainer, rid,
+                                    [r for r in soft.fixed_lits if r not in released], deadline)
+               for rid in released}
+    info["released_fixed"] = released
+    info["conflicting_fixed"] = sorted({*released, *(x for c in clashes.values() if c for x in c)})
+    planned = {v.request: v for v in visits}
+    en, ja = [], []
+    for rid, partners in clashes.items():
+        f = problem.request_by_id[rid].fixed
+        assert f is not None
+        was = f"{f.date.month}/{f.date.day} {fmt_time(f.start)}"
+        why_en = f"clashes with {', '.join(partners)}" if partners else "cannot be kept"
+        why_ja = f"{', '.join(partners)} と衝突" if partners else "そのままでは守れません"
+        v = planned.get(rid)
+        if v is not None:
+            now = f"{v.date.month}/{v.date.day} {fmt_time(v.start)}"
+            en.append(f"{rid} ({was}) {why_en}: planned at {now} instead")
+            ja.append(f"{rid}（{was}）は{why_ja}ため {now} に変更")
+        else:
+            en.append(f"{rid} ({was}) {why_en}: left out")
+            ja.append(f"{rid}（{was}）は{why_ja}ため外しました")
+    messages = ((f"the published visits cannot all be kept; released {len(released)}: "
+                 + "; ".join(en),),
+                (f"公開済みの訪問をすべて守ることはできません。{len(released)} 件を外しました: "
+                 + "、".join(ja),))
+    return _finish(problem, "infeasible", value, bound, visits, routes, explainer, options, t0,
+                   info, released=clashes, messages=messages)
 
 
-def _extract(problem: PlanRequest, travel: TravelTimes, model: PlannerModel,
-             values: dict[cp_model.IntVar, int]) -> tuple[list[Visit], list[Route]]:
-    visits: list[Visit] = []
-    for q in problem.requests:
-        if q.id not in model.start:
-            continue
-        date = next((d for (rid, d), v in model.on_date.items() if rid == q.id and values[v]),
-                    None)
-        if date is None:
-            continue
-        experts: list[str] = []
-        for k in range(len(q.fields)):
-            eid = next(e for (rid, kk, e, d), v in model.slot.items()
-                       if rid == q.id and kk == k and d == date and values[v])
-            experts.append(eid)
-        start = values[model.start[q.id]]
-        visits.append(Visit(q.id, tuple(experts), q.location, q.mode, date, start,
-                            start + q.duration_min))
-    routes = build_routes(problem, travel, visits)
-    return visits, routes
-
-
-def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]) -> list[Route]:
-    """Routes per expert and date from on-site visits in start order: leave just in time for
-    the first stop; after the last, hold any online consultations there, then drive home."""
-    per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
-    online: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
-    for v in visits:
-        for eid in v.experts:
-            (per if v.mode == "onsite" else online)[eid, v.date].append(v)
-    routes = []
-    for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        vs.sort(key=lambda v: v.start)
-        base = problem.expert_by_id[eid].base
-        stops = [v.location for v in vs]
-        path = [base, *stops, base]
-        drive = sum(travel.minutes(a, b) for a, b in zip(path, path[1:], strict=False))
-        leave = vs[0].start - travel.minutes(base, stops[0])
-        back = travel.minutes(stops[-1], base)
-        ret = home_departure(vs[-1].end, back, [(o.start, o.end) for o in online[eid, d]]) + back
-        routes.append(Route(eid, d, leave, ret, tuple(stops), drive))
-    return routes
-
-
-def _infeasible_plan(problem: PlanRequest, travel: TravelTimes, model: PlannerModel,
-                     options: SolveOptions, elapsed: float, info: dict[str, object]) -> Plan:
-    """Fixed visits that cannot all be kept: find a set of them that conflict and say so."""
-    diag = PlannerModel(problem, travel, fixed_as_assumptions=True)
+def _clash_partners(problem: PlanRequest, travel: TravelTimes, explainer: Explainer, rid: str,
+                    kept: list[str], deadline: float) -> tuple[str, ...] | None:
+    """The kept fixed visits that ``rid`` cannot be kept together with (a minimal-ish set from
+    an infeasibility core), ``()`` when it cannot be kept even alone, ``None`` if unknown."""
+    diag = PlannerModel(problem, travel, fixed="assume", explainer=explainer)
     diag.build()
+    for other, lit in diag.fixed_lits.items():
+        if other != rid and other not in kept:
+            diag.m.add(lit == 0)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = max(1.0, options.time_limit)
-    solver.parameters.random_seed = options.seed
-    code = solver.solve(diag.m)
-    names: list[str] = []
-    if code == cp_model.INFEASIBLE:
-        core = set(solver.sufficient_assumptions_for_infeasibility())
-        names = [rid for rid, lit in diag.fixed_lits.items() if lit.index in core]
-    if not names:
-        names = sorted(diag.fixed_lits)
-    unscheduled = model.explainer.infeasible_fixed(names)
-    plan = Plan(status="infeasible", objective=None, bound=None, solve_seconds=elapsed,
-                unscheduled=tuple(unscheduled),
-                messages=(f"the fixed visit {names[0]} cannot be kept" if len(names) == 1 else
-                          f"the fixed visits {', '.join(names)} cannot all be kept",),
-                messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできません",),
+    solver.parameters.max_time_in_seconds = max(0.05, min(5.0, deadline - time.perf_counter()))
+    if solver.solve(diag.m) != cp_model.INFEASIBLE:
+        return None
+    core = set(solver.sufficient_assumptions_for_infeasibility())
+    return tuple(sorted(o for o, lit in diag.fixed_lits.items()
+                        if o != rid and o in kept and lit.index in core))
+
+
+def _unreleased_error(problem: PlanRequest, explainer: Explainer, t0: float,
+                      info: dict[str, object]) -> Plan:
+    names = sorted(q.id for q in problem.requests if q.fixed is not None)
+    plan = Plan(status="infeasible", objective=None, bound=None,
+                solve_seconds=time.perf_counter() - t0,
+                unscheduled=tuple(explainer.infeasible_fixed(names)),
+                messages=(f"the fixed visits {', '.join(names)} cannot all be kept and no plan "
+                          "releasing some of them was found within the time limit",),
+                messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできず、"
+                             "制限時間内に代わりの計画も見つかりませんでした",),
                 solver={**info, "conflicting_fixed": names})
     return replace(plan, kpis=plan_kpis(problem, plan))
 
@@ -769,5 +1005,4 @@ def _error_plan(problem: PlanRequest, message: str, elapsed: float,
     plan = Plan(status="error", objective=None, bound=None, solve_seconds=elapsed,
                 unscheduled=uns, messages=(message,), solver=info)
     return replace(plan, kpis=plan_kpis(problem, plan))
-
 

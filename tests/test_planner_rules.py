@@ -15,7 +15,7 @@ import pytest
 
 from engine.checker import check_plan
 from engine.demand import ehime_week
-from engine.model import Plan
+from engine.model import Plan, fmt_time
 from tests.conftest import add_request, codes_of, load_doc, problem_of, req, t
 from tests.conftest import solve_checked as _solve_checked
 
@@ -127,7 +127,7 @@ def test_blackout_of_one_expert_leaves_the_other(two_towns_doc):
     # only pr-2 works: the two overlapping visits cannot both be made, b1 (p3) gives way
     assert served(plan) == {"a1"} and visit(plan, "a1").experts == ("pr-2",)
     assert codes_of(plan, "b1")[0] == "gave_way"
-    assert "a1" in plan.unscheduled[0].reasons[0]
+    assert "A町 12/7 09:00–10:00" in plan.unscheduled[0].reasons[0]
     two_towns_doc["horizon"]["blackouts"] = []
     plan = solve_checked(two_towns_doc)
     assert served(plan) == {"a1", "b1"}
@@ -254,7 +254,8 @@ def test_consecutive_stops_leave_the_drive_between_them(two_towns_doc):
     two_towns_doc["requests"][1]["window"] = ["10:00", "11:40"]   # b1 must start by 10:10
     plan = solve_checked(two_towns_doc)
     assert served(plan) == {"a1"}                                 # the 20-min drive does not fit
-    assert codes_of(plan, "b1")[0] == "gave_way" and "a1" in plan.unscheduled[0].reasons[0]
+    # the reason names the visit it gave way to by place and time
+    assert codes_of(plan, "b1")[0] == "gave_way" and "A町 12/7 09:00–10:00" in plan.unscheduled[0].reasons[0]
     two_towns_doc["requests"][1]["window"] = ["10:20", "11:50"]
     plan = solve_checked(two_towns_doc)
     assert served(plan) == {"a1", "b1"} and visit(plan, "b1").start == t("10:20")
@@ -375,27 +376,55 @@ def test_fixed_visit_is_kept_exactly(two_towns_doc):
     assert served(plan) == {"a1", "b1"}
 
 
-def test_fixed_visits_that_cannot_all_be_kept_make_the_plan_infeasible(two_towns_doc):
+def test_fixed_visits_that_clash_release_the_fewest_and_plan_the_rest(two_towns_doc):
     two_towns_doc["requests"][0]["fixed"] = {"experts": ["pr-1"], "date": "2026-12-07",
                                              "start": "10:00"}
     two_towns_doc["requests"][1]["fixed"] = {"experts": ["pr-1"], "date": "2026-12-07",
                                              "start": "10:30"}
     add_request(two_towns_doc, "c1", "town_a", priority=9)
     plan = solve_checked(two_towns_doc)
-    assert plan.status == "infeasible" and plan.visits == ()
+    # The published visits cannot all be kept (status infeasible), but one release suffices:
+    # b1 (priority 3) is released, a1 stays as published, and c1 (p9) is planned around it.
+    assert plan.status == "infeasible"
+    assert plan.solver["released_fixed"] == ["b1"] and plan.solver["released_fewest"] is True
     assert set(plan.solver["conflicting_fixed"]) == {"a1", "b1"}
-    assert codes_of(plan, "a1") == codes_of(plan, "b1") == ("fixed_conflict",)
-    assert codes_of(plan, "c1") == ("fixed_infeasible",)
-    assert "a1" in plan.messages[0] and "b1" in plan.messages[0]
+    assert (visit(plan, "a1").date, visit(plan, "a1").start) == (MON, t("10:00"))
+    assert "c1" in served(plan)
+    assert "b1" in plan.messages[0] and "clashes with a1" in plan.messages[0]
+    if "b1" in served(plan):       # released, yet planned at another time: the message says when
+        assert visit(plan, "b1").start != t("10:30")
+        assert f"planned at 12/7 {fmt_time(visit(plan, 'b1').start)}" in plan.messages[0]
+    else:
+        assert codes_of(plan, "b1") == ("fixed_conflict",)
+    assert plan.objective == plan.bound
 
 
-def test_fixed_visit_at_an_impossible_time_is_named(two_towns_doc):
+def test_released_fixed_visit_left_out_names_the_clash(two_towns_doc):
+    # Each can only be made at its published time (windows), and they overlap: one must go,
+    # and keeping a1 (priority 5) is worth more than keeping b1 (priority 3).
+    two_towns_doc["requests"][0]["fixed"] = {"experts": ["pr-1"], "date": "2026-12-07",
+                                             "start": "10:00"}
+    two_towns_doc["requests"][0]["window"] = ["10:00", "11:00"]
+    two_towns_doc["requests"][1]["fixed"] = {"experts": ["pr-1"], "date": "2026-12-07",
+                                             "start": "10:30"}
+    two_towns_doc["requests"][1]["window"] = ["10:30", "12:00"]
+    plan = solve_checked(two_towns_doc)
+    assert plan.status == "infeasible" and plan.solver["released_fixed"] == ["b1"]
+    assert served(plan) == {"a1"} and codes_of(plan, "b1") == ("fixed_conflict",)
+    reason = plan.unscheduled[0].reasons[0]
+    assert "B町" in reason and "10:30" in reason and "A町 12/7 10:00–11:00" in reason
+
+
+def test_fixed_visit_at_an_impossible_time_is_released_alone(two_towns_doc):
     two_towns_doc["requests"][0]["fixed"] = {"experts": ["pr-1"], "date": "2026-12-07",
                                              "start": "08:40"}      # drive of 30 from 08:30
     plan = solve_checked(two_towns_doc)
-    assert plan.status == "infeasible" and plan.solver["conflicting_fixed"] == ["a1"]
-    assert codes_of(plan, "a1") == ("fixed_conflict",)
-    assert "08:40" in plan.unscheduled[0].reasons[0]
+    assert plan.status == "infeasible" and plan.solver["released_fixed"] == ["a1"]
+    assert plan.solver["conflicting_fixed"] == ["a1"]
+    # released, it is planned at the first time the drive allows, and the message says so
+    assert served(plan) == {"a1", "b1"} and visit(plan, "a1").start >= t("09:00")
+    assert "a1 (12/7 08:40) cannot be kept: planned at 12/7" in plan.messages[0]
+    assert "08:40" in plan.messages_ja[0]
 
 
 # ------------------------------------------------------------------ re-planning with previous

@@ -105,15 +105,21 @@ def check_invariants(doc: dict[str, Any]) -> None:
     seen = Counter([v.request for v in plan.visits] + [u.request for u in plan.unscheduled])
     assert seen == Counter(q.id for q in problem.requests)
     assert all(u.reasons and u.codes for u in plan.unscheduled)
+    released = set(plan.solver.get("released_fixed", ()))
     for q in problem.requests:
-        if q.fixed is None or plan.status == "infeasible":
+        if q.fixed is None or q.id in released:
             continue
         v = plan.visit_by_request[q.id]
         assert (v.date, v.start, set(v.experts)) == (q.fixed.date, q.fixed.start,
                                                       set(q.fixed.experts))
     if plan.status == "infeasible":
-        assert plan.visits == () and plan.solver["conflicting_fixed"]
-        assert any(q.fixed is not None for q in problem.requests)
+        # the fewest published visits are released, each named with the clash
+        assert released and released <= set(plan.solver["conflicting_fixed"])
+        assert all(q.fixed is not None for q in problem.requests if q.id in released)
+        assert all(codes == ("fixed_conflict",) for u in plan.unscheduled
+                   if u.request in released for codes in [u.codes])
+    else:
+        assert not released
 
 
 @SETTINGS

@@ -63,6 +63,9 @@ def test_given_minutes_win_over_estimate_and_may_be_asymmetric():
 def test_shortest_is_a_lower_bound_through_chains():
     doc = _doc({"a": {"b": 200}})
     doc["locations"].append({"id": "c", "name": "C", "lat": 33.85, "lon": 132.85})
+    # b and c are places a plan can visit (requests are there), so a tour may pass through c
+    doc["requests"] = [{"id": f"r{x}", "location": x, "fields": ["pr"], "mode": "onsite",
+                        "duration_min": 30, "priority": 1} for x in "bc"]
     tt = TravelTimes(parse_plan_request(doc))
     assert tt.shortest("a", "b") <= tt.minutes("a", "c") + tt.minutes("c", "b")
     assert tt.shortest("a", "b") < 200

@@ -1,0 +1,174 @@
+"""How an expert's on-site day runs: its tour, its legs, and when each leg is driven.
+
+FORMAT.md's day: an expert with on-site visits leaves the base no earlier than work starts,
+drives to each stop in turn and back, and is home by the end of work. Each leg is one block of
+its travel minutes, driven in one stretch (nobody consults while driving), placed anywhere
+between the end of the stop before it (or the start of work) and the start of the stop after it
+(or the end of work). The expert may wait anywhere and take online consultations anywhere
+outside the drives: at the base before leaving, at a stop while waiting, back at the base.
+
+Two pieces every solver here shares, so that the planner, its greedy first plan and the routes
+written into a plan cannot disagree:
+
+- ``leg_departures``: when each leg is driven, given the day's visits and online consultations,
+  or ``None`` when the day cannot run that way;
+- ``day_tours``: every order of stops an expert-day could drive within the stops' start windows,
+  the working hours, the daily visit cap and the drive cap, with its driving minutes.
+
+Examples
+--------
+>>> minutes = lambda a, b: 0 if a == b else 120
+>>> leg_departures("base", [(720, 780, "far")], [(630, 690)], minutes, 480, 1080)
+(480, 780)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Candidate", "Tour", "day_tours", "free_start", "leg_departures"]
+
+Minutes = Callable[[str, str], int]
+
+
+def free_start(lo: int, hi: int, length: int, busy: Sequence[tuple[int, int]], *,
+               latest: bool = False) -> int | None:
+    """The earliest (``latest``: the latest) minute ``d`` with ``lo <= d``, ``d + length <= hi``
+    and ``[d, d + length)`` clear of every ``busy`` interval (sorted by start), or ``None``.
+
+    >>> free_start(480, 720, 120, [(630, 690)])
+    480
+    >>> free_start(480, 720, 120, [(630, 690)], latest=True)
+    510
+    >>> free_start(480, 720, 150, [(630, 690)]) is None
+    True
+    """
+    if hi - lo < length:
+        return None
+    if length == 0:
+        return hi if latest else lo
+    gaps: list[tuple[int, int]] = []
+    cur = lo
+    for s, e in busy:
+        if e <= cur:
+            continue
+        if s >= hi:
+            break
+        if s > cur:
+            gaps.append((cur, s))
+        cur = max(cur, e)
+    if cur < hi:
+        gaps.append((cur, hi))
+    for a, b in (reversed(gaps) if latest else gaps):
+        if b - a >= length:
+            return b - length if latest else a
+    return None
+
+
+def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
+                   online: Iterable[tuple[int, int]], minutes: Minutes, work_start: int,
+                   work_end: int) -> tuple[int, ...] | None:
+    """When each leg of an on-site day is driven (minutes after midnight), one per leg:
+    base → first stop, each stop → the next, last stop → base; or ``None`` when the day cannot
+    run: a leg finds no stretch of its travel minutes free of online consultations between the
+    stop before it (or the start of work) and the stop after it (or the end of work).
+
+    ``stops`` are ``(start, end, location)`` in visiting order. The expert leaves as late as
+    possible, drives on as soon as each stop ends, and heads home as soon as possible (waiting,
+    if need be, where online consultations leave no room to drive).
+    """
+    busy = sorted((s, e) for s, e in online if e > s)
+    places = [base, *(loc for _, _, loc in stops), base]
+    out: list[int] = []
+    for i in range(len(stops) + 1):
+        lo = work_start if i == 0 else stops[i - 1][1]
+        hi = stops[i][0] if i < len(stops) else work_end
+        d = free_start(lo, hi, minutes(places[i], places[i + 1]), busy, latest=i == 0)
+        if d is None:
+            return None
+        out.append(d)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A stop an expert-day might make: at ``location`` for ``duration`` minutes, starting
+    between ``lo`` and ``hi`` (minutes after midnight)."""
+
+    location: str
+    duration: int
+    lo: int
+    hi: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tour:
+    """One way to drive an on-site day: candidate indices in visiting order, the driving
+    minutes of base → stops → base, and each stop's earliest start in that order."""
+
+    order: tuple[int, ...]
+    drive: int
+    starts: tuple[int, ...]
+
+
+def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work_start: int,
+              work_end: int, *, max_stops: int | None = None, max_drive: int | None = None,
+              all_orders: bool = True, limit: int | None = None,
+              lower: Minutes | None = None) -> list[Tour] | None:
+    """Every tour of an expert-day that can be driven, ignoring online consultations: each stop
+    starts within its window after the drives before it (leaving no earlier than work starts),
+    the drive home ends by the end of work, at most ``max_stops`` stops and ``max_drive``
+    minutes of driving. With ``all_orders`` false, only the cheapest order of each set of stops
+    is kept (ties: the first found). ``None`` when there are more than ``limit`` tours.
+
+    ``lower(a, b)`` is a lower bound on any way from ``a`` to ``b`` (default ``minutes``) used
+    to stop early when no return can fit the drive cap.
+    """
+    lower = lower or minutes
+    k_max = len(candidates) if max_stops is None else min(max_stops, len(candidates))
+    found: list[Tour] = []
+    best: dict[frozenset[int], int] = {}
+
+    def keep(order: tuple[int, ...], drive: int, starts: tuple[int, ...]) -> bool:
+        if all_orders:
+            found.append(Tour(order, drive, starts))
+        else:
+            key = frozenset(order)
+            at = best.get(key)
+            if at is None:
+                best[key] = len(found)
+                found.append(Tour(order, drive, starts))
+            elif drive < found[at].drive:
+                found[at] = Tour(order, drive, starts)
+        return limit is None or len(found) <= limit
+
+    def extend(order: tuple[int, ...], starts: tuple[int, ...], here: str, clock: int,
+               drive: int) -> bool:
+        for j, c in enumerate(candidates):
+            if j in order:
+                continue
+            leg = minutes(here, c.location)
+            start = max(c.lo, clock + leg)
+            if start > c.hi:
+                continue
+            end = start + c.duration
+            so_far = drive + leg
+            if end + lower(c.location, base) > work_end:
+                continue
+            if max_drive is not None and so_far + lower(c.location, base) > max_drive:
+                continue
+            back = minutes(c.location, base)
+            nxt, nstarts = (*order, j), (*starts, start)
+            if end + back <= work_end and (max_drive is None or so_far + back <= max_drive):
+                if not keep(nxt, so_far + back, nstarts):
+                    return False
+            if len(nxt) < k_max and not extend(nxt, nstarts, c.location, end, so_far):
+                return False
+        return True
+
+    if k_max <= 0:
+        return []
+    if not extend((), (), base, work_start, 0):
+        return None
+    return found

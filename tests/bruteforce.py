@@ -1,0 +1,297 @@
+"""An independent exact solver for tiny plan requests, to prove the planner's ``optimal`` wrong.
+
+It shares no code with the planner (nothing from ``solvers``): it reads the problem's own
+objects and enumerates, the plain way, everything FORMAT.md allows:
+
+1. every *assignment*: each request unserved, or served on one of its dates by one expert per
+   field (distinct experts, each with the field, the date workable for each); a fixed request
+   only as published;
+2. per expert and date, every *order* of the on-site stops, and every way to slot the online
+   consultations between the blocks of the day (base → stop drive, stop, stop → stop drive, …,
+   drive home; before the first drive and after the last included);
+3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
+   block a ends" plus earliest and latest starts, a system whose least solution (every block as
+   early as the blocks before it allow) is feasible exactly when the system is. Joint requests
+   share one start across their experts' days, which couples those days; they are solved
+   together.
+
+The objective (FORMAT.md) depends only on the assignment and the on-site orders. Search: the
+assignments by depth-first search with a bound (priority still available), each day's orders
+cheapest first. Tiny means ≤ 6 requests, 1–2 experts, 1–2 dates: the enumeration is exponential.
+
+``best_plan(problem)`` returns ``(objective, visits)`` of an optimal plan keeping every fixed
+visit, or ``None`` when no plan keeps them all; ``fewest_released(problem)`` the least number of
+fixed visits to release and the best objective then (a released visit may still be made on its
+published date by its published experts at another time, or not at all).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.calendar import date_status
+from engine.model import PlanRequest, Request
+from engine.travel import TravelTimes
+
+__all__ = ["best_plan", "fewest_released"]
+
+INF = 10**9
+
+
+@dataclass(frozen=True)
+class _Choice:
+    request: str
+    date: dt.date
+    experts: tuple[str, ...]
+    lo: int          # earliest start (hours, window, every expert's working hours)
+    hi: int          # latest start
+
+
+def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
+    """Every (date, experts) that may serve ``q``; a fixed request only as published (with
+    ``release``: on its date with its experts, at any time)."""
+    loc = p.location_by_id[q.location]
+    out = []
+    dates = [q.earliest + dt.timedelta(days=i) for i in range((q.latest - q.earliest).days + 1)]
+    for d in dates:
+        for experts in itertools.permutations([e.id for e in p.experts], len(q.fields)):
+            es = [p.expert_by_id[x] for x in experts]
+            if not all(f in e.fields for f, e in zip(q.fields, es, strict=True)):
+                continue
+            if not all(date_status(p.horizon, e, d).workable for e in es):
+                continue
+            if q.fixed is not None and (d != q.fixed.date
+                                        or set(experts) != set(q.fixed.experts)):
+                continue
+            lo = max([loc.open] + [e.work_start for e in es]
+                     + ([q.window[0]] if q.window else []))
+            hi = min([loc.close] + [e.work_end for e in es]
+                     + ([q.window[1]] if q.window else [])) - q.duration_min
+            if q.fixed is not None and not release:
+                if not lo <= q.fixed.start <= hi:
+                    continue
+                lo = hi = q.fixed.start
+            if lo <= hi:
+                out.append(_Choice(q.id, d, tuple(sorted(experts)), lo, hi))
+    # distinct expert sets only (the order of experts over fields does not matter here)
+    return list({(c.date, c.experts): c for c in out}.values())
+
+
+def _orders(items: list[str]) -> Iterator[tuple[str, ...]]:
+    yield from itertools.permutations(items)
+
+
+def _merges(skeleton: list, extra: list) -> Iterator[list]:
+    """Every interleaving of the blocks ``extra`` (in any order) into ``skeleton`` (kept in
+    its order)."""
+    for perm in itertools.permutations(extra):
+        yield from _interleave(skeleton, list(perm))
+
+
+def _interleave(a: list, b: list) -> Iterator[list]:
+    if not a:
+        yield list(b)
+        return
+    if not b:
+        yield list(a)
+        return
+    for rest in _interleave(a[1:], b):
+        yield [a[0], *rest]
+    for rest in _interleave(a, b[1:]):
+        yield [b[0], *rest]
+
+
+class _Solver:
+    def __init__(self, p: PlanRequest, release: bool):
+        self.p = p
+        self.t = TravelTimes(p)
+        self.release = release
+        self.req = p.request_by_id
+        self.choices = {q.id: _choices(p, q, release=release) for q in p.requests}
+
+    # ---------------------------------------------------------------- one assignment
+    def caps_ok(self, chosen: dict[str, _Choice]) -> bool:
+        per_day: dict[tuple[str, dt.date], int] = defaultdict(int)
+        total: dict[str, int] = defaultdict(int)
+        days: dict[str, set[dt.date]] = defaultdict(set)
+        loc_day: dict[tuple[str, dt.date], int] = defaultdict(int)
+        for c in chosen.values():
+            q = self.req[c.request]
+            if q.mode != "onsite":
+                continue
+            loc_day[q.location, c.date] += len(c.experts)
+            for eid in c.experts:
+                per_day[eid, c.date] += 1
+                total[eid] += 1
+                days[eid].add(c.date)
+        for (lid, _d), n in loc_day.items():
+            cap = self.p.location_by_id[lid].max_visits_per_day
+            if cap is not None and n > cap:
+                return False
+        for e in self.p.experts:
+            if e.max_visits_total is not None and total[e.id] > e.max_visits_total:
+                return False
+            if e.max_onsite_days is not None and len(days[e.id]) > e.max_onsite_days:
+                return False
+            if e.max_visits_per_day is not None and any(
+                    n > e.max_visits_per_day for (x, _), n in per_day.items() if x == e.id):
+                return False
+        return True
+
+    def day_sequences(self, eid: str, d: dt.date, onsite: list[str], online: list[str]
+                      ) -> list[tuple[int, list[tuple[str, str, int]]]]:
+        """(drive minutes, blocks) for every way the day can run, cheapest first; a block is
+        (kind, name, minutes): ("visit"|"online", request id, duration) or ("drive", tag, m)."""
+        e = self.p.expert_by_id[eid]
+        out = []
+        for order in _orders(onsite) if onsite else [()]:
+            if order:
+                path = [e.base, *(self.req[r].location for r in order), e.base]
+                legs = [self.t.minutes(a, b) for a, b in itertools.pairwise(path)]
+                drive = sum(legs)
+                if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
+                    continue
+                skeleton: list[tuple[str, str, int]] = [("drive", f"{eid}{d}#0", legs[0])]
+                for i, r in enumerate(order):
+                    skeleton.append(("visit", r, self.req[r].duration_min))
+                    skeleton.append(("drive", f"{eid}{d}#{i + 1}", legs[i + 1]))
+            else:
+                drive, skeleton = 0, []
+            extra = [("online", r, self.req[r].duration_min) for r in online]
+            for blocks in _merges(skeleton, extra):
+                out.append((drive, blocks))
+        out.sort(key=lambda x: x[0])
+        return out
+
+    def times_ok(self, chosen: dict[str, _Choice],
+                 days: dict[tuple[str, dt.date], list[tuple[str, str, int]]]) -> bool:
+        """Least solution of the block-order constraints, then every latest start checked."""
+        lo: dict[str, int] = {}
+        hi: dict[str, int] = {}
+        edges: list[tuple[str, str, int]] = []         # (a, b, c): start_b ≥ start_a + c
+        for (eid, _d), blocks in days.items():
+            e = self.p.expert_by_id[eid]
+            prev: tuple[str, int] | None = None
+            for kind, name, minutes in blocks:
+                key = name if kind != "drive" else "drive:" + name
+                if kind == "drive":
+                    lo[key], hi[key] = e.work_start, e.work_end - minutes
+                else:
+                    c = chosen[name]
+                    lo[key], hi[key] = c.lo, c.hi
+                if prev is not None:
+                    edges.append((prev[0], key, prev[1]))
+                prev = (key, minutes)
+        start = dict(lo)
+        for _ in range(len(start) + 1):
+            changed = False
+            for a, b, c in edges:
+                if start[a] + c > start[b]:
+                    start[b] = start[a] + c
+                    changed = True
+                    if start[b] > hi[b]:
+                        return False
+            if not changed:
+                break
+        else:
+            return False
+        return all(start[k] <= hi[k] for k in start)
+
+    def evaluate(self, chosen: dict[str, _Choice]) -> int | None:
+        """Best objective of this assignment over all orders and times, or None."""
+        if not self.caps_ok(chosen):
+            return None
+        w = self.p.objective
+        per: dict[tuple[str, dt.date], tuple[list[str], list[str]]] = defaultdict(
+            lambda: ([], []))
+        for c in chosen.values():
+            q = self.req[c.request]
+            for eid in c.experts:
+                per[eid, c.date][0 if q.mode == "onsite" else 1].append(q.id)
+        seqs = {k: self.day_sequences(k[0], k[1], on, off) for k, (on, off) in per.items()}
+        if any(not s for s in seqs.values()):
+            return None
+        # days linked by a request with two or more experts are solved together
+        link: dict[tuple[str, dt.date], set[tuple[str, dt.date]]] = {k: {k} for k in per}
+        for c in chosen.values():
+            if len(c.experts) > 1:
+                group = set().union(*(link[(e, c.date)] for e in c.experts))
+                for k in group:
+                    link[k] = group
+        drive = 0
+        for group in {frozenset(g) for g in link.values()}:
+            keys = sorted(group)
+            best = None
+            for combo in itertools.product(*(seqs[k] for k in keys)):
+                cost = sum(x[0] for x in combo)
+                if best is not None and cost >= best:
+                    continue
+                if self.times_ok(chosen, {k: x[1] for k, x in zip(keys, combo, strict=True)}):
+                    best = cost
+            if best is None:
+                return None
+            drive += best
+        prio = sum(self.req[c.request].priority for c in chosen.values())
+        onsite_days = sum(1 for (on, _) in per.values() if on)
+        return w.priority * prio - w.drive_minute * drive - w.onsite_day * onsite_days
+
+    # ---------------------------------------------------------------- the search
+    def search(self, released_max: int) -> tuple[int, int] | None:
+        """Best (released count, objective) with at most ``released_max`` fixed visits not
+        kept as published (fewest first, then the best objective)."""
+        reqs = sorted(self.p.requests, key=lambda q: -q.priority)
+        w = self.p.objective
+        best: list[tuple[int, int] | None] = [None]
+        chosen: dict[str, _Choice] = {}
+
+        def key(released: int, value: int) -> tuple[int, int]:
+            return (-released, value)
+
+        def rec(i: int, released: int, prio_left: int) -> None:
+            if released > released_max:
+                return
+            b = best[0]
+            if b is not None and key(released, w.priority * (sum(
+                    self.req[r].priority for r in chosen) + prio_left)) <= key(*b):
+                return
+            if i == len(reqs):
+                value = self.evaluate(chosen)
+                if value is not None and (b is None or key(released, value) > key(*b)):
+                    best[0] = (released, value)
+                return
+            q = reqs[i]
+            rest = prio_left - q.priority
+            f = q.fixed
+            for c in self.choices[q.id]:
+                chosen[q.id] = c
+                if f is None or c.lo == c.hi == f.start:
+                    rec(i + 1, released, rest)             # an ordinary request, or kept
+                    continue
+                # released mode: made at another time on its date (counts as released) ...
+                rec(i + 1, released + 1, rest)
+                if c.lo <= f.start <= c.hi:               # ... or kept as published
+                    chosen[q.id] = _Choice(c.request, c.date, c.experts, f.start, f.start)
+                    rec(i + 1, released, rest)
+            chosen.pop(q.id, None)
+            rec(i + 1, released + (f is not None), rest)  # not made at all
+
+        rec(0, 0, sum(q.priority for q in reqs))
+        return best[0]
+
+
+def best_plan(problem: PlanRequest) -> int | None:
+    """The optimal objective over plans that keep every fixed visit, or None when none does."""
+    found = _Solver(problem, release=False).search(released_max=0)
+    return None if found is None else found[1]
+
+
+def fewest_released(problem: PlanRequest) -> tuple[int, int]:
+    """The fewest fixed visits a plan must release and the best objective with that many."""
+    n_fixed = sum(q.fixed is not None for q in problem.requests)
+    found = _Solver(problem, release=True).search(released_max=n_fixed)
+    assert found is not None            # serving nothing but releasing all is always a plan
+    return found
