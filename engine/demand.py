@@ -9,7 +9,9 @@ The same arguments always give the same document. Per week, ``requests_per_week`
 - duration: on-site 60/90/120 min (weights 3/4/2), online 30/60 min (1/1);
 - priority: 1–10, triangular around 5;
 - dates: the whole week for 60 %, else a random run of 2–4 workdays inside it;
-- window: morning (08:30–12:00) or afternoon (13:00–17:15) for 20 %.
+- window: for ``window_share`` of them (20 %), morning (08:30–12:00) or afternoon
+  (13:00–17:15); with ``window_minutes``, a window of that many minutes starting on a
+  half hour between 08:30 and the latest start that keeps it before 17:15.
 
 One request of the first week (a 90-minute PR visit to 松前町 on Tuesday at 13:30) is
 ``fixed``, as a published visit; ``fixed_visit=False`` leaves it out.
@@ -30,7 +32,7 @@ from typing import Any
 
 from engine.ehime import OFFICE, ehime_experts, ehime_locations
 from engine.format import parse_plan_request, plan_request_to_dict
-from engine.model import FIELDS, Blackout, Horizon, PlanRequest
+from engine.model import FIELDS, Blackout, Horizon, PlanRequest, fmt_time
 
 __all__ = ["draw_request", "ehime_week", "ehime_week_document"]
 
@@ -70,7 +72,9 @@ def draw_request(rng: random.Random, joint_share: float, online_share: float
 def ehime_week_document(start: str | dt.date, *, weeks: int = 1, requests_per_week: int = 40,
                         seed: int = 0, joint_share: float = 0.15, online_share: float = 0.3,
                         fixed_visit: bool = True,
-                        blackouts: tuple[Blackout, ...] | None = None) -> dict[str, Any]:
+                        blackouts: tuple[Blackout, ...] | None = None,
+                        window_share: float = 0.2,
+                        window_minutes: int | None = None) -> dict[str, Any]:
     """A ``plan-request/1`` document for ``weeks`` weeks from Monday ``start``."""
     monday = _date(start)
     if monday.weekday() != 0:
@@ -99,8 +103,12 @@ def ehime_week_document(start: str | dt.date, *, weeks: int = 1, requests_per_we
                 "latest": (wk + dt.timedelta(days=last)).isoformat(),
                 "title": rng.choice(_TOPICS[fields[0]]),
             }
-            if rng.random() < 0.2:
-                q["window"] = rng.choice([["08:30", "12:00"], ["13:00", "17:15"]])
+            if rng.random() < window_share:
+                if window_minutes is None:
+                    q["window"] = rng.choice([["08:30", "12:00"], ["13:00", "17:15"]])
+                else:
+                    first_start = rng.randrange(510, 1035 - window_minutes + 1, 30)
+                    q["window"] = [fmt_time(first_start), fmt_time(first_start + window_minutes)]
             reqs.append(q)
     if fixed_visit and reqs:
         reqs[0].update({"location": "384011", "fields": ["pr"], "mode": "onsite",
@@ -118,6 +126,8 @@ def ehime_week_document(start: str | dt.date, *, weeks: int = 1, requests_per_we
     doc["name"] = f"Ehime {weeks}-week instance from {monday} (synthetic requests, seed {seed})"
     doc["generator"] = {"weeks": weeks, "requests_per_week": requests_per_week, "seed": seed,
                         "joint_share": joint_share, "online_share": online_share}
+    if window_share != 0.2 or window_minutes is not None:
+        doc["generator"].update(window_share=window_share, window_minutes=window_minutes)
     doc["requests"] = reqs
     return doc
 

@@ -110,7 +110,12 @@ class _ExpertDay:
     drive: cp_model.LinearExprT = 0
     tours: list[Tour] | None = None
     tour_lits: list[cp_model.IntVar] = field(default_factory=list)
+    stop_sets: list[cp_model.IntVar] = field(default_factory=list)
     timed: bool = True
+
+    def order_vars(self) -> list[int]:
+        """Indices of the literals that choose the day's order of stops."""
+        return [x.index for x in [*self.tour_lits, *self.arcs.values(), *self.stop_sets]]
 
 
 class PlannerModel:
@@ -149,19 +154,97 @@ class PlannerModel:
         self.days: dict[tuple[str, dt.date], _ExpertDay] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
         self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
+        #: indices of the constraints and variables about start times (see ``build``)
+        self.timing: list[int] = []
+        self.timing_vars: list[int] = []
+        self._choice = cp_model.CpModel()
+        #: the expert-days of each group of the last ``day_groups`` call, in the same order
+        self.group_days: list[list[tuple[str, dt.date]]] = []
 
     # ------------------------------------------------------------------ variables
     def build(self) -> None:
+        """Every rule. The rules about start times (hours, legs, one thing at a time, drive
+        blocks, published starts) are recorded in ``timing``: without them the model is the
+        *choice* of tours and consultations, a relaxation that ``solve`` uses first."""
         self.add_choice_of_expert_date_and_start()
         self.add_one_expert_per_field()
         self.add_joint_visit_sync()
-        self.add_hours_of_location_window_and_workday()
         self.add_tour_of_each_onsite_day()
-        self.add_travel_times_of_each_leg()
-        self.add_no_double_booking_and_no_online_while_driving()
         self.add_expert_caps()
         self.add_location_caps()
         self.add_fixed_visits()
+        self._choice = self.m.clone()
+        with self._timing_rules():
+            self.add_hours_of_location_window_and_workday()
+            self.add_travel_times_of_each_leg()
+            self.add_no_double_booking_and_no_online_while_driving()
+            self.add_published_starts()
+
+    @contextlib.contextmanager
+    def _timing_rules(self) -> Iterator[None]:
+        first = len(self.m.proto.constraints)
+        first_var = len(self.m.proto.variables)
+        yield
+        self.timing.extend(range(first, len(self.m.proto.constraints)))
+        self.timing_vars.extend(range(first_var, len(self.m.proto.variables)))
+
+    def choice_model(self) -> cp_model.CpModel:
+        """The model without its timing rules: the choice of each day's tour and of the
+        consultations served, with every cap and the objective (a relaxation: every plan is a
+        solution). Its variables are the model's own (same indices); those of the timing rules
+        are missing."""
+        choice = self._choice.clone()
+        if self.m.has_objective():
+            choice.proto.objective.copy_from(self.m.proto.objective)
+        return choice
+
+    def decisions(self) -> list[int]:
+        """Indices of the variables that make a plan up to its times: everything but the
+        start times and the drive blocks."""
+        times = {v.index for v in self.start.values()} | set(self.timing_vars)
+        return [i for i in range(len(self.m.proto.variables)) if i not in times]
+
+    def request_vars(self, rid: str) -> list[int]:
+        """Indices of the literals that decide whether, when and by whom ``rid`` is served."""
+        out = [self.served[rid].index] if rid in self.served else []
+        out += [x.index for (r, _d), x in self.on_date.items() if r == rid]
+        out += [x.index for (r, *_), x in self.slot.items() if r == rid]
+        out += [x.index for (r, *_), x in self.present.items() if r == rid]
+        return out
+
+    def day_groups(self, value: Callable[[int], int]) -> list[list[int]]:
+        """For a choice (``value`` of a variable index), the literals of each group of
+        expert-days whose times hang together (days joined by a joint consultation), as the
+        indices of the true literals that decide the group's timing: the day's tour (or legs),
+        its consultations."""
+        parent: dict[tuple[str, dt.date], tuple[str, dt.date]] = {}
+
+        def find(k: tuple[str, dt.date]) -> tuple[str, dt.date]:
+            while parent.setdefault(k, k) != k:
+                k = parent[k]
+            return k
+
+        lits: dict[tuple[str, dt.date], list[int]] = defaultdict(list)
+        by_req: dict[str, list[tuple[str, dt.date]]] = defaultdict(list)
+        for (rid, eid, d), lit in self.present.items():
+            if value(lit.index):
+                by_req[rid].append((eid, d))
+                day = self.days[eid, d]
+                if day.tours is None or not self.p.request_by_id[rid].onsite:
+                    lits[eid, d].append(lit.index)     # a chosen tour implies its stops
+        for (eid, d), day in self.days.items():
+            own = day.tour_lits if day.tours is not None else list(day.arcs.values())
+            lits[eid, d].extend(x.index for x in own if value(x.index))
+        for keys in by_req.values():
+            for k in keys[1:]:
+                parent[find(k)] = find(keys[0])
+        groups: dict[tuple[str, dt.date], list[int]] = defaultdict(list)
+        members: dict[tuple[str, dt.date], list[tuple[str, dt.date]]] = defaultdict(list)
+        for k, xs in lits.items():
+            groups[find(k)].extend(xs)
+            members[find(k)].append(k)
+        self.group_days = [members[k] for k in groups]
+        return [sorted(set(xs)) for xs in groups.values()]
 
     def _check_deadline(self) -> None:
         if self.deadline is not None and time.perf_counter() > self.deadline:
@@ -183,8 +266,16 @@ class PlannerModel:
             served = self.m.new_bool_var(f"served_{q.id}")
             self.m.add(sum(self.on_date[q.id, d] for d in dates) == served)
             self.served[q.id] = served
+            pinned = q.fixed is not None and self.fixed_mode == "hard"
             for o in opts:
-                self._window[q.id, o.expert, o.date] = (o.lo, o.hi)
+                if pinned:
+                    assert q.fixed is not None
+                    # a published visit starts at its published time: its tours are built
+                    # around that minute (an impossible one leaves it without tours)
+                    self._window[q.id, o.expert, o.date] = (q.fixed.start, q.fixed.start) \
+                        if o.lo <= q.fixed.start <= o.hi else (o.lo, o.lo - 1)
+                else:
+                    self._window[q.id, o.expert, o.date] = (o.lo, o.hi)
                 for k in o.slots:
                     self.slot[q.id, k, o.expert, o.date] = self.m.new_bool_var(
                         f"slot_{q.id}_f{k}_{o.expert}_{o.date}")
@@ -276,15 +367,12 @@ class PlannerModel:
             for rid in day.onsite:
                 self.m.add_implication(self.present[rid, eid, d], day.on_day)
             self.m.add(sum(self.present[r, eid, d] for r in day.onsite) >= day.on_day)
+        if self.redundant:
+            self.add_joint_visit_tours_agree()
 
     def _tours(self, day: _ExpertDay, *, all_orders: bool, limit: int) -> list[Tour] | None:
         e = day.expert
-        cands = []
-        for rid in day.onsite:
-            q = self.p.request_by_id[rid]
-            lo, hi = self._window[rid, e.id, day.date]
-            cands.append(Candidate(q.location, q.duration_min, lo, hi))
-        return day_tours(e.base, cands, self.travel.minutes, e.work_start, e.work_end,
+        return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.work_end,
                          max_stops=e.max_visits_per_day, max_drive=e.max_drive_minutes_per_day,
                          all_orders=all_orders, limit=limit, lower=self.travel.shortest)
 
@@ -316,6 +404,68 @@ class PlannerModel:
                 arc = self.m.new_bool_var(f"leg_{eid}_{d}_{a}_{b}")
                 self.m.add(sum(lits) == arc)
                 day.arcs[a, b] = arc
+        if day.timed and self.redundant:
+            self.add_tour_leaves_room_for_online(day)
+
+    def _candidates(self, day: _ExpertDay) -> list[Candidate]:
+        out = []
+        for rid in day.onsite:
+            q = self.p.request_by_id[rid]
+            lo, hi = self._window[rid, day.expert.id, day.date]
+            out.append(Candidate(q.location, q.duration_min, lo, hi))
+        return out
+
+    def add_tour_leaves_room_for_online(self, day: _ExpertDay) -> None:
+        """(Redundant, for a strong bound.) A tour and an online consultation that cannot fit
+        beside it are never chosen together, and the day's drives, stops and online
+        consultations fit in the working day."""
+        e, d = day.expert, day.date
+        assert day.tours is not None
+        cands = self._candidates(day)
+        for tour, lit in zip(day.tours, day.tour_lits, strict=True):
+            for rid in day.online:
+                q = self.p.request_by_id[rid]
+                lo, hi = self._window[rid, e.id, d]
+                if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
+                                        e.work_end, lo, hi, q.duration_min):
+                    self.m.add_bool_or([~lit, ~self.present[rid, e.id, d]])
+        if day.online:
+            busy = [(t.drive + sum(cands[i].duration for i in t.order)) * lit
+                    for t, lit in zip(day.tours, day.tour_lits, strict=True)]
+            online = [self.p.request_by_id[r].duration_min * self.present[r, e.id, d]
+                      for r in day.online]
+            self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)
+
+    def add_joint_visit_tours_agree(self) -> None:
+        """(Redundant, for a strong bound.) The experts of a joint visit choose tours in which
+        the visit can start at a common time: each tour bounds the visit's start between its
+        earliest and latest start there, on one shared scale per visit and date (literals
+        "starts at or after t", one per distinct bound), so that two tours whose bounds do
+        not meet are never chosen together."""
+        spans: dict[tuple[str, dt.date], list[tuple[int, int, cp_model.IntVar]]]
+        spans = defaultdict(list)
+        experts: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
+        for (eid, d), day in self.days.items():
+            if day.tours is None:
+                continue
+            for i, rid in enumerate(day.onsite):
+                if not self.p.request_by_id[rid].joint:
+                    continue
+                for tour, lit in zip(day.tours, day.tour_lits, strict=True):
+                    if i in tour.order:
+                        pos = tour.order.index(i)
+                        spans[rid, d].append((tour.starts[pos], tour.latest[pos], lit))
+                        experts[rid, d].add(eid)
+        for (rid, d), items in spans.items():
+            if len(experts[rid, d]) < 2:
+                continue
+            cuts = sorted({lo for lo, _, _ in items} | {hi + 1 for _, hi, _ in items})
+            at_least = {t: self.m.new_bool_var(f"joint_{rid}_{d}_from_{t}") for t in cuts}
+            for t1, t2 in itertools.pairwise(cuts):
+                self.m.add_implication(at_least[t2], at_least[t1])
+            for lo, hi, lit in items:
+                self.m.add_implication(lit, at_least[lo])
+                self.m.add_implication(lit, ~at_least[hi + 1])
 
     def _circuit_of_legs(self, day: _ExpertDay) -> None:
         e, d = day.expert, day.date
@@ -395,6 +545,7 @@ class PlannerModel:
             lit = self.m.new_bool_var(
                 f"stopset_{eid}_{d}_{'-'.join(sorted(day.onsite[i] for i in tour.order))}")
             choices.append(lit)
+            day.stop_sets.append(lit)
             costs.append(tour.drive)
             for i in tour.order:
                 cover[i + 1].append(lit)
@@ -530,7 +681,8 @@ class PlannerModel:
                 self.m.add(sum(lits) <= cap)
 
     def add_fixed_visits(self) -> None:
-        """A published (fixed) visit is kept exactly: its experts, its date, its start."""
+        """A published (fixed) visit is kept exactly: its experts, its date (and its start,
+        ``add_published_starts``)."""
         for q in self.p.requests:
             if q.fixed is None:
                 continue
@@ -544,7 +696,6 @@ class PlannerModel:
                 self.m.add_bool_or([~lit])
                 continue
             self.m.add(self.on_date[q.id, f.date] == 1).only_enforce_if(lit)
-            self.m.add(self.start[q.id] == f.start).only_enforce_if(lit)
             for eid in f.experts:
                 p = self.present.get((q.id, eid, f.date))
                 if p is None:
@@ -553,6 +704,13 @@ class PlannerModel:
                     self.m.add_implication(lit, p)
         if self.fixed_mode == "assume" and self.fixed_lits:
             self.m.add_assumptions(list(self.fixed_lits.values()))
+
+    def add_published_starts(self) -> None:
+        """A published (fixed) visit kept starts at its published time."""
+        for rid, lit in self.fixed_lits.items():
+            f = self.p.request_by_id[rid].fixed
+            if f is not None and rid in self.start:
+                self.m.add(self.start[rid] == f.start).only_enforce_if(lit)
 
     # ------------------------------------------------------------------ objective
     def main_objective(self) -> cp_model.LinearExprT:
@@ -588,10 +746,12 @@ class PlannerModel:
         return sum(moved)
 
     # ------------------------------------------------------------------ hints and reading
-    def hint_plan(self, visits: list[Visit]) -> None:
-        """Hint a complete plan (e.g. the greedy one) so that the search starts from it: its
-        choices are fixed in a quick probe solve that fills in every other variable (times,
-        drive blocks), which CP-SAT needs to take a hint as its first solution."""
+    def hint_plan(self, visits: list[Visit], *, complete: bool = False) -> list[int] | None:
+        """Hint a plan (e.g. the greedy one) so that the search starts from it. With
+        ``complete`` its choices are fixed in a quick probe solve that fills in every other
+        variable (times, drive blocks), which CP-SAT needs to take a hint as its first
+        solution of the full model; the completed values are returned (None if the probe
+        found none)."""
         by_req = {v.request: v for v in visits}
         hint: dict[cp_model.IntVar, int] = {}
         for q in self.p.requests:
@@ -627,9 +787,16 @@ class PlannerModel:
             if day.tours is None or day.timed:
                 for (i, j), lit in day.arcs.items():
                     hint[lit] = int((i, j) in used)
-        self._complete_hint(hint)
+        self.m.clear_hints()
+        if complete:
+            values = self._complete_hint(hint)
+            if values is not None:
+                return values
+        for var, value in hint.items():
+            self.m.add_hint(var, value)
+        return None
 
-    def _complete_hint(self, hint: dict[cp_model.IntVar, int]) -> None:
+    def _complete_hint(self, hint: dict[cp_model.IntVar, int]) -> list[int] | None:
         probe = self.m.clone()
         for var, value in hint.items():
             probe.add(probe.get_int_var_from_proto_index(var.index) == value)
@@ -642,12 +809,11 @@ class PlannerModel:
                 0.01, min(2.0, self.deadline - time.perf_counter()))
         solver.parameters.stop_after_first_solution = True
         if solver.solve(probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            values = solver.response_proto.solution
-            for i in range(len(self.m.proto.variables)):
-                self.m.add_hint(self.m.get_int_var_from_proto_index(i), values[i])
-        else:
-            for var, value in hint.items():
-                self.m.add_hint(var, value)
+            values = list(solver.response_proto.solution)
+            for i, v in enumerate(values):
+                self.m.add_hint(self.m.get_int_var_from_proto_index(i), v)
+            return values
+        return None
 
     def read_plan(self, value: Callable[[cp_model.IntVar], int]) -> tuple[list[Visit], list[Route]]:
         """The visits and routes of a solution (``value`` reads a variable)."""
@@ -813,50 +979,215 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
         return _finish(problem, "feasible", greedy_value,
                        max(_trivial_bound(problem, explainer), greedy_value), greedy,
                        greedy_routes, explainer, options, t0, info)
-    solver = _solver(options, deadline - time.perf_counter())
-    cb = _Callback(options.progress, t0, "main")
-    with _stop_watch(solver, options.stop):
-        code = solver.solve(model.m, cb)
-    status = _status_name(code)
-    if status == "infeasible":
+    found = _search(model, objective, options, t0, deadline, greedy)
+    if found.status == "infeasible":
         return _release_fixed(problem, travel, explainer, options, t0, deadline, info)
-    found = status in ("optimal", "feasible")
-    if not found and not (status == "unknown" and greedy_ok):
-        msg = ("no plan found within the time limit" if status == "unknown"
-               else "the model was rejected by the solver")
-        return _error_plan(problem, msg, time.perf_counter() - t0, info)
-    # Without a solver plan CP-SAT reports no bound: fall back to the bound every plan obeys.
-    bound = (int(round(solver.best_objective_bound)) if found else
-             _trivial_bound(problem, explainer))
-    if not found or (status == "feasible" and greedy_ok
-                     and greedy_value > int(round(solver.objective_value))):
+    if found.values is None or found.objective is None:
+        if not greedy_ok:
+            return _error_plan(problem, "no plan found within the time limit",
+                               time.perf_counter() - t0, info)
         info["first_plan"] = "greedy"
+        bound = found.bound if found.bound is not None else _trivial_bound(problem, explainer)
         return _finish(problem, "feasible", greedy_value, max(bound, greedy_value), greedy,
                        greedy_routes, explainer, options, t0, info)
-    main_value = int(round(solver.objective_value))
-    reader: Callable[[cp_model.IntVar], int] = solver.value
+    values = found.values
+    main_value = found.objective
+    bound = found.bound if found.bound is not None else _trivial_bound(problem, explainer)
     if options.previous is not None and options.previous.visits:
-        values = {i: v for i, v in enumerate(solver.response_proto.solution)}
         moved = model.moved_visits(options.previous)
         model.m.add(objective >= main_value)
         model.m.clear_objective()
         model.m.minimize(moved)
         model.m.clear_hints()
-        for i, val in values.items():
+        for i, val in enumerate(values):
             model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
         solver2 = _solver(options, deadline - time.perf_counter())
         with _stop_watch(solver2, options.stop):
             code2 = solver2.solve(model.m, _Callback(options.progress, t0, "stability"))
         if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            reader = solver2.value
+            values = list(solver2.response_proto.solution)
             main_value = int(round(solver2.value(objective)))
             info["moved"] = int(round(solver2.objective_value))
             info["moved_optimal"] = code2 == cp_model.OPTIMAL
-    plan_visits, routes = model.read_plan(reader)
+    plan_visits, routes = model.read_plan(lambda var: values[var.index])
     # A proof covers the plan returned; a stability phase never lowers the main objective.
-    return _finish(problem, "optimal" if status == "optimal" else "feasible", main_value,
-                   main_value if status == "optimal" else max(bound, main_value), plan_visits,
+    optimal = found.status == "optimal"
+    return _finish(problem, "optimal" if optimal else "feasible", main_value,
+                   main_value if optimal else max(bound, main_value), plan_visits,
                    routes, explainer, options, t0, info)
+
+
+@dataclass
+class _Found:
+    """The search's answer: CP-SAT status name, a full solution (variable values by index)
+    with its objective, and the proven bound."""
+
+    status: str
+    values: list[int] | None
+    objective: int | None
+    bound: int | None
+
+
+def _fix(model: cp_model.CpModel, values: dict[int, int]) -> None:
+    for i, v in values.items():
+        var = model.get_int_var_from_proto_index(i)
+        model.add(var == v)
+
+
+def _search(model: PlannerModel, objective: cp_model.LinearExprT, options: SolveOptions,
+            t0: float, deadline: float, first: list[Visit]) -> _Found:
+    """Choose first, then time: solve the model without its timing rules (the choice of
+    tours and consultations, fast and with a tight bound); when the times of the chosen plan
+    work out, that plan is optimal, proven. When some day's times do not, that day's choice
+    (its tour with its online and joint consultations) is cut from the choice model, the rest
+    of the plan is repaired with the full model, and the choice is solved again. After a few
+    rounds (or a third of the time), the full model takes over from the best plan found, with
+    the choice model's bound as a constraint.
+
+    This is exact: the choice model is a relaxation of the full model (every cut removes only
+    choices no timing can make work), so its optimum bounds every plan, and a plan that meets
+    it is optimal."""
+    choice = model.choice_model()
+    n_choice = len(choice.proto.variables)
+    hint = model.m.proto.solution_hint
+    for i, v in zip(hint.vars, hint.values, strict=True):
+        if i < n_choice:
+            choice.add_hint(choice.get_int_var_from_proto_index(i), v)
+    decisions = model.decisions()
+    all_orders = {i for day in model.days.values() for i in day.order_vars()}
+    best = _Found("unknown", None, None, None)
+    budget = t0 + (deadline - t0) / 3
+    bound: int | None = None
+    for _round in range(_CHOICE_ROUNDS):
+        if time.perf_counter() > budget:
+            break
+        solver = _solver(options, budget - time.perf_counter())
+        # The choice model's LP is small: all of it from the start proves faster (about 2x on
+        # the Ehime weeks, benchmarks/README.md).
+        solver.parameters.add_lp_constraints_lazily = False
+        with _stop_watch(solver, options.stop):
+            code = solver.solve(choice)
+        if code == cp_model.INFEASIBLE:
+            return _Found("infeasible", None, None, None)
+        if code != cp_model.OPTIMAL:
+            if code == cp_model.FEASIBLE:
+                bound = int(round(solver.best_objective_bound))
+            break
+        bound = int(round(solver.objective_value))
+        chosen = list(solver.response_proto.solution)
+        # The chosen consultations with times, the days' orders free to change: when this
+        # meets the choice's objective, it is optimal.
+        repaired = _repair(model, objective, options,
+                           {i: chosen[i] for i in decisions if i not in all_orders}, deadline)
+        if repaired is not None:
+            value = _value_of(model, objective, repaired)
+            if value >= bound:
+                return _Found("optimal", repaired, value, value)
+            if best.objective is None or value > best.objective:
+                best = _Found("feasible", repaired, value, bound)
+        groups = model.day_groups(chosen.__getitem__)
+        bad = [k for k, g in enumerate(groups) if _time_the_choice(
+            model, options, {i: 1 for i in g}, deadline) is None]
+        bad_days = {day for k in bad for day in model.group_days[k]}
+        # Repair: other orders on the days that failed, then those days decided anew.
+        free_orders = {i for day in bad_days for i in model.days[day].order_vars()}
+        on_bad_days = {rid for (rid, eid, d), lit in model.present.items()
+                       if (eid, d) in bad_days and chosen[lit.index]}
+        free_days = free_orders | {i for r in on_bad_days for i in model.request_vars(r)} | {
+            model.days[day].on_day.index for day in bad_days           # type: ignore[union-attr]
+            if model.days[day].on_day is not None}
+        for free in (free_days,):
+            repaired = _repair(model, objective, options,
+                               {i: chosen[i] for i in decisions if i not in free}, deadline)
+            if repaired is None:
+                continue
+            value = _value_of(model, objective, repaired)
+            if best.objective is None or value > best.objective:
+                best = _Found("feasible", repaired, value, bound)
+                if options.progress is not None:
+                    options.progress(Progress(time.perf_counter() - t0, value, bound, _round + 1))
+            if value >= bound:
+                return _Found("optimal", repaired, value, value)
+        if not bad:
+            break            # no single group explains it: the full search decides
+        for k in bad:
+            choice.add_bool_or([~choice.get_bool_var_from_proto_index(i) for i in groups[k]])
+        choice.clear_hints()
+        for i, v in enumerate(chosen):
+            choice.add_hint(choice.get_int_var_from_proto_index(i), v)
+    # The full model from the best plan, with the choice model's bound.
+    if best.values is None:
+        values = model.hint_plan(first, complete=True)
+        if values is not None:
+            best = _Found("feasible", values, _value_of(model, objective, values), bound)
+    full = model.m.clone()
+    if bound is not None:
+        full.add(objective <= bound)
+    if best.values is not None:
+        full.clear_hints()
+        for i, v in enumerate(best.values):
+            full.add_hint(full.get_int_var_from_proto_index(i), v)
+    solver = _solver(options, deadline - time.perf_counter())
+    with _stop_watch(solver, options.stop):
+        code = solver.solve(full, _Callback(options.progress, t0, "main"))
+    if code == cp_model.INFEASIBLE:
+        if best.values is not None and bound is not None:
+            # nothing better than the best plan within the bound: it meets the bound
+            return _Found("optimal", best.values, best.objective, best.objective)
+        return _Found("infeasible", None, None, None)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        value = int(round(solver.objective_value))
+        proven = int(round(solver.best_objective_bound))
+        if bound is not None:
+            proven = min(proven, bound)
+        if best.objective is None or value >= best.objective:
+            status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+            return _Found(status, list(solver.response_proto.solution), value,
+                          max(proven, value))
+        return _Found("feasible", best.values, best.objective, max(proven, best.objective))
+    return _Found("feasible" if best.values is not None else "unknown", best.values,
+                  best.objective, bound)
+
+
+_CHOICE_ROUNDS = 12
+
+
+def _value_of(model: PlannerModel, objective: cp_model.LinearExprT, values: list[int]) -> int:
+    if isinstance(objective, int):
+        return objective
+    flat = cp_model.FlatIntExpr(objective)
+    return int(flat.offset + sum(c * values[v.index]
+                                 for v, c in zip(flat.vars, flat.coeffs, strict=True)))
+
+
+def _time_the_choice(model: PlannerModel, options: SolveOptions, fixed: dict[int, int],
+                     deadline: float) -> list[int] | None:
+    """A full solution with these decision values (times found by CP-SAT), or None when no
+    times make them work."""
+    probe = model.m.clone()
+    probe.clear_objective()
+    probe.clear_hints()
+    _fix(probe, fixed)
+    solver = _solver(options, max(0.01, min(5.0, deadline - time.perf_counter())))
+    solver.parameters.stop_after_first_solution = True
+    code = solver.solve(probe)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return list(solver.response_proto.solution)
+    return None
+
+
+def _repair(model: PlannerModel, objective: cp_model.LinearExprT, options: SolveOptions,
+            fixed: dict[int, int], deadline: float) -> list[int] | None:
+    """The best plan that keeps these decisions (the days whose times worked out) and
+    re-decides the rest with every rule."""
+    probe = model.m.clone()
+    probe.clear_hints()
+    _fix(probe, fixed)
+    solver = _solver(options, max(0.01, min(2.0, (deadline - time.perf_counter()) / 4)))
+    code = solver.solve(probe)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return list(solver.response_proto.solution)
+    return None
 
 
 def _trivial_bound(problem: PlanRequest, explainer: Explainer) -> int:

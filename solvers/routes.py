@@ -105,11 +105,38 @@ class Candidate:
 @dataclass(frozen=True, slots=True)
 class Tour:
     """One way to drive an on-site day: candidate indices in visiting order, the driving
-    minutes of base → stops → base, and each stop's earliest start in that order."""
+    minutes of base → stops → base, each stop's earliest start in that order (``starts``) and
+    its latest start that still lets the rest of the tour fit (``latest``)."""
 
     order: tuple[int, ...]
     drive: int
     starts: tuple[int, ...]
+    latest: tuple[int, ...] = ()
+
+    def fits_beside(self, base: str, candidates: Sequence[Candidate], minutes: Minutes,
+                    work_start: int, work_end: int, lo: int, hi: int, duration: int) -> bool:
+        """Whether one more consultation of ``duration`` minutes, starting between ``lo`` and
+        ``hi``, fits somewhere in this day beside the tour's drives and stops (at the base
+        before leaving, between a drive and a stop, back at the base)."""
+        places = [base, *(candidates[i].location for i in self.order), base]
+        # the day's blocks in order: drive, stop, drive, ..., stop, drive home, as
+        # (earliest end, latest start) of each
+        blocks: list[tuple[int, int]] = []
+        for i in range(len(self.order) + 1):
+            leg = minutes(places[i], places[i + 1])
+            before = work_start if i == 0 else self.starts[i - 1] + candidates[
+                self.order[i - 1]].duration
+            by = self.latest[i] if i < len(self.order) else work_end
+            blocks.append((before + leg, by - leg))
+            if i < len(self.order):
+                c = candidates[self.order[i]]
+                blocks.append((self.starts[i] + c.duration, self.latest[i]))
+        for p in range(len(blocks) + 1):
+            after = work_start if p == 0 else blocks[p - 1][0]
+            until = work_end if p == len(blocks) else blocks[p][1]
+            if max(after, lo) <= min(hi, until - duration):
+                return True
+        return False
 
 
 def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work_start: int,
@@ -130,17 +157,27 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
     found: list[Tour] = []
     best: dict[frozenset[int], int] = {}
 
+    def latest(order: tuple[int, ...]) -> tuple[int, ...]:
+        out = []
+        here, by = base, work_end
+        for j in reversed(order):
+            c = candidates[j]
+            by = min(c.hi, by - minutes(c.location, here) - c.duration)
+            out.append(by)
+            here = c.location
+        return tuple(reversed(out))
+
     def keep(order: tuple[int, ...], drive: int, starts: tuple[int, ...]) -> bool:
         if all_orders:
-            found.append(Tour(order, drive, starts))
+            found.append(Tour(order, drive, starts, latest(order)))
         else:
             key = frozenset(order)
             at = best.get(key)
             if at is None:
                 best[key] = len(found)
-                found.append(Tour(order, drive, starts))
+                found.append(Tour(order, drive, starts, latest(order)))
             elif drive < found[at].drive:
-                found[at] = Tour(order, drive, starts)
+                found[at] = Tour(order, drive, starts, latest(order))
         return limit is None or len(found) <= limit
 
     def extend(order: tuple[int, ...], starts: tuple[int, ...], here: str, clock: int,
