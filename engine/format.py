@@ -23,6 +23,7 @@ from typing import Any
 from engine.errors import InputError, Problem
 from engine.model import (
     Blackout,
+    Change,
     Expert,
     Fixed,
     Horizon,
@@ -739,6 +740,22 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
     return doc
 
 
+def _visit_dict(v: Visit) -> dict[str, Any]:
+    return {"request": v.request, "experts": list(v.experts), "location": v.location,
+            "mode": v.mode, "date": v.date.isoformat(), "start": fmt_time(v.start),
+            "end": fmt_time(v.end)}
+
+
+def _change_dict(c: Change) -> dict[str, Any]:
+    def side(v: Visit | None) -> dict[str, Any] | None:
+        if v is None:
+            return None
+        return {k: x for k, x in _visit_dict(v).items() if k not in ("request", "location")}
+
+    return {"request": c.request, "kind": c.kind, "location": c.location,
+            "before": side(c.before), "after": side(c.after)}
+
+
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """A JSON-ready ``plan/1`` document."""
     doc: dict[str, Any] = {
@@ -747,9 +764,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "objective": plan.objective,
         "bound": plan.bound,
         "solve_seconds": round(plan.solve_seconds, 3),
-        "visits": [{"request": v.request, "experts": list(v.experts), "location": v.location,
-                    "mode": v.mode, "date": v.date.isoformat(), "start": fmt_time(v.start),
-                    "end": fmt_time(v.end)} for v in plan.visits],
+        "visits": [_visit_dict(v) for v in plan.visits],
         "routes": [{"expert": rt.expert, "date": rt.date.isoformat(), "leave": fmt_time(rt.leave),
                     "return": fmt_time(rt.return_), "stops": list(rt.stops),
                     "drive_minutes": rt.drive_minutes} for rt in plan.routes],
@@ -765,6 +780,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         doc["messages_ja"] = list(plan.messages_ja)
     if plan.solver:
         doc["solver"] = dict(plan.solver)
+    if plan.changes or "moved" in plan.kpis:
+        doc["changes"] = [_change_dict(c) for c in plan.changes]
     return doc
 
 
@@ -787,20 +804,9 @@ def parse_plan(doc: Any) -> Plan:
         r.err("status", f"unknown status {status!r}", f"不明な状態 {status!r} です")
     visits = []
     for p, x in r.each(d, "visits", None):
-        rid = r.string(x, "request", p)
-        who = r.str_list(x.get("experts"), f"{p}.experts")
-        loc = r.string(x, "location", p)
-        mode = r.string(x, "mode", p)
-        if mode and mode not in ("onsite", "online"):
-            r.err(f"{p}.mode", f"must be 'onsite' or 'online', got {mode!r}", "不正な形態です")
-        day = r.date(x.get("date"), f"{p}.date")
-        start = r.time(x.get("start"), f"{p}.start")
-        end = r.time(x.get("end"), f"{p}.end")
-        if start is not None and end is not None and end <= start:
-            r.err(f"{p}.end", "must be after start", "開始より後である必要があります")
-        if rid and who and day and start is not None and end is not None and mode in (
-                "onsite", "online"):
-            visits.append(Visit(rid, who, loc, mode, day, start, end))  # type: ignore[arg-type]
+        v = _read_visit(r, x, p, r.string(x, "request", p), r.string(x, "location", p))
+        if v is not None:
+            visits.append(v)
     routes = []
     for p, x in r.each(d, "routes", None):
         day = r.date(x.get("date"), f"{p}.date")
@@ -818,12 +824,43 @@ def parse_plan(doc: Any) -> Plan:
         unscheduled.append(Unscheduled(rid, reasons,
                                        tuple(x.get("reasons_ja", []) or []),
                                        tuple(x.get("codes", []) or [])))
+    changes = []
+    for p, x in r.each(d, "changes", None):
+        rid = r.string(x, "request", p)
+        loc = r.string(x, "location", p)
+        kind = r.string(x, "kind", p)
+        if kind and kind not in ("moved", "added", "dropped", "withdrawn"):
+            r.err(f"{p}.kind", f"unknown change {kind!r}", f"不明な変更の種類 {kind!r} です")
+        sides = []
+        for side in ("before", "after"):
+            raw = x.get(side)
+            sx = None if raw is None else r.obj(raw, f"{p}.{side}")
+            sides.append(None if sx is None else _read_visit(r, sx, f"{p}.{side}", rid, loc))
+        if rid and kind in ("moved", "added", "dropped", "withdrawn"):
+            changes.append(Change(rid, kind, loc, sides[0], sides[1]))  # type: ignore[arg-type]
     if r.problems:
         raise InputError(r.problems)
     kpis = d.get("kpis") if isinstance(d.get("kpis"), dict) else {}
     return Plan(status=status, objective=d.get("objective"), bound=d.get("bound"),
                 solve_seconds=float(d.get("solve_seconds") or 0.0), visits=tuple(visits),
-                routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {})
+                routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {},
+                changes=tuple(changes))
+
+
+def _read_visit(r: _Reader, x: Mapping[str, Any], p: str, rid: str, loc: str) -> Visit | None:
+    who = r.str_list(x.get("experts"), f"{p}.experts")
+    mode = r.string(x, "mode", p)
+    if mode and mode not in ("onsite", "online"):
+        r.err(f"{p}.mode", f"must be 'onsite' or 'online', got {mode!r}", "不正な形態です")
+    day = r.date(x.get("date"), f"{p}.date")
+    start = r.time(x.get("start"), f"{p}.start")
+    end = r.time(x.get("end"), f"{p}.end")
+    if start is not None and end is not None and end <= start:
+        r.err(f"{p}.end", "must be after start", "開始より後である必要があります")
+    if rid and who and day and start is not None and end is not None and mode in (
+            "onsite", "online"):
+        return Visit(rid, who, loc, mode, day, start, end)  # type: ignore[arg-type]
+    return None
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -445,8 +445,12 @@ def _assemble(
         parsed[table] = _parse_table(
             table, list(tables.get(table) or []), where, problems, munis, coords
         )
-    if problems:
-        raise InputError(problems)
+    # Rows that failed still exist for the references of others (no second, false problem).
+    pending = {t: {str(rec.get(c, "")).strip() for rec in (tables.get(t) or [])
+                   if isinstance(rec, Mapping)}
+               for t, c in (("candidates", "id"), ("municipalities", "code"))}
+    pending["municipalities"] |= {m.code for m in municipalities}
+    pending["municipalities"] |= set(munis)
     args = (
         tuple(municipalities),
         tuple(parsed["needs"]),
@@ -454,6 +458,9 @@ def _assemble(
         tuple(parsed["engagements"]),
         tuple(parsed["conflicts"]),
     )
+    if problems:
+        problems += reference_problems(*args, where=where, pending=pending)
+        raise InputError(problems)
     problems = reference_problems(*args, where=where)
     if problems:
         raise InputError(problems)
@@ -523,19 +530,24 @@ def read_json(path: str | Path) -> MatchData:
 
 
 def _read_csv_rows(path: Path, problems: list[Problem]) -> list[dict[str, str]]:
+    """Rows of one CSV file (UTF-8, Shift-JIS or UTF-16, cells NFKC-normalised)."""
+    from engine.sheets import decode_table, read_csv_rows
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_table(path.read_bytes(), path.name)[0]
     except OSError as err:
         problems.append(Problem(path.name, f"cannot read: {err.strerror}", "読み込めません"))
         return []
-    except UnicodeDecodeError:
-        problems.append(Problem(path.name, "not UTF-8 text", "UTF-8 のテキストではありません"))
+    except InputError as err:
+        problems.extend(err.problems)
         return []
-    reader = csv.reader(io.StringIO(text))
-    rows = list(reader)
+    rows = read_csv_rows(text)
     if not rows:
         return []
-    header = [JA_HEADERS.get(h.strip(), h.strip()) for h in rows[0]]
+    from engine.names import normalize
+
+    headers = {normalize(k): v for k, v in JA_HEADERS.items()}
+    header = [headers.get(h, h) for h in rows[0]]
     out: list[dict[str, str]] = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -574,8 +586,9 @@ def read_csv_dir(directory: str | Path) -> MatchData:
         rows = _read_csv_rows(path, problems)
         rows_of[table] = [r.pop("_row") for r in rows]
         tables[table] = rows
-    if problems:
-        raise InputError(problems)
+    # File-level problems do not stop the reading: every bad cell of the other files is
+    # reported with them, all at once.
+    early = list(problems)
 
     def where(table: str, index: int, column: str) -> str:
         rows = rows_of.get(table, [])
@@ -583,7 +596,13 @@ def read_csv_dir(directory: str | Path) -> MatchData:
         place = f"{CSV_FILES[table]} row {row}"
         return f"{place}, column '{column}'" if column else place
 
-    return _assemble(tables, where, {"source": d.name})
+    try:
+        data = _assemble(tables, where, {"source": d.name})
+    except InputError as err:
+        raise InputError(early + err.problems) from None
+    if early:
+        raise InputError(early)
+    return data
 
 
 def load(path: str | Path) -> MatchData:
