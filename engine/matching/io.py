@@ -272,6 +272,14 @@ def _as_choice(value: Any, table: Mapping[str, str], what: str, what_ja: str) ->
     return key
 
 
+def _as_field(value: Any) -> str:
+    """A field from its id, label or usual variant (``データ活用``), as everywhere."""
+    from engine.names import resolve_field
+
+    hit = resolve_field(str(value))
+    return hit if hit is not None else _as_choice(value, _FIELD_NAMES, "field", "分野")
+
+
 def _as_skills(value: Any) -> tuple[tuple[str, int], ...]:
     items: list[tuple[str, Any]] = []
     if isinstance(value, Mapping):
@@ -303,7 +311,7 @@ def _as_skills(value: Any) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
-def _parse_value(kind: str, value: Any, munis: Mapping[str, str]) -> Any:
+def _parse_value(kind: str, value: Any, munis: Any) -> Any:
     if kind == "str":
         return str(value).strip()
     if kind == "float":
@@ -317,9 +325,9 @@ def _parse_value(kind: str, value: Any, munis: Mapping[str, str]) -> Any:
     if kind == "tags":
         return tuple(_split(value))
     if kind == "field":
-        return _as_choice(value, _FIELD_NAMES, "field", "分野")
+        return _as_field(value)
     if kind == "fields":
-        return tuple(_as_choice(v, _FIELD_NAMES, "field", "分野") for v in _split(value))
+        return tuple(_as_field(v) for v in _split(value))
     if kind == "mode":
         return _as_choice(value, _MODES, "mode", "形態")
     if kind == "kind":
@@ -343,15 +351,25 @@ _BUILDERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _muni_lookup(municipalities: Iterable[Municipality]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for m in municipalities:
-        out[m.name_ja] = m.code
-        if m.name_en:
-            out[m.name_en.lower()] = m.code
-    for m in municipalities:  # codes win over names
-        out[m.code] = m.code
-    return out
+class _Munis:
+    """Municipality codes by code, Japanese or romaji name (``engine.names``, one resolver)."""
+
+    def __init__(self, municipalities: Iterable[Municipality]):
+        from engine.names import NameIndex
+
+        self._index = NameIndex(((m.code, (m.name_ja, m.name_en)) for m in municipalities),
+                                place=True)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        hit = self._index.resolve(key)
+        return default if hit is None else hit
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+
+def _muni_lookup(municipalities: Iterable[Municipality]) -> _Munis:
+    return _Munis(municipalities)
 
 
 def _parse_table(
@@ -359,7 +377,7 @@ def _parse_table(
     records: list[Mapping[str, Any]],
     where: Where,
     problems: list[Problem],
-    munis: Mapping[str, str],
+    munis: Any,
     muni_coords: Mapping[str, tuple[float, float]],
 ) -> list[Any]:
     spec = _SPECS[table]
@@ -450,7 +468,6 @@ def _assemble(
                    if isinstance(rec, Mapping)}
                for t, c in (("candidates", "id"), ("municipalities", "code"))}
     pending["municipalities"] |= {m.code for m in municipalities}
-    pending["municipalities"] |= set(munis)
     args = (
         tuple(municipalities),
         tuple(parsed["needs"]),
