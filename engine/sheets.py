@@ -73,5 +73,5 @@ def problems_to_csv(problems: Iterable[Problem], path: str | Path, lang: str = "
     w = csv.writer(out)
     w.writerow(header)
     for p in problems:
-        w.writerow([p.path, p.message_ja if lang == "ja" and p.message_ja else p.message])
+        w.writerow([p.where(lang), p.message_ja if lang == "ja" and p.message_ja else p.message])
     Path(path).write_text(out.getvalue(), encoding="utf-8-sig")
