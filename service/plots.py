@@ -72,9 +72,11 @@ def _lang(lang: str | None) -> str:
         from service.i18n import lang_from
 
         lang = lang_from(None)
-    if lang != "ja":
-        return "en"
     name = _japanese_font()
+    if lang != "ja":
+        # English labels; Japanese place names without a romaji one still need the glyphs
+        plt.rcParams["font.family"] = ["DejaVu Sans", name] if name else ["DejaVu Sans"]
+        return "en"
     if name is None:
         return "en"
     plt.rcParams["font.family"] = name
@@ -284,5 +286,8 @@ def route_map(problem: PlanRequest, plan: Plan, *, lang: str | None = None) -> F
     ax.set_title("訪問ルート（専門家・日ごと）" if ja else "Routes (per expert and day)")
     if drawn:
         ax.legend(fontsize=7, loc="best")
+    if not locs:
+        ax.text(0.5, 0.5, "座標のある場所がありません" if ja else "no location has coordinates",
+                ha="center", va="center", transform=ax.transAxes)
     ax.grid(alpha=0.2)
     return _done(fig)
