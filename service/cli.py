@@ -177,6 +177,12 @@ DEMO_WEEK = "2026-12-07"
 DEMO_SEED = 8
 
 
+#: Which optional dependency group (pyproject extras) brings a module a command needs.
+_EXTRAS = {"uvicorn": "service", "sqlalchemy": "service", "alembic": "service",
+           "pydantic_settings": "service", "yaml": "scenarios", "distributed": "scenarios",
+           "dask": "scenarios", "matplotlib": "plots"}
+
+
 def add_lang(p: argparse.ArgumentParser) -> None:
     """``--lang ja|en`` on a sub-command too (``dxshare plan --lang en …``)."""
     p.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS,
@@ -263,6 +269,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except InputError as err:
         report_input_error(err, lang, getattr(args, "errors", None))
+        return 2
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print("dxshare: " + _("this command needs the {extra} extra: pip install "
+                              "'dxshare[{extra}]'").format(extra=extra), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dxshare: " + _("interrupted"), file=sys.stderr)
