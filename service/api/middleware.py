@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from service.auth import Principal
 from service.db import AuditEntry
-from service.problems import ApiProblem, problem_response
+from service.problems import problem_response
 
 __all__ = ["AuditRefusals", "BodyLimit", "WRITE_METHODS"]
 
@@ -16,38 +16,59 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class BodyLimit:
-    """Refuse request bodies larger than ``limit`` bytes with 413 (declared or streamed)."""
+    """Refuse request bodies larger than ``limit`` bytes with 413.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read. A body
+    without one (chunked transfer) is read here up to the limit, then handed on whole; one
+    chunk too many and the answer is 413 at once, never a parsing error of a truncated body.
+    """
 
     def __init__(self, app: Any, limit: int):
         self.app, self.limit = app, limit
 
+    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
+        await problem_response(413, f"body larger than {self.limit} bytes (the limit)",
+                               "en")(scope, receive, send)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or {}).get(b"content-length")
-        too_big = False
         if declared is not None:
             try:
                 too_big = int(declared) > self.limit
             except ValueError:
                 too_big = True
-        if too_big:
-            await problem_response(413, f"body larger than {self.limit} bytes",
-                                   "en")(scope, receive, send)
+            if too_big:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)  # the server holds the body to its length
             return
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited() -> Any:
-            nonlocal seen
+        while True:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.limit:
-                    raise ApiProblem(413, f"body larger than {self.limit} bytes")
-            return msg
+            if msg["type"] != "http.request":
+                return  # the client went away before its body was complete
+            chunk = msg.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not msg.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
 
-        await self.app(scope, limited, send)
+        async def replay() -> Any:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 def _audit_refusal(app: Any, who: Principal | None, method: str, path: str,

@@ -28,11 +28,11 @@ router = APIRouter(prefix="/v1/requests", tags=["requests"])
 def own_request(s: Session, who: Principal, rid: str) -> RequestRow:
     """The request if the caller may see it: 404 for another municipality's, exactly as for
     an unknown id."""
+    if who.role == "expert":  # before the lookup: the answer must not depend on the id
+        raise ApiProblem(403, "experts do not manage requests", "専門家は相談依頼を扱えません")
     q = s.get(RequestRow, rid)
     if q is None or (who.role == "municipality" and q.municipality != who.municipality):
         raise not_found("request", rid)
-    if who.role == "expert":
-        raise ApiProblem(403, "experts do not manage requests", "専門家は相談依頼を扱えません")
     return q
 
 
