@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api.middleware import AuditRefusals, BodyLimit
+from service.api.middleware import BodyLimit, Guard, RateLimits, RefusalLog
 from service.api.routes import api_router
 from service.config import Settings
 from service.db import make_engine, migrate, seed, server_secret, session_factory
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 seed(s, demo_week=settings.demo_week, demo_seed=settings.demo_seed)
             app.state.feed_secret = server_secret(s)
         app.state.engine, app.state.sessions = eng, sessions
+        app.state.refusals = RefusalLog(sessions)
         app.state.jobs = JobManager(url, sessions, kind=settings.executor,
                                     workers=settings.job_workers,
                                     address=settings.dask_address,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.refusals.flush()
             app.state.jobs.shutdown()
             eng.dispose()
 
@@ -70,9 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.key_cache = {}
+    app.state.rate_limits = RateLimits(settings.rate_limit_per_key,
+                                       settings.rate_limit_per_address,
+                                       settings.rate_limit_anonymous)
     install_handlers(app)
-    app.add_middleware(AuditRefusals)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Guard)  # outermost: a spent budget costs no body read
     app.include_router(api_router)
     install_dashboard(app)  # the page at / and its static files
     return app

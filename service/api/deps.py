@@ -15,11 +15,13 @@ Examples
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -38,6 +40,7 @@ __all__ = [
     "Id",
     "IntId",
     "JobsDep",
+    "PageDep",
     "SessionDep",
     "SettingsDep",
     "WriterKey",
@@ -45,6 +48,7 @@ __all__ = [
     "audit",
     "current_key",
     "not_found",
+    "paged",
     "validate_body",
 ]
 
@@ -157,3 +161,40 @@ def validate_body(model: Any, data: Any) -> Any:
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a list to answer: ``limit`` rows after skipping ``offset``."""
+
+    limit: int
+    offset: int
+
+
+def _page(limit: Annotated[int, Query(ge=1, le=1000, description="rows per page")] = 100,
+          offset: Annotated[int, Query(ge=0, le=10_000_000,
+                                       description="rows to skip")] = 0) -> Page:
+    return Page(limit, offset)
+
+
+#: ``?limit=`` (1–1000, default 100) and ``?offset=`` of a paged list.
+PageDep = Annotated[Page, Depends(_page)]
+
+
+def paged(request: Request, rows: list[dict[str, Any]], total: int, page: Page) -> Response:
+    """A JSON array of one page, with ``X-Total-Count`` and RFC 8288 ``Link`` headers
+    (``next``/``prev``) that keep the request's other query parameters."""
+    headers = {"X-Total-Count": str(total)}
+    links = []
+    if page.offset + len(rows) < total:
+        links.append((page.offset + page.limit, "next"))
+    if page.offset > 0:
+        links.append((max(0, page.offset - page.limit), "prev"))
+    if links:
+        parts = []
+        for offset, rel in links:
+            url = request.url.include_query_params(limit=page.limit, offset=offset)
+            parts.append(f'<{url.path}?{url.query}>; rel="{rel}"')
+        headers["Link"] = ", ".join(parts)
+    body = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, media_type="application/json", headers=headers)

@@ -7,13 +7,24 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InputError, Problem
 from engine.format import parse_plan_request
-from service.api.deps import CurrentKey, Id, SessionDep, WriterKey, allow, audit, not_found
+from service.api.deps import (
+    CurrentKey,
+    Id,
+    PageDep,
+    SessionDep,
+    WriterKey,
+    allow,
+    audit,
+    not_found,
+    paged,
+)
 from service.api.views import request_view
 from service.auth import Principal
 from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
@@ -91,28 +102,52 @@ def planning(s: Session, q: RequestRow, who: Principal) -> dict[str, Any] | None
     return None
 
 
-@router.get("")
-def list_requests(who: WriterKey, s: SessionDep,
+class RequestOut(BaseModel):
+    """A request as the API shows it."""
+
+    id: str
+    municipality: str
+    status: str
+    fields: list[str]
+    mode: str
+    duration_min: int
+    priority: int
+    earliest: str
+    latest: str
+    window: list[str] | None
+    title: str
+    confidential: bool
+    created_at: str
+    updated_at: str
+    url: str
+
+
+@router.get("", response_model=list[RequestOut])
+def list_requests(who: WriterKey, s: SessionDep, request: Request, page: PageDep,
                   status: Annotated[str | None, Query(
                       pattern="^(draft|submitted|scheduled|done|cancelled)$")] = None,
                   week: Annotated[dt.date | None, Query()] = None,
                   municipality: Annotated[str | None, Query(
                       max_length=16, pattern=r"^[A-Za-z0-9._-]+$")] = None,
-                  ) -> list[dict[str, Any]]:
-    """Requests visible to the key: all (centre) or the municipality's own."""
+                  ) -> Response:
+    """Requests visible to the key: all (centre) or the municipality's own, by id, paged
+    by ``limit`` (default 100, at most 1000) and ``offset``; ``X-Total-Count`` gives the
+    number of matching rows and ``Link`` the next and previous pages."""
     if week is not None:
         week_dates(week)
-    stmt = select(RequestRow).order_by(RequestRow.id)
+    cond = []
     if who.role == "municipality":
-        stmt = stmt.where(RequestRow.municipality == who.municipality)
+        cond.append(RequestRow.municipality == who.municipality)
     if municipality:
-        stmt = stmt.where(RequestRow.municipality == municipality)
+        cond.append(RequestRow.municipality == municipality)
     if status:
-        stmt = stmt.where(RequestRow.status == status)
+        cond.append(RequestRow.status == status)
     if week:
-        stmt = stmt.where(RequestRow.earliest <= week + dt.timedelta(days=4),
-                          RequestRow.latest >= week)
-    return [request_view(q) for q in s.scalars(stmt)]
+        cond += [RequestRow.earliest <= week + dt.timedelta(days=4), RequestRow.latest >= week]
+    total = s.scalar(select(func.count()).select_from(RequestRow).where(*cond)) or 0
+    rows = s.scalars(select(RequestRow).where(*cond).order_by(RequestRow.id)
+                     .limit(page.limit).offset(page.offset))
+    return paged(request, [request_view(q) for q in rows], total, page)
 
 
 @router.post("", status_code=201)
