@@ -26,6 +26,7 @@ _TITLES = {
     413: ("Request body too large", "リクエスト本文が大きすぎます"),
     415: ("Unsupported media type", "対応していない形式です"),
     422: ("Invalid input", "入力内容に誤りがあります"),
+    429: ("Too many requests", "リクエストが多すぎます"),
     500: ("Internal error", "内部エラーが発生しました"),
 }
 
