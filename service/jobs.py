@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.changes import with_changes
 from engine.errors import InputError, Problem
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from engine.model import Horizon, PlanRequest
@@ -247,7 +248,7 @@ def run_plan_job(url: str, job_id: str, attempt: int) -> str:
     finally:
         stop.set()
         thread.join()
-    doc = plan_to_dict(plan)
+    doc = plan_to_dict(with_changes(plan, previous))
     final = {"elapsed": round(time.perf_counter() - t0, 3), "objective": plan.objective,
              "bound": plan.bound, "solutions": None, "phase": "finished"}
     if plan.status in ("optimal", "feasible"):

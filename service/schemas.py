@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -19,7 +20,22 @@ from engine.model import FIELDS
 
 __all__ = ["BlackoutIn", "ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
 
-FieldName = Literal[FIELDS]  # type: ignore[valid-type]
+def _field_id(value: Any) -> Any:
+    """A field by id, label or usual variant (``データ活用`` → ``data``), as everywhere."""
+    from engine.names import resolve_field
+
+    return (resolve_field(value) or value) if isinstance(value, str) else value
+
+
+def _municipality_code(value: Any) -> Any:
+    """A municipality by code, Japanese or romaji name (``上島町`` → ``383562``)."""
+    from engine.names import resolve_municipality
+
+    return (resolve_municipality(value) or value) if isinstance(value, str) else value
+
+
+FieldName = Annotated[Literal[FIELDS], BeforeValidator(_field_id)]  # type: ignore[valid-type]
+MunicipalityRef = Annotated[str, BeforeValidator(_municipality_code)]
 HHMM = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 SAFE_DATE_MIN = dt.date(2000, 1, 1)
 SAFE_DATE_MAX = dt.date(2100, 12, 31)
@@ -70,7 +86,7 @@ class RequestIn(_Strict):
         "earliest": "2026-12-07", "latest": "2026-12-11", "window": ["13:00", "17:00"],
         "title": "SNSアカウント統合", "confidential": False, "submit": True}]})
 
-    municipality: str | None = Field(default=None, max_length=16)
+    municipality: MunicipalityRef | None = Field(default=None, max_length=32)
     fields: list[FieldName] = Field(min_length=1, max_length=5)
     mode: Literal["onsite", "online"]
     duration_min: StrictInt = Field(gt=0, le=480)

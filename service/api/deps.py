@@ -2,7 +2,9 @@
 
 ``SessionDep`` is a database session; ``CurrentKey`` the verified caller of any role;
 ``CentreKey`` a centre key and ``WriterKey`` a centre or municipality key (others get 403
-before a body is read). ``Id`` and ``IntId`` are the path parameters of every resource.
+before a body is read). ``Id`` and ``IntId`` are the path parameters of every resource;
+``MunicipalityPath`` and ``MunicipalityQuery`` take a municipality by code, Japanese or romaji
+name (``上島町``, ``Kamijima``) and hand the route its code (``engine.names``, one resolver).
 
 Examples
 --------
@@ -24,7 +26,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 from sqlalchemy.orm import Session
 
 from service.auth import Principal, hash_key, lookup_key
@@ -40,6 +42,8 @@ __all__ = [
     "Id",
     "IntId",
     "JobsDep",
+    "MunicipalityPath",
+    "MunicipalityQuery",
     "PageDep",
     "SessionDep",
     "SettingsDep",
@@ -54,6 +58,25 @@ __all__ = [
 
 #: A resource id in a path: letters, digits, ``._-``, at most 64 characters.
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+def municipality_code(text: str) -> str:
+    """The code a municipality reference names, or the text as given (the route then answers
+    404 for it, as for any unknown code)."""
+    from engine.names import resolve_municipality
+
+    return resolve_municipality(text) or text
+
+
+_NAME = r"^[^\x00-\x1f\x7f/]+$"
+#: A municipality in a path: its code or its name.
+MunicipalityPath = Annotated[str, Path(min_length=1, max_length=32, pattern=_NAME,
+                                       description="code (383562) or name (上島町, Kamijima)"),
+                             AfterValidator(municipality_code)]
+#: A municipality in a query: its code or its name.
+MunicipalityQuery = Annotated[str | None, Query(max_length=32, pattern=_NAME,
+                                                description="code or name"),
+                              AfterValidator(lambda t: None if t is None else municipality_code(t))]
 #: A numeric id in a path (a 32-bit positive integer).
 IntId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 

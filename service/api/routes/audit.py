@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from service.api.deps import CentreKey, PageDep, SessionDep, paged
+from service.api.deps import CentreKey, MunicipalityQuery, PageDep, SessionDep, paged
 from service.db import AuditEntry, PlanJob, RequestRow
 
 router = APIRouter(prefix="/v1", tags=["service"])
@@ -34,8 +34,7 @@ def audit_log(who: CentreKey, s: SessionDep, request: Request, page: PageDep,
                   description="an action, or a prefix ending in * (e.g. request.*)")] = None,
               role: Annotated[str | None, Query(
                   pattern="^(centre|municipality|expert|anonymous)$")] = None,
-              municipality: Annotated[str | None, Query(
-                  max_length=16, pattern=r"^[A-Za-z0-9._-]+$")] = None,
+              municipality: MunicipalityQuery = None,
               refusals: Annotated[bool, Query(
                   description="include refused requests (refused.*)")] = True,
               ) -> Response:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from service.api.deps import CurrentKey, Id
+from service.api.deps import CurrentKey, Id, MunicipalityQuery
 from service.auth import Principal
 from service.matching_store import STATE
 from service.problems import ApiProblem
@@ -166,8 +166,7 @@ def assignment(who: CurrentKey, floor: bool = False,
 
 
 @router.get("/peers")
-def peers(who: CurrentKey, municipality: Annotated[str | None, Query(
-              max_length=16, pattern=r"^[A-Za-z0-9._-]+$")] = None,
+def peers(who: CurrentKey, municipality: MunicipalityQuery = None,
           k: Annotated[int, Query(ge=1, le=20)] = 5) -> dict[str, Any]:
     """The most similar municipalities (public topics, size, region, distance), with
     reasons. A municipality key asks for itself."""

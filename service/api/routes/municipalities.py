@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from service.api.deps import CurrentKey, Id, SessionDep, not_found
+from service.api.deps import CurrentKey, MunicipalityPath, SessionDep, not_found
 from service.api.views import muni_view
 from service.db import MunicipalityRow
 
@@ -22,7 +22,7 @@ def list_municipalities(who: CurrentKey, s: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.get("/{code}")
-def get_municipality(code: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
+def get_municipality(code: MunicipalityPath, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
     m = s.get(MunicipalityRow, code)
     if m is None:
         raise not_found("municipality", code)
