@@ -30,7 +30,7 @@ const TEXT = {
     f_cocreation: "官民共創", f_pr: "広報", s_draft: "下書き", s_submitted: "提出済",
     s_scheduled: "計画済", s_done: "完了", s_cancelled: "取消", j_queued: "待機中",
     j_running: "計算中", j_done: "完了", j_failed: "失敗", j_cancelled: "中止",
-    job: "計画ジョブ", elapsed: "経過", objective: "目的値", bound: "上界",
+    job: "計画ジョブ", elapsed: "経過", objective: "現時点の最良の計画", bound: "証明済みの上限",
     published_at: "公開済み", not_published: "未公開", no_job: "この週の計画はまだありません",
     source_job: "計画案", source_published: "公開済みの予定", joint_with: "合同",
     no_visits: "予定なし", ferry: "フェリー", minutes: "分", drive: "運転",
@@ -67,7 +67,7 @@ const TEXT = {
     f_cocreation: "co-creation", f_pr: "PR", s_draft: "draft", s_submitted: "submitted",
     s_scheduled: "scheduled", s_done: "done", s_cancelled: "cancelled", j_queued: "queued",
     j_running: "running", j_done: "done", j_failed: "failed", j_cancelled: "cancelled",
-    job: "Plan job", elapsed: "elapsed", objective: "objective", bound: "bound",
+    job: "Plan job", elapsed: "elapsed", objective: "best plan so far", bound: "proven ceiling",
     published_at: "published", not_published: "not published",
     no_job: "No plan for this week yet", source_job: "plan", source_published: "published schedule",
     joint_with: "joint", no_visits: "no visits", ferry: "ferry", minutes: "min",
@@ -360,6 +360,9 @@ function watchJob(url) {
       renderJob();
       if (!["queued", "running"].includes(job.status)) {
         clearInterval(state.poll); state.poll = null;
+        // requests sent while it ran are in this plan: show them by their titles
+        state.requests = await api("GET", `/v1/requests?week=${state.week}`);
+        renderJob();
         await loadVisits();
       }
     } catch (err) {
