@@ -82,9 +82,11 @@ def week_text(problem: PlanRequest, plan: Plan, lang: str = "ja") -> str:
     lines: list[str] = []
     status = {"optimal": "最適", "feasible": "実行可能（最適性未証明）", "infeasible": "実行不可能",
               "error": "エラー"}
-    head = (f"状態: {status.get(plan.status, plan.status)}  目的関数: {plan.objective}  上界: "
-            f"{plan.bound}  計算時間: {plan.solve_seconds:.2f} 秒" if ja else
-            f"status: {plan.status}  objective: {plan.objective}  bound: {plan.bound}  "
+    # the objective and its bound in the coordinator's words: the plan's score and the
+    # ceiling proven for any plan of this week
+    head = (f"状態: {status.get(plan.status, plan.status)}  計画の評価値: {plan.objective}  "
+            f"証明済みの上限: {plan.bound}  計算時間: {plan.solve_seconds:.2f} 秒" if ja else
+            f"status: {plan.status}  plan score: {plan.objective}  proven ceiling: {plan.bound}  "
             f"solve: {plan.solve_seconds:.2f} s")
     lines.append(head)
     for m in (plan.messages_ja if ja and plan.messages_ja else plan.messages):
