@@ -85,7 +85,7 @@ def report(r: dict[str, object]) -> str:
     load0, load1 = r["load"]  # type: ignore[misc]
     ratio = plan / peer
     lines = [
-        "## Start-up benchmark (`dxshare plan` as a whole process)",
+        "# Start-up benchmark (`dxshare plan` as a whole process)",
         "",
         f"`python -m benchmarks.bench_startup --rounds {r['rounds']}`, "
         f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}; "
