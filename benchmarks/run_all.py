@@ -23,6 +23,7 @@ BENCHMARKS = {
     "matcher": ["benchmarks.bench_matcher"],
     "service": ["benchmarks.bench_service"],
     "scenarios": ["benchmarks.bench_scenarios"],
+    "startup": ["benchmarks.bench_startup"],
 }
 
 

@@ -17,6 +17,7 @@ from importlib import resources
 import pandas as pd
 
 from engine.model import FIELDS, Expert, Location
+from engine.names import resolve_municipality
 
 __all__ = ["OFFICE", "ehime_experts", "ehime_locations", "municipalities", "resolve_municipality"]
 
@@ -63,17 +64,3 @@ def ehime_experts(*, weeks: int = 1) -> tuple[Expert, ...]:
                work_end=17 * 60 + 15, max_visits_per_day=3, max_visits_total=8 * weeks,
                max_drive_minutes_per_day=300, max_onsite_days=3 * weeks, name=names[f])
         for f in FIELDS)
-
-
-def resolve_municipality(text: str) -> str | None:
-    """A code from a code, a Japanese name (松山市 or 松山) or a romaji name (Matsuyama)."""
-    t = str(text).strip()
-    df = _table()
-    if t in df.index:
-        return t
-    low = t.lower()
-    for code, row in df.iterrows():
-        ja, en = row["name_ja"], str(row["name_en"]).lower()
-        if t == ja or (len(t) >= 2 and ja[:-1] == t) or low == en:
-            return str(code)
-    return None

@@ -13,15 +13,22 @@ class Problem:
 
     ``path`` names the field the way a reader finds it in the document, e.g.
     ``requests[3].duration_min``; ``message`` is English, ``message_ja`` Japanese.
+    ``path_ja`` is the place in Japanese where it reads differently (a spreadsheet's
+    ``5 行目「所要時間」``), else the path serves both.
     """
 
     path: str
     message: str
     message_ja: str = ""
+    path_ja: str = ""
+
+    def where(self, lang: str = "en") -> str:
+        return self.path_ja if lang == "ja" and self.path_ja else self.path
 
     def text(self, lang: str = "en") -> str:
         body = self.message_ja if lang == "ja" and self.message_ja else self.message
-        return f"{self.path}: {body}" if self.path else body
+        where = self.where(lang)
+        return f"{where}: {body}" if where else body
 
 
 class InputError(ValueError):
@@ -53,6 +60,7 @@ class InputError(ValueError):
 
     def to_list(self, lang: str = "en") -> list[dict[str, str]]:
         return [
-            {"path": p.path, "message": p.message_ja if lang == "ja" and p.message_ja else p.message}
+            {"path": p.path,
+             "message": p.message_ja if lang == "ja" and p.message_ja else p.message}
             for p in self.problems
         ]

@@ -23,6 +23,7 @@ from typing import Any
 from engine.errors import InputError, Problem
 from engine.model import (
     Blackout,
+    Change,
     Expert,
     Fixed,
     Horizon,
@@ -270,17 +271,23 @@ def parse_plan_request(doc: Any) -> PlanRequest:
 
     horizon = _parse_horizon(r, d)
     locations = _parse_locations(r, d)
-    locations += _bundled_locations_used(d, {loc.id for loc in locations})
-    loc_ids = {loc.id for loc in locations}
-    experts = _parse_experts(r, d, loc_ids, horizon)
-    expert_ids = {e.id for e in experts}
+    places = _Places(locations)
+    experts = _parse_experts(r, d, places, horizon)
+    who = _expert_names(experts)
     if horizon is not None:
+        blackouts = []
         for i, b in enumerate(horizon.blackouts):
+            named = []
             for j, eid in enumerate(b.experts):
-                if eid != "*":
-                    r.known(eid, f"horizon.blackouts[{i}].experts[{j}]", expert_ids, "expert")
-    requests = _parse_requests(r, d, loc_ids, {e.id: e for e in experts}, horizon)
-    travel = _parse_travel(r, d, loc_ids)
+                hit = "*" if eid == "*" else who.resolve(eid)
+                if hit is None:
+                    r.known(eid, f"horizon.blackouts[{i}].experts[{j}]", set(), "expert")
+                named.append(hit or eid)
+            blackouts.append(replace(b, experts=tuple(named)))
+        horizon = replace(horizon, blackouts=tuple(blackouts))
+    requests = _parse_requests(r, d, places, {e.id: e for e in experts}, horizon)
+    travel = _parse_travel(r, d, places)
+    locations += places.used_bundled()
     objective = _parse_objective(r, d)
     if r.problems or horizon is None:
         raise InputError(r.problems or [Problem("horizon", "is required", "必須項目です")])
@@ -288,6 +295,24 @@ def parse_plan_request(doc: Any) -> PlanRequest:
     return PlanRequest(horizon=horizon, locations=tuple(locations), experts=tuple(experts),
                        requests=tuple(requests), travel=travel, objective=objective,
                        timezone=tz, extra=extra)
+
+
+def _expert_names(experts: list[Expert]) -> Any:
+    """Experts by id or display name (``"広報担当"`` names ``pr-1`` in the demo)."""
+    from engine.names import NameIndex
+
+    return NameIndex((e.id, (e.name,)) for e in experts)
+
+
+def _fields(r: _Reader, x: Mapping[str, Any], p: str) -> tuple[str, ...]:
+    """The ``fields`` list, each known field written as its id (``"データ活用"`` → ``data``);
+    other names are kept as they are (FORMAT.md allows fields of one's own)."""
+    from engine.names import resolve_field
+
+    if "fields" not in x:
+        r.err(f"{p}.fields", "is required", "必須項目です")
+        return ()
+    return tuple(resolve_field(f) or f for f in r.str_list(x["fields"], f"{p}.fields"))
 
 
 def _parse_horizon(r: _Reader, d: Mapping[str, Any]) -> Horizon | None:
@@ -355,37 +380,81 @@ def _parse_locations(r: _Reader, d: Mapping[str, Any]) -> list[Location]:
         name_en = r.string(x, "name_en", p, required=False)
         if ident:
             ids.append((f"{p}.id", ident))
-            out.append(Location(ident, name, lat, lon, open_, close, cap, name_en, island, ferry, pop))
+            loc = Location(ident, name, lat, lon, open_, close, cap, name_en, island, ferry, pop)
+            out.append(_with_bundled_facts(loc, {**x, "name": x.get("name") or None}))
     _unique(r, ids, "location")
     return out
 
 
-def _bundled_locations_used(d: Mapping[str, Any], known: set[str]) -> list[Location]:
-    """Locations referred to but not listed that are bundled Ehime codes (e.g. ``380008``, the
-    prefectural office): taken from the bundled data, open 08:30–17:15, with no cap."""
-    refs: list[Any] = []
-    for x in d.get("experts") or []:
-        if isinstance(x, dict):
-            refs.append(x.get("base"))
-    for x in d.get("requests") or []:
-        if isinstance(x, dict):
-            refs.append(x.get("location"))
-    travel = d.get("travel")
-    minutes = travel.get("minutes") if isinstance(travel, dict) else None
-    if isinstance(minutes, dict):
-        for a, row in minutes.items():
-            refs.append(a)
-            if isinstance(row, dict):
-                refs.extend(row)
-    wanted = {x for x in refs if isinstance(x, str) and x not in known}
-    if not wanted:
-        return []
+class _Places:
+    """Location references as people write them: a listed id, a listed location's name or
+    romaji name, or a bundled Ehime code or name (``"上島町"``, ``"Kamijima"``).
+
+    ``resolve`` gives the location id or ``None``; bundled places referred to but not listed
+    are collected in ``bundled`` (taken from the bundled data by the parser).
+    """
+
+    def __init__(self, listed: list[Location]):
+        from engine.names import NameIndex
+
+        self._listed = NameIndex(((loc.id, (loc.name, loc.name_en)) for loc in listed),
+                                 place=True)
+        self._ids = {loc.id for loc in listed}
+        self.bundled: dict[str, None] = {}
+
+    def resolve(self, text: Any) -> str | None:
+        if not isinstance(text, str) or not text.strip():
+            return None
+        if text in self._ids:
+            return text
+        hit = self._listed.resolve(text)
+        if hit is not None:
+            return hit
+        from engine.names import resolve_municipality
+
+        code = resolve_municipality(text)
+        if code is not None:
+            self.bundled.setdefault(code)
+        return code
+
+    def ref(self, r: _Reader, value: str, path: str) -> str:
+        """``value`` as a location id; an unknown one is reported at ``path``."""
+        hit = self.resolve(value)
+        if hit is None:
+            r.known(value, path, set())
+            return value
+        return hit
+
+    def used_bundled(self) -> list[Location]:
+        """The bundled places referred to but not listed: open 08:30–17:15, no cap."""
+        if not self.bundled:
+            return []
+        from engine.ehime import ehime_locations
+
+        return [replace(loc, max_visits_per_day=None) for loc in ehime_locations()
+                if loc.id in self.bundled and loc.id not in self._ids]
+
+
+#: Facts of a bundled place that a listed location takes when it omits them.
+_BUNDLED_FACTS = ("name", "name_en", "lat", "lon", "island", "population")
+
+
+def _with_bundled_facts(loc: Location, given: Mapping[str, Any]) -> Location:
+    """A location listed under a bundled Ehime code takes the bundled facts it omits
+    (``383562`` with only lat/lon is still an island with its ferry, population and romaji)."""
     from engine.ehime import ehime_locations
 
-    return [replace(loc, max_visits_per_day=None) for loc in ehime_locations() if loc.id in wanted]
+    bundled = next((b for b in ehime_locations() if b.id == loc.id), None)
+    if bundled is None:
+        return loc
+    missing = {k: getattr(bundled, k) for k in _BUNDLED_FACTS if given.get(k) is None}
+    if "lat" in missing and "lon" not in missing or "lon" in missing and "lat" not in missing:
+        missing.pop("lat", None)
+        missing.pop("lon", None)
+    return replace(loc, **missing)
 
 
-def _parse_experts(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
+def _parse_experts(r: _Reader, d: Mapping[str, Any], places: _Places,
                    horizon: Horizon | None) -> list[Expert]:
     out = []
     ids = []
@@ -393,13 +462,12 @@ def _parse_experts(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
         ident = r.string(x, "id", p)
         if ident == "*":
             r.err(f"{p}.id", "'*' is reserved for 'every expert'", "'*' は予約されています")
-        fields = r.str_list(x["fields"], f"{p}.fields") if "fields" in x else ()
-        if "fields" not in x:
-            r.err(f"{p}.fields", "is required", "必須項目です")
+        fields = _fields(r, x, p)
         if len(set(fields)) != len(fields):
             r.err(f"{p}.fields", "lists a field twice", "同じ分野が重複しています")
         base = r.string(x, "base", p)
-        r.known(base, f"{p}.base", loc_ids)
+        if base:
+            base = places.ref(r, base, f"{p}.base")
         ws = r.opt_time(x, "work_start", p, 510)
         we = r.opt_time(x, "work_end", p, 1035)
         if we <= ws:
@@ -433,17 +501,16 @@ def _parse_experts(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
     return out
 
 
-def _parse_requests(r: _Reader, d: Mapping[str, Any], loc_ids: set[str],
+def _parse_requests(r: _Reader, d: Mapping[str, Any], places: _Places,
                     experts: Mapping[str, Expert], horizon: Horizon | None) -> list[Request]:
     out = []
     ids = []
     for p, x in r.each(d, "requests", _REQ_KEYS):
         ident = r.string(x, "id", p)
         loc = r.string(x, "location", p)
-        r.known(loc, f"{p}.location", loc_ids)
-        fields = r.str_list(x["fields"], f"{p}.fields") if "fields" in x else ()
-        if "fields" not in x:
-            r.err(f"{p}.fields", "is required", "必須項目です")
+        if loc:
+            loc = places.ref(r, loc, f"{p}.location")
+        fields = _fields(r, x, p)
         mode = r.string(x, "mode", p)
         if mode and mode not in ("onsite", "online"):
             r.err(f"{p}.mode", f"must be 'onsite' or 'online', got {mode!r}",
@@ -505,7 +572,9 @@ def _parse_fixed(r: _Reader, raw: Any, p: str, fields: tuple[str, ...],
     if x is None:
         return None
     r.unknown(x, _FIXED_KEYS, p)
-    who = r.str_list(x["experts"], f"{p}.experts") if "experts" in x else ()
+    names = _expert_names(list(experts.values()))
+    who = tuple(names.resolve(e) or e for e in r.str_list(x["experts"], f"{p}.experts")) \
+        if "experts" in x else ()
     if "experts" not in x:
         r.err(f"{p}.experts", "is required", "必須項目です")
     # An expert the request does not list is no format error: the plan reports that the
@@ -529,7 +598,7 @@ def _parse_fixed(r: _Reader, raw: Any, p: str, fields: tuple[str, ...],
     return None
 
 
-def _parse_travel(r: _Reader, d: Mapping[str, Any], loc_ids: set[str]) -> dict[str, dict[str, int]]:
+def _parse_travel(r: _Reader, d: Mapping[str, Any], places: _Places) -> dict[str, dict[str, int]]:
     raw = r.get(d, "travel", "", required=False)
     if raw is _MISSING:
         return {}
@@ -542,22 +611,24 @@ def _parse_travel(r: _Reader, d: Mapping[str, Any], loc_ids: set[str]) -> dict[s
     if m is None:
         return {}
     out: dict[str, dict[str, int]] = {}
-    for a, row in m.items():
-        pa = f"travel.minutes.{a}"
-        if a not in loc_ids:
-            r.known(a, pa, loc_ids)
+    for a_raw, row in m.items():
+        pa = f"travel.minutes.{a_raw}"
+        a = places.resolve(a_raw)
+        if a is None:
+            r.known(a_raw, pa, set())
             continue
         row = r.obj(row, pa)
         if row is None:
             continue
-        for b in row:
-            if b not in loc_ids:
-                r.known(b, f"{pa}.{b}", loc_ids)
+        for b_raw in row:
+            b = places.resolve(b_raw)
+            if b is None:
+                r.known(b_raw, f"{pa}.{b_raw}", set())
                 continue
-            v = r.integer(row, b, pa, lo=0, hi=24 * 60)
+            v = r.integer(row, b_raw, pa, lo=0, hi=24 * 60)
             if v is not None:
                 if a == b and v != 0:
-                    r.err(f"{pa}.{b}", "a location to itself is 0 minutes", "同じ場所への移動は 0 分です")
+                    r.err(f"{pa}.{b_raw}", "a location to itself is 0 minutes", "同じ場所への移動は 0 分です")
                     continue
                 out.setdefault(a, {})[b] = v
     return out
@@ -669,6 +740,22 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
     return doc
 
 
+def _visit_dict(v: Visit) -> dict[str, Any]:
+    return {"request": v.request, "experts": list(v.experts), "location": v.location,
+            "mode": v.mode, "date": v.date.isoformat(), "start": fmt_time(v.start),
+            "end": fmt_time(v.end)}
+
+
+def _change_dict(c: Change) -> dict[str, Any]:
+    def side(v: Visit | None) -> dict[str, Any] | None:
+        if v is None:
+            return None
+        return {k: x for k, x in _visit_dict(v).items() if k not in ("request", "location")}
+
+    return {"request": c.request, "kind": c.kind, "location": c.location,
+            "before": side(c.before), "after": side(c.after)}
+
+
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """A JSON-ready ``plan/1`` document."""
     doc: dict[str, Any] = {
@@ -677,9 +764,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "objective": plan.objective,
         "bound": plan.bound,
         "solve_seconds": round(plan.solve_seconds, 3),
-        "visits": [{"request": v.request, "experts": list(v.experts), "location": v.location,
-                    "mode": v.mode, "date": v.date.isoformat(), "start": fmt_time(v.start),
-                    "end": fmt_time(v.end)} for v in plan.visits],
+        "visits": [_visit_dict(v) for v in plan.visits],
         "routes": [_route_to_dict(rt) for rt in plan.routes],
         "unscheduled": [{"request": u.request, "reasons": list(u.reasons),
                          **({"reasons_ja": list(u.reasons_ja)} if u.reasons_ja else {}),
@@ -693,6 +778,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         doc["messages_ja"] = list(plan.messages_ja)
     if plan.solver:
         doc["solver"] = dict(plan.solver)
+    if plan.changes or "moved" in plan.kpis:
+        doc["changes"] = [_change_dict(c) for c in plan.changes]
     return doc
 
 
@@ -725,20 +812,9 @@ def parse_plan(doc: Any) -> Plan:
         r.err("status", f"unknown status {status!r}", f"不明な状態 {status!r} です")
     visits = []
     for p, x in r.each(d, "visits", None):
-        rid = r.string(x, "request", p)
-        who = r.str_list(x.get("experts"), f"{p}.experts")
-        loc = r.string(x, "location", p)
-        mode = r.string(x, "mode", p)
-        if mode and mode not in ("onsite", "online"):
-            r.err(f"{p}.mode", f"must be 'onsite' or 'online', got {mode!r}", "不正な形態です")
-        day = r.date(x.get("date"), f"{p}.date")
-        start = r.time(x.get("start"), f"{p}.start")
-        end = r.time(x.get("end"), f"{p}.end")
-        if start is not None and end is not None and end <= start:
-            r.err(f"{p}.end", "must be after start", "開始より後である必要があります")
-        if rid and who and day and start is not None and end is not None and mode in (
-                "onsite", "online"):
-            visits.append(Visit(rid, who, loc, mode, day, start, end))  # type: ignore[arg-type]
+        v = _read_visit(r, x, p, r.string(x, "request", p), r.string(x, "location", p))
+        if v is not None:
+            visits.append(v)
     routes = []
     for p, x in r.each(d, "routes", None):
         day = r.date(x.get("date"), f"{p}.date")
@@ -766,12 +842,43 @@ def parse_plan(doc: Any) -> Plan:
         unscheduled.append(Unscheduled(rid, reasons,
                                        tuple(x.get("reasons_ja", []) or []),
                                        tuple(x.get("codes", []) or [])))
+    changes = []
+    for p, x in r.each(d, "changes", None):
+        rid = r.string(x, "request", p)
+        loc = r.string(x, "location", p)
+        kind = r.string(x, "kind", p)
+        if kind and kind not in ("moved", "added", "dropped", "withdrawn"):
+            r.err(f"{p}.kind", f"unknown change {kind!r}", f"不明な変更の種類 {kind!r} です")
+        sides = []
+        for side in ("before", "after"):
+            raw = x.get(side)
+            sx = None if raw is None else r.obj(raw, f"{p}.{side}")
+            sides.append(None if sx is None else _read_visit(r, sx, f"{p}.{side}", rid, loc))
+        if rid and kind in ("moved", "added", "dropped", "withdrawn"):
+            changes.append(Change(rid, kind, loc, sides[0], sides[1]))  # type: ignore[arg-type]
     if r.problems:
         raise InputError(r.problems)
     kpis = d.get("kpis") if isinstance(d.get("kpis"), dict) else {}
     return Plan(status=status, objective=d.get("objective"), bound=d.get("bound"),
                 solve_seconds=float(d.get("solve_seconds") or 0.0), visits=tuple(visits),
-                routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {})
+                routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {},
+                changes=tuple(changes))
+
+
+def _read_visit(r: _Reader, x: Mapping[str, Any], p: str, rid: str, loc: str) -> Visit | None:
+    who = r.str_list(x.get("experts"), f"{p}.experts")
+    mode = r.string(x, "mode", p)
+    if mode and mode not in ("onsite", "online"):
+        r.err(f"{p}.mode", f"must be 'onsite' or 'online', got {mode!r}", "不正な形態です")
+    day = r.date(x.get("date"), f"{p}.date")
+    start = r.time(x.get("start"), f"{p}.start")
+    end = r.time(x.get("end"), f"{p}.end")
+    if start is not None and end is not None and end <= start:
+        r.err(f"{p}.end", "must be after start", "開始より後である必要があります")
+    if rid and who and day and start is not None and end is not None and mode in (
+            "onsite", "online"):
+        return Visit(rid, who, loc, mode, day, start, end)  # type: ignore[arg-type]
+    return None
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -1,6 +1,8 @@
 """Each expert's plan as an iCalendar file (RFC 5545), one event per consultation.
 
 On-site events carry the place and the drive before the first stop; online ones say so.
+Times are local (``TZID=Asia/Tokyo``) and the calendar carries the matching ``VTIMEZONE``
+(RFC 5545 §3.6.5 requires one per TZID used), so that every client places them right.
 UIDs are stable (``request/expert``), so a calendar re-imported after a re-plan updates the
 events instead of duplicating them.
 """
@@ -23,7 +25,9 @@ def expert_calendar(problem: PlanRequest, plan: Plan, expert_id: str) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//dxshare//plan//JA")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"dxshare {expert_id}")
+    expert = problem.expert_by_id.get(expert_id)
+    who = expert.name if expert is not None and expert.name else expert_id
+    cal.add("x-wr-calname", f"dxshare {who}")
     cal.add("x-wr-timezone", problem.timezone)
     reqs = problem.request_by_id
     locs = problem.location_by_id
@@ -46,10 +50,12 @@ def expert_calendar(problem: PlanRequest, plan: Plan, expert_id: str) -> bytes:
             ev.add("location", f"{loc.name} ({loc.name_en})" if loc.name_en else loc.name)
             if loc.lat is not None and loc.lon is not None:
                 ev.add("geo", (loc.lat, loc.lon))
-        others = [e for e in v.experts if e != expert_id]
-        desc = [f"request {v.request}, priority {q.priority}"]
+        others = [problem.expert_by_id[e].name or e if e in problem.expert_by_id else e
+                  for e in v.experts if e != expert_id]
+        desc = [f"依頼 {v.request}・優先度 {q.priority} / request {v.request}, priority {q.priority}"]
         if others:
-            desc.append("joint visit with " + ", ".join(others))
+            desc.append("同行: " + "、".join(others) + " / joint visit with " + ", ".join(others))
         ev.add("description", "\n".join(desc))
         cal.add_component(ev)
+    cal.add_missing_timezones()
     return cal.to_ical()

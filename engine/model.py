@@ -18,6 +18,7 @@ __all__ = [
     "FIELDS",
     "FIELD_LABELS",
     "Blackout",
+    "Change",
     "Expert",
     "Fixed",
     "Horizon",
@@ -238,6 +239,23 @@ class Unscheduled:
     codes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What happened to one request between the previous plan and this one.
+
+    ``kind`` is ``moved`` (still planned, other date, start or experts), ``added`` (planned
+    now, not before), ``dropped`` (planned before, left out now) or ``withdrawn`` (planned
+    before, no longer requested). ``before``/``after`` are the visits (``None`` where there is
+    none); ``location`` is the request's place, so that the centre knows whom to call.
+    """
+
+    request: str
+    kind: Literal["moved", "added", "dropped", "withdrawn"]
+    location: str
+    before: Visit | None = None
+    after: Visit | None = None
+
+
 @dataclass(frozen=True)
 class Plan:
     """The planner's answer (format ``plan/1``)."""
@@ -253,6 +271,7 @@ class Plan:
     messages: tuple[str, ...] = ()
     messages_ja: tuple[str, ...] = ()
     solver: Mapping[str, object] = field(default_factory=dict)
+    changes: tuple[Change, ...] = ()
 
     @cached_property
     def visit_by_request(self) -> dict[str, Visit]:

@@ -9,7 +9,13 @@ import pandas as pd
 
 from engine.model import FIELD_LABELS, Plan, PlanRequest, Visit, fmt_time
 
-__all__ = ["plan_tables", "week_text", "write_csv"]
+__all__ = ["expert_name", "plan_tables", "week_text", "write_csv"]
+
+
+def expert_name(problem: PlanRequest, expert_id: str) -> str:
+    """The expert's display name where the request gives one, else the id."""
+    e = problem.expert_by_id.get(expert_id)
+    return e.name if e is not None and e.name else expert_id
 
 
 def plan_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
@@ -19,27 +25,33 @@ def plan_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
     reqs = problem.request_by_id
     visits = pd.DataFrame(
         [{"request": v.request, "date": v.date, "start": fmt_time(v.start), "end": fmt_time(v.end),
-          "mode": v.mode, "experts": " ".join(v.experts), "location": v.location,
+          "mode": v.mode, "experts": " ".join(v.experts),
+          "expert_names": "・".join(expert_name(problem, e) for e in v.experts),
+          "location": v.location,
           "municipality": locs[v.location].name, "municipality_en": locs[v.location].name_en,
           "fields": " ".join(reqs[v.request].fields), "priority": reqs[v.request].priority,
           "title": reqs[v.request].title}
          for v in plan.visits],
-        columns=["request", "date", "start", "end", "mode", "experts", "location", "municipality",
+        columns=["request", "date", "start", "end", "mode", "experts", "expert_names", "location",
+                 "municipality",
                  "municipality_en", "fields", "priority", "title"],
     ).set_index("request")
     routes = pd.DataFrame(
-        [{"expert": r.expert, "date": r.date, "leave": fmt_time(r.leave),
+        [{"expert": r.expert, "expert_name": expert_name(problem, r.expert), "date": r.date,
+          "leave": fmt_time(r.leave),
           "return": fmt_time(r.return_), "stops": " → ".join(locs[s].name for s in r.stops),
           "stop_codes": " ".join(r.stops), "drive_minutes": r.drive_minutes}
          for r in plan.routes],
-        columns=["expert", "date", "leave", "return", "stops", "stop_codes", "drive_minutes"],
+        columns=["expert", "expert_name", "date", "leave", "return", "stops", "stop_codes",
+                 "drive_minutes"],
     ).set_index(["expert", "date"])
     unscheduled = pd.DataFrame(
         [{"request": u.request, "municipality": locs[reqs[u.request].location].name,
+          "title": reqs[u.request].title,
           "priority": reqs[u.request].priority, "code": u.codes[0] if u.codes else "",
           "reason": " / ".join(u.reasons), "reason_ja": " / ".join(u.reasons_ja)}
          for u in plan.unscheduled if u.request in reqs],
-        columns=["request", "municipality", "priority", "code", "reason", "reason_ja"],
+        columns=["request", "municipality", "title", "priority", "code", "reason", "reason_ja"],
     ).set_index("request")
     return {"visits": visits, "routes": routes, "unscheduled": unscheduled}
 
@@ -70,9 +82,11 @@ def week_text(problem: PlanRequest, plan: Plan, lang: str = "ja") -> str:
     lines: list[str] = []
     status = {"optimal": "最適", "feasible": "実行可能（最適性未証明）", "infeasible": "実行不可能",
               "error": "エラー"}
-    head = (f"状態: {status.get(plan.status, plan.status)}  目的関数: {plan.objective}  上界: "
-            f"{plan.bound}  計算時間: {plan.solve_seconds:.2f} 秒" if ja else
-            f"status: {plan.status}  objective: {plan.objective}  bound: {plan.bound}  "
+    # the objective and its bound in the coordinator's words: the plan's score and the
+    # ceiling proven for any plan of this week
+    head = (f"状態: {status.get(plan.status, plan.status)}  計画の評価値: {plan.objective}  "
+            f"証明済みの上限: {plan.bound}  計算時間: {plan.solve_seconds:.2f} 秒" if ja else
+            f"status: {plan.status}  plan score: {plan.objective}  proven ceiling: {plan.bound}  "
             f"solve: {plan.solve_seconds:.2f} s")
     lines.append(head)
     for m in (plan.messages_ja if ja and plan.messages_ja else plan.messages):
@@ -104,7 +118,7 @@ def week_text(problem: PlanRequest, plan: Plan, lang: str = "ja") -> str:
                 mode = ("訪問" if v.mode == "onsite" else "オンライン") if ja else v.mode
                 fields = " + ".join(FIELD_LABELS[f][1] if ja and f in FIELD_LABELS else f
                                     for f in q.fields)
-                with_ = [x for x in v.experts if x != expert.id]
+                with_ = [expert_name(problem, x) for x in v.experts if x != expert.id]
                 joint = ((" 同行: " if ja else " with ") + ", ".join(with_)) if with_ else ""
                 lines.append(f"    {fmt_time(v.start)}–{fmt_time(v.end)}  {place}  [{mode}] {fields}"
                              f"  {v.request}" + (f" p{q.priority}") + joint

@@ -2,23 +2,29 @@
 
 ``dxshare plan REQUEST.json --out PLAN.json`` plans a week; ``dxshare plan --demo`` plans the
 bundled Ehime demo week; ``dxshare import`` turns the centre's spreadsheet into a request.
-Messages are Japanese by default (``--lang en`` or ``DXSHARE_LANG=en`` for English). Bad
-input gives one line on stderr naming the field and exit code 2, never a traceback.
+Messages are Japanese by default (``--lang en`` or ``DXSHARE_LANG=en`` for English), from the
+gettext catalogue of ``service.i18n``. Bad input gives every problem on stderr, each naming its
+field (``--errors FILE.csv`` also writes them), and exit code 2, never a traceback.
+
+The plan path loads only what planning needs (no matcher, networkx, scipy, Dask, SQLAlchemy
+or matplotlib): sub-commands import their modules when they run.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from engine.errors import InputError, Problem
+from service.i18n import _, lang_from, set_lang
 
-__all__ = ["main"]
+__all__ = ["main", "report_input_error"]
 
 #: Sub-command modules; each exposes ``register(subparsers)``. Missing ones are skipped so
 #: that a partial install still plans.
@@ -26,32 +32,48 @@ _PARTS = ("service.cli_match", "service.cli_serve", "service.cli_scenarios")
 
 
 def _lang(args: argparse.Namespace) -> str:
-    lang = getattr(args, "lang", None) or os.environ.get("DXSHARE_LANG", "ja")
-    return "en" if lang.lower().startswith("en") else "ja"
+    return lang_from(getattr(args, "lang", None))
 
 
-def _say(lang: str, ja: str, en: str) -> str:
-    return ja if lang == "ja" else en
+def report_input_error(err: InputError, lang: str, errors_csv: str | None = None,
+                       prog: str = "dxshare") -> None:
+    """Every problem of ``err`` on stderr (one line when there is one), and with
+    ``errors_csv`` also as a CSV file (for long lists, to open beside the sheet)."""
+    label = _("error")
+    if len(err.problems) == 1:
+        print(f"{prog}: {label}: {err.problems[0].text(lang)}", file=sys.stderr)
+    else:
+        print(f"{prog}: {label}: " + _("{n} problems").format(n=len(err.problems)),
+              file=sys.stderr)
+        for p in err.problems:
+            print(f"  {p.text(lang)}", file=sys.stderr)
+    if errors_csv:
+        from engine.sheets import problems_to_csv
+
+        problems_to_csv(err.problems, errors_csv, lang, header=(_("where"), _("problem")))
+        print(_("problems written to {path}").format(path=errors_csv), file=sys.stderr)
 
 
-def _progress_printer(lang: str) -> Callable[[object], None]:
-    def show(p: object) -> None:
+def _progress_printer() -> Callable[[object], None]:
+    def show(p: Any) -> None:
         obj, bound = p.objective, p.bound
-        gap = abs(bound - obj) / max(1.0, abs(bound)) * 100
-        phase = p.phase
-        label = _say(lang, "目的関数", "objective") if phase == "main" else _say(
-            lang, "変更数", "moved visits")
-        print(f"[{p.elapsed:7.2f} s] {label} {obj:,.0f}  "
-              f"{_say(lang, '上界', 'bound')} {bound:,.0f}  gap {gap:.2f}%",
-              file=sys.stderr, flush=True)
+        if p.phase == "main":
+            left = abs(bound - obj) / max(1.0, abs(bound)) * 100
+            line = _("best plan so far {best:,.0f} · proven ceiling {ceiling:,.0f} "
+                     "(at most {left:.1f}% better possible)").format(
+                         best=obj, ceiling=bound, left=left)
+        else:
+            line = _("visits moved from the previous plan: {moved:,.0f} "
+                     "(at least {fewest:,.0f} must move)").format(moved=obj, fewest=bound)
+        print(f"[{p.elapsed:6.1f} s] {line}", file=sys.stderr, flush=True)
     return show
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from engine.changes import with_changes
     from engine.demand import ehime_week
     from engine.format import dump_plan, load_plan, load_plan_request
-    from engine.ical import expert_calendar
-    from engine.tables import week_text, write_csv
+    from engine.tables import week_text
     from solvers.planner import SolveOptions, solve
 
     lang = _lang(args)
@@ -62,47 +84,76 @@ def cmd_plan(args: argparse.Namespace) -> int:
         raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
     if args.workers < 1:
         raise InputError(Problem("--workers", "must be >= 1", "1 以上である必要があります"))
+    if (args.png or args.svg) and importlib.util.find_spec("matplotlib") is None:
+        raise InputError(Problem("--png/--svg", "needs matplotlib: pip install 'dxshare[plots]'",
+                                 "matplotlib が必要です: pip install 'dxshare[plots]'"))
     problem = ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo else load_plan_request(args.request)
     previous = load_plan(args.previous) if args.previous else None
     if previous is not None:
         unknown = [v.request for v in previous.visits if v.request not in problem.request_by_id]
         if unknown:
-            print(_say(lang, f"注意: 前回計画の {len(unknown)} 件は今回の依頼にありません（{', '.join(unknown[:5])}）",
-                       f"note: {len(unknown)} visits of the previous plan are not in this request "
-                       f"({', '.join(unknown[:5])})"), file=sys.stderr)
+            print(_("note: {n} visits of the previous plan are not in this request ({ids})").format(
+                n=len(unknown), ids=", ".join(unknown[:5])), file=sys.stderr)
     out = Path(args.out or ("demo-plan.json" if args.demo else "plan.json"))
     opts = SolveOptions(time_limit=args.time_limit, seed=args.seed, workers=args.workers,
-                        previous=previous,
-                        progress=None if args.quiet else _progress_printer(lang))
-    plan = solve(problem, opts)
+                        previous=previous, progress=None if args.quiet else _progress_printer())
+    plan = with_changes(solve(problem, opts), previous)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_plan(plan, out)
     print(week_text(problem, plan, lang), end="")
-    print(_say(lang, f"計画を書き出しました: {out}", f"plan written to {out}"))
+    if previous is not None:
+        from service.report import changes_text
+
+        print(changes_text(problem, plan), end="")
+    print(_("plan written to {path}").format(path=out))
+    _handouts(args, problem, plan, lang)
+    return 0
+
+
+def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> None:
+    """The files to hand out: CSV, Excel, calendars, charts."""
     if args.csv:
-        paths = write_csv(problem, plan, args.csv)
-        print(_say(lang, "CSV: ", "CSV: ") + ", ".join(paths))
+        from engine.tables import write_csv
+
+        print("CSV: " + ", ".join(write_csv(problem, plan, args.csv)))
+    if args.xlsx:
+        from service.workbook import write_xlsx
+
+        Path(args.xlsx).parent.mkdir(parents=True, exist_ok=True)
+        write_xlsx(problem, plan, args.xlsx, lang)
+        print(_("Excel workbook: {path}").format(path=args.xlsx))
     if args.ics:
+        from engine.ical import expert_calendar
+
         d = Path(args.ics)
         d.mkdir(parents=True, exist_ok=True)
         for e in problem.experts:
             (d / f"{e.id}.ics").write_bytes(expert_calendar(problem, plan, e.id))
-        print(_say(lang, f"iCalendar: {d}/（専門家ごと）", f"iCalendar: {d}/ (one per expert)"))
-    return 0
+        print(_("iCalendar: {dir}/ (one per expert)").format(dir=d))
+    for fmt in ("png", "svg"):
+        target = getattr(args, fmt)
+        if not target:
+            continue
+        from service.plots import route_map, week_chart
+
+        d = Path(target)
+        d.mkdir(parents=True, exist_ok=True)
+        for name, draw in (("week", week_chart), ("routes", route_map)):
+            fig = draw(problem, plan, lang=lang)
+            fig.savefig(d / f"{name}.{fmt}", dpi=150 if fmt == "png" else None)
+        print(_("charts: {dir}/week.{fmt}, {dir}/routes.{fmt}").format(dir=d, fmt=fmt))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from engine.format import plan_request_to_dict
     from engine.importer import import_requests
 
-    lang = _lang(args)
     problem = import_requests(args.table, args.week)
     doc = plan_request_to_dict(problem)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        print(_say(lang, f"{len(problem.requests)} 件の依頼を {args.out} に書き出しました",
-                   f"{len(problem.requests)} requests written to {args.out}"))
+        print(_("{n} requests written to {path}").format(n=len(problem.requests), path=args.out))
     else:
         sys.stdout.write(text)
     return 0
@@ -120,43 +171,66 @@ def cmd_example(args: argparse.Namespace) -> int:
     return 0
 
 
-#: The bundled demo week: Monday 2026-12-07, synthetic requests drawn with this seed.
+#: The bundled demo week: Monday 2026-12-07, synthetic requests drawn with this seed. The
+#: service's ``--demo-week`` draws with the same seed (``service.config.Settings.demo_seed``).
 DEMO_WEEK = "2026-12-07"
 DEMO_SEED = 8
 
 
+#: Which optional dependency group (pyproject extras) brings a module a command needs.
+_EXTRAS = {"uvicorn": "service", "sqlalchemy": "service", "alembic": "service",
+           "pydantic_settings": "service", "yaml": "scenarios", "distributed": "scenarios",
+           "dask": "scenarios", "matplotlib": "plots"}
+
+
+def add_lang(p: argparse.ArgumentParser) -> None:
+    """``--lang ja|en`` on a sub-command too (``dxshare plan --lang en …``)."""
+    p.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS,
+                   help=_("messages in Japanese (default) or English; also DXSHARE_LANG"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="dxshare",
-        description="Plan and match shared DX experts for local governments / "
-                    "共有DX専門家の訪問計画とマッチング")
+        prog="dxshare", description=_("Plan and match shared DX experts for local governments"))
     parser.add_argument("--lang", choices=["ja", "en"], default=None,
-                        help="messages in Japanese (default) or English")
+                        help=_("messages in Japanese (default) or English; also DXSHARE_LANG"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("plan", help="plan a week from a plan-request/1 file / 週間計画を作る")
-    p.add_argument("request", nargs="?", help="plan-request/1 JSON file")
-    p.add_argument("--demo", action="store_true", help="plan the bundled Ehime demo week")
-    p.add_argument("--out", help="where to write the plan/1 JSON (default plan.json)")
-    p.add_argument("--time-limit", type=float, default=30.0, help="seconds (default 30)")
-    p.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
-    p.add_argument("--workers", type=int, default=1, help="solver threads (default 1)")
-    p.add_argument("--previous", help="last plan/1: its visits stay unless they must move")
-    p.add_argument("--csv", metavar="DIR", help="also write visits/routes/unscheduled CSV")
-    p.add_argument("--ics", metavar="DIR", help="also write one iCalendar file per expert")
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    p.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS)
+    p = sub.add_parser("plan", help=_("plan a week from a plan-request/1 file"),
+                       description=_("plan a week from a plan-request/1 file"))
+    p.add_argument("request", nargs="?", help=_("plan-request/1 JSON file"))
+    p.add_argument("--demo", action="store_true", help=_("plan the bundled Ehime demo week"))
+    p.add_argument("--out", help=_("where to write the plan/1 JSON (default plan.json)"))
+    p.add_argument("--time-limit", type=float, default=30.0, help=_("seconds (default 30)"))
+    p.add_argument("--seed", type=int, default=0, help=_("solver seed (default 0)"))
+    p.add_argument("--workers", type=int, default=1, help=_("solver threads (default 1)"))
+    p.add_argument("--previous", help=_("last plan/1: its visits stay unless they must move; "
+                                        "what moved is listed"))
+    p.add_argument("--csv", metavar="DIR", help=_("also write visits/routes/unscheduled CSV"))
+    p.add_argument("--xlsx", metavar="FILE", help=_("also write the plan as an Excel workbook"))
+    p.add_argument("--ics", metavar="DIR", help=_("also write one iCalendar file per expert"))
+    p.add_argument("--png", metavar="DIR", help=_("also draw the week chart and the route map "
+                                                  "(PNG)"))
+    p.add_argument("--svg", metavar="DIR", help=_("also draw the week chart and the route map "
+                                                  "(SVG)"))
+    p.add_argument("--quiet", action="store_true", help=_("no progress lines on stderr"))
+    add_lang(p)
     p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("import", help="spreadsheet of requests → plan-request/1 / 依頼表の取り込み")
-    p.add_argument("table", help=".xlsx or .csv, one row per request")
-    p.add_argument("--week", required=True, help="Monday of the week, YYYY-MM-DD")
-    p.add_argument("--out", help="output JSON file (default: stdout)")
-    p.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS)
+    p = sub.add_parser("import", help=_("spreadsheet of requests to plan-request/1"),
+                       description=_("spreadsheet of requests to plan-request/1"))
+    p.add_argument("table", help=_(".xlsx or .csv (UTF-8 or Shift-JIS), one row per request"))
+    p.add_argument("--week", required=True, help=_("Monday of the week, YYYY-MM-DD"))
+    p.add_argument("--out", help=_("output JSON file (default: stdout)"))
+    p.add_argument("--errors", metavar="FILE.csv",
+                   help=_("also write every problem found to this CSV file"))
+    add_lang(p)
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("example", help="write the demo week's plan-request/1 / デモ週の依頼")
-    p.add_argument("--out", help="output JSON file (default: stdout)")
+    p = sub.add_parser("example", help=_("write the demo week's plan-request/1"),
+                       description=_("write the demo week's plan-request/1"))
+    p.add_argument("--out", help=_("output JSON file (default: stdout)"))
+    add_lang(p)
     p.set_defaults(func=cmd_example)
 
     for name in _PARTS:
@@ -170,7 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lang_of_argv(argv: Sequence[str]) -> str:
+    """The language asked for, read before the parser is built (its help is translated)."""
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            return lang_from(argv[i + 1])
+        if a.startswith("--lang="):
+            return lang_from(a.split("=", 1)[1])
+    return lang_from(None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    set_lang(_lang_of_argv(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None) or getattr(args, "handler", None)
@@ -178,13 +264,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     lang = args.lang = _lang(args)
+    set_lang(lang)
     try:
         return int(func(args) or 0)
     except InputError as err:
-        print(f"dxshare: {_say(lang, 'エラー', 'error')}: {err.summary(lang)}", file=sys.stderr)
+        report_input_error(err, lang, getattr(args, "errors", None))
+        return 2
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print("dxshare: " + _("this command needs the {extra} extra: pip install "
+                              "'dxshare[{extra}]'").format(extra=extra), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("dxshare: interrupted", file=sys.stderr)
+        print("dxshare: " + _("interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader (e.g. ``| head``) left; the plan file is already written.

@@ -15,67 +15,85 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from engine.errors import InputError, Problem
-from engine.matching import MatchData, load, load_demo
-from solvers.matching import assign, build_graph, communities, recommend, suggest_peers
+from service.i18n import N_, _
+
+if TYPE_CHECKING:
+    from engine.matching import MatchData
 
 __all__ = ["register"]
 
-_HEADERS_JA = {
-    "candidate": "候補者",
-    "need": "ニーズ",
-    "rank": "順位",
-    "name": "名称",
-    "kind": "区分",
-    "score": "スコア",
-    "explanation": "説明",
-    "municipality": "自治体",
-    "reason": "理由",
-    "reason_code": "理由コード",
-    "peer": "自治体",
-    "similarity": "類似度",
-    "community": "コミュニティ",
-    "population": "人口",
-    "size": "人数",
-    "travel_min": "移動(分)",
-    "value": "目的値",
-    "top_need": "最優先",
-    "blocked_by": "枠を使用中",
+#: Column headers as a reader names them (translated from the catalogue when printed).
+_HEADERS = {
+    "candidate": N_("candidate"),
+    "need": N_("need"),
+    "rank": N_("rank"),
+    "name": N_("name"),
+    "kind": N_("kind"),
+    "score": N_("score"),
+    "explanation": N_("explanation"),
+    "municipality": N_("municipality"),
+    "reason": N_("reason"),
+    "reason_code": N_("reason code"),
+    "peer": N_("peer municipality"),
+    "similarity": N_("similarity"),
+    "community": N_("community"),
+    "population": N_("population"),
+    "size": N_("members"),
+    "travel_min": N_("travel (min)"),
+    "value": N_("objective value"),
+    "top_need": N_("top need"),
+    "blocked_by": N_("capacity taken by"),
+    "members": N_("members"),
 }
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", help="JSON file or directory of CSV files (default: demo data)")
-    p.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS)
-    p.add_argument("--json", dest="json_out", metavar="FILE", help="also write JSON here")
-    p.add_argument("--csv", dest="csv_out", metavar="DIR", help="also write CSV files here")
+    p.add_argument("--data", help=_("JSON file or directory of CSV files (default: demo data)"))
+    p.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS,
+                   help=_("messages in Japanese (default) or English; also DXSHARE_LANG"))
+    p.add_argument("--json", dest="json_out", metavar="FILE", help=_("also write JSON here"))
+    p.add_argument("--csv", dest="csv_out", metavar="DIR", help=_("also write CSV files here"))
+    p.add_argument("--errors", metavar="FILE.csv",
+                   help=_("also write every problem found to this CSV file"))
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``match`` command (with ``recommend``, ``assign``, ``peers``) to ``subparsers``."""
-    match = subparsers.add_parser("match", help="match municipalities with outside talent")
+    """Add the ``match`` command (with ``recommend``, ``assign``, ``peers``) to ``subparsers``.
+
+    Nothing of the matcher is imported here: ``dxshare plan`` must not pay for it."""
+    match = subparsers.add_parser("match", help=_("match municipalities with outside talent"),
+                                  description=_("match municipalities with outside talent"))
     sub = match.add_subparsers(dest="match_command", required=True)
-    r = sub.add_parser("recommend", help="top candidates for one need")
-    r.add_argument("--need", required=True)
-    r.add_argument("-k", type=int, default=10)
-    r.add_argument("--as", dest="as_municipality", help="ask as this municipality (code)")
+    r = sub.add_parser("recommend", help=_("top candidates for one need"),
+                       description=_("top candidates for one need"))
+    r.add_argument("--need", required=True, help=_("need id, e.g. N001"))
+    r.add_argument("-k", type=int, default=10, help=_("how many candidates (default 10)"))
+    r.add_argument("--as", dest="as_municipality",
+                   help=_("ask as this municipality (code or name, e.g. 上島町)"))
     _common(r)
     r.set_defaults(handler=_recommend)
-    a = sub.add_parser("assign", help="assign candidates to all needs at once")
-    a.add_argument("--floor", action="store_true", help="serve each municipality's top need first")
-    a.add_argument("--small-weight", type=float, default=0.0)
-    a.add_argument("--small-population", type=int, default=50_000)
-    a.add_argument("--as", dest="as_municipality", help="show only what this municipality sees")
+    a = sub.add_parser("assign", help=_("assign candidates to all needs at once"),
+                       description=_("assign candidates to all needs at once"))
+    a.add_argument("--floor", action="store_true",
+                   help=_("serve each municipality's top need first"))
+    a.add_argument("--small-weight", type=float, default=0.0,
+                   help=_("extra weight for small municipalities (default 0)"))
+    a.add_argument("--small-population", type=int, default=50_000,
+                   help=_("below this population a municipality is small (default 50000)"))
+    a.add_argument("--as", dest="as_municipality",
+                   help=_("show only what this municipality sees (code or name)"))
     _common(a)
     a.set_defaults(handler=_assign)
-    p = sub.add_parser("peers", help="peer municipalities and communities")
-    p.add_argument("--municipality", help="code or name")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--communities", action="store_true", help="list all communities")
+    p = sub.add_parser("peers", help=_("peer municipalities and communities"),
+                       description=_("peer municipalities and communities"))
+    p.add_argument("--municipality", help=_("code or name"))
+    p.add_argument("-k", type=int, default=5, help=_("how many peers (default 5)"))
+    p.add_argument("--communities", action="store_true", help=_("list all communities"))
     _common(p)
     p.set_defaults(handler=_peers)
     match.set_defaults(handler=_run_guard(match))
@@ -90,33 +108,37 @@ def _run_guard(parser: argparse.ArgumentParser) -> Any:
 
 
 def _load(args: argparse.Namespace) -> MatchData:
+    from engine.matching import load, load_demo
+
     return load(args.data) if args.data else load_demo()
 
 
-def _show(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    if lang != "ja":
-        return df
-    out = df.rename(columns=_HEADERS_JA)
-    out.index = out.index.set_names([_HEADERS_JA.get(str(n), n) for n in out.index.names])
+def _viewer(args: argparse.Namespace, data: MatchData) -> str | None:
+    """``--as`` as a municipality code: a code, Japanese or romaji name (one resolver)."""
+    text = getattr(args, "as_municipality", None)
+    if not text:
+        return None
+    from engine.names import NameIndex
+
+    code = NameIndex(((m.code, (m.name_ja, m.name_en)) for m in data.municipalities),
+                     place=True).resolve(text)
+    if code is None:
+        raise InputError(Problem("--as", f"unknown municipality {text!r}",
+                                 f"不明な自治体 {text!r} です"))
+    return code
+
+
+def _show(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.rename(columns=lambda c: _(_HEADERS[c]) if c in _HEADERS else c)
+    out.index = out.index.set_names([_(_HEADERS[str(n)]) if str(n) in _HEADERS else n
+                                     for n in out.index.names])
     return out
 
 
 def _print(df: pd.DataFrame, lang: str) -> None:
-    with pd.option_context(
-        "display.width",
-        200,
-        "display.max_colwidth",
-        120,
-        "display.max_rows",
-        500,
-        "display.unicode.east_asian_width",
-        True,
-    ):
-        print(
-            _show(df, lang).to_string()
-            if len(df)
-            else ("（該当なし）" if lang == "ja" else "(none)")
-        )
+    from service.console import print_table
+
+    print_table(_show(df), empty=_("(none)"))
 
 
 def _write(args: argparse.Namespace, tables: dict[str, pd.DataFrame], doc: Any) -> None:
@@ -136,7 +158,9 @@ def _guard(fn: Any) -> Any:
         try:
             return int(fn(args))
         except InputError as err:
-            print(err.summary(args.lang), file=sys.stderr)
+            from service.cli import report_input_error
+
+            report_input_error(err, args.lang, getattr(args, "errors", None), "dxshare match")
             return 2
         except OSError as err:
             print(
@@ -151,8 +175,11 @@ def _guard(fn: Any) -> Any:
 @_guard
 def _recommend(args: argparse.Namespace) -> int:
     """Print the top-k candidates for one need."""
-    g = build_graph(_load(args))
-    df = recommend(g, args.need, k=args.k, as_municipality=args.as_municipality)
+    from solvers.matching import build_graph, recommend
+
+    data = _load(args)
+    g = build_graph(data)
+    df = recommend(g, args.need, k=args.k, as_municipality=_viewer(args, data))
     expl = "explanation_ja" if args.lang == "ja" else "explanation"
     view = df[["rank", "name", "score", expl]].rename(columns={expl: "explanation"})
     _print(view, args.lang)
@@ -167,26 +194,25 @@ def _recommend(args: argparse.Namespace) -> int:
 @_guard
 def _assign(args: argparse.Namespace) -> int:
     """Print the global assignment and the unserved needs with their reasons."""
+    from solvers.matching import assign, build_graph
+
     data = _load(args)
+    viewer = _viewer(args, data)
     res = assign(
         build_graph(data),
         floor=args.floor,
         small_weight=args.small_weight,
         small_population=args.small_population,
     )
-    if args.as_municipality:
-        res = res.view(args.as_municipality, data)
+    if viewer:
+        res = res.view(viewer, data)
     _print(res.assigned[["municipality", "candidate", "name", "score"]], args.lang)
     if len(res.unserved):
         print()
         col = "reason_ja" if args.lang == "ja" else "reason"
         _print(res.unserved[[col]].rename(columns={col: "reason"}), args.lang)
-    total = f"{res.total_score:.2f}"
-    print(
-        f"\n割当 {len(res.assigned)} 件・未割当 {len(res.unserved)} 件・スコア合計 {total}"
-        if args.lang == "ja"
-        else f"\n{len(res.assigned)} assigned, {len(res.unserved)} unserved, total score {total}"
-    )
+    print("\n" + _("{assigned} assigned, {unserved} unserved, total score {total:.2f}").format(
+        assigned=len(res.assigned), unserved=len(res.unserved), total=res.total_score))
     _write(
         args,
         {
@@ -202,6 +228,8 @@ def _assign(args: argparse.Namespace) -> int:
 @_guard
 def _peers(args: argparse.Namespace) -> int:
     """Print peers of one municipality, or all communities."""
+    from solvers.matching import build_graph, communities, suggest_peers
+
     g = build_graph(_load(args))
     tables: dict[str, pd.DataFrame] = {}
     if args.communities or not args.municipality:

@@ -12,36 +12,30 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
 
 from engine.errors import InputError, Problem
+from service.console import ProgressBar, print_table
+from service.i18n import N_, _
 
 __all__ = ["ProgressBar", "comparison_table", "register", "run_command"]
+
+_STATUSES = (N_("optimal"), N_("feasible"), N_("infeasible"), N_("error"))
+
+#: The table's column headers as a reader names them.
+KPI_HEADERS = {
+    "visits": N_("visits"), "expert_visits": N_("expert-visits"),
+    "served_priority_share": N_("priority served"), "coverage": N_("municipalities covered"),
+    "small_share": N_("share to towns < 50,000"), "drive_minutes": N_("drive minutes"),
+    "utilisation": N_("expert utilisation"), "unscheduled": N_("left out"),
+}
 
 #: KPIs shown in the printed table (all are in the CSV files).
 TABLE_KPIS = ("visits", "expert_visits", "served_priority_share", "coverage", "small_share",
               "drive_minutes", "utilisation", "unscheduled")
-
-
-class ProgressBar:
-    """A one-line text progress bar, ``progress(done, total)``, for terminals and notebooks."""
-
-    def __init__(self, label: str = "runs", stream: IO[str] | None = None, width: int = 30):
-        self.label, self.stream, self.width = label, stream, width
-        self.t0 = time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        stream = self.stream if self.stream is not None else sys.stderr
-        filled = self.width * done // total if total else self.width
-        bar = "#" * filled + "-" * (self.width - filled)
-        elapsed = time.perf_counter() - self.t0
-        end = "\n" if done >= total else ""
-        stream.write(f"\r{self.label} [{bar}] {done}/{total} {elapsed:5.1f}s{end}")
-        stream.flush()
 
 
 def comparison_table(summary: pd.DataFrame, kpis: tuple[str, ...] = TABLE_KPIS) -> pd.DataFrame:
@@ -66,8 +60,11 @@ def run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                 stderr: IO[str] | None = None) -> int:
     """The handler of ``scenarios run``; returns the exit code."""
     from engine.scenario import load_scenario_file
+    from service.i18n import lang_from, set_lang
     from solvers.scenarios import compare, coverage_table, run_many, summarise
 
+    args.lang = lang_from(getattr(args, "lang", None))
+    set_lang(args.lang)
     out_stream = stdout or sys.stdout
     err_stream = stderr or sys.stderr
     try:
@@ -83,12 +80,12 @@ def run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
             seed=run.seed if args.seed is None else args.seed,
             time_limit=args.time_limit or run.time_limit, solver_workers=run.workers,
             executor=executor, workers=args.workers, address=args.address,
-            progress=None if args.quiet else ProgressBar("scenarios", err_stream))
+            progress=None if args.quiet else ProgressBar(_("scenario runs"), err_stream))
     except InputError as err:
         err_stream.write(f"{Path(args.file).name}: {err.summary(args.lang)}\n")
         return 2
     except OSError as err:                      # e.g. a Dask address that does not answer
-        err_stream.write(f"cannot run the scenarios: {err}\n")
+        err_stream.write(_("cannot run the scenarios: {err}").format(err=err) + "\n")
         return 1
     tidy = compare(results)
     summary = summarise(tidy)
@@ -103,27 +100,34 @@ def run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                                columns=["scenario", "draw", "reason", "requests"])
     unscheduled.to_csv(out / "unscheduled.csv", index=False)
     statuses = pd.Series([r.status for r in results]).value_counts()
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        out_stream.write(comparison_table(summary).to_string() + "\n")
-    out_stream.write("solves: " + ", ".join(f"{k} {v}" for k, v in statuses.items())
-                     + f"; CSV in {out}\n")
+    table = comparison_table(summary)
+    table = table.rename(columns=lambda k: _(KPI_HEADERS[k]) if k in KPI_HEADERS else k)
+    table.index = table.index.rename(_("scenario"))
+    print_table(table, stream=out_stream)
+    out_stream.write(_("solves: {statuses}; CSV in {out}").format(
+        statuses=", ".join(f"{_(str(k))} {v}" for k, v in statuses.items()), out=out) + "\n")
     return 0
 
 
 def register(subparsers: Any) -> None:
     """Add ``scenarios run FILE.yaml [--out DIR] [--workers N] [--address ADDR] [--serial]``."""
-    p = subparsers.add_parser("scenarios", help="compare planning scenarios (docs/SCENARIOS.md)")
+    p = subparsers.add_parser("scenarios", help=_("compare planning scenarios"),
+                              description=_("compare planning scenarios"))
     sub = p.add_subparsers(dest="scenarios_command", required=True)
-    r = sub.add_parser("run", help="run a scenario file, print the comparison and write CSV")
-    r.add_argument("file", help="scenario file (YAML, format scenarios/1)")
-    r.add_argument("--out", default="scenario-results", help="directory for the CSV files")
+    r = sub.add_parser("run", help=_("run a scenario file, print the comparison and write CSV"),
+                       description=_("run a scenario file, print the comparison and write CSV"))
+    r.add_argument("file", help=_("scenario file (YAML, format scenarios/1)"))
+    r.add_argument("--out", default="scenario-results", help=_("directory for the CSV files"))
     r.add_argument("--workers", type=int, default=None,
-                   help="local Dask worker processes (default: one per CPU)")
-    r.add_argument("--address", default=None, help="an existing Dask scheduler, host:port")
-    r.add_argument("--serial", action="store_true", help="run in this process, one at a time")
-    r.add_argument("--draws", type=int, default=None, help="override run.draws")
-    r.add_argument("--seed", type=int, default=None, help="override run.seed")
-    r.add_argument("--time-limit", type=float, default=None, help="override run.time_limit (s)")
-    r.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of messages")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
+                   help=_("local Dask worker processes (default: one per CPU)"))
+    r.add_argument("--address", default=None, help=_("an existing Dask scheduler, host:port"))
+    r.add_argument("--serial", action="store_true",
+                   help=_("run in this process, one at a time"))
+    r.add_argument("--draws", type=int, default=None, help=_("override run.draws"))
+    r.add_argument("--seed", type=int, default=None, help=_("override run.seed"))
+    r.add_argument("--time-limit", type=float, default=None,
+                   help=_("override run.time_limit (s)"))
+    r.add_argument("--lang", choices=("ja", "en"), default=argparse.SUPPRESS,
+                   help=_("messages in Japanese (default) or English; also DXSHARE_LANG"))
+    r.add_argument("--quiet", action="store_true", help=_("no progress bar"))
     r.set_defaults(handler=run_command)

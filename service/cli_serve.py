@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import Any
 
+from service.i18n import _
+
 __all__ = ["main_keys", "main_keys_list", "main_keys_revoke", "main_serve", "register"]
 
 
@@ -60,7 +62,11 @@ def main_keys(args: argparse.Namespace) -> int:
         sessions = session_factory(eng)
         with sessions.begin() as s:
             seed(s)
-            key, row = create_key(s, args.role, municipality=args.municipality,
+            from engine.names import resolve_municipality
+
+            muni = args.municipality and (resolve_municipality(args.municipality)
+                                          or args.municipality)
+            key, row = create_key(s, args.role, municipality=muni,
                                   expert=args.expert, label=args.label or "")
             bound = row.municipality or row.expert or ""
     except KeyError_ as err:
@@ -114,34 +120,35 @@ def main_keys_revoke(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``serve`` and ``keys`` to the main CLI."""
-    p = subparsers.add_parser("serve", help="run the HTTP service")
+    p = subparsers.add_parser("serve", help=_("run the HTTP service"))
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--db", help="SQLite file (default dxshare.sqlite; "
-                                "DXSHARE_DATABASE_URL selects another database)")
+    p.add_argument("--db", help=_("SQLite file (default dxshare.sqlite; "
+                                  "DXSHARE_DATABASE_URL selects another database)"))
     p.add_argument("--executor", choices=["processes", "dask", "serial"])
     p.add_argument("--dask-address", dest="dask_address",
-                   help="solve on the existing Dask cluster at this address")
+                   help=_("solve on the existing Dask cluster at this address"))
     p.add_argument("--workers", dest="job_workers", type=int,
-                   help="solves at once (default 1)")
+                   help=_("solves at once (default 1)"))
     p.add_argument("--demo-week", dest="demo_week",
-                   help="on first start, also add that week's synthetic Ehime requests")
+                   help=_("on first start, also add that week's synthetic Ehime requests "
+                          "(the same draw as dxshare plan --demo)"))
     p.add_argument("--log-level", default="info")
     p.set_defaults(handler=main_serve)
 
-    k = subparsers.add_parser("keys", help="manage API keys")
+    k = subparsers.add_parser("keys", help=_("manage API keys"))
     ksub = k.add_subparsers(dest="keys_command", required=True)
-    c = ksub.add_parser("create", help="create a key and print it once")
+    c = ksub.add_parser("create", help=_("create a key and print it once"))
     c.add_argument("--role", required=True, choices=["centre", "municipality", "expert"])
-    c.add_argument("--municipality", help="municipality code (role municipality)")
-    c.add_argument("--expert", help="expert id (role expert)")
-    c.add_argument("--label", help="free text shown in the audit log")
-    c.add_argument("--db", help="SQLite file (or DXSHARE_DATABASE_URL)")
+    c.add_argument("--municipality", help=_("municipality code or name (role municipality)"))
+    c.add_argument("--expert", help=_("expert id (role expert)"))
+    c.add_argument("--label", help=_("free text shown in the audit log"))
+    c.add_argument("--db", help=_("SQLite file (or DXSHARE_DATABASE_URL)"))
     c.set_defaults(handler=main_keys)
-    ls = ksub.add_parser("list", help="list keys (never the keys themselves)")
-    ls.add_argument("--db", help="SQLite file (or DXSHARE_DATABASE_URL)")
+    ls = ksub.add_parser("list", help=_("list keys (never the keys themselves)"))
+    ls.add_argument("--db", help=_("SQLite file (or DXSHARE_DATABASE_URL)"))
     ls.set_defaults(handler=main_keys_list)
-    rv = ksub.add_parser("revoke", help="revoke a key by id")
+    rv = ksub.add_parser("revoke", help=_("revoke a key by id"))
     rv.add_argument("id", type=int)
-    rv.add_argument("--db", help="SQLite file (or DXSHARE_DATABASE_URL)")
+    rv.add_argument("--db", help=_("SQLite file (or DXSHARE_DATABASE_URL)"))
     rv.set_defaults(handler=main_keys_revoke)

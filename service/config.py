@@ -19,7 +19,10 @@ class Settings(BaseSettings):
     many solves run at once. ``job_time_limit``: default CP-SAT limit of a plan job, seconds.
     ``job_max_attempts``: a job interrupted by a restart is resumed until it has been started
     this many times, then marked failed with the reason. ``max_body_bytes``: larger request
-    bodies are refused with 413. ``demo_week`` (a Monday): on first start, also store that
+    bodies are refused with 413. ``rate_limit_per_key``, ``rate_limit_per_address``: request
+budgets of one key and of one client address (e.g. ``"3000/minute"``, several joined by
+``;``, empty = no limit); ``rate_limit_anonymous``: refused requests without a valid key one
+address may make before it gets 429 for everything. ``demo_week`` (a Monday): on first start, also store that
     week's synthetic Ehime requests (drawn with ``demo_seed``, the CLI demo's seed).
     """
 
@@ -33,6 +36,9 @@ class Settings(BaseSettings):
     job_time_limit: float = 20.0
     job_max_attempts: int = 2
     max_body_bytes: int = 1_000_000
+    rate_limit_per_key: str = "3000/minute"
+    rate_limit_per_address: str = "6000/minute"
+    rate_limit_anonymous: str = "60/minute"
     seed: bool = True
     demo_week: str | None = None
     demo_seed: int = 8

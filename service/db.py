@@ -8,6 +8,7 @@ processes that run the solves (each opens its own engine from the same URL).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from importlib import resources
 from typing import Any
@@ -220,11 +221,16 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+#: ``Meta`` key of the blackouts stored with the demo week (plan-request/1 form, JSON).
+DEMO_BLACKOUTS = "demo_blackouts"
+
+
 def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) -> bool:
     """Fill an empty database with the bundled Ehime municipalities and experts; with
     ``demo_week`` (a Monday) and no request stored yet, also that week's synthetic requests
-    drawn with ``demo_seed``, as submitted (the demo's pre-published visit is left out:
-    publishing is the service's job). Returns whether anything was added."""
+    drawn with ``demo_seed``, as submitted: the very week ``dxshare plan --demo`` plans (its
+    published visit kept as the request's ``fixed``, its blackout stored and applied to that
+    week's plan jobs). Returns whether anything was added."""
     added = False
     if session.scalar(select(MunicipalityRow).limit(1)) is None:
         _seed_reference(session)
@@ -232,7 +238,9 @@ def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) 
     if demo_week and session.scalar(select(RequestRow).limit(1)) is None:
         from engine.demand import ehime_week_document
 
-        week = ehime_week_document(demo_week, seed=demo_seed, fixed_visit=False)
+        week = ehime_week_document(demo_week, seed=demo_seed)
+        session.merge(Meta(key=DEMO_BLACKOUTS,
+                           value=json.dumps(week["horizon"]["blackouts"], ensure_ascii=False)))
         for q in week["requests"]:
             body = {k: v for k, v in q.items() if k not in ("id", "location")}
             session.add(RequestRow(id=q["id"], municipality=q["location"], status="submitted",

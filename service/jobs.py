@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import json
 import logging
 import threading
 import time
@@ -26,9 +27,10 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.changes import with_changes
 from engine.errors import InputError, Problem
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
-from engine.model import Horizon, PlanRequest
+from engine.model import FIELDS, Horizon, PlanRequest
 from service.db import (
     ExpertRow,
     MunicipalityRow,
@@ -107,7 +109,11 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
     locations = [m.location for m in session.scalars(
         select(MunicipalityRow).order_by(MunicipalityRow.code))]
     experts = []
-    for e in session.scalars(select(ExpertRow).order_by(ExpertRow.id)):
+    # the programme's order of fields (as the CLI's week lists them), then id
+    rows = sorted(session.scalars(select(ExpertRow)), key=lambda e: (
+        FIELDS.index(e.doc["fields"][0]) if e.doc.get("fields") and e.doc["fields"][0] in FIELDS
+        else len(FIELDS), e.id))
+    for e in rows:
         doc = dict(e.doc)
         if doc.get("days") is not None:
             doc["days"] = [d for d in doc["days"]
@@ -132,7 +138,7 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
             x["fixed"] = fixed[q.id]
         requests.append(x)
     base = plan_request_to_dict(PlanRequest(Horizon(start, end), (), (), ()))
-    base["horizon"]["blackouts"] = list(blackouts or [])
+    base["horizon"]["blackouts"] = _stored_blackouts(session, start, end) + list(blackouts or [])
     doc = {**base, "name": f"week of {start}", "locations": locations, "experts": experts,
            "requests": requests}
     try:
@@ -152,6 +158,17 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
         previous["visits"] = [v for v in previous["visits"] if v["request"] in ids]
         previous["unscheduled"] = [u for u in previous["unscheduled"] if u["request"] in ids]
     return doc, previous
+
+
+def _stored_blackouts(session: Session, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """The blackouts stored with the demo week that fall in ``start``–``end``."""
+    from service.db import DEMO_BLACKOUTS, Meta
+
+    row = session.get(Meta, DEMO_BLACKOUTS)
+    if row is None:
+        return []
+    return [b for b in json.loads(row.value)
+            if start <= dt.date.fromisoformat(b["date"]) <= end]
 
 
 def new_job(session: Session, request_doc: dict[str, Any], *, week: dt.date | None,
@@ -247,7 +264,7 @@ def run_plan_job(url: str, job_id: str, attempt: int) -> str:
     finally:
         stop.set()
         thread.join()
-    doc = plan_to_dict(plan)
+    doc = plan_to_dict(with_changes(plan, previous))
     final = {"elapsed": round(time.perf_counter() - t0, 3), "objective": plan.objective,
              "bound": plan.bound, "solutions": None, "phase": "finished"}
     if plan.status in ("optimal", "feasible"):

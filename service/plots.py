@@ -1,5 +1,14 @@
-"""Figures of scenario results (matplotlib, Agg backend): returned, never shown.
+"""Figures of plans and scenario results (matplotlib): returned, never shown.
 
+No backend is forced: in a notebook the figures display as pictures (the returned figure is
+the cell's value, closed in pyplot so that it is not drawn twice); a headless process gets
+matplotlib's own non-interactive default. Labels are Japanese when the language is Japanese
+(``lang=None`` reads ``DXSHARE_LANG``, default Japanese) and a Japanese font is installed,
+English otherwise.
+
+- ``week_chart(problem, plan)``: per expert and day, the visits as bars (on-site, online) and
+  the drives around them;
+- ``route_map(problem, plan)``: each expert-day's route from the base through its stops;
 - ``kpi_bars(summary, kpis)``: one panel per KPI, a bar per scenario with its 95 % interval;
 - ``utilisation_heatmap(table)``: experts × dates busy share;
 - ``coverage_map(coverage)``: municipalities at their coordinates, sized and coloured by
@@ -16,18 +25,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
+from engine.ehime import municipalities
+from engine.model import Plan, PlanRequest
+from engine.tables import expert_name
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from engine.ehime import municipalities  # noqa: E402
-
-__all__ = ["KPI_LABELS", "coverage_map", "kpi_bars", "utilisation_heatmap"]
+__all__ = ["KPI_LABELS", "coverage_map", "kpi_bars", "route_map", "utilisation_heatmap",
+           "week_chart"]
 
 #: Axis labels of the scenario KPIs (English, Japanese).
 KPI_LABELS: dict[str, tuple[str, str]] = {
@@ -50,21 +58,57 @@ def _label(kpi: str, lang: str) -> str:
     return ja if lang == "ja" else en
 
 
-def _lang(lang: str) -> str:
+def _done(fig: Figure) -> Figure:
+    """Lay out ``fig`` and let pyplot forget it: the caller shows or saves it once."""
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _lang(lang: str | None) -> str:
     """``'ja'`` when a Japanese-capable font is installed (and used), else ``'en'``: labels
-    fall back to English rather than to empty boxes."""
+    fall back to English rather than to empty boxes. ``None`` is the reader's language."""
+    if lang is None:
+        from service.i18n import lang_from
+
+        lang = lang_from(None)
+    name = _japanese_font()
     if lang != "ja":
+        # English labels; Japanese place names without a romaji one still need the glyphs
+        plt.rcParams["font.family"] = ["DejaVu Sans", name] if name else ["DejaVu Sans"]
         return "en"
+    if name is None:
+        return "en"
+    plt.rcParams["font.family"] = name
+    return "ja"
+
+
+_JA_FONTS = ("Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "VL Gothic")
+_JA_FONT_FILES = ("notosanscjk", "ipaexg", "ipag", "takaogothic", "vl-gothic")
+
+
+def _japanese_font() -> str | None:
+    """A Japanese-capable font's family name; fonts installed after matplotlib built its cache
+    (e.g. Debian's fonts-noto-cjk) are added on the way."""
     from matplotlib import font_manager
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    for name in ("Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "VL Gothic"):
-        if name in names:
-            plt.rcParams["font.family"] = name
-            return "ja"
-    return "en"
+
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in _JA_FONTS if n in names), None)
+
+    found = known()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(k in path.lower().replace("_", "") for k in _JA_FONT_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = known()
+    return found
 
 
-def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], *, lang: str = "en",
+def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], *, lang: str | None = None,
              ncols: int = 3) -> Figure:
     """Bars of the mean of each KPI per scenario with 95 % interval whiskers.
 
@@ -88,11 +132,10 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], *, lang: str = "en",
         ax.grid(axis="y", alpha=0.3)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.tight_layout()
-    return fig
+    return _done(fig)
 
 
-def utilisation_heatmap(table: pd.DataFrame, *, lang: str = "en",
+def utilisation_heatmap(table: pd.DataFrame, *, lang: str | None = None,
                         title: str = "") -> Figure:
     """Experts (rows) × dates (columns) busy share, 0–1; blank where the expert cannot work."""
     lang = _lang(lang)
@@ -110,11 +153,10 @@ def utilisation_heatmap(table: pd.DataFrame, *, lang: str = "en",
                     color="white" if v > 0.6 else "black")
     fig.colorbar(im, ax=ax, label="稼働率" if lang == "ja" else "busy share of working day")
     ax.set_title(title or ("専門家の稼働率" if lang == "ja" else "expert utilisation"))
-    fig.tight_layout()
-    return fig
+    return _done(fig)
 
 
-def coverage_map(coverage: pd.Series | pd.DataFrame, *, lang: str = "en",
+def coverage_map(coverage: pd.Series | pd.DataFrame, *, lang: str | None = None,
                  title: str = "") -> Figure:
     """Municipalities at their coordinates, marker area ∝ visits (grey ring = none).
 
@@ -151,5 +193,101 @@ def coverage_map(coverage: pd.Series | pd.DataFrame, *, lang: str = "en",
         ax.grid(alpha=0.2)
     if title and n > 1:
         fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _done(fig)
+
+
+def _colours(n: int) -> np.ndarray:
+    return plt.get_cmap("tab10")(np.arange(max(n, 1)) % 10)
+
+
+def week_chart(problem: PlanRequest, plan: Plan, *, lang: str | None = None) -> Figure:
+    """One panel per working date, one row per expert: each visit a bar from start to end
+    (solid on-site, hatched online) labelled with the municipality, the drives from and back to
+    the base as thin grey bars. Hours on the x axis."""
+    lang = _lang(lang)
+    ja = lang == "ja"
+    dates = sorted({v.date for v in plan.visits} | {r.date for r in plan.routes}) or \
+        [problem.horizon.start]
+    experts = [e.id for e in problem.experts]
+    names = [expert_name(problem, e) if ja else e for e in experts]
+    locs = problem.location_by_id
+    fig, axes = plt.subplots(1, len(dates), figsize=(3.2 * len(dates) + 1.5,
+                                                     0.55 * len(experts) + 1.6),
+                             sharey=True, squeeze=False)
+    colours = dict(zip(experts, _colours(len(experts)), strict=False))
+    hours = [v.start for v in plan.visits] + [r.leave for r in plan.routes]
+    ends = [v.end for v in plan.visits] + [r.return_ for r in plan.routes]
+    lo = (min(hours, default=8 * 60) // 60) * 60
+    hi = -(-max(ends, default=18 * 60) // 60) * 60
+    for ax, day in zip(axes.flat, dates, strict=False):
+        for r in plan.routes:
+            if r.date == day and r.expert in colours:
+                y = experts.index(r.expert)
+                ax.barh(y, r.return_ - r.leave, left=r.leave, height=0.18, color="0.75")
+        for v in plan.visits:
+            if v.date != day:
+                continue
+            for e in v.experts:
+                if e not in colours:
+                    continue
+                y = experts.index(e)
+                ax.barh(y, v.end - v.start, left=v.start, height=0.6, color=colours[e],
+                        hatch="//" if v.mode == "online" else None,
+                        alpha=0.55 if v.mode == "online" else 0.9, edgecolor="k", linewidth=0.4)
+                loc = locs.get(v.location)
+                label = (loc.name if ja else (loc.name_en or loc.name)) if loc else v.location
+                ax.text((v.start + v.end) / 2, y, label, ha="center", va="center", fontsize=6.5)
+        ax.set_xlim(lo, hi)
+        ticks = list(range(lo, hi + 1, 120))
+        ax.set_xticks(ticks, [f"{t // 60}:00" for t in ticks], fontsize=7)
+        wd = "月火水木金土日"[day.weekday()] if ja else day.strftime("%a")
+        ax.set_title(f"{day.month}/{day.day} ({wd})", fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0, 0].set_yticks(range(len(experts)), names, fontsize=8)
+    axes[0, 0].invert_yaxis()
+    fig.suptitle("専門家ごとの週間予定（斜線はオンライン、灰色は移動を含む外出）" if ja else
+                 "Week per expert (hatched: online; grey: away from base incl. driving)",
+                 fontsize=10)
+    return _done(fig)
+
+
+def route_map(problem: PlanRequest, plan: Plan, *, lang: str | None = None) -> Figure:
+    """Every location with coordinates, and each expert-day's route (base → stops → base) as a
+    line in the expert's colour; places labelled by name."""
+    lang = _lang(lang)
+    ja = lang == "ja"
+    locs = {k: v for k, v in problem.location_by_id.items()
+            if v.lat is not None and v.lon is not None}
+    experts = [e.id for e in problem.experts]
+    colours = dict(zip(experts, _colours(len(experts)), strict=False))
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    visited = {v.location for v in plan.visits if v.mode == "onsite"}
+    for loc in locs.values():
+        ax.scatter(loc.lon, loc.lat, s=40 if loc.id in visited else 14,
+                   c="k" if loc.id in visited else "0.6", zorder=3)
+        ax.annotate(loc.name if ja else (loc.name_en or loc.name), (loc.lon, loc.lat),
+                    fontsize=7, xytext=(3, 3), textcoords="offset points")
+    drawn: set[str] = set()
+    for r in plan.routes:
+        e = problem.expert_by_id.get(r.expert)
+        if e is None or e.base not in locs:
+            continue
+        path = [e.base, *r.stops, e.base]
+        pts = [(locs[x].lon, locs[x].lat) for x in path if x in locs]
+        label = None
+        if r.expert not in drawn:
+            label = expert_name(problem, r.expert) if ja else r.expert
+            drawn.add(r.expert)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], color=colours.get(r.expert, "k"),
+                alpha=0.75, linewidth=1.6, label=label)
+    ax.set_aspect(1 / math.cos(math.radians(33.6)))
+    ax.set_xlabel("経度" if ja else "longitude")
+    ax.set_ylabel("緯度" if ja else "latitude")
+    ax.set_title("訪問ルート（専門家・日ごと）" if ja else "Routes (per expert and day)")
+    if drawn:
+        ax.legend(fontsize=7, loc="best")
+    if not locs:
+        ax.text(0.5, 0.5, "座標のある場所がありません" if ja else "no location has coordinates",
+                ha="center", va="center", transform=ax.transAxes)
+    ax.grid(alpha=0.2)
+    return _done(fig)

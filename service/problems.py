@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import InputError
+from service.i18n import N_, translator
 
 __all__ = ["ApiProblem", "install_handlers", "lang_of", "problem_response"]
 
@@ -26,6 +27,7 @@ _TITLES = {
     413: ("Request body too large", "リクエスト本文が大きすぎます"),
     415: ("Unsupported media type", "対応していない形式です"),
     422: ("Invalid input", "入力内容に誤りがあります"),
+    429: ("Too many requests", "リクエストが多すぎます"),
     500: ("Internal error", "内部エラーが発生しました"),
 }
 
@@ -72,16 +74,74 @@ def _loc_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    """Pydantic's errors as ``[{"path": "fields[0]", "message": ...}]``."""
+#: Pydantic's error types in the service's own words (the catalogue has them in Japanese);
+#: ``{…}`` are filled from the error's context. Types not listed keep pydantic's message.
+PYDANTIC_MESSAGES = {
+    "missing": N_("is required"),
+    "extra_forbidden": N_("unknown field"),
+    "int_type": N_("must be a whole number"),
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "float_type": N_("must be a number"),
+    "float_parsing": N_("must be a number"),
+    "finite_number": N_("must be a finite number"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "string_type": N_("must be text"),
+    "string_too_short": N_("must have at least {min_length} characters"),
+    "string_too_long": N_("must have at most {max_length} characters"),
+    "string_pattern_mismatch": N_("is not in the expected form"),
+    "greater_than": N_("must be greater than {gt}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than": N_("must be less than {lt}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "literal_error": N_("must be one of {expected}"),
+    "enum": N_("must be one of {expected}"),
+    "list_type": N_("must be a list"),
+    "tuple_type": N_("must be a list"),
+    "too_short": N_("must have at least {min_length} items"),
+    "too_long": N_("must have at most {max_length} items"),
+    "dict_type": N_("must be an object"),
+    "model_type": N_("must be an object"),
+    "model_attributes_type": N_("must be an object"),
+    "date_type": N_("must be a date YYYY-MM-DD"),
+    "date_parsing": N_("must be a date YYYY-MM-DD"),
+    "date_from_datetime_parsing": N_("must be a date YYYY-MM-DD"),
+    "date_from_datetime_inexact": N_("must be a date YYYY-MM-DD"),
+    "json_invalid": N_("is not valid JSON"),
+    "json_type": N_("must be JSON"),
+}
+_WHERE = {"query": N_("(query parameter)"), "path": N_("(path parameter)"),
+          "header": N_("(header)")}
+#: Words of the framework's own errors (404 of an unknown route, 405 …).
+_HTTP_DETAILS = (N_("Not Found"), N_("Method Not Allowed"), N_("Unauthorized"),
+                 N_("Forbidden"))
+
+
+def _message(e: dict[str, Any], lang: str) -> str:
+    template = PYDANTIC_MESSAGES.get(str(e.get("type", "")))
+    if template is None:
+        msg = str(e.get("msg", "invalid"))
+        return msg.removeprefix("Value error, ")   # a validator's own words
+    ctx = {k: str(v) for k, v in (e.get("ctx") or {}).items()}
+    text = translator(lang).gettext(template)
+    try:
+        return text.format(**ctx)
+    except (KeyError, IndexError, ValueError):
+        return str(e.get("msg", "invalid")) if lang == "en" else text
+
+
+def validation_errors(exc: RequestValidationError, lang: str = "ja") -> list[dict[str, str]]:
+    """Pydantic's errors as ``[{"path": "fields[0]", "message": ...}]``, in ``lang``."""
     out = []
+    t = translator(lang)
     for e in exc.errors():
         loc = tuple(e.get("loc", ()))
         where = loc[0] if loc else "body"
         path = _loc_path(loc)
-        msg = str(e.get("msg", "invalid"))
-        if where in ("query", "path", "header"):
-            msg = f"({where} parameter) {msg}"
+        msg = _message(e, lang)
+        if where in _WHERE:
+            msg = f"{t.gettext(_WHERE[where])} {msg}"
         out.append({"path": path, "message": msg})
     return out
 
@@ -98,8 +158,8 @@ def install_handlers(app: Any) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = validation_errors(exc)
         lang = lang_of(request)
+        errors = validation_errors(exc, lang)
         first = errors[0] if errors else {"path": "", "message": "invalid"}
         detail = f"{first['path']}: {first['message']}" if first["path"] else first["message"]
         if len(errors) > 1:
@@ -116,6 +176,6 @@ def install_handlers(app: Any) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         lang = lang_of(request)
-        return problem_response(exc.status_code, str(exc.detail), lang,
+        return problem_response(exc.status_code, translator(lang).gettext(str(exc.detail)), lang,
                                 headers=getattr(exc, "headers", None),
                                 instance=request.url.path)

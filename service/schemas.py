@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+)
 
 from engine.model import FIELDS
 
 __all__ = ["BlackoutIn", "ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
 
-FieldName = Literal[FIELDS]  # type: ignore[valid-type]
+def _field_id(value: Any) -> Any:
+    """A field by id, label or usual variant (``データ活用`` → ``data``), as everywhere."""
+    from engine.names import resolve_field
+
+    return (resolve_field(value) or value) if isinstance(value, str) else value
+
+
+def _municipality_code(value: Any) -> Any:
+    """A municipality by code, Japanese or romaji name (``上島町`` → ``383562``)."""
+    from engine.names import resolve_municipality
+
+    return (resolve_municipality(value) or value) if isinstance(value, str) else value
+
+
+FieldName = Annotated[Literal[FIELDS], BeforeValidator(_field_id)]  # type: ignore[valid-type]
+MunicipalityRef = Annotated[str, BeforeValidator(_municipality_code)]
 HHMM = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 SAFE_DATE_MIN = dt.date(2000, 1, 1)
 SAFE_DATE_MAX = dt.date(2100, 12, 31)
@@ -34,7 +58,21 @@ def _date_range(v: dt.date | None) -> dt.date | None:
     return v
 
 
+def _distinct(v: list[str] | None) -> list[str] | None:
+    """One expert per field: a field named twice is a mistake, not two experts."""
+    seen: set[str] = set()
+    for i, f in enumerate(v or []):
+        if f in seen:
+            raise ValueError(f"fields[{i}]: {f!r} is listed twice (one expert per field)")
+        seen.add(f)
+    return v
+
+
 class _Strict(BaseModel):
+    """Unknown keys are refused; numbers and booleans are taken only as JSON numbers and
+    booleans (``true`` is not 1, ``"60"`` is not 60): see the ``StrictInt``/``StrictBool``
+    fields below."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -48,19 +86,20 @@ class RequestIn(_Strict):
         "earliest": "2026-12-07", "latest": "2026-12-11", "window": ["13:00", "17:00"],
         "title": "SNSアカウント統合", "confidential": False, "submit": True}]})
 
-    municipality: str | None = Field(default=None, max_length=16)
+    municipality: MunicipalityRef | None = Field(default=None, max_length=32)
     fields: list[FieldName] = Field(min_length=1, max_length=5)
     mode: Literal["onsite", "online"]
-    duration_min: int = Field(gt=0, le=480)
-    priority: int = Field(ge=1, le=10)
+    duration_min: StrictInt = Field(gt=0, le=480)
+    priority: StrictInt = Field(ge=1, le=10)
     earliest: dt.date
     latest: dt.date
     window: tuple[str, str] | None = None
     title: str = Field(default="", max_length=200)
-    confidential: bool = False
-    submit: bool = False
+    confidential: StrictBool = False
+    submit: StrictBool = False
 
     _c = field_validator("title", "municipality")(_no_control)
+    _f = field_validator("fields")(_distinct)
     _d = field_validator("earliest", "latest")(_date_range)
 
     @field_validator("latest")
@@ -91,15 +130,16 @@ class RequestPatch(_Strict):
 
     fields: list[FieldName] | None = Field(default=None, min_length=1, max_length=5)
     mode: Literal["onsite", "online"] | None = None
-    duration_min: int | None = Field(default=None, gt=0, le=480)
-    priority: int | None = Field(default=None, ge=1, le=10)
+    duration_min: StrictInt | None = Field(default=None, gt=0, le=480)
+    priority: StrictInt | None = Field(default=None, ge=1, le=10)
     earliest: dt.date | None = None
     latest: dt.date | None = None
     window: tuple[str, str] | None = None
     title: str | None = Field(default=None, max_length=200)
-    confidential: bool | None = None
+    confidential: StrictBool | None = None
 
     _c = field_validator("title")(_no_control)
+    _f = field_validator("fields")(_distinct)
     _d = field_validator("earliest", "latest")(_date_range)
     _w = field_validator("window")(RequestIn._window.__func__)  # type: ignore[attr-defined]
 
@@ -115,12 +155,13 @@ class ExpertPatch(_Strict):
     work_start: str | None = HHMM
     work_end: str | None = HHMM
     days: list[dt.date] | None = Field(default=None, max_length=400)
-    max_visits_per_day: int | None = Field(default=None, ge=0, le=50)
-    max_visits_total: int | None = Field(default=None, ge=0, le=1000)
-    max_drive_minutes_per_day: int | None = Field(default=None, ge=0, le=1440)
-    max_onsite_days: int | None = Field(default=None, ge=0, le=400)
+    max_visits_per_day: StrictInt | None = Field(default=None, ge=0, le=50)
+    max_visits_total: StrictInt | None = Field(default=None, ge=0, le=1000)
+    max_drive_minutes_per_day: StrictInt | None = Field(default=None, ge=0, le=1440)
+    max_onsite_days: StrictInt | None = Field(default=None, ge=0, le=400)
 
     _c = field_validator("name")(_no_control)
+    _f = field_validator("fields")(_distinct)
 
     @field_validator("days")
     @classmethod
@@ -163,8 +204,8 @@ class WeekJob(_Strict):
     week: dt.date
     keep_published: Literal["fixed", "prefer"] = "fixed"
     blackouts: list[BlackoutIn] = Field(default_factory=list, max_length=100)
-    time_limit: float | None = Field(default=None, gt=0, le=600)
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    time_limit: StrictFloat | None = Field(default=None, gt=0, le=600)
+    seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
 
     _d = field_validator("week")(_date_range)
 
@@ -175,8 +216,8 @@ class Outcome(_Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"held": True, "notes": "次回はデータ連携を相談", "satisfaction": 4}]})
 
-    held: bool
+    held: StrictBool
     notes: str | None = Field(default=None, max_length=5000)
-    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    satisfaction: StrictInt | None = Field(default=None, ge=1, le=5)
 
     _c = field_validator("notes")(_no_control)

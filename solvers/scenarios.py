@@ -243,17 +243,14 @@ def compare(items: Sequence[Scenario] | Sequence[RunResult], **kwargs: Any) -> p
     return df
 
 
-# 97.5 % quantiles of Student's t for 1..30 degrees of freedom (two-sided 95 % intervals).
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
-
 def t_quantile_975(dof: int) -> float:
-    """Student's t 97.5 % quantile (``t_quantile_975(4)`` → 2.776); normal 1.96 past 30."""
+    """Student's t 97.5 % quantile for two-sided 95 % intervals (``t_quantile_975(4)`` →
+    2.776), from scipy.stats: exact for every number of degrees of freedom."""
     if dof < 1:
         return math.nan
-    return _T975[dof - 1] if dof <= len(_T975) else 1.96
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, dof))
 
 
 def summarise(tidy: pd.DataFrame) -> pd.DataFrame:

@@ -41,3 +41,26 @@ def test_blackout_for_one_expert_and_for_everyone():
 def test_expert_days_restrict():
     p, e = _problem(days=(D(2026, 11, 19),))
     assert workable_dates(p, e) == [D(2026, 11, 19)]
+
+
+def test_ics_carries_a_vtimezone_for_every_tzid_it_uses(tmp_path):
+    """RFC 5545 §3.6.5: each TZID a calendar uses is defined by a VTIMEZONE in it."""
+    import re
+
+    from icalendar import Calendar
+
+    from engine.ical import expert_calendar
+    from tests.conftest import problem_of, solve_checked
+
+    problem = problem_of("two_towns")
+    plan = solve_checked(problem)
+    expert = next(e for v in plan.visits for e in v.experts)
+    data = expert_calendar(problem, plan, expert)
+    text = data.decode()
+    used = set(re.findall(r"TZID=([^:;]+)", text))
+    assert used == {"Asia/Tokyo"}
+    cal = Calendar.from_ical(data)
+    zones = [c for c in cal.walk("VTIMEZONE")]
+    assert {str(z["TZID"]) for z in zones} == used
+    std = zones[0].walk("STANDARD")[0]
+    assert std["TZOFFSETTO"].to_ical() in ("+0900", b"+0900")

@@ -66,12 +66,15 @@ def test_week_text_in_english(tmp_path, capsys):
     ("[]", "must be an object"),
     ('{"format": "plan-request/1"}', "horizon: is required"),
 ])
-def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, content, message):
+def test_bad_input_names_every_problem_and_exits_2(tmp_path, capsys, content, message):
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
     assert main(["--lang", "en", "plan", str(path), "--out", str(tmp_path / "p.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0] and "Traceback" not in err[0]
+    assert any(message in line for line in err) and "Traceback" not in "\n".join(err)
+    if len(err) > 1:      # several problems: a count, then one line each
+        assert err[0] == f"dxshare: error: {len(err) - 1} problems"
+        assert "  locations: is required" in err and "  experts: is required" in err
     assert not (tmp_path / "p.json").exists()
 
 

@@ -272,6 +272,14 @@ def _as_choice(value: Any, table: Mapping[str, str], what: str, what_ja: str) ->
     return key
 
 
+def _as_field(value: Any) -> str:
+    """A field from its id, label or usual variant (``データ活用``), as everywhere."""
+    from engine.names import resolve_field
+
+    hit = resolve_field(str(value))
+    return hit if hit is not None else _as_choice(value, _FIELD_NAMES, "field", "分野")
+
+
 def _as_skills(value: Any) -> tuple[tuple[str, int], ...]:
     items: list[tuple[str, Any]] = []
     if isinstance(value, Mapping):
@@ -303,7 +311,7 @@ def _as_skills(value: Any) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
-def _parse_value(kind: str, value: Any, munis: Mapping[str, str]) -> Any:
+def _parse_value(kind: str, value: Any, munis: Any) -> Any:
     if kind == "str":
         return str(value).strip()
     if kind == "float":
@@ -317,9 +325,9 @@ def _parse_value(kind: str, value: Any, munis: Mapping[str, str]) -> Any:
     if kind == "tags":
         return tuple(_split(value))
     if kind == "field":
-        return _as_choice(value, _FIELD_NAMES, "field", "分野")
+        return _as_field(value)
     if kind == "fields":
-        return tuple(_as_choice(v, _FIELD_NAMES, "field", "分野") for v in _split(value))
+        return tuple(_as_field(v) for v in _split(value))
     if kind == "mode":
         return _as_choice(value, _MODES, "mode", "形態")
     if kind == "kind":
@@ -343,15 +351,25 @@ _BUILDERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _muni_lookup(municipalities: Iterable[Municipality]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for m in municipalities:
-        out[m.name_ja] = m.code
-        if m.name_en:
-            out[m.name_en.lower()] = m.code
-    for m in municipalities:  # codes win over names
-        out[m.code] = m.code
-    return out
+class _Munis:
+    """Municipality codes by code, Japanese or romaji name (``engine.names``, one resolver)."""
+
+    def __init__(self, municipalities: Iterable[Municipality]):
+        from engine.names import NameIndex
+
+        self._index = NameIndex(((m.code, (m.name_ja, m.name_en)) for m in municipalities),
+                                place=True)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        hit = self._index.resolve(key)
+        return default if hit is None else hit
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+
+def _muni_lookup(municipalities: Iterable[Municipality]) -> _Munis:
+    return _Munis(municipalities)
 
 
 def _parse_table(
@@ -359,7 +377,7 @@ def _parse_table(
     records: list[Mapping[str, Any]],
     where: Where,
     problems: list[Problem],
-    munis: Mapping[str, str],
+    munis: Any,
     muni_coords: Mapping[str, tuple[float, float]],
 ) -> list[Any]:
     spec = _SPECS[table]
@@ -445,8 +463,11 @@ def _assemble(
         parsed[table] = _parse_table(
             table, list(tables.get(table) or []), where, problems, munis, coords
         )
-    if problems:
-        raise InputError(problems)
+    # Rows that failed still exist for the references of others (no second, false problem).
+    pending = {t: {str(rec.get(c, "")).strip() for rec in (tables.get(t) or [])
+                   if isinstance(rec, Mapping)}
+               for t, c in (("candidates", "id"), ("municipalities", "code"))}
+    pending["municipalities"] |= {m.code for m in municipalities}
     args = (
         tuple(municipalities),
         tuple(parsed["needs"]),
@@ -454,6 +475,9 @@ def _assemble(
         tuple(parsed["engagements"]),
         tuple(parsed["conflicts"]),
     )
+    if problems:
+        problems += reference_problems(*args, where=where, pending=pending)
+        raise InputError(problems)
     problems = reference_problems(*args, where=where)
     if problems:
         raise InputError(problems)
@@ -523,19 +547,24 @@ def read_json(path: str | Path) -> MatchData:
 
 
 def _read_csv_rows(path: Path, problems: list[Problem]) -> list[dict[str, str]]:
+    """Rows of one CSV file (UTF-8, Shift-JIS or UTF-16, cells NFKC-normalised)."""
+    from engine.sheets import decode_table, read_csv_rows
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_table(path.read_bytes(), path.name)[0]
     except OSError as err:
         problems.append(Problem(path.name, f"cannot read: {err.strerror}", "読み込めません"))
         return []
-    except UnicodeDecodeError:
-        problems.append(Problem(path.name, "not UTF-8 text", "UTF-8 のテキストではありません"))
+    except InputError as err:
+        problems.extend(err.problems)
         return []
-    reader = csv.reader(io.StringIO(text))
-    rows = list(reader)
+    rows = read_csv_rows(text)
     if not rows:
         return []
-    header = [JA_HEADERS.get(h.strip(), h.strip()) for h in rows[0]]
+    from engine.names import normalize
+
+    headers = {normalize(k): v for k, v in JA_HEADERS.items()}
+    header = [headers.get(h, h) for h in rows[0]]
     out: list[dict[str, str]] = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -574,8 +603,9 @@ def read_csv_dir(directory: str | Path) -> MatchData:
         rows = _read_csv_rows(path, problems)
         rows_of[table] = [r.pop("_row") for r in rows]
         tables[table] = rows
-    if problems:
-        raise InputError(problems)
+    # File-level problems do not stop the reading: every bad cell of the other files is
+    # reported with them, all at once.
+    early = list(problems)
 
     def where(table: str, index: int, column: str) -> str:
         rows = rows_of.get(table, [])
@@ -583,7 +613,13 @@ def read_csv_dir(directory: str | Path) -> MatchData:
         place = f"{CSV_FILES[table]} row {row}"
         return f"{place}, column '{column}'" if column else place
 
-    return _assemble(tables, where, {"source": d.name})
+    try:
+        data = _assemble(tables, where, {"source": d.name})
+    except InputError as err:
+        raise InputError(early + err.problems) from None
+    if early:
+        raise InputError(early)
+    return data
 
 
 def load(path: str | Path) -> MatchData:

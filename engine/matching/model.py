@@ -379,8 +379,12 @@ def reference_problems(
     engagements: tuple[Engagement, ...],
     conflicts: tuple[Conflict, ...],
     where: object = _default_where,
+    pending: Mapping[str, set[str]] | None = None,
 ) -> list[Problem]:
-    """Duplicate ids and dangling references, with paths from ``where(table, index, column)``."""
+    """Duplicate ids and dangling references, with paths from ``where(table, index, column)``.
+
+    ``pending`` (table → ids) names rows that exist but could not be read: references to them
+    are no problem of their own (their row's problem is reported already)."""
     at = where if callable(where) else _default_where
     problems: list[Problem] = []
 
@@ -400,6 +404,10 @@ def reference_problems(
     dupes("needs", [n.id for n in needs], "id")
     cand_ids = dupes("candidates", [c.id for c in candidates], "id")
     dupes("engagements", [e.id for e in engagements], "id")
+
+    extra = pending or {}
+    codes = codes | extra.get("municipalities", set())
+    cand_ids = cand_ids | extra.get("candidates", set())
 
     def ref(table: str, i: int, column: str, value: str, known: set[str], what: str, ja: str):
         if value not in known:

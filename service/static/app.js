@@ -13,6 +13,8 @@ const TEXT = {
     login_title: "APIキーを入力してください",
     login_help: "キーは「dxshare keys create」で発行されます。このブラウザに保存されます。",
     login: "ログイン", bad_key: "APIキーが無効です", run_plan: "計画を作成",
+    changes_title: "前回計画からの変更 {n} 件（連絡先の自治体ごと）", changes_none: "前回計画からの変更はありません",
+    ch_moved: "日時変更", ch_dropped: "取りやめ", ch_added: "新規", ch_withdrawn: "依頼取り下げ",
     replan: "再計画", keep: "公開済みの訪問", keep_fixed: "固定する", keep_prefer: "なるべく維持",
     time_limit: "制限時間(秒)", cancel_plan: "中止", publish: "公開", show: "表示",
     src_job: "最新の計画案", src_published: "公開済み", print: "印刷 (A4横)",
@@ -28,7 +30,7 @@ const TEXT = {
     f_cocreation: "官民共創", f_pr: "広報", s_draft: "下書き", s_submitted: "提出済",
     s_scheduled: "計画済", s_done: "完了", s_cancelled: "取消", j_queued: "待機中",
     j_running: "計算中", j_done: "完了", j_failed: "失敗", j_cancelled: "中止",
-    job: "計画ジョブ", elapsed: "経過", objective: "目的値", bound: "上界",
+    job: "計画ジョブ", elapsed: "経過", objective: "現時点の最良の計画", bound: "証明済みの上限",
     published_at: "公開済み", not_published: "未公開", no_job: "この週の計画はまだありません",
     source_job: "計画案", source_published: "公開済みの予定", joint_with: "合同",
     no_visits: "予定なし", ferry: "フェリー", minutes: "分", drive: "運転",
@@ -46,6 +48,9 @@ const TEXT = {
     tab_experts: "Experts", login_title: "Enter your API key",
     login_help: "Keys are issued with “dxshare keys create”. It is kept in this browser.",
     login: "Log in", bad_key: "Unknown or revoked API key", run_plan: "Plan the week",
+    changes_title: "{n} changes from the previous plan (by municipality to call)",
+    changes_none: "No changes from the previous plan",
+    ch_moved: "moved", ch_dropped: "dropped", ch_added: "newly planned", ch_withdrawn: "no longer requested",
     replan: "Re-plan", keep: "Published visits", keep_fixed: "keep fixed",
     keep_prefer: "prefer to keep", time_limit: "Time limit (s)", cancel_plan: "Cancel",
     publish: "Publish", show: "Show", src_job: "latest plan", src_published: "published",
@@ -62,7 +67,7 @@ const TEXT = {
     f_cocreation: "co-creation", f_pr: "PR", s_draft: "draft", s_submitted: "submitted",
     s_scheduled: "scheduled", s_done: "done", s_cancelled: "cancelled", j_queued: "queued",
     j_running: "running", j_done: "done", j_failed: "failed", j_cancelled: "cancelled",
-    job: "Plan job", elapsed: "elapsed", objective: "objective", bound: "bound",
+    job: "Plan job", elapsed: "elapsed", objective: "best plan so far", bound: "proven ceiling",
     published_at: "published", not_published: "not published",
     no_job: "No plan for this week yet", source_job: "plan", source_published: "published schedule",
     joint_with: "joint", no_visits: "no visits", ferry: "ferry", minutes: "min",
@@ -355,6 +360,9 @@ function watchJob(url) {
       renderJob();
       if (!["queued", "running"].includes(job.status)) {
         clearInterval(state.poll); state.poll = null;
+        // requests sent while it ran are in this plan: show them by their titles
+        state.requests = await api("GET", `/v1/requests?week=${state.week}`);
+        renderJob();
         await loadVisits();
       }
     } catch (err) {
@@ -388,7 +396,7 @@ function renderJob() {
   $("#run-plan").textContent = state.jobs.length || job ? t("replan") : t("run_plan");
   if (!job) {
     status.textContent = t("no_job"); bar.value = 0; $("#publish").disabled = true;
-    $("#cancel-plan").hidden = true; $("#kpis").replaceChildren(); return;
+    $("#cancel-plan").hidden = true; $("#kpis").replaceChildren(); renderChanges(null); return;
   }
   const p = job.progress || {};
   const parts = [`${t("job")} ${job.id.slice(0, 8)}: ${t("j_" + job.status)}`];
@@ -414,6 +422,29 @@ function renderJob() {
       kp.append(h("span", { class: "kpi" }, h("b", {}, value ?? "–"), " ", t(name)));
     }
   }
+  renderChanges(job.plan && job.plan.changes);
+}
+
+/** The plan's ``changes`` against the previous plan, grouped by municipality (whom to call),
+ * with experts and places by name. Hidden for a plan made without a previous one. */
+function renderChanges(changes) {
+  const box = $("#changes");
+  box.hidden = !Array.isArray(changes);
+  if (box.hidden) return;
+  box.querySelector("summary").textContent = changes.length
+    ? t("changes_title").replace("{n}", changes.length) : t("changes_none");
+  const side = (v) => v ? `${shortDate(v.date)} ${v.start}–${v.end} ${v.experts.map(expertName).join("・")}` : "";
+  const title = (rid) => (state.requests.find((q) => q.id === rid) || {}).title || rid;
+  const byPlace = new Map();
+  for (const c of changes) {
+    if (!byPlace.has(c.location)) byPlace.set(c.location, []);
+    byPlace.get(c.location).push(c);
+  }
+  box.querySelector("ul").replaceChildren(...[...byPlace].map(([loc, list]) =>
+    h("li", { "data-municipality": loc }, h("b", {}, muniName(loc)),
+      h("ul", {}, list.map((c) => h("li", { "data-request": c.request, "data-kind": c.kind },
+        h("span", { class: "kind" }, t("ch_" + c.kind)), " ", title(c.request), ": ",
+        [side(c.before), side(c.after)].filter(Boolean).join(" → ")))))));
 }
 
 // ------------------------------------------------------------------ views

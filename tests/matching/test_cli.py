@@ -41,3 +41,53 @@ def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert run(*argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and "Traceback" not in err
+
+
+def test_recommend_as_a_municipality_named_in_japanese(capsys):
+    """``--as`` takes what ``match peers`` takes: a code, a Japanese or a romaji name."""
+    assert run("recommend", "--need", "N013", "-k", "2", "--as", "上島町") == 0
+    by_name = capsys.readouterr().out
+    assert run("recommend", "--need", "N013", "-k", "2", "--as", "383562") == 0
+    assert capsys.readouterr().out == by_name and "順位" in by_name
+    assert run("assign", "--as", "Kamijima") == 0
+    assert run("recommend", "--need", "N013", "--as", "東京都", "--lang", "en") == 2
+    assert "--as: unknown municipality '東京都'" in capsys.readouterr().err
+
+
+def test_tables_line_up_japanese_by_display_width(capsys):
+    assert run("peers", "--municipality", "上島町", "-k", "3") == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.strip()]
+    header, rows = lines[0], lines[2:]
+    assert "類似自治体" in header and "類似度" in header
+    import unicodedata
+
+    def width(s):
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+    col = width(header[:header.index("類似度") + len("類似度")])
+    rows = [r for r in rows if r[:1].isdigit()]       # not the wrapped reason lines
+    assert len(rows) == 3
+    for row in rows:   # the (right-aligned) similarity ends at the same display column
+        cells = row.split()
+        end = row.index(cells[2]) + len(cells[2])
+        assert width(row[:end]) == col, row
+
+
+def test_every_problem_of_a_csv_directory_at_once(tmp_path, capsys):
+    """Bad cells in two files, a file in Shift-JIS: all problems listed, and in a CSV."""
+    (tmp_path / "needs.csv").write_bytes(
+        "ID,自治体,分野,形態,開始日,終了日,工数（人日）\n"
+        "N1,上島町,データ活用,オンライン,2026-04-01,2026-06-30,５\n"
+        "N2,東京都,データ,オンライン,2026-04-01,2026-06-30,5\n"
+        "N3,松山市,料理,訪問,2026-04-01,2026-06-30,5\n".encode("cp932"))
+    (tmp_path / "candidates.csv").write_text(
+        "ID,氏名・社名,対応分野,スキル,拠点,同時受託数\nC1,試験,data,ebpm:9,松山市,2\n",
+        encoding="utf-8")
+    errors = tmp_path / "errors.csv"
+    assert run("peers", "--data", str(tmp_path), "--errors", str(errors)) == 2
+    err = capsys.readouterr().err
+    assert "3 件の問題があります" in err
+    assert "needs.csv row 3, column 'municipality'" in err
+    assert "needs.csv row 4, column 'field'" in err
+    assert "candidates.csv row 2, column 'skills'" in err
+    assert len(errors.read_text(encoding="utf-8-sig").strip().splitlines()) == 4

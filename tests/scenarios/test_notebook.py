@@ -21,3 +21,11 @@ def test_compare_scenarios_notebook_executes():
     shown = table.outputs[0]["data"]["text/plain"]
     for name in ("baseline", "sixth expert", "online push"):
         assert name in shown
+    # every figure cell shows a picture, not "<Figure size …>" text, and only once
+    figures = [c for c in nb.cells if c.cell_type == "code" and c.source.rstrip().endswith("fig")]
+    assert len(figures) >= 4
+    for cell in figures:
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(images) == 1, cell.source
+        assert all("<Figure size" not in o.get("data", {}).get("text/plain", "")
+                   or "image/png" in o.get("data", {}) for o in cell.outputs)

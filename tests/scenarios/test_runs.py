@@ -59,8 +59,9 @@ def test_no_expert_can_travel_so_every_onsite_request_is_unscheduled_with_a_reas
 
 
 def test_t_quantiles():
-    assert t_quantile_975(1) == 12.706 and t_quantile_975(4) == 2.776
-    assert t_quantile_975(200) == 1.96 and math.isnan(t_quantile_975(0))
+    assert round(t_quantile_975(1), 3) == 12.706 and round(t_quantile_975(4), 3) == 2.776
+    assert round(t_quantile_975(30), 3) == 2.042 and round(t_quantile_975(200), 3) == 1.972
+    assert math.isnan(t_quantile_975(0))
 
 
 def _result(name: str, draw: int, visits: float, status: str = "optimal") -> RunResult:
@@ -72,7 +73,7 @@ def test_summary_interval_is_the_t_interval_and_skips_runs_without_a_plan():
                _result("a", 3, 0, status="error")]
     row = summarise(compare(results)).loc[("a", "visits")]
     assert (row["n"], row["failed"], row["mean"]) == (3, 1, 12.0)
-    assert row["high"] - row["mean"] == pytest.approx(4.303 * 2.0 / math.sqrt(3))
+    assert row["high"] - row["mean"] == pytest.approx(4.303 * 2.0 / math.sqrt(3), abs=1e-3)
     one = summarise(compare([_result("b", 0, 7)])).loc[("b", "visits")]
     assert one["low"] == one["high"] == 7.0
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import pytest
 
 from tests.service.conftest import MUNI_A, MUNI_B, WEEK, Service
@@ -208,3 +211,65 @@ def test_openapi_has_examples(service: Service) -> None:
     body = spec["paths"]["/v1/plan-jobs"]["post"]["requestBody"]["content"]["application/json"]
     assert set(body["examples"]) == {"week", "document"}
     assert spec["components"]["schemas"]["RequestIn"]["examples"]
+
+
+def test_expert_learns_nothing_about_request_ids(service: Service) -> None:
+    """An expert key is refused the same way whether the request exists or not."""
+    q = service.new_request("a")
+    for suffix in ("", "/submit", "/cancel"):
+        method = "get" if suffix == "" else "post"
+        real = getattr(service, method)("pr", f"/v1/requests/{q['id']}{suffix}")
+        fake = getattr(service, method)("pr", f"/v1/requests/qdoesnotexist{suffix}")
+        assert real.status_code == fake.status_code == 403, (real.text, fake.text)
+        assert real.json()["detail"] == fake.json()["detail"]
+
+
+def _chunks(data: bytes, size: int = 65536) -> Iterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i:i + size]
+
+
+def test_chunked_body_over_the_limit_is_413(service: Service) -> None:
+    big = b'{"title": "' + b"x" * 1_100_000 + b'"}'
+    r = service.client.post("/v1/requests", content=_chunks(big),
+                            headers={**service.h("a"), "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"] == PROBLEM
+
+
+def test_chunked_body_within_the_limit_is_read_whole(service: Service) -> None:
+    body = json.dumps({"fields": ["pr"], "mode": "online", "duration_min": 60, "priority": 5,
+                       "earliest": WEEK, "latest": WEEK, "title": "分割送信" * 5000}
+                      ).encode()
+    r = service.client.post("/v1/requests", content=_chunks(body, 1000),
+                            headers={**service.h("a"), "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "title"  # too long,
+    # i.e. the whole body arrived and was judged, not cut short
+
+
+@pytest.mark.parametrize(("change", "path"), [
+    ({"duration_min": True}, "duration_min"),
+    ({"duration_min": "60"}, "duration_min"),
+    ({"duration_min": 60.5}, "duration_min"),
+    ({"priority": "5"}, "priority"),
+    ({"submit": "yes"}, "submit"),
+    ({"confidential": 1}, "confidential"),
+    ({"fields": ["pr", "pr"]}, "fields"),
+])
+def test_numbers_and_booleans_are_strict(service: Service, change: dict, path: str) -> None:
+    body = {"fields": ["pr"], "mode": "online", "duration_min": 60, "priority": 5,
+            "earliest": WEEK, "latest": WEEK, **change}
+    r = service.post("a", "/v1/requests", body)
+    assert r.status_code == 422, r.text
+    assert path in [e["path"] for e in r.json()["errors"]]
+    q = service.new_request("a")
+    p = service.patch("a", f"/v1/requests/{q['id']}",
+                      {k: v for k, v in change.items() if k != "submit"} or {"priority": "5"})
+    assert p.status_code == 422
+
+
+def test_outcome_satisfaction_is_strict(service: Service, published: dict) -> None:
+    vid = published["vb"]["id"]
+    for bad in ({"held": True, "satisfaction": True}, {"held": "yes"},
+                {"held": True, "satisfaction": "4"}):
+        r = service.put("b", f"/v1/visits/{vid}/outcome", bad)
+        assert r.status_code == 422, (bad, r.text)

@@ -123,6 +123,27 @@ def test_centre_plans_publishes_and_sees_week_map_and_ferry(browser: Any, live: 
     with live.api("centre") as api:
         visits = api.get("/v1/visits", params={"week": DEMO_WEEK}).json()
     assert len(visits) == len(plan["visits"])
+    assert _css(browser, "#changes").is_displayed() is False   # a first plan: nothing to compare
+
+    # a new request after publishing; the re-plan says what changed, town by town, by name
+    added = _kamijima_request(live)
+    _css(browser, "#run-plan").click()
+    _wait(browser, lambda d: _css(d, "#changes").is_displayed(), timeout=60)
+    with live.api("centre") as api:
+        replan = api.get(api.get("/v1/plan-jobs").json()[0]["url"]).json()["plan"]
+    kinds = {c["request"]: c["kind"] for c in replan["changes"]}
+    summary = _css(browser, "#changes summary").text
+    assert summary.startswith(f"前回計画からの変更 {len(kinds)} 件") if kinds else "ありません" in summary
+    _css(browser, "#changes summary").click()
+    if kinds.get(added) == "added":
+        item = _css(browser, f'#changes li[data-municipality="383562"] li[data-request="{added}"]')
+        assert "新規" in item.text and "島内の情報セキュリティ研修" in item.text
+        assert "上島町" in _css(browser, '#changes li[data-municipality="383562"] b').text
+        assert "security-1" not in item.text and "セキュリティ担当" in item.text
+    shown = {e.get_attribute("data-request"): e.get_attribute("data-kind")
+             for e in _all(browser, "#changes li[data-request]")}
+    assert shown == kinds
+    shot(browser, "centre-replan-changes")
 
     # a tablet in portrait: the page fits its width (only the week grid may scroll)
     browser.set_window_size(820, 1180)

@@ -1,0 +1,22 @@
+"""One router per resource; ``api_router`` holds them all."""
+
+from fastapi import APIRouter
+
+from service.api.routes import (
+    audit,
+    dashboard,
+    experts,
+    health,
+    matching,
+    municipalities,
+    plan_jobs,
+    requests,
+    visits,
+)
+
+__all__ = ["api_router"]
+
+api_router = APIRouter()
+for _module in (health, municipalities, experts, requests, plan_jobs, visits, matching, audit,
+                dashboard):
+    api_router.include_router(_module.router)

@@ -1,0 +1,146 @@
+"""``/v1/experts``: the experts, their published schedule and their calendar feed."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import InputError, Problem
+from engine.format import parse_plan_request
+from engine.ical import expert_calendar
+from service.api.deps import CentreKey, CurrentKey, Id, SessionDep, audit, not_found
+from service.api.views import expert_view, visit_view
+from service.auth import Principal, feed_token
+from service.db import ExpertRow, MunicipalityRow, RequestRow, VisitRow, utcnow
+from service.jobs import week_dates
+from service.problems import ApiProblem
+from service.schemas import ExpertPatch
+
+router = APIRouter(prefix="/v1", tags=["experts"])
+
+
+def expert_access(who: Principal, expert_id: str, s: Session) -> None:
+    """The centre reads every expert's schedule, an expert its own; municipalities none."""
+    if who.role == "municipality":
+        raise ApiProblem(403, "municipalities cannot read expert schedules",
+                         "自治体は専門家の予定を参照できません")
+    if who.role == "expert" and who.expert != expert_id:
+        raise ApiProblem(403, "an expert key reads its own schedule only",
+                         "自分以外の専門家の予定は参照できません")
+    if s.get(ExpertRow, expert_id) is None:
+        raise not_found("expert", expert_id)
+
+
+@router.get("/experts")
+def list_experts(who: CurrentKey, s: SessionDep) -> list[dict[str, Any]]:
+    """Experts with fields, base, hours, available days and caps."""
+    return [expert_view(e) for e in s.scalars(select(ExpertRow).order_by(ExpertRow.id))]
+
+
+@router.get("/experts/{expert_id}")
+def get_expert(expert_id: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
+    e = s.get(ExpertRow, expert_id)
+    if e is None:
+        raise not_found("expert", expert_id)
+    return expert_view(e)
+
+
+@router.patch("/experts/{expert_id}")
+def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
+                 body: Annotated[ExpertPatch, Body()]) -> dict[str, Any]:
+    """Change availability (``days``), hours or caps. Centre only."""
+    e = s.get(ExpertRow, expert_id)
+    if e is None:
+        raise not_found("expert", expert_id)
+    doc = dict(e.doc)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    doc.update({k: v for k, v in changes.items()})
+    for k in [k for k, v in doc.items() if v is None]:
+        del doc[k]
+    start, end = doc.get("work_start", "08:30"), doc.get("work_end", "17:15")
+    if start >= end:
+        raise InputError(Problem("work_end", "must be after work_start",
+                                 "work_start より後である必要があります"))
+    e.doc, e.updated_at = doc, utcnow()
+    audit(s, who, "expert.update", f"expert:{expert_id}", changes=changes)
+    s.commit()
+    return expert_view(e)
+
+
+@router.get("/experts/{expert_id}/schedule")
+def expert_schedule(expert_id: Id, who: CurrentKey, s: SessionDep,
+                    week: Annotated[dt.date | None, Query()] = None) -> list[dict[str, Any]]:
+    """The expert's published visits (centre, or that expert)."""
+    expert_access(who, expert_id, s)
+    if week is not None:
+        week_dates(week)
+    rows = s.scalars(select(VisitRow).where(VisitRow.active.is_(True))
+                     .order_by(VisitRow.date, VisitRow.start))
+    out = []
+    for v in rows:
+        if expert_id in v.experts and (week is None or v.week == week):
+            out.append(visit_view(v, who, s.get(RequestRow, v.request_id)))
+    return out
+
+
+@router.get("/experts/{expert_id}/calendar-url")
+def calendar_url(expert_id: Id, who: CurrentKey, s: SessionDep,
+                 request: Request) -> dict[str, str]:
+    """The secret iCalendar feed URL of the expert's published visits."""
+    expert_access(who, expert_id, s)
+    token = feed_token(request.app.state.feed_secret, expert_id)
+    path = f"/v1/feeds/{expert_id}/{token}.ics"
+    return {"path": path, "url": str(request.base_url).rstrip("/") + path}
+
+
+@router.get("/feeds/{expert_id}/{token}.ics",
+            responses={200: {"content": {"text/calendar": {}}}})
+def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+                  s: SessionDep, request: Request) -> Response:
+    """iCalendar feed (no key: the URL is the credential)."""
+    good = feed_token(request.app.state.feed_secret, expert_id)
+    row = s.get(ExpertRow, expert_id)
+    if not hmac.compare_digest(good.encode(), token.encode()) or row is None:
+        raise not_found("feed", expert_id)
+    expert_doc = {k: v for k, v in row.doc.items() if k != "days"}
+    from engine.model import Plan, Visit
+
+    rows = [v for v in s.scalars(select(VisitRow).where(VisitRow.active.is_(True)))
+            if expert_id in v.experts]
+    reqs, visits = [], []
+    for v in rows:
+        q = s.get(RequestRow, v.request_id)
+        if q is None:
+            continue
+        reqs.append({"id": q.id, "location": q.municipality, **q.doc,
+                     "earliest": v.date.isoformat(), "latest": v.date.isoformat()})
+        visits.append(Visit(v.request_id, tuple(v.experts), v.municipality, v.mode,  # type: ignore[arg-type]
+                            v.date, v.start, v.end))
+    days = sorted({v.date for v in rows}) or [dt.date.today()]
+    locations = [m.location for m in s.scalars(select(MunicipalityRow))]
+    problem = parse_plan_request({"format": "plan-request/1",
+                                  "horizon": {"start": days[0].isoformat(),
+                                              "end": days[-1].isoformat(),
+                                              "skip_holidays": False},
+                                  "locations": locations, "experts": [expert_doc],
+                                  "requests": []})
+    problem = dataclasses.replace(problem, requests=tuple(_request_obj(r) for r in reqs))
+    body = expert_calendar(problem, Plan("feasible", None, None, 0.0, tuple(visits)),
+                           expert_id)
+    return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+def _request_obj(x: dict[str, Any]) -> Any:
+    from engine.model import Request as Req
+
+    return Req(id=x["id"], location=x["location"], fields=tuple(x["fields"]), mode=x["mode"],
+               duration_min=x["duration_min"], priority=x["priority"],
+               earliest=dt.date.fromisoformat(x["earliest"]),
+               latest=dt.date.fromisoformat(x["latest"]), title=x.get("title", ""),
+               confidential=bool(x.get("confidential", False)))

@@ -1,0 +1,142 @@
+"""``/v1/plan-jobs``: solves that run in worker processes, their progress, cancel and
+publish (centre only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+from sqlalchemy import select
+from sqlalchemy.orm import defer
+
+from engine.errors import InputError, Problem
+from service.api.deps import (
+    CentreKey,
+    Id,
+    JobsDep,
+    SessionDep,
+    SettingsDep,
+    audit,
+    not_found,
+    validate_body,
+)
+from service.api.views import job_view
+from service.db import PlanJob, utcnow
+from service.jobs import ACTIVE, new_job, publish_plan, week_dates, week_document
+from service.problems import ApiProblem
+from service.schemas import WeekJob
+
+router = APIRouter(prefix="/v1/plan-jobs", tags=["plan jobs"])
+
+JOB_EXAMPLES: dict[str, Any] = {
+    "week": {"summary": "Plan a week from the database",
+             "value": {"week": "2026-12-07"}},
+    "document": {"summary": "A whole plan-request/1 document",
+                 "value": {"format": "plan-request/1",
+                           "horizon": {"start": "2026-12-07", "end": "2026-12-11"},
+                           "locations": [{"id": "380008", "name": "愛媛県"},
+                                         {"id": "382019", "name": "松山市"}],
+                           "experts": [{"id": "pr-1", "fields": ["pr"],
+                                        "base": "380008"}],
+                           "requests": [{"id": "r1", "location": "382019",
+                                         "fields": ["pr"], "mode": "onsite",
+                                         "duration_min": 60, "priority": 5}]}},
+}
+
+
+@router.post("", status_code=202)
+def create_plan_job(who: CentreKey, s: SessionDep, jobs: JobsDep, settings: SettingsDep,
+                    response: Response,
+                    body: Annotated[dict[str, Any], Body(openapi_examples=JOB_EXAMPLES)],
+                    time_limit: Annotated[float | None, Query(gt=0, le=600)] = None,
+                    seed_: Annotated[int, Query(alias="seed", ge=0, le=2**31 - 1)] = 0,
+                    ) -> dict[str, Any]:
+    """Start a solve: ``{"week": "YYYY-MM-DD"}`` (a Monday; the week's requests from the
+    database, published visits kept) or a whole plan-request/1 document (options in the
+    query). Answers 202 with the job's URL; the job is stored before the answer."""
+    limit = time_limit or settings.job_time_limit
+    if "week" in body:
+        wj = validate_body(WeekJob, body)
+        week_dates(wj.week)
+        options: dict[str, Any] = {"time_limit": wj.time_limit or limit, "seed": wj.seed,
+                                   "keep_published": wj.keep_published}
+        try:
+            doc, previous = week_document(
+                s, wj.week, keep_published=wj.keep_published,
+                blackouts=[b.model_dump(mode="json") for b in wj.blackouts])
+            options["requests"] = len(doc["requests"])
+            job = new_job(s, doc, week=wj.week, previous=previous, options=options)
+        except InputError as err:  # name the body's fields, not the built document's
+            raise InputError([Problem(p.path.removeprefix("horizon."), p.message,
+                                      p.message_ja) for p in err.problems]) from None
+    else:
+        reqs = body.get("requests")
+        job = new_job(s, body, week=None, previous=None,
+                      options={"time_limit": limit, "seed": seed_,
+                               "requests": len(reqs) if isinstance(reqs, list) else None})
+    audit(s, who, "plan_job.create", f"plan_job:{job.id}",
+          week=job.week.isoformat() if job.week else None)
+    s.commit()
+    jobs.submit(job.id)
+    response.headers["Location"] = f"/v1/plan-jobs/{job.id}"
+    s.refresh(job)
+    return job_view(job, full=False)
+
+
+@router.get("")
+def list_plan_jobs(who: CentreKey, s: SessionDep,
+                   status: Annotated[str | None, Query(
+                       pattern="^(queued|running|done|failed|cancelled)$")] = None,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+    stmt = select(PlanJob).options(defer(PlanJob.request_doc), defer(PlanJob.previous_doc),
+                                   defer(PlanJob.plan)).order_by(
+        PlanJob.created_at.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(PlanJob.status == status)
+    return [job_view(j, full=False) for j in s.scalars(stmt)]
+
+
+@router.get("/{job_id}")
+def get_plan_job(job_id: Id, who: CentreKey, s: SessionDep) -> dict[str, Any]:
+    """Status, progress (elapsed, objective, bound), history, and the plan/1 when done."""
+    job = s.get(PlanJob, job_id, options=[defer(PlanJob.request_doc),
+                                          defer(PlanJob.previous_doc)])
+    if job is None:
+        raise not_found("plan job", job_id)
+    return job_view(job)
+
+
+@router.post("/{job_id}/cancel")
+def cancel_plan_job(job_id: Id, who: CentreKey, s: SessionDep, jobs: JobsDep) -> dict[str, Any]:
+    job = s.get(PlanJob, job_id)
+    if job is None:
+        raise not_found("plan job", job_id)
+    if job.status not in ACTIVE:
+        raise ApiProblem(409, f"job is {job.status}", f"ジョブは既に {job.status} です")
+    job.status, job.finished_at = "cancelled", utcnow()
+    job.reason = "cancelled by the centre"
+    job.history = list(job.history) + [{"at": utcnow().isoformat(), "event": "cancelled"}]
+    audit(s, who, "plan_job.cancel", f"plan_job:{job.id}")
+    s.commit()
+    jobs.cancel(job.id)
+    return job_view(job)
+
+
+@router.post("/{job_id}/publish")
+def publish_plan_job(job_id: Id, who: CentreKey, s: SessionDep) -> dict[str, Any]:
+    """Make a finished week job's visits the week's published visits: municipalities and
+    experts see them, and later plans of the week keep them."""
+    job = s.get(PlanJob, job_id)
+    if job is None:
+        raise not_found("plan job", job_id)
+    if job.status != "done" or job.plan is None:
+        raise ApiProblem(409, f"only a done job can be published (this one is "
+                         f"{job.status})", "完了したジョブのみ公開できます")
+    if job.week is None:
+        raise ApiProblem(409, "only week jobs can be published (a plan-request document "
+                         "is not tied to the database's requests)",
+                         "週単位のジョブのみ公開できます")
+    counts = publish_plan(s, job)
+    audit(s, who, "plan_job.publish", f"plan_job:{job.id}", **counts)
+    s.commit()
+    return {**job_view(job, full=False), "published": counts}

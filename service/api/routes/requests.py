@@ -1,0 +1,259 @@
+"""``/v1/requests``: consultation requests and their lifecycle
+draft → submitted → scheduled → done, or cancelled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import InputError, Problem
+from engine.format import parse_plan_request
+from service.api.deps import (
+    CurrentKey,
+    Id,
+    PageDep,
+    SessionDep,
+    WriterKey,
+    allow,
+    audit,
+    not_found,
+    paged,
+)
+from service.api.views import request_view
+from service.auth import Principal
+from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
+from service.jobs import week_dates
+from service.problems import ApiProblem
+from service.reasons import municipality_reasons
+from service.schemas import RequestIn, RequestPatch
+
+router = APIRouter(prefix="/v1/requests", tags=["requests"])
+
+
+def own_request(s: Session, who: Principal, rid: str) -> RequestRow:
+    """The request if the caller may see it: 404 for another municipality's, exactly as for
+    an unknown id."""
+    if who.role == "expert":  # before the lookup: the answer must not depend on the id
+        raise ApiProblem(403, "experts do not manage requests", "専門家は相談依頼を扱えません")
+    q = s.get(RequestRow, rid)
+    if q is None or (who.role == "municipality" and q.municipality != who.municipality):
+        raise not_found("request", rid)
+    return q
+
+
+def format_check(s: Session, muni: str, doc: dict[str, Any], earliest: dt.date,
+                 latest: dt.date) -> None:
+    """Check one request against the plan-request/1 rules (e.g. a window shorter than the
+    duration), so a request accepted here can never make a week's plan job fail; problems
+    name the request's own fields (``window``, not ``requests[0].window``)."""
+    m = s.get(MunicipalityRow, muni)
+    if m is None:
+        raise InputError(Problem("municipality", f"unknown municipality {muni!r}",
+                                 f"不明な自治体 {muni!r} です"))
+    fields = list(dict.fromkeys(doc.get("fields", [])))
+    probe = {"format": "plan-request/1",
+             "horizon": {"start": earliest.isoformat(), "end": latest.isoformat()},
+             "locations": [m.location],
+             "experts": [{"id": f"probe-{i}", "fields": [f], "base": muni}
+                         for i, f in enumerate(fields)],
+             "requests": [{"id": "probe", "location": muni, **doc,
+                           "earliest": earliest.isoformat(), "latest": latest.isoformat()}]}
+    try:
+        parse_plan_request(probe)
+    except InputError as err:
+        mine = [Problem(p.path.removeprefix("requests[0]."), p.message, p.message_ja)
+                for p in err.problems if p.path.startswith("requests[0]")]
+        if mine:
+            raise InputError(mine) from None
+        raise
+
+
+def planning(s: Session, q: RequestRow, who: Principal) -> dict[str, Any] | None:
+    """The request's visit in the latest published plan that considered it, or why it was
+    left out (a municipality: one general sentence per reason code)."""
+    first = q.earliest - dt.timedelta(days=q.earliest.weekday())
+    jobs = s.scalars(select(PlanJob).where(PlanJob.published_at.is_not(None),
+                                           PlanJob.week >= first, PlanJob.week <= q.latest)
+                     .order_by(PlanJob.published_at.desc()))
+    for job in jobs:
+        plan = job.plan or {}
+        for v in plan.get("visits", []):
+            if v["request"] == q.id:
+                return {"job": job.id, "week": job.week.isoformat() if job.week else None,
+                        "scheduled": True, "date": v["date"], "start": v["start"],
+                        "end": v["end"], "experts": v["experts"], "mode": v["mode"]}
+        for u in plan.get("unscheduled", []):
+            if u["request"] == q.id:
+                out: dict[str, Any] = {"job": job.id, "scheduled": False,
+                                       "week": job.week.isoformat() if job.week else None}
+                if who.is_centre:
+                    out["reasons"] = u.get("reasons", [])
+                    out["reasons_ja"] = u.get("reasons_ja", [])
+                    out["codes"] = u.get("codes", [])
+                else:
+                    out["reasons"] = municipality_reasons(u.get("codes", []))
+                return out
+    return None
+
+
+class RequestOut(BaseModel):
+    """A request as the API shows it."""
+
+    id: str
+    municipality: str
+    status: str
+    fields: list[str]
+    mode: str
+    duration_min: int
+    priority: int
+    earliest: str
+    latest: str
+    window: list[str] | None
+    title: str
+    confidential: bool
+    created_at: str
+    updated_at: str
+    url: str
+
+
+@router.get("", response_model=list[RequestOut])
+def list_requests(who: WriterKey, s: SessionDep, request: Request, page: PageDep,
+                  status: Annotated[str | None, Query(
+                      pattern="^(draft|submitted|scheduled|done|cancelled)$")] = None,
+                  week: Annotated[dt.date | None, Query()] = None,
+                  municipality: Annotated[str | None, Query(
+                      max_length=16, pattern=r"^[A-Za-z0-9._-]+$")] = None,
+                  ) -> Response:
+    """Requests visible to the key: all (centre) or the municipality's own, by id, paged
+    by ``limit`` (default 100, at most 1000) and ``offset``; ``X-Total-Count`` gives the
+    number of matching rows and ``Link`` the next and previous pages."""
+    if week is not None:
+        week_dates(week)
+    cond = []
+    if who.role == "municipality":
+        cond.append(RequestRow.municipality == who.municipality)
+    if municipality:
+        cond.append(RequestRow.municipality == municipality)
+    if status:
+        cond.append(RequestRow.status == status)
+    if week:
+        cond += [RequestRow.earliest <= week + dt.timedelta(days=4), RequestRow.latest >= week]
+    total = s.scalar(select(func.count()).select_from(RequestRow).where(*cond)) or 0
+    rows = s.scalars(select(RequestRow).where(*cond).order_by(RequestRow.id)
+                     .limit(page.limit).offset(page.offset))
+    return paged(request, [request_view(q) for q in rows], total, page)
+
+
+@router.post("", status_code=201)
+def create_request(who: WriterKey, s: SessionDep, body: RequestIn,
+                   response: Response) -> dict[str, Any]:
+    """A new request, ``draft`` (or ``submitted`` with ``"submit": true``)."""
+    if who.role == "municipality":
+        if body.municipality not in (None, who.municipality):
+            raise ApiProblem(403, "a municipality key creates requests for its own "
+                             "municipality only", "自団体以外の依頼は作成できません")
+        muni = who.municipality
+    else:
+        if body.municipality is None:
+            raise InputError(Problem("municipality", "is required for centre keys",
+                                     "センターのキーでは必須です"))
+        muni = body.municipality
+    if s.get(MunicipalityRow, muni) is None:
+        raise InputError(Problem("municipality", f"unknown municipality {muni!r}",
+                                 f"不明な自治体 {muni!r} です"))
+    doc = body.model_dump(mode="json", exclude={"municipality", "submit", "earliest",
+                                                "latest", "confidential"})
+    if doc.get("window") is None:
+        doc.pop("window", None)
+    doc["confidential"] = body.confidential
+    format_check(s, muni, doc, body.earliest, body.latest)
+    q = RequestRow(id=f"q{uuid.uuid4().hex[:12]}", municipality=muni,
+                   status="submitted" if body.submit else "draft", earliest=body.earliest,
+                   latest=body.latest, doc=doc, confidential=body.confidential)
+    s.add(q)
+    audit(s, who, "request.create", f"request:{q.id}", status=q.status)
+    s.commit()
+    response.headers["Location"] = f"/v1/requests/{q.id}"
+    return request_view(q)
+
+
+@router.get("/{rid}")
+def get_request(rid: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
+    """The request, and ``planning``: its visit in the latest published plan that
+    considered it, or why it was left out (a municipality sees one general sentence per
+    reason code; the centre the planner's full reasons)."""
+    q = own_request(s, who, rid)
+    return {**request_view(q), "planning": planning(s, q, who)}
+
+
+@router.patch("/{rid}")
+def patch_request(rid: Id, who: CurrentKey, s: SessionDep, body: RequestPatch) -> dict[str, Any]:
+    """Edit a draft or submitted request."""
+    q = own_request(s, who, rid)
+    if q.status not in ("draft", "submitted"):
+        raise ApiProblem(409, f"a {q.status} request cannot be edited",
+                         f"状態 {q.status} の依頼は編集できません")
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    earliest = body.earliest or q.earliest
+    latest = body.latest or q.latest
+    if latest < earliest:
+        raise InputError(Problem("latest", f"must not be before earliest ({earliest})",
+                                 f"earliest（{earliest}）より前にはできません"))
+    doc = dict(q.doc)
+    for k, v in changes.items():
+        if k in ("earliest", "latest"):
+            continue
+        if v is None:
+            doc.pop(k, None)
+        else:
+            doc[k] = v
+    format_check(s, q.municipality, doc, earliest, latest)
+    q.doc, q.earliest, q.latest = doc, earliest, latest
+    q.confidential = bool(doc.get("confidential", False))
+    q.updated_at = utcnow()
+    audit(s, who, "request.update", f"request:{q.id}", changes=changes)
+    s.commit()
+    return request_view(q)
+
+
+def _transition(rid: str, who: Principal, s: Session, to: str, allowed: tuple[str, ...],
+                roles: tuple[str, ...] = ("centre", "municipality")) -> dict[str, Any]:
+    q = own_request(s, who, rid)
+    allow(who, *roles)
+    if q.status not in allowed:
+        raise ApiProblem(409, f"cannot go from {q.status} to {to} (only from "
+                         f"{', '.join(allowed)})",
+                         f"状態 {q.status} から {to} には変更できません")
+    before = q.status
+    q.status, q.updated_at = to, utcnow()
+    if to == "cancelled":
+        for v in s.scalars(select(VisitRow).where(VisitRow.request_id == q.id,
+                                                  VisitRow.active.is_(True))):
+            v.active = False
+    audit(s, who, f"request.{to}", f"request:{q.id}", before=before)
+    s.commit()
+    return request_view(q)
+
+
+@router.post("/{rid}/submit")
+def submit_request(rid: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
+    """draft → submitted."""
+    return _transition(rid, who, s, "submitted", ("draft",))
+
+
+@router.post("/{rid}/cancel")
+def cancel_request(rid: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
+    """draft, submitted or scheduled → cancelled (its published visit is withdrawn)."""
+    return _transition(rid, who, s, "cancelled", ("draft", "submitted", "scheduled"))
+
+
+@router.post("/{rid}/done")
+def complete_request(rid: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
+    """scheduled → done (also set by a visit outcome with ``held: true``)."""
+    return _transition(rid, who, s, "done", ("scheduled",))

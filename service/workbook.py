@@ -1,0 +1,129 @@
+"""The plan as an Excel workbook to hand out: visits, routes per expert and day, requests left
+out with their reasons, KPIs, and what changed since the previous plan.
+
+Headers in the reader's language (Japanese by default, from the gettext catalogue), experts
+and municipalities by name; request ids stay (they are what the centre's sheet uses).
+
+Examples
+--------
+>>> write_xlsx(problem, plan, "plan.xlsx")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from engine.model import FIELD_LABELS, Plan, PlanRequest, fmt_time
+from engine.tables import expert_name
+from service.i18n import N_, _, current_lang, set_lang
+
+__all__ = ["CHANGE_NAMES", "KPI_NAMES", "plan_sheets", "write_xlsx"]
+
+#: The plan's KPIs as a reader names them (other keys are shown as they are).
+KPI_NAMES = {
+    "visits": N_("requests planned"), "expert_visits": N_("expert-visits"),
+    "served_priority": N_("priority served"), "drive_minutes": N_("drive minutes"),
+    "onsite_visits": N_("on-site visits"), "online_consultations": N_("online consultations"),
+    "onsite_expert_days": N_("expert on-site days"), "unscheduled": N_("requests left out"),
+    "requests": N_("requests"), "municipalities_served": N_("municipalities served"),
+    "moved": N_("visits moved from the previous plan"),
+}
+CHANGE_NAMES = {"moved": N_("moved"), "dropped": N_("dropped"), "added": N_("newly planned"),
+                "withdrawn": N_("no longer requested")}
+
+
+def _fields(fields: tuple[str, ...], ja: bool) -> str:
+    return "・".join(FIELD_LABELS[f][1 if ja else 0] if f in FIELD_LABELS else f for f in fields)
+
+
+def plan_sheets(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
+    """Sheet name → table, in the current language."""
+    ja = current_lang() == "ja"
+    locs, reqs = problem.location_by_id, problem.request_by_id
+
+    def place(loc_id: str) -> str:
+        loc = locs.get(loc_id)
+        return loc_id if loc is None else (loc.name if ja else loc.label)
+
+    def mode(m: str) -> str:
+        return _("on-site") if m == "onsite" else _("online")
+
+    visits = pd.DataFrame([{
+        _("date"): v.date, _("start"): fmt_time(v.start), _("end"): fmt_time(v.end),
+        _("municipality"): place(v.location), _("mode"): mode(v.mode),
+        _("experts"): "・".join(expert_name(problem, e) for e in v.experts),
+        _("fields"): _fields(reqs[v.request].fields, ja), _("priority"): reqs[v.request].priority,
+        _("subject"): reqs[v.request].title, _("request"): v.request}
+        for v in sorted(plan.visits, key=lambda v: (v.date, v.start, v.request))],
+        columns=[_("date"), _("start"), _("end"), _("municipality"), _("mode"), _("experts"),
+                 _("fields"), _("priority"), _("subject"), _("request")])
+    stops_of = {}
+    for v in plan.visits:
+        if v.mode == "onsite":
+            for e in v.experts:
+                stops_of.setdefault((e, v.date), []).append(v)
+    routes = pd.DataFrame([{
+        _("expert"): expert_name(problem, r.expert), _("date"): r.date,
+        _("leave"): fmt_time(r.leave), _("return"): fmt_time(r.return_),
+        _("stops"): " → ".join(
+            f"{place(v.location)} {fmt_time(v.start)}–{fmt_time(v.end)}"
+            for v in sorted(stops_of.get((r.expert, r.date), []), key=lambda v: v.start)),
+        _("drive minutes"): r.drive_minutes}
+        for r in sorted(plan.routes, key=lambda r: (r.expert, r.date))],
+        columns=[_("expert"), _("date"), _("leave"), _("return"), _("stops"), _("drive minutes")])
+    unscheduled = pd.DataFrame([{
+        _("request"): u.request,
+        _("municipality"): place(reqs[u.request].location) if u.request in reqs else "",
+        _("subject"): reqs[u.request].title if u.request in reqs else "",
+        _("priority"): reqs[u.request].priority if u.request in reqs else None,
+        _("reasons"): "\n".join(u.reasons_ja if ja and u.reasons_ja else u.reasons)}
+        for u in plan.unscheduled],
+        columns=[_("request"), _("municipality"), _("subject"), _("priority"), _("reasons")])
+    kpis = pd.DataFrame([{_("indicator"): _(KPI_NAMES[k]) if k in KPI_NAMES else k,
+                          _("value"): v} for k, v in plan.kpis.items()],
+                        columns=[_("indicator"), _("value")])
+    sheets = {_("Visits"): visits, _("Routes"): routes, _("Unscheduled"): unscheduled,
+              _("KPIs"): kpis}
+    if plan.changes or "moved" in plan.kpis:
+        def side(v: object) -> str:
+            if v is None:
+                return ""
+            return (f"{v.date} {fmt_time(v.start)}–{fmt_time(v.end)} {mode(v.mode)} "  # type: ignore[attr-defined]
+                    + "・".join(expert_name(problem, e) for e in v.experts))  # type: ignore[attr-defined]
+        sheets[_("Changes")] = pd.DataFrame([{
+            _("municipality"): place(c.location), _("request"): c.request,
+            _("change"): _(CHANGE_NAMES[c.kind]), _("before"): side(c.before),
+            _("after"): side(c.after)} for c in plan.changes],
+            columns=[_("municipality"), _("request"), _("change"), _("before"), _("after")])
+    return sheets
+
+
+def write_xlsx(problem: PlanRequest, plan: Plan, path: str | Path, lang: str | None = None) -> Path:
+    """Write the workbook (one sheet per table, columns sized to their text); returns the path."""
+    before = current_lang()
+    if lang is not None:
+        set_lang(lang)
+    try:
+        sheets = plan_sheets(problem, plan)
+    finally:
+        set_lang(before)
+    out = Path(path)
+    with pd.ExcelWriter(out, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df.to_excel(xw, sheet_name=name, index=False)
+            ws = xw.sheets[name]
+            ws.freeze_panes = "A2"
+            for i, col in enumerate(df.columns, start=1):
+                texts = [str(col), *(str(x) for x in df[col].tolist())]
+                width = max(_width(line) for t in texts for line in t.split("\n"))
+                ws.column_dimensions[ws.cell(1, i).column_letter].width = min(80, width + 2)
+    return out
+
+
+def _width(text: str) -> int:
+    """Display width: East-Asian wide characters count two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -1,0 +1,72 @@
+"""The API speaks Japanese by default (English on request), takes municipalities and fields
+by name wherever it takes a code, and a re-plan says what changed (issue 13)."""
+
+from __future__ import annotations
+
+from tests.service.conftest import Service, wait_job
+
+WEEK = "2027-02-01"   # a Monday of its own: the other tests' weeks stay as they are
+
+
+def _bad_request(service: Service, headers: dict[str, str]) -> dict:
+    body = {"municipality": "382019", "fields": ["pr"], "mode": "online", "duration_min": 0,
+            "priority": 11, "earliest": WEEK, "latest": "2027-02-05"}
+    r = service.client.post("/v1/requests", json=body, headers=headers)
+    assert r.status_code == 422, r.text
+    return r.json()
+
+
+def test_validation_details_are_japanese_by_default_and_english_on_request(service: Service):
+    auth = {"Authorization": f"Bearer {service.keys['centre']}"}
+    ja = _bad_request(service, auth)
+    assert ja["title"] == "入力内容に誤りがあります"
+    assert ja["detail"] == "duration_min: 0 より大きい必要があります (他 1 件)"
+    assert {e["path"]: e["message"] for e in ja["errors"]} == {
+        "duration_min": "0 より大きい必要があります", "priority": "10 以下である必要があります"}
+    en = _bad_request(service, {**auth, "Accept-Language": "en"})
+    assert {e["path"]: e["message"] for e in en["errors"]} == {
+        "duration_min": "must be greater than 0", "priority": "must be at most 10"}
+    r = service.client.get("/v1/municipalities/none-such", headers=auth)
+    assert r.status_code == 404 and r.json()["title"] == "見つかりません"
+    r = service.client.get("/v1/no-such-route", headers=auth)
+    assert r.status_code == 404 and r.json()["detail"] == "見つかりません"
+
+
+def test_municipalities_and_fields_by_name_in_every_route(service: Service):
+    for name in ("上島町", "上島", "Kamijima", "383562"):
+        r = service.get("centre", f"/v1/municipalities/{name}")
+        assert r.status_code == 200 and r.json()["code"] == "383562", (name, r.text)
+    made = service.new_request("centre", municipality="松山市", fields=["データ活用", "広報"],
+                               earliest=WEEK, latest="2027-02-05")
+    assert made["municipality"] == "382019" and made["fields"] == ["data", "pr"]
+    peers = service.get("centre", "/v1/matching/peers", params={"municipality": "Kamijima"})
+    assert peers.status_code == 200 and peers.json()["municipality"] == "383562"
+    audit = service.get("centre", "/v1/audit", params={"municipality": "今治市", "limit": 5})
+    assert audit.status_code == 200
+    assert all(a["municipality"] == "382027" for a in audit.json())
+    unknown = service.post(
+        "centre", "/v1/requests", {"municipality": "東京都", "fields": ["pr"], "mode": "online",
+                                   "duration_min": 60, "priority": 5, "earliest": WEEK,
+                                   "latest": "2027-02-05"})
+    assert unknown.status_code == 422 and "東京都" in unknown.text
+
+
+def test_a_replan_lists_what_changed_since_the_published_plan(service: Service):
+    first = service.new_request("a", fields=["pr"], mode="onsite", duration_min=60,
+                                priority=6, earliest=WEEK, latest="2027-02-05", submit=True)
+    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
+                                         {"week": WEEK, "time_limit": 10}).json()["url"])
+    assert job["status"] == "done" and "changes" not in job["plan"]
+    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    added = service.new_request("b", fields=["data"], earliest=WEEK, latest="2027-02-05",
+                                submit=True)
+    again = wait_job(service, service.post("centre", "/v1/plan-jobs",
+                                           {"week": WEEK, "time_limit": 10}).json()["url"])
+    assert again["status"] == "done"
+    changes = {c["request"]: c for c in again["plan"]["changes"]}
+    planned = {v["request"] for v in again["plan"]["visits"]}
+    assert (added["id"] in changes) == (added["id"] in planned)
+    if added["id"] in changes:
+        c = changes[added["id"]]
+        assert (c["kind"], c["location"], c["before"]) == ("added", "382027", None)
+    assert first["id"] not in changes or changes[first["id"]]["kind"] == "moved"

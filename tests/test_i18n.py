@@ -1,0 +1,96 @@
+"""One language at a time, from the message catalogue (gettext, kept with Babel)."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from service.cli import _progress_printer, main
+from service.i18n import LOCALE_DIR, set_lang
+
+ROOT = Path(__file__).resolve().parents[1]
+PO = LOCALE_DIR / "ja" / "LC_MESSAGES" / "dxshare.po"
+MO = PO.with_suffix(".mo")
+
+
+def _code_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+            str(ROOT / "service"), method_map=[("**.py", "python")],
+            keywords={"_": None, "N_": None}):
+        found.add(message)
+    return found
+
+
+def test_every_message_in_the_code_has_a_japanese_translation():
+    catalog = read_po(PO.open("rb"))
+    translated = {m.id: m.string for m in catalog if m.id}
+    missing = sorted(m for m in _code_messages() if not translated.get(m))
+    assert missing == []
+    assert not any(m.fuzzy for m in catalog if m.id)
+
+
+def test_the_shipped_mo_is_compiled_from_the_po():
+    buf = io.BytesIO()
+    write_mo(buf, read_po(PO.open("rb")))
+    buf.seek(0)
+    fresh = gettext.GNUTranslations(buf)
+    shipped = gettext.GNUTranslations(MO.open("rb"))
+    assert fresh._catalog == shipped._catalog  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def no_lang_env(monkeypatch):
+    monkeypatch.delenv("DXSHARE_LANG", raising=False)
+    yield
+    set_lang("ja")
+
+
+def _help(argv, capsys):
+    with pytest.raises(SystemExit):
+        main(argv)
+    return capsys.readouterr().out
+
+
+def test_help_is_japanese_by_default_and_english_on_request(no_lang_env, capsys, monkeypatch):
+    ja = _help(["plan", "--help"], capsys)
+    assert ja.startswith("使い方: dxshare plan") and "同梱の愛媛デモ週を計画する" in ja
+    assert "このヘルプを表示して終了する" in ja and "show this help" not in ja
+    en = _help(["--lang", "en", "plan", "--help"], capsys)
+    assert en.startswith("usage: dxshare plan") and "plan the bundled Ehime demo week" in en
+    assert "愛媛" not in en
+    monkeypatch.setenv("DXSHARE_LANG", "en")
+    assert _help(["match", "recommend", "--help"], capsys).startswith("usage:")
+
+
+def test_argparse_errors_speak_japanese_too(no_lang_env, capsys):
+    with pytest.raises(SystemExit):
+        main(["plan", "--workers"])
+    assert "値が一つ必要です" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("lang", "expected", "absent"), [
+    ("ja", ["現時点の最良の計画 9,760 点", "これ以上は不可能と証明済みの上限 10,000 点", "2.4%"],
+     ["目的関数", "上界", "gap"]),
+    ("en", ["best plan so far 9,760", "proven ceiling 10,000", "2.4% better"],
+     ["objective", "bound", "gap"]),
+])
+def test_progress_lines_say_best_plan_and_proven_ceiling(lang, expected, absent, capsys):
+    set_lang(lang)
+    try:
+        _progress_printer()(SimpleNamespace(objective=9760, bound=10000, phase="main",
+                                            elapsed=1.5))
+    finally:
+        set_lang("ja")
+    line = capsys.readouterr().err
+    for text in expected:
+        assert text in line
+    for text in absent:
+        assert text not in line
