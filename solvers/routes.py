@@ -24,10 +24,16 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Candidate", "Tour", "day_tours", "free_start", "leg_departures"]
+from engine.model import PlanRequest, Route, Visit
+from engine.travel import TravelTimes
+
+__all__ = ["Candidate", "Tour", "build_routes", "day_tours", "free_start", "leg_departures"]
 
 Minutes = Callable[[str, str], int]
 
@@ -209,3 +215,32 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
     if not extend((), (), base, work_start, 0):
         return None
     return found
+
+
+def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]) -> list[Route]:
+    """Routes per expert and date from the on-site visits (in start order), each leg's
+    departure placed by ``solvers.routes.leg_departures`` around the day's online
+    consultations. A day that cannot run that way (an invalid set of visits) gets legs just in
+    time and straight home, so that the checker names what is wrong."""
+    per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+    online: dict[tuple[str, dt.date], list[tuple[int, int]]] = defaultdict(list)
+    for v in visits:
+        for eid in v.experts:
+            if v.mode == "onsite":
+                per[eid, v.date].append(v)
+            else:
+                online[eid, v.date].append((v.start, v.end))
+    routes = []
+    for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        vs.sort(key=lambda v: (v.start, v.end))
+        e = problem.expert_by_id[eid]
+        stops = [(v.start, v.end, v.location) for v in vs]
+        path = [e.base, *(v.location for v in vs), e.base]
+        legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
+        deps = leg_departures(e.base, stops, online[eid, d], travel.minutes, e.work_start,
+                              e.work_end)
+        if deps is None:
+            deps = (vs[0].start - legs[0], *(v.end for v in vs))
+        routes.append(Route(eid, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
+                            tuple(deps)))
+    return routes
