@@ -28,13 +28,7 @@ from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel
 from solvers.routes import build_routes
-from solvers.search import (
-    Progress,
-    ProgressCallback,
-    choose_then_time,
-    cp_solver,
-    stop_watch,
-)
+from solvers.search import Clock, Progress, ProgressCallback, choose_then_time
 
 __all__ = ["PlannerModel", "Progress", "SolveOptions", "build_routes", "objective_value", "solve"]
 
@@ -50,7 +44,9 @@ class SolveOptions:
     move, the number moved minimised right after the main objective. ``travel_speed_factor``
     scales the estimated driving speed (scenarios). ``stop`` is polled a few times a second;
     when it returns true the search ends early and the best plan so far is returned (status
-    ``feasible``), as on a time limit.
+    ``feasible``), as on a time limit. ``deterministic_time`` (optional) bounds the CP-SAT
+    search in its deterministic time units instead: the same seed then gives the same plan on
+    any machine (as long as ``time_limit`` does not cut it short first).
     """
 
     time_limit: float = 30.0
@@ -61,6 +57,7 @@ class SolveOptions:
     travel_speed_factor: float = 1.0
     explain: bool = True
     stop: Callable[[], bool] | None = None
+    deterministic_time: float | None = None
 
 
 def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
@@ -77,6 +74,9 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     travel.check(_needed_legs(problem))
     info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
                                "time_limit": options.time_limit}
+    if options.deterministic_time is not None:
+        info["deterministic_time"] = options.deterministic_time
+    clock = Clock(options, t0, deadline)
     explainer = Explainer(problem, travel)
     # A valid first plan in milliseconds: the search starts from it, and it is the answer
     # when the search finds nothing better in time.
@@ -99,9 +99,9 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
         return _finish(problem, "feasible", greedy_value,
                        max(_trivial_bound(problem, explainer), greedy_value), greedy,
                        greedy_routes, explainer, options, t0, info)
-    found = choose_then_time(model, objective, options, t0, deadline, greedy)
+    found = choose_then_time(model, objective, clock, greedy)
     if found.status == "infeasible":
-        return _release_fixed(problem, travel, explainer, options, t0, deadline, info)
+        return _release_fixed(problem, travel, explainer, clock, info)
     if found.values is None or found.objective is None:
         if not greedy_ok:
             return _error_plan(problem, "no plan found within the time limit",
@@ -121,9 +121,8 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
         model.m.clear_hints()
         for i, val in enumerate(values):
             model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
-        solver2 = cp_solver(options, deadline - time.perf_counter())
-        with stop_watch(solver2, options.stop):
-            code2 = solver2.solve(model.m, ProgressCallback(options.progress, t0, "stability"))
+        solver2 = clock.solver()
+        code2 = clock.run(solver2, model.m, ProgressCallback(options.progress, t0, "stability"))
         if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = list(solver2.response_proto.solution)
             main_value = int(round(solver2.value(objective)))
@@ -178,21 +177,21 @@ def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------- fixed visits that clash
 
 def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explainer,
-                   options: SolveOptions, t0: float, deadline: float,
-                   info: dict[str, object]) -> Plan:
+                   clock: Clock, info: dict[str, object]) -> Plan:
     """Fixed visits that cannot all be kept: release the fewest of them, plan the rest, and say
     which were released and what each clashes with. The status stays ``infeasible`` (the
     published visits cannot all be kept); the plan beside it is usable as it stands."""
-    soft = PlannerModel(problem, travel, fixed="soft", deadline=deadline, explainer=explainer)
+    options, t0 = clock.options, clock.t0
+    soft = PlannerModel(problem, travel, fixed="soft", deadline=clock.deadline,
+                        explainer=explainer)
     try:
         soft.build()
     except OutOfTime:
         return _unreleased_error(problem, explainer, t0, info)
     kept = sum(soft.fixed_lits.values())
     soft.m.maximize(kept)
-    first = cp_solver(options, (deadline - time.perf_counter()) / 2)
-    with stop_watch(first, options.stop):
-        code = first.solve(soft.m)
+    first = clock.solver(share=0.5)
+    code = clock.run(first, soft.m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _unreleased_error(problem, explainer, t0, info)
     n_kept = int(round(first.objective_value))
@@ -204,9 +203,8 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
     soft.m.clear_hints()
     for i, val in enumerate(first.response_proto.solution):
         soft.m.add_hint(soft.m.get_int_var_from_proto_index(i), val)
-    second = cp_solver(options, deadline - time.perf_counter())
-    with stop_watch(second, options.stop):
-        code2 = second.solve(soft.m, ProgressCallback(options.progress, t0, "main"))
+    second = clock.solver(share=0.8)
+    code2 = clock.run(second, soft.m, ProgressCallback(options.progress, t0, "main"))
     best = second if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
     released = sorted(rid for rid, lit in soft.fixed_lits.items() if not best.value(lit))
     visits, routes = soft.read_plan(best.value)
@@ -215,7 +213,7 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
              else max(value, int(round(second.best_objective_bound))) if best is second
              else _trivial_bound(problem, explainer))
     clashes = {rid: _clash_partners(problem, travel, explainer, rid,
-                                    [r for r in soft.fixed_lits if r not in released], deadline)
+                                    [r for r in soft.fixed_lits if r not in released], clock)
                for rid in released}
     info["released_fixed"] = released
     info["conflicting_fixed"] = sorted({*released, *(x for c in clashes.values() if c for x in c)})
@@ -244,7 +242,7 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
 
 
 def _clash_partners(problem: PlanRequest, travel: TravelTimes, explainer: Explainer, rid: str,
-                    kept: list[str], deadline: float) -> tuple[str, ...] | None:
+                    kept: list[str], clock: Clock) -> tuple[str, ...] | None:
     """The kept fixed visits that ``rid`` cannot be kept together with (a minimal-ish set from
     an infeasibility core), ``()`` when it cannot be kept even alone, ``None`` if unknown."""
     diag = PlannerModel(problem, travel, fixed="assume", explainer=explainer)
@@ -252,10 +250,9 @@ def _clash_partners(problem: PlanRequest, travel: TravelTimes, explainer: Explai
     for other, lit in diag.fixed_lits.items():
         if other != rid and other not in kept:
             diag.m.add(lit == 0)
-    solver = cp_model.CpSolver()
+    solver = clock.solver(share=0.5, cap=5.0)
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = max(0.05, min(5.0, deadline - time.perf_counter()))
-    if solver.solve(diag.m) != cp_model.INFEASIBLE:
+    if clock.run(solver, diag.m) != cp_model.INFEASIBLE:
         return None
     core = set(solver.sufficient_assumptions_for_infeasibility())
     return tuple(sorted(o for o, lit in diag.fixed_lits.items()
