@@ -63,8 +63,9 @@ class _ExpertDay:
 class PlannerModel:
     """Builds the CP-SAT model of one ``PlanRequest``; ``add_*`` methods are the rules.
 
-    ``use_tours`` (default) enumerates each day's tours where they are few; without it every day
-    is a circuit over its legs. ``redundant`` adds the constraints that only tighten the bound
+    ``use_tours`` (default) enumerates each day's tours where they are few (at most
+    ``max_tours`` a day, ``max_total_tours`` in all, the days with fewest first); without it
+    every day is a circuit over its legs. ``redundant`` adds the constraints that only tighten the bound
     (the cheapest tour of each set of stops, round trips) to circuit days. ``all_orders`` keeps
     every drivable order of every day (needed when start times matter everywhere, as when
     counting moved visits). ``fixed`` is ``"hard"`` (kept), ``"assume"`` (assumption literals,
@@ -73,7 +74,7 @@ class PlannerModel:
 
     def __init__(self, problem: PlanRequest, travel: TravelTimes, *, fixed: str = "hard",
                  use_tours: bool = True, redundant: bool = True, all_orders: bool = False,
-                 max_tours: int = 3000, max_tour_sets: int = 1500,
+                 max_tours: int = 600, max_tour_sets: int = 3000, max_total_tours: int = 40000,
                  deadline: float | None = None, explainer: Explainer | None = None):
         self.p = problem
         self.travel = travel
@@ -86,6 +87,8 @@ class PlannerModel:
         self.all_orders = all_orders
         self.max_tours = max_tours
         self.max_tour_sets = max_tour_sets
+        self.max_total_tours = max_total_tours
+        self._tour_sets_left = max_total_tours
         self.deadline = deadline
         self.fixed_lits: dict[str, cp_model.IntVar] = {}
         self.start: dict[str, cp_model.IntVar] = {}
@@ -293,16 +296,37 @@ class PlannerModel:
         day's driving is the sum of its legs. A day with few drivable tours chooses one of them
         (each with its exact driving); otherwise its legs form a circuit."""
         self._collect_days()
-        for (eid, d), day in sorted(self.days.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        onsite_days = sorted(((k, day) for k, day in self.days.items() if day.onsite),
+                             key=lambda kv: (kv[0][0], kv[0][1]))
+        enumerated: dict[tuple[str, dt.date], list[Tour]] = {}
+        for key, day in onsite_days:
             self._check_deadline()
-            if not day.onsite:
-                continue
-            day.on_day = self.m.new_bool_var(f"onsite_day_{eid}_{d}")
             day.timed = self._needs_times(day)
-            tours = self._tours(day, all_orders=day.timed, limit=self.max_tours) \
-                if self.use_tours else None
-            if tours is not None:
-                self._choose_one_tour(day, tours)
+            if self.use_tours:
+                # all orders where start times matter; else the cheapest order of each set
+                limit = self.max_tours if day.timed else self.max_tour_sets
+                tours = self._tours(day, all_orders=day.timed, limit=limit)
+                if tours is not None:
+                    enumerated[key] = tours
+        # The model stays small enough to solve: days with the fewest tours choose among them
+        # until the budget is spent, the rest get a circuit (both exact). A timed day's tour
+        # costs more (it carries the redundant timing rules).
+        left = self.max_total_tours
+
+        def cost(key: tuple[str, dt.date]) -> int:
+            return len(enumerated[key]) * (3 if self.days[key].timed else 1)
+
+        for key in sorted(enumerated, key=cost):
+            if cost(key) > left:
+                del enumerated[key]
+            else:
+                left -= cost(key)
+        self._tour_sets_left = left
+        for (eid, d), day in onsite_days:
+            self._check_deadline()
+            day.on_day = self.m.new_bool_var(f"onsite_day_{eid}_{d}")
+            if (eid, d) in enumerated:
+                self._choose_one_tour(day, enumerated[eid, d])
             else:
                 day.timed = True
                 self._circuit_of_legs(day)
@@ -364,13 +388,15 @@ class PlannerModel:
         e, d = day.expert, day.date
         assert day.tours is not None
         cands = self._candidates(day)
-        for tour, lit in zip(day.tours, day.tour_lits, strict=True):
-            for rid in day.online:
-                q = self.p.request_by_id[rid]
-                lo, hi = self._window[rid, e.id, d]
-                if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
-                                        e.work_end, lo, hi, q.duration_min):
-                    self.m.add_bool_or([~lit, ~self.present[rid, e.id, d]])
+        for rid in day.online:
+            q = self.p.request_by_id[rid]
+            lo, hi = self._window[rid, e.id, d]
+            clash = [lit for tour, lit in zip(day.tours, day.tour_lits, strict=True)
+                     if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
+                                             e.work_end, lo, hi, q.duration_min)]
+            if clash:
+                # the day has at most one tour, so one list says it for all of them
+                self.m.add_at_most_one([self.present[rid, e.id, d], *clash])
         if day.online:
             busy = [(t.drive + sum(cands[i].duration for i in t.order)) * lit
                     for t, lit in zip(day.tours, day.tour_lits, strict=True)]
@@ -431,8 +457,10 @@ class PlannerModel:
         self.m.add_circuit(arcs)
         day.drive = sum(drive_terms)
         if self.redundant:
-            sets = self._tours(day, all_orders=False, limit=self.max_tour_sets)
+            sets = self._tours(day, all_orders=False,
+                               limit=min(self.max_tours, self._tour_sets_left))
             if sets is not None:
+                self._tour_sets_left -= len(sets)
                 self.add_cheapest_tour_of_each_stop_set(day, sets)
             else:
                 self.add_round_trip_lower_bound(day, locs)

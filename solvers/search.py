@@ -163,15 +163,12 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
     plan that meets it is optimal."""
     options = clock.options
     choice = model.choice_model()
-    n_choice = len(choice.proto.variables)
-    hint = model.m.proto.solution_hint
-    for i, v in zip(hint.vars, hint.values, strict=True):
-        if i < n_choice:
-            choice.add_hint(choice.get_int_var_from_proto_index(i), v)
+    _complete_choice_hint(choice, model, clock)
     decisions = model.decisions()
     all_orders = {i for day in model.days.values() for i in day.order_vars()}
     best = Found("unknown", None, None, None)
     bound: int | None = None
+    last_choice: dict[int, int] | None = None
 
     def consider(values: list[int] | None, at_round: int) -> bool:
         """Keep a repaired plan if it is the best so far; whether it meets the bound."""
@@ -186,26 +183,31 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         return bound is not None and value >= bound
 
     for at_round in range(1, _CHOICE_ROUNDS + 1):
-        if clock.past(1 / 3):
+        if clock.past(_CHOICE_SHARE):
             break
-        solver = clock.solver(share=0.5)
+        # Most of the time for the choice where it cannot be proven quickly (large problems:
+        # its best choice, timed, is then the plan), the rest to time and repair it.
+        solver = clock.solver(share=_CHOICE_SHARE)
         # The choice model's LP is small: all of it from the start proves faster (about 2x on
         # the Ehime weeks, benchmarks/README.md).
         solver.parameters.add_lp_constraints_lazily = False
         code = clock.run(solver, choice)
         if code == cp_model.INFEASIBLE:
             return Found("infeasible", None, None, None)
-        if code != cp_model.OPTIMAL:
-            if code == cp_model.FEASIBLE:
-                bound = int(round(solver.best_objective_bound))
-            break
-        bound = int(round(solver.objective_value))
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            break            # without a solution CP-SAT's bound is not one to trust
+        proven = code == cp_model.OPTIMAL
+        bound = int(round(solver.objective_value if proven else solver.best_objective_bound))
         chosen = list(solver.response_proto.solution)
         # The chosen consultations with times, the days' orders free to change: when this
         # meets the choice's objective, it is optimal.
         if consider(_repair(model, clock, {i: chosen[i] for i in decisions
                                            if i not in all_orders}), at_round):
             return Found("optimal", best.values, best.objective, best.objective)
+        if not proven:
+            # the choice is not proven: the full search goes on from it
+            last_choice = {i: chosen[i] for i in decisions}
+            break
         groups = model.day_groups(chosen.__getitem__)
         bad = [k for k, g in enumerate(groups) if _cannot_be_timed(model, clock, g)]
         if not bad:
@@ -225,13 +227,15 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         choice.clear_hints()
         for i, v in enumerate(chosen):
             choice.add_hint(choice.get_int_var_from_proto_index(i), v)
-    return _full_search(model, objective, clock, first, best, bound)
+    return _full_search(model, objective, clock, first, best, bound, last_choice)
 
 
 def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
-                 first: list[Visit], best: Found, bound: int | None) -> Found:
+                 first: list[Visit], best: Found, bound: int | None,
+                 choice: dict[int, int] | None = None) -> Found:
     """The full model, searching only for plans better than the best one found and no better
-    than the choice model's bound: when there are none, the best plan is optimal."""
+    than the choice model's bound: when there are none, the best plan is optimal. ``choice``
+    (an unproven choice that could not be timed as it stood) is the hint to repair from."""
     if best.values is None:
         values = model.hint_plan(first, complete=True)
         if values is not None:
@@ -239,12 +243,17 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
     full = model.m.clone()
     if bound is not None:
         full.add(objective <= bound)
+    solver = clock.solver()
     if best.values is not None and best.objective is not None:
         full.add(objective >= best.objective + 1)
         full.clear_hints()
-        for i, v in enumerate(best.values):
-            full.add_hint(full.get_int_var_from_proto_index(i), v)
-    solver = clock.solver()
+        if choice is not None:
+            for i, v in choice.items():
+                full.add_hint(full.get_int_var_from_proto_index(i), v)
+            solver.parameters.repair_hint = True
+        else:
+            for i, v in enumerate(best.values):
+                full.add_hint(full.get_int_var_from_proto_index(i), v)
     code = clock.run(solver, full, ProgressCallback(clock.options.progress, clock.t0, "main"))
     if code == cp_model.INFEASIBLE:
         if best.values is not None:
@@ -264,6 +273,8 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
 
 
 _CHOICE_ROUNDS = 12
+#: Share of the time limit the choice rounds may use before the full search takes over.
+_CHOICE_SHARE = 0.6
 
 
 def _value_of(objective: cp_model.LinearExprT, values: list[int]) -> int:
@@ -272,6 +283,24 @@ def _value_of(objective: cp_model.LinearExprT, values: list[int]) -> int:
     flat = cp_model.FlatIntExpr(objective)
     return int(flat.offset + sum(c * values[v.index]
                                  for v, c in zip(flat.vars, flat.coeffs, strict=True)))
+
+
+def _complete_choice_hint(choice: cp_model.CpModel, model: PlannerModel, clock: Clock) -> None:
+    """Hint the choice model with the full model's hint (the greedy plan's decisions), made
+    complete by a quick solve with those decisions fixed: on large problems the choice search
+    only starts from a hint it can take whole."""
+    hint = model.m.proto.solution_hint
+    n = len(choice.proto.variables)
+    given = {i: v for i, v in zip(hint.vars, hint.values, strict=True) if i < n}
+    probe = choice.clone()
+    probe.clear_objective()
+    _fix(probe, given)
+    solver = clock.solver(share=0.1, cap=2.0)
+    solver.parameters.stop_after_first_solution = True
+    if clock.run(solver, probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        given = dict(enumerate(solver.response_proto.solution))
+    for i, v in given.items():
+        choice.add_hint(choice.get_int_var_from_proto_index(i), v)
 
 
 def _cannot_be_timed(model: PlannerModel, clock: Clock, lits: list[int]) -> bool:
