@@ -16,8 +16,9 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -46,7 +47,9 @@ class SolveOptions:
     when it returns true the search ends early and the best plan so far is returned (status
     ``feasible``), as on a time limit. ``deterministic_time`` (optional) bounds the CP-SAT
     search in its deterministic time units instead: the same seed then gives the same plan on
-    any machine (as long as ``time_limit`` does not cut it short first).
+    any machine (as long as ``time_limit`` does not cut it short first). ``model`` passes
+    settings to ``solvers.model.PlannerModel`` (e.g. ``{"use_tours": False}`` to plan every day
+    with a circuit): for tests that check each formulation, and for experiments.
     """
 
     time_limit: float = 30.0
@@ -58,6 +61,7 @@ class SolveOptions:
     explain: bool = True
     stop: Callable[[], bool] | None = None
     deterministic_time: float | None = None
+    model: Mapping[str, Any] = field(default_factory=dict)
 
 
 def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
@@ -72,6 +76,7 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     deadline = t0 + options.time_limit
     travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
     travel.check(_needed_legs(problem))
+    # solver["seconds"]: when each stage was done, seconds from the start of the call
     info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
                                "time_limit": options.time_limit}
     if options.deterministic_time is not None:
@@ -84,13 +89,17 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     greedy_routes = build_routes(problem, travel, greedy)
     greedy_value = objective_value(problem, greedy, greedy_routes)
     greedy_ok = all(q.id in {v.request for v in greedy} for q in problem.requests if q.fixed)
-    model = PlannerModel(problem, travel, all_orders=options.previous is not None,
+    seconds = {"first_plan": round(time.perf_counter() - t0, 3)}
+    info["seconds"] = seconds
+    model = PlannerModel(problem, travel, **{"all_orders": options.previous is not None,
+                                             **options.model},
                          deadline=deadline, explainer=explainer)
     try:
         model.build()
         objective = model.main_objective()
         model.m.maximize(objective)
         model.hint_plan(greedy)
+        seconds["model"] = round(time.perf_counter() - t0, 3)
     except OutOfTime:
         if not greedy_ok:
             return _error_plan(problem, "no plan found within the time limit",
@@ -100,6 +109,7 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
                        max(_trivial_bound(problem, explainer), greedy_value), greedy,
                        greedy_routes, explainer, options, t0, info)
     found = choose_then_time(model, objective, clock, greedy)
+    seconds["search"] = round(time.perf_counter() - t0, 3)
     if found.status == "infeasible":
         return _release_fixed(problem, travel, explainer, clock, info)
     if found.values is None or found.objective is None:
@@ -148,6 +158,8 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
             released: dict[str, tuple[str, ...] | None] | None = None,
             messages: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> Plan:
     served = {v.request for v in visits}
+    if isinstance(info.get("seconds"), dict):
+        info["seconds"]["plan"] = round(time.perf_counter() - t0, 3)    # type: ignore[index]
     unscheduled = (explainer.explain_unscheduled(served, visits, routes, released=released)
                    if options.explain else explainer.bare_unscheduled(served, released=released))
     plan = Plan(status=status, objective=value, bound=bound,
@@ -182,8 +194,8 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
     which were released and what each clashes with. The status stays ``infeasible`` (the
     published visits cannot all be kept); the plan beside it is usable as it stands."""
     options, t0 = clock.options, clock.t0
-    soft = PlannerModel(problem, travel, fixed="soft", deadline=clock.deadline,
-                        explainer=explainer)
+    soft = PlannerModel(problem, travel, **{**options.model, "fixed": "soft"},
+                        deadline=clock.deadline, explainer=explainer)
     try:
         soft.build()
     except OutOfTime:
@@ -245,7 +257,8 @@ def _clash_partners(problem: PlanRequest, travel: TravelTimes, explainer: Explai
                     kept: list[str], clock: Clock) -> tuple[str, ...] | None:
     """The kept fixed visits that ``rid`` cannot be kept together with (a minimal-ish set from
     an infeasibility core), ``()`` when it cannot be kept even alone, ``None`` if unknown."""
-    diag = PlannerModel(problem, travel, fixed="assume", explainer=explainer)
+    diag = PlannerModel(problem, travel, **{**clock.options.model, "fixed": "assume"},
+                        explainer=explainer)
     diag.build()
     for other, lit in diag.fixed_lits.items():
         if other != rid and other not in kept:

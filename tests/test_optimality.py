@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from engine.format import parse_plan_request
 from engine.model import fmt_time
 from tests.bruteforce import best_plan, fewest_released
-from tests.conftest import problem_of, solve_checked
+from tests.conftest import FORMULATIONS, problem_of, solve_checked
 
 FIELDS = ("pr", "data")
 DATES = ("2026-12-07", "2026-12-08")
@@ -90,10 +90,11 @@ def tiny(draw: Any) -> dict[str, Any]:
             "travel": {"minutes": travel}, "objective": obj}
 
 
-def compare(doc: dict[str, Any]) -> None:
+def compare(doc: dict[str, Any], formulation: str = "tours") -> None:
     note(json.dumps(doc))
     problem = parse_plan_request(doc)
-    plan = solve_checked(problem, time_limit=20.0)       # valid by the independent checker
+    plan = solve_checked(problem, time_limit=20.0,        # valid by the independent checker
+                         model=FORMULATIONS[formulation])
     truth = best_plan(problem)
     note(f"planner {plan.status} {plan.objective} bound {plan.bound}; brute force {truth}")
     if truth is None:
@@ -111,11 +112,12 @@ def compare(doc: dict[str, Any]) -> None:
         assert plan.objective == truth
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+@settings(max_examples=250, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(tiny())
-def test_optimal_means_no_plan_is_better(doc):
-    compare(doc)
+@given(doc=tiny())
+def test_optimal_means_no_plan_is_better(formulation, doc):
+    compare(doc, formulation)
 
 
 @pytest.mark.parametrize("name, objective", [

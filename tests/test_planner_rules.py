@@ -10,21 +10,33 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sys
 
 import pytest
 
 from engine.checker import check_plan
 from engine.demand import ehime_week
 from engine.model import Plan, fmt_time
-from tests.conftest import add_request, codes_of, load_doc, problem_of, req, t
+from tests.conftest import FORMULATIONS, add_request, codes_of, load_doc, problem_of, req, t
 from tests.conftest import solve_checked as _solve_checked
 
 MON, TUE, WED, THU = (dt.date(2026, 12, d) for d in (7, 8, 9, 10))
 
 
+#: The formulation every test of this module runs with (each test runs once per formulation).
+FORMULATION: dict = {}
+
+
+@pytest.fixture(autouse=True, params=list(FORMULATIONS))
+def formulation(request, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "FORMULATION", FORMULATIONS[request.param])
+    return request.param
+
+
 def solve_checked(problem, **options) -> Plan:
     """Solve, check validity, and require a proof: every instance here is tiny, so the plan is
     optimal (bound == objective, which the checker verifies) or proved infeasible."""
+    options.setdefault("model", FORMULATION)
     plan = _solve_checked(problem, **options)
     assert plan.status in ("optimal", "infeasible"), plan.status
     return plan
@@ -200,6 +212,30 @@ def test_working_hours_include_the_drive(two_towns_doc):
     v = visit(plan, "a1")
     assert (v.start, v.end) == (t("09:00"), t("10:00"))
     assert (plan.routes[0].leave, plan.routes[0].return_) == (t("08:30"), t("10:30"))
+
+
+@pytest.mark.parametrize("shift", ["morning", "afternoon"])
+def test_each_expert_keeps_to_their_own_working_hours(two_towns_doc, shift):
+    """Two PR experts, one working mornings, one afternoons, each busy with a published online
+    call that leaves a 50-minute gap in their own hours: a 60-minute call fits neither, though it
+    would fit the hours of the other expert (so the start's range over both does not decide)."""
+    doc = two_towns_doc
+    doc["requests"] = []
+    if shift == "morning":          # pr-1 08:30-12:00 busy until 11:10; pr-2 13:00-17:15 busy
+        hours = {"pr-1": ("08:30", "12:00"), "pr-2": ("13:00", "17:15")}
+        busy = {"pr-1": ("08:30", 160), "pr-2": ("13:00", 255)}
+    else:                           # pr-1 13:00-17:15 busy from 13:50; pr-2 08:30-12:00 busy
+        hours = {"pr-1": ("13:00", "17:15"), "pr-2": ("08:30", "12:00")}
+        busy = {"pr-1": ("13:50", 205), "pr-2": ("08:30", 210)}
+    doc["experts"] = [{"id": e, "fields": ["pr"], "base": "office", "work_start": a,
+                       "work_end": b} for e, (a, b) in hours.items()]
+    for e, (start, minutes) in busy.items():
+        add_request(doc, f"busy-{e}", "town_a", mode="online", duration=minutes, priority=10,
+                    fixed={"experts": [e], "date": "2026-12-07", "start": start})
+    add_request(doc, "call", "town_a", mode="online", duration=60, priority=10)
+    plan = solve_checked(doc)
+    assert served(plan) == {"busy-pr-1", "busy-pr-2"}
+    assert "call" in {u.request for u in plan.unscheduled}
 
 
 # ------------------------------------------------------------------ one thing at a time, driving
