@@ -27,7 +27,7 @@ from ortools.sat.python import cp_model
 from engine.model import Expert, Plan, PlanRequest, Request, Route, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
-from solvers.routes import Candidate, Tour, build_routes, day_tours
+from solvers.routes import Candidate, Tour, build_routes, day_fits, day_tours
 
 __all__ = ["OutOfTime", "PlannerModel"]
 
@@ -148,6 +148,28 @@ class PlannerModel:
         start times and the drive blocks."""
         times = {v.index for v in self.start.values()} | set(self.timing_vars)
         return [i for i in range(len(self.m.proto.variables)) if i not in times]
+
+    def group_fits(self, k: int, value: Callable[[int], int]) -> bool | None:
+        """Whether group ``k`` of the last ``day_groups`` call can be timed, decided without
+        CP-SAT where the group is one expert-day that chose among its tours (exactly, by
+        ``solvers.routes.day_fits``); None where CP-SAT must decide (joint days, circuits)."""
+        days = self.group_days[k]
+        if len(days) != 1:
+            return None
+        eid, d = days[0]
+        day = self.days[eid, d]
+        if day.tours is None and day.arcs:
+            return None
+        order: tuple[int, ...] = ()
+        if day.tours is not None and day.on_day is not None and value(day.on_day.index):
+            order = next(t.order for t, lit in zip(day.tours, day.tour_lits, strict=True)
+                         if value(lit.index))
+        cands = self._candidates(day) if day.onsite else []
+        calls = [(*self._window[r, eid, d], self.p.request_by_id[r].duration_min)
+                 for r in day.online if value(self.present[r, eid, d].index)]
+        e = day.expert
+        return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
+                        e.work_start, e.work_end)
 
     def request_vars(self, rid: str) -> list[int]:
         """Indices of the literals that decide whether, when and by whom ``rid`` is served."""

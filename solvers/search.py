@@ -209,7 +209,9 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
             last_choice = {i: chosen[i] for i in decisions}
             break
         groups = model.day_groups(chosen.__getitem__)
-        bad = [k for k, g in enumerate(groups) if _cannot_be_timed(model, clock, g)]
+        bad = [k for k, g in enumerate(groups)
+               if (fits := model.group_fits(k, chosen.__getitem__)) is False
+               or (fits is None and _cannot_be_timed(model, clock, g))]
         if not bad:
             break            # no single group explains it: the full search decides
         # Repair: the days that failed decided anew, the rest kept.
