@@ -214,6 +214,23 @@ def test_working_hours_include_the_drive(two_towns_doc):
     assert (plan.routes[0].leave, plan.routes[0].return_) == (t("08:30"), t("10:30"))
 
 
+def test_the_drive_home_ends_by_the_end_of_work_though_a_shorter_way_exists(two_towns_doc):
+    """The drive home from town A takes 150 min directly, 40 through town B: a tour may only
+    drive through B if it stops there, and B's request is for a field nobody has. So A's
+    visit alone would bring the expert back at 12:30, after work ends at 12:00."""
+    doc = two_towns_doc
+    doc["experts"][0]["work_end"] = "12:00"
+    doc["travel"]["minutes"]["town_a"] = {"office": 150, "town_b": 20}
+    doc["travel"]["minutes"]["town_b"] = {"office": 20, "town_a": 20}
+    doc["requests"] = [req("a1", "town_a", duration=60, priority=5),
+                       req("b1", "town_b", fields="data", duration=30, priority=5)]
+    plan = solve_checked(doc)
+    assert plan.visits == ()
+    doc["experts"][0]["work_end"] = "12:30"                       # now it fits exactly
+    plan = solve_checked(doc)
+    assert served(plan) == {"a1"} and plan.routes[0].return_ == t("12:30")
+
+
 @pytest.mark.parametrize("shift", ["morning", "afternoon"])
 def test_each_expert_keeps_to_their_own_working_hours(two_towns_doc, shift):
     """Two PR experts, one working mornings, one afternoons, each busy with a published online
