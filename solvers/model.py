@@ -98,6 +98,7 @@ class PlannerModel:
         self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
         self.days: dict[tuple[str, dt.date], _ExpertDay] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
+        self.shortfall: dict[str, cp_model.IntVar] = {}
         self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
         #: indices of the constraints and variables about start times (see ``build``)
         self.timing: list[int] = []
@@ -118,6 +119,7 @@ class PlannerModel:
         self.add_expert_caps()
         self.add_location_caps()
         self.add_fixed_visits()
+        self.add_coverage_floors()
         self._choice = self.m.clone()
         with self._timing_rules():
             self.add_hours_of_location_window_and_workday()
@@ -635,16 +637,19 @@ class PlannerModel:
         return self.m.new_optional_interval_var(begin, size, end, present, name)
 
     def add_expert_caps(self) -> None:
-        """An expert's on-site visits per day and in total, on-site days in the horizon (the
-        contracted visit days) and driving per day stay within the expert's caps (a day that
-        chooses among its tours has only tours within the daily caps)."""
+        """An expert's on-site visits per day and in total, on-site days in the horizon and in
+        each calendar month (the contracted visit days) and driving per day stay within the
+        expert's caps (a day that chooses among its tours has only tours within the daily
+        caps)."""
         per_expert_visits: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         per_expert_days: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        per_month: dict[tuple[str, int, int], list[cp_model.IntVar]] = defaultdict(list)
         for (eid, d), day in self.days.items():
             lits = [self.present[r, eid, d] for r in day.onsite]
             per_expert_visits[eid].extend(lits)
             if day.on_day is not None:
                 per_expert_days[eid].append(day.on_day)
+                per_month[eid, d.year, d.month].append(day.on_day)
             if day.tours is not None:
                 continue
             cap = day.expert.max_visits_per_day
@@ -658,6 +663,25 @@ class PlannerModel:
                 self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)
             if e.max_onsite_days is not None and len(per_expert_days[e.id]) > e.max_onsite_days:
                 self.m.add(sum(per_expert_days[e.id]) <= e.max_onsite_days)
+        for (eid, _y, _m), lits in per_month.items():
+            cap = self.p.expert_by_id[eid].max_onsite_days_per_month
+            if cap is not None and len(lits) > cap:
+                self.m.add(sum(lits) <= cap)
+
+    def add_coverage_floors(self) -> None:
+        """(Season goal.) Every place is reached: each location that is no expert's base
+        should have at least its floor of consultations of the counted modes; each one
+        missing is a shortfall the objective pays for (``goals.coverage``)."""
+        c = self.p.goals.coverage
+        if c is None:
+            return
+        for lid, floor in c.floors(self.p).items():
+            counted = [self.served[q.id] for q in self.p.requests
+                       if q.location == lid and q.mode in c.modes and q.id in self.served]
+            short = self.m.new_int_var(max(0, floor - len(counted)), floor, f"short_{lid}")
+            if counted:
+                self.m.add(short >= floor - sum(counted))
+            self.shortfall[lid] = short
 
     def add_location_caps(self) -> None:
         """A location hosts at most its ``max_visits_per_day`` expert-visits a day, a joint
@@ -706,14 +730,26 @@ class PlannerModel:
 
     # ------------------------------------------------------------------ objective
     def main_objective(self) -> cp_model.LinearExprT:
-        """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days."""
+        """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days,
+        with the season goals: + small_towns.bonus × Σ priority served in small towns −
+        coverage.penalty × Σ shortfall."""
         w = self.p.objective
         served = sum(q.priority * self.served[q.id] for q in self.p.requests
                      if q.id in self.start)
         drive = sum(day.drive for day in self.days.values())
         days = sum(day.on_day for day in self.days.values() if day.on_day is not None)
-        return (w.priority * served - w.drive_minute * drive  # type: ignore[operator]
-                - w.onsite_day * days)
+        terms: list[cp_model.LinearExprT] = [
+            w.priority * served - w.drive_minute * drive - w.onsite_day * days]  # type: ignore[operator]
+        small = self.p.goals.small_towns
+        if small is not None and small.bonus:
+            terms.append(small.bonus * sum(
+                q.priority * self.served[q.id] for q in self.p.requests
+                if q.id in self.start and small.includes(self.p.location_by_id[q.location])))
+        c = self.p.goals.coverage
+        if c is not None and c.penalty and self.shortfall:
+            terms.append(-c.penalty * sum(self.shortfall.values()))
+        value = sum(terms)
+        return value
 
     def moved_visits(self, previous: Plan) -> cp_model.LinearExprT:
         """How many of last plan's visits do not stay exactly as they were (same experts,

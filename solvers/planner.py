@@ -22,7 +22,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from engine.kpis import plan_kpis
+from engine.kpis import objective_of, plan_kpis
 from engine.model import Plan, PlanRequest, Route, Status, Visit, fmt_time
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, bare_reason
@@ -165,17 +165,14 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), messages=messages[0],
-                messages_ja=messages[1], solver=info)
+                messages_ja=messages[1], solver=info,
+                coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
 
 def objective_value(problem: PlanRequest, visits: list[Visit], routes: list[Route]) -> int:
-    """FORMAT.md's objective evaluated on a plan."""
-    w = problem.objective
-    prio = {q.id: q.priority for q in problem.requests}
-    return (w.priority * sum(prio[v.request] for v in visits)
-            - w.drive_minute * sum(r.drive_minutes for r in routes)
-            - w.onsite_day * len({(r.expert, r.date) for r in routes}))
+    """FORMAT.md's objective evaluated on a plan (``engine.kpis.objective_of``)."""
+    return objective_of(problem, visits, routes)
 
 
 def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:

@@ -113,6 +113,18 @@ MUTATIONS = [
     Mutation("location cap + 1", "solvers/model.py",
              "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap)\n\n",
              "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap + 1)\n\n"),
+    Mutation("monthly on-site days cap + 1", "solvers/model.py",
+             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap)\n\n    def add_coverage_floors",
+             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap + 1)\n\n    def add_coverage_floors"),
+    # --- season goals
+    Mutation("coverage: a shortfall that costs nothing", "solvers/model.py",
+             "                self.m.add(short >= floor - sum(counted))", "                pass"),
+    Mutation("coverage: every mode counted", "solvers/model.py",
+             "if q.location == lid and q.mode in c.modes and q.id in self.served]",
+             "if q.location == lid and q.id in self.served]"),
+    Mutation("small towns: bonus on every town", "solvers/model.py",
+             "if q.id in self.start and small.includes(self.p.location_by_id[q.location])))",
+             "if q.id in self.start))"),
     # --- fixed visits
     Mutation("fixed: date not kept", "solvers/model.py",
              "self.m.add(self.on_date[q.id, f.date] == 1).only_enforce_if(lit)", "pass"),
