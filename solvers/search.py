@@ -237,7 +237,8 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
                  choice: dict[int, int] | None = None) -> Found:
     """The full model, searching only for plans better than the best one found and no better
     than the choice model's bound: when there are none, the best plan is optimal. ``choice``
-    (an unproven choice that could not be timed as it stood) is the hint to repair from."""
+    (an unproven choice that could not be timed as it stood) is the hint when there is no
+    plan yet."""
     if best.values is None:
         values = model.hint_plan(first, complete=True)
         if values is not None:
@@ -246,16 +247,15 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
     if bound is not None:
         full.add(objective <= bound)
     solver = clock.solver()
+    full.clear_hints()
     if best.values is not None and best.objective is not None:
         full.add(objective >= best.objective + 1)
-        full.clear_hints()
-        if choice is not None:
-            for i, v in choice.items():
-                full.add_hint(full.get_int_var_from_proto_index(i), v)
-            solver.parameters.repair_hint = True
-        else:
-            for i, v in enumerate(best.values):
-                full.add_hint(full.get_int_var_from_proto_index(i), v)
+        for i, v in enumerate(best.values):
+            full.add_hint(full.get_int_var_from_proto_index(i), v)
+    elif choice is not None:
+        # (CP-SAT's repair_hint would fit here, but aborts the process on these models)
+        for i, v in choice.items():
+            full.add_hint(full.get_int_var_from_proto_index(i), v)
     code = clock.run(solver, full, ProgressCallback(clock.options.progress, clock.t0, "main"))
     if code == cp_model.INFEASIBLE:
         if best.values is not None:
