@@ -351,6 +351,23 @@ def test_expert_drive_minutes_per_day(two_towns_doc, cap, expect, code):
         assert code in codes_of(plan, "b1")
 
 
+@pytest.mark.parametrize("cap, stops", [(79, 2), (80, 3)])
+def test_drive_cap_decides_a_day_where_every_pair_of_stops_fits(two_towns_doc, cap, stops):
+    """Three towns 20 minutes from the office and from each other: any two make a 60-minute
+    day, all three 80. With a cap of 79 only the cap itself (not the legs it rules out) keeps
+    the third stop away."""
+    doc = two_towns_doc
+    towns = ["town_a", "town_b", "town_c"]
+    doc["locations"].append({"id": "town_c", "name": "C町", "open": "08:30", "close": "17:15"})
+    doc["travel"]["minutes"] = {a: {b: 20 for b in ["office", *towns] if b != a}
+                                for a in ["office", *towns]}
+    doc["requests"] = [req(f"{x[-1]}1", x, duration=60, priority=5) for x in towns]
+    doc["experts"][0]["max_drive_minutes_per_day"] = cap
+    plan = solve_checked(doc)
+    assert len(plan.visits) == stops
+    assert all(r.drive_minutes <= cap for r in plan.routes)
+
+
 @pytest.mark.parametrize("cap, expect", [(1, {"a1"}), (2, {"a1", "b1"})])
 def test_expert_onsite_days(two_towns_doc, cap, expect):
     week(two_towns_doc, end="2026-12-08")
