@@ -400,7 +400,7 @@ def expert_caps(c: _Ctx) -> Iterable[Violation]:
     for eid, day, _stops in c.onsite_days():
         months[eid, day.year, day.month] += 1
     for (eid, y, m), n in sorted(months.items()):
-        cap = c.p.expert_by_id[eid].max_onsite_days_per_month
+        cap = c.p.expert_by_id[eid].month_cap(y, m)
         if cap is not None and n > cap:
             yield _v("cap_onsite_days_month", f"on-site on {n} dates in {y}-{m:02d}, cap {cap}",
                      expert=eid)

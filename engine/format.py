@@ -497,6 +497,19 @@ def _parse_experts(r: _Reader, d: Mapping[str, Any], places: _Places,
                     elif day:
                         parsed.append(day)
                 days = tuple(sorted(set(parsed)))
+        by_month: dict[str, int] = {}
+        if isinstance(x.get("max_onsite_days_per_month"), dict):
+            # the contract's days month by month: {"2026-08": 10, ...}
+            for month, n in x["max_onsite_days_per_month"].items():
+                q = f"{p}.max_onsite_days_per_month.{month}"
+                if not (isinstance(month, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month)):
+                    r.err(q, "must be a month YYYY-MM", "月（YYYY-MM）である必要があります")
+                elif isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                    r.err(q, f"must be a whole number >= 0, got {n!r}",
+                          f"0 以上の整数である必要があります（{n!r}）")
+                else:
+                    by_month[month] = n
+            x = {k: v for k, v in x.items() if k != "max_onsite_days_per_month"}
         caps = {k: r.integer(x, k, p, required=False, lo=0)
                 for k in ("max_visits_per_day", "max_visits_total", "max_drive_minutes_per_day",
                           "max_onsite_days", "max_onsite_days_per_month")}
@@ -505,7 +518,8 @@ def _parse_experts(r: _Reader, d: Mapping[str, Any], places: _Places,
             ids.append((f"{p}.id", ident))
             out.append(Expert(ident, fields, base, ws, we, days, caps["max_visits_per_day"],
                               caps["max_visits_total"], caps["max_drive_minutes_per_day"],
-                              caps["max_onsite_days"], name, caps["max_onsite_days_per_month"]))
+                              caps["max_onsite_days"], name, caps["max_onsite_days_per_month"],
+                              by_month))
     _unique(r, ids, "expert")
     return out
 
@@ -783,6 +797,13 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
         for k in ("max_visits_per_day", "max_visits_total", "max_drive_minutes_per_day",
                   "max_onsite_days", "max_onsite_days_per_month"):
             _opt(x, k, getattr(e, k))
+        if e.onsite_days_by_month:
+            months = dict(e.onsite_days_by_month)
+            if e.max_onsite_days_per_month is not None:
+                # one field holds either form: spell the general cap out for every month
+                for day in req.horizon.dates:
+                    months.setdefault(f"{day:%Y-%m}", e.max_onsite_days_per_month)
+            x["max_onsite_days_per_month"] = dict(sorted(months.items()))
         exps.append(x)
     doc["experts"] = exps
     reqs = []

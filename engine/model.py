@@ -102,6 +102,14 @@ class Expert:
     max_onsite_days: int | None = None
     name: str = ""
     max_onsite_days_per_month: int | None = None
+    #: On-site days the contract pays in particular months (``"2026-08"`` → days), over
+    #: ``max_onsite_days_per_month`` for those months.
+    onsite_days_by_month: Mapping[str, int] = field(default_factory=dict)
+
+    def month_cap(self, year: int, month: int) -> int | None:
+        """The cap on on-site dates in that calendar month (None: none)."""
+        return self.onsite_days_by_month.get(f"{year:04d}-{month:02d}",
+                                             self.max_onsite_days_per_month)
 
 
 @dataclass(frozen=True, slots=True)

@@ -378,14 +378,15 @@ class Explainer:
                             "expert_days_full")
                         continue
                     month = [x for x in onsite_days[e.id] if (x.year, x.month) == (d.year, d.month)]
-                    if (e.max_onsite_days_per_month is not None and d not in onsite_days[e.id]
-                            and len(month) >= e.max_onsite_days_per_month):
+                    month_cap = e.month_cap(d.year, d.month)
+                    if (month_cap is not None and d not in onsite_days[e.id]
+                            and len(month) >= month_cap):
                         used = ", ".join(_md(x) for x in sorted(month))
                         add(f"month{e.id}{d.year}{d.month}",
                             f"{self._who(e.id)}'s contracted on-site days for {d:%B %Y} "
-                            f"({e.max_onsite_days_per_month}) are all used ({used})",
+                            f"({month_cap}) are all used ({used})",
                             f"{self._who(e.id)} の {d.year}年{d.month}月の訪問契約日数"
-                            f"（{e.max_onsite_days_per_month} 日）はすべて使われています（{used}）",
+                            f"（{month_cap} 日）はすべて使われています（{used}）",
                             "expert_month_full")
                         continue
                     if e.max_visits_total is not None and onsite_total[e.id] >= e.max_visits_total:

@@ -85,9 +85,10 @@ class _State:
             if (e.max_onsite_days is not None and d not in self.onsite_days[eid]
                     and len(self.onsite_days[eid]) >= e.max_onsite_days):
                 return None
-            if (e.max_onsite_days_per_month is not None and d not in self.onsite_days[eid]
+            month_cap = e.month_cap(d.year, d.month)
+            if (month_cap is not None and d not in self.onsite_days[eid]
                     and sum((x.year, x.month) == (d.year, d.month) for x in self.onsite_days[eid])
-                    >= e.max_onsite_days_per_month):
+                    >= month_cap):
                 return None
             stops = sorted([*day.onsite, _Stop(start, end, q.location, q.id)],
                            key=lambda s: s.start)

@@ -663,8 +663,8 @@ class PlannerModel:
                 self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)
             if e.max_onsite_days is not None and len(per_expert_days[e.id]) > e.max_onsite_days:
                 self.m.add(sum(per_expert_days[e.id]) <= e.max_onsite_days)
-        for (eid, _y, _m), lits in per_month.items():
-            cap = self.p.expert_by_id[eid].max_onsite_days_per_month
+        for (eid, y, m), lits in per_month.items():
+            cap = self.p.expert_by_id[eid].month_cap(y, m)
             if cap is not None and len(lits) > cap:
                 self.m.add(sum(lits) <= cap)
 

@@ -144,8 +144,8 @@ class _Solver:
             if e.max_onsite_days is not None and len(days[e.id]) > e.max_onsite_days:
                 return False
             months = Counter((d.year, d.month) for d in days[e.id])
-            if e.max_onsite_days_per_month is not None and any(
-                    n > e.max_onsite_days_per_month for n in months.values()):
+            if any((cap := e.month_cap(y, m)) is not None and n > cap
+                   for (y, m), n in months.items()):
                 return False
             if e.max_visits_per_day is not None and any(
                     n > e.max_visits_per_day for (x, _), n in per_day.items() if x == e.id):

@@ -368,6 +368,25 @@ def test_drive_cap_decides_a_day_where_every_pair_of_stops_fits(two_towns_doc, c
     assert all(r.drive_minutes <= cap for r in plan.routes)
 
 
+@pytest.mark.parametrize("cap, days, expect", [
+    (1, ("2026-11-30", "2026-12-01"), {"a1", "b1"}),   # one day in November, one in December
+    (1, ("2026-12-01", "2026-12-02"), {"a1"}),         # two days in December: one only
+    ({"2026-11": 0}, ("2026-11-30", "2026-12-01"), {"b1"}),   # no days paid in November
+    ({"2026-11": 1, "2026-12": 1}, ("2026-12-01", "2026-12-02"), {"a1"}),
+])
+def test_onsite_days_per_calendar_month(two_towns_doc, cap, days, expect):
+    doc = two_towns_doc
+    doc["horizon"] = {"start": days[0], "end": days[1]}
+    doc["experts"][0]["max_onsite_days_per_month"] = cap
+    for q, d in zip(doc["requests"], days, strict=True):
+        q["earliest"] = q["latest"] = d                 # a1 on the first day, b1 on the second
+    plan = solve_checked(doc)
+    assert served(plan) == expect
+    if expect != {"a1", "b1"}:
+        assert {"expert_month_full", "cap_zero"} & set(
+            codes_of(plan, ({"a1", "b1"} - expect).pop()))
+
+
 @pytest.mark.parametrize("cap, expect", [(1, {"a1"}), (2, {"a1", "b1"})])
 def test_expert_onsite_days(two_towns_doc, cap, expect):
     week(two_towns_doc, end="2026-12-08")
