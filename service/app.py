@@ -45,6 +45,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "started", 0):
+            # Already running (a test harness may start the same app again): the running
+            # database, workers and caches stay in charge.
+            app.state.started += 1
+            try:
+                yield
+            finally:
+                app.state.started -= 1
+            return
+        app.state.started = 1
         url = settings.url()
         eng = make_engine(url)
         migrate(eng)
@@ -57,13 +67,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.refusals = RefusalLog(sessions)
         app.state.jobs = JobManager(url, sessions, kind=settings.executor,
                                     workers=settings.job_workers,
+                                    document_workers=settings.document_workers,
                                     address=settings.dask_address,
-                                    max_attempts=settings.job_max_attempts)
+                                    max_attempts=settings.job_max_attempts,
+                                    grace=settings.job_grace_seconds,
+                                    memory_mb=settings.job_memory_mb or None)
         app.state.jobs.recover()
         MATCHING.warm()
         try:
             yield
         finally:
+            app.state.started = 0
             app.state.refusals.flush()
             app.state.jobs.shutdown()
             eng.dispose()

@@ -150,3 +150,11 @@ def published(service: Service) -> dict[str, Any]:
     assert out.status_code == 200, out.text
     return {"job": job, "qa": qa, "qa2": qa2, "qb": qb, "va": va, "vb": visits[qb["id"]],
             "vis": visits}
+
+
+def cancel_active_jobs(service: Service) -> None:
+    """Cancel every queued or running plan job (so a test starts with idle workers)."""
+    for status in ("queued", "running"):
+        for job in service.get("centre", "/v1/plan-jobs",
+                               params={"status": status, "limit": 500}).json():
+            service.post("centre", f"{job['url']}/cancel")
