@@ -23,7 +23,8 @@ from service.api.routes import api_router
 from service.config import Settings
 from service.db import make_engine, migrate, seed, server_secret, session_factory
 from service.jobs import JobManager
-from service.matching_store import STATE as MATCHING
+from service.matching_store import MatchingStore
+from service.matching_store import seed_demo as seed_matching_demo
 from service.problems import install_handlers
 from service.web import install as install_dashboard
 
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with sessions.begin() as s:
             if settings.seed:
                 seed(s, demo_week=settings.demo_week, demo_seed=settings.demo_seed)
+                if settings.demo_week or settings.demo_matching:
+                    seed_matching_demo(s)
             app.state.feed_secret = server_secret(s)
         app.state.engine, app.state.sessions = eng, sessions
         app.state.refusals = RefusalLog(sessions)
@@ -73,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     grace=settings.job_grace_seconds,
                                     memory_mb=settings.job_memory_mb or None)
         app.state.jobs.recover()
-        MATCHING.warm()
+        app.state.matching.bind(sessions)
+        app.state.matching.warm()
         try:
             yield
         finally:
@@ -86,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.key_cache = {}
+    app.state.matching = MatchingStore()
     app.state.rate_limits = RateLimits(settings.rate_limit_per_key,
                                        settings.rate_limit_per_address,
                                        settings.rate_limit_anonymous)

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
 budgets of one key and of one client address (e.g. ``"3000/minute"``, several joined by
 ``;``, empty = no limit); ``rate_limit_anonymous``: refused requests without a valid key one
 address may make before it gets 429 for everything. ``demo_week`` (a Monday): on first start, also store that
-    week's synthetic Ehime requests (drawn with ``demo_seed``, the CLI demo's seed).
+    week's synthetic Ehime requests (drawn with ``demo_seed``, the CLI demo's seed) and, like
+``demo_matching``, the synthetic matching demo (60 needs, 200 candidates) when no matching
+data is stored yet.
     """
 
     model_config = SettingsConfigDict(env_prefix="DXSHARE_", extra="ignore")
@@ -55,6 +57,7 @@ address may make before it gets 429 for everything. ``demo_week`` (a Monday): on
     rate_limit_anonymous: str = "60/minute"
     seed: bool = True
     demo_week: str | None = None
+    demo_matching: bool = False
     demo_seed: int = 8
 
     def url(self) -> str:
