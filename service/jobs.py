@@ -30,6 +30,7 @@ from engine.errors import InputError, Problem
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from engine.model import Horizon, PlanRequest
 from service.db import (
+    BlackoutRow,
     ExpertRow,
     MunicipalityRow,
     PlanJob,
@@ -100,7 +101,8 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
     Requests taken: submitted or scheduled ones whose dates meet the week (dates clipped to
     it). With ``keep_published='fixed'`` each published visit whose request is still open is
     ``fixed``; with ``'prefer'`` it is only passed as ``previous`` (moves are minimised).
-    ``blackouts`` (plan-request/1 form) are dates experts cannot work that week. A stored
+    ``blackouts`` (plan-request/1 form) are dates experts cannot work that week, besides the
+    stored ones (``/v1/blackouts``) of the week, which every week job takes. A stored
     request the format would refuse (possible only for rows written before the check at
     creation existed) is left out and named in the document's ``skipped`` list.
     """
@@ -133,7 +135,12 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
             x["fixed"] = fixed[q.id]
         requests.append(x)
     base = plan_request_to_dict(PlanRequest(Horizon(start, end), (), (), ()))
-    base["horizon"]["blackouts"] = list(blackouts or [])
+    stored = [{"date": b.date.isoformat(), "experts": list(b.experts), "reason": b.reason}
+              for b in session.scalars(select(BlackoutRow).where(
+                  BlackoutRow.date >= start, BlackoutRow.date <= end)
+                  .order_by(BlackoutRow.date, BlackoutRow.id))]
+    # the body's own first, so that problems keep their paths (blackouts[i] of the body)
+    base["horizon"]["blackouts"] = list(blackouts or []) + stored
     doc = {**base, "name": f"week of {start}", "locations": locations, "experts": experts,
            "requests": requests}
     try:
