@@ -3,7 +3,7 @@
 Each job runs in a process of its own (started with ``spawn``, so no solver thread is ever
 forked); the process ends with its job, so whatever memory a solve took is returned to the
 system. A warm spare process, with the solver already imported, waits for the next job so
-a job starts at once.
+a job starts at once (``spares`` of them, so two weeks posted together both start at once).
 
 - **Lanes.** Week jobs (planned from the database) and document jobs (a whole
   plan-request/1 body) have separate slots: ``week_slots`` processes for weeks,
@@ -147,8 +147,9 @@ class WorkerPool:
 
     def __init__(self, url: str, *, week_slots: int = 2, document_slots: int = 1,
                  grace: float = 10.0, memory_mb: int | None = 4096,
-                 on_exit: Callable[[str, int, str], None] | None = None):
+                 on_exit: Callable[[str, int, str], None] | None = None, spares: int = 2):
         self.url, self.grace, self.memory_mb = url, grace, memory_mb
+        self.spares = spares
         self.on_exit = on_exit
         self._lanes = _Lanes({"week": max(1, week_slots), "document": max(1, document_slots)})
         self._ctx = mp.get_context("spawn")
@@ -275,16 +276,17 @@ class WorkerPool:
                     item.job_id, item.attempt, lane, proc, now,
                     now + item.time_limit + self.grace)
                 busy += 1
-        if not self._closing and not any(p.process.is_alive() for p in self._spares) \
-                and time.monotonic() >= self._next_spare:
-            if self._spares and not self._spares[0].ready:  # died while warming up
+        dead = [p for p in self._spares if not p.process.is_alive()]
+        if dead:
+            self._spares = [p for p in self._spares if p.process.is_alive()]
+            if any(not p.ready for p in dead):  # died while warming up: back off
                 self._spare_failures += 1
                 self._next_spare = time.monotonic() + min(30.0, 2.0 ** self._spare_failures)
                 log.error("a plan worker died while starting (exit code %s)",
-                          self._spares[0].process.exitcode)
-                self._spares = []
-                return
-            self._spares = [self._spawn()]
+                          dead[0].process.exitcode)
+        while not self._closing and len(self._spares) < self.spares \
+                and time.monotonic() >= self._next_spare:
+            self._spares.append(self._spawn())
 
     def _loop(self) -> None:
         while True:

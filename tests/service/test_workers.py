@@ -52,6 +52,9 @@ def test_cancel_terminates_the_worker_process(service: Service) -> None:
     job_id = r.json()["id"]
     pid = _wait_running(service, job_id)["pid"]
     assert psutil.pid_exists(pid)
+    seen = service.get("centre", "/v1/workers").json()["running"][job_id]
+    assert (seen["lane"], seen["pid"]) == ("document", pid)
+    assert service.get("a", "/v1/workers").status_code == 403
     t0 = time.monotonic()
     assert service.post("centre", f"/v1/plan-jobs/{job_id}/cancel").status_code == 200
     while job_id in _pool(service).running() or psutil.pid_exists(pid) and \
@@ -66,6 +69,9 @@ def test_cancel_terminates_the_worker_process(service: Service) -> None:
         time.sleep(0.02)
     ended = next(e for e in _pool(service).ended if e[0] == job_id)
     assert ended[1] == "cancelled" and ended[2] is not None and ended[2] < 0, ended  # a signal
+    shown = [e for e in service.get("centre", "/v1/workers").json()["ended"]
+             if e["job"] == job_id]
+    assert shown and shown[0]["how"] == "cancelled" and shown[0]["freed_after"] < 5
 
 
 def test_job_past_its_deadline_is_stopped_with_the_reason(service: Service) -> None:
