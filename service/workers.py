@@ -3,7 +3,8 @@
 Each job runs in a process of its own (started with ``spawn``, so no solver thread is ever
 forked); the process ends with its job, so whatever memory a solve took is returned to the
 system. A warm spare process, with the solver already imported, waits for the next job so
-a job starts at once (``spares`` of them, so two weeks posted together both start at once).
+a job starts at once (one per free slot, at most ``spares``, so that jobs posted together
+all start at once).
 
 - **Lanes.** Week jobs (planned from the database) and document jobs (a whole
   plan-request/1 body) have separate slots: ``week_slots`` processes for weeks,
@@ -67,6 +68,25 @@ def _watch_parent(conn: Connection, parent: int) -> None:
             os._exit(70)
 
 
+def _warm_up() -> None:
+    """Import the solver and solve a one-request plan, so that the job this process takes
+    does not pay for first-time imports and set-up."""
+    try:
+        from engine.format import parse_plan_request
+        from solvers.planner import SolveOptions, solve
+
+        doc = {"format": "plan-request/1",
+               "horizon": {"start": "2026-12-07", "end": "2026-12-07"},
+               "locations": [{"id": "a", "name": "A", "lat": 33.8, "lon": 132.7},
+                             {"id": "b", "name": "B", "lat": 33.9, "lon": 132.8}],
+               "experts": [{"id": "e", "fields": ["pr"], "base": "a"}],
+               "requests": [{"id": "r", "location": "b", "fields": ["pr"], "mode": "onsite",
+                             "duration_min": 60, "priority": 5}]}
+        solve(parse_plan_request(doc), SolveOptions(time_limit=2.0, workers=1))
+    except Exception:  # noqa: BLE001 - warming is an optimisation; the job reports errors
+        log.exception("warming up a plan worker")
+
+
 def worker_main(conn: Connection, parent: int, memory_mb: int | None) -> None:
     """A worker process: import the solver, wait for one job, run it, exit.
 
@@ -74,8 +94,9 @@ def worker_main(conn: Connection, parent: int, memory_mb: int | None) -> None:
     ``("ready",)`` once warm and ``("ended", status)`` when the job is written.
     """
     _limit_memory(memory_mb)
-    import solvers.planner  # noqa: F401  - warm: the job does not pay for the import
     from service.jobs import run_plan_job
+
+    _warm_up()
 
     try:
         conn.send(("ready",))
@@ -147,7 +168,7 @@ class WorkerPool:
 
     def __init__(self, url: str, *, week_slots: int = 2, document_slots: int = 1,
                  grace: float = 10.0, memory_mb: int | None = 4096,
-                 on_exit: Callable[[str, int, str], None] | None = None, spares: int = 2):
+                 on_exit: Callable[[str, int, str], None] | None = None, spares: int = 3):
         self.url, self.grace, self.memory_mb = url, grace, memory_mb
         self.spares = spares
         self.on_exit = on_exit
@@ -284,7 +305,10 @@ class WorkerPool:
                 self._next_spare = time.monotonic() + min(30.0, 2.0 ** self._spare_failures)
                 log.error("a plan worker died while starting (exit code %s)",
                           dead[0].process.exitcode)
-        while not self._closing and len(self._spares) < self.spares \
+        # one warm process per free slot (at most ``spares``), so that jobs posted together
+        # all start at once
+        free = sum(self._lanes.slots.values()) - len(self._running)
+        while not self._closing and len(self._spares) < min(self.spares, max(1, free)) \
                 and time.monotonic() >= self._next_spare:
             self._spares.append(self._spawn())
 
