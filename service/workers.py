@@ -3,8 +3,8 @@
 Each job runs in a process of its own (started with ``spawn``, so no solver thread is ever
 forked); the process ends with its job, so whatever memory a solve took is returned to the
 system. A warm spare process, with the solver already imported, waits for the next job so
-a job starts at once (one per free slot, at most ``spares``, so that jobs posted together
-all start at once).
+a job starts at once (as many spares as there are slots, so that jobs posted together all
+start at once).
 
 - **Lanes.** Week jobs (planned from the database) and document jobs (a whole
   plan-request/1 body) have separate slots: ``week_slots`` processes for weeks,
@@ -82,7 +82,7 @@ def _warm_up() -> None:
                "experts": [{"id": "e", "fields": ["pr"], "base": "a"}],
                "requests": [{"id": "r", "location": "b", "fields": ["pr"], "mode": "onsite",
                              "duration_min": 60, "priority": 5}]}
-        solve(parse_plan_request(doc), SolveOptions(time_limit=2.0, workers=1))
+        solve(parse_plan_request(doc), SolveOptions(time_limit=0.5, workers=1))
     except Exception:  # noqa: BLE001 - warming is an optimisation; the job reports errors
         log.exception("warming up a plan worker")
 
@@ -168,9 +168,11 @@ class WorkerPool:
 
     def __init__(self, url: str, *, week_slots: int = 2, document_slots: int = 1,
                  grace: float = 10.0, memory_mb: int | None = 4096,
-                 on_exit: Callable[[str, int, str], None] | None = None, spares: int = 3):
+                 on_exit: Callable[[str, int, str], None] | None = None,
+                 spares: int | None = None):
         self.url, self.grace, self.memory_mb = url, grace, memory_mb
-        self.spares = spares
+        self.spares = spares if spares is not None else max(1, week_slots) + max(1,
+                                                                                 document_slots)
         self.on_exit = on_exit
         self._lanes = _Lanes({"week": max(1, week_slots), "document": max(1, document_slots)})
         self._ctx = mp.get_context("spawn")
@@ -300,15 +302,15 @@ class WorkerPool:
         dead = [p for p in self._spares if not p.process.is_alive()]
         if dead:
             self._spares = [p for p in self._spares if p.process.is_alive()]
-            if any(not p.ready for p in dead):  # died while warming up: back off
+            crashed = [p for p in dead if not p.ready and (p.process.exitcode or 0) > 0]
+            if crashed:  # failed while warming up (not a signal from outside): back off
                 self._spare_failures += 1
                 self._next_spare = time.monotonic() + min(30.0, 2.0 ** self._spare_failures)
-                log.error("a plan worker died while starting (exit code %s)",
-                          dead[0].process.exitcode)
-        # one warm process per free slot (at most ``spares``), so that jobs posted together
-        # all start at once
-        free = sum(self._lanes.slots.values()) - len(self._running)
-        while not self._closing and len(self._spares) < min(self.spares, max(1, free)) \
+                log.error("a plan worker failed while starting (exit code %s)",
+                          crashed[0].process.exitcode)
+        # ``spares`` warm processes at all times, so that jobs posted together, or right
+        # after others ended, all start at once
+        while not self._closing and len(self._spares) < self.spares \
                 and time.monotonic() >= self._next_spare:
             self._spares.append(self._spawn())
 

@@ -409,9 +409,6 @@ def create_need(who: CurrentKey, s: SessionDep, store: StoreDep, response: Respo
         raise ApiProblem(409, f"need {rec['id']!r} exists already",
                          f"ニーズ {rec['id']!r} は既にあります")
     out = _put_row(s, store, who, "needs", rec, None, "need.create")
-    if viewer is not None and out["municipality"] != viewer:
-        raise ApiProblem(403, "a municipality key files needs for itself only",
-                         "自団体以外のニーズは登録できません")
     response.headers["Location"] = f"/v1/matching/needs/{out['id']}"
     return _need_view(out)
 
