@@ -127,7 +127,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--document-workers", dest="document_workers", type=int,
                    help="plan-request documents solved at once, in their own lane (default 1)")
     p.add_argument("--demo-week", dest="demo_week",
-                   help="on first start, also add that week's synthetic Ehime requests")
+                   help="on first start, also add that week's synthetic Ehime requests "
+                        "and the synthetic matching demo")
     p.add_argument("--log-level", default="info")
     p.set_defaults(handler=main_serve)
 
