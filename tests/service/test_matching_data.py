@@ -270,3 +270,21 @@ def test_tables_are_the_centres(api: Api) -> None:
                 "/v1/matching/communities"):
         assert api.get("pr", url).status_code == 403, url
     assert api.get("centre", "/v1/matching/tables/nonsense").status_code == 422
+
+
+@pytest.mark.parametrize("ident", [5, "", "x" * 65])
+def test_bad_ids_are_named(api: Api, ident: Any) -> None:
+    need = {"id": ident, "municipality": MATSUYAMA, "field": "data", "start": "2027-04-01",
+            "end": "2027-05-01", "effort_days": 1}
+    r = api.post("centre", "/v1/matching/needs", json=need)
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "id"
+    c = api.post("centre", "/v1/matching/candidates",
+                 json={"id": ident, "name": "x", "fields": ["pr"], "base": MATSUYAMA})
+    assert c.status_code == 422 and c.json()["errors"][0]["path"] == "id"
+
+
+def test_uploaded_ids_longer_than_the_columns_are_refused(api: Api) -> None:
+    body = _csv([["id", "name", "fields", "base"], ["C" * 65, "長いID", "data", "松山市"]])
+    r = api.put("centre", "/v1/matching/tables/candidates", content=body,
+                headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "candidates[0].id"
