@@ -8,7 +8,6 @@ processes that run the solves (each opens its own engine from the same URL).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 from importlib import resources
 from typing import Any
@@ -31,10 +30,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from engine.ehime import ehime_experts, ehime_locations, municipalities
 
 __all__ = [
+    "MATCH_TABLES",
     "ApiKey",
     "AuditEntry",
     "Base",
+    "BlackoutRow",
     "ExpertRow",
+    "MatchCandidateRow",
+    "MatchConflictRow",
+    "MatchEngagementRow",
+    "MatchNeedRow",
     "Meta",
     "MunicipalityRow",
     "PlanJob",
@@ -182,6 +187,69 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class BlackoutRow(Base):
+    """A date on which the listed experts (``["*"]`` = all) cannot work: a camp, a closure.
+    Every week job of that week takes it."""
+
+    __tablename__ = "blackouts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    date: Mapped[dt.date] = mapped_column(index=True)
+    experts: Mapped[list[Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchNeedRow(Base):
+    """A municipality's need in match-data/1 record form (``doc``); id, municipality and
+    confidentiality are also columns so access checks never read the document."""
+
+    __tablename__ = "match_needs"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    municipality: Mapped[str] = mapped_column(String(16), index=True)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchCandidateRow(Base):
+    """A company or individual the programme can match, in match-data/1 record form."""
+
+    __tablename__ = "match_candidates"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchEngagementRow(Base):
+    """A past or running engagement of a candidate with a municipality (its ``rating``
+    feeds the matcher's outcome score)."""
+
+    __tablename__ = "match_engagements"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    candidate: Mapped[str] = mapped_column(String(64), index=True)
+    municipality: Mapped[str] = mapped_column(String(16), index=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchConflictRow(Base):
+    """A candidate that may never be matched with a municipality (e.g. its vendor)."""
+
+    __tablename__ = "match_conflicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    candidate: Mapped[str] = mapped_column(String(64), index=True)
+    municipality: Mapped[str] = mapped_column(String(16), index=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+#: The stored matching tables by their match-data/1 name.
+MATCH_TABLES: dict[str, Any] = {"needs": MatchNeedRow, "candidates": MatchCandidateRow,
+                                "engagements": MatchEngagementRow,
+                                "conflicts": MatchConflictRow}
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -221,10 +289,6 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-#: ``Meta`` key of the blackouts stored with the demo week (plan-request/1 form, JSON).
-DEMO_BLACKOUTS = "demo_blackouts"
-
-
 def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) -> bool:
     """Fill an empty database with the bundled Ehime municipalities and experts; with
     ``demo_week`` (a Monday) and no request stored yet, also that week's synthetic requests
@@ -239,8 +303,9 @@ def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) 
         from engine.demand import ehime_week_document
 
         week = ehime_week_document(demo_week, seed=demo_seed)
-        session.merge(Meta(key=DEMO_BLACKOUTS,
-                           value=json.dumps(week["horizon"]["blackouts"], ensure_ascii=False)))
+        for b in week["horizon"]["blackouts"]:
+            session.add(BlackoutRow(date=dt.date.fromisoformat(b["date"]),
+                                    experts=list(b["experts"]), reason=b.get("reason", "")))
         for q in week["requests"]:
             body = {k: v for k, v in q.items() if k not in ("id", "location")}
             session.add(RequestRow(id=q["id"], municipality=q["location"], status="submitted",
