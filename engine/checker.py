@@ -190,9 +190,14 @@ def _perfect_matching(fields: list[str], has: list[set[str]]) -> bool:
 def date_workable_and_requested(c: _Ctx) -> Iterable[Violation]:
     """The visit's date is a working day for each of its experts (no weekend, no national
     holiday when holidays are skipped, one of the expert's days, no blackout) and lies between
-    the request's earliest and latest dates."""
+    the request's earliest and latest dates; on or before ``horizon.published_until`` only
+    published (fixed) visits are planned."""
+    until = c.p.horizon.published_until
     for v in c.visits:
         q = c.p.request_by_id[v.request]
+        if until is not None and v.date <= until and q.fixed is None:
+            yield _v("published_period", f"a new visit on {v.date}, in the plan published up to "
+                     f"{until}", v.request, date=v.date)
         for eid in v.experts:
             st = date_status(c.p.horizon, c.p.expert_by_id[eid], v.date)
             if not st.workable:

@@ -63,7 +63,7 @@ _MISSING = object()
 
 _REQUEST_KEYS = {"format", "horizon", "locations", "experts", "requests", "travel", "objective",
                  "timezone", "name", "description", "generator", "goals"}
-_HORIZON_KEYS = {"start", "end", "skip_holidays", "blackouts"}
+_HORIZON_KEYS = {"start", "end", "skip_holidays", "blackouts", "published_until"}
 _BLACKOUT_KEYS = {"date", "experts", "reason"}
 _LOCATION_KEYS = {"id", "name", "lat", "lon", "open", "close", "max_visits_per_day", "name_en",
                   "island", "ferry_minutes", "population"}
@@ -363,7 +363,9 @@ def _parse_horizon(r: _Reader, d: Mapping[str, Any]) -> Horizon | None:
     if (end - start).days > 366:
         r.err("horizon.end", "the horizon may span at most 366 days", "計画期間は最長 366 日です")
         return None
-    return Horizon(start, end, skip, tuple(blackouts))
+    published = r.date(h.get("published_until"), "horizon.published_until") \
+        if "published_until" in h else None
+    return Horizon(start, end, skip, tuple(blackouts), published)
 
 
 def _parse_locations(r: _Reader, d: Mapping[str, Any]) -> list[Location]:
@@ -773,6 +775,8 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
                       "blackouts": [{"date": b.date.isoformat(), "experts": list(b.experts),
                                      **({"reason": b.reason} if b.reason else {})}
                                     for b in h.blackouts]}
+    if h.published_until is not None:
+        doc["horizon"]["published_until"] = h.published_until.isoformat()
     locs = []
     for loc in req.locations:
         x: dict[str, Any] = {"id": loc.id, "name": loc.name}

@@ -161,10 +161,14 @@ class Blackout:
 
 @dataclass(frozen=True, slots=True)
 class Horizon:
+    """The dates planned. ``published_until`` (optional): the plan up to that date is
+    published, so no new visit is added on or before it (only its fixed visits are there)."""
+
     start: dt.date
     end: dt.date
     skip_holidays: bool = True
     blackouts: tuple[Blackout, ...] = ()
+    published_until: dt.date | None = None
 
     @property
     def dates(self) -> list[dt.date]:

@@ -108,6 +108,7 @@ class Explainer:
             ja = "、".join(f"{_field(f, 'ja')}の専門家がいません" for f in missing)
             return [], Unscheduled(q.id, (en,), (ja,), ("no_expert_field",))
         opts: list[Option] = []
+        published_any = False
         # per field: counts of why candidate (expert, date) pairs failed
         workable_any: dict[str, bool] = {f: False for f in q.fields}
         fail_time: list[tuple[str, dt.date, str, str]] = []
@@ -122,6 +123,10 @@ class Explainer:
                 continue
             for d in span:
                 if q.fixed is not None and d != q.fixed.date:
+                    continue
+                if (q.fixed is None and p.horizon.published_until is not None
+                        and d <= p.horizon.published_until):
+                    published_any = True
                     continue
                 if not date_status(p.horizon, e, d).workable:
                     continue
@@ -164,6 +169,13 @@ class Explainer:
         opts = self._joint_filter(q, opts)
         if opts:
             return opts, Unscheduled(q.id, ())
+        until = p.horizon.published_until
+        if published_any and until is not None and q.latest <= until:
+            return [], Unscheduled(
+                q.id, (f"its dates ({q.earliest} – {q.latest}) are in the published plan, which "
+                       f"runs to {until}: no new visit is added there",),
+                (f"希望日（{q.earliest} – {q.latest}）は {until} までの公開済みの計画の中にあり、"
+                 "新しい訪問は追加しません",), ("published_period",))
         return [], self._why_none(q, workable_any, fail_time, fail_drive, fail_cap)
 
     def _joint_filter(self, q: Request, opts: list[Option]) -> list[Option]:

@@ -711,7 +711,7 @@ class PlannerModel:
                 # No way to serve it on its date at all: keeping it is impossible.
                 self.m.add_bool_or([~lit])
                 continue
-            self.m.add(self.on_date[q.id, f.date] == 1).only_enforce_if(lit)
+            # (its options are on its date only, with its experts: serving it is keeping it)
             for eid in f.experts:
                 p = self.present.get((q.id, eid, f.date))
                 if p is None:

@@ -68,6 +68,9 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
             if q.fixed is not None and (d != q.fixed.date
                                         or set(experts) != set(q.fixed.experts)):
                 continue
+            until = p.horizon.published_until
+            if q.fixed is None and until is not None and d <= until:
+                continue
             lo = max([loc.open] + [e.work_start for e in es]
                      + ([q.window[0]] if q.window else []))
             hi = min([loc.close] + [e.work_end for e in es]

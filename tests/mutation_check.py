@@ -126,8 +126,9 @@ MUTATIONS = [
              "if q.id in self.start and small.includes(self.p.location_by_id[q.location])))",
              "if q.id in self.start))"),
     # --- fixed visits
-    Mutation("fixed: date not kept", "solvers/model.py",
-             "self.m.add(self.on_date[q.id, f.date] == 1).only_enforce_if(lit)", "pass"),
+    Mutation("fixed: not served", "solvers/model.py",
+             "                    self.m.add_implication(lit, p)\n        if self.fixed_mode",
+             "                    pass\n        if self.fixed_mode"),
     Mutation("fixed: start not kept", "solvers/model.py",
              "self.m.add(self.start[rid] == f.start).only_enforce_if(lit)", "pass"),
     # --- objective and search

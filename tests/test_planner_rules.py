@@ -583,3 +583,30 @@ def test_island_day_trip_that_does_not_fit_the_hours(island):
     p = dataclasses.replace(island, experts=(e,))
     plan = solve_checked(p)
     assert served(plan) == {"i1"} and codes_of(plan, "k1") == ("no_time",)
+
+
+# ------------------------------------------------------------------ published days
+
+
+def test_no_new_visit_on_published_days(two_towns_doc):
+    doc = week(two_towns_doc, end="2026-12-08")
+    doc["horizon"]["published_until"] = "2026-12-07"
+    doc["requests"][0]["latest"] = "2026-12-07"          # a1 only on the published Monday
+    plan = solve_checked(doc)
+    assert codes_of(plan, "a1") == ("published_period",)
+    assert served(plan) == {"b1"} and visit(plan, "b1").date == TUE
+
+
+def test_publishing_a_plan_keeps_it_and_closes_its_days():
+    from engine.season import publish_until
+
+    p = ehime_week("2026-12-07", seed=3, requests_per_week=16)
+    first = solve_checked(p)
+    published = publish_until(p, first, TUE)
+    assert published.horizon.published_until == TUE
+    again = solve_checked(published, previous=first)
+    for v in first.visits:
+        if v.date <= TUE:
+            assert visit(again, v.request) == v            # the published visits, as they were
+    assert all(v.date > TUE or published.request_by_id[v.request].fixed is not None
+               for v in again.visits)
