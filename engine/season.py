@@ -67,12 +67,14 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
                     camps: Sequence[Camp] = DEFAULT_CAMPS,
                     coverage: Coverage | None = SEASON_COVERAGE,
                     small_towns: SmallTowns | None = SEASON_SMALL_TOWNS,
-                    onsite_days_per_month: int | None = 10,
+                    onsite_days_per_month: int | None = 10, wait_weeks: int = 2,
                     online_share: float = 0.3, joint_share: float = 0.15) -> dict[str, Any]:
     """The Ehime season as one ``plan-request/1`` document: ``weeks`` weeks of demand drawn
-    like ``engine.demand.ehime_week_document`` (no sample published visit), the camps inside
-    the horizon blacked out, each expert's contract (the weekly caps over the season, and
-    ``onsite_days_per_month`` on-site days a month), and the goals."""
+    like ``engine.demand.ehime_week_document`` (no sample published visit), each request
+    willing to wait ``wait_weeks`` more weeks after the dates it was drawn with (its latest
+    date moved on, within the season), the camps inside the horizon blacked out, each
+    expert's contract (the weekly caps over the season, and ``onsite_days_per_month`` on-site
+    days a month), and the goals."""
     from engine.demand import ehime_week_document
 
     monday = start if isinstance(start, dt.date) else dt.date.fromisoformat(start)
@@ -84,6 +86,10 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
     if onsite_days_per_month is not None:
         for e in doc["experts"]:
             e["max_onsite_days_per_month"] = onsite_days_per_month
+    if wait_weeks:
+        for q in doc["requests"]:
+            later = dt.date.fromisoformat(q["latest"]) + dt.timedelta(days=7 * wait_weeks)
+            q["latest"] = min(later, end).isoformat()
     goals: dict[str, Any] = {}
     if coverage is not None:
         goals["coverage"] = {"min_visits": coverage.min_visits, "penalty": coverage.penalty,
@@ -97,7 +103,7 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
         doc["goals"] = goals
     doc["name"] = f"Ehime season from {monday}, {weeks} weeks (synthetic requests, seed {seed})"
     doc["generator"] = {**doc["generator"], "season": True,
-                        "camps": [c.name for c in camps],
+                        "camps": [c.name for c in camps], "wait_weeks": wait_weeks,
                         "onsite_days_per_month": onsite_days_per_month}
     return doc
 

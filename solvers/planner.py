@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -147,9 +148,29 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
 
 
 def _trivial_bound(problem: PlanRequest, explainer: Explainer) -> int:
-    """The bound every plan obeys: all servable priority, no driving."""
-    return problem.objective.priority * sum(q.priority for q in problem.requests
-                                            if explainer.options.get(q.id))
+    """The bound every plan obeys: every servable request served (with its small-town bonus),
+    no driving, and only the coverage shortfall no plan can avoid."""
+    return trivial_bound(problem, {q.id for q in problem.requests if explainer.options.get(q.id)})
+
+
+def trivial_bound(problem: PlanRequest, servable: set[str]) -> int:
+    """FORMAT.md's objective if every request in ``servable`` were served with no driving:
+    a bound every plan obeys (the coverage shortfall counted is only what serving all of
+    ``servable`` still leaves)."""
+    w = problem.objective
+    small = problem.goals.small_towns
+    value = 0
+    for q in problem.requests:
+        if q.id in servable:
+            bonus = small.bonus if small is not None and small.includes(
+                problem.location_by_id[q.location]) else 0
+            value += q.priority * (w.priority + bonus)
+    cov = problem.goals.coverage
+    if cov is not None:
+        reach = Counter(q.location for q in problem.requests
+                        if q.id in servable and q.mode in cov.modes)
+        value -= cov.penalty * sum(max(0, f - reach[lid]) for lid, f in cov.floors(problem).items())
+    return value
 
 
 def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int | None,
