@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                        f"{season['peak_mb']} MB).")
     sim = next((r for r in recs if r["kind"] == "simulate"), None)
     if sim is not None:
-        targets.append(f"Season simulation at 40 requests a week: ≤ 60 s for 33 weeks — "
+        targets.append("Season simulation at 40 requests a week: ≤ 60 s for 33 weeks — "
                        + ("**met**" if sim["seconds"] <= 60 and not args.quick else "see above")
                        + f" ({sim['seconds']} s for {sim['weeks']} weeks).")
         if season is not None:
