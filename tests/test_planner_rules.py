@@ -231,6 +231,28 @@ def test_the_drive_home_ends_by_the_end_of_work_though_a_shorter_way_exists(two_
     assert served(plan) == {"a1"} and plan.routes[0].return_ == t("12:30")
 
 
+def test_the_last_stop_of_a_tour_must_leave_time_for_the_direct_drive_home(two_towns_doc):
+    """Town A is 150 min from the office directly, 40 through town C (whose request nobody can
+    serve, so no tour stops there). Visiting B (by 09:00) and then A brings the expert home at
+    14:00, after work ends at 13:00; each alone fits. Only the last leg's own rule says so:
+    A's start window allows for the shorter way home."""
+    doc = two_towns_doc
+    doc["experts"][0]["work_end"] = "13:00"
+    doc["locations"].append({"id": "town_c", "name": "C町", "open": "08:30", "close": "17:15"})
+    doc["travel"]["minutes"] = {
+        "office": {"town_a": 30, "town_b": 30, "town_c": 20},
+        "town_a": {"office": 150, "town_b": 30, "town_c": 20},
+        "town_b": {"office": 30, "town_a": 30, "town_c": 40},
+        "town_c": {"office": 20, "town_a": 20, "town_b": 40}}
+    doc["requests"] = [req("a1", "town_a", duration=60, priority=5),
+                       req("b1", "town_b", duration=60, priority=5,
+                           window=["08:30", "10:00"]),
+                       req("c1", "town_c", fields="data", duration=30, priority=5)]
+    plan = solve_checked(doc)
+    assert len({"a1", "b1"} & served(plan)) == 1
+    assert all(r.return_ <= t("13:00") for r in plan.routes)
+
+
 @pytest.mark.parametrize("shift", ["morning", "afternoon"])
 def test_each_expert_keeps_to_their_own_working_hours(two_towns_doc, shift):
     """Two PR experts, one working mornings, one afternoons, each busy with a published online
