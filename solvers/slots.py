@@ -54,6 +54,7 @@ from ortools.sat.python import cp_model
 from engine.changes import plan_changes
 from engine.checker import Violation, check_plan
 from engine.errors import InputError, Problem
+from engine.format import plan_to_dict
 from engine.kpis import plan_kpis
 from engine.model import (
     Change,
@@ -71,7 +72,11 @@ from engine.travel import TravelTimes
 from solvers.explain import Explainer, Option
 from solvers.routes import build_routes
 
-__all__ = ["OtherMode", "Proposal", "SlotProposals", "propose_slots"]
+__all__ = ["SLOTS_FORMAT", "OtherMode", "Proposal", "SlotProposals", "propose_slots",
+           "slots_to_dict"]
+
+#: The format name of the proposals document (docs/FORMAT.md, "dxshare extensions").
+SLOTS_FORMAT = "slot-proposals/1"
 
 OtherMode = Literal["no", "fallback", "also"]
 
@@ -818,3 +823,28 @@ def _why_no_slot(week: _Week, problem: PlanRequest, q: Request,
         if u.request == q.id:
             return u
     raise AssertionError(f"{q.id} has no reason")  # pragma: no cover - every request has one
+
+
+# ------------------------------------------------------------------------------ the document
+
+def slots_to_dict(answer: SlotProposals) -> dict[str, object]:
+    """The ``slot-proposals/1`` document (docs/FORMAT.md): the proposals best first, each with
+    the whole ``plan/1`` it makes, and the reasons when the requested mode has none."""
+    proposals = []
+    for rank, p in enumerate(answer.proposals, start=1):
+        plan = plan_to_dict(p.plan)
+        proposals.append({
+            "rank": rank, "experts": list(p.experts), "date": p.date.isoformat(),
+            "start": fmt_time(p.start), "end": fmt_time(p.end), "mode": p.mode,
+            "mode_changed": p.mode_changed, "objective_change": p.objective_change,
+            "drive_minutes_added": p.drive_minutes_added,
+            "moved": [c for c in plan.get("changes", []) if c["request"] != answer.request.id],
+            "alternative": p.alternative, "proven": p.proven, "plan": plan})
+    u = answer.unscheduled
+    return {"format": SLOTS_FORMAT, "request": answer.request.id,
+            "proposals": proposals,
+            "unscheduled": None if u is None else {
+                "reasons": list(u.reasons), "reasons_ja": list(u.reasons_ja),
+                "codes": list(u.codes)},
+            "examined": answer.examined, "complete": answer.complete,
+            "seconds": round(answer.seconds, 3)}
