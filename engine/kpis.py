@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from engine.model import Plan, PlanRequest
 
-__all__ = ["plan_kpis"]
+__all__ = ["SATISFACTION_TARGET", "SATISFIED", "plan_kpis", "satisfaction_kpis"]
 
 
 def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) -> dict[str, int]:
@@ -40,3 +40,34 @@ def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) ->
                 (w := now.get(v.request)) is None or w.date != v.date or w.start != v.start
                 or set(w.experts) != set(v.experts)))
     return k
+
+
+#: A satisfaction of at least this (on 1–5) counts as satisfied.
+SATISFIED = 4
+#: The programme's yardstick: this share of rated visits satisfied.
+SATISFACTION_TARGET = 0.8
+
+
+def satisfaction_kpis(ratings: list[int | None], held: list[bool | None]) -> dict[str, object]:
+    """Outcome figures of a set of visits: ``visits``, ``recorded`` (an outcome was entered),
+    ``held``, ``rated`` (a satisfaction 1–5 given), ``satisfied`` (rated ≥ ``SATISFIED``),
+    ``satisfaction_share`` (satisfied ÷ rated, ``None`` when nothing is rated),
+    ``mean_satisfaction``, ``target`` (``SATISFACTION_TARGET``) and ``meets_target``.
+
+    >>> satisfaction_kpis([5, 4, 2, None], [True, True, True, None])["satisfaction_share"]
+    0.6667
+    """
+    rated = [r for r in ratings if r is not None]
+    satisfied = sum(1 for r in rated if r >= SATISFIED)
+    share = round(satisfied / len(rated), 4) if rated else None
+    return {
+        "visits": len(ratings),
+        "recorded": sum(1 for h in held if h is not None),
+        "held": sum(1 for h in held if h),
+        "rated": len(rated),
+        "satisfied": satisfied,
+        "satisfaction_share": share,
+        "mean_satisfaction": round(sum(rated) / len(rated), 2) if rated else None,
+        "target": SATISFACTION_TARGET,
+        "meets_target": None if share is None else share >= SATISFACTION_TARGET,
+    }

@@ -23,7 +23,8 @@ from service.api.routes import api_router
 from service.config import Settings
 from service.db import make_engine, migrate, seed, server_secret, session_factory
 from service.jobs import JobManager
-from service.matching_store import STATE as MATCHING
+from service.matching_store import MatchingStore
+from service.matching_store import seed_demo as seed_matching_demo
 from service.problems import install_handlers
 from service.web import install as install_dashboard
 
@@ -45,6 +46,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "started", 0):
+            # Already running (a test harness may start the same app again): the running
+            # database, workers and caches stay in charge.
+            app.state.started += 1
+            try:
+                yield
+            finally:
+                app.state.started -= 1
+            return
+        app.state.started = 1
         url = settings.url()
         eng = make_engine(url)
         migrate(eng)
@@ -52,18 +63,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with sessions.begin() as s:
             if settings.seed:
                 seed(s, demo_week=settings.demo_week, demo_seed=settings.demo_seed)
+                if settings.demo_week or settings.demo_matching:
+                    seed_matching_demo(s)
             app.state.feed_secret = server_secret(s)
         app.state.engine, app.state.sessions = eng, sessions
         app.state.refusals = RefusalLog(sessions)
         app.state.jobs = JobManager(url, sessions, kind=settings.executor,
                                     workers=settings.job_workers,
+                                    document_workers=settings.document_workers,
                                     address=settings.dask_address,
-                                    max_attempts=settings.job_max_attempts)
+                                    max_attempts=settings.job_max_attempts,
+                                    grace=settings.job_grace_seconds,
+                                    memory_mb=settings.job_memory_mb or None)
         app.state.jobs.recover()
-        MATCHING.warm()
+        app.state.matching.bind(sessions)
+        app.state.matching.warm()
         try:
             yield
         finally:
+            app.state.started = 0
             app.state.refusals.flush()
             app.state.jobs.shutdown()
             eng.dispose()
@@ -72,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.key_cache = {}
+    app.state.matching = MatchingStore()
     app.state.rate_limits = RateLimits(settings.rate_limit_per_key,
                                        settings.rate_limit_per_address,
                                        settings.rate_limit_anonymous)

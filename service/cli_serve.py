@@ -21,7 +21,7 @@ def _settings(args: argparse.Namespace) -> Any:
     overrides: dict[str, Any] = {}
     if getattr(args, "db", None):
         overrides["db_path"] = args.db
-    for name in ("executor", "dask_address", "job_workers", "demo_week"):
+    for name in ("executor", "dask_address", "job_workers", "document_workers", "demo_week"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -129,7 +129,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dask-address", dest="dask_address",
                    help=_("solve on the existing Dask cluster at this address"))
     p.add_argument("--workers", dest="job_workers", type=int,
-                   help=_("solves at once (default 1)"))
+                   help=_("week plan jobs solved at once (default 2)"))
+    p.add_argument("--document-workers", dest="document_workers", type=int,
+                   help=_("plan-request documents solved at once, in their own lane "
+                          "(default 1)"))
     p.add_argument("--demo-week", dest="demo_week",
                    help=_("on first start, also add that week's synthetic Ehime requests "
                           "(the same draw as dxshare plan --demo)"))

@@ -31,10 +31,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from engine.ehime import ehime_experts, ehime_locations, municipalities
 
 __all__ = [
+    "MATCH_TABLES",
     "ApiKey",
     "AuditEntry",
     "Base",
+    "BlackoutRow",
     "ExpertRow",
+    "MatchCandidateRow",
+    "MatchConflictRow",
+    "MatchEngagementRow",
+    "MatchNeedRow",
     "Meta",
     "MunicipalityRow",
     "PlanJob",
@@ -180,6 +186,69 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class BlackoutRow(Base):
+    """A date on which the listed experts (``["*"]`` = all) cannot work: a camp, a closure.
+    Every week job of that week takes it."""
+
+    __tablename__ = "blackouts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    date: Mapped[dt.date] = mapped_column(index=True)
+    experts: Mapped[list[Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchNeedRow(Base):
+    """A municipality's need in match-data/1 record form (``doc``); id, municipality and
+    confidentiality are also columns so access checks never read the document."""
+
+    __tablename__ = "match_needs"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    municipality: Mapped[str] = mapped_column(String(16), index=True)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchCandidateRow(Base):
+    """A company or individual the programme can match, in match-data/1 record form."""
+
+    __tablename__ = "match_candidates"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchEngagementRow(Base):
+    """A past or running engagement of a candidate with a municipality (its ``rating``
+    feeds the matcher's outcome score)."""
+
+    __tablename__ = "match_engagements"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    candidate: Mapped[str] = mapped_column(String(64), index=True)
+    municipality: Mapped[str] = mapped_column(String(16), index=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchConflictRow(Base):
+    """A candidate that may never be matched with a municipality (e.g. its vendor)."""
+
+    __tablename__ = "match_conflicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    candidate: Mapped[str] = mapped_column(String(64), index=True)
+    municipality: Mapped[str] = mapped_column(String(16), index=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+#: The stored matching tables by their match-data/1 name.
+MATCH_TABLES: dict[str, Any] = {"needs": MatchNeedRow, "candidates": MatchCandidateRow,
+                                "engagements": MatchEngagementRow,
+                                "conflicts": MatchConflictRow}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -32,6 +32,7 @@ from engine.errors import InputError, Problem
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from engine.model import FIELDS, Horizon, PlanRequest
 from service.db import (
+    BlackoutRow,
     ExpertRow,
     MunicipalityRow,
     PlanJob,
@@ -40,6 +41,7 @@ from service.db import (
     make_engine,
     utcnow,
 )
+from service.workers import WorkerPool
 from solvers.executor import Executor, make_executor
 
 __all__ = [
@@ -101,7 +103,8 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
     Requests taken: submitted or scheduled ones whose dates meet the week (dates clipped to
     it). With ``keep_published='fixed'`` each published visit whose request is still open is
     ``fixed``; with ``'prefer'`` it is only passed as ``previous`` (moves are minimised).
-    ``blackouts`` (plan-request/1 form) are dates experts cannot work that week. A stored
+    ``blackouts`` (plan-request/1 form) are dates experts cannot work that week, besides the
+    stored ones (``/v1/blackouts``) of the week, which every week job takes. A stored
     request the format would refuse (possible only for rows written before the check at
     creation existed) is left out and named in the document's ``skipped`` list.
     """
@@ -138,7 +141,14 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
             x["fixed"] = fixed[q.id]
         requests.append(x)
     base = plan_request_to_dict(PlanRequest(Horizon(start, end), (), (), ()))
-    base["horizon"]["blackouts"] = _stored_blackouts(session, start, end) + list(blackouts or [])
+    stored = [{"date": b.date.isoformat(), "experts": list(b.experts), "reason": b.reason}
+              for b in session.scalars(select(BlackoutRow).where(
+                  BlackoutRow.date >= start, BlackoutRow.date <= end)
+                  .order_by(BlackoutRow.date, BlackoutRow.id))]
+    # the body's own first, so that problems keep their paths (blackouts[i] of the body);
+    # then those stored in the blackout table, then those stored with the demo week
+    base["horizon"]["blackouts"] = (list(blackouts or []) + stored
+                                    + _stored_blackouts(session, start, end))
     doc = {**base, "name": f"week of {start}", "locations": locations, "experts": experts,
            "requests": requests}
     try:
@@ -299,20 +309,35 @@ def _warm() -> int:
 
 
 class JobManager:
-    """Submits jobs to the executor and keeps the job rows honest about them."""
+    """Submits jobs to the workers and keeps the job rows honest about them.
+
+    ``kind='processes'`` (the default) runs each job in a worker process of the server's own
+    ``WorkerPool``: week jobs and document jobs in separate lanes, cancel and the deadline
+    terminate the process, and no worker outlives the server. ``'dask'`` submits to a Dask
+    cluster (cancel stops the solve at its next check) and ``'serial'`` solves in the
+    calling thread (tests).
+    """
 
     def __init__(self, url: str, sessions: sessionmaker[Session], *, kind: str = "processes",
-                 workers: int = 1, address: str | None = None, max_attempts: int = 2):
+                 workers: int = 2, document_workers: int = 1, address: str | None = None,
+                 max_attempts: int = 2, grace: float = 10.0, memory_mb: int | None = 4096):
         self.url = url
         self.sessions = sessions
         self.max_attempts = max_attempts
-        self.executor: Executor = make_executor(kind, workers=workers, address=address)
+        self.kind = kind
+        self.pool: WorkerPool | None = None
+        self.executor: Executor | None = None
+        if kind == "processes":
+            self.pool = WorkerPool(url, week_slots=workers, document_slots=document_workers,
+                                   grace=grace, memory_mb=memory_mb, on_exit=self._exited)
+        else:
+            self.executor = make_executor(kind, workers=workers, address=address)
+            if kind != "serial":
+                for _ in range(workers):
+                    self.executor.submit(_warm)
         self._futures: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closing = False
-        if kind != "serial":
-            for _ in range(workers):
-                self.executor.submit(_warm)
 
     def submit(self, job_id: str) -> None:
         """Count a new attempt in the row (committed), then hand the job to a worker."""
@@ -323,11 +348,20 @@ class JobManager:
             job.attempt += 1
             job.status = "queued"
             attempt = job.attempt
+            lane = "week" if job.week is not None else "document"
+            time_limit = float((job.options or {}).get("time_limit", 20.0))
+        if self.pool is not None:
+            self.pool.submit(job_id, attempt, lane=lane, time_limit=time_limit)
+            return
+        assert self.executor is not None
         fut = self.executor.submit(run_plan_job, self.url, job_id, attempt)
         with self._lock:
             self._futures[job_id] = fut
         if hasattr(fut, "add_done_callback"):
             fut.add_done_callback(lambda f: self._done(job_id, attempt, f))
+
+    def _exited(self, job_id: str, attempt: int, reason: str) -> None:
+        _finish(_engine(self.url), job_id, attempt, "failed", reason=reason)
 
     def _done(self, job_id: str, attempt: int, fut: Any) -> None:
         with self._lock:
@@ -347,8 +381,11 @@ class JobManager:
             log.exception("could not record failure of job %s", job_id)
 
     def cancel(self, job_id: str) -> None:
-        """Drop the queued solve if it has not started (a started one runs out in the
-        background; its result is discarded because the row is no longer active)."""
+        """Stop the job: drop it from the queue, or end its worker process (on Dask: the
+        solve stops at its next look at the row, and its result is discarded)."""
+        if self.pool is not None:
+            self.pool.cancel(job_id)
+            return
         with self._lock:
             fut = self._futures.get(job_id)
         if fut is not None:
@@ -379,10 +416,14 @@ class JobManager:
 
     def shutdown(self) -> None:
         self._closing = True
+        if self.pool is not None:
+            self.pool.shutdown()
+            return
         with self._lock:
             futures = list(self._futures.values())
         for fut in futures:
             fut.cancel()
+        assert self.executor is not None
         self.executor.shutdown()
 
 

@@ -18,7 +18,7 @@ from pydantic import (
 
 from engine.model import FIELDS
 
-__all__ = ["BlackoutIn", "ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
+__all__ = ["BlackoutIn", "BlackoutPatch", "ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
 
 def _field_id(value: Any) -> Any:
     """A field by id, label or usual variant (``データ活用`` → ``data``), as everywhere."""
@@ -187,6 +187,18 @@ class BlackoutIn(_Strict):
     reason: str = Field(default="", max_length=200)
 
     _c = field_validator("reason")(_no_control)
+    _d = field_validator("date")(_date_range)
+
+
+class BlackoutPatch(_Strict):
+    """Change a stored blackout; only the fields given change."""
+
+    date: dt.date | None = None
+    experts: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    reason: str | None = Field(default=None, max_length=200)
+
+    _c = field_validator("reason")(_no_control)
+    _d = field_validator("date")(_date_range)
 
 
 class WeekJob(_Strict):

@@ -46,6 +46,7 @@ __all__ = [
     "load_demo",
     "parse_document",
     "read_csv_dir",
+    "read_csv_table",
     "read_json",
     "to_document",
     "to_frames",
@@ -548,7 +549,7 @@ def read_json(path: str | Path) -> MatchData:
 
 def _read_csv_rows(path: Path, problems: list[Problem]) -> list[dict[str, str]]:
     """Rows of one CSV file (UTF-8, Shift-JIS or UTF-16, cells NFKC-normalised)."""
-    from engine.sheets import decode_table, read_csv_rows
+    from engine.sheets import decode_table
 
     try:
         text = decode_table(path.read_bytes(), path.name)[0]
@@ -558,6 +559,14 @@ def _read_csv_rows(path: Path, problems: list[Problem]) -> list[dict[str, str]]:
     except InputError as err:
         problems.extend(err.problems)
         return []
+    return _csv_text_rows(text, path.name, problems)
+
+
+def _csv_text_rows(text: str, name: str, problems: list[Problem]) -> list[dict[str, str]]:
+    """The rows of one CSV table (header first) as records, each with its ``_row`` number
+    (cells NFKC-normalised and trimmed, as ``engine.sheets.read_csv_rows`` reads them)."""
+    from engine.sheets import read_csv_rows
+
     rows = read_csv_rows(text)
     if not rows:
         return []
@@ -571,15 +580,44 @@ def _read_csv_rows(path: Path, problems: list[Problem]) -> list[dict[str, str]]:
             continue
         if len(row) > len(header):
             problems.append(
-                Problem(
-                    f"{path.name} row {line}", "more cells than header columns", "列が多すぎます"
-                )
+                Problem(f"{name} row {line}", "more cells than header columns", "列が多すぎます")
             )
             continue
         rec = {h: v for h, v in zip(header, row, strict=False)}
         rec["_row"] = str(line)
         out.append(rec)
     return out
+
+
+def read_csv_table(
+    table: str,
+    text: str,
+    name: str,
+    others: Mapping[str, list[Mapping[str, Any]] | None],
+) -> MatchData:
+    """Matching data with ``table`` read from CSV ``text`` (header first, as in a CSV
+    directory) and the other tables given as match-data/1 records (e.g. the stored ones).
+
+    Problems in the CSV are named as ``read_csv_dir`` names them, with ``name`` as the file
+    (``needs.xlsx row 4, column 'field'``); problems in the other tables by their JSON path.
+    """
+    if table not in CSV_FILES:
+        raise InputError(Problem("table", f"unknown table {table!r}", f"未知の表 {table!r}"))
+    problems: list[Problem] = []
+    rows = _csv_text_rows(text, name, problems)
+    if problems:
+        raise InputError(problems)
+    numbers = [r.pop("_row") for r in rows]
+    tables: dict[str, Any] = {t: others.get(t) for t in CSV_FILES}
+    tables[table] = rows
+
+    def where(t: str, index: int, column: str) -> str:
+        if t != table:
+            return _json_where(t, index, column)
+        place = f"{name} row {numbers[index] if index < len(numbers) else index + 2}"
+        return f"{place}, column '{column}'" if column else place
+
+    return _assemble(tables, where, {"source": name})
 
 
 def read_csv_dir(directory: str | Path) -> MatchData:

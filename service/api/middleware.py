@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import update
 
-from service.auth import Principal, hash_key
+from service.auth import Principal, hash_key, lookup_key
 from service.db import AuditEntry
 from service.problems import problem_response
 
@@ -163,7 +163,7 @@ class RateLimits:
 
     ``per_key`` bounds the requests carrying one key, ``per_address`` all requests from one
     client address, ``anonymous`` the refused requests without a valid key from one address
-    (once spent, that address gets 429 before its key is even looked at). Limits are
+    (once spent, that address gets 429 unless the request carries a valid key). Limits are
     strings such as ``"3000/minute"`` (several with ``;``); an empty string switches one off.
     The page, its static files and ``/v1/health`` are not limited.
     """
@@ -191,14 +191,20 @@ class RateLimits:
         return None
 
     def check(self, address: str, key: str | None) -> int | None:
-        """Count this request; seconds to wait when a budget is spent, else ``None``."""
-        if self.anonymous and not self._limiter.test(self.anonymous[0], "anon", address):
-            reset = self._limiter.get_window_stats(self.anonymous[0], "anon", address)
-            return max(1, int(reset.reset_time - time.time()) + 1)
+        """Count this request against the address's and the key's budgets; seconds to wait
+        when one is spent, else ``None``."""
         wait = self._retry_after(self.per_address, "addr", address)
         if wait is None and key is not None:
             wait = self._retry_after(self.per_key, "key", hash_key(key))
         return wait
+
+    def anonymous_wait(self, address: str) -> int | None:
+        """Seconds until the address may be refused again, when it has spent its budget of
+        refusals without a valid key, else ``None``."""
+        if self.anonymous and not self._limiter.test(self.anonymous[0], "anon", address):
+            reset = self._limiter.get_window_stats(self.anonymous[0], "anon", address)
+            return max(1, int(reset.reset_time - time.time()) + 1)
+        return None
 
     def refused_anonymously(self, address: str) -> None:
         for item in self.anonymous:
@@ -224,7 +230,14 @@ class Guard:
         limits: RateLimits | None = getattr(app.state, "rate_limits", None) if app else None
         address = client_address(scope)
         if limits is not None and not limits.exempt(scope["path"]):
-            wait = limits.check(address, presented_key(scope))
+            key = presented_key(scope)
+            wait = limits.check(address, key)
+            if wait is None:
+                # an address that spent its refusals waits, except for requests with a
+                # valid key (a wrong key on one desk must not lock out the whole office)
+                wait = limits.anonymous_wait(address)
+                if wait is not None and key is not None and await _valid(app, key):
+                    wait = None
             if wait is not None:
                 await problem_response(
                     429, f"too many requests; try again in {wait} s",
@@ -255,6 +268,20 @@ class Guard:
         else:
             await run_in_threadpool(log.anonymous, address, scope["method"], scope["path"],
                                     status)
+
+
+async def _valid(app: Any, key: str) -> bool:
+    """Whether ``key`` is a valid key (the verified-key cache, else the database)."""
+    digest = hash_key(key)
+    hit = app.state.key_cache.get(digest)
+    if hit is not None and hit[0] > time.monotonic():
+        return True
+
+    def look() -> bool:
+        with app.state.sessions() as s:
+            return lookup_key(s, key) is not None
+
+    return bool(await run_in_threadpool(look))
 
 
 def _prefers_english(scope: Any) -> bool:

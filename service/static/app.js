@@ -41,6 +41,21 @@ const TEXT = {
     kpi_munis: "対象自治体", kpi_priority: "優先度合計", role_centre: "センター",
     role_municipality: "自治体", role_expert: "専門家", days: ["月", "火", "水", "木", "金"],
     problem: "エラー", lang_other: "English", not_planned_yet: "公開済みの計画に含まれていません",
+    tab_matching: "マッチング", tab_outcomes: "成果", per_day: "訪問/日", onsite_days: "訪問日",
+    visits_total: "訪問計", online_n: "オンライン", totals: "日計", over_cap: "上限超過",
+    needs: "ニーズ", candidates_for: "候補者", rank: "順位", score: "スコア",
+    c_field: "分野", c_topic: "テーマ", c_skill: "スキル", c_distance: "距離",
+    c_capacity: "余力", c_outcome: "実績", c_proximity: "つながり", why: "理由",
+    assignment: "全体の割当", floor: "各自治体の最優先ニーズを先に", small_weight: "小規模自治体の加点",
+    run_assignment: "割当を計算", assigned: "割当済み", unserved: "未割当", peers: "類似自治体",
+    communities: "自治体コミュニティ", similarity: "類似度", no_needs: "ニーズはありません",
+    community: "コミュニティ", need_form: "ニーズを登録", topics: "テーマ（カンマ区切り）",
+    start: "開始日", end: "終了日", effort_days: "工数（人日）", remote: "リモート",
+    held: "実施", notes: "メモ", satisfaction: "満足度", save_outcome: "記録",
+    season: "今年度", satisfaction_share: "満足度（4以上）の割合", target: "目標", rated: "評価数",
+    recorded: "記録済み", outcome_saved: "成果を記録しました", blackouts: "休止日（キャンプ・休館など）",
+    add_blackout: "休止日を追加", reason: "理由", everyone: "全員", delete: "削除", blackout: "休止",
+    no_blackouts: "この週の休止日はありません", meets: "目標達成", below: "目標未達",
   },
   en: {
     title: "DX expert visit planning", week: "Week", logout: "Log out", tab_week: "Week",
@@ -80,6 +95,24 @@ const TEXT = {
     role_municipality: "municipality", role_expert: "expert",
     days: ["Mon", "Tue", "Wed", "Thu", "Fri"], problem: "Error", lang_other: "日本語",
     not_planned_yet: "Not in a published plan",
+    tab_matching: "Matching", tab_outcomes: "Outcomes", per_day: "visits/day",
+    onsite_days: "on-site days", visits_total: "visits", online_n: "online", totals: "day total",
+    over_cap: "over the cap", needs: "Needs", candidates_for: "Candidates", rank: "Rank",
+    score: "Score", c_field: "field", c_topic: "topic", c_skill: "skill", c_distance: "distance",
+    c_capacity: "capacity", c_outcome: "outcome", c_proximity: "proximity", why: "Why",
+    assignment: "Assignment of all needs", floor: "serve each municipality's top need first",
+    small_weight: "weight for small municipalities", run_assignment: "Compute",
+    assigned: "assigned", unserved: "unserved", peers: "Similar municipalities",
+    communities: "Communities of municipalities", similarity: "similarity",
+    no_needs: "No needs", community: "Community", need_form: "File a need",
+    topics: "Topics (comma-separated)", start: "Start", end: "End",
+    effort_days: "Effort (person-days)", remote: "remote", held: "Held", notes: "Notes",
+    satisfaction: "Satisfaction", save_outcome: "Record", season: "This fiscal year",
+    satisfaction_share: "share satisfied (4 or 5)", target: "target", rated: "rated",
+    recorded: "recorded", outcome_saved: "Outcome recorded",
+    blackouts: "Blackouts (camps, closures)", add_blackout: "Add blackout", reason: "Reason",
+    everyone: "everyone", delete: "Delete", blackout: "blackout",
+    no_blackouts: "No blackouts this week", meets: "meets the target", below: "below the target",
   },
 };
 
@@ -88,7 +121,8 @@ const state = {
   key: localStorage.getItem("dxs_key") || "",
   me: null, week: null, view: "week", munis: new Map(), office: null, experts: [],
   requests: [], jobs: [], job: null, visits: [], routes: [], unscheduled: [], source: "job",
-  poll: null, editing: null, selectedExpert: null,
+  poll: null, editing: null, selectedExpert: null, shown: null, blackouts: [],
+  needs: [], need: null,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -146,6 +180,17 @@ async function api(method, path, body) {
   return data;
 }
 
+/** Every row of a paged list (``limit``/``offset``, ``X-Total-Count``). */
+async function apiAll(path) {
+  const rows = [];
+  const sep = path.includes("?") ? "&" : "?";
+  for (let offset = 0; ; offset += 1000) {
+    const page = await api("GET", `${path}${sep}limit=1000&offset=${offset}`);
+    rows.push(...page);
+    if (page.length < 1000) return rows;
+  }
+}
+
 function isoDate(d) { return d.toISOString().slice(0, 10); }
 function addDays(iso, n) {
   const d = new Date(iso + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + n); return isoDate(d);
@@ -166,7 +211,31 @@ function muniName(code) {
 function expertName(id) {
   const e = state.experts.find((x) => x.id === id);
   if (!e) return id;
-  return state.lang === "en" ? `${t("f_" + e.fields[0])} (${id})` : (e.name || id);
+  if (state.lang === "en") {
+    const same = state.experts.filter((x) => x.fields[0] === e.fields[0]);
+    const n = same.length > 1 ? ` ${same.indexOf(e) + 1}` : "";
+    return `${t("f_" + e.fields[0])} expert${n}`;
+  }
+  return e.name || id;
+}
+function requestName(id) {
+  const q = state.requests.find((x) => x.id === id);
+  if (!q) return id;
+  return `${muniName(q.municipality)}「${q.title || fieldName(q.fields[0])}」`;
+}
+/** A reason with the ids it names (experts, requests, municipality codes) replaced by
+ * names, so a coordinator reads 広報担当 and 松山市「SNS相談」, not pr-1 and q1a2b3. */
+function named(text) {
+  if (!text) return text;
+  const ids = new Map();
+  for (const e of state.experts) ids.set(e.id, expertName(e.id));
+  for (const q of state.requests) ids.set(q.id, requestName(q.id));
+  for (const code of state.munis.keys()) ids.set(code, muniName(code));
+  const keys = [...ids.keys()].sort((a, b) => b.length - a.length)
+    .map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  if (!keys.length) return text;
+  const re = new RegExp(`(^|[^A-Za-z0-9_-])(${keys.join("|")})(?![A-Za-z0-9_-])`, "g");
+  return text.replace(re, (m, pre, id) => pre + ids.get(id));
 }
 function fieldName(f) { return t("f_" + f); }
 function hhmm(x) {
@@ -254,10 +323,12 @@ async function loadWeek() {
   $("#print-week").textContent = `${state.week} – ${addDays(state.week, 4)}`;
   const jobs = [];
   if (role !== "expert") {
-    state.requests = await api("GET", `/v1/requests?week=${state.week}`);
+    state.requests = await apiAll(`/v1/requests?week=${state.week}`);
   } else {
     state.requests = [];
   }
+  state.blackouts = role === "municipality" ? []
+    : await api("GET", `/v1/blackouts?from=${state.week}&to=${addDays(state.week, 4)}`);
   if (role === "centre") {
     const all = await api("GET", "/v1/plan-jobs?limit=100");
     for (const j of all) if (j.week === state.week) jobs.push(j);
@@ -280,6 +351,7 @@ async function loadVisits() {
   const reqs = new Map(state.requests.map((q) => [q.id, q]));
   if (useJob) {
     const plan = state.job.plan;
+    state.shown = state.job;
     state.visits = plan.visits.map((v) => ({ ...v, title: (reqs.get(v.request) || {}).title || "",
       confidential: Boolean((reqs.get(v.request) || {}).confidential),
       fields: (reqs.get(v.request) || {}).fields || null, municipality: v.location }));
@@ -291,8 +363,21 @@ async function loadVisits() {
       confidential: Boolean((reqs.get(v.request) || {}).confidential),
       fields: (reqs.get(v.request) || {}).fields || null }));
     state.routes = deriveRoutes(state.visits);
-    state.unscheduled = state.me.role === "municipality" ? await municipalityUnscheduled() : [];
-    if (state.me.role === "centre") state.unscheduled = [];
+    state.shown = null;
+    state.unscheduled = [];
+    if (state.me.role === "municipality") state.unscheduled = await municipalityUnscheduled();
+    if (state.me.role === "centre") {
+      // the published plan's own left-out requests (and its KPIs), not an empty list
+      const pub = state.jobs.filter((j) => j.published_at)
+        .sort((a, b) => b.published_at.localeCompare(a.published_at))[0];
+      if (pub) {
+        state.shown = pub.id === (state.job && state.job.id) ? state.job : await api("GET", pub.url);
+        const open = new Set(state.requests.filter((q) => q.status === "submitted").map((q) => q.id));
+        state.unscheduled = ((state.shown.plan || {}).unscheduled || [])
+          .filter((u) => !reqs.has(u.request) || open.has(u.request))
+          .map((u) => ({ ...u, req: reqs.get(u.request) }));
+      }
+    }
   }
   renderAll();
 }
@@ -301,9 +386,13 @@ async function loadVisits() {
  * published visits, which carry no routes of their own. */
 function deriveRoutes(visits) {
   const by = new Map();
+  // Only experts whose whole day is known: an expert key sees its own visits, so a joint
+  // partner's day (its other stops) is not there and must not be drawn as a route.
+  const known = state.me.role === "expert" ? new Set([state.me.expert]) : null;
   for (const v of visits) {
     if (v.mode !== "onsite") continue;
     for (const e of v.experts) {
+      if (known && !known.has(e)) continue;
       const k = `${e}|${v.date}`;
       if (!by.has(k)) by.set(k, []);
       by.get(k).push(v);
@@ -412,8 +501,10 @@ function renderJob() {
   $("#publish").disabled = !(job.status === "done" && !job.published_at);
   $("#cancel-plan").hidden = !active;
   $("#run-plan").disabled = active;
-  const k = job.plan && job.plan.kpis;
+  const shown = state.source === "job" ? job : state.shown;
+  const k = shown && shown.plan && shown.plan.kpis;
   const kp = $("#kpis");
+  kp.dataset.source = shown ? shown.id : "";
   kp.replaceChildren();
   if (k) {
     for (const [name, value] of [["kpi_visits", k.visits], ["kpi_unscheduled", k.unscheduled],
@@ -456,6 +547,7 @@ function renderAll() {
   renderRequests();
   renderUnscheduled();
   renderExperts();
+  renderBlackouts();
   showView(state.view);
 }
 
@@ -465,6 +557,9 @@ function showView(view) {
   state.view = view;
   for (const b of $$("#tabs button")) b.classList.toggle("active", b.dataset.view === view);
   for (const s of $$("main .view")) s.hidden = s.id !== `view-${view}`;
+  // the matching and outcome views load their data when opened
+  if (view === "matching") renderMatching().catch((err) => say(problemText(err), true));
+  if (view === "outcomes") renderOutcomes().catch((err) => say(problemText(err), true));
 }
 
 function visibleExperts() {
@@ -497,19 +592,60 @@ function renderWeek() {
   const experts = visibleExperts();
   let count = 0;
   for (const e of experts) {
-    grid.append(h("div", { class: "expert-head" }, h("b", {}, expertName(e.id)),
-      h("small", {}, e.fields.map(fieldName).join("・"))));
+    const mine = state.visits.filter((v) => v.experts.includes(e.id));
+    const onsite = mine.filter((v) => v.mode === "onsite");
+    const use = contractUse(e, onsite);
+    grid.append(h("div", { class: "expert-head", "data-expert": e.id },
+      h("b", {}, expertName(e.id)), h("small", {}, e.fields.map(fieldName).join("・")),
+      h("span", { class: "use" },
+        capText("onsite-days", t("onsite_days"), use.days, e.max_onsite_days),
+        capText("visits-total", t("visits_total"), onsite.length, e.max_visits_total),
+        h("span", { class: "cap", "data-cap": "online" }, `${t("online_n")} ${mine.length - onsite.length}`))));
     for (const d of days) {
-      const cell = h("div", { class: "cell", "data-expert": e.id, "data-date": d });
-      const vs = state.visits.filter((v) => v.date === d && v.experts.includes(e.id))
-        .sort((a, b) => a.start.localeCompare(b.start));
+      const blocked = state.blackouts.filter((b) => b.date === d
+        && (b.experts.includes("*") || b.experts.includes(e.id)));
+      const cell = h("div", { class: `cell${blocked.length ? " blackout" : ""}`, "data-expert": e.id,
+        "data-date": d });
+      for (const b of blocked) {
+        cell.append(h("span", { class: "tag blackout", "data-blackout": b.id },
+          `${t("blackout")}${b.reason ? ": " + b.reason : ""}`));
+      }
+      const vs = mine.filter((v) => v.date === d).sort((a, b) => a.start.localeCompare(b.start));
       for (const v of vs) { cell.append(visitBlock(v, e.id)); count += 1; }
+      const n = vs.filter((v) => v.mode === "onsite").length;
+      if (vs.length) {
+        cell.append(h("span", { class: "cell-total" },
+          capText("per-day", t("per_day"), n, e.max_visits_per_day)));
+      }
       grid.append(cell);
+    }
+  }
+  if (experts.length) {
+    grid.append(h("div", { class: "totals-head" }, h("b", {}, t("totals"))));
+    for (const d of days) {
+      const vs = state.visits.filter((v) => v.date === d);
+      const on = vs.filter((v) => v.mode === "onsite");
+      grid.append(h("div", { class: "cell totals", "data-date": d, "data-visits": vs.length },
+        `${t("kpi_visits")} ${vs.length} · ${t("onsite")} ${on.length} · ${t("online_n")} ${vs.length - on.length}`));
     }
   }
   if (!experts.length) grid.append(h("p", { class: "empty" }, t("no_visits")));
   grid.dataset.count = String(count);
+  grid.dataset.week = state.week;
   grid.style.gridTemplateColumns = `minmax(7em, 10em) repeat(${days.length}, minmax(9em, 1fr))`;
+}
+
+/** An expert's contract use in the shown week: on-site days. */
+function contractUse(e, onsite) {
+  return { days: new Set(onsite.map((v) => v.date)).size };
+}
+
+/** ``label n / cap`` (or ``label n`` without a cap), marked when over the cap. */
+function capText(kind, label, n, cap) {
+  const has = cap !== null && cap !== undefined;
+  return h("span", { class: `cap${has && n > cap ? " over" : ""}`, "data-cap": kind,
+    "data-n": n, "data-max": has ? cap : null,
+    title: has && n > cap ? t("over_cap") : null }, has ? `${label} ${n}/${cap}` : `${label} ${n}`);
 }
 
 function visitBlock(v, expertId) {
@@ -529,7 +665,7 @@ function visitBlock(v, expertId) {
     joint ? h("span", { class: "tag joint" }, `${t("joint_with")}: ${v.experts.map(expertName).join(" + ")}`) : null,
     v.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null,
     v.title ? h("span", { class: "title" }, v.title) : null);
-  block.title = [v.request, v.title, partners.length ? `${t("joint_with")}: ${v.experts.map(expertName).join(" + ")}` : ""].filter(Boolean).join("\n");
+  block.title = [requestName(v.request), v.title, partners.length ? `${t("joint_with")}: ${v.experts.map(expertName).join(" + ")}` : ""].filter(Boolean).join("\n");
   return block;
 }
 
@@ -796,7 +932,8 @@ function renderUnscheduled() {
   list.replaceChildren();
   for (const u of state.unscheduled) {
     const q = u.req || {};
-    const reasons = state.lang === "ja" && u.reasons_ja && u.reasons_ja.length ? u.reasons_ja : u.reasons;
+    const reasons = (state.lang === "ja" && u.reasons_ja && u.reasons_ja.length ? u.reasons_ja : u.reasons)
+      .map(named);
     list.append(h("li", { "data-request": u.request },
       h("div", { class: "head" }, h("b", {}, q.municipality ? muniName(q.municipality) : ""), " ",
         q.title || u.request, " ",
@@ -840,6 +977,193 @@ async function renderExpertDetail(id) {
     feed.replaceChildren(h("a", { href: url.url, id: "feed-link", "data-expert": id }, t("feed")),
       h("br", {}), h("small", {}, t("feed_help")));
   } catch (err) { feed.textContent = problemText(err); }
+}
+
+// ------------------------------------------------------------------ blackouts (centre)
+
+function renderBlackouts() {
+  if (state.me.role !== "centre") return;
+  const list = $("#blackouts-list");
+  list.replaceChildren(...state.blackouts.map((b) => h("li", { "data-id": b.id },
+    `${shortDate(b.date)} · ${b.experts.includes("*") ? t("everyone") : b.experts.map(expertName).join(" + ")}`,
+    b.reason ? ` · ${b.reason}` : "", " ",
+    h("button", { type: "button", class: "danger", onclick: () => deleteBlackout(b) }, t("delete")))));
+  if (!state.blackouts.length) list.append(h("li", { class: "empty" }, t("no_blackouts")));
+  const f = $("#blackout-form");
+  const keepDay = f.date.value;
+  f.date.replaceChildren(...weekDays().map((d, i) => h("option", { value: d }, `${t("days")[i]} ${shortDate(d)}`)));
+  if (weekDays().includes(keepDay)) f.date.value = keepDay;
+  f.expert.replaceChildren(h("option", { value: "*" }, t("everyone")),
+    ...state.experts.map((e) => h("option", { value: e.id }, expertName(e.id))));
+}
+
+async function addBlackout(ev) {
+  ev.preventDefault();
+  const f = $("#blackout-form");
+  $("#blackout-errors").replaceChildren();
+  try {
+    await api("POST", "/v1/blackouts", { date: f.date.value, experts: [f.expert.value],
+      reason: f.reason.value.trim() });
+    f.reason.value = "";
+    say(t("saved"));
+    await loadWeek();
+  } catch (err) { $("#blackout-errors").append(h("li", {}, problemText(err))); }
+}
+
+async function deleteBlackout(b) {
+  try { await api("DELETE", b.url); await loadWeek(); }
+  catch (err) { say(problemText(err), true); }
+}
+
+// ------------------------------------------------------------------ matching
+
+const PARTS = ["field", "topic", "skill", "distance", "capacity", "outcome", "proximity"];
+
+async function renderMatching() {
+  const role = state.me.role;
+  state.needs = await api("GET", "/v1/matching/needs");
+  const list = $("#needs-list");
+  list.replaceChildren(...state.needs.map((n) => h("li", {},
+    h("button", { type: "button", "data-need": n.id, class: state.need === n.id ? "active" : "",
+      onclick: () => { state.need = n.id; renderMatching(); } },
+    h("b", {}, n.title || n.id), " ",
+    h("small", {}, `${muniName(n.municipality)} · ${fieldName(n.field)}`),
+    n.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null))));
+  if (!state.needs.length) list.append(h("li", { class: "empty" }, t("no_needs")));
+  const nf = $("#need-form");
+  nf.field.replaceChildren(...FIELDS.map((f) => h("option", { value: f }, fieldName(f))));
+  nf.municipality.replaceChildren(...Array.from(state.munis.values()).filter((m) => m.code !== state.office)
+    .map((m) => h("option", { value: m.code }, muniName(m.code))));
+  if (!state.needs.some((n) => n.id === state.need)) state.need = state.needs.length ? state.needs[0].id : null;
+  for (const b of $$("#needs-list button")) b.classList.toggle("active", b.dataset.need === state.need);
+  await Promise.all([renderNeed(), renderPeers(), renderCommunities()]);
+  if (role === "municipality" || $("#assignment").dataset.loaded) await renderAssignment();
+}
+
+async function renderNeed() {
+  const box = $("#need-detail");
+  if (!state.need) { box.replaceChildren(); return; }
+  const n = state.needs.find((x) => x.id === state.need);
+  const rec = await api("GET", `/v1/matching/needs/${encodeURIComponent(state.need)}/recommendations?k=10`);
+  const rows = rec.candidates.map((c) => h("tr", { "data-candidate": c.candidate },
+    h("td", {}, c.rank), h("td", {}, h("b", {}, c.name), " ", h("small", {}, c.kind)),
+    h("td", { class: "num score" }, c.score.toFixed(1)),
+    h("td", { class: "parts" }, h("span", { class: "bar" }, PARTS.map((p) => h("span", {
+      class: `part p-${p}`, style: `width:${Math.max(0, c[p])}%`, title: `${t("c_" + p)} ${c[p].toFixed(1)}` }))),
+    h("small", {}, PARTS.map((p) => `${t("c_" + p)} ${c[p].toFixed(1)}`).join(" · "))),
+    h("td", { class: "why" }, state.lang === "ja" ? c.explanation_ja : c.explanation)));
+  box.replaceChildren(h("h2", {}, `${t("candidates_for")}: ${n ? n.title || n.id : state.need}`),
+    n ? h("p", { class: "muted" }, `${muniName(n.municipality)} · ${fieldName(n.field)} · ${n.start}–${n.end}`) : null,
+    h("table", { id: "candidates-table" }, h("thead", {}, h("tr", {},
+      h("th", {}, t("rank")), h("th", {}, t("candidates_for")), h("th", {}, t("score")),
+      h("th", {}, PARTS.map((p) => t("c_" + p)).join(" / ")), h("th", {}, t("why")))),
+    h("tbody", {}, rows)));
+}
+
+async function renderAssignment() {
+  const box = $("#assignment");
+  const floor = $("#as-floor").checked;
+  const small = Number($("#as-small").value) || 0;
+  const res = await api("GET", `/v1/matching/assignment?floor=${floor}&small_weight=${small}`);
+  box.dataset.loaded = "1";
+  const needTitle = (id) => (state.needs.find((n) => n.id === id) || {}).title || id;
+  box.replaceChildren(
+    h("p", { class: "kpis" }, h("span", { class: "kpi" }, h("b", {}, res.assigned.length), " ", t("assigned")),
+      h("span", { class: "kpi" }, h("b", {}, res.unserved.length), " ", t("unserved")),
+      h("span", { class: "kpi" }, h("b", {}, res.total_score), " ", t("score"))),
+    h("table", { id: "assigned-table" }, h("tbody", {}, res.assigned.map((a) => h("tr", { "data-need": a.need },
+      h("td", {}, muniName(a.municipality)), h("td", {}, needTitle(a.need)),
+      h("td", {}, a.name || a.candidate), h("td", { class: "num" }, Number(a.score).toFixed(1)))))),
+    h("ul", { id: "unserved-list", class: "unscheduled" }, res.unserved.map((u) => h("li", { "data-need": u.need },
+      h("b", {}, muniName(u.municipality)), " ", needTitle(u.need), ": ",
+      named(state.lang === "ja" ? u.reason_ja : u.reason)))));
+}
+
+async function renderPeers() {
+  const sel = $("#peer-muni");
+  if (state.me.role === "centre" && !sel.options.length) {
+    sel.replaceChildren(...Array.from(state.munis.values()).filter((m) => m.code !== state.office)
+      .map((m) => h("option", { value: m.code }, muniName(m.code))));
+  }
+  const code = state.me.role === "municipality" ? state.me.municipality : sel.value;
+  if (!code) return;
+  const res = await api("GET", `/v1/matching/peers?municipality=${encodeURIComponent(code)}&k=5`);
+  $("#peers-list").replaceChildren(...res.peers.map((p) => h("li", { "data-peer": p.peer },
+    h("b", {}, muniName(p.peer)), ` (${t("similarity")} ${Number(p.similarity).toFixed(2)}) `,
+    h("small", {}, state.lang === "ja" ? p.reason_ja : p.reason))));
+}
+
+async function renderCommunities() {
+  const res = await api("GET", "/v1/matching/communities");
+  $("#communities-list").replaceChildren(...res.communities.map((c) => h("li", { "data-community": c.community },
+    h("b", {}, `${t("community")} ${c.community + 1}`), ": ",
+    c.members.map((m) => muniName(m.code)).join("・"))));
+}
+
+async function saveNeed(ev) {
+  ev.preventDefault();
+  const f = $("#need-form");
+  $("#need-errors").replaceChildren();
+  const body = { title: f.elements.title.value.trim(), field: f.field.value,
+    topics: f.topics.value.split(/[,、;]/).map((x) => x.trim()).filter(Boolean),
+    mode: f.mode.value, start: f.start.value || null, end: f.end.value || null,
+    effort_days: Number(f.effort_days.value), priority: Number(f.priority.value),
+    confidential: f.confidential.checked };
+  if (state.me.role === "centre") body.municipality = f.municipality.value;
+  for (const k of Object.keys(body)) if (body[k] === null) delete body[k];
+  try {
+    const n = await api("POST", "/v1/matching/needs", body);
+    state.need = n.id;
+    f.reset();
+    say(t("saved"));
+    await renderMatching();
+  } catch (err) {
+    const b = (err instanceof ApiError && err.body) || {};
+    $("#need-errors").append(h("li", {}, b.detail || String(err.message)));
+  }
+}
+
+// ------------------------------------------------------------------ outcomes
+
+async function renderOutcomes() {
+  const [visits, kpis] = await Promise.all([api("GET", `/v1/visits?week=${state.week}`),
+    api("GET", "/v1/outcomes")]);
+  const s = kpis.season;
+  const share = s.satisfaction_share === null ? "–" : `${Math.round(s.satisfaction_share * 100)}%`;
+  $("#season").replaceChildren(h("h2", {}, `${t("season")} (${kpis.from} – ${kpis.to})`),
+    h("p", { class: "kpis" },
+      h("span", { class: "kpi", id: "satisfaction-share", "data-share": s.satisfaction_share ?? "" },
+        h("b", {}, share), " ", t("satisfaction_share"), ` (${t("target")} ${Math.round(s.target * 100)}%`,
+        s.meets_target === null ? ")" : ` · ${s.meets_target ? t("meets") : t("below")})`),
+      h("span", { class: "kpi" }, h("b", {}, s.rated), " ", t("rated")),
+      h("span", { class: "kpi" }, h("b", {}, s.recorded), " ", t("recorded")),
+      h("span", { class: "kpi" }, h("b", {}, s.visits), " ", t("kpi_visits"))),
+    state.me.role === "centre" ? h("table", { id: "season-table" }, h("tbody", {},
+      kpis.by_municipality.map((m) => h("tr", { "data-municipality": m.municipality },
+        h("td", {}, muniName(m.municipality)), h("td", { class: "num" }, m.visits),
+        h("td", { class: "num" }, m.rated),
+        h("td", { class: "num" }, m.satisfaction_share === null ? "–" : `${Math.round(m.satisfaction_share * 100)}%`))))) : null);
+  const body = $("#outcomes-table tbody");
+  body.replaceChildren(...visits.map((v) => {
+    const held = h("input", { type: "checkbox", name: "held", checked: v.held === true });
+    const sat = h("select", { name: "satisfaction" }, h("option", { value: "" }, "–"),
+      ...[1, 2, 3, 4, 5].map((n) => h("option", { value: String(n) }, String(n))));
+    sat.value = v.satisfaction ? String(v.satisfaction) : "";
+    const notes = h("input", { name: "notes", maxlength: "5000", value: v.notes || "" });
+    const save = h("button", { type: "button", class: "save-outcome", onclick: async () => {
+      try {
+        await api("PUT", `${v.url}/outcome`, { held: held.checked, notes: notes.value || null,
+          satisfaction: sat.value ? Number(sat.value) : null });
+        say(t("outcome_saved"));
+        await renderOutcomes();
+      } catch (err) { say(problemText(err), true); }
+    } }, t("save_outcome"));
+    return h("tr", { "data-visit": v.id, "data-request": v.request },
+      h("td", {}, `${shortDate(v.date)} ${v.start}`), h("td", {}, muniName(v.municipality)),
+      h("td", {}, v.title || requestName(v.request)), h("td", {}, v.experts.map(expertName).join(" + ")),
+      h("td", {}, held), h("td", {}, sat), h("td", {}, notes), h("td", {}, save));
+  }));
+  if (!visits.length) body.append(h("tr", {}, h("td", { colspan: "8", class: "empty" }, t("no_visits"))));
 }
 
 // ------------------------------------------------------------------ wiring
@@ -887,6 +1211,10 @@ function wire() {
   $("#request-form").addEventListener("submit", saveRequest);
   $("#new-request").addEventListener("click", resetForm);
   $("#print").addEventListener("click", () => { showView("week"); window.print(); });
+  $("#blackout-form").addEventListener("submit", addBlackout);
+  $("#need-form").addEventListener("submit", saveNeed);
+  $("#run-assignment").addEventListener("click", () => renderAssignment().catch((err) => say(problemText(err), true)));
+  $("#peer-muni").addEventListener("change", () => renderPeers().catch((err) => say(problemText(err), true)));
 }
 
 wire();

@@ -83,9 +83,13 @@ class AssignmentResult:
         a = self.assigned[self.assigned["municipality"] == as_municipality]
         u = self.unserved[self.unserved["municipality"] == as_municipality].copy()
         if len(u):
+            # By column, not itertuples: namedtuples rename "_blocking" (a leading
+            # underscore is not a valid field name), so row._blocking does not exist.
             texts = [
-                _unserved_text(data, str(nid), row.reason_code, row._blocking, as_municipality)
-                for nid, row in zip(u.index, u.itertuples(index=False), strict=True)
+                _unserved_text(data, str(nid), code, blocking, as_municipality)
+                for nid, code, blocking in zip(
+                    u.index, u["reason_code"], u["_blocking"], strict=True
+                )
             ]
             u["reason"] = [t[0] for t in texts]
             u["reason_ja"] = [t[1] for t in texts]

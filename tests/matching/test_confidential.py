@@ -87,3 +87,42 @@ def test_demo_views_never_show_foreign_confidential_needs():
         assert not (shown & (secret - own_secret))
         seen = set(score_table(g, as_municipality=m.code).index.get_level_values("need"))
         assert not (seen & (secret - own_secret))
+
+
+def losing_scenario():
+    """上島町 and 今治市 (confidential) want the only candidate; 今治市's need is worth more,
+    so 上島町's need goes unserved, blocked by a need it may not know about."""
+    needs = [
+        need("KAMI", muni=KAMIJIMA, field="security", topics=("cloud-migration",)),
+        need("SECRET", muni=IMABARI, field="security", topics=("cloud-migration", SECRET),
+             confidential=True),
+    ]
+    cands = [cand("A", fields=("security",), topics=("cloud-migration", SECRET), capacity=1)]
+    return data(needs, cands)
+
+
+def test_view_of_a_municipality_with_an_unserved_need():
+    d = losing_scenario()
+    res = assign(build_graph(d))
+    assert list(res.unserved.index) == ["KAMI"]
+    view = res.view(KAMIJIMA, d)
+    assert list(view.unserved.index) == ["KAMI"] and view.assigned.empty
+    row = view.unserved.loc["KAMI"]
+    assert row["reason_code"] == "capacity_taken"
+    assert "SECRET" not in row["reason"] + row["reason_ja"]
+    assert "SECRET" not in row["blocked_by"]
+    assert "1" in row["reason"]  # the confidential need holding the capacity is counted
+    # the winner sees its own need assigned and nothing of 上島町's
+    own = res.view(IMABARI, d)
+    assert list(own.assigned.index) == ["SECRET"] and own.unserved.empty
+
+
+def test_cli_assign_as_a_municipality_with_an_unserved_need(tmp_path, capsys):
+    from engine.matching import write_json
+    from service.cli import main
+
+    path = tmp_path / "losing.json"
+    write_json(losing_scenario(), path)
+    assert main(["match", "assign", "--data", str(path), "--as", KAMIJIMA, "--lang", "en"]) == 0
+    out = capsys.readouterr()
+    assert "KAMI" in out.out and "SECRET" not in out.out and "Traceback" not in out.err

@@ -82,6 +82,9 @@ class Service:
     def put(self, who: str, url: str, body: Any, **kw: Any) -> Any:
         return self.client.put(url, json=body, headers=self.h(who), **kw)
 
+    def delete_(self, url: str, who: str = "centre", **kw: Any) -> Any:
+        return self.client.delete(url, headers=self.h(who), **kw)
+
     def new_request(self, who: str = "a", **over: Any) -> dict[str, Any]:
         body = {"fields": ["pr"], "mode": "online", "duration_min": 60, "priority": 5,
                 "earliest": WEEK, "latest": "2027-01-15", "title": "広報相談"}
@@ -96,7 +99,7 @@ class Service:
 @pytest.fixture(scope="session")
 def service(database_url: str) -> Iterator[Service]:
     settings = Settings(database_url=database_url, executor="processes", job_workers=1,
-                        job_time_limit=10.0, seed=True)
+                        job_time_limit=10.0, seed=True, demo_matching=True)
     app = create_app(settings)
     with TestClient(app) as client:
         with app.state.sessions.begin() as s:
@@ -150,3 +153,11 @@ def published(service: Service) -> dict[str, Any]:
     assert out.status_code == 200, out.text
     return {"job": job, "qa": qa, "qa2": qa2, "qb": qb, "va": va, "vb": visits[qb["id"]],
             "vis": visits}
+
+
+def cancel_active_jobs(service: Service) -> None:
+    """Cancel every queued or running plan job (so a test starts with idle workers)."""
+    for status in ("queued", "running"):
+        for job in service.get("centre", "/v1/plan-jobs",
+                               params={"status": status, "limit": 500}).json():
+            service.post("centre", f"{job['url']}/cancel")

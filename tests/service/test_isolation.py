@@ -94,3 +94,20 @@ def test_refused_writes_are_audited_with_the_caller(service: Service, published:
     rows = service.get("centre", "/v1/audit", params={"limit": 5}).json()
     hit = [a for a in rows if a["target"] == f"POST /v1/requests/{rid}/cancel"]
     assert hit and hit[0]["action"] == "refused.404" and hit[0]["municipality"] == MUNI_B
+
+
+@pytest.mark.parametrize("extra", [{"status": "scheduled"}, {"id": "qchosen"},
+                                   {"created_at": "2020-01-01"}])
+def test_mass_assignment_bodies_are_refused(service: Service, extra: dict) -> None:
+    """A body may not set what only the service sets (status, id, timestamps), nor move a
+    request to another municipality."""
+    body = {"fields": ["pr"], "mode": "online", "duration_min": 30, "priority": 5,
+            "earliest": "2027-01-11", "latest": "2027-01-15", **extra}
+    r = service.post("b", "/v1/requests", body)
+    assert r.status_code == 422 and list(extra)[0] in [e["path"] for e in r.json()["errors"]]
+    own = service.new_request("b")
+    p = service.patch("b", own["url"], extra)
+    assert p.status_code == 422
+    moved = service.patch("b", own["url"], {"municipality": MUNI_A})
+    assert moved.status_code == 422
+    assert service.get("b", own["url"]).json()["municipality"] == MUNI_B

@@ -3,16 +3,19 @@ path, the service never answers 5xx (bounded number of examples per operation)."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.service.conftest import Service
+from tests.service.conftest import Service, cancel_active_jobs
 
 
 @pytest.fixture()
-def api_schema(service: Service) -> object:
-    return schemathesis.openapi.from_asgi("/openapi.json", service.app)
+def api_schema(service: Service) -> Iterator[object]:
+    yield schemathesis.openapi.from_asgi("/openapi.json", service.app)
+    cancel_active_jobs(service)  # fuzzed plan jobs may ask for minutes of solving
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -129,3 +129,34 @@ def test_kill_9_loses_nothing_accepted(tmp_path: Path, env: dict) -> None:
     finally:
         first.cleanup()
         second.cleanup()
+
+
+def test_no_worker_outlives_a_killed_server(tmp_path: Path, env: dict) -> None:
+    """SIGKILL of the server process alone (not its group): its worker processes notice
+    their parent is gone and exit, the one solving a long job included."""
+    import psutil
+
+    from engine.demand import ehime_week_document
+
+    db = tmp_path / "orphans.sqlite"
+    centre = {"Authorization": f"Bearer {_key(db, env, '--role', 'centre')}"}
+    server = Server(db, env)
+    try:
+        server.start()
+        assert server.proc is not None
+        doc = ehime_week_document("2026-12-07", weeks=4, requests_per_week=30, seed=3)
+        with httpx.Client(base_url=server.base, timeout=30) as c:
+            url = c.post("/v1/plan-jobs", headers=centre, json=doc,
+                         params={"time_limit": 300}).json()["url"]
+            deadline = time.monotonic() + 60
+            while c.get(url, headers=centre).json()["status"] != "running":
+                assert time.monotonic() < deadline, "the job never started"
+                time.sleep(0.1)
+        workers = psutil.Process(server.proc.pid).children(recursive=True)
+        assert workers, "no worker process found"
+        os.kill(server.proc.pid, signal.SIGKILL)
+        server.proc.wait(timeout=10)
+        gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, [(p.pid, p.name()) for p in alive]
+    finally:
+        server.cleanup()

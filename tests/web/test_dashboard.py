@@ -113,7 +113,15 @@ def test_centre_plans_publishes_and_sees_week_map_and_ferry(browser: Any, live: 
     items = _all(browser, "#unscheduled-list > li[data-request]")
     assert len(items) == len(plan["unscheduled"])
     if plan["unscheduled"]:
-        assert plan["unscheduled"][0]["reasons_ja"][0] in items[0].text
+        # the planner's reason, with experts, requests and places named, never by id
+        with live.api("centre") as api:
+            experts = {e["id"]: e["name"] for e in api.get("/v1/experts").json()}
+        first = plan["unscheduled"][0]["reasons_ja"][0]
+        for eid, name in experts.items():
+            first = first.replace(eid, name)
+        assert first in items[0].text
+        shown = " ".join(i.text for i in items)
+        assert not any(eid in shown for eid in experts), shown
 
     # publish: the week's published schedule equals the plan
     _tab(browser, "week")

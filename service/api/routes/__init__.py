@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from service.api.routes import (
     audit,
+    blackouts,
     dashboard,
     experts,
     health,
@@ -17,6 +18,6 @@ from service.api.routes import (
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for _module in (health, municipalities, experts, requests, plan_jobs, visits, matching, audit,
-                dashboard):
+for _module in (health, municipalities, experts, requests, plan_jobs, blackouts, visits,
+                matching, audit, dashboard):
     api_router.include_router(_module.router)

@@ -3,6 +3,7 @@ publish (centre only)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
@@ -21,6 +22,7 @@ from service.api.deps import (
     validate_body,
 )
 from service.api.views import job_view
+from service.config import Settings
 from service.db import PlanJob, utcnow
 from service.jobs import ACTIVE, new_job, publish_plan, week_dates, week_document
 from service.problems import ApiProblem
@@ -44,6 +46,43 @@ JOB_EXAMPLES: dict[str, Any] = {
 }
 
 
+def check_bounds(doc: dict[str, Any], settings: Settings) -> None:
+    """Refuse a plan-request larger than the service's documented limits (422 naming the
+    limit and the setting that raises it), before it is parsed or queued: a document may
+    not ask for more work than a worker can do within its time limit and memory."""
+    def count(key: str) -> int:
+        items = doc.get(key)
+        return len(items) if isinstance(items, list) else 0
+
+    horizon = doc.get("horizon") if isinstance(doc.get("horizon"), dict) else {}
+    try:
+        days = (dt.date.fromisoformat(str(horizon.get("end"))) -
+                dt.date.fromisoformat(str(horizon.get("start")))).days + 1
+    except ValueError:
+        days = 0  # the parser names the bad date
+    problems = []
+    for path, n, limit, setting in (
+            ("requests", count("requests"), settings.max_job_requests, "MAX_JOB_REQUESTS"),
+            ("experts", count("experts"), settings.max_job_experts, "MAX_JOB_EXPERTS"),
+            ("locations", count("locations"), settings.max_job_locations,
+             "MAX_JOB_LOCATIONS"),
+            ("horizon", days, settings.max_job_days, "MAX_JOB_DAYS")):
+        if n > limit:
+            unit = "days" if path == "horizon" else path
+            problems.append(Problem(
+                path, f"{n} {unit}: a plan job takes at most {limit} (DXSHARE_{setting})",
+                f"{n} 件: 1 つの計画ジョブは {limit} 件まで（DXSHARE_{setting}）"))
+    size = count("requests") * max(1, count("experts")) * max(1, days)
+    if not problems and size > settings.max_job_size:
+        problems.append(Problem(
+            "requests", f"requests × experts × days = {size}: a plan job takes at most "
+            f"{settings.max_job_size} (DXSHARE_MAX_JOB_SIZE)",
+            f"依頼数 × 専門家数 × 日数 = {size}: 上限は {settings.max_job_size} です"
+            "（DXSHARE_MAX_JOB_SIZE）"))
+    if problems:
+        raise InputError(problems)
+
+
 @router.post("", status_code=202)
 def create_plan_job(who: CentreKey, s: SessionDep, jobs: JobsDep, settings: SettingsDep,
                     response: Response,
@@ -65,11 +104,13 @@ def create_plan_job(who: CentreKey, s: SessionDep, jobs: JobsDep, settings: Sett
                 s, wj.week, keep_published=wj.keep_published,
                 blackouts=[b.model_dump(mode="json") for b in wj.blackouts])
             options["requests"] = len(doc["requests"])
+            check_bounds(doc, settings)
             job = new_job(s, doc, week=wj.week, previous=previous, options=options)
         except InputError as err:  # name the body's fields, not the built document's
             raise InputError([Problem(p.path.removeprefix("horizon."), p.message,
                                       p.message_ja) for p in err.problems]) from None
     else:
+        check_bounds(body, settings)
         reqs = body.get("requests")
         job = new_job(s, body, week=None, previous=None,
                       options={"time_limit": limit, "seed": seed_,

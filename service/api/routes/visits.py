@@ -1,4 +1,5 @@
-"""``/v1/visits``: published visits and their outcomes."""
+"""``/v1/visits``: published visits and their outcomes; ``/v1/outcomes``: the season's
+outcome figures (satisfaction share against the programme's 80 % yardstick)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.errors import InputError, Problem
+from engine.kpis import satisfaction_kpis
 from service.api.deps import CurrentKey, IntId, SessionDep, WriterKey, audit, not_found
 from service.api.views import visit_view
 from service.auth import Principal
-from service.db import RequestRow, VisitRow, utcnow
+from service.db import MunicipalityRow, RequestRow, VisitRow, utcnow
 from service.jobs import week_dates
 from service.schemas import Outcome
 
-router = APIRouter(prefix="/v1/visits", tags=["visits"])
+router = APIRouter(prefix="/v1", tags=["visits"])
 
 
 def own_visit(s: Session, who: Principal, visit_id: int) -> VisitRow:
@@ -28,7 +31,7 @@ def own_visit(s: Session, who: Principal, visit_id: int) -> VisitRow:
     return v
 
 
-@router.get("")
+@router.get("/visits")
 def list_visits(who: CurrentKey, s: SessionDep,
                 week: Annotated[dt.date | None, Query()] = None) -> list[dict[str, Any]]:
     """Published visits: all (centre), the municipality's own, or the expert's own."""
@@ -48,13 +51,13 @@ def list_visits(who: CurrentKey, s: SessionDep,
     return out
 
 
-@router.get("/{visit_id}")
+@router.get("/visits/{visit_id}")
 def get_visit(visit_id: IntId, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
     v = own_visit(s, who, visit_id)
     return visit_view(v, who, s.get(RequestRow, v.request_id))
 
 
-@router.put("/{visit_id}/outcome")
+@router.put("/visits/{visit_id}/outcome")
 def put_outcome(visit_id: IntId, who: WriterKey, s: SessionDep, body: Outcome) -> dict[str, Any]:
     """Record whether the visit was held, notes and satisfaction (centre or the visited
     municipality). Held visits complete their request."""
@@ -68,3 +71,40 @@ def put_outcome(visit_id: IntId, who: WriterKey, s: SessionDep, body: Outcome) -
           satisfaction=body.satisfaction)
     s.commit()
     return visit_view(v, who, q)
+
+
+def fiscal_year(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The Japanese fiscal year (April–March) that contains ``day``."""
+    first = dt.date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+    return first, dt.date(first.year + 1, 3, 31)
+
+
+@router.get("/outcomes")
+def outcomes(who: WriterKey, s: SessionDep,
+             start: Annotated[dt.date | None, Query(alias="from")] = None,
+             end: Annotated[dt.date | None, Query(alias="to")] = None) -> dict[str, Any]:
+    """The season's outcome figures over published visits from ``from`` to ``to`` (default:
+    the fiscal year, April–March, of today): visits, outcomes recorded, held, rated,
+    satisfied (4 or 5 of 5) and the satisfaction share against the programme's 80 %
+    yardstick, for the whole season and per municipality (a municipality: its own)."""
+    first, last = fiscal_year(dt.date.today())
+    start, end = start or first, end or last
+    if end < start:
+        raise InputError(Problem("to", f"must not be before from ({start})",
+                                 f"from（{start}）より前にはできません"))
+    stmt = select(VisitRow).where(VisitRow.active.is_(True), VisitRow.date >= start,
+                                  VisitRow.date <= end)
+    if who.role == "municipality":
+        stmt = stmt.where(VisitRow.municipality == who.municipality)
+    rows = list(s.scalars(stmt))
+    by_muni: dict[str, list[VisitRow]] = {}
+    for v in rows:
+        by_muni.setdefault(v.municipality, []).append(v)
+    names = {m.code: m.name_ja for m in s.scalars(select(MunicipalityRow))}
+    return {
+        "from": start.isoformat(), "to": end.isoformat(),
+        "season": satisfaction_kpis([v.satisfaction for v in rows], [v.held for v in rows]),
+        "by_municipality": [
+            {"municipality": code, "name": names.get(code, code),
+             **satisfaction_kpis([v.satisfaction for v in vs], [v.held for v in vs])}
+            for code, vs in sorted(by_muni.items())]}

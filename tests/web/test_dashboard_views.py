@@ -1,0 +1,243 @@
+"""The dashboard's views added for the programme's records, in headless Chromium against a
+real ``dxshare serve``: the published view keeps the plan's unscheduled requests, an
+expert's map draws only its own routes, the week grid shows per-day totals and contract
+use, blackouts are stored and edited, the matching view and the outcomes page work per
+role. The week used here (WEEK2) is planned and published through the API first."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import KAMIJIMA, Live, shot
+from tests.web.test_dashboard import _all, _css, _tab, _wait
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WEEK2 = "2026-12-14"
+TUE = "2026-12-15"
+MATSUYAMA = "382019"
+OZU = "382078"  # 大洲市
+
+
+@pytest.fixture(scope="module")
+def week2(live: Live) -> dict[str, Any]:
+    """A published week with a joint visit (pr + data) on Tuesday, data's own visit the same
+    day elsewhere, and an island request that cannot be reached in its window."""
+    with live.api("centre") as api:
+        def add(muni: str, **body: Any) -> str:
+            r = api.post("/v1/requests", json={"municipality": muni, "mode": "onsite",
+                                                "duration_min": 60, "priority": 10,
+                                                "submit": True, **body})
+            assert r.status_code == 201, r.text
+            return r.json()["id"]
+
+        joint = add(MATSUYAMA, fields=["pr", "data"], earliest=TUE, latest=TUE,
+                    title="広報とデータの合同相談")
+        solo = add(OZU, fields=["data"], earliest=TUE, latest=TUE, title="統計の相談")
+        stuck = add(KAMIJIMA, fields=["design"], earliest=WEEK2, latest="2026-12-18",
+                    window=["08:30", "09:30"], title="朝の窓口改善")
+        r = api.post("/v1/plan-jobs", json={"week": WEEK2, "time_limit": 10})
+        assert r.status_code == 202, r.text
+        url = r.json()["url"]
+        deadline = time.monotonic() + 90
+        while (job := api.get(url).json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        assert job["status"] == "done", job
+        assert api.post(f"{url}/publish").status_code == 200
+        return {"joint": joint, "solo": solo, "stuck": stuck, "plan": job["plan"],
+                "job": job}
+
+
+def _enter(browser: Any, live: Live, who: str) -> None:
+    """Log in and wait for the page (a municipality's week may have no rows at all)."""
+    browser.get(live.base + "/")
+    _wait(browser, lambda d: _css(d, "#key").is_displayed())
+    _css(browser, "#key").send_keys(live.keys[who])
+    _css(browser, "#login-form button[type=submit]").click()
+    _wait(browser, lambda d: _css(d, "#app").is_displayed()
+          and _css(d, "#week-grid").get_attribute("data-count") is not None)
+
+
+def _open_week(browser: Any, live: Live, who: str, week: str) -> None:
+    _enter(browser, live, who)
+    browser.get(f"{live.base}/#week={week}")
+    browser.refresh()
+    _wait(browser, lambda d: _css(d, "#week-grid").get_attribute("data-week") == week)
+
+
+def test_published_view_keeps_the_plans_unscheduled_requests(browser: Any, live: Live,
+                                                             week2: dict) -> None:
+    plan = week2["plan"]
+    left = {u["request"] for u in plan["unscheduled"]}
+    assert week2["stuck"] in left
+    _open_week(browser, live, "centre", WEEK2)
+    from selenium.webdriver.support.ui import Select
+
+    Select(_css(browser, "#source")).select_by_value("published")
+    _wait(browser, lambda d: "公開済み" in _css(d, "#week-source").text)
+    _tab(browser, "unscheduled")
+    _wait(browser, lambda d: len(_all(d, "#unscheduled-list > li[data-request]")) == len(left))
+    shown = {li.get_attribute("data-request") for li in
+             _all(browser, "#unscheduled-list > li[data-request]")}
+    assert shown == left
+    kpi = [k.text for k in _all(browser, "#kpis .kpi") if "未割当" in k.text]
+    assert kpi and kpi[0].split()[0] == str(plan["kpis"]["unscheduled"])
+    shot(browser, "centre-published-unscheduled")
+
+
+def test_expert_map_draws_only_its_own_routes(browser: Any, live: Live, week2: dict) -> None:
+    visits = {v["request"]: v for v in week2["plan"]["visits"]}
+    assert week2["joint"] in visits and week2["solo"] in visits
+    assert visits[week2["joint"]]["date"] == visits[week2["solo"]]["date"] == TUE
+    _open_week(browser, live, "pr", WEEK2)
+    _tab(browser, "map")
+    from selenium.webdriver.support.ui import Select
+
+    Select(_css(browser, "#map-day")).select_by_value(TUE)
+    routes = _all(browser, "#map g.route")
+    assert [r.get_attribute("data-expert") for r in routes] == ["pr-1"]
+    items = _all(browser, "#route-list li")
+    assert len(items) == 1 and "広報担当" in items[0].text
+    shot(browser, "expert-map-own-route")
+
+
+def test_week_grid_shows_totals_and_contract_use(browser: Any, live: Live,
+                                                 week2: dict) -> None:
+    _open_week(browser, live, "centre", WEEK2)
+    from selenium.webdriver.support.ui import Select
+
+    Select(_css(browser, "#source")).select_by_value("published")
+    _wait(browser, lambda d: "公開済み" in _css(d, "#week-source").text)
+    with live.api("centre") as api:
+        visits = api.get("/v1/visits", params={"week": WEEK2}).json()
+        experts = {e["id"]: e for e in api.get("/v1/experts").json()}
+    data_onsite = [v for v in visits if "data-1" in v["experts"] and v["mode"] == "onsite"]
+    head = _css(browser, '.expert-head[data-expert="data-1"]')
+    days = head.find_element("css selector", '.cap[data-cap="onsite-days"]')
+    assert int(days.get_attribute("data-n")) == len({v["date"] for v in data_onsite})
+    assert int(days.get_attribute("data-max")) == experts["data-1"]["max_onsite_days"]
+    total = head.find_element("css selector", '.cap[data-cap="visits-total"]')
+    assert int(total.get_attribute("data-n")) == len(data_onsite)
+    cell = _css(browser, f'.cell[data-expert="data-1"][data-date="{TUE}"]')
+    per_day = cell.find_element("css selector", '.cap[data-cap="per-day"]')
+    assert int(per_day.get_attribute("data-n")) == sum(1 for v in data_onsite
+                                                       if v["date"] == TUE) == 2
+    day_total = _css(browser, f'.cell.totals[data-date="{TUE}"]')
+    assert int(day_total.get_attribute("data-visits")) == sum(1 for v in visits
+                                                              if v["date"] == TUE)
+    # names, never ids, in the blocks' details
+    block = _css(browser, f'.visit[data-request="{week2["joint"]}"]')
+    assert week2["joint"] not in (block.get_attribute("title") or "")
+    assert "松山市" in block.get_attribute("title")
+    shot(browser, "centre-week-totals")
+
+
+def test_centre_stores_and_removes_a_blackout(browser: Any, live: Live, week2: dict) -> None:
+    _open_week(browser, live, "centre", WEEK2)
+    _tab(browser, "experts")
+    from selenium.webdriver.support.ui import Select
+
+    Select(_css(browser, "#blackout-form select[name=date]")).select_by_value("2026-12-16")
+    Select(_css(browser, "#blackout-form select[name=expert]")).select_by_value("design-1")
+    _css(browser, "#blackout-form input[name=reason]").send_keys("DXキャンプ")
+    _css(browser, "#add-blackout").click()
+    _wait(browser, lambda d: len(_all(d, "#blackouts-list li[data-id]")) == 1)
+    with live.api("centre") as api:
+        stored = api.get("/v1/blackouts", params={"from": WEEK2, "to": "2026-12-18"}).json()
+    assert [(b["date"], b["experts"], b["reason"]) for b in stored] == \
+        [("2026-12-16", ["design-1"], "DXキャンプ")]
+    _tab(browser, "week")
+    cell = _css(browser, '.cell[data-expert="design-1"][data-date="2026-12-16"]')
+    assert "blackout" in cell.get_attribute("class") and "DXキャンプ" in cell.text
+    shot(browser, "centre-blackout")
+    _tab(browser, "experts")
+    _css(browser, "#blackouts-list li[data-id] button").click()
+    _wait(browser, lambda d: not _all(d, "#blackouts-list li[data-id]"))
+    with live.api("centre") as api:
+        assert api.get("/v1/blackouts", params={"from": WEEK2}).json() == []
+
+
+def test_municipality_matching_view_shows_only_its_own(browser: Any, live: Live) -> None:
+    _enter(browser, live, "matsuyama")
+    _tab(browser, "matching")
+    with live.api("matsuyama") as api:
+        needs = api.get("/v1/matching/needs").json()
+        first = needs[0]["id"]
+        recs = api.get(f"/v1/matching/needs/{first}/recommendations",
+                       params={"k": 10}).json()["candidates"]
+        view = api.get("/v1/matching/assignment").json()
+    _wait(browser, lambda d: len(_all(d, "#needs-list button[data-need]")) == len(needs))
+    _wait(browser, lambda d: len(_all(d, "#candidates-table tbody tr")) == len(recs))
+    rows = _all(browser, "#candidates-table tbody tr")
+    assert [r.get_attribute("data-candidate") for r in rows] == [c["candidate"] for c in recs]
+    assert recs[0]["explanation_ja"] in rows[0].text
+    assert len(rows[0].find_elements("css selector", ".part")) == 7
+    _wait(browser, lambda d: _all(d, "#assigned-table tr") or _all(d, "#unserved-list li"))
+    shown = {r.get_attribute("data-need") for r in
+             _all(browser, "#assigned-table tr[data-need]") + _all(browser, "#unserved-list li")}
+    assert shown == {x["need"] for x in view["assigned"] + view["unserved"]}
+    assert shown <= {n["id"] for n in needs}
+    _wait(browser, lambda d: len(_all(d, "#peers-list li")) == 5)
+    communities = _all(browser, "#communities-list li")
+    assert len(communities) == 1 and "松山市" in communities[0].text
+    shot(browser, "municipality-matching")
+
+    # it files a need of its own from the page
+    f = "#need-form "
+    _css(browser, f + "input[name=title]").send_keys("観光データの可視化")
+    _css(browser, f + "input[name=topics]").send_keys("data-dashboard, ebpm")
+    browser.execute_script("document.querySelector('#need-form input[name=start]').value = "
+                           "'2027-04-01'; document.querySelector('#need-form "
+                           "input[name=end]').value = '2027-09-30';")
+    _css(browser, "#save-need").click()
+    _wait(browser, lambda d: len(_all(d, "#needs-list button[data-need]")) == len(needs) + 1)
+    with live.api("matsuyama") as api:
+        mine = api.get("/v1/matching/needs").json()
+    new = next(n for n in mine if n["title"] == "観光データの可視化")
+    assert new["municipality"] == MATSUYAMA and new["topics"] == ["data-dashboard", "ebpm"]
+
+
+def test_centre_assignment_with_fairness_options(browser: Any, live: Live) -> None:
+    _enter(browser, live, "centre")
+    _tab(browser, "matching")
+    _wait(browser, lambda d: _all(d, "#needs-list button[data-need]"))
+    _css(browser, "#as-floor").click()
+    _css(browser, "#run-assignment").click()
+    with live.api("centre") as api:
+        res = api.get("/v1/matching/assignment", params={"floor": True}).json()
+    _wait(browser, lambda d: len(_all(d, "#assigned-table tr[data-need]")) == len(res["assigned"]))
+    unserved = _all(browser, "#unserved-list li")
+    assert len(unserved) == len(res["unserved"])
+    text = " ".join(u.text for u in unserved)
+    assert not any(f"{x}-1" in text for x in ("pr", "data", "design", "security"))
+
+
+def test_municipality_records_an_outcome(browser: Any, live: Live, week2: dict) -> None:
+    _open_week(browser, live, "matsuyama", WEEK2)
+    _tab(browser, "outcomes")
+    with live.api("matsuyama") as api:
+        visit = next(v for v in api.get("/v1/visits", params={"week": WEEK2}).json()
+                     if v["request"] == week2["joint"])
+    row_sel = f'#outcomes-table tr[data-visit="{visit["id"]}"]'
+    _wait(browser, lambda d: _all(d, row_sel))
+    row = _css(browser, row_sel)
+    row.find_element("css selector", "input[name=held]").click()
+    from selenium.webdriver.support.ui import Select
+
+    Select(row.find_element("css selector", "select[name=satisfaction]")).select_by_value("5")
+    row.find_element("css selector", "input[name=notes]").send_keys("次回は庁内研修を希望")
+    row.find_element("css selector", "button.save-outcome").click()
+    _wait(browser, lambda d: "成果を記録しました" in _css(d, "#message").text)
+    with live.api("matsuyama") as api:
+        got = api.get(visit["url"]).json()
+        season = api.get("/v1/outcomes").json()["season"]
+    assert (got["held"], got["satisfaction"], got["notes"]) == (True, 5, "次回は庁内研修を希望")
+    _wait(browser, lambda d: _css(d, "#satisfaction-share").get_attribute("data-share")
+          == str(season["satisfaction_share"]).rstrip("0").rstrip(".")
+          or float(_css(d, "#satisfaction-share").get_attribute("data-share") or -1)
+          == season["satisfaction_share"])
+    shot(browser, "municipality-outcomes")
