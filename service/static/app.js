@@ -56,6 +56,9 @@ const TEXT = {
     recorded: "記録済み", outcome_saved: "成果を記録しました", blackouts: "休止日（キャンプ・休館など）",
     add_blackout: "休止日を追加", reason: "理由", everyone: "全員", delete: "削除", blackout: "休止",
     no_blackouts: "この週の休止日はありません", meets: "目標達成", below: "目標未達",
+    upload_title: "データの取り込み（CSV・Excel）", table: "表", t_needs: "ニーズ",
+    t_candidates: "候補者", t_engagements: "実績", t_conflicts: "利益相反", upload: "取り込む",
+    uploaded: "件を取り込みました", withdraw: "取り下げ", need_edit: "ニーズの編集",
   },
   en: {
     title: "DX expert visit planning", week: "Week", logout: "Log out", tab_week: "Week",
@@ -113,6 +116,9 @@ const TEXT = {
     blackouts: "Blackouts (camps, closures)", add_blackout: "Add blackout", reason: "Reason",
     everyone: "everyone", delete: "Delete", blackout: "blackout",
     no_blackouts: "No blackouts this week", meets: "meets the target", below: "below the target",
+    upload_title: "Import data (CSV, Excel)", table: "Table", t_needs: "needs",
+    t_candidates: "candidates", t_engagements: "engagements", t_conflicts: "conflicts",
+    upload: "Import", uploaded: "rows imported", withdraw: "Withdraw", need_edit: "Edit need",
   },
 };
 
@@ -122,7 +128,7 @@ const state = {
   me: null, week: null, view: "week", munis: new Map(), office: null, experts: [],
   requests: [], jobs: [], job: null, visits: [], routes: [], unscheduled: [], source: "job",
   poll: null, editing: null, selectedExpert: null, shown: null, blackouts: [],
-  needs: [], need: null,
+  needs: [], need: null, editingNeed: null,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -1054,6 +1060,10 @@ async function renderNeed() {
     h("td", { class: "why" }, state.lang === "ja" ? c.explanation_ja : c.explanation)));
   box.replaceChildren(h("h2", {}, `${t("candidates_for")}: ${n ? n.title || n.id : state.need}`),
     n ? h("p", { class: "muted" }, `${muniName(n.municipality)} · ${fieldName(n.field)} · ${n.start}–${n.end}`) : null,
+    n ? h("p", { class: "row" },
+      h("button", { type: "button", id: "edit-need", onclick: () => editNeed(n) }, t("edit")),
+      h("button", { type: "button", id: "withdraw-need", class: "danger",
+        onclick: () => withdrawNeed(n) }, t("withdraw"))) : null,
     h("table", { id: "candidates-table" }, h("thead", {}, h("tr", {},
       h("th", {}, t("rank")), h("th", {}, t("candidates_for")), h("th", {}, t("score")),
       h("th", {}, PARTS.map((p) => t("c_" + p)).join(" / ")), h("th", {}, t("why")))),
@@ -1100,6 +1110,63 @@ async function renderCommunities() {
     c.members.map((m) => muniName(m.code)).join("・"))));
 }
 
+function editNeed(n) {
+  const f = $("#need-form");
+  state.editingNeed = n;
+  f.querySelector("h3").textContent = t("need_edit");
+  $("#new-need").hidden = false;
+  f.elements.title.value = n.title || "";
+  f.field.value = n.field;
+  f.topics.value = (n.topics || []).join(", ");
+  f.mode.value = n.mode;
+  f.start.value = n.start; f.end.value = n.end;
+  f.effort_days.value = n.effort_days; f.priority.value = n.priority;
+  f.confidential.checked = Boolean(n.confidential);
+  if (f.municipality) f.municipality.value = n.municipality;
+  f.elements.title.focus();
+}
+
+function resetNeedForm() {
+  const f = $("#need-form");
+  f.reset();
+  state.editingNeed = null;
+  f.querySelector("h3").textContent = t("need_form");
+  $("#new-need").hidden = true;
+  $("#need-errors").replaceChildren();
+}
+
+async function withdrawNeed(n) {
+  try {
+    await api("DELETE", n.url);
+    state.need = null;
+    resetNeedForm();
+    await renderMatching();
+  } catch (err) { say(problemText(err), true); }
+}
+
+async function uploadTable(ev) {
+  ev.preventDefault();
+  const f = $("#upload-form");
+  const errors = $("#upload-errors");
+  errors.replaceChildren();
+  const file = f.file.files[0];
+  if (!file) return;
+  const xlsx = /\.xlsx$/i.test(file.name);
+  const res = await fetch(`/v1/matching/tables/${f.table.value}?name=${encodeURIComponent(file.name)}`, {
+    method: "PUT", body: file, headers: { "Authorization": `Bearer ${state.key}`,
+      "Accept-Language": state.lang,
+      "Content-Type": xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv" } });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    errors.append(h("li", {}, body.detail || body.title || `HTTP ${res.status}`));
+    for (const e of body.errors || []) errors.append(h("li", { "data-path": e.path }, `${e.path}: ${e.message}`));
+    return;
+  }
+  say(`${file.name}: ${body.rows} ${t("uploaded")}`);
+  f.reset();
+  await renderMatching();
+}
+
 async function saveNeed(ev) {
   ev.preventDefault();
   const f = $("#need-form");
@@ -1112,9 +1179,10 @@ async function saveNeed(ev) {
   if (state.me.role === "centre") body.municipality = f.municipality.value;
   for (const k of Object.keys(body)) if (body[k] === null) delete body[k];
   try {
-    const n = await api("POST", "/v1/matching/needs", body);
+    const n = state.editingNeed ? await api("PATCH", state.editingNeed.url, body)
+      : await api("POST", "/v1/matching/needs", body);
     state.need = n.id;
-    f.reset();
+    resetNeedForm();
     say(t("saved"));
     await renderMatching();
   } catch (err) {
@@ -1213,6 +1281,8 @@ function wire() {
   $("#print").addEventListener("click", () => { showView("week"); window.print(); });
   $("#blackout-form").addEventListener("submit", addBlackout);
   $("#need-form").addEventListener("submit", saveNeed);
+  $("#new-need").addEventListener("click", resetNeedForm);
+  $("#upload-form").addEventListener("submit", (ev) => uploadTable(ev).catch((err) => say(problemText(err), true)));
   $("#run-assignment").addEventListener("click", () => renderAssignment().catch((err) => say(problemText(err), true)));
   $("#peer-muni").addEventListener("change", () => renderPeers().catch((err) => say(problemText(err), true)));
 }

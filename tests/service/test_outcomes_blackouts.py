@@ -14,8 +14,9 @@ def test_satisfaction_share_of_the_season(service: Service, published: dict) -> 
     assert r.status_code == 200, r.text
     body = service.get("centre", "/v1/outcomes", params=season).json()
     s = body["season"]
-    assert (s["visits"], s["recorded"], s["held"], s["rated"], s["satisfied"]) == \
-        (3, 2, 2, 2, 1)
+    visits = service.get("centre", "/v1/visits", params={"week": PUBLISHED_WEEK}).json()
+    assert s["visits"] == len(visits) >= 3  # other tests may add visits to the week
+    assert (s["recorded"], s["held"], s["rated"], s["satisfied"]) == (2, 2, 2, 1)
     assert s["satisfaction_share"] == 0.5 and s["meets_target"] is False
     assert s["target"] == 0.8 and s["mean_satisfaction"] == 3.0
     per = {m["municipality"]: m for m in body["by_municipality"]}
@@ -23,7 +24,7 @@ def test_satisfaction_share_of_the_season(service: Service, published: dict) -> 
     assert per[MUNI_B]["satisfaction_share"] == 0.0
     own = service.get("b", "/v1/outcomes", params=season).json()
     assert [m["municipality"] for m in own["by_municipality"]] == [MUNI_B]
-    assert own["season"]["visits"] == 1
+    assert own["season"]["visits"] == sum(v["municipality"] == MUNI_B for v in visits)
     assert service.get("pr", "/v1/outcomes").status_code == 403
     bad = service.get("centre", "/v1/outcomes", params={"from": "2027-02-01",
                                                          "to": "2027-01-01"})

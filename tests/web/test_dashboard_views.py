@@ -200,6 +200,23 @@ def test_municipality_matching_view_shows_only_its_own(browser: Any, live: Live)
     new = next(n for n in mine if n["title"] == "観光データの可視化")
     assert new["municipality"] == MATSUYAMA and new["topics"] == ["data-dashboard", "ebpm"]
 
+    # and edits, then withdraws it
+    _css(browser, f'#needs-list button[data-need="{new["id"]}"]').click()
+    _wait(browser, lambda d: _all(d, "#edit-need"))
+    _css(browser, "#edit-need").click()
+    title = _css(browser, f + "input[name=title]")
+    _wait(browser, lambda d: title.get_attribute("value") == "観光データの可視化")
+    title.clear()
+    title.send_keys("観光データの可視化（第2期）")
+    _css(browser, "#save-need").click()
+    _wait(browser, lambda d: "第2期" in _css(d, "#needs-list").text)
+    with live.api("matsuyama") as api:
+        assert api.get(new["url"]).json()["title"] == "観光データの可視化（第2期）"
+    _css(browser, "#withdraw-need").click()
+    _wait(browser, lambda d: len(_all(d, "#needs-list button[data-need]")) == len(needs))
+    with live.api("matsuyama") as api:
+        assert api.get(new["url"]).status_code == 404
+
 
 def test_centre_assignment_with_fairness_options(browser: Any, live: Live) -> None:
     _enter(browser, live, "centre")
@@ -241,3 +258,36 @@ def test_municipality_records_an_outcome(browser: Any, live: Live, week2: dict) 
           or float(_css(d, "#satisfaction-share").get_attribute("data-share") or -1)
           == season["satisfaction_share"])
     shot(browser, "municipality-outcomes")
+
+
+def test_centre_uploads_a_table_and_reads_each_problem(browser: Any, live: Live,
+                                                       tmp_path: Any) -> None:
+    """Runs last: it replaces the stored conflicts table of the shared server."""
+    bad = tmp_path / "利益相反.csv"
+    bad.write_text("候補者,自治体,理由\nC001,松山市,保守委託先\nC002,アトランティス,不明\n",
+                   encoding="utf-8")
+    good = tmp_path / "conflicts.csv"
+    good.write_text("候補者,自治体,理由\nC001,松山市,保守委託先\nC003,今治市,出資関係\n",
+                    encoding="utf-8")
+    _enter(browser, live, "centre")
+    _tab(browser, "matching")
+    from selenium.webdriver.support.ui import Select
+
+    Select(_css(browser, "#upload-form select[name=table]")).select_by_value("conflicts")
+    _css(browser, "#upload-form input[name=file]").send_keys(str(bad))
+    _css(browser, "#upload").click()
+    _wait(browser, lambda d: _all(d, "#upload-errors li[data-path]"))
+    paths = [li.get_attribute("data-path") for li in _all(browser, "#upload-errors li[data-path]")]
+    assert paths == ["利益相反.csv row 3, column 'municipality'"]
+    with live.api("centre") as api:
+        before = api.get("/v1/matching/tables/conflicts").json()
+    assert all(c["municipality"] != "アトランティス" for c in before)
+    Select(_css(browser, "#upload-form select[name=table]")).select_by_value("conflicts")
+    _css(browser, "#upload-form input[name=file]").send_keys(str(good))
+    _css(browser, "#upload").click()
+    _wait(browser, lambda d: "2 件を取り込みました" in _css(d, "#message").text)
+    with live.api("centre") as api:
+        after = api.get("/v1/matching/tables/conflicts").json()
+    assert [(c["candidate"], c["municipality"]) for c in after] == \
+        [("C001", MATSUYAMA), ("C003", "382027")]
+    shot(browser, "centre-upload")
