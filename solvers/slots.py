@@ -72,7 +72,7 @@ from engine.travel import TravelTimes
 from solvers.explain import Explainer, Option
 from solvers.routes import build_routes
 
-__all__ = ["SLOTS_FORMAT", "OtherMode", "Proposal", "SlotProposals", "propose_slots",
+__all__ = ["SLOTS_FORMAT", "OtherMode", "Proposal", "Slot", "SlotProposals", "propose_slots",
            "slots_to_dict"]
 
 #: The format name of the proposals document (docs/FORMAT.md, "dxshare extensions").
@@ -86,6 +86,17 @@ ALTERNATIVE_GAP = 60
 ROUND_START = 15
 
 Day = tuple[str, dt.date]
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One placement to check rather than search: these experts (one per field, in the
+    fields' order), this date, this start (minutes after midnight), this mode."""
+
+    experts: tuple[str, ...]
+    date: dt.date
+    start: int
+    mode: Mode
 
 
 @dataclass(frozen=True)
@@ -159,14 +170,17 @@ class SlotProposals:
 def propose_slots(problem: PlanRequest, plan: Plan, request: str | Request, k: int = 3, *,
                   allow_drop: bool = False, other_mode: OtherMode = "fallback",
                   travel: TravelTimes | None = None, time_limit: float = 10.0,
-                  check_input: bool = True, verify: bool = True) -> SlotProposals:
+                  check_input: bool = True, verify: bool = True,
+                  only: Slot | None = None) -> SlotProposals:
     """The ``k`` best placements of ``request`` into ``plan`` (see the module docstring).
 
     ``request`` is a request id of ``problem`` or a ``Request`` (added to the problem when its
     id is not there yet). ``plan`` is the current plan without it (the request may be listed
     as unscheduled). ``check_input`` checks ``plan`` against the problem first (an invalid
     plan is an ``InputError``); ``verify`` checks every proposal's plan and withholds any that
-    is not valid. ``time_limit`` bounds the whole call in seconds.
+    is not valid. ``time_limit`` bounds the whole call in seconds. ``only`` checks one given
+    placement instead of searching (a slot chosen earlier, before it is fixed): one proposal
+    with its best plan, or none when it no longer fits.
 
     Raises ``InputError`` (with the path of the offending field) for an unknown or already
     planned request, a plan without a usable result, a plan naming unknown requests, or
@@ -188,13 +202,16 @@ def propose_slots(problem: PlanRequest, plan: Plan, request: str | Request, k: i
     complete = True
     unscheduled: Unscheduled | None = None
     for mode in modes + [other]:
-        if mode != q.mode and (other_mode == "no" or (other_mode == "fallback" and found)):
+        if only is not None:
+            if mode != only.mode:
+                continue
+        elif mode != q.mode and (other_mode == "no" or (other_mode == "fallback" and found)):
             break
         variant = problem if mode == q.mode else _switch_mode(problem, q, mode)
         qv = variant.request_by_id[q.id]
         options = Explainer(_only(variant, qv), travel).options[q.id]
-        part = _best_for_mode(week, variant, qv, options, k, allow_drop, deadline, verify,
-                              requested=q.mode)
+        part = _best_for_mode(week, variant, qv, options, 1 if only else k, allow_drop,
+                              deadline, verify, requested=q.mode, only=only)
         examined += part.examined
         complete = complete and part.proven and part.examined == part.candidates
         withheld.extend(part.withheld)
@@ -693,11 +710,15 @@ class _ModeResult:
 
 def _best_for_mode(week: _Week, problem: PlanRequest, q: Request, options: list[Option],
                    k: int, allow_drop: bool, deadline: float, verify: bool, *,
-                   requested: Mode) -> _ModeResult:
+                   requested: Mode, only: Slot | None = None) -> _ModeResult:
     """The k proposals of one mode: every candidate solved (each given an equal share of the
     time left), then chosen for a coordinator: distinct dates first, then other experts on
     those dates, then other starts on the expert-days already chosen, an hour apart or more."""
     cands = _candidates(q, options)
+    if only is not None:
+        cands = [_Candidate(c.date, c.experts, max(c.lo, only.start), min(c.hi, only.start))
+                 for c in cands
+                 if c.date == only.date and set(c.experts) == set(only.experts)]
     out = _ModeResult([], candidates=len(cands))
     solved: list[tuple[_Candidate, _Neighbourhood, _Solved]] = []
     for i, cand in enumerate(cands):
@@ -725,7 +746,8 @@ def _best_for_mode(week: _Week, problem: PlanRequest, q: Request, options: list[
     for cand, hood, got in solved:                   # then other experts on those dates
         if len(picked) < k and not any(p[0] is cand for p in picked):
             picked.append((cand, hood, got, False))
-    days = [(cand, hood, [got.starts[q.id]]) for cand, hood, got, _ in picked]
+    days = [(cand, hood, [got.starts[q.id]]) for cand, hood, got, _ in picked
+            if only is None]
     while len(picked) < k and days and time.perf_counter() < deadline:
         for entry in list(days):                    # then other starts, one day at a time
             cand, hood, starts = entry

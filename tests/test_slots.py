@@ -25,7 +25,7 @@ from engine.model import Visit, fmt_time
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.routes import build_routes
-from solvers.slots import propose_slots
+from solvers.slots import Slot, propose_slots
 from tests.bruteforce import insertions
 from tests.conftest import (
     build_plan,
@@ -336,6 +336,26 @@ def test_a_request_object_not_yet_in_the_week_is_added():
     assert "n9" not in full.request_by_id
     assert answer.problem.request_by_id["n9"] == extra
     assert answer.proposals and not check_plan(answer.problem, answer.proposals[0].plan)
+
+
+def test_a_chosen_slot_is_checked_again_before_it_is_fixed():
+    doc = week_of(load_doc("two_towns"), end="2026-12-08")
+    doc["requests"].append(req("n1", "town_b", duration=60, priority=7))
+    full, plan = split(doc, "n1")
+    best = propose_checked(full, plan, "n1", k=1).proposals[0]
+    chosen = Slot(best.experts, best.date, best.start, best.mode)
+    [again] = propose_checked(full, plan, "n1", only=chosen).proposals
+    assert again.plan == best.plan
+    # another start the same day, an hour later, is a different plan but still fits
+    later = dataclasses.replace(chosen, start=chosen.start + 60)
+    [other] = propose_checked(full, plan, "n1", only=later).proposals
+    assert other.start == later.start and other.date == chosen.date
+    # a start before the drive from the office could arrive fits nowhere
+    assert propose_checked(full, plan, "n1", only=dataclasses.replace(
+        chosen, start=t("08:30"))).proposals == ()
+    online = dataclasses.replace(chosen, mode="online", start=t("08:30"))
+    [p] = propose_checked(full, plan, "n1", only=online).proposals
+    assert p.mode == "online" and p.mode_changed
 
 
 # ------------------------------------------------------------------ bad input
