@@ -271,10 +271,13 @@ def _check_arguments(problem: PlanRequest, plan: Plan, q: Request, k: int,
 
 def _check_plan_input(problem: PlanRequest, plan: Plan, q: Request,
                       travel: TravelTimes) -> None:
-    """The plan must be valid for the week without the new request."""
-    without = replace(problem, requests=tuple(r for r in problem.requests if r.id != q.id))
-    base = replace(plan, unscheduled=tuple(u for u in plan.unscheduled if u.request != q.id))
-    found = check_plan(without, base, travel=travel)
+    """The plan must be valid for the week: with the new request when the plan lists it as
+    unscheduled (it was planned with it and left it out), else without it."""
+    if any(u.request == q.id for u in plan.unscheduled):
+        found = check_plan(problem, plan, travel=travel)
+    else:
+        without = replace(problem, requests=tuple(r for r in problem.requests if r.id != q.id))
+        found = check_plan(without, plan, travel=travel)
     if found:
         raise InputError([Problem("plan", f"the plan is not valid for the week: {v}",
                                   f"計画が週に対して有効ではありません: {v}") for v in found])

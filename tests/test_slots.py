@@ -327,6 +327,18 @@ def test_untouched_days_keep_their_routes_and_leg_departures():
     assert p.plan.solver["slot"]["expert_days"] == [["pr-1", "2026-12-07"]]
 
 
+def test_a_plan_that_left_the_request_out_is_taken_as_it_is():
+    doc = week_of(load_doc("two_towns"))
+    doc["experts"][0]["max_visits_per_day"] = 2
+    doc["requests"].append(req("n1", "town_a", duration=30, priority=2))
+    full = problem_of(doc)
+    plan = solve_checked(full)                      # n1 gave way: it is unscheduled
+    assert "n1" not in plan.visit_by_request
+    answer = propose_checked(full, plan, "n1", k=1, allow_drop=True, other_mode="no")
+    [p] = answer.proposals
+    assert all(u.request != "n1" for u in p.plan.unscheduled)
+
+
 def test_a_request_object_not_yet_in_the_week_is_added():
     doc = week_of(load_doc("two_towns"))
     full = problem_of(doc)
