@@ -135,7 +135,8 @@ def register(subparsers: Any) -> None:
                           "(default 1)"))
     p.add_argument("--demo-week", dest="demo_week",
                    help=_("on first start, also add that week's synthetic Ehime requests "
-                          "(the same draw as dxshare plan --demo)"))
+                          "(the same draw as dxshare plan --demo) and the synthetic matching "
+                          "demo"))
     p.add_argument("--log-level", default="info")
     p.set_defaults(handler=main_serve)
 

@@ -28,6 +28,8 @@ __all__ = ["CHECK_SECONDS", "MatchingStore", "bump", "seed_demo", "stored_docume
 
 #: Seconds between looks at the stored version (changes by other processes).
 CHECK_SECONDS = 1.0
+#: The longest id a stored row may have (the database columns' width).
+ID_LENGTH = 64
 _VERSION_KEY = "matching_version"
 
 
@@ -118,6 +120,12 @@ def store_tables(s: Session, data: Any, tables: tuple[str, ...]) -> dict[str, in
 
     doc = to_document(data)
     counts = {}
+    too_long = [Problem(f"{table}[{i}].id", f"at most {ID_LENGTH} characters",
+                        f"{ID_LENGTH} 文字以内にしてください")
+                for table in tables for i, rec in enumerate(doc.get(table, []))
+                if len(str(rec.get("id", ""))) > ID_LENGTH]
+    if too_long:
+        raise InputError(too_long)
     for table in tables:
         model = MATCH_TABLES[table]
         s.execute(delete(model))

@@ -7,6 +7,7 @@ demo data for the other tests)."""
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from engine.errors import InputError
 from service.app import create_app
 from service.auth import create_key
 from service.config import Settings
+from tests.service.conftest import PG_URL, _postgres_admin
 
 MATSUYAMA, IMABARI, KAMIJIMA = "382019", "382027", "383562"
 
@@ -56,10 +58,29 @@ class Api:
         return {c["candidate"]: c for c in r.json()["candidates"]}
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def match_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+              ) -> Iterator[str]:
+    """A database of this module's own on each backend (the tests replace the matching
+    data, which the shared service's other tests rely on)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('match') / 'match.sqlite'}"
+        return
+    admin, why = _postgres_admin()
+    if admin is None:
+        pytest.skip(why)
+    name = f"dxshare_match_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
 @pytest.fixture()
-def api(tmp_path: Path) -> Iterator[Api]:
-    app = create_app(Settings(db_path=str(tmp_path / "match.sqlite"), executor="serial",
-                              demo_matching=True))
+def api(match_url: str) -> Iterator[Api]:
+    app = create_app(Settings(database_url=match_url, executor="serial", demo_matching=True))
     with TestClient(app) as client:
         with app.state.sessions.begin() as s:
             keys = {"centre": create_key(s, "centre")[0],
@@ -270,3 +291,21 @@ def test_tables_are_the_centres(api: Api) -> None:
                 "/v1/matching/communities"):
         assert api.get("pr", url).status_code == 403, url
     assert api.get("centre", "/v1/matching/tables/nonsense").status_code == 422
+
+
+@pytest.mark.parametrize("ident", [5, "", "x" * 65])
+def test_bad_ids_are_named(api: Api, ident: Any) -> None:
+    need = {"id": ident, "municipality": MATSUYAMA, "field": "data", "start": "2027-04-01",
+            "end": "2027-05-01", "effort_days": 1}
+    r = api.post("centre", "/v1/matching/needs", json=need)
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "id"
+    c = api.post("centre", "/v1/matching/candidates",
+                 json={"id": ident, "name": "x", "fields": ["pr"], "base": MATSUYAMA})
+    assert c.status_code == 422 and c.json()["errors"][0]["path"] == "id"
+
+
+def test_uploaded_ids_longer_than_the_columns_are_refused(api: Api) -> None:
+    body = _csv([["id", "name", "fields", "base"], ["C" * 65, "長いID", "data", "松山市"]])
+    r = api.put("centre", "/v1/matching/tables/candidates", content=body,
+                headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "candidates[0].id"

@@ -62,6 +62,20 @@ def _enter(browser: Any, live: Live, who: str) -> None:
           and _css(d, "#week-grid").get_attribute("data-count") is not None)
 
 
+def _click(browser: Any, selector: str) -> None:
+    """Click what the selector finds, finding it again if the page re-drew it meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def attempt(d: Any) -> bool:
+        try:
+            _css(d, selector).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+
+    _wait(browser, attempt)
+
+
 def _open_week(browser: Any, live: Live, who: str, week: str) -> None:
     _enter(browser, live, who)
     browser.get(f"{live.base}/#week={week}")
@@ -155,7 +169,7 @@ def test_centre_stores_and_removes_a_blackout(browser: Any, live: Live, week2: d
     assert "blackout" in cell.get_attribute("class") and "DXキャンプ" in cell.text
     shot(browser, "centre-blackout")
     _tab(browser, "experts")
-    _css(browser, "#blackouts-list li[data-id] button").click()
+    _click(browser, "#blackouts-list li[data-id] button")
     _wait(browser, lambda d: not _all(d, "#blackouts-list li[data-id]"))
     with live.api("centre") as api:
         assert api.get("/v1/blackouts", params={"from": WEEK2}).json() == []
@@ -201,9 +215,9 @@ def test_municipality_matching_view_shows_only_its_own(browser: Any, live: Live)
     assert new["municipality"] == MATSUYAMA and new["topics"] == ["data-dashboard", "ebpm"]
 
     # and edits, then withdraws it
-    _css(browser, f'#needs-list button[data-need="{new["id"]}"]').click()
-    _wait(browser, lambda d: _all(d, "#edit-need"))
-    _css(browser, "#edit-need").click()
+    _click(browser, f'#needs-list button[data-need="{new["id"]}"]')
+    _wait(browser, lambda d: _all(d, f'#edit-need[data-need="{new["id"]}"]'))
+    _click(browser, f'#edit-need[data-need="{new["id"]}"]')
     title = _css(browser, f + "input[name=title]")
     _wait(browser, lambda d: title.get_attribute("value") == "観光データの可視化")
     title.clear()
@@ -212,7 +226,7 @@ def test_municipality_matching_view_shows_only_its_own(browser: Any, live: Live)
     _wait(browser, lambda d: "第2期" in _css(d, "#needs-list").text)
     with live.api("matsuyama") as api:
         assert api.get(new["url"]).json()["title"] == "観光データの可視化（第2期）"
-    _css(browser, "#withdraw-need").click()
+    _click(browser, f'#withdraw-need[data-need="{new["id"]}"]')
     _wait(browser, lambda d: len(_all(d, "#needs-list button[data-need]")) == len(needs))
     with live.api("matsuyama") as api:
         assert api.get(new["url"]).status_code == 404

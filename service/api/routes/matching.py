@@ -406,7 +406,10 @@ def create_need(who: CurrentKey, s: SessionDep, store: StoreDep, response: Respo
         raise InputError(Problem("municipality", "is required for centre keys",
                                  "センターのキーでは必須です"))
     rec.setdefault("id", f"N-{uuid.uuid4().hex[:8]}")
-    if not isinstance(rec["id"], str) or s.get(MatchNeedRow, rec["id"]) is not None:
+    if not isinstance(rec["id"], str) or not rec["id"].strip() or len(rec["id"]) > 64:
+        raise InputError(Problem("id", "must be a non-empty text of at most 64 characters",
+                                 "64 文字以内の空でない文字列が必要です"))
+    if s.get(MatchNeedRow, rec["id"]) is not None:
         raise ApiProblem(409, f"need {rec['id']!r} exists already",
                          f"ニーズ {rec['id']!r} は既にあります")
     out = _put_row(s, store, who, "needs", rec, None, "need.create")
@@ -485,8 +488,10 @@ def _row_routes(table: str, model: Any, example: dict[str, Any]) -> None:
                    ) -> dict[str, Any]:
         rec = dict(body)
         if table != "conflicts":
-            if not isinstance(rec.get("id"), str) or not rec["id"]:
-                raise InputError(Problem("id", "is required", "必須です"))
+            if not isinstance(rec.get("id"), str) or not rec["id"].strip() \
+                    or len(rec["id"]) > 64:
+                raise InputError(Problem("id", "is required: a text of at most 64 characters",
+                                         "64 文字以内の文字列で必須です"))
             if s.get(model, rec["id"]) is not None:
                 raise ApiProblem(409, f"{single} {rec['id']!r} exists already",
                                  f"{rec['id']!r} は既にあります")
