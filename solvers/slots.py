@@ -14,7 +14,7 @@ unpublished visits of those days, each loss priced at its priority). For each ca
 (date, experts) a small CP-SAT model of those days (one circuit per expert-day with its legs'
 travel minutes, its drives as blocks that no online consultation may overlap, the caps)
 finds the best placement, proven optimal: the best objective first, then the fewest visits
-moved, then a start on the quarter hour.
+moved, then a start on the quarter hour, then the earliest.
 
 The k best are chosen for a coordinator, not for a machine: distinct dates first, then other
 experts on the same dates, then other starts on the same expert-day at least an hour apart
@@ -646,7 +646,8 @@ class _Neighbourhood:
 
     def add_preferences(self) -> None:
         """Best objective first; then the fewest visits moved or dropped; then a new start on
-        the quarter hour."""
+        the quarter hour; then the earliest such start. The weights keep that order: each
+        level outweighs everything below it."""
         moves = []
         for n in self.nodes.values():
             if n.new or n.fixed:
@@ -661,10 +662,14 @@ class _Neighbourhood:
         off = self.m.new_bool_var("start_off_the_quarter")
         quarter = self.m.new_int_var(new.lo // ROUND_START, new.hi // ROUND_START + 1, "quarter")
         self.m.add(new.start == ROUND_START * quarter).only_enforce_if(~off)
-        b, c = 2, 1
-        a = b * (len(moves) + 1) + c
+        later = new.start - new.lo                      # 0 … span minutes
+        d = new.hi - new.lo + 1                         # > any difference in ``later``
+        c = d                                           # one start off the quarter > any later
+        b = c + d                                       # one visit moved > both
+        a = b * (len(moves) + 1) + c + d                # one point of objective > all of them
         moved = len(moves) + -cp_model.LinearExpr.sum(moves)
-        self.score = cp_model.LinearExpr.weighted_sum([self.change, moved, off], [a, -b, -c])
+        self.score = cp_model.LinearExpr.weighted_sum([self.change, moved, off, later],
+                                                      [a, -b, -c, -1])
         self.m.maximize(self.score)
 
     # -------------------------------------------------------------- solving
