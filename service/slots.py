@@ -28,7 +28,7 @@ from engine.changes import with_changes
 from engine.errors import InputError, Problem
 from engine.format import parse_plan, parse_plan_request, plan_to_dict
 from engine.kpis import plan_kpis
-from engine.model import Plan, PlanRequest, Visit
+from engine.model import Plan, PlanRequest, Unscheduled, Visit, fmt_time
 from engine.travel import TravelTimes
 from service.auth import Principal
 from service.db import ExpertRow, PlanJob, RequestRow, SlotPick, utcnow
@@ -43,10 +43,6 @@ __all__ = ["MAX_WEEKS", "Week", "accept", "current_week", "pending_fixed", "pick
 MAX_WEEKS = 4
 #: Statuses of a pick that holds its slot.
 HOLDING = ("pending",)
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def request_weeks(q: RequestRow) -> list[dt.date]:
@@ -65,7 +61,7 @@ def pending_fixed(session: Session, monday: dt.date) -> dict[str, dict[str, Any]
     """The pending picks of a week as plan-request/1 ``fixed`` entries, by request id: the
     slots municipalities chose that the centre has not decided yet."""
     return {p.request_id: {"experts": list(p.experts), "date": p.date.isoformat(),
-                           "start": _hhmm(p.start)}
+                           "start": fmt_time(p.start)}
             for p in session.scalars(select(SlotPick).join(
                 RequestRow, RequestRow.id == SlotPick.request_id).where(
                 SlotPick.week == monday, SlotPick.status.in_(HOLDING),
@@ -88,12 +84,9 @@ class Week:
 def current_week(session: Session, monday: dt.date, q: RequestRow) -> Week:
     """The week's problem and current plan for proposals of ``q`` (its own pending pick set
     aside: it chooses again)."""
-    from solvers.routes import build_routes
-
     start, end = week_dates(monday)
-    doc, previous = week_document(session, monday, keep_published="fixed")
+    doc, published = week_document(session, monday, keep_published="fixed")
     pending = {rid: f for rid, f in pending_fixed(session, monday).items() if rid != q.id}
-    published = previous if previous is not None else None
     pub_job = None
     if published is not None:
         pub_job = session.scalar(select(PlanJob).where(
@@ -123,24 +116,27 @@ def current_week(session: Session, monday: dt.date, q: RequestRow) -> Week:
         begin = int(f["start"][:2]) * 60 + int(f["start"][3:])
         visits.append(Visit(rid, tuple(f["experts"]), r.location, r.mode,
                             dt.date.fromisoformat(f["date"]), begin, begin + r.duration_min))
-    # every route from the visits (as the planner builds them: the published days come out
-    # as published; days that lost a closed request's visit or gained a pending one anew)
-    routes = build_routes(problem, TravelTimes(problem), visits)
     planned = {v.request for v in visits}
     unscheduled = [u for u in base.unscheduled if u.request in keep and u.request not in planned]
-    plan = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
-                visits=tuple(visits), routes=tuple(sorted(routes, key=lambda r: (r.expert,
-                                                                                r.date))),
-                unscheduled=tuple(unscheduled))
-    w = problem.objective
-    value = (w.priority * sum(problem.request_by_id[v.request].priority for v in visits)
-             - w.drive_minute * sum(r.drive_minutes for r in plan.routes)
-             - w.onsite_day * len(plan.routes))
-    ceiling = w.priority * sum(r.priority for r in problem.requests)
-    plan = replace(plan, objective=value, bound=max(value, ceiling))
     without = replace(problem, requests=tuple(r for r in problem.requests if r.id != q.id))
-    plan = replace(plan, kpis=plan_kpis(without, plan))
+    plan = _as_plan(problem, visits, unscheduled, counted=without)
     return Week(monday, doc, problem, plan, pub_job, set(pending))
+
+
+def _as_plan(problem: PlanRequest, visits: list[Visit], unscheduled: list[Unscheduled], *,
+             counted: PlanRequest) -> Plan:
+    """A plan of these visits as the planner writes one: routes built from the visits (the
+    published days come out as published), FORMAT.md's objective, the ceiling of serving
+    every request without driving as its bound, KPIs counted on ``counted``."""
+    from solvers.planner import build_routes, objective_value
+
+    routes = build_routes(problem, TravelTimes(problem), visits)
+    value = objective_value(problem, visits, routes)
+    ceiling = problem.objective.priority * sum(r.priority for r in problem.requests)
+    plan = Plan(status="feasible", objective=value, bound=max(value, ceiling),
+                solve_seconds=0.0, visits=tuple(visits), routes=tuple(routes),
+                unscheduled=tuple(unscheduled))
+    return replace(plan, kpis=plan_kpis(counted, plan))
 
 
 def _weeks(session: Session, q: RequestRow, week: dt.date | None) -> list[Week]:
@@ -234,10 +230,10 @@ def _proposal_view(session: Session, w: Week, p: Any, rank: int,
     out: dict[str, Any] = {
         "rank": rank, "week": w.monday.isoformat(), "experts": list(p.experts),
         "expert_names": _expert_names(session, p.experts), "date": p.date.isoformat(),
-        "start": _hhmm(p.start), "end": _hhmm(p.end), "mode": p.mode,
+        "start": fmt_time(p.start), "end": fmt_time(p.end), "mode": p.mode,
         "mode_changed": p.mode_changed, "alternative": p.alternative,
         "choose": {"experts": list(p.experts), "date": p.date.isoformat(),
-                   "start": _hhmm(p.start), "mode": p.mode}}
+                   "start": fmt_time(p.start), "mode": p.mode}}
     if who.is_centre:
         doc = plan_to_dict(p.plan)
         out.update(objective_change=p.objective_change,
@@ -254,7 +250,7 @@ def pick_view(session: Session, pick: SlotPick, who: Principal) -> dict[str, Any
         "id": pick.id, "request": pick.request_id, "municipality": pick.municipality,
         "week": pick.week.isoformat(), "experts": list(pick.experts),
         "expert_names": _expert_names(session, pick.experts), "mode": pick.mode,
-        "date": pick.date.isoformat(), "start": _hhmm(pick.start), "end": _hhmm(pick.end),
+        "date": pick.date.isoformat(), "start": fmt_time(pick.start), "end": fmt_time(pick.end),
         "status": pick.status, "chosen_by": pick.chosen_role,
         "chosen_at": pick.chosen_at.isoformat(),
         "decided_by": pick.decided_role,
@@ -295,9 +291,9 @@ def accept(session: Session, q: RequestRow, who: Principal, *, experts: list[str
     answer = propose_slots(w.problem, w.plan, q.id, 1, only=Slot(
         tuple(experts), date, start, mode), time_limit=5.0)  # type: ignore[arg-type]
     if not answer.proposals:
-        raise ApiProblem(409, f"the slot {date} {_hhmm(start)} ({mode}, {', '.join(experts)}) "
+        raise ApiProblem(409, f"the slot {date} {fmt_time(start)} ({mode}, {', '.join(experts)}) "
                          "does not fit the week as it is now; ask for proposals again",
-                         f"{date} {_hhmm(start)}（{mode}、{', '.join(experts)}）は現在の計画に"
+                         f"{date} {fmt_time(start)}（{mode}、{', '.join(experts)}）は現在の計画に"
                          "入りません。候補を取り直してください")
     p = answer.proposals[0]
     now = utcnow()
@@ -334,27 +330,13 @@ def _fix_into_week(session: Session, w: Week, p: Any, pick: SlotPick,
     """Publish the week's plan with the chosen slot as a slot job: the published visits as
     they were, the new visit; slots other municipalities hold (pending) are left out of it
     (they stay pending)."""
-    from solvers.routes import build_routes
 
-    problem = p.problem
-    plan = p.plan
+    problem, plan = p.problem, p.plan
     if w.pending:
-        travel = TravelTimes(problem)
-        gone = {(e, v.date) for v in plan.visits if v.request in w.pending for e in v.experts}
-        visits = [v for v in plan.visits if v.request not in w.pending]
-        routes = [r for r in plan.routes if (r.expert, r.date) not in gone]
-        routes += build_routes(problem, travel, [v for v in visits if any(
-            (e, v.date) in gone for e in v.experts)])
         problem = replace(problem, requests=tuple(r for r in problem.requests
                                                   if r.id not in w.pending))
-        wt = problem.objective
-        value = (wt.priority * sum(problem.request_by_id[v.request].priority for v in visits)
-                 - wt.drive_minute * sum(r.drive_minutes for r in routes)
-                 - wt.onsite_day * len(routes))
-        plan = replace(plan, visits=tuple(visits), objective=value,
-                       bound=max(value, plan.bound or value),
-                       routes=tuple(sorted(routes, key=lambda r: (r.expert, r.date))))
-        plan = replace(plan, kpis=plan_kpis(problem, plan))
+        plan = _as_plan(problem, [v for v in plan.visits if v.request not in w.pending],
+                        list(plan.unscheduled), counted=problem)
     previous = parse_plan(w.published.plan) if w.published is not None and \
         w.published.plan is not None else None
     doc = plan_to_dict(with_changes(plan, previous))
@@ -367,7 +349,7 @@ def _fix_into_week(session: Session, w: Week, p: Any, pick: SlotPick,
     job = PlanJob(id=str(uuid.uuid4()), status="done", week=w.monday, request_doc=request_doc,
                   previous_doc=None, plan=doc, attempt=0, started_at=now, finished_at=now,
                   options={"slot": {"request": p.request, "experts": list(p.experts),
-                                    "date": p.date.isoformat(), "start": _hhmm(p.start),
+                                    "date": p.date.isoformat(), "start": fmt_time(p.start),
                                     "mode": p.mode, "pick": pick.id,
                                     "chosen_by": pick.chosen_role, "fixed_by": who.role},
                            "requests": len(request_doc["requests"])},

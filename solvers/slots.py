@@ -70,6 +70,7 @@ from engine.model import (
 )
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, Option
+from solvers.planner import objective_value
 from solvers.routes import build_routes
 
 __all__ = ["SLOTS_FORMAT", "OtherMode", "Proposal", "Slot", "SlotProposals", "propose_slots",
@@ -315,7 +316,7 @@ class _Week:
             if v.mode == "onsite":
                 self.location_day[v.location, v.date] += len(v.experts)
         self.routes: dict[Day, Route] = {(r.expert, r.date): r for r in plan.routes}
-        self.objective = _objective(problem, plan.visits, plan.routes)
+        self.objective = objective_value(problem, list(plan.visits), list(plan.routes))
 
     def group(self, seeds: Sequence[Day]) -> list[Day]:
         """The expert-days whose times hang together with ``seeds``: joined by joint visits."""
@@ -332,15 +333,6 @@ class _Week:
                         seen.add(nxt)
                         todo.append(nxt)
         return sorted(out)
-
-
-def _objective(problem: PlanRequest, visits: Sequence[Visit], routes: Sequence[Route]) -> int:
-    """FORMAT.md's objective of a plan."""
-    w = problem.objective
-    prio = problem.request_by_id
-    return (w.priority * sum(prio[v.request].priority for v in visits)
-            - w.drive_minute * sum(r.drive_minutes for r in routes)
-            - w.onsite_day * len({(r.expert, r.date) for r in routes}))
 
 
 # ------------------------------------------------------------------------------ candidates
@@ -808,7 +800,7 @@ def _proposal(week: _Week, problem: PlanRequest, q: Request, cand: _Candidate,
     routes.sort(key=lambda r: (r.expert, r.date))
     unscheduled = [u for u in week.plan.unscheduled if u.request != q.id]
     unscheduled += [_dropped_reason(problem, rid, new) for rid in sorted(got.dropped)]
-    value = _objective(problem, visits, routes)
+    value = objective_value(problem, visits, routes)
     bound = max(value, problem.objective.priority * sum(
         r.priority for r in problem.requests))
     plan = Plan(status="feasible", objective=value, bound=bound, solve_seconds=0.0,
