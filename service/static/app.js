@@ -861,13 +861,13 @@ function renderRequests() {
     const editable = ["draft", "submitted"].includes(q.status);
     const pick = pendingPicks().find((p) => p.request === q.id);
     const actions = h("td", { class: "actions" },
-      editable ? h("button", { type: "button", class: "slots-btn", onclick: () => showSlots(q) }, t("slots_btn")) : null,
-      pick && state.me.role === "municipality"
-        ? h("button", { type: "button", class: "undo-pick", onclick: () => dropPick(q) }, t("undo_pick")) : null,
       editable ? h("button", { type: "button", onclick: () => editRequest(q) }, t("edit")) : null,
       q.status === "draft" ? h("button", { type: "button", onclick: () => transition(q, "submit") }, t("submit")) : null,
       ["draft", "submitted", "scheduled"].includes(q.status)
-        ? h("button", { type: "button", class: "danger", onclick: () => transition(q, "cancel") }, t("cancel")) : null);
+        ? h("button", { type: "button", class: "danger", onclick: () => transition(q, "cancel") }, t("cancel")) : null,
+      editable ? h("button", { type: "button", class: "slots-btn", onclick: () => showSlots(q) }, t("slots_btn")) : null,
+      pick && state.me.role === "municipality"
+        ? h("button", { type: "button", class: "undo-pick", onclick: () => dropPick(q) }, t("undo_pick")) : null);
     body.append(h("tr", { "data-id": q.id, "data-municipality": q.municipality },
       h("td", {}, muniName(q.municipality)),
       h("td", {}, q.title || q.id, q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null),
@@ -912,7 +912,6 @@ async function showSlots(q) {
     answer = await api("POST", `${q.url}/slot-proposals`, { top: 3, other_mode: other });
   } catch (err) { say(problemText(err), true); return; }
   renderSlots(q, answer);
-  card.scrollIntoView({ block: "nearest" });
 }
 
 function renderSlots(q, answer) {
