@@ -190,9 +190,14 @@ def _perfect_matching(fields: list[str], has: list[set[str]]) -> bool:
 def date_workable_and_requested(c: _Ctx) -> Iterable[Violation]:
     """The visit's date is a working day for each of its experts (no weekend, no national
     holiday when holidays are skipped, one of the expert's days, no blackout) and lies between
-    the request's earliest and latest dates."""
+    the request's earliest and latest dates; on or before ``horizon.published_until`` only
+    published (fixed) visits are planned."""
+    until = c.p.horizon.published_until
     for v in c.visits:
         q = c.p.request_by_id[v.request]
+        if until is not None and v.date <= until and q.fixed is None:
+            yield _v("published_period", f"a new visit on {v.date}, in the plan published up to "
+                     f"{until}", v.request, date=v.date)
         for eid in v.experts:
             st = date_status(c.p.horizon, c.p.expert_by_id[eid], v.date)
             if not st.workable:
@@ -381,7 +386,8 @@ def routes_agree_with_visits(c: _Ctx) -> Iterable[Violation]:
 
 def expert_caps(c: _Ctx) -> Iterable[Violation]:
     """Each expert stays within their caps: on-site visits per day and in total, driving
-    minutes per day (legs base → stops → base) and the number of dates with an on-site visit."""
+    minutes per day (legs base → stops → base) and the number of dates with an on-site visit,
+    in the horizon and in each calendar month."""
     total: dict[str, int] = defaultdict(int)
     days: dict[str, int] = defaultdict(int)
     for eid, day, stops in c.onsite_days():
@@ -395,6 +401,14 @@ def expert_caps(c: _Ctx) -> Iterable[Violation]:
         if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
             yield _v("cap_drive", f"{drive} min of driving, cap {e.max_drive_minutes_per_day}",
                      expert=eid, date=day)
+    months: dict[tuple[str, int, int], int] = defaultdict(int)
+    for eid, day, _stops in c.onsite_days():
+        months[eid, day.year, day.month] += 1
+    for (eid, y, m), n in sorted(months.items()):
+        cap = c.p.expert_by_id[eid].month_cap(y, m)
+        if cap is not None and n > cap:
+            yield _v("cap_onsite_days_month", f"on-site on {n} dates in {y}-{m:02d}, cap {cap}",
+                     expert=eid)
     for e in c.p.experts:
         if e.max_visits_total is not None and total[e.id] > e.max_visits_total:
             yield _v("cap_expert_total", f"{total[e.id]} on-site visits, cap "
@@ -474,10 +488,21 @@ def objective_matches_formula(c: _Ctx) -> Iterable[Violation]:
         drive += sum(c.legs(eid, stops))
         ndays += 1
     value = w.priority * served - w.drive_minute * drive - w.onsite_day * ndays
+    goals = ""
+    small = c.p.goals.small_towns
+    if small is not None:
+        in_towns = sum(c.p.request_by_id[v.request].priority for v in c.visits
+                       if small.includes(c.p.location_by_id[v.location]))
+        value += small.bonus * in_towns
+        goals += f" + {small.bonus} × {in_towns}"
+    short = sum(_shortfalls(c).values())
+    if c.p.goals.coverage is not None:
+        value -= c.p.goals.coverage.penalty * short
+        goals += f" − {c.p.goals.coverage.penalty} × {short}"
     if c.plan.objective is None or c.plan.objective != value:
         yield _v("objective", f"objective {c.plan.objective}, the formula on the plan gives "
                  f"{value} ({w.priority} × {served} − {w.drive_minute} × {drive} − "
-                 f"{w.onsite_day} × {ndays})")
+                 f"{w.onsite_day} × {ndays}{goals})")
     if c.plan.bound is None or c.plan.objective is None:
         yield _v("bound", "a plan with a result needs a bound")
     elif c.plan.bound < c.plan.objective:
@@ -487,13 +512,55 @@ def objective_matches_formula(c: _Ctx) -> Iterable[Violation]:
                  f"{c.plan.objective}")
 
 
+def _shortfalls(c: _Ctx) -> dict[str, int]:
+    """Consultations each location with a coverage floor misses (counted modes only)."""
+    cov = c.p.goals.coverage
+    if cov is None:
+        return {}
+    seen: dict[str, int] = defaultdict(int)
+    for v in c.visits:
+        if v.mode in cov.modes:
+            seen[v.location] += 1
+    return {lid: max(0, floor - seen[lid]) for lid, floor in cov.floors(c.p).items()}
+
+
+def coverage_reported(c: _Ctx) -> Iterable[Violation]:
+    """Where the plan reports coverage against the floors (``goals.coverage``), the figures are
+    those of its visits, every location with a floor is there, and each one left short says
+    why."""
+    if not c.plan.coverage:
+        return
+    cov = c.p.goals.coverage
+    floors = cov.floors(c.p) if cov is not None else {}
+    seen: dict[str, int] = defaultdict(int)
+    for v in c.visits:
+        if cov is not None and v.mode in cov.modes:
+            seen[v.location] += 1
+    listed = {x.location: x for x in c.plan.coverage}
+    for lid in floors:
+        if lid not in listed:
+            yield _v("coverage", f"{lid} has a floor of {floors[lid]} but is not reported")
+    for x in c.plan.coverage:
+        if x.location not in floors:
+            yield _v("coverage", f"{x.location} is reported but has no floor")
+            continue
+        want = (seen[x.location], floors[x.location],
+                max(0, floors[x.location] - seen[x.location]))
+        if (x.visits, x.min_visits, x.shortfall) != want:
+            yield _v("coverage", f"{x.location}: reported {x.visits} visits, floor "
+                     f"{x.min_visits}, short {x.shortfall}; the plan gives {want[0]} visits, "
+                     f"floor {want[1]}, short {want[2]}")
+        if x.shortfall and not any(r.strip() for r in x.reasons):
+            yield _v("coverage", f"{x.location} is short of its floor without a reason")
+
+
 #: The rules in the order they are checked (name → function).
 RULES = {f.__name__: f for f in (
     every_request_accounted_once, unscheduled_have_reasons, visit_known_ids,
     visit_matches_request, experts_cover_fields, date_workable_and_requested, within_hours,
     one_thing_at_a_time, travel_between_stops, day_starts_and_ends_at_base,
-    legs_driven_between_stops, routes_agree_with_visits, expert_caps, location_caps, fixed_visits_kept, kpis_consistent,
-    objective_matches_formula)}
+    legs_driven_between_stops, routes_agree_with_visits, expert_caps, location_caps,
+    fixed_visits_kept, kpis_consistent, objective_matches_formula, coverage_reported)}
 
 
 def check_plan(problem: PlanRequest, plan: Plan, *,

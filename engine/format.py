@@ -24,15 +24,19 @@ from engine.errors import InputError, Problem
 from engine.model import (
     Blackout,
     Change,
+    Coverage,
     Expert,
     Fixed,
+    Goals,
     Horizon,
     Location,
+    LocationCoverage,
     Objective,
     Plan,
     PlanRequest,
     Request,
     Route,
+    SmallTowns,
     Unscheduled,
     Visit,
     fmt_time,
@@ -58,17 +62,21 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _MISSING = object()
 
 _REQUEST_KEYS = {"format", "horizon", "locations", "experts", "requests", "travel", "objective",
-                 "timezone", "name", "description", "generator"}
-_HORIZON_KEYS = {"start", "end", "skip_holidays", "blackouts"}
+                 "timezone", "name", "description", "generator", "goals"}
+_HORIZON_KEYS = {"start", "end", "skip_holidays", "blackouts", "published_until"}
 _BLACKOUT_KEYS = {"date", "experts", "reason"}
 _LOCATION_KEYS = {"id", "name", "lat", "lon", "open", "close", "max_visits_per_day", "name_en",
                   "island", "ferry_minutes", "population"}
 _EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_visits_per_day",
-                "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name"}
+                "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name",
+                "max_onsite_days_per_month"}
 _REQ_KEYS = {"id", "location", "fields", "mode", "duration_min", "priority", "earliest", "latest",
              "window", "fixed", "title", "confidential"}
 _FIXED_KEYS = {"experts", "date", "start"}
 _OBJECTIVE_KEYS = {"priority", "drive_minute", "onsite_day"}
+_GOALS_KEYS = {"coverage", "small_towns"}
+_COVERAGE_KEYS = {"min_visits", "penalty", "modes", "locations"}
+_SMALL_TOWNS_KEYS = {"population_below", "bonus"}
 _TRAVEL_KEYS = {"minutes"}
 
 
@@ -287,6 +295,7 @@ def parse_plan_request(doc: Any) -> PlanRequest:
         horizon = replace(horizon, blackouts=tuple(blackouts))
     requests = _parse_requests(r, d, places, {e.id: e for e in experts}, horizon)
     travel = _parse_travel(r, d, places)
+    goals = _parse_goals(r, d, places)
     locations += places.used_bundled()
     objective = _parse_objective(r, d)
     if r.problems or horizon is None:
@@ -294,7 +303,7 @@ def parse_plan_request(doc: Any) -> PlanRequest:
     extra: dict[str, object] = {k: d[k] for k in ("name", "description", "generator") if k in d}
     return PlanRequest(horizon=horizon, locations=tuple(locations), experts=tuple(experts),
                        requests=tuple(requests), travel=travel, objective=objective,
-                       timezone=tz, extra=extra)
+                       timezone=tz, extra=extra, goals=goals)
 
 
 def _expert_names(experts: list[Expert]) -> Any:
@@ -354,7 +363,9 @@ def _parse_horizon(r: _Reader, d: Mapping[str, Any]) -> Horizon | None:
     if (end - start).days > 366:
         r.err("horizon.end", "the horizon may span at most 366 days", "計画期間は最長 366 日です")
         return None
-    return Horizon(start, end, skip, tuple(blackouts))
+    published = r.date(h.get("published_until"), "horizon.published_until") \
+        if "published_until" in h else None
+    return Horizon(start, end, skip, tuple(blackouts), published)
 
 
 def _parse_locations(r: _Reader, d: Mapping[str, Any]) -> list[Location]:
@@ -488,15 +499,29 @@ def _parse_experts(r: _Reader, d: Mapping[str, Any], places: _Places,
                     elif day:
                         parsed.append(day)
                 days = tuple(sorted(set(parsed)))
+        by_month: dict[str, int] = {}
+        if isinstance(x.get("max_onsite_days_per_month"), dict):
+            # the contract's days month by month: {"2026-08": 10, ...}
+            for month, n in x["max_onsite_days_per_month"].items():
+                q = f"{p}.max_onsite_days_per_month.{month}"
+                if not (isinstance(month, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month)):
+                    r.err(q, "must be a month YYYY-MM", "月（YYYY-MM）である必要があります")
+                elif isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                    r.err(q, f"must be a whole number >= 0, got {n!r}",
+                          f"0 以上の整数である必要があります（{n!r}）")
+                else:
+                    by_month[month] = n
+            x = {k: v for k, v in x.items() if k != "max_onsite_days_per_month"}
         caps = {k: r.integer(x, k, p, required=False, lo=0)
                 for k in ("max_visits_per_day", "max_visits_total", "max_drive_minutes_per_day",
-                          "max_onsite_days")}
+                          "max_onsite_days", "max_onsite_days_per_month")}
         name = r.string(x, "name", p, required=False)
         if ident:
             ids.append((f"{p}.id", ident))
             out.append(Expert(ident, fields, base, ws, we, days, caps["max_visits_per_day"],
                               caps["max_visits_total"], caps["max_drive_minutes_per_day"],
-                              caps["max_onsite_days"], name))
+                              caps["max_onsite_days"], name, caps["max_onsite_days_per_month"],
+                              by_month))
     _unique(r, ids, "expert")
     return out
 
@@ -634,6 +659,63 @@ def _parse_travel(r: _Reader, d: Mapping[str, Any], places: _Places) -> dict[str
     return out
 
 
+def _parse_goals(r: _Reader, d: Mapping[str, Any], places: _Places) -> Goals:
+    """``goals`` (dxshare extension): the season's coverage floors and small-town bonus."""
+    raw = r.get(d, "goals", "", required=False)
+    if raw is _MISSING:
+        return Goals()
+    g = r.obj(raw, "goals")
+    if g is None:
+        return Goals()
+    r.unknown(g, _GOALS_KEYS, "goals")
+    coverage = small = None
+    if "coverage" in g:
+        c = r.obj(g["coverage"], "goals.coverage")
+        if c is not None:
+            r.unknown(c, _COVERAGE_KEYS, "goals.coverage")
+            base = Coverage()
+            floor = r.integer(c, "min_visits", "goals.coverage", required=False,
+                              default=base.min_visits, lo=0, hi=1000)
+            penalty = r.integer(c, "penalty", "goals.coverage", required=False,
+                                default=base.penalty, lo=0, hi=10_000_000)
+            modes = base.modes
+            if "modes" in c:
+                modes = r.str_list(c["modes"], "goals.coverage.modes")
+                for i, m in enumerate(modes):
+                    if m not in ("onsite", "online"):
+                        r.err(f"goals.coverage.modes[{i}]", f"must be 'onsite' or 'online', got "
+                              f"{m!r}", "'onsite' か 'online' である必要があります")
+            overrides: dict[str, int] = {}
+            raw_locs = c.get("locations", {})
+            if not isinstance(raw_locs, dict):
+                r.err("goals.coverage.locations", "must be an object of location → visits",
+                      "場所 → 件数 のオブジェクトである必要があります")
+            else:
+                for key, n in raw_locs.items():
+                    path = f"goals.coverage.locations.{key}"
+                    lid = places.ref(r, key, path)
+                    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                        r.err(path, f"must be a whole number >= 0, got {n!r}",
+                              f"0 以上の整数である必要があります（{n!r}）")
+                    else:
+                        overrides[lid] = n
+            coverage = Coverage(floor if floor is not None else base.min_visits,
+                                penalty if penalty is not None else base.penalty,
+                                tuple(modes), overrides)
+    if "small_towns" in g:
+        t = r.obj(g["small_towns"], "goals.small_towns")
+        if t is not None:
+            r.unknown(t, _SMALL_TOWNS_KEYS, "goals.small_towns")
+            base_t = SmallTowns()
+            below = r.integer(t, "population_below", "goals.small_towns", required=False,
+                              default=base_t.population_below, lo=1)
+            bonus = r.integer(t, "bonus", "goals.small_towns", required=False,
+                              default=base_t.bonus, lo=0, hi=1_000_000)
+            small = SmallTowns(below if below is not None else base_t.population_below,
+                               bonus if bonus is not None else base_t.bonus)
+    return Goals(coverage, small)
+
+
 def _parse_objective(r: _Reader, d: Mapping[str, Any]) -> Objective:
     raw = r.get(d, "objective", "", required=False)
     if raw is _MISSING:
@@ -693,6 +775,8 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
                       "blackouts": [{"date": b.date.isoformat(), "experts": list(b.experts),
                                      **({"reason": b.reason} if b.reason else {})}
                                     for b in h.blackouts]}
+    if h.published_until is not None:
+        doc["horizon"]["published_until"] = h.published_until.isoformat()
     locs = []
     for loc in req.locations:
         x: dict[str, Any] = {"id": loc.id, "name": loc.name}
@@ -715,8 +799,15 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
         if e.days is not None:
             x["days"] = [day.isoformat() for day in e.days]
         for k in ("max_visits_per_day", "max_visits_total", "max_drive_minutes_per_day",
-                  "max_onsite_days"):
+                  "max_onsite_days", "max_onsite_days_per_month"):
             _opt(x, k, getattr(e, k))
+        if e.onsite_days_by_month:
+            months = dict(e.onsite_days_by_month)
+            if e.max_onsite_days_per_month is not None:
+                # one field holds either form: spell the general cap out for every month
+                for day in req.horizon.dates:
+                    months.setdefault(f"{day:%Y-%m}", e.max_onsite_days_per_month)
+            x["max_onsite_days_per_month"] = dict(sorted(months.items()))
         exps.append(x)
     doc["experts"] = exps
     reqs = []
@@ -737,6 +828,18 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
     o = req.objective
     doc["objective"] = {"priority": o.priority, "drive_minute": o.drive_minute,
                         "onsite_day": o.onsite_day}
+    goals: dict[str, Any] = {}
+    if req.goals.coverage is not None:
+        c = req.goals.coverage
+        goals["coverage"] = {"min_visits": c.min_visits, "penalty": c.penalty,
+                             "modes": list(c.modes)}
+        if c.overrides:
+            goals["coverage"]["locations"] = dict(c.overrides)
+    if req.goals.small_towns is not None:
+        t = req.goals.small_towns
+        goals["small_towns"] = {"population_below": t.population_below, "bonus": t.bonus}
+    if goals:
+        doc["goals"] = goals
     return doc
 
 
@@ -780,6 +883,13 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         doc["solver"] = dict(plan.solver)
     if plan.changes or "moved" in plan.kpis:
         doc["changes"] = [_change_dict(c) for c in plan.changes]
+    if plan.coverage:
+        doc["coverage"] = [{"location": c.location, "visits": c.visits,
+                            "min_visits": c.min_visits, "shortfall": c.shortfall,
+                            **({"reasons": list(c.reasons)} if c.reasons else {}),
+                            **({"reasons_ja": list(c.reasons_ja)} if c.reasons_ja else {}),
+                            **({"codes": list(c.codes)} if c.codes else {})}
+                           for c in plan.coverage]
     return doc
 
 
@@ -856,13 +966,30 @@ def parse_plan(doc: Any) -> Plan:
             sides.append(None if sx is None else _read_visit(r, sx, f"{p}.{side}", rid, loc))
         if rid and kind in ("moved", "added", "dropped", "withdrawn"):
             changes.append(Change(rid, kind, loc, sides[0], sides[1]))  # type: ignore[arg-type]
+    coverage = []
+    for p, x in r.each(d, "coverage", None):
+        lid = r.string(x, "location", p)
+        n = {k: r.integer(x, k, p, lo=0) for k in ("visits", "min_visits", "shortfall")}
+        if lid and n["visits"] is not None and n["min_visits"] is not None \
+                and n["shortfall"] is not None:
+            coverage.append(LocationCoverage(
+                lid, n["visits"], n["min_visits"], n["shortfall"],
+                r.str_list(x.get("reasons", []), f"{p}.reasons", nonempty=False),
+                tuple(x.get("reasons_ja", []) or []), tuple(x.get("codes", []) or [])))
+    messages = {k: r.str_list(d.get(k, []), k, nonempty=False)
+                for k in ("messages", "messages_ja")}
+    solver = d.get("solver", {})
+    if not isinstance(solver, dict):
+        r.err("solver", "must be an object", "オブジェクトである必要があります")
+        solver = {}
     if r.problems:
         raise InputError(r.problems)
     kpis = d.get("kpis") if isinstance(d.get("kpis"), dict) else {}
     return Plan(status=status, objective=d.get("objective"), bound=d.get("bound"),
                 solve_seconds=float(d.get("solve_seconds") or 0.0), visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {},
-                changes=tuple(changes))
+                messages=messages["messages"], messages_ja=messages["messages_ja"],
+                solver=solver, changes=tuple(changes), coverage=tuple(coverage))
 
 
 def _read_visit(r: _Reader, x: Mapping[str, Any], p: str, rid: str, loc: str) -> Visit | None:

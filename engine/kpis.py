@@ -7,14 +7,56 @@
 - ``served_priority``: Σ priority of scheduled requests; ``drive_minutes``: Σ of routes;
 - ``onsite_expert_days``: expert-dates with an on-site visit;
 - ``unscheduled``, ``requests``, ``municipalities_served`` (distinct locations with a visit);
-- ``moved`` (with a previous plan): last plan's visits not kept exactly.
+- ``moved`` (with a previous plan): last plan's visits not kept exactly;
+- ``small_town_priority``: Σ priority served in towns under ``goals.small_towns``'s threshold
+  (50,000 people when the request sets none);
+- with ``goals.coverage``: ``coverage_shortfall`` (consultations missing below the floors) and
+  ``locations_below_floor``.
 """
 
 from __future__ import annotations
 
-from engine.model import Plan, PlanRequest
+from collections import Counter
+from collections.abc import Iterable
 
-__all__ = ["SATISFACTION_TARGET", "SATISFIED", "plan_kpis", "satisfaction_kpis"]
+from engine.model import LocationCoverage, Plan, PlanRequest, Route, Visit
+
+__all__ = ["SATISFACTION_TARGET", "SATISFIED", "coverage_of", "objective_of", "plan_kpis",
+           "satisfaction_kpis"]
+
+#: Towns under this many inhabitants count as small when the request sets no threshold.
+SMALL_TOWN_POPULATION = 50_000
+
+
+def coverage_of(problem: PlanRequest, visits: Iterable[Visit]) -> list[LocationCoverage]:
+    """Each location with a coverage floor (``goals.coverage``): consultations of the counted
+    modes planned there, the floor and the shortfall (no reasons: the planner adds them)."""
+    c = problem.goals.coverage
+    if c is None:
+        return []
+    seen = Counter(v.location for v in visits if v.mode in c.modes)
+    return [LocationCoverage(lid, seen[lid], floor, max(0, floor - seen[lid]))
+            for lid, floor in c.floors(problem).items()]
+
+
+def objective_of(problem: PlanRequest, visits: Iterable[Visit], routes: Iterable[Route]) -> int:
+    """FORMAT.md's objective of a plan: priority × Σ priority served − drive_minute × Σ drive
+    minutes − onsite_day × expert-dates on site, + small_towns.bonus × Σ priority served in
+    small towns − coverage.penalty × Σ shortfall (season goals, when set)."""
+    visits, routes = list(visits), list(routes)
+    w = problem.objective
+    prio = {q.id: q.priority for q in problem.requests}
+    value = (w.priority * sum(prio[v.request] for v in visits)
+             - w.drive_minute * sum(r.drive_minutes for r in routes)
+             - w.onsite_day * len({(r.expert, r.date) for r in routes}))
+    small = problem.goals.small_towns
+    if small is not None:
+        value += small.bonus * sum(prio[v.request] for v in visits
+                                   if small.includes(problem.location_by_id[v.location]))
+    c = problem.goals.coverage
+    if c is not None:
+        value -= c.penalty * sum(x.shortfall for x in coverage_of(problem, visits))
+    return value
 
 
 def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) -> dict[str, int]:
@@ -33,6 +75,16 @@ def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) ->
         "requests": len(problem.requests),
         "municipalities_served": len({v.location for v in plan.visits}),
     }
+    small = problem.goals.small_towns
+    threshold = small.population_below if small is not None else SMALL_TOWN_POPULATION
+    k["small_town_priority"] = sum(
+        prio.get(v.request, 0) for v in plan.visits
+        if (loc := problem.location_by_id.get(v.location)) is not None
+        and loc.population is not None and loc.population < threshold)
+    if problem.goals.coverage is not None:
+        cov = coverage_of(problem, plan.visits)
+        k["coverage_shortfall"] = sum(x.shortfall for x in cov)
+        k["locations_below_floor"] = sum(1 for x in cov if x.shortfall)
     if previous is not None:
         now = {v.request: v for v in plan.visits}
         k["moved"] = sum(

@@ -20,14 +20,18 @@ __all__ = [
     "Blackout",
     "Change",
     "Expert",
+    "Coverage",
     "Fixed",
+    "Goals",
     "Horizon",
     "Location",
+    "LocationCoverage",
     "Objective",
     "Plan",
     "PlanRequest",
     "Request",
     "Route",
+    "SmallTowns",
     "Unscheduled",
     "Visit",
     "fmt_time",
@@ -97,6 +101,15 @@ class Expert:
     max_drive_minutes_per_day: int | None = None
     max_onsite_days: int | None = None
     name: str = ""
+    max_onsite_days_per_month: int | None = None
+    #: On-site days the contract pays in particular months (``"2026-08"`` → days), over
+    #: ``max_onsite_days_per_month`` for those months.
+    onsite_days_by_month: Mapping[str, int] = field(default_factory=dict)
+
+    def month_cap(self, year: int, month: int) -> int | None:
+        """The cap on on-site dates in that calendar month (None: none)."""
+        return self.onsite_days_by_month.get(f"{year:04d}-{month:02d}",
+                                             self.max_onsite_days_per_month)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +161,64 @@ class Blackout:
 
 @dataclass(frozen=True, slots=True)
 class Horizon:
+    """The dates planned. ``published_until`` (optional): the plan up to that date is
+    published, so no new visit is added on or before it (only its fixed visits are there)."""
+
     start: dt.date
     end: dt.date
     skip_holidays: bool = True
     blackouts: tuple[Blackout, ...] = ()
+    published_until: dt.date | None = None
 
     @property
     def dates(self) -> list[dt.date]:
         n = (self.end - self.start).days + 1
         return [self.start + dt.timedelta(days=i) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The season goal that every place is reached (``goals.coverage``, FORMAT.md).
+
+    Each location that is no expert's base should have at least ``min_visits`` consultations of
+    the counted ``modes`` (``overrides`` per location id, 0 to exempt one); each one missing
+    costs ``penalty`` in the objective.
+    """
+
+    min_visits: int = 1
+    penalty: int = 5000
+    modes: tuple[str, ...] = ("onsite", "online")
+    overrides: Mapping[str, int] = field(default_factory=dict)
+
+    def floors(self, problem: PlanRequest) -> dict[str, int]:
+        """Location id → its floor (only those above zero)."""
+        bases = {e.base for e in problem.experts}
+        out = {}
+        for loc in problem.locations:
+            floor = self.overrides.get(loc.id, 0 if loc.id in bases else self.min_visits)
+            if floor > 0:
+                out[loc.id] = floor
+        return out
+
+
+@dataclass(frozen=True)
+class SmallTowns:
+    """The season goal that towns under ``population_below`` inhabitants are served first:
+    each priority point served there earns ``bonus`` in the objective (``goals.small_towns``)."""
+
+    population_below: int = 50_000
+    bonus: int = 200
+
+    def includes(self, loc: Location) -> bool:
+        return loc.population is not None and loc.population < self.population_below
+
+
+@dataclass(frozen=True)
+class Goals:
+    """The programme's season goals (both optional)."""
+
+    coverage: Coverage | None = None
+    small_towns: SmallTowns | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +246,7 @@ class PlanRequest:
     objective: Objective = Objective()
     timezone: str = "Asia/Tokyo"
     extra: Mapping[str, object] = field(default_factory=dict)
+    goals: Goals = Goals()
 
     @cached_property
     def location_by_id(self) -> dict[str, Location]:
@@ -240,6 +303,21 @@ class Unscheduled:
 
 
 @dataclass(frozen=True, slots=True)
+class LocationCoverage:
+    """How a location fares against its coverage floor (``goals.coverage``): consultations of
+    the counted modes planned there, the floor, what is missing, and why (English, Japanese,
+    codes) when something is."""
+
+    location: str
+    visits: int
+    min_visits: int
+    shortfall: int
+    reasons: tuple[str, ...] = ()
+    reasons_ja: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """What happened to one request between the previous plan and this one.
 
@@ -272,6 +350,7 @@ class Plan:
     messages_ja: tuple[str, ...] = ()
     solver: Mapping[str, object] = field(default_factory=dict)
     changes: tuple[Change, ...] = ()
+    coverage: tuple[LocationCoverage, ...] = ()
 
     @cached_property
     def visit_by_request(self) -> dict[str, Visit]:

@@ -138,7 +138,8 @@ def week_text(problem: PlanRequest, plan: Plan, lang: str = "ja") -> str:
                 "drive_minutes": "運転時間（分）", "onsite_visits": "訪問件数",
                 "online_consultations": "オンライン相談", "onsite_expert_days": "訪問日数（延べ）",
                 "unscheduled": "未計画", "requests": "依頼数", "municipalities_served": "対応自治体数",
-                "moved": "変更された訪問"}
+                "moved": "変更された訪問", "small_town_priority": "小規模町村の優先度合計",
+                "coverage_shortfall": "目標訪問数の不足", "locations_below_floor": "目標未達の自治体数"}
     lines.append("■ KPI")
     for k, val in plan.kpis.items():
         lines.append(f"  {names_ja.get(k, k) if ja else k}: {val}")

@@ -13,6 +13,7 @@ or matplotlib): sub-commands import their modules when they run.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import importlib.util
 import json
@@ -89,6 +90,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
                                  "matplotlib が必要です: pip install 'dxshare[plots]'"))
     problem = ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo else load_plan_request(args.request)
     previous = load_plan(args.previous) if args.previous else None
+    if args.publish_until:
+        if previous is None:
+            raise InputError(Problem("--publish-until", "needs --previous (the plan to publish)",
+                                     "--previous（公開する計画）が必要です"))
+        from engine.season import publish_until
+
+        try:
+            until = dt.date.fromisoformat(args.publish_until)
+        except ValueError:
+            raise InputError(Problem("--publish-until", "must be a date YYYY-MM-DD",
+                                     "日付（YYYY-MM-DD）である必要があります")) from None
+        problem = publish_until(problem, previous, until)
     if previous is not None:
         unknown = [v.request for v in previous.visits if v.request not in problem.request_by_id]
         if unknown:
@@ -206,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help=_("solver threads (default 1)"))
     p.add_argument("--previous", help=_("last plan/1: its visits stay unless they must move; "
                                         "what moved is listed"))
+    p.add_argument("--publish-until", metavar="DATE",
+                   help=_("with --previous: its visits up to DATE are published (kept as they "
+                          "are) and no new visit is added on those days"))
     p.add_argument("--csv", metavar="DIR", help=_("also write visits/routes/unscheduled CSV"))
     p.add_argument("--xlsx", metavar="FILE", help=_("also write the plan as an Excel workbook"))
     p.add_argument("--ics", metavar="DIR", help=_("also write one iCalendar file per expert"))

@@ -8,7 +8,6 @@ processes that run the solves (each opens its own engine from the same URL).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 from importlib import resources
 from typing import Any
@@ -325,10 +324,6 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-#: ``Meta`` key of the blackouts stored with the demo week (plan-request/1 form, JSON).
-DEMO_BLACKOUTS = "demo_blackouts"
-
-
 def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) -> bool:
     """Fill an empty database with the bundled Ehime municipalities and experts; with
     ``demo_week`` (a Monday) and no request stored yet, also that week's synthetic requests
@@ -343,8 +338,9 @@ def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) 
         from engine.demand import ehime_week_document
 
         week = ehime_week_document(demo_week, seed=demo_seed)
-        session.merge(Meta(key=DEMO_BLACKOUTS,
-                           value=json.dumps(week["horizon"]["blackouts"], ensure_ascii=False)))
+        for b in week["horizon"]["blackouts"]:
+            session.add(BlackoutRow(date=dt.date.fromisoformat(b["date"]),
+                                    experts=list(b["experts"]), reason=b.get("reason", "")))
         for q in week["requests"]:
             body = {k: v for k, v in q.items() if k not in ("id", "location")}
             session.add(RequestRow(id=q["id"], municipality=q["location"], status="submitted",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
-import json
 import logging
 import threading
 import time
@@ -150,10 +149,8 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
               for b in session.scalars(select(BlackoutRow).where(
                   BlackoutRow.date >= start, BlackoutRow.date <= end)
                   .order_by(BlackoutRow.date, BlackoutRow.id))]
-    # the body's own first, so that problems keep their paths (blackouts[i] of the body);
-    # then those stored in the blackout table, then those stored with the demo week
-    base["horizon"]["blackouts"] = (list(blackouts or []) + stored
-                                    + _stored_blackouts(session, start, end))
+    # the body's own first, so that problems keep their paths (blackouts[i] of the body)
+    base["horizon"]["blackouts"] = list(blackouts or []) + stored
     doc = {**base, "name": f"week of {start}", "locations": locations, "experts": experts,
            "requests": requests}
     try:
@@ -173,17 +170,6 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
         previous["visits"] = [v for v in previous["visits"] if v["request"] in ids]
         previous["unscheduled"] = [u for u in previous["unscheduled"] if u["request"] in ids]
     return doc, previous
-
-
-def _stored_blackouts(session: Session, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """The blackouts stored with the demo week that fall in ``start``–``end``."""
-    from service.db import DEMO_BLACKOUTS, Meta
-
-    row = session.get(Meta, DEMO_BLACKOUTS)
-    if row is None:
-        return []
-    return [b for b in json.loads(row.value)
-            if start <= dt.date.fromisoformat(b["date"]) <= end]
 
 
 def new_job(session: Session, request_doc: dict[str, Any], *, week: dt.date | None,

@@ -29,6 +29,9 @@ KPI_NAMES = {
     "onsite_expert_days": N_("expert on-site days"), "unscheduled": N_("requests left out"),
     "requests": N_("requests"), "municipalities_served": N_("municipalities served"),
     "moved": N_("visits moved from the previous plan"),
+    "small_town_priority": N_("priority served in small towns"),
+    "coverage_shortfall": N_("consultations short of the coverage floors"),
+    "locations_below_floor": N_("municipalities below their floor"),
 }
 CHANGE_NAMES = {"moved": N_("moved"), "dropped": N_("dropped"), "added": N_("newly planned"),
                 "withdrawn": N_("no longer requested")}

@@ -19,7 +19,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from engine.calendar import date_status
-from engine.model import FIELD_LABELS, PlanRequest, Request, Route, Unscheduled, Visit, fmt_time
+from engine.kpis import coverage_of
+from engine.model import (
+    FIELD_LABELS,
+    LocationCoverage,
+    PlanRequest,
+    Request,
+    Route,
+    Unscheduled,
+    Visit,
+    fmt_time,
+)
 from engine.travel import TravelTimes
 
 __all__ = ["Explainer", "Option", "bare_reason"]
@@ -98,6 +108,7 @@ class Explainer:
             ja = "、".join(f"{_field(f, 'ja')}の専門家がいません" for f in missing)
             return [], Unscheduled(q.id, (en,), (ja,), ("no_expert_field",))
         opts: list[Option] = []
+        published_any = False
         # per field: counts of why candidate (expert, date) pairs failed
         workable_any: dict[str, bool] = {f: False for f in q.fields}
         fail_time: list[tuple[str, dt.date, str, str]] = []
@@ -113,6 +124,10 @@ class Explainer:
             for d in span:
                 if q.fixed is not None and d != q.fixed.date:
                     continue
+                if (q.fixed is None and p.horizon.published_until is not None
+                        and d <= p.horizon.published_until):
+                    published_any = True
+                    continue
                 if not date_status(p.horizon, e, d).workable:
                     continue
                 for k in slots:
@@ -121,7 +136,8 @@ class Explainer:
                 hi = min(loc.close, q.window[1] if q.window else 24 * 60) - q.duration_min
                 if q.onsite:
                     zero = [c for c in ("max_visits_per_day", "max_visits_total",
-                                        "max_onsite_days") if getattr(e, c) == 0]
+                                        "max_onsite_days", "max_onsite_days_per_month")
+                            if getattr(e, c) == 0]
                     if zero:
                         fail_cap.append((e.id, zero[0], "expert"))
                         continue
@@ -153,6 +169,13 @@ class Explainer:
         opts = self._joint_filter(q, opts)
         if opts:
             return opts, Unscheduled(q.id, ())
+        until = p.horizon.published_until
+        if published_any and until is not None and q.latest <= until:
+            return [], Unscheduled(
+                q.id, (f"its dates ({q.earliest} – {q.latest}) are in the published plan, which "
+                       f"runs to {until}: no new visit is added there",),
+                (f"希望日（{q.earliest} – {q.latest}）は {until} までの公開済みの計画の中にあり、"
+                 "新しい訪問は追加しません",), ("published_period",))
         return [], self._why_none(q, workable_any, fail_time, fail_drive, fail_cap)
 
     def _joint_filter(self, q: Request, opts: list[Option]) -> list[Option]:
@@ -366,6 +389,18 @@ class Explainer:
                             f"{self._who(e.id)} の訪問契約日数（{e.max_onsite_days} 日）はすべて使われています（{used}）",
                             "expert_days_full")
                         continue
+                    month = [x for x in onsite_days[e.id] if (x.year, x.month) == (d.year, d.month)]
+                    month_cap = e.month_cap(d.year, d.month)
+                    if (month_cap is not None and d not in onsite_days[e.id]
+                            and len(month) >= month_cap):
+                        used = ", ".join(_md(x) for x in sorted(month))
+                        add(f"month{e.id}{d.year}{d.month}",
+                            f"{self._who(e.id)}'s contracted on-site days for {d:%B %Y} "
+                            f"({month_cap}) are all used ({used})",
+                            f"{self._who(e.id)} の {d.year}年{d.month}月の訪問契約日数"
+                            f"（{month_cap} 日）はすべて使われています（{used}）",
+                            "expert_month_full")
+                        continue
                     if e.max_visits_total is not None and onsite_total[e.id] >= e.max_visits_total:
                         add(f"total{e.id}",
                             f"{self._who(e.id)}'s {e.max_visits_total} on-site visits for the "
@@ -440,6 +475,50 @@ class Explainer:
         path = [base] + [v.location for v in sorted(day, key=lambda v: v.start)] + [base]
         t = self.travel.minutes
         return min(t(a, loc) + t(loc, b) - t(a, b) for a, b in zip(path, path[1:], strict=False))
+
+    # ------------------------------------------------------------ coverage floors
+    def explain_coverage(self, visits: Iterable[Visit],
+                         unscheduled: Iterable[Unscheduled]) -> list[LocationCoverage]:
+        """Each location with a coverage floor, and why one left below it is: no request of
+        the counted modes came from it, or its requests could not be served at all, or they
+        gave way (with their own first reason)."""
+        c = self.p.goals.coverage
+        if c is None:
+            return []
+        why = {u.request: u for u in unscheduled}
+        out = []
+        for line in coverage_of(self.p, visits):
+            if not line.shortfall:
+                out.append(line)
+                continue
+            place_en, place_ja = self._loc(line.location), self._loc(line.location, "ja")
+            asked = [q for q in self.p.requests if q.location == line.location
+                     and q.mode in c.modes]
+            left = [why[q.id] for q in asked if q.id in why]
+            head_en = (f"{place_en} has {line.visits} of its {line.min_visits} consultation(s) "
+                       f"(short by {line.shortfall})")
+            head_ja = (f"{place_ja} は目標 {line.min_visits} 件に対して {line.visits} 件です"
+                       f"（{line.shortfall} 件不足）")
+            if len(asked) <= line.visits:
+                en = (f"{head_en}: no {'further ' if line.visits else ''}request came from it in "
+                      "this period")
+                ja = f"{head_ja}: この期間に{'これ以上の' if line.visits else ''}依頼がありません"
+                code = "coverage_no_requests"
+            elif all(u.request in self.static for u in left):
+                en = f"{head_en}: its requests cannot be served — " + "; ".join(
+                    u.reasons[0] for u in left[:3])
+                ja = f"{head_ja}: 依頼に対応できません — " + "、".join(
+                    (u.reasons_ja or u.reasons)[0] for u in left[:3])
+                code = "coverage_unservable"
+            else:
+                en = f"{head_en}: its requests gave way — " + "; ".join(
+                    u.reasons[0] for u in left[:3])
+                ja = f"{head_ja}: 依頼は他の訪問を優先しました — " + "、".join(
+                    (u.reasons_ja or u.reasons)[0] for u in left[:3])
+                code = "coverage_gave_way"
+            out.append(LocationCoverage(line.location, line.visits, line.min_visits,
+                                        line.shortfall, (en,), (ja,), (code,)))
+        return out
 
     # ------------------------------------------------------------ infeasible fixed visits
     def infeasible_fixed(self, conflicting: list[str]) -> list[Unscheduled]:

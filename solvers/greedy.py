@@ -85,6 +85,11 @@ class _State:
             if (e.max_onsite_days is not None and d not in self.onsite_days[eid]
                     and len(self.onsite_days[eid]) >= e.max_onsite_days):
                 return None
+            month_cap = e.month_cap(d.year, d.month)
+            if (month_cap is not None and d not in self.onsite_days[eid]
+                    and sum((x.year, x.month) == (d.year, d.month) for x in self.onsite_days[eid])
+                    >= month_cap):
+                return None
             stops = sorted([*day.onsite, _Stop(start, end, q.location, q.id)],
                            key=lambda s: s.start)
             drive = self._route(eid, stops, day.online)

@@ -27,7 +27,7 @@ from ortools.sat.python import cp_model
 from engine.model import Expert, Plan, PlanRequest, Request, Route, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
-from solvers.routes import Candidate, Tour, build_routes, day_tours
+from solvers.routes import Candidate, Tour, build_routes, day_fits, day_tours
 
 __all__ = ["OutOfTime", "PlannerModel"]
 
@@ -63,8 +63,9 @@ class _ExpertDay:
 class PlannerModel:
     """Builds the CP-SAT model of one ``PlanRequest``; ``add_*`` methods are the rules.
 
-    ``use_tours`` (default) enumerates each day's tours where they are few; without it every day
-    is a circuit over its legs. ``redundant`` adds the constraints that only tighten the bound
+    ``use_tours`` (default) enumerates each day's tours where they are few (at most
+    ``max_tours`` a day, ``max_total_tours`` in all, the days with fewest first); without it
+    every day is a circuit over its legs. ``redundant`` adds the constraints that only tighten the bound
     (the cheapest tour of each set of stops, round trips) to circuit days. ``all_orders`` keeps
     every drivable order of every day (needed when start times matter everywhere, as when
     counting moved visits). ``fixed`` is ``"hard"`` (kept), ``"assume"`` (assumption literals,
@@ -73,7 +74,7 @@ class PlannerModel:
 
     def __init__(self, problem: PlanRequest, travel: TravelTimes, *, fixed: str = "hard",
                  use_tours: bool = True, redundant: bool = True, all_orders: bool = False,
-                 max_tours: int = 3000, max_tour_sets: int = 1500,
+                 max_tours: int = 600, max_tour_sets: int = 3000, max_total_tours: int = 40000,
                  deadline: float | None = None, explainer: Explainer | None = None):
         self.p = problem
         self.travel = travel
@@ -86,6 +87,8 @@ class PlannerModel:
         self.all_orders = all_orders
         self.max_tours = max_tours
         self.max_tour_sets = max_tour_sets
+        self.max_total_tours = max_total_tours
+        self._tour_sets_left = max_total_tours
         self.deadline = deadline
         self.fixed_lits: dict[str, cp_model.IntVar] = {}
         self.start: dict[str, cp_model.IntVar] = {}
@@ -95,6 +98,7 @@ class PlannerModel:
         self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
         self.days: dict[tuple[str, dt.date], _ExpertDay] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
+        self.shortfall: dict[str, cp_model.IntVar] = {}
         self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
         #: indices of the constraints and variables about start times (see ``build``)
         self.timing: list[int] = []
@@ -115,6 +119,7 @@ class PlannerModel:
         self.add_expert_caps()
         self.add_location_caps()
         self.add_fixed_visits()
+        self.add_coverage_floors()
         self._choice = self.m.clone()
         with self._timing_rules():
             self.add_hours_of_location_window_and_workday()
@@ -145,6 +150,28 @@ class PlannerModel:
         start times and the drive blocks."""
         times = {v.index for v in self.start.values()} | set(self.timing_vars)
         return [i for i in range(len(self.m.proto.variables)) if i not in times]
+
+    def group_fits(self, k: int, value: Callable[[int], int]) -> bool | None:
+        """Whether group ``k`` of the last ``day_groups`` call can be timed, decided without
+        CP-SAT where the group is one expert-day that chose among its tours (exactly, by
+        ``solvers.routes.day_fits``); None where CP-SAT must decide (joint days, circuits)."""
+        days = self.group_days[k]
+        if len(days) != 1:
+            return None
+        eid, d = days[0]
+        day = self.days[eid, d]
+        if day.tours is None and day.arcs:
+            return None
+        order: tuple[int, ...] = ()
+        if day.tours is not None and day.on_day is not None and value(day.on_day.index):
+            order = next(t.order for t, lit in zip(day.tours, day.tour_lits, strict=True)
+                         if value(lit.index))
+        cands = self._candidates(day) if day.onsite else []
+        calls = [(*self._window[r, eid, d], self.p.request_by_id[r].duration_min)
+                 for r in day.online if value(self.present[r, eid, d].index)]
+        e = day.expert
+        return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
+                        e.work_start, e.work_end)
 
     def request_vars(self, rid: str) -> list[int]:
         """Indices of the literals that decide whether, when and by whom ``rid`` is served."""
@@ -293,16 +320,37 @@ class PlannerModel:
         day's driving is the sum of its legs. A day with few drivable tours chooses one of them
         (each with its exact driving); otherwise its legs form a circuit."""
         self._collect_days()
-        for (eid, d), day in sorted(self.days.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        onsite_days = sorted(((k, day) for k, day in self.days.items() if day.onsite),
+                             key=lambda kv: (kv[0][0], kv[0][1]))
+        enumerated: dict[tuple[str, dt.date], list[Tour]] = {}
+        for key, day in onsite_days:
             self._check_deadline()
-            if not day.onsite:
-                continue
-            day.on_day = self.m.new_bool_var(f"onsite_day_{eid}_{d}")
             day.timed = self._needs_times(day)
-            tours = self._tours(day, all_orders=day.timed, limit=self.max_tours) \
-                if self.use_tours else None
-            if tours is not None:
-                self._choose_one_tour(day, tours)
+            if self.use_tours:
+                # all orders where start times matter; else the cheapest order of each set
+                limit = self.max_tours if day.timed else self.max_tour_sets
+                tours = self._tours(day, all_orders=day.timed, limit=limit)
+                if tours is not None:
+                    enumerated[key] = tours
+        # The model stays small enough to solve: days with the fewest tours choose among them
+        # until the budget is spent, the rest get a circuit (both exact). A timed day's tour
+        # costs more (it carries the redundant timing rules).
+        left = self.max_total_tours
+
+        def cost(key: tuple[str, dt.date]) -> int:
+            return len(enumerated[key]) * (3 if self.days[key].timed else 1)
+
+        for key in sorted(enumerated, key=cost):
+            if cost(key) > left:
+                del enumerated[key]
+            else:
+                left -= cost(key)
+        self._tour_sets_left = left
+        for (eid, d), day in onsite_days:
+            self._check_deadline()
+            day.on_day = self.m.new_bool_var(f"onsite_day_{eid}_{d}")
+            if (eid, d) in enumerated:
+                self._choose_one_tour(day, enumerated[eid, d])
             else:
                 day.timed = True
                 self._circuit_of_legs(day)
@@ -364,13 +412,15 @@ class PlannerModel:
         e, d = day.expert, day.date
         assert day.tours is not None
         cands = self._candidates(day)
-        for tour, lit in zip(day.tours, day.tour_lits, strict=True):
-            for rid in day.online:
-                q = self.p.request_by_id[rid]
-                lo, hi = self._window[rid, e.id, d]
-                if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
-                                        e.work_end, lo, hi, q.duration_min):
-                    self.m.add_bool_or([~lit, ~self.present[rid, e.id, d]])
+        for rid in day.online:
+            q = self.p.request_by_id[rid]
+            lo, hi = self._window[rid, e.id, d]
+            clash = [lit for tour, lit in zip(day.tours, day.tour_lits, strict=True)
+                     if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
+                                             e.work_end, lo, hi, q.duration_min)]
+            if clash:
+                # the day has at most one tour, so one list says it for all of them
+                self.m.add_at_most_one([self.present[rid, e.id, d], *clash])
         if day.online:
             busy = [(t.drive + sum(cands[i].duration for i in t.order)) * lit
                     for t, lit in zip(day.tours, day.tour_lits, strict=True)]
@@ -431,8 +481,10 @@ class PlannerModel:
         self.m.add_circuit(arcs)
         day.drive = sum(drive_terms)
         if self.redundant:
-            sets = self._tours(day, all_orders=False, limit=self.max_tour_sets)
+            sets = self._tours(day, all_orders=False,
+                               limit=min(self.max_tours, self._tour_sets_left))
             if sets is not None:
+                self._tour_sets_left -= len(sets)
                 self.add_cheapest_tour_of_each_stop_set(day, sets)
             else:
                 self.add_round_trip_lower_bound(day, locs)
@@ -585,16 +637,19 @@ class PlannerModel:
         return self.m.new_optional_interval_var(begin, size, end, present, name)
 
     def add_expert_caps(self) -> None:
-        """An expert's on-site visits per day and in total, on-site days in the horizon (the
-        contracted visit days) and driving per day stay within the expert's caps (a day that
-        chooses among its tours has only tours within the daily caps)."""
+        """An expert's on-site visits per day and in total, on-site days in the horizon and in
+        each calendar month (the contracted visit days) and driving per day stay within the
+        expert's caps (a day that chooses among its tours has only tours within the daily
+        caps)."""
         per_expert_visits: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         per_expert_days: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        per_month: dict[tuple[str, int, int], list[cp_model.IntVar]] = defaultdict(list)
         for (eid, d), day in self.days.items():
             lits = [self.present[r, eid, d] for r in day.onsite]
             per_expert_visits[eid].extend(lits)
             if day.on_day is not None:
                 per_expert_days[eid].append(day.on_day)
+                per_month[eid, d.year, d.month].append(day.on_day)
             if day.tours is not None:
                 continue
             cap = day.expert.max_visits_per_day
@@ -608,6 +663,25 @@ class PlannerModel:
                 self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)
             if e.max_onsite_days is not None and len(per_expert_days[e.id]) > e.max_onsite_days:
                 self.m.add(sum(per_expert_days[e.id]) <= e.max_onsite_days)
+        for (eid, y, m), lits in per_month.items():
+            cap = self.p.expert_by_id[eid].month_cap(y, m)
+            if cap is not None and len(lits) > cap:
+                self.m.add(sum(lits) <= cap)
+
+    def add_coverage_floors(self) -> None:
+        """(Season goal.) Every place is reached: each location that is no expert's base
+        should have at least its floor of consultations of the counted modes; each one
+        missing is a shortfall the objective pays for (``goals.coverage``)."""
+        c = self.p.goals.coverage
+        if c is None:
+            return
+        for lid, floor in c.floors(self.p).items():
+            counted = [self.served[q.id] for q in self.p.requests
+                       if q.location == lid and q.mode in c.modes and q.id in self.served]
+            short = self.m.new_int_var(max(0, floor - len(counted)), floor, f"short_{lid}")
+            if counted:
+                self.m.add(short >= floor - sum(counted))
+            self.shortfall[lid] = short
 
     def add_location_caps(self) -> None:
         """A location hosts at most its ``max_visits_per_day`` expert-visits a day, a joint
@@ -637,7 +711,7 @@ class PlannerModel:
                 # No way to serve it on its date at all: keeping it is impossible.
                 self.m.add_bool_or([~lit])
                 continue
-            self.m.add(self.on_date[q.id, f.date] == 1).only_enforce_if(lit)
+            # (its options are on its date only, with its experts: serving it is keeping it)
             for eid in f.experts:
                 p = self.present.get((q.id, eid, f.date))
                 if p is None:
@@ -656,14 +730,26 @@ class PlannerModel:
 
     # ------------------------------------------------------------------ objective
     def main_objective(self) -> cp_model.LinearExprT:
-        """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days."""
+        """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days,
+        with the season goals: + small_towns.bonus × Σ priority served in small towns −
+        coverage.penalty × Σ shortfall."""
         w = self.p.objective
         served = sum(q.priority * self.served[q.id] for q in self.p.requests
                      if q.id in self.start)
         drive = sum(day.drive for day in self.days.values())
         days = sum(day.on_day for day in self.days.values() if day.on_day is not None)
-        return (w.priority * served - w.drive_minute * drive  # type: ignore[operator]
-                - w.onsite_day * days)
+        terms: list[cp_model.LinearExprT] = [
+            w.priority * served - w.drive_minute * drive - w.onsite_day * days]  # type: ignore[operator]
+        small = self.p.goals.small_towns
+        if small is not None and small.bonus:
+            terms.append(small.bonus * sum(
+                q.priority * self.served[q.id] for q in self.p.requests
+                if q.id in self.start and small.includes(self.p.location_by_id[q.location])))
+        c = self.p.goals.coverage
+        if c is not None and c.penalty and self.shortfall:
+            terms.append(-c.penalty * sum(self.shortfall.values()))
+        value = sum(terms)
+        return value
 
     def moved_visits(self, previous: Plan) -> cp_model.LinearExprT:
         """How many of last plan's visits do not stay exactly as they were (same experts,

@@ -16,25 +16,21 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ortools.sat.python import cp_model
 
-from engine.kpis import plan_kpis
+from engine.kpis import objective_of, plan_kpis
 from engine.model import Plan, PlanRequest, Route, Status, Visit, fmt_time
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel
 from solvers.routes import build_routes
-from solvers.search import (
-    Progress,
-    ProgressCallback,
-    choose_then_time,
-    cp_solver,
-    stop_watch,
-)
+from solvers.search import Clock, Progress, ProgressCallback, choose_then_time
 
 __all__ = ["PlannerModel", "Progress", "SolveOptions", "build_routes", "objective_value", "solve"]
 
@@ -50,7 +46,11 @@ class SolveOptions:
     move, the number moved minimised right after the main objective. ``travel_speed_factor``
     scales the estimated driving speed (scenarios). ``stop`` is polled a few times a second;
     when it returns true the search ends early and the best plan so far is returned (status
-    ``feasible``), as on a time limit.
+    ``feasible``), as on a time limit. ``deterministic_time`` (optional) bounds the CP-SAT
+    search in its deterministic time units instead: the same seed then gives the same plan on
+    any machine (as long as ``time_limit`` does not cut it short first). ``model`` passes
+    settings to ``solvers.model.PlannerModel`` (e.g. ``{"use_tours": False}`` to plan every day
+    with a circuit): for tests that check each formulation, and for experiments.
     """
 
     time_limit: float = 30.0
@@ -61,6 +61,8 @@ class SolveOptions:
     travel_speed_factor: float = 1.0
     explain: bool = True
     stop: Callable[[], bool] | None = None
+    deterministic_time: float | None = None
+    model: Mapping[str, Any] = field(default_factory=dict)
 
 
 def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
@@ -75,8 +77,12 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     deadline = t0 + options.time_limit
     travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
     travel.check(_needed_legs(problem))
+    # solver["seconds"]: when each stage was done, seconds from the start of the call
     info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
                                "time_limit": options.time_limit}
+    if options.deterministic_time is not None:
+        info["deterministic_time"] = options.deterministic_time
+    clock = Clock(options, t0, deadline)
     explainer = Explainer(problem, travel)
     # A valid first plan in milliseconds: the search starts from it, and it is the answer
     # when the search finds nothing better in time.
@@ -84,13 +90,17 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     greedy_routes = build_routes(problem, travel, greedy)
     greedy_value = objective_value(problem, greedy, greedy_routes)
     greedy_ok = all(q.id in {v.request for v in greedy} for q in problem.requests if q.fixed)
-    model = PlannerModel(problem, travel, all_orders=options.previous is not None,
+    seconds = {"first_plan": round(time.perf_counter() - t0, 3)}
+    info["seconds"] = seconds
+    model = PlannerModel(problem, travel, **{"all_orders": options.previous is not None,
+                                             **options.model},
                          deadline=deadline, explainer=explainer)
     try:
         model.build()
         objective = model.main_objective()
         model.m.maximize(objective)
         model.hint_plan(greedy)
+        seconds["model"] = round(time.perf_counter() - t0, 3)
     except OutOfTime:
         if not greedy_ok:
             return _error_plan(problem, "no plan found within the time limit",
@@ -99,9 +109,10 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
         return _finish(problem, "feasible", greedy_value,
                        max(_trivial_bound(problem, explainer), greedy_value), greedy,
                        greedy_routes, explainer, options, t0, info)
-    found = choose_then_time(model, objective, options, t0, deadline, greedy)
+    found = choose_then_time(model, objective, clock, greedy)
+    seconds["search"] = round(time.perf_counter() - t0, 3)
     if found.status == "infeasible":
-        return _release_fixed(problem, travel, explainer, options, t0, deadline, info)
+        return _release_fixed(problem, travel, explainer, clock, info)
     if found.values is None or found.objective is None:
         if not greedy_ok:
             return _error_plan(problem, "no plan found within the time limit",
@@ -121,9 +132,8 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
         model.m.clear_hints()
         for i, val in enumerate(values):
             model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
-        solver2 = cp_solver(options, deadline - time.perf_counter())
-        with stop_watch(solver2, options.stop):
-            code2 = solver2.solve(model.m, ProgressCallback(options.progress, t0, "stability"))
+        solver2 = clock.solver()
+        code2 = clock.run(solver2, model.m, ProgressCallback(options.progress, t0, "stability"))
         if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = list(solver2.response_proto.solution)
             main_value = int(round(solver2.value(objective)))
@@ -138,9 +148,29 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
 
 
 def _trivial_bound(problem: PlanRequest, explainer: Explainer) -> int:
-    """The bound every plan obeys: all servable priority, no driving."""
-    return problem.objective.priority * sum(q.priority for q in problem.requests
-                                            if explainer.options.get(q.id))
+    """The bound every plan obeys: every servable request served (with its small-town bonus),
+    no driving, and only the coverage shortfall no plan can avoid."""
+    return trivial_bound(problem, {q.id for q in problem.requests if explainer.options.get(q.id)})
+
+
+def trivial_bound(problem: PlanRequest, servable: set[str]) -> int:
+    """FORMAT.md's objective if every request in ``servable`` were served with no driving:
+    a bound every plan obeys (the coverage shortfall counted is only what serving all of
+    ``servable`` still leaves)."""
+    w = problem.objective
+    small = problem.goals.small_towns
+    value = 0
+    for q in problem.requests:
+        if q.id in servable:
+            bonus = small.bonus if small is not None and small.includes(
+                problem.location_by_id[q.location]) else 0
+            value += q.priority * (w.priority + bonus)
+    cov = problem.goals.coverage
+    if cov is not None:
+        reach = Counter(q.location for q in problem.requests
+                        if q.id in servable and q.mode in cov.modes)
+        value -= cov.penalty * sum(max(0, f - reach[lid]) for lid, f in cov.floors(problem).items())
+    return value
 
 
 def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int | None,
@@ -149,22 +179,21 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
             released: dict[str, tuple[str, ...] | None] | None = None,
             messages: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> Plan:
     served = {v.request for v in visits}
+    if isinstance(info.get("seconds"), dict):
+        info["seconds"]["plan"] = round(time.perf_counter() - t0, 3)    # type: ignore[index]
     unscheduled = (explainer.explain_unscheduled(served, visits, routes, released=released)
                    if options.explain else explainer.bare_unscheduled(served, released=released))
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), messages=messages[0],
-                messages_ja=messages[1], solver=info)
+                messages_ja=messages[1], solver=info,
+                coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
 
 def objective_value(problem: PlanRequest, visits: list[Visit], routes: list[Route]) -> int:
-    """FORMAT.md's objective evaluated on a plan."""
-    w = problem.objective
-    prio = {q.id: q.priority for q in problem.requests}
-    return (w.priority * sum(prio[v.request] for v in visits)
-            - w.drive_minute * sum(r.drive_minutes for r in routes)
-            - w.onsite_day * len({(r.expert, r.date) for r in routes}))
+    """FORMAT.md's objective evaluated on a plan (``engine.kpis.objective_of``)."""
+    return objective_of(problem, visits, routes)
 
 
 def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:
@@ -178,21 +207,21 @@ def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------- fixed visits that clash
 
 def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explainer,
-                   options: SolveOptions, t0: float, deadline: float,
-                   info: dict[str, object]) -> Plan:
+                   clock: Clock, info: dict[str, object]) -> Plan:
     """Fixed visits that cannot all be kept: release the fewest of them, plan the rest, and say
     which were released and what each clashes with. The status stays ``infeasible`` (the
     published visits cannot all be kept); the plan beside it is usable as it stands."""
-    soft = PlannerModel(problem, travel, fixed="soft", deadline=deadline, explainer=explainer)
+    options, t0 = clock.options, clock.t0
+    soft = PlannerModel(problem, travel, **{**options.model, "fixed": "soft"},
+                        deadline=clock.deadline, explainer=explainer)
     try:
         soft.build()
     except OutOfTime:
         return _unreleased_error(problem, explainer, t0, info)
     kept = sum(soft.fixed_lits.values())
     soft.m.maximize(kept)
-    first = cp_solver(options, (deadline - time.perf_counter()) / 2)
-    with stop_watch(first, options.stop):
-        code = first.solve(soft.m)
+    first = clock.solver(share=0.5)
+    code = clock.run(first, soft.m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _unreleased_error(problem, explainer, t0, info)
     n_kept = int(round(first.objective_value))
@@ -204,9 +233,8 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
     soft.m.clear_hints()
     for i, val in enumerate(first.response_proto.solution):
         soft.m.add_hint(soft.m.get_int_var_from_proto_index(i), val)
-    second = cp_solver(options, deadline - time.perf_counter())
-    with stop_watch(second, options.stop):
-        code2 = second.solve(soft.m, ProgressCallback(options.progress, t0, "main"))
+    second = clock.solver(share=0.8)
+    code2 = clock.run(second, soft.m, ProgressCallback(options.progress, t0, "main"))
     best = second if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
     released = sorted(rid for rid, lit in soft.fixed_lits.items() if not best.value(lit))
     visits, routes = soft.read_plan(best.value)
@@ -215,7 +243,7 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
              else max(value, int(round(second.best_objective_bound))) if best is second
              else _trivial_bound(problem, explainer))
     clashes = {rid: _clash_partners(problem, travel, explainer, rid,
-                                    [r for r in soft.fixed_lits if r not in released], deadline)
+                                    [r for r in soft.fixed_lits if r not in released], clock)
                for rid in released}
     info["released_fixed"] = released
     info["conflicting_fixed"] = sorted({*released, *(x for c in clashes.values() if c for x in c)})
@@ -244,18 +272,18 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
 
 
 def _clash_partners(problem: PlanRequest, travel: TravelTimes, explainer: Explainer, rid: str,
-                    kept: list[str], deadline: float) -> tuple[str, ...] | None:
+                    kept: list[str], clock: Clock) -> tuple[str, ...] | None:
     """The kept fixed visits that ``rid`` cannot be kept together with (a minimal-ish set from
     an infeasibility core), ``()`` when it cannot be kept even alone, ``None`` if unknown."""
-    diag = PlannerModel(problem, travel, fixed="assume", explainer=explainer)
+    diag = PlannerModel(problem, travel, **{**clock.options.model, "fixed": "assume"},
+                        explainer=explainer)
     diag.build()
     for other, lit in diag.fixed_lits.items():
         if other != rid and other not in kept:
             diag.m.add(lit == 0)
-    solver = cp_model.CpSolver()
+    solver = clock.solver(share=0.5, cap=5.0)
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = max(0.05, min(5.0, deadline - time.perf_counter()))
-    if solver.solve(diag.m) != cp_model.INFEASIBLE:
+    if clock.run(solver, diag.m) != cp_model.INFEASIBLE:
         return None
     core = set(solver.sufficient_assumptions_for_infeasibility())
     return tuple(sorted(o for o, lit in diag.fixed_lits.items()

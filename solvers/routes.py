@@ -19,7 +19,7 @@ Examples
 --------
 >>> minutes = lambda a, b: 0 if a == b else 120
 >>> leg_departures("base", [(720, 780, "far")], [(630, 690)], minutes, 480, 1080)
-(480, 780)
+(510, 780)
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def free_start(lo: int, hi: int, length: int, busy: Sequence[tuple[int, int]], *
     480
     >>> free_start(480, 720, 120, [(630, 690)], latest=True)
     510
-    >>> free_start(480, 720, 150, [(630, 690)]) is None
+    >>> free_start(480, 720, 160, [(630, 690)]) is None
     True
     """
     if hi - lo < length:
@@ -155,10 +155,12 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
     minutes of driving. With ``all_orders`` false, only the cheapest order of each set of stops
     is kept (ties: the first found). ``None`` when there are more than ``limit`` tours.
 
-    ``lower(a, b)`` is a lower bound on any way from ``a`` to ``b`` (default ``minutes``) used
-    to stop early when no return can fit the drive cap.
+    ``lower(a, b)`` is a lower bound on any way from ``a`` to ``b`` through the candidates
+    (e.g. shortest paths) used to stop early when no return can fit the hours or the drive cap;
+    without it nothing is cut early (``minutes`` itself is no lower bound when the matrix
+    breaks the triangle inequality).
     """
-    lower = lower or minutes
+    lower = lower or (lambda a, b: 0)
     k_max = len(candidates) if max_stops is None else min(max_stops, len(candidates))
     found: list[Tour] = []
     best: dict[frozenset[int], int] = {}
@@ -244,3 +246,56 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
         routes.append(Route(eid, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
                             tuple(deps)))
     return routes
+
+
+def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, int, int]],
+             minutes: Minutes, work_start: int, work_end: int) -> bool:
+    """Whether one expert's day can run: the on-site ``stops`` in this order (each with its
+    start window), and online ``calls`` given as ``(earliest start, latest start, duration)``,
+    each anywhere outside the drives and within working hours (at the base before leaving, on
+    arriving at a stop, after a stop, back at the base). Exact: a dynamic programme over the
+    day's phases (at the base, arrived at stop i, done with stop i, home) and the set of calls
+    already made, keeping the earliest time of each — a block placed as early as it can be is
+    best for whatever follows.
+
+    >>> minutes = lambda a, b: 0 if a == b else 120
+    >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 60)], minutes, 480, 1080)
+    True
+    >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 150)], minutes, 480, 1080)
+    False
+    """
+    n, k = len(calls), len(stops)
+    places = [base, *(c.location for c in stops), base]
+    # phases in order: 2i = set off towards stop i (or home when i == k), 2i + 1 = arrived at
+    # stop i (not yet visited), 2k + 1 = home again
+    phases = 2 * k + 2
+    earliest: list[dict[int, int]] = [{} for _ in range(phases)]
+    earliest[0][0] = work_start
+    by_count = sorted(range(1 << n), key=lambda m: bin(m).count("1"))
+    for ph in range(phases):
+        table = earliest[ph]
+        for placed in by_count:           # calls first: they keep the phase, add to the set
+            t = table.get(placed)
+            if t is None:
+                continue
+            for c, (lo, hi, dur) in enumerate(calls):
+                if placed >> c & 1:
+                    continue
+                at = max(t, lo)
+                if at <= hi and at + dur <= work_end and table.get(placed | 1 << c, 1 << 30) > at + dur:
+                    table[placed | 1 << c] = at + dur
+        if ph == phases - 1:
+            break
+        nxt = earliest[ph + 1]
+        i = ph // 2
+        for placed, t in table.items():
+            if ph % 2 == 0:               # drive to stop i, or home when i == k
+                arrive = t + minutes(places[i], places[i + 1])
+                if arrive <= work_end and nxt.get(placed, 1 << 30) > arrive:
+                    nxt[placed] = arrive
+            else:                         # visit stop i
+                stop = stops[i]
+                start = max(t, stop.lo)
+                if start <= stop.hi and nxt.get(placed, 1 << 30) > start + stop.duration:
+                    nxt[placed] = start + stop.duration
+    return (1 << n) - 1 in earliest[phases - 1]

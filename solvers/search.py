@@ -26,7 +26,8 @@ from solvers.model import PlannerModel
 if TYPE_CHECKING:
     from solvers.planner import SolveOptions
 
-__all__ = ["Found", "Progress", "ProgressCallback", "choose_then_time", "cp_solver", "stop_watch"]
+__all__ = ["Clock", "Found", "Progress", "ProgressCallback", "choose_then_time", "cp_solver",
+           "stop_watch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,48 @@ def cp_solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
 
 
 @dataclass
+class Clock:
+    """The time a solve may take: the wall-clock deadline (the promise the caller was made)
+    and, with ``options.deterministic_time``, a budget of CP-SAT deterministic time shared by
+    every CP-SAT call, so that the same seed gives the same plan on any machine and executor
+    (as long as the wall clock does not run out first)."""
+
+    options: SolveOptions
+    t0: float
+    deadline: float
+    spent: float = 0.0
+
+    def left(self) -> float:
+        """Wall seconds left."""
+        return max(0.0, self.deadline - time.perf_counter())
+
+    def solver(self, share: float = 1.0, cap: float | None = None) -> cp_model.CpSolver:
+        """A CP-SAT solver allowed ``share`` of what is left (at most ``cap`` seconds)."""
+        wall = self.left() * share
+        solver = cp_solver(self.options, wall if cap is None else min(wall, cap))
+        total = self.options.deterministic_time
+        if total is not None:
+            det = max(0.001, (total - self.spent) * share)
+            solver.parameters.max_deterministic_time = det if cap is None else min(det, cap)
+        return solver
+
+    def run(self, solver: cp_model.CpSolver, model: cp_model.CpModel,
+            callback: cp_model.CpSolverSolutionCallback | None = None) -> cp_model.CpSolverStatus:
+        """Solve (stoppable by ``options.stop``) and count the deterministic time spent."""
+        with stop_watch(solver, self.options.stop):
+            code = solver.solve(model, callback) if callback is not None else solver.solve(model)
+        self.spent += solver.response_proto.deterministic_time
+        return code
+
+    def past(self, share: float) -> bool:
+        """Whether ``share`` of the whole budget is used (wall, or deterministic when set)."""
+        total = self.options.deterministic_time
+        if total is not None and self.spent >= share * total:
+            return True
+        return time.perf_counter() >= self.t0 + share * (self.deadline - self.t0)
+
+
+@dataclass
 class Found:
     """The search's answer: CP-SAT status name, a full solution (variable values by index)
     with its objective, and the proven bound."""
@@ -105,8 +148,8 @@ def _fix(model: cp_model.CpModel, values: dict[int, int]) -> None:
         model.add(var == v)
 
 
-def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, options: SolveOptions,
-            t0: float, deadline: float, first: list[Visit]) -> Found:
+def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
+                     first: list[Visit]) -> Found:
     """Choose first, then time: solve the model without its timing rules (the choice of
     tours and consultations, fast and with a tight bound); when the times of the chosen plan
     work out, that plan is optimal, proven. When some day's times do not, that day's choice
@@ -115,95 +158,107 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, optio
     rounds (or a third of the time), the full model takes over from the best plan found, with
     the choice model's bound as a constraint.
 
-    This is exact: the choice model is a relaxation of the full model (every cut removes only
-    choices no timing can make work), so its optimum bounds every plan, and a plan that meets
-    it is optimal."""
+    This is exact: the choice model is a relaxation of the full model (a cut removes only a
+    choice that CP-SAT proved no timing can make work), so its optimum bounds every plan, and a
+    plan that meets it is optimal."""
+    options = clock.options
     choice = model.choice_model()
-    n_choice = len(choice.proto.variables)
-    hint = model.m.proto.solution_hint
-    for i, v in zip(hint.vars, hint.values, strict=True):
-        if i < n_choice:
-            choice.add_hint(choice.get_int_var_from_proto_index(i), v)
+    _complete_choice_hint(choice, model, clock)
     decisions = model.decisions()
     all_orders = {i for day in model.days.values() for i in day.order_vars()}
     best = Found("unknown", None, None, None)
-    budget = t0 + (deadline - t0) / 3
     bound: int | None = None
-    for _round in range(_CHOICE_ROUNDS):
-        if time.perf_counter() > budget:
+    last_choice: dict[int, int] | None = None
+
+    def consider(values: list[int] | None, at_round: int) -> bool:
+        """Keep a repaired plan if it is the best so far; whether it meets the bound."""
+        nonlocal best
+        if values is None:
+            return False
+        value = _value_of(objective, values)
+        if best.objective is None or value > best.objective:
+            best = Found("feasible", values, value, bound)
+            if options.progress is not None and bound is not None:
+                options.progress(Progress(time.perf_counter() - clock.t0, value, bound, at_round))
+        return bound is not None and value >= bound
+
+    for at_round in range(1, _CHOICE_ROUNDS + 1):
+        if clock.past(_CHOICE_SHARE):
             break
-        solver = cp_solver(options, budget - time.perf_counter())
+        # Most of the time for the choice where it cannot be proven quickly (large problems:
+        # its best choice, timed, is then the plan), the rest to time and repair it.
+        solver = clock.solver(share=_CHOICE_SHARE)
         # The choice model's LP is small: all of it from the start proves faster (about 2x on
         # the Ehime weeks, benchmarks/README.md).
         solver.parameters.add_lp_constraints_lazily = False
-        with stop_watch(solver, options.stop):
-            code = solver.solve(choice)
+        code = clock.run(solver, choice)
         if code == cp_model.INFEASIBLE:
             return Found("infeasible", None, None, None)
-        if code != cp_model.OPTIMAL:
-            if code == cp_model.FEASIBLE:
-                bound = int(round(solver.best_objective_bound))
-            break
-        bound = int(round(solver.objective_value))
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            break            # without a solution CP-SAT's bound is not one to trust
+        proven = code == cp_model.OPTIMAL
+        bound = int(round(solver.objective_value if proven else solver.best_objective_bound))
         chosen = list(solver.response_proto.solution)
         # The chosen consultations with times, the days' orders free to change: when this
         # meets the choice's objective, it is optimal.
-        repaired = _repair(model, objective, options,
-                           {i: chosen[i] for i in decisions if i not in all_orders}, deadline)
-        if repaired is not None:
-            value = _value_of(model, objective, repaired)
-            if value >= bound:
-                return Found("optimal", repaired, value, value)
-            if best.objective is None or value > best.objective:
-                best = Found("feasible", repaired, value, bound)
+        if consider(_repair(model, clock, {i: chosen[i] for i in decisions
+                                           if i not in all_orders}), at_round):
+            return Found("optimal", best.values, best.objective, best.objective)
+        if not proven:
+            # the choice is not proven: the full search goes on from it
+            last_choice = {i: chosen[i] for i in decisions}
+            break
         groups = model.day_groups(chosen.__getitem__)
-        bad = [k for k, g in enumerate(groups) if _time_the_choice(
-            model, options, {i: 1 for i in g}, deadline) is None]
-        bad_days = {day for k in bad for day in model.group_days[k]}
-        # Repair: other orders on the days that failed, then those days decided anew.
-        free_orders = {i for day in bad_days for i in model.days[day].order_vars()}
-        on_bad_days = {rid for (rid, eid, d), lit in model.present.items()
-                       if (eid, d) in bad_days and chosen[lit.index]}
-        free_days = free_orders | {i for r in on_bad_days for i in model.request_vars(r)} | {
-            model.days[day].on_day.index for day in bad_days           # type: ignore[union-attr]
-            if model.days[day].on_day is not None}
-        for free in (free_days,):
-            repaired = _repair(model, objective, options,
-                               {i: chosen[i] for i in decisions if i not in free}, deadline)
-            if repaired is None:
-                continue
-            value = _value_of(model, objective, repaired)
-            if best.objective is None or value > best.objective:
-                best = Found("feasible", repaired, value, bound)
-                if options.progress is not None:
-                    options.progress(Progress(time.perf_counter() - t0, value, bound, _round + 1))
-            if value >= bound:
-                return Found("optimal", repaired, value, value)
+        bad = [k for k, g in enumerate(groups)
+               if (fits := model.group_fits(k, chosen.__getitem__)) is False
+               or (fits is None and _cannot_be_timed(model, clock, g))]
         if not bad:
             break            # no single group explains it: the full search decides
+        # Repair: the days that failed decided anew, the rest kept.
+        bad_days = {day for k in bad for day in model.group_days[k]}
+        on_bad_days = {rid for (rid, eid, d), lit in model.present.items()
+                       if (eid, d) in bad_days and chosen[lit.index]}
+        free = {i for day in bad_days for i in model.days[day].order_vars()}
+        free |= {i for r in on_bad_days for i in model.request_vars(r)}
+        free |= {on.index for day in bad_days if (on := model.days[day].on_day) is not None}
+        if consider(_repair(model, clock, {i: chosen[i] for i in decisions if i not in free}),
+                    at_round):
+            return Found("optimal", best.values, best.objective, best.objective)
         for k in bad:
             choice.add_bool_or([~choice.get_bool_var_from_proto_index(i) for i in groups[k]])
         choice.clear_hints()
         for i, v in enumerate(chosen):
             choice.add_hint(choice.get_int_var_from_proto_index(i), v)
-    # The full model from the best plan, with the choice model's bound.
+    return _full_search(model, objective, clock, first, best, bound, last_choice)
+
+
+def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
+                 first: list[Visit], best: Found, bound: int | None,
+                 choice: dict[int, int] | None = None) -> Found:
+    """The full model, searching only for plans better than the best one found and no better
+    than the choice model's bound: when there are none, the best plan is optimal. ``choice``
+    (an unproven choice that could not be timed as it stood) is the hint when there is no
+    plan yet."""
     if best.values is None:
         values = model.hint_plan(first, complete=True)
         if values is not None:
-            best = Found("feasible", values, _value_of(model, objective, values), bound)
+            best = Found("feasible", values, _value_of(objective, values), bound)
     full = model.m.clone()
     if bound is not None:
         full.add(objective <= bound)
-    if best.values is not None:
-        full.clear_hints()
+    solver = clock.solver()
+    full.clear_hints()
+    if best.values is not None and best.objective is not None:
+        full.add(objective >= best.objective + 1)
         for i, v in enumerate(best.values):
             full.add_hint(full.get_int_var_from_proto_index(i), v)
-    solver = cp_solver(options, deadline - time.perf_counter())
-    with stop_watch(solver, options.stop):
-        code = solver.solve(full, ProgressCallback(options.progress, t0, "main"))
+    elif choice is not None:
+        # (CP-SAT's repair_hint would fit here, but aborts the process on these models)
+        for i, v in choice.items():
+            full.add_hint(full.get_int_var_from_proto_index(i), v)
+    code = clock.run(solver, full, ProgressCallback(clock.options.progress, clock.t0, "main"))
     if code == cp_model.INFEASIBLE:
-        if best.values is not None and bound is not None:
-            # nothing better than the best plan within the bound: it meets the bound
+        if best.values is not None:
             return Found("optimal", best.values, best.objective, best.objective)
         return Found("infeasible", None, None, None)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -211,19 +266,20 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, optio
         proven = int(round(solver.best_objective_bound))
         if bound is not None:
             proven = min(proven, bound)
-        if best.objective is None or value >= best.objective:
-            status = "optimal" if code == cp_model.OPTIMAL else "feasible"
-            return Found(status, list(solver.response_proto.solution), value,
-                          max(proven, value))
-        return Found("feasible", best.values, best.objective, max(proven, best.objective))
-    return Found("feasible" if best.values is not None else "unknown", best.values,
-                  best.objective, bound)
+        status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+        return Found(status, list(solver.response_proto.solution), value, max(proven, value))
+    if best.values is not None and best.objective is not None:
+        return Found("feasible", best.values, best.objective,
+                     None if bound is None else max(bound, best.objective))
+    return Found("unknown", None, None, bound)
 
 
 _CHOICE_ROUNDS = 12
+#: Share of the time limit the choice rounds may use before the full search takes over.
+_CHOICE_SHARE = 0.6
 
 
-def _value_of(model: PlannerModel, objective: cp_model.LinearExprT, values: list[int]) -> int:
+def _value_of(objective: cp_model.LinearExprT, values: list[int]) -> int:
     if not isinstance(objective, cp_model.LinearExpr):
         return int(objective)
     flat = cp_model.FlatIntExpr(objective)
@@ -231,31 +287,42 @@ def _value_of(model: PlannerModel, objective: cp_model.LinearExprT, values: list
                                  for v, c in zip(flat.vars, flat.coeffs, strict=True)))
 
 
-def _time_the_choice(model: PlannerModel, options: SolveOptions, fixed: dict[int, int],
-                     deadline: float) -> list[int] | None:
-    """A full solution with these decision values (times found by CP-SAT), or None when no
-    times make them work."""
+def _complete_choice_hint(choice: cp_model.CpModel, model: PlannerModel, clock: Clock) -> None:
+    """Hint the choice model with the full model's hint (the greedy plan's decisions), made
+    complete by a quick solve with those decisions fixed: on large problems the choice search
+    only starts from a hint it can take whole."""
+    hint = model.m.proto.solution_hint
+    n = len(choice.proto.variables)
+    given = {i: v for i, v in zip(hint.vars, hint.values, strict=True) if i < n}
+    probe = choice.clone()
+    probe.clear_objective()
+    _fix(probe, given)
+    solver = clock.solver(share=0.1, cap=2.0)
+    solver.parameters.stop_after_first_solution = True
+    if clock.run(solver, probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        given = dict(enumerate(solver.response_proto.solution))
+    for i, v in given.items():
+        choice.add_hint(choice.get_int_var_from_proto_index(i), v)
+
+
+def _cannot_be_timed(model: PlannerModel, clock: Clock, lits: list[int]) -> bool:
+    """Whether CP-SAT proves that no times make these literals (a group's tours and
+    consultations) work together, whatever the rest of the plan."""
     probe = model.m.clone()
     probe.clear_objective()
     probe.clear_hints()
-    _fix(probe, fixed)
-    solver = cp_solver(options, max(0.01, min(5.0, deadline - time.perf_counter())))
+    _fix(probe, {i: 1 for i in lits})
+    solver = clock.solver(share=0.1, cap=5.0)
     solver.parameters.stop_after_first_solution = True
-    code = solver.solve(probe)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return list(solver.response_proto.solution)
-    return None
+    return clock.run(solver, probe) == cp_model.INFEASIBLE
 
 
-def _repair(model: PlannerModel, objective: cp_model.LinearExprT, options: SolveOptions,
-            fixed: dict[int, int], deadline: float) -> list[int] | None:
-    """The best plan that keeps these decisions (the days whose times worked out) and
-    re-decides the rest with every rule."""
+def _repair(model: PlannerModel, clock: Clock, fixed: dict[int, int]) -> list[int] | None:
+    """The best plan that keeps these decisions and re-decides the rest with every rule."""
     probe = model.m.clone()
     probe.clear_hints()
     _fix(probe, fixed)
-    solver = cp_solver(options, max(0.01, min(2.0, (deadline - time.perf_counter()) / 4)))
-    code = solver.solve(probe)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    solver = clock.solver(share=0.25, cap=2.0)
+    if clock.run(solver, probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return list(solver.response_proto.solution)
     return None

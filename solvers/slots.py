@@ -439,17 +439,59 @@ class _Neighbourhood:
                 return False
         if not self.add_caps_across_days():
             return False
-        # priority of the visits dropped: Σ p − Σ p × stays, over the visits that may go
+        # what a visit served is worth (priority, and the small-town bonus): gained for the
+        # new one, lost for each dropped one (Σ worth − Σ worth × stays over those that may go)
         may_go = [n for n in self.nodes.values() if not isinstance(n.present, int)]
         kept = cp_model.LinearExpr.weighted_sum([n.present for n in may_go],
-                                                [n.request.priority for n in may_go])
-        lost = sum(n.request.priority for n in may_go) - kept
+                                                [self._worth(n.request) for n in may_go])
+        lost = sum(self._worth(n.request) for n in may_go) - kept
         drive = cp_model.LinearExpr.sum(self.drive_terms)
         on_days = cp_model.LinearExpr.sum(list(self.on_day.values()))
-        self.change = (w.priority * self.q.priority - w.drive_minute * (drive - self.old_drive)
-                       - w.onsite_day * (on_days - self.old_days) - w.priority * lost)
+        self.change = cp_model.LinearExpr.weighted_sum(
+            [drive, on_days, lost, self._coverage_shortfall_added()],
+            [-w.drive_minute, -w.onsite_day, -1, -1]) + (
+            self._worth(self.q) + w.drive_minute * self.old_drive
+            + w.onsite_day * self.old_days)
         self.add_preferences()
         return True
+
+    def _worth(self, q: Request) -> int:
+        """What serving ``q`` adds to the objective: priority × its weight, and the
+        small-town bonus per priority point where that season goal is set."""
+        value = self.problem.objective.priority * q.priority
+        small = self.problem.goals.small_towns
+        if small is not None and small.includes(self.problem.location_by_id[q.location]):
+            value += small.bonus * q.priority
+        return value
+
+    def _coverage_shortfall_added(self) -> cp_model.LinearExpr:
+        """The coverage goal's penalty for consultations now missing at a place below its
+        floor, minus the penalty before (the new visit counts where it is; a dropped visit
+        no longer counts): penalty × (shortfall after − shortfall before), over the places
+        that change."""
+        c = self.problem.goals.coverage
+        if c is None or not c.penalty:
+            return cp_model.LinearExpr.sum([])
+        floors = c.floors(self.problem)
+        counted = [v for v in self.week.plan.visits if v.mode in c.modes]
+        terms: list[cp_model.LinearExprT] = []
+        places = {n.request.location for n in self.nodes.values()
+                  if (n.new or not isinstance(n.present, int)) and n.visit.mode in c.modes}
+        for loc in sorted(places & set(floors)):
+            before = sum(v.location == loc for v in counted)
+            was = max(0, floors[loc] - before)
+            here = [n for n in self.nodes.values() if n.request.location == loc
+                    and n.visit.mode in c.modes and (n.new or not isinstance(n.present, int))]
+            fixed = before + sum(1 for n in here if n.new)
+            free = [n.present for n in here if not n.new]
+            if not free:
+                terms.append(c.penalty * (max(0, floors[loc] - fixed) - was))
+                continue
+            short = self.m.new_int_var(0, floors[loc], f"shortfall_{loc}")
+            # ``fixed`` counts every visit of the place; each one dropped counts off it
+            self.m.add(short + cp_model.LinearExpr.sum(free) >= floors[loc] - fixed + len(free))
+            terms.append(c.penalty * short - c.penalty * was)
+        return cp_model.LinearExpr.sum(terms)
 
     def _node(self, v: Visit, *, is_new: bool) -> bool:
         q = self.problem.request_by_id[v.request]
@@ -504,6 +546,13 @@ class _Neighbourhood:
             for i, n in enumerate(stops, start=1):
                 if not isinstance(n.present, int):
                     arcs.append((i, i, _neg(n.present)))
+            # a stop no leg can reach (or leave) cannot be made: dropped if it may be, else
+            # the candidate fails (the circuit would say so too, less plainly)
+            for i, n in enumerate(stops, start=1):
+                if not any(b == i for (_a, b) in lit) or not any(a == i for (a, _b) in lit):
+                    if isinstance(n.present, int):
+                        return False
+                    self.m.add(n.present == 0)
             self.m.add_circuit(arcs)
             drive = sum(t(locs[i], locs[j]) * x for (i, j), x in lit.items()
                         if t(locs[i], locs[j]))
@@ -518,11 +567,16 @@ class _Neighbourhood:
                 for i, n in enumerate(stops, start=1):
                     intervals.append(self._interval(n, f"visit_{n.request.id}_{eid}"))
                     inbound = [(a, x) for (a, b), x in lit.items() if b == i]
-                    intervals.append(self._drive_block(f"drive_to_{n.request.id}_{eid}", e, stops,
-                                                       locs, inbound, i, n.present, n.start))
+                    if inbound:
+                        intervals.append(self._drive_block(
+                            f"drive_to_{n.request.id}_{eid}", e, stops, locs, inbound, i,
+                            n.present, n.start))
                 home = [(a, x) for (a, b), x in lit.items() if b == 0]
-                intervals.append(self._drive_block(f"drive_home_{eid}", e, stops, locs, home, 0,
-                                                   on_day, None))
+                if home:
+                    intervals.append(self._drive_block(f"drive_home_{eid}", e, stops, locs,
+                                                       home, 0, on_day, None))
+                elif isinstance(on_day, int):
+                    return False
         if len(intervals) > 1:
             self.m.add_no_overlap(intervals)
         return True
@@ -609,11 +663,18 @@ class _Neighbourhood:
                 before = self.week.onsite_total[eid] - sum(not n.new for n in mine)
                 if not self._at_most(before, [(1, n.present) for n in mine], e.max_visits_total):
                     return False
+            lits = [(1, x) for day, x in self.on_day.items() if day[0] == eid]
             if e.max_onsite_days is not None and mine:
                 days = self.week.onsite_days[eid]
                 before = len(days) - (d in days)
-                lits = [(1, x) for day, x in self.on_day.items() if day[0] == eid]
                 if not self._at_most(before, lits, e.max_onsite_days):
+                    return False
+            month_cap = e.month_cap(d.year, d.month)
+            if month_cap is not None and mine:   # the contract's on-site days that month
+                days = {x for x in self.week.onsite_days[eid]
+                        if (x.year, x.month) == (d.year, d.month)}
+                before = len(days) - (d in days)
+                if not self._at_most(before, lits, month_cap):
                     return False
         if self.q.mode == "onsite":
             loc = self.problem.location_by_id[self.q.location]

@@ -15,7 +15,8 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
    share one start across their experts' days, which couples those days; they are solved
    together.
 
-The objective (FORMAT.md) depends only on the assignment and the on-site orders. Search: the
+The objective (FORMAT.md, with the season goals: the small-town bonus and the coverage
+penalty) depends only on the assignment and the on-site orders. Search: the
 assignments by depth-first search with a bound (priority still available), each day's orders
 cheapest first. Tiny means ≤ 6 requests, 1–2 experts, 1–2 dates: the enumeration is exponential.
 
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -72,6 +73,9 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
                 continue
             if q.fixed is not None and (d != q.fixed.date
                                         or set(experts) != set(q.fixed.experts)):
+                continue
+            until = p.horizon.published_until
+            if q.fixed is None and until is not None and d <= until:
                 continue
             lo = max([loc.open] + [e.work_start for e in es]
                      + ([q.window[0]] if q.window else []))
@@ -118,6 +122,11 @@ class _Solver:
         self.release = release
         self.req = p.request_by_id
         self.choices = {q.id: _choices(p, q, release=release) for q in p.requests}
+        # what serving a request adds to the objective, before driving and coverage
+        small = p.goals.small_towns
+        self.gain = {q.id: q.priority * (p.objective.priority + (
+            small.bonus if small is not None and small.includes(p.location_by_id[q.location])
+            else 0)) for q in p.requests}
 
     # ---------------------------------------------------------------- one assignment
     def caps_ok(self, chosen: dict[str, _Choice]) -> bool:
@@ -142,6 +151,10 @@ class _Solver:
             if e.max_visits_total is not None and total[e.id] > e.max_visits_total:
                 return False
             if e.max_onsite_days is not None and len(days[e.id]) > e.max_onsite_days:
+                return False
+            months = Counter((d.year, d.month) for d in days[e.id])
+            if any((cap := e.month_cap(y, m)) is not None and n > cap
+                   for (y, m), n in months.items()):
                 return False
             if e.max_visits_per_day is not None and any(
                     n > e.max_visits_per_day for (x, _), n in per_day.items() if x == e.id):
@@ -241,16 +254,22 @@ class _Solver:
             if best is None:
                 return None
             drive += best
-        prio = sum(self.req[c.request].priority for c in chosen.values())
+        gain = sum(self.gain[c.request] for c in chosen.values())
         onsite_days = sum(1 for (on, _) in per.values() if on)
-        return w.priority * prio - w.drive_minute * drive - w.onsite_day * onsite_days
+        value = gain - w.drive_minute * drive - w.onsite_day * onsite_days
+        cov = self.p.goals.coverage
+        if cov is not None:
+            for lid, floor in cov.floors(self.p).items():
+                made = sum(1 for c in chosen.values() if self.req[c.request].location == lid
+                           and self.req[c.request].mode in cov.modes)
+                value -= cov.penalty * max(0, floor - made)
+        return value
 
     # ---------------------------------------------------------------- the search
     def search(self, released_max: int) -> tuple[int, int] | None:
         """Best (released count, objective) with at most ``released_max`` fixed visits not
         kept as published (fewest first, then the best objective)."""
-        reqs = sorted(self.p.requests, key=lambda q: -q.priority)
-        w = self.p.objective
+        reqs = sorted(self.p.requests, key=lambda q: -self.gain[q.id])
         best: list[tuple[int, int] | None] = [None]
         chosen: dict[str, _Choice] = {}
 
@@ -261,8 +280,8 @@ class _Solver:
             if released > released_max:
                 return
             b = best[0]
-            if b is not None and key(released, w.priority * (sum(
-                    self.req[r].priority for r in chosen) + prio_left)) <= key(*b):
+            if b is not None and key(released, sum(
+                    self.gain[r] for r in chosen) + prio_left) <= key(*b):
                 return
             if i == len(reqs):
                 value = self.evaluate(chosen)
@@ -270,7 +289,7 @@ class _Solver:
                     best[0] = (released, value)
                 return
             q = reqs[i]
-            rest = prio_left - q.priority
+            rest = prio_left - self.gain[q.id]
             f = q.fixed
             for c in self.choices[q.id]:
                 chosen[q.id] = c
@@ -285,7 +304,7 @@ class _Solver:
             chosen.pop(q.id, None)
             rec(i + 1, released + (f is not None), rest)  # not made at all
 
-        rec(0, 0, sum(q.priority for q in reqs))
+        rec(0, 0, sum(self.gain[q.id] for q in reqs))
         return best[0]
 
 

@@ -26,6 +26,7 @@ from solvers.slots import SlotProposals, propose_slots
 
 __all__ = [
     "DATA",
+    "FORMULATIONS",
     "add_request",
     "build_plan",
     "codes_of",
@@ -41,6 +42,17 @@ DATA = Path(__file__).parent / "data"
 
 #: Short time limit for tiny instances: they prove optimal in well under a second.
 TIME_LIMIT = 10.0
+
+#: The planner's formulations (``SolveOptions.model``): every rule must hold, and bite, in each.
+#: ``tours``: days choose among enumerated tours (the default); ``circuit``: every day a circuit
+#: over its legs, with the redundant cheapest-tour-per-stop-set bound; ``circuit-roundtrip``: the
+#: redundant round-trip bound instead; ``circuit-bare``: the rules alone, nothing redundant.
+FORMULATIONS: dict[str, dict[str, Any]] = {
+    "tours": {},
+    "circuit": {"use_tours": False},
+    "circuit-roundtrip": {"use_tours": False, "max_tours": 0},
+    "circuit-bare": {"use_tours": False, "redundant": False},
+}
 
 
 def load_doc(name: str) -> dict[str, Any]:

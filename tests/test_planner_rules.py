@@ -10,21 +10,33 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sys
 
 import pytest
 
 from engine.checker import check_plan
 from engine.demand import ehime_week
 from engine.model import Plan, fmt_time
-from tests.conftest import add_request, codes_of, load_doc, problem_of, req, t
+from tests.conftest import FORMULATIONS, add_request, codes_of, load_doc, problem_of, req, t
 from tests.conftest import solve_checked as _solve_checked
 
 MON, TUE, WED, THU = (dt.date(2026, 12, d) for d in (7, 8, 9, 10))
 
 
+#: The formulation every test of this module runs with (each test runs once per formulation).
+FORMULATION: dict = {}
+
+
+@pytest.fixture(autouse=True, params=list(FORMULATIONS))
+def formulation(request, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "FORMULATION", FORMULATIONS[request.param])
+    return request.param
+
+
 def solve_checked(problem, **options) -> Plan:
     """Solve, check validity, and require a proof: every instance here is tiny, so the plan is
     optimal (bound == objective, which the checker verifies) or proved infeasible."""
+    options.setdefault("model", FORMULATION)
     plan = _solve_checked(problem, **options)
     assert plan.status in ("optimal", "infeasible"), plan.status
     return plan
@@ -202,6 +214,47 @@ def test_working_hours_include_the_drive(two_towns_doc):
     assert (plan.routes[0].leave, plan.routes[0].return_) == (t("08:30"), t("10:30"))
 
 
+def test_the_drive_home_ends_by_the_end_of_work_though_a_shorter_way_exists(two_towns_doc):
+    """The drive home from town A takes 150 min directly, 40 through town B: a tour may only
+    drive through B if it stops there, and B's request is for a field nobody has. So A's
+    visit alone would bring the expert back at 12:30, after work ends at 12:00."""
+    doc = two_towns_doc
+    doc["experts"][0]["work_end"] = "12:00"
+    doc["travel"]["minutes"]["town_a"] = {"office": 150, "town_b": 20}
+    doc["travel"]["minutes"]["town_b"] = {"office": 20, "town_a": 20}
+    doc["requests"] = [req("a1", "town_a", duration=60, priority=5),
+                       req("b1", "town_b", fields="data", duration=30, priority=5)]
+    plan = solve_checked(doc)
+    assert plan.visits == ()
+    doc["experts"][0]["work_end"] = "12:30"                       # now it fits exactly
+    plan = solve_checked(doc)
+    assert served(plan) == {"a1"} and plan.routes[0].return_ == t("12:30")
+
+
+@pytest.mark.parametrize("shift", ["morning", "afternoon"])
+def test_each_expert_keeps_to_their_own_working_hours(two_towns_doc, shift):
+    """Two PR experts, one working mornings, one afternoons, each busy with a published online
+    call that leaves a 50-minute gap in their own hours: a 60-minute call fits neither, though it
+    would fit the hours of the other expert (so the start's range over both does not decide)."""
+    doc = two_towns_doc
+    doc["requests"] = []
+    if shift == "morning":          # pr-1 08:30-12:00 busy until 11:10; pr-2 13:00-17:15 busy
+        hours = {"pr-1": ("08:30", "12:00"), "pr-2": ("13:00", "17:15")}
+        busy = {"pr-1": ("08:30", 160), "pr-2": ("13:00", 255)}
+    else:                           # pr-1 13:00-17:15 busy from 13:50; pr-2 08:30-12:00 busy
+        hours = {"pr-1": ("13:00", "17:15"), "pr-2": ("08:30", "12:00")}
+        busy = {"pr-1": ("13:50", 205), "pr-2": ("08:30", 210)}
+    doc["experts"] = [{"id": e, "fields": ["pr"], "base": "office", "work_start": a,
+                       "work_end": b} for e, (a, b) in hours.items()]
+    for e, (start, minutes) in busy.items():
+        add_request(doc, f"busy-{e}", "town_a", mode="online", duration=minutes, priority=10,
+                    fixed={"experts": [e], "date": "2026-12-07", "start": start})
+    add_request(doc, "call", "town_a", mode="online", duration=60, priority=10)
+    plan = solve_checked(doc)
+    assert served(plan) == {"busy-pr-1", "busy-pr-2"}
+    assert "call" in {u.request for u in plan.unscheduled}
+
+
 # ------------------------------------------------------------------ one thing at a time, driving
 
 
@@ -296,6 +349,42 @@ def test_expert_drive_minutes_per_day(two_towns_doc, cap, expect, code):
     assert all(r.drive_minutes <= cap for r in plan.routes)
     if code:
         assert code in codes_of(plan, "b1")
+
+
+@pytest.mark.parametrize("cap, stops", [(79, 2), (80, 3)])
+def test_drive_cap_decides_a_day_where_every_pair_of_stops_fits(two_towns_doc, cap, stops):
+    """Three towns 20 minutes from the office and from each other: any two make a 60-minute
+    day, all three 80. With a cap of 79 only the cap itself (not the legs it rules out) keeps
+    the third stop away."""
+    doc = two_towns_doc
+    towns = ["town_a", "town_b", "town_c"]
+    doc["locations"].append({"id": "town_c", "name": "C町", "open": "08:30", "close": "17:15"})
+    doc["travel"]["minutes"] = {a: {b: 20 for b in ["office", *towns] if b != a}
+                                for a in ["office", *towns]}
+    doc["requests"] = [req(f"{x[-1]}1", x, duration=60, priority=5) for x in towns]
+    doc["experts"][0]["max_drive_minutes_per_day"] = cap
+    plan = solve_checked(doc)
+    assert len(plan.visits) == stops
+    assert all(r.drive_minutes <= cap for r in plan.routes)
+
+
+@pytest.mark.parametrize("cap, days, expect", [
+    (1, ("2026-11-30", "2026-12-01"), {"a1", "b1"}),   # one day in November, one in December
+    (1, ("2026-12-01", "2026-12-02"), {"a1"}),         # two days in December: one only
+    ({"2026-11": 0}, ("2026-11-30", "2026-12-01"), {"b1"}),   # no days paid in November
+    ({"2026-11": 1, "2026-12": 1}, ("2026-12-01", "2026-12-02"), {"a1"}),
+])
+def test_onsite_days_per_calendar_month(two_towns_doc, cap, days, expect):
+    doc = two_towns_doc
+    doc["horizon"] = {"start": days[0], "end": days[1]}
+    doc["experts"][0]["max_onsite_days_per_month"] = cap
+    for q, d in zip(doc["requests"], days, strict=True):
+        q["earliest"] = q["latest"] = d                 # a1 on the first day, b1 on the second
+    plan = solve_checked(doc)
+    assert served(plan) == expect
+    if expect != {"a1", "b1"}:
+        assert {"expert_month_full", "cap_zero"} & set(
+            codes_of(plan, ({"a1", "b1"} - expect).pop()))
 
 
 @pytest.mark.parametrize("cap, expect", [(1, {"a1"}), (2, {"a1", "b1"})])
@@ -494,3 +583,30 @@ def test_island_day_trip_that_does_not_fit_the_hours(island):
     p = dataclasses.replace(island, experts=(e,))
     plan = solve_checked(p)
     assert served(plan) == {"i1"} and codes_of(plan, "k1") == ("no_time",)
+
+
+# ------------------------------------------------------------------ published days
+
+
+def test_no_new_visit_on_published_days(two_towns_doc):
+    doc = week(two_towns_doc, end="2026-12-08")
+    doc["horizon"]["published_until"] = "2026-12-07"
+    doc["requests"][0]["latest"] = "2026-12-07"          # a1 only on the published Monday
+    plan = solve_checked(doc)
+    assert codes_of(plan, "a1") == ("published_period",)
+    assert served(plan) == {"b1"} and visit(plan, "b1").date == TUE
+
+
+def test_publishing_a_plan_keeps_it_and_closes_its_days():
+    from engine.season import publish_until
+
+    p = ehime_week("2026-12-07", seed=3, requests_per_week=16)
+    first = solve_checked(p)
+    published = publish_until(p, first, TUE)
+    assert published.horizon.published_until == TUE
+    again = solve_checked(published, previous=first)
+    for v in first.visits:
+        if v.date <= TUE:
+            assert visit(again, v.request) == v            # the published visits, as they were
+    assert all(v.date > TUE or published.request_by_id[v.request].fixed is not None
+               for v in again.visits)

@@ -238,6 +238,61 @@ def test_dropping_is_off_by_default_and_then_prices_what_gives_way():
     assert p.plan.kpis["moved"] == len(p.moved)
 
 
+def test_the_contracts_days_in_the_month_hold():
+    doc = week_of(load_doc("two_towns"), end="2026-12-08")
+    doc["experts"][0]["max_onsite_days_per_month"] = 1
+    doc["requests"] = [req("a1", "town_a", earliest="2026-12-07", latest="2026-12-07"),
+                       req("n1", "town_b", priority=6)]
+    full, plan = split(doc, "n1")
+    answer = propose_checked(full, plan, "n1", k=3, other_mode="no")
+    # Tuesday would be a second on-site day in December: only Monday, beside a1
+    assert answer.proposals and {p.date for p in answer.proposals} == {MON}
+
+
+def test_no_new_visit_in_the_published_period():
+    doc = week_of(load_doc("two_towns"), end="2026-12-08")
+    doc["horizon"]["published_until"] = "2026-12-07"
+    doc["requests"] = [req("n1", "town_b", priority=6)]
+    full, plan = split(doc, "n1")
+    answer = propose_checked(full, plan, "n1", k=3, other_mode="also")
+    assert answer.proposals and {p.date for p in answer.proposals} == {TUE}
+
+
+def two_to_drop(**goals: Any) -> tuple[Any, Any]:
+    """One day with room for two visits, both taken: a1 (priority 5, town A, 3,000 people)
+    and b1 (priority 6, town B, 200,000 people); n1 (priority 8) wants the day too."""
+    doc = week_of(load_doc("two_towns"))
+    doc["experts"][0]["max_visits_per_day"] = 2
+    doc["locations"][1]["population"] = 3_000
+    doc["locations"][2]["population"] = 200_000
+    doc["requests"] = [req("a1", "town_a", priority=5), req("b1", "town_b", priority=6),
+                       req("n1", "town_a", priority=8)]
+    doc["goals"] = goals
+    return split(doc, "n1")
+
+
+def test_what_gives_way_is_the_least_worth_with_the_season_goals():
+    full, plan = two_to_drop()
+    [p] = propose_checked(full, plan, "n1", k=1, allow_drop=True, other_mode="no").proposals
+    assert [c.request for c in p.dropped] == ["a1"]           # priority 5 < 6
+    # with a small-town bonus of 500 a point, a1 is worth 5 × 1,500 > b1's 6 × 1,000
+    full, plan = two_to_drop(small_towns={"population_below": 50_000, "bonus": 500})
+    [p] = propose_checked(full, plan, "n1", k=1, allow_drop=True, other_mode="no").proposals
+    assert [c.request for c in p.dropped] == ["b1"]
+    assert p.objective_change == p.plan.objective - plan.objective
+    # with a coverage floor at town B, dropping its only visit costs the penalty too
+    full, plan = two_to_drop(coverage={"min_visits": 1, "penalty": 5000,
+                                       "locations": {"town_a": 0}})
+    [p] = propose_checked(full, plan, "n1", k=1, allow_drop=True, other_mode="no").proposals
+    assert [c.request for c in p.dropped] == ["a1"]
+    full, plan = two_to_drop(coverage={"min_visits": 1, "penalty": 5000,
+                                       "locations": {"town_a": 0}},
+                             small_towns={"population_below": 50_000, "bonus": 500})
+    [p] = propose_checked(full, plan, "n1", k=1, allow_drop=True, other_mode="no").proposals
+    # b1 is worth 6,000 plus 5,000 of coverage, a1 7,500: a1 gives way
+    assert [c.request for c in p.dropped] == ["a1"]
+
+
 def test_the_other_mode_is_offered_when_the_asked_mode_has_no_slot():
     doc = week_of(load_doc("two_towns"))
     doc["travel"]["minutes"]["office"]["town_b"] = 400       # no trip fits the day

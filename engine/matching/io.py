@@ -563,8 +563,8 @@ def _read_csv_rows(path: Path, problems: list[Problem]) -> list[dict[str, str]]:
 
 
 def _csv_text_rows(text: str, name: str, problems: list[Problem]) -> list[dict[str, str]]:
-    """The rows of one CSV table (header first) as records, each with its ``_row`` number
-    (cells NFKC-normalised and trimmed, as ``engine.sheets.read_csv_rows`` reads them)."""
+    """The rows of one CSV table (header first) as records, each with its ``_row`` number;
+    cells NFKC-normalised (``engine.sheets.read_csv_rows``)."""
     from engine.sheets import read_csv_rows
 
     rows = read_csv_rows(text)

@@ -1,0 +1,255 @@
+"""The season: planned as one, or simulated week by week, and the figures it is judged on.
+
+- ``plan_season(problem, options)``: the whole season request planned at once (the planner
+  decides how: one model, or by parts on long horizons), with the programme's goals.
+- ``simulate_season(problem, ...)``: the same demand revealed week by week, as the centre plans
+  today: each week planned when it comes (its new requests and those still open, the
+  experts' budgets and the coverage floors the earlier weeks left), published and never
+  re-planned; a request left out stays open in the weeks its dates allow.
+- ``season_tables(problem, plan)``: the season's figures as pandas objects — a summary (visits
+  with two experts together counting two, coverage, the share to small towns, drive), visits
+  per expert, coverage per municipality against its floor, on-site days per expert and month
+  against the contract; ``compare_seasons`` puts two plans side by side.
+
+The scenario API (``solvers.scenarios.season``), the command line (``dxshare season``) and the
+notebook use these.
+
+Examples
+--------
+>>> from engine.format import parse_plan_request
+>>> from engine.season import season_document
+>>> problem = parse_plan_request(season_document(weeks=4, requests_per_week=20))
+>>> planned = plan_season(problem, SolveOptions(time_limit=30))          # doctest: +SKIP
+>>> simulated = simulate_season(problem, time_limit=2)                   # doctest: +SKIP
+>>> compare_seasons({"as one": (problem, planned), "weekly": (problem, simulated.plan)})
+...                                                                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from engine.kpis import SMALL_TOWN_POPULATION, coverage_of, objective_of, plan_kpis
+from engine.model import Coverage, Goals, Horizon, Plan, PlanRequest, Request, Visit
+from engine.travel import TravelTimes
+from solvers.planner import SolveOptions, build_routes, solve, trivial_bound
+
+__all__ = ["SeasonSimulation", "compare_seasons", "plan_season", "season_tables",
+           "simulate_season"]
+
+
+def plan_season(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
+    """The season planned as one (``solvers.planner.solve``: the time limit covers it all)."""
+    return solve(problem, options or SolveOptions(time_limit=120))
+
+
+# ---------------------------------------------------------------------------- simulation
+@dataclass(frozen=True)
+class SeasonSimulation:
+    """A season planned week by week: the plan it adds up to (``plan``, checked against the
+    season request like any plan), one row per week (``weeks``), requests that expired."""
+
+    plan: Plan
+    weeks: pd.DataFrame
+    expired: tuple[str, ...]
+
+
+def _mondays(h: Horizon) -> list[dt.date]:
+    first = h.start - dt.timedelta(days=h.start.weekday())
+    out, d = [], first
+    while d <= h.end:
+        out.append(d)
+        d += dt.timedelta(days=7)
+    return out
+
+
+def _week_problem(problem: PlanRequest, start: dt.date, end: dt.date,
+                  requests: list[Request], made: list[Visit], goals: bool) -> PlanRequest:
+    """One week of the season: its dates, its requests, each expert's caps less what the
+    season's earlier weeks used (total visits, on-site days, on-site days of each month), and
+    with ``goals`` the coverage floors less the consultations already made."""
+    horizon = replace(problem.horizon, start=max(start, problem.horizon.start),
+                      end=min(end, problem.horizon.end),
+                      blackouts=tuple(b for b in problem.horizon.blackouts
+                                      if start <= b.date <= end),
+                      published_until=None)
+    visits_of: Counter[str] = Counter()
+    days_of: dict[str, set[dt.date]] = defaultdict(set)
+    for v in made:
+        if v.mode == "onsite":
+            for eid in v.experts:
+                visits_of[eid] += 1
+                days_of[eid].add(v.date)
+    experts = []
+    for e in problem.experts:
+        months = {f"{d:%Y-%m}" for d in horizon.dates}
+        by_month = {}
+        for m in months:
+            y, mo = int(m[:4]), int(m[5:])
+            cap = e.month_cap(y, mo)
+            if cap is not None:
+                by_month[m] = max(0, cap - sum(1 for d in days_of[e.id]
+                                               if (d.year, d.month) == (y, mo)))
+        experts.append(replace(
+            e, days=None if e.days is None else tuple(d for d in e.days
+                                                      if horizon.start <= d <= horizon.end),
+            max_visits_total=None if e.max_visits_total is None else max(
+                0, e.max_visits_total - visits_of[e.id]),
+            max_onsite_days=None if e.max_onsite_days is None else max(
+                0, e.max_onsite_days - len(days_of[e.id])),
+            max_onsite_days_per_month=None, onsite_days_by_month=by_month))
+    week_goals = Goals()
+    if goals:
+        cov = problem.goals.coverage
+        if cov is not None:
+            seen = Counter(v.location for v in made if v.mode in cov.modes)
+            floors = cov.floors(problem)
+            week_goals = replace(week_goals, coverage=Coverage(
+                0, cov.penalty, cov.modes,
+                {lid: max(0, f - seen[lid]) for lid, f in floors.items()}))
+        week_goals = replace(week_goals, small_towns=problem.goals.small_towns)
+    return replace(problem, horizon=horizon, experts=tuple(experts), requests=tuple(requests),
+                   goals=week_goals)
+
+
+def simulate_season(problem: PlanRequest, *, time_limit: float = 2.0, seed: int = 0,
+                    goals: bool = True,
+                    progress: Callable[[int, int], None] | None = None) -> SeasonSimulation:
+    """Plan ``problem``'s season week by week (see the module docstring). A request becomes
+    known in the week of its earliest date and stays open while its dates last; one whose
+    last date passes unplanned expires. With ``goals`` each week also aims at the coverage
+    floors the earlier weeks left and the small-town bonus; without, each week serves
+    priority only, as before the season goals."""
+    t0 = time.perf_counter()
+    mondays = _mondays(problem.horizon)
+    open_: dict[str, tuple[Request, int]] = {}
+    made: list[Visit] = []
+    rows = []
+    expired: list[str] = []
+    by_week: dict[dt.date, list[Request]] = defaultdict(list)
+    for q in problem.requests:
+        by_week[q.earliest - dt.timedelta(days=q.earliest.weekday())].append(q)
+    for w, monday in enumerate(mondays):
+        end = monday + dt.timedelta(days=6)
+        for q in by_week.get(monday, []):
+            open_[q.id] = (q, 0)
+        asked = [replace(q, earliest=max(q.earliest, monday), latest=min(q.latest, end))
+                 for q, _carried in open_.values()]
+        week = _week_problem(problem, monday, end, asked, made, goals)
+        if asked:
+            plan = solve(week, SolveOptions(time_limit=time_limit, seed=seed * 1000 + w,
+                                            explain=False))
+            served = {v.request for v in plan.visits}
+            made.extend(plan.visits)
+        else:
+            plan, served = None, set()
+        carried_in = sum(1 for _q, c in open_.values() if c)
+        for rid in list(open_):
+            q, carried = open_[rid]
+            if rid in served:
+                del open_[rid]
+            elif q.latest <= end:
+                del open_[rid]
+                expired.append(rid)
+            else:
+                open_[rid] = (q, carried + 1)
+        rows.append({"week": monday, "requests": len(asked), "carried_in": carried_in,
+                     "status": plan.status if plan else "nothing asked",
+                     "visits": len(served), "solve_seconds": round(plan.solve_seconds, 3)
+                     if plan else 0.0})
+        if progress is not None:
+            progress(w + 1, len(mondays))
+    expired.extend(open_)
+    return SeasonSimulation(_season_plan(problem, made, t0), pd.DataFrame(rows).set_index(
+        "week"), tuple(expired))
+
+
+def _season_plan(problem: PlanRequest, visits: list[Visit], t0: float) -> Plan:
+    """The season's weeks as one plan of the season request (routes, objective, KPIs,
+    coverage; the weeks' reasons are not carried: a request left out says it gave way)."""
+    from solvers.explain import Explainer
+
+    travel = TravelTimes(problem)
+    order = {q.id: i for i, q in enumerate(problem.requests)}
+    visits = sorted(visits, key=lambda v: order[v.request])
+    routes = build_routes(problem, travel, visits)
+    explainer = Explainer(problem, travel)
+    served = {v.request for v in visits}
+    unscheduled = explainer.explain_unscheduled(served, visits, routes)
+    value = objective_of(problem, visits, routes)
+    bound = max(value, trivial_bound(problem, {q.id for q in problem.requests
+                                               if explainer.options.get(q.id)}))
+    plan = Plan(status="feasible", objective=value, bound=bound,
+                solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
+                routes=tuple(routes), unscheduled=tuple(unscheduled),
+                solver={"simulated": "week by week"},
+                coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
+    return replace(plan, kpis=plan_kpis(problem, plan))
+
+
+# ---------------------------------------------------------------------------- figures
+def season_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame | pd.Series]:
+    """The season's figures: ``summary`` (a Series), ``experts`` (per expert: on-site visits —
+    one expert at one municipality is one visit —, online consultations, on-site days, priority
+    served), ``coverage`` (per municipality: consultations, floor, shortfall, population, small
+    town or not) and ``months`` (on-site days per expert and month, with the contract's
+    cap)."""
+    small = problem.goals.small_towns
+    threshold = small.population_below if small is not None else SMALL_TOWN_POPULATION
+    locs = problem.location_by_id
+    prio = {q.id: q.priority for q in problem.requests}
+    onsite = [v for v in plan.visits if v.mode == "onsite"]
+    in_small = [v for v in plan.visits if (p := locs[v.location].population) is not None
+                and p < threshold]
+    experts = pd.DataFrame(
+        [{"expert": e.id, "name": e.name or e.id,
+          "onsite_visits": sum(1 for v in onsite if e.id in v.experts),
+          "online_consultations": sum(1 for v in plan.visits
+                                      if v.mode == "online" and e.id in v.experts),
+          "onsite_days": len({r.date for r in plan.routes if r.expert == e.id}),
+          "served_priority": sum(prio[v.request] for v in plan.visits if e.id in v.experts)}
+         for e in problem.experts]).set_index("expert")
+    floors = {c.location: c for c in coverage_of(problem, plan.visits)}
+    bases = {e.base for e in problem.experts}
+    seen = Counter(v.location for v in plan.visits)
+    coverage = pd.DataFrame(
+        [{"location": loc.id, "name": loc.name, "visits": seen[loc.id],
+          "min_visits": floors[loc.id].min_visits if loc.id in floors else 0,
+          "shortfall": floors[loc.id].shortfall if loc.id in floors else 0,
+          "population": loc.population,
+          "small_town": loc.population is not None and loc.population < threshold}
+         for loc in problem.locations if loc.id not in bases or loc.id in floors]
+    ).set_index("location")
+    months_rows = []
+    for e in problem.experts:
+        per: Counter[tuple[int, int]] = Counter((r.date.year, r.date.month)
+                                                for r in plan.routes if r.expert == e.id)
+        for d in sorted({(d.year, d.month) for d in problem.horizon.dates}):
+            months_rows.append({"expert": e.id, "month": f"{d[0]:04d}-{d[1]:02d}",
+                                "onsite_days": per[d], "cap": e.month_cap(*d)})
+    months = pd.DataFrame(months_rows).set_index(["expert", "month"])
+    summary = pd.Series({
+        "requests": len(problem.requests), "visits": len(plan.visits),
+        "onsite_visits": len(onsite),
+        "expert_visits": sum(len(v.experts) for v in onsite),
+        "served_priority": sum(prio[v.request] for v in plan.visits),
+        "municipalities_reached": int((coverage["visits"] > 0).sum()),
+        "municipalities": len(coverage),
+        "coverage_shortfall": int(coverage["shortfall"].sum()),
+        "small_town_share": len(in_small) / len(plan.visits) if plan.visits else 0.0,
+        "drive_minutes": sum(r.drive_minutes for r in plan.routes),
+        "objective": plan.objective,
+    }, name="season")
+    return {"summary": summary, "experts": experts, "coverage": coverage, "months": months}
+
+
+def compare_seasons(plans: Mapping[str, tuple[PlanRequest, Plan]]) -> pd.DataFrame:
+    """Season summaries side by side (one column per named plan)."""
+    return pd.DataFrame({name: season_tables(p, plan)["summary"]
+                         for name, (p, plan) in plans.items()})

@@ -1,0 +1,190 @@
+"""Weaken each rule of the planner and watch a test fail.
+
+    python -m tests.mutation_check              # every mutation (several minutes)
+    python -m tests.mutation_check --only cap   # those whose name contains "cap"
+
+Each mutation is one textual change to one rule (a constraint weakened, deleted, or a bound
+made wrong); the script applies it, runs the planner's tests (``tests/test_planner_rules.py``,
+``tests/test_optimality.py``, ``tests/test_greedy.py``; every plan they produce is checked by
+the independent checker and, on tiny instances, against the brute force), and restores the
+file. A mutation that no test catches is a rule the tests do not decide: the script lists those
+and exits non-zero. Not part of the test suite (it runs the suite many times over).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ["tests/test_planner_rules.py", "tests/test_optimality.py", "tests/test_greedy.py"]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str
+    old: str
+    new: str
+
+
+MUTATIONS = [
+    # --- choice of expert, date and start
+    Mutation("served without a date", "solvers/model.py",
+             "self.m.add(sum(self.on_date[q.id, d] for d in dates) == served)",
+             "self.m.add(sum(self.on_date[q.id, d] for d in dates) <= served)"),
+    Mutation("a field without its expert", "solvers/model.py",
+             "self.m.add(sum(per_slot.get(k, [])) == self.on_date[rid, d])",
+             "self.m.add(sum(per_slot.get(k, [])) <= self.on_date[rid, d])"),
+    # --- hours (the per-expert window where experts' hours differ)
+    Mutation("hours: earliest start per expert dropped", "solvers/model.py",
+             "self.m.add(s >= o.lo).only_enforce_if(lit)", "pass"),
+    Mutation("hours: latest start per expert dropped", "solvers/model.py",
+             "self.m.add(s <= o.hi).only_enforce_if(lit)", "pass"),
+    # --- tours (enumerated days)
+    Mutation("tours: daily visit cap + 1", "solvers/model.py",
+             "max_stops=e.max_visits_per_day,",
+             "max_stops=None if e.max_visits_per_day is None else e.max_visits_per_day + 1,"),
+    Mutation("tours: no drive cap", "solvers/model.py",
+             "max_drive=e.max_drive_minutes_per_day,", "max_drive=None,"),
+    Mutation("tours: a stop covered twice", "solvers/model.py",
+             "self.m.add(sum(covering.get(i, [])) == self.present[rid, eid, d])",
+             "self.m.add(sum(covering.get(i, [])) >= self.present[rid, eid, d])"),
+    Mutation("tours: drive of the day undercounted", "solvers/model.py",
+             "day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)",
+             "day.drive = sum((t.drive // 2) * lit for t, lit in zip(tours, day.tour_lits, strict=True)"),
+    Mutation("tours: first leg ignores the window", "solvers/routes.py",
+             "            start = max(c.lo, clock + leg)\n            if start > c.hi:",
+             "            start = max(c.lo, clock + leg)\n            if start > c.hi + 60:"),
+    Mutation("tours: return after work ends", "solvers/routes.py",
+             "if end + back <= work_end and", "if end + back <= work_end + 60 and"),
+    # --- circuit days
+    Mutation("circuit: daily visit cap + 1", "solvers/model.py",
+             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap)\n            drive_cap",
+             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap + 1)\n            drive_cap"),
+    Mutation("circuit: no drive cap", "solvers/model.py",
+             "self.m.add(day.drive <= drive_cap)", "pass"),
+    Mutation("circuit: round trip bound too high", "solvers/model.py",
+             "rt = sp(base, locs[j]) + sp(locs[j], base)",
+             "rt = sp(base, locs[j]) + sp(locs[j], base) + 30"),
+    Mutation("circuit: stop-set bound too high", "solvers/model.py",
+             "self.m.add(day.drive >= sum(c * lit for c, lit in zip(costs, choices, strict=True) if c))",
+             "self.m.add(day.drive >= sum((c + 30) * lit for c, lit in zip(costs, choices, strict=True)))"),
+    # --- legs in time
+    Mutation("legs: first leg from the base ignored", "solvers/model.py",
+             "self.m.add(sj >= e.work_start + t).only_enforce_if(lit)", "pass"),
+    Mutation("legs: last leg home ignored", "solvers/model.py",
+             "self.m.add(self.start[qi.id] + qi.duration_min + t <= e.work_end\n                               ).only_enforce_if(lit)",
+             "pass"),
+    Mutation("legs: drive between stops ignored", "solvers/model.py",
+             "self.m.add(sj >= self.start[qi.id] + qi.duration_min + t).only_enforce_if(lit)",
+             "pass"),
+    # --- one thing at a time, drives as blocks
+    Mutation("no overlap dropped", "solvers/model.py",
+             "                self.m.add_no_overlap(intervals)", "                pass"),
+    Mutation("drive glued to the visit (the old model)", "solvers/model.py",
+             "self.m.add(end <= before).only_enforce_if(present)",
+             "self.m.add(end == before).only_enforce_if(present)"),
+    Mutation("drive may start before the stop it leaves ends", "solvers/model.py",
+             "self.m.add(begin >= self.start[qi.id] + qi.duration_min).only_enforce_if(lit)",
+             "pass"),
+    Mutation("drive may end after the next stop starts", "solvers/model.py",
+             "self.m.add(end <= before).only_enforce_if(present)", "pass"),
+    # --- redundant rules must never cut a real plan
+    Mutation("redundant: online never fits beside a tour", "solvers/routes.py",
+             "            if max(after, lo) <= min(hi, until - duration):\n                return True",
+             "            if max(after, lo) + 15 <= min(hi, until - duration):\n                return True"),
+    Mutation("redundant: working day 30 min shorter", "solvers/model.py",
+             "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)",
+             "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start - 30)"),
+    Mutation("redundant: joint tours must agree to the minute before", "solvers/model.py",
+             "self.m.add_implication(lit, ~at_least[hi + 1])",
+             "self.m.add_implication(lit, ~at_least[hi + 1]) if hi > lo else None\n                self.m.add_implication(lit, ~at_least[lo])"),
+    # --- caps
+    Mutation("expert total cap + 1", "solvers/model.py",
+             "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",
+             "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total + 1)"),
+    Mutation("on-site days cap + 1", "solvers/model.py",
+             "self.m.add(sum(per_expert_days[e.id]) <= e.max_onsite_days)",
+             "self.m.add(sum(per_expert_days[e.id]) <= e.max_onsite_days + 1)"),
+    Mutation("location cap + 1", "solvers/model.py",
+             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap)\n\n",
+             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap + 1)\n\n"),
+    Mutation("monthly on-site days cap + 1", "solvers/model.py",
+             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap)\n\n    def add_coverage_floors",
+             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap + 1)\n\n    def add_coverage_floors"),
+    # --- season goals
+    Mutation("coverage: a shortfall that costs nothing", "solvers/model.py",
+             "                self.m.add(short >= floor - sum(counted))", "                pass"),
+    Mutation("coverage: every mode counted", "solvers/model.py",
+             "if q.location == lid and q.mode in c.modes and q.id in self.served]",
+             "if q.location == lid and q.id in self.served]"),
+    Mutation("small towns: bonus on every town", "solvers/model.py",
+             "if q.id in self.start and small.includes(self.p.location_by_id[q.location])))",
+             "if q.id in self.start))"),
+    # --- fixed visits
+    Mutation("fixed: not served", "solvers/model.py",
+             "                    self.m.add_implication(lit, p)\n        if self.fixed_mode",
+             "                    pass\n        if self.fixed_mode"),
+    Mutation("fixed: start not kept", "solvers/model.py",
+             "self.m.add(self.start[rid] == f.start).only_enforce_if(lit)", "pass"),
+    # --- objective and search
+    Mutation("objective without driving", "solvers/model.py",
+             "return (w.priority * served - w.drive_minute * drive",
+             "return (w.priority * served - 0 * drive"),
+    Mutation("search: a timed-out probe cuts a choice", "solvers/search.py",
+             "return clock.run(solver, probe) == cp_model.INFEASIBLE",
+             "return clock.run(solver, probe) != cp_model.OPTIMAL"),
+    Mutation("search: choice optimum taken without timing", "solvers/search.py",
+             "        return bound is not None and value >= bound",
+             "        return bound is not None and value >= bound - 1000"),
+    # --- routes written into the plan
+    Mutation("routes: leave just in time through an online call", "solvers/routes.py",
+             "d = free_start(lo, hi, minutes(places[i], places[i + 1]), busy, latest=i == 0)",
+             "d = hi - minutes(places[i], places[i + 1]) if i == 0 else free_start(lo, hi, minutes(places[i], places[i + 1]), busy)"),
+]
+
+
+def run(mutation: Mutation, timeout: float) -> str:
+    path = ROOT / mutation.path
+    text = path.read_text(encoding="utf-8")
+    if text.count(mutation.old) != 1:
+        return f"NOT APPLIED (found {text.count(mutation.old)} times)"
+    path.write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                               *TESTS], cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+        tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+        return ("caught: " if proc.returncode != 0 else "MISSED: ") + tail
+    except subprocess.TimeoutExpired:
+        return "caught: the tests did not finish (a rule broke the search)"
+    finally:
+        path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="", help="run the mutations whose name contains this")
+    ap.add_argument("--timeout", type=float, default=900.0)
+    args = ap.parse_args(argv)
+    missed = []
+    for m in MUTATIONS:
+        if args.only and args.only not in m.name:
+            continue
+        outcome = run(m, args.timeout)
+        print(f"{m.name:58s} {outcome}", flush=True)
+        if not outcome.startswith("caught"):
+            missed.append(m.name)
+    if missed:
+        print(f"\n{len(missed)} mutation(s) no test catches: {', '.join(missed)}")
+        return 1
+    print("\nevery mutation is caught by a test")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
