@@ -158,12 +158,13 @@ def python_api(problem: Any, plan: Any, news: list[Any], rounds: int,
                 solve(weeks[q.id], SolveOptions(time_limit=60))
                 replans.append(time.perf_counter() - t0)
     published = plan.visit_by_request[PUBLISHED]
-    invalid = touched = proposals = withheld = 0
+    invalid = touched = proposals = withheld = shifting = 0
     for q in news:
         ans = answers[q.id]
         withheld += len(ans.withheld)
         for p in ans.proposals:
             proposals += 1
+            shifting += bool(p.shifted)
             invalid += bool(check_plan(p.problem, p.plan))
             touched += p.plan.visit_by_request.get(PUBLISHED) != published
     # exactness: the requested mode only, against the reference re-plan
@@ -180,6 +181,7 @@ def python_api(problem: Any, plan: Any, news: list[Any], rounds: int,
         else:
             disagree.append((q.id, mine, ref))
     return {"calls": calls, "replans": replans, "invalid": invalid, "touched": touched,
+            "shifting": shifting,
             "proposals": proposals, "withheld": withheld, "agree": agree,
             "disagree": disagree, "with_slot": served, "ref_seconds": ref_seconds,
             "complete": sum(a.complete for a in answers.values())}
@@ -292,8 +294,18 @@ def report(args: argparse.Namespace, plan: Any, py: dict[str, Any],
         f"| proposals invalid by the checker (of {py['proposals']}); withheld | "
         f"{py['invalid']}; {py['withheld']} | 0 |",
         f"| proposals touching the published visit ({PUBLISHED}) | {py['touched']} | 0 |",
+        f"| proposals that shift other visits of their days (same experts and date) | "
+        f"{py['shifting']} of {py['proposals']} | |",
         f"| calls with every candidate solved to a proof | {py['complete']} of "
         f"{args.requests} | |",
+    ]
+    lines += [
+        "",
+        "The Python API proposes into the week's plan as solved: one visit is published (fixed), "
+        "the others may shift on their own day to make room. Through HTTP the week is the "
+        "published one, where every visit is kept exactly, so a slot fits only around them; "
+        "when the asked mode has none, the other mode is offered (the default `fallback`). "
+        "Exactness is counted on the asked mode: both sides with no slot count as agreeing.",
     ]
     if py["disagree"]:
         lines += ["", "Disagreements (request, proposal, reference): "
