@@ -49,6 +49,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import pandas as pd
 from ortools.sat.python import cp_model
 
 from engine.changes import plan_changes
@@ -164,6 +165,24 @@ class SlotProposals:
     complete: bool = True
     seconds: float = 0.0
     withheld: tuple[Violation, ...] = ()
+
+    def frame(self) -> pd.DataFrame:
+        """The proposals as a table indexed by ``rank`` (1 = best): experts, date, start and
+        end (``HH:MM``), mode, objective change, added drive minutes, visits shifted and
+        dropped, whether another time on an expert-day already proposed.
+
+        >>> answer.frame().loc[1, ["date", "start", "objective_change"]]  # doctest: +SKIP
+        """
+        rows = [{"rank": rank, "experts": ", ".join(p.experts), "date": p.date,
+                 "start": fmt_time(p.start), "end": fmt_time(p.end), "mode": p.mode,
+                 "objective_change": p.objective_change,
+                 "drive_minutes_added": p.drive_minutes_added,
+                 "shifted": len(p.shifted), "dropped": len(p.dropped),
+                 "alternative": p.alternative}
+                for rank, p in enumerate(self.proposals, start=1)]
+        columns = ["experts", "date", "start", "end", "mode", "objective_change",
+                   "drive_minutes_added", "shifted", "dropped", "alternative"]
+        return pd.DataFrame(rows, columns=["rank", *columns]).set_index("rank")
 
 
 # ------------------------------------------------------------------------------ the entry point

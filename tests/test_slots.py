@@ -137,6 +137,21 @@ def test_the_k_best_are_distinct_days_first_best_first():
     assert answer.proposals[1].objective_change == 6000 - 90 or WED in dates
 
 
+def test_the_proposals_as_a_table_for_a_notebook():
+    doc = week_of(load_doc("two_towns"), end="2026-12-08")
+    doc["requests"].append(req("n1", "town_b", duration=60, priority=7))
+    full, plan = split(doc, "n1")
+    answer = propose_checked(full, plan, "n1", k=3)
+    table = answer.frame()
+    assert list(table.index) == [1, 2, 3] and table.index.name == "rank"
+    first = answer.proposals[0]
+    assert table.loc[1, "date"] == first.date and table.loc[1, "start"] == fmt_time(first.start)
+    assert list(table["objective_change"]) == [p.objective_change for p in answer.proposals]
+    none = propose_checked(full, plan, "n1", other_mode="no", only=Slot(
+        ("pr-1",), MON, t("08:30"), "onsite"))
+    assert none.frame().empty and list(none.frame().columns)[:2] == ["experts", "date"]
+
+
 def test_one_day_only_gives_other_starts_an_hour_apart_not_a_minute():
     doc = week_of(load_doc("two_towns"))
     doc["travel"]["minutes"]["office"]["town_a"] = 37          # could start 09:07
