@@ -34,8 +34,8 @@ from engine.ehime import municipalities
 from engine.model import Plan, PlanRequest
 from engine.tables import expert_name
 
-__all__ = ["KPI_LABELS", "coverage_map", "kpi_bars", "route_map", "utilisation_heatmap",
-           "week_chart"]
+__all__ = ["KPI_LABELS", "coverage_map", "kpi_bars", "route_map", "season_months",
+           "utilisation_heatmap", "week_chart"]
 
 #: Axis labels of the scenario KPIs (English, Japanese).
 KPI_LABELS: dict[str, tuple[str, str]] = {
@@ -193,6 +193,31 @@ def coverage_map(coverage: pd.Series | pd.DataFrame, *, lang: str | None = None,
         ax.grid(alpha=0.2)
     if title and n > 1:
         fig.suptitle(title)
+    return _done(fig)
+
+
+def season_months(months: pd.DataFrame, *, lang: str | None = None) -> Figure:
+    """On-site days per expert and month (bars) against the contract's cap (a tick), from
+    ``solvers.season.season_tables(...)["months"]`` (index expert × month)."""
+    lang = _lang(lang)
+    days = months["onsite_days"].unstack("expert")
+    caps = months["cap"].unstack("expert")
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(days)), 4.0))
+    n = max(1, days.shape[1])
+    width = 0.8 / n
+    x = np.arange(len(days))
+    for k, (expert, colour) in enumerate(zip(days.columns, _colours(n), strict=False)):
+        ax.bar(x + k * width, days[expert], width, label=str(expert), color=colour)
+        cap = caps[expert]
+        if cap.notna().any():
+            ax.scatter(x + k * width, cap, marker="_", s=120, color="k", zorder=3)
+    ax.set_xticks(x + 0.4 - width / 2, list(days.index))
+    ax.set_ylabel("訪問日数（黒線: 契約の上限）" if lang == "ja"
+                  else "on-site days (black tick: the contract's cap)")
+    ax.set_title("専門家ごと・月ごとの訪問日数" if lang == "ja"
+                 else "on-site days per expert and month")
+    ax.legend(fontsize=7, ncols=min(n, 5))
+    ax.grid(axis="y", alpha=0.3)
     return _done(fig)
 
 

@@ -74,7 +74,9 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     """
     options = options or SolveOptions()
     t0 = time.perf_counter()
-    deadline = t0 + options.time_limit
+    # The searches end a little before the limit: reading the plan and explaining it come
+    # after them, and CP-SAT may run over its own limit by a few hundredths of a second.
+    deadline = t0 + options.time_limit * 0.93
     travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
     travel.check(_needed_legs(problem))
     # solver["seconds"]: when each stage was done, seconds from the start of the call

@@ -19,7 +19,6 @@ Examples
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import math
 import statistics
@@ -35,8 +34,16 @@ from engine.calendar import workable_dates
 from engine.errors import InputError, Problem
 from engine.format import parse_plan_request
 from engine.kpis import plan_kpis
-from engine.model import Blackout, Plan, PlanRequest
-from engine.scenario import EhimeBase, Scenario, apply_blackout_changes
+from engine.model import Plan, PlanRequest
+from engine.scenario import DocumentBase, EhimeBase, Scenario
+from engine.season import (
+    DEFAULT_CAMPS,
+    SEASON_COVERAGE,
+    SEASON_SMALL_TOWNS,
+    SEASON_START,
+    Camp,
+    season_document,
+)
 from solvers.executor import Executor, make_executor
 from solvers.planner import SolveOptions, solve
 
@@ -54,6 +61,7 @@ __all__ = [
     "run_scenario",
     "scenario_kpis",
     "season",
+    "season_request",
     "summarise",
     "t_quantile_975",
     "utilisation_table",
@@ -304,37 +312,11 @@ def utilisation_table(results: Sequence[RunResult], scenario: str | None = None)
 # --------------------------------------------------------------------------- season
 
 @dataclass(frozen=True)
-class Camp:
-    """A camp (e.g. a DX camp): every listed expert is away from ``start`` to ``end``."""
-
-    name: str
-    start: dt.date
-    end: dt.date
-    place: str = ""
-    experts: tuple[str, ...] = ("*",)
-
-    def blackouts(self) -> list[Blackout]:
-        n = (self.end - self.start).days + 1
-        return [Blackout(self.start + dt.timedelta(days=i), self.experts, self.name)
-                for i in range(n)]
-
-
-#: The 2026/27 season's camps and the year-end closure (dates are illustrative).
-DEFAULT_CAMPS: tuple[Camp, ...] = (
-    Camp("summer DX camp / 夏のDXキャンプ", dt.date(2026, 8, 19), dt.date(2026, 8, 21),
-         "382019"),
-    Camp("Uwajima DX camp / 宇和島DXキャンプ", dt.date(2026, 11, 11), dt.date(2026, 11, 12),
-         "382035"),
-    Camp("year-end closure / 年末年始休業", dt.date(2026, 12, 29), dt.date(2027, 1, 1)),
-    Camp("winter DX camp / 冬のDXキャンプ", dt.date(2027, 2, 17), dt.date(2027, 2, 18),
-         "382019"),
-)
-
-
-@dataclass(frozen=True)
 class SeasonResult:
     """A season of weekly plans: ``weeks`` (one row per week), ``visits`` (every visit),
-    ``coverage`` (visits per municipality) and season ``totals``."""
+    ``coverage`` (visits per municipality), season ``totals``, and the season request and
+    the plan the weeks add up to (``problem``, ``plan``: ``solvers.season.season_tables``
+    gives the rest of the season's figures)."""
 
     scenario: str
     seed: int
@@ -342,132 +324,79 @@ class SeasonResult:
     visits: pd.DataFrame
     coverage: pd.Series
     totals: Mapping[str, float]
+    problem: PlanRequest | None = None
+    plan: Plan | None = None
 
 
-def _season_blackouts(scenario: Scenario, camps: Sequence[Camp]) -> list[Blackout]:
-    """The camps' blackouts with the scenario's blackout changes applied (a moved camp)."""
-    doc: dict[str, Any] = {
-        "horizon": {"blackouts": [{"date": b.date.isoformat(), "experts": list(b.experts),
-                                   "reason": b.reason}
-                                  for c in camps for b in c.blackouts()]},
-        "experts": [{"id": e} for e in _season_expert_ids(scenario)],
-    }
-    problems: list[Problem] = []
-    apply_blackout_changes(doc, scenario.overrides, "", problems)
-    if problems:
-        raise InputError(problems)
-    return [Blackout(dt.date.fromisoformat(b["date"]), tuple(b["experts"]), b.get("reason", ""))
-            for b in doc["horizon"]["blackouts"]]
-
-
-def _season_expert_ids(scenario: Scenario) -> list[str]:
-    from engine.ehime import ehime_experts
-    ids = [e.id for e in ehime_experts() if e.id not in scenario.overrides.remove_experts]
-    return ids + [str(x["id"]) for x in scenario.overrides.add_experts]
-
-
-def season(scenario: Scenario, *, start: dt.date | str = "2026-08-03", weeks: int = 33,
-           seed: int = 0, time_limit: float = 2.0, workers: int = 1,
-           camps: Sequence[Camp] = DEFAULT_CAMPS, max_carry: int = 2, retry_factor: float = 3.0,
-           progress: Progress | None = None) -> SeasonResult:
-    """Simulate a season as weekly re-plans.
-
-    Week ``w`` draws its demand with seed ``seed × 1000 + w`` from the scenario's Ehime base
-    (so a scenario must have an ``EhimeBase``); camps are blacked out (the scenario's
-    blackout overrides apply to them, e.g. a moved camp). Each week's plan is published
-    when made and never re-planned, so published weeks stay fixed. An unserved request rolls
-    over to the next week with the same priority, location, fields, mode, duration and window,
-    its dates widened to the whole new week; after ``max_carry`` roll-overs it expires. A week
-    whose solve finds no plan in ``time_limit`` s is solved once more with ``retry_factor`` ×
-    the limit; if that fails too, all its requests roll over.
-    """
+def season_request(scenario: Scenario, *, start: dt.date | str = SEASON_START,
+                   weeks: int = 33, seed: int = 0, camps: Sequence[Camp] = DEFAULT_CAMPS,
+                   wait_weeks: int = 2, goals: bool = True) -> PlanRequest:
+    """The scenario's season as one plan request: the Ehime season (``engine.season``) drawn
+    with the scenario's demand, its camps (as the scenario moves them) and the scenario's
+    other changes (experts, caps, hours, places, demand scale, online mix) applied."""
     if not isinstance(scenario.base, EhimeBase):
         raise InputError(Problem("base", "a season needs the Ehime base (weekly demand is drawn)",
                                  "シーズンには ehime ベースが必要です"))
     monday = start if isinstance(start, dt.date) else dt.date.fromisoformat(start)
     if monday.weekday() != 0:
         raise InputError(Problem("start", "must be a Monday", "月曜日である必要があります"))
-    blackouts = _season_blackouts(scenario, camps)
-    no_blackout_changes = replace(scenario.overrides, add_blackouts=(), remove_blackouts=(),
-                                  move_blackouts=())
-    carried: list[dict[str, Any]] = []
-    week_rows: list[dict[str, Any]] = []
-    visit_rows: list[dict[str, Any]] = []
-    expired = 0
+    b = scenario.base
+    doc = season_document(monday, weeks=weeks, requests_per_week=b.requests_per_week, seed=seed,
+                          camps=camps, wait_weeks=wait_weeks, online_share=b.online_share,
+                          joint_share=b.joint_share,
+                          coverage=SEASON_COVERAGE if goals else None,
+                          small_towns=SEASON_SMALL_TOWNS if goals else None)
+    scn = replace(scenario, base=DocumentBase(doc, f"season from {monday}"))
+    return parse_plan_request(scn.document(seed=seed))
+
+
+def season(scenario: Scenario, *, start: dt.date | str = "2026-08-03", weeks: int = 33,
+           seed: int = 0, time_limit: float = 2.0, workers: int = 1,
+           camps: Sequence[Camp] = DEFAULT_CAMPS, max_carry: int = 2, goals: bool = True,
+           progress: Progress | None = None) -> SeasonResult:
+    """Simulate a season as weekly re-plans (``solvers.season.simulate_season`` on
+    ``season_request``): each week's requests become known that week and may wait
+    ``max_carry`` more weeks; each week is planned when it comes with the budgets, the
+    month's contract days and (with ``goals``) the coverage floors the earlier weeks left, and
+    published. Camps are blacked out (the scenario's blackout overrides apply to them)."""
+    from solvers.season import simulate_season
+
+    problem = season_request(scenario, start=start, weeks=weeks, seed=seed, camps=camps,
+                             wait_weeks=max_carry, goals=goals)
     t0 = time.perf_counter()
-    population: dict[str, int | None] = {}
-    bases: set[str] = set()
-    for w in range(weeks):
-        wk = monday + dt.timedelta(days=7 * w)
-        fri = wk + dt.timedelta(days=4)
-        week_base = replace(scenario.base, start=wk, weeks=1, fixed_visit=False,
-                            blackouts=tuple(b for b in blackouts if wk <= b.date <= fri))
-        week_scn = replace(scenario, base=week_base, overrides=no_blackout_changes)
-        doc = week_scn.document(seed=seed * 1000 + w)
-        for q in doc["requests"]:
-            q["id"] = f"w{w:02d}-{q['id']}"
-        carry_count: dict[str, int] = {}
-        for q in carried:
-            q = copy.deepcopy(q)
-            q["earliest"], q["latest"] = wk.isoformat(), fri.isoformat()
-            carry_count[q["id"]] = q.pop("_carried")
-            doc["requests"].append(q)
-        problem = parse_plan_request(doc)
-        if not population:
-            population = {loc.id: loc.population for loc in problem.locations}
-            bases = {e.base for e in problem.experts}
-        opts = SolveOptions(time_limit=time_limit, seed=seed * 1000 + w, workers=workers,
-                            travel_speed_factor=scenario.travel_speed_factor)
-        plan = solve(problem, opts)
-        attempts = 1
-        if plan.status not in PLANNED and retry_factor > 1:
-            plan = solve(problem, replace(opts, time_limit=time_limit * retry_factor))
-            attempts = 2
-        served = {v.request for v in plan.visits}
-        carried = []
-        expired_now = 0
-        for q in doc["requests"]:
-            if q["id"] in served:
-                continue
-            n = carry_count.get(q["id"], 0) + 1
-            if n > max_carry:
-                expired_now += 1
-                continue
-            carried.append({**q, "_carried": n})
-        expired += expired_now
-        k = plan_kpis(problem, plan)
-        week_rows.append({"week": wk, "status": plan.status, "attempts": attempts,
-                          "requests": len(problem.requests), "carried_in": len(carry_count),
-                          "visits": k["visits"], "expert_visits": k["expert_visits"],
-                          "served_priority": k["served_priority"],
-                          "drive_minutes": k["drive_minutes"], "unscheduled": k["unscheduled"],
-                          "expired": expired_now,
-                          "blackout_days": len({b.date for b in week_base.blackouts or ()}),
-                          "solve_seconds": round(plan.solve_seconds, 3)})
-        for v in plan.visits:
-            visit_rows.append({"week": wk, "request": v.request, "location": v.location,
-                               "mode": v.mode, "date": v.date, "start": v.start,
-                               "experts": ",".join(v.experts), "n_experts": len(v.experts),
-                               "carried": v.request in carry_count})
-        if progress is not None:
-            progress(w + 1, weeks)
-    weeks_df = pd.DataFrame(week_rows).set_index("week")
-    visits_df = pd.DataFrame(visit_rows, columns=["week", "request", "location", "mode", "date",
-                                                  "start", "experts", "n_experts", "carried"])
-    places = [p for p in population if p not in bases]
-    cov = visits_df.groupby("location").size() if not visits_df.empty else pd.Series(dtype=int)
-    coverage = pd.Series({p: int(cov.get(p, 0)) for p in places}, name="visits",
+    sim = simulate_season(problem, time_limit=time_limit, seed=seed, goals=goals,
+                          progress=progress, workers=workers,
+                          travel_speed_factor=scenario.travel_speed_factor)
+    plan = sim.plan
+    weeks_df = sim.weeks
+    weeks_df["blackout_days"] = [len({b.date for b in problem.horizon.blackouts
+                                      if wk <= b.date <= wk + dt.timedelta(days=6)})
+                                 for wk in weeks_df.index]
+    rows = []
+    for v in plan.visits:
+        rows.append({"week": v.date - dt.timedelta(days=v.date.weekday()),
+                     "request": v.request, "location": v.location, "mode": v.mode,
+                     "date": v.date, "start": v.start, "experts": ",".join(v.experts),
+                     "n_experts": len(v.experts)})
+    visits_df = pd.DataFrame(rows, columns=["week", "request", "location", "mode", "date",
+                                            "start", "experts", "n_experts"])
+    bases = {e.base for e in problem.experts}
+    places = [loc.id for loc in problem.locations if loc.id not in bases]
+    seen = Counter(v.location for v in plan.visits)
+    coverage = pd.Series({p: int(seen[p]) for p in places}, name="visits",
                          dtype=int).rename_axis("location")
-    small = sum(1 for loc in visits_df["location"]
-                if (p := population.get(loc)) is not None and p < SMALL_POPULATION)
+    locs = problem.location_by_id
+    small = sum(1 for v in plan.visits if (p := locs[v.location].population) is not None
+                and p < SMALL_POPULATION)
+    onsite = [v for v in plan.visits if v.mode == "onsite"]
     totals = {
-        "weeks": weeks, "visits": len(visits_df),
-        "onsite_visits": int((visits_df["mode"] == "onsite").sum()),
-        "expert_visits": int(visits_df.loc[visits_df["mode"] == "onsite", "n_experts"].sum()),
+        "weeks": weeks, "visits": len(plan.visits), "onsite_visits": len(onsite),
+        "expert_visits": sum(len(v.experts) for v in onsite),
         "municipalities_served": int((coverage > 0).sum()),
-        "small_share": small / len(visits_df) if len(visits_df) else 0.0,
-        "expired": expired, "still_open": len(carried),
-        "weeks_without_plan": int((~weeks_df["status"].isin(PLANNED)).sum()),
+        "small_share": small / len(plan.visits) if plan.visits else 0.0,
+        "expired": len(sim.expired), "still_open": len(sim.still_open),
+        "weeks_without_plan": int((~weeks_df["status"].isin((*PLANNED, "nothing asked"))).sum()),
         "seconds": round(time.perf_counter() - t0, 2),
     }
-    return SeasonResult(scenario.name, seed, weeks_df, visits_df, coverage, totals)
+    return SeasonResult(scenario.name, seed, weeks_df, visits_df, coverage, totals, problem,
+                        plan)

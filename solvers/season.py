@@ -58,6 +58,7 @@ class SeasonSimulation:
     plan: Plan
     weeks: pd.DataFrame
     expired: tuple[str, ...]
+    still_open: tuple[str, ...] = ()
 
 
 def _mondays(h: Horizon) -> list[dt.date]:
@@ -119,13 +120,14 @@ def _week_problem(problem: PlanRequest, start: dt.date, end: dt.date,
 
 
 def simulate_season(problem: PlanRequest, *, time_limit: float = 2.0, seed: int = 0,
-                    goals: bool = True,
+                    goals: bool = True, workers: int = 1, travel_speed_factor: float = 1.0,
                     progress: Callable[[int, int], None] | None = None) -> SeasonSimulation:
     """Plan ``problem``'s season week by week (see the module docstring). A request becomes
     known in the week of its earliest date and stays open while its dates last; one whose
-    last date passes unplanned expires. With ``goals`` each week also aims at the coverage
-    floors the earlier weeks left and the small-town bonus; without, each week serves
-    priority only, as before the season goals."""
+    last date passes unplanned expires (``expired``), one still unplanned on the season's last
+    day stays open (``still_open``). With ``goals`` each week also aims at the coverage floors
+    the earlier weeks left and the small-town bonus; without, each week serves priority only,
+    as before the season goals."""
     t0 = time.perf_counter()
     mondays = _mondays(problem.horizon)
     open_: dict[str, tuple[Request, int]] = {}
@@ -144,30 +146,36 @@ def simulate_season(problem: PlanRequest, *, time_limit: float = 2.0, seed: int 
         week = _week_problem(problem, monday, end, asked, made, goals)
         if asked:
             plan = solve(week, SolveOptions(time_limit=time_limit, seed=seed * 1000 + w,
-                                            explain=False))
+                                            workers=workers, explain=False,
+                                            travel_speed_factor=travel_speed_factor))
             served = {v.request for v in plan.visits}
             made.extend(plan.visits)
         else:
             plan, served = None, set()
         carried_in = sum(1 for _q, c in open_.values() if c)
+        gone = 0
         for rid in list(open_):
             q, carried = open_[rid]
             if rid in served:
                 del open_[rid]
-            elif q.latest <= end:
+            elif q.latest <= end and q.latest < problem.horizon.end:
                 del open_[rid]
                 expired.append(rid)
+                gone += 1
             else:
                 open_[rid] = (q, carried + 1)
         rows.append({"week": monday, "requests": len(asked), "carried_in": carried_in,
+                     "expired": gone,
                      "status": plan.status if plan else "nothing asked",
-                     "visits": len(served), "solve_seconds": round(plan.solve_seconds, 3)
-                     if plan else 0.0})
+                     "visits": len(served),
+                     "expert_visits": plan.kpis.get("expert_visits", 0) if plan else 0,
+                     "served_priority": plan.kpis.get("served_priority", 0) if plan else 0,
+                     "drive_minutes": plan.kpis.get("drive_minutes", 0) if plan else 0,
+                     "solve_seconds": round(plan.solve_seconds, 3) if plan else 0.0})
         if progress is not None:
             progress(w + 1, len(mondays))
-    expired.extend(open_)
     return SeasonSimulation(_season_plan(problem, made, t0), pd.DataFrame(rows).set_index(
-        "week"), tuple(expired))
+        "week"), tuple(expired), tuple(open_))
 
 
 def _season_plan(problem: PlanRequest, visits: list[Visit], t0: float) -> Plan:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/test_planner_rules.py", "tests/test_optimality.py", "tests/test_greedy.py"]
+TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
+         "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py"]
 
 
 @dataclass(frozen=True)

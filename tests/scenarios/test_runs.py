@@ -125,10 +125,23 @@ def test_season_rolls_unserved_requests_over_and_expires_them():
     grounded = Scenario("grounded", EhimeBase("2026-08-03", requests_per_week=3),
                         Overrides(expert_caps={"*": {"max_onsite_days": 0}}, online_share=0.0))
     res = season(grounded, weeks=4, time_limit=5, max_carry=2, camps=())
-    assert res.totals["visits"] == 0
-    assert list(res.weeks["carried_in"]) == [0, 3, 6, 6]
-    assert list(res.weeks["expired"]) == [0, 0, 3, 3]
-    assert res.totals["expired"] == 6 and res.totals["still_open"] == 6
+    assert res.totals["visits"] == 0 and res.problem is not None
+    reqs, end = res.problem.requests, res.problem.horizon.end
+
+    def monday(d: dt.date) -> dt.date:
+        return d - dt.timedelta(days=d.weekday())
+
+    # a request is asked in the week of its first date and waits two weeks more (within the
+    # season); once its last date has passed it expires, on the season's last day it stays open
+    assert all((q.latest - q.earliest).days >= 14 or q.latest == end for q in reqs)
+    for wk, row in res.weeks.iterrows():
+        earlier = [q for q in reqs if monday(q.earliest) < wk <= q.latest]
+        new = [q for q in reqs if monday(q.earliest) == wk]
+        assert (row["requests"], row["carried_in"]) == (len(new) + len(earlier), len(earlier))
+        assert row["expired"] == sum(1 for q in reqs if q.latest < end
+                                     and wk <= q.latest <= wk + dt.timedelta(days=6))
+    assert res.totals["still_open"] == sum(1 for q in reqs if q.latest == end)
+    assert res.totals["expired"] + res.totals["still_open"] == len(reqs) == 12
 
 
 def test_season_blacks_out_camps_and_a_moved_camp_moves():
