@@ -25,6 +25,7 @@ BENCHMARKS = {
     "scenarios": ["benchmarks.bench_scenarios"],
     "startup": ["benchmarks.bench_startup"],
     "season": ["benchmarks.bench_season"],
+    "slots": ["benchmarks.bench_slots"],
 }
 
 

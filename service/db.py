@@ -44,6 +44,7 @@ __all__ = [
     "MunicipalityRow",
     "PlanJob",
     "RequestRow",
+    "SlotPick",
     "VisitRow",
     "make_engine",
     "migrate",
@@ -156,6 +157,40 @@ class VisitRow(Base):
     satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)
     outcome_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
                                                            nullable=True)
+
+
+class SlotPick(Base):
+    """A slot chosen for a request from its slot proposals (``/v1/requests/{id}/accept-slot``).
+
+    ``status``: ``pending`` (a municipality chose it; the centre confirms or overrides, and
+    meanwhile it holds the slot: week jobs keep it fixed, other proposals fit around it),
+    ``confirmed`` (fixed into the week's plan and published, by the slot job ``job_id``),
+    ``overridden`` (the centre fixed another slot), ``rejected`` (the centre turned it down),
+    ``withdrawn`` (the municipality took it back or chose again). ``chosen_*`` and
+    ``decided_*`` say who did what (also in the audit log).
+    """
+
+    __tablename__ = "slot_picks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    municipality: Mapped[str] = mapped_column(String(16), index=True)
+    week: Mapped[dt.date] = mapped_column(index=True)
+    experts: Mapped[list[Any]] = mapped_column(JSON)
+    mode: Mapped[str] = mapped_column(String(8))
+    date: Mapped[dt.date] = mapped_column()
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    objective_change: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    drive_minutes_added: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    chosen_role: Mapped[str] = mapped_column(String(16))
+    chosen_key: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    chosen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    decided_key: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                           nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class ApiKey(Base):

@@ -102,6 +102,7 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
     Requests taken: submitted or scheduled ones whose dates meet the week (dates clipped to
     it). With ``keep_published='fixed'`` each published visit whose request is still open is
     ``fixed``; with ``'prefer'`` it is only passed as ``previous`` (moves are minimised).
+    A slot a municipality chose that awaits the centre (``service.slots``) is ``fixed`` too.
     ``blackouts`` (plan-request/1 form) are dates experts cannot work that week, besides the
     stored ones (``/v1/blackouts``) of the week, which every week job takes. A stored
     request the format would refuse (possible only for rows written before the check at
@@ -128,6 +129,10 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
                                                         VisitRow.active.is_(True))):
             fixed[v.request_id] = {"experts": list(v.experts), "date": v.date.isoformat(),
                                    "start": _fmt(v.start)}
+    from service.slots import pending_fixed
+
+    for rid, slot in pending_fixed(session, monday).items():   # chosen, awaiting the centre
+        fixed.setdefault(rid, slot)
     requests = []
     rows = session.scalars(select(RequestRow).where(
         RequestRow.status.in_(("submitted", "scheduled")), RequestRow.earliest <= end,

@@ -24,6 +24,12 @@ cheapest first. Tiny means ≤ 6 requests, 1–2 experts, 1–2 dates: the enume
 visit, or ``None`` when no plan keeps them all; ``fewest_released(problem)`` the least number of
 fixed visits to release and the best objective then (a released visit may still be made on its
 published date by its published experts at another time, or not at all).
+
+``insertions(problem, visits, rid)`` is the reference of slot proposals: for every (date,
+experts) that could serve request ``rid`` alone, the best objective of a plan that adds it to
+``visits`` while every one of those keeps its date and experts (any order, any times), or
+``None``; with ``allow_drop`` the visits of the expert-days it joins (and of the days joined to
+those by joint visits) that are not published may also be left out.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from engine.calendar import date_status
 from engine.model import PlanRequest, Request
 from engine.travel import TravelTimes
 
-__all__ = ["best_plan", "fewest_released"]
+__all__ = ["best_plan", "fewest_released", "insertions"]
 
 INF = 10**9
 
@@ -314,3 +320,46 @@ def fewest_released(problem: PlanRequest) -> tuple[int, int]:
     found = _Solver(problem, release=True).search(released_max=n_fixed)
     assert found is not None            # serving nothing but releasing all is always a plan
     return found
+
+
+def insertions(problem: PlanRequest, visits: list, rid: str, *, allow_drop: bool = False
+               ) -> dict[tuple[dt.date, frozenset[str]], int | None]:
+    """For every (date, set of experts) that could serve ``rid`` alone: the best objective of
+    ``visits`` (each keeping its date and experts) plus ``rid`` there, over every order and
+    time, or ``None`` when no order and times work; ``allow_drop`` as the module says."""
+    solver = _Solver(problem, release=False)
+    q = problem.request_by_id[rid]
+    kept: dict[str, _Choice] = {}
+    for v in visits:
+        match = [c for c in solver.choices[v.request]
+                 if c.date == v.date and set(c.experts) == set(v.experts)]
+        assert match, f"{v.request}: its visit is not one of its choices"
+        kept[v.request] = match[0]
+    out: dict[tuple[dt.date, frozenset[str]], int | None] = {}
+    for c in solver.choices[q.id]:
+        droppable = _linked(problem, kept, c) if allow_drop else []
+        best: int | None = None
+        for n in range(len(droppable) + 1):
+            for gone in itertools.combinations(droppable, n):
+                chosen = {r: x for r, x in kept.items() if r not in gone}
+                chosen[q.id] = c
+                value = solver.evaluate(chosen)
+                if value is not None and (best is None or value > best):
+                    best = value
+        out[c.date, frozenset(c.experts)] = best
+    return out
+
+
+def _linked(problem: PlanRequest, kept: dict[str, _Choice], new: _Choice) -> list[str]:
+    """The unpublished visits on the new visit's expert-days and on the days joined to them
+    through joint visits (same date)."""
+    experts = set(new.experts)
+    grew = True
+    while grew:
+        grew = False
+        for c in kept.values():
+            if c.date == new.date and experts & set(c.experts) and not set(c.experts) <= experts:
+                experts |= set(c.experts)
+                grew = True
+    return sorted(r for r, c in kept.items() if c.date == new.date and experts & set(c.experts)
+                  and problem.request_by_id[r].fixed is None)

@@ -1,7 +1,9 @@
 """Shared fixtures: tiny named instances (tests/data/*.json, plan-request/1) and helpers.
 
 Every plan a test obtains through ``solve_checked`` has passed ``engine.checker.assert_valid``
-(with the travel times the planner used), so no test can look at an invalid plan by accident.
+(with the travel times the planner used), so no test can look at an invalid plan by accident;
+every slot proposal a test obtains through ``propose_checked`` likewise, and it touches no
+published visit and moves no other visit to another date or expert.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, Visit
 from engine.travel import TravelTimes
 from solvers.planner import SolveOptions, solve
+from solvers.slots import SlotProposals, propose_slots
 
 __all__ = [
     "DATA",
@@ -29,6 +32,7 @@ __all__ = [
     "codes_of",
     "load_doc",
     "problem_of",
+    "propose_checked",
     "req",
     "solve_checked",
     "t",
@@ -99,6 +103,34 @@ def solve_checked(problem: PlanRequest | dict[str, Any] | str, *, time_limit: fl
     plan = solve(problem, opts)
     assert_valid(problem, plan, travel=TravelTimes(problem, speed_factor=opts.travel_speed_factor))
     return plan
+
+
+def propose_checked(problem: PlanRequest, plan: Plan, rid: str, k: int = 3,
+                    **options: Any) -> SlotProposals:
+    """``propose_slots`` with every proposal checked: nothing withheld, each plan valid by the
+    independent checker for its week, no published visit touched, every other visit on its
+    date with its experts (only its start may change, or it may be dropped when allowed), and
+    the proposal's visit in the plan as proposed."""
+    answer = propose_slots(problem, plan, rid, k, **options)
+    assert answer.withheld == (), answer.withheld
+    before = {v.request: v for v in plan.visits}
+    for p in answer.proposals:
+        assert_valid(p.problem, p.plan)
+        after = {v.request: v for v in p.plan.visits}
+        assert after[rid] == Visit(rid, p.experts, p.problem.request_by_id[rid].location,
+                                   p.mode, p.date, p.start, p.end)
+        for q in p.problem.requests:
+            if q.fixed is not None and q.id in before:
+                assert after.get(q.id) == before[q.id], f"published {q.id} touched"
+        for r, v in before.items():
+            w = after.get(r)
+            if w is None:
+                assert options.get("allow_drop"), f"{r} dropped"
+                continue
+            assert (w.date, w.experts) == (v.date, v.experts), f"{r} changed day or experts"
+        changed = {c.request for c in p.moved}
+        assert changed == {r for r, v in before.items() if after.get(r) != v}
+    return answer
 
 
 def codes_of(plan: Plan, rid: str) -> tuple[str, ...]:

@@ -59,6 +59,18 @@ const TEXT = {
     upload_title: "データの取り込み（CSV・Excel）", table: "表", t_needs: "ニーズ",
     t_candidates: "候補者", t_engagements: "実績", t_conflicts: "利益相反", upload: "取り込む",
     uploaded: "件を取り込みました", withdraw: "取り下げ", need_edit: "ニーズの編集",
+    slots_title: "候補日時", slots_btn: "候補日時", choose: "この日時を選ぶ", close: "閉じる",
+    slots_other_mode: "もう一方の形態（訪問／オンライン）も候補に含める",
+    slots_help_municipality: "良い順に並んでいます。選ぶとセンターの確認待ちになり、その枠は確保されます。",
+    slots_help_centre: "良い順に並んでいます。選ぶと公開済みの週に確定します（自治体が選んだ日時は確認待ちに表示されます）。",
+    slots_none: "ご希望の形態では空きがありません", slots_empty: "候補はありません",
+    mode_changed: "形態を変更", alt_time: "同じ日の別の時刻",
+    cost: "評価値 {change}・運転 {drive} 分", picks_title: "確認待ちの日時（自治体が選択）",
+    legend_pending: "確認待ち（自治体が選択）", pick_pending: "確認待ち", confirm: "確定",
+    other_slot: "別の日時", reject: "却下", undo_pick: "選択を取り消す", no_picks: "確認待ちの日時はありません",
+    chosen_pending: "日時を選びました。センターの確認待ちです。",
+    chosen_confirmed: "日時を確定し、公開済みの予定に加えました。", pick_rejected: "選択を取り消しました。",
+    chosen_by_municipality: "自治体が選択",
   },
   en: {
     title: "DX expert visit planning", week: "Week", logout: "Log out", tab_week: "Week",
@@ -119,6 +131,18 @@ const TEXT = {
     upload_title: "Import data (CSV, Excel)", table: "Table", t_needs: "needs",
     t_candidates: "candidates", t_engagements: "engagements", t_conflicts: "conflicts",
     upload: "Import", uploaded: "rows imported", withdraw: "Withdraw", need_edit: "Edit need",
+    slots_title: "Proposed slots", slots_btn: "Slots", choose: "Choose this slot", close: "Close",
+    slots_other_mode: "also offer the other mode (on-site / online)",
+    slots_help_municipality: "Best first. Choosing one holds the slot until the centre confirms it.",
+    slots_help_centre: "Best first. Choosing one fixes it into the published week (slots chosen by municipalities await you below).",
+    slots_none: "No slot in the mode asked for", slots_empty: "No slots",
+    mode_changed: "other mode", alt_time: "another time that day",
+    cost: "plan score {change}, driving {drive} min", picks_title: "Slots awaiting confirmation (chosen by municipalities)",
+    legend_pending: "awaiting confirmation", pick_pending: "awaiting confirmation", confirm: "Confirm",
+    other_slot: "Other slot", reject: "Turn down", undo_pick: "Take back", no_picks: "No slot awaits confirmation",
+    chosen_pending: "Slot chosen: it awaits the centre's confirmation.",
+    chosen_confirmed: "Slot fixed and added to the published week.", pick_rejected: "Choice taken back.",
+    chosen_by_municipality: "chosen by the municipality",
   },
 };
 
@@ -128,7 +152,7 @@ const state = {
   me: null, week: null, view: "week", munis: new Map(), office: null, experts: [],
   requests: [], jobs: [], job: null, visits: [], routes: [], unscheduled: [], source: "job",
   poll: null, editing: null, selectedExpert: null, shown: null, blackouts: [],
-  needs: [], need: null, editingNeed: null,
+  needs: [], need: null, editingNeed: null, picks: [], slotsFor: null,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -335,6 +359,7 @@ async function loadWeek() {
   }
   state.blackouts = role === "municipality" ? []
     : await api("GET", `/v1/blackouts?from=${state.week}&to=${addDays(state.week, 4)}`);
+  state.picks = role === "expert" ? [] : await api("GET", `/v1/slot-picks?week=${state.week}`);
   if (role === "centre") {
     const all = await api("GET", "/v1/plan-jobs?limit=100");
     for (const j of all) if (j.week === state.week) jobs.push(j);
@@ -551,6 +576,7 @@ function renderAll() {
   renderWeek();
   renderMap();
   renderRequests();
+  renderPicks();
   renderUnscheduled();
   renderExperts();
   renderBlackouts();
@@ -617,7 +643,11 @@ function renderWeek() {
           `${t("blackout")}${b.reason ? ": " + b.reason : ""}`));
       }
       const vs = mine.filter((v) => v.date === d).sort((a, b) => a.start.localeCompare(b.start));
-      for (const v of vs) { cell.append(visitBlock(v, e.id)); count += 1; }
+      // the slots municipalities chose, awaiting the centre: pending fixed visits
+      const held = pendingPicks().filter((p) => p.date === d && p.experts.includes(e.id)
+        && !vs.some((v) => v.request === p.request));
+      const blocks = [...vs, ...held.map(pickAsVisit)].sort((a, b) => a.start.localeCompare(b.start));
+      for (const v of blocks) { cell.append(visitBlock(v, e.id)); if (!v.pending) count += 1; }
       const n = vs.filter((v) => v.mode === "onsite").length;
       if (vs.length) {
         cell.append(h("span", { class: "cell-total" },
@@ -658,7 +688,8 @@ function visitBlock(v, expertId) {
   const joint = v.experts.length > 1;
   const field = visitField(v, expertId);
   const cls = ["visit", `field-${field}`, v.mode === "online" ? "online" : "onsite",
-    joint ? "joint" : "", v.confidential ? "confidential" : ""].filter(Boolean).join(" ");
+    joint ? "joint" : "", v.confidential ? "confidential" : "", v.pending ? "pending" : ""]
+    .filter(Boolean).join(" ");
   const partners = v.experts.filter((x) => x !== expertId);
   const block = h("div", { class: cls, "data-request": v.request, "data-experts": v.experts.join(" "),
       "data-mode": v.mode, tabindex: "0",
@@ -670,6 +701,7 @@ function visitBlock(v, expertId) {
     v.mode === "online" ? h("span", { class: "tag online" }, t("online")) : null,
     joint ? h("span", { class: "tag joint" }, `${t("joint_with")}: ${v.experts.map(expertName).join(" + ")}`) : null,
     v.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null,
+    v.pending ? h("span", { class: "tag pending" }, t("pick_pending")) : null,
     v.title ? h("span", { class: "title" }, v.title) : null);
   block.title = [requestName(v.request), v.title, partners.length ? `${t("joint_with")}: ${v.experts.map(expertName).join(" + ")}` : ""].filter(Boolean).join("\n");
   return block;
@@ -827,19 +859,122 @@ function renderRequests() {
   body.replaceChildren();
   for (const q of state.requests) {
     const editable = ["draft", "submitted"].includes(q.status);
+    const pick = pendingPicks().find((p) => p.request === q.id);
     const actions = h("td", { class: "actions" },
       editable ? h("button", { type: "button", onclick: () => editRequest(q) }, t("edit")) : null,
       q.status === "draft" ? h("button", { type: "button", onclick: () => transition(q, "submit") }, t("submit")) : null,
       ["draft", "submitted", "scheduled"].includes(q.status)
-        ? h("button", { type: "button", class: "danger", onclick: () => transition(q, "cancel") }, t("cancel")) : null);
+        ? h("button", { type: "button", class: "danger", onclick: () => transition(q, "cancel") }, t("cancel")) : null,
+      editable ? h("button", { type: "button", class: "slots-btn", onclick: () => showSlots(q) }, t("slots_btn")) : null,
+      pick && state.me.role === "municipality"
+        ? h("button", { type: "button", class: "undo-pick", onclick: () => dropPick(q) }, t("undo_pick")) : null);
     body.append(h("tr", { "data-id": q.id, "data-municipality": q.municipality },
       h("td", {}, muniName(q.municipality)),
       h("td", {}, q.title || q.id, q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null),
       h("td", {}, q.fields.map(fieldName).join(" + ")),
       h("td", {}, t(q.mode)), h("td", {}, q.duration_min), h("td", {}, q.priority),
       h("td", {}, `${shortDate(q.earliest)}–${shortDate(q.latest)}`),
-      h("td", { class: `status s-${q.status}` }, t("s_" + q.status)), actions));
+      h("td", { class: `status s-${q.status}` }, t("s_" + q.status),
+        pick ? h("span", { class: "pick", "data-pick": pick.id },
+          `${t("pick_pending")} ${shortDate(pick.date)} ${pick.start}`) : null), actions));
   }
+}
+
+// ------------------------------------------------------------------ slot proposals
+
+/** The slots municipalities chose this week that await the centre, one per request. */
+function pendingPicks() {
+  const open = new Set(state.requests.filter((q) => ["draft", "submitted"].includes(q.status))
+    .map((q) => q.id));
+  return state.picks.filter((p) => p.status === "pending" && open.has(p.request));
+}
+
+/** A pending pick drawn in the week grid like a visit, marked as awaiting confirmation. */
+function pickAsVisit(p) {
+  const q = state.requests.find((x) => x.id === p.request) || {};
+  return { request: p.request, experts: p.experts, mode: p.mode, date: p.date, start: p.start,
+    end: p.end, location: p.municipality, municipality: p.municipality, title: q.title || "",
+    confidential: Boolean(q.confidential), fields: q.fields || null, pending: true };
+}
+
+/** Ask for the request's best slots and show them to choose from. */
+async function showSlots(q) {
+  state.slotsFor = q;
+  const card = $("#slots-card");
+  card.hidden = false;
+  $("#slots-request").textContent = requestName(q.id);
+  $("#slots-help").textContent = t(state.me.role === "centre" ? "slots_help_centre" : "slots_help_municipality");
+  $("#slots-list").replaceChildren();
+  $("#slots-none").hidden = true;
+  const other = $("#slots-other-mode").checked ? "also" : "fallback";
+  let answer;
+  try {
+    answer = await api("POST", `${q.url}/slot-proposals`, { top: 3, other_mode: other });
+  } catch (err) { say(problemText(err), true); return; }
+  renderSlots(q, answer);
+}
+
+function renderSlots(q, answer) {
+  const list = $("#slots-list");
+  list.dataset.request = q.id;
+  list.replaceChildren(...answer.proposals.map((p) => {
+    const days = t("days");
+    const wd = days[(new Date(p.date + "T00:00:00Z").getUTCDay() + 6) % 7] || "";
+    const cost = p.objective_change !== undefined
+      ? h("span", { class: "cost" }, t("cost").replace("{change}", (p.objective_change >= 0 ? "+" : "") + p.objective_change.toLocaleString())
+        .replace("{drive}", (p.drive_minutes_added >= 0 ? "+" : "") + p.drive_minutes_added)) : null;
+    return h("li", { "data-date": p.date, "data-start": p.start, "data-mode": p.mode },
+      h("span", { class: "slot-when" }, `${shortDate(p.date)}（${wd}）${p.start}–${p.end}`), " ",
+      t(p.mode), " ", p.experts.map(expertName).join(" + "),
+      p.mode_changed ? h("span", { class: "tag pending" }, t("mode_changed")) : null,
+      p.alternative ? h("span", { class: "tag blackout" }, t("alt_time")) : null,
+      cost,
+      h("button", { type: "button", class: "choose", onclick: () => chooseSlot(q, p) }, t("choose")));
+  }));
+  const none = answer.unscheduled;
+  $("#slots-none").hidden = !none && answer.proposals.length > 0;
+  $("#slots-none-head").textContent = none ? t("slots_none") : t("slots_empty");
+  const reasons = !none ? [] : (none.reasons || []).map((r, i) => typeof r === "string"
+    ? named(state.lang === "ja" && none.reasons_ja ? none.reasons_ja[i] : r)
+    : (state.lang === "ja" ? r.reason_ja : r.reason));
+  $("#slots-reasons").replaceChildren(...reasons.map((r) => h("li", {}, r)));
+}
+
+async function chooseSlot(q, p) {
+  try {
+    const pick = await api("POST", `${q.url}/accept-slot`, p.choose);
+    say(t(pick.status === "confirmed" ? "chosen_confirmed" : "chosen_pending"));
+    $("#slots-card").hidden = true;
+    state.slotsFor = null;
+    await loadWeek();
+  } catch (err) { say(problemText(err), true); }
+}
+
+async function dropPick(q) {
+  try {
+    await api("DELETE", `${q.url}/slot-pick`);
+    say(t("pick_rejected"));
+    await loadWeek();
+  } catch (err) { say(problemText(err), true); }
+}
+
+/** The centre's list of slots municipalities chose: confirm, choose another, or turn down. */
+function renderPicks() {
+  if (state.me.role !== "centre") return;
+  const list = $("#picks-list");
+  const picks = pendingPicks();
+  list.replaceChildren(...picks.map((p) => {
+    const q = state.requests.find((x) => x.id === p.request);
+    return h("li", { "data-pick": p.id, "data-request": p.request },
+      h("b", {}, requestName(p.request)), " ",
+      `${shortDate(p.date)} ${p.start}–${p.end} ${t(p.mode)} ${p.experts.map(expertName).join(" + ")}`,
+      h("span", { class: "tag pending" }, t("chosen_by_municipality")),
+      h("button", { type: "button", class: "confirm", onclick: () => chooseSlot(q, { choose: {
+        experts: p.experts, date: p.date, start: p.start, mode: p.mode } }) }, t("confirm")),
+      h("button", { type: "button", class: "other", onclick: () => showSlots(q) }, t("other_slot")),
+      h("button", { type: "button", class: "danger reject", onclick: () => dropPick(q) }, t("reject")));
+  }));
+  if (!picks.length) list.append(h("li", { class: "empty" }, t("no_picks")));
 }
 
 function resetForm() {
@@ -905,15 +1040,18 @@ async function saveRequest(ev) {
   errors.replaceChildren();
   for (const el of $$("#request-form .invalid")) el.classList.remove("invalid");
   try {
+    let created = null;
     if (state.editing) {
       const q = await api("PATCH", state.editing.url, formBody());
       if (q.status === "draft" && f.elements.submit.checked) await api("POST", `${q.url}/submit`);
     } else {
-      await api("POST", "/v1/requests", formBody());
+      created = await api("POST", "/v1/requests", formBody());
     }
     resetForm();
     say(t("saved"));
     await loadWeek();
+    // a new request: its best slots at once, to choose from
+    if (created) await showSlots(created);
   } catch (err) {
     const b = (err instanceof ApiError && err.body) || {};
     errors.append(h("li", {}, b.detail || b.title || String(err.message)));
@@ -1279,6 +1417,8 @@ function wire() {
   $("#map-expert").addEventListener("change", drawMap);
   $("#request-form").addEventListener("submit", saveRequest);
   $("#new-request").addEventListener("click", resetForm);
+  $("#slots-close").addEventListener("click", () => { $("#slots-card").hidden = true; state.slotsFor = null; });
+  $("#slots-other-mode").addEventListener("change", () => { if (state.slotsFor) showSlots(state.slotsFor); });
   $("#print").addEventListener("click", () => { showView("week"); window.print(); });
   $("#blackout-form").addEventListener("submit", addBlackout);
   $("#need-form").addEventListener("submit", saveNeed);

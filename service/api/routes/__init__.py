@@ -12,12 +12,13 @@ from service.api.routes import (
     municipalities,
     plan_jobs,
     requests,
+    slots,
     visits,
 )
 
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for _module in (health, municipalities, experts, requests, plan_jobs, blackouts, visits,
+for _module in (health, municipalities, experts, requests, slots, plan_jobs, blackouts, visits,
                 matching, audit, dashboard):
     api_router.include_router(_module.router)

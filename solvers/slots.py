@@ -1,0 +1,952 @@
+"""Slot proposals: the best ways to fit one new request into an existing plan, in milliseconds.
+
+Between weekly plans a municipality phones the centre with a new request. ``propose_slots``
+answers on the call: the k best (experts, date, start, mode) placements of that one request
+into the current plan, each with what it costs the rest of the week (objective change, added
+driving) and what would move, and each with the whole plan as it would be (checked valid by
+``engine.checker``).
+
+The neighbourhood searched, exactly: the new visit joins one expert-day per field (its
+experts, its date); the visits of those days, and of the days joined to them by joint visits,
+may be re-ordered and re-timed; every other visit keeps its experts, date and start, published
+(fixed) visits never move, and nothing is dropped unless ``allow_drop`` says so (then only
+unpublished visits of those days, each loss priced at its priority). For each candidate
+(date, experts) a small CP-SAT model of those days (one circuit per expert-day with its legs'
+travel minutes, its drives as blocks that no online consultation may overlap, the caps)
+finds the best placement, proven optimal: the best objective first, then the fewest visits
+moved, then a start on the quarter hour, then the earliest.
+
+The k best are chosen for a coordinator, not for a machine: distinct dates first, then other
+experts on the same dates, then other starts on the same expert-day at least an hour apart
+(never k starts a minute apart). ``other_mode`` adds the other mode (online instead of on-site
+or the reverse): ``"fallback"`` (the default) only when the requested mode has no slot,
+``"also"`` always, after the requested mode's proposals, ``"no"`` never.
+
+Where no slot exists, the reasons are the planner's own (``solvers.explain.Explainer``, same
+words and codes as unscheduled requests).
+
+Examples
+--------
+>>> from dataclasses import replace
+>>> from engine.demand import ehime_week
+>>> from solvers.planner import solve, SolveOptions
+>>> week = ehime_week("2026-12-07", seed=7)          # r040 phones in after the plan was made
+>>> plan = solve(replace(week, requests=week.requests[:-1]), SolveOptions(time_limit=30))
+>>> answer = propose_slots(week, plan, "r040", k=3)                     # doctest: +SKIP
+>>> [(str(p.date), fmt_time(p.start), p.objective_change, p.alternative)
+...  for p in answer.proposals]                                         # doctest: +SKIP
+[('2026-12-07', '14:00', 8000, False), ('2026-12-08', '09:30', 8000, False),
+ ('2026-12-07', '15:30', 8000, True)]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import pandas as pd
+from ortools.sat.python import cp_model
+
+from engine.changes import plan_changes
+from engine.checker import Violation, check_plan
+from engine.errors import InputError, Problem
+from engine.format import plan_to_dict
+from engine.kpis import plan_kpis
+from engine.model import (
+    Change,
+    Expert,
+    Mode,
+    Plan,
+    PlanRequest,
+    Request,
+    Route,
+    Unscheduled,
+    Visit,
+    fmt_time,
+)
+from engine.travel import TravelTimes
+from solvers.explain import Explainer, Option
+from solvers.planner import objective_value
+from solvers.routes import build_routes
+
+__all__ = ["SLOTS_FORMAT", "OtherMode", "Proposal", "Slot", "SlotProposals", "propose_slots",
+           "slots_to_dict"]
+
+#: The format name of the proposals document (docs/FORMAT.md, "dxshare extensions").
+SLOTS_FORMAT = "slot-proposals/1"
+
+OtherMode = Literal["no", "fallback", "also"]
+
+#: Other starts offered on the same expert-day are at least this many minutes apart.
+ALTERNATIVE_GAP = 60
+#: Starts on a multiple of this many minutes are preferred where they cost nothing.
+ROUND_START = 15
+
+Day = tuple[str, dt.date]
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One placement to check rather than search: these experts (one per field, in the
+    fields' order), this date, this start (minutes after midnight), this mode."""
+
+    experts: tuple[str, ...]
+    date: dt.date
+    start: int
+    mode: Mode
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One way to fit the new request in: who, when, how, and what it costs the week.
+
+    ``objective_change`` is FORMAT.md's objective of ``plan`` minus that of the plan it was
+    proposed for (priority gained, driving and dropped visits lost); ``drive_minutes_added``
+    the change in the routes' driving; ``moved`` the changes to other visits (``moved``: same
+    experts and date, another start; ``dropped``: left out, only with ``allow_drop``), as in a
+    plan's ``changes``. ``plan`` is the whole plan with the proposal applied, valid for
+    ``problem`` (the week with the request; with its mode switched when ``mode`` is not the
+    requested one). ``proven``: no better placement exists in the neighbourhood (false only
+    when the time limit cut a search short). ``alternative``: another start on an expert-day
+    already proposed.
+    """
+
+    request: str
+    experts: tuple[str, ...]
+    date: dt.date
+    start: int
+    end: int
+    mode: Mode
+    objective_change: int
+    drive_minutes_added: int
+    moved: tuple[Change, ...]
+    plan: Plan
+    problem: PlanRequest
+    requested_mode: Mode
+    proven: bool = True
+    alternative: bool = False
+
+    @property
+    def mode_changed(self) -> bool:
+        """The proposal switches the request to the other mode than the one asked for."""
+        return self.mode != self.requested_mode
+
+    @property
+    def shifted(self) -> tuple[Change, ...]:
+        """Other visits that keep their experts and date but start at another time."""
+        return tuple(c for c in self.moved if c.kind == "moved")
+
+    @property
+    def dropped(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.moved if c.kind == "dropped")
+
+
+@dataclass(frozen=True)
+class SlotProposals:
+    """The answer of ``propose_slots``: the proposals, best first, or why there is none.
+
+    ``unscheduled`` carries the reasons (English, Japanese, codes) when no proposal in the
+    requested mode exists; ``examined`` counts the candidate (date, experts) placements
+    looked at; ``complete`` says every candidate was solved to a proof within the time limit
+    (so the proposals are the best of the neighbourhood); ``withheld`` lists the checker's
+    findings on any proposal held back as invalid (empty unless something is wrong).
+    """
+
+    request: Request
+    problem: PlanRequest
+    proposals: tuple[Proposal, ...]
+    unscheduled: Unscheduled | None = None
+    examined: int = 0
+    complete: bool = True
+    seconds: float = 0.0
+    withheld: tuple[Violation, ...] = ()
+
+    def frame(self) -> pd.DataFrame:
+        """The proposals as a table indexed by ``rank`` (1 = best): experts, date, start and
+        end (``HH:MM``), mode, objective change, added drive minutes, visits shifted and
+        dropped, whether another time on an expert-day already proposed.
+
+        >>> answer.frame().loc[1, ["date", "start", "objective_change"]]  # doctest: +SKIP
+        """
+        rows = [{"rank": rank, "experts": ", ".join(p.experts), "date": p.date,
+                 "start": fmt_time(p.start), "end": fmt_time(p.end), "mode": p.mode,
+                 "objective_change": p.objective_change,
+                 "drive_minutes_added": p.drive_minutes_added,
+                 "shifted": len(p.shifted), "dropped": len(p.dropped),
+                 "alternative": p.alternative}
+                for rank, p in enumerate(self.proposals, start=1)]
+        columns = ["experts", "date", "start", "end", "mode", "objective_change",
+                   "drive_minutes_added", "shifted", "dropped", "alternative"]
+        return pd.DataFrame(rows, columns=["rank", *columns]).set_index("rank")
+
+
+# ------------------------------------------------------------------------------ the entry point
+
+def propose_slots(problem: PlanRequest, plan: Plan, request: str | Request, k: int = 3, *,
+                  allow_drop: bool = False, other_mode: OtherMode = "fallback",
+                  travel: TravelTimes | None = None, time_limit: float = 10.0,
+                  check_input: bool = True, verify: bool = True,
+                  only: Slot | None = None) -> SlotProposals:
+    """The ``k`` best placements of ``request`` into ``plan`` (see the module docstring).
+
+    ``request`` is a request id of ``problem`` or a ``Request`` (added to the problem when its
+    id is not there yet). ``plan`` is the current plan without it (the request may be listed
+    as unscheduled). ``check_input`` checks ``plan`` against the problem first (an invalid
+    plan is an ``InputError``); ``verify`` checks every proposal's plan and withholds any that
+    is not valid. ``time_limit`` bounds the whole call in seconds. ``only`` checks one given
+    placement instead of searching (a slot chosen earlier, before it is fixed): one proposal
+    with its best plan, or none when it no longer fits.
+
+    Raises ``InputError`` (with the path of the offending field) for an unknown or already
+    planned request, a plan without a usable result, a plan naming unknown requests, or
+    ``k < 1``.
+    """
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    problem, q = _with_request(problem, request)
+    _check_arguments(problem, plan, q, k, other_mode)
+    travel = travel or TravelTimes(problem)
+    if check_input:
+        _check_plan_input(problem, plan, q, travel)
+    week = _Week(problem, plan, travel)
+    modes: list[Mode] = [q.mode]
+    other: Mode = "online" if q.mode == "onsite" else "onsite"
+    found: list[Proposal] = []
+    withheld: list[Violation] = []
+    examined = 0
+    complete = True
+    unscheduled: Unscheduled | None = None
+    for mode in modes + [other]:
+        if only is not None:
+            if mode != only.mode:
+                continue
+        elif mode != q.mode and (other_mode == "no" or (other_mode == "fallback" and found)):
+            break
+        variant = problem if mode == q.mode else _switch_mode(problem, q, mode)
+        qv = variant.request_by_id[q.id]
+        options = Explainer(_only(variant, qv), travel).options[q.id]
+        part = _best_for_mode(week, variant, qv, options, 1 if only else k, allow_drop,
+                              deadline, verify, requested=q.mode, only=only)
+        examined += part.examined
+        complete = complete and part.proven and part.examined == part.candidates
+        withheld.extend(part.withheld)
+        if mode == q.mode and not part.proposals:
+            unscheduled = _why_no_slot(week, variant, qv, travel)
+        found.extend(part.proposals)
+    return SlotProposals(q, problem, tuple(found), unscheduled, examined, complete,
+                         time.perf_counter() - t0, tuple(withheld))
+
+
+# ------------------------------------------------------------------------------ input checks
+
+def _with_request(problem: PlanRequest, request: str | Request) -> tuple[PlanRequest, Request]:
+    if isinstance(request, Request):
+        have = problem.request_by_id.get(request.id)
+        if have is None:
+            problem = replace(problem, requests=(*problem.requests, request))
+        elif have != request:
+            raise InputError(Problem(
+                "request", f"{request.id!r} differs from the week's request of that id",
+                f"{request.id!r} は週の同じ ID の依頼と内容が異なります"))
+        return problem, request
+    q = problem.request_by_id.get(request)
+    if q is None:
+        raise InputError(Problem("request", f"unknown request {request!r}",
+                                 f"依頼 {request!r} は見つかりません"))
+    return problem, q
+
+
+def _check_arguments(problem: PlanRequest, plan: Plan, q: Request, k: int,
+                     other_mode: str) -> None:
+    problems: list[Problem] = []
+    if not isinstance(k, int) or k < 1:
+        problems.append(Problem("k", f"must be a whole number ≥ 1, got {k!r}",
+                                f"1 以上の整数である必要があります（{k!r}）"))
+    if other_mode not in ("no", "fallback", "also"):
+        problems.append(Problem("other_mode", f"must be 'no', 'fallback' or 'also', got "
+                                f"{other_mode!r}", "'no'・'fallback'・'also' のいずれかです"))
+    if plan.status not in ("optimal", "feasible"):
+        problems.append(Problem("plan.status", f"the plan has status {plan.status!r}: there is "
+                                "no usable plan to add a request to (plan the week first)",
+                                f"計画の状態が {plan.status!r} のため、依頼を追加できる計画が"
+                                "ありません（先に週を計画してください）"))
+    for i, v in enumerate(plan.visits):
+        if v.request == q.id:
+            problems.append(Problem(f"plan.visits[{i}]", f"{q.id} is already planned "
+                                    f"({v.date} {fmt_time(v.start)})",
+                                    f"{q.id} はすでに計画されています（{v.date} "
+                                    f"{fmt_time(v.start)}）"))
+        elif v.request not in problem.request_by_id:
+            problems.append(Problem(f"plan.visits[{i}].request", f"unknown request "
+                                    f"{v.request!r}: the plan is not for this week",
+                                    f"依頼 {v.request!r} は週にありません（別の週の計画です）"))
+    if problems:
+        raise InputError(problems)
+
+
+def _check_plan_input(problem: PlanRequest, plan: Plan, q: Request,
+                      travel: TravelTimes) -> None:
+    """The plan must be valid for the week: with the new request when the plan lists it as
+    unscheduled (it was planned with it and left it out), else without it."""
+    if any(u.request == q.id for u in plan.unscheduled):
+        found = check_plan(problem, plan, travel=travel)
+    else:
+        without = replace(problem, requests=tuple(r for r in problem.requests if r.id != q.id))
+        found = check_plan(without, plan, travel=travel)
+    if found:
+        raise InputError([Problem("plan", f"the plan is not valid for the week: {v}",
+                                  f"計画が週に対して有効ではありません: {v}") for v in found])
+
+
+def _only(problem: PlanRequest, q: Request) -> PlanRequest:
+    """The week with no request but ``q`` (for the analysis of ``q`` alone)."""
+    return replace(problem, requests=(q,))
+
+
+def _switch_mode(problem: PlanRequest, q: Request, mode: Mode) -> PlanRequest:
+    new = replace(q, mode=mode)
+    return replace(problem, requests=tuple(new if r.id == q.id else r for r in problem.requests))
+
+
+# ------------------------------------------------------------------------------ the week as is
+
+class _Week:
+    """The current plan seen per expert-day, with the counts the caps need."""
+
+    def __init__(self, problem: PlanRequest, plan: Plan, travel: TravelTimes):
+        self.p = problem
+        self.plan = plan
+        self.travel = travel
+        self.by_day: dict[Day, list[Visit]] = defaultdict(list)
+        self.onsite_total: dict[str, int] = defaultdict(int)
+        self.onsite_days: dict[str, set[dt.date]] = defaultdict(set)
+        self.location_day: dict[tuple[str, dt.date], int] = defaultdict(int)
+        for v in plan.visits:
+            for eid in v.experts:
+                self.by_day[eid, v.date].append(v)
+                if v.mode == "onsite":
+                    self.onsite_total[eid] += 1
+                    self.onsite_days[eid].add(v.date)
+            if v.mode == "onsite":
+                self.location_day[v.location, v.date] += len(v.experts)
+        self.routes: dict[Day, Route] = {(r.expert, r.date): r for r in plan.routes}
+        self.objective = objective_value(problem, list(plan.visits), list(plan.routes))
+
+    def group(self, seeds: Sequence[Day]) -> list[Day]:
+        """The expert-days whose times hang together with ``seeds``: joined by joint visits."""
+        out: list[Day] = []
+        todo = list(seeds)
+        seen = set(todo)
+        while todo:
+            day = todo.pop()
+            out.append(day)
+            for v in self.by_day.get(day, ()):
+                for eid in v.experts:
+                    nxt = (eid, v.date)
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+        return sorted(out)
+
+
+# ------------------------------------------------------------------------------ candidates
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """The new visit on ``date`` by ``experts`` (one per field, in the fields' order),
+    starting between ``lo`` and ``hi``."""
+
+    date: dt.date
+    experts: tuple[str, ...]
+    lo: int
+    hi: int
+
+
+def _candidates(q: Request, options: list[Option]) -> list[_Candidate]:
+    """Every (date, experts) that could serve ``q`` on its own: one expert per field, distinct,
+    their start windows overlapping (the same set of experts counted once)."""
+    by_date: dict[dt.date, list[Option]] = defaultdict(list)
+    for o in options:
+        by_date[o.date].append(o)
+    out: dict[tuple[dt.date, frozenset[str]], _Candidate] = {}
+    for d, opts in sorted(by_date.items()):
+        per_field = [[o for o in opts if k in o.slots] for k in range(len(q.fields))]
+        for combo in itertools.product(*per_field):
+            experts = tuple(o.expert for o in combo)
+            if len(set(experts)) != len(experts):
+                continue
+            lo, hi = max(o.lo for o in combo), min(o.hi for o in combo)
+            key = (d, frozenset(experts))
+            if lo <= hi and key not in out:
+                out[key] = _Candidate(d, experts, lo, hi)
+    return list(out.values())
+
+
+# ------------------------------------------------------------------------------ one neighbourhood
+
+@dataclass
+class _Node:
+    """A visit of the neighbourhood: its start variable, whether it stays, how it is counted."""
+
+    visit: Visit
+    request: Request
+    start: cp_model.IntVar
+    present: cp_model.LiteralT
+    lo: int
+    hi: int
+    new: bool = False
+    fixed: bool = False
+    keep: cp_model.LiteralT | None = None
+
+
+@dataclass
+class _Solved:
+    """A candidate's best placement: the objective change, every start of the
+    neighbourhood, the visits dropped and moved, whether it is proven best."""
+
+    value: int
+    starts: dict[str, int]
+    dropped: set[str]
+    moved: int
+    proven: bool
+
+
+@dataclass
+class _Neighbourhood:
+    """The CP-SAT model of one candidate: the new visit on its expert-days, those days' visits
+    and the days joined to them, every rule of FORMAT.md that involves them."""
+
+    week: _Week
+    problem: PlanRequest
+    q: Request
+    cand: _Candidate
+    allow_drop: bool
+    m: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    nodes: dict[str, _Node] = field(default_factory=dict)
+    days: list[Day] = field(default_factory=list)
+    drive_terms: list[cp_model.LinearExprT] = field(default_factory=list)
+    on_day: dict[Day, cp_model.LiteralT] = field(default_factory=dict)
+    old_drive: int = 0
+    old_days: int = 0
+    change: cp_model.LinearExprT = 0
+    score: cp_model.LinearExprT = 0
+    proven_empty: bool = True
+
+    # -------------------------------------------------------------- building
+    def build(self) -> bool:
+        """Build the model; false when a quick count already shows the candidate cannot work."""
+        w = self.problem.objective
+        d = self.cand.date
+        self.days = self.week.group([(eid, d) for eid in self.cand.experts])
+        visits = {v.request: v for day in self.days for v in self.week.by_day.get(day, ())}
+        new = Visit(self.q.id, self.cand.experts, self.q.location, self.q.mode, d,
+                    self.cand.lo, self.cand.lo + self.q.duration_min)
+        for v in [*visits.values(), new]:
+            if not self._node(v, is_new=v is new):
+                return False
+        for day in self.days:
+            r = self.week.routes.get(day)
+            if r is not None:
+                self.old_drive += r.drive_minutes
+                self.old_days += 1
+            if not self.add_day(day):
+                return False
+        if not self.add_caps_across_days():
+            return False
+        # what a visit served is worth (priority, and the small-town bonus): gained for the
+        # new one, lost for each dropped one (Σ worth − Σ worth × stays over those that may go)
+        may_go = [n for n in self.nodes.values() if not isinstance(n.present, int)]
+        kept = cp_model.LinearExpr.weighted_sum([n.present for n in may_go],
+                                                [self._worth(n.request) for n in may_go])
+        lost = sum(self._worth(n.request) for n in may_go) - kept
+        drive = cp_model.LinearExpr.sum(self.drive_terms)
+        on_days = cp_model.LinearExpr.sum(list(self.on_day.values()))
+        self.change = cp_model.LinearExpr.weighted_sum(
+            [drive, on_days, lost, self._coverage_shortfall_added()],
+            [-w.drive_minute, -w.onsite_day, -1, -1]) + (
+            self._worth(self.q) + w.drive_minute * self.old_drive
+            + w.onsite_day * self.old_days)
+        self.add_preferences()
+        return True
+
+    def _worth(self, q: Request) -> int:
+        """What serving ``q`` adds to the objective: priority × its weight, and the
+        small-town bonus per priority point where that season goal is set."""
+        value = self.problem.objective.priority * q.priority
+        small = self.problem.goals.small_towns
+        if small is not None and small.includes(self.problem.location_by_id[q.location]):
+            value += small.bonus * q.priority
+        return value
+
+    def _coverage_shortfall_added(self) -> cp_model.LinearExpr:
+        """The coverage goal's penalty for consultations now missing at a place below its
+        floor, minus the penalty before (the new visit counts where it is; a dropped visit
+        no longer counts): penalty × (shortfall after − shortfall before), over the places
+        that change."""
+        c = self.problem.goals.coverage
+        if c is None or not c.penalty:
+            return cp_model.LinearExpr.sum([])
+        floors = c.floors(self.problem)
+        counted = [v for v in self.week.plan.visits if v.mode in c.modes]
+        terms: list[cp_model.LinearExprT] = []
+        places = {n.request.location for n in self.nodes.values()
+                  if (n.new or not isinstance(n.present, int)) and n.visit.mode in c.modes}
+        for loc in sorted(places & set(floors)):
+            before = sum(v.location == loc for v in counted)
+            was = max(0, floors[loc] - before)
+            here = [n for n in self.nodes.values() if n.request.location == loc
+                    and n.visit.mode in c.modes and (n.new or not isinstance(n.present, int))]
+            fixed = before + sum(1 for n in here if n.new)
+            free = [n.present for n in here if not n.new]
+            if not free:
+                terms.append(c.penalty * (max(0, floors[loc] - fixed) - was))
+                continue
+            short = self.m.new_int_var(0, floors[loc], f"shortfall_{loc}")
+            # ``fixed`` counts every visit of the place; each one dropped counts off it
+            self.m.add(short + cp_model.LinearExpr.sum(free) >= floors[loc] - fixed + len(free))
+            terms.append(c.penalty * short - c.penalty * was)
+        return cp_model.LinearExpr.sum(terms)
+
+    def _node(self, v: Visit, *, is_new: bool) -> bool:
+        q = self.problem.request_by_id[v.request]
+        loc = self.problem.location_by_id[q.location]
+        experts = [self.problem.expert_by_id[e] for e in v.experts]
+        lo = max([loc.open, *(e.work_start for e in experts)]
+                 + ([q.window[0]] if q.window else []))
+        hi = min([loc.close, *(e.work_end for e in experts)]
+                 + ([q.window[1]] if q.window else [])) - q.duration_min
+        if is_new:
+            lo, hi = max(lo, self.cand.lo), min(hi, self.cand.hi)
+            if q.fixed is not None:         # a request that comes published: only its time
+                lo, hi = max(lo, q.fixed.start), min(hi, q.fixed.start)
+        fixed = q.fixed is not None and not is_new
+        if fixed:
+            lo = hi = v.start
+        if hi < lo:
+            return False                    # no start at all: the candidate cannot work
+        start = self.m.new_int_var(lo, hi, f"start_{q.id}")
+        present: cp_model.LiteralT = 1
+        if self.allow_drop and not fixed and not is_new:
+            present = self.m.new_bool_var(f"stays_{q.id}")
+        self.nodes[q.id] = _Node(v, q, start, present, lo, hi, is_new, fixed)
+        return True
+
+    def add_day(self, day: Day) -> bool:
+        """One expert-day: a tour base → stops → base over the day's on-site visits (a circuit
+        of legs, each leaving at least its travel minutes), its drives as blocks no online
+        consultation overlaps, at most the day's visits and driving minutes."""
+        eid, d = day
+        e = self.problem.expert_by_id[eid]
+        t = self.week.travel.minutes
+        here = [n for n in self.nodes.values() if eid in n.visit.experts]
+        stops = [n for n in here if n.visit.mode == "onsite"]
+        online = [n for n in here if n.visit.mode == "online"]
+        intervals: list[cp_model.IntervalVar] = []
+        for n in online:
+            intervals.append(self._interval(n, f"online_{n.request.id}_{eid}"))
+        if stops:
+            on_day = self._on_day(eid, stops)
+            self.on_day[day] = on_day
+            locs = [e.base, *(n.request.location for n in stops)]
+            arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, _neg(on_day))]
+            lit: dict[tuple[int, int], cp_model.IntVar] = {}
+            for i, j in itertools.permutations(range(len(locs)), 2):
+                if not self._leg_possible(e, stops, locs, i, j):
+                    continue
+                x = self.m.new_bool_var(f"leg_{eid}_{i}_{j}")
+                lit[i, j] = x
+                arcs.append((i, j, x))
+                self._leg_times(e, stops, locs, i, j, x)
+            for i, n in enumerate(stops, start=1):
+                if not isinstance(n.present, int):
+                    arcs.append((i, i, _neg(n.present)))
+            # a stop no leg can reach (or leave) cannot be made: dropped if it may be, else
+            # the candidate fails (the circuit would say so too, less plainly)
+            for i, n in enumerate(stops, start=1):
+                if not any(b == i for (_a, b) in lit) or not any(a == i for (a, _b) in lit):
+                    if isinstance(n.present, int):
+                        return False
+                    self.m.add(n.present == 0)
+            self.m.add_circuit(arcs)
+            drive = sum(t(locs[i], locs[j]) * x for (i, j), x in lit.items()
+                        if t(locs[i], locs[j]))
+            self.drive_terms.append(drive)
+            if e.max_drive_minutes_per_day is not None:
+                self.m.add(drive <= e.max_drive_minutes_per_day)
+            if e.max_visits_per_day is not None:
+                if sum(isinstance(n.present, int) for n in stops) > e.max_visits_per_day:
+                    return False
+                self.m.add(sum(n.present for n in stops) <= e.max_visits_per_day)
+            if online:
+                for i, n in enumerate(stops, start=1):
+                    intervals.append(self._interval(n, f"visit_{n.request.id}_{eid}"))
+                    inbound = [(a, x) for (a, b), x in lit.items() if b == i]
+                    if inbound:
+                        intervals.append(self._drive_block(
+                            f"drive_to_{n.request.id}_{eid}", e, stops, locs, inbound, i,
+                            n.present, n.start))
+                home = [(a, x) for (a, b), x in lit.items() if b == 0]
+                if home:
+                    intervals.append(self._drive_block(f"drive_home_{eid}", e, stops, locs,
+                                                       home, 0, on_day, None))
+                elif isinstance(on_day, int):
+                    return False
+        if len(intervals) > 1:
+            self.m.add_no_overlap(intervals)
+        return True
+
+    def _on_day(self, eid: str, stops: list[_Node]) -> cp_model.LiteralT:
+        if any(isinstance(n.present, int) for n in stops):
+            return 1
+        on_day = self.m.new_bool_var(f"onsite_day_{eid}")
+        for n in stops:
+            self.m.add_implication(n.present, on_day)  # type: ignore[arg-type]
+        self.m.add(sum(n.present for n in stops) >= on_day)
+        return on_day
+
+    def _interval(self, n: _Node, name: str) -> cp_model.IntervalVar:
+        if isinstance(n.present, int):
+            return self.m.new_fixed_size_interval_var(n.start, n.request.duration_min, name)
+        return self.m.new_optional_fixed_size_interval_var(n.start, n.request.duration_min,
+                                                           n.present, name)
+
+    def _leg_possible(self, e: Expert, stops: list[_Node], locs: list[str], i: int,
+                      j: int) -> bool:
+        """Whether ``j`` can follow ``i`` directly (0: the base), by the start windows and the
+        day's drive cap; impossible legs get no variable."""
+        tt = self.week.travel.minutes(locs[i], locs[j])
+        end_i = e.work_start if i == 0 else stops[i - 1].lo + stops[i - 1].request.duration_min
+        latest_j = e.work_end if j == 0 else stops[j - 1].hi
+        if end_i + tt > latest_j:
+            return False
+        cap = e.max_drive_minutes_per_day
+        sp = self.week.travel.shortest
+        return cap is None or sp(locs[0], locs[i]) + tt + sp(locs[j], locs[0]) <= cap
+
+    def _leg_times(self, e: Expert, stops: list[_Node], locs: list[str], i: int, j: int,
+                   x: cp_model.IntVar) -> None:
+        tt = self.week.travel.minutes(locs[i], locs[j])
+        if i == 0:
+            self.m.add(stops[j - 1].start >= e.work_start + tt).only_enforce_if(x)
+        elif j == 0:
+            a = stops[i - 1]
+            self.m.add(a.start + a.request.duration_min + tt <= e.work_end).only_enforce_if(x)
+        else:
+            a, b = stops[i - 1], stops[j - 1]
+            self.m.add(b.start >= a.start + a.request.duration_min + tt).only_enforce_if(x)
+
+    def _drive_block(self, name: str, e: Expert, stops: list[_Node], locs: list[str],
+                     legs: list[tuple[int, cp_model.IntVar]], to: int,
+                     present: cp_model.LiteralT, before: cp_model.IntVar | None
+                     ) -> cp_model.IntervalVar:
+        """The drive into node ``to`` (0: home) as one block of the leg's travel minutes,
+        between the end of the stop it leaves (or the start of work) and the start of ``to``
+        (or the end of work)."""
+        t = self.week.travel.minutes
+        lengths = {a: t(locs[a], locs[to]) for a, _ in legs}
+        size: cp_model.LinearExprT
+        if len(set(lengths.values())) == 1:
+            size = next(iter(lengths.values()))
+        else:
+            size = self.m.new_int_var(min(lengths.values()), max(lengths.values()),
+                                      f"{name}_minutes")
+            for a, x in legs:
+                self.m.add(size == lengths[a]).only_enforce_if(x)
+        begin = self.m.new_int_var(e.work_start, e.work_end, f"{name}_from")
+        end = self.m.new_int_var(e.work_start, e.work_end, f"{name}_to")
+        for a, x in legs:
+            if a:
+                s = stops[a - 1]
+                self.m.add(begin >= s.start + s.request.duration_min).only_enforce_if(x)
+        if before is not None:
+            self.m.add(end <= before)
+        if isinstance(present, int):
+            return self.m.new_interval_var(begin, size, end, name)
+        return self.m.new_optional_interval_var(begin, size, end, present, name)
+
+    def add_caps_across_days(self) -> bool:
+        """Caps that count beyond the neighbourhood: each expert's on-site visits in total and
+        on-site dates (contracted days), and the visits the new visit's place hosts that day
+        (a joint visit counting once per expert). False when they cannot hold."""
+        d = self.cand.date
+        for eid in {e for (e, _d) in self.days}:
+            e = self.problem.expert_by_id[eid]
+            mine = [n for n in self.nodes.values()
+                    if eid in n.visit.experts and n.visit.mode == "onsite"]
+            if e.max_visits_total is not None:
+                before = self.week.onsite_total[eid] - sum(not n.new for n in mine)
+                if not self._at_most(before, [(1, n.present) for n in mine], e.max_visits_total):
+                    return False
+            lits = [(1, x) for day, x in self.on_day.items() if day[0] == eid]
+            if e.max_onsite_days is not None and mine:
+                days = self.week.onsite_days[eid]
+                before = len(days) - (d in days)
+                if not self._at_most(before, lits, e.max_onsite_days):
+                    return False
+            month_cap = e.month_cap(d.year, d.month)
+            if month_cap is not None and mine:   # the contract's on-site days that month
+                days = {x for x in self.week.onsite_days[eid]
+                        if (x.year, x.month) == (d.year, d.month)}
+                before = len(days) - (d in days)
+                if not self._at_most(before, lits, month_cap):
+                    return False
+        if self.q.mode == "onsite":
+            loc = self.problem.location_by_id[self.q.location]
+            if loc.max_visits_per_day is not None:
+                here = [n for n in self.nodes.values()
+                        if n.visit.mode == "onsite" and n.request.location == loc.id]
+                before = self.week.location_day[loc.id, d] - sum(
+                    len(n.visit.experts) for n in here if not n.new)
+                terms = [(len(n.visit.experts), n.present) for n in here]
+                if not self._at_most(before, terms, loc.max_visits_per_day):
+                    return False
+        return True
+
+    def _at_most(self, before: int, terms: list[tuple[int, cp_model.LiteralT]], cap: int) -> bool:
+        fixed = before + sum(c for c, x in terms if isinstance(x, int))
+        if fixed > cap:
+            return False
+        free = [(c, x) for c, x in terms if not isinstance(x, int)]
+        if free and fixed + sum(c for c, _ in free) > cap:
+            self.m.add(sum(c * x for c, x in free) <= cap - fixed)  # type: ignore[operator]
+        return True
+
+    def add_preferences(self) -> None:
+        """Best objective first; then the fewest visits moved or dropped; then a new start on
+        the quarter hour; then the earliest such start. The weights keep that order: each
+        level outweighs everything below it."""
+        moves = []
+        for n in self.nodes.values():
+            if n.new or n.fixed:
+                continue
+            keep = self.m.new_bool_var(f"keeps_time_{n.request.id}")
+            self.m.add(n.start == n.visit.start).only_enforce_if(keep)
+            if not isinstance(n.present, int):
+                self.m.add_implication(keep, n.present)
+            n.keep = keep
+            moves.append(keep)
+        new = self.nodes[self.q.id]
+        off = self.m.new_bool_var("start_off_the_quarter")
+        quarter = self.m.new_int_var(new.lo // ROUND_START, new.hi // ROUND_START + 1, "quarter")
+        self.m.add(new.start == ROUND_START * quarter).only_enforce_if(~off)
+        later = new.start - new.lo                      # 0 … span minutes
+        d = new.hi - new.lo + 1                         # > any difference in ``later``
+        c = d                                           # one start off the quarter > any later
+        b = c + d                                       # one visit moved > both
+        a = b * (len(moves) + 1) + c + d                # one point of objective > all of them
+        moved = len(moves) + -cp_model.LinearExpr.sum(moves)
+        self.score = cp_model.LinearExpr.weighted_sum([self.change, moved, off, later],
+                                                      [a, -b, -c, -1])
+        self.m.maximize(self.score)
+
+    # -------------------------------------------------------------- solving
+    def solve(self, time_limit: float) -> _Solved | None:
+        """The best placement (``None`` when there is none, or none found in time:
+        ``proven_empty`` tells which)."""
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+        code = solver.solve(self.m)
+        self.proven_empty = code == cp_model.INFEASIBLE
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        starts = {rid: int(solver.value(n.start)) for rid, n in self.nodes.items()}
+        dropped = {rid for rid, n in self.nodes.items()
+                   if not isinstance(n.present, int) and not solver.boolean_value(n.present)}
+        moved = sum(1 for rid, n in self.nodes.items()
+                    if not n.new and rid not in dropped and starts[rid] != n.visit.start)
+        return _Solved(int(solver.value(self.change)), starts, dropped, moved,
+                       code == cp_model.OPTIMAL)
+
+    def exclude_near(self, start: int, gap: int) -> None:
+        """The new visit starts at least ``gap`` minutes away from ``start``."""
+        s = self.nodes[self.q.id].start
+        later = self.m.new_bool_var(f"after_{start}")
+        self.m.add(s >= start + gap).only_enforce_if(later)
+        self.m.add(s <= start - gap).only_enforce_if(~later)
+
+
+def _neg(x: cp_model.LiteralT) -> cp_model.LiteralT:
+    if isinstance(x, int):
+        return 1 - x
+    return ~x  # type: ignore[operator]
+
+
+# ------------------------------------------------------------------------------ choosing k
+
+@dataclass
+class _ModeResult:
+    proposals: list[Proposal]
+    candidates: int = 0
+    examined: int = 0
+    proven: bool = True
+    withheld: list[Violation] = field(default_factory=list)
+
+
+def _best_for_mode(week: _Week, problem: PlanRequest, q: Request, options: list[Option],
+                   k: int, allow_drop: bool, deadline: float, verify: bool, *,
+                   requested: Mode, only: Slot | None = None) -> _ModeResult:
+    """The k proposals of one mode: every candidate solved (each given an equal share of the
+    time left), then chosen for a coordinator: distinct dates first, then other experts on
+    those dates, then other starts on the expert-days already chosen, an hour apart or more."""
+    cands = _candidates(q, options)
+    if only is not None:
+        cands = [_Candidate(c.date, c.experts, max(c.lo, only.start), min(c.hi, only.start))
+                 for c in cands
+                 if c.date == only.date and set(c.experts) == set(only.experts)]
+    out = _ModeResult([], candidates=len(cands))
+    solved: list[tuple[_Candidate, _Neighbourhood, _Solved]] = []
+    for i, cand in enumerate(cands):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            out.proven = False
+            break
+        out.examined += 1
+        hood = _Neighbourhood(week, problem, q, cand, allow_drop)
+        if not hood.build():
+            continue
+        got = hood.solve(left / (len(cands) - i))
+        if got is None:
+            out.proven = out.proven and hood.proven_empty
+            continue
+        out.proven = out.proven and got.proven
+        solved.append((cand, hood, got))
+    solved.sort(key=lambda x: _rank(x[0], x[2], q.id))
+    picked: list[tuple[_Candidate, _Neighbourhood, _Solved, bool]] = []
+    dates: set[dt.date] = set()
+    for cand, hood, got in solved:                   # distinct dates first
+        if len(picked) < k and cand.date not in dates:
+            dates.add(cand.date)
+            picked.append((cand, hood, got, False))
+    for cand, hood, got in solved:                   # then other experts on those dates
+        if len(picked) < k and not any(p[0] is cand for p in picked):
+            picked.append((cand, hood, got, False))
+    days = [(cand, hood, [got.starts[q.id]]) for cand, hood, got, _ in picked
+            if only is None]
+    while len(picked) < k and days and time.perf_counter() < deadline:
+        for entry in list(days):                    # then other starts, one day at a time
+            cand, hood, starts = entry
+            if len(picked) >= k:
+                break
+            hood.exclude_near(starts[-1], ALTERNATIVE_GAP)
+            more = hood.solve(deadline - time.perf_counter())
+            if more is None:
+                days.remove(entry)
+                continue
+            starts.append(more.starts[q.id])
+            picked.append((cand, hood, more, True))
+    picked.sort(key=lambda x: (x[3], *_rank(x[0], x[2], q.id)))
+    for cand, hood, got, alt in picked:
+        prop = _proposal(week, problem, q, cand, hood, got, alt, requested)
+        if verify:
+            bad = check_plan(problem, prop.plan, travel=week.travel)
+            if bad:
+                out.withheld.extend(bad)
+                continue
+        out.proposals.append(prop)
+    return out
+
+
+def _rank(cand: _Candidate, got: _Solved, rid: str
+          ) -> tuple[int, int, int, dt.date, int, tuple[str, ...]]:
+    """Best first: objective change, fewest dropped, fewest moved, earliest date and start."""
+    return (-got.value, len(got.dropped), got.moved, cand.date, got.starts[rid], cand.experts)
+
+
+def _proposal(week: _Week, problem: PlanRequest, q: Request, cand: _Candidate,
+              hood: _Neighbourhood, got: _Solved, alternative: bool,
+              requested: Mode) -> Proposal:
+    start = got.starts[q.id]
+    new = Visit(q.id, cand.experts, q.location, q.mode, cand.date, start,
+                start + q.duration_min)
+    visits: list[Visit] = []
+    for v in week.plan.visits:
+        if v.request in got.dropped:
+            continue
+        if v.request in hood.nodes and got.starts[v.request] != v.start:
+            s = got.starts[v.request]
+            v = replace(v, start=s, end=s + (v.end - v.start))
+        visits.append(v)
+    visits.append(new)
+    touched = set(hood.days)
+    changed = [v for v in visits if v.request in hood.nodes]
+    routes = [r for r in week.plan.routes if (r.expert, r.date) not in touched]
+    routes += build_routes(problem, week.travel, changed)
+    routes.sort(key=lambda r: (r.expert, r.date))
+    unscheduled = [u for u in week.plan.unscheduled if u.request != q.id]
+    unscheduled += [_dropped_reason(problem, rid, new) for rid in sorted(got.dropped)]
+    value = objective_value(problem, visits, routes)
+    bound = max(value, problem.objective.priority * sum(
+        r.priority for r in problem.requests))
+    plan = Plan(status="feasible", objective=value, bound=bound, solve_seconds=0.0,
+                visits=tuple(visits), routes=tuple(routes), unscheduled=tuple(unscheduled),
+                messages=week.plan.messages, messages_ja=week.plan.messages_ja,
+                solver={"slot": {"request": q.id, "experts": list(cand.experts),
+                                 "date": cand.date.isoformat(), "start": fmt_time(start),
+                                 "mode": q.mode, "proven": got.proven,
+                                 "expert_days": [[e, d.isoformat()] for e, d in hood.days]}})
+    plan = replace(plan, kpis=plan_kpis(problem, plan, previous=week.plan),
+                   changes=plan_changes(week.plan, plan))
+    moved = tuple(c for c in plan.changes if c.request != q.id)
+    drive_added = (sum(r.drive_minutes for r in routes)
+                   - sum(r.drive_minutes for r in week.plan.routes))
+    return Proposal(q.id, cand.experts, cand.date, start, start + q.duration_min, q.mode,
+                    value - week.objective, drive_added, moved, plan, problem, requested,
+                    got.proven, alternative)
+
+
+def _dropped_reason(problem: PlanRequest, rid: str, new: Visit) -> Unscheduled:
+    """A visit dropped to make room: it gave way to the new request the centre placed."""
+    q = problem.request_by_id[new.request]
+    when = f"{new.date.month}/{new.date.day} {fmt_time(new.start)}–{fmt_time(new.end)}"
+    return Unscheduled(
+        rid,
+        (f"gave way to the new request {new.request} ({when}, priority {q.priority}) that the "
+         "centre fitted into the plan",),
+        (f"センターが計画に加えた新しい依頼 {new.request}（{when}、優先度{q.priority}）に"
+         "枠を譲りました",),
+        ("gave_way",))
+
+
+# ------------------------------------------------------------------------------ no slot
+
+def _why_no_slot(week: _Week, problem: PlanRequest, q: Request,
+                 travel: TravelTimes) -> Unscheduled:
+    """Why the request fits nowhere, in the planner's words: nothing could serve it, or each
+    of its expert-days is full (which cap, or which visits take it)."""
+    explainer = Explainer(problem, travel)
+    served = {v.request for v in week.plan.visits}
+    for u in explainer.explain_unscheduled(served, week.plan.visits, week.plan.routes):
+        if u.request == q.id:
+            return u
+    raise AssertionError(f"{q.id} has no reason")  # pragma: no cover - every request has one
+
+
+# ------------------------------------------------------------------------------ the document
+
+def slots_to_dict(answer: SlotProposals) -> dict[str, object]:
+    """The ``slot-proposals/1`` document (docs/FORMAT.md): the proposals best first, each with
+    the whole ``plan/1`` it makes, and the reasons when the requested mode has none."""
+    proposals = []
+    for rank, p in enumerate(answer.proposals, start=1):
+        plan = plan_to_dict(p.plan)
+        proposals.append({
+            "rank": rank, "experts": list(p.experts), "date": p.date.isoformat(),
+            "start": fmt_time(p.start), "end": fmt_time(p.end), "mode": p.mode,
+            "mode_changed": p.mode_changed, "objective_change": p.objective_change,
+            "drive_minutes_added": p.drive_minutes_added,
+            "moved": [c for c in plan.get("changes", []) if c["request"] != answer.request.id],
+            "alternative": p.alternative, "proven": p.proven, "plan": plan})
+    u = answer.unscheduled
+    return {"format": SLOTS_FORMAT, "request": answer.request.id,
+            "proposals": proposals,
+            "unscheduled": None if u is None else {
+                "reasons": list(u.reasons), "reasons_ja": list(u.reasons_ja),
+                "codes": list(u.codes)},
+            "examined": answer.examined, "complete": answer.complete,
+            "seconds": round(answer.seconds, 3)}
