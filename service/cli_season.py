@@ -30,6 +30,9 @@ from service.i18n import N_, _
 
 __all__ = ["SUMMARY_NAMES", "register", "season_command"]
 
+#: The two ways to plan a season, as a reader names them (translated where shown).
+AS_ONE, WEEK_BY_WEEK = N_("as one"), N_("week by week")
+
 #: The season summary's figures as a reader names them.
 SUMMARY_NAMES = {
     "requests": N_("requests"), "visits": N_("consultations planned"),
@@ -152,7 +155,7 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     if args.season_command in ("plan", "compare"):
         plan = plan_season(problem, SolveOptions(time_limit=args.time_limit, seed=args.seed,
                                                  previous=previous))
-        plans["as one"] = (problem, plan)
+        plans[AS_ONE] = (problem, plan)
         if args.season_command == "plan":
             dump_plan(plan, args.out)
             out_stream.write(_("status: {status}, objective {objective}, proven ceiling "
@@ -163,11 +166,11 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
         sim = simulate_season(problem, time_limit=args.week_time_limit, seed=args.seed,
                               progress=None if args.quiet else ProgressBar(_("weeks"),
                                                                            err_stream))
-        plans["week by week"] = (problem, sim.plan)
+        plans[WEEK_BY_WEEK] = (problem, sim.plan)
         if args.season_command == "simulate":
             dump_plan(sim.plan, args.out)
     for name, (p, plan) in plans.items():
-        _figures(N_(name), p, plan, csv_dir, png_dir, out_stream)
+        _figures(name, p, plan, csv_dir, png_dir, out_stream)
     if len(plans) > 1:
         both = compare_seasons(plans).rename(lambda k: _(SUMMARY_NAMES.get(k, k)))
         both.columns = [_(c) for c in both.columns]
