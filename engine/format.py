@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -444,12 +445,18 @@ class _Places:
 _BUNDLED_FACTS = ("name", "name_en", "lat", "lon", "island", "population")
 
 
+@functools.cache
+def _bundled_by_id() -> dict[str, Location]:
+    """The bundled Ehime places by code, read once (a national request lists 1,741 places)."""
+    from engine.ehime import ehime_locations
+
+    return {b.id: b for b in ehime_locations()}
+
+
 def _with_bundled_facts(loc: Location, given: Mapping[str, Any]) -> Location:
     """A location listed under a bundled Ehime code takes the bundled facts it omits
     (``383562`` with only lat/lon is still an island with its ferry, population and romaji)."""
-    from engine.ehime import ehime_locations
-
-    bundled = next((b for b in ehime_locations() if b.id == loc.id), None)
+    bundled = _bundled_by_id().get(loc.id)
     if bundled is None:
         return loc
     missing = {k: getattr(bundled, k) for k in _BUNDLED_FACTS if given.get(k) is None}
