@@ -211,6 +211,7 @@ class TravelTimes:
         self._from: dict[str, np.ndarray] = {}
         self._to: dict[str, np.ndarray] = {}
         self._is_metric: bool | None = None
+        self._searched = False
         self._bases: set[str] = set()
         self._place_index: dict[str, int] = {}
 
@@ -277,11 +278,13 @@ class TravelTimes:
         the times obey the triangle inequality, and is a lower bound on every tour's way from
         ``a`` to ``b`` always.
 
-        Computed per place on demand (one Dijkstra over the places from ``a``, or into ``b``
-        when ``b`` is an expert's base, as in every question the planner asks): at 1,741 places
-        a few milliseconds a place instead of an all-pairs pass. Where the request gives no
-        minutes and every ferry leg is the same, the estimate obeys the triangle inequality
-        (its 10-minute overhead covers rounding) and ``minutes`` is the answer at once.
+        Searched from every base at once (forward, and backward into every base) the first
+        time it is asked, which covers every question the planner asks (a base at one end);
+        other pairs get a search of their own. A way longer than the longest working day
+        (``horizon``) is reported as that many minutes plus one: still a lower bound, and no
+        tour can drive it. Where the request gives no minutes and every ferry leg is the same,
+        the estimate obeys the triangle inequality (its 10-minute overhead covers rounding) and
+        ``minutes`` is the answer at once.
         """
         if a == b:
             return 0
@@ -291,16 +294,53 @@ class TravelTimes:
         index = self._place_index
         if a not in index or b not in index:
             return self.minutes(a, b)
+        self._search_bases()
         row = self._from.get(a)
         if row is not None:
             return min(int(row[index[b]]), self.minutes(a, b))
         col = self._to.get(b)
-        if col is None and b in self._bases:
-            col = self._to[b] = self._dijkstra(index[b], reverse=True)
         if col is not None:
             return min(int(col[index[a]]), self.minutes(a, b))
-        row = self._from[a] = self._dijkstra(index[a], reverse=False)
+        row = self._from[a] = self._search([index[a]], reverse=False)[0]
         return min(int(row[index[b]]), self.minutes(a, b))
+
+    def shortest_matrix(self, sources: Sequence[str], targets: Sequence[str]) -> np.ndarray:
+        """``shortest`` for every pair (rows ``sources``, columns ``targets``) as an int64
+        array, read from the searches of ``shortest`` when one side is all experts' bases."""
+        out = self.matrix(sources, targets)
+        if self._metric() or not len(sources) or not len(targets):
+            return out
+        self._place_ids()
+        self._search_bases()
+        index = self._place_index
+        if set(sources) <= self._bases:
+            cols = np.array([index.get(x, -1) for x in targets])
+            known = cols >= 0
+            for i, a in enumerate(sources):
+                row = self._from[a][np.maximum(cols, 0)]
+                out[i] = np.where(known, np.minimum(row, out[i]), out[i])
+        elif set(targets) <= self._bases:
+            rows = np.array([index.get(x, -1) for x in sources])
+            known = rows >= 0
+            for j, b in enumerate(targets):
+                col = self._to[b][np.maximum(rows, 0)]
+                out[:, j] = np.where(known, np.minimum(col, out[:, j]), out[:, j])
+        else:
+            out = np.array([[self.shortest(a, b) for b in targets] for a in sources],
+                           dtype=np.int64)
+        return out
+
+    def _search_bases(self) -> None:
+        """The searches from and into every base, once."""
+        if self._searched:
+            return
+        self._searched = True
+        bases = sorted(self._bases)
+        index = self._place_index
+        rows = self._search([index[x] for x in bases], reverse=False)
+        cols = self._search([index[x] for x in bases], reverse=True)
+        self._from.update(zip(bases, rows, strict=True))
+        self._to.update(zip(bases, cols, strict=True))
 
     def _metric(self) -> bool:
         if self._is_metric is None:
@@ -317,26 +357,28 @@ class TravelTimes:
             self._place_index = {x: i for i, x in enumerate(self._places)}
         return self._places
 
-    def _dijkstra(self, i: int, *, reverse: bool) -> np.ndarray:
-        """Shortest minutes from place ``i`` to every place (into ``i`` with ``reverse``),
-        exact integers: a dense Dijkstra, one vectorised relaxation per settled place."""
+    def _search(self, starts: list[int], *, reverse: bool) -> list[np.ndarray]:
+        """Shortest minutes from each place of ``starts`` to every place (into it with
+        ``reverse``), capped at the longest working day + 1 (see ``shortest``)."""
         if self._graph is None:
             self._graph = self.matrix(self._place_ids())
         assert isinstance(self._graph, np.ndarray)
-        # Into ``i``: the same search on the reversed legs.
+        # Into a place: the same search on the reversed legs.
         w = self._graph.T if reverse else self._graph
-        n = w.shape[0]
-        dist = np.full(n, np.iinfo(np.int64).max // 4, dtype=np.int64)
-        dist[i] = 0
-        done = np.zeros(n, dtype=bool)
-        big = np.iinfo(np.int64).max // 2
-        for _ in range(n):
-            k = int(np.argmin(np.where(done, big, dist)))
-            if done[k]:
-                break
-            done[k] = True
-            np.minimum(dist, dist[k] + w[k], out=dist)
-        return dist
+        cap = max((e.work_end - e.work_start for e in self._problem.experts), default=1440) + 1
+        if w.shape[0] <= 300:
+            return [np.minimum(_dijkstra(w, i), cap) for i in starts]
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
+        # Only legs up to ``cap`` can be on a way shorter than ``cap``. A leg of 0 minutes
+        # between two places is kept as a tiny weight (a sparse graph drops zeros).
+        weights = np.where(w < cap, np.maximum(w, 1e-6), 0.0)
+        np.fill_diagonal(weights, 0.0)
+        dist = dijkstra(csr_matrix(weights), indices=starts, limit=cap)
+        dist = np.where(np.isfinite(dist), np.floor(dist + 1e-3), cap)
+        return [np.minimum(row.astype(np.int64), cap) for row in np.atleast_2d(dist)]
+
 
     def source(self, a: str, b: str) -> str:
         return "given" if a == b or self.given(a, b) is not None else "estimate"
@@ -360,3 +402,20 @@ class TravelTimes:
         if problems:
             uniq = list({p.path + p.message: p for p in problems}.values())
             raise InputError(uniq)
+
+
+def _dijkstra(w: np.ndarray, i: int) -> np.ndarray:
+    """Shortest minutes from ``i`` over the dense leg matrix ``w``, exact integers: one
+    vectorised relaxation per settled place."""
+    n = w.shape[0]
+    big = np.iinfo(np.int64).max // 4
+    dist = np.full(n, big, dtype=np.int64)
+    dist[i] = 0
+    done = np.zeros(n, dtype=bool)
+    for _ in range(n):
+        k = int(np.argmin(np.where(done, 2 * big, dist)))
+        if done[k] or dist[k] >= big:
+            break
+        done[k] = True
+        np.minimum(dist, dist[k] + w[k], out=dist)
+    return dist

@@ -137,17 +137,23 @@ def _country(n: int, seed: int = 0, noise: bool = True):
     return dataclasses.replace(p, travel=MinutesMatrix(ids, base)), ids
 
 
-def test_shortest_is_the_exact_shortest_way_through_places():
-    p, ids = _country(60)
+@pytest.mark.parametrize("n", [60, 400])     # a dense search below 300 places, sparse above
+def test_shortest_is_the_exact_shortest_way_up_to_a_working_day(n):
+    p, ids = _country(n)
     tt = TravelTimes(p)
     d = tt.matrix(ids)
     for k in range(len(ids)):                      # the reference: Floyd–Warshall
         d = np.minimum(d, d[:, k, None] + d[None, k, :])
+    day = 17 * 60 + 15 - (8 * 60 + 30)             # a way longer than any working day ...
+    shorter = 0
     for i in range(20):
-        for j in range(0, 60, 7):
-            assert tt.shortest(ids[i], ids[j]) == d[i, j]
-            assert tt.shortest(ids[j], ids[i]) == d[j, i]
-            assert tt.shortest(ids[i], ids[j]) <= tt.minutes(ids[i], ids[j])
+        for j in range(0, n, 7):
+            want = min(d[i, j], day + 1), min(d[j, i], day + 1)   # ... is reported as day + 1
+            assert (tt.shortest(ids[i], ids[j]), tt.shortest(ids[j], ids[i])) == want
+            shorter += d[i, j] < tt.minutes(ids[i], ids[j]) and d[i, j] <= day
+    assert shorter                                  # some chains beat the direct leg
+    block = tt.shortest_matrix(ids[:20], ids[::7])
+    assert block.tolist() == [[tt.shortest(a, b) for b in ids[::7]] for a in ids[:20]]
 
 
 def test_shortest_at_1741_places_takes_milliseconds_per_base():
