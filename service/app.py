@@ -58,7 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobs = JobManager(url, sessions, kind=settings.executor,
                                     workers=settings.job_workers,
                                     address=settings.dask_address,
-                                    max_attempts=settings.job_max_attempts)
+                                    max_attempts=settings.job_max_attempts,
+                                    parts={"executor": settings.parts_executor,
+                                           "address": settings.dask_address,
+                                           "workers": settings.parts_workers})
         app.state.jobs.recover()
         MATCHING.warm()
         try:

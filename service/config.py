@@ -15,7 +15,10 @@ class Settings(BaseSettings):
     """Where the data lives, where solves run, and the service's limits.
 
     ``executor``: ``processes`` (local worker processes, the default), ``dask`` (the cluster at
-    ``dask_address``) or ``serial`` (in the server process; tests only). ``job_workers``: how
+    ``dask_address``) or ``serial`` (in the server process; tests only). ``parts_executor``:
+    where a plan job too large for one model solves its parts (``solvers.decompose``):
+    ``processes`` (local worker processes, ``parts_workers`` of them, default the cores),
+    ``dask`` (the cluster at ``dask_address``) or ``serial``. ``job_workers``: how
     many solves run at once. ``job_time_limit``: default CP-SAT limit of a plan job, seconds.
     ``job_max_attempts``: a job interrupted by a restart is resumed until it has been started
     this many times, then marked failed with the reason. ``max_body_bytes``: larger request
@@ -32,6 +35,8 @@ address may make before it gets 429 for everything. ``demo_week`` (a Monday): on
     db_path: str = "dxshare.sqlite"
     executor: str = "processes"
     dask_address: str | None = None
+    parts_executor: str = "processes"
+    parts_workers: int | None = None
     job_workers: int = 1
     job_time_limit: float = 20.0
     job_max_attempts: int = 2

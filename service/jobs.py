@@ -190,8 +190,13 @@ def _guarded(job_id: str, attempt: int, statuses: tuple[str, ...]) -> Any:
                                  PlanJob.status.in_(statuses))
 
 
-def run_plan_job(url: str, job_id: str, attempt: int) -> str:
+def run_plan_job(url: str, job_id: str, attempt: int,
+                 parts: dict[str, Any] | None = None) -> str:
     """Run one plan job in a worker process; returns the status it ended with.
+
+    ``parts`` says where a problem too large for one model is solved by parts
+    (``solvers.decompose``): ``executor`` (processes, dask, serial), ``address`` (of the Dask
+    cluster), ``workers``.
 
     Writes only while the row still has this ``attempt`` and is not cancelled, so a stale
     or cancelled solve can never overwrite the job.
@@ -253,10 +258,14 @@ def run_plan_job(url: str, job_id: str, attempt: int) -> str:
     thread.start()
     opts = row.options or {}
     try:
+        where = parts or {}
         plan = solve(problem, SolveOptions(time_limit=float(opts.get("time_limit", 20.0)),
                                            seed=int(opts.get("seed", 0)), workers=1,
                                            previous=previous, progress=progress,
-                                           stop=abandoned.is_set))
+                                           stop=abandoned.is_set,
+                                           executor=where.get("executor", "processes"),
+                                           executor_address=where.get("address"),
+                                           executor_workers=where.get("workers")))
     except Exception as exc:  # noqa: BLE001 - recorded as the job's reason
         log.exception("plan job %s failed", job_id)
         return _finish(eng, job_id, attempt, "failed",
@@ -302,8 +311,10 @@ class JobManager:
     """Submits jobs to the executor and keeps the job rows honest about them."""
 
     def __init__(self, url: str, sessions: sessionmaker[Session], *, kind: str = "processes",
-                 workers: int = 1, address: str | None = None, max_attempts: int = 2):
+                 workers: int = 1, address: str | None = None, max_attempts: int = 2,
+                 parts: dict[str, Any] | None = None):
         self.url = url
+        self.parts = parts
         self.sessions = sessions
         self.max_attempts = max_attempts
         self.executor: Executor = make_executor(kind, workers=workers, address=address)
@@ -323,7 +334,7 @@ class JobManager:
             job.attempt += 1
             job.status = "queued"
             attempt = job.attempt
-        fut = self.executor.submit(run_plan_job, self.url, job_id, attempt)
+        fut = self.executor.submit(run_plan_job, self.url, job_id, attempt, self.parts)
         with self._lock:
             self._futures[job_id] = fut
         if hasattr(fut, "add_done_callback"):

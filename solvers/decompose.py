@@ -48,7 +48,7 @@ import datetime as dt
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -259,14 +259,20 @@ class Split(Protocol):
 @dataclass
 class RegionSplit:
     """Regions: clusters of the experts' bases by round-trip driving minutes (k-medoids from
-    farthest-point seeds), about ``target`` requests each; each request goes to the nearest
-    region (by its nearest base) whose experts have all its fields."""
+    farthest-point seeds), about ``target`` requests each (a region with over 1.6 times as
+    many is cut in two by its bases); each request goes to the nearest region (by its nearest
+    base) with, for each of its fields, an expert who can reach it and back within a working
+    day and the daily drive cap (the nearest region when none can)."""
 
     target: int = PART_REQUESTS
     name: str = "regions"
     region_of_expert: dict[str, int] = field(default_factory=dict)
     region_of_request: dict[str, int] = field(default_factory=dict)
     near: list[list[int]] = field(default_factory=list)
+    _trip: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    _col: dict[str, int] = field(default_factory=dict, repr=False)
+    _bpos: dict[str, int] = field(default_factory=dict, repr=False)
+    _reach: dict[tuple[int, str], tuple[int, float]] = field(default_factory=dict, repr=False)
 
     def parts(self, problem: PlanRequest, travel: TravelTimes) -> list[Neighbourhood]:
         bases = sorted({e.base for e in problem.experts})
@@ -278,27 +284,64 @@ class RegionSplit:
         k = max(1, min(len(bases), round(len(problem.requests) / max(1, self.target))))
         label = _k_medoids(rt, n_exp, k)
         locs = sorted({q.location for q in problem.requests})
-        out = travel.matrix(bases, locs)
-        back = travel.matrix(locs, bases)
-        trip = out + back.T                       # bases × locations, round trip minutes
+        trip = travel.matrix(bases, locs) + travel.matrix(locs, bases).T   # round trips
         col = {x: j for j, x in enumerate(locs)}
+        # per base and field: the longest working day and the largest drive cap there
+        reach: dict[tuple[int, str], tuple[int, float]] = {}
+        bpos = {b: i for i, b in enumerate(bases)}
+        for e in problem.experts:
+            for f in e.fields:
+                day, cap = reach.get((bpos[e.base], f), (0, 0.0))
+                reach[bpos[e.base], f] = (max(day, e.work_end - e.work_start), max(
+                    cap, math.inf if e.max_drive_minutes_per_day is None
+                    else e.max_drive_minutes_per_day))
+
+        def serves(members: np.ndarray, q: Request) -> bool:
+            j = col[q.location]
+            for f in q.fields:
+                ok = False
+                for b in members:
+                    day, cap = reach.get((int(b), f), (0, -1.0))
+                    if day and (not q.onsite or (trip[b, j] + q.duration_min <= day
+                                                 and trip[b, j] <= cap)):
+                        ok = True
+                        break
+                if not ok:
+                    return False
+            return True
+
+        def assign(label: np.ndarray) -> dict[str, int]:
+            regions = sorted(set(label.tolist()))
+            members = [np.flatnonzero(label == r) for r in regions]
+            near = np.array([trip[m].min(axis=0) for m in members])   # regions × locations
+            out = {}
+            for q in problem.requests:
+                order = np.argsort(near[:, col[q.location]], kind="stable")
+                out[q.id] = int(next((r for r in order if serves(members[r], q)), order[0]))
+            return out
+
+        # regions with far more requests than the target are cut in two, by their bases
+        for _ in range(2 * k):
+            of_request = assign(label)
+            regions = sorted(set(label.tolist()))
+            load = np.bincount(list(of_request.values()), minlength=len(regions))
+            big = [r for r in np.argsort(-load, kind="stable")
+                   if load[r] > 1.6 * self.target
+                   and len(np.flatnonzero(label == regions[r])) > 1]
+            if not big:
+                break
+            m = np.flatnonzero(label == regions[big[0]])
+            half = _k_medoids(rt[np.ix_(m, m)], n_exp[m], 2)
+            label = label.copy()
+            label[m[half == half[0]]] = len(bases) + int(label.max()) + 1
+        of_request = assign(label)
+        self._trip, self._col, self._bpos, self._reach = trip, col, bpos, reach
         regions = sorted(set(label.tolist()))
         rindex = {r: i for i, r in enumerate(regions)}
         base_region = {b: rindex[int(label[i])] for i, b in enumerate(bases)}
         self.region_of_expert = {e.id: base_region[e.base] for e in problem.experts}
-        fields_of: list[set[str]] = [set() for _ in regions]
-        for e in problem.experts:
-            fields_of[self.region_of_expert[e.id]].update(e.fields)
-        # nearest base of each region to each location
+        self.region_of_request = of_request
         reg_of_base = np.array([base_region[b] for b in bases])
-        dist = np.full((len(regions), len(locs)), np.inf)
-        for r in range(len(regions)):
-            dist[r] = trip[reg_of_base == r].min(axis=0)
-        self.region_of_request = {}
-        for q in problem.requests:
-            order = np.argsort(dist[:, col[q.location]], kind="stable")
-            pick = next((int(r) for r in order if set(q.fields) <= fields_of[r]), int(order[0]))
-            self.region_of_request[q.id] = pick
         centre = np.array([[rt[np.ix_(reg_of_base == a, reg_of_base == b)].min()
                             for b in range(len(regions))] for a in range(len(regions))])
         self.near = [[int(b) for b in np.argsort(centre[a], kind="stable") if b != a][:3]
@@ -313,6 +356,66 @@ class RegionSplit:
 
     def neighbourhoods(self, problem: PlanRequest, travel: TravelTimes,
                        visits: Sequence[Visit], round: int) -> list[Neighbourhood]:
+        """Even rounds: around the requests left out (``around_left_out``); odd rounds: pairs
+        of nearby regions (``region_pairs``)."""
+        if round % 2 == 0:
+            hoods = self.around_left_out(problem, visits)
+            if hoods:
+                return hoods
+        return self.region_pairs(problem, visits, round)
+
+    def around_left_out(self, problem: PlanRequest, visits: Sequence[Visit],
+                        experts_per_field: int = 4, max_experts: int = 12
+                        ) -> list[Neighbourhood]:
+        """Neighbourhoods around the requests left out, highest priority first: for each, the
+        nearest experts of each of its fields who can reach it within a working day and the
+        drive cap, with every request they serve, so that their days can make room for it.
+        Neighbourhoods share no expert; a request whose experts are taken waits for a later
+        round."""
+        served = {v.request for v in visits}
+        left = sorted((q for q in problem.requests if q.id not in served),
+                      key=lambda q: (-q.priority, q.id))
+        owner: dict[str, int] = {}
+        groups: list[tuple[set[str], set[str]]] = []
+        for q in left:
+            j = self._col.get(q.location)
+            if j is None:
+                continue
+            cands: set[str] = set()
+            for f in q.fields:
+                ok = [(self._trip[self._bpos[e.base], j], e.id) for e in problem.experts
+                      if f in e.fields and (not q.onsite or (
+                          self._trip[self._bpos[e.base], j] + q.duration_min
+                          <= e.work_end - e.work_start and (
+                              e.max_drive_minutes_per_day is None
+                              or self._trip[self._bpos[e.base], j]
+                              <= e.max_drive_minutes_per_day)))]
+                cands.update(x for _t, x in sorted(ok)[:experts_per_field])
+            if not cands:
+                continue
+            hit = {owner[e] for e in cands if e in owner}
+            if not hit:
+                groups.append((set(cands), {q.id}))
+                for e in cands:
+                    owner[e] = len(groups) - 1
+            elif len(hit) == 1:
+                g = hit.pop()
+                exps, reqs = groups[g]
+                if len(exps | cands) <= max_experts and not any(
+                        owner.get(e, g) != g for e in cands):
+                    exps |= cands
+                    reqs.add(q.id)
+                    for e in cands:
+                        owner[e] = g
+        hoods = []
+        for k, (exps, reqs) in enumerate(groups):
+            free = set(reqs) | {v.request for v in visits if set(v.experts) <= exps}
+            hoods.append(Neighbourhood(f"around left-out {k}", frozenset(exps), frozenset(free),
+                                       weight=max(1, len(free))))
+        return hoods
+
+    def region_pairs(self, problem: PlanRequest, visits: Sequence[Visit],
+                     round: int) -> list[Neighbourhood]:
         """Disjoint pairs of nearby regions, the pairs with most requests left out first: each
         pair's experts and its requests left out, and the requests those experts serve."""
         served = {v.request for v in visits}
@@ -673,6 +776,69 @@ def _workers_of(executor: Executor) -> int:
     return 1
 
 
+@dataclass
+class _Task:
+    """One sub-problem to solve on the executor: its weight sets its share of the time."""
+
+    hood: Neighbourhood
+    problem: PlanRequest
+    start: tuple[Visit, ...]
+    weight: float
+    dtime: float | None
+    seed: int
+    limit: float = 0.0
+    result: Plan | None = None
+    late: bool = False
+
+
+def _run(executor: Executor, n_work: int, tasks: list[_Task], until: float,
+         meanwhile: Callable[[], None] | None = None) -> None:
+    """Solve the tasks on the executor, at most ``n_work`` at a time, heaviest first; each
+    task's wall-clock limit is set when it starts: twice its fair share of the time left
+    (most parts prove optimal well before), never past ``until``. A task not done by
+    ``until`` keeps ``result`` None and is marked ``late``. ``meanwhile`` runs here once the
+    first tasks are submitted."""
+    order = sorted(range(len(tasks)), key=lambda i: (-tasks[i].weight, i))
+    running: dict[int, FutureLike] = {}
+    left_weight = sum(t.weight for t in tasks)
+    nxt = 0
+    while (nxt < len(order) or running) and time.perf_counter() < until:
+        while nxt < len(order) and len(running) < n_work:
+            i = order[nxt]
+            nxt += 1
+            t = tasks[i]
+            remaining = until - time.perf_counter()
+            if remaining < 0.3:
+                t.late = True
+                continue
+            fair = remaining * min(n_work, len(order) - nxt + len(running) + 1) * t.weight \
+                / max(t.weight, left_weight) / max(1, min(n_work, len(order)))
+            t.limit = max(0.3, min(0.9 * remaining, 2.0 * fair))
+            left_weight -= t.weight
+            try:
+                running[i] = executor.submit(_solve_part, t.problem, t.limit, t.seed, t.dtime,
+                                             t.start)
+            except Exception:  # noqa: BLE001 - a broken executor: the task stays unsolved
+                t.late = True
+        if meanwhile is not None:
+            meanwhile()
+            meanwhile = None
+        for i, f in list(running.items()):
+            if f.done():
+                try:
+                    tasks[i].result = f.result()
+                except Exception:  # noqa: BLE001 - a failed part is replaced, never fatal
+                    tasks[i].late = True
+                del running[i]
+        if running:
+            time.sleep(0.01)
+    for i, f in running.items():
+        f.cancel()
+        tasks[i].late = True
+    for i in order[nxt:]:
+        tasks[i].late = True
+
+
 def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Executor,
               travel: TravelTimes, t0: float, deadline: float,
               info: dict[str, object]) -> Plan:
@@ -680,96 +846,102 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
 
     assert isinstance(options, SolveOptions)
     limit = deadline - t0
-    # 1. parts, in parallel; the time until the repair starts is shared by weight
-    hoods = split.parts(problem, travel)
-    parts = [Part(h, sub_problem(problem, h, (), travel)) for h in hoods]
     n_work = _workers_of(executor)
-    part_end = t0 + 0.55 * limit
-    wall = max(0.5, part_end - time.perf_counter())
-    total_w = sum(p.hood.weight for p in parts) or 1.0
-    # each worker's share of the wall time, in proportion to the part's weight
-    limits = [max(0.3, 0.9 * wall * n_work * p.hood.weight / total_w) for p in parts]
-    limits = [min(x, 0.9 * wall) for x in limits]
-    dtimes = _dtimes(options, limits)
-    futures = [executor.submit(_solve_part, p.problem, lim, options.seed, dt_, ())
-               for p, lim, dt_ in zip(parts, limits, dtimes, strict=True)]
-    info["parts"] = len(parts)
     info["executor"] = executor.kind
-    # the bound, while the workers solve
-    bound = relaxation_bound(problem, travel)
-    results = _collect(futures, part_end + 0.05 * limit)
+    info["executor_workers"] = n_work
+    # 1. the parts, in parallel, until 60 % of the time
+    hoods = split.parts(problem, travel)
+    total_w = sum(h.weight for h in hoods) or 1.0
+    tasks = [_Task(h, sub_problem(problem, h, (), travel), (), h.weight,
+                   _dtime(options, limit, h.weight / total_w), options.seed) for h in hoods]
+    info["parts"] = len(tasks)
+    part_end = t0 + 0.6 * limit
+    bounds: list[int | None] = []
+    # the bound is computed here while the workers solve the first parts
+    _run(executor, n_work, tasks, part_end,
+         meanwhile=lambda: bounds.append(relaxation_bound(problem, travel)))
+    bound = bounds[0] if bounds else relaxation_bound(problem, travel)
     deterministic = True
     candidates: list[Visit] = []
-    part_bounds = []
-    for p, res, lim in zip(parts, results, limits, strict=True):
-        if res is None:
+    for t in tasks:
+        if t.result is None:
             deterministic = False
-            candidates += _greedy_part(p.problem, ())
+            candidates += _greedy_part(t.problem, ())
             continue
-        if res.status not in ("optimal",) and res.solve_seconds >= lim * 0.95:
-            deterministic = False
-        candidates += [v for v in res.visits if v.request in p.hood.requests]
-        part_bounds.append(res.bound)
-    visits = join(problem, travel, candidates)
-    info["parts_late"] = sum(r is None for r in results)
+        if t.result.status != "optimal" and t.result.solve_seconds >= 0.95 * t.limit:
+            deterministic = False       # the wall clock, not the deterministic limit, ended it
+        candidates += [v for v in t.result.visits if v.request in t.hood.requests]
+    visits = _in_request_order(problem, join(problem, travel, candidates))
+    info["parts_late"] = sum(t.late for t in tasks)
+    info["parts_optimal"] = sum(t.result is not None and t.result.status == "optimal"
+                                for t in tasks)
     info["first_objective"] = _objective(problem, travel, visits)
-    # 2. repair across borders
-    rounds, improved = 0, 0
-    repair_end = t0 + 0.85 * limit
-    while time.perf_counter() < repair_end - 0.05 * limit and rounds < 6:
+    # 2. repair across borders until 88 % of the time
+    rounds = kept_repairs = 0
+    repair_end = t0 + 0.88 * limit
+    while time.perf_counter() < repair_end - 0.03 * limit and rounds < _MAX_ROUNDS:
         hoods = split.neighbourhoods(problem, travel, visits, rounds)
         if not hoods:
             break
         rounds += 1
-        wall = repair_end - time.perf_counter()
         total_w = sum(h.weight for h in hoods) or 1.0
-        batches = math.ceil(len(hoods) / n_work)
-        lims = [max(0.3, min(0.9 * wall / max(1, batches),
-                             0.9 * wall * n_work * h.weight / total_w)) for h in hoods]
-        dts = _dtimes(options, lims)
-        subs = []
+        tasks = []
         for h in hoods:
             sub = sub_problem(problem, h, visits, travel)
             start = tuple(v for v in visits if v.request in sub.request_by_id
                           and sub.request_by_id[v.request].fixed is None)
-            subs.append((h, sub, start))
-        futs = [executor.submit(_solve_part, sub, lim, options.seed + rounds, dt_, start)
-                for (h, sub, start), lim, dt_ in zip(subs, lims, dts, strict=True)]
-        outs = _collect(futs, repair_end)
-        new = list(visits)
-        for (_h, sub, _start), res, lim in zip(subs, outs, lims, strict=True):
-            if res is None:
+            tasks.append(_Task(h, sub, start, h.weight,
+                               _dtime(options, limit, h.weight / total_w / 2),
+                               options.seed + rounds))
+        _run(executor, n_work, tasks, repair_end)
+        for t in tasks:
+            if t.result is None:
                 deterministic = False
                 continue
-            if res.status != "optimal" and res.solve_seconds >= lim * 0.95:
+            if t.result.status != "optimal" and t.result.solve_seconds >= 0.95 * t.limit:
                 deterministic = False
-            if res.status not in ("optimal", "feasible"):
+            if t.result.status not in ("optimal", "feasible"):
                 continue
+            sub = t.problem
             free = {q.id for q in sub.requests if q.fixed is None}
             sub_travel = TravelTimes(sub)
-            before = [v for v in new if v.request in free] + _as_fixed_visits(sub)
-            if _objective(sub, sub_travel, list(res.visits)) <= _objective(sub, sub_travel, before):
+            before = [v for v in visits if v.request in free] + _as_fixed_visits(sub)
+            if _objective(sub, sub_travel, list(t.result.visits)) <= _objective(
+                    sub, sub_travel, before):
                 continue
-            mine = [v for v in res.visits if v.request in free]
-            trial = [v for v in new if v.request not in free] + mine
+            mine = [v for v in t.result.visits if v.request in free]
+            trial = [v for v in visits if v.request not in free] + mine
             kept, dropped = keep_fitting(problem, travel, trial)
             if dropped:
-                continue            # should not happen: the sub-problem holds every link
-            new = kept
-            improved += 1
-        visits = _in_request_order(problem, new)
-        if time.perf_counter() > repair_end:
-            break
+                continue            # cannot happen while the sub-problem holds every link
+            visits = _in_request_order(problem, kept)
+            kept_repairs += 1
     info["repair_rounds"] = rounds
-    info["repairs_kept"] = improved
+    info["repairs_kept"] = kept_repairs
     info["deterministic"] = deterministic
     routes = build_routes(problem, travel, visits)
     value = objective_value(problem, visits, routes)
     if bound is None or bound < value:
-        bound = max(value, _trivial(problem))
+        bound = max(value, _trivial(problem)) if bound is None else value
     info["bound_method"] = "LP relaxation (HiGHS), solved once"
     info["gap"] = round((bound - value) / max(1, abs(bound)), 6)
     return _finish_parts(problem, travel, visits, routes, value, bound, options, t0, info)
+
+
+#: Repair rounds at most (each round: disjoint neighbourhoods, solved in parallel).
+_MAX_ROUNDS = 6
+
+
+def _dtime(options: object, limit: float, share: float) -> float:
+    """A part's deterministic limit: the caller's, else its share of the time limit (in
+    CP-SAT's deterministic seconds, about a wall second of one core) — the same whichever
+    executor and however many workers run it."""
+    from solvers.planner import SolveOptions
+
+    assert isinstance(options, SolveOptions)
+    if options.deterministic_time is not None:
+        return options.deterministic_time
+    return max(0.2, limit * share)
 
 
 def _as_fixed_visits(sub: PlanRequest) -> list[Visit]:
@@ -785,37 +957,6 @@ def _as_fixed_visits(sub: PlanRequest) -> list[Visit]:
 def _in_request_order(problem: PlanRequest, visits: Sequence[Visit]) -> list[Visit]:
     by = {v.request: v for v in visits}
     return [by[q.id] for q in problem.requests if q.id in by]
-
-
-def _dtimes(options: object, limits: Sequence[float]) -> list[float | None]:
-    """Deterministic limits of the parts: the caller's per-part setting, else a share of the
-    wall-clock limit (CP-SAT's deterministic second is about a wall second of one core)."""
-    from solvers.planner import SolveOptions
-
-    assert isinstance(options, SolveOptions)
-    if options.deterministic_time is not None:
-        return [options.deterministic_time for _ in limits]
-    return [0.5 * x for x in limits]
-
-
-def _collect(futures: list[FutureLike], until: float) -> list[Plan | None]:
-    """The futures' results as they come, until ``until`` (perf_counter); None for those not
-    done by then (they are cancelled) or that failed."""
-    out: list[Plan | None] = [None] * len(futures)
-    pending = dict(enumerate(futures))
-    while pending and time.perf_counter() < until:
-        for i, f in list(pending.items()):
-            if f.done():
-                try:
-                    out[i] = f.result()
-                except Exception:  # noqa: BLE001 - a failed part is replaced, never fatal
-                    out[i] = None
-                del pending[i]
-        if pending:
-            time.sleep(0.02)
-    for f in pending.values():
-        f.cancel()
-    return out
 
 
 def _trivial(problem: PlanRequest) -> int:
