@@ -24,6 +24,7 @@ BENCHMARKS = {
     "service": ["benchmarks.bench_service"],
     "scenarios": ["benchmarks.bench_scenarios"],
     "startup": ["benchmarks.bench_startup"],
+    "country": ["benchmarks.bench_country"],
 }
 
 

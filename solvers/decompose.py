@@ -56,7 +56,17 @@ import numpy as np
 
 from engine.calendar import date_status
 from engine.kpis import plan_kpis
-from engine.model import Expert, Fixed, Horizon, Location, Plan, PlanRequest, Request, Visit
+from engine.model import (
+    Expert,
+    Fixed,
+    Horizon,
+    Location,
+    Plan,
+    PlanRequest,
+    Request,
+    Unscheduled,
+    Visit,
+)
 from engine.travel import MinutesMatrix, TravelTimes
 from solvers.executor import Executor, FutureLike, make_executor
 from solvers.explain import Explainer
@@ -70,6 +80,7 @@ __all__ = [
     "RegionSplit",
     "Split",
     "WindowSplit",
+    "default_split",
     "join",
     "needs_parts",
     "relaxation_bound",
@@ -348,11 +359,65 @@ class RegionSplit:
                      for a in range(len(regions))]
         hoods = []
         for r in range(len(regions)):
-            exps = frozenset(e for e, x in self.region_of_expert.items() if x == r)
-            reqs = frozenset(q for q, x in self.region_of_request.items() if x == r)
-            if exps or reqs:
-                hoods.append(Neighbourhood(f"region {r}", exps, reqs, weight=max(1, len(reqs))))
+            exps = [e for e in problem.experts if self.region_of_expert[e.id] == r]
+            reqs = [problem.request_by_id[q] for q, x in self.region_of_request.items() if x == r]
+            for k, (es, qs) in enumerate(self._independent(problem, exps, reqs)):
+                hoods.append(Neighbourhood(f"region {r}.{k}", frozenset(es), frozenset(qs),
+                                           weight=max(1, len(qs))))
         return hoods
+
+    def _independent(self, problem: PlanRequest, experts: list[Expert],
+                     requests: list[Request]) -> list[tuple[list[str], list[str]]]:
+        """A region's experts and requests in groups that share nothing: a request joins the
+        experts who could serve it (a field of theirs, within reach), and the requests of a
+        place with a daily cap join one another. Groups are solved as separate parts (no
+        plan is lost: nothing links them); the small ones are put together up to a tenth of
+        the target."""
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent.setdefault(x, x) != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def union(a: str, b: str) -> None:
+            parent[find(a)] = find(b)
+
+        for e in experts:
+            find("e:" + e.id)
+        for q in requests:
+            node = "q:" + q.id
+            find(node)
+            j = self._col.get(q.location)
+            for e in experts:
+                if not set(e.fields) & set(q.fields):
+                    continue
+                if q.onsite and j is not None:
+                    trip = self._trip[self._bpos[e.base], j]
+                    if trip + q.duration_min > e.work_end - e.work_start or (
+                            e.max_drive_minutes_per_day is not None
+                            and trip > e.max_drive_minutes_per_day):
+                        continue
+                union(node, "e:" + e.id)
+            if q.onsite and problem.location_by_id[q.location].max_visits_per_day is not None:
+                union(node, "l:" + q.location)
+        groups: dict[str, tuple[list[str], list[str]]] = {}
+        for e in experts:
+            groups.setdefault(find("e:" + e.id), ([], []))[0].append(e.id)
+        for q in requests:
+            groups.setdefault(find("q:" + q.id), ([], []))[1].append(q.id)
+        out: list[tuple[list[str], list[str]]] = []
+        small: tuple[list[str], list[str]] = ([], [])
+        for es, qs in sorted(groups.values(), key=lambda g: (-len(g[1]), g[0], g[1])):
+            if len(qs) >= max(1, self.target // 10):
+                out.append((es, qs))
+            else:
+                small[0].extend(es)
+                small[1].extend(qs)
+        if small[0] or small[1]:
+            out.append(small)
+        return out
 
     def neighbourhoods(self, problem: PlanRequest, travel: TravelTimes,
                        visits: Sequence[Visit], round: int) -> list[Neighbourhood]:
@@ -530,6 +595,15 @@ class WindowSplit:
                                        frozenset(e.id for e in problem.experts),
                                        frozenset(reqs), (lo, hi), weight=max(1, len(reqs))))
         return hoods
+
+
+def default_split(problem: PlanRequest) -> Split:
+    """Time windows of three weeks for a horizon over five weeks with few experts (a season
+    of one programme), else regions (many experts spread over a country)."""
+    days = (problem.horizon.end - problem.horizon.start).days + 1
+    if days > 35 and len(problem.experts) <= 40:
+        return WindowSplit(weeks=3)
+    return RegionSplit()
 
 
 # ---------------------------------------------------------------------- the bound
@@ -747,7 +821,7 @@ def solve_by_parts(problem: PlanRequest, options: object, split: Split | None = 
     t0 = time.perf_counter()
     limit = options.time_limit
     deadline = t0 + limit
-    split = split or RegionSplit()
+    split = split or default_split(problem)
     travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
     info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
                                "time_limit": limit, "method": f"parts ({split.name})"}
@@ -811,8 +885,8 @@ def _run(executor: Executor, n_work: int, tasks: list[_Task], until: float,
             if remaining < 0.3:
                 t.late = True
                 continue
-            fair = remaining * min(n_work, len(order) - nxt + len(running) + 1) * t.weight \
-                / max(t.weight, left_weight) / max(1, min(n_work, len(order)))
+            # this task's share of the worker-seconds left, by weight
+            fair = remaining * n_work * t.weight / max(t.weight, left_weight)
             t.limit = max(0.3, min(0.9 * remaining, 2.0 * fair))
             left_weight -= t.weight
             try:
@@ -849,13 +923,13 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
     n_work = _workers_of(executor)
     info["executor"] = executor.kind
     info["executor_workers"] = n_work
-    # 1. the parts, in parallel, until 60 % of the time
+    # 1. the parts, in parallel, until 55 % of the time
     hoods = split.parts(problem, travel)
     total_w = sum(h.weight for h in hoods) or 1.0
     tasks = [_Task(h, sub_problem(problem, h, (), travel), (), h.weight,
                    _dtime(options, limit, h.weight / total_w), options.seed) for h in hoods]
     info["parts"] = len(tasks)
-    part_end = t0 + 0.6 * limit
+    part_end = t0 + 0.55 * limit
     bounds: list[int | None] = []
     # the bound is computed here while the workers solve the first parts
     _run(executor, n_work, tasks, part_end,
@@ -872,13 +946,14 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
             deterministic = False       # the wall clock, not the deterministic limit, ended it
         candidates += [v for v in t.result.visits if v.request in t.hood.requests]
     visits = _in_request_order(problem, join(problem, travel, candidates))
+    info["seconds_parts"] = round(time.perf_counter() - t0, 2)
     info["parts_late"] = sum(t.late for t in tasks)
     info["parts_optimal"] = sum(t.result is not None and t.result.status == "optimal"
                                 for t in tasks)
     info["first_objective"] = _objective(problem, travel, visits)
-    # 2. repair across borders until 88 % of the time
+    # 2. repair across borders until 80 % of the time; the rest is for the reasons
     rounds = kept_repairs = 0
-    repair_end = t0 + 0.88 * limit
+    repair_end = t0 + 0.8 * limit
     while time.perf_counter() < repair_end - 0.03 * limit and rounds < _MAX_ROUNDS:
         hoods = split.neighbourhoods(problem, travel, visits, rounds)
         if not hoods:
@@ -916,6 +991,7 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
                 continue            # cannot happen while the sub-problem holds every link
             visits = _in_request_order(problem, kept)
             kept_repairs += 1
+    info["seconds_repair"] = round(time.perf_counter() - t0, 2)
     info["repair_rounds"] = rounds
     info["repairs_kept"] = kept_repairs
     info["deterministic"] = deterministic
@@ -925,7 +1001,8 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
         bound = max(value, _trivial(problem)) if bound is None else value
     info["bound_method"] = "LP relaxation (HiGHS), solved once"
     info["gap"] = round((bound - value) / max(1, abs(bound)), 6)
-    return _finish_parts(problem, travel, visits, routes, value, bound, options, t0, info)
+    return _finish_parts(problem, travel, visits, routes, value, bound, options, t0, info,
+                         deadline)
 
 
 #: Repair rounds at most (each round: disjoint neighbourhoods, solved in parallel).
@@ -965,20 +1042,23 @@ def _trivial(problem: PlanRequest) -> int:
 
 def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
                   routes: list, value: int, bound: int, options: object, t0: float,
-                  info: dict[str, object]) -> Plan:
-    """The plan with reasons for every request left out, made region by region: each
-    unscheduled request is explained among the experts who could serve it (an Explainer over
-    those experts, their visits and the request)."""
+                  info: dict[str, object], deadline: float) -> Plan:
+    """The plan with reasons for every request left out (``_explain``), highest priority
+    first, until the deadline; any left then say that their reason was not analysed."""
+    from solvers.explain import bare_reason
     from solvers.planner import SolveOptions
 
     assert isinstance(options, SolveOptions)
     served = {v.request for v in visits}
     left = [q for q in problem.requests if q.id not in served]
-    reasons = _explain(problem, travel, visits, left) if options.explain else {}
-    from solvers.explain import bare_reason
-
+    reasons = _explain(problem, travel, visits, left, deadline - 0.02 * (deadline - t0)) \
+        if options.explain else {}
+    info["explained"] = len(reasons)
+    info["seconds_reasons"] = round(time.perf_counter() - t0, 2)
     unscheduled = tuple(reasons.get(q.id) or bare_reason(
-        q.id, "gave way to other visits", "他の訪問を優先しました", "gave_way") for q in left)
+        q.id, "left out; its reason was not analysed within the time limit",
+        "計画に入りませんでした（制限時間内に理由を分析できませんでした）", "not_analysed")
+        for q in left)
     status = "optimal" if value >= bound else "feasible"
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
@@ -987,11 +1067,12 @@ def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]
 
 
 def _explain(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
-             left: list[Request]) -> dict[str, object]:
-    """Reasons for the requests left out, in batches (the requests nearest to one base): a
-    batch is explained by an ``Explainer`` over the experts with one of its fields who can
-    reach it within a working day (or the nearest three per field when none can), with all
-    their visits as they are planned (fixed)."""
+             left: list[Request], until: float, per_field: int = 4) -> dict[str, Unscheduled]:
+    """Reasons for the requests left out, in batches (the requests nearest to one base), the
+    batches of the highest priorities first, until ``until``: a batch is explained by an
+    ``Explainer`` over the ``per_field`` nearest experts of each of its fields who can reach
+    it within a working day (or the nearest when none can), with all their visits as they
+    are planned (fixed)."""
     from solvers.explain import Explainer
 
     if not left:
@@ -1001,20 +1082,27 @@ def _explain(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
     trip = travel.matrix(bases, locs) + travel.matrix(locs, bases).T
     bpos = {b: i for i, b in enumerate(bases)}
     lpos = {x: j for j, x in enumerate(locs)}
-    day = max((e.work_end - e.work_start for e in problem.experts), default=525)
     batches: dict[int, list[Request]] = defaultdict(list)
     for q in left:
         batches[int(np.argmin(trip[:, lpos[q.location]]))].append(q)
-    out: dict[str, object] = {}
-    for _b, qs in sorted(batches.items()):
+    by_field: dict[str, list[Expert]] = defaultdict(list)
+    for e in problem.experts:
+        for f in e.fields:
+            by_field[f].append(e)
+    out: dict[str, Unscheduled] = {}
+    order = sorted(batches.values(), key=lambda qs: (-max(q.priority for q in qs), qs[0].id))
+    for qs in order:
+        if time.perf_counter() > until:
+            break
         ids: set[str] = set()
         for q in qs:
             j = lpos[q.location]
             for f in q.fields:
-                have = [e for e in problem.experts if f in e.fields]
-                near = [e for e in have if not q.onsite or trip[bpos[e.base], j] <= day]
-                ids.update(e.id for e in (near or sorted(
-                    have, key=lambda e: (trip[bpos[e.base], j], e.id))[:3]))
+                ranked = sorted(by_field.get(f, []),
+                                key=lambda e: (trip[bpos[e.base], j], e.id))
+                near = [e for e in ranked if not q.onsite or
+                        trip[bpos[e.base], j] <= e.work_end - e.work_start]
+                ids.update(e.id for e in (near or ranked)[:per_field])
         hood = Neighbourhood("explain", frozenset(ids), frozenset(q.id for q in qs))
         sub = sub_problem(problem, hood, visits, travel)
         sub_travel = TravelTimes(sub)

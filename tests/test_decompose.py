@@ -44,9 +44,14 @@ def test_regions_are_clusters_of_bases_and_requests_go_where_they_can_be_served(
     p = problem_of("two_regions")
     split = RegionSplit(target=3)
     hoods = split.parts(p, TravelTimes(p))
-    assert sorted(sorted(h.experts) for h in hoods) == [["e-data", "e-pr"], ["w-data", "w-pr"]]
-    west = next(h for h in hoods if "w-pr" in h.experts)
-    assert west.requests == {"rW1", "rW2", "rW3", "rB"}      # B is nearer the west's base
+    region = split.region_of_expert
+    assert region["w-pr"] == region["w-data"] != region["e-pr"] == region["e-data"]
+    west = {q for q, r in split.region_of_request.items() if r == region["w-pr"]}
+    assert west == {"rW1", "rW2", "rW3", "rB"}                # B is nearer the west's base
+    # within a region, experts and requests that share nothing are separate parts
+    assert {(tuple(sorted(h.experts)), tuple(sorted(h.requests))) for h in hoods} == {
+        (("w-pr",), ("rB", "rW1", "rW2")), (("w-data",), ("rW3",)),
+        (("e-pr",), ("rE1",)), (("e-data",), ("rE2", "rE3"))}
 
 
 def test_a_request_goes_past_a_nearer_region_that_cannot_serve_it():
@@ -65,7 +70,7 @@ def test_a_request_goes_past_a_nearer_region_that_cannot_serve_it():
 def test_the_repair_serves_the_border_town_from_the_other_region():
     p = problem_of("two_regions")
     plan = _by_parts(p)
-    assert plan.solver["parts"] == 2
+    assert plan.solver["parts"] == 4
     # the west's part alone leaves one of its three PR requests out ...
     assert plan.solver["first_objective"] < plan.objective
     # ... the repair around it brings the east's PR expert to the border town
