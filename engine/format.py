@@ -743,7 +743,7 @@ def _read_matrix_file(r: _Reader, p: str, path: Path, rel: str, layout: str | No
         to_raw = df["to"].astype(str).to_numpy(dtype=object)
         values = df["minutes"]
         lines = np.arange(len(df)) + 2
-        col_names = ["minutes"] * len(df)
+        col_names = np.full(len(df), "minutes", dtype=object)
     else:
         if len(cols) < 2:
             r.err(p, f"{rel}: a wide matrix has the places driven from in its first column and "

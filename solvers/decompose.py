@@ -48,7 +48,7 @@ import datetime as dt
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -64,6 +64,7 @@ from engine.model import (
     Plan,
     PlanRequest,
     Request,
+    Status,
     Unscheduled,
     Visit,
 )
@@ -229,7 +230,8 @@ def sub_problem(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Visi
                        extra={"name": hood.name})
 
 
-def _travel_among(problem: PlanRequest, places: set[str]):  # type: ignore[no-untyped-def]
+def _travel_among(problem: PlanRequest, places: set[str]) -> Mapping[str, Mapping[str, int]]:
+    """The given minutes among ``places`` only (what a sub-problem carries to its worker)."""
     t = problem.travel
     if isinstance(t, MinutesMatrix):
         return t.restrict(sorted(places))
@@ -484,7 +486,7 @@ class RegionSplit:
         """Disjoint pairs of nearby regions, the pairs with most requests left out first: each
         pair's experts and its requests left out, and the requests those experts serve."""
         served = {v.request for v in visits}
-        left = defaultdict(int)
+        left: dict[int, int] = defaultdict(int)
         for rid, r in self.region_of_request.items():
             if rid not in served:
                 left[r] += 1
@@ -931,16 +933,25 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
     info["parts"] = len(tasks)
     part_end = t0 + 0.55 * limit
     bounds: list[int | None] = []
-    # the bound is computed here while the workers solve the first parts
-    _run(executor, n_work, tasks, part_end,
-         meanwhile=lambda: bounds.append(relaxation_bound(problem, travel)))
+    fallback: dict[int, list[Visit]] = {}
+
+    def meanwhile() -> None:
+        # while the workers solve the first parts: the bound, then the greedy plan of each
+        # part, the lightest first (those start last), in case one does not answer in time
+        bounds.append(relaxation_bound(problem, travel))
+        for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].weight, i)):
+            if time.perf_counter() > part_end - 0.05 * limit:
+                break
+            fallback[i] = _greedy_part(tasks[i].problem, ())
+
+    _run(executor, n_work, tasks, part_end, meanwhile=meanwhile)
     bound = bounds[0] if bounds else relaxation_bound(problem, travel)
     deterministic = True
     candidates: list[Visit] = []
-    for t in tasks:
+    for i, t in enumerate(tasks):
         if t.result is None:
             deterministic = False
-            candidates += _greedy_part(t.problem, ())
+            candidates += fallback[i] if i in fallback else _greedy_part(t.problem, ())
             continue
         if t.result.status != "optimal" and t.result.solve_seconds >= 0.95 * t.limit:
             deterministic = False       # the wall clock, not the deterministic limit, ended it
@@ -1059,7 +1070,7 @@ def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]
         q.id, "left out; its reason was not analysed within the time limit",
         "計画に入りませんでした（制限時間内に理由を分析できませんでした）", "not_analysed")
         for q in left)
-    status = "optimal" if value >= bound else "feasible"
+    status: Status = "optimal" if value >= bound else "feasible"
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=unscheduled, solver=info)

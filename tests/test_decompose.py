@@ -217,3 +217,37 @@ def test_every_request_left_out_by_parts_has_a_reason():
     plan = _by_parts(p)
     reasons = {u.request: u.codes for u in plan.unscheduled}
     assert reasons["far"] == ("no_time",)
+
+
+def test_plan_command_by_parts_and_its_executor_options(tmp_path, capsys):
+    import json
+
+    from engine.format import load_plan
+    from service.cli import main
+
+    req = tmp_path / "week.json"
+    req.write_text(json.dumps(load_doc("two_regions"), ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "plan.json"
+    assert main(["--lang", "en", "plan", str(req), "--out", str(out), "--quiet",
+                 "--decompose", "always", "--executor", "serial"]) == 0
+    solver = json.loads(out.read_text(encoding="utf-8"))["solver"]
+    assert solver["method"] == "parts (regions)" and solver["executor"] == "serial"
+    assert len(load_plan(out).visits) == 7
+    assert main(["--lang", "en", "plan", str(req), "--dask-address", "tcp://127.0.0.1:1"]) == 2
+    assert "--dask-address: needs --executor dask" in capsys.readouterr().err
+
+
+def test_the_national_demo_instance_as_committed():
+    from pathlib import Path
+
+    from engine.format import load_plan_request
+
+    pytest.importorskip("pyarrow")
+    path = Path(__file__).parents[1] / "benchmarks" / "instances" / "japan-week.json"
+    p = load_plan_request(path)
+    assert (len(p.locations), len(p.experts), len(p.requests)) == (1741, 250, 2500)
+    assert len({loc.name for loc in p.locations}) == 1741
+    tt = TravelTimes(p)
+    # Hokkaido to Okinawa: far longer than a day, accepted (from the estimate: not stored)
+    assert tt.minutes("JP01-001", "JP47-001") > 1440 and tt.source("JP01-001", "JP47-001") == "estimate"
+    assert tt.source("JP38-001", "JP38-002") == "given"            # 松山市 → 今治市, from the file
