@@ -1017,7 +1017,7 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
 
 
 #: Repair rounds at most (each round: disjoint neighbourhoods, solved in parallel).
-_MAX_ROUNDS = 6
+_MAX_ROUNDS = 40
 
 
 def _dtime(options: object, limit: float, share: float) -> float:
