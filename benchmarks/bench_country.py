@@ -174,6 +174,15 @@ def national(limit: float, executor: str, address: str | None) -> dict[str, Any]
             "valid": not bad, "violations": len(bad), "peak_mb": round(mem.peak / 2**20)}
 
 
+def _timed_part(problem: Any, dtime: float) -> float:
+    """One part with a deterministic limit; the CPU seconds its worker process spent."""
+    from solvers.decompose import _solve_part
+
+    cpu = time.process_time()
+    _solve_part(problem, 60.0, 0, dtime, ())
+    return time.process_time() - cpu
+
+
 def _warm(problem: Any) -> bool:
     from solvers.decompose import _solve_part
 
@@ -187,12 +196,13 @@ def throughput(repeats: int, dtime: float) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
     from engine.travel import TravelTimes
-    from solvers.decompose import RegionSplit, _solve_part, sub_problem
+    from solvers.decompose import RegionSplit, sub_problem
 
     problem = _load("country-400")
     travel = TravelTimes(problem)
     parts = [sub_problem(problem, h, (), travel) for h in RegionSplit().parts(problem, travel)]
     times: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(repeats):
         for n in (1, 2):
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
@@ -201,14 +211,14 @@ def throughput(repeats: int, dtime: float) -> dict[str, Any]:
                 # warm every worker with a solve of its own (imports, first model) before timing
                 client.run(_warm, parts[0])
                 t = time.perf_counter()
-                futs = [client.submit(_solve_part, p, 60.0, 0, dtime, (), pure=False)
-                        for p in parts]
-                client.gather(futs)
+                futs = [client.submit(_timed_part, p, dtime, pure=False) for p in parts]
+                cpu[n].append(sum(client.gather(futs)))
                 times[n].append(time.perf_counter() - t)
             print("throughput", n, times[n][-1], flush=True)
     med = {n: statistics.median(v) for n, v in times.items()}
-    return {"parts": len(parts), "dtime": dtime, "seconds": times, "median": med,
-            "per_second": {n: len(parts) / med[n] for n in med}, "ratio": med[1] / med[2]}
+    return {"parts": len(parts), "dtime": dtime, "seconds": times, "cpu": cpu, "median": med,
+            "per_second": {n: len(parts) / med[n] for n in med}, "ratio": med[1] / med[2],
+            "load": os.getloadavg()[0]}
 
 
 def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str]]) -> list[str]:
@@ -225,20 +235,29 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds after which VROOM is stopped (default 150)")
     ap.add_argument("--national-limit", type=float, default=60.0)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only-throughput", action="store_true",
+                    help="measure the throughput again; the other tables from the stored "
+                         "records (results/country.json)")
     args = ap.parse_args(argv)
     from distributed import LocalCluster
 
     t_all = time.perf_counter()
     load0 = os.getloadavg()[0]
     names = ["country-400"] if args.quick else ["country-400", "japan-week.routing"]
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
-        rows = routing_rows(names, 30.0 if args.quick else args.vroom_cap,
-                            cluster.scheduler_address)
-        nat = [national(args.national_limit, "dask", cluster.scheduler_address)]
-    print(nat[-1], flush=True)
-    nat.append(national(args.national_limit, "processes", None))
-    print(nat[-1], flush=True)
+    stored = OUT.with_suffix(".json")
+    if args.only_throughput:
+        old = json.loads(stored.read_text(encoding="utf-8"))
+        rows, nat = old["routing"], old["national"]
+        load0 = old.get("load_start", load0)
+    else:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster:
+            rows = routing_rows(names, 30.0 if args.quick else args.vroom_cap,
+                                cluster.scheduler_address)
+            nat = [national(args.national_limit, "dask", cluster.scheduler_address)]
+        print(nat[-1], flush=True)
+        nat.append(national(args.national_limit, "processes", None))
+        print(nat[-1], flush=True)
     thr = throughput(1 if args.quick else args.repeats, 0.25)
     load1 = os.getloadavg()[0]
     from importlib.metadata import version
@@ -250,8 +269,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Run {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()}, ortools {ortools.__version__}, pyvroom "
-        f"{version('pyvroom')}; the whole run took "
-        f"{(time.perf_counter() - t_all) / 60:.0f} min. The machine is shared: its 1-minute "
+        f"{version('pyvroom')}; "
+        + ("the throughput measured again in this run, the other tables from the stored records "
+           "of the run before (same code). " if args.only_throughput else
+           f"the whole run took {(time.perf_counter() - t_all) / 60:.0f} min. ")
+        + "The machine is shared: its 1-minute "
         f"load average was {load0:.1f} at the start and {load1:.1f} at the end (2 cores), so "
         "every process got well under a core; compare within a table.",
         "",
@@ -299,17 +321,23 @@ def main(argv: list[str] | None = None) -> int:
               f"of {thr['dtime']} (the same work whichever worker runs it), on a fresh local "
               "cluster of one worker and of two, alternating "
               f"({len(thr['seconds'][1])} rounds).", "",
-              "| workers | seconds (each round) | median s | parts per second |", "|---|---|---|---|"]
+              "| workers | seconds (each round) | median s | parts per second | CPU seconds of "
+              "the parts (each round) | cores the workers got (CPU s ÷ wall s) |",
+              "|---|---|---|---|---|---|"]
     for n in (1, 2):
+        cores = [c / s for c, s in zip(thr["cpu"][n], thr["seconds"][n], strict=True)]
         lines.append(f"| {n} | {', '.join(f'{x:.1f}' for x in thr['seconds'][n])} | "
-                     f"{thr['median'][n]:.1f} | {thr['per_second'][n]:.2f} |")
+                     f"{thr['median'][n]:.1f} | {thr['per_second'][n]:.2f} | "
+                     f"{', '.join(f'{x:.1f}' for x in thr['cpu'][n])} | "
+                     f"{', '.join(f'{x:.2f}' for x in cores)} |")
     lines += ["", f"Scaling: **{thr['ratio']:.2f}×** (target ≥ 1.7×: "
-              f"{'**met**' if thr['ratio'] >= 1.7 else '**not met**'}).", ""]
+              f"{'**met**' if thr['ratio'] >= 1.7 else '**not met**'}); 1-minute load average "
+              f"{thr['load']:.1f} at the end of this measurement.", ""]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (OUT.with_suffix(".json")).write_text(json.dumps(
-        {"routing": rows, "national": nat, "throughput": thr}, indent=1, default=str) + "\n",
-        encoding="utf-8")
+    stored.write_text(json.dumps(
+        {"routing": rows, "national": nat, "throughput": thr, "load_start": load0}, indent=1,
+        default=str) + "\n", encoding="utf-8")
     print(f"written {OUT}")
     return 0
 
