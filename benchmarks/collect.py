@@ -16,7 +16,8 @@ from pathlib import Path
 __all__ = ["collect", "replace_section"]
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matcher", "service", "scenarios", "startup", "season", "slots")
+SECTIONS = ("matcher", "service", "scenarios", "startup", "season", "slots",
+            "country")
 
 
 def replace_section(text: str, name: str, body: str) -> str:

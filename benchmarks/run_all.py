@@ -26,6 +26,7 @@ BENCHMARKS = {
     "startup": ["benchmarks.bench_startup"],
     "season": ["benchmarks.bench_season"],
     "slots": ["benchmarks.bench_slots"],
+    "country": ["benchmarks.bench_country"],
 }
 
 

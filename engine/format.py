@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -19,6 +20,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from engine.errors import InputError, Problem
 from engine.model import (
@@ -41,6 +44,7 @@ from engine.model import (
     Visit,
     fmt_time,
 )
+from engine.travel import MinutesMatrix
 
 __all__ = [
     "PLAN_FORMAT",
@@ -77,7 +81,7 @@ _OBJECTIVE_KEYS = {"priority", "drive_minute", "onsite_day"}
 _GOALS_KEYS = {"coverage", "small_towns"}
 _COVERAGE_KEYS = {"min_visits", "penalty", "modes", "locations"}
 _SMALL_TOWNS_KEYS = {"population_below", "bonus"}
-_TRAVEL_KEYS = {"minutes"}
+_TRAVEL_KEYS = {"minutes", "files"}
 
 
 class _Reader:
@@ -261,9 +265,11 @@ def _unique(r: _Reader, ids: list[tuple[str, str]], what: str) -> None:
             seen[ident] = path
 
 
-def parse_plan_request(doc: Any) -> PlanRequest:
+def parse_plan_request(doc: Any, *, base_dir: str | Path | None = None) -> PlanRequest:
     """Validate a ``plan-request/1`` document (already parsed from JSON) into a ``PlanRequest``.
 
+    ``base_dir`` is the folder of the request file: ``travel.files`` paths are relative to it,
+    and a document without one (a request sent as a body) may reference no files.
     Raises ``InputError`` listing every problem with its path.
     """
     r = _Reader()
@@ -294,7 +300,7 @@ def parse_plan_request(doc: Any) -> PlanRequest:
             blackouts.append(replace(b, experts=tuple(named)))
         horizon = replace(horizon, blackouts=tuple(blackouts))
     requests = _parse_requests(r, d, places, {e.id: e for e in experts}, horizon)
-    travel = _parse_travel(r, d, places)
+    travel = _parse_travel(r, d, places, None if base_dir is None else Path(base_dir))
     goals = _parse_goals(r, d, places)
     locations += places.used_bundled()
     objective = _parse_objective(r, d)
@@ -450,12 +456,18 @@ class _Places:
 _BUNDLED_FACTS = ("name", "name_en", "lat", "lon", "island", "population")
 
 
+@functools.cache
+def _bundled_by_id() -> dict[str, Location]:
+    """The bundled Ehime places by code, read once (a national request lists 1,741 places)."""
+    from engine.ehime import ehime_locations
+
+    return {b.id: b for b in ehime_locations()}
+
+
 def _with_bundled_facts(loc: Location, given: Mapping[str, Any]) -> Location:
     """A location listed under a bundled Ehime code takes the bundled facts it omits
     (``383562`` with only lat/lon is still an island with its ferry, population and romaji)."""
-    from engine.ehime import ehime_locations
-
-    bundled = next((b for b in ehime_locations() if b.id == loc.id), None)
+    bundled = _bundled_by_id().get(loc.id)
     if bundled is None:
         return loc
     missing = {k: getattr(bundled, k) for k in _BUNDLED_FACTS if given.get(k) is None}
@@ -623,7 +635,14 @@ def _parse_fixed(r: _Reader, raw: Any, p: str, fields: tuple[str, ...],
     return None
 
 
-def _parse_travel(r: _Reader, d: Mapping[str, Any], places: _Places) -> dict[str, dict[str, int]]:
+#: The longest leg accepted, minutes (a year): legs longer than a working day are valid input
+#: (a national matrix has them); they just fit no day.
+MAX_LEG_MINUTES = 366 * 24 * 60
+_TRAVEL_FILE_KEYS = {"path", "layout"}
+
+
+def _parse_travel(r: _Reader, d: Mapping[str, Any], places: _Places,
+                  base_dir: Path | None) -> Mapping[str, Mapping[str, int]]:
     raw = r.get(d, "travel", "", required=False)
     if raw is _MISSING:
         return {}
@@ -631,6 +650,7 @@ def _parse_travel(r: _Reader, d: Mapping[str, Any], places: _Places) -> dict[str
     if t is None:
         return {}
     r.unknown(t, _TRAVEL_KEYS, "travel")
+    tables = _travel_files(r, t, places, base_dir) if "files" in t else []
     m = t.get("minutes", {})
     m = r.obj(m, "travel.minutes")
     if m is None:
@@ -650,12 +670,60 @@ def _parse_travel(r: _Reader, d: Mapping[str, Any], places: _Places) -> dict[str
             if b is None:
                 r.known(b_raw, f"{pa}.{b_raw}", set())
                 continue
-            v = r.integer(row, b_raw, pa, lo=0, hi=24 * 60)
+            v = r.integer(row, b_raw, pa, lo=0, hi=MAX_LEG_MINUTES)
             if v is not None:
                 if a == b and v != 0:
                     r.err(f"{pa}.{b_raw}", "a location to itself is 0 minutes", "同じ場所への移動は 0 分です")
                     continue
                 out.setdefault(a, {})[b] = v
+    if not tables:
+        return out
+    # Files first, in order, then the document's own minutes: the later wins.
+    ids = list(dict.fromkeys(x for frm, to, _ in tables for x in (*frm, *to)))
+    seen = set(ids)
+    ids += [x for x in dict.fromkeys([*out, *(b for row in out.values() for b in row)])
+            if x not in seen]
+    index = {x: i for i, x in enumerate(ids)}
+    arr = np.full((len(ids), len(ids)), -1, dtype=np.int32)
+    for frm, to, minutes in tables:
+        fi = np.array([index[x] for x in frm], dtype=np.intp)
+        ti = np.array([index[x] for x in to], dtype=np.intp)
+        arr[fi, ti] = minutes
+    for a, row in out.items():
+        for b, v in row.items():
+            arr[index[a], index[b]] = v
+    np.fill_diagonal(arr, -1)
+    return MinutesMatrix(ids, arr)
+
+
+def _travel_files(r: _Reader, t: Mapping[str, Any], places: _Places, base_dir: Path | None
+                  ) -> list[tuple[list[str], list[str], np.ndarray]]:
+    """Every ``travel.files`` entry read: (from ids, to ids, minutes) of its given pairs."""
+    files = r.items(t, "files", "travel", required=False)
+    if files and base_dir is None:
+        r.err("travel.files", "matrix files can be referenced only from a request file "
+              "(dxshare plan REQUEST.json), not in a request sent as a body",
+              "行列ファイルは依頼ファイルからのみ参照できます（送信された依頼本文からは参照できません）")
+        return []
+    out = []
+    for i, raw in enumerate(files):
+        p = f"travel.files[{i}]"
+        x = r.obj(raw, p)
+        if x is None:
+            continue
+        r.unknown(x, _TRAVEL_FILE_KEYS, p)
+        rel = r.string(x, "path", p)
+        layout = r.string(x, "layout", p, required=False) or None
+        if layout is not None and layout not in ("long", "wide"):
+            r.err(f"{p}.layout", f"must be 'long' or 'wide', got {layout!r}",
+                  f"'long' か 'wide' である必要があります（{layout!r}）")
+            continue
+        if not rel.strip():
+            continue
+        assert base_dir is not None
+        table = _read_matrix_file(r, f"{p}.path", base_dir / rel, rel, layout, places)
+        if table is not None:
+            out.append(table)
     return out
 
 
@@ -716,6 +784,97 @@ def _parse_goals(r: _Reader, d: Mapping[str, Any], places: _Places) -> Goals:
     return Goals(coverage, small)
 
 
+def _read_matrix_file(r: _Reader, p: str, path: Path, rel: str, layout: str | None,
+                      places: _Places) -> tuple[list[str], list[str], np.ndarray] | None:
+    """One matrix file: ``long`` (columns ``from``, ``to``, ``minutes``, one pair a row) or
+    ``wide`` (first column the place driven from, one column per place driven to); CSV
+    (optionally gzip-compressed) or Parquet. Empty cells are pairs not given."""
+    import pandas as pd
+
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            df = pd.read_parquet(path)
+        elif name.endswith((".csv", ".csv.gz")):
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        else:
+            r.err(p, f"{rel}: a matrix file is .csv, .csv.gz or .parquet",
+                  f"{rel}: 行列ファイルは .csv、.csv.gz または .parquet です")
+            return None
+    except FileNotFoundError:
+        r.err(p, f"{rel}: file not found (paths are relative to the request file)",
+              f"{rel}: ファイルが見つかりません（パスは依頼ファイルからの相対パスです）")
+        return None
+    except ImportError:
+        r.err(p, f"{rel}: reading Parquet needs pyarrow: pip install 'dxshare[parquet]'",
+              f"{rel}: Parquet の読み込みには pyarrow が必要です: pip install 'dxshare[parquet]'")
+        return None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        r.err(p, f"{rel}: cannot read: {exc}", f"{rel}: 読み込めません: {exc}")
+        return None
+    cols = [str(c) for c in df.columns]
+    if layout is None:
+        layout = "long" if cols == ["from", "to", "minutes"] else "wide"
+    if layout == "long":
+        if cols[:3] != ["from", "to", "minutes"] or len(cols) != 3:
+            r.err(p, f"{rel}: a long matrix has the columns from, to, minutes (got "
+                  f"{', '.join(cols[:5])})",
+                  f"{rel}: long 形式の列は from, to, minutes です（{', '.join(cols[:5])}）")
+            return None
+        frm_raw = df["from"].astype(str).to_numpy(dtype=object)
+        to_raw = df["to"].astype(str).to_numpy(dtype=object)
+        values = df["minutes"]
+        lines = np.arange(len(df)) + 2
+        col_names = np.full(len(df), "minutes", dtype=object)
+    else:
+        if len(cols) < 2:
+            r.err(p, f"{rel}: a wide matrix has the places driven from in its first column and "
+                  "one column per place driven to",
+                  f"{rel}: wide 形式は1列目が出発地、2列目以降が到着地です")
+            return None
+        heads = np.array(cols[1:], dtype=object)
+        body = df.iloc[:, 1:]
+        n, k = body.shape
+        frm_raw = np.repeat(df.iloc[:, 0].astype(str).to_numpy(dtype=object), k)
+        to_raw = np.tile(heads, n)
+        values = pd.Series(body.to_numpy().reshape(-1))
+        lines = np.repeat(np.arange(n) + 2, k)
+        col_names = to_raw
+    labels = {x: places.resolve(x) for x in {*pd.unique(frm_raw), *pd.unique(to_raw)}}
+    unknown = sorted(x for x, v in labels.items() if v is None)
+    for x in unknown[:10]:
+        r.err(p, f"{rel}: unknown location {x!r}", f"{rel}: 不明な場所 {x!r} です")
+    if unknown:
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        nums = values.astype(float)
+        blank = nums.isna()
+        text = values.astype(str)
+    else:
+        text = values.astype(str).str.strip()
+        blank = text.isin(["", "nan", "NaN", "None", "<NA>"])
+        nums = pd.to_numeric(text.where(~blank), errors="coerce")
+    bad = (~blank) & (nums.isna() | (nums % 1 != 0) | (nums < 0) | (nums > MAX_LEG_MINUTES))
+    for pos in np.flatnonzero(bad.to_numpy())[:10]:
+        r.err(p, f"{rel} line {lines[pos]}, column {col_names[pos]!r}: must be whole minutes "
+              f"from 0 to {MAX_LEG_MINUTES}, got {text.iloc[pos]!r}",
+              f"{rel} {lines[pos]} 行目「{col_names[pos]}」: 0 から {MAX_LEG_MINUTES} の整数（分）"
+              f"である必要があります（{text.iloc[pos]!r}）")
+    if bad.any():
+        return None
+    keep = np.flatnonzero((~blank).to_numpy())
+    frm = pd.Series(frm_raw[keep]).map(labels).to_numpy(dtype=object)
+    to = pd.Series(to_raw[keep]).map(labels).to_numpy(dtype=object)
+    minutes = nums.to_numpy()[keep].astype(np.int64)
+    loops = np.flatnonzero((frm == to) & (minutes != 0))
+    if len(loops):
+        line = lines[keep[loops[0]]]
+        r.err(p, f"{rel} line {line}: a location to itself is 0 minutes",
+              f"{rel} {line} 行目: 同じ場所への移動は 0 分です")
+        return None
+    return list(frm), list(to), minutes
+
+
 def _parse_objective(r: _Reader, d: Mapping[str, Any]) -> Objective:
     raw = r.get(d, "objective", "", required=False)
     if raw is _MISSING:
@@ -754,7 +913,8 @@ def loads_json(text: str | bytes, where: str = "") -> Any:
 
 
 def load_plan_request(path: str | Path) -> PlanRequest:
-    return parse_plan_request(read_json(path))
+    """Read a request file; its ``travel.files`` are read relative to its folder."""
+    return parse_plan_request(read_json(path), base_dir=Path(path).resolve().parent)
 
 
 def _opt(d: dict[str, Any], key: str, value: Any, default: Any = None) -> None:

@@ -74,7 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     address=settings.dask_address,
                                     max_attempts=settings.job_max_attempts,
                                     grace=settings.job_grace_seconds,
-                                    memory_mb=settings.job_memory_mb or None)
+                                    memory_mb=settings.job_memory_mb or None,
+                                    parts={"executor": settings.parts_executor,
+                                           "address": settings.dask_address,
+                                           "workers": settings.parts_workers})
         app.state.jobs.recover()
         app.state.matching.bind(sessions)
         app.state.matching.warm()

@@ -109,8 +109,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
             print(_("note: {n} visits of the previous plan are not in this request ({ids})").format(
                 n=len(unknown), ids=", ".join(unknown[:5])), file=sys.stderr)
     out = Path(args.out or ("demo-plan.json" if args.demo else "plan.json"))
+    if args.executor_workers is not None and args.executor_workers < 1:
+        raise InputError(Problem("--executor-workers", "must be >= 1",
+                                 "1 以上である必要があります"))
+    if args.dask_address and args.executor != "dask":
+        raise InputError(Problem("--dask-address", "needs --executor dask",
+                                 "--executor dask と一緒に指定してください"))
     opts = SolveOptions(time_limit=args.time_limit, seed=args.seed, workers=args.workers,
-                        previous=previous, progress=None if args.quiet else _progress_printer())
+                        previous=previous, progress=None if args.quiet else _progress_printer(),
+                        decompose=args.decompose, executor=args.executor,
+                        executor_address=args.dask_address,
+                        executor_workers=args.executor_workers)
     plan = with_changes(solve(problem, opts), previous)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_plan(plan, out)
@@ -231,6 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--svg", metavar="DIR", help=_("also draw the week chart and the route map "
                                                   "(SVG)"))
     p.add_argument("--quiet", action="store_true", help=_("no progress lines on stderr"))
+    p.add_argument("--decompose", choices=["auto", "always", "never"], default="auto",
+                   help=_("solve by parts (regions or time windows) in parallel: auto "
+                          "(when the problem is too large for one model), always or never"))
+    p.add_argument("--executor", choices=["processes", "dask", "serial"], default="processes",
+                   help=_("where the parts run: local processes (default), a Dask cluster, "
+                          "or in this process"))
+    p.add_argument("--dask-address", metavar="ADDRESS",
+                   help=_("the existing Dask cluster to run the parts on (with --executor dask; "
+                          "without it a local cluster is started)"))
+    p.add_argument("--executor-workers", type=int, metavar="N",
+                   help=_("parts solved at once (default: the machine's cores)"))
     add_lang(p)
     p.set_defaults(func=cmd_plan)
 

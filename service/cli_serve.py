@@ -21,7 +21,8 @@ def _settings(args: argparse.Namespace) -> Any:
     overrides: dict[str, Any] = {}
     if getattr(args, "db", None):
         overrides["db_path"] = args.db
-    for name in ("executor", "dask_address", "job_workers", "document_workers", "demo_week"):
+    for name in ("executor", "dask_address", "job_workers", "document_workers", "demo_week",
+                 "parts_executor"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -128,6 +129,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--executor", choices=["processes", "dask", "serial"])
     p.add_argument("--dask-address", dest="dask_address",
                    help=_("solve on the existing Dask cluster at this address"))
+    p.add_argument("--parts-executor", dest="parts_executor",
+                   choices=["processes", "dask", "serial"],
+                   help=_("where a plan job too large for one model solves its parts "
+                          "(default processes; dask: the cluster at --dask-address)"))
     p.add_argument("--workers", dest="job_workers", type=int,
                    help=_("week plan jobs solved at once (default 2)"))
     p.add_argument("--document-workers", dest="document_workers", type=int,

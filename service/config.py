@@ -16,6 +16,9 @@ class Settings(BaseSettings):
 
     ``executor``: ``processes`` (worker processes of the server, the default), ``dask`` (the
     cluster at ``dask_address``) or ``serial`` (in the server process; tests only).
+    ``parts_executor``: where a plan job too large for one model solves its parts
+    (``solvers.decompose``): ``processes`` (local worker processes, ``parts_workers`` of them,
+    default the cores), ``dask`` (the cluster at ``dask_address``) or ``serial``.
     ``job_workers``: week jobs solved at once; ``document_workers``: plan-request documents
     solved at once (a lane of their own, so a document never holds up a week).
     ``job_time_limit``: default limit of a plan job, seconds; a job still running
@@ -40,6 +43,8 @@ data is stored yet.
     db_path: str = "dxshare.sqlite"
     executor: str = "processes"
     dask_address: str | None = None
+    parts_executor: str = "processes"
+    parts_workers: int | None = None
     job_workers: int = 2
     document_workers: int = 1
     job_time_limit: float = 20.0

@@ -191,8 +191,13 @@ def _guarded(job_id: str, attempt: int, statuses: tuple[str, ...]) -> Any:
                                  PlanJob.status.in_(statuses))
 
 
-def run_plan_job(url: str, job_id: str, attempt: int) -> str:
+def run_plan_job(url: str, job_id: str, attempt: int,
+                 parts: dict[str, Any] | None = None) -> str:
     """Run one plan job in a worker process; returns the status it ended with.
+
+    ``parts`` says where a problem too large for one model is solved by parts
+    (``solvers.decompose``): ``executor`` (processes, dask, serial), ``address`` (of the Dask
+    cluster), ``workers``.
 
     Writes only while the row still has this ``attempt`` and is not cancelled, so a stale
     or cancelled solve can never overwrite the job.
@@ -254,10 +259,14 @@ def run_plan_job(url: str, job_id: str, attempt: int) -> str:
     thread.start()
     opts = row.options or {}
     try:
+        where = parts or {}
         plan = solve(problem, SolveOptions(time_limit=float(opts.get("time_limit", 20.0)),
                                            seed=int(opts.get("seed", 0)), workers=1,
                                            previous=previous, progress=progress,
-                                           stop=abandoned.is_set))
+                                           stop=abandoned.is_set,
+                                           executor=where.get("executor", "processes"),
+                                           executor_address=where.get("address"),
+                                           executor_workers=where.get("workers")))
     except Exception as exc:  # noqa: BLE001 - recorded as the job's reason
         log.exception("plan job %s failed", job_id)
         return _finish(eng, job_id, attempt, "failed",
@@ -311,8 +320,10 @@ class JobManager:
 
     def __init__(self, url: str, sessions: sessionmaker[Session], *, kind: str = "processes",
                  workers: int = 2, document_workers: int = 1, address: str | None = None,
-                 max_attempts: int = 2, grace: float = 10.0, memory_mb: int | None = 4096):
+                 max_attempts: int = 2, grace: float = 10.0, memory_mb: int | None = 4096,
+                 parts: dict[str, Any] | None = None):
         self.url = url
+        self.parts = parts
         self.sessions = sessions
         self.max_attempts = max_attempts
         self.kind = kind
@@ -320,7 +331,8 @@ class JobManager:
         self.executor: Executor | None = None
         if kind == "processes":
             self.pool = WorkerPool(url, week_slots=workers, document_slots=document_workers,
-                                   grace=grace, memory_mb=memory_mb, on_exit=self._exited)
+                                   grace=grace, memory_mb=memory_mb, on_exit=self._exited,
+                                   parts=parts)
         else:
             self.executor = make_executor(kind, workers=workers, address=address)
             if kind != "serial":
@@ -345,7 +357,7 @@ class JobManager:
             self.pool.submit(job_id, attempt, lane=lane, time_limit=time_limit)
             return
         assert self.executor is not None
-        fut = self.executor.submit(run_plan_job, self.url, job_id, attempt)
+        fut = self.executor.submit(run_plan_job, self.url, job_id, attempt, self.parts)
         with self._lock:
             self._futures[job_id] = fut
         if hasattr(fut, "add_done_callback"):

@@ -90,7 +90,8 @@ def _warm_up() -> None:
 def worker_main(conn: Connection, parent: int, memory_mb: int | None) -> None:
     """A worker process: import the solver, wait for one job, run it, exit.
 
-    Messages from the server: ``("run", url, job_id, attempt)``; to the server:
+    Messages from the server: ``("run", url, job_id, attempt, parts)`` (``parts``: where a
+    problem too large for one model solves its parts, see ``run_plan_job``); to the server:
     ``("ready",)`` once warm and ``("ended", status)`` when the job is written.
     """
     _limit_memory(memory_mb)
@@ -110,9 +111,9 @@ def worker_main(conn: Connection, parent: int, memory_mb: int | None) -> None:
         os._exit(0)
     threading.Thread(target=_watch_parent, args=(conn, parent), name="watch-parent",
                      daemon=True).start()
-    _, url, job_id, attempt = msg
+    _, url, job_id, attempt, parts = msg
     try:
-        status = run_plan_job(url, job_id, attempt)
+        status = run_plan_job(url, job_id, attempt, parts)
     except MemoryError:
         status = "memory"
     try:
@@ -169,8 +170,9 @@ class WorkerPool:
     def __init__(self, url: str, *, week_slots: int = 2, document_slots: int = 1,
                  grace: float = 10.0, memory_mb: int | None = 4096,
                  on_exit: Callable[[str, int, str], None] | None = None,
-                 spares: int | None = None):
+                 spares: int | None = None, parts: dict[str, Any] | None = None):
         self.url, self.grace, self.memory_mb = url, grace, memory_mb
+        self.parts = parts
         self.spares = spares if spares is not None else max(1, week_slots) + max(1,
                                                                                  document_slots)
         self.on_exit = on_exit
@@ -289,7 +291,7 @@ class WorkerPool:
                 item = queue.popleft()
                 proc = self._take_spare()
                 try:
-                    proc.conn.send(("run", self.url, item.job_id, item.attempt))
+                    proc.conn.send(("run", self.url, item.job_id, item.attempt, self.parts))
                 except OSError:
                     self._terminate(proc)
                     queue.appendleft(item)

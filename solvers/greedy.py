@@ -24,7 +24,7 @@ from engine.travel import TravelTimes
 from solvers.explain import Option
 from solvers.routes import leg_departures
 
-__all__ = ["greedy_visits"]
+__all__ = ["greedy_visits", "keep_fitting"]
 
 _GRID = 5
 
@@ -216,3 +216,36 @@ def _covers(q: Request, combo: tuple[Option, ...]) -> bool:
     n = len(q.fields)
     return any(all(k in o.slots for k, o in zip(perm, combo, strict=True))
                for perm in itertools.permutations(range(n)))
+
+
+def keep_fitting(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]
+                 ) -> tuple[list[Visit], list[Visit]]:
+    """The visits, in the order given, that fit together, and those that do not: a visit is
+    kept when, beside the ones kept before it, it breaks none of the rules that tie visits to
+    one another (an expert's one thing at a time, the drives between stops, the day's hours,
+    every cap, the location's visits a day). The rules about a visit alone (its expert's
+    fields and workable dates, its hours and window) are taken as checked by whoever made it:
+    this joins plans of parts of a problem (``solvers.decompose``), each valid on its own."""
+    st = _State(problem, travel)
+    kept: list[Visit] = []
+    dropped: list[Visit] = []
+    seen: set[str] = set()
+    for v in visits:
+        q = problem.request_by_id[v.request]
+        loc = problem.location_by_id[q.location]
+        ok = v.request not in seen and not (
+            q.onsite and loc.max_visits_per_day is not None
+            and st.loc_day[q.location, v.date] + len(v.experts) > loc.max_visits_per_day)
+        if ok:
+            for eid in v.experts:
+                if st.try_place(q, eid, v.date, v.start) is None:
+                    ok = False
+                    break
+        if ok:
+            for eid in v.experts:
+                st.place(q, eid, v.date, v.start)
+            seen.add(v.request)
+            kept.append(v)
+        else:
+            dropped.append(v)
+    return kept, dropped

@@ -46,11 +46,22 @@ class SolveOptions:
     move, the number moved minimised right after the main objective. ``travel_speed_factor``
     scales the estimated driving speed (scenarios). ``stop`` is polled a few times a second;
     when it returns true the search ends early and the best plan so far is returned (status
-    ``feasible``), as on a time limit. ``deterministic_time`` (optional) bounds the CP-SAT
-    search in its deterministic time units instead: the same seed then gives the same plan on
-    any machine (as long as ``time_limit`` does not cut it short first). ``model`` passes
-    settings to ``solvers.model.PlannerModel`` (e.g. ``{"use_tours": False}`` to plan every day
-    with a circuit): for tests that check each formulation, and for experiments.
+    ``feasible``), as on a time limit.
+
+    ``deterministic_time`` bounds the CP-SAT searches of the call together in CP-SAT's
+    deterministic time (work, not seconds; ``solvers.search.Clock`` shares it out): when it,
+    not the wall clock, ends the searches, the same seed gives the same plan on any machine
+    and executor. ``start`` is a plan to start from: its visits are placed
+    first (as they were, wherever they still fit) in the first plan the search improves on,
+    without counting moves as ``previous`` does. ``model`` passes settings to
+    ``solvers.model.PlannerModel`` (e.g. ``{"use_tours": False}`` to plan every day with a
+    circuit): for tests that check each formulation, and for experiments.
+
+    Large problems are solved by parts (``solvers.decompose``): ``decompose`` is ``"auto"``
+    (by parts when ``solvers.decompose.needs_parts`` says one model is too large), ``"always"``
+    or ``"never"``; the parts run on the executor ``executor`` (``"processes"``, ``"dask"`` with
+    ``executor_address`` or a new local cluster, ``"serial"``) with ``executor_workers``
+    workers (default: the machine's cores).
     """
 
     time_limit: float = 30.0
@@ -63,6 +74,11 @@ class SolveOptions:
     stop: Callable[[], bool] | None = None
     deterministic_time: float | None = None
     model: Mapping[str, Any] = field(default_factory=dict)
+    start: Plan | None = None
+    decompose: str = "auto"
+    executor: str = "processes"
+    executor_address: str | None = None
+    executor_workers: int | None = None
 
 
 def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
@@ -73,6 +89,13 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     (no ``travel.minutes`` entry and no coordinates).
     """
     options = options or SolveOptions()
+    if options.decompose not in ("auto", "always", "never"):
+        raise ValueError(f"decompose must be auto, always or never, got {options.decompose!r}")
+    if options.decompose != "never":
+        from solvers.decompose import needs_parts, solve_by_parts
+
+        if options.decompose == "always" or needs_parts(problem):
+            return solve_by_parts(problem, options)
     t0 = time.perf_counter()
     # The searches end a little before the limit: reading the plan and explaining it come
     # after them, and CP-SAT may run over its own limit by a few hundredths of a second.
@@ -88,7 +111,7 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     explainer = Explainer(problem, travel)
     # A valid first plan in milliseconds: the search starts from it, and it is the answer
     # when the search finds nothing better in time.
-    greedy = greedy_visits(problem, travel, explainer.options, options.previous)
+    greedy = greedy_visits(problem, travel, explainer.options, options.previous or options.start)
     greedy_routes = build_routes(problem, travel, greedy)
     greedy_value = objective_value(problem, greedy, greedy_routes)
     greedy_ok = all(q.id in {v.request for v in greedy} for q in problem.requests if q.fixed)

@@ -81,6 +81,8 @@ def cp_solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
     solver.parameters.max_time_in_seconds = max(0.01, time_limit)
     solver.parameters.random_seed = options.seed
     solver.parameters.num_workers = max(1, options.workers)
+    if options.deterministic_time is not None:
+        solver.parameters.max_deterministic_time = max(0.01, options.deterministic_time)
     # The served-priority part of the objective is a sum of at-most-one choices; only the
     # fuller linearisation puts those in the LP, which makes the bound tight from the root.
     solver.parameters.linearization_level = 2

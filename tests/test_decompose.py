@@ -1,0 +1,253 @@
+"""Solving by parts: regions and time windows, the parallel parts, the join, the repair
+across borders, the global bound, and the same plan whichever executor runs the parts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from engine.checker import assert_valid
+from engine.model import Visit
+from engine.travel import TravelTimes
+from solvers.decompose import (
+    Neighbourhood,
+    RegionSplit,
+    WindowSplit,
+    join,
+    needs_parts,
+    relaxation_bound,
+    solve_by_parts,
+    sub_problem,
+)
+from solvers.executor import make_executor
+from solvers.planner import SolveOptions, solve
+from tests.conftest import add_request, load_doc, problem_of, solve_checked
+
+D = dt.date(2026, 12, 7)
+
+
+def _by_parts(problem, split=None, executor="serial", **kw):
+    opts = SolveOptions(time_limit=kw.pop("time_limit", 20.0), executor=executor,
+                        executor_workers=kw.pop("workers", 2), **kw)
+    plan = solve_by_parts(problem, opts, split or RegionSplit(target=3))
+    assert_valid(problem, plan)
+    return plan
+
+
+def _served(plan):
+    return {v.request: v.experts for v in plan.visits}
+
+
+def test_regions_are_clusters_of_bases_and_requests_go_where_they_can_be_served():
+    p = problem_of("two_regions")
+    split = RegionSplit(target=3)
+    hoods = split.parts(p, TravelTimes(p))
+    region = split.region_of_expert
+    assert region["w-pr"] == region["w-data"] != region["e-pr"] == region["e-data"]
+    west = {q for q, r in split.region_of_request.items() if r == region["w-pr"]}
+    assert west == {"rW1", "rW2", "rW3", "rB"}                # B is nearer the west's base
+    # within a region, experts and requests that share nothing are separate parts
+    assert {(tuple(sorted(h.experts)), tuple(sorted(h.requests))) for h in hoods} == {
+        (("w-pr",), ("rB", "rW1", "rW2")), (("w-data",), ("rW3",)),
+        (("e-pr",), ("rE1",)), (("e-data",), ("rE2", "rE3"))}
+
+
+def test_a_request_goes_past_a_nearer_region_that_cannot_serve_it():
+    doc = load_doc("two_regions")
+    doc["experts"] = [e for e in doc["experts"] if e["id"] != "w-data"]
+    add_request(doc, "rBd", "B", "data")
+    p = problem_of(doc)
+    split = RegionSplit(target=3)
+    split.parts(p, TravelTimes(p))
+    # B is nearer the west, which has no data expert: the east's can drive there and back
+    assert split.region_of_request["rBd"] == split.region_of_expert["e-data"]
+    # W3 is out of the east's reach: it stays with the nearest region (and is explained)
+    assert split.region_of_request["rW3"] == split.region_of_expert["w-pr"]
+
+
+def test_the_repair_serves_the_border_town_from_the_other_region():
+    p = problem_of("two_regions")
+    plan = _by_parts(p)
+    assert plan.solver["parts"] == 4
+    # the west's part alone leaves one of its three PR requests out ...
+    assert plan.solver["first_objective"] < plan.objective
+    # ... the repair around it brings the east's PR expert to the border town
+    assert _served(plan)["rB"] == ("e-pr",) and len(plan.visits) == 7
+    assert plan.solver["repairs_kept"] >= 1
+
+
+def test_without_the_repair_the_border_town_is_left_out():
+    p = problem_of("two_regions")
+
+    class NoRepair(RegionSplit):
+        def neighbourhoods(self, problem, travel, visits, round):
+            return []
+
+    plan = _by_parts(p, NoRepair(target=3))
+    assert len(plan.visits) == 6
+
+
+def test_the_bound_holds_the_proven_optimum_and_the_gap_is_reported():
+    p = problem_of("two_regions")
+    best = solve_checked(p, decompose="never")
+    assert best.status == "optimal"
+    plan = _by_parts(p)
+    assert plan.objective <= best.objective <= plan.bound
+    assert plan.solver["gap"] == pytest.approx((plan.bound - plan.objective) / plan.bound,
+                                               abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["two_towns", "joint_visit", "island"])
+def test_the_relaxation_bounds_the_optimum_of_every_small_instance(name):
+    p = problem_of(name)
+    best = solve_checked(p, decompose="never")
+    assert best.status == "optimal"
+    assert relaxation_bound(p, TravelTimes(p)) >= best.objective
+
+
+def test_a_sub_problem_keeps_what_is_decided_outside_it_fixed():
+    doc = load_doc("two_regions")
+    add_request(doc, "rJ", "W1", ["pr", "data"], duration=60, priority=6)
+    p = problem_of(doc)
+    visits = [Visit("rW1", ("w-pr",), "W1", "onsite", D, 600, 660),
+              Visit("rJ", ("w-pr", "w-data"), "W1", "onsite", D, 700, 760),
+              Visit("rW3", ("w-data",), "W3", "onsite", D, 800, 860)]
+    hood = Neighbourhood("w-pr only", frozenset({"w-pr"}), frozenset({"rW2", "rB"}))
+    sub = sub_problem(p, hood, visits)
+    assert [e.id for e in sub.experts] == ["w-pr"]
+    by = sub.request_by_id
+    assert set(by) == {"rW2", "rB", "rW1", "rJ"}
+    assert by["rW1"].fixed.experts == ("w-pr",) and by["rW1"].fixed.start == 600
+    # the joint visit keeps only the field of the expert inside
+    assert by["rJ"].fields == ("pr",) and by["rJ"].fixed.experts == ("w-pr",)
+    assert by["rW2"].fixed is None
+
+
+def test_a_sub_problem_narrows_a_places_cap_by_the_visits_others_make_there():
+    doc = load_doc("two_regions")
+    next(x for x in doc["locations"] if x["id"] == "W1")["max_visits_per_day"] = 2
+    add_request(doc, "rJ", "W1", ["pr", "data"], duration=60, priority=6)
+    p = problem_of(doc)
+    visits = [Visit("rW3", ("w-data",), "W3", "onsite", D, 600, 660),
+              Visit("rJ", ("w-pr", "w-data"), "W1", "onsite", D, 700, 760)]
+    sub = sub_problem(p, Neighbourhood("w-pr", frozenset({"w-pr"}), frozenset({"rW1"})), visits)
+    assert sub.location_by_id["W1"].max_visits_per_day == 1     # w-data's visit stays there
+
+
+def test_a_sub_problem_leaves_each_expert_the_budget_the_rest_of_the_plan_leaves():
+    doc = load_doc("two_regions")
+    doc["horizon"]["end"] = "2026-12-08"
+    for e in doc["experts"]:
+        e["max_visits_total"], e["max_onsite_days"] = 3, 2
+    p = problem_of(doc)
+    visits = [Visit("rW1", ("w-pr",), "W1", "onsite", D, 600, 660)]
+    hood = Neighbourhood("8th", frozenset({"w-pr"}), frozenset({"rW2"}),
+                         (D + dt.timedelta(days=1), D + dt.timedelta(days=1)))
+    sub = sub_problem(p, hood, visits)
+    assert (sub.experts[0].max_visits_total, sub.experts[0].max_onsite_days) == (2, 1)
+    assert sub.horizon.start == sub.horizon.end == D + dt.timedelta(days=1)
+
+
+def test_join_keeps_a_visit_only_beside_those_before_it():
+    p = problem_of("two_regions")
+    tt = TravelTimes(p)
+    a = Visit("rW1", ("w-pr",), "W1", "onsite", D, 600, 660)
+    clash = Visit("rW2", ("w-pr",), "W2", "onsite", D, 630, 690)      # same expert, overlaps
+    again = Visit("rW1", ("w-pr",), "W1", "onsite", D, 800, 860)      # served twice
+    ok = Visit("rW3", ("w-data",), "W3", "onsite", D, 600, 660)
+    assert join(p, tt, [a, clash, again, ok]) == [a, ok]
+
+
+def test_window_parts_share_an_experts_budget_and_the_repair_uses_what_is_left():
+    doc = load_doc("two_regions")
+    doc["horizon"] = {"start": "2026-12-07", "end": "2026-12-18"}
+    for e in doc["experts"]:
+        e["max_visits_total"] = 3
+    p = problem_of(doc)
+    split = WindowSplit(weeks=1)
+    hoods = split.parts(p, TravelTimes(p))
+    assert [h.dates for h in hoods] == [(D, D + dt.timedelta(days=6)),
+                                        (D + dt.timedelta(days=7), D + dt.timedelta(days=11))]
+    # 3 visits over 10 workable days: a week's part may use 1 (3 × 5/10, rounded down)
+    assert all(h.budgets["w-pr"][0] == 1 for h in hoods)
+    # every request may come in either week; it belongs to the week of its earliest date
+    assert hoods[0].requests == {q.id for q in p.requests} and not hoods[1].requests
+    plan = _by_parts(p, split)
+    pr = [v for v in plan.visits if "pr" in p.request_by_id[v.request].fields]
+    # the parts alone: one PR visit per expert; the repair across both weeks, with the whole
+    # budgets: all four PR requests, the west's expert making three
+    assert plan.solver["first_objective"] < plan.objective
+    assert len(pr) == 4 and sum("w-pr" in v.experts for v in pr) <= 3
+
+
+def test_same_plan_whichever_executor_runs_the_parts():
+    p = problem_of("two_regions")
+    plans = [_by_parts(p, executor=kind, workers=2) for kind in ("serial", "processes")]
+    dask = pytest.importorskip("distributed")
+    cluster = dask.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                dashboard_address=None)
+    try:
+        with make_executor("dask", address=cluster.scheduler_address) as ex:
+            opts = SolveOptions(time_limit=20.0)
+            plans.append(solve_by_parts(p, opts, RegionSplit(target=3), executor=ex))
+    finally:
+        cluster.close()
+    assert all(x.solver["deterministic"] for x in plans)
+    assert [x.visits for x in plans[1:]] == [plans[0].visits] * 2
+    assert [x.solver["executor"] for x in plans] == ["serial", "processes", "dask"]
+
+
+def test_solve_goes_by_parts_when_one_model_is_too_large():
+    small = problem_of("two_regions")
+    assert not needs_parts(small)
+    many = dataclasses.replace(small, requests=tuple(
+        dataclasses.replace(small.requests[0], id=f"q{i}") for i in range(400)))
+    assert needs_parts(many)
+    plan = solve(small, SolveOptions(time_limit=20, decompose="always", executor="serial"))
+    assert plan.solver["method"] == "parts (regions)"
+    assert "method" not in solve_checked(small).solver
+
+
+def test_every_request_left_out_by_parts_has_a_reason():
+    doc = load_doc("two_regions")
+    add_request(doc, "far", "E3", ["pr"], duration=500, priority=2)    # no day is long enough
+    p = problem_of(doc)
+    plan = _by_parts(p)
+    reasons = {u.request: u.codes for u in plan.unscheduled}
+    assert reasons["far"] == ("no_time",)
+
+
+def test_plan_command_by_parts_and_its_executor_options(tmp_path, capsys):
+    import json
+
+    from engine.format import load_plan
+    from service.cli import main
+
+    req = tmp_path / "week.json"
+    req.write_text(json.dumps(load_doc("two_regions"), ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "plan.json"
+    assert main(["--lang", "en", "plan", str(req), "--out", str(out), "--quiet",
+                 "--decompose", "always", "--executor", "serial"]) == 0
+    solver = json.loads(out.read_text(encoding="utf-8"))["solver"]
+    assert solver["method"] == "parts (regions)" and solver["executor"] == "serial"
+    assert len(load_plan(out).visits) == 7
+    assert main(["--lang", "en", "plan", str(req), "--dask-address", "tcp://127.0.0.1:1"]) == 2
+    assert "--dask-address: needs --executor dask" in capsys.readouterr().err
+
+
+def test_the_national_demo_instance_as_committed():
+    from pathlib import Path
+
+    from engine.format import load_plan_request
+
+    pytest.importorskip("pyarrow")
+    path = Path(__file__).parents[1] / "benchmarks" / "instances" / "japan-week.json"
+    p = load_plan_request(path)
+    assert (len(p.locations), len(p.experts), len(p.requests)) == (1741, 250, 2500)
+    assert len({loc.name for loc in p.locations}) == 1741
+    tt = TravelTimes(p)
+    # Hokkaido to Okinawa: far longer than a day, accepted (from the estimate: not stored)
+    assert tt.minutes("JP01-001", "JP47-001") > 1440 and tt.source("JP01-001", "JP47-001") == "estimate"
+    assert tt.source("JP38-001", "JP38-002") == "given"            # 松山市 → 今治市, from the file
