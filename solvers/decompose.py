@@ -7,8 +7,8 @@ One machinery, two ways to split (``Split``):
   region's experts and requests. Neighbourhoods for the repair are pairs of nearby regions,
   so that experts near a border serve requests across it.
 - ``WindowSplit`` — long horizons: parts are windows of a few weeks with all experts; an
-  expert's budgets over the horizon (total visits, on-site days) are shared between the
-  windows in proportion to the expert's workable days in each. Neighbourhoods are pairs of
+  expert's budgets over the horizon (total visits, on-site days, each month's on-site days)
+  are shared between the windows in proportion to the expert's workable days in each. Neighbourhoods are pairs of
   adjacent windows, with the budgets left by the rest of the plan.
 
 ``solve_by_parts`` then
@@ -47,7 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -123,6 +123,9 @@ class Neighbourhood:
     #: the plan decides, as in a repair)
     budgets: dict[str, tuple[int | None, int | None]] | None = None
     weight: float = 1.0
+    #: the expert's on-site days per calendar month (``"YYYY-MM"``) this neighbourhood may
+    #: use (None: the month's cap less the days the rest of the plan uses in that month)
+    months: dict[str, dict[str, int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,9 +158,14 @@ def sub_problem(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Visi
     - requests: the neighbourhood's (dates narrowed to its dates), and as fixed visits
       (``requests[].fixed``) the visits of its experts on its dates that it does not
       re-decide — a joint visit with an expert outside keeps only the fields of those inside;
+    - monthly caps: for each month the dates touch, the neighbourhood's share, or else the
+      expert's cap less the on-site days the rest of the plan uses in that month;
     - locations: a location's daily cap less the most expert-visits others make there on one
       of its dates (conservative: a cap is one number for every date);
-    - horizon and travel: the neighbourhood's dates, and the minutes among its places.
+    - goals: the small-town bonus as it is; a location's coverage floor less the consultations
+      the rest of the plan already counts there;
+    - horizon and travel: the neighbourhood's dates (and what of them is published), and the
+      minutes among its places.
     """
     lo, hi = hood.dates or (problem.horizon.start, problem.horizon.end)
     inside = hood.experts
@@ -190,7 +198,18 @@ def sub_problem(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Visi
             days = None if e.max_onsite_days is None else max(
                 0, e.max_onsite_days - len(used_days[e.id]))
         own_days = None if e.days is None else tuple(d for d in e.days if lo <= d <= hi)
-        experts.append(replace(e, max_visits_total=total, max_onsite_days=days, days=own_days))
+        by_month = dict(e.onsite_days_by_month)
+        for key in _months(lo, hi):
+            cap = e.month_cap(int(key[:4]), int(key[5:]))
+            if cap is None:
+                continue
+            if hood.months is not None and key in hood.months.get(e.id, {}):
+                by_month[key] = hood.months[e.id][key]
+            else:
+                by_month[key] = max(0, cap - sum(
+                    f"{d.year:04d}-{d.month:02d}" == key for d in used_days[e.id]))
+        experts.append(replace(e, max_visits_total=total, max_onsite_days=days, days=own_days,
+                               onsite_days_by_month=by_month))
     requests: list[Request] = []
     for q in problem.requests:
         if q.id not in free or q.latest < lo or q.earliest > hi:
@@ -222,12 +241,34 @@ def sub_problem(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Visi
             busiest = max((n for (lid, _d), n in outside_at.items() if lid == loc.id), default=0)
             loc = replace(loc, max_visits_per_day=max(0, loc.max_visits_per_day - busiest))
         locations.append(loc)
+    published = problem.horizon.published_until
     horizon = Horizon(lo, hi, problem.horizon.skip_holidays,
-                      tuple(b for b in problem.horizon.blackouts if lo <= b.date <= hi))
+                      tuple(b for b in problem.horizon.blackouts if lo <= b.date <= hi),
+                      published_until=published if published is not None and published >= lo
+                      else None)
+    goals = problem.goals
+    if goals.coverage is not None:
+        cov = goals.coverage
+        floors = cov.floors(problem)
+        inside_ids = {q.id for q in requests}
+        counted = Counter(problem.request_by_id[v.request].location for v in visits
+                          if v.request not in inside_ids and v.mode in cov.modes)
+        goals = replace(goals, coverage=replace(cov, overrides={
+            loc.id: max(0, floors.get(loc.id, 0) - counted[loc.id]) for loc in locations}))
     return PlanRequest(horizon=horizon, locations=tuple(locations), experts=tuple(experts),
                        requests=tuple(requests), travel=_travel_among(problem, places),
                        objective=problem.objective, timezone=problem.timezone,
-                       extra={"name": hood.name})
+                       extra={"name": hood.name}, goals=goals)
+
+
+def _months(lo: dt.date, hi: dt.date) -> list[str]:
+    """The calendar months (``"YYYY-MM"``) from ``lo`` to ``hi``."""
+    out = []
+    y, m = lo.year, lo.month
+    while (y, m) <= (hi.year, hi.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
 
 
 def _travel_among(problem: PlanRequest, places: set[str]) -> Mapping[str, Mapping[str, int]]:
@@ -551,10 +592,14 @@ class WindowSplit:
     overlap_days: int = 0
     name: str = "windows"
     windows: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+    #: a window's length in days, when not whole weeks (overrides ``weeks``)
+    days: int | None = None
 
     def parts(self, problem: PlanRequest, travel: TravelTimes) -> list[Neighbourhood]:
         h = problem.horizon
-        span = 7 * self.weeks
+        span = self.days if self.days is not None else 7 * self.weeks
+        if span < 1:
+            raise ValueError(f"a window must span at least one day, got {span}")
         starts = []
         d = h.start
         while d <= h.end:
@@ -565,21 +610,54 @@ class WindowSplit:
                         for s, e in own]
         workable = {e.id: [d for d in h.dates if date_status(h, e, d).workable]
                     for e in problem.experts}
+        # the published (fixed) on-site visits: each window keeps what its own need, and
+        # shares only the rest of a budget
+        fixed_days: dict[str, list[dt.date]] = defaultdict(list)
+        for q in problem.requests:
+            if q.fixed is not None and q.onsite:
+                for eid in q.fixed.experts:
+                    fixed_days[eid].append(q.fixed.date)
+
+        def month_of(d: dt.date) -> str:
+            return f"{d.year:04d}-{d.month:02d}"
+
         hoods = []
         for (s, e_own), (_s, e) in zip(own, self.windows, strict=True):
             budgets: dict[str, tuple[int | None, int | None]] = {}
+            months: dict[str, dict[str, int]] = {}
             for x in problem.experts:
                 all_days = max(1, len(workable[x.id]))
                 mine = sum(s <= d <= e_own for d in workable[x.id])
                 share = mine / all_days
+                fixed = fixed_days[x.id]
+                fixed_here = [d for d in fixed if s <= d <= e_own]
 
-                def part(cap: int | None, share: float = share) -> int | None:
-                    return None if cap is None else math.floor(cap * share + 1e-9)
-                budgets[x.id] = (part(x.max_visits_total), part(x.max_onsite_days))
-            reqs = frozenset(q.id for q in problem.requests if s <= q.earliest <= e_own
-                             and q.latest >= s)
+                def part(cap: int | None, kept_all: int, kept_here: int,
+                         share: float = share) -> int | None:
+                    if cap is None:
+                        return None
+                    return kept_here + math.floor(max(0, cap - kept_all) * share + 1e-9)
+                budgets[x.id] = (part(x.max_visits_total, len(fixed), len(fixed_here)),
+                                 part(x.max_onsite_days, len(set(fixed)), len(set(fixed_here))))
+                for key in _months(s, e_own):
+                    cap = x.month_cap(int(key[:4]), int(key[5:]))
+                    if cap is None:
+                        continue
+                    in_month = [d for d in workable[x.id] if month_of(d) == key]
+                    here = sum(s <= d <= e_own for d in in_month)
+                    months.setdefault(x.id, {})[key] = part(
+                        cap, len({d for d in fixed if month_of(d) == key}),
+                        len({d for d in fixed_here if month_of(d) == key}),
+                        here / max(1, len(in_month))) or 0
+
+            def home(q: Request, s: dt.date = s, e_own: dt.date = e_own) -> bool:
+                # a published visit belongs to the window of its date, any other request to
+                # the window of its earliest date
+                return s <= (q.fixed.date if q.fixed is not None else q.earliest) <= e_own
+            reqs = frozenset(q.id for q in problem.requests if home(q) and q.latest >= s)
             hoods.append(Neighbourhood(f"window {s}–{e}", frozenset(x.id for x in problem.experts),
-                                       reqs, (s, e), budgets, weight=max(1, len(reqs))))
+                                       reqs, (s, e), budgets, weight=max(1, len(reqs)),
+                                       months=months))
         return hoods
 
     def neighbourhoods(self, problem: PlanRequest, travel: TravelTimes,
@@ -615,8 +693,10 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
     each request served at most once, one expert per field on one date; per expert-date, the
     consultations plus the shortest drive into each on-site stop fit the working day, at most
     the daily visits and drive; per expert, the total visits and on-site days; per location and
-    date, its cap. Driving is counted as the shortest way into each stop (every leg ends at a
-    stop or at the base, so a plan drives at least that much). The (request, expert, date)
+    date, its cap; the season goals (small-town bonus, coverage shortfall, monthly on-site
+    days) and the published dates. Driving is counted once per place an expert stops at on a
+    date, as the shortest way into it from anywhere else (every leg ends at a stop or at the
+    base, so a plan drives at least that much; none into the expert's own base). The (request, expert, date)
     options are a superset of the planner's (shortest ways, not the legs of a tour), so every
     plan is a solution and the optimum bounds it. None if the LP could not be solved."""
     from scipy.optimize import linprog
@@ -626,10 +706,15 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
     h = problem.horizon
     exps = list(problem.experts)
     reqs = list(problem.requests)
+    cov = problem.goals.coverage
+    floors = cov.floors(problem) if cov is not None else {}
+    nothing = -cov.penalty * sum(floors.values()) if cov is not None else 0  # nothing served
     if not exps or not reqs:
-        return 0
+        return nothing
     dates = h.dates
     didx = {d: i for i, d in enumerate(dates)}
+    published = h.published_until
+    small = problem.goals.small_towns
     workable = np.array([[date_status(h, e, d).workable for d in dates] for e in exps])
     fields = sorted({f for e in exps for f in e.fields} | {f for q in reqs for f in q.fields})
     has = {f: np.array([f in e.fields for e in exps]) for f in fields}
@@ -662,12 +747,13 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
             hi = np.minimum(hi, we - b - q.duration_min)
             drive = into[q.location]
         ok &= lo <= hi
+        at_base = np.array([e.base == q.location for e in exps]) if q.onsite else None
         if q.fixed is not None:
             ok &= np.array([e.id in q.fixed.experts for e in exps])
         span = [q.fixed.date] if q.fixed is not None else [
             q.earliest + dt.timedelta(days=i) for i in range((q.latest - q.earliest).days + 1)]
         for d in span:
-            if d not in didx:
+            if d not in didx or (q.fixed is None and published is not None and d <= published):
                 continue
             mask = ok & workable[:, didx[d]]
             per_slot = [np.flatnonzero(mask & has[f]) for f in q.fields]
@@ -676,9 +762,11 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
             z_cols[qi, d] = n
             n += 1
             for k, idx in enumerate(per_slot):
-                cols.extend((qi, k, int(ei), d, drive) for ei in idx)
+                # a stop at the expert's own base may need no drive at all
+                cols.extend((qi, k, int(ei), d,
+                             0 if at_base is not None and at_base[ei] else drive) for ei in idx)
     if not z_cols:
-        return 0
+        return nothing
     ny = len(cols)
     y0 = n
     n_total = n + ny
@@ -688,11 +776,32 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
         if reqs[qi].onsite and (ei, d) not in od_index:
             od_index[ei, d] = n_total
             n_total += 1
+    # stops: per (expert, date, place) with an on-site option that needs a drive, the drive
+    # into the place is paid once however many consultations are made there
+    stop_index: dict[tuple[int, dt.date, str], int] = {}
+    stop_drive: dict[int, int] = {}
+    for qi, _k, ei, d, drive in cols:
+        key = (ei, d, reqs[qi].location)
+        if reqs[qi].onsite and drive > 0 and key not in stop_index:
+            stop_index[key] = n_total
+            stop_drive[n_total] = drive
+            n_total += 1
+    # coverage shortfall per location with a floor (≥ floor − consultations counted there)
+    short_index: dict[str, int] = {}
+    for lid in sorted(floors):
+        short_index[lid] = n_total
+        n_total += 1
     c = np.zeros(n_total)
     for (qi, _d), j in z_cols.items():
-        c[j] = -w.priority * reqs[qi].priority
-    for j, (_qi, _k, _ei, _d, drive) in enumerate(cols):
-        c[y0 + j] = w.drive_minute * drive
+        q = reqs[qi]
+        bonus = small.bonus if small is not None and small.includes(
+            problem.location_by_id[q.location]) else 0
+        c[j] = -(w.priority + bonus) * q.priority
+    if cov is not None:
+        for j in short_index.values():
+            c[j] = cov.penalty
+    for j, drive in stop_drive.items():
+        c[j] = w.drive_minute * drive
     for j in od_index.values():
         c[j] = w.onsite_day
     r_ub, c_ub, v_ub, b_ub = [], [], [], []
@@ -738,10 +847,17 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
     for (qi, _ei, d), js in qed_cols.items():
         if len(js) > 1:
             ub([(j, 1.0) for j in js] + [(z_cols[qi, d], -1.0)], 0.0)
+    stops_of: dict[tuple[int, dt.date], list[int]] = defaultdict(list)
+    for (ei, d, _lid), sj in stop_index.items():
+        stops_of[ei, d].append(sj)
+    for j, (qi, _k, ei, d, drive) in enumerate(cols):
+        if drive > 0 and reqs[qi].onsite:
+            ub([(y0 + j, 1.0), (stop_index[ei, d, reqs[qi].location], -1.0)], 0.0)
     for (ei, d), js in ed_cols.items():
         e = exps[ei]
-        busy = [(y0 + j, float(reqs[cols[j][0]].duration_min + cols[j][4])) for j in js]
-        ub(busy, float(e.work_end - e.work_start))
+        drives = [(sj, float(stop_drive[sj])) for sj in stops_of.get((ei, d), [])]
+        busy = [(y0 + j, float(reqs[cols[j][0]].duration_min)) for j in js]
+        ub(busy + drives, float(e.work_end - e.work_start))
         onsite = [y0 + j for j in js if reqs[cols[j][0]].onsite]
         if onsite:
             od = od_index[ei, d]
@@ -749,28 +865,46 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
                 ub([(j, 1.0), (od, -1.0)], 0.0)
             if e.max_visits_per_day is not None:
                 ub([(j, 1.0) for j in onsite], float(e.max_visits_per_day))
-            if e.max_drive_minutes_per_day is not None:
-                ub([(y0 + j, float(cols[j][4])) for j in js if reqs[cols[j][0]].onsite],
-                   float(e.max_drive_minutes_per_day))
+            if e.max_drive_minutes_per_day is not None and drives:
+                ub(drives, float(e.max_drive_minutes_per_day))
     for ei, js in e_cols.items():
         e = exps[ei]
         if e.max_visits_total is not None:
             ub([(j, 1.0) for j in js], float(e.max_visits_total))
-    days_of: dict[int, list[int]] = defaultdict(list)
-    for (ei, _d), j in od_index.items():
-        days_of[ei].append(j)
-    for ei, js in days_of.items():
+    days_of: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for (ei, d), j in od_index.items():
+        days_of[ei].append((d, j))
+    for ei, dj in days_of.items():
         e = exps[ei]
         if e.max_onsite_days is not None:
-            ub([(j, 1.0) for j in js], float(e.max_onsite_days))
+            ub([(j, 1.0) for _d, j in dj], float(e.max_onsite_days))
+        months: dict[str, list[int]] = defaultdict(list)
+        for d, j in dj:
+            months[f"{d.year:04d}-{d.month:02d}"].append(j)
+        for month, mj in months.items():
+            cap = e.month_cap(int(month[:4]), int(month[5:]))
+            if cap is not None:
+                ub([(j, 1.0) for j in mj], float(cap))
+    if cov is not None:
+        counted: dict[str, list[int]] = defaultdict(list)
+        for (qi, _d), j in z_cols.items():
+            if reqs[qi].mode in cov.modes:
+                counted[reqs[qi].location].append(j)
+        for lid, sj in short_index.items():
+            # −shortfall − Σ counted ≤ −floor
+            ub([(sj, -1.0)] + [(j, -1.0) for j in counted.get(lid, [])], -float(floors[lid]))
     for (lid, _d), js in ld_cols.items():
         cap = problem.location_by_id[lid].max_visits_per_day
         if cap is not None:
             ub([(j, 1.0) for j in js], float(cap))
+    var_bounds = np.zeros((n_total, 2))
+    var_bounds[:, 1] = 1.0
+    for lid, sj in short_index.items():
+        var_bounds[sj, 1] = floors[lid]         # a shortfall runs from 0 to the floor
     a_ub = coo_matrix((v_ub, (r_ub, c_ub)), shape=(row, n_total)).tocsr()
     a_eq = coo_matrix((v_eq, (r_eq, c_eq)), shape=(eq_row, n_total)).tocsr()
     res = linprog(c, A_ub=a_ub, b_ub=np.array(b_ub), A_eq=a_eq, b_eq=np.zeros(eq_row),
-                  bounds=(0, 1), method="highs")
+                  bounds=var_bounds, method="highs")
     if res.status != 0:
         return None
     # HiGHS's dual bound: a rounding margin of one unit keeps it a bound
@@ -956,7 +1090,10 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
         if t.result.status != "optimal" and t.result.solve_seconds >= 0.95 * t.limit:
             deterministic = False       # the wall clock, not the deterministic limit, ended it
         candidates += [v for v in t.result.visits if v.request in t.hood.requests]
-    visits = _in_request_order(problem, join(problem, travel, candidates))
+    # the published visits first: a part may have released one its share of a budget could
+    # not hold, and the whole plan keeps it when it fits
+    visits = _in_request_order(problem, join(problem, travel,
+                                              _as_fixed_visits(problem) + candidates))
     info["seconds_parts"] = round(time.perf_counter() - t0, 2)
     info["parts_late"] = sum(t.late for t in tasks)
     info["parts_optimal"] = sum(t.result is not None and t.result.status == "optimal"
@@ -1009,8 +1146,13 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
     routes = build_routes(problem, travel, visits)
     value = objective_value(problem, visits, routes)
     if bound is None or bound < value:
-        bound = max(value, _trivial(problem)) if bound is None else value
-    info["bound_method"] = "LP relaxation (HiGHS), solved once"
+        # no LP answer (or one below a plan, which a relaxation cannot be): the trivial bound
+        from solvers.planner import trivial_bound
+
+        bound = max(value, trivial_bound(problem, {q.id for q in problem.requests}))
+        info["bound_method"] = "every request served with no driving"
+    else:
+        info["bound_method"] = "LP relaxation (HiGHS), solved once"
     info["gap"] = round((bound - value) / max(1, abs(bound)), 6)
     return _finish_parts(problem, travel, visits, routes, value, bound, options, t0, info,
                          deadline)
@@ -1045,10 +1187,6 @@ def _as_fixed_visits(sub: PlanRequest) -> list[Visit]:
 def _in_request_order(problem: PlanRequest, visits: Sequence[Visit]) -> list[Visit]:
     by = {v.request: v for v in visits}
     return [by[q.id] for q in problem.requests if q.id in by]
-
-
-def _trivial(problem: PlanRequest) -> int:
-    return problem.objective.priority * sum(q.priority for q in problem.requests)
 
 
 def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],

@@ -7,8 +7,11 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
 
 from engine.checker import assert_valid
+from engine.format import parse_plan_request
 from engine.model import Visit
 from engine.travel import TravelTimes
 from solvers.decompose import (
@@ -23,7 +26,9 @@ from solvers.decompose import (
 )
 from solvers.executor import make_executor
 from solvers.planner import SolveOptions, solve
+from tests.bruteforce import best_plan
 from tests.conftest import add_request, load_doc, problem_of, solve_checked
+from tests.test_optimality import tiny
 
 D = dt.date(2026, 12, 7)
 
@@ -148,6 +153,111 @@ def test_a_sub_problem_leaves_each_expert_the_budget_the_rest_of_the_plan_leaves
     sub = sub_problem(p, hood, visits)
     assert (sub.experts[0].max_visits_total, sub.experts[0].max_onsite_days) == (2, 1)
     assert sub.horizon.start == sub.horizon.end == D + dt.timedelta(days=1)
+
+
+def test_a_sub_problem_leaves_each_month_the_on_site_days_the_rest_of_the_plan_leaves():
+    doc = load_doc("two_regions")
+    doc["horizon"]["end"] = "2026-12-08"
+    for e in doc["experts"]:
+        e["max_onsite_days_per_month"] = {"2026-12": 2}
+    p = problem_of(doc)
+    visits = [Visit("rW1", ("w-pr",), "W1", "onsite", D, 600, 660)]
+    hood = Neighbourhood("8th", frozenset({"w-pr"}), frozenset({"rW2"}),
+                         (D + dt.timedelta(days=1), D + dt.timedelta(days=1)))
+    e = sub_problem(p, hood, visits).experts[0]
+    assert e.month_cap(2026, 12) == 1                  # the 7th is used outside
+    # a neighbourhood's own share wins over what is left
+    shared = dataclasses.replace(hood, months={"w-pr": {"2026-12": 0}})
+    assert sub_problem(p, shared, visits).experts[0].month_cap(2026, 12) == 0
+
+
+def test_a_sub_problem_counts_the_coverage_the_rest_of_the_plan_gives_and_keeps_the_goals():
+    doc = load_doc("two_regions")
+    doc["horizon"]["end"] = "2026-12-08"
+    doc["horizon"]["published_until"] = "2026-12-07"
+    doc["goals"] = {"coverage": {"min_visits": 2, "penalty": 700},
+                    "small_towns": {"population_below": 50_000, "bonus": 300}}
+    p = problem_of(doc)
+    visits = [Visit("rW1", ("w-pr",), "W1", "onsite", D, 600, 660)]
+    hood = Neighbourhood("w-pr", frozenset({"w-pr"}), frozenset({"rW2"}),
+                         (D, D + dt.timedelta(days=1)))
+    sub = sub_problem(p, hood, visits)
+    assert sub.horizon.published_until == D
+    assert sub.goals.small_towns == p.goals.small_towns
+    floors = sub.goals.coverage.floors(sub)
+    assert sub.goals.coverage.penalty == 700
+    # W1's visit is the sub-problem's own (a fixed visit of its expert): W1 keeps its floor
+    assert floors["W1"] == 2 and floors["W2"] == 2
+    # a place counted by a visit that stays outside the sub-problem: one less to reach there
+    add_request(doc, "rW2b", "W2", ["data"], duration=60, priority=3)
+    doc["requests"][-1]["mode"] = "online"
+    p = problem_of(doc)
+    other = [Visit("rW2b", ("w-data",), "W2", "online", D, 600, 660)]
+    sub = sub_problem(p, hood, other)
+    floors = sub.goals.coverage.floors(sub)
+    assert floors["W2"] == 1
+    # W0 is the experts' base: no floor in the whole, none in the part
+    assert "W0" not in floors
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(doc=tiny(), published=st.booleans())
+def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
+    """Day windows on the tiny instances of the optimality test (goals, monthly caps, fixed
+    visits, published dates): the plan is valid, the LP bound holds the brute-force optimum,
+    and ``optimal`` by parts is the optimum."""
+    if published:
+        doc["horizon"]["published_until"] = doc["horizon"]["start"]
+    note(str(doc))
+    problem = parse_plan_request(doc)
+    truth = best_plan(problem)
+    assume(truth is not None)
+    bound = relaxation_bound(problem, TravelTimes(problem))
+    assert bound is not None and bound >= truth
+    plan = solve_by_parts(problem, SolveOptions(time_limit=10.0, executor="serial"),
+                          WindowSplit(days=1))
+    assert_valid(problem, plan)
+    note(f"by parts {plan.status} {plan.objective} bound {plan.bound}; brute force {truth}")
+    assert plan.objective <= truth <= plan.bound
+    if plan.status == "optimal":
+        assert plan.objective == truth
+
+
+def test_the_bound_counts_published_dates_and_the_coverage_shortfall():
+    doc = load_doc("two_regions")
+    doc["horizon"]["published_until"] = doc["horizon"]["start"]     # nothing new this week
+    p = problem_of(doc)
+    assert relaxation_bound(p, TravelTimes(p)) == 0
+    doc["goals"] = {"coverage": {"min_visits": 1, "penalty": 700}}
+    p = problem_of(doc)
+    floors = p.goals.coverage.floors(p)
+    assert relaxation_bound(p, TravelTimes(p)) == -700 * sum(floors.values())
+
+
+class _PartsWithoutPublished:
+    """A split whose one part leaves the published visits out (as a part that had to release
+    them would)."""
+
+    name = "without published"
+
+    def parts(self, problem, travel):
+        return [Neighbourhood("all but published", frozenset(e.id for e in problem.experts),
+                              frozenset(q.id for q in problem.requests if q.fixed is None))]
+
+    def neighbourhoods(self, problem, travel, visits, round):
+        return []
+
+
+def test_the_published_visits_are_kept_whatever_the_parts_return():
+    doc = load_doc("two_regions")
+    doc["requests"][0]["fixed"] = {"experts": ["w-pr"], "date": "2026-12-07", "start": "10:00"}
+    p = problem_of(doc)
+    q = p.requests[0]
+    assert q.fixed is not None and "pr" in q.fields
+    plan = _by_parts(p, _PartsWithoutPublished())
+    v = next(v for v in plan.visits if v.request == q.id)
+    assert (v.experts, v.start) == (("w-pr",), 600)
 
 
 def test_join_keeps_a_visit_only_beside_those_before_it():
