@@ -260,6 +260,25 @@ def test_the_published_visits_are_kept_whatever_the_parts_return():
     assert (v.experts, v.start) == (("w-pr",), 600)
 
 
+def test_window_shares_add_up_to_each_budget_less_the_published_days():
+    doc = load_doc("two_regions")
+    doc["horizon"] = {"start": "2026-11-23", "end": "2026-12-18"}      # 4 weeks, 2 months
+    doc["requests"][0]["fixed"] = {"experts": ["w-pr"], "date": "2026-12-16", "start": "10:00"}
+    for e in doc["experts"]:
+        e["max_onsite_days"] = 7
+        e["max_onsite_days_per_month"] = {"2026-11": 3, "2026-12": 5}
+    p = problem_of(doc)
+    hoods = WindowSplit(weeks=1).parts(p, TravelTimes(p))
+    days = [h.budgets["w-pr"][1] for h in hoods]
+    assert sum(days) == 7 and days[3] >= 1          # the published day stays in its week
+    nov = [h.months.get("w-pr", {}).get("2026-11") for h in hoods]
+    dec = [h.months.get("w-pr", {}).get("2026-12") for h in hoods]
+    # November's 3 days over its workable days in weeks 1–2 (the 23rd is a holiday, the 30th
+    # alone in week 2): none lost to rounding
+    assert sum(n for n in nov if n) == 3 and nov[2:] == [None, None]
+    assert sum(n for n in dec if n) == 5 and dec[3] >= 1 and dec[0] is None
+
+
 def test_join_keeps_a_visit_only_beside_those_before_it():
     p = problem_of("two_regions")
     tt = TravelTimes(p)
@@ -280,8 +299,9 @@ def test_window_parts_share_an_experts_budget_and_the_repair_uses_what_is_left()
     hoods = split.parts(p, TravelTimes(p))
     assert [h.dates for h in hoods] == [(D, D + dt.timedelta(days=6)),
                                         (D + dt.timedelta(days=7), D + dt.timedelta(days=11))]
-    # 3 visits over 10 workable days: a week's part may use 1 (3 × 5/10, rounded down)
-    assert all(h.budgets["w-pr"][0] == 1 for h in hoods)
+    # 3 visits over 10 workable days, 5 in each week: 1.5 each, shared as whole visits that
+    # add up to the budget (the remainder to the first)
+    assert [h.budgets["w-pr"][0] for h in hoods] == [2, 1]
     # every request may come in either week; it belongs to the week of its earliest date
     assert hoods[0].requests == {q.id for q in p.requests} and not hoods[1].requests
     plan = _by_parts(p, split)
