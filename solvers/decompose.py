@@ -126,6 +126,9 @@ class Neighbourhood:
     #: the expert's on-site days per calendar month (``"YYYY-MM"``) this neighbourhood may
     #: use (None: the month's cap less the days the rest of the plan uses in that month)
     months: dict[str, dict[str, int]] | None = None
+    #: the coverage floors (location id → consultations) this neighbourhood is asked for
+    #: (None: each floor less what the rest of the plan already counts there)
+    coverage: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -254,11 +257,31 @@ def sub_problem(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Visi
         counted = Counter(problem.request_by_id[v.request].location for v in visits
                           if v.request not in inside_ids and v.mode in cov.modes)
         goals = replace(goals, coverage=replace(cov, overrides={
-            loc.id: max(0, floors.get(loc.id, 0) - counted[loc.id]) for loc in locations}))
+            loc.id: hood.coverage.get(loc.id, 0) if hood.coverage is not None
+            else max(0, floors.get(loc.id, 0) - counted[loc.id]) for loc in locations}))
     return PlanRequest(horizon=horizon, locations=tuple(locations), experts=tuple(experts),
                        requests=tuple(requests), travel=_travel_among(problem, places),
                        objective=problem.objective, timezone=problem.timezone,
                        extra={"name": hood.name}, goals=goals)
+
+
+def _share_coverage(problem: PlanRequest, hoods: list[Neighbourhood]) -> list[Neighbourhood]:
+    """Parts solved side by side each ask for a share of a location's coverage floor, in
+    proportion to the counted requests there each part holds (a floor of one: the part with
+    the most), so that no two parts spend capacity on the same floor."""
+    cov = problem.goals.coverage
+    if cov is None:
+        return hoods
+    floors = cov.floors(problem)
+    held = [Counter(problem.request_by_id[r].location for r in h.requests
+                    if r in problem.request_by_id
+                    and problem.request_by_id[r].mode in cov.modes) for h in hoods]
+    shares: list[dict[str, int]] = [{} for _ in hoods]
+    for lid, floor in floors.items():
+        for i, n in enumerate(_apportion(floor, [c[lid] for c in held])):
+            if n:
+                shares[i][lid] = n
+    return [replace(h, coverage=shares[i]) for i, h in enumerate(hoods)]
 
 
 def _apportion(total: int, weights: Sequence[int]) -> list[int]:
@@ -317,6 +340,12 @@ class Split(Protocol):
     round given the plan so far (``round`` counts from 0)."""
 
     name: str
+    #: the share of the time limit after which no repair round starts (the rest is for the
+    #: reasons of the requests left out; 0.8 when a split does not say)
+    repair_until: float
+    #: a repair round's deterministic time, as a share of the time limit (0.5 when a split
+    #: does not say)
+    round_share: float
 
     def parts(self, problem: PlanRequest, travel: TravelTimes) -> list[Neighbourhood]: ...
 
@@ -334,6 +363,9 @@ class RegionSplit:
 
     target: int = PART_REQUESTS
     name: str = "regions"
+    #: many experts leave many reasons to find in the last fifth of the time
+    repair_until: float = 0.8
+    round_share: float = 0.5
     region_of_expert: dict[str, int] = field(default_factory=dict)
     region_of_request: dict[str, int] = field(default_factory=dict)
     near: list[list[int]] = field(default_factory=list)
@@ -599,8 +631,9 @@ class WindowSplit:
     """Windows of ``weeks`` weeks (``overlap_days`` shared with the next one) with every
     expert; an expert's horizon budgets (total visits, on-site days) are shared between the
     windows in proportion to the expert's workable days in each window's own days. A request
-    belongs to the window holding its earliest date. Repair neighbourhoods: pairs of adjacent
-    windows, with what the rest of the plan leaves of each budget."""
+    belongs to the window holding its earliest date (a published visit to the window of its
+    date). Repair neighbourhoods: spans of a few weeks around the borders and the middles of
+    the windows, with what the rest of the plan leaves of each budget."""
 
     weeks: int = 3
     overlap_days: int = 0
@@ -608,6 +641,13 @@ class WindowSplit:
     windows: list[tuple[dt.date, dt.date]] = field(default_factory=list)
     #: a window's length in days, when not whole weeks (overrides ``weeks``)
     days: int | None = None
+    #: a repair neighbourhood reaches this many weeks either side of its centre
+    repair_weeks: int = 2
+    #: a season's few experts leave few reasons to find: the repair may run longer
+    repair_until: float = 0.9
+    #: shorter rounds, so that the spans around the borders and those around the middles
+    #: both get their turn
+    round_share: float = 0.2
 
     def parts(self, problem: PlanRequest, travel: TravelTimes) -> list[Neighbourhood]:
         h = problem.horizon
@@ -678,16 +718,28 @@ class WindowSplit:
 
     def neighbourhoods(self, problem: PlanRequest, travel: TravelTimes,
                        visits: Sequence[Visit], round: int) -> list[Neighbourhood]:
+        """Spans of ``2 × repair_weeks`` weeks with every expert: around each border between
+        windows on even rounds (where the windows' cut truncated requests' dates), around each
+        window's middle on odd rounds; disjoint within a round."""
         served = {v.request for v in visits}
-        n = len(self.windows)
-        first = round % 2
+        h = problem.horizon
+        half = dt.timedelta(days=7 * self.repair_weeks)
+        if round % 2 == 0 and len(self.windows) > 1:
+            centres = [s for s, _e in self.windows[1:]]
+        else:
+            centres = [s + (e - s) // 2 for s, e in self.windows]
         hoods = []
-        for i in range(first, n - 1, 2):
-            lo, hi = self.windows[i][0], self.windows[i + 1][1]
+        last = h.start - dt.timedelta(days=1)
+        for c in centres:
+            lo = max(h.start, c - half, last + dt.timedelta(days=1))
+            hi = min(h.end, c + half - dt.timedelta(days=1))
+            if lo > hi:
+                continue
+            last = hi
             reqs = {q.id for q in problem.requests if q.id not in served
                     and q.earliest <= hi and q.latest >= lo}
             reqs |= {v.request for v in visits if lo <= v.date <= hi}
-            hoods.append(Neighbourhood(f"windows {lo}–{hi}",
+            hoods.append(Neighbourhood(f"dates {lo}–{hi}",
                                        frozenset(e.id for e in problem.experts),
                                        frozenset(reqs), (lo, hi), weight=max(1, len(reqs))))
         return hoods
@@ -1078,7 +1130,7 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
     info["executor"] = executor.kind
     info["executor_workers"] = n_work
     # 1. the parts, in parallel, until 55 % of the time
-    hoods = split.parts(problem, travel)
+    hoods = _share_coverage(problem, split.parts(problem, travel))
     total_w = sum(h.weight for h in hoods) or 1.0
     tasks = [_Task(h, sub_problem(problem, h, (), travel), (), h.weight,
                    _dtime(options, limit, h.weight / total_w), options.seed) for h in hoods]
@@ -1117,10 +1169,14 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
     info["parts_optimal"] = sum(t.result is not None and t.result.status == "optimal"
                                 for t in tasks)
     info["first_objective"] = _objective(problem, travel, visits)
-    # 2. repair across borders until 80 % of the time; the rest is for the reasons
+    # 2. repair across borders until the split's share of the time (80 % by default); the
+    # rest is for the reasons
     rounds = kept_repairs = 0
-    repair_end = t0 + 0.8 * limit
-    while time.perf_counter() < repair_end - 0.03 * limit and rounds < _MAX_ROUNDS:
+    repair_end = t0 + getattr(split, "repair_until", 0.8) * limit
+    round_share = getattr(split, "round_share", 0.5)
+    settled = 0         # rounds in a row whose every neighbourhood was proven, none better
+    while time.perf_counter() < repair_end - 0.03 * limit and rounds < _MAX_ROUNDS \
+            and settled < 2:
         hoods = split.neighbourhoods(problem, travel, visits, rounds)
         if not hoods:
             break
@@ -1132,9 +1188,11 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
             start = tuple(v for v in visits if v.request in sub.request_by_id
                           and sub.request_by_id[v.request].fixed is None)
             tasks.append(_Task(h, sub, start, h.weight,
-                               _dtime(options, limit, h.weight / total_w / 2),
+                               _dtime(options, limit, h.weight / total_w * round_share),
                                options.seed + rounds))
         _run(executor, n_work, tasks, repair_end)
+        kept_before = kept_repairs
+        proven = all(t.result is not None and t.result.status == "optimal" for t in tasks)
         for t in tasks:
             if t.result is None:
                 deterministic = False
@@ -1157,6 +1215,9 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
                 continue            # cannot happen while the sub-problem holds every link
             visits = _in_request_order(problem, kept)
             kept_repairs += 1
+        # the same plan gives the same neighbourhoods: two proven rounds in a row with nothing
+        # better (the two kinds of a split's rounds) leave nothing for a third
+        settled = settled + 1 if proven and kept_repairs == kept_before else 0
     info["seconds_repair"] = round(time.perf_counter() - t0, 2)
     info["repair_rounds"] = rounds
     info["repairs_kept"] = kept_repairs

@@ -18,6 +18,7 @@ from solvers.decompose import (
     Neighbourhood,
     RegionSplit,
     WindowSplit,
+    _share_coverage,
     join,
     needs_parts,
     relaxation_bound,
@@ -240,6 +241,8 @@ class _PartsWithoutPublished:
     them would)."""
 
     name = "without published"
+    repair_until = 0.8
+    round_share = 0.5
 
     def parts(self, problem, travel):
         return [Neighbourhood("all but published", frozenset(e.id for e in problem.experts),
@@ -277,6 +280,38 @@ def test_window_shares_add_up_to_each_budget_less_the_published_days():
     # alone in week 2): none lost to rounding
     assert sum(n for n in nov if n) == 3 and nov[2:] == [None, None]
     assert sum(n for n in dec if n) == 5 and dec[3] >= 1 and dec[0] is None
+
+
+def test_window_repairs_span_the_borders_then_the_middles_without_overlapping():
+    doc = load_doc("two_regions")
+    doc["horizon"] = {"start": "2026-11-02", "end": "2027-01-31"}     # 13 weeks
+    p = problem_of(doc)
+    split = WindowSplit(weeks=6, repair_weeks=2)
+    split.parts(p, TravelTimes(p))
+    borders = split.neighbourhoods(p, TravelTimes(p), [], 0)
+    assert [h.dates for h in borders] == [
+        (dt.date(2026, 11, 30), dt.date(2026, 12, 27)),       # 2 weeks either side of 12-14
+        (dt.date(2027, 1, 11), dt.date(2027, 1, 31))]        # 2 weeks before 01-25, to the end
+    middles = split.neighbourhoods(p, TravelTimes(p), [], 1)
+    spans = [h.dates for h in middles]
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert len(spans) == 3 and spans[0][0] <= dt.date(2026, 11, 23) <= spans[0][1]
+
+
+def test_parts_solved_side_by_side_share_a_coverage_floor():
+    doc = load_doc("two_regions")
+    doc["horizon"] = {"start": "2026-12-07", "end": "2026-12-18"}
+    doc["goals"] = {"coverage": {"min_visits": 1, "penalty": 900}}
+    add_request(doc, "rW1b", "W1", ["pr"], duration=60, priority=2)
+    doc["requests"][-1]["earliest"] = doc["requests"][-1]["latest"] = "2026-12-14"
+    add_request(doc, "rW1c", "W1", ["pr"], duration=60, priority=2)
+    doc["requests"][-1]["earliest"] = doc["requests"][-1]["latest"] = "2026-12-15"
+    p = problem_of(doc)
+    hoods = _share_coverage(p, WindowSplit(weeks=1).parts(p, TravelTimes(p)))
+    # W1 has one request in the first week and two in the second: the second asks for it
+    assert [h.coverage.get("W1", 0) for h in hoods] == [0, 1]
+    assert [sub_problem(p, h).goals.coverage.floors(sub_problem(p, h)).get("W1", 0)
+            for h in hoods] == [0, 1]
 
 
 def test_join_keeps_a_visit_only_beside_those_before_it():
