@@ -6,7 +6,8 @@ simulation of the same requests.
 
 Writes ``benchmarks/results/season.md`` (``python -m benchmarks.collect`` folds it into
 benchmarks/README.md). Each solve runs in a fresh process that reports its wall seconds from
-the call to the written plan and its peak resident memory (``ru_maxrss``). Measured:
+the call to the written plan and its peak resident memory (the larger of its ``ru_maxrss`` and
+the sampled sum over it and its worker processes, when the plan is made by parts). Measured:
 
 1. ``ehime-8w`` (8 weeks, 160 requests, all rules: the committed instance) with a 60 s limit,
    twice: alone and while a second process keeps the other core busy (a loaded machine);
@@ -15,7 +16,9 @@ the call to the written plan and its peak resident memory (``ru_maxrss``). Measu
    issue's limits (60, 60 and 120 s): status, objective, proven bound, gap, seconds, peak
    memory, coverage shortfall, every plan checked valid — and how the seconds grow with the
    weeks;
-3. the same 33-week season simulated week by week (2 s a week), and compared with it planned
+3. the same 33-week season as one CP-SAT model (``decompose="never"``), the peer of the plan
+   by parts;
+4. the same 33-week season simulated week by week (2 s a week), and compared with it planned
    as one.
 """
 
@@ -58,11 +61,16 @@ def _measure(kind: str, weeks: int, per_week: int, limit: float) -> dict[str, An
         problem = load_plan_request(HERE / "instances" / "ehime-8w.json")
     else:
         problem = _season(weeks, per_week)
+    from benchmarks.bench_country import PeakMemory
+
     t0 = time.perf_counter()
-    if kind == "simulate":
-        plan = simulate_season(problem, time_limit=limit).plan
-    else:
-        plan = plan_season(problem, SolveOptions(time_limit=limit))
+    with PeakMemory() as tree:          # this process and the workers of its parts
+        if kind == "simulate":
+            plan = simulate_season(problem, time_limit=limit).plan
+        elif kind == "one model":
+            plan = plan_season(problem, SolveOptions(time_limit=limit, decompose="never"))
+        else:
+            plan = plan_season(problem, SolveOptions(time_limit=limit))
     wall = time.perf_counter() - t0
     bad = check_plan(problem, plan)
     gap = None if plan.bound in (None, 0) or plan.objective is None else \
@@ -70,7 +78,8 @@ def _measure(kind: str, weeks: int, per_week: int, limit: float) -> dict[str, An
     return {"kind": kind, "weeks": weeks, "requests": len(problem.requests), "limit": limit,
             "status": plan.status, "objective": plan.objective, "bound": plan.bound,
             "gap": gap, "seconds": round(wall, 1),
-            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_mb": round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                                 tree.peak) / 2**20),
             "visits": plan.kpis.get("visits"), "expert_visits": plan.kpis.get("expert_visits"),
             "shortfall": plan.kpis.get("coverage_shortfall"),
             "drive": plan.kpis.get("drive_minutes"), "valid": not bad,
@@ -112,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     for weeks, limit in horizons:
         recs.append(_fresh("plan", weeks, 40, limit))
     longest = horizons[-1][0]
+    recs.append(_fresh("one model", longest, 40, horizons[-1][1]))
     recs.append(_fresh("simulate", longest, 40, 2.0))
     for r in recs:
         print(r, flush=True)
@@ -126,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in recs:
         name = ("ehime-8w, " + r["note"]) if r["kind"] == "instance" else (
-            f"season {r['weeks']} weeks" + (", week by week" if r["kind"] == "simulate" else ""))
+            f"season {r['weeks']} weeks" + {"simulate": ", week by week",
+                                            "one model": ", one model (no parts)"}.get(
+                                                r["kind"], ""))
         lines.append(f"| {name} | {r['requests']} | {r['limit']:g} | {r['status']} | "
                      f"{r['objective']} | {r['bound']} | {_pct(r['gap'])} | {r['seconds']} | "
                      f"{r['peak_mb']} | {r['visits']} | {r['expert_visits']} | "
@@ -154,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
                        f"limit, gap ≤ 3 %, peak memory ≤ 2 GB — {'**met**' if ok else '**not met**'}"
                        f" ({season['seconds']} s, gap {_pct(season['gap'])}, "
                        f"{season['peak_mb']} MB).")
+    one = next((r for r in recs if r["kind"] == "one model"), None)
+    if one is not None and season is not None:
+        targets.append(f"By parts vs one model ({season['weeks']} weeks, same limit): gap "
+                       f"{_pct(season['gap'])} vs {_pct(one['gap'])}, {season['seconds']} vs "
+                       f"{one['seconds']} s, {season['peak_mb']} vs {one['peak_mb']} MB.")
     sim = next((r for r in recs if r["kind"] == "simulate"), None)
     if sim is not None:
         targets.append("Season simulation at 40 requests a week: ≤ 60 s for 33 weeks — "

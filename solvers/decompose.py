@@ -758,7 +758,8 @@ def default_split(problem: PlanRequest) -> Split:
 
 # ---------------------------------------------------------------------- the bound
 
-def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
+def relaxation_bound(problem: PlanRequest, travel: TravelTimes,
+                     time_limit: float | None = None) -> int | None:
     """An upper bound on every plan's objective from a linear relaxation solved once (HiGHS):
     each request served at most once, one expert per field on one date; per expert-date, the
     consultations plus the shortest drive into each on-site stop fit the working day, at most
@@ -766,9 +767,10 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
     date, its cap; the season goals (small-town bonus, coverage shortfall, monthly on-site
     days) and the published dates. Driving is counted once per place an expert stops at on a
     date, as the shortest way into it from anywhere else (every leg ends at a stop or at the
-    base, so a plan drives at least that much; none into the expert's own base). The (request, expert, date)
-    options are a superset of the planner's (shortest ways, not the legs of a tour), so every
-    plan is a solution and the optimum bounds it. None if the LP could not be solved."""
+    base, so a plan drives at least that much; none into the expert's own base). The
+    (request, expert, date) options are a superset of the planner's (shortest ways, not the
+    legs of a tour), so every plan is a solution and the optimum bounds it. None if the LP
+    could not be solved to its optimum (within ``time_limit`` seconds of HiGHS, if given)."""
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
 
@@ -847,15 +849,26 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
             od_index[ei, d] = n_total
             n_total += 1
     # stops: per (expert, date, place) with an on-site option that needs a drive, the drive
-    # into the place is paid once however many consultations are made there
-    stop_index: dict[tuple[int, dt.date, str], int] = {}
+    # into the place is paid once however many consultations are made there — by the options'
+    # own columns when they are one request's (most places: an expert takes one field of a
+    # request at most, so they add up to at most one), else by a stop variable at least each
+    # request's options there
+    at_stop: dict[tuple[int, dt.date, str], dict[int, list[int]]] = defaultdict(
+        lambda: defaultdict(list))
+    for j, (qi, _k, ei, d, drive) in enumerate(cols):
+        if reqs[qi].onsite and drive > 0:
+            at_stop[ei, d, reqs[qi].location][qi].append(j)
+    stop_vars: dict[tuple[int, dt.date, str], list[int]] = {}   # what carries the drive
     stop_drive: dict[int, int] = {}
-    for qi, _k, ei, d, drive in cols:
-        key = (ei, d, reqs[qi].location)
-        if reqs[qi].onsite and drive > 0 and key not in stop_index:
-            stop_index[key] = n_total
-            stop_drive[n_total] = drive
+    for key, by_req in at_stop.items():
+        drive = next(cols[js[0]][4] for js in by_req.values())
+        if len(by_req) == 1:
+            stop_vars[key] = [y0 + j for js in by_req.values() for j in js]
+        else:
+            stop_vars[key] = [n_total]
             n_total += 1
+        for sj in stop_vars[key]:
+            stop_drive[sj] = drive
     # coverage shortfall per location with a floor (≥ floor − consultations counted there)
     short_index: dict[str, int] = {}
     for lid in sorted(floors):
@@ -918,11 +931,13 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
         if len(js) > 1:
             ub([(j, 1.0) for j in js] + [(z_cols[qi, d], -1.0)], 0.0)
     stops_of: dict[tuple[int, dt.date], list[int]] = defaultdict(list)
-    for (ei, d, _lid), sj in stop_index.items():
-        stops_of[ei, d].append(sj)
-    for j, (qi, _k, ei, d, drive) in enumerate(cols):
-        if drive > 0 and reqs[qi].onsite:
-            ub([(y0 + j, 1.0), (stop_index[ei, d, reqs[qi].location], -1.0)], 0.0)
+    for (ei, d, _lid), sjs in stop_vars.items():
+        stops_of[ei, d].extend(sjs)
+    for key, by_req in at_stop.items():
+        if len(by_req) > 1:
+            (sj,) = stop_vars[key]
+            for js in by_req.values():
+                ub([(y0 + j, 1.0) for j in js] + [(sj, -1.0)], 0.0)
     for (ei, d), js in ed_cols.items():
         e = exps[ei]
         drives = [(sj, float(stop_drive[sj])) for sj in stops_of.get((ei, d), [])]
@@ -974,7 +989,8 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes) -> int | None:
     a_ub = coo_matrix((v_ub, (r_ub, c_ub)), shape=(row, n_total)).tocsr()
     a_eq = coo_matrix((v_eq, (r_eq, c_eq)), shape=(eq_row, n_total)).tocsr()
     res = linprog(c, A_ub=a_ub, b_ub=np.array(b_ub), A_eq=a_eq, b_eq=np.zeros(eq_row),
-                  bounds=var_bounds, method="highs")
+                  bounds=var_bounds, method="highs",
+                  options={} if time_limit is None else {"time_limit": max(0.1, time_limit)})
     if res.status != 0:
         return None
     # HiGHS's dual bound: a rounding margin of one unit keeps it a bound
@@ -1142,14 +1158,15 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
     def meanwhile() -> None:
         # while the workers solve the first parts: the bound, then the greedy plan of each
         # part, the lightest first (those start last), in case one does not answer in time
-        bounds.append(relaxation_bound(problem, travel))
+        bounds.append(relaxation_bound(problem, travel, part_end - 0.05 * limit
+                                       - time.perf_counter()))
         for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].weight, i)):
             if time.perf_counter() > part_end - 0.05 * limit:
                 break
             fallback[i] = _greedy_part(tasks[i].problem, ())
 
     _run(executor, n_work, tasks, part_end, meanwhile=meanwhile)
-    bound = bounds[0] if bounds else relaxation_bound(problem, travel)
+    bound = bounds[0] if bounds else relaxation_bound(problem, travel, 0.1 * limit)
     deterministic = True
     candidates: list[Visit] = []
     for i, t in enumerate(tasks):
