@@ -56,6 +56,23 @@ def report_input_error(err: InputError, lang: str, errors_csv: str | None = None
         print(_("problems written to {path}").format(path=errors_csv), file=sys.stderr)
 
 
+def published_until(problem: Any, previous: Any, text: str) -> Any:
+    """``--publish-until DATE`` with ``--previous PLAN``: the previous plan's visits up to the
+    date kept as published (``engine.season.publish_until``); a clear error for a missing
+    plan or a date that is not one."""
+    if previous is None:
+        raise InputError(Problem("--publish-until", "needs --previous (the plan to publish)",
+                                 "--previous（公開する計画）が必要です"))
+    try:
+        until = dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(Problem("--publish-until", "must be a date YYYY-MM-DD",
+                                 "日付（YYYY-MM-DD）である必要があります")) from None
+    from engine.season import publish_until
+
+    return publish_until(problem, previous, until)
+
+
 def _progress_printer() -> Callable[[object], None]:
     def show(p: Any) -> None:
         obj, bound = p.objective, p.bound
@@ -92,17 +109,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     problem = ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo else load_plan_request(args.request)
     previous = load_plan(args.previous) if args.previous else None
     if args.publish_until:
-        if previous is None:
-            raise InputError(Problem("--publish-until", "needs --previous (the plan to publish)",
-                                     "--previous（公開する計画）が必要です"))
-        from engine.season import publish_until
-
-        try:
-            until = dt.date.fromisoformat(args.publish_until)
-        except ValueError:
-            raise InputError(Problem("--publish-until", "must be a date YYYY-MM-DD",
-                                     "日付（YYYY-MM-DD）である必要があります")) from None
-        problem = publish_until(problem, previous, until)
+        problem = published_until(problem, previous, args.publish_until)
     if previous is not None:
         unknown = [v.request for v in previous.visits if v.request not in problem.request_by_id]
         if unknown:

@@ -18,7 +18,6 @@ default; bad input is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib.util
 import sys
 from pathlib import Path
@@ -135,17 +134,9 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
         problem = _problem(args)
         previous = load_plan(args.previous) if getattr(args, "previous", None) else None
         if getattr(args, "publish_until", None):
-            if previous is None:
-                raise InputError(Problem("--publish-until", "needs --previous (the plan to publish)",
-                                         "--previous（公開する計画）が必要です"))
-            try:
-                until = dt.date.fromisoformat(args.publish_until)
-            except ValueError:
-                raise InputError(Problem("--publish-until", "must be a date YYYY-MM-DD",
-                                         "日付（YYYY-MM-DD）である必要があります")) from None
-            from engine.season import publish_until
+            from service.cli import published_until
 
-            problem = publish_until(problem, previous, until)
+            problem = published_until(problem, previous, args.publish_until)
     except InputError as err:
         err_stream.write(f"{Path(where).name}: {err.summary(args.lang)}\n")
         return 2
