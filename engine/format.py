@@ -107,6 +107,18 @@ class _Reader:
                 self.err(p, f"unknown field (allowed: {', '.join(sorted(allowed))})",
                          "不明な項目です")
 
+    def section(self, d: Mapping[str, Any], key: str, allowed: set[str]
+                ) -> dict[str, Any] | None:
+        """An optional object at the top of the document: None when it is absent or not an
+        object (reported), its unknown fields reported."""
+        raw = self.get(d, key, "", required=False)
+        if raw is _MISSING:
+            return None
+        o = self.obj(raw, key)
+        if o is not None:
+            self.unknown(o, allowed, key)
+        return o
+
     def get(self, d: Mapping[str, Any], key: str, path: str, required: bool = True) -> Any:
         p = f"{path}.{key}" if path else key
         if key not in d or d[key] is None:
@@ -643,13 +655,9 @@ _TRAVEL_FILE_KEYS = {"path", "layout"}
 
 def _parse_travel(r: _Reader, d: Mapping[str, Any], places: _Places,
                   base_dir: Path | None) -> Mapping[str, Mapping[str, int]]:
-    raw = r.get(d, "travel", "", required=False)
-    if raw is _MISSING:
-        return {}
-    t = r.obj(raw, "travel")
+    t = r.section(d, "travel", _TRAVEL_KEYS)
     if t is None:
         return {}
-    r.unknown(t, _TRAVEL_KEYS, "travel")
     tables = _travel_files(r, t, places, base_dir) if "files" in t else []
     m = t.get("minutes", {})
     m = r.obj(m, "travel.minutes")
@@ -729,13 +737,9 @@ def _travel_files(r: _Reader, t: Mapping[str, Any], places: _Places, base_dir: P
 
 def _parse_goals(r: _Reader, d: Mapping[str, Any], places: _Places) -> Goals:
     """``goals`` (dxshare extension): the season's coverage floors and small-town bonus."""
-    raw = r.get(d, "goals", "", required=False)
-    if raw is _MISSING:
-        return Goals()
-    g = r.obj(raw, "goals")
+    g = r.section(d, "goals", _GOALS_KEYS)
     if g is None:
         return Goals()
-    r.unknown(g, _GOALS_KEYS, "goals")
     coverage = small = None
     if "coverage" in g:
         c = r.obj(g["coverage"], "goals.coverage")
@@ -876,13 +880,9 @@ def _read_matrix_file(r: _Reader, p: str, path: Path, rel: str, layout: str | No
 
 
 def _parse_objective(r: _Reader, d: Mapping[str, Any]) -> Objective:
-    raw = r.get(d, "objective", "", required=False)
-    if raw is _MISSING:
-        return Objective()
-    o = r.obj(raw, "objective")
+    o = r.section(d, "objective", _OBJECTIVE_KEYS)
     if o is None:
         return Objective()
-    r.unknown(o, _OBJECTIVE_KEYS, "objective")
     base = Objective()
     vals = {k: r.integer(o, k, "objective", required=False, default=getattr(base, k), lo=0,
                          hi=1_000_000) for k in _OBJECTIVE_KEYS}
