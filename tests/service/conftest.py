@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,19 +44,27 @@ def _postgres_admin() -> tuple[Any, str | None]:
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[str]:
     """A fresh, empty database of each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'service.sqlite'}"
+    with fresh_database(request.param, tmp_path_factory, "test") as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory, name: str
+                   ) -> Iterator[str]:
+    """The URL of a new, empty database on ``backend`` (``sqlite`` or ``postgresql``, whose
+    database is dropped afterwards); skips the test when no PostgreSQL server is reachable."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.sqlite'}"
         return
     admin, why = _postgres_admin()
     if admin is None:
         pytest.skip(why)
-    name = f"dxshare_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_URL.rsplit("/", 1)[0]
+    db = f"dxshare_{name}_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{db}"')
     try:
-        yield f"{base}/{name}"
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{db}"
     finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         admin.close()
 
 

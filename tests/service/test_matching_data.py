@@ -7,7 +7,6 @@ demo data for the other tests)."""
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from engine.errors import InputError
 from service.app import create_app
 from service.auth import create_key
 from service.config import Settings
-from tests.service.conftest import PG_URL, _postgres_admin
+from tests.service.conftest import fresh_database
 
 MATSUYAMA, IMABARI, KAMIJIMA = "382019", "382027", "383562"
 
@@ -63,19 +62,8 @@ def match_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
               ) -> Iterator[str]:
     """A database of this module's own on each backend (the tests replace the matching
     data, which the shared service's other tests rely on)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('match') / 'match.sqlite'}"
-        return
-    admin, why = _postgres_admin()
-    if admin is None:
-        pytest.skip(why)
-    name = f"dxshare_match_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with fresh_database(request.param, tmp_path_factory, "match") as url:
+        yield url
 
 
 @pytest.fixture()
