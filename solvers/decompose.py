@@ -203,14 +203,14 @@ def sub_problem(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Visi
         own_days = None if e.days is None else tuple(d for d in e.days if lo <= d <= hi)
         by_month = dict(e.onsite_days_by_month)
         for key in _months(lo, hi):
-            cap = e.month_cap(int(key[:4]), int(key[5:]))
+            cap = _month_cap(e, key)
             if cap is None:
                 continue
             if hood.months is not None and key in hood.months.get(e.id, {}):
                 by_month[key] = hood.months[e.id][key]
             else:
                 by_month[key] = max(0, cap - sum(
-                    f"{d.year:04d}-{d.month:02d}" == key for d in used_days[e.id]))
+                    _month_of(d) == key for d in used_days[e.id]))
         experts.append(replace(e, max_visits_total=total, max_onsite_days=days, days=own_days,
                                onsite_days_by_month=by_month))
     requests: list[Request] = []
@@ -296,6 +296,16 @@ def _apportion(total: int, weights: Sequence[int]) -> list[int]:
     for i in sorted(range(len(raw)), key=lambda i: (-(raw[i] - out[i]), i))[:left]:
         out[i] += 1
     return out
+
+
+def _month_of(d: dt.date) -> str:
+    """The month key of ``Expert.onsite_days_by_month`` (``"YYYY-MM"``) a date falls in."""
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def _month_cap(e: Expert, key: str) -> int | None:
+    """``e``'s cap on on-site dates in the month ``key`` (``"YYYY-MM"``)."""
+    return e.month_cap(int(key[:4]), int(key[5:]))
 
 
 def _months(lo: dt.date, hi: dt.date) -> list[str]:
@@ -672,9 +682,6 @@ class WindowSplit:
                 for eid in q.fixed.experts:
                     fixed_days[eid].append(q.fixed.date)
 
-        def month_of(d: dt.date) -> str:
-            return f"{d.year:04d}-{d.month:02d}"
-
         def share(cap: int, days: list[dt.date], kept: list[dt.date]) -> list[int]:
             """``cap`` over the windows: each its ``kept`` (published) ones, the rest in
             proportion to the ``days`` (workable dates) in each window's own dates."""
@@ -695,11 +702,11 @@ class WindowSplit:
             for i in range(len(own)):
                 budgets[i][x.id] = (total[i], onsite[i])
             for key in _months(h.start, h.end):
-                cap = x.month_cap(int(key[:4]), int(key[5:]))
+                cap = _month_cap(x, key)
                 if cap is None:
                     continue
-                in_month = [d for d in days if month_of(d) == key]
-                kept = sorted({d for d in fixed if month_of(d) == key})
+                in_month = [d for d in days if _month_of(d) == key]
+                kept = sorted({d for d in fixed if _month_of(d) == key})
                 for i, n in enumerate(share(cap, in_month, kept)):
                     if key in _months(*own[i]):
                         months[i].setdefault(x.id, {})[key] = n
@@ -965,9 +972,9 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes,
             ub([(j, 1.0) for _d, j in dj], float(e.max_onsite_days))
         months: dict[str, list[int]] = defaultdict(list)
         for d, j in dj:
-            months[f"{d.year:04d}-{d.month:02d}"].append(j)
+            months[_month_of(d)].append(j)
         for month, mj in months.items():
-            cap = e.month_cap(int(month[:4]), int(month[5:]))
+            cap = _month_cap(e, month)
             if cap is not None:
                 ub([(j, 1.0) for j in mj], float(cap))
     if cov is not None:
