@@ -234,6 +234,13 @@ def test_the_bound_counts_published_dates_and_the_coverage_shortfall():
     p = problem_of(doc)
     floors = p.goals.coverage.floors(p)
     assert relaxation_bound(p, TravelTimes(p)) == -700 * sum(floors.values())
+    # with the week open: a place no request asks for stays short of its floor in the bound
+    doc["horizon"].pop("published_until")
+    without_goals = problem_of({**doc, "goals": {}})
+    plain = relaxation_bound(without_goals, TravelTimes(without_goals))
+    doc["locations"].append({**doc["locations"][-1], "id": "Z", "name": "Z"})
+    p = problem_of(doc)
+    assert relaxation_bound(p, TravelTimes(p)) == plain - 700
 
 
 class _PartsWithoutPublished:
