@@ -33,7 +33,7 @@ __all__ = ["SUMMARY_NAMES", "register", "season_command"]
 AS_ONE, WEEK_BY_WEEK = N_("as one"), N_("week by week")
 
 #: The season summary's figures as a reader names them.
-SUMMARY_NAMES = {
+SUMMARY_NAMES: dict[str, str] = {
     "requests": N_("requests"), "visits": N_("consultations planned"),
     "onsite_visits": N_("on-site visits"),
     "expert_visits": N_("expert-visits (two experts together count two)"),
@@ -68,7 +68,7 @@ def _figures(name: str, problem: Any, plan: Any, out: Path | None, png: Path | N
     from solvers.season import season_tables
 
     t = season_tables(problem, plan)
-    summary = t["summary"].rename(lambda k: _(SUMMARY_NAMES.get(k, k)))
+    summary = t["summary"].rename(lambda k: _(SUMMARY_NAMES.get(str(k), str(k))))
     print_table(summary.rename_axis(_("figure")).to_frame(_(name)),
                 title=_("season: {name}").format(name=_(name)), stream=stream)
     experts = t["experts"].rename(columns={
@@ -163,7 +163,7 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     for name, (p, plan) in plans.items():
         _figures(name, p, plan, csv_dir, png_dir, out_stream)
     if len(plans) > 1:
-        both = compare_seasons(plans).rename(lambda k: _(SUMMARY_NAMES.get(k, k)))
+        both = compare_seasons(plans).rename(lambda k: _(SUMMARY_NAMES.get(str(k), str(k))))
         both.columns = [_(c) for c in both.columns]
         both = both.rename_axis(_("figure"))
         print_table(both, title=_("the season planned as one and week by week"),
