@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from engine.format import parse_plan_request
 from engine.model import fmt_time
 from tests.bruteforce import best_plan, fewest_released
-from tests.conftest import FORMULATIONS, problem_of, solve_checked
+from tests.helpers import FORMULATIONS, problem_of, solve_checked
 
 FIELDS = ("pr", "data")
 #: Two consecutive workdays: within one month, or across a month's end (for monthly caps).
