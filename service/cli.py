@@ -30,7 +30,7 @@ __all__ = ["main", "report_input_error"]
 #: Sub-command modules; each exposes ``register(subparsers)``. Missing ones are skipped so
 #: that a partial install still plans.
 _PARTS = ("service.cli_match", "service.cli_serve", "service.cli_scenarios",
-          "service.cli_season", "service.cli_slots")
+          "service.cli_season", "service.cli_slots", "service.cli_event")
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -92,7 +92,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from engine.changes import with_changes
     from engine.demand import ehime_week
     from engine.format import dump_plan, load_plan, load_plan_request
-    from engine.tables import week_text
+    from service.report import week_text
     from solvers.planner import SolveOptions, solve
 
     lang = _lang(args)
@@ -130,7 +130,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = with_changes(solve(problem, opts), previous)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_plan(plan, out)
-    print(week_text(problem, plan, lang), end="")
+    print(week_text(problem, plan), end="")
     if previous is not None:
         from service.report import changes_text
 
@@ -143,9 +143,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> None:
     """The files to hand out: CSV, Excel, calendars, charts."""
     if args.csv:
-        from engine.tables import write_csv
+        from service.workbook import write_csv
 
-        print("CSV: " + ", ".join(write_csv(problem, plan, args.csv)))
+        print("CSV: " + ", ".join(str(p) for p in write_csv(problem, plan, args.csv, lang)))
     if args.xlsx:
         from service.workbook import write_xlsx
 

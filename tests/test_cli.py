@@ -58,7 +58,7 @@ def test_week_text_in_english(tmp_path, capsys):
     assert main(["--lang", "en", "plan", str(req), "--out", str(tmp_path / "p.json"),
                  "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "status: optimal" in text and "expert_visits" in text
+    assert "status: optimal (proven)" in text and "expert-visits" in text
 
 
 @pytest.mark.parametrize(("content", "message"), [

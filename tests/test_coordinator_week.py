@@ -142,9 +142,10 @@ def test_excel_workbook_speaks_japanese_with_names(tmp_path):
     assert routes[0] == ["専門家", "日付", "出発", "帰着", "訪問先", "運転時間（分）"]
     assert " → " in routes[1][4] or len(routes) > 1
     left = [[c.value for c in row] for row in wb["未計画"].iter_rows()]
-    assert left[0][-1] == "理由" and all(row[-1] for row in left[1:])
+    assert left[0][0] == "自治体" and left[0][-2:] == ["理由", "依頼"]
+    assert all(row[-2] for row in left[1:])
     kpis = {row[0].value: row[1].value for row in wb["KPI"].iter_rows(min_row=2)}
-    assert kpis["計画件数"] == len(visits) - 1
+    assert kpis["訪問・相談件数"] == len(visits) - 1
 
 
 def test_english_on_request(tmp_path, capsys):
