@@ -29,7 +29,7 @@ __all__ = ["main", "report_input_error", "request_file"]
 #: Sub-command modules; each exposes ``register(subparsers)``. Missing ones are skipped so
 #: that a partial install still plans.
 _PARTS = ("service.cli_match", "service.cli_serve", "service.cli_scenarios",
-          "service.cli_season", "service.cli_slots")
+          "service.cli_season", "service.cli_slots", "service.cli_event")
 
 
 def _lang(args: argparse.Namespace) -> str:
