@@ -22,7 +22,7 @@ def _settings(args: argparse.Namespace) -> Any:
     if getattr(args, "db", None):
         overrides["db_path"] = args.db
     for name in ("executor", "dask_address", "job_workers", "document_workers", "demo_week",
-                 "parts_executor"):
+                 "parts_executor", "forwarded_allow_ips"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -46,8 +46,12 @@ def main_serve(args: argparse.Namespace) -> int:
             print(f"dxshare serve: --demo-week must be a Monday (YYYY-MM-DD), got "
                   f"{settings.demo_week!r}", file=sys.stderr)
             return 2
+    # X-Forwarded-For names the client only when it comes from a proxy we were told to
+    # trust; otherwise anyone could pick the address the rate limits and the audit see
+    trusted = settings.forwarded_allow_ips.strip()
     uvicorn.run(create_app(settings), host=args.host, port=args.port,
-                log_level=args.log_level)
+                log_level=args.log_level, proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or None)
     return 0
 
 
@@ -142,6 +146,10 @@ def register(subparsers: Any) -> None:
                    help=_("on first start, also add that week's synthetic Ehime requests "
                           "(the same draw as dxshare plan --demo) and the synthetic matching "
                           "demo"))
+    p.add_argument("--forwarded-allow-ips", dest="forwarded_allow_ips",
+                   help=_("addresses of reverse proxies whose X-Forwarded-For and "
+                          "X-Forwarded-Proto are trusted (comma-separated, '*' = any; "
+                          "default none: the connecting address is the client)"))
     p.add_argument("--log-level", default="info")
     p.set_defaults(handler=main_serve)
 

@@ -29,12 +29,20 @@ class Settings(BaseSettings):
     ``job_max_attempts``: a job interrupted by a restart is resumed until it has been started
     this many times, then marked failed with the reason. ``max_body_bytes``: larger request
     bodies are refused with 413. ``rate_limit_per_key``, ``rate_limit_per_address``: request
-budgets of one key and of one client address (e.g. ``"3000/minute"``, several joined by
-``;``, empty = no limit); ``rate_limit_anonymous``: refused requests without a valid key one
-address may make before it gets 429 for everything. ``demo_week`` (a Monday): on first start, also store that
-    week's synthetic Ehime requests (drawn with ``demo_seed``, the CLI demo's seed) and, like
-``demo_matching``, the synthetic matching demo (60 needs, 200 candidates) when no matching
-data is stored yet.
+    budgets of one valid key and of one client address's requests without a valid key (e.g.
+    ``"3000/minute"``, several joined by ``;``, empty = no limit); ``rate_limit_anonymous``:
+    refused requests without a valid key one address may make before it gets 429 for every
+    request without a valid key (a request with a valid key counts against its key only).
+    ``forwarded_allow_ips``: reverse proxies whose ``X-Forwarded-For`` names the client
+    (comma-separated; empty = none, the connecting address is the client).
+    ``max_open_requests_per_week``: submitted and scheduled requests one municipality may
+    have in one week, so that one municipality cannot fill a week's plan job for everyone.
+    ``max_json_depth``: nesting of a JSON body. ``max_table_rows``, ``max_upload_seconds``,
+    ``max_xlsx_unpacked_bytes``: rows of one matching table upload, seconds its reading may
+    take, and the unpacked size of an Excel workbook. ``demo_week`` (a Monday): on first
+    start, also store that week's synthetic Ehime requests (drawn with ``demo_seed``, the CLI
+    demo's seed) and, like ``demo_matching``, the synthetic matching demo (60 needs, 200
+    candidates) when no matching data is stored yet.
     """
 
     model_config = SettingsConfigDict(env_prefix="DXSHARE_", extra="ignore")
@@ -60,6 +68,20 @@ data is stored yet.
     rate_limit_per_key: str = "3000/minute"
     rate_limit_per_address: str = "6000/minute"
     rate_limit_anonymous: str = "60/minute"
+    forwarded_allow_ips: str = ""
+    max_open_requests_per_week: int = 25
+    #: Seconds one event's repair may take (``POST /v1/events``, in the request).
+    event_time_limit: float = 5.0
+    #: ``smtp://host:port[?from=addr]``: deliver the outbox by e-mail (none: messages wait,
+    #: shown as to call); ``smtp_timeout`` seconds per connection, ``smtp_retry_seconds`` the
+    #: first back-off after a failure (doubling, at most 10 minutes).
+    smtp_url: str | None = None
+    smtp_timeout: float = 10.0
+    smtp_retry_seconds: float = 5.0
+    max_json_depth: int = 32
+    max_table_rows: int = 20_000
+    max_upload_seconds: float = 10.0
+    max_xlsx_unpacked_bytes: int = 50_000_000
     seed: bool = True
     demo_week: str | None = None
     demo_matching: bool = False

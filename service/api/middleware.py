@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import update
 
+from service.api.deps import KEY_CACHE_SECONDS
 from service.auth import Principal, hash_key, lookup_key
 from service.db import AuditEntry
 from service.problems import problem_response
@@ -161,9 +162,10 @@ def presented_key(scope: Any) -> str | None:
 class RateLimits:
     """Per-key and per-address request budgets (moving windows, in this server process).
 
-    ``per_key`` bounds the requests carrying one key, ``per_address`` all requests from one
-    client address, ``anonymous`` the refused requests without a valid key from one address
-    (once spent, that address gets 429 unless the request carries a valid key). Limits are
+    ``per_key`` bounds the requests carrying one valid key (and only those: they never count
+    against their address), ``per_address`` the requests without a valid key from one client
+    address, ``anonymous`` the refused requests without a valid key from one address (once
+    spent, that address gets 429 for every request without a valid key). Limits are
     strings such as ``"3000/minute"`` (several with ``;``); an empty string switches one off.
     The page, its static files and ``/v1/health`` are not limited.
     """
@@ -190,13 +192,16 @@ class RateLimits:
                 return max(1, int(reset - time.time()) + 1)
         return None
 
-    def check(self, address: str, key: str | None) -> int | None:
-        """Count this request against the address's and the key's budgets; seconds to wait
-        when one is spent, else ``None``."""
-        wait = self._retry_after(self.per_address, "addr", address)
-        if wait is None and key is not None:
-            wait = self._retry_after(self.per_key, "key", hash_key(key))
-        return wait
+    def check_key(self, key: str) -> int | None:
+        """Count a request with a valid key against that key's budget (and nothing else:
+        anonymous traffic from the same address never spends it); seconds to wait when it
+        is spent, else ``None``."""
+        return self._retry_after(self.per_key, "key", hash_key(key))
+
+    def check_address(self, address: str) -> int | None:
+        """Count a request without a valid key against its address's budget; seconds to
+        wait when it is spent, else ``None``."""
+        return self._retry_after(self.per_address, "addr", address)
 
     def anonymous_wait(self, address: str) -> int | None:
         """Seconds until the address may be refused again, when it has spent its budget of
@@ -231,13 +236,14 @@ class Guard:
         address = client_address(scope)
         if limits is not None and not limits.exempt(scope["path"]):
             key = presented_key(scope)
-            wait = limits.check(address, key)
-            if wait is None:
-                # an address that spent its refusals waits, except for requests with a
-                # valid key (a wrong key on one desk must not lock out the whole office)
-                wait = limits.anonymous_wait(address)
-                if wait is not None and key is not None and await _valid(app, key):
-                    wait = None
+            if key is not None and await _valid(app, key):
+                # a valid key is limited by its own budget only: a keyless flood from the
+                # same address (an office behind one NAT) must not lock it out
+                wait = limits.check_key(key)
+            else:
+                wait = limits.check_address(address)
+                if wait is None:
+                    wait = limits.anonymous_wait(address)
             if wait is not None:
                 await problem_response(
                     429, f"too many requests; try again in {wait} s",
@@ -271,17 +277,26 @@ class Guard:
 
 
 async def _valid(app: Any, key: str) -> bool:
-    """Whether ``key`` is a valid key (the verified-key cache, else the database)."""
+    """Whether ``key`` is a valid key (the verified-key cache, else the database; a key
+    found valid is remembered in the cache as ``current_key`` remembers it)."""
     digest = hash_key(key)
-    hit = app.state.key_cache.get(digest)
-    if hit is not None and hit[0] > time.monotonic():
+    cache = app.state.key_cache
+    hit = cache.get(digest)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
         return True
 
-    def look() -> bool:
+    def look() -> Principal | None:
         with app.state.sessions() as s:
-            return lookup_key(s, key) is not None
+            return lookup_key(s, key)
 
-    return bool(await run_in_threadpool(look))
+    who = await run_in_threadpool(look)
+    if who is None:
+        return False
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[digest] = (now + KEY_CACHE_SECONDS, who)
+    return True
 
 
 def _prefers_english(scope: Any) -> bool:

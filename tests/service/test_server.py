@@ -25,15 +25,16 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 class Server:
-    def __init__(self, db: Path, env: dict[str, str]):
-        self.db, self.env, self.port = db, env, free_port()
+    def __init__(self, db: Path, env: dict[str, str], *extra: str):
+        self.db, self.env, self.port, self.extra = db, env, free_port(), extra
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [*DXSHARE, "serve", "--port", str(self.port), "--db",
-             str(self.db), "--demo-week", "2026-12-07", "--log-level", "warning"],
+             str(self.db), "--demo-week", "2026-12-07", "--log-level", "warning",
+             *self.extra],
             cwd=ROOT, env=self.env, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -160,3 +161,42 @@ def test_no_worker_outlives_a_killed_server(tmp_path: Path, env: dict) -> None:
         assert not alive, [(p.pid, p.name()) for p in alive]
     finally:
         server.cleanup()
+
+
+def _forged_flood(server: Server, centre: dict[str, str]) -> list[dict]:
+    """40 keyless POSTs, each claiming another client address in X-Forwarded-For; the
+    anonymous audit rows they left."""
+    with httpx.Client(base_url=server.base, timeout=10) as c:
+        codes = [c.post("/v1/requests", json={},
+                        headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+                 for i in range(40)]
+        rows = c.get("/v1/audit", headers=centre, params={"limit": 1000}).json()
+    server.codes = codes  # type: ignore[attr-defined]
+    return [a for a in rows if a["role"] == "anonymous"]
+
+
+def test_forwarded_for_is_not_trusted_unless_configured(tmp_path: Path, env: dict) -> None:
+    """By default X-Forwarded-For is ignored: forged addresses from one keyless client are
+    still that client, rate-limited and folded into one audit row. With
+    ``--forwarded-allow-ips`` naming the proxy, the header names the client."""
+    env = {**env, "DXSHARE_RATE_LIMIT_ANONYMOUS": "5/minute"}
+    db = tmp_path / "xff.sqlite"
+    centre = {"Authorization": f"Bearer {_key(db, env, '--role', 'centre')}"}
+    server = Server(db, env)
+    try:
+        server.start()
+        anon = _forged_flood(server, centre)
+        codes = server.codes  # type: ignore[attr-defined]
+        assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
+        assert len(anon) in (1, 2)  # one per address and minute (two if a minute turned)
+        assert {a["detail"]["address"] for a in anon} == {"127.0.0.1"}
+    finally:
+        server.cleanup()
+    proxied = Server(db, env, "--forwarded-allow-ips", "127.0.0.1")
+    try:
+        proxied.start()
+        anon = _forged_flood(proxied, centre)
+        assert set(proxied.codes) == {401}  # type: ignore[attr-defined]
+        assert {a["detail"]["address"] for a in anon} >= {"203.0.113.0", "203.0.113.39"}
+    finally:
+        proxied.cleanup()
