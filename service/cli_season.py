@@ -43,7 +43,9 @@ def _problem(args: argparse.Namespace) -> Any:
         raise InputError(Problem("REQUEST", "give a season request file or --demo (not both)",
                                  "シーズンの依頼ファイルか --demo のどちらか一方を指定してください"))
     if args.request:
-        return load_plan_request(args.request)
+        from service.cli import request_file
+
+        return load_plan_request(request_file(args.request))
     if not args.demo:
         raise InputError(Problem("REQUEST", "give a season request file or --demo",
                                  "シーズンの依頼ファイルか --demo を指定してください"))
