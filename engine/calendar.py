@@ -51,7 +51,7 @@ def date_status(horizon: Horizon, expert: Expert, day: dt.date) -> DateStatus:
     if expert.days is not None and day not in expert.days:
         return DateStatus(day, False, "not one of the expert's available days", "専門家の稼働日ではない")
     for b in horizon.blackouts:
-        if b.date == day and b.applies_to(expert.id):
+        if b.date == day and b.whole_day and b.applies_to(expert.id):
             why = f"blackout ({b.reason})" if b.reason else "blackout"
             why_ja = f"業務停止日（{b.reason}）" if b.reason else "業務停止日"
             return DateStatus(day, False, why, why_ja)

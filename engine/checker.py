@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from engine.calendar import date_status
 from engine.kpis import plan_kpis
-from engine.model import Plan, PlanRequest, Visit, fmt_time
+from engine.model import Plan, PlanRequest, Visit, fmt_time, keep_out
 from engine.travel import TravelTimes
 
 __all__ = ["RULES", "Violation", "assert_valid", "check_plan"]
@@ -226,6 +226,45 @@ def within_hours(c: _Ctx) -> Iterable[Violation]:
                 yield _v("working_hours", f"{_span(v)} is outside {eid}'s working hours "
                          f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}", v.request, eid,
                          v.date)
+
+
+def not_in_closed_hours(c: _Ctx) -> Iterable[Violation]:
+    """No consultation overlaps a closure of its location (``horizon.closures``) or a part-day
+    blackout of one of its experts."""
+    for v in c.visits:
+        q = c.p.request_by_id[v.request]
+        for eid in v.experts:
+            for lo, hi in keep_out(c.p, q, (eid,), v.date):
+                if v.start < hi and lo < v.end:
+                    yield _v("closed_hours", f"{_span(v)} overlaps {fmt_time(lo)}–{fmt_time(hi)}, "
+                             f"when {eid} or {v.location} is unavailable", v.request, eid, v.date)
+
+
+def nothing_new_in_history(c: _Ctx) -> Iterable[Violation]:
+    """Before ``horizon.history_until`` the week has happened: only fixed visits stand there;
+    an unfixed visit that day starts after it, reached by a drive that leaves no earlier."""
+    past = c.p.horizon.history_until
+    if past is None:
+        return
+    now = past.hour * 60 + past.minute
+    for v in c.visits:
+        q = c.p.request_by_id[v.request]
+        if q.fixed is not None or v.date > past.date():
+            continue
+        if v.date < past.date() or v.start < now:
+            yield _v("history", f"a new visit {_span(v)} on {v.date}, before now "
+                     f"({past:%Y-%m-%d %H:%M})", v.request, date=v.date)
+            continue
+        if v.mode != "onsite":
+            continue
+        for eid in v.experts:
+            before = [w for w in c.onsite(eid, v.date) if w.start < v.start]
+            here = before[-1].location if before else c.p.expert_by_id[eid].base
+            need = c.t.minutes(here, v.location)
+            if v.start < now + need:
+                yield _v("history", f"{_span(v)} cannot be reached from {here} by a "
+                         f"{need}-min drive leaving after now ({fmt_time(now)})", v.request,
+                         eid, v.date)
 
 
 def one_thing_at_a_time(c: _Ctx) -> Iterable[Violation]:
@@ -558,6 +597,7 @@ def coverage_reported(c: _Ctx) -> Iterable[Violation]:
 RULES = {f.__name__: f for f in (
     every_request_accounted_once, unscheduled_have_reasons, visit_known_ids,
     visit_matches_request, experts_cover_fields, date_workable_and_requested, within_hours,
+    not_in_closed_hours, nothing_new_in_history,
     one_thing_at_a_time, travel_between_stops, day_starts_and_ends_at_base,
     legs_driven_between_stops, routes_agree_with_visits, expert_caps, location_caps,
     fixed_visits_kept, kpis_consistent, objective_matches_formula, coverage_reported)}

@@ -27,6 +27,7 @@ from engine.errors import InputError, Problem
 from engine.model import (
     Blackout,
     Change,
+    Closure,
     Coverage,
     Expert,
     Fixed,
@@ -43,6 +44,14 @@ from engine.model import (
     Unscheduled,
     Visit,
     fmt_time,
+)
+from engine.readings import (
+    MAX_DURATION_MIN,
+    PRIORITY_DEFAULT,
+    PRIORITY_MAX,
+    PRIORITY_MIN,
+    read_date,
+    read_mode,
 )
 from engine.travel import MinutesMatrix
 
@@ -67,8 +76,10 @@ _MISSING = object()
 
 _REQUEST_KEYS = {"format", "horizon", "locations", "experts", "requests", "travel", "objective",
                  "timezone", "name", "description", "generator", "goals"}
-_HORIZON_KEYS = {"start", "end", "skip_holidays", "blackouts", "published_until"}
-_BLACKOUT_KEYS = {"date", "experts", "reason"}
+_HORIZON_KEYS = {"start", "end", "skip_holidays", "blackouts", "published_until",
+                 "history_until", "closures"}
+_BLACKOUT_KEYS = {"date", "experts", "reason", "from", "until"}
+_CLOSURE_KEYS = {"location", "date", "from", "until", "reason"}
 _LOCATION_KEYS = {"id", "name", "lat", "lon", "open", "close", "max_visits_per_day", "name_en",
                   "island", "ferry_minutes", "population"}
 _EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_visits_per_day",
@@ -191,14 +202,23 @@ class _Reader:
             self.err(path, f"must be a date YYYY-MM-DD, got {_kind(value)}",
                      "日付（YYYY-MM-DD）である必要があります")
             return None
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError
-            return dt.date.fromisoformat(value)
-        except ValueError:
+        day = read_date(value)          # 2026-12-08, 2026/12/8, 2026年12月8日: as in the sheet
+        if day is None:
             self.err(path, f"must be a date YYYY-MM-DD, got {value!r}",
                      f"日付（YYYY-MM-DD）である必要があります（{value!r}）")
-            return None
+        return day
+
+    def datetime(self, value: Any, path: str) -> dt.datetime | None:
+        """A local date-time ``YYYY-MM-DDTHH:MM`` (seconds allowed, no zone: local time)."""
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?",
+                                                   value):
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        self.err(path, f"must be a local date and time YYYY-MM-DDTHH:MM, got {value!r}",
+                 f"日時（YYYY-MM-DDTHH:MM）である必要があります（{value!r}）")
+        return None
 
     def time(self, value: Any, path: str) -> int | None:
         if isinstance(value, str) and (m := _TIME.match(value)):
@@ -310,7 +330,10 @@ def parse_plan_request(doc: Any, *, base_dir: str | Path | None = None) -> PlanR
                     r.known(eid, f"horizon.blackouts[{i}].experts[{j}]", set(), "expert")
                 named.append(hit or eid)
             blackouts.append(replace(b, experts=tuple(named)))
-        horizon = replace(horizon, blackouts=tuple(blackouts))
+        closures = tuple(replace(c, location=places.ref(r, c.location,
+                                                        f"horizon.closures[{i}].location"))
+                         for i, c in enumerate(horizon.closures))
+        horizon = replace(horizon, blackouts=tuple(blackouts), closures=closures)
     requests = _parse_requests(r, d, places, {e.id: e for e in experts}, horizon)
     travel = _parse_travel(r, d, places, None if base_dir is None else Path(base_dir))
     goals = _parse_goals(r, d, places)
@@ -370,8 +393,9 @@ def _parse_horizon(r: _Reader, d: Mapping[str, Any]) -> Horizon | None:
                   f"{bd} は計画期間 {start} – {end} の外です")
         who = r.str_list(b["experts"], f"{p}.experts") if "experts" in b else ("*",)
         reason = r.string(b, "reason", p, required=False)
-        if bd:
-            blackouts.append(Blackout(bd, who, reason))
+        ok, part = _part_of_day(r, b, p, required=False)
+        if bd and ok:
+            blackouts.append(Blackout(bd, who, reason, *(part or (None, None))))
     if start is None or end is None:
         return None
     if end < start:
@@ -383,7 +407,42 @@ def _parse_horizon(r: _Reader, d: Mapping[str, Any]) -> Horizon | None:
         return None
     published = r.date(h.get("published_until"), "horizon.published_until") \
         if "published_until" in h else None
-    return Horizon(start, end, skip, tuple(blackouts), published)
+    history = r.datetime(h.get("history_until"), "horizon.history_until") \
+        if h.get("history_until") is not None else None
+    closures = []
+    for i, c in enumerate(r.items(h, "closures", "horizon", required=False)):
+        p = f"horizon.closures[{i}]"
+        c = r.obj(c, p)
+        if c is None:
+            continue
+        r.unknown(c, _CLOSURE_KEYS, p)
+        loc = r.string(c, "location", p)
+        cd = r.date(c.get("date"), f"{p}.date")
+        if cd and not start <= cd <= end:
+            r.err(f"{p}.date", f"{cd} is outside the horizon {start} – {end}",
+                  f"{cd} は計画期間 {start} – {end} の外です")
+        ok, part = _part_of_day(r, c, p, required=True)
+        if loc and cd and ok and part:
+            closures.append(Closure(loc, cd, part[0], part[1],
+                                    r.string(c, "reason", p, required=False)))
+    return Horizon(start, end, skip, tuple(blackouts), published, history, tuple(closures))
+
+
+def _part_of_day(r: _Reader, x: Mapping[str, Any], p: str, *, required: bool
+                 ) -> tuple[bool, tuple[int, int] | None]:
+    """``from``/``until`` (HH:MM) of a part of a day: (read well, the pair or None when both
+    are absent and not required); wrong ones are reported."""
+    if not required and "from" not in x and "until" not in x:
+        return True, None
+    lo = r.time(x.get("from"), f"{p}.from")
+    hi = r.time(x.get("until"), f"{p}.until")
+    if lo is None or hi is None:
+        return False, None
+    if hi <= lo:
+        r.err(f"{p}.until", f"must be after from ({fmt_time(lo)})",
+              f"from（{fmt_time(lo)}）より後である必要があります")
+        return False, None
+    return True, (lo, hi)
 
 
 def _parse_locations(r: _Reader, d: Mapping[str, Any]) -> list[Location]:
@@ -561,11 +620,14 @@ def _parse_requests(r: _Reader, d: Mapping[str, Any], places: _Places,
             loc = places.ref(r, loc, f"{p}.location")
         fields = _fields(r, x, p)
         mode = r.string(x, "mode", p)
+        if mode:
+            mode = read_mode(mode) or mode      # 訪問 / オンライン as in the sheet
         if mode and mode not in ("onsite", "online"):
-            r.err(f"{p}.mode", f"must be 'onsite' or 'online', got {mode!r}",
-                  f"'onsite' か 'online' である必要があります（{mode!r}）")
-        dur = r.integer(x, "duration_min", p, positive=True, hi=24 * 60)
-        prio = r.integer(x, "priority", p, lo=1, hi=10)
+            r.err(f"{p}.mode", f"must be 'onsite' or 'online' (訪問 / オンライン), got {mode!r}",
+                  f"'onsite' か 'online'（訪問 / オンライン）である必要があります（{mode!r}）")
+        dur = r.integer(x, "duration_min", p, positive=True, hi=MAX_DURATION_MIN)
+        prio = r.integer(x, "priority", p, required=False, default=PRIORITY_DEFAULT,
+                         lo=PRIORITY_MIN, hi=PRIORITY_MAX)
         earliest = horizon.start if horizon else None
         latest = horizon.end if horizon else None
         for key in ("earliest", "latest"):
@@ -933,10 +995,19 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
     doc["horizon"] = {"start": h.start.isoformat(), "end": h.end.isoformat(),
                       "skip_holidays": h.skip_holidays,
                       "blackouts": [{"date": b.date.isoformat(), "experts": list(b.experts),
-                                     **({"reason": b.reason} if b.reason else {})}
+                                     **({"reason": b.reason} if b.reason else {}),
+                                     **({"from": fmt_time(b.start), "until": fmt_time(b.end)}
+                                        if b.start is not None and b.end is not None else {})}
                                     for b in h.blackouts]}
     if h.published_until is not None:
         doc["horizon"]["published_until"] = h.published_until.isoformat()
+    if h.history_until is not None:
+        doc["horizon"]["history_until"] = h.history_until.isoformat(timespec="minutes")
+    if h.closures:
+        doc["horizon"]["closures"] = [
+            {"location": c.location, "date": c.date.isoformat(), "from": fmt_time(c.start),
+             "until": fmt_time(c.end), **({"reason": c.reason} if c.reason else {})}
+            for c in h.closures]
     locs = []
     for loc in req.locations:
         x: dict[str, Any] = {"id": loc.id, "name": loc.name}
@@ -1043,6 +1114,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         doc["solver"] = dict(plan.solver)
     if plan.changes or "moved" in plan.kpis:
         doc["changes"] = [_change_dict(c) for c in plan.changes]
+    if plan.event is not None:
+        doc["event"] = dict(plan.event)
     if plan.coverage:
         doc["coverage"] = [{"location": c.location, "visits": c.visits,
                             "min_visits": c.min_visits, "shortfall": c.shortfall,
@@ -1142,6 +1215,10 @@ def parse_plan(doc: Any) -> Plan:
     if not isinstance(solver, dict):
         r.err("solver", "must be an object", "オブジェクトである必要があります")
         solver = {}
+    event = d.get("event")
+    if event is not None and not isinstance(event, dict):
+        r.err("event", "must be an object", "オブジェクトである必要があります")
+        event = None
     if r.problems:
         raise InputError(r.problems)
     kpis = d.get("kpis") if isinstance(d.get("kpis"), dict) else {}
@@ -1149,7 +1226,7 @@ def parse_plan(doc: Any) -> Plan:
                 solve_seconds=float(d.get("solve_seconds") or 0.0), visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {},
                 messages=messages["messages"], messages_ja=messages["messages_ja"],
-                solver=solver, changes=tuple(changes), coverage=tuple(coverage))
+                solver=solver, changes=tuple(changes), coverage=tuple(coverage), event=event)
 
 
 def _read_visit(r: _Reader, x: Mapping[str, Any], p: str, rid: str, loc: str) -> Visit | None:

@@ -19,6 +19,7 @@ __all__ = [
     "FIELD_LABELS",
     "Blackout",
     "Change",
+    "Closure",
     "Expert",
     "Coverage",
     "Fixed",
@@ -35,6 +36,7 @@ __all__ = [
     "Unscheduled",
     "Visit",
     "fmt_time",
+    "keep_out",
 ]
 
 #: The programme's five fields of expertise, in its own order.
@@ -149,14 +151,38 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Blackout:
-    """A date on which the listed experts (``('*',)`` = everyone) cannot work."""
+    """A date on which the listed experts (``('*',)`` = everyone) cannot work.
+
+    With ``start``/``end`` (minutes after midnight) only that part of the day is taken: the
+    date stays workable, but no consultation of those experts may overlap it (an expert who
+    fell ill at 10:00 may still drive home from the visit in progress).
+    """
 
     date: dt.date
     experts: tuple[str, ...] = ("*",)
     reason: str = ""
+    start: int | None = None
+    end: int | None = None
 
     def applies_to(self, expert_id: str) -> bool:
         return "*" in self.experts or expert_id in self.experts
+
+    @property
+    def whole_day(self) -> bool:
+        return self.start is None
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """A location closed on ``date`` from ``start`` to ``end`` (minutes after midnight): no
+    consultation with it, on site or online, may overlap that time (a typhoon warning closes
+    the town hall)."""
+
+    location: str
+    date: dt.date
+    start: int
+    end: int
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +195,10 @@ class Horizon:
     skip_holidays: bool = True
     blackouts: tuple[Blackout, ...] = ()
     published_until: dt.date | None = None
+    #: Local date-time up to which the week is history: no new (unfixed) consultation starts
+    #: before it, and an unfixed visit that day is reached by a drive that leaves no earlier.
+    history_until: dt.datetime | None = None
+    closures: tuple[Closure, ...] = ()
 
     @property
     def dates(self) -> list[dt.date]:
@@ -351,7 +381,23 @@ class Plan:
     solver: Mapping[str, object] = field(default_factory=dict)
     changes: tuple[Change, ...] = ()
     coverage: tuple[LocationCoverage, ...] = ()
+    #: With a repair after an event (``solvers.repair``): the event and what it cost.
+    event: Mapping[str, object] | None = None
 
     @cached_property
     def visit_by_request(self) -> dict[str, Visit]:
         return {v.request: v for v in self.visits}
+
+
+def keep_out(problem: PlanRequest, request: Request, experts: tuple[str, ...],
+             date: dt.date) -> list[tuple[int, int]]:
+    """The times of day (minutes, start inclusive, end exclusive) that a consultation of
+    ``request`` by ``experts`` on ``date`` must not overlap: the part-day blackouts of its
+    experts and the closures of its location."""
+    h = problem.horizon
+    out = [(b.start, b.end) for b in h.blackouts
+           if b.date == date and b.start is not None and b.end is not None
+           and any(b.applies_to(e) for e in experts)]
+    out += [(c.start, c.end) for c in h.closures
+            if c.date == date and c.location == request.location]
+    return out

@@ -79,12 +79,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                            "address": settings.dask_address,
                                            "workers": settings.parts_workers})
         app.state.jobs.recover()
+        app.state.postman = None
+        if settings.smtp_url:
+            from service.outbox import Postman
+
+            app.state.postman = Postman(sessions, settings.smtp_url,
+                                        timeout=settings.smtp_timeout,
+                                        first_retry=settings.smtp_retry_seconds)
+            app.state.postman.start()
         app.state.matching.bind(sessions)
         app.state.matching.warm()
         try:
             yield
         finally:
             app.state.started = 0
+            if app.state.postman is not None:
+                app.state.postman.stop()
             app.state.refusals.flush()
             app.state.jobs.shutdown()
             eng.dispose()

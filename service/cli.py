@@ -13,7 +13,6 @@ or matplotlib): sub-commands import their modules when they run.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib
 import importlib.util
 import json
@@ -25,12 +24,12 @@ from typing import Any
 from engine.errors import InputError, Problem
 from service.i18n import _, lang_from, set_lang
 
-__all__ = ["main", "report_input_error"]
+__all__ = ["main", "report_input_error", "request_file"]
 
 #: Sub-command modules; each exposes ``register(subparsers)``. Missing ones are skipped so
 #: that a partial install still plans.
 _PARTS = ("service.cli_match", "service.cli_serve", "service.cli_scenarios",
-          "service.cli_season", "service.cli_slots")
+          "service.cli_season", "service.cli_slots", "service.cli_event")
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -63,14 +62,35 @@ def published_until(problem: Any, previous: Any, text: str) -> Any:
     if previous is None:
         raise InputError(Problem("--publish-until", "needs --previous (the plan to publish)",
                                  "--previous（公開する計画）が必要です"))
-    try:
-        until = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(Problem("--publish-until", "must be a date YYYY-MM-DD",
-                                 "日付（YYYY-MM-DD）である必要があります")) from None
+    from engine.readings import read_date
     from engine.season import publish_until
 
+    until = read_date(text)
+    if until is None:
+        raise InputError(Problem("--publish-until", "must be a date YYYY-MM-DD",
+                                 "日付（YYYY-MM-DD）である必要があります"))
+
     return publish_until(problem, previous, until)
+
+
+#: What a spreadsheet's name ends with: it is imported, not planned.
+SHEETS = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".ods")
+
+
+def request_file(path: str, what: str = "REQUEST") -> str:
+    """``path`` when it may be a plan-request/1 file; a spreadsheet is told to go through
+    ``dxshare import`` first (it is not JSON), a folder is told it is one."""
+    p = Path(path)
+    if p.suffix.lower() in SHEETS:
+        raise InputError(Problem(
+            path, f"is a spreadsheet: turn it into a request first with "
+            f"`dxshare import {path} --week YYYY-MM-DD --out week.json`, then plan week.json",
+            f"表のファイルです。先に `dxshare import {path} --week YYYY-MM-DD --out week.json` で"
+            "依頼ファイルにしてから week.json を計画してください"))
+    if p.is_dir():
+        raise InputError(Problem(path, "is a folder, not a request file",
+                                 "フォルダです（依頼ファイルを指定してください）"))
+    return path
 
 
 def _progress_printer() -> Callable[[object], None]:
@@ -92,7 +112,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from engine.changes import with_changes
     from engine.demand import ehime_week
     from engine.format import dump_plan, load_plan, load_plan_request
-    from engine.tables import week_text
+    from service.report import week_text
     from solvers.planner import SolveOptions, solve
 
     lang = _lang(args)
@@ -106,7 +126,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if (args.png or args.svg) and importlib.util.find_spec("matplotlib") is None:
         raise InputError(Problem("--png/--svg", "needs matplotlib: pip install 'dxshare[plots]'",
                                  "matplotlib が必要です: pip install 'dxshare[plots]'"))
-    problem = ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo else load_plan_request(args.request)
+    problem = (ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo
+               else load_plan_request(request_file(args.request)))
     previous = load_plan(args.previous) if args.previous else None
     if args.publish_until:
         problem = published_until(problem, previous, args.publish_until)
@@ -130,7 +151,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = with_changes(solve(problem, opts), previous)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_plan(plan, out)
-    print(week_text(problem, plan, lang), end="")
+    print(week_text(problem, plan), end="")
     if previous is not None:
         from service.report import changes_text
 
@@ -143,9 +164,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> None:
     """The files to hand out: CSV, Excel, calendars, charts."""
     if args.csv:
-        from engine.tables import write_csv
+        from service.workbook import write_csv
 
-        print("CSV: " + ", ".join(write_csv(problem, plan, args.csv)))
+        print("CSV: " + ", ".join(str(p) for p in write_csv(problem, plan, args.csv, lang)))
     if args.xlsx:
         from service.workbook import write_xlsx
 

@@ -138,7 +138,7 @@ def _show(df: pd.DataFrame) -> pd.DataFrame:
 def _print(df: pd.DataFrame, lang: str) -> None:
     from service.console import print_table
 
-    print_table(_show(df), empty=_("(none)"))
+    print_table(_show(df), empty=_("nothing to show"))
 
 
 def _write(args: argparse.Namespace, tables: dict[str, pd.DataFrame], doc: Any) -> None:

@@ -19,19 +19,10 @@ import pandas as pd
 
 from engine.errors import InputError, Problem
 from service.console import ProgressBar, print_table
-from service.i18n import N_, _
+from service.glossary import kpi_name, status_word
+from service.i18n import _
 
 __all__ = ["ProgressBar", "comparison_table", "register", "run_command"]
-
-_STATUSES = (N_("optimal"), N_("feasible"), N_("infeasible"), N_("error"))
-
-#: The table's column headers as a reader names them.
-KPI_HEADERS = {
-    "visits": N_("visits"), "expert_visits": N_("expert-visits"),
-    "served_priority_share": N_("priority served"), "coverage": N_("municipalities covered"),
-    "small_share": N_("share to towns < 50,000"), "drive_minutes": N_("drive minutes"),
-    "utilisation": N_("expert utilisation"), "unscheduled": N_("left out"),
-}
 
 #: KPIs shown in the printed table (all are in the CSV files).
 TABLE_KPIS = ("visits", "expert_visits", "served_priority_share", "coverage", "small_share",
@@ -47,7 +38,7 @@ def comparison_table(summary: pd.DataFrame, kpis: tuple[str, ...] = TABLE_KPIS) 
         pct = kpi in ("served_priority_share", "coverage", "small_share", "utilisation")
         f = (lambda x: f"{100 * x:.0f}%") if pct else (lambda x: f"{x:.1f}")
         if row["n"] == 0:
-            out.setdefault(str(scen), {})[kpi] = "no plan"
+            out.setdefault(str(scen), {})[kpi] = _("no plan")
             continue
         cell = f(row["mean"]) if row["n"] < 2 else (
             f"{f(row['mean'])} [{f(row['low'])}, {f(row['high'])}]")
@@ -91,21 +82,23 @@ def run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     summary = summarise(tidy)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tidy.to_csv(out / "runs.csv", index=False)
-    summary.to_csv(out / "summary.csv")
-    coverage_table(results).to_csv(out / "coverage.csv")
+    # with the BOM, as every CSV of dxshare: Excel on Japanese Windows reads it as UTF-8
+    tidy.to_csv(out / "runs.csv", index=False, encoding="utf-8-sig")
+    summary.to_csv(out / "summary.csv", encoding="utf-8-sig")
+    coverage_table(results).to_csv(out / "coverage.csv", encoding="utf-8-sig")
     unscheduled = pd.DataFrame([{"scenario": r.scenario, "draw": r.draw, "reason": k,
                                  "requests": n}
                                 for r in results for k, n in r.unscheduled.items()],
                                columns=["scenario", "draw", "reason", "requests"])
-    unscheduled.to_csv(out / "unscheduled.csv", index=False)
+    unscheduled.to_csv(out / "unscheduled.csv", index=False, encoding="utf-8-sig")
     statuses = pd.Series([r.status for r in results]).value_counts()
     table = comparison_table(summary)
-    table = table.rename(columns=lambda k: _(KPI_HEADERS[k]) if k in KPI_HEADERS else k)
+    table = table.rename(columns=kpi_name)
     table.index = table.index.rename(_("scenario"))
     print_table(table, stream=out_stream)
-    out_stream.write(_("solves: {statuses}; CSV in {out}").format(
-        statuses=", ".join(f"{_(str(k))} {v}" for k, v in statuses.items()), out=out) + "\n")
+    out_stream.write(_("plans: {statuses}; CSV in {out}").format(
+        statuses=", ".join(f"{status_word(str(k))} {v}" for k, v in statuses.items()),
+        out=out) + "\n")
     return 0
 
 

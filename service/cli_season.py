@@ -23,28 +23,17 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+import pandas as pd
+
 from engine.errors import InputError, Problem
 from service.console import ProgressBar, print_table
+from service.glossary import figure_text, kpi_name, status_word
 from service.i18n import N_, _
 
-__all__ = ["SUMMARY_NAMES", "register", "season_command"]
+__all__ = ["register", "season_command"]
 
 #: The two ways to plan a season, as a reader names them (translated where shown).
 AS_ONE, WEEK_BY_WEEK = N_("as one"), N_("week by week")
-
-#: The season summary's figures as a reader names them.
-SUMMARY_NAMES = {
-    "requests": N_("requests"), "visits": N_("consultations planned"),
-    "onsite_visits": N_("on-site visits"),
-    "expert_visits": N_("expert-visits (two experts together count two)"),
-    "served_priority": N_("priority points served"),
-    "municipalities_reached": N_("municipalities reached"),
-    "municipalities": N_("municipalities"),
-    "coverage_shortfall": N_("consultations short of the coverage floors"),
-    "small_town_share": N_("share to towns < 50,000"),
-    "drive_minutes": N_("drive minutes"), "objective": N_("objective"),
-}
-
 
 def _problem(args: argparse.Namespace) -> Any:
     from engine.format import load_plan_request, parse_plan_request
@@ -54,7 +43,9 @@ def _problem(args: argparse.Namespace) -> Any:
         raise InputError(Problem("REQUEST", "give a season request file or --demo (not both)",
                                  "シーズンの依頼ファイルか --demo のどちらか一方を指定してください"))
     if args.request:
-        return load_plan_request(args.request)
+        from service.cli import request_file
+
+        return load_plan_request(request_file(args.request))
     if not args.demo:
         raise InputError(Problem("REQUEST", "give a season request file or --demo",
                                  "シーズンの依頼ファイルか --demo を指定してください"))
@@ -68,35 +59,67 @@ def _figures(name: str, problem: Any, plan: Any, out: Path | None, png: Path | N
     from solvers.season import season_tables
 
     t = season_tables(problem, plan)
-    summary = t["summary"].rename(lambda k: _(SUMMARY_NAMES.get(k, k)))
-    print_table(summary.rename_axis(_("figure")).to_frame(_(name)),
+    summary = t["summary"]
+    shown = pd.Series({kpi_name(k): figure_text(k, v) for k, v in summary.items()}, name=_(name))
+    print_table(shown.rename_axis(_("figure")).to_frame(),
                 title=_("season: {name}").format(name=_(name)), stream=stream)
-    experts = t["experts"].rename(columns={
-        "name": _("name"), "onsite_visits": _("on-site visits"),
-        "online_consultations": _("online consultations"), "onsite_days": _("on-site days"),
-        "served_priority": _("priority points served")}).rename_axis(_("expert"))
+    experts = t["experts"].set_index("name").rename(columns=kpi_name).rename_axis(_("expert"))
     print_table(experts, title=_("visits per expert"), stream=stream)
     short = t["coverage"][t["coverage"]["shortfall"] > 0]
-    print_table(short.rename(columns={"name": _("name"), "visits": _("consultations"),
-                                      "min_visits": _("floor"), "shortfall": _("short by")})
-                [[_("name"), _("consultations"), _("floor"), _("short by")]]
+    print_table(short.set_index("name")[["visits", "min_visits", "shortfall"]]
+                .rename(columns={"visits": _("consultations"), "min_visits": _("floor"),
+                                 "shortfall": _("short by")})
                 .rename_axis(_("municipality")),
-                title=_("municipalities below their floor"), empty=_("(none)"), stream=stream)
-    months = t["months"]["onsite_days"].unstack("month").rename_axis(_("expert"))
+                title=_("municipalities below their floor"),
+                empty=_("every municipality reaches its floor"), stream=stream)
+    names = t["experts"]["name"].to_dict()
+    months = (t["months"]["onsite_days"].unstack("month").rename(index=names)
+              .rename_axis(_("expert")))
     print_table(months, title=_("on-site days per expert and month"), stream=stream)
     slug = name.replace(" ", "-")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        for key, frame in t.items():
-            frame.to_csv(out / f"season-{slug}-{key}.csv")
+        for key, frame in season_csv_tables(t).items():
+            frame.to_csv(out / f"season-{slug}-{key}.csv", index=False, encoding="utf-8-sig")
     if png is not None:
         from service.plots import coverage_map, season_months
 
         png.mkdir(parents=True, exist_ok=True)
         coverage_map(t["coverage"]["visits"].rename(_(name))).savefig(
             png / f"season-{slug}-coverage.png", dpi=120)
-        season_months(t["months"]).savefig(png / f"season-{slug}-months.png", dpi=120)
+        season_months(t["months"], names=names).savefig(png / f"season-{slug}-months.png",
+                                                        dpi=120)
     return t
+
+
+def season_csv_tables(t: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The season's tables as CSV files for a reader: headers in the current language, names
+    first, shares as percentages, ids and codes as the last columns."""
+    summary = pd.DataFrame({_("figure"): [kpi_name(k) for k in t["summary"].index],
+                            _("value"): [figure_text(k, v).replace(",", "")
+                                         for k, v in t["summary"].items()],
+                            _("key"): list(t["summary"].index)})
+    experts = t["experts"].reset_index()
+    experts = experts[["name", *[c for c in experts.columns if c not in ("name", "expert")],
+                       "expert"]].rename(columns={"name": _("expert"), "expert": _("expert id"),
+                                                  **{c: kpi_name(c) for c in experts.columns
+                                                     if c not in ("name", "expert")}})
+    coverage = t["coverage"].reset_index()
+    coverage = pd.DataFrame({
+        _("municipality"): coverage["name"], _("consultations"): coverage["visits"],
+        _("floor"): coverage["min_visits"], _("short by"): coverage["shortfall"],
+        _("population"): coverage["population"].astype("Int64"),
+        _("small municipality (under 50,000 people)"): coverage["small_town"].map(
+            {True: _("yes"), False: _("no")}),
+        _("municipality code"): coverage["location"]})
+    names = t["experts"]["name"].to_dict()
+    months = t["months"].reset_index()
+    months = pd.DataFrame({
+        _("expert"): months["expert"].map(names), _("month"): months["month"],
+        kpi_name("onsite_days"): months["onsite_days"],
+        _("contracted on-site days"): months["cap"].astype("Int64"),
+        _("expert id"): months["expert"]})
+    return {"summary": summary, "experts": experts, "coverage": coverage, "months": months}
 
 
 def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
@@ -149,10 +172,11 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
         plans[AS_ONE] = (problem, plan)
         if args.season_command == "plan":
             dump_plan(plan, args.out)
-            out_stream.write(_("status: {status}, objective {objective}, proven ceiling "
-                               "{bound}").format(status=_(plan.status),
-                                                 objective=plan.objective,
-                                                 bound=plan.bound) + "\n")
+            out_stream.write(_("status: {status}  plan score: {score}  ceiling: {ceiling}  "
+                               "computing time: {seconds:.1f} s").format(
+                status=status_word(plan.status), score=figure_text("objective", plan.objective),
+                ceiling=figure_text("bound", plan.bound) or "—",
+                seconds=plan.solve_seconds) + "\n")
     if args.season_command in ("simulate", "compare"):
         sim = simulate_season(problem, time_limit=args.week_time_limit, seed=args.seed,
                               progress=None if args.quiet else ProgressBar(_("weeks"),
@@ -163,13 +187,14 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     for name, (p, plan) in plans.items():
         _figures(name, p, plan, csv_dir, png_dir, out_stream)
     if len(plans) > 1:
-        both = compare_seasons(plans).rename(lambda k: _(SUMMARY_NAMES.get(k, k)))
-        both.columns = [_(c) for c in both.columns]
+        raw = compare_seasons(plans)
+        both = pd.DataFrame({_(c): [figure_text(k, v) for k, v in raw[c].items()]
+                             for c in raw.columns}, index=[kpi_name(k) for k in raw.index])
         both = both.rename_axis(_("figure"))
         print_table(both, title=_("the season planned as one and week by week"),
                     stream=out_stream)
         if csv_dir is not None:
-            both.to_csv(csv_dir / "comparison.csv")
+            both.to_csv(csv_dir / "comparison.csv", encoding="utf-8-sig")
     if args.season_command != "compare":
         out_stream.write(_("plan written to {path}").format(path=args.out) + "\n")
     return 0

@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     rate_limit_anonymous: str = "60/minute"
     forwarded_allow_ips: str = ""
     max_open_requests_per_week: int = 25
+    #: Seconds one event's repair may take (``POST /v1/events``, in the request).
+    event_time_limit: float = 5.0
+    #: ``smtp://host:port[?from=addr]``: deliver the outbox by e-mail (none: messages wait,
+    #: shown as to call); ``smtp_timeout`` seconds per connection, ``smtp_retry_seconds`` the
+    #: first back-off after a failure (doubling, at most 10 minutes).
+    smtp_url: str | None = None
+    smtp_timeout: float = 10.0
+    smtp_retry_seconds: float = 5.0
     max_json_depth: int = 32
     max_table_rows: int = 20_000
     max_upload_seconds: float = 10.0

@@ -37,11 +37,13 @@ __all__ = [
     "BlackoutRow",
     "ExpertRow",
     "MatchCandidateRow",
+    "ContactRow",
     "MatchConflictRow",
     "MatchEngagementRow",
     "MatchNeedRow",
     "Meta",
     "MunicipalityRow",
+    "OutboxRow",
     "PlanJob",
     "RequestRow",
     "SlotPick",
@@ -191,6 +193,54 @@ class SlotPick(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
                                                            nullable=True)
     job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class ContactRow(Base):
+    """Where to reach a municipality (``kind`` ``municipality``, ``ref`` its code) or an
+    expert (``expert``, its id): an e-mail address (none: the centre calls) and the language
+    of its messages (``ja`` or ``en``)."""
+
+    __tablename__ = "contacts"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    lang: Mapped[str] = mapped_column(String(8), default="ja")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxRow(Base):
+    """One message to one municipality or expert about what an event changed for them,
+    written in the transaction that published the repaired plan (``job_id``).
+
+    ``message_id`` is the e-mail's Message-ID, unique: delivery is keyed on it. ``sent_at``
+    is set once the SMTP server accepted it; until then ``attempts``, ``next_attempt_at``
+    (back-off) and ``last_error`` say how delivery goes. ``claimed_until``: a sender that
+    took the row for delivery (others leave it alone until then).
+    """
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    week: Mapped[dt.date | None] = mapped_column(nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_kind: Mapped[str] = mapped_column(String(16), index=True)
+    recipient: Mapped[str] = mapped_column(String(64), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    requests: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                    index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+                                                        index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                nullable=True)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                              nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ApiKey(Base):

@@ -23,7 +23,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,29 +33,21 @@ from matplotlib.figure import Figure
 from engine.ehime import municipalities
 from engine.model import Plan, PlanRequest
 from engine.tables import expert_name
+from service.glossary import KPI_NAMES
+from service.i18n import N_, translator
 
-__all__ = ["KPI_LABELS", "coverage_map", "kpi_bars", "route_map", "season_months",
+__all__ = ["coverage_map", "kpi_bars", "route_map", "season_months",
            "utilisation_heatmap", "week_chart"]
 
-#: Axis labels of the scenario KPIs (English, Japanese).
-KPI_LABELS: dict[str, tuple[str, str]] = {
-    "visits": ("visits", "訪問・相談件数"),
-    "expert_visits": ("expert-visits", "専門家訪問数"),
-    "served_priority": ("served priority", "対応した優先度合計"),
-    "served_priority_share": ("share of priority served", "優先度の充足率"),
-    "coverage": ("municipalities covered (share)", "対応した市町の割合"),
-    "small_share": ("share to municipalities < 50,000", "人口5万人未満の市町の割合"),
-    "drive_minutes": ("drive minutes", "移動時間（分）"),
-    "utilisation": ("expert utilisation", "専門家の稼働率"),
-    "unscheduled": ("unscheduled", "未計画件数"),
-    "online_consultations": ("online consultations", "オンライン相談件数"),
-    "onsite_visits": ("on-site visits", "現地訪問件数"),
-}
-
-
 def _label(kpi: str, lang: str) -> str:
-    en, ja = KPI_LABELS.get(kpi, (kpi, kpi))
-    return ja if lang == "ja" else en
+    """A figure's name from the glossary, in ``lang``."""
+    return _t(KPI_NAMES[kpi], lang) if kpi in KPI_NAMES else kpi
+
+
+def _t(message: str, lang: str) -> str:
+    """``message`` from the catalogue in ``lang`` (a figure falls back to English when no
+    Japanese font is installed, whatever the reader's language)."""
+    return translator(lang).gettext(message)
 
 
 def _done(fig: Figure) -> Figure:
@@ -151,8 +143,8 @@ def utilisation_heatmap(table: pd.DataFrame, *, lang: str | None = None,
         if not np.isnan(v):
             ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7,
                     color="white" if v > 0.6 else "black")
-    fig.colorbar(im, ax=ax, label="稼働率" if lang == "ja" else "busy share of working day")
-    ax.set_title(title or ("専門家の稼働率" if lang == "ja" else "expert utilisation"))
+    fig.colorbar(im, ax=ax, label=_t(N_("busy share of working day"), lang))
+    ax.set_title(title or _t(N_("expert utilisation"), lang))
     return _done(fig)
 
 
@@ -187,8 +179,8 @@ def coverage_map(coverage: pd.Series | pd.DataFrame, *, lang: str | None = None,
             ax.annotate(f"{name} {visits[code]:g}", (row["lon"], row["lat"]), fontsize=6.5,
                         xytext=(4, 3), textcoords="offset points")
         ax.set_aspect(1 / kx)
-        ax.set_xlabel("経度" if lang == "ja" else "longitude")
-        ax.set_ylabel("緯度" if lang == "ja" else "latitude")
+        ax.set_xlabel(_t(N_("longitude"), lang))
+        ax.set_ylabel(_t(N_("latitude"), lang))
         ax.set_title(str(col) if n > 1 or not title else title, fontsize=10)
         ax.grid(alpha=0.2)
     if title and n > 1:
@@ -196,9 +188,12 @@ def coverage_map(coverage: pd.Series | pd.DataFrame, *, lang: str | None = None,
     return _done(fig)
 
 
-def season_months(months: pd.DataFrame, *, lang: str | None = None) -> Figure:
+def season_months(months: pd.DataFrame, *, lang: str | None = None,
+                  names: Mapping[str, str] | None = None) -> Figure:
     """On-site days per expert and month (bars) against the contract's cap (a tick), from
-    ``solvers.season.season_tables(...)["months"]`` (index expert × month)."""
+    ``solvers.season.season_tables(...)["months"]`` (index expert × month); the legend
+    names each expert by ``names`` (expert id → name, e.g. ``season_tables(...)["experts"]
+    ["name"]``)."""
     lang = _lang(lang)
     days = months["onsite_days"].unstack("expert")
     caps = months["cap"].unstack("expert")
@@ -207,15 +202,13 @@ def season_months(months: pd.DataFrame, *, lang: str | None = None) -> Figure:
     width = 0.8 / n
     x = np.arange(len(days))
     for k, (expert, colour) in enumerate(zip(days.columns, _colours(n), strict=False)):
-        ax.bar(x + k * width, days[expert], width, label=str(expert), color=colour)
+        ax.bar(x + k * width, days[expert], width, label=(names or {}).get(expert, str(expert)), color=colour)
         cap = caps[expert]
         if cap.notna().any():
             ax.scatter(x + k * width, cap, marker="_", s=120, color="k", zorder=3)
     ax.set_xticks(x + 0.4 - width / 2, list(days.index))
-    ax.set_ylabel("訪問日数（黒線: 契約の上限）" if lang == "ja"
-                  else "on-site days (black tick: the contract's cap)")
-    ax.set_title("専門家ごと・月ごとの訪問日数" if lang == "ja"
-                 else "on-site days per expert and month")
+    ax.set_ylabel(_t(N_("on-site days (black tick: the contract's cap)"), lang))
+    ax.set_title(_t(N_("on-site days per expert and month"), lang))
     ax.legend(fontsize=7, ncols=min(n, 5))
     ax.grid(axis="y", alpha=0.3)
     return _done(fig)
@@ -234,7 +227,7 @@ def week_chart(problem: PlanRequest, plan: Plan, *, lang: str | None = None) -> 
     dates = sorted({v.date for v in plan.visits} | {r.date for r in plan.routes}) or \
         [problem.horizon.start]
     experts = [e.id for e in problem.experts]
-    names = [expert_name(problem, e) if ja else e for e in experts]
+    names = [expert_name(problem, e) for e in experts]
     locs = problem.location_by_id
     fig, axes = plt.subplots(1, len(dates), figsize=(3.2 * len(dates) + 1.5,
                                                      0.55 * len(experts) + 1.6),
@@ -270,9 +263,8 @@ def week_chart(problem: PlanRequest, plan: Plan, *, lang: str | None = None) -> 
         ax.grid(axis="x", alpha=0.3)
     axes[0, 0].set_yticks(range(len(experts)), names, fontsize=8)
     axes[0, 0].invert_yaxis()
-    fig.suptitle("専門家ごとの週間予定（斜線はオンライン、灰色は移動を含む外出）" if ja else
-                 "Week per expert (hatched: online; grey: away from base incl. driving)",
-                 fontsize=10)
+    fig.suptitle(_t(N_("Week per expert (hatched: online; grey: away from base incl. "
+                       "driving)"), lang), fontsize=10)
     return _done(fig)
 
 
@@ -301,18 +293,18 @@ def route_map(problem: PlanRequest, plan: Plan, *, lang: str | None = None) -> F
         pts = [(locs[x].lon, locs[x].lat) for x in path if x in locs]
         label = None
         if r.expert not in drawn:
-            label = expert_name(problem, r.expert) if ja else r.expert
+            label = expert_name(problem, r.expert)
             drawn.add(r.expert)
         ax.plot([p[0] for p in pts], [p[1] for p in pts], color=colours.get(r.expert, "k"),
                 alpha=0.75, linewidth=1.6, label=label)
     ax.set_aspect(1 / math.cos(math.radians(33.6)))
-    ax.set_xlabel("経度" if ja else "longitude")
-    ax.set_ylabel("緯度" if ja else "latitude")
-    ax.set_title("訪問ルート（専門家・日ごと）" if ja else "Routes (per expert and day)")
+    ax.set_xlabel(_t(N_("longitude"), lang))
+    ax.set_ylabel(_t(N_("latitude"), lang))
+    ax.set_title(_t(N_("Routes (per expert and day)"), lang))
     if drawn:
         ax.legend(fontsize=7, loc="best")
     if not locs:
-        ax.text(0.5, 0.5, "座標のある場所がありません" if ja else "no location has coordinates",
+        ax.text(0.5, 0.5, _t(N_("no location has coordinates"), lang),
                 ha="center", va="center", transform=ax.transAxes)
     ax.grid(alpha=0.2)
     return _done(fig)

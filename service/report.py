@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from engine.model import Change, Plan, PlanRequest, Visit, fmt_time
+from engine.model import FIELD_LABELS, Change, Plan, PlanRequest, Visit, fmt_time
+from service.glossary import figure_text, kpi_name, status_word
 from service.i18n import _, current_lang
 
-__all__ = ["changes_text", "expert_names", "place_name"]
+__all__ = ["changes_text", "expert_names", "place_name", "week_text"]
 
 _WD_JA = "月火水木金土日"
 
@@ -61,8 +62,8 @@ def _line(problem: PlanRequest, plan: Plan, c: Change) -> str:
         assert c.before is not None
         body = _("no longer requested: {before}").format(before=_visit(problem, c.before))
     q = problem.request_by_id.get(c.request)
-    title = f" {q.title}" if q is not None and q.title else ""
-    return f"    {c.request}{title}  {body}"
+    title = f"「{q.title}」 " if q is not None and q.title else ""
+    return f"    {title}{body}  " + _("(request {id})").format(id=c.request)
 
 
 def changes_text(problem: PlanRequest, plan: Plan) -> str:
@@ -80,4 +81,73 @@ def changes_text(problem: PlanRequest, plan: Plan) -> str:
     for loc_id, changes in per.items():
         lines.append(f"  {place_name(problem, loc_id)}")
         lines.extend(_line(problem, plan, c) for c in changes)
+    return "\n".join(lines) + "\n"
+
+
+def _fields(fields: tuple[str, ...]) -> str:
+    ja = current_lang() == "ja"
+    return " + ".join(FIELD_LABELS[f][1 if ja else 0] if f in FIELD_LABELS else f
+                      for f in fields)
+
+
+def _date(d: dt.date) -> str:
+    if current_lang() == "ja":
+        return f"{d.isoformat()}（{_WD_JA[d.weekday()]}）"
+    return f"{d.isoformat()} ({d:%a})"
+
+
+def week_text(problem: PlanRequest, plan: Plan) -> str:
+    """The plan as the terminal shows it, in the current language: the status line, then per
+    expert (by name) and date the visits with times, places, fields and priority, then the
+    requests left out with their reasons, then the key figures. Request ids come last on a
+    line, in brackets: they are what the centre's sheet uses, not what a reader reads."""
+    ja = current_lang() == "ja"
+    reqs = problem.request_by_id
+    lines = [_("status: {status}  plan score: {score}  ceiling: {ceiling}  computing time: "
+               "{seconds:.1f} s").format(status=status_word(plan.status),
+                                         score=figure_text("objective", plan.objective),
+                                         ceiling=figure_text("bound", plan.bound) or "—",
+                                         seconds=plan.solve_seconds)]
+    lines += ["! " + m for m in (plan.messages_ja if ja and plan.messages_ja else plan.messages)]
+    per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+    for v in plan.visits:
+        for e in v.experts:
+            per[e, v.date].append(v)
+    routes = {(r.expert, r.date): r for r in plan.routes}
+    for expert in problem.experts:
+        days = sorted(d for (eid, d) in per if eid == expert.id)
+        if not days:
+            continue
+        lines += ["", f"■ {expert.name or expert.id}"]
+        for d in days:
+            r = routes.get((expert.id, d))
+            extra = "" if r is None else "  " + _(
+                "leave {leave} return {ret} drive {minutes} min").format(
+                    leave=fmt_time(r.leave), ret=fmt_time(r.return_), minutes=r.drive_minutes)
+            lines.append(f"  {_date(d)}{extra}")
+            for v in sorted(per[expert.id, d], key=lambda v: v.start):
+                q = reqs[v.request]
+                mode = _("on-site") if v.mode == "onsite" else _("online")
+                others = [x for x in v.experts if x != expert.id]
+                joint = ("  " + _("with {names}").format(names=expert_names(problem, others))
+                         if others else "")
+                title = f"  「{q.title}」" if q.title else ""
+                lines.append(f"    {fmt_time(v.start)}–{fmt_time(v.end)}  "
+                             f"{place_name(problem, v.location)}  [{mode}] {_fields(q.fields)}"
+                             + title + "  " + _("priority {p}").format(p=q.priority) + joint
+                             + "  " + _("(request {id})").format(id=v.request))
+    if plan.unscheduled:
+        lines += ["", "■ " + _("requests left out")]
+        for u in plan.unscheduled:
+            uq = reqs.get(u.request)
+            head = "  "
+            if uq is not None:
+                head += place_name(problem, uq.location)
+                head += f"  「{uq.title}」" if uq.title else ""
+                head += "  " + _("priority {p}").format(p=uq.priority) + "  "
+            lines.append(head + _("(request {id})").format(id=u.request))
+            lines += [f"    - {reason}"
+                      for reason in (u.reasons_ja if ja and u.reasons_ja else u.reasons)]
+    lines += ["", "■ " + _("KPIs")]
+    lines += [f"  {kpi_name(k)}: {figure_text(k, val)}" for k, val in plan.kpis.items()]
     return "\n".join(lines) + "\n"

@@ -17,22 +17,11 @@ import pandas as pd
 
 from engine.model import FIELD_LABELS, Plan, PlanRequest, fmt_time
 from engine.tables import expert_name
+from service.glossary import kpi_name
 from service.i18n import N_, _, current_lang, set_lang
 
-__all__ = ["CHANGE_NAMES", "KPI_NAMES", "plan_sheets", "write_xlsx"]
+__all__ = ["CHANGE_NAMES", "plan_sheets", "write_csv", "write_xlsx"]
 
-#: The plan's KPIs as a reader names them (other keys are shown as they are).
-KPI_NAMES = {
-    "visits": N_("requests planned"), "expert_visits": N_("expert-visits"),
-    "served_priority": N_("priority served"), "drive_minutes": N_("drive minutes"),
-    "onsite_visits": N_("on-site visits"), "online_consultations": N_("online consultations"),
-    "onsite_expert_days": N_("expert on-site days"), "unscheduled": N_("requests left out"),
-    "requests": N_("requests"), "municipalities_served": N_("municipalities served"),
-    "moved": N_("visits moved from the previous plan"),
-    "small_town_priority": N_("priority served in small towns"),
-    "coverage_shortfall": N_("consultations short of the coverage floors"),
-    "locations_below_floor": N_("municipalities below their floor"),
-}
 CHANGE_NAMES = {"moved": N_("moved"), "dropped": N_("dropped"), "added": N_("newly planned"),
                 "withdrawn": N_("no longer requested")}
 
@@ -41,8 +30,10 @@ def _fields(fields: tuple[str, ...], ja: bool) -> str:
     return "・".join(FIELD_LABELS[f][1 if ja else 0] if f in FIELD_LABELS else f for f in fields)
 
 
-def plan_sheets(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
-    """Sheet name → table, in the current language."""
+def plan_sheets(problem: PlanRequest, plan: Plan, *,
+                machine: bool = False) -> dict[str, pd.DataFrame]:
+    """Sheet name → table, in the current language, names first. ``machine`` adds the ids
+    and codes a program joins on (expert ids, municipality codes) as the last columns."""
     ja = current_lang() == "ja"
     locs, reqs = problem.location_by_id, problem.request_by_id
 
@@ -62,6 +53,10 @@ def plan_sheets(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
         for v in sorted(plan.visits, key=lambda v: (v.date, v.start, v.request))],
         columns=[_("date"), _("start"), _("end"), _("municipality"), _("mode"), _("experts"),
                  _("fields"), _("priority"), _("subject"), _("request")])
+    if machine:
+        ordered = sorted(plan.visits, key=lambda v: (v.date, v.start, v.request))
+        visits[_("municipality code")] = [v.location for v in ordered]
+        visits[_("expert ids")] = [" ".join(v.experts) for v in ordered]
     stops_of = {}
     for v in plan.visits:
         if v.mode == "onsite":
@@ -76,16 +71,21 @@ def plan_sheets(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
         _("drive minutes"): r.drive_minutes}
         for r in sorted(plan.routes, key=lambda r: (r.expert, r.date))],
         columns=[_("expert"), _("date"), _("leave"), _("return"), _("stops"), _("drive minutes")])
+    if machine:
+        routes[_("expert ids")] = [r.expert for r in sorted(plan.routes,
+                                                            key=lambda r: (r.expert, r.date))]
     unscheduled = pd.DataFrame([{
-        _("request"): u.request,
         _("municipality"): place(reqs[u.request].location) if u.request in reqs else "",
         _("subject"): reqs[u.request].title if u.request in reqs else "",
         _("priority"): reqs[u.request].priority if u.request in reqs else None,
-        _("reasons"): "\n".join(u.reasons_ja if ja and u.reasons_ja else u.reasons)}
+        _("reasons"): "\n".join(u.reasons_ja if ja and u.reasons_ja else u.reasons),
+        _("request"): u.request}
         for u in plan.unscheduled],
-        columns=[_("request"), _("municipality"), _("subject"), _("priority"), _("reasons")])
-    kpis = pd.DataFrame([{_("indicator"): _(KPI_NAMES[k]) if k in KPI_NAMES else k,
-                          _("value"): v} for k, v in plan.kpis.items()],
+        columns=[_("municipality"), _("subject"), _("priority"), _("reasons"), _("request")])
+    if machine:
+        unscheduled[_("reason code")] = [" ".join(u.codes) for u in plan.unscheduled]
+    kpis = pd.DataFrame([{_("indicator"): kpi_name(k), _("value"): int(v)}
+                         for k, v in plan.kpis.items()],
                         columns=[_("indicator"), _("value")])
     sheets = {_("Visits"): visits, _("Routes"): routes, _("Unscheduled"): unscheduled,
               _("KPIs"): kpis}
@@ -96,10 +96,12 @@ def plan_sheets(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
             return (f"{v.date} {fmt_time(v.start)}–{fmt_time(v.end)} {mode(v.mode)} "  # type: ignore[attr-defined]
                     + "・".join(expert_name(problem, e) for e in v.experts))  # type: ignore[attr-defined]
         sheets[_("Changes")] = pd.DataFrame([{
-            _("municipality"): place(c.location), _("request"): c.request,
+            _("municipality"): place(c.location),
+            _("subject"): reqs[c.request].title if c.request in reqs else "",
             _("change"): _(CHANGE_NAMES[c.kind]), _("before"): side(c.before),
-            _("after"): side(c.after)} for c in plan.changes],
-            columns=[_("municipality"), _("request"), _("change"), _("before"), _("after")])
+            _("after"): side(c.after), _("request"): c.request} for c in plan.changes],
+            columns=[_("municipality"), _("subject"), _("change"), _("before"), _("after"),
+                     _("request")])
     return sheets
 
 
@@ -122,6 +124,36 @@ def write_xlsx(problem: PlanRequest, plan: Plan, path: str | Path, lang: str | N
                 texts = [str(col), *(str(x) for x in df[col].tolist())]
                 width = max(_width(line) for t in texts for line in t.split("\n"))
                 ws.column_dimensions[ws.cell(1, i).column_letter].width = min(80, width + 2)
+    return out
+
+
+#: The CSV files of ``write_csv``, by the sheet they hold.
+CSV_FILES = {"Visits": "visits.csv", "Routes": "routes.csv", "Unscheduled": "unscheduled.csv",
+             "Changes": "changes.csv"}
+
+
+def write_csv(problem: PlanRequest, plan: Plan, directory: str | Path,
+              lang: str | None = None) -> list[Path]:
+    """The workbook's sheets as CSV files (``visits.csv``, ``routes.csv``,
+    ``unscheduled.csv``, ``changes.csv`` after a re-plan), in the reader's language with the
+    ids and codes as the last columns, UTF-8 with a BOM (Excel on Japanese Windows reads a
+    BOM-less file as Shift-JIS and garbles the names); returns the paths written."""
+    before = current_lang()
+    if lang is not None:
+        set_lang(lang)
+    try:
+        sheets = plan_sheets(problem, plan, machine=True)
+        names = {_(key): file for key, file in CSV_FILES.items()}
+    finally:
+        set_lang(before)
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, df in sheets.items():
+        if name in names:
+            path = d / names[name]
+            df.to_csv(path, index=False, encoding="utf-8-sig")
+            out.append(path)
     return out
 
 

@@ -248,7 +248,8 @@ def sub_problem(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Visi
     horizon = Horizon(lo, hi, problem.horizon.skip_holidays,
                       tuple(b for b in problem.horizon.blackouts if lo <= b.date <= hi),
                       published_until=published if published is not None and published >= lo
-                      else None)
+                      else None, history_until=problem.horizon.history_until,
+                      closures=tuple(c for c in problem.horizon.closures if lo <= c.date <= hi))
     goals = problem.goals
     if goals.coverage is not None:
         cov = goals.coverage

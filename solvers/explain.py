@@ -109,6 +109,7 @@ class Explainer:
             return [], Unscheduled(q.id, (en,), (ja,), ("no_expert_field",))
         opts: list[Option] = []
         published_any = False
+        past_any = False
         # per field: counts of why candidate (expert, date) pairs failed
         workable_any: dict[str, bool] = {f: False for f in q.fields}
         fail_time: list[tuple[str, dt.date, str, str]] = []
@@ -128,12 +129,22 @@ class Explainer:
                         and d <= p.horizon.published_until):
                     published_any = True
                     continue
+                past = p.horizon.history_until
+                if q.fixed is None and past is not None and d < past.date():
+                    past_any = True
+                    continue
                 if not date_status(p.horizon, e, d).workable:
                     continue
                 for k in slots:
                     workable_any[q.fields[k]] = True
                 lo = max(loc.open, q.window[0] if q.window else 0)
                 hi = min(loc.close, q.window[1] if q.window else 24 * 60) - q.duration_min
+                if q.fixed is None and past is not None and d == past.date():
+                    # today: nothing new starts before now
+                    lo = max(lo, past.hour * 60 + past.minute)
+                    if lo > hi:
+                        past_any = True
+                        continue
                 if q.onsite:
                     zero = [c for c in ("max_visits_per_day", "max_visits_total",
                                         "max_onsite_days", "max_onsite_days_per_month")
@@ -176,6 +187,14 @@ class Explainer:
                        f"runs to {until}: no new visit is added there",),
                 (f"希望日（{q.earliest} – {q.latest}）は {until} までの公開済みの計画の中にあり、"
                  "新しい訪問は追加しません",), ("published_period",))
+        past = p.horizon.history_until
+        if past_any and past is not None and not any(workable_any.values()) or (
+                past_any and past is not None and q.latest <= past.date()):
+            when = past.isoformat(sep=" ", timespec="minutes")
+            return [], Unscheduled(
+                q.id, (f"its dates ({q.earliest} – {q.latest}) have passed: it is now {when}",),
+                (f"希望日（{q.earliest} – {q.latest}）は過ぎています（現在 {when}）",),
+                ("past_period",))
         return [], self._why_none(q, workable_any, fail_time, fail_drive, fail_cap)
 
     def _joint_filter(self, q: Request, opts: list[Option]) -> list[Option]:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from engine.model import Plan, PlanRequest, Request, Visit
+from engine.model import Plan, PlanRequest, Request, Visit, keep_out
 from engine.travel import TravelTimes
 from solvers.explain import Option
 from solvers.routes import leg_departures
@@ -77,6 +77,15 @@ class _State:
         e = self.p.expert_by_id[eid]
         day = self.days[eid, d]
         end = start + q.duration_min
+        if any(_overlap((start, end), x) for x in keep_out(self.p, q, (eid,), d)):
+            return None
+        past = self.p.horizon.history_until
+        if q.fixed is None and past is not None and past.date() == d:
+            now = past.hour * 60 + past.minute
+            before = [s for s in day.onsite if s.start < start]
+            here = max(before, key=lambda s: s.start).location if before else e.base
+            if start < now or (q.onsite and start < now + self.t(here, q.location)):
+                return None
         if q.onsite:
             if e.max_visits_per_day is not None and len(day.onsite) >= e.max_visits_per_day:
                 return None

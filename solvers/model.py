@@ -19,12 +19,12 @@ import datetime as dt
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from engine.model import Expert, Plan, PlanRequest, Request, Route, Visit
+from engine.model import Expert, Plan, PlanRequest, Request, Route, Visit, keep_out
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.routes import Candidate, Tour, build_routes, day_fits, day_tours
@@ -126,6 +126,7 @@ class PlannerModel:
             self.add_travel_times_of_each_leg()
             self.add_no_double_booking_and_no_online_while_driving()
             self.add_published_starts()
+            self.add_no_consultation_in_closed_hours()
 
     @contextlib.contextmanager
     def _timing_rules(self) -> Iterator[None]:
@@ -310,6 +311,11 @@ class PlannerModel:
         its tour: an online consultation (no consulting while driving), a joint visit (same
         start as its partner), a fixed visit (a given start), or a count of moved visits."""
         if self.all_orders or day.online:
+            return True
+        h = self.p.horizon
+        if (h.history_until is not None and h.history_until.date() == day.date) or any(
+                keep_out(self.p, self.p.request_by_id[r], (day.expert.id,), day.date)
+                for r in day.onsite):
             return True
         return any(self.p.request_by_id[r].joint or self.p.request_by_id[r].fixed is not None
                    for r in day.onsite)
@@ -558,8 +564,12 @@ class PlannerModel:
                 continue
             e = day.expert
             locs = [e.base] + [self.p.request_by_id[r].location for r in day.onsite]
+            now = self._now_on(day.date)
             for (i, j), lit in day.arcs.items():
                 t = self.travel.minutes(locs[i], locs[j])
+                if now is not None and j and self.p.request_by_id[day.onsite[j - 1]].fixed is None:
+                    # today after now: a new stop is reached by a drive that leaves from now on
+                    self.m.add(self.start[day.onsite[j - 1]] >= now + t).only_enforce_if(lit)
                 if i == 0:
                     sj = self.start[day.onsite[j - 1]]
                     self.m.add(sj >= e.work_start + t).only_enforce_if(lit)
@@ -571,6 +581,29 @@ class PlannerModel:
                     qi = self.p.request_by_id[day.onsite[i - 1]]
                     sj = self.start[day.onsite[j - 1]]
                     self.m.add(sj >= self.start[qi.id] + qi.duration_min + t).only_enforce_if(lit)
+
+    def _now_on(self, day: dt.date) -> int | None:
+        """The minute of ``horizon.history_until`` when it falls on ``day``, else None."""
+        h = self.p.horizon.history_until
+        return h.hour * 60 + h.minute if h is not None and h.date() == day else None
+
+    def add_no_consultation_in_closed_hours(self) -> None:
+        """No consultation overlaps a closure of its location or a part-day blackout of one of
+        its experts: it ends by the start of the closed hours or starts at their end."""
+        for q in self.p.requests:
+            if q.id not in self.start:
+                continue
+            s = self.start[q.id]
+            for o in self.options[q.id]:
+                for lo, hi in keep_out(self.p, q, (o.expert,), o.date):
+                    if o.hi + q.duration_min <= lo or o.lo >= hi:
+                        continue        # this option cannot meet it
+                    lit = self.present[q.id, o.expert, o.date]
+                    before = self.m.new_bool_var(f"before_closed_{q.id}_{o.expert}_{o.date}_{lo}")
+                    after = self.m.new_bool_var(f"after_closed_{q.id}_{o.expert}_{o.date}_{lo}")
+                    self.m.add(s + q.duration_min <= lo).only_enforce_if(before)
+                    self.m.add(s >= hi).only_enforce_if(after)
+                    self.m.add_bool_or([before, after, ~lit])
 
     def add_no_double_booking_and_no_online_while_driving(self) -> None:
         """An expert does one thing at a time: consultations on site and online, and each leg's
@@ -772,6 +805,46 @@ class PlannerModel:
                 self.m.add(self.start[q.id] == v.start).only_enforce_if(keep)
             moved.append(1 - keep)
         return sum(moved)
+
+    def weighted_changes(self, previous: Plan, weights: Mapping[str, int]
+                         ) -> cp_model.LinearExprT:
+        """What changing last plan's visits costs, each visit by its largest change: ``time``
+        (same experts and date, another start), ``date`` (same experts, another date),
+        ``experts`` (another expert), ``dropped`` (left out); a visit kept as it was costs 0.
+        Requests no longer asked for are not counted. (Minimised, the literals are exact.)"""
+        terms: list[cp_model.LinearExprT] = []
+        w = weights
+        for v in previous.visits:
+            q = self.p.request_by_id.get(v.request)
+            if q is None:
+                continue
+            if q.id not in self.start:
+                terms.append(w["dropped"])
+                continue
+            same_day = self.m.new_bool_var(f"same_experts_date_{q.id}")
+            keep = self.m.new_bool_var(f"stays_{q.id}")
+            by_date = []
+            for d in sorted({d for (rid, d) in self.on_date if rid == q.id}):
+                lits = [self.present.get((q.id, eid, d)) for eid in v.experts]
+                if any(x is None for x in lits) or len(v.experts) != len(q.fields):
+                    continue
+                se = self.m.new_bool_var(f"same_experts_{q.id}_{d}")
+                for x in lits:
+                    assert x is not None
+                    self.m.add_implication(se, x)
+                by_date.append(se)
+                if d == v.date:
+                    self.m.add_implication(same_day, se)
+            if not any(d == v.date for (rid, d) in self.on_date if rid == q.id) or not by_date:
+                self.m.add(same_day == 0)
+            self.m.add_implication(keep, same_day)
+            self.m.add(self.start[q.id] == v.start).only_enforce_if(keep)
+            same_experts = sum(by_date)
+            # dropped > experts > date > time: each level's weight less the one below it
+            terms.append(w["dropped"] - (w["dropped"] - w["experts"]) * self.served[q.id]
+                         - (w["experts"] - w["date"]) * same_experts
+                         - (w["date"] - w["time"]) * same_day - w["time"] * keep)
+        return sum(terms)
 
     # ------------------------------------------------------------------ hints and reading
     def hint_plan(self, visits: list[Visit], *, complete: bool = False) -> list[int] | None:

@@ -65,7 +65,7 @@ def test_labels_are_japanese_when_the_language_is(planned, monkeypatch):
                                                            names=["scenario", "kpi"]))
     assert kpi_bars(summary, ["visits"]).axes[0].get_title() == "訪問・相談件数"
     monkeypatch.setenv("DXSHARE_LANG", "en")
-    assert kpi_bars(summary, ["visits"]).axes[0].get_title() == "visits"
+    assert kpi_bars(summary, ["visits"]).axes[0].get_title() == "visits and consultations"
 
 
 def test_cli_writes_png_and_svg(tmp_path, capsys):

@@ -75,3 +75,30 @@ def test_bad_input_is_one_line_and_exit_2(argv, words, capsys):
     assert main([*argv, "--lang", "en"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err
+
+
+def test_season_figures_are_named_as_people_read_them(season_file, tmp_path, capsys):
+    """Experts and municipalities by name, ids only in the last columns, shares as
+    percentages, counts as whole numbers, every CSV with the BOM Excel needs."""
+    import csv
+
+    rc = main(["season", "simulate", str(season_file), "--out", str(tmp_path / "w.json"),
+               "--csv", str(tmp_path / "csv"), "--quiet"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "design-1" not in out and "デザイン担当" in out
+    assert "小規模自治体の割合" in out and "%" in out
+    assert not any(line.rstrip().endswith(".0") for line in out.splitlines())
+    for path in (tmp_path / "csv").iterdir():
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf"), path.name
+    experts = list(csv.reader((tmp_path / "csv" / "season-week-by-week-experts.csv")
+                              .read_text("utf-8-sig").splitlines()))
+    assert experts[0][0] == "専門家" and experts[0][-1] == "専門家 ID"
+    assert experts[1][0].endswith("担当")
+    summary = {r[2]: r[1] for r in csv.reader(
+        (tmp_path / "csv" / "season-week-by-week-summary.csv").read_text("utf-8-sig")
+        .splitlines()[1:])}
+    assert summary["small_town_share"].endswith("%") and summary["visits"].isdigit()
+    coverage = list(csv.reader((tmp_path / "csv" / "season-week-by-week-coverage.csv")
+                               .read_text("utf-8-sig").splitlines()))
+    assert coverage[0][0] == "自治体" and not coverage[1][0].isdigit()

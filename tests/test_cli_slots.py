@@ -48,7 +48,7 @@ def test_proposals_in_japanese_by_default_and_the_file_checks_out(files, tmp_pat
     assert main(["slots", week, plan, "--request", "n1", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "■ 新しい依頼 n1 広報相談: B町" in text and "候補（良い順" in text
-    assert "計画の評価値 +" in text and "12/7（月）" in text and "12/8（火）" in text
+    assert "評価値 +" in text and "計画の評価値" not in text and "12/7（月）" in text and "12/8（火）" in text
     answer = json.loads(out.read_text(encoding="utf-8"))
     assert answer["format"] == "slot-proposals/1" and answer["request"] == "n1"
     assert [p["rank"] for p in answer["proposals"]] == [1, 2, 3]

@@ -60,7 +60,7 @@ def test_a_cp932_sheet_with_mistakes_lists_every_problem_in_the_sheets_words(tmp
     for expected in ("5 行目「自治体」: 不明な自治体 '東京都' です",
                      "6 行目「分野」: 不明な分野 '料理' です",
                      "7 行目「形態」: 訪問 か オンライン を指定してください",
-                     "8 行目「所要時間」: 整数を指定してください",
+                     "8 行目「所要時間」: 90、90分、1時間30分 のように分で指定してください",
                      "9 行目「希望時間帯」: 13:00-14:00 は「所要時間」（90 分）より短いです",
                      "10 行目「希望時間帯」: 終了 13:00 は開始 17:00 より後にしてください",
                      "11 行目「希望開始日」: 2026-12-21 は対象週（2026-12-07 – 2026-12-11）の外です"):
@@ -142,9 +142,10 @@ def test_excel_workbook_speaks_japanese_with_names(tmp_path):
     assert routes[0] == ["専門家", "日付", "出発", "帰着", "訪問先", "運転時間（分）"]
     assert " → " in routes[1][4] or len(routes) > 1
     left = [[c.value for c in row] for row in wb["未計画"].iter_rows()]
-    assert left[0][-1] == "理由" and all(row[-1] for row in left[1:])
+    assert left[0][0] == "自治体" and left[0][-2:] == ["理由", "依頼"]
+    assert all(row[-2] for row in left[1:])
     kpis = {row[0].value: row[1].value for row in wb["KPI"].iter_rows(min_row=2)}
-    assert kpis["計画件数"] == len(visits) - 1
+    assert kpis["訪問・相談件数"] == len(visits) - 1
 
 
 def test_english_on_request(tmp_path, capsys):

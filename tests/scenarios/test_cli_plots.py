@@ -37,7 +37,7 @@ def test_run_prints_the_comparison_and_writes_csv(tmp_path):
     code, out, err = _run(["scenarios", "run", str(f), "--serial", "--out", str(tmp_path / "o"),
                            "--lang", "en"])
     assert code == 0
-    assert "baseline" in out and "fewer days" in out and "solves: optimal 4" in out
+    assert "baseline" in out and "fewer days" in out and "plans: optimal (proven) 4" in out
     assert "4/4" in err                                     # the progress bar finished
     runs = pd.read_csv(tmp_path / "o" / "runs.csv")
     assert set(runs["scenario"]) == {"baseline", "fewer days"} and set(runs["draw"]) == {0, 1}

@@ -6,6 +6,7 @@ from service.api.routes import (
     audit,
     blackouts,
     dashboard,
+    events,
     experts,
     health,
     matching,
@@ -20,5 +21,5 @@ __all__ = ["api_router"]
 
 api_router = APIRouter()
 for _module in (health, municipalities, experts, requests, slots, plan_jobs, blackouts, visits,
-                matching, audit, dashboard):
+                matching, audit, dashboard, events):
     api_router.include_router(_module.router)

@@ -1,0 +1,110 @@
+"""``dxshare event``: the week went wrong — repair the rest of it at once, changing little.
+
+    dxshare event week.json plan.json --event event.json --out plan2.json
+                  [--out-week week2.json] [--time-limit S] [--ics DIR] [--lang en]
+
+``week.json`` (plan-request/1) and ``plan.json`` (plan/1) are the week and its current plan,
+``event.json`` what happened (``event/1``, docs/FORMAT.md "Events"). Writes the repaired plan
+(plan/1 with ``changes`` and ``event``) and prints what it cost and, by municipality, whom to
+call. ``--out-week`` writes the week after the event (history fixed, the event's rules in it):
+the repaired plan is valid for that week, and the next event starts from the two.
+Exit codes: 0 repaired, 2 bad input (every problem on stderr, each naming its field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError, Problem
+from service.i18n import _
+
+__all__ = ["event_text", "register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from service.cli import add_lang
+
+    p = sub.add_parser("event", help=_("repair the week's plan after an event"),
+                       description=_("repair the rest of the week after an event (an expert "
+                                     "unavailable, a visit running long, an urgent request, a "
+                                     "cancellation, a no-show, a closed town hall): the past "
+                                     "stays, as few visits as possible change"))
+    p.add_argument("week", help=_("plan-request/1 JSON file of the week"))
+    p.add_argument("plan", help=_("plan/1 JSON file: the week's current plan"))
+    p.add_argument("--event", required=True, metavar="FILE",
+                   help=_("event/1 JSON file: what happened and when"))
+    p.add_argument("--out", default="plan-repaired.json",
+                   help=_("where to write the repaired plan/1 (default plan-repaired.json)"))
+    p.add_argument("--out-week", metavar="FILE",
+                   help=_("also write the week after the event (plan-request/1)"))
+    p.add_argument("--ics", metavar="DIR", help=_("also write one iCalendar file per expert"))
+    p.add_argument("--time-limit", type=float, default=10.0, help=_("seconds (default 10)"))
+    p.add_argument("--seed", type=int, default=0, help=_("solver seed (default 0)"))
+    add_lang(p)
+    p.set_defaults(func=cmd_event)
+
+
+def cmd_event(args: argparse.Namespace) -> int:
+    from engine.events import parse_event
+    from engine.format import (
+        dump_plan,
+        load_plan,
+        load_plan_request,
+        plan_request_to_dict,
+        read_json,
+    )
+    from service.report import changes_text
+    from solvers.repair import RepairOptions, repair
+
+    if args.time_limit <= 0:
+        raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
+    week = load_plan_request(args.week)
+    plan = load_plan(args.plan)
+    unknown = sorted(v.request for v in plan.visits if v.request not in week.request_by_id)
+    if unknown:
+        raise InputError(Problem("plan.visits", f"requests not in the week: {', '.join(unknown)}",
+                                 f"週にない依頼があります: {', '.join(unknown)}"))
+    event = parse_event(read_json(args.event), week)
+    fixed = repair(week, plan, event, RepairOptions(time_limit=args.time_limit, seed=args.seed))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    dump_plan(fixed.plan, out)
+    if args.out_week:
+        Path(args.out_week).write_text(json.dumps(plan_request_to_dict(fixed.after.week),
+                                                  ensure_ascii=False, indent=2) + "\n",
+                                       encoding="utf-8")
+    print(event_text(fixed.plan.event or {}), end="")
+    print(changes_text(fixed.after.week, fixed.plan), end="")
+    print(_("plan written to {path}").format(path=out))
+    if args.out_week:
+        print(_("week after the event written to {path}").format(path=args.out_week))
+    if args.ics:
+        from engine.ical import expert_calendar
+
+        d = Path(args.ics)
+        d.mkdir(parents=True, exist_ok=True)
+        for e in fixed.after.week.experts:
+            (d / f"{e.id}.ics").write_bytes(expert_calendar(fixed.after.week, fixed.plan, e.id))
+        print(_("iCalendar: {dir}/ (one per expert)").format(dir=d))
+    return 0
+
+
+def event_text(block: Mapping[str, Any]) -> str:
+    """What the repair cost, in the coordinator's words."""
+    changed = block.get("changed", {})
+    lines = [_("■ Event: {kind} at {now}").format(kind=block.get("kind"), now=block.get("now")),
+             _("  priority lost {lost}, newly served {added}; visits changed {n} (new time "
+               "{time}, new date {date}, new expert {experts}, dropped {dropped})").format(
+                 lost=block.get("priority_lost", 0), added=block.get("priority_added", 0),
+                 n=block.get("visits_moved", 0), **{k: changed.get(k, 0) for k in
+                                                    ("time", "date", "experts", "dropped")}),
+             _("  fewest changes proven") if block.get("fewest_proven")
+             else _("  fewest changes not proven within the time limit")]
+    if "urgent_placed" in block:
+        lines.append(_("  urgent request placed") if block["urgent_placed"]
+                     else _("  urgent request could not be placed"))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,109 @@
+"""``POST /v1/events``: an event applied to the stored week, its repair published, and the
+people it affects told (``service.outbox``), all in one transaction.
+
+The week is the one ``now`` falls in; its plan is the one published last (a week job, a slot
+job or an earlier event's repair), and the week's document is that job's own (so that a
+second event starts from the week after the first: history fixed, closures kept). The
+repaired plan becomes an *event job* (a plan job row, ``done``, ``options.event`` the event,
+published at once): visits move in ``/v1/visits``, calendars and ``planning``; a cancelled
+request becomes ``cancelled``, an urgent one a new submitted request of its municipality.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import InputError, Problem
+from engine.events import event_to_dict, parse_event
+from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
+from service.auth import Principal
+from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
+from service.jobs import published_plan
+from service.outbox import compose, outbox_view
+from service.problems import ApiProblem
+from solvers.repair import RepairOptions, repair
+
+__all__ = ["record_event"]
+
+
+def _monday_of(doc: Any) -> dt.date:
+    now = doc.get("now") if isinstance(doc, dict) else None
+    try:
+        day = dt.datetime.fromisoformat(now).date() if isinstance(now, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise InputError(Problem("now", f"must be a local date and time YYYY-MM-DDTHH:MM, got "
+                                 f"{now!r}", "日時（YYYY-MM-DDTHH:MM）である必要があります"))
+    return day - dt.timedelta(days=day.weekday())
+
+
+def record_event(session: Session, who: Principal, doc: Any, *,
+                 time_limit: float = 5.0) -> dict[str, Any]:
+    """Apply ``doc`` (event/1) to its week, publish the repair and queue the messages.
+    ``InputError`` for a bad event (paths of the document), 409 when the week has no
+    published plan to repair."""
+    monday = _monday_of(doc)
+    pub = published_plan(session, monday)
+    if pub is None or pub.plan is None:
+        raise ApiProblem(409, f"the week of {monday} has no published plan to repair",
+                         f"{monday} の週には修復する公開済みの計画がありません")
+    week = parse_plan_request(pub.request_doc)
+    plan = parse_plan(pub.plan)
+    event = parse_event(doc, week)
+    if event.new_request is not None:
+        q = event.new_request
+        if session.get(RequestRow, q.id) is not None:
+            raise InputError(Problem("request.id", f"{q.id!r} is already a request",
+                                     f"{q.id!r} はすでに依頼として登録されています"))
+        if session.get(MunicipalityRow, q.location) is None:
+            raise InputError(Problem("request.location", f"{q.location!r} is no municipality",
+                                     f"{q.location!r} は自治体ではありません"))
+    fixed = repair(week, plan, event, RepairOptions(time_limit=time_limit))
+    now = utcnow()
+    plan_doc = plan_to_dict(fixed.plan)
+    request_doc = plan_request_to_dict(fixed.after.week)
+    for k in ("name", "description"):
+        if k in pub.request_doc:
+            request_doc[k] = pub.request_doc[k]
+    job = PlanJob(id=str(uuid.uuid4()), status="done", week=monday, request_doc=request_doc,
+                  previous_doc=pub.plan, plan=plan_doc, attempt=0, started_at=now,
+                  finished_at=now, options={"event": event_to_dict(event), "by": who.role,
+                                            "repairs": pub.id},
+                  history=[{"at": now.isoformat(), "event": f"{event.kind} repaired"}])
+    session.add(job)
+    if event.new_request is not None:
+        q = event.new_request
+        x = plan_request_to_dict(fixed.after.week)["requests"][-1]
+        body = {k: v for k, v in x.items() if k not in ("id", "location", "fixed")}
+        session.add(RequestRow(id=q.id, municipality=q.location, status="submitted",
+                               earliest=q.earliest, latest=q.latest, doc=body,
+                               confidential=q.confidential, created_at=now, updated_at=now))
+    session.flush()
+    from service.jobs import publish_plan
+
+    counts = publish_plan(session, job)
+    ends = {v.request: v.end for v in fixed.plan.visits}
+    for v in session.scalars(select(VisitRow).where(VisitRow.week == monday,
+                                                    VisitRow.active.is_(True))):
+        if v.request_id in ends and v.end != ends[v.request_id]:
+            v.end = ends[v.request_id]          # an overrun or a no-show: same visit, new end
+    if event.kind == "cancelled" and event.request is not None:
+        row = session.get(RequestRow, event.request)
+        if row is not None:
+            row.status = "cancelled"
+            row.updated_at = now
+        for v in session.scalars(select(VisitRow).where(
+                VisitRow.request_id == event.request, VisitRow.active.is_(True))):
+            v.active = False
+    block = dict(fixed.plan.event or {})
+    messages = compose(session, fixed.after.week, fixed.plan.changes, block, job)
+    session.flush()
+    return {"job": job.id, "url": f"/v1/plan-jobs/{job.id}", "week": monday.isoformat(),
+            "event": block, "changes": plan_doc.get("changes", []), "published": counts,
+            "messages": [outbox_view(m) for m in messages]}

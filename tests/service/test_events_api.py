@@ -1,0 +1,142 @@
+"""Events through the API: the centre reports what happened, the week's plan is repaired and
+published at once, and one message per affected municipality and expert waits in the outbox,
+written in the same transaction; each reads only what it may.
+
+The tests share one published week of their own (``EVENT_WEEK``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.checker import check_plan
+from engine.format import parse_plan, parse_plan_request
+from service.db import OutboxRow, PlanJob
+from tests.service.conftest import MUNI_A, MUNI_B, Service, wait_job
+
+EVENT_WEEK = "2027-07-05"      # a Monday of these tests' own
+TUESDAY, FRIDAY = "2027-07-06", "2027-07-09"
+
+
+@pytest.fixture(scope="module")
+def week(service: Service) -> dict[str, Any]:
+    """A (松山市) has two on-site PR visits (one confidential), B (今治市) one; published."""
+    reqs = [service.new_request("a", fields=["pr"], mode="onsite", duration_min=90,
+                                priority=8, earliest=TUESDAY, latest=FRIDAY, submit=True,
+                                title="広報戦略"),
+            service.new_request("a", fields=["pr"], mode="onsite", duration_min=60,
+                                priority=6, earliest=TUESDAY, latest=FRIDAY, submit=True,
+                                confidential=True, title="職員の不祥事対応"),
+            service.new_request("b", fields=["pr"], mode="onsite", duration_min=60,
+                                priority=7, earliest=TUESDAY, latest=FRIDAY, submit=True,
+                                title="観光PR")]
+    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
+                                         {"week": EVENT_WEEK, "time_limit": 10}).json()["url"])
+    assert job["status"] == "done", job
+    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    visits = {v["request"]: v for v in service.get("centre", "/v1/visits",
+                                                   params={"week": EVENT_WEEK}).json()}
+    assert {q["id"] for q in reqs} <= set(visits)
+    return {"reqs": reqs, "visits": visits}
+
+
+def _event(service: Service, body: dict[str, Any], who: str = "centre") -> Any:
+    return service.post(who, "/v1/events", body)
+
+
+def test_only_the_centre_reports_events(service: Service, week):
+    body = {"kind": "no_show", "now": f"{TUESDAY}T12:00", "request": week["reqs"][0]["id"]}
+    assert _event(service, body, "a").status_code == 403
+    assert _event(service, body, "pr").status_code == 403
+
+
+def test_a_bad_event_is_422_naming_its_field(service: Service, week):
+    r = _event(service, {"kind": "visit_overrun", "now": f"{TUESDAY}T12:00",
+                         "request": "nope", "minutes": 0})
+    assert r.status_code == 422
+    assert {e["path"] for e in r.json()["errors"]} == {"request", "minutes"}
+    r = _event(service, {"kind": "no_show", "now": "2031-01-07T09:00", "request": "x"})
+    assert r.status_code == 409         # nothing published in that week
+
+
+def test_an_expert_falling_ill_repairs_publishes_and_tells_everyone_affected(service: Service,
+                                                                            week):
+    service.put("centre", f"/v1/contacts/municipality/{MUNI_B}",
+                {"email": "dx@imabari.example.jp", "lang": "en"})
+    before = service.get("centre", "/v1/outbox").headers["X-Total-Count"]
+    r = _event(service, {"kind": "expert_unavailable", "now": f"{EVENT_WEEK}T08:00",
+                         "expert": "pr-1", "from": f"{TUESDAY}T08:00",
+                         "until": f"{TUESDAY}T23:00", "reason": "発熱"})
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["event"]["kind"] == "expert_unavailable"
+    moved = {c["request"] for c in out["changes"]}
+    # nobody visits on Tuesday with pr-1 any more, and the published visits say so
+    visits = service.get("centre", "/v1/visits", params={"week": EVENT_WEEK}).json()
+    assert not any(v["date"] == TUESDAY and "pr-1" in v["experts"] for v in visits)
+    # the repaired plan is valid for the week after the event
+    with service.app.state.sessions() as s:
+        job = s.get(PlanJob, out["job"])
+        assert job is not None and job.published_at is not None
+        assert check_plan(parse_plan_request(job.request_doc), parse_plan(job.plan)) == []
+        rows = s.query(OutboxRow).filter(OutboxRow.job_id == job.id).all()
+    # one message per affected municipality and expert, stored with the plan
+    want = {("municipality", c["location"]) for c in out["changes"]} | {
+        ("expert", e) for c in out["changes"] for side in ("before", "after")
+        if c[side] for e in c[side]["experts"]}
+    assert {(m.recipient_kind, m.recipient) for m in rows} == want
+    assert len(rows) == len(out["messages"])
+    assert int(service.get("centre", "/v1/outbox").headers["X-Total-Count"]) == \
+        int(before) + len(rows)
+    conf = next(q for q in week["reqs"] if q.get("confidential"))
+    for m in rows:
+        assert m.sent_at is None and m.message_id.startswith(f"<{job.id}.")
+        if m.recipient_kind == "municipality" and m.recipient == MUNI_B:
+            assert m.lang == "en" and m.address == "dx@imabari.example.jp"
+            assert "pr-1" not in m.body or "unavailable" in m.body
+            assert "Changes to your visits" in m.subject
+        else:
+            assert m.lang == "ja" and "発熱" in m.body
+        if not (m.recipient_kind == "municipality" and m.recipient == MUNI_A):
+            assert conf["title"] not in m.body      # never another's confidential subject
+    if moved:
+        mine = service.get("a", "/v1/outbox").json()
+        assert mine and all(m["recipient"] == MUNI_A for m in mine)
+        assert all(m["needs_call"] for m in mine)   # no address: the centre calls
+
+
+def test_an_urgent_request_is_stored_and_planned(service: Service, week):
+    r = _event(service, {"kind": "urgent_request", "now": f"{EVENT_WEEK}T09:00", "by": FRIDAY,
+                         "request": {"id": "urgent-ev1", "location": MUNI_B, "fields": ["pr"],
+                                     "mode": "online", "duration_min": 60, "priority": 9,
+                                     "title": "災害広報"}})
+    assert r.status_code == 201, r.text
+    assert r.json()["event"]["urgent_placed"] is True
+    q = service.get("centre", "/v1/requests/urgent-ev1").json()
+    assert q["status"] == "scheduled"
+    again = _event(service, {"kind": "urgent_request", "now": f"{EVENT_WEEK}T09:00",
+                             "by": FRIDAY, "request": {"id": "urgent-ev1", "location": MUNI_B,
+                                                       "fields": ["pr"], "mode": "online",
+                                                       "duration_min": 60, "priority": 9}})
+    assert again.status_code == 422
+    assert again.json()["errors"][0]["path"] == "request.id"
+
+
+def test_a_cancellation_withdraws_the_visit_and_the_request(service: Service, week):
+    rid = week["reqs"][2]["id"]
+    r = _event(service, {"kind": "cancelled", "now": f"{EVENT_WEEK}T09:30", "request": rid,
+                         "by": "municipality"})
+    assert r.status_code == 201, r.text
+    assert [c["kind"] for c in r.json()["changes"] if c["request"] == rid] == ["withdrawn"]
+    assert service.get("centre", f"/v1/requests/{rid}").json()["status"] == "cancelled"
+    visits = service.get("centre", "/v1/visits", params={"week": EVENT_WEEK}).json()
+    assert rid not in {v["request"] for v in visits}
+    # the municipality that cancelled and the expert who was to go are told; no other
+    # municipality learns who it was
+    assert ("municipality", MUNI_B) in {(m["recipient_kind"], m["recipient"])
+                                        for m in r.json()["messages"]}
+    for m in r.json()["messages"]:
+        if m["recipient_kind"] == "municipality" and m["recipient"] != MUNI_B:
+            assert "今治" not in m["body"] and "Imabari" not in m["body"]

@@ -1,0 +1,406 @@
+"""Events and the repair: every kind bites, every repaired plan is valid for the week after the
+event, the past never moves, and the fewest changes equal an independent brute force
+(``tests/repair_bruteforce.py``) whenever the repair says they are proven."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from typing import Any
+
+import pytest
+
+from engine.checker import assert_valid, check_plan
+from engine.errors import InputError
+from engine.events import apply_event, event_to_dict, parse_event
+from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
+from engine.model import Plan, PlanRequest, Visit
+from solvers.planner import SolveOptions, solve
+from solvers.repair import CHANGE_WEIGHTS, RepairOptions, change_kind, repair
+from tests.conftest import build_plan, t
+from tests.repair_bruteforce import fewest_changes
+
+MON, TUE = "2026-12-07", "2026-12-08"
+
+
+def week_doc() -> dict[str, Any]:
+    """Two experts with the same field, three towns, Monday and Tuesday, five requests (two
+    only on Tuesday, one only on Monday)."""
+    return {
+        "horizon": {"start": MON, "end": TUE},
+        "locations": [{"id": "A", "name": "Atown", "open": "08:30", "close": "17:15"},
+                      {"id": "B", "name": "Bcity", "open": "08:30", "close": "17:15"},
+                      {"id": "C", "name": "Cvillage", "open": "08:30", "close": "17:15"}],
+        "experts": [{"id": "e1", "name": "Ena", "fields": ["pr"], "base": "A"},
+                    {"id": "e2", "name": "Eto", "fields": ["pr"], "base": "B"}],
+        "requests": [
+            {"id": f"r{i}", "location": loc, "fields": ["pr"], "mode": "onsite",
+             "duration_min": 90, "priority": prio, "title": f"subject {i}",
+             **({"earliest": TUE} if i >= 3 else {"latest": MON} if i == 0 else {})}
+            for i, (loc, prio) in enumerate([("A", 5), ("B", 6), ("C", 7), ("A", 4), ("C", 3)])],
+        "travel": {"minutes": {"A": {"B": 30, "C": 45}, "B": {"A": 30, "C": 40},
+                               "C": {"A": 45, "B": 40}}},
+    }
+
+
+@pytest.fixture(scope="module")
+def week() -> PlanRequest:
+    return parse_plan_request(week_doc())
+
+
+@pytest.fixture(scope="module")
+def plan(week: PlanRequest) -> Plan:
+    return solve(week, SolveOptions(time_limit=10))
+
+
+def _repaired(week: PlanRequest, plan: Plan, doc: dict[str, Any]) -> Any:
+    fixed = repair(week, plan, parse_event(doc, week), RepairOptions(time_limit=10))
+    assert_valid(fixed.after.week, fixed.plan)
+    # the past never moves: every visit that had started by now is kept exactly
+    now = fixed.after.event.now
+    after = {v.request: v for v in fixed.plan.visits}
+    for v in fixed.after.previous.visits:
+        if (v.date, v.start) < (now.date(), now.hour * 60 + now.minute) \
+                and v.request in fixed.after.week.request_by_id:
+            assert after[v.request] == v, f"history {v.request} moved"
+    # the event block counts what the changes say
+    e = fixed.plan.event
+    assert e is not None and e["kind"] == doc["kind"]
+    moved = [c for c in fixed.plan.changes if c.kind in ("moved", "dropped")]
+    assert e["visits_moved"] == len(moved)
+    assert e["change_weight"] == sum(CHANGE_WEIGHTS[k] * n for k, n in e["changed"].items())
+    # and the plan survives its own format
+    again = parse_plan(json.loads(json.dumps(plan_to_dict(fixed.plan))))
+    assert again.event == json.loads(json.dumps(e))
+    return fixed
+
+
+def _on(plan: Plan, rid: str) -> Visit:
+    return next(v for v in plan.visits if v.request == rid)
+
+
+def _first_of(plan: Plan, day: str) -> Visit:
+    return min((v for v in plan.visits if v.date.isoformat() == day), key=lambda v: v.start)
+
+
+def _at(day: str, minute: int) -> str:
+    return f"{day}T{minute // 60:02d}:{minute % 60:02d}"
+
+
+# ------------------------------------------------------------------------------ each kind bites
+
+def test_expert_unavailable_moves_their_visits_off_the_days_they_are_out(week, plan):
+    busy = _first_of(plan, MON).experts[0]
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": busy,
+           "from": f"{MON}T07:00", "until": f"{TUE}T23:00"}
+    fixed = _repaired(week, plan, doc)
+    assert not any(busy in v.experts for v in fixed.plan.visits)
+    assert fixed.plan.event["visits_moved"] > 0
+
+
+def test_expert_unavailable_part_of_a_day_keeps_only_what_does_not_overlap(week, plan):
+    v = _first_of(plan, TUE)
+    eid = v.experts[0]
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": eid,
+           "from": _at(TUE, v.start), "until": _at(TUE, v.end)}
+    fixed = _repaired(week, plan, doc)
+    for w in fixed.plan.visits:
+        if eid in w.experts and w.date.isoformat() == TUE:
+            assert w.end <= v.start or w.start >= v.end
+    assert any(b.start is not None for b in fixed.after.week.horizon.blackouts)
+
+
+def test_expert_unavailable_with_nothing_planned_changes_nothing(week, plan):
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": "e1",
+           "from": f"{TUE}T18:00", "until": f"{TUE}T23:00"}
+    fixed = _repaired(week, plan, doc)
+    assert fixed.plan.changes == ()
+    assert fixed.plan.event["fewest_proven"] is True
+
+
+def test_visit_overrun_lengthens_the_visit_under_way_and_what_follows_gives_way(week, plan):
+    v = _first_of(plan, MON)
+    doc = {"kind": "visit_overrun", "now": _at(MON, v.start + 30), "request": v.request,
+           "minutes": 60}
+    fixed = _repaired(week, plan, doc)
+    assert _on(fixed.plan, v.request).end == v.end + 60
+    assert _on(fixed.plan, v.request).start == v.start
+
+
+def test_visit_overrun_of_a_visit_not_started_is_refused_with_its_field(week, plan):
+    v = _first_of(plan, TUE)
+    doc = {"kind": "visit_overrun", "now": f"{MON}T07:00", "request": v.request, "minutes": 30}
+    with pytest.raises(InputError) as err:
+        repair(week, plan, parse_event(doc, week))
+    assert err.value.problems[0].path == "request"
+
+
+def test_urgent_request_is_placed_by_its_date_bumping_a_lower_priority(week, plan):
+    doc = {"kind": "urgent_request", "now": f"{MON}T07:00", "by": MON,
+           "request": {"id": "u1", "location": "C", "fields": ["pr"], "mode": "onsite",
+                       "duration_min": 120, "priority": 1}}
+    fixed = _repaired(week, plan, doc)
+    u = _on(fixed.plan, "u1")
+    assert u.date.isoformat() == MON
+    assert fixed.plan.event["urgent_placed"] is True
+    assert any(c.kind == "added" and c.request == "u1" for c in fixed.plan.changes)
+
+
+def test_cancelled_withdraws_the_visit(week, plan):
+    v = _first_of(plan, TUE)
+    doc = {"kind": "cancelled", "now": f"{MON}T07:00", "request": v.request,
+           "by": "municipality"}
+    fixed = _repaired(week, plan, doc)
+    assert v.request not in {w.request for w in fixed.plan.visits}
+    assert [c.kind for c in fixed.plan.changes if c.request == v.request] == ["withdrawn"]
+    assert fixed.plan.event["visits_moved"] == 0 or fixed.plan.event["priority_lost"] == 0
+
+
+def test_no_show_ends_the_visit_now(week, plan):
+    v = _first_of(plan, MON)
+    doc = {"kind": "no_show", "now": _at(MON, v.start + 15), "request": v.request}
+    fixed = _repaired(week, plan, doc)
+    assert _on(fixed.plan, v.request).end == v.start + 15
+    assert v.request in fixed.plan.event["pinned"]
+
+
+def test_location_closed_keeps_every_consultation_out_of_the_closed_hours(week, plan):
+    v = _first_of(plan, TUE)
+    doc = {"kind": "location_closed", "now": f"{MON}T07:00", "location": v.location,
+           "date": TUE, "from": "08:00", "until": "17:30"}
+    fixed = _repaired(week, plan, doc)
+    assert not any(w.location == v.location and w.date.isoformat() == TUE
+                   for w in fixed.plan.visits)
+
+
+def test_a_visit_being_driven_to_stays(week, plan):
+    # a visit whose leg in is a real drive: a minute before it starts the expert is on the road
+    driven = []
+    for rt in plan.routes:
+        stops = sorted((w for w in plan.visits if rt.expert in w.experts and w.date == rt.date),
+                       key=lambda w: w.start)
+        driven += [w for w, leaves in zip(stops, rt.departures, strict=False)
+                   if leaves < w.start - 1]
+    v = max(driven, key=lambda w: (w.date, w.start))
+    day = v.date.isoformat()
+    doc = {"kind": "expert_unavailable", "now": _at(day, v.start - 1), "expert": v.experts[0],
+           "from": _at(day, v.start - 1), "until": f"{TUE}T23:00"}
+    fixed = _repaired(week, plan, doc)
+    assert _on(fixed.plan, v.request) == v
+    assert v.request in fixed.plan.event["pinned"]
+
+
+# ------------------------------------------------------------------------------ reading events
+
+@pytest.mark.parametrize(("doc", "path"), [
+    ({"kind": "flood", "now": f"{MON}T09:00"}, "kind"),
+    ({"kind": "no_show", "now": "tomorrow", "request": "r0"}, "now"),
+    ({"kind": "no_show", "now": f"{MON}T09:00", "request": "zz"}, "request"),
+    ({"kind": "no_show", "now": f"{MON}T09:00", "request": "r0", "minutes": 3}, "minutes"),
+    ({"kind": "visit_overrun", "now": f"{MON}T09:00", "request": "r0", "minutes": 0}, "minutes"),
+    ({"kind": "cancelled", "now": f"{MON}T09:00", "request": "r0", "by": "mayor"}, "by"),
+    ({"kind": "expert_unavailable", "now": f"{MON}T09:00", "expert": "nobody",
+      "from": f"{MON}T09:00", "until": f"{MON}T12:00"}, "expert"),
+    ({"kind": "expert_unavailable", "now": f"{MON}T09:00", "expert": "Ena",
+      "from": f"{MON}T12:00", "until": f"{MON}T09:00"}, "until"),
+    ({"kind": "location_closed", "now": f"{MON}T09:00", "location": "Nowhere", "date": MON,
+      "from": "09:00", "until": "12:00"}, "location"),
+    ({"kind": "location_closed", "now": f"{MON}T09:00", "location": "A", "date": "2027-01-01",
+      "from": "09:00", "until": "12:00"}, "date"),
+    ({"kind": "location_closed", "now": f"{MON}T09:00", "location": "A", "date": MON,
+      "from": "9am", "until": "12:00"}, "from"),
+    ({"kind": "urgent_request", "now": f"{MON}T09:00", "by": TUE,
+      "request": {"id": "u", "location": "A", "fields": ["pr"], "mode": "onsite",
+                  "duration_min": -5, "priority": 5}}, "request.duration_min"),
+    ({"kind": "urgent_request", "now": f"{MON}T09:00", "by": TUE,
+      "request": {"id": "r0", "location": "A", "fields": ["pr"], "mode": "onsite",
+                  "duration_min": 60, "priority": 5}}, "request.id"),
+    ({"kind": "urgent_request", "now": f"{MON}T09:00", "by": "2027-01-01",
+      "request": {"id": "u", "location": "A", "fields": ["pr"], "mode": "onsite",
+                  "duration_min": 60, "priority": 5}}, "by"),
+])
+def test_a_bad_event_names_its_field(week, doc, path):
+    with pytest.raises(InputError) as err:
+        parse_event(doc, week)
+    assert path in [p.path for p in err.value.problems]
+    assert all(p.message_ja for p in err.value.problems)
+
+
+def test_names_are_read_as_in_a_plan_request(week):
+    ev = parse_event({"kind": "expert_unavailable", "now": f"{MON}T09:00", "expert": "Ena",
+                      "from": f"{MON}T09:00", "until": f"{MON}T12:00"}, week)
+    assert ev.expert == "e1"
+    again = parse_event(event_to_dict(ev), week)
+    assert again == ev
+
+
+def test_the_week_after_the_event_survives_its_format(week, plan):
+    v = _first_of(plan, MON)
+    ev = parse_event({"kind": "location_closed", "now": _at(MON, v.start + 5), "location": "C",
+                      "date": TUE, "from": "12:00", "until": "15:00"}, week)
+    after = apply_event(week, plan, ev)
+    doc = plan_request_to_dict(after.week)
+    again = parse_plan_request(json.loads(json.dumps(doc)))
+    assert again.horizon == after.week.horizon
+    assert {q.id: q.fixed for q in again.requests} == {q.id: q.fixed for q in after.week.requests}
+
+
+# ------------------------------------------------------------------------------ the rules alone
+
+def test_checker_catches_a_consultation_in_closed_hours_and_a_new_visit_in_the_past():
+    doc = week_doc()
+    doc["horizon"]["closures"] = [{"location": "A", "date": MON, "from": "10:00",
+                                   "until": "12:00"}]
+    doc["horizon"]["history_until"] = f"{MON}T11:00"
+    p = parse_plan_request(doc)
+    inside = build_plan(p, [Visit("r0", ("e1",), "A", "onsite", dt.date(2026, 12, 7),
+                                  t("10:30"), t("12:00"))])
+    rules = {v.rule for v in check_plan(p, inside)}
+    assert {"closed_hours", "history"} <= rules
+    later = build_plan(p, [Visit("r0", ("e1",), "A", "onsite", dt.date(2026, 12, 8),
+                                 t("10:30"), t("12:00"))])
+    rules = {v.rule for v in check_plan(p, later)}
+    assert not {"closed_hours", "history"} & rules
+
+
+@pytest.mark.parametrize("closed", [("08:30", "17:15"), ("12:00", "13:00")])
+def test_planner_keeps_visits_out_of_a_closure(closed):
+    doc = week_doc()
+    doc["horizon"]["end"] = MON
+    doc["requests"] = [{"id": "x", "location": "C", "fields": ["pr"], "mode": "onsite",
+                        "duration_min": 180, "priority": 5}]
+    doc["horizon"]["closures"] = [{"location": "C", "date": MON, "from": closed[0],
+                                   "until": closed[1]}]
+    p = parse_plan_request(doc)
+    plan = solve(p, SolveOptions(time_limit=5))
+    assert_valid(p, plan)
+    if closed == ("08:30", "17:15"):
+        assert plan.visits == ()            # bites: closed all day
+    else:
+        (v,) = plan.visits                  # three hours fit only after the lunch closure
+        assert v.start >= t("13:00")
+
+
+def test_planner_places_nothing_new_before_history_until_and_drives_after_it():
+    doc = week_doc()
+    doc["horizon"]["end"] = MON
+    doc["requests"] = [{"id": "x", "location": "C", "fields": ["pr"], "mode": "onsite",
+                        "duration_min": 60, "priority": 5}]
+    doc["horizon"]["history_until"] = f"{MON}T10:00"
+    p = parse_plan_request(doc)
+    plan = solve(p, SolveOptions(time_limit=5))
+    assert_valid(p, plan)
+    (v,) = plan.visits
+    base = p.expert_by_id[v.experts[0]].base
+    assert v.start >= t("10:00") + (45 if base == "A" else 40)
+    doc["horizon"]["history_until"] = f"{MON}T17:00"
+    late = parse_plan_request(doc)
+    plan = solve(late, SolveOptions(time_limit=5))
+    assert plan.visits == ()
+    assert plan.unscheduled[0].codes == ("past_period",)
+
+
+# ------------------------------------------------------------------------------ fewest, proven
+
+def _random_week(rng: random.Random) -> dict[str, Any]:
+    locs = ["A", "B", "C"]
+    n_exp = rng.choice([1, 2])
+    doc: dict[str, Any] = {
+        "horizon": {"start": MON, "end": rng.choice([MON, TUE])},
+        "locations": [{"id": x, "name": x, "open": "08:30", "close": "17:15"} for x in locs],
+        "experts": [{"id": f"e{i}", "fields": ["pr"], "base": rng.choice(locs),
+                     "work_start": "08:30", "work_end": rng.choice(["15:00", "17:15"]),
+                     **({"max_visits_per_day": 2} if rng.random() < 0.3 else {})}
+                    for i in range(n_exp)],
+        "requests": [],
+        "travel": {"minutes": {a: {b: rng.randint(10, 90) for b in locs if b != a}
+                               for a in locs}},
+    }
+    for i in range(rng.randint(2, 5)):
+        q: dict[str, Any] = {"id": f"r{i}", "location": rng.choice(locs), "fields": ["pr"],
+                             "mode": "onsite", "duration_min": rng.choice([45, 60, 90, 120]),
+                             "priority": rng.randint(1, 10)}
+        if rng.random() < 0.3:
+            q["window"] = rng.choice([["08:30", "12:30"], ["12:00", "17:15"]])
+        doc["requests"].append(q)
+    return doc
+
+
+def _random_event(rng: random.Random, week: PlanRequest, plan: Plan) -> dict[str, Any] | None:
+    dates = week.horizon.dates
+    day = rng.choice(dates).isoformat()
+    now = _at(day, rng.choice(range(t("08:00"), t("16:00"), 15)))
+    kind = rng.choice(["expert_unavailable", "visit_overrun", "urgent_request", "cancelled",
+                       "no_show", "location_closed"])
+    started = [v for v in plan.visits if (v.date.isoformat(), v.start) < (now[:10], t(now[11:]))]
+    later = [v for v in plan.visits if (v.date.isoformat(), v.start) > (now[:10], t(now[11:]))]
+    if kind == "expert_unavailable":
+        a = rng.choice(range(t("08:00"), t("16:00"), 30))
+        return {"kind": kind, "now": now, "expert": rng.choice(week.experts).id,
+                "from": _at(day, a), "until": _at(rng.choice(dates).isoformat(), a + 120)
+                if rng.random() < 0.5 else _at(day, a + rng.choice([60, 120, 240]))}
+    if kind in ("visit_overrun", "no_show"):
+        if not started:
+            return None
+        v = max(started, key=lambda v: (v.date, v.start))
+        return {"kind": kind, "now": now, "request": v.request,
+                **({"minutes": rng.choice([15, 30, 60])} if kind == "visit_overrun" else {})}
+    if kind == "cancelled":
+        return None if not later else {"kind": kind, "now": now, "by": "municipality",
+                                       "request": rng.choice(later).request}
+    if kind == "urgent_request":
+        return {"kind": kind, "now": now, "by": dates[-1].isoformat(),
+                "request": {"id": "u", "location": rng.choice(["A", "B", "C"]),
+                            "fields": ["pr"], "mode": "onsite",
+                            "duration_min": rng.choice([60, 90]), "priority": rng.randint(1, 10)}}
+    a = rng.choice(range(t("08:30"), t("15:00"), 30))
+    return {"kind": kind, "now": now, "location": rng.choice(["A", "B", "C"]), "date": day,
+            "from": _at(day, a)[11:], "until": _at(day, a + rng.choice([60, 180, 480]))[11:]
+            if a + 480 < 24 * 60 else "23:00"}
+
+
+def test_fewest_changes_equal_an_independent_brute_force():
+    rng = random.Random(23)
+    compared = kinds = 0
+    seen: set[str] = set()
+    for _ in range(60):
+        doc = _random_week(rng)
+        week = parse_plan_request(doc)
+        plan = solve(week, SolveOptions(time_limit=5))
+        ev_doc = _random_event(rng, week, plan)
+        if ev_doc is None:
+            continue
+        try:
+            ev = parse_event(ev_doc, week)
+            fixed = repair(week, plan, ev, RepairOptions(time_limit=5))
+        except InputError:
+            continue        # e.g. an overrun past closing time: refused, not repaired
+        assert_valid(fixed.after.week, fixed.plan)
+        seen.add(ev.kind)
+        e = fixed.plan.event
+        assert e is not None
+        if not e["fewest_proven"]:
+            continue
+        reference = fewest_changes(fixed.after.week, fixed.after.previous, fixed.after.urgent)
+        assert reference is not None, ev_doc
+        total = sum(q.priority for q in fixed.after.week.requests)
+        served = sum(q.priority + (total if q.id == fixed.after.urgent else 0)
+                     for q in fixed.after.week.requests if q.id in fixed.plan.visit_by_request)
+        assert (served, e["change_weight"]) == reference, ev_doc
+        compared += 1
+        kinds += 1
+    assert compared >= 30
+    assert seen == {"expert_unavailable", "visit_overrun", "urgent_request", "cancelled",
+                    "no_show", "location_closed"}
+
+
+def test_change_kind_takes_the_largest_change():
+    v = Visit("r", ("e1",), "A", "onsite", dt.date(2026, 12, 7), 600, 660)
+    assert change_kind(v, v) is None
+    assert change_kind(v, Visit("r", ("e1",), "A", "onsite", v.date, 630, 690)) == "time"
+    assert change_kind(v, Visit("r", ("e1",), "A", "onsite", dt.date(2026, 12, 8), 600,
+                                660)) == "date"
+    assert change_kind(v, Visit("r", ("e2",), "A", "onsite", dt.date(2026, 12, 8), 630,
+                                690)) == "experts"
+    assert change_kind(v, None) == "dropped"
