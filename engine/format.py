@@ -45,6 +45,14 @@ from engine.model import (
     Visit,
     fmt_time,
 )
+from engine.readings import (
+    MAX_DURATION_MIN,
+    PRIORITY_DEFAULT,
+    PRIORITY_MAX,
+    PRIORITY_MIN,
+    read_date,
+    read_mode,
+)
 from engine.travel import MinutesMatrix
 
 __all__ = [
@@ -194,14 +202,11 @@ class _Reader:
             self.err(path, f"must be a date YYYY-MM-DD, got {_kind(value)}",
                      "日付（YYYY-MM-DD）である必要があります")
             return None
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError
-            return dt.date.fromisoformat(value)
-        except ValueError:
+        day = read_date(value)          # 2026-12-08, 2026/12/8, 2026年12月8日: as in the sheet
+        if day is None:
             self.err(path, f"must be a date YYYY-MM-DD, got {value!r}",
                      f"日付（YYYY-MM-DD）である必要があります（{value!r}）")
-            return None
+        return day
 
     def datetime(self, value: Any, path: str) -> dt.datetime | None:
         """A local date-time ``YYYY-MM-DDTHH:MM`` (seconds allowed, no zone: local time)."""
@@ -615,11 +620,14 @@ def _parse_requests(r: _Reader, d: Mapping[str, Any], places: _Places,
             loc = places.ref(r, loc, f"{p}.location")
         fields = _fields(r, x, p)
         mode = r.string(x, "mode", p)
+        if mode:
+            mode = read_mode(mode) or mode      # 訪問 / オンライン as in the sheet
         if mode and mode not in ("onsite", "online"):
-            r.err(f"{p}.mode", f"must be 'onsite' or 'online', got {mode!r}",
-                  f"'onsite' か 'online' である必要があります（{mode!r}）")
-        dur = r.integer(x, "duration_min", p, positive=True, hi=24 * 60)
-        prio = r.integer(x, "priority", p, lo=1, hi=10)
+            r.err(f"{p}.mode", f"must be 'onsite' or 'online' (訪問 / オンライン), got {mode!r}",
+                  f"'onsite' か 'online'（訪問 / オンライン）である必要があります（{mode!r}）")
+        dur = r.integer(x, "duration_min", p, positive=True, hi=MAX_DURATION_MIN)
+        prio = r.integer(x, "priority", p, required=False, default=PRIORITY_DEFAULT,
+                         lo=PRIORITY_MIN, hi=PRIORITY_MAX)
         earliest = horizon.start if horizon else None
         latest = horizon.end if horizon else None
         for key in ("earliest", "latest"):

@@ -1,6 +1,11 @@
 """Turn the centre's spreadsheet of requests (one row per request) into a ``plan-request/1``
 on the bundled Ehime data.
 
+The sheet may look as coordinators make it: title or note rows above the header row (the
+header is the first row that names at least two known columns), merged title cells, blank
+spacer columns, units in brackets after a header (「所要時間（分）」, 「所要時間(時間)」 —
+hours are turned into minutes), and note columns (備考, メモ, 担当者 …) that are skipped.
+
 Columns (English or Japanese headers, any order; only the first four are required):
 
 =================  ==========================  ==================================================
@@ -11,7 +16,7 @@ fields             分野                         one or more of design, securit
                                                 pr or their Japanese labels (デザイン, セキュリティ,
                                                 データ, 官民共創, 広報), separated by ・ , / or spaces
 mode               形態 / 方法                   onsite / online, or 訪問 / オンライン
-duration_min       所要時間 / 時間（分）          minutes, > 0
+duration_min       所要時間 / 時間（分）          minutes: 90, 90分, 1時間30分, 1:30 (≤ 1440)
 priority           優先度                        1–10 (default 5)
 id                 ID / 番号                     request id (default r001, r002, … by row)
 earliest           開始日 / 希望開始日            YYYY-MM-DD, YYYY/M/D, M/D or M月D日 (default Monday)
@@ -22,11 +27,13 @@ confidential       非公開 / 機密                  yes/no, true/false, 1/0, 
 =================  ==========================  ==================================================
 
 Every bad cell is reported as ``row N, column 'X': …`` (``N 行目「X」: …`` in Japanese; row
-numbers as the spreadsheet shows them, the header being row 1), all at once, in the sheet's own
-column names. CSV files may be UTF-8 (with or without BOM), Shift-JIS (cp932, what Excel
-writes in Japan) or UTF-16; every cell is NFKC-normalised first, so full-width digits, times and
-letters (``１３：００－１７：００``) read as their ASCII forms. Municipalities and fields go
-through the one resolver of ``engine.names`` (``上島``, ``Kamijima``, ``データ活用``).
+numbers as the spreadsheet shows them), all at once, in the sheet's own column names as
+written. CSV files may be UTF-8 (with or without BOM), Shift-JIS (cp932, what Excel writes in
+Japan) or UTF-16. Codes, numbers, dates and times are NFKC-normalised (``１３：００－１７：００``
+reads as ``13:00-17:00``); titles are kept as written (``①SNS…㈱`` stays). Dates, modes,
+durations, priorities and fields are read by ``engine.readings``, as in a plan-request/1 file
+and the HTTP service; municipalities and fields go through the one resolver of
+``engine.names`` (``上島``, ``Kamijima``, ``データ活用``).
 """
 
 from __future__ import annotations
@@ -43,86 +50,176 @@ from engine.errors import InputError, Problem
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import Horizon, PlanRequest, fmt_time
 from engine.names import NameIndex, normalize, resolve_field, resolve_municipality
+from engine.readings import (
+    MAX_DURATION_MIN,
+    PRIORITY_DEFAULT,
+    PRIORITY_MAX,
+    PRIORITY_MIN,
+    field_choices,
+    read_date,
+    read_duration,
+    read_mode,
+)
 from engine.sheets import read_csv_rows, read_text_table
 
-__all__ = ["COLUMNS", "import_requests", "read_table"]
+__all__ = ["COLUMNS", "import_requests", "read_sheet", "read_table"]
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "ID", "番号", "依頼番号"),
-    "municipality": ("municipality", "自治体", "市町", "市町名", "自治体名"),
-    "fields": ("fields", "field", "分野"),
-    "mode": ("mode", "形態", "方法", "実施方法"),
-    "duration_min": ("duration_min", "duration", "所要時間", "時間（分）", "時間(分)"),
-    "priority": ("priority", "優先度"),
-    "earliest": ("earliest", "開始日", "希望開始日"),
-    "latest": ("latest", "終了日", "希望終了日"),
-    "window": ("window", "希望時間帯", "時間帯"),
-    "title": ("title", "件名", "内容", "相談内容"),
-    "confidential": ("confidential", "非公開", "機密"),
+    "id": ("id", "ID", "番号", "依頼番号", "No", "受付番号", "管理番号"),
+    "municipality": ("municipality", "自治体", "市町", "市町名", "自治体名", "市町村", "市町村名",
+                     "団体名", "依頼元"),
+    "fields": ("fields", "分野", "field", "専門分野", "相談分野", "分野名"),
+    "mode": ("mode", "形態", "方法", "実施方法", "実施形態", "訪問/オンライン", "対応方法"),
+    "duration_min": ("duration_min", "所要時間", "duration", "時間（分）", "時間(分)", "相談時間",
+                     "面談時間", "想定時間", "所要"),
+    "priority": ("priority", "優先度", "優先順位", "重要度"),
+    "earliest": ("earliest", "希望開始日", "開始日", "開始希望日", "希望日（から）"),
+    "latest": ("latest", "希望終了日", "終了日", "終了希望日", "希望期限", "期限"),
+    "window": ("window", "希望時間帯", "時間帯", "希望時間"),
+    "title": ("title", "件名", "内容", "相談内容", "テーマ", "相談テーマ", "タイトル", "概要"),
+    "confidential": ("confidential", "非公開", "機密", "公開可否"),
 }
+#: Columns a coordinator keeps for herself: read past, never an error.
+NOTE_COLUMNS = ("備考", "メモ", "担当者", "連絡先", "受付日", "状態", "ステータス", "note", "notes",
+                "memo", "remarks", "comment", "コメント", "電話", "メール")
 _COLUMN_INDEX = NameIndex(COLUMNS.items())
+_NOTE_INDEX = NameIndex((n, ()) for n in NOTE_COLUMNS)
 _REQUIRED = ("municipality", "fields", "mode", "duration_min")
-_MODES = NameIndex([("onsite", ("訪問", "現地", "on-site", "対面", "来訪")),
-                    ("online", ("オンライン", "web", "リモート", "remote", "ウェブ"))])
+#: Free text, kept as written (no NFKC: ``①SNS…㈱`` stays).
+_FREE_TEXT = ("title",)
 _TRUE = {"yes", "true", "1", "○", "〇", "◯", "はい", "y", "x", "✓", "有", "あり", "非公開"}
 _FALSE = {"no", "false", "0", "", "いいえ", "n", "-", "nan", "無", "なし", "公開"}
 _TIME = r"(\d{1,2})(?::(\d{2})|時(?:(\d{1,2})分)?)"
 _WINDOW = re.compile(rf"{_TIME}\s*(?:[-~〜–—―ー]|から)\s*{_TIME}(?:まで)?")
+#: A unit or a note in brackets after a header: 「所要時間（分）」, 「優先度 [1-10]」, 「分野※」.
+_HEADER_TAIL = re.compile(r"\s*(?:[(\[【<〔][^)\]】>〕]*[)\]】>〕]|[※*].*)\s*$")
+#: How many rows from the top may hold titles and notes before the header row.
+_HEADER_SEARCH_ROWS = 30
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read ``.xlsx``/``.xlsm`` (first sheet) or ``.csv``/``.tsv`` (UTF-8, Shift-JIS or
-    UTF-16) as text, every header and cell NFKC-normalised and trimmed."""
+def _label(key: str) -> str:
+    """A column's usual Japanese header (where a missing column is named)."""
+    return COLUMNS[key][1]
+
+
+def _header(text: str) -> tuple[str | None, str]:
+    """``(column key or None, unit)`` of a header cell: ``'所要時間（分）'`` → duration_min, 分."""
+    flat = normalize(text).replace("\n", "")
+    key = _COLUMN_INDEX.resolve(flat)
+    unit = ""
+    while key is None and (m := _HEADER_TAIL.search(flat)) and m.start() > 0:
+        unit = m.group(0).strip(" ()[]【】<>〔〕※*") or unit
+        flat = flat[:m.start()]
+        key = _COLUMN_INDEX.resolve(flat)
+    return key, unit
+
+
+def _cell_text(value: Any) -> str:
+    """An Excel cell as text: dates as ISO dates, whole numbers without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else \
+            value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_sheet(path: str | Path) -> list[tuple[int, list[str]]]:
+    """Every non-empty row of ``.xlsx``/``.xlsm`` (first sheet) or ``.csv``/``.tsv`` (UTF-8,
+    Shift-JIS or UTF-16) as ``(row number as the sheet shows it, cells as text)``, cells
+    trimmed but otherwise as written."""
     p = Path(path)
     if not p.exists():
         raise InputError(Problem(str(p), "file not found", "ファイルが見つかりません"))
+    if p.is_dir():
+        raise InputError(Problem(str(p), "is a folder, not a sheet",
+                                 "フォルダです（表のファイルを指定してください）"))
     suffix = p.suffix.lower()
     if suffix in (".csv", ".tsv"):
-        rows = read_csv_rows(read_text_table(p))
-        if not rows:
-            raise InputError(Problem(str(p), "the file is empty", "ファイルが空です"))
-        width = max(len(r) for r in rows)
-        header = rows[0] + [""] * (width - len(rows[0]))
-        body = [r + [""] * (width - len(r)) for r in rows[1:]]
-        return pd.DataFrame(body, columns=header, dtype=str)
-    if suffix not in (".xlsx", ".xlsm", ".xls"):
+        rows = list(enumerate(read_csv_rows(read_text_table(p), nfkc=False), start=1))
+    elif suffix in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(p, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
+            raise InputError(Problem(str(p), f"cannot read the table: {exc}",
+                                     f"表を読み込めません: {exc}")) from None
+        ws = wb.worksheets[0]
+        rows = [(i, [_cell_text(v) for v in row])
+                for i, row in enumerate(ws.iter_rows(min_row=1, max_row=ws.max_row,
+                                                     values_only=True), start=1)]
+    else:
         raise InputError(Problem(str(p), "must be a .xlsx or .csv file",
                                  ".xlsx か .csv ファイルを指定してください"))
-    try:
-        df = pd.read_excel(p, dtype=str).fillna("")
-    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
-        raise InputError(Problem(str(p), f"cannot read the table: {exc}",
-                                 f"表を読み込めません: {exc}")) from None
-    df.columns = [normalize(c) for c in df.columns]
-    return df.map(normalize)
+    rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError(Problem(str(p), "the file is empty", "ファイルが空です"))
+    return rows
 
 
-def _columns(df: pd.DataFrame) -> tuple[dict[str, str], list[Problem]]:
+def read_table(path: str | Path) -> pd.DataFrame:
+    """The sheet's requests as a table of text: the header row found below any title rows,
+    headers and cells as written."""
+    return _frame(read_sheet(path))[0]
+
+
+def _frame(rows: list[tuple[int, list[str]]]) -> tuple[pd.DataFrame, list[int]]:
+    """The table under the header row and each of its rows' numbers in the sheet."""
+    def score(cells: list[str]) -> int:
+        return len({k for c in cells if c.strip() and (k := _header(c)[0]) is not None})
+
+    scores = [score(cells) for _, cells in rows[:_HEADER_SEARCH_ROWS]]
+    at = scores.index(max(scores)) if max(scores) >= 2 else 0
+    header = [c.replace("\n", "").strip() for c in rows[at][1]]      # as written
+    body = rows[at + 1:]
+    width = max([len(header)] + [len(r) for _, r in body])
+    header += [""] * (width - len(header))
+    # blank header cells (spacer columns, the tail of a merged cell) get names of their own so
+    # that the frame's columns stay distinct; they are skipped when read
+    header = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
+    frame = pd.DataFrame([r + [""] * (width - len(r)) for _, r in body], columns=header,
+                         dtype=str)
+    return frame, [n for n, _ in body]
+
+
+def _columns(df: pd.DataFrame) -> tuple[dict[str, str], dict[str, str], list[Problem]]:
+    """Key → header as written, key → unit in brackets, and the header's problems."""
     found: dict[str, str] = {}
+    units: dict[str, str] = {}
     problems = []
     for col in df.columns:
         name = str(col).strip()
         if not name or name.startswith("Unnamed:"):
             continue            # an empty header cell: a spacer column, nothing to read
-        key = _COLUMN_INDEX.resolve(name)
+        key, unit = _header(name)
         if key is None:
+            if _NOTE_INDEX.resolve(_HEADER_TAIL.sub("", normalize(name))) is not None:
+                continue
             problems.append(Problem(
                 f"column '{name}'", "unknown column (known: " + ", ".join(
-                    names[-1] if len(names) > 1 else names[0] for names in COLUMNS.values()) + ")",
-                "不明な列です（使える列: " + "、".join(n[2] if len(n) > 2 else n[-1]
-                                             for n in COLUMNS.values()) + "）",
+                    names[0] for names in COLUMNS.values()) + ")",
+                "不明な列です（使える列: " + "、".join(n[1] for n in COLUMNS.values()) + "）",
                 f"列「{name}」"))
         elif key in found:
             problems.append(Problem(f"column '{name}'", f"duplicates column '{found[key]}'",
                                     f"列「{found[key]}」と重複しています", f"列「{name}」"))
         else:
             found[key] = str(col)
+            units[key] = unit
     for key in _REQUIRED:
         if key not in found:
-            ja = " / ".join(COLUMNS[key][1:])
-            problems.append(Problem(f"column '{key}'", f"required column missing (Japanese: {ja})",
-                                    f"必須の列がありません（{ja}）", f"列「{COLUMNS[key][2]}」"))
-    return found, problems
+            ja = " / ".join(COLUMNS[key][1:4])
+            problems.append(Problem(f"column '{_label(key)}'",
+                                    f"required column missing ({ja} or {COLUMNS[key][0]})",
+                                    f"必須の列がありません（{ja}）", f"列「{_label(key)}」"))
+    return found, units, problems
 
 
 def _minutes(h: str, m1: str | None, m2: str | None) -> int | None:
@@ -132,16 +229,13 @@ def _minutes(h: str, m1: str | None, m2: str | None) -> int | None:
 
 
 def _date(raw: str, monday: dt.date) -> dt.date | None:
-    """``2026-12-08``, ``2026/12/8``, ``12/8``, ``12月8日``, ``2026年12月8日`` or an Excel
-    date-time cell (``2026-12-08 00:00:00``); month/day alone is in the week's year."""
-    m = re.fullmatch(r"(?:(\d{4})\s*[-/年.]\s*)?(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?"
-                     r"(?:\s*\(.\))?(?:[ T]00:00(?::00)?)?", raw)
-    if m is None:
-        return None
-    try:
-        return dt.date(int(m.group(1) or monday.year), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
+    """A date cell (``engine.readings.read_date``); month/day alone is in the week's year (the
+    next one for a week that runs into January)."""
+    day = read_date(raw, monday.year)
+    friday = monday + dt.timedelta(days=4)
+    if day is not None and friday.year != monday.year and day < monday:
+        day = read_date(raw, friday.year)
+    return day
 
 
 def _fields(text: str) -> tuple[list[str], list[str]]:
@@ -167,28 +261,32 @@ def _fields(text: str) -> tuple[list[str], list[str]]:
 
 
 def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> PlanRequest:
-    """Build the week's ``PlanRequest`` (bundled municipalities and experts) from a table.
+    """Build the week's ``PlanRequest`` (bundled municipalities and experts) from a sheet.
 
-    Raises ``InputError`` listing every bad cell as ``row N, column 'X'`` (header = row 1).
+    Raises ``InputError`` listing every bad cell as ``row N, column 'X'`` (row numbers as the
+    sheet shows them, columns as written). A DataFrame's header is row 1.
     """
     if isinstance(table, pd.DataFrame):
-        df = table.fillna("").astype(str).map(normalize)
-        df.columns = [normalize(c) for c in df.columns]
+        df = table.fillna("").astype(str)
+        df.columns = [str(c).strip() for c in df.columns]
+        numbers = list(range(2, len(df) + 2))
     else:
-        df = read_table(table)
+        df, numbers = _frame(read_sheet(table))
     monday = week if isinstance(week, dt.date) else _parse_week(week)
-    cols, problems = _columns(df)
+    cols, units, problems = _columns(df)
     friday = monday + dt.timedelta(days=4)
     reqs: list[dict[str, Any]] = []
     seen_ids: dict[str, int] = {}
-    for i, row in enumerate(df.to_dict("records")):
-        rown = i + 2
+    for rown, row in zip(numbers, df.to_dict("records"), strict=True):
 
         def cell(key: str, row: dict[str, Any] = row) -> str:
-            return str(row.get(cols[key], "")).strip() if key in cols else ""
+            if key not in cols:
+                return ""
+            text = str(row.get(cols[key], "")).strip()
+            return text if key in _FREE_TEXT else normalize(text)
 
         def bad(key: str, en: str, ja: str, rown: int = rown) -> None:
-            col = cols.get(key, key)
+            col = cols.get(key, _label(key))
             problems.append(Problem(f"row {rown}, column '{col}'", en, ja, f"{rown} 行目「{col}」"))
 
         if not any(str(v).strip() for v in row.values()):
@@ -199,7 +297,7 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> Pl
                 f"ID {q['id']!r} が重複しています（{seen_ids[q['id']]} 行目）")
         seen_ids[q["id"]] = rown
         code = resolve_municipality(cell("municipality"))
-        if code is None:
+        if code is None and "municipality" in cols:
             if cell("municipality"):
                 bad("municipality", f"unknown municipality {cell('municipality')!r}",
                     f"不明な自治体 {cell('municipality')!r} です")
@@ -208,38 +306,29 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> Pl
         q["location"] = code
         fields, unknown = _fields(cell("fields"))
         for tok in unknown:
-            bad("fields", f"unknown field {tok!r}", f"不明な分野 {tok!r} です")
-        if not fields and not unknown:
+            bad("fields", f"unknown field {tok!r} (valid: {field_choices('en')})",
+                f"不明な分野 {tok!r} です（使える分野: {field_choices('ja')}）")
+        if not fields and not unknown and "fields" in cols:
             bad("fields", "is required", "必須項目です")
         q["fields"] = fields
-        mode = _MODES.resolve(cell("mode"))
-        if mode is None:
+        mode = read_mode(cell("mode"))
+        if mode is None and "mode" in cols:
             bad("mode", f"must be onsite/online (訪問/オンライン), got {cell('mode')!r}",
                 f"訪問 か オンライン を指定してください（{cell('mode')!r}）")
         q["mode"] = mode
-        num_defaults: tuple[tuple[str, int | None], ...] = (("duration_min", None), ("priority", 5))
-        for key, default in num_defaults:
-            raw = cell(key).removesuffix("分").strip()
-            if raw == "" and default is not None:
-                q[key] = default
-                continue
-            if raw == "":
-                bad(key, "is required", "必須項目です")
-                continue
-            try:
-                num = float(raw.replace(",", ""))
-                if not num.is_integer():
-                    raise ValueError
-            except ValueError:
-                bad(key, f"must be a whole number, got {cell(key)!r}",
-                    f"整数を指定してください（{cell(key)!r}）")
-                continue
-            q[key] = int(num)
-            if key == "duration_min" and not 0 < q[key] <= 1440:
-                bad(key, "must be > 0" if q[key] <= 0 else "must be at most 1440 minutes",
-                    "0 より大きい必要があります" if q[key] <= 0 else "1440 分以下にしてください")
-            if key == "priority" and not 1 <= q[key] <= 10:
-                bad(key, "must be between 1 and 10", "1 から 10 の範囲で指定してください")
+        _read_duration(q, cell("duration_min"), units.get("duration_min", ""), bad,
+                       "duration_min" in cols)
+        raw = cell("priority")
+        whole = re.fullmatch(r"(\d+)(?:\.0+)?", raw.removesuffix("点").strip())
+        prio = PRIORITY_DEFAULT if raw == "" else int(whole.group(1)) if whole else None
+        if prio is None:
+            bad("priority", f"must be a whole number, got {raw!r}",
+                f"整数を指定してください（{raw!r}）")
+        elif not PRIORITY_MIN <= prio <= PRIORITY_MAX:
+            bad("priority", f"must be between {PRIORITY_MIN} and {PRIORITY_MAX}",
+                f"{PRIORITY_MIN} から {PRIORITY_MAX} の範囲で指定してください")
+        else:
+            q["priority"] = prio
         for key, day in (("earliest", monday), ("latest", friday)):
             raw = cell(key)
             if raw == "":
@@ -258,8 +347,9 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> Pl
         if isinstance(q.get("earliest"), dt.date) and isinstance(q.get("latest"), dt.date) \
                 and q["latest"] < q["earliest"]:
             bad("latest", f"must not be before the start date ({q['earliest']}, column "
-                f"'{cols.get('earliest', 'earliest')}')",
-                f"「{cols.get('earliest', '開始日')}」（{q['earliest']}）より前にはできません")
+                f"'{cols.get('earliest', _label('earliest'))}')",
+                f"「{cols.get('earliest', _label('earliest'))}」（{q['earliest']}）より前には"
+                "できません")
         for key in ("earliest", "latest"):
             if isinstance(q.get(key), dt.date):
                 q[key] = q[key].isoformat()
@@ -275,7 +365,7 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> Pl
                 bad("window", f"the end {fmt_time(we)} must be after the start {fmt_time(ws)}",
                     f"終了 {fmt_time(we)} は開始 {fmt_time(ws)} より後にしてください")
             elif isinstance(dur, int) and we - ws < dur:
-                col = cols.get("duration_min", "duration_min")
+                col = cols.get("duration_min", _label("duration_min"))
                 bad("window", f"{fmt_time(ws)}-{fmt_time(we)} is shorter than the duration "
                     f"({dur} min, column '{col}')",
                     f"{fmt_time(ws)}-{fmt_time(we)} は「{col}」（{dur} 分）より短いです")
@@ -307,6 +397,31 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> Pl
         raise InputError([_as_cell(p, rows, cols) for p in err.problems]) from None
 
 
+def _read_duration(q: dict[str, Any], raw: str, unit: str, bad: Any, present: bool) -> None:
+    """The duration cell in minutes (a bare number in a column headed in hours, such as
+    「所要時間（時間）」, is hours)."""
+    if not present:
+        return
+    if raw == "":
+        bad("duration_min", "is required", "必須項目です")
+        return
+    minutes = read_duration(raw)
+    hours = normalize(unit).lower() in ("時間", "h", "hours", "hour", "hrs")
+    if hours and re.fullmatch(r"\d+(?:\.\d+)?", raw):
+        value = float(raw) * 60
+        minutes = int(value) if value.is_integer() else None
+    if minutes is None:
+        bad("duration_min", f"must be minutes such as 90, 90分 or 1時間30分, got {raw!r}",
+            f"90、90分、1時間30分 のように分で指定してください（{raw!r}）")
+    elif minutes <= 0:
+        bad("duration_min", "must be > 0", "0 より大きい必要があります")
+    elif minutes > MAX_DURATION_MIN:
+        bad("duration_min", f"must be at most {MAX_DURATION_MIN} minutes",
+            f"{MAX_DURATION_MIN} 分以下にしてください")
+    else:
+        q["duration_min"] = minutes
+
+
 #: Words of the document's messages as the sheet says them.
 _WORDS = ("duration_min", "earliest", "latest", "window")
 
@@ -317,21 +432,22 @@ def _as_cell(p: Problem, rows: list[int], cols: dict[str, str]) -> Problem:
     if m is None:
         return p
     rown = rows[int(m.group(1))]
-    col = cols.get(m.group(2), m.group(2))
+    key = {"location": "municipality"}.get(m.group(2), m.group(2))
+    col = cols.get(key, _label(key) if key in COLUMNS else key)
     en, ja = p.message, p.message_ja
     for key in _WORDS:
-        name = cols.get(key, key)
+        name = cols.get(key, _label(key))
         en = re.sub(rf"{key}(\[\d\])?", f"'{name}'", en)
         ja = re.sub(rf"{key}(\[\d\])?", f"「{name}」", ja)
     return Problem(f"row {rown}, column '{col}'", en, ja, f"{rown} 行目「{col}」")
 
 
 def _parse_week(text: str) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(Problem("--week", f"must be a date YYYY-MM-DD, got {text!r}",
-                                 f"日付（YYYY-MM-DD）を指定してください（{text!r}）")) from None
+    """``--week``: the Monday of the week, in any date form of ``engine.readings``."""
+    day = read_date(text)
+    if day is None:
+        raise InputError(Problem("--week", f"must be a date such as 2026-12-07, got {text!r}",
+                                 f"日付（例 2026-12-07）を指定してください（{text!r}）"))
     if day.weekday() != 0:
         raise InputError(Problem("--week", f"must be a Monday, {day} is a {day:%A}",
                                  f"月曜日を指定してください（{day} は月曜日ではありません）"))

@@ -57,13 +57,14 @@ def read_text_table(path: str | Path) -> str:
     return decode_table(data, str(p))[0]
 
 
-def read_csv_rows(text: str) -> list[list[str]]:
-    """Rows of a CSV text (comma, or tab when the header has tabs and no commas), every cell
-    NFKC-normalised and trimmed."""
+def read_csv_rows(text: str, *, nfkc: bool = True) -> list[list[str]]:
+    """Rows of a CSV text (comma, or tab when the first line has tabs and no commas), every
+    cell trimmed and, with ``nfkc``, NFKC-normalised."""
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    return [[normalize(c) for c in row] for row in csv.reader(io.StringIO(text),
-                                                                delimiter=delimiter)]
+    clean = normalize if nfkc else (lambda c: c.strip())
+    return [[clean(c) for c in row] for row in csv.reader(io.StringIO(text),
+                                                            delimiter=delimiter)]
 
 
 def problems_to_csv(problems: Iterable[Problem], path: str | Path, lang: str = "ja",

@@ -13,7 +13,6 @@ or matplotlib): sub-commands import their modules when they run.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib
 import importlib.util
 import json
@@ -25,7 +24,7 @@ from typing import Any
 from engine.errors import InputError, Problem
 from service.i18n import _, lang_from, set_lang
 
-__all__ = ["main", "report_input_error"]
+__all__ = ["main", "report_input_error", "request_file"]
 
 #: Sub-command modules; each exposes ``register(subparsers)``. Missing ones are skipped so
 #: that a partial install still plans.
@@ -63,14 +62,35 @@ def published_until(problem: Any, previous: Any, text: str) -> Any:
     if previous is None:
         raise InputError(Problem("--publish-until", "needs --previous (the plan to publish)",
                                  "--previous（公開する計画）が必要です"))
-    try:
-        until = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(Problem("--publish-until", "must be a date YYYY-MM-DD",
-                                 "日付（YYYY-MM-DD）である必要があります")) from None
+    from engine.readings import read_date
     from engine.season import publish_until
 
+    until = read_date(text)
+    if until is None:
+        raise InputError(Problem("--publish-until", "must be a date YYYY-MM-DD",
+                                 "日付（YYYY-MM-DD）である必要があります"))
+
     return publish_until(problem, previous, until)
+
+
+#: What a spreadsheet's name ends with: it is imported, not planned.
+SHEETS = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".ods")
+
+
+def request_file(path: str, what: str = "REQUEST") -> str:
+    """``path`` when it may be a plan-request/1 file; a spreadsheet is told to go through
+    ``dxshare import`` first (it is not JSON), a folder is told it is one."""
+    p = Path(path)
+    if p.suffix.lower() in SHEETS:
+        raise InputError(Problem(
+            path, f"is a spreadsheet: turn it into a request first with "
+            f"`dxshare import {path} --week YYYY-MM-DD --out week.json`, then plan week.json",
+            f"表のファイルです。先に `dxshare import {path} --week YYYY-MM-DD --out week.json` で"
+            "依頼ファイルにしてから week.json を計画してください"))
+    if p.is_dir():
+        raise InputError(Problem(path, "is a folder, not a request file",
+                                 "フォルダです（依頼ファイルを指定してください）"))
+    return path
 
 
 def _progress_printer() -> Callable[[object], None]:
@@ -106,7 +126,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if (args.png or args.svg) and importlib.util.find_spec("matplotlib") is None:
         raise InputError(Problem("--png/--svg", "needs matplotlib: pip install 'dxshare[plots]'",
                                  "matplotlib が必要です: pip install 'dxshare[plots]'"))
-    problem = ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo else load_plan_request(args.request)
+    from service.paths import check_dask_address, check_outputs, new_plan_name
+
+    out = Path(args.out) if args.out else new_plan_name(stem="demo-plan" if args.demo
+                                                        else "plan")
+    check_outputs(files=[("--out", out), ("--xlsx", args.xlsx)],
+                  dirs=[("--csv", args.csv), ("--ics", args.ics), ("--png", args.png),
+                        ("--svg", args.svg)],
+                  inputs=[args.request, args.previous])
+    problem = (ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo
+               else load_plan_request(request_file(args.request)))
     previous = load_plan(args.previous) if args.previous else None
     if args.publish_until:
         problem = published_until(problem, previous, args.publish_until)
@@ -115,13 +144,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if unknown:
             print(_("note: {n} visits of the previous plan are not in this request ({ids})").format(
                 n=len(unknown), ids=", ".join(unknown[:5])), file=sys.stderr)
-    out = Path(args.out or ("demo-plan.json" if args.demo else "plan.json"))
     if args.executor_workers is not None and args.executor_workers < 1:
         raise InputError(Problem("--executor-workers", "must be >= 1",
                                  "1 以上である必要があります"))
     if args.dask_address and args.executor != "dask":
         raise InputError(Problem("--dask-address", "needs --executor dask",
                                  "--executor dask と一緒に指定してください"))
+    if args.dask_address:
+        check_dask_address(args.dask_address)
     opts = SolveOptions(time_limit=args.time_limit, seed=args.seed, workers=args.workers,
                         previous=previous, progress=None if args.quiet else _progress_printer(),
                         decompose=args.decompose, executor=args.executor,
@@ -177,7 +207,10 @@ def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> N
 def cmd_import(args: argparse.Namespace) -> int:
     from engine.format import plan_request_to_dict
     from engine.importer import import_requests
+    from service.paths import check_outputs
 
+    check_outputs(files=[("--out", args.out), ("--errors", args.errors)],
+                  inputs=[args.table])
     problem = import_requests(args.table, args.week)
     doc = plan_request_to_dict(problem)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
@@ -191,7 +224,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_example(args: argparse.Namespace) -> int:
     from engine.demand import ehime_week_document
+    from service.paths import check_outputs
 
+    check_outputs(files=[("--out", args.out)])
     doc = ehime_week_document(DEMO_WEEK, seed=DEMO_SEED)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if args.out:
@@ -230,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description=_("plan a week from a plan-request/1 file"))
     p.add_argument("request", nargs="?", help=_("plan-request/1 JSON file"))
     p.add_argument("--demo", action="store_true", help=_("plan the bundled Ehime demo week"))
-    p.add_argument("--out", help=_("where to write the plan/1 JSON (default plan.json)"))
+    p.add_argument("--out", help=_("where to write the plan/1 JSON (default: a new file "
+                          "plan-YYYYMMDD-HHMM.json, never over an earlier plan)"))
     p.add_argument("--time-limit", type=float, default=30.0, help=_("seconds (default 30)"))
     p.add_argument("--seed", type=int, default=0, help=_("solver seed (default 0)"))
     p.add_argument("--workers", type=int, default=1, help=_("solver threads (default 1)"))

@@ -43,7 +43,9 @@ def _problem(args: argparse.Namespace) -> Any:
         raise InputError(Problem("REQUEST", "give a season request file or --demo (not both)",
                                  "シーズンの依頼ファイルか --demo のどちらか一方を指定してください"))
     if args.request:
-        return load_plan_request(args.request)
+        from service.cli import request_file
+
+        return load_plan_request(request_file(args.request))
     if not args.demo:
         raise InputError(Problem("REQUEST", "give a season request file or --demo",
                                  "シーズンの依頼ファイルか --demo を指定してください"))
@@ -140,6 +142,15 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
             if getattr(args, flag, 1) is not None and not getattr(args, flag, 1) > 0:
                 raise InputError(Problem("--" + flag.replace("_", "-"), "must be > 0",
                                          "0 より大きい必要があります"))
+        from service.paths import check_outputs, new_plan_name
+
+        if args.season_command in ("plan", "simulate") and not args.out:
+            args.out = str(new_plan_name(stem="season-plan" if args.season_command == "plan"
+                                         else "season-weekly"))
+        check_outputs(files=[("--out", getattr(args, "out", None))],
+                      dirs=[("--csv", getattr(args, "csv", None)),
+                            ("--png", getattr(args, "png", None))],
+                      inputs=[getattr(args, "request", None), getattr(args, "previous", None)])
         if args.season_command == "request":
             import json
 
@@ -210,7 +221,7 @@ def register(subparsers: Any) -> None:
                        help=_("the bundled Ehime season (synthetic requests)"))
         demand(s)
         if out is not None:
-            s.add_argument("--out", default=out, help=_("where to write the plan/1 JSON"))
+            s.add_argument("--out", default=None, help=_(out))
         s.add_argument("--csv", metavar="DIR", help=_("also write the season's figures as CSV"))
         s.add_argument("--png", metavar="DIR", help=_("also draw the season's figures as PNG"))
         s.add_argument("--lang", choices=("ja", "en"), default=argparse.SUPPRESS,
@@ -233,7 +244,8 @@ def register(subparsers: Any) -> None:
     r.set_defaults(handler=season_command)
     pl = sub.add_parser("plan", help=_("plan the season as one"),
                         description=_("plan the season as one"))
-    common(pl, out="season-plan.json")
+    common(pl, out=N_("where to write the plan/1 JSON (default: a new file "
+                      "season-plan-YYYYMMDD-HHMM.json, never over an earlier plan)"))
     pl.add_argument("--time-limit", type=float, default=120.0, help=_("seconds (default 120)"))
     pl.add_argument("--previous", help=_("an earlier season plan: its visits stay unless they "
                                          "must move"))
@@ -242,7 +254,8 @@ def register(subparsers: Any) -> None:
                            "are) and no new visit is added on those days"))
     si = sub.add_parser("simulate", help=_("plan the season week by week"),
                         description=_("plan the season week by week"))
-    common(si, out="season-weekly.json")
+    common(si, out=N_("where to write the plan/1 JSON (default: a new file "
+                      "season-weekly-YYYYMMDD-HHMM.json, never over an earlier plan)"))
     si.add_argument("--week-time-limit", type=float, default=2.0,
                     help=_("seconds per week (default 2)"))
     co = sub.add_parser("compare", help=_("plan the season as one and week by week, compare"),

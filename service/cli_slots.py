@@ -69,7 +69,9 @@ def cmd_slots(args: argparse.Namespace) -> int:
         raise InputError(Problem("--top", "must be >= 1", "1 以上である必要があります"))
     if args.time_limit <= 0:
         raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
-    problem = load_plan_request(args.week)
+    from service.cli import request_file
+
+    problem = load_plan_request(request_file(args.week))
     plan = load_plan(args.plan)
     if args.request not in problem.request_by_id:
         raise InputError(Problem("--request", f"no request {args.request!r} in {args.week}",

@@ -29,10 +29,10 @@ import time
 from collections import defaultdict
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.model import Change, PlanRequest, Visit, fmt_time
@@ -230,11 +230,10 @@ class Postman:
             if row is None:
                 return None
             until = now + dt.timedelta(seconds=self.timeout * 3 + 30)
-            # an UPDATE's result is a CursorResult, which counts the rows it changed
-            took = cast(CursorResult[Any], s.execute(update(OutboxRow).where(
+            took = s.execute(update(OutboxRow).where(
                 OutboxRow.id == row.id, OutboxRow.sent_at.is_(None),
                 or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
-                .values(claimed_until=until))).rowcount
+                .values(claimed_until=until)).rowcount  # type: ignore[attr-defined]
             if not took:
                 return None
             s.flush()

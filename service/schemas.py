@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from engine.model import FIELDS
+from engine.readings import MAX_DURATION_MIN, PRIORITY_DEFAULT, read_date, read_mode
 
 __all__ = ["BlackoutIn", "BlackoutPatch", "ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
 
@@ -34,7 +35,19 @@ def _municipality_code(value: Any) -> Any:
     return (resolve_municipality(value) or value) if isinstance(value, str) else value
 
 
+def _mode(value: Any) -> Any:
+    """A mode as the sheet reads it (``訪問`` → ``onsite``, ``オンライン`` → ``online``)."""
+    return (read_mode(value) or value) if isinstance(value, str) else value
+
+
+def _date(value: Any) -> Any:
+    """A date as the sheet and plan-request/1 read it (``2026/12/8``, ``2026年12月8日``)."""
+    return (read_date(value) or value) if isinstance(value, str) else value
+
+
 FieldName = Annotated[Literal[FIELDS], BeforeValidator(_field_id)]  # type: ignore[valid-type]
+Mode = Annotated[Literal["onsite", "online"], BeforeValidator(_mode)]
+Day = Annotated[dt.date, BeforeValidator(_date)]
 MunicipalityRef = Annotated[str, BeforeValidator(_municipality_code)]
 HHMM = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 SAFE_DATE_MIN = dt.date(2000, 1, 1)
@@ -88,11 +101,11 @@ class RequestIn(_Strict):
 
     municipality: MunicipalityRef | None = Field(default=None, max_length=32)
     fields: list[FieldName] = Field(min_length=1, max_length=5)
-    mode: Literal["onsite", "online"]
-    duration_min: StrictInt = Field(gt=0, le=480)
-    priority: StrictInt = Field(ge=1, le=10)
-    earliest: dt.date
-    latest: dt.date
+    mode: Mode
+    duration_min: StrictInt = Field(gt=0, le=MAX_DURATION_MIN)
+    priority: StrictInt = Field(default=PRIORITY_DEFAULT, ge=1, le=10)
+    earliest: Day
+    latest: Day
     window: tuple[str, str] | None = None
     title: str = Field(default="", max_length=200)
     confidential: StrictBool = False
@@ -129,11 +142,11 @@ class RequestPatch(_Strict):
     """Change a draft or submitted request; only the fields given change."""
 
     fields: list[FieldName] | None = Field(default=None, min_length=1, max_length=5)
-    mode: Literal["onsite", "online"] | None = None
-    duration_min: StrictInt | None = Field(default=None, gt=0, le=480)
+    mode: Mode | None = None
+    duration_min: StrictInt | None = Field(default=None, gt=0, le=MAX_DURATION_MIN)
     priority: StrictInt | None = Field(default=None, ge=1, le=10)
-    earliest: dt.date | None = None
-    latest: dt.date | None = None
+    earliest: Day | None = None
+    latest: Day | None = None
     window: tuple[str, str] | None = None
     title: str | None = Field(default=None, max_length=200)
     confidential: StrictBool | None = None

@@ -95,4 +95,14 @@ def test_import_command(tmp_path, capsys):
     bad = tmp_path / "b.csv"
     bad.write_text("自治体,分野,形態,所要時間\n伊方町,広報,訪問,x\n", encoding="utf-8")
     assert main(["--lang", "en", "import", str(bad), "--week", "2026-12-07"]) == 2
-    assert "row 2, column '所要時間': must be a whole number" in capsys.readouterr().err
+    assert "row 2, column '所要時間': must be minutes such as 90" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["good.xlsx", "依頼.csv"])
+def test_planning_a_spreadsheet_says_to_import_it_first(tmp_path, capsys, name):
+    sheet = tmp_path / name
+    sheet.write_bytes(b"PK\x03\x04\x00\xff\xfe binary")
+    assert main(["plan", str(sheet), "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "dxshare import" in err[0] and "UTF-8" not in err[0]
+    assert not (tmp_path / "p.json").exists()

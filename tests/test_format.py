@@ -3,6 +3,7 @@ survive a round trip parse → to_dict → parse unchanged, the FORMAT.md exampl
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -78,7 +79,6 @@ def test_wrong_format_name():
     (lambda d: d["experts"][0].pop("fields"), "experts[0].fields"),
     (lambda d: d["requests"][1].pop("duration_min"), "requests[1].duration_min"),
     (lambda d: d["requests"][0].pop("mode"), "requests[0].mode"),
-    (lambda d: d["requests"][0].pop("priority"), "requests[0].priority"),
     (lambda d: d["requests"][0].update(fixed={"experts": ["pr-1"], "date": "2026-12-07"}),
      "requests[0].fixed.start"),
 ])
@@ -243,7 +243,7 @@ def test_duplicate_id(mutate, path, message):
     (lambda d: d["requests"][0].update(priority=True), "requests[0].priority",
      "must be a whole number, got True"),
     (lambda d: d["requests"][0].update(mode="visit"), "requests[0].mode",
-     "must be 'onsite' or 'online', got 'visit'"),
+     r"must be 'onsite' or 'online' \(訪問 / オンライン\), got 'visit'"),
     (lambda d: d["requests"][0].update(fields="pr"), "requests[0].fields",
      "must be a list, got string"),
     (lambda d: d["requests"][0].update(window="09:00-12:00"), "requests[0].window",
@@ -361,3 +361,27 @@ def test_solved_plan_round_trip(two_towns):
     assert again.unscheduled == plan.unscheduled and dict(again.kpis) == dict(plan.kpis)
     assert (again.status, again.objective, again.bound) == (plan.status, plan.objective,
                                                              plan.bound)
+
+
+@pytest.mark.parametrize(("key", "value", "read"), [
+    ("mode", "訪問", "onsite"), ("mode", "オンライン", "online"),
+    ("earliest", "2026/12/7", dt.date(2026, 12, 7)),
+    ("latest", "2026年12月7日", dt.date(2026, 12, 7)),
+])
+def test_a_request_reads_dates_and_modes_as_the_sheet_does(key, value, read):
+    doc = load_doc("two_towns")
+    doc["requests"][0][key] = value
+    assert getattr(parse_plan_request(doc).requests[0], key) == read
+
+
+def test_priority_defaults_to_5_as_in_the_sheet():
+    doc = load_doc("two_towns")
+    doc["requests"][0].pop("priority")
+    assert parse_plan_request(doc).requests[0].priority == 5
+
+
+def test_a_day_long_consultation_is_the_limit_everywhere():
+    from engine.readings import MAX_DURATION_MIN
+
+    rejects(lambda d: d["requests"][0].update(duration_min=MAX_DURATION_MIN + 1),
+            "requests[0].duration_min", f"must be <= {MAX_DURATION_MIN}")

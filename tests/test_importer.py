@@ -37,7 +37,7 @@ def test_every_bad_cell_reported_by_row_and_column(tmp_path):
         import_requests(path, "2026-12-07")
     texts = [p.text() for p in info.value.problems]
     assert "row 2, column '自治体': unknown municipality '東京都'" in texts
-    assert "row 3, column '分野': unknown field 'foo'" in texts
+    assert "row 3, column '分野': unknown field 'foo' (valid: design, security, data, cocreation, pr)" in texts
     assert any(t.startswith("row 3, column '形態'") for t in texts)
     assert "row 3, column '所要時間': must be > 0" in texts
 
@@ -45,7 +45,7 @@ def test_every_bad_cell_reported_by_row_and_column(tmp_path):
 def test_missing_required_column_and_week_not_monday(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("自治体,分野\n松山市,広報\n", encoding="utf-8")
-    with pytest.raises(InputError, match="column 'mode'"):
+    with pytest.raises(InputError, match="column '形態': required column missing"):
         import_requests(path, "2026-12-07")
     with pytest.raises(InputError, match=r"--week: must be a Monday"):
         import_requests(path, "2026-12-08")
@@ -56,3 +56,89 @@ def test_unknown_file_type(tmp_path):
     path.write_text("hello", encoding="utf-8")
     with pytest.raises(InputError, match="must be a .xlsx or .csv"):
         import_requests(path, "2026-12-07")
+
+
+def _coordinators_sheet(path, header=("No", "自治体", "", "分野", "形態", "所要時間（分）", "優先度",
+                                      "希望開始日", "件名", "備考"), rows=None):
+    """A sheet as a coordinator makes it: a merged title row and a blank row above the
+    header, a blank spacer column, units in brackets, a note column."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "令和8年度 DX専門家派遣 依頼一覧（12月第2週）"
+    ws.merge_cells("A1:J1")
+    ws.append([])
+    ws.append(list(header))
+    for row in rows or [
+        ("r1", "松山市", "", "広報", "訪問", 90, 7, "2026/12/8", "①SNS運用研修（㈱協力）", "電話済"),
+        ("r2", "上島町", "", "データ活用", "オンライン", "1時間30分", "", "12月9日", "ＤＸ推進", ""),
+    ]:
+        ws.append(list(row))
+    wb.save(path)
+    return path
+
+
+def test_a_sheet_with_a_title_row_units_and_spacers_reads(tmp_path):
+    p = import_requests(_coordinators_sheet(tmp_path / "依頼.xlsx"), "2026-12-07")
+    a, b = p.requests
+    assert (a.id, a.location, a.duration_min, a.priority, str(a.earliest)) == (
+        "r1", "382019", 90, 7, "2026-12-08")
+    assert (b.mode, b.duration_min, b.priority, str(b.earliest)) == ("online", 90, 5,
+                                                                     "2026-12-09")
+    # titles as written: circled digits, ㈱ and full-width letters stay
+    assert a.title == "①SNS運用研修（㈱協力）" and b.title == "ＤＸ推進"
+
+
+@pytest.mark.parametrize("header", ["所要時間（分）", "所要時間(分)", "所要時間 (分)", "所要時間【分】",
+                                    "所要時間\n（分）", "所要時間※"])
+def test_header_variants_with_units_in_brackets(tmp_path, header):
+    path = tmp_path / "req.csv"
+    path.write_text(f"自治体,分野,形態,\"{header}\"\n松山市,広報,訪問,60\n", encoding="utf-8")
+    assert import_requests(path, "2026-12-07").requests[0].duration_min == 60
+
+
+def test_a_duration_column_in_hours_is_read_as_hours(tmp_path):
+    path = tmp_path / "req.csv"
+    path.write_text("自治体,分野,形態,所要時間（時間）\n松山市,広報,訪問,1.5\n", encoding="utf-8")
+    assert import_requests(path, "2026-12-07").requests[0].duration_min == 90
+
+
+def test_errors_are_told_in_the_sheets_own_words(tmp_path):
+    path = _coordinators_sheet(tmp_path / "依頼.xlsx", rows=[
+        ("r1", "松山市", "", "料理", "訪問", "", 7, "", "", ""),
+        ("r2", "上島町", "", "広報", "訪問", "長め", "", "", "", "")])
+    with pytest.raises(InputError) as info:
+        import_requests(path, "2026-12-07")
+    texts = [p.text("ja") for p in info.value.problems]
+    assert texts[0].startswith("4 行目「分野」: 不明な分野 '料理' です（使える分野: デザイン思考")
+    assert "4 行目「所要時間（分）」: 必須項目です" in texts
+    assert any(t.startswith("5 行目「所要時間（分）」: 90、90分") for t in texts)
+    assert not any("duration_min" in t for t in texts) and len(texts) == 3
+
+
+def test_a_missing_column_is_named_once_not_on_every_row(tmp_path):
+    path = tmp_path / "req.csv"
+    path.write_text("自治体,分野,形態\n松山市,広報,訪問\n上島町,広報,訪問\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        import_requests(path, "2026-12-07")
+    assert [p.text("ja") for p in info.value.problems] == [
+        "列「所要時間」: 必須の列がありません（所要時間 / duration / 時間（分））"]
+
+
+def test_an_unknown_column_is_still_refused(tmp_path):
+    path = tmp_path / "req.csv"
+    path.write_text("自治体,分野,形態,所要時間,優先土\n松山市,広報,訪問,60,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match="column '優先土': unknown column"):
+        import_requests(path, "2026-12-07")
+
+
+@pytest.mark.parametrize(("week", "ok"), [("2026/12/7", True), ("2026-12-07", True),
+                                          ("2026年12月7日", True), ("12/7", False)])
+def test_the_week_reads_like_a_date_in_the_sheet(week, ok):
+    frame = pd.DataFrame({"自治体": ["松山市"], "分野": ["広報"], "形態": ["訪問"], "所要時間": ["60"]})
+    if ok:
+        assert str(import_requests(frame, week).horizon.start) == "2026-12-07"
+    else:
+        with pytest.raises(InputError, match="--week"):
+            import_requests(frame, week)

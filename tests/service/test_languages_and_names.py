@@ -70,3 +70,23 @@ def test_a_replan_lists_what_changed_since_the_published_plan(service: Service):
         c = changes[added["id"]]
         assert (c["kind"], c["location"], c["before"]) == ("added", "382027", None)
     assert first["id"] not in changes or changes[first["id"]]["kind"] == "moved"
+
+
+def test_a_request_reads_as_the_sheet_reads_it(service: Service):
+    """訪問, 2027/2/2, a long consultation and no priority: what the centre's sheet accepts,
+    the API accepts too, with the same limits (engine.readings)."""
+    from engine.readings import MAX_DURATION_MIN, PRIORITY_DEFAULT
+
+    auth = {"Authorization": f"Bearer {service.keys['centre']}"}
+    body = {"municipality": "松山市", "fields": ["広報"], "mode": "訪問", "duration_min": 900,
+            "earliest": "2027/2/2", "latest": "2027年2月5日"}
+    r = service.client.post("/v1/requests", json=body, headers=auth)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert (made["mode"], made["earliest"], made["latest"], made["priority"]) == (
+        "onsite", "2027-02-02", "2027-02-05", PRIORITY_DEFAULT)
+    r = service.client.post("/v1/requests", headers=auth,
+                            json={**body, "duration_min": MAX_DURATION_MIN + 1})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "duration_min"
+    r = service.client.post("/v1/requests", headers=auth, json={**body, "mode": "徒歩"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "mode"

@@ -1,0 +1,119 @@
+"""Where the command line writes, checked before any solving: never over an input, never a
+folder where a file goes (or a file where a folder goes), never a silent overwrite of the
+last plan.
+
+A slip in a path used to cost a whole solve and end in a traceback (``--xlsx out/``:
+``IsADirectoryError``; ``--ics README.md``: ``FileExistsError``), and ``plan`` without
+``--out`` rewrote ``plan.json``, the very file the next command read. Each check here is one
+line on stderr (``InputError`` naming the option) before the planner starts.
+
+Examples
+--------
+>>> new_plan_name(dt.datetime(2026, 12, 7, 9, 5), Path("/nonexistent"))
+PosixPath('/nonexistent/plan-20261207-0905.json')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from engine.errors import InputError, Problem
+
+__all__ = ["check_dask_address", "check_outputs", "new_plan_name"]
+
+
+def new_plan_name(now: dt.datetime | None = None, folder: Path | None = None,
+                  stem: str = "plan") -> Path:
+    """``plan-YYYYMMDD-HHMM.json`` in ``folder`` (the current one), with ``-2``, ``-3`` … when
+    that name is taken: a plan without ``--out`` never replaces an earlier one."""
+    now = now or dt.datetime.now()
+    folder = folder or Path()
+    base = f"{stem}-{now:%Y%m%d-%H%M}"
+    path, n = folder / f"{base}.json", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{base}-{n}.json"
+    return path
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def check_outputs(*, files: Iterable[tuple[str, str | Path | None]] = (),
+                  dirs: Iterable[tuple[str, str | Path | None]] = (),
+                  inputs: Iterable[str | Path | None] = ()) -> None:
+    """Raise ``InputError`` (every problem at once) when an output file is a folder or sits
+    in a file, an output folder is a file, or an output is one of the ``inputs``. ``files``
+    and ``dirs`` are ``(option, path)`` pairs; ``None`` paths are not given and skipped."""
+    problems: list[Problem] = []
+    given = [Path(p) for p in inputs if p]
+    for option, value in files:
+        if not value:
+            continue
+        p = Path(value)
+        if p.is_dir() or str(value).endswith(("/", "\\")):
+            problems.append(Problem(option, f"{value} is a folder; give a file name "
+                                    f"(e.g. {Path(value) / _example(option)})",
+                                    f"{value} はフォルダです。ファイル名を指定してください"
+                                    f"（例 {Path(value) / _example(option)}）"))
+        elif any(_same(p, q) for q in given):
+            problems.append(Problem(option, f"{value} is an input of this command; it is not "
+                                    "overwritten (give another file name)",
+                                    f"{value} はこのコマンドの入力ファイルです。上書きしません"
+                                    "（別のファイル名を指定してください）"))
+        elif (parent := _file_above(p)) is not None:
+            problems.append(Problem(option, f"{parent} is a file, not a folder",
+                                    f"{parent} はファイルです（フォルダではありません）"))
+    for option, value in dirs:
+        if not value:
+            continue
+        p = Path(value)
+        if p.exists() and not p.is_dir():
+            problems.append(Problem(option, f"{value} is a file; give a folder",
+                                    f"{value} はファイルです。フォルダを指定してください"))
+        elif (parent := _file_above(p)) is not None:
+            problems.append(Problem(option, f"{parent} is a file, not a folder",
+                                    f"{parent} はファイルです（フォルダではありません）"))
+    if problems:
+        raise InputError(problems)
+
+
+def _file_above(p: Path) -> Path | None:
+    """The first existing ancestor of ``p`` that is a file (``README.md/x.ics``), or None."""
+    for parent in p.absolute().parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
+
+
+def _example(option: str) -> str:
+    return {"--xlsx": "plan.xlsx"}.get(option, "plan.json")
+
+
+def check_dask_address(address: str, timeout: float = 3.0) -> None:
+    """Raise ``InputError`` at once when nothing answers at the Dask scheduler's address
+    (``tcp://host:port`` or ``host:port``), instead of a long wait and a traceback."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        raise InputError(Problem("--dask-address", f"{address!r} is not host:port",
+                                 f"{address!r} は host:port の形ではありません"))
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(Problem("--dask-address", f"no Dask scheduler answers at {address} "
+                                 f"({reason})", f"{address} の Dask スケジューラに接続できません"
+                                 f"（{reason}）")) from None

@@ -1,0 +1,112 @@
+"""Never clobber: outputs never replace an input or an earlier plan, and a path slip is one
+line before any solving (``service.paths``)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from service.cli import main
+
+
+@pytest.fixture
+def week(tmp_path):
+    path = tmp_path / "week.json"
+    assert main(["example", "--out", str(path)]) == 0
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["requests"] = doc["requests"][:4]
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def no_solving(monkeypatch):
+    """The checks come before the planner: solving here is a test failure."""
+    import solvers.planner
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("solved before the paths were checked")
+
+    monkeypatch.setattr(solvers.planner, "solve", refuse)
+
+
+def test_plan_without_out_writes_a_new_file_each_time(week, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan.json").write_text("my plan", encoding="utf-8")
+    assert main(["plan", str(week), "--quiet", "--time-limit", "10"]) == 0
+    assert main(["plan", str(week), "--quiet", "--time-limit", "10"]) == 0
+    written = sorted(p.name for p in tmp_path.glob("plan-*.json"))
+    assert len(written) == 2 and all(n.startswith(f"plan-{time.strftime('%Y')}")
+                                     for n in written)
+    assert (tmp_path / "plan.json").read_text(encoding="utf-8") == "my plan"
+    assert written[0] in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--out", "{week}"], "--out"),
+    (["--out", "{dir}"], "--out"),
+    (["--xlsx", "{dir}"], "--xlsx"),
+    (["--ics", "{file}"], "--ics"),
+    (["--csv", "{file}"], "--csv"),
+    (["--png", "{file}/charts"], "--png"),
+    (["--svg", "{file}"], "--svg"),
+    (["--out", "{file}/plan.json"], "--out"),
+])
+def test_a_path_slip_is_one_line_before_solving(week, tmp_path, capsys, no_solving, argv,
+                                                option):
+    (tmp_path / "out").mkdir()
+    readme = tmp_path / "README.md"
+    readme.write_text("notes", encoding="utf-8")
+    before = week.read_bytes()
+    argv = [a.format(week=week, dir=tmp_path / "out", file=readme) for a in argv]
+    assert main(["plan", str(week), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and option in err[0] and "Traceback" not in err[0]
+    assert week.read_bytes() == before and readme.read_text(encoding="utf-8") == "notes"
+
+
+def test_the_previous_plan_is_never_the_output(week, tmp_path, capsys, no_solving):
+    previous = tmp_path / "plan.json"
+    previous.write_text("{}", encoding="utf-8")
+    assert main(["plan", str(week), "--previous", str(previous), "--out", str(previous)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "入力ファイル" in err
+    assert previous.read_text(encoding="utf-8") == "{}"
+
+
+def test_an_unreachable_dask_address_fails_at_once(week, tmp_path, capsys, no_solving):
+    started = time.monotonic()
+    assert main(["--lang", "en", "plan", str(week), "--out", str(tmp_path / "p.json"),
+                 "--executor", "dask", "--dask-address", "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no Dask scheduler answers at tcp://127.0.0.1:9" in err[0]
+    assert time.monotonic() - started < 15        # generous: it used to wait 30 s
+
+
+def test_import_and_example_check_their_outputs(tmp_path, capsys):
+    sheet = tmp_path / "依頼.csv"
+    sheet.write_text("自治体,分野,形態,所要時間\n松山市,広報,訪問,60\n", encoding="utf-8")
+    assert main(["import", str(sheet), "--week", "2026-12-07", "--out", str(sheet)]) == 2
+    assert sheet.read_text(encoding="utf-8").startswith("自治体")
+    assert main(["example", "--out", str(tmp_path)]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_season_replan_never_overwrites_its_previous_plan(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    season = tmp_path / "season.json"
+    assert main(["season", "request", "--weeks", "2", "--requests-per-week", "6",
+                 "--out", str(season)]) == 0
+    assert main(["season", "plan", str(season), "--out", "season-plan.json",
+                 "--time-limit", "10", "--quiet"]) == 0
+    first = (tmp_path / "season-plan.json").read_bytes()
+    assert main(["season", "plan", str(season), "--previous", "season-plan.json",
+                 "--publish-until", "2026-08-07", "--time-limit", "10", "--quiet"]) == 0
+    assert (tmp_path / "season-plan.json").read_bytes() == first
+    assert len(list(tmp_path.glob("season-plan-*.json"))) == 1
+    assert main(["season", "plan", str(season), "--previous", "season-plan.json",
+                 "--out", "season-plan.json", "--quiet"]) == 2
+    assert main(["season", "plan", str(season), "--csv", str(season), "--quiet"]) == 2
+    assert (tmp_path / "season-plan.json").read_bytes() == first
