@@ -93,7 +93,7 @@ def request_file(path: str, what: str = "REQUEST") -> str:
     return path
 
 
-def _progress_printer() -> Callable[[object], None]:
+def _progress_printer(stream: Any = None) -> Callable[[object], None]:
     def show(p: Any) -> None:
         obj, bound = p.objective, p.bound
         if p.phase == "main":
@@ -104,7 +104,7 @@ def _progress_printer() -> Callable[[object], None]:
         else:
             line = _("visits moved from the previous plan: {moved:,.0f} "
                      "(at least {fewest:,.0f} must move)").format(moved=obj, fewest=bound)
-        print(f"[{p.elapsed:6.1f} s] {line}", file=sys.stderr, flush=True)
+        print(f"[{p.elapsed:6.1f} s] {line}", file=stream or sys.stderr, flush=True)
     return show
 
 

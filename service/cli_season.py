@@ -122,6 +122,13 @@ def season_csv_tables(t: dict[str, Any]) -> dict[str, pd.DataFrame]:
     return {"summary": summary, "experts": experts, "coverage": coverage, "months": months}
 
 
+def _season_progress(stream: IO[str]) -> Any:
+    """The planner's progress on ``stream``: the best season so far, its ceiling, the time."""
+    from service.cli import _progress_printer
+
+    return _progress_printer(stream)
+
+
 def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                    stderr: IO[str] | None = None) -> int:
     """The handler of every ``season`` subcommand; returns the exit code."""
@@ -176,11 +183,18 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     png_dir = Path(args.png) if args.png else None
     plans: dict[str, tuple[Any, Any]] = {}
     if args.season_command in ("plan", "compare"):
-        plan = plan_season(problem, SolveOptions(time_limit=args.time_limit, seed=args.seed,
-                                                 previous=previous))
+        from engine.changes import with_changes
+
+        plan = with_changes(plan_season(problem, SolveOptions(
+            time_limit=args.time_limit, seed=args.seed, previous=previous,
+            progress=None if args.quiet else _season_progress(err_stream))), previous)
         plans[AS_ONE] = (problem, plan)
         if args.season_command == "plan":
             dump_plan(plan, args.out)
+            if previous is not None:
+                from service.report import changes_text
+
+                out_stream.write(changes_text(problem, plan))
             out_stream.write(_("status: {status}  plan score: {score}  ceiling: {ceiling}  "
                                "computing time: {seconds:.1f} s").format(
                 status=status_word(plan.status), score=figure_text("objective", plan.objective),
