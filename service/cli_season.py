@@ -122,13 +122,6 @@ def season_csv_tables(t: dict[str, Any]) -> dict[str, pd.DataFrame]:
     return {"summary": summary, "experts": experts, "coverage": coverage, "months": months}
 
 
-def _season_progress(stream: IO[str]) -> Any:
-    """The planner's progress on ``stream``: the best season so far, its ceiling, the time."""
-    from service.cli import _progress_printer
-
-    return _progress_printer(stream)
-
-
 def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                    stderr: IO[str] | None = None) -> int:
     """The handler of every ``season`` subcommand; returns the exit code."""
@@ -184,10 +177,13 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     plans: dict[str, tuple[Any, Any]] = {}
     if args.season_command in ("plan", "compare"):
         from engine.changes import with_changes
+        from service.cli import solve_progress
 
-        plan = with_changes(plan_season(problem, SolveOptions(
-            time_limit=args.time_limit, seed=args.seed, previous=previous,
-            progress=None if args.quiet else _season_progress(err_stream))), previous)
+        label = _("planning the season ({n} requests)").format(n=len(problem.requests))
+        with solve_progress(label, args.time_limit, args.quiet, err_stream) as progress:
+            plan = with_changes(plan_season(problem, SolveOptions(
+                time_limit=args.time_limit, seed=args.seed, previous=previous,
+                progress=progress)), previous)
         plans[AS_ONE] = (problem, plan)
         if args.season_command == "plan":
             dump_plan(plan, args.out)
