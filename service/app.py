@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api.middleware import BodyLimit, Guard, RateLimits, RefusalLog
+from service.api.middleware import BodyLimit, Guard, JsonBodies, RateLimits, RefusalLog
 from service.api.routes import api_router
 from service.config import Settings
 from service.db import make_engine, migrate, seed, server_secret, session_factory
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                        settings.rate_limit_per_address,
                                        settings.rate_limit_anonymous)
     install_handlers(app)
+    app.add_middleware(JsonBodies, max_depth=settings.max_json_depth)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Guard)  # outermost: a spent budget costs no body read
     app.include_router(api_router)

@@ -24,7 +24,7 @@ from engine.errors import InputError, Problem
 from service.db import MATCH_TABLES, Meta
 
 __all__ = ["CHECK_SECONDS", "MatchingStore", "bump", "seed_demo", "stored_document",
-           "validated"]
+           "strict_problems", "validated"]
 
 #: Seconds between looks at the stored version (changes by other processes).
 CHECK_SECONDS = 1.0
@@ -74,6 +74,61 @@ def _relocate(problems: list[Problem], table: str, index: int | None) -> list[Pr
     return out
 
 
+#: JSON types a column of each kind takes (bool is never a number: ``true`` is not 1).
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,), "float": (int, float), "bool": (bool,), "tags": (list, str),
+    "fields": (list, str), "skills": (dict, list, str)}
+_WORDS = {"int": ("a whole number", "整数"), "float": ("a number", "数値"),
+          "bool": ("true or false", "true または false"),
+          "tags": ("a list of texts", "文字列のリスト"),
+          "fields": ("a list of texts", "文字列のリスト"),
+          "skills": ("an object of levels", "レベルのオブジェクト"),
+          "str": ("text", "文字列")}
+
+
+def _kind_ok(kind: str, value: Any) -> bool:
+    types = _JSON_TYPES.get(kind, (str,))
+    if isinstance(value, bool) and bool not in types:
+        return False
+    if not isinstance(value, types):
+        return False
+    if kind == "int" and isinstance(value, float):
+        return False
+    if kind in ("tags", "fields") and isinstance(value, list):
+        return all(isinstance(v, str) for v in value)
+    return True
+
+
+def strict_problems(tables: Mapping[str, Any]) -> list[Problem]:
+    """Problems of JSON records held to their columns' types, as every other body is:
+    numbers as JSON numbers, yes/no as JSON booleans, text as strings (``"priority": "1"``
+    and ``"confidential": 1`` are refused; CSV cells, which are all text, are read by the
+    table readers instead). ``null`` is an absent value. Records that are not objects and
+    unknown columns are left to the reader, which names them.
+
+    >>> [p.path for p in strict_problems({"needs": [{"priority": "1", "title": "x"}]})]
+    ['needs[0].priority']
+    """
+    from engine.matching.io import COLUMN_KINDS
+
+    problems = []
+    for table, rows in tables.items():
+        kinds = COLUMN_KINDS.get(table)
+        if kinds is None or not isinstance(rows, list):
+            continue
+        for i, rec in enumerate(rows):
+            if not isinstance(rec, dict):
+                continue
+            for col, value in rec.items():
+                kind = kinds.get(col)
+                if kind is None or value is None or _kind_ok(kind, value):
+                    continue
+                en, ja = _WORDS.get(kind, _WORDS["str"])
+                problems.append(Problem(f"{table}[{i}].{col}", f"must be {en}",
+                                        f"{ja}が必要です"))
+    return problems
+
+
 def validated(s: Session, *, replace: Mapping[str, list[dict[str, Any]]] | None = None,
               row: tuple[str, dict[str, Any], Any] | None = None,
               drop: tuple[str, Any] | None = None) -> Any:
@@ -107,7 +162,13 @@ def validated(s: Session, *, replace: Mapping[str, list[dict[str, Any]]] | None 
                                         .order_by(MATCH_TABLES[table].id))]
         if key in keys:
             del doc[table][keys.index(key)]
+    fresh: dict[str, Any] = dict(replace or {})
+    if row is not None and table is not None and index is not None:
+        fresh[table] = [None] * index + [row[1]]  # only the new record, at its index
     try:
+        strict = strict_problems(fresh)
+        if strict:
+            raise InputError(strict)
         return parse_document(doc)
     except InputError as err:
         raise InputError(_relocate(list(err.problems), table or "", index)) from None

@@ -37,6 +37,7 @@ from engine.matching.model import (
 from engine.model import FIELD_LABELS, FIELDS
 
 __all__ = [
+    "COLUMN_KINDS",
     "CSV_FILES",
     "FORMAT",
     "JA_HEADERS",
@@ -130,6 +131,11 @@ _SPECS: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("reason", "str", False),
     ),
 }
+
+#: The kind of each column of each table (``str``, ``int``, ``float``, ``bool``, ``date``,
+#: ``tags``, ``skills`` …), for readers that hold typed sources such as JSON to their types.
+COLUMN_KINDS: Mapping[str, Mapping[str, str]] = {
+    table: {c: kind for c, kind, _ in spec} for table, spec in _SPECS.items()}
 
 #: Japanese column headers accepted in CSV files (and DataFrames), mapped to the English ones.
 JA_HEADERS: Mapping[str, str] = {
@@ -562,9 +568,11 @@ def _read_csv_rows(path: Path, problems: list[Problem]) -> list[dict[str, str]]:
     return _csv_text_rows(text, path.name, problems)
 
 
-def _csv_text_rows(text: str, name: str, problems: list[Problem]) -> list[dict[str, str]]:
+def _csv_text_rows(text: str, name: str, problems: list[Problem],
+                   table: str | None = None) -> list[dict[str, str]]:
     """The rows of one CSV table (header first) as records, each with its ``_row`` number;
-    cells NFKC-normalised (``engine.sheets.read_csv_rows``)."""
+    cells NFKC-normalised (``engine.sheets.read_csv_rows``). With ``table``, a header column
+    the table does not have is a problem even when no row follows."""
     from engine.sheets import read_csv_rows
 
     rows = read_csv_rows(text)
@@ -574,6 +582,15 @@ def _csv_text_rows(text: str, name: str, problems: list[Problem]) -> list[dict[s
 
     headers = {normalize(k): v for k, v in JA_HEADERS.items()}
     header = [headers.get(h, h) for h in rows[0]]
+    if table is not None:
+        known = {c for c, _, _ in _SPECS[table]}
+        unknown = [h for h in header if h and h not in known and not h.startswith("_")]
+        if unknown:
+            names = ", ".join(repr(h) for h in unknown)
+            problems.append(Problem(
+                f"{name} header", f"unknown columns {names} (known: {', '.join(sorted(known))})",
+                f"未知の列です: {names}"))
+            return []
     out: list[dict[str, str]] = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -600,11 +617,13 @@ def read_csv_table(
 
     Problems in the CSV are named as ``read_csv_dir`` names them, with ``name`` as the file
     (``needs.xlsx row 4, column 'field'``); problems in the other tables by their JSON path.
+    A header column the table does not have is a problem (``needs.csv header``) even when
+    no row follows.
     """
     if table not in CSV_FILES:
         raise InputError(Problem("table", f"unknown table {table!r}", f"未知の表 {table!r}"))
     problems: list[Problem] = []
-    rows = _csv_text_rows(text, name, problems)
+    rows = _csv_text_rows(text, name, problems, table)
     if problems:
         raise InputError(problems)
     numbers = [r.pop("_row") for r in rows]

@@ -1,9 +1,12 @@
-"""ASGI middleware of the service: the body size limit, rate limits per key and address, and
-the audit of refused writes (anonymous ones folded per address and minute)."""
+"""ASGI middleware of the service: the body size limit, the checks every JSON body passes
+(nesting depth, no control characters in text), rate limits per key and address, and the
+audit of refused writes (anonymous ones folded per address and minute)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import threading
 import time
 from typing import Any
@@ -14,9 +17,11 @@ from sqlalchemy import update
 from service.api.deps import KEY_CACHE_SECONDS
 from service.auth import Principal, hash_key, lookup_key
 from service.db import AuditEntry
+from service.i18n import N_, translator
 from service.problems import problem_response
 
-__all__ = ["WRITE_METHODS", "BodyLimit", "Guard", "RateLimits", "RefusalLog"]
+__all__ = ["WRITE_METHODS", "BodyLimit", "Guard", "JsonBodies", "RateLimits", "RefusalLog",
+           "control_character", "too_deep"]
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -66,6 +71,136 @@ class BodyLimit:
             if not msg.get("more_body", False):
                 break
         body, replayed = b"".join(chunks), False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+#: Control characters refused in every text of a body: the C0 set and DEL, except tab and
+#: line feed (text fields may hold several lines).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: A JSON string (escapes included), to be skipped when counting brackets.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = bytes(i for i in range(256) if i not in b"[]{}")
+
+
+def control_character(text: str) -> int | None:
+    r"""The position of the first control character in ``text`` (tab and line feed are
+    text), else ``None``.
+
+    >>> control_character("観光データ\tの可視化"), control_character("ab\x00c")
+    (None, 2)
+    """
+    hit = _CONTROL.search(text)
+    return None if hit is None else hit.start()
+
+
+def too_deep(raw: bytes, limit: int) -> bool:
+    """Whether the JSON text ``raw`` nests arrays and objects more than ``limit`` deep,
+    found without parsing it (a parser recurses, and 100,000 nested arrays exhaust it).
+
+    >>> too_deep(b'[[["]]]]]"]]]', 3), too_deep(b'{"a": [[{}]]}', 3)
+    (False, True)
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for b in _JSON_STRING.sub(b'""', raw).translate(None, _NOT_BRACKETS):
+        if b in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _control_paths(doc: Any) -> list[str]:
+    """Paths (``needs[3].title``) of the strings in ``doc`` (keys included) that hold a
+    control character; walked without recursion."""
+    bad: list[str] = []
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack and len(bad) < 20:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if control_character(value) is not None:
+                bad.append(path or "body")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                sub = f"{path}.{k}" if path else str(k)
+                if control_character(k) is not None:
+                    bad.append(sub.encode("unicode_escape").decode("ascii"))
+                stack.append((v, sub))
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+    return sorted(bad)
+
+
+def _is_json(scope: Any) -> bool:
+    """Whether the app reads this body as JSON: a JSON media type, or none at all."""
+    kind = dict(scope.get("headers") or {}).get(b"content-type", b"").decode("latin-1")
+    kind = kind.split(";")[0].strip().lower()
+    return not kind or kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json"))
+
+
+class JsonBodies:
+    """Every JSON body is checked here, once for all routes, before a handler reads it.
+
+    - nested at most ``max_depth`` deep (deeper: 422 naming ``body``, instead of the
+      parser's recursion error);
+    - no control characters in any text, keys included (422 naming each field), whatever
+      the route's own model says: requests, needs, candidates and uploads alike.
+
+    Bodies that are not valid JSON pass on: the route's own parsing names the error.
+    """
+
+    def __init__(self, app: Any, max_depth: int):
+        self.app, self.max_depth = app, max_depth
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS \
+                or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                return  # the client went away before its body was complete
+            chunks.append(msg.get("body", b""))
+            if not msg.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        lang = "en" if _prefers_english(scope) else "ja"
+        t = translator(lang)
+        errors: list[dict[str, str]] = []
+        if too_deep(body, self.max_depth):
+            msg = t.gettext(N_("JSON nested deeper than {limit} levels (the limit)"))
+            errors.append({"path": "body", "message": msg.format(limit=self.max_depth)})
+        elif body.strip():
+            try:
+                doc = json.loads(body)
+            except (ValueError, RecursionError):
+                doc = None
+            message = t.gettext(N_("must not contain control characters"))
+            errors += [{"path": p, "message": message} for p in _control_paths(doc)]
+        if errors:
+            first = errors[0]
+            detail = f"{first['path']}: {first['message']}"
+            if len(errors) > 1:
+                detail += f" (他 {len(errors) - 1} 件)" if lang == "ja" else \
+                    f" (and {len(errors) - 1} more)"
+            await problem_response(422, detail, lang, errors=errors,
+                                   instance=scope["path"])(scope, receive, send)
+            return
+        replayed = False
 
         async def replay() -> Any:
             nonlocal replayed

@@ -78,7 +78,8 @@ def api(match_url: str) -> Iterator[Api]:
                     "pr": create_key(s, "expert", expert="pr-1")[0]}
         api = Api(client, keys)
         r = api.put("centre", "/v1/matching/data", json={
-            "format": "match-data/1", "needs": NEEDS, "candidates": CANDIDATES})
+            "format": "match-data/1", "needs": NEEDS, "candidates": CANDIDATES},
+            params={"replace_with_empty": "true"})  # no engagements, no conflicts
         assert r.status_code == 200, r.text
         yield api
 

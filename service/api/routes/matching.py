@@ -19,13 +19,16 @@ import datetime as dt
 import io
 import json
 import math
+import time
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, StrictInt
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InputError, Problem
@@ -36,10 +39,13 @@ from service.api.deps import (
     IntId,
     MunicipalityQuery,
     SessionDep,
+    SettingsDep,
     audit,
     not_found,
 )
+from service.api.middleware import control_character
 from service.auth import Principal
+from service.config import Settings
 from service.db import (
     MATCH_TABLES,
     MatchConflictRow,
@@ -53,6 +59,7 @@ from service.matching_store import (
     row_for,
     store_tables,
     stored_document,
+    strict_problems,
     validated,
 )
 from service.problems import ApiProblem
@@ -249,35 +256,141 @@ def _decode(raw: bytes, name: str) -> str:
                              "UTF-8 または Shift_JIS（cp932）のテキストではありません"))
 
 
-def _xlsx_csv(raw: bytes, table: str, name: str) -> str:
-    """The table's sheet of an Excel workbook (named as the table, or the first) as CSV."""
+@dataclass(frozen=True)
+class UploadLimits:
+    """What one table upload may ask of the server: ``rows`` data rows, ``seconds`` of
+    reading, ``unpacked`` bytes of an Excel workbook once unzipped."""
+
+    rows: int
+    seconds: float
+    unpacked: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> "UploadLimits":
+        return cls(settings.max_table_rows, settings.max_upload_seconds,
+                   settings.max_xlsx_unpacked_bytes)
+
+    def too_many_rows(self, name: str) -> InputError:
+        return InputError(Problem(
+            name, f"more than {self.rows} rows (the limit, DXSHARE_MAX_TABLE_ROWS)",
+            f"行数が上限 {self.rows} 行（DXSHARE_MAX_TABLE_ROWS）を超えています"))
+
+
+#: Columns read from an Excel sheet (the widest table has 14).
+XLSX_COLUMNS = 64
+
+
+def _xlsx_csv(raw: bytes, table: str, name: str, limits: UploadLimits) -> str:
+    """The table's sheet of an Excel workbook (named as the table, or the first) as CSV,
+    read as a stream (openpyxl ``read_only``) and refused as soon as it is larger, or takes
+    longer, than ``limits`` allow."""
+    import zipfile
+
     import openpyxl
 
+    started = time.monotonic()
+    try:
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(raw)).infolist())
+    except (zipfile.BadZipFile, ValueError):
+        unpacked = 0  # openpyxl names what is wrong with it below
+    if unpacked > limits.unpacked:
+        raise ApiProblem(
+            413, f"{name}: the workbook unpacks to {unpacked} bytes, more than "
+            f"{limits.unpacked} (the limit, DXSHARE_MAX_XLSX_UNPACKED_BYTES)",
+            f"{name}: 展開後のサイズ {unpacked} バイトが上限 {limits.unpacked} バイト"
+            "（DXSHARE_MAX_XLSX_UNPACKED_BYTES）を超えています")
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is bad input
         raise InputError(Problem(name, f"not a readable Excel workbook ({type(exc).__name__})",
                                  "Excel ブックとして読み込めません")) from None
-    sheet = next((book[n] for n in book.sheetnames if n.strip().lower()
-                  in SHEET_NAMES[table]), book.worksheets[0])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in sheet.iter_rows(values_only=True):
-        cells = []
-        for v in row:
-            if v is None:
-                cells.append("")
-            elif isinstance(v, dt.datetime):
-                cells.append(v.date().isoformat())
-            elif isinstance(v, dt.date):
-                cells.append(v.isoformat())
-            elif isinstance(v, float) and v.is_integer():
-                cells.append(str(int(v)))
-            else:
-                cells.append(str(v))
-        writer.writerow(cells)
-    book.close()
+    try:
+        sheet = next((book[n] for n in book.sheetnames if n.strip().lower()
+                      in SHEET_NAMES[table]), book.worksheets[0])
+        declared = getattr(sheet, "max_row", None)
+        if isinstance(declared, int) and declared > limits.rows + 1:
+            raise limits.too_many_rows(name)  # the sheet says so itself: refuse at once
+        out = io.StringIO()
+        writer = csv.writer(out)
+        width = getattr(sheet, "max_column", None)
+        width = min(width, XLSX_COLUMNS) if isinstance(width, int) else XLSX_COLUMNS
+        for n, row in enumerate(sheet.iter_rows(values_only=True, max_col=width)):
+            if n > limits.rows:
+                raise limits.too_many_rows(name)
+            if n % 500 == 0 and time.monotonic() - started > limits.seconds:
+                raise _too_slow(name, limits)
+            cells = [_xlsx_cell(v) for v in row]
+            while cells and not cells[-1]:
+                cells.pop()  # a sheet's blank right-hand columns are no columns
+            writer.writerow(cells)
+    finally:
+        book.close()
     return out.getvalue()
+
+
+def _too_slow(name: str, limits: UploadLimits) -> InputError:
+    return InputError(Problem(
+        name, f"reading took longer than {limits.seconds:g} s (the limit, "
+        "DXSHARE_MAX_UPLOAD_SECONDS); send fewer rows or CSV",
+        f"読み込みが上限 {limits.seconds:g} 秒（DXSHARE_MAX_UPLOAD_SECONDS）を超えました。"
+        "行を減らすか CSV で送ってください"))
+
+
+def _xlsx_cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _csv_rows_within(text: str, name: str, limits: UploadLimits) -> None:
+    """Refuse a CSV text with more data rows than the limit (counted by the CSV reader,
+    stopping one past the limit) or a control character in a cell (tab and line feed are
+    text; CR only as part of a line end)."""
+    for n, _ in enumerate(csv.reader(io.StringIO(text))):
+        if n > limits.rows:
+            raise limits.too_many_rows(name)
+    hit = control_character(text.replace("\r\n", "\n"))
+    if hit is not None:
+        line = text.count("\n", 0, hit) + 1
+        raise InputError(Problem(f"{name} line {line}", "must not contain control characters",
+                                 "制御文字を含めることはできません"))
+
+
+def _not_emptied(s: Session, tables: dict[str, int], replace_with_empty: bool,
+                 where: Callable[[str], str]) -> None:
+    """Refuse to empty a table that holds rows, unless the caller asked for exactly that
+    (``replace_with_empty``): an upload with a header only, or ``[]``, is far more often a
+    mistake than a wish to delete every row."""
+    if replace_with_empty:
+        return
+    problems = []
+    for table, count in tables.items():
+        if count:
+            continue
+        model = MATCH_TABLES[table]
+        stored = s.scalar(select(func.count()).select_from(model)) or 0
+        if stored:
+            problems.append(Problem(
+                where(table), f"has no rows and would delete all {stored} stored {table}; "
+                "send ?replace_with_empty=true to empty the table",
+                f"行がなく、保存済みの {stored} 件をすべて削除することになります。"
+                "空にする場合は ?replace_with_empty=true を付けてください"))
+    if problems:
+        raise InputError(problems)
+
+
+def _strict(tables: Mapping[str, Any]) -> None:
+    """JSON records are held to their types: numbers as JSON numbers, yes/no as JSON
+    booleans, text as strings (``"priority": "1"`` is refused, as in every other body)."""
+    problems = strict_problems(tables)
+    if problems:
+        raise InputError(problems)
 
 
 # ------------------------------------------------------------------ whole data and tables
@@ -287,6 +400,11 @@ def export_data(who: CentreKey, s: SessionDep) -> dict[str, Any]:
     """Every stored table as one match-data/1 document (what ``dxshare match --data``
     reads)."""
     return stored_document(s)
+
+
+#: ``?replace_with_empty=true``: the upload may leave a table that holds rows empty.
+EmptyOk = Annotated[bool, Query(description="allow the upload to empty a table that holds "
+                                            "rows (refused otherwise)")]
 
 
 @router.put("/data")
@@ -299,12 +417,22 @@ def replace_data(who: CentreKey, s: SessionDep, store: StoreDep,
                                           "end": "2027-09-30", "effort_days": 3}],
                                "candidates": [{"id": "C1", "name": "株式会社サンプル",
                                                "fields": ["pr"], "base": "松山市"}]}}})],
+                 settings: SettingsDep, replace_with_empty: EmptyOk = False,
                  ) -> dict[str, Any]:
     """Replace all matching data by a match-data/1 document (checked whole first: nothing
-    is changed when any row is wrong, and every problem is named)."""
+    is changed when any row is wrong, and every problem is named). A table that holds rows
+    is emptied only with ``?replace_with_empty=true``."""
     from engine.matching import parse_document
 
+    limits = UploadLimits.of(settings)
+    for table in MATCH_TABLES:
+        rows = body.get(table)
+        if isinstance(rows, list) and len(rows) > limits.rows:
+            raise limits.too_many_rows(table)
+    _strict({t: body.get(t) for t in MATCH_TABLES})
     data = parse_document(body)
+    fresh = {t: len(getattr(data, t)) for t in MATCH_TABLES}
+    _not_emptied(s, fresh, replace_with_empty, lambda t: t)
     counts = store_tables(s, data, tuple(MATCH_TABLES))
     audit(s, who, "matching.replace", "matching:data", **counts)
     _committed(s, store)
@@ -320,26 +448,33 @@ Table = Annotated[str, Path(pattern=TABLE_PATTERN,
     XLSX: {"schema": {"type": "string", "format": "binary"}},
     "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
 async def upload_table(table: Table, who: CentreKey, request: Request, store: StoreDep,
+                       settings: SettingsDep,
                        name: Annotated[str | None, Query(max_length=100)] = None,
-                       ) -> dict[str, Any]:
+                       replace_with_empty: EmptyOk = False) -> dict[str, Any]:
     """Replace one table by an upload: CSV (UTF-8 or Shift_JIS, English or Japanese
     headers), an Excel workbook (the sheet named as the table, e.g. ``needs``/``ニーズ``, or
     the first), or a JSON array of records. The whole data set with the new table is checked
     first: nothing changes when a row is wrong, and each problem names its row and column
-    (``needs.csv row 4, column 'field': unknown field 'foo'``)."""
+    (``needs.csv row 4, column 'field'``). A header column the table does not have is
+    refused, and so is an upload without rows for a table that holds rows, unless
+    ``?replace_with_empty=true``. At most ``DXSHARE_MAX_TABLE_ROWS`` rows, read within
+    ``DXSHARE_MAX_UPLOAD_SECONDS``."""
     raw = await request.body()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return await run_in_threadpool(_store_upload, request, store, who, table, raw, kind,
-                                   name)
+                                   name, UploadLimits.of(settings), replace_with_empty)
 
 
 def _store_upload(request: Request, store: MatchingStore, who: Principal, table: str,
-                  raw: bytes, kind: str, name: str | None) -> dict[str, Any]:
+                  raw: bytes, kind: str, name: str | None, limits: UploadLimits,
+                  replace_with_empty: bool) -> dict[str, Any]:
     from engine.matching import read_csv_table
 
+    started = time.monotonic()
     with request.app.state.sessions() as s:
         others = {t: rows for t, rows in stored_document(s).items() if t in MATCH_TABLES}
         if kind in ("application/json",):
+            file = name or "body"
             try:
                 rows = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as err:
@@ -348,16 +483,27 @@ def _store_upload(request: Request, store: MatchingStore, who: Principal, table:
             if not isinstance(rows, list):
                 raise InputError(Problem("body", "must be a JSON array of records",
                                          "レコードの配列が必要です"))
+            if len(rows) > limits.rows:
+                raise limits.too_many_rows(file)
+            _strict({table: rows})
             data = validated(s, replace={table: rows})
         elif kind in ("text/csv", "text/plain", "application/csv"):
             file = name or f"{table}.csv"
-            data = read_csv_table(table, _decode(raw, file), file, others)
+            text = _decode(raw, file)
+            _csv_rows_within(text, file, limits)
+            data = read_csv_table(table, text, file, others)
         elif kind == XLSX:
             file = name or f"{table}.xlsx"
-            data = read_csv_table(table, _xlsx_csv(raw, table, file), file, others)
+            text = _xlsx_csv(raw, table, file, limits)
+            _csv_rows_within(text, file, limits)
+            data = read_csv_table(table, text, file, others)
         else:
             raise ApiProblem(415, f"send text/csv, {XLSX} or application/json",
                              "CSV、Excel（xlsx）または JSON を送ってください")
+        if time.monotonic() - started > limits.seconds:
+            raise _too_slow(file, limits)
+        _not_emptied(s, {table: len(getattr(data, table))}, replace_with_empty,
+                     lambda _t: file)
         counts = store_tables(s, data, (table,))
         audit(s, who, "matching.upload", f"matching:{table}", rows=counts[table],
               kind=kind)
@@ -393,11 +539,16 @@ def create_need(who: CurrentKey, s: SessionDep, store: StoreDep, response: Respo
                               "title": "観光データの可視化", "mode": "remote",
                               "start": "2027-04-01", "end": "2027-09-30",
                               "effort_days": 5, "priority": 1}}})]) -> dict[str, Any]:
-    """File a need (match-data/1 record; ``id`` is made when absent). A municipality key
-    files for itself only; the centre names the municipality."""
+    """File a need (match-data/1 record). A municipality key files for itself only, and
+    the server chooses the id (a municipality cannot learn from a refusal that another's
+    need has an id); the centre names the municipality and may choose the id (it sees every
+    need anyway), else one is made."""
     viewer = _viewer(who)
     rec = dict(body)
     if viewer is not None:
+        if "id" in rec:
+            raise InputError(Problem("id", "is chosen by the server; leave it out",
+                                     "ID はサーバーが決めます。指定しないでください"))
         if rec.get("municipality") not in (None, viewer):
             raise ApiProblem(403, "a municipality key files needs for itself only",
                              "自団体以外のニーズは登録できません")
