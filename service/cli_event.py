@@ -83,14 +83,37 @@ def cmd_event(args: argparse.Namespace) -> int:
     if args.out_week:
         print(_("week after the event written to {path}").format(path=args.out_week))
     if args.ics:
-        from engine.ical import expert_calendar
-
-        d = Path(args.ics)
-        d.mkdir(parents=True, exist_ok=True)
-        for e in fixed.after.week.experts:
-            (d / f"{e.id}.ics").write_bytes(expert_calendar(fixed.after.week, fixed.plan, e.id))
-        print(_("iCalendar: {dir}/ (one per expert)").format(dir=d))
+        _calendars(Path(args.ics), fixed.after.week, fixed.plan)
     return 0
+
+
+def _calendars(d: Path, week: Any, plan: Any) -> None:
+    """Each expert's calendar updated in place: ``DIR/EXPERT.ics`` rewritten with the
+    SEQUENCE of every changed event one above the file it replaces, and
+    ``DIR/EXPERT-cancel.ics`` (METHOD:CANCEL) for the events the expert no longer has."""
+    from engine.ical import calendar_sequences, calendar_update
+
+    d.mkdir(parents=True, exist_ok=True)
+    for e in week.experts:
+        path = d / f"{e.id}.ics"
+        before: dict[str, int] = {}
+        if path.exists():
+            try:
+                before = calendar_sequences(path.read_bytes())
+            except ValueError as exc:
+                raise InputError(Problem("--ics", f"{path.name} is no iCalendar file ({exc})",
+                                         f"{path.name} は iCalendar ファイルではありません"
+                                         )) from None
+        full, cancel, _seq = calendar_update(week, plan, e.id, plan.changes, before)
+        path.write_bytes(full)
+        gone = d / f"{e.id}-cancel.ics"
+        if cancel is not None:
+            gone.write_bytes(cancel)
+            print(_("cancellations for {expert}: {path}").format(expert=e.name or e.id,
+                                                                 path=gone))
+        elif gone.exists():
+            gone.unlink()           # an old cancellation is not sent again
+    print(_("iCalendar: {dir}/ (one per expert)").format(dir=d))
 
 
 def event_text(block: Mapping[str, Any]) -> str:

@@ -89,10 +89,18 @@ def record_event(session: Session, who: Principal, doc: Any, *,
 
     counts = publish_plan(session, job)
     ends = {v.request: v.end for v in fixed.plan.visits}
-    for v in session.scalars(select(VisitRow).where(VisitRow.week == monday,
-                                                    VisitRow.active.is_(True))):
+    for v in list(session.scalars(select(VisitRow).where(VisitRow.week == monday,
+                                                         VisitRow.active.is_(True)))):
         if v.request_id in ends and v.end != ends[v.request_id]:
-            v.end = ends[v.request_id]          # an overrun or a no-show: same visit, new end
+            # an overrun or a no-show: the same visit with a new end, as a new version (the
+            # calendars count versions), its outcome carried over
+            v.active = False
+            session.add(VisitRow(job_id=job.id, week=v.week, request_id=v.request_id,
+                                 municipality=v.municipality, experts=list(v.experts),
+                                 mode=v.mode, date=v.date, start=v.start,
+                                 end=ends[v.request_id], active=True, held=v.held,
+                                 notes=v.notes, satisfaction=v.satisfaction,
+                                 outcome_at=v.outcome_at))
     if event.kind == "cancelled" and event.request is not None:
         row = session.get(RequestRow, event.request)
         if row is not None:

@@ -233,7 +233,7 @@ class Postman:
             took = s.execute(update(OutboxRow).where(
                 OutboxRow.id == row.id, OutboxRow.sent_at.is_(None),
                 or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
-                .values(claimed_until=until)).rowcount
+                .values(claimed_until=until)).rowcount  # type: ignore[attr-defined]
             if not took:
                 return None
             s.flush()

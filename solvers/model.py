@@ -152,10 +152,12 @@ class PlannerModel:
         times = {v.index for v in self.start.values()} | set(self.timing_vars)
         return [i for i in range(len(self.m.proto.variables)) if i not in times]
 
-    def group_fits(self, k: int, value: Callable[[int], int]) -> bool | None:
-        """Whether group ``k`` of the last ``day_groups`` call can be timed, decided without
-        CP-SAT where the group is one expert-day that chose among its tours (exactly, by
-        ``solvers.routes.day_fits``); None where CP-SAT must decide (joint days, circuits)."""
+    def group_fits(self, k: int, value: Callable[[int], int], *,
+                   time_limit: float | None = None) -> bool | None:
+        """Whether group ``k`` of the last ``day_groups`` call can be timed, decided on the day
+        alone where the group is one expert-day that chose among its tours (exactly, by
+        ``solvers.routes.day_fits``, within ``time_limit`` seconds); None where the full model
+        must decide (joint days, circuits) or the time ran out."""
         days = self.group_days[k]
         if len(days) != 1:
             return None
@@ -172,7 +174,7 @@ class PlannerModel:
                  for r in day.online if value(self.present[r, eid, d].index)]
         e = day.expert
         return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
-                        e.work_start, e.work_end)
+                        e.work_start, e.work_end, time_limit=time_limit)
 
     def request_vars(self, rid: str) -> list[int]:
         """Indices of the literals that decide whether, when and by whom ``rid`` is served."""

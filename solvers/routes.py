@@ -25,15 +25,19 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from ortools.sat.python import cp_model
+
 from engine.model import PlanRequest, Route, Visit
 from engine.travel import TravelTimes
 
-__all__ = ["Candidate", "Tour", "build_routes", "day_tours", "free_start", "leg_departures"]
+__all__ = ["Candidate", "Tour", "build_routes", "day_fits", "day_tours", "free_start",
+           "leg_departures"]
 
 Minutes = Callable[[str, str], int]
 
@@ -248,15 +252,30 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
     return routes
 
 
+#: A block of the day as (earliest start, latest start, minutes), minutes after midnight.
+Block = tuple[int, int, int]
+
+
 def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, int, int]],
-             minutes: Minutes, work_start: int, work_end: int) -> bool:
+             minutes: Minutes, work_start: int, work_end: int, *,
+             time_limit: float | None = None) -> bool | None:
     """Whether one expert's day can run: the on-site ``stops`` in this order (each with its
     start window), and online ``calls`` given as ``(earliest start, latest start, duration)``,
     each anywhere outside the drives and within working hours (at the base before leaving, on
-    arriving at a stop, after a stop, back at the base). Exact: a dynamic programme over the
-    day's phases (at the base, arrived at stop i, done with stop i, home) and the set of calls
-    already made, keeping the earliest time of each — a block placed as early as it can be is
-    best for whatever follows.
+    arriving at a stop, after a stop, back at the base).
+
+    Exact, and polynomial in the calls wherever one of three quick answers settles it (all of
+    them do on a day whose calls share their earliest start or their latest end, e.g. calls
+    without windows; see docs/PLANNER.md):
+
+    1. the day's blocks (drives and stops in their order, calls in between) placed one after
+       the other, each time the one that must end first among those that may start, forwards
+       from the start of work and backwards from its end: a day that runs so fits;
+    2. the same blocks each allowed to pause and resume (earliest deadline first): a day that
+       cannot run even so does not fit;
+    3. otherwise CP-SAT decides on the day alone (one interval per block, no two at once).
+
+    ``time_limit`` (seconds) bounds step 3; ``None`` comes back only when it runs out undecided.
 
     >>> minutes = lambda a, b: 0 if a == b else 120
     >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 60)], minutes, 480, 1080)
@@ -264,38 +283,160 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
     >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 150)], minutes, 480, 1080)
     False
     """
-    n, k = len(calls), len(stops)
+    chain = _chain(base, stops, minutes, work_start, work_end)
+    if chain is None:
+        return False
+    jobs = [(max(lo, work_start), min(hi, work_end - dur), dur) for lo, hi, dur in calls]
+    if any(lo > hi for lo, hi, _ in jobs):
+        return False
+    mirrored = (_mirror(chain[::-1]), _mirror(jobs), -work_end)
+    if any(_list_schedule(*day, calls_first=rule) for rule in (False, True)
+           for day in ((chain, jobs, work_start), mirrored)):
+        return True
+    if not _fits_with_pauses([*chain, *jobs], work_start):
+        return False
+    return _cp_sat_fits(chain, jobs, time_limit)
+
+
+def _chain(base: str, stops: Sequence[Candidate], minutes: Minutes, work_start: int,
+           work_end: int) -> list[Block] | None:
+    """The drives and stops of the day in their order, each with the earliest start the blocks
+    before it allow and the latest start that leaves room for the blocks after it (calls
+    aside); ``None`` when even without calls they do not fit."""
     places = [base, *(c.location for c in stops), base]
-    # phases in order: 2i = set off towards stop i (or home when i == k), 2i + 1 = arrived at
-    # stop i (not yet visited), 2k + 1 = home again
-    phases = 2 * k + 2
-    earliest: list[dict[int, int]] = [{} for _ in range(phases)]
-    earliest[0][0] = work_start
-    by_count = sorted(range(1 << n), key=lambda m: bin(m).count("1"))
-    for ph in range(phases):
-        table = earliest[ph]
-        for placed in by_count:           # calls first: they keep the phase, add to the set
-            t = table.get(placed)
-            if t is None:
+    lengths: list[int] = []
+    windows: list[tuple[int, int] | None] = []     # None: a drive, any time
+    for i in range(len(stops) + 1):
+        lengths.append(minutes(places[i], places[i + 1]))
+        windows.append(None)
+        if i < len(stops):
+            lengths.append(stops[i].duration)
+            windows.append((stops[i].lo, stops[i].hi))
+    early: list[int] = []
+    clock = work_start
+    for length, window in zip(lengths, windows, strict=True):
+        start = clock if window is None else max(clock, window[0])
+        if window is not None and start > window[1]:
+            return None
+        early.append(start)
+        clock = start + length
+    if clock > work_end:
+        return None
+    late: list[int] = []
+    by = work_end
+    for length, window in zip(reversed(lengths), reversed(windows), strict=True):
+        start = by - length if window is None else min(window[1], by - length)
+        late.append(start)
+        by = start
+    late.reverse()
+    return list(zip(early, late, lengths, strict=True))
+
+
+def _mirror(blocks: Sequence[Block]) -> list[Block]:
+    """The blocks on a clock running backwards (minute ``t`` becomes ``-t``): a block that
+    occupies ``[s, s + d)`` occupies ``[-s - d, -s)`` there."""
+    return [(-(hi + d), -(lo + d), d) for lo, hi, d in blocks]
+
+
+def _list_schedule(chain: Sequence[Block], calls: Sequence[Block], start: int, *,
+                   calls_first: bool) -> bool:
+    """Whether the day runs when the blocks are placed one after the other from ``start``,
+    each as early as it may start: a day that runs so fits (the converse need not hold).
+
+    Which block comes next, among those that may start now (the chain's next drive or stop,
+    the calls already open): the one whose latest end comes first (``calls_first`` false);
+    or (``calls_first``) the open call whose latest end comes first among those that end
+    before the chain's next block must start, the chain's block when none does. When nothing
+    may start, the clock moves on to the first block that may."""
+    waiting = sorted(range(len(calls)), key=lambda j: (calls[j][1] + calls[j][2], j))
+    t, c = start, 0
+    while c < len(chain) or waiting:
+        link = chain[c] if c < len(chain) else None
+        pick = None
+        for pos, j in enumerate(waiting):
+            lo, hi, d = calls[j]
+            if lo > t:
                 continue
-            for c, (lo, hi, dur) in enumerate(calls):
-                if placed >> c & 1:
-                    continue
-                at = max(t, lo)
-                if at <= hi and at + dur <= work_end and table.get(placed | 1 << c, 1 << 30) > at + dur:
-                    table[placed | 1 << c] = at + dur
-        if ph == phases - 1:
+            if link is not None and (
+                    (calls_first and t + d > link[1])
+                    or (not calls_first and link[0] <= t and link[1] + link[2] <= hi + d)):
+                continue
+            pick = pos
             break
-        nxt = earliest[ph + 1]
-        i = ph // 2
-        for placed, t in table.items():
-            if ph % 2 == 0:               # drive to stop i, or home when i == k
-                arrive = t + minutes(places[i], places[i + 1])
-                if arrive <= work_end and nxt.get(placed, 1 << 30) > arrive:
-                    nxt[placed] = arrive
-            else:                         # visit stop i
-                stop = stops[i]
-                start = max(t, stop.lo)
-                if start <= stop.hi and nxt.get(placed, 1 << 30) > start + stop.duration:
-                    nxt[placed] = start + stop.duration
-    return (1 << n) - 1 in earliest[phases - 1]
+        if pick is not None:
+            block = calls[waiting.pop(pick)]
+        elif link is not None and link[0] <= t:
+            block = link
+            c += 1
+        else:
+            opens = [calls[j][0] for j in waiting if calls[j][0] > t]
+            if link is not None and link[0] > t:
+                opens.append(link[0])
+            if not opens:
+                return False            # nothing left may ever start
+            t = min(opens)
+            continue
+        if t > block[1]:
+            return False
+        t += block[2]
+    return True
+
+
+def _fits_with_pauses(blocks: Sequence[Block], start: int) -> bool:
+    """Whether the blocks fit if each could pause and resume (earliest latest-end first,
+    which is exact for that relaxed day): a day that does not fit so cannot run at all."""
+    opening = sorted(range(len(blocks)), key=lambda j: blocks[j][0])
+    ready: list[tuple[int, int]] = []      # (latest end, minutes still to do)
+    t, nxt = start, 0
+    while nxt < len(opening) or ready:
+        if not ready:
+            t = max(t, blocks[opening[nxt]][0])
+        while nxt < len(opening) and blocks[opening[nxt]][0] <= t:
+            lo, hi, d = blocks[opening[nxt]]
+            heapq.heappush(ready, (hi + d, d))
+            nxt += 1
+        due, todo = heapq.heappop(ready)
+        until = blocks[opening[nxt]][0] if nxt < len(opening) else t + todo
+        run = min(todo, until - t)
+        t += run
+        if run < todo:
+            heapq.heappush(ready, (due, todo - run))
+        elif t > due:
+            return False
+    return True
+
+
+def _cp_sat_fits(chain: Sequence[Block], calls: Sequence[Block],
+                 time_limit: float | None) -> bool | None:
+    """The exact answer from CP-SAT: one interval per block within its window, the chain's
+    blocks in their order, no two blocks at once; ``None`` if ``time_limit`` runs out."""
+    m = cp_model.CpModel()
+    intervals = []
+    starts = []
+    for kind, blocks in (("leg", chain), ("call", calls)):
+        for i, (lo, hi, d) in enumerate(blocks):
+            s = m.new_int_var(lo, hi, f"{kind}_{i}_start")
+            starts.append(s)
+            if d:       # a drive of no minutes (the next stop is at the same place) blocks nothing
+                intervals.append(m.new_fixed_size_interval_var(s, d, f"{kind}_{i}"))
+    for i in range(1, len(chain)):
+        m.add(starts[i] >= starts[i - 1] + chain[i - 1][2])
+    # Calls alike (same window, same minutes) are interchangeable: taking them in one order
+    # spares the search trying each of their orders (n! of them, when none fits).
+    alike: dict[Block, int] = {}
+    for j, block in enumerate(calls):
+        s = starts[len(chain) + j]
+        if block in alike:
+            m.add(s >= starts[alike[block]] + block[2])
+        alike[block] = len(chain) + j
+    m.add_no_overlap(intervals)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    if time_limit is not None:
+        solver.parameters.max_time_in_seconds = max(0.001, time_limit)
+    code = solver.solve(m)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return True
+    if code == cp_model.INFEASIBLE:
+        return False
+    return None

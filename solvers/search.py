@@ -212,7 +212,8 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
             break
         groups = model.day_groups(chosen.__getitem__)
         bad = [k for k, g in enumerate(groups)
-               if (fits := model.group_fits(k, chosen.__getitem__)) is False
+               if (fits := model.group_fits(k, chosen.__getitem__,
+                                            time_limit=min(1.0, 0.1 * clock.left()))) is False
                or (fits is None and _cannot_be_timed(model, clock, g))]
         if not bad:
             break            # no single group explains it: the full search decides

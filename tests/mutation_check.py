@@ -143,6 +143,18 @@ MUTATIONS = [
     Mutation("search: choice optimum taken without timing", "solvers/search.py",
              "        return bound is not None and value >= bound",
              "        return bound is not None and value >= bound - 1000"),
+    # --- the day check (calls placed between the drives and stops of a chosen day)
+    Mutation("day check: a quick answer lets a call start late", "solvers/routes.py",
+             "        if t > block[1]:\n            return False\n        t += block[2]",
+             "        if t > block[1] + 15:\n            return False\n        t += block[2]"),
+    Mutation("day check: the pausing day a minute too short", "solvers/routes.py",
+             "        elif t > due:\n            return False",
+             "        elif t > due - 1:\n            return False"),
+    Mutation("day check: CP-SAT drives and stops in any order", "solvers/routes.py",
+             "        m.add(starts[i] >= starts[i - 1] + chain[i - 1][2])", "        pass"),
+    Mutation("day check: alike calls ordered with a gap", "solvers/routes.py",
+             "m.add(s >= starts[alike[block]] + block[2])",
+             "m.add(s >= starts[alike[block]] + block[2] + 1)"),
     # --- routes written into the plan
     Mutation("routes: leave just in time through an online call", "solvers/routes.py",
              "d = free_start(lo, hi, minutes(places[i], places[i + 1]), busy, latest=i == 0)",

@@ -404,3 +404,114 @@ def test_change_kind_takes_the_largest_change():
     assert change_kind(v, Visit("r", ("e2",), "A", "onsite", dt.date(2026, 12, 8), 630,
                                 690)) == "experts"
     assert change_kind(v, None) == "dropped"
+
+
+# ------------------------------------------------------------------------------ calendars
+
+def _events(ics: bytes) -> tuple[str | None, dict[str, Any]]:
+    from icalendar import Calendar
+
+    cal = Calendar.from_ical(ics)
+    method = str(cal.get("method")) if cal.get("method") else None
+    return method, {str(e.get("uid")): e for e in cal.walk("VEVENT")}
+
+
+def test_calendars_update_in_place_and_send_cancellations(week, plan):
+    from engine.ical import calendar_update, uid
+
+    busy = _first_of(plan, TUE).experts[0]
+    first = {e.id: calendar_update(week, plan, e.id, (), {}) for e in week.experts}
+    for e in week.experts:
+        method, evs = _events(first[e.id][0])
+        assert method == "PUBLISH" and first[e.id][1] is None
+        assert set(evs) == {uid(v.request, e.id) for v in plan.visits if e.id in v.experts}
+        assert all(int(x.get("sequence")) == 0 for x in evs.values())
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": busy,
+           "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}
+    fixed = _repaired(week, plan, doc)
+    assert fixed.plan.changes
+    # the busy expert's Tuesday visits go to the other expert or are dropped: cancellations
+    assert calendar_update(fixed.after.week, fixed.plan, busy, fixed.plan.changes,
+                           first[busy][2])[1] is not None
+    for e in week.experts:
+        full, cancel, seq = calendar_update(fixed.after.week, fixed.plan, e.id,
+                                            fixed.plan.changes, first[e.id][2])
+        _, evs = _events(full)
+        for c in fixed.plan.changes:
+            key = uid(c.request, e.id)
+            was = c.before is not None and e.id in c.before.experts
+            now = c.after is not None and e.id in c.after.experts
+            if was and now:
+                assert int(evs[key].get("sequence")) == 1      # moved: the same UID, +1
+            if now and not was:
+                assert key in evs
+            if was and not now:
+                assert key not in evs
+                assert cancel is not None
+                method, gone = _events(cancel)
+                assert method == "CANCEL" and str(gone[key].get("status")) == "CANCELLED"
+                assert int(gone[key].get("sequence")) == 1
+        unchanged = {uid(v.request, e.id) for v in fixed.plan.visits if e.id in v.experts} - {
+            uid(c.request, e.id) for c in fixed.plan.changes}
+        assert all(int(evs[k].get("sequence")) == 0 for k in unchanged)
+        if not any(c.before and e.id in c.before.experts and not (c.after and e.id in
+                   c.after.experts) for c in fixed.plan.changes):
+            assert cancel is None
+        # a second change of the same event goes one higher again
+        again, _, _ = calendar_update(fixed.after.week, fixed.plan, e.id, fixed.plan.changes,
+                                      seq)
+        _, evs2 = _events(again)
+        for c in fixed.plan.changes:
+            if c.after is not None and e.id in c.after.experts and c.before is not None \
+                    and e.id in c.before.experts:
+                assert int(evs2[uid(c.request, e.id)].get("sequence")) == 2
+
+
+# ------------------------------------------------------------------------------ the command line
+
+def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, capsys):
+    from engine.format import load_plan, load_plan_request
+    from engine.ical import calendar_sequences
+    from service.cli import main
+
+    (tmp_path / "week.json").write_text(json.dumps(plan_request_to_dict(week)))
+    (tmp_path / "plan.json").write_text(json.dumps(plan_to_dict(plan)))
+    assert main(["--lang", "en", "event", str(tmp_path / "week.json"),
+                 str(tmp_path / "plan.json"), "--event", str(tmp_path / "nothing.json")]) == 2
+    assert "nothing.json" in capsys.readouterr().err
+    v = _first_of(plan, TUE)
+    (tmp_path / "ev1.json").write_text(json.dumps(
+        {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": v.experts[0],
+         "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}))
+    ics = tmp_path / "ics"
+    assert main(["--lang", "en", "event", str(tmp_path / "week.json"),
+                 str(tmp_path / "plan.json"), "--event", str(tmp_path / "ev1.json"),
+                 "--out", str(tmp_path / "plan2.json"), "--out-week",
+                 str(tmp_path / "week2.json"), "--ics", str(ics)]) == 0
+    out = capsys.readouterr().out
+    assert "Event: expert_unavailable" in out and "fewest changes proven" in out
+    week2, plan2 = load_plan_request(tmp_path / "week2.json"), load_plan(tmp_path / "plan2.json")
+    assert_valid(week2, plan2)
+    assert (ics / f"{v.experts[0]}-cancel.ics").exists()
+    # a second event starts from the two files the first one wrote
+    w = _first_of(plan2, TUE)
+    (tmp_path / "ev2.json").write_text(json.dumps(
+        {"kind": "location_closed", "now": f"{MON}T12:00", "location": w.location,
+         "date": TUE, "from": "08:00", "until": "23:00"}))
+    before = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("e?.ics")}
+    assert main(["event", str(tmp_path / "week2.json"), str(tmp_path / "plan2.json"),
+                 "--event", str(tmp_path / "ev2.json"), "--out", str(tmp_path / "plan3.json"),
+                 "--out-week", str(tmp_path / "week3.json"), "--ics", str(ics)]) == 0
+    plan3 = load_plan(tmp_path / "plan3.json")
+    assert_valid(load_plan_request(tmp_path / "week3.json"), plan3)
+    assert not any(x.location == w.location and x.date.isoformat() == TUE
+                   for x in plan3.visits)
+    after = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("e?.ics")}
+    changed = {c.request for c in plan3.changes}
+    for name, seqs in after.items():
+        for key, n in seqs.items():
+            old = before[name].get(key)
+            if key.split("/")[0] in changed and old is not None:
+                assert n == old + 1
+            elif old is not None:
+                assert n == old

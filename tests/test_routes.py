@@ -2,19 +2,27 @@
 
 ``day_fits`` (can a day with these stops in this order and these online calls run?) is checked
 against every interleaving of the calls between the day's blocks, each timed as early as it can
-be; ``day_tours`` against every permutation of the stops; ``leg_departures`` and ``free_start``
-on hand-made days.
+be; against the brute force's own day (``tests/bruteforce.py``); and, up to 14 calls, against
+the dynamic programme over every subset of the calls it replaced (``subset_day_fits``, kept
+here as the oracle). ``day_tours`` against every permutation of the stops; ``leg_departures``
+and ``free_start`` on hand-made days.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from engine.format import parse_plan_request
+from engine.model import fmt_time
+from solvers import routes
 from solvers.routes import Candidate, day_fits, day_tours, free_start, leg_departures
+from tests.bruteforce import _Solver
 
 PLACES = ("base", "a", "b", "c")
 
@@ -155,3 +163,239 @@ def test_day_tours_are_exactly_the_drivable_orders(day, max_stops, max_drive):
         # each stop's earliest start in the order, and the latest that lets the rest fit
         for pos, i in enumerate(tour.order):
             assert cands[i].lo <= tour.starts[pos] <= tour.latest[pos] <= cands[i].hi
+
+
+# ------------------------------------------------------------------ the oracle: every subset
+
+def subset_day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, int, int]],
+                    minutes: Callable[[str, str], int], work_start: int, work_end: int) -> bool:
+    """The day check the planner used before (exact, 2^n in the calls): a dynamic programme
+    over the day's phases (at the base, arrived at stop i, done with stop i, home) and the set
+    of calls already made, keeping the earliest time of each."""
+    n, k = len(calls), len(stops)
+    places = [base, *(c.location for c in stops), base]
+    phases = 2 * k + 2
+    earliest: list[dict[int, int]] = [{} for _ in range(phases)]
+    earliest[0][0] = work_start
+    by_count = sorted(range(1 << n), key=lambda m: bin(m).count("1"))
+    for ph in range(phases):
+        table = earliest[ph]
+        for placed in by_count:
+            t = table.get(placed)
+            if t is None:
+                continue
+            for c, (lo, hi, dur) in enumerate(calls):
+                if placed >> c & 1:
+                    continue
+                at = max(t, lo)
+                if at <= hi and at + dur <= work_end and \
+                        table.get(placed | 1 << c, 1 << 30) > at + dur:
+                    table[placed | 1 << c] = at + dur
+        if ph == phases - 1:
+            break
+        nxt = earliest[ph + 1]
+        i = ph // 2
+        for placed, t in table.items():
+            if ph % 2 == 0:
+                arrive = t + minutes(places[i], places[i + 1])
+                if arrive <= work_end and nxt.get(placed, 1 << 30) > arrive:
+                    nxt[placed] = arrive
+            else:
+                stop = stops[i]
+                start = max(t, stop.lo)
+                if start <= stop.hi and nxt.get(placed, 1 << 30) > start + stop.duration:
+                    nxt[placed] = start + stop.duration
+    return (1 << n) - 1 in earliest[phases - 1]
+
+
+@st.composite
+def busy_days(draw: Any, max_calls: int = 14) -> dict[str, Any]:
+    """A day with up to three stops and up to ``max_calls`` calls, in the shapes a week
+    produces: calls without windows (the whole working day), all of one length, any mix of
+    lengths and windows, or windows drawn around a schedule that runs (so that full days with
+    tight windows, the hard ones, are common); often more calls than fit."""
+    day = draw(days())
+    if draw(st.booleans()):
+        day["stops"] = day["stops"][:1]      # (three random stops seldom leave room for many)
+    shape = draw(st.sampled_from(["no windows", "one length", "mixed", "planted"]))
+    length = draw(st.sampled_from([15, 30, 60]))
+    n = draw(st.integers(0, max_calls))
+    calls = []
+    clock = day["ws"]
+    for _ in range(n):
+        dur = length if shape in ("no windows", "one length") else draw(
+            st.sampled_from([15, 20, 30, 45, 60]))
+        if shape == "no windows":
+            calls.append((day["ws"], day["we"] - dur, dur))
+        elif shape == "planted":
+            clock += draw(st.sampled_from([0, 0, 5, 30]))
+            calls.append((clock - draw(st.sampled_from([0, 10, 30, 120])),
+                          clock + draw(st.sampled_from([0, 10, 30, 120])), dur))
+            clock += dur
+        else:
+            lo = draw(st.integers(day["ws"] - 30, day["we"] - 30))
+            calls.append((lo, lo + draw(st.sampled_from([0, 30, 90, 240, 600])), dur))
+    if shape == "planted":
+        calls = draw(st.permutations(calls))
+    return {**day, "calls": calls}
+
+
+def _minutes(day: dict[str, Any]) -> Callable[[str, str], int]:
+    return lambda a, b: 0 if a == b else day["minutes"][a, b]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(busy_days())
+def test_day_fits_agrees_with_every_subset_up_to_14_calls(day):
+    t = _minutes(day)
+    args = ("base", day["stops"], day["calls"], t, day["ws"], day["we"])
+    assert day_fits(*args) == subset_day_fits(*args)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(busy_days(max_calls=9))
+def test_each_way_to_decide_is_exact_on_its_own(day):
+    """Each quick answer is only ever given when it is right, and CP-SAT alone (step 3)
+    answers every day right: the quick answers cannot hide a wrong fallback."""
+    t = _minutes(day)
+    truth = subset_day_fits("base", day["stops"], day["calls"], t, day["ws"], day["we"])
+    chain = routes._chain("base", day["stops"], t, day["ws"], day["we"])
+    jobs = [(max(lo, day["ws"]), min(hi, day["we"] - d), d) for lo, hi, d in day["calls"]]
+    if chain is None or any(lo > hi for lo, hi, _ in jobs):
+        assert not truth
+        return
+    for rule in (False, True):
+        if routes._list_schedule(chain, jobs, day["ws"], calls_first=rule):
+            assert truth
+        if routes._list_schedule(routes._mirror(chain[::-1]), routes._mirror(jobs), -day["we"],
+                                 calls_first=rule):
+            assert truth
+    if not routes._fits_with_pauses([*chain, *jobs], day["ws"]):
+        assert not truth
+    assert routes._cp_sat_fits(chain, jobs, None) == truth
+
+
+@st.composite
+def one_day_documents(draw: Any) -> dict[str, Any]:
+    """One expert, one date, up to two on-site requests and up to four online ones, windows
+    or not: a document the brute force can take whole."""
+    ws = draw(st.sampled_from([480, 540]))
+    we = ws + draw(st.sampled_from([240, 360, 480]))
+    travel = {a: {b: draw(st.integers(10, 120)) for b in ("B", "X", "Y") if b != a}
+              for a in ("B", "X", "Y")}
+    requests = []
+    n_on, n_off = draw(st.integers(0, 2)), draw(st.integers(1, 4))
+    for i in range(n_on + n_off):
+        dur = draw(st.sampled_from([30, 60, 90]))
+        q: dict[str, Any] = {"id": f"r{i}", "location": draw(st.sampled_from(["X", "Y"])),
+                             "fields": ["pr"], "mode": "onsite" if i < n_on else "online",
+                             "duration_min": dur, "priority": 1}
+        if draw(st.booleans()):
+            lo = draw(st.integers(ws, we - dur))
+            q["window"] = [fmt_time(lo), fmt_time(min(
+                lo + dur + draw(st.sampled_from([0, 30, 120])), 1439))]
+        requests.append(q)
+    return {"format": "plan-request/1", "horizon": {"start": "2026-12-07", "end": "2026-12-07"},
+            "locations": [{"id": x, "name": x, "open": "06:00", "close": "22:00"}
+                          for x in ("B", "X", "Y")],
+            "experts": [{"id": "e", "base": "B", "fields": ["pr"], "work_start": fmt_time(ws),
+                         "work_end": fmt_time(we)}],
+            "requests": requests, "travel": {"minutes": travel}}
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(one_day_documents())
+def test_day_fits_agrees_with_the_brute_force_day(doc):
+    """All of a day's requests together, in some order of the stops: ``day_fits`` on each
+    order against the brute force's own enumeration of every way the day can run."""
+    note(str(doc))
+    problem = parse_plan_request(doc)
+    brute = _Solver(problem, release=False)
+    chosen = {q.id: brute.choices[q.id][0] for q in problem.requests if brute.choices[q.id]}
+    if len(chosen) < len(problem.requests):
+        return           # some request cannot be served at all that day: nothing to compare
+    truth = brute.evaluate(chosen) is not None
+    e = problem.experts[0]
+    onsite = [q for q in problem.requests if q.onsite]
+    stops = [Candidate(q.location, q.duration_min, chosen[q.id].lo, chosen[q.id].hi)
+             for q in onsite]
+    calls = [(chosen[q.id].lo, chosen[q.id].hi, q.duration_min)
+             for q in problem.requests if not q.onsite]
+    minutes = brute.t.minutes
+    fits = any(day_fits(e.base, [stops[i] for i in order], calls, minutes, e.work_start,
+                        e.work_end) for order in itertools.permutations(range(len(stops))))
+    assert fits == truth
+
+
+@pytest.mark.parametrize("n", [40, 200])
+@pytest.mark.parametrize("stops", [[], [Candidate("a", 60, 660, 720)]])
+def test_calls_without_windows_are_decided_without_a_search(monkeypatch, n, stops):
+    """Calls sharing one window (here the whole day) are settled by the quick answers, with
+    no CP-SAT and no table over subsets, at any number: a day of 08:00-16:00 holds ten
+    half-hour calls beside an hour's visit an hour's drive away (or 16 without), not one more."""
+    def no_search(*_: Any) -> bool:
+        raise AssertionError("CP-SAT should not be needed")
+
+    monkeypatch.setattr(routes, "_cp_sat_fits", no_search)
+
+    def t(a: str, b: str) -> int:
+        return 0 if a == b else 60
+
+    room = 10 if stops else 16          # the visit and its two drives take 180 minutes
+    calls = [(480, 930, 30)] * n
+    assert day_fits("base", stops, calls[:room], t, 480, 960)
+    assert not day_fits("base", stops, calls[:room + 1], t, 480, 960)
+    assert not day_fits("base", stops, calls, t, 480, 960)
+
+
+def test_a_hard_day_goes_to_cp_sat_and_is_decided_exactly(monkeypatch):
+    """Packing calls of different lengths into the gaps around a pinned visit: the calls that
+    fit are placed by a quick answer; that those that do not fit cannot is CP-SAT's to say
+    (they would fit if they could pause)."""
+    def t(a: str, b: str) -> int:
+        return 0 if a == b else 30
+
+    # 08:00-11:30 around a visit pinned at 09:30-10:00, 30 minutes away: 60 free minutes
+    # before the drive out, 60 after the drive back. Calls of 40, 40, 20 and 20 fit (a 40 and
+    # a 20 on each side); three of 40 (120 minutes, as much as is free) do not.
+    stops = [Candidate("a", 30, 570, 570)]
+    fit = [(480, 650, 40), (480, 650, 40), (480, 670, 20), (480, 670, 20)]
+    misfit = [(480, 650, 40), (480, 650, 40), (480, 650, 40)]
+    assert subset_day_fits("base", stops, fit, t, 480, 690)
+    assert not subset_day_fits("base", stops, misfit, t, 480, 690)
+    asked = []
+    real = routes._cp_sat_fits
+
+    def counted(*args: Any) -> bool | None:
+        asked.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(routes, "_cp_sat_fits", counted)
+    assert not day_fits("base", stops, misfit, t, 480, 690)
+    assert day_fits("base", stops, fit, t, 480, 690)
+    assert len(asked) == 1
+
+
+def test_cp_sat_alone_keeps_the_chain_in_order_and_packs_alike_calls_tight():
+    """Step 3 on days the quick answers settle before it: two short stops at one place an
+    hour from the base and four calls, which fit only if a drive could come before the stop it
+    leaves; and sixteen half-hour calls filling 08:00-16:00 to the minute."""
+    minutes = {("base", "b"): 60, ("b", "base"): 10}
+
+    def t(a: str, b: str) -> int:
+        return 0 if a == b else minutes[a, b]
+
+    stops = [Candidate("b", 10, 550, 750), Candidate("b", 10, 490, 690)]
+    calls = [(560, 590, 30), (500, 510, 30), (570, 600, 30), (690, 690, 10)]
+    assert not subset_day_fits("base", stops, calls, t, 480, 720)
+    chain = routes._chain("base", stops, t, 480, 720)
+    assert chain is not None
+    assert routes._cp_sat_fits(chain, calls, None) is False
+    assert routes._cp_sat_fits(chain, calls[:2], None) is True
+    home = routes._chain("base", [], t, 480, 960)
+    assert home is not None
+    assert routes._cp_sat_fits(home, [(480, 930, 30)] * 16, None) is True
+    assert routes._cp_sat_fits(home, [(480, 930, 30)] * 17, None) is False

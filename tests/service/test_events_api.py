@@ -7,6 +7,7 @@ The tests share one published week of their own (``EVENT_WEEK``).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -140,3 +141,24 @@ def test_a_cancellation_withdraws_the_visit_and_the_request(service: Service, we
     for m in r.json()["messages"]:
         if m["recipient_kind"] == "municipality" and m["recipient"] != MUNI_B:
             assert "今治" not in m["body"] and "Imabari" not in m["body"]
+
+
+def test_the_experts_calendar_feed_counts_versions_and_cancels(service: Service, week):
+    from icalendar import Calendar
+
+    url = service.get("pr", "/v1/experts/pr-1/calendar-url").json()["url"]
+    cal = Calendar.from_ical(service.client.get(url).content)
+    evs = {str(e.get("uid")): e for e in cal.walk("VEVENT")}
+    cancelled = week["reqs"][2]["id"]           # cancelled by the test above
+    gone = evs[f"{cancelled}/pr-1@dxshare"]
+    assert str(gone.get("status")) == "CANCELLED" and int(gone.get("sequence")) >= 1
+    with service.app.state.sessions() as s:
+        from sqlalchemy import select
+
+        from service.db import VisitRow
+        rows = [v for v in s.scalars(select(VisitRow).where(VisitRow.week == dt.date.fromisoformat(EVENT_WEEK)))
+                if "pr-1" in v.experts]
+    for v in rows:
+        if v.active:
+            versions = sum(1 for w in rows if w.request_id == v.request_id)
+            assert int(evs[f"{v.request_id}/pr-1@dxshare"].get("sequence")) == versions - 1

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InputError, Problem
 from engine.format import parse_plan_request
-from engine.ical import expert_calendar
+from engine.ical import expert_calendar, uid
 from service.api.deps import CentreKey, CurrentKey, Id, SessionDep, audit, not_found
 from service.api.views import expert_view, visit_view
 from service.auth import Principal, feed_token
@@ -111,8 +111,18 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
     expert_doc = {k: v for k, v in row.doc.items() if k != "days"}
     from engine.model import Plan, Visit
 
-    rows = [v for v in s.scalars(select(VisitRow).where(VisitRow.active.is_(True)))
+    mine = [v for v in s.scalars(select(VisitRow).order_by(VisitRow.id))
             if expert_id in v.experts]
+    rows = [v for v in mine if v.active]
+    # SEQUENCE: how many times the expert's event for that request was replaced; a request
+    # whose last row with this expert is no longer active was taken away: cancelled
+    versions: dict[str, list[VisitRow]] = {}
+    for v in mine:
+        versions.setdefault(v.request_id, []).append(v)
+    sequences = {uid(rid, expert_id): len(vs) - 1 for rid, vs in versions.items()}
+    gone = [(Visit(rid, tuple(vs[-1].experts), vs[-1].municipality, vs[-1].mode,  # type: ignore[arg-type]
+                   vs[-1].date, vs[-1].start, vs[-1].end), len(vs))
+            for rid, vs in versions.items() if not any(v.active for v in vs)]
     reqs, visits = [], []
     for v in rows:
         q = s.get(RequestRow, v.request_id)
@@ -132,7 +142,7 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
                                   "requests": []})
     problem = dataclasses.replace(problem, requests=tuple(_request_obj(r) for r in reqs))
     body = expert_calendar(problem, Plan("feasible", None, None, 0.0, tuple(visits)),
-                           expert_id)
+                           expert_id, sequences=sequences, cancelled=gone)
     return Response(body, media_type="text/calendar; charset=utf-8")
 
 
