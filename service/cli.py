@@ -93,19 +93,35 @@ def request_file(path: str, what: str = "REQUEST") -> str:
     return path
 
 
-def _progress_printer() -> Callable[[object], None]:
+def progress_line(p: Any) -> str:
+    """One line of the planner's progress: the best plan so far and its ceiling, or in the
+    re-plan's second phase the visits moved."""
+    obj, bound = p.objective, p.bound
+    if p.phase == "main":
+        left = abs(bound - obj) / max(1.0, abs(bound)) * 100
+        return _("best plan so far {best:,.0f} · proven ceiling {ceiling:,.0f} "
+                 "(at most {left:.1f}% better possible)").format(best=obj, ceiling=bound,
+                                                                 left=left)
+    return _("visits moved from the previous plan: {moved:,.0f} "
+             "(at least {fewest:,.0f} must move)").format(moved=obj, fewest=bound)
+
+
+def _progress_printer(stream: Any = None) -> Callable[[object], None]:
     def show(p: Any) -> None:
-        obj, bound = p.objective, p.bound
-        if p.phase == "main":
-            left = abs(bound - obj) / max(1.0, abs(bound)) * 100
-            line = _("best plan so far {best:,.0f} · proven ceiling {ceiling:,.0f} "
-                     "(at most {left:.1f}% better possible)").format(
-                         best=obj, ceiling=bound, left=left)
-        else:
-            line = _("visits moved from the previous plan: {moved:,.0f} "
-                     "(at least {fewest:,.0f} must move)").format(moved=obj, fewest=bound)
-        print(f"[{p.elapsed:6.1f} s] {line}", file=sys.stderr, flush=True)
+        print(f"[{p.elapsed:6.1f} s] {progress_line(p)}", file=stream or sys.stderr, flush=True)
     return show
+
+
+def solve_progress(label: str, limit: float, quiet: bool, stream: Any = None) -> Any:
+    """The wait on the planner as the reader sees it (``service.console.SolveProgress``), or
+    nothing with ``--quiet``."""
+    import contextlib
+
+    from service.console import SolveProgress
+
+    if quiet:
+        return contextlib.nullcontext(None)
+    return SolveProgress(label, limit, progress_line, stream)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -152,15 +168,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
                                  "--executor dask と一緒に指定してください"))
     if args.dask_address:
         check_dask_address(args.dask_address)
-    opts = SolveOptions(time_limit=args.time_limit, seed=args.seed, workers=args.workers,
-                        previous=previous, progress=None if args.quiet else _progress_printer(),
-                        decompose=args.decompose, executor=args.executor,
-                        executor_address=args.dask_address,
-                        executor_workers=args.executor_workers)
-    plan = with_changes(solve(problem, opts), previous)
+    label = _("planning {n} requests").format(n=len(problem.requests))
+    with solve_progress(label, args.time_limit, args.quiet) as progress:
+        opts = SolveOptions(time_limit=args.time_limit, seed=args.seed, workers=args.workers,
+                            previous=previous, progress=progress,
+                            decompose=args.decompose, executor=args.executor,
+                            executor_address=args.dask_address,
+                            executor_workers=args.executor_workers)
+        plan = with_changes(solve(problem, opts), previous)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_plan(plan, out)
-    print(week_text(problem, plan), end="")
+    from service.report import LONG_WEEK, week_summary
+
+    print(week_text(problem, plan) if args.full or len(plan.visits) <= LONG_WEEK
+          else week_summary(problem, plan, out), end="")
     if previous is not None:
         from service.report import changes_text
 
@@ -283,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--svg", metavar="DIR", help=_("also draw the week chart and the route map "
                                                   "(SVG)"))
     p.add_argument("--quiet", action="store_true", help=_("no progress lines on stderr"))
+    p.add_argument("--full", action="store_true",
+                   help=_("print the whole plan even when it is long (by default a plan of "
+                          "over 150 visits is summarised; the files hold all of it)"))
     p.add_argument("--decompose", choices=["auto", "always", "never"], default="auto",
                    help=_("solve by parts (regions or time windows) in parallel: auto "
                           "(when the problem is too large for one model), always or never"))

@@ -176,11 +176,21 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     png_dir = Path(args.png) if args.png else None
     plans: dict[str, tuple[Any, Any]] = {}
     if args.season_command in ("plan", "compare"):
-        plan = plan_season(problem, SolveOptions(time_limit=args.time_limit, seed=args.seed,
-                                                 previous=previous))
+        from engine.changes import with_changes
+        from service.cli import solve_progress
+
+        label = _("planning the season ({n} requests)").format(n=len(problem.requests))
+        with solve_progress(label, args.time_limit, args.quiet, err_stream) as progress:
+            plan = with_changes(plan_season(problem, SolveOptions(
+                time_limit=args.time_limit, seed=args.seed, previous=previous,
+                progress=progress)), previous)
         plans[AS_ONE] = (problem, plan)
         if args.season_command == "plan":
             dump_plan(plan, args.out)
+            if previous is not None:
+                from service.report import changes_text
+
+                out_stream.write(changes_text(problem, plan))
             out_stream.write(_("status: {status}  plan score: {score}  ceiling: {ceiling}  "
                                "computing time: {seconds:.1f} s").format(
                 status=status_word(plan.status), score=figure_text("objective", plan.objective),

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import IO, Any
 
 import pandas as pd
 
-__all__ = ["ProgressBar", "print_table"]
+__all__ = ["ProgressBar", "SolveProgress", "print_table"]
 
 
 def _console(stream: IO[str] | None = None, width: int | None = None) -> Any:
@@ -88,5 +91,62 @@ class ProgressBar:
         self._progress.update(self._task, completed=done, total=total)
         self._progress.refresh()
         if done >= total:
+            self._progress.stop()
+            self._progress = None
+
+
+class SolveProgress:
+    """A wait on the planner, shown while it lasts: what is being done, a bar over the time
+    limit, the time spent and the time left (rich, on a terminal); each better plan found
+    updates the line (``format_line(progress) -> str``). Where nothing can redraw a line (a
+    pipe, a file, a test), each better plan is one plain line instead.
+
+    >>> with SolveProgress("planning 40 requests", 30, line) as show:     # doctest: +SKIP
+    ...     plan = solve(problem, SolveOptions(progress=show))
+    """
+
+    def __init__(self, label: str, limit: float, format_line: Callable[[Any], str],
+                 stream: IO[str] | None = None):
+        self.label, self.limit, self.format_line = label, limit, format_line
+        self.stream = stream if stream is not None else sys.stderr
+        self._progress: Any = None
+        self._task: Any = None
+        self._done = threading.Event()
+        self._t0 = time.monotonic()
+
+    def __enter__(self) -> SolveProgress:
+        self._t0 = time.monotonic()
+        if getattr(self.stream, "isatty", lambda: False)():
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=20),
+                                      TimeElapsedColumn(), TimeRemainingColumn(),
+                                      console=_console(self.stream, 120), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.label, total=self.limit)
+            threading.Thread(target=self._tick, name="dxshare-progress", daemon=True).start()
+        return self
+
+    def _tick(self) -> None:
+        while not self._done.wait(0.5):
+            self._progress.update(self._task, completed=min(self.limit,
+                                                            time.monotonic() - self._t0))
+
+    def __call__(self, p: Any) -> None:
+        line = self.format_line(p)
+        if self._progress is not None:
+            self._progress.update(self._task, description=f"{self.label} · {line}")
+        else:
+            print(f"[{p.elapsed:6.1f} s] {line}", file=self.stream, flush=True)
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._progress is not None:
             self._progress.stop()
             self._progress = None

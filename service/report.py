@@ -13,7 +13,8 @@ from engine.model import FIELD_LABELS, Change, Plan, PlanRequest, Visit, fmt_tim
 from service.glossary import figure_text, kpi_name, status_word
 from service.i18n import _, current_lang
 
-__all__ = ["changes_text", "expert_names", "place_name", "week_text"]
+__all__ = ["LONG_WEEK", "changes_text", "expert_names", "place_name", "week_summary",
+           "week_text"]
 
 _WD_JA = "月火水木金土日"
 
@@ -151,3 +152,23 @@ def week_text(problem: PlanRequest, plan: Plan) -> str:
     lines += ["", "■ " + _("KPIs")]
     lines += [f"  {kpi_name(k)}: {figure_text(k, val)}" for k, val in plan.kpis.items()]
     return "\n".join(lines) + "\n"
+
+
+#: Over this many visits the terminal gets a summary, not the whole plan (the files have it).
+LONG_WEEK = 150
+
+
+def week_summary(problem: PlanRequest, plan: Plan, path: object) -> str:
+    """A plan too long to read on a terminal: the status line, the key figures, and where the
+    whole plan is."""
+    full = week_text(problem, plan)
+    head = full.splitlines()[0]
+    kpis = full[full.rindex("■ "):]
+    experts = len({e for v in plan.visits for e in v.experts})
+    days = len({v.date for v in plan.visits})
+    note = _("{visits:,} visits and consultations of {experts:,} experts on {days} days, "
+             "{left:,} requests left out: too long for the screen. The whole plan is in "
+             "{path} (--xlsx or --csv to hand it out, --full to print it here).").format(
+                 visits=len(plan.visits), experts=experts, days=days,
+                 left=len(plan.unscheduled), path=path)
+    return f"{head}\n\n{note}\n\n{kpis}"

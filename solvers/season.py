@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from engine.kpis import SMALL_TOWN_POPULATION, coverage_of, objective_of, plan_kpis
-from engine.model import Coverage, Goals, Horizon, Plan, PlanRequest, Request, Visit
+from engine.model import Coverage, Fixed, Goals, Horizon, Plan, PlanRequest, Request, Visit
 from engine.travel import TravelTimes
 from solvers.planner import SolveOptions, build_routes, solve, trivial_bound
 
@@ -45,8 +45,67 @@ __all__ = ["SeasonSimulation", "compare_seasons", "plan_season", "season_tables"
 
 
 def plan_season(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
-    """The season planned as one (``solvers.planner.solve``: the time limit covers it all)."""
-    return solve(problem, options or SolveOptions(time_limit=120))
+    """The season planned as one (``solvers.planner.solve``: the time limit covers it all).
+
+    With ``options.previous`` (an earlier plan of the season) the re-plan keeps what it can,
+    as a week's re-plan does: the main objective first, then as few moves as possible. A
+    season is solved by parts, where no proof orders the two, so it is done in two steps
+    within the time limit: (1) every earlier visit whose request is still asked as it was is
+    kept where it is and the rest is planned around them (no move at all); (2) a free search
+    starting from that plan. The free plan is taken only when it scores higher: a visit moves
+    only for a better season, never for an equal one, and re-planning unchanged requests moves
+    nothing.
+    """
+    options = options or SolveOptions(time_limit=120)
+    previous = options.previous
+    if previous is None or not previous.visits:
+        return solve(problem, options)
+    t0 = time.perf_counter()
+    kept_problem, kept = _keep_previous(problem, previous)
+    first = solve(kept_problem, replace(options, time_limit=options.time_limit * 0.5,
+                                        previous=None, start=previous)) if kept else None
+    if first is None or first.status not in ("optimal", "feasible"):
+        # nothing could be kept as it was (or the kept visits clash): the week's rule alone
+        return solve(problem, options)
+    left = max(options.time_limit * 0.1, options.time_limit - (time.perf_counter() - t0))
+    free = solve(problem, replace(options, time_limit=left, start=first))
+    moves_pay = (free.status in ("optimal", "feasible") and free.objective is not None
+                 and first.objective is not None and free.objective > first.objective)
+    best = free if moves_pay else first
+    solver = {**best.solver, "kept_first": len(kept), "moves_paid": moves_pay,
+              "seconds_total": round(time.perf_counter() - t0, 3)}
+    if not moves_pay:
+        # the plan is one of the season request (its visits keep the kept requests' places)
+        bound = free.bound if free.bound is not None else best.bound
+        best = replace(first, status="feasible" if free.status != "optimal" or
+                       free.objective != first.objective else "optimal",
+                       bound=None if bound is None else max(bound, first.objective or 0))
+    return replace(best, solver=solver, solve_seconds=time.perf_counter() - t0,
+                   kpis=plan_kpis(problem, best, previous=previous))
+
+
+def _keep_previous(problem: PlanRequest, previous: Plan) -> tuple[PlanRequest, list[str]]:
+    """``problem`` with each earlier visit whose request is still asked as it was (same place,
+    mode, duration, dates and window that still hold it, experts still in the fields) fixed
+    where it is, and the ids of those requests."""
+    by_request = {v.request: v for v in previous.visits}
+    experts = problem.expert_by_id
+    requests, kept = [], []
+    for q in problem.requests:
+        v = by_request.get(q.id)
+        if q.fixed is None and v is not None and v.location == q.location \
+                and v.mode == q.mode and v.end - v.start == q.duration_min \
+                and q.earliest <= v.date <= q.latest \
+                and (q.window is None or q.window[0] <= v.start and v.end <= q.window[1]) \
+                and len(v.experts) == len(q.fields) \
+                and all(e in experts for e in v.experts) \
+                and {f for e in v.experts for f in experts[e].fields} >= set(q.fields) \
+                and (problem.horizon.published_until is None
+                     or v.date > problem.horizon.published_until):
+            q = replace(q, fixed=Fixed(tuple(v.experts), v.date, v.start))
+            kept.append(q.id)
+        requests.append(q)
+    return replace(problem, requests=tuple(requests)), kept
 
 
 # ---------------------------------------------------------------------------- simulation

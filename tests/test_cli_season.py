@@ -102,3 +102,43 @@ def test_season_figures_are_named_as_people_read_them(season_file, tmp_path, cap
     coverage = list(csv.reader((tmp_path / "csv" / "season-week-by-week-coverage.csv")
                                .read_text("utf-8-sig").splitlines()))
     assert coverage[0][0] == "自治体" and not coverage[1][0].isdigit()
+
+
+def test_replanning_unchanged_requests_moves_nothing_and_says_so(season_file, tmp_path,
+                                                                  capsys):
+    first, again = tmp_path / "first.json", tmp_path / "again.json"
+    assert main(["season", "plan", str(season_file), "--out", str(first), "--time-limit", "20",
+                 "--quiet"]) == 0
+    assert main(["season", "plan", str(season_file), "--previous", str(first), "--out",
+                 str(again), "--time-limit", "20", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    before, after = load_plan(first), load_plan(again)
+    assert after.kpis["moved"] == 0 and after.changes == ()
+    assert {v.request: v for v in after.visits} == {v.request: v for v in before.visits}
+    assert "前回計画からの変更: なし" in out
+    check_plan(load_plan_request(season_file), after)
+
+
+def test_a_season_replan_keeps_the_plan_and_lists_what_changed(season_file, tmp_path, capsys):
+    """One request withdrawn, one added: every other visit stays, and `changes` says so."""
+    doc = json.loads(season_file.read_text(encoding="utf-8"))
+    first = tmp_path / "first.json"
+    assert main(["season", "plan", str(season_file), "--out", str(first), "--time-limit", "20",
+                 "--quiet"]) == 0
+    before = load_plan(first)
+    gone = before.visits[0].request
+    doc["requests"] = [q for q in doc["requests"] if q["id"] != gone]
+    doc["requests"].append({**doc["requests"][0], "id": "new-1", "fixed": None})
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    again = tmp_path / "again.json"
+    assert main(["season", "plan", str(edited), "--previous", str(first), "--out", str(again),
+                 "--time-limit", "20", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    after = load_plan(again)
+    check_plan(load_plan_request(edited), after)
+    kinds = {c.request: c.kind for c in after.changes}
+    assert kinds[gone] == "withdrawn" and "依頼取り下げ" in out
+    assert not [c for c in after.changes if c.kind == "moved"] or \
+        after.objective > before.objective      # a move only for a better season
+    assert json.loads(again.read_text(encoding="utf-8"))["changes"]

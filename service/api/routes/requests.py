@@ -19,6 +19,7 @@ from service.api.deps import (
     Id,
     PageDep,
     SessionDep,
+    SettingsDep,
     WriterKey,
     allow,
     audit,
@@ -27,6 +28,7 @@ from service.api.deps import (
 )
 from service.api.views import request_view
 from service.auth import Principal
+from service.config import Settings
 from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
 from service.jobs import week_dates
 from service.problems import ApiProblem
@@ -72,6 +74,52 @@ def format_check(s: Session, muni: str, doc: dict[str, Any], earliest: dt.date,
         if mine:
             raise InputError(mine) from None
         raise
+
+
+#: Statuses of a request that a week's plan job takes (``service.jobs``).
+OPEN = ("submitted", "scheduled")
+_EPOCH = dt.date(2000, 1, 3)  # a Monday: weeks are counted from it
+
+
+def _week(day: dt.date) -> int:
+    return (day - _EPOCH).days // 7
+
+
+def check_week_cap(s: Session, settings: Settings, muni: str, earliest: dt.date,
+                   latest: dt.date, *, exclude: str | None = None) -> None:
+    """422 when a request of ``muni`` open from ``earliest`` to ``latest`` would be one too
+    many in a week: every week a request's dates meet takes it into that week's plan job,
+    so one municipality with more than ``max_open_requests_per_week`` open requests in a
+    week could push the week past ``max_job_requests`` for everyone. ``exclude``: the
+    request itself, when it is being edited."""
+    cap = settings.max_open_requests_per_week
+    if cap <= 0:
+        return
+    cond = [RequestRow.municipality == muni, RequestRow.status.in_(OPEN),
+            RequestRow.earliest <= latest, RequestRow.latest >= earliest]
+    if exclude is not None:
+        cond.append(RequestRow.id != exclude)
+    first, last = _week(earliest), _week(latest)
+    change: dict[int, int] = {}
+    for start, end in s.execute(select(RequestRow.earliest, RequestRow.latest).where(*cond)):
+        a, b = max(first, _week(start)), min(last, _week(end)) + 1
+        change[a] = change.get(a, 0) + 1
+        change[b] = change.get(b, 0) - 1
+    open_now = 0
+    for week in sorted(change):
+        open_now += change[week]
+        if open_now >= cap and week <= last:
+            monday = _EPOCH + dt.timedelta(weeks=week)
+            m = s.get(MunicipalityRow, muni)
+            name_en, name_ja = (m.name_en, m.name_ja) if m is not None else (muni, muni)
+            raise InputError(Problem(
+                "earliest",
+                f"{name_en} already has {open_now} open requests in the week of {monday} "
+                f"(at most {cap} per municipality and week, "
+                "DXSHARE_MAX_OPEN_REQUESTS_PER_WEEK); choose other dates or cancel one",
+                f"{name_ja}は {monday} の週に既に {open_now} 件の依頼があります（1 自治体・"
+                f"1 週あたり上限 {cap} 件、DXSHARE_MAX_OPEN_REQUESTS_PER_WEEK）。"
+                "日付を変えるか、いずれかを取り消してください"))
 
 
 def planning(s: Session, q: RequestRow, who: Principal) -> dict[str, Any] | None:
@@ -151,7 +199,7 @@ def list_requests(who: WriterKey, s: SessionDep, request: Request, page: PageDep
 
 
 @router.post("", status_code=201)
-def create_request(who: WriterKey, s: SessionDep, body: RequestIn,
+def create_request(who: WriterKey, s: SessionDep, body: RequestIn, settings: SettingsDep,
                    response: Response) -> dict[str, Any]:
     """A new request, ``draft`` (or ``submitted`` with ``"submit": true``)."""
     if who.role == "municipality":
@@ -174,6 +222,8 @@ def create_request(who: WriterKey, s: SessionDep, body: RequestIn,
         doc.pop("window", None)
     doc["confidential"] = body.confidential
     format_check(s, muni, doc, body.earliest, body.latest)
+    if body.submit:
+        check_week_cap(s, settings, muni, body.earliest, body.latest)
     q = RequestRow(id=f"q{uuid.uuid4().hex[:12]}", municipality=muni,
                    status="submitted" if body.submit else "draft", earliest=body.earliest,
                    latest=body.latest, doc=doc, confidential=body.confidential)
@@ -194,7 +244,8 @@ def get_request(rid: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
 
 
 @router.patch("/{rid}")
-def patch_request(rid: Id, who: CurrentKey, s: SessionDep, body: RequestPatch) -> dict[str, Any]:
+def patch_request(rid: Id, who: CurrentKey, s: SessionDep, body: RequestPatch,
+                  settings: SettingsDep) -> dict[str, Any]:
     """Edit a draft or submitted request."""
     q = own_request(s, who, rid)
     if q.status not in ("draft", "submitted"):
@@ -215,6 +266,8 @@ def patch_request(rid: Id, who: CurrentKey, s: SessionDep, body: RequestPatch) -
         else:
             doc[k] = v
     format_check(s, q.municipality, doc, earliest, latest)
+    if q.status in OPEN and (earliest, latest) != (q.earliest, q.latest):
+        check_week_cap(s, settings, q.municipality, earliest, latest, exclude=q.id)
     q.doc, q.earliest, q.latest = doc, earliest, latest
     q.confidential = bool(doc.get("confidential", False))
     q.updated_at = utcnow()
@@ -224,13 +277,16 @@ def patch_request(rid: Id, who: CurrentKey, s: SessionDep, body: RequestPatch) -
 
 
 def _transition(rid: str, who: Principal, s: Session, to: str, allowed: tuple[str, ...],
-                roles: tuple[str, ...] = ("centre", "municipality")) -> dict[str, Any]:
+                roles: tuple[str, ...] = ("centre", "municipality"),
+                settings: Settings | None = None) -> dict[str, Any]:
     q = own_request(s, who, rid)
     allow(who, *roles)
     if q.status not in allowed:
         raise ApiProblem(409, f"cannot go from {q.status} to {to} (only from "
                          f"{', '.join(allowed)})",
                          f"状態 {q.status} から {to} には変更できません")
+    if to in OPEN and q.status not in OPEN and settings is not None:
+        check_week_cap(s, settings, q.municipality, q.earliest, q.latest, exclude=q.id)
     before = q.status
     q.status, q.updated_at = to, utcnow()
     if to == "cancelled":
@@ -243,9 +299,10 @@ def _transition(rid: str, who: Principal, s: Session, to: str, allowed: tuple[st
 
 
 @router.post("/{rid}/submit")
-def submit_request(rid: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
-    """draft → submitted."""
-    return _transition(rid, who, s, "submitted", ("draft",))
+def submit_request(rid: Id, who: CurrentKey, s: SessionDep,
+                   settings: SettingsDep) -> dict[str, Any]:
+    """draft → submitted (422 when the municipality's week is full)."""
+    return _transition(rid, who, s, "submitted", ("draft",), settings=settings)
 
 
 @router.post("/{rid}/cancel")

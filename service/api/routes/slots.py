@@ -21,8 +21,8 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import select
 
-from service.api.deps import CurrentKey, Id, SessionDep, WriterKey, audit, not_found
-from service.api.routes.requests import own_request
+from service.api.deps import CurrentKey, Id, SessionDep, SettingsDep, WriterKey, audit, not_found
+from service.api.routes.requests import OPEN, check_week_cap, own_request
 from service.db import RequestRow, SlotPick, utcnow
 from service.jobs import week_dates
 from service.problems import ApiProblem
@@ -80,12 +80,14 @@ def slot_proposals(rid: Id, who: CurrentKey, s: SessionDep,
 
 @router.post("/v1/requests/{rid}/accept-slot", status_code=201)
 def accept_slot(rid: Id, who: WriterKey, s: SessionDep, body: SlotIn,
-                response: Response) -> dict[str, Any]:
+                settings: SettingsDep, response: Response) -> dict[str, Any]:
     """Choose a slot (a proposal's ``choose``). It is checked once more against the week as
     it is now (409 when it no longer fits). A municipality's choice is held as ``pending``
     until the centre confirms or overrides it; the centre's choice (the same slot confirms a
     pending one, another overrides it) is fixed into the week's published plan at once."""
     q = own_request(s, who, rid)
+    if q.status not in OPEN:  # the choice submits the request: the week must have room
+        check_week_cap(s, settings, q.municipality, q.earliest, q.latest, exclude=q.id)
     start = int(body.start[:2]) * 60 + int(body.start[3:])
     pick, counts = accept(s, q, who, experts=list(body.experts), date=body.date, start=start,
                           mode=body.mode)
