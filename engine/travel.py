@@ -12,6 +12,10 @@ car times between Ehime's town halls (``engine/data/travel_times.csv``: 松山�
 and boarding, ``FERRY_MINUTES`` by default or the location's own ``ferry_minutes``.
 ``tests/test_travel.py`` checks every reference pair lies within 15 minutes of its range.
 
+It is the one travel model of the project: the planner rounds it to whole minutes per pair of
+locations (``estimate_minutes``, ``estimate_matrix``), the matcher scores distances with it
+unrounded over arrays of coordinates (``car_minutes``, ``minutes_from_km``).
+
 Examples
 --------
 >>> from engine.model import Location
@@ -23,8 +27,8 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,9 +42,12 @@ __all__ = [
     "OVERHEAD",
     "SPEED_KMH",
     "TravelTimes",
+    "car_minutes",
     "estimate_matrix",
     "estimate_minutes",
     "great_circle_km",
+    "great_circle_km_radians",
+    "minutes_from_km",
 ]
 
 EARTH_RADIUS_KM = 6371.0088
@@ -54,12 +61,51 @@ OVERHEAD = 10
 FERRY_MINUTES = 40
 
 
-def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Haversine distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+#: Degrees or radians: a float, or an array of them (numpy broadcasting).
+Coordinates = float | np.ndarray
+
+
+def great_circle_km_radians(phi1: Coordinates, lam1: Coordinates, cos_phi1: Coordinates,
+                            phi2: Coordinates, lam2: Coordinates,
+                            cos_phi2: Coordinates) -> Any:
+    """Haversine distance in kilometres between points given in radians (latitude ``phi``,
+    longitude ``lam``) with the cosines of their latitudes, broadcasting like numpy: for
+    callers that reuse the radians of many points."""
+    h = np.sin((phi2 - phi1) / 2) ** 2 + cos_phi1 * cos_phi2 * np.sin((lam2 - lam1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def great_circle_km(lat1: Coordinates, lon1: Coordinates, lat2: Coordinates,
+                    lon2: Coordinates) -> Any:
+    """Haversine distance in kilometres between points given in degrees (broadcasts like
+    numpy: floats give a float, arrays an array).
+
+    >>> round(float(great_circle_km(33.839, 132.766, 34.066, 132.998)), 1)  # 松山市-今治市
+    33.1
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    return great_circle_km_radians(p1, np.radians(lon1), np.cos(p1),
+                                   p2, np.radians(lon2), np.cos(p2))
+
+
+def minutes_from_km(km: Coordinates, ferry: Coordinates = 0.0, *, speed_kmh: float = SPEED_KMH,
+                    circuity: float = CIRCUITY) -> Any:
+    """The estimate, unrounded, for a straight-line distance of ``km`` kilometres:
+    ``OVERHEAD + km × circuity / speed_kmh × 60 + ferry`` minutes (broadcasts like numpy)."""
+    return OVERHEAD + km * circuity / speed_kmh * 60.0 + ferry
+
+
+def car_minutes(lat1: Coordinates, lon1: Coordinates, lat2: Coordinates, lon2: Coordinates,
+                ferry: Coordinates = 0.0, *, speed_kmh: float = SPEED_KMH,
+                circuity: float = CIRCUITY) -> Any:
+    """The estimate, unrounded, between points given in degrees, plus ``ferry`` minutes
+    (``FERRY_MINUTES`` where exactly one end is an island); broadcasts like numpy.
+
+    >>> round(float(car_minutes(33.839, 132.766, 34.066, 132.998)))   # 松山市-今治市
+    46
+    """
+    return minutes_from_km(great_circle_km(lat1, lon1, lat2, lon2), ferry,
+                           speed_kmh=speed_kmh, circuity=circuity)
 
 
 def estimate_minutes(a: Location, b: Location, *, speed_kmh: float = SPEED_KMH,
@@ -67,14 +113,7 @@ def estimate_minutes(a: Location, b: Location, *, speed_kmh: float = SPEED_KMH,
     """Estimated driving minutes from ``a`` to ``b`` (both need coordinates); 0 to itself."""
     if a.id == b.id:
         return 0
-    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
-        raise ValueError(f"no coordinates to estimate travel from {a.id!r} to {b.id!r}")
-    km = great_circle_km(a.lat, a.lon, b.lat, b.lon)
-    minutes = OVERHEAD + km * circuity / speed_kmh * 60.0
-    if a.island != b.island:
-        island = a if a.island else b
-        minutes += island.ferry_minutes if island.ferry_minutes is not None else FERRY_MINUTES
-    return int(round(minutes))
+    return int(estimate_matrix([a], [b], speed_kmh=speed_kmh, circuity=circuity)[0, 0])
 
 
 class MinutesMatrix(Mapping[str, Mapping[str, int]]):
@@ -170,11 +209,8 @@ def estimate_matrix(sources: Sequence[Location], targets: Sequence[Location], *,
 
     la, lo = coords(sources)
     lb, lob = coords(targets)
-    dp = lb[None, :] - la[:, None]
-    dl = lob[None, :] - lo[:, None]
-    h = np.sin(dp / 2) ** 2 + np.cos(la)[:, None] * np.cos(lb)[None, :] * np.sin(dl / 2) ** 2
-    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-    minutes = OVERHEAD + km * circuity / speed_kmh * 60.0
+    km = great_circle_km_radians(la[:, None], lo[:, None], np.cos(la)[:, None],
+                                 lb[None, :], lob[None, :], np.cos(lb)[None, :])
     isl_a = np.array([x.island for x in sources])
     isl_b = np.array([x.island for x in targets])
     fer_a = np.array([FERRY_MINUTES if x.ferry_minutes is None else x.ferry_minutes
@@ -183,7 +219,8 @@ def estimate_matrix(sources: Sequence[Location], targets: Sequence[Location], *,
                       for x in targets], dtype=float)
     cross = isl_a[:, None] != isl_b[None, :]
     ferry = np.where(isl_a[:, None], fer_a[:, None], fer_b[None, :])
-    minutes = minutes + np.where(cross, ferry, 0.0)
+    minutes = minutes_from_km(km, np.where(cross, ferry, 0.0), speed_kmh=speed_kmh,
+                              circuity=circuity)
     out = np.rint(minutes).astype(np.int64)
     same = np.array([x.id for x in sources])[:, None] == np.array([x.id for x in targets])[None, :]
     out[same] = 0

@@ -35,7 +35,12 @@ import pandas as pd
 
 from engine.errors import InputError, Problem
 from engine.matching.model import Need, field_label, topic_label
-from solvers.matching.geo import EARTH_RADIUS_KM, FERRY_MINUTES, ROAD_FACTOR, SPEED_KMH
+from engine.travel import (
+    EARTH_RADIUS_KM,
+    FERRY_MINUTES,
+    great_circle_km_radians,
+    minutes_from_km,
+)
 from solvers.matching.graph import MatchGraph
 
 __all__ = [
@@ -174,20 +179,20 @@ def _visible_need(g: MatchGraph, need_id: str, as_municipality: str | None) -> N
 def _minutes(
     phi: Any, cos_phi: Any, lam: Any, ferry: Any, c_phi: Any, c_cos_phi: Any, c_lam: Any
 ) -> npt.NDArray[np.float64]:
-    """``geo.car_minutes`` from points (radians, cosine of latitude, ferry minutes) to
-    candidates (their precomputed radians), elementwise with numpy broadcasting.
+    """Estimated car minutes (``engine.travel``'s model, unrounded) from points (radians,
+    cosine of latitude, ferry minutes) to candidates (their precomputed radians),
+    elementwise with numpy broadcasting.
 
     Both scoring paths go through this one expression so that they agree to the last bit.
     """
-    a = np.sin((c_phi - phi) / 2) ** 2 + cos_phi * c_cos_phi * np.sin((c_lam - lam) / 2) ** 2
-    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-    return km * (ROAD_FACTOR / SPEED_KMH * 60.0) + ferry
+    km = great_circle_km_radians(phi, lam, cos_phi, c_phi, c_lam, c_cos_phi)
+    return np.asarray(minutes_from_km(km, ferry), dtype=np.float64)
 
 
 def _car_minutes_to(
     g: MatchGraph, lat: float, lon: float, island: bool, idx: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float64]:
-    """``geo.car_minutes`` from one point to candidates, reusing their precomputed radians."""
+    """``_minutes`` from one point to candidates, reusing their precomputed radians."""
     phi, lam = math.radians(lat), math.radians(lon)
     return _minutes(
         phi,
@@ -730,12 +735,12 @@ def _score_block(
     phi = np.array([math.radians(mu.lat) for mu in munis])
     # Columns that can never be eligible in this block are left out of it: no capacity left,
     # or out of reach of every need of the block. The great-circle distance is at least the
-    # difference in latitude (R·|Δφ|), so a candidate whose latitude is farther from the
+    # difference in latitude (R·|Δφ|), and the minutes grow with it, so a candidate whose latitude is farther from the
     # block's band than its travel limit allows is out of reach for all of them.
     wide &= ~no_capacity_all
     by_car = ~g.cand_remote if not onsite else np.ones(n, dtype=bool)
     gap = np.maximum(np.maximum(phi.min() - g.cand_phi, g.cand_phi - phi.max()), 0.0)
-    least = gap * (EARTH_RADIUS_KM * ROAD_FACTOR / SPEED_KMH * 60.0) * (1.0 - 1e-9)
+    least = minutes_from_km(gap * EARTH_RADIUS_KM) * (1.0 - 1e-9)
     wide &= ~(by_car & (least > g.cand_max_travel))
     cols = np.flatnonzero(wide)
     m = len(cols)

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from engine.matching.model import MatchData
-from solvers.matching.geo import car_minutes
+from engine.travel import FERRY_MINUTES, car_minutes
 
 __all__ = ["BANDS", "PeerWeights", "public_topics", "population_band", "similarity_matrix"]
 
@@ -92,8 +92,10 @@ def similarity_matrix(
     lat = np.array([m.lat for m in munis])
     lon = np.array([m.lon for m in munis])
     island = np.array([m.island for m in munis])
-    minutes = np.asarray(car_minutes(lat[:, None], lon[:, None], lat[None, :], lon[None, :]))
-    minutes = minutes + 30.0 * (island[:, None] != island[None, :])
+    ferry = FERRY_MINUTES * (island[:, None] != island[None, :])
+    minutes = np.asarray(car_minutes(lat[:, None], lon[:, None], lat[None, :], lon[None, :],
+                                     ferry))
+    np.fill_diagonal(minutes, 0.0)
     closeness = np.clip(1.0 - minutes / weights.travel_horizon_min, 0.0, 1.0)
     sim = (
         weights.topics * jac
