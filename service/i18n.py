@@ -17,8 +17,8 @@ has no Japanese translation or the ``.mo`` is older than the ``.po``.
 
 Examples
 --------
->>> translator("ja").gettext("best plan so far")
-'現時点の最良の計画'
+>>> translator("ja").gettext("expert")
+'専門家'
 """
 
 from __future__ import annotations

@@ -113,10 +113,10 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
         select(MunicipalityRow).order_by(MunicipalityRow.code))]
     experts = []
     # the programme's order of fields (as the CLI's week lists them), then id
-    rows = sorted(session.scalars(select(ExpertRow)), key=lambda e: (
+    expert_rows = sorted(session.scalars(select(ExpertRow)), key=lambda e: (
         FIELDS.index(e.doc["fields"][0]) if e.doc.get("fields") and e.doc["fields"][0] in FIELDS
         else len(FIELDS), e.id))
-    for e in rows:
+    for e in expert_rows:
         doc = dict(e.doc)
         if doc.get("days") is not None:
             doc["days"] = [d for d in doc["days"]

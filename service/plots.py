@@ -275,14 +275,18 @@ def route_map(problem: PlanRequest, plan: Plan, *, lang: str | None = None) -> F
     ja = lang == "ja"
     locs = {k: v for k, v in problem.location_by_id.items()
             if v.lat is not None and v.lon is not None}
+    #: (longitude, latitude) of every place drawn
+    at = {k: (v.lon, v.lat) for k, v in locs.items()
+          if v.lat is not None and v.lon is not None}
     experts = [e.id for e in problem.experts]
     colours = dict(zip(experts, _colours(len(experts)), strict=False))
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     visited = {v.location for v in plan.visits if v.mode == "onsite"}
     for loc in locs.values():
-        ax.scatter(loc.lon, loc.lat, s=40 if loc.id in visited else 14,
+        x, y = at[loc.id]
+        ax.scatter(x, y, s=40 if loc.id in visited else 14,
                    c="k" if loc.id in visited else "0.6", zorder=3)
-        ax.annotate(loc.name if ja else (loc.name_en or loc.name), (loc.lon, loc.lat),
+        ax.annotate(loc.name if ja else (loc.name_en or loc.name), (x, y),
                     fontsize=7, xytext=(3, 3), textcoords="offset points")
     drawn: set[str] = set()
     for r in plan.routes:
@@ -290,7 +294,7 @@ def route_map(problem: PlanRequest, plan: Plan, *, lang: str | None = None) -> F
         if e is None or e.base not in locs:
             continue
         path = [e.base, *r.stops, e.base]
-        pts = [(locs[x].lon, locs[x].lat) for x in path if x in locs]
+        pts = [at[x] for x in path if x in at]
         label = None
         if r.expert not in drawn:
             label = expert_name(problem, r.expert)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +36,9 @@ from service.jobs import publish_plan, week_dates, week_document
 from service.problems import ApiProblem
 from service.reasons import municipality_reasons
 
+if TYPE_CHECKING:
+    from solvers.slots import Proposal
+
 __all__ = ["MAX_WEEKS", "Week", "accept", "current_week", "pending_fixed", "pick_view",
            "propose", "request_weeks"]
 
@@ -49,7 +52,7 @@ def request_weeks(q: RequestRow) -> list[dt.date]:
     """The Mondays of the weeks the request's dates meet (weekdays only), at most
     ``MAX_WEEKS``."""
     monday = q.earliest - dt.timedelta(days=q.earliest.weekday())
-    out = []
+    out: list[dt.date] = []
     while monday <= q.latest and len(out) < MAX_WEEKS:
         if monday + dt.timedelta(days=4) >= q.earliest:
             out.append(monday)
@@ -176,7 +179,7 @@ def propose(session: Session, q: RequestRow, who: Principal, *, top: int = 3,
     from solvers.slots import propose_slots
 
     weeks = _weeks(session, q, week)
-    found = []
+    found: list[tuple[Week, Proposal]] = []
     reasons: dict[str, tuple[str, str]] = {}
     complete = True
     for w in weeks:
@@ -213,10 +216,10 @@ def propose(session: Session, q: RequestRow, who: Principal, *, top: int = 3,
     return out
 
 
-def _best(found: list[Any], k: int) -> list[Any]:
+def _best(found: list[tuple[Week, Proposal]], k: int) -> list[tuple[Week, Proposal]]:
     """The k best over several weeks, as one week chooses them: the first choices (distinct
     dates) best first, then other starts on the same days."""
-    def key(x: Any) -> tuple[Any, ...]:
+    def key(x: tuple[Week, Proposal]) -> tuple[Any, ...]:
         p = x[1]
         return (-p.objective_change, len(p.moved), p.date, p.start, p.experts)
 
@@ -225,7 +228,7 @@ def _best(found: list[Any], k: int) -> list[Any]:
     return (first + more)[:k]
 
 
-def _proposal_view(session: Session, w: Week, p: Any, rank: int,
+def _proposal_view(session: Session, w: Week, p: Proposal, rank: int,
                    who: Principal) -> dict[str, Any]:
     out: dict[str, Any] = {
         "rank": rank, "week": w.monday.isoformat(), "experts": list(p.experts),
@@ -325,7 +328,7 @@ def accept(session: Session, q: RequestRow, who: Principal, *, experts: list[str
     return pick, counts
 
 
-def _fix_into_week(session: Session, w: Week, p: Any, pick: SlotPick,
+def _fix_into_week(session: Session, w: Week, p: Proposal, pick: SlotPick,
                    who: Principal) -> dict[str, int]:
     """Publish the week's plan with the chosen slot as a slot job: the published visits as
     they were, the new visit; slots other municipalities hold (pending) are left out of it

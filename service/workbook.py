@@ -11,11 +11,12 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 
-from engine.model import FIELD_LABELS, Plan, PlanRequest, fmt_time
+from engine.model import FIELD_LABELS, Plan, PlanRequest, Visit, fmt_time
 from engine.tables import expert_name
 from service.glossary import kpi_name
 from service.i18n import N_, _, current_lang, set_lang
@@ -57,7 +58,7 @@ def plan_sheets(problem: PlanRequest, plan: Plan, *,
         ordered = sorted(plan.visits, key=lambda v: (v.date, v.start, v.request))
         visits[_("municipality code")] = [v.location for v in ordered]
         visits[_("expert ids")] = [" ".join(v.experts) for v in ordered]
-    stops_of = {}
+    stops_of: dict[tuple[str, dt.date], list[Visit]] = {}
     for v in plan.visits:
         if v.mode == "onsite":
             for e in v.experts:

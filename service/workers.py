@@ -338,13 +338,17 @@ class WorkerPool:
             for p in self._spares:
                 if not p.ready:
                     waitables.append(p.conn)
-        ready = wait(waitables, timeout=0.25) if waitables else time.sleep(0.25)
+        ready: list[Any] = []
+        if waitables:
+            ready = list(wait(waitables, timeout=0.25))
+        else:
+            time.sleep(0.25)
         reports: list[tuple[str, int, str]] = []
         with self._lock:
             if self._closing:
                 return True
             for p in self._spares:
-                if not p.ready and p.conn in (ready or []):
+                if not p.ready and p.conn in ready:
                     try:
                         p.ready = p.conn.recv()[0] == "ready"
                         self._spare_failures = 0

@@ -50,7 +50,7 @@ def test_ics_carries_a_vtimezone_for_every_tzid_it_uses(tmp_path):
     from icalendar import Calendar
 
     from engine.ical import expert_calendar
-    from tests.conftest import problem_of, solve_checked
+    from tests.helpers import problem_of, solve_checked
 
     problem = problem_of("two_towns")
     plan = solve_checked(problem)

@@ -36,7 +36,7 @@ def test_each_kind_of_change_and_nothing_else():
 
 def test_moved_and_dropped_count_what_the_planner_counts_as_moved():
     from engine.kpis import plan_kpis
-    from tests.conftest import problem_of, solve_checked
+    from tests.helpers import problem_of, solve_checked
 
     problem = problem_of("two_towns")
     first = solve_checked(problem)

@@ -6,7 +6,7 @@ import pytest
 
 from service.cli import main
 from service.plots import _japanese_font, kpi_bars, route_map, week_chart
-from tests.conftest import problem_of, solve_checked
+from tests.helpers import problem_of, solve_checked
 
 
 @pytest.fixture(scope="module")

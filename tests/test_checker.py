@@ -12,7 +12,7 @@ from engine.checker import RULES, Violation, assert_valid, check_plan
 from engine.format import parse_plan
 from engine.model import Plan, PlanRequest, Route, Unscheduled, Visit
 from engine.travel import TravelTimes
-from tests.conftest import DATA, build_plan, load_doc, problem_of, solve_checked, t
+from tests.helpers import DATA, build_plan, load_doc, problem_of, solve_checked, t
 
 MON = dt.date(2026, 12, 7)
 TUE = dt.date(2026, 12, 8)

@@ -12,7 +12,7 @@ from engine.checker import check_plan
 from engine.format import parse_plan, parse_plan_request
 from service.cli import main
 from service.i18n import set_lang
-from tests.conftest import load_doc, req
+from tests.helpers import load_doc, req
 
 
 @pytest.fixture(autouse=True)

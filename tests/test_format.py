@@ -22,7 +22,7 @@ from engine.format import (
     read_json,
 )
 from solvers.planner import solve
-from tests.conftest import DATA, load_doc, problem_of, req, solve_checked
+from tests.helpers import DATA, load_doc, problem_of, req, solve_checked
 
 
 def rejects(mutate: Callable[[dict[str, Any]], Any], path: str, message: str) -> InputError:

@@ -46,14 +46,21 @@ def test_no_time_to_search_still_gives_a_valid_plan():
 
 
 def test_stop_ends_the_search_early_with_a_valid_plan():
-    import time
-
     p = ehime_week("2026-12-07", seed=5)
-    t0 = time.perf_counter()
-    plan = solve(p, SolveOptions(time_limit=120, stop=lambda: time.perf_counter() - t0 > 0.5))
-    assert time.perf_counter() - t0 < 30
-    assert plan.status in ("feasible", "optimal")
+    asked: list[bool] = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return True
+
+    plan = solve(p, SolveOptions(time_limit=600, stop=stop))
+    assert asked                                   # the search looked, and was told to stop
+    # Left alone, the search proves this week optimal (in under a second): stopped at once,
+    # it ends early with the best plan so far and nothing proved.
+    assert plan.status == "feasible"
+    assert plan.bound > plan.objective
     assert check_plan(p, plan) == []
+    assert solve(p, SolveOptions(time_limit=600)).status == "optimal"
 
 
 def test_bound_without_a_solver_plan_is_the_trivial_one():

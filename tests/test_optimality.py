@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from engine.format import parse_plan_request
 from engine.model import fmt_time
 from tests.bruteforce import best_plan, fewest_released
-from tests.conftest import FORMULATIONS, problem_of, solve_checked
+from tests.helpers import FORMULATIONS, problem_of, solve_checked
 
 FIELDS = ("pr", "data")
 #: Two consecutive workdays: within one month, or across a month's end (for monthly caps).
@@ -130,7 +130,9 @@ def compare(doc: dict[str, Any], formulation: str = "tours") -> None:
         assert plan.objective == truth
 
 
-@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+# The default formulation in the default lane; the others (a minute together) in the slow lane.
+@pytest.mark.parametrize("formulation", [
+    pytest.param(f, marks=() if f == "tours" else pytest.mark.slow) for f in FORMULATIONS])
 @settings(max_examples=250, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(doc=tiny())

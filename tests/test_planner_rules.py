@@ -17,8 +17,8 @@ import pytest
 from engine.checker import check_plan
 from engine.demand import ehime_week
 from engine.model import Plan, fmt_time
-from tests.conftest import FORMULATIONS, add_request, codes_of, load_doc, problem_of, req, t
-from tests.conftest import solve_checked as _solve_checked
+from tests.helpers import FORMULATIONS, add_request, codes_of, load_doc, problem_of, req, t
+from tests.helpers import solve_checked as _solve_checked
 
 MON, TUE, WED, THU = (dt.date(2026, 12, d) for d in (7, 8, 9, 10))
 

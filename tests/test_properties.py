@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from engine.checker import check_plan
 from engine.format import parse_plan_request
 from engine.model import fmt_time
-from tests.conftest import solve_checked
+from tests.helpers import solve_checked
 
 FIELDS = ("pr", "data", "design")
 DATES = ("2026-12-07", "2026-12-08", "2026-12-09")          # Mon–Wed

@@ -12,7 +12,7 @@ from engine.travel import TravelTimes
 from solvers.model import PlannerModel
 from solvers.planner import SolveOptions, solve
 from solvers.search import Clock, _cannot_be_timed, cp_solver
-from tests.conftest import problem_of
+from tests.helpers import problem_of
 
 
 def _joint_group(problem):

@@ -11,7 +11,7 @@ from engine.checker import check_plan
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.season import DEFAULT_CAMPS, publish_until, season_document
 from solvers.season import compare_seasons, plan_season, season_tables, simulate_season
-from tests.conftest import add_request, load_doc, solve_checked
+from tests.helpers import add_request, load_doc, solve_checked
 
 
 def _remote_town_doc(coverage: dict | None) -> dict:

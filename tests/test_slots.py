@@ -27,7 +27,7 @@ from solvers.explain import Explainer
 from solvers.routes import build_routes
 from solvers.slots import Slot, propose_slots
 from tests.bruteforce import insertions
-from tests.conftest import (
+from tests.helpers import (
     build_plan,
     load_doc,
     problem_of,

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DATA
+from tests.helpers import DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("networkx", "scipy", "dask", "distributed", "sqlalchemy", "matplotlib",

@@ -5,7 +5,7 @@ municipality (no road link) adds a ferry allowance. This is a deliberately simpl
 that a shared travel-time model can later replace.
 
 >>> round(float(great_circle_km(33.839, 132.766, 34.066, 132.998)), 1)  # Matsuyama-Imabari
-33.0
+33.1
 >>> int(car_minutes(33.839, 132.766, 34.066, 132.998))
 43
 """

@@ -186,7 +186,11 @@ def test_online_share_is_met_when_no_request_is_fixed(modes, share, seed):
 
 def test_example_files_parse_and_build():
     from pathlib import Path
-    for path in sorted(Path("scenarios").glob("*.yaml")):
+
+    # The repository's scenarios/ folder, wherever the tests are run from.
+    paths = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+    assert len(paths) >= 2, paths           # ehime_week.yaml and what_ifs.yaml at least
+    for path in paths:
         spec = load_scenario_file(path)
         for i, s in enumerate(spec.scenarios):
             s.plan_request(spec.run.seed, path=f"scenarios[{i}]")

@@ -149,20 +149,30 @@ def test_week_blackouts_reach_the_planner(service: Service) -> None:
     assert bad.json()["errors"][0]["path"] == "blackouts[0].experts[0]"
 
 
-def test_cancelling_a_running_job_stops_its_solve(service: Service) -> None:
-    """The worker notices the cancellation within a second or so and ends the search, instead
-    of running to its time limit."""
+def test_cancelling_a_running_job_stops_its_solve(service: Service, monkeypatch) -> None:
+    """The worker notices the cancellation and ends the search, instead of running it to its
+    end (a proof) or to its time limit."""
     import threading
     import time
 
+    import solvers.planner
     from engine.demand import ehime_week_document
     from service.jobs import run_plan_job
 
+    solved: list[tuple[str, bool]] = []       # (status, whether told to stop) of the solve
+    solve = solvers.planner.solve
+
+    def watched(problem, options):
+        plan = solve(problem, options)
+        solved.append((plan.status, bool(options.stop and options.stop())))
+        return plan
+
+    monkeypatch.setattr(solvers.planner, "solve", watched)
     jid = str(uuid.uuid4())
     doc = ehime_week_document("2026-12-07", weeks=4, requests_per_week=30, seed=3)
     with service.app.state.sessions.begin() as s:
         s.add(PlanJob(id=jid, status="queued", week=None, request_doc=doc,
-                      options={"time_limit": 120}, attempt=1, history=[]))
+                      options={"time_limit": 600}, attempt=1, history=[]))
     ended: list[str] = []
     worker = threading.Thread(target=lambda: ended.append(
         run_plan_job(service.app.state.jobs.url, jid, 1)))
@@ -172,10 +182,10 @@ def test_cancelling_a_running_job_stops_its_solve(service: Service) -> None:
         assert time.monotonic() < deadline, "the job never started"
         time.sleep(0.1)
     assert service.post("centre", f"/v1/plan-jobs/{jid}/cancel").status_code == 200
-    t_cancel = time.perf_counter()
-    worker.join(timeout=60)
+    worker.join(timeout=300)
     assert not worker.is_alive(), "the solve did not stop after the cancellation"
-    # Proving this 4-week instance takes far longer than this (17 s on a quiet machine).
-    assert time.perf_counter() - t_cancel < 5, time.perf_counter() - t_cancel
+    # Left alone, the search proves this 4-week instance optimal (17 s on a quiet machine)
+    # well within its 600 s: it ended told to stop, with nothing proved.
+    assert solved == [("feasible", True)]
     assert ended == ["skipped"]        # its result is not written over the cancellation
     assert service.get("centre", f"/v1/plan-jobs/{jid}").json()["status"] == "cancelled"

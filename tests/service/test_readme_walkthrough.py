@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from engine.format import parse_plan_request
 from tests.live import DXSHARE, free_port
@@ -31,6 +32,7 @@ def _service_section() -> tuple[list[str], str]:
     return [ln for ln in lines if ln.startswith("dxshare ")], code
 
 
+@pytest.mark.slow
 def test_the_walkthrough_plans_the_demo_week_as_written(tmp_path):
     commands, client = _service_section()
     assert [c.split()[1] for c in commands] == ["keys", "serve"]

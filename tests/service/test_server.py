@@ -84,6 +84,7 @@ def test_keys_cli_refuses_unknown_municipality_in_one_line(tmp_path: Path, env: 
     assert len(out.stderr.strip().splitlines()) == 1 and "municipality" in out.stderr
 
 
+@pytest.mark.slow
 def test_kill_9_loses_nothing_accepted(tmp_path: Path, env: dict) -> None:
     db = tmp_path / "live.sqlite"
     centre = {"Authorization": f"Bearer {_key(db, env, '--role', 'centre')}"}
@@ -132,6 +133,7 @@ def test_kill_9_loses_nothing_accepted(tmp_path: Path, env: dict) -> None:
         second.cleanup()
 
 
+@pytest.mark.slow
 def test_no_worker_outlives_a_killed_server(tmp_path: Path, env: dict) -> None:
     """SIGKILL of the server process alone (not its group): its worker processes notice
     their parent is gone and exit, the one solving a long job included."""

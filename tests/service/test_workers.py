@@ -89,6 +89,7 @@ def test_job_past_its_deadline_is_stopped_with_the_reason(service: Service) -> N
     assert job_id not in pool.running()
 
 
+@pytest.mark.slow
 def test_a_document_never_holds_up_a_week(service: Service) -> None:
     """The document lane is busy with a long solve; a week job still runs at once."""
     doc = service.post("centre", "/v1/plan-jobs", _big_document(), params={"time_limit": 300})

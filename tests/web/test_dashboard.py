@@ -60,6 +60,7 @@ def _kamijima_request(live: Live) -> str:
         return r.json()["id"]
 
 
+@pytest.mark.slow
 def test_centre_plans_publishes_and_sees_week_map_and_ferry(browser: Any, live: Live) -> None:
     island_request = _kamijima_request(live)
     _login(browser, live, "centre")

@@ -60,6 +60,7 @@ def _pending(live: Live, rid: str) -> list[dict[str, Any]]:
                 if p["request"] == rid]
 
 
+@pytest.mark.slow
 def test_a_municipality_picks_a_slot_and_the_centre_confirms_it(browser: Any, live: Live,
                                                                  week3: dict) -> None:
     _open_week(browser, live, "matsuyama", WEEK3)

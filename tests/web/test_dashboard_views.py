@@ -76,6 +76,18 @@ def _click(browser: Any, selector: str) -> None:
     _wait(browser, attempt)
 
 
+def _unscheduled_kpi(browser: Any) -> str | None:
+    """The figure of the 未割当 KPI card as shown now (None while no such card is drawn or it is
+    being replaced)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        texts = [k.text for k in _all(browser, "#kpis .kpi") if "未割当" in k.text]
+    except StaleElementReferenceException:
+        return None
+    return texts[0].split()[0] if texts and texts[0].split() else None
+
+
 def _open_week(browser: Any, live: Live, who: str, week: str) -> None:
     _enter(browser, live, who)
     browser.get(f"{live.base}/#week={week}")
@@ -98,8 +110,10 @@ def test_published_view_keeps_the_plans_unscheduled_requests(browser: Any, live:
     shown = {li.get_attribute("data-request") for li in
              _all(browser, "#unscheduled-list > li[data-request]")}
     assert shown == left
-    kpi = [k.text for k in _all(browser, "#kpis .kpi") if "未割当" in k.text]
-    assert kpi and kpi[0].split()[0] == str(plan["kpis"]["unscheduled"])
+    # The KPI cards are drawn again after the list: read them once they show this plan
+    # (a card read while being replaced goes stale and is read again).
+    want = str(plan["kpis"]["unscheduled"])
+    _wait(browser, lambda d: _unscheduled_kpi(d) == want)
     shot(browser, "centre-published-unscheduled")
 
 

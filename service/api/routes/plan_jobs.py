@@ -54,7 +54,8 @@ def check_bounds(doc: dict[str, Any], settings: Settings) -> None:
         items = doc.get(key)
         return len(items) if isinstance(items, list) else 0
 
-    horizon = doc.get("horizon") if isinstance(doc.get("horizon"), dict) else {}
+    given = doc.get("horizon")
+    horizon: dict[str, Any] = given if isinstance(given, dict) else {}
     try:
         days = (dt.date.fromisoformat(str(horizon.get("end"))) -
                 dt.date.fromisoformat(str(horizon.get("start")))).days + 1

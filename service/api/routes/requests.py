@@ -207,6 +207,7 @@ def create_request(who: WriterKey, s: SessionDep, body: RequestIn, settings: Set
             raise ApiProblem(403, "a municipality key creates requests for its own "
                              "municipality only", "自団体以外の依頼は作成できません")
         muni = who.municipality
+        assert muni is not None      # a municipality key always names its municipality
     else:
         if body.municipality is None:
             raise InputError(Problem("municipality", "is required for centre keys",
