@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from service.api.middleware import BodyLimit, Guard, JsonBodies, RateLimits, RefusalLog
 from service.api.routes import api_router
+from service.api_docs import install_api_docs
 from service.config import Settings
 from service.db import make_engine, migrate, seed, server_secret, session_factory
 from service.jobs import JobManager
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             eng.dispose()
 
     app = FastAPI(title="dxshare", version="1", description=API_DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.key_cache = {}
     app.state.matching = MatchingStore()
@@ -113,4 +114,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Guard)  # outermost: a spent budget costs no body read
     app.include_router(api_router)
     install_dashboard(app)  # the page at / and its static files
+    install_api_docs(app)   # /docs and /redoc, their assets from the package
     return app
