@@ -17,9 +17,8 @@ from importlib import resources
 import pandas as pd
 
 from engine.model import FIELDS, Expert, Location
-from engine.names import resolve_municipality
 
-__all__ = ["OFFICE", "ehime_experts", "ehime_locations", "municipalities", "resolve_municipality"]
+__all__ = ["OFFICE", "ehime_experts", "ehime_locations", "municipalities"]
 
 #: Local government code of the prefectural office (愛媛県庁), the experts' base.
 OFFICE = "380008"

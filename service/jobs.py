@@ -8,8 +8,9 @@ only submits and watches. On start-up ``JobManager.recover`` re-queues every job
 ``queued`` or ``running`` by a stopped or killed server, or, once it has been started
 ``job_max_attempts`` times, marks it ``failed`` with that reason.
 
-A job is also the unit of publishing: ``publish_plan`` turns a done week job's visits into
-the week's published visits, which later week jobs keep fixed (or, on request, only prefer).
+A job is also the unit of publishing: ``publish_plan`` (``service.weeks``, the week's state)
+turns a done week job's visits into the week's published visits, which later week jobs keep
+fixed (or, on request, only prefer).
 """
 
 from __future__ import annotations
@@ -27,19 +28,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.changes import with_changes
-from engine.errors import InputError, Problem
-from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
-from engine.model import FIELDS, Horizon, PlanRequest
+from engine.errors import InputError
+from engine.format import parse_plan, parse_plan_request, plan_to_dict
 from service.db import (
-    BlackoutRow,
-    ExpertRow,
-    MunicipalityRow,
     PlanJob,
-    RequestRow,
-    VisitRow,
     make_engine,
     utcnow,
 )
+
+# The week's state lives in service.weeks; these names stay importable from here.
+from service.weeks import publish_plan, published_plan, week_dates, week_document
 from service.workers import WorkerPool
 from solvers.executor import Executor, make_executor
 
@@ -66,110 +64,6 @@ def _engine(url: str) -> Engine:
     if url not in _ENGINES:
         _ENGINES[url] = make_engine(url)
     return _ENGINES[url]
-
-
-def _fmt(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _parse_hhmm(text: str) -> int:
-    h, m = text.split(":")
-    return int(h) * 60 + int(m)
-
-
-def week_dates(monday: dt.date) -> tuple[dt.date, dt.date]:
-    """Monday and Friday of the week starting ``monday`` (must be a Monday)."""
-    if monday.weekday() != 0:
-        raise InputError(Problem("week", f"must be a Monday, got {monday} ({monday:%A})",
-                                 f"月曜日である必要があります（{monday}）"))
-    return monday, monday + dt.timedelta(days=4)
-
-
-def published_plan(session: Session, monday: dt.date) -> PlanJob | None:
-    """The most recently published job of that week, if any."""
-    return session.scalar(select(PlanJob).where(PlanJob.week == monday,
-                                                PlanJob.published_at.is_not(None))
-                          .order_by(PlanJob.published_at.desc(), PlanJob.created_at.desc())
-                          .limit(1))
-
-
-def week_document(session: Session, monday: dt.date, *, keep_published: str = "fixed",
-                  blackouts: list[dict[str, Any]] | None = None,
-                  ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The plan-request/1 document of a week from the database, and the published plan/1 of
-    that week (``previous``) if there is one.
-
-    Requests taken: submitted or scheduled ones whose dates meet the week (dates clipped to
-    it). With ``keep_published='fixed'`` each published visit whose request is still open is
-    ``fixed``; with ``'prefer'`` it is only passed as ``previous`` (moves are minimised).
-    A slot a municipality chose that awaits the centre (``service.slots``) is ``fixed`` too.
-    ``blackouts`` (plan-request/1 form) are dates experts cannot work that week, besides the
-    stored ones (``/v1/blackouts``) of the week, which every week job takes. A stored
-    request the format would refuse (possible only for rows written before the check at
-    creation existed) is left out and named in the document's ``skipped`` list.
-    """
-    start, end = week_dates(monday)
-    locations = [m.location for m in session.scalars(
-        select(MunicipalityRow).order_by(MunicipalityRow.code))]
-    experts = []
-    # the programme's order of fields (as the CLI's week lists them), then id
-    expert_rows = sorted(session.scalars(select(ExpertRow)), key=lambda e: (
-        FIELDS.index(e.doc["fields"][0]) if e.doc.get("fields") and e.doc["fields"][0] in FIELDS
-        else len(FIELDS), e.id))
-    for e in expert_rows:
-        doc = dict(e.doc)
-        if doc.get("days") is not None:
-            doc["days"] = [d for d in doc["days"]
-                           if start <= dt.date.fromisoformat(d) <= end]
-        experts.append(doc)
-    pub = published_plan(session, monday)
-    fixed: dict[str, dict[str, Any]] = {}
-    if pub is not None and keep_published == "fixed":
-        for v in session.scalars(select(VisitRow).where(VisitRow.week == monday,
-                                                        VisitRow.active.is_(True))):
-            fixed[v.request_id] = {"experts": list(v.experts), "date": v.date.isoformat(),
-                                   "start": _fmt(v.start)}
-    from service.slots import pending_fixed
-
-    for rid, slot in pending_fixed(session, monday).items():   # chosen, awaiting the centre
-        fixed.setdefault(rid, slot)
-    requests = []
-    rows = session.scalars(select(RequestRow).where(
-        RequestRow.status.in_(("submitted", "scheduled")), RequestRow.earliest <= end,
-        RequestRow.latest >= start).order_by(RequestRow.id))
-    for q in rows:
-        x = {"id": q.id, "location": q.municipality, **q.doc}
-        x["earliest"] = max(q.earliest, start).isoformat()
-        x["latest"] = min(q.latest, end).isoformat()
-        if q.id in fixed:
-            x["fixed"] = fixed[q.id]
-        requests.append(x)
-    base = plan_request_to_dict(PlanRequest(Horizon(start, end), (), (), ()))
-    stored = [{"date": b.date.isoformat(), "experts": list(b.experts), "reason": b.reason}
-              for b in session.scalars(select(BlackoutRow).where(
-                  BlackoutRow.date >= start, BlackoutRow.date <= end)
-                  .order_by(BlackoutRow.date, BlackoutRow.id))]
-    # the body's own first, so that problems keep their paths (blackouts[i] of the body)
-    base["horizon"]["blackouts"] = list(blackouts or []) + stored
-    doc = {**base, "name": f"week of {start}", "locations": locations, "experts": experts,
-           "requests": requests}
-    try:
-        parse_plan_request(doc)
-    except InputError as err:
-        bad = {int(p.path.split("]")[0].removeprefix("requests[")) for p in err.problems
-               if p.path.startswith("requests[")}
-        if not bad:
-            raise
-        doc["requests"] = [q for i, q in enumerate(requests) if i not in bad]
-        doc["description"] = "skipped invalid stored requests: " + ", ".join(
-            requests[i]["id"] for i in sorted(bad))
-    previous = None
-    if pub is not None and pub.plan is not None:
-        ids = {q["id"] for q in requests}
-        previous = dict(pub.plan)
-        previous["visits"] = [v for v in previous["visits"] if v["request"] in ids]
-        previous["unscheduled"] = [u for u in previous["unscheduled"] if u["request"] in ids]
-    return doc, previous
 
 
 def new_job(session: Session, request_doc: dict[str, Any], *, week: dt.date | None,
@@ -330,7 +224,7 @@ class JobManager:
         self.pool: WorkerPool | None = None
         self.executor: Executor | None = None
         if kind == "processes":
-            self.pool = WorkerPool(url, week_slots=workers, document_slots=document_workers,
+            self.pool = WorkerPool(url, run_plan_job, week_slots=workers, document_slots=document_workers,
                                    grace=grace, memory_mb=memory_mb, on_exit=self._exited,
                                    parts=parts)
         else:
@@ -428,54 +322,6 @@ class JobManager:
             fut.cancel()
         assert self.executor is not None
         self.executor.shutdown()
-
-
-def publish_plan(session: Session, job: PlanJob) -> dict[str, int]:
-    """Make a done week job's visits the week's published visits.
-
-    A visit identical to the published one (same request, experts, date, start) keeps its
-    row and outcome; others replace it. Planned requests become ``scheduled``; requests
-    scheduled before but left out now go back to ``submitted``. Visits of requests the job did
-    not plan (done or cancelled since) are left as they are. Returns counts.
-    """
-    assert job.week is not None and job.plan is not None
-    planned_ids = {q["id"] for q in job.request_doc.get("requests", [])}
-    current = {v.request_id: v for v in session.scalars(
-        select(VisitRow).where(VisitRow.week == job.week, VisitRow.active.is_(True)))
-        if v.request_id in planned_ids}
-    planned = {v["request"]: v for v in job.plan["visits"]}
-    kept = added = dropped = 0
-    for rid, v in planned.items():
-        q = session.get(RequestRow, rid)
-        if q is None:
-            continue
-        date = dt.date.fromisoformat(v["date"])
-        start, end = _parse_hhmm(v["start"]), _parse_hhmm(v["end"])
-        old = current.pop(rid, None)
-        if (old is not None and old.date == date and old.start == start
-                and list(old.experts) == list(v["experts"])):
-            old.job_id = job.id
-            kept += 1
-        else:
-            if old is not None:
-                old.active = False
-            session.add(VisitRow(job_id=job.id, week=job.week, request_id=rid,
-                                 municipality=q.municipality, experts=list(v["experts"]),
-                                 mode=v["mode"], date=date, start=start, end=end, active=True))
-            added += 1
-        if q.status == "submitted":
-            q.status = "scheduled"
-            q.updated_at = utcnow()
-    for rid, old in current.items():
-        old.active = False
-        dropped += 1
-        q = session.get(RequestRow, rid)
-        if q is not None and q.status == "scheduled":
-            q.status = "submitted"
-            q.updated_at = utcnow()
-    job.published_at = utcnow()
-    session.flush()
-    return {"kept": kept, "added": added, "withdrawn": dropped}
 
 
 def wait_for(sessions: sessionmaker[Session], job_id: str, timeout: float = 60.0) -> PlanJob:

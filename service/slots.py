@@ -32,9 +32,9 @@ from engine.model import Plan, PlanRequest, Unscheduled, Visit, fmt_time
 from engine.travel import TravelTimes
 from service.auth import Principal
 from service.db import ExpertRow, PlanJob, RequestRow, SlotPick, utcnow
-from service.jobs import publish_plan, week_dates, week_document
 from service.problems import ApiProblem
 from service.reasons import municipality_reasons
+from service.weeks import HOLDING, pending_fixed, publish_plan, week_dates, week_document
 
 if TYPE_CHECKING:
     from solvers.slots import Proposal
@@ -44,8 +44,6 @@ __all__ = ["MAX_WEEKS", "Week", "accept", "current_week", "pending_fixed", "pick
 
 #: The weeks searched for one request: those its dates meet, at most this many from its first.
 MAX_WEEKS = 4
-#: Statuses of a pick that holds its slot.
-HOLDING = ("pending",)
 
 
 def request_weeks(q: RequestRow) -> list[dt.date]:
@@ -58,17 +56,6 @@ def request_weeks(q: RequestRow) -> list[dt.date]:
             out.append(monday)
         monday += dt.timedelta(days=7)
     return out
-
-
-def pending_fixed(session: Session, monday: dt.date) -> dict[str, dict[str, Any]]:
-    """The pending picks of a week as plan-request/1 ``fixed`` entries, by request id: the
-    slots municipalities chose that the centre has not decided yet."""
-    return {p.request_id: {"experts": list(p.experts), "date": p.date.isoformat(),
-                           "start": fmt_time(p.start)}
-            for p in session.scalars(select(SlotPick).join(
-                RequestRow, RequestRow.id == SlotPick.request_id).where(
-                SlotPick.week == monday, SlotPick.status.in_(HOLDING),
-                RequestRow.status.in_(("draft", "submitted"))).order_by(SlotPick.id))}
 
 
 @dataclass

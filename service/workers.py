@@ -35,7 +35,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-__all__ = ["WorkerPool"]
+__all__ = ["JobTarget", "WorkerPool"]
+
+#: What a worker runs: ``(database url, job id, attempt, parts) -> the status it ended with``.
+JobTarget = Callable[[str, str, int, "dict[str, Any] | None"], str]
 
 log = logging.getLogger("dxshare.workers")
 
@@ -87,16 +90,16 @@ def _warm_up() -> None:
         log.exception("warming up a plan worker")
 
 
-def worker_main(conn: Connection, parent: int, memory_mb: int | None) -> None:
+def worker_main(conn: Connection, parent: int, memory_mb: int | None,
+                target: JobTarget) -> None:
     """A worker process: import the solver, wait for one job, run it, exit.
 
     Messages from the server: ``("run", url, job_id, attempt, parts)`` (``parts``: where a
-    problem too large for one model solves its parts, see ``run_plan_job``); to the server:
-    ``("ready",)`` once warm and ``("ended", status)`` when the job is written.
+    problem too large for one model solves its parts, see ``service.jobs.run_plan_job``); to
+    the server: ``("ready",)`` once warm and ``("ended", status)`` when the job is written.
+    The job runs as ``target(url, job_id, attempt, parts)``.
     """
     _limit_memory(memory_mb)
-    from service.jobs import run_plan_job
-
     _warm_up()
 
     try:
@@ -113,7 +116,7 @@ def worker_main(conn: Connection, parent: int, memory_mb: int | None) -> None:
                      daemon=True).start()
     _, url, job_id, attempt, parts = msg
     try:
-        status = run_plan_job(url, job_id, attempt, parts)
+        status = target(url, job_id, attempt, parts)
     except MemoryError:
         status = "memory"
     try:
@@ -160,18 +163,23 @@ class _Lanes:
 
 
 class WorkerPool:
-    """Runs plan jobs in worker processes (see the module docstring).
+    """Runs jobs in worker processes (see the module docstring): each one as
+    ``target(url, job_id, attempt, parts)`` in a process of its own, which returns the
+    status the job ended with (``service.jobs.run_plan_job`` for plan jobs); ``target`` must
+    be a module-level function, as it is handed to a spawned process.
 
     ``on_exit(job_id, attempt, reason)`` is called (from the pool's thread) when a job's
     process ended without writing the job: terminated at its deadline, out of memory, or
     crashed; it records the reason on the row. Cancelled jobs are not reported.
     """
 
-    def __init__(self, url: str, *, week_slots: int = 2, document_slots: int = 1,
+    def __init__(self, url: str, target: JobTarget, *, week_slots: int = 2,
+                 document_slots: int = 1,
                  grace: float = 10.0, memory_mb: int | None = 4096,
                  on_exit: Callable[[str, int, str], None] | None = None,
                  spares: int | None = None, parts: dict[str, Any] | None = None):
         self.url, self.grace, self.memory_mb = url, grace, memory_mb
+        self.target = target
         self.parts = parts
         self.spares = spares if spares is not None else max(1, week_slots) + max(1,
                                                                                  document_slots)
@@ -251,7 +259,7 @@ class WorkerPool:
     def _spawn(self) -> _Proc:
         ours, theirs = self._ctx.Pipe()
         process = self._ctx.Process(target=worker_main, args=(theirs, os.getpid(),
-                                                              self.memory_mb),
+                                                              self.memory_mb, self.target),
                                     name="dxshare-plan-worker", daemon=True)
         process.start()
         theirs.close()

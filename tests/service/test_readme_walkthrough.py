@@ -77,7 +77,7 @@ def test_the_services_demo_week_is_the_clis(tmp_path):
     from service.cli import DEMO_SEED, DEMO_WEEK
     from service.config import Settings
     from service.db import migrate, seed, session_factory
-    from service.jobs import week_document
+    from service.weeks import week_document
 
     assert Settings().demo_seed == DEMO_SEED
     eng = create_engine(f"sqlite:///{tmp_path / 'demo.sqlite'}")

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from engine.demand import ehime_week_document
+from service.jobs import run_plan_job
 from service.workers import WorkerPool
 from tests.service.conftest import Service, cancel_active_jobs, wait_job
 
@@ -181,7 +182,7 @@ def test_pool_reports_a_worker_that_died_without_writing(tmp_path: Any) -> None:
         s.add(PlanJob(id=job_id, status="queued", week=None, request_doc=_big_document(),
                       options={"time_limit": 300}, attempt=1, history=[]))
     reports: list[tuple[str, int, str]] = []
-    pool = WorkerPool(url, on_exit=lambda *a: reports.append(a))
+    pool = WorkerPool(url, run_plan_job, on_exit=lambda *a: reports.append(a))
     try:
         pool.submit(job_id, 1, lane="document", time_limit=300)
         deadline = time.monotonic() + 60

@@ -18,9 +18,9 @@ from service.api.deps import CentreKey, CurrentKey, Id, SessionDep, audit, not_f
 from service.api.views import expert_view, visit_view
 from service.auth import Principal, feed_token
 from service.db import ExpertRow, MunicipalityRow, RequestRow, VisitRow, utcnow
-from service.jobs import week_dates
 from service.problems import ApiProblem
 from service.schemas import ExpertPatch
+from service.weeks import week_dates
 
 router = APIRouter(prefix="/v1", tags=["experts"])
 

@@ -30,10 +30,10 @@ from service.api.views import request_view
 from service.auth import Principal
 from service.config import Settings
 from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
-from service.jobs import week_dates
 from service.problems import ApiProblem
 from service.reasons import municipality_reasons
 from service.schemas import RequestIn, RequestPatch
+from service.weeks import week_dates
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 

@@ -24,9 +24,9 @@ from sqlalchemy import select
 from service.api.deps import CurrentKey, Id, SessionDep, SettingsDep, WriterKey, audit, not_found
 from service.api.routes.requests import OPEN, check_week_cap, own_request
 from service.db import RequestRow, SlotPick, utcnow
-from service.jobs import week_dates
 from service.problems import ApiProblem
 from service.slots import accept, holding_pick, pick_view, propose
+from service.weeks import week_dates
 
 router = APIRouter(tags=["slot proposals"])
 

@@ -16,8 +16,8 @@ from service.api.deps import CurrentKey, IntId, SessionDep, WriterKey, audit, no
 from service.api.views import visit_view
 from service.auth import Principal
 from service.db import MunicipalityRow, RequestRow, VisitRow, utcnow
-from service.jobs import week_dates
 from service.schemas import Outcome
+from service.weeks import week_dates
 
 router = APIRouter(prefix="/v1", tags=["visits"])
 
