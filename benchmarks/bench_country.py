@@ -176,7 +176,7 @@ def national(limit: float, executor: str, address: str | None) -> dict[str, Any]
 
 def _timed_part(problem: Any, dtime: float) -> float:
     """One part with a deterministic limit; the CPU seconds its worker process spent."""
-    from solvers.decompose import _solve_part
+    from solvers.planner import solve_part as _solve_part
 
     cpu = time.process_time()
     _solve_part(problem, 60.0, 0, dtime, ())
@@ -184,7 +184,7 @@ def _timed_part(problem: Any, dtime: float) -> float:
 
 
 def _warm(problem: Any) -> bool:
-    from solvers.decompose import _solve_part
+    from solvers.planner import solve_part as _solve_part
 
     _solve_part(problem, 5.0, 0, 0.05, ())
     return True

@@ -13,8 +13,9 @@ One machinery, two ways to split (``Split``):
 
 ``solve_by_parts`` then
 
-1. solves every part with ``solvers.planner.solve`` through the executor that plan jobs and
-   scenario sweeps share (``solvers.executor``: local processes, a Dask cluster, or serial),
+1. solves every part with the part solver it is given (``solvers.planner.solve_part``: one
+   model) through the executor that plan jobs and scenario sweeps share
+   (``solvers.executor``: local processes, a Dask cluster, or serial),
    each part with its share of the time and a deterministic time limit;
 2. joins the parts' plans into one (``join``: every visit that fits beside those before it;
    parts that do not answer in time are replaced by their greedy first plan, made here);
@@ -72,10 +73,13 @@ from engine.travel import MinutesMatrix, TravelTimes
 from solvers.executor import Executor, FutureLike, make_executor
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits, keep_fitting
+from solvers.objective import objective_value, trivial_bound
+from solvers.options import SolveOptions
 from solvers.routes import build_routes
 
 __all__ = [
     "PART_REQUESTS",
+    "PartSolver",
     "Neighbourhood",
     "Part",
     "RegionSplit",
@@ -339,8 +343,6 @@ def join(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]) -> 
 
 
 def _objective(problem: PlanRequest, travel: TravelTimes, visits: Sequence[Visit]) -> int:
-    from solvers.planner import objective_value
-
     return objective_value(problem, list(visits), build_routes(problem, travel, list(visits)))
 
 
@@ -1021,18 +1023,6 @@ def _shortest_into(travel: TravelTimes, places: Sequence[str], stops: Sequence[s
 
 # ---------------------------------------------------------------------- solving by parts
 
-def _solve_part(problem: PlanRequest, time_limit: float, seed: int,
-                deterministic_time: float | None, start: tuple[Visit, ...]) -> Plan:
-    """One part, in a worker: ``solve`` with its time, no explanations (made once at the
-    end for the whole plan)."""
-    from solvers.planner import SolveOptions, solve
-
-    start_plan = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
-                      visits=start) if start else None
-    return solve(problem, SolveOptions(time_limit=time_limit, seed=seed, workers=1,
-                                       explain=False, decompose="never",
-                                       deterministic_time=deterministic_time, start=start_plan))
-
 
 def _greedy_part(problem: PlanRequest, start: Sequence[Visit]) -> list[Visit]:
     travel = TravelTimes(problem)
@@ -1041,13 +1031,11 @@ def _greedy_part(problem: PlanRequest, start: Sequence[Visit]) -> list[Visit]:
     return greedy_visits(problem, travel, Explainer(problem, travel).options, start_plan)
 
 
-def solve_by_parts(problem: PlanRequest, options: object, split: Split | None = None,
-                   executor: Executor | None = None) -> Plan:
-    """Plan ``problem`` by parts (module docstring). ``options`` is a ``SolveOptions``; the
-    parts run on ``executor`` when given, else on the one ``options`` names."""
-    from solvers.planner import SolveOptions
-
-    assert isinstance(options, SolveOptions)
+def solve_by_parts(problem: PlanRequest, options: SolveOptions, split: Split | None = None,
+                   executor: Executor | None = None, *, part_solver: PartSolver) -> Plan:
+    """Plan ``problem`` by parts (module docstring); the parts run on ``executor`` when
+    given, else on the one ``options`` names, each as ``part_solver(problem, time_limit,
+    seed, deterministic_time, start)`` (``solvers.planner.solve_part``: one model)."""
     t0 = time.perf_counter()
     limit = options.time_limit
     deadline = t0 + limit
@@ -1060,7 +1048,8 @@ def solve_by_parts(problem: PlanRequest, options: object, split: Split | None = 
         executor = make_executor(options.executor, workers=options.executor_workers,
                                  address=options.executor_address)
     try:
-        return _by_parts(problem, options, split, executor, travel, t0, deadline, info)
+        return _by_parts(problem, options, split, executor, travel, t0, deadline, info,
+                         part_solver)
     finally:
         if own:
             executor.shutdown(wait=False)
@@ -1095,8 +1084,13 @@ class _Task:
     late: bool = False
 
 
+#: Solves one part in a worker: ``(problem, time_limit, seed, deterministic_time, start visits)
+#: -> Plan``; a module-level function, as executors pickle it.
+PartSolver = Callable[[PlanRequest, float, int, "float | None", "tuple[Visit, ...]"], Plan]
+
+
 def _run(executor: Executor, n_work: int, tasks: list[_Task], until: float,
-         meanwhile: Callable[[], None] | None = None) -> None:
+         part_solver: PartSolver, meanwhile: Callable[[], None] | None = None) -> None:
     """Solve the tasks on the executor, at most ``n_work`` at a time, heaviest first; each
     task's wall-clock limit is set when it starts: twice its fair share of the time left
     (most parts prove optimal well before), never past ``until``. A task not done by
@@ -1120,7 +1114,7 @@ def _run(executor: Executor, n_work: int, tasks: list[_Task], until: float,
             t.limit = max(0.3, min(0.9 * remaining, 2.0 * fair))
             left_weight -= t.weight
             try:
-                running[i] = executor.submit(_solve_part, t.problem, t.limit, t.seed, t.dtime,
+                running[i] = executor.submit(part_solver, t.problem, t.limit, t.seed, t.dtime,
                                              t.start)
             except Exception:  # noqa: BLE001 - a broken executor: the task stays unsolved
                 t.late = True
@@ -1143,12 +1137,9 @@ def _run(executor: Executor, n_work: int, tasks: list[_Task], until: float,
         tasks[i].late = True
 
 
-def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Executor,
+def _by_parts(problem: PlanRequest, options: SolveOptions, split: Split, executor: Executor,
               travel: TravelTimes, t0: float, deadline: float,
-              info: dict[str, object]) -> Plan:
-    from solvers.planner import SolveOptions, objective_value
-
-    assert isinstance(options, SolveOptions)
+              info: dict[str, object], part_solver: PartSolver) -> Plan:
     limit = deadline - t0
     n_work = _workers_of(executor)
     info["executor"] = executor.kind
@@ -1173,7 +1164,7 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
                 break
             fallback[i] = _greedy_part(tasks[i].problem, ())
 
-    _run(executor, n_work, tasks, part_end, meanwhile=meanwhile)
+    _run(executor, n_work, tasks, part_end, part_solver, meanwhile=meanwhile)
     bound = bounds[0] if bounds else relaxation_bound(problem, travel, 0.1 * limit)
     deterministic = True
     candidates: list[Visit] = []
@@ -1215,7 +1206,7 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
             tasks.append(_Task(h, sub, start, h.weight,
                                _dtime(options, limit, h.weight / total_w * round_share),
                                options.seed + rounds))
-        _run(executor, n_work, tasks, repair_end)
+        _run(executor, n_work, tasks, repair_end, part_solver)
         kept_before = kept_repairs
         proven = all(t.result is not None and t.result.status == "optimal" for t in tasks)
         for t in tasks:
@@ -1251,8 +1242,6 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
     value = objective_value(problem, visits, routes)
     if bound is None or bound < value:
         # no LP answer (or one below a plan, which a relaxation cannot be): the trivial bound
-        from solvers.planner import trivial_bound
-
         bound = max(value, trivial_bound(problem, {q.id for q in problem.requests}))
         info["bound_method"] = "every request served with no driving"
     else:
@@ -1266,13 +1255,10 @@ def _by_parts(problem: PlanRequest, options: object, split: Split, executor: Exe
 _MAX_ROUNDS = 40
 
 
-def _dtime(options: object, limit: float, share: float) -> float:
+def _dtime(options: SolveOptions, limit: float, share: float) -> float:
     """A part's deterministic limit: the caller's, else its share of the time limit (in
     CP-SAT's deterministic seconds, about a wall second of one core) — the same whichever
     executor and however many workers run it."""
-    from solvers.planner import SolveOptions
-
-    assert isinstance(options, SolveOptions)
     if options.deterministic_time is not None:
         return options.deterministic_time
     return max(0.2, limit * share)
@@ -1294,14 +1280,11 @@ def _in_request_order(problem: PlanRequest, visits: Sequence[Visit]) -> list[Vis
 
 
 def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
-                  routes: list, value: int, bound: int, options: object, t0: float,
+                  routes: list, value: int, bound: int, options: SolveOptions, t0: float,
                   info: dict[str, object], deadline: float) -> Plan:
     """The plan with reasons for every request left out (``_explain``), highest priority
     first, until the deadline; any left then say that their reason was not analysed."""
     from solvers.explain import bare_reason
-    from solvers.planner import SolveOptions
-
-    assert isinstance(options, SolveOptions)
     served = {v.request for v in visits}
     left = [q for q in problem.requests if q.id not in served]
     reasons = _explain(problem, travel, visits, left, deadline - 0.02 * (deadline - t0)) \

@@ -16,69 +16,23 @@ Examples
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from engine.kpis import objective_of, plan_kpis
+from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, Status, Visit, fmt_time
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel
+from solvers.objective import objective_value, trivial_bound
+from solvers.options import Progress, SolveOptions
 from solvers.routes import build_routes
-from solvers.search import Clock, Progress, ProgressCallback, choose_then_time
+from solvers.search import Clock, ProgressCallback, choose_then_time
 
-__all__ = ["PlannerModel", "Progress", "SolveOptions", "build_routes", "objective_value", "solve"]
-
-
-@dataclass(frozen=True)
-class SolveOptions:
-    """How to solve.
-
-    ``time_limit`` in seconds of wall clock for the whole call, model building included;
-    ``seed`` and ``workers`` go to CP-SAT: with ``workers=1`` (the default, and the fastest to a
-    proof on the Ehime weeks, see benchmarks/README.md) the same seed gives the same plan when
-    no time limit interrupts. ``previous`` is last week's plan: its visits stay unless they must
-    move, the number moved minimised right after the main objective. ``travel_speed_factor``
-    scales the estimated driving speed (scenarios). ``stop`` is polled a few times a second;
-    when it returns true the search ends early and the best plan so far is returned (status
-    ``feasible``), as on a time limit.
-
-    ``deterministic_time`` bounds the CP-SAT searches of the call together in CP-SAT's
-    deterministic time (work, not seconds; ``solvers.search.Clock`` shares it out): when it,
-    not the wall clock, ends the searches, the same seed gives the same plan on any machine
-    and executor. ``start`` is a plan to start from: its visits are placed
-    first (as they were, wherever they still fit) in the first plan the search improves on,
-    without counting moves as ``previous`` does. ``model`` passes settings to
-    ``solvers.model.PlannerModel`` (e.g. ``{"use_tours": False}`` to plan every day with a
-    circuit): for tests that check each formulation, and for experiments.
-
-    Large problems are solved by parts (``solvers.decompose``): ``decompose`` is ``"auto"``
-    (by parts when ``solvers.decompose.needs_parts`` says one model is too large), ``"always"``
-    or ``"never"``; the parts run on the executor ``executor`` (``"processes"``, ``"dask"`` with
-    ``executor_address`` or a new local cluster, ``"serial"``) with ``executor_workers``
-    workers (default: the machine's cores).
-    """
-
-    time_limit: float = 30.0
-    seed: int = 0
-    workers: int = 1
-    previous: Plan | None = None
-    progress: Callable[[Progress], None] | None = None
-    travel_speed_factor: float = 1.0
-    explain: bool = True
-    stop: Callable[[], bool] | None = None
-    deterministic_time: float | None = None
-    model: Mapping[str, Any] = field(default_factory=dict)
-    start: Plan | None = None
-    decompose: str = "auto"
-    executor: str = "processes"
-    executor_address: str | None = None
-    executor_workers: int | None = None
+__all__ = ["PlannerModel", "Progress", "SolveOptions", "build_routes", "objective_value", "solve",
+           "solve_part", "trivial_bound"]
 
 
 def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
@@ -92,10 +46,10 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     if options.decompose not in ("auto", "always", "never"):
         raise ValueError(f"decompose must be auto, always or never, got {options.decompose!r}")
     if options.decompose != "never":
-        from solvers.decompose import needs_parts, solve_by_parts
+        from solvers.decompose import needs_parts, solve_by_parts  # start fast
 
         if options.decompose == "always" or needs_parts(problem):
-            return solve_by_parts(problem, options)
+            return solve_by_parts(problem, options, part_solver=solve_part)
     t0 = time.perf_counter()
     # The searches end a little before the limit: reading the plan and explaining it come
     # after them, and CP-SAT may run over its own limit by a few hundredths of a second.
@@ -172,30 +126,21 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
                    routes, explainer, options, t0, info)
 
 
+def solve_part(problem: PlanRequest, time_limit: float, seed: int,
+               deterministic_time: float | None, start: tuple[Visit, ...]) -> Plan:
+    """One part, in a worker: ``solve`` with its time, no explanations (made once at the
+    end for the whole plan)."""
+    start_plan = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
+                      visits=start) if start else None
+    return solve(problem, SolveOptions(time_limit=time_limit, seed=seed, workers=1,
+                                       explain=False, decompose="never",
+                                       deterministic_time=deterministic_time, start=start_plan))
+
+
 def _trivial_bound(problem: PlanRequest, explainer: Explainer) -> int:
     """The bound every plan obeys: every servable request served (with its small-town bonus),
     no driving, and only the coverage shortfall no plan can avoid."""
     return trivial_bound(problem, {q.id for q in problem.requests if explainer.options.get(q.id)})
-
-
-def trivial_bound(problem: PlanRequest, servable: set[str]) -> int:
-    """FORMAT.md's objective if every request in ``servable`` were served with no driving:
-    a bound every plan obeys (the coverage shortfall counted is only what serving all of
-    ``servable`` still leaves)."""
-    w = problem.objective
-    small = problem.goals.small_towns
-    value = 0
-    for q in problem.requests:
-        if q.id in servable:
-            bonus = small.bonus if small is not None and small.includes(
-                problem.location_by_id[q.location]) else 0
-            value += q.priority * (w.priority + bonus)
-    cov = problem.goals.coverage
-    if cov is not None:
-        reach = Counter(q.location for q in problem.requests
-                        if q.id in servable and q.mode in cov.modes)
-        value -= cov.penalty * sum(max(0, f - reach[lid]) for lid, f in cov.floors(problem).items())
-    return value
 
 
 def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int | None,
@@ -214,11 +159,6 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
                 messages_ja=messages[1], solver=info,
                 coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
-
-
-def objective_value(problem: PlanRequest, visits: list[Visit], routes: list[Route]) -> int:
-    """FORMAT.md's objective evaluated on a plan (``engine.kpis.objective_of``)."""
-    return objective_of(problem, visits, routes)
 
 
 def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:

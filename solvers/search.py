@@ -16,29 +16,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
 from engine.model import Visit
 from solvers.model import PlannerModel
-
-if TYPE_CHECKING:
-    from solvers.planner import SolveOptions
+from solvers.options import Progress, SolveOptions
 
 __all__ = ["Clock", "Found", "Progress", "ProgressCallback", "choose_then_time", "cp_solver",
            "stop_watch"]
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """A solver event: seconds since the start, objective of the best plan and proven bound."""
-
-    elapsed: float
-    objective: float
-    bound: float
-    solutions: int
-    phase: str = "main"
 
 
 class ProgressCallback(cp_model.CpSolverSolutionCallback):
@@ -172,16 +158,19 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
     bound: int | None = None
     last_choice: dict[int, int] | None = None
 
+    improved = 0            # plans found, each better than the one before
+
     def consider(values: list[int] | None, at_round: int) -> bool:
         """Keep a repaired plan if it is the best so far; whether it meets the bound."""
-        nonlocal best
+        nonlocal best, improved
         if values is None:
             return False
         value = _value_of(objective, values)
         if best.objective is None or value > best.objective:
             best = Found("feasible", values, value, bound)
+            improved += 1
             if options.progress is not None and bound is not None:
-                options.progress(Progress(time.perf_counter() - clock.t0, value, bound, at_round))
+                options.progress(Progress(time.perf_counter() - clock.t0, value, bound, improved))
         return bound is not None and value >= bound
 
     for at_round in range(1, _CHOICE_ROUNDS + 1):

@@ -26,7 +26,7 @@ from solvers.decompose import (
     sub_problem,
 )
 from solvers.executor import make_executor
-from solvers.planner import SolveOptions, solve
+from solvers.planner import SolveOptions, solve, solve_part
 from tests.bruteforce import best_plan
 from tests.helpers import add_request, load_doc, problem_of, solve_checked
 from tests.test_optimality import tiny
@@ -37,7 +37,7 @@ D = dt.date(2026, 12, 7)
 def _by_parts(problem, split=None, executor="serial", **kw):
     opts = SolveOptions(time_limit=kw.pop("time_limit", 20.0), executor=executor,
                         executor_workers=kw.pop("workers", 2), **kw)
-    plan = solve_by_parts(problem, opts, split or RegionSplit(target=3))
+    plan = solve_by_parts(problem, opts, split or RegionSplit(target=3), part_solver=solve_part)
     assert_valid(problem, plan)
     return plan
 
@@ -217,7 +217,7 @@ def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
     bound = relaxation_bound(problem, TravelTimes(problem))
     assert bound is not None and bound >= truth
     plan = solve_by_parts(problem, SolveOptions(time_limit=10.0, executor="serial"),
-                          WindowSplit(days=1))
+                          WindowSplit(days=1), part_solver=solve_part)
     assert_valid(problem, plan)
     note(f"by parts {plan.status} {plan.objective} bound {plan.bound}; brute force {truth}")
     assert plan.objective <= truth <= plan.bound
@@ -363,7 +363,8 @@ def test_same_plan_whichever_executor_runs_the_parts():
     try:
         with make_executor("dask", address=cluster.scheduler_address) as ex:
             opts = SolveOptions(time_limit=20.0)
-            plans.append(solve_by_parts(p, opts, RegionSplit(target=3), executor=ex))
+            plans.append(solve_by_parts(p, opts, RegionSplit(target=3), executor=ex,
+                                        part_solver=solve_part))
     finally:
         cluster.close()
     assert all(x.solver["deterministic"] for x in plans)
