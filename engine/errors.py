@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["InputError", "Problem"]
+__all__ = ["Conflict", "InputError", "Problem"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +64,23 @@ class InputError(ValueError):
              "message": p.message_ja if lang == "ja" and p.message_ja else p.message}
             for p in self.problems
         ]
+
+
+class Conflict(Exception):
+    """A request that is well formed but cannot be carried out in the present state (a
+    request already done, a slot the week no longer has room for): ``message`` in English,
+    ``message_ja`` in Japanese. The service answers it with 409 problem+json, the CLI with one
+    line on stderr.
+
+    Examples
+    --------
+    >>> str(Conflict("a done request has no slot to choose", "状態 done の依頼には日時を選べません"))
+    'a done request has no slot to choose'
+    """
+
+    def __init__(self, message: str, message_ja: str = ""):
+        super().__init__(message)
+        self.message, self.message_ja = message, message_ja or message
+
+    def text(self, lang: str = "en") -> str:
+        return self.message_ja if lang == "ja" else self.message

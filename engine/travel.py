@@ -136,8 +136,10 @@ class MinutesMatrix(Mapping[str, Mapping[str, int]]):
         self.index: dict[str, int] = {x: i for i, x in enumerate(self.ids)}
         arr = np.asarray(minutes, dtype=np.int32)
         if arr.shape != (len(self.ids), len(self.ids)):
-            raise ValueError(f"a matrix over {len(self.ids)} ids needs that many rows and "
-                             f"columns, got {arr.shape}")
+            raise InputError(Problem(
+                "travel.minutes", f"a matrix over {len(self.ids)} ids needs that many rows and "
+                f"columns, got {arr.shape}",
+                f"{len(self.ids)} 地点の行列には行と列が {len(self.ids)} ずつ必要です（{arr.shape}）"))
         self.array = arr
         self._rows = np.flatnonzero((arr >= 0).any(axis=1))
 
@@ -204,7 +206,9 @@ def estimate_matrix(sources: Sequence[Location], targets: Sequence[Location], *,
         lon = np.array([np.nan if x.lon is None else x.lon for x in locs], dtype=float)
         if np.isnan(lat).any():
             bad = next(x for x, v in zip(locs, lat, strict=True) if np.isnan(v))
-            raise ValueError(f"no coordinates to estimate travel for {bad.id!r}")
+            raise InputError(Problem(
+                "locations", f"no coordinates to estimate travel for {bad.id!r}",
+                f"{bad.id!r} の座標がないため移動時間を推定できません"))
         return np.radians(lat), np.radians(lon)
 
     la, lo = coords(sources)

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import InputError
+from engine.errors import Conflict, InputError
 from service.i18n import N_, translator
 
 __all__ = ["ApiProblem", "install_handlers", "lang_of", "problem_response"]
@@ -172,6 +172,11 @@ def install_handlers(app: Any) -> None:
         lang = lang_of(request)
         return problem_response(422, exc.summary(lang), lang, errors=exc.to_list(lang),
                                 instance=request.url.path)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
+        lang = lang_of(request)
+        return problem_response(409, exc.text(lang), lang, instance=request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

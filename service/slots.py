@@ -25,14 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.changes import with_changes
-from engine.errors import InputError, Problem
+from engine.errors import Conflict, InputError, Problem
 from engine.format import parse_plan, parse_plan_request, plan_to_dict
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Unscheduled, Visit, fmt_time
 from engine.travel import TravelTimes
 from service.auth import Principal
 from service.db import ExpertRow, PlanJob, RequestRow, SlotPick, utcnow
-from service.problems import ApiProblem
 from service.reasons import municipality_reasons
 from service.weeks import HOLDING, pending_fixed, publish_plan, week_dates, week_document
 
@@ -143,10 +142,10 @@ def _weeks(session: Session, q: RequestRow, week: dt.date | None) -> list[Week]:
         try:
             out.append(current_week(session, monday, q))
         except InputError as err:
-            raise ApiProblem(409, f"the plan of the week of {monday} no longer fits the "
-                             f"programme's data ({err}); re-plan the week first",
-                             f"{monday} の週の計画が現在のデータと合いません（{err}）。先に週を"
-                             "計画し直してください") from None
+            raise Conflict(f"the plan of the week of {monday} no longer fits the "
+                           f"programme's data ({err}); re-plan the week first",
+                           f"{monday} の週の計画が現在のデータと合いません（{err}）。先に週を"
+                           "計画し直してください") from None
     return out
 
 
@@ -270,8 +269,8 @@ def accept(session: Session, q: RequestRow, who: Principal, *, experts: list[str
     from solvers.slots import Slot, propose_slots
 
     if q.status not in ("draft", "submitted"):
-        raise ApiProblem(409, f"a {q.status} request has no slot to choose",
-                         f"状態 {q.status} の依頼には日時を選べません")
+        raise Conflict(f"a {q.status} request has no slot to choose",
+                       f"状態 {q.status} の依頼には日時を選べません")
     if not q.earliest <= date <= q.latest:
         raise InputError(Problem("date", f"must lie within the request's dates {q.earliest} – "
                                  f"{q.latest}", f"依頼の希望期間 {q.earliest} – {q.latest} の中"
@@ -281,10 +280,10 @@ def accept(session: Session, q: RequestRow, who: Principal, *, experts: list[str
     answer = propose_slots(w.problem, w.plan, q.id, 1, only=Slot(
         tuple(experts), date, start, mode), time_limit=5.0)  # type: ignore[arg-type]
     if not answer.proposals:
-        raise ApiProblem(409, f"the slot {date} {fmt_time(start)} ({mode}, {', '.join(experts)}) "
-                         "does not fit the week as it is now; ask for proposals again",
-                         f"{date} {fmt_time(start)}（{mode}、{', '.join(experts)}）は現在の計画に"
-                         "入りません。候補を取り直してください")
+        raise Conflict(f"the slot {date} {fmt_time(start)} ({mode}, {', '.join(experts)}) "
+                       "does not fit the week as it is now; ask for proposals again",
+                       f"{date} {fmt_time(start)}（{mode}、{', '.join(experts)}）は現在の計画に"
+                       "入りません。候補を取り直してください")
     p = answer.proposals[0]
     now = utcnow()
     before = holding_pick(session, q.id)

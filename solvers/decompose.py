@@ -56,6 +56,7 @@ from typing import Protocol
 import numpy as np
 
 from engine.calendar import date_status
+from engine.errors import InputError, Problem
 from engine.kpis import plan_kpis
 from engine.model import (
     Expert,
@@ -666,7 +667,8 @@ class WindowSplit:
         h = problem.horizon
         span = self.days if self.days is not None else 7 * self.weeks
         if span < 1:
-            raise ValueError(f"a window must span at least one day, got {span}")
+            raise InputError(Problem("days", f"a window must span at least one day, got {span}",
+                                     f"期間は 1 日以上です（{span}）"))
         starts = []
         d = h.start
         while d <= h.end:

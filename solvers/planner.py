@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
+from engine.errors import InputError, Problem
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, Status, Visit, fmt_time
 from engine.travel import TravelTimes
@@ -40,11 +41,13 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     (``unscheduled``), routes per expert-day, KPIs, status, objective and proven bound.
 
     Raises ``InputError`` only when a needed driving time can neither be read nor estimated
-    (no ``travel.minutes`` entry and no coordinates).
+    (no ``travel.minutes`` entry and no coordinates), or for an unknown ``options.decompose``.
     """
     options = options or SolveOptions()
     if options.decompose not in ("auto", "always", "never"):
-        raise ValueError(f"decompose must be auto, always or never, got {options.decompose!r}")
+        raise InputError(Problem("decompose", f"must be auto, always or never, got "
+                                 f"{options.decompose!r}", "auto、always、never のいずれかです"
+                                 f"（{options.decompose!r}）"))
     if options.decompose != "never":
         from solvers.decompose import needs_parts, solve_by_parts  # start fast
 

@@ -424,3 +424,16 @@ def test_the_national_demo_instance_as_committed():
     # Hokkaido to Okinawa: far longer than a day, accepted (from the estimate: not stored)
     assert tt.minutes("JP01-001", "JP47-001") > 1440 and tt.source("JP01-001", "JP47-001") == "estimate"
     assert tt.source("JP38-001", "JP38-002") == "given"            # 松山市 → 今治市, from the file
+
+
+def test_unknown_decompose_option_and_empty_windows_are_input_errors():
+    from engine.errors import InputError
+
+    problem = problem_of("two_towns")
+    with pytest.raises(InputError) as err:
+        solve(problem, SolveOptions(time_limit=5, decompose="sometimes"))
+    assert err.value.problems[0].path == "decompose"
+    with pytest.raises(InputError) as err:
+        WindowSplit(days=0).parts(problem, TravelTimes(problem))
+    assert err.value.problems[0].path == "days"
+    assert WindowSplit(days=1).parts(problem, TravelTimes(problem))

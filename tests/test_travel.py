@@ -90,3 +90,27 @@ def test_missing_time_without_coordinates_is_a_path_named_input_error():
     doc["travel"] = {"minutes": {"a": {"b": 30}, "b": {"a": 30}}}
     plan = solve(parse_plan_request(doc), SolveOptions(time_limit=5))
     assert plan.status == "optimal" and plan.routes[0].drive_minutes == 60
+
+
+def test_a_matrix_of_the_wrong_shape_is_an_input_error_naming_travel_minutes():
+    import numpy as np
+
+    from engine.errors import InputError
+    from engine.travel import MinutesMatrix
+
+    with pytest.raises(InputError) as err:
+        MinutesMatrix(["a", "b"], np.zeros((2, 3), dtype=int))
+    assert err.value.problems[0].path == "travel.minutes"
+    assert MinutesMatrix(["a", "b"], np.zeros((2, 2), dtype=int)).count() == 4
+
+
+def test_estimating_without_coordinates_is_an_input_error_naming_the_location():
+    from engine.errors import InputError
+    from engine.model import Location
+    from engine.travel import estimate_matrix
+
+    a = Location("a", "A", 33.8, 132.7)
+    with pytest.raises(InputError, match="'b'") as err:
+        estimate_matrix([a], [Location("b", "B")])
+    assert err.value.problems[0].path == "locations"
+    assert estimate_matrix([a], [Location("c", "C", 33.9, 132.8)]).shape == (1, 1)
