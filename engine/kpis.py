@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from engine.model import LocationCoverage, Plan, PlanRequest, Route, Visit
+from engine.model import LocationCoverage, Plan, PlanRequest, Request, Route, Visit
 
 __all__ = ["SATISFACTION_TARGET", "SATISFIED", "coverage_of", "objective_of", "plan_kpis",
-           "satisfaction_kpis"]
+           "satisfaction_kpis", "served_value"]
 
 #: Towns under this many inhabitants count as small when the request sets no threshold.
 SMALL_TOWN_POPULATION = 50_000
@@ -39,20 +39,26 @@ def coverage_of(problem: PlanRequest, visits: Iterable[Visit]) -> list[LocationC
             for lid, floor in c.floors(problem).items()]
 
 
+def served_value(problem: PlanRequest, q: Request) -> int:
+    """What serving request ``q`` adds to FORMAT.md's objective: priority × its weight, plus
+    the small-town bonus per priority point where that season goal is set and ``q``'s place
+    is a small town. The one definition: the objective, the bounds and the slot proposals
+    all count a served request by it."""
+    small = problem.goals.small_towns
+    bonus = small.bonus if small is not None and small.includes(
+        problem.location_by_id[q.location]) else 0
+    return q.priority * (problem.objective.priority + bonus)
+
+
 def objective_of(problem: PlanRequest, visits: Iterable[Visit], routes: Iterable[Route]) -> int:
     """FORMAT.md's objective of a plan: priority × Σ priority served − drive_minute × Σ drive
     minutes − onsite_day × expert-dates on site, + small_towns.bonus × Σ priority served in
     small towns − coverage.penalty × Σ shortfall (season goals, when set)."""
     visits, routes = list(visits), list(routes)
     w = problem.objective
-    prio = {q.id: q.priority for q in problem.requests}
-    value = (w.priority * sum(prio[v.request] for v in visits)
+    value = (sum(served_value(problem, problem.request_by_id[v.request]) for v in visits)
              - w.drive_minute * sum(r.drive_minutes for r in routes)
              - w.onsite_day * len({(r.expert, r.date) for r in routes}))
-    small = problem.goals.small_towns
-    if small is not None:
-        value += small.bonus * sum(prio[v.request] for v in visits
-                                   if small.includes(problem.location_by_id[v.location]))
     c = problem.goals.coverage
     if c is not None:
         value -= c.penalty * sum(x.shortfall for x in coverage_of(problem, visits))

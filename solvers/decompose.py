@@ -74,7 +74,7 @@ from engine.travel import MinutesMatrix, TravelTimes
 from solvers.executor import Executor, FutureLike, make_executor
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits, keep_fitting
-from solvers.objective import objective_value, trivial_bound
+from solvers.objective import objective_value, served_value, trivial_bound
 from solvers.options import SolveOptions
 from solvers.routes import build_routes
 
@@ -798,7 +798,6 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes,
     dates = h.dates
     didx = {d: i for i, d in enumerate(dates)}
     published = h.published_until
-    small = problem.goals.small_towns
     workable = np.array([[date_status(h, e, d).workable for d in dates] for e in exps])
     fields = sorted({f for e in exps for f in e.fields} | {f for q in reqs for f in q.fields})
     has = {f: np.array([f in e.fields for e in exps]) for f in fields}
@@ -888,10 +887,7 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes,
         n_total += 1
     c = np.zeros(n_total)
     for (qi, _d), j in z_cols.items():
-        q = reqs[qi]
-        bonus = small.bonus if small is not None and small.includes(
-            problem.location_by_id[q.location]) else 0
-        c[j] = -(w.priority + bonus) * q.priority
+        c[j] = -served_value(problem, reqs[qi])
     if cov is not None:
         for j in short_index.values():
             c[j] = cov.penalty

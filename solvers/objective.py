@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from engine.kpis import objective_of
+from engine.kpis import objective_of, served_value
 from engine.model import PlanRequest, Route, Visit
 
-__all__ = ["objective_value", "trivial_bound"]
+__all__ = ["objective_value", "served_value", "trivial_bound"]
 
 
 def objective_value(problem: PlanRequest, visits: list[Visit], routes: list[Route]) -> int:
@@ -22,14 +22,7 @@ def trivial_bound(problem: PlanRequest, servable: set[str]) -> int:
     """FORMAT.md's objective if every request in ``servable`` were served with no driving:
     a bound every plan obeys (the coverage shortfall counted is only what serving all of
     ``servable`` still leaves)."""
-    w = problem.objective
-    small = problem.goals.small_towns
-    value = 0
-    for q in problem.requests:
-        if q.id in servable:
-            bonus = small.bonus if small is not None and small.includes(
-                problem.location_by_id[q.location]) else 0
-            value += q.priority * (w.priority + bonus)
+    value = sum(served_value(problem, q) for q in problem.requests if q.id in servable)
     cov = problem.goals.coverage
     if cov is not None:
         reach = Counter(q.location for q in problem.requests

@@ -56,7 +56,7 @@ from engine.changes import plan_changes
 from engine.checker import Violation, check_plan
 from engine.errors import InputError, Problem
 from engine.format import plan_to_dict
-from engine.kpis import plan_kpis
+from engine.kpis import plan_kpis, served_value
 from engine.model import (
     Change,
     Expert,
@@ -71,7 +71,7 @@ from engine.model import (
 )
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, Option
-from solvers.planner import objective_value
+from solvers.objective import objective_value
 from solvers.routes import build_routes
 
 __all__ = ["SLOTS_FORMAT", "OtherMode", "Proposal", "Slot", "SlotProposals", "propose_slots",
@@ -475,13 +475,8 @@ class _Neighbourhood:
         return True
 
     def _worth(self, q: Request) -> int:
-        """What serving ``q`` adds to the objective: priority × its weight, and the
-        small-town bonus per priority point where that season goal is set."""
-        value = self.problem.objective.priority * q.priority
-        small = self.problem.goals.small_towns
-        if small is not None and small.includes(self.problem.location_by_id[q.location]):
-            value += small.bonus * q.priority
-        return value
+        """What serving ``q`` adds to the objective (``engine.kpis.served_value``)."""
+        return served_value(self.problem, q)
 
     def _coverage_shortfall_added(self) -> cp_model.LinearExpr:
         """The coverage goal's penalty for consultations now missing at a place below its

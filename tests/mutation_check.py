@@ -161,7 +161,8 @@ MUTATIONS = [
              "d = hi - minutes(places[i], places[i + 1]) if i == 0 else free_start(lo, hi, minutes(places[i], places[i + 1]), busy)"),
     # --- by parts: what a sub-problem and the bound of the whole keep
     Mutation("parts: LP bound without the small-town bonus", "solvers/decompose.py",
-             "c[j] = -(w.priority + bonus) * q.priority", "c[j] = -w.priority * q.priority"),
+             "c[j] = -served_value(problem, reqs[qi])",
+             "c[j] = -problem.objective.priority * reqs[qi].priority"),
     Mutation("parts: LP bound without the coverage penalty", "solvers/decompose.py",
              "c[j] = cov.penalty", "c[j] = 0"),
     Mutation("parts: LP bound pays a drive to the expert's own base", "solvers/decompose.py",
