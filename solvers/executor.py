@@ -95,9 +95,11 @@ class ProcessExecutor(Executor):
 
     def shutdown(self, wait: bool = True) -> None:
         if not wait:
-            # ProcessPoolExecutor cannot interrupt a running call; end its workers instead.
+            # ProcessPoolExecutor cannot interrupt a running call; end its workers instead
+            # (SIGKILL: the pool is being abandoned, and SIGTERM was seen not to end a worker
+            # that was still starting up).
             for proc in list(getattr(self._pool, "_processes", {}).values()):
-                proc.terminate()
+                proc.kill()
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
 

@@ -1,6 +1,7 @@
 """The executor shared by plan jobs and scenario sweeps."""
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -26,12 +27,23 @@ def test_errors_reach_the_caller():
         ex.submit(lambda: 1 / 0).result()
 
 
-def test_shutdown_without_waiting_ends_running_calls():
+def _say_then_sleep(path: str, seconds: float) -> None:
+    Path(path).write_text("started")
+    time.sleep(seconds)
+
+
+def test_shutdown_without_waiting_ends_running_calls(tmp_path):
     ex = make_executor("processes", workers=1)
-    fut = ex.submit(time.sleep, 3600)
+    started = tmp_path / "started"
+    fut = ex.submit(_say_then_sleep, str(started), 3600)
     assert isinstance(ex, ProcessExecutor)
     workers = list(ex._pool._processes.values())
     assert workers
+    for _ in range(600):                 # the worker has begun the hour-long call
+        if started.exists():
+            break
+        time.sleep(0.1)
+    assert started.exists()
     ex.shutdown(wait=False)
     # Returned while the hour-long call was running: its worker is ended, not waited for,
     # and the call never completes with a result.
