@@ -6,12 +6,13 @@ them imports another for its options.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+from engine.errors import InputError, Problem
 from engine.model import Plan
 
-__all__ = ["Progress", "SolveOptions"]
+__all__ = ["ModelSettings", "Progress", "SolveOptions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,46 @@ class Progress:
     bound: float
     solutions: int
     phase: str = "main"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """How the planner's CP-SAT model (``solvers.model.PlannerModel``) is formulated.
+
+    ``use_tours``: days choose among enumerated tours (the default), else every day is a
+    circuit over its legs; ``redundant``: the redundant bounds that help the search (the
+    cheapest tour per set of stops, or the round-trip bound with ``max_tours=0``);
+    ``max_tours``, ``max_tour_sets``, ``max_total_tours``: how many tours are enumerated per
+    day, per set of stops and in all before a day falls back to its circuit.
+
+    >>> ModelSettings.of({"use_tours": False}).use_tours
+    False
+    """
+
+    use_tours: bool = True
+    redundant: bool = True
+    max_tours: int = 600
+    max_tour_sets: int = 3000
+    max_total_tours: int = 40000
+
+    @classmethod
+    def of(cls, given: ModelSettings | Mapping[str, Any]) -> ModelSettings:
+        """``given`` as settings: as it is, or built from a mapping of field names (an
+        unknown name is an ``InputError`` naming ``model.<name>``)."""
+        if isinstance(given, ModelSettings):
+            return given
+        known = {f.name for f in fields(cls)}
+        unknown = [k for k in given if k not in known]
+        if unknown:
+            raise InputError([Problem(f"model.{k}", f"unknown model setting; known: "
+                                      f"{', '.join(sorted(known))}",
+                                      f"不明なモデル設定です（{', '.join(sorted(known))}）")
+                              for k in unknown])
+        return cls(**given)
+
+    def kwargs(self) -> dict[str, Any]:
+        """The settings as ``PlannerModel``'s keyword arguments."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -43,9 +84,9 @@ class SolveOptions:
     not the wall clock, ends the searches, the same seed gives the same plan on any machine
     and executor. ``start`` is a plan to start from: its visits are placed
     first (as they were, wherever they still fit) in the first plan the search improves on,
-    without counting moves as ``previous`` does. ``model`` passes settings to
-    ``solvers.model.PlannerModel`` (e.g. ``{"use_tours": False}`` to plan every day with a
-    circuit): for tests that check each formulation, and for experiments.
+    without counting moves as ``previous`` does. ``model`` is how the model is formulated
+    (``ModelSettings``, or a mapping of its fields, e.g. ``{"use_tours": False}`` to plan every
+    day with a circuit): for tests that check each formulation, and for experiments.
 
     Large problems are solved by parts (``solvers.decompose``): ``decompose`` is ``"auto"``
     (by parts when ``solvers.decompose.needs_parts`` says one model is too large), ``"always"``
@@ -63,9 +104,13 @@ class SolveOptions:
     explain: bool = True
     stop: Callable[[], bool] | None = None
     deterministic_time: float | None = None
-    model: Mapping[str, Any] = field(default_factory=dict)
+    model: ModelSettings = field(default_factory=lambda: ModelSettings())
     start: Plan | None = None
     decompose: str = "auto"
     executor: str = "processes"
     executor_address: str | None = None
     executor_workers: int | None = None
+
+    def __post_init__(self) -> None:
+        # A mapping of settings (what tests and benchmarks pass) becomes ModelSettings.
+        object.__setattr__(self, "model", ModelSettings.of(self.model))

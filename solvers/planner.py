@@ -75,7 +75,7 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     seconds = {"first_plan": round(time.perf_counter() - t0, 3)}
     info["seconds"] = seconds
     model = PlannerModel(problem, travel, **{"all_orders": options.previous is not None,
-                                             **options.model},
+                                             **options.model.kwargs()},
                          deadline=deadline, explainer=explainer)
     try:
         model.build()
@@ -180,7 +180,7 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
     which were released and what each clashes with. The status stays ``infeasible`` (the
     published visits cannot all be kept); the plan beside it is usable as it stands."""
     options, t0 = clock.options, clock.t0
-    soft = PlannerModel(problem, travel, **{**options.model, "fixed": "soft"},
+    soft = PlannerModel(problem, travel, **{**options.model.kwargs(), "fixed": "soft"},
                         deadline=clock.deadline, explainer=explainer)
     try:
         soft.build()
@@ -243,7 +243,7 @@ def _clash_partners(problem: PlanRequest, travel: TravelTimes, explainer: Explai
                     kept: list[str], clock: Clock) -> tuple[str, ...] | None:
     """The kept fixed visits that ``rid`` cannot be kept together with (a minimal-ish set from
     an infeasibility core), ``()`` when it cannot be kept even alone, ``None`` if unknown."""
-    diag = PlannerModel(problem, travel, **{**clock.options.model, "fixed": "assume"},
+    diag = PlannerModel(problem, travel, **{**clock.options.model.kwargs(), "fixed": "assume"},
                         explainer=explainer)
     diag.build()
     for other, lit in diag.fixed_lits.items():
