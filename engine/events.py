@@ -34,7 +34,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.errors import InputError, Problem
-from engine.model import Blackout, Closure, Fixed, Plan, PlanRequest, Request, Visit, fmt_time
+from engine.format import _expert_names, _Places, parse_plan_request, plan_request_to_dict
+from engine.model import (
+    Blackout,
+    Closure,
+    Fixed,
+    Horizon,
+    Plan,
+    PlanRequest,
+    Request,
+    Visit,
+    fmt_time,
+)
 from engine.travel import TravelTimes
 
 __all__ = ["EVENT_FORMAT", "EVENT_KINDS", "AfterEvent", "Event", "apply_event", "event_to_dict",
@@ -160,7 +171,6 @@ def parse_event(doc: Any, week: PlanRequest) -> Event:
     """Validate an event document against ``week``; ``InputError`` names every bad field by its
     path (``request.duration_min``, ``until``). Experts and locations may be named as in the
     plan request (``"広報担当"``, ``"上島町"``)."""
-    from engine.format import _expert_names, _Places  # the plan request's own name rules
 
     if not isinstance(doc, dict):
         raise InputError(_err("", "an event must be a JSON object", "イベントは JSON オブジェクトです"))
@@ -255,7 +265,6 @@ def _read_request(week: PlanRequest, raw: Mapping[str, Any], now: dt.datetime,
                   by: dt.date) -> tuple[Request | None, list[Problem]]:
     """The urgent request, read by the plan request's own rules (its paths under
     ``request.``): due ``by`` that date, from today on unless it says otherwise."""
-    from engine.format import parse_plan_request, plan_request_to_dict
 
     x = dict(raw)
     x.setdefault("earliest", max(week.horizon.start, now.date()).isoformat())
@@ -282,7 +291,6 @@ def _read_request(week: PlanRequest, raw: Mapping[str, Any], now: dt.datetime,
 
 def event_to_dict(ev: Event) -> dict[str, Any]:
     """The event as a JSON-ready ``event/1`` document (references as ids)."""
-    from engine.format import plan_request_to_dict
 
     d: dict[str, Any] = {"format": EVENT_FORMAT, "kind": ev.kind,
                          "now": ev.now.isoformat(timespec="minutes")}
@@ -311,8 +319,6 @@ def event_to_dict(ev: Event) -> dict[str, Any]:
 
 
 def _any_horizon(ev: Event) -> Any:
-    from engine.model import Horizon
-
     return Horizon(ev.now.date(), ev.now.date())
 
 

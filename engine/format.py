@@ -45,6 +45,7 @@ from engine.model import (
     Visit,
     fmt_time,
 )
+from engine.names import NameIndex, resolve_field, resolve_municipality
 from engine.readings import (
     MAX_DURATION_MIN,
     PRIORITY_DEFAULT,
@@ -349,7 +350,6 @@ def parse_plan_request(doc: Any, *, base_dir: str | Path | None = None) -> PlanR
 
 def _expert_names(experts: list[Expert]) -> Any:
     """Experts by id or display name (``"広報担当"`` names ``pr-1`` in the demo)."""
-    from engine.names import NameIndex
 
     return NameIndex((e.id, (e.name,)) for e in experts)
 
@@ -357,7 +357,6 @@ def _expert_names(experts: list[Expert]) -> Any:
 def _fields(r: _Reader, x: Mapping[str, Any], p: str) -> tuple[str, ...]:
     """The ``fields`` list, each known field written as its id (``"データ活用"`` → ``data``);
     other names are kept as they are (FORMAT.md allows fields of one's own)."""
-    from engine.names import resolve_field
 
     if "fields" not in x:
         r.err(f"{p}.fields", "is required", "必須項目です")
@@ -483,8 +482,6 @@ class _Places:
     """
 
     def __init__(self, listed: list[Location]):
-        from engine.names import NameIndex
-
         self._listed = NameIndex(((loc.id, (loc.name, loc.name_en)) for loc in listed),
                                  place=True)
         self._ids = {loc.id for loc in listed}
@@ -498,7 +495,6 @@ class _Places:
         hit = self._listed.resolve(text)
         if hit is not None:
             return hit
-        from engine.names import resolve_municipality
 
         code = resolve_municipality(text)
         if code is not None:
@@ -517,7 +513,7 @@ class _Places:
         """The bundled places referred to but not listed: open 08:30–17:15, no cap."""
         if not self.bundled:
             return []
-        from engine.ehime import ehime_locations
+        from engine.ehime import ehime_locations  # start fast
 
         return [replace(loc, max_visits_per_day=None) for loc in ehime_locations()
                 if loc.id in self.bundled and loc.id not in self._ids]
@@ -530,7 +526,7 @@ _BUNDLED_FACTS = ("name", "name_en", "lat", "lon", "island", "population")
 @functools.cache
 def _bundled_by_id() -> dict[str, Location]:
     """The bundled Ehime places by code, read once (a national request lists 1,741 places)."""
-    from engine.ehime import ehime_locations
+    from engine.ehime import ehime_locations  # start fast
 
     return {b.id: b for b in ehime_locations()}
 

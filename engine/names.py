@@ -108,7 +108,7 @@ class NameIndex:
 @lru_cache(maxsize=1)
 def municipality_index() -> NameIndex:
     """The bundled Ehime municipalities and the prefectural office, by code and names."""
-    from engine.ehime import municipalities
+    from engine.ehime import municipalities  # start fast
 
     df = municipalities()
     return NameIndex(((str(code), (row["name_ja"], row["name_en"]))

@@ -75,7 +75,7 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
     date moved on, within the season), the camps inside the horizon blacked out, each
     expert's contract (the weekly caps over the season, and ``onsite_days_per_month`` on-site
     days a month), and the goals."""
-    from engine.demand import ehime_week_document
+    from engine.demand import ehime_week_document  # start fast
 
     monday = start if isinstance(start, dt.date) else dt.date.fromisoformat(start)
     end = monday + dt.timedelta(days=7 * weeks - 3)

@@ -72,7 +72,7 @@ from engine.model import (
 )
 from engine.travel import MinutesMatrix, TravelTimes
 from solvers.executor import Executor, FutureLike, make_executor
-from solvers.explain import Explainer
+from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits, keep_fitting
 from solvers.objective import objective_value, served_value, trivial_bound
 from solvers.options import SolveOptions
@@ -1282,7 +1282,6 @@ def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]
                   info: dict[str, object], deadline: float) -> Plan:
     """The plan with reasons for every request left out (``_explain``), highest priority
     first, until the deadline; any left then say that their reason was not analysed."""
-    from solvers.explain import bare_reason
     served = {v.request for v in visits}
     left = [q for q in problem.requests if q.id not in served]
     reasons = _explain(problem, travel, visits, left, deadline - 0.02 * (deadline - t0)) \
@@ -1307,7 +1306,6 @@ def _explain(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
     ``Explainer`` over the ``per_field`` nearest experts of each of its fields who can reach
     it within a working day (or the nearest when none can), with all their visits as they
     are planned (fixed)."""
-    from solvers.explain import Explainer
 
     if not left:
         return {}

@@ -36,6 +36,7 @@ from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel
 from solvers.planner import objective_value, trivial_bound
+from solvers.routes import build_routes
 
 __all__ = ["CHANGE_WEIGHTS", "Repair", "RepairOptions", "change_kind", "repair"]
 
@@ -136,8 +137,6 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
 
 def _finish(after: AfterEvent, visits: list[Visit], explainer: Explainer, travel: TravelTimes,
             info: dict[str, object], stages: dict[str, bool], t0: float, source: str) -> Repair:
-    from solvers.routes import build_routes
-
     problem, previous = after.week, after.previous
     routes = build_routes(problem, travel, visits)
     unscheduled = explainer.explain_unscheduled({v.request for v in visits}, visits, routes)

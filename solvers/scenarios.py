@@ -46,6 +46,7 @@ from engine.season import (
 )
 from solvers.executor import Executor, make_executor
 from solvers.planner import SolveOptions, solve
+from solvers.season import simulate_season
 
 __all__ = [
     "DEFAULT_CAMPS",
@@ -359,7 +360,6 @@ def season(scenario: Scenario, *, start: dt.date | str = "2026-08-03", weeks: in
     ``max_carry`` more weeks; each week is planned when it comes with the budgets, the
     month's contract days and (with ``goals``) the coverage floors the earlier weeks left, and
     published. Camps are blacked out (the scenario's blackout overrides apply to them)."""
-    from solvers.season import simulate_season
 
     problem = season_request(scenario, start=start, weeks=weeks, seed=seed, camps=camps,
                              wait_weeks=max_carry, goals=goals)

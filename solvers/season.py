@@ -38,6 +38,7 @@ import pandas as pd
 from engine.kpis import SMALL_TOWN_POPULATION, coverage_of, objective_of, plan_kpis
 from engine.model import Coverage, Fixed, Goals, Horizon, Plan, PlanRequest, Request, Visit
 from engine.travel import TravelTimes
+from solvers.explain import Explainer
 from solvers.planner import SolveOptions, build_routes, solve, trivial_bound
 
 __all__ = ["SeasonSimulation", "compare_seasons", "plan_season", "season_tables",
@@ -240,7 +241,6 @@ def simulate_season(problem: PlanRequest, *, time_limit: float = 2.0, seed: int 
 def _season_plan(problem: PlanRequest, visits: list[Visit], t0: float) -> Plan:
     """The season's weeks as one plan of the season request (routes, objective, KPIs,
     coverage; the weeks' reasons are not carried: a request left out says it gave way)."""
-    from solvers.explain import Explainer
 
     travel = TravelTimes(problem)
     order = {q.id: i for i, q in enumerate(problem.requests)}

@@ -35,6 +35,8 @@ from engine.matching.model import (
     reference_problems,
 )
 from engine.model import FIELD_LABELS, FIELDS
+from engine.names import NameIndex, normalize, resolve_field
+from engine.sheets import decode_table, read_csv_rows
 
 __all__ = [
     "COLUMN_KINDS",
@@ -281,7 +283,6 @@ def _as_choice(value: Any, table: Mapping[str, str], what: str, what_ja: str) ->
 
 def _as_field(value: Any) -> str:
     """A field from its id, label or usual variant (``データ活用``), as everywhere."""
-    from engine.names import resolve_field
 
     hit = resolve_field(str(value))
     return hit if hit is not None else _as_choice(value, _FIELD_NAMES, "field", "分野")
@@ -362,8 +363,6 @@ class _Munis:
     """Municipality codes by code, Japanese or romaji name (``engine.names``, one resolver)."""
 
     def __init__(self, municipalities: Iterable[Municipality]):
-        from engine.names import NameIndex
-
         self._index = NameIndex(((m.code, (m.name_ja, m.name_en)) for m in municipalities),
                                 place=True)
 
@@ -555,7 +554,6 @@ def read_json(path: str | Path) -> MatchData:
 
 def _read_csv_rows(path: Path, problems: list[Problem]) -> list[dict[str, str]]:
     """Rows of one CSV file (UTF-8, Shift-JIS or UTF-16, cells NFKC-normalised)."""
-    from engine.sheets import decode_table
 
     try:
         text = decode_table(path.read_bytes(), path.name)[0]
@@ -573,12 +571,10 @@ def _csv_text_rows(text: str, name: str, problems: list[Problem],
     """The rows of one CSV table (header first) as records, each with its ``_row`` number;
     cells NFKC-normalised (``engine.sheets.read_csv_rows``). With ``table``, a header column
     the table does not have is a problem even when no row follows."""
-    from engine.sheets import read_csv_rows
 
     rows = read_csv_rows(text)
     if not rows:
         return []
-    from engine.names import normalize
 
     headers = {normalize(k): v for k, v in JA_HEADERS.items()}
     header = [headers.get(h, h) for h in rows[0]]
