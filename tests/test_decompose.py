@@ -28,8 +28,7 @@ from solvers.decompose import (
 from solvers.executor import make_executor
 from solvers.planner import SolveOptions, solve, solve_part
 from tests.bruteforce import best_plan
-from tests.helpers import add_request, load_doc, problem_of, solve_checked
-from tests.test_optimality import tiny
+from tests.helpers import add_request, load_doc, problem_of, solve_checked, tiny
 
 D = dt.date(2026, 12, 7)
 

@@ -35,8 +35,8 @@ from tests.helpers import (
     req,
     solve_checked,
     t,
+    tiny,
 )
-from tests.test_optimality import tiny
 
 MON, TUE, WED, THU, FRI = (dt.date(2026, 12, d) for d in (7, 8, 9, 10, 11))
 
