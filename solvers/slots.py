@@ -71,7 +71,7 @@ from engine.model import (
 )
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, Option
-from solvers.objective import objective_value
+from solvers.objective import objective_value, trivial_bound
 from solvers.routes import build_routes
 
 __all__ = ["SLOTS_FORMAT", "OtherMode", "Proposal", "Slot", "SlotProposals", "propose_slots",
@@ -876,8 +876,8 @@ def _proposal(week: _Week, problem: PlanRequest, q: Request, cand: _Candidate,
     unscheduled = [u for u in week.plan.unscheduled if u.request != q.id]
     unscheduled += [_dropped_reason(problem, rid, new) for rid in sorted(got.dropped)]
     value = objective_value(problem, visits, routes)
-    bound = max(value, problem.objective.priority * sum(
-        r.priority for r in problem.requests))
+    # the ceiling every plan of the week obeys (with the season goals' bonus and penalty)
+    bound = max(value, trivial_bound(problem, {r.id for r in problem.requests}))
     plan = Plan(status="feasible", objective=value, bound=bound, solve_seconds=0.0,
                 visits=tuple(visits), routes=tuple(routes), unscheduled=tuple(unscheduled),
                 messages=week.plan.messages, messages_ja=week.plan.messages_ja,

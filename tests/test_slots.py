@@ -26,7 +26,7 @@ from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.routes import build_routes
 from solvers.slots import Slot, propose_slots
-from tests.bruteforce import insertions
+from tests.bruteforce import best_plan, insertions
 from tests.helpers import (
     build_plan,
     load_doc,
@@ -518,3 +518,6 @@ def test_every_feasible_placement_is_found_at_its_best_objective(doc, allow_drop
                for p in answer.proposals)
     assert answer.complete
     assert (answer.unscheduled is None) == bool(truth)
+    # each proposal's bound is a ceiling over every plan of the week, season goals included
+    best = best_plan(full)
+    assert best is None or all(p.plan.bound >= best for p in answer.proposals)
