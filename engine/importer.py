@@ -5,6 +5,12 @@ The sheet may look as coordinators make it: title or note rows above the header 
 header is the first row that names at least two known columns), merged title cells, blank
 spacer columns, units in brackets after a header (「所要時間（分）」, 「所要時間(時間)」 —
 hours are turned into minutes), and note columns (備考, メモ, 担当者 …) that are skipped.
+A workbook is read as Excel shows it: among several sheets the one holding the requests (a
+cover sheet of instructions and hidden sheets are passed over; ``sheet`` names one), a header
+of two rows (``希望日`` merged over ``開始日``/``終了日``), a municipality merged down over its
+requests' rows, dates kept as Excel's day numbers (``46364`` is 2026-12-08) and each formula's
+value as Excel last saved it (a formula that was never computed is reported, not read as
+empty).
 
 Columns (English or Japanese headers, any order; only the first four are required):
 
@@ -93,6 +99,8 @@ _TIME = r"(\d{1,2})(?::(\d{2})|時(?:(\d{1,2})分)?)"
 _WINDOW = re.compile(rf"{_TIME}\s*(?:[-~〜–—―ー]|から)\s*{_TIME}(?:まで)?")
 #: A unit or a note in brackets after a header: 「所要時間（分）」, 「優先度 [1-10]」, 「分野※」.
 _HEADER_TAIL = re.compile(r"\s*(?:[(\[【<〔][^)\]】>〕]*[)\]】>〕]|[※*].*)\s*$")
+#: Day 0 of Excel's dates (its 1900 date system, counting the leap day 1900 never had).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
 #: How many rows from the top may hold titles and notes before the header row.
 _HEADER_SEARCH_ROWS = 30
 
@@ -130,10 +138,18 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def read_sheet(path: str | Path) -> list[tuple[int, list[str]]]:
-    """Every non-empty row of ``.xlsx``/``.xlsm`` (first sheet) or ``.csv``/``.tsv`` (UTF-8,
-    Shift-JIS or UTF-16) as ``(row number as the sheet shows it, cells as text)``, cells
-    trimmed but otherwise as written."""
+def read_sheet(path: str | Path, sheet: str | None = None) -> list[tuple[int, list[str]]]:
+    """Every non-empty row of ``.xlsx``/``.xlsm`` or ``.csv``/``.tsv`` (UTF-8, Shift-JIS or
+    UTF-16) as ``(row number as the sheet shows it, cells as text)``, cells trimmed but
+    otherwise as written.
+
+    A workbook is read as Excel shows it: the sheet that holds the requests (``sheet`` names
+    it; without it, the one visible sheet whose header row names the most known columns),
+    each formula's value as Excel last saved it (a formula never computed reads as its own
+    text, ``=…``, and is reported), a header of two rows joined (a group title merged over
+    several columns gives way to the headers under it), and a cell merged down over several
+    requests' rows (a municipality written once for three rows) repeated in each of them.
+    """
     p = Path(path)
     if not p.exists():
         raise InputError(Problem(str(p), "file not found", "ファイルが見つかりません"))
@@ -142,19 +158,15 @@ def read_sheet(path: str | Path) -> list[tuple[int, list[str]]]:
                                  "フォルダです（表のファイルを指定してください）"))
     suffix = p.suffix.lower()
     if suffix in (".csv", ".tsv"):
+        if sheet is not None:
+            raise InputError(Problem("--sheet", "a CSV file has no sheets",
+                                     "CSV ファイルにはシートがありません"))
         rows = list(enumerate(read_csv_rows(read_text_table(p), nfkc=False), start=1))
     elif suffix in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(p, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
-            raise InputError(Problem(str(p), f"cannot read the table: {exc}",
-                                     f"表を読み込めません: {exc}")) from None
-        ws = wb.worksheets[0]
-        rows = [(i, [_cell_text(v) for v in row])
-                for i, row in enumerate(ws.iter_rows(min_row=1, max_row=ws.max_row,
-                                                     values_only=True), start=1)]
+        rows = _workbook_rows(p, sheet)
+    elif suffix in (".xls", ".ods"):
+        raise InputError(Problem(str(p), "save the sheet as .xlsx (Excel workbook) or .csv first",
+                                 "先に .xlsx（Excel ブック）か .csv で保存してください"))
     else:
         raise InputError(Problem(str(p), "must be a .xlsx or .csv file",
                                  ".xlsx か .csv ファイルを指定してください"))
@@ -164,19 +176,131 @@ def read_sheet(path: str | Path) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def _header_score(cells: list[str]) -> int:
+    """How many known columns a row names (the header row names the most)."""
+    return len({k for c in cells if c.strip() and (k := _header(c)[0]) is not None})
+
+
+def _header_row(rows: list[tuple[int, list[str]]]) -> int | None:
+    """The index in ``rows`` of the header row: the first of the top rows naming the most
+    known columns, at least two; ``None`` when no row does."""
+    scores = [_header_score(cells) for _, cells in rows[:_HEADER_SEARCH_ROWS]]
+    if not scores or max(scores) < 2:
+        return None
+    return scores.index(max(scores))
+
+
+def _workbook_rows(p: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
+    """The requests' sheet of a workbook, every row (empty ones included) as text."""
+    import openpyxl
+
+    try:
+        # two readings: the values Excel saved with the file, and the formulas behind them
+        values = openpyxl.load_workbook(p, data_only=True)
+        formulas = openpyxl.load_workbook(p, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
+        raise InputError(Problem(str(p), f"cannot read the table: {exc}",
+                                 f"表を読み込めません: {exc}")) from None
+    ws = _requests_sheet(p, values, sheet)
+    wf = formulas[ws.title]
+    grid: list[list[str]] = []
+    for vrow, frow in zip(ws.iter_rows(min_row=1, max_row=ws.max_row, values_only=True),
+                          wf.iter_rows(min_row=1, max_row=ws.max_row, values_only=True),
+                          strict=True):
+        grid.append([f if v is None and isinstance(f, str) and f.startswith("=")
+                     else _cell_text(v) for v, f in zip(vrow, frow, strict=True)])
+    merges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    _unmerge(grid, merges)
+    return [(i, cells) for i, cells in enumerate(grid, start=1) if cells is not _GONE]
+
+
+#: A header's second row, joined into the first (kept in the grid so that rows keep numbers).
+_GONE: list[str] = []
+
+
+def _requests_sheet(p: Path, wb: Any, name: str | None) -> Any:
+    """The sheet named ``name``, or the one visible sheet whose header row names the most
+    known columns (a cover sheet of instructions, a list of contacts and a hidden sheet of
+    codes are passed over); two sheets that both look like the week's requests must be
+    chosen between."""
+    sheets = [ws for ws in wb.worksheets if ws.sheet_state == "visible"] or list(wb.worksheets)
+    titles = "、".join(ws.title for ws in wb.worksheets)
+    if name is not None:
+        wanted = normalize(name)
+        for ws in wb.worksheets:
+            if normalize(ws.title) == wanted:
+                return ws
+        raise InputError(Problem("--sheet", f"{p.name} has no sheet {name!r} (sheets: "
+                                 f"{', '.join(ws.title for ws in wb.worksheets)})",
+                                 f"{p.name} にシート「{name}」はありません（シート: {titles}）"))
+    if len(sheets) == 1:
+        return sheets[0]
+    scores = []
+    for ws in sheets:
+        top = [[_cell_text(v) for v in row] for row in
+               ws.iter_rows(min_row=1, max_row=_HEADER_SEARCH_ROWS, values_only=True)]
+        scores.append(max((_header_score(r) for r in top), default=0))
+    best = max(scores)
+    if best < 2:
+        return sheets[0]
+    tied = [ws.title for ws, s in zip(sheets, scores, strict=True) if s == best]
+    if len(tied) > 1:
+        raise InputError(Problem(str(p), f"several sheets hold requests ({', '.join(tied)}): "
+                                 "choose one with --sheet",
+                                 f"依頼の表が複数のシートにあります（{'、'.join(tied)}）。"
+                                 "--sheet でシートを指定してください"))
+    return sheets[scores.index(best)]
+
+
+def _unmerge(grid: list[list[str]], merges: list[tuple[int, int, int, int]]) -> None:
+    """Merged cells as the reader sees them, in place (``merges`` as 1-based
+    ``(first row, first column, last row, last column)``).
+
+    A header merged down over two rows makes one header: in each column the texts of its
+    rows are joined (``所要時間`` over ``（分）``), a group title merged across several columns
+    (``希望日`` over ``開始日`` and ``終了日``) giving way to the headers under it; the second
+    row is then no request. Below the header, a cell merged down over several rows is
+    repeated in each row that holds anything else (its first column only: a title merged
+    across note columns stays one cell).
+    """
+    numbered = [(i, cells) for i, cells in enumerate(grid, start=1) if any(c.strip() for c in cells)]
+    at = _header_row(numbered)
+    if at is None:
+        return
+    head = numbered[at][0]
+    end = max([m[2] for m in merges if m[0] <= head <= m[2]], default=head)
+    groups = {(m[0], m[1]) for m in merges if m[3] > m[1]}
+    if end > head:
+        width = max(len(grid[r - 1]) for r in range(head, end + 1))
+        joined = []
+        for col in range(width):
+            parts = [(r, grid[r - 1][col]) for r in range(head, end + 1)
+                     if col < len(grid[r - 1]) and grid[r - 1][col].strip()]
+            if len(parts) > 1:
+                parts = [(r, t) for r, t in parts if (r, col + 1) not in groups]
+            joined.append("".join(t for _, t in parts))
+        grid[head - 1] = joined
+        for r in range(head + 1, end + 1):
+            grid[r - 1] = _GONE
+    for first_row, col, last_row, _last_col in merges:
+        if first_row <= end or col > len(grid[first_row - 1]):
+            continue
+        value = grid[first_row - 1][col - 1]
+        for r in range(first_row + 1, min(last_row, len(grid)) + 1):
+            cells = grid[r - 1]
+            if cells is not _GONE and col <= len(cells) and any(c.strip() for c in cells):
+                cells[col - 1] = value
+
+
+def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     """The sheet's requests as a table of text: the header row found below any title rows,
     headers and cells as written."""
-    return _frame(read_sheet(path))[0]
+    return _frame(read_sheet(path, sheet))[0]
 
 
 def _frame(rows: list[tuple[int, list[str]]]) -> tuple[pd.DataFrame, list[int]]:
     """The table under the header row and each of its rows' numbers in the sheet."""
-    def score(cells: list[str]) -> int:
-        return len({k for c in cells if c.strip() and (k := _header(c)[0]) is not None})
-
-    scores = [score(cells) for _, cells in rows[:_HEADER_SEARCH_ROWS]]
-    at = scores.index(max(scores)) if max(scores) >= 2 else 0
+    at = _header_row(rows) or 0
     header = [c.replace("\n", "").strip() for c in rows[at][1]]      # as written
     body = rows[at + 1:]
     width = max([len(header)] + [len(r) for _, r in body])
@@ -230,7 +354,11 @@ def _minutes(h: str, m1: str | None, m2: str | None) -> int | None:
 
 def _date(raw: str, monday: dt.date) -> dt.date | None:
     """A date cell (``engine.readings.read_date``); month/day alone is in the week's year (the
-    next one for a week that runs into January)."""
+    next one for a week that runs into January); a whole number of five digits is a date as
+    Excel counts them (days since 1899-12-30: a date cell formatted as a number, or pasted
+    as one), ``46364`` being 2026-12-08."""
+    if m := re.fullmatch(r"(\d{5})(?:\.0+)?", raw):
+        return _EXCEL_EPOCH + dt.timedelta(days=int(m.group(1)))
     day = read_date(raw, monday.year)
     friday = monday + dt.timedelta(days=4)
     if day is not None and friday.year != monday.year and day < monday:
@@ -260,18 +388,20 @@ def _fields(text: str) -> tuple[list[str], list[str]]:
     return found, unknown
 
 
-def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> PlanRequest:
+def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date,
+                    sheet: str | None = None) -> PlanRequest:
     """Build the week's ``PlanRequest`` (bundled municipalities and experts) from a sheet.
 
-    Raises ``InputError`` listing every bad cell as ``row N, column 'X'`` (row numbers as the
-    sheet shows them, columns as written). A DataFrame's header is row 1.
+    ``sheet`` names a workbook's sheet (by default the one that holds the requests, see
+    ``read_sheet``). Raises ``InputError`` listing every bad cell as ``row N, column 'X'``
+    (row numbers as the sheet shows them, columns as written). A DataFrame's header is row 1.
     """
     if isinstance(table, pd.DataFrame):
         df = table.fillna("").astype(str)
         df.columns = [str(c).strip() for c in df.columns]
         numbers = list(range(2, len(df) + 2))
     else:
-        df, numbers = _frame(read_sheet(table))
+        df, numbers = _frame(read_sheet(table, sheet))
     monday = week if isinstance(week, dt.date) else _parse_week(week)
     cols, units, problems = _columns(df)
     friday = monday + dt.timedelta(days=4)
@@ -285,12 +415,23 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date) -> Pl
             text = str(row.get(cols[key], "")).strip()
             return text if key in _FREE_TEXT else normalize(text)
 
-        def bad(key: str, en: str, ja: str, rown: int = rown) -> None:
+        told: set[str] = set()
+
+        def bad(key: str, en: str, ja: str, rown: int = rown, told: set[str] = told) -> None:
+            if key in told:
+                return          # one problem per cell: an uncomputed formula says it all
+            told.add(key)
             col = cols.get(key, _label(key))
             problems.append(Problem(f"row {rown}, column '{col}'", en, ja, f"{rown} 行目「{col}」"))
 
         if not any(str(v).strip() for v in row.values()):
             continue
+        for key in cols:
+            if (text := cell(key)).startswith("="):
+                bad(key, f"the formula {text!r} has no value saved with the file (open the "
+                    "sheet in Excel and save it, or type the value)",
+                    f"数式 {text!r} の計算結果が保存されていません（Excel で開いて保存するか、"
+                    "値を入力してください）")
         q: dict[str, Any] = {"id": cell("id") or f"r{len(reqs) + 1:03d}"}
         if q["id"] in seen_ids:
             bad("id", f"duplicate id {q['id']!r} (row {seen_ids[q['id']]})",

@@ -232,7 +232,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     check_outputs(files=[("--out", args.out), ("--errors", args.errors)],
                   inputs=[args.table])
-    problem = import_requests(args.table, args.week)
+    problem = import_requests(args.table, args.week, sheet=args.sheet)
     doc = plan_request_to_dict(problem)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if args.out:
@@ -325,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description=_("spreadsheet of requests to plan-request/1"))
     p.add_argument("table", help=_(".xlsx or .csv (UTF-8 or Shift-JIS), one row per request"))
     p.add_argument("--week", required=True, help=_("Monday of the week, YYYY-MM-DD"))
+    p.add_argument("--sheet", help=_("the workbook's sheet of requests (default: the sheet "
+                                     "whose header row names the most columns)"))
     p.add_argument("--out", help=_("output JSON file (default: stdout)"))
     p.add_argument("--errors", metavar="FILE.csv",
                    help=_("also write every problem found to this CSV file"))

@@ -26,6 +26,7 @@ from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
 from service.jobs import published_plan
 from service.outbox import compose, outbox_view
 from service.problems import ApiProblem
+from service.weeks import event_additions
 from solvers.repair import RepairOptions, repair
 
 __all__ = ["record_event"]
@@ -68,13 +69,14 @@ def record_event(session: Session, who: Principal, doc: Any, *,
     now = utcnow()
     plan_doc = plan_to_dict(fixed.plan)
     request_doc = plan_request_to_dict(fixed.after.week)
+    adds = event_additions(plan_request_to_dict(week), request_doc, fixed.after.pinned)
     for k in ("name", "description"):
         if k in pub.request_doc:
             request_doc[k] = pub.request_doc[k]
     job = PlanJob(id=str(uuid.uuid4()), status="done", week=monday, request_doc=request_doc,
                   previous_doc=pub.plan, plan=plan_doc, attempt=0, started_at=now,
                   finished_at=now, options={"event": event_to_dict(event), "by": who.role,
-                                            "repairs": pub.id},
+                                            "repairs": pub.id, "adds": adds},
                   history=[{"at": now.isoformat(), "event": f"{event.kind} repaired"}])
     session.add(job)
     if event.new_request is not None:

@@ -28,8 +28,8 @@ from service.db import (
     utcnow,
 )
 
-__all__ = ["HOLDING", "pending_fixed", "publish_plan", "published_plan", "week_dates",
-           "week_document"]
+__all__ = ["HOLDING", "event_additions", "pending_fixed", "publish_plan", "published_plan",
+           "week_dates", "week_document"]
 
 #: Statuses of a pick that holds its slot.
 HOLDING = ("pending",)
@@ -74,6 +74,11 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
     stored ones (``/v1/blackouts``) of the week, which every week job takes. A stored
     request the format would refuse (possible only for rows written before the check at
     creation existed) is left out and named in the document's ``skipped`` list.
+
+    What the week's events added (``event_additions``, stored with each event's job) is
+    part of the week from then on: their closures and blackouts (part-day ones too), the
+    history up to the latest event's ``now``, and the visits they found under way, fixed
+    with the length the event gave them even when published visits are only preferred.
     """
     start, end = week_dates(monday)
     locations = [m.location for m in session.scalars(
@@ -90,12 +95,21 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
                            if start <= dt.date.fromisoformat(d) <= end]
         experts.append(doc)
     pub = published_plan(session, monday)
-    fixed: dict[str, dict[str, Any]] = {}
-    if pub is not None and keep_published == "fixed":
+    published: dict[str, dict[str, Any]] = {}
+    if pub is not None:
         for v in session.scalars(select(VisitRow).where(VisitRow.week == monday,
                                                         VisitRow.active.is_(True))):
-            fixed[v.request_id] = {"experts": list(v.experts), "date": v.date.isoformat(),
-                                   "start": _fmt(v.start)}
+            published[v.request_id] = {"experts": list(v.experts), "date": v.date.isoformat(),
+                                       "start": _fmt(v.start)}
+    fixed = dict(published) if keep_published == "fixed" else {}
+    rules = _event_rules(session, monday)
+    # what happened stays as it happened, even when published visits are only preferred:
+    # a visit an event found under way keeps its place and the length the event gave it
+    held: dict[str, dict[str, Any]] = {}
+    for rid, x in rules["pinned"].items():
+        if published.get(rid) == x["fixed"]:
+            fixed[rid] = x["fixed"]
+            held[rid] = x
     for rid, slot in pending_fixed(session, monday).items():   # chosen, awaiting the centre
         fixed.setdefault(rid, slot)
     requests = []
@@ -108,6 +122,10 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
         x["latest"] = min(q.latest, end).isoformat()
         if q.id in fixed:
             x["fixed"] = fixed[q.id]
+        if q.id in held:
+            x["duration_min"] = held[q.id]["duration_min"]
+            if "window" in held[q.id]:
+                x["window"] = held[q.id]["window"]
         requests.append(x)
     base = plan_request_to_dict(PlanRequest(Horizon(start, end), (), (), ()))
     stored = [{"date": b.date.isoformat(), "experts": list(b.experts), "reason": b.reason}
@@ -115,7 +133,12 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
                   BlackoutRow.date >= start, BlackoutRow.date <= end)
                   .order_by(BlackoutRow.date, BlackoutRow.id))]
     # the body's own first, so that problems keep their paths (blackouts[i] of the body)
-    base["horizon"]["blackouts"] = list(blackouts or []) + stored
+    base["horizon"]["blackouts"] = list(blackouts or []) + stored + [
+        b for b in rules["blackouts"] if b not in stored]
+    if rules["closures"]:
+        base["horizon"]["closures"] = rules["closures"]
+    if rules["history_until"]:
+        base["horizon"]["history_until"] = rules["history_until"]
     doc = {**base, "name": f"week of {start}", "locations": locations, "experts": experts,
            "requests": requests}
     try:
@@ -135,6 +158,46 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
         previous["visits"] = [v for v in previous["visits"] if v["request"] in ids]
         previous["unscheduled"] = [u for u in previous["unscheduled"] if u["request"] in ids]
     return doc, previous
+
+
+def event_additions(before: dict[str, Any], after: dict[str, Any],
+                    pinned: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """What an event added to the week, to be kept by every later plan of it: the rules in
+    ``after`` (plan-request/1 of the week after the event) that ``before`` (the week it was
+    applied to, same writer) did not have — blackouts, part-day ones included, and closures
+    —, the history (``history_until``), and each ``pinned`` request's visit (its ``fixed``
+    place, ``duration_min`` after an overrun or a no-show, and the ``window`` widened to
+    hold it). Stored with the event's job (``options.adds``); ``week_document`` reads it."""
+    bh, ah = before["horizon"], after["horizon"]
+    by_id = {q["id"]: q for q in after["requests"]}
+    return {
+        "blackouts": [b for b in ah.get("blackouts", []) if b not in bh.get("blackouts", [])],
+        "closures": [c for c in ah.get("closures", []) if c not in bh.get("closures", [])],
+        "history_until": ah.get("history_until"),
+        "pinned": {rid: {k: by_id[rid][k] for k in ("fixed", "duration_min", "window")
+                         if k in by_id[rid]}
+                   for rid in pinned if rid in by_id and "fixed" in by_id[rid]},
+    }
+
+
+def _event_rules(session: Session, monday: dt.date) -> dict[str, Any]:
+    """Everything the events of the week added (``event_additions``), in the order they
+    happened: the rules together, the latest history, each request's latest pinned visit."""
+    out: dict[str, Any] = {"blackouts": [], "closures": [], "history_until": None,
+                           "pinned": {}}
+    for options in session.scalars(select(PlanJob.options).where(
+            PlanJob.week == monday, PlanJob.status == "done")
+            .order_by(PlanJob.created_at, PlanJob.id)):
+        adds = (options or {}).get("adds")
+        if not isinstance(adds, dict):
+            continue
+        for key in ("blackouts", "closures"):
+            out[key] += [x for x in adds.get(key, []) if x not in out[key]]
+        if adds.get("history_until") and (out["history_until"] is None
+                                          or adds["history_until"] > out["history_until"]):
+            out["history_until"] = adds["history_until"]
+        out["pinned"].update(adds.get("pinned", {}))
+    return out
 
 
 def pending_fixed(session: Session, monday: dt.date) -> dict[str, dict[str, Any]]:

@@ -142,3 +142,165 @@ def test_the_week_reads_like_a_date_in_the_sheet(week, ok):
     else:
         with pytest.raises(InputError, match="--week"):
             import_requests(frame, week)
+
+
+# --- A workbook as Excel keeps it: several sheets, merged cells, dates as numbers, formulas ---
+
+_HEADER = ["番号", "自治体", "分野", "形態", "所要時間（分）", "希望開始日", "件名"]
+
+
+def _workbook(path, build):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    build(wb)
+    wb.save(path)
+    return path
+
+
+def _requests_sheet(ws, rows):
+    ws["A1"] = "依頼一覧（12月第2週）"
+    ws.merge_cells("A1:G1")
+    ws.append([])
+    ws.append(_HEADER)
+    for row in rows:
+        ws.append(list(row))
+
+
+def _with_saved_values(path, values):
+    """The workbook as Excel saves it: each formula followed by the value it computed
+    (openpyxl writes formulas alone, as a program that does not compute them)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    for name in [n for n in parts if n.startswith("xl/worksheets/")]:
+        xml = parts[name].decode("utf-8")
+        for formula, value in values.items():
+            xml = xml.replace(f"<f>{formula}</f><v />", f"<f>{formula}</f><v>{value}</v>")
+        parts[name] = xml.encode("utf-8")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_the_sheet_of_requests_is_found_among_several(tmp_path):
+    def build(wb):
+        cover = wb.active
+        cover.title = "記入方法"
+        cover.append(["この表の使い方"])
+        cover.append(["依頼は「依頼一覧」シートに記入してください"])
+        template = wb.create_sheet("ひな形")      # hidden: a copy of the header to start from
+        template.append(_HEADER)
+        template.sheet_state = "hidden"
+        _requests_sheet(wb.create_sheet("依頼一覧"), [
+            ("r1", "松山市", "広報", "訪問", 90, "2026/12/8", "SNS研修")])
+
+    p = import_requests(_workbook(tmp_path / "依頼.xlsx", build), "2026-12-07")
+    assert [(r.id, r.location, r.duration_min) for r in p.requests] == [("r1", "382019", 90)]
+
+
+def test_two_sheets_of_requests_must_be_chosen_between(tmp_path):
+    def build(wb):
+        _requests_sheet(wb.active, [("r1", "松山市", "広報", "訪問", 90, "", "")])
+        wb.active.title = "12月第1週"
+        _requests_sheet(wb.create_sheet("12月第2週"),
+                        [("r9", "上島町", "データ活用", "オンライン", 60, "", "")])
+
+    path = _workbook(tmp_path / "依頼.xlsx", build)
+    with pytest.raises(InputError) as info:
+        import_requests(path, "2026-12-07")
+    assert info.value.problems[0].text("ja").endswith(
+        "依頼の表が複数のシートにあります（12月第1週、12月第2週）。--sheet でシートを指定してください")
+    assert import_requests(path, "2026-12-07", sheet="12月第2週").requests[0].id == "r9"
+    with pytest.raises(InputError) as info:
+        import_requests(path, "2026-12-07", sheet="1月")
+    assert info.value.problems[0].text("ja") == (
+        "--sheet: 依頼.xlsx にシート「1月」はありません（シート: 12月第1週、12月第2週）")
+
+
+def test_a_municipality_merged_down_its_rows_is_each_rows(tmp_path):
+    def build(wb):
+        ws = wb.active
+        _requests_sheet(ws, [("r1", "上島町", "広報", "訪問", 90, "", "SNS研修"),
+                             ("r2", None, "データ活用", "オンライン", 60, "", "データ"),
+                             ("r3", "松山市", "デザイン", "訪問", 60, "", "窓口"),
+                             (None, None, None, None, None, None, None)])
+        ws.merge_cells("B4:B5")
+        ws.merge_cells("B6:B7")        # down into an empty row: that row stays no request
+
+    p = import_requests(_workbook(tmp_path / "依頼.xlsx", build), "2026-12-07")
+    assert [(r.id, r.location) for r in p.requests] == [
+        ("r1", "383562"), ("r2", "383562"), ("r3", "382019")]
+
+
+def test_a_header_of_two_rows_reads_as_one(tmp_path):
+    def build(wb):
+        ws = wb.active
+        ws.append(["依頼一覧"])
+        ws.append(["番号", "自治体", "分野", "形態", "所要時間", "希望日", None, "件名"])
+        ws.append([None, None, None, None, "（分）", "開始日", "終了日", None])
+        ws.append(["r1", "松山市", "広報", "訪問", 90, "12/8", "12/9", "SNS研修"])
+        for cols in ("A2:A3", "B2:B3", "C2:C3", "D2:D3", "F2:G2", "H2:H3"):
+            ws.merge_cells(cols)
+
+    p = import_requests(_workbook(tmp_path / "依頼.xlsx", build), "2026-12-07")
+    (r,) = p.requests
+    assert (r.id, r.duration_min, str(r.earliest), str(r.latest), r.title) == (
+        "r1", 90, "2026-12-08", "2026-12-09", "SNS研修")
+
+
+def test_dates_kept_as_excel_numbers_read_as_dates(tmp_path):
+    import datetime as dt
+
+    def build(wb):
+        ws = wb.active
+        _requests_sheet(ws, [("r1", "松山市", "広報", "訪問", 90, 46364, ""),
+                             ("r2", "松山市", "広報", "訪問", 90, dt.datetime(2026, 12, 9), ""),
+                             ("r3", "松山市", "広報", "訪問", 90, 46371, "")])
+
+    with pytest.raises(InputError) as info:
+        import_requests(_workbook(tmp_path / "依頼.xlsx", build), "2026-12-07")
+    # 46364 is 2026-12-08 and reads; 46371 is a week later, outside the week, said as a date
+    assert [p.text("ja") for p in info.value.problems] == [
+        "6 行目「希望開始日」: 2026-12-15 は対象週（2026-12-07 – 2026-12-11）の外です"]
+
+
+def test_a_formula_reads_as_the_value_excel_saved(tmp_path):
+    def build(wb):
+        _requests_sheet(wb.active, [("r1", "松山市", "広報", "訪問", "=60*1.5", "", "")])
+
+    path = _workbook(tmp_path / "依頼.xlsx", build)
+    with pytest.raises(InputError) as info:        # never computed: said so, once
+        import_requests(path, "2026-12-07")
+    assert [p.text("ja") for p in info.value.problems] == [
+        "4 行目「所要時間（分）」: 数式 '=60*1.5' の計算結果が保存されていません"
+        "（Excel で開いて保存するか、値を入力してください）"]
+    _with_saved_values(path, {"60*1.5": 90})
+    assert import_requests(path, "2026-12-07").requests[0].duration_min == 90
+
+
+def test_an_old_excel_file_is_told_to_be_saved_as_xlsx(tmp_path):
+    path = tmp_path / "依頼.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(InputError, match=r"save the sheet as \.xlsx"):
+        import_requests(path, "2026-12-07")
+
+
+def test_the_command_takes_the_sheet_by_name(tmp_path, capsys):
+    from service.cli import main
+
+    def build(wb):
+        _requests_sheet(wb.active, [("r1", "松山市", "広報", "訪問", 90, "", "")])
+        wb.active.title = "12月第1週"
+        _requests_sheet(wb.create_sheet("12月第2週"),
+                        [("r9", "上島町", "データ活用", "オンライン", 60, "", "")])
+
+    path = _workbook(tmp_path / "依頼.xlsx", build)
+    out = tmp_path / "week.json"
+    assert main(["import", str(path), "--week", "2026-12-07", "--out", str(out)]) == 2
+    assert "--sheet でシートを指定してください" in capsys.readouterr().err and not out.exists()
+    assert main(["import", str(path), "--week", "2026-12-07", "--sheet", "12月第2週",
+                 "--out", str(out)]) == 0
+    assert '"id": "r9"' in out.read_text(encoding="utf-8")

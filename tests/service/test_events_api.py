@@ -162,3 +162,58 @@ def test_the_experts_calendar_feed_counts_versions_and_cancels(service: Service,
         if v.active:
             versions = sum(1 for w in rows if w.request_id == v.request_id)
             assert int(evs[f"{v.request_id}/pr-1@dxshare"].get("sequence")) == versions - 1
+
+
+RULES_WEEK = "2027-07-12"     # a Monday of its own: what events add must outlive a re-plan
+R_TUE, R_WED, R_THU, R_FRI = "2027-07-13", "2027-07-14", "2027-07-15", "2027-07-16"
+
+
+def test_a_later_week_job_keeps_what_the_events_added(service: Service):
+    """A re-plan of the week from the database after events keeps their rules: the closure,
+    the expert's part-day absence, the overrun visit's new length and the history (also when
+    published visits are only preferred); before the fix the week was rebuilt without them and
+    a new request went into the closed town hall."""
+    tue = service.new_request("a", fields=["pr"], mode="onsite", duration_min=60, priority=8,
+                              earliest=R_TUE, latest=R_TUE, submit=True, title="広報の見直し")
+    service.new_request("b", fields=["pr"], mode="onsite", duration_min=60, priority=7,
+                        earliest=R_WED, latest=R_FRI, submit=True, title="観光PR")
+    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
+                                         {"week": RULES_WEEK, "time_limit": 5}).json()["url"])
+    assert job["status"] == "done", job
+    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    v = {x["request"]: x for x in service.get("centre", "/v1/visits",
+                                               params={"week": RULES_WEEK}).json()}[tue["id"]]
+    h, m = map(int, v["start"].split(":"))
+    now = f"{R_TUE}T{(h * 60 + m + 10) // 60:02d}:{(h * 60 + m + 10) % 60:02d}"
+    for body in ({"kind": "visit_overrun", "now": now, "request": tue["id"], "minutes": 30},
+                 {"kind": "location_closed", "now": now, "location": MUNI_A, "date": R_WED,
+                  "from": "08:00", "until": "18:00", "reason": "台風"},
+                 {"kind": "expert_unavailable", "now": now, "expert": "pr-1",
+                  "from": f"{R_THU}T12:00", "until": f"{R_THU}T23:00"}):
+        r = _event(service, body)
+        assert r.status_code == 201, r.text
+    # a new request that only the closed day would take
+    late = service.new_request("a", fields=["pr"], mode="onsite", duration_min=60, priority=9,
+                               earliest=R_WED, latest=R_WED, submit=True, title="防災広報")
+    for keep in ("fixed", "prefer"):
+        job = wait_job(service, service.post("centre", "/v1/plan-jobs", {
+            "week": RULES_WEEK, "time_limit": 5, "keep_published": keep}).json()["url"])
+        assert job["status"] == "done", job
+        with service.app.state.sessions() as s:
+            row = s.get(PlanJob, job["id"])
+            assert row is not None
+            doc, plan = row.request_doc, parse_plan(row.plan)
+        horizon = doc["horizon"]
+        assert horizon["history_until"] == now
+        assert horizon["closures"] == [{"location": MUNI_A, "date": R_WED, "from": "08:00",
+                                        "until": "18:00", "reason": "台風"}]
+        assert [(b["date"], b["experts"], b.get("from")) for b in horizon["blackouts"]] \
+            == [(R_THU, ["pr-1"], "12:00")]
+        q = next(x for x in doc["requests"] if x["id"] == tue["id"])
+        assert q["duration_min"] == 90 and q["fixed"]["start"] == v["start"]
+        assert check_plan(parse_plan_request(doc), plan) == []
+        placed = {x.request: x for x in plan.visits}
+        assert late["id"] not in placed                         # the town hall is closed
+        assert placed[tue["id"]].end == h * 60 + m + 90         # the overrun stands
+        assert not any(x.date == dt.date.fromisoformat(R_THU) and "pr-1" in x.experts
+                       and x.end > 12 * 60 for x in plan.visits)
