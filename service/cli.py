@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError, Problem
-from service.i18n import _, lang_from, set_lang
+from service.i18n import _, current_lang, lang_from, set_lang
 from service.paths import add_force
 
 __all__ = ["main", "report_input_error", "request_file"]
@@ -365,6 +365,16 @@ def _lang_of_argv(argv: Sequence[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; the language it asked for lasts as long as the command, so a
+    caller in the same process (a notebook, a test) keeps its own afterwards."""
+    before = current_lang()
+    try:
+        return _main(argv)
+    finally:
+        set_lang(before)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     set_lang(_lang_of_argv(argv))
     parser = build_parser()
