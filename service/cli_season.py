@@ -29,6 +29,7 @@ from engine.errors import InputError, Problem
 from service.console import ProgressBar, print_table
 from service.glossary import figure_text, kpi_name, status_word
 from service.i18n import N_, _
+from service.paths import add_force
 
 __all__ = ["register", "season_command"]
 
@@ -150,7 +151,8 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
         check_outputs(files=[("--out", getattr(args, "out", None))],
                       dirs=[("--csv", getattr(args, "csv", None)),
                             ("--png", getattr(args, "png", None))],
-                      inputs=[getattr(args, "request", None), getattr(args, "previous", None)])
+                      inputs=[getattr(args, "request", None), getattr(args, "previous", None)],
+                      force=getattr(args, "force", False))
         if args.season_command == "request":
             import json
 
@@ -232,6 +234,7 @@ def register(subparsers: Any) -> None:
         demand(s)
         if out is not None:
             s.add_argument("--out", default=None, help=_(out))
+            add_force(s)
         s.add_argument("--csv", metavar="DIR", help=_("also write the season's figures as CSV"))
         s.add_argument("--png", metavar="DIR", help=_("also draw the season's figures as PNG"))
         s.add_argument("--lang", choices=("ja", "en"), default=argparse.SUPPRESS,
@@ -249,6 +252,7 @@ def register(subparsers: Any) -> None:
                        description=_("write the Ehime season as a plan request"))
     demand(r)
     r.add_argument("--out", default="season.json", help=_("output JSON file"))
+    add_force(r)
     r.add_argument("--lang", choices=("ja", "en"), default=argparse.SUPPRESS,
                    help=_("messages in Japanese (default) or English; also DXSHARE_LANG"))
     r.set_defaults(handler=season_command)
