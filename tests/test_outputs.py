@@ -115,6 +115,7 @@ def test_season_replan_never_overwrites_its_previous_plan(tmp_path, monkeypatch,
 @pytest.mark.parametrize("option, name", [("--out", "plan.json"), ("--xlsx", "plan.xlsx")])
 def test_an_existing_file_is_replaced_only_with_force(week, tmp_path, capsys, monkeypatch,
                                                       option, name):
+    monkeypatch.chdir(tmp_path)            # the plan without --out goes to a new file here
     target = tmp_path / name
     target.write_text("last week's", encoding="utf-8")
     with monkeypatch.context() as m:
