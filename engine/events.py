@@ -354,6 +354,37 @@ def _arrival_leg_departures(week: PlanRequest, plan: Plan, travel: TravelTimes
     return out
 
 
+def _overrun_fits(week: PlanRequest, travel: TravelTimes, v: Visit, end: int,
+                  pins: Mapping[str, Visit]) -> None:
+    """Refuse (``InputError`` on ``minutes``) an overrun after which the day's history cannot
+    stand: a visit already fixed later that day for one of its experts starts before the
+    longer visit ends (and the drive there), or, after the last on-site visit, the expert
+    cannot be home by the end of work — no plan of the week after could keep both."""
+    for eid in v.experts:
+        e = week.expert_by_id.get(eid)
+        later = sorted((w for w in pins.values() if w.date == v.date and eid in w.experts
+                        and w.start > v.start), key=lambda w: w.start)
+        if later:
+            w = later[0]
+            need = end + (travel.minutes(v.location, w.location)
+                          if v.mode == "onsite" and w.mode == "onsite" else 0)
+            if w.start < need:
+                raise InputError(_err(
+                    "minutes", f"{v.request} would end at {fmt_time(end)}, and {eid} is due "
+                    f"at {w.request} at {fmt_time(w.start)}",
+                    f"{v.request} の終了が {fmt_time(end)} となり、{eid} の次の訪問 {w.request}"
+                    f"（{fmt_time(w.start)}）に間に合いません"))
+        if e is None or v.mode != "onsite" or any(w.mode == "onsite" for w in later):
+            continue
+        home = end + travel.minutes(v.location, e.base)
+        if home > e.work_end:
+            raise InputError(_err(
+                "minutes", f"{v.request} would end at {fmt_time(end)}, and {eid} would be back "
+                f"at {fmt_time(home)}, after the end of work ({fmt_time(e.work_end)})",
+                f"{v.request} の終了が {fmt_time(end)} となり、{eid} の帰着が "
+                f"{fmt_time(home)} と勤務終了（{fmt_time(e.work_end)}）を過ぎます"))
+
+
 def apply_event(week: PlanRequest, plan: Plan, event: Event) -> AfterEvent:
     """The week after ``event`` (see the module docstring). Raises ``InputError`` (paths of the
     event document) when the event does not fit the plan: an overrun or no-show of a visit that
@@ -420,6 +451,9 @@ def apply_event(week: PlanRequest, plan: Plan, event: Event) -> AfterEvent:
             any(q.id == rid for q in requests)}
     for rid, end in ends.items():
         durations[rid] = end - visits[rid].start
+    if event.kind == "visit_overrun":
+        assert event.request is not None
+        _overrun_fits(week, travel, visits[event.request], ends[event.request], pins)
 
     if event.kind == "expert_unavailable":
         assert event.expert is not None and event.start is not None and event.end is not None

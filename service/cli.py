@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError, Problem
-from service.i18n import _, lang_from, set_lang
+from service.i18n import _, current_lang, lang_from, set_lang
+from service.paths import add_force, check_dask_address, check_outputs, new_plan_name
 
 __all__ = ["main", "report_input_error", "request_file"]
 
@@ -142,14 +143,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if (args.png or args.svg) and importlib.util.find_spec("matplotlib") is None:
         raise InputError(Problem("--png/--svg", "needs matplotlib: pip install 'dxshare[plots]'",
                                  "matplotlib が必要です: pip install 'dxshare[plots]'"))
-    from service.paths import check_dask_address, check_outputs, new_plan_name  # start fast
 
     out = Path(args.out) if args.out else new_plan_name(stem="demo-plan" if args.demo
                                                         else "plan")
     check_outputs(files=[("--out", out), ("--xlsx", args.xlsx)],
                   dirs=[("--csv", args.csv), ("--ics", args.ics), ("--png", args.png),
                         ("--svg", args.svg)],
-                  inputs=[args.request, args.previous])
+                  inputs=[args.request, args.previous], force=args.force)
     problem = (ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo
                else load_plan_request(request_file(args.request)))
     previous = load_plan(args.previous) if args.previous else None
@@ -228,10 +228,9 @@ def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> N
 def cmd_import(args: argparse.Namespace) -> int:
     from engine.format import plan_request_to_dict  # start fast
     from engine.importer import import_requests  # start fast
-    from service.paths import check_outputs  # start fast
 
     check_outputs(files=[("--out", args.out), ("--errors", args.errors)],
-                  inputs=[args.table])
+                  inputs=[args.table], force=args.force)
     problem = import_requests(args.table, args.week, sheet=args.sheet)
     doc = plan_request_to_dict(problem)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
@@ -245,9 +244,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_example(args: argparse.Namespace) -> int:
     from engine.demand import ehime_week_document  # start fast
-    from service.paths import check_outputs  # start fast
 
-    check_outputs(files=[("--out", args.out)])
+    check_outputs(files=[("--out", args.out)], force=args.force)
     doc = ehime_week_document(DEMO_WEEK, seed=DEMO_SEED)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if args.out:
@@ -288,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help=_("plan the bundled Ehime demo week"))
     p.add_argument("--out", help=_("where to write the plan/1 JSON (default: a new file "
                           "plan-YYYYMMDD-HHMM.json, never over an earlier plan)"))
+    add_force(p)
     p.add_argument("--time-limit", type=float, default=30.0, help=_("seconds (default 30)"))
     p.add_argument("--seed", type=int, default=0, help=_("solver seed (default 0)"))
     p.add_argument("--workers", type=int, default=1, help=_("solver threads (default 1)"))
@@ -328,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet", help=_("the workbook's sheet of requests (default: the sheet "
                                      "whose header row names the most columns)"))
     p.add_argument("--out", help=_("output JSON file (default: stdout)"))
+    add_force(p)
     p.add_argument("--errors", metavar="FILE.csv",
                    help=_("also write every problem found to this CSV file"))
     add_lang(p)
@@ -336,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("example", help=_("write the demo week's plan-request/1"),
                        description=_("write the demo week's plan-request/1"))
     p.add_argument("--out", help=_("output JSON file (default: stdout)"))
+    add_force(p)
     add_lang(p)
     p.set_defaults(func=cmd_example)
 
@@ -361,6 +362,16 @@ def _lang_of_argv(argv: Sequence[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; the language it asked for lasts as long as the command, so a
+    caller in the same process (a notebook, a test) keeps its own afterwards."""
+    before = current_lang()
+    try:
+        return _main(argv)
+    finally:
+        set_lang(before)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     set_lang(_lang_of_argv(argv))
     parser = build_parser()

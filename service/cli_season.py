@@ -30,6 +30,7 @@ from service.cli import published_until, request_file, solve_progress
 from service.console import ProgressBar, print_table
 from service.glossary import figure_text, kpi_name, status_word
 from service.i18n import N_, _, lang_from, set_lang
+from service.paths import add_force, check_outputs, new_plan_name
 
 __all__ = ["register", "season_command"]
 
@@ -140,15 +141,14 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
             if getattr(args, flag, 1) is not None and not getattr(args, flag, 1) > 0:
                 raise InputError(Problem("--" + flag.replace("_", "-"), "must be > 0",
                                          "0 より大きい必要があります"))
-        from service.paths import check_outputs, new_plan_name  # start fast
-
         if args.season_command in ("plan", "simulate") and not args.out:
             args.out = str(new_plan_name(stem="season-plan" if args.season_command == "plan"
                                          else "season-weekly"))
         check_outputs(files=[("--out", getattr(args, "out", None))],
                       dirs=[("--csv", getattr(args, "csv", None)),
                             ("--png", getattr(args, "png", None))],
-                      inputs=[getattr(args, "request", None), getattr(args, "previous", None)])
+                      inputs=[getattr(args, "request", None), getattr(args, "previous", None)],
+                      force=getattr(args, "force", False))
         if args.season_command == "request":
             import json
 
@@ -226,6 +226,7 @@ def register(subparsers: Any) -> None:
         demand(s)
         if out is not None:
             s.add_argument("--out", default=None, help=_(out))
+            add_force(s)
         s.add_argument("--csv", metavar="DIR", help=_("also write the season's figures as CSV"))
         s.add_argument("--png", metavar="DIR", help=_("also draw the season's figures as PNG"))
         s.add_argument("--lang", choices=("ja", "en"), default=argparse.SUPPRESS,
@@ -243,6 +244,7 @@ def register(subparsers: Any) -> None:
                        description=_("write the Ehime season as a plan request"))
     demand(r)
     r.add_argument("--out", default="season.json", help=_("output JSON file"))
+    add_force(r)
     r.add_argument("--lang", choices=("ja", "en"), default=argparse.SUPPRESS,
                    help=_("messages in Japanese (default) or English; also DXSHARE_LANG"))
     r.set_defaults(handler=season_command)

@@ -54,5 +54,22 @@ def test_a_long_plan_is_summarised_with_where_the_file_is(tmp_path, capsys, monk
     assert str(out) in text and "--full" in text and "■ KPI" in text
     assert "■ デザイン担当" not in text and len(text.splitlines()) < 25
     assert main(["plan", "--demo", "--out", str(out), "--quiet", "--time-limit", "20",
-                 "--full"]) == 0
+                 "--full", "--force"]) == 0
     assert "■ デザイン担当" in capsys.readouterr().out
+
+
+
+def test_a_command_in_english_leaves_the_process_language_as_it_was(capsys):
+    """``main(["--lang", "en", ...])`` in a process (as the decomposition tests do) must not
+    turn the next test's Japanese progress line English."""
+    import pytest
+
+    from service.i18n import current_lang
+
+    assert current_lang() == "ja"
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "--help"])
+    assert "show this help message" in capsys.readouterr().out    # English while it ran
+    assert current_lang() == "ja"
+    assert "現時点の最良の評価値" in progress_line(
+        SimpleNamespace(objective=1, bound=2, phase="main", elapsed=0.1))

@@ -16,6 +16,7 @@ from engine.errors import InputError
 from engine.events import apply_event, event_to_dict, parse_event
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from engine.model import Plan, PlanRequest, Visit
+from engine.travel import TravelTimes
 from solvers.planner import SolveOptions, solve
 from solvers.repair import CHANGE_WEIGHTS, RepairOptions, change_kind, repair
 from tests.conftest import build_plan, t
@@ -134,6 +135,23 @@ def test_visit_overrun_of_a_visit_not_started_is_refused_with_its_field(week, pl
     with pytest.raises(InputError) as err:
         repair(week, plan, parse_event(doc, week))
     assert err.value.problems[0].path == "request"
+
+
+def test_visit_overrun_that_keeps_the_expert_out_past_the_end_of_work_is_refused(week, plan):
+    # the last visit of an expert's day away from home: ending at 17:00 still fits the town
+    # hall's hours, but the drive home would end after work; no plan could keep that history
+    v = max((w for w in plan.visits if w.date.isoformat() == TUE), key=lambda w: w.end)
+    e = week.expert_by_id[v.experts[0]]
+    assert v.location != e.base
+    doc = {"kind": "visit_overrun", "now": _at(TUE, v.start + 10), "request": v.request,
+           "minutes": t("17:00") - v.end}
+    with pytest.raises(InputError) as err:
+        repair(week, plan, parse_event(doc, week))
+    assert err.value.problems[0].path == "minutes"
+    assert "after the end of work" in err.value.problems[0].message
+    # a shorter overrun that still gets the expert home in time is repaired
+    home = e.work_end - TravelTimes(week).minutes(v.location, e.base)
+    _repaired(week, plan, {**doc, "minutes": home - v.end})
 
 
 def test_urgent_request_is_placed_by_its_date_bumping_a_lower_priority(week, plan):

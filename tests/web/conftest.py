@@ -106,6 +106,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 @pytest.fixture()
 def browser(live: Live) -> Iterator[Any]:
     """A fresh headless Chromium (own profile, so nothing is remembered between tests)."""
+    yield from _chromium()
+
+
+@pytest.fixture()
+def network_browser(live: Live) -> Iterator[Any]:
+    """Like ``browser``, with Chrome's network and console logs readable through
+    ``driver.get_log("performance")`` and ``driver.get_log("browser")``."""
+    yield from _chromium(logs=True)
+
+
+def _chromium(logs: bool = False) -> Iterator[Any]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service as DriverService
 
@@ -117,6 +128,8 @@ def browser(live: Live) -> Iterator[Any]:
                 "--disable-component-update", "--disable-sync", "--window-size=1366,900",
                 f"--user-data-dir={profile}", "--lang=ja"):
         opts.add_argument(arg)
+    if logs:
+        opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=DriverService(shutil.which("chromedriver")), options=opts)
     driver.set_page_load_timeout(30)
     try:

@@ -40,8 +40,10 @@ def _login(driver: Any, live: Live, who: str) -> None:
     _wait(driver, lambda d: _css(d, "#key").is_displayed())
     _css(driver, "#key").send_keys(live.keys[who])
     _css(driver, "#login-form button[type=submit]").click()
+    # the week is drawn (``data-week`` is set once it is), whatever it holds: a municipality
+    # with nothing published yet sees no expert rows at all
     _wait(driver, lambda d: _css(d, "#app").is_displayed()
-          and _css(d, "#week-grid .expert-head") is not None)
+          and _css(d, "#week-grid").get_attribute("data-week"))
 
 
 def _tab(driver: Any, view: str) -> None:
@@ -223,8 +225,7 @@ def test_municipality_sees_and_edits_only_its_own(browser: Any, live: Live) -> N
     _wait(browser, lambda d: "データ活用の相談" in _css(d, "#requests-table tbody").text)
 
     # the page's key cannot reach another municipality's request: the same 404 as no request
-    with live.api("kamijima") as api:
-        other = api.get("/v1/requests").json()[0]["id"]
+    other = _kamijima_request(live)   # its own, not one another test may have left
     script = """const done = arguments[arguments.length - 1];
       const key = localStorage.getItem('dxs_key');
       Promise.all([arguments[0], 'qdoesnotexist'].map((id) => fetch('/v1/requests/' + id,
