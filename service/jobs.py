@@ -96,7 +96,7 @@ def run_plan_job(url: str, job_id: str, attempt: int,
     Writes only while the row still has this ``attempt`` and is not cancelled, so a stale
     or cancelled solve can never overwrite the job.
     """
-    from solvers.planner import Progress, SolveOptions, solve
+    from solvers.planner import Progress, SolveOptions, solve  # start fast
 
     eng = _engine(url)
     with eng.begin() as conn:
@@ -197,7 +197,7 @@ def _finish(eng: Engine, job_id: str, attempt: int, status: str, *,
 
 def _warm() -> int:
     """Import the solver in a fresh worker so the first job does not pay for it."""
-    import solvers.planner  # noqa: F401
+    import solvers.planner  # noqa: F401  # start fast
 
     return 0
 
