@@ -37,6 +37,7 @@ from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel
 from solvers.planner import objective_value, trivial_bound
 from solvers.routes import build_routes
+from solvers.search import solve_guarded
 
 __all__ = ["CHANGE_WEIGHTS", "Repair", "RepairOptions", "change_kind", "repair"]
 
@@ -122,7 +123,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         solver.parameters.random_seed = options.seed
         model.m.clear_objective()
         (model.m.maximize if sense == "max" else model.m.minimize)(objective)
-        code = solver.solve(model.m)
+        code = solve_guarded(solver, model.m)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         stages[stage] = code == cp_model.OPTIMAL
