@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 
 from engine.errors import InputError, Problem
 from engine.kpis import plan_kpis
-from engine.model import Plan, PlanRequest, Route, Status, Visit, fmt_time
+from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
@@ -159,7 +159,7 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), messages=messages[0],
-                messages_ja=messages[1], solver=info,
+                messages_ja=messages[1], solver=SolveInfo.of(info),
                 coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
@@ -268,7 +268,7 @@ def _unreleased_error(problem: PlanRequest, explainer: Explainer, t0: float,
                           "releasing some of them was found within the time limit",),
                 messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできず、"
                              "制限時間内に代わりの計画も見つかりませんでした",),
-                solver={**info, "conflicting_fixed": names})
+                solver=SolveInfo.of({**info, "conflicting_fixed": names}))
     return replace(plan, kpis=plan_kpis(problem, plan))
 
 
@@ -277,5 +277,5 @@ def _error_plan(problem: PlanRequest, message: str, elapsed: float,
     uns = tuple(bare_reason(q.id, "not planned: " + message, "未計画: " + message)
                 for q in problem.requests)
     plan = Plan(status="error", objective=None, bound=None, solve_seconds=elapsed,
-                unscheduled=uns, messages=(message,), solver=info)
+                unscheduled=uns, messages=(message,), solver=SolveInfo.of(info))
     return replace(plan, kpis=plan_kpis(problem, plan))
