@@ -90,7 +90,7 @@ def run_plan_job(url: str, job_id: str, attempt: int,
     """Run one plan job in a worker process; returns the status it ended with.
 
     ``parts`` says where a problem too large for one model is solved by parts
-    (``solvers.decompose``): ``executor`` (processes, dask, serial), ``address`` (of the Dask
+    (``solvers.parts``): ``executor`` (processes, dask, serial), ``address`` (of the Dask
     cluster), ``workers``.
 
     Writes only while the row still has this ``attempt`` and is not cancelled, so a stale
