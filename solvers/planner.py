@@ -107,26 +107,38 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     main_value = found.objective
     bound = found.bound if found.bound is not None else _trivial_bound(problem, explainer)
     if options.previous is not None and options.previous.visits:
-        moved = model.moved_visits(options.previous)
-        model.m.add(objective >= main_value)
-        model.m.clear_objective()
-        model.m.minimize(moved)
-        model.m.clear_hints()
-        for i, val in enumerate(values):
-            model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
-        solver2 = clock.solver()
-        code2 = clock.run(solver2, model.m, ProgressCallback(options.progress, t0, "stability"))
-        if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            values = list(solver2.response_proto.solution)
-            main_value = int(round(solver2.value(objective)))
-            info["moved"] = int(round(solver2.objective_value))
-            info["moved_optimal"] = code2 == cp_model.OPTIMAL
+        values, main_value = _fewest_moves(model, objective, values, main_value, clock,
+                                           options.previous, options, t0, info)
     plan_visits, routes = model.read_plan(lambda var: values[var.index])
     # A proof covers the plan returned; a stability phase never lowers the main objective.
     optimal = found.status == "optimal"
     return _finish(problem, "optimal" if optimal else "feasible", main_value,
                    main_value if optimal else max(bound, main_value), plan_visits,
                    routes, explainer, options, t0, info)
+
+
+def _fewest_moves(model: PlannerModel, objective: cp_model.LinearExprT, values: list[int],
+                  main_value: int, clock: Clock, previous: Plan, options: SolveOptions,
+                  t0: float, info: dict[str, object]) -> tuple[list[int], int]:
+    """The stability phase: with the main objective held at least at ``main_value``, the
+    fewest visits moved from ``previous``, starting from the plan found (``values``). The
+    plan's values and main objective after it (unchanged when it finds nothing); how many
+    moved, and whether that is proven fewest, go to ``info``."""
+    moved = model.moved_visits(previous)
+    model.m.add(objective >= main_value)
+    model.m.clear_objective()
+    model.m.minimize(moved)
+    model.m.clear_hints()
+    for i, val in enumerate(values):
+        model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
+    solver2 = clock.solver()
+    code2 = clock.run(solver2, model.m, ProgressCallback(options.progress, t0, "stability"))
+    if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = list(solver2.response_proto.solution)
+        main_value = int(round(solver2.value(objective)))
+        info["moved"] = int(round(solver2.objective_value))
+        info["moved_optimal"] = code2 == cp_model.OPTIMAL
+    return values, main_value
 
 
 def solve_part(problem: PlanRequest, time_limit: float, seed: int,
