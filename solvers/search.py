@@ -12,6 +12,7 @@ Also here: the CP-SAT settings every solve shares, progress events and the stop 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -215,19 +216,11 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
             last_choice = {i: chosen[i] for i in decisions}
             break
         groups = model.day_groups(chosen.__getitem__)
-        bad = [k for k, g in enumerate(groups)
-               if (fits := model.group_fits(k, chosen.__getitem__,
-                                            time_limit=min(1.0, 0.1 * clock.left()))) is False
-               or (fits is None and _cannot_be_timed(model, clock, g))]
+        bad = _untimed_groups(model, clock, groups, chosen)
         if not bad:
             break            # no single group explains it: the full search decides
         # Repair: the days that failed decided anew, the rest kept.
-        bad_days = {day for k in bad for day in model.group_days[k]}
-        on_bad_days = {rid for (rid, eid, d), lit in model.present.items()
-                       if (eid, d) in bad_days and chosen[lit.index]}
-        free = {i for day in bad_days for i in model.days[day].order_vars()}
-        free |= {i for r in on_bad_days for i in model.request_vars(r)}
-        free |= {on.index for day in bad_days if (on := model.days[day].on_day) is not None}
+        free = _free_on_days(model, {day for k in bad for day in model.group_days[k]}, chosen)
         if consider(_repair(model, clock, {i: chosen[i] for i in decisions if i not in free}),
                     at_round):
             return Found("optimal", best.values, best.objective, best.objective)
@@ -237,6 +230,28 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         for i, v in enumerate(chosen):
             choice.add_hint(choice.get_int_var_from_proto_index(i), v)
     return _full_search(model, objective, clock, first, best, bound, last_choice)
+
+
+def _untimed_groups(model: PlannerModel, clock: Clock, groups: list[list[int]],
+                    chosen: list[int]) -> list[int]:
+    """The groups of the chosen plan (a day with its joint and online consultations) whose
+    times cannot work out: by the day check, or, where it cannot tell, by CP-SAT."""
+    return [k for k, g in enumerate(groups)
+            if (fits := model.group_fits(k, chosen.__getitem__,
+                                         time_limit=min(1.0, 0.1 * clock.left()))) is False
+            or (fits is None and _cannot_be_timed(model, clock, g))]
+
+
+def _free_on_days(model: PlannerModel, days: set[tuple[str, dt.date]],
+                  chosen: list[int]) -> set[int]:
+    """The decisions a repair makes anew on ``days`` (expert, date): the days' orders and
+    on-site indicators, and every choice of the requests the chosen plan serves there."""
+    on_days = {rid for (rid, eid, d), lit in model.present.items()
+               if (eid, d) in days and chosen[lit.index]}
+    free = {i for day in days for i in model.days[day].order_vars()}
+    free |= {i for r in on_days for i in model.request_vars(r)}
+    free |= {on.index for day in days if (on := model.days[day].on_day) is not None}
+    return free
 
 
 def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
