@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import KAMIJIMA, Live, shot
-from tests.web.test_dashboard import _all, _css, _tab, _wait
+from tests.web.test_dashboard import _all, _confirm, _css, _tab, _wait
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -184,6 +184,7 @@ def test_centre_stores_and_removes_a_blackout(browser: Any, live: Live, week2: d
     shot(browser, "centre-blackout")
     _tab(browser, "experts")
     _click(browser, "#blackouts-list li[data-id] button")
+    assert "削除しますか" in _confirm(browser)
     _wait(browser, lambda d: not _all(d, "#blackouts-list li[data-id]"))
     with live.api("centre") as api:
         assert api.get("/v1/blackouts", params={"from": WEEK2}).json() == []
@@ -241,6 +242,7 @@ def test_municipality_matching_view_shows_only_its_own(browser: Any, live: Live)
     with live.api("matsuyama") as api:
         assert api.get(new["url"]).json()["title"] == "観光データの可視化（第2期）"
     _click(browser, f'#withdraw-need[data-need="{new["id"]}"]')
+    assert "取り下げますか" in _confirm(browser)
     _wait(browser, lambda d: len(_all(d, "#needs-list button[data-need]")) == len(needs))
     with live.api("matsuyama") as api:
         assert api.get(new["url"]).status_code == 404
