@@ -196,7 +196,7 @@ def throughput(repeats: int, dtime: float) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
     from engine.travel import TravelTimes
-    from solvers.decompose import RegionSplit, sub_problem
+    from solvers.parts import RegionSplit, sub_problem
 
     problem = _load("country-400")
     travel = TravelTimes(problem)

@@ -27,6 +27,7 @@ BENCHMARKS = {
     "season": ["benchmarks.bench_season"],
     "slots": ["benchmarks.bench_slots"],
     "country": ["benchmarks.bench_country"],
+    "repair": ["benchmarks.bench_repair"],
 }
 
 

@@ -26,6 +26,7 @@ from service.db import make_engine, migrate, seed, server_secret, session_factor
 from service.jobs import JobManager
 from service.matching_store import MatchingStore
 from service.matching_store import seed_demo as seed_matching_demo
+from service.outbox import Postman
 from service.problems import install_handlers
 from service.web import install as install_dashboard
 
@@ -82,8 +83,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobs.recover()
         app.state.postman = None
         if settings.smtp_url:
-            from service.outbox import Postman
-
             app.state.postman = Postman(sessions, settings.smtp_url,
                                         timeout=settings.smtp_timeout,
                                         first_retry=settings.smtp_retry_seconds)

@@ -23,6 +23,7 @@ from typing import Any
 
 from engine.errors import InputError, Problem
 from service.i18n import _, current_lang, lang_from, set_lang
+from service.paths import add_force, check_dask_address, check_outputs, new_plan_name
 
 __all__ = ["main", "report_input_error", "request_file"]
 
@@ -49,7 +50,7 @@ def report_input_error(err: InputError, lang: str, errors_csv: str | None = None
         for p in err.problems:
             print(f"  {p.text(lang)}", file=sys.stderr)
     if errors_csv:
-        from engine.sheets import problems_to_csv
+        from engine.sheets import problems_to_csv  # start fast
 
         problems_to_csv(err.problems, errors_csv, lang, header=(_("where"), _("problem")))
         print(_("problems written to {path}").format(path=errors_csv), file=sys.stderr)
@@ -62,8 +63,8 @@ def published_until(problem: Any, previous: Any, text: str) -> Any:
     if previous is None:
         raise InputError(Problem("--publish-until", "needs --previous (the plan to publish)",
                                  "--previous（公開する計画）が必要です"))
-    from engine.readings import read_date
-    from engine.season import publish_until
+    from engine.readings import read_date  # start fast
+    from engine.season import publish_until  # start fast
 
     until = read_date(text)
     if until is None:
@@ -117,7 +118,7 @@ def solve_progress(label: str, limit: float, quiet: bool, stream: Any = None) ->
     nothing with ``--quiet``."""
     import contextlib
 
-    from service.console import SolveProgress
+    from service.console import SolveProgress  # start fast
 
     if quiet:
         return contextlib.nullcontext(None)
@@ -125,11 +126,11 @@ def solve_progress(label: str, limit: float, quiet: bool, stream: Any = None) ->
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from engine.changes import with_changes
-    from engine.demand import ehime_week
-    from engine.format import dump_plan, load_plan, load_plan_request
-    from service.report import week_text
-    from solvers.planner import SolveOptions, solve
+    from engine.changes import with_changes  # start fast
+    from engine.demand import ehime_week  # start fast
+    from engine.format import dump_plan, load_plan, load_plan_request  # start fast
+    from service.report import week_text  # start fast
+    from solvers.planner import SolveOptions, solve  # start fast
 
     lang = _lang(args)
     if args.demo == bool(args.request):
@@ -142,14 +143,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if (args.png or args.svg) and importlib.util.find_spec("matplotlib") is None:
         raise InputError(Problem("--png/--svg", "needs matplotlib: pip install 'dxshare[plots]'",
                                  "matplotlib が必要です: pip install 'dxshare[plots]'"))
-    from service.paths import check_dask_address, check_outputs, new_plan_name
 
     out = Path(args.out) if args.out else new_plan_name(stem="demo-plan" if args.demo
                                                         else "plan")
     check_outputs(files=[("--out", out), ("--xlsx", args.xlsx)],
                   dirs=[("--csv", args.csv), ("--ics", args.ics), ("--png", args.png),
                         ("--svg", args.svg)],
-                  inputs=[args.request, args.previous])
+                  inputs=[args.request, args.previous], force=args.force)
     problem = (ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo
                else load_plan_request(request_file(args.request)))
     previous = load_plan(args.previous) if args.previous else None
@@ -178,12 +178,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
         plan = with_changes(solve(problem, opts), previous)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_plan(plan, out)
-    from service.report import LONG_WEEK, week_summary
+    from service.report import LONG_WEEK, week_summary  # start fast
 
     print(week_text(problem, plan) if args.full or len(plan.visits) <= LONG_WEEK
           else week_summary(problem, plan, out), end="")
     if previous is not None:
-        from service.report import changes_text
+        from service.report import changes_text  # start fast
 
         print(changes_text(problem, plan), end="")
     print(_("plan written to {path}").format(path=out))
@@ -194,17 +194,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> None:
     """The files to hand out: CSV, Excel, calendars, charts."""
     if args.csv:
-        from service.workbook import write_csv
+        from service.workbook import write_csv  # start fast
 
         print("CSV: " + ", ".join(str(p) for p in write_csv(problem, plan, args.csv, lang)))
     if args.xlsx:
-        from service.workbook import write_xlsx
+        from service.workbook import write_xlsx  # start fast
 
         Path(args.xlsx).parent.mkdir(parents=True, exist_ok=True)
         write_xlsx(problem, plan, args.xlsx, lang)
         print(_("Excel workbook: {path}").format(path=args.xlsx))
     if args.ics:
-        from engine.ical import expert_calendar
+        from engine.ical import expert_calendar  # start fast
 
         d = Path(args.ics)
         d.mkdir(parents=True, exist_ok=True)
@@ -215,7 +215,7 @@ def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> N
         target = getattr(args, fmt)
         if not target:
             continue
-        from service.plots import route_map, week_chart
+        from service.plots import route_map, week_chart  # start fast
 
         d = Path(target)
         d.mkdir(parents=True, exist_ok=True)
@@ -226,12 +226,11 @@ def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> N
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from engine.format import plan_request_to_dict
-    from engine.importer import import_requests
-    from service.paths import check_outputs
+    from engine.format import plan_request_to_dict  # start fast
+    from engine.importer import import_requests  # start fast
 
     check_outputs(files=[("--out", args.out), ("--errors", args.errors)],
-                  inputs=[args.table])
+                  inputs=[args.table], force=args.force)
     problem = import_requests(args.table, args.week, sheet=args.sheet)
     doc = plan_request_to_dict(problem)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
@@ -244,10 +243,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_example(args: argparse.Namespace) -> int:
-    from engine.demand import ehime_week_document
-    from service.paths import check_outputs
+    from engine.demand import ehime_week_document  # start fast
 
-    check_outputs(files=[("--out", args.out)])
+    check_outputs(files=[("--out", args.out)], force=args.force)
     doc = ehime_week_document(DEMO_WEEK, seed=DEMO_SEED)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if args.out:
@@ -288,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help=_("plan the bundled Ehime demo week"))
     p.add_argument("--out", help=_("where to write the plan/1 JSON (default: a new file "
                           "plan-YYYYMMDD-HHMM.json, never over an earlier plan)"))
+    add_force(p)
     p.add_argument("--time-limit", type=float, default=30.0, help=_("seconds (default 30)"))
     p.add_argument("--seed", type=int, default=0, help=_("solver seed (default 0)"))
     p.add_argument("--workers", type=int, default=1, help=_("solver threads (default 1)"))
@@ -328,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet", help=_("the workbook's sheet of requests (default: the sheet "
                                      "whose header row names the most columns)"))
     p.add_argument("--out", help=_("output JSON file (default: stdout)"))
+    add_force(p)
     p.add_argument("--errors", metavar="FILE.csv",
                    help=_("also write every problem found to this CSV file"))
     add_lang(p)
@@ -336,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("example", help=_("write the demo week's plan-request/1"),
                        description=_("write the demo week's plan-request/1"))
     p.add_argument("--out", help=_("output JSON file (default: stdout)"))
+    add_force(p)
     add_lang(p)
     p.set_defaults(func=cmd_example)
 

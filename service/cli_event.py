@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError, Problem
+from service.cli import add_lang
 from service.i18n import _
 
 __all__ = ["event_text", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from service.cli import add_lang
-
     p = sub.add_parser("event", help=_("repair the week's plan after an event"),
                        description=_("repair the rest of the week after an event (an expert "
                                      "unavailable, a visit running long, an urgent request, a "
@@ -49,16 +48,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_event(args: argparse.Namespace) -> int:
-    from engine.events import parse_event
-    from engine.format import (
+    from engine.events import parse_event  # start fast
+    from engine.format import (  # start fast
         dump_plan,
         load_plan,
         load_plan_request,
         plan_request_to_dict,
         read_json,
     )
-    from service.report import changes_text
-    from solvers.repair import RepairOptions, repair
+    from service.report import changes_text  # start fast
+    from solvers.repair import RepairOptions, repair  # start fast
 
     if args.time_limit <= 0:
         raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
@@ -91,7 +90,7 @@ def _calendars(d: Path, week: Any, plan: Any) -> None:
     """Each expert's calendar updated in place: ``DIR/EXPERT.ics`` rewritten with the
     SEQUENCE of every changed event one above the file it replaces, and
     ``DIR/EXPERT-cancel.ics`` (METHOD:CANCEL) for the events the expert no longer has."""
-    from engine.ical import calendar_sequences, calendar_update
+    from engine.ical import calendar_sequences, calendar_update  # start fast
 
     d.mkdir(parents=True, exist_ok=True)
     for e in week.experts:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from engine.errors import InputError, Problem
+from service.cli import report_input_error
 from service.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def _run_guard(parser: argparse.ArgumentParser) -> Any:
 
 
 def _load(args: argparse.Namespace) -> MatchData:
-    from engine.matching import load, load_demo
+    from engine.matching import load, load_demo  # start fast
 
     return load(args.data) if args.data else load_demo()
 
@@ -118,7 +119,7 @@ def _viewer(args: argparse.Namespace, data: MatchData) -> str | None:
     text = getattr(args, "as_municipality", None)
     if not text:
         return None
-    from engine.names import NameIndex
+    from engine.names import NameIndex  # start fast
 
     code = NameIndex(((m.code, (m.name_ja, m.name_en)) for m in data.municipalities),
                      place=True).resolve(text)
@@ -136,7 +137,7 @@ def _show(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _print(df: pd.DataFrame, lang: str) -> None:
-    from service.console import print_table
+    from service.console import print_table  # start fast
 
     print_table(_show(df), empty=_("nothing to show"))
 
@@ -158,8 +159,6 @@ def _guard(fn: Any) -> Any:
         try:
             return int(fn(args))
         except InputError as err:
-            from service.cli import report_input_error
-
             report_input_error(err, args.lang, getattr(args, "errors", None), "dxshare match")
             return 2
         except OSError as err:
@@ -175,7 +174,7 @@ def _guard(fn: Any) -> Any:
 @_guard
 def _recommend(args: argparse.Namespace) -> int:
     """Print the top-k candidates for one need."""
-    from solvers.matching import build_graph, recommend
+    from solvers.matching import build_graph, recommend  # start fast
 
     data = _load(args)
     g = build_graph(data)
@@ -194,7 +193,7 @@ def _recommend(args: argparse.Namespace) -> int:
 @_guard
 def _assign(args: argparse.Namespace) -> int:
     """Print the global assignment and the unserved needs with their reasons."""
-    from solvers.matching import assign, build_graph
+    from solvers.matching import assign, build_graph  # start fast
 
     data = _load(args)
     viewer = _viewer(args, data)
@@ -228,7 +227,7 @@ def _assign(args: argparse.Namespace) -> int:
 @_guard
 def _peers(args: argparse.Namespace) -> int:
     """Print peers of one municipality, or all communities."""
-    from solvers.matching import build_graph, communities, suggest_peers
+    from solvers.matching import build_graph, communities, suggest_peers  # start fast
 
     g = build_graph(_load(args))
     tables: dict[str, pd.DataFrame] = {}

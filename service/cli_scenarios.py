@@ -20,7 +20,7 @@ import pandas as pd
 from engine.errors import InputError, Problem
 from service.console import ProgressBar, print_table
 from service.glossary import kpi_name, status_word
-from service.i18n import _
+from service.i18n import _, lang_from, set_lang
 
 __all__ = ["ProgressBar", "comparison_table", "register", "run_command"]
 
@@ -50,9 +50,8 @@ def comparison_table(summary: pd.DataFrame, kpis: tuple[str, ...] = TABLE_KPIS) 
 def run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                 stderr: IO[str] | None = None) -> int:
     """The handler of ``scenarios run``; returns the exit code."""
-    from engine.scenario import load_scenario_file
-    from service.i18n import lang_from, set_lang
-    from solvers.scenarios import compare, coverage_table, run_many, summarise
+    from engine.scenario import load_scenario_file  # start fast
+    from solvers.scenarios import compare, coverage_table, run_many, summarise  # start fast
 
     args.lang = lang_from(getattr(args, "lang", None))
     set_lang(args.lang)

@@ -26,9 +26,11 @@ from typing import IO, Any
 import pandas as pd
 
 from engine.errors import InputError, Problem
+from service.cli import published_until, request_file, solve_progress
 from service.console import ProgressBar, print_table
 from service.glossary import figure_text, kpi_name, status_word
-from service.i18n import N_, _
+from service.i18n import N_, _, lang_from, set_lang
+from service.paths import add_force, check_outputs, new_plan_name
 
 __all__ = ["register", "season_command"]
 
@@ -36,15 +38,13 @@ __all__ = ["register", "season_command"]
 AS_ONE, WEEK_BY_WEEK = N_("as one"), N_("week by week")
 
 def _problem(args: argparse.Namespace) -> Any:
-    from engine.format import load_plan_request, parse_plan_request
-    from engine.season import season_document
+    from engine.format import load_plan_request, parse_plan_request  # start fast
+    from engine.season import season_document  # start fast
 
     if args.request and args.demo:
         raise InputError(Problem("REQUEST", "give a season request file or --demo (not both)",
                                  "シーズンの依頼ファイルか --demo のどちらか一方を指定してください"))
     if args.request:
-        from service.cli import request_file
-
         return load_plan_request(request_file(args.request))
     if not args.demo:
         raise InputError(Problem("REQUEST", "give a season request file or --demo",
@@ -56,7 +56,7 @@ def _problem(args: argparse.Namespace) -> Any:
 
 def _figures(name: str, problem: Any, plan: Any, out: Path | None, png: Path | None,
              stream: IO[str]) -> dict[str, Any]:
-    from solvers.season import season_tables
+    from solvers.season import season_tables  # start fast
 
     t = season_tables(problem, plan)
     summary = t["summary"]
@@ -82,7 +82,7 @@ def _figures(name: str, problem: Any, plan: Any, out: Path | None, png: Path | N
         for key, frame in season_csv_tables(t).items():
             frame.to_csv(out / f"season-{slug}-{key}.csv", index=False, encoding="utf-8-sig")
     if png is not None:
-        from service.plots import coverage_map, season_months
+        from service.plots import coverage_map, season_months  # start fast
 
         png.mkdir(parents=True, exist_ok=True)
         coverage_map(t["coverage"]["visits"].rename(_(name))).savefig(
@@ -125,10 +125,9 @@ def season_csv_tables(t: dict[str, Any]) -> dict[str, pd.DataFrame]:
 def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                    stderr: IO[str] | None = None) -> int:
     """The handler of every ``season`` subcommand; returns the exit code."""
-    from engine.format import dump_plan, load_plan
-    from service.i18n import lang_from, set_lang
-    from solvers.planner import SolveOptions
-    from solvers.season import compare_seasons, plan_season, simulate_season
+    from engine.format import dump_plan, load_plan  # start fast
+    from solvers.planner import SolveOptions  # start fast
+    from solvers.season import compare_seasons, plan_season, simulate_season  # start fast
 
     args.lang = lang_from(getattr(args, "lang", None))
     set_lang(args.lang)
@@ -142,19 +141,18 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
             if getattr(args, flag, 1) is not None and not getattr(args, flag, 1) > 0:
                 raise InputError(Problem("--" + flag.replace("_", "-"), "must be > 0",
                                          "0 より大きい必要があります"))
-        from service.paths import check_outputs, new_plan_name
-
         if args.season_command in ("plan", "simulate") and not args.out:
             args.out = str(new_plan_name(stem="season-plan" if args.season_command == "plan"
                                          else "season-weekly"))
         check_outputs(files=[("--out", getattr(args, "out", None))],
                       dirs=[("--csv", getattr(args, "csv", None)),
                             ("--png", getattr(args, "png", None))],
-                      inputs=[getattr(args, "request", None), getattr(args, "previous", None)])
+                      inputs=[getattr(args, "request", None), getattr(args, "previous", None)],
+                      force=getattr(args, "force", False))
         if args.season_command == "request":
             import json
 
-            from engine.season import season_document
+            from engine.season import season_document  # start fast
 
             doc = season_document(weeks=args.weeks, requests_per_week=args.requests_per_week,
                                   seed=args.seed)
@@ -166,8 +164,6 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
         problem = _problem(args)
         previous = load_plan(args.previous) if getattr(args, "previous", None) else None
         if getattr(args, "publish_until", None):
-            from service.cli import published_until
-
             problem = published_until(problem, previous, args.publish_until)
     except InputError as err:
         err_stream.write(f"{Path(where).name}: {err.summary(args.lang)}\n")
@@ -176,9 +172,7 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     png_dir = Path(args.png) if args.png else None
     plans: dict[str, tuple[Any, Any]] = {}
     if args.season_command in ("plan", "compare"):
-        from engine.changes import with_changes
-        from service.cli import solve_progress
-
+        from engine.changes import with_changes  # start fast
         label = _("planning the season ({n} requests)").format(n=len(problem.requests))
         with solve_progress(label, args.time_limit, args.quiet, err_stream) as progress:
             plan = with_changes(plan_season(problem, SolveOptions(
@@ -188,7 +182,7 @@ def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
         if args.season_command == "plan":
             dump_plan(plan, args.out)
             if previous is not None:
-                from service.report import changes_text
+                from service.report import changes_text  # start fast
 
                 out_stream.write(changes_text(problem, plan))
             out_stream.write(_("status: {status}  plan score: {score}  ceiling: {ceiling}  "
@@ -232,6 +226,7 @@ def register(subparsers: Any) -> None:
         demand(s)
         if out is not None:
             s.add_argument("--out", default=None, help=_(out))
+            add_force(s)
         s.add_argument("--csv", metavar="DIR", help=_("also write the season's figures as CSV"))
         s.add_argument("--png", metavar="DIR", help=_("also draw the season's figures as PNG"))
         s.add_argument("--lang", choices=("ja", "en"), default=argparse.SUPPRESS,
@@ -249,6 +244,7 @@ def register(subparsers: Any) -> None:
                        description=_("write the Ehime season as a plan request"))
     demand(r)
     r.add_argument("--out", default="season.json", help=_("output JSON file"))
+    add_force(r)
     r.add_argument("--lang", choices=("ja", "en"), default=argparse.SUPPRESS,
                    help=_("messages in Japanese (default) or English; also DXSHARE_LANG"))
     r.set_defaults(handler=season_command)

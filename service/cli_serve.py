@@ -16,7 +16,7 @@ __all__ = ["main_keys", "main_keys_list", "main_keys_revoke", "main_serve", "reg
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from service.config import Settings
+    from service.config import Settings  # start fast
 
     overrides: dict[str, Any] = {}
     if getattr(args, "db", None):
@@ -33,7 +33,7 @@ def main_serve(args: argparse.Namespace) -> int:
     """Start uvicorn with the service on ``--host``/``--port``."""
     import uvicorn
 
-    from service.app import create_app
+    from service.app import create_app  # start fast
 
     settings = _settings(args)
     if settings.demo_week:
@@ -57,8 +57,8 @@ def main_serve(args: argparse.Namespace) -> int:
 
 def main_keys(args: argparse.Namespace) -> int:
     """Create an API key and print it once (only its hash is kept)."""
-    from service.auth import KeyError_, create_key
-    from service.db import make_engine, migrate, seed, session_factory
+    from service.auth import KeyError_, create_key  # start fast
+    from service.db import make_engine, migrate, seed, session_factory  # start fast
 
     settings = _settings(args)
     eng = make_engine(settings.url())
@@ -67,7 +67,7 @@ def main_keys(args: argparse.Namespace) -> int:
         sessions = session_factory(eng)
         with sessions.begin() as s:
             seed(s)
-            from engine.names import resolve_municipality
+            from engine.names import resolve_municipality  # start fast
 
             muni = args.municipality and (resolve_municipality(args.municipality)
                                           or args.municipality)
@@ -89,7 +89,7 @@ def main_keys_list(args: argparse.Namespace) -> int:
     """List keys (id, prefix, role, binding, label, revoked); never the keys themselves."""
     from sqlalchemy import select
 
-    from service.db import ApiKey, make_engine, migrate, session_factory
+    from service.db import ApiKey, make_engine, migrate, session_factory  # start fast
 
     eng = make_engine(_settings(args).url())
     try:
@@ -106,7 +106,7 @@ def main_keys_list(args: argparse.Namespace) -> int:
 
 def main_keys_revoke(args: argparse.Namespace) -> int:
     """Revoke a key by id (a running server stops accepting it within 30 s)."""
-    from service.db import ApiKey, make_engine, migrate, session_factory
+    from service.db import ApiKey, make_engine, migrate, session_factory  # start fast
 
     eng = make_engine(_settings(args).url())
     try:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import InputError, Problem
 from engine.model import FIELD_LABELS, PlanRequest, fmt_time
+from service.cli import add_lang, request_file
 from service.i18n import _, current_lang
 from service.report import expert_names, place_name
 
@@ -33,8 +34,6 @@ _WD_JA = "月火水木金土日"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from service.cli import add_lang
-
     p = sub.add_parser("slots", help=_("propose the best slots for a new request"),
                        description=_("propose the best slots for one new request in the "
                                      "current plan: who, when, what it costs the week and "
@@ -62,15 +61,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_slots(args: argparse.Namespace) -> int:
-    from engine.format import load_plan, load_plan_request
-    from solvers.slots import propose_slots, slots_to_dict
+    from engine.format import load_plan, load_plan_request  # start fast
+    from solvers.slots import propose_slots, slots_to_dict  # start fast
 
     if args.top < 1:
         raise InputError(Problem("--top", "must be >= 1", "1 以上である必要があります"))
     if args.time_limit <= 0:
         raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
-    from service.cli import request_file
-
     problem = load_plan_request(request_file(args.week))
     plan = load_plan(args.plan)
     if args.request not in problem.request_by_id:

@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     ``executor``: ``processes`` (worker processes of the server, the default), ``dask`` (the
     cluster at ``dask_address``) or ``serial`` (in the server process; tests only).
     ``parts_executor``: where a plan job too large for one model solves its parts
-    (``solvers.decompose``): ``processes`` (local worker processes, ``parts_workers`` of them,
+    (``solvers.parts``): ``processes`` (local worker processes, ``parts_workers`` of them,
     default the cores), ``dask`` (the cluster at ``dask_address``) or ``serial``.
     ``job_workers``: week jobs solved at once; ``document_workers``: plan-request documents
     solved at once (a lane of their own, so a document never holds up a week).

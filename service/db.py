@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from engine.ehime import ehime_experts, ehime_locations, municipalities
+from engine.model import Horizon, PlanRequest
 
 __all__ = [
     "MATCH_TABLES",
@@ -385,7 +386,7 @@ def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) 
         _seed_reference(session)
         added = True
     if demo_week and session.scalar(select(RequestRow).limit(1)) is None:
-        from engine.demand import ehime_week_document
+        from engine.demand import ehime_week_document  # start fast
 
         week = ehime_week_document(demo_week, seed=demo_seed)
         for b in week["horizon"]["blackouts"]:
@@ -403,9 +404,7 @@ def seed(session: Session, *, demo_week: str | None = None, demo_seed: int = 8) 
 
 
 def _seed_reference(session: Session) -> None:
-    from engine.format import plan_request_to_dict
-    from engine.model import Horizon, PlanRequest
-
+    from engine.format import plan_request_to_dict  # start fast
     table = municipalities()
     today = dt.date.today()
     doc = plan_request_to_dict(PlanRequest(Horizon(today, today), ehime_locations(),

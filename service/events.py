@@ -23,7 +23,7 @@ from engine.events import event_to_dict, parse_event
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from service.auth import Principal
 from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
-from service.jobs import published_plan
+from service.jobs import publish_plan, published_plan
 from service.outbox import compose, outbox_view
 from service.problems import ApiProblem
 from service.weeks import event_additions
@@ -87,8 +87,6 @@ def record_event(session: Session, who: Principal, doc: Any, *,
                                earliest=q.earliest, latest=q.latest, doc=body,
                                confidential=q.confidential, created_at=now, updated_at=now))
     session.flush()
-    from service.jobs import publish_plan
-
     counts = publish_plan(session, job)
     ends = {v.request: v.end for v in fixed.plan.visits}
     for v in list(session.scalars(select(VisitRow).where(VisitRow.week == monday,

@@ -90,13 +90,13 @@ def run_plan_job(url: str, job_id: str, attempt: int,
     """Run one plan job in a worker process; returns the status it ended with.
 
     ``parts`` says where a problem too large for one model is solved by parts
-    (``solvers.decompose``): ``executor`` (processes, dask, serial), ``address`` (of the Dask
+    (``solvers.parts``): ``executor`` (processes, dask, serial), ``address`` (of the Dask
     cluster), ``workers``.
 
     Writes only while the row still has this ``attempt`` and is not cancelled, so a stale
     or cancelled solve can never overwrite the job.
     """
-    from solvers.planner import Progress, SolveOptions, solve
+    from solvers.planner import Progress, SolveOptions, solve  # start fast
 
     eng = _engine(url)
     with eng.begin() as conn:
@@ -197,7 +197,7 @@ def _finish(eng: Engine, job_id: str, attempt: int, status: str, *,
 
 def _warm() -> int:
     """Import the solver in a fresh worker so the first job does not pay for it."""
-    import solvers.planner  # noqa: F401
+    import solvers.planner  # noqa: F401  # start fast
 
     return 0
 

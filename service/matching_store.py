@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import InputError, Problem
-from service.db import MATCH_TABLES, Meta
+from service.db import MATCH_TABLES, Meta, utcnow
 
 __all__ = ["CHECK_SECONDS", "MatchingStore", "bump", "seed_demo", "stored_document",
            "strict_problems", "validated"]
@@ -109,7 +109,7 @@ def strict_problems(tables: Mapping[str, Any]) -> list[Problem]:
     >>> [p.path for p in strict_problems({"needs": [{"priority": "1", "title": "x"}]})]
     ['needs[0].priority']
     """
-    from engine.matching.io import COLUMN_KINDS
+    from engine.matching.io import COLUMN_KINDS  # start fast
 
     problems = []
     for table, rows in tables.items():
@@ -139,7 +139,7 @@ def validated(s: Session, *, replace: Mapping[str, list[dict[str, Any]]] | None 
     one when ``key`` is None); ``drop``: ``(table, key)`` removes one. Problems of the
     changed row are named by its fields alone.
     """
-    from engine.matching import parse_document
+    from engine.matching import parse_document  # start fast
 
     doc = stored_document(s)
     index = None
@@ -177,7 +177,7 @@ def validated(s: Session, *, replace: Mapping[str, list[dict[str, Any]]] | None 
 def store_tables(s: Session, data: Any, tables: tuple[str, ...]) -> dict[str, int]:
     """Replace the stored ``tables`` by those of ``data`` (a validated ``MatchData``);
     returns the row counts."""
-    from engine.matching import to_document
+    from engine.matching import to_document  # start fast
 
     doc = to_document(data)
     counts = {}
@@ -199,8 +199,6 @@ def store_tables(s: Session, data: Any, tables: tuple[str, ...]) -> dict[str, in
 
 def row_for(table: str, rec: dict[str, Any], existing: Any = None) -> Any:
     """The ORM row of one match-data/1 record (``existing`` is updated in place)."""
-    from service.db import utcnow
-
     model = MATCH_TABLES[table]
     cols: dict[str, Any] = {"doc": rec, "updated_at": utcnow()}
     if table == "needs":
@@ -223,7 +221,7 @@ def row_for(table: str, rec: dict[str, Any], existing: Any = None) -> Any:
 def seed_demo(s: Session) -> bool:
     """Store the bundled synthetic demo (60 needs, 200 candidates) when no matching data is
     stored yet; returns whether it did."""
-    from engine.matching import load_demo
+    from engine.matching import load_demo  # start fast
 
     if any(s.scalar(select(m).limit(1)) is not None for m in MATCH_TABLES.values()):
         return False
@@ -235,7 +233,7 @@ def seed_demo(s: Session) -> bool:
 def normalised(data: Any, table: str, key: Any) -> dict[str, Any]:
     """The stored form of one record of validated ``data`` (as ``to_document`` writes it:
     names resolved to codes, defaults filled)."""
-    from engine.matching import to_document
+    from engine.matching import to_document  # start fast
 
     for rec in to_document(data).get(table, []):
         if table == "conflicts":
@@ -287,8 +285,8 @@ class MatchingStore:
 
     def graph(self) -> Any:
         """The graph of the stored data (rebuilt first if the data changed)."""
-        from engine.matching import parse_document
-        from solvers.matching import build_graph
+        from engine.matching import parse_document  # start fast
+        from solvers.matching import build_graph  # start fast
 
         if self.ready():
             return self._graph

@@ -1,6 +1,7 @@
 """Where the command line writes, checked before any solving: never over an input, never a
-folder where a file goes (or a file where a folder goes), never a silent overwrite of the
-last plan.
+folder where a file goes (or a file where a folder goes), never a silent overwrite of an
+existing file: a plan without ``--out`` goes to a new name, and a file named with ``--out``,
+``--xlsx`` or ``--errors`` that already exists is replaced only with ``--force``.
 
 A slip in a path used to cost a whole solve and end in a traceback (``--xlsx out/``:
 ``IsADirectoryError``; ``--ics README.md``: ``FileExistsError``), and ``plan`` without
@@ -15,6 +16,7 @@ PosixPath('/nonexistent/plan-20261207-0905.json')
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import socket
 from collections.abc import Iterable
@@ -22,8 +24,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from engine.errors import InputError, Problem
+from service.i18n import _
 
-__all__ = ["check_dask_address", "check_outputs", "new_plan_name"]
+__all__ = ["add_force", "check_dask_address", "check_outputs", "new_plan_name"]
 
 
 def new_plan_name(now: dt.datetime | None = None, folder: Path | None = None,
@@ -40,6 +43,12 @@ def new_plan_name(now: dt.datetime | None = None, folder: Path | None = None,
     return path
 
 
+def add_force(p: argparse.ArgumentParser) -> None:
+    """``--force``: replace an output file that already exists (never an input)."""
+    p.add_argument("--force", action="store_true",
+                   help=_("replace an output file that already exists (never an input)"))
+
+
 def _same(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve()
@@ -49,10 +58,13 @@ def _same(a: Path, b: Path) -> bool:
 
 def check_outputs(*, files: Iterable[tuple[str, str | Path | None]] = (),
                   dirs: Iterable[tuple[str, str | Path | None]] = (),
-                  inputs: Iterable[str | Path | None] = ()) -> None:
+                  inputs: Iterable[str | Path | None] = (), force: bool = False) -> None:
     """Raise ``InputError`` (every problem at once) when an output file is a folder or sits
-    in a file, an output folder is a file, or an output is one of the ``inputs``. ``files``
-    and ``dirs`` are ``(option, path)`` pairs; ``None`` paths are not given and skipped."""
+    in a file, an output file exists (unless ``force``), an output folder is a file, or an
+    output is one of the ``inputs`` (even with ``force``). ``files`` and ``dirs`` are
+    ``(option, path)`` pairs; ``None`` paths are not given and skipped. Folders are written
+    into as they are: their files are the handouts of the latest plan (calendars update in
+    place)."""
     problems: list[Problem] = []
     given = [Path(p) for p in inputs if p]
     for option, value in files:
@@ -72,6 +84,11 @@ def check_outputs(*, files: Iterable[tuple[str, str | Path | None]] = (),
         elif (parent := _file_above(p)) is not None:
             problems.append(Problem(option, f"{parent} is a file, not a folder",
                                     f"{parent} はファイルです（フォルダではありません）"))
+        elif p.exists() and not force:
+            problems.append(Problem(option, f"{value} already exists; give another file name, "
+                                    "or add --force to replace it",
+                                    f"{value} はすでにあります。別のファイル名を指定するか、"
+                                    "置き換えるときは --force を付けてください"))
     for option, value in dirs:
         if not value:
             continue

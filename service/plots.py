@@ -34,7 +34,7 @@ from engine.ehime import municipalities
 from engine.model import Plan, PlanRequest
 from engine.tables import expert_name
 from service.glossary import KPI_NAMES
-from service.i18n import N_, translator
+from service.i18n import N_, lang_from, translator
 
 __all__ = ["coverage_map", "kpi_bars", "route_map", "season_months",
            "utilisation_heatmap", "week_chart"]
@@ -61,8 +61,6 @@ def _lang(lang: str | None) -> str:
     """``'ja'`` when a Japanese-capable font is installed (and used), else ``'en'``: labels
     fall back to English rather than to empty boxes. ``None`` is the reader's language."""
     if lang is None:
-        from service.i18n import lang_from
-
         lang = lang_from(None)
     name = _japanese_font()
     if lang != "ja":

@@ -17,21 +17,18 @@ from pydantic import (
 )
 
 from engine.model import FIELDS
+from engine.names import resolve_field, resolve_municipality
 from engine.readings import MAX_DURATION_MIN, PRIORITY_DEFAULT, read_date, read_mode
 
 __all__ = ["BlackoutIn", "BlackoutPatch", "ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
 
 def _field_id(value: Any) -> Any:
     """A field by id, label or usual variant (``データ活用`` → ``data``), as everywhere."""
-    from engine.names import resolve_field
-
     return (resolve_field(value) or value) if isinstance(value, str) else value
 
 
 def _municipality_code(value: Any) -> Any:
     """A municipality by code, Japanese or romaji name (``上島町`` → ``383562``)."""
-    from engine.names import resolve_municipality
-
     return (resolve_municipality(value) or value) if isinstance(value, str) else value
 
 

@@ -117,7 +117,7 @@ def _as_plan(problem: PlanRequest, visits: list[Visit], unscheduled: list[Unsche
     """A plan of these visits as the planner writes one: routes built from the visits (the
     published days come out as published), FORMAT.md's objective, the ceiling of serving
     every request without driving as its bound, KPIs counted on ``counted``."""
-    from solvers.planner import build_routes, objective_value
+    from solvers.planner import build_routes, objective_value  # start fast
 
     routes = build_routes(problem, TravelTimes(problem), visits)
     value = objective_value(problem, visits, routes)
@@ -162,7 +162,7 @@ def propose(session: Session, q: RequestRow, who: Principal, *, top: int = 3,
     """The request's best slots over its weeks (best first; distinct dates first; the other
     mode as ``other_mode`` says), or why there is none. A municipality sees the slots and
     the general reasons; the centre also what each costs the week and the whole plan."""
-    from solvers.slots import propose_slots
+    from solvers.slots import propose_slots  # start fast
 
     weeks = _weeks(session, q, week)
     found: list[tuple[Week, Proposal]] = []
@@ -266,7 +266,7 @@ def accept(session: Session, q: RequestRow, who: Principal, *, experts: list[str
     """Choose a slot for ``q``: checked against the week as it is now (409 when it no
     longer fits); a municipality's choice is held as ``pending``, the centre's is fixed into
     the published week (returns the pick and, for the centre, the publish counts)."""
-    from solvers.slots import Slot, propose_slots
+    from solvers.slots import Slot, propose_slots  # start fast
 
     if q.status not in ("draft", "submitted"):
         raise Conflict(f"a {q.status} request has no slot to choose",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InputError, Problem
@@ -254,6 +254,14 @@ def publish_plan(session: Session, job: PlanJob) -> dict[str, int]:
         if q is not None and q.status == "scheduled":
             q.status = "submitted"
             q.updated_at = utcnow()
-    job.published_at = utcnow()
+    # strictly after the week's last publication: times are whole seconds, and two events a
+    # second apart must not tie, or the next one could repair the older plan
+    at = utcnow()
+    last = session.scalar(select(func.max(PlanJob.published_at)).where(
+        PlanJob.week == job.week, PlanJob.id != job.id))
+    if last is not None:
+        last = last if last.tzinfo is not None else last.replace(tzinfo=dt.UTC)
+        at = max(at, last + dt.timedelta(seconds=1))
+    job.published_at = at
     session.flush()
     return {"kept": kept, "added": added, "withdrawn": dropped}

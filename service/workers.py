@@ -75,8 +75,8 @@ def _warm_up() -> None:
     """Import the solver and solve a one-request plan, so that the job this process takes
     does not pay for first-time imports and set-up."""
     try:
-        from engine.format import parse_plan_request
-        from solvers.planner import SolveOptions, solve
+        from engine.format import parse_plan_request  # start fast
+        from solvers.planner import SolveOptions, solve  # start fast
 
         doc = {"format": "plan-request/1",
                "horizon": {"start": "2026-12-07", "end": "2026-12-07"},

@@ -234,7 +234,7 @@ def keep_fitting(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Vis
     one another (an expert's one thing at a time, the drives between stops, the day's hours,
     every cap, the location's visits a day). The rules about a visit alone (its expert's
     fields and workable dates, its hours and window) are taken as checked by whoever made it:
-    this joins plans of parts of a problem (``solvers.decompose``), each valid on its own."""
+    this joins plans of parts of a problem (``solvers.parts``), each valid on its own."""
     st = _State(problem, travel)
     kept: list[Visit] = []
     dropped: list[Visit] = []

@@ -88,8 +88,8 @@ class SolveOptions:
     (``ModelSettings``, or a mapping of its fields, e.g. ``{"use_tours": False}`` to plan every
     day with a circuit): for tests that check each formulation, and for experiments.
 
-    Large problems are solved by parts (``solvers.decompose``): ``decompose`` is ``"auto"``
-    (by parts when ``solvers.decompose.needs_parts`` says one model is too large), ``"always"``
+    Large problems are solved by parts (``solvers.parts``): ``decompose`` is ``"auto"``
+    (by parts when ``solvers.parts.needs_parts`` says one model is too large), ``"always"``
     or ``"never"``; the parts run on the executor ``executor`` (``"processes"``, ``"dask"`` with
     ``executor_address`` or a new local cluster, ``"serial"``) with ``executor_workers``
     workers (default: the machine's cores).

@@ -49,7 +49,7 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
                                  f"{options.decompose!r}", "auto、always、never のいずれかです"
                                  f"（{options.decompose!r}）"))
     if options.decompose != "never":
-        from solvers.decompose import needs_parts, solve_by_parts  # start fast
+        from solvers.parts import needs_parts, solve_by_parts  # start fast
 
         if options.decompose == "always" or needs_parts(problem):
             return solve_by_parts(problem, options, part_solver=solve_part)

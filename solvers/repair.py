@@ -37,6 +37,7 @@ from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel
 from solvers.planner import objective_value, trivial_bound
 from solvers.routes import build_routes
+from solvers.search import solve_guarded
 
 __all__ = ["CHANGE_WEIGHTS", "Repair", "RepairOptions", "change_kind", "repair"]
 
@@ -83,13 +84,16 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
     t0 = time.perf_counter()
     deadline = t0 + options.time_limit * 0.9
     after = apply_event(week, plan, event)
+    seconds: dict[str, float] = {}
+    mark = time.perf_counter()
     problem, previous = after.week, after.previous
     travel = TravelTimes(problem)
     explainer = Explainer(problem, travel)
     greedy = greedy_visits(problem, travel, explainer.options, previous)
     model = PlannerModel(problem, travel, all_orders=True, deadline=deadline, explainer=explainer)
     info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
-                               "time_limit": options.time_limit, "method": "repair"}
+                               "time_limit": options.time_limit, "method": "repair",
+                               "seconds": seconds}
     stages: dict[str, bool] = {}
     try:
         model.build()
@@ -102,6 +106,8 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
     changes = model.weighted_changes(previous, CHANGE_WEIGHTS)
     main = model.main_objective()
     model.hint_plan(greedy)
+    seconds["model"] = round(time.perf_counter() - mark, 3)
+    mark = time.perf_counter()
     values: list[int] | None = None
     # Priority before changes in one search: a served point outweighs every change there is.
     most = CHANGE_WEIGHTS["dropped"] * len(previous.visits) + 1
@@ -117,7 +123,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         solver.parameters.random_seed = options.seed
         model.m.clear_objective()
         (model.m.maximize if sense == "max" else model.m.minimize)(objective)
-        code = solver.solve(model.m)
+        code = solve_guarded(solver, model.m)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         stages[stage] = code == cp_model.OPTIMAL
@@ -128,6 +134,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         model.m.clear_hints()
         for i, val in enumerate(values):
             model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
+    seconds["search"] = round(time.perf_counter() - mark, 3)
     if values is None:
         return _finish(after, greedy, explainer, travel, info, stages, t0, "greedy")
     found = values
@@ -138,6 +145,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
 def _finish(after: AfterEvent, visits: list[Visit], explainer: Explainer, travel: TravelTimes,
             info: dict[str, object], stages: dict[str, bool], t0: float, source: str) -> Repair:
     problem, previous = after.week, after.previous
+    mark = time.perf_counter()
     routes = build_routes(problem, travel, visits)
     unscheduled = explainer.explain_unscheduled({v.request for v in visits}, visits, routes)
     value = objective_value(problem, visits, routes)
@@ -152,6 +160,10 @@ def _finish(after: AfterEvent, visits: list[Visit], explainer: Explainer, travel
     plan = replace(plan, kpis=plan_kpis(problem, plan, previous=previous))
     plan = replace(plan, changes=plan_changes(previous, plan))
     plan = replace(plan, event=_event_block(after, plan, stages))
+    seconds = info.get("seconds")
+    if isinstance(seconds, dict):
+        # routes, the explanations of what is left out, KPIs and changes
+        seconds["explain"] = round(time.perf_counter() - mark, 3)
     return Repair(plan, after)
 
 

@@ -24,7 +24,7 @@ from solvers.model import PlannerModel
 from solvers.options import Progress, SolveOptions
 
 __all__ = ["Clock", "Found", "Progress", "ProgressCallback", "choose_then_time", "cp_solver",
-           "stop_watch"]
+           "solve_guarded", "stop_watch"]
 
 
 class ProgressCallback(cp_model.CpSolverSolutionCallback):
@@ -60,6 +60,21 @@ def stop_watch(solver: cp_model.CpSolver, stop: Callable[[], bool] | None) -> It
     finally:
         done.set()
         thread.join()
+
+
+def solve_guarded(solver: cp_model.CpSolver, model: cp_model.CpModel,
+                  callback: cp_model.CpSolverSolutionCallback | None = None
+                  ) -> cp_model.CpSolverStatus:
+    """``solver.solve``, and again without presolve when CP-SAT's presolve fails inside the
+    solve (an IndexError from its hash map, seen on a week after an event, history_until set,
+    re-planned with a previous plan): the same model solves without it."""
+    try:
+        return solver.solve(model, callback) if callback is not None else solver.solve(model)
+    except IndexError:
+        if not solver.parameters.cp_model_presolve:
+            raise
+        solver.parameters.cp_model_presolve = False
+        return solver.solve(model, callback) if callback is not None else solver.solve(model)
 
 
 def cp_solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
@@ -107,7 +122,7 @@ class Clock:
             callback: cp_model.CpSolverSolutionCallback | None = None) -> cp_model.CpSolverStatus:
         """Solve (stoppable by ``options.stop``) and count the deterministic time spent."""
         with stop_watch(solver, self.options.stop):
-            code = solver.solve(model, callback) if callback is not None else solver.solve(model)
+            code = solve_guarded(solver, model, callback)
         self.spent += solver.response_proto.deterministic_time
         return code
 

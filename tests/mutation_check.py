@@ -160,21 +160,21 @@ MUTATIONS = [
              "d = free_start(lo, hi, minutes(places[i], places[i + 1]), busy, latest=i == 0)",
              "d = hi - minutes(places[i], places[i + 1]) if i == 0 else free_start(lo, hi, minutes(places[i], places[i + 1]), busy)"),
     # --- by parts: what a sub-problem and the bound of the whole keep
-    Mutation("parts: LP bound without the small-town bonus", "solvers/decompose.py",
+    Mutation("parts: LP bound without the small-town bonus", "solvers/parts/bound.py",
              "c[j] = -served_value(problem, reqs[qi])",
              "c[j] = -problem.objective.priority * reqs[qi].priority"),
-    Mutation("parts: LP bound without the coverage penalty", "solvers/decompose.py",
+    Mutation("parts: LP bound without the coverage penalty", "solvers/parts/bound.py",
              "c[j] = cov.penalty", "c[j] = 0"),
-    Mutation("parts: LP bound pays a drive to the expert's own base", "solvers/decompose.py",
+    Mutation("parts: LP bound pays a drive to the expert's own base", "solvers/parts/bound.py",
              "0 if at_base is not None and at_base[ei] else drive) for ei in idx)",
              "drive) for ei in idx)"),
-    Mutation("parts: LP bound ignores the published dates", "solvers/decompose.py",
+    Mutation("parts: LP bound ignores the published dates", "solvers/parts/bound.py",
              "if d not in didx or (q.fixed is None and published is not None and d <= published):",
              "if d not in didx:"),
-    Mutation("parts: a month's cap not narrowed by the rest of the plan", "solvers/decompose.py",
+    Mutation("parts: a month's cap not narrowed by the rest of the plan", "solvers/parts/hoods.py",
              "by_month[key] = max(0, cap - sum(", "by_month[key] = max(0, cap - 0 * sum("),
-    Mutation("parts: published visits not joined first", "solvers/decompose.py",
-             "_as_fixed_visits(problem) + candidates))", "candidates))"),
+    Mutation("parts: published visits not joined first", "solvers/parts/solve.py",
+             "as_fixed_visits(problem) + candidates))", "candidates))"),
 ]
 
 

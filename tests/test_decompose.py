@@ -14,18 +14,18 @@ from engine.checker import assert_valid
 from engine.format import parse_plan_request
 from engine.model import Visit
 from engine.travel import TravelTimes
-from solvers.decompose import (
+from solvers.executor import make_executor
+from solvers.parts import (
     Neighbourhood,
     RegionSplit,
     WindowSplit,
-    _share_coverage,
     join,
     needs_parts,
     relaxation_bound,
+    share_coverage,
     solve_by_parts,
     sub_problem,
 )
-from solvers.executor import make_executor
 from solvers.planner import SolveOptions, solve, solve_part
 from tests.bruteforce import best_plan
 from tests.helpers import add_request, load_doc, problem_of, solve_checked, tiny
@@ -313,7 +313,7 @@ def test_parts_solved_side_by_side_share_a_coverage_floor():
     add_request(doc, "rW1c", "W1", ["pr"], duration=60, priority=2)
     doc["requests"][-1]["earliest"] = doc["requests"][-1]["latest"] = "2026-12-15"
     p = problem_of(doc)
-    hoods = _share_coverage(p, WindowSplit(weeks=1).parts(p, TravelTimes(p)))
+    hoods = share_coverage(p, WindowSplit(weeks=1).parts(p, TravelTimes(p)))
     # W1 has one request in the first week and two in the second: the second asks for it
     assert [h.coverage.get("W1", 0) for h in hoods] == [0, 1]
     assert [sub_problem(p, h).goals.coverage.floors(sub_problem(p, h)).get("W1", 0)

@@ -81,32 +81,47 @@ def _told_to_write(argv: list[str], folder: Path) -> list[Path]:
             if a in _OUTPUT_OPTIONS]
 
 
+def _walk(commands: list[str], folder: Path) -> None:
+    """Run each command in ``folder`` as written; each must end well, show names rather than
+    ids, and leave every file that existed before it as it was unless told to write there."""
+    for command in commands:
+        argv = shlex.split(command)[1:]
+        before = _snapshot(folder)
+        run = subprocess.run([*DXSHARE, *argv], cwd=folder, capture_output=True, text=True,
+                             timeout=900)
+        assert run.returncode == 0, (command, run.stderr)
+        assert "Traceback" not in run.stdout + run.stderr, command
+        assert not _IDS.search(run.stdout), (command, _IDS.search(run.stdout).group(0))
+        allowed = _told_to_write(argv, folder)
+        after = _snapshot(folder)
+        changed = [p for p, digest in before.items() if after.get(p) != digest
+                   and not any(p.resolve() == a or a in p.resolve().parents for a in allowed)]
+        assert changed == [], (command, changed)
+
+
 @pytest.mark.slow
 def test_a_coordinators_afternoon_runs_as_the_readme_says(tmp_path):
     shutil.copytree(EXAMPLES, tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__"))
     commands = _readme_commands("### Planning a week", "### A new request between plans",
                                 "### Importing the centre's spreadsheet")
     assert len(commands) == 9 and any("examples/requests.xlsx" in c for c in commands)
-    for command in commands:
-        argv = shlex.split(command)[1:]
-        before = _snapshot(tmp_path)
-        run = subprocess.run([*DXSHARE, *argv], cwd=tmp_path, capture_output=True, text=True,
-                             timeout=300)
-        assert run.returncode == 0, (command, run.stderr)
-        assert "Traceback" not in run.stdout + run.stderr, command
-        assert not _IDS.search(run.stdout), (command, _IDS.search(run.stdout).group(0))
-        allowed = _told_to_write(argv, tmp_path)
-        changed = [p for p, digest in before.items()
-                   if _snapshot(tmp_path).get(p) != digest]
-        changed = [p for p in changed if not any(p.resolve() == a or a in p.resolve().parents
-                                                 for a in allowed)]
-        assert changed == [], (command, changed)
+    _walk(commands, tmp_path)
     # the examples themselves were only ever read
     assert {p.relative_to(tmp_path / "examples"): d for p, d in
             _snapshot(tmp_path / "examples").items()} == {
         p.relative_to(EXAMPLES): d for p, d in _snapshot(EXAMPLES).items()
         if "__pycache__" not in p.parts}
     assert (tmp_path / "plan2.json").exists() and (tmp_path / "out" / "sheet-plan.xlsx").exists()
+
+
+@pytest.mark.slow
+def test_the_season_runs_as_the_readme_says(tmp_path):
+    commands = _readme_commands("### Planning the season")
+    assert [c.split()[2] for c in commands] == ["request", "plan", "simulate", "compare", "plan"]
+    _walk(commands, tmp_path)
+    replans = sorted(tmp_path.glob("season-plan-*.json"))
+    assert len(replans) == 1          # the re-plan went to a new file beside its previous plan
+    assert (tmp_path / "season-plan.json").exists()
 
 
 def test_planning_the_sheet_itself_says_to_import_it(tmp_path, capsys):

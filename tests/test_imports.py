@@ -3,8 +3,9 @@ functions too (an import moved into a function hides a cycle from Python, not fr
 
 An import inside a function is fine when it is there to keep start-up fast (a heavy module
 loaded only when a command needs it); it is marked so with ``# start fast`` on its line. In
-the kernel (``engine``, ``solvers``) every import of a project module inside a function is
-so marked; the service's commands still load theirs on use without the mark.
+every package (``engine``, ``solvers``, ``service``) each import of a project module inside a
+function is so marked: one that loads nothing new (its module is loaded with the importer
+anyway) belongs at the top.
 """
 
 from __future__ import annotations
@@ -116,10 +117,11 @@ def test_the_packages_import_without_cycles() -> None:
     assert import_cycles(graph) == []
 
 
-def test_the_kernel_imports_inside_functions_only_to_start_fast() -> None:
+def test_imports_inside_functions_only_to_start_fast() -> None:
     _, local = import_graph()
+    assert {module.split(".")[0] for module, *_ in local} == set(PACKAGES)   # all were read
     unmarked = [f"{module}:{line} imports {target}" for module, target, line, marked in local
-                if module.split(".")[0] in ("engine", "solvers") and not marked]
+                if not marked]
     assert unmarked == []
 
 
@@ -162,3 +164,40 @@ def test_imports_for_type_checking_only_are_no_cycle(tmp_path: Path) -> None:
     })
     graph, local = import_graph(root, ("pkg",))
     assert import_cycles(graph) == [] and local == []
+
+
+_PROBE = """
+import json, os, sys
+out = {}
+for module in json.loads(sys.argv[1]):
+    r, w = os.pipe()
+    if os.fork() == 0:
+        os.close(r)
+        __import__(module)
+        os.write(w, json.dumps(sorted(sys.modules)).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        out[module] = f.read()
+    os.wait()
+print(json.dumps({m: json.loads(v) for m, v in out.items()}))
+"""
+
+
+def test_an_import_marked_start_fast_loads_a_module_the_importer_does_not() -> None:
+    """The mark is honest: after importing the module that holds a marked import, the module it
+    names is not loaded yet (else the import defers nothing and belongs at the top)."""
+    import json
+    import subprocess
+    import sys
+
+    _, local = import_graph()
+    marked = sorted({(module, target) for module, target, _, is_marked in local if is_marked})
+    importers = sorted({module for module, _ in marked})
+    done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(importers)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=True)
+    loaded = json.loads(done.stdout)
+    assert set(loaded) == set(importers) and len(marked) > 50
+    eager = [f"{module} imports {target}" for module, target in marked
+             if target in loaded[module]]
+    assert eager == []

@@ -110,3 +110,41 @@ def test_season_replan_never_overwrites_its_previous_plan(tmp_path, monkeypatch,
                  "--out", "season-plan.json", "--quiet"]) == 2
     assert main(["season", "plan", str(season), "--csv", str(season), "--quiet"]) == 2
     assert (tmp_path / "season-plan.json").read_bytes() == first
+
+
+@pytest.mark.parametrize("option, name", [("--out", "plan.json"), ("--xlsx", "plan.xlsx")])
+def test_an_existing_file_is_replaced_only_with_force(week, tmp_path, capsys, monkeypatch,
+                                                      option, name):
+    monkeypatch.chdir(tmp_path)            # the plan without --out goes to a new file here
+    target = tmp_path / name
+    target.write_text("last week's", encoding="utf-8")
+    with monkeypatch.context() as m:
+        import solvers.planner
+
+        m.setattr(solvers.planner, "solve", lambda *a, **k: pytest.fail("solved first"))
+        assert main(["plan", str(week), option, str(target), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and option in err[0] and "--force" in err[0]
+    assert target.read_text(encoding="utf-8") == "last week's"
+    assert main(["plan", str(week), option, str(target), "--quiet", "--time-limit", "10",
+                 "--force"]) == 0
+    assert target.read_bytes() != b"last week's"
+
+
+def test_force_never_replaces_an_input(week, tmp_path, capsys, no_solving):
+    before = week.read_bytes()
+    assert main(["plan", str(week), "--out", str(week), "--force"]) == 2
+    assert "入力ファイル" in capsys.readouterr().err and week.read_bytes() == before
+
+
+def test_import_example_and_season_request_keep_an_existing_file(tmp_path, capsys):
+    sheet = tmp_path / "依頼.csv"
+    sheet.write_text("自治体,分野,形態,所要時間\n松山市,広報,訪問,60\n", encoding="utf-8")
+    for argv in (["import", str(sheet), "--week", "2026-12-07"], ["example"],
+                 ["season", "request", "--weeks", "1"]):
+        out = tmp_path / "mine.json"
+        out.write_text("mine", encoding="utf-8")
+        assert main([*argv, "--out", str(out)]) == 2, argv
+        assert "--force" in capsys.readouterr().err and out.read_text(encoding="utf-8") == "mine"
+        assert main([*argv, "--out", str(out), "--force"]) == 0, argv
+        assert json.loads(out.read_text(encoding="utf-8"))["format"] == "plan-request/1"

@@ -54,7 +54,7 @@ def test_a_long_plan_is_summarised_with_where_the_file_is(tmp_path, capsys, monk
     assert str(out) in text and "--full" in text and "■ KPI" in text
     assert "■ デザイン担当" not in text and len(text.splitlines()) < 25
     assert main(["plan", "--demo", "--out", str(out), "--quiet", "--time-limit", "20",
-                 "--full"]) == 0
+                 "--full", "--force"]) == 0
     assert "■ デザイン担当" in capsys.readouterr().out
 
 

@@ -533,3 +533,18 @@ def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, c
                 assert n == old + 1
             elif old is not None:
                 assert n == old
+
+
+def test_a_week_after_an_event_replans_with_its_previous_plan():
+    # CP-SAT's presolve failed inside the solve (IndexError) on this model: the planner
+    # solves it again without presolve, and the plan is valid
+    from engine.demand import ehime_week
+
+    week = ehime_week("2026-12-07", seed=0)
+    plan = solve(week, SolveOptions(time_limit=60))
+    doc = {"kind": "expert_unavailable", "now": "2026-12-07T12:00", "expert": "design-1",
+           "from": "2026-12-07T12:00", "until": "2026-12-07T20:00"}
+    after = apply_event(week, plan, parse_event(doc, week))
+    again = solve(after.week, SolveOptions(time_limit=30, previous=after.previous))
+    assert again.status in ("optimal", "feasible")
+    assert_valid(after.week, again)

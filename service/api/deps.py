@@ -29,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, ValidationError
 from sqlalchemy.orm import Session
 
+from engine.names import resolve_municipality
 from service.auth import Principal, hash_key, lookup_key
 from service.config import Settings
 from service.db import AuditEntry
@@ -63,8 +64,6 @@ Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+
 def municipality_code(text: str) -> str:
     """The code a municipality reference names, or the text as given (the route then answers
     404 for it, as for any unknown code)."""
-    from engine.names import resolve_municipality
-
     return resolve_municipality(text) or text
 
 

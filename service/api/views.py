@@ -25,15 +25,19 @@ def request_view(q: RequestRow) -> dict[str, Any]:
             "updated_at": q.updated_at.isoformat(), "url": f"/v1/requests/{q.id}"}
 
 
-def visit_view(v: VisitRow, who: Principal, q: RequestRow | None) -> dict[str, Any]:
+def visit_view(v: VisitRow, who: Principal, q: RequestRow | None, *,
+               changed: bool = False) -> dict[str, Any]:
     """A published visit; its notes only for the centre, the visited municipality, or when
-    the request is not confidential."""
+    the request is not confidential. ``changed``: it replaced an earlier published version
+    of the same consultation that week (an event's repair, a re-plan, an overrun), which the
+    dashboard marks 「変更あり」."""
     out: dict[str, Any] = {
         "id": v.id, "request": v.request_id, "municipality": v.municipality,
         "experts": list(v.experts), "mode": v.mode, "date": v.date.isoformat(),
         "start": hhmm(v.start), "end": hhmm(v.end),
         "title": q.doc.get("title", "") if q is not None else "",
-        "held": v.held, "satisfaction": v.satisfaction, "url": f"/v1/visits/{v.id}"}
+        "held": v.held, "satisfaction": v.satisfaction, "changed": changed,
+        "url": f"/v1/visits/{v.id}"}
     confidential = q is not None and q.confidential
     if who.is_centre or who.municipality == v.municipality or not confidential:
         out["notes"] = v.notes

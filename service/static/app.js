@@ -32,7 +32,7 @@ const TEXT = {
     j_running: "計算中", j_done: "完了", j_failed: "失敗", j_cancelled: "中止",
     job: "計画ジョブ", elapsed: "経過", objective: "現時点の最良の計画", bound: "証明済みの上限",
     published_at: "公開済み", not_published: "未公開", no_job: "この週の計画はまだありません",
-    source_job: "計画案", source_published: "公開済みの予定", joint_with: "合同",
+    source_job: "計画案", source_published: "公開済みの予定", joint_with: "合同", visit_changed: "変更あり",
     no_visits: "予定なし", ferry: "フェリー", minutes: "分", drive: "運転",
     base: "拠点", no_routes: "この日の訪問ルートはありません", unscheduled_none: "未割当の依頼はありません",
     reasons: "理由", feed: "iCalendar フィード", feed_help: "カレンダーアプリに登録できる秘密のURLです（公開済みの訪問）",
@@ -110,7 +110,7 @@ const TEXT = {
     job: "Plan job", elapsed: "elapsed", objective: "best plan so far", bound: "proven ceiling",
     published_at: "published", not_published: "not published",
     no_job: "No plan for this week yet", source_job: "plan", source_published: "published schedule",
-    joint_with: "joint", no_visits: "no visits", ferry: "ferry", minutes: "min",
+    joint_with: "joint", visit_changed: "changed", no_visits: "no visits", ferry: "ferry", minutes: "min",
     drive: "driving", base: "base", no_routes: "No routes on this day",
     unscheduled_none: "No unscheduled requests", reasons: "Reasons",
     feed: "iCalendar feed", feed_help: "A secret URL for calendar programs (published visits)",
@@ -787,6 +787,7 @@ function visitBlock(v, expertId) {
     joint ? h("span", { class: "tag joint" }, `${t("joint_with")}: ${v.experts.map(expertName).join(" + ")}`) : null,
     v.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null,
     v.pending ? h("span", { class: "tag pending" }, t("pick_pending")) : null,
+    v.changed ? h("span", { class: "tag changed" }, t("visit_changed")) : null,
     v.title ? h("span", { class: "title" }, v.title) : null);
   block.title = [requestName(v.request), v.title, partners.length ? `${t("joint_with")}: ${v.experts.map(expertName).join(" + ")}` : ""].filter(Boolean).join("\n");
   return block;
@@ -1202,7 +1203,8 @@ async function renderExpertDetail(id) {
     visits.length ? h("ul", { class: "expert-visits" }, visits.map((v) => h("li", {},
       `${shortDate(v.date)} ${hhmm(v.start)}–${hhmm(v.end)} ${muniName(v.location)} · ${t(v.mode)}`,
       v.experts.length > 1 ? ` · ${t("joint_with")}: ${v.experts.map(expertName).join(" + ")}` : "",
-      v.title ? ` · ${v.title}` : ""))) : h("p", { class: "empty" }, t("no_visits")));
+      v.title ? ` · ${v.title}` : "",
+      v.changed ? h("span", { class: "tag changed" }, t("visit_changed")) : ""))) : h("p", { class: "empty" }, t("no_visits")));
   try {
     const url = await api("GET", `/v1/experts/${encodeURIComponent(id)}/calendar-url`);
     feed.replaceChildren(h("a", { href: url.url, id: "feed-link", "data-expert": id }, t("feed")),

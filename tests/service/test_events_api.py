@@ -181,8 +181,9 @@ def test_a_later_week_job_keeps_what_the_events_added(service: Service):
                                          {"week": RULES_WEEK, "time_limit": 5}).json()["url"])
     assert job["status"] == "done", job
     assert service.post("centre", f"{job['url']}/publish").status_code == 200
-    v = {x["request"]: x for x in service.get("centre", "/v1/visits",
-                                               params={"week": RULES_WEEK}).json()}[tue["id"]]
+    first = service.get("centre", "/v1/visits", params={"week": RULES_WEEK}).json()
+    assert not any(x["changed"] for x in first)       # nothing replaced yet
+    v = {x["request"]: x for x in first}[tue["id"]]
     h, m = map(int, v["start"].split(":"))
     now = f"{R_TUE}T{(h * 60 + m + 10) // 60:02d}:{(h * 60 + m + 10) % 60:02d}"
     for body in ({"kind": "visit_overrun", "now": now, "request": tue["id"], "minutes": 30},
@@ -192,6 +193,11 @@ def test_a_later_week_job_keeps_what_the_events_added(service: Service):
                   "from": f"{R_THU}T12:00", "until": f"{R_THU}T23:00"}):
         r = _event(service, body)
         assert r.status_code == 201, r.text
+    # the overrun visit is a new version: marked changed where its municipality looks
+    mine = {x["request"]: x for x in service.get("a", "/v1/visits",
+                                                  params={"week": RULES_WEEK}).json()}
+    assert mine[tue["id"]]["changed"] is True and mine[tue["id"]]["end"] != v["end"]
+    assert service.get("a", mine[tue["id"]]["url"]).json()["changed"] is True
     # a new request that only the closed day would take
     late = service.new_request("a", fields=["pr"], mode="onsite", duration_min=60, priority=9,
                                earliest=R_WED, latest=R_WED, submit=True, title="防災広報")

@@ -321,3 +321,42 @@ def test_centre_uploads_a_table_and_reads_each_problem(browser: Any, live: Live,
     assert [(c["candidate"], c["municipality"]) for c in after] == \
         [("C001", MATSUYAMA), ("C003", "382027")]
     shot(browser, "centre-upload")
+
+
+WEEK3 = "2026-12-21"
+
+
+@pytest.mark.slow
+def test_a_visit_an_event_moved_is_marked_changed(browser: Any, live: Live) -> None:
+    """After a closed town hall moves its visit, the municipality sees it tagged 変更あり on its
+    next load; a visit the event left alone is not."""
+    with live.api("centre") as api:
+        r = api.post("/v1/requests", json={
+            "municipality": MATSUYAMA, "fields": ["cocreation"], "mode": "onsite",
+            "duration_min": 60, "priority": 9, "earliest": WEEK3, "latest": "2026-12-25",
+            "title": "協働の進め方", "submit": True})
+        assert r.status_code == 201, r.text
+        rid = r.json()["id"]
+        url = api.post("/v1/plan-jobs", json={"week": WEEK3, "time_limit": 10}).json()["url"]
+        deadline = time.monotonic() + 90
+        while (job := api.get(url).json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        assert job["status"] == "done", job
+        assert api.post(f"{url}/publish").status_code == 200
+        visits = api.get("/v1/visits", params={"week": WEEK3}).json()
+        v = next(x for x in visits if x["request"] == rid)
+        others = [x["request"] for x in visits if x["request"] != rid]
+        r = api.post("/v1/events", json={
+            "kind": "location_closed", "now": f"{WEEK3}T07:00", "location": MATSUYAMA,
+            "date": v["date"], "from": "07:00", "until": "20:00", "reason": "台風"})
+        assert r.status_code == 201, r.text
+        moved = next(x for x in api.get("/v1/visits", params={"week": WEEK3}).json()
+                     if x["request"] == rid)
+        assert moved["date"] != v["date"] and moved["changed"] is True
+    _open_week(browser, live, "matsuyama", WEEK3)
+    tag = _wait(browser, lambda d: _all(d, f'#week-grid .visit[data-request="{rid}"] .tag.changed'))
+    assert tag[0].text == "変更あり"
+    for other in others:
+        assert not _all(browser, f'#week-grid .visit[data-request="{other}"] .tag.changed')
+    shot(browser, "visit-changed")

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from engine.errors import InputError, Problem
 from engine.format import parse_plan_request
 from engine.ical import expert_calendar, uid
+from engine.model import Plan, Visit
+from engine.model import Request as Req
 from service.api.deps import CentreKey, CurrentKey, Id, SessionDep, audit, not_found
 from service.api.views import expert_view, visit_view
 from service.auth import Principal, feed_token
@@ -109,8 +111,6 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
     if not hmac.compare_digest(good.encode(), token.encode()) or row is None:
         raise not_found("feed", expert_id)
     expert_doc = {k: v for k, v in row.doc.items() if k != "days"}
-    from engine.model import Plan, Visit
-
     mine = [v for v in s.scalars(select(VisitRow).order_by(VisitRow.id))
             if expert_id in v.experts]
     rows = [v for v in mine if v.active]
@@ -147,8 +147,6 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
 
 
 def _request_obj(x: dict[str, Any]) -> Any:
-    from engine.model import Request as Req
-
     return Req(id=x["id"], location=x["location"], fields=tuple(x["fields"]), mode=x["mode"],
                duration_min=x["duration_min"], priority=x["priority"],
                earliest=dt.date.fromisoformat(x["earliest"]),

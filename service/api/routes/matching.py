@@ -156,7 +156,7 @@ def _need_visible(store: MatchingStore, need_id: str, viewer: str | None) -> Non
 def _recommend(store: MatchingStore, need_id: str, k: int, viewer: str | None) -> bytes:
     """The JSON answer of a recommendation query, computed once per (data version, need,
     k, viewer)."""
-    from solvers.matching import recommend
+    from solvers.matching import recommend  # start fast
 
     g = store.graph()
     key = ("rec", store.version, need_id, k, viewer)
@@ -173,7 +173,7 @@ def _recommend(store: MatchingStore, need_id: str, k: int, viewer: str | None) -
 
 def _assignment(store: MatchingStore, floor: bool, small_weight: float,
                 small_population: int) -> Any:
-    from solvers.matching import assign
+    from solvers.matching import assign  # start fast
 
     g = store.graph()
     key = ("assign", store.version, floor, small_weight, small_population)
@@ -422,7 +422,7 @@ def replace_data(who: CentreKey, s: SessionDep, store: StoreDep,
     """Replace all matching data by a match-data/1 document (checked whole first: nothing
     is changed when any row is wrong, and every problem is named). A table that holds rows
     is emptied only with ``?replace_with_empty=true``."""
-    from engine.matching import parse_document
+    from engine.matching import parse_document  # start fast
 
     limits = UploadLimits.of(settings)
     for table in MATCH_TABLES:
@@ -468,7 +468,7 @@ async def upload_table(table: Table, who: CentreKey, request: Request, store: St
 def _store_upload(request: Request, store: MatchingStore, who: Principal, table: str,
                   raw: bytes, kind: str, name: str | None, limits: UploadLimits,
                   replace_with_empty: bool) -> dict[str, Any]:
-    from engine.matching import read_csv_table
+    from engine.matching import read_csv_table  # start fast
 
     started = time.monotonic()
     with request.app.state.sessions() as s:
@@ -747,7 +747,7 @@ def peers(who: CurrentKey, store: StoreDep, municipality: MunicipalityQuery = No
           k: Annotated[int, Query(ge=1, le=20)] = 5) -> dict[str, Any]:
     """The most similar municipalities (public topics, size, region, distance), with
     reasons. A municipality key asks for itself."""
-    from solvers.matching import suggest_peers
+    from solvers.matching import suggest_peers  # start fast
 
     viewer = _viewer(who)
     code = viewer or municipality
@@ -768,7 +768,7 @@ def peers(who: CurrentKey, store: StoreDep, municipality: MunicipalityQuery = No
 def communities(who: CurrentKey, store: StoreDep) -> dict[str, Any]:
     """Communities of similar municipalities (Louvain on public topics, size, region,
     distance): all of them for the centre, its own for a municipality."""
-    from solvers.matching import communities as find
+    from solvers.matching import communities as find  # start fast
 
     viewer = _viewer(who)
     g = store.graph()

@@ -43,18 +43,34 @@ def list_visits(who: CurrentKey, s: SessionDep,
         stmt = stmt.where(VisitRow.municipality == who.municipality)
     if week:
         stmt = stmt.where(VisitRow.week == week)
-    out = []
-    for v in s.scalars(stmt):
-        if who.role == "expert" and who.expert not in v.experts:
-            continue
-        out.append(visit_view(v, who, s.get(RequestRow, v.request_id)))
-    return out
+    rows = [v for v in s.scalars(stmt)
+            if not (who.role == "expert" and who.expert not in v.experts)]
+    changed = replaced_versions(s, rows)
+    return [visit_view(v, who, s.get(RequestRow, v.request_id), changed=v.id in changed)
+            for v in rows]
+
+
+def replaced_versions(s: Session, rows: list[VisitRow]) -> set[int]:
+    """The ids of ``rows`` that replaced an earlier published version of the same request in
+    the same week (a changed visit)."""
+    if not rows:
+        return set()
+    earlier = s.execute(select(VisitRow.request_id, VisitRow.week, VisitRow.id).where(
+        VisitRow.active.is_(False),
+        VisitRow.request_id.in_({v.request_id for v in rows}))).all()
+    first: dict[tuple[str, dt.date | None], int] = {}
+    for rid, week, vid in earlier:
+        key = (rid, week)
+        first[key] = min(vid, first.get(key, vid))
+    return {v.id for v in rows if (v.request_id, v.week) in first
+            and first[v.request_id, v.week] < v.id}
 
 
 @router.get("/visits/{visit_id}")
 def get_visit(visit_id: IntId, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
     v = own_visit(s, who, visit_id)
-    return visit_view(v, who, s.get(RequestRow, v.request_id))
+    return visit_view(v, who, s.get(RequestRow, v.request_id),
+                      changed=v.id in replaced_versions(s, [v]))
 
 
 @router.put("/visits/{visit_id}/outcome")

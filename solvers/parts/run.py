@@ -1,0 +1,98 @@
+"""Parts solved on an executor: each part a ``Task`` with its share of the time, submitted
+heaviest first, at most as many at a time as the executor has workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.model import Plan, PlanRequest, Visit
+from solvers.executor import Executor, FutureLike
+from solvers.parts.hoods import Neighbourhood
+
+__all__ = ["PartSolver", "Task", "run_tasks", "workers_of"]
+
+
+def workers_of(executor: Executor) -> int:
+    """How many parts ``executor`` solves at once (a Dask cluster: its threads)."""
+    n = getattr(executor, "workers", None)
+    if isinstance(n, int) and n > 0:
+        return n
+    client = getattr(executor, "_client", None)
+    if client is not None:
+        try:
+            return max(1, sum(w.get("nthreads", 1) for w in
+                              client.scheduler_info()["workers"].values()))
+        except Exception:  # noqa: BLE001 - an unknown cluster: assume one
+            return 1
+    return 1
+
+
+@dataclass
+class Task:
+    """One sub-problem to solve on the executor: its weight sets its share of the time."""
+
+    hood: Neighbourhood
+    problem: PlanRequest
+    start: tuple[Visit, ...]
+    weight: float
+    dtime: float | None
+    seed: int
+    limit: float = 0.0
+    result: Plan | None = None
+    late: bool = False
+
+
+#: Solves one part in a worker: ``(problem, time_limit, seed, deterministic_time, start visits)
+#: -> Plan``; a module-level function, as executors pickle it.
+PartSolver = Callable[[PlanRequest, float, int, "float | None", "tuple[Visit, ...]"], Plan]
+
+
+def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
+         part_solver: PartSolver, meanwhile: Callable[[], None] | None = None) -> None:
+    """Solve the tasks on the executor, at most ``n_work`` at a time, heaviest first; each
+    task's wall-clock limit is set when it starts: twice its fair share of the time left
+    (most parts prove optimal well before), never past ``until``. A task not done by
+    ``until`` keeps ``result`` None and is marked ``late``. ``meanwhile`` runs here once the
+    first tasks are submitted."""
+    order = sorted(range(len(tasks)), key=lambda i: (-tasks[i].weight, i))
+    running: dict[int, FutureLike] = {}
+    left_weight = sum(t.weight for t in tasks)
+    nxt = 0
+    while (nxt < len(order) or running) and time.perf_counter() < until:
+        while nxt < len(order) and len(running) < n_work:
+            i = order[nxt]
+            nxt += 1
+            t = tasks[i]
+            remaining = until - time.perf_counter()
+            if remaining < 0.3:
+                t.late = True
+                continue
+            # this task's share of the worker-seconds left, by weight
+            fair = remaining * n_work * t.weight / max(t.weight, left_weight)
+            t.limit = max(0.3, min(0.9 * remaining, 2.0 * fair))
+            left_weight -= t.weight
+            try:
+                running[i] = executor.submit(part_solver, t.problem, t.limit, t.seed, t.dtime,
+                                             t.start)
+            except Exception:  # noqa: BLE001 - a broken executor: the task stays unsolved
+                t.late = True
+        if meanwhile is not None:
+            meanwhile()
+            meanwhile = None
+        for i, f in list(running.items()):
+            if f.done():
+                try:
+                    tasks[i].result = f.result()
+                except Exception:  # noqa: BLE001 - a failed part is replaced, never fatal
+                    tasks[i].late = True
+                del running[i]
+        if running:
+            time.sleep(0.01)
+    for i, f in running.items():
+        f.cancel()
+        tasks[i].late = True
+    for i in order[nxt:]:
+        tasks[i].late = True

@@ -1,0 +1,332 @@
+"""Solving by parts: the parts in parallel, joined, repaired across their borders, bounded by
+the relaxation and explained (the steps in ``solvers.parts``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from engine.kpis import plan_kpis
+from engine.model import Expert, Plan, PlanRequest, Request, Route, Status, Unscheduled, Visit
+from engine.travel import TravelTimes
+from solvers.executor import Executor, make_executor
+from solvers.explain import Explainer, bare_reason
+from solvers.greedy import greedy_visits, keep_fitting
+from solvers.objective import objective_value, trivial_bound
+from solvers.options import SolveOptions
+from solvers.parts.bound import relaxation_bound
+from solvers.parts.hoods import Neighbourhood, as_fixed_visits, share_coverage, sub_problem
+from solvers.parts.run import PartSolver, Task, run_tasks, workers_of
+from solvers.parts.split import PART_REQUESTS, Split, default_split
+from solvers.routes import build_routes
+
+__all__ = ["join", "needs_parts", "solve_by_parts"]
+
+#: Repair rounds at most (each round: disjoint neighbourhoods, solved in parallel).
+_MAX_ROUNDS = 40
+
+
+def needs_parts(problem: PlanRequest) -> bool:
+    """Whether ``solve`` should go by parts (the rule in ``solvers.parts``)."""
+    n_req, n_exp = len(problem.requests), len(problem.experts)
+    if n_req > 2 * PART_REQUESTS or n_exp > 40:
+        return True
+    days = (problem.horizon.end - problem.horizon.start).days + 1
+    by_field: dict[str, int] = defaultdict(int)
+    for e in problem.experts:
+        for f in e.fields:
+            by_field[f] += 1
+    combos = sum(max((by_field.get(f, 0) for f in q.fields), default=0) for q in problem.requests)
+    return combos * days > 200_000
+
+
+def join(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]) -> list[Visit]:
+    """One set of visits from the parts' plans: each visit kept when it fits beside those
+    kept before it (``solvers.greedy.keep_fitting``), in the order given; a request is
+    served once."""
+    kept, _dropped = keep_fitting(problem, travel, visits)
+    return kept
+
+
+def _objective(problem: PlanRequest, travel: TravelTimes, visits: Sequence[Visit]) -> int:
+    return objective_value(problem, list(visits), build_routes(problem, travel, list(visits)))
+
+
+def _greedy_part(problem: PlanRequest, start: Sequence[Visit]) -> list[Visit]:
+    travel = TravelTimes(problem)
+    start_plan = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
+                      visits=tuple(start)) if start else None
+    return greedy_visits(problem, travel, Explainer(problem, travel).options, start_plan)
+
+
+def solve_by_parts(problem: PlanRequest, options: SolveOptions, split: Split | None = None,
+                   executor: Executor | None = None, *, part_solver: PartSolver) -> Plan:
+    """Plan ``problem`` by parts (``solvers.parts``); the parts run on ``executor`` when
+    given, else on the one ``options`` names, each as ``part_solver(problem, time_limit,
+    seed, deterministic_time, start)`` (``solvers.planner.solve_part``: one model)."""
+    t0 = time.perf_counter()
+    limit = options.time_limit
+    deadline = t0 + limit
+    split = split or default_split(problem)
+    travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
+    info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
+                               "time_limit": limit, "method": f"parts ({split.name})"}
+    own = executor is None
+    if executor is None:
+        executor = make_executor(options.executor, workers=options.executor_workers,
+                                 address=options.executor_address)
+    try:
+        n_work = workers_of(executor)
+        info["executor"] = executor.kind
+        info["executor_workers"] = n_work
+        run = _Run(problem, options, split, executor, n_work, travel, t0, deadline, info,
+                   part_solver)
+        return _by_parts(run)
+    finally:
+        if own:
+            executor.shutdown(wait=False)
+
+
+@dataclass
+class _Run:
+    """One solve by parts: what every step reads, what it reports (``info``), and whether
+    every search so far was ended by its deterministic limit, not the wall clock."""
+
+    problem: PlanRequest
+    options: SolveOptions
+    split: Split
+    executor: Executor
+    n_work: int
+    travel: TravelTimes
+    t0: float
+    deadline: float
+    info: dict[str, object]
+    part_solver: PartSolver
+    deterministic: bool = True
+
+    @property
+    def limit(self) -> float:
+        return self.deadline - self.t0
+
+    def solve(self, tasks: list[Task], until: float,
+              meanwhile: Callable[[], None] | None = None) -> None:
+        """Solve ``tasks`` until ``until``; a task without a result, or whose search the
+        wall clock ended, makes the run not deterministic."""
+        run_tasks(self.executor, self.n_work, tasks, until, self.part_solver,
+                  meanwhile=meanwhile)
+        for t in tasks:
+            if t.result is None or (t.result.status != "optimal"
+                                    and t.result.solve_seconds >= 0.95 * t.limit):
+                self.deterministic = False
+
+
+def _by_parts(run: _Run) -> Plan:
+    problem, travel, info = run.problem, run.travel, run.info
+    visits, bound = _first_plan(run)
+    visits = _repair(run, visits)
+    info["deterministic"] = run.deterministic
+    routes = build_routes(problem, travel, visits)
+    value = objective_value(problem, visits, routes)
+    if bound is None or bound < value:
+        # no LP answer (or one below a plan, which a relaxation cannot be): the trivial bound
+        bound = max(value, trivial_bound(problem, {q.id for q in problem.requests}))
+        info["bound_method"] = "every request served with no driving"
+    else:
+        info["bound_method"] = "LP relaxation (HiGHS), solved once"
+    info["gap"] = round((bound - value) / max(1, abs(bound)), 6)
+    return _finish_parts(problem, travel, visits, routes, value, bound, run.options, run.t0,
+                         info, run.deadline)
+
+
+def _first_plan(run: _Run) -> tuple[list[Visit], int | None]:
+    """Step 1: the parts, in parallel, until 55 % of the time, joined into one plan; and
+    meanwhile the bound and each part's greedy plan (for a part that does not answer)."""
+    problem, travel, limit, options = run.problem, run.travel, run.limit, run.options
+    hoods = share_coverage(problem, run.split.parts(problem, travel))
+    total_w = sum(h.weight for h in hoods) or 1.0
+    tasks = [Task(h, sub_problem(problem, h, (), travel), (), h.weight,
+                  _dtime(options, limit, h.weight / total_w), options.seed) for h in hoods]
+    run.info["parts"] = len(tasks)
+    part_end = run.t0 + 0.55 * limit
+    bounds: list[int | None] = []
+    fallback: dict[int, list[Visit]] = {}
+
+    def meanwhile() -> None:
+        # while the workers solve the first parts: the bound, then the greedy plan of each
+        # part, the lightest first (those start last), in case one does not answer in time
+        bounds.append(relaxation_bound(problem, travel, part_end - 0.05 * limit
+                                       - time.perf_counter()))
+        for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].weight, i)):
+            if time.perf_counter() > part_end - 0.05 * limit:
+                break
+            fallback[i] = _greedy_part(tasks[i].problem, ())
+
+    run.solve(tasks, part_end, meanwhile)
+    bound = bounds[0] if bounds else relaxation_bound(problem, travel, 0.1 * limit)
+    candidates: list[Visit] = []
+    for i, t in enumerate(tasks):
+        if t.result is None:
+            candidates += fallback[i] if i in fallback else _greedy_part(t.problem, ())
+            continue
+        candidates += [v for v in t.result.visits if v.request in t.hood.requests]
+    # the published visits first: a part may have released one its share of a budget could
+    # not hold, and the whole plan keeps it when it fits
+    visits = _in_request_order(problem, join(problem, travel,
+                                              as_fixed_visits(problem) + candidates))
+    run.info["seconds_parts"] = round(time.perf_counter() - run.t0, 2)
+    run.info["parts_late"] = sum(t.late for t in tasks)
+    run.info["parts_optimal"] = sum(t.result is not None and t.result.status == "optimal"
+                                    for t in tasks)
+    run.info["first_objective"] = _objective(problem, travel, visits)
+    return visits, bound
+
+
+def _repair(run: _Run, visits: list[Visit]) -> list[Visit]:
+    """Step 2: repair across borders until the split's share of the time (80 % by default;
+    the rest is for the reasons), round by round, each neighbourhood's better plan kept."""
+    problem, limit, options = run.problem, run.limit, run.options
+    rounds = kept_repairs = 0
+    repair_end = run.t0 + getattr(run.split, "repair_until", 0.8) * limit
+    round_share = getattr(run.split, "round_share", 0.5)
+    settled = 0         # rounds in a row whose every neighbourhood was proven, none better
+    while time.perf_counter() < repair_end - 0.03 * limit and rounds < _MAX_ROUNDS \
+            and settled < 2:
+        hoods = run.split.neighbourhoods(problem, run.travel, visits, rounds)
+        if not hoods:
+            break
+        rounds += 1
+        total_w = sum(h.weight for h in hoods) or 1.0
+        tasks = []
+        for h in hoods:
+            sub = sub_problem(problem, h, visits, run.travel)
+            start = tuple(v for v in visits if v.request in sub.request_by_id
+                          and sub.request_by_id[v.request].fixed is None)
+            tasks.append(Task(h, sub, start, h.weight,
+                              _dtime(options, limit, h.weight / total_w * round_share),
+                              options.seed + rounds))
+        run.solve(tasks, repair_end)
+        proven = all(t.result is not None and t.result.status == "optimal" for t in tasks)
+        visits, kept = _keep_better(problem, run.travel, visits, tasks)
+        kept_repairs += kept
+        # the same plan gives the same neighbourhoods: two proven rounds in a row with nothing
+        # better (the two kinds of a split's rounds) leave nothing for a third
+        settled = settled + 1 if proven and kept == 0 else 0
+    run.info["seconds_repair"] = round(time.perf_counter() - run.t0, 2)
+    run.info["repair_rounds"] = rounds
+    run.info["repairs_kept"] = kept_repairs
+    return visits
+
+
+def _keep_better(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
+                 tasks: list[Task]) -> tuple[list[Visit], int]:
+    """The plan with each neighbourhood's new plan in place of its old one where it scores
+    higher on the neighbourhood (and fits the whole plan); and how many were kept."""
+    kept_repairs = 0
+    for t in tasks:
+        if t.result is None or t.result.status not in ("optimal", "feasible"):
+            continue
+        sub = t.problem
+        free = {q.id for q in sub.requests if q.fixed is None}
+        sub_travel = TravelTimes(sub)
+        before = [v for v in visits if v.request in free] + as_fixed_visits(sub)
+        if _objective(sub, sub_travel, list(t.result.visits)) <= _objective(
+                sub, sub_travel, before):
+            continue
+        mine = [v for v in t.result.visits if v.request in free]
+        trial = [v for v in visits if v.request not in free] + mine
+        kept, dropped = keep_fitting(problem, travel, trial)
+        if dropped:
+            continue            # cannot happen while the sub-problem holds every link
+        visits = _in_request_order(problem, kept)
+        kept_repairs += 1
+    return visits, kept_repairs
+
+
+def _dtime(options: SolveOptions, limit: float, share: float) -> float:
+    """A part's deterministic limit: the caller's, else its share of the time limit (in
+    CP-SAT's deterministic seconds, about a wall second of one core) — the same whichever
+    executor and however many workers run it."""
+    if options.deterministic_time is not None:
+        return options.deterministic_time
+    return max(0.2, limit * share)
+
+
+def _in_request_order(problem: PlanRequest, visits: Sequence[Visit]) -> list[Visit]:
+    by = {v.request: v for v in visits}
+    return [by[q.id] for q in problem.requests if q.id in by]
+
+
+def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
+                  routes: list[Route], value: int, bound: int, options: SolveOptions,
+                  t0: float, info: dict[str, object], deadline: float) -> Plan:
+    """The plan with reasons for every request left out (``_explain``), highest priority
+    first, until the deadline; any left then say that their reason was not analysed."""
+    served = {v.request for v in visits}
+    left = [q for q in problem.requests if q.id not in served]
+    reasons = _explain(problem, travel, visits, left, deadline - 0.02 * (deadline - t0)) \
+        if options.explain else {}
+    info["explained"] = len(reasons)
+    info["seconds_reasons"] = round(time.perf_counter() - t0, 2)
+    unscheduled = tuple(reasons.get(q.id) or bare_reason(
+        q.id, "left out; its reason was not analysed within the time limit",
+        "計画に入りませんでした（制限時間内に理由を分析できませんでした）", "not_analysed")
+        for q in left)
+    status: Status = "optimal" if value >= bound else "feasible"
+    plan = Plan(status=status, objective=value, bound=bound,
+                solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
+                routes=tuple(routes), unscheduled=unscheduled, solver=info)
+    return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
+
+
+def _explain(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
+             left: list[Request], until: float, per_field: int = 4) -> dict[str, Unscheduled]:
+    """Reasons for the requests left out, in batches (the requests nearest to one base), the
+    batches of the highest priorities first, until ``until``: a batch is explained by an
+    ``Explainer`` over the ``per_field`` nearest experts of each of its fields who can reach
+    it within a working day (or the nearest when none can), with all their visits as they
+    are planned (fixed)."""
+
+    if not left:
+        return {}
+    bases = sorted({e.base for e in problem.experts})
+    locs = sorted({q.location for q in left})
+    trip = travel.matrix(bases, locs) + travel.matrix(locs, bases).T
+    bpos = {b: i for i, b in enumerate(bases)}
+    lpos = {x: j for j, x in enumerate(locs)}
+    batches: dict[int, list[Request]] = defaultdict(list)
+    for q in left:
+        batches[int(np.argmin(trip[:, lpos[q.location]]))].append(q)
+    by_field: dict[str, list[Expert]] = defaultdict(list)
+    for e in problem.experts:
+        for f in e.fields:
+            by_field[f].append(e)
+    out: dict[str, Unscheduled] = {}
+    order = sorted(batches.values(), key=lambda qs: (-max(q.priority for q in qs), qs[0].id))
+    for qs in order:
+        if time.perf_counter() > until:
+            break
+        ids: set[str] = set()
+        for q in qs:
+            j = lpos[q.location]
+            for f in q.fields:
+                ranked = sorted(by_field.get(f, []),
+                                key=lambda e: (trip[bpos[e.base], j], e.id))
+                near = [e for e in ranked if not q.onsite or
+                        trip[bpos[e.base], j] <= e.work_end - e.work_start]
+                ids.update(e.id for e in (near or ranked)[:per_field])
+        hood = Neighbourhood("explain", frozenset(ids), frozenset(q.id for q in qs))
+        sub = sub_problem(problem, hood, visits, travel)
+        sub_travel = TravelTimes(sub)
+        kept = as_fixed_visits(sub)
+        ex = Explainer(sub, sub_travel)
+        mine = {q.id for q in qs}
+        for u in ex.explain_unscheduled({v.request for v in kept}, kept,
+                                        build_routes(sub, sub_travel, kept)):
+            if u.request in mine:
+                out[u.request] = u
+    return out
