@@ -41,6 +41,7 @@ from engine.model import (
     Request,
     Route,
     SmallTowns,
+    SolveInfo,
     Unscheduled,
     Visit,
     fmt_time,
@@ -1222,7 +1223,7 @@ def parse_plan(doc: Any) -> Plan:
                 solve_seconds=float(d.get("solve_seconds") or 0.0), visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {},
                 messages=messages["messages"], messages_ja=messages["messages_ja"],
-                solver=solver, changes=tuple(changes), coverage=tuple(coverage), event=event)
+                solver=SolveInfo.of(solver), changes=tuple(changes), coverage=tuple(coverage), event=event)
 
 
 def _read_visit(r: _Reader, x: Mapping[str, Any], p: str, rid: str, loc: str) -> Visit | None:

@@ -8,7 +8,7 @@ turns JSON into these objects once, validated; solvers take them and return a ``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -33,6 +33,7 @@ __all__ = [
     "Request",
     "Route",
     "SmallTowns",
+    "SolveInfo",
     "Unscheduled",
     "Visit",
     "fmt_time",
@@ -364,6 +365,92 @@ class Change:
     after: Visit | None = None
 
 
+#: The solver block's keys that plan/1 names (docs/FORMAT.md, ``solver``), in its order.
+_SOLVE_INFO_KEYS = (
+    "seed", "workers", "time_limit", "deterministic_time", "method", "moved", "moved_optimal",
+    "released_fixed", "released_fewest", "conflicting_fixed", "first_plan", "seconds",
+    "parts", "executor", "executor_workers", "parts_late", "parts_optimal", "first_objective",
+    "repair_rounds", "repairs_kept", "deterministic", "bound_method", "gap", "explained",
+    "seconds_parts", "seconds_repair", "seconds_reasons", "slot",
+)
+
+
+@dataclass(frozen=True)
+class SolveInfo(Mapping[str, object]):
+    """How a plan was made: plan/1's ``solver`` block (docs/FORMAT.md), its keys as typed
+    fields (None: not reported) and any other key a solver reports in ``extra``. It reads as
+    the mapping it is written as (``info["gap"]``, ``dict(info)``), so the JSON is the same.
+
+    >>> info = SolveInfo.of({"seed": 0, "gap": 0.01, "attempts": 2})
+    >>> info.gap, info["attempts"], dict(info)
+    (0.01, 2, {'seed': 0, 'gap': 0.01, 'attempts': 2})
+    """
+
+    seed: int | None = None
+    workers: int | None = None
+    time_limit: float | None = None
+    #: the searches' limit in CP-SAT's deterministic time, when one was given
+    deterministic_time: float | None = None
+    #: ``parts (regions)`` or ``parts (windows)`` for a plan made by parts
+    method: str | None = None
+    #: visits moved from the previous plan, and whether that is proven fewest
+    moved: int | None = None
+    moved_optimal: bool | None = None
+    #: with status ``infeasible``: the fixed visits released, whether fewest is proven, and
+    #: the published visits they clash with
+    released_fixed: Sequence[str] | None = None
+    released_fewest: bool | None = None
+    conflicting_fixed: Sequence[str] | None = None
+    #: ``"greedy"`` when the plan is the quick first plan
+    first_plan: str | None = None
+    #: when each stage was done, seconds from the start of the call
+    seconds: Mapping[str, float] | None = None
+    parts: int | None = None
+    executor: str | None = None
+    executor_workers: int | None = None
+    parts_late: int | None = None
+    parts_optimal: int | None = None
+    first_objective: int | None = None
+    repair_rounds: int | None = None
+    repairs_kept: int | None = None
+    deterministic: bool | None = None
+    bound_method: str | None = None
+    gap: float | None = None
+    explained: int | None = None
+    seconds_parts: float | None = None
+    seconds_repair: float | None = None
+    seconds_reasons: float | None = None
+    #: a slot proposal's slot and the expert-days searched
+    slot: Mapping[str, object] | None = None
+    #: keys plan/1 does not name (a peer solver's ``name``, a season's ``kept_first``, ...),
+    #: and a named key given as null, in the order given
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, given: SolveInfo | Mapping[str, object]) -> SolveInfo:
+        """``given`` as a ``SolveInfo``: as it is, or from the mapping of its keys."""
+        if isinstance(given, SolveInfo):
+            return given
+        named = {k: v for k, v in given.items() if k in _SOLVE_INFO_KEYS and v is not None}
+        extra = {k: v for k, v in given.items() if k not in named}
+        return cls(**named, extra=extra)  # type: ignore[arg-type]
+
+    def _items(self) -> dict[str, object]:
+        out: dict[str, object] = {k: getattr(self, k) for k in _SOLVE_INFO_KEYS
+                                  if getattr(self, k) is not None}
+        out.update(self.extra)
+        return out
+
+    def __getitem__(self, key: str) -> object:
+        return self._items()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+
 @dataclass(frozen=True)
 class Plan:
     """The planner's answer (format ``plan/1``)."""
@@ -378,11 +465,16 @@ class Plan:
     kpis: Mapping[str, float | int] = field(default_factory=dict)
     messages: tuple[str, ...] = ()
     messages_ja: tuple[str, ...] = ()
-    solver: Mapping[str, object] = field(default_factory=dict)
+    #: how it was made (a mapping of its keys is taken as one)
+    solver: SolveInfo = field(default_factory=SolveInfo)
     changes: tuple[Change, ...] = ()
     coverage: tuple[LocationCoverage, ...] = ()
     #: With a repair after an event (``solvers.repair``): the event and what it cost.
     event: Mapping[str, object] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.solver, SolveInfo):
+            object.__setattr__(self, "solver", SolveInfo.of(self.solver))
 
     @cached_property
     def visit_by_request(self) -> dict[str, Visit]:

@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 
 from engine.errors import InputError, Problem
 from engine.kpis import plan_kpis
-from engine.model import Plan, PlanRequest, Route, Status, Visit, fmt_time
+from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
@@ -107,26 +107,38 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     main_value = found.objective
     bound = found.bound if found.bound is not None else _trivial_bound(problem, explainer)
     if options.previous is not None and options.previous.visits:
-        moved = model.moved_visits(options.previous)
-        model.m.add(objective >= main_value)
-        model.m.clear_objective()
-        model.m.minimize(moved)
-        model.m.clear_hints()
-        for i, val in enumerate(values):
-            model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
-        solver2 = clock.solver()
-        code2 = clock.run(solver2, model.m, ProgressCallback(options.progress, t0, "stability"))
-        if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            values = list(solver2.response_proto.solution)
-            main_value = int(round(solver2.value(objective)))
-            info["moved"] = int(round(solver2.objective_value))
-            info["moved_optimal"] = code2 == cp_model.OPTIMAL
+        values, main_value = _fewest_moves(model, objective, values, main_value, clock,
+                                           options.previous, options, t0, info)
     plan_visits, routes = model.read_plan(lambda var: values[var.index])
     # A proof covers the plan returned; a stability phase never lowers the main objective.
     optimal = found.status == "optimal"
     return _finish(problem, "optimal" if optimal else "feasible", main_value,
                    main_value if optimal else max(bound, main_value), plan_visits,
                    routes, explainer, options, t0, info)
+
+
+def _fewest_moves(model: PlannerModel, objective: cp_model.LinearExprT, values: list[int],
+                  main_value: int, clock: Clock, previous: Plan, options: SolveOptions,
+                  t0: float, info: dict[str, object]) -> tuple[list[int], int]:
+    """The stability phase: with the main objective held at least at ``main_value``, the
+    fewest visits moved from ``previous``, starting from the plan found (``values``). The
+    plan's values and main objective after it (unchanged when it finds nothing); how many
+    moved, and whether that is proven fewest, go to ``info``."""
+    moved = model.moved_visits(previous)
+    model.m.add(objective >= main_value)
+    model.m.clear_objective()
+    model.m.minimize(moved)
+    model.m.clear_hints()
+    for i, val in enumerate(values):
+        model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
+    solver2 = clock.solver()
+    code2 = clock.run(solver2, model.m, ProgressCallback(options.progress, t0, "stability"))
+    if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = list(solver2.response_proto.solution)
+        main_value = int(round(solver2.value(objective)))
+        info["moved"] = int(round(solver2.objective_value))
+        info["moved_optimal"] = code2 == cp_model.OPTIMAL
+    return values, main_value
 
 
 def solve_part(problem: PlanRequest, time_limit: float, seed: int,
@@ -159,7 +171,7 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), messages=messages[0],
-                messages_ja=messages[1], solver=info,
+                messages_ja=messages[1], solver=SolveInfo.of(info),
                 coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
@@ -268,7 +280,7 @@ def _unreleased_error(problem: PlanRequest, explainer: Explainer, t0: float,
                           "releasing some of them was found within the time limit",),
                 messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできず、"
                              "制限時間内に代わりの計画も見つかりませんでした",),
-                solver={**info, "conflicting_fixed": names})
+                solver=SolveInfo.of({**info, "conflicting_fixed": names}))
     return replace(plan, kpis=plan_kpis(problem, plan))
 
 
@@ -277,5 +289,5 @@ def _error_plan(problem: PlanRequest, message: str, elapsed: float,
     uns = tuple(bare_reason(q.id, "not planned: " + message, "未計画: " + message)
                 for q in problem.requests)
     plan = Plan(status="error", objective=None, bound=None, solve_seconds=elapsed,
-                unscheduled=uns, messages=(message,), solver=info)
+                unscheduled=uns, messages=(message,), solver=SolveInfo.of(info))
     return replace(plan, kpis=plan_kpis(problem, plan))

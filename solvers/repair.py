@@ -30,7 +30,7 @@ from ortools.sat.python import cp_model
 from engine.changes import plan_changes
 from engine.events import AfterEvent, Event, apply_event, event_to_dict
 from engine.kpis import plan_kpis
-from engine.model import Plan, PlanRequest, Visit
+from engine.model import Plan, PlanRequest, SolveInfo, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
@@ -155,7 +155,7 @@ def _finish(after: AfterEvent, visits: list[Visit], explainer: Explainer, travel
     plan = Plan(status="feasible", objective=value,
                 bound=max(value, trivial_bound(problem, servable)),
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
-                routes=tuple(routes), unscheduled=tuple(unscheduled), solver=info,
+                routes=tuple(routes), unscheduled=tuple(unscheduled), solver=SolveInfo.of(info),
                 coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
     plan = replace(plan, kpis=plan_kpis(problem, plan, previous=previous))
     plan = replace(plan, changes=plan_changes(previous, plan))

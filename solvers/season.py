@@ -36,7 +36,17 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from engine.kpis import SMALL_TOWN_POPULATION, coverage_of, objective_of, plan_kpis
-from engine.model import Coverage, Fixed, Goals, Horizon, Plan, PlanRequest, Request, Visit
+from engine.model import (
+    Coverage,
+    Fixed,
+    Goals,
+    Horizon,
+    Plan,
+    PlanRequest,
+    Request,
+    SolveInfo,
+    Visit,
+)
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.planner import SolveOptions, build_routes, solve, trivial_bound
@@ -81,7 +91,7 @@ def plan_season(problem: PlanRequest, options: SolveOptions | None = None) -> Pl
         best = replace(first, status="feasible" if free.status != "optimal" or
                        free.objective != first.objective else "optimal",
                        bound=None if bound is None else max(bound, first.objective or 0))
-    return replace(best, solver=solver, solve_seconds=time.perf_counter() - t0,
+    return replace(best, solver=SolveInfo.of(solver), solve_seconds=time.perf_counter() - t0,
                    kpis=plan_kpis(problem, best, previous=previous))
 
 
@@ -255,7 +265,7 @@ def _season_plan(problem: PlanRequest, visits: list[Visit], t0: float) -> Plan:
     plan = Plan(status="feasible", objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled),
-                solver={"simulated": "week by week"},
+                solver=SolveInfo(extra={"simulated": "week by week"}),
                 coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
     return replace(plan, kpis=plan_kpis(problem, plan))
 

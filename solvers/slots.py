@@ -65,6 +65,7 @@ from engine.model import (
     PlanRequest,
     Request,
     Route,
+    SolveInfo,
     Unscheduled,
     Visit,
     fmt_time,
@@ -881,10 +882,10 @@ def _proposal(week: _Week, problem: PlanRequest, q: Request, cand: _Candidate,
     plan = Plan(status="feasible", objective=value, bound=bound, solve_seconds=0.0,
                 visits=tuple(visits), routes=tuple(routes), unscheduled=tuple(unscheduled),
                 messages=week.plan.messages, messages_ja=week.plan.messages_ja,
-                solver={"slot": {"request": q.id, "experts": list(cand.experts),
+                solver=SolveInfo(slot={"request": q.id, "experts": list(cand.experts),
                                  "date": cand.date.isoformat(), "start": fmt_time(start),
                                  "mode": q.mode, "proven": got.proven,
-                                 "expert_days": [[e, d.isoformat()] for e, d in hood.days]}})
+                                 "expert_days": [[e, d.isoformat()] for e, d in hood.days]}))
     plan = replace(plan, kpis=plan_kpis(problem, plan, previous=week.plan),
                    changes=plan_changes(week.plan, plan))
     moved = tuple(c for c in plan.changes if c.request != q.id)

@@ -385,3 +385,18 @@ def test_a_day_long_consultation_is_the_limit_everywhere():
 
     rejects(lambda d: d["requests"][0].update(duration_min=MAX_DURATION_MIN + 1),
             "requests[0].duration_min", f"must be <= {MAX_DURATION_MIN}")
+
+
+def test_the_solver_block_is_typed_and_written_as_given() -> None:
+    """plan/1's ``solver`` is read into a ``SolveInfo``: the keys the format names as typed
+    fields, any other key (and a named one given as null) kept as it came, so the block
+    written is the block read."""
+    from engine.model import SolveInfo
+
+    doc = plan_to_dict(solve(problem_of(load_doc("two_towns"))))
+    block = {**doc["solver"], "gap": 0.25, "parts": 3, "name": "a peer", "moved": None}
+    plan = parse_plan({**doc, "solver": block})
+    assert isinstance(plan.solver, SolveInfo)
+    assert plan.solver.gap == 0.25 and plan.solver.parts == 3 and plan.solver.seed == 0
+    assert plan.solver.extra == {"name": "a peer", "moved": None}
+    assert plan_to_dict(plan)["solver"] == block

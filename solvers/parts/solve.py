@@ -12,7 +12,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from engine.kpis import plan_kpis
-from engine.model import Expert, Plan, PlanRequest, Request, Route, Status, Unscheduled, Visit
+from engine.model import (
+    Expert,
+    Plan,
+    PlanRequest,
+    Request,
+    Route,
+    SolveInfo,
+    Status,
+    Unscheduled,
+    Visit,
+)
 from engine.travel import TravelTimes
 from solvers.executor import Executor, make_executor
 from solvers.explain import Explainer, bare_reason
@@ -279,7 +289,7 @@ def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]
     status: Status = "optimal" if value >= bound else "feasible"
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
-                routes=tuple(routes), unscheduled=unscheduled, solver=info)
+                routes=tuple(routes), unscheduled=unscheduled, solver=SolveInfo.of(info))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
 
