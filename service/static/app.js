@@ -71,6 +71,16 @@ const TEXT = {
     chosen_pending: "日時を選びました。センターの確認待ちです。",
     chosen_confirmed: "日時を確定し、公開済みの予定に加えました。", pick_rejected: "選択を取り消しました。",
     chosen_by_municipality: "自治体が選択",
+    plan_word: "計画", st_optimal: "最適（証明済み）", st_gap: "あと最大 {gap} % 改善の余地",
+    st_room: "改善の余地あり", st_infeasible: "公開済みの訪問の一部を外しました", seconds: "秒",
+    k_company: "企業", k_individual: "個人", untitled: "{fields}の相談",
+    ok: "OK", back: "やめる",
+    confirm_cancel: "この相談依頼を取り消しますか？", confirm_cancel_ok: "取り消す",
+    confirm_publish: "この計画を公開しますか？ 自治体と専門家に予定が見えるようになります。",
+    confirm_publish_ok: "公開する", confirm_reject: "自治体が選んだ日時を却下しますか？",
+    confirm_reject_ok: "却下する", confirm_delete: "この休止日を削除しますか？",
+    confirm_delete_ok: "削除する", confirm_withdraw: "このニーズを取り下げますか？",
+    confirm_withdraw_ok: "取り下げる",
   },
   en: {
     title: "DX expert visit planning", week: "Week", logout: "Log out", tab_week: "Week",
@@ -143,6 +153,16 @@ const TEXT = {
     chosen_pending: "Slot chosen: it awaits the centre's confirmation.",
     chosen_confirmed: "Slot fixed and added to the published week.", pick_rejected: "Choice taken back.",
     chosen_by_municipality: "chosen by the municipality",
+    plan_word: "Plan", st_optimal: "optimal (proven)", st_gap: "at most {gap} % better possible",
+    st_room: "could still improve", st_infeasible: "some published visits released", seconds: "s",
+    k_company: "company", k_individual: "individual", untitled: "{fields} consultation",
+    ok: "OK", back: "Go back",
+    confirm_cancel: "Cancel this request?", confirm_cancel_ok: "Cancel the request",
+    confirm_publish: "Publish this plan? Municipalities and experts will see the visits.",
+    confirm_publish_ok: "Publish", confirm_reject: "Turn down the slot the municipality chose?",
+    confirm_reject_ok: "Turn down", confirm_delete: "Delete this blackout?",
+    confirm_delete_ok: "Delete", confirm_withdraw: "Withdraw this need?",
+    confirm_withdraw_ok: "Withdraw",
   },
 };
 
@@ -250,8 +270,48 @@ function expertName(id) {
 }
 function requestName(id) {
   const q = state.requests.find((x) => x.id === id);
-  if (!q) return id;
-  return `${muniName(q.municipality)}「${q.title || fieldName(q.fields[0])}」`;
+  if (!q) return t("untitled").replace("{fields}", "");
+  return `${muniName(q.municipality)}「${requestTitle(q)}」`;
+}
+/** A request's subject, or its fields when it has none (never its id). */
+function requestTitle(q) {
+  if (q && q.title) return q.title;
+  const fields = (q && q.fields) || [];
+  return t("untitled").replace("{fields}", fields.map(fieldName).join("・"));
+}
+/** The plan's status as a coordinator reads it: proven optimal, or how much better a plan
+ * could at most be (from the planner's objective and its ceiling), never the raw numbers. */
+function planWord(status, objective, bound) {
+  if (status === "optimal") return t("st_optimal");
+  if (status === "infeasible") return t("st_infeasible");
+  if (typeof objective === "number" && typeof bound === "number") {
+    if (bound === objective) return t("st_optimal");
+    const gap = Math.abs(bound - objective) / Math.max(1, Math.abs(bound)) * 100;
+    return t("st_gap").replace("{gap}", gap < 0.1 ? "0.1" : gap.toFixed(1));
+  }
+  return t("st_room");
+}
+/** Ask before a step that cannot be undone; resolves true when the person confirms. */
+function confirmStep(question, detail, okWord) {
+  return new Promise((resolve) => {
+    const box = $("#confirm");
+    $("#confirm-text").textContent = question;
+    $("#confirm-detail").textContent = detail || "";
+    $("#confirm-ok").textContent = okWord || t("ok");
+    $("#confirm-back").textContent = t("back");
+    const done = (yes) => {
+      box.removeEventListener("close", onClose);
+      $("#confirm-ok").onclick = null; $("#confirm-back").onclick = null;
+      if (box.open) box.close();
+      resolve(yes);
+    };
+    const onClose = () => done(false);
+    box.addEventListener("close", onClose);
+    $("#confirm-ok").onclick = () => done(true);
+    $("#confirm-back").onclick = () => done(false);
+    box.showModal();
+    $("#confirm-back").focus();
+  });
 }
 /** A reason with the ids it names (experts, requests, municipality codes) replaced by
  * names, so a coordinator reads 広報担当 and 松山市「SNS相談」, not pr-1 and q1a2b3. */
@@ -276,6 +336,29 @@ function say(text, isError) {
   const el = $("#message");
   el.textContent = text || "";
   el.classList.toggle("error", Boolean(isError));
+}
+/** A form's label for an API field path (``fields``, ``body.window[0]``), or null. */
+function formLabel(form, path) {
+  const name = String(path).replace(/^body\./, "").split(/[.[]/)[0];
+  const el = form.elements[name];
+  const node = el instanceof RadioNodeList ? el[0] : el;
+  const holder = node && (node.closest("label") || node.closest("fieldset"));
+  const text = holder && (holder.querySelector(":scope > span, :scope > legend") || {}).textContent;
+  if (text) return text.trim();
+  if (name === "fields" && $("#field-boxes").closest("fieldset")) {
+    return $("#field-boxes").closest("fieldset").querySelector("legend").textContent.trim();
+  }
+  return null;
+}
+/** An API error shown in a form: each field's problem once, named by the form's label. */
+function showFormErrors(form, list, err) {
+  const b = (err instanceof ApiError && err.body) || {};
+  const errors = b.errors || [];
+  if (!errors.length) { list.append(h("li", {}, b.detail || b.title || String(err.message))); return; }
+  for (const e of errors) {
+    const label = formLabel(form, e.path);
+    list.append(h("li", { "data-path": e.path }, label ? `${label}: ${e.message}` : (b.detail || e.message)));
+  }
 }
 function problemText(err) {
   if (!(err instanceof ApiError)) return String(err && err.message || err);
@@ -501,6 +584,7 @@ async function cancelPlan() {
 
 async function publish() {
   if (!state.job) return;
+  if (!await confirmStep(t("confirm_publish"), `${state.week} – ${addDays(state.week, 4)}`, t("confirm_publish_ok"))) return;
   try {
     await api("POST", `${state.job.url}/publish`);
     say(t("published_msg"));
@@ -519,12 +603,13 @@ function renderJob() {
     $("#cancel-plan").hidden = true; $("#kpis").replaceChildren(); renderChanges(null); return;
   }
   const p = job.progress || {};
-  const parts = [`${t("job")} ${job.id.slice(0, 8)}: ${t("j_" + job.status)}`];
-  if (p.elapsed !== undefined && p.elapsed !== null) parts.push(`${t("elapsed")} ${Number(p.elapsed).toFixed(1)} s`);
-  if (p.objective !== undefined && p.objective !== null) parts.push(`${t("objective")} ${p.objective}`);
-  if (p.bound !== undefined && p.bound !== null) parts.push(`${t("bound")} ${p.bound}`);
+  const parts = [`${t("plan_word")}: ${t("j_" + job.status)}`];
+  if (p.elapsed !== undefined && p.elapsed !== null) parts.push(`${t("elapsed")} ${Number(p.elapsed).toFixed(1)} ${t("seconds")}`);
+  const plan = job.plan || {};
+  if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
+  else if (typeof p.objective === "number") parts.push(planWord(null, p.objective, p.bound));
   parts.push(job.published_at ? `${t("published_at")} ${job.published_at.slice(0, 16).replace("T", " ")}` : t("not_published"));
-  if (job.reason) parts.push(job.reason);
+  if (job.reason && job.status !== "done") parts.push(job.reason);
   status.textContent = parts.join(" · ");
   status.dataset.status = job.status;
   const active = ["queued", "running"].includes(job.status);
@@ -556,7 +641,7 @@ function renderChanges(changes) {
   box.querySelector("summary").textContent = changes.length
     ? t("changes_title").replace("{n}", changes.length) : t("changes_none");
   const side = (v) => v ? `${shortDate(v.date)} ${v.start}–${v.end} ${v.experts.map(expertName).join("・")}` : "";
-  const title = (rid) => (state.requests.find((q) => q.id === rid) || {}).title || rid;
+  const title = (rid) => requestTitle(state.requests.find((q) => q.id === rid));
   const byPlace = new Map();
   for (const c of changes) {
     if (!byPlace.has(c.location)) byPlace.set(c.location, []);
@@ -871,7 +956,7 @@ function renderRequests() {
         ? h("button", { type: "button", class: "undo-pick", onclick: () => dropPick(q) }, t("undo_pick")) : null);
     body.append(h("tr", { "data-id": q.id, "data-municipality": q.municipality },
       h("td", {}, muniName(q.municipality)),
-      h("td", {}, q.title || q.id, q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null),
+      h("td", {}, requestTitle(q), q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null),
       h("td", {}, q.fields.map(fieldName).join(" + ")),
       h("td", {}, t(q.mode)), h("td", {}, q.duration_min), h("td", {}, q.priority),
       h("td", {}, `${shortDate(q.earliest)}–${shortDate(q.latest)}`),
@@ -973,7 +1058,9 @@ function renderPicks() {
       h("button", { type: "button", class: "confirm", onclick: () => chooseSlot(q, { choose: {
         experts: p.experts, date: p.date, start: p.start, mode: p.mode } }) }, t("confirm")),
       h("button", { type: "button", class: "other", onclick: () => showSlots(q) }, t("other_slot")),
-      h("button", { type: "button", class: "danger reject", onclick: () => dropPick(q) }, t("reject")));
+      h("button", { type: "button", class: "danger reject", onclick: async () => {
+        if (await confirmStep(t("confirm_reject"), requestName(p.request), t("confirm_reject_ok"))) dropPick(q);
+      } }, t("reject")));
   }));
   if (!picks.length) list.append(h("li", { class: "empty" }, t("no_picks")));
 }
@@ -1055,9 +1142,8 @@ async function saveRequest(ev) {
     if (created) await showSlots(created);
   } catch (err) {
     const b = (err instanceof ApiError && err.body) || {};
-    errors.append(h("li", {}, b.detail || b.title || String(err.message)));
+    showFormErrors(f, errors, err);
     for (const e of b.errors || []) {
-      errors.append(h("li", { "data-path": e.path }, `${e.path}: ${e.message}`));
       const name = String(e.path).replace(/^body\./, "").split(/[.[]/)[0];
       const el = name === "window" ? f.window_start : (name === "fields" ? $("#field-boxes") : f.elements[name]);
       if (el && el.classList) el.classList.add("invalid");
@@ -1066,6 +1152,7 @@ async function saveRequest(ev) {
 }
 
 async function transition(q, action) {
+  if (action === "cancel" && !await confirmStep(t("confirm_cancel"), requestName(q.id), t("confirm_cancel_ok"))) return;
   try { await api("POST", `${q.url}/${action}`); await loadWeek(); }
   catch (err) { say(problemText(err), true); }
 }
@@ -1081,7 +1168,7 @@ function renderUnscheduled() {
       .map(named);
     list.append(h("li", { "data-request": u.request },
       h("div", { class: "head" }, h("b", {}, q.municipality ? muniName(q.municipality) : ""), " ",
-        q.title || u.request, " ",
+        requestTitle(q.id ? q : null), " ",
         q.fields ? h("span", { class: "muted" }, `${q.fields.map(fieldName).join(" + ")} · ${t(q.mode)} · ${t("col_priority")} ${q.priority}`) : null),
       h("ul", { class: "reasons" }, (reasons || []).map((r) => h("li", {}, r)))));
   }
@@ -1157,6 +1244,8 @@ async function addBlackout(ev) {
 }
 
 async function deleteBlackout(b) {
+  const who = b.experts.includes("*") ? t("everyone") : b.experts.map(expertName).join(" + ");
+  if (!await confirmStep(t("confirm_delete"), `${shortDate(b.date)} · ${who}`, t("confirm_delete_ok"))) return;
   try { await api("DELETE", b.url); await loadWeek(); }
   catch (err) { say(problemText(err), true); }
 }
@@ -1172,7 +1261,7 @@ async function renderMatching() {
   list.replaceChildren(...state.needs.map((n) => h("li", {},
     h("button", { type: "button", "data-need": n.id, class: state.need === n.id ? "active" : "",
       onclick: () => { state.need = n.id; renderMatching(); } },
-    h("b", {}, n.title || n.id), " ",
+    h("b", {}, n.title || fieldName(n.field)), " ",
     h("small", {}, `${muniName(n.municipality)} · ${fieldName(n.field)}`),
     n.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null))));
   if (!state.needs.length) list.append(h("li", { class: "empty" }, t("no_needs")));
@@ -1192,13 +1281,13 @@ async function renderNeed() {
   const n = state.needs.find((x) => x.id === state.need);
   const rec = await api("GET", `/v1/matching/needs/${encodeURIComponent(state.need)}/recommendations?k=10`);
   const rows = rec.candidates.map((c) => h("tr", { "data-candidate": c.candidate },
-    h("td", {}, c.rank), h("td", {}, h("b", {}, c.name), " ", h("small", {}, c.kind)),
+    h("td", {}, c.rank), h("td", {}, h("b", {}, c.name), " ", h("small", { class: "kind" }, TEXT.ja["k_" + c.kind] ? t("k_" + c.kind) : (c.kind || ""))),
     h("td", { class: "num score" }, c.score.toFixed(1)),
     h("td", { class: "parts" }, h("span", { class: "bar" }, PARTS.map((p) => h("span", {
       class: `part p-${p}`, style: `width:${Math.max(0, c[p])}%`, title: `${t("c_" + p)} ${c[p].toFixed(1)}` }))),
     h("small", {}, PARTS.map((p) => `${t("c_" + p)} ${c[p].toFixed(1)}`).join(" · "))),
     h("td", { class: "why" }, state.lang === "ja" ? c.explanation_ja : c.explanation)));
-  box.replaceChildren(h("h2", {}, `${t("candidates_for")}: ${n ? n.title || n.id : state.need}`),
+  box.replaceChildren(h("h2", {}, `${t("candidates_for")}: ${n ? n.title || fieldName(n.field) : ""}`),
     n ? h("p", { class: "muted" }, `${muniName(n.municipality)} · ${fieldName(n.field)} · ${n.start}–${n.end}`) : null,
     n ? h("p", { class: "row" },
       h("button", { type: "button", id: "edit-need", "data-need": n.id,
@@ -1217,7 +1306,7 @@ async function renderAssignment() {
   const small = Number($("#as-small").value) || 0;
   const res = await api("GET", `/v1/matching/assignment?floor=${floor}&small_weight=${small}`);
   box.dataset.loaded = "1";
-  const needTitle = (id) => (state.needs.find((n) => n.id === id) || {}).title || id;
+  const needTitle = (id) => { const n = state.needs.find((x) => x.id === id) || {}; return n.title || (n.field ? fieldName(n.field) : ""); };
   box.replaceChildren(
     h("p", { class: "kpis" }, h("span", { class: "kpi" }, h("b", {}, res.assigned.length), " ", t("assigned")),
       h("span", { class: "kpi" }, h("b", {}, res.unserved.length), " ", t("unserved")),
@@ -1277,6 +1366,7 @@ function resetNeedForm() {
 }
 
 async function withdrawNeed(n) {
+  if (!await confirmStep(t("confirm_withdraw"), n.title || fieldName(n.field), t("confirm_withdraw_ok"))) return;
   try {
     await api("DELETE", n.url);
     state.need = null;
@@ -1326,10 +1416,7 @@ async function saveNeed(ev) {
     resetNeedForm();
     say(t("saved"));
     await renderMatching();
-  } catch (err) {
-    const b = (err instanceof ApiError && err.body) || {};
-    $("#need-errors").append(h("li", {}, b.detail || String(err.message)));
-  }
+  } catch (err) { showFormErrors(f, $("#need-errors"), err); }
 }
 
 // ------------------------------------------------------------------ outcomes
@@ -1369,7 +1456,7 @@ async function renderOutcomes() {
     } }, t("save_outcome"));
     return h("tr", { "data-visit": v.id, "data-request": v.request },
       h("td", {}, `${shortDate(v.date)} ${v.start}`), h("td", {}, muniName(v.municipality)),
-      h("td", {}, v.title || requestName(v.request)), h("td", {}, v.experts.map(expertName).join(" + ")),
+      h("td", {}, v.title || requestTitle(state.requests.find((q) => q.id === v.request))), h("td", {}, v.experts.map(expertName).join(" + ")),
       h("td", {}, held), h("td", {}, sat), h("td", {}, notes), h("td", {}, save));
   }));
   if (!visits.length) body.append(h("tr", {}, h("td", { colspan: "8", class: "empty" }, t("no_visits"))));

@@ -46,6 +46,16 @@ def _login(driver: Any, live: Live, who: str) -> None:
           and _css(d, "#week-grid").get_attribute("data-week"))
 
 
+def _confirm(driver: Any, yes: bool = True) -> str:
+    """Answer the question the page asks before a step that cannot be undone; its text."""
+    box = _wait(driver, lambda d: _css(d, "#confirm") if _css(d, "#confirm").is_displayed()
+                else None)
+    text = box.text
+    _css(driver, "#confirm-ok" if yes else "#confirm-back").click()
+    _wait(driver, lambda d: not _css(d, "#confirm").is_displayed())
+    return text
+
+
 def _tab(driver: Any, view: str) -> None:
     _css(driver, f'#tabs button[data-view="{view}"]').click()
     _wait(driver, lambda d: _css(d, f"#view-{view}").is_displayed())
@@ -129,6 +139,7 @@ def test_centre_plans_publishes_and_sees_week_map_and_ferry(browser: Any, live: 
     # publish: the week's published schedule equals the plan
     _tab(browser, "week")
     _css(browser, "#publish").click()
+    assert "公開しますか" in _confirm(browser)
     _wait(browser, lambda d: "公開しました" in _css(d, "#message").text)
     _wait(browser, lambda d: _css(d, "#publish").get_attribute("disabled") is not None)
     with live.api("centre") as api:
@@ -197,10 +208,13 @@ def test_municipality_sees_and_edits_only_its_own(browser: Any, live: Live) -> N
     before = len(rows)
     assert not _css(browser, "#request-form select[name=municipality]").is_displayed()
 
-    # a bad request: the form names the offending field
+    # a bad request: the form names the offending field by its own label, once
     _css(browser, "#request-form input[name=title]").send_keys("分野なし")
     _css(browser, "#save-request").click()
-    _wait(browser, lambda d: "fields" in _css(d, "#form-errors").text)
+    _wait(browser, lambda d: _all(d, "#form-errors li"))
+    errors = [e.text for e in _all(browser, "#form-errors li")]
+    assert len(errors) == 1 and errors[0].startswith("分野: "), errors
+    assert "fields" not in errors[0]
     assert len(_all(browser, "#requests-table tbody tr")) == before
 
     # a good one is listed at once
