@@ -1,13 +1,16 @@
 """``dxshare event``: the week went wrong — repair the rest of it at once, changing little.
 
     dxshare event week.json plan.json --event event.json --out plan2.json
-                  [--out-week week2.json] [--time-limit S] [--ics DIR] [--lang en]
+                  [--out-week week2.json] [--time-limit S] [--ics DIR] [--force] [--lang en]
 
 ``week.json`` (plan-request/1) and ``plan.json`` (plan/1) are the week and its current plan,
 ``event.json`` what happened (``event/1``, docs/FORMAT.md "Events"). Writes the repaired plan
 (plan/1 with ``changes`` and ``event``) and prints what it cost and, by municipality, whom to
 call. ``--out-week`` writes the week after the event (history fixed, the event's rules in it):
 the repaired plan is valid for that week, and the next event starts from the two.
+Without ``--out`` the plan goes to a new file (``plan-repaired-YYYYMMDD-HHMM.json``); like every
+command's outputs, an existing file is replaced only with ``--force`` and an input never,
+checked before the repair (``service.paths``).
 Exit codes: 0 repaired, 2 bad input (every problem on stderr, each naming its field).
 """
 
@@ -22,6 +25,7 @@ from typing import Any
 from engine.errors import InputError, Problem
 from service.cli import add_lang
 from service.i18n import _, current_lang
+from service.paths import add_force, check_outputs, new_plan_name
 
 __all__ = ["event_text", "register"]
 
@@ -36,8 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("plan", help=_("plan/1 JSON file: the week's current plan"))
     p.add_argument("--event", required=True, metavar="FILE",
                    help=_("event/1 JSON file: what happened and when"))
-    p.add_argument("--out", default="plan-repaired.json",
-                   help=_("where to write the repaired plan/1 (default plan-repaired.json)"))
+    p.add_argument("--out", help=_("where to write the repaired plan/1 (default: a new file "
+                                   "plan-repaired-YYYYMMDD-HHMM.json, never over an earlier "
+                                   "plan)"))
+    add_force(p)
     p.add_argument("--out-week", metavar="FILE",
                    help=_("also write the week after the event (plan-request/1)"))
     p.add_argument("--ics", metavar="DIR", help=_("also write one iCalendar file per expert"))
@@ -61,6 +67,9 @@ def cmd_event(args: argparse.Namespace) -> int:
 
     if args.time_limit <= 0:
         raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
+    out = Path(args.out) if args.out else new_plan_name(stem="plan-repaired")
+    check_outputs(files=[("--out", out), ("--out-week", args.out_week)], dirs=[("--ics", args.ics)],
+                  inputs=[args.week, args.plan, args.event], force=args.force)
     week = load_plan_request(args.week)
     plan = load_plan(args.plan)
     unknown = sorted(v.request for v in plan.visits if v.request not in week.request_by_id)
@@ -69,10 +78,10 @@ def cmd_event(args: argparse.Namespace) -> int:
                                  f"週にない依頼があります: {', '.join(unknown)}"))
     event = parse_event(read_json(args.event), week)
     fixed = repair(week, plan, event, RepairOptions(time_limit=args.time_limit, seed=args.seed))
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_plan(fixed.plan, out)
     if args.out_week:
+        Path(args.out_week).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out_week).write_text(json.dumps(plan_request_to_dict(fixed.after.week),
                                                   ensure_ascii=False, indent=2) + "\n",
                                        encoding="utf-8")

@@ -18,6 +18,7 @@ from engine.events import apply_event, event_to_dict, parse_event
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from engine.model import Plan, PlanRequest, Visit
 from engine.travel import TravelTimes
+from service.cli import main
 from solvers.planner import SolveOptions, solve
 from solvers.repair import CHANGE_WEIGHTS, RepairOptions, change_kind, repair
 from tests.conftest import build_plan, t
@@ -552,11 +553,11 @@ def test_cli_prints_the_fallback_in_the_readers_language(tmp_path, week, plan, c
     (tmp_path / "ev.json").write_text(json.dumps(
         {"kind": "no_show", "now": f"{MON}T12:00", "request": early.request}))
     args = [str(tmp_path / "week.json"), str(tmp_path / "plan.json"), "--event",
-            str(tmp_path / "ev.json"), "--out", str(tmp_path / "out.json")]
-    assert main(["--lang", "en", "event", *args]) == 0
+            str(tmp_path / "ev.json"), "--out"]
+    assert main(["--lang", "en", "event", *args, str(tmp_path / "en.json")]) == 0
     out = capsys.readouterr().out
     assert "no repair keeps the history" in out and early.request in out
-    assert main(["--lang", "ja", "event", *args]) == 0
+    assert main(["--lang", "ja", "event", *args, str(tmp_path / "ja.json")]) == 0
     out = capsys.readouterr().out
     assert "現在より前" in out and early.request in out
 
@@ -608,6 +609,57 @@ def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, c
                 assert n == old + 1
             elif old is not None:
                 assert n == old
+
+
+def _event_files(tmp_path, week, plan):
+    (tmp_path / "week.json").write_text(json.dumps(plan_request_to_dict(week)))
+    (tmp_path / "plan.json").write_text(json.dumps(plan_to_dict(plan)))
+    v = _first_of(plan, TUE)
+    (tmp_path / "ev.json").write_text(json.dumps(
+        {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": v.experts[0],
+         "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}))
+    return [str(tmp_path / "week.json"), str(tmp_path / "plan.json"), "--event",
+            str(tmp_path / "ev.json")]
+
+
+def test_cli_event_without_out_never_replaces_an_earlier_repair(tmp_path, week, plan,
+                                                                monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = _event_files(tmp_path, week, plan)
+    (tmp_path / "plan-repaired.json").write_text("last event's", encoding="utf-8")
+    assert main(["event", *argv]) == 0
+    assert main(["event", *argv]) == 0
+    written = sorted(p.name for p in tmp_path.glob("plan-repaired-*.json"))
+    assert len(written) == 2
+    assert (tmp_path / "plan-repaired.json").read_text(encoding="utf-8") == "last event's"
+    assert written[-1] in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option, target, force_helps", [
+    ("--out", "mine.json", True), ("--out-week", "mine.json", True),
+    ("--out", "plan.json", False), ("--out-week", "week.json", False),
+    ("--out", "ev.json", False), ("--ics", "mine.json", False), ("--out", "folder", False)])
+def test_cli_event_checks_its_outputs_before_repairing(tmp_path, week, plan, monkeypatch,
+                                                       capsys, option, target, force_helps):
+    import solvers.repair
+
+    argv = _event_files(tmp_path, week, plan)
+    (tmp_path / "mine.json").write_text("mine", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.json")}
+    out = [] if option == "--out" else ["--out", str(tmp_path / "new.json")]
+    with monkeypatch.context() as m:
+        m.setattr(solvers.repair, "repair", lambda *a, **k: pytest.fail("repaired first"))
+        assert main(["event", *argv, *out, option, str(tmp_path / target)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and option in err[0] and target in err[0], err
+        if not force_helps:
+            assert main(["event", *argv, *out, option, str(tmp_path / target),
+                         "--force"]) == 2
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.json")} == before
+    if force_helps:
+        assert main(["event", *argv, *out, option, str(tmp_path / target), "--force"]) == 0
+        assert (tmp_path / target).read_bytes() != b"mine"
 
 
 def test_a_week_after_an_event_replans_with_its_previous_plan():
