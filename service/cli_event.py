@@ -24,7 +24,7 @@ from typing import Any
 
 from engine.errors import InputError, Problem
 from service.cli import add_lang
-from service.i18n import _
+from service.i18n import _, current_lang
 from service.paths import add_force, check_outputs, new_plan_name
 
 __all__ = ["event_text", "register"]
@@ -119,4 +119,9 @@ def event_text(block: Mapping[str, Any]) -> str:
     if "urgent_placed" in block:
         lines.append(_("  urgent request placed") if block["urgent_placed"]
                      else _("  urgent request could not be placed"))
+    fallback = block.get("fallback")
+    if isinstance(fallback, Mapping):
+        # the solver's own words, in both languages (as the reasons of unscheduled requests)
+        text = fallback.get("message_ja" if current_lang() == "ja" else "message")
+        lines.append("  ⚠ " + str(text))
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -485,6 +486,80 @@ def test_calendars_update_in_place_and_send_cancellations(week, plan):
                     and e.id in c.before.experts:
                 assert int(evs2[uid(c.request, e.id)].get("sequence")) == 2
 
+
+# ------------------------------------------------------------------- when the model cannot repair
+
+def _history_before_opening(plan: Plan) -> tuple[Plan, Visit]:
+    """The plan with its first Monday visit edited to have started at 07:00, before the town
+    hall opens: a history no plan of the rules can keep (a plan written by hand, or a week
+    whose opening hours changed after the plan was made)."""
+    v = _first_of(plan, MON)
+    early = replace(v, start=t("07:00"), end=t("07:00") + v.end - v.start)
+    return replace(plan, visits=tuple(early if w == v else w for w in plan.visits)), early
+
+
+def test_a_repair_the_model_cannot_make_says_so_and_keeps_the_history(week, plan):
+    edited, early = _history_before_opening(plan)
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T12:00", "expert": "e2",
+           "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}
+    fixed = repair(week, edited, parse_event(doc, week), RepairOptions(time_limit=10))
+    p = fixed.plan
+    # not a quiet quick plan passed off as a repair: the status and the block say what it is
+    assert p.status == "infeasible"
+    assert p.solver.first_plan == "greedy"
+    fb = p.event["fallback"]
+    assert fb["code"] == "infeasible"
+    assert early.request in fb["requests"]
+    assert early.request in fb["message"] and "history" in fb["message"]
+    assert early.request in fb["message_ja"] and "現在より前" in fb["message_ja"]
+    assert p.messages == (fb["message"],) and p.messages_ja == (fb["message_ja"],)
+    assert p.event["priority_proven"] is False and p.event["fewest_proven"] is False
+    # the history stays as it happened, and nothing new breaks a rule around it
+    assert _on(p, early.request) == early
+    for x in check_plan(fixed.after.week, p):
+        assert x.request == early.request or (x.expert, x.date) == (early.experts[0],
+                                                                  early.date), x
+    assert not any("e2" in x.experts and x.date.isoformat() == TUE for x in p.visits)
+    again = parse_plan(json.loads(json.dumps(plan_to_dict(p))))
+    assert again.event == json.loads(json.dumps(p.event)) and again.status == "infeasible"
+
+
+def test_a_repair_out_of_time_says_it_is_the_quick_plan(week, plan):
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": "e2",
+           "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}
+    fixed = repair(week, plan, parse_event(doc, week), RepairOptions(time_limit=1e-6))
+    p = fixed.plan
+    assert_valid(fixed.after.week, p)
+    assert p.status == "feasible" and p.solver.first_plan == "greedy"
+    fb = p.event["fallback"]
+    assert fb["code"] == "no_time" and fb["requests"] == []
+    assert "not minimised" in fb["message"] and "最少" in fb["message_ja"]
+    assert p.messages == (fb["message"],)
+
+
+def test_a_repair_the_model_made_has_no_fallback(week, plan):
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": "e2",
+           "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}
+    p = _repaired(week, plan, doc).plan
+    assert "fallback" not in p.event and p.messages == () and p.solver.first_plan is None
+
+
+def test_cli_prints_the_fallback_in_the_readers_language(tmp_path, week, plan, capsys):
+    from service.cli import main
+
+    edited, early = _history_before_opening(plan)
+    (tmp_path / "week.json").write_text(json.dumps(plan_request_to_dict(week)))
+    (tmp_path / "plan.json").write_text(json.dumps(plan_to_dict(edited)))
+    (tmp_path / "ev.json").write_text(json.dumps(
+        {"kind": "no_show", "now": f"{MON}T12:00", "request": early.request}))
+    args = [str(tmp_path / "week.json"), str(tmp_path / "plan.json"), "--event",
+            str(tmp_path / "ev.json"), "--out"]
+    assert main(["--lang", "en", "event", *args, str(tmp_path / "en.json")]) == 0
+    out = capsys.readouterr().out
+    assert "no repair keeps the history" in out and early.request in out
+    assert main(["--lang", "ja", "event", *args, str(tmp_path / "ja.json")]) == 0
+    out = capsys.readouterr().out
+    assert "現在より前" in out and early.request in out
 
 # ------------------------------------------------------------------------------ the command line
 
