@@ -96,31 +96,12 @@ def cmd_event(args: argparse.Namespace) -> int:
 
 
 def _calendars(d: Path, week: Any, plan: Any) -> None:
-    """Each expert's calendar updated in place: ``DIR/EXPERT.ics`` rewritten with the
-    SEQUENCE of every changed event one above the file it replaces, and
-    ``DIR/EXPERT-cancel.ics`` (METHOD:CANCEL) for the events the expert no longer has."""
-    from engine.ical import calendar_sequences, calendar_update  # start fast
+    """Each expert's calendar updated in place (``service.calendars.update_calendars``), and
+    where each expert's cancellations are."""
+    from service.calendars import update_calendars  # start fast
 
-    d.mkdir(parents=True, exist_ok=True)
-    for e in week.experts:
-        path = d / f"{e.id}.ics"
-        before: dict[str, int] = {}
-        if path.exists():
-            try:
-                before = calendar_sequences(path.read_bytes())
-            except ValueError as exc:
-                raise InputError(Problem("--ics", f"{path.name} is no iCalendar file ({exc})",
-                                         f"{path.name} は iCalendar ファイルではありません"
-                                         )) from None
-        full, cancel, _seq = calendar_update(week, plan, e.id, plan.changes, before)
-        path.write_bytes(full)
-        gone = d / f"{e.id}-cancel.ics"
-        if cancel is not None:
-            gone.write_bytes(cancel)
-            print(_("cancellations for {expert}: {path}").format(expert=e.name or e.id,
-                                                                 path=gone))
-        elif gone.exists():
-            gone.unlink()           # an old cancellation is not sent again
+    for path in update_calendars(d, week, plan):
+        print(_("cancellations: {path}").format(path=path))
     print(_("iCalendar: {dir}/ (one per expert)").format(dir=d))
 
 

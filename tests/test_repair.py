@@ -586,13 +586,14 @@ def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, c
     assert "Event: expert_unavailable" in out and "fewest changes proven" in out
     week2, plan2 = load_plan_request(tmp_path / "week2.json"), load_plan(tmp_path / "plan2.json")
     assert_valid(week2, plan2)
-    assert (ics / f"{v.experts[0]}-cancel.ics").exists()
+    name = week.expert_by_id[v.experts[0]].name
+    assert (ics / f"{name} (cancelled).ics").exists()
     # a second event starts from the two files the first one wrote
     w = _first_of(plan2, TUE)
     (tmp_path / "ev2.json").write_text(json.dumps(
         {"kind": "location_closed", "now": f"{MON}T12:00", "location": w.location,
          "date": TUE, "from": "08:00", "until": "23:00"}))
-    before = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("e?.ics")}
+    before = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("E??.ics")}
     assert main(["event", str(tmp_path / "week2.json"), str(tmp_path / "plan2.json"),
                  "--event", str(tmp_path / "ev2.json"), "--out", str(tmp_path / "plan3.json"),
                  "--out-week", str(tmp_path / "week3.json"), "--ics", str(ics)]) == 0
@@ -600,7 +601,7 @@ def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, c
     assert_valid(load_plan_request(tmp_path / "week3.json"), plan3)
     assert not any(x.location == w.location and x.date.isoformat() == TUE
                    for x in plan3.visits)
-    after = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("e?.ics")}
+    after = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("E??.ics")}
     changed = {c.request for c in plan3.changes}
     for name, seqs in after.items():
         for key, n in seqs.items():
