@@ -204,13 +204,10 @@ def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> N
         write_xlsx(problem, plan, args.xlsx, lang)
         print(_("Excel workbook: {path}").format(path=args.xlsx))
     if args.ics:
-        from engine.ical import expert_calendar  # start fast
+        from service.calendars import write_calendars  # start fast
 
-        d = Path(args.ics)
-        d.mkdir(parents=True, exist_ok=True)
-        for e in problem.experts:
-            (d / f"{e.id}.ics").write_bytes(expert_calendar(problem, plan, e.id))
-        print(_("iCalendar: {dir}/ (one per expert)").format(dir=d))
+        write_calendars(args.ics, problem, plan)
+        print(_("iCalendar: {dir}/ (one per expert)").format(dir=Path(args.ics)))
     for fmt in ("png", "svg"):
         target = getattr(args, fmt)
         if not target:

@@ -1,13 +1,16 @@
 """``dxshare event``: the week went wrong — repair the rest of it at once, changing little.
 
     dxshare event week.json plan.json --event event.json --out plan2.json
-                  [--out-week week2.json] [--time-limit S] [--ics DIR] [--lang en]
+                  [--out-week week2.json] [--time-limit S] [--ics DIR] [--force] [--lang en]
 
 ``week.json`` (plan-request/1) and ``plan.json`` (plan/1) are the week and its current plan,
 ``event.json`` what happened (``event/1``, docs/FORMAT.md "Events"). Writes the repaired plan
 (plan/1 with ``changes`` and ``event``) and prints what it cost and, by municipality, whom to
 call. ``--out-week`` writes the week after the event (history fixed, the event's rules in it):
 the repaired plan is valid for that week, and the next event starts from the two.
+Without ``--out`` the plan goes to a new file (``plan-repaired-YYYYMMDD-HHMM.json``); like every
+command's outputs, an existing file is replaced only with ``--force`` and an input never,
+checked before the repair (``service.paths``).
 Exit codes: 0 repaired, 2 bad input (every problem on stderr, each naming its field).
 """
 
@@ -21,7 +24,8 @@ from typing import Any
 
 from engine.errors import InputError, Problem
 from service.cli import add_lang
-from service.i18n import _
+from service.i18n import _, current_lang
+from service.paths import add_force, check_outputs, new_plan_name
 
 __all__ = ["event_text", "register"]
 
@@ -36,8 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("plan", help=_("plan/1 JSON file: the week's current plan"))
     p.add_argument("--event", required=True, metavar="FILE",
                    help=_("event/1 JSON file: what happened and when"))
-    p.add_argument("--out", default="plan-repaired.json",
-                   help=_("where to write the repaired plan/1 (default plan-repaired.json)"))
+    p.add_argument("--out", help=_("where to write the repaired plan/1 (default: a new file "
+                                   "plan-repaired-YYYYMMDD-HHMM.json, never over an earlier "
+                                   "plan)"))
+    add_force(p)
     p.add_argument("--out-week", metavar="FILE",
                    help=_("also write the week after the event (plan-request/1)"))
     p.add_argument("--ics", metavar="DIR", help=_("also write one iCalendar file per expert"))
@@ -61,6 +67,9 @@ def cmd_event(args: argparse.Namespace) -> int:
 
     if args.time_limit <= 0:
         raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
+    out = Path(args.out) if args.out else new_plan_name(stem="plan-repaired")
+    check_outputs(files=[("--out", out), ("--out-week", args.out_week)], dirs=[("--ics", args.ics)],
+                  inputs=[args.week, args.plan, args.event], force=args.force)
     week = load_plan_request(args.week)
     plan = load_plan(args.plan)
     unknown = sorted(v.request for v in plan.visits if v.request not in week.request_by_id)
@@ -69,10 +78,10 @@ def cmd_event(args: argparse.Namespace) -> int:
                                  f"週にない依頼があります: {', '.join(unknown)}"))
     event = parse_event(read_json(args.event), week)
     fixed = repair(week, plan, event, RepairOptions(time_limit=args.time_limit, seed=args.seed))
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_plan(fixed.plan, out)
     if args.out_week:
+        Path(args.out_week).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out_week).write_text(json.dumps(plan_request_to_dict(fixed.after.week),
                                                   ensure_ascii=False, indent=2) + "\n",
                                        encoding="utf-8")
@@ -87,31 +96,12 @@ def cmd_event(args: argparse.Namespace) -> int:
 
 
 def _calendars(d: Path, week: Any, plan: Any) -> None:
-    """Each expert's calendar updated in place: ``DIR/EXPERT.ics`` rewritten with the
-    SEQUENCE of every changed event one above the file it replaces, and
-    ``DIR/EXPERT-cancel.ics`` (METHOD:CANCEL) for the events the expert no longer has."""
-    from engine.ical import calendar_sequences, calendar_update  # start fast
+    """Each expert's calendar updated in place (``service.calendars.update_calendars``), and
+    where each expert's cancellations are."""
+    from service.calendars import update_calendars  # start fast
 
-    d.mkdir(parents=True, exist_ok=True)
-    for e in week.experts:
-        path = d / f"{e.id}.ics"
-        before: dict[str, int] = {}
-        if path.exists():
-            try:
-                before = calendar_sequences(path.read_bytes())
-            except ValueError as exc:
-                raise InputError(Problem("--ics", f"{path.name} is no iCalendar file ({exc})",
-                                         f"{path.name} は iCalendar ファイルではありません"
-                                         )) from None
-        full, cancel, _seq = calendar_update(week, plan, e.id, plan.changes, before)
-        path.write_bytes(full)
-        gone = d / f"{e.id}-cancel.ics"
-        if cancel is not None:
-            gone.write_bytes(cancel)
-            print(_("cancellations for {expert}: {path}").format(expert=e.name or e.id,
-                                                                 path=gone))
-        elif gone.exists():
-            gone.unlink()           # an old cancellation is not sent again
+    for path in update_calendars(d, week, plan):
+        print(_("cancellations: {path}").format(path=path))
     print(_("iCalendar: {dir}/ (one per expert)").format(dir=d))
 
 
@@ -129,4 +119,9 @@ def event_text(block: Mapping[str, Any]) -> str:
     if "urgent_placed" in block:
         lines.append(_("  urgent request placed") if block["urgent_placed"]
                      else _("  urgent request could not be placed"))
+    fallback = block.get("fallback")
+    if isinstance(fallback, Mapping):
+        # the solver's own words, in both languages (as the reasons of unscheduled requests)
+        text = fallback.get("message_ja" if current_lang() == "ja" else "message")
+        lines.append("  ⚠ " + str(text))
     return "\n".join(lines) + "\n"
