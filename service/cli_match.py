@@ -22,6 +22,7 @@ import pandas as pd
 from engine.errors import InputError, Problem
 from service.cli import report_input_error
 from service.i18n import N_, _
+from service.paths import add_force, check_outputs
 
 if TYPE_CHECKING:
     from engine.matching import MatchData
@@ -61,6 +62,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--csv", dest="csv_out", metavar="DIR", help=_("also write CSV files here"))
     p.add_argument("--errors", metavar="FILE.csv",
                    help=_("also write every problem found to this CSV file"))
+    add_force(p)
 
 
 def register(subparsers: Any) -> None:
@@ -151,12 +153,16 @@ def _write(args: argparse.Namespace, tables: dict[str, pd.DataFrame], doc: Any) 
         d = Path(args.csv_out)
         d.mkdir(parents=True, exist_ok=True)
         for name, df in tables.items():
-            df.to_csv(d / f"{name}.csv", encoding="utf-8")
+            # with the BOM, as every CSV of dxshare: Excel on Japanese Windows reads it as UTF-8
+            df.to_csv(d / f"{name}.csv", encoding="utf-8-sig")
 
 
 def _guard(fn: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         try:
+            check_outputs(files=[("--json", args.json_out), ("--errors", args.errors)],
+                          dirs=[("--csv", args.csv_out)], inputs=[args.data],
+                          force=args.force)
             return int(fn(args))
         except InputError as err:
             report_input_error(err, args.lang, getattr(args, "errors", None), "dxshare match")
