@@ -1531,7 +1531,7 @@ function outcomeRow(v) {
       await api("PUT", `${v.url}/outcome`, { held: held.checked, notes: notes.value || null,
         satisfaction: sat.value ? Number(sat.value) : null });
       say(t("outcome_saved"));
-      await renderOutcomes();
+      await loadWeek();   // the request is done now: every view says so (and re-draws this one)
     } catch (err) { say(problemText(err), true); }
   } }, t("save_outcome")) : h("small", { class: "muted not-yet" }, t("outcome_not_yet"));
   return h("tr", { "data-visit": v.id, "data-request": v.request, class: open ? "" : "upcoming" },
