@@ -94,6 +94,8 @@ def test_plan_and_event_write_and_find_calendars_by_name(files, capsys):
     assert main(["plan", str(d / "week.json"), "--out", str(d / "p.json"), "--ics", str(ics),
                  "--quiet", "--time-limit", "10"]) == 0
     assert sorted(p.name for p in ics.iterdir()) == ["Ena.ics", "広報・マーケティング担当.ics"]
+    unnamed = (ics / "広報・マーケティング担当.ics").read_text(encoding="utf-8")
+    assert "X-WR-CALNAME:dxshare 広報・マーケティング担当" in unnamed      # not "dxshare e2"
     ena = calendar_sequences((ics / "Ena.ics").read_bytes())
     assert len(ena) == sum("e1" in v.experts for v in plan.visits) > 0
     assert main(["event", str(d / "week.json"), str(d / "p.json"), "--event",
