@@ -1,29 +1,38 @@
 """``dxshare event``: the week went wrong — repair the rest of it at once, changing little.
 
     dxshare event week.json plan.json --event event.json --out plan2.json
-                  [--out-week week2.json] [--time-limit S] [--ics DIR] [--lang en]
+                  [--out-week week2.json] [--time-limit S] [--ics DIR] [--force] [--lang en]
 
 ``week.json`` (plan-request/1) and ``plan.json`` (plan/1) are the week and its current plan,
 ``event.json`` what happened (``event/1``, docs/FORMAT.md "Events"). Writes the repaired plan
 (plan/1 with ``changes`` and ``event``) and prints what it cost and, by municipality, whom to
 call. ``--out-week`` writes the week after the event (history fixed, the event's rules in it):
 the repaired plan is valid for that week, and the next event starts from the two.
+Without ``--out`` the plan goes to a new file (``plan-repaired-YYYYMMDD-HHMM.json``); like every
+command's outputs, an existing file is replaced only with ``--force`` and an input never,
+checked before the repair (``service.paths``).
 Exit codes: 0 repaired, 2 bad input (every problem on stderr, each naming its field).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError, Problem
 from service.cli import add_lang
-from service.i18n import _
+from service.i18n import _, current_lang
+from service.paths import add_force, check_outputs, new_plan_name
 
-__all__ = ["event_text", "register"]
+if TYPE_CHECKING:
+    from engine.events import Event
+    from engine.model import Plan, PlanRequest
+
+__all__ = ["event_text", "event_words", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,8 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("plan", help=_("plan/1 JSON file: the week's current plan"))
     p.add_argument("--event", required=True, metavar="FILE",
                    help=_("event/1 JSON file: what happened and when"))
-    p.add_argument("--out", default="plan-repaired.json",
-                   help=_("where to write the repaired plan/1 (default plan-repaired.json)"))
+    p.add_argument("--out", help=_("where to write the repaired plan/1 (default: a new file "
+                                   "plan-repaired-YYYYMMDD-HHMM.json, never over an earlier "
+                                   "plan)"))
+    add_force(p)
     p.add_argument("--out-week", metavar="FILE",
                    help=_("also write the week after the event (plan-request/1)"))
     p.add_argument("--ics", metavar="DIR", help=_("also write one iCalendar file per expert"))
@@ -61,6 +72,9 @@ def cmd_event(args: argparse.Namespace) -> int:
 
     if args.time_limit <= 0:
         raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
+    out = Path(args.out) if args.out else new_plan_name(stem="plan-repaired")
+    check_outputs(files=[("--out", out), ("--out-week", args.out_week)], dirs=[("--ics", args.ics)],
+                  inputs=[args.week, args.plan, args.event], force=args.force)
     week = load_plan_request(args.week)
     plan = load_plan(args.plan)
     unknown = sorted(v.request for v in plan.visits if v.request not in week.request_by_id)
@@ -69,14 +83,15 @@ def cmd_event(args: argparse.Namespace) -> int:
                                  f"週にない依頼があります: {', '.join(unknown)}"))
     event = parse_event(read_json(args.event), week)
     fixed = repair(week, plan, event, RepairOptions(time_limit=args.time_limit, seed=args.seed))
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_plan(fixed.plan, out)
     if args.out_week:
+        Path(args.out_week).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out_week).write_text(json.dumps(plan_request_to_dict(fixed.after.week),
                                                   ensure_ascii=False, indent=2) + "\n",
                                        encoding="utf-8")
-    print(event_text(fixed.plan.event or {}), end="")
+    print(event_text(fixed.plan.event or {}, event_words(event, week, plan), event.now),
+          end="")
     print(changes_text(fixed.after.week, fixed.plan), end="")
     print(_("plan written to {path}").format(path=out))
     if args.out_week:
@@ -87,38 +102,74 @@ def cmd_event(args: argparse.Namespace) -> int:
 
 
 def _calendars(d: Path, week: Any, plan: Any) -> None:
-    """Each expert's calendar updated in place: ``DIR/EXPERT.ics`` rewritten with the
-    SEQUENCE of every changed event one above the file it replaces, and
-    ``DIR/EXPERT-cancel.ics`` (METHOD:CANCEL) for the events the expert no longer has."""
-    from engine.ical import calendar_sequences, calendar_update  # start fast
+    """Each expert's calendar updated in place (``service.calendars.update_calendars``), and
+    where each expert's cancellations are."""
+    from service.calendars import update_calendars  # start fast
 
-    d.mkdir(parents=True, exist_ok=True)
-    for e in week.experts:
-        path = d / f"{e.id}.ics"
-        before: dict[str, int] = {}
-        if path.exists():
-            try:
-                before = calendar_sequences(path.read_bytes())
-            except ValueError as exc:
-                raise InputError(Problem("--ics", f"{path.name} is no iCalendar file ({exc})",
-                                         f"{path.name} は iCalendar ファイルではありません"
-                                         )) from None
-        full, cancel, _seq = calendar_update(week, plan, e.id, plan.changes, before)
-        path.write_bytes(full)
-        gone = d / f"{e.id}-cancel.ics"
-        if cancel is not None:
-            gone.write_bytes(cancel)
-            print(_("cancellations for {expert}: {path}").format(expert=e.name or e.id,
-                                                                 path=gone))
-        elif gone.exists():
-            gone.unlink()           # an old cancellation is not sent again
+    for path in update_calendars(d, week, plan):
+        print(_("cancellations: {path}").format(path=path))
     print(_("iCalendar: {dir}/ (one per expert)").format(dir=d))
 
 
-def event_text(block: Mapping[str, Any]) -> str:
-    """What the repair cost, in the coordinator's words."""
+_WD_JA = "月火水木金土日"
+
+
+def _day(d: dt.date) -> str:
+    if current_lang() == "ja":
+        return f"{d.month}/{d.day}（{_WD_JA[d.weekday()]}）"
+    return f"{d:%a} {d.month}/{d.day}"
+
+
+def _at(t: dt.datetime) -> str:
+    return f"{_day(t.date())} {t:%H:%M}"
+
+
+def event_words(ev: Event, week: PlanRequest, plan: Plan) -> str:
+    """What happened, as the coordinator says it: names, days and times, never the kind's
+    key or an ISO date-time (``Enaが 12/8（火） 07:00 から … まで対応できなくなった``)."""
+    from service.report import expert_names, place_name  # start fast
+
+    reason = "" if not ev.reason else (f"（{ev.reason}）" if current_lang() == "ja"
+                                       else f" ({ev.reason})")
+    if ev.kind == "expert_unavailable":
+        assert ev.expert is not None and ev.start is not None and ev.end is not None
+        return _("{expert} is unavailable from {start} until {end}").format(
+            expert=expert_names(week, [ev.expert]), start=_at(ev.start), end=_at(ev.end)
+        ) + reason
+    if ev.kind == "location_closed":
+        assert ev.location is not None and ev.start is not None and ev.end is not None
+        return _("{place} is closed on {date} from {start} to {end}").format(
+            place=place_name(week, ev.location), date=_day(ev.start.date()),
+            start=f"{ev.start:%H:%M}", end=f"{ev.end:%H:%M}") + reason
+    q = ev.new_request if ev.kind == "urgent_request" else week.request_by_id[str(ev.request)]
+    assert q is not None
+    what = dict(place=place_name(week, q.location),
+                title=q.title or _("request {id}").format(id=q.id))
+    if ev.kind == "urgent_request":
+        assert ev.by_date is not None
+        text = _("{place} asked urgently for “{title}”, by {date}").format(
+            date=_day(ev.by_date), **what)
+    elif ev.kind == "visit_overrun":
+        text = _("the visit “{title}” at {place} ran {minutes} min longer than planned").format(
+            minutes=ev.minutes, **what)
+    elif ev.kind == "cancelled" and ev.by == "expert":
+        v = next((v for v in plan.visits if v.request == q.id), None)
+        text = _("{experts} cancelled “{title}” at {place}").format(
+            experts=expert_names(week, v.experts) if v is not None else _("the expert"), **what)
+    elif ev.kind == "cancelled":
+        text = _("{place} cancelled “{title}”").format(**what)
+    else:
+        text = _("the visit “{title}” at {place} ended at {time}").format(
+            time=f"{ev.now:%H:%M}", **what)
+    return text + reason
+
+
+def event_text(block: Mapping[str, Any], words: str = "", now: dt.datetime | None = None) -> str:
+    """What the repair cost, in the coordinator's words, under what happened (``words``,
+    ``event_words``) and when it was known."""
     changed = block.get("changed", {})
-    lines = [_("■ Event: {kind} at {now}").format(kind=block.get("kind"), now=block.get("now")),
+    when = _at(now) if now is not None else str(block.get("now", ""))
+    lines = [_("■ Event ({now}): {what}").format(now=when, what=words or block.get("kind")),
              _("  priority lost {lost}, newly served {added}; visits changed {n} (new time "
                "{time}, new date {date}, new expert {experts}, dropped {dropped})").format(
                  lost=block.get("priority_lost", 0), added=block.get("priority_added", 0),
@@ -129,4 +180,9 @@ def event_text(block: Mapping[str, Any]) -> str:
     if "urgent_placed" in block:
         lines.append(_("  urgent request placed") if block["urgent_placed"]
                      else _("  urgent request could not be placed"))
+    fallback = block.get("fallback")
+    if isinstance(fallback, Mapping):
+        # the solver's own words, in both languages (as the reasons of unscheduled requests)
+        text = fallback.get("message_ja" if current_lang() == "ja" else "message")
+        lines.append("  ⚠ " + str(text))
     return "\n".join(lines) + "\n"

@@ -7,11 +7,19 @@ second event starts from the week after the first: history fixed, closures kept)
 repaired plan becomes an *event job* (a plan job row, ``done``, ``options.event`` the event,
 published at once): visits move in ``/v1/visits``, calendars and ``planning``; a cancelled
 request becomes ``cancelled``, an urgent one a new submitted request of its municipality.
+
+An event sent with an idempotency key (the ``Idempotency-Key`` header) is applied at most
+once: its job's id is derived from the key, so a second POST with the key finds the stored
+job and gets the first answer again (``replayed``), and two at once cannot both commit (the
+job's primary key). The key is bound to the document it came with: the same key with another
+event is refused. Without a key every POST is a new event.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -22,14 +30,17 @@ from engine.errors import InputError, Problem
 from engine.events import event_to_dict, parse_event
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from service.auth import Principal
-from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
+from service.db import MunicipalityRow, OutboxRow, PlanJob, RequestRow, VisitRow, utcnow
 from service.jobs import publish_plan, published_plan
 from service.outbox import compose, outbox_view
 from service.problems import ApiProblem
 from service.weeks import event_additions
 from solvers.repair import RepairOptions, repair
 
-__all__ = ["record_event"]
+__all__ = ["event_answer", "event_job_id", "record_event", "stored_event"]
+
+#: Event jobs sent with an idempotency key have ids derived from it (uuid5 in this namespace).
+_KEYS = uuid.UUID("6f6b9e52-4d0c-5b8e-9a51-2f0c1e7d3a10")
 
 
 def _monday_of(doc: Any) -> dt.date:
@@ -44,11 +55,48 @@ def _monday_of(doc: Any) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def record_event(session: Session, who: Principal, doc: Any, *,
-                 time_limit: float = 5.0) -> dict[str, Any]:
+def event_job_id(key: str) -> str:
+    """The id of the event job an idempotency key makes."""
+    return str(uuid.uuid5(_KEYS, key))
+
+
+def _digest(doc: Any) -> str:
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":")).encode()).hexdigest()
+
+
+def stored_event(session: Session, key: str, doc: Any) -> dict[str, Any] | None:
+    """The answer of the event already recorded with ``key``, or None when there is none;
+    ``InputError`` on ``Idempotency-Key`` when the key came with another document."""
+    job = session.get(PlanJob, event_job_id(key))
+    if job is None:
+        return None
+    if (job.options or {}).get("request_digest") != _digest(doc):
+        raise InputError(Problem("Idempotency-Key", "was already used for another event",
+                                 "別のイベントですでに使われています"))
+    rows = session.scalars(select(OutboxRow).where(OutboxRow.job_id == job.id)
+                           .order_by(OutboxRow.id))
+    return event_answer(job, list(rows))
+
+
+def event_answer(job: PlanJob, messages: list[OutboxRow]) -> dict[str, Any]:
+    """What ``POST /v1/events`` answers for an event job and its messages."""
+    plan = job.plan or {}
+    assert job.week is not None
+    return {"job": job.id, "url": f"/v1/plan-jobs/{job.id}", "week": job.week.isoformat(),
+            "event": plan.get("event") or {}, "status": plan.get("status"),
+            "changes": plan.get("changes", []), "published": (job.options or {}).get(
+                "published", {}), "messages": [outbox_view(m) for m in messages]}
+
+
+def record_event(session: Session, who: Principal, doc: Any, *, time_limit: float = 5.0,
+                 key: str | None = None) -> dict[str, Any]:
     """Apply ``doc`` (event/1) to its week, publish the repair and queue the messages.
     ``InputError`` for a bad event (paths of the document), 409 when the week has no
-    published plan to repair."""
+    published plan to repair. With ``key`` (an idempotency key) an event already recorded
+    with it is not applied again: its first answer is returned (``stored_event``)."""
+    if key is not None and (done := stored_event(session, key, doc)) is not None:
+        return {**done, "replayed": True}
     monday = _monday_of(doc)
     pub = published_plan(session, monday)
     if pub is None or pub.plan is None:
@@ -73,10 +121,14 @@ def record_event(session: Session, who: Principal, doc: Any, *,
     for k in ("name", "description"):
         if k in pub.request_doc:
             request_doc[k] = pub.request_doc[k]
-    job = PlanJob(id=str(uuid.uuid4()), status="done", week=monday, request_doc=request_doc,
+    options: dict[str, Any] = {"event": event_to_dict(event), "by": who.role,
+                               "repairs": pub.id, "adds": adds}
+    if key is not None:
+        options |= {"idempotency_key": key, "request_digest": _digest(doc)}
+    job = PlanJob(id=event_job_id(key) if key is not None else str(uuid.uuid4()),
+                  status="done", week=monday, request_doc=request_doc,
                   previous_doc=pub.plan, plan=plan_doc, attempt=0, started_at=now,
-                  finished_at=now, options={"event": event_to_dict(event), "by": who.role,
-                                            "repairs": pub.id, "adds": adds},
+                  finished_at=now, options=options,
                   history=[{"at": now.isoformat(), "event": f"{event.kind} repaired"}])
     session.add(job)
     if event.new_request is not None:
@@ -109,9 +161,8 @@ def record_event(session: Session, who: Principal, doc: Any, *,
         for v in session.scalars(select(VisitRow).where(
                 VisitRow.request_id == event.request, VisitRow.active.is_(True))):
             v.active = False
+    job.options = {**options, "published": counts}
     block = dict(fixed.plan.event or {})
     messages = compose(session, fixed.after.week, fixed.plan.changes, block, job)
     session.flush()
-    return {"job": job.id, "url": f"/v1/plan-jobs/{job.id}", "week": monday.isoformat(),
-            "event": block, "changes": plan_doc.get("changes", []), "published": counts,
-            "messages": [outbox_view(m) for m in messages]}
+    return {**event_answer(job, messages), "replayed": False}

@@ -166,14 +166,19 @@ def compose(session: Session, week: PlanRequest, changes: tuple[Change, ...],
     return rows
 
 
+def _utc(t: dt.datetime) -> str:
+    # SQLite gives the stored UTC time back without its zone
+    return (t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)).isoformat()
+
+
 def outbox_view(m: OutboxRow) -> dict[str, Any]:
     return {"id": m.id, "message_id": m.message_id, "job": m.job_id,
             "week": m.week.isoformat() if m.week else None, "event": m.kind,
             "recipient_kind": m.recipient_kind, "recipient": m.recipient, "lang": m.lang,
             "address": m.address, "subject": m.subject, "body": m.body,
-            "requests": list(m.requests), "created_at": m.created_at.isoformat(),
+            "requests": list(m.requests), "created_at": _utc(m.created_at),
             "sent": m.sent_at is not None,
-            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+            "sent_at": _utc(m.sent_at) if m.sent_at else None,
             "attempts": m.attempts, "last_error": m.last_error,
             "needs_call": m.address is None and m.sent_at is None}
 

@@ -12,6 +12,15 @@ it with the planner's own model (``solvers.model.PlannerModel``, every rule), le
 Each stage is solved to a proof when time allows; the plan's ``event`` block says whether the
 served priority and the fewest changes are proven.
 
+When the model gives no plan, the answer says so instead of passing a quick plan off as the
+repair: the history is kept exactly as it happened and the greedy first plan fills the rest
+around it (only what fits beside the history), ``solver.first_plan`` is ``greedy``, and
+``event.fallback`` (also ``messages``/``messages_ja``) says why, in English and Japanese:
+``infeasible`` (CP-SAT proved that no plan keeps the history within the rules; the plan's
+status is then ``infeasible`` and ``fallback.requests`` names the history that breaks a rule)
+or ``no_time`` (nothing was found within the time limit; the plan is valid but its changes
+are not minimised).
+
 Examples
 --------
 >>> fixed = repair(week, plan, parse_event(doc, week), RepairOptions(time_limit=5))  # doctest: +SKIP
@@ -28,12 +37,13 @@ from dataclasses import dataclass, replace
 from ortools.sat.python import cp_model
 
 from engine.changes import plan_changes
+from engine.checker import check_plan
 from engine.events import AfterEvent, Event, apply_event, event_to_dict
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, SolveInfo, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
-from solvers.greedy import greedy_visits
+from solvers.greedy import greedy_visits, keep_fitting
 from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.planner import objective_value, trivial_bound
 from solvers.routes import build_routes
@@ -98,7 +108,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
     try:
         model.build()
     except OutOfTime:
-        return _finish(after, greedy, explainer, travel, info, stages, t0, "greedy")
+        return _fall_back(after, greedy, explainer, travel, info, t0, "no_time")
     total = sum(q.priority for q in problem.requests)
     weight = {q.id: q.priority + (total if q.id == after.urgent else 0)
               for q in problem.requests}
@@ -109,6 +119,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
     seconds["model"] = round(time.perf_counter() - mark, 3)
     mark = time.perf_counter()
     values: list[int] | None = None
+    first_code = cp_model.UNKNOWN
     # Priority before changes in one search: a served point outweighs every change there is.
     most = CHANGE_WEIGHTS["dropped"] * len(previous.visits) + 1
     first: cp_model.LinearExprT = most * served - changes  # type: ignore[operator]
@@ -124,6 +135,8 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         model.m.clear_objective()
         (model.m.maximize if sense == "max" else model.m.minimize)(objective)
         code = solve_guarded(solver, model.m)
+        if values is None:
+            first_code = code
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         stages[stage] = code == cp_model.OPTIMAL
@@ -134,30 +147,82 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         set_hint(model.m, dict(enumerate(values)))
     seconds["search"] = round(time.perf_counter() - mark, 3)
     if values is None:
-        return _finish(after, greedy, explainer, travel, info, stages, t0, "greedy")
+        why = "infeasible" if first_code == cp_model.INFEASIBLE else "no_time"
+        return _fall_back(after, greedy, explainer, travel, info, t0, why)
     found = values
     visits, _ = model.read_plan(lambda var: found[var.index])
-    return _finish(after, visits, explainer, travel, info, stages, t0, "model")
+    return _finish(after, visits, explainer, travel, info, stages, t0)
+
+
+def _fall_back(after: AfterEvent, greedy: list[Visit], explainer: Explainer,
+               travel: TravelTimes, info: dict[str, object], t0: float, why: str) -> Repair:
+    """The answer when the model gave no plan (``why``: ``infeasible`` or ``no_time``): the
+    history exactly as it happened, the greedy plan's other visits that fit beside it, and
+    the fallback said in the plan (status, ``solver.first_plan``, ``event.fallback``)."""
+    problem, previous = after.week, after.previous
+    pinned = set(after.pinned)
+    history = [v for v in previous.visits if v.request in pinned]
+    rest = [v for v in greedy if v.request not in pinned]
+    kept, refused = keep_fitting(problem, travel, [*history, *rest])
+    # a piece of history that breaks a rule is kept all the same (it happened); nothing new
+    # may share its expert's time on its day
+    broken = [v for v in refused if v.request in pinned]
+    visits = history + [v for v in kept if v.request not in pinned and not any(
+        v.date == h.date and set(v.experts) & set(h.experts) and v.start < h.end
+        and h.start < v.end for h in broken)]
+    bad: list[str] = []
+    if why == "infeasible":
+        alone = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
+                     visits=tuple(history),
+                     routes=tuple(build_routes(problem, travel, history)))
+        bad = sorted({x.request for x in check_plan(problem, alone, travel=travel)
+                      if x.request in pinned})
+    info["first_plan"] = "greedy"
+    fallback = _fallback_block(why, bad)
+    return _finish(after, visits, explainer, travel, info, {}, t0, fallback)
+
+
+def _fallback_block(why: str, bad: list[str]) -> dict[str, object]:
+    """``event.fallback``: why the repair is the quick plan, for the coordinator to read."""
+    if why == "infeasible":
+        which = ", ".join(bad) or "?"
+        en = (f"no repair keeps the history within the rules (the visits before now that "
+              f"break a rule: {which}); the history is kept as it happened and the rest is a "
+              "quick plan around it, not minimised: check the week and call those affected")
+        ja = (f"現在より前の訪問（実施済みの経過）を規則どおりに保つ修復計画はありません"
+              f"（規則に反する実施済みの訪問: {which}）。実施済みの訪問はそのまま残し、残りは"
+              "簡易計画で組みました（変更は最少化されていません）。週を確認し、影響のある方に"
+              "連絡してください")
+    else:
+        en = ("the repair found no plan within the time limit: this is the quick plan, valid "
+              "but not minimised (more visits may have changed than needed); repair again with "
+              "more time")
+        ja = ("制限時間内に修復計画が見つからなかったため簡易計画です。規則は守っていますが、"
+              "変更は最少化されていません（必要以上に訪問が変わっている可能性があります）。"
+              "時間を延ばして再度修復してください")
+    return {"code": why, "requests": bad, "message": en, "message_ja": ja}
 
 
 def _finish(after: AfterEvent, visits: list[Visit], explainer: Explainer, travel: TravelTimes,
-            info: dict[str, object], stages: dict[str, bool], t0: float, source: str) -> Repair:
+            info: dict[str, object], stages: dict[str, bool], t0: float,
+            fallback: dict[str, object] | None = None) -> Repair:
     problem, previous = after.week, after.previous
     mark = time.perf_counter()
     routes = build_routes(problem, travel, visits)
     unscheduled = explainer.explain_unscheduled({v.request for v in visits}, visits, routes)
     value = objective_value(problem, visits, routes)
     servable = {q.id for q in problem.requests if explainer.options.get(q.id)}
-    if source == "greedy":
-        info["first_plan"] = "greedy"
-    plan = Plan(status="feasible", objective=value,
+    infeasible = fallback is not None and fallback["code"] == "infeasible"
+    plan = Plan(status="infeasible" if infeasible else "feasible", objective=value,
                 bound=max(value, trivial_bound(problem, servable)),
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), solver=SolveInfo.of(info),
-                coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
+                coverage=tuple(explainer.explain_coverage(visits, unscheduled)),
+                messages=(str(fallback["message"]),) if fallback else (),
+                messages_ja=(str(fallback["message_ja"]),) if fallback else ())
     plan = replace(plan, kpis=plan_kpis(problem, plan, previous=previous))
     plan = replace(plan, changes=plan_changes(previous, plan))
-    plan = replace(plan, event=_event_block(after, plan, stages))
+    plan = replace(plan, event=_event_block(after, plan, stages, fallback))
     seconds = info.get("seconds")
     if isinstance(seconds, dict):
         # routes, the explanations of what is left out, KPIs and changes
@@ -165,7 +230,8 @@ def _finish(after: AfterEvent, visits: list[Visit], explainer: Explainer, travel
     return Repair(plan, after)
 
 
-def _event_block(after: AfterEvent, plan: Plan, stages: dict[str, bool]) -> dict[str, object]:
+def _event_block(after: AfterEvent, plan: Plan, stages: dict[str, bool],
+                 fallback: dict[str, object] | None = None) -> dict[str, object]:
     """The ``event`` block of a repaired plan (FORMAT.md): the event and what it cost."""
     now_by = {v.request: v for v in plan.visits}
     asked = after.week.request_by_id
@@ -194,5 +260,7 @@ def _event_block(after: AfterEvent, plan: Plan, stages: dict[str, bool]) -> dict
     }
     if after.urgent is not None:
         block["urgent_placed"] = after.urgent in now_by
+    if fallback is not None:
+        block["fallback"] = fallback
     block.pop("format", None)
     return block

@@ -28,7 +28,9 @@ def test_demo_writes_a_plan_tables_and_calendars(demo_plan):
     assert all(u["reasons"] and u["reasons_ja"] for u in doc["unscheduled"])
     assert {p.name for p in (d / "csv").iterdir()} == {"visits.csv", "routes.csv",
                                                        "unscheduled.csv"}
-    ics = (d / "ics" / "pr-1.ics").read_text(encoding="utf-8")
+    assert {p.name for p in (d / "ics").iterdir()} == {
+        "デザイン担当.ics", "セキュリティ担当.ics", "データ担当.ics", "官民共創担当.ics", "広報担当.ics"}
+    ics = (d / "ics" / "広報担当.ics").read_text(encoding="utf-8")
     assert ics.count("BEGIN:VEVENT") == sum("pr-1" in v["experts"] for v in doc["visits"])
     # the published visit of the demo week is kept
     fixed = next(v for v in doc["visits"] if v["request"] == "r001")

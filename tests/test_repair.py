@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from engine.events import apply_event, event_to_dict, parse_event
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from engine.model import Plan, PlanRequest, Visit
 from engine.travel import TravelTimes
+from service.cli import main
 from solvers.planner import SolveOptions, solve
 from solvers.repair import CHANGE_WEIGHTS, RepairOptions, change_kind, repair
 from tests.conftest import build_plan, t
@@ -485,6 +487,80 @@ def test_calendars_update_in_place_and_send_cancellations(week, plan):
                 assert int(evs2[uid(c.request, e.id)].get("sequence")) == 2
 
 
+# ------------------------------------------------------------------- when the model cannot repair
+
+def _history_before_opening(plan: Plan) -> tuple[Plan, Visit]:
+    """The plan with its first Monday visit edited to have started at 07:00, before the town
+    hall opens: a history no plan of the rules can keep (a plan written by hand, or a week
+    whose opening hours changed after the plan was made)."""
+    v = _first_of(plan, MON)
+    early = replace(v, start=t("07:00"), end=t("07:00") + v.end - v.start)
+    return replace(plan, visits=tuple(early if w == v else w for w in plan.visits)), early
+
+
+def test_a_repair_the_model_cannot_make_says_so_and_keeps_the_history(week, plan):
+    edited, early = _history_before_opening(plan)
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T12:00", "expert": "e2",
+           "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}
+    fixed = repair(week, edited, parse_event(doc, week), RepairOptions(time_limit=10))
+    p = fixed.plan
+    # not a quiet quick plan passed off as a repair: the status and the block say what it is
+    assert p.status == "infeasible"
+    assert p.solver.first_plan == "greedy"
+    fb = p.event["fallback"]
+    assert fb["code"] == "infeasible"
+    assert early.request in fb["requests"]
+    assert early.request in fb["message"] and "history" in fb["message"]
+    assert early.request in fb["message_ja"] and "現在より前" in fb["message_ja"]
+    assert p.messages == (fb["message"],) and p.messages_ja == (fb["message_ja"],)
+    assert p.event["priority_proven"] is False and p.event["fewest_proven"] is False
+    # the history stays as it happened, and nothing new breaks a rule around it
+    assert _on(p, early.request) == early
+    for x in check_plan(fixed.after.week, p):
+        assert x.request == early.request or (x.expert, x.date) == (early.experts[0],
+                                                                  early.date), x
+    assert not any("e2" in x.experts and x.date.isoformat() == TUE for x in p.visits)
+    again = parse_plan(json.loads(json.dumps(plan_to_dict(p))))
+    assert again.event == json.loads(json.dumps(p.event)) and again.status == "infeasible"
+
+
+def test_a_repair_out_of_time_says_it_is_the_quick_plan(week, plan):
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": "e2",
+           "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}
+    fixed = repair(week, plan, parse_event(doc, week), RepairOptions(time_limit=1e-6))
+    p = fixed.plan
+    assert_valid(fixed.after.week, p)
+    assert p.status == "feasible" and p.solver.first_plan == "greedy"
+    fb = p.event["fallback"]
+    assert fb["code"] == "no_time" and fb["requests"] == []
+    assert "not minimised" in fb["message"] and "最少" in fb["message_ja"]
+    assert p.messages == (fb["message"],)
+
+
+def test_a_repair_the_model_made_has_no_fallback(week, plan):
+    doc = {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": "e2",
+           "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}
+    p = _repaired(week, plan, doc).plan
+    assert "fallback" not in p.event and p.messages == () and p.solver.first_plan is None
+
+
+def test_cli_prints_the_fallback_in_the_readers_language(tmp_path, week, plan, capsys):
+    from service.cli import main
+
+    edited, early = _history_before_opening(plan)
+    (tmp_path / "week.json").write_text(json.dumps(plan_request_to_dict(week)))
+    (tmp_path / "plan.json").write_text(json.dumps(plan_to_dict(edited)))
+    (tmp_path / "ev.json").write_text(json.dumps(
+        {"kind": "no_show", "now": f"{MON}T12:00", "request": early.request}))
+    args = [str(tmp_path / "week.json"), str(tmp_path / "plan.json"), "--event",
+            str(tmp_path / "ev.json"), "--out"]
+    assert main(["--lang", "en", "event", *args, str(tmp_path / "en.json")]) == 0
+    out = capsys.readouterr().out
+    assert "no repair keeps the history" in out and early.request in out
+    assert main(["--lang", "ja", "event", *args, str(tmp_path / "ja.json")]) == 0
+    out = capsys.readouterr().out
+    assert "現在より前" in out and early.request in out
+
 # ------------------------------------------------------------------------------ the command line
 
 def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, capsys):
@@ -507,16 +583,17 @@ def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, c
                  "--out", str(tmp_path / "plan2.json"), "--out-week",
                  str(tmp_path / "week2.json"), "--ics", str(ics)]) == 0
     out = capsys.readouterr().out
-    assert "Event: expert_unavailable" in out and "fewest changes proven" in out
+    assert "is unavailable from" in out and "fewest changes proven" in out
     week2, plan2 = load_plan_request(tmp_path / "week2.json"), load_plan(tmp_path / "plan2.json")
     assert_valid(week2, plan2)
-    assert (ics / f"{v.experts[0]}-cancel.ics").exists()
+    name = week.expert_by_id[v.experts[0]].name
+    assert (ics / f"{name} (cancelled).ics").exists()
     # a second event starts from the two files the first one wrote
     w = _first_of(plan2, TUE)
     (tmp_path / "ev2.json").write_text(json.dumps(
         {"kind": "location_closed", "now": f"{MON}T12:00", "location": w.location,
          "date": TUE, "from": "08:00", "until": "23:00"}))
-    before = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("e?.ics")}
+    before = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("E??.ics")}
     assert main(["event", str(tmp_path / "week2.json"), str(tmp_path / "plan2.json"),
                  "--event", str(tmp_path / "ev2.json"), "--out", str(tmp_path / "plan3.json"),
                  "--out-week", str(tmp_path / "week3.json"), "--ics", str(ics)]) == 0
@@ -524,7 +601,7 @@ def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, c
     assert_valid(load_plan_request(tmp_path / "week3.json"), plan3)
     assert not any(x.location == w.location and x.date.isoformat() == TUE
                    for x in plan3.visits)
-    after = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("e?.ics")}
+    after = {p.name: calendar_sequences(p.read_bytes()) for p in ics.glob("E??.ics")}
     changed = {c.request for c in plan3.changes}
     for name, seqs in after.items():
         for key, n in seqs.items():
@@ -533,6 +610,81 @@ def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, c
                 assert n == old + 1
             elif old is not None:
                 assert n == old
+
+
+def _event_files(tmp_path, week, plan):
+    (tmp_path / "week.json").write_text(json.dumps(plan_request_to_dict(week)))
+    (tmp_path / "plan.json").write_text(json.dumps(plan_to_dict(plan)))
+    v = _first_of(plan, TUE)
+    (tmp_path / "ev.json").write_text(json.dumps(
+        {"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": v.experts[0],
+         "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"}))
+    return [str(tmp_path / "week.json"), str(tmp_path / "plan.json"), "--event",
+            str(tmp_path / "ev.json")]
+
+
+def test_cli_event_without_out_never_replaces_an_earlier_repair(tmp_path, week, plan,
+                                                                monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = _event_files(tmp_path, week, plan)
+    (tmp_path / "plan-repaired.json").write_text("last event's", encoding="utf-8")
+    assert main(["event", *argv]) == 0
+    assert main(["event", *argv]) == 0
+    written = sorted(p.name for p in tmp_path.glob("plan-repaired-*.json"))
+    assert len(written) == 2
+    assert (tmp_path / "plan-repaired.json").read_text(encoding="utf-8") == "last event's"
+    assert written[-1] in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option, target, force_helps", [
+    ("--out", "mine.json", True), ("--out-week", "mine.json", True),
+    ("--out", "plan.json", False), ("--out-week", "week.json", False),
+    ("--out", "ev.json", False), ("--ics", "mine.json", False), ("--out", "folder", False)])
+def test_cli_event_checks_its_outputs_before_repairing(tmp_path, week, plan, monkeypatch,
+                                                       capsys, option, target, force_helps):
+    import solvers.repair
+
+    argv = _event_files(tmp_path, week, plan)
+    (tmp_path / "mine.json").write_text("mine", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.json")}
+    out = [] if option == "--out" else ["--out", str(tmp_path / "new.json")]
+    with monkeypatch.context() as m:
+        m.setattr(solvers.repair, "repair", lambda *a, **k: pytest.fail("repaired first"))
+        assert main(["event", *argv, *out, option, str(tmp_path / target)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and option in err[0] and target in err[0], err
+        if not force_helps:
+            assert main(["event", *argv, *out, option, str(tmp_path / target),
+                         "--force"]) == 2
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.json")} == before
+    if force_helps:
+        assert main(["event", *argv, *out, option, str(tmp_path / target), "--force"]) == 0
+        assert (tmp_path / target).read_bytes() != b"mine"
+
+
+@pytest.mark.parametrize("doc, ja, en", [
+    ({"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": "Ena",
+      "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"},
+     "■ 出来事（12/7（月） 07:00）: Enaが 12/8（火） 07:00 から 12/8（火） 23:00 まで対応できなくなった",
+     "■ Event (Mon 12/7 07:00): Ena is unavailable from Tue 12/8 07:00 until Tue 12/8 23:00"),
+    ({"kind": "location_closed", "now": f"{MON}T07:00", "location": "C", "date": TUE,
+      "from": "08:00", "until": "12:00", "reason": "停電"},
+     "■ 出来事（12/7（月） 07:00）: Cvillageが 12/8（火） 08:00–12:00 に閉庁となる（停電）",
+     "■ Event (Mon 12/7 07:00): Cvillage is closed on Tue 12/8 from 08:00 to 12:00 (停電)"),
+    ({"kind": "cancelled", "now": f"{MON}T07:00", "request": "r4", "by": "municipality"},
+     "■ 出来事（12/7（月） 07:00）: Cvillageが「subject 4」を取り消した",
+     "■ Event (Mon 12/7 07:00): Cvillage cancelled “subject 4”"),
+])
+def test_cli_event_says_what_happened_in_words(tmp_path, week, plan, capsys, doc, ja, en):
+    """The event's heading named its kind's key and ISO times (``expert_unavailable at
+    2026-12-07T07:00``)."""
+    argv = _event_files(tmp_path, week, plan)
+    (tmp_path / "ev.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert main(["event", *argv, "--out", str(tmp_path / "ja.json")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == ja
+    assert main(["--lang", "en", "event", *argv, "--out", str(tmp_path / "en.json")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == en
 
 
 def test_a_week_after_an_event_replans_with_its_previous_plan():

@@ -223,3 +223,53 @@ def test_a_later_week_job_keeps_what_the_events_added(service: Service):
         assert placed[tue["id"]].end == h * 60 + m + 90         # the overrun stands
         assert not any(x.date == dt.date.fromisoformat(R_THU) and "pr-1" in x.experts
                        and x.end > 12 * 60 for x in plan.visits)
+
+
+RETRY_WEEK = "2027-07-19"     # a Monday of its own: one event sent twice
+
+
+def test_an_event_sent_again_with_its_idempotency_key_is_applied_once(service: Service):
+    """A coordinator whose POST got no answer (the server died, the network broke) sends the
+    same event again with the same ``Idempotency-Key``: the event is applied once and the
+    answer is the first one (same job, same changes, same messages); before, the second POST
+    repaired the week again, and an overrun would have run long twice."""
+    q = service.new_request("a", fields=["pr"], mode="onsite", duration_min=60, priority=8,
+                            earliest="2027-07-20", latest="2027-07-20", submit=True,
+                            title="窓口DX")
+    service.new_request("b", fields=["pr"], mode="onsite", duration_min=60, priority=7,
+                        earliest="2027-07-20", latest="2027-07-23", submit=True)
+    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
+                                         {"week": RETRY_WEEK, "time_limit": 5}).json()["url"])
+    assert job["status"] == "done", job
+    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    v = {x["request"]: x for x in service.get("centre", "/v1/visits",
+                                              params={"week": RETRY_WEEK}).json()}[q["id"]]
+    h, m = map(int, v["start"].split(":"))
+    at = h * 60 + m + 10
+    body = {"kind": "visit_overrun", "now": f"2027-07-20T{at // 60:02d}:{at % 60:02d}",
+            "request": q["id"], "minutes": 20}
+    key = {"Idempotency-Key": "overrun-2027-07-20-a"}
+    with service.app.state.sessions() as s:
+        jobs_before = s.query(PlanJob).count()
+        outbox_before = s.query(OutboxRow).count()
+    first = service.client.post("/v1/events", json=body, headers={**service.h("centre"), **key})
+    assert first.status_code == 201, first.text
+    again = service.client.post("/v1/events", json=body, headers={**service.h("centre"), **key})
+    assert again.status_code == 201, again.text
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert first.headers.get("Idempotent-Replayed") is None
+    assert again.json() == first.json()
+    with service.app.state.sessions() as s:
+        assert s.query(PlanJob).count() == jobs_before + 1
+        assert s.query(OutboxRow).count() == outbox_before + len(first.json()["messages"])
+    end = {x["request"]: x for x in service.get("centre", "/v1/visits",
+                                                params={"week": RETRY_WEEK}).json()}[q["id"]]
+    eh, em = map(int, v["end"].split(":"))
+    assert end["end"] == f"{(eh * 60 + em + 20) // 60:02d}:{(eh * 60 + em + 20) % 60:02d}"
+    # the same key for another event is refused, naming the header; nothing is applied
+    other = {**body, "minutes": 30}
+    r = service.client.post("/v1/events", json=other, headers={**service.h("centre"), **key})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["path"] == "Idempotency-Key"
+    with service.app.state.sessions() as s:
+        assert s.query(PlanJob).count() == jobs_before + 1

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from service.api.deps import (
     CentreKey,
@@ -30,7 +31,7 @@ from service.api.deps import (
     paged,
 )
 from service.db import ContactRow, ExpertRow, MunicipalityRow, OutboxRow, utcnow
-from service.events import record_event
+from service.events import record_event, stored_event
 from service.outbox import outbox_view
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -48,18 +49,40 @@ EVENT_EXAMPLES = {
 
 
 @router.post("/events", status_code=201)
-def post_event(who: CentreKey, s: SessionDep, settings: SettingsDep,
-               body: Annotated[dict[str, Any], Body(openapi_examples=EVENT_EXAMPLES)]
+def post_event(who: CentreKey, s: SessionDep, settings: SettingsDep, response: Response,
+               body: Annotated[dict[str, Any], Body(openapi_examples=EVENT_EXAMPLES)],
+               idempotency_key: Annotated[str | None, Header(
+                   alias="Idempotency-Key", min_length=1, max_length=200,
+                   description="any text naming this event once: sent again with the same "
+                               "event (a POST that got no answer), the event is not applied "
+                               "again and the first answer comes back, with the header "
+                               "Idempotent-Replayed: true")] = None,
                ) -> dict[str, Any]:
     """Apply an event to the week ``now`` falls in: the past stays, the rest of the week is
     re-planned with every rule changing as few visits as possible (served priority first), the
     repair is published, and one message per affected municipality and expert is queued in
-    the same transaction. 409 when the week has no published plan."""
-    out = record_event(s, who, body, time_limit=settings.event_time_limit)
+    the same transaction. 409 when the week has no published plan. With an
+    ``Idempotency-Key`` the event is applied at most once (send it again when a POST got no
+    answer); the same key with another event is 422."""
+    out = record_event(s, who, body, time_limit=settings.event_time_limit,
+                       key=idempotency_key)
+    if out.pop("replayed"):
+        response.headers["Idempotent-Replayed"] = "true"
+        return out
     audit(s, who, f"event.{out['event']['kind']}", out["job"],
           changes=len(out["changes"]), messages=len(out["messages"]),
           priority_lost=out["event"].get("priority_lost"))
-    s.commit()
+    try:
+        s.commit()
+    except IntegrityError:
+        # the same key committed by another request meanwhile: answer as it did
+        s.rollback()
+        assert idempotency_key is not None
+        done = stored_event(s, idempotency_key, body)
+        if done is None:
+            raise
+        response.headers["Idempotent-Replayed"] = "true"
+        return done
     return out
 
 
