@@ -101,6 +101,9 @@ _WINDOW = re.compile(rf"{_TIME}\s*(?:[-~〜–—―ー]|から)\s*{_TIME}(?:ま
 _HEADER_TAIL = re.compile(r"\s*(?:[(\[【<〔][^)\]】>〕]*[)\]】>〕]|[※*].*)\s*$")
 #: Day 0 of Excel's dates (its 1900 date system, counting the leap day 1900 never had).
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+#: Day 0 of the 1904 date system, in which Excel for Mac saved workbooks (``date1904``): the
+#: same day is 1,462 less there.
+_MAC_EPOCH = dt.date(1904, 1, 1)
 #: How many rows from the top may hold titles and notes before the header row.
 _HEADER_SEARCH_ROWS = 30
 
@@ -150,6 +153,12 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> list[tuple[int, li
     several columns gives way to the headers under it), and a cell merged down over several
     requests' rows (a municipality written once for three rows) repeated in each of them.
     """
+    return _read_sheet(path, sheet)[0]
+
+
+def _read_sheet(path: str | Path, sheet: str | None) -> tuple[list[tuple[int, list[str]]], dt.date]:
+    """``read_sheet``'s rows and the day 0 of the sheet's dates kept as numbers (Excel's
+    1900 or 1904 date system; 1900 for a CSV file)."""
     p = Path(path)
     if not p.exists():
         raise InputError(Problem(str(p), "file not found", "ファイルが見つかりません"))
@@ -162,8 +171,9 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> list[tuple[int, li
             raise InputError(Problem("--sheet", "a CSV file has no sheets",
                                      "CSV ファイルにはシートがありません"))
         rows = list(enumerate(read_csv_rows(read_text_table(p), nfkc=False), start=1))
+        epoch = _EXCEL_EPOCH
     elif suffix in (".xlsx", ".xlsm"):
-        rows = _workbook_rows(p, sheet)
+        rows, epoch = _workbook_rows(p, sheet)
     elif suffix in (".xls", ".ods"):
         raise InputError(Problem(str(p), "save the sheet as .xlsx (Excel workbook) or .csv first",
                                  "先に .xlsx（Excel ブック）か .csv で保存してください"))
@@ -173,7 +183,7 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> list[tuple[int, li
     rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
     if not rows:
         raise InputError(Problem(str(p), "the file is empty", "ファイルが空です"))
-    return rows
+    return rows, epoch
 
 
 def _header_score(cells: list[str]) -> int:
@@ -190,8 +200,10 @@ def _header_row(rows: list[tuple[int, list[str]]]) -> int | None:
     return scores.index(max(scores))
 
 
-def _workbook_rows(p: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
-    """The requests' sheet of a workbook, every row (empty ones included) as text."""
+def _workbook_rows(p: Path, sheet: str | None) -> tuple[list[tuple[int, list[str]]], dt.date]:
+    """The requests' sheet of a workbook, every row (empty ones included) as text, and the
+    workbook's day 0 (1899-12-30, or 1904-01-01 for a workbook of the 1904 date system;
+    openpyxl reads date cells by it already, a date kept as a number is read by it later)."""
     import openpyxl
 
     try:
@@ -211,7 +223,8 @@ def _workbook_rows(p: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
                      else _cell_text(v) for v, f in zip(vrow, frow, strict=True)])
     merges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     _unmerge(grid, merges)
-    return [(i, cells) for i, cells in enumerate(grid, start=1) if cells is not _GONE]
+    epoch = _MAC_EPOCH if values.epoch.date() == _MAC_EPOCH else _EXCEL_EPOCH
+    return [(i, cells) for i, cells in enumerate(grid, start=1) if cells is not _GONE], epoch
 
 
 #: A header's second row, joined into the first (kept in the grid so that rows keep numbers).
@@ -352,13 +365,14 @@ def _minutes(h: str, m1: str | None, m2: str | None) -> int | None:
         else None
 
 
-def _date(raw: str, monday: dt.date) -> dt.date | None:
+def _date(raw: str, monday: dt.date, epoch: dt.date = _EXCEL_EPOCH) -> dt.date | None:
     """A date cell (``engine.readings.read_date``); month/day alone is in the week's year (the
     next one for a week that runs into January); a whole number of five digits is a date as
-    Excel counts them (days since 1899-12-30: a date cell formatted as a number, or pasted
-    as one), ``46364`` being 2026-12-08."""
+    Excel counts them (days since ``epoch``, 1899-12-30 or in a workbook of the 1904 date
+    system 1904-01-01: a date cell formatted as a number, or pasted as one), ``46364`` being
+    2026-12-08 (``44902`` in the 1904 system)."""
     if m := re.fullmatch(r"(\d{5})(?:\.0+)?", raw):
-        return _EXCEL_EPOCH + dt.timedelta(days=int(m.group(1)))
+        return epoch + dt.timedelta(days=int(m.group(1)))
     day = read_date(raw, monday.year)
     friday = monday + dt.timedelta(days=4)
     if day is not None and friday.year != monday.year and day < monday:
@@ -400,8 +414,10 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date,
         df = table.fillna("").astype(str)
         df.columns = [str(c).strip() for c in df.columns]
         numbers = list(range(2, len(df) + 2))
+        epoch = _EXCEL_EPOCH
     else:
-        df, numbers = _frame(read_sheet(table, sheet))
+        sheet_rows, epoch = _read_sheet(table, sheet)
+        df, numbers = _frame(sheet_rows)
     monday = week if isinstance(week, dt.date) else _parse_week(week)
     cols, units, problems = _columns(df)
     friday = monday + dt.timedelta(days=4)
@@ -475,7 +491,7 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date,
             if raw == "":
                 q[key] = day
                 continue
-            parsed = _date(raw, monday)
+            parsed = _date(raw, monday, epoch)
             if parsed is None:
                 bad(key, f"must be a date such as {monday:%Y-%m-%d} or {monday.month}/{monday.day},"
                     f" got {raw!r}", f"日付（例 {monday:%Y-%m-%d}、{monday.month}/{monday.day}）を"

@@ -40,7 +40,8 @@ def _lang(args: argparse.Namespace) -> str:
 def report_input_error(err: InputError, lang: str, errors_csv: str | None = None,
                        prog: str = "dxshare") -> None:
     """Every problem of ``err`` on stderr (one line when there is one), and with
-    ``errors_csv`` also as a CSV file (for long lists, to open beside the sheet)."""
+    ``errors_csv`` also as a CSV file (for long lists, to open beside the sheet) unless that
+    file is one of the problems."""
     label = _("error")
     if len(err.problems) == 1:
         print(f"{prog}: {label}: {err.problems[0].text(lang)}", file=sys.stderr)
@@ -49,7 +50,8 @@ def report_input_error(err: InputError, lang: str, errors_csv: str | None = None
               file=sys.stderr)
         for p in err.problems:
             print(f"  {p.text(lang)}", file=sys.stderr)
-    if errors_csv:
+    if errors_csv and not any(p.path == "--errors" for p in err.problems):
+        # (a refused --errors file is left as it is: it is the problem being reported)
         from engine.sheets import problems_to_csv  # start fast
 
         problems_to_csv(err.problems, errors_csv, lang, header=(_("where"), _("problem")))

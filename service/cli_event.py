@@ -17,17 +17,22 @@ Exit codes: 0 repaired, 2 bad input (every problem on stderr, each naming its fi
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError, Problem
 from service.cli import add_lang
 from service.i18n import _, current_lang
 from service.paths import add_force, check_outputs, new_plan_name
 
-__all__ = ["event_text", "register"]
+if TYPE_CHECKING:
+    from engine.events import Event
+    from engine.model import Plan, PlanRequest
+
+__all__ = ["event_text", "event_words", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -85,7 +90,8 @@ def cmd_event(args: argparse.Namespace) -> int:
         Path(args.out_week).write_text(json.dumps(plan_request_to_dict(fixed.after.week),
                                                   ensure_ascii=False, indent=2) + "\n",
                                        encoding="utf-8")
-    print(event_text(fixed.plan.event or {}), end="")
+    print(event_text(fixed.plan.event or {}, event_words(event, week, plan), event.now),
+          end="")
     print(changes_text(fixed.after.week, fixed.plan), end="")
     print(_("plan written to {path}").format(path=out))
     if args.out_week:
@@ -105,10 +111,65 @@ def _calendars(d: Path, week: Any, plan: Any) -> None:
     print(_("iCalendar: {dir}/ (one per expert)").format(dir=d))
 
 
-def event_text(block: Mapping[str, Any]) -> str:
-    """What the repair cost, in the coordinator's words."""
+_WD_JA = "月火水木金土日"
+
+
+def _day(d: dt.date) -> str:
+    if current_lang() == "ja":
+        return f"{d.month}/{d.day}（{_WD_JA[d.weekday()]}）"
+    return f"{d:%a} {d.month}/{d.day}"
+
+
+def _at(t: dt.datetime) -> str:
+    return f"{_day(t.date())} {t:%H:%M}"
+
+
+def event_words(ev: Event, week: PlanRequest, plan: Plan) -> str:
+    """What happened, as the coordinator says it: names, days and times, never the kind's
+    key or an ISO date-time (``Enaが 12/8（火） 07:00 から … まで対応できなくなった``)."""
+    from service.report import expert_names, place_name  # start fast
+
+    reason = "" if not ev.reason else (f"（{ev.reason}）" if current_lang() == "ja"
+                                       else f" ({ev.reason})")
+    if ev.kind == "expert_unavailable":
+        assert ev.expert is not None and ev.start is not None and ev.end is not None
+        return _("{expert} is unavailable from {start} until {end}").format(
+            expert=expert_names(week, [ev.expert]), start=_at(ev.start), end=_at(ev.end)
+        ) + reason
+    if ev.kind == "location_closed":
+        assert ev.location is not None and ev.start is not None and ev.end is not None
+        return _("{place} is closed on {date} from {start} to {end}").format(
+            place=place_name(week, ev.location), date=_day(ev.start.date()),
+            start=f"{ev.start:%H:%M}", end=f"{ev.end:%H:%M}") + reason
+    q = ev.new_request if ev.kind == "urgent_request" else week.request_by_id[str(ev.request)]
+    assert q is not None
+    what = dict(place=place_name(week, q.location),
+                title=q.title or _("request {id}").format(id=q.id))
+    if ev.kind == "urgent_request":
+        assert ev.by_date is not None
+        text = _("{place} asked urgently for “{title}”, by {date}").format(
+            date=_day(ev.by_date), **what)
+    elif ev.kind == "visit_overrun":
+        text = _("the visit “{title}” at {place} ran {minutes} min longer than planned").format(
+            minutes=ev.minutes, **what)
+    elif ev.kind == "cancelled" and ev.by == "expert":
+        v = next((v for v in plan.visits if v.request == q.id), None)
+        text = _("{experts} cancelled “{title}” at {place}").format(
+            experts=expert_names(week, v.experts) if v is not None else _("the expert"), **what)
+    elif ev.kind == "cancelled":
+        text = _("{place} cancelled “{title}”").format(**what)
+    else:
+        text = _("the visit “{title}” at {place} ended at {time}").format(
+            time=f"{ev.now:%H:%M}", **what)
+    return text + reason
+
+
+def event_text(block: Mapping[str, Any], words: str = "", now: dt.datetime | None = None) -> str:
+    """What the repair cost, in the coordinator's words, under what happened (``words``,
+    ``event_words``) and when it was known."""
     changed = block.get("changed", {})
-    lines = [_("■ Event: {kind} at {now}").format(kind=block.get("kind"), now=block.get("now")),
+    when = _at(now) if now is not None else str(block.get("now", ""))
+    lines = [_("■ Event ({now}): {what}").format(now=when, what=words or block.get("kind")),
              _("  priority lost {lost}, newly served {added}; visits changed {n} (new time "
                "{time}, new date {date}, new expert {experts}, dropped {dropped})").format(
                  lost=block.get("priority_lost", 0), added=block.get("priority_added", 0),

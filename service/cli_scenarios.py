@@ -21,6 +21,7 @@ from engine.errors import InputError, Problem
 from service.console import ProgressBar, print_table
 from service.glossary import kpi_name, status_word
 from service.i18n import _, lang_from, set_lang
+from service.paths import check_outputs
 
 __all__ = ["ProgressBar", "comparison_table", "register", "run_command"]
 
@@ -57,6 +58,12 @@ def run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     set_lang(args.lang)
     out_stream = stdout or sys.stdout
     err_stream = stderr or sys.stderr
+    try:
+        # the CSV folder checked before the runs, which may take minutes
+        check_outputs(dirs=[("--out", args.out)], inputs=[args.file])
+    except InputError as err:
+        err_stream.write("dxshare: " + err.summary(args.lang) + "\n")
+        return 2
     try:
         if args.workers is not None and args.workers < 1:
             raise InputError(Problem("--workers", "must be >= 1", "1 以上である必要があります"))

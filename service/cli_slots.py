@@ -23,6 +23,7 @@ from engine.errors import InputError, Problem
 from engine.model import FIELD_LABELS, PlanRequest, fmt_time
 from service.cli import add_lang, request_file
 from service.i18n import _, current_lang
+from service.paths import add_force, check_outputs
 from service.report import expert_names, place_name
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", dest="json_out", metavar="FILE",
                    help=_("also write the proposals (slot-proposals/1, each with its whole "
                           "plan) to this file"))
+    add_force(p)
     p.add_argument("--other-mode", choices=["no", "fallback", "also"], default="fallback",
                    help=_("offer the other mode (online instead of on-site or the reverse): "
                           "only when the asked mode has no slot (fallback, default), always "
@@ -68,6 +70,8 @@ def cmd_slots(args: argparse.Namespace) -> int:
         raise InputError(Problem("--top", "must be >= 1", "1 以上である必要があります"))
     if args.time_limit <= 0:
         raise InputError(Problem("--time-limit", "must be > 0", "0 より大きい必要があります"))
+    check_outputs(files=[("--json", args.json_out)], inputs=[args.week, args.plan],
+                  force=args.force)
     problem = load_plan_request(request_file(args.week))
     plan = load_plan(args.plan)
     if args.request not in problem.request_by_id:

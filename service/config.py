@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -42,7 +44,9 @@ class Settings(BaseSettings):
     take, and the unpacked size of an Excel workbook. ``demo_week`` (a Monday): on first
     start, also store that week's synthetic Ehime requests (drawn with ``demo_seed``, the CLI
     demo's seed) and, like ``demo_matching``, the synthetic matching demo (60 needs, 200
-    candidates) when no matching data is stored yet.
+    candidates) when no matching data is stored yet. ``now``: the service's clock as a fixed
+    Japan-time moment (demos and tests, e.g. ``2026-12-16T12:00``; default the real clock):
+    a visit's outcome can be recorded once the visit has started.
     """
 
     model_config = SettingsConfigDict(env_prefix="DXSHARE_", extra="ignore")
@@ -86,6 +90,7 @@ class Settings(BaseSettings):
     demo_week: str | None = None
     demo_matching: bool = False
     demo_seed: int = 8
+    now: dt.datetime | None = None
 
     def url(self) -> str:
         """The SQLAlchemy URL of the database."""

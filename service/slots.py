@@ -226,6 +226,7 @@ def _proposal_view(session: Session, w: Week, p: Proposal, rank: int,
     if who.is_centre:
         doc = plan_to_dict(p.plan)
         out.update(objective_change=p.objective_change,
+                   visits_added=len(p.plan.visits) - len(w.plan.visits),
                    drive_minutes_added=p.drive_minutes_added,
                    moved=[c for c in doc.get("changes", []) if c["request"] != p.request],
                    plan=doc)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InputError, Problem
@@ -67,7 +67,7 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
     that week (``previous``) if there is one.
 
     Requests taken: submitted or scheduled ones whose dates meet the week (dates clipped to
-    it). With ``keep_published='fixed'`` each published visit whose request is still open is
+    it), and done ones with a published visit that week (held: ``fixed`` where they were). With ``keep_published='fixed'`` each published visit whose request is still open is
     ``fixed``; with ``'prefer'`` it is only passed as ``previous`` (moves are minimised).
     A slot a municipality chose that awaits the centre (``service.slots``) is ``fixed`` too.
     ``blackouts`` (plan-request/1 form) are dates experts cannot work that week, besides the
@@ -113,14 +113,20 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
     for rid, slot in pending_fixed(session, monday).items():   # chosen, awaiting the centre
         fixed.setdefault(rid, slot)
     requests = []
+    # a visit already held (its request done) is what happened: every plan of the week keeps
+    # it where it was, taking its experts' time, so a re-plan neither drops it from the
+    # week's figures nor gives its hours to another visit
     rows = session.scalars(select(RequestRow).where(
-        RequestRow.status.in_(("submitted", "scheduled")), RequestRow.earliest <= end,
-        RequestRow.latest >= start).order_by(RequestRow.id))
+        or_(RequestRow.status.in_(("submitted", "scheduled")),
+            and_(RequestRow.status == "done", RequestRow.id.in_(list(published)))),
+        RequestRow.earliest <= end, RequestRow.latest >= start).order_by(RequestRow.id))
     for q in rows:
         x = {"id": q.id, "location": q.municipality, **q.doc}
         x["earliest"] = max(q.earliest, start).isoformat()
         x["latest"] = min(q.latest, end).isoformat()
-        if q.id in fixed:
+        if q.status == "done":
+            x["fixed"] = published[q.id]
+        elif q.id in fixed:
             x["fixed"] = fixed[q.id]
         if q.id in held:
             x["duration_min"] = held[q.id]["duration_min"]
@@ -215,7 +221,8 @@ def publish_plan(session: Session, job: PlanJob) -> dict[str, int]:
     """Make a done week job's visits the week's published visits.
 
     A visit identical to the published one (same request, experts, date, start) keeps its
-    row and outcome; others replace it. Planned requests become ``scheduled``; requests
+    row and outcome; others replace it; a held visit (its request done) is never moved or
+    withdrawn. Planned requests become ``scheduled``; requests
     scheduled before but left out now go back to ``submitted``. Visits of requests the job did
     not plan (done or cancelled since) are left as they are. Returns counts.
     """
@@ -229,6 +236,10 @@ def publish_plan(session: Session, job: PlanJob) -> dict[str, int]:
     for rid, v in planned.items():
         q = session.get(RequestRow, rid)
         if q is None:
+            continue
+        if q.status == "done" and rid in current:   # held: stays as it happened
+            current.pop(rid)
+            kept += 1
             continue
         date = dt.date.fromisoformat(v["date"])
         start, end = _parse_hhmm(v["start"]), _parse_hhmm(v["end"])
@@ -248,9 +259,11 @@ def publish_plan(session: Session, job: PlanJob) -> dict[str, int]:
             q.status = "scheduled"
             q.updated_at = utcnow()
     for rid, old in current.items():
+        q = session.get(RequestRow, rid)
+        if q is not None and q.status == "done":
+            continue
         old.active = False
         dropped += 1
-        q = session.get(RequestRow, rid)
         if q is not None and q.status == "scheduled":
             q.status = "submitted"
             q.updated_at = utcnow()

@@ -267,6 +267,40 @@ def test_dates_kept_as_excel_numbers_read_as_dates(tmp_path):
         "6 行目「希望開始日」: 2026-12-15 は対象週（2026-12-07 – 2026-12-11）の外です"]
 
 
+def test_a_workbook_of_the_1904_date_system_reads_its_own_dates(tmp_path):
+    """Excel for Mac saved workbooks counting days from 1904-01-01 (``date1904`` in the
+    workbook, openpyxl's ``epoch``): the same day is 1,462 less there, and a date kept as a
+    number, or a formula's value, must be counted from that day, not from 1899-12-30."""
+    import datetime as dt
+    import zipfile
+
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    def build(wb):
+        wb.epoch = CALENDAR_MAC_1904
+        ws = wb.active
+        _requests_sheet(ws, [("r1", "松山市", "広報", "訪問", 90, 46364 - 1462, ""),
+                             ("r2", "松山市", "広報", "訪問", 90, dt.datetime(2026, 12, 9), ""),
+                             ("r3", "松山市", "広報", "訪問", 90, "=F4+2", ""),
+                             ("r4", "松山市", "広報", "訪問", 90, 46371 - 1462, "")])
+        ws["F5"].number_format = "yyyy/m/d"
+
+    path = _with_saved_values(_workbook(tmp_path / "依頼.xlsx", build), {"F4+2": 46366 - 1462})
+    with zipfile.ZipFile(path) as z:
+        assert b'date1904="1"' in z.read("xl/workbook.xml")        # as Excel for Mac writes it
+    with pytest.raises(InputError) as info:
+        import_requests(path, "2026-12-07")
+    # r4 is a week later in the 1904 count too: outside the week, said as the right date
+    assert [p.text("ja") for p in info.value.problems] == [
+        "7 行目「希望開始日」: 2026-12-15 は対象週（2026-12-07 – 2026-12-11）の外です"]
+    wb = __import__("openpyxl").load_workbook(path)
+    wb.active.delete_rows(7)
+    wb.save(path)
+    path = _with_saved_values(path, {"F4+2": 46366 - 1462})
+    got = {q.id: str(q.earliest) for q in import_requests(path, "2026-12-07").requests}
+    assert got == {"r1": "2026-12-08", "r2": "2026-12-09", "r3": "2026-12-10"}
+
+
 def test_a_formula_reads_as_the_value_excel_saved(tmp_path):
     def build(wb):
         _requests_sheet(wb.active, [("r1", "松山市", "広報", "訪問", "=60*1.5", "", "")])

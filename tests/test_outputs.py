@@ -148,3 +148,87 @@ def test_import_example_and_season_request_keep_an_existing_file(tmp_path, capsy
         assert "--force" in capsys.readouterr().err and out.read_text(encoding="utf-8") == "mine"
         assert main([*argv, "--out", str(out), "--force"]) == 0, argv
         assert json.loads(out.read_text(encoding="utf-8"))["format"] == "plan-request/1"
+
+
+@pytest.fixture
+def planned(week, tmp_path):
+    plan = tmp_path / "plan.json"
+    assert main(["plan", str(week), "--out", str(plan), "--quiet", "--time-limit", "10"]) == 0
+    doc = json.loads(week.read_text(encoding="utf-8"))
+    doc["requests"].append({**doc["requests"][0], "id": "r041", "priority": 7})
+    week.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return week, plan
+
+
+@pytest.mark.parametrize("target, force_helps", [
+    ("{plan}", False), ("{week}", False), ("{dir}", False), ("{dir}/x/", False),
+    ("{file}/x.json", False), ("{mine}", True)])
+def test_slots_never_writes_over_an_input_or_a_file(planned, tmp_path, capsys, monkeypatch,
+                                                    target, force_helps):
+    """``slots --json plan.json`` replaced the very plan it read; ``--json out/`` was a
+    traceback after the search."""
+    import solvers.slots
+
+    week, plan = planned
+    (tmp_path / "out").mkdir()
+    (tmp_path / "mine.json").write_text("mine", encoding="utf-8")
+    (tmp_path / "README.md").write_text("notes", encoding="utf-8")
+    path = target.format(plan=plan, week=week, dir=tmp_path / "out",
+                         file=tmp_path / "README.md", mine=tmp_path / "mine.json")
+    before = {p: p.read_bytes() for p in tmp_path.glob("*.*")}
+    argv = ["slots", str(week), str(plan), "--request", "r041", "--json", path]
+    with monkeypatch.context() as m:
+        m.setattr(solvers.slots, "propose_slots", lambda *a, **k: pytest.fail("searched first"))
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--json" in err[0] and "Traceback" not in err[0], err
+        if not force_helps:
+            assert main([*argv, "--force"]) == 2
+    assert {p: p.read_bytes() for p in tmp_path.glob("*.*")} == before
+    if force_helps:
+        assert main([*argv, "--force", "--time-limit", "5"]) == 0
+        assert json.loads((tmp_path / "mine.json").read_text())["format"] == "slot-proposals/1"
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--json", "{mine}"], "--json"), (["--json", "{dir}"], "--json"),
+    (["--errors", "{mine}"], "--errors"), (["--csv", "{mine}"], "--csv")])
+def test_match_checks_its_outputs_before_matching(tmp_path, capsys, monkeypatch, argv, option):
+    import solvers.matching
+
+    (tmp_path / "out").mkdir()
+    mine = tmp_path / "mine.json"
+    mine.write_text("mine", encoding="utf-8")
+    argv = [a.format(mine=mine, dir=tmp_path / "out") for a in argv]
+    monkeypatch.setattr(solvers.matching, "assign", lambda *a, **k: pytest.fail("matched first"))
+    assert main(["match", "assign", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and option in err[0], err
+    assert mine.read_text(encoding="utf-8") == "mine"
+
+
+def test_match_csv_files_carry_the_bom(tmp_path):
+    assert main(["match", "assign", "--csv", str(tmp_path / "csv")]) == 0
+    files = sorted((tmp_path / "csv").glob("*.csv"))
+    assert files and all(p.read_bytes().startswith(b"\xef\xbb\xbf") for p in files)
+
+
+def test_scenarios_check_their_folder_before_running(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("format: scenarios/1\n", encoding="utf-8")
+    assert main(["scenarios", "run", str(scenario), "--out", str(scenario), "--serial"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert scenario.read_text(encoding="utf-8") == "format: scenarios/1\n"
+
+
+@pytest.mark.parametrize("argv", [["import", "{sheet}", "--week", "2026-12-07"],
+                                  ["match", "assign"]])
+def test_an_errors_file_that_exists_is_not_overwritten_by_its_own_refusal(tmp_path, capsys,
+                                                                          argv):
+    sheet = tmp_path / "依頼.csv"
+    sheet.write_text("自治体,分野,形態,所要時間\n松山市,広報,訪問,60\n", encoding="utf-8")
+    errors = tmp_path / "errors.csv"
+    errors.write_text("last week's problems", encoding="utf-8")
+    assert main([*(a.format(sheet=sheet) for a in argv), "--errors", str(errors)]) == 2
+    assert "--errors" in capsys.readouterr().err
+    assert errors.read_text(encoding="utf-8") == "last week's problems"

@@ -583,7 +583,7 @@ def test_cli_repairs_chains_events_and_updates_calendars(tmp_path, week, plan, c
                  "--out", str(tmp_path / "plan2.json"), "--out-week",
                  str(tmp_path / "week2.json"), "--ics", str(ics)]) == 0
     out = capsys.readouterr().out
-    assert "Event: expert_unavailable" in out and "fewest changes proven" in out
+    assert "is unavailable from" in out and "fewest changes proven" in out
     week2, plan2 = load_plan_request(tmp_path / "week2.json"), load_plan(tmp_path / "plan2.json")
     assert_valid(week2, plan2)
     name = week.expert_by_id[v.experts[0]].name
@@ -661,6 +661,30 @@ def test_cli_event_checks_its_outputs_before_repairing(tmp_path, week, plan, mon
     if force_helps:
         assert main(["event", *argv, *out, option, str(tmp_path / target), "--force"]) == 0
         assert (tmp_path / target).read_bytes() != b"mine"
+
+
+@pytest.mark.parametrize("doc, ja, en", [
+    ({"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": "Ena",
+      "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"},
+     "■ 出来事（12/7（月） 07:00）: Enaが 12/8（火） 07:00 から 12/8（火） 23:00 まで対応できなくなった",
+     "■ Event (Mon 12/7 07:00): Ena is unavailable from Tue 12/8 07:00 until Tue 12/8 23:00"),
+    ({"kind": "location_closed", "now": f"{MON}T07:00", "location": "C", "date": TUE,
+      "from": "08:00", "until": "12:00", "reason": "停電"},
+     "■ 出来事（12/7（月） 07:00）: Cvillageが 12/8（火） 08:00–12:00 に閉庁となる（停電）",
+     "■ Event (Mon 12/7 07:00): Cvillage is closed on Tue 12/8 from 08:00 to 12:00 (停電)"),
+    ({"kind": "cancelled", "now": f"{MON}T07:00", "request": "r4", "by": "municipality"},
+     "■ 出来事（12/7（月） 07:00）: Cvillageが「subject 4」を取り消した",
+     "■ Event (Mon 12/7 07:00): Cvillage cancelled “subject 4”"),
+])
+def test_cli_event_says_what_happened_in_words(tmp_path, week, plan, capsys, doc, ja, en):
+    """The event's heading named its kind's key and ISO times (``expert_unavailable at
+    2026-12-07T07:00``)."""
+    argv = _event_files(tmp_path, week, plan)
+    (tmp_path / "ev.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert main(["event", *argv, "--out", str(tmp_path / "ja.json")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == ja
+    assert main(["--lang", "en", "event", *argv, "--out", str(tmp_path / "en.json")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == en
 
 
 def test_a_week_after_an_event_replans_with_its_previous_plan():

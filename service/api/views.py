@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from service.auth import Principal
+from service.clock import has_started
 from service.db import ExpertRow, MunicipalityRow, PlanJob, RequestRow, VisitRow
 
 __all__ = ["expert_view", "hhmm", "job_view", "muni_view", "request_view", "visit_view"]
@@ -25,19 +27,20 @@ def request_view(q: RequestRow) -> dict[str, Any]:
             "updated_at": q.updated_at.isoformat(), "url": f"/v1/requests/{q.id}"}
 
 
-def visit_view(v: VisitRow, who: Principal, q: RequestRow | None, *,
+def visit_view(v: VisitRow, who: Principal, q: RequestRow | None, *, now: dt.datetime,
                changed: bool = False) -> dict[str, Any]:
     """A published visit; its notes only for the centre, the visited municipality, or when
     the request is not confidential. ``changed``: it replaced an earlier published version
     of the same consultation that week (an event's repair, a re-plan, an overrun), which the
-    dashboard marks 「変更あり」."""
+    dashboard marks 「変更あり」. ``started``: the visit has begun by ``now`` (Japan time),
+    so its outcome can be recorded."""
     out: dict[str, Any] = {
         "id": v.id, "request": v.request_id, "municipality": v.municipality,
         "experts": list(v.experts), "mode": v.mode, "date": v.date.isoformat(),
         "start": hhmm(v.start), "end": hhmm(v.end),
         "title": q.doc.get("title", "") if q is not None else "",
         "held": v.held, "satisfaction": v.satisfaction, "changed": changed,
-        "url": f"/v1/visits/{v.id}"}
+        "started": has_started(v.date, v.start, now), "url": f"/v1/visits/{v.id}"}
     confidential = q is not None and q.confidential
     if who.is_centre or who.municipality == v.municipality or not confidential:
         out["notes"] = v.notes

@@ -53,7 +53,7 @@ const TEXT = {
     start: "開始日", end: "終了日", effort_days: "工数（人日）", remote: "リモート",
     held: "実施", notes: "メモ", satisfaction: "満足度", save_outcome: "記録",
     season: "今年度", satisfaction_share: "満足度（4以上）の割合", target: "目標", rated: "評価数",
-    recorded: "記録済み", outcome_saved: "成果を記録しました", blackouts: "休止日（キャンプ・休館など）",
+    recorded: "記録済み", outcome_saved: "成果を記録しました", outcome_not_yet: "訪問の開始後に記録できます", blackouts: "休止日（キャンプ・休館など）",
     add_blackout: "休止日を追加", reason: "理由", everyone: "全員", delete: "削除", blackout: "休止",
     no_blackouts: "この週の休止日はありません", meets: "目標達成", below: "目標未達",
     upload_title: "データの取り込み（CSV・Excel）", table: "表", t_needs: "ニーズ",
@@ -65,7 +65,7 @@ const TEXT = {
     slots_help_centre: "良い順に並んでいます。選ぶと公開済みの週に確定します（自治体が選んだ日時は確認待ちに表示されます）。",
     slots_none: "ご希望の形態では空きがありません", slots_empty: "候補はありません",
     mode_changed: "形態を変更", alt_time: "同じ日の別の時刻",
-    cost: "評価値 {change}・運転 {drive} 分", picks_title: "確認待ちの日時（自治体が選択）",
+    picks_title: "確認待ちの日時（自治体が選択）",
     legend_pending: "確認待ち（自治体が選択）", pick_pending: "確認待ち", confirm: "確定",
     other_slot: "別の日時", reject: "却下", undo_pick: "選択を取り消す", no_picks: "確認待ちの日時はありません",
     chosen_pending: "日時を選びました。センターの確認待ちです。",
@@ -81,6 +81,10 @@ const TEXT = {
     confirm_reject_ok: "却下する", confirm_delete: "この休止日を削除しますか？",
     confirm_delete_ok: "削除する", confirm_withdraw: "このニーズを取り下げますか？",
     confirm_withdraw_ok: "取り下げる",
+    dup_question: "同じ内容の相談依頼がすでにあります（自治体・分野・期間・件名が同じ）。それでも登録しますか？",
+    dup_ok: "それでも登録する", dup_open: "元の依頼を見る",
+    cost_visits: "{n} 件", cost_drive: "運転 {n} 分", cost_moved: "他の訪問 {n} 件が移動",
+    cost_dropped: "他の訪問 {n} 件が外れる", cost_still: "他の訪問は動きません",
   },
   en: {
     title: "DX expert visit planning", week: "Week", logout: "Log out", tab_week: "Week",
@@ -134,7 +138,7 @@ const TEXT = {
     effort_days: "Effort (person-days)", remote: "remote", held: "Held", notes: "Notes",
     satisfaction: "Satisfaction", save_outcome: "Record", season: "This fiscal year",
     satisfaction_share: "share satisfied (4 or 5)", target: "target", rated: "rated",
-    recorded: "recorded", outcome_saved: "Outcome recorded",
+    recorded: "recorded", outcome_saved: "Outcome recorded", outcome_not_yet: "can be recorded once the visit has started",
     blackouts: "Blackouts (camps, closures)", add_blackout: "Add blackout", reason: "Reason",
     everyone: "everyone", delete: "Delete", blackout: "blackout",
     no_blackouts: "No blackouts this week", meets: "meets the target", below: "below the target",
@@ -147,7 +151,7 @@ const TEXT = {
     slots_help_centre: "Best first. Choosing one fixes it into the published week (slots chosen by municipalities await you below).",
     slots_none: "No slot in the mode asked for", slots_empty: "No slots",
     mode_changed: "other mode", alt_time: "another time that day",
-    cost: "plan score {change}, driving {drive} min", picks_title: "Slots awaiting confirmation (chosen by municipalities)",
+    picks_title: "Slots awaiting confirmation (chosen by municipalities)",
     legend_pending: "awaiting confirmation", pick_pending: "awaiting confirmation", confirm: "Confirm",
     other_slot: "Other slot", reject: "Turn down", undo_pick: "Take back", no_picks: "No slot awaits confirmation",
     chosen_pending: "Slot chosen: it awaits the centre's confirmation.",
@@ -163,6 +167,10 @@ const TEXT = {
     confirm_reject_ok: "Turn down", confirm_delete: "Delete this blackout?",
     confirm_delete_ok: "Delete", confirm_withdraw: "Withdraw this need?",
     confirm_withdraw_ok: "Withdraw",
+    dup_question: "The same request is already there (same municipality, fields, dates and subject). Add it anyway?",
+    dup_ok: "Add anyway", dup_open: "Show the original",
+    cost_visits: "{n} visits", cost_drive: "driving {n} min", cost_moved: "{n} other visits move",
+    cost_dropped: "{n} other visits left out", cost_still: "no other visit moves",
   },
 };
 
@@ -291,17 +299,21 @@ function planWord(status, objective, bound) {
   }
   return t("st_room");
 }
-/** Ask before a step that cannot be undone; resolves true when the person confirms. */
-function confirmStep(question, detail, okWord) {
+/** Ask before a step that cannot be undone; resolves true when the person confirms.
+ * ``link`` ({text, go}): a way to look at something instead (the dialog closes, not confirmed). */
+function confirmStep(question, detail, okWord, link) {
   return new Promise((resolve) => {
     const box = $("#confirm");
     $("#confirm-text").textContent = question;
     $("#confirm-detail").textContent = detail || "";
     $("#confirm-ok").textContent = okWord || t("ok");
     $("#confirm-back").textContent = t("back");
+    const away = $("#confirm-link");
+    away.hidden = !link;
+    away.textContent = link ? link.text : "";
     const done = (yes) => {
       box.removeEventListener("close", onClose);
-      $("#confirm-ok").onclick = null; $("#confirm-back").onclick = null;
+      $("#confirm-ok").onclick = null; $("#confirm-back").onclick = null; away.onclick = null;
       if (box.open) box.close();
       resolve(yes);
     };
@@ -309,6 +321,7 @@ function confirmStep(question, detail, okWord) {
     box.addEventListener("close", onClose);
     $("#confirm-ok").onclick = () => done(true);
     $("#confirm-back").onclick = () => done(false);
+    away.onclick = () => { done(false); link.go(); };
     box.showModal();
     $("#confirm-back").focus();
   });
@@ -1006,9 +1019,7 @@ function renderSlots(q, answer) {
   list.replaceChildren(...answer.proposals.map((p) => {
     const days = t("days");
     const wd = days[(new Date(p.date + "T00:00:00Z").getUTCDay() + 6) % 7] || "";
-    const cost = p.objective_change !== undefined
-      ? h("span", { class: "cost" }, t("cost").replace("{change}", (p.objective_change >= 0 ? "+" : "") + p.objective_change.toLocaleString())
-        .replace("{drive}", (p.drive_minutes_added >= 0 ? "+" : "") + p.drive_minutes_added)) : null;
+    const cost = p.objective_change !== undefined ? h("span", { class: "cost" }, slotCost(p)) : null;
     return h("li", { "data-date": p.date, "data-start": p.start, "data-mode": p.mode },
       h("span", { class: "slot-when" }, `${shortDate(p.date)}（${wd}）${p.start}–${p.end}`), " ",
       t(p.mode), " ", p.experts.map(expertName).join(" + "),
@@ -1024,6 +1035,20 @@ function renderSlots(q, answer) {
     ? named(state.lang === "ja" && none.reasons_ja ? none.reasons_ja[i] : r)
     : (state.lang === "ja" ? r.reason_ja : r.reason));
   $("#slots-reasons").replaceChildren(...reasons.map((r) => h("li", {}, r)));
+}
+
+/** What a slot costs the week, as the centre reads it: 「+1 件、運転 +44 分、他の訪問 1 件が移動」
+ * (visits gained, driving added, other visits moved or left out), never the planner's score. */
+function slotCost(p) {
+  const signed = (n) => `${n > 0 ? "+" : n < 0 ? "−" : "±"}${Math.abs(n)}`;
+  const moved = (p.moved || []).filter((c) => c.kind === "moved").length;
+  const dropped = (p.moved || []).filter((c) => c.kind === "dropped").length;
+  const parts = [t("cost_visits").replace("{n}", signed(p.visits_added ?? 1)),
+    t("cost_drive").replace("{n}", signed(p.drive_minutes_added || 0))];
+  if (moved) parts.push(t("cost_moved").replace("{n}", moved));
+  if (dropped) parts.push(t("cost_dropped").replace("{n}", dropped));
+  if (!moved && !dropped) parts.push(t("cost_still"));
+  return parts.join(state.lang === "ja" ? "、" : ", ");
 }
 
 async function chooseSlot(q, p) {
@@ -1121,6 +1146,33 @@ function formBody() {
   return body;
 }
 
+/** A request already stored that the new one repeats (same municipality, fields, dates and
+ * subject, not cancelled), or null. */
+async function likelyDuplicate(body) {
+  const muni = body.municipality || state.me.municipality;
+  if (!muni || !body.earliest || !body.latest) return null;
+  const same = (a, b) => [...a].sort().join(",") === [...b].sort().join(",");
+  const rows = await apiAll(`/v1/requests?week=${mondayOf(body.earliest)}&municipality=${encodeURIComponent(muni)}`);
+  return rows.find((q) => q.status !== "cancelled" && q.municipality === muni
+    && q.earliest === body.earliest && q.latest === body.latest && same(q.fields, body.fields)
+    && (q.title || "").trim() === (body.title || "").trim()) || null;
+}
+
+/** Show a request in the request table (its week first, if another), marked. */
+async function openRequest(q) {
+  if (!state.requests.some((x) => x.id === q.id)) {
+    state.week = mondayOf(q.earliest);
+    $("#week").value = state.week;
+    await loadWeek();
+  }
+  showView("requests");
+  const row = $(`#requests-table tr[data-id="${CSS.escape(q.id)}"]`);
+  if (!row) return;
+  for (const r of $$("#requests-table tr.hl")) r.classList.remove("hl");
+  row.classList.add("hl");
+  row.scrollIntoView({ block: "center" });
+}
+
 async function saveRequest(ev) {
   ev.preventDefault();
   const f = $("#request-form");
@@ -1133,7 +1185,12 @@ async function saveRequest(ev) {
       const q = await api("PATCH", state.editing.url, formBody());
       if (q.status === "draft" && f.elements.submit.checked) await api("POST", `${q.url}/submit`);
     } else {
-      created = await api("POST", "/v1/requests", formBody());
+      const body = formBody();
+      const dup = await likelyDuplicate(body);
+      if (dup && !await confirmStep(t("dup_question"),
+        `${muniName(dup.municipality)}「${requestTitle(dup)}」 ${shortDate(dup.earliest)}–${shortDate(dup.latest)} · ${t("s_" + dup.status)}`,
+        t("dup_ok"), { text: t("dup_open"), go: () => openRequest(dup) })) return;
+      created = await api("POST", "/v1/requests", body);
     }
     resetForm();
     say(t("saved"));
@@ -1287,7 +1344,8 @@ async function renderNeed() {
       class: `part p-${p}`, style: `width:${Math.max(0, c[p])}%`, title: `${t("c_" + p)} ${c[p].toFixed(1)}` }))),
     h("small", {}, PARTS.map((p) => `${t("c_" + p)} ${c[p].toFixed(1)}`).join(" · "))),
     h("td", { class: "why" }, state.lang === "ja" ? c.explanation_ja : c.explanation)));
-  box.replaceChildren(h("h2", {}, `${t("candidates_for")}: ${n ? n.title || fieldName(n.field) : ""}`),
+  // (replaceChildren writes a null as the text "null": leave the missing parts out)
+  box.replaceChildren(...[h("h2", {}, `${t("candidates_for")}: ${n ? n.title || fieldName(n.field) : ""}`),
     n ? h("p", { class: "muted" }, `${muniName(n.municipality)} · ${fieldName(n.field)} · ${n.start}–${n.end}`) : null,
     n ? h("p", { class: "row" },
       h("button", { type: "button", id: "edit-need", "data-need": n.id,
@@ -1297,7 +1355,7 @@ async function renderNeed() {
     h("table", { id: "candidates-table" }, h("thead", {}, h("tr", {},
       h("th", {}, t("rank")), h("th", {}, t("candidates_for")), h("th", {}, t("score")),
       h("th", {}, PARTS.map((p) => t("c_" + p)).join(" / ")), h("th", {}, t("why")))),
-    h("tbody", {}, rows)));
+    h("tbody", {}, rows))].filter(Boolean));
 }
 
 async function renderAssignment() {
@@ -1426,7 +1484,7 @@ async function renderOutcomes() {
     api("GET", "/v1/outcomes")]);
   const s = kpis.season;
   const share = s.satisfaction_share === null ? "–" : `${Math.round(s.satisfaction_share * 100)}%`;
-  $("#season").replaceChildren(h("h2", {}, `${t("season")} (${kpis.from} – ${kpis.to})`),
+  $("#season").replaceChildren(...[h("h2", {}, `${t("season")} (${kpis.from} – ${kpis.to})`),
     h("p", { class: "kpis" },
       h("span", { class: "kpi", id: "satisfaction-share", "data-share": s.satisfaction_share ?? "" },
         h("b", {}, share), " ", t("satisfaction_share"), ` (${t("target")} ${Math.round(s.target * 100)}%`,
@@ -1434,32 +1492,52 @@ async function renderOutcomes() {
       h("span", { class: "kpi" }, h("b", {}, s.rated), " ", t("rated")),
       h("span", { class: "kpi" }, h("b", {}, s.recorded), " ", t("recorded")),
       h("span", { class: "kpi" }, h("b", {}, s.visits), " ", t("kpi_visits"))),
-    state.me.role === "centre" ? h("table", { id: "season-table" }, h("tbody", {},
-      kpis.by_municipality.map((m) => h("tr", { "data-municipality": m.municipality },
-        h("td", {}, muniName(m.municipality)), h("td", { class: "num" }, m.visits),
-        h("td", { class: "num" }, m.rated),
-        h("td", { class: "num" }, m.satisfaction_share === null ? "–" : `${Math.round(m.satisfaction_share * 100)}%`))))) : null);
+    state.me.role === "centre" ? seasonTable(kpis.by_municipality) : null].filter(Boolean));
   const body = $("#outcomes-table tbody");
-  body.replaceChildren(...visits.map((v) => {
-    const held = h("input", { type: "checkbox", name: "held", checked: v.held === true });
-    const sat = h("select", { name: "satisfaction" }, h("option", { value: "" }, "–"),
-      ...[1, 2, 3, 4, 5].map((n) => h("option", { value: String(n) }, String(n))));
-    sat.value = v.satisfaction ? String(v.satisfaction) : "";
-    const notes = h("input", { name: "notes", maxlength: "5000", value: v.notes || "" });
-    const save = h("button", { type: "button", class: "save-outcome", onclick: async () => {
-      try {
-        await api("PUT", `${v.url}/outcome`, { held: held.checked, notes: notes.value || null,
-          satisfaction: sat.value ? Number(sat.value) : null });
-        say(t("outcome_saved"));
-        await renderOutcomes();
-      } catch (err) { say(problemText(err), true); }
-    } }, t("save_outcome"));
-    return h("tr", { "data-visit": v.id, "data-request": v.request },
-      h("td", {}, `${shortDate(v.date)} ${v.start}`), h("td", {}, muniName(v.municipality)),
-      h("td", {}, v.title || requestTitle(state.requests.find((q) => q.id === v.request))), h("td", {}, v.experts.map(expertName).join(" + ")),
-      h("td", {}, held), h("td", {}, sat), h("td", {}, notes), h("td", {}, save));
-  }));
+  body.replaceChildren(...visits.map(outcomeRow));
   if (!visits.length) body.append(h("tr", {}, h("td", { colspan: "8", class: "empty" }, t("no_visits"))));
+}
+
+/** The season per municipality, every one of them (those never visited with zeros). */
+function seasonTable(rows) {
+  const by = new Map(rows.map((m) => [m.municipality, m]));
+  const all = Array.from(state.munis.keys()).filter((c) => c !== state.office)
+    .map((c) => by.get(c) || { municipality: c, visits: 0, rated: 0, satisfaction_share: null });
+  for (const m of rows) if (!state.munis.has(m.municipality)) all.push(m);
+  return h("table", { id: "season-table" },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("col_municipality")),
+      h("th", { scope: "col", class: "num" }, t("kpi_visits")), h("th", { scope: "col", class: "num" }, t("rated")),
+      h("th", { scope: "col", class: "num" }, t("satisfaction_share")))),
+    h("tbody", {}, all.map((m) => h("tr", { "data-municipality": m.municipality },
+      h("th", { scope: "row" }, muniName(m.municipality)), h("td", { class: "num" }, m.visits),
+      h("td", { class: "num" }, m.rated),
+      h("td", { class: "num" }, m.satisfaction_share === null ? "–" : `${Math.round(m.satisfaction_share * 100)}%`)))));
+}
+
+/** One visit's outcome row: editable once the visit has started (the service refuses an
+ * outcome before), a note saying when otherwise. */
+function outcomeRow(v) {
+  const open = v.started !== false;
+  const held = h("input", { type: "checkbox", name: "held", checked: v.held === true, disabled: !open,
+    "aria-label": t("held") });
+  const sat = h("select", { name: "satisfaction", disabled: !open, "aria-label": t("satisfaction") },
+    h("option", { value: "" }, "–"),
+    ...[1, 2, 3, 4, 5].map((n) => h("option", { value: String(n) }, String(n))));
+  sat.value = v.satisfaction ? String(v.satisfaction) : "";
+  const notes = h("input", { name: "notes", maxlength: "5000", value: v.notes || "", disabled: !open,
+    "aria-label": t("notes") });
+  const save = open ? h("button", { type: "button", class: "save-outcome", onclick: async () => {
+    try {
+      await api("PUT", `${v.url}/outcome`, { held: held.checked, notes: notes.value || null,
+        satisfaction: sat.value ? Number(sat.value) : null });
+      say(t("outcome_saved"));
+      await loadWeek();   // the request is done now: every view says so (and re-draws this one)
+    } catch (err) { say(problemText(err), true); }
+  } }, t("save_outcome")) : h("small", { class: "muted not-yet" }, t("outcome_not_yet"));
+  return h("tr", { "data-visit": v.id, "data-request": v.request, class: open ? "" : "upcoming" },
+    h("td", {}, `${shortDate(v.date)} ${v.start}`), h("td", {}, muniName(v.municipality)),
+    h("td", {}, v.title || requestTitle(state.requests.find((q) => q.id === v.request))), h("td", {}, v.experts.map(expertName).join(" + ")),
+    h("td", {}, held), h("td", {}, sat), h("td", {}, notes), h("td", {}, save));
 }
 
 // ------------------------------------------------------------------ wiring

@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 DEMO_WEEK = "2026-12-07"
 KAMIJIMA = "383562"  # 上島町, the island town reached by ferry
+#: The server's clock (Japan time): mid-week of 2026-12-14, so that week's Monday and Tuesday
+#: visits are over (their outcomes can be recorded) and later weeks are still to come.
+NOW = "2026-12-16T12:00"
 
 
 
@@ -65,6 +68,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DXSHARE_")}
     env["PYTHONPATH"] = str(ROOT)
     env["DXSHARE_JOB_TIME_LIMIT"] = "10"
+    env["DXSHARE_NOW"] = NOW
 
     def key(*args: str) -> str:
         out = subprocess.run([*DXSHARE, "keys", "create", "--db", str(db),

@@ -128,7 +128,8 @@ def test_the_centre_chooses_another_slot_instead(browser: Any, live: Live,
     _wait(browser, lambda d: _css(d, "#slots-card").is_displayed()
           and len(_all(d, "#slots-list li")) >= 2, timeout=SOLVING)
     second = _all(browser, "#slots-list li")[1]
-    assert "評価値" in second.text                  # the centre sees what each one costs
+    # the centre sees what each one costs, in words
+    assert "運転" in second.text and "評価値" not in second.text
     date, start = second.get_attribute("data-date"), second.get_attribute("data-start")
     second.find_element("css selector", "button.choose").click()
     _wait(browser, lambda d: "確定" in _css(d, "#message").text, timeout=SOLVING)

@@ -16,9 +16,10 @@ from engine.format import parse_plan_request
 from engine.ical import expert_calendar, uid
 from engine.model import Plan, Visit
 from engine.model import Request as Req
-from service.api.deps import CentreKey, CurrentKey, Id, SessionDep, audit, not_found
+from service.api.deps import CentreKey, CurrentKey, Id, SessionDep, SettingsDep, audit, not_found
 from service.api.views import expert_view, visit_view
 from service.auth import Principal, feed_token
+from service.clock import japan_now
 from service.db import ExpertRow, MunicipalityRow, RequestRow, VisitRow, utcnow
 from service.problems import ApiProblem
 from service.schemas import ExpertPatch
@@ -76,7 +77,7 @@ def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
 
 
 @router.get("/experts/{expert_id}/schedule")
-def expert_schedule(expert_id: Id, who: CurrentKey, s: SessionDep,
+def expert_schedule(expert_id: Id, who: CurrentKey, s: SessionDep, settings: SettingsDep,
                     week: Annotated[dt.date | None, Query()] = None) -> list[dict[str, Any]]:
     """The expert's published visits (centre, or that expert)."""
     expert_access(who, expert_id, s)
@@ -85,9 +86,10 @@ def expert_schedule(expert_id: Id, who: CurrentKey, s: SessionDep,
     rows = s.scalars(select(VisitRow).where(VisitRow.active.is_(True))
                      .order_by(VisitRow.date, VisitRow.start))
     out = []
+    now = japan_now(settings)
     for v in rows:
         if expert_id in v.experts and (week is None or v.week == week):
-            out.append(visit_view(v, who, s.get(RequestRow, v.request_id)))
+            out.append(visit_view(v, who, s.get(RequestRow, v.request_id), now=now))
     return out
 
 

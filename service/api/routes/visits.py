@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import InputError, Problem
+from engine.errors import Conflict, InputError, Problem
 from engine.kpis import satisfaction_kpis
-from service.api.deps import CurrentKey, IntId, SessionDep, WriterKey, audit, not_found
-from service.api.views import visit_view
+from service.api.deps import CurrentKey, IntId, SessionDep, SettingsDep, WriterKey, audit, not_found
+from service.api.views import hhmm, visit_view
 from service.auth import Principal
+from service.clock import has_started, japan_now
 from service.db import MunicipalityRow, RequestRow, VisitRow, utcnow
 from service.schemas import Outcome
 from service.weeks import week_dates
@@ -32,7 +33,7 @@ def own_visit(s: Session, who: Principal, visit_id: int) -> VisitRow:
 
 
 @router.get("/visits")
-def list_visits(who: CurrentKey, s: SessionDep,
+def list_visits(who: CurrentKey, s: SessionDep, settings: SettingsDep,
                 week: Annotated[dt.date | None, Query()] = None) -> list[dict[str, Any]]:
     """Published visits: all (centre), the municipality's own, or the expert's own."""
     if week is not None:
@@ -46,8 +47,9 @@ def list_visits(who: CurrentKey, s: SessionDep,
     rows = [v for v in s.scalars(stmt)
             if not (who.role == "expert" and who.expert not in v.experts)]
     changed = replaced_versions(s, rows)
-    return [visit_view(v, who, s.get(RequestRow, v.request_id), changed=v.id in changed)
-            for v in rows]
+    now = japan_now(settings)
+    return [visit_view(v, who, s.get(RequestRow, v.request_id), now=now,
+                       changed=v.id in changed) for v in rows]
 
 
 def replaced_versions(s: Session, rows: list[VisitRow]) -> set[int]:
@@ -67,17 +69,25 @@ def replaced_versions(s: Session, rows: list[VisitRow]) -> set[int]:
 
 
 @router.get("/visits/{visit_id}")
-def get_visit(visit_id: IntId, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
+def get_visit(visit_id: IntId, who: CurrentKey, s: SessionDep,
+              settings: SettingsDep) -> dict[str, Any]:
     v = own_visit(s, who, visit_id)
-    return visit_view(v, who, s.get(RequestRow, v.request_id),
+    return visit_view(v, who, s.get(RequestRow, v.request_id), now=japan_now(settings),
                       changed=v.id in replaced_versions(s, [v]))
 
 
 @router.put("/visits/{visit_id}/outcome")
-def put_outcome(visit_id: IntId, who: WriterKey, s: SessionDep, body: Outcome) -> dict[str, Any]:
+def put_outcome(visit_id: IntId, who: WriterKey, s: SessionDep, settings: SettingsDep,
+                body: Outcome) -> dict[str, Any]:
     """Record whether the visit was held, notes and satisfaction (centre or the visited
-    municipality). Held visits complete their request."""
+    municipality), once the visit has started (409 before: a visit on 12/7 cannot be held on
+    12/6). Held visits complete their request."""
     v = own_visit(s, who, visit_id)
+    now = japan_now(settings)
+    if not has_started(v.date, v.start, now):
+        when = f"{v.date.isoformat()} {hhmm(v.start)}"
+        raise Conflict(f"the visit starts at {when}: its outcome can be recorded once it has "
+                       "started", f"この訪問は {when} 開始です。成果は訪問の開始後に記録できます")
     v.held, v.notes, v.satisfaction = body.held, body.notes, body.satisfaction
     v.outcome_at = utcnow()
     q = s.get(RequestRow, v.request_id)
@@ -86,7 +96,7 @@ def put_outcome(visit_id: IntId, who: WriterKey, s: SessionDep, body: Outcome) -
     audit(s, who, "visit.outcome", f"visit:{v.id}", held=body.held,
           satisfaction=body.satisfaction)
     s.commit()
-    return visit_view(v, who, q)
+    return visit_view(v, who, q, now=now)
 
 
 def fiscal_year(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -96,14 +106,14 @@ def fiscal_year(day: dt.date) -> tuple[dt.date, dt.date]:
 
 
 @router.get("/outcomes")
-def outcomes(who: WriterKey, s: SessionDep,
+def outcomes(who: WriterKey, s: SessionDep, settings: SettingsDep,
              start: Annotated[dt.date | None, Query(alias="from")] = None,
              end: Annotated[dt.date | None, Query(alias="to")] = None) -> dict[str, Any]:
     """The season's outcome figures over published visits from ``from`` to ``to`` (default:
     the fiscal year, April–March, of today): visits, outcomes recorded, held, rated,
     satisfied (4 or 5 of 5) and the satisfaction share against the programme's 80 %
     yardstick, for the whole season and per municipality (a municipality: its own)."""
-    first, last = fiscal_year(dt.date.today())
+    first, last = fiscal_year(japan_now(settings).date())
     start, end = start or first, end or last
     if end < start:
         raise InputError(Problem("to", f"must not be before from ({start})",
