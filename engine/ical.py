@@ -33,12 +33,13 @@ def uid(request: str, expert: str) -> str:
 def expert_calendar(problem: PlanRequest, plan: Plan, expert_id: str, *,
                     sequences: Mapping[str, int] | None = None,
                     cancelled: Sequence[tuple[Visit, int]] = (),
-                    method: str | None = None) -> bytes:
+                    method: str | None = None, name: str = "") -> bytes:
     """The ``.ics`` bytes of ``expert_id``'s visits in ``plan``.
 
     ``sequences`` gives each event's ``SEQUENCE`` by UID (default 0); ``cancelled`` adds
     ``(visit as it was, SEQUENCE)`` events with ``STATUS:CANCELLED``; ``method`` sets the
-    calendar's ``METHOD`` (``PUBLISH``, ``CANCEL``)."""
+    calendar's ``METHOD`` (``PUBLISH``, ``CANCEL``); ``name`` is what the calendar is called
+    (``X-WR-CALNAME``: ``dxshare NAME``; by default the expert's name, else the id)."""
     tz = ZoneInfo(problem.timezone)
     cal = Calendar()
     cal.add("prodid", "-//dxshare//plan//JA")
@@ -46,7 +47,7 @@ def expert_calendar(problem: PlanRequest, plan: Plan, expert_id: str, *,
     if method:
         cal.add("method", method)
     expert = problem.expert_by_id.get(expert_id)
-    who = expert.name if expert is not None and expert.name else expert_id
+    who = name or (expert.name if expert is not None and expert.name else expert_id)
     cal.add("x-wr-calname", f"dxshare {who}")
     cal.add("x-wr-timezone", problem.timezone)
     reqs = problem.request_by_id
@@ -106,12 +107,13 @@ def calendar_sequences(ics: bytes) -> dict[str, int]:
 
 
 def calendar_update(problem: PlanRequest, plan: Plan, expert_id: str,
-                    changes: Sequence[Change], before: Mapping[str, int]
+                    changes: Sequence[Change], before: Mapping[str, int], name: str = ""
                     ) -> tuple[bytes, bytes | None, dict[str, int]]:
     """``expert_id``'s calendar after ``changes`` (a plan's ``changes``), each event's
     SEQUENCE one above ``before`` (UID → SEQUENCE of the calendar the expert has) where it
     changed: the whole calendar (``METHOD:PUBLISH``), the cancellations (``METHOD:CANCEL``, or
-    None when nothing was taken away from the expert) and the new UID → SEQUENCE."""
+    None when nothing was taken away from the expert) and the new UID → SEQUENCE; ``name`` as
+    in ``expert_calendar``."""
     seq = dict(before)
     gone: list[tuple[Visit, int]] = []
     for c in changes:
@@ -124,7 +126,7 @@ def calendar_update(problem: PlanRequest, plan: Plan, expert_id: str,
         if was and not now:
             assert c.before is not None
             gone.append((c.before, seq[key]))
-    full = expert_calendar(problem, plan, expert_id, sequences=seq, method="PUBLISH")
+    full = expert_calendar(problem, plan, expert_id, sequences=seq, method="PUBLISH", name=name)
     cancel = expert_calendar(problem, replace(plan, visits=()), expert_id, cancelled=gone,
-                             method="CANCEL") if gone else None
+                             method="CANCEL", name=name) if gone else None
     return full, cancel, seq

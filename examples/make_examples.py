@@ -9,7 +9,9 @@
 - ``week-r041.json`` — the demo week (``dxshare example``) and one request more, ``r041``,
   that a municipality phoned in after the week was planned (``dxshare slots``);
 - ``next-week.json`` — the demo week as it stands a day later: ``r041`` added, ``r012``
-  withdrawn, ``r007`` now only early in the week (``dxshare plan --previous``).
+  withdrawn, ``r007`` now only early in the week (``dxshare plan --previous``);
+- ``event.json`` — Tuesday morning, the PR expert (named as the centre names them) is ill
+  until Wednesday evening (``dxshare event``).
 
 Run ``python examples/make_examples.py`` after a change to the demo week;
 ``tests/test_examples.py`` checks that the files are what this script writes.
@@ -60,6 +62,14 @@ def next_week() -> dict[str, Any]:
     requests.append(copy.deepcopy(R041))
     doc["requests"] = requests
     return doc
+
+
+#: What happened on Tuesday morning of the demo week.
+EVENT: dict[str, Any] = {
+    "format": "event/1", "kind": "expert_unavailable", "now": "2026-12-08T08:00",
+    "expert": "広報担当", "from": "2026-12-08T08:00", "until": "2026-12-09T17:15",
+    "reason": "発熱",
+}
 
 
 def _json(doc: dict[str, Any]) -> str:
@@ -147,6 +157,7 @@ def _save_formula_values(path: Path, values: dict[str, str]) -> None:
 def main() -> None:
     (HERE / "week-r041.json").write_text(_json(week_r041()), encoding="utf-8")
     (HERE / "next-week.json").write_text(_json(next_week()), encoding="utf-8")
+    (HERE / "event.json").write_text(_json(EVENT), encoding="utf-8")
     requests_xlsx(HERE / "requests.xlsx")
 
 

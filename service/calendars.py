@@ -72,6 +72,11 @@ def _field_name(e: Expert, lang: str) -> str:
     return translator(lang).gettext(_FIELD_EXPERT).format(field=labels) if labels else ""
 
 
+def _display(e: Expert, lang: str) -> str:
+    """The expert as the calendar program shows the calendar: the name, else the field."""
+    return e.name or _field_name(e, lang) or e.id
+
+
 def cancel_stem(stem: str, lang: str | None = None) -> str:
     """The stem of the file of an expert's cancellations: ``広報担当（取り消し）``."""
     return translator(lang or current_lang()).gettext(_CANCELLED).format(name=stem)
@@ -159,7 +164,7 @@ def write_calendars(folder: str | Path, problem: PlanRequest, plan: Plan) -> lis
     written = []
     for e in problem.experts:
         path = d / f"{stems[e.id]}.ics"
-        path.write_bytes(expert_calendar(problem, plan, e.id))
+        path.write_bytes(expert_calendar(problem, plan, e.id, name=_display(e, lang)))
         written.append(path)
     for old, _cancels in _candidates(problem, lang).values():
         _remove(d, old, mine)
@@ -187,7 +192,8 @@ def update_calendars(folder: str | Path, week: PlanRequest, plan: Plan) -> list[
         found = next((p for p in (path, *(d / f"{s}.ics" for s in earlier[e.id][0]))
                       if p.is_file() and (p == path or p.name not in mine)), None)
         before = _read_sequences(found) if found is not None else {}
-        full, cancel, _seq = calendar_update(week, plan, e.id, plan.changes, before)
+        full, cancel, _seq = calendar_update(week, plan, e.id, plan.changes, before,
+                                             name=_display(e, lang))
         path.write_bytes(full)
         gone = d / f"{cancel_stem(stems[e.id], lang)}.ics"
         if cancel is not None:

@@ -51,6 +51,9 @@ _HEADERS = {
     "top_need": N_("top need"),
     "blocked_by": N_("capacity taken by"),
     "members": N_("members"),
+    "need_id": N_("need id"),
+    "candidate_id": N_("candidate id"),
+    "code": N_("municipality code"),
 }
 
 
@@ -186,7 +189,9 @@ def _recommend(args: argparse.Namespace) -> int:
     g = build_graph(data)
     df = recommend(g, args.need, k=args.k, as_municipality=_viewer(args, data))
     expl = "explanation_ja" if args.lang == "ja" else "explanation"
-    view = df[["rank", "name", "score", expl]].rename(columns={expl: "explanation"})
+    # names first; the candidate's id, which a program needs, last
+    view = df.reset_index()[["rank", "name", "score", expl, "candidate"]].rename(
+        columns={expl: "explanation", "name": "candidate", "candidate": "candidate_id"})
     _print(view, args.lang)
     _write(
         args,
@@ -211,11 +216,24 @@ def _assign(args: argparse.Namespace) -> int:
     )
     if viewer:
         res = res.view(viewer, data)
-    _print(res.assigned[["municipality", "candidate", "name", "score"]], args.lang)
+    places = {m.code: m.name_ja if args.lang == "ja" else m.name_en or m.name_ja
+              for m in data.municipalities}
+    subjects = {n.id: n.title or n.id for n in data.needs}
+    # names first (the municipality, the need's subject, the candidate); the ids last
+    assigned = res.assigned.reset_index()
+    _print(pd.DataFrame({
+        "municipality": assigned["municipality"].map(lambda c: places.get(c, c)),
+        "need": assigned["need"].map(lambda n: subjects.get(n, n)),
+        "candidate": assigned["name"], "score": assigned["score"],
+        "need_id": assigned["need"], "candidate_id": assigned["candidate"]}), args.lang)
     if len(res.unserved):
         print()
         col = "reason_ja" if args.lang == "ja" else "reason"
-        _print(res.unserved[[col]].rename(columns={col: "reason"}), args.lang)
+        unserved = res.unserved.reset_index()
+        _print(pd.DataFrame({
+            "municipality": unserved["municipality"].map(lambda c: places.get(c, c)),
+            "need": unserved["need"].map(lambda n: subjects.get(n, n)),
+            "reason": unserved[col], "need_id": unserved["need"]}), args.lang)
     print("\n" + _("{assigned} assigned, {unserved} unserved, total score {total:.2f}").format(
         assigned=len(res.assigned), unserved=len(res.unserved), total=res.total_score))
     _write(
@@ -239,15 +257,18 @@ def _peers(args: argparse.Namespace) -> int:
     tables: dict[str, pd.DataFrame] = {}
     if args.communities or not args.municipality:
         c = communities(g)
-        _print(c, args.lang)
+        shown = c.reset_index()
+        _print(shown[["name", *(k for k in shown.columns if k not in ("name", shown.columns[0])),
+                      shown.columns[0]]].rename(columns={"name": "municipality",
+                                                         shown.columns[0]: "code"}), args.lang)
         tables["communities"] = c
     if args.municipality:
         p = suggest_peers(g, args.municipality, k=args.k)
         col = "reason_ja" if args.lang == "ja" else "reason"
         name = "name" if args.lang == "ja" else "name_en"
-        _print(
-            p[[name, "similarity", col]].rename(columns={col: "reason", name: "name"}), args.lang
-        )
+        shown = p.reset_index()
+        _print(shown[[name, "similarity", col, shown.columns[0]]].rename(
+            columns={col: "reason", name: "peer", shown.columns[0]: "code"}), args.lang)
         tables["peers"] = p
     _write(args, tables, {k: v.reset_index().to_dict(orient="records") for k, v in tables.items()})
     return 0

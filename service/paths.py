@@ -115,22 +115,24 @@ def _example(option: str) -> str:
     return {"--xlsx": "plan.xlsx"}.get(option, "plan.json")
 
 
-def check_dask_address(address: str, timeout: float = 3.0) -> None:
-    """Raise ``InputError`` at once when nothing answers at the Dask scheduler's address
-    (``tcp://host:port`` or ``host:port``), instead of a long wait and a traceback."""
+def check_dask_address(address: str, timeout: float = 3.0,
+                       option: str = "--dask-address") -> None:
+    """Raise ``InputError`` (naming ``option``) at once when nothing answers at the Dask
+    scheduler's address (``tcp://host:port`` or ``host:port``), instead of a long wait and a
+    traceback."""
     parts = urlsplit(address if "://" in address else f"tcp://{address}")
     try:
         host, port = parts.hostname, parts.port or 8786
     except ValueError:
         host, port = None, None
     if not host or port is None:
-        raise InputError(Problem("--dask-address", f"{address!r} is not host:port",
+        raise InputError(Problem(option, f"{address!r} is not host:port",
                                  f"{address!r} は host:port の形ではありません"))
     try:
         with socket.create_connection((host, port), timeout=timeout):
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InputError(Problem("--dask-address", f"no Dask scheduler answers at {address} "
+        raise InputError(Problem(option, f"no Dask scheduler answers at {address} "
                                  f"({reason})", f"{address} の Dask スケジューラに接続できません"
                                  f"（{reason}）")) from None

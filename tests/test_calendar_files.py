@@ -94,6 +94,8 @@ def test_plan_and_event_write_and_find_calendars_by_name(files, capsys):
     assert main(["plan", str(d / "week.json"), "--out", str(d / "p.json"), "--ics", str(ics),
                  "--quiet", "--time-limit", "10"]) == 0
     assert sorted(p.name for p in ics.iterdir()) == ["Ena.ics", "広報・マーケティング担当.ics"]
+    unnamed = (ics / "広報・マーケティング担当.ics").read_text(encoding="utf-8")
+    assert "X-WR-CALNAME:dxshare 広報・マーケティング担当" in unnamed      # not "dxshare e2"
     ena = calendar_sequences((ics / "Ena.ics").read_bytes())
     assert len(ena) == sum("e1" in v.experts for v in plan.visits) > 0
     assert main(["event", str(d / "week.json"), str(d / "p.json"), "--event",
@@ -140,3 +142,15 @@ def test_two_experts_of_one_name_are_told_apart_by_their_base():
                                                    name="広報担当")]
     stems = calendar_stems(experts, "ja", {"A": "松山市", "U": "宇和島市"})
     assert stems == {"pr-1": "広報担当（松山市）", "pr-2": "広報担当（宇和島市）"}
+
+
+def test_a_plan_replaces_the_calendars_an_older_version_named_by_id(files):
+    d, _plan = files
+    ics = d / "ics"
+    ics.mkdir()
+    (ics / "e1.ics").write_text("an older calendar", encoding="utf-8")
+    (ics / "notes.ics").write_text("someone else's", encoding="utf-8")
+    assert main(["plan", str(d / "week.json"), "--out", str(d / "p.json"), "--ics", str(ics),
+                 "--quiet", "--time-limit", "10"]) == 0
+    assert sorted(p.name for p in ics.iterdir()) == ["Ena.ics", "notes.ics",
+                                                     "広報・マーケティング担当.ics"]

@@ -36,6 +36,7 @@ def test_the_example_weeks_are_what_the_script_writes():
     make = _maker()
     assert (EXAMPLES / "week-r041.json").read_text(encoding="utf-8") == make._json(make.week_r041())
     assert (EXAMPLES / "next-week.json").read_text(encoding="utf-8") == make._json(make.next_week())
+    assert (EXAMPLES / "event.json").read_text(encoding="utf-8") == make._json(make.EVENT)
 
 
 def test_the_example_sheet_is_what_the_script_writes_and_reads_as_meant(tmp_path):
@@ -94,6 +95,9 @@ def _walk(commands: list[str], folder: Path) -> None:
         assert not _IDS.search(run.stdout), (command, _IDS.search(run.stdout).group(0))
         allowed = _told_to_write(argv, folder)
         after = _snapshot(folder)
+        # files people hand out are named by names too (a calendar per expert: 広報担当.ics)
+        named_by_id = [p.name for p in after if p not in before and _IDS.search(p.name)]
+        assert named_by_id == [], (command, named_by_id)
         changed = [p for p, digest in before.items() if after.get(p) != digest
                    and not any(p.resolve() == a or a in p.resolve().parents for a in allowed)]
         assert changed == [], (command, changed)
@@ -103,8 +107,8 @@ def _walk(commands: list[str], folder: Path) -> None:
 def test_a_coordinators_afternoon_runs_as_the_readme_says(tmp_path):
     shutil.copytree(EXAMPLES, tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__"))
     commands = _readme_commands("### Planning a week", "### A new request between plans",
-                                "### Importing the centre's spreadsheet")
-    assert len(commands) == 9 and any("examples/requests.xlsx" in c for c in commands)
+                                "### When the week goes wrong", "### Importing the centre's spreadsheet")
+    assert len(commands) == 10 and any("examples/requests.xlsx" in c for c in commands)
     _walk(commands, tmp_path)
     # the examples themselves were only ever read
     assert {p.relative_to(tmp_path / "examples"): d for p, d in
@@ -112,6 +116,8 @@ def test_a_coordinators_afternoon_runs_as_the_readme_says(tmp_path):
         p.relative_to(EXAMPLES): d for p, d in _snapshot(EXAMPLES).items()
         if "__pycache__" not in p.parts}
     assert (tmp_path / "plan2.json").exists() and (tmp_path / "out" / "sheet-plan.xlsx").exists()
+    assert (tmp_path / "plan-after.json").exists()
+    assert (tmp_path / "out" / "ics" / "広報担当（取り消し）.ics").exists()
 
 
 @pytest.mark.slow

@@ -65,11 +65,11 @@ def test_tables_line_up_japanese_by_display_width(capsys):
         return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
     col = width(header[:header.index("類似度") + len("類似度")])
-    rows = [r for r in rows if r[:1].isdigit()]       # not the wrapped reason lines
+    rows = [r for r in rows if not r[:1].isspace()]    # not the wrapped reason lines
     assert len(rows) == 3
     for row in rows:   # the (right-aligned) similarity ends at the same display column
         cells = row.split()
-        end = row.index(cells[2]) + len(cells[2])
+        end = row.index(cells[1]) + len(cells[1])
         assert width(row[:end]) == col, row
 
 
@@ -91,3 +91,25 @@ def test_every_problem_of_a_csv_directory_at_once(tmp_path, capsys):
     assert "needs.csv row 4, column 'field'" in err
     assert "candidates.csv row 2, column 'skills'" in err
     assert len(errors.read_text(encoding="utf-8-sig").strip().splitlines()) == 4
+
+
+@pytest.mark.parametrize("argv", [("assign",), ("assign", "--lang", "en"),
+                                  ("recommend", "--need", "N001", "-k", "3"),
+                                  ("peers", "--municipality", "上島町", "-k", "3"),
+                                  ("peers", "--communities")])
+def test_tables_put_names_first_and_ids_last(argv, capsys):
+    """``match assign`` began each row with the need's id and the municipality's code
+    (``N001  380008  C084``): names first, the ids a program needs in the last columns."""
+    import re
+
+    assert run(*argv) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.strip()]
+    rows = [r for r in lines[2:] if "─" not in r][:3]
+    assert rows
+    for row in rows:
+        first = row.split()[0]
+        assert not re.fullmatch(r"\d{6}|[NC]\d{3}", first), row
+    if argv[0] == "assign":
+        assert "愛媛県" in lines[2] or "Ehime" in lines[2]
+        assert "情報セキュリティポリシー" in lines[2]          # the need's subject
+        assert re.search(r"N001\s+C084\s*$", lines[2]), lines[2]       # the ids last
