@@ -60,18 +60,26 @@ def check_outputs(*, files: Iterable[tuple[str, str | Path | None]] = (),
                   dirs: Iterable[tuple[str, str | Path | None]] = (),
                   inputs: Iterable[str | Path | None] = (), force: bool = False) -> None:
     """Raise ``InputError`` (every problem at once) when an output file is a folder or sits
-    in a file, an output file exists (unless ``force``), an output folder is a file, or an
-    output is one of the ``inputs`` (even with ``force``). ``files`` and ``dirs`` are
+    in a file, an output file exists (unless ``force``), two outputs are one file, an output
+    folder is a file, or an output is one of the ``inputs`` (even with ``force``). ``files`` and ``dirs`` are
     ``(option, path)`` pairs; ``None`` paths are not given and skipped. Folders are written
     into as they are: their files are the handouts of the latest plan (calendars update in
     place)."""
     problems: list[Problem] = []
     given = [Path(p) for p in inputs if p]
+    earlier: list[tuple[str, Path]] = []
     for option, value in files:
         if not value:
             continue
         p = Path(value)
-        if p.is_dir() or str(value).endswith(("/", "\\")):
+        first = next((o for o, q in earlier if _same(p, q)), None)
+        earlier.append((option, p))
+        if first is not None:
+            problems.append(Problem(option, f"{value} is also given to {first}; give each "
+                                    "output a file of its own",
+                                    f"{value} は {first} にも指定されています。出力ごとに別の"
+                                    "ファイル名を指定してください"))
+        elif p.is_dir() or str(value).endswith(("/", "\\")):
             problems.append(Problem(option, f"{value} is a folder; give a file name "
                                     f"(e.g. {Path(value) / _example(option)})",
                                     f"{value} はフォルダです。ファイル名を指定してください"
