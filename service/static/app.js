@@ -88,6 +88,11 @@ const TEXT = {
     confirm_withdraw_ok: "取り下げる",
     dup_question: "同じ内容の相談依頼がすでにあります（自治体・分野・期間・件名が同じ）。それでも登録しますか？",
     dup_ok: "それでも登録する", dup_open: "元の依頼を見る",
+    inbox_title: "今日の対応", inbox_none: "今日の対応はありません",
+    in_picks: "自治体が選んだ日時の確認", in_new: "前回の計画以降の新しい依頼", in_new_noplan: "まだ計画に入っていない依頼",
+    in_left: "計画に入らなかった依頼", in_messages: "連絡が必要なお知らせ", in_outcomes: "成果の記録待ち（実施済みの訪問）",
+    in_more: "ほか {n} 件を表示", in_plan: "この週を計画する", in_held_yes: "実施した", in_held_no: "実施せず",
+    in_call: "電話で連絡", in_mail: "メール送信待ち", unscheduled_no_plan: "この週はまだ計画されていません（提出済みの依頼 {n} 件が待っています）",
     cost_visits: "{n} 件", cost_drive: "運転 {n} 分", cost_moved: "他の訪問 {n} 件が移動",
     cost_dropped: "他の訪問 {n} 件が外れる", cost_still: "他の訪問は動きません",
   },
@@ -179,6 +184,11 @@ const TEXT = {
     confirm_withdraw_ok: "Withdraw",
     dup_question: "The same request is already there (same municipality, fields, dates and subject). Add it anyway?",
     dup_ok: "Add anyway", dup_open: "Show the original",
+    inbox_title: "Today's decisions", inbox_none: "Nothing to decide today",
+    in_picks: "Slots chosen by municipalities", in_new: "New requests since the last plan", in_new_noplan: "Requests not planned yet",
+    in_left: "Requests the plan left out", in_messages: "Messages to pass on", in_outcomes: "Outcomes to record (visits held)",
+    in_more: "show {n} more", in_plan: "Plan this week", in_held_yes: "Held", in_held_no: "Not held",
+    in_call: "call", in_mail: "e-mail waiting", unscheduled_no_plan: "This week is not planned yet ({n} submitted requests wait)",
     cost_visits: "{n} visits", cost_drive: "driving {n} min", cost_moved: "{n} other visits move",
     cost_dropped: "{n} other visits left out", cost_still: "no other visit moves",
   },
@@ -191,6 +201,7 @@ const state = {
   requests: [], jobs: [], job: null, visits: [], routes: [], unscheduled: [], source: "job",
   poll: null, editing: null, selectedExpert: null, shown: null, blackouts: [],
   needs: [], need: null, editingNeed: null, picks: [], slotsFor: null,
+  published: [], outbox: [], inboxAll: new Set(),
 };
 
 // ------------------------------------------------------------------ helpers
@@ -467,8 +478,11 @@ async function loadWeek() {
     : await api("GET", `/v1/blackouts?from=${state.week}&to=${addDays(state.week, 4)}`);
   state.picks = role === "expert" ? [] : await api("GET", `/v1/slot-picks?week=${state.week}`);
   if (role === "centre") {
-    const all = await api("GET", "/v1/plan-jobs?limit=100");
+    const [all, published, outbox] = await Promise.all([api("GET", "/v1/plan-jobs?limit=100"),
+      api("GET", `/v1/visits?week=${state.week}`), apiAll("/v1/outbox?sent=false")]);
     for (const j of all) if (j.week === state.week) jobs.push(j);
+    state.published = published;
+    state.outbox = outbox.filter((m) => m.week === state.week);
   }
   state.jobs = jobs;
   state.job = null;
@@ -683,7 +697,7 @@ function renderChanges(changes) {
 // ------------------------------------------------------------------ views
 
 function renderAll() {
-  if (state.me.role === "centre") renderJob();
+  if (state.me.role === "centre") { renderJob(); renderInbox(); }
   renderWeek();
   renderMap();
   renderRequests();
@@ -803,8 +817,11 @@ function visitBlock(v, expertId) {
     joint ? "joint" : "", v.confidential ? "confidential" : "", v.pending ? "pending" : ""]
     .filter(Boolean).join(" ");
   const partners = v.experts.filter((x) => x !== expertId);
+  const opensPick = v.pending && state.me.role === "centre";
   const block = h("div", { class: cls, "data-request": v.request, "data-experts": v.experts.join(" "),
-      "data-mode": v.mode, tabindex: "0",
+      "data-mode": v.mode, tabindex: "0", role: opensPick ? "button" : null,
+      onclick: opensPick ? () => openPending(v.request) : null,
+      onkeydown: opensPick ? (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openPending(v.request); } } : null,
       onmouseenter: () => highlight(v.request, true), onmouseleave: () => highlight(v.request, false),
       onfocus: () => highlight(v.request, true), onblur: () => highlight(v.request, false) },
     h("span", { class: "time" }, `${hhmm(v.start)}–${hhmm(v.end)}`),
@@ -1019,6 +1036,7 @@ async function showSlots(q) {
   $("#slots-help").textContent = t(state.me.role === "centre" ? "slots_help_centre" : "slots_help_municipality");
   $("#slots-list").replaceChildren();
   $("#slots-none").hidden = true;
+  if (!$("#view-requests").hidden) card.scrollIntoView({ block: "start" });
   const other = $("#slots-other-mode").checked ? "also" : "fallback";
   let answer;
   try {
@@ -1088,20 +1106,103 @@ function renderPicks() {
   if (state.me.role !== "centre") return;
   const list = $("#picks-list");
   const picks = pendingPicks();
-  list.replaceChildren(...picks.map((p) => {
-    const q = state.requests.find((x) => x.id === p.request);
-    return h("li", { "data-pick": p.id, "data-request": p.request },
-      h("b", {}, requestName(p.request)), " ",
-      `${shortDate(p.date)} ${p.start}–${p.end} ${t(p.mode)} ${p.experts.map(expertName).join(" + ")}`,
-      h("span", { class: "tag pending" }, t("chosen_by_municipality")),
-      h("button", { type: "button", class: "confirm", onclick: () => chooseSlot(q, { choose: {
-        experts: p.experts, date: p.date, start: p.start, mode: p.mode } }) }, t("confirm")),
-      h("button", { type: "button", class: "other", onclick: () => showSlots(q) }, t("other_slot")),
-      h("button", { type: "button", class: "danger reject", onclick: async () => {
-        if (await confirmStep(t("confirm_reject"), requestName(p.request), t("confirm_reject_ok"))) dropPick(q);
-      } }, t("reject")));
-  }));
+  list.replaceChildren(...picks.map(pickItem));
   if (!picks.length) list.append(h("li", { class: "empty" }, t("no_picks")));
+}
+
+/** A slot a municipality chose, with what the centre can do about it: confirm it, choose
+ * another slot, or turn it down (after asking). */
+function pickItem(p) {
+  const q = state.requests.find((x) => x.id === p.request);
+  return h("li", { "data-pick": p.id, "data-request": p.request },
+    h("b", {}, requestName(p.request)), " ",
+    `${shortDate(p.date)} ${p.start}–${p.end} ${t(p.mode)} ${p.experts.map(expertName).join(" + ")}`,
+    h("span", { class: "tag pending" }, t("chosen_by_municipality")),
+    h("button", { type: "button", class: "confirm", onclick: () => chooseSlot(q, { choose: {
+      experts: p.experts, date: p.date, start: p.start, mode: p.mode } }) }, t("confirm")),
+    h("button", { type: "button", class: "other", onclick: () => openSlots(q) }, t("other_slot")),
+    h("button", { type: "button", class: "danger reject", onclick: async () => {
+      if (await confirmStep(t("confirm_reject"), requestName(p.request), t("confirm_reject_ok"))) dropPick(q);
+    } }, t("reject")));
+}
+
+/** The request's slots, on the request view, scrolled to. */
+function openSlots(q) {
+  showView("requests");
+  return showSlots(q);
+}
+
+// ------------------------------------------------------------------ inbox (centre)
+
+/** The centre's decisions for the shown week, each with its action in place: slots chosen
+ * by municipalities, requests not in the latest plan, requests the plan left out, messages
+ * to pass on, outcomes to record for visits that have started. */
+function renderInbox() {
+  const box = $("#inbox-body");
+  const picks = pendingPicks();
+  const picked = new Set(picks.map((p) => p.request));
+  const plan = state.job && state.job.status === "done" && state.job.plan;
+  const inPlan = new Set(plan ? [...plan.visits, ...plan.unscheduled].map((x) => x.request) : []);
+  const open = state.requests.filter((q) => q.status === "submitted" && !picked.has(q.id));
+  const fresh = open.filter((q) => !inPlan.has(q.id));
+  const openIds = new Set(open.map((q) => q.id));
+  const left = state.unscheduled.filter((u) => openIds.has(u.request) && !fresh.some((q) => q.id === u.request));
+  const outcomes = state.published.filter((v) => v.started && v.held === null);
+  const slotsBtn = (q) => h("button", { type: "button", class: "slots-btn", onclick: () => openSlots(q) }, t("slots_btn"));
+  const parts = [
+    ["picks", t("in_picks"), picks.map(pickItem), null],
+    ["new", plan ? t("in_new") : t("in_new_noplan"), fresh.map((q) => h("li", { "data-request": q.id },
+      h("b", {}, requestName(q.id)), " ", `${q.fields.map(fieldName).join(" + ")} · ${t(q.mode)} · ${shortDate(q.earliest)}–${shortDate(q.latest)}`,
+      slotsBtn(q))),
+    h("button", { type: "button", class: "plan-now", onclick: runPlan,
+      disabled: Boolean(state.job && ["queued", "running"].includes(state.job.status)) }, t("in_plan"))],
+    ["left", t("in_left"), left.map((u) => {
+      const q = u.req || state.requests.find((x) => x.id === u.request);
+      const reasons = (state.lang === "ja" && u.reasons_ja && u.reasons_ja.length ? u.reasons_ja : u.reasons) || [];
+      return h("li", { "data-request": u.request }, h("b", {}, requestName(u.request)), " ",
+        reasons.length ? h("small", { class: "muted" }, named(reasons[0])) : null, q ? slotsBtn(q) : null);
+    }), null],
+    ["messages", t("in_messages"), state.outbox.map((m) => h("li", { "data-message": m.id },
+      h("b", {}, m.recipient_kind === "municipality" ? muniName(m.recipient) : expertName(m.recipient)), " ",
+      h("span", { class: m.needs_call ? "tag pending" : "tag" }, m.needs_call ? t("in_call") : t("in_mail")), " ",
+      h("details", { class: "message-body" }, h("summary", {}, m.subject), h("pre", {}, m.body)))), null],
+    ["outcomes", t("in_outcomes"), outcomes.map((v) => h("li", { "data-visit": v.id, "data-request": v.request },
+      h("b", {}, `${shortDate(v.date)} ${v.start}`), " ", `${muniName(v.municipality)}「${v.title || requestTitle(state.requests.find((q) => q.id === v.request))}」 `,
+      h("small", { class: "muted" }, v.experts.map(expertName).join(" + ")),
+      h("button", { type: "button", class: "held-yes", onclick: () => quickOutcome(v, true) }, t("in_held_yes")),
+      h("button", { type: "button", class: "held-no", onclick: () => quickOutcome(v, false) }, t("in_held_no")))), null],
+  ].filter(([, , items]) => items.length);
+  box.replaceChildren(...parts.map(([key, title, items, action]) => {
+    const all = state.inboxAll.has(key);
+    const shown = all ? items : items.slice(0, 5);
+    return h("section", { class: "inbox-part", "data-part": key },
+      h("h3", {}, `${title} `, h("span", { class: "count" }, items.length), action ? " " : null, action),
+      h("ul", {}, shown),
+      items.length > shown.length ? h("button", { type: "button", class: "link more",
+        onclick: () => { state.inboxAll.add(key); renderInbox(); } },
+      t("in_more").replace("{n}", items.length - shown.length)) : null);
+  }));
+  if (!parts.length) box.append(h("p", { class: "empty" }, t("inbox_none")));
+  $("#inbox").dataset.count = String(parts.reduce((n, p) => n + p[2].length, 0));
+}
+
+async function quickOutcome(v, held) {
+  try {
+    await api("PUT", `${v.url}/outcome`, { held, notes: v.notes || null, satisfaction: v.satisfaction || null });
+    say(t("outcome_saved"));
+    await loadWeek();
+  } catch (err) { say(problemText(err), true); }
+}
+
+/** A pending block of the week opens its decision: the inbox item with its actions. */
+function openPending(request) {
+  const item = $(`#inbox li[data-request="${CSS.escape(request)}"]`);
+  if (!item) return;
+  for (const x of $$("#inbox li.hl")) x.classList.remove("hl");
+  item.classList.add("hl");
+  item.scrollIntoView({ block: "center" });
+  const first = item.querySelector("button");
+  if (first) first.focus();
 }
 
 function resetForm() {
@@ -1243,7 +1344,12 @@ function renderUnscheduled() {
         q.fields ? h("span", { class: "muted" }, `${q.fields.map(fieldName).join(" + ")} · ${t(q.mode)} · ${t("col_priority")} ${q.priority}`) : null),
       h("ul", { class: "reasons" }, (reasons || []).map((r) => h("li", {}, r)))));
   }
-  if (!state.unscheduled.length) list.append(h("li", { class: "empty" }, t("unscheduled_none")));
+  const waiting = state.requests.filter((q) => q.status === "submitted").length;
+  const planned = state.me.role !== "centre" || state.shown || (state.job && state.job.plan);
+  if (!state.unscheduled.length) {
+    list.append(h("li", { class: "empty" }, planned || !waiting ? t("unscheduled_none")
+      : t("unscheduled_no_plan").replace("{n}", waiting)));
+  }
 }
 
 // ------------------------------------------------------------------ messages
