@@ -190,7 +190,7 @@ def update_calendars(folder: str | Path, week: PlanRequest, plan: Plan) -> list[
     for e in week.experts:
         path = d / f"{stems[e.id]}.ics"
         found = next((p for p in (path, *(d / f"{s}.ics" for s in earlier[e.id][0]))
-                      if p.is_file() and (p == path or p.name not in mine)), None)
+                      if p.is_file() and (p == path or _key(p.name) not in mine)), None)
         before = _read_sequences(found) if found is not None else {}
         full, cancel, _seq = calendar_update(week, plan, e.id, plan.changes, before,
                                              name=_display(e, lang))
@@ -206,13 +206,15 @@ def update_calendars(folder: str | Path, week: PlanRequest, plan: Plan) -> list[
 
 
 def _current_files(stems: Mapping[str, str], lang: str) -> set[str]:
-    return {f"{s}.ics" for s in stems.values()} | {
-        f"{cancel_stem(s, lang)}.ics" for s in stems.values()}
+    """The keys of the files the experts have now (a file system may ignore case: ``ena.ics``
+    may be ``Ena.ics``, never to be removed as an earlier name)."""
+    return {_key(f"{s}.ics") for s in stems.values()} | {
+        _key(f"{cancel_stem(s, lang)}.ics") for s in stems.values()}
 
 
 def _remove(d: Path, stems: Iterable[str], keep: set[str]) -> None:
     """Earlier files of one expert, unless one of them is now another expert's file."""
     for s in stems:
         p = d / f"{s}.ics"
-        if p.name not in keep and p.is_file():
+        if _key(p.name) not in keep and p.is_file():
             p.unlink()

@@ -21,7 +21,7 @@ from engine.errors import InputError, Problem
 from service.console import ProgressBar, print_table
 from service.glossary import kpi_name, status_word
 from service.i18n import _, lang_from, set_lang
-from service.paths import check_outputs
+from service.paths import check_dask_address, check_outputs
 
 __all__ = ["ProgressBar", "comparison_table", "register", "run_command"]
 
@@ -59,8 +59,10 @@ def run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     out_stream = stdout or sys.stdout
     err_stream = stderr or sys.stderr
     try:
-        # the CSV folder checked before the runs, which may take minutes
+        # the CSV folder and the scheduler checked before the runs, which may take minutes
         check_outputs(dirs=[("--out", args.out)], inputs=[args.file])
+        if args.address and not args.serial:
+            check_dask_address(args.address, option="--address")
     except InputError as err:
         err_stream.write("dxshare: " + err.summary(args.lang) + "\n")
         return 2

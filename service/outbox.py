@@ -235,10 +235,15 @@ class Postman:
             if row is None:
                 return None
             until = now + dt.timedelta(seconds=self.timeout * 3 + 30)
+            # the database decides (not the session, which would compare the loaded row's
+            # claim, zone-less on SQLite, with an aware time in Python and fail on every row
+            # a killed sender left claimed)
             took = s.execute(update(OutboxRow).where(
                 OutboxRow.id == row.id, OutboxRow.sent_at.is_(None),
                 or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
-                .values(claimed_until=until)).rowcount  # type: ignore[attr-defined]
+                .values(claimed_until=until)
+                .execution_options(synchronize_session=False)
+                ).rowcount  # type: ignore[attr-defined]
             if not took:
                 return None
             s.flush()

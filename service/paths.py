@@ -60,18 +60,26 @@ def check_outputs(*, files: Iterable[tuple[str, str | Path | None]] = (),
                   dirs: Iterable[tuple[str, str | Path | None]] = (),
                   inputs: Iterable[str | Path | None] = (), force: bool = False) -> None:
     """Raise ``InputError`` (every problem at once) when an output file is a folder or sits
-    in a file, an output file exists (unless ``force``), an output folder is a file, or an
-    output is one of the ``inputs`` (even with ``force``). ``files`` and ``dirs`` are
+    in a file, an output file exists (unless ``force``), two outputs are one file, an output
+    folder is a file, or an output is one of the ``inputs`` (even with ``force``). ``files`` and ``dirs`` are
     ``(option, path)`` pairs; ``None`` paths are not given and skipped. Folders are written
     into as they are: their files are the handouts of the latest plan (calendars update in
     place)."""
     problems: list[Problem] = []
     given = [Path(p) for p in inputs if p]
+    earlier: list[tuple[str, Path]] = []
     for option, value in files:
         if not value:
             continue
         p = Path(value)
-        if p.is_dir() or str(value).endswith(("/", "\\")):
+        first = next((o for o, q in earlier if _same(p, q)), None)
+        earlier.append((option, p))
+        if first is not None:
+            problems.append(Problem(option, f"{value} is also given to {first}; give each "
+                                    "output a file of its own",
+                                    f"{value} は {first} にも指定されています。出力ごとに別の"
+                                    "ファイル名を指定してください"))
+        elif p.is_dir() or str(value).endswith(("/", "\\")):
             problems.append(Problem(option, f"{value} is a folder; give a file name "
                                     f"(e.g. {Path(value) / _example(option)})",
                                     f"{value} はフォルダです。ファイル名を指定してください"
@@ -115,22 +123,24 @@ def _example(option: str) -> str:
     return {"--xlsx": "plan.xlsx"}.get(option, "plan.json")
 
 
-def check_dask_address(address: str, timeout: float = 3.0) -> None:
-    """Raise ``InputError`` at once when nothing answers at the Dask scheduler's address
-    (``tcp://host:port`` or ``host:port``), instead of a long wait and a traceback."""
+def check_dask_address(address: str, timeout: float = 3.0,
+                       option: str = "--dask-address") -> None:
+    """Raise ``InputError`` (naming ``option``) at once when nothing answers at the Dask
+    scheduler's address (``tcp://host:port`` or ``host:port``), instead of a long wait and a
+    traceback."""
     parts = urlsplit(address if "://" in address else f"tcp://{address}")
     try:
         host, port = parts.hostname, parts.port or 8786
     except ValueError:
         host, port = None, None
     if not host or port is None:
-        raise InputError(Problem("--dask-address", f"{address!r} is not host:port",
+        raise InputError(Problem(option, f"{address!r} is not host:port",
                                  f"{address!r} は host:port の形ではありません"))
     try:
         with socket.create_connection((host, port), timeout=timeout):
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InputError(Problem("--dask-address", f"no Dask scheduler answers at {address} "
+        raise InputError(Problem(option, f"no Dask scheduler answers at {address} "
                                  f"({reason})", f"{address} の Dask スケジューラに接続できません"
                                  f"（{reason}）")) from None

@@ -154,3 +154,29 @@ def test_a_plan_replaces_the_calendars_an_older_version_named_by_id(files):
                  "--quiet", "--time-limit", "10"]) == 0
     assert sorted(p.name for p in ics.iterdir()) == ["Ena.ics", "notes.ics",
                                                      "広報・マーケティング担当.ics"]
+
+
+def test_an_id_that_is_the_name_in_other_case_never_removes_the_calendar(tmp_path,
+                                                                         monkeypatch):
+    """On a file system that ignores case (macOS, Windows) ``ena.ics``, the name an older
+    version gave the expert ``ena``, is ``Ena.ics``, the calendar just written."""
+    from pathlib import Path
+
+    from service.calendars import update_calendars, write_calendars
+
+    doc = _week()
+    doc["experts"][0]["id"] = "ena"
+    week = parse_plan_request(doc)
+    plan = solve(week, SolveOptions(time_limit=10))
+    real_is_file, real_unlink = Path.is_file, Path.unlink
+
+    def same(path):             # the files a case-blind file system takes for ``path``
+        return [p for p in path.parent.iterdir() if p.name.casefold() == path.name.casefold()]
+
+    monkeypatch.setattr(Path, "is_file", lambda self: any(real_is_file(p) for p in same(self)))
+    monkeypatch.setattr(Path, "unlink", lambda self, missing_ok=False: [
+        real_unlink(p) for p in same(self)])
+    write_calendars(tmp_path, week, plan)
+    update_calendars(tmp_path, week, plan)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Ena.ics", "広報・マーケティング担当.ics"]

@@ -232,3 +232,16 @@ def test_an_errors_file_that_exists_is_not_overwritten_by_its_own_refusal(tmp_pa
     assert main([*(a.format(sheet=sheet) for a in argv), "--errors", str(errors)]) == 2
     assert "--errors" in capsys.readouterr().err
     assert errors.read_text(encoding="utf-8") == "last week's problems"
+
+
+def test_scenarios_with_an_unreachable_dask_address_fail_at_once(tmp_path, capsys):
+    """It waited 30 s in silence before saying so."""
+    started = time.monotonic()
+    from pathlib import Path
+
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "ehime_week.yaml"
+    assert main(["--lang", "en", "scenarios", "run", str(scenario), "--address",
+                 "tcp://127.0.0.1:9", "--out", str(tmp_path / "sc")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--address" in err[0] and "tcp://127.0.0.1:9" in err[0], err
+    assert time.monotonic() - started < 15

@@ -663,6 +663,17 @@ def test_cli_event_checks_its_outputs_before_repairing(tmp_path, week, plan, mon
         assert (tmp_path / target).read_bytes() != b"mine"
 
 
+def test_cli_event_refuses_one_file_for_two_outputs(tmp_path, week, plan, capsys, monkeypatch):
+    import solvers.repair
+
+    argv = _event_files(tmp_path, week, plan)
+    monkeypatch.setattr(solvers.repair, "repair", lambda *a, **k: pytest.fail("repaired first"))
+    same = str(tmp_path / "after.json")
+    assert main(["event", *argv, "--out", same, "--out-week", same]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--out-week" in err[0] and "--out" in err[0], err
+
+
 @pytest.mark.parametrize("doc, ja, en", [
     ({"kind": "expert_unavailable", "now": f"{MON}T07:00", "expert": "Ena",
       "from": f"{TUE}T07:00", "until": f"{TUE}T23:00"},

@@ -201,6 +201,9 @@ def test_calendar_feed_url_is_the_credential(service: Service) -> None:
     url = service.get("pr", "/v1/experts/pr-1/calendar-url").json()["path"]
     r = service.client.get(url)
     assert r.status_code == 200 and r.text.startswith("BEGIN:VCALENDAR")
+    # saved from a browser, the file is named by the expert, not by the token in the URL
+    assert r.headers["content-disposition"] == (
+        "inline; filename=\"calendar.ics\"; filename*=UTF-8''%E5%BA%83%E5%A0%B1%E6%8B%85%E5%BD%93.ics")
     forged = url.replace("pr-1", "data-1")
     assert service.client.get(forged).status_code == 404
     assert service.get("pr", "/v1/experts/data-1/calendar-url").status_code == 403

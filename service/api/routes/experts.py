@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hmac
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from engine.model import Request as Req
 from service.api.deps import CentreKey, CurrentKey, Id, SessionDep, SettingsDep, audit, not_found
 from service.api.views import expert_view, visit_view
 from service.auth import Principal, feed_token
+from service.calendars import calendar_stems
 from service.clock import japan_now
 from service.db import ExpertRow, MunicipalityRow, RequestRow, VisitRow, utcnow
 from service.problems import ApiProblem
@@ -145,7 +147,12 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
     problem = dataclasses.replace(problem, requests=tuple(_request_obj(r) for r in reqs))
     body = expert_calendar(problem, Plan("feasible", None, None, 0.0, tuple(visits)),
                            expert_id, sequences=sequences, cancelled=gone)
-    return Response(body, media_type="text/calendar; charset=utf-8")
+    # saved from a browser, the file is named as the CLI names it (広報担当.ics), not by the
+    # token in the URL; an ASCII name first for clients that do not read RFC 5987
+    stem = calendar_stems(problem.experts, "ja")[expert_id]
+    disposition = f"inline; filename=\"calendar.ics\"; filename*=UTF-8''{quote(stem + '.ics')}"
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": disposition})
 
 
 def _request_obj(x: dict[str, Any]) -> Any:
