@@ -41,6 +41,11 @@ const TEXT = {
     kpi_munis: "対象自治体", kpi_priority: "優先度合計", role_centre: "センター",
     role_municipality: "自治体", role_expert: "専門家", days: ["月", "火", "水", "木", "金"],
     problem: "エラー", lang_other: "English", not_planned_yet: "公開済みの計画に含まれていません",
+    tab_messages: "連絡", msg_needs_call: "連絡が必要", msg_unsent: "未送信", msg_sent: "送信済み",
+    messages_open_only: "送信済みを隠す", messages_none: "この週の連絡はありません",
+    msg_body: "本文", msg_attempts: "送信試行", msg_by_phone: "電話で連絡（メールアドレスなし）",
+    ev_expert_unavailable: "専門家の不在", ev_visit_overrun: "訪問の延長", ev_urgent_request: "緊急の依頼",
+    ev_cancelled: "取消", ev_no_show: "訪問の早期終了", ev_location_closed: "閉庁",
     tab_matching: "マッチング", tab_outcomes: "成果", per_day: "訪問/日", onsite_days: "訪問日",
     visits_total: "訪問計", online_n: "オンライン", totals: "日計", over_cap: "上限超過",
     needs: "ニーズ", candidates_for: "候補者", rank: "順位", score: "スコア",
@@ -129,6 +134,11 @@ const TEXT = {
     role_municipality: "municipality", role_expert: "expert",
     days: ["Mon", "Tue", "Wed", "Thu", "Fri"], problem: "Error", lang_other: "日本語",
     not_planned_yet: "Not in a published plan",
+    tab_messages: "Messages", msg_needs_call: "to call", msg_unsent: "not sent yet", msg_sent: "sent",
+    messages_open_only: "hide sent", messages_none: "No messages about this week",
+    msg_body: "Text", msg_attempts: "attempts", msg_by_phone: "by phone (no e-mail address)",
+    ev_expert_unavailable: "expert unavailable", ev_visit_overrun: "visit ran long", ev_urgent_request: "urgent request",
+    ev_cancelled: "cancelled", ev_no_show: "visit ended early", ev_location_closed: "closed",
     tab_matching: "Matching", tab_outcomes: "Outcomes", per_day: "visits/day",
     onsite_days: "on-site days", visits_total: "visits", online_n: "online", totals: "day total",
     over_cap: "over the cap", needs: "Needs", candidates_for: "Candidates", rank: "Rank",
@@ -633,7 +643,10 @@ function renderJob() {
   const parts = [`${t("plan_word")}: ${t("j_" + job.status)}`];
   if (p.elapsed !== undefined && p.elapsed !== null) parts.push(`${t("elapsed")} ${Number(p.elapsed).toFixed(1)} ${t("seconds")}`);
   const plan = job.plan || {};
-  if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
+  const fallback = plan.event && plan.event.fallback;
+  // a repair the model could not make says why in its own words (not "visits released")
+  if (fallback) parts.push(state.lang === "ja" ? fallback.message_ja : fallback.message);
+  else if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
   else if (typeof p.objective === "number") parts.push(planWord(null, p.objective, p.bound));
   parts.push(job.published_at ? `${t("published_at")} ${job.published_at.slice(0, 16).replace("T", " ")}` : t("not_published"));
   if (job.reason && job.status !== "done") parts.push(job.reason);
@@ -704,6 +717,7 @@ function showView(view) {
   // the matching and outcome views load their data when opened
   if (view === "matching") renderMatching().catch((err) => say(problemText(err), true));
   if (view === "outcomes") renderOutcomes().catch((err) => say(problemText(err), true));
+  if (view === "messages") renderMessages().catch((err) => say(problemText(err), true));
 }
 
 function visibleExperts() {
@@ -1370,6 +1384,40 @@ function renderUnscheduled() {
   }
 }
 
+// ------------------------------------------------------------------ messages
+
+/** Whether a message is sent, waits to be sent (e-mail), or needs a call (no address). */
+function messageStatus(m) { return m.sent ? "sent" : m.needs_call ? "needs_call" : "unsent"; }
+
+/** The messages about the week's events (the outbox): whom to call, what waits to be sent,
+ * what was sent, with the text each recipient reads. Everyone sees only their own. */
+async function renderMessages() {
+  const week = state.week;
+  const rows = await apiAll(`/v1/outbox?week=${week}`);
+  if (week !== state.week) return;          // the week changed meanwhile
+  const count = { needs_call: 0, unsent: 0, sent: 0 };
+  for (const m of rows) count[messageStatus(m)] += 1;
+  $("#messages-summary").replaceChildren(...["needs_call", "unsent", "sent"].map((k) =>
+    h("span", { class: "kpi", "data-status": k }, h("b", {}, count[k]), " ", t("msg_" + k))));
+  const hideSent = $("#messages-open").checked;
+  const list = $("#messages-list");
+  list.replaceChildren(...rows.filter((m) => !hideSent || !m.sent).map((m) => {
+    const status = messageStatus(m);
+    const who = m.recipient_kind === "municipality" ? muniName(m.recipient) : expertName(m.recipient);
+    const when = m.created_at.slice(0, 16).replace("T", " ");
+    const how = m.address || t("msg_by_phone");
+    return h("li", { "data-message": m.message_id, "data-status": status },
+      h("div", { class: "head" }, h("span", { class: `tag msg-${status}` }, t("msg_" + status)), " ",
+        h("b", {}, who), " ", m.subject, " ",
+        h("span", { class: "muted" }, [t("ev_" + m.event), when, how,
+          !m.sent && m.attempts ? `${t("msg_attempts")} ${m.attempts}` : null].filter(Boolean).join(" · "))),
+      !m.sent && m.last_error ? h("p", { class: "muted" }, m.last_error) : null,
+      h("details", {}, h("summary", {}, t("msg_body")), h("pre", { class: "body" }, m.body)));
+  }));
+  if (!list.children.length) list.append(h("li", { class: "empty" }, t("messages_none")));
+  list.dataset.week = week;
+}
+
 // ------------------------------------------------------------------ experts
 
 function renderExperts() {
@@ -1718,6 +1766,7 @@ function wire() {
   $("#week-prev").addEventListener("click", () => setWeek(addDays(state.week, -7)));
   $("#week-next").addEventListener("click", () => setWeek(addDays(state.week, 7)));
   $("#run-plan").addEventListener("click", runPlan);
+  $("#messages-open").addEventListener("change", () => renderMessages().catch((err) => say(problemText(err), true)));
   $("#cancel-plan").addEventListener("click", cancelPlan);
   $("#publish").addEventListener("click", publish);
   $("#source").addEventListener("change", (ev) => { state.source = ev.target.value; loadVisits(); });
