@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -112,21 +113,24 @@ class PlannerModel:
         """Every rule. The rules about start times (hours, legs, one thing at a time, drive
         blocks, published starts) are recorded in ``timing``: without them the model is the
         *choice* of tours and consultations, a relaxation that ``solve`` uses first."""
-        self.add_choice_of_expert_date_and_start()
-        self.add_one_expert_per_field()
-        self.add_joint_visit_sync()
-        self.add_tour_of_each_onsite_day()
-        self.add_expert_caps()
-        self.add_location_caps()
-        self.add_fixed_visits()
-        self.add_coverage_floors()
+        # Every rule is on the clock: a model that cannot be built in time is OutOfTime.
+        rules = (self.add_choice_of_expert_date_and_start, self.add_one_expert_per_field,
+                 self.add_joint_visit_sync, self.add_tour_of_each_onsite_day,
+                 self.add_expert_caps, self.add_location_caps, self.add_fixed_visits,
+                 self.add_coverage_floors)
+        for rule in rules:
+            self._check_deadline()
+            rule()
+        self._check_deadline()
         self._choice = self.m.clone()
         with self._timing_rules():
-            self.add_hours_of_location_window_and_workday()
-            self.add_travel_times_of_each_leg()
-            self.add_no_double_booking_and_no_online_while_driving()
-            self.add_published_starts()
-            self.add_no_consultation_in_closed_hours()
+            for rule in (self.add_hours_of_location_window_and_workday,
+                         self.add_travel_times_of_each_leg,
+                         self.add_no_double_booking_and_no_online_while_driving,
+                         self.add_published_starts, self.add_no_consultation_in_closed_hours):
+                self._check_deadline()
+                rule()
+        self._check_deadline()
 
     @contextlib.contextmanager
     def _timing_rules(self) -> Iterator[None]:
@@ -176,12 +180,27 @@ class PlannerModel:
         return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
                         e.work_start, e.work_end, time_limit=time_limit)
 
-    def request_vars(self, rid: str) -> list[int]:
-        """Indices of the literals that decide whether, when and by whom ``rid`` is served."""
-        out = [self.served[rid].index] if rid in self.served else []
-        out += [x.index for (r, _d), x in self.on_date.items() if r == rid]
-        out += [x.index for (r, *_), x in self.slot.items() if r == rid]
-        out += [x.index for (r, *_), x in self.present.items() if r == rid]
+    @functools.cached_property
+    def booleans(self) -> frozenset[int]:
+        """Indices of the model's 0/1 decision literals (after ``build``): the choices of
+        date, expert and presence, each day's tours, legs and on-site indicator, the kept
+        published visits."""
+        lits = [*self.served.values(), *self.on_date.values(), *self.slot.values(),
+                *self.present.values(), *self.keep.values()]
+        for day in self.days.values():
+            lits += [*day.tour_lits, *day.arcs.values(), *day.stop_sets]
+            if day.on_day is not None:
+                lits.append(day.on_day)
+        return frozenset(x.index for x in lits)
+
+    def request_vars(self, rids: Collection[str]) -> set[int]:
+        """Indices of the literals that decide whether, when and by whom the requests ``rids``
+        are served (one pass over each table, whatever the number of requests)."""
+        rids = set(rids)
+        out = {self.served[rid].index for rid in rids if rid in self.served}
+        out |= {x.index for (r, _d), x in self.on_date.items() if r in rids}
+        out |= {x.index for (r, *_), x in self.slot.items() if r in rids}
+        out |= {x.index for (r, *_), x in self.present.items() if r in rids}
         return out
 
     def day_groups(self, value: Callable[[int], int]) -> list[list[int]]:
@@ -226,6 +245,7 @@ class PlannerModel:
         """Each request is served at most once: on one date, by one expert per field, at one
         start time shared by all its experts."""
         for q in self.p.requests:
+            self._check_deadline()
             opts = self.options.get(q.id, [])
             if not opts:
                 continue        # nothing can serve it: explained before solving
@@ -857,18 +877,17 @@ class PlannerModel:
         found none)."""
         by_req = {v.request: v for v in visits}
         hint: dict[cp_model.IntVar, int] = {}
-        for q in self.p.requests:
-            if q.id not in self.start:
-                continue
-            v = by_req.get(q.id)
-            for (rid, d), lit in self.on_date.items():
-                if rid == q.id:
-                    hint[lit] = int(v is not None and v.date == d)
-            hint[self.served[q.id]] = int(v is not None)
-            slot_of = _slots_of(q, v.experts) if v else {}
-            for (rid, k, eid, d), lit in self.slot.items():
-                if rid == q.id:
-                    hint[lit] = int(v is not None and v.date == d and slot_of.get(eid) == k)
+        # One pass over each table (a pass per request would grow as requests x options).
+        for (rid, d), lit in self.on_date.items():
+            v = by_req.get(rid)
+            hint[lit] = int(v is not None and v.date == d)
+        for rid, lit in self.served.items():
+            hint[lit] = int(rid in by_req)
+        slot_of = {q.id: _slots_of(q, by_req[q.id].experts) for q in self.p.requests
+                   if q.id in by_req}
+        for (rid, k, eid, d), lit in self.slot.items():
+            v = by_req.get(rid)
+            hint[lit] = int(v is not None and v.date == d and slot_of[rid].get(eid) == k)
         for (rid, eid, d), lit in self.present.items():
             v = by_req.get(rid)
             hint.setdefault(lit, int(v is not None and v.date == d and eid in v.experts))
@@ -895,14 +914,12 @@ class PlannerModel:
             values = self._complete_hint(hint)
             if values is not None:
                 return values
-        for var, value in hint.items():
-            self.m.add_hint(var, value)
+        set_hint(self.m, {var.index: value for var, value in hint.items()})
         return None
 
     def _complete_hint(self, hint: dict[cp_model.IntVar, int]) -> list[int] | None:
         probe = self.m.clone()
-        for var, value in hint.items():
-            probe.add(probe.get_int_var_from_proto_index(var.index) == value)
+        fix_values(probe, {var.index: value for var, value in hint.items()}, self.booleans)
         probe.clear_objective()
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
@@ -913,8 +930,7 @@ class PlannerModel:
         solver.parameters.stop_after_first_solution = True
         if solver.solve(probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = list(solver.response_proto.solution)
-            for i, v in enumerate(values):
-                self.m.add_hint(self.m.get_int_var_from_proto_index(i), v)
+            set_hint(self.m, dict(enumerate(values)))
             return values
         return None
 
@@ -928,18 +944,54 @@ class PlannerModel:
                 continue
             tour = next(t for t, lit in zip(day.tours, day.tour_lits, strict=True) if value(lit))
             starts.update((day.onsite[i], s) for i, s in zip(tour.order, tour.starts, strict=True))
+        # Each request's expert per field, read in one pass over the slots.
+        expert_of: dict[tuple[str, int], str] = {}
+        for (rid, k, eid, d), lit in self.slot.items():
+            if chosen_date.get(rid) == d and value(lit):
+                expert_of[(rid, k)] = eid
         visits: list[Visit] = []
         for q in self.p.requests:
             date = chosen_date.get(q.id)
             if date is None:
                 continue
-            experts = [next(e for (rid, kk, e, d), v in self.slot.items()
-                            if rid == q.id and kk == k and d == date and value(v))
-                       for k in range(len(q.fields))]
+            experts = [expert_of[(q.id, k)] for k in range(len(q.fields))]
             start = starts.get(q.id, value(self.start[q.id]))
             visits.append(Visit(q.id, tuple(experts), q.location, q.mode, date, start,
                                 start + q.duration_min))
         return visits, build_routes(self.p, self.travel, visits)
+
+
+def fix_values(model: cp_model.CpModel, values: Mapping[int, int],
+               booleans: Collection[int] = ()) -> None:
+    """Fix these variables (index: value). The ``booleans`` among them (indices known to be
+    0/1 literals) are fixed by one conjunction written into the proto at once; the others by
+    narrowing their domains, one cheap write each (a constraint each would cost a Python
+    object per variable); a value outside its domain gets a constraint, which makes the model
+    infeasible as it should."""
+    lits: list[int] = []
+    variables = model.proto.variables
+    for i, v in values.items():
+        if i in booleans and v in (0, 1):
+            lits.append(i if v else -i - 1)
+            continue
+        domain = variables[i].domain
+        bounds = list(domain)
+        if any(lo <= v <= hi for lo, hi in zip(bounds[::2], bounds[1::2], strict=True)):
+            domain.clear()
+            domain.extend((v, v))
+        else:
+            model.add(model.get_int_var_from_proto_index(i) == v)
+    if lits:
+        model.proto.constraints.add().bool_and.literals.extend(lits)
+
+
+def set_hint(model: cp_model.CpModel, values: Mapping[int, int]) -> None:
+    """Replace the model's hint by these values (variable index: value), written into the
+    proto at once: adding them one by one costs a Python call per variable."""
+    model.clear_hints()
+    hint = model.proto.solution_hint
+    hint.vars.extend(values.keys())
+    hint.values.extend(values.values())
 
 
 class OutOfTime(Exception):

@@ -41,6 +41,11 @@ const TEXT = {
     kpi_munis: "対象自治体", kpi_priority: "優先度合計", role_centre: "センター",
     role_municipality: "自治体", role_expert: "専門家", days: ["月", "火", "水", "木", "金"],
     problem: "エラー", lang_other: "English", not_planned_yet: "公開済みの計画に含まれていません",
+    tab_messages: "連絡", msg_needs_call: "連絡が必要", msg_unsent: "未送信", msg_sent: "送信済み",
+    messages_open_only: "送信済みを隠す", messages_none: "この週の連絡はありません",
+    msg_body: "本文", msg_attempts: "送信試行", msg_by_phone: "電話で連絡（メールアドレスなし）",
+    ev_expert_unavailable: "専門家の不在", ev_visit_overrun: "訪問の延長", ev_urgent_request: "緊急の依頼",
+    ev_cancelled: "取消", ev_no_show: "訪問の早期終了", ev_location_closed: "閉庁",
     tab_matching: "マッチング", tab_outcomes: "成果", per_day: "訪問/日", onsite_days: "訪問日",
     visits_total: "訪問計", online_n: "オンライン", totals: "日計", over_cap: "上限超過",
     needs: "ニーズ", candidates_for: "候補者", rank: "順位", score: "スコア",
@@ -83,6 +88,11 @@ const TEXT = {
     confirm_withdraw_ok: "取り下げる",
     dup_question: "同じ内容の相談依頼がすでにあります（自治体・分野・期間・件名が同じ）。それでも登録しますか？",
     dup_ok: "それでも登録する", dup_open: "元の依頼を見る",
+    inbox_title: "今日の対応", inbox_none: "今日の対応はありません",
+    in_picks: "自治体が選んだ日時の確認", in_new: "前回の計画以降の新しい依頼", in_new_noplan: "まだ計画に入っていない依頼",
+    in_left: "計画に入らなかった依頼", in_messages: "連絡が必要なお知らせ", in_outcomes: "成果の記録待ち（実施済みの訪問）",
+    in_more: "ほか {n} 件を表示", in_plan: "この週を計画する", in_held_yes: "実施した", in_held_no: "実施せず",
+    in_call: "電話で連絡", in_mail: "メール送信待ち", unscheduled_no_plan: "この週はまだ計画されていません（提出済みの依頼 {n} 件が待っています）",
     cost_visits: "{n} 件", cost_drive: "運転 {n} 分", cost_moved: "他の訪問 {n} 件が移動",
     cost_dropped: "他の訪問 {n} 件が外れる", cost_still: "他の訪問は動きません",
   },
@@ -124,6 +134,11 @@ const TEXT = {
     role_municipality: "municipality", role_expert: "expert",
     days: ["Mon", "Tue", "Wed", "Thu", "Fri"], problem: "Error", lang_other: "日本語",
     not_planned_yet: "Not in a published plan",
+    tab_messages: "Messages", msg_needs_call: "to call", msg_unsent: "not sent yet", msg_sent: "sent",
+    messages_open_only: "hide sent", messages_none: "No messages about this week",
+    msg_body: "Text", msg_attempts: "attempts", msg_by_phone: "by phone (no e-mail address)",
+    ev_expert_unavailable: "expert unavailable", ev_visit_overrun: "visit ran long", ev_urgent_request: "urgent request",
+    ev_cancelled: "cancelled", ev_no_show: "visit ended early", ev_location_closed: "closed",
     tab_matching: "Matching", tab_outcomes: "Outcomes", per_day: "visits/day",
     onsite_days: "on-site days", visits_total: "visits", online_n: "online", totals: "day total",
     over_cap: "over the cap", needs: "Needs", candidates_for: "Candidates", rank: "Rank",
@@ -169,6 +184,11 @@ const TEXT = {
     confirm_withdraw_ok: "Withdraw",
     dup_question: "The same request is already there (same municipality, fields, dates and subject). Add it anyway?",
     dup_ok: "Add anyway", dup_open: "Show the original",
+    inbox_title: "Today's decisions", inbox_none: "Nothing to decide today",
+    in_picks: "Slots chosen by municipalities", in_new: "New requests since the last plan", in_new_noplan: "Requests not planned yet",
+    in_left: "Requests the plan left out", in_messages: "Messages to pass on", in_outcomes: "Outcomes to record (visits held)",
+    in_more: "show {n} more", in_plan: "Plan this week", in_held_yes: "Held", in_held_no: "Not held",
+    in_call: "call", in_mail: "e-mail waiting", unscheduled_no_plan: "This week is not planned yet ({n} submitted requests wait)",
     cost_visits: "{n} visits", cost_drive: "driving {n} min", cost_moved: "{n} other visits move",
     cost_dropped: "{n} other visits left out", cost_still: "no other visit moves",
   },
@@ -181,6 +201,7 @@ const state = {
   requests: [], jobs: [], job: null, visits: [], routes: [], unscheduled: [], source: "job",
   poll: null, editing: null, selectedExpert: null, shown: null, blackouts: [],
   needs: [], need: null, editingNeed: null, picks: [], slotsFor: null,
+  published: [], outbox: [], inboxAll: new Set(),
 };
 
 // ------------------------------------------------------------------ helpers
@@ -457,8 +478,11 @@ async function loadWeek() {
     : await api("GET", `/v1/blackouts?from=${state.week}&to=${addDays(state.week, 4)}`);
   state.picks = role === "expert" ? [] : await api("GET", `/v1/slot-picks?week=${state.week}`);
   if (role === "centre") {
-    const all = await api("GET", "/v1/plan-jobs?limit=100");
+    const [all, published, outbox] = await Promise.all([api("GET", "/v1/plan-jobs?limit=100"),
+      api("GET", `/v1/visits?week=${state.week}`), apiAll("/v1/outbox?sent=false")]);
     for (const j of all) if (j.week === state.week) jobs.push(j);
+    state.published = published;
+    state.outbox = outbox.filter((m) => m.week === state.week);
   }
   state.jobs = jobs;
   state.job = null;
@@ -619,7 +643,10 @@ function renderJob() {
   const parts = [`${t("plan_word")}: ${t("j_" + job.status)}`];
   if (p.elapsed !== undefined && p.elapsed !== null) parts.push(`${t("elapsed")} ${Number(p.elapsed).toFixed(1)} ${t("seconds")}`);
   const plan = job.plan || {};
-  if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
+  const fallback = plan.event && plan.event.fallback;
+  // a repair the model could not make says why in its own words (not "visits released")
+  if (fallback) parts.push(state.lang === "ja" ? fallback.message_ja : fallback.message);
+  else if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
   else if (typeof p.objective === "number") parts.push(planWord(null, p.objective, p.bound));
   parts.push(job.published_at ? `${t("published_at")} ${job.published_at.slice(0, 16).replace("T", " ")}` : t("not_published"));
   if (job.reason && job.status !== "done") parts.push(job.reason);
@@ -670,7 +697,7 @@ function renderChanges(changes) {
 // ------------------------------------------------------------------ views
 
 function renderAll() {
-  if (state.me.role === "centre") renderJob();
+  if (state.me.role === "centre") { renderJob(); renderInbox(); }
   renderWeek();
   renderMap();
   renderRequests();
@@ -690,6 +717,7 @@ function showView(view) {
   // the matching and outcome views load their data when opened
   if (view === "matching") renderMatching().catch((err) => say(problemText(err), true));
   if (view === "outcomes") renderOutcomes().catch((err) => say(problemText(err), true));
+  if (view === "messages") renderMessages().catch((err) => say(problemText(err), true));
 }
 
 function visibleExperts() {
@@ -764,9 +792,40 @@ function renderWeek() {
     }
   }
   if (!experts.length) grid.append(h("p", { class: "empty" }, t("no_visits")));
+  renderWeekDays(days);
   grid.dataset.count = String(count);
   grid.dataset.week = state.week;
   grid.style.gridTemplateColumns = `minmax(7em, 10em) repeat(${days.length}, minmax(9em, 1fr))`;
+}
+
+/** The week as a list of days (what a phone shows instead of the grid): each day's visits
+ * in time order with who goes, the slots awaiting the centre, and the day's blackouts. */
+function renderWeekDays(days) {
+  const shown = new Set(visibleExperts().map((e) => e.id));
+  const list = $("#week-days");
+  list.replaceChildren(...days.map((d, i) => {
+    const vs = state.visits.filter((v) => v.date === d && v.experts.some((x) => shown.has(x)));
+    const held = pendingPicks().filter((p) => p.date === d && !vs.some((v) => v.request === p.request));
+    const blocks = [...vs, ...held.map(pickAsVisit)].sort((a, b) => a.start.localeCompare(b.start));
+    const off = state.blackouts.filter((b) => b.date === d);
+    return h("section", { class: "day", "data-date": d },
+      h("h3", {}, `${t("days")[i]} ${shortDate(d)}`),
+      off.map((b) => h("p", { class: "tag blackout" }, `${t("blackout")}: ${b.experts.includes("*")
+        ? t("everyone") : b.experts.map(expertName).join(" + ")}${b.reason ? " · " + b.reason : ""}`)),
+      blocks.length ? h("ul", {}, blocks.map((v) => h("li", {},
+        h("span", { class: "day-expert" }, v.experts.map(expertName).join(" + ")),
+        visitBlock(v, v.experts.find((x) => shown.has(x)) || v.experts[0]))))
+        : h("p", { class: "empty" }, t("no_visits")));
+  }));
+}
+
+/** Each cell of a table's body named by its column's heading (``data-label``), so that a
+ * table shown as cards on a phone says what each value is. */
+function labelCells(table) {
+  const heads = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+  for (const tr of table.querySelectorAll("tbody tr")) {
+    Array.from(tr.children).forEach((c, i) => { if (heads[i]) c.dataset.label = heads[i]; });
+  }
 }
 
 /** An expert's contract use in the shown week: on-site days. */
@@ -789,8 +848,11 @@ function visitBlock(v, expertId) {
     joint ? "joint" : "", v.confidential ? "confidential" : "", v.pending ? "pending" : ""]
     .filter(Boolean).join(" ");
   const partners = v.experts.filter((x) => x !== expertId);
+  const opensPick = v.pending && state.me.role === "centre";
   const block = h("div", { class: cls, "data-request": v.request, "data-experts": v.experts.join(" "),
-      "data-mode": v.mode, tabindex: "0",
+      "data-mode": v.mode, tabindex: "0", role: opensPick ? "button" : null,
+      onclick: opensPick ? () => openPending(v.request) : null,
+      onkeydown: opensPick ? (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openPending(v.request); } } : null,
       onmouseenter: () => highlight(v.request, true), onmouseleave: () => highlight(v.request, false),
       onfocus: () => highlight(v.request, true), onblur: () => highlight(v.request, false) },
     h("span", { class: "time" }, `${hhmm(v.start)}–${hhmm(v.end)}`),
@@ -977,6 +1039,7 @@ function renderRequests() {
         pick ? h("span", { class: "pick", "data-pick": pick.id },
           `${t("pick_pending")} ${shortDate(pick.date)} ${pick.start}`) : null), actions));
   }
+  labelCells($("#requests-table"));
 }
 
 // ------------------------------------------------------------------ slot proposals
@@ -1005,6 +1068,7 @@ async function showSlots(q) {
   $("#slots-help").textContent = t(state.me.role === "centre" ? "slots_help_centre" : "slots_help_municipality");
   $("#slots-list").replaceChildren();
   $("#slots-none").hidden = true;
+  if (!$("#view-requests").hidden) card.scrollIntoView({ block: "start" });
   const other = $("#slots-other-mode").checked ? "also" : "fallback";
   let answer;
   try {
@@ -1074,20 +1138,103 @@ function renderPicks() {
   if (state.me.role !== "centre") return;
   const list = $("#picks-list");
   const picks = pendingPicks();
-  list.replaceChildren(...picks.map((p) => {
-    const q = state.requests.find((x) => x.id === p.request);
-    return h("li", { "data-pick": p.id, "data-request": p.request },
-      h("b", {}, requestName(p.request)), " ",
-      `${shortDate(p.date)} ${p.start}–${p.end} ${t(p.mode)} ${p.experts.map(expertName).join(" + ")}`,
-      h("span", { class: "tag pending" }, t("chosen_by_municipality")),
-      h("button", { type: "button", class: "confirm", onclick: () => chooseSlot(q, { choose: {
-        experts: p.experts, date: p.date, start: p.start, mode: p.mode } }) }, t("confirm")),
-      h("button", { type: "button", class: "other", onclick: () => showSlots(q) }, t("other_slot")),
-      h("button", { type: "button", class: "danger reject", onclick: async () => {
-        if (await confirmStep(t("confirm_reject"), requestName(p.request), t("confirm_reject_ok"))) dropPick(q);
-      } }, t("reject")));
-  }));
+  list.replaceChildren(...picks.map(pickItem));
   if (!picks.length) list.append(h("li", { class: "empty" }, t("no_picks")));
+}
+
+/** A slot a municipality chose, with what the centre can do about it: confirm it, choose
+ * another slot, or turn it down (after asking). */
+function pickItem(p) {
+  const q = state.requests.find((x) => x.id === p.request);
+  return h("li", { "data-pick": p.id, "data-request": p.request },
+    h("b", {}, requestName(p.request)), " ",
+    `${shortDate(p.date)} ${p.start}–${p.end} ${t(p.mode)} ${p.experts.map(expertName).join(" + ")}`,
+    h("span", { class: "tag pending" }, t("chosen_by_municipality")),
+    h("button", { type: "button", class: "confirm", onclick: () => chooseSlot(q, { choose: {
+      experts: p.experts, date: p.date, start: p.start, mode: p.mode } }) }, t("confirm")),
+    h("button", { type: "button", class: "other", onclick: () => openSlots(q) }, t("other_slot")),
+    h("button", { type: "button", class: "danger reject", onclick: async () => {
+      if (await confirmStep(t("confirm_reject"), requestName(p.request), t("confirm_reject_ok"))) dropPick(q);
+    } }, t("reject")));
+}
+
+/** The request's slots, on the request view, scrolled to. */
+function openSlots(q) {
+  showView("requests");
+  return showSlots(q);
+}
+
+// ------------------------------------------------------------------ inbox (centre)
+
+/** The centre's decisions for the shown week, each with its action in place: slots chosen
+ * by municipalities, requests not in the latest plan, requests the plan left out, messages
+ * to pass on, outcomes to record for visits that have started. */
+function renderInbox() {
+  const box = $("#inbox-body");
+  const picks = pendingPicks();
+  const picked = new Set(picks.map((p) => p.request));
+  const plan = state.job && state.job.status === "done" && state.job.plan;
+  const inPlan = new Set(plan ? [...plan.visits, ...plan.unscheduled].map((x) => x.request) : []);
+  const open = state.requests.filter((q) => q.status === "submitted" && !picked.has(q.id));
+  const fresh = open.filter((q) => !inPlan.has(q.id));
+  const openIds = new Set(open.map((q) => q.id));
+  const left = state.unscheduled.filter((u) => openIds.has(u.request) && !fresh.some((q) => q.id === u.request));
+  const outcomes = state.published.filter((v) => v.started && v.held === null);
+  const slotsBtn = (q) => h("button", { type: "button", class: "slots-btn", onclick: () => openSlots(q) }, t("slots_btn"));
+  const parts = [
+    ["picks", t("in_picks"), picks.map(pickItem), null],
+    ["new", plan ? t("in_new") : t("in_new_noplan"), fresh.map((q) => h("li", { "data-request": q.id },
+      h("b", {}, requestName(q.id)), " ", `${q.fields.map(fieldName).join(" + ")} · ${t(q.mode)} · ${shortDate(q.earliest)}–${shortDate(q.latest)}`,
+      slotsBtn(q))),
+    h("button", { type: "button", class: "plan-now", onclick: runPlan,
+      disabled: Boolean(state.job && ["queued", "running"].includes(state.job.status)) }, t("in_plan"))],
+    ["left", t("in_left"), left.map((u) => {
+      const q = u.req || state.requests.find((x) => x.id === u.request);
+      const reasons = (state.lang === "ja" && u.reasons_ja && u.reasons_ja.length ? u.reasons_ja : u.reasons) || [];
+      return h("li", { "data-request": u.request }, h("b", {}, requestName(u.request)), " ",
+        reasons.length ? h("small", { class: "muted" }, named(reasons[0])) : null, q ? slotsBtn(q) : null);
+    }), null],
+    ["messages", t("in_messages"), state.outbox.map((m) => h("li", { "data-message": m.id },
+      h("b", {}, m.recipient_kind === "municipality" ? muniName(m.recipient) : expertName(m.recipient)), " ",
+      h("span", { class: m.needs_call ? "tag pending" : "tag" }, m.needs_call ? t("in_call") : t("in_mail")), " ",
+      h("details", { class: "message-body" }, h("summary", {}, m.subject), h("pre", {}, m.body)))), null],
+    ["outcomes", t("in_outcomes"), outcomes.map((v) => h("li", { "data-visit": v.id, "data-request": v.request },
+      h("b", {}, `${shortDate(v.date)} ${v.start}`), " ", `${muniName(v.municipality)}「${v.title || requestTitle(state.requests.find((q) => q.id === v.request))}」 `,
+      h("small", { class: "muted" }, v.experts.map(expertName).join(" + ")),
+      h("button", { type: "button", class: "held-yes", onclick: () => quickOutcome(v, true) }, t("in_held_yes")),
+      h("button", { type: "button", class: "held-no", onclick: () => quickOutcome(v, false) }, t("in_held_no")))), null],
+  ].filter(([, , items]) => items.length);
+  box.replaceChildren(...parts.map(([key, title, items, action]) => {
+    const all = state.inboxAll.has(key);
+    const shown = all ? items : items.slice(0, 5);
+    return h("section", { class: "inbox-part", "data-part": key },
+      h("h3", {}, `${title} `, h("span", { class: "count" }, items.length), action ? " " : null, action),
+      h("ul", {}, shown),
+      items.length > shown.length ? h("button", { type: "button", class: "link more",
+        onclick: () => { state.inboxAll.add(key); renderInbox(); } },
+      t("in_more").replace("{n}", items.length - shown.length)) : null);
+  }));
+  if (!parts.length) box.append(h("p", { class: "empty" }, t("inbox_none")));
+  $("#inbox").dataset.count = String(parts.reduce((n, p) => n + p[2].length, 0));
+}
+
+async function quickOutcome(v, held) {
+  try {
+    await api("PUT", `${v.url}/outcome`, { held, notes: v.notes || null, satisfaction: v.satisfaction || null });
+    say(t("outcome_saved"));
+    await loadWeek();
+  } catch (err) { say(problemText(err), true); }
+}
+
+/** A pending block of the week opens its decision: the inbox item with its actions. */
+function openPending(request) {
+  const item = $(`#inbox li[data-request="${CSS.escape(request)}"]`);
+  if (!item) return;
+  for (const x of $$("#inbox li.hl")) x.classList.remove("hl");
+  item.classList.add("hl");
+  item.scrollIntoView({ block: "center" });
+  const first = item.querySelector("button");
+  if (first) first.focus();
 }
 
 function resetForm() {
@@ -1229,7 +1376,46 @@ function renderUnscheduled() {
         q.fields ? h("span", { class: "muted" }, `${q.fields.map(fieldName).join(" + ")} · ${t(q.mode)} · ${t("col_priority")} ${q.priority}`) : null),
       h("ul", { class: "reasons" }, (reasons || []).map((r) => h("li", {}, r)))));
   }
-  if (!state.unscheduled.length) list.append(h("li", { class: "empty" }, t("unscheduled_none")));
+  const waiting = state.requests.filter((q) => q.status === "submitted").length;
+  const planned = state.me.role !== "centre" || state.shown || (state.job && state.job.plan);
+  if (!state.unscheduled.length) {
+    list.append(h("li", { class: "empty" }, planned || !waiting ? t("unscheduled_none")
+      : t("unscheduled_no_plan").replace("{n}", waiting)));
+  }
+}
+
+// ------------------------------------------------------------------ messages
+
+/** Whether a message is sent, waits to be sent (e-mail), or needs a call (no address). */
+function messageStatus(m) { return m.sent ? "sent" : m.needs_call ? "needs_call" : "unsent"; }
+
+/** The messages about the week's events (the outbox): whom to call, what waits to be sent,
+ * what was sent, with the text each recipient reads. Everyone sees only their own. */
+async function renderMessages() {
+  const week = state.week;
+  const rows = await apiAll(`/v1/outbox?week=${week}`);
+  if (week !== state.week) return;          // the week changed meanwhile
+  const count = { needs_call: 0, unsent: 0, sent: 0 };
+  for (const m of rows) count[messageStatus(m)] += 1;
+  $("#messages-summary").replaceChildren(...["needs_call", "unsent", "sent"].map((k) =>
+    h("span", { class: "kpi", "data-status": k }, h("b", {}, count[k]), " ", t("msg_" + k))));
+  const hideSent = $("#messages-open").checked;
+  const list = $("#messages-list");
+  list.replaceChildren(...rows.filter((m) => !hideSent || !m.sent).map((m) => {
+    const status = messageStatus(m);
+    const who = m.recipient_kind === "municipality" ? muniName(m.recipient) : expertName(m.recipient);
+    const when = m.created_at.slice(0, 16).replace("T", " ");
+    const how = m.address || t("msg_by_phone");
+    return h("li", { "data-message": m.message_id, "data-status": status },
+      h("div", { class: "head" }, h("span", { class: `tag msg-${status}` }, t("msg_" + status)), " ",
+        h("b", {}, who), " ", m.subject, " ",
+        h("span", { class: "muted" }, [t("ev_" + m.event), when, how,
+          !m.sent && m.attempts ? `${t("msg_attempts")} ${m.attempts}` : null].filter(Boolean).join(" · "))),
+      !m.sent && m.last_error ? h("p", { class: "muted" }, m.last_error) : null,
+      h("details", {}, h("summary", {}, t("msg_body")), h("pre", { class: "body" }, m.body)));
+  }));
+  if (!list.children.length) list.append(h("li", { class: "empty" }, t("messages_none")));
+  list.dataset.week = week;
 }
 
 // ------------------------------------------------------------------ experts
@@ -1352,10 +1538,11 @@ async function renderNeed() {
         onclick: () => editNeed(n) }, t("edit")),
       h("button", { type: "button", id: "withdraw-need", class: "danger", "data-need": n.id,
         onclick: () => withdrawNeed(n) }, t("withdraw"))) : null,
-    h("table", { id: "candidates-table" }, h("thead", {}, h("tr", {},
+    h("table", { id: "candidates-table", class: "cards" }, h("thead", {}, h("tr", {},
       h("th", {}, t("rank")), h("th", {}, t("candidates_for")), h("th", {}, t("score")),
       h("th", {}, PARTS.map((p) => t("c_" + p)).join(" / ")), h("th", {}, t("why")))),
     h("tbody", {}, rows))].filter(Boolean));
+  labelCells($("#candidates-table"));
 }
 
 async function renderAssignment() {
@@ -1496,6 +1683,8 @@ async function renderOutcomes() {
   const body = $("#outcomes-table tbody");
   body.replaceChildren(...visits.map(outcomeRow));
   if (!visits.length) body.append(h("tr", {}, h("td", { colspan: "8", class: "empty" }, t("no_visits"))));
+  labelCells($("#outcomes-table"));
+  if ($("#season-table")) labelCells($("#season-table"));
 }
 
 /** The season per municipality, every one of them (those never visited with zeros). */
@@ -1504,7 +1693,7 @@ function seasonTable(rows) {
   const all = Array.from(state.munis.keys()).filter((c) => c !== state.office)
     .map((c) => by.get(c) || { municipality: c, visits: 0, rated: 0, satisfaction_share: null });
   for (const m of rows) if (!state.munis.has(m.municipality)) all.push(m);
-  return h("table", { id: "season-table" },
+  return h("table", { id: "season-table", class: "cards" },
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("col_municipality")),
       h("th", { scope: "col", class: "num" }, t("kpi_visits")), h("th", { scope: "col", class: "num" }, t("rated")),
       h("th", { scope: "col", class: "num" }, t("satisfaction_share")))),
@@ -1577,6 +1766,7 @@ function wire() {
   $("#week-prev").addEventListener("click", () => setWeek(addDays(state.week, -7)));
   $("#week-next").addEventListener("click", () => setWeek(addDays(state.week, 7)));
   $("#run-plan").addEventListener("click", runPlan);
+  $("#messages-open").addEventListener("change", () => renderMessages().catch((err) => say(problemText(err), true)));
   $("#cancel-plan").addEventListener("click", cancelPlan);
   $("#publish").addEventListener("click", publish);
   $("#source").addEventListener("change", (ev) => { state.source = ev.target.value; loadVisits(); });

@@ -273,3 +273,27 @@ def test_an_event_sent_again_with_its_idempotency_key_is_applied_once(service: S
     assert r.json()["errors"][0]["path"] == "Idempotency-Key"
     with service.app.state.sessions() as s:
         assert s.query(PlanJob).count() == jobs_before + 1
+
+
+def test_the_outbox_is_listed_by_week(service: Service):
+    """The dashboard's 連絡 view asks for the messages of the week it shows."""
+    from service.db import utcnow
+
+    monday = dt.date(2027, 8, 2)
+    with service.app.state.sessions.begin() as s:
+        for i, (kind, ref, week) in enumerate([("municipality", MUNI_A, monday),
+                                               ("municipality", MUNI_B, monday),
+                                               ("expert", "pr-1", monday + dt.timedelta(7))]):
+            s.add(OutboxRow(message_id=f"<by-week-{i}-{service.app.state.engine.dialect.name}>",
+                            job_id="test", week=week, kind="no_show", recipient_kind=kind,
+                            recipient=ref, lang="ja", address=None, subject="件名",
+                            body="本文\n", requests=[], attempts=0, created_at=utcnow()))
+    mine = service.get("centre", "/v1/outbox", params={"week": "2027-08-02", "limit": 1000})
+    assert mine.status_code == 200
+    rows = mine.json()
+    assert {(m["week"], m["recipient"]) for m in rows} == {("2027-08-02", MUNI_A),
+                                                           ("2027-08-02", MUNI_B)}
+    assert int(mine.headers["X-Total-Count"]) == 2
+    assert service.get("centre", "/v1/outbox", params={"week": "2031-01-06"}).json() == []
+    own = service.get("a", "/v1/outbox", params={"week": "2027-08-02"}).json()
+    assert [m["recipient"] for m in own] == [MUNI_A]

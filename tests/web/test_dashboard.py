@@ -231,6 +231,8 @@ def test_municipality_sees_and_edits_only_its_own(browser: Any, live: Live) -> N
 
     # edit it in the form
     row = _css(browser, f'#requests-table tr[data-id="{new["id"]}"]')
+    # the page scrolled down to the new request's slots: back up to its row
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
     row.find_element("css selector", "td.actions button").click()
     title = _css(browser, "#request-form input[name=title]")
     title.clear()

@@ -326,10 +326,11 @@ def test_centre_uploads_a_table_and_reads_each_problem(browser: Any, live: Live,
 WEEK3 = "2027-01-18"   # its own week: another module plans 2026-12-21
 
 
-@pytest.mark.slow
-def test_a_visit_an_event_moved_is_marked_changed(browser: Any, live: Live) -> None:
-    """After a closed town hall moves its visit, the municipality sees it tagged 変更あり on its
-    next load; a visit the event left alone is not."""
+@pytest.fixture(scope="module")
+def closed_town(live: Live) -> dict[str, Any]:
+    """WEEK3 planned and published, then Matsuyama's town hall closed on the day of its
+    visit: the visit moves, and the event's messages wait in the outbox (the experts have an
+    e-mail address, Matsuyama none: the centre calls it)."""
     with live.api("centre") as api:
         r = api.post("/v1/requests", json={
             "municipality": MATSUYAMA, "fields": ["cocreation"], "mode": "onsite",
@@ -347,6 +348,9 @@ def test_a_visit_an_event_moved_is_marked_changed(browser: Any, live: Live) -> N
         visits = api.get("/v1/visits", params={"week": WEEK3}).json()
         v = next(x for x in visits if x["request"] == rid)
         others = [x["request"] for x in visits if x["request"] != rid]
+        for e in api.get("/v1/experts").json():
+            assert api.put(f"/v1/contacts/expert/{e['id']}",
+                           json={"email": f"{e['id']}@example.jp"}).status_code == 200
         r = api.post("/v1/events", json={
             "kind": "location_closed", "now": f"{WEEK3}T07:00", "location": MATSUYAMA,
             "date": v["date"], "from": "07:00", "until": "20:00", "reason": "台風"})
@@ -354,9 +358,53 @@ def test_a_visit_an_event_moved_is_marked_changed(browser: Any, live: Live) -> N
         moved = next(x for x in api.get("/v1/visits", params={"week": WEEK3}).json()
                      if x["request"] == rid)
         assert moved["date"] != v["date"] and moved["changed"] is True
+    return {"rid": rid, "others": others, "messages": r.json()["messages"]}
+
+
+@pytest.mark.slow
+def test_a_visit_an_event_moved_is_marked_changed(browser: Any, live: Live,
+                                                   closed_town: dict) -> None:
+    """After a closed town hall moves its visit, the municipality sees it tagged 変更あり on its
+    next load; a visit the event left alone is not."""
+    rid = closed_town["rid"]
     _open_week(browser, live, "matsuyama", WEEK3)
     tag = _wait(browser, lambda d: _all(d, f'#week-grid .visit[data-request="{rid}"] .tag.changed'))
     assert tag[0].text == "変更あり"
-    for other in others:
+    for other in closed_town["others"]:
         assert not _all(browser, f'#week-grid .visit[data-request="{other}"] .tag.changed')
     shot(browser, "visit-changed")
+
+
+def _messages(browser: Any) -> dict[str, Any]:
+    _click(browser, '#tabs button[data-view="messages"]')
+    _wait(browser, lambda d: _css(d, "#view-messages").is_displayed()
+          and _css(d, "#messages-list").get_attribute("data-week") == WEEK3)
+    return {li.get_attribute("data-message"): li
+            for li in _all(browser, "#messages-list li[data-message]")}
+
+
+@pytest.mark.slow
+def test_the_people_to_tell_are_listed_with_whom_to_call(browser: Any, live: Live,
+                                                         closed_town: dict) -> None:
+    """The 連絡 view lists the event's messages of the week: to call (連絡が必要: no address),
+    waiting to be sent (未送信) or sent (送信済み), with counts; a municipality sees its own."""
+    msgs = {m["message_id"]: m for m in closed_town["messages"]}
+    call = [m for m in msgs.values() if m["needs_call"]]
+    assert call and any(not m["needs_call"] for m in msgs.values())
+    _open_week(browser, live, "centre", WEEK3)
+    shown = _messages(browser)
+    assert set(shown) == set(msgs)
+    for mid, li in shown.items():
+        want = "needs_call" if msgs[mid]["needs_call"] else "unsent"
+        assert li.get_attribute("data-status") == want
+        assert li.find_element("css selector", ".tag").text == (
+            "連絡が必要" if want == "needs_call" else "未送信")
+    assert _css(browser, '#messages-summary [data-status="needs_call"] b').text == str(len(call))
+    matsuyama = next(li for mid, li in shown.items()
+                     if msgs[mid]["recipient"] == MATSUYAMA)
+    assert "松山市" in matsuyama.text and "台風" in matsuyama.get_attribute("textContent")
+    shot(browser, "messages-centre")
+    _click(browser, "#logout")
+    _open_week(browser, live, "matsuyama", WEEK3)
+    own = _messages(browser)
+    assert set(own) == {mid for mid, m in msgs.items() if m["recipient"] == MATSUYAMA}

@@ -12,6 +12,7 @@ week is repaired at once and everyone affected gets a message (``service.events`
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
@@ -88,10 +89,16 @@ def post_event(who: CentreKey, s: SessionDep, settings: SettingsDep, response: R
 
 @router.get("/outbox")
 def list_outbox(request: Request, who: CurrentKey, s: SessionDep, page: PageDep,
-                sent: Annotated[bool | None, Query()] = None) -> Response:
+                sent: Annotated[bool | None, Query()] = None,
+                week: Annotated[dt.date | None, Query(
+                    description="only the messages about that week (its Monday)")] = None,
+                ) -> Response:
     """Messages about events, newest first: the centre sees all, a municipality or an expert
-    its own. ``sent``: delivered by e-mail; ``needs_call``: no address to send it to."""
+    its own. ``sent``: delivered by e-mail; ``needs_call``: no address to send it to;
+    ``week``: only the messages about the week of that Monday."""
     stmt = select(OutboxRow)
+    if week is not None:
+        stmt = stmt.where(OutboxRow.week == week)
     if who.role == "municipality":
         stmt = stmt.where(OutboxRow.recipient_kind == "municipality",
                           OutboxRow.recipient == who.municipality)
