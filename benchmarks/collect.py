@@ -17,7 +17,7 @@ __all__ = ["collect", "replace_section"]
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("matcher", "service", "scenarios", "startup", "season", "slots",
-            "country", "repair")
+            "country", "repair", "limits")
 
 
 def replace_section(text: str, name: str, body: str) -> str:

@@ -28,6 +28,7 @@ BENCHMARKS = {
     "slots": ["benchmarks.bench_slots"],
     "country": ["benchmarks.bench_country"],
     "repair": ["benchmarks.bench_repair"],
+    "limits": ["benchmarks.bench_limits"],
 }
 
 

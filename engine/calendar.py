@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import jpholiday
@@ -19,11 +20,14 @@ from engine.model import Expert, Horizon, PlanRequest
 __all__ = ["DateStatus", "date_status", "holiday_name", "is_holiday", "workable_dates"]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_holiday(day: dt.date) -> bool:
-    """A Japanese national or substitute holiday (振替休日), per jpholiday."""
+    """A Japanese national or substitute holiday (振替休日), per jpholiday (remembered: the
+    planner asks once per request, expert and date)."""
     return bool(jpholiday.is_holiday(day))
 
 
+@functools.lru_cache(maxsize=4096)
 def holiday_name(day: dt.date) -> str | None:
     name = jpholiday.is_holiday_name(day)
     return str(name) if name else None

@@ -34,7 +34,7 @@ from engine.ehime import OFFICE, ehime_experts, ehime_locations
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import FIELDS, Blackout, Horizon, PlanRequest, fmt_time
 
-__all__ = ["draw_request", "ehime_week", "ehime_week_document"]
+__all__ = ["busy_expert_document", "draw_request", "ehime_week", "ehime_week_document"]
 
 _TOPICS = {
     "design": ["住民目線のサービスデザイン", "窓口DX・書かない窓口", "Webサイト改善"],
@@ -135,3 +135,51 @@ def ehime_week_document(start: str | dt.date, *, weeks: int = 1, requests_per_we
 def ehime_week(start: str | dt.date, **kwargs: Any) -> PlanRequest:
     """``ehime_week_document`` parsed into a validated ``PlanRequest``."""
     return parse_plan_request(ehime_week_document(start, **kwargs))
+
+
+def busy_expert_document(calls: int, *, start: str | dt.date = "2026-12-07", weeks: int = 1,
+                         visits: int = 0, windows: bool = False, dates: bool = False,
+                         seed: int = 0) -> dict[str, Any]:
+    """One expert's busy stretch, the shape that tests the planner's time limit: the design
+    expert alone, ``weeks`` weeks from Monday ``start``, ``calls`` online 30-minute requests
+    (priority 1–10) open for the whole horizon unless ``dates`` (then half of them a run of
+    1–3 workdays), no window unless ``windows`` (then half of them a morning, an afternoon or
+    a random two-hour window), and ``visits`` on-site requests of 60 or 90 minutes.
+
+    >>> doc = busy_expert_document(40)
+    >>> len(doc["requests"]), {q["mode"] for q in doc["requests"]}
+    (40, {'online'})
+    """
+    monday = _date(start)
+    if monday.weekday() != 0:
+        raise ValueError(f"start must be a Monday, got {monday} ({monday:%A})")
+    rng = random.Random(seed)
+    locations = ehime_locations()
+    places = [loc.id for loc in locations if loc.id != OFFICE]
+    end = monday + dt.timedelta(days=7 * weeks - 3)
+    days = (end - monday).days + 1
+    expert = next(e for e in ehime_experts(weeks=weeks) if e.fields == ("design",))
+    problem = PlanRequest(horizon=Horizon(monday, end, True, ()), locations=locations,
+                          experts=(expert,), requests=())
+    doc = plan_request_to_dict(problem)
+    doc["name"] = (f"One expert, {weeks} week(s) from {monday}: {calls} online calls, "
+                   f"{visits} visits (seed {seed})")
+    reqs: list[dict[str, Any]] = []
+    for n in range(calls + visits):
+        online = n < calls
+        q: dict[str, Any] = {
+            "id": f"r{n + 1:04d}", "location": places[n % len(places)], "fields": ["design"],
+            "mode": "online" if online else "onsite",
+            "duration_min": 30 if online else rng.choice([60, 90]),
+            "priority": rng.randint(1, 10), "title": rng.choice(_TOPICS["design"])}
+        if dates and rng.random() < 0.5:
+            first = monday + dt.timedelta(days=rng.randrange(days))
+            q["earliest"] = first.isoformat()
+            q["latest"] = min(end, first + dt.timedelta(days=rng.randint(0, 2))).isoformat()
+        if windows and rng.random() < 0.5:
+            lo = rng.randrange(510, 915, 30)
+            q["window"] = rng.choice([["08:30", "12:00"], ["13:00", "17:15"],
+                                      [fmt_time(lo), fmt_time(lo + 120)]])
+        reqs.append(q)
+    doc["requests"] = reqs
+    return doc

@@ -17,13 +17,15 @@ start at once).
 - **Memory.** Each process may use at most ``memory_mb`` of address space (Linux
   ``RLIMIT_AS``); a solve that needs more fails with that reason instead of taking the
   machine.
-- **No orphans.** A worker watches its parent: when the server goes away (even by
-  SIGKILL) the pipe to it closes or the worker is re-parented, and the worker exits within
-  a second.
+- **No orphans.** A worker watches its parent from its first instant (warming up included):
+  when the server goes away (even by SIGKILL) the worker is re-parented or the pipe to it
+  closes, and the worker exits within a second; the processes of a job solved by parts
+  watch the worker the same way (``solvers.executor.exit_with_parent``).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing as mp
 import os
@@ -34,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
+
+from solvers.executor import exit_with_parent
 
 __all__ = ["JobTarget", "WorkerPool"]
 
@@ -91,14 +95,23 @@ def _warm_up() -> None:
 
 
 def worker_main(conn: Connection, parent: int, memory_mb: int | None,
-                target: JobTarget) -> None:
+                target: JobTarget | str) -> None:
     """A worker process: import the solver, wait for one job, run it, exit.
 
     Messages from the server: ``("run", url, job_id, attempt, parts)`` (``parts``: where a
     problem too large for one model solves its parts, see ``service.jobs.run_plan_job``); to
     the server: ``("ready",)`` once warm and ``("ended", status)`` when the job is written.
-    The job runs as ``target(url, job_id, attempt, parts)``.
+    The job runs as ``target(url, job_id, attempt, parts)``; given by name
+    (``"module:function"``), it is imported here, after the parent is watched: what a
+    process is handed is unpickled before any of its code runs, and unpickling a function
+    imports its module (for plan jobs: the database layer and pandas, seconds under load).
     """
+    exit_with_parent(parent, kill_signal=True)    # started by the pool's own thread
+    if isinstance(target, str):
+        module, _, name = target.partition(":")
+        run: JobTarget = getattr(importlib.import_module(module), name)
+    else:
+        run = target
     _limit_memory(memory_mb)
     _warm_up()
 
@@ -116,7 +129,7 @@ def worker_main(conn: Connection, parent: int, memory_mb: int | None,
                      daemon=True).start()
     _, url, job_id, attempt, parts = msg
     try:
-        status = target(url, job_id, attempt, parts)
+        status = run(url, job_id, attempt, parts)
     except MemoryError:
         status = "memory"
     try:
@@ -258,8 +271,12 @@ class WorkerPool:
     # ------------------------------------------------------------------ internals
     def _spawn(self) -> _Proc:
         ours, theirs = self._ctx.Pipe()
+        # the job's function by name: the process imports it once it watches this one
+        qualname = getattr(self.target, "__qualname__", "<locals>")
+        target: JobTarget | str = (self.target if "<" in qualname
+                                   else f"{self.target.__module__}:{qualname}")
         process = self._ctx.Process(target=worker_main, args=(theirs, os.getpid(),
-                                                              self.memory_mb, self.target),
+                                                              self.memory_mb, target),
                                     name="dxshare-plan-worker", daemon=True)
         process.start()
         theirs.close()

@@ -12,12 +12,51 @@ Examples
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import multiprocessing as mp
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-__all__ = ["Executor", "FutureLike", "make_executor"]
+__all__ = ["Executor", "FutureLike", "exit_with_parent", "make_executor"]
+
+_PR_SET_PDEATHSIG = 1
+
+#: How often a worker process looks whether its parent is still there (seconds).
+WATCH_SECONDS = 0.1
+
+
+def exit_with_parent(parent: int, *, kill_signal: bool = False) -> None:
+    """End this process (exit code 70) as soon as process ``parent`` is gone, however it
+    went (SIGKILL included): a daemon thread looks every ``WATCH_SECONDS`` whether this
+    process was handed to another parent. Called first thing in every worker process the
+    project starts.
+
+    The thread needs the interpreter, which a long call into a C library (loading the solver
+    while warming up) can hold for a second or more; with ``kill_signal`` the kernel also
+    sends this process SIGKILL when the parent's *thread* that started it ends (Linux
+    ``PR_SET_PDEATHSIG``): only for a process started by a thread that lives as long as its
+    workers should (the service's worker pool thread), as the signal follows that thread."""
+    if kill_signal and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl here: the thread alone watches
+            pass
+    if os.getppid() != parent:      # gone before the signal was asked for
+        os._exit(70)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(70)
+            time.sleep(WATCH_SECONDS)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class FutureLike(Protocol):
@@ -88,19 +127,30 @@ class ProcessExecutor(Executor):
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or max(1, (os.cpu_count() or 2))
-        self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+        # each worker ends with this process, even when it is killed (no orphan solves)
+        self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                            initializer=exit_with_parent,
+                                            initargs=(os.getpid(),))
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> cf.Future[Any]:
         return self._pool.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True) -> None:
-        if not wait:
-            # ProcessPoolExecutor cannot interrupt a running call; end its workers instead
-            # (SIGKILL: the pool is being abandoned, and SIGTERM was seen not to end a worker
-            # that was still starting up).
-            for proc in list(getattr(self._pool, "_processes", {}).values()):
-                proc.kill()
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        if wait:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            return
+        # ProcessPoolExecutor cannot interrupt a running call; end its workers instead
+        # (SIGKILL: the pool is being abandoned, and SIGTERM was seen not to end a worker that
+        # was still starting up). The pool first drops its cancelled calls (its manager thread
+        # does so on shutdown): a call cancelled and still listed when the pool breaks makes
+        # that thread fail with InvalidStateError, printed as a traceback.
+        procs = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        give_up = time.monotonic() + 0.2
+        while getattr(self._pool, "_cancel_pending_futures", False) and time.monotonic() < give_up:
+            time.sleep(0.005)
+        for proc in procs:
+            proc.kill()
 
 
 class DaskExecutor(Executor):

@@ -14,6 +14,7 @@ Two kinds of answer:
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from engine.model import (
 )
 from engine.travel import TravelTimes
 
-__all__ = ["Explainer", "Option", "bare_reason"]
+__all__ = ["Explainer", "Option", "bare_reason", "not_analysed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,13 @@ def bare_reason(rid: str, en: str, ja: str, code: str = "not_planned") -> Unsche
     return Unscheduled(rid, (en,), (ja,), (code,))
 
 
+def not_analysed(rid: str) -> Unscheduled:
+    """The reason of a request left out whose analysis the time limit did not allow."""
+    return bare_reason(rid, "left out; its reason was not analysed within the time limit",
+                       "計画に入りませんでした（制限時間内に理由を分析できませんでした）",
+                       "not_analysed")
+
+
 def _field(f: str, lang: str) -> str:
     lab = FIELD_LABELS.get(f)
     if lab is None:
@@ -66,12 +74,21 @@ def _md(d: dt.date) -> str:
 class Explainer:
     """Pre-analysis of every request (its feasible options) and the reasons of those left out."""
 
-    def __init__(self, problem: PlanRequest, travel: TravelTimes):
+    def __init__(self, problem: PlanRequest, travel: TravelTimes, *, lazy: bool = False):
+        """Every request analysed at once; with ``lazy``, none until ``explain_unscheduled``
+        needs it (an explainer made only for reasons, on the clock, then analyses no more
+        requests than time allows)."""
         self.p = problem
         self.travel = travel
         self.options: dict[str, list[Option]] = {}
         self.static: dict[str, Unscheduled] = {}
-        for q in problem.requests:
+        if not lazy:
+            for q in problem.requests:
+                self._ensure(q)
+
+    def _ensure(self, q: Request) -> None:
+        """Analyse ``q`` (its feasible options; the reason when it has none) if not yet."""
+        if q.id not in self.options:
             opts, why = self._analyse(q)
             self.options[q.id] = opts
             if not opts:
@@ -348,8 +365,13 @@ class Explainer:
 
     def explain_unscheduled(self, served: set[str], visits: Iterable[Visit],
                             routes: Iterable[Route], *,
-                            released: Mapping[str, tuple[str, ...] | None] | None = None
-                            ) -> list[Unscheduled]:
+                            released: Mapping[str, tuple[str, ...] | None] | None = None,
+                            until: float | None = None) -> list[Unscheduled]:
+        """Why each request not in ``served`` is left out, in the problem's order. With
+        ``until`` (a ``time.perf_counter()`` reading) the requests are analysed highest
+        priority first until then, and any left say that their reason was not analysed
+        (``not_analysed``); released published visits and requests nothing can serve always
+        get their reason, which costs nothing more."""
         visits = list(visits)
         routes = list(routes)
         by_req = {v.request: v for v in visits}
@@ -370,15 +392,23 @@ class Explainer:
         for r in routes:
             onsite_days[r.expert].append(r.date)
             drive[r.expert, r.date] = r.drive_minutes
-        out = []
-        for q in self.p.requests:
-            if q.id in served:
-                continue
+        out: dict[str, Unscheduled] = {}
+        order = [q for q in self.p.requests if q.id not in served]
+        if until is not None:
+            order.sort(key=lambda q: -q.priority)       # stable: the problem's order among equals
+        for q in order:
             if released is not None and q.id in released:
-                out.append(self.released_fixed(q.id, released[q.id]))
+                out[q.id] = self.released_fixed(q.id, released[q.id])
                 continue
             if q.id in self.static:
-                out.append(self.static[q.id])
+                out[q.id] = self.static[q.id]
+                continue
+            if until is not None and time.perf_counter() > until:
+                out[q.id] = not_analysed(q.id)
+                continue
+            self._ensure(q)
+            if q.id in self.static:
+                out[q.id] = self.static[q.id]
                 continue
             en: list[str] = []
             ja: list[str] = []
@@ -487,8 +517,8 @@ class Explainer:
                           "that together are worth more, or more driving")
                 ja.insert(0, "対応すると、合計でより価値のある他の訪問を外すか、運転が増えます")
                 codes.insert(0, "gave_way_combination")
-            out.append(Unscheduled(q.id, tuple(en[:6]), tuple(ja[:6]), tuple(codes[:6])))
-        return out
+            out[q.id] = Unscheduled(q.id, tuple(en[:6]), tuple(ja[:6]), tuple(codes[:6]))
+        return [out[q.id] for q in self.p.requests if q.id in out]
 
     def _cheapest_insertion(self, base: str, day: list[Visit], loc: str) -> int:
         path = [base] + [v.location for v in sorted(day, key=lambda v: v.start)] + [base]

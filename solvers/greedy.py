@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -155,8 +156,12 @@ def _assignments(q: Request, opts: list[Option]) -> Iterable[tuple[dt.date, tupl
 
 
 def greedy_visits(problem: PlanRequest, travel: TravelTimes,
-                  options: Mapping[str, list[Option]], previous: Plan | None = None) -> list[Visit]:
-    """A valid set of visits built greedily (see module docstring)."""
+                  options: Mapping[str, list[Option]], previous: Plan | None = None, *,
+                  until: float | None = None) -> list[Visit]:
+    """A valid set of visits built greedily (see module docstring). With ``until`` (a
+    ``time.perf_counter()`` reading) it places no further request after that moment, except
+    the published visits and the last plan's, which it always keeps where they fit: a
+    first plan on the clock, the search improves it."""
     st = _State(problem, travel)
     placed: dict[str, Visit] = {}
 
@@ -203,6 +208,8 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
     rest = sorted((q for q in problem.requests if q.id not in placed and options.get(q.id)),
                   key=lambda q: (-q.priority, len(options[q.id]), q.id))
     for q in rest:
+        if until is not None and time.perf_counter() > until:
+            break
         best: tuple[int, dt.date, int, tuple[str, ...]] | None = None
         for d, combo in _assignments(q, options[q.id]):
             lo = max(o.lo for o in combo)

@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
 from engine.model import Expert, Plan, PlanRequest, Request, Route, Visit, keep_out
 from engine.travel import TravelTimes
+from solvers.cpsat.day import DayRules, Stop
 from solvers.explain import Explainer
 from solvers.routes import Candidate, Tour, build_routes, day_fits, day_tours
 
@@ -79,6 +81,7 @@ class PlannerModel:
         self.p = problem
         self.travel = travel
         self.m = cp_model.CpModel()
+        self.rules = DayRules(self.m, travel.minutes, travel.shortest)
         self.explainer = explainer or Explainer(problem, travel)
         self.options = self.explainer.options          # feasible (request, expert, date) windows
         self.fixed_mode = fixed
@@ -97,6 +100,7 @@ class PlannerModel:
         self.slot: dict[tuple[str, int, str, dt.date], cp_model.IntVar] = {}
         self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
         self.days: dict[tuple[str, dt.date], _ExpertDay] = {}
+        self._stops: dict[tuple[str, dt.date], tuple[list[Stop], list[Stop]]] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
         self.shortfall: dict[str, cp_model.IntVar] = {}
         self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
@@ -112,21 +116,24 @@ class PlannerModel:
         """Every rule. The rules about start times (hours, legs, one thing at a time, drive
         blocks, published starts) are recorded in ``timing``: without them the model is the
         *choice* of tours and consultations, a relaxation that ``solve`` uses first."""
-        self.add_choice_of_expert_date_and_start()
-        self.add_one_expert_per_field()
-        self.add_joint_visit_sync()
-        self.add_tour_of_each_onsite_day()
-        self.add_expert_caps()
-        self.add_location_caps()
-        self.add_fixed_visits()
-        self.add_coverage_floors()
+        # Every rule is on the clock: a model that cannot be built in time is OutOfTime.
+        rules = (self.add_choice_of_expert_date_and_start, self.add_one_expert_per_field,
+                 self.add_joint_visit_sync, self.add_tour_of_each_onsite_day,
+                 self.add_expert_caps, self.add_location_caps, self.add_fixed_visits,
+                 self.add_coverage_floors)
+        for rule in rules:
+            self._check_deadline()
+            rule()
+        self._check_deadline()
         self._choice = self.m.clone()
         with self._timing_rules():
-            self.add_hours_of_location_window_and_workday()
-            self.add_travel_times_of_each_leg()
-            self.add_no_double_booking_and_no_online_while_driving()
-            self.add_published_starts()
-            self.add_no_consultation_in_closed_hours()
+            for rule in (self.add_hours_of_location_window_and_workday,
+                         self.add_travel_times_of_each_leg,
+                         self.add_no_double_booking_and_no_online_while_driving,
+                         self.add_published_starts, self.add_no_consultation_in_closed_hours):
+                self._check_deadline()
+                rule()
+        self._check_deadline()
 
     @contextlib.contextmanager
     def _timing_rules(self) -> Iterator[None]:
@@ -176,12 +183,27 @@ class PlannerModel:
         return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
                         e.work_start, e.work_end, time_limit=time_limit)
 
-    def request_vars(self, rid: str) -> list[int]:
-        """Indices of the literals that decide whether, when and by whom ``rid`` is served."""
-        out = [self.served[rid].index] if rid in self.served else []
-        out += [x.index for (r, _d), x in self.on_date.items() if r == rid]
-        out += [x.index for (r, *_), x in self.slot.items() if r == rid]
-        out += [x.index for (r, *_), x in self.present.items() if r == rid]
+    @functools.cached_property
+    def booleans(self) -> frozenset[int]:
+        """Indices of the model's 0/1 decision literals (after ``build``): the choices of
+        date, expert and presence, each day's tours, legs and on-site indicator, the kept
+        published visits."""
+        lits = [*self.served.values(), *self.on_date.values(), *self.slot.values(),
+                *self.present.values(), *self.keep.values()]
+        for day in self.days.values():
+            lits += [*day.tour_lits, *day.arcs.values(), *day.stop_sets]
+            if day.on_day is not None:
+                lits.append(day.on_day)
+        return frozenset(x.index for x in lits)
+
+    def request_vars(self, rids: Collection[str]) -> set[int]:
+        """Indices of the literals that decide whether, when and by whom the requests ``rids``
+        are served (one pass over each table, whatever the number of requests)."""
+        rids = set(rids)
+        out = {self.served[rid].index for rid in rids if rid in self.served}
+        out |= {x.index for (r, _d), x in self.on_date.items() if r in rids}
+        out |= {x.index for (r, *_), x in self.slot.items() if r in rids}
+        out |= {x.index for (r, *_), x in self.present.items() if r in rids}
         return out
 
     def day_groups(self, value: Callable[[int], int]) -> list[list[int]]:
@@ -226,6 +248,7 @@ class PlannerModel:
         """Each request is served at most once: on one date, by one expert per field, at one
         start time shared by all its experts."""
         for q in self.p.requests:
+            self._check_deadline()
             opts = self.options.get(q.id, [])
             if not opts:
                 continue        # nothing can serve it: explained before solving
@@ -362,9 +385,7 @@ class PlannerModel:
             else:
                 day.timed = True
                 self._circuit_of_legs(day)
-            for rid in day.onsite:
-                self.m.add_implication(self.present[rid, eid, d], day.on_day)
-            self.m.add(sum(self.present[r, eid, d] for r in day.onsite) >= day.on_day)
+            self.rules.link_on_day(self._stops_of(day)[0], day.on_day)
         if self.redundant:
             self.add_joint_visit_tours_agree()
 
@@ -470,24 +491,10 @@ class PlannerModel:
     def _circuit_of_legs(self, day: _ExpertDay) -> None:
         e, d = day.expert, day.date
         assert day.on_day is not None
-        nodes = day.onsite
-        locs = [e.base] + [self.p.request_by_id[r].location for r in nodes]
-        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, ~day.on_day)]
-        drive_terms = []
-        for i in range(len(locs)):
-            for j in range(len(locs)):
-                if i == j or not self._leg_possible(day, locs, i, j):
-                    continue
-                lit = self.m.new_bool_var(f"leg_{e.id}_{d}_{i}_{j}")
-                day.arcs[i, j] = lit
-                arcs.append((i, j, lit))
-                t = self.travel.minutes(locs[i], locs[j])
-                if t:
-                    drive_terms.append(t * lit)
-        for i, rid in enumerate(nodes, start=1):
-            arcs.append((i, i, ~self.present[rid, e.id, d]))
-        self.m.add_circuit(arcs)
-        day.drive = sum(drive_terms)
+        stops = self._stops_of(day)[0]
+        day.arcs = self.rules.new_legs(e, stops, f"{e.id}_{d}")
+        self.rules.add_circuit(stops, day.arcs, day.on_day)
+        day.drive = self.rules.drive(e, stops, day.arcs)
         if self.redundant:
             sets = self._tours(day, all_orders=False,
                                limit=min(self.max_tours, self._tour_sets_left))
@@ -495,36 +502,26 @@ class PlannerModel:
                 self._tour_sets_left -= len(sets)
                 self.add_cheapest_tour_of_each_stop_set(day, sets)
             else:
-                self.add_round_trip_lower_bound(day, locs)
+                self.add_round_trip_lower_bound(day, self.rules.places(e, stops))
 
-    def _leg_possible(self, day: _ExpertDay, locs: list[str], i: int, j: int) -> bool:
-        """Whether ``j`` can directly follow ``i`` (0: the base) on this expert-day: the
-        earliest end of ``i`` plus the drive must meet ``j``'s latest start (the base: the end
-        of work), and a tour through both must stay within the day's drive cap. Impossible legs
-        get no variable at all."""
-        e = day.expert
-        t_ij = self.travel.minutes(locs[i], locs[j])
-        if i and j:
-            lo_i, _ = self._window[day.onsite[i - 1], e.id, day.date]
-            _, hi_j = self._window[day.onsite[j - 1], e.id, day.date]
-            dur_i = self.p.request_by_id[day.onsite[i - 1]].duration_min
-            if lo_i + dur_i + t_ij > hi_j:
-                return False
-        elif j:
-            _, hi_j = self._window[day.onsite[j - 1], e.id, day.date]
-            if e.work_start + t_ij > hi_j:
-                return False
-        else:
-            lo_i, _ = self._window[day.onsite[i - 1], e.id, day.date]
-            dur_i = self.p.request_by_id[day.onsite[i - 1]].duration_min
-            if lo_i + dur_i + t_ij > e.work_end:
-                return False
-        cap = e.max_drive_minutes_per_day
-        if cap is not None:
-            sp = self.travel.shortest
-            if sp(locs[0], locs[i]) + t_ij + sp(locs[j], locs[0]) > cap:
-                return False
-        return True
+    def _stops_of(self, day: _ExpertDay) -> tuple[list[Stop], list[Stop]]:
+        """The day's on-site and online consultations as stops of the day's model (each
+        with its window on this expert-day)."""
+        eid, d = day.expert.id, day.date
+        got = self._stops.get((eid, d))
+        if got is None:
+            now = self._now_on(d)
+
+            def stop(rid: str, onsite: bool) -> Stop:
+                q = self.p.request_by_id[rid]
+                lo, hi = self._window[rid, eid, d]
+                leaves = now if onsite and q.fixed is None else None
+                return Stop(rid, q.location, q.duration_min, lo, hi, self.start[rid],
+                            self.present[rid, eid, d], leaves)
+
+            got = ([stop(r, True) for r in day.onsite], [stop(r, False) for r in day.online])
+            self._stops[eid, d] = got
+        return got
 
     def add_round_trip_lower_bound(self, day: _ExpertDay, locs: list[str]) -> None:
         """(Redundant, for a strong bound.) A day's driving is at least the shortest round trip
@@ -560,29 +557,13 @@ class PlannerModel:
         """Each leg leaves at least its travel minutes: the first stop starts no earlier than
         work start plus the drive from the base, each next stop no earlier than the end of the
         one before plus the drive between them, and the drive home from the last stop ends by
-        the end of work."""
-        for (_eid, _d), day in self.days.items():
+        the end of work (``DayRules.add_leg_time``)."""
+        for day in self.days.values():
             if not day.timed or not day.arcs:
                 continue
-            e = day.expert
-            locs = [e.base] + [self.p.request_by_id[r].location for r in day.onsite]
-            now = self._now_on(day.date)
+            stops = self._stops_of(day)[0]
             for (i, j), lit in day.arcs.items():
-                t = self.travel.minutes(locs[i], locs[j])
-                if now is not None and j and self.p.request_by_id[day.onsite[j - 1]].fixed is None:
-                    # today after now: a new stop is reached by a drive that leaves from now on
-                    self.m.add(self.start[day.onsite[j - 1]] >= now + t).only_enforce_if(lit)
-                if i == 0:
-                    sj = self.start[day.onsite[j - 1]]
-                    self.m.add(sj >= e.work_start + t).only_enforce_if(lit)
-                elif j == 0:
-                    qi = self.p.request_by_id[day.onsite[i - 1]]
-                    self.m.add(self.start[qi.id] + qi.duration_min + t <= e.work_end
-                               ).only_enforce_if(lit)
-                else:
-                    qi = self.p.request_by_id[day.onsite[i - 1]]
-                    sj = self.start[day.onsite[j - 1]]
-                    self.m.add(sj >= self.start[qi.id] + qi.duration_min + t).only_enforce_if(lit)
+                self.rules.add_leg_time(day.expert, stops, i, j, lit)
 
     def _now_on(self, day: dt.date) -> int | None:
         """The minute of ``horizon.history_until`` when it falls on ``day``, else None."""
@@ -611,65 +592,12 @@ class PlannerModel:
         """An expert does one thing at a time: consultations on site and online, and each leg's
         drive, a block of its travel minutes placed anywhere between the end of the stop before
         it (or the start of work) and the start of the stop after it (or the end of work).
-        Waiting is allowed anywhere, online consultations anywhere but inside a drive."""
+        Waiting is allowed anywhere, online consultations anywhere but inside a drive
+        (``DayRules.add_one_thing_at_a_time``)."""
         for (eid, d), day in self.days.items():
-            if not day.online:
-                # Only on-site visits: the tour's legs already keep them apart in time.
-                continue
-            e = day.expert
-            intervals = []
-            nodes = day.onsite
-            locs = [e.base] + [self.p.request_by_id[r].location for r in nodes]
-            for j, rid in enumerate(nodes, start=1):
-                q = self.p.request_by_id[rid]
-                p = self.present[rid, eid, d]
-                s = self.start[rid]
-                intervals.append(self.m.new_optional_fixed_size_interval_var(
-                    s, q.duration_min, p, f"visit_{rid}_{eid}_{d}"))
-                inbound = [(i, self.travel.minutes(locs[i], locs[j]), lit)
-                           for (i, jj), lit in day.arcs.items() if jj == j]
-                if not inbound:
-                    continue
-                intervals.append(self._drive_block(
-                    f"drive_to_{rid}_{eid}_{d}", e, nodes, inbound, p, before=s))
-            if day.on_day is not None and day.arcs:
-                home = [(i, self.travel.minutes(locs[i], e.base), lit)
-                        for (i, j), lit in day.arcs.items() if j == 0]
-                if home:
-                    intervals.append(self._drive_block(
-                        f"drive_home_{eid}_{d}", e, nodes, home, day.on_day, before=None))
-            for rid in day.online:
-                q = self.p.request_by_id[rid]
-                intervals.append(self.m.new_optional_fixed_size_interval_var(
-                    self.start[rid], q.duration_min, self.present[rid, eid, d],
-                    f"online_{rid}_{eid}_{d}"))
-            if len(intervals) > 1:
-                self.m.add_no_overlap(intervals)
-
-    def _drive_block(self, name: str, e: Expert, nodes: list[str],
-                     legs: list[tuple[int, int, cp_model.IntVar]], present: cp_model.LiteralT,
-                     before: cp_model.IntVar | None) -> cp_model.IntervalVar:
-        """One drive as an interval: its length is the minutes of the leg taken (one of
-        ``legs``: (from node, minutes, literal)); it begins after the stop it leaves ends (or
-        after work starts) and ends before ``before`` starts (or work ends)."""
-        lengths = sorted({t for _, t, _ in legs})
-        size: cp_model.LinearExprT
-        if len(lengths) == 1:
-            size = lengths[0]
-        else:
-            size_var = self.m.new_int_var_from_domain(
-                cp_model.Domain.from_values(lengths), f"{name}_minutes")
-            self.m.add(size_var == sum(t * lit for _, t, lit in legs if t)).only_enforce_if(present)
-            size = size_var
-        begin = self.m.new_int_var(e.work_start, e.work_end, f"{name}_from")
-        end = self.m.new_int_var(e.work_start, e.work_end, f"{name}_to")
-        for i, _, lit in legs:
-            if i:
-                qi = self.p.request_by_id[nodes[i - 1]]
-                self.m.add(begin >= self.start[qi.id] + qi.duration_min).only_enforce_if(lit)
-        if before is not None:
-            self.m.add(end <= before).only_enforce_if(present)
-        return self.m.new_optional_interval_var(begin, size, end, present, name)
+            stops, online = self._stops_of(day)
+            self.rules.add_one_thing_at_a_time(day.expert, stops, online, day.arcs, day.on_day,
+                                               f"{eid}_{d}")
 
     def add_expert_caps(self) -> None:
         """An expert's on-site visits per day and in total, on-site days in the horizon and in
@@ -685,14 +613,9 @@ class PlannerModel:
             if day.on_day is not None:
                 per_expert_days[eid].append(day.on_day)
                 per_month[eid, d.year, d.month].append(day.on_day)
-            if day.tours is not None:
-                continue
-            cap = day.expert.max_visits_per_day
-            if cap is not None and len(lits) > cap:
-                self.m.add(sum(lits) <= cap)
-            drive_cap = day.expert.max_drive_minutes_per_day
-            if drive_cap is not None and day.on_day is not None:
-                self.m.add(day.drive <= drive_cap)
+            if day.tours is None:
+                self.rules.add_daily_caps(day.expert, self._stops_of(day)[0], day.drive,
+                                          day.on_day)
         for e in self.p.experts:
             if e.max_visits_total is not None and len(per_expert_visits[e.id]) > e.max_visits_total:
                 self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)
@@ -857,18 +780,17 @@ class PlannerModel:
         found none)."""
         by_req = {v.request: v for v in visits}
         hint: dict[cp_model.IntVar, int] = {}
-        for q in self.p.requests:
-            if q.id not in self.start:
-                continue
-            v = by_req.get(q.id)
-            for (rid, d), lit in self.on_date.items():
-                if rid == q.id:
-                    hint[lit] = int(v is not None and v.date == d)
-            hint[self.served[q.id]] = int(v is not None)
-            slot_of = _slots_of(q, v.experts) if v else {}
-            for (rid, k, eid, d), lit in self.slot.items():
-                if rid == q.id:
-                    hint[lit] = int(v is not None and v.date == d and slot_of.get(eid) == k)
+        # One pass over each table (a pass per request would grow as requests x options).
+        for (rid, d), lit in self.on_date.items():
+            v = by_req.get(rid)
+            hint[lit] = int(v is not None and v.date == d)
+        for rid, lit in self.served.items():
+            hint[lit] = int(rid in by_req)
+        slot_of = {q.id: _slots_of(q, by_req[q.id].experts) for q in self.p.requests
+                   if q.id in by_req}
+        for (rid, k, eid, d), lit in self.slot.items():
+            v = by_req.get(rid)
+            hint[lit] = int(v is not None and v.date == d and slot_of[rid].get(eid) == k)
         for (rid, eid, d), lit in self.present.items():
             v = by_req.get(rid)
             hint.setdefault(lit, int(v is not None and v.date == d and eid in v.experts))
@@ -895,14 +817,12 @@ class PlannerModel:
             values = self._complete_hint(hint)
             if values is not None:
                 return values
-        for var, value in hint.items():
-            self.m.add_hint(var, value)
+        set_hint(self.m, {var.index: value for var, value in hint.items()})
         return None
 
     def _complete_hint(self, hint: dict[cp_model.IntVar, int]) -> list[int] | None:
         probe = self.m.clone()
-        for var, value in hint.items():
-            probe.add(probe.get_int_var_from_proto_index(var.index) == value)
+        fix_values(probe, {var.index: value for var, value in hint.items()}, self.booleans)
         probe.clear_objective()
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
@@ -913,8 +833,7 @@ class PlannerModel:
         solver.parameters.stop_after_first_solution = True
         if solver.solve(probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = list(solver.response_proto.solution)
-            for i, v in enumerate(values):
-                self.m.add_hint(self.m.get_int_var_from_proto_index(i), v)
+            set_hint(self.m, dict(enumerate(values)))
             return values
         return None
 
@@ -928,18 +847,54 @@ class PlannerModel:
                 continue
             tour = next(t for t, lit in zip(day.tours, day.tour_lits, strict=True) if value(lit))
             starts.update((day.onsite[i], s) for i, s in zip(tour.order, tour.starts, strict=True))
+        # Each request's expert per field, read in one pass over the slots.
+        expert_of: dict[tuple[str, int], str] = {}
+        for (rid, k, eid, d), lit in self.slot.items():
+            if chosen_date.get(rid) == d and value(lit):
+                expert_of[(rid, k)] = eid
         visits: list[Visit] = []
         for q in self.p.requests:
             date = chosen_date.get(q.id)
             if date is None:
                 continue
-            experts = [next(e for (rid, kk, e, d), v in self.slot.items()
-                            if rid == q.id and kk == k and d == date and value(v))
-                       for k in range(len(q.fields))]
+            experts = [expert_of[(q.id, k)] for k in range(len(q.fields))]
             start = starts.get(q.id, value(self.start[q.id]))
             visits.append(Visit(q.id, tuple(experts), q.location, q.mode, date, start,
                                 start + q.duration_min))
         return visits, build_routes(self.p, self.travel, visits)
+
+
+def fix_values(model: cp_model.CpModel, values: Mapping[int, int],
+               booleans: Collection[int] = ()) -> None:
+    """Fix these variables (index: value). The ``booleans`` among them (indices known to be
+    0/1 literals) are fixed by one conjunction written into the proto at once; the others by
+    narrowing their domains, one cheap write each (a constraint each would cost a Python
+    object per variable); a value outside its domain gets a constraint, which makes the model
+    infeasible as it should."""
+    lits: list[int] = []
+    variables = model.proto.variables
+    for i, v in values.items():
+        if i in booleans and v in (0, 1):
+            lits.append(i if v else -i - 1)
+            continue
+        domain = variables[i].domain
+        bounds = list(domain)
+        if any(lo <= v <= hi for lo, hi in zip(bounds[::2], bounds[1::2], strict=True)):
+            domain.clear()
+            domain.extend((v, v))
+        else:
+            model.add(model.get_int_var_from_proto_index(i) == v)
+    if lits:
+        model.proto.constraints.add().bool_and.literals.extend(lits)
+
+
+def set_hint(model: cp_model.CpModel, values: Mapping[int, int]) -> None:
+    """Replace the model's hint by these values (variable index: value), written into the
+    proto at once: adding them one by one costs a Python call per variable."""
+    model.clear_hints()
+    hint = model.proto.solution_hint
+    hint.vars.extend(values.keys())
+    hint.values.extend(values.values())
 
 
 class OutOfTime(Exception):

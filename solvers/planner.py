@@ -26,7 +26,7 @@ from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt
 from engine.travel import TravelTimes
 from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
-from solvers.model import OutOfTime, PlannerModel
+from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.objective import objective_value, trivial_bound
 from solvers.options import Progress, SolveOptions
 from solvers.routes import build_routes
@@ -68,7 +68,9 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     explainer = Explainer(problem, travel)
     # A valid first plan in milliseconds: the search starts from it, and it is the answer
     # when the search finds nothing better in time.
-    greedy = greedy_visits(problem, travel, explainer.options, options.previous or options.start)
+    greedy = greedy_visits(problem, travel, explainer.options, options.previous or options.start,
+                           until=min(time.perf_counter() + _FIRST_PLAN_SHARE * options.time_limit,
+                                     t0 + 2 * _FIRST_PLAN_SHARE * options.time_limit))
     greedy_routes = build_routes(problem, travel, greedy)
     greedy_value = objective_value(problem, greedy, greedy_routes)
     greedy_ok = all(q.id in {v.request for v in greedy} for q in problem.requests if q.fixed)
@@ -83,6 +85,8 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
         model.m.maximize(objective)
         model.hint_plan(greedy)
         seconds["model"] = round(time.perf_counter() - t0, 3)
+        if clock.left() < _SEARCH_AT_LEAST * options.time_limit:
+            raise OutOfTime          # no time left to search: the first plan is the answer
     except OutOfTime:
         if not greedy_ok:
             return _error_plan(problem, "no plan found within the time limit",
@@ -117,6 +121,17 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
                    routes, explainer, options, t0, info)
 
 
+#: The first plan may use this share of the time limit (and ends by twice it from the start):
+#: on a large problem it then serves the highest priorities, and the search has the rest.
+_FIRST_PLAN_SHARE = 0.3
+#: With less than this share of the time limit left once the model is built, the search would
+#: find nothing: the first plan is the answer.
+_SEARCH_AT_LEAST = 0.05
+#: The reasons for requests left out are analysed (highest priority first) until this share of
+#: the time limit; any left then say that their reason was not analysed.
+_REASONS_UNTIL = 0.97
+
+
 def _fewest_moves(model: PlannerModel, objective: cp_model.LinearExprT, values: list[int],
                   main_value: int, clock: Clock, previous: Plan, options: SolveOptions,
                   t0: float, info: dict[str, object]) -> tuple[list[int], int]:
@@ -128,9 +143,7 @@ def _fewest_moves(model: PlannerModel, objective: cp_model.LinearExprT, values: 
     model.m.add(objective >= main_value)
     model.m.clear_objective()
     model.m.minimize(moved)
-    model.m.clear_hints()
-    for i, val in enumerate(values):
-        model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
+    set_hint(model.m, dict(enumerate(values)))
     solver2 = clock.solver()
     code2 = clock.run(solver2, model.m, ProgressCallback(options.progress, t0, "stability"))
     if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -166,7 +179,8 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
     served = {v.request for v in visits}
     if isinstance(info.get("seconds"), dict):
         info["seconds"]["plan"] = round(time.perf_counter() - t0, 3)    # type: ignore[index]
-    unscheduled = (explainer.explain_unscheduled(served, visits, routes, released=released)
+    unscheduled = (explainer.explain_unscheduled(served, visits, routes, released=released,
+                                                 until=t0 + _REASONS_UNTIL * options.time_limit)
                    if options.explain else explainer.bare_unscheduled(served, released=released))
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
@@ -210,9 +224,7 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
     soft.m.add(kept >= n_kept)
     soft.m.clear_objective()
     soft.m.maximize(objective)
-    soft.m.clear_hints()
-    for i, val in enumerate(first.response_proto.solution):
-        soft.m.add_hint(soft.m.get_int_var_from_proto_index(i), val)
+    set_hint(soft.m, dict(enumerate(first.response_proto.solution)))
     second = clock.solver(share=0.8)
     code2 = clock.run(second, soft.m, ProgressCallback(options.progress, t0, "main"))
     best = second if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first

@@ -44,7 +44,7 @@ from engine.model import Plan, PlanRequest, SolveInfo, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits, keep_fitting
-from solvers.model import OutOfTime, PlannerModel
+from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.planner import objective_value, trivial_bound
 from solvers.routes import build_routes
 from solvers.search import solve_guarded
@@ -144,9 +144,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         best = int(round(solver.objective_value))
         # the next stage keeps what this one reached, and starts from its plan
         model.m.add(objective >= best if sense == "max" else objective <= best)
-        model.m.clear_hints()
-        for i, val in enumerate(values):
-            model.m.add_hint(model.m.get_int_var_from_proto_index(i), val)
+        set_hint(model.m, dict(enumerate(values)))
     seconds["search"] = round(time.perf_counter() - mark, 3)
     if values is None:
         why = "infeasible" if first_code == cp_model.INFEASIBLE else "no_time"

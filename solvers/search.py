@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from engine.model import Visit
-from solvers.model import PlannerModel
+from solvers.model import PlannerModel, fix_values, set_hint
 from solvers.options import Progress, SolveOptions
 
 __all__ = ["Clock", "Found", "Progress", "ProgressCallback", "choose_then_time", "cp_solver",
@@ -146,12 +146,6 @@ class Found:
     bound: int | None
 
 
-def _fix(model: cp_model.CpModel, values: dict[int, int]) -> None:
-    for i, v in values.items():
-        var = model.get_int_var_from_proto_index(i)
-        model.add(var == v)
-
-
 def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
                      first: list[Visit]) -> Found:
     """Choose first, then time: solve the model without its timing rules (the choice of
@@ -226,9 +220,7 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
             return Found("optimal", best.values, best.objective, best.objective)
         for k in bad:
             choice.add_bool_or([~choice.get_bool_var_from_proto_index(i) for i in groups[k]])
-        choice.clear_hints()
-        for i, v in enumerate(chosen):
-            choice.add_hint(choice.get_int_var_from_proto_index(i), v)
+        set_hint(choice, dict(enumerate(chosen)))
     return _full_search(model, objective, clock, first, best, bound, last_choice)
 
 
@@ -249,7 +241,7 @@ def _free_on_days(model: PlannerModel, days: set[tuple[str, dt.date]],
     on_days = {rid for (rid, eid, d), lit in model.present.items()
                if (eid, d) in days and chosen[lit.index]}
     free = {i for day in days for i in model.days[day].order_vars()}
-    free |= {i for r in on_days for i in model.request_vars(r)}
+    free |= model.request_vars(on_days)
     free |= {on.index for day in days if (on := model.days[day].on_day) is not None}
     return free
 
@@ -261,6 +253,8 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
     than the choice model's bound: when there are none, the best plan is optimal. ``choice``
     (an unproven choice that could not be timed as it stood) is the hint when there is no
     plan yet."""
+    if clock.left() < _SEARCH_AT_LEAST:
+        return _best_or_unknown(best, bound)      # no time left to search: the best so far
     if best.values is None:
         values = model.hint_plan(first, complete=True)
         if values is not None:
@@ -272,12 +266,10 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
     full.clear_hints()
     if best.values is not None and best.objective is not None:
         full.add(objective >= best.objective + 1)
-        for i, v in enumerate(best.values):
-            full.add_hint(full.get_int_var_from_proto_index(i), v)
+        set_hint(full, dict(enumerate(best.values)))
     elif choice is not None:
         # (CP-SAT's repair_hint would fit here, but aborts the process on these models)
-        for i, v in choice.items():
-            full.add_hint(full.get_int_var_from_proto_index(i), v)
+        set_hint(full, choice)
     code = clock.run(solver, full, ProgressCallback(clock.options.progress, clock.t0, "main"))
     if code == cp_model.INFEASIBLE:
         if best.values is not None:
@@ -290,6 +282,11 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
             proven = min(proven, bound)
         status = "optimal" if code == cp_model.OPTIMAL else "feasible"
         return Found(status, list(solver.response_proto.solution), value, max(proven, value))
+    return _best_or_unknown(best, bound)
+
+
+def _best_or_unknown(best: Found, bound: int | None) -> Found:
+    """The best plan found, not proven optimal (``unknown`` if there is none)."""
     if best.values is not None and best.objective is not None:
         return Found("feasible", best.values, best.objective,
                      None if bound is None else max(bound, best.objective))
@@ -297,6 +294,8 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
 
 
 _CHOICE_ROUNDS = 12
+#: With fewer seconds left the full search is not started (copying the model costs more).
+_SEARCH_AT_LEAST = 0.05
 #: Share of the time limit the choice rounds may use before the full search takes over.
 _CHOICE_SHARE = 0.6
 
@@ -318,13 +317,12 @@ def _complete_choice_hint(choice: cp_model.CpModel, model: PlannerModel, clock: 
     given = {i: v for i, v in zip(hint.vars, hint.values, strict=True) if i < n}
     probe = choice.clone()
     probe.clear_objective()
-    _fix(probe, given)
+    fix_values(probe, given, model.booleans)
     solver = clock.solver(share=0.1, cap=2.0)
     solver.parameters.stop_after_first_solution = True
     if clock.run(solver, probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         given = dict(enumerate(solver.response_proto.solution))
-    for i, v in given.items():
-        choice.add_hint(choice.get_int_var_from_proto_index(i), v)
+    set_hint(choice, given)
 
 
 def _cannot_be_timed(model: PlannerModel, clock: Clock, lits: list[int]) -> bool:
@@ -333,7 +331,7 @@ def _cannot_be_timed(model: PlannerModel, clock: Clock, lits: list[int]) -> bool
     probe = model.m.clone()
     probe.clear_objective()
     probe.clear_hints()
-    _fix(probe, {i: 1 for i in lits})
+    fix_values(probe, {i: 1 for i in lits}, model.booleans)
     solver = clock.solver(share=0.1, cap=5.0)
     solver.parameters.stop_after_first_solution = True
     return clock.run(solver, probe) == cp_model.INFEASIBLE
@@ -343,7 +341,7 @@ def _repair(model: PlannerModel, clock: Clock, fixed: dict[int, int]) -> list[in
     """The best plan that keeps these decisions and re-decides the rest with every rule."""
     probe = model.m.clone()
     probe.clear_hints()
-    _fix(probe, fixed)
+    fix_values(probe, fixed, model.booleans)
     solver = clock.solver(share=0.25, cap=2.0)
     if clock.run(solver, probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return list(solver.response_proto.solution)

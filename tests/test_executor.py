@@ -56,3 +56,79 @@ def test_shutdown_without_waiting_ends_running_calls(tmp_path):
 def test_unknown_kind():
     with pytest.raises(ValueError, match="unknown executor kind"):
         make_executor("threads")
+
+
+_ORPHAN = """
+import multiprocessing as mp, os, sys, time
+from solvers.executor import exit_with_parent, make_executor
+
+def busy(parent, kill_signal):
+    exit_with_parent(parent, kill_signal=kill_signal)
+    sum(range(10 ** 11))        # one C call that holds the interpreter for minutes
+
+def part(_):
+    while True:                 # building a model: Python code, the watching thread runs too
+        pass
+
+if __name__ == "__main__":
+    how = sys.argv[1]
+    if how == "pool":            # a solve by parts: the executor's worker processes
+        ex = make_executor("processes", workers=2)
+        futures = [ex.submit(part, i) for i in range(2)]
+    else:
+        ctx = mp.get_context("spawn")
+        ctx.Process(target=busy, args=(os.getpid(), how == "signal"), daemon=False).start()
+    time.sleep(3600)
+"""
+
+
+def _orphans_after_parent_killed(tmp_path: Path, how: str) -> list[int]:
+    """Start a parent whose worker processes are busy in one long C call, kill the parent
+    with SIGKILL once they run, and list the workers still running a second later."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    script = tmp_path / "parent.py"
+    script.write_text(_ORPHAN)
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    parent = subprocess.Popen([sys.executable, str(script), how], cwd=root, env=env,
+                              start_new_session=True)
+    try:
+        me = psutil.Process(parent.pid)
+        want = 2 if how == "pool" else 1
+        deadline = time.monotonic() + 60
+        while True:             # the workers are busy: each uses the CPU
+            kids = [k for k in me.children() if "resource_tracker" not in " ".join(k.cmdline())]
+            if len(kids) >= want and all(k.cpu_times().user > 0.5 for k in kids):
+                break
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.05)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+        _gone, alive = psutil.wait_procs(kids, timeout=1.0)
+        return [p.pid for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    finally:
+        try:
+            os.killpg(parent.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.slow
+def test_a_worker_busy_in_the_solver_dies_with_its_killed_parent(tmp_path):
+    """A worker started by a long-lived thread asks the kernel for SIGKILL when that
+    thread's process dies: gone within a second even while one C call holds the
+    interpreter (its watching thread cannot run then)."""
+    assert _orphans_after_parent_killed(tmp_path, "signal") == []
+
+
+@pytest.mark.slow
+def test_the_executors_workers_die_with_their_killed_parent(tmp_path):
+    """The worker processes of a solve by parts watch their parent: gone within a second
+    of it being killed while they build or search (CP-SAT lets the watching thread run)."""
+    assert _orphans_after_parent_killed(tmp_path, "pool") == []

@@ -25,7 +25,7 @@ from engine.model import (
 )
 from engine.travel import TravelTimes
 from solvers.executor import Executor, make_executor
-from solvers.explain import Explainer, bare_reason
+from solvers.explain import Explainer, not_analysed
 from solvers.greedy import greedy_visits, keep_fitting
 from solvers.objective import objective_value, trivial_bound
 from solvers.options import SolveOptions
@@ -67,11 +67,13 @@ def _objective(problem: PlanRequest, travel: TravelTimes, visits: Sequence[Visit
     return objective_value(problem, list(visits), build_routes(problem, travel, list(visits)))
 
 
-def _greedy_part(problem: PlanRequest, start: Sequence[Visit]) -> list[Visit]:
+def _greedy_part(problem: PlanRequest, start: Sequence[Visit], until: float) -> list[Visit]:
+    """A part's quick plan (``solvers.greedy``), placing no request after ``until``."""
     travel = TravelTimes(problem)
     start_plan = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
                       visits=tuple(start)) if start else None
-    return greedy_visits(problem, travel, Explainer(problem, travel).options, start_plan)
+    return greedy_visits(problem, travel, Explainer(problem, travel).options, start_plan,
+                         until=until)
 
 
 def solve_by_parts(problem: PlanRequest, options: SolveOptions, split: Split | None = None,
@@ -167,21 +169,24 @@ def _first_plan(run: _Run) -> tuple[list[Visit], int | None]:
     fallback: dict[int, list[Visit]] = {}
 
     def meanwhile() -> None:
-        # while the workers solve the first parts: the bound, then the greedy plan of each
-        # part, the lightest first (those start last), in case one does not answer in time
-        bounds.append(relaxation_bound(problem, travel, part_end - 0.05 * limit
-                                       - time.perf_counter()))
+        # while the workers solve the first parts: the greedy plan of each part, the
+        # lightest first (those start last), in case one does not answer in time; then the
+        # bound, with the time left (without one, the trivial bound stands in)
         for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].weight, i)):
             if time.perf_counter() > part_end - 0.05 * limit:
                 break
-            fallback[i] = _greedy_part(tasks[i].problem, ())
+            fallback[i] = _greedy_part(tasks[i].problem, (), part_end - 0.05 * limit)
+        if time.perf_counter() < part_end - 0.1 * limit:
+            bounds.append(relaxation_bound(problem, travel, part_end - 0.05 * limit
+                                           - time.perf_counter()))
 
     run.solve(tasks, part_end, meanwhile)
-    bound = bounds[0] if bounds else relaxation_bound(problem, travel, 0.1 * limit)
+    bound = bounds[0] if bounds else None
     candidates: list[Visit] = []
     for i, t in enumerate(tasks):
         if t.result is None:
-            candidates += fallback[i] if i in fallback else _greedy_part(t.problem, ())
+            candidates += fallback[i] if i in fallback else _greedy_part(
+                t.problem, (), part_end + 0.05 * limit)
             continue
         candidates += [v for v in t.result.visits if v.request in t.hood.requests]
     # the published visits first: a part may have released one its share of a budget could
@@ -282,10 +287,7 @@ def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]
         if options.explain else {}
     info["explained"] = len(reasons)
     info["seconds_reasons"] = round(time.perf_counter() - t0, 2)
-    unscheduled = tuple(reasons.get(q.id) or bare_reason(
-        q.id, "left out; its reason was not analysed within the time limit",
-        "計画に入りませんでした（制限時間内に理由を分析できませんでした）", "not_analysed")
-        for q in left)
+    unscheduled = tuple(reasons.get(q.id) or not_analysed(q.id) for q in left)
     status: Status = "optimal" if value >= bound else "feasible"
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
@@ -333,10 +335,10 @@ def _explain(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
         sub = sub_problem(problem, hood, visits, travel)
         sub_travel = TravelTimes(sub)
         kept = as_fixed_visits(sub)
-        ex = Explainer(sub, sub_travel)
+        ex = Explainer(sub, sub_travel, lazy=True)
         mine = {q.id for q in qs}
         for u in ex.explain_unscheduled({v.request for v in kept}, kept,
-                                        build_routes(sub, sub_travel, kept)):
-            if u.request in mine:
+                                        build_routes(sub, sub_travel, kept), until=until):
+            if u.request in mine and "not_analysed" not in u.codes:
                 out[u.request] = u
     return out

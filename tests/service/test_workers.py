@@ -76,9 +76,13 @@ def test_cancel_terminates_the_worker_process(service: Service) -> None:
 
 
 def test_job_past_its_deadline_is_stopped_with_the_reason(service: Service) -> None:
+    """A job still running at its deadline is terminated and failed with the reason. The
+    planner keeps its time limit, so the pool's deadline is set before the limit (a grace
+    below zero) to stand for a job that overruns: reading the week and writing the plan
+    alone take longer than 0.05 s."""
     pool = _pool(service)
     grace = pool.grace
-    pool.grace = 0.0
+    pool.grace = -0.25
     try:
         r = service.post("centre", "/v1/plan-jobs", _big_document(), params={"time_limit": 0.3})
         job_id = r.json()["id"]
