@@ -27,6 +27,7 @@ from ortools.sat.python import cp_model
 
 from engine.model import Expert, Plan, PlanRequest, Request, Route, Visit, keep_out
 from engine.travel import TravelTimes
+from solvers.cpsat.day import DayRules, Stop
 from solvers.explain import Explainer
 from solvers.routes import Candidate, Tour, build_routes, day_fits, day_tours
 
@@ -80,6 +81,7 @@ class PlannerModel:
         self.p = problem
         self.travel = travel
         self.m = cp_model.CpModel()
+        self.rules = DayRules(self.m, travel.minutes, travel.shortest)
         self.explainer = explainer or Explainer(problem, travel)
         self.options = self.explainer.options          # feasible (request, expert, date) windows
         self.fixed_mode = fixed
@@ -98,6 +100,7 @@ class PlannerModel:
         self.slot: dict[tuple[str, int, str, dt.date], cp_model.IntVar] = {}
         self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
         self.days: dict[tuple[str, dt.date], _ExpertDay] = {}
+        self._stops: dict[tuple[str, dt.date], tuple[list[Stop], list[Stop]]] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
         self.shortfall: dict[str, cp_model.IntVar] = {}
         self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
@@ -382,9 +385,7 @@ class PlannerModel:
             else:
                 day.timed = True
                 self._circuit_of_legs(day)
-            for rid in day.onsite:
-                self.m.add_implication(self.present[rid, eid, d], day.on_day)
-            self.m.add(sum(self.present[r, eid, d] for r in day.onsite) >= day.on_day)
+            self.rules.link_on_day(self._stops_of(day)[0], day.on_day)
         if self.redundant:
             self.add_joint_visit_tours_agree()
 
@@ -490,24 +491,10 @@ class PlannerModel:
     def _circuit_of_legs(self, day: _ExpertDay) -> None:
         e, d = day.expert, day.date
         assert day.on_day is not None
-        nodes = day.onsite
-        locs = [e.base] + [self.p.request_by_id[r].location for r in nodes]
-        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, ~day.on_day)]
-        drive_terms = []
-        for i in range(len(locs)):
-            for j in range(len(locs)):
-                if i == j or not self._leg_possible(day, locs, i, j):
-                    continue
-                lit = self.m.new_bool_var(f"leg_{e.id}_{d}_{i}_{j}")
-                day.arcs[i, j] = lit
-                arcs.append((i, j, lit))
-                t = self.travel.minutes(locs[i], locs[j])
-                if t:
-                    drive_terms.append(t * lit)
-        for i, rid in enumerate(nodes, start=1):
-            arcs.append((i, i, ~self.present[rid, e.id, d]))
-        self.m.add_circuit(arcs)
-        day.drive = sum(drive_terms)
+        stops = self._stops_of(day)[0]
+        day.arcs = self.rules.new_legs(e, stops, f"{e.id}_{d}")
+        self.rules.add_circuit(stops, day.arcs, day.on_day)
+        day.drive = self.rules.drive(e, stops, day.arcs)
         if self.redundant:
             sets = self._tours(day, all_orders=False,
                                limit=min(self.max_tours, self._tour_sets_left))
@@ -515,36 +502,26 @@ class PlannerModel:
                 self._tour_sets_left -= len(sets)
                 self.add_cheapest_tour_of_each_stop_set(day, sets)
             else:
-                self.add_round_trip_lower_bound(day, locs)
+                self.add_round_trip_lower_bound(day, self.rules.places(e, stops))
 
-    def _leg_possible(self, day: _ExpertDay, locs: list[str], i: int, j: int) -> bool:
-        """Whether ``j`` can directly follow ``i`` (0: the base) on this expert-day: the
-        earliest end of ``i`` plus the drive must meet ``j``'s latest start (the base: the end
-        of work), and a tour through both must stay within the day's drive cap. Impossible legs
-        get no variable at all."""
-        e = day.expert
-        t_ij = self.travel.minutes(locs[i], locs[j])
-        if i and j:
-            lo_i, _ = self._window[day.onsite[i - 1], e.id, day.date]
-            _, hi_j = self._window[day.onsite[j - 1], e.id, day.date]
-            dur_i = self.p.request_by_id[day.onsite[i - 1]].duration_min
-            if lo_i + dur_i + t_ij > hi_j:
-                return False
-        elif j:
-            _, hi_j = self._window[day.onsite[j - 1], e.id, day.date]
-            if e.work_start + t_ij > hi_j:
-                return False
-        else:
-            lo_i, _ = self._window[day.onsite[i - 1], e.id, day.date]
-            dur_i = self.p.request_by_id[day.onsite[i - 1]].duration_min
-            if lo_i + dur_i + t_ij > e.work_end:
-                return False
-        cap = e.max_drive_minutes_per_day
-        if cap is not None:
-            sp = self.travel.shortest
-            if sp(locs[0], locs[i]) + t_ij + sp(locs[j], locs[0]) > cap:
-                return False
-        return True
+    def _stops_of(self, day: _ExpertDay) -> tuple[list[Stop], list[Stop]]:
+        """The day's on-site and online consultations as stops of the day's model (each
+        with its window on this expert-day)."""
+        eid, d = day.expert.id, day.date
+        got = self._stops.get((eid, d))
+        if got is None:
+            now = self._now_on(d)
+
+            def stop(rid: str, onsite: bool) -> Stop:
+                q = self.p.request_by_id[rid]
+                lo, hi = self._window[rid, eid, d]
+                leaves = now if onsite and q.fixed is None else None
+                return Stop(rid, q.location, q.duration_min, lo, hi, self.start[rid],
+                            self.present[rid, eid, d], leaves)
+
+            got = ([stop(r, True) for r in day.onsite], [stop(r, False) for r in day.online])
+            self._stops[eid, d] = got
+        return got
 
     def add_round_trip_lower_bound(self, day: _ExpertDay, locs: list[str]) -> None:
         """(Redundant, for a strong bound.) A day's driving is at least the shortest round trip
@@ -580,29 +557,13 @@ class PlannerModel:
         """Each leg leaves at least its travel minutes: the first stop starts no earlier than
         work start plus the drive from the base, each next stop no earlier than the end of the
         one before plus the drive between them, and the drive home from the last stop ends by
-        the end of work."""
-        for (_eid, _d), day in self.days.items():
+        the end of work (``DayRules.add_leg_time``)."""
+        for day in self.days.values():
             if not day.timed or not day.arcs:
                 continue
-            e = day.expert
-            locs = [e.base] + [self.p.request_by_id[r].location for r in day.onsite]
-            now = self._now_on(day.date)
+            stops = self._stops_of(day)[0]
             for (i, j), lit in day.arcs.items():
-                t = self.travel.minutes(locs[i], locs[j])
-                if now is not None and j and self.p.request_by_id[day.onsite[j - 1]].fixed is None:
-                    # today after now: a new stop is reached by a drive that leaves from now on
-                    self.m.add(self.start[day.onsite[j - 1]] >= now + t).only_enforce_if(lit)
-                if i == 0:
-                    sj = self.start[day.onsite[j - 1]]
-                    self.m.add(sj >= e.work_start + t).only_enforce_if(lit)
-                elif j == 0:
-                    qi = self.p.request_by_id[day.onsite[i - 1]]
-                    self.m.add(self.start[qi.id] + qi.duration_min + t <= e.work_end
-                               ).only_enforce_if(lit)
-                else:
-                    qi = self.p.request_by_id[day.onsite[i - 1]]
-                    sj = self.start[day.onsite[j - 1]]
-                    self.m.add(sj >= self.start[qi.id] + qi.duration_min + t).only_enforce_if(lit)
+                self.rules.add_leg_time(day.expert, stops, i, j, lit)
 
     def _now_on(self, day: dt.date) -> int | None:
         """The minute of ``horizon.history_until`` when it falls on ``day``, else None."""
@@ -631,65 +592,12 @@ class PlannerModel:
         """An expert does one thing at a time: consultations on site and online, and each leg's
         drive, a block of its travel minutes placed anywhere between the end of the stop before
         it (or the start of work) and the start of the stop after it (or the end of work).
-        Waiting is allowed anywhere, online consultations anywhere but inside a drive."""
+        Waiting is allowed anywhere, online consultations anywhere but inside a drive
+        (``DayRules.add_one_thing_at_a_time``)."""
         for (eid, d), day in self.days.items():
-            if not day.online:
-                # Only on-site visits: the tour's legs already keep them apart in time.
-                continue
-            e = day.expert
-            intervals = []
-            nodes = day.onsite
-            locs = [e.base] + [self.p.request_by_id[r].location for r in nodes]
-            for j, rid in enumerate(nodes, start=1):
-                q = self.p.request_by_id[rid]
-                p = self.present[rid, eid, d]
-                s = self.start[rid]
-                intervals.append(self.m.new_optional_fixed_size_interval_var(
-                    s, q.duration_min, p, f"visit_{rid}_{eid}_{d}"))
-                inbound = [(i, self.travel.minutes(locs[i], locs[j]), lit)
-                           for (i, jj), lit in day.arcs.items() if jj == j]
-                if not inbound:
-                    continue
-                intervals.append(self._drive_block(
-                    f"drive_to_{rid}_{eid}_{d}", e, nodes, inbound, p, before=s))
-            if day.on_day is not None and day.arcs:
-                home = [(i, self.travel.minutes(locs[i], e.base), lit)
-                        for (i, j), lit in day.arcs.items() if j == 0]
-                if home:
-                    intervals.append(self._drive_block(
-                        f"drive_home_{eid}_{d}", e, nodes, home, day.on_day, before=None))
-            for rid in day.online:
-                q = self.p.request_by_id[rid]
-                intervals.append(self.m.new_optional_fixed_size_interval_var(
-                    self.start[rid], q.duration_min, self.present[rid, eid, d],
-                    f"online_{rid}_{eid}_{d}"))
-            if len(intervals) > 1:
-                self.m.add_no_overlap(intervals)
-
-    def _drive_block(self, name: str, e: Expert, nodes: list[str],
-                     legs: list[tuple[int, int, cp_model.IntVar]], present: cp_model.LiteralT,
-                     before: cp_model.IntVar | None) -> cp_model.IntervalVar:
-        """One drive as an interval: its length is the minutes of the leg taken (one of
-        ``legs``: (from node, minutes, literal)); it begins after the stop it leaves ends (or
-        after work starts) and ends before ``before`` starts (or work ends)."""
-        lengths = sorted({t for _, t, _ in legs})
-        size: cp_model.LinearExprT
-        if len(lengths) == 1:
-            size = lengths[0]
-        else:
-            size_var = self.m.new_int_var_from_domain(
-                cp_model.Domain.from_values(lengths), f"{name}_minutes")
-            self.m.add(size_var == sum(t * lit for _, t, lit in legs if t)).only_enforce_if(present)
-            size = size_var
-        begin = self.m.new_int_var(e.work_start, e.work_end, f"{name}_from")
-        end = self.m.new_int_var(e.work_start, e.work_end, f"{name}_to")
-        for i, _, lit in legs:
-            if i:
-                qi = self.p.request_by_id[nodes[i - 1]]
-                self.m.add(begin >= self.start[qi.id] + qi.duration_min).only_enforce_if(lit)
-        if before is not None:
-            self.m.add(end <= before).only_enforce_if(present)
-        return self.m.new_optional_interval_var(begin, size, end, present, name)
+            stops, online = self._stops_of(day)
+            self.rules.add_one_thing_at_a_time(day.expert, stops, online, day.arcs, day.on_day,
+                                               f"{eid}_{d}")
 
     def add_expert_caps(self) -> None:
         """An expert's on-site visits per day and in total, on-site days in the horizon and in
@@ -705,14 +613,9 @@ class PlannerModel:
             if day.on_day is not None:
                 per_expert_days[eid].append(day.on_day)
                 per_month[eid, d.year, d.month].append(day.on_day)
-            if day.tours is not None:
-                continue
-            cap = day.expert.max_visits_per_day
-            if cap is not None and len(lits) > cap:
-                self.m.add(sum(lits) <= cap)
-            drive_cap = day.expert.max_drive_minutes_per_day
-            if drive_cap is not None and day.on_day is not None:
-                self.m.add(day.drive <= drive_cap)
+            if day.tours is None:
+                self.rules.add_daily_caps(day.expert, self._stops_of(day)[0], day.drive,
+                                          day.on_day)
         for e in self.p.experts:
             if e.max_visits_total is not None and len(per_expert_visits[e.id]) > e.max_visits_total:
                 self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)
