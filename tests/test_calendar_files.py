@@ -180,3 +180,36 @@ def test_an_id_that_is_the_name_in_other_case_never_removes_the_calendar(tmp_pat
     update_calendars(tmp_path, week, plan)
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Ena.ics", "広報・マーケティング担当.ics"]
+
+
+def test_a_replan_with_its_previous_plan_updates_the_calendars(tmp_path):
+    """``plan --previous --ics`` wrote every event afresh at SEQUENCE 0 and left out what was
+    withdrawn, so calendar programs kept the old entries; now as an event's repair does."""
+    from pathlib import Path
+
+    from engine.format import load_plan
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    ics = tmp_path / "ics"
+    assert main(["example", "--out", str(tmp_path / "week.json")]) == 0
+    assert main(["plan", str(tmp_path / "week.json"), "--out", str(tmp_path / "plan.json"),
+                 "--ics", str(ics), "--quiet", "--time-limit", "20"]) == 0
+    first = {p.name: calendar_sequences(p.read_bytes()) for p in ics.iterdir()}
+    assert main(["plan", str(examples / "next-week.json"), "--previous",
+                 str(tmp_path / "plan.json"), "--out", str(tmp_path / "plan2.json"),
+                 "--ics", str(ics), "--quiet", "--time-limit", "20"]) == 0
+    plan2 = load_plan(tmp_path / "plan2.json")
+    week2 = parse_plan_request(json.loads((examples / "next-week.json").read_text("utf-8")))
+    stems = calendar_stems(week2.experts, "ja")
+    taken = [(c.request, e) for c in plan2.changes if c.before is not None
+             for e in c.before.experts if c.after is None or e not in c.after.experts]
+    assert taken                       # the re-plan drops a visit: its expert is told
+    for request, expert in taken:
+        gone = calendar_sequences((ics / f"{stems[expert]}（取り消し）.ics").read_bytes())
+        assert f"{request}/{expert}@dxshare" in gone
+    moved = {c.request for c in plan2.changes if c.kind == "moved"}
+    for name, seqs in first.items():
+        now = calendar_sequences((ics / name).read_bytes())
+        for key, n in now.items():
+            if key.split("/")[0] in moved and key in seqs:
+                assert n == seqs[key] + 1, (name, key)
