@@ -213,3 +213,45 @@ def test_a_replan_with_its_previous_plan_updates_the_calendars(tmp_path):
         for key, n in now.items():
             if key.split("/")[0] in moved and key in seqs:
                 assert n == seqs[key] + 1, (name, key)
+
+
+def test_an_expert_given_a_name_later_keeps_their_calendar(files):
+    """The centre names an expert after the first calendars went out (広報担当 → a person's
+    name): the repair finds the calendar by its events (their UIDs name the expert), goes on
+    with its SEQUENCE and leaves one calendar for the expert; a calendar of someone else in
+    the folder stays as it is."""
+    d, _plan = files
+    ics = d / "ics"
+    assert main(["plan", str(d / "week.json"), "--out", str(d / "p.json"), "--ics", str(ics),
+                 "--quiet", "--time-limit", "10"]) == 0
+    ena = (ics / "Ena.ics").read_bytes()
+    (ics / "Ena.ics").write_bytes(ena.replace(b"SEQUENCE:0", b"SEQUENCE:4"))
+    foreign = ena.replace(b"@dxshare", b"@example.org")
+    (ics / "holidays.ics").write_bytes(foreign)
+    (ics / "Ena-copy.ics").write_bytes(ena)            # a copy of an older one someone kept
+    import os
+
+    os.utime(ics / "Ena-copy.ics", (1, 1))
+    week = json.loads((d / "week.json").read_text(encoding="utf-8"))
+    week["experts"][0]["name"] = "田中 恵奈"
+    (d / "week.json").write_text(json.dumps(week, ensure_ascii=False), encoding="utf-8")
+    assert main(["event", str(d / "week.json"), str(d / "p.json"), "--event",
+                 str(d / "ev.json"), "--out", str(d / "p2.json"), "--ics", str(ics)]) == 0
+    assert sorted(p.name for p in ics.iterdir()) == [
+        "Ena-copy.ics", "holidays.ics", "広報・マーケティング担当.ics", "田中 恵奈.ics",
+        "田中 恵奈（取り消し）.ics"]
+    gone = calendar_sequences((ics / "田中 恵奈（取り消し）.ics").read_bytes())
+    assert gone and all(n == 5 for n in gone.values())
+    assert (ics / "holidays.ics").read_bytes() == foreign
+
+
+def test_a_plan_after_the_expert_was_named_replaces_the_calendar(files):
+    d, _plan = files
+    ics = d / "ics"
+    argv = ["plan", str(d / "week.json"), "--ics", str(ics), "--quiet", "--time-limit", "10"]
+    assert main([*argv, "--out", str(d / "p.json")]) == 0
+    week = json.loads((d / "week.json").read_text(encoding="utf-8"))
+    week["experts"][1]["name"] = "Eto"
+    (d / "week.json").write_text(json.dumps(week, ensure_ascii=False), encoding="utf-8")
+    assert main([*argv, "--out", str(d / "p2.json")]) == 0
+    assert sorted(p.name for p in ics.iterdir()) == ["Ena.ics", "Eto.ics"]
