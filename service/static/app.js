@@ -800,9 +800,13 @@ function renderWeek() {
 
 /** The week as a list of days (what a phone shows instead of the grid): each day's visits
  * in time order with who goes, the slots awaiting the centre, and the day's blackouts. */
+const PHONE = window.matchMedia("(max-width: 600px)");
+
 function renderWeekDays(days) {
-  const shown = new Set(visibleExperts().map((e) => e.id));
   const list = $("#week-days");
+  // drawn only where it is shown, so that each visit has one block on the page
+  if (!PHONE.matches) { list.replaceChildren(); return; }
+  const shown = new Set(visibleExperts().map((e) => e.id));
   list.replaceChildren(...days.map((d, i) => {
     const vs = state.visits.filter((v) => v.date === d && v.experts.some((x) => shown.has(x)));
     const held = pendingPicks().filter((p) => p.date === d && !vs.some((v) => v.request === p.request));
@@ -1785,5 +1789,6 @@ function wire() {
   $("#peer-muni").addEventListener("change", () => renderPeers().catch((err) => say(problemText(err), true)));
 }
 
+PHONE.addEventListener("change", () => { if (state.me && state.week) renderWeek(); });
 wire();
 start().catch((err) => say(problemText(err), true));
