@@ -88,7 +88,7 @@ const TEXT = {
     confirm_withdraw_ok: "取り下げる",
     dup_question: "同じ内容の相談依頼がすでにあります（自治体・分野・期間・件名が同じ）。それでも登録しますか？",
     dup_ok: "それでも登録する", dup_open: "元の依頼を見る",
-    file: "ファイル", inbox_title: "今日の対応", inbox_none: "今日の対応はありません",
+    file: "ファイル", breakdown: "スコアの内訳", inbox_title: "今日の対応", inbox_none: "今日の対応はありません",
     in_picks: "自治体が選んだ日時の確認", in_new: "前回の計画以降の新しい依頼", in_new_noplan: "まだ計画に入っていない依頼",
     in_left: "計画に入らなかった依頼", in_messages: "連絡が必要なお知らせ", in_outcomes: "成果の記録待ち（実施済みの訪問）",
     in_more: "ほか {n} 件を表示", in_plan: "この週を計画する", in_held_yes: "実施した", in_held_no: "実施せず",
@@ -184,7 +184,7 @@ const TEXT = {
     confirm_withdraw_ok: "Withdraw",
     dup_question: "The same request is already there (same municipality, fields, dates and subject). Add it anyway?",
     dup_ok: "Add anyway", dup_open: "Show the original",
-    file: "File", inbox_title: "Today's decisions", inbox_none: "Nothing to decide today",
+    file: "File", breakdown: "score parts", inbox_title: "Today's decisions", inbox_none: "Nothing to decide today",
     in_picks: "Slots chosen by municipalities", in_new: "New requests since the last plan", in_new_noplan: "Requests not planned yet",
     in_left: "Requests the plan left out", in_messages: "Messages to pass on", in_outcomes: "Outcomes to record (visits held)",
     in_more: "show {n} more", in_plan: "Plan this week", in_held_yes: "Held", in_held_no: "Not held",
@@ -1544,7 +1544,7 @@ async function renderNeed() {
         onclick: () => withdrawNeed(n) }, t("withdraw"))) : null,
     h("table", { id: "candidates-table", class: "cards" }, h("thead", {}, h("tr", {},
       h("th", {}, t("rank")), h("th", {}, t("candidates_for")), h("th", {}, t("score")),
-      h("th", {}, PARTS.map((p) => t("c_" + p)).join(" / ")), h("th", {}, t("why")))),
+      h("th", {}, t("breakdown")), h("th", {}, t("why")))),
     h("tbody", {}, rows))].filter(Boolean));
   labelCells($("#candidates-table"));
 }

@@ -18,9 +18,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 WEEK = "2027-03-15"   # its own week: no other module plans it
-VIEWS = {"centre": ("week", "map", "requests", "unscheduled", "experts", "matching", "outcomes"),
-         "matsuyama": ("week", "requests", "unscheduled", "matching", "outcomes"),
-         "pr": ("week", "map", "experts")}
+VIEWS = {"centre": ("week", "map", "requests", "unscheduled", "experts", "matching", "outcomes",
+                    "messages"),
+         "matsuyama": ("week", "requests", "unscheduled", "matching", "outcomes", "messages"),
+         "pr": ("week", "map", "experts", "messages")}
 
 
 @pytest.fixture(scope="module")
