@@ -196,70 +196,98 @@ def parse_event(doc: Any, week: PlanRequest) -> Event:
     if not isinstance(reason, str):
         out.append(_err("reason", "must be a string", "文字列である必要があります"))
         reason = ""
-    ev: dict[str, Any] = {}
     if kind == "expert_unavailable":
-        raw = _string(doc, "expert", out)
-        eid = _expert_names(list(week.experts)).resolve(raw) if raw else None
-        if raw and eid is None:
-            out.append(_err("expert", f"unknown expert {raw!r}", f"不明な専門家 {raw!r} です"))
-        start, end = _datetime(doc, "from", out), _datetime(doc, "until", out)
-        if start and end and end <= start:
-            out.append(_err("until", f"must be after from ({start:%Y-%m-%d %H:%M})",
-                            f"from（{start:%Y-%m-%d %H:%M}）より後である必要があります"))
-        ev = {"expert": eid, "start": start, "end": end}
+        ev = _unavailable_fields(doc, week, out)
     elif kind in ("visit_overrun", "no_show", "cancelled"):
-        ev = {"request": _planned_request(week, doc, out)}
-        if kind == "visit_overrun":
-            m = doc.get("minutes")
-            if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 600:
-                out.append(_err("minutes", f"must be whole minutes from 1 to 600, got {m!r}",
-                                f"1 から 600 までの整数（分）である必要があります（{m!r}）"))
-            else:
-                ev["minutes"] = m
-        if kind == "cancelled":
-            by = doc.get("by")
-            if by not in ("municipality", "expert"):
-                out.append(_err("by", f"must be 'municipality' or 'expert', got {by!r}",
-                                f"'municipality' か 'expert' である必要があります（{by!r}）"))
-            ev["by"] = by
+        ev = _visit_fields(doc, week, kind, out)
     elif kind == "urgent_request":
-        by_date = _date(doc, "by", out)
-        if by_date and not h.start <= by_date <= h.end:
-            out.append(_err("by", f"{by_date} is outside the week {h.start} – {h.end}",
-                            f"{by_date} は計画期間 {h.start} – {h.end} の外です"))
-            by_date = None
-        raw = doc.get("request")
-        if not isinstance(raw, dict):
-            out.append(_err("request", "must be an object (a request of the plan request)",
-                            "オブジェクト（依頼）である必要があります"))
-        elif by_date and now:
-            q, problems = _read_request(week, raw, now, by_date)
-            out += problems
-            ev = {"new_request": q, "by_date": by_date}
+        ev = _urgent_fields(doc, week, now, out)
     else:   # location_closed
-        raw = _string(doc, "location", out)
-        places = _Places(list(week.locations))
-        lid = places.resolve(raw) if raw else None
-        if raw and (lid is None or lid not in week.location_by_id):
-            out.append(_err("location", f"unknown location {raw!r}", f"不明な場所 {raw!r} です"))
-            lid = None
-        day = _date(doc, "date", out)
-        if day and not h.start <= day <= h.end:
-            out.append(_err("date", f"{day} is outside the week {h.start} – {h.end}",
-                            f"{day} は計画期間 {h.start} – {h.end} の外です"))
-        lo, hi = _time(doc, "from", out), _time(doc, "until", out)
-        if lo is not None and hi is not None and hi <= lo:
-            out.append(_err("until", f"must be after from ({fmt_time(lo)})",
-                            f"from（{fmt_time(lo)}）より後である必要があります"))
-        if day and lo is not None and hi is not None:
-            base = dt.datetime.combine(day, dt.time())
-            ev = {"location": lid, "start": base + dt.timedelta(minutes=lo),
-                  "end": base + dt.timedelta(minutes=hi)}
+        ev = _closed_fields(doc, week, out)
     if out:
         raise InputError(out)
     assert now is not None
     return Event(kind=kind, now=now, reason=reason, **ev)
 
+
+def _unavailable_fields(doc: dict[str, Any], week: PlanRequest,
+                        out: list[Problem]) -> dict[str, Any]:
+    """The expert and the span of an ``expert_unavailable`` event."""
+    raw = _string(doc, "expert", out)
+    eid = _expert_names(list(week.experts)).resolve(raw) if raw else None
+    if raw and eid is None:
+        out.append(_err("expert", f"unknown expert {raw!r}", f"不明な専門家 {raw!r} です"))
+    start, end = _datetime(doc, "from", out), _datetime(doc, "until", out)
+    if start and end and end <= start:
+        out.append(_err("until", f"must be after from ({start:%Y-%m-%d %H:%M})",
+                        f"from（{start:%Y-%m-%d %H:%M}）より後である必要があります"))
+    return {"expert": eid, "start": start, "end": end}
+
+
+def _visit_fields(doc: dict[str, Any], week: PlanRequest, kind: str,
+                  out: list[Problem]) -> dict[str, Any]:
+    """The visit of an overrun, no-show or cancellation (with its minutes, or who cancelled)."""
+    ev: dict[str, Any] = {"request": _planned_request(week, doc, out)}
+    if kind == "visit_overrun":
+        m = doc.get("minutes")
+        if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 600:
+            out.append(_err("minutes", f"must be whole minutes from 1 to 600, got {m!r}",
+                            f"1 から 600 までの整数（分）である必要があります（{m!r}）"))
+        else:
+            ev["minutes"] = m
+    if kind == "cancelled":
+        by = doc.get("by")
+        if by not in ("municipality", "expert"):
+            out.append(_err("by", f"must be 'municipality' or 'expert', got {by!r}",
+                            f"'municipality' か 'expert' である必要があります（{by!r}）"))
+        ev["by"] = by
+    return ev
+
+
+def _urgent_fields(doc: dict[str, Any], week: PlanRequest, now: dt.datetime | None,
+                   out: list[Problem]) -> dict[str, Any]:
+    """The new request of an ``urgent_request`` event and the date it is needed by."""
+    ev: dict[str, Any] = {}
+    h = week.horizon
+    by_date = _date(doc, "by", out)
+    if by_date and not h.start <= by_date <= h.end:
+        out.append(_err("by", f"{by_date} is outside the week {h.start} – {h.end}",
+                        f"{by_date} は計画期間 {h.start} – {h.end} の外です"))
+        by_date = None
+    raw = doc.get("request")
+    if not isinstance(raw, dict):
+        out.append(_err("request", "must be an object (a request of the plan request)",
+                        "オブジェクト（依頼）である必要があります"))
+    elif by_date and now:
+        q, problems = _read_request(week, raw, now, by_date)
+        out += problems
+        ev = {"new_request": q, "by_date": by_date}
+    return ev
+
+
+def _closed_fields(doc: dict[str, Any], week: PlanRequest, out: list[Problem]) -> dict[str, Any]:
+    """The place, date and hours of a ``location_closed`` event."""
+    ev: dict[str, Any] = {}
+    h = week.horizon
+    raw = _string(doc, "location", out)
+    places = _Places(list(week.locations))
+    lid = places.resolve(raw) if raw else None
+    if raw and (lid is None or lid not in week.location_by_id):
+        out.append(_err("location", f"unknown location {raw!r}", f"不明な場所 {raw!r} です"))
+        lid = None
+    day = _date(doc, "date", out)
+    if day and not h.start <= day <= h.end:
+        out.append(_err("date", f"{day} is outside the week {h.start} – {h.end}",
+                        f"{day} は計画期間 {h.start} – {h.end} の外です"))
+    lo, hi = _time(doc, "from", out), _time(doc, "until", out)
+    if lo is not None and hi is not None and hi <= lo:
+        out.append(_err("until", f"must be after from ({fmt_time(lo)})",
+                        f"from（{fmt_time(lo)}）より後である必要があります"))
+    if day and lo is not None and hi is not None:
+        base = dt.datetime.combine(day, dt.time())
+        ev = {"location": lid, "start": base + dt.timedelta(minutes=lo),
+              "end": base + dt.timedelta(minutes=hi)}
+    return ev
 
 def _read_request(week: PlanRequest, raw: Mapping[str, Any], now: dt.datetime,
                   by: dt.date) -> tuple[Request | None, list[Problem]]:

@@ -854,55 +854,13 @@ def _read_matrix_file(r: _Reader, p: str, path: Path, rel: str, layout: str | No
     (optionally gzip-compressed) or Parquet. Empty cells are pairs not given."""
     import pandas as pd
 
-    name = path.name.lower()
-    try:
-        if name.endswith(".parquet"):
-            df = pd.read_parquet(path)
-        elif name.endswith((".csv", ".csv.gz")):
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        else:
-            r.err(p, f"{rel}: a matrix file is .csv, .csv.gz or .parquet",
-                  f"{rel}: 行列ファイルは .csv、.csv.gz または .parquet です")
-            return None
-    except FileNotFoundError:
-        r.err(p, f"{rel}: file not found (paths are relative to the request file)",
-              f"{rel}: ファイルが見つかりません（パスは依頼ファイルからの相対パスです）")
+    df = _matrix_frame(r, p, path, rel)
+    if df is None:
         return None
-    except ImportError:
-        r.err(p, f"{rel}: reading Parquet needs pyarrow: pip install 'dxshare[parquet]'",
-              f"{rel}: Parquet の読み込みには pyarrow が必要です: pip install 'dxshare[parquet]'")
+    cells = _matrix_cells(r, p, rel, df, layout)
+    if cells is None:
         return None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        r.err(p, f"{rel}: cannot read: {exc}", f"{rel}: 読み込めません: {exc}")
-        return None
-    cols = [str(c) for c in df.columns]
-    if layout is None:
-        layout = "long" if cols == ["from", "to", "minutes"] else "wide"
-    if layout == "long":
-        if cols[:3] != ["from", "to", "minutes"] or len(cols) != 3:
-            r.err(p, f"{rel}: a long matrix has the columns from, to, minutes (got "
-                  f"{', '.join(cols[:5])})",
-                  f"{rel}: long 形式の列は from, to, minutes です（{', '.join(cols[:5])}）")
-            return None
-        frm_raw = df["from"].astype(str).to_numpy(dtype=object)
-        to_raw = df["to"].astype(str).to_numpy(dtype=object)
-        values = df["minutes"]
-        lines = np.arange(len(df)) + 2
-        col_names = np.full(len(df), "minutes", dtype=object)
-    else:
-        if len(cols) < 2:
-            r.err(p, f"{rel}: a wide matrix has the places driven from in its first column and "
-                  "one column per place driven to",
-                  f"{rel}: wide 形式は1列目が出発地、2列目以降が到着地です")
-            return None
-        heads = np.array(cols[1:], dtype=object)
-        body = df.iloc[:, 1:]
-        n, k = body.shape
-        frm_raw = np.repeat(df.iloc[:, 0].astype(str).to_numpy(dtype=object), k)
-        to_raw = np.tile(heads, n)
-        values = pd.Series(body.to_numpy().reshape(-1))
-        lines = np.repeat(np.arange(n) + 2, k)
-        col_names = to_raw
+    frm_raw, to_raw, values, lines, col_names = cells
     labels = {x: places.resolve(x) for x in {*pd.unique(frm_raw), *pd.unique(to_raw)}}
     unknown = sorted(x for x, v in labels.items() if v is None)
     for x in unknown[:10]:
@@ -936,6 +894,72 @@ def _read_matrix_file(r: _Reader, p: str, path: Path, rel: str, layout: str | No
               f"{rel} {line} 行目: 同じ場所への移動は 0 分です")
         return None
     return list(frm), list(to), minutes
+
+
+def _matrix_frame(r: _Reader, p: str, path: Path, rel: str) -> Any:
+    """The matrix file as a DataFrame (None, with the error said, when it cannot be read)."""
+    import pandas as pd  # start fast
+
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            df = pd.read_parquet(path)
+        elif name.endswith((".csv", ".csv.gz")):
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        else:
+            r.err(p, f"{rel}: a matrix file is .csv, .csv.gz or .parquet",
+                  f"{rel}: 行列ファイルは .csv、.csv.gz または .parquet です")
+            return None
+    except FileNotFoundError:
+        r.err(p, f"{rel}: file not found (paths are relative to the request file)",
+              f"{rel}: ファイルが見つかりません（パスは依頼ファイルからの相対パスです）")
+        return None
+    except ImportError:
+        r.err(p, f"{rel}: reading Parquet needs pyarrow: pip install 'dxshare[parquet]'",
+              f"{rel}: Parquet の読み込みには pyarrow が必要です: pip install 'dxshare[parquet]'")
+        return None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        r.err(p, f"{rel}: cannot read: {exc}", f"{rel}: 読み込めません: {exc}")
+        return None
+    return df
+
+
+def _matrix_cells(r: _Reader, p: str, rel: str, df: Any, layout: str | None) -> tuple[
+        np.ndarray, np.ndarray, Any, np.ndarray, np.ndarray] | None:
+    """The cells of a matrix in either layout, one a pair: place driven from, place driven to,
+    minutes (as written), the file's line and column of each (None, with the error said, when
+    the columns do not make a matrix)."""
+    import pandas as pd  # start fast
+
+    cols = [str(c) for c in df.columns]
+    if layout is None:
+        layout = "long" if cols == ["from", "to", "minutes"] else "wide"
+    if layout == "long":
+        if cols[:3] != ["from", "to", "minutes"] or len(cols) != 3:
+            r.err(p, f"{rel}: a long matrix has the columns from, to, minutes (got "
+                  f"{', '.join(cols[:5])})",
+                  f"{rel}: long 形式の列は from, to, minutes です（{', '.join(cols[:5])}）")
+            return None
+        frm_raw = df["from"].astype(str).to_numpy(dtype=object)
+        to_raw = df["to"].astype(str).to_numpy(dtype=object)
+        values = df["minutes"]
+        lines = np.arange(len(df)) + 2
+        col_names = np.full(len(df), "minutes", dtype=object)
+    else:
+        if len(cols) < 2:
+            r.err(p, f"{rel}: a wide matrix has the places driven from in its first column and "
+                  "one column per place driven to",
+                  f"{rel}: wide 形式は1列目が出発地、2列目以降が到着地です")
+            return None
+        heads = np.array(cols[1:], dtype=object)
+        body = df.iloc[:, 1:]
+        n, k = body.shape
+        frm_raw = np.repeat(df.iloc[:, 0].astype(str).to_numpy(dtype=object), k)
+        to_raw = np.tile(heads, n)
+        values = pd.Series(body.to_numpy().reshape(-1))
+        lines = np.repeat(np.arange(n) + 2, k)
+        col_names = to_raw
+    return frm_raw, to_raw, values, lines, col_names
 
 
 def _parse_objective(r: _Reader, d: Mapping[str, Any]) -> Objective:
