@@ -753,12 +753,15 @@ function renderWeek() {
     const mine = state.visits.filter((v) => v.experts.includes(e.id));
     const onsite = mine.filter((v) => v.mode === "onsite");
     const use = contractUse(e, onsite);
+    // a municipality sees only its own visits: counts of an expert's week made from them
+    // would mislead (訪問日 1/3 for a full week), so they are the centre's and the expert's
+    const whole = state.me.role !== "municipality";
     grid.append(h("div", { class: "expert-head", "data-expert": e.id },
       h("b", {}, expertName(e.id)), h("small", {}, e.fields.map(fieldName).join("・")),
-      h("span", { class: "use" },
+      whole ? h("span", { class: "use" },
         capText("onsite-days", t("onsite_days"), use.days, e.max_onsite_days),
         capText("visits-total", t("visits_total"), onsite.length, e.max_visits_total),
-        h("span", { class: "cap", "data-cap": "online" }, `${t("online_n")} ${mine.length - onsite.length}`))));
+        h("span", { class: "cap", "data-cap": "online" }, `${t("online_n")} ${mine.length - onsite.length}`)) : null));
     for (const d of days) {
       const blocked = state.blackouts.filter((b) => b.date === d
         && (b.experts.includes("*") || b.experts.includes(e.id)));
@@ -775,14 +778,14 @@ function renderWeek() {
       const blocks = [...vs, ...held.map(pickAsVisit)].sort((a, b) => a.start.localeCompare(b.start));
       for (const v of blocks) { cell.append(visitBlock(v, e.id)); if (!v.pending) count += 1; }
       const n = vs.filter((v) => v.mode === "onsite").length;
-      if (vs.length) {
+      if (vs.length && whole) {
         cell.append(h("span", { class: "cell-total" },
           capText("per-day", t("per_day"), n, e.max_visits_per_day)));
       }
       grid.append(cell);
     }
   }
-  if (experts.length) {
+  if (experts.length && state.me.role !== "municipality") {
     grid.append(h("div", { class: "totals-head" }, h("b", {}, t("totals"))));
     for (const d of days) {
       const vs = state.visits.filter((v) => v.date === d);

@@ -152,3 +152,17 @@ def test_a_slot_says_what_it_costs_in_words(browser: Any, live: Live,
     assert first["visits_added"] == 1
     drive = first["drive_minutes_added"]
     assert f"運転 {'+' if drive > 0 else '−' if drive < 0 else '±'}{abs(drive)} 分" in costs[0]
+
+
+def test_a_municipality_sees_no_expert_counts_made_from_its_own_visits(
+        browser: Any, live: Live, guard_week: dict[str, Any]) -> None:
+    """A municipality sees only its own visits, so an expert's 訪問日 1/3 (the week being full,
+    3/3) or a day's totals counted from them would mislead: they are not shown to it."""
+    _open_week(browser, live, "matsuyama", GUARD_WEEK)
+    _wait(browser, lambda d: _all(d, f'#week-grid .visit[data-request="{guard_week["request"]["id"]}"]'))
+    grid = _css(browser, "#week-grid").text
+    assert "訪問日" not in grid and "訪問/日" not in grid and "日計" not in grid, grid
+    assert not _all(browser, "#week-grid [data-cap]")
+    _css(browser, "#logout").click()
+    _open_week(browser, live, "centre", GUARD_WEEK)
+    _wait(browser, lambda d: _all(d, '#week-grid [data-cap="onsite-days"]'))
