@@ -71,6 +71,7 @@ from engine.model import (
 )
 from engine.travel import TravelTimes
 from solvers.cpsat.day import DayRules, Stop
+from solvers.cpsat.solver import new_solver
 from solvers.explain import Explainer, Option
 from solvers.objective import objective_value, trivial_bound
 from solvers.routes import build_routes
@@ -654,9 +655,7 @@ class _Neighbourhood:
     def solve(self, time_limit: float) -> _Solved | None:
         """The best placement (``None`` when there is none, or none found in time:
         ``proven_empty`` tells which)."""
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+        solver = new_solver(max(0.01, time_limit))
         code = solver.solve(self.m)
         self.proven_empty = code == cp_model.INFEASIBLE
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
