@@ -88,7 +88,7 @@ const TEXT = {
     confirm_withdraw_ok: "取り下げる",
     dup_question: "同じ内容の相談依頼がすでにあります（自治体・分野・期間・件名が同じ）。それでも登録しますか？",
     dup_ok: "それでも登録する", dup_open: "元の依頼を見る",
-    file: "ファイル", breakdown: "スコアの内訳", inbox_title: "今日の対応", inbox_none: "今日の対応はありません",
+    show_request: "依頼一覧で見る", file: "ファイル", breakdown: "スコアの内訳", inbox_title: "今日の対応", inbox_none: "今日の対応はありません",
     in_picks: "自治体が選んだ日時の確認", in_new: "前回の計画以降の新しい依頼", in_new_noplan: "まだ計画に入っていない依頼",
     in_left: "計画に入らなかった依頼", in_messages: "連絡が必要なお知らせ", in_outcomes: "成果の記録待ち（実施済みの訪問）",
     in_more: "ほか {n} 件を表示", in_plan: "この週を計画する", in_held_yes: "実施した", in_held_no: "実施せず",
@@ -184,7 +184,7 @@ const TEXT = {
     confirm_withdraw_ok: "Withdraw",
     dup_question: "The same request is already there (same municipality, fields, dates and subject). Add it anyway?",
     dup_ok: "Add anyway", dup_open: "Show the original",
-    file: "File", breakdown: "score parts", inbox_title: "Today's decisions", inbox_none: "Nothing to decide today",
+    show_request: "Show in the request list", file: "File", breakdown: "score parts", inbox_title: "Today's decisions", inbox_none: "Nothing to decide today",
     in_picks: "Slots chosen by municipalities", in_new: "New requests since the last plan", in_new_noplan: "Requests not planned yet",
     in_left: "Requests the plan left out", in_messages: "Messages to pass on", in_outcomes: "Outcomes to record (visits held)",
     in_more: "show {n} more", in_plan: "Plan this week", in_held_yes: "Held", in_held_no: "Not held",
@@ -855,11 +855,13 @@ function visitBlock(v, expertId) {
     joint ? "joint" : "", v.confidential ? "confidential" : "", v.pending ? "pending" : ""]
     .filter(Boolean).join(" ");
   const partners = v.experts.filter((x) => x !== expertId);
-  const opensPick = v.pending && state.me.role === "centre";
+  // a pending slot opens its decision in the inbox; every other block its detail
+  const open = v.pending && state.me.role === "centre" ? () => openPending(v.request)
+    : v.pending ? null : () => openVisit(v);
   const block = h("div", { class: cls, "data-request": v.request, "data-experts": v.experts.join(" "),
-      "data-mode": v.mode, tabindex: "0", role: opensPick ? "button" : null,
-      onclick: opensPick ? () => openPending(v.request) : null,
-      onkeydown: opensPick ? (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openPending(v.request); } } : null,
+      "data-mode": v.mode, tabindex: "0", role: open ? "button" : null,
+      onclick: open,
+      onkeydown: open ? (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); } } : null,
       onmouseenter: () => highlight(v.request, true), onmouseleave: () => highlight(v.request, false),
       onfocus: () => highlight(v.request, true), onblur: () => highlight(v.request, false) },
     h("span", { class: "time" }, `${hhmm(v.start)}–${hhmm(v.end)}`),
@@ -1231,6 +1233,49 @@ async function quickOutcome(v, held) {
     say(t("outcome_saved"));
     await loadWeek();
   } catch (err) { say(problemText(err), true); }
+}
+
+/** A visit's detail, with what the person may do about it: record its outcome once it has
+ * started (centre, the visited municipality), choose other slots or edit the request while
+ * it is open (centre), see the request in its list. */
+function openVisit(v) {
+  const box = $("#visit-detail");
+  const role = state.me.role;
+  const q = state.requests.find((x) => x.id === v.request);
+  const pub = (role === "expert" ? state.visits : state.published.length ? state.published : state.visits)
+    .find((x) => x.request === v.request && x.id !== undefined);
+  const wd = t("days")[(new Date(v.date + "T00:00:00Z").getUTCDay() + 6) % 7] || "";
+  $("#visit-detail-title").textContent = q ? requestName(v.request)
+    : `${muniName(v.location || v.municipality)}「${v.title || requestTitle(null)}」`;
+  $("#visit-detail-body").replaceChildren(...[
+    h("p", {}, h("b", {}, `${shortDate(v.date)}（${wd}）${hhmm(v.start)}–${hhmm(v.end)}`), " ",
+      `${t(v.mode)} · ${muniName(v.location || v.municipality)}`),
+    h("p", {}, v.experts.map(expertName).join(" + ")),
+    q ? h("p", { class: "muted" }, `${q.fields.map(fieldName).join(" + ")} · ${t("col_status")}: ${t("s_" + q.status)}`) : null,
+    pub && pub.held !== null && pub.held !== undefined
+      ? h("p", { class: "muted" }, `${t("held")}: ${pub.held ? t("in_held_yes") : t("in_held_no")}`) : null,
+  ].filter(Boolean));
+  const close = () => box.close();
+  const act = (label, cls, fn) => h("button", { type: "button", class: cls,
+    onclick: async () => { close(); await fn(); } }, label);
+  const writer = role === "centre" || (role === "municipality" && v.municipality === state.me.municipality);
+  const actions = [];
+  if (pub && pub.started && writer) {
+    actions.push(act(t("in_held_yes"), "held-yes", () => quickOutcome(pub, true)),
+      act(t("in_held_no"), "held-no", () => quickOutcome(pub, false)));
+  }
+  if (q && role === "centre" && ["draft", "submitted"].includes(q.status)) {
+    actions.push(act(t("slots_btn"), "slots-btn", () => openSlots(q)));
+  }
+  if (q && ["draft", "submitted"].includes(q.status) && role !== "expert") {
+    actions.push(act(t("edit"), "edit", () => editRequest(q)));
+  }
+  if (q && role !== "expert") actions.push(act(t("show_request"), "show-request", () => openRequest(q)));
+  actions.push(h("button", { type: "button", class: "close", onclick: close }, t("close")));
+  $("#visit-detail-actions").replaceChildren(...actions);
+  box.dataset.request = v.request;
+  box.showModal();
+  actions[0].focus();
 }
 
 /** A pending block of the week opens its decision: the inbox item with its actions. */
