@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
          "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
-         "tests/test_decompose.py", "tests/test_slots.py"]
+         "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py"]
 
 
 #: The expert-day's rules, written once for the planner and the slot proposals.

@@ -241,6 +241,22 @@ def test_the_drive_home_ends_by_the_end_of_work_though_a_shorter_way_exists(two_
     assert served(plan) == {"a1"} and plan.routes[0].return_ == t("12:30")
 
 
+def test_the_first_stop_is_reached_by_the_direct_drive_though_a_shorter_way_exists(
+        two_towns_doc):
+    """Town A is 150 min from the office directly, 40 through town B (whose request is for a
+    field nobody has, so no tour stops there). A's visit may start from 09:10 by its start
+    window (which allows for the shorter way), but the expert who leaves at 08:30 arrives at
+    11:00: only the first leg's own rule says so."""
+    doc = two_towns_doc
+    doc["travel"]["minutes"]["office"] = {"town_a": 150, "town_b": 20}
+    doc["travel"]["minutes"]["town_a"] = {"office": 150, "town_b": 20}
+    doc["travel"]["minutes"]["town_b"] = {"office": 20, "town_a": 20}
+    doc["requests"] = [req("a1", "town_a", duration=60, priority=5, window=["08:30", "13:00"]),
+                       req("b1", "town_b", fields="data", duration=30, priority=5)]
+    plan = solve_checked(doc)
+    assert served(plan) == {"a1"} and visit(plan, "a1").start >= t("11:00")
+
+
 def test_the_last_stop_of_a_tour_must_leave_time_for_the_direct_drive_home(two_towns_doc):
     """Town A is 150 min from the office directly, 40 through town C (whose request nobody can
     serve, so no tour stops there). Visiting B (by 09:00) and then A brings the expert home at
