@@ -26,6 +26,7 @@ from solvers.parts import (
     solve_by_parts,
     sub_problem,
 )
+from solvers.parts.capacity import capacity_bound
 from solvers.planner import SolveOptions, solve, solve_part
 from tests.bruteforce import best_plan
 from tests.helpers import add_request, load_doc, problem_of, solve_checked, tiny
@@ -205,7 +206,7 @@ def test_a_sub_problem_counts_the_coverage_the_rest_of_the_plan_gives_and_keeps_
 @given(doc=tiny(), published=st.booleans())
 def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
     """Day windows on the tiny instances of the optimality test (goals, monthly caps, fixed
-    visits, published dates): the plan is valid, the LP bound holds the brute-force optimum,
+    visits, published dates): the plan is valid, the LP and capacity bounds hold the brute-force optimum,
     and ``optimal`` by parts is the optimum."""
     if published:
         doc["horizon"]["published_until"] = doc["horizon"]["start"]
@@ -215,6 +216,8 @@ def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
     assume(truth is not None)
     bound = relaxation_bound(problem, TravelTimes(problem))
     assert bound is not None and bound >= truth
+    capacity = capacity_bound(problem, TravelTimes(problem))
+    assert capacity is not None and capacity >= truth
     plan = solve_by_parts(problem, SolveOptions(time_limit=10.0, executor="serial"),
                           WindowSplit(days=1), part_solver=solve_part)
     assert_valid(problem, plan)
