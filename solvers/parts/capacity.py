@@ -7,7 +7,7 @@ month's workable dates instead of holding date by date, so the linear program is
 smaller than the relaxation of ``solvers.parts.bound`` (a month stands for some twenty dates)
 and solves in seconds at any horizon, at the price of a looser bound where the experts are
 short on some dates and idle on others of the same month. (Periods of a week within a month
-were tried: a bound tighter by 0.006 % on a 33-week season, for a program thirty times slower
+were tried: a bound tighter by 0.006 % on a 33-week season, for a program forty times slower
 to solve.)
 """
 
