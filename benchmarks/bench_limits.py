@@ -87,11 +87,12 @@ def _one(shape: dict[str, Any] | None, limit: float) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(limits: list[float], repeats: int) -> list[dict[str, Any]]:
+def measure(limits: list[float], repeats: int, loads: list[float]) -> list[dict[str, Any]]:
     rows = []
     for limit in limits:
         for name, shape in [(PEER, None), *SHAPES.items()]:
             runs = [_one(shape, limit) for _ in range(repeats)]
+            loads.append(os.getloadavg()[0])
             walls = [r["wall"] for r in runs]
             rows.append({"shape": name, "limit": limit,
                          "median": statistics.median(walls), "max": max(walls),
@@ -103,7 +104,8 @@ def measure(limits: list[float], repeats: int) -> list[dict[str, Any]]:
     return rows
 
 
-def report(rows: list[dict[str, Any]], proof: list[float], args: argparse.Namespace) -> str:
+def report(rows: list[dict[str, Any]], proof: list[float], args: argparse.Namespace,
+           loads: list[float]) -> str:
     lines = [
         "## Time limits at any shape",
         "",
@@ -112,7 +114,8 @@ def report(rows: list[dict[str, Any]], proof: list[float], args: argparse.Namesp
         f"machine, {dt.date.today().isoformat()}, Python "
         f"{platform.python_version()}. Each run in a process of its own; wall = the seconds "
         "of `solve` (model building, search, reasons and KPIs included); peak = that "
-        "process's peak memory, imports included.",
+        "process's peak memory, imports included. Load average (1 min) seen during the run: "
+        f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores.",
         "",
         "| shape | limit (s) | median (s) | max (s) | max / limit | peer max / limit "
         "| peak MB | status | visits |",
@@ -139,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limits", type=float, nargs="+", default=[1.0, 2.0, 5.0])
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
-    rows = measure(args.limits, args.repeats)
+    loads: list[float] = []
+    rows = measure(args.limits, args.repeats, loads)
     proof = []
     for _ in range(5):
         r = _one(SHAPES["40 calls"], 10.0)
@@ -148,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         proof.append(r["wall"])
     out = HERE / "results" / "limits.md"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(report(rows, proof, args), encoding="utf-8")
+    out.write_text(report(rows, proof, args, loads), encoding="utf-8")
     print(f"written {out.relative_to(ROOT)}")
     return 0
 

@@ -25,10 +25,17 @@ hall; drawn with seed 2026 from what the plan has at that moment) are repaired:
    process for the first event of each kind: wall seconds, against ``dxshare --help`` (the
    start-up alone) in the same go.
 
+5. **Through the service, killed**: events written over HTTP with their ``Idempotency-Key``
+   while the outbox is delivered to an SMTP sink on loopback, the server SIGKILLed three times
+   in the middle (``benchmarks.event_load``): events acknowledged, lost and applied twice;
+   messages stored, lost, delivered without being stored, handed over twice (same
+   Message-ID) and seen twice by a person (two messages to one recipient about one event).
+
 Writes ``benchmarks/results/repair.md`` (``python -m benchmarks.collect`` folds it into
 benchmarks/README.md).
 
     python -m benchmarks.bench_repair [--events 50] [--time-limit 1] [--no-peer] [--no-cli]
+        [--no-service]
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +278,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "invalid": len(check_plan(fixed.after.week, fixed.plan)),
             "proven": bool(e.get("fewest_proven")), "moved": e.get("visits_moved"),
             "weight": e.get("change_weight"),
+            "fallback": (e.get("fallback") or {}).get("code"),
             "served": _served(fixed.after, fixed.plan), "doc": doc}
         if not args.no_peer:
             after = apply_event(week, plan, event)
@@ -281,13 +290,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             row["reference"] = reference_fewest(fixed.after)
         rows.append(row)
         print(f"{name} {doc['kind']}: {wall:.2f} s, moved {row['moved']}, proven "
-              f"{row['proven']}, invalid {row['invalid']}"
+              f"{row['proven']}, invalid {row['invalid']}, fallback {row['fallback']}"
               + (f", peer {row['peer_seconds']:.2f} s" if "peer_seconds" in row else "")
               + (f", ours {(row['served'], row['weight'])} ref {row['reference']}"
                  if "reference" in row else ""), file=sys.stderr)
     out: dict[str, Any] = {"rows": rows}
     if not args.no_cli:
         out["cli"] = _cli(cases, args.time_limit)
+    if not args.no_service:
+        from benchmarks.event_load import run_event_load
+
+        out["service"] = run_event_load(kills=3)
     return out
 
 
@@ -379,6 +392,11 @@ def report(args: argparse.Namespace, res: dict[str, Any], load: tuple[float, flo
         f"| repaired plans invalid by the checker | {sum(r['invalid'] > 0 for r in rows)} of "
         f"{len(rows)} | 0 |",
         f"| fewest changes proven within the limit | {len(proven)} of {len(rows)} | |",
+        f"| repairs that are the quick plan (`event.fallback`: no plan from the model), "
+        f"by code | {sum(r.get('fallback') is not None for r in rows)} of {len(rows)} ("
+        + (", ".join(f"{c} {n}" for c, n in sorted(Counter(
+            r["fallback"] for r in rows if r.get("fallback")).items())) or "none")
+        + ") | |",
         f"| proven: served priority and weighted changes = the reference model's | "
         f"{len(agree)} of {len(compared)} compared | all |",
     ]
@@ -391,6 +409,8 @@ def report(args: argparse.Namespace, res: dict[str, Any], load: tuple[float, flo
             f"| peer: `dxshare --help` (start-up alone), median (s) | "
             f"{statistics.median(s):.2f} | |",
         ]
+    if "service" in res:
+        lines += _service_rows(res["service"])
     by_kind: dict[str, list[float]] = {}
     for r in rows:
         by_kind.setdefault(r["kind"], []).append(r["seconds"])
@@ -411,6 +431,26 @@ def report(args: argparse.Namespace, res: dict[str, Any], load: tuple[float, flo
     return "\n".join(lines) + "\n"
 
 
+def _service_rows(sv: dict[str, Any]) -> list[str]:
+    """Section 5's rows of the table."""
+    post = sv["post_seconds"]
+    return [
+        f"| through the API, {sv['kills']} × `kill -9` during event writes: events "
+        f"acknowledged / lost / applied twice (answers lost on purpose and sent again: "
+        f"{sv['replayed']} replayed) | {sv['events_acked']} / **{sv['events_lost']}** / "
+        f"**{sv['events_twice']}** | 0 lost, 0 twice |",
+        f"| the same run: messages stored / delivered / lost / delivered without an event "
+        f"stored | {sv['messages_stored']} / {sv['messages_delivered']} / "
+        f"**{sv['messages_lost']}** / {sv['messages_unstored']} | 0 lost |",
+        f"| the same run: deliveries duplicated as a person sees them (two messages to one "
+        f"recipient about one event) / handed over twice under one Message-ID | "
+        f"**{sv['visible_duplicates']}** / {sv['handed_over_twice']} | 0 |",
+        f"| the same run: `POST /v1/events` (`EVENT_TIME_LIMIT` 2 s), median / max (s, "
+        f"{len(post)} events); last start to all delivered (s) | "
+        f"{statistics.median(post):.2f} / {max(post):.2f}; {sv['delivered_after_s']:.1f} | |",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--events", type=int, default=50)
@@ -418,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--no-cli", action="store_true")
+    ap.add_argument("--no-service", action="store_true")
     ap.add_argument("--out", default=str(HERE / "results" / "repair.md"))
     args = ap.parse_args(argv)
     t0 = time.perf_counter()

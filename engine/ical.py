@@ -22,7 +22,8 @@ from icalendar import Calendar, Event
 
 from engine.model import FIELD_LABELS, Change, Plan, PlanRequest, Visit
 
-__all__ = ["calendar_sequences", "calendar_update", "expert_calendar", "uid"]
+__all__ = ["calendar_experts", "calendar_sequences", "calendar_update", "expert_calendar",
+           "uid"]
 
 
 def uid(request: str, expert: str) -> str:
@@ -104,6 +105,22 @@ def calendar_sequences(ics: bytes) -> dict[str, int]:
     for ev in Calendar.from_ical(ics).walk("VEVENT"):
         out[str(ev.get("uid"))] = int(ev.get("sequence", 0))
     return out
+
+
+def calendar_experts(ics: bytes) -> tuple[str | None, frozenset[str]]:
+    """The ``METHOD`` of an ``.ics`` and the experts its events are dxshare's events of (by
+    their UIDs, ``request/expert@dxshare``; none when some event is not dxshare's, or when
+    it has none): whose calendar a file is, whatever it is called."""
+    cal = Calendar.from_ical(ics)
+    experts: set[str] = set()
+    for ev in cal.walk("VEVENT"):
+        key = str(ev.get("uid", ""))
+        request, _, rest = key.partition("/")
+        expert, at, host = rest.rpartition("@")
+        if not (request and at and expert and host == "dxshare"):
+            return (str(cal.get("method")) if cal.get("method") else None), frozenset()
+        experts.add(expert)
+    return (str(cal.get("method")) if cal.get("method") else None), frozenset(experts)
 
 
 def calendar_update(problem: PlanRequest, plan: Plan, expert_id: str,

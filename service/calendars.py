@@ -153,7 +153,8 @@ def _read_sequences(path: Path) -> dict[str, int]:
 
 def write_calendars(folder: str | Path, problem: PlanRequest, plan: Plan) -> list[Path]:
     """Each expert's calendar of ``plan`` as ``FOLDER/NAME.ics`` (``engine.ical``); a
-    calendar of the same expert under an earlier name is replaced. The files written."""
+    calendar of the same expert under an earlier name (found as ``update_calendars`` finds
+    it) is replaced. The files written."""
     from engine.ical import expert_calendar  # start fast
 
     d = Path(folder)
@@ -166,18 +167,23 @@ def write_calendars(folder: str | Path, problem: PlanRequest, plan: Plan) -> lis
         path = d / f"{stems[e.id]}.ics"
         path.write_bytes(expert_calendar(problem, plan, e.id, name=_display(e, lang)))
         written.append(path)
-    for old, _cancels in _candidates(problem, lang).values():
+    for old, _ in _candidates(problem, lang).values():
         _remove(d, old, mine)
+    for ident, (calendars, _) in _owned(d, mine).items():
+        if ident in stems and calendars:
+            _remove(d, [calendars[0].stem], mine)   # the latest, under a name it had before
     return written
 
 
 def update_calendars(folder: str | Path, week: PlanRequest, plan: Plan) -> list[Path]:
-    """Each expert's calendar updated in place after ``plan.changes`` (an event's repair):
-    ``FOLDER/NAME.ics`` rewritten with the SEQUENCE of every changed event one above the
-    calendar it replaces (found under its name, its name in the other language or its id),
-    and ``FOLDER/NAME（取り消し）.ics`` (METHOD:CANCEL) for the events the expert no longer
-    has; an older cancellation is removed, it is not sent again. The cancellation files
-    written."""
+    """Each expert's calendar updated in place after ``plan.changes`` (an event's repair, a
+    re-plan): ``FOLDER/NAME.ics`` rewritten with the SEQUENCE of every changed event one
+    above the calendar it replaces, and ``FOLDER/NAME（取り消し）.ics`` (METHOD:CANCEL) for the
+    events the expert no longer has; an older cancellation is removed, it is not sent again.
+    The calendar replaced is found under its name, its name in the other language, its id,
+    or by its events (their UIDs name the expert: a calendar written before the expert was
+    named, or renamed); it goes, and the folder keeps one calendar per expert (a copy of an
+    older one someone kept beside it stays). The cancellation files written."""
     from engine.ical import calendar_update  # start fast
 
     d = Path(folder)
@@ -186,10 +192,13 @@ def update_calendars(folder: str | Path, week: PlanRequest, plan: Plan) -> list[
     stems = calendar_stems(week.experts, lang, _places(week, lang))
     mine = _current_files(stems, lang)
     earlier = _candidates(week, lang)
+    owned = _owned(d, mine)
     cancels = []
     for e in week.experts:
         path = d / f"{stems[e.id]}.ics"
-        found = next((p for p in (path, *(d / f"{s}.ics" for s in earlier[e.id][0]))
+        full_before, cancel_before = owned.get(e.id, ([], []))
+        named = [d / f"{s}.ics" for s in earlier[e.id][0]]
+        found = next((p for p in (path, *named, *full_before)
                       if p.is_file() and (p == path or _key(p.name) not in mine)), None)
         before = _read_sequences(found) if found is not None else {}
         full, cancel, _seq = calendar_update(week, plan, e.id, plan.changes, before,
@@ -202,7 +211,31 @@ def update_calendars(folder: str | Path, week: PlanRequest, plan: Plan) -> list[
         elif gone.exists():
             gone.unlink()
         _remove(d, earlier[e.id][0] + earlier[e.id][1], mine)
+        # found by its events: the calendar replaced goes (a copy kept beside it stays)
+        _remove(d, [p.stem for p in cancel_before + full_before if p == found], mine)
+        _remove(d, [p.stem for p in cancel_before], mine)
     return cancels
+
+
+def _owned(d: Path, mine: set[str]) -> dict[str, tuple[list[Path], list[Path]]]:
+    """Expert id → the calendars and cancellations in ``d`` that are that expert's alone by
+    their events (the latest first), among the files no expert has by name now. A file that is not an
+    iCalendar file, or holds anyone else's events, is no one's."""
+    from engine.ical import calendar_experts  # start fast
+
+    out: dict[str, tuple[list[Path], list[Path]]] = {}
+    # the latest first: the calendar last handed out, before any copy of an older one
+    for p in sorted(d.glob("*.ics"), key=lambda p: (-p.stat().st_mtime, p.name)):
+        if _key(p.name) in mine or not p.is_file():
+            continue
+        try:
+            method, experts = calendar_experts(p.read_bytes())
+        except ValueError:
+            continue
+        if len(experts) == 1:
+            (ident,) = experts
+            out.setdefault(ident, ([], []))[1 if method == "CANCEL" else 0].append(p)
+    return out
 
 
 def _current_files(stems: Mapping[str, str], lang: str) -> set[str]:

@@ -206,9 +206,15 @@ def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> N
         write_xlsx(problem, plan, args.xlsx, lang)
         print(_("Excel workbook: {path}").format(path=args.xlsx))
     if args.ics:
-        from service.calendars import write_calendars  # start fast
+        from service.calendars import update_calendars, write_calendars  # start fast
 
-        write_calendars(args.ics, problem, plan)
+        if getattr(args, "previous", None):
+            # a re-plan: the experts have last plan's calendars, updated as an event's
+            # repair updates them (SEQUENCE raised, withdrawn visits cancelled)
+            for path in update_calendars(args.ics, problem, plan):
+                print(_("cancellations: {path}").format(path=path))
+        else:
+            write_calendars(args.ics, problem, plan)
         print(_("iCalendar: {dir}/ (one per expert)").format(dir=Path(args.ics)))
     for fmt in ("png", "svg"):
         target = getattr(args, fmt)

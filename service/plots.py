@@ -126,15 +126,17 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], *, lang: str | None = N
 
 
 def utilisation_heatmap(table: pd.DataFrame, *, lang: str | None = None,
-                        title: str = "") -> Figure:
-    """Experts (rows) × dates (columns) busy share, 0–1; blank where the expert cannot work."""
+                        title: str = "", names: Mapping[str, str] | None = None) -> Figure:
+    """Experts (rows) × dates (columns) busy share, 0–1; blank where the expert cannot work.
+    Rows are labelled by ``names`` (expert id → name, e.g. ``RunResult.expert_names``)
+    where it has one."""
     lang = _lang(lang)
     values = table.to_numpy(float)
     fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * table.shape[1] + 2.5),
                                     max(2.0, 0.45 * table.shape[0] + 1.2)))
     masked = np.ma.masked_invalid(values)
     im = ax.imshow(masked, aspect="auto", cmap="YlOrRd", vmin=0.0, vmax=1.0)
-    ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
+    ax.set_yticks(range(table.shape[0]), [(names or {}).get(str(i), str(i)) for i in table.index])
     ax.set_xticks(range(table.shape[1]), [str(c)[5:] if len(str(c)) == 10 else str(c)
                                           for c in table.columns], rotation=45, ha="right")
     for (i, j), v in np.ndenumerate(values):

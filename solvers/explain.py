@@ -64,7 +64,7 @@ def _field(f: str, lang: str) -> str:
     lab = FIELD_LABELS.get(f)
     if lab is None:
         return repr(f)
-    return f"'{f}' ({lab[0]})" if lang == "en" else f"「{lab[1]}」"
+    return f"'{lab[0]}'" if lang == "en" else f"「{lab[1]}」"
 
 
 def _md(d: dt.date) -> str:
@@ -199,19 +199,20 @@ class Explainer:
             return opts, Unscheduled(q.id, ())
         until = p.horizon.published_until
         if published_any and until is not None and q.latest <= until:
+            dates = f"{_md(q.earliest)} – {_md(q.latest)}"
             return [], Unscheduled(
-                q.id, (f"its dates ({q.earliest} – {q.latest}) are in the published plan, which "
-                       f"runs to {until}: no new visit is added there",),
-                (f"希望日（{q.earliest} – {q.latest}）は {until} までの公開済みの計画の中にあり、"
+                q.id, (f"its dates ({dates}) are in the published plan, which runs to "
+                       f"{_md(until)}: no new visit is added there",),
+                (f"希望日（{dates}）は {_md(until)} までの公開済みの計画の中にあり、"
                  "新しい訪問は追加しません",), ("published_period",))
         past = p.horizon.history_until
         if past_any and past is not None and not any(workable_any.values()) or (
                 past_any and past is not None and q.latest <= past.date()):
-            when = past.isoformat(sep=" ", timespec="minutes")
+            when = f"{_md(past.date())} {past:%H:%M}"
+            dates = f"{_md(q.earliest)} – {_md(q.latest)}"
             return [], Unscheduled(
-                q.id, (f"its dates ({q.earliest} – {q.latest}) have passed: it is now {when}",),
-                (f"希望日（{q.earliest} – {q.latest}）は過ぎています（現在 {when}）",),
-                ("past_period",))
+                q.id, (f"its dates ({dates}) have passed: it is now {when}",),
+                (f"希望日（{dates}）は過ぎています（現在 {when}）",), ("past_period",))
         return [], self._why_none(q, workable_any, fail_time, fail_drive, fail_cap)
 
     def _joint_filter(self, q: Request, opts: list[Option]) -> list[Option]:
@@ -242,17 +243,19 @@ class Explainer:
             wrong = [x for x in q.fixed.experts
                      if not set(self.p.expert_by_id[x].fields) & set(q.fields)]
             if wrong:
-                names = ", ".join(repr(x) for x in wrong)
-                fields = ", ".join(q.fields)
+                names = ", ".join(self.p.expert_by_id[x].name or x for x in wrong)
                 return Unscheduled(
-                    q.id, (f"the fixed visit names {names}, who has none of the fields {fields}",),
-                    (f"確定済みの訪問に指定された {names} は分野 {fields} を担当していません",),
+                    q.id, (f"the fixed visit names {names}, who has none of the fields "
+                           f"{', '.join(_field(f, 'en') for f in q.fields)}",),
+                    (f"確定済みの訪問に指定された {names} は分野 "
+                     f"{'・'.join(_field(f, 'ja') for f in q.fields)} を担当していません",),
                     ("fixed_wrong_field",))
-        span_en = f"between {q.earliest} and {q.latest}"
-        span_ja = f"{q.earliest} から {q.latest} の間に"
+        # days as the other reasons write them (12/7), not ISO
+        span_en = f"between {_md(q.earliest)} and {_md(q.latest)}"
+        span_ja = f"{_md(q.earliest)} から {_md(q.latest)} の間に"
         if q.fixed is not None:
-            span_en = f"on the fixed date {q.fixed.date}"
-            span_ja = f"確定日 {q.fixed.date} に"
+            span_en = f"on the fixed date {_md(q.fixed.date)}"
+            span_ja = f"確定日 {_md(q.fixed.date)} に"
         en: list[str] = []
         ja: list[str] = []
         codes: list[str] = []

@@ -10,58 +10,32 @@ where a day has too many, a circuit over its legs takes their place.
 
 The rules about start times are kept apart (``PlannerModel.timing``): without them the model is
 the *choice* of tours and consultations, the relaxation ``solvers.search`` solves first.
+
+The model is written in parts, one place each: the variables and the build's state
+(``solvers.cpsat.base``), the expert-day's legs in time (``solvers.cpsat.day``, shared with the
+slot proposals), the choice of each day's tour (``solvers.cpsat.tours``), hints and reading a
+plan (``solvers.cpsat.hints``); here are the other rules and the objective's terms.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
-import itertools
-import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from engine.model import Expert, Plan, PlanRequest, Request, Route, Visit, keep_out
-from engine.travel import TravelTimes
-from solvers.explain import Explainer
-from solvers.routes import Candidate, Tour, build_routes, day_fits, day_tours
+from engine.model import Plan, keep_out
+from solvers.cpsat.base import OutOfTime
+from solvers.cpsat.hints import HintsAndReading, fix_values, set_hint
+from solvers.cpsat.tours import TourRules
+from solvers.routes import day_fits
 
-__all__ = ["OutOfTime", "PlannerModel"]
-
-
-@dataclass
-class _ExpertDay:
-    """Variables of one expert on one date.
-
-    Nodes of the day's tour: 0 is the base, ``i >= 1`` the on-site candidate ``onsite[i - 1]``.
-    ``tours`` (with one literal each in ``tour_lits``) are the day's drivable orders when they
-    were enumerated; otherwise ``arcs`` form a circuit. ``timed`` days carry start-time rules on
-    their legs (joint, fixed or online consultations may meet them); on the others every
-    enumerated tour fits by construction and its stops take the tour's earliest starts.
-    """
-
-    expert: Expert
-    date: dt.date
-    onsite: list[str] = field(default_factory=list)   # candidate on-site request ids
-    online: list[str] = field(default_factory=list)
-    arcs: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
-    on_day: cp_model.IntVar | None = None
-    drive: cp_model.LinearExprT = 0
-    tours: list[Tour] | None = None
-    tour_lits: list[cp_model.IntVar] = field(default_factory=list)
-    stop_sets: list[cp_model.IntVar] = field(default_factory=list)
-    timed: bool = True
-
-    def order_vars(self) -> list[int]:
-        """Indices of the literals that choose the day's order of stops."""
-        return [x.index for x in [*self.tour_lits, *self.arcs.values(), *self.stop_sets]]
+__all__ = ["OutOfTime", "PlannerModel", "fix_values", "set_hint"]
 
 
-class PlannerModel:
+class PlannerModel(TourRules, HintsAndReading):
     """Builds the CP-SAT model of one ``PlanRequest``; ``add_*`` methods are the rules.
 
     ``use_tours`` (default) enumerates each day's tours where they are few (at most
@@ -72,41 +46,6 @@ class PlannerModel:
     counting moved visits). ``fixed`` is ``"hard"`` (kept), ``"assume"`` (assumption literals,
     to find which cannot be kept together) or ``"soft"`` (literals the caller may maximise).
     """
-
-    def __init__(self, problem: PlanRequest, travel: TravelTimes, *, fixed: str = "hard",
-                 use_tours: bool = True, redundant: bool = True, all_orders: bool = False,
-                 max_tours: int = 600, max_tour_sets: int = 3000, max_total_tours: int = 40000,
-                 deadline: float | None = None, explainer: Explainer | None = None):
-        self.p = problem
-        self.travel = travel
-        self.m = cp_model.CpModel()
-        self.explainer = explainer or Explainer(problem, travel)
-        self.options = self.explainer.options          # feasible (request, expert, date) windows
-        self.fixed_mode = fixed
-        self.use_tours = use_tours
-        self.redundant = redundant
-        self.all_orders = all_orders
-        self.max_tours = max_tours
-        self.max_tour_sets = max_tour_sets
-        self.max_total_tours = max_total_tours
-        self._tour_sets_left = max_total_tours
-        self.deadline = deadline
-        self.fixed_lits: dict[str, cp_model.IntVar] = {}
-        self.start: dict[str, cp_model.IntVar] = {}
-        self.served: dict[str, cp_model.IntVar] = {}
-        self.on_date: dict[tuple[str, dt.date], cp_model.IntVar] = {}
-        self.slot: dict[tuple[str, int, str, dt.date], cp_model.IntVar] = {}
-        self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
-        self.days: dict[tuple[str, dt.date], _ExpertDay] = {}
-        self.keep: dict[str, cp_model.IntVar] = {}
-        self.shortfall: dict[str, cp_model.IntVar] = {}
-        self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
-        #: indices of the constraints and variables about start times (see ``build``)
-        self.timing: list[int] = []
-        self.timing_vars: list[int] = []
-        self._choice = cp_model.CpModel()
-        #: the expert-days of each group of the last ``day_groups`` call, in the same order
-        self.group_days: list[list[tuple[str, dt.date]]] = []
 
     # ------------------------------------------------------------------ variables
     def build(self) -> None:
@@ -180,19 +119,6 @@ class PlannerModel:
         return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
                         e.work_start, e.work_end, time_limit=time_limit)
 
-    @functools.cached_property
-    def booleans(self) -> frozenset[int]:
-        """Indices of the model's 0/1 decision literals (after ``build``): the choices of
-        date, expert and presence, each day's tours, legs and on-site indicator, the kept
-        published visits."""
-        lits = [*self.served.values(), *self.on_date.values(), *self.slot.values(),
-                *self.present.values(), *self.keep.values()]
-        for day in self.days.values():
-            lits += [*day.tour_lits, *day.arcs.values(), *day.stop_sets]
-            if day.on_day is not None:
-                lits.append(day.on_day)
-        return frozenset(x.index for x in lits)
-
     def request_vars(self, rids: Collection[str]) -> set[int]:
         """Indices of the literals that decide whether, when and by whom the requests ``rids``
         are served (one pass over each table, whatever the number of requests)."""
@@ -236,10 +162,6 @@ class PlannerModel:
             members[find(k)].append(k)
         self.group_days = [members[k] for k in groups]
         return [sorted(set(xs)) for xs in groups.values()]
-
-    def _check_deadline(self) -> None:
-        if self.deadline is not None and time.perf_counter() > self.deadline:
-            raise OutOfTime
 
     def add_choice_of_expert_date_and_start(self) -> None:
         """Each request is served at most once: on one date, by one expert per field, at one
@@ -315,299 +237,17 @@ class PlannerModel:
                 if o.hi < hi_all:
                     self.m.add(s <= o.hi).only_enforce_if(lit)
 
-    def _domain_bounds(self, rid: str) -> tuple[int, int]:
-        opts = self.options[rid]
-        return min(o.lo for o in opts), max(o.hi for o in opts)
-
-    def _collect_days(self) -> None:
-        for o_list in self.options.values():
-            for o in o_list:
-                key = (o.expert, o.date)
-                if key not in self.days:
-                    self.days[key] = _ExpertDay(self.p.expert_by_id[o.expert], o.date)
-                req = self.p.request_by_id[o.request]
-                (self.days[key].onsite if req.onsite else self.days[key].online).append(o.request)
-
-    def _needs_times(self, day: _ExpertDay) -> bool:
-        """Start times matter on a day when a consultation there may meet something outside
-        its tour: an online consultation (no consulting while driving), a joint visit (same
-        start as its partner), a fixed visit (a given start), or a count of moved visits."""
-        if self.all_orders or day.online:
-            return True
-        h = self.p.horizon
-        if (h.history_until is not None and h.history_until.date() == day.date) or any(
-                keep_out(self.p, self.p.request_by_id[r], (day.expert.id,), day.date)
-                for r in day.onsite):
-            return True
-        return any(self.p.request_by_id[r].joint or self.p.request_by_id[r].fixed is not None
-                   for r in day.onsite)
-
-    def add_tour_of_each_onsite_day(self) -> None:
-        """Each expert's on-site day is one tour base → stops → base within the stops' windows
-        and the working hours, with at most the expert's daily visits and driving minutes; the
-        day's driving is the sum of its legs. A day with few drivable tours chooses one of them
-        (each with its exact driving); otherwise its legs form a circuit."""
-        self._collect_days()
-        onsite_days = sorted(((k, day) for k, day in self.days.items() if day.onsite),
-                             key=lambda kv: (kv[0][0], kv[0][1]))
-        enumerated: dict[tuple[str, dt.date], list[Tour]] = {}
-        for key, day in onsite_days:
-            self._check_deadline()
-            day.timed = self._needs_times(day)
-            if self.use_tours:
-                # all orders where start times matter; else the cheapest order of each set
-                limit = self.max_tours if day.timed else self.max_tour_sets
-                tours = self._tours(day, all_orders=day.timed, limit=limit)
-                if tours is not None:
-                    enumerated[key] = tours
-        # The model stays small enough to solve: days with the fewest tours choose among them
-        # until the budget is spent, the rest get a circuit (both exact). A timed day's tour
-        # costs more (it carries the redundant timing rules).
-        left = self.max_total_tours
-
-        def cost(key: tuple[str, dt.date]) -> int:
-            return len(enumerated[key]) * (3 if self.days[key].timed else 1)
-
-        for key in sorted(enumerated, key=cost):
-            if cost(key) > left:
-                del enumerated[key]
-            else:
-                left -= cost(key)
-        self._tour_sets_left = left
-        for (eid, d), day in onsite_days:
-            self._check_deadline()
-            day.on_day = self.m.new_bool_var(f"onsite_day_{eid}_{d}")
-            if (eid, d) in enumerated:
-                self._choose_one_tour(day, enumerated[eid, d])
-            else:
-                day.timed = True
-                self._circuit_of_legs(day)
-            for rid in day.onsite:
-                self.m.add_implication(self.present[rid, eid, d], day.on_day)
-            self.m.add(sum(self.present[r, eid, d] for r in day.onsite) >= day.on_day)
-        if self.redundant:
-            self.add_joint_visit_tours_agree()
-
-    def _tours(self, day: _ExpertDay, *, all_orders: bool, limit: int) -> list[Tour] | None:
-        e = day.expert
-        return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.work_end,
-                         max_stops=e.max_visits_per_day, max_drive=e.max_drive_minutes_per_day,
-                         all_orders=all_orders, limit=limit, lower=self.travel.shortest)
-
-    def _choose_one_tour(self, day: _ExpertDay, tours: list[Tour]) -> None:
-        eid, d = day.expert.id, day.date
-        assert day.on_day is not None
-        covering: dict[int, list[cp_model.IntVar]] = defaultdict(list)
-        by_arc: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
-        for tour in tours:
-            lit = self.m.new_bool_var(
-                f"tour_{eid}_{d}_{'-'.join(day.onsite[i] for i in tour.order)}")
-            day.tour_lits.append(lit)
-            nodes = [0, *(i + 1 for i in tour.order), 0]
-            for i in tour.order:
-                covering[i + 1].append(lit)
-            if day.timed:
-                for a, b in itertools.pairwise(nodes):
-                    by_arc[a, b].append(lit)
-        day.tours = tours
-        self.m.add(sum(day.tour_lits) == day.on_day)
-        for i, rid in enumerate(day.onsite, start=1):
-            self.m.add(sum(covering.get(i, [])) == self.present[rid, eid, d])
-        day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)
-                        if t.drive)
-        for (a, b), lits in by_arc.items():
-            if len(lits) == 1:
-                day.arcs[a, b] = lits[0]
-            else:
-                arc = self.m.new_bool_var(f"leg_{eid}_{d}_{a}_{b}")
-                self.m.add(sum(lits) == arc)
-                day.arcs[a, b] = arc
-        if day.timed and self.redundant:
-            self.add_tour_leaves_room_for_online(day)
-
-    def _candidates(self, day: _ExpertDay) -> list[Candidate]:
-        out = []
-        for rid in day.onsite:
-            q = self.p.request_by_id[rid]
-            lo, hi = self._window[rid, day.expert.id, day.date]
-            out.append(Candidate(q.location, q.duration_min, lo, hi))
-        return out
-
-    def add_tour_leaves_room_for_online(self, day: _ExpertDay) -> None:
-        """(Redundant, for a strong bound.) A tour and an online consultation that cannot fit
-        beside it are never chosen together, and the day's drives, stops and online
-        consultations fit in the working day."""
-        e, d = day.expert, day.date
-        assert day.tours is not None
-        cands = self._candidates(day)
-        for rid in day.online:
-            q = self.p.request_by_id[rid]
-            lo, hi = self._window[rid, e.id, d]
-            clash = [lit for tour, lit in zip(day.tours, day.tour_lits, strict=True)
-                     if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
-                                             e.work_end, lo, hi, q.duration_min)]
-            if clash:
-                # the day has at most one tour, so one list says it for all of them
-                self.m.add_at_most_one([self.present[rid, e.id, d], *clash])
-        if day.online:
-            busy = [(t.drive + sum(cands[i].duration for i in t.order)) * lit
-                    for t, lit in zip(day.tours, day.tour_lits, strict=True)]
-            online = [self.p.request_by_id[r].duration_min * self.present[r, e.id, d]
-                      for r in day.online]
-            self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)
-
-    def add_joint_visit_tours_agree(self) -> None:
-        """(Redundant, for a strong bound.) The experts of a joint visit choose tours in which
-        the visit can start at a common time: each tour bounds the visit's start between its
-        earliest and latest start there, on one shared scale per visit and date (literals
-        "starts at or after t", one per distinct bound), so that two tours whose bounds do
-        not meet are never chosen together."""
-        spans: dict[tuple[str, dt.date], list[tuple[int, int, cp_model.IntVar]]]
-        spans = defaultdict(list)
-        experts: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
-        for (eid, d), day in self.days.items():
-            if day.tours is None:
-                continue
-            for i, rid in enumerate(day.onsite):
-                if not self.p.request_by_id[rid].joint:
-                    continue
-                for tour, lit in zip(day.tours, day.tour_lits, strict=True):
-                    if i in tour.order:
-                        pos = tour.order.index(i)
-                        spans[rid, d].append((tour.starts[pos], tour.latest[pos], lit))
-                        experts[rid, d].add(eid)
-        for (rid, d), items in spans.items():
-            if len(experts[rid, d]) < 2:
-                continue
-            cuts = sorted({lo for lo, _, _ in items} | {hi + 1 for _, hi, _ in items})
-            at_least = {t: self.m.new_bool_var(f"joint_{rid}_{d}_from_{t}") for t in cuts}
-            for t1, t2 in itertools.pairwise(cuts):
-                self.m.add_implication(at_least[t2], at_least[t1])
-            for lo, hi, lit in items:
-                self.m.add_implication(lit, at_least[lo])
-                self.m.add_implication(lit, ~at_least[hi + 1])
-
-    def _circuit_of_legs(self, day: _ExpertDay) -> None:
-        e, d = day.expert, day.date
-        assert day.on_day is not None
-        nodes = day.onsite
-        locs = [e.base] + [self.p.request_by_id[r].location for r in nodes]
-        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, ~day.on_day)]
-        drive_terms = []
-        for i in range(len(locs)):
-            for j in range(len(locs)):
-                if i == j or not self._leg_possible(day, locs, i, j):
-                    continue
-                lit = self.m.new_bool_var(f"leg_{e.id}_{d}_{i}_{j}")
-                day.arcs[i, j] = lit
-                arcs.append((i, j, lit))
-                t = self.travel.minutes(locs[i], locs[j])
-                if t:
-                    drive_terms.append(t * lit)
-        for i, rid in enumerate(nodes, start=1):
-            arcs.append((i, i, ~self.present[rid, e.id, d]))
-        self.m.add_circuit(arcs)
-        day.drive = sum(drive_terms)
-        if self.redundant:
-            sets = self._tours(day, all_orders=False,
-                               limit=min(self.max_tours, self._tour_sets_left))
-            if sets is not None:
-                self._tour_sets_left -= len(sets)
-                self.add_cheapest_tour_of_each_stop_set(day, sets)
-            else:
-                self.add_round_trip_lower_bound(day, locs)
-
-    def _leg_possible(self, day: _ExpertDay, locs: list[str], i: int, j: int) -> bool:
-        """Whether ``j`` can directly follow ``i`` (0: the base) on this expert-day: the
-        earliest end of ``i`` plus the drive must meet ``j``'s latest start (the base: the end
-        of work), and a tour through both must stay within the day's drive cap. Impossible legs
-        get no variable at all."""
-        e = day.expert
-        t_ij = self.travel.minutes(locs[i], locs[j])
-        if i and j:
-            lo_i, _ = self._window[day.onsite[i - 1], e.id, day.date]
-            _, hi_j = self._window[day.onsite[j - 1], e.id, day.date]
-            dur_i = self.p.request_by_id[day.onsite[i - 1]].duration_min
-            if lo_i + dur_i + t_ij > hi_j:
-                return False
-        elif j:
-            _, hi_j = self._window[day.onsite[j - 1], e.id, day.date]
-            if e.work_start + t_ij > hi_j:
-                return False
-        else:
-            lo_i, _ = self._window[day.onsite[i - 1], e.id, day.date]
-            dur_i = self.p.request_by_id[day.onsite[i - 1]].duration_min
-            if lo_i + dur_i + t_ij > e.work_end:
-                return False
-        cap = e.max_drive_minutes_per_day
-        if cap is not None:
-            sp = self.travel.shortest
-            if sp(locs[0], locs[i]) + t_ij + sp(locs[j], locs[0]) > cap:
-                return False
-        return True
-
-    def add_round_trip_lower_bound(self, day: _ExpertDay, locs: list[str]) -> None:
-        """(Redundant, for a strong bound.) A day's driving is at least the shortest round trip
-        from the base to each of its stops."""
-        sp = self.travel.shortest
-        base = locs[0]
-        for j, rid in enumerate(day.onsite, start=1):
-            rt = sp(base, locs[j]) + sp(locs[j], base)
-            if rt:
-                self.m.add(day.drive >= rt * self.present[rid, day.expert.id, day.date])
-
-    def add_cheapest_tour_of_each_stop_set(self, day: _ExpertDay, sets: list[Tour]) -> None:
-        """(Redundant, for a strong bound.) A circuit day visits exactly one set of stops that
-        some drivable order covers; its driving is at least that of the set's cheapest order."""
-        assert day.on_day is not None
-        eid, d = day.expert.id, day.date
-        cover: dict[int, list[cp_model.IntVar]] = defaultdict(list)
-        choices, costs = [], []
-        for tour in sets:
-            lit = self.m.new_bool_var(
-                f"stopset_{eid}_{d}_{'-'.join(sorted(day.onsite[i] for i in tour.order))}")
-            choices.append(lit)
-            day.stop_sets.append(lit)
-            costs.append(tour.drive)
-            for i in tour.order:
-                cover[i + 1].append(lit)
-        self.m.add(sum(choices) == day.on_day)
-        for i, rid in enumerate(day.onsite, start=1):
-            self.m.add(sum(cover.get(i, [])) == self.present[rid, eid, d])
-        self.m.add(day.drive >= sum(c * lit for c, lit in zip(costs, choices, strict=True) if c))
-
     def add_travel_times_of_each_leg(self) -> None:
         """Each leg leaves at least its travel minutes: the first stop starts no earlier than
         work start plus the drive from the base, each next stop no earlier than the end of the
         one before plus the drive between them, and the drive home from the last stop ends by
-        the end of work."""
-        for (_eid, _d), day in self.days.items():
+        the end of work (``DayRules.add_leg_time``)."""
+        for day in self.days.values():
             if not day.timed or not day.arcs:
                 continue
-            e = day.expert
-            locs = [e.base] + [self.p.request_by_id[r].location for r in day.onsite]
-            now = self._now_on(day.date)
+            stops = self._stops_of(day)[0]
             for (i, j), lit in day.arcs.items():
-                t = self.travel.minutes(locs[i], locs[j])
-                if now is not None and j and self.p.request_by_id[day.onsite[j - 1]].fixed is None:
-                    # today after now: a new stop is reached by a drive that leaves from now on
-                    self.m.add(self.start[day.onsite[j - 1]] >= now + t).only_enforce_if(lit)
-                if i == 0:
-                    sj = self.start[day.onsite[j - 1]]
-                    self.m.add(sj >= e.work_start + t).only_enforce_if(lit)
-                elif j == 0:
-                    qi = self.p.request_by_id[day.onsite[i - 1]]
-                    self.m.add(self.start[qi.id] + qi.duration_min + t <= e.work_end
-                               ).only_enforce_if(lit)
-                else:
-                    qi = self.p.request_by_id[day.onsite[i - 1]]
-                    sj = self.start[day.onsite[j - 1]]
-                    self.m.add(sj >= self.start[qi.id] + qi.duration_min + t).only_enforce_if(lit)
-
-    def _now_on(self, day: dt.date) -> int | None:
-        """The minute of ``horizon.history_until`` when it falls on ``day``, else None."""
-        h = self.p.horizon.history_until
-        return h.hour * 60 + h.minute if h is not None and h.date() == day else None
+                self.rules.add_leg_time(day.expert, stops, i, j, lit)
 
     def add_no_consultation_in_closed_hours(self) -> None:
         """No consultation overlaps a closure of its location or a part-day blackout of one of
@@ -631,65 +271,12 @@ class PlannerModel:
         """An expert does one thing at a time: consultations on site and online, and each leg's
         drive, a block of its travel minutes placed anywhere between the end of the stop before
         it (or the start of work) and the start of the stop after it (or the end of work).
-        Waiting is allowed anywhere, online consultations anywhere but inside a drive."""
+        Waiting is allowed anywhere, online consultations anywhere but inside a drive
+        (``DayRules.add_one_thing_at_a_time``)."""
         for (eid, d), day in self.days.items():
-            if not day.online:
-                # Only on-site visits: the tour's legs already keep them apart in time.
-                continue
-            e = day.expert
-            intervals = []
-            nodes = day.onsite
-            locs = [e.base] + [self.p.request_by_id[r].location for r in nodes]
-            for j, rid in enumerate(nodes, start=1):
-                q = self.p.request_by_id[rid]
-                p = self.present[rid, eid, d]
-                s = self.start[rid]
-                intervals.append(self.m.new_optional_fixed_size_interval_var(
-                    s, q.duration_min, p, f"visit_{rid}_{eid}_{d}"))
-                inbound = [(i, self.travel.minutes(locs[i], locs[j]), lit)
-                           for (i, jj), lit in day.arcs.items() if jj == j]
-                if not inbound:
-                    continue
-                intervals.append(self._drive_block(
-                    f"drive_to_{rid}_{eid}_{d}", e, nodes, inbound, p, before=s))
-            if day.on_day is not None and day.arcs:
-                home = [(i, self.travel.minutes(locs[i], e.base), lit)
-                        for (i, j), lit in day.arcs.items() if j == 0]
-                if home:
-                    intervals.append(self._drive_block(
-                        f"drive_home_{eid}_{d}", e, nodes, home, day.on_day, before=None))
-            for rid in day.online:
-                q = self.p.request_by_id[rid]
-                intervals.append(self.m.new_optional_fixed_size_interval_var(
-                    self.start[rid], q.duration_min, self.present[rid, eid, d],
-                    f"online_{rid}_{eid}_{d}"))
-            if len(intervals) > 1:
-                self.m.add_no_overlap(intervals)
-
-    def _drive_block(self, name: str, e: Expert, nodes: list[str],
-                     legs: list[tuple[int, int, cp_model.IntVar]], present: cp_model.LiteralT,
-                     before: cp_model.IntVar | None) -> cp_model.IntervalVar:
-        """One drive as an interval: its length is the minutes of the leg taken (one of
-        ``legs``: (from node, minutes, literal)); it begins after the stop it leaves ends (or
-        after work starts) and ends before ``before`` starts (or work ends)."""
-        lengths = sorted({t for _, t, _ in legs})
-        size: cp_model.LinearExprT
-        if len(lengths) == 1:
-            size = lengths[0]
-        else:
-            size_var = self.m.new_int_var_from_domain(
-                cp_model.Domain.from_values(lengths), f"{name}_minutes")
-            self.m.add(size_var == sum(t * lit for _, t, lit in legs if t)).only_enforce_if(present)
-            size = size_var
-        begin = self.m.new_int_var(e.work_start, e.work_end, f"{name}_from")
-        end = self.m.new_int_var(e.work_start, e.work_end, f"{name}_to")
-        for i, _, lit in legs:
-            if i:
-                qi = self.p.request_by_id[nodes[i - 1]]
-                self.m.add(begin >= self.start[qi.id] + qi.duration_min).only_enforce_if(lit)
-        if before is not None:
-            self.m.add(end <= before).only_enforce_if(present)
-        return self.m.new_optional_interval_var(begin, size, end, present, name)
+            stops, online = self._stops_of(day)
+            self.rules.add_one_thing_at_a_time(day.expert, stops, online, day.arcs, day.on_day,
+                                               f"{eid}_{d}")
 
     def add_expert_caps(self) -> None:
         """An expert's on-site visits per day and in total, on-site days in the horizon and in
@@ -705,14 +292,9 @@ class PlannerModel:
             if day.on_day is not None:
                 per_expert_days[eid].append(day.on_day)
                 per_month[eid, d.year, d.month].append(day.on_day)
-            if day.tours is not None:
-                continue
-            cap = day.expert.max_visits_per_day
-            if cap is not None and len(lits) > cap:
-                self.m.add(sum(lits) <= cap)
-            drive_cap = day.expert.max_drive_minutes_per_day
-            if drive_cap is not None and day.on_day is not None:
-                self.m.add(day.drive <= drive_cap)
+            if day.tours is None:
+                self.rules.add_daily_caps(day.expert, self._stops_of(day)[0], day.drive,
+                                          day.on_day)
         for e in self.p.experts:
             if e.max_visits_total is not None and len(per_expert_visits[e.id]) > e.max_visits_total:
                 self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)
@@ -867,148 +449,3 @@ class PlannerModel:
                          - (w["experts"] - w["date"]) * same_experts
                          - (w["date"] - w["time"]) * same_day - w["time"] * keep)
         return sum(terms)
-
-    # ------------------------------------------------------------------ hints and reading
-    def hint_plan(self, visits: list[Visit], *, complete: bool = False) -> list[int] | None:
-        """Hint a plan (e.g. the greedy one) so that the search starts from it. With
-        ``complete`` its choices are fixed in a quick probe solve that fills in every other
-        variable (times, drive blocks), which CP-SAT needs to take a hint as its first
-        solution of the full model; the completed values are returned (None if the probe
-        found none)."""
-        by_req = {v.request: v for v in visits}
-        hint: dict[cp_model.IntVar, int] = {}
-        # One pass over each table (a pass per request would grow as requests x options).
-        for (rid, d), lit in self.on_date.items():
-            v = by_req.get(rid)
-            hint[lit] = int(v is not None and v.date == d)
-        for rid, lit in self.served.items():
-            hint[lit] = int(rid in by_req)
-        slot_of = {q.id: _slots_of(q, by_req[q.id].experts) for q in self.p.requests
-                   if q.id in by_req}
-        for (rid, k, eid, d), lit in self.slot.items():
-            v = by_req.get(rid)
-            hint[lit] = int(v is not None and v.date == d and slot_of[rid].get(eid) == k)
-        for (rid, eid, d), lit in self.present.items():
-            v = by_req.get(rid)
-            hint.setdefault(lit, int(v is not None and v.date == d and eid in v.experts))
-        for (eid, d), day in self.days.items():
-            if day.on_day is None:
-                continue
-            stops = sorted((by_req[r] for r in day.onsite
-                            if r in by_req and by_req[r].date == d and eid in by_req[r].experts),
-                           key=lambda v: v.start)
-            hint[day.on_day] = int(bool(stops))
-            index = {r: i for i, r in enumerate(day.onsite)}
-            order = tuple(index[v.request] for v in stops)
-            if day.tours is not None:
-                chosen = _tour_index(day.tours, order, exact=day.timed)
-                for k, lit in enumerate(day.tour_lits):
-                    hint[lit] = int(k == chosen)
-            path = [0, *(i + 1 for i in order), 0] if stops else []
-            used = set(itertools.pairwise(path))
-            if day.tours is None or day.timed:
-                for (i, j), lit in day.arcs.items():
-                    hint[lit] = int((i, j) in used)
-        self.m.clear_hints()
-        if complete:
-            values = self._complete_hint(hint)
-            if values is not None:
-                return values
-        set_hint(self.m, {var.index: value for var, value in hint.items()})
-        return None
-
-    def _complete_hint(self, hint: dict[cp_model.IntVar, int]) -> list[int] | None:
-        probe = self.m.clone()
-        fix_values(probe, {var.index: value for var, value in hint.items()}, self.booleans)
-        probe.clear_objective()
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = 2.0
-        if self.deadline is not None:
-            solver.parameters.max_time_in_seconds = max(
-                0.01, min(2.0, self.deadline - time.perf_counter()))
-        solver.parameters.stop_after_first_solution = True
-        if solver.solve(probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            values = list(solver.response_proto.solution)
-            set_hint(self.m, dict(enumerate(values)))
-            return values
-        return None
-
-    def read_plan(self, value: Callable[[cp_model.IntVar], int]) -> tuple[list[Visit], list[Route]]:
-        """The visits and routes of a solution (``value`` reads a variable)."""
-        chosen_date = {rid: d for (rid, d), lit in self.on_date.items() if value(lit)}
-        # Days without timing rules take their tour's earliest starts; the others the solver's.
-        starts: dict[str, int] = {}
-        for day in self.days.values():
-            if day.timed or day.tours is None or day.on_day is None or not value(day.on_day):
-                continue
-            tour = next(t for t, lit in zip(day.tours, day.tour_lits, strict=True) if value(lit))
-            starts.update((day.onsite[i], s) for i, s in zip(tour.order, tour.starts, strict=True))
-        # Each request's expert per field, read in one pass over the slots.
-        expert_of: dict[tuple[str, int], str] = {}
-        for (rid, k, eid, d), lit in self.slot.items():
-            if chosen_date.get(rid) == d and value(lit):
-                expert_of[(rid, k)] = eid
-        visits: list[Visit] = []
-        for q in self.p.requests:
-            date = chosen_date.get(q.id)
-            if date is None:
-                continue
-            experts = [expert_of[(q.id, k)] for k in range(len(q.fields))]
-            start = starts.get(q.id, value(self.start[q.id]))
-            visits.append(Visit(q.id, tuple(experts), q.location, q.mode, date, start,
-                                start + q.duration_min))
-        return visits, build_routes(self.p, self.travel, visits)
-
-
-def fix_values(model: cp_model.CpModel, values: Mapping[int, int],
-               booleans: Collection[int] = ()) -> None:
-    """Fix these variables (index: value). The ``booleans`` among them (indices known to be
-    0/1 literals) are fixed by one conjunction written into the proto at once; the others by
-    narrowing their domains, one cheap write each (a constraint each would cost a Python
-    object per variable); a value outside its domain gets a constraint, which makes the model
-    infeasible as it should."""
-    lits: list[int] = []
-    variables = model.proto.variables
-    for i, v in values.items():
-        if i in booleans and v in (0, 1):
-            lits.append(i if v else -i - 1)
-            continue
-        domain = variables[i].domain
-        bounds = list(domain)
-        if any(lo <= v <= hi for lo, hi in zip(bounds[::2], bounds[1::2], strict=True)):
-            domain.clear()
-            domain.extend((v, v))
-        else:
-            model.add(model.get_int_var_from_proto_index(i) == v)
-    if lits:
-        model.proto.constraints.add().bool_and.literals.extend(lits)
-
-
-def set_hint(model: cp_model.CpModel, values: Mapping[int, int]) -> None:
-    """Replace the model's hint by these values (variable index: value), written into the
-    proto at once: adding them one by one costs a Python call per variable."""
-    model.clear_hints()
-    hint = model.proto.solution_hint
-    hint.vars.extend(values.keys())
-    hint.values.extend(values.values())
-
-
-class OutOfTime(Exception):
-    """The time limit ran out while the model was being built."""
-
-
-def _tour_index(tours: list[Tour], order: tuple[int, ...], *, exact: bool) -> int | None:
-    """Which enumerated tour drives ``order`` (``exact``), or covers its set of stops."""
-    if not order:
-        return None
-    want = frozenset(order)
-    for k, tour in enumerate(tours):
-        if tour.order == order or (not exact and frozenset(tour.order) == want):
-            return k
-    return None
-
-
-def _slots_of(q: Request, experts: tuple[str, ...]) -> dict[str, int]:
-    """Which field (index) each expert of a visit covers."""
-    return {eid: k for k, eid in enumerate(experts)} if len(experts) == len(q.fields) else {}

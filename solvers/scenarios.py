@@ -135,6 +135,8 @@ class RunResult:
     utilisation: Mapping[tuple[str, str], float]      # (expert, ISO date) → busy share
     unscheduled: Mapping[str, int]                    # first reason code → requests
     solver: Mapping[str, Any] = field(default_factory=dict)
+    #: Expert id → the name people read (the experts the request names), for figures.
+    expert_names: Mapping[str, str] = field(default_factory=dict)
 
     def kpi_series(self) -> pd.Series:
         return pd.Series(dict(self.kpis), name=self.scenario).rename_axis("kpi")
@@ -168,7 +170,8 @@ def _result(scenario: str, draw: int, seed: int, time_limit: float, problem: Pla
     return RunResult(scenario, draw, seed, plan.status, round(plan.solve_seconds, 3), time_limit,
                      scenario_kpis(problem, plan), {p: cov.get(p, 0) for p in places},
                      {(e, d.isoformat()): round(x, 4) for (e, d), x in util.items()},
-                     dict(reasons), dict(plan.solver))
+                     dict(reasons), dict(plan.solver),
+                     {e.id: e.name for e in problem.experts if e.name})
 
 
 PLANNED = ("optimal", "feasible")

@@ -59,7 +59,6 @@ from engine.format import plan_to_dict
 from engine.kpis import plan_kpis, served_value
 from engine.model import (
     Change,
-    Expert,
     Mode,
     Plan,
     PlanRequest,
@@ -71,6 +70,7 @@ from engine.model import (
     fmt_time,
 )
 from engine.travel import TravelTimes
+from solvers.cpsat.day import DayRules, Stop
 from solvers.explain import Explainer, Option
 from solvers.objective import objective_value, trivial_bound
 from solvers.routes import build_routes
@@ -533,137 +533,47 @@ class _Neighbourhood:
         return True
 
     def add_day(self, day: Day) -> bool:
-        """One expert-day: a tour base → stops → base over the day's on-site visits (a circuit
-        of legs, each leaving at least its travel minutes), its drives as blocks no online
-        consultation overlaps, at most the day's visits and driving minutes."""
-        eid, d = day
+        """One expert-day, by the day's rules (``solvers.cpsat.day``): a tour base → stops →
+        base over the day's on-site visits (a circuit of legs, each leaving at least its travel
+        minutes), its drives as blocks no online consultation overlaps, at most the day's visits
+        and driving minutes. False when the day cannot hold its visits that must stay."""
+        eid, _d = day
         e = self.problem.expert_by_id[eid]
-        t = self.week.travel.minutes
+        rules = DayRules(self.m, self.week.travel.minutes, self.week.travel.shortest)
         here = [n for n in self.nodes.values() if eid in n.visit.experts]
-        stops = [n for n in here if n.visit.mode == "onsite"]
-        online = [n for n in here if n.visit.mode == "online"]
-        intervals: list[cp_model.IntervalVar] = []
-        for n in online:
-            intervals.append(self._interval(n, f"online_{n.request.id}_{eid}"))
+        stops = [_stop(n) for n in here if n.visit.mode == "onsite"]
+        online = [_stop(n) for n in here if n.visit.mode == "online"]
+        on_day: cp_model.LiteralT | None = None
+        legs: dict[tuple[int, int], cp_model.IntVar] = {}
         if stops:
-            on_day = self._on_day(eid, stops)
+            on_day = self._on_day(rules, eid, stops)
             self.on_day[day] = on_day
-            locs = [e.base, *(n.request.location for n in stops)]
-            arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, _neg(on_day))]
-            lit: dict[tuple[int, int], cp_model.IntVar] = {}
-            for i, j in itertools.permutations(range(len(locs)), 2):
-                if not self._leg_possible(e, stops, locs, i, j):
-                    continue
-                x = self.m.new_bool_var(f"leg_{eid}_{i}_{j}")
-                lit[i, j] = x
-                arcs.append((i, j, x))
-                self._leg_times(e, stops, locs, i, j, x)
-            for i, n in enumerate(stops, start=1):
-                if not isinstance(n.present, int):
-                    arcs.append((i, i, _neg(n.present)))
+            legs = rules.new_legs(e, stops, eid)
+            for (i, j), x in legs.items():
+                rules.add_leg_time(e, stops, i, j, x)
             # a stop no leg can reach (or leave) cannot be made: dropped if it may be, else
             # the candidate fails (the circuit would say so too, less plainly)
-            for i, n in enumerate(stops, start=1):
-                if not any(b == i for (_a, b) in lit) or not any(a == i for (a, _b) in lit):
-                    if isinstance(n.present, int):
+            for i, s in enumerate(stops, start=1):
+                if not any(b == i for (_a, b) in legs) or not any(a == i for (a, _b) in legs):
+                    if isinstance(s.present, int):
                         return False
-                    self.m.add(n.present == 0)
-            self.m.add_circuit(arcs)
-            drive = sum(t(locs[i], locs[j]) * x for (i, j), x in lit.items()
-                        if t(locs[i], locs[j]))
+                    self.m.add(s.present == 0)
+            rules.add_circuit(stops, legs, on_day)
+            drive = rules.drive(e, stops, legs)
             self.drive_terms.append(drive)
-            if e.max_drive_minutes_per_day is not None:
-                self.m.add(drive <= e.max_drive_minutes_per_day)
-            if e.max_visits_per_day is not None:
-                if sum(isinstance(n.present, int) for n in stops) > e.max_visits_per_day:
-                    return False
-                self.m.add(sum(n.present for n in stops) <= e.max_visits_per_day)
-            if online:
-                for i, n in enumerate(stops, start=1):
-                    intervals.append(self._interval(n, f"visit_{n.request.id}_{eid}"))
-                    inbound = [(a, x) for (a, b), x in lit.items() if b == i]
-                    if inbound:
-                        intervals.append(self._drive_block(
-                            f"drive_to_{n.request.id}_{eid}", e, stops, locs, inbound, i,
-                            n.present, n.start))
-                home = [(a, x) for (a, b), x in lit.items() if b == 0]
-                if home:
-                    intervals.append(self._drive_block(f"drive_home_{eid}", e, stops, locs,
-                                                       home, 0, on_day, None))
-                elif isinstance(on_day, int):
-                    return False
-        if len(intervals) > 1:
-            self.m.add_no_overlap(intervals)
+            if not rules.add_daily_caps(e, stops, drive, on_day):
+                return False
+            if online and isinstance(on_day, int) and not any(j == 0 for (_i, j) in legs):
+                return False                # no way home, yet calls need the drive placed
+        rules.add_one_thing_at_a_time(e, stops, online, legs, on_day, eid)
         return True
 
-    def _on_day(self, eid: str, stops: list[_Node]) -> cp_model.LiteralT:
-        if any(isinstance(n.present, int) for n in stops):
+    def _on_day(self, rules: DayRules, eid: str, stops: list[Stop]) -> cp_model.LiteralT:
+        if any(isinstance(s.present, int) for s in stops):
             return 1
         on_day = self.m.new_bool_var(f"onsite_day_{eid}")
-        for n in stops:
-            self.m.add_implication(n.present, on_day)  # type: ignore[arg-type]
-        self.m.add(sum(n.present for n in stops) >= on_day)
+        rules.link_on_day(stops, on_day)
         return on_day
-
-    def _interval(self, n: _Node, name: str) -> cp_model.IntervalVar:
-        if isinstance(n.present, int):
-            return self.m.new_fixed_size_interval_var(n.start, n.request.duration_min, name)
-        return self.m.new_optional_fixed_size_interval_var(n.start, n.request.duration_min,
-                                                           n.present, name)
-
-    def _leg_possible(self, e: Expert, stops: list[_Node], locs: list[str], i: int,
-                      j: int) -> bool:
-        """Whether ``j`` can follow ``i`` directly (0: the base), by the start windows and the
-        day's drive cap; impossible legs get no variable."""
-        tt = self.week.travel.minutes(locs[i], locs[j])
-        end_i = e.work_start if i == 0 else stops[i - 1].lo + stops[i - 1].request.duration_min
-        latest_j = e.work_end if j == 0 else stops[j - 1].hi
-        if end_i + tt > latest_j:
-            return False
-        cap = e.max_drive_minutes_per_day
-        sp = self.week.travel.shortest
-        return cap is None or sp(locs[0], locs[i]) + tt + sp(locs[j], locs[0]) <= cap
-
-    def _leg_times(self, e: Expert, stops: list[_Node], locs: list[str], i: int, j: int,
-                   x: cp_model.IntVar) -> None:
-        tt = self.week.travel.minutes(locs[i], locs[j])
-        if i == 0:
-            self.m.add(stops[j - 1].start >= e.work_start + tt).only_enforce_if(x)
-        elif j == 0:
-            a = stops[i - 1]
-            self.m.add(a.start + a.request.duration_min + tt <= e.work_end).only_enforce_if(x)
-        else:
-            a, b = stops[i - 1], stops[j - 1]
-            self.m.add(b.start >= a.start + a.request.duration_min + tt).only_enforce_if(x)
-
-    def _drive_block(self, name: str, e: Expert, stops: list[_Node], locs: list[str],
-                     legs: list[tuple[int, cp_model.IntVar]], to: int,
-                     present: cp_model.LiteralT, before: cp_model.IntVar | None
-                     ) -> cp_model.IntervalVar:
-        """The drive into node ``to`` (0: home) as one block of the leg's travel minutes,
-        between the end of the stop it leaves (or the start of work) and the start of ``to``
-        (or the end of work)."""
-        t = self.week.travel.minutes
-        lengths = {a: t(locs[a], locs[to]) for a, _ in legs}
-        size: cp_model.LinearExprT
-        if len(set(lengths.values())) == 1:
-            size = next(iter(lengths.values()))
-        else:
-            size = self.m.new_int_var(min(lengths.values()), max(lengths.values()),
-                                      f"{name}_minutes")
-            for a, x in legs:
-                self.m.add(size == lengths[a]).only_enforce_if(x)
-        begin = self.m.new_int_var(e.work_start, e.work_end, f"{name}_from")
-        end = self.m.new_int_var(e.work_start, e.work_end, f"{name}_to")
-        for a, x in legs:
-            if a:
-                s = stops[a - 1]
-                self.m.add(begin >= s.start + s.request.duration_min).only_enforce_if(x)
-        if before is not None:
-            self.m.add(end <= before)
-        if isinstance(present, int):
-            return self.m.new_interval_var(begin, size, end, name)
-        return self.m.new_optional_interval_var(begin, size, end, present, name)
 
     def add_caps_across_days(self) -> bool:
         """Caps that count beyond the neighbourhood: each expert's on-site visits in total and
@@ -767,10 +677,10 @@ class _Neighbourhood:
         self.m.add(s <= start - gap).only_enforce_if(~later)
 
 
-def _neg(x: cp_model.LiteralT) -> cp_model.LiteralT:
-    if isinstance(x, int):
-        return 1 - x
-    return ~x  # type: ignore[operator]
+def _stop(n: _Node) -> Stop:
+    """A visit of the neighbourhood as a stop of the day's model."""
+    return Stop(n.request.id, n.request.location, n.request.duration_min, n.lo, n.hi, n.start,
+                n.present)
 
 
 # ------------------------------------------------------------------------------ choosing k

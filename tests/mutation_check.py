@@ -1,4 +1,5 @@
-"""Weaken each rule of the planner and watch a test fail.
+"""Weaken each rule of the planner (and of the expert-day the slot proposals share) and watch a
+test fail.
 
     python -m tests.mutation_check              # every mutation (several minutes)
     python -m tests.mutation_check --only cap   # those whose name contains "cap"
@@ -8,7 +9,10 @@ made wrong); the script applies it, runs the planner's tests (``tests/test_plann
 ``tests/test_optimality.py``, ``tests/test_greedy.py``; every plan they produce is checked by
 the independent checker and, on tiny instances, against the brute force), and restores the
 file. A mutation that no test catches is a rule the tests do not decide: the script lists those
-and exits non-zero. Not part of the test suite (it runs the suite many times over).
+and exits non-zero. A mutation whose text is no longer found once in its file (the rule moved or
+was rewritten) fails the check too: it is never counted as caught. Not part of the test suite
+(it runs the suite many times over); ``tests/test_mutation_check.py`` checks, fast, that every
+mutation still finds its text.
 """
 
 from __future__ import annotations
@@ -22,9 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
          "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
-         "tests/test_decompose.py"]
+         "tests/test_decompose.py", "tests/test_slots.py"]
 #: The brute-force comparisons that check every bound a plan may report.
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
+
+
+#: The expert-day's rules, written once for the planner and the slot proposals.
+DAY = "solvers/cpsat/day.py"
 
 
 @dataclass(frozen=True)
@@ -51,15 +59,15 @@ MUTATIONS = [
     Mutation("hours: latest start per expert dropped", "solvers/model.py",
              "self.m.add(s <= o.hi).only_enforce_if(lit)", "pass"),
     # --- tours (enumerated days)
-    Mutation("tours: daily visit cap + 1", "solvers/model.py",
+    Mutation("tours: daily visit cap + 1", "solvers/cpsat/tours.py",
              "max_stops=e.max_visits_per_day,",
              "max_stops=None if e.max_visits_per_day is None else e.max_visits_per_day + 1,"),
-    Mutation("tours: no drive cap", "solvers/model.py",
+    Mutation("tours: no drive cap", "solvers/cpsat/tours.py",
              "max_drive=e.max_drive_minutes_per_day,", "max_drive=None,"),
-    Mutation("tours: a stop covered twice", "solvers/model.py",
+    Mutation("tours: a stop covered twice", "solvers/cpsat/tours.py",
              "self.m.add(sum(covering.get(i, [])) == self.present[rid, eid, d])",
              "self.m.add(sum(covering.get(i, [])) >= self.present[rid, eid, d])"),
-    Mutation("tours: drive of the day undercounted", "solvers/model.py",
+    Mutation("tours: drive of the day undercounted", "solvers/cpsat/tours.py",
              "day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)",
              "day.drive = sum((t.drive // 2) * lit for t, lit in zip(tours, day.tour_lits, strict=True)"),
     Mutation("tours: first leg ignores the window", "solvers/routes.py",
@@ -68,45 +76,64 @@ MUTATIONS = [
     Mutation("tours: return after work ends", "solvers/routes.py",
              "if end + back <= work_end and", "if end + back <= work_end + 60 and"),
     # --- circuit days
-    Mutation("circuit: daily visit cap + 1", "solvers/model.py",
-             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap)\n            drive_cap",
-             "            if cap is not None and len(lits) > cap:\n                self.m.add(sum(lits) <= cap + 1)\n            drive_cap"),
-    Mutation("circuit: no drive cap", "solvers/model.py",
-             "self.m.add(day.drive <= drive_cap)", "pass"),
-    Mutation("circuit: round trip bound too high", "solvers/model.py",
+    Mutation("circuit: daily visit cap + 1", DAY,
+             "self.m.add(sum(s.present for s in stops) <= cap)",
+             "self.m.add(sum(s.present for s in stops) <= cap + 1)"),
+    Mutation("circuit: no drive cap", DAY, "self.m.add(drive <= drive_cap)", "pass"),
+    Mutation("circuit: round trip bound too high", "solvers/cpsat/tours.py",
              "rt = sp(base, locs[j]) + sp(locs[j], base)",
              "rt = sp(base, locs[j]) + sp(locs[j], base) + 30"),
-    Mutation("circuit: stop-set bound too high", "solvers/model.py",
+    Mutation("circuit: stop-set bound too high", "solvers/cpsat/tours.py",
              "self.m.add(day.drive >= sum(c * lit for c, lit in zip(costs, choices, strict=True) if c))",
              "self.m.add(day.drive >= sum((c + 30) * lit for c, lit in zip(costs, choices, strict=True)))"),
-    # --- legs in time
-    Mutation("legs: first leg from the base ignored", "solvers/model.py",
+    # --- the expert-day (solvers/cpsat/day.py: the planner's circuit days and the slot
+    # proposals compose it)
+    Mutation("day: a leg that cannot be driven in time kept", DAY,
+             "        if end_i + t_ij > latest_j:\n            return False",
+             "        if end_i + t_ij > latest_j + 120:\n            return False"),
+    Mutation("day: a leg beyond the drive cap kept", DAY,
+             "return cap is None or sp(locs[0], locs[i]) + t_ij + sp(locs[j], locs[0]) <= cap",
+             "return True"),
+    Mutation("day: a stop left out of the circuit", DAY,
+             "                arcs.append((i, i, negated(s.present)))",
+             "                arcs.append((i, i, 1))"),
+    Mutation("day: driving undercounted", DAY,
+             "                terms.append(t * lit)", "                terms.append((t // 2) * lit)"),
+    Mutation("day: an on-site day without a stop", DAY,
+             "self.m.add(sum(s.present for s in stops) >= on_day)", "pass"),
+    Mutation("legs: a new stop reached by a drive before now", DAY,
+             "self.m.add(stops[j - 1].start >= now + t).only_enforce_if(lit)", "pass"),
+    Mutation("legs: first leg from the base ignored", DAY,
              "self.m.add(sj >= e.work_start + t).only_enforce_if(lit)", "pass"),
-    Mutation("legs: last leg home ignored", "solvers/model.py",
-             "self.m.add(self.start[qi.id] + qi.duration_min + t <= e.work_end\n                               ).only_enforce_if(lit)",
+    Mutation("legs: last leg home ignored", DAY,
+             "self.m.add(si.start + si.duration + t <= e.work_end).only_enforce_if(lit)",
              "pass"),
-    Mutation("legs: drive between stops ignored", "solvers/model.py",
-             "self.m.add(sj >= self.start[qi.id] + qi.duration_min + t).only_enforce_if(lit)",
-             "pass"),
+    Mutation("legs: drive between stops ignored", DAY,
+             "self.m.add(sj >= si.start + si.duration + t).only_enforce_if(lit)", "pass"),
     # --- one thing at a time, drives as blocks
-    Mutation("no overlap dropped", "solvers/model.py",
-             "                self.m.add_no_overlap(intervals)", "                pass"),
-    Mutation("drive glued to the visit (the old model)", "solvers/model.py",
-             "self.m.add(end <= before).only_enforce_if(present)",
-             "self.m.add(end == before).only_enforce_if(present)"),
-    Mutation("drive may start before the stop it leaves ends", "solvers/model.py",
-             "self.m.add(begin >= self.start[qi.id] + qi.duration_min).only_enforce_if(lit)",
-             "pass"),
-    Mutation("drive may end after the next stop starts", "solvers/model.py",
-             "self.m.add(end <= before).only_enforce_if(present)", "pass"),
+    Mutation("no overlap dropped", DAY,
+             "            self.m.add_no_overlap(intervals)", "            pass"),
+    Mutation("online calls on their own days may overlap", DAY,
+             "        if not online:\n            return\n",
+             "        if not online or not stops:\n            return\n"),
+    Mutation("drive glued to the visit (the old model)", DAY,
+             "self._when(self.m.add(end <= before), present)",
+             "self._when(self.m.add(end == before), present)"),
+    Mutation("drive may start before the stop it leaves ends", DAY,
+             "self.m.add(begin >= si.start + si.duration).only_enforce_if(lit)", "pass"),
+    Mutation("drive may end after the next stop starts", DAY,
+             "self._when(self.m.add(end <= before), present)", "pass"),
+    Mutation("drive block shorter than its leg", DAY,
+             "lengths = sorted({t for _, t, _ in legs})",
+             "lengths = sorted({t // 2 for _, t, _ in legs})"),
     # --- redundant rules must never cut a real plan
     Mutation("redundant: online never fits beside a tour", "solvers/routes.py",
              "            if max(after, lo) <= min(hi, until - duration):\n                return True",
              "            if max(after, lo) + 15 <= min(hi, until - duration):\n                return True"),
-    Mutation("redundant: working day 30 min shorter", "solvers/model.py",
+    Mutation("redundant: working day 30 min shorter", "solvers/cpsat/tours.py",
              "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)",
              "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start - 30)"),
-    Mutation("redundant: joint tours must agree to the minute before", "solvers/model.py",
+    Mutation("redundant: joint tours must agree to the minute before", "solvers/cpsat/tours.py",
              "self.m.add_implication(lit, ~at_least[hi + 1])",
              "self.m.add_implication(lit, ~at_least[hi + 1]) if hi > lo else None\n                self.m.add_implication(lit, ~at_least[lo])"),
     # --- caps
@@ -203,7 +230,9 @@ def run(mutation: Mutation, timeout: float) -> str:
     path = ROOT / mutation.path
     text = path.read_text(encoding="utf-8")
     if text.count(mutation.old) != 1:
-        return f"NOT APPLIED (found {text.count(mutation.old)} times)"
+        # The rule moved or changed: the check must follow it, so this fails (never "caught").
+        return (f"NOT APPLIED: its text is found {text.count(mutation.old)} times in "
+                f"{mutation.path}, not once")
     path.write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
     try:
         proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
@@ -231,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         if not outcome.startswith("caught"):
             missed.append(m.name)
     if missed:
-        print(f"\n{len(missed)} mutation(s) no test catches: {', '.join(missed)}")
+        print(f"\n{len(missed)} mutation(s) not caught (missed or not applied): "
+              f"{', '.join(missed)}")
         return 1
     print("\nevery mutation is caught by a test")
     return 0

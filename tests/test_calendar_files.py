@@ -180,3 +180,78 @@ def test_an_id_that_is_the_name_in_other_case_never_removes_the_calendar(tmp_pat
     update_calendars(tmp_path, week, plan)
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Ena.ics", "広報・マーケティング担当.ics"]
+
+
+def test_a_replan_with_its_previous_plan_updates_the_calendars(tmp_path):
+    """``plan --previous --ics`` wrote every event afresh at SEQUENCE 0 and left out what was
+    withdrawn, so calendar programs kept the old entries; now as an event's repair does."""
+    from pathlib import Path
+
+    from engine.format import load_plan
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    ics = tmp_path / "ics"
+    assert main(["example", "--out", str(tmp_path / "week.json")]) == 0
+    assert main(["plan", str(tmp_path / "week.json"), "--out", str(tmp_path / "plan.json"),
+                 "--ics", str(ics), "--quiet", "--time-limit", "20"]) == 0
+    first = {p.name: calendar_sequences(p.read_bytes()) for p in ics.iterdir()}
+    assert main(["plan", str(examples / "next-week.json"), "--previous",
+                 str(tmp_path / "plan.json"), "--out", str(tmp_path / "plan2.json"),
+                 "--ics", str(ics), "--quiet", "--time-limit", "20"]) == 0
+    plan2 = load_plan(tmp_path / "plan2.json")
+    week2 = parse_plan_request(json.loads((examples / "next-week.json").read_text("utf-8")))
+    stems = calendar_stems(week2.experts, "ja")
+    taken = [(c.request, e) for c in plan2.changes if c.before is not None
+             for e in c.before.experts if c.after is None or e not in c.after.experts]
+    assert taken                       # the re-plan drops a visit: its expert is told
+    for request, expert in taken:
+        gone = calendar_sequences((ics / f"{stems[expert]}（取り消し）.ics").read_bytes())
+        assert f"{request}/{expert}@dxshare" in gone
+    moved = {c.request for c in plan2.changes if c.kind == "moved"}
+    for name, seqs in first.items():
+        now = calendar_sequences((ics / name).read_bytes())
+        for key, n in now.items():
+            if key.split("/")[0] in moved and key in seqs:
+                assert n == seqs[key] + 1, (name, key)
+
+
+def test_an_expert_given_a_name_later_keeps_their_calendar(files):
+    """The centre names an expert after the first calendars went out (広報担当 → a person's
+    name): the repair finds the calendar by its events (their UIDs name the expert), goes on
+    with its SEQUENCE and leaves one calendar for the expert; a calendar of someone else in
+    the folder stays as it is."""
+    d, _plan = files
+    ics = d / "ics"
+    assert main(["plan", str(d / "week.json"), "--out", str(d / "p.json"), "--ics", str(ics),
+                 "--quiet", "--time-limit", "10"]) == 0
+    ena = (ics / "Ena.ics").read_bytes()
+    (ics / "Ena.ics").write_bytes(ena.replace(b"SEQUENCE:0", b"SEQUENCE:4"))
+    foreign = ena.replace(b"@dxshare", b"@example.org")
+    (ics / "holidays.ics").write_bytes(foreign)
+    (ics / "Ena-copy.ics").write_bytes(ena)            # a copy of an older one someone kept
+    import os
+
+    os.utime(ics / "Ena-copy.ics", (1, 1))
+    week = json.loads((d / "week.json").read_text(encoding="utf-8"))
+    week["experts"][0]["name"] = "田中 恵奈"
+    (d / "week.json").write_text(json.dumps(week, ensure_ascii=False), encoding="utf-8")
+    assert main(["event", str(d / "week.json"), str(d / "p.json"), "--event",
+                 str(d / "ev.json"), "--out", str(d / "p2.json"), "--ics", str(ics)]) == 0
+    assert sorted(p.name for p in ics.iterdir()) == [
+        "Ena-copy.ics", "holidays.ics", "広報・マーケティング担当.ics", "田中 恵奈.ics",
+        "田中 恵奈（取り消し）.ics"]
+    gone = calendar_sequences((ics / "田中 恵奈（取り消し）.ics").read_bytes())
+    assert gone and all(n == 5 for n in gone.values())
+    assert (ics / "holidays.ics").read_bytes() == foreign
+
+
+def test_a_plan_after_the_expert_was_named_replaces_the_calendar(files):
+    d, _plan = files
+    ics = d / "ics"
+    argv = ["plan", str(d / "week.json"), "--ics", str(ics), "--quiet", "--time-limit", "10"]
+    assert main([*argv, "--out", str(d / "p.json")]) == 0
+    week = json.loads((d / "week.json").read_text(encoding="utf-8"))
+    week["experts"][1]["name"] = "Eto"
+    (d / "week.json").write_text(json.dumps(week, ensure_ascii=False), encoding="utf-8")
+    assert main([*argv, "--out", str(d / "p2.json")]) == 0
+    assert sorted(p.name for p in ics.iterdir()) == ["Ena.ics", "Eto.ics"]

@@ -120,6 +120,16 @@ def test_weekend_is_not_workable(two_towns_doc):
     assert codes_of(plan, "a1") == codes_of(plan, "b1") == ("no_workable_day",)
 
 
+def test_a_reason_names_the_field_and_the_days_as_people_write_them(two_towns_doc):
+    """It said ``no expert with field 'pr' (PR / marketing) works between 2026-12-12 and
+    2026-12-13``: the field's id and ISO dates, where the other reasons say 12/7."""
+    two_towns_doc["horizon"] = {"start": "2026-12-12", "end": "2026-12-13"}
+    plan = solve_checked(two_towns_doc)
+    u = next(u for u in plan.unscheduled if u.request == "a1")
+    assert u.reasons == ("no expert with field 'PR / marketing' works between 12/12 and 12/13",)
+    assert u.reasons_ja == ("12/12 から 12/13 の間に「広報・マーケティング」の専門家が稼働できる日がありません",)
+
+
 @pytest.mark.parametrize("skip, expect", [(True, set()), (False, {"a1", "b1"})])
 def test_national_holiday_only_when_holidays_are_skipped(two_towns_doc, skip, expect):
     two_towns_doc["horizon"] = {"start": "2026-11-23", "end": "2026-11-23",   # 勤労感謝の日

@@ -12,7 +12,7 @@ from engine.travel import TravelTimes
 from solvers.model import PlannerModel
 from solvers.planner import SolveOptions, solve
 from solvers.search import Clock, _cannot_be_timed, cp_solver
-from tests.helpers import problem_of
+from tests.helpers import problem_of, req, solve_checked
 
 
 def _joint_group(problem):
@@ -48,3 +48,33 @@ def test_the_same_deterministic_budget_gives_the_same_plan():
     a, b = solve(p, opts), solve(p, opts)
     assert (a.status, a.objective, a.bound) == (b.status, b.objective, b.bound)
     assert a.visits == b.visits and a.routes == b.routes
+
+
+def test_a_repaired_choice_short_of_the_bound_is_not_called_optimal():
+    """The choice model's optimum (pr-1 visits town S and takes both online calls) cannot be
+    timed: the calls fill 09:00–11:00 and leave no half hour to drive to S before 10:30. The
+    repair of that day alone (every other day kept as chosen) drops S; the best plan has
+    pr-2, from the other office, visit S: 20 minutes more driving, a priority more served.
+    A repaired plan below the choice's bound is only a plan, never the optimum by itself."""
+    places = ("office", "office2", "town_s")
+    minutes = {"office": {"office2": 30, "town_s": 30}, "office2": {"office": 30, "town_s": 40},
+               "town_s": {"office": 30, "office2": 40}}
+    doc = {"format": "plan-request/1", "horizon": {"start": "2026-12-07", "end": "2026-12-07"},
+           "locations": [{"id": x, "name": x, "open": "08:00", "close": "18:00"}
+                         for x in places],
+           "experts": [{"id": "pr-1", "fields": ["pr", "it"], "base": "office",
+                        "work_start": "09:00", "work_end": "17:00"},
+                       {"id": "pr-2", "fields": ["pr"], "base": "office2",
+                        "work_start": "09:00", "work_end": "17:00"}],
+           "requests": [req("s", "town_s", priority=1, window=["10:00", "11:30"]),
+                        req("a", "office", "it", mode="online", priority=1,
+                            window=["09:00", "10:00"]),
+                        req("b", "office", "it", mode="online", priority=1,
+                            window=["09:00", "11:30"])],
+           "travel": {"minutes": minutes},
+           "objective": {"priority": 1000, "drive_minute": 1, "onsite_day": 0}}
+    plan = solve_checked(doc, time_limit=30)
+    assert plan.status == "optimal"
+    assert {v.request: v.experts for v in plan.visits} == {
+        "s": ("pr-2",), "a": ("pr-1",), "b": ("pr-1",)}
+    assert plan.objective == plan.bound == 3 * 1000 - 80

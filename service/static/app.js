@@ -792,9 +792,44 @@ function renderWeek() {
     }
   }
   if (!experts.length) grid.append(h("p", { class: "empty" }, t("no_visits")));
+  renderWeekDays(days);
   grid.dataset.count = String(count);
   grid.dataset.week = state.week;
   grid.style.gridTemplateColumns = `minmax(7em, 10em) repeat(${days.length}, minmax(9em, 1fr))`;
+}
+
+/** The week as a list of days (what a phone shows instead of the grid): each day's visits
+ * in time order with who goes, the slots awaiting the centre, and the day's blackouts. */
+const PHONE = window.matchMedia("(max-width: 600px)");
+
+function renderWeekDays(days) {
+  const list = $("#week-days");
+  // drawn only where it is shown, so that each visit has one block on the page
+  if (!PHONE.matches) { list.replaceChildren(); return; }
+  const shown = new Set(visibleExperts().map((e) => e.id));
+  list.replaceChildren(...days.map((d, i) => {
+    const vs = state.visits.filter((v) => v.date === d && v.experts.some((x) => shown.has(x)));
+    const held = pendingPicks().filter((p) => p.date === d && !vs.some((v) => v.request === p.request));
+    const blocks = [...vs, ...held.map(pickAsVisit)].sort((a, b) => a.start.localeCompare(b.start));
+    const off = state.blackouts.filter((b) => b.date === d);
+    return h("section", { class: "day", "data-date": d },
+      h("h3", {}, `${t("days")[i]} ${shortDate(d)}`),
+      off.map((b) => h("p", { class: "tag blackout" }, `${t("blackout")}: ${b.experts.includes("*")
+        ? t("everyone") : b.experts.map(expertName).join(" + ")}${b.reason ? " · " + b.reason : ""}`)),
+      blocks.length ? h("ul", {}, blocks.map((v) => h("li", {},
+        h("span", { class: "day-expert" }, v.experts.map(expertName).join(" + ")),
+        visitBlock(v, v.experts.find((x) => shown.has(x)) || v.experts[0]))))
+        : h("p", { class: "empty" }, t("no_visits")));
+  }));
+}
+
+/** Each cell of a table's body named by its column's heading (``data-label``), so that a
+ * table shown as cards on a phone says what each value is. */
+function labelCells(table) {
+  const heads = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+  for (const tr of table.querySelectorAll("tbody tr")) {
+    Array.from(tr.children).forEach((c, i) => { if (heads[i]) c.dataset.label = heads[i]; });
+  }
 }
 
 /** An expert's contract use in the shown week: on-site days. */
@@ -1008,6 +1043,7 @@ function renderRequests() {
         pick ? h("span", { class: "pick", "data-pick": pick.id },
           `${t("pick_pending")} ${shortDate(pick.date)} ${pick.start}`) : null), actions));
   }
+  labelCells($("#requests-table"));
 }
 
 // ------------------------------------------------------------------ slot proposals
@@ -1506,10 +1542,11 @@ async function renderNeed() {
         onclick: () => editNeed(n) }, t("edit")),
       h("button", { type: "button", id: "withdraw-need", class: "danger", "data-need": n.id,
         onclick: () => withdrawNeed(n) }, t("withdraw"))) : null,
-    h("table", { id: "candidates-table" }, h("thead", {}, h("tr", {},
+    h("table", { id: "candidates-table", class: "cards" }, h("thead", {}, h("tr", {},
       h("th", {}, t("rank")), h("th", {}, t("candidates_for")), h("th", {}, t("score")),
       h("th", {}, PARTS.map((p) => t("c_" + p)).join(" / ")), h("th", {}, t("why")))),
     h("tbody", {}, rows))].filter(Boolean));
+  labelCells($("#candidates-table"));
 }
 
 async function renderAssignment() {
@@ -1650,6 +1687,8 @@ async function renderOutcomes() {
   const body = $("#outcomes-table tbody");
   body.replaceChildren(...visits.map(outcomeRow));
   if (!visits.length) body.append(h("tr", {}, h("td", { colspan: "8", class: "empty" }, t("no_visits"))));
+  labelCells($("#outcomes-table"));
+  if ($("#season-table")) labelCells($("#season-table"));
 }
 
 /** The season per municipality, every one of them (those never visited with zeros). */
@@ -1658,7 +1697,7 @@ function seasonTable(rows) {
   const all = Array.from(state.munis.keys()).filter((c) => c !== state.office)
     .map((c) => by.get(c) || { municipality: c, visits: 0, rated: 0, satisfaction_share: null });
   for (const m of rows) if (!state.munis.has(m.municipality)) all.push(m);
-  return h("table", { id: "season-table" },
+  return h("table", { id: "season-table", class: "cards" },
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("col_municipality")),
       h("th", { scope: "col", class: "num" }, t("kpi_visits")), h("th", { scope: "col", class: "num" }, t("rated")),
       h("th", { scope: "col", class: "num" }, t("satisfaction_share")))),
@@ -1750,5 +1789,6 @@ function wire() {
   $("#peer-muni").addEventListener("change", () => renderPeers().catch((err) => say(problemText(err), true)));
 }
 
+PHONE.addEventListener("change", () => { if (state.me && state.week) renderWeek(); });
 wire();
 start().catch((err) => say(problemText(err), true));

@@ -103,3 +103,16 @@ def test_figures_have_one_panel_per_kpi_and_scenario():
     cov = pd.DataFrame({"a": {"382019": 2, "383562": 0}, "b": {"382019": 2, "383562": 1}})
     fig = coverage_map(cov, lang="ja")
     assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+
+
+def test_the_utilisation_heatmap_names_the_experts():
+    """Its rows were labelled by id (``design-1``): a run records the experts' names."""
+    from engine.scenario import EhimeBase, Scenario
+    from solvers.scenarios import run_scenario, utilisation_table
+
+    result = run_scenario(Scenario("base", EhimeBase(start="2026-12-07", requests_per_week=6)),
+                          time_limit=5)
+    assert result.expert_names["pr-1"] == "広報担当"
+    fig = utilisation_heatmap(utilisation_table([result]), names=result.expert_names)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "広報担当" in labels and not any(label.endswith("-1") for label in labels)

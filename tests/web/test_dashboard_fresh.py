@@ -62,10 +62,16 @@ def _kpi_visits(browser: Any) -> int | None:
         return None
 
 
-def _grid_visits(browser: Any) -> set[str]:
-    """The consultations the week grid shows (a joint visit once), pending picks aside."""
-    return {b.get_attribute("data-request")
-            for b in _all(browser, "#week-grid .visit:not(.pending)")}
+def _grid_visits(browser: Any) -> set[str] | None:
+    """The consultations the week grid shows (a joint visit once), pending picks aside (None
+    while the grid is being drawn again)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        return {b.get_attribute("data-request")
+                for b in _all(browser, "#week-grid .visit:not(.pending)")}
+    except StaleElementReferenceException:
+        return None
 
 
 def test_an_outcome_shows_at_once_in_the_request_list(browser: Any, live: Live,
@@ -110,7 +116,7 @@ def test_a_replan_after_outcomes_keeps_the_held_visits(browser: Any, live: Live,
     visit = past_week["visits"][held]
     assert block.get_attribute("data-experts") == " ".join(visit["experts"])
     assert visit["start"] in block.text
-    assert _grid_visits(browser) == published and _kpi_visits(browser) == len(published)
+    _wait(browser, lambda d: _grid_visits(d) == published and _kpi_visits(d) == len(published))
     assert not _all(browser, f'#changes li[data-request="{held}"]')
     shot(browser, "centre-replan-keeps-held")
     _css(browser, "#publish").click()

@@ -1,0 +1,250 @@
+"""The expert-day in CP-SAT, written once: the rules of one expert's day (docs/FORMAT.md).
+
+An expert's on-site day is one tour base → stops → base. Each *leg* (node ``i`` to node ``j``;
+0 is the base, ``i >= 1`` the stop ``stops[i - 1]``) is a literal; the legs taken form a
+circuit. Each leg leaves at least its travel minutes between the stops it joins; each drive is a
+block of its leg's travel minutes placed anywhere between the end of the stop it leaves (or the
+start of work) and the start of the stop it reaches (or the end of work), and nothing else
+happens during it: the expert waits anywhere and takes online consultations anywhere but
+inside a drive. The day holds at most the expert's daily visits and driving minutes.
+
+The planner (``solvers.model.PlannerModel``, every expert-day of a week) and the slot proposals
+(``solvers.slots``, the few expert-days a new request touches) describe their days as ``Stop``
+lists and compose these rules on their own model; a rule changed here changes both.
+
+Examples
+--------
+>>> from ortools.sat.python import cp_model
+>>> from engine.model import Expert
+>>> m = cp_model.CpModel()
+>>> e = Expert("e1", ("pr",), "office", work_start=540, work_end=1020)
+>>> minutes = lambda a, b: 0 if a == b else 30
+>>> stop = Stop("r1", "town", 60, 540, 960, m.new_int_var(540, 960, "start_r1"), present=1)
+>>> rules = DayRules(m, minutes, minutes)
+>>> legs = rules.new_legs(e, [stop], "e1")
+>>> sorted(legs)
+[(0, 1), (1, 0)]
+>>> rules.add_circuit([stop], legs, on_day=1)
+>>> for (i, j), lit in legs.items():
+...     rules.add_leg_time(e, [stop], i, j, lit)
+>>> m.minimize(stop.start)
+>>> solver = cp_model.CpSolver()
+>>> solver.solve(m) == cp_model.OPTIMAL, solver.value(stop.start)    # 09:00 + 30 min drive
+(True, 570)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from engine.model import Expert
+
+__all__ = ["DayRules", "Leg", "Legs", "Stop", "negated"]
+
+#: The legs of a day: (from node, to node) → the literal "the tour drives this leg".
+Legs = Mapping[tuple[int, int], cp_model.IntVar]
+#: A drive that may be taken: (the node it leaves, its minutes, its literal).
+Leg = tuple[int, int, cp_model.IntVar]
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One consultation of an expert-day in the model: where (``location``), how long
+    (``duration``, minutes), the starts it may take (``lo``…``hi``, minutes after midnight),
+    its start variable and whether it is made (``present``: a literal, or 1 when it must be).
+    ``leaves_from``: the drive to it leaves no earlier than this minute (the day's "now" for a
+    stop not yet published), or None."""
+
+    request: str
+    location: str
+    duration: int
+    lo: int
+    hi: int
+    start: cp_model.IntVar
+    present: cp_model.LiteralT
+    leaves_from: int | None = None
+
+
+def negated(x: cp_model.LiteralT) -> cp_model.LiteralT:
+    """The negation of a literal or of a constant 0/1."""
+    if isinstance(x, int):
+        return 1 - x
+    return ~x  # type: ignore[operator]
+
+
+class DayRules:
+    """The rules of an expert-day on the model ``m``, with the driving minutes ``minutes(a, b)``
+    of a leg and ``shortest(a, b)``, the shortest driving between two places (a lower bound
+    for any way between them). Each method is one rule; ``name`` is the day's part of its
+    variables' names."""
+
+    def __init__(self, m: cp_model.CpModel, minutes: Callable[[str, str], int],
+                 shortest: Callable[[str, str], int]):
+        self.m = m
+        self.minutes = minutes
+        self.shortest = shortest
+
+    @staticmethod
+    def places(e: Expert, stops: list[Stop]) -> list[str]:
+        """The day's nodes as places: the base, then each stop's location."""
+        return [e.base, *(s.location for s in stops)]
+
+    # ------------------------------------------------------------------ the tour's legs
+    def leg_possible(self, e: Expert, stops: list[Stop], i: int, j: int) -> bool:
+        """Whether ``j`` can directly follow ``i`` (0: the base) on this expert-day: the
+        earliest end of ``i`` (the base: the start of work) plus the drive must meet ``j``'s
+        latest start (the base: the end of work), and a tour through both must stay within the
+        day's drive cap. Impossible legs get no literal at all."""
+        locs = self.places(e, stops)
+        t_ij = self.minutes(locs[i], locs[j])
+        end_i = e.work_start if i == 0 else stops[i - 1].lo + stops[i - 1].duration
+        latest_j = e.work_end if j == 0 else stops[j - 1].hi
+        if end_i + t_ij > latest_j:
+            return False
+        cap = e.max_drive_minutes_per_day
+        sp = self.shortest
+        return cap is None or sp(locs[0], locs[i]) + t_ij + sp(locs[j], locs[0]) <= cap
+
+    def new_legs(self, e: Expert, stops: list[Stop], name: str) -> dict[tuple[int, int],
+                                                                         cp_model.IntVar]:
+        """A literal for each leg the day may drive (``leg_possible``)."""
+        legs: dict[tuple[int, int], cp_model.IntVar] = {}
+        for i, j in itertools.permutations(range(len(stops) + 1), 2):
+            if self.leg_possible(e, stops, i, j):
+                legs[i, j] = self.m.new_bool_var(f"leg_{name}_{i}_{j}")
+        return legs
+
+    def add_circuit(self, stops: list[Stop], legs: Legs, on_day: cp_model.LiteralT) -> None:
+        """The legs taken form one tour base → stops → base through every stop made, or none
+        when the day is not an on-site day."""
+        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, negated(on_day))]
+        arcs += [(i, j, lit) for (i, j), lit in legs.items()]
+        for i, s in enumerate(stops, start=1):
+            if not isinstance(s.present, int):
+                arcs.append((i, i, negated(s.present)))
+        self.m.add_circuit(arcs)
+
+    def drive(self, e: Expert, stops: list[Stop], legs: Legs) -> cp_model.LinearExprT:
+        """The day's driving minutes: the sum of the legs taken."""
+        locs = self.places(e, stops)
+        terms = []
+        for (i, j), lit in legs.items():
+            t = self.minutes(locs[i], locs[j])
+            if t:
+                terms.append(t * lit)
+        return sum(terms)
+
+    def link_on_day(self, stops: list[Stop], on_day: cp_model.LiteralT) -> None:
+        """A day is an on-site day exactly when one of its stops is made."""
+        for s in stops:
+            self.m.add_implication(s.present, on_day)  # type: ignore[arg-type]
+        self.m.add(sum(s.present for s in stops) >= on_day)
+
+    def add_daily_caps(self, e: Expert, stops: list[Stop], drive: cp_model.LinearExprT,
+                       on_day: cp_model.LiteralT | None) -> bool:
+        """At most the expert's visits a day and driving minutes a day. False when the stops
+        that must be made already exceed the visits."""
+        cap = e.max_visits_per_day
+        if cap is not None:
+            if sum(isinstance(s.present, int) for s in stops) > cap:
+                return False
+            if len(stops) > cap:
+                self.m.add(sum(s.present for s in stops) <= cap)
+        drive_cap = e.max_drive_minutes_per_day
+        if drive_cap is not None and on_day is not None:
+            self.m.add(drive <= drive_cap)
+        return True
+
+    # ------------------------------------------------------------------ legs in time
+    def add_leg_time(self, e: Expert, stops: list[Stop], i: int, j: int,
+                     lit: cp_model.IntVar) -> None:
+        """A leg taken leaves at least its travel minutes: the first stop starts no earlier
+        than work start plus the drive from the base, each next stop no earlier than the end of
+        the one before plus the drive between them, and the drive home from the last stop ends
+        by the end of work; a stop with ``leaves_from`` is reached by a drive that leaves from
+        that minute on."""
+        locs = self.places(e, stops)
+        t = self.minutes(locs[i], locs[j])
+        now = stops[j - 1].leaves_from if j else None
+        if now is not None:
+            self.m.add(stops[j - 1].start >= now + t).only_enforce_if(lit)
+        if i == 0:
+            sj = stops[j - 1].start
+            self.m.add(sj >= e.work_start + t).only_enforce_if(lit)
+        elif j == 0:
+            si = stops[i - 1]
+            self.m.add(si.start + si.duration + t <= e.work_end).only_enforce_if(lit)
+        else:
+            si, sj = stops[i - 1], stops[j - 1].start
+            self.m.add(sj >= si.start + si.duration + t).only_enforce_if(lit)
+
+    def add_one_thing_at_a_time(self, e: Expert, stops: list[Stop], online: list[Stop],
+                                legs: Legs, on_day: cp_model.LiteralT | None,
+                                name: str) -> None:
+        """An expert does one thing at a time: consultations on site and online, and each
+        leg's drive as a block (``drive_block``). Waiting is allowed anywhere, online
+        consultations anywhere but inside a drive. (A day without online consultations needs
+        nothing: its legs keep its stops apart in time.)"""
+        if not online:
+            return
+        locs = self.places(e, stops)
+        intervals = []
+        for j, s in enumerate(stops, start=1):
+            intervals.append(self._interval(s, f"visit_{s.request}_{name}"))
+            inbound = [(i, self.minutes(locs[i], locs[j]), lit)
+                       for (i, jj), lit in legs.items() if jj == j]
+            if not inbound:
+                continue
+            intervals.append(self.drive_block(f"drive_to_{s.request}_{name}", e, stops,
+                                              inbound, s.present, before=s.start))
+        if on_day is not None and legs:
+            home = [(i, self.minutes(locs[i], e.base), lit)
+                    for (i, j), lit in legs.items() if j == 0]
+            if home:
+                intervals.append(self.drive_block(f"drive_home_{name}", e, stops, home,
+                                                  on_day, before=None))
+        for s in online:
+            intervals.append(self._interval(s, f"online_{s.request}_{name}"))
+        if len(intervals) > 1:
+            self.m.add_no_overlap(intervals)
+
+    def drive_block(self, name: str, e: Expert, stops: list[Stop], legs: list[Leg],
+                    present: cp_model.LiteralT,
+                    before: cp_model.IntVar | None) -> cp_model.IntervalVar:
+        """One drive as an interval: its length is the minutes of the leg taken (one of
+        ``legs``); it begins after the stop it leaves ends (or after work starts) and ends
+        before ``before`` starts (or work ends)."""
+        lengths = sorted({t for _, t, _ in legs})
+        size: cp_model.LinearExprT
+        if len(lengths) == 1:
+            size = lengths[0]
+        else:
+            size_var = self.m.new_int_var_from_domain(
+                cp_model.Domain.from_values(lengths), f"{name}_minutes")
+            self._when(self.m.add(size_var == sum(t * lit for _, t, lit in legs if t)), present)
+            size = size_var
+        begin = self.m.new_int_var(e.work_start, e.work_end, f"{name}_from")
+        end = self.m.new_int_var(e.work_start, e.work_end, f"{name}_to")
+        for i, _, lit in legs:
+            if i:
+                si = stops[i - 1]
+                self.m.add(begin >= si.start + si.duration).only_enforce_if(lit)
+        if before is not None:
+            self._when(self.m.add(end <= before), present)
+        if isinstance(present, int):
+            return self.m.new_interval_var(begin, size, end, name)
+        return self.m.new_optional_interval_var(begin, size, end, present, name)
+
+    def _interval(self, s: Stop, name: str) -> cp_model.IntervalVar:
+        if isinstance(s.present, int):
+            return self.m.new_fixed_size_interval_var(s.start, s.duration, name)
+        return self.m.new_optional_fixed_size_interval_var(s.start, s.duration, s.present, name)
+
+    @staticmethod
+    def _when(ct: cp_model.Constraint, present: cp_model.LiteralT) -> None:
+        if not isinstance(present, int):
+            ct.only_enforce_if(present)

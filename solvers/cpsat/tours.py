@@ -1,0 +1,227 @@
+"""The choice of each on-site day's tour: a day with few drivable tours chooses one of them
+(each enumerated up front with its exact driving), the others a circuit over their legs
+(``solvers.cpsat.day``), with the redundant rules that only tighten the bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from engine.model import keep_out
+from solvers.cpsat.base import ExpertDay, ModelBase
+from solvers.routes import Tour, day_tours
+
+__all__ = ["TourRules"]
+
+
+class TourRules(ModelBase):
+    """The rules of each on-site day's tour (``add_tour_of_each_onsite_day``) and its
+    redundant rules."""
+
+    def _collect_days(self) -> None:
+        for o_list in self.options.values():
+            for o in o_list:
+                key = (o.expert, o.date)
+                if key not in self.days:
+                    self.days[key] = ExpertDay(self.p.expert_by_id[o.expert], o.date)
+                req = self.p.request_by_id[o.request]
+                (self.days[key].onsite if req.onsite else self.days[key].online).append(o.request)
+
+    def _needs_times(self, day: ExpertDay) -> bool:
+        """Start times matter on a day when a consultation there may meet something outside
+        its tour: an online consultation (no consulting while driving), a joint visit (same
+        start as its partner), a fixed visit (a given start), or a count of moved visits."""
+        if self.all_orders or day.online:
+            return True
+        h = self.p.horizon
+        if (h.history_until is not None and h.history_until.date() == day.date) or any(
+                keep_out(self.p, self.p.request_by_id[r], (day.expert.id,), day.date)
+                for r in day.onsite):
+            return True
+        return any(self.p.request_by_id[r].joint or self.p.request_by_id[r].fixed is not None
+                   for r in day.onsite)
+
+    def add_tour_of_each_onsite_day(self) -> None:
+        """Each expert's on-site day is one tour base → stops → base within the stops' windows
+        and the working hours, with at most the expert's daily visits and driving minutes; the
+        day's driving is the sum of its legs. A day with few drivable tours chooses one of them
+        (each with its exact driving); otherwise its legs form a circuit."""
+        self._collect_days()
+        onsite_days = sorted(((k, day) for k, day in self.days.items() if day.onsite),
+                             key=lambda kv: (kv[0][0], kv[0][1]))
+        enumerated: dict[tuple[str, dt.date], list[Tour]] = {}
+        for key, day in onsite_days:
+            self._check_deadline()
+            day.timed = self._needs_times(day)
+            if self.use_tours:
+                # all orders where start times matter; else the cheapest order of each set
+                limit = self.max_tours if day.timed else self.max_tour_sets
+                tours = self._tours(day, all_orders=day.timed, limit=limit)
+                if tours is not None:
+                    enumerated[key] = tours
+        # The model stays small enough to solve: days with the fewest tours choose among them
+        # until the budget is spent, the rest get a circuit (both exact). A timed day's tour
+        # costs more (it carries the redundant timing rules).
+        left = self.max_total_tours
+
+        def cost(key: tuple[str, dt.date]) -> int:
+            return len(enumerated[key]) * (3 if self.days[key].timed else 1)
+
+        for key in sorted(enumerated, key=cost):
+            if cost(key) > left:
+                del enumerated[key]
+            else:
+                left -= cost(key)
+        self._tour_sets_left = left
+        for (eid, d), day in onsite_days:
+            self._check_deadline()
+            day.on_day = self.m.new_bool_var(f"onsite_day_{eid}_{d}")
+            if (eid, d) in enumerated:
+                self._choose_one_tour(day, enumerated[eid, d])
+            else:
+                day.timed = True
+                self._circuit_of_legs(day)
+            self.rules.link_on_day(self._stops_of(day)[0], day.on_day)
+        if self.redundant:
+            self.add_joint_visit_tours_agree()
+
+    def _tours(self, day: ExpertDay, *, all_orders: bool, limit: int) -> list[Tour] | None:
+        e = day.expert
+        return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.work_end,
+                         max_stops=e.max_visits_per_day, max_drive=e.max_drive_minutes_per_day,
+                         all_orders=all_orders, limit=limit, lower=self.travel.shortest)
+
+    def _choose_one_tour(self, day: ExpertDay, tours: list[Tour]) -> None:
+        eid, d = day.expert.id, day.date
+        assert day.on_day is not None
+        covering: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        by_arc: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+        for tour in tours:
+            lit = self.m.new_bool_var(
+                f"tour_{eid}_{d}_{'-'.join(day.onsite[i] for i in tour.order)}")
+            day.tour_lits.append(lit)
+            nodes = [0, *(i + 1 for i in tour.order), 0]
+            for i in tour.order:
+                covering[i + 1].append(lit)
+            if day.timed:
+                for a, b in itertools.pairwise(nodes):
+                    by_arc[a, b].append(lit)
+        day.tours = tours
+        self.m.add(sum(day.tour_lits) == day.on_day)
+        for i, rid in enumerate(day.onsite, start=1):
+            self.m.add(sum(covering.get(i, [])) == self.present[rid, eid, d])
+        day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)
+                        if t.drive)
+        for (a, b), lits in by_arc.items():
+            if len(lits) == 1:
+                day.arcs[a, b] = lits[0]
+            else:
+                arc = self.m.new_bool_var(f"leg_{eid}_{d}_{a}_{b}")
+                self.m.add(sum(lits) == arc)
+                day.arcs[a, b] = arc
+        if day.timed and self.redundant:
+            self.add_tour_leaves_room_for_online(day)
+
+    def add_tour_leaves_room_for_online(self, day: ExpertDay) -> None:
+        """(Redundant, for a strong bound.) A tour and an online consultation that cannot fit
+        beside it are never chosen together, and the day's drives, stops and online
+        consultations fit in the working day."""
+        e, d = day.expert, day.date
+        assert day.tours is not None
+        cands = self._candidates(day)
+        for rid in day.online:
+            q = self.p.request_by_id[rid]
+            lo, hi = self._window[rid, e.id, d]
+            clash = [lit for tour, lit in zip(day.tours, day.tour_lits, strict=True)
+                     if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
+                                             e.work_end, lo, hi, q.duration_min)]
+            if clash:
+                # the day has at most one tour, so one list says it for all of them
+                self.m.add_at_most_one([self.present[rid, e.id, d], *clash])
+        if day.online:
+            busy = [(t.drive + sum(cands[i].duration for i in t.order)) * lit
+                    for t, lit in zip(day.tours, day.tour_lits, strict=True)]
+            online = [self.p.request_by_id[r].duration_min * self.present[r, e.id, d]
+                      for r in day.online]
+            self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)
+
+    def add_joint_visit_tours_agree(self) -> None:
+        """(Redundant, for a strong bound.) The experts of a joint visit choose tours in which
+        the visit can start at a common time: each tour bounds the visit's start between its
+        earliest and latest start there, on one shared scale per visit and date (literals
+        "starts at or after t", one per distinct bound), so that two tours whose bounds do
+        not meet are never chosen together."""
+        spans: dict[tuple[str, dt.date], list[tuple[int, int, cp_model.IntVar]]]
+        spans = defaultdict(list)
+        experts: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
+        for (eid, d), day in self.days.items():
+            if day.tours is None:
+                continue
+            for i, rid in enumerate(day.onsite):
+                if not self.p.request_by_id[rid].joint:
+                    continue
+                for tour, lit in zip(day.tours, day.tour_lits, strict=True):
+                    if i in tour.order:
+                        pos = tour.order.index(i)
+                        spans[rid, d].append((tour.starts[pos], tour.latest[pos], lit))
+                        experts[rid, d].add(eid)
+        for (rid, d), items in spans.items():
+            if len(experts[rid, d]) < 2:
+                continue
+            cuts = sorted({lo for lo, _, _ in items} | {hi + 1 for _, hi, _ in items})
+            at_least = {t: self.m.new_bool_var(f"joint_{rid}_{d}_from_{t}") for t in cuts}
+            for t1, t2 in itertools.pairwise(cuts):
+                self.m.add_implication(at_least[t2], at_least[t1])
+            for lo, hi, lit in items:
+                self.m.add_implication(lit, at_least[lo])
+                self.m.add_implication(lit, ~at_least[hi + 1])
+
+    def _circuit_of_legs(self, day: ExpertDay) -> None:
+        e, d = day.expert, day.date
+        assert day.on_day is not None
+        stops = self._stops_of(day)[0]
+        day.arcs = self.rules.new_legs(e, stops, f"{e.id}_{d}")
+        self.rules.add_circuit(stops, day.arcs, day.on_day)
+        day.drive = self.rules.drive(e, stops, day.arcs)
+        if self.redundant:
+            sets = self._tours(day, all_orders=False,
+                               limit=min(self.max_tours, self._tour_sets_left))
+            if sets is not None:
+                self._tour_sets_left -= len(sets)
+                self.add_cheapest_tour_of_each_stop_set(day, sets)
+            else:
+                self.add_round_trip_lower_bound(day, self.rules.places(e, stops))
+
+    def add_round_trip_lower_bound(self, day: ExpertDay, locs: list[str]) -> None:
+        """(Redundant, for a strong bound.) A day's driving is at least the shortest round trip
+        from the base to each of its stops."""
+        sp = self.travel.shortest
+        base = locs[0]
+        for j, rid in enumerate(day.onsite, start=1):
+            rt = sp(base, locs[j]) + sp(locs[j], base)
+            if rt:
+                self.m.add(day.drive >= rt * self.present[rid, day.expert.id, day.date])
+
+    def add_cheapest_tour_of_each_stop_set(self, day: ExpertDay, sets: list[Tour]) -> None:
+        """(Redundant, for a strong bound.) A circuit day visits exactly one set of stops that
+        some drivable order covers; its driving is at least that of the set's cheapest order."""
+        assert day.on_day is not None
+        eid, d = day.expert.id, day.date
+        cover: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        choices, costs = [], []
+        for tour in sets:
+            lit = self.m.new_bool_var(
+                f"stopset_{eid}_{d}_{'-'.join(sorted(day.onsite[i] for i in tour.order))}")
+            choices.append(lit)
+            day.stop_sets.append(lit)
+            costs.append(tour.drive)
+            for i in tour.order:
+                cover[i + 1].append(lit)
+        self.m.add(sum(choices) == day.on_day)
+        for i, rid in enumerate(day.onsite, start=1):
+            self.m.add(sum(cover.get(i, [])) == self.present[rid, eid, d])
+        self.m.add(day.drive >= sum(c * lit for c, lit in zip(costs, choices, strict=True) if c))
