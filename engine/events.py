@@ -29,7 +29,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -196,70 +196,98 @@ def parse_event(doc: Any, week: PlanRequest) -> Event:
     if not isinstance(reason, str):
         out.append(_err("reason", "must be a string", "文字列である必要があります"))
         reason = ""
-    ev: dict[str, Any] = {}
     if kind == "expert_unavailable":
-        raw = _string(doc, "expert", out)
-        eid = _expert_names(list(week.experts)).resolve(raw) if raw else None
-        if raw and eid is None:
-            out.append(_err("expert", f"unknown expert {raw!r}", f"不明な専門家 {raw!r} です"))
-        start, end = _datetime(doc, "from", out), _datetime(doc, "until", out)
-        if start and end and end <= start:
-            out.append(_err("until", f"must be after from ({start:%Y-%m-%d %H:%M})",
-                            f"from（{start:%Y-%m-%d %H:%M}）より後である必要があります"))
-        ev = {"expert": eid, "start": start, "end": end}
+        ev = _unavailable_fields(doc, week, out)
     elif kind in ("visit_overrun", "no_show", "cancelled"):
-        ev = {"request": _planned_request(week, doc, out)}
-        if kind == "visit_overrun":
-            m = doc.get("minutes")
-            if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 600:
-                out.append(_err("minutes", f"must be whole minutes from 1 to 600, got {m!r}",
-                                f"1 から 600 までの整数（分）である必要があります（{m!r}）"))
-            else:
-                ev["minutes"] = m
-        if kind == "cancelled":
-            by = doc.get("by")
-            if by not in ("municipality", "expert"):
-                out.append(_err("by", f"must be 'municipality' or 'expert', got {by!r}",
-                                f"'municipality' か 'expert' である必要があります（{by!r}）"))
-            ev["by"] = by
+        ev = _visit_fields(doc, week, kind, out)
     elif kind == "urgent_request":
-        by_date = _date(doc, "by", out)
-        if by_date and not h.start <= by_date <= h.end:
-            out.append(_err("by", f"{by_date} is outside the week {h.start} – {h.end}",
-                            f"{by_date} は計画期間 {h.start} – {h.end} の外です"))
-            by_date = None
-        raw = doc.get("request")
-        if not isinstance(raw, dict):
-            out.append(_err("request", "must be an object (a request of the plan request)",
-                            "オブジェクト（依頼）である必要があります"))
-        elif by_date and now:
-            q, problems = _read_request(week, raw, now, by_date)
-            out += problems
-            ev = {"new_request": q, "by_date": by_date}
+        ev = _urgent_fields(doc, week, now, out)
     else:   # location_closed
-        raw = _string(doc, "location", out)
-        places = _Places(list(week.locations))
-        lid = places.resolve(raw) if raw else None
-        if raw and (lid is None or lid not in week.location_by_id):
-            out.append(_err("location", f"unknown location {raw!r}", f"不明な場所 {raw!r} です"))
-            lid = None
-        day = _date(doc, "date", out)
-        if day and not h.start <= day <= h.end:
-            out.append(_err("date", f"{day} is outside the week {h.start} – {h.end}",
-                            f"{day} は計画期間 {h.start} – {h.end} の外です"))
-        lo, hi = _time(doc, "from", out), _time(doc, "until", out)
-        if lo is not None and hi is not None and hi <= lo:
-            out.append(_err("until", f"must be after from ({fmt_time(lo)})",
-                            f"from（{fmt_time(lo)}）より後である必要があります"))
-        if day and lo is not None and hi is not None:
-            base = dt.datetime.combine(day, dt.time())
-            ev = {"location": lid, "start": base + dt.timedelta(minutes=lo),
-                  "end": base + dt.timedelta(minutes=hi)}
+        ev = _closed_fields(doc, week, out)
     if out:
         raise InputError(out)
     assert now is not None
     return Event(kind=kind, now=now, reason=reason, **ev)
 
+
+def _unavailable_fields(doc: dict[str, Any], week: PlanRequest,
+                        out: list[Problem]) -> dict[str, Any]:
+    """The expert and the span of an ``expert_unavailable`` event."""
+    raw = _string(doc, "expert", out)
+    eid = _expert_names(list(week.experts)).resolve(raw) if raw else None
+    if raw and eid is None:
+        out.append(_err("expert", f"unknown expert {raw!r}", f"不明な専門家 {raw!r} です"))
+    start, end = _datetime(doc, "from", out), _datetime(doc, "until", out)
+    if start and end and end <= start:
+        out.append(_err("until", f"must be after from ({start:%Y-%m-%d %H:%M})",
+                        f"from（{start:%Y-%m-%d %H:%M}）より後である必要があります"))
+    return {"expert": eid, "start": start, "end": end}
+
+
+def _visit_fields(doc: dict[str, Any], week: PlanRequest, kind: str,
+                  out: list[Problem]) -> dict[str, Any]:
+    """The visit of an overrun, no-show or cancellation (with its minutes, or who cancelled)."""
+    ev: dict[str, Any] = {"request": _planned_request(week, doc, out)}
+    if kind == "visit_overrun":
+        m = doc.get("minutes")
+        if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 600:
+            out.append(_err("minutes", f"must be whole minutes from 1 to 600, got {m!r}",
+                            f"1 から 600 までの整数（分）である必要があります（{m!r}）"))
+        else:
+            ev["minutes"] = m
+    if kind == "cancelled":
+        by = doc.get("by")
+        if by not in ("municipality", "expert"):
+            out.append(_err("by", f"must be 'municipality' or 'expert', got {by!r}",
+                            f"'municipality' か 'expert' である必要があります（{by!r}）"))
+        ev["by"] = by
+    return ev
+
+
+def _urgent_fields(doc: dict[str, Any], week: PlanRequest, now: dt.datetime | None,
+                   out: list[Problem]) -> dict[str, Any]:
+    """The new request of an ``urgent_request`` event and the date it is needed by."""
+    ev: dict[str, Any] = {}
+    h = week.horizon
+    by_date = _date(doc, "by", out)
+    if by_date and not h.start <= by_date <= h.end:
+        out.append(_err("by", f"{by_date} is outside the week {h.start} – {h.end}",
+                        f"{by_date} は計画期間 {h.start} – {h.end} の外です"))
+        by_date = None
+    raw = doc.get("request")
+    if not isinstance(raw, dict):
+        out.append(_err("request", "must be an object (a request of the plan request)",
+                        "オブジェクト（依頼）である必要があります"))
+    elif by_date and now:
+        q, problems = _read_request(week, raw, now, by_date)
+        out += problems
+        ev = {"new_request": q, "by_date": by_date}
+    return ev
+
+
+def _closed_fields(doc: dict[str, Any], week: PlanRequest, out: list[Problem]) -> dict[str, Any]:
+    """The place, date and hours of a ``location_closed`` event."""
+    ev: dict[str, Any] = {}
+    h = week.horizon
+    raw = _string(doc, "location", out)
+    places = _Places(list(week.locations))
+    lid = places.resolve(raw) if raw else None
+    if raw and (lid is None or lid not in week.location_by_id):
+        out.append(_err("location", f"unknown location {raw!r}", f"不明な場所 {raw!r} です"))
+        lid = None
+    day = _date(doc, "date", out)
+    if day and not h.start <= day <= h.end:
+        out.append(_err("date", f"{day} is outside the week {h.start} – {h.end}",
+                        f"{day} は計画期間 {h.start} – {h.end} の外です"))
+    lo, hi = _time(doc, "from", out), _time(doc, "until", out)
+    if lo is not None and hi is not None and hi <= lo:
+        out.append(_err("until", f"must be after from ({fmt_time(lo)})",
+                        f"from（{fmt_time(lo)}）より後である必要があります"))
+    if day and lo is not None and hi is not None:
+        base = dt.datetime.combine(day, dt.time())
+        ev = {"location": lid, "start": base + dt.timedelta(minutes=lo),
+              "end": base + dt.timedelta(minutes=hi)}
+    return ev
 
 def _read_request(week: PlanRequest, raw: Mapping[str, Any], now: dt.datetime,
                   by: dt.date) -> tuple[Request | None, list[Problem]]:
@@ -403,45 +431,13 @@ def apply_event(week: PlanRequest, plan: Plan, event: Event) -> AfterEvent:
         return started(v) or (v.date == today and any(
             leaving.get((v.request, e), 24 * 60) <= minute for e in v.experts))
 
-    durations: dict[str, int] = {}
     ends: dict[str, int] = {}
     requests = list(week.requests)
     urgent = None
     blackouts = list(week.horizon.blackouts)
     closures = list(week.horizon.closures)
     if event.kind in ("visit_overrun", "no_show", "cancelled"):
-        rid = event.request
-        assert rid is not None
-        v = visits.get(rid)
-        if v is None:
-            raise InputError(_err("request", f"{rid} has no visit in the plan",
-                                  f"{rid} は計画に訪問がありません"))
-        if event.kind == "cancelled":
-            if started(v):
-                raise InputError(_err("request", f"{rid} started at {v.date} {fmt_time(v.start)}:"
-                                      " a visit under way is not cancelled (no_show ends it)",
-                                      f"{rid} は {v.date} {fmt_time(v.start)} に始まっています。"
-                                      "始まった訪問は取り消せません（no_show を使ってください）"))
-            requests = [q for q in requests if q.id != rid]
-        elif not started(v):
-            raise InputError(_err("request", f"{rid} has not started by now "
-                                  f"({v.date} {fmt_time(v.start)})",
-                                  f"{rid} はまだ始まっていません（{v.date} {fmt_time(v.start)}）"))
-        elif event.kind == "visit_overrun":
-            assert event.minutes is not None
-            end = v.end + event.minutes
-            loc = week.location_by_id[v.location]
-            last = min([loc.close, *(week.expert_by_id[e].work_end for e in v.experts
-                                     if e in week.expert_by_id)])
-            if end > last:
-                raise InputError(_err("minutes", f"{rid} would end at {fmt_time(end)}, after "
-                                      f"{fmt_time(last)} (closing or the end of work)",
-                                      f"{rid} の終了が {fmt_time(end)} となり、{fmt_time(last)}"
-                                      "（閉庁または勤務終了）を過ぎます"))
-            ends[rid] = end
-        else:   # no_show: the visit ends now (the expert was there until now)
-            if v.date == today and minute < v.end:
-                ends[rid] = max(minute, v.start + 1)
+        requests, ends = _visit_event(week, event, visits, started, requests)
     elif event.kind == "urgent_request":
         assert event.new_request is not None
         urgent = event.new_request.id
@@ -449,52 +445,17 @@ def apply_event(week: PlanRequest, plan: Plan, event: Event) -> AfterEvent:
 
     pins = {rid: v for rid, v in visits.items() if pinned(v) and
             any(q.id == rid for q in requests)}
-    for rid, end in ends.items():
-        durations[rid] = end - visits[rid].start
+    durations = {rid: end - visits[rid].start for rid, end in ends.items()}
     if event.kind == "visit_overrun":
         assert event.request is not None
         _overrun_fits(week, travel, visits[event.request], ends[event.request], pins)
 
     if event.kind == "expert_unavailable":
-        assert event.expert is not None and event.start is not None and event.end is not None
-        e = week.expert_by_id[event.expert]
-        lo = max(event.start, now)
-        day = lo.date()
-        while day <= min(event.end.date(), week.horizon.end):
-            a = _minute(lo) if day == lo.date() else 0
-            b = _minute(event.end) if day == event.end.date() else 24 * 60
-            mine = [v for v in pins.values() if v.date == day and event.expert in v.experts]
-            a = max([a, *(v.start + durations.get(v.request, v.end - v.start) for v in mine
-                          if v.start < b)])
-            if day >= week.horizon.start and a < b:
-                if a <= e.work_start and b >= e.work_end and not mine:
-                    blackouts.append(Blackout(day, (e.id,), event.reason or "unavailable"))
-                else:
-                    blackouts.append(Blackout(day, (e.id,), event.reason or "unavailable",
-                                              a, b))
-            day += dt.timedelta(days=1)
+        blackouts += _unavailable_blackouts(week, event, pins, durations)
     elif event.kind == "location_closed":
-        assert event.location is not None and event.start is not None and event.end is not None
-        day, a, b = event.start.date(), _minute(event.start), _minute(event.end)
-        a = max([a, *(v.start + durations.get(v.request, v.end - v.start)
-                      for v in pins.values()
-                      if v.date == day and v.location == event.location and v.start < b)])
-        if a < b:
-            closures.append(Closure(event.location, day, a, b, event.reason or "closed"))
+        closures += _closure(event, pins, durations)
 
-    out: list[Request] = []
-    for q in requests:
-        v = pins.get(q.id)
-        if v is None:
-            out.append(replace(q, fixed=None))
-            continue
-        dur = durations.get(q.id, v.end - v.start)
-        window = q.window
-        if window is not None and (v.start < window[0] or v.start + dur > window[1]):
-            window = (min(window[0], v.start), max(window[1], v.start + dur))
-        out.append(replace(q, fixed=Fixed(v.experts, v.date, v.start), duration_min=dur,
-                           window=window, earliest=min(q.earliest, v.date),
-                           latest=max(q.latest, v.date)))
+    out = [_pinned_request(q, pins.get(q.id), durations) for q in requests]
     horizon = replace(week.horizon, history_until=now.replace(second=0, microsecond=0),
                       published_until=None, blackouts=tuple(blackouts), closures=tuple(closures))
     after = replace(week, horizon=horizon, requests=tuple(out))
@@ -502,3 +463,95 @@ def apply_event(week: PlanRequest, plan: Plan, event: Event) -> AfterEvent:
         replace(v, end=v.start + durations[v.request]) if v.request in durations else v
         for v in plan.visits))
     return AfterEvent(event, after, previous, tuple(sorted(pins)), urgent)
+
+
+def _visit_event(week: PlanRequest, event: Event, visits: dict[str, Visit],
+                 started: Callable[[Visit], bool], requests: list[Request]
+                 ) -> tuple[list[Request], dict[str, int]]:
+    """An event about one visit of the plan: the requests that remain (a cancelled visit's
+    leaves) and the new end of the visit (an overrun's, or a no-show's: now)."""
+    now = event.now
+    today, minute = now.date(), _minute(now)
+    ends: dict[str, int] = {}
+    rid = event.request
+    assert rid is not None
+    v = visits.get(rid)
+    if v is None:
+        raise InputError(_err("request", f"{rid} has no visit in the plan",
+                              f"{rid} は計画に訪問がありません"))
+    if event.kind == "cancelled":
+        if started(v):
+            raise InputError(_err("request", f"{rid} started at {v.date} {fmt_time(v.start)}:"
+                                  " a visit under way is not cancelled (no_show ends it)",
+                                  f"{rid} は {v.date} {fmt_time(v.start)} に始まっています。"
+                                  "始まった訪問は取り消せません（no_show を使ってください）"))
+        requests = [q for q in requests if q.id != rid]
+    elif not started(v):
+        raise InputError(_err("request", f"{rid} has not started by now "
+                              f"({v.date} {fmt_time(v.start)})",
+                              f"{rid} はまだ始まっていません（{v.date} {fmt_time(v.start)}）"))
+    elif event.kind == "visit_overrun":
+        assert event.minutes is not None
+        end = v.end + event.minutes
+        loc = week.location_by_id[v.location]
+        last = min([loc.close, *(week.expert_by_id[e].work_end for e in v.experts
+                                 if e in week.expert_by_id)])
+        if end > last:
+            raise InputError(_err("minutes", f"{rid} would end at {fmt_time(end)}, after "
+                                  f"{fmt_time(last)} (closing or the end of work)",
+                                  f"{rid} の終了が {fmt_time(end)} となり、{fmt_time(last)}"
+                                  "（閉庁または勤務終了）を過ぎます"))
+        ends[rid] = end
+    else:   # no_show: the visit ends now (the expert was there until now)
+        if v.date == today and minute < v.end:
+            ends[rid] = max(minute, v.start + 1)
+    return requests, ends
+
+
+def _unavailable_blackouts(week: PlanRequest, event: Event, pins: dict[str, Visit],
+                           durations: dict[str, int]) -> list[Blackout]:
+    """The blackouts of an expert unavailable from now (or the event's start) to its end, day
+    by day, each after the pinned visits the expert is still at."""
+    assert event.expert is not None and event.start is not None and event.end is not None
+    e = week.expert_by_id[event.expert]
+    lo = max(event.start, event.now)
+    day = lo.date()
+    out: list[Blackout] = []
+    while day <= min(event.end.date(), week.horizon.end):
+        a = _minute(lo) if day == lo.date() else 0
+        b = _minute(event.end) if day == event.end.date() else 24 * 60
+        mine = [v for v in pins.values() if v.date == day and event.expert in v.experts]
+        a = max([a, *(v.start + durations.get(v.request, v.end - v.start) for v in mine
+                      if v.start < b)])
+        if day >= week.horizon.start and a < b:
+            if a <= e.work_start and b >= e.work_end and not mine:
+                out.append(Blackout(day, (e.id,), event.reason or "unavailable"))
+            else:
+                out.append(Blackout(day, (e.id,), event.reason or "unavailable", a, b))
+        day += dt.timedelta(days=1)
+    return out
+
+
+def _closure(event: Event, pins: dict[str, Visit], durations: dict[str, int]) -> list[Closure]:
+    """The closure of a location (none when nothing is left of it after the pinned visits
+    there)."""
+    assert event.location is not None and event.start is not None and event.end is not None
+    day, a, b = event.start.date(), _minute(event.start), _minute(event.end)
+    a = max([a, *(v.start + durations.get(v.request, v.end - v.start)
+                  for v in pins.values()
+                  if v.date == day and v.location == event.location and v.start < b)])
+    return [Closure(event.location, day, a, b, event.reason or "closed")] if a < b else []
+
+
+def _pinned_request(q: Request, v: Visit | None, durations: dict[str, int]) -> Request:
+    """The request after the event: published (fixed) as its pinned visit ``v`` is, with its
+    duration (an overrun's) and its window and dates widened to hold it; or not published."""
+    if v is None:
+        return replace(q, fixed=None)
+    dur = durations.get(q.id, v.end - v.start)
+    window = q.window
+    if window is not None and (v.start < window[0] or v.start + dur > window[1]):
+        window = (min(window[0], v.start), max(window[1], v.start + dur))
+    return replace(q, fixed=Fixed(v.experts, v.date, v.start), duration_min=dur,
+                   window=window, earliest=min(q.earliest, v.date),
+                   latest=max(q.latest, v.date))

@@ -854,55 +854,13 @@ def _read_matrix_file(r: _Reader, p: str, path: Path, rel: str, layout: str | No
     (optionally gzip-compressed) or Parquet. Empty cells are pairs not given."""
     import pandas as pd
 
-    name = path.name.lower()
-    try:
-        if name.endswith(".parquet"):
-            df = pd.read_parquet(path)
-        elif name.endswith((".csv", ".csv.gz")):
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        else:
-            r.err(p, f"{rel}: a matrix file is .csv, .csv.gz or .parquet",
-                  f"{rel}: 行列ファイルは .csv、.csv.gz または .parquet です")
-            return None
-    except FileNotFoundError:
-        r.err(p, f"{rel}: file not found (paths are relative to the request file)",
-              f"{rel}: ファイルが見つかりません（パスは依頼ファイルからの相対パスです）")
+    df = _matrix_frame(r, p, path, rel)
+    if df is None:
         return None
-    except ImportError:
-        r.err(p, f"{rel}: reading Parquet needs pyarrow: pip install 'dxshare[parquet]'",
-              f"{rel}: Parquet の読み込みには pyarrow が必要です: pip install 'dxshare[parquet]'")
+    cells = _matrix_cells(r, p, rel, df, layout)
+    if cells is None:
         return None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        r.err(p, f"{rel}: cannot read: {exc}", f"{rel}: 読み込めません: {exc}")
-        return None
-    cols = [str(c) for c in df.columns]
-    if layout is None:
-        layout = "long" if cols == ["from", "to", "minutes"] else "wide"
-    if layout == "long":
-        if cols[:3] != ["from", "to", "minutes"] or len(cols) != 3:
-            r.err(p, f"{rel}: a long matrix has the columns from, to, minutes (got "
-                  f"{', '.join(cols[:5])})",
-                  f"{rel}: long 形式の列は from, to, minutes です（{', '.join(cols[:5])}）")
-            return None
-        frm_raw = df["from"].astype(str).to_numpy(dtype=object)
-        to_raw = df["to"].astype(str).to_numpy(dtype=object)
-        values = df["minutes"]
-        lines = np.arange(len(df)) + 2
-        col_names = np.full(len(df), "minutes", dtype=object)
-    else:
-        if len(cols) < 2:
-            r.err(p, f"{rel}: a wide matrix has the places driven from in its first column and "
-                  "one column per place driven to",
-                  f"{rel}: wide 形式は1列目が出発地、2列目以降が到着地です")
-            return None
-        heads = np.array(cols[1:], dtype=object)
-        body = df.iloc[:, 1:]
-        n, k = body.shape
-        frm_raw = np.repeat(df.iloc[:, 0].astype(str).to_numpy(dtype=object), k)
-        to_raw = np.tile(heads, n)
-        values = pd.Series(body.to_numpy().reshape(-1))
-        lines = np.repeat(np.arange(n) + 2, k)
-        col_names = to_raw
+    frm_raw, to_raw, values, lines, col_names = cells
     labels = {x: places.resolve(x) for x in {*pd.unique(frm_raw), *pd.unique(to_raw)}}
     unknown = sorted(x for x, v in labels.items() if v is None)
     for x in unknown[:10]:
@@ -936,6 +894,72 @@ def _read_matrix_file(r: _Reader, p: str, path: Path, rel: str, layout: str | No
               f"{rel} {line} 行目: 同じ場所への移動は 0 分です")
         return None
     return list(frm), list(to), minutes
+
+
+def _matrix_frame(r: _Reader, p: str, path: Path, rel: str) -> Any:
+    """The matrix file as a DataFrame (None, with the error said, when it cannot be read)."""
+    import pandas as pd  # start fast
+
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            df = pd.read_parquet(path)
+        elif name.endswith((".csv", ".csv.gz")):
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        else:
+            r.err(p, f"{rel}: a matrix file is .csv, .csv.gz or .parquet",
+                  f"{rel}: 行列ファイルは .csv、.csv.gz または .parquet です")
+            return None
+    except FileNotFoundError:
+        r.err(p, f"{rel}: file not found (paths are relative to the request file)",
+              f"{rel}: ファイルが見つかりません（パスは依頼ファイルからの相対パスです）")
+        return None
+    except ImportError:
+        r.err(p, f"{rel}: reading Parquet needs pyarrow: pip install 'dxshare[parquet]'",
+              f"{rel}: Parquet の読み込みには pyarrow が必要です: pip install 'dxshare[parquet]'")
+        return None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        r.err(p, f"{rel}: cannot read: {exc}", f"{rel}: 読み込めません: {exc}")
+        return None
+    return df
+
+
+def _matrix_cells(r: _Reader, p: str, rel: str, df: Any, layout: str | None) -> tuple[
+        np.ndarray, np.ndarray, Any, np.ndarray, np.ndarray] | None:
+    """The cells of a matrix in either layout, one a pair: place driven from, place driven to,
+    minutes (as written), the file's line and column of each (None, with the error said, when
+    the columns do not make a matrix)."""
+    import pandas as pd  # start fast
+
+    cols = [str(c) for c in df.columns]
+    if layout is None:
+        layout = "long" if cols == ["from", "to", "minutes"] else "wide"
+    if layout == "long":
+        if cols[:3] != ["from", "to", "minutes"] or len(cols) != 3:
+            r.err(p, f"{rel}: a long matrix has the columns from, to, minutes (got "
+                  f"{', '.join(cols[:5])})",
+                  f"{rel}: long 形式の列は from, to, minutes です（{', '.join(cols[:5])}）")
+            return None
+        frm_raw = df["from"].astype(str).to_numpy(dtype=object)
+        to_raw = df["to"].astype(str).to_numpy(dtype=object)
+        values = df["minutes"]
+        lines = np.arange(len(df)) + 2
+        col_names = np.full(len(df), "minutes", dtype=object)
+    else:
+        if len(cols) < 2:
+            r.err(p, f"{rel}: a wide matrix has the places driven from in its first column and "
+                  "one column per place driven to",
+                  f"{rel}: wide 形式は1列目が出発地、2列目以降が到着地です")
+            return None
+        heads = np.array(cols[1:], dtype=object)
+        body = df.iloc[:, 1:]
+        n, k = body.shape
+        frm_raw = np.repeat(df.iloc[:, 0].astype(str).to_numpy(dtype=object), k)
+        to_raw = np.tile(heads, n)
+        values = pd.Series(body.to_numpy().reshape(-1))
+        lines = np.repeat(np.arange(n) + 2, k)
+        col_names = to_raw
+    return frm_raw, to_raw, values, lines, col_names
 
 
 def _parse_objective(r: _Reader, d: Mapping[str, Any]) -> Objective:
@@ -988,70 +1012,10 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
         doc[k] = v
     if req.timezone != "Asia/Tokyo":
         doc["timezone"] = req.timezone
-    h = req.horizon
-    doc["horizon"] = {"start": h.start.isoformat(), "end": h.end.isoformat(),
-                      "skip_holidays": h.skip_holidays,
-                      "blackouts": [{"date": b.date.isoformat(), "experts": list(b.experts),
-                                     **({"reason": b.reason} if b.reason else {}),
-                                     **({"from": fmt_time(b.start), "until": fmt_time(b.end)}
-                                        if b.start is not None and b.end is not None else {})}
-                                    for b in h.blackouts]}
-    if h.published_until is not None:
-        doc["horizon"]["published_until"] = h.published_until.isoformat()
-    if h.history_until is not None:
-        doc["horizon"]["history_until"] = h.history_until.isoformat(timespec="minutes")
-    if h.closures:
-        doc["horizon"]["closures"] = [
-            {"location": c.location, "date": c.date.isoformat(), "from": fmt_time(c.start),
-             "until": fmt_time(c.end), **({"reason": c.reason} if c.reason else {})}
-            for c in h.closures]
-    locs = []
-    for loc in req.locations:
-        x: dict[str, Any] = {"id": loc.id, "name": loc.name}
-        _opt(x, "name_en", loc.name_en, "")
-        _opt(x, "lat", loc.lat)
-        _opt(x, "lon", loc.lon)
-        x["open"], x["close"] = fmt_time(loc.open), fmt_time(loc.close)
-        _opt(x, "max_visits_per_day", loc.max_visits_per_day)
-        _opt(x, "island", loc.island, False)
-        _opt(x, "ferry_minutes", loc.ferry_minutes)
-        _opt(x, "population", loc.population)
-        locs.append(x)
-    doc["locations"] = locs
-    exps = []
-    for e in req.experts:
-        x = {"id": e.id}
-        _opt(x, "name", e.name, "")
-        x.update({"fields": list(e.fields), "base": e.base, "work_start": fmt_time(e.work_start),
-                  "work_end": fmt_time(e.work_end)})
-        if e.days is not None:
-            x["days"] = [day.isoformat() for day in e.days]
-        for k in ("max_visits_per_day", "max_visits_total", "max_drive_minutes_per_day",
-                  "max_onsite_days", "max_onsite_days_per_month"):
-            _opt(x, k, getattr(e, k))
-        if e.onsite_days_by_month:
-            months = dict(e.onsite_days_by_month)
-            if e.max_onsite_days_per_month is not None:
-                # one field holds either form: spell the general cap out for every month
-                for day in req.horizon.dates:
-                    months.setdefault(f"{day:%Y-%m}", e.max_onsite_days_per_month)
-            x["max_onsite_days_per_month"] = dict(sorted(months.items()))
-        exps.append(x)
-    doc["experts"] = exps
-    reqs = []
-    for q in req.requests:
-        x = {"id": q.id, "location": q.location, "fields": list(q.fields), "mode": q.mode,
-             "duration_min": q.duration_min, "priority": q.priority,
-             "earliest": q.earliest.isoformat(), "latest": q.latest.isoformat()}
-        if q.window:
-            x["window"] = [fmt_time(q.window[0]), fmt_time(q.window[1])]
-        if q.fixed:
-            x["fixed"] = {"experts": list(q.fixed.experts), "date": q.fixed.date.isoformat(),
-                          "start": fmt_time(q.fixed.start)}
-        _opt(x, "title", q.title, "")
-        _opt(x, "confidential", q.confidential, False)
-        reqs.append(x)
-    doc["requests"] = reqs
+    doc["horizon"] = _horizon_dict(req.horizon)
+    doc["locations"] = [_location_dict(loc) for loc in req.locations]
+    doc["experts"] = [_expert_dict(e, req.horizon) for e in req.experts]
+    doc["requests"] = [_request_dict(q) for q in req.requests]
     doc["travel"] = {"minutes": {a: dict(row) for a, row in req.travel.items()}}
     o = req.objective
     doc["objective"] = {"priority": o.priority, "drive_minute": o.drive_minute,
@@ -1069,6 +1033,75 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
     if goals:
         doc["goals"] = goals
     return doc
+
+
+def _horizon_dict(h: Horizon) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "start": h.start.isoformat(), "end": h.end.isoformat(),
+        "skip_holidays": h.skip_holidays,
+        "blackouts": [{"date": b.date.isoformat(), "experts": list(b.experts),
+                       **({"reason": b.reason} if b.reason else {}),
+                       **({"from": fmt_time(b.start), "until": fmt_time(b.end)}
+                          if b.start is not None and b.end is not None else {})}
+                      for b in h.blackouts]}
+    if h.published_until is not None:
+        out["published_until"] = h.published_until.isoformat()
+    if h.history_until is not None:
+        out["history_until"] = h.history_until.isoformat(timespec="minutes")
+    if h.closures:
+        out["closures"] = [
+            {"location": c.location, "date": c.date.isoformat(), "from": fmt_time(c.start),
+             "until": fmt_time(c.end), **({"reason": c.reason} if c.reason else {})}
+            for c in h.closures]
+    return out
+
+
+def _location_dict(loc: Location) -> dict[str, Any]:
+    x: dict[str, Any] = {"id": loc.id, "name": loc.name}
+    _opt(x, "name_en", loc.name_en, "")
+    _opt(x, "lat", loc.lat)
+    _opt(x, "lon", loc.lon)
+    x["open"], x["close"] = fmt_time(loc.open), fmt_time(loc.close)
+    _opt(x, "max_visits_per_day", loc.max_visits_per_day)
+    _opt(x, "island", loc.island, False)
+    _opt(x, "ferry_minutes", loc.ferry_minutes)
+    _opt(x, "population", loc.population)
+    return x
+
+
+def _expert_dict(e: Expert, horizon: Horizon) -> dict[str, Any]:
+    x: dict[str, Any] = {"id": e.id}
+    _opt(x, "name", e.name, "")
+    x.update({"fields": list(e.fields), "base": e.base, "work_start": fmt_time(e.work_start),
+              "work_end": fmt_time(e.work_end)})
+    if e.days is not None:
+        x["days"] = [day.isoformat() for day in e.days]
+    for k in ("max_visits_per_day", "max_visits_total", "max_drive_minutes_per_day",
+              "max_onsite_days", "max_onsite_days_per_month"):
+        _opt(x, k, getattr(e, k))
+    if e.onsite_days_by_month:
+        months = dict(e.onsite_days_by_month)
+        if e.max_onsite_days_per_month is not None:
+            # one field holds either form: spell the general cap out for every month
+            for day in horizon.dates:
+                months.setdefault(f"{day:%Y-%m}", e.max_onsite_days_per_month)
+        x["max_onsite_days_per_month"] = dict(sorted(months.items()))
+    return x
+
+
+def _request_dict(q: Request) -> dict[str, Any]:
+    x: dict[str, Any] = {
+        "id": q.id, "location": q.location, "fields": list(q.fields), "mode": q.mode,
+        "duration_min": q.duration_min, "priority": q.priority,
+        "earliest": q.earliest.isoformat(), "latest": q.latest.isoformat()}
+    if q.window:
+        x["window"] = [fmt_time(q.window[0]), fmt_time(q.window[1])]
+    if q.fixed:
+        x["fixed"] = {"experts": list(q.fixed.experts), "date": q.fixed.date.isoformat(),
+                      "start": fmt_time(q.fixed.start)}
+    _opt(x, "title", q.title, "")
+    _opt(x, "confidential", q.confidential, False)
+    return x
 
 
 def _visit_dict(v: Visit) -> dict[str, Any]:
@@ -1155,26 +1188,8 @@ def parse_plan(doc: Any) -> Plan:
         v = _read_visit(r, x, p, r.string(x, "request", p), r.string(x, "location", p))
         if v is not None:
             visits.append(v)
-    routes = []
-    for p, x in r.each(d, "routes", None):
-        day = r.date(x.get("date"), f"{p}.date")
-        leave = r.time(x.get("leave"), f"{p}.leave")
-        ret = r.time(x.get("return"), f"{p}.return")
-        stops = r.str_list(x.get("stops"), f"{p}.stops")
-        drive = r.integer(x, "drive_minutes", p, lo=0)
-        eid = r.string(x, "expert", p)
-        departures: list[int] = []
-        legs = r.items(x, "legs", p, required=False)
-        for i, raw in enumerate(legs):
-            leg = r.obj(raw, f"{p}.legs[{i}]")
-            dep = r.time(leg.get("depart"), f"{p}.legs[{i}].depart") if leg is not None else None
-            if dep is not None:
-                departures.append(dep)
-        if legs and len(legs) != len(stops) + 1:
-            r.err(f"{p}.legs", f"needs one entry per leg ({len(stops) + 1}), got {len(legs)}",
-                  f"区間は {len(stops) + 1} 件必要です（{len(legs)} 件あります）")
-        if day and leave is not None and ret is not None and drive is not None:
-            routes.append(Route(eid, day, leave, ret, stops, drive, tuple(departures)))
+    routes = [rt for p, x in r.each(d, "routes", None)
+              if (rt := _read_route(r, x, p)) is not None]
     unscheduled = []
     for p, x in r.each(d, "unscheduled", None):
         rid = r.string(x, "request", p)
@@ -1182,30 +1197,10 @@ def parse_plan(doc: Any) -> Plan:
         unscheduled.append(Unscheduled(rid, reasons,
                                        tuple(x.get("reasons_ja", []) or []),
                                        tuple(x.get("codes", []) or [])))
-    changes = []
-    for p, x in r.each(d, "changes", None):
-        rid = r.string(x, "request", p)
-        loc = r.string(x, "location", p)
-        kind = r.string(x, "kind", p)
-        if kind and kind not in ("moved", "added", "dropped", "withdrawn"):
-            r.err(f"{p}.kind", f"unknown change {kind!r}", f"不明な変更の種類 {kind!r} です")
-        sides = []
-        for side in ("before", "after"):
-            raw = x.get(side)
-            sx = None if raw is None else r.obj(raw, f"{p}.{side}")
-            sides.append(None if sx is None else _read_visit(r, sx, f"{p}.{side}", rid, loc))
-        if rid and kind in ("moved", "added", "dropped", "withdrawn"):
-            changes.append(Change(rid, kind, loc, sides[0], sides[1]))  # type: ignore[arg-type]
-    coverage = []
-    for p, x in r.each(d, "coverage", None):
-        lid = r.string(x, "location", p)
-        n = {k: r.integer(x, k, p, lo=0) for k in ("visits", "min_visits", "shortfall")}
-        if lid and n["visits"] is not None and n["min_visits"] is not None \
-                and n["shortfall"] is not None:
-            coverage.append(LocationCoverage(
-                lid, n["visits"], n["min_visits"], n["shortfall"],
-                r.str_list(x.get("reasons", []), f"{p}.reasons", nonempty=False),
-                tuple(x.get("reasons_ja", []) or []), tuple(x.get("codes", []) or [])))
+    changes = [c for p, x in r.each(d, "changes", None)
+               if (c := _read_change(r, x, p)) is not None]
+    coverage = [cv for p, x in r.each(d, "coverage", None)
+                if (cv := _read_coverage(r, x, p)) is not None]
     messages = {k: r.str_list(d.get(k, []), k, nonempty=False)
                 for k in ("messages", "messages_ja")}
     solver = d.get("solver", {})
@@ -1224,6 +1219,59 @@ def parse_plan(doc: Any) -> Plan:
                 routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {},
                 messages=messages["messages"], messages_ja=messages["messages_ja"],
                 solver=SolveInfo.of(solver), changes=tuple(changes), coverage=tuple(coverage), event=event)
+
+
+def _read_route(r: _Reader, x: Mapping[str, Any], p: str) -> Route | None:
+    """One route of a plan (None when a field it needs is missing or bad)."""
+    day = r.date(x.get("date"), f"{p}.date")
+    leave = r.time(x.get("leave"), f"{p}.leave")
+    ret = r.time(x.get("return"), f"{p}.return")
+    stops = r.str_list(x.get("stops"), f"{p}.stops")
+    drive = r.integer(x, "drive_minutes", p, lo=0)
+    eid = r.string(x, "expert", p)
+    departures: list[int] = []
+    legs = r.items(x, "legs", p, required=False)
+    for i, raw in enumerate(legs):
+        leg = r.obj(raw, f"{p}.legs[{i}]")
+        dep = r.time(leg.get("depart"), f"{p}.legs[{i}].depart") if leg is not None else None
+        if dep is not None:
+            departures.append(dep)
+    if legs and len(legs) != len(stops) + 1:
+        r.err(f"{p}.legs", f"needs one entry per leg ({len(stops) + 1}), got {len(legs)}",
+              f"区間は {len(stops) + 1} 件必要です（{len(legs)} 件あります）")
+    if day and leave is not None and ret is not None and drive is not None:
+        return Route(eid, day, leave, ret, stops, drive, tuple(departures))
+    return None
+
+
+def _read_change(r: _Reader, x: Mapping[str, Any], p: str) -> Change | None:
+    """One change of a plan against the last one, with the visit before and after."""
+    rid = r.string(x, "request", p)
+    loc = r.string(x, "location", p)
+    kind = r.string(x, "kind", p)
+    if kind and kind not in ("moved", "added", "dropped", "withdrawn"):
+        r.err(f"{p}.kind", f"unknown change {kind!r}", f"不明な変更の種類 {kind!r} です")
+    sides = []
+    for side in ("before", "after"):
+        raw = x.get(side)
+        sx = None if raw is None else r.obj(raw, f"{p}.{side}")
+        sides.append(None if sx is None else _read_visit(r, sx, f"{p}.{side}", rid, loc))
+    if rid and kind in ("moved", "added", "dropped", "withdrawn"):
+        return Change(rid, kind, loc, sides[0], sides[1])  # type: ignore[arg-type]
+    return None
+
+
+def _read_coverage(r: _Reader, x: Mapping[str, Any], p: str) -> LocationCoverage | None:
+    """One place's coverage of a plan (the season goal)."""
+    lid = r.string(x, "location", p)
+    n = {k: r.integer(x, k, p, lo=0) for k in ("visits", "min_visits", "shortfall")}
+    if lid and n["visits"] is not None and n["min_visits"] is not None \
+            and n["shortfall"] is not None:
+        return LocationCoverage(
+            lid, n["visits"], n["min_visits"], n["shortfall"],
+            r.str_list(x.get("reasons", []), f"{p}.reasons", nonempty=False),
+            tuple(x.get("reasons_ja", []) or []), tuple(x.get("codes", []) or []))
+    return None
 
 
 def _read_visit(r: _Reader, x: Mapping[str, Any], p: str, rid: str, loc: str) -> Visit | None:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -420,129 +421,19 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date,
         df, numbers = _frame(sheet_rows)
     monday = week if isinstance(week, dt.date) else _parse_week(week)
     cols, units, problems = _columns(df)
-    friday = monday + dt.timedelta(days=4)
+    week_ = _Week(monday, monday + dt.timedelta(days=4), epoch)
     reqs: list[dict[str, Any]] = []
     seen_ids: dict[str, int] = {}
-    for rown, row in zip(numbers, df.to_dict("records"), strict=True):
-
-        def cell(key: str, row: dict[str, Any] = row) -> str:
-            if key not in cols:
-                return ""
-            text = str(row.get(cols[key], "")).strip()
-            return text if key in _FREE_TEXT else normalize(text)
-
-        told: set[str] = set()
-
-        def bad(key: str, en: str, ja: str, rown: int = rown, told: set[str] = told) -> None:
-            if key in told:
-                return          # one problem per cell: an uncomputed formula says it all
-            told.add(key)
-            col = cols.get(key, _label(key))
-            problems.append(Problem(f"row {rown}, column '{col}'", en, ja, f"{rown} 行目「{col}」"))
-
-        if not any(str(v).strip() for v in row.values()):
+    for rown, values in zip(numbers, df.to_dict("records"), strict=True):
+        if not any(str(v).strip() for v in values.values()):
             continue
-        for key in cols:
-            if (text := cell(key)).startswith("="):
-                bad(key, f"the formula {text!r} has no value saved with the file (open the "
-                    "sheet in Excel and save it, or type the value)",
-                    f"数式 {text!r} の計算結果が保存されていません（Excel で開いて保存するか、"
-                    "値を入力してください）")
-        q: dict[str, Any] = {"id": cell("id") or f"r{len(reqs) + 1:03d}"}
-        if q["id"] in seen_ids:
-            bad("id", f"duplicate id {q['id']!r} (row {seen_ids[q['id']]})",
-                f"ID {q['id']!r} が重複しています（{seen_ids[q['id']]} 行目）")
-        seen_ids[q["id"]] = rown
-        code = resolve_municipality(cell("municipality"))
-        if code is None and "municipality" in cols:
-            if cell("municipality"):
-                bad("municipality", f"unknown municipality {cell('municipality')!r}",
-                    f"不明な自治体 {cell('municipality')!r} です")
-            else:
-                bad("municipality", "is required", "必須項目です")
-        q["location"] = code
-        fields, unknown = _fields(cell("fields"))
-        for tok in unknown:
-            bad("fields", f"unknown field {tok!r} (valid: {field_choices('en')})",
-                f"不明な分野 {tok!r} です（使える分野: {field_choices('ja')}）")
-        if not fields and not unknown and "fields" in cols:
-            bad("fields", "is required", "必須項目です")
-        q["fields"] = fields
-        mode = read_mode(cell("mode"))
-        if mode is None and "mode" in cols:
-            bad("mode", f"must be onsite/online (訪問/オンライン), got {cell('mode')!r}",
-                f"訪問 か オンライン を指定してください（{cell('mode')!r}）")
-        q["mode"] = mode
-        _read_duration(q, cell("duration_min"), units.get("duration_min", ""), bad,
-                       "duration_min" in cols)
-        raw = cell("priority")
-        whole = re.fullmatch(r"(\d+)(?:\.0+)?", raw.removesuffix("点").strip())
-        prio = PRIORITY_DEFAULT if raw == "" else int(whole.group(1)) if whole else None
-        if prio is None:
-            bad("priority", f"must be a whole number, got {raw!r}",
-                f"整数を指定してください（{raw!r}）")
-        elif not PRIORITY_MIN <= prio <= PRIORITY_MAX:
-            bad("priority", f"must be between {PRIORITY_MIN} and {PRIORITY_MAX}",
-                f"{PRIORITY_MIN} から {PRIORITY_MAX} の範囲で指定してください")
-        else:
-            q["priority"] = prio
-        for key, day in (("earliest", monday), ("latest", friday)):
-            raw = cell(key)
-            if raw == "":
-                q[key] = day
-                continue
-            parsed = _date(raw, monday, epoch)
-            if parsed is None:
-                bad(key, f"must be a date such as {monday:%Y-%m-%d} or {monday.month}/{monday.day},"
-                    f" got {raw!r}", f"日付（例 {monday:%Y-%m-%d}、{monday.month}/{monday.day}）を"
-                    f"指定してください（{raw!r}）")
-            elif not monday <= parsed <= friday:
-                bad(key, f"{parsed} is outside the week {monday} – {friday}",
-                    f"{parsed} は対象週（{monday} – {friday}）の外です")
-            else:
-                q[key] = parsed
-        if isinstance(q.get("earliest"), dt.date) and isinstance(q.get("latest"), dt.date) \
-                and q["latest"] < q["earliest"]:
-            bad("latest", f"must not be before the start date ({q['earliest']}, column "
-                f"'{cols.get('earliest', _label('earliest'))}')",
-                f"「{cols.get('earliest', _label('earliest'))}」（{q['earliest']}）より前には"
-                "できません")
-        for key in ("earliest", "latest"):
-            if isinstance(q.get(key), dt.date):
-                q[key] = q[key].isoformat()
-        if cell("window"):
-            m = _WINDOW.fullmatch(cell("window"))
-            ws = _minutes(*m.group(1, 2, 3)) if m else None
-            we = _minutes(*m.group(4, 5, 6)) if m else None
-            dur = q.get("duration_min")
-            if ws is None or we is None:
-                bad("window", f"must be a time range such as 13:00-17:00, got {cell('window')!r}",
-                    f"13:00-17:00 のような時間帯を指定してください（{cell('window')!r}）")
-            elif we <= ws:
-                bad("window", f"the end {fmt_time(we)} must be after the start {fmt_time(ws)}",
-                    f"終了 {fmt_time(we)} は開始 {fmt_time(ws)} より後にしてください")
-            elif isinstance(dur, int) and we - ws < dur:
-                col = cols.get("duration_min", _label("duration_min"))
-                bad("window", f"{fmt_time(ws)}-{fmt_time(we)} is shorter than the duration "
-                    f"({dur} min, column '{col}')",
-                    f"{fmt_time(ws)}-{fmt_time(we)} は「{col}」（{dur} 分）より短いです")
-            else:
-                q["window"] = [fmt_time(ws), fmt_time(min(we, 1439))]
-        if cell("title"):
-            q["title"] = cell("title")
-        conf = cell("confidential").lower()
-        if conf in _TRUE:
-            q["confidential"] = True
-        elif conf not in _FALSE:
-            bad("confidential", f"must be yes or no, got {cell('confidential')!r}",
-                f"はい か いいえ（○ か 空欄）を指定してください（{cell('confidential')!r}）")
-        q["_row"] = rown
-        reqs.append(q)
+        row = _Row(rown, values, cols, problems)
+        reqs.append(_read_row(row, len(reqs), seen_ids, units, week_))
     if not reqs and not problems:
         problems.append(Problem("rows", "the table has no requests", "依頼の行がありません", "行"))
     if problems:
         raise InputError(problems)
-    base = PlanRequest(horizon=Horizon(monday, friday), locations=ehime_locations(),
+    base = PlanRequest(horizon=Horizon(monday, week_.friday), locations=ehime_locations(),
                        experts=ehime_experts(), requests=())
     doc = plan_request_to_dict(base)
     rows = [q.pop("_row") for q in reqs]
@@ -552,6 +443,163 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date,
         return parse_plan_request(doc)
     except InputError as err:
         raise InputError([_as_cell(p, rows, cols) for p in err.problems]) from None
+
+
+@dataclass(frozen=True)
+class _Week:
+    """The week a sheet is for (Monday to Friday) and its workbook's date epoch."""
+
+    monday: dt.date
+    friday: dt.date
+    epoch: dt.date
+
+
+@dataclass
+class _Row:
+    """One row of the sheet: its cells by key (normalised, but free text as written) and its
+    problems, one per cell (an uncomputed formula says it all)."""
+
+    number: int
+    values: dict[str, Any]
+    cols: dict[str, str]
+    problems: list[Problem]
+    told: set[str] = field(default_factory=set)
+
+    def cell(self, key: str) -> str:
+        if key not in self.cols:
+            return ""
+        text = str(self.values.get(self.cols[key], "")).strip()
+        return text if key in _FREE_TEXT else normalize(text)
+
+    def bad(self, key: str, en: str, ja: str) -> None:
+        if key in self.told:
+            return
+        self.told.add(key)
+        col = self.cols.get(key, _label(key))
+        rown = self.number
+        self.problems.append(Problem(f"row {rown}, column '{col}'", en, ja, f"{rown} 行目「{col}」"))
+
+
+def _read_row(row: _Row, before: int, seen_ids: dict[str, int], units: dict[str, str],
+              week: _Week) -> dict[str, Any]:
+    """One request of the plan-request/1 document from a row (``before``: the requests read
+    before it), its problems added to the row's."""
+    cell, bad, cols, rown = row.cell, row.bad, row.cols, row.number
+    for key in cols:
+        if (text := cell(key)).startswith("="):
+            bad(key, f"the formula {text!r} has no value saved with the file (open the "
+                "sheet in Excel and save it, or type the value)",
+                f"数式 {text!r} の計算結果が保存されていません（Excel で開いて保存するか、"
+                "値を入力してください）")
+    q: dict[str, Any] = {"id": cell("id") or f"r{before + 1:03d}"}
+    if q["id"] in seen_ids:
+        bad("id", f"duplicate id {q['id']!r} (row {seen_ids[q['id']]})",
+            f"ID {q['id']!r} が重複しています（{seen_ids[q['id']]} 行目）")
+    seen_ids[q["id"]] = rown
+    code = resolve_municipality(cell("municipality"))
+    if code is None and "municipality" in cols:
+        if cell("municipality"):
+            bad("municipality", f"unknown municipality {cell('municipality')!r}",
+                f"不明な自治体 {cell('municipality')!r} です")
+        else:
+            bad("municipality", "is required", "必須項目です")
+    q["location"] = code
+    fields, unknown = _fields(cell("fields"))
+    for tok in unknown:
+        bad("fields", f"unknown field {tok!r} (valid: {field_choices('en')})",
+            f"不明な分野 {tok!r} です（使える分野: {field_choices('ja')}）")
+    if not fields and not unknown and "fields" in cols:
+        bad("fields", "is required", "必須項目です")
+    q["fields"] = fields
+    mode = read_mode(cell("mode"))
+    if mode is None and "mode" in cols:
+        bad("mode", f"must be onsite/online (訪問/オンライン), got {cell('mode')!r}",
+            f"訪問 か オンライン を指定してください（{cell('mode')!r}）")
+    q["mode"] = mode
+    _read_duration(q, cell("duration_min"), units.get("duration_min", ""), bad,
+                   "duration_min" in cols)
+    _read_priority(q, row)
+    _read_dates(q, row, week)
+    _read_window(q, row)
+    if cell("title"):
+        q["title"] = cell("title")
+    conf = cell("confidential").lower()
+    if conf in _TRUE:
+        q["confidential"] = True
+    elif conf not in _FALSE:
+        bad("confidential", f"must be yes or no, got {cell('confidential')!r}",
+            f"はい か いいえ（○ か 空欄）を指定してください（{cell('confidential')!r}）")
+    q["_row"] = rown
+    return q
+
+
+def _read_priority(q: dict[str, Any], row: _Row) -> None:
+    """The priority cell: a whole number in range (empty: the default)."""
+    raw = row.cell("priority")
+    whole = re.fullmatch(r"(\d+)(?:\.0+)?", raw.removesuffix("点").strip())
+    prio = PRIORITY_DEFAULT if raw == "" else int(whole.group(1)) if whole else None
+    if prio is None:
+        row.bad("priority", f"must be a whole number, got {raw!r}",
+                f"整数を指定してください（{raw!r}）")
+    elif not PRIORITY_MIN <= prio <= PRIORITY_MAX:
+        row.bad("priority", f"must be between {PRIORITY_MIN} and {PRIORITY_MAX}",
+                f"{PRIORITY_MIN} から {PRIORITY_MAX} の範囲で指定してください")
+    else:
+        q["priority"] = prio
+
+
+def _read_dates(q: dict[str, Any], row: _Row, week: _Week) -> None:
+    """The earliest and latest dates: within the week (empty: Monday, Friday), the latest not
+    before the earliest; written as ISO dates."""
+    monday, friday, cols, bad = week.monday, week.friday, row.cols, row.bad
+    for key, day in (("earliest", monday), ("latest", friday)):
+        raw = row.cell(key)
+        if raw == "":
+            q[key] = day
+            continue
+        parsed = _date(raw, monday, week.epoch)
+        if parsed is None:
+            bad(key, f"must be a date such as {monday:%Y-%m-%d} or {monday.month}/{monday.day},"
+                f" got {raw!r}", f"日付（例 {monday:%Y-%m-%d}、{monday.month}/{monday.day}）を"
+                f"指定してください（{raw!r}）")
+        elif not monday <= parsed <= friday:
+            bad(key, f"{parsed} is outside the week {monday} – {friday}",
+                f"{parsed} は対象週（{monday} – {friday}）の外です")
+        else:
+            q[key] = parsed
+    if isinstance(q.get("earliest"), dt.date) and isinstance(q.get("latest"), dt.date) \
+            and q["latest"] < q["earliest"]:
+        bad("latest", f"must not be before the start date ({q['earliest']}, column "
+            f"'{cols.get('earliest', _label('earliest'))}')",
+            f"「{cols.get('earliest', _label('earliest'))}」（{q['earliest']}）より前には"
+            "できません")
+    for key in ("earliest", "latest"):
+        if isinstance(q.get(key), dt.date):
+            q[key] = q[key].isoformat()
+
+
+def _read_window(q: dict[str, Any], row: _Row) -> None:
+    """The time window cell: a range such as 13:00-17:00, at least the duration long."""
+    text, cols, bad = row.cell("window"), row.cols, row.bad
+    if not text:
+        return
+    m = _WINDOW.fullmatch(text)
+    ws = _minutes(*m.group(1, 2, 3)) if m else None
+    we = _minutes(*m.group(4, 5, 6)) if m else None
+    dur = q.get("duration_min")
+    if ws is None or we is None:
+        bad("window", f"must be a time range such as 13:00-17:00, got {text!r}",
+            f"13:00-17:00 のような時間帯を指定してください（{text!r}）")
+    elif we <= ws:
+        bad("window", f"the end {fmt_time(we)} must be after the start {fmt_time(ws)}",
+            f"終了 {fmt_time(we)} は開始 {fmt_time(ws)} より後にしてください")
+    elif isinstance(dur, int) and we - ws < dur:
+        col = cols.get("duration_min", _label("duration_min"))
+        bad("window", f"{fmt_time(ws)}-{fmt_time(we)} is shorter than the duration "
+            f"({dur} min, column '{col}')",
+            f"{fmt_time(ws)}-{fmt_time(we)} は「{col}」（{dur} 分）より短いです")
+    else:
+        q["window"] = [fmt_time(ws), fmt_time(min(we, 1439))]
 
 
 def _read_duration(q: dict[str, Any], raw: str, unit: str, bad: Any, present: bool) -> None:

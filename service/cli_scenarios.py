@@ -20,7 +20,7 @@ import pandas as pd
 from engine.errors import InputError, Problem
 from service.console import ProgressBar, print_table
 from service.glossary import kpi_name, status_word
-from service.i18n import _, lang_from, set_lang
+from service.i18n import _, current_lang, using_lang
 from service.paths import check_dask_address, check_outputs
 
 __all__ = ["ProgressBar", "comparison_table", "register", "run_command"]
@@ -50,12 +50,18 @@ def comparison_table(summary: pd.DataFrame, kpis: tuple[str, ...] = TABLE_KPIS) 
 
 def run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                 stderr: IO[str] | None = None) -> int:
-    """The handler of ``scenarios run``; returns the exit code."""
+    """The handler of ``scenarios run``; returns the exit code. Its ``--lang`` lasts as long
+    as the command (a notebook or a test calling it keeps its own language after)."""
+    with using_lang(getattr(args, "lang", None)):
+        return _run_command(args, stdout, stderr)
+
+
+def _run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
+                 stderr: IO[str] | None = None) -> int:
     from engine.scenario import load_scenario_file  # start fast
     from solvers.scenarios import compare, coverage_table, run_many, summarise  # start fast
 
-    args.lang = lang_from(getattr(args, "lang", None))
-    set_lang(args.lang)
+    args.lang = current_lang()
     out_stream = stdout or sys.stdout
     err_stream = stderr or sys.stderr
     try:

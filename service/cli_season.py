@@ -29,7 +29,7 @@ from engine.errors import InputError, Problem
 from service.cli import published_until, request_file, solve_progress
 from service.console import ProgressBar, print_table
 from service.glossary import figure_text, kpi_name, status_word
-from service.i18n import N_, _, lang_from, set_lang
+from service.i18n import N_, _, current_lang, using_lang
 from service.paths import add_force, check_outputs, new_plan_name
 
 __all__ = ["register", "season_command"]
@@ -124,13 +124,19 @@ def season_csv_tables(t: dict[str, Any]) -> dict[str, pd.DataFrame]:
 
 def season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                    stderr: IO[str] | None = None) -> int:
-    """The handler of every ``season`` subcommand; returns the exit code."""
+    """The handler of every ``season`` subcommand; returns the exit code. Its ``--lang``
+    lasts as long as the command."""
+    with using_lang(getattr(args, "lang", None)):
+        return _season_command(args, stdout, stderr)
+
+
+def _season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
+                    stderr: IO[str] | None = None) -> int:
     from engine.format import dump_plan, load_plan  # start fast
     from solvers.planner import SolveOptions  # start fast
     from solvers.season import compare_seasons, plan_season, simulate_season  # start fast
 
-    args.lang = lang_from(getattr(args, "lang", None))
-    set_lang(args.lang)
+    args.lang = current_lang()
     out_stream, err_stream = stdout or sys.stdout, stderr or sys.stderr
     where = getattr(args, "request", None) or "season"
     try:

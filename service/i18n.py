@@ -24,12 +24,15 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gettext
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "current_lang", "lang_from", "set_lang", "translator"]
+__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "current_lang", "lang_from", "set_lang", "translator",
+           "using_lang"]
 
 DOMAIN = "dxshare"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -66,6 +69,18 @@ def set_lang(lang: str) -> None:
 
 def current_lang() -> str:
     return _lang
+
+
+@contextlib.contextmanager
+def using_lang(lang: str | None) -> Iterator[str]:
+    """``lang`` (``lang_from``) for the block, the language before it restored after: a
+    command run from a notebook or a test leaves the caller's language as it was."""
+    before = _lang
+    set_lang(lang_from(lang))
+    try:
+        yield _lang
+    finally:
+        set_lang(before)
 
 
 def _(message: str) -> str:

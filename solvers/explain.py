@@ -17,12 +17,13 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.calendar import date_status
 from engine.kpis import coverage_of
 from engine.model import (
     FIELD_LABELS,
+    Expert,
     LocationCoverage,
     PlanRequest,
     Request,
@@ -69,6 +70,69 @@ def _field(f: str, lang: str) -> str:
 
 def _md(d: dt.date) -> str:
     return f"{d.month}/{d.day}"
+
+
+@dataclass
+class _PlanState:
+    """A plan seen as the reasons need it: its visits per request and per expert-day, the
+    on-site counts, the on-site days and each route's driving."""
+
+    by_req: dict[str, Visit]
+    onsite_by_ed: dict[tuple[str, dt.date], list[Visit]]
+    all_by_ed: dict[tuple[str, dt.date], list[Visit]]
+    onsite_total: dict[str, int]
+    loc_day: dict[tuple[str, dt.date], int]
+    onsite_days: dict[str, list[dt.date]]
+    drive: dict[tuple[str, dt.date], int]
+
+    @classmethod
+    def of(cls, visits: Iterable[Visit], routes: Iterable[Route]) -> _PlanState:
+        visits = list(visits)
+        st = cls({v.request: v for v in visits}, defaultdict(list), defaultdict(list),
+                 defaultdict(int), defaultdict(int), defaultdict(list), {})
+        for v in visits:
+            for eid in v.experts:
+                st.all_by_ed[eid, v.date].append(v)
+                if v.mode == "onsite":
+                    st.onsite_by_ed[eid, v.date].append(v)
+                    st.onsite_total[eid] += 1
+                    st.loc_day[v.location, v.date] += 1
+        for r in routes:
+            st.onsite_days[r.expert].append(r.date)
+            st.drive[r.expert, r.date] = r.drive_minutes
+        return st
+
+
+@dataclass
+class _Reasons:
+    """The reasons of one request, in English and Japanese with their codes, each said once
+    (by key), and the visits that stand in its way."""
+
+    en: list[str] = field(default_factory=list)
+    ja: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    blockers: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
+
+    def add(self, key: str, en: str, ja: str, code: str) -> None:
+        if key not in self.seen:
+            self.seen.add(key)
+            self.en.append(en)
+            self.ja.append(ja)
+            self.codes.append(code)
+
+@dataclass
+class _Failures:
+    """Why a request's (expert, date) pairs failed, for its reasons: per field whether any
+    expert of it has a workable date, the dates in the published plan or past, and the
+    pairs that failed by time, by driving and by a cap."""
+
+    workable_any: dict[str, bool]
+    published_any: bool = False
+    past_any: bool = False
+    fail_time: list[tuple[str, dt.date, str, str]] = field(default_factory=list)
+    fail_drive: list[tuple[str, int, int]] = field(default_factory=list)
+    fail_cap: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Explainer:
@@ -118,20 +182,13 @@ class Explainer:
 
     def _analyse(self, q: Request) -> tuple[list[Option], Unscheduled]:
         p = self.p
-        loc = p.location_by_id[q.location]
         missing = [f for f in q.fields if not any(f in e.fields for e in p.experts)]
         if missing:
             en = "; ".join(f"no expert has the field {_field(f, 'en')}" for f in missing)
             ja = "、".join(f"{_field(f, 'ja')}の専門家がいません" for f in missing)
             return [], Unscheduled(q.id, (en,), (ja,), ("no_expert_field",))
         opts: list[Option] = []
-        published_any = False
-        past_any = False
-        # per field: counts of why candidate (expert, date) pairs failed
-        workable_any: dict[str, bool] = {f: False for f in q.fields}
-        fail_time: list[tuple[str, dt.date, str, str]] = []
-        fail_drive: list[tuple[str, int, int]] = []
-        fail_cap: list[tuple[str, str, str]] = []
+        why = _Failures({f: False for f in q.fields})
         span = [q.earliest + dt.timedelta(days=i) for i in range((q.latest - q.earliest).days + 1)]
         for e in p.experts:
             slots = tuple(k for k, f in enumerate(q.fields) if f in e.fields)
@@ -140,65 +197,14 @@ class Explainer:
             if q.fixed is not None and e.id not in q.fixed.experts:
                 continue
             for d in span:
-                if q.fixed is not None and d != q.fixed.date:
-                    continue
-                if (q.fixed is None and p.horizon.published_until is not None
-                        and d <= p.horizon.published_until):
-                    published_any = True
-                    continue
-                past = p.horizon.history_until
-                if q.fixed is None and past is not None and d < past.date():
-                    past_any = True
-                    continue
-                if not date_status(p.horizon, e, d).workable:
-                    continue
-                for k in slots:
-                    workable_any[q.fields[k]] = True
-                lo = max(loc.open, q.window[0] if q.window else 0)
-                hi = min(loc.close, q.window[1] if q.window else 24 * 60) - q.duration_min
-                if q.fixed is None and past is not None and d == past.date():
-                    # today: nothing new starts before now
-                    lo = max(lo, past.hour * 60 + past.minute)
-                    if lo > hi:
-                        past_any = True
-                        continue
-                if q.onsite:
-                    zero = [c for c in ("max_visits_per_day", "max_visits_total",
-                                        "max_onsite_days", "max_onsite_days_per_month")
-                            if getattr(e, c) == 0]
-                    if zero:
-                        fail_cap.append((e.id, zero[0], "expert"))
-                        continue
-                    if (loc.max_visits_per_day is not None
-                            and loc.max_visits_per_day < len(q.fields)):
-                        # A joint visit of n experts counts n against the location's cap.
-                        fail_cap.append((e.id, "max_visits_per_day", "location"))
-                        continue
-                    # The shortest way there and back bounds every tour through this stop
-                    # (the exact legs of the chosen tour are rules of the model).
-                    out = self.travel.shortest(e.base, q.location)
-                    back = self.travel.shortest(q.location, e.base)
-                    if (e.max_drive_minutes_per_day is not None
-                            and out + back > e.max_drive_minutes_per_day):
-                        fail_drive.append((e.id, out + back, e.max_drive_minutes_per_day))
-                        continue
-                    lo = max(lo, e.work_start + out)
-                    hi = min(hi, e.work_end - back - q.duration_min)
-                    if lo > hi:
-                        fail_time.append((e.id, d, f"{out}+{back}", "trip"))
-                        continue
-                else:
-                    lo = max(lo, e.work_start)
-                    hi = min(hi, e.work_end - q.duration_min)
-                    if lo > hi:
-                        fail_time.append((e.id, d, "0", "hours"))
-                        continue
-                opts.append(Option(q.id, e.id, d, slots, lo, hi))
+                o = self._option_on(q, e, d, slots, why)
+                if o is not None:
+                    opts.append(o)
         opts = self._joint_filter(q, opts)
         if opts:
             return opts, Unscheduled(q.id, ())
         until = p.horizon.published_until
-        if published_any and until is not None and q.latest <= until:
+        if why.published_any and until is not None and q.latest <= until:
             dates = f"{_md(q.earliest)} – {_md(q.latest)}"
             return [], Unscheduled(
                 q.id, (f"its dates ({dates}) are in the published plan, which runs to "
@@ -206,14 +212,76 @@ class Explainer:
                 (f"希望日（{dates}）は {_md(until)} までの公開済みの計画の中にあり、"
                  "新しい訪問は追加しません",), ("published_period",))
         past = p.horizon.history_until
-        if past_any and past is not None and not any(workable_any.values()) or (
-                past_any and past is not None and q.latest <= past.date()):
+        if why.past_any and past is not None and not any(why.workable_any.values()) or (
+                why.past_any and past is not None and q.latest <= past.date()):
             when = f"{_md(past.date())} {past:%H:%M}"
             dates = f"{_md(q.earliest)} – {_md(q.latest)}"
             return [], Unscheduled(
                 q.id, (f"its dates ({dates}) have passed: it is now {when}",),
                 (f"希望日（{dates}）は過ぎています（現在 {when}）",), ("past_period",))
-        return [], self._why_none(q, workable_any, fail_time, fail_drive, fail_cap)
+        return [], self._why_none(q, why)
+
+    def _option_on(self, q: Request, e: Expert, d: dt.date, slots: tuple[int, ...],
+                   why: _Failures) -> Option | None:
+        """Expert ``e`` serving ``q`` on ``d`` (covering one of ``slots``), with the starts its
+        hours, the place's, the window and the trip there and back allow; None (and why, in
+        ``why``) when there is none."""
+        p = self.p
+        loc = p.location_by_id[q.location]
+        if q.fixed is not None and d != q.fixed.date:
+            return None
+        if (q.fixed is None and p.horizon.published_until is not None
+                and d <= p.horizon.published_until):
+            why.published_any = True
+            return None
+        past = p.horizon.history_until
+        if q.fixed is None and past is not None and d < past.date():
+            why.past_any = True
+            return None
+        if not date_status(p.horizon, e, d).workable:
+            return None
+        for k in slots:
+            why.workable_any[q.fields[k]] = True
+        lo = max(loc.open, q.window[0] if q.window else 0)
+        hi = min(loc.close, q.window[1] if q.window else 24 * 60) - q.duration_min
+        if q.fixed is None and past is not None and d == past.date():
+            # today: nothing new starts before now
+            lo = max(lo, past.hour * 60 + past.minute)
+            if lo > hi:
+                why.past_any = True
+                return None
+        if q.onsite:
+            zero = [c for c in ("max_visits_per_day", "max_visits_total",
+                                "max_onsite_days", "max_onsite_days_per_month")
+                    if getattr(e, c) == 0]
+            if zero:
+                why.fail_cap.append((e.id, zero[0], "expert"))
+                return None
+            if (loc.max_visits_per_day is not None
+                    and loc.max_visits_per_day < len(q.fields)):
+                # A joint visit of n experts counts n against the location's cap.
+                why.fail_cap.append((e.id, "max_visits_per_day", "location"))
+                return None
+            # The shortest way there and back bounds every tour through this stop
+            # (the exact legs of the chosen tour are rules of the model).
+            out = self.travel.shortest(e.base, q.location)
+            back = self.travel.shortest(q.location, e.base)
+            if (e.max_drive_minutes_per_day is not None
+                    and out + back > e.max_drive_minutes_per_day):
+                why.fail_drive.append((e.id, out + back, e.max_drive_minutes_per_day))
+                return None
+            lo = max(lo, e.work_start + out)
+            hi = min(hi, e.work_end - back - q.duration_min)
+            if lo > hi:
+                why.fail_time.append((e.id, d, f"{out}+{back}", "trip"))
+                return None
+        else:
+            lo = max(lo, e.work_start)
+            hi = min(hi, e.work_end - q.duration_min)
+            if lo > hi:
+                why.fail_time.append((e.id, d, "0", "hours"))
+                return None
+        return Option(q.id, e.id, d, slots, lo, hi)
 
     def _joint_filter(self, q: Request, opts: list[Option]) -> list[Option]:
         """Keep only dates where every field has its own expert and their windows meet."""
@@ -229,10 +297,55 @@ class Explainer:
                 keep.extend(os_)
         return keep
 
-    def _why_none(self, q: Request, workable_any: dict[str, bool],
-                  fail_time: list[tuple[str, dt.date, str, str]],
-                  fail_drive: list[tuple[str, int, int]],
-                  fail_cap: list[tuple[str, str, str]]) -> Unscheduled:
+    def _why_none(self, q: Request, why: _Failures) -> Unscheduled:
+        """Why no (expert, date) can serve ``q`` at all: a fixed visit naming the wrong
+        experts, no workable day, the drive cap, a cap of 0, no time, or no common time."""
+        wrong = self._fixed_wrong(q)
+        if wrong is not None:
+            return wrong
+        fail_time, fail_drive, fail_cap = why.fail_time, why.fail_drive, why.fail_cap
+        # days as the other reasons write them (12/7), not ISO
+        span_en = f"between {_md(q.earliest)} and {_md(q.latest)}"
+        span_ja = f"{_md(q.earliest)} から {_md(q.latest)} の間に"
+        if q.fixed is not None:
+            span_en = f"on the fixed date {_md(q.fixed.date)}"
+            span_ja = f"確定日 {_md(q.fixed.date)} に"
+        en: list[str] = []
+        ja: list[str] = []
+        codes: list[str] = []
+        for f, ok in why.workable_any.items():
+            if not ok:
+                en.append(f"no expert with field {_field(f, 'en')} works {span_en}")
+                ja.append(f"{span_ja}{_field(f, 'ja')}の専門家が稼働できる日がありません")
+                codes.append("no_workable_day")
+        if not en and fail_drive:
+            eid, trip, cap = fail_drive[0]
+            en.append(f"the round trip to {self._loc(q.location)} takes {trip} min of driving, "
+                      f"above {self._who(eid)}'s cap of {cap} min a day")
+            ja.append(f"{self._loc(q.location, 'ja')}への往復運転 {trip} 分が {self._who(eid)} の1日の上限 "
+                      f"{cap} 分を超えます")
+            codes.append("drive_cap")
+        if not en and fail_cap:
+            e_, j_ = self._cap_zero(q, fail_cap[0])
+            en.append(e_)
+            ja.append(j_)
+            codes.append("cap_zero")
+        if not en and fail_time:
+            e_, j_ = self._no_time(q, fail_time[0][0])
+            en.append(e_)
+            ja.append(j_)
+            codes.append("no_time")
+        if not en:
+            fields = " and ".join(_field(f, "en") for f in q.fields)
+            en.append(f"no date {span_en} on which experts for {fields} can all come at the "
+                      "same time")
+            ja.append(f"{span_ja}{'・'.join(_field(f, 'ja') for f in q.fields)}の専門家が"
+                      "そろって対応できる日時がありません")
+            codes.append("joint_no_common_time")
+        return Unscheduled(q.id, tuple(en), tuple(ja), tuple(codes))
+
+    def _fixed_wrong(self, q: Request) -> Unscheduled | None:
+        """A fixed visit that names an unknown expert, or one without the request's fields."""
         if q.fixed is not None:
             unknown = [x for x in q.fixed.experts if x not in self.p.expert_by_id]
             if unknown:
@@ -250,73 +363,48 @@ class Explainer:
                     (f"確定済みの訪問に指定された {names} は分野 "
                      f"{'・'.join(_field(f, 'ja') for f in q.fields)} を担当していません",),
                     ("fixed_wrong_field",))
-        # days as the other reasons write them (12/7), not ISO
-        span_en = f"between {_md(q.earliest)} and {_md(q.latest)}"
-        span_ja = f"{_md(q.earliest)} から {_md(q.latest)} の間に"
-        if q.fixed is not None:
-            span_en = f"on the fixed date {_md(q.fixed.date)}"
-            span_ja = f"確定日 {_md(q.fixed.date)} に"
-        en: list[str] = []
-        ja: list[str] = []
-        codes: list[str] = []
-        for f, ok in workable_any.items():
-            if not ok:
-                en.append(f"no expert with field {_field(f, 'en')} works {span_en}")
-                ja.append(f"{span_ja}{_field(f, 'ja')}の専門家が稼働できる日がありません")
-                codes.append("no_workable_day")
-        if not en and fail_drive:
-            eid, trip, cap = fail_drive[0]
-            en.append(f"the round trip to {self._loc(q.location)} takes {trip} min of driving, "
-                      f"above {self._who(eid)}'s cap of {cap} min a day")
-            ja.append(f"{self._loc(q.location, 'ja')}への往復運転 {trip} 分が {self._who(eid)} の1日の上限 "
-                      f"{cap} 分を超えます")
-            codes.append("drive_cap")
-        if not en and fail_cap:
-            eid, cap_name, who = fail_cap[0]
-            cap_n = self.p.location_by_id[q.location].max_visits_per_day
-            if who == "location" and len(q.fields) > 1:
-                en.append(f"{self._loc(q.location)} hosts at most {cap_n} expert-visits a day, and "
-                          f"this joint visit brings {len(q.fields)} experts")
-                ja.append(f"{self._loc(q.location, 'ja')}の1日の訪問上限は {cap_n} 件で、この合同訪問は"
-                          f"専門家 {len(q.fields)} 名（{len(q.fields)} 件）になります")
-            elif who == "location":
-                en.append(f"{self._loc(q.location)} accepts no on-site visits (max_visits_per_day 0)")
-                ja.append(f"{self._loc(q.location, 'ja')}は訪問を受け付けていません（上限 0）")
-            else:
-                en.append(f"{self._who(eid)} has {cap_name} = 0, so makes no on-site visits")
-                ja.append(f"{self._who(eid)} の {cap_name} が 0 のため訪問できません")
-            codes.append("cap_zero")
-        if not en and fail_time:
-            loc = self.p.location_by_id[q.location]
-            win = f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}" if q.window else None
-            hours = f"{fmt_time(loc.open)}–{fmt_time(loc.close)}"
-            if q.onsite:
-                eid = fail_time[0][0]
-                e = self.p.expert_by_id[eid]
-                out = self.travel.shortest(e.base, q.location)
-                en.append(
-                    f"no day where the trip and the consultation fit the hours: {out} min each way "
-                    f"from the base leaves no {q.duration_min}-minute slot within working hours "
-                    f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}, opening hours {hours}"
-                    + (f" and the window {win}" if win else ""))
-                ja.append(
-                    f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
-                    f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours}"
-                    + (f"・希望時間帯 {win}" if win else "") + f" の中に {q.duration_min} 分の枠が取れません")
-            else:
-                en.append(f"no {q.duration_min}-minute slot within both the working hours and the "
-                          f"opening hours {hours}" + (f" and the window {win}" if win else ""))
-                ja.append(f"勤務時間と開庁時間 {hours}" + (f"・希望時間帯 {win}" if win else "")
-                          + f" の両方に収まる {q.duration_min} 分の枠がありません")
-            codes.append("no_time")
-        if not en:
-            fields = " and ".join(_field(f, "en") for f in q.fields)
-            en.append(f"no date {span_en} on which experts for {fields} can all come at the "
-                      "same time")
-            ja.append(f"{span_ja}{'・'.join(_field(f, 'ja') for f in q.fields)}の専門家が"
-                      "そろって対応できる日時がありません")
-            codes.append("joint_no_common_time")
-        return Unscheduled(q.id, tuple(en), tuple(ja), tuple(codes))
+        return None
+
+    def _cap_zero(self, q: Request, failed: tuple[str, str, str]) -> tuple[str, str]:
+        """A cap of 0 (the expert's, or the place's) that keeps the request out."""
+        eid, cap_name, who = failed
+        cap_n = self.p.location_by_id[q.location].max_visits_per_day
+        if who == "location" and len(q.fields) > 1:
+            en = (f"{self._loc(q.location)} hosts at most {cap_n} expert-visits a day, and "
+                  f"this joint visit brings {len(q.fields)} experts")
+            ja = (f"{self._loc(q.location, 'ja')}の1日の訪問上限は {cap_n} 件で、この合同訪問は"
+                  f"専門家 {len(q.fields)} 名（{len(q.fields)} 件）になります")
+        elif who == "location":
+            en = f"{self._loc(q.location)} accepts no on-site visits (max_visits_per_day 0)"
+            ja = f"{self._loc(q.location, 'ja')}は訪問を受け付けていません（上限 0）"
+        else:
+            en = f"{self._who(eid)} has {cap_name} = 0, so makes no on-site visits"
+            ja = f"{self._who(eid)} の {cap_name} が 0 のため訪問できません"
+        return en, ja
+
+    def _no_time(self, q: Request, eid: str) -> tuple[str, str]:
+        """No slot within the hours (and for an on-site visit the trip from ``eid``'s base)."""
+        loc = self.p.location_by_id[q.location]
+        win = f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}" if q.window else None
+        hours = f"{fmt_time(loc.open)}–{fmt_time(loc.close)}"
+        if q.onsite:
+            e = self.p.expert_by_id[eid]
+            out = self.travel.shortest(e.base, q.location)
+            en = (
+                f"no day where the trip and the consultation fit the hours: {out} min each way "
+                f"from the base leaves no {q.duration_min}-minute slot within working hours "
+                f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}, opening hours {hours}"
+                + (f" and the window {win}" if win else ""))
+            ja = (
+                f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
+                f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours}"
+                + (f"・希望時間帯 {win}" if win else "") + f" の中に {q.duration_min} 分の枠が取れません")
+        else:
+            en = (f"no {q.duration_min}-minute slot within both the working hours and the "
+                  f"opening hours {hours}" + (f" and the window {win}" if win else ""))
+            ja = (f"勤務時間と開庁時間 {hours}" + (f"・希望時間帯 {win}" if win else "")
+                  + f" の両方に収まる {q.duration_min} 分の枠がありません")
+        return en, ja
 
     # ------------------------------------------------------------ after solving
     def bare_unscheduled(self, served: set[str], *,
@@ -375,26 +463,7 @@ class Explainer:
         priority first until then, and any left say that their reason was not analysed
         (``not_analysed``); released published visits and requests nothing can serve always
         get their reason, which costs nothing more."""
-        visits = list(visits)
-        routes = list(routes)
-        by_req = {v.request: v for v in visits}
-        prio = {q.id: q.priority for q in self.p.requests}
-        onsite_by_ed: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
-        all_by_ed: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
-        onsite_total: dict[str, int] = defaultdict(int)
-        loc_day: dict[tuple[str, dt.date], int] = defaultdict(int)
-        for v in visits:
-            for eid in v.experts:
-                all_by_ed[eid, v.date].append(v)
-                if v.mode == "onsite":
-                    onsite_by_ed[eid, v.date].append(v)
-                    onsite_total[eid] += 1
-                    loc_day[v.location, v.date] += 1
-        onsite_days: dict[str, list[dt.date]] = defaultdict(list)
-        drive: dict[tuple[str, dt.date], int] = {}
-        for r in routes:
-            onsite_days[r.expert].append(r.date)
-            drive[r.expert, r.date] = r.drive_minutes
+        plan = _PlanState.of(visits, routes)
         out: dict[str, Unscheduled] = {}
         order = [q for q in self.p.requests if q.id not in served]
         if until is not None:
@@ -413,115 +482,122 @@ class Explainer:
             if q.id in self.static:
                 out[q.id] = self.static[q.id]
                 continue
-            en: list[str] = []
-            ja: list[str] = []
-            codes: list[str] = []
-            blockers: set[str] = set()
-            seen: set[str] = set()
+            out[q.id] = self._left_out(q, plan)
+        return [out[q.id] for q in self.p.requests if q.id in out]
 
-            def add(key: str, e_: str, j_: str, c_: str, en: list[str] = en,
-                    ja: list[str] = ja, codes: list[str] = codes, seen: set[str] = seen) -> None:
-                if key not in seen:
-                    seen.add(key)
-                    en.append(e_)
-                    ja.append(j_)
-                    codes.append(c_)
-
-            loc = self.p.location_by_id[q.location]
-            for o in self.options[q.id]:
-                e = self.p.expert_by_id[o.expert]
-                d = o.date
-                if q.onsite:
-                    if (e.max_onsite_days is not None and d not in onsite_days[e.id]
-                            and len(onsite_days[e.id]) >= e.max_onsite_days):
-                        used = ", ".join(_md(x) for x in sorted(onsite_days[e.id]))
-                        add(f"days{e.id}",
-                            f"{self._who(e.id)}'s contracted on-site days ({e.max_onsite_days}) "
-                            f"are all used ({used})",
-                            f"{self._who(e.id)} の訪問契約日数（{e.max_onsite_days} 日）はすべて使われています（{used}）",
-                            "expert_days_full")
-                        continue
-                    month = [x for x in onsite_days[e.id] if (x.year, x.month) == (d.year, d.month)]
-                    month_cap = e.month_cap(d.year, d.month)
-                    if (month_cap is not None and d not in onsite_days[e.id]
-                            and len(month) >= month_cap):
-                        used = ", ".join(_md(x) for x in sorted(month))
-                        add(f"month{e.id}{d.year}{d.month}",
-                            f"{self._who(e.id)}'s contracted on-site days for {d:%B %Y} "
-                            f"({month_cap}) are all used ({used})",
-                            f"{self._who(e.id)} の {d.year}年{d.month}月の訪問契約日数"
-                            f"（{month_cap} 日）はすべて使われています（{used}）",
-                            "expert_month_full")
-                        continue
-                    if e.max_visits_total is not None and onsite_total[e.id] >= e.max_visits_total:
-                        add(f"total{e.id}",
-                            f"{self._who(e.id)}'s {e.max_visits_total} on-site visits for the "
-                            "period are all planned",
-                            f"{self._who(e.id)} の期間中の訪問上限 {e.max_visits_total} 件はすべて計画済みです",
-                            "expert_total_full")
-                        continue
-                    n_day = len(onsite_by_ed[e.id, d])
-                    if e.max_visits_per_day is not None and n_day >= e.max_visits_per_day:
-                        add(f"day{e.id}{d}",
-                            f"{self._who(e.id)} already makes {n_day} on-site visits on {_md(d)} "
-                            "(daily cap)",
-                            f"{self._who(e.id)} は {_md(d)} にすでに {n_day} 件訪問します（1日の上限）",
-                            "expert_day_full")
-                        blockers.update(v.request for v in onsite_by_ed[e.id, d])
-                        continue
-                    if (loc.max_visits_per_day is not None
-                            and loc_day[loc.id, d] >= loc.max_visits_per_day):
-                        add(f"loc{d}",
-                            f"{loc.label} already hosts {loc_day[loc.id, d]} expert-visits on "
-                            f"{_md(d)} (its daily cap)",
-                            f"{loc.name} は {_md(d)} にすでに {loc_day[loc.id, d]} 件の訪問を受けます"
-                            "（1日の上限）", "location_day_full")
-                        continue
-                    if e.max_drive_minutes_per_day is not None and (e.id, d) in drive:
-                        extra = self._cheapest_insertion(e.base, onsite_by_ed[e.id, d], q.location)
-                        if drive[e.id, d] + extra > e.max_drive_minutes_per_day:
-                            add(f"drive{e.id}{d}",
-                                f"adding it to {self._who(e.id)}'s {_md(d)} route would need about "
-                                f"{drive[e.id, d] + extra} min of driving, above the cap of "
-                                f"{e.max_drive_minutes_per_day}",
-                                f"{self._who(e.id)} の {_md(d)} の行程に加えると運転が約 "
-                                f"{drive[e.id, d] + extra} 分となり上限 {e.max_drive_minutes_per_day}"
-                                " 分を超えます", "drive_cap_full")
-                            continue
-                taken = sorted(all_by_ed[e.id, d], key=lambda v: v.start)
-                blockers.update(v.request for v in taken)
-                if taken:
-                    busy_en = ", ".join(self._visit(v, "en") for v in taken)
-                    busy_ja = "、".join(self._visit(v, "ja") for v in taken)
-                    add(f"busy{e.id}{d}",
+    def _left_out(self, q: Request, plan: _PlanState) -> Unscheduled:
+        """The reasons of one request left out of ``plan``: for each of its options, the cap
+        that is full or the visits that take the day; then whether it gave way to visits of
+        equal or higher priority, or to a combination."""
+        why = _Reasons()
+        for o in self.options[q.id]:
+            if q.onsite and self._cap_full(q, o, plan, why):
+                continue
+            e = self.p.expert_by_id[o.expert]
+            d = o.date
+            taken = sorted(plan.all_by_ed[e.id, d], key=lambda v: v.start)
+            why.blockers.update(v.request for v in taken)
+            if taken:
+                busy_en = ", ".join(self._visit(v, "en") for v in taken)
+                busy_ja = "、".join(self._visit(v, "ja") for v in taken)
+                why.add(f"busy{e.id}{d}",
                         f"{self._who(e.id)}'s {_md(d)} has no room for it beside {busy_en}",
                         f"{self._who(e.id)} の {_md(d)} は {busy_ja} で埋まっています",
                         "expert_day_taken")
-            higher = sorted((b for b in blockers if prio[b] >= q.priority),
-                            key=lambda b: (-prio[b], b))
-            if higher:
-                head_en = ("gave way to visits of equal or higher priority: "
-                           + ", ".join(self._visit(by_req[b], "en") for b in higher[:6])
-                           + (" …" if len(higher) > 6 else ""))
-                head_ja = ("優先度が同じか高い訪問を優先しました: "
-                           + "、".join(self._visit(by_req[b], "ja") for b in higher[:6])
-                           + (" …" if len(higher) > 6 else ""))
-                en.insert(0, head_en)
-                ja.insert(0, head_ja)
-                codes.insert(0, "gave_way")
-            elif not en:
-                en.append("it could be served alone, but not together with the plan's visits "
+        self._head(q, plan, why)
+        return Unscheduled(q.id, tuple(why.en[:6]), tuple(why.ja[:6]), tuple(why.codes[:6]))
+
+    def _cap_full(self, q: Request, o: Option, plan: _PlanState, why: _Reasons) -> bool:
+        """Whether a cap of the on-site option ``o`` is full in ``plan`` (said in ``why``): the
+        expert's contracted days, that month's days, visits in the period, visits that day,
+        the place's visits that day, or the day's driving."""
+        e = self.p.expert_by_id[o.expert]
+        d = o.date
+        days = plan.onsite_days[e.id]
+        if e.max_onsite_days is not None and d not in days and len(days) >= e.max_onsite_days:
+            used = ", ".join(_md(x) for x in sorted(days))
+            why.add(f"days{e.id}",
+                    f"{self._who(e.id)}'s contracted on-site days ({e.max_onsite_days}) "
+                    f"are all used ({used})",
+                    f"{self._who(e.id)} の訪問契約日数（{e.max_onsite_days} 日）はすべて使われています（{used}）",
+                    "expert_days_full")
+            return True
+        month = [x for x in days if (x.year, x.month) == (d.year, d.month)]
+        month_cap = e.month_cap(d.year, d.month)
+        if month_cap is not None and d not in days and len(month) >= month_cap:
+            used = ", ".join(_md(x) for x in sorted(month))
+            why.add(f"month{e.id}{d.year}{d.month}",
+                    f"{self._who(e.id)}'s contracted on-site days for {d:%B %Y} "
+                    f"({month_cap}) are all used ({used})",
+                    f"{self._who(e.id)} の {d.year}年{d.month}月の訪問契約日数"
+                    f"（{month_cap} 日）はすべて使われています（{used}）",
+                    "expert_month_full")
+            return True
+        if e.max_visits_total is not None and plan.onsite_total[e.id] >= e.max_visits_total:
+            why.add(f"total{e.id}",
+                    f"{self._who(e.id)}'s {e.max_visits_total} on-site visits for the "
+                    "period are all planned",
+                    f"{self._who(e.id)} の期間中の訪問上限 {e.max_visits_total} 件はすべて計画済みです",
+                    "expert_total_full")
+            return True
+        n_day = len(plan.onsite_by_ed[e.id, d])
+        if e.max_visits_per_day is not None and n_day >= e.max_visits_per_day:
+            why.add(f"day{e.id}{d}",
+                    f"{self._who(e.id)} already makes {n_day} on-site visits on {_md(d)} "
+                    "(daily cap)",
+                    f"{self._who(e.id)} は {_md(d)} にすでに {n_day} 件訪問します（1日の上限）",
+                    "expert_day_full")
+            why.blockers.update(v.request for v in plan.onsite_by_ed[e.id, d])
+            return True
+        loc = self.p.location_by_id[q.location]
+        if (loc.max_visits_per_day is not None
+                and plan.loc_day[loc.id, d] >= loc.max_visits_per_day):
+            why.add(f"loc{d}",
+                    f"{loc.label} already hosts {plan.loc_day[loc.id, d]} expert-visits on "
+                    f"{_md(d)} (its daily cap)",
+                    f"{loc.name} は {_md(d)} にすでに {plan.loc_day[loc.id, d]} 件の訪問を受けます"
+                    "（1日の上限）", "location_day_full")
+            return True
+        if e.max_drive_minutes_per_day is not None and (e.id, d) in plan.drive:
+            extra = self._cheapest_insertion(e.base, plan.onsite_by_ed[e.id, d], q.location)
+            if plan.drive[e.id, d] + extra > e.max_drive_minutes_per_day:
+                why.add(f"drive{e.id}{d}",
+                        f"adding it to {self._who(e.id)}'s {_md(d)} route would need about "
+                        f"{plan.drive[e.id, d] + extra} min of driving, above the cap of "
+                        f"{e.max_drive_minutes_per_day}",
+                        f"{self._who(e.id)} の {_md(d)} の行程に加えると運転が約 "
+                        f"{plan.drive[e.id, d] + extra} 分となり上限 {e.max_drive_minutes_per_day}"
+                        " 分を超えます", "drive_cap_full")
+                return True
+        return False
+
+    def _head(self, q: Request, plan: _PlanState, why: _Reasons) -> None:
+        """The first reason: it gave way to visits of equal or higher priority (named), or it
+        fits alone but not in the best total, or serving it needs a costlier combination."""
+        prio = self.p.request_by_id
+        higher = sorted((b for b in why.blockers if prio[b].priority >= q.priority),
+                        key=lambda b: (-prio[b].priority, b))
+        if higher:
+            head_en = ("gave way to visits of equal or higher priority: "
+                       + ", ".join(self._visit(plan.by_req[b], "en") for b in higher[:6])
+                       + (" …" if len(higher) > 6 else ""))
+            head_ja = ("優先度が同じか高い訪問を優先しました: "
+                       + "、".join(self._visit(plan.by_req[b], "ja") for b in higher[:6])
+                       + (" …" if len(higher) > 6 else ""))
+            why.en.insert(0, head_en)
+            why.ja.insert(0, head_ja)
+            why.codes.insert(0, "gave_way")
+        elif not why.en:
+            why.en.append("it could be served alone, but not together with the plan's visits "
                           "at a better total (priorities first, then driving)")
-                ja.append("単独なら対応できますが、計画全体（優先度の合計、次に運転時間）を"
+            why.ja.append("単独なら対応できますが、計画全体（優先度の合計、次に運転時間）を"
                           "より良くする組み合わせに入りませんでした")
-                codes.append("gave_way")
-            elif blockers:
-                en.insert(0, "serving it would mean dropping or moving lower-priority visits "
+            why.codes.append("gave_way")
+        elif why.blockers:
+            why.en.insert(0, "serving it would mean dropping or moving lower-priority visits "
                           "that together are worth more, or more driving")
-                ja.insert(0, "対応すると、合計でより価値のある他の訪問を外すか、運転が増えます")
-                codes.insert(0, "gave_way_combination")
-            out[q.id] = Unscheduled(q.id, tuple(en[:6]), tuple(ja[:6]), tuple(codes[:6]))
-        return [out[q.id] for q in self.p.requests if q.id in out]
+            why.ja.insert(0, "対応すると、合計でより価値のある他の訪問を外すか、運転が増えます")
+            why.codes.insert(0, "gave_way_combination")
 
     def _cheapest_insertion(self, base: str, day: list[Visit], loc: str) -> int:
         path = [base] + [v.location for v in sorted(day, key=lambda v: v.start)] + [base]

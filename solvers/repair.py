@@ -42,6 +42,7 @@ from engine.events import AfterEvent, Event, apply_event, event_to_dict
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, SolveInfo, Visit
 from engine.travel import TravelTimes
+from solvers.cpsat.solver import new_solver
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits, keep_fitting
 from solvers.model import OutOfTime, PlannerModel, set_hint
@@ -128,10 +129,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         left = deadline - time.perf_counter()
         if left <= 0.01:
             break
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = left
-        solver.parameters.num_workers = options.workers
-        solver.parameters.random_seed = options.seed
+        solver = new_solver(left, workers=options.workers, seed=options.seed)
         model.m.clear_objective()
         (model.m.maximize if sense == "max" else model.m.minimize)(objective)
         code = solve_guarded(solver, model.m)

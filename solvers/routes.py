@@ -35,6 +35,7 @@ from ortools.sat.python import cp_model
 
 from engine.model import PlanRequest, Route, Visit
 from engine.travel import TravelTimes
+from solvers.cpsat.solver import new_solver
 
 __all__ = ["Candidate", "Tour", "build_routes", "day_fits", "day_tours", "free_start",
            "leg_departures"]
@@ -430,10 +431,7 @@ def _cp_sat_fits(chain: Sequence[Block], calls: Sequence[Block],
             m.add(s >= starts[alike[block]] + block[2])
         alike[block] = len(chain) + j
     m.add_no_overlap(intervals)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    if time_limit is not None:
-        solver.parameters.max_time_in_seconds = max(0.001, time_limit)
+    solver = new_solver(None if time_limit is None else max(0.001, time_limit))
     code = solver.solve(m)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return True

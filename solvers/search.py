@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from engine.model import Visit
+from solvers.cpsat.solver import new_solver
 from solvers.model import PlannerModel, fix_values, set_hint
 from solvers.options import Progress, SolveOptions
 
@@ -79,18 +80,9 @@ def solve_guarded(solver: cp_model.CpSolver, model: cp_model.CpModel,
 
 
 def cp_solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
-    solver.parameters.random_seed = options.seed
-    solver.parameters.num_workers = max(1, options.workers)
-    if options.deterministic_time is not None:
-        solver.parameters.max_deterministic_time = max(0.01, options.deterministic_time)
-    # The served-priority part of the objective is a sum of at-most-one choices; only the
-    # fuller linearisation puts those in the LP, which makes the bound tight from the root.
-    solver.parameters.linearization_level = 2
-    # Presolve probing costs more than it saves on these models (benchmarks/README.md).
-    solver.parameters.cp_model_probing_level = 0
-    return solver
+    det = options.deterministic_time
+    return new_solver(max(0.01, time_limit), workers=max(1, options.workers), seed=options.seed,
+                      deterministic_time=None if det is None else max(0.01, det), tuned=True)
 
 
 @dataclass

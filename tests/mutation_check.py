@@ -99,8 +99,10 @@ MUTATIONS = [
              "                arcs.append((i, i, 1))"),
     Mutation("day: driving undercounted", DAY,
              "                terms.append(t * lit)", "                terms.append((t // 2) * lit)"),
-    Mutation("day: an on-site day without a stop", DAY,
-             "self.m.add(sum(s.present for s in stops) >= on_day)", "pass"),
+    # (Not mutated: "an on-site day has a stop", which the circuit already implies, as the base
+    # alone is no tour, and so do the tour literals: removing it changes no plan.)
+    Mutation("day: a stop made on a day not counted as on-site", DAY,
+             "self.m.add_implication(s.present, on_day)  # type: ignore[arg-type]", "pass"),
     Mutation("legs: a new stop reached by a drive before now", DAY,
              "self.m.add(stops[j - 1].start >= now + t).only_enforce_if(lit)", "pass"),
     Mutation("legs: first leg from the base ignored", DAY,

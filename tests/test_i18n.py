@@ -94,3 +94,25 @@ def test_progress_lines_say_best_plan_and_proven_ceiling(lang, expected, absent,
         assert text in line
     for text in absent:
         assert text not in line
+
+
+@pytest.mark.parametrize("module, argv", [
+    ("service.cli_scenarios", ["scenarios", "run", "missing.yaml", "--lang", "en"]),
+    ("service.cli_season", ["season", "plan", "missing.json", "--lang", "en"]),
+])
+def test_a_command_handler_leaves_the_callers_language_as_it_was(no_lang_env, module, argv):
+    """A notebook (or a test) calling a command's handler with ``--lang en`` keeps speaking
+    Japanese after it, as it does after ``main``: the language lasts as long as the command."""
+    import argparse
+    import importlib
+
+    from service.i18n import current_lang
+
+    parser = argparse.ArgumentParser(prog="dxshare")
+    importlib.import_module(module).register(parser.add_subparsers(dest="command",
+                                                                   required=True))
+    args = parser.parse_args(argv)
+    err = io.StringIO()
+    code = args.handler(args, io.StringIO(), err)
+    assert code != 0 and "missing" in err.getvalue()     # the command ran, in English
+    assert current_lang() == "ja"

@@ -162,57 +162,86 @@ def generate(
     fy_start = dt.date(fiscal_year, 4, 1)
     local = [m for m in munis if not m.is_prefecture] or list(munis)
 
-    candidates: list[Candidate] = []
-    for i in range(n_candidates):
-        company = bool(rng.random() < 0.6)
-        main = FIELDS[int(rng.integers(len(FIELDS)))]
-        fields = [main]
-        if rng.random() < 0.35:
-            other = FIELDS[int(rng.integers(len(FIELDS)))]
-            if other != main:
-                fields.append(other)
-        pool = sorted({t for f in fields for t in FIELD_TOPICS[f]})
-        topics = _pick(rng, pool, int(rng.integers(2, 5)))
-        skills = [(t, int(rng.integers(2, 6))) for t in topics]
-        skills += [(f, int(rng.integers(2, 6))) for f in fields]
-        if rng.random() < 0.6:
-            home = local[int(rng.integers(len(local)))]
-            lat = home.lat + float(rng.normal(0, 0.03))
-            lon = home.lon + float(rng.normal(0, 0.03))
-            base, travel = home.code, int(rng.choice([90, 120, 150, 180]))
-            remote = bool(rng.random() < 0.7)
-        else:
-            name, clat, clon = _CITIES[int(rng.integers(len(_CITIES)))]
-            lat, lon = clat + float(rng.normal(0, 0.02)), clon + float(rng.normal(0, 0.02))
-            base, travel, remote = name, int(rng.choice([120, 300, 600])), True
-        avail_from = avail_until = None
-        if rng.random() < 0.2:
-            avail_from = fy_start + dt.timedelta(days=int(rng.integers(0, 240)))
-            avail_until = avail_from + dt.timedelta(days=int(rng.integers(30, 200)))
-        label = (
-            f"【架空】{_PLACES[int(rng.integers(len(_PLACES)))]}{_SUFFIX[main]}株式会社"
-            if company
-            else f"【架空】デジタル人材{i + 1:03d}"
-        )
-        candidates.append(
-            Candidate(
-                id=f"C{i + 1:05d}" if n_candidates > 999 else f"C{i + 1:03d}",
-                name=label,
-                kind="company" if company else "individual",
-                fields=tuple(fields),
-                skills=tuple(skills),
-                topics=topics,
-                lat=round(lat, 5),
-                lon=round(lon, 5),
-                base=base,
-                remote=remote,
-                capacity=int(rng.integers(2, 5)) if company else int(rng.integers(1, 3)),
-                max_travel_min=travel,
-                available_from=avail_from,
-                available_until=avail_until,
-            )
-        )
+    candidates = [_candidate(rng, i, n_candidates, local, fy_start) for i in range(n_candidates)]
+    needs = _needs(rng, munis, n_needs, fy_start)
+    engagements = _engagements(rng, candidates, local, n_eng, fy_start)
+    conflicts = _conflicts(rng, candidates, local, n_conf)
 
+    return MatchData(
+        municipalities=munis,
+        needs=tuple(needs),
+        candidates=tuple(candidates),
+        engagements=tuple(engagements),
+        conflicts=tuple(conflicts),
+        meta={
+            "synthetic": True,
+            "note": "SYNTHETIC demo data: no real company, person or consultation",
+            "note_ja": "架空のデモデータ（実在の企業・人物・相談ではありません）",
+            "seed": seed,
+            "fiscal_year": fiscal_year,
+        },
+    )
+
+
+def _candidate(
+    rng: np.random.Generator, i: int, n_candidates: int, local: Sequence[Municipality],
+    fy_start: dt.date,
+) -> Candidate:
+    """The ``i``-th synthetic candidate: a company (60 %) or an individual, one or two fields,
+    local (60 %, by car) or in a big city (always remote)."""
+    company = bool(rng.random() < 0.6)
+    main = FIELDS[int(rng.integers(len(FIELDS)))]
+    fields = [main]
+    if rng.random() < 0.35:
+        other = FIELDS[int(rng.integers(len(FIELDS)))]
+        if other != main:
+            fields.append(other)
+    pool = sorted({t for f in fields for t in FIELD_TOPICS[f]})
+    topics = _pick(rng, pool, int(rng.integers(2, 5)))
+    skills = [(t, int(rng.integers(2, 6))) for t in topics]
+    skills += [(f, int(rng.integers(2, 6))) for f in fields]
+    if rng.random() < 0.6:
+        home = local[int(rng.integers(len(local)))]
+        lat = home.lat + float(rng.normal(0, 0.03))
+        lon = home.lon + float(rng.normal(0, 0.03))
+        base, travel = home.code, int(rng.choice([90, 120, 150, 180]))
+        remote = bool(rng.random() < 0.7)
+    else:
+        name, clat, clon = _CITIES[int(rng.integers(len(_CITIES)))]
+        lat, lon = clat + float(rng.normal(0, 0.02)), clon + float(rng.normal(0, 0.02))
+        base, travel, remote = name, int(rng.choice([120, 300, 600])), True
+    avail_from = avail_until = None
+    if rng.random() < 0.2:
+        avail_from = fy_start + dt.timedelta(days=int(rng.integers(0, 240)))
+        avail_until = avail_from + dt.timedelta(days=int(rng.integers(30, 200)))
+    label = (
+        f"【架空】{_PLACES[int(rng.integers(len(_PLACES)))]}{_SUFFIX[main]}株式会社"
+        if company
+        else f"【架空】デジタル人材{i + 1:03d}"
+    )
+    return Candidate(
+        id=f"C{i + 1:05d}" if n_candidates > 999 else f"C{i + 1:03d}",
+        name=label,
+        kind="company" if company else "individual",
+        fields=tuple(fields),
+        skills=tuple(skills),
+        topics=topics,
+        lat=round(lat, 5),
+        lon=round(lon, 5),
+        base=base,
+        remote=remote,
+        capacity=int(rng.integers(2, 5)) if company else int(rng.integers(1, 3)),
+        max_travel_min=travel,
+        available_from=avail_from,
+        available_until=avail_until,
+    )
+
+
+def _needs(
+    rng: np.random.Generator, munis: Sequence[Municipality], n_needs: int, fy_start: dt.date
+) -> list[Need]:
+    """Synthetic needs: every municipality one first, the rest at random; each municipality's
+    needs numbered as its priorities."""
     needs: list[Need] = []
     per_muni: dict[str, int] = {}
     width = 5 if n_needs > 999 else 3
@@ -239,7 +268,14 @@ def generate(
                 priority=per_muni[m.code],
             )
         )
+    return needs
 
+
+def _engagements(
+    rng: np.random.Generator, candidates: list[Candidate], local: Sequence[Municipality],
+    n_eng: int, fy_start: dt.date,
+) -> list[Engagement]:
+    """Past and active engagements (an active one only while the candidate has capacity)."""
     engagements: list[Engagement] = []
     active_load: dict[str, int] = {}
     for i in range(n_eng):
@@ -264,7 +300,14 @@ def generate(
                 confidential=bool(rng.random() < 0.1),
             )
         )
+    return engagements
 
+
+def _conflicts(
+    rng: np.random.Generator, candidates: list[Candidate], local: Sequence[Municipality],
+    n_conf: int,
+) -> list[Conflict]:
+    """Conflicts of interest, each (candidate, municipality) once."""
     conflicts: list[Conflict] = []
     seen: set[tuple[str, str]] = set()
     for _ in range(n_conf):
@@ -276,18 +319,4 @@ def generate(
         conflicts.append(
             Conflict(c.id, m.code, _CONFLICT_REASONS[int(rng.integers(len(_CONFLICT_REASONS)))])
         )
-
-    return MatchData(
-        municipalities=munis,
-        needs=tuple(needs),
-        candidates=tuple(candidates),
-        engagements=tuple(engagements),
-        conflicts=tuple(conflicts),
-        meta={
-            "synthetic": True,
-            "note": "SYNTHETIC demo data: no real company, person or consultation",
-            "note_ja": "架空のデモデータ（実在の企業・人物・相談ではありません）",
-            "seed": seed,
-            "fiscal_year": fiscal_year,
-        },
-    )
+    return conflicts

@@ -88,7 +88,7 @@ const TEXT = {
     confirm_withdraw_ok: "取り下げる",
     dup_question: "同じ内容の相談依頼がすでにあります（自治体・分野・期間・件名が同じ）。それでも登録しますか？",
     dup_ok: "それでも登録する", dup_open: "元の依頼を見る",
-    inbox_title: "今日の対応", inbox_none: "今日の対応はありません",
+    show_request: "依頼一覧で見る", file: "ファイル", breakdown: "スコアの内訳", inbox_title: "今日の対応", inbox_none: "今日の対応はありません",
     in_picks: "自治体が選んだ日時の確認", in_new: "前回の計画以降の新しい依頼", in_new_noplan: "まだ計画に入っていない依頼",
     in_left: "計画に入らなかった依頼", in_messages: "連絡が必要なお知らせ", in_outcomes: "成果の記録待ち（実施済みの訪問）",
     in_more: "ほか {n} 件を表示", in_plan: "この週を計画する", in_held_yes: "実施した", in_held_no: "実施せず",
@@ -184,7 +184,7 @@ const TEXT = {
     confirm_withdraw_ok: "Withdraw",
     dup_question: "The same request is already there (same municipality, fields, dates and subject). Add it anyway?",
     dup_ok: "Add anyway", dup_open: "Show the original",
-    inbox_title: "Today's decisions", inbox_none: "Nothing to decide today",
+    show_request: "Show in the request list", file: "File", breakdown: "score parts", inbox_title: "Today's decisions", inbox_none: "Nothing to decide today",
     in_picks: "Slots chosen by municipalities", in_new: "New requests since the last plan", in_new_noplan: "Requests not planned yet",
     in_left: "Requests the plan left out", in_messages: "Messages to pass on", in_outcomes: "Outcomes to record (visits held)",
     in_more: "show {n} more", in_plan: "Plan this week", in_held_yes: "Held", in_held_no: "Not held",
@@ -362,6 +362,13 @@ function named(text) {
   return text.replace(re, (m, pre, id) => pre + ids.get(id));
 }
 function fieldName(f) { return t("f_" + f); }
+/** A stored moment (ISO 8601, UTC when it names no zone) as the programme reads clocks: Japan
+ * time, ``2026-12-07 02:59``. */
+function japanTime(iso) {
+  const zoned = /(?:Z|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`;
+  const d = new Date(new Date(zoned).getTime() + 9 * 3600 * 1000);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(0, 16).replace("T", " ");
+}
 function hhmm(x) {
   if (typeof x === "number") return `${String(Math.floor(x / 60)).padStart(2, "0")}:${String(x % 60).padStart(2, "0")}`;
   return x;
@@ -648,7 +655,7 @@ function renderJob() {
   if (fallback) parts.push(state.lang === "ja" ? fallback.message_ja : fallback.message);
   else if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
   else if (typeof p.objective === "number") parts.push(planWord(null, p.objective, p.bound));
-  parts.push(job.published_at ? `${t("published_at")} ${job.published_at.slice(0, 16).replace("T", " ")}` : t("not_published"));
+  parts.push(job.published_at ? `${t("published_at")} ${japanTime(job.published_at)}` : t("not_published"));
   if (job.reason && job.status !== "done") parts.push(job.reason);
   status.textContent = parts.join(" · ");
   status.dataset.status = job.status;
@@ -753,12 +760,15 @@ function renderWeek() {
     const mine = state.visits.filter((v) => v.experts.includes(e.id));
     const onsite = mine.filter((v) => v.mode === "onsite");
     const use = contractUse(e, onsite);
+    // a municipality sees only its own visits: counts of an expert's week made from them
+    // would mislead (訪問日 1/3 for a full week), so they are the centre's and the expert's
+    const whole = state.me.role !== "municipality";
     grid.append(h("div", { class: "expert-head", "data-expert": e.id },
       h("b", {}, expertName(e.id)), h("small", {}, e.fields.map(fieldName).join("・")),
-      h("span", { class: "use" },
+      whole ? h("span", { class: "use" },
         capText("onsite-days", t("onsite_days"), use.days, e.max_onsite_days),
         capText("visits-total", t("visits_total"), onsite.length, e.max_visits_total),
-        h("span", { class: "cap", "data-cap": "online" }, `${t("online_n")} ${mine.length - onsite.length}`))));
+        h("span", { class: "cap", "data-cap": "online" }, `${t("online_n")} ${mine.length - onsite.length}`)) : null));
     for (const d of days) {
       const blocked = state.blackouts.filter((b) => b.date === d
         && (b.experts.includes("*") || b.experts.includes(e.id)));
@@ -775,14 +785,14 @@ function renderWeek() {
       const blocks = [...vs, ...held.map(pickAsVisit)].sort((a, b) => a.start.localeCompare(b.start));
       for (const v of blocks) { cell.append(visitBlock(v, e.id)); if (!v.pending) count += 1; }
       const n = vs.filter((v) => v.mode === "onsite").length;
-      if (vs.length) {
+      if (vs.length && whole) {
         cell.append(h("span", { class: "cell-total" },
           capText("per-day", t("per_day"), n, e.max_visits_per_day)));
       }
       grid.append(cell);
     }
   }
-  if (experts.length) {
+  if (experts.length && state.me.role !== "municipality") {
     grid.append(h("div", { class: "totals-head" }, h("b", {}, t("totals"))));
     for (const d of days) {
       const vs = state.visits.filter((v) => v.date === d);
@@ -852,11 +862,13 @@ function visitBlock(v, expertId) {
     joint ? "joint" : "", v.confidential ? "confidential" : "", v.pending ? "pending" : ""]
     .filter(Boolean).join(" ");
   const partners = v.experts.filter((x) => x !== expertId);
-  const opensPick = v.pending && state.me.role === "centre";
+  // a pending slot opens its decision in the inbox; every other block its detail
+  const open = v.pending && state.me.role === "centre" ? () => openPending(v.request)
+    : v.pending ? null : () => openVisit(v);
   const block = h("div", { class: cls, "data-request": v.request, "data-experts": v.experts.join(" "),
-      "data-mode": v.mode, tabindex: "0", role: opensPick ? "button" : null,
-      onclick: opensPick ? () => openPending(v.request) : null,
-      onkeydown: opensPick ? (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openPending(v.request); } } : null,
+      "data-mode": v.mode, tabindex: "0", role: open ? "button" : null,
+      onclick: open,
+      onkeydown: open ? (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); } } : null,
       onmouseenter: () => highlight(v.request, true), onmouseleave: () => highlight(v.request, false),
       onfocus: () => highlight(v.request, true), onblur: () => highlight(v.request, false) },
     h("span", { class: "time" }, `${hhmm(v.start)}–${hhmm(v.end)}`),
@@ -1230,6 +1242,49 @@ async function quickOutcome(v, held) {
   } catch (err) { say(problemText(err), true); }
 }
 
+/** A visit's detail, with what the person may do about it: record its outcome once it has
+ * started (centre, the visited municipality), choose other slots or edit the request while
+ * it is open (centre), see the request in its list. */
+function openVisit(v) {
+  const box = $("#visit-detail");
+  const role = state.me.role;
+  const q = state.requests.find((x) => x.id === v.request);
+  const pub = (role === "expert" ? state.visits : state.published.length ? state.published : state.visits)
+    .find((x) => x.request === v.request && x.id !== undefined);
+  const wd = t("days")[(new Date(v.date + "T00:00:00Z").getUTCDay() + 6) % 7] || "";
+  $("#visit-detail-title").textContent = q ? requestName(v.request)
+    : `${muniName(v.location || v.municipality)}「${v.title || requestTitle(null)}」`;
+  $("#visit-detail-body").replaceChildren(...[
+    h("p", {}, h("b", {}, `${shortDate(v.date)}（${wd}）${hhmm(v.start)}–${hhmm(v.end)}`), " ",
+      `${t(v.mode)} · ${muniName(v.location || v.municipality)}`),
+    h("p", {}, v.experts.map(expertName).join(" + ")),
+    q ? h("p", { class: "muted" }, `${q.fields.map(fieldName).join(" + ")} · ${t("col_status")}: ${t("s_" + q.status)}`) : null,
+    pub && pub.held !== null && pub.held !== undefined
+      ? h("p", { class: "muted" }, `${t("held")}: ${pub.held ? t("in_held_yes") : t("in_held_no")}`) : null,
+  ].filter(Boolean));
+  const close = () => box.close();
+  const act = (label, cls, fn) => h("button", { type: "button", class: cls,
+    onclick: async () => { close(); await fn(); } }, label);
+  const writer = role === "centre" || (role === "municipality" && v.municipality === state.me.municipality);
+  const actions = [];
+  if (pub && pub.started && writer) {
+    actions.push(act(t("in_held_yes"), "held-yes", () => quickOutcome(pub, true)),
+      act(t("in_held_no"), "held-no", () => quickOutcome(pub, false)));
+  }
+  if (q && role === "centre" && ["draft", "submitted"].includes(q.status)) {
+    actions.push(act(t("slots_btn"), "slots-btn", () => openSlots(q)));
+  }
+  if (q && ["draft", "submitted"].includes(q.status) && role !== "expert") {
+    actions.push(act(t("edit"), "edit", () => editRequest(q)));
+  }
+  if (q && role !== "expert") actions.push(act(t("show_request"), "show-request", () => openRequest(q)));
+  actions.push(h("button", { type: "button", class: "close", onclick: close }, t("close")));
+  $("#visit-detail-actions").replaceChildren(...actions);
+  box.dataset.request = v.request;
+  box.showModal();
+  actions[0].focus();
+}
+
 /** A pending block of the week opens its decision: the inbox item with its actions. */
 function openPending(request) {
   const item = $(`#inbox li[data-request="${CSS.escape(request)}"]`);
@@ -1408,7 +1463,7 @@ async function renderMessages() {
   list.replaceChildren(...rows.filter((m) => !hideSent || !m.sent).map((m) => {
     const status = messageStatus(m);
     const who = m.recipient_kind === "municipality" ? muniName(m.recipient) : expertName(m.recipient);
-    const when = m.created_at.slice(0, 16).replace("T", " ");
+    const when = japanTime(m.created_at);
     const how = m.address || t("msg_by_phone");
     return h("li", { "data-message": m.message_id, "data-status": status },
       h("div", { class: "head" }, h("span", { class: `tag msg-${status}` }, t("msg_" + status)), " ",
@@ -1544,7 +1599,7 @@ async function renderNeed() {
         onclick: () => withdrawNeed(n) }, t("withdraw"))) : null,
     h("table", { id: "candidates-table", class: "cards" }, h("thead", {}, h("tr", {},
       h("th", {}, t("rank")), h("th", {}, t("candidates_for")), h("th", {}, t("score")),
-      h("th", {}, PARTS.map((p) => t("c_" + p)).join(" / ")), h("th", {}, t("why")))),
+      h("th", {}, t("breakdown")), h("th", {}, t("why")))),
     h("tbody", {}, rows))].filter(Boolean));
   labelCells($("#candidates-table"));
 }

@@ -12,6 +12,7 @@ from ortools.sat.python import cp_model
 
 from engine.model import Request, Route, Visit
 from solvers.cpsat.base import ModelBase
+from solvers.cpsat.solver import new_solver
 from solvers.routes import Tour, build_routes
 
 __all__ = ["HintsAndReading", "fix_values", "set_hint"]
@@ -105,13 +106,10 @@ class HintsAndReading(ModelBase):
         probe = self.m.clone()
         fix_values(probe, {var.index: value for var, value in hint.items()}, self.booleans)
         probe.clear_objective()
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = 2.0
+        limit = 2.0
         if self.deadline is not None:
-            solver.parameters.max_time_in_seconds = max(
-                0.01, min(2.0, self.deadline - time.perf_counter()))
-        solver.parameters.stop_after_first_solution = True
+            limit = max(0.01, min(2.0, self.deadline - time.perf_counter()))
+        solver = new_solver(limit, first_solution=True)
         if solver.solve(probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = list(solver.response_proto.solution)
             set_hint(self.m, dict(enumerate(values)))

@@ -282,7 +282,32 @@ def assign(
     pairs["chosen"] = chosen
     sel = pairs[chosen]
     names = {c.id: c.name for c in g.candidates}
-    assigned = pd.DataFrame(
+    assigned = _assigned_frame(sel, names)
+    unserved = _unserved_frame(g, ids, pairs, sel, set(assigned.index), names, explain_top)
+    capacity = pd.Series(caps, name="capacity_left", dtype="int64")
+    capacity.index.name = "candidate"
+    params = {
+        "floor": floor,
+        "small_weight": small_weight,
+        "small_population": small_population,
+        "top_k_per_need": top_k_per_need,
+        "needs": len(ids),
+    }
+    return AssignmentResult(
+        status=status,
+        objective=int(sel["value"].sum()),
+        assigned=assigned,
+        unserved=unserved,
+        pairs=pairs,
+        capacity=capacity,
+        params=params,
+        seconds={"score_table": t1 - t0, "solve": t2 - t1},
+    )
+
+
+def _assigned_frame(sel: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The chosen pairs as the ``assigned`` table, indexed by need."""
+    return pd.DataFrame(
         {
             "municipality": sel["municipality"].to_numpy(),
             "candidate": sel.index.get_level_values("candidate"),
@@ -293,10 +318,22 @@ def assign(
         },
         index=pd.Index(sel.index.get_level_values("need"), name="need"),
     )
+
+
+def _unserved_frame(
+    g: MatchGraph,
+    ids: list[str],
+    pairs: pd.DataFrame,
+    sel: pd.DataFrame,
+    served: set[str],
+    names: dict[str, str],
+    explain_top: int,
+) -> pd.DataFrame:
+    """The needs left unserved, each with its reason: no eligible candidate (the counts of
+    each filter), or its best candidates' capacity taken (by which needs)."""
     holders: dict[str, list[tuple[str, float]]] = {}
     for (nid, cid), sc in zip(sel.index, sel["score"], strict=True):
         holders.setdefault(cid, []).append((nid, float(sc)))
-    served = set(assigned.index)
     rows_of = pairs.groupby(level="need", sort=False).indices  # only unserved needs use it
     rows = []
     for nid in ids:
@@ -318,7 +355,7 @@ def assign(
             )
         en, ja, blocked_by = _unserved_text(g.data, nid, code, blocking, None)
         rows.append((nid, need.municipality, code, en, ja, blocked_by, blocking))
-    unserved = pd.DataFrame(
+    return pd.DataFrame(
         rows,
         columns=[
             "need",
@@ -330,25 +367,6 @@ def assign(
             "_blocking",
         ],
     ).set_index("need")
-    capacity = pd.Series(caps, name="capacity_left", dtype="int64")
-    capacity.index.name = "candidate"
-    params = {
-        "floor": floor,
-        "small_weight": small_weight,
-        "small_population": small_population,
-        "top_k_per_need": top_k_per_need,
-        "needs": len(ids),
-    }
-    return AssignmentResult(
-        status=status,
-        objective=int(sel["value"].sum()),
-        assigned=assigned,
-        unserved=unserved,
-        pairs=pairs,
-        capacity=capacity,
-        params=params,
-        seconds={"score_table": t1 - t0, "solve": t2 - t1},
-    )
 
 
 def flow_network(pairs: pd.DataFrame, capacity: pd.Series) -> nx.DiGraph:

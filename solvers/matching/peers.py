@@ -67,30 +67,8 @@ def suggest_peers(g: MatchGraph, municipality: str, k: int = 5) -> pd.DataFrame:
         same_comm = g.community_of.get(code) is not None and g.community_of.get(
             code
         ) == g.community_of.get(m.code)
-        en, ja = [], []
-        if shared:
-            more = len(shared) - 3
-            en.append(
-                "shared topics: "
-                + ", ".join(topic_label(t, "en") for t in shared[:3])
-                + (f" (+{more} more)" if more > 0 else "")
-            )
-            ja.append(
-                "共通テーマ: "
-                + "・".join(topic_label(t, "ja") for t in shared[:3])
-                + (f"（ほか{more}件）" if more > 0 else "")
-            )
-        if band == my_band:
-            en.append(f"same population band ({band})")
-            ja.append(f"人口規模が同じ（{band}）")
-        if m.region and m.region == me.region:
-            en.append(f"same region ({m.region})")
-            ja.append(f"同じ地域（{m.region}）")
-        en.append(f"about {minutes} min by car")
-        ja.append(f"車で約{minutes}分")
-        if same_comm:
-            en.append("same community")
-            ja.append("同じコミュニティ")
+        same_region = m.region if m.region and m.region == me.region else None
+        en, ja = _peer_reasons(shared, band == my_band, band, same_region, minutes, same_comm)
         rows.append(
             {
                 "peer": m.code,
@@ -122,6 +100,45 @@ def suggest_peers(g: MatchGraph, municipality: str, k: int = 5) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=cols).set_index("peer")
     df.attrs["municipality"] = code
     return df
+
+
+def _peer_reasons(
+    shared: tuple[str, ...],
+    same_band: bool,
+    band: str,
+    region: str | None,
+    minutes: int,
+    same_comm: bool,
+) -> tuple[list[str], list[str]]:
+    """Why a peer is similar, in English and Japanese: shared topics (three named), the same
+    population band, the same region (``region``, None when not), the drive, the same
+    community."""
+    en: list[str] = []
+    ja: list[str] = []
+    if shared:
+        more = len(shared) - 3
+        en.append(
+            "shared topics: "
+            + ", ".join(topic_label(t, "en") for t in shared[:3])
+            + (f" (+{more} more)" if more > 0 else "")
+        )
+        ja.append(
+            "共通テーマ: "
+            + "・".join(topic_label(t, "ja") for t in shared[:3])
+            + (f"（ほか{more}件）" if more > 0 else "")
+        )
+    if same_band:
+        en.append(f"same population band ({band})")
+        ja.append(f"人口規模が同じ（{band}）")
+    if region is not None:
+        en.append(f"same region ({region})")
+        ja.append(f"同じ地域（{region}）")
+    en.append(f"about {minutes} min by car")
+    ja.append(f"車で約{minutes}分")
+    if same_comm:
+        en.append("same community")
+        ja.append("同じコミュニティ")
+    return en, ja
 
 
 def communities(g: MatchGraph) -> pd.DataFrame:

@@ -231,29 +231,8 @@ def score_need(
 ) -> NeedScores:
     """Score every candidate relevant to ``need`` (vectorised; no visibility check here)."""
     w = weights or Weights()
-    n = len(g.candidates)
     muni = g.data.municipality_by_code[need.municipality]
-    mark = np.zeros(n, dtype=bool)
-    fpos = g.field_cands.get(need.field, np.zeros(0, dtype=np.int64))
-    mark[fpos] = True
-    tcount = np.zeros(n)
-    for t in set(need.topics):
-        tp = g.topic_cands.get(t)
-        if tp is not None:
-            tcount[tp] += 1.0
-    mark |= tcount > 0
-    idx = np.flatnonzero(mark)
-    field_fit = np.zeros(n)
-    field_fit[fpos] = 1.0
-    field_c = field_fit[idx]
-    n_topics = len(set(need.topics))
-    topic_c = tcount[idx] / n_topics if n_topics else field_c.copy()
-    level = np.zeros(n)
-    for s in set(need.topics) | {need.field}:
-        sp = g.skill_cands.get(s)
-        if sp is not None:
-            level[sp[0]] = np.maximum(level[sp[0]], sp[1])
-    skill_c = level[idx] / 5.0
+    idx, field_c, topic_c, skill_c = _need_fit(g, need)
 
     minutes = _car_minutes_to(g, muni.lat, muni.lon, muni.island, idx)
     remote_ok = (not need.onsite) & g.cand_remote[idx]
@@ -276,27 +255,15 @@ def score_need(
     else:
         conflict = np.zeros(len(idx), dtype=bool)
 
-    rsum = g.out_sum[idx].copy()
-    rcnt = g.out_cnt[idx].copy()
-    if as_municipality is None or as_municipality == need.municipality:
-        own = g.conf_out.get(need.municipality)
-        if own:
-            for p, (rs, rc) in own.items():
-                j = int(np.searchsorted(idx, p))
-                if j < len(idx) and idx[j] == p:
-                    rsum[j] += rs
-                    rcnt[j] += rc
-    outcome_c = _outcome_component(rsum, rcnt, w)
-    proximity_c = g.proximity(need.municipality, idx)
-
+    rsum, rcnt = _ratings(g, need, idx, as_municipality)
     comps = {
         "field": field_c,
         "topic": topic_c,
         "skill": skill_c,
         "distance": distance_c,
         "capacity": capacity_c,
-        "outcome": outcome_c,
-        "proximity": proximity_c,
+        "outcome": _outcome_component(rsum, rcnt, w),
+        "proximity": g.proximity(need.municipality, idx),
     }
     wv = w.vector()
     total = np.zeros(len(idx))
@@ -320,6 +287,54 @@ def score_need(
         rating_count=rcnt,
         weight=weight,
     )
+
+
+def _need_fit(g: MatchGraph, need: Need) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]:
+    """The candidates relevant to ``need`` (positions: its field or one of its topics) and
+    their field, topic and skill fit."""
+    n = len(g.candidates)
+    mark = np.zeros(n, dtype=bool)
+    fpos = g.field_cands.get(need.field, np.zeros(0, dtype=np.int64))
+    mark[fpos] = True
+    tcount = np.zeros(n)
+    for t in set(need.topics):
+        tp = g.topic_cands.get(t)
+        if tp is not None:
+            tcount[tp] += 1.0
+    mark |= tcount > 0
+    idx = np.flatnonzero(mark)
+    field_fit = np.zeros(n)
+    field_fit[fpos] = 1.0
+    field_c = field_fit[idx]
+    n_topics = len(set(need.topics))
+    topic_c = tcount[idx] / n_topics if n_topics else field_c.copy()
+    level = np.zeros(n)
+    for s in set(need.topics) | {need.field}:
+        sp = g.skill_cands.get(s)
+        if sp is not None:
+            level[sp[0]] = np.maximum(level[sp[0]], sp[1])
+    return idx, field_c, topic_c, level[idx] / 5.0
+
+
+def _ratings(
+    g: MatchGraph, need: Need, idx: npt.NDArray[np.int64], as_municipality: str | None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Sum and count of the past ratings of the candidates ``idx``, with the need's own
+    confidential ones where the viewer may see them."""
+    rsum = g.out_sum[idx].copy()
+    rcnt = g.out_cnt[idx].copy()
+    if as_municipality is None or as_municipality == need.municipality:
+        own = g.conf_out.get(need.municipality)
+        if own:
+            for p, (rs, rc) in own.items():
+                j = int(np.searchsorted(idx, p))
+                if j < len(idx) and idx[j] == p:
+                    rsum[j] += rs
+                    rcnt[j] += rc
+    return rsum, rcnt
 
 
 def explain(g: MatchGraph, s: NeedScores, k: int, lang: str = "en") -> str:
@@ -616,15 +631,7 @@ def _score_pairs_batched(
     outcome_all = _outcome_component(g.out_sum, g.out_cnt, w)
     wv = w.vector()
 
-    # blocks of one field and mode, from south to north so that a block spans a narrow band
-    # of latitudes (candidates beyond reach of the whole band then drop out of it)
-    lat_of = {m.code: m.lat for m in g.data.municipalities}
-    groups: dict[tuple[str, bool], list[int]] = {}
-    for i in sorted(
-        range(len(needs)),
-        key=lambda i: (lat_of[needs[i].municipality], needs[i].municipality, needs[i].id),
-    ):
-        groups.setdefault((needs[i].field, needs[i].onsite), []).append(i)
+    groups = _groups_by_field_and_mode(g, needs)
 
     out_need: list[npt.NDArray[np.int64]] = []
     out_pos: list[npt.NDArray[np.int64]] = []
@@ -678,7 +685,30 @@ def _score_pairs_batched(
     comps = {c: cat(out_comp[c], np.float64)[perm] for c in COMPONENTS}
     remote = cat(out_remote, bool)[perm]
 
-    # travel minutes of the kept pairs, by the same expression as in ``score_need``
+    return _Pairs(need_i, pos, weight, comps, _pair_minutes(g, needs, need_i, pos), remote)
+
+
+def _groups_by_field_and_mode(
+    g: MatchGraph, needs: list[Need]
+) -> dict[tuple[str, bool], list[int]]:
+    """The needs (indices) in blocks of one field and mode, each from south to north so that
+    a block spans a narrow band of latitudes (candidates beyond reach of the whole band then
+    drop out of it)."""
+    lat_of = {m.code: m.lat for m in g.data.municipalities}
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for i in sorted(
+        range(len(needs)),
+        key=lambda i: (lat_of[needs[i].municipality], needs[i].municipality, needs[i].id),
+    ):
+        groups.setdefault((needs[i].field, needs[i].onsite), []).append(i)
+    return groups
+
+
+def _pair_minutes(
+    g: MatchGraph, needs: list[Need], need_i: npt.NDArray[np.int64], pos: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """Travel minutes of the kept pairs (need index, candidate position), by the same
+    expression as in ``score_need``."""
     lat = np.array([g.data.municipality_by_code[x.municipality].lat for x in needs])
     lon = np.array([g.data.municipality_by_code[x.municipality].lon for x in needs])
     isl = [g.data.municipality_by_code[x.municipality].island for x in needs]
@@ -686,7 +716,7 @@ def _score_pairs_batched(
     cos_phi = np.array([math.cos(v) for v in phi])
     lam = np.array([math.radians(v) for v in lon])
     ferry = np.array([FERRY_MINUTES if v else 0.0 for v in isl])
-    minutes = _minutes(
+    return _minutes(
         phi[need_i],
         cos_phi[need_i],
         lam[need_i],
@@ -695,8 +725,6 @@ def _score_pairs_batched(
         g.cand_cos_phi[pos],
         g.cand_lam[pos],
     )
-
-    return _Pairs(need_i, pos, weight, comps, minutes, remote)
 
 
 @dataclass(frozen=True)

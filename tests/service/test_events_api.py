@@ -297,3 +297,30 @@ def test_the_outbox_is_listed_by_week(service: Service):
     assert service.get("centre", "/v1/outbox", params={"week": "2031-01-06"}).json() == []
     own = service.get("a", "/v1/outbox", params={"week": "2027-08-02"}).json()
     assert [m["recipient"] for m in own] == [MUNI_A]
+
+
+QUICK_WEEK = "2027-07-26"     # a Monday of its own: a repair given no time
+
+
+def test_a_repair_with_no_time_is_published_as_the_quick_plan_and_says_so(service: Service,
+                                                                         monkeypatch):
+    """The answer and the stored plan carry the fallback, in both languages, so that the
+    coordinator knows the week was re-planned quickly, not minimally."""
+    service.new_request("a", fields=["pr"], mode="onsite", duration_min=60, priority=8,
+                        earliest="2027-07-27", latest="2027-07-30", submit=True)
+    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
+                                         {"week": QUICK_WEEK, "time_limit": 5}).json()["url"])
+    assert job["status"] == "done", job
+    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    monkeypatch.setattr(service.app.state.settings, "event_time_limit", 1e-6)
+    r = _event(service, {"kind": "expert_unavailable", "now": f"{QUICK_WEEK}T07:00",
+                         "expert": "pr-1", "from": "2027-07-27T07:00",
+                         "until": "2027-07-27T23:00"})
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["status"] == "feasible"
+    fb = out["event"]["fallback"]
+    assert fb["code"] == "no_time" and fb["message"] and fb["message_ja"]
+    stored = service.get("centre", out["url"]).json()["plan"]
+    assert stored["event"]["fallback"] == fb
+    assert stored["messages"] == [fb["message"]] and stored["messages_ja"] == [fb["message_ja"]]

@@ -131,3 +131,25 @@ def test_a_replan_after_outcomes_keeps_the_held_visits(browser: Any, live: Live,
         after = {v["request"]: v for v in api.get("/v1/visits",
                                                    params={"week": PAST_WEEK}).json()}
     assert set(after) == published and after[held]["held"] is True
+
+
+def test_a_visit_block_opens_its_detail_with_its_actions(browser: Any, live: Live,
+                                                         past_week: dict[str, Any]) -> None:
+    """Clicking a visit on the week opens what it is and what can be done about it: here, a
+    visit that has started records its outcome from there."""
+    rid = past_week["requests"][2]
+    visit = past_week["visits"][rid]
+    _open_week(browser, live, "centre", PAST_WEEK)
+    _click(browser, f'#week-grid .visit[data-request="{rid}"]')
+    box = _wait(browser, lambda d: _css(d, "#visit-detail")
+                if _css(d, "#visit-detail").is_displayed() else None)
+    assert "今治市「窓口の案内表示」" in box.text and visit["start"] in box.text
+    assert "null" not in box.text and "undefined" not in box.text, box.text
+    assert _all(browser, "#visit-detail button.show-request")
+    assert not _all(browser, "#visit-detail button.slots-btn")   # planned: no other slot
+    shot(browser, "centre-visit-detail")
+    _css(browser, "#visit-detail button.held-yes").click()
+    _wait(browser, lambda d: not _css(d, "#visit-detail").is_displayed())
+    _wait(browser, lambda d: "成果を記録しました" in _css(d, "#message").text)
+    with live.api("centre") as api:
+        assert api.get(visit["url"]).json()["held"] is True

@@ -152,3 +152,33 @@ def test_a_slot_says_what_it_costs_in_words(browser: Any, live: Live,
     assert first["visits_added"] == 1
     drive = first["drive_minutes_added"]
     assert f"運転 {'+' if drive > 0 else '−' if drive < 0 else '±'}{abs(drive)} 分" in costs[0]
+
+
+def test_a_municipality_sees_no_expert_counts_made_from_its_own_visits(
+        browser: Any, live: Live, guard_week: dict[str, Any]) -> None:
+    """A municipality sees only its own visits, so an expert's 訪問日 1/3 (the week being full,
+    3/3) or a day's totals counted from them would mislead: they are not shown to it."""
+    _open_week(browser, live, "matsuyama", GUARD_WEEK)
+    _wait(browser, lambda d: _all(d, f'#week-grid .visit[data-request="{guard_week["request"]["id"]}"]'))
+    grid = _css(browser, "#week-grid").text
+    assert "訪問日" not in grid and "訪問/日" not in grid and "日計" not in grid, grid
+    assert not _all(browser, "#week-grid [data-cap]")
+    _css(browser, "#logout").click()
+    _open_week(browser, live, "centre", GUARD_WEEK)
+    _wait(browser, lambda d: _all(d, '#week-grid [data-cap="onsite-days"]'))
+
+
+def test_the_publication_time_is_japan_time(browser: Any, live: Live,
+                                            guard_week: dict[str, Any]) -> None:
+    """The plan's 公開済み time is read on a Japanese clock, not the stored UTC one."""
+    import datetime as dt
+
+    with live.api("centre") as api:
+        job = next(j for j in api.get("/v1/plan-jobs", params={"limit": 100}).json()
+                   if j["week"] == GUARD_WEEK and j["published_at"])
+    stored = dt.datetime.fromisoformat(job["published_at"])
+    stored = stored if stored.tzinfo else stored.replace(tzinfo=dt.UTC)
+    japan = stored.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M")
+    _open_week(browser, live, "centre", GUARD_WEEK)
+    _wait(browser, lambda d: "公開済み" in _css(d, "#plan-status").text)
+    assert f"公開済み {japan}" in _css(browser, "#plan-status").text
