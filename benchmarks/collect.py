@@ -16,7 +16,7 @@ from pathlib import Path
 __all__ = ["collect", "replace_section"]
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matcher", "service", "scenarios", "startup", "season", "slots",
+SECTIONS = ("matcher", "service", "scenarios", "startup", "season", "bounds", "slots",
             "country", "repair", "limits")
 
 

@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
          "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
          "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py"]
+#: The brute-force comparisons that check every bound a plan may report.
+BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
 
 
 #: The expert-day's rules, written once for the planner and the slot proposals.
@@ -39,6 +41,8 @@ class Mutation:
     path: str
     old: str
     new: str
+    #: the test files that decide it, when not all of ``TESTS`` need to run
+    tests: tuple[str, ...] = ()
 
 
 MUTATIONS = [
@@ -204,6 +208,23 @@ MUTATIONS = [
              "by_month[key] = max(0, cap - sum(", "by_month[key] = max(0, cap - 0 * sum("),
     Mutation("parts: published visits not joined first", "solvers/parts/solve.py",
              "as_fixed_visits(problem) + candidates))", "candidates))"),
+    # --- the bounds a plan by parts reports: each made too low must fail the brute force
+    Mutation("bounds: weak duality without the columns' reduced costs", "solvers/parts/bound.py",
+             "return float(lam @ self.b_ub - np.minimum(r, 0.0) @ self.upper)",
+             "return float(lam @ self.b_ub)", BOUND_TESTS),
+    Mutation("capacity: without the small-town bonus", "solvers/parts/capacity.py",
+             "c[j] = -served_value(problem, reqs[qi])",
+             "c[j] = -problem.objective.priority * reqs[qi].priority", BOUND_TESTS),
+    Mutation("capacity: a month's cap − 1", "solvers/parts/capacity.py",
+             "rows.ub([(j, 1.0) for j in mj], float(cap))",
+             "rows.ub([(j, 1.0) for j in mj], float(cap) - 1)", BOUND_TESTS),
+    Mutation("capacity: a stop's drive paid twice", "solvers/parts/capacity.py",
+             "rows.ub([(j, 1.0), (sj, -1.0)], 0.0)", "rows.ub([(j, 2.0), (sj, -1.0)], 0.0)",
+             BOUND_TESTS),
+    Mutation("capacity: working minutes halved", "solvers/parts/capacity.py",
+             "day * workable[ei, p])", "day * workable[ei, p] / 2)", BOUND_TESTS),
+    Mutation("capacity: an on-site day per visit", "solvers/parts/capacity.py",
+             "[(od, -float(e.max_visits_per_day))]", "[(od, -1.0)]", BOUND_TESTS),
 ]
 
 
@@ -217,7 +238,7 @@ def run(mutation: Mutation, timeout: float) -> str:
     path.write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
     try:
         proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                               *TESTS], cwd=ROOT, capture_output=True, text=True,
+                               *(mutation.tests or TESTS)], cwd=ROOT, capture_output=True, text=True,
                               timeout=timeout)
         tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
         return ("caught: " if proc.returncode != 0 else "MISSED: ") + tail

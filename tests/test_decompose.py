@@ -15,6 +15,7 @@ from engine.format import parse_plan_request
 from engine.model import Visit
 from engine.travel import TravelTimes
 from solvers.executor import make_executor
+from solvers.objective import trivial_bound
 from solvers.parts import (
     Neighbourhood,
     RegionSplit,
@@ -26,6 +27,9 @@ from solvers.parts import (
     solve_by_parts,
     sub_problem,
 )
+from solvers.parts import solve as solve_module
+from solvers.parts.capacity import capacity_bound, capacity_program
+from solvers.parts.solve import CAPACITY, RELAXATION, TRIVIAL
 from solvers.planner import SolveOptions, solve, solve_part
 from tests.bruteforce import best_plan
 from tests.helpers import add_request, load_doc, problem_of, solve_checked, tiny
@@ -110,6 +114,75 @@ def test_the_relaxation_bounds_the_optimum_of_every_small_instance(name):
     best = solve_checked(p, decompose="never")
     assert best.status == "optimal"
     assert relaxation_bound(p, TravelTimes(p)) >= best.objective
+
+
+@pytest.mark.parametrize("name", ["two_towns", "joint_visit", "island", "two_regions",
+                                  "call_before_far_visit"])
+def test_the_capacity_bound_bounds_the_optimum_of_every_small_instance(name):
+    p = problem_of(name)
+    best = solve_checked(p, decompose="never")
+    assert best.status == "optimal"
+    assert capacity_bound(p, TravelTimes(p)) >= best.objective
+
+
+def _capped_fortnight(per_day: int = 1):
+    """Two weeks of the two regions, each expert ``per_day`` on-site visits a day on one day
+    a month: four on-site visits at most with one a day, beside the online consultation."""
+    doc = load_doc("two_regions")
+    doc["horizon"]["end"] = "2026-12-18"
+    for e in doc["experts"]:
+        e["max_visits_per_day"], e["max_onsite_days_per_month"] = per_day, 1
+    return problem_of(doc)
+
+
+@pytest.mark.parametrize("per_day", [1, 2])
+def test_the_capacity_bound_sees_each_months_days_and_wins_over_the_relaxation(per_day):
+    p = _capped_fortnight(per_day)
+    tt = TravelTimes(p)
+    best = solve_checked(p, decompose="never")
+    assert best.status == "optimal"
+    capacity, lp = capacity_bound(p, tt), relaxation_bound(p, tt)
+    served_all = trivial_bound(p, {q.id for q in p.requests})
+    # the relaxation spreads one on-site day over many dates (a tenth of a day on each, a
+    # tenth of every request): the capacity bound holds the visits to the day cap × the days
+    assert best.objective <= capacity <= lp <= served_all
+    if per_day == 1:
+        assert capacity < lp and best.kpis["onsite_visits"] == 4
+        top4 = sorted((q.priority for q in p.requests if q.onsite), reverse=True)[:4]
+        online = sum(q.priority for q in p.requests if not q.onsite)
+        assert capacity <= p.objective.priority * (sum(top4) + online)
+
+
+def test_a_plan_by_parts_reports_the_least_bound_and_names_it(monkeypatch):
+    p = _capped_fortnight()
+    plan = _by_parts(p, WindowSplit(weeks=1))
+    assert plan.solver["bound_method"] == CAPACITY
+    assert plan.bound == capacity_bound(p, TravelTimes(p))
+    # when the relaxation is the tighter one, it is the one reported
+    p = problem_of("two_regions")
+    plan = _by_parts(p)
+    assert plan.solver["bound_method"] == RELAXATION
+    assert plan.bound == relaxation_bound(p, TravelTimes(p)) <= capacity_bound(p, TravelTimes(p))
+    # neither in time: the trivial bound stands in
+    monkeypatch.setattr(solve_module, "plan_bounds", lambda *a: [])
+    plan = _by_parts(p)
+    assert plan.solver["bound_method"] == TRIVIAL
+    assert plan.bound == trivial_bound(p, {q.id for q in p.requests})
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.sampled_from([0.0, 1.0, 1000.0, 1e6]))
+def test_any_multipliers_give_a_bound_at_least_the_lps_optimum(seed, scale):
+    import numpy as np
+
+    p = _capped_fortnight()
+    program = capacity_program(p, TravelTimes(p))
+    optimum = program.upper_bound()
+    rng = np.random.default_rng(seed)
+    lam = rng.exponential(scale, program.a_ub.shape[0]) if scale else np.zeros(
+        program.a_ub.shape[0])
+    mu = rng.normal(0.0, scale, program.a_eq.shape[0])
+    assert program.dual_bound(lam, mu) >= optimum - 1e-6
 
 
 def test_a_sub_problem_keeps_what_is_decided_outside_it_fixed():
@@ -205,8 +278,8 @@ def test_a_sub_problem_counts_the_coverage_the_rest_of_the_plan_gives_and_keeps_
 @given(doc=tiny(), published=st.booleans())
 def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
     """Day windows on the tiny instances of the optimality test (goals, monthly caps, fixed
-    visits, published dates): the plan is valid, the LP bound holds the brute-force optimum,
-    and ``optimal`` by parts is the optimum."""
+    visits, published dates): the plan is valid, the LP and capacity bounds hold the
+    brute-force optimum, and ``optimal`` by parts is the optimum."""
     if published:
         doc["horizon"]["published_until"] = doc["horizon"]["start"]
     note(str(doc))
@@ -215,6 +288,8 @@ def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
     assume(truth is not None)
     bound = relaxation_bound(problem, TravelTimes(problem))
     assert bound is not None and bound >= truth
+    capacity = capacity_bound(problem, TravelTimes(problem))
+    assert capacity is not None and capacity >= truth
     plan = solve_by_parts(problem, SolveOptions(time_limit=10.0, executor="serial"),
                           WindowSplit(days=1), part_solver=solve_part)
     assert_valid(problem, plan)

@@ -1,7 +1,8 @@
 """The planner's ``optimal`` is a claim a test can prove wrong: on tiny random instances it is
 compared with an independent brute force (``tests/bruteforce.py``, no code shared with the
 model). Whenever the planner says ``optimal`` its objective is the brute-force optimum; every
-bound it reports is at least that optimum; it says ``infeasible`` exactly when no plan keeps
+bound it reports, and every bound a plan by parts may report (the capacity bound, the LP
+relaxation), is at least that optimum; it says ``infeasible`` exactly when no plan keeps
 every fixed visit, and then releases the fewest.
 
 The instances cover what makes the day hard: joint visits, request windows, online
@@ -12,12 +13,15 @@ travel matrices that break the triangle inequality.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 
 from engine.format import parse_plan_request
+from engine.travel import TravelTimes
+from solvers.parts.solve import plan_bounds
 from tests.bruteforce import best_plan, fewest_released
 from tests.helpers import FORMULATIONS, problem_of, solve_checked, tiny
 
@@ -39,6 +43,11 @@ def compare(doc: dict[str, Any], formulation: str = "tours") -> None:
         return
     assert plan.status in ("optimal", "feasible")
     assert plan.bound is not None and plan.bound >= truth
+    # every bound a plan by parts may report holds the optimum too
+    travel = TravelTimes(problem)
+    for bound, name in plan_bounds(problem, travel, time.perf_counter() + 60):
+        note(f"{name}: {bound}")
+        assert bound >= truth, name
     assert plan.objective is not None and plan.objective <= truth
     if plan.status == "optimal":
         assert plan.objective == truth

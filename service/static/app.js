@@ -362,6 +362,13 @@ function named(text) {
   return text.replace(re, (m, pre, id) => pre + ids.get(id));
 }
 function fieldName(f) { return t("f_" + f); }
+/** A stored moment (ISO 8601, UTC when it names no zone) as the programme reads clocks: Japan
+ * time, ``2026-12-07 02:59``. */
+function japanTime(iso) {
+  const zoned = /(?:Z|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`;
+  const d = new Date(new Date(zoned).getTime() + 9 * 3600 * 1000);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(0, 16).replace("T", " ");
+}
 function hhmm(x) {
   if (typeof x === "number") return `${String(Math.floor(x / 60)).padStart(2, "0")}:${String(x % 60).padStart(2, "0")}`;
   return x;
@@ -648,7 +655,7 @@ function renderJob() {
   if (fallback) parts.push(state.lang === "ja" ? fallback.message_ja : fallback.message);
   else if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
   else if (typeof p.objective === "number") parts.push(planWord(null, p.objective, p.bound));
-  parts.push(job.published_at ? `${t("published_at")} ${job.published_at.slice(0, 16).replace("T", " ")}` : t("not_published"));
+  parts.push(job.published_at ? `${t("published_at")} ${japanTime(job.published_at)}` : t("not_published"));
   if (job.reason && job.status !== "done") parts.push(job.reason);
   status.textContent = parts.join(" · ");
   status.dataset.status = job.status;
@@ -1456,7 +1463,7 @@ async function renderMessages() {
   list.replaceChildren(...rows.filter((m) => !hideSent || !m.sent).map((m) => {
     const status = messageStatus(m);
     const who = m.recipient_kind === "municipality" ? muniName(m.recipient) : expertName(m.recipient);
-    const when = m.created_at.slice(0, 16).replace("T", " ");
+    const when = japanTime(m.created_at);
     const how = m.address || t("msg_by_phone");
     return h("li", { "data-message": m.message_id, "data-status": status },
       h("div", { class: "head" }, h("span", { class: `tag msg-${status}` }, t("msg_" + status)), " ",

@@ -2,7 +2,8 @@
 
 The modules, one step each: ``hoods`` (what a part re-decides and its sub-problem),
 ``split`` (the ways to cut a problem), ``run`` (parts on an executor), ``bound`` (the
-relaxation of the whole) and ``solve`` (the steps below, then the reasons).
+relaxation of the whole), ``capacity`` (the bound month by month) and ``solve`` (the steps
+below, then the reasons).
 
 One machinery, two ways to split (``Split``):
 
@@ -28,8 +29,10 @@ One machinery, two ways to split (``Split``):
    neighbourhoods (sets of experts, requests and dates) with everything else fixed, in
    parallel, and keeps a neighbourhood's new plan only when it is better — so a valid plan
    is held at every moment;
-4. reports an honest upper bound: an LP relaxation of the whole problem solved once
-   (``relaxation_bound``), and the gap, in ``plan.solver``.
+4. reports an honest upper bound, the least of those that answered while the parts were
+   solved: the capacity bound (``capacity_bound``: the experts' limits month by month, in
+   seconds at any size) and an LP relaxation of the whole problem date by date
+   (``relaxation_bound``, with the time left), and the gap, in ``plan.solver``.
 
 What is decided outside a sub-problem stays decided inside it: ``sub_problem`` keeps the
 visits of its experts that it does not re-decide as fixed visits (``requests[].fixed``),
@@ -49,6 +52,7 @@ Examples
 """
 
 from solvers.parts.bound import relaxation_bound
+from solvers.parts.capacity import capacity_bound
 from solvers.parts.hoods import Neighbourhood, Part, share_coverage, sub_problem
 from solvers.parts.run import PartSolver
 from solvers.parts.solve import join, needs_parts, solve_by_parts
@@ -62,6 +66,7 @@ __all__ = [
     "RegionSplit",
     "Split",
     "WindowSplit",
+    "capacity_bound",
     "default_split",
     "join",
     "needs_parts",

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from engine.travel import TravelTimes
 from solvers.objective import served_value
 from solvers.parts.hoods import month_cap, month_of
 
-__all__ = ["relaxation_bound"]
+__all__ = ["LinearProgram", "relaxation_bound"]
 
 
 def relaxation_bound(problem: PlanRequest, travel: TravelTimes,
@@ -38,9 +39,6 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes,
     (request, expert, date) options are a superset of the planner's (shortest ways, not the
     legs of a tour), so every plan is a solution and the optimum bounds it. None if the LP
     could not be solved to its optimum (within ``time_limit`` seconds of HiGHS, if given)."""
-    from scipy.optimize import linprog  # start fast
-    from scipy.sparse import coo_matrix  # start fast
-
     cov = problem.goals.coverage
     floors = cov.floors(problem) if cov is not None else {}
     nothing = -cov.penalty * sum(floors.values()) if cov is not None else 0  # nothing served
@@ -59,16 +57,56 @@ def relaxation_bound(problem: PlanRequest, travel: TravelTimes,
     var_bounds[:, 1] = 1.0
     for lid, sj in lp.short_index.items():
         var_bounds[sj, 1] = floors[lid]         # a shortfall runs from 0 to the floor
-    a_ub = coo_matrix((rows.v_ub, (rows.r_ub, rows.c_ub)), shape=(rows.row, lp.n_total)).tocsr()
-    a_eq = coo_matrix((rows.v_eq, (rows.r_eq, rows.c_eq)),
-                      shape=(rows.eq_row, lp.n_total)).tocsr()
-    res = linprog(c, A_ub=a_ub, b_ub=np.array(rows.b_ub), A_eq=a_eq, b_eq=np.zeros(rows.eq_row),
-                  bounds=var_bounds, method="highs",
-                  options={} if time_limit is None else {"time_limit": max(0.1, time_limit)})
-    if res.status != 0:
-        return None
-    # HiGHS's dual bound: a rounding margin of one unit keeps it a bound
-    return int(math.floor(-res.fun + 1e-6))
+    return LinearProgram.of(c, rows, var_bounds[:, 1]).upper_bound(time_limit)
+
+
+@dataclass(frozen=True)
+class LinearProgram:
+    """``min c·x`` subject to ``a_ub·x ≤ b_ub``, ``a_eq·x = 0`` and ``0 ≤ x ≤ upper``: the
+    relaxation of a plan's objective (the objective negated), ready for HiGHS."""
+
+    c: np.ndarray
+    a_ub: Any
+    b_ub: np.ndarray
+    a_eq: Any
+    upper: np.ndarray
+
+    @classmethod
+    def of(cls, c: np.ndarray, rows: _Rows, upper: np.ndarray) -> LinearProgram:
+        from scipy.sparse import coo_matrix  # start fast
+
+        n = len(c)
+        a_ub = coo_matrix((rows.v_ub, (rows.r_ub, rows.c_ub)), shape=(rows.row, n)).tocsr()
+        a_eq = coo_matrix((rows.v_eq, (rows.r_eq, rows.c_eq)), shape=(rows.eq_row, n)).tocsr()
+        return cls(c, a_ub, np.array(rows.b_ub, dtype=float), a_eq, upper)
+
+    def dual_bound(self, lam: np.ndarray, mu: np.ndarray) -> float:
+        """The upper bound on ``−c·x`` (the plan's objective) that any multipliers give, by weak
+        duality: ``λ ≥ 0`` on the ``≤`` rows (negative entries are taken as 0), ``μ`` free on
+        the ``= 0`` rows; for every ``x`` in the box, ``−c·x ≤ λ·b − Σ min(0, r)·upper`` with
+        the reduced costs ``r = c + a_ubᵀλ + a_eqᵀμ``. Valid whatever the multipliers, so a
+        solver's tolerances cannot make it wrong."""
+        lam = np.maximum(lam, 0.0)
+        r = self.c + self.a_ub.T @ lam + self.a_eq.T @ mu
+        return float(lam @ self.b_ub - np.minimum(r, 0.0) @ self.upper)
+
+    def upper_bound(self, time_limit: float | None = None) -> int | None:
+        """The LP's optimum as a bound on every plan's objective (HiGHS's duals put into
+        ``dual_bound``, rounded down: objectives are whole), or None when HiGHS did not reach
+        the optimum (within ``time_limit`` seconds, if given)."""
+        from scipy.optimize import linprog  # start fast
+
+        res = linprog(self.c, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq,
+                      b_eq=np.zeros(self.a_eq.shape[0]),
+                      bounds=np.column_stack([np.zeros(len(self.c)), self.upper]),
+                      method="highs",
+                      options={} if time_limit is None else {"time_limit": max(0.1, time_limit)})
+        if res.status != 0:
+            return None
+        value = self.dual_bound(-np.asarray(res.ineqlin.marginals),
+                                -np.asarray(res.eqlin.marginals))
+        # a margin for the sums' rounding (relative 1e-9 of the terms)
+        return int(math.floor(value + 1e-9 * (abs(value) + 1.0)))
 
 
 @dataclass

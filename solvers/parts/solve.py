@@ -30,15 +30,22 @@ from solvers.greedy import greedy_visits, keep_fitting
 from solvers.objective import objective_value, trivial_bound
 from solvers.options import SolveOptions
 from solvers.parts.bound import relaxation_bound
+from solvers.parts.capacity import capacity_bound
 from solvers.parts.hoods import Neighbourhood, as_fixed_visits, share_coverage, sub_problem
 from solvers.parts.run import PartSolver, Task, run_tasks, workers_of
 from solvers.parts.split import PART_REQUESTS, Split, default_split
 from solvers.routes import build_routes
 
-__all__ = ["join", "needs_parts", "solve_by_parts"]
+__all__ = ["CAPACITY", "RELAXATION", "TRIVIAL", "join", "needs_parts", "plan_bounds",
+           "solve_by_parts"]
 
 #: Repair rounds at most (each round: disjoint neighbourhoods, solved in parallel).
 _MAX_ROUNDS = 40
+
+#: ``plan.solver["bound_method"]`` of each bound (FORMAT.md).
+CAPACITY = "capacity by month (HiGHS)"
+RELAXATION = "LP relaxation (HiGHS), solved once"
+TRIVIAL = "every request served with no driving"
 
 
 def needs_parts(problem: PlanRequest) -> bool:
@@ -139,23 +146,25 @@ class _Run:
 
 def _by_parts(run: _Run) -> Plan:
     problem, travel, info = run.problem, run.travel, run.info
-    visits, bound = _first_plan(run)
+    visits, bounds = _first_plan(run)
     visits = _repair(run, visits)
     info["deterministic"] = run.deterministic
     routes = build_routes(problem, travel, visits)
     value = objective_value(problem, visits, routes)
-    if bound is None or bound < value:
-        # no LP answer (or one below a plan, which a relaxation cannot be): the trivial bound
-        bound = max(value, trivial_bound(problem, {q.id for q in problem.requests}))
-        info["bound_method"] = "every request served with no driving"
+    # the least bound that answered in time (a relaxation below a plan cannot be: none is
+    # taken then), else the trivial one
+    held = [(b, how) for b, how in bounds if b >= value]
+    if held:
+        bound, info["bound_method"] = min(held)
     else:
-        info["bound_method"] = "LP relaxation (HiGHS), solved once"
+        bound = max(value, trivial_bound(problem, {q.id for q in problem.requests}))
+        info["bound_method"] = TRIVIAL
     info["gap"] = round((bound - value) / max(1, abs(bound)), 6)
     return _finish_parts(problem, travel, visits, routes, value, bound, run.options, run.t0,
                          info, run.deadline)
 
 
-def _first_plan(run: _Run) -> tuple[list[Visit], int | None]:
+def _first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
     """Step 1: the parts, in parallel, until 55 % of the time, joined into one plan; and
     meanwhile the bound and each part's greedy plan (for a part that does not answer)."""
     problem, travel, limit, options = run.problem, run.travel, run.limit, run.options
@@ -165,23 +174,20 @@ def _first_plan(run: _Run) -> tuple[list[Visit], int | None]:
                   _dtime(options, limit, h.weight / total_w), options.seed) for h in hoods]
     run.info["parts"] = len(tasks)
     part_end = run.t0 + 0.55 * limit
-    bounds: list[int | None] = []
+    bounds: list[tuple[int, str]] = []
     fallback: dict[int, list[Visit]] = {}
 
     def meanwhile() -> None:
         # while the workers solve the first parts: the greedy plan of each part, the
         # lightest first (those start last), in case one does not answer in time; then the
-        # bound, with the time left (without one, the trivial bound stands in)
+        # bounds, with the time left (without one, the trivial bound stands in)
         for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].weight, i)):
             if time.perf_counter() > part_end - 0.05 * limit:
                 break
             fallback[i] = _greedy_part(tasks[i].problem, (), part_end - 0.05 * limit)
-        if time.perf_counter() < part_end - 0.1 * limit:
-            bounds.append(relaxation_bound(problem, travel, part_end - 0.05 * limit
-                                           - time.perf_counter()))
+        bounds.extend(plan_bounds(problem, travel, part_end - 0.05 * limit))
 
     run.solve(tasks, part_end, meanwhile)
-    bound = bounds[0] if bounds else None
     candidates: list[Visit] = []
     for i, t in enumerate(tasks):
         if t.result is None:
@@ -198,7 +204,25 @@ def _first_plan(run: _Run) -> tuple[list[Visit], int | None]:
     run.info["parts_optimal"] = sum(t.result is not None and t.result.status == "optimal"
                                     for t in tasks)
     run.info["first_objective"] = _objective(problem, travel, visits)
-    return visits, bound
+    return visits, bounds
+
+
+def plan_bounds(problem: PlanRequest, travel: TravelTimes, until: float
+                ) -> list[tuple[int, str]]:
+    """The bounds on every plan's objective that answer before ``until`` (``perf_counter``
+    seconds), each with its name: the capacity bound first (``capacity_bound``: seconds at
+    any size), then the LP relaxation of the whole (``relaxation_bound``: tighter where the
+    experts are short on some dates and idle on others, but minutes on a long season) with
+    the time left. A plan reports the least of them."""
+    out: list[tuple[int, str]] = []
+    for name, make in ((CAPACITY, capacity_bound), (RELAXATION, relaxation_bound)):
+        left = until - time.perf_counter()
+        if left < 0.2:
+            break
+        b = make(problem, travel, left)
+        if b is not None:
+            out.append((b, name))
+    return out
 
 
 def _repair(run: _Run, visits: list[Visit]) -> list[Visit]:

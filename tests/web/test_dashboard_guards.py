@@ -166,3 +166,19 @@ def test_a_municipality_sees_no_expert_counts_made_from_its_own_visits(
     _css(browser, "#logout").click()
     _open_week(browser, live, "centre", GUARD_WEEK)
     _wait(browser, lambda d: _all(d, '#week-grid [data-cap="onsite-days"]'))
+
+
+def test_the_publication_time_is_japan_time(browser: Any, live: Live,
+                                            guard_week: dict[str, Any]) -> None:
+    """The plan's 公開済み time is read on a Japanese clock, not the stored UTC one."""
+    import datetime as dt
+
+    with live.api("centre") as api:
+        job = next(j for j in api.get("/v1/plan-jobs", params={"limit": 100}).json()
+                   if j["week"] == GUARD_WEEK and j["published_at"])
+    stored = dt.datetime.fromisoformat(job["published_at"])
+    stored = stored if stored.tzinfo else stored.replace(tzinfo=dt.UTC)
+    japan = stored.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M")
+    _open_week(browser, live, "centre", GUARD_WEEK)
+    _wait(browser, lambda d: "公開済み" in _css(d, "#plan-status").text)
+    assert f"公開済み {japan}" in _css(browser, "#plan-status").text
