@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SHAPES", "main"]
+__all__ = ["SHAPES", "main", "solve_shape"]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -55,6 +55,7 @@ PEER = "Ehime demo week (peer)"
 
 _RUN = """
 import json, sys, time
+from engine.checker import check_plan
 from engine.demand import busy_expert_document, ehime_week_document
 from engine.format import parse_plan_request
 from solvers.planner import SolveOptions, solve
@@ -72,13 +73,24 @@ doc = (ehime_week_document("2026-12-07", seed=0) if shape is None
 problem = parse_plan_request(doc)
 t0 = time.perf_counter()
 plan = solve(problem, SolveOptions(time_limit=limit))
-print(json.dumps({"wall": time.perf_counter() - t0, "status": plan.status,
-                  "visits": len(plan.visits),
-                  "peak_mb": peak_mb()}))
+wall = time.perf_counter() - t0
+ids = [q.id for q in problem.requests]
+print(json.dumps({
+    "wall": wall, "status": plan.status, "visits": len(plan.visits), "peak_mb": peak_mb(),
+    "accounted": sorted([v.request for v in plan.visits]
+                        + [u.request for u in plan.unscheduled]) == sorted(ids),
+    "reasons": all(u.reasons and u.reasons_ja and u.codes for u in plan.unscheduled),
+    "codes": sorted({c for u in plan.unscheduled for c in u.codes}),
+    "violations": [str(v) for v in check_plan(problem, plan)][:5]}))
 """
 
 
-def _one(shape: dict[str, Any] | None, limit: float) -> dict[str, Any]:
+def solve_shape(shape: dict[str, Any] | None, limit: float) -> dict[str, Any]:
+    """Solve one shape (``busy_expert_document`` arguments; None: the Ehime demo week) at
+    ``limit`` seconds in a process of its own: the wall seconds of ``solve``, that process's
+    peak memory (MB), the status, the visits planned, whether every request is accounted for
+    (planned or left out) with a reason in both languages for each left out, the reason
+    codes, and the first violations the checker finds (none for a valid plan)."""
     out = subprocess.run([sys.executable, "-c", _RUN, json.dumps(shape), str(limit)],
                          cwd=ROOT, capture_output=True, text=True, timeout=600,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -91,7 +103,7 @@ def measure(limits: list[float], repeats: int, loads: list[float]) -> list[dict[
     rows = []
     for limit in limits:
         for name, shape in [(PEER, None), *SHAPES.items()]:
-            runs = [_one(shape, limit) for _ in range(repeats)]
+            runs = [solve_shape(shape, limit) for _ in range(repeats)]
             loads.append(os.getloadavg()[0])
             walls = [r["wall"] for r in runs]
             rows.append({"shape": name, "limit": limit,
@@ -146,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = measure(args.limits, args.repeats, loads)
     proof = []
     for _ in range(5):
-        r = _one(SHAPES["40 calls"], 10.0)
+        r = solve_shape(SHAPES["40 calls"], 10.0)
         if r["status"] != "optimal":
             raise RuntimeError(f"40 calls not proven optimal: {r}")
         proof.append(r["wall"])

@@ -11,69 +11,20 @@ Ehime week is measured in ``benchmarks/bench_limits.py``.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.bench_limits import SHAPES, solve_shape
 
 #: The limit the shapes are solved with (seconds), and what the promise allows over it.
 LIMIT = 2.0
 SLACK = 1.10
 PEAK_MB = 400
 
-_RUN = """
-import json, sys, time
-from engine.checker import check_plan
-from engine.demand import busy_expert_document
-from engine.format import parse_plan_request
-from solvers.planner import SolveOptions, solve
-
-
-def peak_mb():
-    # this process's own peak (VmHWM starts anew at exec; getrusage's maxrss keeps the
-    # parent's when that was larger)
-    with open("/proc/self/status") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 1024
-
-kw, limit = json.loads(sys.argv[1]), float(sys.argv[2])
-problem = parse_plan_request(busy_expert_document(**kw))
-t0 = time.perf_counter()
-plan = solve(problem, SolveOptions(time_limit=limit))
-wall = time.perf_counter() - t0
-ids = [q.id for q in problem.requests]
-print(json.dumps({
-    "wall": wall, "status": plan.status, "visits": len(plan.visits),
-    "accounted": sorted([v.request for v in plan.visits]
-                        + [u.request for u in plan.unscheduled]) == sorted(ids),
-    "reasons": all(u.reasons and u.reasons_ja and u.codes for u in plan.unscheduled),
-    "codes": sorted({c for u in plan.unscheduled for c in u.codes}),
-    "violations": [str(v) for v in check_plan(problem, plan)][:5],
-    "peak_mb": peak_mb()}))
-"""
-
 
 def _solve(limit: float, **shape: Any) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", _RUN, json.dumps(shape), str(limit)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-SHAPES = {
-    "40 calls": {"calls": 40},
-    "80 calls": {"calls": 80},
-    "200 calls": {"calls": 200},
-    "200 calls, windows, dates, 10 visits": {"calls": 200, "windows": True, "dates": True,
-                                             "visits": 10},
-    "200 calls open all season": {"calls": 200, "weeks": 15},
-    "400 calls and 30 visits over a season": {"calls": 400, "visits": 30, "weeks": 15},
-    "1000 calls in a week": {"calls": 1000},
-}
+    return solve_shape(shape, limit)
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())

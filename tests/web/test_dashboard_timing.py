@@ -1,11 +1,13 @@
-"""How long the centre waits from 'log in' to a filled week (issue 24's target: ≤ 1 s at the
-95th percentile with 40 requests), in headless Chromium against a real ``dxshare serve``.
-The times are written to ``test-artifacts/web/login-timing.json``.
+"""How long the centre waits from 'log in' to a filled week, in headless Chromium against a
+real ``dxshare serve`` (issue 24's targets at the 95th percentile: ≤ 1 s for a week of 40
+requests; ≤ 1.5 s in a season month of 400, marked slow). The times are written to
+``test-artifacts/web/login-timing.json``.
 
-The week used here (TIMING_WEEK) is its own: 40 requests, planned and published."""
+The weeks used here (TIMING_WEEK, MONTH) are their own, planned and published here."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import statistics
 import time
@@ -51,11 +53,44 @@ def filled(live: Live) -> int:
         return len(job["plan"]["visits"])
 
 
-def test_login_to_a_filled_week_within_a_second(browser: Any, live: Live, filled: int) -> None:
+MONTH = ("2027-04-05", "2027-04-12", "2027-04-19", "2027-04-26")
+
+
+@pytest.fixture(scope="module")
+def season_month(live: Live) -> int:
+    """400 requests over the four weeks of MONTH (five per municipality and week); its first
+    week planned and published."""
+    with live.api("centre") as api:
+        places = api.get("/v1/map").json()
+        codes = sorted(m["code"] for m in places["locations"] if m["code"] != places["office"])
+        fields = ["design", "security", "data", "cocreation", "pr"]
+        n = 0
+        for monday in MONTH:
+            friday = (dt.date.fromisoformat(monday) + dt.timedelta(days=4)).isoformat()
+            for i in range(100):
+                r = api.post("/v1/requests", json={
+                    "municipality": codes[i % len(codes)], "fields": [fields[i % 5]],
+                    "mode": "onsite" if i % 3 else "online", "duration_min": 60,
+                    "priority": 1 + i % 10, "earliest": monday, "latest": friday,
+                    "title": f"相談 {n + 1}", "submit": True})
+                assert r.status_code == 201, r.text
+                n += 1
+        url = api.post("/v1/plan-jobs", json={"week": MONTH[0], "time_limit": 10}).json()["url"]
+        deadline = time.monotonic() + 180
+        while (job := api.get(url).json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert job["status"] == "done", job
+        assert api.post(f"{url}/publish").status_code == 200
+        return len(job["plan"]["visits"])
+
+
+def _logins(browser: Any, live: Live, week: str) -> list[float]:
+    """Seconds from 'log in' to the week drawn with its KPIs, LOGINS times, sorted."""
     browser.set_window_size(1440, 900)
     seconds = []
     for _ in range(LOGINS):
-        browser.get(f"{live.base}/#week={TIMING_WEEK}")
+        browser.get(f"{live.base}/#week={week}")
         browser.execute_script("localStorage.clear()")
         browser.refresh()
         _wait(browser, lambda d: _css(d, "#key").is_displayed())
@@ -65,14 +100,39 @@ def test_login_to_a_filled_week_within_a_second(browser: Any, live: Live, filled
         _wait(browser, lambda d: d.execute_script(
             "const g = document.querySelector('#week-grid');"
             "return g.dataset.week === arguments[0] && Number(g.dataset.count) > 0"
-            " && document.querySelectorAll('#kpis .kpi').length > 0", TIMING_WEEK),
+            " && document.querySelectorAll('#kpis .kpi').length > 0", week),
             timeout=10)
         seconds.append(time.perf_counter() - t0)
-    seconds.sort()
-    p95 = seconds[max(0, int(round(0.95 * len(seconds))) - 1)]
+    return sorted(seconds)
+
+
+def _record(name: str, figures: dict[str, Any]) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "login-timing.json").write_text(json.dumps({
-        "requests": 40, "visits": filled, "logins": len(seconds),
-        "median_s": round(statistics.median(seconds), 3), "p95_s": round(p95, 3),
-        "max_s": round(seconds[-1], 3), "target_p95_s": TARGET}, indent=1), encoding="utf-8")
-    assert p95 <= TARGET, seconds
+    path = ARTIFACTS / "login-timing.json"
+    known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    known[name] = figures
+    path.write_text(json.dumps(known, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def _p95(seconds: list[float]) -> float:
+    return seconds[max(0, int(round(0.95 * len(seconds))) - 1)]
+
+
+@pytest.mark.slow
+def test_login_to_a_week_of_a_season_month_within_a_second_and_a_half(
+        browser: Any, live: Live, season_month: int) -> None:
+    seconds = _logins(browser, live, MONTH[0])
+    _record("season month, 400 requests", {
+        "visits": season_month, "logins": len(seconds),
+        "median_s": round(statistics.median(seconds), 3), "p95_s": round(_p95(seconds), 3),
+        "target_p95_s": 1.5})
+    assert _p95(seconds) <= 1.5, seconds
+
+
+def test_login_to_a_filled_week_within_a_second(browser: Any, live: Live, filled: int) -> None:
+    seconds = _logins(browser, live, TIMING_WEEK)
+    _record("week, 40 requests", {
+        "visits": filled, "logins": len(seconds),
+        "median_s": round(statistics.median(seconds), 3), "p95_s": round(_p95(seconds), 3),
+        "target_p95_s": TARGET})
+    assert _p95(seconds) <= TARGET, seconds
