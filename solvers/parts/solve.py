@@ -185,7 +185,7 @@ def _first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
             if time.perf_counter() > part_end - 0.05 * limit:
                 break
             fallback[i] = _greedy_part(tasks[i].problem, (), part_end - 0.05 * limit)
-        bounds.extend(plan_bounds(problem, travel, part_end - 0.05 * limit))
+        bounds.extend(plan_bounds(problem, travel, part_end - 0.05 * limit, 0.05 * limit))
 
     run.solve(tasks, part_end, meanwhile)
     candidates: list[Visit] = []
@@ -207,17 +207,18 @@ def _first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
     return visits, bounds
 
 
-def plan_bounds(problem: PlanRequest, travel: TravelTimes, until: float
-                ) -> list[tuple[int, str]]:
+def plan_bounds(problem: PlanRequest, travel: TravelTimes, until: float,
+                min_left: float = 0.2) -> list[tuple[int, str]]:
     """The bounds on every plan's objective that answer before ``until`` (``perf_counter``
     seconds), each with its name: the capacity bound first (``capacity_bound``: seconds at
     any size), then the LP relaxation of the whole (``relaxation_bound``: tighter where the
     experts are short on some dates and idle on others, but minutes on a long season) with
-    the time left. A plan reports the least of them."""
+    the time left; each started only with ``min_left`` seconds left at least (building a
+    program is not bounded by HiGHS's time limit). A plan reports the least of them."""
     out: list[tuple[int, str]] = []
     for name, make in ((CAPACITY, capacity_bound), (RELAXATION, relaxation_bound)):
         left = until - time.perf_counter()
-        if left < 0.2:
+        if left < max(0.2, min_left):
             break
         b = make(problem, travel, left)
         if b is not None:
