@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Live
+from tests.web.conftest import Live, plan_and_publish
 from tests.web.test_dashboard import _tab
 from tests.web.test_dashboard_views import _open_week
 
@@ -37,13 +37,7 @@ def filled_week(live: Live) -> None:
 
         add("382019", fields=["pr", "data"], title="広報とデータの合同相談")
         add("383562", fields=["design"], window=["08:30", "09:30"], title="朝の窓口改善")
-        url = api.post("/v1/plan-jobs", json={"week": WEEK, "time_limit": 5}).json()["url"]
-        deadline = time.monotonic() + 90
-        while (job := api.get(url).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
-        assert job["status"] == "done", job
-        assert api.post(f"{url}/publish").status_code == 200
+        plan_and_publish(api, WEEK, time_limit=5)
         add("382078", fields=["security"], title="情報セキュリティ研修")
     with live.api("matsuyama") as api:
         q = api.post("/v1/requests", json={

@@ -8,12 +8,11 @@ its visits have started and take outcomes."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from tests.web.conftest import Live, shot
+from tests.web.conftest import Live, plan_and_publish, shot
 from tests.web.test_dashboard import _all, _confirm, _css, _tab, _wait
 from tests.web.test_dashboard_views import _click, _open_week
 
@@ -38,13 +37,7 @@ def past_week(live: Live) -> dict[str, Any]:
                 "submit": True})
             assert r.status_code == 201, r.text
             ids.append(r.json()["id"])
-        url = api.post("/v1/plan-jobs", json={"week": PAST_WEEK, "time_limit": 5}).json()["url"]
-        deadline = time.monotonic() + 90
-        while (job := api.get(url).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
-        assert job["status"] == "done", job
-        assert api.post(f"{url}/publish").status_code == 200
+        plan_and_publish(api, PAST_WEEK, time_limit=5)
         visits = {v["request"]: v for v in api.get("/v1/visits",
                                                    params={"week": PAST_WEEK}).json()}
         assert set(ids) <= set(visits)

@@ -10,12 +10,11 @@ The week used here (GUARD_WEEK) is its own: other modules plan 2026-12-14, 2026-
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
 
-from tests.web.conftest import Live, shot
+from tests.web.conftest import Live, plan_and_publish, shot
 from tests.web.test_dashboard import _all, _confirm, _css, _tab, _wait
 from tests.web.test_dashboard_views import _click, _open_week
 
@@ -40,13 +39,7 @@ def guard_week(live: Live) -> dict[str, Any]:
             "priority": 8, "earliest": GUARD_WEEK, "latest": FRIDAY, "title": TITLE,
             "submit": True})
         assert r.status_code == 201, r.text
-        url = api.post("/v1/plan-jobs", json={"week": GUARD_WEEK, "time_limit": 5}).json()["url"]
-        deadline = time.monotonic() + 90
-        while (job := api.get(url).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
-        assert job["status"] == "done", job
-        assert api.post(f"{url}/publish").status_code == 200
+        plan_and_publish(api, GUARD_WEEK, time_limit=5)
         visit = next(v for v in api.get("/v1/visits", params={"week": GUARD_WEEK}).json()
                      if v["request"] == r.json()["id"])
         return {"request": r.json(), "visit": visit}

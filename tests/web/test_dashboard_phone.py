@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Live, shot
+from tests.web.conftest import Live, plan_and_publish, shot
 from tests.web.test_dashboard import _all, _css, _tab, _wait
 from tests.web.test_dashboard_views import _open_week
 
@@ -36,13 +36,7 @@ def phone_week(live: Live) -> dict[str, Any]:
                 "priority": 7, "earliest": PHONE_WEEK, "latest": "2027-03-12",
                 "title": "スマートフォンで見る相談", "submit": True})
             assert r.status_code == 201, r.text
-        url = api.post("/v1/plan-jobs", json={"week": PHONE_WEEK, "time_limit": 5}).json()["url"]
-        deadline = time.monotonic() + 90
-        while (job := api.get(url).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
-        assert job["status"] == "done", job
-        assert api.post(f"{url}/publish").status_code == 200
+        plan_and_publish(api, PHONE_WEEK, time_limit=5)
         return {"visits": api.get("/v1/visits", params={"week": PHONE_WEEK}).json()}
 
 

@@ -5,12 +5,11 @@ another slot instead. The week used here (WEEK3) is planned and published first.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from tests.web.conftest import Live, shot
+from tests.web.conftest import Live, plan_and_publish, shot
 from tests.web.test_dashboard import _all, _css, _tab, _wait
 from tests.web.test_dashboard_views import _click, _open_week
 
@@ -32,13 +31,7 @@ def week3(live: Live) -> dict[str, Any]:
             "priority": 8, "earliest": WEEK3, "latest": FRIDAY, "submit": True,
             "title": "広報誌の刷新"})
         assert r.status_code == 201, r.text
-        url = api.post("/v1/plan-jobs", json={"week": WEEK3, "time_limit": 10}).json()["url"]
-        deadline = time.monotonic() + 90
-        while (job := api.get(url).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
-        assert job["status"] == "done", job
-        assert api.post(f"{url}/publish").status_code == 200
+        job = plan_and_publish(api, WEEK3, time_limit=10)
         return {"first": r.json()["id"], "visits": job["plan"]["visits"]}
 
 

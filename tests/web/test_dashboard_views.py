@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import KAMIJIMA, Live, shot
+from tests.web.conftest import KAMIJIMA, Live, plan_and_publish, shot
 from tests.web.test_dashboard import _all, _confirm, _css, _tab, _wait
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -338,13 +338,7 @@ def closed_town(live: Live) -> dict[str, Any]:
             "title": "協働の進め方", "submit": True})
         assert r.status_code == 201, r.text
         rid = r.json()["id"]
-        url = api.post("/v1/plan-jobs", json={"week": WEEK3, "time_limit": 10}).json()["url"]
-        deadline = time.monotonic() + 90
-        while (job := api.get(url).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
-        assert job["status"] == "done", job
-        assert api.post(f"{url}/publish").status_code == 200
+        plan_and_publish(api, WEEK3, time_limit=10)
         visits = api.get("/v1/visits", params={"week": WEEK3}).json()
         v = next(x for x in visits if x["request"] == rid)
         others = [x["request"] for x in visits if x["request"] != rid]
