@@ -59,15 +59,19 @@ class Live:
 
 
 def plan_and_publish(api: httpx.Client, week: str, *, time_limit: float = 10,
-                     timeout: float = 90) -> dict[str, Any]:
-    """Plan ``week`` as the centre does (a plan job), wait for it, publish it; the done job."""
-    url = api.post("/v1/plan-jobs", json={"week": week, "time_limit": time_limit}).json()["url"]
+                     timeout: float = 90, publish: bool = True) -> dict[str, Any]:
+    """Plan ``week`` as the centre does (a plan job), wait for it, publish it (unless not
+    ``publish``); the done job."""
+    r = api.post("/v1/plan-jobs", json={"week": week, "time_limit": time_limit})
+    assert r.status_code == 202, r.text
+    url = r.json()["url"]
     deadline = time.monotonic() + timeout
     while (job := api.get(url).json())["status"] in ("queued", "running"):
         assert time.monotonic() < deadline, f"the plan of {week} took over {timeout} s"
         time.sleep(0.3)
     assert job["status"] == "done", job
-    assert api.post(f"{url}/publish").status_code == 200
+    if publish:
+        assert api.post(f"{url}/publish").status_code == 200
     return job
 
 

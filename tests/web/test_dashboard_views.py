@@ -6,7 +6,6 @@ role. The week used here (WEEK2) is planned and published through the API first.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -39,15 +38,7 @@ def week2(live: Live) -> dict[str, Any]:
         solo = add(OZU, fields=["data"], earliest=TUE, latest=TUE, title="統計の相談")
         stuck = add(KAMIJIMA, fields=["design"], earliest=WEEK2, latest="2026-12-18",
                     window=["08:30", "09:30"], title="朝の窓口改善")
-        r = api.post("/v1/plan-jobs", json={"week": WEEK2, "time_limit": 10})
-        assert r.status_code == 202, r.text
-        url = r.json()["url"]
-        deadline = time.monotonic() + 90
-        while (job := api.get(url).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
-        assert job["status"] == "done", job
-        assert api.post(f"{url}/publish").status_code == 200
+        job = plan_and_publish(api, WEEK2, time_limit=10)
         return {"joint": joint, "solo": solo, "stuck": stuck, "plan": job["plan"],
                 "job": job}
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Live, shot
+from tests.web.conftest import Live, plan_and_publish, shot
 from tests.web.test_dashboard import _all, _confirm, _css, _tab, _wait
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -35,14 +35,7 @@ def week3(live: Live) -> dict[str, Any]:
                 "submit": True})
             assert r.status_code == 201, r.text
             ids.append(r.json()["id"])
-        r = api.post("/v1/plan-jobs", json={"week": WEEK3, "time_limit": 5})
-        assert r.status_code == 202, r.text
-        url = r.json()["url"]
-        deadline = time.monotonic() + 90
-        while (job := api.get(url).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
-        assert job["status"] == "done", job
+        job = plan_and_publish(api, WEEK3, time_limit=5, publish=False)
         return {"requests": ids, "job": job}
 
 
