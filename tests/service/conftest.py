@@ -140,6 +140,17 @@ def wait_job(service: Service, url: str, timeout: float = 90.0) -> dict[str, Any
         time.sleep(0.1)
 
 
+def plan_and_publish(service: Service, week: str, time_limit: float = 10) -> dict[str, Any]:
+    """Plan ``week`` as the centre does (a plan job), wait for it and publish it; the job."""
+    r = service.post("centre", "/v1/plan-jobs", {"week": week, "time_limit": time_limit})
+    assert r.status_code == 202, r.text
+    job = wait_job(service, r.json()["url"])
+    assert job["status"] == "done", job
+    pub = service.post("centre", f"{job['url']}/publish")
+    assert pub.status_code == 200, pub.text
+    return job
+
+
 @pytest.fixture(scope="session")
 def published(service: Service) -> dict[str, Any]:
     """A planned and published week: A has an on-site confidential PR visit and an online
@@ -150,12 +161,7 @@ def published(service: Service) -> dict[str, Any]:
                              title="人事情報を含む相談", submit=True)
     qa2 = service.new_request("a", fields=["data"], earliest=week, latest=end, submit=True)
     qb = service.new_request("b", fields=["data"], earliest=week, latest=end, submit=True)
-    r = service.post("centre", "/v1/plan-jobs", {"week": week, "time_limit": 10})
-    assert r.status_code == 202, r.text
-    job = wait_job(service, r.json()["url"])
-    assert job["status"] == "done", job
-    pub = service.post("centre", f"{job['url']}/publish")
-    assert pub.status_code == 200, pub.text
+    job = plan_and_publish(service, week)
     visits = {v["request"]: v for v in service.get("centre", "/v1/visits",
                                                    params={"week": week}).json()}
     va = visits[qa["id"]]

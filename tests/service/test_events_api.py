@@ -15,7 +15,7 @@ import pytest
 from engine.checker import check_plan
 from engine.format import parse_plan, parse_plan_request
 from service.db import OutboxRow, PlanJob
-from tests.service.conftest import MUNI_A, MUNI_B, Service, wait_job
+from tests.service.conftest import MUNI_A, MUNI_B, Service, plan_and_publish, wait_job
 
 EVENT_WEEK = "2027-07-05"      # a Monday of these tests' own
 TUESDAY, FRIDAY = "2027-07-06", "2027-07-09"
@@ -33,10 +33,7 @@ def week(service: Service) -> dict[str, Any]:
             service.new_request("b", fields=["pr"], mode="onsite", duration_min=60,
                                 priority=7, earliest=TUESDAY, latest=FRIDAY, submit=True,
                                 title="観光PR")]
-    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
-                                         {"week": EVENT_WEEK, "time_limit": 10}).json()["url"])
-    assert job["status"] == "done", job
-    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    plan_and_publish(service, EVENT_WEEK, 10)
     visits = {v["request"]: v for v in service.get("centre", "/v1/visits",
                                                    params={"week": EVENT_WEEK}).json()}
     assert {q["id"] for q in reqs} <= set(visits)
@@ -177,10 +174,7 @@ def test_a_later_week_job_keeps_what_the_events_added(service: Service):
                               earliest=R_TUE, latest=R_TUE, submit=True, title="広報の見直し")
     service.new_request("b", fields=["pr"], mode="onsite", duration_min=60, priority=7,
                         earliest=R_WED, latest=R_FRI, submit=True, title="観光PR")
-    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
-                                         {"week": RULES_WEEK, "time_limit": 5}).json()["url"])
-    assert job["status"] == "done", job
-    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    job = plan_and_publish(service, RULES_WEEK, 5)
     first = service.get("centre", "/v1/visits", params={"week": RULES_WEEK}).json()
     assert not any(x["changed"] for x in first)       # nothing replaced yet
     v = {x["request"]: x for x in first}[tue["id"]]
@@ -238,10 +232,7 @@ def test_an_event_sent_again_with_its_idempotency_key_is_applied_once(service: S
                             title="窓口DX")
     service.new_request("b", fields=["pr"], mode="onsite", duration_min=60, priority=7,
                         earliest="2027-07-20", latest="2027-07-23", submit=True)
-    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
-                                         {"week": RETRY_WEEK, "time_limit": 5}).json()["url"])
-    assert job["status"] == "done", job
-    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    plan_and_publish(service, RETRY_WEEK, 5)
     v = {x["request"]: x for x in service.get("centre", "/v1/visits",
                                               params={"week": RETRY_WEEK}).json()}[q["id"]]
     h, m = map(int, v["start"].split(":"))
@@ -308,10 +299,7 @@ def test_a_repair_with_no_time_is_published_as_the_quick_plan_and_says_so(servic
     coordinator knows the week was re-planned quickly, not minimally."""
     service.new_request("a", fields=["pr"], mode="onsite", duration_min=60, priority=8,
                         earliest="2027-07-27", latest="2027-07-30", submit=True)
-    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
-                                         {"week": QUICK_WEEK, "time_limit": 5}).json()["url"])
-    assert job["status"] == "done", job
-    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    plan_and_publish(service, QUICK_WEEK, 5)
     monkeypatch.setattr(service.app.state.settings, "event_time_limit", 1e-6)
     r = _event(service, {"kind": "expert_unavailable", "now": f"{QUICK_WEEK}T07:00",
                          "expert": "pr-1", "from": "2027-07-27T07:00",

@@ -3,7 +3,7 @@ by name wherever it takes a code, and a re-plan says what changed (issue 13)."""
 
 from __future__ import annotations
 
-from tests.service.conftest import Service, wait_job
+from tests.service.conftest import Service, plan_and_publish, wait_job
 
 WEEK = "2027-02-01"   # a Monday of its own: the other tests' weeks stay as they are
 
@@ -54,10 +54,8 @@ def test_municipalities_and_fields_by_name_in_every_route(service: Service):
 def test_a_replan_lists_what_changed_since_the_published_plan(service: Service):
     first = service.new_request("a", fields=["pr"], mode="onsite", duration_min=60,
                                 priority=6, earliest=WEEK, latest="2027-02-05", submit=True)
-    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
-                                         {"week": WEEK, "time_limit": 10}).json()["url"])
-    assert job["status"] == "done" and "changes" not in job["plan"]
-    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    job = plan_and_publish(service, WEEK)
+    assert "changes" not in job["plan"]
     added = service.new_request("b", fields=["data"], earliest=WEEK, latest="2027-02-05",
                                 submit=True)
     again = wait_job(service, service.post("centre", "/v1/plan-jobs",

@@ -17,7 +17,7 @@ from engine.checker import check_plan
 from engine.format import parse_plan
 from service.db import RequestRow
 from service.slots import current_week
-from tests.service.conftest import MUNI_A, MUNI_B, Service, wait_job
+from tests.service.conftest import MUNI_A, MUNI_B, Service, plan_and_publish, wait_job
 
 SLOT_WEEK = "2027-06-07"      # a Monday of these tests' own
 FRIDAY = "2027-06-11"
@@ -35,10 +35,7 @@ def week(service: Service) -> dict[str, Any]:
     b1 = service.new_request("b", fields=["data"], mode="online", duration_min=60,
                              priority=6, earliest=SLOT_WEEK, latest=FRIDAY, submit=True,
                              confidential=True, title="人事データの扱い")
-    job = wait_job(service, service.post("centre", "/v1/plan-jobs",
-                                         {"week": SLOT_WEEK, "time_limit": 10}).json()["url"])
-    assert job["status"] == "done", job
-    assert service.post("centre", f"{job['url']}/publish").status_code == 200
+    plan_and_publish(service, SLOT_WEEK, 10)
     visits = {v["request"]: v for v in service.get("centre", "/v1/visits",
                                                    params={"week": SLOT_WEEK}).json()}
     assert {a1["id"], b1["id"]} <= set(visits)
