@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from solvers.executor import ProcessExecutor, make_executor
+from tests.live import still_running
 
 
 def _slow_square(x: int) -> int:
@@ -110,8 +111,7 @@ def _orphans_after_parent_killed(tmp_path: Path, how: str) -> list[int]:
             time.sleep(0.05)
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(timeout=10)
-        _gone, alive = psutil.wait_procs(kids, timeout=1.0)
-        return [p.pid for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        return [pid for pid, _ in still_running(kids, 1.0)]
     finally:
         try:
             os.killpg(parent.pid, signal.SIGKILL)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live import DXSHARE, free_port
+from tests.live import DXSHARE, free_port, still_running
 from tests.service.conftest import MUNI_A
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,20 +150,6 @@ def _kill_server_alone(server: Server) -> list:
     return workers
 
 
-def _alive_after(workers: list, seconds: float) -> list[tuple[int, str]]:
-    import psutil
-
-    _gone, alive = psutil.wait_procs(workers, timeout=seconds)
-    out = []
-    for proc in alive:
-        try:            # a zombie has ended; it waits only for its parent to read its status
-            if proc.status() != psutil.STATUS_ZOMBIE:
-                out.append((proc.pid, " ".join(proc.cmdline()[-3:])))
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
 @pytest.mark.slow
 def test_no_worker_outlives_a_killed_server(tmp_path: Path, env: dict) -> None:
     """SIGKILL of the server process alone (not its group): within a second its worker
@@ -186,7 +172,7 @@ def test_no_worker_outlives_a_killed_server(tmp_path: Path, env: dict) -> None:
                 time.sleep(0.1)
         time.sleep(1.0)          # the job is solving (its parts' processes started)
         workers = _kill_server_alone(server)
-        assert not _alive_after(workers, ORPHAN_SECONDS)
+        assert not still_running(workers, ORPHAN_SECONDS)
     finally:
         server.cleanup()
 
@@ -212,7 +198,7 @@ def test_no_worker_outlives_a_killed_server_while_warming_up(tmp_path: Path,
             assert time.monotonic() < deadline, "no worker process started"
             time.sleep(0.01)
         workers = _kill_server_alone(server)
-        assert not _alive_after(workers, ORPHAN_SECONDS)
+        assert not still_running(workers, ORPHAN_SECONDS)
     finally:
         server.cleanup()
 
