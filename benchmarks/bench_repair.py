@@ -45,7 +45,6 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -55,6 +54,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from benchmarks.runinfo import run_paragraph
 
 __all__ = ["draw_event", "main", "reference_fewest"]
 
@@ -344,21 +345,15 @@ def _cli(cases: list[tuple[str, Any, Any, dict[str, Any]]], limit: float
 
 def report(args: argparse.Namespace, res: dict[str, Any], load: tuple[float, float],
            seconds: float) -> str:
-    import ortools
-
     rows = res["rows"]
     secs = [r["seconds"] for r in rows]
+    command = ("python -m benchmarks.bench_repair"
+               + (f" --events {args.events}" if args.events != 50 else "")
+               + (f" --time-limit {args.time_limit:g}" if args.time_limit != 1 else ""))
     lines = [
         "# Repair after an event",
         "",
-        f"Run {dt.date.today()} with `python -m benchmarks.bench_repair"
-        + (f" --events {args.events}" if args.events != 50 else "")
-        + (f" --time-limit {args.time_limit:g}" if args.time_limit != 1 else "") + "` on "
-        f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
-        f"{platform.python_version()}, ortools {ortools.__version__}; the whole run took "
-        f"{seconds / 60:.0f} min. The machine is shared: its 1-minute load average was "
-        f"{load[0]:.1f} at the start and {load[1]:.1f} at the end (2 cores), so absolute "
-        "times are inflated by other work; the peers ran in the same go.",
+        run_paragraph(command, seconds, load),
         "",
         f"{len(rows)} events on the five Ehime benchmark weeks (10 a week, every kind in "
         f"turn, seed 2026), each repaired with `RepairOptions(time_limit={args.time_limit:g})`"

@@ -33,7 +33,6 @@ import argparse
 import datetime as dt
 import math
 import os
-import platform
 import random
 import statistics
 import sys
@@ -42,6 +41,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from benchmarks.runinfo import run_paragraph
 
 __all__ = ["main", "new_requests", "reference_objective", "week_with_40_visits"]
 
@@ -246,20 +247,14 @@ def http_api(news: list[Any], extra: list[Any], rounds: int) -> dict[str, Any]:
 
 def report(args: argparse.Namespace, plan: Any, py: dict[str, Any],
            web: dict[str, Any] | None, load: tuple[float, float], seconds: float) -> str:
-    import ortools
-
     ms = [x * 1000 for x in py["calls"]]
+    command = ("python -m benchmarks.bench_slots"
+               + (f" --requests {args.requests}" if args.requests != 50 else "")
+               + (f" --rounds {args.rounds}" if args.rounds != 3 else ""))
     lines = [
         "# Slot proposals",
         "",
-        f"Run {dt.date.today()} with `python -m benchmarks.bench_slots"
-        + (f" --requests {args.requests}" if args.requests != 50 else "")
-        + (f" --rounds {args.rounds}" if args.rounds != 3 else "") + "` on "
-        f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
-        f"{platform.python_version()}, ortools {ortools.__version__}; the whole run took "
-        f"{seconds / 60:.0f} min. The machine is shared: its 1-minute load average was "
-        f"{load[0]:.1f} at the start and {load[1]:.1f} at the end (2 cores), so absolute "
-        "times are inflated by other work; the peers ran in the same go.",
+        run_paragraph(command, seconds, load),
         "",
         f"Week: the CLI demo week (seed {DEMO_SEED}) with {REQUESTS} requests, its optimal "
         f"plan {len(plan.visits)} visits (objective {plan.objective}); {args.requests} new "
