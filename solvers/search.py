@@ -245,7 +245,7 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
     than the choice model's bound: when there are none, the best plan is optimal. ``choice``
     (an unproven choice that could not be timed as it stood) is the hint when there is no
     plan yet."""
-    if clock.left() < _SEARCH_AT_LEAST:
+    if clock.left() < _FULL_SEARCH_MIN_SECONDS:
         return _best_or_unknown(best, bound)      # no time left to search: the best so far
     if best.values is None:
         values = model.hint_plan(first, complete=True)
@@ -287,7 +287,7 @@ def _best_or_unknown(best: Found, bound: int | None) -> Found:
 
 _CHOICE_ROUNDS = 12
 #: With fewer seconds left the full search is not started (copying the model costs more).
-_SEARCH_AT_LEAST = 0.05
+_FULL_SEARCH_MIN_SECONDS = 0.05
 #: Share of the time limit the choice rounds may use before the full search takes over.
 _CHOICE_SHARE = 0.6
 
