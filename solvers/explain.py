@@ -33,6 +33,7 @@ from engine.model import (
     fmt_time,
 )
 from engine.travel import TravelTimes
+from solvers.series import series_reason
 
 __all__ = ["Explainer", "Option", "bare_reason", "not_analysed"]
 
@@ -482,7 +483,8 @@ class Explainer:
             if q.id in self.static:
                 out[q.id] = self.static[q.id]
                 continue
-            out[q.id] = self._left_out(q, plan)
+            out[q.id] = series_reason(self.p, q, plan.by_req, (
+                (o.date, o.expert) for o in self.options[q.id])) or self._left_out(q, plan)
         return [out[q.id] for q in self.p.requests if q.id in out]
 
     def _left_out(self, q: Request, plan: _PlanState) -> Unscheduled:
