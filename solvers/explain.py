@@ -31,6 +31,7 @@ from engine.model import (
     Unscheduled,
     Visit,
     fmt_time,
+    open_starts,
 )
 from engine.travel import TravelTimes
 
@@ -281,7 +282,11 @@ class Explainer:
             if lo > hi:
                 why.fail_time.append((e.id, d, "0", "hours"))
                 return None
-        return Option(q.id, e.id, d, slots, lo, hi)
+        starts = open_starts(lo, hi, q.duration_min, loc.closed) if q.fixed is None else (lo, hi)
+        if starts is None:              # every start meets the place's closed hours
+            why.fail_time.append((e.id, d, "0", "closed"))
+            return None
+        return Option(q.id, e.id, d, slots, *starts)
 
     def _joint_filter(self, q: Request, opts: list[Option]) -> list[Option]:
         """Keep only dates where every field has its own expert and their windows meet."""
@@ -387,6 +392,8 @@ class Explainer:
         loc = self.p.location_by_id[q.location]
         win = f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}" if q.window else None
         hours = f"{fmt_time(loc.open)}–{fmt_time(loc.close)}"
+        hours_ja = hours + "".join(f"（{fmt_time(a)}–{fmt_time(b)} 閉庁）" for a, b in loc.closed)
+        hours += "".join(f" (closed {fmt_time(a)}–{fmt_time(b)})" for a, b in loc.closed)
         if q.onsite:
             e = self.p.expert_by_id[eid]
             out = self.travel.shortest(e.base, q.location)
@@ -397,12 +404,12 @@ class Explainer:
                 + (f" and the window {win}" if win else ""))
             ja = (
                 f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
-                f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours}"
+                f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours_ja}"
                 + (f"・希望時間帯 {win}" if win else "") + f" の中に {q.duration_min} 分の枠が取れません")
         else:
             en = (f"no {q.duration_min}-minute slot within both the working hours and the "
                   f"opening hours {hours}" + (f" and the window {win}" if win else ""))
-            ja = (f"勤務時間と開庁時間 {hours}" + (f"・希望時間帯 {win}" if win else "")
+            ja = (f"勤務時間と開庁時間 {hours_ja}" + (f"・希望時間帯 {win}" if win else "")
                   + f" の両方に収まる {q.duration_min} 分の枠がありません")
         return en, ja
 
