@@ -27,13 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
          "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
          "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
-         "tests/test_series.py"]
+         "tests/test_expert_day.py", "tests/test_series.py"]
 #: The brute-force comparisons that check every bound a plan may report.
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
 
 
 #: The expert-day's rules, written once for the planner and the slot proposals.
 DAY = "solvers/cpsat/day.py"
+#: The tests of the expert's real day: closed hours, lunch, standing appointments.
+EXPERT_DAY = "tests/test_expert_day.py"
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,11 @@ MUTATIONS = [
     Mutation("redundant: joint tours must agree to the minute before", "solvers/cpsat/tours.py",
              "self.m.add_implication(lit, ~at_least[hi + 1])",
              "self.m.add_implication(lit, ~at_least[hi + 1]) if hi > lo else None\n                self.m.add_implication(lit, ~at_least[lo])"),
+    # --- the expert's real day (tests/test_expert_day.py decides them)
+    Mutation("closed hours: a town hall's lunch hour ignored", "engine/model.py",
+             "    if closed:\n        out += problem.location_by_id[request.location].closed",
+             "    if False:\n        out += problem.location_by_id[request.location].closed",
+             (EXPERT_DAY,)),
     # --- caps
     Mutation("expert total cap + 1", "solvers/model.py",
              "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",
