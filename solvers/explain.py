@@ -281,6 +281,11 @@ class Explainer:
             if lo > hi:
                 why.fail_time.append((e.id, d, "0", "hours"))
                 return None
+        # every consultation starts on the appointment grid
+        lo, hi = p.horizon.grid_up(lo), p.horizon.grid_down(hi)
+        if lo > hi:
+            why.fail_time.append((e.id, d, "0", "grid"))
+            return None
         return Option(q.id, e.id, d, slots, lo, hi)
 
     def _joint_filter(self, q: Request, opts: list[Option]) -> list[Option]:
@@ -404,6 +409,10 @@ class Explainer:
                   f"opening hours {hours}" + (f" and the window {win}" if win else ""))
             ja = (f"勤務時間と開庁時間 {hours}" + (f"・希望時間帯 {win}" if win else "")
                   + f" の両方に収まる {q.duration_min} 分の枠がありません")
+        grid = self.p.horizon.start_grid_min
+        if grid > 1:
+            en += f", starting on the {grid}-minute appointment grid"
+            ja += f"（開始は {grid} 分刻み）"
         return en, ja
 
     # ------------------------------------------------------------ after solving

@@ -11,7 +11,8 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
    drive home; before the first drive and after the last included);
 3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
    block a ends" plus earliest and latest starts, a system whose least solution (every block as
-   early as the blocks before it allow) is feasible exactly when the system is. Joint requests
+   early as the blocks before it allow, a consultation on the next minute of the appointment
+   grid) is feasible exactly when the system is. Joint requests
    share one start across their experts' days, which couples those days; they are solved
    together.
 
@@ -81,6 +82,9 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
                      + ([q.window[0]] if q.window else []))
             hi = min([loc.close] + [e.work_end for e in es]
                      + ([q.window[1]] if q.window else [])) - q.duration_min
+            # the appointment grid: a start is a multiple of g minutes after midnight
+            g = p.horizon.start_grid_min
+            lo, hi = (lo + g - 1) // g * g, hi - hi % g
             if q.fixed is not None and not release:
                 if not lo <= q.fixed.start <= hi:
                     continue
@@ -206,11 +210,14 @@ class _Solver:
                     edges.append((prev[0], key, prev[1]))
                 prev = (key, minutes)
         start = dict(lo)
+        g = self.p.horizon.start_grid_min
         for _ in range(len(start) + 1):
             changed = False
             for a, b, c in edges:
                 if start[a] + c > start[b]:
-                    start[b] = start[a] + c
+                    # a consultation waits for the next minute on the grid; a drive need not
+                    at = start[a] + c
+                    start[b] = at if b.startswith("drive:") or at % g == 0 else at + g - at % g
                     changed = True
                     if start[b] > hi[b]:
                         return False
