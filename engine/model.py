@@ -39,6 +39,7 @@ __all__ = [
     "Visit",
     "fmt_time",
     "keep_out",
+    "open_starts",
 ]
 
 #: The appointment grids a horizon may use (``horizon.start_grid_min``, minutes).
@@ -73,6 +74,8 @@ class Location:
 
     ``open``/``close`` in minutes after midnight bound every consultation with it.
     ``island`` marks a location reached by ferry (its travel estimate adds ``ferry_minutes``).
+    ``closed``: the hours of every date (minutes, start inclusive, end exclusive) in which no
+    consultation with it runs, on site or online (the town hall's lunch hour ``(720, 780)``).
     """
 
     id: str
@@ -86,6 +89,7 @@ class Location:
     island: bool = False
     ferry_minutes: int | None = None
     population: int | None = None
+    closed: tuple[tuple[int, int], ...] = ()
 
     @property
     def label(self) -> str:
@@ -503,14 +507,34 @@ class Plan:
 
 
 def keep_out(problem: PlanRequest, request: Request, experts: tuple[str, ...],
-             date: dt.date) -> list[tuple[int, int]]:
+             date: dt.date, *, closed: bool = True) -> list[tuple[int, int]]:
     """The times of day (minutes, start inclusive, end exclusive) that a consultation of
     ``request`` by ``experts`` on ``date`` must not overlap: the part-day blackouts of its
-    experts and the closures of its location."""
+    experts, the closures of its location and (with ``closed``) its closed hours of every
+    date."""
     h = problem.horizon
     out = [(b.start, b.end) for b in h.blackouts
            if b.date == date and b.start is not None and b.end is not None
            and any(b.applies_to(e) for e in experts)]
     out += [(c.start, c.end) for c in h.closures
             if c.date == date and c.location == request.location]
+    if closed:
+        out += problem.location_by_id[request.location].closed
     return out
+
+
+def open_starts(lo: int, hi: int, duration: int, spans: Sequence[tuple[int, int]]
+                ) -> tuple[int, int] | None:
+    """The first and last start in ``lo``…``hi`` of a consultation of ``duration`` minutes that
+    overlaps none of ``spans`` (minutes, end exclusive), or None when every start does.
+
+    >>> open_starts(540, 660, 60, [(720, 780)]), open_starts(600, 660, 60, [(630, 780)])
+    ((540, 660), None)
+    """
+    def clear(t: int) -> bool:
+        return all(t + duration <= a or t >= b for a, b in spans)
+
+    edges = sorted({lo, hi, *(b for _, b in spans if lo <= b <= hi),
+                    *(a - duration for a, _ in spans if lo <= a - duration <= hi)})
+    ok = [t for t in edges if clear(t)]
+    return (ok[0], ok[-1]) if ok else None

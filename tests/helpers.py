@@ -261,6 +261,9 @@ def tiny(draw: Any) -> dict[str, Any]:
                                 "bonus": draw(st.sampled_from([100, 2000]))}
     if goals:
         doc["goals"] = goals
+    if draw(st.integers(0, 2)) == 0:           # a town hall's lunch hour (locations[].closed)
+        lo = draw(st.sampled_from([600, 690, 720]))
+        draw(st.sampled_from(locations))["closed"] = [[fmt_time(lo), fmt_time(lo + 60)]]
     on_grid(doc, draw(st.sampled_from([1, 1, 15, 20, 60])))
     return doc
 

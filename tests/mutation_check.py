@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
          "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
-         "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py"]
+         "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
+         "tests/test_expert_day.py"]
 #: The brute-force comparisons that check every bound a plan may report.
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
 #: The tests of the appointment grid, and the brute force that draws grids.
@@ -35,6 +36,8 @@ GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
 
 #: The expert-day's rules, written once for the planner and the slot proposals.
 DAY = "solvers/cpsat/day.py"
+#: The tests of the expert's real day: closed hours, lunch, standing appointments.
+EXPERT_DAY = "tests/test_expert_day.py"
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,9 @@ MUTATIONS = [
     Mutation("grid: a tour's stop starts off the grid", "solvers/routes.py",
              "start = _up(max(c.lo, clock + leg), grid)", "start = max(c.lo, clock + leg)",
              GRID_TESTS),
-    Mutation("grid: options off the grid", "solvers/explain.py",
-             "lo, hi = p.horizon.grid_up(lo), p.horizon.grid_down(hi)", "pass", GRID_TESTS),
+    Mutation("grid: options off the grid", "solvers/explain/windows.py",
+             "lo, hi = p.horizon.grid_up(starts[0]), p.horizon.grid_down(starts[1])",
+             "lo, hi = starts", GRID_TESTS),
     # --- tours (enumerated days)
     Mutation("tours: daily visit cap + 1", "solvers/cpsat/tours.py",
              "max_stops=e.max_visits_per_day,",
@@ -150,6 +154,11 @@ MUTATIONS = [
     Mutation("redundant: joint tours must agree to the minute before", "solvers/cpsat/tours.py",
              "self.m.add_implication(lit, ~at_least[hi + 1])",
              "self.m.add_implication(lit, ~at_least[hi + 1]) if hi > lo else None\n                self.m.add_implication(lit, ~at_least[lo])"),
+    # --- the expert's real day (tests/test_expert_day.py decides them)
+    Mutation("closed hours: a town hall's lunch hour ignored", "engine/model.py",
+             "    if closed:\n        out += problem.location_by_id[request.location].closed",
+             "    if False:\n        out += problem.location_by_id[request.location].closed",
+             (EXPERT_DAY,)),
     # --- caps
     Mutation("expert total cap + 1", "solvers/model.py",
              "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",

@@ -87,6 +87,8 @@ def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
     if draw(st.integers(0, 3)) == 0:
         blackouts.append({"date": draw(st.sampled_from(DATES)),
                           "experts": [draw(st.sampled_from(["*", *(e["id"] for e in experts)]))]})
+    if draw(st.integers(0, 2)) == 0:           # a town hall's lunch hour (locations[].closed)
+        draw(st.sampled_from(locations))["closed"] = [["12:00", "13:00"]]
     doc = {"format": "plan-request/1",
            "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},
            "locations": locations, "experts": experts, "requests": requests,

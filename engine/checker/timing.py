@@ -10,8 +10,8 @@ from engine.calendar import date_status
 from engine.checker.context import Context, Violation, span, violation
 from engine.model import fmt_time, keep_out
 
-__all__ = ["date_workable_and_requested", "not_in_closed_hours", "starts_on_grid",
-           "within_hours"]
+__all__ = ["date_workable_and_requested", "not_in_closed_hours", "not_in_places_closed_hours",
+           "starts_on_grid", "within_hours"]
 
 
 def date_workable_and_requested(c: Context) -> Iterable[Violation]:
@@ -71,7 +71,18 @@ def not_in_closed_hours(c: Context) -> Iterable[Violation]:
     for v in c.visits:
         q = c.p.request_by_id[v.request]
         for eid in v.experts:
-            for lo, hi in keep_out(c.p, q, (eid,), v.date):
+            for lo, hi in keep_out(c.p, q, (eid,), v.date, closed=False):
                 if v.start < hi and lo < v.end:
                     yield violation("closed_hours", f"{span(v)} overlaps {fmt_time(lo)}–{fmt_time(hi)}, "
                              f"when {eid} or {v.location} is unavailable", v.request, eid, v.date)
+
+
+def not_in_places_closed_hours(c: Context) -> Iterable[Violation]:
+    """No consultation, on site or online, overlaps the hours its place is closed every date
+    (``locations[].closed``: the town hall's lunch hour)."""
+    for v in c.visits:
+        for lo, hi in c.p.location_by_id[v.location].closed:
+            if v.start < hi and lo < v.end:
+                yield violation("places_closed_hours", f"{span(v)} overlaps {fmt_time(lo)}–"
+                                f"{fmt_time(hi)}, when {v.location} is closed", v.request,
+                                date=v.date)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError, Problem
+from engine.format.hours import read_closed
 from engine.format.matrices import _parse_travel
 from engine.format.places import (
     Places,
@@ -51,7 +52,7 @@ _HORIZON_KEYS = {"start", "end", "skip_holidays", "blackouts", "published_until"
 _BLACKOUT_KEYS = {"date", "experts", "reason", "from", "until"}
 _CLOSURE_KEYS = {"location", "date", "from", "until", "reason"}
 _LOCATION_KEYS = {"id", "name", "lat", "lon", "open", "close", "max_visits_per_day", "name_en",
-                  "island", "ferry_minutes", "population"}
+                  "island", "ferry_minutes", "population", "closed"}
 _EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_visits_per_day",
                 "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name",
                 "max_onsite_days_per_month"}
@@ -239,7 +240,8 @@ def _parse_locations(r: Reader, d: Mapping[str, Any]) -> list[Location]:
         name_en = r.string(x, "name_en", p, required=False)
         if ident:
             ids.append((f"{p}.id", ident))
-            loc = Location(ident, name, lat, lon, open_, close, cap, name_en, island, ferry, pop)
+            loc = Location(ident, name, lat, lon, open_, close, cap, name_en, island, ferry, pop,
+                           read_closed(r, x, p))
             out.append(_with_bundled_facts(loc, {**x, "name": x.get("name") or None}))
     _unique(r, ids, "location")
     return out

@@ -91,6 +91,8 @@ def _location_dict(loc: Location) -> dict[str, Any]:
     _opt(x, "island", loc.island, False)
     _opt(x, "ferry_minutes", loc.ferry_minutes)
     _opt(x, "population", loc.population)
+    if loc.closed:
+        x["closed"] = [[fmt_time(lo), fmt_time(hi)] for lo, hi in loc.closed]
     return x
 
 

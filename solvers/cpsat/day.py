@@ -75,7 +75,7 @@ def new_start_var(m: cp_model.CpModel, lo: int, hi: int, grid: int, name: str
     a multiple of ``grid`` minutes (``horizon.start_grid_min``; 1 is any minute).
 
     >>> m = cp_model.CpModel()
-    >>> new_start_var(m, 556, 600, 15, "start_r1").proto.domain
+    >>> list(new_start_var(m, 556, 600, 15, "start_r1").proto.domain)
     [570, 570, 585, 585, 600, 600]
     """
     if grid <= 1:
@@ -174,6 +174,20 @@ class DayRules:
         if drive_cap is not None and on_day is not None:
             self.m.add(drive <= drive_cap)
         return True
+
+    def add_out_of_closed_hours(self, s: Stop, spans: list[tuple[int, int]],
+                                name: str) -> None:
+        """A consultation made overlaps none of ``spans`` (minutes, end exclusive: its place's
+        closed hours and closures, its experts' part-day blackouts): it ends by the start of
+        each or starts at its end."""
+        for lo, hi in spans:
+            if s.hi + s.duration <= lo or s.lo >= hi:
+                continue                # its starts cannot meet this one
+            before = self.m.new_bool_var(f"before_closed_{name}_{lo}")
+            after = self.m.new_bool_var(f"after_closed_{name}_{lo}")
+            self.m.add(s.start + s.duration <= lo).only_enforce_if(before)
+            self.m.add(s.start >= hi).only_enforce_if(after)
+            self.m.add_bool_or([before, after, negated(s.present)])
 
     # ------------------------------------------------------------------ legs in time
     def add_leg_time(self, e: Expert, stops: list[Stop], i: int, j: int,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from engine.kpis import served_value
-from engine.model import Plan, PlanRequest, Request, Route, Visit
+from engine.model import Plan, PlanRequest, Request, Route, Visit, keep_out
 from engine.travel import TravelTimes
 from solvers.cpsat.day import DayRules, Stop, new_start_var
 from solvers.cpsat.solver import new_solver
@@ -175,6 +175,10 @@ class Neighbourhood:
                 return False
         if not self.add_caps_across_days():
             return False
+        rules = DayRules(self.m, self.week.travel.minutes, self.week.travel.shortest)
+        for rid, n in self.nodes.items():
+            rules.add_out_of_closed_hours(stop_of(n), keep_out(self.problem, n.request,
+                                                               n.visit.experts, d), rid)
         # what a visit served is worth (priority, and the small-town bonus): gained for the
         # new one, lost for each dropped one (Σ worth − Σ worth × stays over those that may go)
         may_go = [n for n in self.nodes.values() if not isinstance(n.present, int)]
