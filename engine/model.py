@@ -18,6 +18,7 @@ __all__ = [
     "FIELDS",
     "After",
     "FIELD_LABELS",
+    "START_GRIDS",
     "Blackout",
     "Change",
     "Closure",
@@ -41,6 +42,9 @@ __all__ = [
     "keep_out",
     "open_starts",
 ]
+
+#: The appointment grids a horizon may use (``horizon.start_grid_min``, minutes).
+START_GRIDS: tuple[int, ...] = (1, 5, 10, 15, 20, 30, 60)
 
 #: The programme's five fields of expertise, in its own order.
 FIELDS: tuple[str, ...] = ("design", "security", "data", "cocreation", "pr")
@@ -228,6 +232,23 @@ class Horizon:
     #: before it, and an unfixed visit that day is reached by a drive that leaves no earlier.
     history_until: dt.datetime | None = None
     closures: tuple[Closure, ...] = ()
+    #: Appointment grid: every consultation starts on a multiple of this many minutes after
+    #: midnight (1: any minute; one of ``START_GRIDS``). Drives are not on it.
+    start_grid_min: int = 1
+
+    def grid_up(self, minute: int) -> int:
+        """The first start on the appointment grid at or after ``minute``.
+
+        >>> Horizon(dt.date(2026, 6, 1), dt.date(2026, 6, 5), start_grid_min=15).grid_up(556)
+        570
+        """
+        g = self.start_grid_min
+        return -(-minute // g) * g
+
+    def grid_down(self, minute: int) -> int:
+        """The last start on the appointment grid at or before ``minute``."""
+        g = self.start_grid_min
+        return minute // g * g
 
     @property
     def dates(self) -> list[dt.date]:

@@ -12,7 +12,8 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
    drive home; before the first drive and after the last included);
 3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
    block a ends" plus earliest and latest starts, a system whose least solution (every block as
-   early as the blocks before it allow) is feasible exactly when the system is. Joint requests
+   early as the blocks before it allow, a consultation on the next minute of the appointment
+   grid) is feasible exactly when the system is. Joint requests
    share one start across their experts' days, which couples those days; they are solved
    together. A consultation whose place is closed at some hours (``closed``) that it would
    overlap is pushed to the end of them: the least start at or after a given minute that
@@ -84,6 +85,9 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
                      + ([q.window[0]] if q.window else []))
             hi = min([loc.close] + [e.work_end for e in es]
                      + ([q.window[1]] if q.window else [])) - q.duration_min
+            # the appointment grid: a start is a multiple of g minutes after midnight
+            g = p.horizon.start_grid_min
+            lo, hi = (lo + g - 1) // g * g, hi - hi % g
             if q.fixed is not None and not release:
                 if not lo <= q.fixed.start <= hi:
                     continue
@@ -209,14 +213,18 @@ class _Solver:
 
     def _after_closed(self, key: str, minutes: int, t: int) -> int:
         """The least start at or after ``t`` of the block ``key`` (``minutes`` long) that
-        overlaps none of its place's closed hours (a consultation; other blocks: ``t``)."""
+        is on the appointment grid and overlaps none of its place's closed hours (a
+        consultation; other blocks, drives, start at ``t``)."""
         q = self.req.get(key)
         if q is None:
             return t
         spans = self.p.location_by_id[q.location].closed
+        g = self.p.horizon.start_grid_min
         moved = True
         while moved:
             moved = False
+            if t % g:           # the next minute on the grid
+                t, moved = t + g - t % g, True
             for a, b in spans:
                 if t < b and a < t + minutes:
                     t, moved = b, True

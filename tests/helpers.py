@@ -33,6 +33,7 @@ __all__ = [
     "build_plan",
     "codes_of",
     "draw_series",
+    "on_grid",
     "load_doc",
     "problem_of",
     "propose_checked",
@@ -265,6 +266,7 @@ def tiny(draw: Any) -> dict[str, Any]:
         lo = draw(st.sampled_from([600, 690, 720]))
         draw(st.sampled_from(locations))["closed"] = [[fmt_time(lo), fmt_time(lo + 60)]]
     draw_series(draw, requests)
+    on_grid(doc, draw(st.sampled_from([1, 1, 15, 20, 60])))
     return doc
 
 
@@ -287,3 +289,15 @@ def draw_series(draw: Any, requests: list[dict[str, Any]]) -> None:
         if draw(st.booleans()):         # dates that leave the series room, more often than not
             requests[j]["earliest"] = min(q["earliest"] for q in requests)
             requests[i]["latest"] = max(q["latest"] for q in requests)
+
+
+def on_grid(doc: dict[str, Any], grid: int) -> None:
+    """Put ``doc`` on an appointment grid of ``grid`` minutes (``horizon.start_grid_min``),
+    its published starts moved up onto the grid."""
+    if grid == 1:
+        return
+    doc["horizon"]["start_grid_min"] = grid
+    for q in doc["requests"]:
+        if q.get("fixed"):
+            h, m = (int(x) for x in q["fixed"]["start"].split(":"))
+            q["fixed"]["start"] = fmt_time(-(-(h * 60 + m) // grid) * grid)

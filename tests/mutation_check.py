@@ -30,6 +30,8 @@ TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_rout
          "tests/test_expert_day.py", "tests/test_series.py"]
 #: The brute-force comparisons that check every bound a plan may report.
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
+#: The tests of the appointment grid, and the brute force that draws grids.
+GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
 
 
 #: The expert-day's rules, written once for the planner and the slot proposals.
@@ -61,6 +63,15 @@ MUTATIONS = [
              "self.m.add(s >= o.lo).only_enforce_if(lit)", "pass"),
     Mutation("hours: latest start per expert dropped", "solvers/model.py",
              "self.m.add(s <= o.hi).only_enforce_if(lit)", "pass"),
+    # --- the appointment grid (horizon.start_grid_min)
+    Mutation("grid: a start variable off the grid", DAY, "    if grid <= 1:\n", "    if True:\n",
+             GRID_TESTS),
+    Mutation("grid: a tour's stop starts off the grid", "solvers/routes.py",
+             "start = _up(max(c.lo, clock + leg), grid)", "start = max(c.lo, clock + leg)",
+             GRID_TESTS),
+    Mutation("grid: options off the grid", "solvers/explain/windows.py",
+             "lo, hi = p.horizon.grid_up(starts[0]), p.horizon.grid_down(starts[1])",
+             "lo, hi = starts", GRID_TESTS),
     # --- tours (enumerated days)
     Mutation("tours: daily visit cap + 1", "solvers/cpsat/tours.py",
              "max_stops=e.max_visits_per_day,",
@@ -74,8 +85,8 @@ MUTATIONS = [
              "day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)",
              "day.drive = sum((t.drive // 2) * lit for t, lit in zip(tours, day.tour_lits, strict=True)"),
     Mutation("tours: first leg ignores the window", "solvers/routes.py",
-             "            start = max(c.lo, clock + leg)\n            if start > c.hi:",
-             "            start = max(c.lo, clock + leg)\n            if start > c.hi + 60:"),
+             "            start = _up(max(c.lo, clock + leg), grid)\n            if start > c.hi:",
+             "            start = _up(max(c.lo, clock + leg), grid)\n            if start > c.hi + 60:"),
     Mutation("tours: return after work ends", "solvers/routes.py",
              "if end + back <= work_end and", "if end + back <= work_end + 60 and"),
     # --- circuit days
@@ -133,8 +144,10 @@ MUTATIONS = [
              "lengths = sorted({t // 2 for _, t, _ in legs})"),
     # --- redundant rules must never cut a real plan
     Mutation("redundant: online never fits beside a tour", "solvers/routes.py",
-             "            if max(after, lo) <= min(hi, until - duration):\n                return True",
-             "            if max(after, lo) + 15 <= min(hi, until - duration):\n                return True"),
+             "            if _up(max(after, lo), grid) <= min(hi, until - duration):\n"
+             "                return True",
+             "            if _up(max(after, lo), grid) + 15 <= min(hi, until - duration):\n"
+             "                return True"),
     Mutation("redundant: working day 30 min shorter", "solvers/cpsat/tours.py",
              "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)",
              "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start - 30)"),

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from engine.checker import check_plan
 from engine.format import parse_plan_request
 from engine.model import fmt_time
-from tests.helpers import draw_series, solve_checked
+from tests.helpers import draw_series, on_grid, solve_checked
 
 FIELDS = ("pr", "data", "design")
 DATES = ("2026-12-07", "2026-12-08", "2026-12-09")          # Mon–Wed
@@ -91,10 +91,12 @@ def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
     if draw(st.integers(0, 2)) == 0:           # a town hall's lunch hour (locations[].closed)
         draw(st.sampled_from(locations))["closed"] = [["12:00", "13:00"]]
     draw_series(draw, requests)
-    return {"format": "plan-request/1",
-            "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},
-            "locations": locations, "experts": experts, "requests": requests,
-            "travel": {"minutes": travel}}
+    doc = {"format": "plan-request/1",
+           "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},
+           "locations": locations, "experts": experts, "requests": requests,
+           "travel": {"minutes": travel}}
+    on_grid(doc, draw(st.sampled_from([1, 1, 5, 15, 30])))
+    return doc
 
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
