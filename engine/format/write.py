@@ -76,6 +76,8 @@ def _horizon_dict(h: Horizon) -> dict[str, Any]:
             {"location": c.location, "date": c.date.isoformat(), "from": fmt_time(c.start),
              "until": fmt_time(c.end), **({"reason": c.reason} if c.reason else {})}
             for c in h.closures]
+    if h.start_grid_min != 1:
+        out["start_grid_min"] = h.start_grid_min
     return out
 
 
@@ -89,6 +91,8 @@ def _location_dict(loc: Location) -> dict[str, Any]:
     _opt(x, "island", loc.island, False)
     _opt(x, "ferry_minutes", loc.ferry_minutes)
     _opt(x, "population", loc.population)
+    if loc.closed:
+        x["closed"] = [[fmt_time(lo), fmt_time(hi)] for lo, hi in loc.closed]
     return x
 
 
