@@ -195,6 +195,11 @@ MUTATIONS = [
              "                pass"),
     Mutation("series: served without the visit it follows", "solvers/model.py",
              "self.m.add_bool_or([~self.on_date[q.id, d], *gap_ok])", "pass"),
+    Mutation("parts: a series cut by a window border", "solvers/parts/solve.py",
+             "hoods = share_coverage(problem, keep_series_together(problem,",
+             "hoods = share_coverage(problem, (lambda _p, h: h)(problem,"),
+    Mutation("parts: a series re-decided in halves", "solvers/parts/hoods.py",
+             "free -= cut_series(problem, free, within)", "pass"),
     # --- objective and search
     Mutation("objective without driving", "solvers/model.py",
              "w.priority * served - w.drive_minute * drive - w.onsite_day * days]",
