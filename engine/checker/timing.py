@@ -1,5 +1,6 @@
 """The checker's rules on when a visit may happen: on a workable date the request allows,
-within the opening, requested and working hours, out of closed hours."""
+within the opening, requested and working hours, on the appointment grid, out of closed
+hours."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from engine.calendar import date_status
 from engine.checker.context import Context, Violation, span, violation
 from engine.model import fmt_time, keep_out
 
-__all__ = ["date_workable_and_requested", "not_in_closed_hours", "within_hours"]
+__all__ = ["date_workable_and_requested", "not_in_closed_hours", "not_in_places_closed_hours",
+           "starts_on_grid", "within_hours"]
 
 
 def date_workable_and_requested(c: Context) -> Iterable[Violation]:
@@ -53,13 +55,34 @@ def within_hours(c: Context) -> Iterable[Violation]:
                          v.date)
 
 
+def starts_on_grid(c: Context) -> Iterable[Violation]:
+    """Every consultation starts on the appointment grid: a multiple of
+    ``horizon.start_grid_min`` minutes after midnight (drives may start at any minute)."""
+    grid = c.p.horizon.start_grid_min
+    for v in c.visits:
+        if v.start % grid:
+            yield violation("start_grid", f"{span(v)} does not start on the {grid}-minute "
+                            "appointment grid", v.request, date=v.date)
+
+
 def not_in_closed_hours(c: Context) -> Iterable[Violation]:
     """No consultation overlaps a closure of its location (``horizon.closures``) or a part-day
     blackout of one of its experts."""
     for v in c.visits:
         q = c.p.request_by_id[v.request]
         for eid in v.experts:
-            for lo, hi in keep_out(c.p, q, (eid,), v.date):
+            for lo, hi in keep_out(c.p, q, (eid,), v.date, closed=False):
                 if v.start < hi and lo < v.end:
                     yield violation("closed_hours", f"{span(v)} overlaps {fmt_time(lo)}–{fmt_time(hi)}, "
                              f"when {eid} or {v.location} is unavailable", v.request, eid, v.date)
+
+
+def not_in_places_closed_hours(c: Context) -> Iterable[Violation]:
+    """No consultation, on site or online, overlaps the hours its place is closed every date
+    (``locations[].closed``: the town hall's lunch hour)."""
+    for v in c.visits:
+        for lo, hi in c.p.location_by_id[v.location].closed:
+            if v.start < hi and lo < v.end:
+                yield violation("places_closed_hours", f"{span(v)} overlaps {fmt_time(lo)}–"
+                                f"{fmt_time(hi)}, when {v.location} is closed", v.request,
+                                date=v.date)

@@ -76,6 +76,8 @@ def _horizon_dict(h: Horizon) -> dict[str, Any]:
             {"location": c.location, "date": c.date.isoformat(), "from": fmt_time(c.start),
              "until": fmt_time(c.end), **({"reason": c.reason} if c.reason else {})}
             for c in h.closures]
+    if h.start_grid_min != 1:
+        out["start_grid_min"] = h.start_grid_min
     return out
 
 
@@ -89,6 +91,8 @@ def _location_dict(loc: Location) -> dict[str, Any]:
     _opt(x, "island", loc.island, False)
     _opt(x, "ferry_minutes", loc.ferry_minutes)
     _opt(x, "population", loc.population)
+    if loc.closed:
+        x["closed"] = [[fmt_time(lo), fmt_time(hi)] for lo, hi in loc.closed]
     return x
 
 
@@ -124,6 +128,11 @@ def _request_dict(q: Request) -> dict[str, Any]:
                       "start": fmt_time(q.fixed.start)}
     _opt(x, "title", q.title, "")
     _opt(x, "confidential", q.confidential, False)
+    if q.after is not None:
+        a = q.after
+        x["after"] = {"request": a.request, "min_days": a.min_days,
+                      **({"max_days": a.max_days} if a.max_days is not None else {}),
+                      "same_experts": a.same_experts}
     return x
 
 

@@ -147,6 +147,8 @@ def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple
     loc = p.location_by_id[q.location]
     win = f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}" if q.window else None
     hours = f"{fmt_time(loc.open)}–{fmt_time(loc.close)}"
+    hours_ja = hours + "".join(f"（{fmt_time(a)}–{fmt_time(b)} 閉庁）" for a, b in loc.closed)
+    hours += "".join(f" (closed {fmt_time(a)}–{fmt_time(b)})" for a, b in loc.closed)
     if q.onsite:
         e = p.expert_by_id[eid]
         out = travel.shortest(e.base, q.location)
@@ -157,11 +159,15 @@ def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple
             + (f" and the window {win}" if win else ""))
         ja = (
             f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
-            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours}"
+            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours_ja}"
             + (f"・希望時間帯 {win}" if win else "") + f" の中に {q.duration_min} 分の枠が取れません")
     else:
         en = (f"no {q.duration_min}-minute slot within both the working hours and the "
               f"opening hours {hours}" + (f" and the window {win}" if win else ""))
-        ja = (f"勤務時間と開庁時間 {hours}" + (f"・希望時間帯 {win}" if win else "")
+        ja = (f"勤務時間と開庁時間 {hours_ja}" + (f"・希望時間帯 {win}" if win else "")
               + f" の両方に収まる {q.duration_min} 分の枠がありません")
+    grid = p.horizon.start_grid_min
+    if grid > 1:
+        en += f", starting on the {grid}-minute appointment grid"
+        ja += f"（開始は {grid} 分刻み）"
     return en, ja

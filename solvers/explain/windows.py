@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from engine.calendar import date_status
-from engine.model import Expert, PlanRequest, Request, Unscheduled
+from engine.model import Expert, PlanRequest, Request, Unscheduled, open_starts
 from engine.travel import TravelTimes
 from solvers.explain.unservable import Failures, why_unservable
 from solvers.explain.words import Names, field_label
@@ -120,6 +120,15 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
         if lo > hi:
             why.fail_time.append((e.id, d, "0", "hours"))
             return None
+    starts = open_starts(lo, hi, q.duration_min, loc.closed) if q.fixed is None else (lo, hi)
+    if starts is None:                  # every start meets the place's closed hours
+        why.fail_time.append((e.id, d, "0", "closed"))
+        return None
+    # every consultation starts on the appointment grid
+    lo, hi = p.horizon.grid_up(starts[0]), p.horizon.grid_down(starts[1])
+    if lo > hi:
+        why.fail_time.append((e.id, d, "0", "grid"))
+        return None
     return Option(q.id, e.id, d, slots, lo, hi)
 
 
