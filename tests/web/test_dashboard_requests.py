@@ -6,7 +6,6 @@ filters, searches and turns pages, and stays quick with 400 requests. The weeks 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from typing import Any
 
