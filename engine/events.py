@@ -34,7 +34,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.errors import InputError, Problem
-from engine.format import _expert_names, _Places, parse_plan_request, plan_request_to_dict
+from engine.format import parse_plan_request, plan_request_to_dict
+from engine.format.places import Places, expert_names
 from engine.model import (
     Blackout,
     Closure,
@@ -214,7 +215,7 @@ def _unavailable_fields(doc: dict[str, Any], week: PlanRequest,
                         out: list[Problem]) -> dict[str, Any]:
     """The expert and the span of an ``expert_unavailable`` event."""
     raw = _string(doc, "expert", out)
-    eid = _expert_names(list(week.experts)).resolve(raw) if raw else None
+    eid = expert_names(list(week.experts)).resolve(raw) if raw else None
     if raw and eid is None:
         out.append(_err("expert", f"unknown expert {raw!r}", f"不明な専門家 {raw!r} です"))
     start, end = _datetime(doc, "from", out), _datetime(doc, "until", out)
@@ -270,7 +271,7 @@ def _closed_fields(doc: dict[str, Any], week: PlanRequest, out: list[Problem]) -
     ev: dict[str, Any] = {}
     h = week.horizon
     raw = _string(doc, "location", out)
-    places = _Places(list(week.locations))
+    places = Places(list(week.locations))
     lid = places.resolve(raw) if raw else None
     if raw and (lid is None or lid not in week.location_by_id):
         out.append(_err("location", f"unknown location {raw!r}", f"不明な場所 {raw!r} です"))

@@ -17,6 +17,7 @@ from typing import Literal
 __all__ = [
     "FIELDS",
     "FIELD_LABELS",
+    "START_GRIDS",
     "Blackout",
     "Change",
     "Closure",
@@ -38,7 +39,11 @@ __all__ = [
     "Visit",
     "fmt_time",
     "keep_out",
+    "open_starts",
 ]
+
+#: The appointment grids a horizon may use (``horizon.start_grid_min``, minutes).
+START_GRIDS: tuple[int, ...] = (1, 5, 10, 15, 20, 30, 60)
 
 #: The programme's five fields of expertise, in its own order.
 FIELDS: tuple[str, ...] = ("design", "security", "data", "cocreation", "pr")
@@ -69,6 +74,8 @@ class Location:
 
     ``open``/``close`` in minutes after midnight bound every consultation with it.
     ``island`` marks a location reached by ferry (its travel estimate adds ``ferry_minutes``).
+    ``closed``: the hours of every date (minutes, start inclusive, end exclusive) in which no
+    consultation with it runs, on site or online (the town hall's lunch hour ``(720, 780)``).
     """
 
     id: str
@@ -82,6 +89,7 @@ class Location:
     island: bool = False
     ferry_minutes: int | None = None
     population: int | None = None
+    closed: tuple[tuple[int, int], ...] = ()
 
     @property
     def label(self) -> str:
@@ -200,6 +208,23 @@ class Horizon:
     #: before it, and an unfixed visit that day is reached by a drive that leaves no earlier.
     history_until: dt.datetime | None = None
     closures: tuple[Closure, ...] = ()
+    #: Appointment grid: every consultation starts on a multiple of this many minutes after
+    #: midnight (1: any minute; one of ``START_GRIDS``). Drives are not on it.
+    start_grid_min: int = 1
+
+    def grid_up(self, minute: int) -> int:
+        """The first start on the appointment grid at or after ``minute``.
+
+        >>> Horizon(dt.date(2026, 6, 1), dt.date(2026, 6, 5), start_grid_min=15).grid_up(556)
+        570
+        """
+        g = self.start_grid_min
+        return -(-minute // g) * g
+
+    def grid_down(self, minute: int) -> int:
+        """The last start on the appointment grid at or before ``minute``."""
+        g = self.start_grid_min
+        return minute // g * g
 
     @property
     def dates(self) -> list[dt.date]:
@@ -482,14 +507,34 @@ class Plan:
 
 
 def keep_out(problem: PlanRequest, request: Request, experts: tuple[str, ...],
-             date: dt.date) -> list[tuple[int, int]]:
+             date: dt.date, *, closed: bool = True) -> list[tuple[int, int]]:
     """The times of day (minutes, start inclusive, end exclusive) that a consultation of
     ``request`` by ``experts`` on ``date`` must not overlap: the part-day blackouts of its
-    experts and the closures of its location."""
+    experts, the closures of its location and (with ``closed``) its closed hours of every
+    date."""
     h = problem.horizon
     out = [(b.start, b.end) for b in h.blackouts
            if b.date == date and b.start is not None and b.end is not None
            and any(b.applies_to(e) for e in experts)]
     out += [(c.start, c.end) for c in h.closures
             if c.date == date and c.location == request.location]
+    if closed:
+        out += problem.location_by_id[request.location].closed
     return out
+
+
+def open_starts(lo: int, hi: int, duration: int, spans: Sequence[tuple[int, int]]
+                ) -> tuple[int, int] | None:
+    """The first and last start in ``lo``…``hi`` of a consultation of ``duration`` minutes that
+    overlaps none of ``spans`` (minutes, end exclusive), or None when every start does.
+
+    >>> open_starts(540, 660, 60, [(720, 780)]), open_starts(600, 660, 60, [(630, 780)])
+    ((540, 660), None)
+    """
+    def clear(t: int) -> bool:
+        return all(t + duration <= a or t >= b for a, b in spans)
+
+    edges = sorted({lo, hi, *(b for _, b in spans if lo <= b <= hi),
+                    *(a - duration for a, _ in spans if lo <= a - duration <= hi)})
+    ok = [t for t in edges if clear(t)]
+    return (ok[0], ok[-1]) if ok else None

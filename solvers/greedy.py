@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -78,6 +79,8 @@ class _State:
         e = self.p.expert_by_id[eid]
         day = self.days[eid, d]
         end = start + q.duration_min
+        if start % self.p.horizon.start_grid_min:
+            return None         # off the appointment grid
         if any(_overlap((start, end), x) for x in keep_out(self.p, q, (eid,), d)):
             return None
         past = self.p.horizon.history_until
@@ -135,11 +138,14 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _starts(lo: int, hi: int) -> Iterable[int]:
-    first = -(-lo // _GRID) * _GRID
+def _starts(lo: int, hi: int, grid: int) -> Iterable[int]:
+    """Starts to try between ``lo`` and ``hi`` (both on the appointment ``grid``): both ends
+    and every multiple of ``_GRID`` that is also on the grid."""
+    step = math.lcm(_GRID, grid)
+    first = -(-lo // step) * step
     yield lo
-    yield from (s for s in range(first, hi + 1, _GRID) if s != lo)
-    if hi != lo and hi % _GRID:
+    yield from (s for s in range(first, hi + 1, step) if s != lo)
+    if hi != lo and hi % step:
         yield hi
 
 
@@ -214,7 +220,7 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
         for d, combo in _assignments(q, options[q.id]):
             lo = max(o.lo for o in combo)
             hi = min(o.hi for o in combo)
-            for start in _starts(lo, hi):
+            for start in _starts(lo, hi, problem.horizon.start_grid_min):
                 extra = fits(q, d, combo, start)
                 if extra is not None:
                     key = (extra, d, start, tuple(o.expert for o in combo))

@@ -28,6 +28,7 @@ from ortools.sat.python import cp_model
 
 from engine.model import Plan, keep_out
 from solvers.cpsat.base import OutOfTime
+from solvers.cpsat.day import new_start_var
 from solvers.cpsat.hints import HintsAndReading, fix_values, set_hint
 from solvers.cpsat.tours import TourRules
 from solvers.routes import day_fits
@@ -117,7 +118,8 @@ class PlannerModel(TourRules, HintsAndReading):
                  for r in day.online if value(self.present[r, eid, d].index)]
         e = day.expert
         return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
-                        e.work_start, e.work_end, time_limit=time_limit)
+                        e.work_start, e.work_end, time_limit=time_limit,
+                        grid=self.p.horizon.start_grid_min)
 
     def request_vars(self, rids: Collection[str]) -> set[int]:
         """Indices of the literals that decide whether, when and by whom the requests ``rids``
@@ -173,7 +175,8 @@ class PlannerModel(TourRules, HintsAndReading):
                 continue        # nothing can serve it: explained before solving
             lo = min(o.lo for o in opts)
             hi = max(o.hi for o in opts)
-            self.start[q.id] = self.m.new_int_var(lo, hi, f"start_{q.id}")
+            self.start[q.id] = new_start_var(self.m, lo, hi, self.p.horizon.start_grid_min,
+                                             f"start_{q.id}")
             dates = sorted({o.date for o in opts})
             for d in dates:
                 self.on_date[q.id, d] = self.m.new_bool_var(f"date_{q.id}_{d}")

@@ -11,9 +11,12 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
    drive home; before the first drive and after the last included);
 3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
    block a ends" plus earliest and latest starts, a system whose least solution (every block as
-   early as the blocks before it allow) is feasible exactly when the system is. Joint requests
+   early as the blocks before it allow, a consultation on the next minute of the appointment
+   grid) is feasible exactly when the system is. Joint requests
    share one start across their experts' days, which couples those days; they are solved
-   together.
+   together. A consultation whose place is closed at some hours (``closed``) that it would
+   overlap is pushed to the end of them: the least start at or after a given minute that
+   overlaps no closed hours grows with that minute, so the least solution stays the test.
 
 The objective (FORMAT.md, with the season goals: the small-town bonus and the coverage
 penalty) depends only on the assignment and the on-site orders. Search: the
@@ -81,6 +84,9 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
                      + ([q.window[0]] if q.window else []))
             hi = min([loc.close] + [e.work_end for e in es]
                      + ([q.window[1]] if q.window else [])) - q.duration_min
+            # the appointment grid: a start is a multiple of g minutes after midnight
+            g = p.horizon.start_grid_min
+            lo, hi = (lo + g - 1) // g * g, hi - hi % g
             if q.fixed is not None and not release:
                 if not lo <= q.fixed.start <= hi:
                     continue
@@ -186,11 +192,31 @@ class _Solver:
         out.sort(key=lambda x: x[0])
         return out
 
+    def _after_closed(self, key: str, minutes: int, t: int) -> int:
+        """The least start at or after ``t`` of the block ``key`` (``minutes`` long) that
+        is on the appointment grid and overlaps none of its place's closed hours (a
+        consultation; other blocks, drives, start at ``t``)."""
+        q = self.req.get(key)
+        if q is None:
+            return t
+        spans = self.p.location_by_id[q.location].closed
+        g = self.p.horizon.start_grid_min
+        moved = True
+        while moved:
+            moved = False
+            if t % g:           # the next minute on the grid
+                t, moved = t + g - t % g, True
+            for a, b in spans:
+                if t < b and a < t + minutes:
+                    t, moved = b, True
+        return t
+
     def times_ok(self, chosen: dict[str, _Choice],
                  days: dict[tuple[str, dt.date], list[tuple[str, str, int]]]) -> bool:
         """Least solution of the block-order constraints, then every latest start checked."""
         lo: dict[str, int] = {}
         hi: dict[str, int] = {}
+        size: dict[str, int] = {}
         edges: list[tuple[str, str, int]] = []         # (a, b, c): start_b ≥ start_a + c
         for (eid, _d), blocks in days.items():
             e = self.p.expert_by_id[eid]
@@ -205,12 +231,13 @@ class _Solver:
                 if prev is not None:
                     edges.append((prev[0], key, prev[1]))
                 prev = (key, minutes)
-        start = dict(lo)
+                size[key] = minutes
+        start = {k: self._after_closed(k, size[k], t) for k, t in lo.items()}
         for _ in range(len(start) + 1):
             changed = False
             for a, b, c in edges:
                 if start[a] + c > start[b]:
-                    start[b] = start[a] + c
+                    start[b] = self._after_closed(b, size[b], start[a] + c)
                     changed = True
                     if start[b] > hi[b]:
                         return False

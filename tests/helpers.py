@@ -32,6 +32,7 @@ __all__ = [
     "add_request",
     "build_plan",
     "codes_of",
+    "on_grid",
     "load_doc",
     "problem_of",
     "propose_checked",
@@ -260,4 +261,20 @@ def tiny(draw: Any) -> dict[str, Any]:
                                 "bonus": draw(st.sampled_from([100, 2000]))}
     if goals:
         doc["goals"] = goals
+    if draw(st.integers(0, 2)) == 0:           # a town hall's lunch hour (locations[].closed)
+        lo = draw(st.sampled_from([600, 690, 720]))
+        draw(st.sampled_from(locations))["closed"] = [[fmt_time(lo), fmt_time(lo + 60)]]
+    on_grid(doc, draw(st.sampled_from([1, 1, 15, 20, 60])))
     return doc
+
+
+def on_grid(doc: dict[str, Any], grid: int) -> None:
+    """Put ``doc`` on an appointment grid of ``grid`` minutes (``horizon.start_grid_min``),
+    its published starts moved up onto the grid."""
+    if grid == 1:
+        return
+    doc["horizon"]["start_grid_min"] = grid
+    for q in doc["requests"]:
+        if q.get("fixed"):
+            h, m = (int(x) for x in q["fixed"]["start"].split(":"))
+            q["fixed"]["start"] = fmt_time(-(-(h * 60 + m) // grid) * grid)

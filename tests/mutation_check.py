@@ -26,13 +26,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
          "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
-         "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py"]
+         "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
+         "tests/test_expert_day.py"]
 #: The brute-force comparisons that check every bound a plan may report.
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
+#: The tests of the appointment grid, and the brute force that draws grids.
+GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
 
 
 #: The expert-day's rules, written once for the planner and the slot proposals.
 DAY = "solvers/cpsat/day.py"
+#: The tests of the expert's real day: closed hours, lunch, standing appointments.
+EXPERT_DAY = "tests/test_expert_day.py"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,15 @@ MUTATIONS = [
              "self.m.add(s >= o.lo).only_enforce_if(lit)", "pass"),
     Mutation("hours: latest start per expert dropped", "solvers/model.py",
              "self.m.add(s <= o.hi).only_enforce_if(lit)", "pass"),
+    # --- the appointment grid (horizon.start_grid_min)
+    Mutation("grid: a start variable off the grid", DAY, "    if grid <= 1:\n", "    if True:\n",
+             GRID_TESTS),
+    Mutation("grid: a tour's stop starts off the grid", "solvers/routes.py",
+             "start = _up(max(c.lo, clock + leg), grid)", "start = max(c.lo, clock + leg)",
+             GRID_TESTS),
+    Mutation("grid: options off the grid", "solvers/explain/windows.py",
+             "lo, hi = p.horizon.grid_up(starts[0]), p.horizon.grid_down(starts[1])",
+             "lo, hi = starts", GRID_TESTS),
     # --- tours (enumerated days)
     Mutation("tours: daily visit cap + 1", "solvers/cpsat/tours.py",
              "max_stops=e.max_visits_per_day,",
@@ -71,8 +85,8 @@ MUTATIONS = [
              "day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)",
              "day.drive = sum((t.drive // 2) * lit for t, lit in zip(tours, day.tour_lits, strict=True)"),
     Mutation("tours: first leg ignores the window", "solvers/routes.py",
-             "            start = max(c.lo, clock + leg)\n            if start > c.hi:",
-             "            start = max(c.lo, clock + leg)\n            if start > c.hi + 60:"),
+             "            start = _up(max(c.lo, clock + leg), grid)\n            if start > c.hi:",
+             "            start = _up(max(c.lo, clock + leg), grid)\n            if start > c.hi + 60:"),
     Mutation("tours: return after work ends", "solvers/routes.py",
              "if end + back <= work_end and", "if end + back <= work_end + 60 and"),
     # --- circuit days
@@ -130,14 +144,21 @@ MUTATIONS = [
              "lengths = sorted({t // 2 for _, t, _ in legs})"),
     # --- redundant rules must never cut a real plan
     Mutation("redundant: online never fits beside a tour", "solvers/routes.py",
-             "            if max(after, lo) <= min(hi, until - duration):\n                return True",
-             "            if max(after, lo) + 15 <= min(hi, until - duration):\n                return True"),
+             "            if _up(max(after, lo), grid) <= min(hi, until - duration):\n"
+             "                return True",
+             "            if _up(max(after, lo), grid) + 15 <= min(hi, until - duration):\n"
+             "                return True"),
     Mutation("redundant: working day 30 min shorter", "solvers/cpsat/tours.py",
              "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)",
              "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start - 30)"),
     Mutation("redundant: joint tours must agree to the minute before", "solvers/cpsat/tours.py",
              "self.m.add_implication(lit, ~at_least[hi + 1])",
              "self.m.add_implication(lit, ~at_least[hi + 1]) if hi > lo else None\n                self.m.add_implication(lit, ~at_least[lo])"),
+    # --- the expert's real day (tests/test_expert_day.py decides them)
+    Mutation("closed hours: a town hall's lunch hour ignored", "engine/model.py",
+             "    if closed:\n        out += problem.location_by_id[request.location].closed",
+             "    if False:\n        out += problem.location_by_id[request.location].closed",
+             (EXPERT_DAY,)),
     # --- caps
     Mutation("expert total cap + 1", "solvers/model.py",
              "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from engine.checker import check_plan
 from engine.format import parse_plan_request
 from engine.model import fmt_time
-from tests.helpers import solve_checked
+from tests.helpers import on_grid, solve_checked
 
 FIELDS = ("pr", "data", "design")
 DATES = ("2026-12-07", "2026-12-08", "2026-12-09")          # Mon–Wed
@@ -87,10 +87,14 @@ def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
     if draw(st.integers(0, 3)) == 0:
         blackouts.append({"date": draw(st.sampled_from(DATES)),
                           "experts": [draw(st.sampled_from(["*", *(e["id"] for e in experts)]))]})
-    return {"format": "plan-request/1",
-            "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},
-            "locations": locations, "experts": experts, "requests": requests,
-            "travel": {"minutes": travel}}
+    if draw(st.integers(0, 2)) == 0:           # a town hall's lunch hour (locations[].closed)
+        draw(st.sampled_from(locations))["closed"] = [["12:00", "13:00"]]
+    doc = {"format": "plan-request/1",
+           "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},
+           "locations": locations, "experts": experts, "requests": requests,
+           "travel": {"minutes": travel}}
+    on_grid(doc, draw(st.sampled_from([1, 1, 5, 15, 30])))
+    return doc
 
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,

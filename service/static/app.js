@@ -95,6 +95,10 @@ const TEXT = {
     in_call: "電話で連絡", in_mail: "メール送信待ち", unscheduled_no_plan: "この週はまだ計画されていません（提出済みの依頼 {n} 件が待っています）",
     cost_visits: "{n} 件", cost_drive: "運転 {n} 分", cost_moved: "他の訪問 {n} 件が移動",
     cost_dropped: "他の訪問 {n} 件が外れる", cost_still: "他の訪問は動きません",
+    tab_timeline: "時間配分", seg_drive: "運転", seg_ferry: "フェリー", seg_wait: "待ち時間",
+    seg_onsite: "訪問", seg_online: "オンライン", seg_lunch: "昼食", seg_night: "宿泊",
+    seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
+    tl_leave: "出発", tl_return: "帰着", tl_longest: "最長", tl_at_base: "拠点で勤務",
   },
   en: {
     title: "DX expert visit planning", week: "Week", logout: "Log out", tab_week: "Week",
@@ -191,6 +195,10 @@ const TEXT = {
     in_call: "call", in_mail: "e-mail waiting", unscheduled_no_plan: "This week is not planned yet ({n} submitted requests wait)",
     cost_visits: "{n} visits", cost_drive: "driving {n} min", cost_moved: "{n} other visits move",
     cost_dropped: "{n} other visits left out", cost_still: "no other visit moves",
+    tab_timeline: "Timeline", seg_drive: "driving", seg_ferry: "ferry", seg_wait: "waiting",
+    seg_onsite: "on-site", seg_online: "online", seg_lunch: "lunch", seg_night: "night away",
+    seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
+    tl_leave: "leaves", tl_return: "back", tl_longest: "longest", tl_at_base: "works from the base",
   },
 };
 
@@ -201,7 +209,7 @@ const state = {
   requests: [], jobs: [], job: null, visits: [], routes: [], unscheduled: [], source: "job",
   poll: null, editing: null, selectedExpert: null, shown: null, blackouts: [],
   needs: [], need: null, editingNeed: null, picks: [], slotsFor: null,
-  published: [], outbox: [], inboxAll: new Set(),
+  published: [], outbox: [], inboxAll: new Set(), timeline: null,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -725,6 +733,7 @@ function showView(view) {
   if (view === "matching") renderMatching().catch((err) => say(problemText(err), true));
   if (view === "outcomes") renderOutcomes().catch((err) => say(problemText(err), true));
   if (view === "messages") renderMessages().catch((err) => say(problemText(err), true));
+  if (view === "timeline") renderTimeline().catch((err) => say(problemText(err), true));
 }
 
 function visibleExperts() {
@@ -1014,6 +1023,107 @@ function convexHull(points) {
     upper.push(q);
   }
   return lower.slice(0, -1).concat(upper.slice(0, -1));
+}
+
+// ------------------------------------------------------------------ timeline
+
+/** A drive at least this long (minutes) is marked on the timeline. */
+const LONG_DRIVE = 90;
+
+function toMin(x) { const [hh, mm] = x.split(":"); return Number(hh) * 60 + Number(mm); }
+
+/** Each expert's days on an hour axis: drives (the ferry part marked), waiting, on-site and
+ * online consultations, as the service times them from the plan's legs and travel minutes
+ * (``/v1/timeline``). Kinds the page does not know yet (a planner's lunch or night away)
+ * are drawn as blocks named by their kind. */
+async function renderTimeline() {
+  const fromJob = state.me.role === "centre" && state.source === "job" && state.job
+    && state.job.plan && state.job.status === "done";
+  const url = `/v1/timeline?week=${state.week}${fromJob ? `&job=${state.job.id}` : ""}`;
+  const answer = await api("GET", url);
+  if (answer.week !== state.week) return;   // the week changed while this was on its way
+  state.timeline = answer;
+  const daySel = $("#tl-day"); const expSel = $("#tl-expert");
+  const keepDay = daySel.value; const keepExpert = expSel.value;
+  const days = weekDays();
+  daySel.replaceChildren(h("option", { value: "" }, t("all_days")),
+    ...days.map((d, i) => h("option", { value: d }, `${t("days")[i]} ${shortDate(d)}`)));
+  daySel.value = days.includes(keepDay) ? keepDay : "";
+  const shown = visibleExperts();
+  expSel.replaceChildren(h("option", { value: "" }, t("all_experts")),
+    ...shown.map((e) => h("option", { value: e.id }, expertName(e.id))));
+  expSel.value = shown.some((e) => e.id === keepExpert) ? keepExpert : "";
+  drawTimeline();
+}
+
+function drawTimeline() {
+  const box = $("#timeline");
+  const data = state.timeline;
+  if (!data) return;
+  const day = $("#tl-day").value; const only = $("#tl-expert").value;
+  const rows = data.days.filter((d) => (!day || d.date === day) && (!only || d.expert === only));
+  box.dataset.week = data.week;
+  if (!rows.length) { box.replaceChildren(h("p", { class: "empty" }, t("tl_none"))); return; }
+  // one axis for every row: whole hours around the working hours and every segment
+  let lo = Infinity; let hi = -Infinity;
+  for (const d of rows) {
+    for (const x of [d.work_start, d.work_end, ...d.segments.flatMap((s) => [s.start, s.end])]) {
+      if (!x) continue;
+      lo = Math.min(lo, toMin(x)); hi = Math.max(hi, toMin(x));
+    }
+  }
+  lo = Math.floor(lo / 60) * 60; hi = Math.ceil(hi / 60) * 60;
+  const pct = (x) => `${((toMin(x) - lo) / (hi - lo)) * 100}%`;
+  const span = (a, b) => `${((toMin(b) - toMin(a)) / (hi - lo)) * 100}%`;
+  const ticks = [];
+  for (let m = lo; m <= hi; m += 60) {
+    ticks.push(h("span", { class: `tick${(m / 60) % 2 ? " odd" : ""}`, style: `left:${((m - lo) / (hi - lo)) * 100}%` }, `${m / 60}`));
+  }
+  const out = [h("div", { class: "tl-axis", "aria-hidden": "true" }, h("span", { class: "tl-who" }), h("div", { class: "tl-hours" }, ticks))];
+  const dayIndex = (iso) => weekDays().indexOf(iso);
+  for (const d of rows) {
+    const bar = h("div", { class: "tl-bar" });
+    if (d.work_start && d.work_end) {
+      bar.append(h("span", { class: "tl-work", style: `left:${pct(d.work_start)};width:${span(d.work_start, d.work_end)}` }));
+    }
+    for (const s of d.segments) bar.append(timelineSegment(s, pct, span));
+    const facts = d.leave
+      ? [`${t("tl_leave")} ${d.leave}`, `${t("tl_return")} ${d.return}`,
+        `${t("seg_drive")} ${d.drive_minutes}${t("minutes")}（${t("tl_longest")} ${d.longest_drive}${t("minutes")}）`,
+        `${t("seg_wait")} ${d.wait_minutes}${t("minutes")}`]
+      : [t("tl_at_base")];
+    out.push(h("div", { class: "tl-row", "data-expert": d.expert, "data-date": d.date },
+      h("div", { class: "tl-who" }, h("b", {}, expertName(d.expert)), " ",
+        h("span", {}, `${t("days")[dayIndex(d.date)] || ""} ${shortDate(d.date)}`)),
+      h("div", { class: "tl-track" }, bar, h("p", { class: "tl-facts" }, facts.join(" · ")))));
+  }
+  box.replaceChildren(...out);
+}
+
+function timelineSegment(s, pct, span) {
+  const words = {
+    drive: () => `${t("seg_drive")} ${muniName(s.from)} → ${muniName(s.to)} ${s.minutes}${t("minutes")}`
+      + (s.ferry_minutes ? `（${t("seg_ferry")} ${s.ferry_minutes}${t("minutes")}）` : ""),
+    wait: () => `${t("seg_wait")} ${s.minutes}${t("minutes")}`,
+    onsite: () => `${t("seg_onsite")} ${muniName(s.location)}${s.title ? " · " + s.title : ""}`,
+    online: () => `${t("seg_online")} ${muniName(s.location)}${s.title ? " · " + s.title : ""}`,
+  };
+  const text = `${s.start}–${s.end} ${(words[s.kind] || (() => t("seg_" + s.kind)))()}`;
+  const long = s.kind === "drive" && s.minutes >= LONG_DRIVE;
+  const short = s.kind === "drive" ? `${s.minutes}${t("minutes")}`
+    : s.kind === "wait" ? `${s.minutes}${t("minutes")}`
+      : s.location ? muniName(s.location) : t("seg_" + s.kind);
+  const el = h("span", { class: `seg seg-${s.kind}${long ? " long" : ""}`, "data-kind": s.kind,
+    "data-start": s.start, "data-end": s.end, title: text,
+    style: `left:${pct(s.start)};width:${span(s.start, s.end)}` },
+  h("span", { class: "seg-text" }, short), h("span", { class: "sr-only" }, text));
+  if (s.kind === "drive" && s.ferry_minutes) {
+    // the crossing is at the island end of the leg: the end going there, the start coming back
+    const share = `${Math.min(100, (s.ferry_minutes / s.minutes) * 100)}%`;
+    const toIsland = (state.munis.get(s.to) || {}).island;
+    el.append(h("span", { class: "seg-ferry", style: `width:${share};${toIsland ? "right" : "left"}:0` }));
+  }
+  return el;
 }
 
 // ------------------------------------------------------------------ requests
@@ -1831,6 +1941,8 @@ function wire() {
   $("#source").addEventListener("change", (ev) => { state.source = ev.target.value; loadVisits(); });
   $("#map-day").addEventListener("change", drawMap);
   $("#map-expert").addEventListener("change", drawMap);
+  $("#tl-day").addEventListener("change", drawTimeline);
+  $("#tl-expert").addEventListener("change", drawTimeline);
   $("#request-form").addEventListener("submit", saveRequest);
   $("#new-request").addEventListener("click", resetForm);
   $("#slots-close").addEventListener("click", () => { $("#slots-card").hidden = true; state.slotsFor = null; });

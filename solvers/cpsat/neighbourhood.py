@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from engine.kpis import served_value
-from engine.model import Plan, PlanRequest, Request, Route, Visit
+from engine.model import Plan, PlanRequest, Request, Route, Visit, keep_out
 from engine.travel import TravelTimes
-from solvers.cpsat.day import DayRules, Stop
+from solvers.cpsat.day import DayRules, Stop, new_start_var
 from solvers.cpsat.solver import new_solver
 from solvers.explain import Option
 from solvers.objective import objective_value
@@ -175,6 +175,10 @@ class Neighbourhood:
                 return False
         if not self.add_caps_across_days():
             return False
+        rules = DayRules(self.m, self.week.travel.minutes, self.week.travel.shortest)
+        for rid, n in self.nodes.items():
+            rules.add_out_of_closed_hours(stop_of(n), keep_out(self.problem, n.request,
+                                                               n.visit.experts, d), rid)
         # what a visit served is worth (priority, and the small-town bonus): gained for the
         # new one, lost for each dropped one (Σ worth − Σ worth × stays over those that may go)
         may_go = [n for n in self.nodes.values() if not isinstance(n.present, int)]
@@ -239,9 +243,12 @@ class Neighbourhood:
         fixed = q.fixed is not None and not is_new
         if fixed:
             lo = hi = v.start
+        else:       # a start that may move keeps to the appointment grid
+            lo, hi = self.problem.horizon.grid_up(lo), self.problem.horizon.grid_down(hi)
         if hi < lo:
             return False                    # no start at all: the candidate cannot work
-        start = self.m.new_int_var(lo, hi, f"start_{q.id}")
+        start = new_start_var(self.m, lo, hi, self.problem.horizon.start_grid_min,
+                              f"start_{q.id}")
         present: cp_model.LiteralT = 1
         if self.allow_drop and not fixed and not is_new:
             present = self.m.new_bool_var(f"stays_{q.id}")

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 WEEK = "2027-03-15"   # its own week: no other module plans it
-VIEWS = {"centre": ("week", "map", "requests", "unscheduled", "experts", "matching", "outcomes",
+VIEWS = {"centre": ("week", "map", "timeline", "requests", "unscheduled", "experts", "matching", "outcomes",
                     "messages"),
          "matsuyama": ("week", "requests", "unscheduled", "matching", "outcomes", "messages"),
-         "pr": ("week", "map", "experts", "messages")}
+         "pr": ("week", "map", "timeline", "experts", "messages")}
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,10 @@ from tests.web.test_dashboard_views import _open_week
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 PHONE_WEEK = "2027-03-08"
-VIEWS = {"centre": ("week", "map", "requests", "unscheduled", "experts", "matching", "outcomes",
+VIEWS = {"centre": ("week", "map", "timeline", "requests", "unscheduled", "experts", "matching", "outcomes",
                     "messages"),
          "matsuyama": ("week", "requests", "unscheduled", "matching", "outcomes", "messages"),
-         "pr": ("week", "map", "experts", "messages")}
+         "pr": ("week", "map", "timeline", "experts", "messages")}
 
 
 @pytest.fixture(scope="module")

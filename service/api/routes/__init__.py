@@ -14,6 +14,7 @@ from service.api.routes import (
     plan_jobs,
     requests,
     slots,
+    timeline,
     visits,
 )
 
@@ -21,5 +22,5 @@ __all__ = ["api_router"]
 
 api_router = APIRouter()
 for _module in (health, municipalities, experts, requests, slots, plan_jobs, blackouts, visits,
-                matching, audit, dashboard, events):
+                matching, audit, dashboard, events, timeline):
     api_router.include_router(_module.router)

@@ -1,0 +1,60 @@
+"""The checker's rules on caps: each expert's visits, driving and on-site days, each
+municipality's daily visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from engine.checker.context import Context, Violation, violation
+
+__all__ = ["expert_caps", "location_caps"]
+
+
+def expert_caps(c: Context) -> Iterable[Violation]:
+    """Each expert stays within their caps: on-site visits per day and in total, driving
+    minutes per day (legs base → stops → base) and the number of dates with an on-site visit,
+    in the horizon and in each calendar month."""
+    total: dict[str, int] = defaultdict(int)
+    days: dict[str, int] = defaultdict(int)
+    for eid, day, stops in c.onsite_days():
+        e = c.p.expert_by_id[eid]
+        total[eid] += len(stops)
+        days[eid] += 1
+        if e.max_visits_per_day is not None and len(stops) > e.max_visits_per_day:
+            yield violation("cap_expert_day", f"{len(stops)} on-site visits, cap "
+                     f"{e.max_visits_per_day}", expert=eid, date=day)
+        drive = sum(c.legs(eid, stops))
+        if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
+            yield violation("cap_drive", f"{drive} min of driving, cap {e.max_drive_minutes_per_day}",
+                     expert=eid, date=day)
+    months: dict[tuple[str, int, int], int] = defaultdict(int)
+    for eid, day, _stops in c.onsite_days():
+        months[eid, day.year, day.month] += 1
+    for (eid, y, m), n in sorted(months.items()):
+        cap = c.p.expert_by_id[eid].month_cap(y, m)
+        if cap is not None and n > cap:
+            yield violation("cap_onsite_days_month", f"on-site on {n} dates in {y}-{m:02d}, cap {cap}",
+                     expert=eid)
+    for e in c.p.experts:
+        if e.max_visits_total is not None and total[e.id] > e.max_visits_total:
+            yield violation("cap_expert_total", f"{total[e.id]} on-site visits, cap "
+                     f"{e.max_visits_total}", expert=e.id)
+        if e.max_onsite_days is not None and days[e.id] > e.max_onsite_days:
+            yield violation("cap_onsite_days", f"on-site on {days[e.id]} dates, cap "
+                     f"{e.max_onsite_days}", expert=e.id)
+
+
+def location_caps(c: Context) -> Iterable[Violation]:
+    """A municipality hosts at most its daily number of on-site expert-visits, a joint visit
+    of two experts counting as two."""
+    count: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for v in c.visits:
+        if v.mode == "onsite":
+            count[v.location, v.date] += len(v.experts)
+    for (lid, day), n in sorted(count.items()):
+        loc = c.p.location_by_id.get(lid)
+        if loc is not None and loc.max_visits_per_day is not None and n > loc.max_visits_per_day:
+            yield violation("cap_location_day", f"{lid} hosts {n} expert-visits, cap "
+                     f"{loc.max_visits_per_day}", date=day)

@@ -1,0 +1,79 @@
+"""What every rule of the checker shares: the ``Violation`` it reports and the ``Context``, the
+problem and the plan with the views the rules read (visits by expert and date, the on-site days,
+the legs of a day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.model import Plan, PlanRequest, Visit, fmt_time
+from engine.travel import TravelTimes
+
+__all__ = ["Context", "Violation", "span", "violation"]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: which rule, and where (request, expert, date where they apply)."""
+
+    rule: str
+    request: str | None
+    expert: str | None
+    date: dt.date | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(x for x in (
+            f"request {self.request}" if self.request else "",
+            f"expert {self.expert}" if self.expert else "",
+            f"date {self.date}" if self.date else "") if x)
+        return f"[{self.rule}] {where + ': ' if where else ''}{self.message}"
+
+
+class Context:
+    """The problem, the plan and derived views every rule shares."""
+
+    def __init__(self, problem: PlanRequest, plan: Plan, travel: TravelTimes):
+        self.p = problem
+        self.plan = plan
+        self.t = travel
+        # only visits whose request and experts exist are examined by the per-visit rules
+        self.visits: list[Visit] = [
+            v for v in plan.visits
+            if v.request in problem.request_by_id and v.location in problem.location_by_id
+            and all(e in problem.expert_by_id for e in v.experts)]
+        self.by_expert_date: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+        for v in self.visits:
+            for eid in dict.fromkeys(v.experts):
+                self.by_expert_date[eid, v.date].append(v)
+        for vs in self.by_expert_date.values():
+            vs.sort(key=lambda v: (v.start, v.end))
+
+    def onsite(self, eid: str, day: dt.date) -> list[Visit]:
+        return [v for v in self.by_expert_date[eid, day] if v.mode == "onsite"]
+
+    def online(self, eid: str, day: dt.date) -> list[Visit]:
+        return [v for v in self.by_expert_date[eid, day] if v.mode == "online"]
+
+    def onsite_days(self) -> Iterator[tuple[str, dt.date, list[Visit]]]:
+        for (eid, day), _ in sorted(self.by_expert_date.items()):
+            stops = self.onsite(eid, day)
+            if stops:
+                yield eid, day, stops
+
+    def legs(self, eid: str, stops: list[Visit]) -> list[int]:
+        base = self.p.expert_by_id[eid].base
+        path = [base, *(v.location for v in stops), base]
+        return [self.t.minutes(a, b) for a, b in zip(path, path[1:], strict=False)]
+
+
+def violation(rule: str, message: str, request: str | None = None, expert: str | None = None,
+       date: dt.date | None = None) -> Violation:
+    return Violation(rule, request, expert, date, message)
+
+
+def span(v: Visit) -> str:
+    return f"{fmt_time(v.start)}–{fmt_time(v.end)}"

@@ -1,0 +1,103 @@
+"""The checker's rules on the figures a plan reports: its key figures, its objective and
+bound, its coverage against the floors."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from engine.checker.context import Context, Violation, violation
+from engine.kpis import plan_kpis
+
+__all__ = ["coverage_reported", "kpis_consistent", "objective_matches_formula"]
+
+
+def kpis_consistent(c: Context) -> Iterable[Violation]:
+    """The key figures the plan reports are those of its visits and routes (engine.kpis);
+    a figure the plan does not report is not checked, ``moved`` needs last week's plan."""
+    want = plan_kpis(c.p, c.plan)
+    for key, value in c.plan.kpis.items():
+        if key in want and value != want[key]:
+            yield violation("kpis", f"kpis[{key!r}] is {value}, the plan's visits give {want[key]}")
+
+
+def objective_matches_formula(c: Context) -> Iterable[Violation]:
+    """For a plan with a result (optimal or feasible, or infeasible with the fixed visits it
+    released), ``objective`` is FORMAT.md's formula on the plan: priority × Σ priority served −
+    drive_minute × Σ drive minutes − onsite_day × expert-dates on site; ``bound`` is at least
+    the objective, and equal to it when optimal."""
+    if c.plan.status not in ("optimal", "feasible") and (
+            c.plan.status != "infeasible" or c.plan.objective is None):
+        return
+    w = c.p.objective
+    served = sum(c.p.request_by_id[v.request].priority for v in c.visits)
+    drive = 0
+    ndays = 0
+    for eid, _day, stops in c.onsite_days():
+        drive += sum(c.legs(eid, stops))
+        ndays += 1
+    value = w.priority * served - w.drive_minute * drive - w.onsite_day * ndays
+    goals = ""
+    small = c.p.goals.small_towns
+    if small is not None:
+        in_towns = sum(c.p.request_by_id[v.request].priority for v in c.visits
+                       if small.includes(c.p.location_by_id[v.location]))
+        value += small.bonus * in_towns
+        goals += f" + {small.bonus} × {in_towns}"
+    short = sum(_shortfalls(c).values())
+    if c.p.goals.coverage is not None:
+        value -= c.p.goals.coverage.penalty * short
+        goals += f" − {c.p.goals.coverage.penalty} × {short}"
+    if c.plan.objective is None or c.plan.objective != value:
+        yield violation("objective", f"objective {c.plan.objective}, the formula on the plan gives "
+                 f"{value} ({w.priority} × {served} − {w.drive_minute} × {drive} − "
+                 f"{w.onsite_day} × {ndays}{goals})")
+    if c.plan.bound is None or c.plan.objective is None:
+        yield violation("bound", "a plan with a result needs a bound")
+    elif c.plan.bound < c.plan.objective:
+        yield violation("bound", f"bound {c.plan.bound} is below the objective {c.plan.objective}")
+    elif c.plan.status == "optimal" and c.plan.bound != c.plan.objective:
+        yield violation("bound", f"status optimal but bound {c.plan.bound} ≠ objective "
+                 f"{c.plan.objective}")
+
+
+def _shortfalls(c: Context) -> dict[str, int]:
+    """Consultations each location with a coverage floor misses (counted modes only)."""
+    cov = c.p.goals.coverage
+    if cov is None:
+        return {}
+    seen: dict[str, int] = defaultdict(int)
+    for v in c.visits:
+        if v.mode in cov.modes:
+            seen[v.location] += 1
+    return {lid: max(0, floor - seen[lid]) for lid, floor in cov.floors(c.p).items()}
+
+
+def coverage_reported(c: Context) -> Iterable[Violation]:
+    """Where the plan reports coverage against the floors (``goals.coverage``), the figures are
+    those of its visits, every location with a floor is there, and each one left short says
+    why."""
+    if not c.plan.coverage:
+        return
+    cov = c.p.goals.coverage
+    floors = cov.floors(c.p) if cov is not None else {}
+    seen: dict[str, int] = defaultdict(int)
+    for v in c.visits:
+        if cov is not None and v.mode in cov.modes:
+            seen[v.location] += 1
+    listed = {x.location: x for x in c.plan.coverage}
+    for lid in floors:
+        if lid not in listed:
+            yield violation("coverage", f"{lid} has a floor of {floors[lid]} but is not reported")
+    for x in c.plan.coverage:
+        if x.location not in floors:
+            yield violation("coverage", f"{x.location} is reported but has no floor")
+            continue
+        want = (seen[x.location], floors[x.location],
+                max(0, floors[x.location] - seen[x.location]))
+        if (x.visits, x.min_visits, x.shortfall) != want:
+            yield violation("coverage", f"{x.location}: reported {x.visits} visits, floor "
+                     f"{x.min_visits}, short {x.shortfall}; the plan gives {want[0]} visits, "
+                     f"floor {want[1]}, short {want[2]}")
+        if x.shortfall and not any(r.strip() for r in x.reasons):
+            yield violation("coverage", f"{x.location} is short of its floor without a reason")

@@ -1,0 +1,91 @@
+"""Why published (fixed) visits were not kept: a visit released to make the plan feasible
+(what it clashes with), and the reasons of every request when the fixed visits cannot all
+be kept."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.model import PlanRequest, Request, Unscheduled, Visit, fmt_time
+from solvers.explain.windows import Option
+from solvers.explain.words import Names, bare_reason, month_day
+
+__all__ = ["infeasible_fixed", "released_fixed"]
+
+
+def released_fixed(p: PlanRequest, names: Names, static: Mapping[str, Unscheduled],
+                   options: Mapping[str, list[Option]], rid: str,
+                   partners: tuple[str, ...] | None) -> Unscheduled:
+    """A published visit the plan had to release: what it clashes with."""
+    q = p.request_by_id[rid]
+    assert q.fixed is not None
+    f = q.fixed
+    who = "・".join(names.who(e) for e in f.experts)
+    when = f"{month_day(f.date)} {fmt_time(f.start)}"
+    head_en = f"the published visit ({who}, {names.loc(q.location)}, {when}) was released"
+    head_ja = f"公開済みの訪問（{who}、{names.loc(q.location, 'ja')}、{when}）を外しました"
+    if partners:
+        others_en = ", ".join(_fixed_ref(p, names, o, "en") for o in partners)
+        others_ja = "、".join(_fixed_ref(p, names, o, "ja") for o in partners)
+        en = (f"{head_en}: it cannot be kept together with the published visits "
+              f"{others_en} (time, travel or a cap)")
+        ja = f"{head_ja}: 公開済みの訪問 {others_ja} と同時には守れません（時間・移動・上限）"
+    elif partners is not None:
+        own = static.get(rid)
+        en = f"{head_en}: " + (own.reasons[0] if own else _fixed_detail(options, q)[0])
+        ja = f"{head_ja}: " + (own.reasons_ja[0] if own and own.reasons_ja else
+                               "この日時・専門家では単独でも実施できません")
+    else:
+        en = f"{head_en}: keeping it would mean releasing more published visits"
+        ja = f"{head_ja}: 守ると他の公開済みの訪問をより多く外すことになります"
+    return Unscheduled(rid, (en,), (ja,), ("fixed_conflict",))
+
+
+def _fixed_ref(p: PlanRequest, names: Names, rid: str, lang: str) -> str:
+    """A published visit named as in the reasons, with its experts."""
+    q = p.request_by_id[rid]
+    assert q.fixed is not None
+    f = q.fixed
+    v = Visit(rid, f.experts, q.location, q.mode, f.date, f.start, f.start + q.duration_min)
+    who = "・".join(names.who(e) for e in f.experts)
+    return f"{names.visit(v, lang)} [{who}]"
+
+
+def infeasible_fixed(p: PlanRequest, static: Mapping[str, Unscheduled],
+                     options: Mapping[str, list[Option]], conflicting: list[str]) -> list[Unscheduled]:
+    """Every request unscheduled: the conflicting fixed visits with what is wrong with
+    each, the rest because no plan keeps all fixed visits."""
+    out = []
+    names = ", ".join(conflicting)
+    for q in p.requests:
+        if q.id in conflicting:
+            own = static.get(q.id)
+            en: tuple[str, ...]
+            if own is not None:
+                en = ("the fixed visit cannot be kept: " + own.reasons[0],)
+                ja = ("確定済みの訪問を守れません: " + own.reasons_ja[0],)
+            else:
+                en = _fixed_detail(options, q)
+                ja = (f"確定済みの訪問 {names} を同時に守れません（時間・移動・上限のいずれかが衝突）",)
+            out.append(Unscheduled(q.id, en, ja, ("fixed_conflict",)))
+        else:
+            out.append(bare_reason(
+                q.id, f"not planned: the fixed visits {names} cannot all be kept",
+                f"未計画: 確定済みの訪問 {names} をすべて守ることはできません", "fixed_infeasible"))
+    return out
+
+
+def _fixed_detail(options: Mapping[str, list[Option]], q: Request) -> tuple[str, ...]:
+    """What keeps a fixed visit from its date and start: its start outside the feasible
+    starts, or other fixed visits or a cap."""
+    assert q.fixed is not None
+    f = q.fixed
+    opts = [o for o in options[q.id] if o.date == f.date]
+    bad = [o for o in opts if not o.lo <= f.start <= o.hi]
+    if bad:
+        o = bad[0]
+        return (f"the fixed start {fmt_time(f.start)} is outside {o.expert}'s feasible start "
+                f"times {fmt_time(o.lo)}–{fmt_time(o.hi)} on {f.date} (hours, window or the "
+                "drive from the base)",)
+    return (f"the fixed visit on {f.date} at {fmt_time(f.start)} conflicts with other fixed "
+            "visits or with a cap",)

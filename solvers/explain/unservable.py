@@ -1,0 +1,173 @@
+"""Why nothing can serve a request, found before solving from the request alone: its dates
+are published or past, no expert with a field works in them, the round trip exceeds the
+drive cap, a cap is zero, the trip and the consultation do not fit the hours, or the
+experts of a joint visit have no time in common."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from engine.model import PlanRequest, Request, Unscheduled, fmt_time
+from engine.travel import TravelTimes
+from solvers.explain.words import Names, field_label, month_day
+
+__all__ = ["Failures", "why_unservable"]
+
+
+@dataclass
+class Failures:
+    """Why a request's (expert, date) pairs failed, for its reasons: per field whether any
+    expert of it has a workable date, the dates in the published plan or past, and the
+    pairs that failed by time, by driving and by a cap."""
+
+    workable_any: dict[str, bool]
+    published_any: bool = False
+    past_any: bool = False
+    fail_time: list[tuple[str, dt.date, str, str]] = field(default_factory=list)
+    fail_drive: list[tuple[str, int, int]] = field(default_factory=list)
+    fail_cap: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def why_unservable(p: PlanRequest, travel: TravelTimes, names: Names, q: Request,
+                   why: Failures) -> Unscheduled:
+    """The reason no (expert, date) can serve ``q`` (none of its options survived): its dates
+    in the published plan or past, else what ``why`` recorded."""
+    until = p.horizon.published_until
+    if why.published_any and until is not None and q.latest <= until:
+        dates = f"{month_day(q.earliest)} – {month_day(q.latest)}"
+        return Unscheduled(
+            q.id, (f"its dates ({dates}) are in the published plan, which runs to "
+                   f"{month_day(until)}: no new visit is added there",),
+            (f"希望日（{dates}）は {month_day(until)} までの公開済みの計画の中にあり、"
+             "新しい訪問は追加しません",), ("published_period",))
+    past = p.horizon.history_until
+    if why.past_any and past is not None and not any(why.workable_any.values()) or (
+            why.past_any and past is not None and q.latest <= past.date()):
+        when = f"{month_day(past.date())} {past:%H:%M}"
+        dates = f"{month_day(q.earliest)} – {month_day(q.latest)}"
+        return Unscheduled(
+            q.id, (f"its dates ({dates}) have passed: it is now {when}",),
+            (f"希望日（{dates}）は過ぎています（現在 {when}）",), ("past_period",))
+    return _why_none(p, travel, names, q, why)
+
+
+def _why_none(p: PlanRequest, travel: TravelTimes, names: Names, q: Request,
+              why: Failures) -> Unscheduled:
+    """Why no (expert, date) can serve ``q`` at all: a fixed visit naming the wrong
+    experts, no workable day, the drive cap, a cap of 0, no time, or no common time."""
+    wrong = _fixed_wrong(p, q)
+    if wrong is not None:
+        return wrong
+    fail_time, fail_drive, fail_cap = why.fail_time, why.fail_drive, why.fail_cap
+    # days as the other reasons write them (12/7), not ISO
+    span_en = f"between {month_day(q.earliest)} and {month_day(q.latest)}"
+    span_ja = f"{month_day(q.earliest)} から {month_day(q.latest)} の間に"
+    if q.fixed is not None:
+        span_en = f"on the fixed date {month_day(q.fixed.date)}"
+        span_ja = f"確定日 {month_day(q.fixed.date)} に"
+    en: list[str] = []
+    ja: list[str] = []
+    codes: list[str] = []
+    for f, ok in why.workable_any.items():
+        if not ok:
+            en.append(f"no expert with field {field_label(f, 'en')} works {span_en}")
+            ja.append(f"{span_ja}{field_label(f, 'ja')}の専門家が稼働できる日がありません")
+            codes.append("no_workable_day")
+    if not en and fail_drive:
+        eid, trip, cap = fail_drive[0]
+        en.append(f"the round trip to {names.loc(q.location)} takes {trip} min of driving, "
+                  f"above {names.who(eid)}'s cap of {cap} min a day")
+        ja.append(f"{names.loc(q.location, 'ja')}への往復運転 {trip} 分が {names.who(eid)} の1日の上限 "
+                  f"{cap} 分を超えます")
+        codes.append("drive_cap")
+    if not en and fail_cap:
+        e_, j_ = _cap_zero(p, names, q, fail_cap[0])
+        en.append(e_)
+        ja.append(j_)
+        codes.append("cap_zero")
+    if not en and fail_time:
+        e_, j_ = _no_time(p, travel, q, fail_time[0][0])
+        en.append(e_)
+        ja.append(j_)
+        codes.append("no_time")
+    if not en:
+        fields = " and ".join(field_label(f, "en") for f in q.fields)
+        en.append(f"no date {span_en} on which experts for {fields} can all come at the "
+                  "same time")
+        ja.append(f"{span_ja}{'・'.join(field_label(f, 'ja') for f in q.fields)}の専門家が"
+                  "そろって対応できる日時がありません")
+        codes.append("joint_no_common_time")
+    return Unscheduled(q.id, tuple(en), tuple(ja), tuple(codes))
+
+
+def _fixed_wrong(p: PlanRequest, q: Request) -> Unscheduled | None:
+    """A fixed visit that names an unknown expert, or one without the request's fields."""
+    if q.fixed is not None:
+        unknown = [x for x in q.fixed.experts if x not in p.expert_by_id]
+        if unknown:
+            names = ", ".join(repr(x) for x in unknown)
+            return Unscheduled(
+                q.id, (f"the fixed visit names {names}, who is not among the request's experts",),
+                (f"確定済みの訪問に指定された {names} は専門家一覧にいません",), ("fixed_unknown_expert",))
+        wrong = [x for x in q.fixed.experts
+                 if not set(p.expert_by_id[x].fields) & set(q.fields)]
+        if wrong:
+            names = ", ".join(p.expert_by_id[x].name or x for x in wrong)
+            return Unscheduled(
+                q.id, (f"the fixed visit names {names}, who has none of the fields "
+                       f"{', '.join(field_label(f, 'en') for f in q.fields)}",),
+                (f"確定済みの訪問に指定された {names} は分野 "
+                 f"{'・'.join(field_label(f, 'ja') for f in q.fields)} を担当していません",),
+                ("fixed_wrong_field",))
+    return None
+
+
+def _cap_zero(p: PlanRequest, names: Names, q: Request, failed: tuple[str, str, str]
+              ) -> tuple[str, str]:
+    """A cap of 0 (the expert's, or the place's) that keeps the request out."""
+    eid, cap_name, who = failed
+    cap_n = p.location_by_id[q.location].max_visits_per_day
+    if who == "location" and len(q.fields) > 1:
+        en = (f"{names.loc(q.location)} hosts at most {cap_n} expert-visits a day, and "
+              f"this joint visit brings {len(q.fields)} experts")
+        ja = (f"{names.loc(q.location, 'ja')}の1日の訪問上限は {cap_n} 件で、この合同訪問は"
+              f"専門家 {len(q.fields)} 名（{len(q.fields)} 件）になります")
+    elif who == "location":
+        en = f"{names.loc(q.location)} accepts no on-site visits (max_visits_per_day 0)"
+        ja = f"{names.loc(q.location, 'ja')}は訪問を受け付けていません（上限 0）"
+    else:
+        en = f"{names.who(eid)} has {cap_name} = 0, so makes no on-site visits"
+        ja = f"{names.who(eid)} の {cap_name} が 0 のため訪問できません"
+    return en, ja
+
+
+def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple[str, str]:
+    """No slot within the hours (and for an on-site visit the trip from ``eid``'s base)."""
+    loc = p.location_by_id[q.location]
+    win = f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}" if q.window else None
+    hours = f"{fmt_time(loc.open)}–{fmt_time(loc.close)}"
+    hours_ja = hours + "".join(f"（{fmt_time(a)}–{fmt_time(b)} 閉庁）" for a, b in loc.closed)
+    hours += "".join(f" (closed {fmt_time(a)}–{fmt_time(b)})" for a, b in loc.closed)
+    if q.onsite:
+        e = p.expert_by_id[eid]
+        out = travel.shortest(e.base, q.location)
+        en = (
+            f"no day where the trip and the consultation fit the hours: {out} min each way "
+            f"from the base leaves no {q.duration_min}-minute slot within working hours "
+            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}, opening hours {hours}"
+            + (f" and the window {win}" if win else ""))
+        ja = (
+            f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
+            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours_ja}"
+            + (f"・希望時間帯 {win}" if win else "") + f" の中に {q.duration_min} 分の枠が取れません")
+    else:
+        en = (f"no {q.duration_min}-minute slot within both the working hours and the "
+              f"opening hours {hours}" + (f" and the window {win}" if win else ""))
+        ja = (f"勤務時間と開庁時間 {hours_ja}" + (f"・希望時間帯 {win}" if win else "")
+              + f" の両方に収まる {q.duration_min} 分の枠がありません")
+    grid = p.horizon.start_grid_min
+    if grid > 1:
+        en += f", starting on the {grid}-minute appointment grid"
+        ja += f"（開始は {grid} 分刻み）"
+    return en, ja

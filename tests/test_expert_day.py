@@ -1,0 +1,183 @@
+"""The rules of the expert's real day (docs/FORMAT.md, dxshare extensions): a town hall's
+closed hours (``locations[].closed``). For each rule a case where it bites, in every
+formulation of the planner, in the greedy first plan, the checker, the reasons and the slot
+proposals, and a case where it does not; the format reads, validates and writes it back.
+
+Base instance ``two_towns``: one PR expert at the office (08:30–17:15) on Monday 2026-12-07;
+a1 (priority 5, 60 min) at town A, 30 min away; b1 (priority 3, 90 min) at town B, 45 min away;
+A–B 20 min.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from engine.checker import check_plan
+from engine.errors import InputError
+from engine.format import parse_plan_request, plan_request_to_dict
+from engine.model import Plan, PlanRequest
+from engine.travel import TravelTimes
+from solvers.explain import Explainer
+from solvers.greedy import greedy_visits
+from tests.bruteforce import best_plan
+from tests.helpers import (
+    FORMULATIONS,
+    build_plan,
+    codes_of,
+    load_doc,
+    problem_of,
+    propose_checked,
+    req,
+    solve_checked,
+    t,
+)
+
+MON = dt.date(2026, 12, 7)
+
+
+def served(plan: Plan) -> set[str]:
+    return {v.request for v in plan.visits}
+
+
+def rules(problem: PlanRequest, plan: Plan) -> set[str]:
+    return {v.rule for v in check_plan(problem, plan)}
+
+
+def closed(doc: dict, loc: int, *spans: tuple[str, str]) -> dict:
+    doc["locations"][loc]["closed"] = [list(s) for s in spans]
+    return doc
+
+
+# ------------------------------------------------------------------ closed hours
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_closed_hours_leave_out_a_visit_no_start_of_which_avoids_them(formulation):
+    """a1 may start 09:00–10:00 (window 09:00–11:00, 60 min); town A closed 09:30–10:30
+    meets every such start, so a1 is left out, saying why."""
+    doc = load_doc("two_towns")
+    doc["requests"][0]["window"] = ["09:00", "11:00"]
+    plan = solve_checked(closed(doc, 1, ("09:30", "10:30")), model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == {"b1"}
+    assert codes_of(plan, "a1") == ("no_time",)
+    assert "closed 09:30–10:30" in plan.unscheduled[0].reasons[0]
+    assert "閉庁" in plan.unscheduled[0].reasons_ja[0]
+    assert plan.objective == best_plan(problem_of(doc))
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_closed_hours_push_the_visit_and_the_tour_around_them(formulation):
+    """Town A closed 09:00–12:00 and town B 12:00–17:15: the day goes B first (09:15–10:45),
+    then A from 12:00 — the other order would meet a closed hour."""
+    doc = closed(closed(load_doc("two_towns"), 1, ("09:00", "12:00")), 2, ("12:00", "17:15"))
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == {"a1", "b1"}
+    a1, b1 = plan.visit_by_request["a1"], plan.visit_by_request["b1"]
+    assert a1.start >= t("12:00") and b1.end <= t("12:00")
+    assert plan.routes[0].stops == ("town_b", "town_a")
+    assert plan.objective == best_plan(problem_of(doc))
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_closed_hours_in_the_middle_of_the_day_close_the_gap_between_two_calls(formulation):
+    """Calls at 09:00–10:00 and 14:00–15:30 leave 10:00–14:00 for a tour; town A is closed
+    10:00–14:00, so a1 (which alone would start at 09:00 or from 14:00, both taken) gives way
+    to b1."""
+    doc = closed(load_doc("two_towns"), 1, ("10:00", "14:00"))
+    doc["requests"][0]["window"] = ["09:00", "15:30"]
+    doc["requests"] += [req("o1", "office", mode="online", duration=60, priority=9,
+                            window=["09:00", "10:00"]),
+                        req("o2", "office", mode="online", duration=90, priority=9,
+                            window=["14:00", "15:30"])]
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == {"o1", "o2", "b1"}
+    assert plan.objective == best_plan(problem_of(doc))
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_closed_hours_bind_an_online_consultation_too(formulation):
+    """An online consultation with town B (window 11:30–13:30, 60 min) must run 11:30–12:00
+    is too short, 13:00–13:30 too: with town B closed 12:00–13:00 it cannot be made."""
+    doc = closed(load_doc("two_towns"), 2, ("12:00", "13:00"))
+    doc["requests"].append(req("o1", "town_b", mode="online", duration=60, priority=9,
+                               window=["11:30", "13:30"]))
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert "o1" not in served(plan) and codes_of(plan, "o1") == ("no_time",)
+    doc["locations"][2]["closed"] = [["12:30", "13:00"]]            # 11:30–12:30 is open
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    o1 = plan.visit_by_request["o1"]
+    assert (o1.start, o1.end) == (t("11:30"), t("12:30"))
+
+
+def test_a_visit_may_end_when_the_closed_hour_starts_and_start_when_it_ends():
+    doc = closed(load_doc("two_towns"), 1, ("08:00", "09:00"), ("10:00", "17:15"))
+    plan = solve_checked(doc)
+    a1 = plan.visit_by_request["a1"]
+    assert (a1.start, a1.end) == (t("09:00"), t("10:00"))
+
+
+def test_the_greedy_first_plan_keeps_out_of_closed_hours():
+    doc = closed(load_doc("two_towns"), 1, ("09:00", "12:00"))
+    problem = problem_of(doc)
+    tt = TravelTimes(problem)
+    visits = {v.request: v for v in greedy_visits(problem, tt, Explainer(problem, tt).options)}
+    assert visits["a1"].start >= t("12:00")
+    assert "places_closed_hours" not in rules(problem, build_plan(problem, list(visits.values())))
+
+
+def test_the_checker_rejects_a_visit_in_closed_hours_and_accepts_one_around_them():
+    doc = closed(load_doc("two_towns"), 1, ("12:00", "13:00"))
+    problem = problem_of(doc)
+    plan = solve_checked(problem)
+    a1 = plan.visit_by_request["a1"]
+    assert not a1.start < t("13:00") or a1.end <= t("12:00")
+    moved = [v if v.request != "a1" else dataclasses.replace(v, start=t("11:30"), end=t("12:30"))
+             for v in plan.visits]
+    moved_plan = build_plan(problem, moved)
+    assert "places_closed_hours" in rules(problem, moved_plan)
+    assert "places_closed_hours" not in rules(problem, build_plan(problem, list(plan.visits)))
+
+
+def test_a_slot_proposal_avoids_closed_hours():
+    """One day with a1 planned; b1 phones in. Town B is closed 09:00–15:00: every slot of
+    b1 starts at 15:00 or later (before 09:00 the 45-minute drive cannot arrive)."""
+    doc = closed(load_doc("two_towns"), 2, ("09:00", "15:00"))
+    full = problem_of(doc)
+    without = dataclasses.replace(full, requests=full.requests[:1])
+    plan = solve_checked(without)
+    answer = propose_checked(full, plan, "b1", k=2)
+    assert answer.proposals
+    for p in answer.proposals:
+        assert p.start >= t("15:00")
+
+
+# ------------------------------------------------------------------ the format
+
+
+def test_closed_hours_are_read_validated_and_written_back():
+    doc = closed(load_doc("two_towns"), 1, ("12:00", "13:00"))
+    problem = parse_plan_request(doc)
+    assert problem.location_by_id["town_a"].closed == ((720, 780),)
+    assert problem.location_by_id["town_b"].closed == ()
+    again = plan_request_to_dict(problem)
+    assert again["locations"][1]["closed"] == [["12:00", "13:00"]]
+    assert "closed" not in again["locations"][2]
+    assert parse_plan_request(again) == problem
+
+
+@pytest.mark.parametrize("value, path, words", [
+    ([["13:00", "12:00"]], "locations[1].closed[0][1]", "must be after"),
+    ([["12:00"]], "locations[1].closed[0]", "two HH:MM"),
+    ([["12:00", "25:00"]], "locations[1].closed[0][1]", "HH:MM"),
+    ("12:00-13:00", "locations[1].closed", "must be a list"),
+])
+def test_a_bad_closed_hour_is_named_by_its_path_in_both_languages(value, path, words):
+    doc = load_doc("two_towns")
+    doc["locations"][1]["closed"] = value
+    with pytest.raises(InputError) as err:
+        parse_plan_request(doc)
+    [problem] = [p for p in err.value.problems if p.path == path]
+    assert words in problem.message and problem.message_ja

@@ -1,0 +1,133 @@
+"""``/v1/timeline``: each expert's day as drives, waits, on-site and online segments, timed by
+the week's own travel model (the plan's legs give departures only), without a browser."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engine.format import parse_plan_request
+from engine.travel import TravelTimes
+from service.api.routes.timeline import day_segments
+from service.app import create_app
+from service.auth import create_key
+from service.config import Settings
+
+WEEK = "2026-12-07"
+
+
+def _h(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _m(text: str) -> int:
+    return int(text[:2]) * 60 + int(text[3:])
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str],
+                                                                        dict[str, Any]]]:
+    db = tmp_path_factory.mktemp("timeline") / "t.sqlite"
+    app = create_app(Settings(db_path=str(db), executor="serial", demo_week=WEEK))
+    with TestClient(app) as client:
+        with app.state.sessions.begin() as s:
+            keys = {"centre": create_key(s, "centre")[0],
+                    "muni": create_key(s, "municipality", municipality="382019")[0],
+                    "expert": create_key(s, "expert", expert="pr-1")[0]}
+        r = client.post("/v1/plan-jobs", json={"week": WEEK, "time_limit": 5},
+                        headers=_h(keys["centre"]))
+        assert r.status_code == 202, r.text
+        url = r.json()["url"]
+        deadline = time.monotonic() + 90
+        while (job := client.get(url, headers=_h(keys["centre"])).json())["status"] in (
+                "queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert job["status"] == "done", job
+        yield client, keys, job
+
+
+def test_drives_take_the_weeks_travel_minutes_and_sum_to_the_routes(planned: Any) -> None:
+    client, keys, job = planned
+    r = client.get(f"/v1/timeline?week={WEEK}&job={job['id']}", headers=_h(keys["centre"]))
+    assert r.status_code == 200, r.text
+    days = r.json()["days"]
+    routes = {(x["expert"], x["date"]): x for x in job["plan"]["routes"]}
+    assert routes and {(d["expert"], d["date"]) for d in days} >= set(routes)
+    with client.app.state.sessions.begin() as s:  # type: ignore[attr-defined]
+        from service.db import PlanJob
+        doc = s.get(PlanJob, job["id"]).request_doc
+    travel = TravelTimes(parse_plan_request(doc))
+    for d in days:
+        segs = d["segments"]
+        for a, b in zip(segs, segs[1:], strict=False):
+            assert _m(a["end"]) <= _m(b["start"]), (d["expert"], d["date"], a, b)
+        drives = [x for x in segs if x["kind"] == "drive"]
+        for x in drives:
+            assert _m(x["end"]) - _m(x["start"]) == x["minutes"] == travel.minutes(x["from"], x["to"])
+        rt = routes.get((d["expert"], d["date"]))
+        if rt is None:
+            assert not drives and d["leave"] is None
+            continue
+        assert d["drive_minutes"] == rt["drive_minutes"]
+        assert (d["leave"], d["return"]) == (rt["leave"], rt["return"])
+        base = next(e["base"] for e in doc["experts"] if e["id"] == d["expert"])
+        path = [base, *rt["stops"], base]
+        moving = [leg["depart"] for leg, a, b in zip(rt["legs"], path, path[1:], strict=False)
+                  if travel.minutes(a, b)]   # two visits in one town: no drive between them
+        assert [x["start"] for x in drives] == moving
+        # away from the base every minute is driving, consulting or waiting
+        away = [x for x in segs if _m(x["start"]) >= _m(rt["leave"]) and _m(x["end"]) <= _m(rt["return"])]
+        assert sum(_m(x["end"]) - _m(x["start"]) for x in away) == _m(rt["return"]) - _m(rt["leave"])
+    assert any(x["kind"] == "wait" for d in days for x in d["segments"])
+
+
+def test_published_week_and_roles(planned: Any) -> None:
+    client, keys, job = planned
+    assert client.post(f"{job['url']}/publish", headers=_h(keys["centre"])).status_code == 200
+    everyone = client.get(f"/v1/timeline?week={WEEK}", headers=_h(keys["centre"])).json()["days"]
+    own = client.get(f"/v1/timeline?week={WEEK}", headers=_h(keys["expert"])).json()["days"]
+    assert own and {d["expert"] for d in own} == {"pr-1"}
+    assert own == [d for d in everyone if d["expert"] == "pr-1"]
+    assert client.get(f"/v1/timeline?week={WEEK}&job={job['id']}",
+                      headers=_h(keys["expert"])).status_code == 403
+    assert client.get(f"/v1/timeline?week={WEEK}", headers=_h(keys["muni"])).status_code == 403
+    assert client.get(f"/v1/timeline?week={WEEK}&job=nope",
+                      headers=_h(keys["centre"])).status_code == 404
+
+
+TINY = {"format": "plan-request/1", "horizon": {"start": "2027-01-11", "end": "2027-01-11"},
+        "locations": [{"id": "base", "name": "拠点", "lat": 33.84, "lon": 132.77},
+                      {"id": "a", "name": "A", "lat": 33.50, "lon": 132.55},
+                      {"id": "isle", "name": "島", "lat": 34.25, "lon": 133.20, "island": True,
+                       "ferry_minutes": 30}],
+        "experts": [{"id": "x", "fields": ["data"], "base": "base"}], "requests": []}
+
+
+def test_without_legs_the_day_is_driven_just_in_time_and_gaps_are_waits() -> None:
+    problem = parse_plan_request(TINY)
+    travel = TravelTimes(problem)
+    to_a, a_isle = travel.minutes("base", "a"), travel.minutes("a", "isle")
+    visits = [{"request": "r1", "mode": "onsite", "location": "a", "start": 600, "end": 660},
+              {"request": "r2", "mode": "onsite", "location": "isle", "start": 1000, "end": 1060},
+              {"request": "r3", "mode": "online", "location": "a", "start": 850, "end": 880}]
+    day = day_segments(problem, travel, "x", visits, None)
+    kinds = [(s["kind"], s["start"]) for s in day["segments"]]
+    assert kinds[0] == ("drive", 600 - to_a)
+    assert ("drive", 660) in kinds          # drives on as soon as the stop ends
+    assert ("online", 850) in kinds
+    waits = [s for s in day["segments"] if s["kind"] == "wait"]
+    assert [(w["start"], w["end"]) for w in waits] == [(660 + a_isle, 850), (880, 1000)]
+    assert day["wait_minutes"] == 850 - 660 - a_isle + 120
+    crossing = [s for s in day["segments"] if s["kind"] == "drive" and s["to"] == "isle"]
+    assert crossing[0]["ferry_minutes"] == 30
+    home = [s for s in day["segments"] if s["kind"] == "drive" and s["to"] == "base"]
+    assert home[0]["ferry_minutes"] == 30 and day["return"] == 1060 + travel.minutes("isle", "base")
+    # the route's own departures win when they fit the stops
+    later = day_segments(problem, travel, "x", visits, [500, 670, 1070])
+    assert [s["start"] for s in later["segments"] if s["kind"] == "drive"] == [500, 670, 1070]
+    assert later["leave"] == 500
