@@ -199,10 +199,10 @@ MUTATIONS = [
     Mutation("objective without driving", "solvers/model.py",
              "w.priority * served - w.drive_minute * drive - w.onsite_day * days]",
              "w.priority * served - 0 * drive - w.onsite_day * days]"),
-    Mutation("search: a timed-out probe cuts a choice", "solvers/search.py",
+    Mutation("search: a timed-out probe cuts a choice", "solvers/cpsat/search.py",
              "return clock.run(solver, probe) == cp_model.INFEASIBLE",
              "return clock.run(solver, probe) != cp_model.OPTIMAL"),
-    Mutation("search: choice optimum taken without timing", "solvers/search.py",
+    Mutation("search: choice optimum taken without timing", "solvers/cpsat/search.py",
              "        return bound is not None and value >= bound",
              "        return bound is not None and value >= bound - 1000"),
     # --- the day check (calls placed between the drives and stops of a chosen day)
