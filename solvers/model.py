@@ -9,7 +9,7 @@ stops' windows, the hours and the caps, enumerated up front with their exact dri
 where a day has too many, a circuit over its legs takes their place.
 
 The rules about start times are kept apart (``PlannerModel.timing``): without them the model is
-the *choice* of tours and consultations, the relaxation ``solvers.search`` solves first.
+the *choice* of tours and consultations, the relaxation ``solvers.cpsat.search`` solves first.
 
 The model is written in parts, one place each: the variables and the build's state
 (``solvers.cpsat.base``), the expert-day's legs in time (``solvers.cpsat.day``, shared with the

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
-         "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
+TESTS = ["tests/test_day_rules.py", "tests/test_planner_rules.py", "tests/test_search.py",
+         "tests/test_routes.py", "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
          "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
          "tests/test_expert_day.py", "tests/test_series.py"]
 #: The brute-force comparisons that check every bound a plan may report.
@@ -199,10 +199,10 @@ MUTATIONS = [
     Mutation("objective without driving", "solvers/model.py",
              "w.priority * served - w.drive_minute * drive - w.onsite_day * days]",
              "w.priority * served - 0 * drive - w.onsite_day * days]"),
-    Mutation("search: a timed-out probe cuts a choice", "solvers/search.py",
+    Mutation("search: a timed-out probe cuts a choice", "solvers/cpsat/search.py",
              "return clock.run(solver, probe) == cp_model.INFEASIBLE",
              "return clock.run(solver, probe) != cp_model.OPTIMAL"),
-    Mutation("search: choice optimum taken without timing", "solvers/search.py",
+    Mutation("search: choice optimum taken without timing", "solvers/cpsat/search.py",
              "        return bound is not None and value >= bound",
              "        return bound is not None and value >= bound - 1000"),
     # --- the day check (calls placed between the drives and stops of a chosen day)
