@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
-         "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
+TESTS = ["tests/test_day_rules.py", "tests/test_planner_rules.py", "tests/test_search.py",
+         "tests/test_routes.py", "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
          "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
          "tests/test_expert_day.py", "tests/test_series.py"]
 #: The brute-force comparisons that check every bound a plan may report.
