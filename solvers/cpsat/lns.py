@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solvers.cpsat.hints import fix_values, set_hint
+from solvers.cpsat.hints import set_hint
 from solvers.cpsat.solver import Clock
 from solvers.model import PlannerModel
 
@@ -173,19 +173,28 @@ def improve(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
     rng = random.Random(clock.options.seed)
     hoods = Neighbourhoods(model, rng)
     kinds = _Kinds(rng)
-    booleans = model.booleans
+    booleans = sorted(model.booleans)
     size = max(2, len(hoods.days) // 10)
     steps: list[Step] = []
-    while hoods.days and not clock.past(until) and (bound is None or value < bound):
+    if not hoods.days:
+        return values, value, steps
+    # One copy of the model for every step, changed in place: the decisions kept (one
+    # conjunction), the objective's floor and the hint. A copy per step costs its memory
+    # again each time (CP-SAT's models are freed late).
+    sub = model.m.clone()
+    sub.clear_hints()
+    kept = sub.proto.constraints.add().bool_and.literals
+    floor = sub.add(objective >= value).proto.linear
+    lowest, start = floor.domain[0], value      # the floor's domain, offset folded in
+    while not clock.past(until) and (bound is None or value < bound):
         wall = clock.t0 + until * (clock.deadline - clock.t0) - time.perf_counter()
         kind = kinds.draw()
         served = {r for r, x in model.served.items() if values[x.index]}
         days = hoods.choose(kind, size, served.__contains__)
         free = hoods.free(days)
-        sub = model.m.clone()
-        sub.clear_hints()
-        fix_values(sub, {i: values[i] for i in booleans if i not in free}, booleans)
-        sub.add(objective >= value)
+        kept.clear()
+        kept.extend(i if values[i] else -i - 1 for i in booleans if i not in free)
+        floor.domain[0] = lowest + value - start
         set_hint(sub, dict(enumerate(values)))
         # every day freed is the whole model: the step may take all the time left
         whole = len(days) == len(hoods.days)
