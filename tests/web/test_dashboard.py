@@ -238,7 +238,7 @@ def test_municipality_sees_and_edits_only_its_own(browser: Any, live: Live) -> N
     title.clear()
     title.send_keys("データ活用の相談")
     _css(browser, "#save-request").click()
-    _wait(browser, lambda d: "データ利活用の相談" in _css(d, "#requests-table tbody").text)
+    _wait(browser, lambda d: "データ活用の相談" in _css(d, "#requests-table tbody").text)
 
     # the page's key cannot reach another municipality's request: the same 404 as no request
     other = _kamijima_request(live)   # its own, not one another test may have left
