@@ -40,7 +40,8 @@ KINDS = ("experts", "region", "dates", "left out")
 @dataclass
 class Step:
     """One step of the search: the kind of neighbourhood, how many expert-days it freed, the
-    objective before and after, CP-SAT's status name and the wall seconds it took."""
+    objective before and after, CP-SAT's status name and the seconds it took (deterministic
+    seconds under a deterministic budget)."""
 
     kind: str
     days: int
@@ -200,7 +201,10 @@ def improve(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
         whole = len(days) == len(hoods.days)
         solver = clock.solver(share=1.0, cap=max(0.05, wall if whole else min(_STEP_SECONDS, wall)))
         code = clock.run(solver, sub)
-        seconds = solver.wall_time
+        # gains per deterministic second when the budget is deterministic: the same seed
+        # then draws the same kinds on any machine
+        seconds = solver.wall_time if clock.options.deterministic_time is None \
+            else solver.response_proto.deterministic_time
         after = value
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             after = int(round(solver.objective_value))
