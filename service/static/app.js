@@ -103,6 +103,7 @@ const TEXT = {
     rq_prev: "前へ", rq_next: "次へ", rq_count: "{total} 件中 {from}–{to} 件", rq_none: "該当する依頼はありません",
     rq_any: "すべて", col_scheduled: "予定日時", col_experts: "担当", rq_not_yet: "未定",
     map_home: "全体", map_source: "地図データ © OpenStreetMap contributors (ODbL)",
+    mark_phoned: "電話で連絡した", msg_phoned: "電話で連絡済み", phoned_msg: "電話で連絡済みにしました",
   },
   en: {
     title: "DX expert visit planning", week: "Week", logout: "Log out", tab_week: "Week",
@@ -207,6 +208,7 @@ const TEXT = {
     rq_prev: "Previous", rq_next: "Next", rq_count: "{from}–{to} of {total}", rq_none: "No request matches",
     rq_any: "any", col_scheduled: "Scheduled", col_experts: "Experts", rq_not_yet: "not yet",
     map_home: "Whole map", map_source: "Map data © OpenStreetMap contributors (ODbL)",
+    mark_phoned: "Phoned", msg_phoned: "phoned", phoned_msg: "Marked as phoned",
   },
 };
 
@@ -1650,6 +1652,7 @@ function renderInbox() {
     ["messages", t("in_messages"), state.outbox.map((m) => h("li", { "data-message": m.id },
       h("b", {}, m.recipient_kind === "municipality" ? muniName(m.recipient) : expertName(m.recipient)), " ",
       h("span", { class: m.needs_call ? "tag pending" : "tag" }, m.needs_call ? t("in_call") : t("in_mail")), " ",
+      phonedButton(m),
       h("details", { class: "message-body" }, h("summary", {}, m.subject), h("pre", {}, m.body)))), null],
     ["outcomes", t("in_outcomes"), outcomes.map((v) => h("li", { "data-visit": v.id, "data-request": v.request },
       h("b", {}, `${shortDate(v.date)} ${v.start}`), " ", `${muniName(v.municipality)}「${v.title || requestTitle(state.requests.find((q) => q.id === v.request))}」 `,
@@ -1884,7 +1887,23 @@ function renderUnscheduled() {
 // ------------------------------------------------------------------ messages
 
 /** Whether a message is sent, waits to be sent (e-mail), or needs a call (no address). */
-function messageStatus(m) { return m.sent ? "sent" : m.needs_call ? "needs_call" : "unsent"; }
+function messageStatus(m) { return m.phoned ? "phoned" : m.sent ? "sent" : m.needs_call ? "needs_call" : "unsent"; }
+
+/** The centre phoned the recipient of a 連絡が必要 message: it leaves the open messages. */
+async function markPhoned(m) {
+  try {
+    await api("POST", `/v1/outbox/${m.id}/phoned`);
+    state.outbox = state.outbox.filter((x) => x.id !== m.id);
+    say(t("phoned_msg"));
+    renderInbox();
+    if (state.view === "messages") await renderMessages();
+  } catch (err) { say(problemText(err), true); }
+}
+
+function phonedButton(m) {
+  return state.me.role === "centre" && m.needs_call
+    ? h("button", { type: "button", class: "phoned", onclick: () => markPhoned(m) }, t("mark_phoned")) : null;
+}
 
 /** The messages about the week's events (the outbox): whom to call, what waits to be sent,
  * what was sent, with the text each recipient reads. Everyone sees only their own. */
@@ -1892,9 +1911,9 @@ async function renderMessages() {
   const week = state.week;
   const rows = await apiAll(`/v1/outbox?week=${week}`);
   if (week !== state.week) return;          // the week changed meanwhile
-  const count = { needs_call: 0, unsent: 0, sent: 0 };
+  const count = { needs_call: 0, unsent: 0, sent: 0, phoned: 0 };
   for (const m of rows) count[messageStatus(m)] += 1;
-  $("#messages-summary").replaceChildren(...["needs_call", "unsent", "sent"].map((k) =>
+  $("#messages-summary").replaceChildren(...["needs_call", "unsent", "sent", "phoned"].map((k) =>
     h("span", { class: "kpi", "data-status": k }, h("b", {}, count[k]), " ", t("msg_" + k))));
   const hideSent = $("#messages-open").checked;
   const list = $("#messages-list");
@@ -1908,6 +1927,7 @@ async function renderMessages() {
         h("b", {}, who), " ", m.subject, " ",
         h("span", { class: "muted" }, [t("ev_" + m.event), when, how,
           !m.sent && m.attempts ? `${t("msg_attempts")} ${m.attempts}` : null].filter(Boolean).join(" · "))),
+      phonedButton(m),
       !m.sent && m.last_error ? h("p", { class: "muted" }, m.last_error) : null,
       h("details", {}, h("summary", {}, t("msg_body")), h("pre", { class: "body" }, m.body)));
   }));
