@@ -40,7 +40,8 @@ KINDS = ("experts", "region", "dates", "left out")
 @dataclass
 class Step:
     """One step of the search: the kind of neighbourhood, how many expert-days it freed, the
-    objective before and after, CP-SAT's status name and the wall seconds it took."""
+    objective before and after, CP-SAT's status name and the seconds it took (deterministic
+    seconds under a deterministic budget)."""
 
     kind: str
     days: int
@@ -175,6 +176,7 @@ def improve(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
     kinds = _Kinds(rng)
     booleans = sorted(model.booleans)
     size = max(2, len(hoods.days) // 10)
+    cap = _STEP_SECONDS          # a step's seconds: longer while steps find nothing at all
     steps: list[Step] = []
     if not hoods.days:
         return values, value, steps
@@ -198,9 +200,12 @@ def improve(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
         set_hint(sub, dict(enumerate(values)))
         # every day freed is the whole model: the step may take all the time left
         whole = len(days) == len(hoods.days)
-        solver = clock.solver(share=1.0, cap=max(0.05, wall if whole else min(_STEP_SECONDS, wall)))
+        solver = clock.solver(share=1.0, cap=max(0.05, wall if whole else min(cap, wall)))
         code = clock.run(solver, sub)
-        seconds = solver.wall_time
+        # gains per deterministic second when the budget is deterministic: the same seed
+        # then draws the same kinds on any machine
+        seconds = solver.wall_time if clock.options.deterministic_time is None \
+            else solver.response_proto.deterministic_time
         after = value
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             after = int(round(solver.objective_value))
@@ -216,6 +221,9 @@ def improve(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
             size = min(len(hoods.days), int(size * 1.25) + 1)   # nothing better here: wider
         elif code not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
             size = max(2, int(size * 0.8))                      # out of time: narrower
+        if code == cp_model.UNKNOWN:
+            # not even the plan itself read back: the model is large or the machine busy
+            cap = min(1.5 * cap, max(_STEP_SECONDS, 0.2 * (clock.deadline - clock.t0)))
     return values, value, steps
 
 
