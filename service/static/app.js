@@ -734,7 +734,6 @@ function renderChanges(changes) {
 function renderAll() {
   if (state.me.role === "centre") { renderJob(); renderInbox(); }
   renderWeek();
-  renderMap();
   renderRequests();
   renderPicks();
   renderUnscheduled();
@@ -754,7 +753,8 @@ function showView(view) {
   if (view === "outcomes") renderOutcomes().catch((err) => say(problemText(err), true));
   if (view === "messages") renderMessages().catch((err) => say(problemText(err), true));
   if (view === "timeline") renderTimeline().catch((err) => say(problemText(err), true));
-  if (view === "map" && state.mapView) placeLabels();   // text is measured where it is shown
+  // drawn when shown (the coast and its labels are measured on screen), as fresh as the rest
+  if (view === "map") renderMap();
 }
 
 function visibleExperts() {
