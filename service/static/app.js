@@ -1107,6 +1107,15 @@ function placeLabels() {
     const m = 2 * unit;
     taken.push(box(bb.x - m, bb.y - m, bb.width + 2 * m, bb.height + 2 * m));
   }
+  // inside the shown part of the map, and clear of the zoom buttons over its corner
+  const fitted = { x: view.x + (view.w - rect.width * unit) / 2, y: view.y + (view.h - rect.height * unit) / 2 };
+  const inView = (b) => b.x1 >= fitted.x && b.y1 >= fitted.y && b.x2 <= fitted.x + rect.width * unit
+    && b.y2 <= fitted.y + rect.height * unit;
+  const tools = $(".map-tools").getBoundingClientRect();
+  if (tools.width) {
+    taken.push(box(fitted.x + (tools.left - rect.left) * unit, fitted.y + (tools.top - rect.top) * unit,
+      tools.width * unit, tools.height * unit));
+  }
   const measure = svg("text", { class: "map-label place-label", "font-size": size, x: 0, y: 0 });
   map.append(measure);
   let shown = 0;
@@ -1119,7 +1128,7 @@ function placeLabels() {
       for (const [dx, dy] of [[g, -hh / 2], [-g - w, -hh / 2], [-w / 2, -g - hh], [-w / 2, g], [g, -g - hh * 0.6],
         [g, g - hh * 0.4], [-g - w, -g - hh * 0.6], [-g - w, g - hh * 0.4]]) {
         const b = box(x + dx, y + dy, w, hh);
-        if (!hit(b)) { spot = b; break; }
+        if (inView(b) && !hit(b)) { spot = b; break; }
       }
       if (spot) break;
     }
