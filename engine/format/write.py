@@ -43,6 +43,8 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
     o = req.objective
     doc["objective"] = {"priority": o.priority, "drive_minute": o.drive_minute,
                         "onsite_day": o.onsite_day}
+    if o.late_day:
+        doc["objective"]["late_day"] = o.late_day
     goals: dict[str, Any] = {}
     if req.goals.coverage is not None:
         c = req.goals.coverage
@@ -128,6 +130,8 @@ def _request_dict(q: Request) -> dict[str, Any]:
                       "start": fmt_time(q.fixed.start)}
     _opt(x, "title", q.title, "")
     _opt(x, "confidential", q.confidential, False)
+    if q.due is not None:
+        x["due"] = q.due.isoformat()
     return x
 
 
