@@ -16,6 +16,7 @@ from typing import Literal
 
 __all__ = [
     "FIELDS",
+    "After",
     "FIELD_LABELS",
     "START_GRIDS",
     "Blackout",
@@ -133,6 +134,27 @@ class Fixed:
 
 
 @dataclass(frozen=True, slots=True)
+class After:
+    """A follow-up's link to the visit it follows (``requests[].after``, FORMAT.md): it is
+    served only if ``request`` is, on a date ``min_days`` to ``max_days`` (None: no upper
+    limit) calendar days after that visit's date, and when ``same_experts`` by exactly the
+    experts who made that visit.
+
+    >>> After("r7", 14, 28).allows(14), After("r7", 14, 28).allows(29)
+    (True, False)
+    """
+
+    request: str
+    min_days: int = 1
+    max_days: int | None = None
+    same_experts: bool = True
+
+    def allows(self, days: int) -> bool:
+        """Whether a follow-up ``days`` calendar days after its predecessor keeps the gap."""
+        return days >= self.min_days and (self.max_days is None or days <= self.max_days)
+
+
+@dataclass(frozen=True, slots=True)
 class Request:
     """A consultation a municipality asked for; ``fields`` has one entry per expert needed."""
 
@@ -148,6 +170,8 @@ class Request:
     fixed: Fixed | None = None
     title: str = ""
     confidential: bool = False
+    #: a follow-up of another request (None: stands alone)
+    after: After | None = None
     #: The date it is due: each calendar day a visit falls after it costs ``objective.late_day``.
     due: dt.date | None = None
 

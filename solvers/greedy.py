@@ -27,7 +27,7 @@ from engine.travel import TravelTimes
 from solvers.explain import Option
 from solvers.routes import leg_departures
 
-__all__ = ["greedy_visits", "keep_fitting"]
+__all__ = ["greedy_visits", "keep_fitting", "keeps_series", "series_order"]
 
 _GRID = 5
 
@@ -201,10 +201,13 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
             pq = reqs.get(v.request)
             if pq is not None and pq.fixed is None:
                 wanted.append((pq, v.date, tuple(v.experts), v.start))
+    order = series_order(problem)
+    wanted.sort(key=lambda w: order[w[0].id][1])      # a series' first visits first
     for q, d, experts, start in wanted:
         opts = {(o.expert, o.date): o for o in options.get(q.id, [])}
         combo = tuple(opts.get((eid, d)) for eid in experts)
-        if q.id in placed or len(experts) != len(q.fields) or None in combo:
+        if q.id in placed or len(experts) != len(q.fields) or None in combo \
+                or not keeps_series(q, d, experts, placed):
             continue
         chosen = tuple(o for o in combo if o is not None)
         if not _covers(q, chosen) or not all(o.lo <= start <= o.hi for o in chosen):
@@ -213,12 +216,14 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
             commit(q, d, experts, start)
     # 3. the rest, highest priority first, fewest options first among equals.
     rest = sorted((q for q in problem.requests if q.id not in placed and options.get(q.id)),
-                  key=lambda q: (-q.priority, len(options[q.id]), q.id))
+                  key=lambda q: (order[q.id], len(options[q.id]), q.id))
     for q in rest:
         if until is not None and time.perf_counter() > until:
             break
         best: tuple[int, dt.date, int, tuple[str, ...]] | None = None
         for d, combo in _assignments(q, options[q.id]):
+            if not keeps_series(q, d, tuple(o.expert for o in combo), placed):
+                continue
             # a date after the request's due date costs late_day a day: never more than it is worth
             late = problem.objective.late_day * q.days_late(d)
             if late and late >= served_value(problem, q):
@@ -237,6 +242,43 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
             _, d, start, experts = best
             commit(q, d, experts, start)
     return [placed[q.id] for q in problem.requests if q.id in placed]
+
+
+def series_order(problem: PlanRequest) -> dict[str, tuple[int, int]]:
+    """Request id → its place in the greedy order: highest priority first, where a request
+    that starts a follow-up series (``requests[].after``) counts with the highest priority of
+    the series after it, and comes before its follow-ups (fewer predecessors first)."""
+    reqs = problem.request_by_id
+    followers: dict[str, list[str]] = defaultdict(list)
+    for q in problem.requests:
+        if q.after is not None and q.after.request in reqs:
+            followers[q.after.request].append(q.id)
+
+    def best(rid: str, seen: frozenset[str] = frozenset()) -> int:
+        return max([reqs[rid].priority, *(best(f, seen | {rid}) for f in followers[rid]
+                                          if f not in seen)])
+
+    def depth(rid: str) -> int:
+        n, cur = 0, reqs[rid]
+        while cur.after is not None and cur.after.request in reqs and n < len(reqs):
+            n, cur = n + 1, reqs[cur.after.request]
+        return n
+
+    return {q.id: (-best(q.id), depth(q.id)) for q in problem.requests}
+
+
+def keeps_series(q: Request, d: dt.date, experts: tuple[str, ...],
+                 placed: Mapping[str, Visit]) -> bool:
+    """Whether ``q`` on ``d`` by ``experts`` keeps its follow-up series with the visits
+    ``placed`` so far: the visit it follows is placed, the gap in calendar days is within
+    ``min_days``–``max_days``, and the experts are the same when the series asks."""
+    a = q.after
+    if a is None:
+        return True
+    first = placed.get(a.request)
+    if first is None or not a.allows((d - first.date).days):
+        return False
+    return not a.same_experts or set(experts) == set(first.experts)
 
 
 def _covers(q: Request, combo: tuple[Option, ...]) -> bool:
@@ -276,4 +318,18 @@ def keep_fitting(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Vis
             kept.append(v)
         else:
             dropped.append(v)
-    return kept, dropped
+    return _drop_broken_series(problem, kept, dropped)
+
+
+def _drop_broken_series(problem: PlanRequest, kept: list[Visit], dropped: list[Visit]
+                        ) -> tuple[list[Visit], list[Visit]]:
+    """Moves to ``dropped`` every kept follow-up whose series no longer holds (the visit it
+    follows was dropped, or stands where the gap or the experts break), until none is left."""
+    while True:
+        by_request = {v.request: v for v in kept}
+        broken = [v for v in kept if not keeps_series(
+            problem.request_by_id[v.request], v.date, v.experts, by_request)]
+        if not broken:
+            return kept, dropped
+        kept = [v for v in kept if v not in broken]
+        dropped = [*dropped, *broken]

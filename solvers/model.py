@@ -9,7 +9,7 @@ stops' windows, the hours and the caps, enumerated up front with their exact dri
 where a day has too many, a circuit over its legs takes their place.
 
 The rules about start times are kept apart (``PlannerModel.timing``): without them the model is
-the *choice* of tours and consultations, the relaxation ``solvers.search`` solves first.
+the *choice* of tours and consultations, the relaxation ``solvers.cpsat.search`` solves first.
 
 The model is written in parts, one place each: the variables and the build's state
 (``solvers.cpsat.base``), the expert-day's legs in time (``solvers.cpsat.day``, shared with the
@@ -57,7 +57,7 @@ class PlannerModel(TourRules, HintsAndReading):
         rules = (self.add_choice_of_expert_date_and_start, self.add_one_expert_per_field,
                  self.add_joint_visit_sync, self.add_tour_of_each_onsite_day,
                  self.add_expert_caps, self.add_location_caps, self.add_fixed_visits,
-                 self.add_coverage_floors)
+                 self.add_coverage_floors, self.add_follow_up_series)
         for rule in rules:
             self._check_deadline()
             rule()
@@ -322,6 +322,38 @@ class PlannerModel(TourRules, HintsAndReading):
             if counted:
                 self.m.add(short >= floor - sum(counted))
             self.shortfall[lid] = short
+
+    def add_follow_up_series(self) -> None:
+        """A follow-up (``requests[].after``) is served only if the request it follows is, on a
+        date at least ``min_days`` and at most ``max_days`` calendar days after that one's date,
+        and, when the series asks for the same experts, by exactly that visit's experts."""
+        dates: dict[str, list[dt.date]] = defaultdict(list)
+        for rid, d in self.on_date:
+            dates[rid].append(d)
+        for q in self.p.requests:
+            a = q.after
+            if a is None or q.id not in self.served:
+                continue
+            first = a.request
+            for d in dates[q.id]:
+                gap_ok = [self.on_date[first, e] for e in dates.get(first, [])
+                          if a.min_days <= (d - e).days
+                          and (a.max_days is None or (d - e).days <= a.max_days)]
+                # served on d only with the first visit on one of the dates the gap allows
+                self.m.add_bool_or([~self.on_date[q.id, d], *gap_ok])
+            if a.same_experts:
+                self._same_experts_as(q.id, first)
+
+    def _same_experts_as(self, rid: str, first: str) -> None:
+        """Every expert serving ``rid`` also served ``first`` (as many experts serve both, so
+        the two sets are the same)."""
+        uses: dict[tuple[str, str], list[cp_model.IntVar]] = defaultdict(list)
+        for (r, eid, _d), lit in self.present.items():
+            if r in (rid, first):
+                uses[r, eid].append(lit)
+        for (r, eid), mine in uses.items():
+            if r == rid:
+                self.m.add(sum(mine) <= sum(uses.get((first, eid), [])))
 
     def add_location_caps(self) -> None:
         """A location hosts at most its ``max_visits_per_day`` expert-visits a day, a joint

@@ -2,7 +2,7 @@
 
 ``solve`` is the only entry point; it returns a ``Plan`` (format ``plan/1``) and never raises
 for a problem that merely has no good answer: that is a status. The model is
-``solvers.model.PlannerModel`` (one method per rule), the search ``solvers.search`` (choose
+``solvers.model.PlannerModel`` (one method per rule), the search ``solvers.cpsat.search`` (choose
 first, then time), the day's routes ``solvers.routes``, the reasons ``solvers.explain``.
 
 Examples
@@ -27,13 +27,14 @@ from engine.errors import InputError, Problem
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
 from engine.travel import TravelTimes
+from solvers.cpsat.search import choose_then_time
+from solvers.cpsat.solver import Clock, ProgressCallback
 from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.objective import objective_value, trivial_bound
 from solvers.options import Progress, SolveOptions
 from solvers.routes import build_routes
-from solvers.search import Clock, ProgressCallback, choose_then_time
 
 __all__ = ["PlannerModel", "Progress", "SolveOptions", "build_routes", "objective_value", "solve",
            "solve_part", "trivial_bound"]

@@ -5,7 +5,8 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
 
 1. every *assignment*: each request unserved, or served on one of its dates by one expert per
    field (distinct experts, each with the field, the date workable for each); a fixed request
-   only as published;
+   only as published; a follow-up (``after``) only with the request it follows, within the
+   gap of days, by the same experts when asked;
 2. per expert and date, every *order* of the on-site stops, and every way to slot the online
    consultations between the blocks of the day (base → stop drive, stop, stop → stop drive, …,
    drive home; before the first drive and after the last included);
@@ -167,6 +168,24 @@ class _Solver:
                 return False
         return True
 
+    def series_ok(self, chosen: dict[str, _Choice]) -> bool:
+        """FORMAT.md's follow-ups: a request with ``after`` is made only with the request it
+        follows made too, ``min_days``..``max_days`` calendar days earlier, by the same set
+        of experts when ``same_experts``."""
+        for c in chosen.values():
+            link = self.req[c.request].after
+            if link is None:
+                continue
+            before = chosen.get(link.request)
+            if before is None:
+                return False
+            days = (c.date - before.date).days
+            if days < link.min_days or (link.max_days is not None and days > link.max_days):
+                return False
+            if link.same_experts and set(c.experts) != set(before.experts):
+                return False
+        return True
+
     def day_sequences(self, eid: str, d: dt.date, onsite: list[str], online: list[str]
                       ) -> list[tuple[int, list[tuple[str, str, int]]]]:
         """(drive minutes, blocks) for every way the day can run, cheapest first; a block is
@@ -249,7 +268,7 @@ class _Solver:
 
     def evaluate(self, chosen: dict[str, _Choice]) -> int | None:
         """Best objective of this assignment over all orders and times, or None."""
-        if not self.caps_ok(chosen):
+        if not self.caps_ok(chosen) or not self.series_ok(chosen):
             return None
         w = self.p.objective
         per: dict[tuple[str, dt.date], tuple[list[str], list[str]]] = defaultdict(

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
          "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
          "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
-         "tests/test_expert_day.py"]
+         "tests/test_expert_day.py", "tests/test_series.py"]
 #: The brute-force comparisons that check every bound a plan may report.
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
 #: The tests of the appointment grid, and the brute force that draws grids.
@@ -195,14 +195,22 @@ MUTATIONS = [
              "                    pass\n        if self.fixed_mode"),
     Mutation("fixed: start not kept", "solvers/model.py",
              "self.m.add(self.start[rid] == f.start).only_enforce_if(lit)", "pass"),
+    # --- follow-up series
+    Mutation("series: a day less than min_days", "solvers/model.py",
+             "if a.min_days <= (d - e).days", "if a.min_days - 1 <= (d - e).days"),
+    Mutation("series: same experts ignored", "solvers/model.py",
+             "                self.m.add(sum(mine) <= sum(uses.get((first, eid), [])))",
+             "                pass"),
+    Mutation("series: served without the visit it follows", "solvers/model.py",
+             "self.m.add_bool_or([~self.on_date[q.id, d], *gap_ok])", "pass"),
     # --- objective and search
     Mutation("objective without driving", "solvers/model.py",
              "w.priority * served - w.drive_minute * drive - w.onsite_day * days]",
              "w.priority * served - 0 * drive - w.onsite_day * days]"),
-    Mutation("search: a timed-out probe cuts a choice", "solvers/search.py",
+    Mutation("search: a timed-out probe cuts a choice", "solvers/cpsat/search.py",
              "return clock.run(solver, probe) == cp_model.INFEASIBLE",
              "return clock.run(solver, probe) != cp_model.OPTIMAL"),
-    Mutation("search: choice optimum taken without timing", "solvers/search.py",
+    Mutation("search: choice optimum taken without timing", "solvers/cpsat/search.py",
              "        return bound is not None and value >= bound",
              "        return bound is not None and value >= bound - 1000"),
     # --- the day check (calls placed between the drives and stops of a chosen day)

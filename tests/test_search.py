@@ -1,4 +1,4 @@
-"""The search's own promises (``solvers.search``): only a proof cuts a choice, the clock's
+"""The search's own promises (``solvers.cpsat.search``): only a proof cuts a choice, the clock's
 deterministic budget makes a solve repeatable, and a choice that can be timed is optimal."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from ortools.sat.python import cp_model
 
 from engine.demand import ehime_week
 from engine.travel import TravelTimes
+from solvers.cpsat.search import _cannot_be_timed
+from solvers.cpsat.solver import Clock, cp_solver
 from solvers.model import PlannerModel
 from solvers.planner import SolveOptions, solve
-from solvers.search import Clock, _cannot_be_timed, cp_solver
 from tests.helpers import problem_of, req, solve_checked
 
 

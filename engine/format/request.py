@@ -19,6 +19,7 @@ from engine.format.places import (
     expert_names,
 )
 from engine.format.reader import _MISSING, Reader, _unique, read_json
+from engine.format.series import check_series, parse_after
 from engine.model import (
     START_GRIDS,
     Blackout,
@@ -58,7 +59,7 @@ _EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_v
                 "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name",
                 "max_onsite_days_per_month"}
 _REQ_KEYS = {"id", "location", "fields", "mode", "duration_min", "priority", "earliest", "latest",
-             "window", "fixed", "title", "confidential", "due"}
+             "window", "fixed", "title", "confidential", "after", "due"}
 _FIXED_KEYS = {"experts", "date", "start"}
 _OBJECTIVE_KEYS = {"priority", "drive_minute", "onsite_day", "late_day"}
 _GOALS_KEYS = {"coverage", "small_towns"}
@@ -314,6 +315,7 @@ def _parse_requests(r: Reader, d: Mapping[str, Any], places: Places,
                     experts: Mapping[str, Expert], horizon: Horizon | None) -> list[Request]:
     out = []
     ids = []
+    paths: dict[str, str] = {}
     for p, x in r.each(d, "requests", _REQ_KEYS):
         ident = r.string(x, "id", p)
         loc = r.string(x, "location", p)
@@ -367,14 +369,18 @@ def _parse_requests(r: Reader, d: Mapping[str, Any], places: Places,
             fixed = _parse_fixed(r, x["fixed"], f"{p}.fixed", fields, experts, horizon)
         title = r.string(x, "title", p, required=False)
         conf = r.boolean(x, "confidential", p, False)
+        after = parse_after(r, x["after"], f"{p}.after") if x.get("after") is not None else None
         if ident and loc and fields and mode in ("onsite", "online") and dur and prio \
                 and earliest and latest:
             ids.append((f"{p}.id", ident))
             out.append(Request(ident, loc, fields, mode, dur, prio, earliest, latest,  # type: ignore[arg-type]
-                               window, fixed, title, conf, due=_due(r, x, p)))
+                               window, fixed, title, conf, after,
+                               due=_due(r, x, p)))
+            paths.setdefault(ident, p)
         elif ident:
             ids.append((f"{p}.id", ident))
     _unique(r, ids, "request")
+    check_series(r, out, paths)
     return out
 
 

@@ -130,6 +130,11 @@ def _request_dict(q: Request) -> dict[str, Any]:
                       "start": fmt_time(q.fixed.start)}
     _opt(x, "title", q.title, "")
     _opt(x, "confidential", q.confidential, False)
+    if q.after is not None:
+        a = q.after
+        x["after"] = {"request": a.request, "min_days": a.min_days,
+                      **({"max_days": a.max_days} if a.max_days is not None else {}),
+                      "same_experts": a.same_experts}
     if q.due is not None:
         x["due"] = q.due.isoformat()
     return x

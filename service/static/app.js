@@ -99,6 +99,9 @@ const TEXT = {
     seg_onsite: "訪問", seg_online: "オンライン", seg_lunch: "昼食", seg_night: "宿泊",
     seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
     tl_leave: "出発", tl_return: "帰着", tl_longest: "最長", tl_at_base: "拠点で勤務",
+    rq_search: "検索", rq_scope: "対象", rq_scope_week: "この週", rq_scope_all: "すべての週",
+    rq_prev: "前へ", rq_next: "次へ", rq_count: "{total} 件中 {from}–{to} 件", rq_none: "該当する依頼はありません",
+    rq_any: "すべて", col_scheduled: "予定日時", col_experts: "担当", rq_not_yet: "未定",
   },
   en: {
     title: "DX expert visit planning", week: "Week", logout: "Log out", tab_week: "Week",
@@ -199,6 +202,9 @@ const TEXT = {
     seg_onsite: "on-site", seg_online: "online", seg_lunch: "lunch", seg_night: "night away",
     seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
     tl_leave: "leaves", tl_return: "back", tl_longest: "longest", tl_at_base: "works from the base",
+    rq_search: "Search", rq_scope: "Weeks", rq_scope_week: "this week", rq_scope_all: "all weeks",
+    rq_prev: "Previous", rq_next: "Next", rq_count: "{from}–{to} of {total}", rq_none: "No request matches",
+    rq_any: "any", col_scheduled: "Scheduled", col_experts: "Experts", rq_not_yet: "not yet",
   },
 };
 
@@ -210,6 +216,10 @@ const state = {
   poll: null, editing: null, selectedExpert: null, shown: null, blackouts: [],
   needs: [], need: null, editingNeed: null, picks: [], slotsFor: null,
   published: [], outbox: [], inboxAll: new Set(), timeline: null,
+  // the request table: sort, filters, search, page; the other weeks' rows when asked for
+  rq: { sort: "dates", dir: 1, status: "", field: "", muni: "", q: "", page: 0, size: 50,
+    scope: "week" },
+  rqAll: null,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -499,6 +509,7 @@ async function loadWeek() {
     state.published = published;
     state.outbox = outbox.filter((m) => m.week === state.week);
   }
+  if (state.rq.scope === "all" && role !== "expert") await loadAllRequests();
   state.jobs = jobs;
   state.job = null;
   const latest = jobs[0];
@@ -1141,31 +1152,165 @@ function fillMunicipalitySelect() {
     .map((m) => h("option", { value: m.code }, muniName(m.code))));
 }
 
-function renderRequests() {
-  const body = $("#requests-table tbody");
-  body.replaceChildren();
-  for (const q of state.requests) {
-    const editable = ["draft", "submitted"].includes(q.status);
-    const pick = pendingPicks().find((p) => p.request === q.id);
-    const actions = h("td", { class: "actions" },
-      editable ? h("button", { type: "button", onclick: () => editRequest(q) }, t("edit")) : null,
-      q.status === "draft" ? h("button", { type: "button", onclick: () => transition(q, "submit") }, t("submit")) : null,
-      ["draft", "submitted", "scheduled"].includes(q.status)
-        ? h("button", { type: "button", class: "danger", onclick: () => transition(q, "cancel") }, t("cancel")) : null,
-      editable ? h("button", { type: "button", class: "slots-btn", onclick: () => showSlots(q) }, t("slots_btn")) : null,
-      pick && state.me.role === "municipality"
-        ? h("button", { type: "button", class: "undo-pick", onclick: () => dropPick(q) }, t("undo_pick")) : null);
-    body.append(h("tr", { "data-id": q.id, "data-municipality": q.municipality },
-      h("td", {}, muniName(q.municipality)),
-      h("td", {}, requestTitle(q), q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null),
-      h("td", {}, q.fields.map(fieldName).join(" + ")),
-      h("td", {}, t(q.mode)), h("td", {}, q.duration_min), h("td", {}, q.priority),
-      h("td", {}, `${shortDate(q.earliest)}–${shortDate(q.latest)}`),
-      h("td", { class: `status s-${q.status}` }, t("s_" + q.status),
-        pick ? h("span", { class: "pick", "data-pick": pick.id },
-          `${t("pick_pending")} ${shortDate(pick.date)} ${pick.start}`) : null), actions));
+/** The rows the request table works on: the week's requests, or every week's (loaded when
+ * asked for), each with the visit that schedules it (in the shown plan or published). */
+function requestRows() {
+  if (state.rq.scope === "all" && state.rqAll) {
+    const visit = new Map(state.rqAll.visits.map((v) => [v.request, v]));
+    for (const v of state.visits) visit.set(v.request, v);
+    return state.rqAll.requests.map((q) => ({ q, v: visit.get(q.id) || null }));
   }
-  labelCells($("#requests-table"));
+  const visit = new Map(state.visits.map((v) => [v.request, v]));
+  return state.requests.map((q) => ({ q, v: visit.get(q.id) || null }));
+}
+
+const STATUS_ORDER = ["draft", "submitted", "scheduled", "done", "cancelled"];
+
+/** The sort key of a row for a column (ties: dates, then the request's own order). */
+function requestKey(row, col) {
+  const { q, v } = row;
+  switch (col) {
+    case "municipality": return muniName(q.municipality);
+    case "title": return requestTitle(q);
+    case "duration": return q.duration_min;
+    case "priority": return q.priority;
+    case "status": return STATUS_ORDER.indexOf(q.status);
+    case "scheduled": return v ? `${v.date} ${hhmm(v.start)}` : null;   // last either way
+    default: return `${q.earliest} ${q.latest}`;
+  }
+}
+
+/** The rows that pass the filters and the search, sorted. */
+function filteredRequests() {
+  const { status, field, muni, q: text, sort, dir } = state.rq;
+  const words = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const rows = requestRows().filter(({ q, v }) => {
+    if (status && q.status !== status) return false;
+    if (field && !q.fields.includes(field)) return false;
+    if (muni && q.municipality !== muni) return false;
+    if (!words.length) return true;
+    const hay = [muniName(q.municipality), requestTitle(q), q.title || "", ...q.fields.map(fieldName),
+      t("s_" + q.status), v ? v.experts.map(expertName).join(" ") : ""].join(" ").toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+  const coll = new Intl.Collator(state.lang === "en" ? "en" : "ja", { numeric: true });
+  const cmp = (a, b) => (typeof a === "number" && typeof b === "number" ? a - b : coll.compare(String(a), String(b)));
+  const keyed = (a, b) => (a === null || b === null ? (a === null) - (b === null) : dir * cmp(a, b));
+  return rows.map((r, i) => [r, requestKey(r, sort), requestKey(r, "dates"), i])
+    .sort((a, b) => keyed(a[1], b[1]) || cmp(a[2], b[2]) || a[3] - b[3]).map((x) => x[0]);
+}
+
+function fillRequestFilters() {
+  const keep = (sel, value) => { sel.value = value; if (sel.value !== value) sel.value = ""; };
+  const st = $("#rq-status");
+  st.replaceChildren(h("option", { value: "" }, t("rq_any")),
+    ...STATUS_ORDER.map((x) => h("option", { value: x }, t("s_" + x))));
+  keep(st, state.rq.status);
+  const fl = $("#rq-field");
+  fl.replaceChildren(h("option", { value: "" }, t("rq_any")), ...FIELDS.map((f) => h("option", { value: f }, fieldName(f))));
+  keep(fl, state.rq.field);
+  const mu = $("#rq-muni");
+  mu.replaceChildren(h("option", { value: "" }, t("rq_any")), ...Array.from(state.munis.values())
+    .filter((m) => m.code !== state.office).map((m) => h("option", { value: m.code }, muniName(m.code))));
+  keep(mu, state.rq.muni);
+  $("#rq-scope").value = state.rq.scope;
+}
+
+function renderRequests() {
+  fillRequestFilters();
+  const rows = filteredRequests();
+  const { size } = state.rq;
+  const pages = Math.max(1, Math.ceil(rows.length / size));
+  state.rq.page = Math.min(state.rq.page, pages - 1);
+  const first = state.rq.page * size;
+  const shown = rows.slice(first, first + size);
+  const table = $("#requests-table");
+  for (const th of table.querySelectorAll("th[data-sort]")) {
+    const on = th.dataset.sort === state.rq.sort;
+    th.setAttribute("aria-sort", on ? (state.rq.dir > 0 ? "ascending" : "descending") : "none");
+  }
+  const body = $("#requests-table tbody");
+  body.replaceChildren(...shown.map(requestRow));
+  if (!shown.length) body.append(h("tr", { class: "empty" }, h("td", { colspan: "11" }, t("rq_none"))));
+  table.dataset.total = String(rows.length);
+  $("#rq-count").textContent = rows.length
+    ? t("rq_count").replace("{total}", rows.length).replace("{from}", first + 1).replace("{to}", first + shown.length) : "";
+  $("#rq-prev").disabled = state.rq.page === 0;
+  $("#rq-next").disabled = state.rq.page >= pages - 1;
+  $(".pager").hidden = pages <= 1;
+  labelCells(table);
+}
+
+function requestRow({ q, v }) {
+  const editable = ["draft", "submitted"].includes(q.status);
+  const pick = pendingPicks().find((p) => p.request === q.id);
+  const actions = h("td", { class: "actions" },
+    editable ? h("button", { type: "button", onclick: () => editRequest(q) }, t("edit")) : null,
+    q.status === "draft" ? h("button", { type: "button", onclick: () => transition(q, "submit") }, t("submit")) : null,
+    ["draft", "submitted", "scheduled"].includes(q.status)
+      ? h("button", { type: "button", class: "danger", onclick: () => transition(q, "cancel") }, t("cancel")) : null,
+    editable ? h("button", { type: "button", class: "slots-btn", onclick: () => showSlots(q) }, t("slots_btn")) : null,
+    pick && state.me.role === "municipality"
+      ? h("button", { type: "button", class: "undo-pick", onclick: () => dropPick(q) }, t("undo_pick")) : null);
+  return h("tr", { "data-id": q.id, "data-municipality": q.municipality },
+    h("td", {}, muniName(q.municipality)),
+    h("td", {}, requestTitle(q), q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null),
+    h("td", {}, q.fields.map(fieldName).join(" + ")),
+    h("td", {}, t(q.mode)), h("td", {}, q.duration_min), h("td", {}, q.priority),
+    h("td", {}, `${shortDate(q.earliest)}–${shortDate(q.latest)}`),
+    h("td", { class: "scheduled" }, v ? `${shortDate(v.date)} ${hhmm(v.start)}–${hhmm(v.end)}` : t("rq_not_yet")),
+    h("td", { class: "experts" }, v ? v.experts.map(expertName).join(" + ") : ""),
+    h("td", { class: `status s-${q.status}` }, t("s_" + q.status),
+      pick ? h("span", { class: "pick", "data-pick": pick.id },
+        `${t("pick_pending")} ${shortDate(pick.date)} ${pick.start}`) : null), actions);
+}
+
+/** Every week's requests and published visits, for the table's "all weeks". */
+async function loadAllRequests() {
+  const [requests, visits] = await Promise.all([apiAll("/v1/requests"), api("GET", "/v1/visits")]);
+  state.rqAll = { requests, visits: visits.map((v) => ({ ...v, location: v.municipality })) };
+}
+
+/** The table's controls: each change starts again at the first page. */
+function wireRequestTable() {
+  const again = () => { state.rq.page = 0; renderRequests(); };
+  let timer = null;
+  $("#rq-search").addEventListener("input", (ev) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { state.rq.q = ev.target.value; again(); }, 150);
+  });
+  $("#rq-status").addEventListener("change", (ev) => { state.rq.status = ev.target.value; again(); });
+  $("#rq-field").addEventListener("change", (ev) => { state.rq.field = ev.target.value; again(); });
+  $("#rq-muni").addEventListener("change", (ev) => { state.rq.muni = ev.target.value; again(); });
+  $("#rq-scope").addEventListener("change", async (ev) => {
+    state.rq.scope = ev.target.value;
+    if (state.rq.scope === "all") {
+      try { await loadAllRequests(); } catch (err) { say(problemText(err), true); }
+    }
+    again();
+  });
+  for (const th of $$("#requests-table th[data-sort]")) {
+    th.querySelector("button").addEventListener("click", () => {
+      const col = th.dataset.sort;
+      state.rq.dir = state.rq.sort === col ? -state.rq.dir : 1;
+      state.rq.sort = col;
+      again();
+    });
+  }
+  $("#rq-prev").addEventListener("click", () => { state.rq.page -= 1; renderRequests(); });
+  $("#rq-next").addEventListener("click", () => { state.rq.page += 1; renderRequests(); });
+}
+
+/** Turn to the page of the table that holds request ``id``, clearing filters that hide it. */
+function pageToRequest(id) {
+  let at = filteredRequests().findIndex((r) => r.q.id === id);
+  if (at < 0) {
+    Object.assign(state.rq, { status: "", field: "", muni: "", q: "" });
+    $("#rq-search").value = "";
+    at = filteredRequests().findIndex((r) => r.q.id === id);
+  }
+  if (at >= 0) state.rq.page = Math.floor(at / state.rq.size);
+  renderRequests();
 }
 
 // ------------------------------------------------------------------ slot proposals
@@ -1482,6 +1627,7 @@ async function openRequest(q) {
     await loadWeek();
   }
   showView("requests");
+  pageToRequest(q.id);
   const row = $(`#requests-table tr[data-id="${CSS.escape(q.id)}"]`);
   if (!row) return;
   for (const r of $$("#requests-table tr.hl")) r.classList.remove("hl");
@@ -1941,6 +2087,7 @@ function wire() {
   $("#source").addEventListener("change", (ev) => { state.source = ev.target.value; loadVisits(); });
   $("#map-day").addEventListener("change", drawMap);
   $("#map-expert").addEventListener("change", drawMap);
+  wireRequestTable();
   $("#tl-day").addEventListener("change", drawTimeline);
   $("#tl-expert").addEventListener("change", drawTimeline);
   $("#request-form").addEventListener("submit", saveRequest);
