@@ -128,12 +128,12 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
             return _error_plan(problem, "no plan found within the time limit",
                                time.perf_counter() - t0, info)
         info["first_plan"] = "greedy"
-        bound = found.bound if found.bound is not None else _trivial_bound(problem, explainer)
+        bound = _least_bound(found.bound, problem, explainer)
         return _finish(problem, "feasible", greedy_value, max(bound, greedy_value), greedy,
                        greedy_routes, explainer, options, t0, info)
     values = found.values
     main_value = found.objective
-    bound = found.bound if found.bound is not None else _trivial_bound(problem, explainer)
+    bound = _least_bound(found.bound, problem, explainer)
     if options.previous is not None and options.previous.visits:
         values, main_value = _fewest_moves(model, objective, values, main_value, clock,
                                            options.previous, options, t0, info)
@@ -187,6 +187,14 @@ def solve_part(problem: PlanRequest, time_limit: float, seed: int,
     return solve(problem, SolveOptions(time_limit=time_limit, seed=seed, workers=1,
                                        explain=False, decompose="never",
                                        deterministic_time=deterministic_time, start=start_plan))
+
+
+def _least_bound(found: int | None, problem: PlanRequest, explainer: Explainer) -> int:
+    """The search's bound, or every request served with no driving where that is less (a
+    search stopped early, as on a loaded machine, may not have reached its root relaxation:
+    its bound is then CP-SAT's first, above even that)."""
+    trivial = _trivial_bound(problem, explainer)
+    return trivial if found is None else min(found, trivial)
 
 
 def _trivial_bound(problem: PlanRequest, explainer: Explainer) -> int:

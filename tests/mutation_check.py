@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
-         "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
+TESTS = ["tests/test_day_rules.py", "tests/test_planner_rules.py", "tests/test_search.py",
+         "tests/test_routes.py", "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
          "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
          "tests/test_expert_day.py", "tests/test_series.py"]
 #: The brute-force comparisons that check every bound a plan may report.
@@ -203,6 +203,11 @@ MUTATIONS = [
              "                pass"),
     Mutation("series: served without the visit it follows", "solvers/model.py",
              "self.m.add_bool_or([~self.on_date[q.id, d], *gap_ok])", "pass"),
+    Mutation("parts: a series cut by a window border", "solvers/parts/solve.py",
+             "hoods = share_coverage(problem, keep_series_together(problem,",
+             "hoods = share_coverage(problem, (lambda _p, h: h)(problem,"),
+    Mutation("parts: a series re-decided in halves", "solvers/parts/hoods.py",
+             "free -= cut_series(problem, free, within)", "pass"),
     # --- objective and search
     Mutation("objective without driving", "solvers/model.py",
              "w.priority * served - w.drive_minute * drive - w.onsite_day * days]",

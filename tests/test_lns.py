@@ -96,3 +96,17 @@ def test_kinds_are_drawn_by_recent_gain_and_none_is_dropped():
     drawn = [kinds.draw() for _ in range(2000)]
     assert drawn.count("dates") > 0.7 * len(drawn)
     assert all(drawn.count(k) > 0 for k in KINDS)
+
+
+def test_the_same_deterministic_budget_takes_the_same_steps():
+    problem, travel, model, objective = _week(seed=3)
+    start = _poor_start(problem, travel, model)
+    value = _value_of(objective, start)
+    runs = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        clock = Clock(SolveOptions(seed=1, deterministic_time=0.7), t0, t0 + 600)
+        values, best, steps = improve(model, objective, clock, list(start), value, until=1.0)
+        runs.append((best, values, [(s.kind, s.days, s.after, s.status) for s in steps]))
+    assert runs[0] == runs[1]
+    assert len(runs[0][2]) > 3

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solvers.cpsat.hints import fix_values, set_hint
+from solvers.cpsat.hints import set_hint
 from solvers.cpsat.solver import Clock
 from solvers.model import PlannerModel
 
@@ -40,7 +40,8 @@ KINDS = ("experts", "region", "dates", "left out")
 @dataclass
 class Step:
     """One step of the search: the kind of neighbourhood, how many expert-days it freed, the
-    objective before and after, CP-SAT's status name and the wall seconds it took."""
+    objective before and after, CP-SAT's status name and the seconds it took (deterministic
+    seconds under a deterministic budget)."""
 
     kind: str
     days: int
@@ -173,25 +174,38 @@ def improve(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
     rng = random.Random(clock.options.seed)
     hoods = Neighbourhoods(model, rng)
     kinds = _Kinds(rng)
-    booleans = model.booleans
+    booleans = sorted(model.booleans)
     size = max(2, len(hoods.days) // 10)
+    cap = _STEP_SECONDS          # a step's seconds: longer while steps find nothing at all
     steps: list[Step] = []
-    while hoods.days and not clock.past(until) and (bound is None or value < bound):
+    if not hoods.days:
+        return values, value, steps
+    # One copy of the model for every step, changed in place: the decisions kept (one
+    # conjunction), the objective's floor and the hint. A copy per step costs its memory
+    # again each time (CP-SAT's models are freed late).
+    sub = model.m.clone()
+    sub.clear_hints()
+    kept = sub.proto.constraints.add().bool_and.literals
+    floor = sub.add(objective >= value).proto.linear
+    lowest, start = floor.domain[0], value      # the floor's domain, offset folded in
+    while not clock.past(until) and (bound is None or value < bound):
         wall = clock.t0 + until * (clock.deadline - clock.t0) - time.perf_counter()
         kind = kinds.draw()
         served = {r for r, x in model.served.items() if values[x.index]}
         days = hoods.choose(kind, size, served.__contains__)
         free = hoods.free(days)
-        sub = model.m.clone()
-        sub.clear_hints()
-        fix_values(sub, {i: values[i] for i in booleans if i not in free}, booleans)
-        sub.add(objective >= value)
+        kept.clear()
+        kept.extend(i if values[i] else -i - 1 for i in booleans if i not in free)
+        floor.domain[0] = lowest + value - start
         set_hint(sub, dict(enumerate(values)))
         # every day freed is the whole model: the step may take all the time left
         whole = len(days) == len(hoods.days)
-        solver = clock.solver(share=1.0, cap=max(0.05, wall if whole else min(_STEP_SECONDS, wall)))
+        solver = clock.solver(share=1.0, cap=max(0.05, wall if whole else min(cap, wall)))
         code = clock.run(solver, sub)
-        seconds = solver.wall_time
+        # gains per deterministic second when the budget is deterministic: the same seed
+        # then draws the same kinds on any machine
+        seconds = solver.wall_time if clock.options.deterministic_time is None \
+            else solver.response_proto.deterministic_time
         after = value
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             after = int(round(solver.objective_value))
@@ -207,6 +221,9 @@ def improve(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
             size = min(len(hoods.days), int(size * 1.25) + 1)   # nothing better here: wider
         elif code not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
             size = max(2, int(size * 0.8))                      # out of time: narrower
+        if code == cp_model.UNKNOWN:
+            # not even the plan itself read back: the model is large or the machine busy
+            cap = min(1.5 * cap, max(_STEP_SECONDS, 0.2 * (clock.deadline - clock.t0)))
     return values, value, steps
 
 

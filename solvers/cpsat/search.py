@@ -235,7 +235,7 @@ _CHOICE_ROUNDS = 12
 #: With fewer seconds left the full search is not started (copying the model costs more).
 _FULL_SEARCH_MIN_SECONDS = 0.05
 #: Share of the time limit the choice rounds may use before the full search takes over.
-_CHOICE_SHARE = 0.3
+_CHOICE_SHARE = 0.45
 #: The whole model is searched alone for this share of the time limit (at least
 #: ``_FULL_ALONE_SECONDS``) before large-neighbourhood search takes over.
 _FULL_ALONE = 0.05
