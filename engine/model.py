@@ -176,6 +176,17 @@ class Request:
     confidential: bool = False
     #: a follow-up of another request (None: stands alone)
     after: After | None = None
+    #: The date it is due: each calendar day a visit falls after it costs ``objective.late_day``.
+    due: dt.date | None = None
+
+    def days_late(self, date: dt.date) -> int:
+        """Calendar days a visit on ``date`` falls after ``due`` (0 when on time or no due).
+
+        >>> Request("r1", "town", ("pr",), "online", 60, 5, dt.date(2026, 12, 7),
+        ...         dt.date(2026, 12, 11), due=dt.date(2026, 12, 8)).days_late(dt.date(2026, 12, 10))
+        2
+        """
+        return max(0, (date - self.due).days) if self.due is not None else 0
 
     @property
     def joint(self) -> bool:
@@ -312,6 +323,8 @@ class Objective:
     priority: int = 1000
     drive_minute: int = 1
     onsite_day: int = 0
+    #: cost of each calendar day a visit falls after its request's ``due`` date
+    late_day: int = 0
 
 
 @dataclass(frozen=True)

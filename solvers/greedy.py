@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Visit, keep_out
 from engine.travel import TravelTimes
 from solvers.explain import Option
@@ -223,12 +224,17 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
         for d, combo in _assignments(q, options[q.id]):
             if not keeps_series(q, d, tuple(o.expert for o in combo), placed):
                 continue
+            # a date after the request's due date costs late_day a day: never more than it is worth
+            late = problem.objective.late_day * q.days_late(d)
+            if late and late >= served_value(problem, q):
+                continue
             lo = max(o.lo for o in combo)
             hi = min(o.hi for o in combo)
             for start in _starts(lo, hi, problem.horizon.start_grid_min):
                 extra = fits(q, d, combo, start)
                 if extra is not None:
-                    key = (extra, d, start, tuple(o.expert for o in combo))
+                    key = (problem.objective.drive_minute * extra + late, d, start,
+                           tuple(o.expert for o in combo))
                     if best is None or key < best:
                         best = key
                     break

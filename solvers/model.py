@@ -417,7 +417,8 @@ class PlannerModel(TourRules, HintsAndReading):
 
     # ------------------------------------------------------------------ objective
     def main_objective(self) -> cp_model.LinearExprT:
-        """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days,
+        """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days
+        − late_day × Σ days late,
         with the season goals: + small_towns.bonus × Σ priority served in small towns −
         coverage.penalty × Σ shortfall."""
         w = self.p.objective
@@ -435,8 +436,17 @@ class PlannerModel(TourRules, HintsAndReading):
         c = self.p.goals.coverage
         if c is not None and c.penalty and self.shortfall:
             terms.append(-c.penalty * sum(self.shortfall.values()))
+        if w.late_day:
+            terms.append(-w.late_day * self.late_days())
         value = sum(terms)
         return value
+
+    def late_days(self) -> cp_model.LinearExprT:
+        """Σ calendar days the visits fall after their requests' due dates: a request served
+        on date ``d`` is ``d − due`` days late (0 on or before ``due``)."""
+        return sum(self.p.request_by_id[rid].days_late(d) * lit
+                   for (rid, d), lit in self.on_date.items()
+                   if self.p.request_by_id[rid].days_late(d))
 
     def moved_visits(self, previous: Plan) -> cp_model.LinearExprT:
         """How many of last plan's visits do not stay exactly as they were (same experts,

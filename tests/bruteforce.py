@@ -307,6 +307,10 @@ class _Solver:
         gain = sum(self.gain[c.request] for c in chosen.values())
         onsite_days = sum(1 for (on, _) in per.values() if on)
         value = gain - w.drive_minute * drive - w.onsite_day * onsite_days
+        for c in chosen.values():       # each calendar day after the due date costs late_day
+            due = self.req[c.request].due
+            if due is not None and c.date > due:
+                value -= w.late_day * (c.date - due).days
         cov = self.p.goals.coverage
         if cov is not None:
             for lid, floor in cov.floors(self.p).items():
