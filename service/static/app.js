@@ -26,8 +26,7 @@ const TEXT = {
     duration_min: "所要時間(分)", earliest: "開始日", latest: "終了日", window: "希望時間帯",
     confidential: "非公開（他の自治体には見えません）", submit_now: "すぐに提出する",
     save: "保存", form_reset: "新規に戻る", edit: "編集", submit: "提出", cancel: "取消",
-    f_design: "デザイン", f_security: "セキュリティ", f_data: "データ活用",
-    f_cocreation: "官民共創", f_pr: "広報", s_draft: "下書き", s_submitted: "提出済",
+    s_draft: "下書き", s_submitted: "提出済",
     s_scheduled: "計画済", s_done: "完了", s_cancelled: "取消", j_queued: "待機中",
     j_running: "計算中", j_done: "完了", j_failed: "失敗", j_cancelled: "中止",
     job: "計画ジョブ", elapsed: "経過", objective: "現時点の最良の計画", bound: "証明済みの上限",
@@ -126,8 +125,7 @@ const TEXT = {
     earliest: "Earliest", latest: "Latest", window: "Time window",
     confidential: "Confidential (no other municipality sees it)", submit_now: "Submit now",
     save: "Save", form_reset: "Back to new", edit: "Edit", submit: "Submit",
-    cancel: "Cancel", f_design: "design", f_security: "security", f_data: "data",
-    f_cocreation: "co-creation", f_pr: "PR", s_draft: "draft", s_submitted: "submitted",
+    cancel: "Cancel", s_draft: "draft", s_submitted: "submitted",
     s_scheduled: "scheduled", s_done: "done", s_cancelled: "cancelled", j_queued: "queued",
     j_running: "running", j_done: "done", j_failed: "failed", j_cancelled: "cancelled",
     job: "Plan job", elapsed: "elapsed", objective: "best plan so far", bound: "proven ceiling",
@@ -223,7 +221,7 @@ const state = {
   // the request table: sort, filters, search, page; the other weeks' rows when asked for
   rq: { sort: "dates", dir: 1, status: "", field: "", muni: "", q: "", page: 0, size: 50,
     scope: "week" },
-  rqAll: null, coast: null, mapView: null, mapHome: null, mapLabels: [], mapTimeline: null,
+  rqAll: null, fieldLabels: new Map(), coast: null, mapView: null, mapHome: null, mapLabels: [], mapTimeline: null,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -315,7 +313,7 @@ function expertName(id) {
   if (state.lang === "en") {
     const same = state.experts.filter((x) => x.fields[0] === e.fields[0]);
     const n = same.length > 1 ? ` ${same.indexOf(e) + 1}` : "";
-    return `${t("f_" + e.fields[0])} expert${n}`;
+    return `${fieldName(e.fields[0])} expert${n}`;
   }
   return e.name || id;
 }
@@ -383,7 +381,12 @@ function named(text) {
   const re = new RegExp(`(^|[^A-Za-z0-9_-])(${keys.join("|")})(?![A-Za-z0-9_-])`, "g");
   return text.replace(re, (m, pre, id) => pre + ids.get(id));
 }
-function fieldName(f) { return t("f_" + f); }
+/** A field's one label, from the service's catalogue (the same words as the feeds and
+ * exports); a field the catalogue does not know is shown as it is. */
+function fieldName(f) {
+  const known = state.fieldLabels.get(f);
+  return known ? known[state.lang === "en" ? "en" : "ja"] : f;
+}
 /** A stored moment (ISO 8601, UTC when it names no zone) as the programme reads clocks: Japan
  * time, ``2026-12-07 02:59``. */
 function japanTime(iso) {
@@ -461,6 +464,8 @@ async function start() {
   for (const el of $$("[data-roles]")) {
     el.hidden = !el.dataset.roles.split(" ").includes(role);
   }
+  state.fieldLabels = new Map((state.me.fields || []).map((f) => [f.id, f]));
+  renderFieldBoxes();
   const bound = state.me.municipality || state.me.expert || "";
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("week");
   state.week = mondayOf(fromHash || state.me.week);
@@ -729,7 +734,6 @@ function renderChanges(changes) {
 function renderAll() {
   if (state.me.role === "centre") { renderJob(); renderInbox(); }
   renderWeek();
-  renderMap();
   renderRequests();
   renderPicks();
   renderUnscheduled();
@@ -749,7 +753,8 @@ function showView(view) {
   if (view === "outcomes") renderOutcomes().catch((err) => say(problemText(err), true));
   if (view === "messages") renderMessages().catch((err) => say(problemText(err), true));
   if (view === "timeline") renderTimeline().catch((err) => say(problemText(err), true));
-  if (view === "map" && state.mapView) placeLabels();   // text is measured where it is shown
+  // drawn when shown (the coast and its labels are measured on screen), as fresh as the rest
+  if (view === "map") renderMap();
 }
 
 function visibleExperts() {
@@ -1102,6 +1107,15 @@ function placeLabels() {
     const m = 2 * unit;
     taken.push(box(bb.x - m, bb.y - m, bb.width + 2 * m, bb.height + 2 * m));
   }
+  // inside the shown part of the map, and clear of the zoom buttons over its corner
+  const fitted = { x: view.x + (view.w - rect.width * unit) / 2, y: view.y + (view.h - rect.height * unit) / 2 };
+  const inView = (b) => b.x1 >= fitted.x && b.y1 >= fitted.y && b.x2 <= fitted.x + rect.width * unit
+    && b.y2 <= fitted.y + rect.height * unit;
+  const tools = $(".map-tools").getBoundingClientRect();
+  if (tools.width) {
+    taken.push(box(fitted.x + (tools.left - rect.left) * unit, fitted.y + (tools.top - rect.top) * unit,
+      tools.width * unit, tools.height * unit));
+  }
   const measure = svg("text", { class: "map-label place-label", "font-size": size, x: 0, y: 0 });
   map.append(measure);
   let shown = 0;
@@ -1114,7 +1128,7 @@ function placeLabels() {
       for (const [dx, dy] of [[g, -hh / 2], [-g - w, -hh / 2], [-w / 2, -g - hh], [-w / 2, g], [g, -g - hh * 0.6],
         [g, g - hh * 0.4], [-g - w, -g - hh * 0.6], [-g - w, g - hh * 0.4]]) {
         const b = box(x + dx, y + dy, w, hh);
-        if (!hit(b)) { spot = b; break; }
+        if (inView(b) && !hit(b)) { spot = b; break; }
       }
       if (spot) break;
     }

@@ -110,6 +110,13 @@ def test_coast_labels_routes_and_ferry(browser: Any, live: Live, map_week: dict[
     # labels never overlap each other, nor the places' dots
     labels = _boxes(browser, "#map text.map-label")
     assert labels and not _overlaps(labels)
+    # each inside the map's box, none under the zoom buttons
+    frame = _boxes(browser, "#map")[0]
+    assert all(b["left"] >= frame["left"] - 0.5 and b["right"] <= frame["right"] + 0.5
+               and b["top"] >= frame["top"] - 0.5 and b["bottom"] <= frame["bottom"] + 0.5
+               for b in labels)
+    tools = _boxes(browser, ".map-tools")[0]
+    assert all(not _overlaps([b, tools]) for b in labels)
     dots = _boxes(browser, "#map .place .dot")
     assert not [(i, j) for i, a in enumerate(labels) for j, b in enumerate(dots)
                 if _overlaps([a, b])]

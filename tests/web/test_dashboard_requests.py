@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from engine.model import FIELD_LABELS
 from tests.web.conftest import Live, plan_and_publish, shot
 from tests.web.test_dashboard import _all, _css, _tab, _wait
 from tests.web.test_dashboard_views import _open_week
@@ -75,6 +76,13 @@ def test_scheduled_date_and_experts_sort_filter_search_and_pages(
     assert _css(browser, "#requests-table").get_attribute("data-total") == str(PER_WEEK)
     assert len(_rows(browser)) == 50
     assert "100 件中 1–50 件" in _css(browser, "#rq-count").text
+    # one label per field, the catalogue's (as in the feeds and exports), never a second wording
+    catalogue = {ja for _, ja in FIELD_LABELS.values()}
+    assert set(_col(browser, 2)) <= catalogue and "システム・セキュリティ" in _col(browser, 2)
+    options = [o.text for o in _all(browser, "#rq-field option")][1:]
+    assert options == [FIELD_LABELS[f][1] for f in FIELDS]
+    boxes = [x.text for x in _all(browser, "#field-boxes label")]
+    assert boxes == options
     # scheduled: the published visit's date, time and experts by name
     by_request = {v["request"]: v for v in season["visits"]}
     _css(browser, "#rq-status").send_keys("計画済")
