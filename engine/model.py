@@ -148,6 +148,10 @@ class After:
     min_days: int = 1
     max_days: int | None = None
     same_experts: bool = True
+    #: the visit it follows when that was made before this document (an earlier week's
+    #: plan): its date and experts; ``request`` is then no request of the document
+    date: dt.date | None = None
+    experts: tuple[str, ...] = ()
 
     def allows(self, days: int) -> bool:
         """Whether a follow-up ``days`` calendar days after its predecessor keeps the gap."""
@@ -172,6 +176,17 @@ class Request:
     confidential: bool = False
     #: a follow-up of another request (None: stands alone)
     after: After | None = None
+    #: The date it is due: each calendar day a visit falls after it costs ``objective.late_day``.
+    due: dt.date | None = None
+
+    def days_late(self, date: dt.date) -> int:
+        """Calendar days a visit on ``date`` falls after ``due`` (0 when on time or no due).
+
+        >>> Request("r1", "town", ("pr",), "online", 60, 5, dt.date(2026, 12, 7),
+        ...         dt.date(2026, 12, 11), due=dt.date(2026, 12, 8)).days_late(dt.date(2026, 12, 10))
+        2
+        """
+        return max(0, (date - self.due).days) if self.due is not None else 0
 
     @property
     def joint(self) -> bool:
@@ -308,6 +323,8 @@ class Objective:
     priority: int = 1000
     drive_minute: int = 1
     onsite_day: int = 0
+    #: cost of each calendar day a visit falls after its request's ``due`` date
+    late_day: int = 0
 
 
 @dataclass(frozen=True)

@@ -70,14 +70,15 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
                     small_towns: SmallTowns | None = SEASON_SMALL_TOWNS,
                     onsite_days_per_month: int | None = 10, wait_weeks: int = 2,
                     online_share: float = 0.3, joint_share: float = 0.15,
-                    open_share: float = 0.0) -> dict[str, Any]:
+                    open_share: float = 0.0, start_grid_min: int = 15) -> dict[str, Any]:
     """The Ehime season as one ``plan-request/1`` document: ``weeks`` weeks of demand drawn
     like ``engine.demand.ehime_week_document`` (no sample published visit), each request
     willing to wait ``wait_weeks`` more weeks after the dates it was drawn with (its latest
     date moved on, within the season: ``wait_weeks`` at least ``weeks`` makes every request
     open to the season's end), the camps inside the horizon blacked out, each expert's
     contract (the weekly caps over the season, and ``onsite_days_per_month`` on-site days a
-    month), and the goals.
+    month), and the goals; consultations on an appointment grid of ``start_grid_min`` minutes
+    (the quarter hour).
 
     ``open_share`` of the requests (drawn with ``seed``) are open-ended instead, a town's
     "whenever an expert can come": from their first date to the season's end, whatever
@@ -97,7 +98,8 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
     blackouts = tuple(b for c in camps for b in c.blackouts() if monday <= b.date <= end)
     doc = ehime_week_document(monday, weeks=weeks, requests_per_week=requests_per_week,
                               seed=seed, fixed_visit=False, blackouts=blackouts,
-                              online_share=online_share, joint_share=joint_share)
+                              online_share=online_share, joint_share=joint_share,
+                              start_grid_min=start_grid_min)
     if onsite_days_per_month is not None:
         for e in doc["experts"]:
             e["max_onsite_days_per_month"] = onsite_days_per_month

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Visit, keep_out
 from engine.travel import TravelTimes
 from solvers.explain import Option
@@ -223,12 +224,17 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
         for d, combo in _assignments(q, options[q.id]):
             if not keeps_series(q, d, tuple(o.expert for o in combo), placed):
                 continue
+            # a date after the request's due date costs late_day a day: never more than it is worth
+            late = problem.objective.late_day * q.days_late(d)
+            if late and late >= served_value(problem, q):
+                continue
             lo = max(o.lo for o in combo)
             hi = min(o.hi for o in combo)
             for start in _starts(lo, hi, problem.horizon.start_grid_min):
                 extra = fits(q, d, combo, start)
                 if extra is not None:
-                    key = (extra, d, start, tuple(o.expert for o in combo))
+                    key = (problem.objective.drive_minute * extra + late, d, start,
+                           tuple(o.expert for o in combo))
                     if best is None or key < best:
                         best = key
                     break
@@ -269,10 +275,15 @@ def keeps_series(q: Request, d: dt.date, experts: tuple[str, ...],
     a = q.after
     if a is None:
         return True
-    first = placed.get(a.request)
-    if first is None or not a.allows((d - first.date).days):
+    if a.date is not None:                  # the visit it follows was made before the plan
+        first_date, first_experts = a.date, a.experts
+    elif a.request in placed:
+        first_date, first_experts = placed[a.request].date, placed[a.request].experts
+    else:
         return False
-    return not a.same_experts or set(experts) == set(first.experts)
+    if not a.allows((d - first_date).days):
+        return False
+    return not a.same_experts or set(experts) == set(first_experts)
 
 
 def _covers(q: Request, combo: tuple[Option, ...]) -> bool:

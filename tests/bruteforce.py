@@ -177,12 +177,16 @@ class _Solver:
             if link is None:
                 continue
             before = chosen.get(link.request)
-            if before is None:
+            if link.date is not None:            # made before the document
+                when, who = link.date, set(link.experts)
+            elif before is None:
                 return False
-            days = (c.date - before.date).days
+            else:
+                when, who = before.date, set(before.experts)
+            days = (c.date - when).days
             if days < link.min_days or (link.max_days is not None and days > link.max_days):
                 return False
-            if link.same_experts and set(c.experts) != set(before.experts):
+            if link.same_experts and set(c.experts) != who:
                 return False
         return True
 
@@ -303,6 +307,10 @@ class _Solver:
         gain = sum(self.gain[c.request] for c in chosen.values())
         onsite_days = sum(1 for (on, _) in per.values() if on)
         value = gain - w.drive_minute * drive - w.onsite_day * onsite_days
+        for c in chosen.values():       # each calendar day after the due date costs late_day
+            due = self.req[c.request].due
+            if due is not None and c.date > due:
+                value -= w.late_day * (c.date - due).days
         cov = self.p.goals.coverage
         if cov is not None:
             for lid, floor in cov.floors(self.p).items():

@@ -10,6 +10,7 @@ published visit and moves no other visit to another date or expert.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -267,6 +268,12 @@ def tiny(draw: Any) -> dict[str, Any]:
         draw(st.sampled_from(locations))["closed"] = [[fmt_time(lo), fmt_time(lo + 60)]]
     draw_series(draw, requests)
     on_grid(doc, draw(st.sampled_from([1, 1, 15, 20, 60])))
+    if draw(st.integers(0, 2)) == 0:           # due dates, each day late paid
+        obj["late_day"] = draw(st.sampled_from([300, 4000, 20000]))
+        before = (dt.date.fromisoformat(dates[0]) - dt.timedelta(days=1)).isoformat()
+        for q in requests:
+            if draw(st.booleans()):
+                q["due"] = draw(st.sampled_from([before, dates[0]]))
     return doc
 
 

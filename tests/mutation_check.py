@@ -32,6 +32,8 @@ TESTS = ["tests/test_day_rules.py", "tests/test_planner_rules.py", "tests/test_s
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
 #: The tests of the appointment grid, and the brute force that draws grids.
 GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
+#: The tests of due dates, and the brute force that draws them.
+DUE_TESTS = ("tests/test_due_dates.py", "tests/test_optimality.py")
 
 
 #: The expert-day's rules, written once for the planner and the slot proposals.
@@ -72,6 +74,12 @@ MUTATIONS = [
     Mutation("grid: options off the grid", "solvers/explain/windows.py",
              "lo, hi = p.horizon.grid_up(starts[0]), p.horizon.grid_down(starts[1])",
              "lo, hi = starts", GRID_TESTS),
+    # --- due dates (requests[].due, objective.late_day)
+    Mutation("due: a day late unpaid", "solvers/model.py",
+             "terms.append(-w.late_day * self.late_days())", "pass", DUE_TESTS),
+    Mutation("due: lateness counted from the day after", "solvers/model.py",
+             "return sum(self.p.request_by_id[rid].days_late(d) * lit",
+             "return sum(max(0, self.p.request_by_id[rid].days_late(d) - 1) * lit", DUE_TESTS),
     # --- tours (enumerated days)
     Mutation("tours: daily visit cap + 1", "solvers/cpsat/tours.py",
              "max_stops=e.max_visits_per_day,",
@@ -195,6 +203,14 @@ MUTATIONS = [
              "                pass"),
     Mutation("series: served without the visit it follows", "solvers/model.py",
              "self.m.add_bool_or([~self.on_date[q.id, d], *gap_ok])", "pass"),
+    Mutation("series: an earlier week's experts ignored", "solvers/model.py",
+             "            if r == rid and a.same_experts and eid not in experts:\n                self.m.add(lit == 0)",
+             "            if r == rid and a.same_experts and eid not in experts:\n                pass"),
+    Mutation("parts: a series cut by a window border", "solvers/parts/solve.py",
+             "hoods = share_coverage(problem, keep_series_together(problem,",
+             "hoods = share_coverage(problem, (lambda _p, h: h)(problem,"),
+    Mutation("parts: a series re-decided in halves", "solvers/parts/hoods.py",
+             "free -= cut_series(problem, free, within)", "pass"),
     # --- objective and search
     Mutation("objective without driving", "solvers/model.py",
              "w.priority * served - w.drive_minute * drive - w.onsite_day * days]",

@@ -187,3 +187,19 @@ def test_the_checker_names_a_start_off_the_grid(two_towns_doc):
     others = tuple(x for x in plan.visits if x is not v)
     found = check_plan(problem, dataclasses.replace(plan, visits=(moved, *others)))
     assert [x.request for x in found if x.rule == "start_grid"] == [v.request]
+
+
+def test_the_example_the_demo_and_the_season_book_on_the_quarter_hour(tmp_path, capsys):
+    import json
+
+    from engine.format import load_plan
+    from engine.season import season_document
+    from service.cli import main
+
+    assert main(["example"]) == 0
+    assert json.loads(capsys.readouterr().out)["horizon"]["start_grid_min"] == 15
+    assert season_document(weeks=1, requests_per_week=4)["horizon"]["start_grid_min"] == 15
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--demo", "--out", str(out), "--time-limit", "10"]) == 0
+    plan = load_plan(out)
+    assert plan.visits and all(v.start % 15 == 0 for v in plan.visits)

@@ -96,6 +96,11 @@ def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
            "locations": locations, "experts": experts, "requests": requests,
            "travel": {"minutes": travel}}
     on_grid(doc, draw(st.sampled_from([1, 1, 5, 15, 30])))
+    if draw(st.integers(0, 2)) == 0:           # due dates, each day late paid
+        doc["objective"] = {"late_day": draw(st.sampled_from([100, 2500, 30000]))}
+        for q in requests:
+            if draw(st.booleans()):
+                q["due"] = draw(st.sampled_from(DATES))
     return doc
 
 

@@ -15,10 +15,14 @@ import sys
 
 import pytest
 
-from engine.checker import check_plan
+from engine.checker import assert_valid, check_plan
 from engine.errors import InputError
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import Plan, Visit
+from engine.travel import TravelTimes
+from solvers.parts import Neighbourhood, WindowSplit, solve_by_parts, sub_problem
+from solvers.parts.series import keep_series_together
+from solvers.planner import SolveOptions, solve_part
 from tests.helpers import FORMULATIONS, add_request, build_plan, codes_of, load_doc, t
 from tests.helpers import solve_checked as _solve_checked
 
@@ -214,3 +218,86 @@ def test_without_after_the_plan_is_unchanged():
         solve_checked(load_doc("two_towns") | {"horizon": doc["horizon"],
                                               "requests": doc["requests"]}),
         solve_seconds=0, solver={})
+
+
+# ------------------------------------------------------------------ by parts
+
+
+def test_a_window_border_does_not_cut_a_series():
+    """Day windows: a1 (Monday) and its follow-up b1 (two days later) land in one part, whose
+    dates reach Wednesday, so the first plan by parts already serves the series as one model
+    does."""
+    doc = series(min_days=2)
+    problem = parse_plan_request(doc)
+    split = WindowSplit(days=1)
+    hoods = keep_series_together(problem, split.parts(problem, TravelTimes(problem)))
+    assert [sorted(h.requests) for h in hoods] == [["a1", "b1"], [], []]
+    assert hoods[0].dates == (MON, WED)
+    plan = solve_by_parts(problem, SolveOptions(time_limit=10.0, executor="serial"), split,
+                          part_solver=solve_part)
+    assert_valid(problem, plan)
+    whole = _solve_checked(problem)
+    assert plan.solver["first_objective"] == plan.objective == whole.objective
+    assert plan.visit_by_request["b1"].date == WED
+
+
+def test_a_sub_problem_re_decides_a_series_only_whole():
+    """A repair on Tuesday–Wednesday holds b1 but not a1 (Monday): b1 stays as it is, a
+    published visit of the sub-problem without its link; with Monday too, both are free."""
+    problem = parse_plan_request(series(min_days=2))
+    visits = [_visit("a1", MON, "10:00"), _visit("b1", WED, "10:00")]
+    hood = Neighbourhood("Tue–Wed", frozenset({"pr-1"}), frozenset({"b1"}), (TUE, WED))
+    sub = sub_problem(problem, hood, visits)
+    b1 = sub.request_by_id["b1"]
+    assert b1.fixed is not None and b1.after is None
+    whole = Neighbourhood("Mon–Wed", frozenset({"pr-1"}), frozenset({"a1", "b1"}), (MON, WED))
+    sub = sub_problem(problem, whole, visits)
+    assert sub.request_by_id["b1"].fixed is None and sub.request_by_id["b1"].after.request == "a1"
+
+
+# ------------------------------------------------------------------ a visit of an earlier plan
+
+
+def earlier(**after) -> dict:
+    """b1 follows a session made on Friday 2026-12-04 (an earlier week's plan) by pr-1; pr-2
+    lives at town B."""
+    doc = load_doc("two_towns")
+    doc["horizon"] = {"start": "2026-12-07", "end": "2026-12-09"}
+    doc["experts"].append({"id": "pr-2", "fields": ["pr"], "base": "town_b"})
+    doc["requests"][1]["after"] = {"request": "w48-b1", "visit": {"date": "2026-12-04",
+                                                                  "experts": ["pr-1"]}, **after}
+    return doc
+
+
+def test_an_earlier_visit_is_read_written_and_refused_with_its_path():
+    p = parse_plan_request(earlier(min_days=4))
+    a = p.request_by_id["b1"].after
+    assert (a.date, a.experts) == (dt.date(2026, 12, 4), ("pr-1",))
+    assert parse_plan_request(plan_request_to_dict(p)) == p
+    for change, path in [({"request": "a1"}, "requests[1].after.visit"),
+                         ({"visit": {"date": "2026-12-07", "experts": ["pr-1"]}},
+                          "requests[1].after.visit.date"),
+                         ({"visit": {"date": "2026-12-04", "experts": ["zz"]}},
+                          "requests[1].after.visit.experts[0]"),
+                         ({"visit": {"date": "2026-12-04", "experts": ["pr-1", "pr-2"]}},
+                          "requests[1].after.same_experts")]:
+        doc = earlier()
+        doc["requests"][1]["after"].update(change)
+        with pytest.raises(InputError) as err:
+            parse_plan_request(doc)
+        assert path in [q.path for q in err.value.problems], change
+
+
+def test_a_follow_up_of_an_earlier_visit_keeps_the_gap_and_its_expert(formulation):
+    """Four days after Friday is Tuesday at the earliest; pr-2 (no driving) may not make it,
+    pr-1 may; without the same experts pr-2 does. One to two days after Friday is the
+    weekend: no date is left."""
+    plan = solve_checked(earlier(min_days=4))
+    v = plan.visit_by_request["b1"]
+    assert v.date >= TUE and v.experts == ("pr-1",)
+    plan = solve_checked(earlier(min_days=3, same_experts=False))
+    assert plan.visit_by_request["b1"].experts == ("pr-2",)
+    doc = earlier(min_days=1, max_days=2)
+    plan = solve_checked(doc)
+    assert codes_of(plan, "b1") == ("after_no_date",)
+    assert "12/4" in next(u for u in plan.unscheduled if u.request == "b1").reasons_ja[0]

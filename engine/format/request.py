@@ -3,6 +3,7 @@ locations, experts, requests, goals and objective, each validated with its path.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -58,9 +59,9 @@ _EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_v
                 "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name",
                 "max_onsite_days_per_month"}
 _REQ_KEYS = {"id", "location", "fields", "mode", "duration_min", "priority", "earliest", "latest",
-             "window", "fixed", "title", "confidential", "after"}
+             "window", "fixed", "title", "confidential", "after", "due"}
 _FIXED_KEYS = {"experts", "date", "start"}
-_OBJECTIVE_KEYS = {"priority", "drive_minute", "onsite_day"}
+_OBJECTIVE_KEYS = {"priority", "drive_minute", "onsite_day", "late_day"}
 _GOALS_KEYS = {"coverage", "small_towns"}
 _COVERAGE_KEYS = {"min_visits", "penalty", "modes", "locations"}
 _SMALL_TOWNS_KEYS = {"population_below", "bonus"}
@@ -373,13 +374,19 @@ def _parse_requests(r: Reader, d: Mapping[str, Any], places: Places,
                 and earliest and latest:
             ids.append((f"{p}.id", ident))
             out.append(Request(ident, loc, fields, mode, dur, prio, earliest, latest,  # type: ignore[arg-type]
-                               window, fixed, title, conf, after))
+                               window, fixed, title, conf, after,
+                               due=_due(r, x, p)))
             paths.setdefault(ident, p)
         elif ident:
             ids.append((f"{p}.id", ident))
     _unique(r, ids, "request")
-    check_series(r, out, paths)
+    check_series(r, out, paths, experts, horizon.start if horizon else None)
     return out
+
+
+def _due(r: Reader, x: Mapping[str, Any], p: str) -> dt.date | None:
+    """``requests[i].due``: the date the request is due (any date; none when absent)."""
+    return r.date(x["due"], f"{p}.due") if x.get("due") is not None else None
 
 
 def _parse_fixed(r: Reader, raw: Any, p: str, fields: tuple[str, ...],

@@ -43,6 +43,8 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
     o = req.objective
     doc["objective"] = {"priority": o.priority, "drive_minute": o.drive_minute,
                         "onsite_day": o.onsite_day}
+    if o.late_day:
+        doc["objective"]["late_day"] = o.late_day
     goals: dict[str, Any] = {}
     if req.goals.coverage is not None:
         c = req.goals.coverage
@@ -132,7 +134,11 @@ def _request_dict(q: Request) -> dict[str, Any]:
         a = q.after
         x["after"] = {"request": a.request, "min_days": a.min_days,
                       **({"max_days": a.max_days} if a.max_days is not None else {}),
-                      "same_experts": a.same_experts}
+                      "same_experts": a.same_experts,
+                      **({"visit": {"date": a.date.isoformat(), "experts": list(a.experts)}}
+                         if a.date is not None else {})}
+    if q.due is not None:
+        x["due"] = q.due.isoformat()
     return x
 
 

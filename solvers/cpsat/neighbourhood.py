@@ -196,8 +196,10 @@ class Neighbourhood:
         return True
 
     def _worth(self, q: Request) -> int:
-        """What serving ``q`` adds to the objective (``engine.kpis.served_value``)."""
-        return served_value(self.problem, q)
+        """What serving ``q`` on the candidate's date adds to the objective
+        (``engine.kpis.served_value``, less ``late_day`` for each day after its due date)."""
+        late = self.problem.objective.late_day * q.days_late(self.cand.date)
+        return served_value(self.problem, q) - late
 
     def _coverage_shortfall_added(self) -> cp_model.LinearExpr:
         """The coverage goal's penalty for consultations now missing at a place below its
