@@ -23,7 +23,15 @@ from engine.travel import TravelTimes
 from solvers.parts import Neighbourhood, WindowSplit, solve_by_parts, sub_problem
 from solvers.parts.series import keep_series_together
 from solvers.planner import SolveOptions, solve_part
-from tests.helpers import FORMULATIONS, add_request, build_plan, codes_of, load_doc, t
+from tests.helpers import (
+    FORMULATIONS,
+    add_request,
+    build_plan,
+    codes_of,
+    load_doc,
+    propose_checked,
+    t,
+)
 from tests.helpers import solve_checked as _solve_checked
 
 MON, TUE, WED = (dt.date(2026, 12, d) for d in (7, 8, 9))
@@ -301,3 +309,34 @@ def test_a_follow_up_of_an_earlier_visit_keeps_the_gap_and_its_expert(formulatio
     plan = solve_checked(doc)
     assert codes_of(plan, "b1") == ("after_no_date",)
     assert "12/4" in next(u for u in plan.unscheduled if u.request == "b1").reasons_ja[0]
+
+
+# ------------------------------------------------------------------ slots and re-plans
+
+
+def test_slot_proposals_for_a_follow_up_keep_its_series():
+    """b1 phones in after the week was planned with a1 on Monday: every proposal is two days
+    or more after a1, by a1's expert (pr-2, at town B, would cost no driving)."""
+    doc = series(min_days=2)
+    doc["experts"].append({"id": "pr-2", "fields": ["pr"], "base": "town_b"})
+    doc["requests"][0]["fixed"] = {"experts": ["pr-1"], "date": "2026-12-07", "start": "10:00"}
+    problem = parse_plan_request(doc)
+    without = dataclasses.replace(problem, requests=problem.requests[:1])
+    plan = _solve_checked(without)
+    answer = propose_checked(problem, plan, "b1", k=3)
+    assert answer.proposals
+    assert all(p.date == WED and p.experts == ("pr-1",) for p in answer.proposals)
+
+
+def test_a_re_plan_moves_a_follow_up_with_the_visit_it_follows(formulation):
+    """Planned with a1 on Monday and b1 on Tuesday; then a1 may come only on Tuesday: with
+    the previous plan, b1 moves to Wednesday rather than break the gap (at least one day)."""
+    doc = series()
+    doc["requests"][1].update(earliest="2026-12-08", latest="2026-12-08")
+    first = solve_checked(doc)
+    assert first.visit_by_request["b1"].date == TUE
+    doc["requests"][0].update(earliest="2026-12-08", latest="2026-12-08")
+    doc["requests"][1].update(latest="2026-12-09")
+    again = solve_checked(doc, previous=first)
+    a1, b1 = again.visit_by_request["a1"], again.visit_by_request["b1"]
+    assert a1.date == TUE and b1.date == WED
