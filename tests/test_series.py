@@ -23,6 +23,7 @@ from engine.travel import TravelTimes
 from solvers.parts import Neighbourhood, WindowSplit, solve_by_parts, sub_problem
 from solvers.parts.series import keep_series_together
 from solvers.planner import SolveOptions, solve_part
+from solvers.season import simulate_season
 from tests.helpers import (
     FORMULATIONS,
     add_request,
@@ -340,3 +341,21 @@ def test_a_re_plan_moves_a_follow_up_with_the_visit_it_follows(formulation):
     again = solve_checked(doc, previous=first)
     a1, b1 = again.visit_by_request["a1"], again.visit_by_request["b1"]
     assert a1.date == TUE and b1.date == WED
+
+
+# ------------------------------------------------------------------ the season
+
+
+def test_a_season_week_by_week_serves_a_follow_up_in_a_later_week():
+    """a1 in the first week, b1 at least seven days later in the second, by the same expert:
+    the second week gets a1's visit of the first as the session b1 follows."""
+    doc = load_doc("two_towns")
+    doc["horizon"] = {"start": "2026-12-07", "end": "2026-12-18"}
+    doc["requests"][0].update(earliest="2026-12-07", latest="2026-12-08")
+    doc["requests"][1].update(earliest="2026-12-14", latest="2026-12-18",
+                              after={"request": "a1", "min_days": 8})
+    problem = parse_plan_request(doc)
+    sim = simulate_season(problem, time_limit=5.0)
+    assert_valid(problem, sim.plan)
+    a1, b1 = sim.plan.visit_by_request["a1"], sim.plan.visit_by_request["b1"]
+    assert (b1.date - a1.date).days >= 8 and b1.experts == a1.experts
