@@ -148,6 +148,10 @@ class After:
     min_days: int = 1
     max_days: int | None = None
     same_experts: bool = True
+    #: the visit it follows when that was made before this document (an earlier week's
+    #: plan): its date and experts; ``request`` is then no request of the document
+    date: dt.date | None = None
+    experts: tuple[str, ...] = ()
 
     def allows(self, days: int) -> bool:
         """Whether a follow-up ``days`` calendar days after its predecessor keeps the gap."""

@@ -275,10 +275,15 @@ def keeps_series(q: Request, d: dt.date, experts: tuple[str, ...],
     a = q.after
     if a is None:
         return True
-    first = placed.get(a.request)
-    if first is None or not a.allows((d - first.date).days):
+    if a.date is not None:                  # the visit it follows was made before the plan
+        first_date, first_experts = a.date, a.experts
+    elif a.request in placed:
+        first_date, first_experts = placed[a.request].date, placed[a.request].experts
+    else:
         return False
-    return not a.same_experts or set(experts) == set(first.experts)
+    if not a.allows((d - first_date).days):
+        return False
+    return not a.same_experts or set(experts) == set(first_experts)
 
 
 def _covers(q: Request, combo: tuple[Option, ...]) -> bool:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 
 from ortools.sat.python import cp_model
 
-from engine.model import Plan, keep_out
+from engine.model import After, Plan, keep_out
 from solvers.cpsat.base import OutOfTime
 from solvers.cpsat.day import new_start_var
 from solvers.cpsat.hints import HintsAndReading, fix_values, set_hint
@@ -335,6 +335,9 @@ class PlannerModel(TourRules, HintsAndReading):
             if a is None or q.id not in self.served:
                 continue
             first = a.request
+            if a.date is not None:
+                self._after_earlier_visit(q.id, a.date, a.experts, a)
+                continue
             for d in dates[q.id]:
                 gap_ok = [self.on_date[first, e] for e in dates.get(first, [])
                           if a.min_days <= (d - e).days
@@ -343,6 +346,18 @@ class PlannerModel(TourRules, HintsAndReading):
                 self.m.add_bool_or([~self.on_date[q.id, d], *gap_ok])
             if a.same_experts:
                 self._same_experts_as(q.id, first)
+
+    def _after_earlier_visit(self, rid: str, made: dt.date, experts: tuple[str, ...],
+                             a: After) -> None:
+        """The follow-up of a visit made before this plan (on ``made``, by ``experts``):
+        only on the dates the gap allows, and by those experts when the series asks."""
+        for (r, d), lit in self.on_date.items():
+            gap = (d - made).days
+            if r == rid and not (a.min_days <= gap and (a.max_days is None or gap <= a.max_days)):
+                self.m.add(lit == 0)
+        for (r, eid, _d), lit in self.present.items():
+            if r == rid and a.same_experts and eid not in experts:
+                self.m.add(lit == 0)
 
     def _same_experts_as(self, rid: str, first: str) -> None:
         """Every expert serving ``rid`` also served ``first`` (as many experts serve both, so

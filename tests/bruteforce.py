@@ -177,12 +177,16 @@ class _Solver:
             if link is None:
                 continue
             before = chosen.get(link.request)
-            if before is None:
+            if link.date is not None:            # made before the document
+                when, who = link.date, set(link.experts)
+            elif before is None:
                 return False
-            days = (c.date - before.date).days
+            else:
+                when, who = before.date, set(before.experts)
+            days = (c.date - when).days
             if days < link.min_days or (link.max_days is not None and days > link.max_days):
                 return False
-            if link.same_experts and set(c.experts) != set(before.experts):
+            if link.same_experts and set(c.experts) != who:
                 return False
         return True
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from engine.checker.context import Context, Violation, violation
+from engine.model import Visit
 
 __all__ = ["follow_ups_keep_their_series"]
 
@@ -19,7 +20,8 @@ def follow_ups_keep_their_series(c: Context) -> Iterable[Violation]:
         a = c.p.request_by_id[v.request].after
         if a is None:
             continue
-        first = made.get(a.request)
+        first = made.get(a.request) if a.date is None else Visit(
+            a.request, a.experts, v.location, v.mode, a.date, 0, 0)
         if first is None:
             yield violation("follow_up", f"made although {a.request}, which it follows, is not",
                             v.request, date=v.date)

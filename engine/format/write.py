@@ -134,7 +134,9 @@ def _request_dict(q: Request) -> dict[str, Any]:
         a = q.after
         x["after"] = {"request": a.request, "min_days": a.min_days,
                       **({"max_days": a.max_days} if a.max_days is not None else {}),
-                      "same_experts": a.same_experts}
+                      "same_experts": a.same_experts,
+                      **({"visit": {"date": a.date.isoformat(), "experts": list(a.experts)}}
+                         if a.date is not None else {})}
     if q.due is not None:
         x["due"] = q.due.isoformat()
     return x

@@ -39,25 +39,29 @@ def series_reason(p: PlanRequest, names: Names, q: Request, placed: Mapping[str,
     if a is None:
         return None
     first = p.request_by_id.get(a.request)
-    if first is None:
+    if a.date is not None:              # made before this plan: named by its date
+        label_en, label_ja = "its earlier session", "前回"
+        when, made, experts = month_day(a.date), a.date, a.experts
+    elif first is None:
         return None
-    v = placed.get(a.request)
-    if v is None:
-        return Unscheduled(q.id, (
-            f"it follows {_named(names, first, 'en')}, which is not served in this plan",),
-            (f"前回の {_named(names, first, 'ja')} が計画に入らないため、続きの回も入りません",),
-            ("after_not_served",))
-    ok = [(d, e) for d, e in dates_experts if a.allows((d - v.date).days)
-          and (not a.same_experts or e in v.experts)]
+    else:
+        label_en, label_ja = _named(names, first, "en"), "前回の " + _named(names, first, "ja")
+        v = placed.get(a.request)
+        if v is None:
+            return Unscheduled(q.id, (f"it follows {label_en}, which is not served in this plan",),
+                               (f"{label_ja} が計画に入らないため、続きの回も入りません",),
+                               ("after_not_served",))
+        when, made, experts = f"{month_day(v.date)} {fmt_time(v.start)}", v.date, v.experts
+    ok = [(d, e) for d, e in dates_experts if a.allows((d - made).days)
+          and (not a.same_experts or e in experts)]
     if ok:
         return None
-    when = f"{month_day(v.date)} {fmt_time(v.start)}"
-    who = "・".join(names.who(e) for e in v.experts)
+    who = "・".join(names.who(e) for e in experts)
     by_en = f" by {who}" if a.same_experts else ""
     by_ja = f"{who} が" if a.same_experts else ""
     return Unscheduled(q.id, (
-        f"it follows {_named(names, first, 'en')} ({when}); no date {_gap(q, 'en')} after it"
+        f"it follows {label_en} ({when}); no date {_gap(q, 'en')} after it"
         f"{by_en} fits its dates ({month_day(q.earliest)} – {month_day(q.latest)}) and hours",),
-        (f"前回の {_named(names, first, 'ja')}（{when}）の {_gap(q, 'ja')}に、{by_ja}希望日"
+        (f"{label_ja}（{when}）の {_gap(q, 'ja')}に、{by_ja}希望日"
          f"（{month_day(q.earliest)} – {month_day(q.latest)}）と時間に合う日がありません",),
         ("after_no_date",))
