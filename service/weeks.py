@@ -62,6 +62,7 @@ def published_plan(session: Session, monday: dt.date) -> PlanJob | None:
 
 def week_document(session: Session, monday: dt.date, *, keep_published: str = "fixed",
                   blackouts: list[dict[str, Any]] | None = None,
+                  start_grid_min: int | None = None,
                   ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The plan-request/1 document of a week from the database, and the published plan/1 of
     that week (``previous``) if there is one.
@@ -134,7 +135,11 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
                 x["window"] = held[q.id]["window"]
         requests.append(x)
     requests, waiting = _link_series(session, requests, start)
-    base = plan_request_to_dict(PlanRequest(Horizon(start, end), (), (), ()))
+    # the appointment grid asked for, else the one the week was published on (its published
+    # starts are on it), else any minute
+    grid = start_grid_min or (pub.request_doc.get("horizon", {}).get("start_grid_min", 1)
+                              if pub is not None else 1)
+    base = plan_request_to_dict(PlanRequest(Horizon(start, end, start_grid_min=grid), (), (), ()))
     stored = [{"date": b.date.isoformat(), "experts": list(b.experts), "reason": b.reason}
               for b in session.scalars(select(BlackoutRow).where(
                   BlackoutRow.date >= start, BlackoutRow.date <= end)

@@ -359,3 +359,25 @@ def test_a_season_week_by_week_serves_a_follow_up_in_a_later_week():
     assert_valid(problem, sim.plan)
     a1, b1 = sim.plan.visit_by_request["a1"], sim.plan.visit_by_request["b1"]
     assert (b1.date - a1.date).days >= 8 and b1.experts == a1.experts
+
+
+@pytest.mark.slow
+def test_the_example_week_with_three_second_sessions_is_proven_and_keeps_its_series():
+    """``examples/series-week.json``: the demo week and three second sessions, planned to a
+    proof, each served after its first session within its gap (by the checker's rule)."""
+    problem = parse_plan_request(load_example("series-week"))
+    plan = _solve_checked(problem, time_limit=120.0)
+    assert plan.status == "optimal"
+    for rid in ("s001", "s021", "s032"):
+        v, a = plan.visit_by_request[rid], problem.request_by_id[rid].after
+        first = plan.visit_by_request[a.request]
+        assert a.allows((v.date - first.date).days)
+        assert not a.same_experts or set(v.experts) == set(first.experts)
+
+
+def load_example(name: str) -> dict:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
