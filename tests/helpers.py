@@ -263,4 +263,9 @@ def tiny(draw: Any) -> dict[str, Any]:
     if draw(st.integers(0, 2)) == 0:           # a town hall's lunch hour (locations[].closed)
         lo = draw(st.sampled_from([600, 690, 720]))
         draw(st.sampled_from(locations))["closed"] = [[fmt_time(lo), fmt_time(lo + 60)]]
+    for e in experts:                          # lunch (experts[].lunch), inside every day
+        if draw(st.integers(0, 2)) == 0:
+            e["lunch"] = {"minutes": draw(st.sampled_from([30, 45, 60])),
+                          "window": draw(st.sampled_from([["11:30", "13:30"],
+                                                          ["12:00", "13:00"]]))}
     return doc
