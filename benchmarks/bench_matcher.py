@@ -27,7 +27,7 @@ import numpy as np
 from engine.matching.synthetic import generate, synthetic_municipalities
 from solvers.matching import Weights, assign, build_graph, recommend, score_table
 from solvers.matching.assign import flow_network
-from solvers.matching.score import _collect_pairs_per_need, _pair_frame
+from solvers.matching.score.table import collect_pairs_per_need, pair_frame
 
 __all__ = ["main"]
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         new = score_table(g, ids, top_k_per_need=args.top_k)
         table_new.append(time.perf_counter() - t)
         t = time.perf_counter()
-        old = _pair_frame(_collect_pairs_per_need(g, needs, Weights(), None, args.top_k))
+        old = pair_frame(collect_pairs_per_need(g, needs, Weights(), None, args.top_k))
         table_old.append(time.perf_counter() - t)
         same_table = same_table and new.equals(old) and list(new.index) == list(old.index)
     res_floor = assign(g, top_k_per_need=args.top_k, floor=True, small_weight=0.2)

@@ -74,8 +74,10 @@ def ehime_week_document(start: str | dt.date, *, weeks: int = 1, requests_per_we
                         fixed_visit: bool = True,
                         blackouts: tuple[Blackout, ...] | None = None,
                         window_share: float = 0.2,
-                        window_minutes: int | None = None) -> dict[str, Any]:
-    """A ``plan-request/1`` document for ``weeks`` weeks from Monday ``start``."""
+                        window_minutes: int | None = None,
+                        start_grid_min: int = 1) -> dict[str, Any]:
+    """A ``plan-request/1`` document for ``weeks`` weeks from Monday ``start``, its
+    consultations on an appointment grid of ``start_grid_min`` minutes (1: any minute)."""
     monday = _date(start)
     if monday.weekday() != 0:
         raise ValueError(f"start must be a Monday, got {monday} ({monday:%A})")
@@ -87,7 +89,7 @@ def ehime_week_document(start: str | dt.date, *, weeks: int = 1, requests_per_we
     if blackouts is None:
         blackouts = (Blackout(monday + dt.timedelta(days=2), ("design-1", "data-1"),
                               "DX camp preparation / DXキャンプ準備"),)
-    horizon = Horizon(monday, end, True, blackouts)
+    horizon = Horizon(monday, end, True, blackouts, start_grid_min=start_grid_min)
     reqs: list[dict[str, Any]] = []
     n = 0
     for w in range(weeks):

@@ -11,7 +11,9 @@
 - ``small_town_priority``: Σ priority served in towns under ``goals.small_towns``'s threshold
   (50,000 people when the request sets none);
 - with ``goals.coverage``: ``coverage_shortfall`` (consultations missing below the floors) and
-  ``locations_below_floor``.
+  ``locations_below_floor``;
+- where some request has a ``due`` date: ``late_days`` (Σ calendar days visits fall after
+  their due dates) and ``late_visits`` (visits after their due date).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from collections.abc import Iterable
 
 from engine.model import LocationCoverage, Plan, PlanRequest, Request, Route, Visit
 
-__all__ = ["SATISFACTION_TARGET", "SATISFIED", "coverage_of", "objective_of", "plan_kpis",
-           "satisfaction_kpis", "served_value"]
+__all__ = ["SATISFACTION_TARGET", "SATISFIED", "coverage_of", "late_days", "objective_of",
+           "plan_kpis", "satisfaction_kpis", "served_value"]
 
 #: Towns under this many inhabitants count as small when the request sets no threshold.
 SMALL_TOWN_POPULATION = 50_000
@@ -50,15 +52,22 @@ def served_value(problem: PlanRequest, q: Request) -> int:
     return q.priority * (problem.objective.priority + bonus)
 
 
+def late_days(problem: PlanRequest, visits: Iterable[Visit]) -> int:
+    """Σ calendar days the visits fall after their requests' ``due`` dates."""
+    return sum(problem.request_by_id[v.request].days_late(v.date) for v in visits)
+
+
 def objective_of(problem: PlanRequest, visits: Iterable[Visit], routes: Iterable[Route]) -> int:
     """FORMAT.md's objective of a plan: priority × Σ priority served − drive_minute × Σ drive
-    minutes − onsite_day × expert-dates on site, + small_towns.bonus × Σ priority served in
-    small towns − coverage.penalty × Σ shortfall (season goals, when set)."""
+    minutes − onsite_day × expert-dates on site − late_day × Σ days late, + small_towns.bonus
+    × Σ priority served in small towns − coverage.penalty × Σ shortfall (season goals, when
+    set)."""
     visits, routes = list(visits), list(routes)
     w = problem.objective
     value = (sum(served_value(problem, problem.request_by_id[v.request]) for v in visits)
              - w.drive_minute * sum(r.drive_minutes for r in routes)
-             - w.onsite_day * len({(r.expert, r.date) for r in routes}))
+             - w.onsite_day * len({(r.expert, r.date) for r in routes})
+             - w.late_day * late_days(problem, visits))
     c = problem.goals.coverage
     if c is not None:
         value -= c.penalty * sum(x.shortfall for x in coverage_of(problem, visits))
@@ -87,6 +96,10 @@ def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) ->
         prio.get(v.request, 0) for v in plan.visits
         if (loc := problem.location_by_id.get(v.location)) is not None
         and loc.population is not None and loc.population < threshold)
+    if any(q.due is not None for q in problem.requests):
+        k["late_days"] = late_days(problem, plan.visits)
+        k["late_visits"] = sum(1 for v in plan.visits
+                               if problem.request_by_id[v.request].days_late(v.date))
     if problem.goals.coverage is not None:
         cov = coverage_of(problem, plan.visits)
         k["coverage_shortfall"] = sum(x.shortfall for x in cov)

@@ -16,7 +16,9 @@ from typing import Literal
 
 __all__ = [
     "FIELDS",
+    "After",
     "FIELD_LABELS",
+    "START_GRIDS",
     "Blackout",
     "Break",
     "Change",
@@ -42,6 +44,9 @@ __all__ = [
     "keep_out",
     "open_starts",
 ]
+
+#: The appointment grids a horizon may use (``horizon.start_grid_min``, minutes).
+START_GRIDS: tuple[int, ...] = (1, 5, 10, 15, 20, 30, 60)
 
 #: The programme's five fields of expertise, in its own order.
 FIELDS: tuple[str, ...] = ("design", "security", "data", "cocreation", "pr")
@@ -143,6 +148,31 @@ class Fixed:
 
 
 @dataclass(frozen=True, slots=True)
+class After:
+    """A follow-up's link to the visit it follows (``requests[].after``, FORMAT.md): it is
+    served only if ``request`` is, on a date ``min_days`` to ``max_days`` (None: no upper
+    limit) calendar days after that visit's date, and when ``same_experts`` by exactly the
+    experts who made that visit.
+
+    >>> After("r7", 14, 28).allows(14), After("r7", 14, 28).allows(29)
+    (True, False)
+    """
+
+    request: str
+    min_days: int = 1
+    max_days: int | None = None
+    same_experts: bool = True
+    #: the visit it follows when that was made before this document (an earlier week's
+    #: plan): its date and experts; ``request`` is then no request of the document
+    date: dt.date | None = None
+    experts: tuple[str, ...] = ()
+
+    def allows(self, days: int) -> bool:
+        """Whether a follow-up ``days`` calendar days after its predecessor keeps the gap."""
+        return days >= self.min_days and (self.max_days is None or days <= self.max_days)
+
+
+@dataclass(frozen=True, slots=True)
 class Request:
     """A consultation a municipality asked for; ``fields`` has one entry per expert needed."""
 
@@ -158,6 +188,19 @@ class Request:
     fixed: Fixed | None = None
     title: str = ""
     confidential: bool = False
+    #: a follow-up of another request (None: stands alone)
+    after: After | None = None
+    #: The date it is due: each calendar day a visit falls after it costs ``objective.late_day``.
+    due: dt.date | None = None
+
+    def days_late(self, date: dt.date) -> int:
+        """Calendar days a visit on ``date`` falls after ``due`` (0 when on time or no due).
+
+        >>> Request("r1", "town", ("pr",), "online", 60, 5, dt.date(2026, 12, 7),
+        ...         dt.date(2026, 12, 11), due=dt.date(2026, 12, 8)).days_late(dt.date(2026, 12, 10))
+        2
+        """
+        return max(0, (date - self.due).days) if self.due is not None else 0
 
     @property
     def joint(self) -> bool:
@@ -218,6 +261,23 @@ class Horizon:
     #: before it, and an unfixed visit that day is reached by a drive that leaves no earlier.
     history_until: dt.datetime | None = None
     closures: tuple[Closure, ...] = ()
+    #: Appointment grid: every consultation starts on a multiple of this many minutes after
+    #: midnight (1: any minute; one of ``START_GRIDS``). Drives are not on it.
+    start_grid_min: int = 1
+
+    def grid_up(self, minute: int) -> int:
+        """The first start on the appointment grid at or after ``minute``.
+
+        >>> Horizon(dt.date(2026, 6, 1), dt.date(2026, 6, 5), start_grid_min=15).grid_up(556)
+        570
+        """
+        g = self.start_grid_min
+        return -(-minute // g) * g
+
+    def grid_down(self, minute: int) -> int:
+        """The last start on the appointment grid at or before ``minute``."""
+        g = self.start_grid_min
+        return minute // g * g
 
     @property
     def dates(self) -> list[dt.date]:
@@ -277,6 +337,8 @@ class Objective:
     priority: int = 1000
     drive_minute: int = 1
     onsite_day: int = 0
+    #: cost of each calendar day a visit falls after its request's ``due`` date
+    late_day: int = 0
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -68,13 +69,28 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
                     coverage: Coverage | None = SEASON_COVERAGE,
                     small_towns: SmallTowns | None = SEASON_SMALL_TOWNS,
                     onsite_days_per_month: int | None = 10, wait_weeks: int = 2,
-                    online_share: float = 0.3, joint_share: float = 0.15) -> dict[str, Any]:
+                    online_share: float = 0.3, joint_share: float = 0.15,
+                    open_share: float = 0.0, start_grid_min: int = 15) -> dict[str, Any]:
     """The Ehime season as one ``plan-request/1`` document: ``weeks`` weeks of demand drawn
     like ``engine.demand.ehime_week_document`` (no sample published visit), each request
     willing to wait ``wait_weeks`` more weeks after the dates it was drawn with (its latest
-    date moved on, within the season), the camps inside the horizon blacked out, each
-    expert's contract (the weekly caps over the season, and ``onsite_days_per_month`` on-site
-    days a month), and the goals."""
+    date moved on, within the season: ``wait_weeks`` at least ``weeks`` makes every request
+    open to the season's end), the camps inside the horizon blacked out, each expert's
+    contract (the weekly caps over the season, and ``onsite_days_per_month`` on-site days a
+    month), and the goals; consultations on an appointment grid of ``start_grid_min`` minutes
+    (the quarter hour).
+
+    ``open_share`` of the requests (drawn with ``seed``) are open-ended instead, a town's
+    "whenever an expert can come": from their first date to the season's end, whatever
+    ``wait_weeks`` says — a mix of short and open-ended date ranges.
+
+    >>> doc = season_document(weeks=4, requests_per_week=10, open_share=0.5)
+    >>> last = max(q["latest"] for q in doc["requests"])
+    >>> 10 < sum(q["latest"] == last for q in doc["requests"]) < 40
+    True
+    """
+    if not 0.0 <= open_share <= 1.0:
+        raise ValueError(f"open_share must be between 0 and 1, got {open_share!r}")
     from engine.demand import ehime_week_document  # start fast
 
     monday = start if isinstance(start, dt.date) else dt.date.fromisoformat(start)
@@ -82,7 +98,8 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
     blackouts = tuple(b for c in camps for b in c.blackouts() if monday <= b.date <= end)
     doc = ehime_week_document(monday, weeks=weeks, requests_per_week=requests_per_week,
                               seed=seed, fixed_visit=False, blackouts=blackouts,
-                              online_share=online_share, joint_share=joint_share)
+                              online_share=online_share, joint_share=joint_share,
+                              start_grid_min=start_grid_min)
     if onsite_days_per_month is not None:
         for e in doc["experts"]:
             e["max_onsite_days_per_month"] = onsite_days_per_month
@@ -90,6 +107,11 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
         for q in doc["requests"]:
             later = dt.date.fromisoformat(q["latest"]) + dt.timedelta(days=7 * wait_weeks)
             q["latest"] = min(later, end).isoformat()
+    if open_share:
+        draw = random.Random(f"open-ended {seed}")
+        for q in doc["requests"]:
+            if draw.random() < open_share:
+                q["latest"] = end.isoformat()
     goals: dict[str, Any] = {}
     if coverage is not None:
         goals["coverage"] = {"min_visits": coverage.min_visits, "penalty": coverage.penalty,
@@ -104,6 +126,7 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
     doc["name"] = f"Ehime season from {monday}, {weeks} weeks (synthetic requests, seed {seed})"
     doc["generator"] = {**doc["generator"], "season": True,
                         "camps": [c.name for c in camps], "wait_weeks": wait_weeks,
+                        "open_share": open_share,
                         "onsite_days_per_month": onsite_days_per_month}
     return doc
 

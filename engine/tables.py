@@ -34,6 +34,10 @@ def plan_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
                  "municipality",
                  "municipality_en", "fields", "priority", "title"],
     ).set_index("request")
+    if any(q.due is not None for q in problem.requests):     # due dates: when, how late
+        visits["due"] = [reqs[r].due for r in visits.index]
+        visits["days_late"] = [reqs[r].days_late(d)
+                               for r, d in zip(visits.index, visits["date"], strict=True)]
     routes = pd.DataFrame(
         [{"expert": r.expert, "expert_name": expert_name(problem, r.expert), "date": r.date,
           "leave": fmt_time(r.leave),

@@ -23,7 +23,7 @@ from service.api.routes import api_router
 from service.api_docs import install_api_docs
 from service.config import Settings
 from service.db import make_engine, migrate, seed, server_secret, session_factory
-from service.jobs import JobManager
+from service.jobs.manager import JobManager
 from service.matching_store import MatchingStore
 from service.matching_store import seed_demo as seed_matching_demo
 from service.outbox import Postman

@@ -152,7 +152,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                   dirs=[("--csv", args.csv), ("--ics", args.ics), ("--png", args.png),
                         ("--svg", args.svg)],
                   inputs=[args.request, args.previous], force=args.force)
-    problem = (ehime_week(DEMO_WEEK, seed=DEMO_SEED) if args.demo
+    problem = (ehime_week(DEMO_WEEK, seed=DEMO_SEED, start_grid_min=DEMO_GRID) if args.demo
                else load_plan_request(request_file(args.request)))
     previous = load_plan(args.previous) if args.previous else None
     if args.publish_until:
@@ -251,7 +251,7 @@ def cmd_example(args: argparse.Namespace) -> int:
     from engine.demand import ehime_week_document  # start fast
 
     check_outputs(files=[("--out", args.out)], force=args.force)
-    doc = ehime_week_document(DEMO_WEEK, seed=DEMO_SEED)
+    doc = ehime_week_document(DEMO_WEEK, seed=DEMO_SEED, start_grid_min=DEMO_GRID)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -264,6 +264,9 @@ def cmd_example(args: argparse.Namespace) -> int:
 #: service's ``--demo-week`` draws with the same seed (``service.config.Settings.demo_seed``).
 DEMO_WEEK = "2026-12-07"
 DEMO_SEED = 8
+#: The demo week's appointment grid (``horizon.start_grid_min``): consultations on the quarter
+#: hour, as people book them.
+DEMO_GRID = 15
 
 
 #: Which optional dependency group (pyproject extras) brings a module a command needs.

@@ -26,15 +26,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import InputError, Problem
+from engine.errors import Conflict, InputError, Problem
 from engine.events import event_to_dict, parse_event
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from service.auth import Principal
 from service.db import MunicipalityRow, OutboxRow, PlanJob, RequestRow, VisitRow, utcnow
-from service.jobs import publish_plan, published_plan
 from service.outbox import compose, outbox_view
-from service.problems import ApiProblem
-from service.weeks import event_additions
+from service.weeks import event_additions, publish_plan, published_plan
 from solvers.repair import RepairOptions, repair
 
 __all__ = ["event_answer", "event_job_id", "record_event", "stored_event"]
@@ -92,16 +90,16 @@ def event_answer(job: PlanJob, messages: list[OutboxRow]) -> dict[str, Any]:
 def record_event(session: Session, who: Principal, doc: Any, *, time_limit: float = 5.0,
                  key: str | None = None) -> dict[str, Any]:
     """Apply ``doc`` (event/1) to its week, publish the repair and queue the messages.
-    ``InputError`` for a bad event (paths of the document), 409 when the week has no
-    published plan to repair. With ``key`` (an idempotency key) an event already recorded
-    with it is not applied again: its first answer is returned (``stored_event``)."""
+    ``InputError`` for a bad event (paths of the document), ``Conflict`` (409) when the week
+    has no published plan to repair. With ``key`` (an idempotency key) an event already
+    recorded with it is not applied again: its first answer is returned (``stored_event``)."""
     if key is not None and (done := stored_event(session, key, doc)) is not None:
         return {**done, "replayed": True}
     monday = _monday_of(doc)
     pub = published_plan(session, monday)
     if pub is None or pub.plan is None:
-        raise ApiProblem(409, f"the week of {monday} has no published plan to repair",
-                         f"{monday} の週には修復する公開済みの計画がありません")
+        raise Conflict(f"the week of {monday} has no published plan to repair",
+                       f"{monday} の週には修復する公開済みの計画がありません")
     week = parse_plan_request(pub.request_doc)
     plan = parse_plan(pub.plan)
     event = parse_event(doc, week)

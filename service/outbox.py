@@ -180,7 +180,9 @@ def outbox_view(m: OutboxRow) -> dict[str, Any]:
             "sent": m.sent_at is not None,
             "sent_at": _utc(m.sent_at) if m.sent_at else None,
             "attempts": m.attempts, "last_error": m.last_error,
-            "needs_call": m.address is None and m.sent_at is None}
+            "needs_call": m.address is None and m.sent_at is None,
+            # no address, so never e-mailed: passed on by telephone (``POST …/phoned``)
+            "phoned": m.address is None and m.sent_at is not None}
 
 
 # ------------------------------------------------------------------------------- delivery

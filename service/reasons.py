@@ -44,6 +44,12 @@ CODE_TEXT: dict[str, tuple[str, str]] = {
     "drive_cap_full": ("adding it would exceed the expert's daily driving cap",
                        "追加すると専門家の1日の運転上限を超えます"),
     "expert_day_taken": ("the expert's day is already full", "専門家のその日の予定が埋まっています"),
+    "after_not_served": ("it follows an earlier session of its series, which is not in the plan",
+                         "続きの回のため、前回が計画に入らない間は計画に入りません"),
+    "after_no_date": ("no date in the agreed gap after the earlier session of its series fits",
+                      "前回から決められた日数の範囲に、合う日がありません"),
+    "late_cost": ("every date still open is so long after the due date that it would cost more "
+                  "than it is worth", "残っている日はすべて期限から大きく遅れ、遅延の費用が対応の価値を上回ります"),
 }
 
 _OTHER = ("it did not fit in this week's plan", "今週の計画に入りませんでした")

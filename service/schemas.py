@@ -20,7 +20,8 @@ from engine.model import FIELDS
 from engine.names import resolve_field, resolve_municipality
 from engine.readings import MAX_DURATION_MIN, PRIORITY_DEFAULT, read_date, read_mode
 
-__all__ = ["BlackoutIn", "BlackoutPatch", "ExpertPatch", "FieldName", "Outcome", "RequestIn", "RequestPatch", "WeekJob"]
+__all__ = ["BlackoutIn", "BlackoutPatch", "Candidate", "ExpertPatch", "FieldName", "Outcome", "Rating",
+           "Recommendations", "RequestIn", "RequestPatch", "WeekJob"]
 
 def _field_id(value: Any) -> Any:
     """A field by id, label or usual variant (``データ活用`` → ``data``), as everywhere."""
@@ -243,3 +244,40 @@ class Outcome(_Strict):
     satisfaction: StrictInt | None = Field(default=None, ge=1, le=5)
 
     _c = field_validator("notes")(_no_control)
+
+
+class Candidate(BaseModel):
+    """One recommended candidate: score 0..100 and its breakdown in points."""
+
+    candidate: str
+    rank: int
+    name: str
+    kind: str
+    score: float
+    field: float
+    topic: float
+    skill: float
+    distance: float
+    capacity: float
+    outcome: float
+    proximity: float
+    travel_min: int
+    capacity_left: int
+    explanation: str
+    explanation_ja: str
+
+
+class Recommendations(BaseModel):
+    need: str
+    k: int
+    version: int
+    candidates: list[Candidate]
+
+
+class Rating(BaseModel):
+    """The outcome of an engagement: rating 1–5 (the candidate's outcome score uses it),
+    and the engagement is then ``completed``."""
+
+    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [{"rating": 4}]}}
+
+    rating: StrictInt = Field(ge=1, le=5)

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Visit, keep_out
 from engine.travel import TravelTimes
 from solvers.explain import Option
 from solvers.routes import leg_departures, lunch_and_legs
 
-__all__ = ["greedy_visits", "keep_fitting"]
+__all__ = ["greedy_visits", "keep_fitting", "keeps_series", "series_order"]
 
 _GRID = 5
 
@@ -83,6 +85,8 @@ class _State:
         e = self.p.expert_by_id[eid]
         day = self.days[eid, d]
         end = start + q.duration_min
+        if start % self.p.horizon.start_grid_min:
+            return None         # off the appointment grid
         if any(_overlap((start, end), x) for x in keep_out(self.p, q, (eid,), d)):
             return None
         past = self.p.horizon.history_until
@@ -140,11 +144,14 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _starts(lo: int, hi: int) -> Iterable[int]:
-    first = -(-lo // _GRID) * _GRID
+def _starts(lo: int, hi: int, grid: int) -> Iterable[int]:
+    """Starts to try between ``lo`` and ``hi`` (both on the appointment ``grid``): both ends
+    and every multiple of ``_GRID`` that is also on the grid."""
+    step = math.lcm(_GRID, grid)
+    first = -(-lo // step) * step
     yield lo
-    yield from (s for s in range(first, hi + 1, _GRID) if s != lo)
-    if hi != lo and hi % _GRID:
+    yield from (s for s in range(first, hi + 1, step) if s != lo)
+    if hi != lo and hi % step:
         yield hi
 
 
@@ -199,10 +206,13 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
             pq = reqs.get(v.request)
             if pq is not None and pq.fixed is None:
                 wanted.append((pq, v.date, tuple(v.experts), v.start))
+    order = series_order(problem)
+    wanted.sort(key=lambda w: order[w[0].id][1])      # a series' first visits first
     for q, d, experts, start in wanted:
         opts = {(o.expert, o.date): o for o in options.get(q.id, [])}
         combo = tuple(opts.get((eid, d)) for eid in experts)
-        if q.id in placed or len(experts) != len(q.fields) or None in combo:
+        if q.id in placed or len(experts) != len(q.fields) or None in combo \
+                or not keeps_series(q, d, experts, placed):
             continue
         chosen = tuple(o for o in combo if o is not None)
         if not _covers(q, chosen) or not all(o.lo <= start <= o.hi for o in chosen):
@@ -211,18 +221,25 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
             commit(q, d, experts, start)
     # 3. the rest, highest priority first, fewest options first among equals.
     rest = sorted((q for q in problem.requests if q.id not in placed and options.get(q.id)),
-                  key=lambda q: (-q.priority, len(options[q.id]), q.id))
+                  key=lambda q: (order[q.id], len(options[q.id]), q.id))
     for q in rest:
         if until is not None and time.perf_counter() > until:
             break
         best: tuple[int, dt.date, int, tuple[str, ...]] | None = None
         for d, combo in _assignments(q, options[q.id]):
+            if not keeps_series(q, d, tuple(o.expert for o in combo), placed):
+                continue
+            # a date after the request's due date costs late_day a day: never more than it is worth
+            late = problem.objective.late_day * q.days_late(d)
+            if late and late >= served_value(problem, q):
+                continue
             lo = max(o.lo for o in combo)
             hi = min(o.hi for o in combo)
-            for start in _starts(lo, hi):
+            for start in _starts(lo, hi, problem.horizon.start_grid_min):
                 extra = fits(q, d, combo, start)
                 if extra is not None:
-                    key = (extra, d, start, tuple(o.expert for o in combo))
+                    key = (problem.objective.drive_minute * extra + late, d, start,
+                           tuple(o.expert for o in combo))
                     if best is None or key < best:
                         best = key
                     break
@@ -230,6 +247,48 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
             _, d, start, experts = best
             commit(q, d, experts, start)
     return [placed[q.id] for q in problem.requests if q.id in placed]
+
+
+def series_order(problem: PlanRequest) -> dict[str, tuple[int, int]]:
+    """Request id → its place in the greedy order: highest priority first, where a request
+    that starts a follow-up series (``requests[].after``) counts with the highest priority of
+    the series after it, and comes before its follow-ups (fewer predecessors first)."""
+    reqs = problem.request_by_id
+    followers: dict[str, list[str]] = defaultdict(list)
+    for q in problem.requests:
+        if q.after is not None and q.after.request in reqs:
+            followers[q.after.request].append(q.id)
+
+    def best(rid: str, seen: frozenset[str] = frozenset()) -> int:
+        return max([reqs[rid].priority, *(best(f, seen | {rid}) for f in followers[rid]
+                                          if f not in seen)])
+
+    def depth(rid: str) -> int:
+        n, cur = 0, reqs[rid]
+        while cur.after is not None and cur.after.request in reqs and n < len(reqs):
+            n, cur = n + 1, reqs[cur.after.request]
+        return n
+
+    return {q.id: (-best(q.id), depth(q.id)) for q in problem.requests}
+
+
+def keeps_series(q: Request, d: dt.date, experts: tuple[str, ...],
+                 placed: Mapping[str, Visit]) -> bool:
+    """Whether ``q`` on ``d`` by ``experts`` keeps its follow-up series with the visits
+    ``placed`` so far: the visit it follows is placed, the gap in calendar days is within
+    ``min_days``–``max_days``, and the experts are the same when the series asks."""
+    a = q.after
+    if a is None:
+        return True
+    if a.date is not None:                  # the visit it follows was made before the plan
+        first_date, first_experts = a.date, a.experts
+    elif a.request in placed:
+        first_date, first_experts = placed[a.request].date, placed[a.request].experts
+    else:
+        return False
+    if not a.allows((d - first_date).days):
+        return False
+    return not a.same_experts or set(experts) == set(first_experts)
 
 
 def _covers(q: Request, combo: tuple[Option, ...]) -> bool:
@@ -269,4 +328,18 @@ def keep_fitting(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Vis
             kept.append(v)
         else:
             dropped.append(v)
-    return kept, dropped
+    return _drop_broken_series(problem, kept, dropped)
+
+
+def _drop_broken_series(problem: PlanRequest, kept: list[Visit], dropped: list[Visit]
+                        ) -> tuple[list[Visit], list[Visit]]:
+    """Moves to ``dropped`` every kept follow-up whose series no longer holds (the visit it
+    follows was dropped, or stands where the gap or the experts break), until none is left."""
+    while True:
+        by_request = {v.request: v for v in kept}
+        broken = [v for v in kept if not keeps_series(
+            problem.request_by_id[v.request], v.date, v.experts, by_request)]
+        if not broken:
+            return kept, dropped
+        kept = [v for v in kept if v not in broken]
+        dropped = [*dropped, *broken]

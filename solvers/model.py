@@ -9,7 +9,7 @@ stops' windows, the hours and the caps, enumerated up front with their exact dri
 where a day has too many, a circuit over its legs takes their place.
 
 The rules about start times are kept apart (``PlannerModel.timing``): without them the model is
-the *choice* of tours and consultations, the relaxation ``solvers.search`` solves first.
+the *choice* of tours and consultations, the relaxation ``solvers.cpsat.search`` solves first.
 
 The model is written in parts, one place each: the variables and the build's state
 (``solvers.cpsat.base``), the expert-day's legs in time (``solvers.cpsat.day``, shared with the
@@ -26,8 +26,9 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 
 from ortools.sat.python import cp_model
 
-from engine.model import Plan, keep_out
+from engine.model import After, Plan, keep_out
 from solvers.cpsat.base import OutOfTime
+from solvers.cpsat.day import new_start_var
 from solvers.cpsat.hints import HintsAndReading, fix_values, set_hint
 from solvers.cpsat.tours import TourRules
 from solvers.routes import day_fits
@@ -56,7 +57,7 @@ class PlannerModel(TourRules, HintsAndReading):
         rules = (self.add_choice_of_expert_date_and_start, self.add_one_expert_per_field,
                  self.add_joint_visit_sync, self.add_tour_of_each_onsite_day,
                  self.add_expert_caps, self.add_location_caps, self.add_fixed_visits,
-                 self.add_coverage_floors)
+                 self.add_coverage_floors, self.add_follow_up_series)
         for rule in rules:
             self._check_deadline()
             rule()
@@ -119,7 +120,8 @@ class PlannerModel(TourRules, HintsAndReading):
         if e.lunch is not None and (order or calls):    # lunch: one more call of the day
             calls.append((e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes))
         return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
-                        e.work_start, e.work_end, time_limit=time_limit)
+                        e.work_start, e.work_end, time_limit=time_limit,
+                        grid=self.p.horizon.start_grid_min)
 
     def request_vars(self, rids: Collection[str]) -> set[int]:
         """Indices of the literals that decide whether, when and by whom the requests ``rids``
@@ -175,7 +177,8 @@ class PlannerModel(TourRules, HintsAndReading):
                 continue        # nothing can serve it: explained before solving
             lo = min(o.lo for o in opts)
             hi = max(o.hi for o in opts)
-            self.start[q.id] = self.m.new_int_var(lo, hi, f"start_{q.id}")
+            self.start[q.id] = new_start_var(self.m, lo, hi, self.p.horizon.start_grid_min,
+                                             f"start_{q.id}")
             dates = sorted({o.date for o in opts})
             for d in dates:
                 self.on_date[q.id, d] = self.m.new_bool_var(f"date_{q.id}_{d}")
@@ -322,6 +325,53 @@ class PlannerModel(TourRules, HintsAndReading):
                 self.m.add(short >= floor - sum(counted))
             self.shortfall[lid] = short
 
+    def add_follow_up_series(self) -> None:
+        """A follow-up (``requests[].after``) is served only if the request it follows is, on a
+        date at least ``min_days`` and at most ``max_days`` calendar days after that one's date,
+        and, when the series asks for the same experts, by exactly that visit's experts."""
+        dates: dict[str, list[dt.date]] = defaultdict(list)
+        for rid, d in self.on_date:
+            dates[rid].append(d)
+        for q in self.p.requests:
+            a = q.after
+            if a is None or q.id not in self.served:
+                continue
+            first = a.request
+            if a.date is not None:
+                self._after_earlier_visit(q.id, a.date, a.experts, a)
+                continue
+            for d in dates[q.id]:
+                gap_ok = [self.on_date[first, e] for e in dates.get(first, [])
+                          if a.min_days <= (d - e).days
+                          and (a.max_days is None or (d - e).days <= a.max_days)]
+                # served on d only with the first visit on one of the dates the gap allows
+                self.m.add_bool_or([~self.on_date[q.id, d], *gap_ok])
+            if a.same_experts:
+                self._same_experts_as(q.id, first)
+
+    def _after_earlier_visit(self, rid: str, made: dt.date, experts: tuple[str, ...],
+                             a: After) -> None:
+        """The follow-up of a visit made before this plan (on ``made``, by ``experts``):
+        only on the dates the gap allows, and by those experts when the series asks."""
+        for (r, d), lit in self.on_date.items():
+            gap = (d - made).days
+            if r == rid and not (a.min_days <= gap and (a.max_days is None or gap <= a.max_days)):
+                self.m.add(lit == 0)
+        for (r, eid, _d), lit in self.present.items():
+            if r == rid and a.same_experts and eid not in experts:
+                self.m.add(lit == 0)
+
+    def _same_experts_as(self, rid: str, first: str) -> None:
+        """Every expert serving ``rid`` also served ``first`` (as many experts serve both, so
+        the two sets are the same)."""
+        uses: dict[tuple[str, str], list[cp_model.IntVar]] = defaultdict(list)
+        for (r, eid, _d), lit in self.present.items():
+            if r in (rid, first):
+                uses[r, eid].append(lit)
+        for (r, eid), mine in uses.items():
+            if r == rid:
+                self.m.add(sum(mine) <= sum(uses.get((first, eid), [])))
+
     def add_location_caps(self) -> None:
         """A location hosts at most its ``max_visits_per_day`` expert-visits a day, a joint
         visit of two experts counting as two."""
@@ -369,7 +419,8 @@ class PlannerModel(TourRules, HintsAndReading):
 
     # ------------------------------------------------------------------ objective
     def main_objective(self) -> cp_model.LinearExprT:
-        """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days,
+        """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days
+        − late_day × Σ days late,
         with the season goals: + small_towns.bonus × Σ priority served in small towns −
         coverage.penalty × Σ shortfall."""
         w = self.p.objective
@@ -387,8 +438,17 @@ class PlannerModel(TourRules, HintsAndReading):
         c = self.p.goals.coverage
         if c is not None and c.penalty and self.shortfall:
             terms.append(-c.penalty * sum(self.shortfall.values()))
+        if w.late_day:
+            terms.append(-w.late_day * self.late_days())
         value = sum(terms)
         return value
+
+    def late_days(self) -> cp_model.LinearExprT:
+        """Σ calendar days the visits fall after their requests' due dates: a request served
+        on date ``d`` is ``d − due`` days late (0 on or before ``due``)."""
+        return sum(self.p.request_by_id[rid].days_late(d) * lit
+                   for (rid, d), lit in self.on_date.items()
+                   if self.p.request_by_id[rid].days_late(d))
 
     def moved_visits(self, previous: Plan) -> cp_model.LinearExprT:
         """How many of last plan's visits do not stay exactly as they were (same experts,

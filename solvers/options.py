@@ -80,7 +80,7 @@ class SolveOptions:
     ``feasible``), as on a time limit.
 
     ``deterministic_time`` bounds the CP-SAT searches of the call together in CP-SAT's
-    deterministic time (work, not seconds; ``solvers.search.Clock`` shares it out): when it,
+    deterministic time (work, not seconds; ``solvers.cpsat.search.Clock`` shares it out): when it,
     not the wall clock, ends the searches, the same seed gives the same plan on any machine
     and executor. ``start`` is a plan to start from: its visits are placed
     first (as they were, wherever they still fit) in the first plan the search improves on,

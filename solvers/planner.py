@@ -2,7 +2,7 @@
 
 ``solve`` is the only entry point; it returns a ``Plan`` (format ``plan/1``) and never raises
 for a problem that merely has no good answer: that is a status. The model is
-``solvers.model.PlannerModel`` (one method per rule), the search ``solvers.search`` (choose
+``solvers.model.PlannerModel`` (one method per rule), the search ``solvers.cpsat.search`` (choose
 first, then time), the day's routes ``solvers.routes``, the reasons ``solvers.explain``.
 
 Examples
@@ -27,13 +27,14 @@ from engine.errors import InputError, Problem
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
 from engine.travel import TravelTimes
+from solvers.cpsat.search import choose_then_time
+from solvers.cpsat.solver import Clock, ProgressCallback
 from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.objective import objective_value, trivial_bound
 from solvers.options import Progress, SolveOptions
 from solvers.routes import build_routes, plan_breaks
-from solvers.search import Clock, ProgressCallback, choose_then_time
 
 __all__ = ["PlannerModel", "Progress", "SolveOptions", "build_routes", "objective_value", "solve",
            "solve_part", "trivial_bound"]
@@ -127,12 +128,12 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
             return _error_plan(problem, "no plan found within the time limit",
                                time.perf_counter() - t0, info)
         info["first_plan"] = "greedy"
-        bound = found.bound if found.bound is not None else _trivial_bound(problem, explainer)
+        bound = _least_bound(found.bound, problem, explainer)
         return _finish(problem, "feasible", greedy_value, max(bound, greedy_value), greedy,
                        greedy_routes, explainer, options, t0, info)
     values = found.values
     main_value = found.objective
-    bound = found.bound if found.bound is not None else _trivial_bound(problem, explainer)
+    bound = _least_bound(found.bound, problem, explainer)
     if options.previous is not None and options.previous.visits:
         values, main_value = _fewest_moves(model, objective, values, main_value, clock,
                                            options.previous, options, t0, info)
@@ -186,6 +187,14 @@ def solve_part(problem: PlanRequest, time_limit: float, seed: int,
     return solve(problem, SolveOptions(time_limit=time_limit, seed=seed, workers=1,
                                        explain=False, decompose="never",
                                        deterministic_time=deterministic_time, start=start_plan))
+
+
+def _least_bound(found: int | None, problem: PlanRequest, explainer: Explainer) -> int:
+    """The search's bound, or every request served with no driving where that is less (a
+    search stopped early, as on a loaded machine, may not have reached its root relaxation:
+    its bound is then CP-SAT's first, above even that)."""
+    trivial = _trivial_bound(problem, explainer)
+    return trivial if found is None else min(found, trivial)
 
 
 def _trivial_bound(problem: PlanRequest, explainer: Explainer) -> int:

@@ -42,13 +42,12 @@ from engine.events import AfterEvent, Event, apply_event, event_to_dict
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, SolveInfo, Visit
 from engine.travel import TravelTimes
-from solvers.cpsat.solver import new_solver
+from solvers.cpsat.solver import new_solver, solve_guarded
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits, keep_fitting
 from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.planner import objective_value, trivial_bound
 from solvers.routes import build_routes, plan_breaks
-from solvers.search import solve_guarded
 
 __all__ = ["CHANGE_WEIGHTS", "Repair", "RepairOptions", "change_kind", "repair"]
 

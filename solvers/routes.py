@@ -43,6 +43,16 @@ __all__ = ["Candidate", "Tour", "build_routes", "day_fits", "day_tours", "free_s
 Minutes = Callable[[str, str], int]
 
 
+def _up(minute: int, grid: int) -> int:
+    """The first minute on a ``grid`` of minutes at or after ``minute``."""
+    return -(-minute // grid) * grid
+
+
+def _down(minute: int, grid: int) -> int:
+    """The last minute on a ``grid`` of minutes at or before ``minute``."""
+    return minute // grid * grid
+
+
 def free_start(lo: int, hi: int, length: int, busy: Sequence[tuple[int, int]], *,
                latest: bool = False) -> int | None:
     """The earliest (``latest``: the latest) minute ``d`` with ``lo <= d``, ``d + length <= hi``
@@ -179,10 +189,12 @@ class Tour:
     latest: tuple[int, ...] = ()
 
     def fits_beside(self, base: str, candidates: Sequence[Candidate], minutes: Minutes,
-                    work_start: int, work_end: int, lo: int, hi: int, duration: int) -> bool:
+                    work_start: int, work_end: int, lo: int, hi: int, duration: int, *,
+                    grid: int = 1) -> bool:
         """Whether one more consultation of ``duration`` minutes, starting between ``lo`` and
-        ``hi``, fits somewhere in this day beside the tour's drives and stops (at the base
-        before leaving, between a drive and a stop, back at the base)."""
+        ``hi`` on the appointment ``grid``, fits somewhere in this day beside the tour's drives
+        and stops (at the base before leaving, between a drive and a stop, back at the
+        base)."""
         places = [base, *(candidates[i].location for i in self.order), base]
         # the day's blocks in order: drive, stop, drive, ..., stop, drive home, as
         # (earliest end, latest start) of each
@@ -199,7 +211,7 @@ class Tour:
         for p in range(len(blocks) + 1):
             after = work_start if p == 0 else blocks[p - 1][0]
             until = work_end if p == len(blocks) else blocks[p][1]
-            if max(after, lo) <= min(hi, until - duration):
+            if _up(max(after, lo), grid) <= min(hi, until - duration):
                 return True
         return False
 
@@ -207,9 +219,10 @@ class Tour:
 def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work_start: int,
               work_end: int, *, max_stops: int | None = None, max_drive: int | None = None,
               all_orders: bool = True, limit: int | None = None,
-              lower: Minutes | None = None) -> list[Tour] | None:
+              lower: Minutes | None = None, grid: int = 1) -> list[Tour] | None:
     """Every tour of an expert-day that can be driven, ignoring online consultations: each stop
     starts within its window after the drives before it (leaving no earlier than work starts),
+    on the appointment ``grid`` (a multiple of that many minutes),
     the drive home ends by the end of work, at most ``max_stops`` stops and ``max_drive``
     minutes of driving. With ``all_orders`` false, only the cheapest order of each set of stops
     is kept (ties: the first found). ``None`` when there are more than ``limit`` tours.
@@ -229,7 +242,7 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
         here, by = base, work_end
         for j in reversed(order):
             c = candidates[j]
-            by = min(c.hi, by - minutes(c.location, here) - c.duration)
+            by = _down(min(c.hi, by - minutes(c.location, here) - c.duration), grid)
             out.append(by)
             here = c.location
         return tuple(reversed(out))
@@ -253,7 +266,7 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
             if j in order:
                 continue
             leg = minutes(here, c.location)
-            start = max(c.lo, clock + leg)
+            start = _up(max(c.lo, clock + leg), grid)
             if start > c.hi:
                 continue
             end = start + c.duration
@@ -317,7 +330,7 @@ Block = tuple[int, int, int]
 
 def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, int, int]],
              minutes: Minutes, work_start: int, work_end: int, *,
-             time_limit: float | None = None) -> bool | None:
+             time_limit: float | None = None, grid: int = 1) -> bool | None:
     """Whether one expert's day can run: the on-site ``stops`` in this order (each with its
     start window), and online ``calls`` given as ``(earliest start, latest start, duration)``,
     each anywhere outside the drives and within working hours (at the base before leaving, on
@@ -335,6 +348,8 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
     3. otherwise CP-SAT decides on the day alone (one interval per block, no two at once).
 
     ``time_limit`` (seconds) bounds step 3; ``None`` comes back only when it runs out undecided.
+    On an appointment ``grid`` of more than a minute (stops and calls start on its multiples)
+    step 1 is skipped: its schedule need not start them there.
 
     >>> minutes = lambda a, b: 0 if a == b else 120
     >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 60)], minutes, 480, 1080)
@@ -342,26 +357,28 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
     >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 150)], minutes, 480, 1080)
     False
     """
-    chain = _chain(base, stops, minutes, work_start, work_end)
+    chain = _chain(base, stops, minutes, work_start, work_end, grid)
     if chain is None:
         return False
-    jobs = [(max(lo, work_start), min(hi, work_end - dur), dur) for lo, hi, dur in calls]
+    jobs = [(_up(max(lo, work_start), grid), _down(min(hi, work_end - dur), grid), dur)
+            for lo, hi, dur in calls]
     if any(lo > hi for lo, hi, _ in jobs):
         return False
     mirrored = (_mirror(chain[::-1]), _mirror(jobs), -work_end)
-    if any(_list_schedule(*day, calls_first=rule) for rule in (False, True)
-           for day in ((chain, jobs, work_start), mirrored)):
+    if grid == 1 and any(_list_schedule(*day, calls_first=rule) for rule in (False, True)
+                         for day in ((chain, jobs, work_start), mirrored)):
         return True
     if not _fits_with_pauses([*chain, *jobs], work_start):
         return False
-    return _cp_sat_fits(chain, jobs, time_limit)
+    return _cp_sat_fits(chain, jobs, time_limit, grid)
 
 
 def _chain(base: str, stops: Sequence[Candidate], minutes: Minutes, work_start: int,
-           work_end: int) -> list[Block] | None:
+           work_end: int, grid: int = 1) -> list[Block] | None:
     """The drives and stops of the day in their order, each with the earliest start the blocks
     before it allow and the latest start that leaves room for the blocks after it (calls
-    aside); ``None`` when even without calls they do not fit."""
+    aside; stops on the appointment ``grid``); ``None`` when even without calls they do not
+    fit."""
     places = [base, *(c.location for c in stops), base]
     lengths: list[int] = []
     windows: list[tuple[int, int] | None] = []     # None: a drive, any time
@@ -374,7 +391,7 @@ def _chain(base: str, stops: Sequence[Candidate], minutes: Minutes, work_start: 
     early: list[int] = []
     clock = work_start
     for length, window in zip(lengths, windows, strict=True):
-        start = clock if window is None else max(clock, window[0])
+        start = clock if window is None else _up(max(clock, window[0]), grid)
         if window is not None and start > window[1]:
             return None
         early.append(start)
@@ -384,7 +401,7 @@ def _chain(base: str, stops: Sequence[Candidate], minutes: Minutes, work_start: 
     late: list[int] = []
     by = work_end
     for length, window in zip(reversed(lengths), reversed(windows), strict=True):
-        start = by - length if window is None else min(window[1], by - length)
+        start = by - length if window is None else _down(min(window[1], by - length), grid)
         late.append(start)
         by = start
     late.reverse()
@@ -466,15 +483,20 @@ def _fits_with_pauses(blocks: Sequence[Block], start: int) -> bool:
 
 
 def _cp_sat_fits(chain: Sequence[Block], calls: Sequence[Block],
-                 time_limit: float | None) -> bool | None:
+                 time_limit: float | None, grid: int = 1) -> bool | None:
     """The exact answer from CP-SAT: one interval per block within its window, the chain's
-    blocks in their order, no two blocks at once; ``None`` if ``time_limit`` runs out."""
+    blocks in their order, no two blocks at once, stops and calls on the appointment ``grid``
+    (the chain's odd blocks are its stops); ``None`` if ``time_limit`` runs out."""
     m = cp_model.CpModel()
     intervals = []
     starts = []
     for kind, blocks in (("leg", chain), ("call", calls)):
         for i, (lo, hi, d) in enumerate(blocks):
-            s = m.new_int_var(lo, hi, f"{kind}_{i}_start")
+            if grid > 1 and (kind == "call" or i % 2):
+                s = m.new_int_var_from_domain(cp_model.Domain.from_values(
+                    range(_up(lo, grid), hi + 1, grid)), f"{kind}_{i}_start")
+            else:
+                s = m.new_int_var(lo, hi, f"{kind}_{i}_start")
             starts.append(s)
             if d:       # a drive of no minutes (the next stop is at the same place) blocks nothing
                 intervals.append(m.new_fixed_size_interval_var(s, d, f"{kind}_{i}"))

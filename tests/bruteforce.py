@@ -5,14 +5,16 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
 
 1. every *assignment*: each request unserved, or served on one of its dates by one expert per
    field (distinct experts, each with the field, the date workable for each); a fixed request
-   only as published;
+   only as published; a follow-up (``after``) only with the request it follows, within the
+   gap of days, by the same experts when asked;
 2. per expert and date, every *order* of the on-site stops, and every way to slot the online
    consultations and the expert's lunch (a block of its minutes inside its window, on a day
    with any consultation) between the blocks of the day (base → stop drive, stop, stop → stop
    drive, …, drive home; before the first drive and after the last included);
 3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
    block a ends" plus earliest and latest starts, a system whose least solution (every block as
-   early as the blocks before it allow) is feasible exactly when the system is. Joint requests
+   early as the blocks before it allow, a consultation on the next minute of the appointment
+   grid) is feasible exactly when the system is. Joint requests
    share one start across their experts' days, which couples those days; they are solved
    together. A consultation whose place is closed at some hours (``closed``) that it would
    overlap is pushed to the end of them: the least start at or after a given minute that
@@ -84,6 +86,9 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
                      + ([q.window[0]] if q.window else []))
             hi = min([loc.close] + [e.work_end for e in es]
                      + ([q.window[1]] if q.window else [])) - q.duration_min
+            # the appointment grid: a start is a multiple of g minutes after midnight
+            g = p.horizon.start_grid_min
+            lo, hi = (lo + g - 1) // g * g, hi - hi % g
             if q.fixed is not None and not release:
                 if not lo <= q.fixed.start <= hi:
                     continue
@@ -164,6 +169,28 @@ class _Solver:
                 return False
         return True
 
+    def series_ok(self, chosen: dict[str, _Choice]) -> bool:
+        """FORMAT.md's follow-ups: a request with ``after`` is made only with the request it
+        follows made too, ``min_days``..``max_days`` calendar days earlier, by the same set
+        of experts when ``same_experts``."""
+        for c in chosen.values():
+            link = self.req[c.request].after
+            if link is None:
+                continue
+            before = chosen.get(link.request)
+            if link.date is not None:            # made before the document
+                when, who = link.date, set(link.experts)
+            elif before is None:
+                return False
+            else:
+                when, who = before.date, set(before.experts)
+            days = (c.date - when).days
+            if days < link.min_days or (link.max_days is not None and days > link.max_days):
+                return False
+            if link.same_experts and set(c.experts) != who:
+                return False
+        return True
+
     def day_sequences(self, eid: str, d: dt.date, onsite: list[str], online: list[str]
                       ) -> list[tuple[int, list[tuple[str, str, int]]]]:
         """(drive minutes, blocks) for every way the day can run, cheapest first; a block is
@@ -193,14 +220,18 @@ class _Solver:
 
     def _after_closed(self, key: str, minutes: int, t: int) -> int:
         """The least start at or after ``t`` of the block ``key`` (``minutes`` long) that
-        overlaps none of its place's closed hours (a consultation; other blocks: ``t``)."""
+        is on the appointment grid and overlaps none of its place's closed hours (a
+        consultation; other blocks, drives, start at ``t``)."""
         q = self.req.get(key)
         if q is None:
             return t
         spans = self.p.location_by_id[q.location].closed
+        g = self.p.horizon.start_grid_min
         moved = True
         while moved:
             moved = False
+            if t % g:           # the next minute on the grid
+                t, moved = t + g - t % g, True
             for a, b in spans:
                 if t < b and a < t + minutes:
                     t, moved = b, True
@@ -247,7 +278,7 @@ class _Solver:
 
     def evaluate(self, chosen: dict[str, _Choice]) -> int | None:
         """Best objective of this assignment over all orders and times, or None."""
-        if not self.caps_ok(chosen):
+        if not self.caps_ok(chosen) or not self.series_ok(chosen):
             return None
         w = self.p.objective
         per: dict[tuple[str, dt.date], tuple[list[str], list[str]]] = defaultdict(
@@ -282,6 +313,10 @@ class _Solver:
         gain = sum(self.gain[c.request] for c in chosen.values())
         onsite_days = sum(1 for (on, _) in per.values() if on)
         value = gain - w.drive_minute * drive - w.onsite_day * onsite_days
+        for c in chosen.values():       # each calendar day after the due date costs late_day
+            due = self.req[c.request].due
+            if due is not None and c.date > due:
+                value -= w.late_day * (c.date - due).days
         cov = self.p.goals.coverage
         if cov is not None:
             for lid, floor in cov.floors(self.p).items():

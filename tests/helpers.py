@@ -10,6 +10,7 @@ published visit and moves no other visit to another date or expert.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -32,6 +33,8 @@ __all__ = [
     "add_request",
     "build_plan",
     "codes_of",
+    "draw_series",
+    "on_grid",
     "load_doc",
     "problem_of",
     "propose_checked",
@@ -186,7 +189,7 @@ DATE_PAIRS = (("2026-12-07", "2026-12-08"), ("2026-11-30", "2026-12-01"))
 @st.composite
 def tiny(draw: Any) -> dict[str, Any]:
     """≤ 6 requests, 1–2 experts, 1–2 dates, 2–3 places, any travel matrix, sometimes the
-    season goals (coverage floors, small-town bonus) and monthly on-site caps."""
+    season goals (coverage floors, small-town bonus), monthly on-site caps and follow-ups."""
     dates = draw(st.sampled_from(DATE_PAIRS))
     n_loc = draw(st.integers(2, 3))
     locs = [f"L{i}" for i in range(n_loc)]
@@ -263,9 +266,50 @@ def tiny(draw: Any) -> dict[str, Any]:
     if draw(st.integers(0, 2)) == 0:           # a town hall's lunch hour (locations[].closed)
         lo = draw(st.sampled_from([600, 690, 720]))
         draw(st.sampled_from(locations))["closed"] = [[fmt_time(lo), fmt_time(lo + 60)]]
+    draw_series(draw, requests)
+    on_grid(doc, draw(st.sampled_from([1, 1, 15, 20, 60])))
+    if draw(st.integers(0, 2)) == 0:           # due dates, each day late paid
+        obj["late_day"] = draw(st.sampled_from([300, 4000, 20000]))
+        before = (dt.date.fromisoformat(dates[0]) - dt.timedelta(days=1)).isoformat()
+        for q in requests:
+            if draw(st.booleans()):
+                q["due"] = draw(st.sampled_from([before, dates[0]]))
     for e in experts:                          # lunch (experts[].lunch), inside every day
         if draw(st.integers(0, 2)) == 0:
             e["lunch"] = {"minutes": draw(st.sampled_from([30, 45, 60])),
                           "window": draw(st.sampled_from([["11:30", "13:30"],
                                                           ["12:00", "13:00"]]))}
     return doc
+
+
+def draw_series(draw: Any, requests: list[dict[str, Any]]) -> None:
+    """Sometimes one or two follow-ups (``after``), each of an earlier request (no cycle),
+    with a gap of 1–2 days (sometimes capped) and the same experts or not; the requests
+    (``earliest``/``latest``, ISO dates) may be changed to give the series room."""
+    if len(requests) < 2 or draw(st.integers(0, 2)) != 0:
+        return
+    for _ in range(draw(st.integers(1, 2))):
+        i = draw(st.integers(1, len(requests) - 1))
+        j = draw(st.integers(0, i - 1))
+        same = draw(st.booleans()) and len(requests[i]["fields"]) == len(requests[j]["fields"])
+        after: dict[str, Any] = {"request": requests[j]["id"],
+                                 "min_days": draw(st.sampled_from([1, 1, 2])),
+                                 "same_experts": same}
+        if draw(st.booleans()):
+            after["max_days"] = after["min_days"] + draw(st.integers(0, 1))
+        requests[i]["after"] = after
+        if draw(st.booleans()):         # dates that leave the series room, more often than not
+            requests[j]["earliest"] = min(q["earliest"] for q in requests)
+            requests[i]["latest"] = max(q["latest"] for q in requests)
+
+
+def on_grid(doc: dict[str, Any], grid: int) -> None:
+    """Put ``doc`` on an appointment grid of ``grid`` minutes (``horizon.start_grid_min``),
+    its published starts moved up onto the grid."""
+    if grid == 1:
+        return
+    doc["horizon"]["start_grid_min"] = grid
+    for q in doc["requests"]:
+        if q.get("fixed"):
+            h, m = (int(x) for x in q["fixed"]["start"].split(":"))
+            q["fixed"]["start"] = fmt_time(-(-(h * 60 + m) // grid) * grid)

@@ -24,12 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/test_planner_rules.py", "tests/test_search.py", "tests/test_routes.py",
-         "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
+TESTS = ["tests/test_day_rules.py", "tests/test_planner_rules.py", "tests/test_search.py",
+         "tests/test_routes.py", "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
          "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
-         "tests/test_expert_day.py"]
+         "tests/test_expert_day.py", "tests/test_series.py"]
 #: The brute-force comparisons that check every bound a plan may report.
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
+#: The tests of the appointment grid, and the brute force that draws grids.
+GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
+#: The tests of due dates, and the brute force that draws them.
+DUE_TESTS = ("tests/test_due_dates.py", "tests/test_optimality.py")
 
 
 #: The expert-day's rules, written once for the planner and the slot proposals.
@@ -61,6 +65,21 @@ MUTATIONS = [
              "self.m.add(s >= o.lo).only_enforce_if(lit)", "pass"),
     Mutation("hours: latest start per expert dropped", "solvers/model.py",
              "self.m.add(s <= o.hi).only_enforce_if(lit)", "pass"),
+    # --- the appointment grid (horizon.start_grid_min)
+    Mutation("grid: a start variable off the grid", DAY, "    if grid <= 1:\n", "    if True:\n",
+             GRID_TESTS),
+    Mutation("grid: a tour's stop starts off the grid", "solvers/routes.py",
+             "start = _up(max(c.lo, clock + leg), grid)", "start = max(c.lo, clock + leg)",
+             GRID_TESTS),
+    Mutation("grid: options off the grid", "solvers/explain/windows.py",
+             "lo, hi = p.horizon.grid_up(starts[0]), p.horizon.grid_down(starts[1])",
+             "lo, hi = starts", GRID_TESTS),
+    # --- due dates (requests[].due, objective.late_day)
+    Mutation("due: a day late unpaid", "solvers/model.py",
+             "terms.append(-w.late_day * self.late_days())", "pass", DUE_TESTS),
+    Mutation("due: lateness counted from the day after", "solvers/model.py",
+             "return sum(self.p.request_by_id[rid].days_late(d) * lit",
+             "return sum(max(0, self.p.request_by_id[rid].days_late(d) - 1) * lit", DUE_TESTS),
     # --- tours (enumerated days)
     Mutation("tours: daily visit cap + 1", "solvers/cpsat/tours.py",
              "max_stops=e.max_visits_per_day,",
@@ -74,8 +93,8 @@ MUTATIONS = [
              "day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)",
              "day.drive = sum((t.drive // 2) * lit for t, lit in zip(tours, day.tour_lits, strict=True)"),
     Mutation("tours: first leg ignores the window", "solvers/routes.py",
-             "            start = max(c.lo, clock + leg)\n            if start > c.hi:",
-             "            start = max(c.lo, clock + leg)\n            if start > c.hi + 60:"),
+             "            start = _up(max(c.lo, clock + leg), grid)\n            if start > c.hi:",
+             "            start = _up(max(c.lo, clock + leg), grid)\n            if start > c.hi + 60:"),
     Mutation("tours: return after work ends", "solvers/routes.py",
              "if end + back <= work_end and", "if end + back <= work_end + 60 and"),
     # --- circuit days
@@ -133,8 +152,10 @@ MUTATIONS = [
              "lengths = sorted({t // 2 for _, t, _ in legs})"),
     # --- redundant rules must never cut a real plan
     Mutation("redundant: online never fits beside a tour", "solvers/routes.py",
-             "            if max(after, lo) <= min(hi, until - duration):\n                return True",
-             "            if max(after, lo) + 15 <= min(hi, until - duration):\n                return True"),
+             "            if _up(max(after, lo), grid) <= min(hi, until - duration):\n"
+             "                return True",
+             "            if _up(max(after, lo), grid) + 15 <= min(hi, until - duration):\n"
+             "                return True"),
     Mutation("redundant: working day 30 min shorter", "solvers/cpsat/tours.py",
              "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)",
              "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start - 30)"),
@@ -186,14 +207,30 @@ MUTATIONS = [
              "                    pass\n        if self.fixed_mode"),
     Mutation("fixed: start not kept", "solvers/model.py",
              "self.m.add(self.start[rid] == f.start).only_enforce_if(lit)", "pass"),
+    # --- follow-up series
+    Mutation("series: a day less than min_days", "solvers/model.py",
+             "if a.min_days <= (d - e).days", "if a.min_days - 1 <= (d - e).days"),
+    Mutation("series: same experts ignored", "solvers/model.py",
+             "                self.m.add(sum(mine) <= sum(uses.get((first, eid), [])))",
+             "                pass"),
+    Mutation("series: served without the visit it follows", "solvers/model.py",
+             "self.m.add_bool_or([~self.on_date[q.id, d], *gap_ok])", "pass"),
+    Mutation("series: an earlier week's experts ignored", "solvers/model.py",
+             "            if r == rid and a.same_experts and eid not in experts:\n                self.m.add(lit == 0)",
+             "            if r == rid and a.same_experts and eid not in experts:\n                pass"),
+    Mutation("parts: a series cut by a window border", "solvers/parts/solve.py",
+             "hoods = share_coverage(problem, keep_series_together(problem,",
+             "hoods = share_coverage(problem, (lambda _p, h: h)(problem,"),
+    Mutation("parts: a series re-decided in halves", "solvers/parts/hoods.py",
+             "free -= cut_series(problem, free, within)", "pass"),
     # --- objective and search
     Mutation("objective without driving", "solvers/model.py",
              "w.priority * served - w.drive_minute * drive - w.onsite_day * days]",
              "w.priority * served - 0 * drive - w.onsite_day * days]"),
-    Mutation("search: a timed-out probe cuts a choice", "solvers/search.py",
+    Mutation("search: a timed-out probe cuts a choice", "solvers/cpsat/search.py",
              "return clock.run(solver, probe) == cp_model.INFEASIBLE",
              "return clock.run(solver, probe) != cp_model.OPTIMAL"),
-    Mutation("search: choice optimum taken without timing", "solvers/search.py",
+    Mutation("search: choice optimum taken without timing", "solvers/cpsat/search.py",
              "        return bound is not None and value >= bound",
              "        return bound is not None and value >= bound - 1000"),
     # --- the day check (calls placed between the drives and stops of a chosen day)

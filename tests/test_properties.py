@@ -2,8 +2,9 @@
 
 2–4 locations with a random travel matrix, 1–3 experts with random fields, hours and caps,
 1–8 requests (some joint, some online, random durations, windows and dates), at most one fixed
-visit. Whatever the instance, the plan is valid by the independent checker, accounts for every
-request exactly once, and keeps the fixed visit unless its status is infeasible.
+visit, sometimes follow-ups (``after``). Whatever the instance, the plan is valid by the
+independent checker, accounts for every request exactly once, and keeps the fixed visit
+unless its status is infeasible.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from engine.checker import check_plan
 from engine.format import parse_plan_request
 from engine.model import fmt_time
-from tests.helpers import solve_checked
+from tests.helpers import draw_series, on_grid, solve_checked
 
 FIELDS = ("pr", "data", "design")
 DATES = ("2026-12-07", "2026-12-08", "2026-12-09")          # Mon–Wed
@@ -93,10 +94,18 @@ def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
         if draw(st.integers(0, 2)) == 0:
             ws = int(e["work_start"][:2]) * 60 + int(e["work_start"][3:])
             e["lunch"] = {"minutes": 45, "window": [fmt_time(ws + 120), fmt_time(ws + 240)]}
-    return {"format": "plan-request/1",
-            "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},
-            "locations": locations, "experts": experts, "requests": requests,
-            "travel": {"minutes": travel}}
+    draw_series(draw, requests)
+    doc = {"format": "plan-request/1",
+           "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},
+           "locations": locations, "experts": experts, "requests": requests,
+           "travel": {"minutes": travel}}
+    on_grid(doc, draw(st.sampled_from([1, 1, 5, 15, 30])))
+    if draw(st.integers(0, 2)) == 0:           # due dates, each day late paid
+        doc["objective"] = {"late_day": draw(st.sampled_from([100, 2500, 30000]))}
+        for q in requests:
+            if draw(st.booleans()):
+                q["due"] = draw(st.sampled_from(DATES))
+    return doc
 
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,

@@ -1,4 +1,4 @@
-"""The search's own promises (``solvers.search``): only a proof cuts a choice, the clock's
+"""The search's own promises (``solvers.cpsat.search``): only a proof cuts a choice, the clock's
 deterministic budget makes a solve repeatable, and a choice that can be timed is optimal."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from ortools.sat.python import cp_model
 
 from engine.demand import ehime_week
 from engine.travel import TravelTimes
+from solvers.cpsat.search import _cannot_be_timed
+from solvers.cpsat.solver import Clock, cp_solver
 from solvers.model import PlannerModel
 from solvers.planner import SolveOptions, solve
-from solvers.search import Clock, _cannot_be_timed, cp_solver
 from tests.helpers import problem_of, req, solve_checked
 
 
@@ -78,3 +79,23 @@ def test_a_repaired_choice_short_of_the_bound_is_not_called_optimal():
     assert {v.request: v.experts for v in plan.visits} == {
         "s": ("pr-2",), "a": ("pr-1",), "b": ("pr-1",)}
     assert plan.objective == plan.bound == 3 * 1000 - 80
+
+
+def test_a_search_bound_above_every_request_served_gives_way_to_it(monkeypatch):
+    """A search stopped before its root relaxation reports CP-SAT's first bound, which can be
+    above every request served with no driving: the plan reports the lesser of the two."""
+    import solvers.planner as planner
+    from solvers.cpsat.search import Found
+    from solvers.objective import trivial_bound
+
+    real = planner.choose_then_time
+
+    def early(*args, **kw):
+        found = real(*args, **kw)
+        return Found("feasible", found.values, found.objective, 10**9)
+
+    monkeypatch.setattr(planner, "choose_then_time", early)
+    p = ehime_week("2026-12-07", seed=1)
+    plan = solve(p, SolveOptions(time_limit=20))
+    assert plan.status == "feasible"
+    assert plan.objective <= plan.bound == trivial_bound(p, {q.id for q in p.requests})

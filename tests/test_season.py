@@ -10,6 +10,8 @@ import pytest
 from engine.checker import check_plan
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.season import DEFAULT_CAMPS, publish_until, season_document
+from solvers.objective import trivial_bound
+from solvers.parts.solve import CAPACITY
 from solvers.season import compare_seasons, plan_season, season_tables, simulate_season
 from tests.helpers import add_request, load_doc, solve_checked
 
@@ -76,6 +78,27 @@ def test_season_request_round_trips_with_camps_contract_and_goals():
     assert parse_plan_request(plan_request_to_dict(p)) == p
 
 
+def test_open_share_mixes_short_and_open_ended_date_ranges():
+    short = parse_plan_request(season_document(weeks=16, requests_per_week=10, seed=3))
+    mixed = parse_plan_request(season_document(weeks=16, requests_per_week=10, seed=3,
+                                               open_share=0.5))
+    end = mixed.horizon.end
+    assert [q.id for q in short.requests] == [q.id for q in mixed.requests]
+    opened = [q for q, s in zip(mixed.requests, short.requests, strict=True)
+              if q.latest != s.latest]
+    # about half of those not open already are opened to the season's end, the rest kept
+    assert all(q.latest == end for q in opened)
+    closed = [s for s in short.requests if s.latest < end]
+    assert 0.35 * len(closed) < len(opened) < 0.65 * len(closed)
+    assert all(q.earliest == s.earliest for q, s in zip(mixed.requests, short.requests,
+                                                         strict=True))
+    everyone = parse_plan_request(season_document(weeks=16, requests_per_week=10, seed=3,
+                                                  wait_weeks=16))
+    assert all(q.latest == end for q in everyone.requests)
+    with pytest.raises(ValueError, match="open_share"):
+        season_document(weeks=4, open_share=1.5)
+
+
 @pytest.fixture(scope="module")
 def short_season():
     return parse_plan_request(season_document(weeks=4, requests_per_week=12, seed=5,
@@ -89,6 +112,10 @@ def test_the_season_week_by_week_is_a_valid_plan_of_the_season(short_season):
     assert set(sim.weeks["status"]) <= {"optimal", "feasible", "nothing asked"}
     left = {u.request for u in sim.plan.unscheduled}
     assert set(sim.expired) | set(sim.still_open) == left
+    # the bound is the capacity bound, below every request served, never below the plan
+    served_all = trivial_bound(short_season, {q.id for q in short_season.requests})
+    assert sim.plan.solver.bound_method == CAPACITY
+    assert sim.plan.objective <= sim.plan.bound < served_all
 
 
 def test_the_season_planned_as_one_and_its_figures(short_season):

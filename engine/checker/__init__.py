@@ -38,11 +38,13 @@ from engine.checker.requests import (
     visit_known_ids,
     visit_matches_request,
 )
+from engine.checker.series import follow_ups_keep_their_series
 from engine.checker.settled import fixed_visits_kept, nothing_new_in_history
 from engine.checker.timing import (
     date_workable_and_requested,
     not_in_closed_hours,
     not_in_places_closed_hours,
+    starts_on_grid,
     within_hours,
 )
 from engine.model import Plan, PlanRequest
@@ -55,11 +57,11 @@ __all__ = ["RULES", "Violation", "assert_valid", "check_plan"]
 RULES = {f.__name__: f for f in (
     every_request_accounted_once, unscheduled_have_reasons, visit_known_ids,
     visit_matches_request, experts_cover_fields, date_workable_and_requested, within_hours,
-    not_in_closed_hours, not_in_places_closed_hours, nothing_new_in_history,
+    starts_on_grid, not_in_closed_hours, not_in_places_closed_hours, nothing_new_in_history,
     one_thing_at_a_time, travel_between_stops, day_starts_and_ends_at_base,
     legs_driven_between_stops, routes_agree_with_visits, lunch_break_taken, expert_caps,
-    location_caps,
-    fixed_visits_kept, kpis_consistent, objective_matches_formula, coverage_reported)}
+    location_caps, fixed_visits_kept, follow_ups_keep_their_series,
+    kpis_consistent, objective_matches_formula, coverage_reported)}
 
 
 def check_plan(problem: PlanRequest, plan: Plan, *,

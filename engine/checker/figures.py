@@ -24,7 +24,8 @@ def kpis_consistent(c: Context) -> Iterable[Violation]:
 def objective_matches_formula(c: Context) -> Iterable[Violation]:
     """For a plan with a result (optimal or feasible, or infeasible with the fixed visits it
     released), ``objective`` is FORMAT.md's formula on the plan: priority × Σ priority served −
-    drive_minute × Σ drive minutes − onsite_day × expert-dates on site; ``bound`` is at least
+    drive_minute × Σ drive minutes − onsite_day × expert-dates on site − late_day × Σ calendar
+    days each visit falls after its request's due date; ``bound`` is at least
     the objective, and equal to it when optimal."""
     if c.plan.status not in ("optimal", "feasible") and (
             c.plan.status != "infeasible" or c.plan.objective is None):
@@ -38,6 +39,11 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
         ndays += 1
     value = w.priority * served - w.drive_minute * drive - w.onsite_day * ndays
     goals = ""
+    late = sum((v.date - due).days for v in c.visits
+               if (due := c.p.request_by_id[v.request].due) is not None and v.date > due)
+    if w.late_day:
+        value -= w.late_day * late
+        goals += f" − {w.late_day} × {late} days late"
     small = c.p.goals.small_towns
     if small is not None:
         in_towns = sum(c.p.request_by_id[v.request].priority for v in c.visits

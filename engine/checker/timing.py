@@ -1,5 +1,6 @@
 """The checker's rules on when a visit may happen: on a workable date the request allows,
-within the opening, requested and working hours, out of closed hours."""
+within the opening, requested and working hours, on the appointment grid, out of closed
+hours."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from engine.checker.context import Context, Violation, span, violation
 from engine.model import fmt_time, keep_out
 
 __all__ = ["date_workable_and_requested", "not_in_closed_hours", "not_in_places_closed_hours",
-           "within_hours"]
+           "starts_on_grid", "within_hours"]
 
 
 def date_workable_and_requested(c: Context) -> Iterable[Violation]:
@@ -52,6 +53,16 @@ def within_hours(c: Context) -> Iterable[Violation]:
                 yield violation("working_hours", f"{span(v)} is outside {eid}'s working hours "
                          f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}", v.request, eid,
                          v.date)
+
+
+def starts_on_grid(c: Context) -> Iterable[Violation]:
+    """Every consultation starts on the appointment grid: a multiple of
+    ``horizon.start_grid_min`` minutes after midnight (drives may start at any minute)."""
+    grid = c.p.horizon.start_grid_min
+    for v in c.visits:
+        if v.start % grid:
+            yield violation("start_grid", f"{span(v)} does not start on the {grid}-minute "
+                            "appointment grid", v.request, date=v.date)
 
 
 def not_in_closed_hours(c: Context) -> Iterable[Violation]:

@@ -3,6 +3,7 @@ locations, experts, requests, goals and objective, each validated with its path.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -18,7 +19,9 @@ from engine.format.places import (
     expert_names,
 )
 from engine.format.reader import _MISSING, Reader, _unique, read_json
+from engine.format.series import check_series, parse_after
 from engine.model import (
+    START_GRIDS,
     Blackout,
     Closure,
     Coverage,
@@ -47,7 +50,7 @@ REQUEST_FORMAT = "plan-request/1"
 _REQUEST_KEYS = {"format", "horizon", "locations", "experts", "requests", "travel", "objective",
                  "timezone", "name", "description", "generator", "goals"}
 _HORIZON_KEYS = {"start", "end", "skip_holidays", "blackouts", "published_until",
-                 "history_until", "closures"}
+                 "history_until", "closures", "start_grid_min"}
 _BLACKOUT_KEYS = {"date", "experts", "reason", "from", "until"}
 _CLOSURE_KEYS = {"location", "date", "from", "until", "reason"}
 _LOCATION_KEYS = {"id", "name", "lat", "lon", "open", "close", "max_visits_per_day", "name_en",
@@ -56,9 +59,9 @@ _EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_v
                 "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name",
                 "max_onsite_days_per_month", "lunch"}
 _REQ_KEYS = {"id", "location", "fields", "mode", "duration_min", "priority", "earliest", "latest",
-             "window", "fixed", "title", "confidential"}
+             "window", "fixed", "title", "confidential", "after", "due"}
 _FIXED_KEYS = {"experts", "date", "start"}
-_OBJECTIVE_KEYS = {"priority", "drive_minute", "onsite_day"}
+_OBJECTIVE_KEYS = {"priority", "drive_minute", "onsite_day", "late_day"}
 _GOALS_KEYS = {"coverage", "small_towns"}
 _COVERAGE_KEYS = {"min_visits", "penalty", "modes", "locations"}
 _SMALL_TOWNS_KEYS = {"population_below", "bonus"}
@@ -184,7 +187,19 @@ def _parse_horizon(r: Reader, d: Mapping[str, Any]) -> Horizon | None:
         if loc and cd and ok and part:
             closures.append(Closure(loc, cd, part[0], part[1],
                                     r.string(c, "reason", p, required=False)))
-    return Horizon(start, end, skip, tuple(blackouts), published, history, tuple(closures))
+    return Horizon(start, end, skip, tuple(blackouts), published, history, tuple(closures),
+                   _start_grid(r, h))
+
+
+def _start_grid(r: Reader, h: Mapping[str, Any]) -> int:
+    """``horizon.start_grid_min``: one of ``START_GRIDS`` (default 1, any minute)."""
+    g = r.integer(h, "start_grid_min", "horizon", required=False, default=1)
+    if g is None or g in START_GRIDS:
+        return g or 1
+    allowed = ", ".join(str(x) for x in START_GRIDS)
+    r.err("horizon.start_grid_min", f"must be one of {allowed}, got {g}",
+          f"{allowed} のいずれかである必要があります（{g}）")
+    return 1
 
 
 def _part_of_day(r: Reader, x: Mapping[str, Any], p: str, *, required: bool
@@ -300,6 +315,7 @@ def _parse_requests(r: Reader, d: Mapping[str, Any], places: Places,
                     experts: Mapping[str, Expert], horizon: Horizon | None) -> list[Request]:
     out = []
     ids = []
+    paths: dict[str, str] = {}
     for p, x in r.each(d, "requests", _REQ_KEYS):
         ident = r.string(x, "id", p)
         loc = r.string(x, "location", p)
@@ -353,15 +369,24 @@ def _parse_requests(r: Reader, d: Mapping[str, Any], places: Places,
             fixed = _parse_fixed(r, x["fixed"], f"{p}.fixed", fields, experts, horizon)
         title = r.string(x, "title", p, required=False)
         conf = r.boolean(x, "confidential", p, False)
+        after = parse_after(r, x["after"], f"{p}.after") if x.get("after") is not None else None
         if ident and loc and fields and mode in ("onsite", "online") and dur and prio \
                 and earliest and latest:
             ids.append((f"{p}.id", ident))
             out.append(Request(ident, loc, fields, mode, dur, prio, earliest, latest,  # type: ignore[arg-type]
-                               window, fixed, title, conf))
+                               window, fixed, title, conf, after,
+                               due=_due(r, x, p)))
+            paths.setdefault(ident, p)
         elif ident:
             ids.append((f"{p}.id", ident))
     _unique(r, ids, "request")
+    check_series(r, out, paths, experts, horizon.start if horizon else None)
     return out
+
+
+def _due(r: Reader, x: Mapping[str, Any], p: str) -> dt.date | None:
+    """``requests[i].due``: the date the request is due (any date; none when absent)."""
+    return r.date(x["due"], f"{p}.due") if x.get("due") is not None else None
 
 
 def _parse_fixed(r: Reader, raw: Any, p: str, fields: tuple[str, ...],
@@ -391,6 +416,11 @@ def _parse_fixed(r: Reader, raw: Any, p: str, fields: tuple[str, ...],
     start = r.time(x.get("start"), f"{p}.start") if "start" in x else None
     if "start" not in x:
         r.err(f"{p}.start", "is required", "必須項目です")
+    grid = horizon.start_grid_min if horizon else 1
+    if start is not None and start % grid:
+        r.err(f"{p}.start", f"{fmt_time(start)} is off the {grid}-minute appointment grid "
+              "(horizon.start_grid_min)",
+              f"{fmt_time(start)} は {grid} 分刻みの予約枠（horizon.start_grid_min）から外れています")
     if who and day and start is not None:
         return Fixed(who, day, start)
     return None

@@ -43,6 +43,8 @@ def plan_request_to_dict(req: PlanRequest) -> dict[str, Any]:
     o = req.objective
     doc["objective"] = {"priority": o.priority, "drive_minute": o.drive_minute,
                         "onsite_day": o.onsite_day}
+    if o.late_day:
+        doc["objective"]["late_day"] = o.late_day
     goals: dict[str, Any] = {}
     if req.goals.coverage is not None:
         c = req.goals.coverage
@@ -76,6 +78,8 @@ def _horizon_dict(h: Horizon) -> dict[str, Any]:
             {"location": c.location, "date": c.date.isoformat(), "from": fmt_time(c.start),
              "until": fmt_time(c.end), **({"reason": c.reason} if c.reason else {})}
             for c in h.closures]
+    if h.start_grid_min != 1:
+        out["start_grid_min"] = h.start_grid_min
     return out
 
 
@@ -129,6 +133,15 @@ def _request_dict(q: Request) -> dict[str, Any]:
                       "start": fmt_time(q.fixed.start)}
     _opt(x, "title", q.title, "")
     _opt(x, "confidential", q.confidential, False)
+    if q.after is not None:
+        a = q.after
+        x["after"] = {"request": a.request, "min_days": a.min_days,
+                      **({"max_days": a.max_days} if a.max_days is not None else {}),
+                      "same_experts": a.same_experts,
+                      **({"visit": {"date": a.date.isoformat(), "experts": list(a.experts)}}
+                         if a.date is not None else {})}
+    if q.due is not None:
+        x["due"] = q.due.isoformat()
     return x
 
 

@@ -33,7 +33,7 @@ from engine.names import resolve_municipality
 from service.auth import Principal, hash_key, lookup_key
 from service.config import Settings
 from service.db import AuditEntry
-from service.jobs import JobManager
+from service.jobs.manager import JobManager
 from service.problems import ApiProblem
 
 __all__ = [

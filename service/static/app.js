@@ -26,8 +26,7 @@ const TEXT = {
     duration_min: "所要時間(分)", earliest: "開始日", latest: "終了日", window: "希望時間帯",
     confidential: "非公開（他の自治体には見えません）", submit_now: "すぐに提出する",
     save: "保存", form_reset: "新規に戻る", edit: "編集", submit: "提出", cancel: "取消",
-    f_design: "デザイン", f_security: "セキュリティ", f_data: "データ活用",
-    f_cocreation: "官民共創", f_pr: "広報", s_draft: "下書き", s_submitted: "提出済",
+    s_draft: "下書き", s_submitted: "提出済",
     s_scheduled: "計画済", s_done: "完了", s_cancelled: "取消", j_queued: "待機中",
     j_running: "計算中", j_done: "完了", j_failed: "失敗", j_cancelled: "中止",
     job: "計画ジョブ", elapsed: "経過", objective: "現時点の最良の計画", bound: "証明済みの上限",
@@ -99,6 +98,11 @@ const TEXT = {
     seg_onsite: "訪問", seg_online: "オンライン", seg_lunch: "昼食", seg_night: "宿泊",
     seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
     tl_leave: "出発", tl_return: "帰着", tl_longest: "最長", tl_at_base: "拠点で勤務",
+    rq_search: "検索", rq_scope: "対象", rq_scope_week: "この週", rq_scope_all: "すべての週",
+    rq_prev: "前へ", rq_next: "次へ", rq_count: "{total} 件中 {from}–{to} 件", rq_none: "該当する依頼はありません",
+    rq_any: "すべて", col_scheduled: "予定日時", col_experts: "担当", rq_not_yet: "未定",
+    map_home: "全体", map_source: "地図データ © OpenStreetMap contributors (ODbL)",
+    mark_phoned: "電話で連絡した", msg_phoned: "電話で連絡済み", phoned_msg: "電話で連絡済みにしました",
   },
   en: {
     title: "DX expert visit planning", week: "Week", logout: "Log out", tab_week: "Week",
@@ -121,8 +125,7 @@ const TEXT = {
     earliest: "Earliest", latest: "Latest", window: "Time window",
     confidential: "Confidential (no other municipality sees it)", submit_now: "Submit now",
     save: "Save", form_reset: "Back to new", edit: "Edit", submit: "Submit",
-    cancel: "Cancel", f_design: "design", f_security: "security", f_data: "data",
-    f_cocreation: "co-creation", f_pr: "PR", s_draft: "draft", s_submitted: "submitted",
+    cancel: "Cancel", s_draft: "draft", s_submitted: "submitted",
     s_scheduled: "scheduled", s_done: "done", s_cancelled: "cancelled", j_queued: "queued",
     j_running: "running", j_done: "done", j_failed: "failed", j_cancelled: "cancelled",
     job: "Plan job", elapsed: "elapsed", objective: "best plan so far", bound: "proven ceiling",
@@ -199,6 +202,11 @@ const TEXT = {
     seg_onsite: "on-site", seg_online: "online", seg_lunch: "lunch", seg_night: "night away",
     seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
     tl_leave: "leaves", tl_return: "back", tl_longest: "longest", tl_at_base: "works from the base",
+    rq_search: "Search", rq_scope: "Weeks", rq_scope_week: "this week", rq_scope_all: "all weeks",
+    rq_prev: "Previous", rq_next: "Next", rq_count: "{from}–{to} of {total}", rq_none: "No request matches",
+    rq_any: "any", col_scheduled: "Scheduled", col_experts: "Experts", rq_not_yet: "not yet",
+    map_home: "Whole map", map_source: "Map data © OpenStreetMap contributors (ODbL)",
+    mark_phoned: "Phoned", msg_phoned: "phoned", phoned_msg: "Marked as phoned",
   },
 };
 
@@ -210,6 +218,10 @@ const state = {
   poll: null, editing: null, selectedExpert: null, shown: null, blackouts: [],
   needs: [], need: null, editingNeed: null, picks: [], slotsFor: null,
   published: [], outbox: [], inboxAll: new Set(), timeline: null,
+  // the request table: sort, filters, search, page; the other weeks' rows when asked for
+  rq: { sort: "dates", dir: 1, status: "", field: "", muni: "", q: "", page: 0, size: 50,
+    scope: "week" },
+  rqAll: null, fieldLabels: new Map(), coast: null, mapView: null, mapHome: null, mapLabels: [], mapTimeline: null,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -301,7 +313,7 @@ function expertName(id) {
   if (state.lang === "en") {
     const same = state.experts.filter((x) => x.fields[0] === e.fields[0]);
     const n = same.length > 1 ? ` ${same.indexOf(e) + 1}` : "";
-    return `${t("f_" + e.fields[0])} expert${n}`;
+    return `${fieldName(e.fields[0])} expert${n}`;
   }
   return e.name || id;
 }
@@ -369,7 +381,12 @@ function named(text) {
   const re = new RegExp(`(^|[^A-Za-z0-9_-])(${keys.join("|")})(?![A-Za-z0-9_-])`, "g");
   return text.replace(re, (m, pre, id) => pre + ids.get(id));
 }
-function fieldName(f) { return t("f_" + f); }
+/** A field's one label, from the service's catalogue (the same words as the feeds and
+ * exports); a field the catalogue does not know is shown as it is. */
+function fieldName(f) {
+  const known = state.fieldLabels.get(f);
+  return known ? known[state.lang === "en" ? "en" : "ja"] : f;
+}
 /** A stored moment (ISO 8601, UTC when it names no zone) as the programme reads clocks: Japan
  * time, ``2026-12-07 02:59``. */
 function japanTime(iso) {
@@ -447,6 +464,8 @@ async function start() {
   for (const el of $$("[data-roles]")) {
     el.hidden = !el.dataset.roles.split(" ").includes(role);
   }
+  state.fieldLabels = new Map((state.me.fields || []).map((f) => [f.id, f]));
+  renderFieldBoxes();
   const bound = state.me.municipality || state.me.expert || "";
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("week");
   state.week = mondayOf(fromHash || state.me.week);
@@ -499,6 +518,7 @@ async function loadWeek() {
     state.published = published;
     state.outbox = outbox.filter((m) => m.week === state.week);
   }
+  if (state.rq.scope === "all" && role !== "expert") await loadAllRequests();
   state.jobs = jobs;
   state.job = null;
   const latest = jobs[0];
@@ -714,7 +734,6 @@ function renderChanges(changes) {
 function renderAll() {
   if (state.me.role === "centre") { renderJob(); renderInbox(); }
   renderWeek();
-  renderMap();
   renderRequests();
   renderPicks();
   renderUnscheduled();
@@ -734,6 +753,8 @@ function showView(view) {
   if (view === "outcomes") renderOutcomes().catch((err) => say(problemText(err), true));
   if (view === "messages") renderMessages().catch((err) => say(problemText(err), true));
   if (view === "timeline") renderTimeline().catch((err) => say(problemText(err), true));
+  // drawn when shown (the coast and its labels are measured on screen), as fresh as the rest
+  if (view === "map") renderMap();
 }
 
 function visibleExperts() {
@@ -912,48 +933,74 @@ function renderMap() {
     ...visibleExperts().map((e) => h("option", { value: e.id }, expertName(e.id))));
   expSel.value = keepExpert && visibleExperts().some((e) => e.id === keepExpert) ? keepExpert : "";
   drawMap();
+  // the route list's times come from the service's timeline of the same plan
+  if (state.me.role !== "municipality") {
+    const fromJob = state.me.role === "centre" && state.source === "job" && state.job
+      && state.job.plan && state.job.status === "done";
+    api("GET", `/v1/timeline?week=${state.week}${fromJob ? `&job=${state.job.id}` : ""}`)
+      .then((tl) => { if (tl.week === state.week) { state.mapTimeline = tl; drawMap(); } })
+      .catch(() => {});
+  }
 }
 
-function drawMap() {
+/** The coastline (``/static/ehime.geojson``, OpenStreetMap land polygons cut to the
+ * prefecture's frame; see SOURCES), loaded once. */
+async function coastline() {
+  if (!state.coast) {
+    const res = await fetch("/static/ehime.geojson");
+    state.coast = res.ok ? await res.json() : { frame: null, features: [] };
+  }
+  return state.coast;
+}
+
+/** Map units per degree of latitude; longitude is shortened by cos(latitude). */
+const MAP_SCALE = 1000;
+
+function mapProjection(frame) {
+  const kx = Math.cos((((frame[1] + frame[3]) / 2) * Math.PI) / 180);
+  return (lon, lat) => [(lon - frame[0]) * kx * MAP_SCALE, (frame[3] - lat) * MAP_SCALE];
+}
+
+async function drawMap() {
   const map = $("#map");
   const locs = Array.from(state.munis.values()).filter((m) => m.lat !== null && m.lon !== null);
   if (!locs.length) return;
-  const lat0 = locs.reduce((s, m) => s + m.lat, 0) / locs.length;
-  const kx = Math.cos((lat0 * Math.PI) / 180);
-  const scale = 420;
-  const minX = Math.min(...locs.map((m) => m.lon)) * kx;
-  const maxLat = Math.max(...locs.map((m) => m.lat));
-  const P = (m) => [(m.lon * kx - minX) * scale + 60, (maxLat - m.lat) * scale + 40];
-  const pts = new Map(locs.map((m) => [m.code, P(m)]));
-  const W = Math.max(...[...pts.values()].map((p) => p[0])) + 90;
-  const H = Math.max(...[...pts.values()].map((p) => p[1])) + 50;
-  map.setAttribute("viewBox", `0 0 ${Math.round(W)} ${Math.round(H)}`);
+  const coast = await coastline();
+  const frame = coast.frame || [Math.min(...locs.map((m) => m.lon)) - 0.3, Math.min(...locs.map((m) => m.lat)) - 0.3,
+    Math.max(...locs.map((m) => m.lon)) + 0.3, Math.max(...locs.map((m) => m.lat)) + 0.3];
+  const P = mapProjection(frame);
+  const pts = new Map(locs.map((m) => [m.code, P(m.lon, m.lat)]));
+  const [fw, fh] = P(frame[2], frame[1]);
+  map.setAttribute("viewBox", `0 0 ${fw} ${fh}`);
+  map.dataset.full = `0 0 ${fw} ${fh}`;
   map.replaceChildren();
   const defs = svg("defs", {});
-  map.append(defs);
-  // land: the hull of the mainland municipalities, widened by a thick round stroke
-  const main = locs.filter((m) => !m.island && m.code !== state.office).map((m) => pts.get(m.code));
-  const hull = convexHull(main);
-  map.append(svg("polygon", { class: "land", points: hull.map((p) => p.join(",")).join(" ") }));
-  for (const m of locs.filter((x) => x.island)) {
-    const [x, y] = pts.get(m.code);
-    map.append(svg("circle", { class: "land island", cx: x, cy: y, r: 14 }));
+  map.append(defs, svg("rect", { class: "sea", x: 0, y: 0, width: fw, height: fh }));
+  const land = svg("g", { class: "coast" });
+  for (const f of coast.features) {
+    const d = f.geometry.coordinates.map((poly) => poly.map((ring) => "M" + ring.map(([lon, lat]) => {
+      const [x, y] = P(lon, lat); return `${x.toFixed(1)},${y.toFixed(1)}`;
+    }).join("L") + "Z").join("")).join("");
+    land.append(svg("path", { class: `land ${f.properties.part}`, d }));
   }
+  map.append(land);
   const day = $("#map-day").value;
   const only = $("#map-expert").value;
   const routes = state.routes.filter((r) => r.date === day && (!only || r.expert === only));
   const list = $("#route-list");
   list.replaceChildren();
   const colourOf = (id) => EXPERT_COLOURS[Math.max(0, state.experts.findIndex((e) => e.id === id)) % EXPERT_COLOURS.length];
+  const labels = [];   // what the label placer must fit: [text, x, y, class, group]
+  const routeLayer = svg("g", { class: "routes" });
   routes.forEach((r, idx) => {
     const colour = colourOf(r.expert);
     const markerId = `arrow-${idx}`;
     defs.append(svg("marker", { id: markerId, viewBox: "0 0 10 10", refX: "9", refY: "5",
-      markerWidth: "6", markerHeight: "6", orient: "auto-start-reverse" },
+      markerWidth: "5", markerHeight: "5", orient: "auto-start-reverse" },
     svg("path", { d: "M0,0 L10,5 L0,10 z", fill: colour })));
     const base = (state.experts.find((e) => e.id === r.expert) || {}).base || state.office;
     const seq = [base, ...r.stops, base].filter((c, i, a) => i === 0 || c !== a[i - 1]);
-    const off = (idx - (routes.length - 1) / 2) * 3;
+    const off = (idx - (routes.length - 1) / 2) * 4;
     const g = svg("g", { class: "route", "data-expert": r.expert });
     for (let i = 0; i + 1 < seq.length; i++) {
       const a = state.munis.get(seq[i]); const b = state.munis.get(seq[i + 1]);
@@ -964,7 +1011,7 @@ function drawMap() {
       x1 += nx; y1 += ny; x2 += nx; y2 += ny;
       const ferry = Boolean(a.island) !== Boolean(b.island);
       if (ferry) {
-        // the last part towards the island (or the first part away from it) is the crossing
+        // the part nearest the island is the crossing, drawn dashed and named with its minutes
         const f = 0.45;
         const [ix, iy, ox, oy] = b.island ? [x2, y2, x1, y1] : [x1, y1, x2, y2];
         const mx = ix + (ox - ix) * f; const my = iy + (oy - iy) * f;
@@ -974,55 +1021,217 @@ function drawMap() {
         g.append(svg("line", { class: "leg", x1: road[0], y1: road[1], x2: road[2], y2: road[3], stroke: colour }));
         g.append(svg("line", { class: "leg ferry", x1: sea[0], y1: sea[1], x2: sea[2], y2: sea[3],
           stroke: colour, "marker-end": `url(#${markerId})` }));
-        g.append(svg("text", { class: "ferry-label", x: (sea[0] + sea[2]) / 2 + 6, y: (sea[1] + sea[3]) / 2 },
-          `${t("ferry")} ${island.ferry_minutes ?? ""}${t("minutes")}`));
+        // one name per crossing of a route: there and back are the same ferry
+        if (!g.dataset.ferryNamed) {
+          g.dataset.ferryNamed = "1";
+          labels.push([`${t("ferry")} ${island.ferry_minutes ?? ""}${t("minutes")}`, (sea[0] + sea[2]) / 2,
+            (sea[1] + sea[3]) / 2, "ferry-label", g]);
+        }
       } else {
         g.append(svg("line", { class: "leg", x1, y1, x2, y2, stroke: colour, "marker-end": `url(#${markerId})` }));
       }
     }
     seq.slice(1, -1).forEach((c, i) => {
       const [x, y] = pts.get(c) || [0, 0];
-      g.append(svg("circle", { class: "stop-no", cx: x + 9 + off, cy: y - 9, r: 7, fill: colour }));
-      g.append(svg("text", { class: "stop-no-text", x: x + 9 + off, y: y - 6 }, i + 1));
+      g.append(svg("circle", { class: "stop-no", cx: x + off, cy: y, r: 7, fill: colour, "data-stop": i + 1 }));
+      g.append(svg("text", { class: "stop-no-text", x: x + off, y: y + 3, "data-y": y }, i + 1));
     });
-    map.append(g);
-    const names = [base, ...r.stops, base].map(muniName);
-    const ferryStop = r.stops.some((c) => (state.munis.get(c) || {}).island);
-    list.append(h("li", { style: `border-left-color:${colour}` },
-      h("b", {}, expertName(r.expert)), " ",
-      r.leave ? `${hhmm(r.leave)}–${hhmm(r.return)} ` : "",
-      names.join(" → "),
-      r.drive_minutes !== null && r.drive_minutes !== undefined ? ` (${t("drive")} ${r.drive_minutes}${t("minutes")})` : "",
-      ferryStop ? h("span", { class: "tag ferry" }, t("ferry")) : null));
+    routeLayer.append(g);
+    list.append(routeItem(r, base, colour));
   });
+  map.append(routeLayer);
   if (!routes.length) list.append(h("li", { class: "empty" }, t("no_routes")));
+  const places = svg("g", { class: "places" });
   for (const m of locs) {
     const [x, y] = pts.get(m.code);
     const isOffice = m.code === state.office;
-    const g = svg("g", { class: `place${isOffice ? " office" : ""}${m.island ? " island" : ""}`, "data-code": m.code });
+    const g = svg("g", { class: `place${isOffice ? " office" : ""}${m.island ? " island" : ""}`, "data-code": m.code,
+      "data-kind": m.kind });
     g.append(isOffice
-      ? svg("rect", { x: x - 5, y: y - 5, width: 10, height: 10 })
-      : svg("circle", { cx: x, cy: y, r: m.kind === "city" ? 4.5 : 3.5 }));
-    if (!isOffice) g.append(svg("text", { x: x + 6, y: y + 13 }, muniName(m.code)));
-    else g.append(svg("text", { x: x - 8, y: y - 10, "text-anchor": "end" }, `${muniName(m.code)} (${t("base")})`));
-    map.append(g);
+      ? svg("rect", { class: "dot", x: x - 5, y: y - 5, width: 10, height: 10, "data-x": x, "data-y": y })
+      : svg("circle", { class: "dot", cx: x, cy: y, r: m.kind === "city" ? 4.5 : 3.5 }));
+    labels.unshift([isOffice ? `${muniName(m.code)} (${t("base")})` : muniName(m.code), x, y, "place-label", g]);
+    places.append(g);
   }
+  map.append(places);
+  state.mapLabels = labels;
+  const keep = state.mapView && state.mapView.week === state.week ? state.mapView : null;
+  setMapView(keep || { ...homeView(pts), week: state.week });
 }
 
-function convexHull(points) {
-  const p = points.slice().sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  if (p.length < 3) return p;
-  const cross = (o, a, b) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
-  const lower = []; const upper = [];
-  for (const q of p) {
-    while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], q) <= 0) lower.pop();
-    lower.push(q);
+/** The prefecture's halls with a margin: the view the map opens on. */
+function homeView(pts) {
+  const xs = [...pts.values()].map((p) => p[0]); const ys = [...pts.values()].map((p) => p[1]);
+  const pad = 60;
+  return { x: Math.min(...xs) - pad * 2.2, y: Math.min(...ys) - pad, w: Math.max(...xs) - Math.min(...xs) + pad * 3.2,
+    h: Math.max(...ys) - Math.min(...ys) + pad * 2 };
+}
+
+/** Show ``view`` (map units) and lay the labels out again at the new scale. */
+function setMapView(view) {
+  const map = $("#map");
+  state.mapView = view;
+  map.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
+  map.dataset.zoom = (state.mapHome ? state.mapHome.w / view.w : 1).toFixed(2);
+  if (!state.mapHome || state.mapHome.week !== view.week) state.mapHome = { ...view };
+  placeLabels();
+}
+
+/** Labels that never overlap each other, the places' dots or the stop numbers: each tries
+ * eight places around its point, near then farther; one that finds no room is left out at
+ * this zoom (its place keeps its name as a tooltip) and comes back when zoomed in. */
+function placeLabels() {
+  const map = $("#map");
+  for (const el of $$("#map text.map-label")) el.remove();
+  const view = state.mapView;
+  const rect = map.getBoundingClientRect();
+  // map units per screen pixel (the drawing is fitted inside the box, by width or height)
+  const unit = rect.width && rect.height ? Math.max(view.w / rect.width, view.h / rect.height) : 1;
+  const size = 12 * unit;
+  const taken = [];
+  const box = (x, y, w, hh) => ({ x1: x, y1: y, x2: x + w, y2: y + hh });
+  const hit = (a) => taken.some((b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2);
+  // dots and stop numbers keep their size on screen at every zoom
+  for (const el of $$("#map circle.dot")) el.setAttribute("r", (el.closest(".island, [data-kind=city]") ? 4.5 : 4) * unit);
+  for (const el of $$("#map rect.dot")) {
+    const x = Number(el.dataset.x); const y = Number(el.dataset.y);
+    for (const [k, v] of [["x", x - 5 * unit], ["y", y - 5 * unit], ["width", 10 * unit], ["height", 10 * unit]]) el.setAttribute(k, v);
   }
-  for (const q of p.slice().reverse()) {
-    while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], q) <= 0) upper.pop();
-    upper.push(q);
+  for (const el of $$("#map circle.stop-no")) el.setAttribute("r", 8 * unit);
+  for (const el of $$("#map text.stop-no-text")) {
+    el.setAttribute("font-size", 10 * unit);
+    el.setAttribute("y", Number(el.dataset.y) + 3.5 * unit);
   }
-  return lower.slice(0, -1).concat(upper.slice(0, -1));
+  for (const el of $$("#map .dot, #map .stop-no")) {
+    const bb = el.getBBox();
+    const m = 2 * unit;
+    taken.push(box(bb.x - m, bb.y - m, bb.width + 2 * m, bb.height + 2 * m));
+  }
+  // inside the shown part of the map, and clear of the zoom buttons over its corner
+  const fitted = { x: view.x + (view.w - rect.width * unit) / 2, y: view.y + (view.h - rect.height * unit) / 2 };
+  const inView = (b) => b.x1 >= fitted.x && b.y1 >= fitted.y && b.x2 <= fitted.x + rect.width * unit
+    && b.y2 <= fitted.y + rect.height * unit;
+  const tools = $(".map-tools").getBoundingClientRect();
+  if (tools.width) {
+    taken.push(box(fitted.x + (tools.left - rect.left) * unit, fitted.y + (tools.top - rect.top) * unit,
+      tools.width * unit, tools.height * unit));
+  }
+  const measure = svg("text", { class: "map-label place-label", "font-size": size, x: 0, y: 0 });
+  map.append(measure);
+  let shown = 0;
+  for (const [text, x, y, cls, group] of state.mapLabels) {
+    measure.textContent = text;
+    const w = measure.getComputedTextLength() + 2 * unit; const hh = size * 1.15;
+    let spot = null;
+    for (const d of [8, 18]) {
+      const g = d * unit;
+      for (const [dx, dy] of [[g, -hh / 2], [-g - w, -hh / 2], [-w / 2, -g - hh], [-w / 2, g], [g, -g - hh * 0.6],
+        [g, g - hh * 0.4], [-g - w, -g - hh * 0.6], [-g - w, g - hh * 0.4]]) {
+        const b = box(x + dx, y + dy, w, hh);
+        if (inView(b) && !hit(b)) { spot = b; break; }
+      }
+      if (spot) break;
+    }
+    if (group.classList.contains("place")) group.querySelector(".dot").setAttribute("data-name", text);
+    if (!spot) continue;
+    taken.push(spot);
+    shown += 1;
+    group.append(svg("text", { class: `map-label ${cls}`, "font-size": size, x: spot.x1 + unit,
+      y: spot.y1 + size * 0.92 }, text));
+  }
+  measure.remove();
+  map.dataset.labels = String(shown);
+}
+
+/** Zoom by ``factor`` (over 1: closer) around the map point (cx, cy), within limits. */
+function zoomMap(factor, cx, cy) {
+  const v = state.mapView; const home = state.mapHome;
+  if (!v || !home) return;
+  const w = Math.min(home.w * 2, Math.max(home.w / 12, v.w / factor));
+  const k = w / v.w;
+  const x = cx ?? v.x + v.w / 2; const y = cy ?? v.y + v.h / 2;
+  setMapView({ ...v, x: x - (x - v.x) * k, y: y - (y - v.y) * k, w, h: v.h * k });
+}
+
+function panMap(dx, dy) {
+  const v = state.mapView;
+  if (v) setMapView({ ...v, x: v.x + dx, y: v.y + dy });
+}
+
+/** Wheel and pinch zoom, drag to pan, and buttons (and keys) for both. */
+function wireMap() {
+  const map = $("#map");
+  const toMap = (ev) => {
+    const r = map.getBoundingClientRect(); const v = state.mapView;
+    return [v.x + ((ev.clientX - r.left) / r.width) * v.w, v.y + ((ev.clientY - r.top) / r.height) * v.h];
+  };
+  map.addEventListener("wheel", (ev) => {
+    if (!state.mapView) return;
+    ev.preventDefault();
+    const [x, y] = toMap(ev);
+    zoomMap(ev.deltaY < 0 ? 1.25 : 0.8, x, y);
+  }, { passive: false });
+  const down = new Map();
+  let pinch = null;
+  map.addEventListener("pointerdown", (ev) => { down.set(ev.pointerId, [ev.clientX, ev.clientY]); map.setPointerCapture(ev.pointerId); });
+  map.addEventListener("pointermove", (ev) => {
+    if (!down.has(ev.pointerId) || !state.mapView) return;
+    const r = map.getBoundingClientRect();
+    const unit = Math.max(state.mapView.w / r.width, state.mapView.h / r.height);
+    const [px, py] = down.get(ev.pointerId);
+    down.set(ev.pointerId, [ev.clientX, ev.clientY]);
+    if (down.size === 2) {
+      const [a, b] = [...down.values()];
+      const dist = Math.hypot(a[0] - b[0], a[1] - b[1]);
+      if (pinch) zoomMap(dist / pinch);
+      pinch = dist;
+      return;
+    }
+    panMap((px - ev.clientX) * unit, (py - ev.clientY) * unit);
+  });
+  const up = (ev) => { down.delete(ev.pointerId); if (down.size < 2) pinch = null; };
+  map.addEventListener("pointerup", up);
+  map.addEventListener("pointercancel", up);
+  $("#map-in").addEventListener("click", () => zoomMap(1.5));
+  $("#map-out").addEventListener("click", () => zoomMap(1 / 1.5));
+  $("#map-home").addEventListener("click", () => setMapView({ ...state.mapHome }));
+  map.addEventListener("keydown", (ev) => {
+    const v = state.mapView; if (!v) return;
+    const step = { ArrowLeft: [-0.1, 0], ArrowRight: [0.1, 0], ArrowUp: [0, -0.1], ArrowDown: [0, 0.1] }[ev.key];
+    if (step) { ev.preventDefault(); panMap(step[0] * v.w, step[1] * v.h); }
+    if (ev.key === "+" || ev.key === "=") zoomMap(1.5);
+    if (ev.key === "-") zoomMap(1 / 1.5);
+  });
+  new ResizeObserver(() => { if (state.mapView && !$("#view-map").hidden) placeLabels(); }).observe(map);
+}
+
+/** A route in the list under the map: leave, each stop with its time, each drive with its
+ * minutes (the ferry's marked), back home; the service's timeline gives the legs' times. */
+function routeItem(r, base, colour) {
+  const day = ((state.mapTimeline || {}).days || []).find((d) => d.expert === r.expert && d.date === r.date);
+  const steps = [];
+  if (day) {
+    steps.push(`${day.leave} ${muniName(base)}`);
+    for (const s of day.segments) {
+      if (s.kind === "drive") {
+        steps.push(h("span", { class: `leg-text${s.ferry_minutes ? " ferry" : ""}` },
+          `${t("drive")} ${s.minutes}${t("minutes")}${s.ferry_minutes ? `（${t("ferry")} ${s.ferry_minutes}${t("minutes")}）` : ""}`));
+      } else if (s.kind === "onsite") {
+        steps.push(h("b", {}, `${s.start}–${s.end} ${muniName(s.location)}`));
+      }
+    }
+    steps.push(`${day.return} ${muniName(base)}`);
+  } else {
+    steps.push(...[base, ...r.stops, base].map(muniName));
+  }
+  const ferry = r.stops.some((c) => (state.munis.get(c) || {}).island);
+  const parts = [];
+  steps.forEach((x, i) => { if (i) parts.push(" → "); parts.push(x); });
+  return h("li", { style: `border-left-color:${colour}`, "data-expert": r.expert },
+    h("b", {}, expertName(r.expert)), " ",
+    day ? `(${t("drive")} ${day.drive_minutes}${t("minutes")}) ` : "",
+    h("span", { class: "steps" }, parts),
+    ferry ? h("span", { class: "tag ferry" }, t("ferry")) : null);
 }
 
 // ------------------------------------------------------------------ timeline
@@ -1141,31 +1350,165 @@ function fillMunicipalitySelect() {
     .map((m) => h("option", { value: m.code }, muniName(m.code))));
 }
 
-function renderRequests() {
-  const body = $("#requests-table tbody");
-  body.replaceChildren();
-  for (const q of state.requests) {
-    const editable = ["draft", "submitted"].includes(q.status);
-    const pick = pendingPicks().find((p) => p.request === q.id);
-    const actions = h("td", { class: "actions" },
-      editable ? h("button", { type: "button", onclick: () => editRequest(q) }, t("edit")) : null,
-      q.status === "draft" ? h("button", { type: "button", onclick: () => transition(q, "submit") }, t("submit")) : null,
-      ["draft", "submitted", "scheduled"].includes(q.status)
-        ? h("button", { type: "button", class: "danger", onclick: () => transition(q, "cancel") }, t("cancel")) : null,
-      editable ? h("button", { type: "button", class: "slots-btn", onclick: () => showSlots(q) }, t("slots_btn")) : null,
-      pick && state.me.role === "municipality"
-        ? h("button", { type: "button", class: "undo-pick", onclick: () => dropPick(q) }, t("undo_pick")) : null);
-    body.append(h("tr", { "data-id": q.id, "data-municipality": q.municipality },
-      h("td", {}, muniName(q.municipality)),
-      h("td", {}, requestTitle(q), q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null),
-      h("td", {}, q.fields.map(fieldName).join(" + ")),
-      h("td", {}, t(q.mode)), h("td", {}, q.duration_min), h("td", {}, q.priority),
-      h("td", {}, `${shortDate(q.earliest)}–${shortDate(q.latest)}`),
-      h("td", { class: `status s-${q.status}` }, t("s_" + q.status),
-        pick ? h("span", { class: "pick", "data-pick": pick.id },
-          `${t("pick_pending")} ${shortDate(pick.date)} ${pick.start}`) : null), actions));
+/** The rows the request table works on: the week's requests, or every week's (loaded when
+ * asked for), each with the visit that schedules it (in the shown plan or published). */
+function requestRows() {
+  if (state.rq.scope === "all" && state.rqAll) {
+    const visit = new Map(state.rqAll.visits.map((v) => [v.request, v]));
+    for (const v of state.visits) visit.set(v.request, v);
+    return state.rqAll.requests.map((q) => ({ q, v: visit.get(q.id) || null }));
   }
-  labelCells($("#requests-table"));
+  const visit = new Map(state.visits.map((v) => [v.request, v]));
+  return state.requests.map((q) => ({ q, v: visit.get(q.id) || null }));
+}
+
+const STATUS_ORDER = ["draft", "submitted", "scheduled", "done", "cancelled"];
+
+/** The sort key of a row for a column (ties: dates, then the request's own order). */
+function requestKey(row, col) {
+  const { q, v } = row;
+  switch (col) {
+    case "municipality": return muniName(q.municipality);
+    case "title": return requestTitle(q);
+    case "duration": return q.duration_min;
+    case "priority": return q.priority;
+    case "status": return STATUS_ORDER.indexOf(q.status);
+    case "scheduled": return v ? `${v.date} ${hhmm(v.start)}` : null;   // last either way
+    default: return `${q.earliest} ${q.latest}`;
+  }
+}
+
+/** The rows that pass the filters and the search, sorted. */
+function filteredRequests() {
+  const { status, field, muni, q: text, sort, dir } = state.rq;
+  const words = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const rows = requestRows().filter(({ q, v }) => {
+    if (status && q.status !== status) return false;
+    if (field && !q.fields.includes(field)) return false;
+    if (muni && q.municipality !== muni) return false;
+    if (!words.length) return true;
+    const hay = [muniName(q.municipality), requestTitle(q), q.title || "", ...q.fields.map(fieldName),
+      t("s_" + q.status), v ? v.experts.map(expertName).join(" ") : ""].join(" ").toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+  const coll = new Intl.Collator(state.lang === "en" ? "en" : "ja", { numeric: true });
+  const cmp = (a, b) => (typeof a === "number" && typeof b === "number" ? a - b : coll.compare(String(a), String(b)));
+  const keyed = (a, b) => (a === null || b === null ? (a === null) - (b === null) : dir * cmp(a, b));
+  return rows.map((r, i) => [r, requestKey(r, sort), requestKey(r, "dates"), i])
+    .sort((a, b) => keyed(a[1], b[1]) || cmp(a[2], b[2]) || a[3] - b[3]).map((x) => x[0]);
+}
+
+function fillRequestFilters() {
+  const keep = (sel, value) => { sel.value = value; if (sel.value !== value) sel.value = ""; };
+  const st = $("#rq-status");
+  st.replaceChildren(h("option", { value: "" }, t("rq_any")),
+    ...STATUS_ORDER.map((x) => h("option", { value: x }, t("s_" + x))));
+  keep(st, state.rq.status);
+  const fl = $("#rq-field");
+  fl.replaceChildren(h("option", { value: "" }, t("rq_any")), ...FIELDS.map((f) => h("option", { value: f }, fieldName(f))));
+  keep(fl, state.rq.field);
+  const mu = $("#rq-muni");
+  mu.replaceChildren(h("option", { value: "" }, t("rq_any")), ...Array.from(state.munis.values())
+    .filter((m) => m.code !== state.office).map((m) => h("option", { value: m.code }, muniName(m.code))));
+  keep(mu, state.rq.muni);
+  $("#rq-scope").value = state.rq.scope;
+}
+
+function renderRequests() {
+  fillRequestFilters();
+  const rows = filteredRequests();
+  const { size } = state.rq;
+  const pages = Math.max(1, Math.ceil(rows.length / size));
+  state.rq.page = Math.min(state.rq.page, pages - 1);
+  const first = state.rq.page * size;
+  const shown = rows.slice(first, first + size);
+  const table = $("#requests-table");
+  for (const th of table.querySelectorAll("th[data-sort]")) {
+    const on = th.dataset.sort === state.rq.sort;
+    th.setAttribute("aria-sort", on ? (state.rq.dir > 0 ? "ascending" : "descending") : "none");
+  }
+  const body = $("#requests-table tbody");
+  body.replaceChildren(...shown.map(requestRow));
+  if (!shown.length) body.append(h("tr", { class: "empty" }, h("td", { colspan: "11" }, t("rq_none"))));
+  table.dataset.total = String(rows.length);
+  $("#rq-count").textContent = rows.length
+    ? t("rq_count").replace("{total}", rows.length).replace("{from}", first + 1).replace("{to}", first + shown.length) : "";
+  $("#rq-prev").disabled = state.rq.page === 0;
+  $("#rq-next").disabled = state.rq.page >= pages - 1;
+  $(".pager").hidden = pages <= 1;
+  labelCells(table);
+}
+
+function requestRow({ q, v }) {
+  const editable = ["draft", "submitted"].includes(q.status);
+  const pick = pendingPicks().find((p) => p.request === q.id);
+  const actions = h("td", { class: "actions" },
+    editable ? h("button", { type: "button", onclick: () => editRequest(q) }, t("edit")) : null,
+    q.status === "draft" ? h("button", { type: "button", onclick: () => transition(q, "submit") }, t("submit")) : null,
+    ["draft", "submitted", "scheduled"].includes(q.status)
+      ? h("button", { type: "button", class: "danger", onclick: () => transition(q, "cancel") }, t("cancel")) : null,
+    editable ? h("button", { type: "button", class: "slots-btn", onclick: () => showSlots(q) }, t("slots_btn")) : null,
+    pick && state.me.role === "municipality"
+      ? h("button", { type: "button", class: "undo-pick", onclick: () => dropPick(q) }, t("undo_pick")) : null);
+  return h("tr", { "data-id": q.id, "data-municipality": q.municipality },
+    h("td", {}, muniName(q.municipality)),
+    h("td", {}, requestTitle(q), q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null),
+    h("td", {}, q.fields.map(fieldName).join(" + ")),
+    h("td", {}, t(q.mode)), h("td", {}, q.duration_min), h("td", {}, q.priority),
+    h("td", {}, `${shortDate(q.earliest)}–${shortDate(q.latest)}`),
+    h("td", { class: "scheduled" }, v ? `${shortDate(v.date)} ${hhmm(v.start)}–${hhmm(v.end)}` : t("rq_not_yet")),
+    h("td", { class: "experts" }, v ? v.experts.map(expertName).join(" + ") : ""),
+    h("td", { class: `status s-${q.status}` }, t("s_" + q.status),
+      pick ? h("span", { class: "pick", "data-pick": pick.id },
+        `${t("pick_pending")} ${shortDate(pick.date)} ${pick.start}`) : null), actions);
+}
+
+/** Every week's requests and published visits, for the table's "all weeks". */
+async function loadAllRequests() {
+  const [requests, visits] = await Promise.all([apiAll("/v1/requests"), api("GET", "/v1/visits")]);
+  state.rqAll = { requests, visits: visits.map((v) => ({ ...v, location: v.municipality })) };
+}
+
+/** The table's controls: each change starts again at the first page. */
+function wireRequestTable() {
+  const again = () => { state.rq.page = 0; renderRequests(); };
+  let timer = null;
+  $("#rq-search").addEventListener("input", (ev) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { state.rq.q = ev.target.value; again(); }, 150);
+  });
+  $("#rq-status").addEventListener("change", (ev) => { state.rq.status = ev.target.value; again(); });
+  $("#rq-field").addEventListener("change", (ev) => { state.rq.field = ev.target.value; again(); });
+  $("#rq-muni").addEventListener("change", (ev) => { state.rq.muni = ev.target.value; again(); });
+  $("#rq-scope").addEventListener("change", async (ev) => {
+    state.rq.scope = ev.target.value;
+    if (state.rq.scope === "all") {
+      try { await loadAllRequests(); } catch (err) { say(problemText(err), true); }
+    }
+    again();
+  });
+  for (const th of $$("#requests-table th[data-sort]")) {
+    th.querySelector("button").addEventListener("click", () => {
+      const col = th.dataset.sort;
+      state.rq.dir = state.rq.sort === col ? -state.rq.dir : 1;
+      state.rq.sort = col;
+      again();
+    });
+  }
+  $("#rq-prev").addEventListener("click", () => { state.rq.page -= 1; renderRequests(); });
+  $("#rq-next").addEventListener("click", () => { state.rq.page += 1; renderRequests(); });
+}
+
+/** Turn to the page of the table that holds request ``id``, clearing filters that hide it. */
+function pageToRequest(id) {
+  let at = filteredRequests().findIndex((r) => r.q.id === id);
+  if (at < 0) {
+    Object.assign(state.rq, { status: "", field: "", muni: "", q: "" });
+    $("#rq-search").value = "";
+    at = filteredRequests().findIndex((r) => r.q.id === id);
+  }
+  if (at >= 0) state.rq.page = Math.floor(at / state.rq.size);
+  renderRequests();
 }
 
 // ------------------------------------------------------------------ slot proposals
@@ -1323,6 +1666,7 @@ function renderInbox() {
     ["messages", t("in_messages"), state.outbox.map((m) => h("li", { "data-message": m.id },
       h("b", {}, m.recipient_kind === "municipality" ? muniName(m.recipient) : expertName(m.recipient)), " ",
       h("span", { class: m.needs_call ? "tag pending" : "tag" }, m.needs_call ? t("in_call") : t("in_mail")), " ",
+      phonedButton(m),
       h("details", { class: "message-body" }, h("summary", {}, m.subject), h("pre", {}, m.body)))), null],
     ["outcomes", t("in_outcomes"), outcomes.map((v) => h("li", { "data-visit": v.id, "data-request": v.request },
       h("b", {}, `${shortDate(v.date)} ${v.start}`), " ", `${muniName(v.municipality)}「${v.title || requestTitle(state.requests.find((q) => q.id === v.request))}」 `,
@@ -1482,6 +1826,7 @@ async function openRequest(q) {
     await loadWeek();
   }
   showView("requests");
+  pageToRequest(q.id);
   const row = $(`#requests-table tr[data-id="${CSS.escape(q.id)}"]`);
   if (!row) return;
   for (const r of $$("#requests-table tr.hl")) r.classList.remove("hl");
@@ -1556,7 +1901,23 @@ function renderUnscheduled() {
 // ------------------------------------------------------------------ messages
 
 /** Whether a message is sent, waits to be sent (e-mail), or needs a call (no address). */
-function messageStatus(m) { return m.sent ? "sent" : m.needs_call ? "needs_call" : "unsent"; }
+function messageStatus(m) { return m.phoned ? "phoned" : m.sent ? "sent" : m.needs_call ? "needs_call" : "unsent"; }
+
+/** The centre phoned the recipient of a 連絡が必要 message: it leaves the open messages. */
+async function markPhoned(m) {
+  try {
+    await api("POST", `/v1/outbox/${m.id}/phoned`);
+    state.outbox = state.outbox.filter((x) => x.id !== m.id);
+    say(t("phoned_msg"));
+    renderInbox();
+    if (state.view === "messages") await renderMessages();
+  } catch (err) { say(problemText(err), true); }
+}
+
+function phonedButton(m) {
+  return state.me.role === "centre" && m.needs_call
+    ? h("button", { type: "button", class: "phoned", onclick: () => markPhoned(m) }, t("mark_phoned")) : null;
+}
 
 /** The messages about the week's events (the outbox): whom to call, what waits to be sent,
  * what was sent, with the text each recipient reads. Everyone sees only their own. */
@@ -1564,9 +1925,9 @@ async function renderMessages() {
   const week = state.week;
   const rows = await apiAll(`/v1/outbox?week=${week}`);
   if (week !== state.week) return;          // the week changed meanwhile
-  const count = { needs_call: 0, unsent: 0, sent: 0 };
+  const count = { needs_call: 0, unsent: 0, sent: 0, phoned: 0 };
   for (const m of rows) count[messageStatus(m)] += 1;
-  $("#messages-summary").replaceChildren(...["needs_call", "unsent", "sent"].map((k) =>
+  $("#messages-summary").replaceChildren(...["needs_call", "unsent", "sent", "phoned"].map((k) =>
     h("span", { class: "kpi", "data-status": k }, h("b", {}, count[k]), " ", t("msg_" + k))));
   const hideSent = $("#messages-open").checked;
   const list = $("#messages-list");
@@ -1580,6 +1941,7 @@ async function renderMessages() {
         h("b", {}, who), " ", m.subject, " ",
         h("span", { class: "muted" }, [t("ev_" + m.event), when, how,
           !m.sent && m.attempts ? `${t("msg_attempts")} ${m.attempts}` : null].filter(Boolean).join(" · "))),
+      phonedButton(m),
       !m.sent && m.last_error ? h("p", { class: "muted" }, m.last_error) : null,
       h("details", {}, h("summary", {}, t("msg_body")), h("pre", { class: "body" }, m.body)));
   }));
@@ -1941,6 +2303,8 @@ function wire() {
   $("#source").addEventListener("change", (ev) => { state.source = ev.target.value; loadVisits(); });
   $("#map-day").addEventListener("change", drawMap);
   $("#map-expert").addEventListener("change", drawMap);
+  wireRequestTable();
+  wireMap();
   $("#tl-day").addEventListener("change", drawTimeline);
   $("#tl-expert").addEventListener("change", drawTimeline);
   $("#request-form").addEventListener("submit", saveRequest);

@@ -43,7 +43,7 @@ from ortools.sat.python import cp_model
 
 from engine.model import Expert
 
-__all__ = ["DayRules", "Leg", "Legs", "Stop", "negated"]
+__all__ = ["DayRules", "Leg", "Legs", "Stop", "new_start_var", "negated"]
 
 #: The legs of a day: (from node, to node) → the literal "the tour drives this leg".
 Legs = Mapping[tuple[int, int], cp_model.IntVar]
@@ -67,6 +67,22 @@ class Stop:
     start: cp_model.IntVar
     present: cp_model.LiteralT
     leaves_from: int | None = None
+
+
+def new_start_var(m: cp_model.CpModel, lo: int, hi: int, grid: int, name: str
+                  ) -> cp_model.IntVar:
+    """A consultation's start (minutes after midnight, ``lo``…``hi``) on the appointment grid:
+    a multiple of ``grid`` minutes (``horizon.start_grid_min``; 1 is any minute).
+
+    >>> m = cp_model.CpModel()
+    >>> list(new_start_var(m, 556, 600, 15, "start_r1").proto.domain)
+    [570, 570, 585, 585, 600, 600]
+    """
+    if grid <= 1:
+        return m.new_int_var(lo, hi, name)
+    first = -(-lo // grid) * grid
+    return m.new_int_var_from_domain(cp_model.Domain.from_values(range(first, hi + 1, grid)),
+                                     name)
 
 
 def negated(x: cp_model.LiteralT) -> cp_model.LiteralT:

@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Route, Visit, keep_out
 from engine.travel import TravelTimes
-from solvers.cpsat.day import DayRules, Stop
+from solvers.cpsat.day import DayRules, Stop, new_start_var
 from solvers.cpsat.solver import new_solver
 from solvers.explain import Option
 from solvers.objective import objective_value
@@ -196,8 +196,10 @@ class Neighbourhood:
         return True
 
     def _worth(self, q: Request) -> int:
-        """What serving ``q`` adds to the objective (``engine.kpis.served_value``)."""
-        return served_value(self.problem, q)
+        """What serving ``q`` on the candidate's date adds to the objective
+        (``engine.kpis.served_value``, less ``late_day`` for each day after its due date)."""
+        late = self.problem.objective.late_day * q.days_late(self.cand.date)
+        return served_value(self.problem, q) - late
 
     def _coverage_shortfall_added(self) -> cp_model.LinearExpr:
         """The coverage goal's penalty for consultations now missing at a place below its
@@ -243,9 +245,12 @@ class Neighbourhood:
         fixed = q.fixed is not None and not is_new
         if fixed:
             lo = hi = v.start
+        else:       # a start that may move keeps to the appointment grid
+            lo, hi = self.problem.horizon.grid_up(lo), self.problem.horizon.grid_down(hi)
         if hi < lo:
             return False                    # no start at all: the candidate cannot work
-        start = self.m.new_int_var(lo, hi, f"start_{q.id}")
+        start = new_start_var(self.m, lo, hi, self.problem.horizon.start_grid_min,
+                              f"start_{q.id}")
         present: cp_model.LiteralT = 1
         if self.allow_drop and not fixed and not is_new:
             present = self.m.new_bool_var(f"stays_{q.id}")

@@ -1,6 +1,8 @@
 """The one place a CP-SAT solver is configured: every solve of the planner, the repair, the
 slot proposals, the hint probe and the day check gets its solver here, so a setting changed
-here changes them all and none hides in a caller.
+here changes them all and none hides in a caller. Also here: the planner's ``Clock`` (the
+time, wall and deterministic, each of its solves may take), the stop watch, progress events
+and the guard against CP-SAT's presolve failing.
 
 >>> solver = new_solver(2.0, first_solution=True)
 >>> solver.parameters.num_workers, solver.parameters.stop_after_first_solution
@@ -9,9 +11,18 @@ here changes them all and none hides in a caller.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
 from ortools.sat.python import cp_model
 
-__all__ = ["new_solver"]
+from solvers.options import Progress, SolveOptions
+
+__all__ = ["Clock", "ProgressCallback", "cp_solver", "new_solver", "solve_guarded",
+           "stop_watch"]
 
 
 def new_solver(time_limit: float | None = None, *, workers: int = 1, seed: int | None = None,
@@ -38,3 +49,101 @@ def new_solver(time_limit: float | None = None, *, workers: int = 1, seed: int |
         # Presolve probing costs more than it saves on these models (benchmarks/README.md).
         solver.parameters.cp_model_probing_level = 0
     return solver
+
+
+class ProgressCallback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, sink: Callable[[Progress], None] | None, t0: float, phase: str):
+        super().__init__()
+        self._sink, self._t0, self._phase, self.count = sink, t0, phase, 0
+
+    def on_solution_callback(self) -> None:
+        self.count += 1
+        if self._sink is not None:
+            self._sink(Progress(time.perf_counter() - self._t0, self.objective_value,
+                                self.best_objective_bound, self.count, self._phase))
+
+
+@contextlib.contextmanager
+def stop_watch(solver: cp_model.CpSolver, stop: Callable[[], bool] | None) -> Iterator[None]:
+    """While the block runs, end the search as soon as ``stop()`` says so."""
+    if stop is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.2):
+            if stop():
+                solver.stop_search()
+                return
+
+    thread = threading.Thread(target=watch, name="dxshare-stop-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def solve_guarded(solver: cp_model.CpSolver, model: cp_model.CpModel,
+                  callback: cp_model.CpSolverSolutionCallback | None = None
+                  ) -> cp_model.CpSolverStatus:
+    """``solver.solve``, and again without presolve when CP-SAT's presolve fails inside the
+    solve (an IndexError from its hash map, seen on a week after an event, history_until set,
+    re-planned with a previous plan): the same model solves without it."""
+    try:
+        return solver.solve(model, callback) if callback is not None else solver.solve(model)
+    except IndexError:
+        if not solver.parameters.cp_model_presolve:
+            raise
+        solver.parameters.cp_model_presolve = False
+        return solver.solve(model, callback) if callback is not None else solver.solve(model)
+
+
+def cp_solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
+    det = options.deterministic_time
+    return new_solver(max(0.01, time_limit), workers=max(1, options.workers), seed=options.seed,
+                      deterministic_time=None if det is None else max(0.01, det), tuned=True)
+
+
+@dataclass
+class Clock:
+    """The time a solve may take: the wall-clock deadline (the promise the caller was made)
+    and, with ``options.deterministic_time``, a budget of CP-SAT deterministic time shared by
+    every CP-SAT call, so that the same seed gives the same plan on any machine and executor
+    (as long as the wall clock does not run out first)."""
+
+    options: SolveOptions
+    t0: float
+    deadline: float
+    spent: float = 0.0
+
+    def left(self) -> float:
+        """Wall seconds left."""
+        return max(0.0, self.deadline - time.perf_counter())
+
+    def solver(self, share: float = 1.0, cap: float | None = None) -> cp_model.CpSolver:
+        """A CP-SAT solver allowed ``share`` of what is left (at most ``cap`` seconds)."""
+        wall = self.left() * share
+        solver = cp_solver(self.options, wall if cap is None else min(wall, cap))
+        total = self.options.deterministic_time
+        if total is not None:
+            det = max(0.001, (total - self.spent) * share)
+            solver.parameters.max_deterministic_time = det if cap is None else min(det, cap)
+        return solver
+
+    def run(self, solver: cp_model.CpSolver, model: cp_model.CpModel,
+            callback: cp_model.CpSolverSolutionCallback | None = None) -> cp_model.CpSolverStatus:
+        """Solve (stoppable by ``options.stop``) and count the deterministic time spent."""
+        with stop_watch(solver, self.options.stop):
+            code = solve_guarded(solver, model, callback)
+        self.spent += solver.response_proto.deterministic_time
+        return code
+
+    def past(self, share: float) -> bool:
+        """Whether ``share`` of the whole budget is used (wall, or deterministic when set)."""
+        total = self.options.deterministic_time
+        if total is not None and self.spent >= share * total:
+            return True
+        return time.perf_counter() >= self.t0 + share * (self.deadline - self.t0)

@@ -94,7 +94,8 @@ class TourRules(ModelBase):
         e = day.expert
         return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.work_end,
                          max_stops=e.max_visits_per_day, max_drive=e.max_drive_minutes_per_day,
-                         all_orders=all_orders, limit=limit, lower=self.travel.shortest)
+                         all_orders=all_orders, limit=limit, lower=self.travel.shortest,
+                         grid=self.p.horizon.start_grid_min)
 
     def _choose_one_tour(self, day: ExpertDay, tours: list[Tour]) -> None:
         eid, d = day.expert.id, day.date
@@ -139,7 +140,8 @@ class TourRules(ModelBase):
             lo, hi = self._window[rid, e.id, d]
             clash = [lit for tour, lit in zip(day.tours, day.tour_lits, strict=True)
                      if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
-                                             e.work_end, lo, hi, q.duration_min)]
+                                             e.work_end, lo, hi, q.duration_min,
+                                             grid=self.p.horizon.start_grid_min)]
             if clash:
                 # the day has at most one tour, so one list says it for all of them
                 self.m.add_at_most_one([self.present[rid, e.id, d], *clash])

@@ -26,6 +26,7 @@ from engine.travel import TravelTimes
 from solvers.explain.coverage import explain_coverage
 from solvers.explain.fixed import infeasible_fixed, released_fixed
 from solvers.explain.gave_way import PlanState, left_out
+from solvers.explain.series import series_reason
 from solvers.explain.windows import Option, analyse
 from solvers.explain.words import Names, bare_reason, not_analysed
 
@@ -102,7 +103,9 @@ class Explainer:
             if q.id in self.static:
                 out[q.id] = self.static[q.id]
                 continue
-            out[q.id] = left_out(self.p, self.travel, self.names, self.options[q.id], q, plan)
+            out[q.id] = series_reason(self.p, self.names, q, plan.by_req, (
+                (o.date, o.expert) for o in self.options[q.id])) or left_out(
+                self.p, self.travel, self.names, self.options[q.id], q, plan)
         return [out[q.id] for q in self.p.requests if q.id in out]
 
     def explain_coverage(self, visits: Iterable[Visit],

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from engine.kpis import served_value
 from engine.model import PlanRequest, Request, Route, Unscheduled, Visit
 from engine.travel import TravelTimes
 from solvers.explain.windows import Option
@@ -72,6 +73,9 @@ def left_out(p: PlanRequest, travel: TravelTimes, names: Names,
     """The reasons of one request left out of ``plan``: for each of its options, the cap
     that is full or the visits that take the day; then whether it gave way to visits of
     equal or higher priority, or to a combination."""
+    late = _too_late(p, q, options)
+    if late is not None:
+        return late
     why = Reasons()
     for o in options:
         if q.onsite and _cap_full(p, travel, names, q, o, plan, why):
@@ -89,6 +93,24 @@ def left_out(p: PlanRequest, travel: TravelTimes, names: Names,
                     "expert_day_taken")
     _head(p, names, q, plan, why)
     return Unscheduled(q.id, tuple(why.en[:6]), tuple(why.ja[:6]), tuple(why.codes[:6]))
+
+
+def _too_late(p: PlanRequest, q: Request, options: list[Option]) -> Unscheduled | None:
+    """The reason when every date that could serve ``q`` falls so long after its due date
+    that the days late (``objective.late_day`` each) cost at least what serving it earns."""
+    worth = served_value(p, q)
+    w = p.objective.late_day
+    if not w or q.due is None or not options or any(
+            w * q.days_late(o.date) < worth for o in options):
+        return None
+    first = min(o.date for o in options)
+    n = q.days_late(first)
+    return Unscheduled(q.id, (
+        f"every date it could be served falls after its due date {month_day(q.due)}: the "
+        f"earliest, {month_day(first)}, is {n} days late, and at {w} a day late that costs "
+        f"more than serving it earns ({worth})",), (
+        f"対応できる日はすべて期限 {month_day(q.due)} より後です: 最も早い {month_day(first)} でも "
+        f"{n} 日遅れで、1 日 {w} の遅延費用が対応の価値（{worth}）以上になります",), ("late_cost",))
 
 
 def _cap_full(p: PlanRequest, travel: TravelTimes, names: Names, q: Request, o: Option,

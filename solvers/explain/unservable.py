@@ -166,4 +166,8 @@ def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple
               f"opening hours {hours}" + (f" and the window {win}" if win else ""))
         ja = (f"勤務時間と開庁時間 {hours_ja}" + (f"・希望時間帯 {win}" if win else "")
               + f" の両方に収まる {q.duration_min} 分の枠がありません")
+    grid = p.horizon.start_grid_min
+    if grid > 1:
+        en += f", starting on the {grid}-minute appointment grid"
+        ja += f"（開始は {grid} 分刻み）"
     return en, ja

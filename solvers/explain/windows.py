@@ -124,7 +124,12 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
     if starts is None:                  # every start meets the place's closed hours
         why.fail_time.append((e.id, d, "0", "closed"))
         return None
-    return Option(q.id, e.id, d, slots, *starts)
+    # every consultation starts on the appointment grid
+    lo, hi = p.horizon.grid_up(starts[0]), p.horizon.grid_down(starts[1])
+    if lo > hi:
+        why.fail_time.append((e.id, d, "0", "grid"))
+        return None
+    return Option(q.id, e.id, d, slots, lo, hi)
 
 
 def _joint_filter(q: Request, opts: list[Option]) -> list[Option]:

@@ -22,6 +22,7 @@ from engine.model import (
     Visit,
 )
 from engine.travel import MinutesMatrix, TravelTimes
+from solvers.parts.series import cut_series
 
 __all__ = [
     "Neighbourhood",
@@ -100,11 +101,16 @@ def sub_problem(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Visi
     # a request whose visit has an expert outside stays as it is (its experts' links hold it)
     free = {rid for rid in hood.requests if rid in problem.request_by_id
             and (rid not in current or set(current[rid].experts) <= hood.experts)}
+
+    def within(rid: str) -> bool:
+        q = problem.request_by_id[rid]
+        return q.latest >= lo and q.earliest <= hi and (
+            q.fixed is None or lo <= q.fixed.date <= hi)
+
+    free -= cut_series(problem, free, within)       # a series is re-decided whole or not
     experts = _experts_left(problem, hood, visits, lo, hi)
     requests = [replace(q, earliest=max(q.earliest, lo), latest=min(q.latest, hi))
-                for q in problem.requests
-                if q.id in free and q.latest >= lo and q.earliest <= hi
-                and (q.fixed is None or lo <= q.fixed.date <= hi)]
+                for q in problem.requests if q.id in free and within(q.id)]
     kept, outside_at = _kept_around(problem, hood, visits, free, lo, hi)
     requests += kept
     places = {e.base for e in experts} | {q.location for q in requests}
@@ -176,8 +182,10 @@ def _kept_around(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Vis
         order = _field_order(q, mine, problem) if mine else None
         if order is None:
             continue
+        # (kept as it is: its series, if any, is not re-decided here)
         kept.append(replace(q, fields=tuple(q.fields[k] for k in order), earliest=v.date,
-                            latest=v.date, fixed=Fixed(tuple(mine), v.date, v.start)))
+                            latest=v.date, fixed=Fixed(tuple(mine), v.date, v.start),
+                            after=None))
     return kept, outside_at
 
 

@@ -33,6 +33,7 @@ from solvers.parts.bound import relaxation_bound
 from solvers.parts.capacity import capacity_bound
 from solvers.parts.hoods import Neighbourhood, as_fixed_visits, share_coverage, sub_problem
 from solvers.parts.run import PartSolver, Task, run_tasks, workers_of
+from solvers.parts.series import keep_series_together
 from solvers.parts.split import PART_REQUESTS, Split, default_split
 from solvers.routes import build_routes, plan_breaks
 
@@ -168,7 +169,8 @@ def _first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
     """Step 1: the parts, in parallel, until 55 % of the time, joined into one plan; and
     meanwhile the bound and each part's greedy plan (for a part that does not answer)."""
     problem, travel, limit, options = run.problem, run.travel, run.limit, run.options
-    hoods = share_coverage(problem, run.split.parts(problem, travel))
+    hoods = share_coverage(problem, keep_series_together(problem,
+                                                         run.split.parts(problem, travel)))
     total_w = sum(h.weight for h in hoods) or 1.0
     tasks = [Task(h, sub_problem(problem, h, (), travel), (), h.weight,
                   _dtime(options, limit, h.weight / total_w), options.seed) for h in hoods]

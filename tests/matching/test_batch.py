@@ -16,10 +16,10 @@ from engine.errors import InputError
 from engine.matching import Engagement, load_demo
 from engine.matching.synthetic import generate, synthetic_municipalities
 from solvers.matching import COMPONENTS, Weights, build_graph, recommend, score_need, score_table
-from solvers.matching.score import (
-    _collect_pairs_per_need,
-    _pair_frame,
-    _score_pairs_batched,
+from solvers.matching.score.table import (
+    collect_pairs_per_need,
+    pair_frame,
+    score_pairs_batched,
 )
 
 from .helpers import cand, data, need
@@ -67,13 +67,13 @@ def _viewers(g):
 def _check_same(g, viewer, top_k, w=None):
     w = w or Weights()
     needs = list(g.data.visible_needs(viewer))
-    ref = _pair_frame(_collect_pairs_per_need(g, needs, w, viewer, top_k))
+    ref = pair_frame(collect_pairs_per_need(g, needs, w, viewer, top_k))
     new = score_table(g, as_municipality=viewer, weights=w, top_k_per_need=top_k)
     # same eligible pairs in the same order, every column equal to the last bit
     assert list(new.index) == list(ref.index)
     pd.testing.assert_frame_equal(new, ref, check_exact=True)
     # the raw components (before rounding to points) too
-    pairs = _score_pairs_batched(g, needs, w, viewer, top_k)
+    pairs = score_pairs_batched(g, needs, w, viewer, top_k)
     for i, x in enumerate(needs):
         at = pairs.need == i
         s = score_need(g, x, w, viewer)
@@ -136,7 +136,7 @@ def test_repeated_and_unsorted_need_ids(demo):
     some = [ids[5], ids[1], ids[5], ids[0]]
     w = Weights()
     needs = [demo.data.need_by_id[i] for i in some]
-    ref = _pair_frame(_collect_pairs_per_need(demo, needs, w, None, 4))
+    ref = pair_frame(collect_pairs_per_need(demo, needs, w, None, 4))
     new = score_table(demo, some, top_k_per_need=4)
     pd.testing.assert_frame_equal(new, ref, check_exact=True)
 

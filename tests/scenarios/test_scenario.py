@@ -19,9 +19,8 @@ from engine.scenario import (
     load_scenario_file,
     location_kind,
     parse_scenario_file,
-    scale_demand,
-    shift_online,
 )
+from engine.scenario.apply import scale_demand, shift_online
 
 MONDAY = "2026-12-07"
 SMALL = EhimeBase(MONDAY, requests_per_week=10)

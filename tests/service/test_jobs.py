@@ -87,7 +87,7 @@ def test_cancel_a_queued_job(service: Service) -> None:
     r = service.post("centre", f"/v1/plan-jobs/{jid}/cancel")
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     # a worker that picks it up later must not overwrite the cancellation
-    from service.jobs import run_plan_job
+    from service.jobs.runner import run_plan_job
 
     assert run_plan_job(service.app.state.jobs.url, jid, 0) == "skipped"
     assert service.get("centre", f"/v1/plan-jobs/{jid}").json()["status"] == "cancelled"
@@ -163,7 +163,7 @@ def test_cancelling_a_running_job_stops_its_solve(service: Service, monkeypatch)
 
     import solvers.planner
     from engine.demand import ehime_week_document
-    from service.jobs import run_plan_job
+    from service.jobs.runner import run_plan_job
 
     solved: list[tuple[str, bool]] = []       # (status, whether told to stop) of the solve
     solve = solvers.planner.solve

@@ -13,8 +13,8 @@ import psutil
 import pytest
 
 from engine.demand import ehime_week_document
-from service.jobs import run_plan_job
-from service.workers import WorkerPool
+from service.jobs.pool import WorkerPool
+from service.jobs.runner import run_plan_job
 from tests.service.conftest import Service, cancel_active_jobs, wait_job
 
 
@@ -157,7 +157,7 @@ def test_the_product_of_requests_experts_and_days_is_bounded(service: Service) -
 
 
 def _allocate(limit_mb: int) -> str:
-    from service.workers import _limit_memory
+    from service.jobs.pool import _limit_memory
 
     _limit_memory(limit_mb)
     try:

@@ -150,3 +150,16 @@ def test_monday_of() -> None:
 def test_static_folder_ships_in_the_package() -> None:
     assert (STATIC_DIR / "index.html").is_file()
     assert Path(STATIC_DIR).parent.name == "service"
+
+
+def test_me_gives_the_catalogues_field_labels(web: Any) -> None:
+    """The page names fields with the catalogue's words (one label per field everywhere)."""
+    from engine.model import FIELD_LABELS, FIELDS
+
+    client, keys = web
+    for who in ("centre", "muni", "expert"):
+        fields = client.get("/v1/me", headers=_h(keys[who])).json()["fields"]
+        assert fields == [{"id": f, "en": FIELD_LABELS[f][0], "ja": FIELD_LABELS[f][1]}
+                          for f in FIELDS]
+    app_js = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    assert '"セキュリティ"' not in app_js and "f_security" not in app_js

@@ -1,7 +1,7 @@
 """The two small read-only routes the dashboard needs besides the API.
 
-- ``GET /v1/me``: who the key is (role, municipality or expert) and the week the page opens
-  on (the demo week when the server has one, else the newest plan job's or published
+- ``GET /v1/me``: who the key is (role, municipality or expert), the fields' labels from the
+  catalogue, and the week the page opens on (the demo week when the server has one, else the newest plan job's or published
   visit's week, else this week's Monday).
 - ``GET /v1/map``: every location with coordinates, the island flag and the ferry minutes,
   so the page can draw Ehime and the ferry leg without online map tiles.
@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
+from engine.model import FIELD_LABELS, FIELDS
 from engine.travel import FERRY_MINUTES
 from service.api.deps import CurrentKey, SessionDep
 from service.db import MunicipalityRow, PlanJob, VisitRow
@@ -49,7 +50,14 @@ def _ferry_minutes(loc: dict[str, Any]) -> int:
 def me(request: Request, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
     """The caller's role and binding, and the week the dashboard opens on."""
     return {"role": who.role, "municipality": who.municipality, "expert": who.expert,
-            "key_id": who.key_id, "week": default_week(request, s).isoformat()}
+            "key_id": who.key_id, "week": default_week(request, s).isoformat(),
+            "fields": field_vocabulary()}
+
+
+def field_vocabulary() -> list[dict[str, str]]:
+    """The programme's fields in its order with the catalogue's labels (``FIELD_LABELS``),
+    so that the page names each field as the feeds, exports and reasons do."""
+    return [{"id": f, "en": FIELD_LABELS[f][0], "ja": FIELD_LABELS[f][1]} for f in FIELDS]
 
 
 @router.get("/map", tags=["municipalities"])

@@ -24,6 +24,7 @@ from service.api.deps import (
     CentreKey,
     CurrentKey,
     Id,
+    IntId,
     PageDep,
     SessionDep,
     SettingsDep,
@@ -34,6 +35,7 @@ from service.api.deps import (
 from service.db import ContactRow, ExpertRow, MunicipalityRow, OutboxRow, utcnow
 from service.events import record_event, stored_event
 from service.outbox import outbox_view
+from service.problems import ApiProblem
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -110,6 +112,25 @@ def list_outbox(request: Request, who: CurrentKey, s: SessionDep, page: PageDep,
     total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = s.scalars(stmt.order_by(OutboxRow.id.desc()).limit(page.limit).offset(page.offset))
     return paged(request, [outbox_view(m) for m in rows], total, page)
+
+
+@router.post("/outbox/{message_id}/phoned")
+def mark_phoned(message_id: IntId, who: CentreKey, s: SessionDep) -> dict[str, Any]:
+    """The centre passed a 連絡が必要 message on by telephone: it leaves the open messages
+    (``sent_at`` is now, ``phoned`` true). Only a message with no e-mail address can be
+    phoned (409 otherwise: the postman delivers it); marking it again changes nothing."""
+    m = s.get(OutboxRow, message_id)
+    if m is None:
+        raise not_found("message", message_id)
+    if m.address is not None:
+        raise ApiProblem(409, f"message {message_id} goes by e-mail to {m.address}: it "
+                         "cannot be marked as phoned",
+                         f"このお知らせはメール（{m.address}）で送られます。電話連絡済みにはできません")
+    if m.sent_at is None:
+        m.sent_at = utcnow()
+        audit(s, who, "outbox.phoned", str(message_id), recipient=m.recipient)
+        s.commit()
+    return outbox_view(m)
 
 
 class ContactIn(BaseModel):

@@ -24,7 +24,7 @@ from service.api.deps import (
 from service.api.views import job_view
 from service.config import Settings
 from service.db import PlanJob, utcnow
-from service.jobs import ACTIVE, new_job
+from service.jobs.rows import ACTIVE, new_job
 from service.problems import ApiProblem
 from service.schemas import WeekJob
 from service.weeks import publish_plan, week_dates, week_document

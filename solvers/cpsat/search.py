@@ -4,127 +4,25 @@
 tour each day: a relaxation CP-SAT solves fast, with a tight bound), then times the choice with
 every rule. A choice that can be timed meets the bound and is optimal, proven; a group of days
 whose choice cannot be timed is cut from the choice model, and after a few rounds the full
-model takes over from the best plan found, with the choice's bound.
-
-Also here: the CP-SAT settings every solve shares, progress events and the stop watch.
+model takes over from the best plan found, with the choice's bound, and past its first
+seconds large-neighbourhood search (``solvers.cpsat.lns``) improves the plan.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from engine.model import Visit
-from solvers.cpsat.solver import new_solver
+from solvers.cpsat.lns import improve
+from solvers.cpsat.solver import Clock, ProgressCallback
 from solvers.model import PlannerModel, fix_values, set_hint
-from solvers.options import Progress, SolveOptions
+from solvers.options import Progress
 
-__all__ = ["Clock", "Found", "Progress", "ProgressCallback", "choose_then_time", "cp_solver",
-           "solve_guarded", "stop_watch"]
-
-
-class ProgressCallback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, sink: Callable[[Progress], None] | None, t0: float, phase: str):
-        super().__init__()
-        self._sink, self._t0, self._phase, self.count = sink, t0, phase, 0
-
-    def on_solution_callback(self) -> None:
-        self.count += 1
-        if self._sink is not None:
-            self._sink(Progress(time.perf_counter() - self._t0, self.objective_value,
-                                self.best_objective_bound, self.count, self._phase))
-
-
-@contextlib.contextmanager
-def stop_watch(solver: cp_model.CpSolver, stop: Callable[[], bool] | None) -> Iterator[None]:
-    """While the block runs, end the search as soon as ``stop()`` says so."""
-    if stop is None:
-        yield
-        return
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.2):
-            if stop():
-                solver.stop_search()
-                return
-
-    thread = threading.Thread(target=watch, name="dxshare-stop-watch", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-
-
-def solve_guarded(solver: cp_model.CpSolver, model: cp_model.CpModel,
-                  callback: cp_model.CpSolverSolutionCallback | None = None
-                  ) -> cp_model.CpSolverStatus:
-    """``solver.solve``, and again without presolve when CP-SAT's presolve fails inside the
-    solve (an IndexError from its hash map, seen on a week after an event, history_until set,
-    re-planned with a previous plan): the same model solves without it."""
-    try:
-        return solver.solve(model, callback) if callback is not None else solver.solve(model)
-    except IndexError:
-        if not solver.parameters.cp_model_presolve:
-            raise
-        solver.parameters.cp_model_presolve = False
-        return solver.solve(model, callback) if callback is not None else solver.solve(model)
-
-
-def cp_solver(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
-    det = options.deterministic_time
-    return new_solver(max(0.01, time_limit), workers=max(1, options.workers), seed=options.seed,
-                      deterministic_time=None if det is None else max(0.01, det), tuned=True)
-
-
-@dataclass
-class Clock:
-    """The time a solve may take: the wall-clock deadline (the promise the caller was made)
-    and, with ``options.deterministic_time``, a budget of CP-SAT deterministic time shared by
-    every CP-SAT call, so that the same seed gives the same plan on any machine and executor
-    (as long as the wall clock does not run out first)."""
-
-    options: SolveOptions
-    t0: float
-    deadline: float
-    spent: float = 0.0
-
-    def left(self) -> float:
-        """Wall seconds left."""
-        return max(0.0, self.deadline - time.perf_counter())
-
-    def solver(self, share: float = 1.0, cap: float | None = None) -> cp_model.CpSolver:
-        """A CP-SAT solver allowed ``share`` of what is left (at most ``cap`` seconds)."""
-        wall = self.left() * share
-        solver = cp_solver(self.options, wall if cap is None else min(wall, cap))
-        total = self.options.deterministic_time
-        if total is not None:
-            det = max(0.001, (total - self.spent) * share)
-            solver.parameters.max_deterministic_time = det if cap is None else min(det, cap)
-        return solver
-
-    def run(self, solver: cp_model.CpSolver, model: cp_model.CpModel,
-            callback: cp_model.CpSolverSolutionCallback | None = None) -> cp_model.CpSolverStatus:
-        """Solve (stoppable by ``options.stop``) and count the deterministic time spent."""
-        with stop_watch(solver, self.options.stop):
-            code = solve_guarded(solver, model, callback)
-        self.spent += solver.response_proto.deterministic_time
-        return code
-
-    def past(self, share: float) -> bool:
-        """Whether ``share`` of the whole budget is used (wall, or deterministic when set)."""
-        total = self.options.deterministic_time
-        if total is not None and self.spent >= share * total:
-            return True
-        return time.perf_counter() >= self.t0 + share * (self.deadline - self.t0)
+__all__ = ["Found", "choose_then_time"]
 
 
 @dataclass
@@ -198,8 +96,12 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
                                            if i not in all_orders}), at_round):
             return Found("optimal", best.values, best.objective, best.objective)
         if not proven:
-            # the choice is not proven: the full search goes on from it
+            # the choice is not proven: the full search goes on from it, from the days of
+            # it that can be timed as they stand when that makes a plan
             last_choice = {i: chosen[i] for i in decisions}
+            if best.values is None or best.objective is None \
+                    or best.objective < _value_of(objective, chosen):
+                consider(_repair_timed_days(model, clock, chosen, decisions), at_round)
             break
         groups = model.day_groups(chosen.__getitem__)
         bad = _untimed_groups(model, clock, groups, chosen)
@@ -226,6 +128,21 @@ def _untimed_groups(model: PlannerModel, clock: Clock, groups: list[list[int]],
             or (fits is None and _cannot_be_timed(model, clock, g))]
 
 
+def _repair_timed_days(model: PlannerModel, clock: Clock, chosen: list[int],
+                       decisions: list[int]) -> list[int] | None:
+    """The chosen plan's expert-days that the day check times as they stand, kept; the others
+    (those it cannot time, and those it cannot tell about: joint days, circuits) decided anew
+    with every rule."""
+    groups = model.day_groups(chosen.__getitem__)
+    keep = [k for k in range(len(groups))
+            if model.group_fits(k, chosen.__getitem__,
+                                time_limit=min(0.2, 0.01 * clock.left())) is True]
+    kept = {k for k in keep}
+    days = {day for k, g in enumerate(model.group_days) if k not in kept for day in g}
+    free = _free_on_days(model, days, chosen)
+    return _repair(model, clock, {i: chosen[i] for i in decisions if i not in free})
+
+
 def _free_on_days(model: PlannerModel, days: set[tuple[str, dt.date]],
                   chosen: list[int]) -> set[int]:
     """The decisions a repair makes anew on ``days`` (expert, date): the days' orders and
@@ -244,17 +161,46 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
     """The full model, searching only for plans better than the best one found and no better
     than the choice model's bound: when there are none, the best plan is optimal. ``choice``
     (an unproven choice that could not be timed as it stood) is the hint when there is no
-    plan yet."""
+    plan yet. Past its first seconds (``_FULL_ALONE``) without a proof, large-neighbourhood
+    search (``solvers.cpsat.lns``) improves the best plan for the rest of the time: one
+    search of the whole model stalls where a few expert-days re-solved at a time do not."""
     if clock.left() < _FULL_SEARCH_MIN_SECONDS:
         return _best_or_unknown(best, bound)      # no time left to search: the best so far
     if best.values is None:
         values = model.hint_plan(first, complete=True)
         if values is not None:
             best = Found("feasible", values, _value_of(objective, values), bound)
+    alone = max(_FULL_ALONE_SECONDS, _FULL_ALONE * (clock.deadline - clock.t0))
+    found = _whole_model(model, objective, clock, best, bound, choice,
+                         cap=alone if best.values is not None else None)
+    if found.status in ("optimal", "infeasible") or found.values is None \
+            or found.objective is None or clock.left() < _FULL_SEARCH_MIN_SECONDS:
+        return found
+    progress = clock.options.progress
+    count = 0
+
+    def better(values: list[int], value: int) -> None:
+        nonlocal count
+        count += 1
+        if progress is not None and found.bound is not None:
+            progress(Progress(time.perf_counter() - clock.t0, value, found.bound, count, "lns"))
+
+    values, value, _steps = improve(model, objective, clock, found.values, found.objective,
+                                    until=1.0, bound=found.bound, on_better=better)
+    top = value if found.bound is None else max(found.bound, value)
+    return Found("optimal" if value >= top else "feasible", values, value,
+                 None if found.bound is None else top)
+
+
+def _whole_model(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
+                 best: Found, bound: int | None, choice: dict[int, int] | None,
+                 cap: float | None) -> Found:
+    """One search of the whole model for a plan better than ``best`` (at most ``cap``
+    seconds): ``best`` proven optimal when there is none."""
     full = model.m.clone()
     if bound is not None:
         full.add(objective <= bound)
-    solver = clock.solver()
+    solver = clock.solver(cap=cap)
     full.clear_hints()
     if best.values is not None and best.objective is not None:
         full.add(objective >= best.objective + 1)
@@ -289,7 +235,11 @@ _CHOICE_ROUNDS = 12
 #: With fewer seconds left the full search is not started (copying the model costs more).
 _FULL_SEARCH_MIN_SECONDS = 0.05
 #: Share of the time limit the choice rounds may use before the full search takes over.
-_CHOICE_SHARE = 0.6
+_CHOICE_SHARE = 0.45
+#: The whole model is searched alone for this share of the time limit (at least
+#: ``_FULL_ALONE_SECONDS``) before large-neighbourhood search takes over.
+_FULL_ALONE = 0.05
+_FULL_ALONE_SECONDS = 1.0
 
 
 def _value_of(objective: cp_model.LinearExprT, values: list[int]) -> int:

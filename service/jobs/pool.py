@@ -99,7 +99,7 @@ def worker_main(conn: Connection, parent: int, memory_mb: int | None,
     """A worker process: import the solver, wait for one job, run it, exit.
 
     Messages from the server: ``("run", url, job_id, attempt, parts)`` (``parts``: where a
-    problem too large for one model solves its parts, see ``service.jobs.run_plan_job``); to
+    problem too large for one model solves its parts, see ``service.jobs.runner.run_plan_job``); to
     the server: ``("ready",)`` once warm and ``("ended", status)`` when the job is written.
     The job runs as ``target(url, job_id, attempt, parts)``; given by name
     (``"module:function"``), it is imported here, after the parent is watched: what a
@@ -178,7 +178,7 @@ class _Lanes:
 class WorkerPool:
     """Runs jobs in worker processes (see the module docstring): each one as
     ``target(url, job_id, attempt, parts)`` in a process of its own, which returns the
-    status the job ended with (``service.jobs.run_plan_job`` for plan jobs); ``target`` must
+    status the job ended with (``service.jobs.runner.run_plan_job`` for plan jobs); ``target`` must
     be a module-level function, as it is handed to a spawned process.
 
     ``on_exit(job_id, attempt, reason)`` is called (from the pool's thread) when a job's
