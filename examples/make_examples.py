@@ -10,6 +10,10 @@
   that a municipality phoned in after the week was planned (``dxshare slots``);
 - ``next-week.json`` — the demo week as it stands a day later: ``r041`` added, ``r012``
   withdrawn, ``r007`` now only early in the week (``dxshare plan --previous``);
+- ``series-week.json`` — the demo week with three second sessions (``requests[].after``):
+  an online review two to three days after the published SNS visit by the same expert, the
+  second security training one to two days after the first by the same two experts, and an
+  online data follow-up at least two days after the first by any data expert;
 - ``event.json`` — Tuesday morning, the PR expert (named as the centre names them) is ill
   until Wednesday evening (``dxshare event``).
 
@@ -61,6 +65,28 @@ def next_week() -> dict[str, Any]:
             q["latest"] = "2026-12-08"
     requests.append(copy.deepcopy(R041))
     doc["requests"] = requests
+    return doc
+
+
+#: Second sessions of three of the demo week's consultations (``requests[].after``).
+SERIES: list[dict[str, Any]] = [
+    {"id": "s001", "location": "384011", "fields": ["pr"], "mode": "online", "duration_min": 60,
+     "priority": 6, "title": "SNSアカウント統合 第2回（振り返り）",
+     "after": {"request": "r001", "min_days": 2, "max_days": 3, "same_experts": True}},
+    {"id": "s021", "location": "382019", "fields": ["security", "cocreation"],
+     "mode": "onsite", "duration_min": 90, "priority": 6, "title": "情報セキュリティ研修 第2回",
+     "after": {"request": "r021", "min_days": 1, "max_days": 2, "same_experts": True}},
+    {"id": "s032", "location": "384011", "fields": ["data"], "mode": "online",
+     "duration_min": 60, "priority": 5, "title": "EBPMとデータ活用 第2回",
+     "after": {"request": "r032", "min_days": 2, "same_experts": False}},
+]
+
+
+def series_week() -> dict[str, Any]:
+    doc = demo_week()
+    doc["name"] = ("Ehime demo week of 2026-12-07 with three second sessions / "
+                   "第2回の相談を3件含む愛媛デモ週")
+    doc["requests"] += copy.deepcopy(SERIES)
     return doc
 
 
@@ -158,6 +184,7 @@ def main() -> None:
     (HERE / "week-r041.json").write_text(_json(week_r041()), encoding="utf-8")
     (HERE / "next-week.json").write_text(_json(next_week()), encoding="utf-8")
     (HERE / "event.json").write_text(_json(EVENT), encoding="utf-8")
+    (HERE / "series-week.json").write_text(_json(series_week()), encoding="utf-8")
     requests_xlsx(HERE / "requests.xlsx")
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.model import START_GRIDS
 
 __all__ = ["Settings"]
 
@@ -90,7 +93,25 @@ class Settings(BaseSettings):
     demo_week: str | None = None
     demo_matching: bool = False
     demo_seed: int = 8
+    #: the appointment grid of the week jobs' plans (``horizon.start_grid_min``, minutes);
+    #: None: 15 with a demo week, else 1 (see ``appointment_grid``)
+    start_grid_min: int | None = None
     now: dt.datetime | None = None
+
+    @field_validator("start_grid_min")
+    @classmethod
+    def _a_known_grid(cls, v: int | None) -> int | None:
+        if v is not None and v not in START_GRIDS:
+            raise ValueError(f"start_grid_min must be one of {', '.join(map(str, START_GRIDS))}")
+        return v
+
+    @property
+    def appointment_grid(self) -> int:
+        """The week jobs' appointment grid: ``start_grid_min`` when set, else the quarter
+        hour for the demo week (as people book) and any minute otherwise."""
+        if self.start_grid_min is not None:
+            return self.start_grid_min
+        return 15 if self.demo_week else 1
 
     def url(self) -> str:
         """The SQLAlchemy URL of the database."""

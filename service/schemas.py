@@ -87,6 +87,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class AfterIn(_Strict):
+    """A follow-up's link (plan-request/1 ``requests[].after``): served only after the request
+    ``request`` (an id of a stored request), ``min_days`` to ``max_days`` calendar days later,
+    by the same experts unless ``same_experts`` is false."""
+
+    request: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    min_days: StrictInt = Field(default=1, ge=1, le=366)
+    max_days: StrictInt | None = Field(default=None, ge=1, le=366)
+    same_experts: StrictBool = True
+
+
 class RequestIn(_Strict):
     """A consultation request. ``municipality`` is required for centre keys and must be the
     key's own municipality (or absent) for municipality keys. ``fields``: one per expert
@@ -107,6 +118,8 @@ class RequestIn(_Strict):
     window: tuple[str, str] | None = None
     title: str = Field(default="", max_length=200)
     confidential: StrictBool = False
+    #: a follow-up of another request (「前回」), or none
+    after: AfterIn | None = None
     submit: StrictBool = False
 
     _c = field_validator("title", "municipality")(_no_control)
@@ -148,6 +161,7 @@ class RequestPatch(_Strict):
     window: tuple[str, str] | None = None
     title: str | None = Field(default=None, max_length=200)
     confidential: StrictBool | None = None
+    after: AfterIn | None = None
 
     _c = field_validator("title")(_no_control)
     _f = field_validator("fields")(_distinct)

@@ -62,6 +62,7 @@ def published_plan(session: Session, monday: dt.date) -> PlanJob | None:
 
 def week_document(session: Session, monday: dt.date, *, keep_published: str = "fixed",
                   blackouts: list[dict[str, Any]] | None = None,
+                  start_grid_min: int | None = None,
                   ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The plan-request/1 document of a week from the database, and the published plan/1 of
     that week (``previous``) if there is one.
@@ -133,7 +134,12 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
             if "window" in held[q.id]:
                 x["window"] = held[q.id]["window"]
         requests.append(x)
-    base = plan_request_to_dict(PlanRequest(Horizon(start, end), (), (), ()))
+    requests, waiting = _link_series(session, requests, start)
+    # the appointment grid asked for, else the one the week was published on (its published
+    # starts are on it), else any minute
+    grid = start_grid_min or (pub.request_doc.get("horizon", {}).get("start_grid_min", 1)
+                              if pub is not None else 1)
+    base = plan_request_to_dict(PlanRequest(Horizon(start, end, start_grid_min=grid), (), (), ()))
     stored = [{"date": b.date.isoformat(), "experts": list(b.experts), "reason": b.reason}
               for b in session.scalars(select(BlackoutRow).where(
                   BlackoutRow.date >= start, BlackoutRow.date <= end)
@@ -147,6 +153,8 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
         base["horizon"]["history_until"] = rules["history_until"]
     doc = {**base, "name": f"week of {start}", "locations": locations, "experts": experts,
            "requests": requests}
+    if waiting:
+        doc["description"] = "follow-ups waiting for their first session: " + ", ".join(waiting)
     try:
         parse_plan_request(doc)
     except InputError as err:
@@ -164,6 +172,29 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
         previous["visits"] = [v for v in previous["visits"] if v["request"] in ids]
         previous["unscheduled"] = [u for u in previous["unscheduled"] if u["request"] in ids]
     return doc, previous
+
+
+def _link_series(session: Session, requests: list[dict[str, Any]], start: dt.date
+                 ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Follow-ups whose first session is not a request of the week: one published in an
+    earlier week is given as ``after.visit`` (its date and experts); one whose first session
+    is not yet made before the week waits (left out of the week, named in the second list)."""
+    ids = {x["id"] for x in requests}
+    out, waiting = [], []
+    for x in requests:
+        a = x.get("after")
+        if not a or a["request"] in ids:
+            out.append(x)
+            continue
+        v = session.scalars(select(VisitRow).where(
+            VisitRow.request_id == a["request"], VisitRow.active.is_(True),
+            VisitRow.date < start).order_by(VisitRow.date.desc())).first()
+        if v is None:
+            waiting.append(x["id"])
+            continue
+        out.append({**x, "after": {**a, "visit": {"date": v.date.isoformat(),
+                                                  "experts": list(v.experts)}}})
+    return out, waiting
 
 
 def event_additions(before: dict[str, Any], after: dict[str, Any],

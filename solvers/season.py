@@ -119,7 +119,42 @@ def _keep_previous(problem: PlanRequest, previous: Plan) -> tuple[PlanRequest, l
             q = replace(q, fixed=Fixed(tuple(v.experts), v.date, v.start))
             kept.append(q.id)
         requests.append(q)
-    return replace(problem, requests=tuple(requests)), kept
+    # a follow-up stays fixed only beside the visit it follows, fixed where the series holds
+    while True:
+        fixed = {q.id: q for q in requests if q.fixed is not None}
+        loose = [rid for rid in kept if (q := fixed[rid]).after is not None
+                 and q.after.date is None and not _series_kept(q, fixed)]
+        if not loose:
+            return replace(problem, requests=tuple(requests)), kept
+        kept = [rid for rid in kept if rid not in loose]
+        requests = [replace(q, fixed=None) if q.id in loose else q for q in requests]
+
+
+def _series_kept(q: Request, fixed: Mapping[str, Request]) -> bool:
+    """Whether fixed follow-up ``q`` keeps its series with the fixed visit it follows."""
+    a, f = q.after, q.fixed
+    first = fixed.get(a.request) if a is not None else None
+    if a is None or f is None or first is None or first.fixed is None:
+        return False
+    return a.allows((f.date - first.fixed.date).days) and (
+        not a.same_experts or set(f.experts) == set(first.fixed.experts))
+
+
+def _after_earlier_weeks(asked: list[Request], made: list[Visit]) -> list[Request]:
+    """A week's requests with each follow-up whose first session is not asked this week
+    linked to that session's visit in an earlier week (``after`` with its date and experts);
+    one whose first session is not made yet waits for a later week."""
+    ids = {q.id for q in asked}
+    visit_of = {v.request: v for v in made}
+    out = []
+    for q in asked:
+        a = q.after
+        if a is None or a.date is not None or a.request in ids:
+            out.append(q)
+        elif a.request in visit_of:
+            v = visit_of[a.request]
+            out.append(replace(q, after=replace(a, date=v.date, experts=tuple(v.experts))))
+    return out
 
 
 # ---------------------------------------------------------------------------- simulation
@@ -214,8 +249,9 @@ def simulate_season(problem: PlanRequest, *, time_limit: float = 2.0, seed: int 
         end = monday + dt.timedelta(days=6)
         for q in by_week.get(monday, []):
             open_[q.id] = (q, 0)
-        asked = [replace(q, earliest=max(q.earliest, monday), latest=min(q.latest, end))
-                 for q, _carried in open_.values()]
+        asked = _after_earlier_weeks(
+            [replace(q, earliest=max(q.earliest, monday), latest=min(q.latest, end))
+             for q, _carried in open_.values()], made)
         week = _week_problem(problem, monday, end, asked, made, goals)
         if asked:
             plan = solve(week, SolveOptions(time_limit=time_limit, seed=seed * 1000 + w,

@@ -73,6 +73,7 @@ from solvers.cpsat.neighbourhood import (
     placements,
 )
 from solvers.explain import Explainer, Option
+from solvers.greedy import keeps_series
 from solvers.objective import objective_value, trivial_bound
 from solvers.routes import build_routes, plan_breaks
 
@@ -329,7 +330,9 @@ def _best_for_mode(week: Week, problem: PlanRequest, q: Request, options: list[O
     """The k proposals of one mode: every candidate solved (each given an equal share of the
     time left), then chosen for a coordinator: distinct dates first, then other experts on
     those dates, then other starts on the expert-days already chosen, an hour apart or more."""
-    cands = placements(q, options)
+    placed = {v.request: v for v in week.plan.visits}
+    # a follow-up only after the visit it follows, within its gap, by its experts if asked
+    cands = [c for c in placements(q, options) if keeps_series(q, c.date, c.experts, placed)]
     if only is not None:
         cands = [Placement(c.date, c.experts, max(c.lo, only.start), min(c.hi, only.start))
                  for c in cands

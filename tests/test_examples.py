@@ -37,6 +37,8 @@ def test_the_example_weeks_are_what_the_script_writes():
     assert (EXAMPLES / "week-r041.json").read_text(encoding="utf-8") == make._json(make.week_r041())
     assert (EXAMPLES / "next-week.json").read_text(encoding="utf-8") == make._json(make.next_week())
     assert (EXAMPLES / "event.json").read_text(encoding="utf-8") == make._json(make.EVENT)
+    assert (EXAMPLES / "series-week.json").read_text(encoding="utf-8") == \
+        make._json(make.series_week())
 
 
 def test_the_example_sheet_is_what_the_script_writes_and_reads_as_meant(tmp_path):

@@ -23,7 +23,16 @@ from engine.travel import TravelTimes
 from solvers.parts import Neighbourhood, WindowSplit, solve_by_parts, sub_problem
 from solvers.parts.series import keep_series_together
 from solvers.planner import SolveOptions, solve_part
-from tests.helpers import FORMULATIONS, add_request, build_plan, codes_of, load_doc, t
+from solvers.season import simulate_season
+from tests.helpers import (
+    FORMULATIONS,
+    add_request,
+    build_plan,
+    codes_of,
+    load_doc,
+    propose_checked,
+    t,
+)
 from tests.helpers import solve_checked as _solve_checked
 
 MON, TUE, WED = (dt.date(2026, 12, d) for d in (7, 8, 9))
@@ -301,3 +310,74 @@ def test_a_follow_up_of_an_earlier_visit_keeps_the_gap_and_its_expert(formulatio
     plan = solve_checked(doc)
     assert codes_of(plan, "b1") == ("after_no_date",)
     assert "12/4" in next(u for u in plan.unscheduled if u.request == "b1").reasons_ja[0]
+
+
+# ------------------------------------------------------------------ slots and re-plans
+
+
+def test_slot_proposals_for_a_follow_up_keep_its_series():
+    """b1 phones in after the week was planned with a1 on Monday: every proposal is two days
+    or more after a1, by a1's expert (pr-2, at town B, would cost no driving)."""
+    doc = series(min_days=2)
+    doc["experts"].append({"id": "pr-2", "fields": ["pr"], "base": "town_b"})
+    doc["requests"][0]["fixed"] = {"experts": ["pr-1"], "date": "2026-12-07", "start": "10:00"}
+    problem = parse_plan_request(doc)
+    without = dataclasses.replace(problem, requests=problem.requests[:1])
+    plan = _solve_checked(without)
+    answer = propose_checked(problem, plan, "b1", k=3)
+    assert answer.proposals
+    assert all(p.date == WED and p.experts == ("pr-1",) for p in answer.proposals)
+
+
+def test_a_re_plan_moves_a_follow_up_with_the_visit_it_follows(formulation):
+    """Planned with a1 on Monday and b1 on Tuesday; then a1 may come only on Tuesday: with
+    the previous plan, b1 moves to Wednesday rather than break the gap (at least one day)."""
+    doc = series()
+    doc["requests"][1].update(earliest="2026-12-08", latest="2026-12-08")
+    first = solve_checked(doc)
+    assert first.visit_by_request["b1"].date == TUE
+    doc["requests"][0].update(earliest="2026-12-08", latest="2026-12-08")
+    doc["requests"][1].update(latest="2026-12-09")
+    again = solve_checked(doc, previous=first)
+    a1, b1 = again.visit_by_request["a1"], again.visit_by_request["b1"]
+    assert a1.date == TUE and b1.date == WED
+
+
+# ------------------------------------------------------------------ the season
+
+
+def test_a_season_week_by_week_serves_a_follow_up_in_a_later_week():
+    """a1 in the first week, b1 at least seven days later in the second, by the same expert:
+    the second week gets a1's visit of the first as the session b1 follows."""
+    doc = load_doc("two_towns")
+    doc["horizon"] = {"start": "2026-12-07", "end": "2026-12-18"}
+    doc["requests"][0].update(earliest="2026-12-07", latest="2026-12-08")
+    doc["requests"][1].update(earliest="2026-12-14", latest="2026-12-18",
+                              after={"request": "a1", "min_days": 8})
+    problem = parse_plan_request(doc)
+    sim = simulate_season(problem, time_limit=5.0)
+    assert_valid(problem, sim.plan)
+    a1, b1 = sim.plan.visit_by_request["a1"], sim.plan.visit_by_request["b1"]
+    assert (b1.date - a1.date).days >= 8 and b1.experts == a1.experts
+
+
+@pytest.mark.slow
+def test_the_example_week_with_three_second_sessions_is_proven_and_keeps_its_series():
+    """``examples/series-week.json``: the demo week and three second sessions, planned to a
+    proof, each served after its first session within its gap (by the checker's rule)."""
+    problem = parse_plan_request(load_example("series-week"))
+    plan = _solve_checked(problem, time_limit=120.0)
+    assert plan.status == "optimal"
+    for rid in ("s001", "s021", "s032"):
+        v, a = plan.visit_by_request[rid], problem.request_by_id[rid].after
+        first = plan.visit_by_request[a.request]
+        assert a.allows((v.date - first.date).days)
+        assert not a.same_experts or set(v.experts) == set(first.experts)
+
+
+def load_example(name: str) -> dict:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -23,7 +23,8 @@ def request_view(q: RequestRow) -> dict[str, Any]:
             "duration_min": q.doc["duration_min"], "priority": q.doc["priority"],
             "earliest": q.earliest.isoformat(), "latest": q.latest.isoformat(),
             "window": q.doc.get("window"), "title": q.doc.get("title", ""),
-            "confidential": q.confidential, "created_at": q.created_at.isoformat(),
+            "confidential": q.confidential, "after": q.doc.get("after"),
+            "created_at": q.created_at.isoformat(),
             "updated_at": q.updated_at.isoformat(), "url": f"/v1/requests/{q.id}"}
 
 

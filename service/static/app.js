@@ -100,7 +100,7 @@ const TEXT = {
     tl_leave: "出発", tl_return: "帰着", tl_longest: "最長", tl_at_base: "拠点で勤務",
     rq_search: "検索", rq_scope: "対象", rq_scope_week: "この週", rq_scope_all: "すべての週",
     rq_prev: "前へ", rq_next: "次へ", rq_count: "{total} 件中 {from}–{to} 件", rq_none: "該当する依頼はありません",
-    rq_any: "すべて", col_scheduled: "予定日時", col_experts: "担当", rq_not_yet: "未定",
+    rq_any: "すべて", col_scheduled: "予定日時", col_experts: "担当", rq_not_yet: "未定", after_first: "前回",
     map_home: "全体", map_source: "地図データ © OpenStreetMap contributors (ODbL)",
     mark_phoned: "電話で連絡した", msg_phoned: "電話で連絡済み", phoned_msg: "電話で連絡済みにしました",
   },
@@ -204,7 +204,7 @@ const TEXT = {
     tl_leave: "leaves", tl_return: "back", tl_longest: "longest", tl_at_base: "works from the base",
     rq_search: "Search", rq_scope: "Weeks", rq_scope_week: "this week", rq_scope_all: "all weeks",
     rq_prev: "Previous", rq_next: "Next", rq_count: "{from}–{to} of {total}", rq_none: "No request matches",
-    rq_any: "any", col_scheduled: "Scheduled", col_experts: "Experts", rq_not_yet: "not yet",
+    rq_any: "any", col_scheduled: "Scheduled", col_experts: "Experts", rq_not_yet: "not yet", after_first: "Previous",
     map_home: "Whole map", map_source: "Map data © OpenStreetMap contributors (ODbL)",
     mark_phoned: "Phoned", msg_phoned: "phoned", phoned_msg: "Marked as phoned",
   },
@@ -1452,7 +1452,8 @@ function requestRow({ q, v }) {
       ? h("button", { type: "button", class: "undo-pick", onclick: () => dropPick(q) }, t("undo_pick")) : null);
   return h("tr", { "data-id": q.id, "data-municipality": q.municipality },
     h("td", {}, muniName(q.municipality)),
-    h("td", {}, requestTitle(q), q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null),
+    h("td", {}, requestTitle(q), q.confidential ? h("span", { class: "tag confidential" }, t("legend_confidential")) : null,
+      afterFirst(q)),
     h("td", {}, q.fields.map(fieldName).join(" + ")),
     h("td", {}, t(q.mode)), h("td", {}, q.duration_min), h("td", {}, q.priority),
     h("td", {}, `${shortDate(q.earliest)}–${shortDate(q.latest)}`),
@@ -1461,6 +1462,15 @@ function requestRow({ q, v }) {
     h("td", { class: `status s-${q.status}` }, t("s_" + q.status),
       pick ? h("span", { class: "pick", "data-pick": pick.id },
         `${t("pick_pending")} ${shortDate(pick.date)} ${pick.start}`) : null), actions);
+}
+
+/** A follow-up's link to the session it follows, by its subject and the date it was made:
+ * 「前回: ワークショップ研修 第1回 (3/5)」 (never its id). */
+function afterFirst(q) {
+  const f = q.after_first;
+  if (!f) return null;
+  const when = f.date ? shortDate(f.date) : t("rq_not_yet");
+  return h("div", { class: "after-first" }, `${t("after_first")}: ${requestTitle(f)} (${when})`);
 }
 
 /** Every week's requests and published visits, for the table's "all weeks". */

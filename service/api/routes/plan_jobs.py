@@ -104,6 +104,7 @@ def create_plan_job(who: CentreKey, s: SessionDep, jobs: JobsDep, settings: Sett
         try:
             doc, previous = week_document(
                 s, wj.week, keep_published=wj.keep_published,
+                start_grid_min=settings.appointment_grid,
                 blackouts=[b.model_dump(mode="json") for b in wj.blackouts])
             options["requests"] = len(doc["requests"])
             check_bounds(doc, settings)

@@ -64,7 +64,8 @@ def format_check(s: Session, muni: str, doc: dict[str, Any], earliest: dt.date,
              "locations": [m.location],
              "experts": [{"id": f"probe-{i}", "fields": [f], "base": muni}
                          for i, f in enumerate(fields)],
-             "requests": [{"id": "probe", "location": muni, **doc,
+             "requests": [{"id": "probe", "location": muni,
+                           **{k: v for k, v in doc.items() if k != "after"},
                            "earliest": earliest.isoformat(), "latest": latest.isoformat()}]}
     try:
         parse_plan_request(probe)
@@ -74,6 +75,53 @@ def format_check(s: Session, muni: str, doc: dict[str, Any], earliest: dt.date,
         if mine:
             raise InputError(mine) from None
         raise
+
+
+def with_first_session(s: Session, q: RequestRow) -> dict[str, Any]:
+    """The request's view with, for a follow-up, the session it follows (``after_first``):
+    its subject and fields and the date of its published visit (null while it has none)."""
+    out = request_view(q)
+    a = q.doc.get("after")
+    first = s.get(RequestRow, a["request"]) if a else None
+    if first is not None:
+        v = s.scalars(select(VisitRow).where(VisitRow.request_id == first.id,
+                                             VisitRow.active.is_(True))
+                      .order_by(VisitRow.date.desc())).first()
+        out["after_first"] = {"title": first.doc.get("title", ""),
+                              "fields": first.doc["fields"],
+                              "date": v.date.isoformat() if v is not None else None}
+    return out
+
+
+def check_after(s: Session, muni: str, rid: str | None, doc: dict[str, Any]) -> None:
+    """A follow-up's link (``after``, the week documents write it as plan-request/1's): it
+    names another stored request of the same municipality, closes no cycle, asks no fewer
+    days than ``min_days``, and with the same experts the two need as many experts."""
+    a = doc.get("after")
+    if not a:
+        return
+    first = s.get(RequestRow, a["request"])
+    if first is None or first.municipality != muni:
+        raise InputError(Problem("after.request", f"unknown request {a['request']!r}",
+                                 f"不明な依頼 {a['request']!r} です"))
+    if a.get("max_days") is not None and a["max_days"] < a.get("min_days", 1):
+        raise InputError(Problem("after.max_days", f"must not be less than min_days "
+                                 f"({a.get('min_days', 1)})",
+                                 f"min_days（{a.get('min_days', 1)}）より小さくはできません"))
+    if a.get("same_experts", True) and len(first.doc["fields"]) != len(doc["fields"]):
+        raise InputError(Problem("after.same_experts", "the same experts cannot make both: "
+                                 "the two need different numbers of experts",
+                                 "必要な専門家の人数が異なるため、同じ専門家では担当できません"))
+    seen = {rid} if rid else set()
+    cur: RequestRow | None = first
+    while cur is not None:
+        if cur.id in seen:
+            raise InputError(Problem("after.request", "a request cannot follow itself, "
+                                     "directly or through its series",
+                                     "自分自身の後には（続きの回を通じても）置けません"))
+        seen.add(cur.id)
+        nxt = (cur.doc.get("after") or {}).get("request")
+        cur = s.get(RequestRow, nxt) if nxt else None
 
 
 #: Statuses of a request that a week's plan job takes (``service.jobs``).
@@ -165,6 +213,10 @@ class RequestOut(BaseModel):
     window: list[str] | None
     title: str
     confidential: bool
+    #: the follow-up's link, and the session it follows as people name it (its subject and
+    #: fields, the date of its published visit or null): the dashboard's 「前回: … (date)」
+    after: dict[str, Any] | None = None
+    after_first: dict[str, Any] | None = None
     created_at: str
     updated_at: str
     url: str
@@ -195,7 +247,7 @@ def list_requests(who: WriterKey, s: SessionDep, request: Request, page: PageDep
     total = s.scalar(select(func.count()).select_from(RequestRow).where(*cond)) or 0
     rows = s.scalars(select(RequestRow).where(*cond).order_by(RequestRow.id)
                      .limit(page.limit).offset(page.offset))
-    return paged(request, [request_view(q) for q in rows], total, page)
+    return paged(request, [with_first_session(s, q) for q in rows], total, page)
 
 
 @router.post("", status_code=201)
@@ -220,8 +272,11 @@ def create_request(who: WriterKey, s: SessionDep, body: RequestIn, settings: Set
                                                 "latest", "confidential"})
     if doc.get("window") is None:
         doc.pop("window", None)
+    if doc.get("after") is None:
+        doc.pop("after", None)
     doc["confidential"] = body.confidential
     format_check(s, muni, doc, body.earliest, body.latest)
+    check_after(s, muni, None, doc)
     if body.submit:
         check_week_cap(s, settings, muni, body.earliest, body.latest)
     q = RequestRow(id=f"q{uuid.uuid4().hex[:12]}", municipality=muni,
@@ -240,7 +295,7 @@ def get_request(rid: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
     considered it, or why it was left out (a municipality sees one general sentence per
     reason code; the centre the planner's full reasons)."""
     q = own_request(s, who, rid)
-    return {**request_view(q), "planning": planning(s, q, who)}
+    return {**with_first_session(s, q), "planning": planning(s, q, who)}
 
 
 @router.patch("/{rid}")
@@ -266,6 +321,7 @@ def patch_request(rid: Id, who: CurrentKey, s: SessionDep, body: RequestPatch,
         else:
             doc[k] = v
     format_check(s, q.municipality, doc, earliest, latest)
+    check_after(s, q.municipality, q.id, doc)
     if q.status in OPEN and (earliest, latest) != (q.earliest, q.latest):
         check_week_cap(s, settings, q.municipality, earliest, latest, exclude=q.id)
     q.doc, q.earliest, q.latest = doc, earliest, latest
