@@ -35,6 +35,7 @@ from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.objective import objective_value, trivial_bound
 from solvers.options import Progress, SolveOptions
 from solvers.routes import build_routes, plan_breaks
+from solvers.size import needs_parts
 
 __all__ = ["PlannerModel", "Progress", "SolveOptions", "build_routes", "objective_value", "solve",
            "solve_part", "trivial_bound"]
@@ -73,9 +74,10 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
                                  f"{options.decompose!r}", "auto、always、never のいずれかです"
                                  f"（{options.decompose!r}）"))
     if options.decompose != "never":
-        from solvers.parts import needs_parts, solve_by_parts  # start fast
-
         if options.decompose == "always" or needs_parts(problem):
+            # loaded only here: a week planned as one model starts without it
+            from solvers.parts import solve_by_parts
+
             return solve_by_parts(problem, options, part_solver=solve_part)
     t0 = time.perf_counter()
     # The searches end a little before the limit: reading the plan and explaining it come

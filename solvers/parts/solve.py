@@ -34,8 +34,9 @@ from solvers.parts.capacity import capacity_bound
 from solvers.parts.hoods import Neighbourhood, as_fixed_visits, share_coverage, sub_problem
 from solvers.parts.run import PartSolver, Task, run_tasks, workers_of
 from solvers.parts.series import keep_series_together
-from solvers.parts.split import PART_REQUESTS, Split, default_split
+from solvers.parts.split import Split, default_split
 from solvers.routes import build_routes, plan_breaks
+from solvers.size import needs_parts
 
 __all__ = ["CAPACITY", "RELAXATION", "TRIVIAL", "join", "needs_parts", "plan_bounds",
            "solve_by_parts"]
@@ -47,20 +48,6 @@ _MAX_ROUNDS = 40
 CAPACITY = "capacity by month (HiGHS)"
 RELAXATION = "LP relaxation (HiGHS), solved once"
 TRIVIAL = "every request served with no driving"
-
-
-def needs_parts(problem: PlanRequest) -> bool:
-    """Whether ``solve`` should go by parts (the rule in ``solvers.parts``)."""
-    n_req, n_exp = len(problem.requests), len(problem.experts)
-    if n_req > 2 * PART_REQUESTS or n_exp > 40:
-        return True
-    days = (problem.horizon.end - problem.horizon.start).days + 1
-    by_field: dict[str, int] = defaultdict(int)
-    for e in problem.experts:
-        for f in e.fields:
-            by_field[f] += 1
-    combos = sum(max((by_field.get(f, 0) for f in q.fields), default=0) for q in problem.requests)
-    return combos * days > 200_000
 
 
 def join(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]) -> list[Visit]:

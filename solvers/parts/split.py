@@ -25,11 +25,10 @@ from solvers.parts.hoods import (
     month_of,
     months_between,
 )
+from solvers.size import PART_REQUESTS
 
 __all__ = ["PART_REQUESTS", "RegionSplit", "Split", "WindowSplit", "default_split"]
 
-#: Requests a part aims at: small enough that its model is built and searched in seconds.
-PART_REQUESTS = 120
 
 
 class Split(Protocol):
