@@ -20,6 +20,7 @@ __all__ = [
     "FIELD_LABELS",
     "START_GRIDS",
     "Blackout",
+    "Break",
     "Change",
     "Closure",
     "Expert",
@@ -29,6 +30,7 @@ __all__ = [
     "Horizon",
     "Location",
     "LocationCoverage",
+    "Lunch",
     "Objective",
     "Plan",
     "PlanRequest",
@@ -99,6 +101,17 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Lunch:
+    """An expert's lunch: on every date with any consultation, one break of ``minutes`` that
+    starts at ``start`` or later and ends by ``end`` (minutes after midnight), during no
+    consultation and no drive (waiting may be lunch)."""
+
+    minutes: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Expert:
     """One shared expert. Caps count on-site visits; ``None`` means no cap."""
 
@@ -117,6 +130,7 @@ class Expert:
     #: On-site days the contract pays in particular months (``"2026-08"`` → days), over
     #: ``max_onsite_days_per_month`` for those months.
     onsite_days_by_month: Mapping[str, int] = field(default_factory=dict)
+    lunch: Lunch | None = None
 
     def month_cap(self, year: int, month: int) -> int | None:
         """The cap on on-site dates in that calendar month (None: none)."""
@@ -390,6 +404,16 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class Break:
+    """An expert's lunch break on a date, ``start``/``end`` in minutes after midnight."""
+
+    expert: str
+    date: dt.date
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Unscheduled:
     """A request left out, with reasons in English and Japanese (same order)."""
 
@@ -537,6 +561,9 @@ class Plan:
     coverage: tuple[LocationCoverage, ...] = ()
     #: With a repair after an event (``solvers.repair``): the event and what it cost.
     event: Mapping[str, object] | None = None
+    #: The experts' lunch breaks (``experts[].lunch``), one per expert and date with any
+    #: consultation.
+    breaks: tuple[Break, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.solver, SolveInfo):

@@ -118,13 +118,15 @@ def _as_plan(problem: PlanRequest, visits: list[Visit], unscheduled: list[Unsche
     published days come out as published), FORMAT.md's objective, the ceiling of serving
     every request without driving as its bound, KPIs counted on ``counted``."""
     from solvers.planner import build_routes, objective_value  # start fast
+    from solvers.routes import plan_breaks
 
-    routes = build_routes(problem, TravelTimes(problem), visits)
+    travel = TravelTimes(problem)
+    routes = build_routes(problem, travel, visits)
     value = objective_value(problem, visits, routes)
     ceiling = problem.objective.priority * sum(r.priority for r in problem.requests)
     plan = Plan(status="feasible", objective=value, bound=max(value, ceiling),
                 solve_seconds=0.0, visits=tuple(visits), routes=tuple(routes),
-                unscheduled=tuple(unscheduled))
+                unscheduled=tuple(unscheduled), breaks=plan_breaks(problem, travel, visits))
     return replace(plan, kpis=plan_kpis(counted, plan))
 
 

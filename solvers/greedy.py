@@ -25,7 +25,7 @@ from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Visit, keep_out
 from engine.travel import TravelTimes
 from solvers.explain import Option
-from solvers.routes import leg_departures
+from solvers.routes import leg_departures, lunch_and_legs
 
 __all__ = ["greedy_visits", "keep_fitting", "keeps_series", "series_order"]
 
@@ -63,14 +63,19 @@ class _State:
         """The day's driving if its on-site stops (in start order) and online consultations
         fit together, else None: no consultation overlaps another, and every leg finds its
         stretch of driving free of online consultations within the hours
-        (``solvers.routes.leg_departures``, the rule the planner's routes use too)."""
-        if not stops:
+        (``solvers.routes.leg_departures``, the rule the planner's routes use too), and an
+        expert with ``lunch`` finds a break besides (``solvers.routes.lunch_and_legs``)."""
+        e = self.p.expert_by_id[eid]
+        if not stops and (e.lunch is None or not online):
             return 0
         if any(_overlap((s.start, s.end), o) for s in stops for o in online):
             return None
-        e = self.p.expert_by_id[eid]
-        if leg_departures(e.base, [(s.start, s.end, s.location) for s in stops], online,
-                          self.t, e.work_start, e.work_end) is None:
+        legs = [(s.start, s.end, s.location) for s in stops]
+        if e.lunch is not None:
+            if lunch_and_legs(e.lunch, e.base, legs, online, self.t, e.work_start,
+                              e.work_end) is None:
+                return None
+        elif leg_departures(e.base, legs, online, self.t, e.work_start, e.work_end) is None:
             return None
         path = [e.base, *(s.location for s in stops), e.base]
         return sum(self.t(a, b) for a, b in itertools.pairwise(path))

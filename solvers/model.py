@@ -117,6 +117,8 @@ class PlannerModel(TourRules, HintsAndReading):
         calls = [(*self._window[r, eid, d], self.p.request_by_id[r].duration_min)
                  for r in day.online if value(self.present[r, eid, d].index)]
         e = day.expert
+        if e.lunch is not None and (order or calls):    # lunch: one more call of the day
+            calls.append((e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes))
         return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
                         e.work_start, e.work_end, time_limit=time_limit,
                         grid=self.p.horizon.start_grid_min)

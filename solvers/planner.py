@@ -34,7 +34,7 @@ from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.objective import objective_value, trivial_bound
 from solvers.options import Progress, SolveOptions
-from solvers.routes import build_routes
+from solvers.routes import build_routes, plan_breaks
 
 __all__ = ["PlannerModel", "Progress", "SolveOptions", "build_routes", "objective_value", "solve",
            "solve_part", "trivial_bound"]
@@ -218,7 +218,8 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), messages=messages[0],
                 messages_ja=messages[1], solver=SolveInfo.of(info),
-                coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
+                coverage=tuple(explainer.explain_coverage(visits, unscheduled)),
+                breaks=plan_breaks(problem, explainer.travel, visits))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
 

@@ -47,7 +47,7 @@ from solvers.explain import Explainer
 from solvers.greedy import greedy_visits, keep_fitting
 from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.planner import objective_value, trivial_bound
-from solvers.routes import build_routes
+from solvers.routes import build_routes, plan_breaks
 
 __all__ = ["CHANGE_WEIGHTS", "Repair", "RepairOptions", "change_kind", "repair"]
 
@@ -216,7 +216,8 @@ def _finish(after: AfterEvent, visits: list[Visit], explainer: Explainer, travel
                 routes=tuple(routes), unscheduled=tuple(unscheduled), solver=SolveInfo.of(info),
                 coverage=tuple(explainer.explain_coverage(visits, unscheduled)),
                 messages=(str(fallback["message"]),) if fallback else (),
-                messages_ja=(str(fallback["message_ja"]),) if fallback else ())
+                messages_ja=(str(fallback["message_ja"]),) if fallback else (),
+                breaks=plan_breaks(problem, travel, visits))
     plan = replace(plan, kpis=plan_kpis(problem, plan, previous=previous))
     plan = replace(plan, changes=plan_changes(previous, plan))
     plan = replace(plan, event=_event_block(after, plan, stages, fallback))

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from engine.model import PlanRequest, Route, Visit
+from engine.model import Break, Lunch, PlanRequest, Route, Visit
 from engine.travel import TravelTimes
 from solvers.cpsat.solver import new_solver
 
 __all__ = ["Candidate", "Tour", "build_routes", "day_fits", "day_tours", "free_start",
-           "leg_departures"]
+           "leg_departures", "lunch_and_legs", "plan_breaks"]
 
 Minutes = Callable[[str, str], int]
 
@@ -109,6 +109,60 @@ def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
         if d is None:
             return None
         out.append(d)
+    return tuple(out)
+
+
+def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
+                   online: Iterable[tuple[int, int]], minutes: Minutes, work_start: int,
+                   work_end: int) -> tuple[int, tuple[int, ...]] | None:
+    """The earliest lunch break of an expert-day that leaves every leg its drive, and when each
+    leg is then driven (``leg_departures`` with the break kept free; ``()`` on a day without
+    stops), or ``None`` when no break fits: it starts in ``lunch.start``…``lunch.end −
+    minutes`` and overlaps no consultation (``stops`` as ``(start, end, location)``, ``online``)
+    and no drive.
+
+    >>> minutes = lambda a, b: 0 if a == b else 60
+    >>> lunch_and_legs(Lunch(45, 690, 810), "base", [(600, 720, "far")], [], minutes, 480, 1080)
+    (720, (540, 765))
+    """
+    calls = [(s, e) for s, e in online if e > s]
+    taken = sorted([*calls, *((s, e) for s, e, _ in stops)])
+    t, last = lunch.start, lunch.end - lunch.minutes
+    while t <= last:
+        clash = next((e for s, e in taken if s < t + lunch.minutes and t < e), None)
+        if clash is not None:
+            t = clash                   # the first start after the consultation in the way
+            continue
+        if not stops:
+            return t, ()
+        deps = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
+                              work_start, work_end)
+        if deps is not None:
+            return t, deps
+        t += 1
+    return None
+
+
+def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]
+                ) -> tuple[Break, ...]:
+    """The lunch break of every expert with ``lunch`` on each date with any consultation,
+    placed by ``lunch_and_legs`` (at the start of its window where none fits: an invalid
+    day, which the checker then names)."""
+    per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+    for v in visits:
+        for eid in v.experts:
+            if problem.expert_by_id[eid].lunch is not None:
+                per[eid, v.date].append(v)
+    out = []
+    for (eid, d), vs in sorted(per.items()):
+        e = problem.expert_by_id[eid]
+        assert e.lunch is not None
+        stops = sorted((v.start, v.end, v.location) for v in vs if v.mode == "onsite")
+        got = lunch_and_legs(e.lunch, e.base, stops,
+                             [(v.start, v.end) for v in vs if v.mode != "onsite"],
+                             travel.minutes, e.work_start, e.work_end)
+        start = e.lunch.start if got is None else got[0]
+        out.append(Break(eid, d, start, start + e.lunch.minutes))
     return tuple(out)
 
 
@@ -259,6 +313,10 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
         legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
         deps = leg_departures(e.base, stops, online[eid, d], travel.minutes, e.work_start,
                               e.work_end)
+        if e.lunch is not None:
+            got = lunch_and_legs(e.lunch, e.base, stops, online[eid, d], travel.minutes,
+                                 e.work_start, e.work_end)
+            deps = None if got is None else got[1]
         if deps is None:
             deps = (vs[0].start - legs[0], *(v.end for v in vs))
         routes.append(Route(eid, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),

@@ -52,6 +52,7 @@ from solvers.explain import Explainer
 from solvers.parts.capacity import capacity_bound
 from solvers.parts.solve import CAPACITY, TRIVIAL
 from solvers.planner import SolveOptions, build_routes, solve, trivial_bound
+from solvers.routes import plan_breaks
 
 __all__ = ["SeasonSimulation", "compare_seasons", "plan_season", "season_tables",
            "simulate_season"]
@@ -303,7 +304,8 @@ def _season_plan(problem: PlanRequest, visits: list[Visit], t0: float) -> Plan:
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled),
                 solver=SolveInfo(bound_method=method, extra={"simulated": "week by week"}),
-                coverage=tuple(explainer.explain_coverage(visits, unscheduled)))
+                coverage=tuple(explainer.explain_coverage(visits, unscheduled)),
+                breaks=plan_breaks(problem, travel, visits))
     return replace(plan, kpis=plan_kpis(problem, plan))
 
 

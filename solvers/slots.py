@@ -75,7 +75,7 @@ from solvers.cpsat.neighbourhood import (
 from solvers.explain import Explainer, Option
 from solvers.greedy import keeps_series
 from solvers.objective import objective_value, trivial_bound
-from solvers.routes import build_routes
+from solvers.routes import build_routes, plan_breaks
 
 __all__ = ["SLOTS_FORMAT", "OtherMode", "Proposal", "Slot", "SlotProposals", "propose_slots",
            "slots_to_dict"]
@@ -424,6 +424,7 @@ def _proposal(week: Week, problem: PlanRequest, q: Request, cand: Placement,
     plan = Plan(status="feasible", objective=value, bound=bound, solve_seconds=0.0,
                 visits=tuple(visits), routes=tuple(routes), unscheduled=tuple(unscheduled),
                 messages=week.plan.messages, messages_ja=week.plan.messages_ja,
+                breaks=plan_breaks(problem, week.travel, visits),
                 solver=SolveInfo(slot={"request": q.id, "experts": list(cand.experts),
                                  "date": cand.date.isoformat(), "start": fmt_time(start),
                                  "mode": q.mode, "proven": got.proven,

@@ -274,6 +274,11 @@ def tiny(draw: Any) -> dict[str, Any]:
         for q in requests:
             if draw(st.booleans()):
                 q["due"] = draw(st.sampled_from([before, dates[0]]))
+    for e in experts:                          # lunch (experts[].lunch), inside every day
+        if draw(st.integers(0, 2)) == 0:
+            e["lunch"] = {"minutes": draw(st.sampled_from([30, 45, 60])),
+                          "window": draw(st.sampled_from([["11:30", "13:30"],
+                                                          ["12:00", "13:00"]]))}
     return doc
 
 

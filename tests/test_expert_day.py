@@ -1,5 +1,5 @@
 """The rules of the expert's real day (docs/FORMAT.md, dxshare extensions): a town hall's
-closed hours (``locations[].closed``). For each rule a case where it bites, in every
+closed hours (``locations[].closed``) and the expert's lunch (``experts[].lunch``). For each rule a case where it bites, in every
 formulation of the planner, in the greedy first plan, the checker, the reasons and the slot
 proposals, and a case where it does not; the format reads, validates and writes it back.
 
@@ -17,8 +17,8 @@ import pytest
 
 from engine.checker import check_plan
 from engine.errors import InputError
-from engine.format import parse_plan_request, plan_request_to_dict
-from engine.model import Plan, PlanRequest
+from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
+from engine.model import Lunch, Plan, PlanRequest
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
@@ -177,6 +177,149 @@ def test_closed_hours_are_read_validated_and_written_back():
 def test_a_bad_closed_hour_is_named_by_its_path_in_both_languages(value, path, words):
     doc = load_doc("two_towns")
     doc["locations"][1]["closed"] = value
+    with pytest.raises(InputError) as err:
+        parse_plan_request(doc)
+    [problem] = [p for p in err.value.problems if p.path == path]
+    assert words in problem.message and problem.message_ja
+
+
+# ------------------------------------------------------------------ lunch
+
+
+def lunch(doc: dict, minutes: int = 45, window: tuple[str, str] = ("11:30", "13:30"),
+          **expert) -> dict:
+    doc["experts"][0]["lunch"] = {"minutes": minutes, "window": list(window)}
+    doc["experts"][0].update(expert)
+    return doc
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_lunch_leaves_out_what_no_longer_fits_the_day(formulation):
+    """Work 08:30–14:00 (330 min): a1 (60) + b1 (150) + 95 min of driving take 305 min; a
+    60-minute lunch in 11:30–13:30 does not fit beside both, so b1 (priority 3) gives way."""
+    doc = load_doc("two_towns")
+    doc["requests"][1]["duration_min"] = 150
+    doc["experts"][0]["work_end"] = "14:00"
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert served(plan) == {"a1", "b1"} and plan.breaks == ()
+    plan = solve_checked(lunch(doc, 60), model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == {"a1"}
+    [b] = plan.breaks
+    assert (b.expert, b.date, b.end - b.start) == ("pr-1", MON, 60)
+    assert t("11:30") <= b.start and b.end <= t("13:30")
+    assert plan.objective == best_plan(problem_of(doc))
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_lunch_is_taken_while_waiting_and_never_in_a_drive_or_a_call(formulation):
+    """a1 may only start 13:15–13:30: the expert waits at town A after b1, takes the call o1
+    (60 min, 11:30–12:30) and lunches in the wait (12:30–13:15)."""
+    doc = lunch(load_doc("two_towns"))
+    doc["requests"][0]["window"] = ["13:15", "14:30"]
+    doc["requests"].append(req("o1", "office", mode="online", duration=60, priority=9,
+                               window=["11:30", "13:00"]))
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == {"a1", "b1", "o1"}
+    [b] = plan.breaks
+    assert b.end - b.start == 45
+    taken = [(v.start, v.end) for v in plan.visits]
+    route = plan.routes[0]
+    problem = problem_of(doc)
+    path = [problem.expert_by_id["pr-1"].base, *route.stops, "office"]
+    tt = TravelTimes(problem)
+    taken += [(d, d + tt.minutes(a, z)) for d, a, z in zip(route.departures, path, path[1:],
+                                                           strict=False)]
+    assert all(e <= b.start or s >= b.end for s, e in taken)
+    assert plan.objective == best_plan(problem)
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_a_call_that_fills_the_lunch_window_is_left_out(formulation):
+    doc = lunch(load_doc("two_towns"), 45, ("12:00", "13:00"))
+    doc["requests"].append(req("o1", "office", mode="online", duration=60, priority=9,
+                               window=["12:00", "13:00"]))
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert served(plan) == {"a1", "b1"} and "o1" not in served(plan)
+    assert plan.objective == best_plan(problem_of(doc))
+
+
+def test_no_lunch_is_listed_on_a_day_without_consultations():
+    doc = lunch(load_doc("two_towns"))
+    doc["horizon"]["end"] = "2026-12-08"
+    doc["requests"][0]["earliest"] = doc["requests"][0]["latest"] = "2026-12-07"
+    doc["requests"][1]["earliest"] = doc["requests"][1]["latest"] = "2026-12-07"
+    plan = solve_checked(doc)
+    assert [b.date for b in plan.breaks] == [MON]
+
+
+def test_the_greedy_first_plan_leaves_room_for_lunch():
+    doc = load_doc("two_towns")
+    doc["requests"][1]["duration_min"] = 150
+    problem = problem_of(lunch(doc, 60, work_end="14:00"))
+    tt = TravelTimes(problem)
+    visits = greedy_visits(problem, tt, Explainer(problem, tt).options)
+    assert len(visits) == 1
+
+
+def test_the_checker_wants_one_lunch_of_its_minutes_in_its_window_out_of_drives():
+    problem = problem_of(lunch(load_doc("two_towns")))
+    plan = solve_checked(problem)
+    assert plan.breaks and "lunch" not in rules(problem, plan)
+    b = plan.breaks[0]
+    for wrong in ((), (dataclasses.replace(b, end=b.end - 5),),
+                  (dataclasses.replace(b, start=t("11:00"), end=t("11:45")),),
+                  (b, dataclasses.replace(b, date=dt.date(2026, 12, 8)))):
+        assert "lunch" in rules(problem, dataclasses.replace(plan, breaks=wrong))
+    route = plan.routes[0]
+    in_drive = dataclasses.replace(b, start=route.departures[-1], end=route.departures[-1] + 45)
+    assert "lunch" in rules(problem, dataclasses.replace(plan, breaks=(in_drive,)))
+
+
+def test_a_slot_proposal_keeps_the_lunch_free():
+    """a1 is planned; an online call of 90 minutes allowed only 11:30–13:30 phones in: with a
+    45-minute lunch in that window it cannot be fitted."""
+    doc = lunch(load_doc("two_towns"))
+    doc["requests"].append(req("o1", "office", mode="online", duration=90, priority=9,
+                               window=["11:30", "13:30"]))
+    full = problem_of(doc)
+    without = dataclasses.replace(full, requests=full.requests[:2])
+    plan = solve_checked(without)
+    answer = propose_checked(full, plan, "o1", k=2, other_mode="no")
+    assert answer.proposals == ()
+    doc["requests"][-1]["duration_min"] = 75
+    full = problem_of(doc)
+    answer = propose_checked(full, plan, "o1", k=1, other_mode="no")
+    [p] = answer.proposals
+    [b] = p.plan.breaks
+    assert b.end <= p.start or b.start >= p.end
+
+
+def test_lunch_is_read_validated_and_written_back_and_breaks_round_trip():
+    problem = parse_plan_request(lunch(load_doc("two_towns")))
+    assert problem.expert_by_id["pr-1"].lunch == Lunch(45, t("11:30"), t("13:30"))
+    again = plan_request_to_dict(problem)
+    assert again["experts"][0]["lunch"] == {"minutes": 45, "window": ["11:30", "13:30"]}
+    assert parse_plan_request(again) == problem
+    plan = solve_checked(problem)
+    assert parse_plan(plan_to_dict(plan)).breaks == plan.breaks
+    assert plan_to_dict(plan)["breaks"][0]["date"] == "2026-12-07"
+
+
+@pytest.mark.parametrize("value, path, words", [
+    ({"minutes": 150, "window": ["11:30", "13:30"]}, "experts[0].lunch.minutes",
+     "longer than its window"),
+    ({"minutes": 45, "window": ["07:30", "09:30"]}, "experts[0].lunch.window",
+     "within the working hours"),
+    ({"minutes": 45}, "experts[0].lunch.window", "is required"),
+    ({"minutes": 0, "window": ["11:30", "13:30"]}, "experts[0].lunch.minutes", "> 0"),
+    ({"minutes": 45, "window": ["13:30", "11:30"]}, "experts[0].lunch.window[1]", "after"),
+    ({"minutes": 45, "window": ["11:30", "13:30"], "at": "x"}, "experts[0].lunch.at",
+     "unknown field"),
+    ("45", "experts[0].lunch", "must be an object"),
+])
+def test_a_bad_lunch_is_named_by_its_path_in_both_languages(value, path, words):
+    doc = load_doc("two_towns")
+    doc["experts"][0]["lunch"] = value
     with pytest.raises(InputError) as err:
         parse_plan_request(doc)
     [problem] = [p for p in err.value.problems if p.path == path]

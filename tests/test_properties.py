@@ -90,6 +90,10 @@ def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
                           "experts": [draw(st.sampled_from(["*", *(e["id"] for e in experts)]))]})
     if draw(st.integers(0, 2)) == 0:           # a town hall's lunch hour (locations[].closed)
         draw(st.sampled_from(locations))["closed"] = [["12:00", "13:00"]]
+    for e in experts:                          # lunch (experts[].lunch), in working hours
+        if draw(st.integers(0, 2)) == 0:
+            ws = int(e["work_start"][:2]) * 60 + int(e["work_start"][3:])
+            e["lunch"] = {"minutes": 45, "window": [fmt_time(ws + 120), fmt_time(ws + 240)]}
     draw_series(draw, requests)
     doc = {"format": "plan-request/1",
            "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},

@@ -9,6 +9,7 @@ from typing import Any
 from engine.errors import InputError
 from engine.format.reader import Reader, read_json
 from engine.model import (
+    Break,
     Change,
     LocationCoverage,
     Plan,
@@ -47,6 +48,7 @@ def parse_plan(doc: Any) -> Plan:
         unscheduled.append(Unscheduled(rid, reasons,
                                        tuple(x.get("reasons_ja", []) or []),
                                        tuple(x.get("codes", []) or [])))
+    breaks = [b for p, x in r.each(d, "breaks", None) if (b := _read_break(r, x, p)) is not None]
     changes = [c for p, x in r.each(d, "changes", None)
                if (c := _read_change(r, x, p)) is not None]
     coverage = [cv for p, x in r.each(d, "coverage", None)
@@ -68,7 +70,19 @@ def parse_plan(doc: Any) -> Plan:
                 solve_seconds=float(d.get("solve_seconds") or 0.0), visits=tuple(visits),
                 routes=tuple(routes), unscheduled=tuple(unscheduled), kpis=kpis or {},
                 messages=messages["messages"], messages_ja=messages["messages_ja"],
-                solver=SolveInfo.of(solver), changes=tuple(changes), coverage=tuple(coverage), event=event)
+                solver=SolveInfo.of(solver), changes=tuple(changes), coverage=tuple(coverage), event=event,
+                breaks=tuple(breaks))
+
+
+def _read_break(r: Reader, x: Mapping[str, Any], p: str) -> Break | None:
+    """One lunch break of a plan (None when a field it needs is missing or bad)."""
+    eid = r.string(x, "expert", p)
+    day = r.date(x.get("date"), f"{p}.date")
+    start = r.time(x.get("start"), f"{p}.start")
+    end = r.time(x.get("end"), f"{p}.end")
+    if eid and day and start is not None and end is not None:
+        return Break(eid, day, start, end)
+    return None
 
 
 def _read_route(r: Reader, x: Mapping[str, Any], p: str) -> Route | None:

@@ -115,6 +115,9 @@ def _expert_dict(e: Expert, horizon: Horizon) -> dict[str, Any]:
             for day in horizon.dates:
                 months.setdefault(f"{day:%Y-%m}", e.max_onsite_days_per_month)
         x["max_onsite_days_per_month"] = dict(sorted(months.items()))
+    if e.lunch is not None:
+        x["lunch"] = {"minutes": e.lunch.minutes,
+                      "window": [fmt_time(e.lunch.start), fmt_time(e.lunch.end)]}
     return x
 
 
@@ -184,6 +187,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         doc["changes"] = [_change_dict(c) for c in plan.changes]
     if plan.event is not None:
         doc["event"] = dict(plan.event)
+    if plan.breaks:
+        doc["breaks"] = [{"expert": b.expert, "date": b.date.isoformat(),
+                          "start": fmt_time(b.start), "end": fmt_time(b.end)}
+                         for b in plan.breaks]
     if plan.coverage:
         doc["coverage"] = [{"location": c.location, "visits": c.visits,
                             "min_visits": c.min_visits, "shortfall": c.shortfall,

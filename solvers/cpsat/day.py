@@ -217,9 +217,10 @@ class DayRules:
                                 name: str) -> None:
         """An expert does one thing at a time: consultations on site and online, and each
         leg's drive as a block (``drive_block``). Waiting is allowed anywhere, online
-        consultations anywhere but inside a drive. (A day without online consultations needs
+        consultations anywhere but inside a drive. An expert with ``lunch`` has the break as
+        one more block (``lunch``). (A day without online consultations or lunch needs
         nothing: its legs keep its stops apart in time.)"""
-        if not online:
+        if not online and e.lunch is None:
             return
         locs = self.places(e, stops)
         intervals = []
@@ -239,8 +240,19 @@ class DayRules:
                                                   on_day, before=None))
         for s in online:
             intervals.append(self._interval(s, f"online_{s.request}_{name}"))
+        if e.lunch is not None:
+            intervals.append(self.lunch(e, name))
         if len(intervals) > 1:
             self.m.add_no_overlap(intervals)
+
+    def lunch(self, e: Expert, name: str) -> cp_model.IntervalVar:
+        """The expert's lunch break: ``lunch.minutes`` long, inside its window. It is made
+        on every expert-day of the model: a day without consultations has nothing it could
+        overlap, so it costs nothing there."""
+        assert e.lunch is not None
+        start = self.m.new_int_var(e.lunch.start, e.lunch.end - e.lunch.minutes,
+                                   f"lunch_{name}")
+        return self.m.new_fixed_size_interval_var(start, e.lunch.minutes, f"lunch_block_{name}")
 
     def drive_block(self, name: str, e: Expert, stops: list[Stop], legs: list[Leg],
                     present: cp_model.LiteralT,

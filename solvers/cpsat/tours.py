@@ -33,9 +33,10 @@ class TourRules(ModelBase):
 
     def _needs_times(self, day: ExpertDay) -> bool:
         """Start times matter on a day when a consultation there may meet something outside
-        its tour: an online consultation (no consulting while driving), a joint visit (same
-        start as its partner), a fixed visit (a given start), or a count of moved visits."""
-        if self.all_orders or day.online:
+        its tour: an online consultation or the expert's lunch (neither while driving), a
+        joint visit (same start as its partner), a fixed visit (a given start), or a count of
+        moved visits."""
+        if self.all_orders or day.online or day.expert.lunch is not None:
             return True
         h = self.p.horizon
         if (h.history_until is not None and h.history_until.date() == day.date) or any(

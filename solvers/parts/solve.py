@@ -35,7 +35,7 @@ from solvers.parts.hoods import Neighbourhood, as_fixed_visits, share_coverage, 
 from solvers.parts.run import PartSolver, Task, run_tasks, workers_of
 from solvers.parts.series import keep_series_together
 from solvers.parts.split import PART_REQUESTS, Split, default_split
-from solvers.routes import build_routes
+from solvers.routes import build_routes, plan_breaks
 
 __all__ = ["CAPACITY", "RELAXATION", "TRIVIAL", "join", "needs_parts", "plan_bounds",
            "solve_by_parts"]
@@ -318,7 +318,8 @@ def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]
     status: Status = "optimal" if value >= bound else "feasible"
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
-                routes=tuple(routes), unscheduled=unscheduled, solver=SolveInfo.of(info))
+                routes=tuple(routes), unscheduled=unscheduled, solver=SolveInfo.of(info),
+                breaks=plan_breaks(problem, travel, visits))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
 
