@@ -64,23 +64,27 @@ class ProgressCallback(cp_model.CpSolverSolutionCallback):
 
 
 @contextlib.contextmanager
-def stop_watch(solver: cp_model.CpSolver, stop: Callable[[], bool] | None) -> Iterator[None]:
-    """While the block runs, end the search as soon as ``stop()`` says so."""
+def stop_watch(solver: cp_model.CpSolver,
+               stop: Callable[[], bool] | None) -> Iterator[threading.Event]:
+    """While the block runs, end the search as soon as ``stop()`` says so; the event it gives
+    is set once it has."""
+    fired = threading.Event()
     if stop is None:
-        yield
+        yield fired
         return
     done = threading.Event()
 
     def watch() -> None:
         while not done.wait(0.2):
             if stop():
+                fired.set()
                 solver.stop_search()
                 return
 
     thread = threading.Thread(target=watch, name="dxshare-stop-watch", daemon=True)
     thread.start()
     try:
-        yield
+        yield fired
     finally:
         done.set()
         thread.join()
@@ -118,9 +122,13 @@ class Clock:
     t0: float
     deadline: float
     spent: float = 0.0
+    #: ``options.stop`` has ended a search: no time is left for another.
+    stopped: bool = False
 
     def left(self) -> float:
-        """Wall seconds left."""
+        """Wall seconds left (none once the search was told to stop)."""
+        if self.stopped:
+            return 0.0
         return max(0.0, self.deadline - time.perf_counter())
 
     def solver(self, share: float = 1.0, cap: float | None = None) -> cp_model.CpSolver:
@@ -136,13 +144,17 @@ class Clock:
     def run(self, solver: cp_model.CpSolver, model: cp_model.CpModel,
             callback: cp_model.CpSolverSolutionCallback | None = None) -> cp_model.CpSolverStatus:
         """Solve (stoppable by ``options.stop``) and count the deterministic time spent."""
-        with stop_watch(solver, self.options.stop):
+        with stop_watch(solver, self.options.stop) as fired:
             code = solve_guarded(solver, model, callback)
         self.spent += solver.response_proto.deterministic_time
+        self.stopped = self.stopped or fired.is_set()
         return code
 
     def past(self, share: float) -> bool:
-        """Whether ``share`` of the whole budget is used (wall, or deterministic when set)."""
+        """Whether ``share`` of the whole budget is used (wall, or deterministic when set);
+        all of it is once the search was told to stop."""
+        if self.stopped:
+            return True
         total = self.options.deterministic_time
         if total is not None and self.spent >= share * total:
             return True
