@@ -76,13 +76,7 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
     for at_round in range(1, _CHOICE_ROUNDS + 1):
         if clock.past(_CHOICE_SHARE):
             break
-        # Most of the time for the choice where it cannot be proven quickly (large problems:
-        # its best choice, timed, is then the plan), the rest to time and repair it.
-        solver = clock.solver(share=_CHOICE_SHARE)
-        # The choice model's LP is small: all of it from the start proves faster (about 2x on
-        # the Ehime weeks, benchmarks/README.md).
-        solver.parameters.add_lp_constraints_lazily = False
-        _prove_choice_fast(solver)
+        solver = _choice_solver(clock)
         code = clock.run(solver, choice)
         if code == cp_model.INFEASIBLE:
             return Found("infeasible", None, None, None)
@@ -243,13 +237,24 @@ _FULL_ALONE = 0.05
 _FULL_ALONE_SECONDS = 1.0
 
 
+def _choice_solver(clock: Clock) -> cp_model.CpSolver:
+    """The solver of the choice model: most of the time where the choice cannot be proven
+    quickly (large problems: its best choice, timed, is then the plan), the rest left to time
+    and repair it; its settings as ``_prove_choice_fast``."""
+    solver = clock.solver(share=_CHOICE_SHARE)
+    _prove_choice_fast(solver)
+    return solver
+
+
 def _prove_choice_fast(solver: cp_model.CpSolver) -> None:
-    """Settings for the choice model's solve, measured on the Ehime weeks (about 30 % less
-    CPU to a proof, benchmarks/README.md): one presolve pass (the later passes find almost
-    nothing more on these models), and no separate phase following the hint, which is
-    complete and feasible (``_complete_choice_hint``), so CP-SAT takes it as its first
+    """Settings for the choice model's solve, measured on the Ehime weeks (benchmarks/
+    README.md): its LP, small, all of it from the start (about 2x faster to a proof); one
+    presolve pass (the later passes find almost nothing more on these models; with the next
+    setting about 30 % less CPU to a proof), and no separate phase following the hint, which
+    is complete and feasible (``_complete_choice_hint``), so CP-SAT takes it as its first
     solution anyway. Fixed settings, not timed ones: the same seed gives the same plan on
     any machine."""
+    solver.parameters.add_lp_constraints_lazily = False
     solver.parameters.max_presolve_iterations = 1
     solver.parameters.hint_conflict_limit = 0
 

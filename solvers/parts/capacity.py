@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -147,14 +148,19 @@ def capacity_program(problem: PlanRequest, travel: TravelTimes) -> LinearProgram
     _expert_rows(problem, lp.exps, reqs, y, onsite_days, stops, drive_of, workable, rows)
     _place_rows(problem, reqs, y, dates_in, rows)
     if cov is not None:
-        counted: dict[str, list[int]] = defaultdict(list)
-        for (qi, _p), j in z.items():
-            if reqs[qi].mode in cov.modes:
-                counted[reqs[qi].location].append(j)
-        for lid, sj in short.items():
-            rows.ub([(sj, -1.0)] + [(j, -1.0) for j in counted.get(lid, [])],
-                    -float(floors[lid]))
+        _coverage_rows(cov.modes, reqs, z, short, floors, rows)
     return LinearProgram.of(c, rows, upper)
+
+
+def _coverage_rows(modes: Collection[str], reqs: Sequence[Request], z: _Z,
+                   short: Mapping[str, int], floors: Mapping[str, int], rows: _Rows) -> None:
+    """Each place's consultations of the counted modes plus its shortfall reach its floor."""
+    counted: dict[str, list[int]] = defaultdict(list)
+    for (qi, _p), j in z.items():
+        if reqs[qi].mode in modes:
+            counted[reqs[qi].location].append(j)
+    for lid, sj in short.items():
+        rows.ub([(sj, -1.0)] + [(j, -1.0) for j in counted.get(lid, [])], -float(floors[lid]))
 
 
 def _request_rows(z: _Z, y: _Y, rows: _Rows) -> None:
