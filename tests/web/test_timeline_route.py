@@ -131,3 +131,33 @@ def test_without_legs_the_day_is_driven_just_in_time_and_gaps_are_waits() -> Non
     later = day_segments(problem, travel, "x", visits, [500, 670, 1070])
     assert [s["start"] for s in later["segments"] if s["kind"] == "drive"] == [500, 670, 1070]
     assert later["leave"] == 500
+
+
+def test_the_plans_lunch_is_a_segment_and_no_wait() -> None:
+    problem = parse_plan_request(TINY)
+    travel = TravelTimes(problem)
+    to_a = travel.minutes("base", "a")
+    visits = [{"request": "r1", "mode": "onsite", "location": "a", "start": 600, "end": 660},
+              {"request": "r2", "mode": "onsite", "location": "a", "start": 840, "end": 900}]
+    day = day_segments(problem, travel, "x", visits, None, [(720, 765)])
+    lunch = [s for s in day["segments"] if s["kind"] == "lunch"]
+    assert [(s["start"], s["end"], s["minutes"]) for s in lunch] == [(720, 765, 45)]
+    waits = [(s["start"], s["end"]) for s in day["segments"] if s["kind"] == "wait"]
+    assert waits == [(660, 720), (765, 840)]           # waiting around lunch, not through it
+    assert day["wait_minutes"] == 60 + 75
+    assert day["leave"] == 600 - to_a
+
+
+def test_timeline_days_carry_the_plans_breaks() -> None:
+    from service.api.routes.timeline import timeline
+
+    problem = parse_plan_request(TINY)
+    travel = TravelTimes(problem)
+    visits = [{"request": "r1", "experts": ["x"], "mode": "online", "location": "a",
+               "date": WEEK, "start": 600, "end": 660}]
+    breaks = [{"expert": "x", "date": WEEK, "start": "12:00", "end": "12:45"},
+              {"expert": "x", "date": "2026-12-08", "start": "12:00", "end": "12:45"}]
+    days = timeline(problem, travel, visits, [], breaks)
+    assert [(s["kind"], s["start"], s["end"]) for s in days[0]["segments"]] == [
+        ("online", "10:00", "11:00"), ("lunch", "12:00", "12:45")]
+    assert len(days) == 1           # a break on a day without visits opens no day

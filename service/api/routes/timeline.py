@@ -10,15 +10,16 @@ at the first stop's start, drive on as soon as each stop ends, head home after t
 
 Segment kinds: ``drive`` (with ``from``, ``to``, ``minutes`` and, for a leg with one island
 end, ``ferry_minutes``, the crossing included in ``minutes``), ``wait`` (away from the base,
-neither driving nor consulting), ``onsite`` and ``online``. Further kinds (a lunch break,
-a night away) can be added as the planner comes to give them: the page draws any kind it
-does not know as a plain block named by its ``kind``.
+neither driving nor consulting), ``onsite``, ``online`` and ``lunch`` (the plan's lunch
+breaks, ``breaks[]``). Further kinds (a night away) can be added as the planner comes to give
+them: the page draws any kind it does not know as a plain block named by its ``kind``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -72,12 +73,14 @@ def _ferry(problem: PlanRequest, a: str, b: str) -> int | None:
 
 
 def day_segments(problem: PlanRequest, travel: TravelTimes, expert: str,
-                 visits: list[dict[str, Any]], departures: list[int] | None
+                 visits: list[dict[str, Any]], departures: list[int] | None,
+                 breaks: Sequence[tuple[int, int]] = ()
                  ) -> dict[str, Any]:
     """One expert's day: ``visits`` (``mode``, ``location``, ``start``/``end`` in minutes,
-    ``request``, ``title``) and the route's leg departures (minutes; ``None`` or a count
-    that does not fit the stops: just in time) → the day's segments in time order, with
-    ``leave``/``return`` and the day's drive and wait minutes."""
+    ``request``, ``title``), the route's leg departures (minutes; ``None`` or a count
+    that does not fit the stops: just in time) and the plan's lunch ``breaks`` (start, end)
+    → the day's segments in time order, with ``leave``/``return`` and the day's drive and
+    wait minutes (a lunch is no wait)."""
     e = problem.expert_by_id.get(expert)
     base = e.base if e is not None else problem.locations[0].id
     visits = sorted(visits, key=lambda v: (v["start"], v["end"]))
@@ -85,6 +88,7 @@ def day_segments(problem: PlanRequest, travel: TravelTimes, expert: str,
     segs: list[dict[str, Any]] = [
         {"kind": v["mode"], "start": v["start"], "end": v["end"], "location": v["location"],
          "request": v["request"], "title": v.get("title", "")} for v in visits]
+    segs += [{"kind": "lunch", "start": b0, "end": b1, "minutes": b1 - b0} for b0, b1 in breaks]
     leave = ret = None
     if stops:
         path = [base, *(v["location"] for v in stops), base]
@@ -127,8 +131,10 @@ def _as_text(day: dict[str, Any]) -> dict[str, Any]:
 
 
 def timeline(problem: PlanRequest, travel: TravelTimes, visits: list[dict[str, Any]],
-             routes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every (expert, date) with a visit, in expert then date order, as ``day_segments``."""
+             routes: list[dict[str, Any]], breaks: Sequence[Mapping[str, Any]] = ()
+             ) -> list[dict[str, Any]]:
+    """Every (expert, date) with a visit, in expert then date order, as ``day_segments``,
+    with the plan's ``breaks`` (plan/1 ``breaks[]``) of those days."""
     per: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for v in visits:
         for e in v["experts"]:
@@ -143,7 +149,9 @@ def timeline(problem: PlanRequest, travel: TravelTimes, visits: list[dict[str, A
     order = {e.id: i for i, e in enumerate(problem.experts)}
     out = []
     for (e, d) in sorted(per, key=lambda k: (order.get(k[0], len(order)), k[0], k[1])):
-        day = day_segments(problem, travel, e, per[e, d], legs.get((e, d)))
+        lunch = [(_minutes(b["start"]), _minutes(b["end"])) for b in breaks
+                 if b["expert"] == e and b["date"] == d]
+        day = day_segments(problem, travel, e, per[e, d], legs.get((e, d)), lunch)
         out.append(_as_text({**day, "date": d}))
     return out
 
@@ -173,6 +181,7 @@ def get_timeline(who: CurrentKey, s: SessionDep, week: Annotated[dt.date, Query(
         visits = [{**v, "start": _minutes(v["start"]), "end": _minutes(v["end"]),
                    "title": titles.get(v["request"], "")} for v in row.plan["visits"]]
         routes = row.plan.get("routes", [])
+        breaks = row.plan.get("breaks", [])
     else:
         pub = published_plan(s, week)
         if pub is not None:
@@ -186,9 +195,11 @@ def get_timeline(who: CurrentKey, s: SessionDep, week: Annotated[dt.date, Query(
                    "location": v.municipality, "date": v.date.isoformat(), "start": v.start,
                    "end": v.end, "title": titles.get(v.request_id, "")} for v in rows]
         routes = (pub.plan or {}).get("routes", []) if pub is not None else []
+        breaks = (pub.plan or {}).get("breaks", []) if pub is not None else []
     if who.role == "expert":
         visits = [v for v in visits if who.expert in v["experts"]]
-        days = [d for d in timeline(problem, travel, visits, routes) if d["expert"] == who.expert]
+        days = [d for d in timeline(problem, travel, visits, routes, breaks)
+                if d["expert"] == who.expert]
     else:
-        days = timeline(problem, travel, visits, routes)
+        days = timeline(problem, travel, visits, routes, breaks)
     return {"week": week.isoformat(), "source": "job" if job else "published", "days": days}
