@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jpholiday
 
-from engine.model import Expert, Horizon, PlanRequest
+from engine.model import Expert, Horizon, PlanRequest, Request
 
-__all__ = ["DateStatus", "date_status", "holiday_name", "is_holiday", "workable_dates"]
+__all__ = ["DateStatus", "date_status", "holiday_name", "is_holiday", "keep_out", "open_starts",
+           "workable_dates"]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -66,3 +68,37 @@ def workable_dates(problem: PlanRequest, expert: Expert) -> list[dt.date]:
     """The expert's workable dates in the horizon, in order."""
     h = problem.horizon
     return [d for d in h.dates if date_status(h, expert, d).workable]
+
+
+def keep_out(problem: PlanRequest, request: Request, experts: tuple[str, ...],
+             date: dt.date, *, closed: bool = True) -> list[tuple[int, int]]:
+    """The times of day (minutes, start inclusive, end exclusive) that a consultation of
+    ``request`` by ``experts`` on ``date`` must not overlap: the part-day blackouts of its
+    experts, the closures of its location and (with ``closed``) its closed hours of every
+    date."""
+    h = problem.horizon
+    out = [(b.start, b.end) for b in h.blackouts
+           if b.date == date and b.start is not None and b.end is not None
+           and any(b.applies_to(e) for e in experts)]
+    out += [(c.start, c.end) for c in h.closures
+            if c.date == date and c.location == request.location]
+    if closed:
+        out += problem.location_by_id[request.location].closed
+    return out
+
+
+def open_starts(lo: int, hi: int, duration: int, spans: Sequence[tuple[int, int]]
+                ) -> tuple[int, int] | None:
+    """The first and last start in ``lo``…``hi`` of a consultation of ``duration`` minutes that
+    overlaps none of ``spans`` (minutes, end exclusive), or None when every start does.
+
+    >>> open_starts(540, 660, 60, [(720, 780)]), open_starts(600, 660, 60, [(630, 780)])
+    ((540, 660), None)
+    """
+    def clear(t: int) -> bool:
+        return all(t + duration <= a or t >= b for a, b in spans)
+
+    edges = sorted({lo, hi, *(b for _, b in spans if lo <= b <= hi),
+                    *(a - duration for a, _ in spans if lo <= a - duration <= hi)})
+    ok = [t for t in edges if clear(t)]
+    return (ok[0], ok[-1]) if ok else None

@@ -41,8 +41,6 @@ __all__ = [
     "Unscheduled",
     "Visit",
     "fmt_time",
-    "keep_out",
-    "open_starts",
 ]
 
 #: The appointment grids a horizon may use (``horizon.start_grid_min``, minutes).
@@ -572,37 +570,3 @@ class Plan:
     @cached_property
     def visit_by_request(self) -> dict[str, Visit]:
         return {v.request: v for v in self.visits}
-
-
-def keep_out(problem: PlanRequest, request: Request, experts: tuple[str, ...],
-             date: dt.date, *, closed: bool = True) -> list[tuple[int, int]]:
-    """The times of day (minutes, start inclusive, end exclusive) that a consultation of
-    ``request`` by ``experts`` on ``date`` must not overlap: the part-day blackouts of its
-    experts, the closures of its location and (with ``closed``) its closed hours of every
-    date."""
-    h = problem.horizon
-    out = [(b.start, b.end) for b in h.blackouts
-           if b.date == date and b.start is not None and b.end is not None
-           and any(b.applies_to(e) for e in experts)]
-    out += [(c.start, c.end) for c in h.closures
-            if c.date == date and c.location == request.location]
-    if closed:
-        out += problem.location_by_id[request.location].closed
-    return out
-
-
-def open_starts(lo: int, hi: int, duration: int, spans: Sequence[tuple[int, int]]
-                ) -> tuple[int, int] | None:
-    """The first and last start in ``lo``…``hi`` of a consultation of ``duration`` minutes that
-    overlaps none of ``spans`` (minutes, end exclusive), or None when every start does.
-
-    >>> open_starts(540, 660, 60, [(720, 780)]), open_starts(600, 660, 60, [(630, 780)])
-    ((540, 660), None)
-    """
-    def clear(t: int) -> bool:
-        return all(t + duration <= a or t >= b for a, b in spans)
-
-    edges = sorted({lo, hi, *(b for _, b in spans if lo <= b <= hi),
-                    *(a - duration for a, _ in spans if lo <= a - duration <= hi)})
-    ok = [t for t in edges if clear(t)]
-    return (ok[0], ok[-1]) if ok else None

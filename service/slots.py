@@ -118,7 +118,7 @@ def _as_plan(problem: PlanRequest, visits: list[Visit], unscheduled: list[Unsche
     published days come out as published), FORMAT.md's objective, the ceiling of serving
     every request without driving as its bound, KPIs counted on ``counted``."""
     from solvers.planner import build_routes, objective_value  # start fast
-    from solvers.routes import plan_breaks
+    from solvers.routes import plan_breaks  # start fast
 
     travel = TravelTimes(problem)
     routes = build_routes(problem, travel, visits)

@@ -21,8 +21,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from engine.calendar import keep_out
 from engine.kpis import served_value
-from engine.model import Plan, PlanRequest, Request, Visit, keep_out
+from engine.model import Plan, PlanRequest, Request, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Option
 from solvers.routes import leg_departures, lunch_and_legs

@@ -26,7 +26,8 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 
 from ortools.sat.python import cp_model
 
-from engine.model import After, Plan, keep_out
+from engine.calendar import keep_out
+from engine.model import After, Plan
 from solvers.cpsat.base import OutOfTime
 from solvers.cpsat.day import new_start_var
 from solvers.cpsat.hints import HintsAndReading, fix_values, set_hint

@@ -76,7 +76,7 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
     if options.decompose != "never":
         if options.decompose == "always" or needs_parts(problem):
             # loaded only here: a week planned as one model starts without it
-            from solvers.parts import solve_by_parts
+            from solvers.parts import solve_by_parts  # start fast
 
             return solve_by_parts(problem, options, part_solver=solve_part)
     t0 = time.perf_counter()

@@ -163,7 +163,7 @@ MUTATIONS = [
              "self.m.add_implication(lit, ~at_least[hi + 1])",
              "self.m.add_implication(lit, ~at_least[hi + 1]) if hi > lo else None\n                self.m.add_implication(lit, ~at_least[lo])"),
     # --- the expert's real day (tests/test_expert_day.py decides them)
-    Mutation("closed hours: a town hall's lunch hour ignored", "engine/model.py",
+    Mutation("closed hours: a town hall's lunch hour ignored", "engine/calendar.py",
              "    if closed:\n        out += problem.location_by_id[request.location].closed",
              "    if False:\n        out += problem.location_by_id[request.location].closed",
              (EXPERT_DAY,)),

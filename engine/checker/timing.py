@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.calendar import date_status
+from engine.calendar import date_status, keep_out
 from engine.checker.context import Context, Violation, span, violation
-from engine.model import fmt_time, keep_out
+from engine.model import fmt_time
 
 __all__ = ["date_workable_and_requested", "not_in_closed_hours", "not_in_places_closed_hours",
            "starts_on_grid", "within_hours"]

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from engine.calendar import keep_out
 from engine.kpis import served_value
-from engine.model import Plan, PlanRequest, Request, Route, Visit, keep_out
+from engine.model import Plan, PlanRequest, Request, Route, Visit
 from engine.travel import TravelTimes
 from solvers.cpsat.day import DayRules, Stop, new_start_var
 from solvers.cpsat.solver import new_solver

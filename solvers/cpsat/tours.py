@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from engine.model import keep_out
+from engine.calendar import keep_out
 from solvers.cpsat.base import ExpertDay, ModelBase
 from solvers.routes import Tour, day_tours
 

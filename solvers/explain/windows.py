@@ -10,8 +10,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from engine.calendar import date_status
-from engine.model import Expert, PlanRequest, Request, Unscheduled, open_starts
+from engine.calendar import date_status, open_starts
+from engine.model import Expert, PlanRequest, Request, Unscheduled
 from engine.travel import TravelTimes
 from solvers.explain.unservable import Failures, why_unservable
 from solvers.explain.words import Names, field_label
