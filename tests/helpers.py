@@ -16,9 +16,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import strategies as st
 
 from engine.checker import assert_valid
+from engine.errors import InputError, Problem
 from engine.format import parse_plan_request
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, Visit, fmt_time
@@ -73,6 +75,17 @@ def _cached(name: str) -> Any:
     if name not in _DOCS:
         _DOCS[name] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
     return _DOCS[name]
+
+
+def refused_at(doc: dict[str, Any], path: str) -> Problem:
+    """The problem that reading ``doc`` reports at ``path``, in English and Japanese (the test
+    fails when the document is read, or when nothing is reported at ``path``)."""
+    with pytest.raises(InputError) as err:
+        parse_plan_request(doc)
+    hits = [p for p in err.value.problems if p.path == path]
+    assert hits, [str(p) for p in err.value.problems]
+    assert all(p.message_ja for p in hits)
+    return hits[0]
 
 
 def problem_of(doc_or_name: dict[str, Any] | str) -> PlanRequest:

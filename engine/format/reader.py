@@ -133,6 +133,16 @@ class Reader:
                      f"日付（YYYY-MM-DD）である必要があります（{value!r}）")
         return day
 
+    def outside(self, day: dt.date | None, path: str, start: dt.date | None,
+                end: dt.date | None) -> bool:
+        """Report ``day`` at ``path`` when it falls outside ``start``…``end`` (the horizon);
+        whether it did (an unknown day or horizon is not reported)."""
+        if day is None or start is None or end is None or start <= day <= end:
+            return False
+        self.err(path, f"{day} is outside the horizon {start} – {end}",
+                 f"{day} は計画期間 {start} – {end} の外です")
+        return True
+
     def datetime(self, value: Any, path: str) -> dt.datetime | None:
         """A local date-time ``YYYY-MM-DDTHH:MM`` (seconds allowed, no zone: local time)."""
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?",

@@ -150,9 +150,7 @@ def _parse_horizon(r: Reader, d: Mapping[str, Any]) -> Horizon | None:
             continue
         r.unknown(b, _BLACKOUT_KEYS, p)
         bd = r.date(b.get("date"), f"{p}.date")
-        if bd and start and end and not start <= bd <= end:
-            r.err(f"{p}.date", f"{bd} is outside the horizon {start} – {end}",
-                  f"{bd} は計画期間 {start} – {end} の外です")
+        r.outside(bd, f"{p}.date", start, end)
         who = r.str_list(b["experts"], f"{p}.experts") if "experts" in b else ("*",)
         reason = r.string(b, "reason", p, required=False)
         ok, part = _part_of_day(r, b, p, required=False)
@@ -180,9 +178,7 @@ def _parse_horizon(r: Reader, d: Mapping[str, Any]) -> Horizon | None:
         r.unknown(c, _CLOSURE_KEYS, p)
         loc = r.string(c, "location", p)
         cd = r.date(c.get("date"), f"{p}.date")
-        if cd and not start <= cd <= end:
-            r.err(f"{p}.date", f"{cd} is outside the horizon {start} – {end}",
-                  f"{cd} は計画期間 {start} – {end} の外です")
+        r.outside(cd, f"{p}.date", start, end)
         ok, part = _part_of_day(r, c, p, required=True)
         if loc and cd and ok and part:
             closures.append(Closure(loc, cd, part[0], part[1],
@@ -278,10 +274,9 @@ def _parse_experts(r: Reader, d: Mapping[str, Any], places: Places,
                 parsed = []
                 for j, s in enumerate(raw_days):
                     day = r.date(s, f"{p}.days[{j}]")
-                    if day and horizon and not horizon.start <= day <= horizon.end:
-                        r.err(f"{p}.days[{j}]", f"{day} is outside the horizon",
-                              f"{day} は計画期間の外です")
-                    elif day:
+                    if horizon and r.outside(day, f"{p}.days[{j}]", horizon.start, horizon.end):
+                        continue
+                    if day:
                         parsed.append(day)
                 days = tuple(sorted(set(parsed)))
         by_month: dict[str, int] = {}
@@ -336,10 +331,9 @@ def _parse_requests(r: Reader, d: Mapping[str, Any], places: Places,
         for key in ("earliest", "latest"):
             if key in x and x[key] is not None:
                 day = r.date(x[key], f"{p}.{key}")
-                if day and horizon and not horizon.start <= day <= horizon.end:
-                    r.err(f"{p}.{key}", f"{day} is outside the horizon {horizon.start} – {horizon.end}",
-                          f"{day} は計画期間 {horizon.start} – {horizon.end} の外です")
-                elif day:
+                if horizon and r.outside(day, f"{p}.{key}", horizon.start, horizon.end):
+                    continue
+                if day:
                     if key == "earliest":
                         earliest = day
                     else:
@@ -410,9 +404,8 @@ def _parse_fixed(r: Reader, raw: Any, p: str, fields: tuple[str, ...],
     day = r.date(x.get("date"), f"{p}.date") if "date" in x else None
     if "date" not in x:
         r.err(f"{p}.date", "is required", "必須項目です")
-    if day and horizon and not horizon.start <= day <= horizon.end:
-        r.err(f"{p}.date", f"{day} is outside the horizon {horizon.start} – {horizon.end}",
-              f"{day} は計画期間の外です")
+    if horizon:
+        r.outside(day, f"{p}.date", horizon.start, horizon.end)
     start = r.time(x.get("start"), f"{p}.start") if "start" in x else None
     if "start" not in x:
         r.err(f"{p}.start", "is required", "必須項目です")
