@@ -18,8 +18,8 @@ import jpholiday
 
 from engine.model import Expert, Horizon, PlanRequest, Request
 
-__all__ = ["DateStatus", "date_status", "holiday_name", "is_holiday", "keep_out", "open_starts",
-           "workable_dates"]
+__all__ = ["DateStatus", "busy_blocks", "date_status", "holiday_name", "is_holiday", "keep_out",
+           "open_starts", "workable_dates"]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -70,6 +70,18 @@ def workable_dates(problem: PlanRequest, expert: Expert) -> list[dt.date]:
     return [d for d in h.dates if date_status(h, expert, d).workable]
 
 
+def busy_blocks(expert: Expert, date: dt.date) -> list[tuple[int, int]]:
+    """The expert's standing appointments (``busy``) on ``date`` as ``(start, end)`` minutes,
+    in order: no consultation of theirs and no drive of their day overlaps one.
+
+    >>> from engine.model import Busy
+    >>> e = Expert("e1", ("dx",), "base", busy=(Busy(dt.date(2026, 12, 7), 840, 900),))
+    >>> busy_blocks(e, dt.date(2026, 12, 7)), busy_blocks(e, dt.date(2026, 12, 8))
+    ([(840, 900)], [])
+    """
+    return sorted((b.start, b.end) for b in expert.busy if b.date == date)
+
+
 def keep_out(problem: PlanRequest, request: Request, experts: tuple[str, ...],
              date: dt.date, *, closed: bool = True) -> list[tuple[int, int]]:
     """The times of day (minutes, start inclusive, end exclusive) that a consultation of
@@ -84,6 +96,8 @@ def keep_out(problem: PlanRequest, request: Request, experts: tuple[str, ...],
             if c.date == date and c.location == request.location]
     if closed:
         out += problem.location_by_id[request.location].closed
+        for eid in experts:
+            out += busy_blocks(problem.expert_by_id[eid], date)
     return out
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "START_GRIDS",
     "Blackout",
     "Break",
+    "Busy",
     "Change",
     "Closure",
     "Expert",
@@ -110,6 +111,16 @@ class Lunch:
 
 
 @dataclass(frozen=True, slots=True)
+class Busy:
+    """A standing appointment of an expert (``experts[].busy``): on ``date`` from ``start`` to
+    ``end`` (minutes after midnight) they are taken, anywhere but not driving."""
+
+    date: dt.date
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Expert:
     """One shared expert. Caps count on-site visits; ``None`` means no cap."""
 
@@ -129,6 +140,7 @@ class Expert:
     #: ``max_onsite_days_per_month`` for those months.
     onsite_days_by_month: Mapping[str, int] = field(default_factory=dict)
     lunch: Lunch | None = None
+    busy: tuple[Busy, ...] = ()
 
     def month_cap(self, year: int, month: int) -> int | None:
         """The cap on on-site dates in that calendar month (None: none)."""

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from engine.calendar import keep_out
+from engine.calendar import busy_blocks, keep_out
 from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Visit
 from engine.travel import TravelTimes
@@ -59,14 +59,16 @@ class _State:
         self.onsite_days: dict[str, set[dt.date]] = defaultdict(set)
         self.loc_day: dict[tuple[str, dt.date], int] = defaultdict(int)
 
-    def _route(self, eid: str, stops: list[_Stop],
+    def _route(self, eid: str, d: dt.date, stops: list[_Stop],
                online: list[tuple[int, int]]) -> int | None:
         """The day's driving if its on-site stops (in start order) and online consultations
         fit together, else None: no consultation overlaps another, and every leg finds its
         stretch of driving free of online consultations within the hours
         (``solvers.routes.leg_departures``, the rule the planner's routes use too), and an
-        expert with ``lunch`` finds a break besides (``solvers.routes.lunch_and_legs``)."""
+        expert with ``lunch`` finds a break besides (``solvers.routes.lunch_and_legs``). The
+        expert's standing appointments that day (``busy_blocks``) are calls fixed in time."""
         e = self.p.expert_by_id[eid]
+        online = [*online, *busy_blocks(e, d)]
         if not stops and (e.lunch is None or not online):
             return 0
         if any(_overlap((s.start, s.end), o) for s in stops for o in online):
@@ -112,7 +114,7 @@ class _State:
                 return None
             stops = sorted([*day.onsite, _Stop(start, end, q.location, q.id)],
                            key=lambda s: s.start)
-            drive = self._route(eid, stops, day.online)
+            drive = self._route(eid, d, stops, day.online)
             if drive is None:
                 return None
             if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
@@ -122,7 +124,7 @@ class _State:
             return None
         if any(_overlap((start, end), (s.start, s.end)) for s in day.onsite):
             return None
-        if self._route(eid, day.onsite, [*day.online, (start, end)]) is None:
+        if self._route(eid, d, day.onsite, [*day.online, (start, end)]) is None:
             return None
         return 0
 
@@ -131,7 +133,7 @@ class _State:
         if q.onsite:
             day.onsite = sorted([*day.onsite, _Stop(start, start + q.duration_min, q.location,
                                                     q.id)], key=lambda s: s.start)
-            drive = self._route(eid, day.onsite, day.online)
+            drive = self._route(eid, d, day.onsite, day.online)
             assert drive is not None
             day.drive = drive
             self.total[eid] += 1

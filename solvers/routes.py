@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from engine.calendar import busy_blocks
 from engine.model import Break, Lunch, PlanRequest, Route, Visit
 from engine.travel import TravelTimes
 from solvers.cpsat.solver import new_solver
@@ -159,8 +160,8 @@ def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visi
         assert e.lunch is not None
         stops = sorted((v.start, v.end, v.location) for v in vs if v.mode == "onsite")
         got = lunch_and_legs(e.lunch, e.base, stops,
-                             [(v.start, v.end) for v in vs if v.mode != "onsite"],
-                             travel.minutes, e.work_start, e.work_end)
+                             [(v.start, v.end) for v in vs if v.mode != "onsite"]
+                             + busy_blocks(e, d), travel.minutes, e.work_start, e.work_end)
         start = e.lunch.start if got is None else got[0]
         out.append(Break(eid, d, start, start + e.lunch.minutes))
     return tuple(out)
@@ -311,6 +312,7 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
         stops = [(v.start, v.end, v.location) for v in vs]
         path = [e.base, *(v.location for v in vs), e.base]
         legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
+        online[eid, d] += busy_blocks(e, d)     # a standing appointment: no driving in it
         deps = leg_departures(e.base, stops, online[eid, d], travel.minutes, e.work_start,
                               e.work_end)
         if e.lunch is not None:

@@ -8,8 +8,9 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
    only as published; a follow-up (``after``) only with the request it follows, within the
    gap of days, by the same experts when asked;
 2. per expert and date, every *order* of the on-site stops, and every way to slot the online
-   consultations and the expert's lunch (a block of its minutes inside its window, on a day
-   with any consultation) between the blocks of the day (base → stop drive, stop, stop → stop
+   consultations, the expert's lunch (a block of its minutes inside its window, on a day
+   with any consultation) and their standing appointments (``busy``: a block at its own
+   time) between the blocks of the day (base → stop drive, stop, stop → stop
    drive, …, drive home; before the first drive and after the last included);
 3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
    block a ends" plus earliest and latest starts, a system whose least solution (every block as
@@ -213,6 +214,9 @@ class _Solver:
             extra = [("online", r, self.req[r].duration_min) for r in online]
             if e.lunch is not None:     # lunch: one more block of the day, like a call
                 extra.append(("lunch", f"lunch:{eid}:{d}", e.lunch.minutes))
+            for i, b in enumerate(e.busy):  # a standing appointment: a block at its own time
+                if b.date == d:
+                    extra.append(("busy", f"busy:{eid}:{i}", b.end - b.start))
             for blocks in _merges(skeleton, extra):
                 out.append((drive, blocks))
         out.sort(key=lambda x: x[0])
@@ -254,6 +258,9 @@ class _Solver:
                 elif kind == "lunch":
                     assert e.lunch is not None
                     lo[key], hi[key] = e.lunch.start, e.lunch.end - minutes
+                elif kind == "busy":
+                    b = e.busy[int(name.rsplit(":", 1)[1])]
+                    lo[key] = hi[key] = b.start
                 else:
                     c = chosen[name]
                     lo[key], hi[key] = c.lo, c.hi

@@ -292,7 +292,19 @@ def tiny(draw: Any) -> dict[str, Any]:
             e["lunch"] = {"minutes": draw(st.sampled_from([30, 45, 60])),
                           "window": draw(st.sampled_from([["11:30", "13:30"],
                                                           ["12:00", "13:00"]]))}
+    draw_busy(draw, experts, dates[:n_days])
     return doc
+
+
+def draw_busy(draw: Any, experts: list[dict[str, Any]], dates: list[str]) -> None:
+    """Sometimes a standing appointment (``experts[].busy``) of an expert, an hour or so inside
+    their working hours on one of ``dates``, off the appointment grid now and then."""
+    for e in experts:
+        if draw(st.integers(0, 2)) == 0:
+            ws = int(e["work_start"][:2]) * 60 + int(e["work_start"][3:])
+            lo = ws + draw(st.sampled_from([0, 65, 150]))
+            e["busy"] = [{"date": draw(st.sampled_from(dates)), "start": fmt_time(lo),
+                          "end": fmt_time(lo + draw(st.sampled_from([30, 60, 90])))}]
 
 
 def draw_series(draw: Any, requests: list[dict[str, Any]]) -> None:

@@ -38,8 +38,10 @@ DUE_TESTS = ("tests/test_due_dates.py", "tests/test_optimality.py")
 
 #: The expert-day's rules, written once for the planner and the slot proposals.
 DAY = "solvers/cpsat/day.py"
-#: The tests of the expert's real day: closed hours, lunch, standing appointments.
+#: The tests of the expert's real day: closed hours, lunch.
 EXPERT_DAY = "tests/test_expert_day.py"
+#: The tests of the expert's standing appointments.
+BUSY = "tests/test_busy.py"
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,9 @@ MUTATIONS = [
     Mutation("no overlap dropped", DAY,
              "            self.m.add_no_overlap(intervals)", "            pass"),
     Mutation("online calls on their own days may overlap", DAY,
-             "        if not online and e.lunch is None:\n            return\n",
-             "        if (not online or not stops) and e.lunch is None:\n            return\n"),
+             "        if not online and e.lunch is None and not busy:\n            return\n",
+             "        if (not online or not stops) and e.lunch is None and not busy:\n"
+             "            return\n"),
     Mutation("drive glued to the visit (the old model)", DAY,
              "self._when(self.m.add(end <= before), present)",
              "self._when(self.m.add(end == before), present)"),
@@ -179,6 +182,15 @@ MUTATIONS = [
     Mutation("lunch: the greedy plan forgets it", "solvers/greedy.py",
              "        if e.lunch is not None:\n            if lunch_and_legs(",
              "        if False:\n            if lunch_and_legs(", (EXPERT_DAY,)),
+    # --- standing appointments (tests/test_busy.py decides them)
+    Mutation("busy block ignored", "engine/calendar.py",
+             "    return sorted((b.start, b.end) for b in expert.busy if b.date == date)",
+             "    return []", (BUSY,)),
+    Mutation("busy block: drives may run in it", DAY,
+             "        for lo, hi in busy:\n            intervals.append(",
+             "        for lo, hi in ():\n            intervals.append(", (BUSY,)),
+    Mutation("busy block: the greedy plan lets drives run in it", "solvers/greedy.py",
+             "        online = [*online, *busy_blocks(e, d)]\n", "", (BUSY,)),
     # --- caps
     Mutation("expert total cap + 1", "solvers/model.py",
              "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",

@@ -20,7 +20,7 @@ Examples
 
 from __future__ import annotations
 
-from engine.checker.breaks import lunch_break_taken
+from engine.checker.breaks import lunch_break_taken, standing_appointments_kept
 from engine.checker.caps import expert_caps, location_caps
 from engine.checker.context import Context, Violation
 from engine.checker.days import (
@@ -59,7 +59,8 @@ RULES = {f.__name__: f for f in (
     visit_matches_request, experts_cover_fields, date_workable_and_requested, within_hours,
     starts_on_grid, not_in_closed_hours, not_in_places_closed_hours, nothing_new_in_history,
     one_thing_at_a_time, travel_between_stops, day_starts_and_ends_at_base,
-    legs_driven_between_stops, routes_agree_with_visits, lunch_break_taken, expert_caps,
+    legs_driven_between_stops, routes_agree_with_visits, lunch_break_taken,
+    standing_appointments_kept, expert_caps,
     location_caps, fixed_visits_kept, follow_ups_keep_their_series,
     kpis_consistent, objective_matches_formula, coverage_reported)}
 

@@ -1,4 +1,5 @@
-"""The checker's rules on an expert's breaks: the lunch (``experts[].lunch``)."""
+"""The checker's rules on an expert's breaks: the lunch (``experts[].lunch``) and the
+standing appointments (``experts[].busy``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterable
 from engine.checker.context import Context, Violation, span, violation
 from engine.model import Break, fmt_time
 
-__all__ = ["lunch_break_taken"]
+__all__ = ["lunch_break_taken", "standing_appointments_kept"]
 
 
 def lunch_break_taken(c: Context) -> Iterable[Violation]:
@@ -60,3 +61,33 @@ def _drives_in_lunch(c: Context, b: Break, where: str) -> Iterable[Violation]:
             if t and dep < b.end and b.start < dep + t:
                 yield violation("lunch", f"{where} overlaps leg {i + 1} ({fmt_time(dep)}, "
                                 f"{t} min)", expert=b.expert, date=b.date)
+
+
+def standing_appointments_kept(c: Context) -> Iterable[Violation]:
+    """No consultation of an expert, on site or online, and no drive of their route overlaps
+    one of their standing appointments (``experts[].busy``)."""
+    for e in c.p.experts:
+        for b in e.busy:
+            where = f"standing appointment {fmt_time(b.start)}–{fmt_time(b.end)}"
+            for v in c.by_expert_date.get((e.id, b.date), []):
+                if v.start < b.end and b.start < v.end:
+                    yield violation("busy", f"{v.request} {span(v)} overlaps the {where}",
+                                    v.request, e.id, b.date)
+            yield from _drives_in(c, e.id, b.date, b.start, b.end, where)
+
+
+def _drives_in(c: Context, eid: str, day: dt.date, start: int, end: int,
+               where: str) -> Iterable[Violation]:
+    """The legs of the expert's route on ``day`` (where it says when they are driven) that
+    overlap ``start``…``end``."""
+    stops = c.onsite(eid, day)
+    for r in c.plan.routes:
+        if (r.expert, r.date) != (eid, day) or not stops:
+            continue
+        legs = c.legs(eid, stops)
+        if len(r.departures) != len(legs):
+            continue                # the legs rule names a route without its departures
+        for i, (dep, t) in enumerate(zip(r.departures, legs, strict=True)):
+            if t and dep < end and start < dep + t:
+                yield violation("busy", f"leg {i + 1} ({fmt_time(dep)}, {t} min) overlaps "
+                                f"the {where}", expert=eid, date=day)

@@ -1,12 +1,14 @@
 """The hours of a day that the exchange format adds to places and experts: a location's
-``closed`` hours and an expert's ``lunch`` (docs/FORMAT.md, dxshare extensions)."""
+``closed`` hours, an expert's ``lunch`` and standing appointments ``busy`` (docs/FORMAT.md,
+dxshare extensions)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from engine.format.reader import Reader
-from engine.model import Lunch, fmt_time
+from engine.model import Busy, Lunch, fmt_time
 
 
 def read_span(r: Reader, raw: Any, p: str) -> tuple[int, int] | None:
@@ -67,3 +69,42 @@ def read_lunch(r: Reader, x: dict[str, Any], p: str, work: tuple[int, int]) -> L
               f"{fmt_time(work[1])} の中である必要があります")
         return None
     return Lunch(minutes, lo, hi)
+
+
+_BUSY_KEYS = {"date", "start", "end"}
+
+
+def read_busy(r: Reader, x: dict[str, Any], p: str, work: tuple[int, int],
+              horizon: tuple[dt.date, dt.date] | None) -> tuple[Busy, ...]:
+    """An expert's standing appointments ``busy``: ``[{"date": "2026-12-08", "start":
+    "14:00", "end": "15:00"}]``, each on a date of the horizon, ending after it starts, within
+    the working hours ``work``."""
+    out = []
+    for i, raw in enumerate(r.items(x, "busy", p, required=False)):
+        q = f"{p}.busy[{i}]"
+        o = r.obj(raw, q)
+        if o is None:
+            continue
+        r.unknown(o, _BUSY_KEYS, q)
+        missing = [k for k in sorted(_BUSY_KEYS) if k not in o]
+        for k in missing:
+            r.err(f"{q}.{k}", "is required", "必須項目です")
+        if missing:
+            continue
+        day = r.date(o["date"], f"{q}.date")
+        lo, hi = r.time(o["start"], f"{q}.start"), r.time(o["end"], f"{q}.end")
+        if day is None or lo is None or hi is None:
+            continue
+        if horizon is not None and r.outside(day, f"{q}.date", *horizon):
+            continue
+        if hi <= lo:
+            r.err(f"{q}.end", f"must be after start ({fmt_time(lo)})",
+                  f"開始（{fmt_time(lo)}）より後である必要があります")
+        elif lo < work[0] or hi > work[1]:
+            r.err(q, f"{fmt_time(lo)}–{fmt_time(hi)} must lie within the working hours "
+                  f"{fmt_time(work[0])}–{fmt_time(work[1])}",
+                  f"{fmt_time(lo)}–{fmt_time(hi)} は勤務時間 {fmt_time(work[0])}–"
+                  f"{fmt_time(work[1])} の中である必要があります")
+        else:
+            out.append(Busy(day, lo, hi))
+    return tuple(sorted(out, key=lambda b: (b.date, b.start, b.end)))

@@ -118,6 +118,9 @@ def _expert_dict(e: Expert, horizon: Horizon) -> dict[str, Any]:
     if e.lunch is not None:
         x["lunch"] = {"minutes": e.lunch.minutes,
                       "window": [fmt_time(e.lunch.start), fmt_time(e.lunch.end)]}
+    if e.busy:
+        x["busy"] = [{"date": b.date.isoformat(), "start": fmt_time(b.start),
+                      "end": fmt_time(b.end)} for b in e.busy]
     return x
 
 

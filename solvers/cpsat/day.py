@@ -36,7 +36,7 @@ Examples
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -214,13 +214,14 @@ class DayRules:
 
     def add_one_thing_at_a_time(self, e: Expert, stops: list[Stop], online: list[Stop],
                                 legs: Legs, on_day: cp_model.LiteralT | None,
-                                name: str) -> None:
+                                name: str, *, busy: Sequence[tuple[int, int]]) -> None:
         """An expert does one thing at a time: consultations on site and online, and each
         leg's drive as a block (``drive_block``). Waiting is allowed anywhere, online
         consultations anywhere but inside a drive. An expert with ``lunch`` has the break as
-        one more block (``lunch``). (A day without online consultations or lunch needs
-        nothing: its legs keep its stops apart in time.)"""
-        if not online and e.lunch is None:
+        one more block (``lunch``); each standing appointment of the day (``busy``, minutes
+        ``(start, end)``) is a block fixed in time. (A day without online consultations, lunch
+        or standing appointments needs nothing: its legs keep its stops apart in time.)"""
+        if not online and e.lunch is None and not busy:
             return
         locs = self.places(e, stops)
         intervals = []
@@ -242,6 +243,9 @@ class DayRules:
             intervals.append(self._interval(s, f"online_{s.request}_{name}"))
         if e.lunch is not None:
             intervals.append(self.lunch(e, name))
+        for lo, hi in busy:
+            intervals.append(self.m.new_fixed_size_interval_var(lo, hi - lo,
+                                                                f"busy_{name}_{lo}"))
         if len(intervals) > 1:
             self.m.add_no_overlap(intervals)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from engine.calendar import keep_out
+from engine.calendar import busy_blocks, keep_out
 from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Route, Visit
 from engine.travel import TravelTimes
@@ -291,7 +291,8 @@ class Neighbourhood:
                 return False
             if online and isinstance(on_day, int) and not any(j == 0 for (_i, j) in legs):
                 return False                # no way home, yet calls need the drive placed
-        rules.add_one_thing_at_a_time(e, stops, online, legs, on_day, eid)
+        rules.add_one_thing_at_a_time(e, stops, online, legs, on_day, eid,
+                                      busy=busy_blocks(e, day[1]))
         return True
 
     def _on_day(self, rules: DayRules, eid: str, stops: list[Stop]) -> cp_model.LiteralT:

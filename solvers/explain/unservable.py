@@ -88,6 +88,8 @@ def _why_none(p: PlanRequest, travel: TravelTimes, names: Names, q: Request,
         codes.append("cap_zero")
     if not en and fail_time:
         e_, j_ = _no_time(p, travel, q, fail_time[0][0])
+        if all(kind == "busy" for *_, kind in fail_time):
+            e_, j_ = _busy_words(p, names, q, fail_time)
         en.append(e_)
         ja.append(j_)
         codes.append("no_time")
@@ -170,4 +172,20 @@ def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple
     if grid > 1:
         en += f", starting on the {grid}-minute appointment grid"
         ja += f"（開始は {grid} 分刻み）"
+    return en, ja
+
+
+def _busy_words(p: PlanRequest, names: Names, q: Request,
+                fail_time: list[tuple[str, dt.date, str, str]]) -> tuple[str, str]:
+    """The words for a request whose every start that the hours leave meets a standing
+    appointment (``experts[].busy``) of the expert: whose, on which dates, when."""
+    seen: list[str] = []
+    for eid, d, *_ in fail_time:
+        hours = ", ".join(f"{fmt_time(b.start)}–{fmt_time(b.end)}"
+                          for b in p.expert_by_id[eid].busy if b.date == d)
+        seen.append(f"{names.who(eid)} {month_day(d)} {hours}")
+    en = (f"every {q.duration_min}-minute slot the hours leave meets a standing appointment: "
+          + "; ".join(seen))
+    ja = (f"勤務時間内の {q.duration_min} 分の枠はすべて専門家の予定と重なります: "
+          + "、".join(seen))
     return en, ja

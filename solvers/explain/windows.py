@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from engine.calendar import date_status, open_starts
+from engine.calendar import busy_blocks, date_status, open_starts
 from engine.model import Expert, PlanRequest, Request, Unscheduled
 from engine.travel import TravelTimes
 from solvers.explain.unservable import Failures, why_unservable
@@ -124,6 +124,12 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
     if starts is None:                  # every start meets the place's closed hours
         why.fail_time.append((e.id, d, "0", "closed"))
         return None
+    busy = busy_blocks(e, d)
+    if busy and q.fixed is None:
+        starts = open_starts(*starts, q.duration_min, [*loc.closed, *busy])
+        if starts is None:              # every start left meets a standing appointment
+            why.fail_time.append((e.id, d, "0", "busy"))
+            return None
     # every consultation starts on the appointment grid
     lo, hi = p.horizon.grid_up(starts[0]), p.horizon.grid_down(starts[1])
     if lo > hi:
