@@ -10,6 +10,7 @@ A–B 20 min.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 
@@ -21,6 +22,7 @@ from engine.model import Lunch, Plan, PlanRequest
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
+from solvers.model import PlannerModel
 from tests.bruteforce import best_plan
 from tests.helpers import (
     FORMULATIONS,
@@ -205,6 +207,26 @@ def test_lunch_leaves_out_what_no_longer_fits_the_day(formulation):
     assert (b.expert, b.date, b.end - b.start) == ("pr-1", MON, 60)
     assert t("11:30") <= b.start and b.end <= t("13:30")
     assert plan.objective == best_plan(problem_of(doc))
+
+
+def test_a_tour_with_no_room_for_lunch_is_not_offered_to_the_choice():
+    """The day's tour a1 → b1 leaves no hour for lunch in 11:30–13:30 (work ends 14:00): the
+    choice model is not offered it, so it never chooses a day it must later cut; a1 alone and
+    b1 alone stay, and without lunch so does a1 → b1."""
+    doc = load_doc("two_towns")
+    doc["requests"][1]["duration_min"] = 150
+    doc["experts"][0]["work_end"] = "14:00"
+
+    def stop_sets(d: dict) -> set[frozenset[str]]:
+        problem = problem_of(d)
+        model = PlannerModel(problem, TravelTimes(problem))
+        model.build()
+        day = model.days["pr-1", MON]
+        assert day.tours is not None
+        return {frozenset(day.onsite[i] for i in tour.order) for tour in day.tours}
+
+    assert frozenset({"a1", "b1"}) in stop_sets(copy.deepcopy(doc))
+    assert stop_sets(lunch(doc, 60)) == {frozenset({"a1"}), frozenset({"b1"})}
 
 
 @pytest.mark.parametrize("formulation", list(FORMULATIONS))

@@ -9,7 +9,8 @@ from ortools.sat.python import cp_model
 
 from engine.demand import ehime_week
 from engine.travel import TravelTimes
-from solvers.cpsat.search import _cannot_be_timed
+from solvers.cpsat import search
+from solvers.cpsat.search import _cannot_be_timed, _smallest_core
 from solvers.cpsat.solver import Clock, cp_solver
 from solvers.model import PlannerModel
 from solvers.planner import SolveOptions, solve
@@ -99,3 +100,15 @@ def test_a_search_bound_above_every_request_served_gives_way_to_it(monkeypatch):
     plan = solve(p, SolveOptions(time_limit=20))
     assert plan.status == "feasible"
     assert plan.objective <= plan.bound == trivial_bound(p, {q.id for q in p.requests})
+
+
+def test_a_core_keeps_only_literals_a_proof_still_needs(monkeypatch):
+    """A group that cannot be timed is cut by its fewest literals that still cannot: here
+    literals 3 and 7 conflict, whatever else is chosen. A literal is dropped only on a proof:
+    where the probes decide nothing, the whole group stays the cut."""
+    model, clock = object(), object()
+    monkeypatch.setattr(search, "_cannot_be_timed",
+                        lambda _m, _c, lits, _chosen=None: {3, 7} <= set(lits))
+    assert _smallest_core(model, clock, [1, 3, 5, 7, 9], []) == [3, 7]    # type: ignore[arg-type]
+    monkeypatch.setattr(search, "_cannot_be_timed", lambda *_a, **_k: False)
+    assert _smallest_core(model, clock, [1, 3, 5], []) == [1, 3, 5]     # type: ignore[arg-type]

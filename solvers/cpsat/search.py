@@ -59,6 +59,7 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
     last_choice: dict[int, int] | None = None
 
     improved = 0            # plans found, each better than the one before
+    failed: set[frozenset[tuple[str, dt.date]]] = set()     # days whose choice could not be timed
 
     def consider(values: list[int] | None, at_round: int) -> bool:
         """Keep a repaired plan if it is the best so far; whether it meets the bound."""
@@ -99,7 +100,8 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
                 consider(_repair_timed_days(model, clock, chosen, decisions), at_round)
             break
         groups = model.day_groups(chosen.__getitem__)
-        bad = _untimed_groups(model, clock, groups, chosen)
+        cores = _untimed_groups(model, clock, groups, chosen, failed)
+        bad = list(cores)
         if not bad:
             break            # no single group explains it: the full search decides
         # Repair: the days that failed decided anew, the rest kept.
@@ -107,20 +109,50 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         if consider(_repair(model, clock, {i: chosen[i] for i in decisions if i not in free}),
                     at_round):
             return Found("optimal", best.values, best.objective, best.objective)
-        for k in bad:
-            choice.add_bool_or([~choice.get_bool_var_from_proto_index(i) for i in groups[k]])
+        for core in cores.values():
+            choice.add_bool_or([~choice.get_bool_var_from_proto_index(i) for i in core])
         set_hint(choice, dict(enumerate(chosen)))
     return _full_search(model, objective, clock, first, best, bound, last_choice)
 
 
 def _untimed_groups(model: PlannerModel, clock: Clock, groups: list[list[int]],
-                    chosen: list[int]) -> list[int]:
+                    chosen: list[int],
+                    failed: set[frozenset[tuple[str, dt.date]]]) -> dict[int, list[int]]:
     """The groups of the chosen plan (a day with its joint and online consultations) whose
-    times cannot work out: by the day check, or, where it cannot tell, by CP-SAT."""
-    return [k for k, g in enumerate(groups)
-            if (fits := model.group_fits(k, chosen.__getitem__,
-                                         time_limit=min(1.0, 0.1 * clock.left()))) is False
-            or (fits is None and _cannot_be_timed(model, clock, g))]
+    times cannot work out (by the day check, or, where it cannot tell, by CP-SAT), each with
+    the literals to cut: the whole group, except where CP-SAT decided on days that failed
+    in an earlier round (``failed``, updated here): there the fewest of them it still proves
+    cannot work together (``_smallest_core``), since a conflict that came back once comes
+    back in the choice's next variation too."""
+    out: dict[int, list[int]] = {}
+    for k, g in enumerate(groups):
+        fits = model.group_fits(k, chosen.__getitem__, time_limit=min(1.0, 0.1 * clock.left()))
+        if fits is False:
+            out[k] = g
+        elif fits is None and _cannot_be_timed(model, clock, g, chosen):
+            days = frozenset(model.group_days[k])
+            out[k] = _smallest_core(model, clock, g, chosen) if days in failed else g
+            failed.add(days)
+    return out
+
+
+def _smallest_core(model: PlannerModel, clock: Clock, lits: list[int],
+                   chosen: list[int]) -> list[int]:
+    """Of literals that cannot be timed together, a subset that still cannot (each literal
+    dropped in turn when the rest still cannot be timed): a cut of fewer literals removes
+    every choice that repeats the conflict, not only this one. A group of days joined by
+    a joint visit conflicts mostly in a few of its parts (the joint visit's two tours and
+    one online consultation beside lunch), while the choice model has many ways to vary the
+    rest; cutting the whole group cut them one round at a time. A probe that cannot decide
+    keeps its literal, so the core is always proven."""
+    core = list(lits)
+    for i in lits:
+        if len(core) == 1:
+            break
+        rest = [j for j in core if j != i]
+        if _cannot_be_timed(model, clock, rest, chosen):
+            core = rest
+    return core
 
 
 def _repair_timed_days(model: PlannerModel, clock: Clock, chosen: list[int],
@@ -284,12 +316,15 @@ def _complete_choice_hint(choice: cp_model.CpModel, model: PlannerModel, clock: 
     set_hint(choice, given)
 
 
-def _cannot_be_timed(model: PlannerModel, clock: Clock, lits: list[int]) -> bool:
+def _cannot_be_timed(model: PlannerModel, clock: Clock, lits: list[int],
+                     chosen: list[int] | None = None) -> bool:
     """Whether CP-SAT proves that no times make these literals (a group's tours and
     consultations) work together, whatever the rest of the plan."""
     probe = model.m.clone()
     probe.clear_objective()
     probe.clear_hints()
+    if chosen is not None:
+        set_hint(probe, dict(enumerate(chosen)))
     fix_values(probe, {i: 1 for i in lits}, model.booleans)
     solver = clock.solver(share=0.1, cap=5.0)
     solver.parameters.stop_after_first_solution = True

@@ -63,7 +63,7 @@ class TourRules(ModelBase):
                 limit = self.max_tours if day.timed else self.max_tour_sets
                 tours = self._tours(day, all_orders=day.timed, limit=limit)
                 if tours is not None:
-                    enumerated[key] = tours
+                    enumerated[key] = self._with_room_for_lunch(day, tours)
         # The model stays small enough to solve: days with the fewest tours choose among them
         # until the budget is spent, the rest get a circuit (both exact). A timed day's tour
         # costs more (it carries the redundant timing rules).
@@ -96,6 +96,21 @@ class TourRules(ModelBase):
                          max_stops=e.max_visits_per_day, max_drive=e.max_drive_minutes_per_day,
                          all_orders=all_orders, limit=limit, lower=self.travel.shortest,
                          grid=self.p.horizon.start_grid_min)
+
+    def _with_room_for_lunch(self, day: ExpertDay, tours: list[Tour]) -> list[Tour]:
+        """The tours beside which the expert's lunch fits (all of them without ``lunch``): a
+        day with a tour has a consultation, so its break must fit between the tour's drives
+        and stops, and a tour where it cannot is no way to run the day. Deciding this here,
+        exactly (one block beside a chain, ``Tour.fits_beside``), keeps such tours out of the
+        choice model instead of cutting them one round at a time. Only where every order
+        is enumerated: a kept cheapest order may have no room where another order has."""
+        lunch = day.expert.lunch
+        if lunch is None or not day.timed:
+            return tours
+        e, cands = day.expert, self._candidates(day)
+        return [t for t in tours
+                if t.fits_beside(e.base, cands, self.travel.minutes, e.work_start, e.work_end,
+                                 lunch.start, lunch.end - lunch.minutes, lunch.minutes)]
 
     def _choose_one_tour(self, day: ExpertDay, tours: list[Tour]) -> None:
         eid, d = day.expert.id, day.date
