@@ -208,6 +208,7 @@ def _week_problem(problem: PlanRequest, start: dt.date, end: dt.date,
         experts.append(replace(
             e, days=None if e.days is None else tuple(d for d in e.days
                                                       if horizon.start <= d <= horizon.end),
+            busy=tuple(b for b in e.busy if horizon.start <= b.date <= horizon.end),
             max_visits_total=None if e.max_visits_total is None else max(
                 0, e.max_visits_total - visits_of[e.id]),
             max_onsite_days=None if e.max_onsite_days is None else max(

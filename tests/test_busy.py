@@ -19,9 +19,12 @@ import pytest
 from engine.checker import check_plan
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import Busy, Plan, PlanRequest
+from engine.season import season_document
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
+from solvers.parts.hoods import Neighbourhood, sub_problem
+from solvers.season import _week_problem, simulate_season
 from tests.bruteforce import best_plan
 from tests.helpers import (
     FORMULATIONS,
@@ -204,3 +207,38 @@ def test_a_bad_standing_appointment_is_named_by_its_path_in_both_languages(value
     doc = load_doc("two_towns")
     doc["experts"][0]["busy"] = value
     assert words in refused_at(doc, path).message
+
+
+# ------------------------------------------------------------------ weeks of a season, parts
+
+
+def test_a_season_keeps_standing_appointments_week_by_week_and_a_week_reads_back():
+    """Two weeks of a season with an appointment of every expert on a date of each: the plan
+    week by week keeps all of them, and each week's problem holds only its own appointments,
+    so its document reads back."""
+    doc = season_document(weeks=2, requests_per_week=8, seed=3)
+    dates = (doc["horizon"]["start"], (dt.date.fromisoformat(doc["horizon"]["start"])
+                                       + dt.timedelta(days=8)).isoformat())
+    for e in doc["experts"]:
+        e["busy"] = [{"date": d, "start": "10:00", "end": "11:30"} for d in dates]
+    problem = parse_plan_request(doc)
+    sim = simulate_season(problem, time_limit=2)
+    assert "busy" not in rules(problem, sim.plan)
+    assert check_plan(problem, sim.plan) == []
+    start = problem.horizon.start
+    week = _week_problem(problem, start, start + dt.timedelta(days=6), [], [], goals=False)
+    assert {b.date for e in week.experts for b in e.busy} == {start}
+    assert parse_plan_request(plan_request_to_dict(week)) == week
+
+
+def test_a_sub_problem_keeps_the_standing_appointments_of_its_dates_and_reads_back():
+    doc = busy(load_doc("two_towns"), ("10:00", "11:00"))
+    doc["horizon"]["end"] = "2026-12-08"
+    doc["experts"][0]["busy"].append({"date": "2026-12-08", "start": "09:00", "end": "10:00"})
+    problem = problem_of(doc)
+    hood = Neighbourhood("Tuesday", frozenset({"pr-1"}), frozenset({"a1", "b1"}),
+                         dates=(dt.date(2026, 12, 8), dt.date(2026, 12, 8)))
+    sub = sub_problem(problem, hood)
+    assert sub.expert_by_id["pr-1"].busy == (Busy(dt.date(2026, 12, 8), t("09:00"),
+                                                  t("10:00")),)
+    assert parse_plan_request(plan_request_to_dict(sub)) == sub

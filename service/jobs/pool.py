@@ -231,7 +231,9 @@ class WorkerPool:
                 return False
             run.ended = "cancelled"
             run.end_asked = time.monotonic()
-        self._terminate(run.proc)
+        # SIGTERM only: the pool's own thread joins the process and escalates to SIGKILL
+        # (two threads waiting on one process can leave its exit code unread)
+        run.proc.process.terminate()
         with self._lock:
             self._lock.notify_all()
         return True

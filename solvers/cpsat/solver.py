@@ -72,6 +72,12 @@ def stop_watch(solver: cp_model.CpSolver,
     if stop is None:
         yield fired
         return
+    if stop():
+        # told before the solve began (a stop_search now would be lost): no time for it
+        fired.set()
+        solver.parameters.max_time_in_seconds = 0.0
+        yield fired
+        return
     done = threading.Event()
 
     def watch() -> None:

@@ -160,7 +160,8 @@ def _experts_left(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Vi
                 by_month[key] = max(0, cap - sum(
                     month_of(d) == key for d in used_days[e.id]))
         experts.append(replace(e, max_visits_total=total, max_onsite_days=days, days=own_days,
-                               onsite_days_by_month=by_month))
+                               onsite_days_by_month=by_month,
+                               busy=tuple(b for b in e.busy if lo <= b.date <= hi)))
     return experts
 
 
