@@ -10,7 +10,7 @@ from ortools.sat.python import cp_model
 from engine.demand import ehime_week
 from engine.travel import TravelTimes
 from solvers.cpsat import search
-from solvers.cpsat.search import _cannot_be_timed, _smallest_core
+from solvers.cpsat.search import _cannot_be_timed, _smallest_core, _timed_beside
 from solvers.cpsat.solver import Clock, cp_solver
 from solvers.model import PlannerModel
 from solvers.planner import SolveOptions, solve
@@ -18,7 +18,8 @@ from tests.helpers import problem_of, req, solve_checked
 
 
 def _joint_group(problem):
-    """A group of expert-days joined by a joint visit, from the choice model's optimum."""
+    """A group of expert-days joined by a joint visit, from the choice model's optimum: the
+    model, the group's literals, the chosen values and the group's days."""
     model = PlannerModel(problem, TravelTimes(problem))
     model.build()
     model.m.maximize(model.main_objective())
@@ -28,11 +29,11 @@ def _joint_group(problem):
     chosen = list(solver.response_proto.solution)
     groups = model.day_groups(chosen.__getitem__)
     k = next(k for k, days in enumerate(model.group_days) if len(days) > 1)
-    return model, groups[k]
+    return model, groups[k], chosen, set(model.group_days[k])
 
 
 def test_a_probe_out_of_time_proves_nothing_and_cuts_nothing(monkeypatch):
-    model, group = _joint_group(problem_of("joint_visit"))
+    model, group, _chosen, _days = _joint_group(problem_of("joint_visit"))
     t0 = time.perf_counter()
     clock = Clock(SolveOptions(), t0, t0 + 60)
     assert not _cannot_be_timed(model, clock, group)            # the choice can be timed
@@ -42,6 +43,19 @@ def test_a_probe_out_of_time_proves_nothing_and_cuts_nothing(monkeypatch):
         assert not _cannot_be_timed(model, clock, group)
     monkeypatch.setattr(Clock, "run", lambda self, solver, model, cb=None: cp_model.INFEASIBLE)
     assert _cannot_be_timed(model, clock, group)                # only a proof cuts
+
+
+def test_only_times_found_beside_the_timed_days_spare_a_group_its_probe(monkeypatch):
+    """A joint group whose times are found with the rest of the chosen plan kept is timed,
+    no probe of the whole week needed; a search that finds none (out of time, or none
+    there) is no proof either way, and leaves the group to ``_cannot_be_timed``."""
+    model, group, chosen, days = _joint_group(problem_of("joint_visit"))
+    t0 = time.perf_counter()
+    clock = Clock(SolveOptions(), t0, t0 + 60)
+    assert _timed_beside(model, clock, group, chosen, days)
+    for status in (cp_model.UNKNOWN, cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
+        monkeypatch.setattr(Clock, "run", lambda self, solver, model, cb=None, s=status: s)
+        assert not _timed_beside(model, clock, group, chosen, set())
 
 
 def test_the_same_deterministic_budget_gives_the_same_plan():

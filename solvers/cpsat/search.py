@@ -125,15 +125,38 @@ def _untimed_groups(model: PlannerModel, clock: Clock, groups: list[list[int]],
     cannot work together (``_smallest_core``), since a conflict that came back once comes
     back in the choice's next variation too."""
     out: dict[int, list[int]] = {}
+    fits = [model.group_fits(k, chosen.__getitem__, time_limit=min(1.0, 0.1 * clock.left()))
+            for k in range(len(groups))]
+    unsure = {day for k, f in enumerate(fits) if f is not True for day in model.group_days[k]}
     for k, g in enumerate(groups):
-        fits = model.group_fits(k, chosen.__getitem__, time_limit=min(1.0, 0.1 * clock.left()))
-        if fits is False:
+        if fits[k] is False:
             out[k] = g
-        elif fits is None and _cannot_be_timed(model, clock, g, chosen):
+        elif fits[k] is None and not _timed_beside(model, clock, g, chosen, unsure) \
+                and _cannot_be_timed(model, clock, g, chosen):
             days = frozenset(model.group_days[k])
             out[k] = _smallest_core(model, clock, g, chosen) if days in failed else g
             failed.add(days)
     return out
+
+
+def _timed_beside(model: PlannerModel, clock: Clock, lits: list[int], chosen: list[int],
+                  unsure: set[tuple[str, dt.date]]) -> bool:
+    """Whether CP-SAT finds times for these literals (a group's) with the chosen plan kept
+    on every day the day check timed: a witness that the group can be timed, found in a small
+    search (the group's days and the other undecided ones), where a probe of the whole week
+    takes seconds. Finding none proves nothing (``_cannot_be_timed`` decides then)."""
+    orders = {i for day in model.days.values() for i in day.order_vars()}
+    free = _free_on_days(model, unsure, chosen) | orders
+    fixed = {i: chosen[i] for i in model.decisions() if i not in free}
+    fixed.update({i: 1 for i in lits})
+    probe = model.m.clone()
+    probe.clear_objective()
+    probe.clear_hints()
+    set_hint(probe, dict(enumerate(chosen)))
+    fix_values(probe, fixed, model.booleans)
+    solver = clock.solver(share=0.05, cap=1.0)
+    solver.parameters.stop_after_first_solution = True
+    return clock.run(solver, probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
 def _smallest_core(model: PlannerModel, clock: Clock, lits: list[int],
