@@ -117,6 +117,23 @@ def test_an_online_call_keeps_out_of_a_standing_appointment(formulation):
     assert plan.objective == best_plan(problem_of(doc))
 
 
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_an_appointment_that_leaves_no_room_for_lunch_leaves_the_day_free(formulation):
+    """Busy 11:00–12:30 with lunch due in 12:00–13:00 (45 min): no lunch fits, so the expert
+    makes no consultation that day — but a day without one needs no lunch, and the plan is the
+    empty day, proven, not "infeasible"."""
+    doc = busy(load_doc("two_towns"), ("11:00", "12:30"))
+    doc["experts"][0]["lunch"] = {"minutes": 45, "window": ["12:00", "13:00"]}
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == set() and plan.breaks == ()
+    assert plan.objective == best_plan(problem_of(doc)) == 0
+    # with room for it (busy until 12:15), lunch at 12:15 and the day's visits are made
+    doc = busy(doc, ("11:00", "12:15"))
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) and len(plan.breaks) == 1
+    assert plan.objective == best_plan(problem_of(doc))
+
+
 def test_an_appointment_on_another_date_binds_nothing():
     doc = load_doc("two_towns")
     doc["horizon"]["end"] = "2026-12-08"

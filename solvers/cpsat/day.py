@@ -242,21 +242,31 @@ class DayRules:
         for s in online:
             intervals.append(self._interval(s, f"online_{s.request}_{name}"))
         if e.lunch is not None:
-            intervals.append(self.lunch(e, name))
+            intervals.append(self.lunch(e, name, [*stops, *online] if busy else None))
         for lo, hi in busy:
             intervals.append(self.m.new_fixed_size_interval_var(lo, hi - lo,
                                                                 f"busy_{name}_{lo}"))
         if len(intervals) > 1:
             self.m.add_no_overlap(intervals)
 
-    def lunch(self, e: Expert, name: str) -> cp_model.IntervalVar:
-        """The expert's lunch break: ``lunch.minutes`` long, inside its window. It is made
-        on every expert-day of the model: a day without consultations has nothing it could
-        overlap, so it costs nothing there."""
+    def lunch(self, e: Expert, name: str,
+              due_with: list[Stop] | None = None) -> cp_model.IntervalVar:
+        """The expert's lunch break: ``lunch.minutes`` long, inside its window. Without
+        ``due_with`` it is made on every expert-day of the model: a day without consultations
+        has nothing it could overlap, so it costs nothing there. With ``due_with`` (a day with
+        standing appointments, which a lunch could overlap even on a day without
+        consultations) it is made whenever one of those consultations is."""
         assert e.lunch is not None
         start = self.m.new_int_var(e.lunch.start, e.lunch.end - e.lunch.minutes,
                                    f"lunch_{name}")
-        return self.m.new_fixed_size_interval_var(start, e.lunch.minutes, f"lunch_block_{name}")
+        size = e.lunch.minutes
+        if due_with is None:
+            return self.m.new_fixed_size_interval_var(start, size, f"lunch_block_{name}")
+        due = self.m.new_bool_var(f"lunch_due_{name}")
+        for s in due_with:
+            self.m.add(due >= s.present)
+        return self.m.new_optional_fixed_size_interval_var(start, size, due,
+                                                           f"lunch_block_{name}")
 
     def drive_block(self, name: str, e: Expert, stops: list[Stop], legs: list[Leg],
                     present: cp_model.LiteralT,
