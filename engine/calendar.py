@@ -87,7 +87,7 @@ def keep_out(problem: PlanRequest, request: Request, experts: tuple[str, ...],
     """The times of day (minutes, start inclusive, end exclusive) that a consultation of
     ``request`` by ``experts`` on ``date`` must not overlap: the part-day blackouts of its
     experts, the closures of its location and (with ``closed``) its closed hours of every
-    date."""
+    date and its experts' standing appointments (``busy_blocks``)."""
     h = problem.horizon
     out = [(b.start, b.end) for b in h.blackouts
            if b.date == date and b.start is not None and b.end is not None
