@@ -14,6 +14,8 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
+from engine.nights import Overnight
+
 __all__ = [
     "FIELDS",
     "After",
@@ -33,6 +35,7 @@ __all__ = [
     "LocationCoverage",
     "Lunch",
     "Objective",
+    "Overnight",
     "Plan",
     "PlanRequest",
     "Request",
@@ -141,6 +144,7 @@ class Expert:
     onsite_days_by_month: Mapping[str, int] = field(default_factory=dict)
     lunch: Lunch | None = None
     busy: tuple[Busy, ...] = ()
+    overnight: Overnight | None = None
 
     def month_cap(self, year: int, month: int) -> int | None:
         """The cap on on-site dates in that calendar month (None: none)."""
@@ -411,6 +415,10 @@ class Route:
     stops: tuple[str, ...]
     drive_minutes: int
     departures: tuple[int, ...] = ()
+    #: where the day starts and ends (location ids; None: the expert's base), other than the
+    #: base only after and before a night away (``experts[].overnight``)
+    start_at: str | None = None
+    end_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 from engine.errors import InputError, Problem
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
+from engine.nights import night_places, nights_of
 from engine.travel import TravelTimes
 from solvers.cpsat.search import choose_then_time
 from solvers.cpsat.solver import Clock, ProgressCallback
@@ -221,15 +222,19 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
                 routes=tuple(routes), unscheduled=tuple(unscheduled), messages=messages[0],
                 messages_ja=messages[1], solver=SolveInfo.of(info),
                 coverage=tuple(explainer.explain_coverage(visits, unscheduled)),
-                breaks=plan_breaks(problem, explainer.travel, visits))
+                breaks=plan_breaks(problem, explainer.travel, visits,
+                                   nights_of(problem, routes)))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
 
 def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:
-    """Every leg a plan might drive: base to on-site places and back, and between them."""
+    """Every leg a plan might drive: base (or a place to stay the night) to on-site places
+    and back, and between them."""
     onsite = sorted({q.location for q in problem.requests if q.onsite})
-    bases = sorted({e.base for e in problem.experts})
+    bases = sorted({e.base for e in problem.experts}
+                   | {x for e in problem.experts for x in night_places(problem, e)})
     legs = [(b, x) for b in bases for x in onsite] + [(x, b) for b in bases for x in onsite]
+    legs += [(a, b) for a in bases for b in bases if a != b]
     return legs + [(x, y) for x in onsite for y in onsite if x != y]
 
 

@@ -28,17 +28,17 @@ import datetime as dt
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from engine.calendar import busy_blocks
-from engine.model import Break, Lunch, PlanRequest, Route, Visit
+from engine.model import Break, Expert, Lunch, PlanRequest, Route, Visit
 from engine.travel import TravelTimes
 from solvers.cpsat.solver import new_solver
 
-__all__ = ["Candidate", "Tour", "build_routes", "day_fits", "day_tours", "free_start",
+__all__ = ["Candidate", "Nights", "Tour", "build_routes", "day_ends", "day_fits", "day_tours", "free_start",
            "leg_departures", "lunch_and_legs", "plan_breaks"]
 
 Minutes = Callable[[str, str], int]
@@ -90,7 +90,7 @@ def free_start(lo: int, hi: int, length: int, busy: Sequence[tuple[int, int]], *
 
 def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
                    online: Iterable[tuple[int, int]], minutes: Minutes, work_start: int,
-                   work_end: int) -> tuple[int, ...] | None:
+                   work_end: int, *, end: str | None = None) -> tuple[int, ...] | None:
     """When each leg of an on-site day is driven (minutes after midnight), one per leg:
     base → first stop, each stop → the next, last stop → base; or ``None`` when the day cannot
     run: a leg finds no stretch of its travel minutes free of online consultations between the
@@ -98,10 +98,12 @@ def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
 
     ``stops`` are ``(start, end, location)`` in visiting order. The expert leaves as late as
     possible, drives on as soon as each stop ends, and heads home as soon as possible (waiting,
-    if need be, where online consultations leave no room to drive).
+    if need be, where online consultations leave no room to drive). The day starts at
+    ``base`` and ends at ``end`` (default ``base``): another place after or before a night
+    away, when a day without stops still drives from one to the other.
     """
     busy = sorted((s, e) for s, e in online if e > s)
-    places = [base, *(loc for _, _, loc in stops), base]
+    places = [base, *(loc for _, _, loc in stops), end or base]
     out: list[int] = []
     for i in range(len(stops) + 1):
         lo = work_start if i == 0 else stops[i - 1][1]
@@ -115,12 +117,14 @@ def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
 
 def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
                    online: Iterable[tuple[int, int]], minutes: Minutes, work_start: int,
-                   work_end: int) -> tuple[int, tuple[int, ...]] | None:
+                   work_end: int, *, end: str | None = None
+                   ) -> tuple[int, tuple[int, ...]] | None:
     """The earliest lunch break of an expert-day that leaves every leg its drive, and when each
     leg is then driven (``leg_departures`` with the break kept free; ``()`` on a day without
     stops), or ``None`` when no break fits: it starts in ``lunch.start``…``lunch.end −
     minutes`` and overlaps no consultation (``stops`` as ``(start, end, location)``, ``online``)
-    and no drive.
+    and no drive (the day ends at ``end``, default ``base``: a day with a night away drives
+    even without stops).
 
     >>> minutes = lambda a, b: 0 if a == b else 60
     >>> lunch_and_legs(Lunch(45, 690, 810), "base", [(600, 720, "far")], [], minutes, 480, 1080)
@@ -134,21 +138,22 @@ def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]
         if clash is not None:
             t = clash                   # the first start after the consultation in the way
             continue
-        if not stops:
+        if not stops and (end or base) == base:
             return t, ()
         deps = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
-                              work_start, work_end)
+                              work_start, work_end, end=end)
         if deps is not None:
             return t, deps
         t += 1
     return None
 
 
-def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]
-                ) -> tuple[Break, ...]:
+def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit],
+                nights: Mapping[tuple[str, dt.date], str] | None = None) -> tuple[Break, ...]:
     """The lunch break of every expert with ``lunch`` on each date with any consultation,
     placed by ``lunch_and_legs`` (at the start of its window where none fits: an invalid
-    day, which the checker then names)."""
+    day, which the checker then names), on the day's drives from and to the places of
+    ``nights``."""
     per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
     for v in visits:
         for eid in v.experts:
@@ -159,9 +164,11 @@ def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visi
         e = problem.expert_by_id[eid]
         assert e.lunch is not None
         stops = sorted((v.start, v.end, v.location) for v in vs if v.mode == "onsite")
-        got = lunch_and_legs(e.lunch, e.base, stops,
+        start_at, end_at = day_ends(e, d, nights)
+        got = lunch_and_legs(e.lunch, start_at, stops,
                              [(v.start, v.end) for v in vs if v.mode != "onsite"]
-                             + busy_blocks(e, d), travel.minutes, e.work_start, e.work_end)
+                             + busy_blocks(e, d), travel.minutes, e.work_start, e.work_end,
+                             end=end_at)
         start = e.lunch.start if got is None else got[0]
         out.append(Break(eid, d, start, start + e.lunch.minutes))
     return tuple(out)
@@ -292,11 +299,28 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
     return found
 
 
-def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]) -> list[Route]:
+#: The nights of a plan: (expert, date) → the place where that date's day ends (off the base).
+Nights = Mapping[tuple[str, dt.date], str]
+
+_DAY = dt.timedelta(days=1)
+
+
+def day_ends(e: Expert, d: dt.date, nights: Nights | None) -> tuple[str, str]:
+    """Where the expert's day ``d`` starts and ends: the place of the night before and of
+    its own night, the base where there is none."""
+    if not nights:
+        return e.base, e.base
+    return nights.get((e.id, d - _DAY), e.base), nights.get((e.id, d), e.base)
+
+
+def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
+                 nights: Nights | None = None) -> list[Route]:
     """Routes per expert and date from the on-site visits (in start order), each leg's
     departure placed by ``solvers.routes.leg_departures`` around the day's online
-    consultations. A day that cannot run that way (an invalid set of visits) gets legs just in
-    time and straight home, so that the checker names what is wrong."""
+    consultations. With ``nights`` a day starts where the night before was spent and ends
+    where its own night is (``start_at``/``end_at``), and a day away without on-site visits
+    gets a route of its one drive. A day that cannot run that way (an invalid set of visits)
+    gets legs just in time and straight on, so that the checker names what is wrong."""
     per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
     online: dict[tuple[str, dt.date], list[tuple[int, int]]] = defaultdict(list)
     for v in visits:
@@ -305,24 +329,30 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
                 per[eid, v.date].append(v)
             else:
                 online[eid, v.date].append((v.start, v.end))
+    for eid, d in nights or {}:
+        per.setdefault((eid, d), [])
+        per.setdefault((eid, d + _DAY), [])
     routes = []
     for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         vs.sort(key=lambda v: (v.start, v.end))
         e = problem.expert_by_id[eid]
+        start_at, end_at = day_ends(e, d, nights)
         stops = [(v.start, v.end, v.location) for v in vs]
-        path = [e.base, *(v.location for v in vs), e.base]
+        path = [start_at, *(v.location for v in vs), end_at]
         legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
+        consults = bool(vs or online[eid, d])   # lunch is due on a day with a consultation
         online[eid, d] += busy_blocks(e, d)     # a standing appointment: no driving in it
-        deps = leg_departures(e.base, stops, online[eid, d], travel.minutes, e.work_start,
-                              e.work_end)
-        if e.lunch is not None:
-            got = lunch_and_legs(e.lunch, e.base, stops, online[eid, d], travel.minutes,
-                                 e.work_start, e.work_end)
+        deps = leg_departures(start_at, stops, online[eid, d], travel.minutes, e.work_start,
+                              e.work_end, end=end_at)
+        if e.lunch is not None and consults:
+            got = lunch_and_legs(e.lunch, start_at, stops, online[eid, d], travel.minutes,
+                                 e.work_start, e.work_end, end=end_at)
             deps = None if got is None else got[1]
         if deps is None:
-            deps = (vs[0].start - legs[0], *(v.end for v in vs))
+            deps = (vs[0].start - legs[0], *(v.end for v in vs)) if vs else (e.work_start,)
         routes.append(Route(eid, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
-                            tuple(deps)))
+                            tuple(deps), None if start_at == e.base else start_at,
+                            None if end_at == e.base else end_at))
     return routes
 
 

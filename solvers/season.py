@@ -213,7 +213,8 @@ def _week_problem(problem: PlanRequest, start: dt.date, end: dt.date,
                 0, e.max_visits_total - visits_of[e.id]),
             max_onsite_days=None if e.max_onsite_days is None else max(
                 0, e.max_onsite_days - len(days_of[e.id])),
-            max_onsite_days_per_month=None, onsite_days_by_month=by_month))
+            max_onsite_days_per_month=None, onsite_days_by_month=by_month,
+            overnight=None))    # the season's routes are read back from its visits: day trips
     week_goals = Goals()
     if goals:
         cov = problem.goals.coverage

@@ -12,6 +12,10 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
    with any consultation) and their standing appointments (``busy``: a block at its own
    time) between the blocks of the day (base → stop drive, stop, stop → stop
    drive, …, drive home; before the first drive and after the last included);
+   with nights away (``overnight``), every way each expert may spend the nights (each
+   date followed by a workable date ends at the base or at one of their places, no trip
+   longer than ``max_nights``), each day then starting and ending where they say (a day
+   away drives even without stops);
 3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
    block a ends" plus earliest and latest starts, a system whose least solution (every block as
    early as the blocks before it allow, a consultation on the next minute of the appointment
@@ -192,15 +196,19 @@ class _Solver:
                 return False
         return True
 
-    def day_sequences(self, eid: str, d: dt.date, onsite: list[str], online: list[str]
+    def day_sequences(self, eid: str, d: dt.date, onsite: list[str], online: list[str],
+                      ends: tuple[str, str] | None = None
                       ) -> list[tuple[int, list[tuple[str, str, int]]]]:
         """(drive minutes, blocks) for every way the day can run, cheapest first; a block is
-        (kind, name, minutes): ("visit"|"online", request id, duration) or ("drive", tag, m)."""
+        (kind, name, minutes): ("visit"|"online", request id, duration) or ("drive", tag, m).
+        The day starts at ``ends[0]`` and ends at ``ends[1]`` (default: the base); a day
+        that starts or ends away drives even without on-site stops."""
         e = self.p.expert_by_id[eid]
+        start, end = ends or (e.base, e.base)
         out = []
         for order in _orders(onsite) if onsite else [()]:
-            if order:
-                path = [e.base, *(self.req[r].location for r in order), e.base]
+            if order or (start, end) != (e.base, e.base):
+                path = [start, *(self.req[r].location for r in order), end]
                 legs = [self.t.minutes(a, b) for a, b in itertools.pairwise(path)]
                 drive = sum(legs)
                 if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
@@ -212,7 +220,7 @@ class _Solver:
             else:
                 drive, skeleton = 0, []
             extra = [("online", r, self.req[r].duration_min) for r in online]
-            if e.lunch is not None:     # lunch: one more block of the day, like a call
+            if e.lunch is not None and (onsite or online):  # lunch: one more block, like a call
                 extra.append(("lunch", f"lunch:{eid}:{d}", e.lunch.minutes))
             for i, b in enumerate(e.busy):  # a standing appointment: a block at its own time
                 if b.date == d:
@@ -284,17 +292,68 @@ class _Solver:
         return all(start[k] <= hi[k] for k in start)
 
     def evaluate(self, chosen: dict[str, _Choice]) -> int | None:
-        """Best objective of this assignment over all orders and times, or None."""
+        """Best objective of this assignment over all orders, times and nights away, or
+        None."""
         if not self.caps_ok(chosen) or not self.series_ok(chosen):
             return None
-        w = self.p.objective
         per: dict[tuple[str, dt.date], tuple[list[str], list[str]]] = defaultdict(
             lambda: ([], []))
         for c in chosen.values():
             q = self.req[c.request]
             for eid in c.experts:
                 per[eid, c.date][0 if q.mode == "onsite" else 1].append(q.id)
-        seqs = {k: self.day_sequences(k[0], k[1], on, off) for k, (on, off) in per.items()}
+        best = None
+        for nights in self.night_plans():
+            value = self.evaluate_with(chosen, per, nights)
+            if value is not None and (best is None or value > best):
+                best = value
+        return best
+
+    def night_plans(self) -> Iterator[dict[tuple[str, dt.date], str]]:
+        """Every way the experts may spend their nights (FORMAT.md's ``overnight``): per
+        expert, each date whose next calendar date is also a workable date of theirs ends at
+        the base or at one of their places (never the base), with no run of consecutive
+        nights longer than ``max_nights``; (expert, date) → place for each night."""
+        per_expert = []
+        h = self.p.horizon
+        for e in self.p.experts:
+            o = e.overnight
+            if o is None or o.max_nights < 1:
+                continue
+            places = sorted({x for x in (o.places if o.places is not None
+                                         else [loc.id for loc in self.p.locations])} - {e.base})
+            work = [d for d in h.dates if date_status(h, e, d).workable]
+            nights = [d for d in work if d + dt.timedelta(days=1) in work]
+            ways = []
+            for pick in itertools.product([None, *places], repeat=len(nights)):
+                run, ok = 0, True
+                for i, x in enumerate(pick):
+                    follows = i and (nights[i] - nights[i - 1]).days == 1 and pick[i - 1]
+                    run = (run + 1 if follows else 1) if x is not None else 0
+                    ok = ok and run <= o.max_nights
+                if ok:
+                    ways.append({(e.id, d): x for d, x in zip(nights, pick, strict=True)
+                                 if x is not None})
+            per_expert.append(ways)
+        for combo in itertools.product(*per_expert):
+            yield {k: v for part in combo for k, v in part.items()}
+
+    def evaluate_with(self, chosen: dict[str, _Choice],
+                      per: dict[tuple[str, dt.date], tuple[list[str], list[str]]],
+                      nights: dict[tuple[str, dt.date], str]) -> int | None:
+        """Best objective of this assignment with these nights away, or None."""
+        w = self.p.objective
+        ends: dict[tuple[str, dt.date], tuple[str, str]] = {}
+        for (eid, d), place in nights.items():
+            base = self.p.expert_by_id[eid].base
+            nxt = (eid, d + dt.timedelta(days=1))
+            ends[eid, d] = (ends.get((eid, d), (base, base))[0], place)
+            ends[nxt] = (place, ends.get(nxt, (base, base))[1])
+        per = dict(per)
+        for k in ends:
+            per.setdefault(k, ([], []))
+        seqs = {k: self.day_sequences(k[0], k[1], on, off, ends.get(k))
+                for k, (on, off) in per.items()}
         if any(not s for s in seqs.values()):
             return None
         # days linked by a request with two or more experts are solved together
@@ -320,6 +379,10 @@ class _Solver:
         gain = sum(self.gain[c.request] for c in chosen.values())
         onsite_days = sum(1 for (on, _) in per.values() if on)
         value = gain - w.drive_minute * drive - w.onsite_day * onsite_days
+        for eid, _d in nights:         # each night away costs its expert's night_cost
+            o = self.p.expert_by_id[eid].overnight
+            assert o is not None
+            value -= o.night_cost
         for c in chosen.values():       # each calendar day after the due date costs late_day
             due = self.req[c.request].due
             if due is not None and c.date > due:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_day_rules.py", "tests/test_planner_rules.py", "tests/test_search.py",
          "tests/test_routes.py", "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
          "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
-         "tests/test_expert_day.py", "tests/test_series.py"]
+         "tests/test_expert_day.py", "tests/test_series.py", "tests/test_overnight.py"]
 #: The brute-force comparisons that check every bound a plan may report.
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
 #: The tests of the appointment grid, and the brute force that draws grids.
@@ -42,6 +42,9 @@ DAY = "solvers/cpsat/day.py"
 EXPERT_DAY = "tests/test_expert_day.py"
 #: The tests of the expert's standing appointments.
 BUSY = "tests/test_busy.py"
+#: The rules of nights away, and their tests.
+NIGHT_RULES = "solvers/cpsat/nights.py"
+NIGHTS = "tests/test_overnight.py"
 
 
 @dataclass(frozen=True)
@@ -116,26 +119,27 @@ MUTATIONS = [
              "        if end_i + t_ij > latest_j:\n            return False",
              "        if end_i + t_ij > latest_j + 120:\n            return False"),
     Mutation("day: a leg beyond the drive cap kept", DAY,
-             "return cap is None or sp(locs[0], locs[i]) + t_ij + sp(locs[j], locs[0]) <= cap",
+             "return cap is None or lead + t_ij + tail <= cap",
              "return True"),
     Mutation("day: a stop left out of the circuit", DAY,
              "                arcs.append((i, i, negated(s.present)))",
              "                arcs.append((i, i, 1))"),
     Mutation("day: driving undercounted", DAY,
-             "                terms.append(t * lit)", "                terms.append((t // 2) * lit)"),
+             "            terms += [t * lit for t, lit in options if t]",
+             "            terms += [(t // 2) * lit for t, lit in options if t]"),
     # (Not mutated: "an on-site day has a stop", which the circuit already implies, as the base
     # alone is no tour, and so do the tour literals: removing it changes no plan.)
     Mutation("day: a stop made on a day not counted as on-site", DAY,
              "self.m.add_implication(s.present, on_day)  # type: ignore[arg-type]", "pass"),
     Mutation("legs: a new stop reached by a drive before now", DAY,
-             "self.m.add(stops[j - 1].start >= now + t).only_enforce_if(lit)", "pass"),
+             "self._when(self.m.add(stops[j - 1].start >= now + t), lit)", "pass"),
     Mutation("legs: first leg from the base ignored", DAY,
-             "self.m.add(sj >= e.work_start + t).only_enforce_if(lit)", "pass"),
+             "self._when(self.m.add(sj >= e.work_start + t), lit)", "pass"),
     Mutation("legs: last leg home ignored", DAY,
-             "self.m.add(si.start + si.duration + t <= e.work_end).only_enforce_if(lit)",
+             "self._when(self.m.add(si.start + si.duration + t <= e.work_end), lit)",
              "pass"),
     Mutation("legs: drive between stops ignored", DAY,
-             "self.m.add(sj >= si.start + si.duration + t).only_enforce_if(lit)", "pass"),
+             "self._when(self.m.add(sj >= si.start + si.duration + t), lit)", "pass"),
     # --- one thing at a time, drives as blocks
     Mutation("no overlap dropped", DAY,
              "            self.m.add_no_overlap(intervals)", "            pass"),
@@ -147,7 +151,7 @@ MUTATIONS = [
              "self._when(self.m.add(end <= before), present)",
              "self._when(self.m.add(end == before), present)"),
     Mutation("drive may start before the stop it leaves ends", DAY,
-             "self.m.add(begin >= si.start + si.duration).only_enforce_if(lit)", "pass"),
+             "self._when(self.m.add(begin >= si.start + si.duration), lit)", "pass"),
     Mutation("drive may end after the next stop starts", DAY,
              "self._when(self.m.add(end <= before), present)", "pass"),
     Mutation("drive block shorter than its leg", DAY,
@@ -191,6 +195,21 @@ MUTATIONS = [
              "        for lo, hi in ():\n            intervals.append(", (BUSY,)),
     Mutation("busy block: the greedy plan lets drives run in it", "solvers/greedy.py",
              "        online = [*online, *busy_blocks(e, d)]\n", "", (BUSY,)),
+    # --- nights away (tests/test_overnight.py decides them)
+    Mutation("night: not paid", "solvers/model.py",
+             "            terms.append(-self.night_costs())",
+             "            terms.append(0 * self.night_costs())", (NIGHTS,)),
+    Mutation("night: max_nights ignored", NIGHT_RULES,
+             "self.m.add(sum(sum(away[x]) for x in run) <= most)",
+             "self.m.add(sum(sum(away[x]) for x in run) <= most + 1)", (NIGHTS,)),
+    Mutation("night: the day after starts at the base", NIGHT_RULES,
+             "self.days[key].ends = Ends(self._side(e.id, d - _DAY, places, f\"{d}_from\"),",
+             "self.days[key].ends = Ends(((e.base, 1),),", (NIGHTS,)),
+    Mutation("night: a day away without stops drives nothing", NIGHT_RULES,
+             "                day.direct.append((t, lit))\n", "", (NIGHTS,)),
+    Mutation("night: options reach a stop from the base only", "solvers/explain/windows.py",
+             "        froms, tos = day_places(p, e, d)\n",
+             "        froms, tos = (e.base,), (e.base,)\n", (NIGHTS,)),
     # --- caps
     Mutation("expert total cap + 1", "solvers/model.py",
              "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from engine.checker.context import Context, Violation, violation
-from engine.kpis import plan_kpis
+from engine.kpis import night_costs, plan_kpis
 
 __all__ = ["coverage_reported", "kpis_consistent", "objective_matches_formula"]
 
@@ -25,7 +25,7 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
     """For a plan with a result (optimal or feasible, or infeasible with the fixed visits it
     released), ``objective`` is FORMAT.md's formula on the plan: priority × Σ priority served −
     drive_minute × Σ drive minutes − onsite_day × expert-dates on site − late_day × Σ calendar
-    days each visit falls after its request's due date; ``bound`` is at least
+    days each visit falls after its request's due date − the nights' costs; ``bound`` is at least
     the objective, and equal to it when optimal."""
     if c.plan.status not in ("optimal", "feasible") and (
             c.plan.status != "infeasible" or c.plan.objective is None):
@@ -34,11 +34,15 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
     served = sum(c.p.request_by_id[v.request].priority for v in c.visits)
     drive = 0
     ndays = 0
-    for eid, _day, stops in c.onsite_days():
-        drive += sum(c.legs(eid, stops))
-        ndays += 1
+    for eid, day, stops in c.drive_days():
+        drive += sum(c.legs(eid, stops, day))
+        ndays += bool(stops)
     value = w.priority * served - w.drive_minute * drive - w.onsite_day * ndays
     goals = ""
+    nights = night_costs(c.p, c.plan.routes)
+    if nights:
+        value -= nights
+        goals += f" − {nights} for nights away"
     late = sum((v.date - due).days for v in c.visits
                if (due := c.p.request_by_id[v.request].due) is not None and v.date > due)
     if w.late_day:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.format.overnight import overnight_to_dict
 from engine.format.plan import PLAN_FORMAT
 from engine.format.request import REQUEST_FORMAT
 from engine.model import (
@@ -121,6 +122,8 @@ def _expert_dict(e: Expert, horizon: Horizon) -> dict[str, Any]:
     if e.busy:
         x["busy"] = [{"date": b.date.isoformat(), "start": fmt_time(b.start),
                       "end": fmt_time(b.end)} for b in e.busy]
+    if e.overnight is not None:
+        x["overnight"] = overnight_to_dict(e.overnight)
     return x
 
 
@@ -211,6 +214,11 @@ def _route_to_dict(rt: Route) -> dict[str, Any]:
     if rt.departures:
         # dxshare extension: when each leg is driven (it ends at departure + minutes).
         out["legs"] = [{"depart": fmt_time(d)} for d in rt.departures]
+    # dxshare extension: a day that starts or ends away from the base (a night away)
+    if rt.start_at is not None:
+        out["start_at"] = rt.start_at
+    if rt.end_at is not None:
+        out["end_at"] = rt.end_at
     return out
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from engine.calendar import busy_blocks, date_status, open_starts
+from engine.calendar import busy_blocks, date_status, day_places, open_starts
 from engine.model import Expert, PlanRequest, Request, Unscheduled
 from engine.travel import TravelTimes
 from solvers.explain.unservable import Failures, why_unservable
@@ -103,8 +103,11 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
             return None
         # The shortest way there and back bounds every tour through this stop
         # (the exact legs of the chosen tour are rules of the model).
-        out = travel.shortest(e.base, q.location)
-        back = travel.shortest(q.location, e.base)
+        # (from the place of a night before and to the place of a night after, where the
+        # expert may stay away: experts[].overnight)
+        froms, tos = day_places(p, e, d)
+        out = min(travel.shortest(x, q.location) for x in froms)
+        back = min(travel.shortest(q.location, x) for x in tos)
         if (e.max_drive_minutes_per_day is not None
                 and out + back > e.max_drive_minutes_per_day):
             why.fail_drive.append((e.id, out + back, e.max_drive_minutes_per_day))
