@@ -18,13 +18,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
 from engine.model import LocationCoverage, Plan, PlanRequest, Request, Route, Visit
 
 __all__ = ["SATISFACTION_TARGET", "SATISFIED", "coverage_of", "late_days", "objective_of",
-           "plan_kpis", "satisfaction_kpis", "served_value"]
+           "onsite_expert_days", "plan_kpis", "satisfaction_kpis", "served_value"]
 
 #: Towns under this many inhabitants count as small when the request sets no threshold.
 SMALL_TOWN_POPULATION = 50_000
@@ -52,6 +53,12 @@ def served_value(problem: PlanRequest, q: Request) -> int:
     return q.priority * (problem.objective.priority + bonus)
 
 
+def onsite_expert_days(visits: Iterable[Visit]) -> set[tuple[str, dt.date]]:
+    """The (expert, date) pairs with an on-site visit: the on-site days that caps count and
+    ``objective.onsite_day`` pays (a route to a standing appointment alone is none)."""
+    return {(e, v.date) for v in visits if v.mode == "onsite" for e in v.experts}
+
+
 def late_days(problem: PlanRequest, visits: Iterable[Visit]) -> int:
     """Σ calendar days the visits fall after their requests' ``due`` dates."""
     return sum(problem.request_by_id[v.request].days_late(v.date) for v in visits)
@@ -66,7 +73,7 @@ def objective_of(problem: PlanRequest, visits: Iterable[Visit], routes: Iterable
     w = problem.objective
     value = (sum(served_value(problem, problem.request_by_id[v.request]) for v in visits)
              - w.drive_minute * sum(r.drive_minutes for r in routes)
-             - w.onsite_day * len({(r.expert, r.date) for r in routes})
+             - w.onsite_day * len(onsite_expert_days(visits))
              - w.late_day * late_days(problem, visits))
     c = problem.goals.coverage
     if c is not None:
@@ -85,7 +92,7 @@ def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) ->
         "drive_minutes": sum(r.drive_minutes for r in plan.routes),
         "onsite_visits": len(onsite),
         "online_consultations": len(plan.visits) - len(onsite),
-        "onsite_expert_days": len({(r.expert, r.date) for r in plan.routes}),
+        "onsite_expert_days": len(onsite_expert_days(plan.visits)),
         "unscheduled": len(plan.unscheduled),
         "requests": len(problem.requests),
         "municipalities_served": len({v.location for v in plan.visits}),
