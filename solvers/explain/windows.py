@@ -110,13 +110,13 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
             why.fail_drive.append((e.id, out + back, e.max_drive_minutes_per_day))
             return None
         lo = max(lo, e.work_start + out)
-        hi = min(hi, e.work_end - back - q.duration_min)
+        hi = min(hi, e.day_end - back - q.duration_min)
         if lo > hi:
             why.fail_time.append((e.id, d, f"{out}+{back}", "trip"))
             return None
     else:
         lo = max(lo, e.work_start)
-        hi = min(hi, e.work_end - q.duration_min)
+        hi = min(hi, e.day_end - q.duration_min)
         if lo > hi:
             why.fail_time.append((e.id, d, "0", "hours"))
             return None
