@@ -115,12 +115,15 @@ def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
 
 def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
                    online: Iterable[tuple[int, int]], minutes: Minutes, work_start: int,
-                   work_end: int) -> tuple[int, tuple[int, ...]] | None:
+                   work_end: int, paid_after: int | None = None
+                   ) -> tuple[int, tuple[int, ...]] | None:
     """The earliest lunch break of an expert-day that leaves every leg its drive, and when each
     leg is then driven (``leg_departures`` with the break kept free; ``()`` on a day without
     stops), or ``None`` when no break fits: it starts in ``lunch.start``…``lunch.end −
     minutes`` and overlaps no consultation (``stops`` as ``(start, end, location)``, ``online``)
-    and no drive.
+    and no drive. Where the day's minutes after ``paid_after`` are paid (overtime past
+    ``work_end``) and that break brings the expert home after it, the break that brings them
+    home earliest instead (the earliest of those).
 
     >>> minutes = lambda a, b: 0 if a == b else 60
     >>> lunch_and_legs(Lunch(45, 690, 810), "base", [(600, 720, "far")], [], minutes, 480, 1080)
@@ -139,9 +142,29 @@ def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]
         deps = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
                               work_start, work_end)
         if deps is not None:
-            return t, deps
+            if paid_after is None or deps[-1] + minutes(stops[-1][2], base) <= paid_after:
+                return t, deps
+            return _home_earliest(lunch, base, stops, calls, taken, minutes, work_start,
+                                  work_end, t, deps)
         t += 1
     return None
+
+
+def _home_earliest(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
+                   calls: list[tuple[int, int]], taken: list[tuple[int, int]],
+                   minutes: Minutes, work_start: int, work_end: int, first: int,
+                   deps: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+    """Of the breaks from ``first`` on (the earliest that fits, with its legs ``deps``), the
+    earliest of those after which the drive home ends soonest (``lunch_and_legs``)."""
+    best = (deps[-1], first, deps)
+    for t in range(first + 1, lunch.end - lunch.minutes + 1):
+        if any(s < t + lunch.minutes and t < e for s, e in taken):
+            continue
+        got = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
+                             work_start, work_end)
+        if got is not None and got[-1] < best[0]:
+            best = (got[-1], t, got)
+    return best[1], best[2]
 
 
 def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]
@@ -162,7 +185,8 @@ def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visi
                                                    if v.mode == "onsite"])
         got = lunch_and_legs(e.lunch, e.base, stops,
                              [(v.start, v.end) for v in vs if v.mode != "onsite"]
-                             + calls_of(e, d), travel.minutes, e.work_start, e.work_end)
+                             + calls_of(e, d), travel.minutes, e.work_start, e.day_end,
+                             _paid_after(e))
         start = e.lunch.start if got is None else got[0]
         out.append(Break(eid, d, start, start + e.lunch.minutes))
     return tuple(out)
@@ -331,16 +355,21 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
         lunch = e.lunch if vs or online[eid, d] else None   # due with a consultation only
         online[eid, d] += calls_of(e, d)        # a standing appointment: no driving in it
         deps = leg_departures(e.base, stops, online[eid, d], travel.minutes, e.work_start,
-                              e.work_end)
+                              e.day_end)
         if lunch is not None:
             got = lunch_and_legs(lunch, e.base, stops, online[eid, d], travel.minutes,
-                                 e.work_start, e.work_end)
+                                 e.work_start, e.day_end, _paid_after(e))
             deps = None if got is None else got[1]
         if deps is None:
             deps = (stops[0][0] - legs[0], *(end for _, end, _ in stops))
         routes.append(Route(eid, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
                             tuple(deps)))
     return routes
+
+
+def _paid_after(e: Expert) -> int | None:
+    """The minute after which the expert's day is paid as overtime (None: it never is)."""
+    return e.work_end if e.overtime is not None and e.overtime.max_minutes else None
 
 
 #: A block of the day as (earliest start, latest start, minutes), minutes after midnight.

@@ -24,7 +24,10 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
    overlaps no closed hours grows with that minute, so the least solution stays the test.
 
 The objective (FORMAT.md, with the season goals: the small-town bonus and the coverage
-penalty) depends only on the assignment and the on-site orders. Search: the
+penalty) depends only on the assignment and the on-site orders, but for overtime
+(``experts[].overtime``: a day may end up to ``max_minutes`` after ``work_end``, each minute
+past it paid): the least solution also ends each day as early as any timing of its orders
+can, so its overtime is the least for those orders. Search: the
 assignments by depth-first search with a bound (priority still available), each day's orders
 cheapest first. Tiny means ≤ 6 requests, 1–2 experts, 1–2 dates: the enumeration is exponential.
 
@@ -49,7 +52,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from engine.calendar import date_status
-from engine.model import PlanRequest, Request
+from engine.model import Expert, PlanRequest, Request
 from engine.travel import TravelTimes
 
 __all__ = ["best_plan", "fewest_released", "insertions"]
@@ -87,7 +90,7 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
                 continue
             lo = max([loc.open] + [e.work_start for e in es]
                      + ([q.window[0]] if q.window else []))
-            hi = min([loc.close] + [e.work_end for e in es]
+            hi = min([loc.close] + [_last_minute(e) for e in es]
                      + ([q.window[1]] if q.window else [])) - q.duration_min
             # the appointment grid: a start is a multiple of g minutes after midnight
             g = p.horizon.start_grid_min
@@ -100,6 +103,11 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
                 out.append(_Choice(q.id, d, tuple(sorted(experts)), lo, hi))
     # distinct expert sets only (the order of experts over fields does not matter here)
     return list({(c.date, c.experts): c for c in out}.values())
+
+
+def _last_minute(e: Expert) -> int:
+    """The latest a day of ``e`` may end: work_end, plus overtime's max_minutes if any."""
+    return e.work_end + (e.overtime.max_minutes if e.overtime is not None else 0)
 
 
 def _orders(items: list[str]) -> Iterator[tuple[str, ...]]:
@@ -255,9 +263,29 @@ class _Solver:
                     t, moved = b, True
         return t
 
-    def times_ok(self, chosen: dict[str, _Choice],
-                 days: dict[tuple[str, dt.date], list[tuple[str, str, int]]]) -> bool:
-        """Least solution of the block-order constraints, then every latest start checked."""
+    def overtime_cost(self, chosen: dict[str, _Choice],
+                      days: dict[tuple[str, dt.date], list[tuple[str, str, int]]]) -> int | None:
+        """What these days cost in overtime at the least solution (None: they cannot be
+        timed). Every block there starts as early as any timing allows, so each day's end (its
+        last consultation or drive, whichever ends later) is the earliest it can be, and its
+        overtime the least: minute_cost × the minutes past work_end."""
+        start = self.least_starts(chosen, days)
+        if start is None:
+            return None
+        cost = 0
+        for (eid, _d), blocks in days.items():
+            e = self.p.expert_by_id[eid]
+            ends = [start[name if kind != "drive" else "drive:" + name] + minutes
+                    for kind, name, minutes in blocks if kind in ("visit", "online", "drive")]
+            if e.overtime is not None and ends:
+                cost += e.overtime.minute_cost * max(0, max(ends) - e.work_end)
+        return cost
+
+    def least_starts(self, chosen: dict[str, _Choice],
+                     days: dict[tuple[str, dt.date], list[tuple[str, str, int]]]
+                     ) -> dict[str, int] | None:
+        """Least solution of the block-order constraints, then every latest start checked:
+        the blocks' starts, or None when the orders cannot be timed."""
         lo: dict[str, int] = {}
         hi: dict[str, int] = {}
         size: dict[str, int] = {}
@@ -268,7 +296,7 @@ class _Solver:
             for kind, name, minutes in blocks:
                 key = name if kind != "drive" else "drive:" + name
                 if kind == "drive":
-                    lo[key], hi[key] = e.work_start, e.work_end - minutes
+                    lo[key], hi[key] = e.work_start, _last_minute(e) - minutes
                 elif kind == "lunch":
                     assert e.lunch is not None
                     lo[key], hi[key] = e.lunch.start, e.lunch.end - minutes
@@ -290,12 +318,12 @@ class _Solver:
                     start[b] = self._after_closed(b, size[b], start[a] + c)
                     changed = True
                     if start[b] > hi[b]:
-                        return False
+                        return None
             if not changed:
                 break
         else:
-            return False
-        return all(start[k] <= hi[k] for k in start)
+            return None
+        return start if all(start[k] <= hi[k] for k in start) else None
 
     def evaluate(self, chosen: dict[str, _Choice]) -> int | None:
         """Best objective of this assignment over all orders and times, or None."""
@@ -322,22 +350,24 @@ class _Solver:
                 group = set().union(*(link[(e, c.date)] for e in c.experts))
                 for k in group:
                     link[k] = group
-        drive = 0
+        paid = 0                # driving (drive_minute a minute) and overtime
         for group in {frozenset(g) for g in link.values()}:
             keys = sorted(group)
             best = None
             for combo in itertools.product(*(seqs[k] for k in keys)):
-                cost = sum(x[0] for x in combo)
+                cost = w.drive_minute * sum(x[0] for x in combo)
                 if best is not None and cost >= best:
-                    continue
-                if self.times_ok(chosen, {k: x[1] for k, x in zip(keys, combo, strict=True)}):
-                    best = cost
+                    continue        # overtime only adds to it
+                over = self.overtime_cost(chosen, {k: x[1] for k, x in
+                                                   zip(keys, combo, strict=True)})
+                if over is not None and (best is None or cost + over < best):
+                    best = cost + over
             if best is None:
                 return None
-            drive += best
+            paid += best
         gain = sum(self.gain[c.request] for c in chosen.values())
         onsite_days = sum(1 for (on, _) in per.values() if on)
-        value = gain - w.drive_minute * drive - w.onsite_day * onsite_days
+        value = gain - paid - w.onsite_day * onsite_days
         for c in chosen.values():       # each calendar day after the due date costs late_day
             due = self.req[c.request].due
             if due is not None and c.date > due:

@@ -53,7 +53,7 @@ def day_starts_and_ends_at_base(c: Context) -> Iterable[Violation]:
     """Each on-site day leaves the base no earlier than work starts and is back no later than
     work ends, with time to drive out to the first stop and home from the last, and no online
     consultation during those drives: leave ≥ work_start, leave + drive to first ≤ its start,
-    last end + drive home ≤ return ≤ work_end."""
+    last end + drive home ≤ return ≤ work_end (+ ``overtime.max_minutes``: ``day_end``)."""
     routes = {(r.expert, r.date): r for r in c.plan.routes}
     for eid, day, stops in c.day_stops():
         e = c.p.expert_by_id[eid]
@@ -68,11 +68,11 @@ def day_starts_and_ends_at_base(c: Context) -> Iterable[Violation]:
         elif out and _free_block(e.work_start, first.start, busy) < out:
             yield violation("online_while_driving", f"online consultations leave no {out}-min stretch "
                      f"to drive to {first.location}", first.request, eid, day)
-        if last.end + back > e.work_end:
+        if last.end + back > e.day_end:
             yield violation("working_hours", f"the drive home from {last.location} ({back} min) after "
-                     f"{fmt_time(last.end)} ends after work ends {fmt_time(e.work_end)}",
+                     f"{fmt_time(last.end)} ends after work ends {fmt_time(e.day_end)}",
                      last.request, eid, day)
-        elif back and _free_block(last.end, e.work_end, busy) < back:
+        elif back and _free_block(last.end, e.day_end, busy) < back:
             yield violation("online_while_driving", f"online consultations leave no {back}-min stretch "
                      f"to drive home from {last.location}", last.request, eid, day)
         r = routes.get((eid, day))
@@ -88,9 +88,9 @@ def day_starts_and_ends_at_base(c: Context) -> Iterable[Violation]:
             yield violation("route_hours", f"back {fmt_time(r.return_)}, but {last.request} ends "
                      f"{fmt_time(last.end)} and the drive home takes {back} min",
                      last.request, eid, day)
-        if r.return_ > e.work_end:
+        if r.return_ > e.day_end:
             yield violation("route_hours", f"back {fmt_time(r.return_)}, after work ends "
-                     f"{fmt_time(e.work_end)}", expert=eid, date=day)
+                     f"{fmt_time(e.day_end)}", expert=eid, date=day)
         for v in c.online(eid, day):
             for s, t, what in ((r.leave, r.leave + out, "out"),
                                (r.return_ - back, r.return_, "home")):
@@ -119,7 +119,7 @@ def legs_driven_between_stops(c: Context) -> Iterable[Violation]:
         online = c.online(r.expert, r.date)
         for i, (dep, t) in enumerate(zip(r.departures, legs, strict=True)):
             after = e.work_start if i == 0 else stops[i - 1].end
-            by = stops[i].start if i < len(stops) else e.work_end
+            by = stops[i].start if i < len(stops) else e.day_end
             what = f"leg {i + 1} ({fmt_time(dep)}, {t} min)"
             if dep < after:
                 yield violation("legs", f"{what} leaves before {fmt_time(after)}", expert=r.expert,

@@ -1,6 +1,6 @@
 """The hours of a day that the exchange format adds to places and experts: a location's
-``closed`` hours, an expert's ``lunch`` and standing appointments ``busy`` (docs/FORMAT.md,
-dxshare extensions)."""
+``closed`` hours, an expert's ``lunch``, standing appointments ``busy`` and ``overtime``
+(docs/FORMAT.md, dxshare extensions)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.format.reader import Reader
-from engine.model import Busy, Lunch, fmt_time
+from engine.model import Busy, Lunch, Overtime, fmt_time
 
 
 def read_span(r: Reader, raw: Any, p: str) -> tuple[int, int] | None:
@@ -131,3 +131,27 @@ def _at_apart(r: Reader, busy: list[tuple[int, Busy]], p: str) -> None:
                       "of them is at a place",
                       f"{fmt_time(b.start)}–{fmt_time(b.end)} が {a.date} の予定 "
                       f"{fmt_time(a.start)}–{fmt_time(a.end)} と重なっています（どちらかは場所での予定）")
+
+
+
+_OVERTIME_KEYS = {"max_minutes", "minute_cost"}
+
+
+def read_overtime(r: Reader, x: dict[str, Any], p: str, work_end: int) -> Overtime | None:
+    """An expert's ``overtime``: ``{"max_minutes": 60, "minute_cost": 20}``, both whole
+    numbers >= 0 and both required; the longest day ends by 24:00."""
+    if x.get("overtime") is None:
+        return None
+    o = r.obj(x["overtime"], f"{p}.overtime")
+    if o is None:
+        return None
+    r.unknown(o, _OVERTIME_KEYS, f"{p}.overtime")
+    most = r.integer(o, "max_minutes", f"{p}.overtime", lo=0)
+    cost = r.integer(o, "minute_cost", f"{p}.overtime", lo=0)
+    if most is None or cost is None:
+        return None
+    if work_end + most > 24 * 60:
+        r.err(f"{p}.overtime.max_minutes", f"{most} min after work_end ({fmt_time(work_end)}) "
+              "ends after 24:00", f"勤務終了（{fmt_time(work_end)}）の {most} 分後は 24:00 を過ぎます")
+        return None
+    return Overtime(most, cost)

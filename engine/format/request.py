@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.errors import InputError, Problem
 from engine.format.appointments import unreachable_appointments
-from engine.format.hours import read_busy, read_closed, read_lunch
+from engine.format.hours import read_busy, read_closed, read_lunch, read_overtime
 from engine.format.matrices import _parse_travel
 from engine.format.places import (
     Places,
@@ -58,7 +58,8 @@ _LOCATION_KEYS = {"id", "name", "lat", "lon", "open", "close", "max_visits_per_d
                   "island", "ferry_minutes", "population", "closed"}
 _EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_visits_per_day",
                 "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name",
-                "max_onsite_days_per_month", "lunch", "busy"}
+                "max_onsite_days_per_month", "lunch", "busy",
+                "overtime"}
 _REQ_KEYS = {"id", "location", "fields", "mode", "duration_min", "priority", "earliest", "latest",
              "window", "fixed", "title", "confidential", "after", "due"}
 _FIXED_KEYS = {"experts", "date", "start"}
@@ -310,7 +311,8 @@ def _parse_experts(r: Reader, d: Mapping[str, Any], places: Places,
                               by_month, lunch=read_lunch(r, x, p, (ws, we)),
                               busy=read_busy(r, x, p, (ws, we), None if horizon is None
                                              else (horizon.start, horizon.end),
-                                             places.ref)))
+                                             places.ref),
+                              overtime=read_overtime(r, x, p, we)))
     _unique(r, ids, "expert")
     return out
 

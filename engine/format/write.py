@@ -122,6 +122,9 @@ def _expert_dict(e: Expert, horizon: Horizon) -> dict[str, Any]:
         x["busy"] = [{"date": b.date.isoformat(), "start": fmt_time(b.start),
                       "end": fmt_time(b.end), **({"at": b.at} if b.at else {})}
                      for b in e.busy]
+    if e.overtime is not None:
+        x["overtime"] = {"max_minutes": e.overtime.max_minutes,
+                         "minute_cost": e.overtime.minute_cost}
     return x
 
 

@@ -92,6 +92,8 @@ class ModelBase:
         self._stops: dict[tuple[str, dt.date], tuple[list[Stop], list[Stop]]] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
         self.shortfall: dict[str, cp_model.IntVar] = {}
+        #: the minutes each expert-day of an expert with overtime ends past work_end
+        self.overtime: dict[tuple[str, dt.date], cp_model.IntVar] = {}
         self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
         #: indices of the constraints and variables about start times (see ``build``)
         self.timing: list[int] = []

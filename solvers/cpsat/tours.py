@@ -67,7 +67,9 @@ class TourRules(ModelBase):
             if self.use_tours and not day.appointments:     # those days: a circuit
                 # all orders where start times matter; else the cheapest order of each set
                 limit = self.max_tours if day.timed else self.max_tour_sets
-                tours = self._tours(day, all_orders=day.timed, limit=limit)
+                # with overtime an order that drives more may end earlier: every order
+                tours = self._tours(day, all_orders=day.timed or self._pays_overtime(day),
+                                    limit=limit)
                 if tours is not None:
                     enumerated[key] = self._with_room_for_lunch(day, tours)
         # The model stays small enough to solve: days with the fewest tours choose among them
@@ -96,9 +98,15 @@ class TourRules(ModelBase):
         if self.redundant:
             self.add_joint_visit_tours_agree()
 
+    @staticmethod
+    def _pays_overtime(day: ExpertDay) -> bool:
+        """Whether the expert's days may run past work_end at a cost."""
+        ot = day.expert.overtime
+        return ot is not None and ot.max_minutes > 0
+
     def _tours(self, day: ExpertDay, *, all_orders: bool, limit: int) -> list[Tour] | None:
         e = day.expert
-        return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.work_end,
+        return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.day_end,
                          max_stops=e.max_visits_per_day, max_drive=e.max_drive_minutes_per_day,
                          all_orders=all_orders, limit=limit, lower=self.travel.shortest,
                          grid=self.p.horizon.start_grid_min)
@@ -115,7 +123,7 @@ class TourRules(ModelBase):
             return tours
         e, cands = day.expert, self._candidates(day)
         return [t for t in tours
-                if t.fits_beside(e.base, cands, self.travel.minutes, e.work_start, e.work_end,
+                if t.fits_beside(e.base, cands, self.travel.minutes, e.work_start, e.day_end,
                                  lunch.start, lunch.end - lunch.minutes, lunch.minutes)]
 
     def _choose_one_tour(self, day: ExpertDay, tours: list[Tour]) -> None:
@@ -161,7 +169,7 @@ class TourRules(ModelBase):
             lo, hi = self._window[rid, e.id, d]
             clash = [lit for tour, lit in zip(day.tours, day.tour_lits, strict=True)
                      if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
-                                             e.work_end, lo, hi, q.duration_min,
+                                             e.day_end, lo, hi, q.duration_min,
                                              grid=self.p.horizon.start_grid_min)]
             if clash:
                 # the day has at most one tour, so one list says it for all of them
@@ -171,7 +179,7 @@ class TourRules(ModelBase):
                     for t, lit in zip(day.tours, day.tour_lits, strict=True)]
             online = [self.p.request_by_id[r].duration_min * self.present[r, e.id, d]
                       for r in day.online]
-            self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)
+            self.m.add(sum(busy) + sum(online) <= e.day_end - e.work_start)
 
     def add_joint_visit_tours_agree(self) -> None:
         """(Redundant, for a strong bound.) The experts of a joint visit choose tours in which

@@ -157,11 +157,11 @@ def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple
         en = (
             f"no day where the trip and the consultation fit the hours: {out} min each way "
             f"from the base leaves no {q.duration_min}-minute slot within working hours "
-            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}, opening hours {hours}"
+            f"{fmt_time(e.work_start)}–{fmt_time(e.day_end)}, opening hours {hours}"
             + (f" and the window {win}" if win else ""))
         ja = (
             f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
-            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours_ja}"
+            f"{fmt_time(e.work_start)}–{fmt_time(e.day_end)}・開庁時間 {hours_ja}"
             + (f"・希望時間帯 {win}" if win else "") + f" の中に {q.duration_min} 分の枠が取れません")
     else:
         en = (f"no {q.duration_min}-minute slot within both the working hours and the "

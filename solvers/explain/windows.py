@@ -111,13 +111,13 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
             why.fail_drive.append((e.id, out + back, e.max_drive_minutes_per_day))
             return None
         lo = max(lo, e.work_start + out)
-        hi = min(hi, e.work_end - back - q.duration_min)
+        hi = min(hi, e.day_end - back - q.duration_min)
         if lo > hi:
             why.fail_time.append((e.id, d, f"{out}+{back}", "trip"))
             return None
     else:
         lo = max(lo, e.work_start)
-        hi = min(hi, e.work_end - q.duration_min)
+        hi = min(hi, e.day_end - q.duration_min)
         if lo > hi:
             why.fail_time.append((e.id, d, "0", "hours"))
             return None
@@ -169,7 +169,7 @@ def _beside_appointments(travel: TravelTimes, q: Request, e: Expert, there: list
     on; an online one leaves the gap the shortest drive across it. The earliest and latest of
     those starts (a hull: every start of a plan lies in it), or None."""
     points = [(e.base, e.work_start, e.work_start), *((b.at or "", b.start, b.end) for b in there),
-              (e.base, e.work_end, e.work_end)]
+              (e.base, e.day_end, e.day_end)]
     sp, dur = travel.shortest, q.duration_min
     lo = hi = None
     for (a, _, a_end), (b, b_start, _) in itertools.pairwise(points):
