@@ -18,6 +18,7 @@ import pytest
 from engine.checker import check_plan
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import Overtime, Plan, PlanRequest, Visit
+from engine.tables import plan_tables
 from tests.bruteforce import best_plan, insertions
 from tests.helpers import (
     FORMULATIONS,
@@ -210,3 +211,12 @@ def test_lunch_is_placed_where_the_day_ends_earliest(two_towns_doc, formulation)
     assert plan.routes[0].return_ <= t("13:30") and plan.kpis["overtime_minutes"] == 0
     assert plan.breaks[0].start >= plan.routes[0].return_
     assert plan.objective == best_plan(problem_of(doc))
+
+
+def test_the_routes_table_shows_each_days_overtime(two_towns_doc):
+    doc = overtime(late_a1(two_towns_doc))
+    problem = problem_of(doc)
+    routes = plan_tables(problem, solve_checked(problem))["routes"]
+    assert routes["overtime_minutes"].tolist() == [15] and routes["return"].tolist() == ["17:30"]
+    plain = problem_of("two_towns")
+    assert "overtime_minutes" not in plan_tables(plain, solve_checked(plain))["routes"]
