@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from engine.model import LocationCoverage, Plan, PlanRequest, Request, Route, Visit
 
 __all__ = ["SATISFACTION_TARGET", "SATISFIED", "coverage_of", "day_ends", "late_days",
-           "objective_of", "overtime_cost",
+           "objective_of", "onsite_expert_days", "overtime_cost",
            "plan_kpis", "satisfaction_kpis", "served_value"]
 
 #: Towns under this many inhabitants count as small when the request sets no threshold.
@@ -54,6 +54,12 @@ def served_value(problem: PlanRequest, q: Request) -> int:
     bonus = small.bonus if small is not None and small.includes(
         problem.location_by_id[q.location]) else 0
     return q.priority * (problem.objective.priority + bonus)
+
+
+def onsite_expert_days(visits: Iterable[Visit]) -> set[tuple[str, dt.date]]:
+    """The (expert, date) pairs with an on-site visit: the on-site days that caps count and
+    ``objective.onsite_day`` pays (a route to a standing appointment alone is none)."""
+    return {(e, v.date) for v in visits if v.mode == "onsite" for e in v.experts}
 
 
 def late_days(problem: PlanRequest, visits: Iterable[Visit]) -> int:
@@ -90,7 +96,7 @@ def objective_of(problem: PlanRequest, visits: Iterable[Visit], routes: Iterable
     w = problem.objective
     value = (sum(served_value(problem, problem.request_by_id[v.request]) for v in visits)
              - w.drive_minute * sum(r.drive_minutes for r in routes)
-             - w.onsite_day * len({(r.expert, r.date) for r in routes})
+             - w.onsite_day * len(onsite_expert_days(visits))
              - w.late_day * late_days(problem, visits)
              - overtime_cost(problem, visits, routes))
     c = problem.goals.coverage
@@ -110,7 +116,7 @@ def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) ->
         "drive_minutes": sum(r.drive_minutes for r in plan.routes),
         "onsite_visits": len(onsite),
         "online_consultations": len(plan.visits) - len(onsite),
-        "onsite_expert_days": len({(r.expert, r.date) for r in plan.routes}),
+        "onsite_expert_days": len(onsite_expert_days(plan.visits)),
         "unscheduled": len(plan.unscheduled),
         "requests": len(problem.requests),
         "municipalities_served": len({v.location for v in plan.visits}),

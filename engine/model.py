@@ -90,11 +90,13 @@ class Lunch:
 @dataclass(frozen=True, slots=True)
 class Busy:
     """A standing appointment of an expert (``experts[].busy``): on ``date`` from ``start`` to
-    ``end`` (minutes after midnight) they are taken, anywhere but not driving."""
+    ``end`` (minutes after midnight) they are taken, anywhere but not driving; with ``at`` (a
+    location id) they must be there, so that the day's drives go around it."""
 
     date: dt.date
     start: int
     end: int
+    at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

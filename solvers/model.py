@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 
 from ortools.sat.python import cp_model
 
-from engine.calendar import busy_blocks, keep_out
+from engine.calendar import calls_of, keep_out
 from engine.model import After, Plan
 from solvers.cpsat.base import OutOfTime
 from solvers.cpsat.day import new_start_var
@@ -123,7 +123,7 @@ class PlannerModel(TourRules, HintsAndReading):
         e = day.expert
         if e.lunch is not None and (order or calls):    # lunch: one more call of the day
             calls.append((e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes))
-        busy = busy_blocks(e, d)
+        busy = calls_of(e, d)
         if busy and (order or calls):       # a standing appointment: a call fixed in time,
             if self.p.horizon.start_grid_min > 1:   # which the grid would move: the model decides
                 return None
@@ -291,7 +291,7 @@ class PlannerModel(TourRules, HintsAndReading):
             stops, online = self._stops_of(day)
             ot = self.overtime.get((eid, d)) if day.timed or day.tours is None else None
             self.rules.add_one_thing_at_a_time(day.expert, stops, online, day.arcs, day.on_day,
-                                               f"{eid}_{d}", busy=busy_blocks(day.expert, d),
+                                               f"{eid}_{d}", busy=calls_of(day.expert, d),
                                                overtime=ot)
 
     def add_overtime_of_each_day(self) -> None:

@@ -10,7 +10,9 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
 2. per expert and date, every *order* of the on-site stops, and every way to slot the online
    consultations, the expert's lunch (a block of its minutes inside its window, on a day
    with any consultation) and their standing appointments (``busy``: a block at its own
-   time) between the blocks of the day (base → stop drive, stop, stop → stop
+   time; one at a place, ``at``, is one more stop of the order, fixed at its own time with
+   the drives to and from it around it, on every workable date it falls on, consultations or
+   not) between the blocks of the day (base → stop drive, stop, stop → stop
    drive, …, drive home; before the first drive and after the last included);
 3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
    block a ends" plus earliest and latest starts, a system whose least solution (every block as
@@ -205,25 +207,37 @@ class _Solver:
         """(drive minutes, blocks) for every way the day can run, cheapest first; a block is
         (kind, name, minutes): ("visit"|"online", request id, duration) or ("drive", tag, m)."""
         e = self.p.expert_by_id[eid]
+        # an appointment at a place (``at``) is one more stop, a block at its own time
+        there = {f"at:{eid}:{i}": b for i, b in enumerate(e.busy)
+                 if b.date == d and b.at is not None and date_status(
+                     self.p.horizon, e, d).workable}
+
+        def place(r: str) -> str:
+            return str(there[r].at) if r in there else self.req[r].location
+
+        def minutes(r: str) -> int:
+            return there[r].end - there[r].start if r in there else self.req[r].duration_min
+
         out = []
-        for order in _orders(onsite) if onsite else [()]:
+        stops = [*onsite, *there]
+        for order in _orders(stops) if stops else [()]:
             if order:
-                path = [e.base, *(self.req[r].location for r in order), e.base]
+                path = [e.base, *(place(r) for r in order), e.base]
                 legs = [self.t.minutes(a, b) for a, b in itertools.pairwise(path)]
                 drive = sum(legs)
                 if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
                     continue
                 skeleton: list[tuple[str, str, int]] = [("drive", f"{eid}{d}#0", legs[0])]
                 for i, r in enumerate(order):
-                    skeleton.append(("visit", r, self.req[r].duration_min))
+                    skeleton.append(("at" if r in there else "visit", r, minutes(r)))
                     skeleton.append(("drive", f"{eid}{d}#{i + 1}", legs[i + 1]))
             else:
                 drive, skeleton = 0, []
             extra = [("online", r, self.req[r].duration_min) for r in online]
-            if e.lunch is not None:     # lunch: one more block of the day, like a call
+            if e.lunch is not None and (onsite or online):  # lunch: a block, like a call
                 extra.append(("lunch", f"lunch:{eid}:{d}", e.lunch.minutes))
             for i, b in enumerate(e.busy):  # a standing appointment: a block at its own time
-                if b.date == d:
+                if b.date == d and b.at is None:
                     extra.append(("busy", f"busy:{eid}:{i}", b.end - b.start))
             for blocks in _merges(skeleton, extra):
                 out.append((drive, blocks))
@@ -286,7 +300,7 @@ class _Solver:
                 elif kind == "lunch":
                     assert e.lunch is not None
                     lo[key], hi[key] = e.lunch.start, e.lunch.end - minutes
-                elif kind == "busy":
+                elif kind in ("busy", "at"):
                     b = e.busy[int(name.rsplit(":", 1)[1])]
                     lo[key] = hi[key] = b.start
                 else:
@@ -322,6 +336,10 @@ class _Solver:
             q = self.req[c.request]
             for eid in c.experts:
                 per[eid, c.date][0 if q.mode == "onsite" else 1].append(q.id)
+        for e in self.p.experts:        # a day with an appointment at a place drives anyway
+            for b in e.busy:
+                if b.at is not None and date_status(self.p.horizon, e, b.date).workable:
+                    per.setdefault((e.id, b.date), ([], []))
         seqs = {k: self.day_sequences(k[0], k[1], on, off) for k, (on, off) in per.items()}
         if any(not s for s in seqs.values()):
             return None

@@ -36,7 +36,7 @@ def _free_block(lo: int, hi: int, busy: list[tuple[int, int]]) -> int:
 def travel_between_stops(c: Context) -> Iterable[Violation]:
     """Between two consecutive on-site stops the expert has at least the driving minutes, and
     those minutes are one stretch free of online consultations (nobody consults while driving)."""
-    for eid, day, stops in c.onsite_days():
+    for eid, day, stops in c.day_stops():
         busy = [(v.start, v.end) for v in c.online(eid, day)]
         for a, b in zip(stops, stops[1:], strict=False):
             need = c.t.minutes(a.location, b.location)
@@ -55,7 +55,7 @@ def day_starts_and_ends_at_base(c: Context) -> Iterable[Violation]:
     consultation during those drives: leave ≥ work_start, leave + drive to first ≤ its start,
     last end + drive home ≤ return ≤ work_end (+ ``overtime.max_minutes``: ``day_end``)."""
     routes = {(r.expert, r.date): r for r in c.plan.routes}
-    for eid, day, stops in c.onsite_days():
+    for eid, day, stops in c.day_stops():
         e = c.p.expert_by_id[eid]
         first, last = stops[0], stops[-1]
         out = c.t.minutes(e.base, first.location)
@@ -105,7 +105,7 @@ def legs_driven_between_stops(c: Context) -> Iterable[Violation]:
     per leg, each leaves after the stop before it ends (the first after work starts) and
     arrives by the start of the stop after it (home by the end of work), no online consultation
     falls inside a drive, the route leaves with the first and is back when the last arrives."""
-    days = {(eid, day): stops for eid, day, stops in c.onsite_days()}
+    days = {(eid, day): stops for eid, day, stops in c.day_stops()}
     for r in c.plan.routes:
         stops = days.get((r.expert, r.date))
         if not r.departures or stops is None or r.expert not in c.p.expert_by_id:
@@ -139,9 +139,10 @@ def legs_driven_between_stops(c: Context) -> Iterable[Violation]:
 
 def routes_agree_with_visits(c: Context) -> Iterable[Violation]:
     """The routes are the on-site visits seen per expert and date: exactly one route for each
-    expert-date with on-site visits, its stops the visits' locations in start order, and its
-    driving minutes the sum of the legs base → stops → base."""
-    days = {(eid, day): stops for eid, day, stops in c.onsite_days()}
+    expert-date with on-site visits or standing appointments at a place, its stops the
+    locations of both in start order, and its driving minutes the sum of the legs base → stops →
+    base."""
+    days = {(eid, day): stops for eid, day, stops in c.day_stops()}
     seen: set[tuple[str, dt.date]] = set()
     for r in c.plan.routes:
         key = (r.expert, r.date)
@@ -152,7 +153,7 @@ def routes_agree_with_visits(c: Context) -> Iterable[Violation]:
         seen.add(key)
         stops = days.get(key)
         if stops is None:
-            yield violation("routes", "a route on a date without on-site visits", expert=r.expert,
+            yield violation("routes", "a route on a date without on-site visits or appointments at a place", expert=r.expert,
                      date=r.date)
             continue
         want = tuple(v.location for v in stops)

@@ -35,10 +35,9 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
     w = c.p.objective
     served = sum(c.p.request_by_id[v.request].priority for v in c.visits)
     drive = 0
-    ndays = 0
-    for eid, _day, stops in c.onsite_days():
+    for eid, _day, stops in c.day_stops():
         drive += sum(c.legs(eid, stops))
-        ndays += 1
+    ndays = sum(1 for _ in c.onsite_days())     # appointments alone make no on-site day
     value = w.priority * served - w.drive_minute * drive - w.onsite_day * ndays
     goals = ""
     late = sum((v.date - due).days for v in c.visits

@@ -57,7 +57,9 @@ class Stop:
     (``duration``, minutes), the starts it may take (``lo``…``hi``, minutes after midnight),
     its start variable and whether it is made (``present``: a literal, or 1 when it must be).
     ``leaves_from``: the drive to it leaves no earlier than this minute (the day's "now" for a
-    stop not yet published), or None."""
+    stop not yet published), or None. An ``appointment`` is a standing appointment at a place
+    (``experts[].busy[].at``): a stop fixed in time (``lo == hi``, present 1) that is no visit,
+    so that it counts in no visit cap and makes no on-site day, yet its day always drives."""
 
     request: str
     location: str
@@ -67,6 +69,7 @@ class Stop:
     start: cp_model.IntVar
     present: cp_model.LiteralT
     leaves_from: int | None = None
+    appointment: bool = False
 
 
 def new_start_var(m: cp_model.CpModel, lo: int, hi: int, grid: int, name: str
@@ -134,10 +137,18 @@ class DayRules:
                 legs[i, j] = self.m.new_bool_var(f"leg_{name}_{i}_{j}")
         return legs
 
+    @staticmethod
+    def drives(stops: list[Stop], on_day: cp_model.LiteralT) -> cp_model.LiteralT:
+        """Whether the day drives a tour: always with a standing appointment at a place, else
+        when it is an on-site day."""
+        return 1 if any(s.appointment for s in stops) else on_day
+
     def add_circuit(self, stops: list[Stop], legs: Legs, on_day: cp_model.LiteralT) -> None:
         """The legs taken form one tour base → stops → base through every stop made, or none
-        when the day is not an on-site day."""
-        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, negated(on_day))]
+        when the day is not an on-site day and has no appointment at a place."""
+        arcs: list[tuple[int, int, cp_model.LiteralT]] = []
+        if not isinstance(tour := self.drives(stops, on_day), int):
+            arcs.append((0, 0, negated(tour)))
         arcs += [(i, j, lit) for (i, j), lit in legs.items()]
         for i, s in enumerate(stops, start=1):
             if not isinstance(s.present, int):
@@ -155,7 +166,9 @@ class DayRules:
         return sum(terms)
 
     def link_on_day(self, stops: list[Stop], on_day: cp_model.LiteralT) -> None:
-        """A day is an on-site day exactly when one of its stops is made."""
+        """A day is an on-site day exactly when one of its stops is made (a standing
+        appointment at a place is no visit)."""
+        stops = [s for s in stops if not s.appointment]
         for s in stops:
             self.m.add_implication(s.present, on_day)  # type: ignore[arg-type]
         self.m.add(sum(s.present for s in stops) >= on_day)
@@ -163,13 +176,15 @@ class DayRules:
     def add_daily_caps(self, e: Expert, stops: list[Stop], drive: cp_model.LinearExprT,
                        on_day: cp_model.LiteralT | None) -> bool:
         """At most the expert's visits a day and driving minutes a day. False when the stops
-        that must be made already exceed the visits."""
+        that must be made already exceed the visits. Standing appointments at a place count
+        in the driving, not in the visits."""
+        visits = [s for s in stops if not s.appointment]
         cap = e.max_visits_per_day
         if cap is not None:
-            if sum(isinstance(s.present, int) for s in stops) > cap:
+            if sum(isinstance(s.present, int) for s in visits) > cap:
                 return False
-            if len(stops) > cap:
-                self.m.add(sum(s.present for s in stops) <= cap)
+            if len(visits) > cap:
+                self.m.add(sum(s.present for s in visits) <= cap)
         drive_cap = e.max_drive_minutes_per_day
         if drive_cap is not None and on_day is not None:
             self.m.add(drive <= drive_cap)
@@ -220,9 +235,10 @@ class DayRules:
         leg's drive as a block (``drive_block``). Waiting is allowed anywhere, online
         consultations anywhere but inside a drive. An expert with ``lunch`` has the break as
         one more block (``lunch``); each standing appointment of the day (``busy``, minutes
-        ``(start, end)``) is a block fixed in time. (A day without online consultations, lunch
-        or standing appointments needs nothing: its legs keep its stops apart in time.) With
-        ``overtime`` (``new_overtime``) the day ends no earlier than its drive home's block."""
+        ``(start, end)``, taken anywhere) is a block fixed in time, and one at a place is a stop
+        of the day. (A day without online consultations, lunch or standing appointments needs
+        nothing: its legs keep its stops apart in time.) With ``overtime`` (``new_overtime``)
+        the day ends no earlier than its drive home's block."""
         if not online and e.lunch is None and not busy:
             return
         locs = self.places(e, stops)
@@ -239,16 +255,19 @@ class DayRules:
             home = [(i, self.minutes(locs[i], e.base), lit)
                     for (i, j), lit in legs.items() if j == 0]
             if home:
-                block = self.drive_block(f"drive_home_{name}", e, stops, home, on_day,
+                drives = self.drives(stops, on_day)
+                block = self.drive_block(f"drive_home_{name}", e, stops, home, drives,
                                          before=None)
                 intervals.append(block)
                 if overtime is not None:
                     ends: cp_model.LinearExprT = block.end_expr()  # type: ignore[assignment]
-                    self._when(self.m.add(overtime >= ends - e.work_end), on_day)  # type: ignore[operator]
+                    self._when(self.m.add(overtime >= ends - e.work_end), drives)  # type: ignore[operator]
         for s in online:
             intervals.append(self._interval(s, f"online_{s.request}_{name}"))
         if e.lunch is not None:
-            intervals.append(self.lunch(e, name, [*stops, *online] if busy else None))
+            visits = [s for s in stops if not s.appointment]
+            met = busy or len(visits) < len(stops)
+            intervals.append(self.lunch(e, name, [*visits, *online] if met else None))
         for lo, hi in busy:
             intervals.append(self.m.new_fixed_size_interval_var(lo, hi - lo,
                                                                 f"busy_{name}_{lo}"))

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from engine.calendar import keep_out
+from engine.calendar import appointments_at, keep_out
 from solvers.cpsat.base import ExpertDay, ModelBase
 from solvers.routes import Tour, day_tours
 
@@ -23,6 +23,11 @@ class TourRules(ModelBase):
     redundant rules."""
 
     def _collect_days(self) -> None:
+        for e in self.p.experts:        # a day with an appointment at a place always drives
+            for d in sorted({b.date for b in e.busy if b.at is not None}):
+                got = appointments_at(self.p, e, d)
+                if got:
+                    self.days[e.id, d] = ExpertDay(e, d, appointments=got)
         for o_list in self.options.values():
             for o in o_list:
                 key = (o.expert, o.date)
@@ -52,13 +57,14 @@ class TourRules(ModelBase):
         day's driving is the sum of its legs. A day with few drivable tours chooses one of them
         (each with its exact driving); otherwise its legs form a circuit."""
         self._collect_days()
-        onsite_days = sorted(((k, day) for k, day in self.days.items() if day.onsite),
+        onsite_days = sorted(((k, day) for k, day in self.days.items()
+                              if day.onsite or day.appointments),
                              key=lambda kv: (kv[0][0], kv[0][1]))
         enumerated: dict[tuple[str, dt.date], list[Tour]] = {}
         for key, day in onsite_days:
             self._check_deadline()
             day.timed = self._needs_times(day)
-            if self.use_tours:
+            if self.use_tours and not day.appointments:     # those days: a circuit
                 # all orders where start times matter; else the cheapest order of each set
                 limit = self.max_tours if day.timed else self.max_tour_sets
                 # with overtime an order that drives more may end earlier: every order
@@ -213,7 +219,11 @@ class TourRules(ModelBase):
         day.arcs = self.rules.new_legs(e, stops, f"{e.id}_{d}")
         self.rules.add_circuit(stops, day.arcs, day.on_day)
         day.drive = self.rules.drive(e, stops, day.arcs)
-        if self.redundant:
+        if self.redundant and day.appointments:
+            # the cheapest order of a set of stops need not bound a tour that also passes the
+            # appointments (the matrix may be no metric): the round trips still do
+            self.add_round_trip_lower_bound(day, self.rules.places(e, stops))
+        elif self.redundant:
             sets = self._tours(day, all_orders=False,
                                limit=min(self.max_tours, self._tour_sets_left))
             if sets is not None:
