@@ -103,8 +103,8 @@ MUTATIONS = [
              "if end + back <= work_end and", "if end + back <= work_end + 60 and"),
     # --- circuit days
     Mutation("circuit: daily visit cap + 1", DAY,
-             "self.m.add(sum(s.present for s in stops) <= cap)",
-             "self.m.add(sum(s.present for s in stops) <= cap + 1)"),
+             "self.m.add(sum(s.present for s in visits) <= cap)",
+             "self.m.add(sum(s.present for s in visits) <= cap + 1)"),
     Mutation("circuit: no drive cap", DAY, "self.m.add(drive <= drive_cap)", "pass"),
     Mutation("circuit: round trip bound too high", "solvers/cpsat/tours.py",
              "rt = sp(base, locs[j]) + sp(locs[j], base)",
@@ -211,7 +211,7 @@ MUTATIONS = [
              "        for lo, hi in busy:\n            intervals.append(",
              "        for lo, hi in ():\n            intervals.append(", (BUSY,)),
     Mutation("busy block: the greedy plan lets drives run in it", "solvers/greedy.py",
-             "        online = [*online, *busy_blocks(e, d)]\n", "", (BUSY,)),
+             "        online = [*online, *calls_of(e, d)]\n", "", (BUSY,)),
     # --- caps
     Mutation("expert total cap + 1", "solvers/model.py",
              "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",
