@@ -86,8 +86,7 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         proven = code == cp_model.OPTIMAL
         bound = int(round(solver.objective_value if proven else solver.best_objective_bound))
         chosen = list(solver.response_proto.solution)
-        # The chosen consultations with times, the days' orders free to change: when this
-        # meets the choice's objective, it is optimal.
+        # The chosen consultations timed, the days' orders free: optimal if it meets the bound.
         timed, exact = _repair_exact(model, clock, {i: chosen[i] for i in decisions
                                                     if i not in all_orders})
         if consider(timed, at_round):
