@@ -18,6 +18,7 @@ import pytest
 from engine.checker import check_plan
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import Overtime, Plan, PlanRequest, Visit
+from engine.tables import plan_tables
 from tests.bruteforce import best_plan, insertions
 from tests.helpers import (
     FORMULATIONS,
@@ -192,3 +193,30 @@ def test_the_plan_reports_the_day_that_ends_late(two_towns_doc):
     plan = solve_checked(overtime(late_a1(two_towns_doc)))
     assert plan.visits == (Visit("a1", ("pr-1",), "town_a", "onsite", plan.visits[0].date,
                                  t("16:00"), t("17:00")),)
+
+
+def test_lunch_is_placed_where_the_day_ends_earliest(two_towns_doc, formulation):
+    """Work 08:30–13:30, lunch 45 min in 11:30–13:30, b1 (30 min) at town B, 100 min away,
+    from 10:10: the earliest lunch (11:30) leaves no 100 minutes to drive home before it, so
+    the expert would be back 13:55, paid; driving home first (10:40–12:20) and eating at the
+    base at 12:20 ends the day by work_end. The plan's route, break and objective agree."""
+    doc = overtime(two_towns_doc)
+    doc["experts"][0].update(work_end="13:30",
+                             lunch={"minutes": 45, "window": ["11:30", "13:30"]})
+    doc["travel"]["minutes"]["office"]["town_b"] = 100
+    doc["travel"]["minutes"]["town_b"]["office"] = 100
+    doc["requests"] = [req("b1", "town_b", duration=30, priority=3, window=["10:10", "11:30"])]
+    plan = solve_checked(doc, model=formulation)
+    assert plan.status == "optimal" and plan.objective == 3000 - 200
+    assert plan.routes[0].return_ <= t("13:30") and plan.kpis["overtime_minutes"] == 0
+    assert plan.breaks[0].start >= plan.routes[0].return_
+    assert plan.objective == best_plan(problem_of(doc))
+
+
+def test_the_routes_table_shows_each_days_overtime(two_towns_doc):
+    doc = overtime(late_a1(two_towns_doc))
+    problem = problem_of(doc)
+    routes = plan_tables(problem, solve_checked(problem))["routes"]
+    assert routes["overtime_minutes"].tolist() == [15] and routes["return"].tolist() == ["17:30"]
+    plain = problem_of("two_towns")
+    assert "overtime_minutes" not in plan_tables(plain, solve_checked(plain))["routes"]

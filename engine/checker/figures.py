@@ -74,18 +74,19 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
 
 def _overtime(c: Context) -> int:
     """What the plan's overtime costs: for each expert with ``overtime`` and each date with
-    a consultation of theirs, ``minute_cost`` × the minutes the day ends past ``work_end``,
-    the day ending when its last consultation (online too) or its drive home ends (the
-    route's ``return``; without a route, the last stop's end plus the drive home)."""
+    a consultation of theirs or a drive (to a standing appointment at a place), ``minute_cost``
+    × the minutes the day ends past ``work_end``, the day ending when its last consultation
+    (online too) or its drive home ends (the route's ``return``; without a route, the last
+    stop's end plus the drive home)."""
     ends: dict[tuple[str, dt.date], int] = {}
     for v in c.visits:
         for eid in v.experts:
             ends[eid, v.date] = max(ends.get((eid, v.date), 0), v.end)
     back = {(r.expert, r.date): r.return_ for r in c.plan.routes}
-    for eid, day, stops in c.onsite_days():
+    for eid, day, stops in c.day_stops():       # a day that drives: its drive home too
         home = back.get((eid, day), stops[-1].end + c.t.minutes(
             stops[-1].location, c.p.expert_by_id[eid].base))
-        ends[eid, day] = max(ends[eid, day], home)
+        ends[eid, day] = max(ends.get((eid, day), 0), home)
     paid = 0
     for (eid, _day), end in ends.items():
         e = c.p.expert_by_id.get(eid)
