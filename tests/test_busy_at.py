@@ -24,6 +24,9 @@ from engine.model import Busy, Plan, PlanRequest
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
+from solvers.parts import RegionSplit, solve_by_parts
+from solvers.parts.hoods import Neighbourhood, sub_problem
+from solvers.planner import SolveOptions, solve_part
 from solvers.routes import build_routes
 from tests.bruteforce import best_plan
 from tests.helpers import (
@@ -261,3 +264,25 @@ def test_a_call_taken_during_an_appointment_at_a_place_is_refused():
     doc = at(load_doc("two_towns"), "town_b", "10:00", "11:00")
     doc["experts"][0]["busy"].append({"date": "2026-12-07", "start": "10:30", "end": "11:30"})
     assert "overlaps" in refused_at(doc, "experts[0].busy[1]").message
+
+
+# ------------------------------------------------------------------ parts of a plan
+
+
+def test_a_plan_by_parts_keeps_an_appointment_at_a_place_across_regions():
+    """Two regions; the west's PR expert has an appointment at the border town B. A
+    sub-problem of that expert keeps the place (else it could not be driven to) and reads
+    back; the plan by parts is valid, its route passes B at the appointment's time."""
+    doc = load_doc("two_regions")
+    doc["experts"][0]["busy"] = [{"date": doc["horizon"]["start"], "start": "13:00",
+                                  "end": "14:00", "at": "B"}]
+    problem = problem_of(doc)
+    hood = Neighbourhood("west PR", frozenset({"w-pr"}), frozenset({"rW1", "rW2"}))
+    sub = sub_problem(problem, hood, [])
+    assert "B" in sub.location_by_id
+    assert parse_plan_request(plan_request_to_dict(sub)) == sub
+    opts = SolveOptions(time_limit=20.0, executor="serial", executor_workers=1)
+    plan = solve_by_parts(problem, opts, RegionSplit(target=2), part_solver=solve_part)
+    assert check_plan(problem, plan) == []
+    [route] = [r for r in plan.routes if r.expert == "w-pr" and "B" in r.stops]
+    assert route.date.isoformat() == doc["horizon"]["start"]
