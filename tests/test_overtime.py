@@ -111,6 +111,9 @@ def test_overtime_that_costs_more_than_the_request_earns_leaves_it_out(two_towns
     plan = solve_checked(doc, model=formulation)
     assert plan.status == "optimal" and not plan.visits and plan.objective == 0
     assert best_plan(problem_of(doc)) == 0
+    assert codes_of(plan, "a1") == ("overtime_cost",)
+    assert "15 min" in plan.unscheduled[0].reasons[0] and "1050" in plan.unscheduled[0].reasons[0]
+    assert "残業" in plan.unscheduled[0].reasons_ja[0]
     doc = overtime(doc, minute_cost=60)
     plan = solve_checked(doc, model=formulation)
     assert plan.objective == 1000 - 60 - 15 * 60 == best_plan(problem_of(doc))
