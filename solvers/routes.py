@@ -33,13 +33,13 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from engine.calendar import busy_blocks
-from engine.model import Break, Lunch, PlanRequest, Route, Visit
+from engine.calendar import appointments_at, calls_of
+from engine.model import Break, Expert, Lunch, PlanRequest, Route, Visit
 from engine.travel import TravelTimes
 from solvers.cpsat.solver import new_solver
 
 __all__ = ["Candidate", "Tour", "build_routes", "day_fits", "day_tours", "free_start",
-           "leg_departures", "lunch_and_legs", "plan_breaks"]
+           "leg_departures", "lunch_and_legs", "plan_breaks", "with_appointments"]
 
 Minutes = Callable[[str, str], int]
 
@@ -115,12 +115,15 @@ def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
 
 def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
                    online: Iterable[tuple[int, int]], minutes: Minutes, work_start: int,
-                   work_end: int) -> tuple[int, tuple[int, ...]] | None:
+                   work_end: int, paid_after: int | None = None
+                   ) -> tuple[int, tuple[int, ...]] | None:
     """The earliest lunch break of an expert-day that leaves every leg its drive, and when each
     leg is then driven (``leg_departures`` with the break kept free; ``()`` on a day without
     stops), or ``None`` when no break fits: it starts in ``lunch.start``…``lunch.end −
     minutes`` and overlaps no consultation (``stops`` as ``(start, end, location)``, ``online``)
-    and no drive.
+    and no drive. Where the day's minutes after ``paid_after`` are paid (overtime past
+    ``work_end``) and that break brings the expert home after it, the break that brings them
+    home earliest instead (the earliest of those).
 
     >>> minutes = lambda a, b: 0 if a == b else 60
     >>> lunch_and_legs(Lunch(45, 690, 810), "base", [(600, 720, "far")], [], minutes, 480, 1080)
@@ -139,9 +142,29 @@ def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]
         deps = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
                               work_start, work_end)
         if deps is not None:
-            return t, deps
+            if paid_after is None or deps[-1] + minutes(stops[-1][2], base) <= paid_after:
+                return t, deps
+            return _home_earliest(lunch, base, stops, calls, taken, minutes, work_start,
+                                  work_end, t, deps)
         t += 1
     return None
+
+
+def _home_earliest(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
+                   calls: list[tuple[int, int]], taken: list[tuple[int, int]],
+                   minutes: Minutes, work_start: int, work_end: int, first: int,
+                   deps: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+    """Of the breaks from ``first`` on (the earliest that fits, with its legs ``deps``), the
+    earliest of those after which the drive home ends soonest (``lunch_and_legs``)."""
+    best = (deps[-1], first, deps)
+    for t in range(first + 1, lunch.end - lunch.minutes + 1):
+        if any(s < t + lunch.minutes and t < e for s, e in taken):
+            continue
+        got = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
+                             work_start, work_end)
+        if got is not None and got[-1] < best[0]:
+            best = (got[-1], t, got)
+    return best[1], best[2]
 
 
 def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]
@@ -158,10 +181,12 @@ def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visi
     for (eid, d), vs in sorted(per.items()):
         e = problem.expert_by_id[eid]
         assert e.lunch is not None
-        stops = sorted((v.start, v.end, v.location) for v in vs if v.mode == "onsite")
+        stops = with_appointments(problem, e, d, [(v.start, v.end, v.location) for v in vs
+                                                   if v.mode == "onsite"])
         got = lunch_and_legs(e.lunch, e.base, stops,
                              [(v.start, v.end) for v in vs if v.mode != "onsite"]
-                             + busy_blocks(e, d), travel.minutes, e.work_start, e.work_end)
+                             + calls_of(e, d), travel.minutes, e.work_start, e.day_end,
+                             _paid_after(e))
         start = e.lunch.start if got is None else got[0]
         out.append(Break(eid, d, start, start + e.lunch.minutes))
     return tuple(out)
@@ -292,38 +317,59 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
     return found
 
 
+def with_appointments(problem: PlanRequest, e: Expert, d: dt.date,
+                      stops: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The day's on-site ``stops`` ``(start, end, location)`` with the expert's standing
+    appointments at a place (``busy[].at``, ``engine.calendar.appointments_at``) as stops fixed
+    in time, in time order: the day's drives go around them."""
+    return sorted([*stops, *((b.start, b.end, b.at or "")
+                             for b in appointments_at(problem, e, d))])
+
+
 def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]) -> list[Route]:
-    """Routes per expert and date from the on-site visits (in start order), each leg's
-    departure placed by ``solvers.routes.leg_departures`` around the day's online
-    consultations. A day that cannot run that way (an invalid set of visits) gets legs just in
-    time and straight home, so that the checker names what is wrong."""
-    per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+    """Routes per expert and date from the on-site visits and the standing appointments at a
+    place (in start order), each leg's departure placed by ``solvers.routes.leg_departures``
+    around the day's online consultations. A day that cannot run that way (an invalid set of
+    visits) gets legs just in time and straight home, so that the checker names what is
+    wrong."""
+    per: dict[tuple[str, dt.date], list[tuple[int, int, str]]] = defaultdict(list)
     online: dict[tuple[str, dt.date], list[tuple[int, int]]] = defaultdict(list)
     for v in visits:
         for eid in v.experts:
             if v.mode == "onsite":
-                per[eid, v.date].append(v)
+                per[eid, v.date].append((v.start, v.end, v.location))
             else:
                 online[eid, v.date].append((v.start, v.end))
+    for e in problem.experts:
+        for b in e.busy:
+            if b.at is not None:
+                per.setdefault((e.id, b.date), [])     # a day with an appointment drives
     routes = []
     for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        vs.sort(key=lambda v: (v.start, v.end))
         e = problem.expert_by_id[eid]
-        stops = [(v.start, v.end, v.location) for v in vs]
-        path = [e.base, *(v.location for v in vs), e.base]
+        stops = with_appointments(problem, e, d, vs)
+        if not stops:
+            continue                    # an appointment on a date the expert does not work
+        path = [e.base, *(loc for _, _, loc in stops), e.base]
         legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
-        online[eid, d] += busy_blocks(e, d)     # a standing appointment: no driving in it
+        lunch = e.lunch if vs or online[eid, d] else None   # due with a consultation only
+        online[eid, d] += calls_of(e, d)        # a standing appointment: no driving in it
         deps = leg_departures(e.base, stops, online[eid, d], travel.minutes, e.work_start,
-                              e.work_end)
-        if e.lunch is not None:
-            got = lunch_and_legs(e.lunch, e.base, stops, online[eid, d], travel.minutes,
-                                 e.work_start, e.work_end)
+                              e.day_end)
+        if lunch is not None:
+            got = lunch_and_legs(lunch, e.base, stops, online[eid, d], travel.minutes,
+                                 e.work_start, e.day_end, _paid_after(e))
             deps = None if got is None else got[1]
         if deps is None:
-            deps = (vs[0].start - legs[0], *(v.end for v in vs))
+            deps = (stops[0][0] - legs[0], *(end for _, end, _ in stops))
         routes.append(Route(eid, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
                             tuple(deps)))
     return routes
+
+
+def _paid_after(e: Expert) -> int | None:
+    """The minute after which the expert's day is paid as overtime (None: it never is)."""
+    return e.work_end if e.overtime is not None and e.overtime.max_minutes else None
 
 
 #: A block of the day as (earliest start, latest start, minutes), minutes after midnight.

@@ -35,6 +35,7 @@ __all__ = [
     "add_request",
     "build_plan",
     "codes_of",
+    "draw_overtime",
     "draw_series",
     "on_grid",
     "load_doc",
@@ -202,7 +203,8 @@ DATE_PAIRS = (("2026-12-07", "2026-12-08"), ("2026-11-30", "2026-12-01"))
 @st.composite
 def tiny(draw: Any) -> dict[str, Any]:
     """≤ 6 requests, 1–2 experts, 1–2 dates, 2–3 places, any travel matrix, sometimes the
-    season goals (coverage floors, small-town bonus), monthly on-site caps and follow-ups."""
+    season goals (coverage floors, small-town bonus), monthly on-site caps, follow-ups, lunch,
+    standing appointments and overtime."""
     dates = draw(st.sampled_from(DATE_PAIRS))
     n_loc = draw(st.integers(2, 3))
     locs = [f"L{i}" for i in range(n_loc)]
@@ -293,7 +295,17 @@ def tiny(draw: Any) -> dict[str, Any]:
                           "window": draw(st.sampled_from([["11:30", "13:30"],
                                                           ["12:00", "13:00"]]))}
     draw_busy(draw, experts, dates[:n_days])
+    draw_overtime(draw, experts)
     return doc
+
+
+def draw_overtime(draw: Any, experts: list[dict[str, Any]]) -> None:
+    """Sometimes overtime (``experts[].overtime``) of an expert: up to 0, 30 or 90 minutes
+    past work_end, each minute cheap, dear or dearer than most requests earn."""
+    for e in experts:
+        if draw(st.integers(0, 2)) == 0:
+            e["overtime"] = {"max_minutes": draw(st.sampled_from([0, 30, 90])),
+                             "minute_cost": draw(st.sampled_from([1, 20, 200]))}
 
 
 def draw_busy(draw: Any, experts: list[dict[str, Any]], dates: list[str]) -> None:

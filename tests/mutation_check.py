@@ -44,6 +44,8 @@ DAY = "solvers/cpsat/day.py"
 EXPERT_DAY = "tests/test_expert_day.py"
 #: The tests of the expert's standing appointments.
 BUSY = "tests/test_busy.py"
+#: The tests of overtime, and the brute force that draws it.
+OVERTIME = ("tests/test_overtime.py", "tests/test_optimality.py")
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,8 @@ MUTATIONS = [
              "if end + back <= work_end and", "if end + back <= work_end + 60 and"),
     # --- circuit days
     Mutation("circuit: daily visit cap + 1", DAY,
-             "self.m.add(sum(s.present for s in stops) <= cap)",
-             "self.m.add(sum(s.present for s in stops) <= cap + 1)"),
+             "self.m.add(sum(s.present for s in visits) <= cap)",
+             "self.m.add(sum(s.present for s in visits) <= cap + 1)"),
     Mutation("circuit: no drive cap", DAY, "self.m.add(drive <= drive_cap)", "pass"),
     Mutation("circuit: round trip bound too high", "solvers/cpsat/tours.py",
              "rt = sp(base, locs[j]) + sp(locs[j], base)",
@@ -134,7 +136,7 @@ MUTATIONS = [
     Mutation("legs: first leg from the base ignored", DAY,
              "self.m.add(sj >= e.work_start + t).only_enforce_if(lit)", "pass"),
     Mutation("legs: last leg home ignored", DAY,
-             "self.m.add(si.start + si.duration + t <= e.work_end).only_enforce_if(lit)",
+             "self.m.add(si.start + si.duration + t <= e.day_end).only_enforce_if(lit)",
              "pass"),
     Mutation("legs: drive between stops ignored", DAY,
              "self.m.add(sj >= si.start + si.duration + t).only_enforce_if(lit)", "pass"),
@@ -162,8 +164,8 @@ MUTATIONS = [
              "            if _up(max(after, lo), grid) + 15 <= min(hi, until - duration):\n"
              "                return True"),
     Mutation("redundant: working day 30 min shorter", "solvers/cpsat/tours.py",
-             "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)",
-             "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start - 30)"),
+             "self.m.add(sum(busy) + sum(online) <= e.day_end - e.work_start)",
+             "self.m.add(sum(busy) + sum(online) <= e.day_end - e.work_start - 30)"),
     Mutation("redundant: joint tours must agree to the minute before", "solvers/cpsat/tours.py",
              "self.m.add_implication(lit, ~at_least[hi + 1])",
              "self.m.add_implication(lit, ~at_least[hi + 1]) if hi > lo else None\n                self.m.add_implication(lit, ~at_least[lo])"),
@@ -184,6 +186,25 @@ MUTATIONS = [
     Mutation("lunch: the greedy plan forgets it", "solvers/greedy.py",
              "        if e.lunch is not None:\n            if lunch_and_legs(",
              "        if False:\n            if lunch_and_legs(", (EXPERT_DAY,)),
+    # --- overtime (experts[].overtime)
+    Mutation("overtime: unpaid", "solvers/model.py",
+             "            terms.append(-self.overtime_paid())", "            pass", OVERTIME),
+    Mutation("overtime: max_minutes ignored (30 min more)", "engine/model.py",
+             "return self.work_end + (self.overtime.max_minutes if",
+             "return self.work_end + (self.overtime.max_minutes + 30 if", OVERTIME),
+    Mutation("overtime: the drive home not counted", DAY,
+             "self.m.add(overtime >= si.start + si.duration + t - we).only_enforce_if(lit)",
+             "pass", OVERTIME),
+    Mutation("overtime: a tour's choice bound above its end", "solvers/model.py",
+             "self.m.add(ot >= end - e.work_end).only_enforce_if(lit)",
+             "self.m.add(ot >= end - e.work_end + 5).only_enforce_if(lit)", OVERTIME),
+    Mutation("overtime: only the cheapest order of each set", "solvers/cpsat/tours.py",
+             "all_orders=day.timed or self._pays_overtime(day)", "all_orders=day.timed",
+             OVERTIME),
+    Mutation("overtime: lunch placed first though it brings the expert home late",
+             "solvers/routes.py",
+             "            if paid_after is None or deps[-1]", "            if True or deps[-1]",
+             OVERTIME),
     # --- standing appointments (tests/test_busy.py decides them)
     Mutation("busy block ignored", "engine/calendar.py",
              "    return sorted((b.start, b.end) for b in expert.busy if b.date == date)",
@@ -192,7 +213,7 @@ MUTATIONS = [
              "        for lo, hi in busy:\n            intervals.append(",
              "        for lo, hi in ():\n            intervals.append(", (BUSY,)),
     Mutation("busy block: the greedy plan lets drives run in it", "solvers/greedy.py",
-             "        online = [*online, *busy_blocks(e, d)]\n", "", (BUSY,)),
+             "        online = [*online, *calls_of(e, d)]\n", "", (BUSY,)),
     # --- caps
     Mutation("expert total cap + 1", "solvers/model.py",
              "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",

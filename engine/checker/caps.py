@@ -18,6 +18,13 @@ def expert_caps(c: Context) -> Iterable[Violation]:
     in the horizon and in each calendar month."""
     total: dict[str, int] = defaultdict(int)
     days: dict[str, int] = defaultdict(int)
+    drives = {(eid, day) for eid, day, _ in c.day_stops()}
+    for eid, day in sorted(drives - {(eid, day) for eid, day, _ in c.onsite_days()}):
+        e = c.p.expert_by_id[eid]
+        drive = sum(c.legs(eid, c.stops(eid, day)))
+        if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
+            yield violation("cap_drive", f"{drive} min of driving to the appointments, cap "
+                            f"{e.max_drive_minutes_per_day}", expert=eid, date=day)
     for eid, day, stops in c.onsite_days():
         e = c.p.expert_by_id[eid]
         total[eid] += len(stops)
@@ -25,7 +32,7 @@ def expert_caps(c: Context) -> Iterable[Violation]:
         if e.max_visits_per_day is not None and len(stops) > e.max_visits_per_day:
             yield violation("cap_expert_day", f"{len(stops)} on-site visits, cap "
                      f"{e.max_visits_per_day}", expert=eid, date=day)
-        drive = sum(c.legs(eid, stops))
+        drive = sum(c.legs(eid, c.stops(eid, day)))
         if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
             yield violation("cap_drive", f"{drive} min of driving, cap {e.max_drive_minutes_per_day}",
                      expert=eid, date=day)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from engine.calendar import appointments_at
 from engine.model import Plan, PlanRequest, Visit, fmt_time
 from engine.travel import TravelTimes
 
@@ -61,6 +62,31 @@ class Context:
     def onsite_days(self) -> Iterator[tuple[str, dt.date, list[Visit]]]:
         for (eid, day), _ in sorted(self.by_expert_date.items()):
             stops = self.onsite(eid, day)
+            if stops:
+                yield eid, day, stops
+
+    def appointments(self, eid: str, day: dt.date) -> list[Visit]:
+        """The expert's standing appointments at a place (``busy[].at``) that day, as stops of
+        their day (``request`` says which appointment: it is no visit)."""
+        e = self.p.expert_by_id.get(eid)
+        if e is None:
+            return []
+        return [Visit(f"appointment {fmt_time(b.start)}–{fmt_time(b.end)}", (eid,), b.at or "",
+                      "onsite", day, b.start, b.end)
+                for b in appointments_at(self.p, e, day)]
+
+    def stops(self, eid: str, day: dt.date) -> list[Visit]:
+        """The day's stops in time order: its on-site visits and its appointments at a place."""
+        return sorted([*self.onsite(eid, day), *self.appointments(eid, day)],
+                      key=lambda v: (v.start, v.end))
+
+    def day_stops(self) -> Iterator[tuple[str, dt.date, list[Visit]]]:
+        """Each expert-day that drives (with an on-site visit or an appointment at a place),
+        with its stops in time order."""
+        keys = set(self.by_expert_date)
+        keys |= {(e.id, b.date) for e in self.p.experts for b in e.busy if b.at}
+        for eid, day in sorted(keys):
+            stops = self.stops(eid, day)
             if stops:
                 yield eid, day, stops
 

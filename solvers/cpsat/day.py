@@ -57,7 +57,9 @@ class Stop:
     (``duration``, minutes), the starts it may take (``lo``…``hi``, minutes after midnight),
     its start variable and whether it is made (``present``: a literal, or 1 when it must be).
     ``leaves_from``: the drive to it leaves no earlier than this minute (the day's "now" for a
-    stop not yet published), or None."""
+    stop not yet published), or None. An ``appointment`` is a standing appointment at a place
+    (``experts[].busy[].at``): a stop fixed in time (``lo == hi``, present 1) that is no visit,
+    so that it counts in no visit cap and makes no on-site day, yet its day always drives."""
 
     request: str
     location: str
@@ -67,6 +69,7 @@ class Stop:
     start: cp_model.IntVar
     present: cp_model.LiteralT
     leaves_from: int | None = None
+    appointment: bool = False
 
 
 def new_start_var(m: cp_model.CpModel, lo: int, hi: int, grid: int, name: str
@@ -118,7 +121,7 @@ class DayRules:
         locs = self.places(e, stops)
         t_ij = self.minutes(locs[i], locs[j])
         end_i = e.work_start if i == 0 else stops[i - 1].lo + stops[i - 1].duration
-        latest_j = e.work_end if j == 0 else stops[j - 1].hi
+        latest_j = e.day_end if j == 0 else stops[j - 1].hi
         if end_i + t_ij > latest_j:
             return False
         cap = e.max_drive_minutes_per_day
@@ -134,10 +137,18 @@ class DayRules:
                 legs[i, j] = self.m.new_bool_var(f"leg_{name}_{i}_{j}")
         return legs
 
+    @staticmethod
+    def drives(stops: list[Stop], on_day: cp_model.LiteralT) -> cp_model.LiteralT:
+        """Whether the day drives a tour: always with a standing appointment at a place, else
+        when it is an on-site day."""
+        return 1 if any(s.appointment for s in stops) else on_day
+
     def add_circuit(self, stops: list[Stop], legs: Legs, on_day: cp_model.LiteralT) -> None:
         """The legs taken form one tour base → stops → base through every stop made, or none
-        when the day is not an on-site day."""
-        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, negated(on_day))]
+        when the day is not an on-site day and has no appointment at a place."""
+        arcs: list[tuple[int, int, cp_model.LiteralT]] = []
+        if not isinstance(tour := self.drives(stops, on_day), int):
+            arcs.append((0, 0, negated(tour)))
         arcs += [(i, j, lit) for (i, j), lit in legs.items()]
         for i, s in enumerate(stops, start=1):
             if not isinstance(s.present, int):
@@ -155,7 +166,9 @@ class DayRules:
         return sum(terms)
 
     def link_on_day(self, stops: list[Stop], on_day: cp_model.LiteralT) -> None:
-        """A day is an on-site day exactly when one of its stops is made."""
+        """A day is an on-site day exactly when one of its stops is made (a standing
+        appointment at a place is no visit)."""
+        stops = [s for s in stops if not s.appointment]
         for s in stops:
             self.m.add_implication(s.present, on_day)  # type: ignore[arg-type]
         self.m.add(sum(s.present for s in stops) >= on_day)
@@ -163,13 +176,15 @@ class DayRules:
     def add_daily_caps(self, e: Expert, stops: list[Stop], drive: cp_model.LinearExprT,
                        on_day: cp_model.LiteralT | None) -> bool:
         """At most the expert's visits a day and driving minutes a day. False when the stops
-        that must be made already exceed the visits."""
+        that must be made already exceed the visits. Standing appointments at a place count
+        in the driving, not in the visits."""
+        visits = [s for s in stops if not s.appointment]
         cap = e.max_visits_per_day
         if cap is not None:
-            if sum(isinstance(s.present, int) for s in stops) > cap:
+            if sum(isinstance(s.present, int) for s in visits) > cap:
                 return False
-            if len(stops) > cap:
-                self.m.add(sum(s.present for s in stops) <= cap)
+            if len(visits) > cap:
+                self.m.add(sum(s.present for s in visits) <= cap)
         drive_cap = e.max_drive_minutes_per_day
         if drive_cap is not None and on_day is not None:
             self.m.add(drive <= drive_cap)
@@ -207,20 +222,23 @@ class DayRules:
             self.m.add(sj >= e.work_start + t).only_enforce_if(lit)
         elif j == 0:
             si = stops[i - 1]
-            self.m.add(si.start + si.duration + t <= e.work_end).only_enforce_if(lit)
+            self.m.add(si.start + si.duration + t <= e.day_end).only_enforce_if(lit)
         else:
             si, sj = stops[i - 1], stops[j - 1].start
             self.m.add(sj >= si.start + si.duration + t).only_enforce_if(lit)
 
     def add_one_thing_at_a_time(self, e: Expert, stops: list[Stop], online: list[Stop],
                                 legs: Legs, on_day: cp_model.LiteralT | None,
-                                name: str, *, busy: Sequence[tuple[int, int]]) -> None:
+                                name: str, *, busy: Sequence[tuple[int, int]],
+                                overtime: cp_model.IntVar | None = None) -> None:
         """An expert does one thing at a time: consultations on site and online, and each
         leg's drive as a block (``drive_block``). Waiting is allowed anywhere, online
         consultations anywhere but inside a drive. An expert with ``lunch`` has the break as
         one more block (``lunch``); each standing appointment of the day (``busy``, minutes
-        ``(start, end)``) is a block fixed in time. (A day without online consultations, lunch
-        or standing appointments needs nothing: its legs keep its stops apart in time.)"""
+        ``(start, end)``, taken anywhere) is a block fixed in time, and one at a place is a stop
+        of the day. (A day without online consultations, lunch or standing appointments needs
+        nothing: its legs keep its stops apart in time.) With ``overtime`` (``new_overtime``)
+        the day ends no earlier than its drive home's block."""
         if not online and e.lunch is None and not busy:
             return
         locs = self.places(e, stops)
@@ -237,17 +255,50 @@ class DayRules:
             home = [(i, self.minutes(locs[i], e.base), lit)
                     for (i, j), lit in legs.items() if j == 0]
             if home:
-                intervals.append(self.drive_block(f"drive_home_{name}", e, stops, home,
-                                                  on_day, before=None))
+                drives = self.drives(stops, on_day)
+                block = self.drive_block(f"drive_home_{name}", e, stops, home, drives,
+                                         before=None)
+                intervals.append(block)
+                if overtime is not None:
+                    ends: cp_model.LinearExprT = block.end_expr()  # type: ignore[assignment]
+                    self._when(self.m.add(overtime >= ends - e.work_end), drives)  # type: ignore[operator]
         for s in online:
             intervals.append(self._interval(s, f"online_{s.request}_{name}"))
         if e.lunch is not None:
-            intervals.append(self.lunch(e, name, [*stops, *online] if busy else None))
+            visits = [s for s in stops if not s.appointment]
+            met = busy or len(visits) < len(stops)
+            intervals.append(self.lunch(e, name, [*visits, *online] if met else None))
         for lo, hi in busy:
             intervals.append(self.m.new_fixed_size_interval_var(lo, hi - lo,
                                                                 f"busy_{name}_{lo}"))
         if len(intervals) > 1:
             self.m.add_no_overlap(intervals)
+
+    # ------------------------------------------------------------------ overtime
+    def new_overtime(self, e: Expert, name: str) -> cp_model.IntVar | None:
+        """The minutes the day ends past ``work_end`` (0 … ``overtime.max_minutes``: the
+        objective pays ``minute_cost`` for each, so the least the rules allow is taken), or
+        None for an expert without overtime, whose day ends by ``work_end``."""
+        if e.overtime is None or not e.overtime.max_minutes:
+            return None
+        return self.m.new_int_var(0, e.overtime.max_minutes, f"overtime_{name}")
+
+    def add_day_end(self, e: Expert, overtime: cp_model.IntVar, stops: list[Stop],
+                    online: list[Stop], legs: Legs) -> None:
+        """A day ends when its last consultation (on site or online) or its drive home ends,
+        whichever is later: ``overtime`` is at least each consultation's end and each drive
+        home's earliest end (the last stop's end plus the drive) past ``work_end``. (Where the
+        drive home is a block of its own, ``add_one_thing_at_a_time`` holds its end too.)"""
+        we = e.work_end
+        for s in [*stops, *online]:
+            if s.hi + s.duration > we:
+                self._when(self.m.add(overtime >= s.start + s.duration - we), s.present)
+        locs = self.places(e, stops)
+        for (i, j), lit in legs.items():
+            if j == 0 and i:
+                si, t = stops[i - 1], self.minutes(locs[i], e.base)
+                if si.hi + si.duration + t > we:
+                    self.m.add(overtime >= si.start + si.duration + t - we).only_enforce_if(lit)
 
     def lunch(self, e: Expert, name: str,
               due_with: list[Stop] | None = None) -> cp_model.IntervalVar:
@@ -283,8 +334,8 @@ class DayRules:
                 cp_model.Domain.from_values(lengths), f"{name}_minutes")
             self._when(self.m.add(size_var == sum(t * lit for _, t, lit in legs if t)), present)
             size = size_var
-        begin = self.m.new_int_var(e.work_start, e.work_end, f"{name}_from")
-        end = self.m.new_int_var(e.work_start, e.work_end, f"{name}_to")
+        begin = self.m.new_int_var(e.work_start, e.day_end, f"{name}_from")
+        end = self.m.new_int_var(e.work_start, e.day_end, f"{name}_to")
         for i, _, lit in legs:
             if i:
                 si = stops[i - 1]

@@ -149,7 +149,7 @@ def _columns(problem: PlanRequest, travel: TravelTimes) -> _LP:
     fields = sorted({f for e in exps for f in e.fields} | {f for q in reqs for f in q.fields})
     has = {f: np.array([f in e.fields for e in exps]) for f in fields}
     ws = np.array([e.work_start for e in exps])
-    we = np.array([e.work_end for e in exps])
+    we = np.array([e.day_end for e in exps])
     dcap = np.array([np.inf if e.max_drive_minutes_per_day is None
                      else e.max_drive_minutes_per_day for e in exps])
     bases = sorted({e.base for e in exps})
@@ -326,7 +326,7 @@ def _expert_day_rows(problem: PlanRequest, lp: _LP, rows: _Rows) -> None:
         e = lp.exps[ei]
         drives = [(sj, float(lp.stop_drive[sj])) for sj in stops_of.get((ei, d), [])]
         busy = [(y0 + j, float(reqs[cols[j][0]].duration_min)) for j in js]
-        rows.ub(busy + drives, float(e.work_end - e.work_start))
+        rows.ub(busy + drives, float(e.day_end - e.work_start))
         onsite = [y0 + j for j in js if reqs[cols[j][0]].onsite]
         if onsite:
             od = lp.od_index[ei, d]

@@ -226,7 +226,7 @@ def _expert_rows(problem: PlanRequest, exps: list[Expert], reqs: list[Request], 
             rows.ub([(j, 1.0), (sj, -1.0)], 0.0)
     for (ei, p), entries in busy.items():
         e = exps[ei]
-        day = float(e.work_end - e.work_start)
+        day = float(e.day_end - e.work_start)
         rows.ub(entries + drives.get((ei, p), []), day * workable[ei, p])
         if (ei, p) not in onsite_days:
             continue

@@ -365,7 +365,7 @@ def _explain(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
                 ranked = sorted(by_field.get(f, []),
                                 key=lambda e: (trip[bpos[e.base], j], e.id))
                 near = [e for e in ranked if not q.onsite or
-                        trip[bpos[e.base], j] <= e.work_end - e.work_start]
+                        trip[bpos[e.base], j] <= e.day_end - e.work_start]
                 ids.update(e.id for e in (near or ranked)[:per_field])
         hood = Neighbourhood("explain", frozenset(ids), frozenset(q.id for q in qs))
         sub = sub_problem(problem, hood, visits, travel)

@@ -1,0 +1,238 @@
+"""A standing appointment at a place (``experts[].busy[].at``, docs/FORMAT.md): the expert
+must be there from its start to its end, so that the day's drives go around it; it is no visit,
+counts in no visit cap and makes no on-site day, its drives are paid and count in the daily
+driving cap, and it happens whether or not the day has consultations. For each rule a case
+where it bites, in every formulation of the planner (each answer compared with the brute
+force), in the greedy first plan, the checker, the reasons and the slot proposals; the format
+reads, validates and writes it back.
+
+Base instance ``two_towns``: one PR expert at the office (08:30–17:15) on Monday 2026-12-07;
+a1 (priority 5, 60 min) at town A, 30 min away; b1 (priority 3, 90 min) at town B, 45 min away;
+A–B 20 min.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from engine.checker import check_plan
+from engine.format import parse_plan_request, plan_request_to_dict
+from engine.model import Busy, Plan, PlanRequest
+from engine.travel import TravelTimes
+from solvers.explain import Explainer
+from solvers.greedy import greedy_visits
+from solvers.routes import build_routes
+from tests.bruteforce import best_plan
+from tests.helpers import (
+    FORMULATIONS,
+    build_plan,
+    codes_of,
+    load_doc,
+    problem_of,
+    propose_checked,
+    refused_at,
+    req,
+    solve_checked,
+    t,
+)
+
+MON = dt.date(2026, 12, 7)
+
+
+def served(plan: Plan) -> set[str]:
+    return {v.request for v in plan.visits}
+
+
+def rules(problem: PlanRequest, plan: Plan) -> set[str]:
+    return {v.rule for v in check_plan(problem, plan)}
+
+
+def at(doc: dict, place: str, start: str, end: str, date: str = "2026-12-07") -> dict:
+    doc["experts"][0].setdefault("busy", []).append(
+        {"date": date, "start": start, "end": end, "at": place})
+    return doc
+
+
+def cheap_priority(doc: dict) -> dict:
+    """Priority worth less than driving: a visit is made only where the drive is paid anyway."""
+    doc["objective"] = {"priority": 1, "drive_minute": 1}
+    return doc
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_a_visit_next_to_the_appointment_is_made_because_the_expert_is_there(formulation):
+    """Priority 1 a point and a minute of driving 1: a1 alone (5 points, 60 min of driving) is
+    not worth the trip. With an appointment at town A 14:00–15:00 the expert drives there
+    anyway: a1 is made at town A beside it, the route passes the appointment, and its drive
+    is paid (the day's 60 minutes), yet the day is no on-site day for the visit caps."""
+    doc = cheap_priority(load_doc("two_towns"))
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert served(plan) == set() and plan.routes == ()
+    doc = at(doc, "town_a", "14:00", "15:00")
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == {"a1"}
+    a1 = plan.visit_by_request["a1"]
+    assert a1.end <= t("14:00") or a1.start >= t("15:00")
+    [route] = plan.routes
+    assert route.stops == ("town_a", "town_a") and route.drive_minutes == 60
+    assert plan.objective == 5 - 60 == best_plan(problem_of(doc))
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_a_day_with_only_the_appointment_drives_to_it_and_pays(formulation):
+    """An appointment at town B, and nothing worth serving: the plan still drives there and
+    back (90 min), the objective pays it, and the day counts as no on-site day."""
+    doc = cheap_priority(load_doc("two_towns"))
+    doc["requests"] = []
+    doc["objective"]["onsite_day"] = 500
+    plan = solve_checked(at(doc, "town_b", "13:00", "14:00"), model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and plan.visits == ()
+    [route] = plan.routes
+    assert route.stops == ("town_b",) and route.drive_minutes == 90
+    assert route.departures[0] + 45 <= t("13:00") and route.departures[1] >= t("14:00")
+    assert plan.objective == -90 == best_plan(problem_of(doc))
+    assert plan.kpis["onsite_expert_days"] == 0 and plan.kpis["drive_minutes"] == 90
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_a_visit_the_appointments_drives_keep_from_its_window_is_left_out(formulation):
+    """An appointment at town B 09:15–10:00 (the expert leaves at 08:30): a1 must run within
+    09:00–11:00. Before the appointment it would have to end by 08:55 (20 min on to B); after
+    it, the drive back to A reaches it at 10:20, too late for 60 minutes. The appointment's
+    hours alone leave it 10:00 — only its drives keep a1 out: no_time, naming the
+    appointment. Without the place (a call taken anywhere) a1 is made at 10:00."""
+    doc = load_doc("two_towns")
+    doc["requests"][0]["window"] = ["09:00", "11:00"]
+    call = dict(load_doc("two_towns"), requests=doc["requests"])
+    call["experts"][0]["busy"] = [{"date": "2026-12-07", "start": "09:15", "end": "10:00"}]
+    plan = solve_checked(call, model=FORMULATIONS[formulation])
+    assert "a1" in served(plan)
+    doc = at(doc, "town_b", "09:15", "10:00")
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and "a1" not in served(plan)
+    assert codes_of(plan, "a1") == ("no_time",)
+    [why] = [u for u in plan.unscheduled if u.request == "a1"]
+    assert "09:15–10:00 at B町" in why.reasons[0] and "drives" in why.reasons[0]
+    assert "B町で09:15–10:00" in why.reasons_ja[0]
+    assert plan.objective == best_plan(problem_of(doc))
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_an_online_call_keeps_out_of_the_appointment_and_its_drives(formulation):
+    """An online call of 30 min allowed only 08:30–09:30 and an appointment at town B
+    09:15–10:00: the 45-minute drive there fills 08:30–09:15, so the call has no start. Taken
+    anywhere (no place), the same appointment leaves it 08:30–09:00."""
+    doc = load_doc("two_towns")
+    doc["requests"] = [req("o1", "office", mode="online", duration=30, priority=9,
+                           window=["08:30", "09:30"])]
+    doc["experts"][0]["busy"] = [{"date": "2026-12-07", "start": "09:15", "end": "10:00"}]
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert served(plan) == {"o1"}
+    doc["experts"][0]["busy"][0]["at"] = "town_b"
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == set()
+    assert codes_of(plan, "o1") == ("no_time",)
+    assert plan.objective == best_plan(problem_of(doc)) == -90
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_the_appointments_drive_counts_in_the_daily_driving_cap(formulation):
+    """A cap of 100 minutes a day: the appointment at town B takes 90 of them, so a1 (which
+    adds 20 + 30 − 45 = 5 minutes beside it: office → A → B → office is 95) fits, b1 and a1 on
+    another order would not; without the appointment both fit."""
+    doc = load_doc("two_towns")
+    doc["experts"][0]["max_drive_minutes_per_day"] = 100
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert served(plan) == {"a1", "b1"}
+    doc["requests"][1]["location"] = "office"      # b1 at the office: no drive of its own
+    doc = at(doc, "town_b", "15:30", "16:00")
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == {"a1", "b1"}
+    assert sum(r.drive_minutes for r in plan.routes) == 95
+    assert plan.objective == best_plan(problem_of(doc))
+
+
+def test_the_greedy_first_plan_drives_to_the_appointment():
+    doc = at(load_doc("two_towns"), "town_b", "09:15", "10:00")
+    problem = problem_of(doc)
+    tt = TravelTimes(problem)
+    visits = greedy_visits(problem, tt, Explainer(problem, tt).options)
+    assert {v.request for v in visits} == {"a1", "b1"}
+    routes = tuple(build_routes(problem, tt, visits))
+    plan = dataclasses.replace(build_plan(problem, visits), routes=routes)
+    assert rules(problem, plan) <= {"objective", "kpis"}      # the hand-made figures
+    [route] = routes
+    assert route.stops.count("town_b") == 2 and "town_a" in route.stops
+
+
+def test_the_checker_wants_the_appointment_in_the_route_and_the_drives_around_it():
+    problem = problem_of(at(load_doc("two_towns"), "town_b", "13:00", "14:00"))
+    plan = solve_checked(problem)
+    assert check_plan(problem, plan) == []
+    [r] = plan.routes
+    i = r.stops.index("town_b")
+    skipped = dataclasses.replace(r, stops=r.stops[:i] + r.stops[i + 1:])
+    assert "routes" in rules(problem, dataclasses.replace(plan, routes=(skipped,)))
+    late = dataclasses.replace(r, departures=tuple(
+        d if k != i else t("12:30") for k, d in enumerate(r.departures)))
+    assert "legs" in rules(problem, dataclasses.replace(plan, routes=(late,)))
+    assert "routes" in rules(problem, dataclasses.replace(plan, routes=()))
+
+
+def test_a_slot_proposal_drives_around_the_appointment():
+    """a1 is planned with an appointment at town B 12:00–13:00; b1 phones in: every proposal
+    is a valid plan whose route still passes the appointment."""
+    doc = at(load_doc("two_towns"), "town_b", "12:00", "13:00")
+    full = problem_of(doc)
+    without = dataclasses.replace(full, requests=full.requests[:1])
+    plan = solve_checked(without)
+    answer = propose_checked(full, plan, "b1", k=2)
+    assert answer.proposals
+    for p in answer.proposals:
+        assert check_plan(full, p.plan) == []
+        b1 = p.plan.visit_by_request["b1"]
+        assert b1.end <= t("12:00") or b1.start >= t("13:00")
+
+
+# ------------------------------------------------------------------ the format
+
+
+def test_an_appointment_at_a_place_is_read_by_name_and_written_back():
+    problem = parse_plan_request(at(load_doc("two_towns"), "B町", "14:00", "15:00"))
+    assert problem.expert_by_id["pr-1"].busy == (Busy(MON, t("14:00"), t("15:00"), "town_b"),)
+    again = plan_request_to_dict(problem)
+    assert again["experts"][0]["busy"] == [{"date": "2026-12-07", "start": "14:00",
+                                            "end": "15:00", "at": "town_b"}]
+    assert parse_plan_request(again) == problem
+
+
+@pytest.mark.parametrize("spans, path, words", [
+    ([("town_b", "08:45", "10:00")], "experts[0].busy[0]", "drive from 県庁"),
+    ([("town_b", "16:45", "17:00")], "experts[0].busy[0]", "drive from B町"),
+    ([("town_a", "10:00", "11:00"), ("town_b", "11:10", "12:00")], "experts[0].busy[1]",
+     "drive from A町"),
+    ([("town_a", "10:00", "11:00"), ("town_b", "10:30", "12:00")], "experts[0].busy[1]",
+     "overlaps"),
+    ([("", "10:00", "11:00")], "experts[0].busy[0].at", "location"),
+])
+def test_an_appointment_that_cannot_be_kept_is_refused_at_its_path(spans, path, words):
+    doc = load_doc("two_towns")
+    for place, a, b in spans:
+        at(doc, place, a, b)
+    problem = refused_at(doc, path)
+    assert words in problem.message and problem.message_ja
+
+
+def test_an_appointment_over_the_drive_cap_is_refused():
+    doc = at(load_doc("two_towns"), "town_b", "10:00", "11:00")
+    doc["experts"][0]["max_drive_minutes_per_day"] = 60
+    assert "over max_drive_minutes_per_day 60" in refused_at(doc, "experts[0].busy[0]").message
+
+
+def test_a_call_taken_during_an_appointment_at_a_place_is_refused():
+    doc = at(load_doc("two_towns"), "town_b", "10:00", "11:00")
+    doc["experts"][0]["busy"].append({"date": "2026-12-07", "start": "10:30", "end": "11:30"})
+    assert "overlaps" in refused_at(doc, "experts[0].busy[1]").message
