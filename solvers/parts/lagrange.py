@@ -22,7 +22,8 @@ the daily drive; sets with a less valuable option or more stops are bounded by t
 the best ones, the day's shortest consultation and its shortest way out and back. Online
 consultations fill the minutes left as a fractional knapsack. One expert taking two fields of
 a request, the places' daily caps, the series (``after``), the hours within the day, lunch,
-standing appointments and lateness are not held (each only lowers what a plan can reach, or
+standing appointments (and the drives around those at a place), overtime's cost (its minutes
+are in the day) and lateness are not held (each only lowers what a plan can reach, or
 only costs). So every plan's objective is at most the bound.
 
 >>> lagrangian_bound(problem, TravelTimes(problem), until=time.perf_counter() + 5)
@@ -204,8 +205,9 @@ def _links(cols: list[tuple[int, int, int, dt.date, int]], reqs: list[Request]) 
 
 
 def _working_minutes(e: Expert) -> int:
-    """The most minutes an expert's day can hold: from the start to the end of work."""
-    return e.work_end - e.work_start
+    """The most minutes an expert's day can hold: from the start of work to the latest end,
+    overtime included (its cost is not counted: it only costs)."""
+    return e.day_end - e.work_start
 
 
 def _shortest_between(travel: TravelTimes, places: list[str], bases: list[str]) -> np.ndarray:
