@@ -44,6 +44,8 @@ DAY = "solvers/cpsat/day.py"
 EXPERT_DAY = "tests/test_expert_day.py"
 #: The tests of the expert's standing appointments.
 BUSY = "tests/test_busy.py"
+#: The tests of standing appointments at a place, with the random tiny weeks that draw them.
+BUSY_AT = "tests/test_busy_at.py"
 #: The tests of overtime, and the brute force that draws it.
 OVERTIME = ("tests/test_overtime.py", "tests/test_optimality.py")
 
@@ -201,6 +203,9 @@ MUTATIONS = [
     Mutation("overtime: only the cheapest order of each set", "solvers/cpsat/tours.py",
              "all_orders=day.timed or self._pays_overtime(day)", "all_orders=day.timed",
              OVERTIME),
+    Mutation("overtime: a learnt cost binds every choice of those days", "solvers/cpsat/search.py",
+             "        choice.add(owed >= paid).only_enforce_if(\n",
+             "        choice.add(owed >= paid)\n        (\n", OVERTIME),
     Mutation("overtime: lunch placed first though it brings the expert home late",
              "solvers/routes.py",
              "            if paid_after is None or deps[-1]", "            if True or deps[-1]",
@@ -214,6 +219,39 @@ MUTATIONS = [
              "        for lo, hi in ():\n            intervals.append(", (BUSY,)),
     Mutation("busy block: the greedy plan lets drives run in it", "solvers/greedy.py",
              "        online = [*online, *calls_of(e, d)]\n", "", (BUSY,)),
+    # --- standing appointments at a place (tests/test_busy_at.py decides them)
+    Mutation("at: the drive to the appointment may arrive late", DAY,
+             "        now = stops[j - 1].leaves_from if j else None\n",
+             "        if j and stops[j - 1].appointment:\n            return\n"
+             "        now = stops[j - 1].leaves_from if j else None\n", (BUSY_AT,)),
+    Mutation("at: the appointment's drives unpaid", DAY,
+             "            t = self.minutes(locs[i], locs[j])\n            if t:\n",
+             "            t = self.minutes(locs[i], locs[j])\n"
+             "            if t and not any(s.appointment for s in stops[i - 1:i] + stops[j - 1:j]):\n",
+             (BUSY_AT,)),
+    Mutation("at: the planner forgets the appointment's day", "solvers/cpsat/tours.py",
+             "                if got:\n                    self.days[e.id, d]",
+             "                if False:\n                    self.days[e.id, d]", (BUSY_AT,)),
+    Mutation("at: the greedy plan forgets the appointment", "solvers/greedy.py",
+             "        legs = with_appointments(self.p, e, d, [(s.start, s.end, s.location) for s in stops])",
+             "        legs = [(s.start, s.end, s.location) for s in stops]", (BUSY_AT,)),
+    Mutation("at: the routes forget the appointment", "solvers/routes.py",
+             "    return sorted([*stops, *((b.start, b.end, b.at or \"\")",
+             "    return sorted([*stops, *((b.start, b.end, b.at or \"\") if False else ()",
+             (BUSY_AT,)),
+    Mutation("at: a slot's day forgets the appointment", "solvers/cpsat/neighbourhood.py",
+             "                            for b in appointments_at(self.problem, e, day[1]))]",
+             "                            for b in ())]", (BUSY_AT,)),
+    Mutation("at: the options ignore its drives", "solvers/explain/windows.py",
+             "        near = _beside_appointments(travel, q, e, there, starts)",
+             "        near = starts", (BUSY_AT,)),
+    Mutation("at: a sub-problem drops the appointment's place", "solvers/parts/hoods.py",
+             "    places |= {b.at for e in experts",
+             "    places |= set() and {b.at for e in experts", (BUSY_AT,)),
+    Mutation("at: an appointment alone counted as an on-site day",
+             "engine/kpis.py",
+             "    return {(e, v.date) for v in visits if v.mode == \"onsite\" for e in v.experts}",
+             "    return {(e, v.date) for v in visits for e in v.experts}", (BUSY_AT,)),
     # --- caps
     Mutation("expert total cap + 1", "solvers/model.py",
              "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",

@@ -24,6 +24,9 @@ from engine.model import Busy, Plan, PlanRequest
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
+from solvers.parts import RegionSplit, solve_by_parts
+from solvers.parts.hoods import Neighbourhood, sub_problem
+from solvers.planner import SolveOptions, solve_part
 from solvers.routes import build_routes
 from tests.bruteforce import best_plan
 from tests.helpers import (
@@ -155,6 +158,24 @@ def test_the_appointments_drive_counts_in_the_daily_driving_cap(formulation):
     assert plan.objective == best_plan(problem_of(doc))
 
 
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_two_visits_before_the_appointment_leave_no_time_to_drive_to_it(formulation):
+    """Two visits at town A, 60 min each, to start 10:30–11:40, and an appointment at town B
+    at 12:45. Each alone fits before it (10:30–11:30, 20 min to B); both end at 12:30 at the
+    earliest, and B is reached at 12:50: too late. After it, the drive back reaches A after
+    their windows. So one of them is made (the higher priority), the other left out — though
+    each alone has starts that the appointment's drives allow."""
+    doc = load_doc("two_towns")
+    doc["requests"] = [req("a1", "town_a", duration=60, priority=6, window=["10:30", "12:40"]),
+                       req("a2", "town_a", duration=60, priority=4, window=["10:30", "12:40"])]
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert served(plan) == {"a1", "a2"}
+    doc = at(doc, "town_b", "12:45", "13:30")
+    plan = solve_checked(doc, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and served(plan) == {"a1"}
+    assert plan.objective == best_plan(problem_of(doc))
+
+
 def test_the_greedy_first_plan_drives_to_the_appointment():
     doc = at(load_doc("two_towns"), "town_b", "09:15", "10:00")
     problem = problem_of(doc)
@@ -183,18 +204,25 @@ def test_the_checker_wants_the_appointment_in_the_route_and_the_drives_around_it
 
 
 def test_a_slot_proposal_drives_around_the_appointment():
-    """a1 is planned with an appointment at town B 12:00–13:00; b1 phones in: every proposal
-    is a valid plan whose route still passes the appointment."""
-    doc = at(load_doc("two_towns"), "town_b", "12:00", "13:00")
+    """An appointment at town A 12:00–12:30 and nothing planned; b1 (town B, 90 min, 20
+    minutes from A) phones in. Before the appointment it must end by 11:40 (start by 10:10),
+    after it start at 12:50 or later; a start in between would leave no time for the drive to
+    or from the appointment. Every on-site proposal (three, an hour apart) starts in one of
+    the two stretches, is a valid plan whose route passes B and A, and adds 35 minutes of
+    driving (office → B → A → office or back, 95, less the 60 of the appointment alone)."""
+    doc = at(load_doc("two_towns"), "town_a", "12:00", "12:30")
+    doc["requests"] = doc["requests"][1:]
     full = problem_of(doc)
-    without = dataclasses.replace(full, requests=full.requests[:1])
-    plan = solve_checked(without)
-    answer = propose_checked(full, plan, "b1", k=2)
-    assert answer.proposals
-    for p in answer.proposals:
+    plan = solve_checked(dataclasses.replace(full, requests=()))
+    assert [r.stops for r in plan.routes] == [("town_a",)]
+    answer = propose_checked(full, plan, "b1", k=3)
+    onsite = [p for p in answer.proposals if not p.mode_changed]
+    assert len(onsite) == 3
+    for p in onsite:
         assert check_plan(full, p.plan) == []
-        b1 = p.plan.visit_by_request["b1"]
-        assert b1.end <= t("12:00") or b1.start >= t("13:00")
+        assert p.start <= t("10:10") or p.start >= t("12:50")
+        assert set(p.plan.routes[0].stops) == {"town_a", "town_b"}
+        assert p.drive_minutes_added == 35
 
 
 # ------------------------------------------------------------------ the format
@@ -236,3 +264,25 @@ def test_a_call_taken_during_an_appointment_at_a_place_is_refused():
     doc = at(load_doc("two_towns"), "town_b", "10:00", "11:00")
     doc["experts"][0]["busy"].append({"date": "2026-12-07", "start": "10:30", "end": "11:30"})
     assert "overlaps" in refused_at(doc, "experts[0].busy[1]").message
+
+
+# ------------------------------------------------------------------ parts of a plan
+
+
+def test_a_plan_by_parts_keeps_an_appointment_at_a_place_across_regions():
+    """Two regions; the west's PR expert has an appointment at the border town B. A
+    sub-problem of that expert keeps the place (else it could not be driven to) and reads
+    back; the plan by parts is valid, its route passes B at the appointment's time."""
+    doc = load_doc("two_regions")
+    doc["experts"][0]["busy"] = [{"date": doc["horizon"]["start"], "start": "13:00",
+                                  "end": "14:00", "at": "B"}]
+    problem = problem_of(doc)
+    hood = Neighbourhood("west PR", frozenset({"w-pr"}), frozenset({"rW1", "rW2"}))
+    sub = sub_problem(problem, hood, [])
+    assert "B" in sub.location_by_id
+    assert parse_plan_request(plan_request_to_dict(sub)) == sub
+    opts = SolveOptions(time_limit=20.0, executor="serial", executor_workers=1)
+    plan = solve_by_parts(problem, opts, RegionSplit(target=2), part_solver=solve_part)
+    assert check_plan(problem, plan) == []
+    [route] = [r for r in plan.routes if r.expert == "w-pr" and "B" in r.stops]
+    assert route.date.isoformat() == doc["horizon"]["start"]

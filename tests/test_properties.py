@@ -95,7 +95,7 @@ def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
             ws = int(e["work_start"][:2]) * 60 + int(e["work_start"][3:])
             e["lunch"] = {"minutes": 45, "window": [fmt_time(ws + 120), fmt_time(ws + 240)]}
     draw_series(draw, requests)
-    draw_busy(draw, experts, DATES)
+    draw_busy(draw, experts, DATES, travel)
     draw_overtime(draw, experts)
     doc = {"format": "plan-request/1",
            "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},

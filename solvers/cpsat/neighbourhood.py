@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from engine.calendar import busy_blocks, keep_out
+from engine.calendar import appointments_at, calls_of, keep_out
 from engine.kpis import day_ends, served_value
 from engine.model import Plan, PlanRequest, Request, Route, Visit
 from engine.travel import TravelTimes
@@ -175,7 +175,8 @@ class Neighbourhood:
             r = self.week.routes.get(day)
             if r is not None:
                 self.old_drive += r.drive_minutes
-                self.old_days += 1
+                # a route to a standing appointment alone is no on-site day
+                self.old_days += day[1] in self.week.onsite_days[day[0]]
             if not self.add_day(day):
                 return False
         if not self.add_caps_across_days():
@@ -272,13 +273,18 @@ class Neighbourhood:
         e = self.problem.expert_by_id[eid]
         rules = DayRules(self.m, self.week.travel.minutes, self.week.travel.shortest)
         here = [n for n in self.nodes.values() if eid in n.visit.experts]
-        stops = [stop_of(n) for n in here if n.visit.mode == "onsite"]
+        visits = [stop_of(n) for n in here if n.visit.mode == "onsite"]
+        stops = [*visits, *(Stop(f"appointment_{eid}_{b.start}", b.at or "", b.end - b.start,
+                                 b.start, b.start, self.m.new_constant(b.start), 1,
+                                 appointment=True)
+                            for b in appointments_at(self.problem, e, day[1]))]
         online = [stop_of(n) for n in here if n.visit.mode == "online"]
         on_day: cp_model.LiteralT | None = None
         legs: dict[tuple[int, int], cp_model.IntVar] = {}
         if stops:
-            on_day = self._on_day(rules, eid, stops)
-            self.on_day[day] = on_day
+            on_day = self._on_day(rules, eid, visits) if visits else 0
+            if visits:
+                self.on_day[day] = on_day
             legs = rules.new_legs(e, stops, eid)
             for (i, j), x in legs.items():
                 rules.add_leg_time(e, stops, i, j, x)
@@ -303,7 +309,7 @@ class Neighbourhood:
             self.overtime_terms.append(e.overtime.minute_cost * ot)
             self.old_overtime += e.overtime_cost(self.week.ends.get(day, e.work_end))
         rules.add_one_thing_at_a_time(e, stops, online, legs, on_day, eid,
-                                      busy=busy_blocks(e, day[1]), overtime=ot)
+                                      busy=calls_of(e, day[1]), overtime=ot)
         return True
 
     def _on_day(self, rules: DayRules, eid: str, stops: list[Stop]) -> cp_model.LiteralT:

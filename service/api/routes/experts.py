@@ -120,7 +120,9 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
     row = s.get(ExpertRow, expert_id)
     if not hmac.compare_digest(good.encode(), token.encode()) or row is None:
         raise not_found("feed", expert_id)
-    expert_doc = {k: v for k, v in row.doc.items() if k != "days"}
+    # the feed lists visits: the expert's days and standing appointments (dated, perhaps
+    # outside the visits' dates, perhaps at a place) play no part in it
+    expert_doc = {k: v for k, v in row.doc.items() if k not in ("days", "busy")}
     mine = [v for v in s.scalars(select(VisitRow).order_by(VisitRow.id))
             if expert_id in v.experts]
     rows = [v for v in mine if v.active]
