@@ -36,6 +36,8 @@ GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
 DUE_TESTS = ("tests/test_due_dates.py", "tests/test_optimality.py")
 
 
+#: The Lagrangian bound a plan by parts may report.
+LAGRANGE = "solvers/parts/lagrange.py"
 #: The expert-day's rules, written once for the planner and the slot proposals.
 DAY = "solvers/cpsat/day.py"
 #: The tests of the expert's real day: closed hours, lunch.
@@ -344,8 +346,8 @@ MUTATIONS = [
              "c[j] = -served_value(problem, reqs[qi])",
              "c[j] = -problem.objective.priority * reqs[qi].priority", BOUND_TESTS),
     Mutation("capacity: a month's cap − 1", "solvers/parts/capacity.py",
-             "rows.ub([(j, 1.0) for j in mj], float(cap))",
-             "rows.ub([(j, 1.0) for j in mj], float(cap) - 1)", BOUND_TESTS),
+             "rows.ub([(j, 1.0) for j in mj], float(cap), ",
+             "rows.ub([(j, 1.0) for j in mj], float(cap) - 1, ", BOUND_TESTS),
     Mutation("capacity: a stop's drive paid twice", "solvers/parts/capacity.py",
              "rows.ub([(j, 1.0), (sj, -1.0)], 0.0)", "rows.ub([(j, 2.0), (sj, -1.0)], 0.0)",
              BOUND_TESTS),
@@ -353,6 +355,22 @@ MUTATIONS = [
              "day * workable[ei, p])", "day * workable[ei, p] / 2)", BOUND_TESTS),
     Mutation("capacity: an on-site day per visit", "solvers/parts/capacity.py",
              "[(od, -float(e.max_visits_per_day))]", "[(od, -1.0)]", BOUND_TESTS),
+    Mutation("lagrange: the prices of serving once subtracted", LAGRANGE,
+             "return float(p.lam.sum() + ", "return float(-p.lam.sum() + ", BOUND_TESTS),
+    Mutation("lagrange: each request's last date forgotten", LAGRANGE,
+             "value[j] = served_value(problem, q) / len(q.fields)",
+             "value[j] = served_value(problem, q) / len(q.fields) * (d != q.latest)",
+             BOUND_TESTS),
+    Mutation("lagrange: a day's tour driven twice", LAGRANGE,
+             "tours = dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base]",
+             "tours = 2 * (dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base])",
+             BOUND_TESTS),
+    Mutation("lagrange: a month's on-site days one fewer", LAGRANGE,
+             "ok = (gain > 0) & (_rank_in(group, gain) < cap)",
+             "ok = (gain > 0) & (_rank_in(group, gain) < cap - 1)", BOUND_TESTS),
+    Mutation("lagrange: one visit a day fewer", LAGRANGE,
+             "self.visits = np.minimum(d.day_visits, by_minutes)",
+             "self.visits = np.minimum(d.day_visits - 1, by_minutes)", BOUND_TESTS),
 ]
 
 
