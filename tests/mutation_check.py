@@ -36,6 +36,8 @@ GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
 DUE_TESTS = ("tests/test_due_dates.py", "tests/test_optimality.py")
 
 
+#: The Lagrangian bound a plan by parts may report.
+LAGRANGE = "solvers/parts/lagrange.py"
 #: The expert-day's rules, written once for the planner and the slot proposals.
 DAY = "solvers/cpsat/day.py"
 #: The tests of the expert's real day: closed hours, lunch.
@@ -196,11 +198,14 @@ MUTATIONS = [
              "self.m.add(overtime >= si.start + si.duration + t - we).only_enforce_if(lit)",
              "pass", OVERTIME),
     Mutation("overtime: a tour's choice bound above its end", "solvers/model.py",
-             "self.m.add(ot >= end - e.work_end).only_enforce_if(lit)",
-             "self.m.add(ot >= end - e.work_end + 5).only_enforce_if(lit)", OVERTIME),
+             "late.append((end - e.work_end, lit))", "late.append((end - e.work_end + 5, lit))",
+             OVERTIME),
     Mutation("overtime: only the cheapest order of each set", "solvers/cpsat/tours.py",
              "all_orders=day.timed or self._pays_overtime(day)", "all_orders=day.timed",
              OVERTIME),
+    Mutation("overtime: a learnt cost binds every choice of those days", "solvers/cpsat/search.py",
+             "        choice.add(owed >= paid).only_enforce_if(\n",
+             "        choice.add(owed >= paid)\n        (\n", OVERTIME),
     Mutation("overtime: lunch placed first though it brings the expert home late",
              "solvers/routes.py",
              "            if paid_after is None or deps[-1]", "            if True or deps[-1]",
@@ -345,8 +350,8 @@ MUTATIONS = [
              "c[j] = -served_value(problem, reqs[qi])",
              "c[j] = -problem.objective.priority * reqs[qi].priority", BOUND_TESTS),
     Mutation("capacity: a month's cap − 1", "solvers/parts/capacity.py",
-             "rows.ub([(j, 1.0) for j in mj], float(cap))",
-             "rows.ub([(j, 1.0) for j in mj], float(cap) - 1)", BOUND_TESTS),
+             "rows.ub([(j, 1.0) for j in mj], float(cap), ",
+             "rows.ub([(j, 1.0) for j in mj], float(cap) - 1, ", BOUND_TESTS),
     Mutation("capacity: a stop's drive paid twice", "solvers/parts/capacity.py",
              "rows.ub([(j, 1.0), (sj, -1.0)], 0.0)", "rows.ub([(j, 2.0), (sj, -1.0)], 0.0)",
              BOUND_TESTS),
@@ -354,6 +359,22 @@ MUTATIONS = [
              "day * workable[ei, p])", "day * workable[ei, p] / 2)", BOUND_TESTS),
     Mutation("capacity: an on-site day per visit", "solvers/parts/capacity.py",
              "[(od, -float(e.max_visits_per_day))]", "[(od, -1.0)]", BOUND_TESTS),
+    Mutation("lagrange: the prices of serving once subtracted", LAGRANGE,
+             "return float(p.lam.sum() + ", "return float(-p.lam.sum() + ", BOUND_TESTS),
+    Mutation("lagrange: each request's last date forgotten", LAGRANGE,
+             "value[j] = served_value(problem, q) / len(q.fields)",
+             "value[j] = served_value(problem, q) / len(q.fields) * (d != q.latest)",
+             BOUND_TESTS),
+    Mutation("lagrange: a day's tour driven twice", LAGRANGE,
+             "tours = dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base]",
+             "tours = 2 * (dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base])",
+             BOUND_TESTS),
+    Mutation("lagrange: a month's on-site days one fewer", LAGRANGE,
+             "ok = (gain > 0) & (_rank_in(group, gain) < cap)",
+             "ok = (gain > 0) & (_rank_in(group, gain) < cap - 1)", BOUND_TESTS),
+    Mutation("lagrange: one visit a day fewer", LAGRANGE,
+             "self.visits = np.minimum(d.day_visits, by_minutes)",
+             "self.visits = np.minimum(d.day_visits - 1, by_minutes)", BOUND_TESTS),
 ]
 
 

@@ -223,3 +223,42 @@ def test_the_routes_table_shows_each_days_overtime(two_towns_doc):
     assert routes["overtime_minutes"].tolist() == [15] and routes["return"].tolist() == ["17:30"]
     plain = problem_of("two_towns")
     assert "overtime_minutes" not in plan_tables(plain, solve_checked(plain))["routes"]
+
+
+def test_an_online_call_that_holds_the_drive_home_back_is_paid(two_towns_doc, formulation):
+    """a1 at town A 15:45–16:45 (30 min from the office), then c1, an online call that may
+    only run 16:45–17:15: the expert takes it at town A and drives home 17:15–17:45, 30
+    minutes past work_end. The tour alone could be home by 17:15: the choice counts no
+    overtime for it, the timing 30 minutes, and the plan is still proven optimal at its
+    true cost. b1 at town B (45 min) fits instead of c1 only with 60 min of overtime."""
+    doc = overtime(two_towns_doc, max_minutes=40, minute_cost=20)
+    for loc in doc["locations"]:
+        loc["close"] = "19:00"
+    doc["requests"] = [req("a1", "town_a", duration=60, priority=5, window=["15:45", "16:45"]),
+                       req("c1", "office", mode="online", duration=30, priority=2,
+                           window=["16:45", "17:15"]),
+                       req("b1", "town_b", duration=60, priority=1, window=["16:00", "17:30"])]
+    plan = solve_checked(doc, model=formulation)
+    truth = best_plan(problem_of(doc))
+    assert plan.status == "optimal" and plan.objective == truth
+    assert {v.request for v in plan.visits} == {"a1", "c1"}
+    assert plan.kpis["overtime_minutes"] == 30 and truth == 7000 - 60 - 30 * 20
+
+
+def test_what_the_choice_learns_of_overtime_keeps_the_best_plan(two_towns_doc, formulation):
+    """One visit a day: a1 (priority 6, town A, 15:45–16:45) with the online call c1
+    (16:45–17:15) holds the drive home back to 17:45, 30 minutes at 40 (8000 − 60 − 1200 =
+    6740); a2 (priority 5, town A, 14:00–15:00) leaves time to be home for c1 (7000 − 60 =
+    6940), the best plan. The choice first counts a1's day as ending 17:15 and picks it;
+    timed, it costs 1200, which the choice learns for a1's day with c1 only, so a2 wins."""
+    doc = overtime(two_towns_doc, max_minutes=40, minute_cost=40)
+    doc["experts"][0]["max_visits_per_day"] = 1
+    for loc in doc["locations"]:
+        loc["close"] = "19:00"
+    doc["requests"] = [req("a1", "town_a", duration=60, priority=6, window=["15:45", "16:45"]),
+                       req("a2", "town_a", duration=60, priority=5, window=["14:00", "15:00"]),
+                       req("c1", "office", mode="online", duration=30, priority=2,
+                           window=["16:45", "17:15"])]
+    plan = solve_checked(doc, model=formulation)
+    assert plan.status == "optimal" and {v.request for v in plan.visits} == {"a2", "c1"}
+    assert plan.objective == 7000 - 60 == best_plan(problem_of(doc))
