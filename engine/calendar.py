@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import jpholiday
 
-from engine.model import Expert, Horizon, PlanRequest, Request
+from engine.model import Busy, Expert, Horizon, PlanRequest, Request
 from engine.nights import night_places
 
-__all__ = ["DateStatus", "busy_blocks", "date_status", "holiday_name", "is_holiday", "keep_out",
-           "day_places", "night_dates", "open_starts", "workable_dates"]
+__all__ = ["DateStatus", "appointments_at", "busy_blocks", "calls_of", "date_status",
+           "day_places", "holiday_name", "is_holiday", "keep_out", "night_dates", "open_starts",
+           "workable_dates"]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -81,6 +82,36 @@ def busy_blocks(expert: Expert, date: dt.date) -> list[tuple[int, int]]:
     ([(840, 900)], [])
     """
     return sorted((b.start, b.end) for b in expert.busy if b.date == date)
+
+
+def calls_of(expert: Expert, date: dt.date) -> list[tuple[int, int]]:
+    """The expert's standing appointments on ``date`` taken anywhere (no ``at``), as ``(start,
+    end)`` minutes in order: blocks of the day in which they do not drive.
+
+    >>> from engine.model import Busy
+    >>> e = Expert("e1", ("dx",), "base", busy=(Busy(dt.date(2026, 12, 7), 840, 900),
+    ...                                          Busy(dt.date(2026, 12, 7), 600, 660, "town")))
+    >>> calls_of(e, dt.date(2026, 12, 7))
+    [(840, 900)]
+    """
+    return sorted((b.start, b.end) for b in expert.busy if b.date == date and b.at is None)
+
+
+def appointments_at(problem: PlanRequest, expert: Expert, date: dt.date) -> list[Busy]:
+    """The expert's standing appointments at a place (``at``) on ``date``, in time order, when
+    the date is workable for them (on any other date their day is not planned): on-site stops
+    of their day fixed in time, which its drives go around.
+
+    >>> from engine.model import Busy
+    >>> e = Expert("e1", ("dx",), "base", busy=(Busy(dt.date(2026, 12, 7), 600, 660, "town"),))
+    >>> p = PlanRequest(Horizon(dt.date(2026, 12, 7), dt.date(2026, 12, 11)), (), (e,), ())
+    >>> [b.at for b in appointments_at(p, e, dt.date(2026, 12, 7))]
+    ['town']
+    """
+    got = [b for b in expert.busy if b.date == date and b.at is not None]
+    if not got or not date_status(problem.horizon, expert, date).workable:
+        return []
+    return sorted(got, key=lambda b: b.start)
 
 
 def keep_out(problem: PlanRequest, request: Request, experts: tuple[str, ...],

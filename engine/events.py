@@ -406,12 +406,12 @@ def _overrun_fits(week: PlanRequest, travel: TravelTimes, v: Visit, end: int,
         if e is None or v.mode != "onsite" or any(w.mode == "onsite" for w in later):
             continue
         home = end + travel.minutes(v.location, e.base)
-        if home > e.work_end:
+        if home > e.day_end:
             raise InputError(_err(
                 "minutes", f"{v.request} would end at {fmt_time(end)}, and {eid} would be back "
-                f"at {fmt_time(home)}, after the end of work ({fmt_time(e.work_end)})",
+                f"at {fmt_time(home)}, after the end of work ({fmt_time(e.day_end)})",
                 f"{v.request} の終了が {fmt_time(end)} となり、{eid} の帰着が "
-                f"{fmt_time(home)} と勤務終了（{fmt_time(e.work_end)}）を過ぎます"))
+                f"{fmt_time(home)} と勤務終了（{fmt_time(e.day_end)}）を過ぎます"))
 
 
 def apply_event(week: PlanRequest, plan: Plan, event: Event) -> AfterEvent:
@@ -495,7 +495,7 @@ def _visit_event(week: PlanRequest, event: Event, visits: dict[str, Visit],
         assert event.minutes is not None
         end = v.end + event.minutes
         loc = week.location_by_id[v.location]
-        last = min([loc.close, *(week.expert_by_id[e].work_end for e in v.experts
+        last = min([loc.close, *(week.expert_by_id[e].day_end for e in v.experts
                                  if e in week.expert_by_id)])
         if end > last:
             raise InputError(_err("minutes", f"{rid} would end at {fmt_time(end)}, after "
@@ -525,7 +525,7 @@ def _unavailable_blackouts(week: PlanRequest, event: Event, pins: dict[str, Visi
         a = max([a, *(v.start + durations.get(v.request, v.end - v.start) for v in mine
                       if v.start < b)])
         if day >= week.horizon.start and a < b:
-            if a <= e.work_start and b >= e.work_end and not mine:
+            if a <= e.work_start and b >= e.day_end and not mine:
                 out.append(Blackout(day, (e.id,), event.reason or "unavailable"))
             else:
                 out.append(Blackout(day, (e.id,), event.reason or "unavailable", a, b))

@@ -15,18 +15,22 @@
 - where some expert may stay away (``experts[].overnight``): ``nights`` (nights away) and
   ``night_cost`` (what they cost in the objective);
 - where some request has a ``due`` date: ``late_days`` (Σ calendar days visits fall after
-  their due dates) and ``late_visits`` (visits after their due date).
+  their due dates) and ``late_visits`` (visits after their due date);
+- where some expert has ``overtime``: ``overtime_minutes`` (Σ minutes their days end past
+  ``work_end``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
 from engine.model import LocationCoverage, Plan, PlanRequest, Request, Route, Visit
 from engine.nights import nights_of
 
-__all__ = ["SATISFACTION_TARGET", "SATISFIED", "coverage_of", "late_days", "objective_of",
+__all__ = ["SATISFACTION_TARGET", "SATISFIED", "coverage_of", "day_ends", "late_days",
+           "objective_of", "onsite_expert_days", "overtime_cost",
            "plan_kpis", "satisfaction_kpis", "served_value"]
 
 #: Towns under this many inhabitants count as small when the request sets no threshold.
@@ -61,23 +65,50 @@ def night_costs(problem: PlanRequest, routes: Iterable[Route]) -> int:
     return sum(cost.get(eid, 0) for eid, _d in nights_of(problem, routes))
 
 
+def onsite_expert_days(visits: Iterable[Visit]) -> set[tuple[str, dt.date]]:
+    """The (expert, date) pairs with an on-site visit: the on-site days that caps count and
+    ``objective.onsite_day`` pays (a route to a standing appointment alone is none)."""
+    return {(e, v.date) for v in visits if v.mode == "onsite" for e in v.experts}
+
+
 def late_days(problem: PlanRequest, visits: Iterable[Visit]) -> int:
     """Σ calendar days the visits fall after their requests' ``due`` dates."""
     return sum(problem.request_by_id[v.request].days_late(v.date) for v in visits)
 
 
+def day_ends(visits: Iterable[Visit], routes: Iterable[Route]) -> dict[tuple[str, dt.date], int]:
+    """When each expert-day with a consultation ends (minutes after midnight): the later of
+    the drive home's end (``return``) and the end of its last consultation, online included."""
+    ends: dict[tuple[str, dt.date], int] = {}
+    for v in visits:
+        for eid in v.experts:
+            ends[eid, v.date] = max(ends.get((eid, v.date), v.end), v.end)
+    for r in routes:
+        ends[r.expert, r.date] = max(ends.get((r.expert, r.date), r.return_), r.return_)
+    return ends
+
+
+def overtime_cost(problem: PlanRequest, visits: Iterable[Visit], routes: Iterable[Route]) -> int:
+    """Σ over expert-days of ``overtime.minute_cost`` × the minutes the day ends past
+    ``work_end`` (0 for experts without ``overtime``)."""
+    return sum(problem.expert_by_id[eid].overtime_cost(end)
+               for (eid, _d), end in day_ends(visits, routes).items()
+               if eid in problem.expert_by_id)
+
+
 def objective_of(problem: PlanRequest, visits: Iterable[Visit], routes: Iterable[Route]) -> int:
     """FORMAT.md's objective of a plan: priority × Σ priority served − drive_minute × Σ drive
-    minutes − onsite_day × expert-dates on site − late_day × Σ days late − Σ night costs
-    (``experts[].overnight``), + small_towns.bonus
-    × Σ priority served in small towns − coverage.penalty × Σ shortfall (season goals, when
-    set)."""
+    minutes − onsite_day × expert-dates on site − late_day × Σ days late − Σ overtime
+    minute_cost × minutes past work_end − Σ night costs (``experts[].overnight``), +
+    small_towns.bonus × Σ priority served in small towns − coverage.penalty × Σ shortfall
+    (season goals, when set)."""
     visits, routes = list(visits), list(routes)
     w = problem.objective
     value = (sum(served_value(problem, problem.request_by_id[v.request]) for v in visits)
              - w.drive_minute * sum(r.drive_minutes for r in routes)
-             - w.onsite_day * len({(r.expert, r.date) for r in routes if r.stops})
-             - w.late_day * late_days(problem, visits) - night_costs(problem, routes))
+             - w.onsite_day * len(onsite_expert_days(visits))
+             - w.late_day * late_days(problem, visits)
+             - overtime_cost(problem, visits, routes) - night_costs(problem, routes))
     c = problem.goals.coverage
     if c is not None:
         value -= c.penalty * sum(x.shortfall for x in coverage_of(problem, visits))
@@ -95,7 +126,7 @@ def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) ->
         "drive_minutes": sum(r.drive_minutes for r in plan.routes),
         "onsite_visits": len(onsite),
         "online_consultations": len(plan.visits) - len(onsite),
-        "onsite_expert_days": len({(r.expert, r.date) for r in plan.routes if r.stops}),
+        "onsite_expert_days": len(onsite_expert_days(plan.visits)),
         "unscheduled": len(plan.unscheduled),
         "requests": len(problem.requests),
         "municipalities_served": len({v.location for v in plan.visits}),
@@ -113,6 +144,11 @@ def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) ->
         k["late_days"] = late_days(problem, plan.visits)
         k["late_visits"] = sum(1 for v in plan.visits
                                if problem.request_by_id[v.request].days_late(v.date))
+    if any(e.overtime is not None for e in problem.experts):
+        k["overtime_minutes"] = sum(
+            max(0, end - problem.expert_by_id[eid].work_end)
+            for (eid, _d), end in day_ends(plan.visits, plan.routes).items()
+            if (e := problem.expert_by_id.get(eid)) is not None and e.overtime is not None)
     if problem.goals.coverage is not None:
         cov = coverage_of(problem, plan.visits)
         k["coverage_shortfall"] = sum(x.shortfall for x in cov)

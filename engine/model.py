@@ -17,34 +17,10 @@ from typing import Literal
 from engine.nights import Overnight
 
 __all__ = [
-    "FIELDS",
-    "After",
-    "FIELD_LABELS",
-    "START_GRIDS",
-    "Blackout",
-    "Break",
-    "Busy",
-    "Change",
-    "Closure",
-    "Expert",
-    "Coverage",
-    "Fixed",
-    "Goals",
-    "Horizon",
-    "Location",
-    "LocationCoverage",
-    "Lunch",
-    "Objective",
-    "Overnight",
-    "Plan",
-    "PlanRequest",
-    "Request",
-    "Route",
-    "SmallTowns",
-    "SolveInfo",
-    "Unscheduled",
-    "Visit",
-    "fmt_time",
+    "FIELDS", "After", "FIELD_LABELS", "START_GRIDS", "Blackout", "Break", "Busy", "Change",
+    "Closure", "Expert", "Coverage", "Fixed", "Goals", "Horizon", "Location",
+    "LocationCoverage", "Lunch", "Objective", "Overnight", "Overtime", "Plan", "PlanRequest", "Request",
+    "Route", "SmallTowns", "SolveInfo", "Unscheduled", "Visit", "fmt_time",
 ]
 
 #: The appointment grids a horizon may use (``horizon.start_grid_min``, minutes).
@@ -116,11 +92,23 @@ class Lunch:
 @dataclass(frozen=True, slots=True)
 class Busy:
     """A standing appointment of an expert (``experts[].busy``): on ``date`` from ``start`` to
-    ``end`` (minutes after midnight) they are taken, anywhere but not driving."""
+    ``end`` (minutes after midnight) they are taken, anywhere but not driving; with ``at`` (a
+    location id) they must be there, so that the day's drives go around it."""
 
     date: dt.date
     start: int
     end: int
+    at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Overtime:
+    """``experts[].overtime``: a day may end up to ``max_minutes`` after ``work_end``, each
+    minute past it costing ``minute_cost`` (a day ends when the drive home or the last
+    consultation, online ones included, ends: the later of the two)."""
+
+    max_minutes: int
+    minute_cost: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +132,22 @@ class Expert:
     onsite_days_by_month: Mapping[str, int] = field(default_factory=dict)
     lunch: Lunch | None = None
     busy: tuple[Busy, ...] = ()
+    overtime: Overtime | None = None
     overnight: Overnight | None = None
+
+    @property
+    def day_end(self) -> int:
+        """The latest a day may end: ``work_end`` plus any overtime's ``max_minutes``."""
+        return self.work_end + (self.overtime.max_minutes if self.overtime is not None else 0)
+
+    def overtime_cost(self, end: int) -> int:
+        """What a day ending at ``end`` (minutes) costs in overtime (0 without overtime).
+
+        >>> Expert("e", ("pr",), "b", work_end=1035, overtime=Overtime(60, 20)).overtime_cost(1065)
+        600
+        """
+        ot = self.overtime
+        return 0 if ot is None else ot.minute_cost * max(0, end - self.work_end)
 
     def month_cap(self, year: int, month: int) -> int | None:
         """The cap on on-site dates in that calendar month (None: none)."""

@@ -15,14 +15,18 @@ base within the horizon and has at most ``max_nights`` nights; each night costs
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from engine.model import Expert, PlanRequest, Route
 
-__all__ = ["Overnight", "night_places", "nights_of", "trips_within"]
+__all__ = ["Nights", "Overnight", "day_ends", "night_places", "nights_of", "trips_within"]
+
+
+#: The nights of a plan: (expert, date) → the place where that date's day ends (off the base).
+Nights = Mapping[tuple[str, dt.date], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,14 @@ def night_places(p: PlanRequest, e: Expert) -> tuple[str, ...]:
         return ()
     ids = o.places if o.places is not None else tuple(loc.id for loc in p.locations)
     return tuple(sorted({x for x in ids if x != e.base and x in p.location_by_id}))
+
+
+def day_ends(e: Expert, d: dt.date, nights: Nights | None) -> tuple[str, str]:
+    """Where the expert's day ``d`` starts and ends: the place of the night before and of
+    its own night, the base where there is none."""
+    if not nights:
+        return e.base, e.base
+    return nights.get((e.id, d - dt.timedelta(days=1)), e.base), nights.get((e.id, d), e.base)
 
 
 def nights_of(p: PlanRequest, routes: Iterable[Route]) -> dict[tuple[str, dt.date], str]:

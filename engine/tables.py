@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from engine.kpis import day_ends
 from engine.model import Plan, PlanRequest, fmt_time
 
 __all__ = ["expert_name", "plan_tables"]
@@ -47,6 +48,10 @@ def plan_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
         columns=["expert", "expert_name", "date", "leave", "return", "stops", "stop_codes",
                  "drive_minutes"],
     ).set_index(["expert", "date"])
+    if any(e.overtime is not None for e in problem.experts):    # how late each day ends
+        ends = day_ends(plan.visits, plan.routes)
+        routes["overtime_minutes"] = [max(0, ends[k] - problem.expert_by_id[k[0]].work_end)
+                                      for k in routes.index]
     unscheduled = pd.DataFrame(
         [{"request": u.request, "municipality": locs[reqs[u.request].location].name,
           "title": reqs[u.request].title,

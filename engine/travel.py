@@ -406,7 +406,7 @@ class TravelTimes:
         assert isinstance(self._graph, np.ndarray)
         # Into a place: the same search on the reversed legs.
         w = self._graph.T if reverse else self._graph
-        cap = max((e.work_end - e.work_start for e in self._problem.experts), default=1440) + 1
+        cap = max((e.day_end - e.work_start for e in self._problem.experts), default=1440) + 1
         if w.shape[0] <= 300:
             return [np.minimum(_dijkstra(w, i), cap) for i in starts]
         from scipy.sparse import csr_matrix

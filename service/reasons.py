@@ -50,6 +50,8 @@ CODE_TEXT: dict[str, tuple[str, str]] = {
                       "前回から決められた日数の範囲に、合う日がありません"),
     "late_cost": ("every date still open is so long after the due date that it would cost more "
                   "than it is worth", "残っている日はすべて期限から大きく遅れ、遅延の費用が対応の価値を上回ります"),
+    "overtime_cost": ("it fits only so late in the day that the expert's overtime would cost more "
+                      "than it is worth", "遅い時間にしか入らず、専門家の残業の費用が対応の価値を上回ります"),
 }
 
 _OTHER = ("it did not fit in this week's plan", "今週の計画に入りませんでした")

@@ -169,6 +169,14 @@ class RequestPatch(_Strict):
     _w = field_validator("window")(RequestIn._window.__func__)  # type: ignore[attr-defined]
 
 
+class OvertimeIn(_Strict):
+    """An expert's overtime (FORMAT.md ``experts[].overtime``): a day may end up to
+    ``max_minutes`` after work_end, each minute past it costing ``minute_cost``."""
+
+    max_minutes: StrictInt = Field(ge=0, le=1440)
+    minute_cost: StrictInt = Field(ge=0)
+
+
 class ExpertPatch(_Strict):
     """Change an expert's availability or caps (centre only)."""
 
@@ -184,6 +192,7 @@ class ExpertPatch(_Strict):
     max_visits_total: StrictInt | None = Field(default=None, ge=0, le=1000)
     max_drive_minutes_per_day: StrictInt | None = Field(default=None, ge=0, le=1440)
     max_onsite_days: StrictInt | None = Field(default=None, ge=0, le=400)
+    overtime: OvertimeIn | None = None
 
     _c = field_validator("name")(_no_control)
     _f = field_validator("fields")(_distinct)

@@ -21,12 +21,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from engine.calendar import busy_blocks, keep_out
+from engine.calendar import calls_of, keep_out
 from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Option
-from solvers.routes import leg_departures, lunch_and_legs
+from solvers.routes import leg_departures, lunch_and_legs, with_appointments
 
 __all__ = ["greedy_visits", "keep_fitting", "keeps_series", "series_order"]
 
@@ -66,21 +66,22 @@ class _State:
         stretch of driving free of online consultations within the hours
         (``solvers.routes.leg_departures``, the rule the planner's routes use too), and an
         expert with ``lunch`` finds a break besides (``solvers.routes.lunch_and_legs``). The
-        expert's standing appointments that day (``busy_blocks``) are calls fixed in time."""
+        expert's standing appointments that day are calls fixed in time (``calls_of``) or, at a
+        place, stops fixed in time (``with_appointments``)."""
         e = self.p.expert_by_id[eid]
-        online = [*online, *busy_blocks(e, d)]
-        if not stops and (e.lunch is None or not online):
+        online = [*online, *calls_of(e, d)]
+        legs = with_appointments(self.p, e, d, [(s.start, s.end, s.location) for s in stops])
+        if not legs and (e.lunch is None or not online):
             return 0
-        if any(_overlap((s.start, s.end), o) for s in stops for o in online):
+        if any(_overlap((s, t), o) for s, t, _ in legs for o in online):
             return None
-        legs = [(s.start, s.end, s.location) for s in stops]
         if e.lunch is not None:
             if lunch_and_legs(e.lunch, e.base, legs, online, self.t, e.work_start,
                               e.work_end) is None:
                 return None
         elif leg_departures(e.base, legs, online, self.t, e.work_start, e.work_end) is None:
             return None
-        path = [e.base, *(s.location for s in stops), e.base]
+        path = [e.base, *(loc for _, _, loc in legs), e.base]
         return sum(self.t(a, b) for a, b in itertools.pairwise(path))
 
     def try_place(self, q: Request, eid: str, d: dt.date, start: int) -> int | None:
@@ -119,7 +120,7 @@ class _State:
                 return None
             if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
                 return None
-            return drive - day.drive
+            return drive - (day.drive if day.onsite else self._route(eid, d, [], []) or 0)
         if any(_overlap((start, end), o) for o in day.online):
             return None
         if any(_overlap((start, end), (s.start, s.end)) for s in day.onsite):

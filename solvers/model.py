@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 
 from ortools.sat.python import cp_model
 
-from engine.calendar import busy_blocks, keep_out
+from engine.calendar import calls_of, keep_out
 from engine.model import After, Plan
 from solvers.cpsat.base import OutOfTime
 from solvers.cpsat.day import new_start_var
@@ -58,7 +58,8 @@ class PlannerModel(TourRules, HintsAndReading):
         rules = (self.add_choice_of_expert_date_and_start, self.add_one_expert_per_field,
                  self.add_joint_visit_sync, self.add_tour_of_each_onsite_day,
                  self.add_expert_caps, self.add_location_caps, self.add_fixed_visits,
-                 self.add_coverage_floors, self.add_follow_up_series)
+                 self.add_coverage_floors, self.add_follow_up_series,
+                 self.add_overtime_of_each_day)
         for rule in rules:
             self._check_deadline()
             rule()
@@ -68,7 +69,8 @@ class PlannerModel(TourRules, HintsAndReading):
             for rule in (self.add_hours_of_location_window_and_workday,
                          self.add_travel_times_of_each_leg,
                          self.add_no_double_booking_and_no_online_while_driving,
-                         self.add_published_starts, self.add_no_consultation_in_closed_hours):
+                         self.add_published_starts, self.add_no_consultation_in_closed_hours,
+                         self.add_day_end_past_work_end):
                 self._check_deadline()
                 rule()
         self._check_deadline()
@@ -95,6 +97,7 @@ class PlannerModel(TourRules, HintsAndReading):
         """Indices of the variables that make a plan up to its times: everything but the
         start times and the drive blocks."""
         times = {v.index for v in self.start.values()} | set(self.timing_vars)
+        times |= {v.index for v in self.overtime.values()}     # follows from the times
         return [i for i in range(len(self.m.proto.variables)) if i not in times]
 
     def group_fits(self, k: int, value: Callable[[int], int], *,
@@ -120,13 +123,13 @@ class PlannerModel(TourRules, HintsAndReading):
         e = day.expert
         if e.lunch is not None and (order or calls):    # lunch: one more call of the day
             calls.append((e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes))
-        busy = busy_blocks(e, d)
+        busy = calls_of(e, d)
         if busy and (order or calls):       # a standing appointment: a call fixed in time,
             if self.p.horizon.start_grid_min > 1:   # which the grid would move: the model decides
                 return None
             calls += [(lo, lo, hi - lo) for lo, hi in busy]
         return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
-                        e.work_start, e.work_end, time_limit=time_limit,
+                        e.work_start, e.day_end, time_limit=time_limit,
                         grid=self.p.horizon.start_grid_min)
 
     def request_vars(self, rids: Collection[str]) -> set[int]:
@@ -288,10 +291,51 @@ class PlannerModel(TourRules, HintsAndReading):
         (``DayRules.add_one_thing_at_a_time``)."""
         for (eid, d), day in self.days.items():
             stops, online = self._stops_of(day)
+            ot = self.overtime.get((eid, d)) if day.timed or day.tours is None else None
             self.rules.add_one_thing_at_a_time(day.expert, stops, online, day.arcs, day.on_day,
-                                               f"{eid}_{d}", busy=busy_blocks(day.expert, d),
-                                               drives=day.drives, away=day.ends is not None,
+                                               f"{eid}_{d}", busy=calls_of(day.expert, d),
+                                               overtime=ot, drives=day.drives,
+                                               away=day.ends is not None,
                                                more=self.between_nights_blocks(day))
+
+    def add_overtime_of_each_day(self) -> None:
+        """An expert with ``overtime`` may end a day up to ``max_minutes`` past ``work_end``,
+        each minute past it costing ``minute_cost`` (``main_objective``). In the choice, the
+        least each choice implies: a tour's earliest end (its stops at their earliest starts,
+        then the drive home; exact on a day without timing rules, whose stops take those
+        starts) and each online consultation's earliest end. The timing rules hold the rest
+        (``add_day_end_past_work_end``)."""
+        for (eid, d), day in self.days.items():
+            e = day.expert
+            ot = self.rules.new_overtime(e, f"{eid}_{d}")
+            if ot is None:
+                continue
+            self.overtime[eid, d] = ot
+            cands = self._candidates(day)
+            late: list[tuple[int, cp_model.IntVar]] = []     # (minutes past, tour literal)
+            for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
+                last = cands[tour.order[-1]]
+                end = tour.starts[-1] + last.duration + self.travel.minutes(last.location, e.base)
+                if end > e.work_end:
+                    late.append((end - e.work_end, lit))
+            if late:        # a day chooses one tour at most: one linear row says it for all
+                self.m.add(ot >= sum(m * lit for m, lit in late))
+            for rid in day.online:
+                end = self._window[rid, eid, d][0] + self.p.request_by_id[rid].duration_min
+                if end > e.work_end:
+                    self.m.add(ot >= (end - e.work_end) * self.present[rid, eid, d])
+
+    def add_day_end_past_work_end(self) -> None:
+        """A day ends when its last consultation (online too) or its drive home ends, the
+        later of the two; the minutes past ``work_end`` are its overtime
+        (``DayRules.add_day_end``). A day without timing rules ends as its tour does
+        (``add_overtime_of_each_day``)."""
+        for (eid, d), ot in self.overtime.items():
+            day = self.days[eid, d]
+            if day.tours is not None and not day.timed:
+                continue
+            stops, online = self._stops_of(day)
+            self.rules.add_day_end(day.expert, ot, stops, online, day.arcs, day.drives)
 
     def add_expert_caps(self) -> None:
         """An expert's on-site visits per day and in total, on-site days in the horizon and in
@@ -430,7 +474,8 @@ class PlannerModel(TourRules, HintsAndReading):
     # ------------------------------------------------------------------ objective
     def main_objective(self) -> cp_model.LinearExprT:
         """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days
-        − late_day × Σ days late − Σ night_cost of the nights away,
+        − late_day × Σ days late − Σ overtime minute_cost × minutes past work_end − Σ
+        night_cost of the nights away,
         with the season goals: + small_towns.bonus × Σ priority served in small towns −
         coverage.penalty × Σ shortfall."""
         w = self.p.objective
@@ -450,10 +495,19 @@ class PlannerModel(TourRules, HintsAndReading):
             terms.append(-c.penalty * sum(self.shortfall.values()))
         if w.late_day:
             terms.append(-w.late_day * self.late_days())
+        if self.overtime:
+            terms.append(-self.overtime_paid())
         if self.nights:
             terms.append(-self.night_costs())
         value = sum(terms)
         return value
+
+    def overtime_paid(self) -> cp_model.LinearExprT:
+        """Σ over the expert-days of experts with overtime: ``minute_cost`` × the minutes the
+        day ends past ``work_end``."""
+        cost = {e.id: e.overtime.minute_cost for e in self.p.experts if e.overtime is not None}
+        return cp_model.LinearExpr.weighted_sum(list(self.overtime.values()),
+                                                [cost[eid] for eid, _d in self.overtime])
 
     def late_days(self) -> cp_model.LinearExprT:
         """Σ calendar days the visits fall after their requests' due dates: a request served

@@ -28,18 +28,19 @@ import datetime as dt
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from engine.calendar import busy_blocks
+from engine.calendar import appointments_at, calls_of
 from engine.model import Break, Expert, Lunch, PlanRequest, Route, Visit
+from engine.nights import Nights, day_ends
 from engine.travel import TravelTimes
 from solvers.cpsat.solver import new_solver
 
-__all__ = ["Candidate", "Nights", "Tour", "build_routes", "day_ends", "day_fits", "day_tours", "free_start",
-           "leg_departures", "lunch_and_legs", "plan_breaks"]
+__all__ = ["Candidate", "Nights", "Tour", "build_routes", "day_ends", "day_fits", "day_tours",
+           "free_start", "leg_departures", "lunch_and_legs", "plan_breaks", "with_appointments"]
 
 Minutes = Callable[[str, str], int]
 
@@ -117,14 +118,16 @@ def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
 
 def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
                    online: Iterable[tuple[int, int]], minutes: Minutes, work_start: int,
-                   work_end: int, *, end: str | None = None
+                   work_end: int, paid_after: int | None = None, *, end: str | None = None
                    ) -> tuple[int, tuple[int, ...]] | None:
     """The earliest lunch break of an expert-day that leaves every leg its drive, and when each
     leg is then driven (``leg_departures`` with the break kept free; ``()`` on a day without
     stops), or ``None`` when no break fits: it starts in ``lunch.start``…``lunch.end −
     minutes`` and overlaps no consultation (``stops`` as ``(start, end, location)``, ``online``)
-    and no drive (the day ends at ``end``, default ``base``: a day with a night away drives
-    even without stops).
+    and no drive. Where the day's minutes after ``paid_after`` are paid (overtime past
+    ``work_end``) and that break brings the expert home after it, the break that brings them
+    home earliest instead (the earliest of those). The day ends at ``end`` (default
+    ``base``: a day with a night away drives even without stops).
 
     >>> minutes = lambda a, b: 0 if a == b else 60
     >>> lunch_and_legs(Lunch(45, 690, 810), "base", [(600, 720, "far")], [], minutes, 480, 1080)
@@ -143,13 +146,35 @@ def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]
         deps = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
                               work_start, work_end, end=end)
         if deps is not None:
-            return t, deps
+            final = stops[-1][2] if stops else base
+            if paid_after is None or deps[-1] + minutes(final, end or base) <= paid_after:
+                return t, deps
+            return _home_earliest(lunch, base, stops, calls, taken, minutes, work_start,
+                                  work_end, t, deps, end)
         t += 1
     return None
 
 
+def _home_earliest(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
+                   calls: list[tuple[int, int]], taken: list[tuple[int, int]],
+                   minutes: Minutes, work_start: int, work_end: int, first: int,
+                   deps: tuple[int, ...], end: str | None = None
+                   ) -> tuple[int, tuple[int, ...]]:
+    """Of the breaks from ``first`` on (the earliest that fits, with its legs ``deps``), the
+    earliest of those after which the drive home ends soonest (``lunch_and_legs``)."""
+    best = (deps[-1], first, deps)
+    for t in range(first + 1, lunch.end - lunch.minutes + 1):
+        if any(s < t + lunch.minutes and t < e for s, e in taken):
+            continue
+        got = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
+                             work_start, work_end, end=end)
+        if got is not None and got[-1] < best[0]:
+            best = (got[-1], t, got)
+    return best[1], best[2]
+
+
 def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit],
-                nights: Mapping[tuple[str, dt.date], str] | None = None) -> tuple[Break, ...]:
+                nights: Nights | None = None) -> tuple[Break, ...]:
     """The lunch break of every expert with ``lunch`` on each date with any consultation,
     placed by ``lunch_and_legs`` (at the start of its window where none fits: an invalid
     day, which the checker then names), on the day's drives from and to the places of
@@ -163,12 +188,13 @@ def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visi
     for (eid, d), vs in sorted(per.items()):
         e = problem.expert_by_id[eid]
         assert e.lunch is not None
-        stops = sorted((v.start, v.end, v.location) for v in vs if v.mode == "onsite")
+        stops = with_appointments(problem, e, d, [(v.start, v.end, v.location) for v in vs
+                                                   if v.mode == "onsite"])
         start_at, end_at = day_ends(e, d, nights)
         got = lunch_and_legs(e.lunch, start_at, stops,
                              [(v.start, v.end) for v in vs if v.mode != "onsite"]
-                             + busy_blocks(e, d), travel.minutes, e.work_start, e.work_end,
-                             end=end_at)
+                             + calls_of(e, d), travel.minutes, e.work_start,
+                             e.day_end if stops else e.work_end, _paid_after(e), end=end_at)
         start = e.lunch.start if got is None else got[0]
         out.append(Break(eid, d, start, start + e.lunch.minutes))
     return tuple(out)
@@ -299,61 +325,79 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
     return found
 
 
-#: The nights of a plan: (expert, date) → the place where that date's day ends (off the base).
-Nights = Mapping[tuple[str, dt.date], str]
-
-_DAY = dt.timedelta(days=1)
-
-
-def day_ends(e: Expert, d: dt.date, nights: Nights | None) -> tuple[str, str]:
-    """Where the expert's day ``d`` starts and ends: the place of the night before and of
-    its own night, the base where there is none."""
-    if not nights:
-        return e.base, e.base
-    return nights.get((e.id, d - _DAY), e.base), nights.get((e.id, d), e.base)
+def with_appointments(problem: PlanRequest, e: Expert, d: dt.date,
+                      stops: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The day's on-site ``stops`` ``(start, end, location)`` with the expert's standing
+    appointments at a place (``busy[].at``, ``engine.calendar.appointments_at``) as stops fixed
+    in time, in time order: the day's drives go around them."""
+    return sorted([*stops, *((b.start, b.end, b.at or "")
+                             for b in appointments_at(problem, e, d))])
 
 
 def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
                  nights: Nights | None = None) -> list[Route]:
-    """Routes per expert and date from the on-site visits (in start order), each leg's
-    departure placed by ``solvers.routes.leg_departures`` around the day's online
-    consultations. With ``nights`` a day starts where the night before was spent and ends
-    where its own night is (``start_at``/``end_at``), and a day away without on-site visits
-    gets a route of its one drive. A day that cannot run that way (an invalid set of visits)
-    gets legs just in time and straight on, so that the checker names what is wrong."""
-    per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
+    """Routes per expert and date from the on-site visits and the standing appointments at a
+    place (in start order), each leg's departure placed by ``solvers.routes.leg_departures``
+    around the day's online consultations. With ``nights`` a day starts where the night
+    before was spent and ends where its own night is (``start_at``/``end_at``), and a day away
+    without on-site visits gets a route of its one drive, within working hours. A day that
+    cannot run that way (an invalid set of visits) gets legs just in time and straight on, so
+    that the checker names what is wrong."""
+    per: dict[tuple[str, dt.date], list[tuple[int, int, str]]] = defaultdict(list)
     online: dict[tuple[str, dt.date], list[tuple[int, int]]] = defaultdict(list)
     for v in visits:
         for eid in v.experts:
             if v.mode == "onsite":
-                per[eid, v.date].append(v)
+                per[eid, v.date].append((v.start, v.end, v.location))
             else:
                 online[eid, v.date].append((v.start, v.end))
+    for e in problem.experts:
+        for b in e.busy:
+            if b.at is not None:
+                per.setdefault((e.id, b.date), [])     # a day with an appointment drives
     for eid, d in nights or {}:
         per.setdefault((eid, d), [])
-        per.setdefault((eid, d + _DAY), [])
+        per.setdefault((eid, d + dt.timedelta(days=1)), [])
     routes = []
     for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        vs.sort(key=lambda v: (v.start, v.end))
         e = problem.expert_by_id[eid]
-        start_at, end_at = day_ends(e, d, nights)
-        stops = [(v.start, v.end, v.location) for v in vs]
-        path = [start_at, *(v.location for v in vs), end_at]
-        legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
-        consults = bool(vs or online[eid, d])   # lunch is due on a day with a consultation
-        online[eid, d] += busy_blocks(e, d)     # a standing appointment: no driving in it
-        deps = leg_departures(start_at, stops, online[eid, d], travel.minutes, e.work_start,
-                              e.work_end, end=end_at)
-        if e.lunch is not None and consults:
-            got = lunch_and_legs(e.lunch, start_at, stops, online[eid, d], travel.minutes,
-                                 e.work_start, e.work_end, end=end_at)
-            deps = None if got is None else got[1]
-        if deps is None:
-            deps = (vs[0].start - legs[0], *(v.end for v in vs)) if vs else (e.work_start,)
-        routes.append(Route(eid, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
-                            tuple(deps), None if start_at == e.base else start_at,
-                            None if end_at == e.base else end_at))
+        route = _route(problem, travel, e, d, vs, online[eid, d], nights)
+        if route is not None:
+            routes.append(route)
     return routes
+
+
+def _route(problem: PlanRequest, travel: TravelTimes, e: Expert, d: dt.date,
+           vs: list[tuple[int, int, str]], online: list[tuple[int, int]],
+           nights: Nights | None) -> Route | None:
+    """One day's route (``build_routes``), None for a day that does not drive."""
+    start_at, end_at = day_ends(e, d, nights)
+    stops = with_appointments(problem, e, d, vs)
+    if not stops and start_at == end_at == e.base:
+        return None                     # an appointment on a date the expert does not work
+    # a day away without stops drives within working hours (no overtime)
+    day_end = e.day_end if stops else e.work_end
+    path = [start_at, *(loc for _, _, loc in stops), end_at]
+    legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
+    lunch = e.lunch if vs or online else None   # due with a consultation only
+    online = [*online, *calls_of(e, d)]         # a standing appointment: no driving in it
+    deps = leg_departures(start_at, stops, online, travel.minutes, e.work_start, day_end,
+                          end=end_at)
+    if lunch is not None:
+        got = lunch_and_legs(lunch, start_at, stops, online, travel.minutes, e.work_start,
+                             day_end, _paid_after(e), end=end_at)
+        deps = None if got is None else got[1]
+    if deps is None:
+        deps = (stops[0][0] - legs[0], *(end for _, end, _ in stops)) if stops \
+            else (e.work_start,)
+    return Route(e.id, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
+                 tuple(deps), None if start_at == e.base else start_at,
+                 None if end_at == e.base else end_at)
+
+
+def _paid_after(e: Expert) -> int | None:
+    """The minute after which the expert's day is paid as overtime (None: it never is)."""
+    return e.work_end if e.overtime is not None and e.overtime.max_minutes else None
 
 
 #: A block of the day as (earliest start, latest start, minutes), minutes after midnight.

@@ -47,10 +47,12 @@ from engine.model import (
     SolveInfo,
     Visit,
 )
+from engine.nights import night_places
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
-from solvers.parts.capacity import capacity_bound
-from solvers.parts.solve import CAPACITY, TRIVIAL
+from solvers.parts.capacity import capacity_prices
+from solvers.parts.lagrange import lagrangian_bound
+from solvers.parts.solve import CAPACITY, LAGRANGIAN, TRIVIAL
 from solvers.planner import SolveOptions, build_routes, solve, trivial_bound
 from solvers.routes import plan_breaks
 
@@ -314,19 +316,30 @@ def _season_plan(problem: PlanRequest, visits: list[Visit], t0: float) -> Plan:
 def season_bound(problem: PlanRequest, travel: TravelTimes, value: int,
                  explainer: Explainer) -> tuple[int, str]:
     """The bound a season simulated week by week reports, with its name (FORMAT.md,
-    ``bound_method``): the capacity bound (``solvers.parts.capacity``, seconds at any
-    horizon) where it answers within ``_BOUND_SECONDS`` and is below the trivial one, else
-    every request that has an option served with no driving. Never below ``value``, the
-    plan's own objective (weak duality says a bound cannot be; a solver's rounding might)."""
+    ``bound_method``): the least of the capacity bound (``solvers.parts.capacity``, seconds at
+    any horizon, within ``_BOUND_SECONDS``) and the Lagrangian bound (``solvers.parts.lagrange``,
+    started from the capacity bound's prices, within ``_BOUND_SECONDS`` more) where it is below
+    the trivial one, else every request that has an option served with no driving. Never below
+    ``value``, the plan's own objective (weak duality says a bound cannot be; a solver's
+    rounding might)."""
     trivial = trivial_bound(problem, {q.id for q in problem.requests
                                       if explainer.options.get(q.id)})
-    capacity = capacity_bound(problem, travel, _BOUND_SECONDS)
-    if capacity is not None and value <= capacity < trivial:
-        return capacity, CAPACITY
+    capacity = capacity_prices(problem, travel, _BOUND_SECONDS)
+    found = [] if capacity is None else [(capacity[0], CAPACITY)]
+    # the Lagrangian relaxation's tours run from the base: none where an expert may stay away
+    lagrangian = None if any(night_places(problem, e) for e in problem.experts) else \
+        lagrangian_bound(problem, travel, time.perf_counter() + _BOUND_SECONDS,
+                         prices=capacity[1] if capacity else None)
+    if lagrangian is not None:
+        found.append((lagrangian, LAGRANGIAN))
+    held = [(b, how) for b, how in found if value <= b < trivial]
+    if held:
+        return min(held)
     return max(value, trivial), TRIVIAL
 
 
-#: HiGHS's seconds for the season simulation's capacity bound (2–5 s on 33 weeks).
+#: Seconds for each of the season simulation's bounds (the capacity bound's HiGHS: 2–5 s on 33
+#: weeks; the Lagrangian bound: 10–15 s).
 _BOUND_SECONDS = 20.0
 
 

@@ -424,7 +424,8 @@ def _proposal(week: Week, problem: PlanRequest, q: Request, cand: Placement,
     touched = set(hood.days)
     changed = [v for v in visits if v.request in hood.nodes]
     routes = [r for r in week.plan.routes if (r.expert, r.date) not in touched]
-    routes += build_routes(problem, week.travel, changed)
+    routes += [r for r in build_routes(problem, week.travel, changed)
+               if (r.expert, r.date) in touched]    # each untouched day keeps its route
     routes.sort(key=lambda r: (r.expert, r.date))
     unscheduled = [u for u in week.plan.unscheduled if u.request != q.id]
     unscheduled += [_dropped_reason(problem, rid, new) for rid in sorted(got.dropped)]

@@ -10,12 +10,14 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
 2. per expert and date, every *order* of the on-site stops, and every way to slot the online
    consultations, the expert's lunch (a block of its minutes inside its window, on a day
    with any consultation) and their standing appointments (``busy``: a block at its own
-   time) between the blocks of the day (base → stop drive, stop, stop → stop
+   time; one at a place, ``at``, is one more stop of the order, fixed at its own time with
+   the drives to and from it around it, on every workable date it falls on, consultations or
+   not) between the blocks of the day (base → stop drive, stop, stop → stop
    drive, …, drive home; before the first drive and after the last included);
    with nights away (``overnight``), every way each expert may spend the nights (each
    date followed by a workable date ends at the base or at one of their places, no trip
    longer than ``max_nights``), each day then starting and ending where they say (a day
-   away drives even without stops);
+   away without stops drives from the one place to the other, within working hours);
 3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
    block a ends" plus earliest and latest starts, a system whose least solution (every block as
    early as the blocks before it allow, a consultation on the next minute of the appointment
@@ -26,7 +28,10 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
    overlaps no closed hours grows with that minute, so the least solution stays the test.
 
 The objective (FORMAT.md, with the season goals: the small-town bonus and the coverage
-penalty) depends only on the assignment and the on-site orders. Search: the
+penalty) depends only on the assignment and the on-site orders, but for overtime
+(``experts[].overtime``: a day may end up to ``max_minutes`` after ``work_end``, each minute
+past it paid): the least solution also ends each day as early as any timing of its orders
+can, so its overtime is the least for those orders. Search: the
 assignments by depth-first search with a bound (priority still available), each day's orders
 cheapest first. Tiny means ≤ 6 requests, 1–2 experts, 1–2 dates: the enumeration is exponential.
 
@@ -51,7 +56,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from engine.calendar import date_status
-from engine.model import PlanRequest, Request
+from engine.model import Expert, PlanRequest, Request
 from engine.travel import TravelTimes
 
 __all__ = ["best_plan", "fewest_released", "insertions"]
@@ -89,7 +94,7 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
                 continue
             lo = max([loc.open] + [e.work_start for e in es]
                      + ([q.window[0]] if q.window else []))
-            hi = min([loc.close] + [e.work_end for e in es]
+            hi = min([loc.close] + [_last_minute(e) for e in es]
                      + ([q.window[1]] if q.window else [])) - q.duration_min
             # the appointment grid: a start is a multiple of g minutes after midnight
             g = p.horizon.start_grid_min
@@ -102,6 +107,11 @@ def _choices(p: PlanRequest, q: Request, *, release: bool) -> list[_Choice]:
                 out.append(_Choice(q.id, d, tuple(sorted(experts)), lo, hi))
     # distinct expert sets only (the order of experts over fields does not matter here)
     return list({(c.date, c.experts): c for c in out}.values())
+
+
+def _last_minute(e: Expert) -> int:
+    """The latest a day of ``e`` may end: work_end, plus overtime's max_minutes if any."""
+    return e.work_end + (e.overtime.max_minutes if e.overtime is not None else 0)
 
 
 def _orders(items: list[str]) -> Iterator[tuple[str, ...]]:
@@ -202,28 +212,46 @@ class _Solver:
         """(drive minutes, blocks) for every way the day can run, cheapest first; a block is
         (kind, name, minutes): ("visit"|"online", request id, duration) or ("drive", tag, m).
         The day starts at ``ends[0]`` and ends at ``ends[1]`` (default: the base); a day
-        that starts or ends away drives even without on-site stops."""
+        that starts or ends away drives even without stops (a "trip" block: its one drive,
+        within working hours)."""
         e = self.p.expert_by_id[eid]
         start, end = ends or (e.base, e.base)
+        # an appointment at a place (``at``) is one more stop, a block at its own time
+        there = {f"at:{eid}:{i}": b for i, b in enumerate(e.busy)
+                 if b.date == d and b.at is not None and date_status(
+                     self.p.horizon, e, d).workable}
+
+        def place(r: str) -> str:
+            return str(there[r].at) if r in there else self.req[r].location
+
+        def minutes(r: str) -> int:
+            return there[r].end - there[r].start if r in there else self.req[r].duration_min
+
         out = []
-        for order in _orders(onsite) if onsite else [()]:
-            if order or (start, end) != (e.base, e.base):
-                path = [start, *(self.req[r].location for r in order), end]
+        stops = [*onsite, *there]
+        for order in _orders(stops) if stops else [()]:
+            if not order and (start, end) != (e.base, e.base):
+                drive = self.t.minutes(start, end)
+                if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
+                    continue
+                skeleton = [("trip", f"{eid}{d}#0", drive)]
+            elif order:
+                path = [start, *(place(r) for r in order), end]
                 legs = [self.t.minutes(a, b) for a, b in itertools.pairwise(path)]
                 drive = sum(legs)
                 if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
                     continue
                 skeleton: list[tuple[str, str, int]] = [("drive", f"{eid}{d}#0", legs[0])]
                 for i, r in enumerate(order):
-                    skeleton.append(("visit", r, self.req[r].duration_min))
+                    skeleton.append(("at" if r in there else "visit", r, minutes(r)))
                     skeleton.append(("drive", f"{eid}{d}#{i + 1}", legs[i + 1]))
             else:
                 drive, skeleton = 0, []
             extra = [("online", r, self.req[r].duration_min) for r in online]
-            if e.lunch is not None and (onsite or online):  # lunch: one more block, like a call
+            if e.lunch is not None and (onsite or online):  # lunch: a block, like a call
                 extra.append(("lunch", f"lunch:{eid}:{d}", e.lunch.minutes))
             for i, b in enumerate(e.busy):  # a standing appointment: a block at its own time
-                if b.date == d:
+                if b.date == d and b.at is None:
                     extra.append(("busy", f"busy:{eid}:{i}", b.end - b.start))
             for blocks in _merges(skeleton, extra):
                 out.append((drive, blocks))
@@ -249,9 +277,29 @@ class _Solver:
                     t, moved = b, True
         return t
 
-    def times_ok(self, chosen: dict[str, _Choice],
-                 days: dict[tuple[str, dt.date], list[tuple[str, str, int]]]) -> bool:
-        """Least solution of the block-order constraints, then every latest start checked."""
+    def overtime_cost(self, chosen: dict[str, _Choice],
+                      days: dict[tuple[str, dt.date], list[tuple[str, str, int]]]) -> int | None:
+        """What these days cost in overtime at the least solution (None: they cannot be
+        timed). Every block there starts as early as any timing allows, so each day's end (its
+        last consultation or drive, whichever ends later) is the earliest it can be, and its
+        overtime the least: minute_cost × the minutes past work_end."""
+        start = self.least_starts(chosen, days)
+        if start is None:
+            return None
+        cost = 0
+        for (eid, _d), blocks in days.items():
+            e = self.p.expert_by_id[eid]
+            ends = [start[name if kind != "drive" else "drive:" + name] + minutes
+                    for kind, name, minutes in blocks if kind in ("visit", "online", "drive")]
+            if e.overtime is not None and ends:
+                cost += e.overtime.minute_cost * max(0, max(ends) - e.work_end)
+        return cost
+
+    def least_starts(self, chosen: dict[str, _Choice],
+                     days: dict[tuple[str, dt.date], list[tuple[str, str, int]]]
+                     ) -> dict[str, int] | None:
+        """Least solution of the block-order constraints, then every latest start checked:
+        the blocks' starts, or None when the orders cannot be timed."""
         lo: dict[str, int] = {}
         hi: dict[str, int] = {}
         size: dict[str, int] = {}
@@ -262,11 +310,13 @@ class _Solver:
             for kind, name, minutes in blocks:
                 key = name if kind != "drive" else "drive:" + name
                 if kind == "drive":
+                    lo[key], hi[key] = e.work_start, _last_minute(e) - minutes
+                elif kind == "trip":        # a day away without stops: within working hours
                     lo[key], hi[key] = e.work_start, e.work_end - minutes
                 elif kind == "lunch":
                     assert e.lunch is not None
                     lo[key], hi[key] = e.lunch.start, e.lunch.end - minutes
-                elif kind == "busy":
+                elif kind in ("busy", "at"):
                     b = e.busy[int(name.rsplit(":", 1)[1])]
                     lo[key] = hi[key] = b.start
                 else:
@@ -284,12 +334,12 @@ class _Solver:
                     start[b] = self._after_closed(b, size[b], start[a] + c)
                     changed = True
                     if start[b] > hi[b]:
-                        return False
+                        return None
             if not changed:
                 break
         else:
-            return False
-        return all(start[k] <= hi[k] for k in start)
+            return None
+        return start if all(start[k] <= hi[k] for k in start) else None
 
     def evaluate(self, chosen: dict[str, _Choice]) -> int | None:
         """Best objective of this assignment over all orders, times and nights away, or
@@ -302,6 +352,10 @@ class _Solver:
             q = self.req[c.request]
             for eid in c.experts:
                 per[eid, c.date][0 if q.mode == "onsite" else 1].append(q.id)
+        for e in self.p.experts:        # a day with an appointment at a place drives anyway
+            for b in e.busy:
+                if b.at is not None and date_status(self.p.horizon, e, b.date).workable:
+                    per.setdefault((e.id, b.date), ([], []))
         best = None
         for nights in self.night_plans():
             value = self.evaluate_with(chosen, per, nights)
@@ -363,22 +417,24 @@ class _Solver:
                 group = set().union(*(link[(e, c.date)] for e in c.experts))
                 for k in group:
                     link[k] = group
-        drive = 0
+        paid = 0                # driving (drive_minute a minute) and overtime
         for group in {frozenset(g) for g in link.values()}:
             keys = sorted(group)
             best = None
             for combo in itertools.product(*(seqs[k] for k in keys)):
-                cost = sum(x[0] for x in combo)
+                cost = w.drive_minute * sum(x[0] for x in combo)
                 if best is not None and cost >= best:
-                    continue
-                if self.times_ok(chosen, {k: x[1] for k, x in zip(keys, combo, strict=True)}):
-                    best = cost
+                    continue        # overtime only adds to it
+                over = self.overtime_cost(chosen, {k: x[1] for k, x in
+                                                   zip(keys, combo, strict=True)})
+                if over is not None and (best is None or cost + over < best):
+                    best = cost + over
             if best is None:
                 return None
-            drive += best
+            paid += best
         gain = sum(self.gain[c.request] for c in chosen.values())
         onsite_days = sum(1 for (on, _) in per.values() if on)
-        value = gain - w.drive_minute * drive - w.onsite_day * onsite_days
+        value = gain - paid - w.onsite_day * onsite_days
         for eid, _d in nights:         # each night away costs its expert's night_cost
             o = self.p.expert_by_id[eid].overnight
             assert o is not None

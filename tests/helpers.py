@@ -36,6 +36,7 @@ __all__ = [
     "build_plan",
     "codes_of",
     "draw_overnight",
+    "draw_overtime",
     "draw_series",
     "on_grid",
     "load_doc",
@@ -203,7 +204,8 @@ DATE_PAIRS = (("2026-12-07", "2026-12-08"), ("2026-11-30", "2026-12-01"))
 @st.composite
 def tiny(draw: Any) -> dict[str, Any]:
     """≤ 6 requests, 1–2 experts, 1–2 dates, 2–3 places, any travel matrix, sometimes the
-    season goals (coverage floors, small-town bonus), monthly on-site caps and follow-ups."""
+    season goals (coverage floors, small-town bonus), monthly on-site caps, follow-ups, lunch,
+    standing appointments and overtime."""
     dates = draw(st.sampled_from(DATE_PAIRS))
     n_loc = draw(st.integers(2, 3))
     locs = [f"L{i}" for i in range(n_loc)]
@@ -293,7 +295,8 @@ def tiny(draw: Any) -> dict[str, Any]:
             e["lunch"] = {"minutes": draw(st.sampled_from([30, 45, 60])),
                           "window": draw(st.sampled_from([["11:30", "13:30"],
                                                           ["12:00", "13:00"]]))}
-    draw_busy(draw, experts, dates[:n_days])
+    draw_busy(draw, experts, dates[:n_days], travel)
+    draw_overtime(draw, experts)
     draw_overnight(draw, experts, locs)
     return doc
 
@@ -308,15 +311,42 @@ def draw_overnight(draw: Any, experts: list[dict[str, Any]], locs: list[str]) ->
                               "max_nights": draw(st.sampled_from([0, 1, 2]))}
 
 
-def draw_busy(draw: Any, experts: list[dict[str, Any]], dates: list[str]) -> None:
+def draw_overtime(draw: Any, experts: list[dict[str, Any]]) -> None:
+    """Sometimes overtime (``experts[].overtime``) of an expert: up to 0, 30 or 90 minutes
+    past work_end, each minute cheap, dear or dearer than most requests earn."""
+    for e in experts:
+        if draw(st.integers(0, 2)) == 0:
+            e["overtime"] = {"max_minutes": draw(st.sampled_from([0, 30, 90])),
+                             "minute_cost": draw(st.sampled_from([1, 20, 200]))}
+
+
+def draw_busy(draw: Any, experts: list[dict[str, Any]], dates: list[str],
+              travel: dict[str, dict[str, int]] | None = None) -> None:
     """Sometimes a standing appointment (``experts[].busy``) of an expert, an hour or so inside
-    their working hours on one of ``dates``, off the appointment grid now and then."""
+    their working hours on one of ``dates``, off the appointment grid now and then; with the
+    document's ``travel`` (every pair given), now and then at a place (``at``) when the expert
+    can drive there and home within the day and the drive cap."""
     for e in experts:
         if draw(st.integers(0, 2)) == 0:
             ws = int(e["work_start"][:2]) * 60 + int(e["work_start"][3:])
             lo = ws + draw(st.sampled_from([0, 65, 150]))
-            e["busy"] = [{"date": draw(st.sampled_from(dates)), "start": fmt_time(lo),
-                          "end": fmt_time(lo + draw(st.sampled_from([30, 60, 90])))}]
+            b = {"date": draw(st.sampled_from(dates)), "start": fmt_time(lo),
+                 "end": fmt_time(lo + draw(st.sampled_from([30, 60, 90])))}
+            e["busy"] = [b]
+            if travel and draw(st.booleans()):
+                _draw_place(draw, e, b, travel)
+
+
+def _draw_place(draw: Any, e: dict[str, Any], b: dict[str, Any],
+                travel: dict[str, dict[str, int]]) -> None:
+    """Put the appointment ``b`` at a place the expert reaches in time (else leave it a call)."""
+    place = draw(st.sampled_from(sorted(travel)))
+    out = travel[e["base"]].get(place, 0)
+    back = travel[place].get(e["base"], 0)
+    cap = e.get("max_drive_minutes_per_day")
+    if (t(b["start"]) - out >= t(e["work_start"]) and t(b["end"]) + back <= t(e["work_end"])
+            and (cap is None or out + back <= cap)):
+        b["at"] = place
 
 
 def draw_series(draw: Any, requests: list[dict[str, Any]]) -> None:

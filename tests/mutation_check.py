@@ -36,12 +36,18 @@ GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
 DUE_TESTS = ("tests/test_due_dates.py", "tests/test_optimality.py")
 
 
+#: The Lagrangian bound a plan by parts may report.
+LAGRANGE = "solvers/parts/lagrange.py"
 #: The expert-day's rules, written once for the planner and the slot proposals.
 DAY = "solvers/cpsat/day.py"
 #: The tests of the expert's real day: closed hours, lunch.
 EXPERT_DAY = "tests/test_expert_day.py"
 #: The tests of the expert's standing appointments.
 BUSY = "tests/test_busy.py"
+#: The tests of standing appointments at a place, with the random tiny weeks that draw them.
+BUSY_AT = "tests/test_busy_at.py"
+#: The tests of overtime, and the brute force that draws it.
+OVERTIME = ("tests/test_overtime.py", "tests/test_optimality.py")
 #: The rules of nights away, and their tests.
 NIGHT_RULES = "solvers/cpsat/nights.py"
 NIGHTS = "tests/test_overnight.py"
@@ -104,8 +110,8 @@ MUTATIONS = [
              "if end + back <= work_end and", "if end + back <= work_end + 60 and"),
     # --- circuit days
     Mutation("circuit: daily visit cap + 1", DAY,
-             "self.m.add(sum(s.present for s in stops) <= cap)",
-             "self.m.add(sum(s.present for s in stops) <= cap + 1)"),
+             "self.m.add(sum(s.present for s in visits) <= cap)",
+             "self.m.add(sum(s.present for s in visits) <= cap + 1)"),
     Mutation("circuit: no drive cap", DAY, "self.m.add(drive <= drive_cap)", "pass"),
     Mutation("circuit: round trip bound too high", "solvers/cpsat/tours.py",
              "rt = sp(base, locs[j]) + sp(locs[j], base)",
@@ -136,7 +142,7 @@ MUTATIONS = [
     Mutation("legs: first leg from the base ignored", DAY,
              "self._when(self.m.add(sj >= e.work_start + t), lit)", "pass"),
     Mutation("legs: last leg home ignored", DAY,
-             "self._when(self.m.add(si.start + si.duration + t <= e.work_end), lit)",
+             "self._when(self.m.add(si.start + si.duration + t <= e.day_end), lit)",
              "pass"),
     Mutation("legs: drive between stops ignored", DAY,
              "self._when(self.m.add(sj >= si.start + si.duration + t), lit)", "pass"),
@@ -164,8 +170,8 @@ MUTATIONS = [
              "            if _up(max(after, lo), grid) + 15 <= min(hi, until - duration):\n"
              "                return True"),
     Mutation("redundant: working day 30 min shorter", "solvers/cpsat/tours.py",
-             "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)",
-             "self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start - 30)"),
+             "self.m.add(sum(busy) + sum(online) <= e.day_end - e.work_start)",
+             "self.m.add(sum(busy) + sum(online) <= e.day_end - e.work_start - 30)"),
     Mutation("redundant: joint tours must agree to the minute before", "solvers/cpsat/tours.py",
              "self.m.add_implication(lit, ~at_least[hi + 1])",
              "self.m.add_implication(lit, ~at_least[hi + 1]) if hi > lo else None\n                self.m.add_implication(lit, ~at_least[lo])"),
@@ -186,6 +192,28 @@ MUTATIONS = [
     Mutation("lunch: the greedy plan forgets it", "solvers/greedy.py",
              "        if e.lunch is not None:\n            if lunch_and_legs(",
              "        if False:\n            if lunch_and_legs(", (EXPERT_DAY,)),
+    # --- overtime (experts[].overtime)
+    Mutation("overtime: unpaid", "solvers/model.py",
+             "            terms.append(-self.overtime_paid())", "            pass", OVERTIME),
+    Mutation("overtime: max_minutes ignored (30 min more)", "engine/model.py",
+             "return self.work_end + (self.overtime.max_minutes if",
+             "return self.work_end + (self.overtime.max_minutes + 30 if", OVERTIME),
+    Mutation("overtime: the drive home not counted", DAY,
+             "self._when(self.m.add(overtime >= si.start + si.duration + t - we), lit)",
+             "pass", OVERTIME),
+    Mutation("overtime: a tour's choice bound above its end", "solvers/model.py",
+             "late.append((end - e.work_end, lit))", "late.append((end - e.work_end + 5, lit))",
+             OVERTIME),
+    Mutation("overtime: only the cheapest order of each set", "solvers/cpsat/tours.py",
+             "all_orders=day.timed or self._pays_overtime(day)", "all_orders=day.timed",
+             OVERTIME),
+    Mutation("overtime: a learnt cost binds every choice of those days", "solvers/cpsat/search.py",
+             "        choice.add(owed >= paid).only_enforce_if(\n",
+             "        choice.add(owed >= paid)\n        (\n", OVERTIME),
+    Mutation("overtime: lunch placed first though it brings the expert home late",
+             "solvers/routes.py",
+             "            if paid_after is None or deps[-1]", "            if True or deps[-1]",
+             OVERTIME),
     # --- standing appointments (tests/test_busy.py decides them)
     Mutation("busy block ignored", "engine/calendar.py",
              "    return sorted((b.start, b.end) for b in expert.busy if b.date == date)",
@@ -194,7 +222,45 @@ MUTATIONS = [
              "        for lo, hi in busy:\n            intervals.append(",
              "        for lo, hi in ():\n            intervals.append(", (BUSY,)),
     Mutation("busy block: the greedy plan lets drives run in it", "solvers/greedy.py",
-             "        online = [*online, *busy_blocks(e, d)]\n", "", (BUSY,)),
+             "        online = [*online, *calls_of(e, d)]\n", "", (BUSY,)),
+    # --- standing appointments at a place (tests/test_busy_at.py decides them)
+    Mutation("at: the drive to the appointment may arrive late", DAY,
+             "        now = stops[j - 1].leaves_from if j else None\n",
+             "        if j and stops[j - 1].appointment:\n            return\n"
+             "        now = stops[j - 1].leaves_from if j else None\n", (BUSY_AT,)),
+    Mutation("at: the appointment's drives unpaid", DAY,
+             "        for _leg, options in (drives or self.leg_drives(e, stops, legs)).items():\n",
+             "        for (i, j), options in (drives or self.leg_drives(e, stops, legs)).items():\n"
+             "            if any(s.appointment for s in stops[i - 1:i] + stops[j - 1:j]):\n"
+             "                continue\n",
+             (BUSY_AT,)),
+    Mutation("at: the planner forgets the appointment's day", "solvers/cpsat/tours.py",
+             "                if got:\n                    self.days[e.id, d]",
+             "                if False:\n                    self.days[e.id, d]", (BUSY_AT,)),
+    Mutation("at: the greedy plan forgets the appointment", "solvers/greedy.py",
+             "        legs = with_appointments(self.p, e, d, [(s.start, s.end, s.location) for s in stops])",
+             "        legs = [(s.start, s.end, s.location) for s in stops]", (BUSY_AT,)),
+    Mutation("at: the routes forget the appointment", "solvers/routes.py",
+             "    return sorted([*stops, *((b.start, b.end, b.at or \"\")",
+             "    return sorted([*stops, *((b.start, b.end, b.at or \"\") if False else ()",
+             (BUSY_AT,)),
+    Mutation("at: a slot's day forgets the appointment", "solvers/cpsat/neighbourhood.py",
+             "                            for b in appointments_at(self.problem, e, day[1]))]",
+             "                            for b in ())]", (BUSY_AT,)),
+    Mutation("at: the options ignore its drives", "solvers/explain/windows.py",
+             "        near = _beside_appointments(travel, q, e, there, starts, day_places(p, e, d))",
+             "        near = starts", (BUSY_AT,)),
+    Mutation("at: a sub-problem drops the appointment's place", "solvers/parts/hoods.py",
+             "    places |= {b.at for e in experts",
+             "    places |= set() and {b.at for e in experts", (BUSY_AT,)),
+    Mutation("at: the key figures count an appointment's day as an on-site day",
+             "engine/kpis.py",
+             "        \"onsite_expert_days\": len(onsite_expert_days(plan.visits)),",
+             "        \"onsite_expert_days\": len({(r.expert, r.date) for r in plan.routes}),",
+             (BUSY_AT,)),
+    Mutation("at: the model makes an appointment's day an on-site day", DAY,
+             "        stops = [s for s in stops if not s.appointment]\n        for s in stops:",
+             "        for s in stops:", (BUSY_AT,)),
     # --- nights away (tests/test_overnight.py decides them)
     Mutation("night: not paid", "solvers/model.py",
              "            terms.append(-self.night_costs())",
@@ -304,8 +370,8 @@ MUTATIONS = [
              "c[j] = -served_value(problem, reqs[qi])",
              "c[j] = -problem.objective.priority * reqs[qi].priority", BOUND_TESTS),
     Mutation("capacity: a month's cap − 1", "solvers/parts/capacity.py",
-             "rows.ub([(j, 1.0) for j in mj], float(cap))",
-             "rows.ub([(j, 1.0) for j in mj], float(cap) - 1)", BOUND_TESTS),
+             "rows.ub([(j, 1.0) for j in mj], float(cap), ",
+             "rows.ub([(j, 1.0) for j in mj], float(cap) - 1, ", BOUND_TESTS),
     Mutation("capacity: a stop's drive paid twice", "solvers/parts/capacity.py",
              "rows.ub([(j, 1.0), (sj, -1.0)], 0.0)", "rows.ub([(j, 2.0), (sj, -1.0)], 0.0)",
              BOUND_TESTS),
@@ -313,6 +379,22 @@ MUTATIONS = [
              "day * workable[ei, p])", "day * workable[ei, p] / 2)", BOUND_TESTS),
     Mutation("capacity: an on-site day per visit", "solvers/parts/capacity.py",
              "[(od, -float(e.max_visits_per_day))]", "[(od, -1.0)]", BOUND_TESTS),
+    Mutation("lagrange: the prices of serving once subtracted", LAGRANGE,
+             "return float(p.lam.sum() + ", "return float(-p.lam.sum() + ", BOUND_TESTS),
+    Mutation("lagrange: each request's last date forgotten", LAGRANGE,
+             "value[j] = served_value(problem, q) / len(q.fields)",
+             "value[j] = served_value(problem, q) / len(q.fields) * (d != q.latest)",
+             BOUND_TESTS),
+    Mutation("lagrange: a day's tour driven twice", LAGRANGE,
+             "tours = dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base]",
+             "tours = 2 * (dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base])",
+             BOUND_TESTS),
+    Mutation("lagrange: a month's on-site days one fewer", LAGRANGE,
+             "ok = (gain > 0) & (_rank_in(group, gain) < cap)",
+             "ok = (gain > 0) & (_rank_in(group, gain) < cap - 1)", BOUND_TESTS),
+    Mutation("lagrange: one visit a day fewer", LAGRANGE,
+             "self.visits = np.minimum(d.day_visits, by_minutes)",
+             "self.visits = np.minimum(d.day_visits - 1, by_minutes)", BOUND_TESTS),
 ]
 
 

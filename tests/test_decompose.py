@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 
 import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from engine.checker import assert_valid
 from engine.format import parse_plan_request
 from engine.model import Visit
+from engine.nights import night_places
 from engine.travel import TravelTimes
 from solvers.executor import make_executor
 from solvers.objective import trivial_bound
@@ -29,7 +31,8 @@ from solvers.parts import (
 )
 from solvers.parts import solve as solve_module
 from solvers.parts.capacity import capacity_bound, capacity_program
-from solvers.parts.solve import CAPACITY, RELAXATION, TRIVIAL
+from solvers.parts.lagrange import lagrangian_bound
+from solvers.parts.solve import CAPACITY, LAGRANGIAN, RELAXATION, TRIVIAL
 from solvers.planner import SolveOptions, solve, solve_part
 from tests.bruteforce import best_plan
 from tests.helpers import add_request, load_doc, problem_of, solve_checked, tiny
@@ -155,19 +158,45 @@ def test_the_capacity_bound_sees_each_months_days_and_wins_over_the_relaxation(p
 
 def test_a_plan_by_parts_reports_the_least_bound_and_names_it(monkeypatch):
     p = _capped_fortnight()
+    best = solve_checked(p, decompose="never")
+    plan = _by_parts(p, WindowSplit(weeks=1))
+    # each expert's days on their own, the drive of each day's tour counted: the Lagrangian
+    # bound reaches the optimum here, below the capacity bound
+    assert plan.solver["bound_method"] == LAGRANGIAN
+    assert plan.bound == best.objective < capacity_bound(p, TravelTimes(p))
+    # without it, the least of the others
+    monkeypatch.setattr(solve_module, "lagrangian_bound", lambda *a: None)
     plan = _by_parts(p, WindowSplit(weeks=1))
     assert plan.solver["bound_method"] == CAPACITY
     assert plan.bound == capacity_bound(p, TravelTimes(p))
-    # when the relaxation is the tighter one, it is the one reported
     p = problem_of("two_regions")
     plan = _by_parts(p)
     assert plan.solver["bound_method"] == RELAXATION
     assert plan.bound == relaxation_bound(p, TravelTimes(p)) <= capacity_bound(p, TravelTimes(p))
-    # neither in time: the trivial bound stands in
+    # none in time: the trivial bound stands in
     monkeypatch.setattr(solve_module, "plan_bounds", lambda *a: [])
     plan = _by_parts(p)
     assert plan.solver["bound_method"] == TRIVIAL
     assert plan.bound == trivial_bound(p, {q.id for q in p.requests})
+
+
+@pytest.mark.parametrize("name", ["two_towns", "joint_visit", "island", "two_regions",
+                                  "call_before_far_visit"])
+def test_the_lagrangian_bound_bounds_the_optimum_of_every_small_instance(name):
+    p = problem_of(name)
+    best = solve_checked(p, decompose="never")
+    assert best.status == "optimal"
+    bound = lagrangian_bound(p, TravelTimes(p), time.perf_counter() + 30)
+    assert bound is not None and bound >= best.objective
+
+
+def test_the_lagrangian_bound_keeps_the_time_it_is_given():
+    p = _capped_fortnight()
+    t0 = time.perf_counter()
+    # not even one round fits before the time is up: no bound, at once
+    assert lagrangian_bound(p, TravelTimes(p), t0 - 1.0) is None
+    assert lagrangian_bound(p, TravelTimes(p), t0 + 30, stop=lambda: True) is None
+    assert time.perf_counter() - t0 < 5.0
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, database=None)
@@ -278,8 +307,8 @@ def test_a_sub_problem_counts_the_coverage_the_rest_of_the_plan_gives_and_keeps_
 @given(doc=tiny(), published=st.booleans())
 def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
     """Day windows on the tiny instances of the optimality test (goals, monthly caps, fixed
-    visits, published dates): the plan is valid, the LP and capacity bounds hold the
-    brute-force optimum, and ``optimal`` by parts is the optimum."""
+    visits, published dates): the plan is valid, the LP, capacity and Lagrangian bounds hold
+    the brute-force optimum, and ``optimal`` by parts is the optimum."""
     if published:
         doc["horizon"]["published_until"] = doc["horizon"]["start"]
     note(str(doc))
@@ -290,6 +319,10 @@ def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
     assert bound is not None and bound >= truth
     capacity = capacity_bound(problem, TravelTimes(problem))
     assert capacity is not None and capacity >= truth
+    lagrangian = lagrangian_bound(problem, TravelTimes(problem), time.perf_counter() + 30)
+    assert lagrangian is not None
+    # (its tours run from the base: a plan by parts asks it only where no expert stays away)
+    assert lagrangian >= truth or any(night_places(problem, e) for e in problem.experts)
     plan = solve_by_parts(problem, SolveOptions(time_limit=10.0, executor="serial"),
                           WindowSplit(days=1), part_solver=solve_part)
     assert_valid(problem, plan)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from engine.checker import check_plan
 from engine.format import parse_plan_request
 from engine.model import fmt_time
-from tests.helpers import draw_busy, draw_series, on_grid, solve_checked
+from tests.helpers import draw_busy, draw_overtime, draw_series, on_grid, solve_checked
 
 FIELDS = ("pr", "data", "design")
 DATES = ("2026-12-07", "2026-12-08", "2026-12-09")          # Mon–Wed
@@ -95,7 +95,8 @@ def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
             ws = int(e["work_start"][:2]) * 60 + int(e["work_start"][3:])
             e["lunch"] = {"minutes": 45, "window": [fmt_time(ws + 120), fmt_time(ws + 240)]}
     draw_series(draw, requests)
-    draw_busy(draw, experts, DATES)
+    draw_busy(draw, experts, DATES, travel)
+    draw_overtime(draw, experts)
     doc = {"format": "plan-request/1",
            "horizon": {"start": DATES[0], "end": DATES[-1], "blackouts": blackouts},
            "locations": locations, "experts": experts, "requests": requests,

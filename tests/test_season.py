@@ -10,8 +10,10 @@ import pytest
 from engine.checker import check_plan
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.season import DEFAULT_CAMPS, publish_until, season_document
+from engine.travel import TravelTimes
 from solvers.objective import trivial_bound
-from solvers.parts.solve import CAPACITY
+from solvers.parts.capacity import capacity_bound
+from solvers.parts.solve import CAPACITY, LAGRANGIAN
 from solvers.season import compare_seasons, plan_season, season_tables, simulate_season
 from tests.helpers import add_request, load_doc, solve_checked
 
@@ -112,10 +114,12 @@ def test_the_season_week_by_week_is_a_valid_plan_of_the_season(short_season):
     assert set(sim.weeks["status"]) <= {"optimal", "feasible", "nothing asked"}
     left = {u.request for u in sim.plan.unscheduled}
     assert set(sim.expired) | set(sim.still_open) == left
-    # the bound is the capacity bound, below every request served, never below the plan
+    # the bound is the least of the capacity and Lagrangian bounds, below every request
+    # served, never below the plan
     served_all = trivial_bound(short_season, {q.id for q in short_season.requests})
-    assert sim.plan.solver.bound_method == CAPACITY
+    assert sim.plan.solver.bound_method in (CAPACITY, LAGRANGIAN)
     assert sim.plan.objective <= sim.plan.bound < served_all
+    assert sim.plan.bound <= capacity_bound(short_season, TravelTimes(short_season))
 
 
 def test_the_season_planned_as_one_and_its_figures(short_season):

@@ -50,7 +50,7 @@ def lunch_break_taken(c: Context) -> Iterable[Violation]:
 def _drives_in_lunch(c: Context, b: Break, where: str) -> Iterable[Violation]:
     """The legs of the expert's route that day (where it says when they are driven) that
     fall in the break."""
-    stops = c.onsite(b.expert, b.date)
+    stops = c.stops(b.expert, b.date)
     for r in c.plan.routes:
         if (r.expert, r.date) != (b.expert, b.date) or not (stops or c.away(b.expert, b.date)):
             continue
@@ -80,7 +80,7 @@ def _drives_in(c: Context, eid: str, day: dt.date, start: int, end: int,
                where: str) -> Iterable[Violation]:
     """The legs of the expert's route on ``day`` (where it says when they are driven) that
     overlap ``start``…``end``."""
-    stops = c.onsite(eid, day)
+    stops = c.stops(eid, day)
     for r in c.plan.routes:
         if (r.expert, r.date) != (eid, day) or not (stops or c.away(eid, day)):
             continue

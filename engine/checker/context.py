@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from engine.calendar import appointments_at
 from engine.model import Plan, PlanRequest, Visit, fmt_time
 from engine.travel import TravelTimes
 
@@ -65,6 +66,33 @@ class Context:
             if stops:
                 yield eid, day, stops
 
+    def appointments(self, eid: str, day: dt.date) -> list[Visit]:
+        """The expert's standing appointments at a place (``busy[].at``) that day, as stops of
+        their day (``request`` says which appointment: it is no visit)."""
+        e = self.p.expert_by_id.get(eid)
+        if e is None:
+            return []
+        return [Visit(f"appointment {fmt_time(b.start)}–{fmt_time(b.end)}", (eid,), b.at or "",
+                      "onsite", day, b.start, b.end)
+                for b in appointments_at(self.p, e, day)]
+
+    def stops(self, eid: str, day: dt.date) -> list[Visit]:
+        """The day's stops in time order: its on-site visits and its appointments at a place."""
+        return sorted([*self.onsite(eid, day), *self.appointments(eid, day)],
+                      key=lambda v: (v.start, v.end))
+
+    def day_stops(self) -> Iterator[tuple[str, dt.date, list[Visit]]]:
+        """Each expert-day that drives (with an on-site visit or an appointment at a place, or
+        starting or ending away from the base: a day after or before a night away, its stops
+        possibly none), with its stops in time order."""
+        keys = set(self.by_expert_date)
+        keys |= {(e.id, b.date) for e in self.p.experts for b in e.busy if b.at}
+        keys |= {k for k in self.route_of if k[0] in self.p.expert_by_id and self.away(*k)}
+        for eid, day in sorted(keys):
+            stops = self.stops(eid, day)
+            if stops or self.away(eid, day):
+                yield eid, day, stops
+
     def ends(self, eid: str, day: dt.date) -> tuple[str, str]:
         """Where the expert's day starts and ends: its route's ``start_at``/``end_at``, the
         base where it gives none (or has no route)."""
@@ -78,14 +106,6 @@ class Context:
         """Whether the day starts or ends away from the base (after or before a night)."""
         base = self.p.expert_by_id[eid].base
         return self.ends(eid, day) != (base, base)
-
-    def drive_days(self) -> Iterator[tuple[str, dt.date, list[Visit]]]:
-        """Every expert-day that drives: with on-site visits, or starting or ending away
-        from the base (a day after or before a night away, its stops possibly none)."""
-        keys = {(eid, day) for eid, day, _ in self.onsite_days()}
-        keys |= {k for k in self.route_of if k[0] in self.p.expert_by_id and self.away(*k)}
-        for eid, day in sorted(keys):
-            yield eid, day, self.onsite(eid, day)
 
     def legs(self, eid: str, stops: list[Visit], day: dt.date | None = None) -> list[int]:
         """The minutes of each leg of the day: start place → stops → end place (the base,

@@ -36,7 +36,7 @@ def _free_block(lo: int, hi: int, busy: list[tuple[int, int]]) -> int:
 def travel_between_stops(c: Context) -> Iterable[Violation]:
     """Between two consecutive on-site stops the expert has at least the driving minutes, and
     those minutes are one stretch free of online consultations (nobody consults while driving)."""
-    for eid, day, stops in c.onsite_days():
+    for eid, day, stops in c.day_stops():
         busy = [(v.start, v.end) for v in c.online(eid, day)]
         for a, b in zip(stops, stops[1:], strict=False):
             need = c.t.minutes(a.location, b.location)
@@ -54,9 +54,12 @@ def day_starts_and_ends_at_base(c: Context) -> Iterable[Violation]:
     starts and is back at the base (or at the place of the night) no later than work ends,
     with time to drive out to the first stop and on from the last, and no online consultation
     during those drives: leave ≥ work_start, leave + drive to first ≤ its start, last end +
-    drive on ≤ return ≤ work_end."""
+    drive on ≤ return ≤ work_end (+ ``overtime.max_minutes``: ``day_end``). (A day away
+    without stops: ``nights_away_kept``.)"""
     routes = c.route_of
-    for eid, day, stops in c.onsite_days():
+    for eid, day, stops in c.day_stops():
+        if not stops:
+            continue
         e = c.p.expert_by_id[eid]
         first, last = stops[0], stops[-1]
         start_at, end_at = c.ends(eid, day)
@@ -70,11 +73,11 @@ def day_starts_and_ends_at_base(c: Context) -> Iterable[Violation]:
         elif out and _free_block(e.work_start, first.start, busy) < out:
             yield violation("online_while_driving", f"online consultations leave no {out}-min stretch "
                      f"to drive to {first.location}", first.request, eid, day)
-        if last.end + back > e.work_end:
+        if last.end + back > e.day_end:
             yield violation("working_hours", f"the drive home from {last.location} ({back} min) after "
-                     f"{fmt_time(last.end)} ends after work ends {fmt_time(e.work_end)}",
+                     f"{fmt_time(last.end)} ends after work ends {fmt_time(e.day_end)}",
                      last.request, eid, day)
-        elif back and _free_block(last.end, e.work_end, busy) < back:
+        elif back and _free_block(last.end, e.day_end, busy) < back:
             yield violation("online_while_driving", f"online consultations leave no {back}-min stretch "
                      f"to drive home from {last.location}", last.request, eid, day)
         r = routes.get((eid, day))
@@ -90,9 +93,9 @@ def day_starts_and_ends_at_base(c: Context) -> Iterable[Violation]:
             yield violation("route_hours", f"back {fmt_time(r.return_)}, but {last.request} ends "
                      f"{fmt_time(last.end)} and the drive home takes {back} min",
                      last.request, eid, day)
-        if r.return_ > e.work_end:
+        if r.return_ > e.day_end:
             yield violation("route_hours", f"back {fmt_time(r.return_)}, after work ends "
-                     f"{fmt_time(e.work_end)}", expert=eid, date=day)
+                     f"{fmt_time(e.day_end)}", expert=eid, date=day)
         for v in c.online(eid, day):
             for s, t, what in ((r.leave, r.leave + out, "out"),
                                (r.return_ - back, r.return_, "home")):
@@ -107,7 +110,7 @@ def legs_driven_between_stops(c: Context) -> Iterable[Violation]:
     per leg, each leaves after the stop before it ends (the first after work starts) and
     arrives by the start of the stop after it (home by the end of work), no online consultation
     falls inside a drive, the route leaves with the first and is back when the last arrives."""
-    days = {(eid, day): stops for eid, day, stops in c.drive_days()}
+    days = {(eid, day): stops for eid, day, stops in c.day_stops()}
     for r in c.plan.routes:
         stops = days.get((r.expert, r.date))
         if not r.departures or stops is None or r.expert not in c.p.expert_by_id:
@@ -121,7 +124,7 @@ def legs_driven_between_stops(c: Context) -> Iterable[Violation]:
         online = c.online(r.expert, r.date)
         for i, (dep, t) in enumerate(zip(r.departures, legs, strict=True)):
             after = e.work_start if i == 0 else stops[i - 1].end
-            by = stops[i].start if i < len(stops) else e.work_end
+            by = stops[i].start if i < len(stops) else e.day_end
             what = f"leg {i + 1} ({fmt_time(dep)}, {t} min)"
             if dep < after:
                 yield violation("legs", f"{what} leaves before {fmt_time(after)}", expert=r.expert,
@@ -141,10 +144,11 @@ def legs_driven_between_stops(c: Context) -> Iterable[Violation]:
 
 def routes_agree_with_visits(c: Context) -> Iterable[Violation]:
     """The routes are the on-site visits seen per expert and date: exactly one route for each
-    expert-date with on-site visits (and one for each day that starts or ends away from the
-    base, its stops possibly none), its stops the visits' locations in start order, and its
-    driving minutes the sum of the legs start → stops → end (the base unless away)."""
-    days = {(eid, day): stops for eid, day, stops in c.drive_days()}
+    expert-date with on-site visits or standing appointments at a place (and one for each day
+    that starts or ends away from the base, its stops possibly none), its stops the locations
+    of both in start order, and its driving minutes the sum of the legs start → stops → end
+    (the base unless away)."""
+    days = {(eid, day): stops for eid, day, stops in c.day_stops()}
     seen: set[tuple[str, dt.date]] = set()
     for r in c.plan.routes:
         key = (r.expert, r.date)
@@ -155,7 +159,7 @@ def routes_agree_with_visits(c: Context) -> Iterable[Violation]:
         seen.add(key)
         stops = days.get(key)
         if stops is None:
-            yield violation("routes", "a route on a date without on-site visits", expert=r.expert,
+            yield violation("routes", "a route on a date without on-site visits or appointments at a place", expert=r.expert,
                      date=r.date)
             continue
         want = tuple(v.location for v in stops)

@@ -3,6 +3,7 @@ bound, its coverage against the floors."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -25,7 +26,9 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
     """For a plan with a result (optimal or feasible, or infeasible with the fixed visits it
     released), ``objective`` is FORMAT.md's formula on the plan: priority × Σ priority served −
     drive_minute × Σ drive minutes − onsite_day × expert-dates on site − late_day × Σ calendar
-    days each visit falls after its request's due date − the nights' costs; ``bound`` is at least
+    days each visit falls after its request's due date − Σ overtime minute_cost × minutes
+    each expert-day ends past work_end (``_overtime``) − the nights' costs; ``bound`` is at
+    least
     the objective, and equal to it when optimal."""
     if c.plan.status not in ("optimal", "feasible") and (
             c.plan.status != "infeasible" or c.plan.objective is None):
@@ -33,10 +36,9 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
     w = c.p.objective
     served = sum(c.p.request_by_id[v.request].priority for v in c.visits)
     drive = 0
-    ndays = 0
-    for eid, day, stops in c.drive_days():
+    for eid, day, stops in c.day_stops():
         drive += sum(c.legs(eid, stops, day))
-        ndays += bool(stops)
+    ndays = sum(1 for _ in c.onsite_days())     # appointments alone make no on-site day
     value = w.priority * served - w.drive_minute * drive - w.onsite_day * ndays
     goals = ""
     nights = night_costs(c.p, c.plan.routes)
@@ -48,6 +50,10 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
     if w.late_day:
         value -= w.late_day * late
         goals += f" − {w.late_day} × {late} days late"
+    paid = _overtime(c)
+    if paid:
+        value -= paid
+        goals += f" − {paid} overtime"
     small = c.p.goals.small_towns
     if small is not None:
         in_towns = sum(c.p.request_by_id[v.request].priority for v in c.visits
@@ -69,6 +75,33 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
     elif c.plan.status == "optimal" and c.plan.bound != c.plan.objective:
         yield violation("bound", f"status optimal but bound {c.plan.bound} ≠ objective "
                  f"{c.plan.objective}")
+
+
+def _overtime(c: Context) -> int:
+    """What the plan's overtime costs: for each expert with ``overtime`` and each date with
+    a consultation of theirs or a drive (to a standing appointment at a place), ``minute_cost``
+    × the minutes the day ends past ``work_end``, the day ending when its last consultation
+    (online too) or its drive home ends (the route's ``return``; without a route, the last
+    stop's end plus the drive home)."""
+    ends: dict[tuple[str, dt.date], int] = {}
+    for v in c.visits:
+        for eid in v.experts:
+            ends[eid, v.date] = max(ends.get((eid, v.date), 0), v.end)
+    back = {(r.expert, r.date): r.return_ for r in c.plan.routes}
+    for eid, day, stops in c.day_stops():       # a day that drives: its drive home too
+        if (eid, day) in back:
+            home = back[eid, day]
+        elif stops:         # (home: where the day ends, the base unless a night away)
+            home = stops[-1].end + c.t.minutes(stops[-1].location, c.ends(eid, day)[1])
+        else:
+            continue
+        ends[eid, day] = max(ends.get((eid, day), 0), home)
+    paid = 0
+    for (eid, _day), end in ends.items():
+        e = c.p.expert_by_id.get(eid)
+        if e is not None and e.overtime is not None and end > e.work_end:
+            paid += e.overtime.minute_cost * (end - e.work_end)
+    return paid
 
 
 def _shortfalls(c: Context) -> dict[str, int]:

@@ -49,9 +49,9 @@ def within_hours(c: Context) -> Iterable[Violation]:
                      f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}", v.request, date=v.date)
         for eid in v.experts:
             e = c.p.expert_by_id[eid]
-            if v.start < e.work_start or v.end > e.work_end:
+            if v.start < e.work_start or v.end > e.day_end:
                 yield violation("working_hours", f"{span(v)} is outside {eid}'s working hours "
-                         f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}", v.request, eid,
+                         f"{fmt_time(e.work_start)}–{fmt_time(e.day_end)}", v.request, eid,
                          v.date)
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError, Problem
-from engine.format.hours import read_busy, read_closed, read_lunch
+from engine.format.appointments import unreachable_appointments
+from engine.format.hours import read_busy, read_closed, read_lunch, read_overtime
 from engine.format.matrices import _parse_travel
 from engine.format.overnight import read_overnight
 from engine.format.places import (
@@ -58,7 +59,8 @@ _LOCATION_KEYS = {"id", "name", "lat", "lon", "open", "close", "max_visits_per_d
                   "island", "ferry_minutes", "population", "closed"}
 _EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_visits_per_day",
                 "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name",
-                "max_onsite_days_per_month", "lunch", "busy", "overnight"}
+                "max_onsite_days_per_month", "lunch", "busy",
+                "overtime", "overnight"}
 _REQ_KEYS = {"id", "location", "fields", "mode", "duration_min", "priority", "earliest", "latest",
              "window", "fixed", "title", "confidential", "after", "due"}
 _FIXED_KEYS = {"experts", "date", "start"}
@@ -113,9 +115,14 @@ def parse_plan_request(doc: Any, *, base_dir: str | Path | None = None) -> PlanR
     if r.problems or horizon is None:
         raise InputError(r.problems or [Problem("horizon", "is required", "必須項目です")])
     extra: dict[str, object] = {k: d[k] for k in ("name", "description", "generator") if k in d}
-    return PlanRequest(horizon=horizon, locations=tuple(locations), experts=tuple(experts),
-                       requests=tuple(requests), travel=travel, objective=objective,
-                       timezone=tz, extra=extra, goals=goals)
+    problem = PlanRequest(horizon=horizon, locations=tuple(locations), experts=tuple(experts),
+                          requests=tuple(requests), travel=travel, objective=objective,
+                          timezone=tz, extra=extra, goals=goals)
+    if any(b.at for e in experts for b in e.busy):
+        unreachable = unreachable_appointments(problem, d.get("experts") or [])
+        if unreachable:
+            raise InputError(unreachable)
+    return problem
 
 
 def _fields(r: Reader, x: Mapping[str, Any], p: str) -> tuple[str, ...]:
@@ -304,7 +311,9 @@ def _parse_experts(r: Reader, d: Mapping[str, Any], places: Places,
                               caps["max_onsite_days"], name, caps["max_onsite_days_per_month"],
                               by_month, lunch=read_lunch(r, x, p, (ws, we)),
                               busy=read_busy(r, x, p, (ws, we), None if horizon is None
-                                             else (horizon.start, horizon.end)),
+                                             else (horizon.start, horizon.end),
+                                             places.ref),
+                              overtime=read_overtime(r, x, p, we),
                               overnight=read_overnight(r, x, p, places)))
     _unique(r, ids, "expert")
     return out

@@ -121,7 +121,11 @@ def _expert_dict(e: Expert, horizon: Horizon) -> dict[str, Any]:
                       "window": [fmt_time(e.lunch.start), fmt_time(e.lunch.end)]}
     if e.busy:
         x["busy"] = [{"date": b.date.isoformat(), "start": fmt_time(b.start),
-                      "end": fmt_time(b.end)} for b in e.busy]
+                      "end": fmt_time(b.end), **({"at": b.at} if b.at else {})}
+                     for b in e.busy]
+    if e.overtime is not None:
+        x["overtime"] = {"max_minutes": e.overtime.max_minutes,
+                         "minute_cost": e.overtime.minute_cost}
     if e.overnight is not None:
         x["overnight"] = overnight_to_dict(e.overnight)
     return x

@@ -98,6 +98,7 @@ const TEXT = {
     seg_onsite: "訪問", seg_online: "オンライン", seg_lunch: "昼食", seg_night: "宿泊",
     seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
     tl_leave: "出発", tl_return: "帰着", tl_longest: "最長", tl_at_base: "拠点で勤務",
+    overtime_upto: "残業 最大 {n} 分（1 分 {c}）",
     rq_search: "検索", rq_scope: "対象", rq_scope_week: "この週", rq_scope_all: "すべての週",
     rq_prev: "前へ", rq_next: "次へ", rq_count: "{total} 件中 {from}–{to} 件", rq_none: "該当する依頼はありません",
     rq_any: "すべて", col_scheduled: "予定日時", col_experts: "担当", rq_not_yet: "未定", after_first: "前回",
@@ -202,6 +203,7 @@ const TEXT = {
     seg_onsite: "on-site", seg_online: "online", seg_lunch: "lunch", seg_night: "night away",
     seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
     tl_leave: "leaves", tl_return: "back", tl_longest: "longest", tl_at_base: "works from the base",
+    overtime_upto: "overtime up to {n} min ({c} a minute)",
     rq_search: "Search", rq_scope: "Weeks", rq_scope_week: "this week", rq_scope_all: "all weeks",
     rq_prev: "Previous", rq_next: "Next", rq_count: "{from}–{to} of {total}", rq_none: "No request matches",
     rq_any: "any", col_scheduled: "Scheduled", col_experts: "Experts", rq_not_yet: "not yet", after_first: "Previous",
@@ -1981,7 +1983,9 @@ async function renderExpertDetail(id) {
     .sort((a, b) => (a.date + a.start).localeCompare(b.date + b.start));
   const feed = h("p", { class: "feed" });
   box.replaceChildren(h("h2", {}, expertName(id)),
-    h("p", {}, `${e.fields.map(fieldName).join("・")} · ${e.work_start || "08:30"}–${e.work_end || "17:15"} · ${t("base")}: ${muniName(e.base)}`),
+    h("p", {}, `${e.fields.map(fieldName).join("・")} · ${e.work_start || "08:30"}–${e.work_end || "17:15"}`
+      + (e.overtime && e.overtime.max_minutes ? ` · ${t("overtime_upto").replace("{n}", e.overtime.max_minutes).replace("{c}", e.overtime.minute_cost)}` : "")
+      + ` · ${t("base")}: ${muniName(e.base)}`),
     feed,
     h("h3", {}, t("visits_week")),
     visits.length ? h("ul", { class: "expert-visits" }, visits.map((v) => h("li", {},

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from engine.model import Expert, PlanRequest
+from engine.model import Busy, Expert, PlanRequest
 from engine.travel import TravelTimes
 from solvers.cpsat.day import DayRules, Ends, Stop
 from solvers.explain import Explainer
@@ -28,7 +28,8 @@ __all__ = ["ExpertDay", "ModelBase", "OutOfTime"]
 class ExpertDay:
     """Variables of one expert on one date.
 
-    Nodes of the day's tour: 0 is the base, ``i >= 1`` the on-site candidate ``onsite[i - 1]``.
+    Nodes of the day's tour: 0 is the base, ``i >= 1`` the on-site candidate ``onsite[i - 1]``,
+    then the standing appointments at a place (``appointments``, stops fixed in time).
     ``tours`` (with one literal each in ``tour_lits``) are the day's drivable orders when they
     were enumerated; otherwise ``arcs`` form a circuit. ``timed`` days carry start-time rules on
     their legs (joint, fixed or online consultations may meet them); on the others every
@@ -46,6 +47,8 @@ class ExpertDay:
     tour_lits: list[cp_model.IntVar] = field(default_factory=list)
     stop_sets: list[cp_model.IntVar] = field(default_factory=list)
     timed: bool = True
+    #: standing appointments at a place (``busy[].at``): the day's last nodes, fixed in time
+    appointments: list[Busy] = field(default_factory=list)
     #: where the day may start and end, for an expert who may stay away (else the base)
     ends: Ends | None = None
     #: the drives of each leg where the day has ``ends`` (``solvers.cpsat.day.Drives``)
@@ -97,6 +100,8 @@ class ModelBase:
         self._stops: dict[tuple[str, dt.date], tuple[list[Stop], list[Stop]]] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
         self.shortfall: dict[str, cp_model.IntVar] = {}
+        #: the minutes each expert-day of an expert with overtime ends past work_end
+        self.overtime: dict[tuple[str, dt.date], cp_model.IntVar] = {}
         self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
         #: indices of the constraints and variables about start times (see ``build``)
         self.timing: list[int] = []
@@ -124,7 +129,8 @@ class ModelBase:
 
     def _stops_of(self, day: ExpertDay) -> tuple[list[Stop], list[Stop]]:
         """The day's on-site and online consultations as stops of the day's model (each
-        with its window on this expert-day)."""
+        with its window on this expert-day), the on-site ones followed by the standing
+        appointments at a place."""
         eid, d = day.expert.id, day.date
         got = self._stops.get((eid, d))
         if got is None:
@@ -137,7 +143,11 @@ class ModelBase:
                 return Stop(rid, q.location, q.duration_min, lo, hi, self.start[rid],
                             self.present[rid, eid, d], leaves)
 
-            got = ([stop(r, True) for r in day.onsite], [stop(r, False) for r in day.online])
+            fixed = [Stop(f"appointment_{eid}_{d}_{b.start}", b.at or "", b.end - b.start,
+                          b.start, b.start, self.m.new_constant(b.start), 1, appointment=True)
+                     for b in day.appointments]
+            got = ([*(stop(r, True) for r in day.onsite), *fixed],
+                   [stop(r, False) for r in day.online])
             self._stops[eid, d] = got
         return got
 

@@ -66,13 +66,17 @@ class Ends:
     ends: tuple[tuple[str, cp_model.LiteralT], ...]
 
 
+
+
 @dataclass(frozen=True)
 class Stop:
     """One consultation of an expert-day in the model: where (``location``), how long
     (``duration``, minutes), the starts it may take (``lo``…``hi``, minutes after midnight),
     its start variable and whether it is made (``present``: a literal, or 1 when it must be).
     ``leaves_from``: the drive to it leaves no earlier than this minute (the day's "now" for a
-    stop not yet published), or None."""
+    stop not yet published), or None. An ``appointment`` is a standing appointment at a place
+    (``experts[].busy[].at``): a stop fixed in time (``lo == hi``, present 1) that is no visit,
+    so that it counts in no visit cap and makes no on-site day, yet its day always drives."""
 
     request: str
     location: str
@@ -82,6 +86,7 @@ class Stop:
     start: cp_model.IntVar
     present: cp_model.LiteralT
     leaves_from: int | None = None
+    appointment: bool = False
 
 
 def new_start_var(m: cp_model.CpModel, lo: int, hi: int, grid: int, name: str
@@ -137,7 +142,7 @@ class DayRules:
         t_ij = min(self.minutes(a, b) for a in (starts if i == 0 else [locs[i]])
                    for b in (finals if j == 0 else [locs[j]]))
         end_i = e.work_start if i == 0 else stops[i - 1].lo + stops[i - 1].duration
-        latest_j = e.work_end if j == 0 else stops[j - 1].hi
+        latest_j = e.day_end if j == 0 else stops[j - 1].hi
         if end_i + t_ij > latest_j:
             return False
         cap = e.max_drive_minutes_per_day
@@ -155,8 +160,8 @@ class DayRules:
                 legs[i, j] = self.m.new_bool_var(f"leg_{name}_{i}_{j}")
         return legs
 
-    def drives(self, e: Expert, stops: list[Stop], legs: Legs, ends: Ends | None = None,
-               name: str = "") -> dict[tuple[int, int], list[tuple[int, cp_model.LiteralT]]]:
+    def leg_drives(self, e: Expert, stops: list[Stop], legs: Legs, ends: Ends | None = None,
+                   name: str = "") -> dict[tuple[int, int], list[tuple[int, cp_model.LiteralT]]]:
         """The drives of each leg (``Drives``): a leg from or to node 0 of a day with ``ends``
         is one drive per place the day may start or end at, its literal "the leg is taken
         and the day starts (ends) there"."""
@@ -187,10 +192,18 @@ class DayRules:
         self.m.add_bool_or([x, negated(a), negated(b)])
         return x
 
+    @staticmethod
+    def drives(stops: list[Stop], on_day: cp_model.LiteralT) -> cp_model.LiteralT:
+        """Whether the day drives a tour: always with a standing appointment at a place, else
+        when it is an on-site day."""
+        return 1 if any(s.appointment for s in stops) else on_day
+
     def add_circuit(self, stops: list[Stop], legs: Legs, on_day: cp_model.LiteralT) -> None:
         """The legs taken form one tour base → stops → base through every stop made, or none
-        when the day is not an on-site day."""
-        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, negated(on_day))]
+        when the day is not an on-site day and has no appointment at a place."""
+        arcs: list[tuple[int, int, cp_model.LiteralT]] = []
+        if not isinstance(tour := self.drives(stops, on_day), int):
+            arcs.append((0, 0, negated(tour)))
         arcs += [(i, j, lit) for (i, j), lit in legs.items()]
         for i, s in enumerate(stops, start=1):
             if not isinstance(s.present, int):
@@ -201,12 +214,14 @@ class DayRules:
               drives: Drives | None = None) -> cp_model.LinearExprT:
         """The day's driving minutes: the sum of the legs taken (of ``drives`` where given)."""
         terms = []
-        for options in (drives or self.drives(e, stops, legs)).values():
+        for _leg, options in (drives or self.leg_drives(e, stops, legs)).items():
             terms += [t * lit for t, lit in options if t]
         return sum(terms)
 
     def link_on_day(self, stops: list[Stop], on_day: cp_model.LiteralT) -> None:
-        """A day is an on-site day exactly when one of its stops is made."""
+        """A day is an on-site day exactly when one of its stops is made (a standing
+        appointment at a place is no visit)."""
+        stops = [s for s in stops if not s.appointment]
         for s in stops:
             self.m.add_implication(s.present, on_day)  # type: ignore[arg-type]
         self.m.add(sum(s.present for s in stops) >= on_day)
@@ -214,13 +229,15 @@ class DayRules:
     def add_daily_caps(self, e: Expert, stops: list[Stop], drive: cp_model.LinearExprT,
                        on_day: cp_model.LiteralT | None) -> bool:
         """At most the expert's visits a day and driving minutes a day. False when the stops
-        that must be made already exceed the visits."""
+        that must be made already exceed the visits. Standing appointments at a place count
+        in the driving, not in the visits."""
+        visits = [s for s in stops if not s.appointment]
         cap = e.max_visits_per_day
         if cap is not None:
-            if sum(isinstance(s.present, int) for s in stops) > cap:
+            if sum(isinstance(s.present, int) for s in visits) > cap:
                 return False
-            if len(stops) > cap:
-                self.m.add(sum(s.present for s in stops) <= cap)
+            if len(visits) > cap:
+                self.m.add(sum(s.present for s in visits) <= cap)
         drive_cap = e.max_drive_minutes_per_day
         if drive_cap is not None and on_day is not None:
             self.m.add(drive <= drive_cap)
@@ -265,7 +282,7 @@ class DayRules:
             self._when(self.m.add(sj >= e.work_start + t), lit)
         elif j == 0:
             si = stops[i - 1]
-            self._when(self.m.add(si.start + si.duration + t <= e.work_end), lit)
+            self._when(self.m.add(si.start + si.duration + t <= e.day_end), lit)
         else:
             si, sj = stops[i - 1], stops[j - 1].start
             self._when(self.m.add(sj >= si.start + si.duration + t), lit)
@@ -273,20 +290,23 @@ class DayRules:
     def add_one_thing_at_a_time(self, e: Expert, stops: list[Stop], online: list[Stop],
                                 legs: Legs, on_day: cp_model.LiteralT | None,
                                 name: str, *, busy: Sequence[tuple[int, int]],
+                                overtime: cp_model.IntVar | None = None,
                                 drives: Drives | None = None, away: bool = False,
                                 more: Sequence[cp_model.IntervalVar] = ()) -> None:
         """An expert does one thing at a time: consultations on site and online, and each
         leg's drive as a block (``drive_block``). Waiting is allowed anywhere, online
         consultations anywhere but inside a drive. An expert with ``lunch`` has the break as
         one more block (``lunch``); each standing appointment of the day (``busy``, minutes
-        ``(start, end)``) is a block fixed in time; ``more`` are blocks the caller adds (a
-        day's drive between the places of two nights). On a day that may start or end away
-        (``away``: it may drive without consultations) lunch is due only with a consultation. (A day without online
+        ``(start, end)``, taken anywhere) is a block fixed in time, and one at a place is a stop
+        of the day; ``more`` are blocks the caller adds (a day's drive between the places of
+        two nights). On a day that may start or end away (``away``: it may drive without
+        consultations) lunch is due only with a consultation. (A day without online
         consultations, lunch or standing appointments needs nothing: its legs keep its stops
-        apart in time.)"""
+        apart in time.) With ``overtime`` (``new_overtime``) the day ends no earlier than its
+        drive home's block."""
         if not online and e.lunch is None and not busy:
             return
-        drives = drives if drives is not None else self.drives(e, stops, legs)
+        drives = drives if drives is not None else self.leg_drives(e, stops, legs)
         intervals = list(more)
         for j, s in enumerate(stops, start=1):
             intervals.append(self._interval(s, f"visit_{s.request}_{name}"))
@@ -298,18 +318,50 @@ class DayRules:
         if on_day is not None and legs:
             home = [(i, t, x) for (i, j), xs in drives.items() if j == 0 for t, x in xs]
             if home:
-                intervals.append(self.drive_block(f"drive_home_{name}", e, stops, home,
-                                                  on_day, before=None))
+                tour = self.drives(stops, on_day)
+                block = self.drive_block(f"drive_home_{name}", e, stops, home, tour,
+                                         before=None)
+                intervals.append(block)
+                if overtime is not None:
+                    ends: cp_model.LinearExprT = block.end_expr()  # type: ignore[assignment]
+                    self._when(self.m.add(overtime >= ends - e.work_end), tour)  # type: ignore[operator]
         for s in online:
             intervals.append(self._interval(s, f"online_{s.request}_{name}"))
         if e.lunch is not None:
-            due = bool(busy) or away
-            intervals.append(self.lunch(e, name, [*stops, *online] if due else None))
+            visits = [s for s in stops if not s.appointment]
+            met = busy or len(visits) < len(stops) or away
+            intervals.append(self.lunch(e, name, [*visits, *online] if met else None))
         for lo, hi in busy:
             intervals.append(self.m.new_fixed_size_interval_var(lo, hi - lo,
                                                                 f"busy_{name}_{lo}"))
         if len(intervals) > 1:
             self.m.add_no_overlap(intervals)
+
+    # ------------------------------------------------------------------ overtime
+    def new_overtime(self, e: Expert, name: str) -> cp_model.IntVar | None:
+        """The minutes the day ends past ``work_end`` (0 … ``overtime.max_minutes``: the
+        objective pays ``minute_cost`` for each, so the least the rules allow is taken), or
+        None for an expert without overtime, whose day ends by ``work_end``."""
+        if e.overtime is None or not e.overtime.max_minutes:
+            return None
+        return self.m.new_int_var(0, e.overtime.max_minutes, f"overtime_{name}")
+
+    def add_day_end(self, e: Expert, overtime: cp_model.IntVar, stops: list[Stop],
+                    online: list[Stop], legs: Legs, drives: Drives | None = None) -> None:
+        """A day ends when its last consultation (on site or online) or its drive home ends,
+        whichever is later: ``overtime`` is at least each consultation's end and each drive
+        home's earliest end (the last stop's end plus the drive) past ``work_end``. (Where the
+        drive home is a block of its own, ``add_one_thing_at_a_time`` holds its end too.)"""
+        we = e.work_end
+        for s in [*stops, *online]:
+            if s.hi + s.duration > we:
+                self._when(self.m.add(overtime >= s.start + s.duration - we), s.present)
+        for (i, j), options in (drives or self.leg_drives(e, stops, legs)).items():
+            if j == 0 and i:
+                si = stops[i - 1]
+                for t, lit in options:      # (the drive to where the day ends)
+                    if si.hi + si.duration + t > we:
+                        self._when(self.m.add(overtime >= si.start + si.duration + t - we), lit)
 
     def lunch(self, e: Expert, name: str,
               due_with: list[Stop] | None = None) -> cp_model.IntervalVar:
@@ -345,8 +397,8 @@ class DayRules:
                 cp_model.Domain.from_values(lengths), f"{name}_minutes")
             self._when(self.m.add(size_var == sum(t * lit for _, t, lit in legs if t)), present)
             size = size_var
-        begin = self.m.new_int_var(e.work_start, e.work_end, f"{name}_from")
-        end = self.m.new_int_var(e.work_start, e.work_end, f"{name}_to")
+        begin = self.m.new_int_var(e.work_start, e.day_end, f"{name}_from")
+        end = self.m.new_int_var(e.work_start, e.day_end, f"{name}_to")
         for i, _, lit in legs:
             if i:
                 si = stops[i - 1]

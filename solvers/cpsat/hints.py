@@ -90,6 +90,11 @@ class HintsAndReading(NightRules):
                 for k, lit in enumerate(day.tour_lits):
                     hint[lit] = int(k == chosen)
             path = [0, *(i + 1 for i in order), 0] if stops else []
+            if day.appointments:    # the fixed stops after the candidates, in time order
+                n = len(day.onsite)
+                timed = sorted([*((v.start, index[v.request] + 1) for v in stops),
+                                *((b.start, n + 1 + k) for k, b in enumerate(day.appointments))])
+                path = [0, *(node for _, node in timed), 0]
             used = set(itertools.pairwise(path))
             if day.tours is None or day.timed:
                 for (i, j), lit in day.arcs.items():

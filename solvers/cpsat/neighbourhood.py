@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from engine.calendar import busy_blocks, keep_out
-from engine.kpis import served_value
+from engine.calendar import appointments_at, calls_of, keep_out
+from engine.kpis import day_ends, served_value
 from engine.model import Plan, PlanRequest, Request, Route, Visit
 from engine.travel import TravelTimes
 from solvers.cpsat.day import DayRules, Stop, new_start_var
@@ -54,6 +54,7 @@ class Week:
                 self.location_day[v.location, v.date] += len(v.experts)
         self.routes: dict[Day, Route] = {(r.expert, r.date): r for r in plan.routes}
         self.objective = objective_value(problem, list(plan.visits), list(plan.routes))
+        self.ends = day_ends(plan.visits, plan.routes)
 
     def group(self, seeds: Sequence[Day]) -> list[Day]:
         """The expert-days whose times hang together with ``seeds``: joined by joint visits."""
@@ -151,6 +152,9 @@ class Neighbourhood:
     on_day: dict[Day, cp_model.LiteralT] = field(default_factory=dict)
     old_drive: int = 0
     old_days: int = 0
+    #: overtime of the neighbourhood's days: minute_cost × minutes past work_end, and before
+    overtime_terms: list[cp_model.LinearExprT] = field(default_factory=list)
+    old_overtime: int = 0
     change: cp_model.LinearExprT = 0
     score: cp_model.LinearExprT = 0
     proven_empty: bool = True
@@ -171,7 +175,8 @@ class Neighbourhood:
             r = self.week.routes.get(day)
             if r is not None:
                 self.old_drive += r.drive_minutes
-                self.old_days += 1
+                # a route to a standing appointment alone is no on-site day
+                self.old_days += day[1] in self.week.onsite_days[day[0]]
             if not self.add_day(day):
                 return False
         if not self.add_caps_across_days():
@@ -188,11 +193,12 @@ class Neighbourhood:
         lost = sum(self._worth(n.request) for n in may_go) - kept
         drive = cp_model.LinearExpr.sum(self.drive_terms)
         on_days = cp_model.LinearExpr.sum(list(self.on_day.values()))
+        overtime = cp_model.LinearExpr.sum(self.overtime_terms)
         self.change = cp_model.LinearExpr.weighted_sum(
-            [drive, on_days, lost, self._coverage_shortfall_added()],
-            [-w.drive_minute, -w.onsite_day, -1, -1]) + (
+            [drive, on_days, lost, self._coverage_shortfall_added(), overtime],
+            [-w.drive_minute, -w.onsite_day, -1, -1, -1]) + (
             self._worth(self.q) + w.drive_minute * self.old_drive
-            + w.onsite_day * self.old_days)
+            + w.onsite_day * self.old_days + self.old_overtime)
         self.add_preferences()
         return True
 
@@ -237,7 +243,7 @@ class Neighbourhood:
         experts = [self.problem.expert_by_id[e] for e in v.experts]
         lo = max([loc.open, *(e.work_start for e in experts)]
                  + ([q.window[0]] if q.window else []))
-        hi = min([loc.close, *(e.work_end for e in experts)]
+        hi = min([loc.close, *(e.day_end for e in experts)]
                  + ([q.window[1]] if q.window else [])) - q.duration_min
         if is_new:
             lo, hi = max(lo, self.cand.lo), min(hi, self.cand.hi)
@@ -267,13 +273,18 @@ class Neighbourhood:
         e = self.problem.expert_by_id[eid]
         rules = DayRules(self.m, self.week.travel.minutes, self.week.travel.shortest)
         here = [n for n in self.nodes.values() if eid in n.visit.experts]
-        stops = [stop_of(n) for n in here if n.visit.mode == "onsite"]
+        visits = [stop_of(n) for n in here if n.visit.mode == "onsite"]
+        stops = [*visits, *(Stop(f"appointment_{eid}_{b.start}", b.at or "", b.end - b.start,
+                                 b.start, b.start, self.m.new_constant(b.start), 1,
+                                 appointment=True)
+                            for b in appointments_at(self.problem, e, day[1]))]
         online = [stop_of(n) for n in here if n.visit.mode == "online"]
         on_day: cp_model.LiteralT | None = None
         legs: dict[tuple[int, int], cp_model.IntVar] = {}
         if stops:
-            on_day = self._on_day(rules, eid, stops)
-            self.on_day[day] = on_day
+            on_day = self._on_day(rules, eid, visits) if visits else 0
+            if visits:
+                self.on_day[day] = on_day
             legs = rules.new_legs(e, stops, eid)
             for (i, j), x in legs.items():
                 rules.add_leg_time(e, stops, i, j, x)
@@ -291,8 +302,14 @@ class Neighbourhood:
                 return False
             if online and isinstance(on_day, int) and not any(j == 0 for (_i, j) in legs):
                 return False                # no way home, yet calls need the drive placed
+        ot = rules.new_overtime(e, eid)
+        if ot is not None:              # the day may end past work_end, each minute paid
+            assert e.overtime is not None
+            rules.add_day_end(e, ot, stops, online, legs)
+            self.overtime_terms.append(e.overtime.minute_cost * ot)
+            self.old_overtime += e.overtime_cost(self.week.ends.get(day, e.work_end))
         rules.add_one_thing_at_a_time(e, stops, online, legs, on_day, eid,
-                                      busy=busy_blocks(e, day[1]))
+                                      busy=calls_of(e, day[1]), overtime=ot)
         return True
 
     def _on_day(self, rules: DayRules, eid: str, stops: list[Stop]) -> cp_model.LiteralT:

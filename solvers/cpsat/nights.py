@@ -70,6 +70,8 @@ class NightRules(ModelBase):
         ends (a day between two nights at one place stays there): within working hours and
         the day's drive cap, its minutes in the day's driving."""
         assert day.ends is not None
+        if day.appointments:
+            return              # the day drives its tour through them: no day without stops
         e = day.expert
         idle: cp_model.LiteralT = 1 if day.on_day is None else negated(day.on_day)
         for s, at_s in day.ends.starts:

@@ -86,8 +86,7 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         proven = code == cp_model.OPTIMAL
         bound = int(round(solver.objective_value if proven else solver.best_objective_bound))
         chosen = list(solver.response_proto.solution)
-        # The chosen consultations with times, the days' orders free to change: when this
-        # meets the choice's objective, it is optimal.
+        # The chosen consultations timed, the days' orders free: optimal if it meets the bound.
         if consider(_repair(model, clock, {i: chosen[i] for i in decisions
                                            if i not in all_orders}), at_round):
             return Found("optimal", best.values, best.objective, best.objective)
@@ -103,6 +102,9 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         cores = _untimed_groups(model, clock, groups, chosen, failed)
         bad = list(cores)
         if not bad:
+            if _cut_overtime(model, clock, choice, chosen, decisions):
+                set_hint(choice, dict(enumerate(chosen)))
+                continue     # every day times, but later than the choice counted
             break            # no single group explains it: the full search decides
         # Repair: the days that failed decided anew, the rest kept.
         free = _free_on_days(model, {day for k in bad for day in model.group_days[k]}, chosen)
@@ -356,10 +358,50 @@ def _cannot_be_timed(model: PlannerModel, clock: Clock, lits: list[int],
 
 def _repair(model: PlannerModel, clock: Clock, fixed: dict[int, int]) -> list[int] | None:
     """The best plan that keeps these decisions and re-decides the rest with every rule."""
+    return _repair_exact(model, clock, fixed)[0]
+
+
+def _repair_exact(model: PlannerModel, clock: Clock, fixed: dict[int, int]
+                  ) -> tuple[list[int] | None, bool]:
+    """``_repair``, and whether CP-SAT proved its plan the best that keeps these decisions."""
     probe = model.m.clone()
     probe.clear_hints()
     fix_values(probe, fixed, model.booleans)
     solver = clock.solver(share=0.25, cap=2.0)
-    if clock.run(solver, probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return list(solver.response_proto.solution)
-    return None
+    code = clock.run(solver, probe)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return list(solver.response_proto.solution), code == cp_model.OPTIMAL
+    return None, False
+
+
+def _cut_overtime(model: PlannerModel, clock: Clock, choice: cp_model.CpModel,
+                  chosen: list[int], decisions: list[int]) -> bool:
+    """Where every group of the chosen plan can be timed but its days end later than the
+    choice counted (the choice knows only each tour's earliest end; a joint visit's partner
+    or an online consultation may hold a day back), the choice learns what its literals cost:
+    "these tours and consultations ⇒ the group's overtime costs at least what it costs in
+    ``timed``". ``timed`` is the best timing of the choice as it stands (proven): each group's
+    overtime there is the least its literals allow (the groups' times are apart), and more
+    literals (more consultations, a joint partner) only hold a day back more, so the cut
+    removes no plan and the bound stays valid. Whether a cut was added that the choice
+    breaks."""
+    if not model.overtime:
+        return False
+    timed, exact = _repair_exact(model, clock, {i: chosen[i] for i in decisions})
+    if timed is None or not exact:
+        return False
+    cost = {e.id: e.overtime.minute_cost for e in model.p.experts if e.overtime is not None}
+    added = False
+    for lits, days in zip(model.day_groups(timed.__getitem__), model.group_days, strict=True):
+        ots = [(cost[eid], model.overtime[eid, d]) for eid, d in days
+               if (eid, d) in model.overtime]
+        paid = sum(c * timed[x.index] for c, x in ots)
+        if not ots or paid <= sum(c * chosen[x.index] for c, x in ots) \
+                or not all(chosen[i] for i in lits):
+            continue
+        owed = cp_model.LinearExpr.weighted_sum(
+            [choice.get_int_var_from_proto_index(x.index) for _, x in ots], [c for c, _ in ots])
+        choice.add(owed >= paid).only_enforce_if(
+            [choice.get_bool_var_from_proto_index(i) for i in lits])
+        added = True
+    return added

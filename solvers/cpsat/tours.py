@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from engine.calendar import keep_out
+from engine.calendar import appointments_at, keep_out
 from solvers.cpsat.base import ExpertDay
 from solvers.cpsat.nights import NightRules
 from solvers.routes import Tour, day_tours
@@ -24,6 +24,11 @@ class TourRules(NightRules):
     redundant rules."""
 
     def _collect_days(self) -> None:
+        for e in self.p.experts:        # a day with an appointment at a place always drives
+            for d in sorted({b.date for b in e.busy if b.at is not None}):
+                got = appointments_at(self.p, e, d)
+                if got:
+                    self.days[e.id, d] = ExpertDay(e, d, appointments=got)
         for o_list in self.options.values():
             for o in o_list:
                 key = (o.expert, o.date)
@@ -55,16 +60,21 @@ class TourRules(NightRules):
         an expert who may stay away (``add_nights_away``)."""
         self._collect_days()
         self.add_nights_away()
-        onsite_days = sorted(((k, day) for k, day in self.days.items() if day.onsite),
+        onsite_days = sorted(((k, day) for k, day in self.days.items()
+                              if day.onsite or day.appointments),
                              key=lambda kv: (kv[0][0], kv[0][1]))
         enumerated: dict[tuple[str, dt.date], list[Tour]] = {}
         for key, day in onsite_days:
             self._check_deadline()
             day.timed = self._needs_times(day)
-            if self.use_tours and day.ends is None:     # a tour runs base to base
+            # days with appointments at a place, and days that may start or end away from
+            # the base (a tour runs base to base): a circuit
+            if self.use_tours and not day.appointments and day.ends is None:
                 # all orders where start times matter; else the cheapest order of each set
                 limit = self.max_tours if day.timed else self.max_tour_sets
-                tours = self._tours(day, all_orders=day.timed, limit=limit)
+                # with overtime an order that drives more may end earlier: every order
+                tours = self._tours(day, all_orders=day.timed or self._pays_overtime(day),
+                                    limit=limit)
                 if tours is not None:
                     enumerated[key] = self._with_room_for_lunch(day, tours)
         # The model stays small enough to solve: days with the fewest tours choose among them
@@ -96,9 +106,15 @@ class TourRules(NightRules):
         if self.redundant:
             self.add_joint_visit_tours_agree()
 
+    @staticmethod
+    def _pays_overtime(day: ExpertDay) -> bool:
+        """Whether the expert's days may run past work_end at a cost."""
+        ot = day.expert.overtime
+        return ot is not None and ot.max_minutes > 0
+
     def _tours(self, day: ExpertDay, *, all_orders: bool, limit: int) -> list[Tour] | None:
         e = day.expert
-        return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.work_end,
+        return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.day_end,
                          max_stops=e.max_visits_per_day, max_drive=e.max_drive_minutes_per_day,
                          all_orders=all_orders, limit=limit, lower=self.travel.shortest,
                          grid=self.p.horizon.start_grid_min)
@@ -115,7 +131,7 @@ class TourRules(NightRules):
             return tours
         e, cands = day.expert, self._candidates(day)
         return [t for t in tours
-                if t.fits_beside(e.base, cands, self.travel.minutes, e.work_start, e.work_end,
+                if t.fits_beside(e.base, cands, self.travel.minutes, e.work_start, e.day_end,
                                  lunch.start, lunch.end - lunch.minutes, lunch.minutes)]
 
     def _choose_one_tour(self, day: ExpertDay, tours: list[Tour]) -> None:
@@ -161,7 +177,7 @@ class TourRules(NightRules):
             lo, hi = self._window[rid, e.id, d]
             clash = [lit for tour, lit in zip(day.tours, day.tour_lits, strict=True)
                      if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
-                                             e.work_end, lo, hi, q.duration_min,
+                                             e.day_end, lo, hi, q.duration_min,
                                              grid=self.p.horizon.start_grid_min)]
             if clash:
                 # the day has at most one tour, so one list says it for all of them
@@ -171,7 +187,7 @@ class TourRules(NightRules):
                     for t, lit in zip(day.tours, day.tour_lits, strict=True)]
             online = [self.p.request_by_id[r].duration_min * self.present[r, e.id, d]
                       for r in day.online]
-            self.m.add(sum(busy) + sum(online) <= e.work_end - e.work_start)
+            self.m.add(sum(busy) + sum(online) <= e.day_end - e.work_start)
 
     def add_joint_visit_tours_agree(self) -> None:
         """(Redundant, for a strong bound.) The experts of a joint visit choose tours in which
@@ -212,11 +228,15 @@ class TourRules(NightRules):
         self.rules.add_circuit(stops, day.arcs, day.on_day)
         if day.ends is not None:
             # node 0 is where the day starts and ends: the bounds below assume the base
-            day.drives = self.rules.drives(e, stops, day.arcs, day.ends, f"{e.id}_{d}")
+            day.drives = self.rules.leg_drives(e, stops, day.arcs, day.ends, f"{e.id}_{d}")
             day.drive = self.rules.drive(e, stops, day.arcs, day.drives)
             return
         day.drive = self.rules.drive(e, stops, day.arcs)
-        if self.redundant:
+        if self.redundant and day.appointments:
+            # the cheapest order of a set of stops need not bound a tour that also passes the
+            # appointments (the matrix may be no metric): the round trips still do
+            self.add_round_trip_lower_bound(day, self.rules.places(e, stops))
+        elif self.redundant:
             sets = self._tours(day, all_orders=False,
                                limit=min(self.max_tours, self._tour_sets_left))
             if sets is not None:

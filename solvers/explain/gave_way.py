@@ -73,7 +73,7 @@ def left_out(p: PlanRequest, travel: TravelTimes, names: Names,
     """The reasons of one request left out of ``plan``: for each of its options, the cap
     that is full or the visits that take the day; then whether it gave way to visits of
     equal or higher priority, or to a combination."""
-    late = _too_late(p, q, options)
+    late = _too_late(p, q, options) or _too_much_overtime(p, travel, q, options)
     if late is not None:
         return late
     why = Reasons()
@@ -111,6 +111,30 @@ def _too_late(p: PlanRequest, q: Request, options: list[Option]) -> Unscheduled 
         f"more than serving it earns ({worth})",), (
         f"対応できる日はすべて期限 {month_day(q.due)} より後です: 最も早い {month_day(first)} でも "
         f"{n} 日遅れで、1 日 {w} の遅延費用が対応の価値（{worth}）以上になります",), ("late_cost",))
+
+
+def _too_much_overtime(p: PlanRequest, travel: TravelTimes, q: Request,
+                       options: list[Option]) -> Unscheduled | None:
+    """The reason when every start that could serve ``q`` ends an expert's day so long after
+    their ``work_end`` (at its earliest start, back at the base after an on-site visit) that
+    the overtime (``overtime.minute_cost`` a minute) costs at least what serving it earns."""
+    worth = served_value(p, q)
+    least: list[tuple[int, int]] = []      # (overtime cost, minutes past work_end)
+    for o in options:
+        e = p.expert_by_id[o.expert]
+        if e.overtime is None:
+            return None
+        end = o.lo + q.duration_min + (travel.shortest(q.location, e.base) if q.onsite else 0)
+        least.append((e.overtime_cost(end), end - e.work_end))
+    if not least or min(least)[0] < worth:
+        return None
+    cost, minutes = min(least)
+    return Unscheduled(q.id, (
+        f"it could only be served late in the day: at the earliest the expert's day would end "
+        f"{minutes} min after work ends, and that overtime ({cost}) costs at least what "
+        f"serving it earns ({worth})",), (
+        f"遅い時間にしか対応できません: 最も早くても勤務終了の {minutes} 分後に一日が終わり、"
+        f"その残業の費用（{cost}）が対応の価値（{worth}）以上になります",), ("overtime_cost",))
 
 
 def _cap_full(p: PlanRequest, travel: TravelTimes, names: Names, q: Request, o: Option,

@@ -88,7 +88,7 @@ def _why_none(p: PlanRequest, travel: TravelTimes, names: Names, q: Request,
         codes.append("cap_zero")
     if not en and fail_time:
         e_, j_ = _no_time(p, travel, q, fail_time[0][0])
-        if all(kind == "busy" for *_, kind in fail_time):
+        if all(kind in ("busy", "at") for *_, kind in fail_time):
             e_, j_ = _busy_words(p, names, q, fail_time)
         en.append(e_)
         ja.append(j_)
@@ -157,11 +157,11 @@ def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple
         en = (
             f"no day where the trip and the consultation fit the hours: {out} min each way "
             f"from the base leaves no {q.duration_min}-minute slot within working hours "
-            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}, opening hours {hours}"
+            f"{fmt_time(e.work_start)}–{fmt_time(e.day_end)}, opening hours {hours}"
             + (f" and the window {win}" if win else ""))
         ja = (
             f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
-            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}・開庁時間 {hours_ja}"
+            f"{fmt_time(e.work_start)}–{fmt_time(e.day_end)}・開庁時間 {hours_ja}"
             + (f"・希望時間帯 {win}" if win else "") + f" の中に {q.duration_min} 分の枠が取れません")
     else:
         en = (f"no {q.duration_min}-minute slot within both the working hours and the "
@@ -180,12 +180,24 @@ def _busy_words(p: PlanRequest, names: Names, q: Request,
     """The words for a request whose every start that the hours leave meets a standing
     appointment (``experts[].busy``) of the expert: whose, on which dates, when."""
     seen: list[str] = []
+    seen_ja: list[str] = []
     for eid, d, *_ in fail_time:
+        bs = [b for b in p.expert_by_id[eid].busy if b.date == d]
         hours = ", ".join(f"{fmt_time(b.start)}–{fmt_time(b.end)}"
-                          for b in p.expert_by_id[eid].busy if b.date == d)
+                          + (f" at {names.loc(b.at, 'en')}" if b.at else "") for b in bs)
+        hours_ja = "、".join((f"{names.loc(b.at, 'ja')}で" if b.at else "")
+                             + f"{fmt_time(b.start)}–{fmt_time(b.end)}" for b in bs)
         seen.append(f"{names.who(eid)} {month_day(d)} {hours}")
+        seen_ja.append(f"{names.who(eid)} {month_day(d)} {hours_ja}")
+    if any(kind == "at" for *_, kind in fail_time):
+        en = (f"every {q.duration_min}-minute slot the hours leave meets a standing "
+              "appointment or leaves no time for the drives to one at a place: "
+              + "; ".join(seen))
+        ja = (f"勤務時間内の {q.duration_min} 分の枠はすべて専門家の予定と重なるか、"
+              "場所での予定への移動の時間が取れません: " + "、".join(seen_ja))
+        return en, ja
     en = (f"every {q.duration_min}-minute slot the hours leave meets a standing appointment: "
           + "; ".join(seen))
     ja = (f"勤務時間内の {q.duration_min} 分の枠はすべて専門家の予定と重なります: "
-          + "、".join(seen))
+          + "、".join(seen_ja))
     return en, ja

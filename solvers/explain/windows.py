@@ -7,11 +7,12 @@ an unservable request come from the same analysis, so the two cannot disagree.""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
-from engine.calendar import busy_blocks, date_status, day_places, open_starts
-from engine.model import Expert, PlanRequest, Request, Unscheduled
+from engine.calendar import appointments_at, busy_blocks, date_status, day_places, open_starts
+from engine.model import Busy, Expert, PlanRequest, Request, Unscheduled
 from engine.travel import TravelTimes
 from solvers.explain.unservable import Failures, why_unservable
 from solvers.explain.words import Names, field_label
@@ -113,13 +114,13 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
             why.fail_drive.append((e.id, out + back, e.max_drive_minutes_per_day))
             return None
         lo = max(lo, e.work_start + out)
-        hi = min(hi, e.work_end - back - q.duration_min)
+        hi = min(hi, e.day_end - back - q.duration_min)
         if lo > hi:
             why.fail_time.append((e.id, d, f"{out}+{back}", "trip"))
             return None
     else:
         lo = max(lo, e.work_start)
-        hi = min(hi, e.work_end - q.duration_min)
+        hi = min(hi, e.day_end - q.duration_min)
         if lo > hi:
             why.fail_time.append((e.id, d, "0", "hours"))
             return None
@@ -127,18 +128,75 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
     if starts is None:                  # every start meets the place's closed hours
         why.fail_time.append((e.id, d, "0", "closed"))
         return None
-    busy = busy_blocks(e, d)
-    if busy and q.fixed is None:
-        starts = open_starts(*starts, q.duration_min, [*loc.closed, *busy])
-        if starts is None:              # every start left meets a standing appointment
-            why.fail_time.append((e.id, d, "0", "busy"))
+    if q.fixed is None:
+        got = _clear_of_appointments(p, travel, q, e, d, starts)
+        if isinstance(got, str):
+            why.fail_time.append((e.id, d, "0", got))
             return None
+        starts = got
     # every consultation starts on the appointment grid
     lo, hi = p.horizon.grid_up(starts[0]), p.horizon.grid_down(starts[1])
     if lo > hi:
         why.fail_time.append((e.id, d, "0", "grid"))
         return None
     return Option(q.id, e.id, d, slots, lo, hi)
+
+
+def _clear_of_appointments(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert,
+                           d: dt.date, starts: tuple[int, int]) -> tuple[int, int] | str:
+    """The starts of ``q`` left beside the expert's standing appointments on ``d``, or why
+    there are none: ``busy`` (every start meets one) or ``at`` (the drives to one at a place
+    leave no time)."""
+    busy = busy_blocks(e, d)
+    if busy:
+        got = open_starts(*starts, q.duration_min,
+                          [*p.location_by_id[q.location].closed, *busy])
+        if got is None:
+            return "busy"
+        starts = got
+    there = appointments_at(p, e, d)
+    if there:
+        near = _beside_appointments(travel, q, e, there, starts, day_places(p, e, d))
+        if near is None:
+            return "at"
+        starts = near
+    return starts
+
+
+def _beside_appointments(travel: TravelTimes, q: Request, e: Expert, there: list[Busy],
+                         starts: tuple[int, int],
+                         ends: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+                         ) -> tuple[int, int] | None:
+    """The starts of ``q`` (within ``starts``) that leave the expert time to drive to and from
+    each standing appointment at a place (``there``, in time order): in a gap between two
+    fixed points of the day (the base at work start, each appointment, the base at work end),
+    an on-site consultation starts after the shortest way in and ends before the shortest way
+    on; an online one leaves the gap the shortest drive across it. The earliest and latest of
+    those starts (a hull: every start of a plan lies in it), or None. The day starts at one
+    of ``ends[0]`` and ends at one of ``ends[1]`` (default: the base; other places around a
+    night away), each gap measured from and to the nearest of them."""
+    froms, tos = ends or ((e.base,), (e.base,))
+    points = [(froms, e.work_start, e.work_start),
+              *(((b.at or "",), b.start, b.end) for b in there), (tos, e.day_end, e.day_end)]
+    dur = q.duration_min
+
+    def sp(xs: tuple[str, ...], ys: tuple[str, ...]) -> int:
+        return min(travel.shortest(x, y) for x in xs for y in ys)
+
+    lo = hi = None
+    for (a, _, a_end), (b, b_start, _) in itertools.pairwise(points):
+        if q.onsite:
+            here = (q.location,)
+            first, last = a_end + sp(a, here), b_start - dur - sp(here, b)
+        elif b_start - a_end >= dur + sp(a, b):
+            first, last = a_end, b_start - dur
+        else:
+            continue
+        first, last = max(first, starts[0]), min(last, starts[1])
+        if first <= last:
+            lo = first if lo is None else min(lo, first)
+            hi = last if hi is None else max(hi, last)
+    return None if lo is None or hi is None else (lo, hi)
 
 
 def _joint_filter(q: Request, opts: list[Option]) -> list[Option]:

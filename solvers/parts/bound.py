@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,8 @@ class LinearProgram:
     b_ub: np.ndarray
     a_eq: Any
     upper: np.ndarray
+    #: what some ``≤`` rows stand for (row index → a tag the program's builder chose)
+    tags: Mapping[int, tuple[object, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, c: np.ndarray, rows: _Rows, upper: np.ndarray) -> LinearProgram:
@@ -79,7 +81,7 @@ class LinearProgram:
         n = len(c)
         a_ub = coo_matrix((rows.v_ub, (rows.r_ub, rows.c_ub)), shape=(rows.row, n)).tocsr()
         a_eq = coo_matrix((rows.v_eq, (rows.r_eq, rows.c_eq)), shape=(rows.eq_row, n)).tocsr()
-        return cls(c, a_ub, np.array(rows.b_ub, dtype=float), a_eq, upper)
+        return cls(c, a_ub, np.array(rows.b_ub, dtype=float), a_eq, upper, dict(rows.tags))
 
     def dual_bound(self, lam: np.ndarray, mu: np.ndarray) -> float:
         """The upper bound on ``−c·x`` (the plan's objective) that any multipliers give, by weak
@@ -95,6 +97,11 @@ class LinearProgram:
         """The LP's optimum as a bound on every plan's objective (HiGHS's duals put into
         ``dual_bound``, rounded down: objectives are whole), or None when HiGHS did not reach
         the optimum (within ``time_limit`` seconds, if given)."""
+        solved = self.solve(time_limit)
+        return None if solved is None else solved[0]
+
+    def solve(self, time_limit: float | None = None) -> tuple[int, np.ndarray] | None:
+        """``upper_bound`` and the ``≤`` rows' multipliers (λ ≥ 0) that give it, or None."""
         from scipy.optimize import linprog  # start fast
 
         res = linprog(self.c, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq,
@@ -104,10 +111,10 @@ class LinearProgram:
                       options={} if time_limit is None else {"time_limit": max(0.1, time_limit)})
         if res.status != 0:
             return None
-        value = self.dual_bound(-np.asarray(res.ineqlin.marginals),
-                                -np.asarray(res.eqlin.marginals))
+        lam = -np.asarray(res.ineqlin.marginals)
+        value = self.dual_bound(lam, -np.asarray(res.eqlin.marginals))
         # a margin for the sums' rounding (relative 1e-9 of the terms)
-        return int(math.floor(value + 1e-9 * (abs(value) + 1.0)))
+        return int(math.floor(value + 1e-9 * (abs(value) + 1.0))), np.maximum(lam, 0.0)
 
 
 @dataclass
@@ -145,7 +152,7 @@ def _columns(problem: PlanRequest, travel: TravelTimes) -> _LP:
     fields = sorted({f for e in exps for f in e.fields} | {f for q in reqs for f in q.fields})
     has = {f: np.array([f in e.fields for e in exps]) for f in fields}
     ws = np.array([e.work_start for e in exps])
-    we = np.array([e.work_end for e in exps])
+    we = np.array([e.day_end for e in exps])
     dcap = np.array([np.inf if e.max_drive_minutes_per_day is None
                      else e.max_drive_minutes_per_day for e in exps])
     # where a day may start or end: the base, or a place of a night away (experts[].overnight)
@@ -263,9 +270,13 @@ class _Rows:
     v_eq: list[float] = field(default_factory=list)
     row: int = 0
     eq_row: int = 0
+    tags: dict[int, tuple[object, ...]] = field(default_factory=dict)
 
-    def ub(self, entries: list[tuple[int, float]], rhs: float) -> None:
-        """Σ coefficient × column ≤ ``rhs``."""
+    def ub(self, entries: list[tuple[int, float]], rhs: float,
+           tag: tuple[object, ...] | None = None) -> None:
+        """Σ coefficient × column ≤ ``rhs`` (``tag``: what the row stands for, if asked)."""
+        if tag is not None:
+            self.tags[self.row] = tag
         for j, v in entries:
             self.r_ub.append(self.row)
             self.c_ub.append(j)
@@ -321,7 +332,7 @@ def _expert_day_rows(problem: PlanRequest, lp: _LP, rows: _Rows) -> None:
         e = lp.exps[ei]
         drives = [(sj, float(lp.stop_drive[sj])) for sj in stops_of.get((ei, d), [])]
         busy = [(y0 + j, float(reqs[cols[j][0]].duration_min)) for j in js]
-        rows.ub(busy + drives, float(e.work_end - e.work_start))
+        rows.ub(busy + drives, float(e.day_end - e.work_start))
         onsite = [y0 + j for j in js if reqs[cols[j][0]].onsite]
         if onsite:
             od = lp.od_index[ei, d]

@@ -26,7 +26,7 @@ from solvers.objective import served_value
 from solvers.parts.bound import LinearProgram, _columns, _Rows
 from solvers.parts.hoods import month_cap, month_of
 
-__all__ = ["capacity_bound", "capacity_program"]
+__all__ = ["capacity_bound", "capacity_prices", "capacity_program"]
 
 Period = str                            # a calendar month, "YYYY-MM"
 _Z = dict[tuple[int, Period], int]      # the z column of each (request, period)
@@ -63,15 +63,30 @@ def capacity_bound(problem: PlanRequest, travel: TravelTimes,
     >>> capacity_bound(problem, TravelTimes(problem))            # doctest: +SKIP
     7616548
     """
+    solved = capacity_prices(problem, travel, time_limit)
+    return None if solved is None else solved[0]
+
+
+def capacity_prices(problem: PlanRequest, travel: TravelTimes, time_limit: float | None = None
+                    ) -> tuple[int, dict[tuple[object, ...], float]] | None:
+    """``capacity_bound`` and the prices its solution puts on the limits that tie the
+    experts' plans together, by tag: ``("request", i)`` (the ``i``-th request served once),
+    ``("visits", e)``, ``("days", e)``, ``("month", e, "YYYY-MM")`` (the ``e``-th expert's
+    total visits, on-site days, a month's on-site days), ``("floor", location)`` — where the
+    Lagrangian bound (``solvers.parts.lagrange``) may start. None when HiGHS did not solve it
+    within ``time_limit`` seconds."""
     cov = problem.goals.coverage
     floors = cov.floors(problem) if cov is not None else {}
     nothing = -cov.penalty * sum(floors.values()) if cov is not None else 0
-    if not problem.experts or not problem.requests:
-        return nothing
-    program = capacity_program(problem, travel)
+    program = capacity_program(problem, travel) if problem.experts and problem.requests \
+        else None
     if program is None:
-        return nothing
-    return program.upper_bound(time_limit)
+        return nothing, {}
+    solved = program.solve(time_limit)
+    if solved is None:
+        return None
+    bound, lam = solved
+    return bound, {tag: float(lam[row]) for row, tag in program.tags.items()}
 
 
 def capacity_program(problem: PlanRequest, travel: TravelTimes) -> LinearProgram | None:
@@ -160,7 +175,8 @@ def _coverage_rows(modes: Collection[str], reqs: Sequence[Request], z: _Z,
         if reqs[qi].mode in modes:
             counted[reqs[qi].location].append(j)
     for lid, sj in short.items():
-        rows.ub([(sj, -1.0)] + [(j, -1.0) for j in counted.get(lid, [])], -float(floors[lid]))
+        rows.ub([(sj, -1.0)] + [(j, -1.0) for j in counted.get(lid, [])], -float(floors[lid]),
+                ("floor", lid))
 
 
 def _request_rows(z: _Z, y: _Y, rows: _Rows) -> None:
@@ -169,8 +185,8 @@ def _request_rows(z: _Z, y: _Y, rows: _Rows) -> None:
     by_q: dict[int, list[int]] = defaultdict(list)
     for (qi, _p), j in z.items():
         by_q[qi].append(j)
-    for js in by_q.values():
-        rows.ub([(j, 1.0) for j in js], 1.0)
+    for qi, js in by_q.items():
+        rows.ub([(j, 1.0) for j in js], 1.0, ("request", qi))
     slot: dict[tuple[int, Period, int], list[int]] = defaultdict(list)
     same_expert: dict[tuple[int, int, Period], list[int]] = defaultdict(list)
     for (qi, k, ei, p), j in y.items():
@@ -210,7 +226,7 @@ def _expert_rows(problem: PlanRequest, exps: list[Expert], reqs: list[Request], 
             rows.ub([(j, 1.0), (sj, -1.0)], 0.0)
     for (ei, p), entries in busy.items():
         e = exps[ei]
-        day = float(e.work_end - e.work_start)
+        day = float(e.day_end - e.work_start)
         rows.ub(entries + drives.get((ei, p), []), day * workable[ei, p])
         if (ei, p) not in onsite_days:
             continue
@@ -226,21 +242,21 @@ def _expert_rows(problem: PlanRequest, exps: list[Expert], reqs: list[Request], 
     for ei, js in total.items():
         e = exps[ei]
         if e.max_visits_total is not None:
-            rows.ub([(j, 1.0) for j in js], float(e.max_visits_total))
+            rows.ub([(j, 1.0) for j in js], float(e.max_visits_total), ("visits", ei))
     days_of: dict[int, list[tuple[Period, int]]] = defaultdict(list)
     for (ei, p), j in onsite_days.items():
         days_of[ei].append((p, j))
     for ei, pj in days_of.items():
         e = exps[ei]
         if e.max_onsite_days is not None:
-            rows.ub([(j, 1.0) for _p, j in pj], float(e.max_onsite_days))
+            rows.ub([(j, 1.0) for _p, j in pj], float(e.max_onsite_days), ("days", ei))
         months: dict[str, list[int]] = defaultdict(list)
         for p, j in pj:
             months[p].append(j)
         for month, mj in months.items():
             cap = month_cap(e, month)
             if cap is not None:
-                rows.ub([(j, 1.0) for j in mj], float(cap))
+                rows.ub([(j, 1.0) for j in mj], float(cap), ("month", ei, month))
 
 
 def _place_rows(problem: PlanRequest, reqs: list[Request], y: _Y, dates_in: dict[Period, int],

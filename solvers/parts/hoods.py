@@ -114,6 +114,7 @@ def sub_problem(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Visi
     kept, outside_at = _kept_around(problem, hood, visits, free, lo, hi)
     requests += kept
     places = {e.base for e in experts} | {q.location for q in requests}
+    places |= {b.at for e in experts for b in e.busy if b.at is not None}  # where they must be
     locations = _locations_narrowed(problem, places, outside_at)
     return PlanRequest(horizon=_horizon_within(problem.horizon, lo, hi),
                        locations=tuple(locations), experts=tuple(experts),

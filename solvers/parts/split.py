@@ -152,7 +152,7 @@ class RegionSplit:
                     continue
                 if q.onsite and j is not None:
                     trip = self._trip[self._bpos[e.base], j]
-                    if trip + q.duration_min > e.work_end - e.work_start or (
+                    if trip + q.duration_min > e.day_end - e.work_start or (
                             e.max_drive_minutes_per_day is not None
                             and trip > e.max_drive_minutes_per_day):
                         continue
@@ -208,7 +208,7 @@ class RegionSplit:
                 ok = [(self._trip[self._bpos[e.base], j], e.id) for e in problem.experts
                       if f in e.fields and (not q.onsite or (
                           self._trip[self._bpos[e.base], j] + q.duration_min
-                          <= e.work_end - e.work_start and (
+                          <= e.day_end - e.work_start and (
                               e.max_drive_minutes_per_day is None
                               or self._trip[self._bpos[e.base], j]
                               <= e.max_drive_minutes_per_day)))]
@@ -275,7 +275,7 @@ def _reach(problem: PlanRequest, bpos: Mapping[str, int]) -> dict[tuple[int, str
     for e in problem.experts:
         for f in e.fields:
             day, cap = reach.get((bpos[e.base], f), (0, 0.0))
-            reach[bpos[e.base], f] = (max(day, e.work_end - e.work_start), max(
+            reach[bpos[e.base], f] = (max(day, e.day_end - e.work_start), max(
                 cap, math.inf if e.max_drive_minutes_per_day is None
                 else e.max_drive_minutes_per_day))
     return reach

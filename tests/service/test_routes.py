@@ -276,3 +276,17 @@ def test_outcome_satisfaction_is_strict(service: Service, published: dict) -> No
                 {"held": True, "satisfaction": "4"}):
         r = service.put("b", f"/v1/visits/{vid}/outcome", bad)
         assert r.status_code == 422, (bad, r.text)
+
+
+def test_calendar_feed_reads_an_expert_with_standing_appointments(service: Service) -> None:
+    """An expert stored with standing appointments (one at a place, dated outside the feed's
+    visits) still gets their feed: it lists visits, not appointments."""
+    from service.db import ExpertRow
+
+    with service.app.state.sessions.begin() as s:
+        row = s.get(ExpertRow, "pr-1")
+        row.doc = {**row.doc, "busy": [{"date": "2031-01-06", "start": "13:00", "end": "14:00",
+                                        "at": "382035"}]}
+    url = service.get("pr", "/v1/experts/pr-1/calendar-url").json()["path"]
+    r = service.client.get(url)
+    assert r.status_code == 200 and r.text.startswith("BEGIN:VCALENDAR")

@@ -59,7 +59,8 @@ def get_expert(expert_id: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
 @router.patch("/experts/{expert_id}")
 def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
                  body: Annotated[ExpertPatch, Body()]) -> dict[str, Any]:
-    """Change availability (``days``), hours or caps. Centre only."""
+    """Change availability (``days``), hours, caps or overtime (``null`` removes it).
+    Centre only."""
     e = s.get(ExpertRow, expert_id)
     if e is None:
         raise not_found("expert", expert_id)
@@ -72,6 +73,11 @@ def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
     if start >= end:
         raise InputError(Problem("work_end", "must be after work_start",
                                  "work_start より後である必要があります"))
+    most = (doc.get("overtime") or {}).get("max_minutes", 0)
+    if int(end[:2]) * 60 + int(end[3:]) + most > 24 * 60:
+        raise InputError(Problem("overtime.max_minutes", f"{most} min after work_end ({end}) "
+                                 "ends after 24:00", f"勤務終了（{end}）の {most} 分後は "
+                                 "24:00 を過ぎます"))
     e.doc, e.updated_at = doc, utcnow()
     audit(s, who, "expert.update", f"expert:{expert_id}", changes=changes)
     s.commit()
@@ -114,7 +120,9 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
     row = s.get(ExpertRow, expert_id)
     if not hmac.compare_digest(good.encode(), token.encode()) or row is None:
         raise not_found("feed", expert_id)
-    expert_doc = {k: v for k, v in row.doc.items() if k != "days"}
+    # the feed lists visits: the expert's days and standing appointments (dated, perhaps
+    # outside the visits' dates, perhaps at a place) play no part in it
+    expert_doc = {k: v for k, v in row.doc.items() if k not in ("days", "busy")}
     mine = [v for v in s.scalars(select(VisitRow).order_by(VisitRow.id))
             if expert_id in v.experts]
     rows = [v for v in mine if v.active]
