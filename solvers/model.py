@@ -308,15 +308,18 @@ class PlannerModel(TourRules, HintsAndReading):
                 continue
             self.overtime[eid, d] = ot
             cands = self._candidates(day)
+            late: list[tuple[int, cp_model.IntVar]] = []     # (minutes past, tour literal)
             for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
                 last = cands[tour.order[-1]]
                 end = tour.starts[-1] + last.duration + self.travel.minutes(last.location, e.base)
                 if end > e.work_end:
-                    self.m.add(ot >= end - e.work_end).only_enforce_if(lit)
+                    late.append((end - e.work_end, lit))
+            if late:        # a day chooses one tour at most: one linear row says it for all
+                self.m.add(ot >= sum(m * lit for m, lit in late))
             for rid in day.online:
                 end = self._window[rid, eid, d][0] + self.p.request_by_id[rid].duration_min
                 if end > e.work_end:
-                    self.m.add(ot >= end - e.work_end).only_enforce_if(self.present[rid, eid, d])
+                    self.m.add(ot >= (end - e.work_end) * self.present[rid, eid, d])
 
     def add_day_end_past_work_end(self) -> None:
         """A day ends when its last consultation (online too) or its drive home ends, the

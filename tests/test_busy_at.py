@@ -176,6 +176,39 @@ def test_two_visits_before_the_appointment_leave_no_time_to_drive_to_it(formulat
     assert plan.objective == best_plan(problem_of(doc))
 
 
+def test_the_greedy_first_plan_leaves_out_a_visit_the_appointments_drives_keep_out():
+    """The appointment at town B 09:15–10:00 keeps a1 (within 09:00–11:00, 60 min) out: the
+    greedy plan does not make it (it would end 11:00 with no time to come from B at 10:00 —
+    20 min), and its plan is valid."""
+    doc = at(load_doc("two_towns"), "town_b", "09:15", "10:00")
+    doc["requests"][0]["window"] = ["09:00", "11:00"]
+    problem = problem_of(doc)
+    tt = TravelTimes(problem)
+    visits = greedy_visits(problem, tt, Explainer(problem, tt).options)
+    assert {v.request for v in visits} == {"b1"}
+    plan = dataclasses.replace(build_plan(problem, visits),
+                               routes=tuple(build_routes(problem, tt, visits)))
+    assert rules(problem, plan) <= {"objective", "kpis", "accounted_once"}   # a1 unlisted
+
+
+def test_the_greedy_first_plan_waits_for_a_stretch_the_appointments_drives_leave():
+    """An appointment at town B 12:00–12:30 and an online call placed first (priority 10,
+    09:45–10:45): a1 (town A, 60 min, to start 10:00–13:00) finds its morning starts taken by
+    the call, and one at 10:45 would leave 15 minutes for the 20-minute drive to B. The
+    greedy plan makes it after the appointment (12:50, the drive back from B), valid."""
+    doc = load_doc("two_towns")
+    doc["requests"] = [req("o1", "office", mode="online", duration=60, priority=10,
+                           window=["09:45", "10:45"]),
+                       req("a1", "town_a", duration=60, priority=5, window=["10:00", "14:00"])]
+    problem = problem_of(at(doc, "town_b", "12:00", "12:30"))
+    tt = TravelTimes(problem)
+    visits = greedy_visits(problem, tt, Explainer(problem, tt).options)
+    assert {v.request: v.start for v in visits} == {"o1": t("09:45"), "a1": t("12:50")}
+    plan = dataclasses.replace(build_plan(problem, visits),
+                               routes=tuple(build_routes(problem, tt, visits)))
+    assert rules(problem, plan) <= {"objective", "kpis"}      # the hand-made figures
+
+
 def test_the_greedy_first_plan_drives_to_the_appointment():
     doc = at(load_doc("two_towns"), "town_b", "09:15", "10:00")
     problem = problem_of(doc)
