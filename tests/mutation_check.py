@@ -36,8 +36,13 @@ GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
 DUE_TESTS = ("tests/test_due_dates.py", "tests/test_optimality.py")
 
 
-#: The Lagrangian bound a plan by parts may report.
+#: The Lagrangian bound a plan by parts may report, and its brute-force comparisons (the named
+#: instances first, then random ones reported without shrinking).
 LAGRANGE = "solvers/parts/lagrange.py"
+LAGRANGE_TESTS = (
+    "tests/test_decompose.py::test_the_lagrangian_bound_bounds_the_optimum_of_every_small_instance",
+    "tests/test_decompose.py::test_a_plan_by_parts_reports_the_least_bound_and_names_it",
+    "tests/test_decompose.py::test_the_lagrangian_bound_holds_the_brute_force_optimum")
 #: The expert-day's rules, written once for the planner and the slot proposals.
 DAY = "solvers/cpsat/day.py"
 #: The tests of the expert's real day: closed hours, lunch.
@@ -206,6 +211,9 @@ MUTATIONS = [
     Mutation("overtime: a learnt cost binds every choice of those days", "solvers/cpsat/search.py",
              "        choice.add(owed >= paid).only_enforce_if(\n",
              "        choice.add(owed >= paid)\n        (\n", OVERTIME),
+    Mutation("overtime: parts are joined within work_end", "solvers/greedy.py",
+             "st = _State(problem, travel, overtime=True)", "st = _State(problem, travel)",
+             OVERTIME),
     Mutation("overtime: lunch placed first though it brings the expert home late",
              "solvers/routes.py",
              "            if paid_after is None or deps[-1]", "            if True or deps[-1]",
@@ -363,21 +371,21 @@ MUTATIONS = [
     Mutation("capacity: an on-site day per visit", "solvers/parts/capacity.py",
              "[(od, -float(e.max_visits_per_day))]", "[(od, -1.0)]", BOUND_TESTS),
     Mutation("lagrange: the prices of serving once subtracted", LAGRANGE,
-             "return float(p.lam.sum() + ", "return float(-p.lam.sum() + ", BOUND_TESTS),
+             "return float(p.lam.sum() + ", "return float(-p.lam.sum() + ", LAGRANGE_TESTS),
     Mutation("lagrange: each request's last date forgotten", LAGRANGE,
              "value[j] = served_value(problem, q) / len(q.fields)",
              "value[j] = served_value(problem, q) / len(q.fields) * (d != q.latest)",
-             BOUND_TESTS),
+             LAGRANGE_TESTS),
     Mutation("lagrange: a day's tour driven twice", LAGRANGE,
              "tours = dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base]",
              "tours = 2 * (dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base])",
-             BOUND_TESTS),
+             LAGRANGE_TESTS),
     Mutation("lagrange: a month's on-site days one fewer", LAGRANGE,
              "ok = (gain > 0) & (_rank_in(group, gain) < cap)",
-             "ok = (gain > 0) & (_rank_in(group, gain) < cap - 1)", BOUND_TESTS),
+             "ok = (gain > 0) & (_rank_in(group, gain) < cap - 1)", LAGRANGE_TESTS),
     Mutation("lagrange: one visit a day fewer", LAGRANGE,
              "self.visits = np.minimum(d.day_visits, by_minutes)",
-             "self.visits = np.minimum(d.day_visits - 1, by_minutes)", BOUND_TESTS),
+             "self.visits = np.minimum(d.day_visits - 1, by_minutes)", LAGRANGE_TESTS),
 ]
 
 

@@ -87,9 +87,8 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         bound = int(round(solver.objective_value if proven else solver.best_objective_bound))
         chosen = list(solver.response_proto.solution)
         # The chosen consultations timed, the days' orders free: optimal if it meets the bound.
-        timed, exact = _repair_exact(model, clock, {i: chosen[i] for i in decisions
-                                                    if i not in all_orders})
-        if consider(timed, at_round):
+        if consider(_repair(model, clock, {i: chosen[i] for i in decisions
+                                           if i not in all_orders}), at_round):
             return Found("optimal", best.values, best.objective, best.objective)
         if not proven:
             # the choice is not proven: the full search goes on from it, from the days of
@@ -103,7 +102,7 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         cores = _untimed_groups(model, clock, groups, chosen, failed)
         bad = list(cores)
         if not bad:
-            if exact and timed is not None and _cut_overtime(model, choice, chosen, timed):
+            if _cut_overtime(model, clock, choice, chosen, decisions):
                 set_hint(choice, dict(enumerate(chosen)))
                 continue     # every day times, but later than the choice counted
             break            # no single group explains it: the full search decides
@@ -375,17 +374,21 @@ def _repair_exact(model: PlannerModel, clock: Clock, fixed: dict[int, int]
     return None, False
 
 
-def _cut_overtime(model: PlannerModel, choice: cp_model.CpModel, chosen: list[int],
-                  timed: list[int]) -> bool:
+def _cut_overtime(model: PlannerModel, clock: Clock, choice: cp_model.CpModel,
+                  chosen: list[int], decisions: list[int]) -> bool:
     """Where every group of the chosen plan can be timed but its days end later than the
     choice counted (the choice knows only each tour's earliest end; a joint visit's partner
     or an online consultation may hold a day back), the choice learns what its literals cost:
     "these tours and consultations ⇒ the group's overtime costs at least what it costs in
-    ``timed``". ``timed`` is the best timing of the choice (proven): each group's overtime
-    there is the least its literals allow (the groups' times are apart), and more literals
-    (more consultations, a joint partner) only hold a day back more, so the cut removes no
-    plan and the bound stays valid. Whether a cut was added that the choice breaks."""
+    ``timed``". ``timed`` is the best timing of the choice as it stands (proven): each group's
+    overtime there is the least its literals allow (the groups' times are apart), and more
+    literals (more consultations, a joint partner) only hold a day back more, so the cut
+    removes no plan and the bound stays valid. Whether a cut was added that the choice
+    breaks."""
     if not model.overtime:
+        return False
+    timed, exact = _repair_exact(model, clock, {i: chosen[i] for i in decisions})
+    if timed is None or not exact:
         return False
     cost = {e.id: e.overtime.minute_cost for e in model.p.experts if e.overtime is not None}
     added = False
