@@ -128,6 +128,8 @@ def test_the_day_may_not_end_past_max_minutes(two_towns_doc, formulation):
     doc = overtime(late_a1(two_towns_doc), max_minutes=10)
     plan = solve_checked(doc, model=formulation)
     assert codes_of(plan, "a1") == ("no_time",)
+    assert "10 min of overtime, to 17:25" in plan.unscheduled[0].reasons[0]
+    assert "残業 10 分で 17:25 まで" in plan.unscheduled[0].reasons_ja[0]
     assert best_plan(problem_of(doc)) == 0
 
 
