@@ -51,9 +51,12 @@ class _Day:
 class _State:
     """Every expert-day's schedule and the counters the caps need."""
 
-    def __init__(self, problem: PlanRequest, travel: TravelTimes):
+    def __init__(self, problem: PlanRequest, travel: TravelTimes, *, overtime: bool = False):
         self.p = problem
         self.t = travel.minutes
+        #: days may end past work_end by the experts' overtime (else by work_end: the first
+        #: plan pays no overtime, which its placing does not weigh)
+        self.overtime = overtime
         self.days: dict[tuple[str, dt.date], _Day] = defaultdict(_Day)
         self.total: dict[str, int] = defaultdict(int)
         self.onsite_days: dict[str, set[dt.date]] = defaultdict(set)
@@ -75,11 +78,12 @@ class _State:
             return 0
         if any(_overlap((s, t), o) for s, t, _ in legs for o in online):
             return None
+        end = e.day_end if self.overtime else e.work_end
         if e.lunch is not None:
             if lunch_and_legs(e.lunch, e.base, legs, online, self.t, e.work_start,
-                              e.work_end) is None:
+                              end) is None:
                 return None
-        elif leg_departures(e.base, legs, online, self.t, e.work_start, e.work_end) is None:
+        elif leg_departures(e.base, legs, online, self.t, e.work_start, end) is None:
             return None
         path = [e.base, *(loc for _, _, loc in legs), e.base]
         return sum(self.t(a, b) for a, b in itertools.pairwise(path))
@@ -310,7 +314,7 @@ def keep_fitting(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Vis
     every cap, the location's visits a day). The rules about a visit alone (its expert's
     fields and workable dates, its hours and window) are taken as checked by whoever made it:
     this joins plans of parts of a problem (``solvers.parts``), each valid on its own."""
-    st = _State(problem, travel)
+    st = _State(problem, travel, overtime=True)     # the visits' days may run late, paid
     kept: list[Visit] = []
     dropped: list[Visit] = []
     seen: set[str] = set()

@@ -111,8 +111,8 @@ class PlannerModel(TourRules, HintsAndReading):
             return None
         eid, d = days[0]
         day = self.days[eid, d]
-        if (day.tours is None and day.arcs) or day.ends is not None:
-            return None
+        if (day.tours is None and day.arcs) or day.appointments or day.ends is not None:
+            return None     # (an appointment's stop may be off the grid: the model decides)
         order: tuple[int, ...] = ()
         if day.tours is not None and day.on_day is not None and value(day.on_day.index):
             order = next(t.order for t, lit in zip(day.tours, day.tour_lits, strict=True)

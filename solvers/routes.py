@@ -203,12 +203,14 @@ def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visi
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A stop an expert-day might make: at ``location`` for ``duration`` minutes, starting
-    between ``lo`` and ``hi`` (minutes after midnight)."""
+    between ``lo`` and ``hi`` (minutes after midnight). ``fixed_time``: a standing appointment
+    at a place (``lo == hi``), kept at its own minute, off the appointment grid too."""
 
     location: str
     duration: int
     lo: int
     hi: int
+    fixed_time: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +278,8 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
         here, by = base, work_end
         for j in reversed(order):
             c = candidates[j]
-            by = _down(min(c.hi, by - minutes(c.location, here) - c.duration), grid)
+            by = min(c.hi, by - minutes(c.location, here) - c.duration)
+            by = by if c.fixed_time else _down(by, grid)
             out.append(by)
             here = c.location
         return tuple(reversed(out))
@@ -300,7 +303,7 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
             if j in order:
                 continue
             leg = minutes(here, c.location)
-            start = _up(max(c.lo, clock + leg), grid)
+            start = _up(max(c.lo, clock + leg), grid) if not c.fixed_time else max(c.lo, clock + leg)
             if start > c.hi:
                 continue
             end = start + c.duration

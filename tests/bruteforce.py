@@ -118,26 +118,6 @@ def _orders(items: list[str]) -> Iterator[tuple[str, ...]]:
     yield from itertools.permutations(items)
 
 
-def _merges(skeleton: list, extra: list) -> Iterator[list]:
-    """Every interleaving of the blocks ``extra`` (in any order) into ``skeleton`` (kept in
-    its order)."""
-    for perm in itertools.permutations(extra):
-        yield from _interleave(skeleton, list(perm))
-
-
-def _interleave(a: list, b: list) -> Iterator[list]:
-    if not a:
-        yield list(b)
-        return
-    if not b:
-        yield list(a)
-        return
-    for rest in _interleave(a[1:], b):
-        yield [a[0], *rest]
-    for rest in _interleave(a, b[1:]):
-        yield [b[0], *rest]
-
-
 class _Solver:
     def __init__(self, p: PlanRequest, release: bool):
         self.p = p
@@ -150,6 +130,9 @@ class _Solver:
         self.gain = {q.id: q.priority * (p.objective.priority + (
             small.bonus if small is not None and small.includes(p.location_by_id[q.location])
             else 0)) for q in p.requests}
+        # answers that depend only on a day's (or linked days') consultations, kept
+        self.day_memo: dict[tuple, list[tuple[int, list[tuple[str, str, int]]]]] = {}
+        self.group_memo: dict[tuple, int | None] = {}
 
     # ---------------------------------------------------------------- one assignment
     def caps_ok(self, chosen: dict[str, _Choice]) -> bool:
@@ -207,13 +190,14 @@ class _Solver:
         return True
 
     def day_sequences(self, eid: str, d: dt.date, onsite: list[str], online: list[str],
-                      ends: tuple[str, str] | None = None
+                      chosen: dict[str, _Choice], ends: tuple[str, str] | None = None
                       ) -> list[tuple[int, list[tuple[str, str, int]]]]:
         """(drive minutes, blocks) for every way the day can run, cheapest first; a block is
         (kind, name, minutes): ("visit"|"online", request id, duration) or ("drive", tag, m).
-        The day starts at ``ends[0]`` and ends at ``ends[1]`` (default: the base); a day
-        that starts or ends away drives even without stops (a "trip" block: its one drive,
-        within working hours)."""
+        Ways whose blocks cannot all start by their latest start, each as early as the blocks
+        before it allow, are left out (``_merges``). The day starts at ``ends[0]`` and ends
+        at ``ends[1]`` (default: the base); a day that starts or ends away drives even
+        without stops (a "trip" block: its one drive, within working hours)."""
         e = self.p.expert_by_id[eid]
         start, end = ends or (e.base, e.base)
         # an appointment at a place (``at``) is one more stop, a block at its own time
@@ -253,9 +237,53 @@ class _Solver:
             for i, b in enumerate(e.busy):  # a standing appointment: a block at its own time
                 if b.date == d and b.at is None:
                     extra.append(("busy", f"busy:{eid}:{i}", b.end - b.start))
-            for blocks in _merges(skeleton, extra):
+            for blocks in self._merges(e, skeleton, extra, chosen):
                 out.append((drive, blocks))
         out.sort(key=lambda x: x[0])
+        return out
+
+    def _window(self, e: Expert, kind: str, name: str, minutes: int,
+                chosen: dict[str, _Choice]) -> tuple[int, int]:
+        """The earliest and latest start of one block of ``e``'s day."""
+        if kind == "drive":
+            return e.work_start, _last_minute(e) - minutes
+        if kind == "trip":              # a day away without stops: within working hours
+            return e.work_start, e.work_end - minutes
+        if kind == "lunch":
+            assert e.lunch is not None
+            return e.lunch.start, e.lunch.end - minutes
+        if kind in ("busy", "at"):
+            b = e.busy[int(name.rsplit(":", 1)[1])]
+            return b.start, b.start
+        c = chosen[name]
+        return c.lo, c.hi
+
+    def _merges(self, e: Expert, skeleton: list, extra: list, chosen: dict[str, _Choice]
+                ) -> list[list]:
+        """Every interleaving of the blocks ``extra`` (in any order) into ``skeleton`` (kept
+        in its order), but those in which some block, started as early as its window and the
+        blocks before it allow, starts after its latest start: the day alone cannot be timed
+        so, and a joint visit linking it to other days only pushes its blocks later."""
+        out: list[list] = []
+        acc: list = []
+
+        def rec(i: int, rest: tuple, t: int) -> None:
+            if i == len(skeleton) and not rest:
+                out.append(list(acc))
+                return
+            options = [(skeleton[i], i + 1, rest)] if i < len(skeleton) else []
+            options += [(b, i, rest[:j] + rest[j + 1:]) for j, b in enumerate(rest)]
+            for block, nxt, left in options:
+                kind, name, minutes = block
+                lo, hi = self._window(e, kind, name, minutes, chosen)
+                key = name if kind != "drive" else "drive:" + name
+                start = self._after_closed(key, minutes, max(lo, t))
+                if start <= hi:
+                    acc.append(block)
+                    rec(nxt, left, start + minutes)
+                    acc.pop()
+
+        rec(0, tuple(extra), 0)
         return out
 
     def _after_closed(self, key: str, minutes: int, t: int) -> int:
@@ -341,6 +369,35 @@ class _Solver:
             return None
         return start if all(start[k] <= hi[k] for k in start) else None
 
+    def sequences_of(self, key: tuple[str, dt.date], onsite: list[str], online: list[str],
+                     chosen: dict[str, _Choice], ends: tuple[str, str] | None = None
+                     ) -> list[tuple[int, list[tuple[str, str, int]]]]:
+        """``day_sequences``, computed once per expert, date, set of consultations (with
+        their choices) and places the day starts and ends at."""
+        memo = (key, tuple(sorted(onsite)), tuple(sorted(online)),
+                tuple(chosen[r] for r in sorted([*onsite, *online])), ends)
+        if memo not in self.day_memo:
+            self.day_memo[memo] = self.day_sequences(key[0], key[1], list(memo[1]),
+                                                     list(memo[2]), chosen, ends)
+        return self.day_memo[memo]
+
+    def group_cost(self, chosen: dict[str, _Choice], keys: list[tuple[str, dt.date]],
+                   seqs: dict[tuple[str, dt.date], list[tuple[int, list[tuple[str, str, int]]]]]
+                   ) -> int | None:
+        """The least driving and overtime cost of the days ``keys`` (linked by joint
+        visits) over every way each can run, or None when none can be timed."""
+        w = self.p.objective
+        best = None
+        for combo in itertools.product(*(seqs[k] for k in keys)):
+            cost = w.drive_minute * sum(x[0] for x in combo)
+            if best is not None and cost >= best:
+                continue        # overtime only adds to it
+            over = self.overtime_cost(chosen, {k: x[1] for k, x in
+                                               zip(keys, combo, strict=True)})
+            if over is not None and (best is None or cost + over < best):
+                best = cost + over
+        return best
+
     def evaluate(self, chosen: dict[str, _Choice]) -> int | None:
         """Best objective of this assignment over all orders, times and nights away, or
         None."""
@@ -406,7 +463,7 @@ class _Solver:
         per = dict(per)
         for k in ends:
             per.setdefault(k, ([], []))
-        seqs = {k: self.day_sequences(k[0], k[1], on, off, ends.get(k))
+        seqs = {k: self.sequences_of(k, on, off, chosen, ends.get(k))
                 for k, (on, off) in per.items()}
         if any(not s for s in seqs.values()):
             return None
@@ -420,15 +477,14 @@ class _Solver:
         paid = 0                # driving (drive_minute a minute) and overtime
         for group in {frozenset(g) for g in link.values()}:
             keys = sorted(group)
-            best = None
-            for combo in itertools.product(*(seqs[k] for k in keys)):
-                cost = w.drive_minute * sum(x[0] for x in combo)
-                if best is not None and cost >= best:
-                    continue        # overtime only adds to it
-                over = self.overtime_cost(chosen, {k: x[1] for k, x in
-                                                   zip(keys, combo, strict=True)})
-                if over is not None and (best is None or cost + over < best):
-                    best = cost + over
+            # what these days cost depends on nothing but their consultations and those
+            # consultations' choices: the search meets the same days again and again
+            memo = (tuple((k, *map(tuple, map(sorted, per[k])), ends.get(k)) for k in keys),
+                    tuple(sorted((r, chosen[r]) for k in keys for part in per[k]
+                                 for r in part)))
+            if memo not in self.group_memo:
+                self.group_memo[memo] = self.group_cost(chosen, keys, seqs)
+            best = self.group_memo[memo]
             if best is None:
                 return None
             paid += best

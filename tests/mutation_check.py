@@ -36,8 +36,13 @@ GRID_TESTS = ("tests/test_appointment_grid.py", "tests/test_optimality.py")
 DUE_TESTS = ("tests/test_due_dates.py", "tests/test_optimality.py")
 
 
-#: The Lagrangian bound a plan by parts may report.
+#: The Lagrangian bound a plan by parts may report, and its brute-force comparisons (the named
+#: instances first, then random ones reported without shrinking).
 LAGRANGE = "solvers/parts/lagrange.py"
+LAGRANGE_TESTS = (
+    "tests/test_decompose.py::test_the_lagrangian_bound_bounds_the_optimum_of_every_small_instance",
+    "tests/test_decompose.py::test_a_plan_by_parts_reports_the_least_bound_and_names_it",
+    "tests/test_decompose.py::test_the_lagrangian_bound_holds_the_brute_force_optimum")
 #: The expert-day's rules, written once for the planner and the slot proposals.
 DAY = "solvers/cpsat/day.py"
 #: The tests of the expert's real day: closed hours, lunch.
@@ -93,8 +98,8 @@ MUTATIONS = [
              "return sum(max(0, self.p.request_by_id[rid].days_late(d) - 1) * lit", DUE_TESTS),
     # --- tours (enumerated days)
     Mutation("tours: daily visit cap + 1", "solvers/cpsat/tours.py",
-             "max_stops=e.max_visits_per_day,",
-             "max_stops=None if e.max_visits_per_day is None else e.max_visits_per_day + 1,"),
+             "max_stops=None if cap is None else cap + len(day.appointments),",
+             "max_stops=None if cap is None else cap + 1 + len(day.appointments),"),
     Mutation("tours: no drive cap", "solvers/cpsat/tours.py",
              "max_drive=e.max_drive_minutes_per_day,", "max_drive=None,"),
     Mutation("tours: a stop covered twice", "solvers/cpsat/tours.py",
@@ -104,8 +109,8 @@ MUTATIONS = [
              "day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)",
              "day.drive = sum((t.drive // 2) * lit for t, lit in zip(tours, day.tour_lits, strict=True)"),
     Mutation("tours: first leg ignores the window", "solvers/routes.py",
-             "            start = _up(max(c.lo, clock + leg), grid)\n            if start > c.hi:",
-             "            start = _up(max(c.lo, clock + leg), grid)\n            if start > c.hi + 60:"),
+             "else max(c.lo, clock + leg)\n            if start > c.hi:",
+             "else max(c.lo, clock + leg)\n            if start > c.hi + 60:"),
     Mutation("tours: return after work ends", "solvers/routes.py",
              "if end + back <= work_end and", "if end + back <= work_end + 60 and"),
     # --- circuit days
@@ -210,6 +215,9 @@ MUTATIONS = [
     Mutation("overtime: a learnt cost binds every choice of those days", "solvers/cpsat/search.py",
              "        choice.add(owed >= paid).only_enforce_if(\n",
              "        choice.add(owed >= paid)\n        (\n", OVERTIME),
+    Mutation("overtime: parts are joined within work_end", "solvers/greedy.py",
+             "st = _State(problem, travel, overtime=True)", "st = _State(problem, travel)",
+             OVERTIME),
     Mutation("overtime: lunch placed first though it brings the expert home late",
              "solvers/routes.py",
              "            if paid_after is None or deps[-1]", "            if True or deps[-1]",
@@ -237,6 +245,9 @@ MUTATIONS = [
     Mutation("at: the planner forgets the appointment's day", "solvers/cpsat/tours.py",
              "                if got:\n                    self.days[e.id, d]",
              "                if False:\n                    self.days[e.id, d]", (BUSY_AT,)),
+    Mutation("at: a tour may skip the appointment", "solvers/cpsat/tours.py",
+             "[t for t in tours if need <= set(t.order)]", "[t for t in tours if True]",
+             (BUSY_AT,)),
     Mutation("at: the greedy plan forgets the appointment", "solvers/greedy.py",
              "        legs = with_appointments(self.p, e, d, [(s.start, s.end, s.location) for s in stops])",
              "        legs = [(s.start, s.end, s.location) for s in stops]", (BUSY_AT,)),
@@ -380,21 +391,21 @@ MUTATIONS = [
     Mutation("capacity: an on-site day per visit", "solvers/parts/capacity.py",
              "[(od, -float(e.max_visits_per_day))]", "[(od, -1.0)]", BOUND_TESTS),
     Mutation("lagrange: the prices of serving once subtracted", LAGRANGE,
-             "return float(p.lam.sum() + ", "return float(-p.lam.sum() + ", BOUND_TESTS),
+             "return float(p.lam.sum() + ", "return float(-p.lam.sum() + ", LAGRANGE_TESTS),
     Mutation("lagrange: each request's last date forgotten", LAGRANGE,
              "value[j] = served_value(problem, q) / len(q.fields)",
              "value[j] = served_value(problem, q) / len(q.fields) * (d != q.latest)",
-             BOUND_TESTS),
+             LAGRANGE_TESTS),
     Mutation("lagrange: a day's tour driven twice", LAGRANGE,
              "tours = dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base]",
              "tours = 2 * (dist[base, a] + dist[a, b] + dist[b, c] + dist[c, base])",
-             BOUND_TESTS),
+             LAGRANGE_TESTS),
     Mutation("lagrange: a month's on-site days one fewer", LAGRANGE,
              "ok = (gain > 0) & (_rank_in(group, gain) < cap)",
-             "ok = (gain > 0) & (_rank_in(group, gain) < cap - 1)", BOUND_TESTS),
+             "ok = (gain > 0) & (_rank_in(group, gain) < cap - 1)", LAGRANGE_TESTS),
     Mutation("lagrange: one visit a day fewer", LAGRANGE,
              "self.visits = np.minimum(d.day_visits, by_minutes)",
-             "self.visits = np.minimum(d.day_visits - 1, by_minutes)", BOUND_TESTS),
+             "self.visits = np.minimum(d.day_visits - 1, by_minutes)", LAGRANGE_TESTS),
 ]
 
 

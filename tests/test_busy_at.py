@@ -231,7 +231,7 @@ def test_the_checker_wants_the_appointment_in_the_route_and_the_drives_around_it
     skipped = dataclasses.replace(r, stops=r.stops[:i] + r.stops[i + 1:])
     assert "routes" in rules(problem, dataclasses.replace(plan, routes=(skipped,)))
     late = dataclasses.replace(r, departures=tuple(
-        d if k != i else t("12:30") for k, d in enumerate(r.departures)))
+        d if k != i else t("12:59") for k, d in enumerate(r.departures)))   # arrives late
     assert "legs" in rules(problem, dataclasses.replace(plan, routes=(late,)))
     assert "routes" in rules(problem, dataclasses.replace(plan, routes=()))
 

@@ -8,7 +8,7 @@ import datetime as dt
 import time
 
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, Phase, assume, given, note, settings
 from hypothesis import strategies as st
 
 from engine.checker import assert_valid
@@ -188,6 +188,25 @@ def test_the_lagrangian_bound_bounds_the_optimum_of_every_small_instance(name):
     assert best.status == "optimal"
     bound = lagrangian_bound(p, TravelTimes(p), time.perf_counter() + 30)
     assert bound is not None and bound >= best.objective
+
+
+# no shrinking: a failing document is reported as drawn (shrinking one re-runs the brute force
+# hundreds of times)
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          phases=(Phase.explicit, Phase.generate),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(doc=tiny())
+def test_the_lagrangian_bound_holds_the_brute_force_optimum(doc):
+    """On the tiny instances of the optimality test (joint visits, windows, online calls,
+    every cap, goals, fixed visits, legs that break the triangle inequality), the Lagrangian
+    bound is at least the brute-force optimum."""
+    note(str(doc))
+    problem = parse_plan_request(doc)
+    truth = best_plan(problem)
+    assume(truth is not None)
+    bound = lagrangian_bound(problem, TravelTimes(problem), time.perf_counter() + 30)
+    note(f"Lagrangian {bound}, brute force {truth}")
+    assert bound is not None and bound >= truth
 
 
 def test_the_lagrangian_bound_keeps_the_time_it_is_given():

@@ -12,13 +12,17 @@ A–B 20 min.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
 from engine.checker import check_plan
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import Overtime, Plan, PlanRequest, Visit
+from engine.season import season_document
 from engine.tables import plan_tables
+from solvers.parts.hoods import Neighbourhood, sub_problem
+from solvers.season import _week_problem, simulate_season
 from tests.bruteforce import best_plan, insertions
 from tests.helpers import (
     FORMULATIONS,
@@ -124,6 +128,8 @@ def test_the_day_may_not_end_past_max_minutes(two_towns_doc, formulation):
     doc = overtime(late_a1(two_towns_doc), max_minutes=10)
     plan = solve_checked(doc, model=formulation)
     assert codes_of(plan, "a1") == ("no_time",)
+    assert "10 min of overtime, to 17:25" in plan.unscheduled[0].reasons[0]
+    assert "残業 10 分で 17:25 まで" in plan.unscheduled[0].reasons_ja[0]
     assert best_plan(problem_of(doc)) == 0
 
 
@@ -262,3 +268,30 @@ def test_what_the_choice_learns_of_overtime_keeps_the_best_plan(two_towns_doc, f
     plan = solve_checked(doc, model=formulation)
     assert plan.status == "optimal" and {v.request for v in plan.visits} == {"a2", "c1"}
     assert plan.objective == 7000 - 60 == best_plan(problem_of(doc))
+
+
+# ------------------------------------------------------------------ weeks of a season, parts
+
+
+def test_a_season_pays_overtime_week_by_week_and_its_weeks_keep_it():
+    """Two weeks of a season, every expert with overtime: the plan week by week is valid with
+    its overtime paid (the checker's objective), and each week's problem keeps it."""
+    doc = season_document(weeks=2, requests_per_week=8, seed=3)
+    for e in doc["experts"]:
+        e["overtime"] = {"max_minutes": 60, "minute_cost": 20}
+    problem = parse_plan_request(doc)
+    sim = simulate_season(problem, time_limit=2)
+    assert check_plan(problem, sim.plan) == []
+    start = problem.horizon.start
+    week = _week_problem(problem, start, start + dt.timedelta(days=6), [], [], goals=False)
+    assert all(e.overtime == Overtime(60, 20) for e in week.experts)
+    assert parse_plan_request(plan_request_to_dict(week)) == week
+
+
+def test_a_plan_by_parts_pays_overtime_and_its_parts_keep_it(two_towns_doc):
+    doc = overtime(late_a1(two_towns_doc))
+    problem = problem_of(doc)
+    hood = Neighbourhood("Monday", frozenset({"pr-1"}), frozenset({"a1"}))
+    assert sub_problem(problem, hood).expert_by_id["pr-1"].overtime == Overtime(60, 20)
+    plan = solve_checked(problem, decompose="always")
+    assert plan.objective == 5000 - 60 - 15 * 20 and plan.kpis["overtime_minutes"] == 15

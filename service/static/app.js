@@ -96,6 +96,7 @@ const TEXT = {
     cost_dropped: "他の訪問 {n} 件が外れる", cost_still: "他の訪問は動きません",
     tab_timeline: "時間配分", seg_drive: "運転", seg_ferry: "フェリー", seg_wait: "待ち時間",
     seg_onsite: "訪問", seg_online: "オンライン", seg_lunch: "昼食", seg_night: "宿泊",
+    seg_appointment: "予定",
     seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
     tl_leave: "出発", tl_return: "帰着", tl_longest: "最長", tl_at_base: "拠点で勤務",
     overtime_upto: "残業 最大 {n} 分（1 分 {c}）",
@@ -201,6 +202,7 @@ const TEXT = {
     cost_dropped: "{n} other visits left out", cost_still: "no other visit moves",
     tab_timeline: "Timeline", seg_drive: "driving", seg_ferry: "ferry", seg_wait: "waiting",
     seg_onsite: "on-site", seg_online: "online", seg_lunch: "lunch", seg_night: "night away",
+    seg_appointment: "appointment",
     seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
     tl_leave: "leaves", tl_return: "back", tl_longest: "longest", tl_at_base: "works from the base",
     overtime_upto: "overtime up to {n} min ({c} a minute)",
@@ -1318,6 +1320,7 @@ function timelineSegment(s, pct, span) {
     wait: () => `${t("seg_wait")} ${s.minutes}${t("minutes")}`,
     onsite: () => `${t("seg_onsite")} ${muniName(s.location)}${s.title ? " · " + s.title : ""}`,
     online: () => `${t("seg_online")} ${muniName(s.location)}${s.title ? " · " + s.title : ""}`,
+    appointment: () => `${t("seg_appointment")} ${muniName(s.location)}`,
   };
   const text = `${s.start}–${s.end} ${(words[s.kind] || (() => t("seg_" + s.kind)))()}`;
   const long = s.kind === "drive" && s.minutes >= LONG_DRIVE;

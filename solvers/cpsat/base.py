@@ -152,11 +152,15 @@ class ModelBase:
         return got
 
     def _candidates(self, day: ExpertDay) -> list[Candidate]:
+        """The day's on-site candidates, then its standing appointments at a place (fixed in
+        time), in the order of the day's nodes."""
         out = []
         for rid in day.onsite:
             q = self.p.request_by_id[rid]
             lo, hi = self._window[rid, day.expert.id, day.date]
             out.append(Candidate(q.location, q.duration_min, lo, hi))
+        out += [Candidate(b.at or "", b.end - b.start, b.start, b.start, fixed_time=True)
+                for b in day.appointments]
         return out
 
     def _now_on(self, day: dt.date) -> int | None:

@@ -85,16 +85,16 @@ class HintsAndReading(NightRules):
             hint[day.on_day] = int(bool(stops))
             index = {r: i for i, r in enumerate(day.onsite)}
             order = tuple(index[v.request] for v in stops)
+            n = len(day.onsite)
+            if day.appointments:    # the fixed stops after the candidates, in time order
+                order = tuple(i for _, i in sorted(
+                    [*((v.start, index[v.request]) for v in stops),
+                     *((b.start, n + k) for k, b in enumerate(day.appointments))]))
             if day.tours is not None:
                 chosen = _tour_index(day.tours, order, exact=day.timed)
                 for k, lit in enumerate(day.tour_lits):
                     hint[lit] = int(k == chosen)
-            path = [0, *(i + 1 for i in order), 0] if stops else []
-            if day.appointments:    # the fixed stops after the candidates, in time order
-                n = len(day.onsite)
-                timed = sorted([*((v.start, index[v.request] + 1) for v in stops),
-                                *((b.start, n + 1 + k) for k, b in enumerate(day.appointments))])
-                path = [0, *(node for _, node in timed), 0]
+            path = [0, *(i + 1 for i in order), 0] if order else []
             used = set(itertools.pairwise(path))
             if day.tours is None or day.timed:
                 for (i, j), lit in day.arcs.items():

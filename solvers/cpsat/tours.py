@@ -67,9 +67,13 @@ class TourRules(NightRules):
         for key, day in onsite_days:
             self._check_deadline()
             day.timed = self._needs_times(day)
-            # days with appointments at a place, and days that may start or end away from
-            # the base (a tour runs base to base): a circuit
-            if self.use_tours and not day.appointments and day.ends is None:
+            if day.ends is not None:
+                pass        # it may start or end away: a circuit (a tour runs base to base)
+            elif self.use_tours and day.appointments:
+                tours = self._tours_through_appointments(day)
+                if tours:
+                    enumerated[key] = tours
+            elif self.use_tours:
                 # all orders where start times matter; else the cheapest order of each set
                 limit = self.max_tours if day.timed else self.max_tour_sets
                 # with overtime an order that drives more may end earlier: every order
@@ -114,10 +118,22 @@ class TourRules(NightRules):
 
     def _tours(self, day: ExpertDay, *, all_orders: bool, limit: int) -> list[Tour] | None:
         e = day.expert
+        cap = e.max_visits_per_day      # the appointments are stops, not visits
         return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.day_end,
-                         max_stops=e.max_visits_per_day, max_drive=e.max_drive_minutes_per_day,
+                         max_stops=None if cap is None else cap + len(day.appointments), max_drive=e.max_drive_minutes_per_day,
                          all_orders=all_orders, limit=limit, lower=self.travel.shortest,
                          grid=self.p.horizon.start_grid_min)
+
+    def _tours_through_appointments(self, day: ExpertDay) -> list[Tour] | None:
+        """The tours of a day with standing appointments at a place: every drivable order
+        that passes all of them (each a stop fixed in time, the day's last candidates), the
+        one through the appointments alone included (the day without visits, which still
+        drives). Start times matter on such a day (``timed``). None when there are too many."""
+        day.timed = True
+        n = len(day.onsite)
+        need = set(range(n, n + len(day.appointments)))
+        tours = self._tours(day, all_orders=True, limit=self.max_tours)
+        return None if tours is None else [t for t in tours if need <= set(t.order)]
 
     def _with_room_for_lunch(self, day: ExpertDay, tours: list[Tour]) -> list[Tour]:
         """The tours beside which the expert's lunch fits (all of them without ``lunch``): a
@@ -140,8 +156,9 @@ class TourRules(NightRules):
         covering: dict[int, list[cp_model.IntVar]] = defaultdict(list)
         by_arc: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
         for tour in tours:
-            lit = self.m.new_bool_var(
-                f"tour_{eid}_{d}_{'-'.join(day.onsite[i] for i in tour.order)}")
+            stops = (day.onsite[i] if i < len(day.onsite) else f"appointment{i}"
+                     for i in tour.order)
+            lit = self.m.new_bool_var(f"tour_{eid}_{d}_{'-'.join(stops)}")
             day.tour_lits.append(lit)
             nodes = [0, *(i + 1 for i in tour.order), 0]
             for i in tour.order:
@@ -150,7 +167,8 @@ class TourRules(NightRules):
                 for a, b in itertools.pairwise(nodes):
                     by_arc[a, b].append(lit)
         day.tours = tours
-        self.m.add(sum(day.tour_lits) == day.on_day)
+        # a day with an appointment at a place always drives one of its tours
+        self.m.add(sum(day.tour_lits) == (1 if day.appointments else day.on_day))
         for i, rid in enumerate(day.onsite, start=1):
             self.m.add(sum(covering.get(i, [])) == self.present[rid, eid, d])
         day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)

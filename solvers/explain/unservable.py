@@ -154,14 +154,18 @@ def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple
     if q.onsite:
         e = p.expert_by_id[eid]
         out = travel.shortest(e.base, q.location)
+        late = e.overtime.max_minutes if e.overtime is not None else 0
         en = (
             f"no day where the trip and the consultation fit the hours: {out} min each way "
             f"from the base leaves no {q.duration_min}-minute slot within working hours "
-            f"{fmt_time(e.work_start)}–{fmt_time(e.day_end)}, opening hours {hours}"
-            + (f" and the window {win}" if win else ""))
+            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}"
+            + (f" (with {late} min of overtime, to {fmt_time(e.day_end)})" if late else "")
+            + f", opening hours {hours}" + (f" and the window {win}" if win else ""))
         ja = (
             f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
-            f"{fmt_time(e.work_start)}–{fmt_time(e.day_end)}・開庁時間 {hours_ja}"
+            f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}"
+            + (f"（残業 {late} 分で {fmt_time(e.day_end)} まで）" if late else "")
+            + f"・開庁時間 {hours_ja}"
             + (f"・希望時間帯 {win}" if win else "") + f" の中に {q.duration_min} 分の枠が取れません")
     else:
         en = (f"no {q.duration_min}-minute slot within both the working hours and the "

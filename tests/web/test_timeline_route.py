@@ -161,3 +161,27 @@ def test_timeline_days_carry_the_plans_breaks() -> None:
     assert [(s["kind"], s["start"], s["end"]) for s in days[0]["segments"]] == [
         ("online", "10:00", "11:00"), ("lunch", "12:00", "12:45")]
     assert len(days) == 1           # a break on a day without visits opens no day
+
+
+def test_a_standing_appointment_at_a_place_is_a_stop_of_the_timeline() -> None:
+    """An appointment at A 13:00–14:00 on a day without visits: the day drives there and
+    back around it, the appointment a segment of its own; with the route's departures the
+    drives are the route's."""
+    from service.api.routes.timeline import timeline
+
+    doc = {**TINY, "horizon": {"start": WEEK, "end": WEEK},
+           "experts": [{"id": "x", "fields": ["data"], "base": "base",
+                        "busy": [{"date": WEEK, "start": "13:00", "end": "14:00", "at": "a"}]}]}
+    problem = parse_plan_request(doc)
+    travel = TravelTimes(problem)
+    to_a = travel.minutes("base", "a")
+    [day] = timeline(problem, travel, [], [])
+    kinds = [(s["kind"], s["start"], s["end"]) for s in day["segments"]]
+    assert ("appointment", "13:00", "14:00") in kinds
+    drives = [s for s in day["segments"] if s["kind"] == "drive"]
+    assert [(s["from"], s["to"]) for s in drives] == [("base", "a"), ("a", "base")]
+    assert day["drive_minutes"] == to_a + travel.minutes("a", "base")
+    route = {"expert": "x", "date": WEEK, "stops": ["a"],
+             "legs": [{"depart": "11:00"}, {"depart": "14:30"}]}
+    [day] = timeline(problem, travel, [], [route])
+    assert [s["start"] for s in day["segments"] if s["kind"] == "drive"] == ["11:00", "14:30"]

@@ -10,8 +10,9 @@ at the first stop's start, drive on as soon as each stop ends, head home after t
 
 Segment kinds: ``drive`` (with ``from``, ``to``, ``minutes`` and, for a leg with one island
 end, ``ferry_minutes``, the crossing included in ``minutes``), ``wait`` (away from the base,
-neither driving nor consulting), ``onsite``, ``online`` and ``lunch`` (the plan's lunch
-breaks, ``breaks[]``). Further kinds (a night away) can be added as the planner comes to give
+neither driving nor consulting), ``onsite``, ``online``, ``lunch`` (the plan's lunch
+breaks, ``breaks[]``) and ``appointment`` (a standing appointment at a place,
+``experts[].busy[].at``, a stop of the day without a visit). Further kinds (a night away) can be added as the planner comes to give
 them: the page draws any kind it does not know as a plain block named by its ``kind``.
 """
 
@@ -26,6 +27,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.calendar import appointments_at
 from engine.format import parse_plan_request
 from engine.model import PlanRequest, fmt_time
 from engine.travel import FERRY_MINUTES, TravelTimes
@@ -84,7 +86,7 @@ def day_segments(problem: PlanRequest, travel: TravelTimes, expert: str,
     e = problem.expert_by_id.get(expert)
     base = e.base if e is not None else problem.locations[0].id
     visits = sorted(visits, key=lambda v: (v["start"], v["end"]))
-    stops = [v for v in visits if v["mode"] == "onsite"]
+    stops = [v for v in visits if v["mode"] in ("onsite", "appointment")]
     segs: list[dict[str, Any]] = [
         {"kind": v["mode"], "start": v["start"], "end": v["end"], "location": v["location"],
          "request": v["request"], "title": v.get("title", "")} for v in visits]
@@ -133,17 +135,20 @@ def _as_text(day: dict[str, Any]) -> dict[str, Any]:
 def timeline(problem: PlanRequest, travel: TravelTimes, visits: list[dict[str, Any]],
              routes: list[dict[str, Any]], breaks: Sequence[Mapping[str, Any]] = ()
              ) -> list[dict[str, Any]]:
-    """Every (expert, date) with a visit, in expert then date order, as ``day_segments``,
-    with the plan's ``breaks`` (plan/1 ``breaks[]``) of those days."""
+    """Every (expert, date) with a visit or a standing appointment at a place, in expert then
+    date order, as ``day_segments``, with the plan's ``breaks`` (plan/1 ``breaks[]``) of those
+    days."""
     per: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for v in visits:
         for e in v["experts"]:
             per.setdefault((e, v["date"]), []).append(v)
+    for v in _appointments(problem):
+        per.setdefault((v["experts"][0], v["date"]), []).append(v)
     legs: dict[tuple[str, str], list[int]] = {}
     for r in routes:
         stops = [v["location"] for v in sorted(per.get((r["expert"], r["date"]), []),
                                                key=lambda v: v["start"])
-                 if v["mode"] == "onsite"]
+                 if v["mode"] in ("onsite", "appointment")]
         if r.get("legs") and list(r["stops"]) == stops:
             legs[r["expert"], r["date"]] = [_minutes(x["depart"]) for x in r["legs"]]
     order = {e.id: i for i, e in enumerate(problem.experts)}
@@ -153,6 +158,19 @@ def timeline(problem: PlanRequest, travel: TravelTimes, visits: list[dict[str, A
                  if b["expert"] == e and b["date"] == d]
         day = day_segments(problem, travel, e, per[e, d], legs.get((e, d)), lunch)
         out.append(_as_text({**day, "date": d}))
+    return out
+
+
+def _appointments(problem: PlanRequest) -> list[dict[str, Any]]:
+    """The experts' standing appointments at a place (``experts[].busy[].at``) on the dates
+    they work, as stops of their days (segments of the kind ``appointment``): the day drives
+    to each, visits or not."""
+    out = []
+    for e in problem.experts:
+        for d in sorted({b.date for b in e.busy if b.at is not None}):
+            out += [{"request": "", "experts": [e.id], "mode": "appointment",
+                     "location": b.at, "date": d.isoformat(), "start": b.start,
+                     "end": b.end, "title": ""} for b in appointments_at(problem, e, d)]
     return out
 
 
