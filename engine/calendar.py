@@ -17,9 +17,11 @@ from dataclasses import dataclass
 import jpholiday
 
 from engine.model import Busy, Expert, Horizon, PlanRequest, Request
+from engine.nights import night_places
 
-__all__ = ["DateStatus", "appointments_at", "busy_blocks", "calls_of", "date_status", "holiday_name", "is_holiday", "keep_out",
-           "open_starts", "workable_dates"]
+__all__ = ["DateStatus", "appointments_at", "busy_blocks", "calls_of", "date_status",
+           "day_places", "holiday_name", "is_holiday", "keep_out", "night_dates", "open_starts",
+           "workable_dates"]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -146,3 +148,26 @@ def open_starts(lo: int, hi: int, duration: int, spans: Sequence[tuple[int, int]
                     *(a - duration for a, _ in spans if lo <= a - duration <= hi)})
     ok = [t for t in edges if clear(t)]
     return (ok[0], ok[-1]) if ok else None
+
+
+def night_dates(p: PlanRequest, e: Expert) -> tuple[dt.date, ...]:
+    """The dates ``d`` after which ``e`` may stay away: ``d`` and ``d + 1`` are both workable
+    dates of ``e`` in the horizon (none without places)."""
+    if not night_places(p, e):
+        return ()
+    h = p.horizon
+    ok = {d for d in h.dates if date_status(h, e, d).workable}
+    return tuple(d for d in sorted(ok) if d + dt.timedelta(days=1) in ok)
+
+
+def day_places(p: PlanRequest, e: Expert, d: dt.date
+               ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Where ``e``'s day ``d`` may start and where it may end: the base first, then the
+    places of a night before it and of a night after it."""
+    places = night_places(p, e)
+    if not places:
+        return (e.base,), (e.base,)
+    dates = night_dates(p, e)
+    before = places if d - dt.timedelta(days=1) in dates else ()
+    after = places if d in dates else ()
+    return (e.base, *before), (e.base, *after)

@@ -12,6 +12,8 @@
   (50,000 people when the request sets none);
 - with ``goals.coverage``: ``coverage_shortfall`` (consultations missing below the floors) and
   ``locations_below_floor``;
+- where some expert may stay away (``experts[].overnight``): ``nights`` (nights away) and
+  ``night_cost`` (what they cost in the objective);
 - where some request has a ``due`` date: ``late_days`` (Σ calendar days visits fall after
   their due dates) and ``late_visits`` (visits after their due date);
 - where some expert has ``overtime``: ``overtime_minutes`` (Σ minutes their days end past
@@ -25,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from engine.model import LocationCoverage, Plan, PlanRequest, Request, Route, Visit
+from engine.nights import nights_of
 
 __all__ = ["SATISFACTION_TARGET", "SATISFIED", "coverage_of", "day_ends", "late_days",
            "objective_of", "onsite_expert_days", "overtime_cost",
@@ -54,6 +57,12 @@ def served_value(problem: PlanRequest, q: Request) -> int:
     bonus = small.bonus if small is not None and small.includes(
         problem.location_by_id[q.location]) else 0
     return q.priority * (problem.objective.priority + bonus)
+
+
+def night_costs(problem: PlanRequest, routes: Iterable[Route]) -> int:
+    """Σ ``night_cost`` of the nights away of these routes (a route ending off the base)."""
+    cost = {e.id: e.overnight.night_cost for e in problem.experts if e.overnight is not None}
+    return sum(cost.get(eid, 0) for eid, _d in nights_of(problem, routes))
 
 
 def onsite_expert_days(visits: Iterable[Visit]) -> set[tuple[str, dt.date]]:
@@ -90,15 +99,16 @@ def overtime_cost(problem: PlanRequest, visits: Iterable[Visit], routes: Iterabl
 def objective_of(problem: PlanRequest, visits: Iterable[Visit], routes: Iterable[Route]) -> int:
     """FORMAT.md's objective of a plan: priority × Σ priority served − drive_minute × Σ drive
     minutes − onsite_day × expert-dates on site − late_day × Σ days late − Σ overtime
-    minute_cost × minutes past work_end, + small_towns.bonus × Σ priority served in small
-    towns − coverage.penalty × Σ shortfall (season goals, when set)."""
+    minute_cost × minutes past work_end − Σ night costs (``experts[].overnight``), +
+    small_towns.bonus × Σ priority served in small towns − coverage.penalty × Σ shortfall
+    (season goals, when set)."""
     visits, routes = list(visits), list(routes)
     w = problem.objective
     value = (sum(served_value(problem, problem.request_by_id[v.request]) for v in visits)
              - w.drive_minute * sum(r.drive_minutes for r in routes)
              - w.onsite_day * len(onsite_expert_days(visits))
              - w.late_day * late_days(problem, visits)
-             - overtime_cost(problem, visits, routes))
+             - overtime_cost(problem, visits, routes) - night_costs(problem, routes))
     c = problem.goals.coverage
     if c is not None:
         value -= c.penalty * sum(x.shortfall for x in coverage_of(problem, visits))
@@ -127,6 +137,9 @@ def plan_kpis(problem: PlanRequest, plan: Plan, previous: Plan | None = None) ->
         prio.get(v.request, 0) for v in plan.visits
         if (loc := problem.location_by_id.get(v.location)) is not None
         and loc.population is not None and loc.population < threshold)
+    if any(e.overnight is not None for e in problem.experts):
+        k["nights"] = len(nights_of(problem, plan.routes))
+        k["night_cost"] = night_costs(problem, plan.routes)
     if any(q.due is not None for q in problem.requests):
         k["late_days"] = late_days(problem, plan.visits)
         k["late_visits"] = sum(1 for v in plan.visits

@@ -14,10 +14,12 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
+from engine.nights import Overnight
+
 __all__ = [
     "FIELDS", "After", "FIELD_LABELS", "START_GRIDS", "Blackout", "Break", "Busy", "Change",
     "Closure", "Expert", "Coverage", "Fixed", "Goals", "Horizon", "Location",
-    "LocationCoverage", "Lunch", "Objective", "Overtime", "Plan", "PlanRequest", "Request",
+    "LocationCoverage", "Lunch", "Objective", "Overnight", "Overtime", "Plan", "PlanRequest", "Request",
     "Route", "SmallTowns", "SolveInfo", "Unscheduled", "Visit", "fmt_time",
 ]
 
@@ -131,6 +133,7 @@ class Expert:
     lunch: Lunch | None = None
     busy: tuple[Busy, ...] = ()
     overtime: Overtime | None = None
+    overnight: Overnight | None = None
 
     @property
     def day_end(self) -> int:
@@ -415,6 +418,10 @@ class Route:
     stops: tuple[str, ...]
     drive_minutes: int
     departures: tuple[int, ...] = ()
+    #: where the day starts and ends (location ids; None: the expert's base), other than the
+    #: base only after and before a night away (``experts[].overnight``)
+    start_at: str | None = None
+    end_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,7 +111,7 @@ class PlannerModel(TourRules, HintsAndReading):
             return None
         eid, d = days[0]
         day = self.days[eid, d]
-        if (day.tours is None and day.arcs) or day.appointments:
+        if (day.tours is None and day.arcs) or day.appointments or day.ends is not None:
             return None     # (an appointment's stop may be off the grid: the model decides)
         order: tuple[int, ...] = ()
         if day.tours is not None and day.on_day is not None and value(day.on_day.index):
@@ -164,6 +164,8 @@ class PlannerModel(TourRules, HintsAndReading):
                     lits[eid, d].append(lit.index)     # a chosen tour implies its stops
         for (eid, d), day in self.days.items():
             own = day.tour_lits if day.tours is not None else list(day.arcs.values())
+            # where the day starts and ends decides its timing too (a night away)
+            own = [*own, *self.end_literals(day)]
             lits[eid, d].extend(x.index for x in own if value(x.index))
         for keys in by_req.values():
             for k in keys[1:]:
@@ -261,7 +263,7 @@ class PlannerModel(TourRules, HintsAndReading):
                 continue
             stops = self._stops_of(day)[0]
             for (i, j), lit in day.arcs.items():
-                self.rules.add_leg_time(day.expert, stops, i, j, lit)
+                self.rules.add_leg_time(day.expert, stops, i, j, lit, day.drives)
 
     def add_no_consultation_in_closed_hours(self) -> None:
         """No consultation overlaps a closure of its location or a part-day blackout of one of
@@ -292,7 +294,9 @@ class PlannerModel(TourRules, HintsAndReading):
             ot = self.overtime.get((eid, d)) if day.timed or day.tours is None else None
             self.rules.add_one_thing_at_a_time(day.expert, stops, online, day.arcs, day.on_day,
                                                f"{eid}_{d}", busy=calls_of(day.expert, d),
-                                               overtime=ot)
+                                               overtime=ot, drives=day.drives,
+                                               away=day.ends is not None,
+                                               more=self.between_nights_blocks(day))
 
     def add_overtime_of_each_day(self) -> None:
         """An expert with ``overtime`` may end a day up to ``max_minutes`` past ``work_end``,
@@ -331,7 +335,7 @@ class PlannerModel(TourRules, HintsAndReading):
             if day.tours is not None and not day.timed:
                 continue
             stops, online = self._stops_of(day)
-            self.rules.add_day_end(day.expert, ot, stops, online, day.arcs)
+            self.rules.add_day_end(day.expert, ot, stops, online, day.arcs, day.drives)
 
     def add_expert_caps(self) -> None:
         """An expert's on-site visits per day and in total, on-site days in the horizon and in
@@ -470,7 +474,8 @@ class PlannerModel(TourRules, HintsAndReading):
     # ------------------------------------------------------------------ objective
     def main_objective(self) -> cp_model.LinearExprT:
         """FORMAT.md: priority × Σ priority served − drive_minute × Σ drive − onsite_day × days
-        − late_day × Σ days late − Σ overtime minute_cost × minutes past work_end,
+        − late_day × Σ days late − Σ overtime minute_cost × minutes past work_end − Σ
+        night_cost of the nights away,
         with the season goals: + small_towns.bonus × Σ priority served in small towns −
         coverage.penalty × Σ shortfall."""
         w = self.p.objective
@@ -492,6 +497,8 @@ class PlannerModel(TourRules, HintsAndReading):
             terms.append(-w.late_day * self.late_days())
         if self.overtime:
             terms.append(-self.overtime_paid())
+        if self.nights:
+            terms.append(-self.night_costs())
         value = sum(terms)
         return value
 

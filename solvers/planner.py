@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 from engine.errors import InputError, Problem
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
+from engine.nights import night_places, nights_of
 from engine.travel import TravelTimes
 from solvers.cpsat.search import choose_then_time
 from solvers.cpsat.solver import Clock, ProgressCallback
@@ -50,7 +51,38 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     """
     options = options or SolveOptions()
     with _without_collector_pauses():
+        if (options.start is None and options.previous is None and options.decompose != "always"
+                and any(night_places(problem, e) for e in problem.experts)):
+            return _day_trips_first(problem, options)
         return _solve(problem, options)
+
+
+def _day_trips_first(problem: PlanRequest, options: SolveOptions) -> Plan:
+    """A week where experts may stay away: its day trips planned first (a third of the time:
+    a model of tours, fast), then the week with its nights from that plan. The day trips are
+    a plan of the week too (no night is ever required): where the search with nights ends
+    below them, they are the answer, with the bound of the search with nights."""
+    t0 = time.perf_counter()
+    days = _solve(_without_nights(problem), replace(
+        options, time_limit=options.time_limit / 3, explain=False))
+    if days.status not in ("optimal", "feasible") or days.objective is None:
+        left = max(0.1, options.time_limit - (time.perf_counter() - t0))
+        return _solve(problem, replace(options, time_limit=left))
+    left = max(0.1, options.time_limit - (time.perf_counter() - t0))
+    full = _solve(problem, replace(options, time_limit=left, start=days))
+    if full.status not in ("optimal", "feasible") or full.objective is None \
+            or full.objective >= days.objective or full.bound is None:
+        return replace(full, solve_seconds=time.perf_counter() - t0)
+    travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
+    info: dict[str, object] = {**full.solver, "first_plan": "day trips"}
+    return _finish(problem, "feasible", days.objective, max(full.bound, days.objective),
+                   list(days.visits), list(days.routes), Explainer(problem, travel), options,
+                   t0, info)
+
+
+def _without_nights(problem: PlanRequest) -> PlanRequest:
+    """The week with day trips only."""
+    return replace(problem, experts=tuple(replace(e, overnight=None) for e in problem.experts))
 
 
 @contextlib.contextmanager
@@ -221,15 +253,19 @@ def _finish(problem: PlanRequest, status: Status, value: int | None, bound: int 
                 routes=tuple(routes), unscheduled=tuple(unscheduled), messages=messages[0],
                 messages_ja=messages[1], solver=SolveInfo.of(info),
                 coverage=tuple(explainer.explain_coverage(visits, unscheduled)),
-                breaks=plan_breaks(problem, explainer.travel, visits))
+                breaks=plan_breaks(problem, explainer.travel, visits,
+                                   nights_of(problem, routes)))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
 
 def _needed_legs(problem: PlanRequest) -> list[tuple[str, str]]:
-    """Every leg a plan might drive: base to on-site places and back, and between them."""
+    """Every leg a plan might drive: base (or a place to stay the night) to on-site places
+    and back, and between them."""
     onsite = sorted({q.location for q in problem.requests if q.onsite})
-    bases = sorted({e.base for e in problem.experts})
+    bases = sorted({e.base for e in problem.experts}
+                   | {x for e in problem.experts for x in night_places(problem, e)})
     legs = [(b, x) for b in bases for x in onsite] + [(x, b) for b in bases for x in onsite]
+    legs += [(a, b) for a in bases for b in bases if a != b]
     return legs + [(x, y) for x in onsite for y in onsite if x != y]
 
 

@@ -41,13 +41,14 @@ from engine.checker import check_plan
 from engine.events import AfterEvent, Event, apply_event, event_to_dict
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, SolveInfo, Visit
+from engine.nights import nights_of
 from engine.travel import TravelTimes
 from solvers.cpsat.solver import new_solver, solve_guarded
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits, keep_fitting
 from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.planner import objective_value, trivial_bound
-from solvers.routes import build_routes, plan_breaks
+from solvers.routes import Nights, build_routes, plan_breaks
 
 __all__ = ["CHANGE_WEIGHTS", "Repair", "RepairOptions", "change_kind", "repair"]
 
@@ -147,8 +148,9 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         why = "infeasible" if first_code == cp_model.INFEASIBLE else "no_time"
         return _fall_back(after, greedy, explainer, travel, info, t0, why)
     found = values
-    visits, _ = model.read_plan(lambda var: found[var.index])
-    return _finish(after, visits, explainer, travel, info, stages, t0)
+    visits, routes = model.read_plan(lambda var: found[var.index])
+    return _finish(after, visits, explainer, travel, info, stages, t0,
+                   nights=nights_of(problem, routes))
 
 
 def _fall_back(after: AfterEvent, greedy: list[Visit], explainer: Explainer,
@@ -202,10 +204,11 @@ def _fallback_block(why: str, bad: list[str]) -> dict[str, object]:
 
 def _finish(after: AfterEvent, visits: list[Visit], explainer: Explainer, travel: TravelTimes,
             info: dict[str, object], stages: dict[str, bool], t0: float,
-            fallback: dict[str, object] | None = None) -> Repair:
+            fallback: dict[str, object] | None = None, *, nights: Nights | None = None
+            ) -> Repair:
     problem, previous = after.week, after.previous
     mark = time.perf_counter()
-    routes = build_routes(problem, travel, visits)
+    routes = build_routes(problem, travel, visits, nights)
     unscheduled = explainer.explain_unscheduled({v.request for v in visits}, visits, routes)
     value = objective_value(problem, visits, routes)
     servable = {q.id for q in problem.requests if explainer.options.get(q.id)}
@@ -217,7 +220,7 @@ def _finish(after: AfterEvent, visits: list[Visit], explainer: Explainer, travel
                 coverage=tuple(explainer.explain_coverage(visits, unscheduled)),
                 messages=(str(fallback["message"]),) if fallback else (),
                 messages_ja=(str(fallback["message_ja"]),) if fallback else (),
-                breaks=plan_breaks(problem, travel, visits))
+                breaks=plan_breaks(problem, travel, visits, nights))
     plan = replace(plan, kpis=plan_kpis(problem, plan, previous=previous))
     plan = replace(plan, changes=plan_changes(previous, plan))
     plan = replace(plan, event=_event_block(after, plan, stages, fallback))

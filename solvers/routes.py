@@ -35,11 +35,12 @@ from ortools.sat.python import cp_model
 
 from engine.calendar import appointments_at, calls_of
 from engine.model import Break, Expert, Lunch, PlanRequest, Route, Visit
+from engine.nights import Nights, day_ends
 from engine.travel import TravelTimes
 from solvers.cpsat.solver import new_solver
 
-__all__ = ["Candidate", "Tour", "build_routes", "day_fits", "day_tours", "free_start",
-           "leg_departures", "lunch_and_legs", "plan_breaks", "with_appointments"]
+__all__ = ["Candidate", "Nights", "Tour", "build_routes", "day_ends", "day_fits", "day_tours",
+           "free_start", "leg_departures", "lunch_and_legs", "plan_breaks", "with_appointments"]
 
 Minutes = Callable[[str, str], int]
 
@@ -90,7 +91,7 @@ def free_start(lo: int, hi: int, length: int, busy: Sequence[tuple[int, int]], *
 
 def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
                    online: Iterable[tuple[int, int]], minutes: Minutes, work_start: int,
-                   work_end: int) -> tuple[int, ...] | None:
+                   work_end: int, *, end: str | None = None) -> tuple[int, ...] | None:
     """When each leg of an on-site day is driven (minutes after midnight), one per leg:
     base → first stop, each stop → the next, last stop → base; or ``None`` when the day cannot
     run: a leg finds no stretch of its travel minutes free of online consultations between the
@@ -98,10 +99,12 @@ def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
 
     ``stops`` are ``(start, end, location)`` in visiting order. The expert leaves as late as
     possible, drives on as soon as each stop ends, and heads home as soon as possible (waiting,
-    if need be, where online consultations leave no room to drive).
+    if need be, where online consultations leave no room to drive). The day starts at
+    ``base`` and ends at ``end`` (default ``base``): another place after or before a night
+    away, when a day without stops still drives from one to the other.
     """
     busy = sorted((s, e) for s, e in online if e > s)
-    places = [base, *(loc for _, _, loc in stops), base]
+    places = [base, *(loc for _, _, loc in stops), end or base]
     out: list[int] = []
     for i in range(len(stops) + 1):
         lo = work_start if i == 0 else stops[i - 1][1]
@@ -115,7 +118,7 @@ def leg_departures(base: str, stops: Sequence[tuple[int, int, str]],
 
 def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
                    online: Iterable[tuple[int, int]], minutes: Minutes, work_start: int,
-                   work_end: int, paid_after: int | None = None
+                   work_end: int, paid_after: int | None = None, *, end: str | None = None
                    ) -> tuple[int, tuple[int, ...]] | None:
     """The earliest lunch break of an expert-day that leaves every leg its drive, and when each
     leg is then driven (``leg_departures`` with the break kept free; ``()`` on a day without
@@ -123,7 +126,8 @@ def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]
     minutes`` and overlaps no consultation (``stops`` as ``(start, end, location)``, ``online``)
     and no drive. Where the day's minutes after ``paid_after`` are paid (overtime past
     ``work_end``) and that break brings the expert home after it, the break that brings them
-    home earliest instead (the earliest of those).
+    home earliest instead (the earliest of those). The day ends at ``end`` (default
+    ``base``: a day with a night away drives even without stops).
 
     >>> minutes = lambda a, b: 0 if a == b else 60
     >>> lunch_and_legs(Lunch(45, 690, 810), "base", [(600, 720, "far")], [], minutes, 480, 1080)
@@ -137,15 +141,16 @@ def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]
         if clash is not None:
             t = clash                   # the first start after the consultation in the way
             continue
-        if not stops:
+        if not stops and (end or base) == base:
             return t, ()
         deps = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
-                              work_start, work_end)
+                              work_start, work_end, end=end)
         if deps is not None:
-            if paid_after is None or deps[-1] + minutes(stops[-1][2], base) <= paid_after:
+            final = stops[-1][2] if stops else base
+            if paid_after is None or deps[-1] + minutes(final, end or base) <= paid_after:
                 return t, deps
             return _home_earliest(lunch, base, stops, calls, taken, minutes, work_start,
-                                  work_end, t, deps)
+                                  work_end, t, deps, end)
         t += 1
     return None
 
@@ -153,7 +158,8 @@ def lunch_and_legs(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]
 def _home_earliest(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]],
                    calls: list[tuple[int, int]], taken: list[tuple[int, int]],
                    minutes: Minutes, work_start: int, work_end: int, first: int,
-                   deps: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+                   deps: tuple[int, ...], end: str | None = None
+                   ) -> tuple[int, tuple[int, ...]]:
     """Of the breaks from ``first`` on (the earliest that fits, with its legs ``deps``), the
     earliest of those after which the drive home ends soonest (``lunch_and_legs``)."""
     best = (deps[-1], first, deps)
@@ -161,17 +167,18 @@ def _home_earliest(lunch: Lunch, base: str, stops: Sequence[tuple[int, int, str]
         if any(s < t + lunch.minutes and t < e for s, e in taken):
             continue
         got = leg_departures(base, stops, [*calls, (t, t + lunch.minutes)], minutes,
-                             work_start, work_end)
+                             work_start, work_end, end=end)
         if got is not None and got[-1] < best[0]:
             best = (got[-1], t, got)
     return best[1], best[2]
 
 
-def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]
-                ) -> tuple[Break, ...]:
+def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit],
+                nights: Nights | None = None) -> tuple[Break, ...]:
     """The lunch break of every expert with ``lunch`` on each date with any consultation,
     placed by ``lunch_and_legs`` (at the start of its window where none fits: an invalid
-    day, which the checker then names)."""
+    day, which the checker then names), on the day's drives from and to the places of
+    ``nights``."""
     per: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
     for v in visits:
         for eid in v.experts:
@@ -183,10 +190,11 @@ def plan_breaks(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visi
         assert e.lunch is not None
         stops = with_appointments(problem, e, d, [(v.start, v.end, v.location) for v in vs
                                                    if v.mode == "onsite"])
-        got = lunch_and_legs(e.lunch, e.base, stops,
+        start_at, end_at = day_ends(e, d, nights)
+        got = lunch_and_legs(e.lunch, start_at, stops,
                              [(v.start, v.end) for v in vs if v.mode != "onsite"]
-                             + calls_of(e, d), travel.minutes, e.work_start, e.day_end,
-                             _paid_after(e))
+                             + calls_of(e, d), travel.minutes, e.work_start,
+                             e.day_end if stops else e.work_end, _paid_after(e), end=end_at)
         start = e.lunch.start if got is None else got[0]
         out.append(Break(eid, d, start, start + e.lunch.minutes))
     return tuple(out)
@@ -329,12 +337,15 @@ def with_appointments(problem: PlanRequest, e: Expert, d: dt.date,
                              for b in appointments_at(problem, e, d))])
 
 
-def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]) -> list[Route]:
+def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
+                 nights: Nights | None = None) -> list[Route]:
     """Routes per expert and date from the on-site visits and the standing appointments at a
     place (in start order), each leg's departure placed by ``solvers.routes.leg_departures``
-    around the day's online consultations. A day that cannot run that way (an invalid set of
-    visits) gets legs just in time and straight home, so that the checker names what is
-    wrong."""
+    around the day's online consultations. With ``nights`` a day starts where the night
+    before was spent and ends where its own night is (``start_at``/``end_at``), and a day away
+    without on-site visits gets a route of its one drive, within working hours. A day that
+    cannot run that way (an invalid set of visits) gets legs just in time and straight on, so
+    that the checker names what is wrong."""
     per: dict[tuple[str, dt.date], list[tuple[int, int, str]]] = defaultdict(list)
     online: dict[tuple[str, dt.date], list[tuple[int, int]]] = defaultdict(list)
     for v in visits:
@@ -347,27 +358,44 @@ def build_routes(problem: PlanRequest, travel: TravelTimes, visits: list[Visit])
         for b in e.busy:
             if b.at is not None:
                 per.setdefault((e.id, b.date), [])     # a day with an appointment drives
+    for eid, d in nights or {}:
+        per.setdefault((eid, d), [])
+        per.setdefault((eid, d + dt.timedelta(days=1)), [])
     routes = []
     for (eid, d), vs in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         e = problem.expert_by_id[eid]
-        stops = with_appointments(problem, e, d, vs)
-        if not stops:
-            continue                    # an appointment on a date the expert does not work
-        path = [e.base, *(loc for _, _, loc in stops), e.base]
-        legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
-        lunch = e.lunch if vs or online[eid, d] else None   # due with a consultation only
-        online[eid, d] += calls_of(e, d)        # a standing appointment: no driving in it
-        deps = leg_departures(e.base, stops, online[eid, d], travel.minutes, e.work_start,
-                              e.day_end)
-        if lunch is not None:
-            got = lunch_and_legs(lunch, e.base, stops, online[eid, d], travel.minutes,
-                                 e.work_start, e.day_end, _paid_after(e))
-            deps = None if got is None else got[1]
-        if deps is None:
-            deps = (stops[0][0] - legs[0], *(end for _, end, _ in stops))
-        routes.append(Route(eid, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
-                            tuple(deps)))
+        route = _route(problem, travel, e, d, vs, online[eid, d], nights)
+        if route is not None:
+            routes.append(route)
     return routes
+
+
+def _route(problem: PlanRequest, travel: TravelTimes, e: Expert, d: dt.date,
+           vs: list[tuple[int, int, str]], online: list[tuple[int, int]],
+           nights: Nights | None) -> Route | None:
+    """One day's route (``build_routes``), None for a day that does not drive."""
+    start_at, end_at = day_ends(e, d, nights)
+    stops = with_appointments(problem, e, d, vs)
+    if not stops and start_at == end_at == e.base:
+        return None                     # an appointment on a date the expert does not work
+    # a day away without stops drives within working hours (no overtime)
+    day_end = e.day_end if stops else e.work_end
+    path = [start_at, *(loc for _, _, loc in stops), end_at]
+    legs = [travel.minutes(a, b) for a, b in itertools.pairwise(path)]
+    lunch = e.lunch if vs or online else None   # due with a consultation only
+    online = [*online, *calls_of(e, d)]         # a standing appointment: no driving in it
+    deps = leg_departures(start_at, stops, online, travel.minutes, e.work_start, day_end,
+                          end=end_at)
+    if lunch is not None:
+        got = lunch_and_legs(lunch, start_at, stops, online, travel.minutes, e.work_start,
+                             day_end, _paid_after(e), end=end_at)
+        deps = None if got is None else got[1]
+    if deps is None:
+        deps = (stops[0][0] - legs[0], *(end for _, end, _ in stops)) if stops \
+            else (e.work_start,)
+    return Route(e.id, d, deps[0], deps[-1] + legs[-1], tuple(path[1:-1]), sum(legs),
+                 tuple(deps), None if start_at == e.base else start_at,
+                 None if end_at == e.base else end_at)
 
 
 def _paid_after(e: Expert) -> int | None:

@@ -47,6 +47,7 @@ from engine.model import (
     SolveInfo,
     Visit,
 )
+from engine.nights import night_places
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.parts.capacity import capacity_prices
@@ -214,7 +215,8 @@ def _week_problem(problem: PlanRequest, start: dt.date, end: dt.date,
                 0, e.max_visits_total - visits_of[e.id]),
             max_onsite_days=None if e.max_onsite_days is None else max(
                 0, e.max_onsite_days - len(days_of[e.id])),
-            max_onsite_days_per_month=None, onsite_days_by_month=by_month))
+            max_onsite_days_per_month=None, onsite_days_by_month=by_month,
+            overnight=None))    # the season's routes are read back from its visits: day trips
     week_goals = Goals()
     if goals:
         cov = problem.goals.coverage
@@ -324,8 +326,10 @@ def season_bound(problem: PlanRequest, travel: TravelTimes, value: int,
                                       if explainer.options.get(q.id)})
     capacity = capacity_prices(problem, travel, _BOUND_SECONDS)
     found = [] if capacity is None else [(capacity[0], CAPACITY)]
-    lagrangian = lagrangian_bound(problem, travel, time.perf_counter() + _BOUND_SECONDS,
-                                  prices=capacity[1] if capacity else None)
+    # the Lagrangian relaxation's tours run from the base: none where an expert may stay away
+    lagrangian = None if any(night_places(problem, e) for e in problem.experts) else \
+        lagrangian_bound(problem, travel, time.perf_counter() + _BOUND_SECONDS,
+                         prices=capacity[1] if capacity else None)
     if lagrangian is not None:
         found.append((lagrangian, LAGRANGIAN))
     held = [(b, how) for b, how in found if value <= b < trivial]

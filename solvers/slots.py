@@ -348,6 +348,10 @@ def _best_for_mode(week: Week, problem: PlanRequest, q: Request, options: list[O
         hood = Neighbourhood(week, problem, q, cand, allow_drop)
         if not hood.build():
             continue
+        if any(_away(week, day) for day in hood.days):
+            # a day after or before a night away: its routes are not re-planned here
+            out.proven = False
+            continue
         got = hood.solve(left / (len(cands) - i))
         if got is None:
             out.proven = out.proven and hood.proven_empty
@@ -388,6 +392,12 @@ def _best_for_mode(week: Week, problem: PlanRequest, q: Request, options: list[O
                 continue
         out.proposals.append(prop)
     return out
+
+
+def _away(week: Week, day: tuple[str, dt.date]) -> bool:
+    """Whether the plan's route of ``day`` starts or ends away from the base (a night)."""
+    r = week.routes.get(day)
+    return r is not None and (r.start_at is not None or r.end_at is not None)
 
 
 def _rank(cand: Placement, got: Solved, rid: str

@@ -14,6 +14,10 @@ objects and enumerates, the plain way, everything FORMAT.md allows:
    the drives to and from it around it, on every workable date it falls on, consultations or
    not) between the blocks of the day (base → stop drive, stop, stop → stop
    drive, …, drive home; before the first drive and after the last included);
+   with nights away (``overnight``), every way each expert may spend the nights (each
+   date followed by a workable date ends at the base or at one of their places, no trip
+   longer than ``max_nights``), each day then starting and ending where they say (a day
+   away without stops drives from the one place to the other, within working hours);
 3. the *start minutes*: for one choice of all orders, the constraints are "block b starts after
    block a ends" plus earliest and latest starts, a system whose least solution (every block as
    early as the blocks before it allow, a consultation on the next minute of the appointment
@@ -186,13 +190,16 @@ class _Solver:
         return True
 
     def day_sequences(self, eid: str, d: dt.date, onsite: list[str], online: list[str],
-                      chosen: dict[str, _Choice]
+                      chosen: dict[str, _Choice], ends: tuple[str, str] | None = None
                       ) -> list[tuple[int, list[tuple[str, str, int]]]]:
         """(drive minutes, blocks) for every way the day can run, cheapest first; a block is
         (kind, name, minutes): ("visit"|"online", request id, duration) or ("drive", tag, m).
         Ways whose blocks cannot all start by their latest start, each as early as the blocks
-        before it allow, are left out (``_merges``)."""
+        before it allow, are left out (``_merges``). The day starts at ``ends[0]`` and ends
+        at ``ends[1]`` (default: the base); a day that starts or ends away drives even
+        without stops (a "trip" block: its one drive, within working hours)."""
         e = self.p.expert_by_id[eid]
+        start, end = ends or (e.base, e.base)
         # an appointment at a place (``at``) is one more stop, a block at its own time
         there = {f"at:{eid}:{i}": b for i, b in enumerate(e.busy)
                  if b.date == d and b.at is not None and date_status(
@@ -207,8 +214,13 @@ class _Solver:
         out = []
         stops = [*onsite, *there]
         for order in _orders(stops) if stops else [()]:
-            if order:
-                path = [e.base, *(place(r) for r in order), e.base]
+            if not order and (start, end) != (e.base, e.base):
+                drive = self.t.minutes(start, end)
+                if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
+                    continue
+                skeleton = [("trip", f"{eid}{d}#0", drive)]
+            elif order:
+                path = [start, *(place(r) for r in order), end]
                 legs = [self.t.minutes(a, b) for a, b in itertools.pairwise(path)]
                 drive = sum(legs)
                 if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
@@ -235,6 +247,8 @@ class _Solver:
         """The earliest and latest start of one block of ``e``'s day."""
         if kind == "drive":
             return e.work_start, _last_minute(e) - minutes
+        if kind == "trip":              # a day away without stops: within working hours
+            return e.work_start, e.work_end - minutes
         if kind == "lunch":
             assert e.lunch is not None
             return e.lunch.start, e.lunch.end - minutes
@@ -325,6 +339,8 @@ class _Solver:
                 key = name if kind != "drive" else "drive:" + name
                 if kind == "drive":
                     lo[key], hi[key] = e.work_start, _last_minute(e) - minutes
+                elif kind == "trip":        # a day away without stops: within working hours
+                    lo[key], hi[key] = e.work_start, e.work_end - minutes
                 elif kind == "lunch":
                     assert e.lunch is not None
                     lo[key], hi[key] = e.lunch.start, e.lunch.end - minutes
@@ -354,14 +370,15 @@ class _Solver:
         return start if all(start[k] <= hi[k] for k in start) else None
 
     def sequences_of(self, key: tuple[str, dt.date], onsite: list[str], online: list[str],
-                     chosen: dict[str, _Choice]) -> list[tuple[int, list[tuple[str, str, int]]]]:
-        """``day_sequences``, computed once per expert, date and set of consultations (with
-        their choices)."""
+                     chosen: dict[str, _Choice], ends: tuple[str, str] | None = None
+                     ) -> list[tuple[int, list[tuple[str, str, int]]]]:
+        """``day_sequences``, computed once per expert, date, set of consultations (with
+        their choices) and places the day starts and ends at."""
         memo = (key, tuple(sorted(onsite)), tuple(sorted(online)),
-                tuple(chosen[r] for r in sorted([*onsite, *online])))
+                tuple(chosen[r] for r in sorted([*onsite, *online])), ends)
         if memo not in self.day_memo:
             self.day_memo[memo] = self.day_sequences(key[0], key[1], list(memo[1]),
-                                                     list(memo[2]), chosen)
+                                                     list(memo[2]), chosen, ends)
         return self.day_memo[memo]
 
     def group_cost(self, chosen: dict[str, _Choice], keys: list[tuple[str, dt.date]],
@@ -382,10 +399,10 @@ class _Solver:
         return best
 
     def evaluate(self, chosen: dict[str, _Choice]) -> int | None:
-        """Best objective of this assignment over all orders and times, or None."""
+        """Best objective of this assignment over all orders, times and nights away, or
+        None."""
         if not self.caps_ok(chosen) or not self.series_ok(chosen):
             return None
-        w = self.p.objective
         per: dict[tuple[str, dt.date], tuple[list[str], list[str]]] = defaultdict(
             lambda: ([], []))
         for c in chosen.values():
@@ -396,7 +413,58 @@ class _Solver:
             for b in e.busy:
                 if b.at is not None and date_status(self.p.horizon, e, b.date).workable:
                     per.setdefault((e.id, b.date), ([], []))
-        seqs = {k: self.sequences_of(k, on, off, chosen) for k, (on, off) in per.items()}
+        best = None
+        for nights in self.night_plans():
+            value = self.evaluate_with(chosen, per, nights)
+            if value is not None and (best is None or value > best):
+                best = value
+        return best
+
+    def night_plans(self) -> Iterator[dict[tuple[str, dt.date], str]]:
+        """Every way the experts may spend their nights (FORMAT.md's ``overnight``): per
+        expert, each date whose next calendar date is also a workable date of theirs ends at
+        the base or at one of their places (never the base), with no run of consecutive
+        nights longer than ``max_nights``; (expert, date) → place for each night."""
+        per_expert = []
+        h = self.p.horizon
+        for e in self.p.experts:
+            o = e.overnight
+            if o is None or o.max_nights < 1:
+                continue
+            places = sorted({x for x in (o.places if o.places is not None
+                                         else [loc.id for loc in self.p.locations])} - {e.base})
+            work = [d for d in h.dates if date_status(h, e, d).workable]
+            nights = [d for d in work if d + dt.timedelta(days=1) in work]
+            ways = []
+            for pick in itertools.product([None, *places], repeat=len(nights)):
+                run, ok = 0, True
+                for i, x in enumerate(pick):
+                    follows = i and (nights[i] - nights[i - 1]).days == 1 and pick[i - 1]
+                    run = (run + 1 if follows else 1) if x is not None else 0
+                    ok = ok and run <= o.max_nights
+                if ok:
+                    ways.append({(e.id, d): x for d, x in zip(nights, pick, strict=True)
+                                 if x is not None})
+            per_expert.append(ways)
+        for combo in itertools.product(*per_expert):
+            yield {k: v for part in combo for k, v in part.items()}
+
+    def evaluate_with(self, chosen: dict[str, _Choice],
+                      per: dict[tuple[str, dt.date], tuple[list[str], list[str]]],
+                      nights: dict[tuple[str, dt.date], str]) -> int | None:
+        """Best objective of this assignment with these nights away, or None."""
+        w = self.p.objective
+        ends: dict[tuple[str, dt.date], tuple[str, str]] = {}
+        for (eid, d), place in nights.items():
+            base = self.p.expert_by_id[eid].base
+            nxt = (eid, d + dt.timedelta(days=1))
+            ends[eid, d] = (ends.get((eid, d), (base, base))[0], place)
+            ends[nxt] = (place, ends.get(nxt, (base, base))[1])
+        per = dict(per)
+        for k in ends:
+            per.setdefault(k, ([], []))
+        seqs = {k: self.sequences_of(k, on, off, chosen, ends.get(k))
+                for k, (on, off) in per.items()}
         if any(not s for s in seqs.values()):
             return None
         # days linked by a request with two or more experts are solved together
@@ -411,7 +479,7 @@ class _Solver:
             keys = sorted(group)
             # what these days cost depends on nothing but their consultations and those
             # consultations' choices: the search meets the same days again and again
-            memo = (tuple((k, *map(tuple, map(sorted, per[k]))) for k in keys),
+            memo = (tuple((k, *map(tuple, map(sorted, per[k])), ends.get(k)) for k in keys),
                     tuple(sorted((r, chosen[r]) for k in keys for part in per[k]
                                  for r in part)))
             if memo not in self.group_memo:
@@ -423,6 +491,10 @@ class _Solver:
         gain = sum(self.gain[c.request] for c in chosen.values())
         onsite_days = sum(1 for (on, _) in per.values() if on)
         value = gain - paid - w.onsite_day * onsite_days
+        for eid, _d in nights:         # each night away costs its expert's night_cost
+            o = self.p.expert_by_id[eid].overnight
+            assert o is not None
+            value -= o.night_cost
         for c in chosen.values():       # each calendar day after the due date costs late_day
             due = self.req[c.request].due
             if due is not None and c.date > due:

@@ -35,6 +35,7 @@ __all__ = [
     "add_request",
     "build_plan",
     "codes_of",
+    "draw_overnight",
     "draw_overtime",
     "draw_series",
     "on_grid",
@@ -296,7 +297,18 @@ def tiny(draw: Any) -> dict[str, Any]:
                                                           ["12:00", "13:00"]]))}
     draw_busy(draw, experts, dates[:n_days], travel)
     draw_overtime(draw, experts)
+    draw_overnight(draw, experts, locs)
     return doc
+
+
+def draw_overnight(draw: Any, experts: list[dict[str, Any]], locs: list[str]) -> None:
+    """Sometimes nights away (``experts[].overnight``) for an expert: every place or one,
+    a night free, cheap or dear, trips of one or two nights."""
+    for e in experts:
+        if draw(st.integers(0, 2)) == 0:
+            e["overnight"] = {"places": draw(st.sampled_from(["*", [draw(st.sampled_from(locs))]])),
+                              "night_cost": draw(st.sampled_from([0, 100, 3000])),
+                              "max_nights": draw(st.sampled_from([0, 1, 2]))}
 
 
 def draw_overtime(draw: Any, experts: list[dict[str, Any]]) -> None:

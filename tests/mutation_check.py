@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_day_rules.py", "tests/test_planner_rules.py", "tests/test_search.py",
          "tests/test_routes.py", "tests/test_season.py", "tests/test_optimality.py", "tests/test_greedy.py",
          "tests/test_decompose.py", "tests/test_slots.py", "tests/test_repair.py",
-         "tests/test_expert_day.py", "tests/test_series.py"]
+         "tests/test_expert_day.py", "tests/test_series.py", "tests/test_overnight.py"]
 #: The brute-force comparisons that check every bound a plan may report.
 BOUND_TESTS = ("tests/test_optimality.py", "tests/test_decompose.py")
 #: The tests of the appointment grid, and the brute force that draws grids.
@@ -53,6 +53,9 @@ BUSY = "tests/test_busy.py"
 BUSY_AT = "tests/test_busy_at.py"
 #: The tests of overtime, and the brute force that draws it.
 OVERTIME = ("tests/test_overtime.py", "tests/test_optimality.py")
+#: The rules of nights away, and their tests.
+NIGHT_RULES = "solvers/cpsat/nights.py"
+NIGHTS = "tests/test_overnight.py"
 
 
 @dataclass(frozen=True)
@@ -127,26 +130,27 @@ MUTATIONS = [
              "        if end_i + t_ij > latest_j:\n            return False",
              "        if end_i + t_ij > latest_j + 120:\n            return False"),
     Mutation("day: a leg beyond the drive cap kept", DAY,
-             "return cap is None or sp(locs[0], locs[i]) + t_ij + sp(locs[j], locs[0]) <= cap",
+             "return cap is None or lead + t_ij + tail <= cap",
              "return True"),
     Mutation("day: a stop left out of the circuit", DAY,
              "                arcs.append((i, i, negated(s.present)))",
              "                arcs.append((i, i, 1))"),
     Mutation("day: driving undercounted", DAY,
-             "                terms.append(t * lit)", "                terms.append((t // 2) * lit)"),
+             "            terms += [t * lit for t, lit in options if t]",
+             "            terms += [(t // 2) * lit for t, lit in options if t]"),
     # (Not mutated: "an on-site day has a stop", which the circuit already implies, as the base
     # alone is no tour, and so do the tour literals: removing it changes no plan.)
     Mutation("day: a stop made on a day not counted as on-site", DAY,
              "self.m.add_implication(s.present, on_day)  # type: ignore[arg-type]", "pass"),
     Mutation("legs: a new stop reached by a drive before now", DAY,
-             "self.m.add(stops[j - 1].start >= now + t).only_enforce_if(lit)", "pass"),
+             "self._when(self.m.add(stops[j - 1].start >= now + t), lit)", "pass"),
     Mutation("legs: first leg from the base ignored", DAY,
-             "self.m.add(sj >= e.work_start + t).only_enforce_if(lit)", "pass"),
+             "self._when(self.m.add(sj >= e.work_start + t), lit)", "pass"),
     Mutation("legs: last leg home ignored", DAY,
-             "self.m.add(si.start + si.duration + t <= e.day_end).only_enforce_if(lit)",
+             "self._when(self.m.add(si.start + si.duration + t <= e.day_end), lit)",
              "pass"),
     Mutation("legs: drive between stops ignored", DAY,
-             "self.m.add(sj >= si.start + si.duration + t).only_enforce_if(lit)", "pass"),
+             "self._when(self.m.add(sj >= si.start + si.duration + t), lit)", "pass"),
     # --- one thing at a time, drives as blocks
     Mutation("no overlap dropped", DAY,
              "            self.m.add_no_overlap(intervals)", "            pass"),
@@ -158,7 +162,7 @@ MUTATIONS = [
              "self._when(self.m.add(end <= before), present)",
              "self._when(self.m.add(end == before), present)"),
     Mutation("drive may start before the stop it leaves ends", DAY,
-             "self.m.add(begin >= si.start + si.duration).only_enforce_if(lit)", "pass"),
+             "self._when(self.m.add(begin >= si.start + si.duration), lit)", "pass"),
     Mutation("drive may end after the next stop starts", DAY,
              "self._when(self.m.add(end <= before), present)", "pass"),
     Mutation("drive block shorter than its leg", DAY,
@@ -200,7 +204,7 @@ MUTATIONS = [
              "return self.work_end + (self.overtime.max_minutes if",
              "return self.work_end + (self.overtime.max_minutes + 30 if", OVERTIME),
     Mutation("overtime: the drive home not counted", DAY,
-             "self.m.add(overtime >= si.start + si.duration + t - we).only_enforce_if(lit)",
+             "self._when(self.m.add(overtime >= si.start + si.duration + t - we), lit)",
              "pass", OVERTIME),
     Mutation("overtime: a tour's choice bound above its end", "solvers/model.py",
              "late.append((end - e.work_end, lit))", "late.append((end - e.work_end + 5, lit))",
@@ -233,9 +237,10 @@ MUTATIONS = [
              "        if j and stops[j - 1].appointment:\n            return\n"
              "        now = stops[j - 1].leaves_from if j else None\n", (BUSY_AT,)),
     Mutation("at: the appointment's drives unpaid", DAY,
-             "            t = self.minutes(locs[i], locs[j])\n            if t:\n",
-             "            t = self.minutes(locs[i], locs[j])\n"
-             "            if t and not any(s.appointment for s in stops[i - 1:i] + stops[j - 1:j]):\n",
+             "        for _leg, options in (drives or self.leg_drives(e, stops, legs)).items():\n",
+             "        for (i, j), options in (drives or self.leg_drives(e, stops, legs)).items():\n"
+             "            if any(s.appointment for s in stops[i - 1:i] + stops[j - 1:j]):\n"
+             "                continue\n",
              (BUSY_AT,)),
     Mutation("at: the planner forgets the appointment's day", "solvers/cpsat/tours.py",
              "                if got:\n                    self.days[e.id, d]",
@@ -254,7 +259,7 @@ MUTATIONS = [
              "                            for b in appointments_at(self.problem, e, day[1]))]",
              "                            for b in ())]", (BUSY_AT,)),
     Mutation("at: the options ignore its drives", "solvers/explain/windows.py",
-             "        near = _beside_appointments(travel, q, e, there, starts)",
+             "        near = _beside_appointments(travel, q, e, there, starts, day_places(p, e, d))",
              "        near = starts", (BUSY_AT,)),
     Mutation("at: a sub-problem drops the appointment's place", "solvers/parts/hoods.py",
              "    places |= {b.at for e in experts",
@@ -267,6 +272,21 @@ MUTATIONS = [
     Mutation("at: the model makes an appointment's day an on-site day", DAY,
              "        stops = [s for s in stops if not s.appointment]\n        for s in stops:",
              "        for s in stops:", (BUSY_AT,)),
+    # --- nights away (tests/test_overnight.py decides them)
+    Mutation("night: not paid", "solvers/model.py",
+             "            terms.append(-self.night_costs())",
+             "            terms.append(0 * self.night_costs())", (NIGHTS,)),
+    Mutation("night: max_nights ignored", NIGHT_RULES,
+             "self.m.add(sum(sum(away[x]) for x in run) <= most)",
+             "self.m.add(sum(sum(away[x]) for x in run) <= most + 1)", (NIGHTS,)),
+    Mutation("night: the day after starts at the base", NIGHT_RULES,
+             "self.days[key].ends = Ends(self._side(e.id, d - _DAY, places, f\"{d}_from\"),",
+             "self.days[key].ends = Ends(((e.base, 1),),", (NIGHTS,)),
+    Mutation("night: a day away without stops drives nothing", NIGHT_RULES,
+             "                day.direct.append((t, lit))\n", "", (NIGHTS,)),
+    Mutation("night: options reach a stop from the base only", "solvers/explain/windows.py",
+             "        froms, tos = day_places(p, e, d)\n",
+             "        froms, tos = (e.base,), (e.base,)\n", (NIGHTS,)),
     # --- caps
     Mutation("expert total cap + 1", "solvers/model.py",
              "self.m.add(sum(per_expert_visits[e.id]) <= e.max_visits_total)",

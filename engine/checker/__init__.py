@@ -5,7 +5,8 @@ what is wrong, so it catches a solver's mistakes as well as a hand-edited plan's
 one function named after it whose docstring states the rule the way a coordinator would.
 
 The rules live in one module per group: ``requests`` (what was asked), ``timing`` (dates and
-hours), ``days`` (an expert's day: one thing at a time, drives, routes), ``caps``, ``settled``
+hours), ``days`` (an expert's day: one thing at a time, drives, routes), ``nights`` (nights
+away), ``caps``, ``settled``
 (the week's past and its published visits) and ``figures`` (KPIs, objective, bound,
 coverage); ``context`` holds what they share. ``RULES`` lists them in the order they are
 checked.
@@ -31,6 +32,7 @@ from engine.checker.days import (
     travel_between_stops,
 )
 from engine.checker.figures import coverage_reported, kpis_consistent, objective_matches_formula
+from engine.checker.nights import nights_away_kept
 from engine.checker.requests import (
     every_request_accounted_once,
     experts_cover_fields,
@@ -59,7 +61,7 @@ RULES = {f.__name__: f for f in (
     visit_matches_request, experts_cover_fields, date_workable_and_requested, within_hours,
     starts_on_grid, not_in_closed_hours, not_in_places_closed_hours, nothing_new_in_history,
     one_thing_at_a_time, travel_between_stops, day_starts_and_ends_at_base,
-    legs_driven_between_stops, routes_agree_with_visits, lunch_break_taken,
+    legs_driven_between_stops, routes_agree_with_visits, nights_away_kept, lunch_break_taken,
     standing_appointments_kept, expert_caps,
     location_caps, fixed_visits_kept, follow_ups_keep_their_series,
     kpis_consistent, objective_matches_formula, coverage_reported)}

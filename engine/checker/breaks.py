@@ -52,9 +52,9 @@ def _drives_in_lunch(c: Context, b: Break, where: str) -> Iterable[Violation]:
     fall in the break."""
     stops = c.stops(b.expert, b.date)
     for r in c.plan.routes:
-        if (r.expert, r.date) != (b.expert, b.date) or not stops:
+        if (r.expert, r.date) != (b.expert, b.date) or not (stops or c.away(b.expert, b.date)):
             continue
-        legs = c.legs(b.expert, stops)
+        legs = c.legs(b.expert, stops, b.date)
         if len(r.departures) != len(legs):
             continue                # the legs rule names a route without its departures
         for i, (dep, t) in enumerate(zip(r.departures, legs, strict=True)):
@@ -82,9 +82,9 @@ def _drives_in(c: Context, eid: str, day: dt.date, start: int, end: int,
     overlap ``start``…``end``."""
     stops = c.stops(eid, day)
     for r in c.plan.routes:
-        if (r.expert, r.date) != (eid, day) or not stops:
+        if (r.expert, r.date) != (eid, day) or not (stops or c.away(eid, day)):
             continue
-        legs = c.legs(eid, stops)
+        legs = c.legs(eid, stops, day)
         if len(r.departures) != len(legs):
             continue                # the legs rule names a route without its departures
         for i, (dep, t) in enumerate(zip(r.departures, legs, strict=True)):

@@ -14,25 +14,26 @@ __all__ = ["expert_caps", "location_caps"]
 
 def expert_caps(c: Context) -> Iterable[Violation]:
     """Each expert stays within their caps: on-site visits per day and in total, driving
-    minutes per day (legs base → stops → base) and the number of dates with an on-site visit,
+    minutes per day (legs start → stops → end, the base unless the day follows or
+    precedes a night away) and the number of dates with an on-site visit,
     in the horizon and in each calendar month."""
     total: dict[str, int] = defaultdict(int)
     days: dict[str, int] = defaultdict(int)
     drives = {(eid, day) for eid, day, _ in c.day_stops()}
     for eid, day in sorted(drives - {(eid, day) for eid, day, _ in c.onsite_days()}):
         e = c.p.expert_by_id[eid]
-        drive = sum(c.legs(eid, c.stops(eid, day)))
+        drive = sum(c.legs(eid, c.stops(eid, day), day))
         if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
-            yield violation("cap_drive", f"{drive} min of driving to the appointments, cap "
+            yield violation("cap_drive", f"{drive} min of driving without a visit, cap "
                             f"{e.max_drive_minutes_per_day}", expert=eid, date=day)
     for eid, day, stops in c.onsite_days():
         e = c.p.expert_by_id[eid]
         total[eid] += len(stops)
-        days[eid] += 1
+        days[eid] += bool(stops)
         if e.max_visits_per_day is not None and len(stops) > e.max_visits_per_day:
             yield violation("cap_expert_day", f"{len(stops)} on-site visits, cap "
                      f"{e.max_visits_per_day}", expert=eid, date=day)
-        drive = sum(c.legs(eid, c.stops(eid, day)))
+        drive = sum(c.legs(eid, c.stops(eid, day), day))
         if e.max_drive_minutes_per_day is not None and drive > e.max_drive_minutes_per_day:
             yield violation("cap_drive", f"{drive} min of driving, cap {e.max_drive_minutes_per_day}",
                      expert=eid, date=day)

@@ -52,6 +52,7 @@ class Context:
                 self.by_expert_date[eid, v.date].append(v)
         for vs in self.by_expert_date.values():
             vs.sort(key=lambda v: (v.start, v.end))
+        self.route_of = {(r.expert, r.date): r for r in plan.routes}
 
     def onsite(self, eid: str, day: dt.date) -> list[Visit]:
         return [v for v in self.by_expert_date[eid, day] if v.mode == "onsite"]
@@ -81,18 +82,36 @@ class Context:
                       key=lambda v: (v.start, v.end))
 
     def day_stops(self) -> Iterator[tuple[str, dt.date, list[Visit]]]:
-        """Each expert-day that drives (with an on-site visit or an appointment at a place),
-        with its stops in time order."""
+        """Each expert-day that drives (with an on-site visit or an appointment at a place, or
+        starting or ending away from the base: a day after or before a night away, its stops
+        possibly none), with its stops in time order."""
         keys = set(self.by_expert_date)
         keys |= {(e.id, b.date) for e in self.p.experts for b in e.busy if b.at}
+        keys |= {k for k in self.route_of if k[0] in self.p.expert_by_id and self.away(*k)}
         for eid, day in sorted(keys):
             stops = self.stops(eid, day)
-            if stops:
+            if stops or self.away(eid, day):
                 yield eid, day, stops
 
-    def legs(self, eid: str, stops: list[Visit]) -> list[int]:
+    def ends(self, eid: str, day: dt.date) -> tuple[str, str]:
+        """Where the expert's day starts and ends: its route's ``start_at``/``end_at``, the
+        base where it gives none (or has no route)."""
         base = self.p.expert_by_id[eid].base
-        path = [base, *(v.location for v in stops), base]
+        r = self.route_of.get((eid, day))
+        if r is None:
+            return base, base
+        return r.start_at or base, r.end_at or base
+
+    def away(self, eid: str, day: dt.date) -> bool:
+        """Whether the day starts or ends away from the base (after or before a night)."""
+        base = self.p.expert_by_id[eid].base
+        return self.ends(eid, day) != (base, base)
+
+    def legs(self, eid: str, stops: list[Visit], day: dt.date | None = None) -> list[int]:
+        """The minutes of each leg of the day: start place → stops → end place (the base,
+        unless the route of ``day`` says otherwise)."""
+        start, end = self.ends(eid, day) if day is not None else (self.p.expert_by_id[eid].base,) * 2
+        path = [start, *(v.location for v in stops), end]
         return [self.t.minutes(a, b) for a, b in zip(path, path[1:], strict=False)]
 
 

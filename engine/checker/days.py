@@ -50,16 +50,21 @@ def travel_between_stops(c: Context) -> Iterable[Violation]:
 
 
 def day_starts_and_ends_at_base(c: Context) -> Iterable[Violation]:
-    """Each on-site day leaves the base no earlier than work starts and is back no later than
-    work ends, with time to drive out to the first stop and home from the last, and no online
-    consultation during those drives: leave ≥ work_start, leave + drive to first ≤ its start,
-    last end + drive home ≤ return ≤ work_end (+ ``overtime.max_minutes``: ``day_end``)."""
-    routes = {(r.expert, r.date): r for r in c.plan.routes}
+    """Each on-site day leaves the base (or the place of last night) no earlier than work
+    starts and is back at the base (or at the place of the night) no later than work ends,
+    with time to drive out to the first stop and on from the last, and no online consultation
+    during those drives: leave ≥ work_start, leave + drive to first ≤ its start, last end +
+    drive on ≤ return ≤ work_end (+ ``overtime.max_minutes``: ``day_end``). (A day away
+    without stops: ``nights_away_kept``.)"""
+    routes = c.route_of
     for eid, day, stops in c.day_stops():
+        if not stops:
+            continue
         e = c.p.expert_by_id[eid]
         first, last = stops[0], stops[-1]
-        out = c.t.minutes(e.base, first.location)
-        back = c.t.minutes(last.location, e.base)
+        start_at, end_at = c.ends(eid, day)
+        out = c.t.minutes(start_at, first.location)
+        back = c.t.minutes(last.location, end_at)
         busy = [(v.start, v.end) for v in c.online(eid, day)]
         if first.start - out < e.work_start:
             yield violation("working_hours", f"the drive to {first.location} ({out} min) for "
@@ -111,7 +116,7 @@ def legs_driven_between_stops(c: Context) -> Iterable[Violation]:
         if not r.departures or stops is None or r.expert not in c.p.expert_by_id:
             continue
         e = c.p.expert_by_id[r.expert]
-        legs = c.legs(r.expert, stops)
+        legs = c.legs(r.expert, stops, r.date)
         if len(r.departures) != len(legs):
             yield violation("legs", f"{len(r.departures)} leg departures for {len(legs)} legs",
                      expert=r.expert, date=r.date)
@@ -139,9 +144,10 @@ def legs_driven_between_stops(c: Context) -> Iterable[Violation]:
 
 def routes_agree_with_visits(c: Context) -> Iterable[Violation]:
     """The routes are the on-site visits seen per expert and date: exactly one route for each
-    expert-date with on-site visits or standing appointments at a place, its stops the
-    locations of both in start order, and its driving minutes the sum of the legs base → stops →
-    base."""
+    expert-date with on-site visits or standing appointments at a place (and one for each day
+    that starts or ends away from the base, its stops possibly none), its stops the locations
+    of both in start order, and its driving minutes the sum of the legs start → stops → end
+    (the base unless away)."""
     days = {(eid, day): stops for eid, day, stops in c.day_stops()}
     seen: set[tuple[str, dt.date]] = set()
     for r in c.plan.routes:
@@ -160,10 +166,10 @@ def routes_agree_with_visits(c: Context) -> Iterable[Violation]:
         if tuple(r.stops) != want:
             yield violation("routes", f"stops {list(r.stops)} but the visits in start order are at "
                      f"{list(want)}", expert=r.expert, date=r.date)
-        drive = sum(c.legs(r.expert, stops))
+        drive = sum(c.legs(r.expert, stops, r.date))
         if r.drive_minutes != drive:
-            yield violation("routes", f"drive_minutes {r.drive_minutes}, but the legs base → stops → "
-                     f"base sum to {drive}", expert=r.expert, date=r.date)
-    for key in days:
-        if key not in seen:
+            yield violation("routes", f"drive_minutes {r.drive_minutes}, but the legs start → stops → "
+                     f"end sum to {drive}", expert=r.expert, date=r.date)
+    for key, stops in days.items():
+        if key not in seen and stops:
             yield violation("routes", "on-site visits but no route", expert=key[0], date=key[1])

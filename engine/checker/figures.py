@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from engine.checker.context import Context, Violation, violation
-from engine.kpis import plan_kpis
+from engine.kpis import night_costs, plan_kpis
 
 __all__ = ["coverage_reported", "kpis_consistent", "objective_matches_formula"]
 
@@ -27,7 +27,8 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
     released), ``objective`` is FORMAT.md's formula on the plan: priority × Σ priority served −
     drive_minute × Σ drive minutes − onsite_day × expert-dates on site − late_day × Σ calendar
     days each visit falls after its request's due date − Σ overtime minute_cost × minutes
-    each expert-day ends past work_end (``_overtime``); ``bound`` is at least
+    each expert-day ends past work_end (``_overtime``) − the nights' costs; ``bound`` is at
+    least
     the objective, and equal to it when optimal."""
     if c.plan.status not in ("optimal", "feasible") and (
             c.plan.status != "infeasible" or c.plan.objective is None):
@@ -35,11 +36,15 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
     w = c.p.objective
     served = sum(c.p.request_by_id[v.request].priority for v in c.visits)
     drive = 0
-    for eid, _day, stops in c.day_stops():
-        drive += sum(c.legs(eid, stops))
+    for eid, day, stops in c.day_stops():
+        drive += sum(c.legs(eid, stops, day))
     ndays = sum(1 for _ in c.onsite_days())     # appointments alone make no on-site day
     value = w.priority * served - w.drive_minute * drive - w.onsite_day * ndays
     goals = ""
+    nights = night_costs(c.p, c.plan.routes)
+    if nights:
+        value -= nights
+        goals += f" − {nights} for nights away"
     late = sum((v.date - due).days for v in c.visits
                if (due := c.p.request_by_id[v.request].due) is not None and v.date > due)
     if w.late_day:
@@ -84,8 +89,12 @@ def _overtime(c: Context) -> int:
             ends[eid, v.date] = max(ends.get((eid, v.date), 0), v.end)
     back = {(r.expert, r.date): r.return_ for r in c.plan.routes}
     for eid, day, stops in c.day_stops():       # a day that drives: its drive home too
-        home = back.get((eid, day), stops[-1].end + c.t.minutes(
-            stops[-1].location, c.p.expert_by_id[eid].base))
+        if (eid, day) in back:
+            home = back[eid, day]
+        elif stops:         # (home: where the day ends, the base unless a night away)
+            home = stops[-1].end + c.t.minutes(stops[-1].location, c.ends(eid, day)[1])
+        else:
+            continue
         ends[eid, day] = max(ends.get((eid, day), 0), home)
     paid = 0
     for (eid, _day), end in ends.items():

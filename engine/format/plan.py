@@ -103,8 +103,9 @@ def _read_route(r: Reader, x: Mapping[str, Any], p: str) -> Route | None:
     if legs and len(legs) != len(stops) + 1:
         r.err(f"{p}.legs", f"needs one entry per leg ({len(stops) + 1}), got {len(legs)}",
               f"区間は {len(stops) + 1} 件必要です（{len(legs)} 件あります）")
+    ends = [r.string(x, k, p, required=False) or None for k in ("start_at", "end_at")]
     if day and leave is not None and ret is not None and drive is not None:
-        return Route(eid, day, leave, ret, stops, drive, tuple(departures))
+        return Route(eid, day, leave, ret, stops, drive, tuple(departures), *ends)
     return None
 
 

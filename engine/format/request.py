@@ -14,6 +14,7 @@ from engine.errors import InputError, Problem
 from engine.format.appointments import unreachable_appointments
 from engine.format.hours import read_busy, read_closed, read_lunch, read_overtime
 from engine.format.matrices import _parse_travel
+from engine.format.overnight import read_overnight
 from engine.format.places import (
     Places,
     _with_bundled_facts,
@@ -59,7 +60,7 @@ _LOCATION_KEYS = {"id", "name", "lat", "lon", "open", "close", "max_visits_per_d
 _EXPERT_KEYS = {"id", "fields", "base", "work_start", "work_end", "days", "max_visits_per_day",
                 "max_visits_total", "max_drive_minutes_per_day", "max_onsite_days", "name",
                 "max_onsite_days_per_month", "lunch", "busy",
-                "overtime"}
+                "overtime", "overnight"}
 _REQ_KEYS = {"id", "location", "fields", "mode", "duration_min", "priority", "earliest", "latest",
              "window", "fixed", "title", "confidential", "after", "due"}
 _FIXED_KEYS = {"experts", "date", "start"}
@@ -312,7 +313,8 @@ def _parse_experts(r: Reader, d: Mapping[str, Any], places: Places,
                               busy=read_busy(r, x, p, (ws, we), None if horizon is None
                                              else (horizon.start, horizon.end),
                                              places.ref),
-                              overtime=read_overtime(r, x, p, we)))
+                              overtime=read_overtime(r, x, p, we),
+                              overnight=read_overnight(r, x, p, places)))
     _unique(r, ids, "expert")
     return out
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.format.overnight import overnight_to_dict
 from engine.format.plan import PLAN_FORMAT
 from engine.format.request import REQUEST_FORMAT
 from engine.model import (
@@ -125,6 +126,8 @@ def _expert_dict(e: Expert, horizon: Horizon) -> dict[str, Any]:
     if e.overtime is not None:
         x["overtime"] = {"max_minutes": e.overtime.max_minutes,
                          "minute_cost": e.overtime.minute_cost}
+    if e.overnight is not None:
+        x["overnight"] = overnight_to_dict(e.overnight)
     return x
 
 
@@ -215,6 +218,11 @@ def _route_to_dict(rt: Route) -> dict[str, Any]:
     if rt.departures:
         # dxshare extension: when each leg is driven (it ends at departure + minutes).
         out["legs"] = [{"depart": fmt_time(d)} for d in rt.departures]
+    # dxshare extension: a day that starts or ends away from the base (a night away)
+    if rt.start_at is not None:
+        out["start_at"] = rt.start_at
+    if rt.end_at is not None:
+        out["end_at"] = rt.end_at
     return out
 
 

@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 
 from engine.model import Busy, Expert, PlanRequest
 from engine.travel import TravelTimes
-from solvers.cpsat.day import DayRules, Stop
+from solvers.cpsat.day import DayRules, Ends, Stop
 from solvers.explain import Explainer
 from solvers.routes import Candidate, Tour
 
@@ -49,6 +49,12 @@ class ExpertDay:
     timed: bool = True
     #: standing appointments at a place (``busy[].at``): the day's last nodes, fixed in time
     appointments: list[Busy] = field(default_factory=list)
+    #: where the day may start and end, for an expert who may stay away (else the base)
+    ends: Ends | None = None
+    #: the drives of each leg where the day has ``ends`` (``solvers.cpsat.day.Drives``)
+    drives: dict[tuple[int, int], list[tuple[int, cp_model.LiteralT]]] | None = None
+    #: a day with ``ends`` and no stop: its drive between two places, (minutes, literal)
+    direct: list[tuple[int, cp_model.LiteralT]] = field(default_factory=list)
 
     def order_vars(self) -> list[int]:
         """Indices of the literals that choose the day's order of stops."""
@@ -89,6 +95,8 @@ class ModelBase:
         self.slot: dict[tuple[str, int, str, dt.date], cp_model.IntVar] = {}
         self.present: dict[tuple[str, str, dt.date], cp_model.IntVar] = {}
         self.days: dict[tuple[str, dt.date], ExpertDay] = {}
+        #: (expert, date, place) → "the day ends at the place, the next day starts there"
+        self.nights: dict[tuple[str, dt.date, str], cp_model.IntVar] = {}
         self._stops: dict[tuple[str, dt.date], tuple[list[Stop], list[Stop]]] = {}
         self.keep: dict[str, cp_model.IntVar] = {}
         self.shortfall: dict[str, cp_model.IntVar] = {}

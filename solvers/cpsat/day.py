@@ -43,12 +43,29 @@ from ortools.sat.python import cp_model
 
 from engine.model import Expert
 
-__all__ = ["DayRules", "Leg", "Legs", "Stop", "new_start_var", "negated"]
+__all__ = ["DayRules", "Drives", "Ends", "Leg", "Legs", "Stop", "new_start_var", "negated"]
 
 #: The legs of a day: (from node, to node) → the literal "the tour drives this leg".
 Legs = Mapping[tuple[int, int], cp_model.IntVar]
 #: A drive that may be taken: (the node it leaves, its minutes, its literal).
-Leg = tuple[int, int, cp_model.IntVar]
+Leg = tuple[int, int, cp_model.LiteralT]
+#: The drives each leg may be: (i, j) → [(its minutes, the literal "the tour drives it")];
+#: one per leg, but a leg from or to node 0 of a day that may start or end away from the
+#: base is one drive per place it may start or end at.
+Drives = Mapping[tuple[int, int], list[tuple[int, cp_model.LiteralT]]]
+
+
+@dataclass(frozen=True)
+class Ends:
+    """Where an expert-day may start (``starts``) and end (``ends``): the base, or the place
+    of a night away before or after it, each as (place, literal), exactly one of each true.
+    Node 0 of the day's tour is then where it starts (leaving) and where it ends (coming
+    back)."""
+
+    starts: tuple[tuple[str, cp_model.LiteralT], ...]
+    ends: tuple[tuple[str, cp_model.LiteralT], ...]
+
+
 
 
 @dataclass(frozen=True)
@@ -113,29 +130,67 @@ class DayRules:
         return [e.base, *(s.location for s in stops)]
 
     # ------------------------------------------------------------------ the tour's legs
-    def leg_possible(self, e: Expert, stops: list[Stop], i: int, j: int) -> bool:
-        """Whether ``j`` can directly follow ``i`` (0: the base) on this expert-day: the
-        earliest end of ``i`` (the base: the start of work) plus the drive must meet ``j``'s
-        latest start (the base: the end of work), and a tour through both must stay within the
-        day's drive cap. Impossible legs get no literal at all."""
+    def leg_possible(self, e: Expert, stops: list[Stop], i: int, j: int,
+                     ends: Ends | None = None) -> bool:
+        """Whether ``j`` can directly follow ``i`` (0: the base, or where the day starts and
+        ends, ``ends``) on this expert-day: the earliest end of ``i`` (0: the start of work)
+        plus the drive must meet ``j``'s latest start (0: the end of work), and a tour through
+        both must stay within the day's drive cap. Impossible legs get no literal at all."""
         locs = self.places(e, stops)
-        t_ij = self.minutes(locs[i], locs[j])
+        starts = [x for x, _ in ends.starts] if ends else [e.base]
+        finals = [x for x, _ in ends.ends] if ends else [e.base]
+        t_ij = min(self.minutes(a, b) for a in (starts if i == 0 else [locs[i]])
+                   for b in (finals if j == 0 else [locs[j]]))
         end_i = e.work_start if i == 0 else stops[i - 1].lo + stops[i - 1].duration
         latest_j = e.day_end if j == 0 else stops[j - 1].hi
         if end_i + t_ij > latest_j:
             return False
         cap = e.max_drive_minutes_per_day
         sp = self.shortest
-        return cap is None or sp(locs[0], locs[i]) + t_ij + sp(locs[j], locs[0]) <= cap
+        lead = min(sp(x, locs[i]) for x in starts) if i else 0
+        tail = min(sp(locs[j], x) for x in finals) if j else 0
+        return cap is None or lead + t_ij + tail <= cap
 
-    def new_legs(self, e: Expert, stops: list[Stop], name: str) -> dict[tuple[int, int],
-                                                                         cp_model.IntVar]:
+    def new_legs(self, e: Expert, stops: list[Stop], name: str, ends: Ends | None = None
+                 ) -> dict[tuple[int, int], cp_model.IntVar]:
         """A literal for each leg the day may drive (``leg_possible``)."""
         legs: dict[tuple[int, int], cp_model.IntVar] = {}
         for i, j in itertools.permutations(range(len(stops) + 1), 2):
-            if self.leg_possible(e, stops, i, j):
+            if self.leg_possible(e, stops, i, j, ends):
                 legs[i, j] = self.m.new_bool_var(f"leg_{name}_{i}_{j}")
         return legs
+
+    def leg_drives(self, e: Expert, stops: list[Stop], legs: Legs, ends: Ends | None = None,
+                   name: str = "") -> dict[tuple[int, int], list[tuple[int, cp_model.LiteralT]]]:
+        """The drives of each leg (``Drives``): a leg from or to node 0 of a day with ``ends``
+        is one drive per place the day may start or end at, its literal "the leg is taken
+        and the day starts (ends) there"."""
+        locs = self.places(e, stops)
+        out: dict[tuple[int, int], list[tuple[int, cp_model.LiteralT]]] = {}
+        for (i, j), lit in legs.items():
+            if ends is None or (i and j):
+                out[i, j] = [(self.minutes(locs[i], locs[j]), lit)]
+                continue
+            side = ends.starts if i == 0 else ends.ends
+            out[i, j] = []
+            for place, at in side:
+                t = self.minutes(place, locs[j]) if i == 0 else self.minutes(locs[i], place)
+                x = self.both(lit, at, f"{name}_{i}_{j}_{place}")
+                if not isinstance(x, int) or x:
+                    out[i, j].append((t, x))
+        return out
+
+    def both(self, a: cp_model.LiteralT, b: cp_model.LiteralT, name: str) -> cp_model.LiteralT:
+        """A literal true exactly when ``a`` and ``b`` are (a constant where one is)."""
+        if isinstance(b, int):
+            return a if b else 0
+        if isinstance(a, int):
+            return b if a else 0
+        x = self.m.new_bool_var(f"drive_{name}")
+        self.m.add_implication(x, a)  # type: ignore[arg-type]
+        self.m.add_implication(x, b)  # type: ignore[arg-type]
+        self.m.add_bool_or([x, negated(a), negated(b)])
+        return x
 
     @staticmethod
     def drives(stops: list[Stop], on_day: cp_model.LiteralT) -> cp_model.LiteralT:
@@ -155,14 +210,12 @@ class DayRules:
                 arcs.append((i, i, negated(s.present)))
         self.m.add_circuit(arcs)
 
-    def drive(self, e: Expert, stops: list[Stop], legs: Legs) -> cp_model.LinearExprT:
-        """The day's driving minutes: the sum of the legs taken."""
-        locs = self.places(e, stops)
+    def drive(self, e: Expert, stops: list[Stop], legs: Legs,
+              drives: Drives | None = None) -> cp_model.LinearExprT:
+        """The day's driving minutes: the sum of the legs taken (of ``drives`` where given)."""
         terms = []
-        for (i, j), lit in legs.items():
-            t = self.minutes(locs[i], locs[j])
-            if t:
-                terms.append(t * lit)
+        for _leg, options in (drives or self.leg_drives(e, stops, legs)).items():
+            terms += [t * lit for t, lit in options if t]
         return sum(terms)
 
     def link_on_day(self, stops: list[Stop], on_day: cp_model.LiteralT) -> None:
@@ -206,67 +259,77 @@ class DayRules:
 
     # ------------------------------------------------------------------ legs in time
     def add_leg_time(self, e: Expert, stops: list[Stop], i: int, j: int,
-                     lit: cp_model.IntVar) -> None:
+                     lit: cp_model.IntVar, drives: Drives | None = None) -> None:
         """A leg taken leaves at least its travel minutes: the first stop starts no earlier
-        than work start plus the drive from the base, each next stop no earlier than the end of
-        the one before plus the drive between them, and the drive home from the last stop ends
-        by the end of work; a stop with ``leaves_from`` is reached by a drive that leaves from
-        that minute on."""
+        than work start plus the drive from the base (or from where the day starts), each next
+        stop no earlier than the end of the one before plus the drive between them, and the
+        drive home (or to where the day ends) from the last stop ends by the end of work; a
+        stop with ``leaves_from`` is reached by a drive that leaves from that minute on."""
         locs = self.places(e, stops)
-        t = self.minutes(locs[i], locs[j])
+        options = drives[i, j] if drives is not None else [(self.minutes(locs[i], locs[j]), lit)]
+        for t, x in options:
+            self._leg_time(e, stops, i, j, t, x)
+
+    def _leg_time(self, e: Expert, stops: list[Stop], i: int, j: int, t: int,
+                  lit: cp_model.LiteralT) -> None:
+        if isinstance(lit, int) and not lit:
+            return
         now = stops[j - 1].leaves_from if j else None
         if now is not None:
-            self.m.add(stops[j - 1].start >= now + t).only_enforce_if(lit)
+            self._when(self.m.add(stops[j - 1].start >= now + t), lit)
         if i == 0:
             sj = stops[j - 1].start
-            self.m.add(sj >= e.work_start + t).only_enforce_if(lit)
+            self._when(self.m.add(sj >= e.work_start + t), lit)
         elif j == 0:
             si = stops[i - 1]
-            self.m.add(si.start + si.duration + t <= e.day_end).only_enforce_if(lit)
+            self._when(self.m.add(si.start + si.duration + t <= e.day_end), lit)
         else:
             si, sj = stops[i - 1], stops[j - 1].start
-            self.m.add(sj >= si.start + si.duration + t).only_enforce_if(lit)
+            self._when(self.m.add(sj >= si.start + si.duration + t), lit)
 
     def add_one_thing_at_a_time(self, e: Expert, stops: list[Stop], online: list[Stop],
                                 legs: Legs, on_day: cp_model.LiteralT | None,
                                 name: str, *, busy: Sequence[tuple[int, int]],
-                                overtime: cp_model.IntVar | None = None) -> None:
+                                overtime: cp_model.IntVar | None = None,
+                                drives: Drives | None = None, away: bool = False,
+                                more: Sequence[cp_model.IntervalVar] = ()) -> None:
         """An expert does one thing at a time: consultations on site and online, and each
         leg's drive as a block (``drive_block``). Waiting is allowed anywhere, online
         consultations anywhere but inside a drive. An expert with ``lunch`` has the break as
         one more block (``lunch``); each standing appointment of the day (``busy``, minutes
         ``(start, end)``, taken anywhere) is a block fixed in time, and one at a place is a stop
-        of the day. (A day without online consultations, lunch or standing appointments needs
-        nothing: its legs keep its stops apart in time.) With ``overtime`` (``new_overtime``)
-        the day ends no earlier than its drive home's block."""
+        of the day; ``more`` are blocks the caller adds (a day's drive between the places of
+        two nights). On a day that may start or end away (``away``: it may drive without
+        consultations) lunch is due only with a consultation. (A day without online
+        consultations, lunch or standing appointments needs nothing: its legs keep its stops
+        apart in time.) With ``overtime`` (``new_overtime``) the day ends no earlier than its
+        drive home's block."""
         if not online and e.lunch is None and not busy:
             return
-        locs = self.places(e, stops)
-        intervals = []
+        drives = drives if drives is not None else self.leg_drives(e, stops, legs)
+        intervals = list(more)
         for j, s in enumerate(stops, start=1):
             intervals.append(self._interval(s, f"visit_{s.request}_{name}"))
-            inbound = [(i, self.minutes(locs[i], locs[j]), lit)
-                       for (i, jj), lit in legs.items() if jj == j]
+            inbound = [(i, t, x) for (i, jj), xs in drives.items() if jj == j for t, x in xs]
             if not inbound:
                 continue
             intervals.append(self.drive_block(f"drive_to_{s.request}_{name}", e, stops,
                                               inbound, s.present, before=s.start))
         if on_day is not None and legs:
-            home = [(i, self.minutes(locs[i], e.base), lit)
-                    for (i, j), lit in legs.items() if j == 0]
+            home = [(i, t, x) for (i, j), xs in drives.items() if j == 0 for t, x in xs]
             if home:
-                drives = self.drives(stops, on_day)
-                block = self.drive_block(f"drive_home_{name}", e, stops, home, drives,
+                tour = self.drives(stops, on_day)
+                block = self.drive_block(f"drive_home_{name}", e, stops, home, tour,
                                          before=None)
                 intervals.append(block)
                 if overtime is not None:
                     ends: cp_model.LinearExprT = block.end_expr()  # type: ignore[assignment]
-                    self._when(self.m.add(overtime >= ends - e.work_end), drives)  # type: ignore[operator]
+                    self._when(self.m.add(overtime >= ends - e.work_end), tour)  # type: ignore[operator]
         for s in online:
             intervals.append(self._interval(s, f"online_{s.request}_{name}"))
         if e.lunch is not None:
             visits = [s for s in stops if not s.appointment]
-            met = busy or len(visits) < len(stops)
+            met = busy or len(visits) < len(stops) or away
             intervals.append(self.lunch(e, name, [*visits, *online] if met else None))
         for lo, hi in busy:
             intervals.append(self.m.new_fixed_size_interval_var(lo, hi - lo,
@@ -284,7 +347,7 @@ class DayRules:
         return self.m.new_int_var(0, e.overtime.max_minutes, f"overtime_{name}")
 
     def add_day_end(self, e: Expert, overtime: cp_model.IntVar, stops: list[Stop],
-                    online: list[Stop], legs: Legs) -> None:
+                    online: list[Stop], legs: Legs, drives: Drives | None = None) -> None:
         """A day ends when its last consultation (on site or online) or its drive home ends,
         whichever is later: ``overtime`` is at least each consultation's end and each drive
         home's earliest end (the last stop's end plus the drive) past ``work_end``. (Where the
@@ -293,12 +356,12 @@ class DayRules:
         for s in [*stops, *online]:
             if s.hi + s.duration > we:
                 self._when(self.m.add(overtime >= s.start + s.duration - we), s.present)
-        locs = self.places(e, stops)
-        for (i, j), lit in legs.items():
+        for (i, j), options in (drives or self.leg_drives(e, stops, legs)).items():
             if j == 0 and i:
-                si, t = stops[i - 1], self.minutes(locs[i], e.base)
-                if si.hi + si.duration + t > we:
-                    self.m.add(overtime >= si.start + si.duration + t - we).only_enforce_if(lit)
+                si = stops[i - 1]
+                for t, lit in options:      # (the drive to where the day ends)
+                    if si.hi + si.duration + t > we:
+                        self._when(self.m.add(overtime >= si.start + si.duration + t - we), lit)
 
     def lunch(self, e: Expert, name: str,
               due_with: list[Stop] | None = None) -> cp_model.IntervalVar:
@@ -339,7 +402,7 @@ class DayRules:
         for i, _, lit in legs:
             if i:
                 si = stops[i - 1]
-                self.m.add(begin >= si.start + si.duration).only_enforce_if(lit)
+                self._when(self.m.add(begin >= si.start + si.duration), lit)
         if before is not None:
             self._when(self.m.add(end <= before), present)
         if isinstance(present, int):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from ortools.sat.python import cp_model
 
 from engine.model import Request, Route, Visit
-from solvers.cpsat.base import ModelBase
+from solvers.cpsat.nights import NightRules
 from solvers.cpsat.solver import new_solver
 from solvers.routes import Tour, build_routes
 
@@ -51,7 +51,7 @@ def set_hint(model: cp_model.CpModel, values: Mapping[int, int]) -> None:
     hint.values.extend(values.values())
 
 
-class HintsAndReading(ModelBase):
+class HintsAndReading(NightRules):
     """Hints into the model (``hint_plan``) and plans out of it (``read_plan``)."""
 
     def hint_plan(self, visits: list[Visit], *, complete: bool = False) -> list[int] | None:
@@ -145,7 +145,7 @@ class HintsAndReading(ModelBase):
             start = starts.get(q.id, value(self.start[q.id]))
             visits.append(Visit(q.id, tuple(experts), q.location, q.mode, date, start,
                                 start + q.duration_min))
-        return visits, build_routes(self.p, self.travel, visits)
+        return visits, build_routes(self.p, self.travel, visits, self.read_nights(value))
 
 
 def _tour_index(tours: list[Tour], order: tuple[int, ...], *, exact: bool) -> int | None:

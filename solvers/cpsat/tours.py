@@ -12,13 +12,14 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from engine.calendar import appointments_at, keep_out
-from solvers.cpsat.base import ExpertDay, ModelBase
+from solvers.cpsat.base import ExpertDay
+from solvers.cpsat.nights import NightRules
 from solvers.routes import Tour, day_tours
 
 __all__ = ["TourRules"]
 
 
-class TourRules(ModelBase):
+class TourRules(NightRules):
     """The rules of each on-site day's tour (``add_tour_of_each_onsite_day``) and its
     redundant rules."""
 
@@ -55,8 +56,10 @@ class TourRules(ModelBase):
         """Each expert's on-site day is one tour base → stops → base within the stops' windows
         and the working hours, with at most the expert's daily visits and driving minutes; the
         day's driving is the sum of its legs. A day with few drivable tours chooses one of them
-        (each with its exact driving); otherwise its legs form a circuit."""
+        (each with its exact driving); otherwise its legs form a circuit, as do the days of
+        an expert who may stay away (``add_nights_away``)."""
         self._collect_days()
+        self.add_nights_away()
         onsite_days = sorted(((k, day) for k, day in self.days.items()
                               if day.onsite or day.appointments),
                              key=lambda kv: (kv[0][0], kv[0][1]))
@@ -64,7 +67,9 @@ class TourRules(ModelBase):
         for key, day in onsite_days:
             self._check_deadline()
             day.timed = self._needs_times(day)
-            if self.use_tours and day.appointments:
+            if day.ends is not None:
+                pass        # it may start or end away: a circuit (a tour runs base to base)
+            elif self.use_tours and day.appointments:
                 tours = self._tours_through_appointments(day)
                 if tours:
                     enumerated[key] = tours
@@ -99,6 +104,9 @@ class TourRules(ModelBase):
                 day.timed = True
                 self._circuit_of_legs(day)
             self.rules.link_on_day(self._stops_of(day)[0], day.on_day)
+        for day in self.days.values():
+            if day.ends is not None:
+                self.add_drive_between_nights(day)
         if self.redundant:
             self.add_joint_visit_tours_agree()
 
@@ -234,8 +242,13 @@ class TourRules(ModelBase):
         e, d = day.expert, day.date
         assert day.on_day is not None
         stops = self._stops_of(day)[0]
-        day.arcs = self.rules.new_legs(e, stops, f"{e.id}_{d}")
+        day.arcs = self.rules.new_legs(e, stops, f"{e.id}_{d}", day.ends)
         self.rules.add_circuit(stops, day.arcs, day.on_day)
+        if day.ends is not None:
+            # node 0 is where the day starts and ends: the bounds below assume the base
+            day.drives = self.rules.leg_drives(e, stops, day.arcs, day.ends, f"{e.id}_{d}")
+            day.drive = self.rules.drive(e, stops, day.arcs, day.drives)
+            return
         day.drive = self.rules.drive(e, stops, day.arcs)
         if self.redundant and day.appointments:
             # the cheapest order of a set of stops need not bound a tour that also passes the

@@ -11,7 +11,7 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
-from engine.calendar import appointments_at, busy_blocks, date_status, open_starts
+from engine.calendar import appointments_at, busy_blocks, date_status, day_places, open_starts
 from engine.model import Busy, Expert, PlanRequest, Request, Unscheduled
 from engine.travel import TravelTimes
 from solvers.explain.unservable import Failures, why_unservable
@@ -104,8 +104,11 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
             return None
         # The shortest way there and back bounds every tour through this stop
         # (the exact legs of the chosen tour are rules of the model).
-        out = travel.shortest(e.base, q.location)
-        back = travel.shortest(q.location, e.base)
+        # (from the place of a night before and to the place of a night after, where the
+        # expert may stay away: experts[].overnight)
+        froms, tos = day_places(p, e, d)
+        out = min(travel.shortest(x, q.location) for x in froms)
+        back = min(travel.shortest(q.location, x) for x in tos)
         if (e.max_drive_minutes_per_day is not None
                 and out + back > e.max_drive_minutes_per_day):
             why.fail_drive.append((e.id, out + back, e.max_drive_minutes_per_day))
@@ -153,7 +156,7 @@ def _clear_of_appointments(p: PlanRequest, travel: TravelTimes, q: Request, e: E
         starts = got
     there = appointments_at(p, e, d)
     if there:
-        near = _beside_appointments(travel, q, e, there, starts)
+        near = _beside_appointments(travel, q, e, there, starts, day_places(p, e, d))
         if near is None:
             return "at"
         starts = near
@@ -161,20 +164,30 @@ def _clear_of_appointments(p: PlanRequest, travel: TravelTimes, q: Request, e: E
 
 
 def _beside_appointments(travel: TravelTimes, q: Request, e: Expert, there: list[Busy],
-                         starts: tuple[int, int]) -> tuple[int, int] | None:
+                         starts: tuple[int, int],
+                         ends: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+                         ) -> tuple[int, int] | None:
     """The starts of ``q`` (within ``starts``) that leave the expert time to drive to and from
     each standing appointment at a place (``there``, in time order): in a gap between two
     fixed points of the day (the base at work start, each appointment, the base at work end),
     an on-site consultation starts after the shortest way in and ends before the shortest way
     on; an online one leaves the gap the shortest drive across it. The earliest and latest of
-    those starts (a hull: every start of a plan lies in it), or None."""
-    points = [(e.base, e.work_start, e.work_start), *((b.at or "", b.start, b.end) for b in there),
-              (e.base, e.day_end, e.day_end)]
-    sp, dur = travel.shortest, q.duration_min
+    those starts (a hull: every start of a plan lies in it), or None. The day starts at one
+    of ``ends[0]`` and ends at one of ``ends[1]`` (default: the base; other places around a
+    night away), each gap measured from and to the nearest of them."""
+    froms, tos = ends or ((e.base,), (e.base,))
+    points = [(froms, e.work_start, e.work_start),
+              *(((b.at or "",), b.start, b.end) for b in there), (tos, e.day_end, e.day_end)]
+    dur = q.duration_min
+
+    def sp(xs: tuple[str, ...], ys: tuple[str, ...]) -> int:
+        return min(travel.shortest(x, y) for x in xs for y in ys)
+
     lo = hi = None
     for (a, _, a_end), (b, b_start, _) in itertools.pairwise(points):
         if q.onsite:
-            first, last = a_end + sp(a, q.location), b_start - dur - sp(q.location, b)
+            here = (q.location,)
+            first, last = a_end + sp(a, here), b_start - dur - sp(here, b)
         elif b_start - a_end >= dur + sp(a, b):
             first, last = a_end, b_start - dur
         else:

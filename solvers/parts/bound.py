@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.calendar import date_status
 from engine.model import Expert, PlanRequest, Request
+from engine.nights import night_places
 from engine.travel import TravelTimes
 from solvers.objective import served_value
 from solvers.parts.hoods import month_cap, month_of
@@ -138,7 +139,9 @@ class _LP:
 
 def _columns(problem: PlanRequest, travel: TravelTimes) -> _LP:
     """The z and y columns: every (request, date) with, for each of its fields, an expert who
-    has the field, works that date and can reach the place and be back within the day."""
+    has the field, works that date and can reach the place and be back within the day (from
+    and to the base or a place the expert may stay the night: none of its stops needs a drive
+    into it)."""
     h = problem.horizon
     exps = list(problem.experts)
     reqs = list(problem.requests)
@@ -152,8 +155,10 @@ def _columns(problem: PlanRequest, travel: TravelTimes) -> _LP:
     we = np.array([e.day_end for e in exps])
     dcap = np.array([np.inf if e.max_drive_minutes_per_day is None
                      else e.max_drive_minutes_per_day for e in exps])
-    bases = sorted({e.base for e in exps})
-    bi = np.array([bases.index(e.base) for e in exps])
+    # where a day may start or end: the base, or a place of a night away (experts[].overnight)
+    homes = [(e.base, *night_places(problem, e)) for e in exps]
+    bases = sorted({x for h in homes for x in h})
+    bi = [np.array([bases.index(x) for x in h]) for h in homes]
     places = sorted({*bases, *(q.location for q in reqs)})
     onsite_locs = sorted({q.location for q in reqs if q.onsite})
     lj = {x: j for j, x in enumerate(onsite_locs)}
@@ -171,13 +176,14 @@ def _columns(problem: PlanRequest, travel: TravelTimes) -> _LP:
         ok = np.ones(len(exps), dtype=bool)
         if q.onsite:
             assert out_sp is not None and back_sp is not None
-            o, b = out_sp[bi, lj[q.location]], back_sp[bi, lj[q.location]]
+            o = np.array([out_sp[ix, lj[q.location]].min() for ix in bi])
+            b = np.array([back_sp[ix, lj[q.location]].min() for ix in bi])
             ok = o + b <= dcap
             lo = np.maximum(lo, ws + o)
             hi = np.minimum(hi, we - b - q.duration_min)
             drive = into[q.location]
         ok &= lo <= hi
-        at_base = np.array([e.base == q.location for e in exps]) if q.onsite else None
+        at_base = np.array([q.location in h for h in homes]) if q.onsite else None
         if q.fixed is not None:
             ok &= np.array([e.id in q.fixed.experts for e in exps])
         span = [q.fixed.date] if q.fixed is not None else [

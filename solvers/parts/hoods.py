@@ -128,7 +128,8 @@ def _experts_left(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Vi
                   lo: dt.date, hi: dt.date) -> list[Expert]:
     """The neighbourhood's experts on its dates, each with its budgets (total visits, on-site
     days, each month's on-site days): the neighbourhood's, or else the caps less what the
-    expert's visits outside the dates use."""
+    expert's visits outside the dates use; without nights away (a plan by parts makes day
+    trips only: valid, though a night might have paid)."""
     used_total: dict[str, int] = defaultdict(int)
     used_days: dict[str, set[dt.date]] = defaultdict(set)
     for v in visits:
@@ -162,7 +163,10 @@ def _experts_left(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Vi
                     month_of(d) == key for d in used_days[e.id]))
         experts.append(replace(e, max_visits_total=total, max_onsite_days=days, days=own_days,
                                onsite_days_by_month=by_month,
-                               busy=tuple(b for b in e.busy if lo <= b.date <= hi)))
+                               busy=tuple(b for b in e.busy if lo <= b.date <= hi),
+                               # a part plans day trips: its routes are read back base to
+                               # base, and a window's border could cut a trip
+                               overnight=None))
     return experts
 
 

@@ -23,6 +23,7 @@ from engine.model import (
     Unscheduled,
     Visit,
 )
+from engine.nights import night_places, nights_of
 from engine.travel import TravelTimes
 from solvers.executor import Executor, make_executor
 from solvers.explain import Explainer, not_analysed
@@ -136,6 +137,8 @@ class _Run:
 
 def _by_parts(run: _Run) -> Plan:
     problem, travel, info = run.problem, run.travel, run.info
+    if any(night_places(problem, e) for e in problem.experts):
+        return _whole(run)
     visits, bounds = _first_plan(run)
     visits = _repair(run, visits)
     info["deterministic"] = run.deterministic
@@ -152,6 +155,21 @@ def _by_parts(run: _Run) -> Plan:
     info["gap"] = round((bound - value) / max(1, abs(bound)), 6)
     return _finish_parts(problem, travel, visits, routes, value, bound, run.options, run.t0,
                          info, run.deadline)
+
+
+def _whole(run: _Run) -> Plan:
+    """An expert may stay away (``experts[].overnight``): a part's border would cut a trip, so
+    the whole horizon is one part, its nights kept, its bound its own."""
+    problem, options, info = run.problem, run.options, run.info
+    info["parts"] = 1
+    plan = run.part_solver(problem, max(0.1, run.deadline - time.perf_counter()) * 0.9,
+                           options.seed, options.deterministic_time, ())
+    if plan.status not in ("optimal", "feasible") or plan.objective is None \
+            or plan.bound is None:
+        return replace(plan, solve_seconds=time.perf_counter() - run.t0)
+    info["bound_method"] = "one model"
+    return _finish_parts(problem, run.travel, list(plan.visits), list(plan.routes),
+                         plan.objective, plan.bound, options, run.t0, info, run.deadline)
 
 
 def _first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
@@ -219,7 +237,9 @@ def plan_bounds(problem: PlanRequest, travel: TravelTimes, until: float,
     capacity = capacity_prices(problem, travel, left())
     if capacity is not None:
         out.append((capacity[0], CAPACITY))
-    if left() >= max(0.2, min_left):
+    # (the Lagrangian relaxation's tours run from the base: no bound where nights may not)
+    if left() >= max(0.2, min_left) and not any(night_places(problem, e)
+                                                for e in problem.experts):
         b = lagrangian_bound(problem, travel, time.perf_counter() + min(
             LAGRANGIAN_SECONDS, left() / 2), stop, capacity[1] if capacity else None)
         if b is not None:
@@ -327,7 +347,7 @@ def _finish_parts(problem: PlanRequest, travel: TravelTimes, visits: list[Visit]
     plan = Plan(status=status, objective=value, bound=bound,
                 solve_seconds=time.perf_counter() - t0, visits=tuple(visits),
                 routes=tuple(routes), unscheduled=unscheduled, solver=SolveInfo.of(info),
-                breaks=plan_breaks(problem, travel, visits))
+                breaks=plan_breaks(problem, travel, visits, nights_of(problem, routes)))
     return replace(plan, kpis=plan_kpis(problem, plan, previous=options.previous))
 
 

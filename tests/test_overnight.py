@@ -1,0 +1,175 @@
+"""Nights away (``experts[].overnight``): the format reads and writes them, the planner takes a
+night where it pays and only then, in every formulation, as the brute force does; trips keep
+their length; the checker names a broken trip."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from engine.checker import check_plan
+from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
+from tests.bruteforce import best_plan
+from tests.helpers import FORMULATIONS, codes_of, refused_at, solve_checked
+
+MATSUYAMA, UWAJIMA, AINAN = "382019", "382035", "385069"
+
+
+def nanyo_round(night_cost: int) -> dict[str, Any]:
+    """A two-day round of 南予 from 松山: 宇和島 on Monday afternoon, 愛南 on Tuesday morning
+    (88 min 松山 → 宇和島, 42 min 宇和島 → 愛南, 119 min 愛南 → 松山). Day trips drive
+    176 + 238 = 414 min; a night in 宇和島 drives 88 + 42 + 119 = 249 min."""
+    return {
+        "format": "plan-request/1",
+        "horizon": {"start": "2026-12-07", "end": "2026-12-08"},
+        "locations": [{"id": x} for x in (MATSUYAMA, UWAJIMA, AINAN)],
+        "experts": [{"id": "e1", "name": "中村", "fields": ["pr"], "base": "松山市",
+                     "work_start": "08:30", "work_end": "17:15",
+                     "overnight": {"places": ["宇和島市"], "night_cost": night_cost,
+                                   "max_nights": 1}}],
+        "requests": [
+            {"id": "r1", "location": UWAJIMA, "fields": ["pr"], "mode": "onsite",
+             "duration_min": 120, "priority": 5, "earliest": "2026-12-07",
+             "latest": "2026-12-07", "window": ["13:30", "17:00"]},
+            {"id": "r2", "location": AINAN, "fields": ["pr"], "mode": "onsite",
+             "duration_min": 120, "priority": 5, "earliest": "2026-12-08",
+             "latest": "2026-12-08", "window": ["10:30", "13:00"]}],
+        "objective": {"priority": 1000, "drive_minute": 10},
+    }
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_a_night_in_uwajima_beats_two_return_drives(formulation: str) -> None:
+    problem = parse_plan_request(nanyo_round(1000))
+    plan = solve_checked(problem, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal"
+    monday, tuesday = sorted(plan.routes, key=lambda r: r.date)
+    assert (monday.start_at, monday.end_at) == (None, UWAJIMA)
+    assert (tuesday.start_at, tuesday.end_at) == (UWAJIMA, None)
+    assert monday.drive_minutes + tuesday.drive_minutes == 249
+    assert plan.kpis["nights"] == 1 and plan.kpis["night_cost"] == 1000
+    assert plan.objective == 10 * 1000 - 10 * 249 - 1000 == best_plan(problem)
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_no_night_when_it_costs_more_than_it_saves(formulation: str) -> None:
+    problem = parse_plan_request(nanyo_round(3000))       # saves 1650, costs 3000
+    plan = solve_checked(problem, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal"
+    assert all(r.start_at is None and r.end_at is None for r in plan.routes)
+    assert sum(r.drive_minutes for r in plan.routes) == 414
+    assert plan.kpis["nights"] == 0
+    assert plan.objective == 10 * 1000 - 10 * 414 == best_plan(problem)
+
+
+def far_week(max_nights: int, late: bool = False) -> dict[str, Any]:
+    """Three dates, a visit a day at a place two hours from the base (``late``: one visit
+    only, on Monday at 15:00, which no day trip can bring back by 17:00)."""
+    req = [{"id": f"r{i}", "location": "F", "fields": ["pr"], "mode": "onsite",
+            "duration_min": 120, "priority": 5, "earliest": d, "latest": d}
+           for i, d in enumerate(("2026-12-07", "2026-12-08", "2026-12-09"))]
+    if late:
+        req = [{**req[0], "window": ["15:00", "17:00"]}]
+    return {"format": "plan-request/1",
+            "horizon": {"start": "2026-12-07", "end": "2026-12-09"},
+            "locations": [{"id": "B", "name": "本部"}, {"id": "F", "name": "遠方町"}],
+            "experts": [{"id": "e1", "fields": ["pr"], "base": "B", "work_start": "08:00",
+                         "work_end": "17:00",
+                         "overnight": {"places": "*", "night_cost": 10,
+                                       "max_nights": max_nights}}],
+            "requests": req, "travel": {"minutes": {"B": {"F": 120}, "F": {"B": 120}}},
+            "objective": {"priority": 1000, "drive_minute": 1}}
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+@pytest.mark.parametrize("most, nights, drive", [(2, 2, 240), (1, 1, 480), (0, 0, 720)])
+def test_a_trip_has_at_most_max_nights(formulation: str, most: int, nights: int,
+                                       drive: int) -> None:
+    problem = parse_plan_request(far_week(most))
+    plan = solve_checked(problem, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and len(plan.visits) == 3
+    assert plan.kpis["nights"] == nights and plan.kpis["drive_minutes"] == drive
+    assert plan.objective == best_plan(problem)
+
+
+@pytest.mark.parametrize("formulation", list(FORMULATIONS))
+def test_the_day_after_a_night_drives_home_without_a_visit(formulation: str) -> None:
+    problem = parse_plan_request(far_week(1, late=True))
+    plan = solve_checked(problem, model=FORMULATIONS[formulation])
+    assert plan.status == "optimal" and [v.request for v in plan.visits] == ["r0"]
+    home = next(r for r in plan.routes if r.date == dt.date(2026, 12, 8))
+    assert (home.start_at, home.stops, home.end_at, home.drive_minutes) == ("F", (), None, 120)
+    assert plan.objective == best_plan(problem)
+    # without nights no day trip can make it: left out, with the reason the hours give
+    alone = solve_checked(parse_plan_request(far_week(0, late=True)))
+    assert not alone.visits and codes_of(alone, "r0") == ("no_time",)
+
+
+def test_nights_are_written_and_read_back() -> None:
+    doc = nanyo_round(1000)
+    problem = parse_plan_request(doc)
+    again = parse_plan_request(plan_request_to_dict(problem))
+    assert again.experts[0].overnight == problem.experts[0].overnight
+    assert problem.experts[0].overnight.places == (UWAJIMA,)       # type: ignore[union-attr]
+    plan = solve_checked(problem)
+    text = plan_to_dict(plan)
+    assert [(r.get("start_at"), r.get("end_at")) for r in text["routes"]] == [
+        (None, UWAJIMA), (UWAJIMA, None)]
+    assert parse_plan(text).routes == plan.routes
+    day_trips = solve_checked(parse_plan_request(nanyo_round(3000)))
+    assert all("start_at" not in r and "end_at" not in r for r in plan_to_dict(day_trips)["routes"])
+
+
+@pytest.mark.parametrize("change, path", [
+    ({"places": ["宇和島市", "どこでもない町"]}, "experts[0].overnight.places[1]"),
+    ({"places": "all"}, "experts[0].overnight.places"),
+    ({"places": None}, "experts[0].overnight.places"),
+    ({"max_nights": -1}, "experts[0].overnight.max_nights"),
+    ({"night_cost": -5}, "experts[0].overnight.night_cost"),
+    ({"nights": 2}, "experts[0].overnight.nights"),
+])
+def test_a_bad_overnight_is_refused_at_its_path(change: dict[str, Any], path: str) -> None:
+    doc = nanyo_round(1000)
+    night = doc["experts"][0]["overnight"]
+    night.update(change)
+    if change.get("places", 0) is None:
+        del night["places"]
+    refused_at(doc, path)
+
+
+def test_the_checker_names_a_broken_trip() -> None:
+    problem = parse_plan_request(nanyo_round(1000))
+    plan = solve_checked(problem)
+    monday, tuesday = sorted(plan.routes, key=lambda r: r.date)
+
+    def rules(*routes: Any) -> set[str]:
+        return {v.rule for v in check_plan(problem, replace(plan, routes=tuple(routes)))}
+
+    # the day after the night starts at the base: not where the night was spent
+    assert "nights" in rules(monday, replace(tuesday, start_at=None))
+    # a night somewhere the expert may not stay
+    assert "nights" in rules(replace(monday, end_at=AINAN), replace(tuesday, start_at=AINAN))
+    # the last date of the horizon ends away
+    assert "nights" in rules(monday, replace(tuesday, end_at=UWAJIMA))
+    # a night not paid: the objective no longer matches the formula
+    assert "objective" in {v.rule for v in check_plan(
+        problem, replace(plan, objective=plan.objective + 1000, bound=plan.objective + 1000))}
+    # trips longer than max_nights
+    far = parse_plan_request(far_week(2))
+    two = solve_checked(far)
+    assert two.kpis["nights"] == 2
+    one = replace(far, experts=(replace(far.experts[0], overnight=replace(
+        far.experts[0].overnight, max_nights=1)),))      # type: ignore[arg-type]
+    assert "nights" in {v.rule for v in check_plan(one, replace(two, kpis={}))}
+
+
+def test_documents_without_overnight_plan_as_before() -> None:
+    doc = copy.deepcopy(nanyo_round(1000))
+    del doc["experts"][0]["overnight"]
+    plan = solve_checked(parse_plan_request(doc))
+    assert "nights" not in plan.kpis
+    assert all(r.start_at is None and r.end_at is None for r in plan.routes)
