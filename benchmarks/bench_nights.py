@@ -4,7 +4,8 @@ trips only.
 Each week is ``engine.demand.ehime_week_document`` (seed 0 … 9, 40 requests from Monday
 2026-12-07) with half of its on-site requests moved to 南予 (宇和島市, 愛南町, 西予市, 鬼北町,
 松野町, drawn with the same seed), and then planned twice: every expert with ``overnight``
-(those five places, ``night_cost`` 3000, ``max_nights`` 2) and without it (day trips only),
+(those five places, ``night_cost`` 100: a night worth 100 minutes of driving at the
+weeks' ``drive_minute`` 1, ``max_nights`` 2) and without it (day trips only),
 each with ``--time-limit`` seconds, solver seed 0; every plan goes through the validity
 checker. Reported per week: priority served, drive minutes, nights, objective, status and the
 seconds to the answer of both; over the ten weeks the medians and the change in driving.
@@ -40,7 +41,7 @@ NANYO = ("382035", "385069", "382141", "384887", "384844")
 
 def nanyo_week(seed: int, nights: bool) -> dict[str, Any]:
     """The week of ``seed`` with half its on-site requests in 南予; with ``nights`` every
-    expert may stay there (3000 a night, trips of at most two nights)."""
+    expert may stay there (100 a night, trips of at most two nights)."""
     from engine.demand import ehime_week_document
 
     doc = ehime_week_document("2026-12-07", seed=seed)
@@ -52,7 +53,7 @@ def nanyo_week(seed: int, nights: bool) -> dict[str, Any]:
     doc["locations"] += [{"id": x} for x in NANYO if x not in listed]
     if nights:
         for e in doc["experts"]:
-            e["overnight"] = {"places": list(NANYO), "night_cost": 3000, "max_nights": 2}
+            e["overnight"] = {"places": list(NANYO), "night_cost": 100, "max_nights": 2}
     return doc
 
 

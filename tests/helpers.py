@@ -324,8 +324,8 @@ def draw_busy(draw: Any, experts: list[dict[str, Any]], dates: list[str],
               travel: dict[str, dict[str, int]] | None = None) -> None:
     """Sometimes a standing appointment (``experts[].busy``) of an expert, an hour or so inside
     their working hours on one of ``dates``, off the appointment grid now and then; with the
-    document's ``travel`` (every pair given), now and then at a place (``at``) when the expert
-    can drive there and home within the day and the drive cap."""
+    document's ``travel`` (every pair given), more often than not at a place (``at``), placed
+    where the expert can drive there and home within the day and the drive cap."""
     for e in experts:
         if draw(st.integers(0, 2)) == 0:
             ws = int(e["work_start"][:2]) * 60 + int(e["work_start"][3:])
@@ -333,20 +333,22 @@ def draw_busy(draw: Any, experts: list[dict[str, Any]], dates: list[str],
             b = {"date": draw(st.sampled_from(dates)), "start": fmt_time(lo),
                  "end": fmt_time(lo + draw(st.sampled_from([30, 60, 90])))}
             e["busy"] = [b]
-            if travel and draw(st.booleans()):
+            if travel and draw(st.integers(0, 2)) > 0:
                 _draw_place(draw, e, b, travel)
 
 
 def _draw_place(draw: Any, e: dict[str, Any], b: dict[str, Any],
                 travel: dict[str, dict[str, int]]) -> None:
-    """Put the appointment ``b`` at a place the expert reaches in time (else leave it a call)."""
+    """Put the appointment ``b`` at a place, starting soon after the expert can be there
+    (else leave it a call where they cannot be there and home in time)."""
     place = draw(st.sampled_from(sorted(travel)))
     out = travel[e["base"]].get(place, 0)
     back = travel[place].get(e["base"], 0)
+    length = t(b["end"]) - t(b["start"])
+    start = t(e["work_start"]) + out + draw(st.sampled_from([0, 7, 45, 120]))
     cap = e.get("max_drive_minutes_per_day")
-    if (t(b["start"]) - out >= t(e["work_start"]) and t(b["end"]) + back <= t(e["work_end"])
-            and (cap is None or out + back <= cap)):
-        b["at"] = place
+    if start + length + back <= t(e["work_end"]) and (cap is None or out + back <= cap):
+        b.update(start=fmt_time(start), end=fmt_time(start + length), at=place)
 
 
 def draw_series(draw: Any, requests: list[dict[str, Any]]) -> None:
