@@ -33,6 +33,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from benchmarks.real_week import ehime_week_real_document
 from engine.demand import draw_request, ehime_week_document
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import FIELDS, PlanRequest, Request
@@ -179,6 +180,8 @@ def _catalogue() -> dict[str, dict[str, Any]]:
         docs[f"ehime-week-s{s}"] = ehime_week_document(WEEK_START, seed=s)
     docs["ehime-4w"] = ehime_week_document(WEEK_START, weeks=4, requests_per_week=23, seed=11)
     docs["ehime-8w"] = ehime_week_document(LONG_START, weeks=8, requests_per_week=20, seed=12)
+    docs["ehime-week-real"] = ehime_week_real_document()
+    docs["ehime-week-real-day-trips"] = ehime_week_real_document(nights=False)
     for (ne, nl, nr) in SYNTHETIC_SIZES:
         for s in SYNTHETIC_SEEDS:
             docs[f"synthetic-{ne}e{nl}l{nr}r-s{s}"] = synthetic_document(
