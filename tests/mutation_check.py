@@ -55,6 +55,8 @@ BUSY_AT = "tests/test_busy_at.py"
 OVERTIME = ("tests/test_overtime.py", "tests/test_optimality.py")
 #: The rules of nights away, and their tests.
 NIGHT_RULES = "solvers/cpsat/nights.py"
+#: What the choice of tours knows of when a day can end (joint visits, online consultations).
+DAY_END = "solvers/cpsat/day_end.py"
 NIGHTS = "tests/test_overnight.py"
 
 
@@ -222,6 +224,17 @@ MUTATIONS = [
              "solvers/routes.py",
              "            if paid_after is None or deps[-1]", "            if True or deps[-1]",
              OVERTIME),
+    Mutation("overtime: the choice counts online work from 15 minutes before it may start",
+             DAY_END, "self.m.add(ot >= t - e.work_end", "self.m.add(ot >= t + 15 - e.work_end",
+             OVERTIME),
+    Mutation("overtime: the choice counts the whole tour as still to do", DAY_END,
+             "max(0, s + n - max(s, t))", "n", OVERTIME),
+    Mutation("overtime: the choice adds 10 minutes after a joint visit", DAY_END,
+             "self.m.add(ot >= s + (after[p] - e.work_end))",
+             "self.m.add(ot >= s + (after[p] + 10 - e.work_end))", OVERTIME),
+    Mutation("overtime: the choice ignores a joint partner's late start", DAY_END,
+             "            self.m.add(s >= tour.starts[p]).only_enforce_if(lit)",
+             "            pass", OVERTIME),
     # --- standing appointments (tests/test_busy.py decides them)
     Mutation("busy block ignored", "engine/calendar.py",
              "    return sorted((b.start, b.end) for b in expert.busy if b.date == date)",
