@@ -51,7 +51,8 @@ class DayEndBounds(NightRules):
         start there: two linear rows over the day's tours (it chooses one at most; a tour
         without the visit leaves its start to its domain)."""
         s = self.start[day.onsite[i]]
-        lo, hi = s.proto.domain[0], s.proto.domain[-1]
+        domain = list(s.proto.domain)     # (the proto's field reads [-1] as 0)
+        lo, hi = domain[0], domain[-1]
         early: list[tuple[int, cp_model.IntVar]] = []
         late: list[tuple[int, cp_model.IntVar]] = []
         for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
