@@ -233,8 +233,11 @@ MUTATIONS = [
              "self.m.add(ot >= s + (after[p] - e.work_end))",
              "self.m.add(ot >= s + (after[p] + 10 - e.work_end))", OVERTIME),
     Mutation("overtime: the choice ignores a joint partner's late start", DAY_END,
-             "            self.m.add(s >= tour.starts[p]).only_enforce_if(lit)",
+             "            self.m.add(s >= lo + sum(c * x for c, x in early))",
              "            pass", OVERTIME),
+    Mutation("overtime: the choice starts a joint visit 10 minutes late", DAY_END,
+             "early.append((tour.starts[p] - lo, lit))",
+             "early.append((tour.starts[p] + 10 - lo, lit))", OVERTIME),
     # --- standing appointments (tests/test_busy.py decides them)
     Mutation("busy block ignored", "engine/calendar.py",
              "    return sorted((b.start, b.end) for b in expert.busy if b.date == date)",

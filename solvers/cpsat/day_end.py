@@ -40,9 +40,31 @@ class DayEndBounds(NightRules):
                 continue
             cands = self._candidates(day)
             ot = self.overtime.get((eid, d))
+            for i in joint:
+                self._joint_start_within_tours(day, i)
             for tour, lit in zip(day.tours, day.tour_lits, strict=True):
                 if joint.intersection(tour.order):
                     self._joint_starts_in_tour(day, tour, lit, cands, joint, ot)
+
+    def _joint_start_within_tours(self, day: ExpertDay, i: int) -> None:
+        """Joint visit ``i`` of the day starts between the chosen tour's earliest and latest
+        start there: two linear rows over the day's tours (it chooses one at most; a tour
+        without the visit leaves its start to its domain)."""
+        s = self.start[day.onsite[i]]
+        lo, hi = s.proto.domain[0], s.proto.domain[-1]
+        early: list[tuple[int, cp_model.IntVar]] = []
+        late: list[tuple[int, cp_model.IntVar]] = []
+        for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
+            if i in tour.order:
+                p = tour.order.index(i)
+                if tour.starts[p] > lo:
+                    early.append((tour.starts[p] - lo, lit))
+                if tour.latest and tour.latest[p] < hi:
+                    late.append((hi - tour.latest[p], lit))
+        if early:
+            self.m.add(s >= lo + sum(c * x for c, x in early))
+        if late:
+            self.m.add(s <= hi - sum(c * x for c, x in late))
 
     def _joint_starts_in_tour(self, day: ExpertDay, tour: Tour, lit: cp_model.IntVar,
                               cands: list[Candidate], joint: set[int],
@@ -64,9 +86,6 @@ class DayEndBounds(NightRules):
             if i not in joint:
                 continue
             s = self.start[day.onsite[i]]
-            self.m.add(s >= tour.starts[p]).only_enforce_if(lit)
-            if tour.latest:
-                self.m.add(s <= tour.latest[p]).only_enforce_if(lit)
             if last is not None:
                 q, sq = last
                 self.m.add(s >= sq + (after[q] - after[p])).only_enforce_if(lit)
