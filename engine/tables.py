@@ -52,6 +52,11 @@ def plan_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
         ends = day_ends(plan.visits, plan.routes)
         routes["overtime_minutes"] = [max(0, ends[k] - problem.expert_by_id[k[0]].work_end)
                                       for k in routes.index]
+    if any(e.overnight is not None for e in problem.experts):   # where a day away starts, ends
+        by_day = {(r.expert, r.date): r for r in plan.routes}
+        for col in ("start_at", "end_at"):
+            routes[col] = [locs[x].name if (x := getattr(by_day[k], col)) in locs else ""
+                           for k in routes.index]
     unscheduled = pd.DataFrame(
         [{"request": u.request, "municipality": locs[reqs[u.request].location].name,
           "title": reqs[u.request].title,

@@ -30,6 +30,7 @@ from engine.calendar import calls_of, keep_out
 from engine.model import After, Plan
 from solvers.cpsat.base import OutOfTime
 from solvers.cpsat.day import new_start_var
+from solvers.cpsat.day_end import DayEndBounds
 from solvers.cpsat.hints import HintsAndReading, fix_values, set_hint
 from solvers.cpsat.tours import TourRules
 from solvers.routes import day_fits
@@ -37,7 +38,7 @@ from solvers.routes import day_fits
 __all__ = ["OutOfTime", "PlannerModel", "fix_values", "set_hint"]
 
 
-class PlannerModel(TourRules, HintsAndReading):
+class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
     """Builds the CP-SAT model of one ``PlanRequest``; ``add_*`` methods are the rules.
 
     ``use_tours`` (default) enumerates each day's tours where they are few (at most
@@ -59,7 +60,8 @@ class PlannerModel(TourRules, HintsAndReading):
                  self.add_joint_visit_sync, self.add_tour_of_each_onsite_day,
                  self.add_expert_caps, self.add_location_caps, self.add_fixed_visits,
                  self.add_coverage_floors, self.add_follow_up_series,
-                 self.add_overtime_of_each_day)
+                 self.add_overtime_of_each_day, self.add_joint_visit_starts_in_tours,
+                 self.add_least_overtime_beside_online)
         for rule in rules:
             self._check_deadline()
             rule()

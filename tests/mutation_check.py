@@ -55,6 +55,8 @@ BUSY_AT = "tests/test_busy_at.py"
 OVERTIME = ("tests/test_overtime.py", "tests/test_optimality.py")
 #: The rules of nights away, and their tests.
 NIGHT_RULES = "solvers/cpsat/nights.py"
+#: What the choice of tours knows of when a day can end (joint visits, online consultations).
+DAY_END = "solvers/cpsat/day_end.py"
 NIGHTS = "tests/test_overnight.py"
 
 
@@ -119,8 +121,8 @@ MUTATIONS = [
              "self.m.add(sum(s.present for s in visits) <= cap + 1)"),
     Mutation("circuit: no drive cap", DAY, "self.m.add(drive <= drive_cap)", "pass"),
     Mutation("circuit: round trip bound too high", "solvers/cpsat/tours.py",
-             "rt = sp(base, locs[j]) + sp(locs[j], base)",
-             "rt = sp(base, locs[j]) + sp(locs[j], base) + 30"),
+             "rt = min(sp(x, locs[j]) for x in froms) + min(sp(locs[j], x) for x in tos)",
+             "rt = min(sp(x, locs[j]) for x in froms) + min(sp(locs[j], x) for x in tos) + 30"),
     Mutation("circuit: stop-set bound too high", "solvers/cpsat/tours.py",
              "self.m.add(day.drive >= sum(c * lit for c, lit in zip(costs, choices, strict=True) if c))",
              "self.m.add(day.drive >= sum((c + 30) * lit for c, lit in zip(costs, choices, strict=True)))"),
@@ -222,6 +224,20 @@ MUTATIONS = [
              "solvers/routes.py",
              "            if paid_after is None or deps[-1]", "            if True or deps[-1]",
              OVERTIME),
+    Mutation("overtime: the choice counts online work from 15 minutes before it may start",
+             DAY_END, "self.m.add(ot >= t - e.work_end", "self.m.add(ot >= t + 15 - e.work_end",
+             OVERTIME),
+    Mutation("overtime: the choice counts the whole tour as still to do", DAY_END,
+             "max(0, s + n - max(s, t))", "n", OVERTIME),
+    Mutation("overtime: the choice adds 10 minutes after a joint visit", DAY_END,
+             "self.m.add(ot >= s + (after[p] - e.work_end))",
+             "self.m.add(ot >= s + (after[p] + 10 - e.work_end))", OVERTIME),
+    Mutation("overtime: the choice ignores a joint partner's late start", DAY_END,
+             "            self.m.add(s >= lo + sum(c * x for c, x in early))",
+             "            pass", OVERTIME),
+    Mutation("overtime: the choice starts a joint visit 10 minutes late", DAY_END,
+             "early.append((tour.starts[p] - lo, lit))",
+             "early.append((tour.starts[p] + 10 - lo, lit))", OVERTIME),
     # --- standing appointments (tests/test_busy.py decides them)
     Mutation("busy block ignored", "engine/calendar.py",
              "    return sorted((b.start, b.end) for b in expert.busy if b.date == date)",
@@ -284,6 +300,10 @@ MUTATIONS = [
              "self.days[key].ends = Ends(((e.base, 1),),", (NIGHTS,)),
     Mutation("night: a day away without stops drives nothing", NIGHT_RULES,
              "                day.direct.append((t, lit))\n", "", (NIGHTS,)),
+    Mutation("night: a day around a night bounded by round trips from the base",
+             "solvers/cpsat/tours.py",
+             "        froms = [x for x, _ in day.ends.starts] if day.ends else [locs[0]]\n",
+             "        froms = [locs[0]]\n", (NIGHTS,)),
     Mutation("night: options reach a stop from the base only", "solvers/explain/windows.py",
              "        froms, tos = day_places(p, e, d)\n",
              "        froms, tos = (e.base,), (e.base,)\n", (NIGHTS,)),

@@ -13,6 +13,7 @@ import pytest
 
 from engine.checker import check_plan
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
+from engine.tables import plan_tables
 from tests.bruteforce import best_plan
 from tests.helpers import FORMULATIONS, codes_of, refused_at, solve_checked
 
@@ -104,6 +105,8 @@ def test_the_day_after_a_night_drives_home_without_a_visit(formulation: str) -> 
     home = next(r for r in plan.routes if r.date == dt.date(2026, 12, 8))
     assert (home.start_at, home.stops, home.end_at, home.drive_minutes) == ("F", (), None, 120)
     assert plan.objective == best_plan(problem)
+    table = plan_tables(problem, plan)["routes"]       # the routes table names the places
+    assert list(table["end_at"]) == ["遠方町", ""] and list(table["start_at"]) == ["", "遠方町"]
     # without nights no day trip can make it: left out, with the reason the hours give
     alone = solve_checked(parse_plan_request(far_week(0, late=True)))
     assert not alone.visits and codes_of(alone, "r0") == ("no_time",)

@@ -295,3 +295,57 @@ def test_a_plan_by_parts_pays_overtime_and_its_parts_keep_it(two_towns_doc):
     assert sub_problem(problem, hood).expert_by_id["pr-1"].overtime == Overtime(60, 20)
     plan = solve_checked(problem, decompose="always")
     assert plan.objective == 5000 - 60 - 15 * 20 and plan.kpis["overtime_minutes"] == 15
+
+
+# ------------------------------------------------------------------ the choice's least overtime
+def choice_optimum(doc: dict) -> int:
+    """The optimum of the planner's choice model (tours and consultations, no times): a bound
+    of every plan, and exact where the choice sees what holds the day back."""
+    from ortools.sat.python import cp_model
+
+    from engine.travel import TravelTimes
+    from solvers.model import PlannerModel
+
+    problem = problem_of(doc)
+    model = PlannerModel(problem, TravelTimes(problem))
+    model.build()
+    model.m.maximize(model.main_objective())
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(model.choice_model()) == cp_model.OPTIMAL
+    return int(round(solver.objective_value))
+
+
+def test_the_choice_sees_an_online_call_hold_the_drive_home_back(two_towns_doc):
+    """The day of ``test_an_online_call_that_holds_the_drive_home_back_is_paid``: from 16:45
+    (c1's earliest start) the drive home (30 min) and c1 (30 min) are still to do, so the day
+    ends 17:45 at the earliest. The choice counts those 30 minutes: its optimum is the plan's,
+    neither above (it would need a round to learn them) nor below (no plan lost)."""
+    doc = overtime(two_towns_doc, max_minutes=40, minute_cost=20)
+    for loc in doc["locations"]:
+        loc["close"] = "19:00"
+    doc["requests"] = [req("a1", "town_a", duration=60, priority=5, window=["15:45", "16:45"]),
+                       req("c1", "office", mode="online", duration=30, priority=2,
+                           window=["16:45", "17:15"])]
+    assert choice_optimum(doc) == best_plan(problem_of(doc)) == 7000 - 60 - 30 * 20
+
+
+def test_the_choice_sees_a_joint_partner_hold_the_day_back(two_towns_doc):
+    """j1 (PR and data, town A, 60 min) can start only at 14:50, when data-1 (at work from
+    14:30 in town B, 20 min away) arrives; pr-1 then drives to b1 (town B, from 15:30) at
+    16:10 and is home at 17:55, 40 minutes past work_end. pr-1's tour alone could start j1 at
+    09:00: the choice counts the 40 minutes only through j1's shared start. Its optimum is
+    the plan's, neither above nor below."""
+    doc = overtime(two_towns_doc, max_minutes=60, minute_cost=20)
+    for loc in doc["locations"][1:]:
+        loc["close"] = "19:00"
+    doc["experts"].append({"id": "data-1", "fields": ["data"], "base": "town_b",
+                           "work_start": "14:30", "work_end": "19:00"})
+    doc["requests"] = [req("j1", "town_a", ["pr", "data"], duration=60, priority=6,
+                           window=["08:30", "16:15"]),
+                       req("b1", "town_b", duration=60, priority=5, window=["15:30", "17:15"])]
+    truth = best_plan(problem_of(doc))
+    assert choice_optimum(doc) == truth
+    plan = solve_checked(doc)
+    assert plan.status == "optimal" and plan.objective == truth
+    assert plan.kpis["overtime_minutes"] == 40

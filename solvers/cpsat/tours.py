@@ -248,6 +248,8 @@ class TourRules(NightRules):
             # node 0 is where the day starts and ends: the bounds below assume the base
             day.drives = self.rules.leg_drives(e, stops, day.arcs, day.ends, f"{e.id}_{d}")
             day.drive = self.rules.drive(e, stops, day.arcs, day.drives)
+            if self.redundant:
+                self.add_round_trip_lower_bound(day, self.rules.places(e, stops))
             return
         day.drive = self.rules.drive(e, stops, day.arcs)
         if self.redundant and day.appointments:
@@ -265,11 +267,13 @@ class TourRules(NightRules):
 
     def add_round_trip_lower_bound(self, day: ExpertDay, locs: list[str]) -> None:
         """(Redundant, for a strong bound.) A day's driving is at least the shortest round trip
-        from the base to each of its stops."""
+        from the base to each of its stops (from the nearest place the day may start at, to
+        the nearest it may end at, for a day around a night away)."""
         sp = self.travel.shortest
-        base = locs[0]
+        froms = [x for x, _ in day.ends.starts] if day.ends else [locs[0]]
+        tos = [x for x, _ in day.ends.ends] if day.ends else [locs[0]]
         for j, rid in enumerate(day.onsite, start=1):
-            rt = sp(base, locs[j]) + sp(locs[j], base)
+            rt = min(sp(x, locs[j]) for x in froms) + min(sp(locs[j], x) for x in tos)
             if rt:
                 self.m.add(day.drive >= rt * self.present[rid, day.expert.id, day.date])
 
