@@ -397,6 +397,9 @@ MUTATIONS = [
              "if d not in didx:"),
     Mutation("parts: a month's cap not narrowed by the rest of the plan", "solvers/parts/hoods.py",
              "by_month[key] = max(0, cap - sum(", "by_month[key] = max(0, cap - 0 * sum("),
+    Mutation("parts: a part planned off the appointment grid", "solvers/parts/hoods.py",
+             "    return replace(h, start=lo, end=hi,",
+             "    return replace(h, start=lo, end=hi, start_grid_min=1,", ("tests/test_decompose.py",)),
     Mutation("parts: published visits not joined first", "solvers/parts/solve.py",
              "as_fixed_visits(problem) + candidates))", "candidates))"),
     # --- the bounds a plan by parts reports: each made too low must fail the brute force

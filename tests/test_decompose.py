@@ -563,3 +563,18 @@ def test_unknown_decompose_option_and_empty_windows_are_input_errors():
         WindowSplit(days=0).parts(problem, TravelTimes(problem))
     assert err.value.problems[0].path == "days"
     assert WindowSplit(days=1).parts(problem, TravelTimes(problem))
+
+
+def test_parts_plan_on_the_appointment_grid_and_their_join_keeps_their_visits(monkeypatch):
+    doc = load_doc("two_regions")
+    doc["horizon"]["start_grid_min"] = 15
+    p = problem_of(doc)
+    hood = Neighbourhood("w-pr only", frozenset({"w-pr"}), frozenset({"rW2", "rB"}))
+    assert sub_problem(p, hood).horizon.start_grid_min == 15
+    # without the repair, the plan is the join of what the parts planned: a part planned off
+    # the grid would lose its visits there
+    monkeypatch.setattr(solve_module, "_repair", lambda run, visits: visits)
+    on_grid = _by_parts(p)
+    off_grid = _by_parts(problem_of("two_regions"))
+    assert on_grid.visits and all(v.start % 15 == 0 for v in on_grid.visits)
+    assert set(_served(on_grid)) == set(_served(off_grid))

@@ -211,12 +211,14 @@ def _locations_narrowed(problem: PlanRequest, places: set[str],
 
 
 def _horizon_within(h: Horizon, lo: dt.date, hi: dt.date) -> Horizon:
-    """The horizon from ``lo`` to ``hi``: its blackouts and closures on those dates, and what
-    of them is published."""
+    """The horizon from ``lo`` to ``hi``: its blackouts and closures on those dates, what of
+    them is published, and every other setting as it is (the appointment grid among them: a
+    part planned off the grid would have its visits dropped where the parts are joined)."""
     published = h.published_until
-    return Horizon(lo, hi, h.skip_holidays, tuple(b for b in h.blackouts if lo <= b.date <= hi),
+    return replace(h, start=lo, end=hi,
+                   blackouts=tuple(b for b in h.blackouts if lo <= b.date <= hi),
                    published_until=published if published is not None and published >= lo
-                   else None, history_until=h.history_until,
+                   else None,
                    closures=tuple(c for c in h.closures if lo <= c.date <= hi))
 
 
