@@ -357,8 +357,9 @@ def test_the_choice_carries_a_joint_start_along_a_tour(two_towns_doc):
     09:30, so j2 starts 10:50 at the earliest, after design-1 (at work until 11:45) can
     finish it; and j2 first leaves j1 too late. One of the two is served. The choice knows it
     (each joint start within its tours, the gap between them along pr-1's tour): its optimum
-    is the plan's."""
-    doc = two_towns_doc
+    is the plan's (pr-1's overtime changes none of it; these rows are made where some expert
+    has overtime)."""
+    doc = overtime(two_towns_doc)
     doc["experts"] += [{"id": "data-1", "fields": ["data"], "base": "office",
                         "work_start": "09:00", "work_end": "17:15"},
                        {"id": "design-1", "fields": ["design"], "base": "town_b",
