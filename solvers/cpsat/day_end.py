@@ -5,6 +5,8 @@ holds back every stop after it in the other expert's tour, and that tour's drive
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from ortools.sat.python import cp_model
 
 from solvers.cpsat.base import ExpertDay
@@ -44,17 +46,35 @@ class DayEndBounds(NightRules):
             ot = self.overtime.get((eid, d))
             for i in joint:
                 self._joint_start_within_tours(day, i)
+            rows: dict[tuple[str, ...], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
             for tour, lit in zip(day.tours, day.tour_lits, strict=True):
                 if joint.intersection(tour.order):
-                    self._joint_starts_in_tour(day, tour, lit, cands, joint, ot)
+                    for key, c in self._joint_starts_in_tour(day, tour, cands, joint, ot):
+                        rows[key].append((c, lit))
+            self._add_rows_over_tours(rows, ot)
+
+    def _add_rows_over_tours(self, rows: dict[tuple[str, ...], list[tuple[int, cp_model.IntVar]]],
+                             ot: cp_model.IntVar | None) -> None:
+        """One linear row per joint visit (the day's overtime from its start) and per two
+        joint visits one after the other (the gap), over the tours that make it (a day
+        chooses one at most; without one of them the row asks nothing its domains do not)."""
+        for key, terms in rows.items():
+            if key[0] == "end":
+                assert ot is not None
+                s = self.start[key[1]]
+                hi = _bounds(s)[1]
+                self.m.add(ot >= s - hi + sum((c + hi) * x for c, x in terms))
+            else:
+                sq, sp = self.start[key[1]], self.start[key[2]]
+                big = _bounds(sq)[1] - _bounds(sp)[0]
+                self.m.add(sp >= sq - big + sum((c + big) * x for c, x in terms))
 
     def _joint_start_within_tours(self, day: ExpertDay, i: int) -> None:
         """Joint visit ``i`` of the day starts between the chosen tour's earliest and latest
         start there: two linear rows over the day's tours (it chooses one at most; a tour
         without the visit leaves its start to its domain)."""
         s = self.start[day.onsite[i]]
-        domain = list(s.proto.domain)     # (the proto's field reads [-1] as 0)
-        lo, hi = domain[0], domain[-1]
+        lo, hi = _bounds(s)
         early: list[tuple[int, cp_model.IntVar]] = []
         late: list[tuple[int, cp_model.IntVar]] = []
         for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
@@ -69,10 +89,13 @@ class DayEndBounds(NightRules):
         if late:
             self.m.add(s <= hi - sum(c * x for c, x in late))
 
-    def _joint_starts_in_tour(self, day: ExpertDay, tour: Tour, lit: cp_model.IntVar,
-                              cands: list[Candidate], joint: set[int],
-                              ot: cp_model.IntVar | None) -> None:
-        """The rows of one tour (``add_joint_visit_starts_in_tours``)."""
+    def _joint_starts_in_tour(self, day: ExpertDay, tour: Tour, cands: list[Candidate],
+                              joint: set[int], ot: cp_model.IntVar | None
+                              ) -> list[tuple[tuple[str, ...], int]]:
+        """What one tour asks (``add_joint_visit_starts_in_tours``): ``("gap", q, p)`` with
+        the least minutes from joint visit q's start to the next one's, p, along the tour,
+        and ``("end", q)`` with the least minutes from the last one's start to the end of
+        the drive home, less ``work_end``."""
         e = day.expert
         minutes = self.travel.minutes
         places = [cands[i].location for i in tour.order]
@@ -84,19 +107,21 @@ class DayEndBounds(NightRules):
             after[p] = rest
             if p:
                 rest += minutes(places[p - 1], places[p])
-        last: tuple[int, cp_model.IntVar] | None = None
+        out: list[tuple[tuple[str, ...], int]] = []
+        last: tuple[int, str] | None = None
         for p, i in enumerate(tour.order):
             if i not in joint:
                 continue
-            s = self.start[day.onsite[i]]
+            rid = day.onsite[i]
             if last is not None:
-                q, sq = last
-                self.m.add(s >= sq + (after[q] - after[p])).only_enforce_if(lit)
-            last = (p, s)
+                q, rq = last
+                out.append((("gap", rq, rid), after[q] - after[p]))
+            last = (p, rid)
         if last is not None and ot is not None and tour.latest:
-            p, s = last
-            if tour.latest[p] + after[p] > e.work_end:   # the rows before it lead to it
-                self.m.add(ot >= s + (after[p] - e.work_end)).only_enforce_if(lit)
+            p, rid = last
+            if tour.latest[p] + after[p] > e.work_end:   # the gaps before it lead to it
+                out.append((("end", rid), after[p] - e.work_end))
+        return out
 
     def add_least_overtime_beside_online(self) -> None:
         """(Redundant, for a strong bound.) With ``overtime``, a day with online
@@ -139,3 +164,9 @@ class DayEndBounds(NightRules):
             out += [(tour.starts[p], cands[i].duration),
                     (end, self.travel.minutes(places[p + 1], places[p + 2]))]
         return out
+
+
+def _bounds(var: cp_model.IntVar) -> tuple[int, int]:
+    """A variable's least and greatest value (the proto's domain field reads [-1] as 0)."""
+    domain = list(var.proto.domain)
+    return domain[0], domain[-1]
