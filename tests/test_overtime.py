@@ -349,3 +349,23 @@ def test_the_choice_sees_a_joint_partner_hold_the_day_back(two_towns_doc):
     plan = solve_checked(doc)
     assert plan.status == "optimal" and plan.objective == truth
     assert plan.kpis["overtime_minutes"] == 40
+
+
+def test_the_choice_carries_a_joint_start_along_a_tour(two_towns_doc):
+    """pr-1 could do j1 (with data-1, town A, starting by 10:00) and then j2 (with design-1, town B,
+    20 min on): on pr-1's own tour j2 could start 10:20. But data-1 reaches town A only at
+    09:30, so j2 starts 10:50 at the earliest, after design-1 (at work until 11:45) can
+    finish it; and j2 first leaves j1 too late. One of the two is served. The choice knows it
+    (each joint start within its tours, the gap between them along pr-1's tour): its optimum
+    is the plan's (pr-1's overtime changes none of it; these rows are made where some expert
+    has overtime)."""
+    doc = overtime(two_towns_doc)
+    doc["experts"] += [{"id": "data-1", "fields": ["data"], "base": "office",
+                        "work_start": "09:00", "work_end": "17:15"},
+                       {"id": "design-1", "fields": ["design"], "base": "town_b",
+                        "work_start": "08:30", "work_end": "11:45"}]
+    doc["requests"] = [req("j1", "town_a", ["pr", "data"], duration=60, priority=6,
+                           window=["08:30", "11:00"]),
+                       req("j2", "town_b", ["pr", "design"], duration=60, priority=6)]
+    truth = best_plan(problem_of(doc))
+    assert truth < 12000 and choice_optimum(doc) == truth

@@ -28,8 +28,10 @@ class DayEndBounds(NightRules):
         ``work_end`` paid). The shared start carries one expert's tour to the other's: a
         partner who can come only late makes the whole chain late, which the tours' own
         earliest ends do not see. Every timed plan meets these rows (its stops keep their
-        order and take no less than those minutes), so no plan is lost."""
-        if not self.redundant:
+        order and take no less than those minutes), so no plan is lost. Made only where some
+        expert has overtime: without it the tours' latest starts already end by ``work_end``
+        and these rows cost more time than they save."""
+        if not self.redundant or not self.overtime:
             return
         for (eid, d), day in self.days.items():
             if day.tours is None or day.ends is not None:
@@ -51,7 +53,8 @@ class DayEndBounds(NightRules):
         start there: two linear rows over the day's tours (it chooses one at most; a tour
         without the visit leaves its start to its domain)."""
         s = self.start[day.onsite[i]]
-        lo, hi = s.proto.domain[0], s.proto.domain[-1]
+        domain = list(s.proto.domain)     # (the proto's field reads [-1] as 0)
+        lo, hi = domain[0], domain[-1]
         early: list[tuple[int, cp_model.IntVar]] = []
         late: list[tuple[int, cp_model.IntVar]] = []
         for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
