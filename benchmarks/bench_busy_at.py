@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.runinfo import run_paragraph
+from benchmarks.runinfo import report
 
 __all__ = ["APPOINTMENTS", "main", "measure"]
 
@@ -85,12 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {label} | {', '.join(sorted({x['status'] for x in r}))} | "
                      f"{r[0]['objective']} | {r[0]['drive']} | {med[flag]:.2f} | "
                      + ", ".join(f"{x['seconds']:.2f}" for x in r) + " |")
-    lines += ["", f"Ratio of the medians (with / without): {med[True] / med[False]:.2f}.", "",
-              run_paragraph(f"python -m benchmarks.bench_busy_at --repeats {args.repeats}",
-                            time.perf_counter() - t_start, (load0, os.getloadavg()[0]))]
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
-    return 0
+    lines += ["", f"Ratio of the medians (with / without): {med[True] / med[False]:.2f}."]
+    return report(OUT, lines, f"python -m benchmarks.bench_busy_at --repeats {args.repeats}",
+                  t_start, load0)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.generate import instance_path
-from benchmarks.runinfo import run_paragraph
+from benchmarks.runinfo import report
 
 __all__ = ["WEEKS", "main", "measure"]
 
@@ -78,11 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"{best['nights']} | {best['overtime']} | {med[name]:.2f} | "
                      f"{med[name] / med[WEEKS[0]]:.1f} | "
                      + ", ".join(f"{x['seconds']:.2f}" for x in r) + " |")
-    lines += ["", run_paragraph(f"python -m benchmarks.bench_real_week --repeats {args.repeats}",
-                                time.perf_counter() - t_start, (load0, os.getloadavg()[0]))]
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
-    return 0
+    return report(OUT, lines, f"python -m benchmarks.bench_real_week --repeats {args.repeats}",
+                  t_start, load0)
 
 
 if __name__ == "__main__":

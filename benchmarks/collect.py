@@ -17,7 +17,7 @@ __all__ = ["collect", "replace_section"]
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("matcher", "service", "scenarios", "startup", "season", "bounds", "slots",
-            "country", "repair", "limits", "grid", "nights")
+            "country", "repair", "limits", "grid", "nights", "busy_at", "real_week")
 
 
 def replace_section(text: str, name: str, body: str) -> str:

@@ -1,6 +1,6 @@
 """Every benchmark in one go, then their tables into benchmarks/README.md.
 
-    python -m benchmarks.run_all            # about an hour on 2 cores
+    python -m benchmarks.run_all            # about an hour and a half on 2 cores
     python -m benchmarks.run_all --only planner,scenarios
 
 Each benchmark runs in its own process (so its peak memory is its own); a failing one is
@@ -29,6 +29,11 @@ BENCHMARKS = {
     "country": ["benchmarks.bench_country"],
     "repair": ["benchmarks.bench_repair"],
     "limits": ["benchmarks.bench_limits"],
+    "bounds": ["benchmarks.bench_bounds"],
+    "grid": ["benchmarks.bench_grid"],
+    "busy_at": ["benchmarks.bench_busy_at"],
+    "nights": ["benchmarks.bench_nights"],
+    "real_week": ["benchmarks.bench_real_week"],
 }
 
 

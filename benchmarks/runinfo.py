@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+from pathlib import Path
 
-__all__ = ["run_paragraph"]
+__all__ = ["report", "run_paragraph"]
 
 
 def run_paragraph(command: str, seconds: float, load: tuple[float, float]) -> str:
@@ -21,3 +22,16 @@ def run_paragraph(command: str, seconds: float, load: tuple[float, float]) -> st
             f"machine is shared: its 1-minute load average was {load[0]:.1f} at the start and "
             f"{load[1]:.1f} at the end (2 cores), so absolute times are inflated by other work; "
             "the peers ran in the same go.")
+
+
+def report(out: Path, lines: list[str], command: str, t_start: float, load0: float) -> int:
+    """Close a benchmark's report: the run paragraph (``command``, the time since ``t_start``
+    on ``time.perf_counter``, the load at the start and now) after ``lines``; write it to
+    ``out`` and print it. Returns the exit status (0)."""
+    import time
+
+    lines = [*lines, "", run_paragraph(command, time.perf_counter() - t_start,
+                                       (load0, os.getloadavg()[0]))]
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0

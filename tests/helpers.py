@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from engine.checker import assert_valid
+from engine.checker import assert_valid, check_plan
 from engine.errors import InputError, Problem
 from engine.format import parse_plan_request
 from engine.kpis import plan_kpis
@@ -43,6 +43,8 @@ __all__ = [
     "problem_of",
     "propose_checked",
     "req",
+    "rules",
+    "served",
     "solve_checked",
     "t",
     "tiny",
@@ -152,6 +154,16 @@ def propose_checked(problem: PlanRequest, plan: Plan, rid: str, k: int = 3,
         changed = {c.request for c in p.moved}
         assert changed == {r for r, v in before.items() if after.get(r) != v}
     return answer
+
+
+def served(plan: Plan) -> set[str]:
+    """The requests ``plan`` serves."""
+    return {v.request for v in plan.visits}
+
+
+def rules(problem: PlanRequest, plan: Plan) -> set[str]:
+    """The rules of the independent checker that ``plan`` breaks."""
+    return {v.rule for v in check_plan(problem, plan)}
 
 
 def codes_of(plan: Plan, rid: str) -> tuple[str, ...]:

@@ -402,6 +402,9 @@ MUTATIONS = [
     Mutation("parts: a part planned off the appointment grid", "solvers/parts/hoods.py",
              "    return replace(h, start=lo, end=hi,",
              "    return replace(h, start=lo, end=hi, start_grid_min=1,", ("tests/test_decompose.py",)),
+    Mutation("parts: the first parts may take twice their share of the time",
+             "solvers/parts/run.py", "t.limit = max(0.3, min(0.9 * remaining, fair))",
+             "t.limit = max(0.3, min(0.9 * remaining, 2.0 * fair))", ("tests/test_decompose.py",)),
     Mutation("parts: published visits not joined first", "solvers/parts/solve.py",
              "as_fixed_visits(problem) + candidates))", "candidates))"),
     # --- the bounds a plan by parts reports: each made too low must fail the brute force

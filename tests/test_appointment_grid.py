@@ -25,6 +25,7 @@ from tests.helpers import (
     problem_of,
     propose_checked,
     req,
+    served,
     solve_checked,
     t,
 )
@@ -33,10 +34,6 @@ from tests.helpers import (
 def on_grid(doc: dict, grid: int) -> dict:
     doc["horizon"]["start_grid_min"] = grid
     return doc
-
-
-def served(plan) -> set[str]:
-    return {v.request for v in plan.visits}
 
 
 # ------------------------------------------------------------------ reading

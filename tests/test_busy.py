@@ -35,19 +35,13 @@ from tests.helpers import (
     propose_checked,
     refused_at,
     req,
+    rules,
+    served,
     solve_checked,
     t,
 )
 
 MON = dt.date(2026, 12, 7)
-
-
-def served(plan: Plan) -> set[str]:
-    return {v.request for v in plan.visits}
-
-
-def rules(problem: PlanRequest, plan: Plan) -> set[str]:
-    return {v.rule for v in check_plan(problem, plan)}
 
 
 def busy(doc: dict, *spans: tuple[str, str], date: str = "2026-12-07") -> dict:

@@ -20,7 +20,7 @@ import pytest
 
 from engine.checker import check_plan
 from engine.format import parse_plan_request, plan_request_to_dict
-from engine.model import Busy, Plan, PlanRequest
+from engine.model import Busy
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
@@ -38,19 +38,13 @@ from tests.helpers import (
     propose_checked,
     refused_at,
     req,
+    rules,
+    served,
     solve_checked,
     t,
 )
 
 MON = dt.date(2026, 12, 7)
-
-
-def served(plan: Plan) -> set[str]:
-    return {v.request for v in plan.visits}
-
-
-def rules(problem: PlanRequest, plan: Plan) -> set[str]:
-    return {v.rule for v in check_plan(problem, plan)}
 
 
 def at(doc: dict, place: str, start: str, end: str, date: str = "2026-12-07") -> dict:

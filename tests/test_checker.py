@@ -10,16 +10,12 @@ import pytest
 
 from engine.checker import RULES, Violation, assert_valid, check_plan
 from engine.format import parse_plan
-from engine.model import Plan, PlanRequest, Route, Unscheduled, Visit
+from engine.model import Plan, Route, Unscheduled, Visit
 from engine.travel import TravelTimes
-from tests.helpers import DATA, build_plan, load_doc, problem_of, solve_checked, t
+from tests.helpers import DATA, build_plan, load_doc, problem_of, rules, solve_checked, t
 
 MON = dt.date(2026, 12, 7)
 TUE = dt.date(2026, 12, 8)
-
-
-def rules(problem: PlanRequest, plan: Plan) -> set[str]:
-    return {v.rule for v in check_plan(problem, plan)}
 
 
 def a1(start: str = "09:00", **kw) -> Visit:

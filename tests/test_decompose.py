@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from engine.checker import assert_valid
 from engine.format import parse_plan_request
-from engine.model import Visit
+from engine.model import Plan, Visit
 from engine.nights import night_places
 from engine.travel import TravelTimes
 from solvers.executor import make_executor
@@ -32,6 +32,7 @@ from solvers.parts import (
 from solvers.parts import solve as solve_module
 from solvers.parts.capacity import capacity_bound, capacity_program
 from solvers.parts.lagrange import lagrangian_bound
+from solvers.parts.run import Task, run_tasks
 from solvers.parts.solve import CAPACITY, LAGRANGIAN, RELAXATION, TRIVIAL
 from solvers.planner import SolveOptions, solve, solve_part
 from tests.bruteforce import best_plan
@@ -578,3 +579,21 @@ def test_parts_plan_on_the_appointment_grid_and_their_join_keeps_their_visits(mo
     off_grid = _by_parts(problem_of("two_regions"))
     assert on_grid.visits and all(v.start % 15 == 0 for v in on_grid.visits)
     assert set(_served(on_grid)) == set(_served(off_grid))
+
+
+def _slow_part(problem, time_limit, seed, deterministic_time, start):
+    """A part on a machine so loaded that it takes every second it is given."""
+    time.sleep(time_limit)
+    return Plan(status="feasible", objective=0, bound=0, solve_seconds=time_limit)
+
+
+def test_every_part_gets_its_turn_when_each_takes_all_the_time_it_is_given():
+    p = problem_of("two_regions")
+    hood = Neighbourhood("all", frozenset(e.id for e in p.experts),
+                         frozenset(q.id for q in p.requests))
+    tasks = [Task(hood, p, (), 1.0, None, 0) for _ in range(4)]
+    run_tasks(make_executor("serial"), 1, tasks, time.perf_counter() + 2.0, _slow_part)
+    # each its fair share (about half a second): the first ones taking more would leave the
+    # last without a turn
+    assert not any(t.late for t in tasks) and all(t.result is not None for t in tasks)
+    assert all(t.limit <= 0.55 for t in tasks)

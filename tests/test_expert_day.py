@@ -16,9 +16,8 @@ import datetime as dt
 
 import pytest
 
-from engine.checker import check_plan
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
-from engine.model import Lunch, Plan, PlanRequest
+from engine.model import Lunch
 from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
@@ -33,19 +32,13 @@ from tests.helpers import (
     propose_checked,
     refused_at,
     req,
+    rules,
+    served,
     solve_checked,
     t,
 )
 
 MON = dt.date(2026, 12, 7)
-
-
-def served(plan: Plan) -> set[str]:
-    return {v.request for v in plan.visits}
-
-
-def rules(problem: PlanRequest, plan: Plan) -> set[str]:
-    return {v.rule for v in check_plan(problem, plan)}
 
 
 def closed(doc: dict, loc: int, *spans: tuple[str, str]) -> dict:

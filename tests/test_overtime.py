@@ -18,7 +18,7 @@ import pytest
 
 from engine.checker import check_plan
 from engine.format import parse_plan_request, plan_request_to_dict
-from engine.model import Overtime, Plan, PlanRequest, Visit
+from engine.model import Overtime, Visit
 from engine.season import season_document
 from engine.tables import plan_tables
 from solvers.parts.hoods import Neighbourhood, sub_problem
@@ -31,6 +31,7 @@ from tests.helpers import (
     propose_checked,
     refused_at,
     req,
+    rules,
     solve_checked,
     t,
 )
@@ -48,10 +49,6 @@ def late_a1(doc: dict, priority: int = 5) -> dict:
     doc["requests"] = [req("a1", "town_a", duration=60, priority=priority,
                            window=["16:00", "17:15"])]
     return doc
-
-
-def rules(problem: PlanRequest, plan: Plan) -> set[str]:
-    return {v.rule for v in check_plan(problem, plan)}
 
 
 @pytest.fixture(params=list(FORMULATIONS))

@@ -17,7 +17,7 @@ import pytest
 from engine.checker import check_plan
 from engine.demand import ehime_week
 from engine.model import Plan, fmt_time
-from tests.helpers import FORMULATIONS, add_request, codes_of, load_doc, problem_of, req, t
+from tests.helpers import FORMULATIONS, add_request, codes_of, load_doc, problem_of, req, served, t
 from tests.helpers import solve_checked as _solve_checked
 
 MON, TUE, WED, THU = (dt.date(2026, 12, d) for d in (7, 8, 9, 10))
@@ -40,10 +40,6 @@ def solve_checked(problem, **options) -> Plan:
     plan = _solve_checked(problem, **options)
     assert plan.status in ("optimal", "infeasible"), plan.status
     return plan
-
-
-def served(plan: Plan) -> set[str]:
-    return {v.request for v in plan.visits}
 
 
 def visit(plan: Plan, rid: str):

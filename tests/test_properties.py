@@ -17,10 +17,9 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
-from engine.checker import check_plan
 from engine.format import parse_plan_request
 from engine.model import fmt_time
-from tests.helpers import draw_busy, draw_overtime, draw_series, on_grid, solve_checked
+from tests.helpers import draw_busy, draw_overtime, draw_series, on_grid, rules, solve_checked
 
 FIELDS = ("pr", "data", "design")
 DATES = ("2026-12-07", "2026-12-08", "2026-12-09")          # Mon–Wed
@@ -172,7 +171,3 @@ def test_checker_catches_tampering_with_a_solved_plan(doc, data):
         more = dataclasses.replace(r, drive_minutes=r.drive_minutes + 1)
         tampered = dataclasses.replace(plan, routes=(more, *plan.routes[1:]))
         assert "routes" in rules(problem, tampered)
-
-
-def rules(problem, plan) -> set[str]:
-    return {x.rule for x in check_plan(problem, plan)}

@@ -53,8 +53,10 @@ PartSolver = Callable[[PlanRequest, float, int, "float | None", "tuple[Visit, ..
 def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
          part_solver: PartSolver, meanwhile: Callable[[], None] | None = None) -> None:
     """Solve the tasks on the executor, at most ``n_work`` at a time, heaviest first; each
-    task's wall-clock limit is set when it starts: twice its fair share of the time left
-    (most parts prove optimal well before), never past ``until``. A task not done by
+    task's wall-clock limit is set when it starts: its fair share of the time left (what a
+    part that ends early leaves goes to those after it), never past ``until`` — on a loaded
+    machine, where a part's deterministic limit takes longer than its share of wall time,
+    twice the share let the first parts take the time of all the others. A task not done by
     ``until`` keeps ``result`` None and is marked ``late``. ``meanwhile`` runs here once the
     first tasks are submitted."""
     order = sorted(range(len(tasks)), key=lambda i: (-tasks[i].weight, i))
@@ -72,7 +74,7 @@ def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
                 continue
             # this task's share of the worker-seconds left, by weight
             fair = remaining * n_work * t.weight / max(t.weight, left_weight)
-            t.limit = max(0.3, min(0.9 * remaining, 2.0 * fair))
+            t.limit = max(0.3, min(0.9 * remaining, fair))
             left_weight -= t.weight
             try:
                 running[i] = executor.submit(part_solver, t.problem, t.limit, t.seed, t.dtime,
