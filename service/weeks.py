@@ -94,6 +94,11 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
         if doc.get("days") is not None:
             doc["days"] = [d for d in doc["days"]
                            if start <= dt.date.fromisoformat(d) <= end]
+        if doc.get("busy"):         # the standing appointments of this week only
+            doc["busy"] = [b for b in doc["busy"]
+                           if start <= dt.date.fromisoformat(b["date"]) <= end]
+            if not doc["busy"]:
+                del doc["busy"]
         experts.append(doc)
     pub = published_plan(session, monday)
     published: dict[str, dict[str, Any]] = {}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.service.conftest import MUNI_A, MUNI_B, WEEK, Service
+from tests.service.conftest import MUNI_A, MUNI_B, WEEK, Service, wait_job
 
 PROBLEM = "application/problem+json"
 
@@ -281,12 +281,26 @@ def test_outcome_satisfaction_is_strict(service: Service, published: dict) -> No
 def test_calendar_feed_reads_an_expert_with_standing_appointments(service: Service) -> None:
     """An expert stored with standing appointments (one at a place, dated outside the feed's
     visits) still gets their feed: it lists visits, not appointments."""
-    from service.db import ExpertRow
+    from service.db import ExpertRow, PlanJob
 
     with service.app.state.sessions.begin() as s:
         row = s.get(ExpertRow, "pr-1")
         row.doc = {**row.doc, "busy": [{"date": "2031-01-06", "start": "13:00", "end": "14:00",
                                         "at": "382035"}]}
-    url = service.get("pr", "/v1/experts/pr-1/calendar-url").json()["path"]
-    r = service.client.get(url)
-    assert r.status_code == 200 and r.text.startswith("BEGIN:VCALENDAR")
+    try:
+        url = service.get("pr", "/v1/experts/pr-1/calendar-url").json()["path"]
+        r = service.client.get(url)
+        assert r.status_code == 200 and r.text.startswith("BEGIN:VCALENDAR")
+        # a week the appointment is not in is planned as before: its document carries only
+        # the week's own appointments (one dated outside its horizon would be refused)
+        job = service.post("centre", "/v1/plan-jobs", {"week": WEEK, "time_limit": 5})
+        assert job.status_code == 202, job.text
+        done = wait_job(service, job.json()["url"])
+        assert done["status"] == "done", done
+        with service.app.state.sessions.begin() as s:
+            doc = s.get(PlanJob, done["id"]).request_doc
+        assert "busy" not in next(e for e in doc["experts"] if e["id"] == "pr-1")
+    finally:
+        with service.app.state.sessions.begin() as s:
+            row = s.get(ExpertRow, "pr-1")
+            row.doc = {k: v for k, v in row.doc.items() if k != "busy"}
