@@ -18,9 +18,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def _wait(driver: Any, condition: Any, timeout: float = 20.0) -> Any:
+    """``condition(driver)`` once it holds, asked again every 0.2 s for ``timeout`` seconds. An
+    element the page redrew between being found and being read is found again on the next
+    ask, as one not drawn yet is (the page redraws its tables when the data changes)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+    return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=(
+        NoSuchElementException, StaleElementReferenceException)).until(condition)
 
 
 def _css(driver: Any, selector: str) -> Any:
