@@ -40,7 +40,8 @@ from engine.travel import TravelTimes
 from solvers.cpsat.solver import new_solver
 
 __all__ = ["Candidate", "Nights", "Tour", "build_routes", "day_ends", "day_fits", "day_tours",
-           "free_start", "leg_departures", "lunch_and_legs", "plan_breaks", "with_appointments"]
+           "fits_in_gaps", "free_start", "leg_departures", "lunch_and_legs", "plan_breaks",
+           "with_appointments"]
 
 Minutes = Callable[[str, str], int]
 
@@ -231,6 +232,16 @@ class Tour:
         ``hi`` on the appointment ``grid``, fits somewhere in this day beside the tour's drives
         and stops (at the base before leaving, between a drive and a stop, back at the
         base)."""
+        return fits_in_gaps(self.gaps(base, candidates, minutes, work_start, work_end),
+                            lo, hi, duration, grid=grid)
+
+    def gaps(self, base: str, candidates: Sequence[Candidate], minutes: Minutes,
+             work_start: int, work_end: int) -> tuple[tuple[int, int], ...]:
+        """Where one more consultation may lie beside this tour, as ``(after, until)``
+        minutes: before the first drive, between each drive and stop, after the drive home
+        (each block at its earliest end before it and its latest start after it). The same
+        for every consultation of the day: a day with several online requests computes them
+        once (``fits_in_gaps``)."""
         places = [base, *(candidates[i].location for i in self.order), base]
         # the day's blocks in order: drive, stop, drive, ..., stop, drive home, as
         # (earliest end, latest start) of each
@@ -244,12 +255,22 @@ class Tour:
             if i < len(self.order):
                 c = candidates[self.order[i]]
                 blocks.append((self.starts[i] + c.duration, self.latest[i]))
-        for p in range(len(blocks) + 1):
-            after = work_start if p == 0 else blocks[p - 1][0]
-            until = work_end if p == len(blocks) else blocks[p][1]
-            if _up(max(after, lo), grid) <= min(hi, until - duration):
-                return True
-        return False
+        return tuple((work_start if p == 0 else blocks[p - 1][0],
+                      work_end if p == len(blocks) else blocks[p][1])
+                     for p in range(len(blocks) + 1))
+
+
+def fits_in_gaps(gaps: Iterable[tuple[int, int]], lo: int, hi: int, duration: int, *,
+                 grid: int = 1) -> bool:
+    """Whether a consultation of ``duration`` minutes, starting between ``lo`` and ``hi`` on
+    the appointment ``grid``, fits in one of the ``gaps`` (``Tour.gaps``).
+
+    >>> fits_in_gaps([(480, 540), (600, 720)], 500, 700, 90)
+    True
+    >>> fits_in_gaps([(480, 540), (600, 720)], 500, 700, 150)
+    False
+    """
+    return any(_up(max(after, lo), grid) <= min(hi, until - duration) for after, until in gaps)
 
 
 def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work_start: int,
