@@ -96,3 +96,71 @@ def test_a_replan_moves_lunch_under_its_uid_and_cancels_a_night_no_longer_taken(
     assert str(night["status"]) == "CANCELLED" and int(night["sequence"]) == 1
     assert str(Calendar.from_ical(cancel2)["method"]) == "CANCEL"
     assert seq2["lunch:2026-12-08/e1@dxshare"] == 1
+
+
+@pytest.fixture(scope="module")
+def written(week, tmp_path_factory):
+    from service.workbook import write_csv, write_xlsx
+
+    problem, plan = week
+    d = tmp_path_factory.mktemp("files")
+    write_xlsx(problem, plan, d / "plan.xlsx", "ja")
+    write_xlsx(problem, plan, d / "plan_en.xlsx", "en")
+    write_csv(problem, plan, d / "csv", "ja")
+    return d
+
+
+def _sheet(path, name) -> list[dict[str, object]]:
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path)[name]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def test_the_workbook_has_each_experts_days(written):
+    days = {(r["専門家"], r["日付"].date()): r for r in _sheet(written / "plan.xlsx", "専門家の一日")}
+    mon = days["中村", dt.date(2026, 12, 7)]
+    tue = days["中村", dt.date(2026, 12, 8)]
+    assert (mon["出発地"], mon["帰着地"]) == ("松山市", "宇和島市")
+    assert (tue["出発地"], tue["帰着地"]) == ("宇和島市", "松山市")
+    assert mon["昼休み"] == "11:30–12:15" and tue["昼休み"] == "12:12–12:57"
+    assert tue["予定"] == "16:00–16:30" and not mon["予定"]
+    assert (mon["終業"], mon["残業（分）"]) == ("17:30", 15)
+    assert tue["残業（分）"] == 0
+    assert (mon["宿泊の費用"], tue["宿泊の費用"]) == (1000, 0)
+    en = {(r["expert"], r["date"].date()): r for r in _sheet(written / "plan_en.xlsx", "Days")}
+    assert en["中村", dt.date(2026, 12, 7)]["ends at"] == "宇和島市 (Uwajima)"
+
+
+def test_the_workbook_visits_say_due_dates_and_what_they_follow(written):
+    visits = {r["依頼"]: r for r in _sheet(written / "plan.xlsx", "訪問・相談")}
+    assert visits["r2"]["期限"].date() == dt.date(2026, 12, 7) and visits["r2"]["遅れた日数"] == 1
+    assert visits["r1"]["遅れた日数"] == 0 and visits["r1"]["期限"] is None
+    assert visits["r3"]["前回の相談"] == "宇和島市「SNS 研修」 2026-12-07"
+    assert visits["r1"]["前回の相談"] is None
+    header = list(visits["r1"])
+    assert header[-1] == "依頼"                         # the id stays last
+    kpis = {r["指標"]: r["値"] for r in _sheet(written / "plan.xlsx", "KPI")}
+    assert kpis["宿泊数"] == 1 and kpis["宿泊の費用"] == 1000
+    assert kpis["遅れた日数"] == 1 and kpis["期限後の訪問・相談"] == 1
+    assert kpis["残業（分）"] == 15
+
+
+def test_the_csv_files_carry_the_days_and_the_rules(written):
+    import pandas as pd
+
+    raw = (written / "csv" / "days.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    days = pd.read_csv(written / "csv" / "days.csv", encoding="utf-8-sig", dtype=str,
+                       keep_default_na=False)
+    assert list(days.columns) == ["専門家", "日付", "出発地", "帰着地", "昼休み", "予定", "終業",
+                                  "残業（分）", "宿泊の費用", "専門家 ID"]
+    mon = days[days["日付"] == "2026-12-07"].iloc[0]
+    assert (mon["帰着地"], mon["残業（分）"], mon["宿泊の費用"]) == ("宇和島市", "15", "1000")
+    visits = pd.read_csv(written / "csv" / "visits.csv", encoding="utf-8-sig", dtype=str,
+                         keep_default_na=False).set_index("依頼")
+    assert visits.loc["r2", "遅れた日数"] == "1" and visits.loc["r2", "期限"] == "2026-12-07"
+    assert visits.loc["r3", "前回の相談"] == "宇和島市「SNS 研修」 2026-12-07"
+    assert visits.loc["r3", "前回の依頼"] == "r1"
+    assert list(visits.columns)[-3:] == ["前回の依頼", "自治体コード", "専門家 ID"]
