@@ -99,7 +99,7 @@ const TEXT = {
     seg_appointment: "予定", night_at: "宿泊: {place}", starts_at: "出発地: {place}",
     overtime_day: "残業 {n}分", kpi_nights: "宿泊数", kpi_night_cost: "宿泊の費用",
     kpi_overtime: "残業（分）", kpi_late: "遅れた日数", due: "期限", followed_by: "次回の相談",
-    gap_days: "{min}〜{max}日後", gap_from: "{min}日後以降", after_request: "依頼",
+    gap_days: "{min}〜{max}日後", gap_from: "{min}日後以降", after_request: "依頼", series_summary: "期限・前回の相談",
     after_none: "（なし）", after_min: "最短（日後）", after_max: "最長（日後）",
     after_same: "前回と同じ専門家",
     seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
@@ -210,7 +210,7 @@ const TEXT = {
     seg_appointment: "appointment", night_at: "night in {place}", starts_at: "starts at {place}",
     overtime_day: "overtime {n} min", kpi_nights: "nights away", kpi_night_cost: "night cost",
     kpi_overtime: "overtime minutes", kpi_late: "days late", due: "due date", followed_by: "followed by",
-    gap_days: "{min}–{max} days after", gap_from: "{min} days after or later", after_request: "request",
+    gap_days: "{min}–{max} days after", gap_from: "{min} days after or later", after_request: "request", series_summary: "due date, follow-up of",
     after_none: "(none)", after_min: "at least (days after)", after_max: "at most (days after)",
     after_same: "the same experts as before",
     seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
@@ -1922,6 +1922,7 @@ function resetForm() {
   f.earliest.value = state.week || "";
   f.latest.value = state.week ? addDays(state.week, 4) : "";
   f.after_same.checked = true;
+  $("#series-box").open = false;
   state.afterChoice = "";
   f.after_request.value = "";
   for (const i of $$("#field-boxes input")) i.checked = false;
@@ -1950,6 +1951,7 @@ function editRequest(q) {
   f.after_min.value = a.request ? a.min_days ?? 1 : ""; f.after_max.value = a.max_days ?? "";
   f.after_same.checked = a.same_experts ?? true;
   state.afterChoice = a.request || "";
+  $("#series-box").open = Boolean(q.due || a.request);   // folded unless the request has them
   showView("requests");
   f.elements.title.focus();
 }
@@ -2056,6 +2058,7 @@ async function saveRequest(ev) {
     showFormErrors(f, errors, err);
     for (const e of b.errors || []) {
       const name = String(e.path).replace(/^body\./, "").split(/[.[]/)[0];
+      if (name === "after" || name === "due") $("#series-box").open = true;
       const el = name === "window" ? f.window_start : (name === "fields" ? $("#field-boxes") : f.elements[name]);
       if (el && el.classList) el.classList.add("invalid");
     }

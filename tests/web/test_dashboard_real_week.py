@@ -248,6 +248,9 @@ def test_after_and_due_are_edited_in_the_request_form(browser: Any, live: Live,
         row = _wait(browser, lambda d: _rq_row(d, made[1]["id"]))
         _press(browser, row.find_element("css selector", "td.actions button"))     # 編集
         form = _css(browser, "#request-form")
+        series = _css(browser, "#series-box")
+        assert series.get_attribute("open") is None        # folded: the request has neither
+        _press(browser, series.find_element("css selector", "summary"))
         _wait(browser, lambda d: len(Select(form.find_element(
             "css selector", "select[name=after_request]")).options) > 1)
         pick = Select(form.find_element("css selector", "select[name=after_request]"))
@@ -284,12 +287,13 @@ def test_after_and_due_are_edited_in_the_request_form(browser: Any, live: Live,
             "css selector", ".due").text == "期限: 7/23"
         assert "「広報研修 後編」" in _rq_row(browser, made[0]["id"]).find_element(
             "css selector", ".followup").text
-        # editing again shows the link as stored, and clearing it removes it
+        # editing again shows the link as stored (unfolded), and clearing it removes it
         _press(browser, _rq_row(browser, made[1]["id"]).find_element(
             "css selector", "td.actions button"))
         _wait(browser, lambda d: Select(d.find_element(
             "css selector", "#request-form select[name=after_request]")
         ).first_selected_option.get_attribute("value") == made[0]["id"])
+        assert _css(browser, "#series-box").get_attribute("open") is not None
         assert form.find_element("css selector", "input[name=after_max]").get_attribute(
             "value") == "14"
         assert form.find_element("css selector", "input[name=due]").get_attribute(
