@@ -255,6 +255,21 @@ MUTATIONS = [
              "        for lo, hi in ():\n            intervals.append(", (BUSY,)),
     Mutation("busy block: the greedy plan lets drives run in it", "solvers/greedy.py",
              "        online = [*online, *calls_of(e, d)]\n", "", (BUSY,)),
+    Mutation("lunch: the model lets a standing appointment overlap it", DAY,
+             "            intervals.append(self.lunch(e, name, [*visits, *online] if met else None))",
+             "            self.m.add_no_overlap([*intervals, self.lunch(\n"
+             "                e, name, [*visits, *online] if met else None)])", (BUSY,)),
+    Mutation("lunch: the greedy plan lunches in a standing appointment", "solvers/greedy.py",
+             "            if lunch_and_legs(e.lunch, e.base, legs, online, self.t,",
+             "            if lunch_and_legs(e.lunch, e.base, legs, online[:len(online)\n"
+             "                              - len(calls_of(e, d))], self.t,", (BUSY,)),
+    Mutation("lunch: the plan's break placed in a standing appointment", "solvers/routes.py",
+             "                             + calls_of(e, d), travel.minutes, e.work_start,",
+             "                             , travel.minutes, e.work_start,", (BUSY,)),
+    Mutation("lunch: the checker lets it fall in a standing appointment",
+             "engine/checker/breaks.py",
+             "        yield from _appointments_in_lunch(c, b, where)\n", "",
+             ("tests/test_checker.py",)),
     # --- standing appointments at a place (tests/test_busy_at.py decides them)
     Mutation("at: the drive to the appointment may arrive late", DAY,
              "        now = stops[j - 1].leaves_from if j else None\n",
