@@ -59,13 +59,16 @@ def get_expert(expert_id: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
 @router.patch("/experts/{expert_id}")
 def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
                  body: Annotated[ExpertPatch, Body()]) -> dict[str, Any]:
-    """Change availability (``days``), hours, caps or overtime (``null`` removes it).
-    Centre only."""
+    """Change availability (``days``), hours, caps, overtime, lunch or nights away
+    (``overnight``; ``null`` removes any of them). Centre only."""
     e = s.get(ExpertRow, expert_id)
     if e is None:
         raise not_found("expert", expert_id)
     doc = dict(e.doc)
     changes = body.model_dump(exclude_unset=True, mode="json")
+    for k in ("overtime", "lunch", "overnight"):     # whole, with their defaults written
+        if getattr(body, k) is not None:
+            changes[k] = getattr(body, k).model_dump(mode="json")
     doc.update({k: v for k, v in changes.items()})
     for k in [k for k, v in doc.items() if v is None]:
         del doc[k]
@@ -78,10 +81,31 @@ def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
         raise InputError(Problem("overtime.max_minutes", f"{most} min after work_end ({end}) "
                                  "ends after 24:00", f"勤務終了（{end}）の {most} 分後は "
                                  "24:00 を過ぎます"))
+    _format_check(s, doc)
     e.doc, e.updated_at = doc, utcnow()
     audit(s, who, "expert.update", f"expert:{expert_id}", changes=changes)
     s.commit()
     return expert_view(e)
+
+
+def _format_check(s: Session, doc: dict[str, Any]) -> None:
+    """Check the expert against the plan-request/1 rules (a lunch window outside the working
+    hours, a night's place that is no municipality), so that a change accepted here never
+    makes a week's plan job fail; problems name the expert's own fields (``lunch.window``,
+    not ``experts[0].lunch.window``). Dated entries (``days``, ``busy``) are each week's."""
+    probe = {"format": "plan-request/1",
+             "horizon": {"start": "2026-12-07", "end": "2026-12-11"},
+             "locations": [m.location for m in s.scalars(select(MunicipalityRow))],
+             "experts": [{k: v for k, v in doc.items() if k not in ("days", "busy")}],
+             "requests": []}
+    try:
+        parse_plan_request(probe)
+    except InputError as err:
+        mine = [Problem(p.path.removeprefix("experts[0]."), p.message, p.message_ja)
+                for p in err.problems if p.path.startswith("experts[0]")]
+        if mine:
+            raise InputError(mine) from None
+        raise
 
 
 @router.get("/experts/{expert_id}/schedule")
