@@ -257,3 +257,16 @@ def test_bad_due_and_follow_up_cells_are_named_by_row_and_column(tmp_path):
     assert any(t.startswith("row 6, column '最長間隔（日）'") and "'最短間隔（日）'" in t
                for t in texts), texts
     assert any(t.startswith("6 行目「最長間隔（日）」") for t in ja), ja
+
+
+def test_the_notebook_tables_carry_breaks_follow_ups_and_night_costs(week):
+    from engine.tables import plan_tables
+
+    problem, plan = week
+    t = plan_tables(problem, plan)
+    assert t["breaks"].loc[("e1", dt.date(2026, 12, 8)), "start"] == "12:12"
+    assert t["visits"].loc["r3", "after"] == "r1" and t["visits"].loc["r1", "after"] == ""
+    routes = t["routes"]
+    assert routes.loc[("e1", dt.date(2026, 12, 7)), "night_cost"] == 1000
+    assert routes.loc[("e1", dt.date(2026, 12, 8)), "night_cost"] == 0
+    assert routes.loc[("e1", dt.date(2026, 12, 7)), "end_at"] == "宇和島市"
