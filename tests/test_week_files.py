@@ -270,3 +270,27 @@ def test_the_notebook_tables_carry_breaks_follow_ups_and_night_costs(week):
     assert routes.loc[("e1", dt.date(2026, 12, 7)), "night_cost"] == 1000
     assert routes.loc[("e1", dt.date(2026, 12, 8)), "night_cost"] == 0
     assert routes.loc[("e1", dt.date(2026, 12, 7)), "end_at"] == "宇和島市"
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("ja", ("昼休み 11:30–12:15", "残業 15 分", "宿泊: 宇和島市", "出発地: 宇和島市",
+            "16:00–16:30  予定", "期限 2026-12-07（1 日遅れ）", "前回の相談: 宇和島市「SNS 研修」",
+            "宿泊数: 1", "残業（分）: 15", "遅れた日数: 1")),
+    ("en", ("lunch break 11:30–12:15", "overtime 15 min", "night in 宇和島市 (Uwajima)",
+            "starts at 宇和島市 (Uwajima)", "16:00–16:30  appointments",
+            "due 2026-12-07, days late: 1", "follow-up of 宇和島市 (Uwajima)「SNS 研修」",
+            "nights away: 1", "overtime minutes: 15", "night cost: 1,000")),
+])
+def test_the_terminal_week_says_the_experts_real_week(week, lang, words):
+    from service.i18n import using_lang
+    from service.report import week_text
+
+    problem, plan = week
+    with using_lang(lang):
+        text = week_text(problem, plan)
+    for w in words:
+        assert w in text, w
+    monday = next(line for line in text.splitlines() if "12-07" in line)
+    assert "出発地" not in monday and "starts at" not in monday     # Monday starts at home
+    r1 = next(line for line in text.splitlines() if "r1" in line and "15:30" in line)
+    assert "期限" not in r1 and "due" not in r1                      # no due date, not late
