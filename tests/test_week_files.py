@@ -164,3 +164,133 @@ def test_the_csv_files_carry_the_days_and_the_rules(written):
     assert visits.loc["r3", "前回の相談"] == "宇和島市「SNS 研修」 2026-12-07"
     assert visits.loc["r3", "前回の依頼"] == "r1"
     assert list(visits.columns)[-3:] == ["前回の依頼", "自治体コード", "専門家 ID"]
+
+
+def _series_workbook(path, rows, header=("番号", "自治体", "分野", "形態", "所要時間（分）",
+                                          "期限", "前回の依頼", "最短間隔（日）", "最長間隔（日）",
+                                          "同じ専門家")):
+    """A coordinator's workbook: a merged title row, a blank row, the header, the requests."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "依頼一覧"
+    ws["A1"] = "依頼一覧（12月第2週・続きの回あり）"
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    ws.append([])
+    ws.append(list(header))
+    for r in rows:
+        ws.append(list(r))
+    wb.save(path)
+    return path
+
+
+def test_the_request_sheet_reads_due_dates_and_follow_ups(tmp_path):
+    from engine.importer import import_requests
+
+    path = _series_workbook(tmp_path / "依頼.xlsx", [
+        ("r1", "宇和島市", "広報", "訪問", 120, dt.datetime(2026, 12, 8), None, None, None, None),
+        ("r2", "宇和島市", "広報", "オンライン", 60, "12/20", "r1", "1日", "1週間", "○"),
+        ("r3", "愛南町", "広報", "訪問", 90, None, "4行目", 2, None, "不問"),
+        ("r4", "松山市", "データ", "訪問", 60, None, None, None, None, None)])
+    p = import_requests(path, "2026-12-07")
+    q = p.request_by_id
+    assert q["r1"].due == dt.date(2026, 12, 8) and q["r4"].due is None
+    assert q["r2"].due == dt.date(2026, 12, 20)          # a due date after the week is kept
+    a2 = q["r2"].after
+    assert (a2.request, a2.min_days, a2.max_days, a2.same_experts) == ("r1", 1, 7, True)
+    a3 = q["r3"].after                                   # row 4 of the sheet is r1
+    assert (a3.request, a3.min_days, a3.max_days, a3.same_experts) == ("r1", 2, None, False)
+    assert q["r1"].after is None and q["r4"].after is None
+
+
+def test_a_sheet_the_format_writes_reads_back_the_same(tmp_path):
+    """The due dates and follow-ups of a document, written into a sheet with the importer's
+    headers, read back as they were."""
+    from engine.importer import import_requests
+
+    week = problem_of("nanyo_real_week")
+    names = {loc.id: loc.name for loc in week.locations}
+    rows = []
+    for r in week.requests:
+        a = r.after
+        rows.append((r.id, names[r.location], "広報", "訪問" if r.onsite else "オンライン",
+                     r.duration_min, r.due.isoformat() if r.due else None,
+                     a.request if a else None, a.min_days if a else None,
+                     a.max_days if a else None, ("○" if a.same_experts else "不問") if a else None))
+    back = import_requests(_series_workbook(tmp_path / "w.xlsx", rows), "2026-12-07")
+    assert [(r.id, r.due, r.after) for r in back.requests] == [
+        (r.id, r.due, r.after) for r in week.requests]
+
+
+def test_bad_due_and_follow_up_cells_are_named_by_row_and_column(tmp_path):
+    from engine.errors import InputError
+    from engine.importer import import_requests
+
+    path = _series_workbook(tmp_path / "依頼.xlsx", [
+        ("r1", "宇和島市", "広報", "訪問", 120, "来週", None, None, None, None),
+        ("r2", "宇和島市", "広報", "オンライン", 60, None, "r9", "一日", None, "たぶん"),
+        ("r3", "宇和島市", "広報", "訪問", 60, None, None, 3, None, None),
+        ("r4", "宇和島市", "広報", "訪問", 60, None, "r4", None, None, None),
+        ("r5", "宇和島市", "広報", "訪問", 60, None, "r1", 5, 2, None)])
+    with pytest.raises(InputError) as info:
+        import_requests(path, "2026-12-07")
+    en = {p.text() for p in info.value.problems}
+    ja = {p.text("ja") for p in info.value.problems}
+    assert len(en) == 5, en                         # every bad cell at once
+    assert any(t.startswith("row 4, column '期限': must be a date") for t in en)
+    assert any(t.startswith("5 行目「同じ専門家」: はい か いいえ") for t in ja)
+    assert any(t.startswith("row 5, column '最短間隔（日）': must be a number of days") for t in en)
+    assert any(t.startswith("row 5, column '前回の依頼': no request 'r9' in the sheet") for t in en)
+    assert any(t.startswith("row 6, column '前回の依頼': give the request this one follows")
+               for t in en)
+    # what the format refuses when the cells read: told in the sheet's own words
+    again = _series_workbook(tmp_path / "3.xlsx", [
+        ("r1", "宇和島市", "広報", "訪問", 120, None, None, None, None, None),
+        ("r4", "宇和島市", "広報", "訪問", 60, None, "r4", None, None, None),
+        ("r5", "宇和島市", "広報", "訪問", 60, None, "r1", 5, 2, None)])
+    with pytest.raises(InputError) as info:
+        import_requests(again, "2026-12-07")
+    texts = {p.text() for p in info.value.problems}
+    ja = {p.text("ja") for p in info.value.problems}
+    assert any(t.startswith("row 5, column '前回の依頼'") and "itself" in t for t in texts), texts
+    assert any(t.startswith("row 6, column '最長間隔（日）'") and "'最短間隔（日）'" in t
+               for t in texts), texts
+    assert any(t.startswith("6 行目「最長間隔（日）」") for t in ja), ja
+
+
+def test_the_notebook_tables_carry_breaks_follow_ups_and_night_costs(week):
+    from engine.tables import plan_tables
+
+    problem, plan = week
+    t = plan_tables(problem, plan)
+    assert t["breaks"].loc[("e1", dt.date(2026, 12, 8)), "start"] == "12:12"
+    assert t["visits"].loc["r3", "after"] == "r1" and t["visits"].loc["r1", "after"] == ""
+    routes = t["routes"]
+    assert routes.loc[("e1", dt.date(2026, 12, 7)), "night_cost"] == 1000
+    assert routes.loc[("e1", dt.date(2026, 12, 8)), "night_cost"] == 0
+    assert routes.loc[("e1", dt.date(2026, 12, 7)), "end_at"] == "宇和島市"
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("ja", ("昼休み 11:30–12:15", "残業 15 分", "宿泊: 宇和島市", "出発地: 宇和島市",
+            "16:00–16:30  予定", "期限 2026-12-07（1 日遅れ）", "前回の相談: 宇和島市「SNS 研修」",
+            "宿泊数: 1", "残業（分）: 15", "遅れた日数: 1")),
+    ("en", ("lunch break 11:30–12:15", "overtime 15 min", "night in 宇和島市 (Uwajima)",
+            "starts at 宇和島市 (Uwajima)", "16:00–16:30  appointments",
+            "due 2026-12-07, days late: 1", "follow-up of 宇和島市 (Uwajima)「SNS 研修」",
+            "nights away: 1", "overtime minutes: 15", "night cost: 1,000")),
+])
+def test_the_terminal_week_says_the_experts_real_week(week, lang, words):
+    from service.i18n import using_lang
+    from service.report import week_text
+
+    problem, plan = week
+    with using_lang(lang):
+        text = week_text(problem, plan)
+    for w in words:
+        assert w in text, w
+    monday = next(line for line in text.splitlines() if "12-07" in line)
+    assert "出発地" not in monday and "starts at" not in monday     # Monday starts at home
+    r1 = next(line for line in text.splitlines() if "r1" in line and "15:30" in line)
+    assert "期限" not in r1 and "due" not in r1                      # no due date, not late

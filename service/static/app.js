@@ -97,7 +97,7 @@ const TEXT = {
     tab_timeline: "時間配分", seg_drive: "運転", seg_ferry: "フェリー", seg_wait: "待ち時間",
     seg_onsite: "訪問", seg_online: "オンライン", seg_lunch: "昼休み", seg_night: "宿泊",
     seg_appointment: "予定", night_at: "宿泊: {place}", starts_at: "出発地: {place}",
-    overtime_day: "残業 {n}分", kpi_nights: "宿泊数", kpi_night_cost: "宿泊の費用",
+    overtime_day: "残業 {n} 分", kpi_nights: "宿泊数", kpi_night_cost: "宿泊の費用",
     kpi_overtime: "残業（分）", kpi_late: "遅れた日数", due: "期限", followed_by: "次回の相談",
     gap_days: "{min}〜{max}日後", gap_from: "{min}日後以降", after_request: "依頼", series_summary: "期限・前回の相談",
     after_none: "（なし）", after_min: "最短（日後）", after_max: "最長（日後）",

@@ -98,7 +98,7 @@ def test_the_timeline_shows_lunch_nights_and_overtime_in_both_languages(
     assert start.text == "出発地: 宇和島市"
     assert not _row(browser, TUE).find_elements("css selector", '.tl-night[data-night="end"]')
     late = _row(browser, WED).find_element("css selector", ".tl-overtime-text")
-    assert late.text == f"残業 {over}分"
+    assert late.text == f"残業 {over} 分"
     assert _row(browser, WED).find_elements("css selector", ".tl-bar .tl-overtime")
     assert not _row(browser, MON).find_elements("css selector", ".tl-overtime-text")
     # the day away ends where it stays: its last drive arrives in 宇和島市, Tuesday's first leaves it
@@ -137,7 +137,7 @@ def test_the_week_grid_and_kpis_show_the_experts_own_time(browser: Any, live: Li
     assert cell(MON).find_element("css selector", ".tag.night").text == "宿泊: 宇和島市"
     assert cell(TUE).find_element("css selector", ".tag.night-start").text == "出発地: 宇和島市"
     assert not cell(TUE).find_elements("css selector", ".tag.night")
-    assert cell(WED).find_element("css selector", ".tag.overtime").text == f"残業 {over}分"
+    assert cell(WED).find_element("css selector", ".tag.overtime").text == f"残業 {over} 分"
     assert not cell(MON).find_elements("css selector", ".tag.overtime")
     kpis = _css(browser, "#kpis")
     assert kpis.find_element("css selector", '[data-kpi="nights"]').text == "1 宿泊数"
