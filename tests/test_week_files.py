@@ -257,3 +257,55 @@ def test_bad_due_and_follow_up_cells_are_named_by_row_and_column(tmp_path):
     assert any(t.startswith("row 6, column '最長間隔（日）'") and "'最短間隔（日）'" in t
                for t in texts), texts
     assert any(t.startswith("6 行目「最長間隔（日）」") for t in ja), ja
+
+
+def test_the_notebook_tables_carry_breaks_follow_ups_and_night_costs(week):
+    from engine.tables import plan_tables
+
+    problem, plan = week
+    t = plan_tables(problem, plan)
+    assert t["breaks"].loc[("e1", dt.date(2026, 12, 8)), "start"] == "12:12"
+    assert t["visits"].loc["r3", "after"] == "r1" and t["visits"].loc["r1", "after"] == ""
+    routes = t["routes"]
+    assert routes.loc[("e1", dt.date(2026, 12, 7)), "night_cost"] == 1000
+    assert routes.loc[("e1", dt.date(2026, 12, 8)), "night_cost"] == 0
+    assert routes.loc[("e1", dt.date(2026, 12, 7)), "end_at"] == "宇和島市"
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("ja", ("昼休み 11:30–12:15", "残業 15 分", "宿泊: 宇和島市", "出発地: 宇和島市",
+            "16:00–16:30  予定", "期限 2026-12-07（1 日遅れ）", "前回の相談: 宇和島市「SNS 研修」",
+            "宿泊数: 1", "残業（分）: 15", "遅れた日数: 1")),
+    ("en", ("lunch break 11:30–12:15", "overtime 15 min", "night in 宇和島市 (Uwajima)",
+            "starts at 宇和島市 (Uwajima)", "16:00–16:30  appointments",
+            "due 2026-12-07, days late: 1", "follow-up of 宇和島市 (Uwajima)「SNS 研修」",
+            "nights away: 1", "overtime minutes: 15", "night cost: 1,000")),
+])
+def test_the_terminal_week_says_the_experts_real_week(week, lang, words):
+    from service.i18n import using_lang
+    from service.report import week_text
+
+    problem, plan = week
+    with using_lang(lang):
+        text = week_text(problem, plan)
+    for w in words:
+        assert w in text, w
+    monday = next(line for line in text.splitlines() if "12-07" in line)
+    assert "出発地" not in monday and "starts at" not in monday     # Monday starts at home
+    r1 = next(line for line in text.splitlines() if "r1" in line and "15:30" in line)
+    assert "期限" not in r1 and "due" not in r1                      # no due date, not late
+
+
+def test_a_shift_jis_csv_reads_due_dates_and_follow_ups(tmp_path):
+    """What Excel in Japan saves as CSV (cp932), the header below a title row."""
+    from engine.importer import import_requests
+
+    path = tmp_path / "依頼.csv"
+    path.write_bytes(("依頼一覧（12月第2週）,,,,,,,\n"
+                      "番号,自治体,分野,形態,所要時間,対応期限,前回,最短間隔,同一専門家\n"
+                      "a1,上島町,広報,訪問,90,12月9日,,,\n"
+                      "a2,上島町,広報,オンライン,60,,a1,２日後,はい\n").encode("cp932"))
+    p = import_requests(path, "2026-12-07")
+    a1, a2 = p.requests
+    assert a1.due == dt.date(2026, 12, 9) and a2.due is None
+    assert (a2.after.request, a2.after.min_days, a2.after.same_experts) == ("a1", 2, True)
