@@ -197,7 +197,7 @@ MUTATIONS = [
              "        if lunch is None or not day.timed:\n            return tours",
              "        if True:\n            return tours", (EXPERT_DAY,)),
     Mutation("lunch: the greedy plan forgets it", "solvers/greedy.py",
-             "        if e.lunch is not None:\n            if lunch_and_legs(",
+             "        if lunch is not None:\n            if lunch_and_legs(",
              "        if False:\n            if lunch_and_legs(", (EXPERT_DAY,)),
     # --- overtime (experts[].overtime)
     Mutation("overtime: unpaid", "solvers/model.py",
@@ -218,7 +218,8 @@ MUTATIONS = [
              "        choice.add(owed >= paid).only_enforce_if(\n",
              "        choice.add(owed >= paid)\n        (\n", OVERTIME),
     Mutation("overtime: parts are joined within work_end", "solvers/greedy.py",
-             "st = _State(problem, travel, overtime=True)", "st = _State(problem, travel)",
+             "st = _State(problem, travel, overtime=True, nights=nights)",
+             "st = _State(problem, travel, nights=nights)",
              OVERTIME),
     Mutation("overtime: lunch placed first though it brings the expert home late",
              "solvers/routes.py",
@@ -260,8 +261,8 @@ MUTATIONS = [
              "            self.m.add_no_overlap([*intervals, self.lunch(\n"
              "                e, name, [*visits, *online] if met else None)])", (BUSY,)),
     Mutation("lunch: the greedy plan lunches in a standing appointment", "solvers/greedy.py",
-             "            if lunch_and_legs(e.lunch, e.base, legs, online, self.t,",
-             "            if lunch_and_legs(e.lunch, e.base, legs, online[:len(online)\n"
+             "            if lunch_and_legs(lunch, start_at, legs, online, self.t,",
+             "            if lunch_and_legs(lunch, start_at, legs, online[:len(online)\n"
              "                              - len(calls_of(e, d))], self.t,", (BUSY,)),
     Mutation("lunch: the plan's break placed in a standing appointment", "solvers/routes.py",
              "                             + calls_of(e, d), travel.minutes, e.work_start,",
@@ -426,6 +427,22 @@ MUTATIONS = [
              "t.limit = max(0.3, min(0.9 * remaining, 2.0 * fair))", ("tests/test_decompose.py",)),
     Mutation("parts: published visits not joined first", "solvers/parts/solve.py",
              "as_fixed_visits(problem) + candidates))", "candidates))"),
+    # --- the repair after an event keeps the nights that have passed (tests/test_repair.py)
+    Mutation("repair: a night that has passed is free in the model", "solvers/repair.py",
+             "    _keep_past_nights(model, after)\n", "", ("tests/test_repair.py",)),
+    Mutation("repair: the quick plan forgets the nights that have passed", "solvers/repair.py",
+             "    nights = {k: x for k, x in after.nights.items() if x is not None}\n"
+             "    history = ",
+             "    nights: dict = {}\n    history = ", ("tests/test_repair.py",)),
+    Mutation("repair: a night that has passed read as spent at the base", "engine/events.py",
+             "out[e.id, d] = None if r is None or r.end_at == e.base else r.end_at",
+             "out[e.id, d] = None", ("tests/test_repair.py",)),
+    Mutation("repair: tonight counted as passed before the day is over", "engine/events.py",
+             "(d == today and r is not None and r.return_ <= minute)",
+             "(d == today and r is not None)", ("tests/test_repair.py",)),
+    Mutation("greedy: the day after a night starts at the base", "solvers/greedy.py",
+             "        start_at, end_at = day_ends(e, d, self.nights)\n",
+             "        start_at, end_at = e.base, e.base\n", ("tests/test_repair.py",)),
     # --- the bounds a plan by parts reports: each made too low must fail the brute force
     Mutation("bounds: weak duality without the columns' reduced costs", "solvers/parts/bound.py",
              "return float(lam @ self.b_ub - np.minimum(r, 0.0) @ self.upper)",

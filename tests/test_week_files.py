@@ -294,3 +294,18 @@ def test_the_terminal_week_says_the_experts_real_week(week, lang, words):
     assert "出発地" not in monday and "starts at" not in monday     # Monday starts at home
     r1 = next(line for line in text.splitlines() if "r1" in line and "15:30" in line)
     assert "期限" not in r1 and "due" not in r1                      # no due date, not late
+
+
+def test_a_shift_jis_csv_reads_due_dates_and_follow_ups(tmp_path):
+    """What Excel in Japan saves as CSV (cp932), the header below a title row."""
+    from engine.importer import import_requests
+
+    path = tmp_path / "依頼.csv"
+    path.write_bytes(("依頼一覧（12月第2週）,,,,,,,\n"
+                      "番号,自治体,分野,形態,所要時間,対応期限,前回,最短間隔,同一専門家\n"
+                      "a1,上島町,広報,訪問,90,12月9日,,,\n"
+                      "a2,上島町,広報,オンライン,60,,a1,２日後,はい\n").encode("cp932"))
+    p = import_requests(path, "2026-12-07")
+    a1, a2 = p.requests
+    assert a1.due == dt.date(2026, 12, 9) and a2.due is None
+    assert (a2.after.request, a2.after.min_days, a2.after.same_experts) == ("a1", 2, True)
