@@ -139,7 +139,7 @@ class TourRules(NightRules):
         """The tours beside which the expert's lunch fits (all of them without ``lunch``): a
         day with a tour has a consultation, so its break must fit between the tour's drives
         and stops, and a tour where it cannot is no way to run the day. Deciding this here,
-        exactly (one block beside a chain, ``Tour.fits_beside``), keeps such tours out of the
+        exactly (one block beside a chain, ``fits_in_gaps``), keeps such tours out of the
         choice model instead of cutting them one round at a time. Only where every order
         is enumerated: a kept cheapest order may have no room where another order has."""
         lunch = day.expert.lunch
@@ -147,8 +147,9 @@ class TourRules(NightRules):
             return tours
         e, cands = day.expert, self._candidates(day)
         return [t for t in tours
-                if t.fits_beside(e.base, cands, self.travel.minutes, e.work_start, e.day_end,
-                                 lunch.start, lunch.end - lunch.minutes, lunch.minutes)]
+                if fits_in_gaps(t.gaps(e.base, cands, self.travel.minutes, e.work_start,
+                                       e.day_end),
+                                lunch.start, lunch.end - lunch.minutes, lunch.minutes)]
 
     def _choose_one_tour(self, day: ExpertDay, tours: list[Tour]) -> None:
         eid, d = day.expert.id, day.date
