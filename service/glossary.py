@@ -89,6 +89,8 @@ TERMS = {
     "busy": N_("appointments"),
     "due": N_("due date"),
     "after": N_("follow-up of"),
+    "followups": N_("followed by"),
+    "night": N_("night in {place}"),
     "start_at": N_("starts at"),
     "end_at": N_("ends at"),
     "day_end": N_("day ends"),
