@@ -487,24 +487,24 @@ def test_window_shares_add_up_to_each_budget_less_the_published_days():
     assert sum(n for n in dec if n) == 5 and dec[3] >= 1 and dec[0] is None
 
 
-def test_window_repairs_take_expert_months_then_span_the_borders_and_the_middles():
+def test_window_repairs_span_the_borders_then_expert_months_then_the_middles():
     doc = load_doc("two_regions")
     doc["horizon"] = {"start": "2026-11-02", "end": "2027-01-31"}     # 13 weeks
     p = problem_of(doc)
     split = WindowSplit(weeks=6, repair_weeks=2)
     split.parts(p, TravelTimes(p))
-    # even rounds: one expert in one calendar month each, every other month (November and
+    # odd rounds: one expert in one calendar month each, every other month (November and
     # January, then December); nothing is served yet, and a request left out goes to the
     # first chosen month its dates reach
-    for rnd, months in ((0, {11}), (2, {12})):
+    for rnd, months in ((1, {11}), (3, {12})):
         hoods = split.neighbourhoods(p, TravelTimes(p), [], rnd)
         assert hoods and all(len(h.experts) == 1 for h in hoods)
         assert {h.dates[0].month for h in hoods} == months
-    borders = split.neighbourhoods(p, TravelTimes(p), [], 1)
+    borders = split.neighbourhoods(p, TravelTimes(p), [], 0)
     assert [h.dates for h in borders] == [
         (dt.date(2026, 11, 30), dt.date(2026, 12, 27)),       # 2 weeks either side of 12-14
         (dt.date(2027, 1, 11), dt.date(2027, 1, 31))]        # 2 weeks before 01-25, to the end
-    middles = split.neighbourhoods(p, TravelTimes(p), [], 3)
+    middles = split.neighbourhoods(p, TravelTimes(p), [], 2)
     spans = [h.dates for h in middles]
     assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
     assert len(spans) == 3 and spans[0][0] <= dt.date(2026, 11, 23) <= spans[0][1]

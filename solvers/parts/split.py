@@ -344,7 +344,8 @@ class WindowSplit:
     windows in proportion to the expert's workable days in each window's own days. A request
     belongs to the window holding its earliest date (a published visit to the window of its
     date). Repair neighbourhoods: spans of a few weeks around the borders and the middles of
-    the windows, with what the rest of the plan leaves of each budget."""
+    the windows, and one expert's calendar month, with what the rest of the plan leaves of
+    each budget."""
 
     weeks: int = 3
     overlap_days: int = 0
@@ -427,15 +428,16 @@ class WindowSplit:
 
     def neighbourhoods(self, problem: PlanRequest, travel: TravelTimes,
                        visits: Sequence[Visit], round: int) -> list[Neighbourhood]:
-        """Spans of ``2 × repair_weeks`` weeks with every expert: around each border between
-        windows on even rounds (where the windows' cut truncated requests' dates), around each
-        window's middle on odd rounds; disjoint within a round."""
-        if round % 2 == 0:
+        """Round by round: spans of ``2 × repair_weeks`` weeks with every expert around each
+        border between windows (where the windows' cut truncated requests' dates), one expert
+        in one calendar month each (``expert_months``), the spans around each window's middle,
+        the expert-months of the other months; disjoint within a round."""
+        if round % 2 == 1:
             return expert_months(problem, visits, round // 2)
         served = {v.request for v in visits}
         h = problem.horizon
         half = dt.timedelta(days=7 * self.repair_weeks)
-        if round % 4 == 1 and len(self.windows) > 1:
+        if round % 4 == 0 and len(self.windows) > 1:
             centres = [s for s, _e in self.windows[1:]]
         else:
             centres = [s + (e - s) // 2 for s, e in self.windows]
