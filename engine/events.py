@@ -3,7 +3,9 @@
 An event says what happened and when (``now``, local time). ``apply_event`` turns the week
 (plan request), its plan and the event into the *week after the event*: everything before
 ``now`` is history and is kept as it was (its visits become fixed), a visit in progress stays,
-and so does the visit an expert is driving to; the rest of the week is open again, with the
+and so does the visit an expert is driving to, and so do the nights away that have passed (an
+expert who spent Tuesday night in 宇和島市 starts Wednesday there: ``AfterEvent.nights``);
+the rest of the week is open again, with the
 event's consequences written as the format's own rules (a blackout, a part-day blackout, a
 closure, a longer or shorter visit, a request more or less). ``solvers.repair`` plans that week
 with every rule, changing as little as it can.
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.errors import InputError, Problem
@@ -47,10 +49,11 @@ from engine.model import (
     Visit,
     fmt_time,
 )
+from engine.nights import night_places
 from engine.travel import TravelTimes
 
 __all__ = ["EVENT_FORMAT", "EVENT_KINDS", "AfterEvent", "Event", "apply_event", "event_to_dict",
-           "parse_event"]
+           "nights_passed", "parse_event"]
 
 EVENT_FORMAT = "event/1"
 
@@ -96,13 +99,16 @@ class AfterEvent:
     """The week after an event: ``week`` to plan (history fixed, ``horizon.history_until`` =
     now), ``previous`` the plan as it stood with the event's facts applied to it (an overrun
     visit longer, a no-show visit ending now) against which changes are counted, ``pinned``
-    the requests whose visits are history or under way, ``urgent`` the new request's id."""
+    the requests whose visits are history or under way, ``urgent`` the new request's id,
+    ``nights`` the nights that have passed by now, which the repair keeps as they were (see
+    ``nights_passed``): (expert, date) → where that day ended, None at the base."""
 
     event: Event
     week: PlanRequest
     previous: Plan
     pinned: tuple[str, ...]
     urgent: str | None = None
+    nights: Mapping[tuple[str, dt.date], str | None] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -463,7 +469,28 @@ def apply_event(week: PlanRequest, plan: Plan, event: Event) -> AfterEvent:
     previous = replace(plan, visits=tuple(
         replace(v, end=v.start + durations[v.request]) if v.request in durations else v
         for v in plan.visits))
-    return AfterEvent(event, after, previous, tuple(sorted(pins)), urgent)
+    return AfterEvent(event, after, previous, tuple(sorted(pins)), urgent,
+                      nights_passed(week, plan, now))
+
+
+def nights_passed(week: PlanRequest, plan: Plan, now: dt.datetime
+                  ) -> dict[tuple[str, dt.date], str | None]:
+    """Where each night that has passed by ``now`` was spent, as the plan has it: for every
+    expert who may stay away (``experts[].overnight``) and every date of the week before
+    ``now``'s date — and ``now``'s date itself when its route is back by ``now`` — the place
+    that day's route ends (None: the base, as on a date without a route). They happened: the
+    day after a night in 宇和島市 starts there, whatever the repair would prefer now."""
+    today, minute = now.date(), _minute(now)
+    routes = {(r.expert, r.date): r for r in plan.routes}
+    out: dict[tuple[str, dt.date], str | None] = {}
+    for e in week.experts:
+        if not night_places(week, e):
+            continue
+        for d in week.horizon.dates:
+            r = routes.get((e.id, d))
+            if d < today or (d == today and r is not None and r.return_ <= minute):
+                out[e.id, d] = None if r is None or r.end_at == e.base else r.end_at
+    return out
 
 
 def _visit_event(week: PlanRequest, event: Event, visits: dict[str, Visit],

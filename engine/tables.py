@@ -7,6 +7,7 @@ import pandas as pd
 
 from engine.kpis import day_ends
 from engine.model import Plan, PlanRequest, fmt_time
+from engine.nights import nights_of
 
 __all__ = ["expert_name", "plan_tables"]
 
@@ -18,8 +19,12 @@ def expert_name(problem: PlanRequest, expert_id: str) -> str:
 
 
 def plan_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
-    """``visits`` (index ``request``), ``routes`` (index ``expert``, ``date``) and
-    ``unscheduled`` (index ``request``) as DataFrames with readable place names."""
+    """``visits`` (index ``request``), ``routes`` (index ``expert``, ``date``),
+    ``unscheduled`` (index ``request``) and ``breaks`` (index ``expert``, ``date``: the lunch
+    breaks, ``start``/``end``) as DataFrames with readable place names. Where the week has
+    them, ``visits`` gives ``due`` and ``days_late`` and ``after`` (the request a follow-up
+    follows), ``routes`` gives ``overtime_minutes``, ``start_at``/``end_at`` (the place of a
+    night away) and ``night_cost``."""
     locs = problem.location_by_id
     reqs = problem.request_by_id
     visits = pd.DataFrame(
@@ -39,6 +44,9 @@ def plan_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
         visits["due"] = [reqs[r].due for r in visits.index]
         visits["days_late"] = [reqs[r].days_late(d)
                                for r, d in zip(visits.index, visits["date"], strict=True)]
+    if any(q.after is not None for q in problem.requests):      # follow-ups: of which
+        visits["after"] = [a.request if (a := reqs[r].after) is not None else ""
+                           for r in visits.index]
     routes = pd.DataFrame(
         [{"expert": r.expert, "expert_name": expert_name(problem, r.expert), "date": r.date,
           "leave": fmt_time(r.leave),
@@ -57,6 +65,9 @@ def plan_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
         for col in ("start_at", "end_at"):
             routes[col] = [locs[x].name if (x := getattr(by_day[k], col)) in locs else ""
                            for k in routes.index]
+        nights = nights_of(problem, plan.routes)
+        routes["night_cost"] = [o.night_cost if k in nights and (
+            o := problem.expert_by_id[k[0]].overnight) is not None else 0 for k in routes.index]
     unscheduled = pd.DataFrame(
         [{"request": u.request, "municipality": locs[reqs[u.request].location].name,
           "title": reqs[u.request].title,
@@ -65,4 +76,9 @@ def plan_tables(problem: PlanRequest, plan: Plan) -> dict[str, pd.DataFrame]:
          for u in plan.unscheduled if u.request in reqs],
         columns=["request", "municipality", "title", "priority", "code", "reason", "reason_ja"],
     ).set_index("request")
-    return {"visits": visits, "routes": routes, "unscheduled": unscheduled}
+    breaks = pd.DataFrame(
+        [{"expert": b.expert, "expert_name": expert_name(problem, b.expert), "date": b.date,
+          "start": fmt_time(b.start), "end": fmt_time(b.end)} for b in plan.breaks],
+        columns=["expert", "expert_name", "date", "start", "end"],
+    ).set_index(["expert", "date"])
+    return {"visits": visits, "routes": routes, "unscheduled": unscheduled, "breaks": breaks}

@@ -256,6 +256,11 @@ class TravelTimes:
         self._bases: set[str] = set()
         self._place_index: dict[str, int] = {}
 
+    @property
+    def speed_factor(self) -> float:
+        """The estimated driving speed's factor (1: as estimated; given minutes keep theirs)."""
+        return self._speed_factor
+
     def given(self, a: str, b: str) -> int | None:
         """The minutes the request gives for ``a`` → ``b`` (None where it gives none)."""
         if self._dense is not None:

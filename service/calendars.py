@@ -177,9 +177,10 @@ def write_calendars(folder: str | Path, problem: PlanRequest, plan: Plan) -> lis
 
 def update_calendars(folder: str | Path, week: PlanRequest, plan: Plan) -> list[Path]:
     """Each expert's calendar updated in place after ``plan.changes`` (an event's repair, a
-    re-plan): ``FOLDER/NAME.ics`` rewritten with the SEQUENCE of every changed event one
-    above the calendar it replaces, and ``FOLDER/NAME（取り消し）.ics`` (METHOD:CANCEL) for the
-    events the expert no longer has; an older cancellation is removed, it is not sent again.
+    re-plan): ``FOLDER/NAME.ics`` rewritten with the SEQUENCE of every changed event (a
+    visit, a lunch break moved, a night away) one above the calendar it replaces, and
+    ``FOLDER/NAME（取り消し）.ics`` (METHOD:CANCEL) for the events the expert no longer has
+    (visits, lunch breaks, nights); an older cancellation is removed, it is not sent again.
     The calendar replaced is found under its name, its name in the other language, its id,
     or by its events (their UIDs name the expert: a calendar written before the expert was
     named, or renamed); it goes, and the folder keeps one calendar per expert (a copy of an
@@ -201,8 +202,9 @@ def update_calendars(folder: str | Path, week: PlanRequest, plan: Plan) -> list[
         found = next((p for p in (path, *named, *full_before)
                       if p.is_file() and (p == path or _key(p.name) not in mine)), None)
         before = _read_sequences(found) if found is not None else {}
-        full, cancel, _seq = calendar_update(week, plan, e.id, plan.changes, before,
-                                             name=_display(e, lang))
+        full, cancel, _seq = calendar_update(
+            week, plan, e.id, plan.changes, before, name=_display(e, lang),
+            previous=found.read_bytes() if found is not None else None)
         path.write_bytes(full)
         gone = d / f"{cancel_stem(stems[e.id], lang)}.ics"
         if cancel is not None:

@@ -55,6 +55,11 @@ KPI_NAMES = {
     "moved": N_("visits changed from the previous plan"),
     "coverage_shortfall": N_("consultations short of the floors"),
     "locations_below_floor": N_("municipalities below their floor"),
+    "nights": N_("nights away"),
+    "night_cost": N_("night cost"),
+    "late_days": N_("days late"),
+    "late_visits": N_("visits after their due date"),
+    "overtime_minutes": N_("overtime minutes"),
     "objective": N_("plan score"),
     "bound": N_("ceiling"),
     # scenario sweeps (solvers.scenarios): shares of a run
@@ -80,6 +85,16 @@ TERMS = {
     "small_town": N_("small municipality (under 50,000 people)"),
     "floor": N_("floor"),
     "changes": N_("Changes"),
+    "lunch": N_("lunch break"),
+    "busy": N_("appointments"),
+    "due": N_("due date"),
+    "after": N_("follow-up of"),
+    "followups": N_("followed by"),
+    "night": N_("night in {place}"),
+    "start_at": N_("starts at"),
+    "end_at": N_("ends at"),
+    "day_end": N_("day ends"),
+    "days": N_("Days"),
 }
 
 #: Figures that are shares (0–1) and read as percentages.

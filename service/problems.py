@@ -121,8 +121,8 @@ _HTTP_DETAILS = (N_("Not Found"), N_("Method Not Allowed"), N_("Unauthorized"),
 def _message(e: dict[str, Any], lang: str) -> str:
     template = PYDANTIC_MESSAGES.get(str(e.get("type", "")))
     if template is None:
-        msg = str(e.get("msg", "invalid"))
-        return msg.removeprefix("Value error, ")   # a validator's own words
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        return translator(lang).gettext(msg)   # a validator's own words, in the catalogue
     ctx = {k: str(v) for k, v in (e.get("ctx") or {}).items()}
     text = translator(lang).gettext(template)
     try:

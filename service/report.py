@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from engine.kpis import day_ends
 from engine.model import FIELD_LABELS, Change, Plan, PlanRequest, Visit, fmt_time
 from service.glossary import figure_text, kpi_name, status_word
 from service.i18n import _, current_lang
@@ -97,9 +98,56 @@ def _date(d: dt.date) -> str:
     return f"{d.isoformat()} ({d:%a})"
 
 
+def _day_notes(problem: PlanRequest, plan: Plan, expert_id: str, d: dt.date) -> str:
+    """What an expert's day has besides its drives: where it starts after a night away, the
+    lunch break, the overtime, the night away it ends with."""
+    e = problem.expert_by_id[expert_id]
+    r = next((x for x in plan.routes if x.expert == expert_id and x.date == d), None)
+    notes = []
+    if r is not None and r.start_at and r.start_at != e.base:
+        notes.append(_("starts at {place}").format(place=place_name(problem, r.start_at)))
+    b = next((x for x in plan.breaks if x.expert == expert_id and x.date == d), None)
+    if b is not None:
+        notes.append(_("lunch break {start}–{end}").format(start=fmt_time(b.start),
+                                                            end=fmt_time(b.end)))
+    if e.overtime is not None:
+        late = day_ends(plan.visits, plan.routes).get((expert_id, d), 0) - e.work_end
+        if late > 0:
+            notes.append(_("overtime {minutes} min").format(minutes=late))
+    if r is not None and r.end_at and r.end_at != e.base:
+        notes.append(_("night in {place}").format(place=place_name(problem, r.end_at)))
+    return "".join("  " + n for n in notes)
+
+
+def _visit_line(problem: PlanRequest, plan: Plan, expert_id: str, v: Visit) -> str:
+    """One consultation of an expert's day: time, place, mode, fields, subject, priority, who
+    else comes, the due date when it is late, the consultation it follows, the request id."""
+    q = problem.request_by_id[v.request]
+    mode = _("on-site") if v.mode == "onsite" else _("online")
+    others = [x for x in v.experts if x != expert_id]
+    joint = ("  " + _("with {names}").format(names=expert_names(problem, others))
+             if others else "")
+    title = f"  「{q.title}」" if q.title else ""
+    late = q.days_late(v.date)
+    due = ("  " + _("due {date}, days late: {days}").format(date=q.due, days=late)
+           if q.due is not None and late else "")
+    follows = ""
+    if q.after is not None:
+        first = problem.request_by_id.get(q.after.request)
+        what = (place_name(problem, first.location) + (f"「{first.title}」" if first.title else "")
+                if first is not None else q.after.request)
+        follows = "  " + _("follow-up of {what}").format(what=what)
+    return (f"    {fmt_time(v.start)}–{fmt_time(v.end)}  "
+            f"{place_name(problem, v.location)}  [{mode}] {_fields(q.fields)}"
+            + title + "  " + _("priority {p}").format(p=q.priority) + joint + due + follows
+            + "  " + _("(request {id})").format(id=v.request))
+
+
 def week_text(problem: PlanRequest, plan: Plan) -> str:
     """The plan as the terminal shows it, in the current language: the status line, then per
-    expert (by name) and date the visits with times, places, fields and priority, then the
+    expert (by name) and date the visits with times, places, fields and priority (and the
+    day's lunch break, standing appointments, overtime and night away, a visit's days late
+    and the consultation a follow-up follows), then the
     requests left out with their reasons, then the key figures. Request ids come last on a
     line, in brackets: they are what the centre's sheet uses, not what a reader reads."""
     ja = current_lang() == "ja"
@@ -125,18 +173,13 @@ def week_text(problem: PlanRequest, plan: Plan) -> str:
             extra = "" if r is None else "  " + _(
                 "leave {leave} return {ret} drive {minutes} min").format(
                     leave=fmt_time(r.leave), ret=fmt_time(r.return_), minutes=r.drive_minutes)
-            lines.append(f"  {_date(d)}{extra}")
-            for v in sorted(per[expert.id, d], key=lambda v: v.start):
-                q = reqs[v.request]
-                mode = _("on-site") if v.mode == "onsite" else _("online")
-                others = [x for x in v.experts if x != expert.id]
-                joint = ("  " + _("with {names}").format(names=expert_names(problem, others))
-                         if others else "")
-                title = f"  「{q.title}」" if q.title else ""
-                lines.append(f"    {fmt_time(v.start)}–{fmt_time(v.end)}  "
-                             f"{place_name(problem, v.location)}  [{mode}] {_fields(q.fields)}"
-                             + title + "  " + _("priority {p}").format(p=q.priority) + joint
-                             + "  " + _("(request {id})").format(id=v.request))
+            lines.append(f"  {_date(d)}{extra}{_day_notes(problem, plan, expert.id, d)}")
+            entries = [(v.start, _visit_line(problem, plan, expert.id, v))
+                       for v in per[expert.id, d]]
+            entries += [(b.start, f"    {fmt_time(b.start)}–{fmt_time(b.end)}  "
+                         + _("appointments") + (f"  {place_name(problem, b.at)}" if b.at else ""))
+                        for b in expert.busy if b.date == d]
+            lines += [text for _start, text in sorted(entries, key=lambda x: x[0])]
     if plan.unscheduled:
         lines += ["", "■ " + _("requests left out")]
         for u in plan.unscheduled:

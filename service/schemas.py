@@ -19,8 +19,10 @@ from pydantic import (
 from engine.model import FIELDS
 from engine.names import resolve_field, resolve_municipality
 from engine.readings import MAX_DURATION_MIN, PRIORITY_DEFAULT, read_date, read_mode
+from service.i18n import N_
 
-__all__ = ["BlackoutIn", "BlackoutPatch", "Candidate", "ExpertPatch", "FieldName", "Outcome", "Rating",
+__all__ = ["BlackoutIn", "BlackoutPatch", "Candidate", "ExpertPatch", "FieldName", "LunchIn", "Outcome",
+           "OvernightIn", "Rating",
            "Recommendations", "RequestIn", "RequestPatch", "WeekJob"]
 
 def _field_id(value: Any) -> Any:
@@ -120,11 +122,14 @@ class RequestIn(_Strict):
     confidential: StrictBool = False
     #: a follow-up of another request (「前回」), or none
     after: AfterIn | None = None
+    #: the date the request is due (plan-request/1 ``requests[].due``): each day a visit
+    #: falls after it costs the week's ``late_day``
+    due: Day | None = None
     submit: StrictBool = False
 
     _c = field_validator("title", "municipality")(_no_control)
     _f = field_validator("fields")(_distinct)
-    _d = field_validator("earliest", "latest")(_date_range)
+    _d = field_validator("earliest", "latest", "due")(_date_range)
 
     @field_validator("latest")
     @classmethod
@@ -145,7 +150,7 @@ class RequestIn(_Strict):
             if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", part):
                 raise ValueError(f"{part!r} is not a time HH:MM")
         if _minutes(v[0]) >= _minutes(v[1]):
-            raise ValueError("start must be before end")
+            raise ValueError(N_("start must be before end"))
         return v
 
 
@@ -162,10 +167,11 @@ class RequestPatch(_Strict):
     title: str | None = Field(default=None, max_length=200)
     confidential: StrictBool | None = None
     after: AfterIn | None = None
+    due: Day | None = None
 
     _c = field_validator("title")(_no_control)
     _f = field_validator("fields")(_distinct)
-    _d = field_validator("earliest", "latest")(_date_range)
+    _d = field_validator("earliest", "latest", "due")(_date_range)
     _w = field_validator("window")(RequestIn._window.__func__)  # type: ignore[attr-defined]
 
 
@@ -175,6 +181,34 @@ class OvertimeIn(_Strict):
 
     max_minutes: StrictInt = Field(ge=0, le=1440)
     minute_cost: StrictInt = Field(ge=0)
+
+
+class LunchIn(_Strict):
+    """An expert's lunch (FORMAT.md ``experts[].lunch``): on each date with a consultation,
+    one break of ``minutes`` inside ``window`` (two ``HH:MM`` times within the working
+    hours)."""
+
+    minutes: StrictInt = Field(gt=0, le=600)
+    window: tuple[str, str]
+
+    _w = field_validator("window")(RequestIn._window.__func__)  # type: ignore[attr-defined]
+
+
+class OvernightIn(_Strict):
+    """An expert's nights away (FORMAT.md ``experts[].overnight``): a day may end at one of
+    ``places`` (municipalities by code or name, or ``"*"``: any), each night costing
+    ``night_cost``, at most ``max_nights`` nights in a row."""
+
+    places: list[MunicipalityRef] | Literal["*"]
+    night_cost: StrictInt = Field(default=0, ge=0)
+    max_nights: StrictInt = Field(default=1, ge=0, le=366)
+
+    @field_validator("places")
+    @classmethod
+    def _places(cls, v: list[str] | str) -> list[str] | str:
+        if isinstance(v, list) and not 1 <= len(v) <= 100:
+            raise ValueError(N_("give 1 to 100 places, or \"*\" for every municipality"))
+        return v
 
 
 class ExpertPatch(_Strict):
@@ -193,6 +227,8 @@ class ExpertPatch(_Strict):
     max_drive_minutes_per_day: StrictInt | None = Field(default=None, ge=0, le=1440)
     max_onsite_days: StrictInt | None = Field(default=None, ge=0, le=400)
     overtime: OvertimeIn | None = None
+    lunch: LunchIn | None = None
+    overnight: OvernightIn | None = None
 
     _c = field_validator("name")(_no_control)
     _f = field_validator("fields")(_distinct)

@@ -1,5 +1,8 @@
-"""The plan as an Excel workbook to hand out: visits, routes per expert and day, requests left
-out with their reasons, KPIs, and what changed since the previous plan.
+"""The plan as an Excel workbook to hand out: visits, routes per expert and day, each expert's
+days (where a day starts and ends, lunch break, standing appointments, when it ends and the
+overtime, the night away and its cost), requests left out with their reasons, KPIs, and what
+changed since the previous plan. Where the week has due dates the visits say the due date and
+the days late; where it has follow-ups, which earlier consultation each one follows.
 
 Headers in the reader's language (Japanese by default, from the gettext catalogue), experts
 and municipalities by name; request ids stay (they are what the centre's sheet uses).
@@ -12,11 +15,14 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from engine.kpis import day_ends
 from engine.model import FIELD_LABELS, Plan, PlanRequest, Visit, fmt_time
+from engine.nights import nights_of
 from engine.tables import expert_name
 from service.glossary import kpi_name
 from service.i18n import N_, _, current_lang, set_lang
@@ -54,8 +60,9 @@ def plan_sheets(problem: PlanRequest, plan: Plan, *,
         for v in sorted(plan.visits, key=lambda v: (v.date, v.start, v.request))],
         columns=[_("date"), _("start"), _("end"), _("municipality"), _("mode"), _("experts"),
                  _("fields"), _("priority"), _("subject"), _("request")])
+    ordered = sorted(plan.visits, key=lambda v: (v.date, v.start, v.request))
+    _visit_rules(visits, problem, plan, ordered, place, machine)
     if machine:
-        ordered = sorted(plan.visits, key=lambda v: (v.date, v.start, v.request))
         visits[_("municipality code")] = [v.location for v in ordered]
         visits[_("expert ids")] = [" ".join(v.experts) for v in ordered]
     stops_of: dict[tuple[str, dt.date], list[Visit]] = {}
@@ -88,8 +95,11 @@ def plan_sheets(problem: PlanRequest, plan: Plan, *,
     kpis = pd.DataFrame([{_("indicator"): kpi_name(k), _("value"): int(v)}
                          for k, v in plan.kpis.items()],
                         columns=[_("indicator"), _("value")])
-    sheets = {_("Visits"): visits, _("Routes"): routes, _("Unscheduled"): unscheduled,
-              _("KPIs"): kpis}
+    sheets = {_("Visits"): visits, _("Routes"): routes}
+    days = _days(problem, plan, place, machine)
+    if days is not None:
+        sheets[_("Days")] = days
+    sheets |= {_("Unscheduled"): unscheduled, _("KPIs"): kpis}
     if plan.changes or "moved" in plan.kpis:
         def side(v: object) -> str:
             if v is None:
@@ -104,6 +114,80 @@ def plan_sheets(problem: PlanRequest, plan: Plan, *,
             columns=[_("municipality"), _("subject"), _("change"), _("before"), _("after"),
                      _("request")])
     return sheets
+
+
+def _visit_rules(visits: pd.DataFrame, problem: PlanRequest, plan: Plan, ordered: list[Visit],
+                 place: Callable[[str], str], machine: bool) -> None:
+    """The visits' due dates and days late (where some request has a due date) and the
+    consultation each follow-up follows (where some request has ``after``), in place:
+    ``宇和島市「SNS 研修」 2026-12-07`` (its place, subject and date in this plan, or the date
+    of an earlier week's visit); ``machine`` adds that request's id."""
+    reqs = problem.request_by_id
+
+    def before_id(name: str, values: list[object]) -> None:     # the request id stays last
+        visits.insert(visits.columns.get_loc(_("request")), name, values)
+
+    if any(q.due is not None for q in problem.requests):
+        before_id(_("due date"), [reqs[v.request].due or "" for v in ordered])
+        before_id(_("days late"), [reqs[v.request].days_late(v.date) for v in ordered])
+    if not any(q.after is not None for q in problem.requests):
+        return
+    made = {v.request: v for v in plan.visits}
+
+    def follows(v: Visit) -> str:
+        after = reqs[v.request].after
+        if after is None:
+            return ""
+        first = reqs.get(after.request)
+        where = place(first.location) if first is not None else ""
+        title = f"「{first.title}」" if first is not None and first.title else ""
+        prior = made.get(after.request)
+        when = prior.date if prior is not None else after.date
+        return " ".join(x for x in (where + title, str(when or "")) if x)
+
+    before_id(_("follow-up of"), [follows(v) for v in ordered])
+    if machine:
+        visits[_("follows request")] = [a.request if (a := reqs[v.request].after) else ""
+                                        for v in ordered]
+
+
+def _days(problem: PlanRequest, plan: Plan, place: Callable[[str], str],
+          machine: bool) -> pd.DataFrame | None:
+    """One row per expert and date with any consultation, lunch break or standing appointment
+    (None when no expert has lunch, appointments, overtime or nights): where the day starts
+    and ends, its lunch break, its appointments, when it ends, its overtime minutes (with
+    ``overtime``) and its night's cost (with ``overnight``)."""
+    experts = problem.experts
+    if not any(e.lunch or e.busy or e.overtime or e.overnight for e in experts):
+        return None
+    routes = {(r.expert, r.date): r for r in plan.routes}
+    breaks = {(b.expert, b.date): b for b in plan.breaks}
+    ends = day_ends(plan.visits, plan.routes)
+    nights = nights_of(problem, plan.routes)
+    keys = set(ends) | set(breaks) | {(e.id, b.date) for e in experts for b in e.busy}
+    rows = []
+    for eid, d in sorted(k for k in keys if k[0] in problem.expert_by_id):
+        e = problem.expert_by_id[eid]
+        r = routes.get((eid, d))
+        b = breaks.get((eid, d))
+        row = {_("expert"): expert_name(problem, eid), _("date"): d,
+               _("starts at"): place(r.start_at if r is not None and r.start_at else e.base),
+               _("ends at"): place(r.end_at if r is not None and r.end_at else e.base),
+               _("lunch break"): f"{fmt_time(b.start)}–{fmt_time(b.end)}" if b else "",
+               _("appointments"): "\n".join(
+                   f"{fmt_time(a.start)}–{fmt_time(a.end)}" + (f" {place(a.at)}" if a.at else "")
+                   for a in e.busy if a.date == d),
+               _("day ends"): fmt_time(ends[eid, d]) if (eid, d) in ends else ""}
+        if any(x.overtime for x in experts):
+            row[_("overtime minutes")] = max(0, ends.get((eid, d), 0) - e.work_end) \
+                if e.overtime is not None else 0
+        if any(x.overnight for x in experts):
+            row[_("night cost")] = e.overnight.night_cost \
+                if (eid, d) in nights and e.overnight is not None else 0
+        if machine:
+            row[_("expert ids")] = eid
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def write_xlsx(problem: PlanRequest, plan: Plan, path: str | Path, lang: str | None = None) -> Path:
@@ -129,14 +213,15 @@ def write_xlsx(problem: PlanRequest, plan: Plan, path: str | Path, lang: str | N
 
 
 #: The CSV files of ``write_csv``, by the sheet they hold.
-CSV_FILES = {"Visits": "visits.csv", "Routes": "routes.csv", "Unscheduled": "unscheduled.csv",
-             "Changes": "changes.csv"}
+CSV_FILES = {"Visits": "visits.csv", "Routes": "routes.csv", "Days": "days.csv",
+             "Unscheduled": "unscheduled.csv", "Changes": "changes.csv"}
 
 
 def write_csv(problem: PlanRequest, plan: Plan, directory: str | Path,
               lang: str | None = None) -> list[Path]:
-    """The workbook's sheets as CSV files (``visits.csv``, ``routes.csv``,
-    ``unscheduled.csv``, ``changes.csv`` after a re-plan), in the reader's language with the
+    """The workbook's sheets as CSV files (``visits.csv``, ``routes.csv``, ``days.csv`` where
+    the experts have lunch, appointments, overtime or nights, ``unscheduled.csv``,
+    ``changes.csv`` after a re-plan), in the reader's language with the
     ids and codes as the last columns, UTF-8 with a BOM (Excel on Japanese Windows reads a
     BOM-less file as Shift-JIS and garbles the names); returns the paths written."""
     before = current_lang()

@@ -26,7 +26,7 @@ from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Visit
 from engine.travel import TravelTimes
 from solvers.explain import Option
-from solvers.routes import leg_departures, lunch_and_legs, with_appointments
+from solvers.routes import Nights, day_ends, leg_departures, lunch_and_legs, with_appointments
 
 __all__ = ["greedy_visits", "keep_fitting", "keeps_series", "series_order"]
 
@@ -51,9 +51,12 @@ class _Day:
 class _State:
     """Every expert-day's schedule and the counters the caps need."""
 
-    def __init__(self, problem: PlanRequest, travel: TravelTimes, *, overtime: bool = False):
+    def __init__(self, problem: PlanRequest, travel: TravelTimes, *, overtime: bool = False,
+                 nights: Nights | None = None):
         self.p = problem
         self.t = travel.minutes
+        #: nights already spent away (a repair's history): the day after starts there
+        self.nights = nights or {}
         #: days may end past work_end by the experts' overtime (else by work_end: the first
         #: plan pays no overtime, which its placing does not weigh)
         self.overtime = overtime
@@ -70,22 +73,27 @@ class _State:
         (``solvers.routes.leg_departures``, the rule the planner's routes use too), and an
         expert with ``lunch`` finds a break besides (``solvers.routes.lunch_and_legs``). The
         expert's standing appointments that day are calls fixed in time (``calls_of``) or, at a
-        place, stops fixed in time (``with_appointments``)."""
+        place, stops fixed in time (``with_appointments``). A day after a night of ``nights``
+        starts there, and one before such a night ends there (``day_ends``)."""
         e = self.p.expert_by_id[eid]
+        lunch = e.lunch if stops or online else None    # due with a consultation only
         online = [*online, *calls_of(e, d)]
         legs = with_appointments(self.p, e, d, [(s.start, s.end, s.location) for s in stops])
-        if not legs and (e.lunch is None or not online):
+        start_at, end_at = day_ends(e, d, self.nights)
+        if not legs and start_at == end_at and (lunch is None or not online):
             return 0
         if any(_overlap((s, t), o) for s, t, _ in legs for o in online):
             return None
-        end = e.day_end if self.overtime else e.work_end
-        if e.lunch is not None:
-            if lunch_and_legs(e.lunch, e.base, legs, online, self.t, e.work_start,
-                              end) is None:
+        # a day away without stops drives between its nights within working hours
+        end = e.day_end if self.overtime and (legs or start_at == end_at) else e.work_end
+        if lunch is not None:
+            if lunch_and_legs(lunch, start_at, legs, online, self.t, e.work_start,
+                              end, end=end_at) is None:
                 return None
-        elif leg_departures(e.base, legs, online, self.t, e.work_start, end) is None:
+        elif leg_departures(start_at, legs, online, self.t, e.work_start, end,
+                            end=end_at) is None:
             return None
-        path = [e.base, *(loc for _, _, loc in legs), e.base]
+        path = [start_at, *(loc for _, _, loc in legs), end_at]
         return sum(self.t(a, b) for a, b in itertools.pairwise(path))
 
     def try_place(self, q: Request, eid: str, d: dt.date, start: int) -> int | None:
@@ -101,7 +109,8 @@ class _State:
         if q.fixed is None and past is not None and past.date() == d:
             now = past.hour * 60 + past.minute
             before = [s for s in day.onsite if s.start < start]
-            here = max(before, key=lambda s: s.start).location if before else e.base
+            here = max(before, key=lambda s: s.start).location if before \
+                else day_ends(e, d, self.nights)[0]
             if start < now or (q.onsite and start < now + self.t(here, q.location)):
                 return None
         if q.onsite:
@@ -177,12 +186,12 @@ def _assignments(q: Request, opts: list[Option]) -> Iterable[tuple[dt.date, tupl
 
 def greedy_visits(problem: PlanRequest, travel: TravelTimes,
                   options: Mapping[str, list[Option]], previous: Plan | None = None, *,
-                  until: float | None = None) -> list[Visit]:
-    """A valid set of visits built greedily (see module docstring). With ``until`` (a
-    ``time.perf_counter()`` reading) it places no further request after that moment, except
-    the published visits and the last plan's, which it always keeps where they fit: a
-    first plan on the clock, the search improves it."""
-    st = _State(problem, travel)
+                  until: float | None = None, nights: Nights | None = None) -> list[Visit]:
+    """A valid set of visits built greedily (see module docstring), days run around ``nights``
+    (spent away: a repair's history). With ``until`` (a ``time.perf_counter()`` reading) it
+    places no further request after that moment, except the published visits and the last
+    plan's, which it always keeps where they fit: a first plan on the clock to improve on."""
+    st = _State(problem, travel, nights=nights)
     placed: dict[str, Visit] = {}
 
     def commit(q: Request, d: dt.date, experts: tuple[str, ...], start: int) -> None:
@@ -306,15 +315,16 @@ def _covers(q: Request, combo: tuple[Option, ...]) -> bool:
                for perm in itertools.permutations(range(n)))
 
 
-def keep_fitting(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit]
-                 ) -> tuple[list[Visit], list[Visit]]:
+def keep_fitting(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Visit],
+                 nights: Nights | None = None) -> tuple[list[Visit], list[Visit]]:
     """The visits, in the order given, that fit together, and those that do not: a visit is
     kept when, beside the ones kept before it, it breaks none of the rules that tie visits to
     one another (an expert's one thing at a time, the drives between stops, the day's hours,
     every cap, the location's visits a day). The rules about a visit alone (its expert's
     fields and workable dates, its hours and window) are taken as checked by whoever made it:
-    this joins plans of parts of a problem (``solvers.parts``), each valid on its own."""
-    st = _State(problem, travel, overtime=True)     # the visits' days may run late, paid
+    this joins plans of parts of a problem (``solvers.parts``), each valid on its own. The
+    days run around ``nights`` (``greedy_visits``)."""
+    st = _State(problem, travel, overtime=True, nights=nights)  # days may run late, paid
     kept: list[Visit] = []
     dropped: list[Visit] = []
     seen: set[str] = set()

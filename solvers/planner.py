@@ -24,6 +24,7 @@ from dataclasses import replace
 from ortools.sat.python import cp_model
 
 from engine.errors import InputError, Problem
+from engine.format.appointments import unreachable_appointments
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
 from engine.nights import night_places, nights_of
@@ -47,7 +48,9 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     (``unscheduled``), routes per expert-day, KPIs, status, objective and proven bound.
 
     Raises ``InputError`` only when a needed driving time can neither be read nor estimated
-    (no ``travel.minutes`` entry and no coordinates), or for an unknown ``options.decompose``.
+    (no ``travel.minutes`` entry and no coordinates), for an unknown ``options.decompose``, or
+    when at ``options.travel_speed_factor`` a standing appointment at a place can no longer be
+    reached (at its path, as the document would be refused: ``_appointments_reachable``).
     """
     options = options or SolveOptions()
     with _without_collector_pauses():
@@ -105,6 +108,7 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
         raise InputError(Problem("decompose", f"must be auto, always or never, got "
                                  f"{options.decompose!r}", "auto、always、never のいずれかです"
                                  f"（{options.decompose!r}）"))
+    _appointments_reachable(problem, options)
     if options.decompose != "never":
         if options.decompose == "always" or needs_parts(problem):
             # loaded only here: a week planned as one model starts without it
@@ -210,6 +214,21 @@ def _fewest_moves(model: PlannerModel, objective: cp_model.LinearExprT, values: 
         info["moved"] = int(round(solver2.objective_value))
         info["moved_optimal"] = code2 == cp_model.OPTIMAL
     return values, main_value
+
+
+def _appointments_reachable(problem: PlanRequest, options: SolveOptions) -> None:
+    """The standing appointments at a place can be reached at the speed this plan drives: the
+    document was checked with its own travel times (``engine.format``), and a plan whose
+    estimated drives are faster or slower (``travel_speed_factor``, a scenario's roads) checks
+    again with its own, refusing an appointment it could not keep, at its path, instead of
+    a plan that could only be infeasible."""
+    if options.travel_speed_factor == 1 or not any(b.at for e in problem.experts
+                                                   for b in e.busy):
+        return
+    travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
+    bad = unreachable_appointments(problem, (), travel)
+    if bad:
+        raise InputError(bad)
 
 
 def solve_part(problem: PlanRequest, time_limit: float, seed: int,

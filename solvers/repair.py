@@ -10,7 +10,9 @@ it with the planner's own model (``solvers.model.PlannerModel``, every rule), le
 3. then FORMAT.md's objective (driving, on-site days, the goals).
 
 Each stage is solved to a proof when time allows; the plan's ``event`` block says whether the
-served priority and the fewest changes are proven.
+served priority and the fewest changes are proven. The nights away that have passed
+(``AfterEvent.nights``) are kept as they were spent, in the model and in the fallback: the day
+after a night in 宇和島市 starts there.
 
 When the model gives no plan, the answer says so instead of passing a quick plan off as the
 repair: the history is kept exactly as it happened and the greedy first plan fills the rest
@@ -100,7 +102,8 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
     problem, previous = after.week, after.previous
     travel = TravelTimes(problem)
     explainer = Explainer(problem, travel)
-    greedy = greedy_visits(problem, travel, explainer.options, previous)
+    nights = {k: x for k, x in after.nights.items() if x is not None}
+    greedy = greedy_visits(problem, travel, explainer.options, previous, nights=nights)
     model = PlannerModel(problem, travel, all_orders=True, deadline=deadline, explainer=explainer)
     info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
                                "time_limit": options.time_limit, "method": "repair",
@@ -110,6 +113,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         model.build()
     except OutOfTime:
         return _fall_back(after, greedy, explainer, travel, info, t0, "no_time")
+    _keep_past_nights(model, after)
     total = sum(q.priority for q in problem.requests)
     weight = {q.id: q.priority + (total if q.id == after.urgent else 0)
               for q in problem.requests}
@@ -153,6 +157,14 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
                    nights=nights_of(problem, routes))
 
 
+def _keep_past_nights(model: PlannerModel, after: AfterEvent) -> None:
+    """Each night that has passed (``after.nights``) stays where it was spent: its place's
+    literal is true and every other place's false (a night spent at the base: all false)."""
+    for (eid, d, place), lit in model.nights.items():
+        if (eid, d) in after.nights:
+            model.m.add(lit == int(after.nights[eid, d] == place))
+
+
 def _fall_back(after: AfterEvent, greedy: list[Visit], explainer: Explainer,
                travel: TravelTimes, info: dict[str, object], t0: float, why: str) -> Repair:
     """The answer when the model gave no plan (``why``: ``infeasible`` or ``no_time``): the
@@ -160,9 +172,10 @@ def _fall_back(after: AfterEvent, greedy: list[Visit], explainer: Explainer,
     the fallback said in the plan (status, ``solver.first_plan``, ``event.fallback``)."""
     problem, previous = after.week, after.previous
     pinned = set(after.pinned)
+    nights = {k: x for k, x in after.nights.items() if x is not None}
     history = [v for v in previous.visits if v.request in pinned]
     rest = [v for v in greedy if v.request not in pinned]
-    kept, refused = keep_fitting(problem, travel, [*history, *rest])
+    kept, refused = keep_fitting(problem, travel, [*history, *rest], nights)
     # a piece of history that breaks a rule is kept all the same (it happened); nothing new
     # may share its expert's time on its day
     broken = [v for v in refused if v.request in pinned]
@@ -173,12 +186,12 @@ def _fall_back(after: AfterEvent, greedy: list[Visit], explainer: Explainer,
     if why == "infeasible":
         alone = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
                      visits=tuple(history),
-                     routes=tuple(build_routes(problem, travel, history)))
+                     routes=tuple(build_routes(problem, travel, history, nights)))
         bad = sorted({x.request for x in check_plan(problem, alone, travel=travel)
                       if x.request in pinned})
     info["first_plan"] = "greedy"
     fallback = _fallback_block(why, bad)
-    return _finish(after, visits, explainer, travel, info, {}, t0, fallback)
+    return _finish(after, visits, explainer, travel, info, {}, t0, fallback, nights=nights)
 
 
 def _fallback_block(why: str, bad: list[str]) -> dict[str, object]:

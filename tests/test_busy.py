@@ -24,6 +24,7 @@ from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
 from solvers.parts.hoods import Neighbourhood, sub_problem
+from solvers.routes import plan_breaks
 from solvers.season import _week_problem, simulate_season
 from tests.bruteforce import best_plan
 from tests.helpers import (
@@ -145,6 +146,23 @@ def test_the_greedy_first_plan_keeps_out_of_standing_appointments():
     visits = greedy_visits(problem, tt, Explainer(problem, tt).options)
     assert {v.request for v in visits} == {"a1"}
     assert "busy" not in rules(problem, build_plan(problem, visits))
+
+
+def test_the_greedy_first_plan_takes_no_lunch_in_a_standing_appointment():
+    """Busy 11:00–12:30 with lunch due in 12:00–13:00 (45 min): a lunch would fall in the
+    appointment, so the greedy plan makes no consultation that day; busy until 12:15 leaves
+    12:15–13:00, and the day's visits are made with lunch there, out of the appointment."""
+    doc = busy(load_doc("two_towns"), ("11:00", "12:30"))
+    doc["experts"][0]["lunch"] = {"minutes": 45, "window": ["12:00", "13:00"]}
+    problem = problem_of(doc)
+    tt = TravelTimes(problem)
+    assert greedy_visits(problem, tt, Explainer(problem, tt).options) == []
+    problem = problem_of(busy(doc, ("11:00", "12:15")))
+    visits = greedy_visits(problem, tt, Explainer(problem, tt).options)
+    breaks = plan_breaks(problem, tt, visits)
+    assert visits and [(b.start, b.end) for b in breaks] == [(t("12:15"), t("13:00"))]
+    plan = dataclasses.replace(build_plan(problem, visits), breaks=breaks)
+    assert "lunch" not in rules(problem, plan)
 
 
 def test_the_greedy_first_plan_drives_around_standing_appointments():

@@ -19,6 +19,7 @@ import datetime as dt
 import pytest
 
 from engine.checker import check_plan
+from engine.errors import InputError
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import Busy
 from engine.travel import TravelTimes
@@ -313,3 +314,32 @@ def test_a_plan_by_parts_keeps_an_appointment_at_a_place_across_regions():
     assert check_plan(problem, plan) == []
     [route] = [r for r in plan.routes if r.expert == "w-pr" and "B" in r.stops]
     assert route.date.isoformat() == doc["horizon"]["start"]
+
+
+def test_a_plan_at_another_speed_checks_the_appointments_with_its_own_drives():
+    """松山 → 宇和島 is estimated (no travel minutes given): 88 min, so a meeting there at
+    10:00 is reached from 08:30 and the document is read. A plan that drives at half the
+    estimated speed (a scenario's slower roads) needs 166 min: the planner refuses the
+    appointment at its path, naming the drive and the speed in both languages, as the
+    document would be refused, instead of a plan that can only be infeasible; faster
+    roads reach it, and so does the plan at the estimated speed."""
+    doc = {"format": "plan-request/1",
+           "horizon": {"start": "2026-12-07", "end": "2026-12-07"},
+           "locations": [{"id": "382019"}, {"id": "382035"}],
+           "experts": [{"id": "e1", "name": "中村", "fields": ["pr"], "base": "松山市",
+                        "work_start": "08:30", "work_end": "17:15",
+                        "busy": [{"date": "2026-12-07", "start": "10:00", "end": "11:00",
+                                  "at": "宇和島市"},
+                                 {"date": "2026-12-07", "start": "11:30", "end": "12:00"}]}],
+           "requests": [req("r1", "382035", duration=60, priority=5)]}
+    problem = parse_plan_request(doc)
+    assert TravelTimes(problem).minutes("382019", "382035") == 88
+    with pytest.raises(InputError) as err:
+        solve_checked(problem, travel_speed_factor=0.5)
+    [bad] = err.value.problems
+    assert bad.path == "experts[0].busy[0]"
+    assert "166-min drive from 松山市 (driving at 0.5 × the estimated speed)" in bad.message
+    assert "166 分（推定速度の 0.5 倍で走行）" in bad.message_ja
+    for factor in (1.0, 2.0):
+        plan = solve_checked(problem, travel_speed_factor=factor)
+        assert plan.status == "optimal" and served(plan) == {"r1"}

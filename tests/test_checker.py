@@ -446,3 +446,31 @@ def test_checker_uses_the_travel_times_it_is_given(island):
     plan = solve_checked(island, travel_speed_factor=1.5)
     assert check_plan(island, plan, travel=TravelTimes(island, speed_factor=1.5)) == []
     assert "routes" in rules(island, plan)
+
+
+# ------------------------------------------------------------------ lunch and appointments
+
+
+@pytest.mark.parametrize("place", [None, "town_a"])
+def test_a_lunch_inside_a_standing_appointment_is_rejected(place):
+    """Lunch (45 min in 11:00–14:00) and a standing appointment 12:00–13:00 (a call, or a
+    meeting at town A): the planned break keeps out of it; a break moved into it is no lunch
+    and is named with the appointment, one that ends when it starts is not."""
+    doc = load_doc("two_towns")
+    doc["experts"][0]["lunch"] = {"minutes": 45, "window": ["11:00", "14:00"]}
+    doc["experts"][0]["busy"] = [{"date": "2026-12-07", "start": "12:00", "end": "13:00",
+                                  **({"at": place} if place else {})}]
+    problem = problem_of(doc)
+    plan = solve_checked(problem)
+    [b] = plan.breaks
+    assert b.end <= t("12:00") or b.start >= t("13:00")
+
+    def about_it(start: str) -> list[str]:
+        moved = dataclasses.replace(b, start=t(start), end=t(start) + 45)
+        return [v.message for v in check_plan(problem, dataclasses.replace(plan, breaks=(moved,)))
+                if v.rule == "lunch" and "standing appointment" in v.message]
+
+    assert about_it("12:15") == [f"lunch 12:15–13:00 overlaps the standing appointment "
+                                 f"12:00–13:00{' at A町' if place else ''}"]
+    assert about_it("12:59") and about_it("11:16")
+    assert about_it("11:15") == about_it("13:00") == []

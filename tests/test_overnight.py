@@ -176,3 +176,63 @@ def test_documents_without_overnight_plan_as_before() -> None:
     plan = solve_checked(parse_plan_request(doc))
     assert "nights" not in plan.kpis
     assert all(r.start_at is None and r.end_at is None for r in plan.routes)
+
+
+def test_a_request_no_day_reaches_names_the_night_the_day_could_start_from() -> None:
+    """奥町 on Tuesday, 09:00 at the latest: 150 min from the base, 90 min from 遠方町, where
+    the expert may spend Monday night. Neither is early enough, and the reason says so from
+    the nearest place the day can start — the night in 遠方町, not the base — in both
+    languages; without nights it is the base's trip, as always."""
+    doc = {"format": "plan-request/1",
+           "horizon": {"start": "2026-12-07", "end": "2026-12-08"},
+           "locations": [{"id": "B", "name": "本部"}, {"id": "F", "name": "遠方町"},
+                         {"id": "G", "name": "奥町"}],
+           "experts": [{"id": "e1", "fields": ["pr"], "base": "B", "work_start": "08:00",
+                        "work_end": "17:00", "overnight": {"places": ["F"]}}],
+           "requests": [{"id": "r0", "location": "G", "fields": ["pr"], "mode": "onsite",
+                         "duration_min": 60, "priority": 5, "earliest": "2026-12-08",
+                         "latest": "2026-12-08", "window": ["08:00", "10:00"]}],
+           "travel": {"minutes": {"B": {"F": 120, "G": 150}, "F": {"B": 120, "G": 90},
+                                  "G": {"B": 150, "F": 90}}}}
+    plan = solve_checked(parse_plan_request(doc))
+    [u] = plan.unscheduled
+    assert u.codes == ("no_time",)
+    assert "90 min there from a night in 遠方町" in u.reasons[0]
+    assert "150 min on to the base leave no" in u.reasons[0] and "each way" not in u.reasons[0]
+    assert "前夜の宿泊地（遠方町）から 90 分" in u.reasons_ja[0]
+    assert "拠点まで 150 分" in u.reasons_ja[0] and "片道" not in u.reasons_ja[0]
+    del doc["experts"][0]["overnight"]
+    [u] = solve_checked(parse_plan_request(doc)).unscheduled
+    assert u.codes == ("no_time",)
+    assert "150 min each way from the base" in u.reasons[0]
+    assert "拠点から片道 150 分" in u.reasons_ja[0]
+
+
+@pytest.mark.parametrize("night_cost, drive_minute", [(6000, 1), (4000, 5)])
+def test_the_overtime_reason_weighs_the_night_that_would_end_the_day_away(
+        night_cost: int, drive_minute: int) -> None:
+    """奥町 (2 h away) only at 16:00–17:00, worth 5000: home by 19:00 pays 120 min of overtime
+    (12000). A night in 奥町 ends the day at 17:00: at 6000 it costs more than the visit earns
+    too, and the reason says both; at 4000 it costs less, so overtime is no reason to leave the
+    visit out (the drives are: 240 min at 5 a minute), and the reason does not claim it."""
+    doc = {"format": "plan-request/1",
+           "horizon": {"start": "2026-12-07", "end": "2026-12-08"},
+           "locations": [{"id": "B", "name": "本部"}, {"id": "G", "name": "奥町"}],
+           "experts": [{"id": "e1", "fields": ["pr"], "base": "B", "work_start": "08:00",
+                        "work_end": "17:00",
+                        "overtime": {"max_minutes": 180, "minute_cost": 100},
+                        "overnight": {"places": ["G"], "night_cost": night_cost}}],
+           "requests": [{"id": "r0", "location": "G", "fields": ["pr"], "mode": "onsite",
+                         "duration_min": 60, "priority": 5, "earliest": "2026-12-07",
+                         "latest": "2026-12-07", "window": ["16:00", "17:00"]}],
+           "travel": {"minutes": {"B": {"G": 120}, "G": {"B": 120}}},
+           "objective": {"priority": 1000, "drive_minute": drive_minute}}
+    plan = solve_checked(parse_plan_request(doc))
+    [u] = plan.unscheduled
+    if night_cost > 5000:
+        assert u.codes == ("overtime_cost",)
+        assert "overtime (12000)" in u.reasons[0]
+        assert "a night in 奥町 costs 6000, no less" in u.reasons[0]
+        assert "奥町に宿泊しても費用は 6000" in u.reasons_ja[0]
+    else:
+        assert "overtime_cost" not in u.codes

@@ -4,7 +4,9 @@
 1–8 requests (some joint, some online, random durations, windows and dates), at most one fixed
 visit, sometimes follow-ups (``after``). Whatever the instance, the plan is valid by the
 independent checker, accounts for every request exactly once, and keeps the fixed visit
-unless its status is infeasible.
+unless its status is infeasible. Weeks where every expert lunches beside a standing
+appointment that starts with the lunch window hold the planner's and the greedy first plan's
+breaks to the checker's rule that no lunch falls in an appointment.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
+from engine.checker import check_plan
 from engine.format import parse_plan_request
-from engine.model import fmt_time
-from tests.helpers import draw_busy, draw_overtime, draw_series, on_grid, rules, solve_checked
+from engine.model import Plan, fmt_time
+from engine.travel import TravelTimes
+from solvers.explain import Explainer
+from solvers.greedy import greedy_visits
+from solvers.routes import build_routes, plan_breaks
+from tests.helpers import draw_busy, draw_overtime, draw_series, on_grid, rules, solve_checked, t
 
 FIELDS = ("pr", "data", "design")
 DATES = ("2026-12-07", "2026-12-08", "2026-12-09")          # Mon–Wed
@@ -109,6 +116,22 @@ def instances(draw: Any, fixed: bool = False) -> dict[str, Any]:
     return doc
 
 
+@st.composite
+def lunch_weeks(draw: Any) -> dict[str, Any]:
+    """``instances()`` where every expert lunches (45 min in a two-hour window from two hours
+    after work starts) and has a standing appointment from that window's start or a quarter
+    later, on one of the dates: the earliest break of the window falls in it, so every plan's
+    break must be placed around it."""
+    doc = draw(instances())
+    for e in doc["experts"]:
+        lo = t(e["work_start"]) + 120
+        e["lunch"] = {"minutes": 45, "window": [fmt_time(lo), fmt_time(lo + 120)]}
+        start = lo + draw(st.sampled_from([0, 15]))
+        e["busy"] = [{"date": draw(st.sampled_from(DATES)), "start": fmt_time(start),
+                      "end": fmt_time(start + draw(st.sampled_from([30, 60])))}]
+    return doc
+
+
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
@@ -171,3 +194,21 @@ def test_checker_catches_tampering_with_a_solved_plan(doc, data):
         more = dataclasses.replace(r, drive_minutes=r.drive_minutes + 1)
         tampered = dataclasses.replace(plan, routes=(more, *plan.routes[1:]))
         assert "routes" in rules(problem, tampered)
+
+
+@SETTINGS
+@given(lunch_weeks())
+def test_no_lunch_falls_in_a_standing_appointment(doc):
+    """The planner's plan is valid (the checker names a break in an appointment), and so is
+    the greedy first plan's day: its breaks keep out of every appointment."""
+    check_invariants(doc)
+    problem = parse_plan_request(doc)
+    tt = TravelTimes(problem)
+    ex = Explainer(problem, tt)
+    visits = greedy_visits(problem, tt, ex.options)
+    routes = tuple(build_routes(problem, tt, visits))
+    plan = Plan("feasible", None, None, 0.0, tuple(visits), routes,
+                tuple(ex.explain_unscheduled({v.request for v in visits}, visits, routes)),
+                breaks=plan_breaks(problem, tt, visits))
+    assert [v for v in check_plan(problem, plan)
+            if v.rule not in ("objective", "bound", "kpis")] == []

@@ -711,3 +711,57 @@ def test_a_week_after_an_event_replans_with_its_previous_plan():
     again = solve(after.week, SolveOptions(time_limit=30, previous=after.previous))
     assert again.status in ("optimal", "feasible")
     assert_valid(after.week, again)
+
+
+# ----------------------------------------------------------------------------- nights away
+
+@pytest.mark.parametrize("time_limit", [10, 1e-6])
+def test_a_night_that_has_passed_stays_where_it_was_spent(time_limit):
+    """The 南予 round: Monday at 宇和島 and a night there, Tuesday at 愛南 (the night pays at
+    1000). Tuesday 07:00 愛南 cancels: a day trip on Monday would now be cheaper, but the
+    expert slept in 宇和島 — the repair (the model, or the quick plan when it has no time)
+    keeps Monday's night and drives Tuesday home from there. Cancelled on Monday 07:00, before
+    the night, the repair drops the night."""
+    from tests.test_overnight import UWAJIMA, nanyo_round
+
+    week = parse_plan_request(nanyo_round(1000))
+    plan = solve(week, SolveOptions(time_limit=10))
+    assert [(r.date.isoformat(), r.end_at) for r in plan.routes] == [(MON, UWAJIMA), (TUE, None)]
+    cancel = {"kind": "cancelled", "request": "r2", "by": "municipality"}
+    mon = dt.date.fromisoformat(MON)
+    for now, passed in ((f"{MON}T12:00", {}), (f"{MON}T20:00", {("e1", mon): UWAJIMA}),
+                        (f"{TUE}T07:00", {("e1", mon): UWAJIMA})):
+        assert apply_event(week, plan, parse_event({**cancel, "now": now}, week)).nights == passed
+    fixed = repair(week, plan, parse_event({**cancel, "now": f"{TUE}T07:00"}, week),
+                   RepairOptions(time_limit=time_limit))
+    assert_valid(fixed.after.week, fixed.plan)
+    assert ("fallback" in fixed.plan.event) == (time_limit < 1)
+    assert [(r.date.isoformat(), r.start_at, r.stops, r.end_at, r.drive_minutes)
+            for r in fixed.plan.routes] == [(MON, None, (UWAJIMA,), UWAJIMA, 88),
+                                            (TUE, UWAJIMA, (), None, 88)]
+    assert fixed.plan.kpis["nights"] == 1
+    early = repair(week, plan, parse_event({**cancel, "now": f"{MON}T07:00"}, week),
+                   RepairOptions(time_limit=time_limit))
+    assert_valid(early.after.week, early.plan)
+    assert [(r.date.isoformat(), r.end_at, r.drive_minutes) for r in early.plan.routes] == [
+        (MON, None, 176)]
+
+
+@pytest.mark.parametrize("time_limit", [10, 1e-6])
+def test_the_day_after_a_night_that_has_passed_starts_where_it_was_spent(time_limit):
+    """Tuesday 07:00 宇和島 asks for an hour between 08:30 and 09:30: out of reach from the
+    base (88 min from 08:30), in reach from the night in 宇和島 — for the model and for the
+    quick plan alike — and 愛南 is still made after it."""
+    from tests.test_overnight import UWAJIMA, nanyo_round
+
+    week = parse_plan_request(nanyo_round(1000))
+    plan = solve(week, SolveOptions(time_limit=10))
+    doc = {"kind": "urgent_request", "now": f"{TUE}T07:00", "by": TUE,
+           "request": {"id": "u1", "location": UWAJIMA, "fields": ["pr"], "mode": "onsite",
+                       "duration_min": 60, "priority": 1, "window": ["08:30", "09:30"]}}
+    fixed = repair(week, plan, parse_event(doc, week), RepairOptions(time_limit=time_limit))
+    assert_valid(fixed.after.week, fixed.plan)
+    assert {v.request for v in fixed.plan.visits} == {"r1", "r2", "u1"}
+    assert _on(fixed.plan, "u1").start == t("08:30")
+    tuesday = next(r for r in fixed.plan.routes if r.date.isoformat() == TUE)
+    assert tuesday.start_at == UWAJIMA and tuesday.leave == t("08:30")

@@ -15,9 +15,10 @@ __all__ = ["lunch_break_taken", "standing_appointments_kept"]
 
 def lunch_break_taken(c: Context) -> Iterable[Violation]:
     """An expert with a lunch has, on each date with any consultation, exactly one break
-    (``breaks``) of the lunch's minutes inside its window, during no consultation of theirs and
-    no drive of their route; no break is listed for an expert without lunch or on a date
-    without consultations."""
+    (``breaks``) of the lunch's minutes inside its window, during no consultation of theirs, no
+    drive of their route and none of their standing appointments that date (``busy``, with or
+    without ``at``: a lunch inside one's own meeting is no lunch); no break is listed for an
+    expert without lunch or on a date without consultations."""
     listed: dict[tuple[str, dt.date], list[Break]] = defaultdict(list)
     for b in c.plan.breaks:
         listed[b.expert, b.date].append(b)
@@ -44,7 +45,19 @@ def lunch_break_taken(c: Context) -> Iterable[Violation]:
             if v.start < b.end and b.start < v.end:
                 yield violation("lunch", f"{where} overlaps {v.request} {span(v)}", v.request,
                                 eid, day)
+        yield from _appointments_in_lunch(c, b, where)
         yield from _drives_in_lunch(c, b, where)
+
+
+def _appointments_in_lunch(c: Context, b: Break, where: str) -> Iterable[Violation]:
+    """The expert's standing appointments that date (``busy``, anywhere or at a place) that the
+    break overlaps (start inclusive, end exclusive: lunch may end when one starts)."""
+    for a in c.p.expert_by_id[b.expert].busy:
+        if a.date == b.date and a.start < b.end and b.start < a.end:
+            place = f" at {c.p.location_by_id[a.at].name}" if a.at in c.p.location_by_id else ""
+            yield violation("lunch", f"{where} overlaps the standing appointment "
+                            f"{fmt_time(a.start)}–{fmt_time(a.end)}{place}",
+                            expert=b.expert, date=b.date)
 
 
 def _drives_in_lunch(c: Context, b: Break, where: str) -> Iterable[Violation]:

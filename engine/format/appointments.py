@@ -1,7 +1,9 @@
 """A standing appointment at a place (``experts[].busy[].at``) can be kept: on its date the
 expert drives from the base to it, on to the next one, and home, within the working hours and
 outside their other appointments (docs/FORMAT.md). A document whose appointments cannot be
-reached is refused, each at its path."""
+reached is refused, each at its path. The drives are the plan's: the document's travel times
+(given minutes, else the estimate), or those of a plan that drives at another speed
+(``TravelTimes.speed_factor``), which checks again with its own."""
 
 from __future__ import annotations
 
@@ -16,15 +18,22 @@ from engine.travel import TravelTimes
 __all__ = ["unreachable_appointments"]
 
 
-def unreachable_appointments(problem: PlanRequest, raw_experts: Sequence[Any]
-                             ) -> list[Problem]:
+def unreachable_appointments(problem: PlanRequest, raw_experts: Sequence[Any],
+                             travel: TravelTimes | None = None) -> list[Problem]:
     """The appointments with ``at`` the expert cannot reach in time: each drive of the chain
     base → appointments in time order → base needs one stretch of its minutes, after the one
     before ends (or work starts) and before the next starts (or work ends), clear of the
-    expert's appointments without ``at`` (calls: no driving in them)."""
-    travel = TravelTimes(problem)
+    expert's appointments without ``at`` (calls: no driving in them). The drives take
+    ``travel``'s minutes (default the document's, ``TravelTimes(problem)``); each problem's
+    path counts the appointment where ``raw_experts`` (the document's ``experts``) lists it,
+    else where the problem does."""
+    travel = travel or TravelTimes(problem)
+    speed = "" if travel.speed_factor == 1 else \
+        f" (driving at {travel.speed_factor:g} × the estimated speed)"
+    speed_ja = "" if travel.speed_factor == 1 else f"（推定速度の {travel.speed_factor:g} 倍で走行）"
     out: list[Problem] = []
     for i, e in enumerate(problem.experts):
+        raw = raw_experts[i] if i < len(raw_experts) else None
         for d in sorted({b.date for b in e.busy if b.at}):
             chain = sorted((b for b in e.busy if b.at and b.date == d), key=lambda b: b.start)
             calls = sorted((b.start, b.end) for b in e.busy if b.at is None and b.date == d)
@@ -34,20 +43,20 @@ def unreachable_appointments(problem: PlanRequest, raw_experts: Sequence[Any]
             cap = e.max_drive_minutes_per_day
             if bad is None and cap is not None and drive > cap:
                 out.append(Problem(
-                    f"experts[{i}].busy[{_index(raw_experts[i], chain[0])}]",
+                    f"experts[{i}].busy[{_index(raw, e, chain[0])}]",
                     f"cannot be kept: the drives to the appointments at a place on {d} take "
-                    f"{drive} min, over max_drive_minutes_per_day {cap}",
-                    f"守れません: {d} の場所での予定への移動が {drive} 分で、"
+                    f"{drive} min{speed}, over max_drive_minutes_per_day {cap}",
+                    f"守れません: {d} の場所での予定への移動が {drive} 分{speed_ja}で、"
                     f"max_drive_minutes_per_day {cap} を超えます"))
             if bad is not None:
                 b, frm, t = bad
                 frm, at = _name(problem, frm), _name(problem, b.at or "")
                 out.append(Problem(
-                    f"experts[{i}].busy[{_index(raw_experts[i], b)}]",
-                    f"cannot be kept: the {t}-min drive from {frm} finds no time within the "
-                    f"working hours {fmt_time(e.work_start)}–{fmt_time(e.work_end)} around the "
-                    f"appointment at {at} {fmt_time(b.start)}–{fmt_time(b.end)} on {d}",
-                    f"守れません: {frm} からの {t} 分の移動が勤務時間 {fmt_time(e.work_start)}–"
+                    f"experts[{i}].busy[{_index(raw, e, b)}]",
+                    f"cannot be kept: the {t}-min drive from {frm}{speed} finds no time within "
+                    f"the working hours {fmt_time(e.work_start)}–{fmt_time(e.work_end)} around "
+                    f"the appointment at {at} {fmt_time(b.start)}–{fmt_time(b.end)} on {d}",
+                    f"守れません: {frm} からの {t} 分{speed_ja}の移動が勤務時間 {fmt_time(e.work_start)}–"
                     f"{fmt_time(e.work_end)} 内に {d} の {at} の予定 {fmt_time(b.start)}–"
                     f"{fmt_time(b.end)} の前後で取れません"))
     return out
@@ -83,11 +92,14 @@ def _longest_free(lo: int, hi: int, calls: list[tuple[int, int]]) -> int:
     return max(best, hi - cur)
 
 
-def _index(raw: Any, b: Busy) -> int:
-    """The position of ``b`` in the expert's ``busy`` list as written."""
+def _index(raw: Any, e: Expert, b: Busy) -> int:
+    """The position of ``b`` in the expert's ``busy`` list as written (``raw``), else in
+    ``e.busy`` (the order a document written from the problem lists them in)."""
     items = raw.get("busy") if isinstance(raw, Mapping) else None
+    if not isinstance(items, list):
+        return e.busy.index(b)
     scratch = Reader()
-    for j, x in enumerate(items if isinstance(items, list) else []):
+    for j, x in enumerate(items):
         if (isinstance(x, Mapping) and scratch.date(x.get("date"), "") == b.date
                 and scratch.time(x.get("start"), "") == b.start
                 and scratch.time(x.get("end"), "") == b.end):

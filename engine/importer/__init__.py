@@ -26,10 +26,17 @@ duration_min       所要時間 / 時間（分）          minutes: 90, 90分, 1
 priority           優先度                        1–10 (default 5)
 id                 ID / 番号                     request id (default r001, r002, … by row)
 earliest           開始日 / 希望開始日            YYYY-MM-DD, YYYY/M/D, M/D or M月D日 (default Monday)
-latest             終了日 / 希望終了日            same forms (default: Friday of the week)
+latest             希望終了日 / 終了日            same forms (default: Friday of the week)
 window             希望時間帯                     HH:MM-HH:MM, e.g. 13:00-17:00 (also 13時-17時)
 title              件名 / 内容 / 相談内容          free text
 confidential       非公開 / 機密                  yes/no, true/false, 1/0, ○
+due                期限 / 対応期限 / 期日          the date it is due, any date (also after the week)
+after              前回の依頼 / 前回               a follow-up: the ID of the request it follows, or
+                                                its row as the sheet shows it (5, 5行目, row 5)
+min_days           最短間隔 / 間隔（最短）          days after it at the earliest: 14, 14日, 2週間
+                                                (default 1)
+max_days           最長間隔 / 間隔（最長）          days after it at the latest (default: no limit)
+same_experts       同じ専門家 / 同一専門家          ○ / yes (default), or 不問 / no: any experts
 =================  ==========================  ==================================================
 
 Every bad cell is reported as ``row N, column 'X': …`` (``N 行目「X」: …`` in Japanese; row

@@ -1,6 +1,7 @@
 """One row of the sheet read into a request: its municipality, fields, mode, duration (with
-the column's unit), priority, dates, window and confidentiality, each bad cell a problem
-named by its row and column as written."""
+the column's unit), priority, dates, window, confidentiality, due date and the request it
+follows (with the gap in days and whether by the same experts), each bad cell a problem named
+by its row and column as written."""
 
 from __future__ import annotations
 
@@ -158,6 +159,8 @@ def read_row(row: Row, before: int, seen_ids: dict[str, int], units: dict[str, s
     _read_priority(q, row)
     _read_dates(q, row, week)
     _read_window(q, row)
+    _read_due(q, row, week)
+    _read_after(q, row)
     if cell("title"):
         q["title"] = cell("title")
     conf = cell("confidential").lower()
@@ -262,3 +265,68 @@ def _read_duration(q: dict[str, Any], raw: str, unit: str, bad: Any, present: bo
             f"{MAX_DURATION_MIN} 分以下にしてください")
     else:
         q["duration_min"] = minutes
+
+
+def _read_due(q: dict[str, Any], row: Row, week: Week) -> None:
+    """The due date cell: any date (it may lie before or after the week), written as an ISO
+    date; empty: none."""
+    raw = row.cell("due")
+    if not raw:
+        return
+    due = _date(raw, week.monday, week.epoch)
+    if due is None:
+        row.bad("due", f"must be a date such as {week.monday:%Y-%m-%d} or "
+                f"{week.monday.month}/{week.monday.day}, got {raw!r}",
+                f"日付（例 {week.monday:%Y-%m-%d}、{week.monday.month}/{week.monday.day}）を"
+                f"指定してください（{raw!r}）")
+    else:
+        q["due"] = due.isoformat()
+
+
+_GAP = re.compile(r"(\d+)(?:\.0+)?\s*(日|週間?|days?|weeks?|d|w)?\s*(?:後|以降|以内|まで|から)?")
+_SAME = {"同じ", "同一", "同じ専門家", "same"}
+_ANY = {"別", "不問", "誰でも", "any"}
+
+
+def _read_days(row: Row, key: str) -> int | None:
+    """A gap cell in calendar days: ``14``, ``14日``, ``14日後``, ``2週間`` (14); empty: None."""
+    raw = row.cell(key)
+    if not raw:
+        return None
+    m = _GAP.fullmatch(raw.lower())
+    if m is None:
+        row.bad(key, f"must be a number of days such as 14, 14日 or 2週間, got {raw!r}",
+                f"14、14日、2週間 のように日数を指定してください（{raw!r}）")
+        return None
+    unit = m.group(2) or ""
+    return int(m.group(1)) * (7 if unit.startswith(("週", "w")) else 1)
+
+
+def _read_after(q: dict[str, Any], row: Row) -> None:
+    """The request this one follows (``after``: an id or a row of the sheet, resolved when
+    every row is read), the gap in days and whether by the same experts (empty: the
+    format's defaults, 1 day, no upper limit, the same experts)."""
+    ref = row.cell("after")
+    lo, hi = _read_days(row, "after_min_days"), _read_days(row, "after_max_days")
+    raw = row.cell("same_experts").lower()
+    same: bool | None = None
+    if raw in _TRUE or raw in _SAME:
+        same = True
+    elif raw in _ANY or (raw and raw in _FALSE):
+        same = False
+    elif raw:
+        row.bad("same_experts", f"must be yes or no, got {row.cell('same_experts')!r}",
+                f"はい か いいえ（○ か 空欄）を指定してください（{row.cell('same_experts')!r}）")
+    if not ref:
+        if lo is not None or hi is not None or same is not None:
+            row.bad("after", "give the request this one follows (its ID or its row, e.g. "
+                    "r001 or 5行目)", "前回の依頼（ID か 行、例 r001、5行目）を指定してください")
+        return
+    after: dict[str, Any] = {"request": ref}
+    if lo is not None:
+        after["min_days"] = lo
+    if hi is not None:
+        after["max_days"] = hi
+    if same is not None:
+        after["same_experts"] = same
+    q["after"] = after

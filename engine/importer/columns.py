@@ -23,10 +23,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                      "面談時間", "想定時間", "所要"),
     "priority": ("priority", "優先度", "優先順位", "重要度"),
     "earliest": ("earliest", "希望開始日", "開始日", "開始希望日", "希望日（から）"),
-    "latest": ("latest", "希望終了日", "終了日", "終了希望日", "希望期限", "期限"),
+    "latest": ("latest", "希望終了日", "終了日", "終了希望日", "希望期限"),
     "window": ("window", "希望時間帯", "時間帯", "希望時間"),
     "title": ("title", "件名", "内容", "相談内容", "テーマ", "相談テーマ", "タイトル", "概要"),
     "confidential": ("confidential", "非公開", "機密", "公開可否"),
+    "due": ("due", "期限", "対応期限", "期日", "締切", "締め切り", "due date"),
+    "after": ("after", "前回の依頼", "前回", "前回の番号", "続きの元", "フォロー元", "follows",
+              "follows request"),
+    "after_min_days": ("min_days", "最短間隔", "間隔（最短）", "最短日数", "何日後から"),
+    "after_max_days": ("max_days", "最長間隔", "間隔（最長）", "最長日数", "何日後まで"),
+    "same_experts": ("same_experts", "同じ専門家", "同一専門家", "same experts"),
 }
 
 

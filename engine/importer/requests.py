@@ -49,6 +49,7 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date,
             continue
         row = Row(rown, values, cols, problems)
         reqs.append(read_row(row, len(reqs), seen_ids, units, week_))
+    _follow_rows(reqs, cols, problems)
     if not reqs and not problems:
         problems.append(Problem("rows", "the table has no requests", "依頼の行がありません", "行"))
     if problems:
@@ -65,23 +66,57 @@ def import_requests(table: pd.DataFrame | str | Path, week: str | dt.date,
         raise InputError([_as_cell(p, rows, cols) for p in err.problems]) from None
 
 
-#: Words of the document's messages as the sheet says them.
-_WORDS = ("duration_min", "earliest", "latest", "window")
+_ROW_REF = re.compile(r"(?:row\s*|#)?(\d+)\s*(?:行目?)?", re.IGNORECASE)
+
+
+def _follow_rows(reqs: list[dict[str, Any]], cols: dict[str, str],
+                 problems: list[Problem]) -> None:
+    """Each follow-up's ``after.request`` as the id of the request it names: an id of the
+    sheet, or a row as the sheet shows it (``5``, ``5行目``, ``row 5``); a name of neither is
+    a problem at its cell."""
+    ids = {q["id"] for q in reqs}
+    by_row = {q["_row"]: q["id"] for q in reqs}
+    for q in reqs:
+        after = q.get("after")
+        if after is None or after["request"] in ids:
+            continue
+        ref = after["request"]
+        m = _ROW_REF.fullmatch(ref)
+        if m is not None and int(m.group(1)) in by_row:
+            after["request"] = by_row[int(m.group(1))]
+            continue
+        col, rown = cols["after"], q["_row"]
+        problems.append(Problem(
+            f"row {rown}, column '{col}'",
+            f"no request {ref!r} in the sheet (give the ID or the row of the request it "
+            "follows, e.g. r001 or 5行目)",
+            f"依頼 {ref!r} は表にありません（前回の依頼の ID か 行を指定してください。例 r001、"
+            "5行目）", f"{rown} 行目「{col}」"))
+
+
+#: Words of the document's messages as the sheet says them (the word → its column).
+_WORDS = {"duration_min": "duration_min", "earliest": "earliest", "latest": "latest",
+          "window": "window", "min_days": "after_min_days", "max_days": "after_max_days"}
+#: The fields of ``after`` by the column that holds them (the rest: the ``after`` column).
+_AFTER_COLUMNS = {"min_days": "after_min_days", "max_days": "after_max_days",
+                  "same_experts": "same_experts"}
 
 
 def _as_cell(p: Problem, rows: list[int], cols: dict[str, str]) -> Problem:
     """A problem of the generated document, told in the sheet's rows and column names."""
-    m = re.match(r"requests\[(\d+)\]\.(\w+)", p.path)
+    m = re.match(r"requests\[(\d+)\]\.(\w+)(?:\.(\w+))?", p.path)
     if m is None:
         return p
     rown = rows[int(m.group(1))]
     key = {"location": "municipality"}.get(m.group(2), m.group(2))
+    if key == "after" and _AFTER_COLUMNS.get(m.group(3) or "") in cols:
+        key = _AFTER_COLUMNS[m.group(3)]
     col = cols.get(key, label(key) if key in COLUMNS else key)
     en, ja = p.message, p.message_ja
-    for key in _WORDS:
+    for word, key in _WORDS.items():
         name = cols.get(key, label(key))
-        en = re.sub(rf"{key}(\[\d\])?", f"'{name}'", en)
-        ja = re.sub(rf"{key}(\[\d\])?", f"「{name}」", ja)
+        en = re.sub(rf"\b{word}(\[\d\])?", f"'{name}'", en)
+        ja = re.sub(rf"{word}(\[\d\])?", f"「{name}」", ja)
     return Problem(f"row {rown}, column '{col}'", en, ja, f"{rown} 行目「{col}」")
 
 

@@ -24,7 +24,7 @@ def request_view(q: RequestRow) -> dict[str, Any]:
             "earliest": q.earliest.isoformat(), "latest": q.latest.isoformat(),
             "window": q.doc.get("window"), "title": q.doc.get("title", ""),
             "confidential": q.confidential, "after": q.doc.get("after"),
-            "created_at": q.created_at.isoformat(),
+            "due": q.doc.get("due"), "created_at": q.created_at.isoformat(),
             "updated_at": q.updated_at.isoformat(), "url": f"/v1/requests/{q.id}"}
 
 

@@ -95,14 +95,19 @@ const TEXT = {
     cost_visits: "{n} 件", cost_drive: "運転 {n} 分", cost_moved: "他の訪問 {n} 件が移動",
     cost_dropped: "他の訪問 {n} 件が外れる", cost_still: "他の訪問は動きません",
     tab_timeline: "時間配分", seg_drive: "運転", seg_ferry: "フェリー", seg_wait: "待ち時間",
-    seg_onsite: "訪問", seg_online: "オンライン", seg_lunch: "昼食", seg_night: "宿泊",
-    seg_appointment: "予定",
+    seg_onsite: "訪問", seg_online: "オンライン", seg_lunch: "昼休み", seg_night: "宿泊",
+    seg_appointment: "予定", night_at: "宿泊: {place}", starts_at: "出発地: {place}",
+    overtime_day: "残業 {n} 分", kpi_nights: "宿泊数", kpi_night_cost: "宿泊の費用",
+    kpi_overtime: "残業（分）", kpi_late: "遅れた日数", due: "期限", followed_by: "次回の相談",
+    gap_days: "{min}〜{max}日後", gap_from: "{min}日後以降", after_request: "依頼", series_summary: "期限・前回の相談",
+    after_none: "（なし）", after_min: "最短（日後）", after_max: "最長（日後）",
+    after_same: "前回と同じ専門家",
     seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
     tl_leave: "出発", tl_return: "帰着", tl_longest: "最長", tl_at_base: "拠点で勤務",
     overtime_upto: "残業 最大 {n} 分（1 分 {c}）",
     rq_search: "検索", rq_scope: "対象", rq_scope_week: "この週", rq_scope_all: "すべての週",
     rq_prev: "前へ", rq_next: "次へ", rq_count: "{total} 件中 {from}–{to} 件", rq_none: "該当する依頼はありません",
-    rq_any: "すべて", col_scheduled: "予定日時", col_experts: "担当", rq_not_yet: "未定", after_first: "前回",
+    rq_any: "すべて", col_scheduled: "予定日時", col_experts: "担当", rq_not_yet: "未定", after_first: "前回の相談",
     map_home: "全体", map_source: "地図データ © OpenStreetMap contributors (ODbL)",
     mark_phoned: "電話で連絡した", msg_phoned: "電話で連絡済み", phoned_msg: "電話で連絡済みにしました",
   },
@@ -201,14 +206,19 @@ const TEXT = {
     cost_visits: "{n} visits", cost_drive: "driving {n} min", cost_moved: "{n} other visits move",
     cost_dropped: "{n} other visits left out", cost_still: "no other visit moves",
     tab_timeline: "Timeline", seg_drive: "driving", seg_ferry: "ferry", seg_wait: "waiting",
-    seg_onsite: "on-site", seg_online: "online", seg_lunch: "lunch", seg_night: "night away",
-    seg_appointment: "appointment",
+    seg_onsite: "on-site", seg_online: "online", seg_lunch: "lunch break", seg_night: "night away",
+    seg_appointment: "appointment", night_at: "night in {place}", starts_at: "starts at {place}",
+    overtime_day: "overtime {n} min", kpi_nights: "nights away", kpi_night_cost: "night cost",
+    kpi_overtime: "overtime minutes", kpi_late: "days late", due: "due date", followed_by: "followed by",
+    gap_days: "{min}–{max} days after", gap_from: "{min} days after or later", after_request: "request", series_summary: "due date, follow-up of",
+    after_none: "(none)", after_min: "at least (days after)", after_max: "at most (days after)",
+    after_same: "the same experts as before",
     seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
     tl_leave: "leaves", tl_return: "back", tl_longest: "longest", tl_at_base: "works from the base",
     overtime_upto: "overtime up to {n} min ({c} a minute)",
     rq_search: "Search", rq_scope: "Weeks", rq_scope_week: "this week", rq_scope_all: "all weeks",
     rq_prev: "Previous", rq_next: "Next", rq_count: "{from}–{to} of {total}", rq_none: "No request matches",
-    rq_any: "any", col_scheduled: "Scheduled", col_experts: "Experts", rq_not_yet: "not yet", after_first: "Previous",
+    rq_any: "any", col_scheduled: "Scheduled", col_experts: "Experts", rq_not_yet: "not yet", after_first: "follow-up of",
     map_home: "Whole map", map_source: "Map data © OpenStreetMap contributors (ODbL)",
     mark_phoned: "Phoned", msg_phoned: "phoned", phoned_msg: "Marked as phoned",
   },
@@ -707,6 +717,14 @@ function renderJob() {
       ["kpi_munis", k.municipalities_served]]) {
       kp.append(h("span", { class: "kpi" }, h("b", {}, value ?? "–"), " ", t(name)));
     }
+    // the expert's real week, where the plan has it (an expert who may stay away, overtime,
+    // due dates): the plan's own figures, in the catalogue's words
+    for (const [name, key] of [["kpi_nights", "nights"], ["kpi_night_cost", "night_cost"],
+      ["kpi_overtime", "overtime_minutes"], ["kpi_late", "late_days"]]) {
+      if (typeof k[key] === "number") {
+        kp.append(h("span", { class: "kpi", "data-kpi": key }, h("b", {}, k[key]), " ", t(name)));
+      }
+    }
   }
   renderChanges(job.plan && job.plan.changes);
 }
@@ -759,6 +777,7 @@ function showView(view) {
   if (view === "timeline") renderTimeline().catch((err) => say(problemText(err), true));
   // drawn when shown (the coast and its labels are measured on screen), as fresh as the rest
   if (view === "map") renderMap();
+  if (view === "requests") fillAfterSelect();
 }
 
 function visibleExperts() {
@@ -818,6 +837,7 @@ function renderWeek() {
         && !vs.some((v) => v.request === p.request));
       const blocks = [...vs, ...held.map(pickAsVisit)].sort((a, b) => a.start.localeCompare(b.start));
       for (const v of blocks) { cell.append(visitBlock(v, e.id)); if (!v.pending) count += 1; }
+      cell.append(...dayTags(e, d, vs));
       const n = vs.filter((v) => v.mode === "onsite").length;
       if (vs.length && whole) {
         cell.append(h("span", { class: "cell-total" },
@@ -840,6 +860,43 @@ function renderWeek() {
   grid.dataset.count = String(count);
   grid.dataset.week = state.week;
   grid.style.gridTemplateColumns = `minmax(7em, 10em) repeat(${days.length}, minmax(9em, 1fr))`;
+}
+
+/** The plan the week shows, when the page has it whole (the centre: the latest plan or the
+ * published one), for what the visits alone do not say: lunch breaks, nights, overtime. */
+function shownPlan() {
+  if (state.me.role !== "centre") return null;
+  const fromJob = state.source === "job" && state.job && state.job.status === "done" && state.job.plan;
+  return fromJob ? state.job.plan : (state.shown && state.shown.plan) || null;
+}
+
+/** An expert-day's own time in its cell of the week: the lunch break, where the day starts
+ * after a night away and where it stays the night, and its overtime (minutes past the end
+ * of work, the later of the drive home and the last consultation). */
+function dayTags(e, d, vs) {
+  const plan = shownPlan();
+  if (!plan) return [];
+  const out = [];
+  const route = (plan.routes || []).find((r) => r.expert === e.id && r.date === d);
+  if (route && route.start_at) {
+    out.push(h("span", { class: "tag night-start", "data-place": route.start_at },
+      t("starts_at").replace("{place}", muniName(route.start_at))));
+  }
+  for (const b of (plan.breaks || []).filter((x) => x.expert === e.id && x.date === d)) {
+    out.push(h("span", { class: "tag lunch", "data-start": b.start }, `${t("seg_lunch")} ${b.start}–${b.end}`));
+  }
+  if (route && route.end_at) {
+    out.push(h("span", { class: "tag night", "data-place": route.end_at },
+      t("night_at").replace("{place}", muniName(route.end_at))));
+  }
+  const ends = [...vs.map((v) => toMin(hhmm(v.end))), ...(route ? [toMin(route.return)] : [])];
+  // plan-request/1's default end of work is 17:15
+  const over = e.overtime && ends.length ? Math.max(...ends) - toMin(e.work_end || "17:15") : 0;
+  if (over > 0) {
+    out.push(h("span", { class: "tag overtime", "data-minutes": over },
+      t("overtime_day").replace("{n}", over)));
+  }
+  return out;
 }
 
 /** The week as a list of days (what a phone shows instead of the grid): each day's visits
@@ -990,7 +1047,7 @@ async function drawMap() {
   map.append(land);
   const day = $("#map-day").value;
   const only = $("#map-expert").value;
-  const routes = state.routes.filter((r) => r.date === day && (!only || r.expert === only));
+  const routes = mapRoutes(day, only);
   const list = $("#route-list");
   list.replaceChildren();
   const colourOf = (id) => EXPERT_COLOURS[Math.max(0, state.experts.findIndex((e) => e.id === id)) % EXPERT_COLOURS.length];
@@ -1003,7 +1060,8 @@ async function drawMap() {
       markerWidth: "5", markerHeight: "5", orient: "auto-start-reverse" },
     svg("path", { d: "M0,0 L10,5 L0,10 z", fill: colour })));
     const base = (state.experts.find((e) => e.id === r.expert) || {}).base || state.office;
-    const seq = [base, ...r.stops, base].filter((c, i, a) => i === 0 || c !== a[i - 1]);
+    // a day after a night away starts where it stayed; a day before one ends where it stays
+    const seq = [r.start_at || base, ...r.stops, r.end_at || base].filter((c, i, a) => i === 0 || c !== a[i - 1]);
     const off = (idx - (routes.length - 1) / 2) * 4;
     const g = svg("g", { class: "route", "data-expert": r.expert });
     for (let i = 0; i + 1 < seq.length; i++) {
@@ -1035,11 +1093,21 @@ async function drawMap() {
         g.append(svg("line", { class: "leg", x1, y1, x2, y2, stroke: colour, "marker-end": `url(#${markerId})` }));
       }
     }
-    seq.slice(1, -1).forEach((c, i) => {
+    r.stops.filter((c, i, a) => i === 0 || c !== a[i - 1]).forEach((c, i) => {
       const [x, y] = pts.get(c) || [0, 0];
       g.append(svg("circle", { class: "stop-no", cx: x + off, cy: y, r: 7, fill: colour, "data-stop": i + 1 }));
       g.append(svg("text", { class: "stop-no-text", x: x + off, y: y + 3, "data-y": y }, i + 1));
     });
+    for (const [night, place] of [["start", r.start_at], ["end", r.end_at]]) {
+      if (!place || !pts.has(place)) continue;
+      const [x, y] = pts.get(place);
+      const text = t(night === "end" ? "night_at" : "starts_at").replace("{place}", muniName(place));
+      const mark = svg("g", { class: "night-mark", "data-night": night, "data-place": place,
+        "data-x": x, "data-y": y, transform: `translate(${x},${y})`, role: "img", "aria-label": text },
+      svg("title", {}, text), svg("path", { class: "moon", d: MOON }));
+      g.append(mark);
+      labels.push([text, x, y, "night-label", g]);
+    }
     routeLayer.append(g);
     list.append(routeItem(r, base, colour));
   });
@@ -1061,6 +1129,27 @@ async function drawMap() {
   state.mapLabels = labels;
   const keep = state.mapView && state.mapView.week === state.week ? state.mapView : null;
   setMapView(keep || { ...homeView(pts), week: state.week });
+}
+
+/** A crescent moon beside a place, in screen pixels around it (scaled with the zoom): where an
+ * expert stays the night, unlike a visit's numbered dot. */
+const MOON = "M 13,-21 A 8,8 0 1 0 21,-9 A 6,6 0 0 1 13,-21 Z";
+
+/** The routes of ``day`` (one expert's, or all) with where each starts and ends: the plan's
+ * own ``start_at``/``end_at``, else the service's timeline's (published visits carry no route
+ * of their own), and a day away that has no stop (home from a night's place) from it too. */
+function mapRoutes(day, only) {
+  const tl = ((state.mapTimeline || {}).days || []).filter((d) => d.date === day && (!only || d.expert === only));
+  const out = state.routes.filter((r) => r.date === day && (!only || r.expert === only)).map((r) => {
+    const d = tl.find((x) => x.expert === r.expert) || {};
+    return { ...r, start_at: r.start_at || d.start_at || null, end_at: r.end_at || d.end_at || null };
+  });
+  for (const d of tl) {
+    if ((d.start_at || d.end_at) && !out.some((r) => r.expert === d.expert)) {
+      out.push({ expert: d.expert, date: d.date, stops: [], start_at: d.start_at, end_at: d.end_at });
+    }
+  }
+  return out;
 }
 
 /** The prefecture's halls with a margin: the view the map opens on. */
@@ -1102,9 +1191,15 @@ function placeLabels() {
     for (const [k, v] of [["x", x - 5 * unit], ["y", y - 5 * unit], ["width", 10 * unit], ["height", 10 * unit]]) el.setAttribute(k, v);
   }
   for (const el of $$("#map circle.stop-no")) el.setAttribute("r", 8 * unit);
+  for (const el of $$("#map .night-mark")) {
+    el.setAttribute("transform", `translate(${el.dataset.x},${el.dataset.y}) scale(${unit})`);
+  }
   for (const el of $$("#map text.stop-no-text")) {
     el.setAttribute("font-size", 10 * unit);
     el.setAttribute("y", Number(el.dataset.y) + 3.5 * unit);
+  }
+  for (const el of $$("#map .night-mark")) {   // its box in map units (getBBox is its own)
+    taken.push(box(Number(el.dataset.x) + 3 * unit, Number(el.dataset.y) - 31 * unit, 20 * unit, 24 * unit));
   }
   for (const el of $$("#map .dot, #map .stop-no")) {
     const bb = el.getBBox();
@@ -1214,8 +1309,10 @@ function wireMap() {
 function routeItem(r, base, colour) {
   const day = ((state.mapTimeline || {}).days || []).find((d) => d.expert === r.expert && d.date === r.date);
   const steps = [];
+  const from = r.start_at || base; const to = r.end_at || base;
+  if (r.start_at) steps.push(h("span", { class: "night-text" }, t("starts_at").replace("{place}", muniName(from))));
   if (day) {
-    steps.push(`${day.leave} ${muniName(base)}`);
+    if (day.leave) steps.push(`${day.leave} ${muniName(from)}`);
     for (const s of day.segments) {
       if (s.kind === "drive") {
         steps.push(h("span", { class: `leg-text${s.ferry_minutes ? " ferry" : ""}` },
@@ -1224,10 +1321,11 @@ function routeItem(r, base, colour) {
         steps.push(h("b", {}, `${s.start}–${s.end} ${muniName(s.location)}`));
       }
     }
-    steps.push(`${day.return} ${muniName(base)}`);
+    if (day.return) steps.push(`${day.return} ${muniName(to)}`);
   } else {
-    steps.push(...[base, ...r.stops, base].map(muniName));
+    steps.push(...[from, ...r.stops, to].map(muniName));
   }
+  if (r.end_at) steps.push(h("span", { class: "night-text" }, t("night_at").replace("{place}", muniName(to))));
   const ferry = r.stops.some((c) => (state.munis.get(c) || {}).island);
   const parts = [];
   steps.forEach((x, i) => { if (i) parts.push(" → "); parts.push(x); });
@@ -1299,6 +1397,11 @@ function drawTimeline() {
     if (d.work_start && d.work_end) {
       bar.append(h("span", { class: "tl-work", style: `left:${pct(d.work_start)};width:${span(d.work_start, d.work_end)}` }));
     }
+    if (d.overtime_minutes > 0 && d.work_end) {
+      // the minutes past the end of work, hatched behind the day's last blocks
+      const end = hhmm(toMin(d.work_end) + d.overtime_minutes);
+      bar.append(h("span", { class: "tl-overtime", style: `left:${pct(d.work_end)};width:${span(d.work_end, end)}` }));
+    }
     for (const s of d.segments) bar.append(timelineSegment(s, pct, span));
     const facts = d.leave
       ? [`${t("tl_leave")} ${d.leave}`, `${t("tl_return")} ${d.return}`,
@@ -1308,9 +1411,29 @@ function drawTimeline() {
     out.push(h("div", { class: "tl-row", "data-expert": d.expert, "data-date": d.date },
       h("div", { class: "tl-who" }, h("b", {}, expertName(d.expert)), " ",
         h("span", {}, `${t("days")[dayIndex(d.date)] || ""} ${shortDate(d.date)}`)),
-      h("div", { class: "tl-track" }, bar, h("p", { class: "tl-facts" }, facts.join(" · ")))));
+      h("div", { class: "tl-track" }, bar, h("p", { class: "tl-facts" }, facts.join(" · "),
+        ...dayFacts(d)))));
   }
   box.replaceChildren(...out);
+}
+
+/** A day's own facts beside its times: where it starts after a night away, where it stays
+ * the night, and its overtime; each its own element, read as it is written. */
+function dayFacts(d) {
+  const out = [];
+  if (d.start_at) {
+    out.push(h("span", { class: "tl-night", "data-night": "start", "data-place": d.start_at },
+      t("starts_at").replace("{place}", muniName(d.start_at))));
+  }
+  if (d.end_at) {
+    out.push(h("span", { class: "tl-night", "data-night": "end", "data-place": d.end_at },
+      t("night_at").replace("{place}", muniName(d.end_at))));
+  }
+  if (d.overtime_minutes > 0) {
+    out.push(h("span", { class: "tl-overtime-text", "data-minutes": d.overtime_minutes },
+      t("overtime_day").replace("{n}", d.overtime_minutes)));
+  }
+  return out.flatMap((x) => [" · ", x]);
 }
 
 function timelineSegment(s, pct, span) {
@@ -1469,13 +1592,35 @@ function requestRow({ q, v }) {
         `${t("pick_pending")} ${shortDate(pick.date)} ${pick.start}`) : null), actions);
 }
 
-/** A follow-up's link to the session it follows, by its subject and the date it was made:
- * 「前回: ワークショップ研修 第1回 (3/5)」 (never its id). */
+/** A series' gap in words: 「7〜21日後」, 「7日後以降」 without an upper limit. */
+function seriesGap(x) {
+  const min = x.min_days ?? 1;
+  return x.max_days ? t("gap_days").replace("{min}", min).replace("{max}", x.max_days)
+    : t("gap_from").replace("{min}", min);
+}
+
+/** A session of a series as people name it: municipality, field and subject, never its id. */
+function sessionName(f) {
+  return `${f.municipality ? muniName(f.municipality) + " " : ""}${(f.fields || []).map(fieldName).join("・")}「${requestTitle(f)}」`;
+}
+
+/** A request's series and due date under its subject: the session it follows, by name and
+ * the date it was made, with the gap asked for 「前回の相談: 松山市 広報「研修 第1回」 (3/5) · 7〜21日後」;
+ * each session that follows it 「次回の相談: …」; its due date 「期限: 4/7」. */
 function afterFirst(q) {
+  const out = [];
   const f = q.after_first;
-  if (!f) return null;
-  const when = f.date ? shortDate(f.date) : t("rq_not_yet");
-  return h("div", { class: "after-first" }, `${t("after_first")}: ${requestTitle(f)} (${when})`);
+  if (f) {
+    const when = f.date ? shortDate(f.date) : t("rq_not_yet");
+    out.push(h("div", { class: "after-first" },
+      `${t("after_first")}: ${sessionName(f)} (${when}) · ${seriesGap(q.after || {})}`));
+  }
+  for (const x of q.followups || []) {
+    const when = x.date ? shortDate(x.date) : t("rq_not_yet");
+    out.push(h("div", { class: "followup" }, `${t("followed_by")}: ${sessionName(x)} (${when}) · ${seriesGap(x)}`));
+  }
+  if (q.due) out.push(h("div", { class: "due" }, `${t("due")}: ${shortDate(q.due)}`));
+  return out;
 }
 
 /** Every week's requests and published visits, for the table's "all weeks". */
@@ -1728,6 +1873,7 @@ function openVisit(v) {
       `${t(v.mode)} · ${muniName(v.location || v.municipality)}`),
     h("p", {}, v.experts.map(expertName).join(" + ")),
     q ? h("p", { class: "muted" }, `${q.fields.map(fieldName).join(" + ")} · ${t("col_status")}: ${t("s_" + q.status)}`) : null,
+    ...(q ? afterFirst(q) : []),
     pub && pub.held !== null && pub.held !== undefined
       ? h("p", { class: "muted" }, `${t("held")}: ${pub.held ? t("in_held_yes") : t("in_held_no")}`) : null,
   ].filter(Boolean));
@@ -1775,6 +1921,10 @@ function resetForm() {
   $("#submit-now-label").hidden = false;
   f.earliest.value = state.week || "";
   f.latest.value = state.week ? addDays(state.week, 4) : "";
+  f.after_same.checked = true;
+  $("#series-box").open = false;
+  state.afterChoice = "";
+  f.after_request.value = "";
   for (const i of $$("#field-boxes input")) i.checked = false;
   $("#form-errors").replaceChildren();
   for (const el of $$("#request-form .invalid")) el.classList.remove("invalid");
@@ -1796,6 +1946,12 @@ function editRequest(q) {
   f.earliest.value = q.earliest; f.latest.value = q.latest;
   f.window_start.value = q.window ? q.window[0] : ""; f.window_end.value = q.window ? q.window[1] : "";
   f.confidential.checked = q.confidential;
+  f.due.value = q.due || "";
+  const a = q.after || {};
+  f.after_min.value = a.request ? a.min_days ?? 1 : ""; f.after_max.value = a.max_days ?? "";
+  f.after_same.checked = a.same_experts ?? true;
+  state.afterChoice = a.request || "";
+  $("#series-box").open = Boolean(q.due || a.request);   // folded unless the request has them
   showView("requests");
   f.elements.title.focus();
 }
@@ -1814,11 +1970,35 @@ function formBody() {
   };
   if (f.window_start.value || f.window_end.value) body.window = [f.window_start.value, f.window_end.value];
   else if (state.editing && state.editing.window) body.window = null;
+  if (f.due.value) body.due = f.due.value;
+  else if (state.editing && state.editing.due) body.due = null;
+  if (f.after_request.value) {
+    body.after = { request: f.after_request.value, min_days: Number(f.after_min.value) || 1,
+      max_days: f.after_max.value ? Number(f.after_max.value) : null, same_experts: f.after_same.checked };
+  } else if (state.editing && state.editing.after) body.after = null;
   if (!state.editing) {
     body.submit = f.elements.submit.checked;
     if (state.me.role === "centre") body.municipality = f.municipality.value;
   }
   return body;
+}
+
+/** The sessions a request may follow: the other requests of the form's municipality, not
+ * cancelled, each named by its field, subject and dates (never its id), filled when the form
+ * is shown; the session chosen (``state.afterChoice``) stays chosen, and of two fills on their
+ * way the later one is drawn. */
+async function fillAfterSelect() {
+  const f = $("#request-form");
+  const sel = f.after_request;
+  const token = (state.afterFill = (state.afterFill || 0) + 1);
+  const muni = state.me.role === "centre" ? f.municipality.value : state.me.municipality;
+  const all = muni ? await apiAll(`/v1/requests?municipality=${encodeURIComponent(muni)}`).catch(() => []) : [];
+  if (token !== state.afterFill) return;
+  const mine = all.filter((q) => q.status !== "cancelled" && q.id !== (state.editing && state.editing.id));
+  sel.replaceChildren(h("option", { value: "" }, t("after_none")), ...mine.map((q) => h("option", { value: q.id },
+    `${sessionName(q)} ${shortDate(q.earliest)}–${shortDate(q.latest)}`)));
+  sel.value = mine.some((q) => q.id === state.afterChoice) ? state.afterChoice : "";
+  sel.dataset.filled = muni || "";
 }
 
 /** A request already stored that the new one repeats (same municipality, fields, dates and
@@ -1878,6 +2058,7 @@ async function saveRequest(ev) {
     showFormErrors(f, errors, err);
     for (const e of b.errors || []) {
       const name = String(e.path).replace(/^body\./, "").split(/[.[]/)[0];
+      if (name === "after" || name === "due") $("#series-box").open = true;
       const el = name === "window" ? f.window_start : (name === "fields" ? $("#field-boxes") : f.elements[name]);
       if (el && el.classList) el.classList.add("invalid");
     }
@@ -2325,6 +2506,8 @@ function wire() {
   $("#tl-day").addEventListener("change", drawTimeline);
   $("#tl-expert").addEventListener("change", drawTimeline);
   $("#request-form").addEventListener("submit", saveRequest);
+  $("#request-form").municipality.addEventListener("change", () => fillAfterSelect());
+  $("#request-form").after_request.addEventListener("change", (ev) => { state.afterChoice = ev.target.value; });
   $("#new-request").addEventListener("click", resetForm);
   $("#slots-close").addEventListener("click", () => { $("#slots-card").hidden = true; state.slotsFor = null; });
   $("#slots-other-mode").addEventListener("change", () => { if (state.slotsFor) showSlots(state.slotsFor); });

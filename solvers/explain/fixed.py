@@ -86,6 +86,6 @@ def _fixed_detail(options: Mapping[str, list[Option]], q: Request) -> tuple[str,
         o = bad[0]
         return (f"the fixed start {fmt_time(f.start)} is outside {o.expert}'s feasible start "
                 f"times {fmt_time(o.lo)}–{fmt_time(o.hi)} on {f.date} (hours, window or the "
-                "drive from the base)",)
+                "drive there and back)",)
     return (f"the fixed visit on {f.date} at {fmt_time(f.start)} conflicts with other fixed "
             "visits or with a cap",)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from engine.calendar import day_places
 from engine.kpis import served_value
 from engine.model import PlanRequest, Request, Route, Unscheduled, Visit
 from engine.travel import TravelTimes
@@ -73,7 +74,7 @@ def left_out(p: PlanRequest, travel: TravelTimes, names: Names,
     """The reasons of one request left out of ``plan``: for each of its options, the cap
     that is full or the visits that take the day; then whether it gave way to visits of
     equal or higher priority, or to a combination."""
-    late = _too_late(p, q, options) or _too_much_overtime(p, travel, q, options)
+    late = _too_late(p, q, options) or _too_much_overtime(p, travel, names, q, options)
     if late is not None:
         return late
     why = Reasons()
@@ -113,28 +114,44 @@ def _too_late(p: PlanRequest, q: Request, options: list[Option]) -> Unscheduled 
         f"{n} 日遅れで、1 日 {w} の遅延費用が対応の価値（{worth}）以上になります",), ("late_cost",))
 
 
-def _too_much_overtime(p: PlanRequest, travel: TravelTimes, q: Request,
+def _too_much_overtime(p: PlanRequest, travel: TravelTimes, names: Names, q: Request,
                        options: list[Option]) -> Unscheduled | None:
     """The reason when every start that could serve ``q`` ends an expert's day so long after
     their ``work_end`` (at its earliest start, back at the base after an on-site visit) that
-    the overtime (``overtime.minute_cost`` a minute) costs at least what serving it earns."""
+    the overtime (``overtime.minute_cost`` a minute) costs at least what serving it earns —
+    and, for an expert who may stay away (``experts[].overnight``), so does ending the day at
+    the place of a night instead (its ``night_cost`` and what overtime remains), said too."""
     worth = served_value(p, q)
-    least: list[tuple[int, int]] = []      # (overtime cost, minutes past work_end)
+    home: list[tuple[int, int]] = []            # (overtime cost, minutes past work_end)
+    away: list[tuple[int, int, str]] = []       # (night and overtime cost, minutes, place)
     for o in options:
         e = p.expert_by_id[o.expert]
         if e.overtime is None:
             return None
-        end = o.lo + q.duration_min + (travel.shortest(q.location, e.base) if q.onsite else 0)
-        least.append((e.overtime_cost(end), end - e.work_end))
-    if not least or min(least)[0] < worth:
+        end = o.lo + q.duration_min
+        back = travel.shortest(q.location, e.base) if q.onsite else 0
+        home.append((e.overtime_cost(end + back), end + back - e.work_end))
+        night = e.overnight.night_cost if e.overnight is not None else 0
+        for x in day_places(p, e, o.date)[1][1:] if q.onsite else ():
+            there = end + travel.shortest(q.location, x)
+            if there <= e.day_end:
+                away.append((night + e.overtime_cost(there), max(0, there - e.work_end), x))
+    least = min([c for c, _ in home] + [c for c, _, _ in away], default=None)
+    if least is None or least < worth:
         return None
-    cost, minutes = min(least)
-    return Unscheduled(q.id, (
-        f"it could only be served late in the day: at the earliest the expert's day would end "
-        f"{minutes} min after work ends, and that overtime ({cost}) costs at least what "
-        f"serving it earns ({worth})",), (
-        f"遅い時間にしか対応できません: 最も早くても勤務終了の {minutes} 分後に一日が終わり、"
-        f"その残業の費用（{cost}）が対応の価値（{worth}）以上になります",), ("overtime_cost",))
+    cost, minutes = min(home)
+    en = (f"it could only be served late in the day: at the earliest the expert's day would "
+          f"end {minutes} min after work ends, and that overtime ({cost}) costs at least what "
+          f"serving it earns ({worth})")
+    ja = (f"遅い時間にしか対応できません: 最も早くても勤務終了の {minutes} 分後に一日が終わり、"
+          f"その残業の費用（{cost}）が対応の価値（{worth}）以上になります")
+    if away:
+        c, m, x = min(away)
+        en += (f"; ending the day away instead, a night in {names.loc(x)} costs {c}"
+               + (f" (with {m} min of overtime)" if m else "") + ", no less")
+        ja += (f"。代わりに{names.loc(x, 'ja')}に宿泊しても費用は {c}"
+               + (f"（残業 {m} 分を含む）" if m else "") + " で、対応の価値以上です")
+    return Unscheduled(q.id, (en,), (ja,), ("overtime_cost",))
 
 
 def _cap_full(p: PlanRequest, travel: TravelTimes, names: Names, q: Request, o: Option,

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from engine.model import PlanRequest, Request, Unscheduled, fmt_time
+from engine.calendar import day_places
+from engine.model import Expert, PlanRequest, Request, Unscheduled, fmt_time
 from engine.travel import TravelTimes
 from solvers.explain.words import Names, field_label, month_day
 
@@ -87,7 +88,7 @@ def _why_none(p: PlanRequest, travel: TravelTimes, names: Names, q: Request,
         ja.append(j_)
         codes.append("cap_zero")
     if not en and fail_time:
-        e_, j_ = _no_time(p, travel, q, fail_time[0][0])
+        e_, j_ = _no_time(p, travel, names, q, fail_time)
         if all(kind in ("busy", "at") for *_, kind in fail_time):
             e_, j_ = _busy_words(p, names, q, fail_time)
         en.append(e_)
@@ -144,25 +145,28 @@ def _cap_zero(p: PlanRequest, names: Names, q: Request, failed: tuple[str, str, 
     return en, ja
 
 
-def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple[str, str]:
-    """No slot within the hours (and for an on-site visit the trip from ``eid``'s base)."""
+def _no_time(p: PlanRequest, travel: TravelTimes, names: Names, q: Request,
+             fail_time: list[tuple[str, dt.date, str, str]]) -> tuple[str, str]:
+    """No slot within the hours (and for an on-site visit the trip there and back) for the
+    first expert that failed by time (``fail_time[0]``)."""
     loc = p.location_by_id[q.location]
     win = f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}" if q.window else None
     hours = f"{fmt_time(loc.open)}–{fmt_time(loc.close)}"
     hours_ja = hours + "".join(f"（{fmt_time(a)}–{fmt_time(b)} 閉庁）" for a, b in loc.closed)
     hours += "".join(f" (closed {fmt_time(a)}–{fmt_time(b)})" for a, b in loc.closed)
     if q.onsite:
-        e = p.expert_by_id[eid]
-        out = travel.shortest(e.base, q.location)
+        e = p.expert_by_id[fail_time[0][0]]
+        trip, trip_ja = _trip_words(p, travel, names, q, e,
+                                    [d for eid, d, *_ in fail_time if eid == e.id])
         late = e.overtime.max_minutes if e.overtime is not None else 0
         en = (
-            f"no day where the trip and the consultation fit the hours: {out} min each way "
-            f"from the base leaves no {q.duration_min}-minute slot within working hours "
+            f"no day where the trip and the consultation fit the hours: {trip} "
+            f"no {q.duration_min}-minute slot within working hours "
             f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}"
             + (f" (with {late} min of overtime, to {fmt_time(e.day_end)})" if late else "")
             + f", opening hours {hours}" + (f" and the window {win}" if win else ""))
         ja = (
-            f"移動と相談が時間内に収まる日がありません: 拠点から片道 {out} 分かかり、勤務時間 "
+            f"移動と相談が時間内に収まる日がありません: {trip_ja}、勤務時間 "
             f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}"
             + (f"（残業 {late} 分で {fmt_time(e.day_end)} まで）" if late else "")
             + f"・開庁時間 {hours_ja}"
@@ -177,6 +181,31 @@ def _no_time(p: PlanRequest, travel: TravelTimes, q: Request, eid: str) -> tuple
         en += f", starting on the {grid}-minute appointment grid"
         ja += f"（開始は {grid} 分刻み）"
     return en, ja
+
+
+def _trip_words(p: PlanRequest, travel: TravelTimes, names: Names, q: Request, e: Expert,
+                dates: list[dt.date]) -> tuple[str, str]:
+    """The trip to ``q``'s place on the expert's failed ``dates``, in words: the shortest way
+    there from where any of those days may start and on to where it may end — the base, or
+    for an expert who may stay away (``experts[].overnight``) the place of a night before or
+    after (``engine.calendar.day_places``), named: such a day need not start at the base.
+
+    ``("45 min each way from the base leaves", "拠点から片道 45 分かかり")`` for a day
+    trip (the English ends with its verb)."""
+    starts = sorted({(travel.shortest(x, q.location), x != e.base, x)
+                     for d in dates for x in day_places(p, e, d)[0]})
+    ends = sorted({(travel.shortest(q.location, x), x != e.base, x)
+                   for d in dates for x in day_places(p, e, d)[1]})
+    (out, _, there), (back, _, home) = starts[0], ends[0]
+    if there == home == e.base:
+        return (f"{out} min each way from the base leaves", f"拠点から片道 {out} 分かかり")
+    where = "the base" if there == e.base else f"a night in {names.loc(there)}"
+    where_ja = "拠点" if there == e.base else f"前夜の宿泊地（{names.loc(there, 'ja')}）"
+    to = "the base" if home == e.base else f"a night in {names.loc(home)}"
+    to_ja = "拠点" if home == e.base else f"その夜の宿泊地（{names.loc(home, 'ja')}）"
+    return (f"{out} min there from {where} (the nearest place a day may start) and {back} min "
+            f"on to {to} leave",
+            f"{where_ja}から {out} 分（一日を始められる最も近い場所）、{to_ja}まで {back} 分かかり")
 
 
 def _busy_words(p: PlanRequest, names: Names, q: Request,

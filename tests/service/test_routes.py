@@ -280,7 +280,7 @@ def test_outcome_satisfaction_is_strict(service: Service, published: dict) -> No
 
 def test_calendar_feed_reads_an_expert_with_standing_appointments(service: Service) -> None:
     """An expert stored with standing appointments (one at a place, dated outside the feed's
-    visits) still gets their feed: it lists visits, not appointments."""
+    visits) still gets their feed, the appointment in it at its place."""
     from service.db import ExpertRow, PlanJob
 
     with service.app.state.sessions.begin() as s:
@@ -290,7 +290,12 @@ def test_calendar_feed_reads_an_expert_with_standing_appointments(service: Servi
     try:
         url = service.get("pr", "/v1/experts/pr-1/calendar-url").json()["path"]
         r = service.client.get(url)
-        assert r.status_code == 200 and r.text.startswith("BEGIN:VCALENDAR")
+        assert r.status_code == 200 and r.text.startswith("BEGIN:VCALENDAR"), r.text
+        from icalendar import Calendar
+
+        [ev] = [e for e in Calendar.from_ical(r.content).walk("VEVENT")
+                if str(e["uid"]) == "busy:2031-01-06T13:00/pr-1@dxshare"]
+        assert str(ev["summary"]) == "予定（宇和島市）/ Appointment (Uwajima)"
         # a week the appointment is not in is planned as before: its document carries only
         # the week's own appointments (one dated outside its horizon would be refused)
         job = service.post("centre", "/v1/plan-jobs", {"week": WEEK, "time_limit": 5})

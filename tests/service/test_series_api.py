@@ -24,7 +24,7 @@ def test_a_follow_up_is_stored_checked_and_shown_with_its_first_session(service:
                                "same_experts": True}
     got = service.get("a", f"/v1/requests/{follow['id']}").json()
     assert got["after_first"] == {"title": "ワークショップ研修 第1回", "fields": ["pr"],
-                                  "date": None}
+                                  "municipality": "382019", "date": None}
     listed = service.get("a", "/v1/requests").json()
     assert next(q for q in listed if q["id"] == follow["id"])["after_first"]["title"] \
         == "ワークショップ研修 第1回"

@@ -185,3 +185,50 @@ def test_a_standing_appointment_at_a_place_is_a_stop_of_the_timeline() -> None:
              "legs": [{"depart": "11:00"}, {"depart": "14:30"}]}
     [day] = timeline(problem, travel, [], [route])
     assert [s["start"] for s in day["segments"] if s["kind"] == "drive"] == ["11:00", "14:30"]
+
+
+NIGHTS = {**TINY, "horizon": {"start": "2027-01-11", "end": "2027-01-12"},
+          "experts": [{"id": "x", "fields": ["data"], "base": "base", "work_end": "17:15",
+                       "overnight": {"places": ["a"]},
+                       "overtime": {"max_minutes": 60, "minute_cost": 1}}]}
+
+
+def test_a_night_away_ends_one_day_there_and_starts_the_next() -> None:
+    """Monday ends at A (its last stop: no drive home), Tuesday starts at A and drives home
+    without a visit: both days are on the timeline with where they start and end, and the
+    drives leave from and arrive at the night's place."""
+    from service.api.routes.timeline import timeline
+
+    problem = parse_plan_request(NIGHTS)
+    travel = TravelTimes(problem)
+    visits = [{"request": "r1", "experts": ["x"], "mode": "onsite", "location": "a",
+               "date": "2027-01-11", "start": 900, "end": 1020}]
+    routes = [{"expert": "x", "date": "2027-01-11", "stops": ["a"], "end_at": "a",
+               "legs": [{"depart": "13:00"}, {"depart": "17:00"}]},
+              {"expert": "x", "date": "2027-01-12", "stops": [], "start_at": "a",
+               "legs": [{"depart": "08:30"}]}]
+    mon, tue = timeline(problem, travel, visits, routes)
+    assert (mon["start_at"], mon["end_at"], tue["start_at"], tue["end_at"]) == (None, "a", "a", None)
+    assert [(s["from"], s["to"]) for s in mon["segments"] if s["kind"] == "drive"] == [("base", "a")]
+    assert mon["return"] == "17:00"                  # the day ends where it stays
+    [home] = [s for s in tue["segments"] if s["kind"] == "drive"]
+    assert (home["from"], home["to"], home["start"]) == ("a", "base", "08:30")
+    assert tue["leave"] == "08:30" and tue["drive_minutes"] == travel.minutes("a", "base")
+    # without the route's legs the day away is still driven: its one leg at the start of work
+    [tue] = timeline(problem, travel, [], [{**routes[1], "legs": []}])
+    assert [(s["from"], s["to"]) for s in tue["segments"] if s["kind"] == "drive"] == [("a", "base")]
+
+
+def test_overtime_minutes_count_from_work_end_to_the_days_end() -> None:
+    problem = parse_plan_request(NIGHTS)
+    travel = TravelTimes(problem)
+    late = [{"request": "r1", "mode": "onsite", "location": "a", "start": 900, "end": 1020}]
+    day = day_segments(problem, travel, "x", late, None)
+    assert day["overtime_minutes"] == 1020 + travel.minutes("a", "base") - (17 * 60 + 15)
+    online = [{"request": "r2", "mode": "online", "location": "a", "start": 1020, "end": 1060}]
+    assert day_segments(problem, travel, "x", online, None)["overtime_minutes"] == 1060 - 1035
+    early = [{"request": "r1", "mode": "onsite", "location": "a", "start": 600, "end": 660}]
+    assert day_segments(problem, travel, "x", early, None)["overtime_minutes"] == 0
+    # an expert without overtime reads 0 whatever the day
+    plain = parse_plan_request(TINY)
+    assert day_segments(plain, TravelTimes(plain), "x", late, None)["overtime_minutes"] == 0

@@ -13,10 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import InputError, Problem
-from engine.format import parse_plan_request
+from engine.format import parse_plan, parse_plan_request
+from engine.format.reader import Reader
 from engine.ical import expert_calendar, uid
-from engine.model import Plan, Visit
+from engine.model import Break, Busy, Plan, PlanRequest, Route, Visit
 from engine.model import Request as Req
+from engine.names import resolve_municipality
 from service.api.deps import CentreKey, CurrentKey, Id, SessionDep, SettingsDep, audit, not_found
 from service.api.views import expert_view, visit_view
 from service.auth import Principal, feed_token
@@ -25,7 +27,7 @@ from service.clock import japan_now
 from service.db import ExpertRow, MunicipalityRow, RequestRow, VisitRow, utcnow
 from service.problems import ApiProblem
 from service.schemas import ExpertPatch
-from service.weeks import week_dates
+from service.weeks import published_plan, week_dates
 
 router = APIRouter(prefix="/v1", tags=["experts"])
 
@@ -59,13 +61,16 @@ def get_expert(expert_id: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
 @router.patch("/experts/{expert_id}")
 def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
                  body: Annotated[ExpertPatch, Body()]) -> dict[str, Any]:
-    """Change availability (``days``), hours, caps or overtime (``null`` removes it).
-    Centre only."""
+    """Change availability (``days``), hours, caps, overtime, lunch or nights away
+    (``overnight``; ``null`` removes any of them). Centre only."""
     e = s.get(ExpertRow, expert_id)
     if e is None:
         raise not_found("expert", expert_id)
     doc = dict(e.doc)
     changes = body.model_dump(exclude_unset=True, mode="json")
+    for k in ("overtime", "lunch", "overnight"):     # whole, with their defaults written
+        if getattr(body, k) is not None:
+            changes[k] = getattr(body, k).model_dump(mode="json")
     doc.update({k: v for k, v in changes.items()})
     for k in [k for k, v in doc.items() if v is None]:
         del doc[k]
@@ -78,10 +83,31 @@ def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
         raise InputError(Problem("overtime.max_minutes", f"{most} min after work_end ({end}) "
                                  "ends after 24:00", f"勤務終了（{end}）の {most} 分後は "
                                  "24:00 を過ぎます"))
+    _format_check(s, doc)
     e.doc, e.updated_at = doc, utcnow()
     audit(s, who, "expert.update", f"expert:{expert_id}", changes=changes)
     s.commit()
     return expert_view(e)
+
+
+def _format_check(s: Session, doc: dict[str, Any]) -> None:
+    """Check the expert against the plan-request/1 rules (a lunch window outside the working
+    hours, a night's place that is no municipality), so that a change accepted here never
+    makes a week's plan job fail; problems name the expert's own fields (``lunch.window``,
+    not ``experts[0].lunch.window``). Dated entries (``days``, ``busy``) are each week's."""
+    probe = {"format": "plan-request/1",
+             "horizon": {"start": "2026-12-07", "end": "2026-12-11"},
+             "locations": [m.location for m in s.scalars(select(MunicipalityRow))],
+             "experts": [{k: v for k, v in doc.items() if k not in ("days", "busy")}],
+             "requests": []}
+    try:
+        parse_plan_request(probe)
+    except InputError as err:
+        mine = [Problem(p.path.removeprefix("experts[0]."), p.message, p.message_ja)
+                for p in err.problems if p.path.startswith("experts[0]")]
+        if mine:
+            raise InputError(mine) from None
+        raise
 
 
 @router.get("/experts/{expert_id}/schedule")
@@ -120,8 +146,8 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
     row = s.get(ExpertRow, expert_id)
     if not hmac.compare_digest(good.encode(), token.encode()) or row is None:
         raise not_found("feed", expert_id)
-    # the feed lists visits: the expert's days and standing appointments (dated, perhaps
-    # outside the visits' dates, perhaps at a place) play no part in it
+    # the expert's working days play no part in a feed; the standing appointments are in it,
+    # read apart (dated perhaps far from the visits, they would stretch the horizon)
     expert_doc = {k: v for k, v in row.doc.items() if k not in ("days", "busy")}
     mine = [v for v in s.scalars(select(VisitRow).order_by(VisitRow.id))
             if expert_id in v.experts]
@@ -144,6 +170,8 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
                      "earliest": v.date.isoformat(), "latest": v.date.isoformat()})
         visits.append(Visit(v.request_id, tuple(v.experts), v.municipality, v.mode,  # type: ignore[arg-type]
                             v.date, v.start, v.end))
+    breaks, routes = _published_own_time(s, expert_id,
+                                         {v.week for v in rows if v.week is not None})
     days = sorted({v.date for v in rows}) or [dt.date.today()]
     locations = [m.location for m in s.scalars(select(MunicipalityRow))]
     problem = parse_plan_request({"format": "plan-request/1",
@@ -152,8 +180,12 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
                                               "skip_holidays": False},
                                   "locations": locations, "experts": [expert_doc],
                                   "requests": []})
-    problem = dataclasses.replace(problem, requests=tuple(_request_obj(r) for r in reqs))
-    body = expert_calendar(problem, Plan("feasible", None, None, 0.0, tuple(visits)),
+    expert = dataclasses.replace(problem.experts[0],
+                                 busy=_stored_busy(row.doc.get("busy", []), problem))
+    problem = dataclasses.replace(problem, requests=tuple(_request_obj(r) for r in reqs),
+                                  experts=(expert,))
+    body = expert_calendar(problem, Plan("feasible", None, None, 0.0, tuple(visits),
+                                         routes=routes, breaks=breaks),
                            expert_id, sequences=sequences, cancelled=gone)
     # saved from a browser, the file is named as the CLI names it (広報担当.ics), not by the
     # token in the URL; an ASCII name first for clients that do not read RFC 5987
@@ -161,6 +193,37 @@ def calendar_feed(expert_id: Id, token: Annotated[str, Path(pattern=r"^[0-9a-f]{
     disposition = f"inline; filename=\"calendar.ics\"; filename*=UTF-8''{quote(stem + '.ics')}"
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": disposition})
+
+
+def _stored_busy(items: list[dict[str, Any]], problem: PlanRequest) -> tuple[Busy, ...]:
+    """An expert's stored standing appointments (checked when they were stored) as the
+    format reads them, each place by its code."""
+    r = Reader()
+    out = []
+    for b in items:
+        start, end = r.time(b.get("start"), "busy"), r.time(b.get("end"), "busy")
+        at = b.get("at")
+        if start is None or end is None:
+            continue
+        place = at if at is None or at in problem.location_by_id else resolve_municipality(at)
+        out.append(Busy(dt.date.fromisoformat(b["date"]), start, end, place))
+    return tuple(out)
+
+
+def _published_own_time(s: Session, expert_id: str, weeks: set[dt.date]
+                        ) -> tuple[tuple[Break, ...], tuple[Route, ...]]:
+    """The expert's lunch breaks and on-site days (where a night away shows) in the published
+    plans of ``weeks``: what the feed shows beside the visits."""
+    breaks: list[Break] = []
+    routes: list[Route] = []
+    for week in sorted(weeks):
+        pub = published_plan(s, week)
+        if pub is None or not pub.plan:
+            continue
+        plan = parse_plan(pub.plan)
+        breaks += [b for b in plan.breaks if b.expert == expert_id]
+        routes += [r for r in plan.routes if r.expert == expert_id]
+    return tuple(breaks), tuple(routes)
 
 
 def _request_obj(x: dict[str, Any]) -> Any:

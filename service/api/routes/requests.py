@@ -77,19 +77,51 @@ def format_check(s: Session, muni: str, doc: dict[str, Any], earliest: dt.date,
         raise
 
 
-def with_first_session(s: Session, q: RequestRow) -> dict[str, Any]:
+def _visit_date(s: Session, rid: str) -> str | None:
+    """The date of the request's published visit (None while it has none)."""
+    v = s.scalars(select(VisitRow).where(VisitRow.request_id == rid, VisitRow.active.is_(True))
+                  .order_by(VisitRow.date.desc())).first()
+    return v.date.isoformat() if v is not None else None
+
+
+def followups_of(s: Session, rows: list[RequestRow]) -> dict[str, list[RequestRow]]:
+    """The requests that follow each of ``rows`` (``after.request``), not cancelled, by id: a
+    follow-up is always of the same municipality, so only those municipalities are read."""
+    ids = {q.id for q in rows}
+    out: dict[str, list[RequestRow]] = {}
+    if not ids:
+        return out
+    for f in s.scalars(select(RequestRow).where(
+            RequestRow.municipality.in_({q.municipality for q in rows}),
+            RequestRow.status != "cancelled").order_by(RequestRow.earliest, RequestRow.id)):
+        a = f.doc.get("after")
+        if a and a.get("request") in ids:
+            out.setdefault(a["request"], []).append(f)
+    return out
+
+
+def with_first_session(s: Session, q: RequestRow,
+                       followups: list[RequestRow] | None = None) -> dict[str, Any]:
     """The request's view with, for a follow-up, the session it follows (``after_first``):
-    its subject and fields and the date of its published visit (null while it has none)."""
+    its subject, municipality and fields and the date of its published visit (null while it
+    has none); and the sessions that follow it (``followups``, each with the gap asked for,
+    ``min_days`` and ``max_days``, and its visit's date). People name a session by these,
+    never by its id."""
     out = request_view(q)
     a = q.doc.get("after")
     first = s.get(RequestRow, a["request"]) if a else None
     if first is not None:
-        v = s.scalars(select(VisitRow).where(VisitRow.request_id == first.id,
-                                             VisitRow.active.is_(True))
-                      .order_by(VisitRow.date.desc())).first()
         out["after_first"] = {"title": first.doc.get("title", ""),
+                              "municipality": first.municipality,
                               "fields": first.doc["fields"],
-                              "date": v.date.isoformat() if v is not None else None}
+                              "date": _visit_date(s, first.id)}
+    if followups is None:
+        followups = followups_of(s, [q]).get(q.id, [])
+    out["followups"] = [{"title": f.doc.get("title", ""), "municipality": f.municipality,
+                         "fields": f.doc["fields"], "status": f.status,
+                         "min_days": f.doc["after"].get("min_days", 1),
+                         "max_days": f.doc["after"].get("max_days"),
+                         "date": _visit_date(s, f.id)} for f in followups]
     return out
 
 
@@ -213,10 +245,14 @@ class RequestOut(BaseModel):
     window: list[str] | None
     title: str
     confidential: bool
-    #: the follow-up's link, and the session it follows as people name it (its subject and
-    #: fields, the date of its published visit or null): the dashboard's 「前回: … (date)」
+    #: the follow-up's link, and the session it follows as people name it (its subject,
+    #: municipality and fields, the date of its published visit or null): the dashboard's
+    #: 「前回: … (date)」; the sessions that follow this one, with the gap each asks for
     after: dict[str, Any] | None = None
     after_first: dict[str, Any] | None = None
+    followups: list[dict[str, Any]] = []
+    #: the date it is due (plan-request/1 ``requests[].due``), or null
+    due: str | None = None
     created_at: str
     updated_at: str
     url: str
@@ -245,9 +281,11 @@ def list_requests(who: WriterKey, s: SessionDep, request: Request, page: PageDep
     if week:
         cond += [RequestRow.earliest <= week + dt.timedelta(days=4), RequestRow.latest >= week]
     total = s.scalar(select(func.count()).select_from(RequestRow).where(*cond)) or 0
-    rows = s.scalars(select(RequestRow).where(*cond).order_by(RequestRow.id)
-                     .limit(page.limit).offset(page.offset))
-    return paged(request, [with_first_session(s, q) for q in rows], total, page)
+    rows = list(s.scalars(select(RequestRow).where(*cond).order_by(RequestRow.id)
+                          .limit(page.limit).offset(page.offset)))
+    nxt = followups_of(s, rows)
+    return paged(request, [with_first_session(s, q, nxt.get(q.id, [])) for q in rows], total,
+                 page)
 
 
 @router.post("", status_code=201)
@@ -272,8 +310,9 @@ def create_request(who: WriterKey, s: SessionDep, body: RequestIn, settings: Set
                                                 "latest", "confidential"})
     if doc.get("window") is None:
         doc.pop("window", None)
-    if doc.get("after") is None:
-        doc.pop("after", None)
+    for k in ("after", "due"):
+        if doc.get(k) is None:
+            doc.pop(k, None)
     doc["confidential"] = body.confidential
     format_check(s, muni, doc, body.earliest, body.latest)
     check_after(s, muni, None, doc)
@@ -307,6 +346,8 @@ def patch_request(rid: Id, who: CurrentKey, s: SessionDep, body: RequestPatch,
         raise ApiProblem(409, f"a {q.status} request cannot be edited",
                          f"状態 {q.status} の依頼は編集できません")
     changes = body.model_dump(exclude_unset=True, mode="json")
+    if body.after is not None:      # the link whole, its defaults written as on creation
+        changes["after"] = body.after.model_dump(mode="json")
     earliest = body.earliest or q.earliest
     latest = body.latest or q.latest
     if latest < earliest:

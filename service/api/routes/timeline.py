@@ -76,15 +76,17 @@ def _ferry(problem: PlanRequest, a: str, b: str) -> int | None:
 
 def day_segments(problem: PlanRequest, travel: TravelTimes, expert: str,
                  visits: list[dict[str, Any]], departures: list[int] | None,
-                 breaks: Sequence[tuple[int, int]] = ()
-                 ) -> dict[str, Any]:
+                 breaks: Sequence[tuple[int, int]] = (), start_at: str | None = None,
+                 end_at: str | None = None) -> dict[str, Any]:
     """One expert's day: ``visits`` (``mode``, ``location``, ``start``/``end`` in minutes,
     ``request``, ``title``), the route's leg departures (minutes; ``None`` or a count
-    that does not fit the stops: just in time) and the plan's lunch ``breaks`` (start, end)
-    → the day's segments in time order, with ``leave``/``return`` and the day's drive and
-    wait minutes (a lunch is no wait)."""
+    that does not fit the stops: just in time), the plan's lunch ``breaks`` (start, end) and
+    where the day starts and ends (``start_at``/``end_at``: location ids, ``None`` at the
+    base) → the day's segments in time order, with ``leave``/``return``, the day's drive and
+    wait minutes (a lunch is no wait) and its ``overtime_minutes``."""
     e = problem.expert_by_id.get(expert)
     base = e.base if e is not None else problem.locations[0].id
+    first, last = start_at or base, end_at or base
     visits = sorted(visits, key=lambda v: (v["start"], v["end"]))
     stops = [v for v in visits if v["mode"] in ("onsite", "appointment")]
     segs: list[dict[str, Any]] = [
@@ -92,12 +94,11 @@ def day_segments(problem: PlanRequest, travel: TravelTimes, expert: str,
          "request": v["request"], "title": v.get("title", "")} for v in visits]
     segs += [{"kind": "lunch", "start": b0, "end": b1, "minutes": b1 - b0} for b0, b1 in breaks]
     leave = ret = None
-    if stops:
-        path = [base, *(v["location"] for v in stops), base]
+    if stops or first != last:
+        path = [first, *(v["location"] for v in stops), last]
         legs = [travel.minutes(a, b) for a, b in zip(path, path[1:], strict=False)]
         if departures is None or len(departures) != len(legs):
-            departures = [stops[0]["start"] - legs[0],
-                          *(v["end"] for v in stops[:-1]), stops[-1]["end"]]
+            departures = _just_in_time(stops, legs, e.work_start if e is not None else 0)
         for k, (dep, m) in enumerate(zip(departures, legs, strict=True)):
             if m == 0:
                 continue
@@ -114,11 +115,28 @@ def day_segments(problem: PlanRequest, travel: TravelTimes, expert: str,
             at = max(at, s1)
     segs.sort(key=lambda s: (s["start"], s["end"]))
     drives = [s["minutes"] for s in segs if s["kind"] == "drive"]
+    ends = [s["end"] for s in segs if s["kind"] in ("onsite", "online")]
+    if ret is not None:
+        ends.append(ret)
+    over = (max(0, max(ends) - e.work_end)
+            if e is not None and e.overtime is not None and ends else 0)
     return {"expert": expert, "leave": leave, "return": ret, "segments": segs,
             "work_start": e.work_start if e is not None else None,
             "work_end": e.work_end if e is not None else None,
+            "start_at": start_at if start_at != base else None,
+            "end_at": end_at if end_at != base else None,
+            "overtime_minutes": over,
             "drive_minutes": sum(drives), "longest_drive": max(drives, default=0),
             "wait_minutes": sum(s["minutes"] for s in segs if s["kind"] == "wait")}
+
+
+def _just_in_time(stops: list[dict[str, Any]], legs: list[int], work_start: int) -> list[int]:
+    """Leg departures without the route's own: arrive at the first stop as it starts, drive
+    on as each stop ends; a day with no stop (from a night's place home, or out to one)
+    drives its one leg at the start of work."""
+    if not stops:
+        return [work_start]
+    return [stops[0]["start"] - legs[0], *(v["end"] for v in stops[:-1]), stops[-1]["end"]]
 
 
 def _as_text(day: dict[str, Any]) -> dict[str, Any]:
@@ -135,15 +153,21 @@ def _as_text(day: dict[str, Any]) -> dict[str, Any]:
 def timeline(problem: PlanRequest, travel: TravelTimes, visits: list[dict[str, Any]],
              routes: list[dict[str, Any]], breaks: Sequence[Mapping[str, Any]] = ()
              ) -> list[dict[str, Any]]:
-    """Every (expert, date) with a visit or a standing appointment at a place, in expert then
-    date order, as ``day_segments``, with the plan's ``breaks`` (plan/1 ``breaks[]``) of those
-    days."""
+    """Every (expert, date) with a visit, a standing appointment at a place or a route that
+    starts or ends away (a night), in expert then date order, as ``day_segments``, with the
+    plan's ``breaks`` (plan/1 ``breaks[]``) of those days and the routes' ``start_at`` and
+    ``end_at``."""
     per: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for v in visits:
         for e in v["experts"]:
             per.setdefault((e, v["date"]), []).append(v)
     for v in _appointments(problem):
         per.setdefault((v["experts"][0], v["date"]), []).append(v)
+    ends: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    for r in routes:            # a day that starts or ends away is a day, visits or not
+        if r.get("start_at") or r.get("end_at"):
+            ends[r["expert"], r["date"]] = (r.get("start_at"), r.get("end_at"))
+            per.setdefault((r["expert"], r["date"]), [])
     legs: dict[tuple[str, str], list[int]] = {}
     for r in routes:
         stops = [v["location"] for v in sorted(per.get((r["expert"], r["date"]), []),
@@ -156,7 +180,8 @@ def timeline(problem: PlanRequest, travel: TravelTimes, visits: list[dict[str, A
     for (e, d) in sorted(per, key=lambda k: (order.get(k[0], len(order)), k[0], k[1])):
         lunch = [(_minutes(b["start"]), _minutes(b["end"])) for b in breaks
                  if b["expert"] == e and b["date"] == d]
-        day = day_segments(problem, travel, e, per[e, d], legs.get((e, d)), lunch)
+        day = day_segments(problem, travel, e, per[e, d], legs.get((e, d)), lunch,
+                           *ends.get((e, d), (None, None)))
         out.append(_as_text({**day, "date": d}))
     return out
 
