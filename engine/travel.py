@@ -281,6 +281,23 @@ class TravelTimes:
         self._cache[key] = value
         return value
 
+    def prefetch(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Estimate at once, in one vectorised pass, every pair of ``pairs`` that the request
+        gives no minutes for (both ends with coordinates), so that ``minutes`` answers them from
+        its cache: a planner asks for a hundred or more such legs one by one while building a
+        week, each a separate estimate. The values are ``minutes``'s own."""
+        todo = [(a, b) for a, b in dict.fromkeys(pairs)
+                if a != b and (a, b) not in self._cache and self.given(a, b) is None
+                and self._locs[a].lat is not None and self._locs[b].lat is not None]
+        if not todo:
+            return
+        src, dst = sorted({a for a, _ in todo}), sorted({b for _, b in todo})
+        out = estimate_matrix([self._locs[x] for x in src], [self._locs[x] for x in dst],
+                              speed_kmh=SPEED_KMH * self._speed_factor)
+        row, col = {x: i for i, x in enumerate(src)}, {x: j for j, x in enumerate(dst)}
+        for a, b in todo:
+            self._cache[a, b] = int(out[row[a], col[b]])
+
     def matrix(self, sources: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
         """``minutes`` for every pair (rows ``sources``, columns ``targets``, default the same
         ids) as an int64 array, in one vectorised pass: the estimate where the request gives

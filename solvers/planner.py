@@ -118,7 +118,9 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
     # after them, and CP-SAT may run over its own limit by a few hundredths of a second.
     deadline = t0 + options.time_limit * 0.93
     travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
-    travel.check(_needed_legs(problem))
+    legs = _needed_legs(problem)
+    travel.check(legs)
+    travel.prefetch(legs)
     # solver["seconds"]: when each stage was done, seconds from the start of the call
     info: dict[str, object] = {"seed": options.seed, "workers": options.workers,
                                "time_limit": options.time_limit}

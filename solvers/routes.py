@@ -40,7 +40,8 @@ from engine.travel import TravelTimes
 from solvers.cpsat.solver import new_solver
 
 __all__ = ["Candidate", "Nights", "Tour", "build_routes", "day_ends", "day_fits", "day_tours",
-           "free_start", "leg_departures", "lunch_and_legs", "plan_breaks", "with_appointments"]
+           "fits_in_gaps", "free_start", "leg_departures", "lunch_and_legs", "plan_breaks",
+           "with_appointments"]
 
 Minutes = Callable[[str, str], int]
 
@@ -224,32 +225,31 @@ class Tour:
     starts: tuple[int, ...]
     latest: tuple[int, ...] = ()
 
-    def fits_beside(self, base: str, candidates: Sequence[Candidate], minutes: Minutes,
-                    work_start: int, work_end: int, lo: int, hi: int, duration: int, *,
-                    grid: int = 1) -> bool:
-        """Whether one more consultation of ``duration`` minutes, starting between ``lo`` and
-        ``hi`` on the appointment ``grid``, fits somewhere in this day beside the tour's drives
-        and stops (at the base before leaving, between a drive and a stop, back at the
-        base)."""
+    def gaps(self, base: str, candidates: Sequence[Candidate], minutes: Minutes,
+             work_start: int, work_end: int) -> tuple[tuple[int, int], ...]:
+        """Where one more consultation may lie beside this tour's drives and stops, as
+        ``(after, until)`` minutes: at the base before leaving, between a drive and a stop,
+        back at the base (each block at its earliest end and latest start). The same for every
+        consultation of the day, so worked out once per tour (``fits_in_gaps``)."""
         places = [base, *(candidates[i].location for i in self.order), base]
-        # the day's blocks in order: drive, stop, drive, ..., stop, drive home, as
-        # (earliest end, latest start) of each
-        blocks: list[tuple[int, int]] = []
+        # the day's blocks in order (drive, stop, ..., stop, drive home): a gap runs from the
+        # earliest end of one (or the start of work) to the latest start of the next
+        ends, latest = [work_start], []
         for i in range(len(self.order) + 1):
             leg = minutes(places[i], places[i + 1])
-            before = work_start if i == 0 else self.starts[i - 1] + candidates[
-                self.order[i - 1]].duration
-            by = self.latest[i] if i < len(self.order) else work_end
-            blocks.append((before + leg, by - leg))
+            ends.append(ends[-1] + leg)
+            latest.append((self.latest[i] if i < len(self.order) else work_end) - leg)
             if i < len(self.order):
-                c = candidates[self.order[i]]
-                blocks.append((self.starts[i] + c.duration, self.latest[i]))
-        for p in range(len(blocks) + 1):
-            after = work_start if p == 0 else blocks[p - 1][0]
-            until = work_end if p == len(blocks) else blocks[p][1]
-            if _up(max(after, lo), grid) <= min(hi, until - duration):
-                return True
-        return False
+                ends.append(self.starts[i] + candidates[self.order[i]].duration)
+                latest.append(self.latest[i])
+        return tuple(zip(ends, [*latest, work_end], strict=True))
+
+
+def fits_in_gaps(gaps: Iterable[tuple[int, int]], lo: int, hi: int, duration: int, *,
+                 grid: int = 1) -> bool:
+    """Whether a consultation of ``duration`` minutes, starting between ``lo`` and ``hi`` on
+    the appointment ``grid``, fits in one of the ``gaps`` beside a tour (``Tour.gaps``)."""
+    return any(_up(max(after, lo), grid) <= min(hi, until - duration) for after, until in gaps)
 
 
 def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work_start: int,

@@ -21,10 +21,36 @@ from hypothesis import strategies as st
 from engine.format import parse_plan_request
 from engine.model import fmt_time
 from solvers import routes
-from solvers.routes import Candidate, day_fits, day_tours, free_start, leg_departures
+from solvers.routes import (
+    Candidate,
+    Tour,
+    day_fits,
+    day_tours,
+    fits_in_gaps,
+    free_start,
+    leg_departures,
+)
 from tests.bruteforce import _Solver
 
 PLACES = ("base", "a", "b", "c")
+
+
+def test_the_gaps_beside_a_tour_and_what_fits_in_them():
+    # base → a (60 min) → base; the stop at a fixed at 10:00–11:00; work 8:00–18:00
+    tour = Tour(order=(0,), drive=120, starts=(600,), latest=(600,))
+    cands = [Candidate("a", 60, 600, 600)]
+    minutes = lambda x, y: 0 if x == y else 60  # noqa: E731
+    gaps = tour.gaps("base", cands, minutes, 480, 1080)
+    # before leaving by 9:00; between the drive (there by 9:00) and the stop; between the
+    # stop and the drive home (leaving by 17:00); after the drive home (back from 12:00)
+    assert gaps == ((480, 540), (540, 600), (660, 1020), (720, 1080))
+    assert fits_in_gaps(gaps, 480, 540, 60)         # at the base before leaving
+    assert fits_in_gaps(gaps, 560, 700, 90)         # after the stop, at 11:00
+    assert not fits_in_gaps(gaps, 600, 610, 30)     # would overlap the stop
+    # from 9:01 to 9:50 only 9:30 is on a half-hour grid, and 9:30–10:00 is free at a
+    assert fits_in_gaps(gaps, 541, 590, 30, grid=30)
+    assert not fits_in_gaps(gaps, 541, 590, 30, grid=60)   # 10:00 overlaps the stop
+    assert not fits_in_gaps(gaps, 700, 1000, 400)   # longer than any gap
 
 
 def test_free_start_earliest_and_latest_around_a_call():

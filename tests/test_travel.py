@@ -3,6 +3,7 @@ from importlib import resources
 
 import pytest
 
+import engine.travel as travel_mod
 from engine.ehime import ehime_locations
 from engine.format import parse_plan_request
 from engine.model import Location
@@ -69,6 +70,26 @@ def test_shortest_is_a_lower_bound_through_chains():
     tt = TravelTimes(parse_plan_request(doc))
     assert tt.shortest("a", "b") <= tt.minutes("a", "c") + tt.minutes("c", "b")
     assert tt.shortest("a", "b") < 200
+
+
+def test_prefetched_minutes_are_the_pairwise_ones_and_need_no_more_estimates(monkeypatch):
+    doc = _doc({"a": {"b": 50}})
+    doc["locations"] += [{"id": x, "name": x.upper(), "lat": 33.7 + i / 10, "lon": 132.6}
+                         for i, x in enumerate("cdef")]
+    problem = parse_plan_request(doc)
+    ids = [loc.id for loc in problem.locations]
+    pairs = [(a, b) for a in ids for b in ids]
+    one_by_one = TravelTimes(problem, speed_factor=0.8)
+    expected = {(a, b): one_by_one.minutes(a, b) for a, b in pairs}
+    tt = TravelTimes(problem, speed_factor=0.8)
+    tt.prefetch(pairs)
+
+    def no_more(*_a, **_k):
+        raise AssertionError("estimated again after prefetch")
+
+    monkeypatch.setattr(travel_mod, "estimate_minutes", no_more)
+    assert {(a, b): tt.minutes(a, b) for a, b in pairs} == expected
+    assert tt.minutes("a", "b") == 50 and tt.source("a", "b") == "given"
 
 
 def test_speed_factor_scales_estimates():

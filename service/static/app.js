@@ -100,6 +100,11 @@ const TEXT = {
     overtime_day: "残業 {n} 分", kpi_nights: "宿泊数", kpi_night_cost: "宿泊の費用",
     kpi_overtime: "残業（分）", kpi_late: "遅れた日数", due: "期限", followed_by: "次回の相談",
     gap_days: "{min}〜{max}日後", gap_from: "{min}日後以降", after_request: "依頼", series_summary: "期限・前回の相談",
+    rules_title: "昼休み・宿泊・残業", lunch_rule: "昼休み {m} 分（{a}–{b}）", lunch_minutes: "昼休み（分）",
+    lunch_window: "昼休みの時間帯", night_rule: "宿泊できる場所: {places}（宿泊の費用 {c}、連続 最大 {n} 泊）",
+    night_places: "宿泊できる場所", night_any: "すべての自治体", night_cost: "宿泊の費用（1 泊）",
+    max_nights: "連続の最大泊数", overtime_max: "残業の上限（分）", overtime_cost: "残業 1 分の費用",
+    rules_saved: "専門家の設定を保存しました",
     after_none: "（なし）", after_min: "最短（日後）", after_max: "最長（日後）",
     after_same: "前回と同じ専門家",
     seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
@@ -211,6 +216,12 @@ const TEXT = {
     overtime_day: "overtime {n} min", kpi_nights: "nights away", kpi_night_cost: "night cost",
     kpi_overtime: "overtime minutes", kpi_late: "days late", due: "due date", followed_by: "followed by",
     gap_days: "{min}–{max} days after", gap_from: "{min} days after or later", after_request: "request", series_summary: "due date, follow-up of",
+    rules_title: "Lunch break, nights away, overtime", lunch_rule: "lunch break {m} min ({a}–{b})",
+    lunch_minutes: "lunch break (min)", lunch_window: "lunch break between",
+    night_rule: "may stay the night in {places} (night cost {c}, at most {n} nights in a row)",
+    night_places: "may stay the night in", night_any: "any municipality", night_cost: "night cost (a night)",
+    max_nights: "nights in a row at most", overtime_max: "overtime up to (min)", overtime_cost: "cost of a minute of overtime",
+    rules_saved: "Expert's settings saved",
     after_none: "(none)", after_min: "at least (days after)", after_max: "at most (days after)",
     after_same: "the same experts as before",
     seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
@@ -2170,6 +2181,7 @@ async function renderExpertDetail(id) {
     h("p", {}, `${e.fields.map(fieldName).join("・")} · ${e.work_start || "08:30"}–${e.work_end || "17:15"}`
       + (e.overtime && e.overtime.max_minutes ? ` · ${t("overtime_upto").replace("{n}", e.overtime.max_minutes).replace("{c}", e.overtime.minute_cost)}` : "")
       + ` · ${t("base")}: ${muniName(e.base)}`),
+    ...expertRules(e),
     feed,
     h("h3", {}, t("visits_week")),
     visits.length ? h("ul", { class: "expert-visits" }, visits.map((v) => h("li", {},
@@ -2182,6 +2194,70 @@ async function renderExpertDetail(id) {
     feed.replaceChildren(h("a", { href: url.url, id: "feed-link", "data-expert": id }, t("feed")),
       h("br", {}), h("small", {}, t("feed_help")));
   } catch (err) { feed.textContent = problemText(err); }
+}
+
+/** An expert's lunch break and nights away in words, and for the centre the form that sets
+ * them and the overtime (``PATCH /v1/experts/{id}``; an emptied part is removed). */
+function expertRules(e) {
+  const out = [];
+  if (e.lunch) {
+    out.push(h("p", { class: "rule lunch-rule" }, t("lunch_rule").replace("{m}", e.lunch.minutes)
+      .replace("{a}", e.lunch.window[0]).replace("{b}", e.lunch.window[1])));
+  }
+  if (e.overnight) {
+    const places = e.overnight.places === "*" ? t("night_any") : e.overnight.places.map(muniName).join("・");
+    out.push(h("p", { class: "rule night-rule" }, t("night_rule").replace("{places}", places)
+      .replace("{c}", e.overnight.night_cost ?? 0).replace("{n}", e.overnight.max_nights ?? 1)));
+  }
+  if (state.me.role !== "centre") return out;
+  const num = (name, value, min) => h("input", { name, type: "number", min: String(min), value: value ?? "" });
+  const lunch = e.lunch || {}; const night = e.overnight || {}; const over = e.overtime || {};
+  const places = night.places === "*" ? [] : night.places || [];
+  const form = h("form", { id: "expert-rules", class: "rules", "data-expert": e.id, novalidate: "" },
+    h("h3", {}, t("rules_title")),
+    h("fieldset", { name: "lunch" }, h("legend", {}, t("seg_lunch")),
+      h("label", {}, h("span", {}, t("lunch_minutes")), num("lunch_minutes", lunch.minutes, 1)),
+      h("label", {}, h("span", {}, t("lunch_window")), h("span", { class: "pair" },
+        h("input", { name: "lunch_start", type: "time", value: (lunch.window || [])[0] || "" }), " – ",
+        h("input", { name: "lunch_end", type: "time", value: (lunch.window || [])[1] || "" })))),
+    h("fieldset", { name: "overnight" }, h("legend", {}, t("seg_night")),
+      h("label", {}, h("span", {}, t("night_places")), h("select", { name: "night_places", multiple: "", size: "4" },
+        Array.from(state.munis.values()).filter((m) => m.code !== e.base).map((m) => h("option",
+          { value: m.code, selected: places.includes(m.code) ? "" : null }, muniName(m.code))))),
+      h("label", { class: "check" }, h("input", { name: "night_any", type: "checkbox", checked: night.places === "*" ? "" : null }),
+        h("span", {}, t("night_any"))),
+      h("label", {}, h("span", {}, t("night_cost")), num("night_cost", night.night_cost, 0)),
+      h("label", {}, h("span", {}, t("max_nights")), num("max_nights", night.max_nights, 0))),
+    h("fieldset", { name: "overtime" }, h("legend", {}, t("kpi_overtime")),
+      h("label", {}, h("span", {}, t("overtime_max")), num("overtime_max", over.max_minutes, 0)),
+      h("label", {}, h("span", {}, t("overtime_cost")), num("overtime_cost", over.minute_cost, 0))),
+    h("button", { type: "submit", id: "save-rules" }, t("save")),
+    h("ul", { id: "rules-errors", class: "error", role: "alert" }));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); saveRules(e, form); });
+  out.push(form);
+  return out;
+}
+
+async function saveRules(e, form) {
+  const f = form.elements;
+  const n = (x) => (x.value === "" ? null : Number(x.value));
+  const chosen = Array.from(f.night_places.selectedOptions).map((o) => o.value);
+  const body = {
+    lunch: f.lunch_minutes.value || f.lunch_start.value || f.lunch_end.value
+      ? { minutes: n(f.lunch_minutes), window: [f.lunch_start.value, f.lunch_end.value] } : null,
+    overnight: f.night_any.checked || chosen.length ? { places: f.night_any.checked ? "*" : chosen,
+      night_cost: n(f.night_cost) ?? 0, max_nights: n(f.max_nights) ?? 1 } : null,
+    overtime: f.overtime_max.value || f.overtime_cost.value
+      ? { max_minutes: n(f.overtime_max), minute_cost: n(f.overtime_cost) ?? 0 } : null,
+  };
+  const errors = form.querySelector("#rules-errors");
+  errors.replaceChildren();
+  try {
+    const saved = await api("PATCH", `/v1/experts/${encodeURIComponent(e.id)}`, body);
+    state.experts = state.experts.map((x) => (x.id === e.id ? saved : x));
+    say(t("rules_saved"));
+    renderExpertDetail(e.id);
+  } catch (err) { showFormErrors(form, errors, err); }
 }
 
 // ------------------------------------------------------------------ blackouts (centre)

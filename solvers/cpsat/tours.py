@@ -14,7 +14,7 @@ from ortools.sat.python import cp_model
 from engine.calendar import appointments_at, keep_out
 from solvers.cpsat.base import ExpertDay
 from solvers.cpsat.nights import NightRules
-from solvers.routes import Tour, day_tours
+from solvers.routes import Tour, day_tours, fits_in_gaps
 
 __all__ = ["TourRules"]
 
@@ -139,7 +139,7 @@ class TourRules(NightRules):
         """The tours beside which the expert's lunch fits (all of them without ``lunch``): a
         day with a tour has a consultation, so its break must fit between the tour's drives
         and stops, and a tour where it cannot is no way to run the day. Deciding this here,
-        exactly (one block beside a chain, ``Tour.fits_beside``), keeps such tours out of the
+        exactly (one block beside a chain, ``fits_in_gaps``), keeps such tours out of the
         choice model instead of cutting them one round at a time. Only where every order
         is enumerated: a kept cheapest order may have no room where another order has."""
         lunch = day.expert.lunch
@@ -147,8 +147,9 @@ class TourRules(NightRules):
             return tours
         e, cands = day.expert, self._candidates(day)
         return [t for t in tours
-                if t.fits_beside(e.base, cands, self.travel.minutes, e.work_start, e.day_end,
-                                 lunch.start, lunch.end - lunch.minutes, lunch.minutes)]
+                if fits_in_gaps(t.gaps(e.base, cands, self.travel.minutes, e.work_start,
+                                       e.day_end),
+                                lunch.start, lunch.end - lunch.minutes, lunch.minutes)]
 
     def _choose_one_tour(self, day: ExpertDay, tours: list[Tour]) -> None:
         eid, d = day.expert.id, day.date
@@ -168,17 +169,17 @@ class TourRules(NightRules):
                     by_arc[a, b].append(lit)
         day.tours = tours
         # a day with an appointment at a place always drives one of its tours
-        self.m.add(sum(day.tour_lits) == (1 if day.appointments else day.on_day))
+        self.m.add(_sum_of(day.tour_lits) == (1 if day.appointments else day.on_day))
         for i, rid in enumerate(day.onsite, start=1):
-            self.m.add(sum(covering.get(i, [])) == self.present[rid, eid, d])
-        day.drive = sum(t.drive * lit for t, lit in zip(tours, day.tour_lits, strict=True)
-                        if t.drive)
+            self.m.add(_sum_of(covering.get(i, [])) == self.present[rid, eid, d])
+        driven = [(t.drive, lit) for t, lit in zip(tours, day.tour_lits, strict=True) if t.drive]
+        day.drive = _sum_of([lit for _, lit in driven], [c for c, _ in driven])
         for (a, b), lits in by_arc.items():
             if len(lits) == 1:
                 day.arcs[a, b] = lits[0]
             else:
                 arc = self.m.new_bool_var(f"leg_{eid}_{d}_{a}_{b}")
-                self.m.add(sum(lits) == arc)
+                self.m.add(_sum_of(lits) == arc)
                 day.arcs[a, b] = arc
         if day.timed and self.redundant:
             self.add_tour_leaves_room_for_online(day)
@@ -190,22 +191,22 @@ class TourRules(NightRules):
         e, d = day.expert, day.date
         assert day.tours is not None
         cands = self._candidates(day)
+        gaps = [tour.gaps(e.base, cands, self.travel.minutes, e.work_start, e.day_end)
+                for tour in day.tours] if day.online else []
         for rid in day.online:
             q = self.p.request_by_id[rid]
             lo, hi = self._window[rid, e.id, d]
-            clash = [lit for tour, lit in zip(day.tours, day.tour_lits, strict=True)
-                     if not tour.fits_beside(e.base, cands, self.travel.minutes, e.work_start,
-                                             e.day_end, lo, hi, q.duration_min,
-                                             grid=self.p.horizon.start_grid_min)]
+            clash = [lit for g, lit in zip(gaps, day.tour_lits, strict=True)
+                     if not fits_in_gaps(g, lo, hi, q.duration_min,
+                                         grid=self.p.horizon.start_grid_min)]
             if clash:
                 # the day has at most one tour, so one list says it for all of them
                 self.m.add_at_most_one([self.present[rid, e.id, d], *clash])
         if day.online:
-            busy = [(t.drive + sum(cands[i].duration for i in t.order)) * lit
-                    for t, lit in zip(day.tours, day.tour_lits, strict=True)]
-            online = [self.p.request_by_id[r].duration_min * self.present[r, e.id, d]
-                      for r in day.online]
-            self.m.add(sum(busy) + sum(online) <= e.day_end - e.work_start)
+            busy = [t.drive + sum(cands[i].duration for i in t.order) for t in day.tours]
+            online = [self.p.request_by_id[r].duration_min for r in day.online]
+            self.m.add(_sum_of([*day.tour_lits, *(self.present[r, e.id, d] for r in day.online)],
+                               [*busy, *online]) <= e.day_end - e.work_start)
 
     def add_joint_visit_tours_agree(self) -> None:
         """(Redundant, for a strong bound.) The experts of a joint visit choose tours in which
@@ -296,3 +297,14 @@ class TourRules(NightRules):
         for i, rid in enumerate(day.onsite, start=1):
             self.m.add(sum(cover.get(i, [])) == self.present[rid, eid, d])
         self.m.add(day.drive >= sum(c * lit for c, lit in zip(costs, choices, strict=True) if c))
+
+
+def _sum_of(lits: list[cp_model.IntVar], coeffs: list[int] | None = None) -> cp_model.LinearExprT:
+    """``sum(lits)`` (with ``coeffs``: ``sum(c * x)``), the same expression, built at once: a
+    Python sum makes an expression object per term, which on a day of hundreds of tours is
+    a good part of building the model. 0 for no terms, as ``sum`` gives."""
+    if not lits:
+        return 0
+    if coeffs is None:
+        return cp_model.LinearExpr.sum(lits)
+    return cp_model.LinearExpr.weighted_sum(lits, coeffs)

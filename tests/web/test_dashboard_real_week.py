@@ -311,3 +311,64 @@ def test_after_and_due_are_edited_in_the_request_form(browser: Any, live: Live,
         with live.api("centre") as api:
             for q in made:
                 api.post(f"/v1/requests/{q['id']}/cancel")
+
+
+def test_the_centre_sets_an_experts_lunch_and_nights_on_the_experts_page(
+        browser: Any, live: Live) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    who = "design-1"
+    _open_week(browser, live, "centre", WEEK)
+    _tab(browser, "experts")
+    _press(browser, _css(browser, f'#experts-list button[data-expert="{who}"]'))
+    form = _wait(browser, lambda d: _css(d, f'#expert-rules[data-expert="{who}"]'))
+    try:
+        form.find_element("css selector", "input[name=lunch_minutes]").send_keys("45")
+        browser.execute_script(
+            "const f = document.querySelector('#expert-rules');"
+            "f.lunch_start.value = arguments[0]; f.lunch_end.value = arguments[1];",
+            "07:00", "08:00")                                   # before work: refused
+        places = Select(form.find_element("css selector", "select[name=night_places]"))
+        places.select_by_value(UWAJIMA)
+        places.select_by_value("382043")                        # 八幡浜市
+        for name, value in (("night_cost", "3000"), ("max_nights", "2")):
+            box = form.find_element("css selector", f"input[name={name}]")
+            box.clear()
+            box.send_keys(value)
+        _press(browser, _css(browser, "#save-rules"))
+        err = _wait(browser, lambda d: _css(d, '#rules-errors li[data-path="lunch.window"]'))
+        assert err.text.startswith("昼休み: ") and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]",
+                                                          err.text[5:]), err.text
+        with live.api("centre") as api:
+            assert "lunch" not in api.get(f"/v1/experts/{who}").json()
+        browser.execute_script(
+            "const f = document.querySelector('#expert-rules');"
+            "f.lunch_start.value = arguments[0]; f.lunch_end.value = arguments[1];",
+            "11:30", "13:30")
+        _press(browser, _css(browser, "#save-rules"))
+        rule = _wait(browser, lambda d: _css(d, "#expert-detail .night-rule"))
+        assert rule.text == "宿泊できる場所: 宇和島市・八幡浜市（宿泊の費用 3000、連続 最大 2 泊）"
+        assert _css(browser, "#expert-detail .lunch-rule").text == "昼休み 45 分（11:30–13:30）"
+        with live.api("centre") as api:
+            got = api.get(f"/v1/experts/{who}").json()
+        assert got["lunch"] == {"minutes": 45, "window": ["11:30", "13:30"]}
+        assert got["overnight"] == {"places": [UWAJIMA, "382043"], "night_cost": 3000,
+                                    "max_nights": 2}
+        # the form shows what is stored; emptied, the lunch and the nights are removed
+        form = _css(browser, f'#expert-rules[data-expert="{who}"]')
+        assert form.find_element("css selector", "input[name=lunch_minutes]").get_attribute(
+            "value") == "45"
+        form.find_element("css selector", "input[name=lunch_minutes]").clear()
+        browser.execute_script(
+            "const f = document.querySelector('#expert-rules');"
+            "f.lunch_start.value = ''; f.lunch_end.value = '';")
+        Select(form.find_element("css selector", "select[name=night_places]")).deselect_all()
+        _press(browser, _css(browser, "#save-rules"))
+        _wait(browser, lambda d: not _css(d, "#expert-detail").find_elements(
+            "css selector", ".night-rule"))
+        with live.api("centre") as api:
+            got = api.get(f"/v1/experts/{who}").json()
+        assert "lunch" not in got and "overnight" not in got
+    finally:
+        with live.api("centre") as api:
+            api.patch(f"/v1/experts/{who}", json={"lunch": None, "overnight": None})
