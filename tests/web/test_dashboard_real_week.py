@@ -3,8 +3,9 @@
 that starts there), a day's overtime, on the timeline, the week grid and the map; a follow-up
 series linked both ways by name and gap, and ``after`` and ``due`` edited in the request form.
 
-The week (WEEK) is its own, planned once: 広報担当 (pr-1, whose expert key the tests hold) is
-given a lunch, nights in 宇和島市 and an hour of overtime for it, and put back afterwards. Monday's visit in 宇和島市
+The week (WEEK) is its own, planned once: 官民共創担当 (cocreation-1, whose expert key the
+live server has for this module) is given a lunch, nights in 宇和島市 and an hour of overtime
+for it, and put back afterwards. Monday's visit in 宇和島市
 ends at 17:00 (a drive home would end past the hour of overtime, so the day stays there),
 Tuesday's in 愛南町 starts from there, Wednesday's in 大洲市 ends at 17:00 and the drive home
 ends past 17:15; two online sessions of 松山市 make a series (the second 2–4 days after)."""
@@ -25,14 +26,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 WEEK = "2027-07-05"
 MON, TUE, WED, FRI = "2027-07-05", "2027-07-06", "2027-07-07", "2027-07-09"
-EXPERT = "pr-1"
+EXPERT = "cocreation-1"
 UWAJIMA, AINAN, OZU, MATSUYAMA = "382035", "385069", "382078", "382019"
 MACHINE = re.compile(r"\bq[0-9a-f]{6,}\b|\b[a-z]+-\d\b|\b\d{6}\b|\bnull\b|\bundefined\b")
 
 
 def _request(api: Any, muni: str, title: str, day: str, window: list[str], minutes: int,
              **over: Any) -> dict[str, Any]:
-    body = {"municipality": muni, "fields": ["pr"], "mode": "onsite",
+    body = {"municipality": muni, "fields": ["cocreation"], "mode": "onsite",
             "duration_min": minutes, "priority": 10, "earliest": day, "latest": day,
             "window": window, "title": title, "submit": True, **over}
     r = api.post("/v1/requests", json=body)
@@ -157,7 +158,7 @@ def test_the_week_grid_and_kpis_show_the_experts_own_time(browser: Any, live: Li
 def test_the_expert_sees_its_own_lunch_nights_and_overtime_in_its_week(
         browser: Any, live: Live, real_week: dict[str, Any]) -> None:
     over = real_week["days"][WED]["overtime_minutes"]
-    _open_week(browser, live, "pr", WEEK)
+    _open_week(browser, live, "cocreation", WEEK)
 
     def cell(date: str) -> Any:
         return _css(browser, f'#week-grid .cell[data-expert="{EXPERT}"][data-date="{date}"]')
