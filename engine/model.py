@@ -71,6 +71,15 @@ class Location:
     ferry_minutes: int | None = None
     population: int | None = None
     closed: tuple[tuple[int, int], ...] = ()
+    #: Expert-visits made there by visits outside this problem, by date (a part of a larger
+    #: plan: ``solvers.parts``); the daily cap holds for them too. Not in the exchange format.
+    taken: tuple[tuple[dt.date, int], ...] = ()
+
+    def cap_on(self, date: dt.date) -> int | None:
+        """The expert-visits it may still host on ``date`` (None: no cap)."""
+        if self.max_visits_per_day is None:
+            return None
+        return max(0, self.max_visits_per_day - sum(n for d, n in self.taken if d == date))
 
     @property
     def label(self) -> str:

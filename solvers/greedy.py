@@ -201,8 +201,8 @@ def greedy_visits(problem: PlanRequest, travel: TravelTimes,
 
     def fits(q: Request, d: dt.date, combo: tuple[Option, ...], start: int) -> int | None:
         loc = problem.location_by_id[q.location]
-        if (q.onsite and loc.max_visits_per_day is not None
-                and st.loc_day[q.location, d] + len(combo) > loc.max_visits_per_day):
+        cap = loc.cap_on(d)
+        if q.onsite and cap is not None and st.loc_day[q.location, d] + len(combo) > cap:
             return None
         extra = 0
         for o in combo:
@@ -331,9 +331,9 @@ def keep_fitting(problem: PlanRequest, travel: TravelTimes, visits: Iterable[Vis
     for v in visits:
         q = problem.request_by_id[v.request]
         loc = problem.location_by_id[q.location]
+        cap = loc.cap_on(v.date)
         ok = v.request not in seen and not (
-            q.onsite and loc.max_visits_per_day is not None
-            and st.loc_day[q.location, v.date] + len(v.experts) > loc.max_visits_per_day)
+            q.onsite and cap is not None and st.loc_day[q.location, v.date] + len(v.experts) > cap)
         if ok:
             for eid in v.experts:
                 if st.try_place(q, eid, v.date, v.start) is None:

@@ -436,8 +436,8 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
             q = self.p.request_by_id[rid]
             if q.onsite:
                 per[q.location, d].append(lit)
-        for (loc, _d), lits in per.items():
-            cap = self.p.location_by_id[loc].max_visits_per_day
+        for (loc, d), lits in per.items():
+            cap = self.p.location_by_id[loc].cap_on(d)
             if cap is not None and len(lits) > cap:
                 self.m.add(sum(lits) <= cap)
 

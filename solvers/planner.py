@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from dataclasses import replace
 from ortools.sat.python import cp_model
 
 from engine.errors import InputError, Problem
+from engine.events import nights_passed
 from engine.format.appointments import unreachable_appointments
 from engine.kpis import plan_kpis
 from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
@@ -104,11 +106,7 @@ def _without_collector_pauses() -> Iterator[None]:
 
 
 def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
-    if options.decompose not in ("auto", "always", "never"):
-        raise InputError(Problem("decompose", f"must be auto, always or never, got "
-                                 f"{options.decompose!r}", "auto、always、never のいずれかです"
-                                 f"（{options.decompose!r}）"))
-    _appointments_reachable(problem, options)
+    _refuse_what_cannot_be_planned(problem, options)
     if options.decompose != "never":
         if options.decompose == "always" or needs_parts(problem):
             # loaded only here: a week planned as one model starts without it
@@ -132,10 +130,12 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
     explainer = Explainer(problem, travel)
     # A valid first plan in milliseconds: the search starts from it, and it is the answer
     # when the search finds nothing better in time.
+    spent = _nights_spent(problem, options)
+    away = {k: x for k, x in spent.items() if x is not None}
     greedy = greedy_visits(problem, travel, explainer.options, options.previous or options.start,
                            until=min(time.perf_counter() + _FIRST_PLAN_SHARE * options.time_limit,
-                                     t0 + 2 * _FIRST_PLAN_SHARE * options.time_limit))
-    greedy_routes = build_routes(problem, travel, greedy)
+                                     t0 + 2 * _FIRST_PLAN_SHARE * options.time_limit), nights=away)
+    greedy_routes = build_routes(problem, travel, greedy, away)
     greedy_value = objective_value(problem, greedy, greedy_routes)
     greedy_ok = all(q.id in {v.request for v in greedy} for q in problem.requests if q.fixed)
     seconds = {"first_plan": round(time.perf_counter() - t0, 3)}
@@ -145,6 +145,7 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
                          deadline=deadline, explainer=explainer)
     try:
         model.build()
+        model.keep_nights(spent)
         objective = model.main_objective()
         model.m.maximize(objective)
         model.hint_plan(greedy)
@@ -216,6 +217,26 @@ def _fewest_moves(model: PlannerModel, objective: cp_model.LinearExprT, values: 
         info["moved"] = int(round(solver2.objective_value))
         info["moved_optimal"] = code2 == cp_model.OPTIMAL
     return values, main_value
+
+
+def _nights_spent(problem: PlanRequest, options: SolveOptions
+                  ) -> dict[tuple[str, dt.date], str | None]:
+    """The nights away already spent in ``options.previous`` by ``horizon.history_until`` (a
+    week after an event planned again: ``engine.events.nights_passed``), which stay where
+    they were spent; none without both."""
+    now = problem.horizon.history_until
+    if now is None or options.previous is None:
+        return {}
+    return nights_passed(problem, options.previous, now)
+
+
+def _refuse_what_cannot_be_planned(problem: PlanRequest, options: SolveOptions) -> None:
+    """An unknown ``options.decompose``, or an appointment the plan's drives cannot reach."""
+    if options.decompose not in ("auto", "always", "never"):
+        raise InputError(Problem("decompose", f"must be auto, always or never, got "
+                                 f"{options.decompose!r}", "auto、always、never のいずれかです"
+                                 f"（{options.decompose!r}）"))
+    _appointments_reachable(problem, options)
 
 
 def _appointments_reachable(problem: PlanRequest, options: SolveOptions) -> None:
@@ -304,6 +325,7 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
         soft.build()
     except OutOfTime:
         return _unreleased_error(problem, explainer, t0, info)
+    soft.keep_nights(_nights_spent(problem, options))
     kept = sum(soft.fixed_lits.values())
     soft.m.maximize(kept)
     first = clock.solver(share=0.5)

@@ -113,7 +113,7 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
         model.build()
     except OutOfTime:
         return _fall_back(after, greedy, explainer, travel, info, t0, "no_time")
-    _keep_past_nights(model, after)
+    model.keep_nights(after.nights)
     total = sum(q.priority for q in problem.requests)
     weight = {q.id: q.priority + (total if q.id == after.urgent else 0)
               for q in problem.requests}
@@ -155,14 +155,6 @@ def repair(week: PlanRequest, plan: Plan, event: Event,
     visits, routes = model.read_plan(lambda var: found[var.index])
     return _finish(after, visits, explainer, travel, info, stages, t0,
                    nights=nights_of(problem, routes))
-
-
-def _keep_past_nights(model: PlannerModel, after: AfterEvent) -> None:
-    """Each night that has passed (``after.nights``) stays where it was spent: its place's
-    literal is true and every other place's false (a night spent at the base: all false)."""
-    for (eid, d, place), lit in model.nights.items():
-        if (eid, d) in after.nights:
-            model.m.add(lit == int(after.nights[eid, d] == place))
 
 
 def _fall_back(after: AfterEvent, greedy: list[Visit], explainer: Explainer,

@@ -439,7 +439,16 @@ MUTATIONS = [
              "as_fixed_visits(problem) + candidates))", "candidates))"),
     # --- the repair after an event keeps the nights that have passed (tests/test_repair.py)
     Mutation("repair: a night that has passed is free in the model", "solvers/repair.py",
-             "    _keep_past_nights(model, after)\n", "", ("tests/test_repair.py",)),
+             "    model.keep_nights(after.nights)\n", "", ("tests/test_repair.py",)),
+    Mutation("planner: a week planned again moves the nights spent", "solvers/planner.py",
+             "        model.keep_nights(spent)\n", "", ("tests/test_repair.py",)),
+    Mutation("planner: the first plan forgets the nights spent", "solvers/planner.py",
+             "    greedy_routes = build_routes(problem, travel, greedy, away)\n",
+             "    greedy_routes = build_routes(problem, travel, greedy)\n",
+             ("tests/test_repair.py",)),
+    Mutation("night: a night already spent may move", NIGHT_RULES,
+             "                self.m.add(lit == int(nights[eid, d] == place))", "                pass",
+             ("tests/test_repair.py", NIGHTS)),
     Mutation("repair: the quick plan forgets the nights that have passed", "solvers/repair.py",
              "    nights = {k: x for k, x in after.nights.items() if x is not None}\n"
              "    history = ",

@@ -260,7 +260,78 @@ def test_a_sub_problem_narrows_a_places_cap_by_the_visits_others_make_there():
     visits = [Visit("rW3", ("w-data",), "W3", "onsite", D, 600, 660),
               Visit("rJ", ("w-pr", "w-data"), "W1", "onsite", D, 700, 760)]
     sub = sub_problem(p, Neighbourhood("w-pr", frozenset({"w-pr"}), frozenset({"rW1"})), visits)
-    assert sub.location_by_id["W1"].max_visits_per_day == 1     # w-data's visit stays there
+    w1 = sub.location_by_id["W1"]
+    assert w1.cap_on(D) == 1                                    # w-data's visit stays there
+    assert (w1.max_visits_per_day, w1.cap_on(D + dt.timedelta(days=1))) == (2, 2)
+
+
+def _w1_taken_on_monday():
+    """Two dates, 8 and 9 December; W1 hosts one expert-visit a day, and w-data's visit
+    there on the 8th stays as the rest of the plan has it."""
+    doc = load_doc("two_regions")
+    doc["horizon"]["start"], doc["horizon"]["end"] = "2026-12-07", "2026-12-08"
+    next(x for x in doc["locations"] if x["id"] == "W1")["max_visits_per_day"] = 1
+    add_request(doc, "rX", "W1", ["data"], duration=60, priority=6)
+    p = problem_of(doc)
+    visits = [Visit("rX", ("w-data",), "W1", "onsite", D, 600, 660)]
+    sub = sub_problem(p, Neighbourhood("w-pr", frozenset({"w-pr"}), frozenset({"rW1"})), visits)
+    return p, sub
+
+
+def test_a_sub_problem_serves_a_place_on_the_dates_others_leave_room():
+    # one number for every date (the cap less the busiest date's others) left W1 no room at
+    # all; by date, w-pr serves rW1 on the 9th
+    _p, sub = _w1_taken_on_monday()
+    plan = solve(sub, SolveOptions(time_limit=10, explain=False))
+    assert_valid(sub, plan)
+    assert [(v.request, v.date) for v in plan.visits if v.request == "rW1"] == \
+        [("rW1", D + dt.timedelta(days=1))]
+
+
+def test_the_checker_counts_the_visits_a_sub_problem_leaves_outside_a_places_cap():
+    from engine.checker import check_plan
+    from solvers.routes import build_routes
+
+    _p, sub = _w1_taken_on_monday()
+    visits = [Visit("rW1", ("w-pr",), "W1", "onsite", D, 600, 660)]
+    plan = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
+                visits=tuple(visits), routes=tuple(build_routes(sub, TravelTimes(sub), visits)))
+    assert "cap_location_day" in {v.rule for v in check_plan(sub, plan)}
+
+
+def test_expert_months_are_one_expert_in_one_calendar_month_and_share_no_request():
+    from engine.season import season_document
+    from solvers.parts.split import expert_months
+
+    p = parse_plan_request(season_document(weeks=10, requests_per_week=8, seed=3))
+    planned = solve(p, SolveOptions(time_limit=5, explain=False, decompose="never",
+                                    deterministic_time=2)).visits
+    visits = [v for i, v in enumerate(planned) if i % 4]       # every fourth left out
+    served = {v.request for v in visits}
+    for turn in (0, 1):
+        hoods = expert_months(p, visits, turn)
+        assert hoods
+        seen: set[str] = set()
+        for h in hoods:
+            (eid,) = h.experts
+            lo, hi = h.dates
+            assert (lo.year, lo.month) == (hi.year, hi.month)
+            assert (lo.month - p.horizon.start.month) % 2 == turn % 2
+            assert not seen & h.requests
+            seen |= h.requests
+            for rid in h.requests:
+                q = p.request_by_id[rid]
+                if rid in served:       # served by this expert alone, in this month
+                    (v,) = [v for v in visits if v.request == rid]
+                    assert v.experts == (eid,) and lo <= v.date <= hi
+                else:                   # left out: this expert could serve it this month
+                    assert set(q.fields) & set(p.expert_by_id[eid].fields)
+                    assert q.earliest <= hi and q.latest >= lo
+        left = [q for q in p.requests if q.id not in served]
+        # each request left out is offered once, in the first chosen month its dates reach
+        reach = [q for q in left if any(q.earliest <= h.dates[1] and q.latest >= h.dates[0]
+                                        for h in hoods)]
+        assert reach and all(q.id in seen for q in reach)
 
 
 def test_a_sub_problem_leaves_each_expert_the_budget_the_rest_of_the_plan_leaves():
@@ -416,17 +487,24 @@ def test_window_shares_add_up_to_each_budget_less_the_published_days():
     assert sum(n for n in dec if n) == 5 and dec[3] >= 1 and dec[0] is None
 
 
-def test_window_repairs_span_the_borders_then_the_middles_without_overlapping():
+def test_window_repairs_span_the_borders_then_expert_months_then_the_middles():
     doc = load_doc("two_regions")
     doc["horizon"] = {"start": "2026-11-02", "end": "2027-01-31"}     # 13 weeks
     p = problem_of(doc)
     split = WindowSplit(weeks=6, repair_weeks=2)
     split.parts(p, TravelTimes(p))
+    # odd rounds: one expert in one calendar month each, every other month (November and
+    # January, then December); nothing is served yet, and a request left out goes to the
+    # first chosen month its dates reach
+    for rnd, months in ((1, {11}), (3, {12})):
+        hoods = split.neighbourhoods(p, TravelTimes(p), [], rnd)
+        assert hoods and all(len(h.experts) == 1 for h in hoods)
+        assert {h.dates[0].month for h in hoods} == months
     borders = split.neighbourhoods(p, TravelTimes(p), [], 0)
     assert [h.dates for h in borders] == [
         (dt.date(2026, 11, 30), dt.date(2026, 12, 27)),       # 2 weeks either side of 12-14
         (dt.date(2027, 1, 11), dt.date(2027, 1, 31))]        # 2 weeks before 01-25, to the end
-    middles = split.neighbourhoods(p, TravelTimes(p), [], 1)
+    middles = split.neighbourhoods(p, TravelTimes(p), [], 2)
     spans = [h.dates for h in middles]
     assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
     assert len(spans) == 3 and spans[0][0] <= dt.date(2026, 11, 23) <= spans[0][1]

@@ -765,3 +765,21 @@ def test_the_day_after_a_night_that_has_passed_starts_where_it_was_spent(time_li
     assert _on(fixed.plan, "u1").start == t("08:30")
     tuesday = next(r for r in fixed.plan.routes if r.date.isoformat() == TUE)
     assert tuesday.start_at == UWAJIMA and tuesday.leave == t("08:30")
+
+
+@pytest.mark.parametrize("time_limit", [10, 0.001])
+def test_a_week_after_an_event_planned_again_keeps_the_nights_spent(time_limit):
+    """The week after Tuesday 07:00's cancellation, planned again with its previous plan (as
+    ``dxshare plan week2.json --previous plan2.json`` does) rather than repaired: the night in
+    宇和島 has been spent all the same, by the search and by the quick first plan alike."""
+    from tests.test_overnight import UWAJIMA, nanyo_round
+
+    week = parse_plan_request(nanyo_round(1000))
+    plan = solve(week, SolveOptions(time_limit=10))
+    doc = {"kind": "cancelled", "now": f"{TUE}T07:00", "request": "r2", "by": "municipality"}
+    after = apply_event(week, plan, parse_event(doc, week))
+    again = solve(after.week, SolveOptions(time_limit=time_limit, previous=after.previous))
+    assert_valid(after.week, again)
+    assert (again.solver.first_plan == "greedy") == (time_limit < 1)
+    assert [(r.date.isoformat(), r.start_at, r.end_at) for r in again.routes] == [
+        (MON, None, UWAJIMA), (TUE, UWAJIMA, None)]

@@ -63,6 +63,7 @@ def location_caps(c: Context) -> Iterable[Violation]:
             count[v.location, v.date] += len(v.experts)
     for (lid, day), n in sorted(count.items()):
         loc = c.p.location_by_id.get(lid)
-        if loc is not None and loc.max_visits_per_day is not None and n > loc.max_visits_per_day:
-            yield violation("cap_location_day", f"{lid} hosts {n} expert-visits, cap "
-                     f"{loc.max_visits_per_day}", date=day)
+        cap = None if loc is None else loc.cap_on(day)
+        if cap is not None and n > cap:
+            yield violation("cap_location_day", f"{lid} hosts {n} expert-visits, cap {cap}",
+                            date=day)

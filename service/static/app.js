@@ -100,6 +100,11 @@ const TEXT = {
     overtime_day: "残業 {n} 分", kpi_nights: "宿泊数", kpi_night_cost: "宿泊の費用",
     kpi_overtime: "残業（分）", kpi_late: "遅れた日数", due: "期限", followed_by: "次回の相談",
     gap_days: "{min}〜{max}日後", gap_from: "{min}日後以降", after_request: "依頼", series_summary: "期限・前回の相談",
+    rules_title: "昼休み・宿泊・残業", lunch_rule: "昼休み {m} 分（{a}–{b}）", lunch_minutes: "昼休み（分）",
+    lunch_window: "昼休みの時間帯", night_rule: "宿泊できる場所: {places}（宿泊の費用 {c}、連続 最大 {n} 泊）",
+    night_places: "宿泊できる場所", night_any: "すべての自治体", night_cost: "宿泊の費用（1 泊）",
+    max_nights: "連続の最大泊数", overtime_max: "残業の上限（分）", overtime_cost: "残業 1 分の費用",
+    rules_saved: "専門家の設定を保存しました",
     after_none: "（なし）", after_min: "最短（日後）", after_max: "最長（日後）",
     after_same: "前回と同じ専門家",
     seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
@@ -211,6 +216,12 @@ const TEXT = {
     overtime_day: "overtime {n} min", kpi_nights: "nights away", kpi_night_cost: "night cost",
     kpi_overtime: "overtime minutes", kpi_late: "days late", due: "due date", followed_by: "followed by",
     gap_days: "{min}–{max} days after", gap_from: "{min} days after or later", after_request: "request", series_summary: "due date, follow-up of",
+    rules_title: "Lunch break, nights away, overtime", lunch_rule: "lunch break {m} min ({a}–{b})",
+    lunch_minutes: "lunch break (min)", lunch_window: "lunch break between",
+    night_rule: "may stay the night in {places} (night cost {c}, at most {n} nights in a row)",
+    night_places: "may stay the night in", night_any: "any municipality", night_cost: "night cost (a night)",
+    max_nights: "nights in a row at most", overtime_max: "overtime up to (min)", overtime_cost: "cost of a minute of overtime",
+    rules_saved: "Expert's settings saved",
     after_none: "(none)", after_min: "at least (days after)", after_max: "at most (days after)",
     after_same: "the same experts as before",
     seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
@@ -580,6 +591,13 @@ async function loadVisits() {
     }
   }
   renderAll();
+  if (state.me.role === "expert") {
+    // the expert's own lunch breaks, nights and overtime come with its timeline
+    const week = state.week;
+    api("GET", `/v1/timeline?week=${week}`).then((tl) => {
+      if (tl.week === state.week && week === state.week) { state.weekTimeline = tl; renderWeek(); }
+    }).catch(() => {});
+  }
 }
 
 /** Per expert and date, the on-site stops in time order (base → stops → base), for
@@ -870,31 +888,47 @@ function shownPlan() {
   return fromJob ? state.job.plan : (state.shown && state.shown.plan) || null;
 }
 
-/** An expert-day's own time in its cell of the week: the lunch break, where the day starts
- * after a night away and where it stays the night, and its overtime (minutes past the end
- * of work, the later of the drive home and the last consultation). */
-function dayTags(e, d, vs) {
+/** An expert-day's own time: where it starts after a night away and where it stays the
+ * night (``start_at``/``end_at``), its lunch breaks and its overtime (minutes past the end of
+ * work, the later of the drive home and the last consultation). The centre reads them from
+ * the plan shown; an expert from the service's timeline of its own days (loaded after the
+ * week is drawn); null when the page has neither. */
+function ownTime(e, d, vs) {
   const plan = shownPlan();
-  if (!plan) return [];
-  const out = [];
+  if (!plan) {
+    const tl = state.weekTimeline && state.weekTimeline.week === state.week ? state.weekTimeline : null;
+    const day = tl && tl.days.find((x) => x.expert === e.id && x.date === d);
+    if (!day) return null;
+    return { start_at: day.start_at, end_at: day.end_at, overtime: day.overtime_minutes,
+      breaks: day.segments.filter((x) => x.kind === "lunch") };
+  }
   const route = (plan.routes || []).find((r) => r.expert === e.id && r.date === d);
-  if (route && route.start_at) {
-    out.push(h("span", { class: "tag night-start", "data-place": route.start_at },
-      t("starts_at").replace("{place}", muniName(route.start_at))));
-  }
-  for (const b of (plan.breaks || []).filter((x) => x.expert === e.id && x.date === d)) {
-    out.push(h("span", { class: "tag lunch", "data-start": b.start }, `${t("seg_lunch")} ${b.start}–${b.end}`));
-  }
-  if (route && route.end_at) {
-    out.push(h("span", { class: "tag night", "data-place": route.end_at },
-      t("night_at").replace("{place}", muniName(route.end_at))));
-  }
   const ends = [...vs.map((v) => toMin(hhmm(v.end))), ...(route ? [toMin(route.return)] : [])];
   // plan-request/1's default end of work is 17:15
   const over = e.overtime && ends.length ? Math.max(...ends) - toMin(e.work_end || "17:15") : 0;
-  if (over > 0) {
-    out.push(h("span", { class: "tag overtime", "data-minutes": over },
-      t("overtime_day").replace("{n}", over)));
+  return { start_at: route && route.start_at, end_at: route && route.end_at, overtime: over,
+    breaks: (plan.breaks || []).filter((x) => x.expert === e.id && x.date === d) };
+}
+
+/** An expert-day's own time (``ownTime``) as tags in its cell of the week. */
+function dayTags(e, d, vs) {
+  const own = ownTime(e, d, vs);
+  if (!own) return [];
+  const out = [];
+  if (own.start_at) {
+    out.push(h("span", { class: "tag night-start", "data-place": own.start_at },
+      t("starts_at").replace("{place}", muniName(own.start_at))));
+  }
+  for (const b of own.breaks) {
+    out.push(h("span", { class: "tag lunch", "data-start": b.start }, `${t("seg_lunch")} ${b.start}–${b.end}`));
+  }
+  if (own.end_at) {
+    out.push(h("span", { class: "tag night", "data-place": own.end_at },
+      t("night_at").replace("{place}", muniName(own.end_at))));
+  }
+  if (own.overtime > 0) {
+    out.push(h("span", { class: "tag overtime", "data-minutes": own.overtime },
+      t("overtime_day").replace("{n}", own.overtime)));
   }
   return out;
 }
@@ -920,7 +954,12 @@ function renderWeekDays(days) {
       blocks.length ? h("ul", {}, blocks.map((v) => h("li", {},
         h("span", { class: "day-expert" }, v.experts.map(expertName).join(" + ")),
         visitBlock(v, v.experts.find((x) => shown.has(x)) || v.experts[0]))))
-        : h("p", { class: "empty" }, t("no_visits")));
+        : h("p", { class: "empty" }, t("no_visits")),
+      visibleExperts().map((e) => {
+        const tags = dayTags(e, d, vs.filter((v) => v.experts.includes(e.id)));
+        return tags.length ? h("p", { class: "own-time", "data-expert": e.id },
+          h("span", { class: "day-expert" }, expertName(e.id)), " ", tags) : null;
+      }));
   }));
 }
 
@@ -1407,7 +1446,7 @@ function drawTimeline() {
       ? [`${t("tl_leave")} ${d.leave}`, `${t("tl_return")} ${d.return}`,
         `${t("seg_drive")} ${d.drive_minutes}${t("minutes")}（${t("tl_longest")} ${d.longest_drive}${t("minutes")}）`,
         `${t("seg_wait")} ${d.wait_minutes}${t("minutes")}`]
-      : [t("tl_at_base")];
+      : d.start_at || d.end_at ? [] : [t("tl_at_base")];   // a day spent where it stayed
     out.push(h("div", { class: "tl-row", "data-expert": d.expert, "data-date": d.date },
       h("div", { class: "tl-who" }, h("b", {}, expertName(d.expert)), " ",
         h("span", {}, `${t("days")[dayIndex(d.date)] || ""} ${shortDate(d.date)}`)),
@@ -1433,7 +1472,7 @@ function dayFacts(d) {
     out.push(h("span", { class: "tl-overtime-text", "data-minutes": d.overtime_minutes },
       t("overtime_day").replace("{n}", d.overtime_minutes)));
   }
-  return out.flatMap((x) => [" · ", x]);
+  return out.flatMap((x, i) => (i || d.leave || !(d.start_at || d.end_at) ? [" · ", x] : [x]));
 }
 
 function timelineSegment(s, pct, span) {
@@ -2170,6 +2209,7 @@ async function renderExpertDetail(id) {
     h("p", {}, `${e.fields.map(fieldName).join("・")} · ${e.work_start || "08:30"}–${e.work_end || "17:15"}`
       + (e.overtime && e.overtime.max_minutes ? ` · ${t("overtime_upto").replace("{n}", e.overtime.max_minutes).replace("{c}", e.overtime.minute_cost)}` : "")
       + ` · ${t("base")}: ${muniName(e.base)}`),
+    ...expertRules(e),
     feed,
     h("h3", {}, t("visits_week")),
     visits.length ? h("ul", { class: "expert-visits" }, visits.map((v) => h("li", {},
@@ -2182,6 +2222,70 @@ async function renderExpertDetail(id) {
     feed.replaceChildren(h("a", { href: url.url, id: "feed-link", "data-expert": id }, t("feed")),
       h("br", {}), h("small", {}, t("feed_help")));
   } catch (err) { feed.textContent = problemText(err); }
+}
+
+/** An expert's lunch break and nights away in words, and for the centre the form that sets
+ * them and the overtime (``PATCH /v1/experts/{id}``; an emptied part is removed). */
+function expertRules(e) {
+  const out = [];
+  if (e.lunch) {
+    out.push(h("p", { class: "rule lunch-rule" }, t("lunch_rule").replace("{m}", e.lunch.minutes)
+      .replace("{a}", e.lunch.window[0]).replace("{b}", e.lunch.window[1])));
+  }
+  if (e.overnight) {
+    const places = e.overnight.places === "*" ? t("night_any") : e.overnight.places.map(muniName).join("・");
+    out.push(h("p", { class: "rule night-rule" }, t("night_rule").replace("{places}", places)
+      .replace("{c}", e.overnight.night_cost ?? 0).replace("{n}", e.overnight.max_nights ?? 1)));
+  }
+  if (state.me.role !== "centre") return out;
+  const num = (name, value, min) => h("input", { name, type: "number", min: String(min), value: value ?? "" });
+  const lunch = e.lunch || {}; const night = e.overnight || {}; const over = e.overtime || {};
+  const places = night.places === "*" ? [] : night.places || [];
+  const form = h("form", { id: "expert-rules", class: "rules", "data-expert": e.id, novalidate: "" },
+    h("h3", {}, t("rules_title")),
+    h("fieldset", { name: "lunch" }, h("legend", {}, t("seg_lunch")),
+      h("label", {}, h("span", {}, t("lunch_minutes")), num("lunch_minutes", lunch.minutes, 1)),
+      h("label", {}, h("span", {}, t("lunch_window")), h("span", { class: "pair" },
+        h("input", { name: "lunch_start", type: "time", value: (lunch.window || [])[0] || "" }), " – ",
+        h("input", { name: "lunch_end", type: "time", value: (lunch.window || [])[1] || "" })))),
+    h("fieldset", { name: "overnight" }, h("legend", {}, t("seg_night")),
+      h("label", {}, h("span", {}, t("night_places")), h("select", { name: "night_places", multiple: "", size: "4" },
+        Array.from(state.munis.values()).filter((m) => m.code !== e.base).map((m) => h("option",
+          { value: m.code, selected: places.includes(m.code) ? "" : null }, muniName(m.code))))),
+      h("label", { class: "check" }, h("input", { name: "night_any", type: "checkbox", checked: night.places === "*" ? "" : null }),
+        h("span", {}, t("night_any"))),
+      h("label", {}, h("span", {}, t("night_cost")), num("night_cost", night.night_cost, 0)),
+      h("label", {}, h("span", {}, t("max_nights")), num("max_nights", night.max_nights, 0))),
+    h("fieldset", { name: "overtime" }, h("legend", {}, t("kpi_overtime")),
+      h("label", {}, h("span", {}, t("overtime_max")), num("overtime_max", over.max_minutes, 0)),
+      h("label", {}, h("span", {}, t("overtime_cost")), num("overtime_cost", over.minute_cost, 0))),
+    h("button", { type: "submit", id: "save-rules" }, t("save")),
+    h("ul", { id: "rules-errors", class: "error", role: "alert" }));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); saveRules(e, form); });
+  out.push(form);
+  return out;
+}
+
+async function saveRules(e, form) {
+  const f = form.elements;
+  const n = (x) => (x.value === "" ? null : Number(x.value));
+  const chosen = Array.from(f.night_places.selectedOptions).map((o) => o.value);
+  const body = {
+    lunch: f.lunch_minutes.value || f.lunch_start.value || f.lunch_end.value
+      ? { minutes: n(f.lunch_minutes), window: [f.lunch_start.value, f.lunch_end.value] } : null,
+    overnight: f.night_any.checked || chosen.length ? { places: f.night_any.checked ? "*" : chosen,
+      night_cost: n(f.night_cost) ?? 0, max_nights: n(f.max_nights) ?? 1 } : null,
+    overtime: f.overtime_max.value || f.overtime_cost.value
+      ? { max_minutes: n(f.overtime_max), minute_cost: n(f.overtime_cost) ?? 0 } : null,
+  };
+  const errors = form.querySelector("#rules-errors");
+  errors.replaceChildren();
+  try {
+    const saved = await api("PATCH", `/v1/experts/${encodeURIComponent(e.id)}`, body);
+    state.experts = state.experts.map((x) => (x.id === e.id ? saved : x));
+    say(t("rules_saved"));
+    renderExpertDetail(e.id);
+  } catch (err) { showFormErrors(form, errors, err); }
 }
 
 // ------------------------------------------------------------------ blackouts (centre)

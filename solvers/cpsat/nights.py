@@ -9,6 +9,7 @@ node 0 is where the day starts (leaving) and where it ends (coming back): ``Expe
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from ortools.sat.python import cp_model
 
@@ -52,6 +53,14 @@ class NightRules(ModelBase):
                     self.days[key] = ExpertDay(e, d)
                 self.days[key].ends = Ends(self._side(e.id, d - _DAY, places, f"{d}_from"),
                                            self._side(e.id, d, places, f"{d}_to"))
+
+    def keep_nights(self, nights: Mapping[tuple[str, dt.date], str | None]) -> None:
+        """Nights already spent (a week re-planned after an event: ``engine.events.
+        nights_passed``, (expert, date) → the place, None for the base) stay where they were:
+        that place's literal is true and every other place's false."""
+        for (eid, d, place), lit in self.nights.items():
+            if (eid, d) in nights:
+                self.m.add(lit == int(nights[eid, d] == place))
 
     def _side(self, eid: str, night: dt.date, places: tuple[str, ...], name: str
               ) -> tuple[tuple[str, cp_model.LiteralT], ...]:

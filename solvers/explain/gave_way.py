@@ -198,12 +198,15 @@ def _cap_full(p: PlanRequest, travel: TravelTimes, names: Names, q: Request, o: 
         why.blockers.update(v.request for v in plan.onsite_by_ed[e.id, d])
         return True
     loc = p.location_by_id[q.location]
-    if (loc.max_visits_per_day is not None
-            and plan.loc_day[loc.id, d] >= loc.max_visits_per_day):
+    cap = loc.cap_on(d)
+    # (visits outside a sub-problem count: what the whole plan makes there that day)
+    hosted = plan.loc_day[loc.id, d] + (
+        0 if cap is None or loc.max_visits_per_day is None else loc.max_visits_per_day - cap)
+    if cap is not None and plan.loc_day[loc.id, d] >= cap:
         why.add(f"loc{d}",
-                f"{loc.label} already hosts {plan.loc_day[loc.id, d]} expert-visits on "
+                f"{loc.label} already hosts {hosted} expert-visits on "
                 f"{month_day(d)} (its daily cap)",
-                f"{loc.name} は {month_day(d)} にすでに {plan.loc_day[loc.id, d]} 件の訪問を受けます"
+                f"{loc.name} は {month_day(d)} にすでに {hosted} 件の訪問を受けます"
                 "（1日の上限）", "location_day_full")
         return True
     if e.max_drive_minutes_per_day is not None and (e.id, d) in plan.drive:

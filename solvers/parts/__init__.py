@@ -14,8 +14,9 @@ One machinery, two ways to split (``Split``):
 - ``WindowSplit`` — long horizons: parts are windows of a few weeks with all experts; an
   expert's budgets over the horizon (total visits, on-site days, each month's on-site days)
   are shared between the windows in proportion to the expert's workable days in each.
-  Neighbourhoods are pairs of adjacent windows, with the budgets left by the rest of the
-  plan.
+  Neighbourhoods are spans of a few weeks around the windows' borders and middles with every
+  expert, and one expert's calendar month (the month's cap on on-site days binds a season),
+  with the budgets left by the rest of the plan.
 
 ``solve_by_parts`` then
 

@@ -197,15 +197,18 @@ def _kept_around(problem: PlanRequest, hood: Neighbourhood, visits: Sequence[Vis
 
 def _locations_narrowed(problem: PlanRequest, places: set[str],
                         outside_at: Mapping[tuple[str, dt.date], int]) -> list[Location]:
-    """The locations among ``places``, a daily cap less the most expert-visits others make
-    there on one date."""
+    """The locations among ``places``, each with the expert-visits others make there on each
+    date (``Location.taken``: its daily cap holds for those too)."""
+    taken: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
+    for (lid, d), n in sorted(outside_at.items()):
+        if n > 0:
+            taken[lid].append((d, n))
     locations: list[Location] = []
     for loc in problem.locations:
         if loc.id not in places:
             continue
-        if loc.max_visits_per_day is not None:
-            busiest = max((n for (lid, _d), n in outside_at.items() if lid == loc.id), default=0)
-            loc = replace(loc, max_visits_per_day=max(0, loc.max_visits_per_day - busiest))
+        if loc.max_visits_per_day is not None and taken.get(loc.id):
+            loc = replace(loc, taken=loc.taken + tuple(taken[loc.id]))
         locations.append(loc)
     return locations
 

@@ -344,7 +344,8 @@ class WindowSplit:
     windows in proportion to the expert's workable days in each window's own days. A request
     belongs to the window holding its earliest date (a published visit to the window of its
     date). Repair neighbourhoods: spans of a few weeks around the borders and the middles of
-    the windows, with what the rest of the plan leaves of each budget."""
+    the windows, and one expert's calendar month, with what the rest of the plan leaves of
+    each budget."""
 
     weeks: int = 3
     overlap_days: int = 0
@@ -427,13 +428,16 @@ class WindowSplit:
 
     def neighbourhoods(self, problem: PlanRequest, travel: TravelTimes,
                        visits: Sequence[Visit], round: int) -> list[Neighbourhood]:
-        """Spans of ``2 × repair_weeks`` weeks with every expert: around each border between
-        windows on even rounds (where the windows' cut truncated requests' dates), around each
-        window's middle on odd rounds; disjoint within a round."""
+        """Round by round: spans of ``2 × repair_weeks`` weeks with every expert around each
+        border between windows (where the windows' cut truncated requests' dates), one expert
+        in one calendar month each (``expert_months``), the spans around each window's middle,
+        the expert-months of the other months; disjoint within a round."""
+        if round % 2 == 1:
+            return expert_months(problem, visits, round // 2)
         served = {v.request for v in visits}
         h = problem.horizon
         half = dt.timedelta(days=7 * self.repair_weeks)
-        if round % 2 == 0 and len(self.windows) > 1:
+        if round % 4 == 0 and len(self.windows) > 1:
             centres = [s for s, _e in self.windows[1:]]
         else:
             centres = [s + (e - s) // 2 for s, e in self.windows]
@@ -452,6 +456,52 @@ class WindowSplit:
                                        frozenset(e.id for e in problem.experts),
                                        frozenset(reqs), (lo, hi), weight=max(1, len(reqs))))
         return hoods
+
+
+def expert_months(problem: PlanRequest, visits: Sequence[Visit], turn: int
+                  ) -> list[Neighbourhood]:
+    """One expert's days in one calendar month each (the month cap on on-site days is what
+    binds a season: which requests share an expert's few days out), every other month on
+    ``turn``'s parity, so that no two share a request: the requests the expert serves alone
+    that month, and those left out that the expert could serve then — each of these in one
+    neighbourhood only (the first month its dates reach, the expert of its first field the
+    expert can cover, in turn)."""
+    h = problem.horizon
+    months: list[tuple[dt.date, dt.date]] = []
+    d = h.start
+    while d <= h.end:
+        nxt = (d.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        months.append((d, min(h.end, nxt - dt.timedelta(days=1))))
+        d = nxt
+    chosen = [m for i, m in enumerate(months) if i % 2 == turn % 2]
+    experts = sorted(problem.experts, key=lambda e: e.id)
+    k = len(experts)
+    mine: dict[tuple[str, int], set[str]] = defaultdict(set)
+    served = set()
+    for v in visits:
+        served.add(v.request)
+        if len(v.experts) != 1:
+            continue
+        for j, (lo, hi) in enumerate(chosen):
+            if lo <= v.date <= hi:
+                mine[v.experts[0], j].add(v.request)
+    for q in problem.requests:
+        if q.id in served or q.fixed is not None:
+            continue
+        js = [j for j, (lo, hi) in enumerate(chosen) if q.earliest <= hi and q.latest >= lo]
+        able = [e for e in experts if any(f in e.fields for f in q.fields)]
+        if not js or not able:
+            continue
+        e = able[(turn // 2 + hash_id(q.id)) % len(able)] if k else able[0]
+        mine[e.id, js[0]].add(q.id)
+    return [Neighbourhood(f"{eid} {chosen[j][0]}–{chosen[j][1]}", frozenset({eid}),
+                          frozenset(reqs), chosen[j], weight=max(1, len(reqs)))
+            for (eid, j), reqs in sorted(mine.items()) if reqs]
+
+
+def hash_id(text: str) -> int:
+    """A stable small number from an id (Python's ``hash`` of a string changes by process)."""
+    return sum(text.encode())
 
 
 def default_split(problem: PlanRequest) -> Split:
