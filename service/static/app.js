@@ -1446,7 +1446,7 @@ function drawTimeline() {
       ? [`${t("tl_leave")} ${d.leave}`, `${t("tl_return")} ${d.return}`,
         `${t("seg_drive")} ${d.drive_minutes}${t("minutes")}（${t("tl_longest")} ${d.longest_drive}${t("minutes")}）`,
         `${t("seg_wait")} ${d.wait_minutes}${t("minutes")}`]
-      : [t("tl_at_base")];
+      : d.start_at || d.end_at ? [] : [t("tl_at_base")];   // a day spent where it stayed
     out.push(h("div", { class: "tl-row", "data-expert": d.expert, "data-date": d.date },
       h("div", { class: "tl-who" }, h("b", {}, expertName(d.expert)), " ",
         h("span", {}, `${t("days")[dayIndex(d.date)] || ""} ${shortDate(d.date)}`)),
@@ -1472,7 +1472,7 @@ function dayFacts(d) {
     out.push(h("span", { class: "tl-overtime-text", "data-minutes": d.overtime_minutes },
       t("overtime_day").replace("{n}", d.overtime_minutes)));
   }
-  return out.flatMap((x) => [" · ", x]);
+  return out.flatMap((x, i) => (i || d.leave || !(d.start_at || d.end_at) ? [" · ", x] : [x]));
 }
 
 function timelineSegment(s, pct, span) {
