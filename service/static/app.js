@@ -591,6 +591,13 @@ async function loadVisits() {
     }
   }
   renderAll();
+  if (state.me.role === "expert") {
+    // the expert's own lunch breaks, nights and overtime come with its timeline
+    const week = state.week;
+    api("GET", `/v1/timeline?week=${week}`).then((tl) => {
+      if (tl.week === state.week && week === state.week) { state.weekTimeline = tl; renderWeek(); }
+    }).catch(() => {});
+  }
 }
 
 /** Per expert and date, the on-site stops in time order (base → stops → base), for
@@ -881,31 +888,47 @@ function shownPlan() {
   return fromJob ? state.job.plan : (state.shown && state.shown.plan) || null;
 }
 
-/** An expert-day's own time in its cell of the week: the lunch break, where the day starts
- * after a night away and where it stays the night, and its overtime (minutes past the end
- * of work, the later of the drive home and the last consultation). */
-function dayTags(e, d, vs) {
+/** An expert-day's own time: where it starts after a night away and where it stays the
+ * night (``start_at``/``end_at``), its lunch breaks and its overtime (minutes past the end of
+ * work, the later of the drive home and the last consultation). The centre reads them from
+ * the plan shown; an expert from the service's timeline of its own days (loaded after the
+ * week is drawn); null when the page has neither. */
+function ownTime(e, d, vs) {
   const plan = shownPlan();
-  if (!plan) return [];
-  const out = [];
+  if (!plan) {
+    const tl = state.weekTimeline && state.weekTimeline.week === state.week ? state.weekTimeline : null;
+    const day = tl && tl.days.find((x) => x.expert === e.id && x.date === d);
+    if (!day) return null;
+    return { start_at: day.start_at, end_at: day.end_at, overtime: day.overtime_minutes,
+      breaks: day.segments.filter((x) => x.kind === "lunch") };
+  }
   const route = (plan.routes || []).find((r) => r.expert === e.id && r.date === d);
-  if (route && route.start_at) {
-    out.push(h("span", { class: "tag night-start", "data-place": route.start_at },
-      t("starts_at").replace("{place}", muniName(route.start_at))));
-  }
-  for (const b of (plan.breaks || []).filter((x) => x.expert === e.id && x.date === d)) {
-    out.push(h("span", { class: "tag lunch", "data-start": b.start }, `${t("seg_lunch")} ${b.start}–${b.end}`));
-  }
-  if (route && route.end_at) {
-    out.push(h("span", { class: "tag night", "data-place": route.end_at },
-      t("night_at").replace("{place}", muniName(route.end_at))));
-  }
   const ends = [...vs.map((v) => toMin(hhmm(v.end))), ...(route ? [toMin(route.return)] : [])];
   // plan-request/1's default end of work is 17:15
   const over = e.overtime && ends.length ? Math.max(...ends) - toMin(e.work_end || "17:15") : 0;
-  if (over > 0) {
-    out.push(h("span", { class: "tag overtime", "data-minutes": over },
-      t("overtime_day").replace("{n}", over)));
+  return { start_at: route && route.start_at, end_at: route && route.end_at, overtime: over,
+    breaks: (plan.breaks || []).filter((x) => x.expert === e.id && x.date === d) };
+}
+
+/** An expert-day's own time (``ownTime``) as tags in its cell of the week. */
+function dayTags(e, d, vs) {
+  const own = ownTime(e, d, vs);
+  if (!own) return [];
+  const out = [];
+  if (own.start_at) {
+    out.push(h("span", { class: "tag night-start", "data-place": own.start_at },
+      t("starts_at").replace("{place}", muniName(own.start_at))));
+  }
+  for (const b of own.breaks) {
+    out.push(h("span", { class: "tag lunch", "data-start": b.start }, `${t("seg_lunch")} ${b.start}–${b.end}`));
+  }
+  if (own.end_at) {
+    out.push(h("span", { class: "tag night", "data-place": own.end_at },
+      t("night_at").replace("{place}", muniName(own.end_at))));
+  }
+  if (own.overtime > 0) {
+    out.push(h("span", { class: "tag overtime", "data-minutes": own.overtime },
+      t("overtime_day").replace("{n}", own.overtime)));
   }
   return out;
 }
@@ -931,7 +954,12 @@ function renderWeekDays(days) {
       blocks.length ? h("ul", {}, blocks.map((v) => h("li", {},
         h("span", { class: "day-expert" }, v.experts.map(expertName).join(" + ")),
         visitBlock(v, v.experts.find((x) => shown.has(x)) || v.experts[0]))))
-        : h("p", { class: "empty" }, t("no_visits")));
+        : h("p", { class: "empty" }, t("no_visits")),
+      visibleExperts().map((e) => {
+        const tags = dayTags(e, d, vs.filter((v) => v.experts.includes(e.id)));
+        return tags.length ? h("p", { class: "own-time", "data-expert": e.id },
+          h("span", { class: "day-expert" }, expertName(e.id)), " ", tags) : null;
+      }));
   }));
 }
 
@@ -1418,7 +1446,7 @@ function drawTimeline() {
       ? [`${t("tl_leave")} ${d.leave}`, `${t("tl_return")} ${d.return}`,
         `${t("seg_drive")} ${d.drive_minutes}${t("minutes")}（${t("tl_longest")} ${d.longest_drive}${t("minutes")}）`,
         `${t("seg_wait")} ${d.wait_minutes}${t("minutes")}`]
-      : [t("tl_at_base")];
+      : d.start_at || d.end_at ? [] : [t("tl_at_base")];   // a day spent where it stayed
     out.push(h("div", { class: "tl-row", "data-expert": d.expert, "data-date": d.date },
       h("div", { class: "tl-who" }, h("b", {}, expertName(d.expert)), " ",
         h("span", {}, `${t("days")[dayIndex(d.date)] || ""} ${shortDate(d.date)}`)),
@@ -1444,7 +1472,7 @@ function dayFacts(d) {
     out.push(h("span", { class: "tl-overtime-text", "data-minutes": d.overtime_minutes },
       t("overtime_day").replace("{n}", d.overtime_minutes)));
   }
-  return out.flatMap((x) => [" · ", x]);
+  return out.flatMap((x, i) => (i || d.leave || !(d.start_at || d.end_at) ? [" · ", x] : [x]));
 }
 
 function timelineSegment(s, pct, span) {

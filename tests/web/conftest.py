@@ -97,7 +97,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     keys = {"centre": key("--role", "centre"),
             "kamijima": key("--role", "municipality", "--municipality", KAMIJIMA),
             "matsuyama": key("--role", "municipality", "--municipality", "382019"),
-            "pr": key("--role", "expert", "--expert", "pr-1")}
+            "pr": key("--role", "expert", "--expert", "pr-1"),
+            # the expert of the real week's module (lunch, nights, overtime), so that its own
+            # time stays out of pr-1's calendar, which other modules count
+            "cocreation": key("--role", "expert", "--expert", "cocreation-1")}
     port = free_port()
     proc = subprocess.Popen([*DXSHARE, "serve", "--port", str(port), "--db",
                              str(db), "--demo-week", DEMO_WEEK, "--log-level", "warning"],

@@ -3,8 +3,9 @@
 that starts there), a day's overtime, on the timeline, the week grid and the map; a follow-up
 series linked both ways by name and gap, and ``after`` and ``due`` edited in the request form.
 
-The week (WEEK) is its own, planned once: 官民共創担当 (cocreation-1) is given a lunch, nights
-in 宇和島市 and an hour of overtime for it, and put back afterwards. Monday's visit in 宇和島市
+The week (WEEK) is its own, planned once: 官民共創担当 (cocreation-1, whose expert key the
+live server has for this module) is given a lunch, nights in 宇和島市 and an hour of overtime
+for it, and put back afterwards. Monday's visit in 宇和島市
 ends at 17:00 (a drive home would end past the hour of overtime, so the day stays there),
 Tuesday's in 愛南町 starts from there, Wednesday's in 大洲市 ends at 17:00 and the drive home
 ends past 17:15; two online sessions of 松山市 make a series (the second 2–4 days after)."""
@@ -139,11 +140,34 @@ def test_the_week_grid_and_kpis_show_the_experts_own_time(browser: Any, live: Li
     assert not cell(TUE).find_elements("css selector", ".tag.night")
     assert cell(WED).find_element("css selector", ".tag.overtime").text == f"残業 {over} 分"
     assert not cell(MON).find_elements("css selector", ".tag.overtime")
+    # a phone's list of days says the same under each day
+    browser.set_window_size(390, 844)
+    _wait(browser, lambda d: "宿泊: 宇和島市" in _css(
+        d, f'#week-days .day[data-date="{MON}"] .own-time[data-expert="{EXPERT}"]').text)
+    assert "出発地: 宇和島市" in _css(
+        browser, f'#week-days .day[data-date="{TUE}"] .own-time[data-expert="{EXPERT}"]').text
+    browser.set_window_size(1366, 900)
+    _wait(browser, lambda d: cell(MON).find_elements("css selector", ".tag.night"))
     kpis = _css(browser, "#kpis")
     assert kpis.find_element("css selector", '[data-kpi="nights"]').text == "1 宿泊数"
     assert kpis.find_element("css selector", '[data-kpi="overtime_minutes"]').text == \
         f"{over} 残業（分）"
     shot(browser, "real-week-grid")
+
+
+def test_the_expert_sees_its_own_lunch_nights_and_overtime_in_its_week(
+        browser: Any, live: Live, real_week: dict[str, Any]) -> None:
+    over = real_week["days"][WED]["overtime_minutes"]
+    _open_week(browser, live, "cocreation", WEEK)
+
+    def cell(date: str) -> Any:
+        return _css(browser, f'#week-grid .cell[data-expert="{EXPERT}"][data-date="{date}"]')
+
+    _wait(browser, lambda d: cell(MON).find_elements("css selector", ".tag.night"))
+    assert cell(MON).find_element("css selector", ".tag.night").text == "宿泊: 宇和島市"
+    assert cell(MON).find_element("css selector", ".tag.lunch").text.startswith("昼休み ")
+    assert cell(TUE).find_element("css selector", ".tag.night-start").text == "出発地: 宇和島市"
+    assert cell(WED).find_element("css selector", ".tag.overtime").text == f"残業 {over} 分"
 
 
 def _line_ends(route: Any) -> list[tuple[float, float, float, float]]:

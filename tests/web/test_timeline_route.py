@@ -232,3 +232,17 @@ def test_overtime_minutes_count_from_work_end_to_the_days_end() -> None:
     # an expert without overtime reads 0 whatever the day
     plain = parse_plan_request(TINY)
     assert day_segments(plain, TravelTimes(plain), "x", late, None)["overtime_minutes"] == 0
+
+
+def test_a_day_between_two_nights_in_one_place_drives_nowhere() -> None:
+    """Two nights in A: the day between starts and ends there without a visit; it is a day of
+    the timeline (where it starts and ends), with no drive, no leave and no return."""
+    from service.api.routes.timeline import timeline
+
+    problem = parse_plan_request(NIGHTS)
+    travel = TravelTimes(problem)
+    route = {"expert": "x", "date": "2027-01-12", "stops": [], "start_at": "a", "end_at": "a",
+             "legs": []}
+    [day] = timeline(problem, travel, [], [route])
+    assert (day["start_at"], day["end_at"], day["leave"], day["return"]) == ("a", "a", None, None)
+    assert day["segments"] == [] and day["overtime_minutes"] == 0
