@@ -30,15 +30,13 @@ START_GRIDS: tuple[int, ...] = (1, 5, 10, 15, 20, 30, 60)
 FIELDS: tuple[str, ...] = ("design", "security", "data", "cocreation", "pr")
 
 #: Labels of the known fields (English, Japanese). Other field names are allowed and shown as-is.
-FIELD_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "design": ("design thinking / UI-UX", "デザイン思考・UI/UX"),
-        "security": ("systems / security", "システム・セキュリティ"),
-        "data": ("data use", "データ利活用"),
-        "cocreation": ("public-private co-creation", "官民共創"),
-        "pr": ("PR / marketing", "広報・マーケティング"),
-    }
-)
+FIELD_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "design": ("design thinking / UI-UX", "デザイン思考・UI/UX"),
+    "security": ("systems / security", "システム・セキュリティ"),
+    "data": ("data use", "データ利活用"),
+    "cocreation": ("public-private co-creation", "官民共創"),
+    "pr": ("PR / marketing", "広報・マーケティング"),
+})
 
 Mode = Literal["onsite", "online"]
 Status = Literal["optimal", "feasible", "infeasible", "error"]
@@ -71,15 +69,13 @@ class Location:
     ferry_minutes: int | None = None
     population: int | None = None
     closed: tuple[tuple[int, int], ...] = ()
-    #: Expert-visits made there by visits outside this problem, by date (a part of a larger
-    #: plan: ``solvers.parts``); the daily cap holds for them too. Not in the exchange format.
+    #: (date, expert-visits) made there outside a part (``solvers.parts``); not in the format
     taken: tuple[tuple[dt.date, int], ...] = ()
 
     def cap_on(self, date: dt.date) -> int | None:
-        """The expert-visits it may still host on ``date`` (None: no cap)."""
-        if self.max_visits_per_day is None:
-            return None
-        return max(0, self.max_visits_per_day - sum(n for d, n in self.taken if d == date))
+        """The expert-visits it may still host on ``date``, ``taken`` counted (None: no cap)."""
+        cap = self.max_visits_per_day
+        return None if cap is None else max(0, cap - sum(n for d, n in self.taken if d == date))
 
     @property
     def label(self) -> str:

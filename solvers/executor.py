@@ -120,6 +120,33 @@ def _wait_any(futures: list[FutureLike]) -> None:
         pass
 
 
+def released(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` in a worker, and then the memory it freed handed back to the
+    system: a solver's model is freed after its call, but the C library keeps the pages for
+    the process, so a worker that solved a large part held that much through every later call
+    (a season's two workers held 600 MB each between their parts, 1.1 GB each in the repair)."""
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        release_memory()
+
+
+def release_memory() -> bool:
+    """Collect Python's garbage and ask the C library to give freed heap back to the system
+    (``malloc_trim``, glibc); whether it could be asked."""
+    import gc
+
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):       # not glibc (macOS, musl): nothing to ask
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
+    return True
+
+
 class ProcessExecutor(Executor):
     """Local worker processes (``spawn``, so that a solver thread never forks)."""
 
@@ -133,7 +160,7 @@ class ProcessExecutor(Executor):
                                             initargs=(os.getpid(),))
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> cf.Future[Any]:
-        return self._pool.submit(fn, *args, **kwargs)
+        return self._pool.submit(released, fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True) -> None:
         if wait:

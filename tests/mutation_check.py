@@ -267,6 +267,10 @@ MUTATIONS = [
     Mutation("lunch: the plan's break placed in a standing appointment", "solvers/routes.py",
              "                             + calls_of(e, d), travel.minutes, e.work_start,",
              "                             , travel.minutes, e.work_start,", (BUSY,)),
+    Mutation("lunch: the options keep a day whose appointments leave no lunch",
+             "solvers/explain/windows.py",
+             "    if lunch is not None and busy and open_starts(",
+             "    if False and lunch is not None and busy and open_starts(", (BUSY,)),
     Mutation("lunch: the checker lets it fall in a standing appointment",
              "engine/checker/breaks.py",
              "        yield from _appointments_in_lunch(c, b, where)\n", "",
@@ -495,6 +499,13 @@ MUTATIONS = [
     Mutation("lagrange: one visit a day fewer", LAGRANGE,
              "self.visits = np.minimum(d.day_visits, by_minutes)",
              "self.visits = np.minimum(d.day_visits - 1, by_minutes)", LAGRANGE_TESTS),
+    # --- a place's cap in a part of a larger plan (Location.taken)
+    Mutation("parts: others' visits at a place not counted by the model", "solvers/model.py",
+             "cap = self.p.location_by_id[loc].cap_on(d)",
+             "cap = self.p.location_by_id[loc].max_visits_per_day", ("tests/test_decompose.py",)),
+    Mutation("parts: others' visits at a place not counted by the checker", "engine/checker/caps.py",
+             "cap = None if loc is None else loc.cap_on(day)",
+             "cap = None if loc is None else loc.max_visits_per_day", ("tests/test_decompose.py",)),
 ]
 
 

@@ -116,12 +116,19 @@ def test_an_online_call_keeps_out_of_a_standing_appointment(formulation):
 def test_an_appointment_that_leaves_no_room_for_lunch_leaves_the_day_free(formulation):
     """Busy 11:00–12:30 with lunch due in 12:00–13:00 (45 min): no lunch fits, so the expert
     makes no consultation that day — but a day without one needs no lunch, and the plan is the
-    empty day, proven, not "infeasible"."""
+    empty day, proven, not "infeasible"; each request left out says why (no time: the
+    appointment leaves no lunch break), not that it could be served alone."""
     doc = busy(load_doc("two_towns"), ("11:00", "12:30"))
     doc["experts"][0]["lunch"] = {"minutes": 45, "window": ["12:00", "13:00"]}
     plan = solve_checked(doc, model=FORMULATIONS[formulation])
     assert plan.status == "optimal" and served(plan) == set() and plan.breaks == ()
     assert plan.objective == best_plan(problem_of(doc)) == 0
+    for u in plan.unscheduled:
+        assert u.codes == ("no_time",)
+        assert u.reasons[0].startswith("the standing appointments leave no 45-minute lunch "
+                                       "break within 12:00–13:00 on any date")
+        assert "12/7 11:00–12:30" in u.reasons[0]
+        assert "45 分の昼休みが取れず" in u.reasons_ja[0]
     # with room for it (busy until 12:15), lunch at 12:15 and the day's visits are made
     doc = busy(doc, ("11:00", "12:15"))
     plan = solve_checked(doc, model=FORMULATIONS[formulation])

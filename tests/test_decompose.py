@@ -675,3 +675,40 @@ def test_every_part_gets_its_turn_when_each_takes_all_the_time_it_is_given():
     # last without a turn
     assert not any(t.late for t in tasks) and all(t.result is not None for t in tasks)
     assert all(t.limit <= 0.55 for t in tasks)
+
+
+def _quick_part(problem, limit, seed, dtime, start):
+    return Plan(status="feasible", objective=0, bound=0, solve_seconds=0.0)
+
+
+def test_the_next_parts_start_while_the_bounds_are_computed_beside_them():
+    # what runs meanwhile (each part's greedy plan, the bounds: tens of seconds on a season)
+    # must not hold the parts after the first back: workers would stand idle
+    p = problem_of("two_regions")
+    hood = Neighbourhood("all", frozenset(e.id for e in p.experts),
+                         frozenset(q.id for q in p.requests))
+    tasks = [Task(hood, p, (), 1.0, None, 0) for _ in range(4)]
+    seen: list[int] = []
+
+    def meanwhile():
+        give_up = time.perf_counter() + 3.0
+        while time.perf_counter() < give_up and not all(t.result is not None for t in tasks):
+            time.sleep(0.01)
+        seen.append(sum(t.result is not None for t in tasks))
+
+    run_tasks(make_executor("serial"), 1, tasks, time.perf_counter() + 10.0, _quick_part,
+              meanwhile=meanwhile)
+    assert seen == [4]
+
+
+def test_a_failure_beside_the_parts_reaches_the_caller():
+    p = problem_of("two_regions")
+    hood = Neighbourhood("all", frozenset(e.id for e in p.experts), frozenset())
+    tasks = [Task(hood, p, (), 1.0, None, 0)]
+
+    def meanwhile():
+        raise RuntimeError("bound failed")
+
+    with pytest.raises(RuntimeError, match="bound failed"):
+        run_tasks(make_executor("serial"), 1, tasks, time.perf_counter() + 5.0, _quick_part,
+                  meanwhile=meanwhile)

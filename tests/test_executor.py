@@ -1,5 +1,6 @@
 """The executor shared by plan jobs and scenario sweeps."""
 
+import sys
 import time
 from pathlib import Path
 
@@ -134,3 +135,38 @@ def test_the_executors_workers_die_with_their_killed_parent(tmp_path):
     """The worker processes of a solve by parts watch their parent: gone within a second
     of it being killed while they build or search (CP-SAT lets the watching thread run)."""
     assert _orphans_after_parent_killed(tmp_path, "pool") == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_a_worker_hands_the_memory_a_call_freed_back_to_the_system():
+    # a solver's model lives in many small allocations; freed, they stay with the process
+    # while a later one sits above them, until the C library is asked to give them back
+    import ctypes
+
+    import psutil
+
+    from solvers.executor import release_memory
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    me = psutil.Process()
+    blocks = []
+    for _ in range(150_000):                    # 150 MB in blocks of 1 kB, each touched
+        ptr = libc.malloc(1000)
+        ctypes.memset(ptr, 1, 1000)
+        blocks.append(ptr)
+    for ptr in blocks[:-1]:                     # the last one stays, above the others
+        libc.free(ptr)
+    held = me.memory_info().rss
+    assert release_memory()
+    assert held - me.memory_info().rss > 100 * 2**20
+    libc.free(blocks[-1])
+
+
+def test_a_worker_call_returns_its_result_and_raises_its_error():
+    from solvers.executor import released
+
+    assert released(pow, 2, 10) == 1024
+    with pytest.raises(ZeroDivisionError):
+        released(divmod, 1, 0)

@@ -89,7 +89,7 @@ def _why_none(p: PlanRequest, travel: TravelTimes, names: Names, q: Request,
         codes.append("cap_zero")
     if not en and fail_time:
         e_, j_ = _no_time(p, travel, names, q, fail_time)
-        if all(kind in ("busy", "at") for *_, kind in fail_time):
+        if all(kind in ("busy", "at", "lunch") for *_, kind in fail_time):
             e_, j_ = _busy_words(p, names, q, fail_time)
         en.append(e_)
         ja.append(j_)
@@ -222,12 +222,22 @@ def _busy_words(p: PlanRequest, names: Names, q: Request,
                              + f"{fmt_time(b.start)}–{fmt_time(b.end)}" for b in bs)
         seen.append(f"{names.who(eid)} {month_day(d)} {hours}")
         seen_ja.append(f"{names.who(eid)} {month_day(d)} {hours_ja}")
-    if any(kind == "at" for *_, kind in fail_time):
-        en = (f"every {q.duration_min}-minute slot the hours leave meets a standing "
-              "appointment or leaves no time for the drives to one at a place: "
+    if all(kind == "lunch" for *_, kind in fail_time):
+        lunch = p.expert_by_id[fail_time[0][0]].lunch
+        assert lunch is not None
+        window = f"{fmt_time(lunch.start)}–{fmt_time(lunch.end)}"
+        en = (f"the standing appointments leave no {lunch.minutes}-minute lunch break within "
+              f"{window} on any date, and a day with a consultation needs one: "
               + "; ".join(seen))
+        ja = (f"専門家の予定のため、どの日も {window} の中に {lunch.minutes} 分の昼休みが取れず、"
+              "相談のある日には昼休みが必要です: " + "、".join(seen_ja))
+        return en, ja
+    if any(kind in ("at", "lunch") for *_, kind in fail_time):
+        en = (f"every {q.duration_min}-minute slot the hours leave meets a standing "
+              "appointment or leaves no time for the drives to one at a place or for the "
+              "lunch break beside them: " + "; ".join(seen))
         ja = (f"勤務時間内の {q.duration_min} 分の枠はすべて専門家の予定と重なるか、"
-              "場所での予定への移動の時間が取れません: " + "、".join(seen_ja))
+              "場所での予定への移動や昼休みの時間が取れません: " + "、".join(seen_ja))
         return en, ja
     en = (f"every {q.duration_min}-minute slot the hours leave meets a standing appointment: "
           + "; ".join(seen))

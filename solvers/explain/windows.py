@@ -145,9 +145,14 @@ def _option_on(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert, d: dt
 def _clear_of_appointments(p: PlanRequest, travel: TravelTimes, q: Request, e: Expert,
                            d: dt.date, starts: tuple[int, int]) -> tuple[int, int] | str:
     """The starts of ``q`` left beside the expert's standing appointments on ``d``, or why
-    there are none: ``busy`` (every start meets one) or ``at`` (the drives to one at a place
-    leave no time)."""
+    there are none: ``lunch`` (they leave no lunch break in its window, and a day with a
+    consultation needs one), ``busy`` (every start meets one) or ``at`` (the drives to one at
+    a place leave no time)."""
     busy = busy_blocks(e, d)
+    lunch = e.lunch
+    if lunch is not None and busy and open_starts(
+            lunch.start, lunch.end - lunch.minutes, lunch.minutes, busy) is None:
+        return "lunch"
     if busy:
         got = open_starts(*starts, q.duration_min,
                           [*p.location_by_id[q.location].closed, *busy])

@@ -4,6 +4,7 @@ heaviest first, at most as many at a time as the executor has workers.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,9 +58,14 @@ def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
     part that ends early leaves goes to those after it), never past ``until`` — on a loaded
     machine, where a part's deterministic limit takes longer than its share of wall time,
     twice the share let the first parts take the time of all the others. A task not done by
-    ``until`` keeps ``result`` None and is marked ``late``. ``meanwhile`` runs here once the
-    first tasks are submitted."""
+    ``until`` keeps ``result`` None and is marked ``late``. ``meanwhile`` runs on a thread of
+    this process once the first tasks are submitted, while the next ones keep being submitted
+    as workers come free (run here, it held them back: a season's first two parts ended after
+    25 s and the workers then stood idle for 30 s while the bounds were computed); it is waited
+    for before returning."""
     order = sorted(range(len(tasks)), key=lambda i: (-tasks[i].weight, i))
+    beside: threading.Thread | None = None
+    failed: list[BaseException] = []
     running: dict[int, FutureLike] = {}
     left_weight = sum(t.weight for t in tasks)
     nxt = 0
@@ -81,9 +87,10 @@ def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
                                              t.start)
             except Exception:  # noqa: BLE001 - a broken executor: the task stays unsolved
                 t.late = True
-        if meanwhile is not None:
-            meanwhile()
-            meanwhile = None
+        if meanwhile is not None and beside is None:
+            beside = threading.Thread(target=_catching, args=(meanwhile, failed),
+                                      name="meanwhile", daemon=True)
+            beside.start()
         for i, f in list(running.items()):
             if f.done():
                 try:
@@ -98,3 +105,17 @@ def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
         tasks[i].late = True
     for i in order[nxt:]:
         tasks[i].late = True
+    if beside is not None:
+        beside.join()
+        if failed:
+            raise failed[0]
+    elif meanwhile is not None:         # no task started: it still runs, here
+        meanwhile()
+
+
+def _catching(fn: Callable[[], None], failed: list[BaseException]) -> None:
+    """``fn()``, its exception kept in ``failed`` (raised again by the caller's thread)."""
+    try:
+        fn()
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        failed.append(exc)
