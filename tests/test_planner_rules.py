@@ -68,6 +68,18 @@ def test_both_towns_fit_in_one_day_and_the_plan_is_optimal(two_towns):
     assert plan.kpis["drive_minutes"] == 95 and plan.kpis["expert_visits"] == 2
 
 
+def test_a_day_filled_to_ten_minutes_of_its_hours_by_a_visit_and_calls_serves_them_all(
+        two_towns_doc):
+    # 08:30–17:15 is 525 minutes: the drive to A町 and back (60), the visit (60) and four
+    # calls (395) leave ten; a rule that counted the day shorter would leave one out
+    doc = two_towns_doc
+    doc["requests"] = [r for r in doc["requests"] if r["id"] == "a1"]
+    for i, minutes in enumerate((120, 120, 120, 35), start=1):
+        add_request(doc, f"c{i}", "town_b", mode="online", duration=minutes, priority=2)
+    plan = solve_checked(doc)
+    assert served(plan) == {"a1", "c1", "c2", "c3", "c4"}
+
+
 def test_objective_weights_of_the_request_are_used(two_towns_doc):
     two_towns_doc["objective"] = {"priority": 100, "drive_minute": 2, "onsite_day": 30}
     plan = solve_checked(two_towns_doc)
