@@ -712,3 +712,18 @@ def test_a_failure_beside_the_parts_reaches_the_caller():
     with pytest.raises(RuntimeError, match="bound failed"):
         run_tasks(make_executor("serial"), 1, tasks, time.perf_counter() + 5.0, _quick_part,
                   meanwhile=meanwhile)
+
+
+def test_the_relaxation_gets_at_most_its_own_seconds_however_long_the_plan(monkeypatch):
+    # on a season with open-ended requests the LP did not answer in 60 s: a core and 500 MB
+    # taken from the parts all along
+    p = problem_of("two_regions")
+    asked: list[float] = []
+
+    def relaxation(problem, travel, time_limit=None):
+        asked.append(time_limit)
+        return None
+
+    monkeypatch.setattr(solve_module, "relaxation_bound", relaxation)
+    solve_module.plan_bounds(p, TravelTimes(p), time.perf_counter() + 600.0)
+    assert asked and asked[0] <= solve_module.RELAXATION_SECONDS < 60

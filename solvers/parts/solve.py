@@ -187,15 +187,16 @@ def _first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
     fallback: dict[int, list[Visit]] = {}
 
     def meanwhile() -> None:
-        # while the workers solve the first parts: the greedy plan of each part, the
-        # lightest first (those start last), in case one does not answer in time; then the
-        # bounds, with the time left (without one, the trivial bound stands in)
+        # while the workers solve the parts: the bounds (without one, the trivial bound stands
+        # in), first, while the parts' models are still small (the relaxation of a season
+        # takes 500 MB for a while); then the greedy plan of each part, the lightest first
+        # (those start last), in case one does not answer in time
+        bounds.extend(plan_bounds(problem, travel, part_end - 0.15 * limit, 0.05 * limit,
+                                  options.stop))
         for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].weight, i)):
             if time.perf_counter() > part_end - 0.05 * limit:
                 break
             fallback[i] = _greedy_part(tasks[i].problem, (), part_end - 0.05 * limit)
-        bounds.extend(plan_bounds(problem, travel, part_end - 0.05 * limit, 0.05 * limit,
-                                  options.stop))
 
     run.solve(tasks, part_end, meanwhile)
     candidates: list[Visit] = []
@@ -224,8 +225,8 @@ def plan_bounds(problem: PlanRequest, travel: TravelTimes, until: float,
     seconds), each with its name: the capacity bound first (``capacity_prices``: seconds at
     any size), then the Lagrangian bound (``lagrangian_bound``: each expert's days on their
     own, at most ``LAGRANGIAN_SECONDS`` and half the time left, ended early by ``stop()``),
-    then the LP relaxation of the whole (``relaxation_bound``: minutes on a long season) with
-    the time left; each started only with ``min_left`` seconds left at least (building a
+    then the LP relaxation of the whole (``relaxation_bound``) with the time left, at most
+    ``RELAXATION_SECONDS``; each started only with ``min_left`` seconds left at least (building a
     program is not bounded by its time limit). A plan reports the least of them."""
     out: list[tuple[int, str]] = []
 
@@ -245,11 +246,16 @@ def plan_bounds(problem: PlanRequest, travel: TravelTimes, until: float,
         if b is not None:
             out.append((b, LAGRANGIAN))
     if left() >= max(0.2, min_left) and not (stop is not None and stop()):
-        b = relaxation_bound(problem, travel, left())
+        b = relaxation_bound(problem, travel, min(RELAXATION_SECONDS, left()))
         if b is not None:
             out.append((b, RELAXATION))
     return out
 
+
+#: The LP relaxation's seconds at most within a plan: it answers in 1–3 s on a 33-week season
+#: with two-week date ranges; with half the requests open to the season's end it did not answer
+#: in 60 s, a core and 500 MB taken from the parts all along.
+RELAXATION_SECONDS = 15.0
 
 #: The Lagrangian bound's seconds at most within a plan (it settles in 10–15 s on a 33-week
 #: season of 1,320 requests).
