@@ -87,6 +87,7 @@ TERMS = {
     "changes": N_("Changes"),
     "lunch": N_("lunch break"),
     "busy": N_("appointments"),
+    "appointment": N_("appointment"),
     "due": N_("due date"),
     "after": N_("follow-up of"),
     "followups": N_("followed by"),

@@ -15,13 +15,14 @@ from pydantic import (
     StrictInt,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from engine.model import FIELDS
 from engine.names import resolve_field, resolve_municipality
 from engine.readings import MAX_DURATION_MIN, PRIORITY_DEFAULT, read_date, read_mode
 from service.i18n import N_
 
-__all__ = ["BlackoutIn", "BlackoutPatch", "Candidate", "ExpertPatch", "FieldName", "LunchIn", "Outcome",
+__all__ = ["BlackoutIn", "BlackoutPatch", "BusyIn", "Candidate", "ExpertPatch", "FieldName", "LunchIn", "Outcome",
            "OvernightIn", "Rating",
            "Recommendations", "RequestIn", "RequestPatch", "WeekJob"]
 
@@ -52,6 +53,13 @@ MunicipalityRef = Annotated[str, BeforeValidator(_municipality_code)]
 HHMM = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 SAFE_DATE_MIN = dt.date(2000, 1, 1)
 SAFE_DATE_MAX = dt.date(2100, 12, 31)
+
+
+def bilingual(en: str, ja: str) -> PydanticCustomError:
+    """A validator's error whose words carry the bad value, in English and Japanese (the
+    catalogue cannot hold a text made with the value); the service answers in the client's
+    language (``service.problems``)."""
+    return PydanticCustomError("bilingual", "{en}", {"en": en, "ja": ja})
 
 
 def _minutes(text: str) -> int:
@@ -211,6 +219,29 @@ class OvernightIn(_Strict):
         return v
 
 
+class BusyIn(_Strict):
+    """A standing appointment (FORMAT.md ``experts[].busy[]``): the expert is taken on
+    ``date`` from ``start`` to ``end`` (``HH:MM``, within the working hours), at the place
+    ``at`` when given (a municipality by code or name, stored by its code)."""
+
+    date: Day
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    at: MunicipalityRef | None = Field(default=None, min_length=1, max_length=32)
+
+    _d = field_validator("date")(_date_range)
+    _c = field_validator("at")(_no_control)
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, v: str, info: Any) -> str:
+        start = info.data.get("start")
+        if start is not None and _minutes(start) >= _minutes(v):
+            raise bilingual(f"must be after start ({start})",
+                            f"開始（{start}）より後である必要があります")
+        return v
+
+
 class ExpertPatch(_Strict):
     """Change an expert's availability or caps (centre only)."""
 
@@ -229,6 +260,8 @@ class ExpertPatch(_Strict):
     overtime: OvertimeIn | None = None
     lunch: LunchIn | None = None
     overnight: OvernightIn | None = None
+    #: the standing appointments, all of them (the list given replaces the stored one)
+    busy: list[BusyIn] | None = Field(default=None, max_length=400)
 
     _c = field_validator("name")(_no_control)
     _f = field_validator("fields")(_distinct)
