@@ -75,7 +75,8 @@ def _no_control(v: str | None) -> str | None:
 
 def _date_range(v: dt.date | None) -> dt.date | None:
     if v is not None and not SAFE_DATE_MIN <= v <= SAFE_DATE_MAX:
-        raise ValueError(f"must be between {SAFE_DATE_MIN} and {SAFE_DATE_MAX}")
+        raise bilingual(f"must be between {SAFE_DATE_MIN} and {SAFE_DATE_MAX}",
+                        f"{SAFE_DATE_MIN} から {SAFE_DATE_MAX} の範囲である必要があります")
     return v
 
 
@@ -84,7 +85,8 @@ def _distinct(v: list[str] | None) -> list[str] | None:
     seen: set[str] = set()
     for i, f in enumerate(v or []):
         if f in seen:
-            raise ValueError(f"fields[{i}]: {f!r} is listed twice (one expert per field)")
+            raise bilingual(f"fields[{i}]: {f!r} is listed twice (one expert per field)",
+                            f"fields[{i}]: {f!r} が重複しています（1 分野に専門家 1 名）")
         seen.add(f)
     return v
 
@@ -144,7 +146,8 @@ class RequestIn(_Strict):
     def _after_earliest(cls, v: dt.date, info: Any) -> dt.date:
         first = info.data.get("earliest")
         if first is not None and v < first:
-            raise ValueError(f"must not be before earliest ({first})")
+            raise bilingual(f"must not be before earliest ({first})",
+                            f"earliest（{first}）より前にはできません")
         return v
 
     @field_validator("window")
@@ -156,7 +159,8 @@ class RequestIn(_Strict):
 
         for part in v:
             if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", part):
-                raise ValueError(f"{part!r} is not a time HH:MM")
+                raise bilingual(f"{part!r} is not a time HH:MM",
+                                f"{part!r} は時刻（HH:MM）ではありません")
         if _minutes(v[0]) >= _minutes(v[1]):
             raise ValueError(N_("start must be before end"))
         return v
@@ -278,7 +282,7 @@ class ExpertPatch(_Strict):
     def _hours(cls, v: str | None, info: Any) -> str | None:
         start = info.data.get("work_start")
         if v is not None and start is not None and _minutes(start) >= _minutes(v):
-            raise ValueError("must be after work_start")
+            raise bilingual("must be after work_start", "work_start より後である必要があります")
         return v
 
 
