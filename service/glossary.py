@@ -87,6 +87,7 @@ TERMS = {
     "changes": N_("Changes"),
     "lunch": N_("lunch break"),
     "busy": N_("appointments"),
+    "appointment": N_("appointment"),
     "due": N_("due date"),
     "after": N_("follow-up of"),
     "followups": N_("followed by"),
@@ -103,7 +104,8 @@ PERCENT_FIGURES = frozenset({"small_town_share", "served_priority_share", "cover
 
 #: Words the catalogue no longer uses: each had a plainer or a single word in the glossary.
 RETIRED = ("目的関数", "目的値", "実行可能", "実行不可能", "求解", "対応した優先度の合計", "証明済みの上限",
-           "小規模町村", "計画の評価値", "（該当なし）", "市町の割合", "現地訪問")
+           "小規模町村", "計画の評価値", "（該当なし）", "市町の割合", "現地訪問",
+           "予定なし")
 
 
 def status_word(status: str) -> str:

@@ -119,6 +119,9 @@ _HTTP_DETAILS = (N_("Not Found"), N_("Method Not Allowed"), N_("Unauthorized"),
 
 
 def _message(e: dict[str, Any], lang: str) -> str:
+    if e.get("type") == "bilingual":    # a validator's words with the bad value, both languages
+        ctx = e.get("ctx") or {}
+        return str(ctx.get("ja") if lang == "ja" else ctx.get("en"))
     template = PYDANTIC_MESSAGES.get(str(e.get("type", "")))
     if template is None:
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")

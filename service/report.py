@@ -177,7 +177,7 @@ def week_text(problem: PlanRequest, plan: Plan) -> str:
             entries = [(v.start, _visit_line(problem, plan, expert.id, v))
                        for v in per[expert.id, d]]
             entries += [(b.start, f"    {fmt_time(b.start)}–{fmt_time(b.end)}  "
-                         + _("appointments") + (f"  {place_name(problem, b.at)}" if b.at else ""))
+                         + _("appointment") + (f"  {place_name(problem, b.at)}" if b.at else ""))
                         for b in expert.busy if b.date == d]
             lines += [text for _start, text in sorted(entries, key=lambda x: x[0])]
     if plan.unscheduled:

@@ -15,13 +15,14 @@ from pydantic import (
     StrictInt,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from engine.model import FIELDS
 from engine.names import resolve_field, resolve_municipality
 from engine.readings import MAX_DURATION_MIN, PRIORITY_DEFAULT, read_date, read_mode
 from service.i18n import N_
 
-__all__ = ["BlackoutIn", "BlackoutPatch", "Candidate", "ExpertPatch", "FieldName", "LunchIn", "Outcome",
+__all__ = ["BlackoutIn", "BlackoutPatch", "BusyIn", "Candidate", "ExpertPatch", "FieldName", "LunchIn", "Outcome",
            "OvernightIn", "Rating",
            "Recommendations", "RequestIn", "RequestPatch", "WeekJob"]
 
@@ -54,6 +55,13 @@ SAFE_DATE_MIN = dt.date(2000, 1, 1)
 SAFE_DATE_MAX = dt.date(2100, 12, 31)
 
 
+def bilingual(en: str, ja: str) -> PydanticCustomError:
+    """A validator's error whose words carry the bad value, in English and Japanese (the
+    catalogue cannot hold a text made with the value); the service answers in the client's
+    language (``service.problems``)."""
+    return PydanticCustomError("bilingual", "{en}", {"en": en, "ja": ja})
+
+
 def _minutes(text: str) -> int:
     h, m = text.split(":")
     return int(h) * 60 + int(m)
@@ -67,7 +75,8 @@ def _no_control(v: str | None) -> str | None:
 
 def _date_range(v: dt.date | None) -> dt.date | None:
     if v is not None and not SAFE_DATE_MIN <= v <= SAFE_DATE_MAX:
-        raise ValueError(f"must be between {SAFE_DATE_MIN} and {SAFE_DATE_MAX}")
+        raise bilingual(f"must be between {SAFE_DATE_MIN} and {SAFE_DATE_MAX}",
+                        f"{SAFE_DATE_MIN} から {SAFE_DATE_MAX} の範囲である必要があります")
     return v
 
 
@@ -76,7 +85,8 @@ def _distinct(v: list[str] | None) -> list[str] | None:
     seen: set[str] = set()
     for i, f in enumerate(v or []):
         if f in seen:
-            raise ValueError(f"fields[{i}]: {f!r} is listed twice (one expert per field)")
+            raise bilingual(f"fields[{i}]: {f!r} is listed twice (one expert per field)",
+                            f"fields[{i}]: {f!r} が重複しています（1 分野に専門家 1 名）")
         seen.add(f)
     return v
 
@@ -136,7 +146,8 @@ class RequestIn(_Strict):
     def _after_earliest(cls, v: dt.date, info: Any) -> dt.date:
         first = info.data.get("earliest")
         if first is not None and v < first:
-            raise ValueError(f"must not be before earliest ({first})")
+            raise bilingual(f"must not be before earliest ({first})",
+                            f"earliest（{first}）より前にはできません")
         return v
 
     @field_validator("window")
@@ -148,7 +159,8 @@ class RequestIn(_Strict):
 
         for part in v:
             if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", part):
-                raise ValueError(f"{part!r} is not a time HH:MM")
+                raise bilingual(f"{part!r} is not a time HH:MM",
+                                f"{part!r} は時刻（HH:MM）ではありません")
         if _minutes(v[0]) >= _minutes(v[1]):
             raise ValueError(N_("start must be before end"))
         return v
@@ -211,6 +223,29 @@ class OvernightIn(_Strict):
         return v
 
 
+class BusyIn(_Strict):
+    """A standing appointment (FORMAT.md ``experts[].busy[]``): the expert is taken on
+    ``date`` from ``start`` to ``end`` (``HH:MM``, within the working hours), at the place
+    ``at`` when given (a municipality by code or name, stored by its code)."""
+
+    date: Day
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    at: MunicipalityRef | None = Field(default=None, min_length=1, max_length=32)
+
+    _d = field_validator("date")(_date_range)
+    _c = field_validator("at")(_no_control)
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, v: str, info: Any) -> str:
+        start = info.data.get("start")
+        if start is not None and _minutes(start) >= _minutes(v):
+            raise bilingual(f"must be after start ({start})",
+                            f"開始（{start}）より後である必要があります")
+        return v
+
+
 class ExpertPatch(_Strict):
     """Change an expert's availability or caps (centre only)."""
 
@@ -229,6 +264,8 @@ class ExpertPatch(_Strict):
     overtime: OvertimeIn | None = None
     lunch: LunchIn | None = None
     overnight: OvernightIn | None = None
+    #: the standing appointments, all of them (the list given replaces the stored one)
+    busy: list[BusyIn] | None = Field(default=None, max_length=400)
 
     _c = field_validator("name")(_no_control)
     _f = field_validator("fields")(_distinct)
@@ -245,7 +282,7 @@ class ExpertPatch(_Strict):
     def _hours(cls, v: str | None, info: Any) -> str | None:
         start = info.data.get("work_start")
         if v is not None and start is not None and _minutes(start) >= _minutes(v):
-            raise ValueError("must be after work_start")
+            raise bilingual("must be after work_start", "work_start より後である必要があります")
         return v
 
 

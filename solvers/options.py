@@ -12,7 +12,7 @@ from typing import Any
 from engine.errors import InputError, Problem
 from engine.model import Plan
 
-__all__ = ["ModelSettings", "Progress", "SolveOptions"]
+__all__ = ["ModelSettings", "PartRules", "Progress", "SolveOptions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +114,16 @@ class SolveOptions:
     def __post_init__(self) -> None:
         # A mapping of settings (what tests and benchmarks pass) becomes ModelSettings.
         object.__setattr__(self, "model", ModelSettings.of(self.model))
+
+
+@dataclass(frozen=True)
+class PartRules:
+    """What every part of one plan is solved under, as the whole plan is checked: the driving
+    speed's factor (``SolveOptions.travel_speed_factor``: a part planned at another speed
+    than the whole loses, in the join, what does not fit at the whole's) and the plan
+    published before (``SolveOptions.previous``: its nights already spent stay, its visits move
+    as few as they must), given only where one part is the whole problem. Pickled with each
+    part to its worker."""
+
+    speed_factor: float = 1.0
+    previous: Plan | None = None

@@ -37,7 +37,7 @@ from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel, set_hint
 from solvers.objective import objective_value, trivial_bound
-from solvers.options import Progress, SolveOptions
+from solvers.options import PartRules, Progress, SolveOptions
 from solvers.routes import build_routes, plan_breaks
 from solvers.size import needs_parts
 
@@ -255,14 +255,19 @@ def _appointments_reachable(problem: PlanRequest, options: SolveOptions) -> None
 
 
 def solve_part(problem: PlanRequest, time_limit: float, seed: int,
-               deterministic_time: float | None, start: tuple[Visit, ...]) -> Plan:
-    """One part, in a worker: ``solve`` with its time, no explanations (made once at the
-    end for the whole plan)."""
+               deterministic_time: float | None, start: tuple[Visit, ...],
+               rules: PartRules | None = None) -> Plan:
+    """One part, in a worker: ``solve`` with its time, under the whole plan's ``rules`` (its
+    driving speed; the plan published before, where the part is the whole problem), no
+    explanations (made once at the end for the whole plan)."""
+    rules = rules or PartRules()
     start_plan = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
                       visits=start) if start else None
     return solve(problem, SolveOptions(time_limit=time_limit, seed=seed, workers=1,
                                        explain=False, decompose="never",
-                                       deterministic_time=deterministic_time, start=start_plan))
+                                       deterministic_time=deterministic_time, start=start_plan,
+                                       travel_speed_factor=rules.speed_factor,
+                                       previous=rules.previous))
 
 
 def _least_bound(found: int | None, problem: PlanRequest, explainer: Explainer) -> int:

@@ -287,15 +287,19 @@ def simulate_season(problem: PlanRequest, *, time_limit: float = 2.0, seed: int 
                      "solve_seconds": round(plan.solve_seconds, 3) if plan else 0.0})
         if progress is not None:
             progress(w + 1, len(mondays))
-    return SeasonSimulation(_season_plan(problem, made, t0), pd.DataFrame(rows).set_index(
+    return SeasonSimulation(_season_plan(problem, made, t0, travel_speed_factor),
+                            pd.DataFrame(rows).set_index(
         "week"), tuple(expired), tuple(open_))
 
 
-def _season_plan(problem: PlanRequest, visits: list[Visit], t0: float) -> Plan:
+def _season_plan(problem: PlanRequest, visits: list[Visit], t0: float,
+                 speed_factor: float) -> Plan:
     """The season's weeks as one plan of the season request (routes, objective, KPIs,
-    coverage; the weeks' reasons are not carried: a request left out says it gave way)."""
+    coverage; the weeks' reasons are not carried: a request left out says it gave way), its
+    drives, reasons and bound at the weeks' driving speed (``speed_factor``): a bound made at
+    the estimated speed does not hold a season on faster roads."""
 
-    travel = TravelTimes(problem)
+    travel = TravelTimes(problem, speed_factor=speed_factor)
     order = {q.id: i for i, q in enumerate(problem.requests)}
     visits = sorted(visits, key=lambda v: order[v.request])
     routes = build_routes(problem, travel, visits)

@@ -45,7 +45,7 @@ def _by_parts(problem, split=None, executor="serial", **kw):
     opts = SolveOptions(time_limit=kw.pop("time_limit", 20.0), executor=executor,
                         executor_workers=kw.pop("workers", 2), **kw)
     plan = solve_by_parts(problem, opts, split or RegionSplit(target=3), part_solver=solve_part)
-    assert_valid(problem, plan)
+    assert_valid(problem, plan, travel=TravelTimes(problem, speed_factor=opts.travel_speed_factor))
     return plan
 
 
@@ -588,6 +588,96 @@ def test_solve_goes_by_parts_when_one_model_is_too_large():
     assert "method" not in solve_checked(small).solver
 
 
+@pytest.mark.parametrize("split", [RegionSplit(target=3), WindowSplit(days=1)],
+                         ids=["regions", "windows"])
+@pytest.mark.parametrize("factor", [0.6, 1.5])
+def test_every_part_drives_at_the_plans_speed(split, factor):
+    """A scenario's roads 40 % slower (``travel_speed_factor`` 0.6): the parts planned at the
+    estimated speed, and the join, at the plan's, kept 2 of the 6 visits the one model
+    makes. Every part, repair and bound drives at the plan's speed: the plan by parts is the
+    one model's, its bound above it, its reasons the one model's — on faster roads too."""
+    p = problem_of("two_regions")
+    one = solve_checked(p, decompose="never", travel_speed_factor=factor)
+    plan = _by_parts(p, split, travel_speed_factor=factor)
+    assert one.status == "optimal"
+    assert len(one.visits) == (6 if factor < 1 else 7)
+    assert (plan.objective, len(plan.visits)) == (one.objective, len(one.visits))
+    assert plan.bound >= one.objective
+    assert {u.request: u.codes for u in plan.unscheduled} == {
+        u.request: u.codes for u in one.unscheduled}
+    travel = TravelTimes(p, speed_factor=factor)
+    assert all(b >= one.objective for b, _how in solve_module.plan_bounds(
+        p, travel, time.perf_counter() + 20.0))
+
+
+def test_a_repair_is_kept_only_when_better_at_the_plans_speed():
+    """One day from 松山: 宇和島 (priority 4) or 愛南 (priority 5, farther), not both. At the
+    estimated speed 愛南 is worth its longer drive; on roads 20 % slower it is not, and a
+    repair that moves the day there is not kept (weighed at the estimated speed, it was)."""
+    from tests.test_overnight import AINAN, MATSUYAMA, UWAJIMA
+
+    reqs = [{"id": rid, "location": loc, "fields": ["pr"], "mode": "onsite",
+             "duration_min": 200, "priority": prio, "earliest": D.isoformat(),
+             "latest": D.isoformat()} for rid, loc, prio in (("near", UWAJIMA, 4),
+                                                            ("far", AINAN, 5))]
+    p = problem_of({"format": "plan-request/1",
+                    "horizon": {"start": D.isoformat(), "end": D.isoformat()},
+                    "locations": [{"id": x} for x in (MATSUYAMA, UWAJIMA, AINAN)],
+                    "experts": [{"id": "e1", "fields": ["pr"], "base": "松山市",
+                                 "work_start": "08:30", "work_end": "17:15"}],
+                    "requests": reqs, "objective": {"priority": 1000, "drive_minute": 15}})
+    near = Visit("near", ("e1",), UWAJIMA, "onsite", D, 9 * 60, 9 * 60 + 200)
+    far = Visit("far", ("e1",), AINAN, "onsite", D, 11 * 60, 11 * 60 + 200)
+    hood = Neighbourhood("the day", frozenset({"e1"}), frozenset({"near", "far"}))
+    task = Task(hood, p, (near,), 1.0, None, 0, result=Plan(
+        status="optimal", objective=None, bound=None, solve_seconds=0.0, visits=(far,)))
+    assert solve_module._keep_better(p, TravelTimes(p), [near], [task]) == ([far], 1)
+    slow = TravelTimes(p, speed_factor=0.8)
+    assert solve_module._keep_better(p, slow, [near], [task]) == ([near], 0)
+
+
+@pytest.mark.parametrize("factor", [1.0, 0.9])
+def test_a_week_with_nights_planned_again_by_parts_keeps_the_nights_spent(factor):
+    """The 南予 round (a night in 宇和島 on Monday), 愛南 cancelled on Tuesday at 07:00 and the
+    week planned again with its previous plan, by parts: nights make the whole week one part,
+    which is planned under the one model's rules — the night already spent stays (day trips
+    are cheaper now, and were planned instead), no visit moves, at the plan's speed."""
+    from engine.events import apply_event, parse_event
+    from tests.test_overnight import UWAJIMA, nanyo_round
+
+    week = problem_of(nanyo_round(1000))
+    plan = solve_checked(week, travel_speed_factor=factor)
+    assert [(r.date, r.end_at) for r in plan.routes] == [(D, UWAJIMA), (D + dt.timedelta(1), None)]
+    doc = {"kind": "cancelled", "now": "2026-12-08T07:00", "request": "r2",
+           "by": "municipality"}
+    after = apply_event(week, plan, parse_event(doc, week))
+    opts = {"previous": after.previous, "travel_speed_factor": factor}
+    one = solve_checked(after.week, decompose="never", **opts)
+    parts = solve_checked(after.week, decompose="always", executor="serial", **opts)
+    assert parts.solver["method"] == "parts (regions)" and parts.solver["parts"] == 1
+    assert [(r.date, r.start_at, r.end_at) for r in parts.routes] == [
+        (r.date, r.start_at, r.end_at) for r in one.routes] == [
+        (D, None, UWAJIMA), (D + dt.timedelta(1), UWAJIMA, None)]
+    assert (parts.objective, parts.visits) == (one.objective, one.visits)
+    assert parts.solver["moved"] == one.solver["moved"] == 0
+
+
+def _failing_part(problem, limit, seed, dtime, start, rules):
+    raise RuntimeError("worker lost")
+
+
+def test_a_part_that_does_not_answer_is_planned_quickly_at_the_plans_speed():
+    """Every part failed (a lost worker): the plan is the parts' quick plans, joined — made at
+    the plan's driving speed, or the join drops what they place at the estimated one."""
+    p = problem_of("two_regions")
+    opts = SolveOptions(time_limit=10.0, executor="serial", travel_speed_factor=0.6)
+    plan = solve_by_parts(p, opts, RegionSplit(target=3), part_solver=_failing_part)
+    travel = TravelTimes(p, speed_factor=0.6)
+    assert_valid(p, plan, travel=travel)
+    one = solve_checked(p, decompose="never", travel_speed_factor=0.6)
+    assert len(plan.visits) == len(one.visits) == 6
+
+
 def test_every_request_left_out_by_parts_has_a_reason():
     doc = load_doc("two_regions")
     add_request(doc, "far", "E3", ["pr"], duration=500, priority=2)    # no day is long enough
@@ -659,7 +749,7 @@ def test_parts_plan_on_the_appointment_grid_and_their_join_keeps_their_visits(mo
     assert set(_served(on_grid)) == set(_served(off_grid))
 
 
-def _slow_part(problem, time_limit, seed, deterministic_time, start):
+def _slow_part(problem, time_limit, seed, deterministic_time, start, rules):
     """A part on a machine so loaded that it takes every second it is given."""
     time.sleep(time_limit)
     return Plan(status="feasible", objective=0, bound=0, solve_seconds=time_limit)
@@ -677,7 +767,7 @@ def test_every_part_gets_its_turn_when_each_takes_all_the_time_it_is_given():
     assert all(t.limit <= 0.55 for t in tasks)
 
 
-def _quick_part(problem, limit, seed, dtime, start):
+def _quick_part(problem, limit, seed, dtime, start, rules):
     return Plan(status="feasible", objective=0, bound=0, solve_seconds=0.0)
 
 

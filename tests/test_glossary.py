@@ -52,6 +52,13 @@ def test_no_retired_word_is_left_in_the_catalogue():
         assert not [t for t in texts if word in t], word
 
 
+def test_no_retired_word_is_left_on_the_dashboard():
+    page = (Path(__file__).resolve().parents[1] / "service" / "static" / "app.js").read_text(
+        encoding="utf-8")
+    for word in RETIRED:
+        assert word not in page, word
+
+
 @pytest.mark.parametrize(("key", "value", "text"), [
     ("small_town_share", 0.485, "48.5%"), ("coverage", 1.0, "100.0%"),
     ("visits", 396.0, "396"), ("drive_minutes", 1895, "1,895"), ("objective", None, ""),

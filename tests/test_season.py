@@ -122,6 +122,18 @@ def test_the_season_week_by_week_is_a_valid_plan_of_the_season(short_season):
     assert sim.plan.bound <= capacity_bound(short_season, TravelTimes(short_season))
 
 
+def test_the_season_week_by_week_on_slower_roads_drives_and_is_bounded_at_their_speed(
+        short_season):
+    """Roads half as fast (a scenario's ``travel_speed_factor``): the weeks are planned at
+    that speed, and so is the season's plan made of them — its drives (valid by the checker
+    at that speed) and its bound (at most the capacity bound at that speed; at the estimated
+    speed it was above it)."""
+    slow = TravelTimes(short_season, speed_factor=0.5)
+    sim = simulate_season(short_season, time_limit=2, travel_speed_factor=0.5)
+    assert check_plan(short_season, sim.plan, travel=slow) == []
+    assert sim.plan.objective <= sim.plan.bound <= capacity_bound(short_season, slow)
+
+
 def test_the_season_planned_as_one_and_its_figures(short_season):
     plan = plan_season(short_season)
     assert check_plan(short_season, plan) == []

@@ -277,7 +277,7 @@ def test_the_notebook_tables_carry_breaks_follow_ups_and_night_costs(week):
             "16:00–16:30  予定", "期限 2026-12-07（1 日遅れ）", "前回の相談: 宇和島市「SNS 研修」",
             "宿泊数: 1", "残業（分）: 15", "遅れた日数: 1")),
     ("en", ("lunch break 11:30–12:15", "overtime 15 min", "night in 宇和島市 (Uwajima)",
-            "starts at 宇和島市 (Uwajima)", "16:00–16:30  appointments",
+            "starts at 宇和島市 (Uwajima)", "16:00–16:30  appointment",
             "due 2026-12-07, days late: 1", "follow-up of 宇和島市 (Uwajima)「SNS 研修」",
             "nights away: 1", "overtime minutes: 15", "night cost: 1,000")),
 ])
@@ -290,6 +290,9 @@ def test_the_terminal_week_says_the_experts_real_week(week, lang, words):
         text = week_text(problem, plan)
     for w in words:
         assert w in text, w
+    # one appointment is named in the singular (the line is one of them)
+    one = next(line for line in text.splitlines() if "16:00–16:30" in line)
+    assert one.split()[1] == ("予定" if lang == "ja" else "appointment"), one
     monday = next(line for line in text.splitlines() if "12-07" in line)
     assert "出発地" not in monday and "starts at" not in monday     # Monday starts at home
     r1 = next(line for line in text.splitlines() if "r1" in line and "15:30" in line)

@@ -29,10 +29,10 @@ const TEXT = {
     s_draft: "下書き", s_submitted: "提出済",
     s_scheduled: "計画済", s_done: "完了", s_cancelled: "取消", j_queued: "待機中",
     j_running: "計算中", j_done: "完了", j_failed: "失敗", j_cancelled: "中止",
-    job: "計画ジョブ", elapsed: "経過", objective: "現時点の最良の計画", bound: "証明済みの上限",
+    job: "計画ジョブ", elapsed: "経過", objective: "現時点の最良の計画", bound: "上限",
     published_at: "公開済み", not_published: "未公開", no_job: "この週の計画はまだありません",
     source_job: "計画案", source_published: "公開済みの予定", joint_with: "合同", visit_changed: "変更あり",
-    no_visits: "予定なし", ferry: "フェリー", minutes: "分", drive: "運転",
+    no_visits: "訪問なし", ferry: "フェリー", minutes: "分", drive: "運転",
     base: "拠点", no_routes: "この日の訪問ルートはありません", unscheduled_none: "未割当の依頼はありません",
     reasons: "理由", feed: "iCalendar フィード", feed_help: "カレンダーアプリに登録できる秘密のURLです（公開済みの訪問）",
     visits_week: "今週の訪問", saved: "保存しました", published_msg: "公開しました",
@@ -105,6 +105,9 @@ const TEXT = {
     night_places: "宿泊できる場所", night_any: "すべての自治体", night_cost: "宿泊の費用（1 泊）",
     max_nights: "連続の最大泊数", overtime_max: "残業の上限（分）", overtime_cost: "残業 1 分の費用",
     rules_saved: "専門家の設定を保存しました",
+    busy_title: "予定", busy_date: "日付", busy_from: "開始", busy_to: "終了", busy_at: "場所（任意）",
+    busy_nowhere: "（場所なし）", busy_add: "予定を追加", busy_remove: "削除", busy_none: "予定はありません",
+    busy_saved: "予定を保存しました",
     after_none: "（なし）", after_min: "最短（日後）", after_max: "最長（日後）",
     after_same: "前回と同じ専門家",
     seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
@@ -222,6 +225,9 @@ const TEXT = {
     night_places: "may stay the night in", night_any: "any municipality", night_cost: "night cost (a night)",
     max_nights: "nights in a row at most", overtime_max: "overtime up to (min)", overtime_cost: "cost of a minute of overtime",
     rules_saved: "Expert's settings saved",
+    busy_title: "Appointments", busy_date: "date", busy_from: "from", busy_to: "to", busy_at: "place (optional)",
+    busy_nowhere: "(no place)", busy_add: "Add appointment", busy_remove: "Remove", busy_none: "No appointments",
+    busy_saved: "Appointments saved",
     after_none: "(none)", after_min: "at least (days after)", after_max: "at most (days after)",
     after_same: "the same experts as before",
     seg_long: "long drive (90 min or more)", all_days: "all days", tl_none: "Nothing planned this week",
@@ -2210,6 +2216,7 @@ async function renderExpertDetail(id) {
       + (e.overtime && e.overtime.max_minutes ? ` · ${t("overtime_upto").replace("{n}", e.overtime.max_minutes).replace("{c}", e.overtime.minute_cost)}` : "")
       + ` · ${t("base")}: ${muniName(e.base)}`),
     ...expertRules(e),
+    expertBusy(e),
     feed,
     h("h3", {}, t("visits_week")),
     visits.length ? h("ul", { class: "expert-visits" }, visits.map((v) => h("li", {},
@@ -2286,6 +2293,69 @@ async function saveRules(e, form) {
     say(t("rules_saved"));
     renderExpertDetail(e.id);
   } catch (err) { showFormErrors(form, errors, err); }
+}
+
+/** A date as people read it, with its weekday and year (an appointment may be any date). */
+function fullDate(iso) {
+  return new Date(`${iso}T00:00:00`).toLocaleDateString(state.lang === "en" ? "en-GB" : "ja-JP",
+    { year: "numeric", month: "short", day: "numeric", weekday: "short" });
+}
+
+/** An expert's standing appointments (``busy``): each date, its hours and place by name; for
+ * the centre a button that removes one and a form that adds one (``PATCH`` with the whole
+ * list; a refused value is named under its own label). */
+function expertBusy(e) {
+  const busy = (e.busy || []).slice().sort((a, b) => (a.date + a.start).localeCompare(b.date + b.start));
+  const centre = state.me.role === "centre";
+  const box = h("section", { id: "expert-busy", "data-expert": e.id }, h("h3", {}, t("busy_title")));
+  box.append(busy.length ? h("ul", { class: "busy-list" }, busy.map((b) => h("li", { class: "busy-item" },
+    h("span", {}, `${fullDate(b.date)} ${b.start}–${b.end}${b.at ? ` ${muniName(b.at)}` : ""}`),
+    centre ? h("button", { type: "button", class: "busy-remove", "aria-label": `${t("busy_remove")} ${fullDate(b.date)} ${b.start}`,
+      onclick: () => saveBusy(e, busy.filter((x) => x !== b), null) }, t("busy_remove")) : null)))
+    : h("p", { class: "empty" }, t("busy_none")));
+  if (!centre) return box;
+  const form = h("form", { id: "busy-form", class: "rules", novalidate: "" },
+    h("label", {}, h("span", {}, t("busy_date")), h("input", { name: "busy_date", type: "date", required: "" })),
+    h("label", {}, h("span", {}, t("busy_from")), h("input", { name: "busy_start", type: "time", required: "" })),
+    h("label", {}, h("span", {}, t("busy_to")), h("input", { name: "busy_end", type: "time", required: "" })),
+    h("label", {}, h("span", {}, t("busy_at")), h("select", { name: "busy_at" },
+      h("option", { value: "" }, t("busy_nowhere")),
+      Array.from(state.munis.values()).map((m) => h("option", { value: m.code }, muniName(m.code))))),
+    h("button", { type: "submit", id: "add-busy" }, t("busy_add")),
+    h("ul", { id: "busy-errors", class: "error", role: "alert" }));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = form.elements;
+    const added = {};     // an empty field is left out: the answer says it is required
+    for (const k of ["date", "start", "end", "at"]) if (f[`busy_${k}`].value) added[k] = f[`busy_${k}`].value;
+    saveBusy(e, [...busy, added], form);
+  });
+  box.append(form);
+  return box;
+}
+
+async function saveBusy(e, list, form) {
+  const errors = $("#busy-errors");
+  if (errors) errors.replaceChildren();
+  try {
+    const saved = await api("PATCH", `/v1/experts/${encodeURIComponent(e.id)}`, { busy: list });
+    state.experts = state.experts.map((x) => (x.id === e.id ? saved : x));
+    say(t("busy_saved"));
+    renderExpertDetail(e.id);
+  } catch (err) {
+    if (!errors) { say(problemText(err)); return; }
+    const b = (err instanceof ApiError && err.body) || {};
+    if (!(b.errors || []).length) { errors.append(h("li", {}, b.detail || b.title || String(err.message))); return; }
+    for (const x of b.errors) {
+      // busy[k].end → the label of the form's field (the new one is last), busy[k] → the appointment
+      const m = /^busy\[(\d+)\](?:\.(\w+))?/.exec(x.path) || [];
+      const item = list[Number(m[1])];
+      const added = form && Number(m[1]) === list.length - 1;
+      const label = added ? (m[2] && formLabel(form, `busy_${m[2]}`)) || t("busy_title")
+        : item ? `${fullDate(item.date)} ${item.start}–${item.end}` : t("busy_title");
+      errors.append(h("li", { "data-path": x.path }, `${label}: ${x.message}`));
+    }
+  }
 }
 
 // ------------------------------------------------------------------ blackouts (centre)

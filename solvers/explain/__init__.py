@@ -116,4 +116,4 @@ class Explainer:
     def infeasible_fixed(self, conflicting: list[str]) -> list[Unscheduled]:
         """Every request unscheduled: the conflicting fixed visits with what is wrong with
         each, the rest because no plan keeps all fixed visits."""
-        return infeasible_fixed(self.p, self.static, self.options, conflicting)
+        return infeasible_fixed(self.p, self.names, self.static, self.options, conflicting)

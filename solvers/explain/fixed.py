@@ -32,9 +32,9 @@ def released_fixed(p: PlanRequest, names: Names, static: Mapping[str, Unschedule
         ja = f"{head_ja}: 公開済みの訪問 {others_ja} と同時には守れません（時間・移動・上限）"
     elif partners is not None:
         own = static.get(rid)
-        en = f"{head_en}: " + (own.reasons[0] if own else _fixed_detail(options, q)[0])
-        ja = f"{head_ja}: " + (own.reasons_ja[0] if own and own.reasons_ja else
-                               "この日時・専門家では単独でも実施できません")
+        detail_en, detail_ja = _fixed_detail(p, names, options, q)
+        en = f"{head_en}: " + (own.reasons[0] if own else detail_en)
+        ja = f"{head_ja}: " + (own.reasons_ja[0] if own and own.reasons_ja else detail_ja)
     else:
         en = f"{head_en}: keeping it would mean releasing more published visits"
         ja = f"{head_ja}: 守ると他の公開済みの訪問をより多く外すことになります"
@@ -51,41 +51,49 @@ def _fixed_ref(p: PlanRequest, names: Names, rid: str, lang: str) -> str:
     return f"{names.visit(v, lang)} [{who}]"
 
 
-def infeasible_fixed(p: PlanRequest, static: Mapping[str, Unscheduled],
-                     options: Mapping[str, list[Option]], conflicting: list[str]) -> list[Unscheduled]:
+def infeasible_fixed(p: PlanRequest, names: Names, static: Mapping[str, Unscheduled],
+                     options: Mapping[str, list[Option]],
+                     conflicting: list[str]) -> list[Unscheduled]:
     """Every request unscheduled: the conflicting fixed visits with what is wrong with
-    each, the rest because no plan keeps all fixed visits."""
+    each, the rest because no plan keeps all fixed visits (each named by its place, date,
+    time and experts, as in the other reasons)."""
     out = []
-    names = ", ".join(conflicting)
+    visits_en = ", ".join(_fixed_ref(p, names, rid, "en") for rid in conflicting)
+    visits_ja = "、".join(_fixed_ref(p, names, rid, "ja") for rid in conflicting)
     for q in p.requests:
         if q.id in conflicting:
             own = static.get(q.id)
-            en: tuple[str, ...]
             if own is not None:
-                en = ("the fixed visit cannot be kept: " + own.reasons[0],)
-                ja = ("確定済みの訪問を守れません: " + own.reasons_ja[0],)
+                en = "the fixed visit cannot be kept: " + own.reasons[0]
+                ja = "確定済みの訪問を守れません: " + (own.reasons_ja or own.reasons)[0]
             else:
-                en = _fixed_detail(options, q)
-                ja = (f"確定済みの訪問 {names} を同時に守れません（時間・移動・上限のいずれかが衝突）",)
-            out.append(Unscheduled(q.id, en, ja, ("fixed_conflict",)))
+                en, ja = _fixed_detail(p, names, options, q)
+            out.append(Unscheduled(q.id, (en,), (ja,), ("fixed_conflict",)))
         else:
             out.append(bare_reason(
-                q.id, f"not planned: the fixed visits {names} cannot all be kept",
-                f"未計画: 確定済みの訪問 {names} をすべて守ることはできません", "fixed_infeasible"))
+                q.id, f"not planned: the fixed visits {visits_en} cannot all be kept",
+                f"未計画: 確定済みの訪問 {visits_ja} をすべて守ることはできません",
+                "fixed_infeasible"))
     return out
 
 
-def _fixed_detail(options: Mapping[str, list[Option]], q: Request) -> tuple[str, ...]:
-    """What keeps a fixed visit from its date and start: its start outside the feasible
-    starts, or other fixed visits or a cap."""
+def _fixed_detail(p: PlanRequest, names: Names, options: Mapping[str, list[Option]],
+                  q: Request) -> tuple[str, str]:
+    """What keeps a fixed visit from its date and start (English, Japanese): its start
+    outside an expert's feasible starts that date, or other fixed visits or a cap."""
     assert q.fixed is not None
     f = q.fixed
     opts = [o for o in options[q.id] if o.date == f.date]
     bad = [o for o in opts if not o.lo <= f.start <= o.hi]
+    day, start = month_day(f.date), fmt_time(f.start)
     if bad:
         o = bad[0]
-        return (f"the fixed start {fmt_time(f.start)} is outside {o.expert}'s feasible start "
-                f"times {fmt_time(o.lo)}–{fmt_time(o.hi)} on {f.date} (hours, window or the "
-                "drive there and back)",)
-    return (f"the fixed visit on {f.date} at {fmt_time(f.start)} conflicts with other fixed "
-            "visits or with a cap",)
+        who, lo, hi = names.who(o.expert), fmt_time(o.lo), fmt_time(o.hi)
+        return (f"the fixed start {start} is outside {who}'s feasible start times {lo}–{hi} "
+                f"on {day} (hours, window or the drive there and back)",
+                f"確定済みの開始 {start} は {day} の {who} が始められる時刻 {lo}–{hi} の外です"
+                "（勤務時間・希望時間帯・往復の移動）")
+    return (f"the fixed visit on {day} at {start} ({names.loc(q.location)}) conflicts with "
+            "other fixed visits or with a cap",
+            f"{day} {start} の確定済みの訪問（{names.loc(q.location, 'ja')}）は他の確定済みの"
+            "訪問または上限と衝突します")

@@ -21,7 +21,8 @@ One machinery, two ways to split (``Split``):
 ``solve_by_parts`` then
 
 1. solves every part with the part solver it is given (``solvers.planner.solve_part``: one
-   model) through the executor that plan jobs and scenario sweeps share
+   model), at the plan's driving speed (``PartRules``), through the executor that plan jobs
+   and scenario sweeps share
    (``solvers.executor``: local processes, a Dask cluster, or serial),
    each part with its share of the time and a deterministic time limit;
 2. joins the parts' plans into one (``join``: every visit that fits beside those before it;

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from engine.model import Plan, PlanRequest, Visit
 from solvers.executor import Executor, FutureLike
+from solvers.options import PartRules
 from solvers.parts.hoods import Neighbourhood
 
-__all__ = ["PartSolver", "Task", "run_tasks", "workers_of"]
+__all__ = ["PartRules", "PartSolver", "Task", "run_tasks", "workers_of"]
 
 
 def workers_of(executor: Executor) -> int:
@@ -46,13 +47,15 @@ class Task:
     late: bool = False
 
 
-#: Solves one part in a worker: ``(problem, time_limit, seed, deterministic_time, start visits)
-#: -> Plan``; a module-level function, as executors pickle it.
-PartSolver = Callable[[PlanRequest, float, int, "float | None", "tuple[Visit, ...]"], Plan]
+#: Solves one part in a worker: ``(problem, time_limit, seed, deterministic_time, start visits,
+#: rules) -> Plan``; a module-level function, as executors pickle it.
+PartSolver = Callable[[PlanRequest, float, int, "float | None", "tuple[Visit, ...]", PartRules],
+                      Plan]
 
 
 def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
-         part_solver: PartSolver, meanwhile: Callable[[], None] | None = None) -> None:
+         part_solver: PartSolver, meanwhile: Callable[[], None] | None = None,
+         rules: PartRules | None = None) -> None:
     """Solve the tasks on the executor, at most ``n_work`` at a time, heaviest first; each
     task's wall-clock limit is set when it starts: its fair share of the time left (what a
     part that ends early leaves goes to those after it), never past ``until`` — on a loaded
@@ -62,7 +65,9 @@ def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
     this process once the first tasks are submitted, while the next ones keep being submitted
     as workers come free (run here, it held them back: a season's first two parts ended after
     25 s and the workers then stood idle for 30 s while the bounds were computed); it is waited
-    for before returning."""
+    for before returning. Every task is solved under ``rules`` (default: at the estimated
+    speed, nothing published before)."""
+    rules = rules or PartRules()
     order = sorted(range(len(tasks)), key=lambda i: (-tasks[i].weight, i))
     beside: threading.Thread | None = None
     failed: list[BaseException] = []
@@ -84,7 +89,7 @@ def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
             left_weight -= t.weight
             try:
                 running[i] = executor.submit(part_solver, t.problem, t.limit, t.seed, t.dtime,
-                                             t.start)
+                                             t.start, rules)
             except Exception:  # noqa: BLE001 - a broken executor: the task stays unsolved
                 t.late = True
         if meanwhile is not None and beside is None:

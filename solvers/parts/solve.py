@@ -34,7 +34,7 @@ from solvers.parts.bound import relaxation_bound
 from solvers.parts.capacity import capacity_prices
 from solvers.parts.hoods import Neighbourhood, as_fixed_visits, share_coverage, sub_problem
 from solvers.parts.lagrange import lagrangian_bound
-from solvers.parts.run import PartSolver, Task, run_tasks, workers_of
+from solvers.parts.run import PartRules, PartSolver, Task, run_tasks, workers_of
 from solvers.parts.series import keep_series_together
 from solvers.parts.split import Split, default_split
 from solvers.routes import build_routes, plan_breaks
@@ -65,9 +65,11 @@ def _objective(problem: PlanRequest, travel: TravelTimes, visits: Sequence[Visit
     return objective_value(problem, list(visits), build_routes(problem, travel, list(visits)))
 
 
-def _greedy_part(problem: PlanRequest, start: Sequence[Visit], until: float) -> list[Visit]:
-    """A part's quick plan (``solvers.greedy``), placing no request after ``until``."""
-    travel = TravelTimes(problem)
+def _greedy_part(problem: PlanRequest, start: Sequence[Visit], until: float,
+                 speed_factor: float) -> list[Visit]:
+    """A part's quick plan (``solvers.greedy``) at the whole plan's driving speed, placing no
+    request after ``until``."""
+    travel = TravelTimes(problem, speed_factor=speed_factor)
     start_plan = Plan(status="feasible", objective=None, bound=None, solve_seconds=0.0,
                       visits=tuple(start)) if start else None
     return greedy_visits(problem, travel, Explainer(problem, travel).options, start_plan,
@@ -78,7 +80,9 @@ def solve_by_parts(problem: PlanRequest, options: SolveOptions, split: Split | N
                    executor: Executor | None = None, *, part_solver: PartSolver) -> Plan:
     """Plan ``problem`` by parts (``solvers.parts``); the parts run on ``executor`` when
     given, else on the one ``options`` names, each as ``part_solver(problem, time_limit,
-    seed, deterministic_time, start)`` (``solvers.planner.solve_part``: one model)."""
+    seed, deterministic_time, start, rules)`` (``solvers.planner.solve_part``: one model),
+    ``rules`` carrying ``options.travel_speed_factor`` (every part, repair, reason and bound
+    drives at the speed the plan is checked with)."""
     t0 = time.perf_counter()
     limit = options.time_limit
     deadline = t0 + limit
@@ -128,7 +132,7 @@ class _Run:
         """Solve ``tasks`` until ``until``; a task without a result, or whose search the
         wall clock ended, makes the run not deterministic."""
         run_tasks(self.executor, self.n_work, tasks, until, self.part_solver,
-                  meanwhile=meanwhile)
+                  meanwhile=meanwhile, rules=PartRules(self.travel.speed_factor))
         for t in tasks:
             if t.result is None or (t.result.status != "optimal"
                                     and t.result.solve_seconds >= 0.95 * t.limit):
@@ -159,15 +163,19 @@ def _by_parts(run: _Run) -> Plan:
 
 def _whole(run: _Run) -> Plan:
     """An expert may stay away (``experts[].overnight``): a part's border would cut a trip, so
-    the whole horizon is one part, its nights kept, its bound its own."""
+    the whole horizon is one part, its nights kept, its bound its own — under the one model's
+    rules: at the plan's driving speed and, re-planning a published plan (``options.previous``),
+    with the nights it already spent kept and its visits moved as few as they must."""
     problem, options, info = run.problem, run.options, run.info
     info["parts"] = 1
     plan = run.part_solver(problem, max(0.1, run.deadline - time.perf_counter()) * 0.9,
-                           options.seed, options.deterministic_time, ())
+                           options.seed, options.deterministic_time, (),
+                           PartRules(options.travel_speed_factor, options.previous))
     if plan.status not in ("optimal", "feasible") or plan.objective is None \
             or plan.bound is None:
         return replace(plan, solve_seconds=time.perf_counter() - run.t0)
     info["bound_method"] = "one model"
+    info.update({k: plan.solver[k] for k in ("moved", "moved_optimal") if k in plan.solver})
     return _finish_parts(problem, run.travel, list(plan.visits), list(plan.routes),
                          plan.objective, plan.bound, options, run.t0, info, run.deadline)
 
@@ -196,14 +204,15 @@ def _first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
         for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].weight, i)):
             if time.perf_counter() > part_end - 0.05 * limit:
                 break
-            fallback[i] = _greedy_part(tasks[i].problem, (), part_end - 0.05 * limit)
+            fallback[i] = _greedy_part(tasks[i].problem, (), part_end - 0.05 * limit,
+                                       travel.speed_factor)
 
     run.solve(tasks, part_end, meanwhile)
     candidates: list[Visit] = []
     for i, t in enumerate(tasks):
         if t.result is None:
             candidates += fallback[i] if i in fallback else _greedy_part(
-                t.problem, (), part_end + 0.05 * limit)
+                t.problem, (), part_end + 0.05 * limit, travel.speed_factor)
             continue
         candidates += [v for v in t.result.visits if v.request in t.hood.requests]
     # the published visits first: a part may have released one its share of a budget could
@@ -308,7 +317,7 @@ def _keep_better(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
             continue
         sub = t.problem
         free = {q.id for q in sub.requests if q.fixed is None}
-        sub_travel = TravelTimes(sub)
+        sub_travel = TravelTimes(sub, speed_factor=travel.speed_factor)
         before = [v for v in visits if v.request in free] + as_fixed_visits(sub)
         if _objective(sub, sub_travel, list(t.result.visits)) <= _objective(
                 sub, sub_travel, before):
@@ -395,7 +404,7 @@ def _explain(problem: PlanRequest, travel: TravelTimes, visits: list[Visit],
                 ids.update(e.id for e in (near or ranked)[:per_field])
         hood = Neighbourhood("explain", frozenset(ids), frozenset(q.id for q in qs))
         sub = sub_problem(problem, hood, visits, travel)
-        sub_travel = TravelTimes(sub)
+        sub_travel = TravelTimes(sub, speed_factor=travel.speed_factor)
         kept = as_fixed_visits(sub)
         ex = Explainer(sub, sub_travel, lazy=True)
         mine = {q.id for q in qs}

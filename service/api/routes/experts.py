@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
+import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -61,8 +62,9 @@ def get_expert(expert_id: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
 @router.patch("/experts/{expert_id}")
 def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
                  body: Annotated[ExpertPatch, Body()]) -> dict[str, Any]:
-    """Change availability (``days``), hours, caps, overtime, lunch or nights away
-    (``overnight``; ``null`` removes any of them). Centre only."""
+    """Change availability (``days``), hours, caps, overtime, lunch, nights away
+    (``overnight``) or the standing appointments (``busy``, the whole list; ``null`` removes
+    any of them). Centre only."""
     e = s.get(ExpertRow, expert_id)
     if e is None:
         raise not_found("expert", expert_id)
@@ -71,6 +73,8 @@ def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
     for k in ("overtime", "lunch", "overnight"):     # whole, with their defaults written
         if getattr(body, k) is not None:
             changes[k] = getattr(body, k).model_dump(mode="json")
+    if body.busy is not None:       # as the format writes them: a place only where one is given
+        changes["busy"] = [b.model_dump(mode="json", exclude_none=True) for b in body.busy] or None
     doc.update({k: v for k, v in changes.items()})
     for k in [k for k, v in doc.items() if v is None]:
         del doc[k]
@@ -84,21 +88,26 @@ def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
                                  "ends after 24:00", f"勤務終了（{end}）の {most} 分後は "
                                  "24:00 を過ぎます"))
     _format_check(s, doc)
+    _busy_check(s, doc)
     e.doc, e.updated_at = doc, utcnow()
     audit(s, who, "expert.update", f"expert:{expert_id}", changes=changes)
     s.commit()
     return expert_view(e)
 
 
-def _format_check(s: Session, doc: dict[str, Any]) -> None:
+def _format_check(s: Session, doc: dict[str, Any],
+                  dates: tuple[str, str] | None = None) -> None:
     """Check the expert against the plan-request/1 rules (a lunch window outside the working
     hours, a night's place that is no municipality), so that a change accepted here never
     makes a week's plan job fail; problems name the expert's own fields (``lunch.window``,
-    not ``experts[0].lunch.window``). Dated entries (``days``, ``busy``) are each week's."""
+    not ``experts[0].lunch.window``). Dated entries (``days``, ``busy``) are each week's:
+    the standing appointments are checked only with the horizon ``dates`` that holds them."""
+    drop = ("days",) if dates else ("days", "busy")
     probe = {"format": "plan-request/1",
-             "horizon": {"start": "2026-12-07", "end": "2026-12-11"},
+             "horizon": {"start": dates[0] if dates else "2026-12-07",
+                         "end": dates[1] if dates else "2026-12-11"},
              "locations": [m.location for m in s.scalars(select(MunicipalityRow))],
-             "experts": [{k: v for k, v in doc.items() if k not in ("days", "busy")}],
+             "experts": [{k: v for k, v in doc.items() if k not in drop}],
              "requests": []}
     try:
         parse_plan_request(probe)
@@ -108,6 +117,41 @@ def _format_check(s: Session, doc: dict[str, Any]) -> None:
         if mine:
             raise InputError(mine) from None
         raise
+
+
+def _busy_check(s: Session, doc: dict[str, Any]) -> None:
+    """Check the standing appointments as the format does (each within the working hours,
+    none overlapping one at a place, each place known and reachable in time on its date),
+    over horizons of at most a year each: problems name ``busy[j]`` as the list was given."""
+    items = sorted(enumerate(doc.get("busy") or []), key=lambda x: x[1]["date"])
+    chunks: list[list[tuple[int, dict[str, Any]]]] = []
+    for j, b in items:
+        if chunks and (dt.date.fromisoformat(b["date"])
+                       - dt.date.fromisoformat(chunks[-1][0][1]["date"])).days < 366:
+            chunks[-1].append((j, b))
+        else:
+            chunks.append([(j, b)])
+    problems: list[Problem] = []
+    for chunk in chunks:
+        try:
+            _format_check(s, {**doc, "busy": [b for _, b in chunk]},
+                          (chunk[0][1]["date"], chunk[-1][1]["date"]))
+        except InputError as err:
+            problems += [Problem(_renumber(p.path, [j for j, _ in chunk]), p.message,
+                                 p.message_ja) for p in err.problems]
+    if problems:
+        raise InputError(sorted(problems, key=_given_order))
+
+
+def _given_order(p: Problem) -> int:
+    m = re.match(r"busy\[(\d+)\]", p.path)
+    return int(m.group(1)) if m else -1
+
+
+def _renumber(path: str, given: list[int]) -> str:
+    """``busy[k]…`` of a probe as ``busy[j]…`` of the list as given (``given[k] == j``)."""
+    m = re.match(r"busy\[(\d+)\]", path)
+    return f"busy[{given[int(m.group(1))]}]{path[m.end():]}" if m else path
 
 
 @router.get("/experts/{expert_id}/schedule")
