@@ -105,20 +105,25 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
     def group_fits(self, k: int, value: Callable[[int], int], *,
                    time_limit: float | None = None) -> bool | None:
         """Whether group ``k`` of the last ``day_groups`` call can be timed, decided on the day
-        alone where the group is one expert-day that chose among its tours (exactly, by
-        ``solvers.routes.day_fits``, within ``time_limit`` seconds); None where the full model
-        must decide (joint days, circuits) or the time ran out."""
+        alone where the group is one expert-day that chose among its tours, from where it
+        starts to where it ends (exactly, by ``solvers.routes.day_fits``, within
+        ``time_limit`` seconds); None where the full model must decide (joint days, circuits)
+        or the time ran out."""
         days = self.group_days[k]
         if len(days) != 1:
             return None
         eid, d = days[0]
         day = self.days[eid, d]
-        if (day.tours is None and day.arcs) or day.appointments or day.ends is not None:
+        if (day.tours is None and day.arcs) or day.appointments:
             return None     # (an appointment's stop may be off the grid: the model decides)
-        order: tuple[int, ...] = ()
+        tour = self.ends_of(day, value)
         if day.tours is not None and day.on_day is not None and value(day.on_day.index):
-            order = next(t.order for t, lit in zip(day.tours, day.tour_lits, strict=True)
-                         if value(lit.index))
+            tour = next(t for t, lit in zip(day.tours, day.tour_lits, strict=True)
+                        if value(lit.index))
+        order = tour.order
+        away = tour.start_at != tour.end_at     # a drive between the places of two nights
+        if away and not order and day.expert.day_end != day.expert.work_end:
+            return None     # (a drive that must end by work_end: the model decides)
         cands = self._candidates(day) if day.onsite else []
         calls = [(*self._window[r, eid, d], self.p.request_by_id[r].duration_min)
                  for r in day.online if value(self.present[r, eid, d].index)]
@@ -126,13 +131,13 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
         if e.lunch is not None and (order or calls):    # lunch: one more call of the day
             calls.append((e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes))
         busy = calls_of(e, d)
-        if busy and (order or calls):       # a standing appointment: a call fixed in time,
+        if busy and (order or calls or away):   # a standing appointment: a call fixed in time,
             if self.p.horizon.start_grid_min > 1:   # which the grid would move: the model decides
                 return None
             calls += [(lo, lo, hi - lo) for lo, hi in busy]
-        return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
-                        e.work_start, e.day_end, time_limit=time_limit,
-                        grid=self.p.horizon.start_grid_min)
+        return day_fits(tour.start_at or e.base, [cands[i] for i in order], calls,
+                        self.travel.minutes, e.work_start, e.day_end, end=tour.end_at,
+                        time_limit=time_limit, grid=self.p.horizon.start_grid_min)
 
     def request_vars(self, rids: Collection[str]) -> set[int]:
         """Indices of the literals that decide whether, when and by whom the requests ``rids``
@@ -317,7 +322,8 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
             late: list[tuple[int, cp_model.IntVar]] = []     # (minutes past, tour literal)
             for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
                 last = cands[tour.order[-1]]
-                end = tour.starts[-1] + last.duration + self.travel.minutes(last.location, e.base)
+                end = tour.starts[-1] + last.duration + self.travel.minutes(
+                    last.location, tour.end_at or e.base)
                 if end > e.work_end:
                     late.append((end - e.work_end, lit))
             if late:        # a day chooses one tour at most: one linear row says it for all
@@ -579,3 +585,4 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
                          - (w["experts"] - w["date"]) * same_experts
                          - (w["date"] - w["time"]) * same_day - w["time"] * keep)
         return sum(terms)
+

@@ -217,12 +217,15 @@ class Candidate:
 class Tour:
     """One way to drive an on-site day: candidate indices in visiting order, the driving
     minutes of base → stops → base, each stop's earliest start in that order (``starts``) and
-    its latest start that still lets the rest of the tour fit (``latest``)."""
+    its latest start that still lets the rest of the tour fit (``latest``); from ``start_at``
+    to ``end_at`` instead of the base around a night away (None: the base)."""
 
     order: tuple[int, ...]
     drive: int
     starts: tuple[int, ...]
     latest: tuple[int, ...] = ()
+    start_at: str | None = None
+    end_at: str | None = None
 
     def fits_beside(self, base: str, candidates: Sequence[Candidate], minutes: Minutes,
                     work_start: int, work_end: int, lo: int, hi: int, duration: int, *,
@@ -231,7 +234,8 @@ class Tour:
         ``hi`` on the appointment ``grid``, fits somewhere in this day beside the tour's drives
         and stops (at the base before leaving, between a drive and a stop, back at the
         base)."""
-        places = [base, *(candidates[i].location for i in self.order), base]
+        places = [self.start_at or base, *(candidates[i].location for i in self.order),
+                  self.end_at or base]
         # the day's blocks in order: drive, stop, drive, ..., stop, drive home, as
         # (earliest end, latest start) of each
         blocks: list[tuple[int, int]] = []
@@ -255,7 +259,8 @@ class Tour:
 def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work_start: int,
               work_end: int, *, max_stops: int | None = None, max_drive: int | None = None,
               all_orders: bool = True, limit: int | None = None,
-              lower: Minutes | None = None, grid: int = 1) -> list[Tour] | None:
+              lower: Minutes | None = None, grid: int = 1, start_at: str | None = None,
+              end_at: str | None = None) -> list[Tour] | None:
     """Every tour of an expert-day that can be driven, ignoring online consultations: each stop
     starts within its window after the drives before it (leaving no earlier than work starts),
     on the appointment ``grid`` (a multiple of that many minutes),
@@ -266,16 +271,17 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
     ``lower(a, b)`` is a lower bound on any way from ``a`` to ``b`` through the candidates
     (e.g. shortest paths) used to stop early when no return can fit the hours or the drive cap;
     without it nothing is cut early (``minutes`` itself is no lower bound when the matrix
-    breaks the triangle inequality).
+    breaks the triangle inequality). From ``start_at`` to ``end_at`` around a night away.
     """
     lower = lower or (lambda a, b: 0)
+    home = end_at or base
     k_max = len(candidates) if max_stops is None else min(max_stops, len(candidates))
     found: list[Tour] = []
     best: dict[frozenset[int], int] = {}
 
     def latest(order: tuple[int, ...]) -> tuple[int, ...]:
         out = []
-        here, by = base, work_end
+        here, by = home, work_end
         for j in reversed(order):
             c = candidates[j]
             by = min(c.hi, by - minutes(c.location, here) - c.duration)
@@ -285,16 +291,11 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
         return tuple(reversed(out))
 
     def keep(order: tuple[int, ...], drive: int, starts: tuple[int, ...]) -> bool:
-        if all_orders:
-            found.append(Tour(order, drive, starts, latest(order)))
-        else:
-            key = frozenset(order)
-            at = best.get(key)
-            if at is None:
-                best[key] = len(found)
-                found.append(Tour(order, drive, starts, latest(order)))
-            elif drive < found[at].drive:
-                found[at] = Tour(order, drive, starts, latest(order))
+        at = len(found) if all_orders else best.setdefault(frozenset(order), len(found))
+        if at == len(found):
+            found.append(Tour(order, drive, starts, latest(order), start_at, end_at))
+        elif drive < found[at].drive:
+            found[at] = Tour(order, drive, starts, latest(order), start_at, end_at)
         return limit is None or len(found) <= limit
 
     def extend(order: tuple[int, ...], starts: tuple[int, ...], here: str, clock: int,
@@ -308,11 +309,11 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
                 continue
             end = start + c.duration
             so_far = drive + leg
-            if end + lower(c.location, base) > work_end:
+            if end + lower(c.location, home) > work_end:
                 continue
-            if max_drive is not None and so_far + lower(c.location, base) > max_drive:
+            if max_drive is not None and so_far + lower(c.location, home) > max_drive:
                 continue
-            back = minutes(c.location, base)
+            back = minutes(c.location, home)
             nxt, nstarts = (*order, j), (*starts, start)
             if end + back <= work_end and (max_drive is None or so_far + back <= max_drive):
                 if not keep(nxt, so_far + back, nstarts):
@@ -323,7 +324,7 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
 
     if k_max <= 0:
         return []
-    if not extend((), (), base, work_start, 0):
+    if not extend((), (), start_at or base, work_start, 0):
         return None
     return found
 
@@ -408,12 +409,12 @@ Block = tuple[int, int, int]
 
 
 def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, int, int]],
-             minutes: Minutes, work_start: int, work_end: int, *,
+             minutes: Minutes, work_start: int, work_end: int, *, end: str | None = None,
              time_limit: float | None = None, grid: int = 1) -> bool | None:
-    """Whether one expert's day can run: the on-site ``stops`` in this order (each with its
-    start window), and online ``calls`` given as ``(earliest start, latest start, duration)``,
-    each anywhere outside the drives and within working hours (at the base before leaving, on
-    arriving at a stop, after a stop, back at the base).
+    """Whether one expert's day can run from ``base`` to ``end`` (None: ``base``; a night away
+    after it): the on-site ``stops`` in this order (each with its start window), and online
+    ``calls`` ``(earliest start, latest start, duration)``, each anywhere outside the drives
+    and within working hours (before leaving, on arriving at a stop, after a stop, at the end).
 
     Exact, and polynomial in the calls wherever one of three quick answers settles it (all of
     them do on a day whose calls share their earliest start or their latest end, e.g. calls
@@ -436,7 +437,7 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
     >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 150)], minutes, 480, 1080)
     False
     """
-    chain = _chain(base, stops, minutes, work_start, work_end, grid)
+    chain = _chain(base, stops, minutes, work_start, work_end, grid, end)
     if chain is None:
         return False
     jobs = [(_up(max(lo, work_start), grid), _down(min(hi, work_end - dur), grid), dur)
@@ -453,12 +454,12 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
 
 
 def _chain(base: str, stops: Sequence[Candidate], minutes: Minutes, work_start: int,
-           work_end: int, grid: int = 1) -> list[Block] | None:
+           work_end: int, grid: int = 1, end: str | None = None) -> list[Block] | None:
     """The drives and stops of the day in their order, each with the earliest start the blocks
     before it allow and the latest start that leaves room for the blocks after it (calls
     aside; stops on the appointment ``grid``); ``None`` when even without calls they do not
     fit."""
-    places = [base, *(c.location for c in stops), base]
+    places = [base, *(c.location for c in stops), end or base]
     lengths: list[int] = []
     windows: list[tuple[int, int] | None] = []     # None: a drive, any time
     for i in range(len(stops) + 1):
