@@ -114,7 +114,7 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
             return None
         eid, d = days[0]
         day = self.days[eid, d]
-        if day.appointments or (day.tours is not None and day.ends is not None):
+        if day.appointments:
             return None     # (an appointment's stop may be off the grid: the model decides)
         order = self.chosen_order(day, value)
         start, end = self.chosen_ends(day, value)
@@ -127,7 +127,7 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
         if e.lunch is not None and (order or calls):    # lunch: one more call of the day
             calls.append((e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes))
         busy = calls_of(e, d)
-        if busy and (order or calls):       # a standing appointment: a call fixed in time,
+        if busy and (order or calls or start != end):   # a standing appointment: fixed,
             if self.p.horizon.start_grid_min > 1:   # which the grid would move: the model decides
                 return None
             calls += [(lo, lo, hi - lo) for lo, hi in busy]
@@ -318,7 +318,8 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
             late: list[tuple[int, cp_model.IntVar]] = []     # (minutes past, tour literal)
             for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
                 last = cands[tour.order[-1]]
-                end = tour.starts[-1] + last.duration + self.travel.minutes(last.location, e.base)
+                end = tour.starts[-1] + last.duration + self.travel.minutes(
+                    last.location, tour.end_at or e.base)
                 if end > e.work_end:
                     late.append((end - e.work_end, lit))
             if late:        # a day chooses one tour at most: one linear row says it for all
@@ -580,3 +581,4 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
                          - (w["experts"] - w["date"]) * same_experts
                          - (w["date"] - w["time"]) * same_day - w["time"] * keep)
         return sum(terms)
+

@@ -218,12 +218,15 @@ class Candidate:
 class Tour:
     """One way to drive an on-site day: candidate indices in visiting order, the driving
     minutes of base → stops → base, each stop's earliest start in that order (``starts``) and
-    its latest start that still lets the rest of the tour fit (``latest``)."""
+    its latest start that still lets the rest of the tour fit (``latest``); from ``start_at``
+    to ``end_at`` instead of the base around a night away (None: the base)."""
 
     order: tuple[int, ...]
     drive: int
     starts: tuple[int, ...]
     latest: tuple[int, ...] = ()
+    start_at: str | None = None
+    end_at: str | None = None
 
     def gaps(self, base: str, candidates: Sequence[Candidate], minutes: Minutes,
              work_start: int, work_end: int) -> tuple[tuple[int, int], ...]:
@@ -231,7 +234,8 @@ class Tour:
         ``(after, until)`` minutes: at the base before leaving, between a drive and a stop,
         back at the base (each block at its earliest end and latest start). The same for every
         consultation of the day, so worked out once per tour (``fits_in_gaps``)."""
-        places = [base, *(candidates[i].location for i in self.order), base]
+        places = [self.start_at or base, *(candidates[i].location for i in self.order),
+                  self.end_at or base]
         # the day's blocks in order (drive, stop, ..., stop, drive home): a gap runs from the
         # earliest end of one (or the start of work) to the latest start of the next
         ends, latest = [work_start], []
@@ -255,7 +259,8 @@ def fits_in_gaps(gaps: Iterable[tuple[int, int]], lo: int, hi: int, duration: in
 def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work_start: int,
               work_end: int, *, max_stops: int | None = None, max_drive: int | None = None,
               all_orders: bool = True, limit: int | None = None,
-              lower: Minutes | None = None, grid: int = 1) -> list[Tour] | None:
+              lower: Minutes | None = None, grid: int = 1, start_at: str | None = None,
+              end_at: str | None = None) -> list[Tour] | None:
     """Every tour of an expert-day that can be driven, ignoring online consultations: each stop
     starts within its window after the drives before it (leaving no earlier than work starts),
     on the appointment ``grid`` (a multiple of that many minutes),
@@ -266,16 +271,17 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
     ``lower(a, b)`` is a lower bound on any way from ``a`` to ``b`` through the candidates
     (e.g. shortest paths) used to stop early when no return can fit the hours or the drive cap;
     without it nothing is cut early (``minutes`` itself is no lower bound when the matrix
-    breaks the triangle inequality).
+    breaks the triangle inequality). From ``start_at`` to ``end_at`` around a night away.
     """
     lower = lower or (lambda a, b: 0)
+    home = end_at or base
     k_max = len(candidates) if max_stops is None else min(max_stops, len(candidates))
     found: list[Tour] = []
     best: dict[frozenset[int], int] = {}
 
     def latest(order: tuple[int, ...]) -> tuple[int, ...]:
         out = []
-        here, by = base, work_end
+        here, by = home, work_end
         for j in reversed(order):
             c = candidates[j]
             by = min(c.hi, by - minutes(c.location, here) - c.duration)
@@ -285,16 +291,11 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
         return tuple(reversed(out))
 
     def keep(order: tuple[int, ...], drive: int, starts: tuple[int, ...]) -> bool:
-        if all_orders:
-            found.append(Tour(order, drive, starts, latest(order)))
-        else:
-            key = frozenset(order)
-            at = best.get(key)
-            if at is None:
-                best[key] = len(found)
-                found.append(Tour(order, drive, starts, latest(order)))
-            elif drive < found[at].drive:
-                found[at] = Tour(order, drive, starts, latest(order))
+        at = len(found) if all_orders else best.setdefault(frozenset(order), len(found))
+        if at == len(found):
+            found.append(Tour(order, drive, starts, latest(order), start_at, end_at))
+        elif drive < found[at].drive:
+            found[at] = Tour(order, drive, starts, latest(order), start_at, end_at)
         return limit is None or len(found) <= limit
 
     def extend(order: tuple[int, ...], starts: tuple[int, ...], here: str, clock: int,
@@ -308,11 +309,11 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
                 continue
             end = start + c.duration
             so_far = drive + leg
-            if end + lower(c.location, base) > work_end:
+            if end + lower(c.location, home) > work_end:
                 continue
-            if max_drive is not None and so_far + lower(c.location, base) > max_drive:
+            if max_drive is not None and so_far + lower(c.location, home) > max_drive:
                 continue
-            back = minutes(c.location, base)
+            back = minutes(c.location, home)
             nxt, nstarts = (*order, j), (*starts, start)
             if end + back <= work_end and (max_drive is None or so_far + back <= max_drive):
                 if not keep(nxt, so_far + back, nstarts):
@@ -323,7 +324,7 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
 
     if k_max <= 0:
         return []
-    if not extend((), (), base, work_start, 0):
+    if not extend((), (), start_at or base, work_start, 0):
         return None
     return found
 
@@ -408,9 +409,8 @@ Block = tuple[int, int, int]
 
 
 def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, int, int]],
-             minutes: Minutes, work_start: int, work_end: int, *,
-             time_limit: float | None = None, grid: int = 1, end: str | None = None
-             ) -> bool | None:
+             minutes: Minutes, work_start: int, work_end: int, *, end: str | None = None,
+             time_limit: float | None = None, grid: int = 1) -> bool | None:
     """Whether one expert's day can run: from ``base`` the on-site ``stops`` in this order
     (each with its start window) to ``end`` (a night away; None: back to ``base``), and online
     ``calls`` given as ``(earliest start, latest start, duration)``, each anywhere outside the

@@ -249,14 +249,16 @@ def uwajima_late_and_ainan_early() -> dict[str, Any]:
     return doc
 
 
-def _day_checks(problem: Any, forced: dict[str, int]) -> dict[dt.date, bool | None]:
+def _day_checks(problem: Any, forced: dict[str, int], *, use_tours: bool = True
+                ) -> dict[dt.date, bool | None]:
     """The day check (``PlannerModel.group_fits``) of each expert-day of the choice model's
-    optimum where the named literals (variable names) take the given values."""
+    optimum where the named literals (variable names) take the given values (days of tours,
+    or of circuits without ``use_tours``)."""
     from solvers.cpsat.solver import cp_solver
     from solvers.model import PlannerModel
     from solvers.options import SolveOptions
 
-    model = PlannerModel(problem, TravelTimes(problem))
+    model = PlannerModel(problem, TravelTimes(problem), use_tours=use_tours)
     model.build()
     model.m.maximize(model.main_objective())
     choice = model.choice_model()
@@ -274,13 +276,17 @@ def _day_checks(problem: Any, forced: dict[str, int]) -> dict[dt.date, bool | No
 def test_the_day_check_times_a_day_from_where_it_starts_to_where_it_ends() -> None:
     """A day around a night is checked on its own from where it starts to where it ends (the
     choice is cut where it says no, so a day that ends away must not be checked as if it came
-    home): with the night in 宇和島 both days fit; coming home, neither does."""
+    home): with the night in 宇和島 both days fit, as tours and as circuits; coming home (a
+    circuit's choice knows no times), neither does."""
     problem = parse_plan_request(uwajima_late_and_ainan_early())
     served = {"served_r1": 1, "served_r2": 1}
-    away = _day_checks(problem, {**served, f"night_e1_2026-12-07_{UWAJIMA}": 1})
-    assert away == {dt.date(2026, 12, 7): True, dt.date(2026, 12, 8): True}
-    home = _day_checks(problem, {**served, f"night_e1_2026-12-07_{UWAJIMA}": 0})
-    assert home == {dt.date(2026, 12, 7): False, dt.date(2026, 12, 8): False}
+    night = f"night_e1_2026-12-07_{UWAJIMA}"
+    both = {dt.date(2026, 12, 7), dt.date(2026, 12, 8)}
+    for use_tours in (True, False):
+        away = _day_checks(problem, {**served, night: 1}, use_tours=use_tours)
+        assert away == dict.fromkeys(both, True)
+    home = _day_checks(problem, {**served, night: 0}, use_tours=False)
+    assert home == dict.fromkeys(both, False)
     plan = solve_checked(problem)
     assert plan.status == "optimal" and plan.objective == best_plan(problem)
     assert plan.kpis["visits"] == 2

@@ -101,7 +101,7 @@ class DayEndBounds(NightRules):
         places = [cands[i].location for i in tour.order]
         # after[p]: the least minutes from the start of stop p to the end of the drive home
         after = [0] * len(tour.order)
-        rest = minutes(places[-1], e.base)
+        rest = minutes(places[-1], tour.end_at or e.base)
         for p in range(len(tour.order) - 1, -1, -1):
             rest += cands[tour.order[p]].duration
             after[p] = rest
@@ -157,7 +157,8 @@ class DayEndBounds(NightRules):
         drive after it right from its end."""
         e = day.expert
         cands = self._candidates(day)
-        places = [e.base, *(cands[i].location for i in tour.order), e.base]
+        places = [tour.start_at or e.base, *(cands[i].location for i in tour.order),
+                  tour.end_at or e.base]
         out = [(e.work_start, self.travel.minutes(places[0], places[1]))]
         for p, i in enumerate(tour.order):
             end = tour.starts[p] + cands[i].duration

@@ -17,6 +17,7 @@ from engine.calendar import night_dates
 from engine.nights import night_places
 from solvers.cpsat.base import ExpertDay, ModelBase
 from solvers.cpsat.day import Ends, negated
+from solvers.routes import Tour
 
 __all__ = ["NightRules"]
 
@@ -132,6 +133,17 @@ class NightRules(ModelBase):
         return [x for _, x in (*day.ends.starts, *day.ends.ends)  # type: ignore[misc]
                 if isinstance(x, cp_model.IntVar)]
 
+    def ends_of(self, day: ExpertDay, value: Callable[[int], int]) -> Tour:
+        """The tour without stops of a choice's day: from where it starts to where it ends
+        (``ExpertDay.ends``; None: the base)."""
+        if day.ends is None:
+            return Tour((), 0, ())
+        start, end = (next(x for x, lit in side if value_of(lit, value))
+                      for side in (day.ends.starts, day.ends.ends))
+        base = day.expert.base
+        return Tour((), 0, (), start_at=None if start == base else start,
+                    end_at=None if end == base else end)
+
     def read_nights(self, value: object) -> dict[tuple[str, dt.date], str]:
         """The nights of a solution (``value`` reads a variable): (expert, date) → place."""
         return {(eid, d): x for (eid, d, x), lit in self.nights.items()
@@ -148,3 +160,7 @@ class NightRules(ModelBase):
                    if (value(lit.index) if isinstance(lit, cp_model.IntVar) else lit)]
             return got[0] if len(got) == 1 else None
         return place(day.ends.starts), place(day.ends.ends)
+
+def value_of(lit: cp_model.LiteralT, value: Callable[[int], int]) -> int:
+    """A literal's value in a solution (``value`` reads a variable by index); a constant's own."""
+    return int(lit) if isinstance(lit, int) else value(lit.index)  # type: ignore[union-attr]

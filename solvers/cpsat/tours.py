@@ -89,7 +89,10 @@ class TourRules(NightRules):
             self._check_deadline()
             day.timed = self._needs_times(day)
             if day.ends is not None:
-                pass        # it may start or end away: a circuit (a tour runs base to base)
+                if self.use_tours:      # it may start or end away: tours from and to each place
+                    tours = self._tours_between_nights(day)
+                    if tours:
+                        enumerated[key] = self._with_room_for_lunch(day, tours)
             elif self.use_tours and day.appointments:
                 tours = self._tours_through_appointments(day)
                 if tours:
@@ -137,13 +140,38 @@ class TourRules(NightRules):
         ot = day.expert.overtime
         return ot is not None and ot.max_minutes > 0
 
-    def _tours(self, day: ExpertDay, *, all_orders: bool, limit: int) -> list[Tour] | None:
+    def _tours(self, day: ExpertDay, *, all_orders: bool, limit: int,
+               start_at: str | None = None, end_at: str | None = None) -> list[Tour] | None:
         e = day.expert
         cap = e.max_visits_per_day      # the appointments are stops, not visits
         return day_tours(e.base, self._candidates(day), self.travel.minutes, e.work_start, e.day_end,
                          max_stops=None if cap is None else cap + len(day.appointments), max_drive=e.max_drive_minutes_per_day,
                          all_orders=all_orders, limit=limit, lower=self.travel.shortest,
-                         grid=self.p.horizon.start_grid_min)
+                         grid=self.p.horizon.start_grid_min, start_at=start_at, end_at=end_at)
+
+    def _tours_between_nights(self, day: ExpertDay) -> list[Tour] | None:
+        """The tours of a day that may start or end away from the base (a night away before
+        or after it): for each place it may start at and each it may end at, the tours from
+        the one to the other, each with its own driving and times (the day trips first). As
+        on any day, every order where start times matter or overtime is paid, else the
+        cheapest order of each set; with standing appointments at a place, only the tours
+        that pass them all. None when a way has more than ``max_tours``."""
+        assert day.ends is not None
+        e = day.expert
+        if day.appointments:
+            day.timed = True
+        every = day.timed or self._pays_overtime(day)
+        out: list[Tour] = []
+        for s, _ in day.ends.starts:
+            for q, _ in day.ends.ends:
+                tours = self._tours(day, all_orders=every,     # each way its own limit
+                                    limit=self.max_tours if every else self.max_tour_sets,
+                                    start_at=None if s == e.base else s,
+                                    end_at=None if q == e.base else q)
+                if tours is None:
+                    return None
+                out += self._through_appointments(day, tours)
+        return out
 
     def _tours_through_appointments(self, day: ExpertDay) -> list[Tour] | None:
         """The tours of a day with standing appointments at a place: every drivable order
@@ -151,10 +179,15 @@ class TourRules(NightRules):
         one through the appointments alone included (the day without visits, which still
         drives). Start times matter on such a day (``timed``). None when there are too many."""
         day.timed = True
+        tours = self._tours(day, all_orders=True, limit=self.max_tours)
+        return None if tours is None else self._through_appointments(day, tours)
+
+    @staticmethod
+    def _through_appointments(day: ExpertDay, tours: list[Tour]) -> list[Tour]:
+        """The tours that pass every standing appointment at a place of the day."""
         n = len(day.onsite)
         need = set(range(n, n + len(day.appointments)))
-        tours = self._tours(day, all_orders=True, limit=self.max_tours)
-        return None if tours is None else [t for t in tours if need <= set(t.order)]
+        return [t for t in tours if need <= set(t.order)]
 
     def _with_room_for_lunch(self, day: ExpertDay, tours: list[Tour]) -> list[Tour]:
         """The tours beside which the expert's lunch fits (all of them without ``lunch``): a
@@ -196,14 +229,47 @@ class TourRules(NightRules):
         driven = [(t.drive, lit) for t, lit in zip(tours, day.tour_lits, strict=True) if t.drive]
         day.drive = _sum_of([lit for _, lit in driven], [c for c, _ in driven])
         for (a, b), lits in by_arc.items():
-            if len(lits) == 1:
-                day.arcs[a, b] = lits[0]
-            else:
-                arc = self.m.new_bool_var(f"leg_{eid}_{d}_{a}_{b}")
-                self.m.add(_sum_of(lits) == arc)
-                day.arcs[a, b] = arc
+            day.arcs[a, b] = self._one_of(lits, f"leg_{eid}_{d}_{a}_{b}")
+        if day.ends is not None:
+            self._tours_start_and_end_with_nights(day)
         if day.timed and self.redundant:
             self.add_tour_leaves_room_for_online(day)
+
+    def _one_of(self, lits: list[cp_model.IntVar], name: str) -> cp_model.IntVar:
+        """A literal true when one of ``lits`` (at most one true) is."""
+        if len(lits) == 1:
+            return lits[0]
+        x = self.m.new_bool_var(name)
+        self.m.add(_sum_of(lits) == x)
+        return x
+
+    def _tours_start_and_end_with_nights(self, day: ExpertDay) -> None:
+        """A day that may start or end away chooses a tour from where it starts (the night
+        before: ``ExpertDay.ends``) to where it ends (its own night). Where it is timed, each
+        leg from or to node 0 is one drive per place (``solvers.cpsat.day.Drives``), its
+        literal "one of the chosen tours drives the leg from (to) that place"."""
+        assert day.ends is not None and day.tours is not None
+        e, name = day.expert, f"{day.expert.id}_{day.date}"
+        for side, attr in ((day.ends.starts, "start_at"), (day.ends.ends, "end_at")):
+            for place, at in side:
+                mine = [lit for t, lit in zip(day.tours, day.tour_lits, strict=True)
+                        if (getattr(t, attr) or e.base) == place]
+                if mine:
+                    self.m.add(sum(mine) <= at)
+        if not day.timed:
+            return
+        locs = self.rules.places(e, self._stops_of(day)[0])
+        by_leg: dict[tuple[int, int, str], list[cp_model.IntVar]] = defaultdict(list)
+        for tour, lit in zip(day.tours, day.tour_lits, strict=True):
+            nodes = [0, *(i + 1 for i in tour.order), 0]
+            for a, b in itertools.pairwise(nodes):
+                end = (tour.start_at or e.base) if a == 0 else (tour.end_at or e.base)
+                by_leg[a, b, end if not (a and b) else ""].append(lit)
+        drives: dict[tuple[int, int], list[tuple[int, cp_model.LiteralT]]] = defaultdict(list)
+        for (a, b, end), lits in sorted(by_leg.items()):
+            t = self.travel.minutes(end if a == 0 else locs[a], end if b == 0 else locs[b])
+            drives[a, b].append((t, self._one_of(lits, f"drive_{name}_{a}_{b}_{end}")))
+        day.drives = dict(drives)
 
     def add_tour_leaves_room_for_online(self, day: ExpertDay) -> None:
         """(Redundant, for a strong bound.) A tour and an online consultation that cannot fit
