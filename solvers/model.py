@@ -105,20 +105,21 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
     def group_fits(self, k: int, value: Callable[[int], int], *,
                    time_limit: float | None = None) -> bool | None:
         """Whether group ``k`` of the last ``day_groups`` call can be timed, decided on the day
-        alone where the group is one expert-day that chose among its tours (exactly, by
-        ``solvers.routes.day_fits``, within ``time_limit`` seconds); None where the full model
-        must decide (joint days, circuits) or the time ran out."""
+        alone where the group is one expert-day without appointments at a place (exactly, by
+        ``solvers.routes.day_fits``, within ``time_limit`` seconds): its chosen tour, or its
+        chosen legs where it is a circuit, from where it starts to where it ends (a night
+        away); None where the full model must decide (joint days) or the time ran out."""
         days = self.group_days[k]
         if len(days) != 1:
             return None
         eid, d = days[0]
         day = self.days[eid, d]
-        if (day.tours is None and day.arcs) or day.appointments or day.ends is not None:
+        if day.appointments or (day.tours is not None and day.ends is not None):
             return None     # (an appointment's stop may be off the grid: the model decides)
-        order: tuple[int, ...] = ()
-        if day.tours is not None and day.on_day is not None and value(day.on_day.index):
-            order = next(t.order for t, lit in zip(day.tours, day.tour_lits, strict=True)
-                         if value(lit.index))
+        order = self.chosen_order(day, value)
+        start, end = self.chosen_ends(day, value)
+        if order is None or start is None or end is None:
+            return None
         cands = self._candidates(day) if day.onsite else []
         calls = [(*self._window[r, eid, d], self.p.request_by_id[r].duration_min)
                  for r in day.online if value(self.present[r, eid, d].index)]
@@ -130,9 +131,9 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
             if self.p.horizon.start_grid_min > 1:   # which the grid would move: the model decides
                 return None
             calls += [(lo, lo, hi - lo) for lo, hi in busy]
-        return day_fits(e.base, [cands[i] for i in order], calls, self.travel.minutes,
+        return day_fits(start, [cands[i] for i in order], calls, self.travel.minutes,
                         e.work_start, e.day_end, time_limit=time_limit,
-                        grid=self.p.horizon.start_grid_min)
+                        grid=self.p.horizon.start_grid_min, end=end)
 
     def request_vars(self, rids: Collection[str]) -> set[int]:
         """Indices of the literals that decide whether, when and by whom the requests ``rids``

@@ -409,11 +409,12 @@ Block = tuple[int, int, int]
 
 def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, int, int]],
              minutes: Minutes, work_start: int, work_end: int, *,
-             time_limit: float | None = None, grid: int = 1) -> bool | None:
-    """Whether one expert's day can run: the on-site ``stops`` in this order (each with its
-    start window), and online ``calls`` given as ``(earliest start, latest start, duration)``,
-    each anywhere outside the drives and within working hours (at the base before leaving, on
-    arriving at a stop, after a stop, back at the base).
+             time_limit: float | None = None, grid: int = 1, end: str | None = None
+             ) -> bool | None:
+    """Whether one expert's day can run: from ``base`` the on-site ``stops`` in this order
+    (each with its start window) to ``end`` (a night away; None: back to ``base``), and online
+    ``calls`` given as ``(earliest start, latest start, duration)``, each anywhere outside the
+    drives and within working hours (before leaving, at a stop, at the day's end).
 
     Exact, and polynomial in the calls wherever one of three quick answers settles it (all of
     them do on a day whose calls share their earliest start or their latest end, e.g. calls
@@ -436,7 +437,7 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
     >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 150)], minutes, 480, 1080)
     False
     """
-    chain = _chain(base, stops, minutes, work_start, work_end, grid)
+    chain = _chain(base, stops, minutes, work_start, work_end, grid, end)
     if chain is None:
         return False
     jobs = [(_up(max(lo, work_start), grid), _down(min(hi, work_end - dur), grid), dur)
@@ -453,12 +454,12 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
 
 
 def _chain(base: str, stops: Sequence[Candidate], minutes: Minutes, work_start: int,
-           work_end: int, grid: int = 1) -> list[Block] | None:
-    """The drives and stops of the day in their order, each with the earliest start the blocks
-    before it allow and the latest start that leaves room for the blocks after it (calls
-    aside; stops on the appointment ``grid``); ``None`` when even without calls they do not
-    fit."""
-    places = [base, *(c.location for c in stops), base]
+           work_end: int, grid: int = 1, end: str | None = None) -> list[Block] | None:
+    """The drives and stops of the day in their order (from ``base`` to ``end``, or back to
+    ``base``), each with the earliest start the blocks before it allow and the latest start
+    that leaves room for the blocks after it (calls aside; stops on the grid); ``None`` when
+    even without calls they do not fit."""
+    places = [base, *(c.location for c in stops), base if end is None else end]
     lengths: list[int] = []
     windows: list[tuple[int, int] | None] = []     # None: a drive, any time
     for i in range(len(stops) + 1):

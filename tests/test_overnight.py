@@ -10,10 +10,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from ortools.sat.python import cp_model
 
 from engine.checker import check_plan
 from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, plan_to_dict
 from engine.tables import plan_tables
+from engine.travel import TravelTimes
 from tests.bruteforce import best_plan
 from tests.helpers import FORMULATIONS, codes_of, refused_at, solve_checked
 
@@ -236,3 +238,49 @@ def test_the_overtime_reason_weighs_the_night_that_would_end_the_day_away(
         assert "奥町に宿泊しても費用は 6000" in u.reasons_ja[0]
     else:
         assert "overtime_cost" not in u.codes
+
+
+def uwajima_late_and_ainan_early() -> dict[str, Any]:
+    """Monday 15:00–17:00 in 宇和島 (88 min from 松山: no way home by 17:15) and Tuesday 09:15 in
+    愛南 (119 min from 松山, 42 from 宇和島): both only with a night in 宇和島."""
+    doc = nanyo_round(1000)
+    doc["requests"][0]["window"] = ["15:00", "17:00"]
+    doc["requests"][1].update(window=["09:15", "10:15"], duration_min=60)
+    return doc
+
+
+def _day_checks(problem: Any, forced: dict[str, int]) -> dict[dt.date, bool | None]:
+    """The day check (``PlannerModel.group_fits``) of each expert-day of the choice model's
+    optimum where the named literals (variable names) take the given values."""
+    from solvers.cpsat.solver import cp_solver
+    from solvers.model import PlannerModel
+    from solvers.options import SolveOptions
+
+    model = PlannerModel(problem, TravelTimes(problem))
+    model.build()
+    model.m.maximize(model.main_objective())
+    choice = model.choice_model()
+    names = {var.name: i for i, var in enumerate(choice.proto.variables)}
+    for name, value in forced.items():
+        choice.add(choice.get_int_var_from_proto_index(names[name]) == value)
+    solver = cp_solver(SolveOptions(), 10)
+    assert solver.solve(choice) == cp_model.OPTIMAL
+    chosen = list(solver.response_proto.solution)
+    model.day_groups(chosen.__getitem__)
+    return {days[0][1]: model.group_fits(k, chosen.__getitem__)
+            for k, days in enumerate(model.group_days)}
+
+
+def test_the_day_check_times_a_day_from_where_it_starts_to_where_it_ends() -> None:
+    """A day around a night is checked on its own from where it starts to where it ends (the
+    choice is cut where it says no, so a day that ends away must not be checked as if it came
+    home): with the night in 宇和島 both days fit; coming home, neither does."""
+    problem = parse_plan_request(uwajima_late_and_ainan_early())
+    served = {"served_r1": 1, "served_r2": 1}
+    away = _day_checks(problem, {**served, f"night_e1_2026-12-07_{UWAJIMA}": 1})
+    assert away == {dt.date(2026, 12, 7): True, dt.date(2026, 12, 8): True}
+    home = _day_checks(problem, {**served, f"night_e1_2026-12-07_{UWAJIMA}": 0})
+    assert home == {dt.date(2026, 12, 7): False, dt.date(2026, 12, 8): False}
+    plan = solve_checked(problem)
+    assert plan.status == "optimal" and plan.objective == best_plan(problem)
+    assert plan.kpis["visits"] == 2

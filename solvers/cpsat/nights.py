@@ -9,7 +9,7 @@ node 0 is where the day starts (leaving) and where it ends (coming back): ``Expe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
@@ -136,3 +136,15 @@ class NightRules(ModelBase):
         """The nights of a solution (``value`` reads a variable): (expert, date) → place."""
         return {(eid, d): x for (eid, d, x), lit in self.nights.items()
                 if value(lit)}  # type: ignore[operator]
+
+    def chosen_ends(self, day: ExpertDay, value: Callable[[int], int]
+                     ) -> tuple[str | None, str | None]:
+        """Where the chosen day starts and ends: the base, or the place of a night away."""
+        if day.ends is None:
+            return day.expert.base, day.expert.base
+
+        def place(side: tuple[tuple[str, cp_model.LiteralT], ...]) -> str | None:
+            got = [x for x, lit in side
+                   if (value(lit.index) if isinstance(lit, cp_model.IntVar) else lit)]
+            return got[0] if len(got) == 1 else None
+        return place(day.ends.starts), place(day.ends.ends)

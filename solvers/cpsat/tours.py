@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
@@ -22,6 +23,26 @@ __all__ = ["TourRules"]
 class TourRules(NightRules):
     """The rules of each on-site day's tour (``add_tour_of_each_onsite_day``) and its
     redundant rules."""
+
+    def chosen_order(self, day: ExpertDay, value: Callable[[int], int]
+                      ) -> tuple[int, ...] | None:
+        """The day's stops (candidate indices) in the order the choice drives them: its
+        chosen tour, or its circuit's chosen legs followed from node 0; None where the legs
+        make no single tour."""
+        if day.tours is not None:
+            if day.on_day is None or not value(day.on_day.index):
+                return ()
+            return next(t.order for t, lit in zip(day.tours, day.tour_lits, strict=True)
+                        if value(lit.index))
+        after = {a: b for (a, b), lit in day.arcs.items() if value(lit.index)}
+        order: list[int] = []
+        node = after.get(0)
+        while node is not None and node != 0 and len(order) < len(after):
+            order.append(node - 1)
+            node = after.get(node)
+        if after and (node != 0 or len(order) + 1 != len(after)):
+            return None
+        return tuple(order)
 
     def _collect_days(self) -> None:
         for e in self.p.experts:        # a day with an appointment at a place always drives
