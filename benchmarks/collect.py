@@ -17,7 +17,8 @@ __all__ = ["collect", "replace_section"]
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("matcher", "service", "scenarios", "startup", "season", "bounds", "slots",
-            "country", "repair", "limits", "grid", "nights", "busy_at", "real_week")
+            "country", "repair", "limits", "grid", "nights", "busy_at", "real_week",
+            "search")
 
 
 def replace_section(text: str, name: str, body: str) -> str:

@@ -34,6 +34,7 @@ BENCHMARKS = {
     "busy_at": ["benchmarks.bench_busy_at"],
     "nights": ["benchmarks.bench_nights"],
     "real_week": ["benchmarks.bench_real_week"],
+    "search": ["benchmarks.bench_search"],
 }
 
 

@@ -510,6 +510,12 @@ MUTATIONS = [
     Mutation("parts: others' visits at a place not counted by the checker", "engine/checker/caps.py",
              "cap = None if loc is None else loc.cap_on(day)",
              "cap = None if loc is None else loc.max_visits_per_day", ("tests/test_decompose.py",)),
+    # --- the search's claim of a proof
+    Mutation("search: a plan no search bounded called optimal", "solvers/cpsat/search.py",
+             "    if found.bound is None:             # nothing proven: no search reached a bound\n"
+             "        return Found(\"feasible\", values, value, None)\n",
+             "    if found.bound is None:\n        return Found(\"optimal\", values, value, value)\n",
+             ("tests/test_lns.py",)),
 ]
 
 

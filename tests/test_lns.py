@@ -110,3 +110,19 @@ def test_the_same_deterministic_budget_takes_the_same_steps():
         runs.append((best, values, [(s.kind, s.days, s.after, s.status) for s in steps]))
     assert runs[0] == runs[1]
     assert len(runs[0][2]) > 3
+
+
+def test_a_plan_no_search_bounded_is_never_called_optimal(monkeypatch):
+    # the choice rounds skipped (a large model that took the choice's share of the time to
+    # build) and the whole model stopped before it found or bounded anything: the search's
+    # plan is the best found, proven by nothing — not optimal
+    from solvers.cpsat import search
+
+    monkeypatch.setattr(search, "_CHOICE_SHARE", 0.0)
+    monkeypatch.setattr(search, "_whole_model",
+                        lambda model, objective, clock, best, *a, **k:
+                        search._best_or_unknown(best, None))
+    problem = ehime_week("2026-12-07", seed=3)
+    plan = solve(problem, SolveOptions(time_limit=3, seed=0, workers=1))
+    assert plan.status == "feasible" and plan.objective is not None
+    assert plan.bound is not None and plan.bound > plan.objective

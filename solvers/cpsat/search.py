@@ -239,9 +239,10 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
 
     values, value, _steps = improve(model, objective, clock, found.values, found.objective,
                                     until=1.0, bound=found.bound, on_better=better)
-    top = value if found.bound is None else max(found.bound, value)
-    return Found("optimal" if value >= top else "feasible", values, value,
-                 None if found.bound is None else top)
+    if found.bound is None:             # nothing proven: no search reached a bound
+        return Found("feasible", values, value, None)
+    top = max(found.bound, value)
+    return Found("optimal" if value >= top else "feasible", values, value, top)
 
 
 def _whole_model(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
