@@ -126,11 +126,9 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
         e = day.expert
         if e.lunch is not None and (order or calls):    # lunch: one more call of the day
             calls.append((e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes))
-        busy = calls_of(e, d)
-        if busy and (order or calls or start != end):   # a standing appointment: fixed,
-            if self.p.horizon.start_grid_min > 1:   # which the grid would move: the model decides
-                return None
-            calls += [(lo, lo, hi - lo) for lo, hi in busy]
+        # a standing appointment is a block fixed in time, on a day with anything in it
+        busy = calls_of(e, d) if order or calls or start != end else []
+        calls += [(lo, lo, hi - lo) for lo, hi in busy]     # within working hours
         return day_fits(start, [cands[i] for i in order], calls, self.travel.minutes,
                         e.work_start, e.day_end, time_limit=time_limit,
                         grid=self.p.horizon.start_grid_min, end=end)

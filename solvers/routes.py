@@ -428,8 +428,8 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
     3. otherwise CP-SAT decides on the day alone (one interval per block, no two at once).
 
     ``time_limit`` (seconds) bounds step 3; ``None`` comes back only when it runs out undecided.
-    On an appointment ``grid`` of more than a minute (stops and calls start on its multiples)
-    step 1 is skipped: its schedule need not start them there.
+    On an appointment ``grid`` of more than a minute (stops and calls start on its multiples,
+    a call of one start minute keeps it: a standing appointment) step 1 is skipped.
 
     >>> minutes = lambda a, b: 0 if a == b else 120
     >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 60)], minutes, 480, 1080)
@@ -440,8 +440,8 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
     chain = _chain(base, stops, minutes, work_start, work_end, grid, end)
     if chain is None:
         return False
-    jobs = [(_up(max(lo, work_start), grid), _down(min(hi, work_end - dur), grid), dur)
-            for lo, hi, dur in calls]
+    jobs = [(_up(max(lo, work_start), g), _down(min(hi, work_end - dur), g), dur)
+            for lo, hi, dur in calls for g in (grid if lo < hi else 1,)]
     if any(lo > hi for lo, hi, _ in jobs):
         return False
     mirrored = (_mirror(chain[::-1]), _mirror(jobs), -work_end)
@@ -565,14 +565,14 @@ def _fits_with_pauses(blocks: Sequence[Block], start: int) -> bool:
 def _cp_sat_fits(chain: Sequence[Block], calls: Sequence[Block],
                  time_limit: float | None, grid: int = 1) -> bool | None:
     """The exact answer from CP-SAT: one interval per block within its window, the chain's
-    blocks in their order, no two blocks at once, stops and calls on the appointment ``grid``
-    (the chain's odd blocks are its stops); ``None`` if ``time_limit`` runs out."""
+    blocks in their order, no two blocks at once, stops and calls of more than one start minute
+    on the ``grid`` (the chain's odd blocks are its stops); ``None`` if ``time_limit`` runs out."""
     m = cp_model.CpModel()
     intervals = []
     starts = []
     for kind, blocks in (("leg", chain), ("call", calls)):
         for i, (lo, hi, d) in enumerate(blocks):
-            if grid > 1 and (kind == "call" or i % 2):
+            if grid > 1 and lo < hi and (kind == "call" or i % 2):
                 s = m.new_int_var_from_domain(cp_model.Domain.from_values(
                     range(_up(lo, grid), hi + 1, grid)), f"{kind}_{i}_start")
             else:

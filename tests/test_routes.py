@@ -76,6 +76,22 @@ def test_leave_early_call_from_the_town_then_visit():
                         1080)
 
 
+def test_a_standing_appointment_off_the_grid_keeps_its_minute():
+    """On a 15-minute grid a standing appointment at 10:05–10:50 (a call of one start minute)
+    stays where it is: a call that may start 10:00–11:00 fits at 11:00, one that must start
+    by 10:15 does not; a visit starts on the grid after it, not inside it."""
+    def t(a: str, b: str) -> int:
+        return 0 if a == b else 30
+
+    appointment = (605, 605, 45)
+    assert day_fits("base", [], [(600, 660, 30), appointment], t, 480, 1080, grid=15)
+    assert not day_fits("base", [], [(600, 615, 30), appointment], t, 480, 1080, grid=15)
+    assert day_fits("base", [Candidate("far", 60, 680, 700)], [appointment], t, 480, 1080,
+                    grid=15)
+    assert not day_fits("base", [Candidate("far", 60, 615, 640)], [appointment], t, 480,
+                        1080, grid=15)
+
+
 def test_a_call_inside_every_possible_drive_blocks_the_leg():
     def t(a: str, b: str) -> int:
         return 0 if a == b else 60
