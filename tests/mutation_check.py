@@ -336,6 +336,8 @@ MUTATIONS = [
     Mutation("day check: CP-SAT starts a standing appointment on the grid", "solvers/routes.py",
              "if grid > 1 and lo < hi and (kind", "if grid > 1 and (kind",
              ("tests/test_routes.py",)),
+    Mutation("night: a repair keeps the drives of a day's old order", "solvers/cpsat/base.py",
+             "*self.stop_sets, *drives,", "*self.stop_sets,", (NIGHTS,)),
     Mutation("night: the day check brings a day away home", "solvers/routes.py",
              "places = [base, *(c.location for c in stops), base if end is None else end]",
              "places = [base, *(c.location for c in stops), base]", (NIGHTS,)),

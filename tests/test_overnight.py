@@ -290,3 +290,20 @@ def test_the_day_check_times_a_day_from_where_it_starts_to_where_it_ends() -> No
     plan = solve_checked(problem)
     assert plan.status == "optimal" and plan.objective == best_plan(problem)
     assert plan.kpis["visits"] == 2
+
+
+def test_a_day_around_a_night_frees_its_drives_with_its_order() -> None:
+    """The drive of each leg from or to a night's place follows from the day's order: a plan
+    re-decided with the order free (the search's repairs, large-neighbourhood steps) frees
+    those drives too, else the day is held to the order it had and no repair of it works."""
+    from solvers.model import PlannerModel
+
+    problem = parse_plan_request(nanyo_round(1000))
+    model = PlannerModel(problem, TravelTimes(problem), use_tours=False)    # circuits
+    model.build()
+    around = [day for day in model.days.values() if day.ends is not None and day.drives]
+    assert around
+    for day in around:
+        drives = {x.index for options in day.drives.values() for _, x in options
+                  if isinstance(x, cp_model.IntVar)}
+        assert drives and drives <= set(day.order_vars())

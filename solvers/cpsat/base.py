@@ -57,8 +57,14 @@ class ExpertDay:
     direct: list[tuple[int, cp_model.LiteralT]] = field(default_factory=list)
 
     def order_vars(self) -> list[int]:
-        """Indices of the literals that choose the day's order of stops."""
-        return [x.index for x in [*self.tour_lits, *self.arcs.values(), *self.stop_sets]]
+        """Indices of the literals that choose the day's order of stops, with those that
+        follow from it: the drive of each leg from or to the place of a night away, and the
+        drive between two nights of a day without stops (a plan re-decided with its order kept
+        none of them, else they hold the day to the order it had)."""
+        drives = [x for options in (self.drives or {}).values() for _, x in options]
+        return [x.index for x in [*self.tour_lits, *self.arcs.values(), *self.stop_sets, *drives,
+                                  *(x for _, x in self.direct)]
+                if isinstance(x, cp_model.IntVar)]
 
 
 class OutOfTime(Exception):
