@@ -85,6 +85,18 @@ def _day_trips_first(problem: PlanRequest, options: SolveOptions) -> Plan:
                    t0, info)
 
 
+def _first_of(greedy: list[Visit], value: int | None, options: SolveOptions
+              ) -> tuple[list[Visit], int | None]:
+    """The plan the search starts from and its worth: the plan it was given to start from
+    (``options.start``: a week's day trips, planned first) where that is worth more than the
+    greedy plan, else the greedy plan (its worth None where it leaves out a fixed visit)."""
+    start = options.start
+    if start is not None and start.objective is not None \
+            and (value is None or start.objective > value):
+        return list(start.visits), start.objective
+    return greedy, value
+
+
 def _without_nights(problem: PlanRequest) -> PlanRequest:
     """The week with day trips only."""
     return replace(problem, experts=tuple(replace(e, overnight=None) for e in problem.experts))
@@ -160,7 +172,8 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
         return _finish(problem, "feasible", greedy_value,
                        max(_trivial_bound(problem, explainer), greedy_value), greedy,
                        greedy_routes, explainer, options, t0, info)
-    found = choose_then_time(model, objective, clock, greedy)
+    found = choose_then_time(model, objective, clock, *_first_of(greedy, greedy_value if
+                                                                 greedy_ok else None, options))
     seconds["search"] = round(time.perf_counter() - t0, 3)
     if found.status == "infeasible":
         return _release_fixed(problem, travel, explainer, clock, info)

@@ -142,3 +142,22 @@ def test_the_choice_of_an_ehime_week_is_proven_in_a_little_work():
         solver = search._choice_solver(Clock(SolveOptions(), t0, t0 + 60))
         assert solver.solve(model.choice_model()) == cp_model.OPTIMAL
         assert solver.response_proto.deterministic_time < 0.03, seed
+
+
+def test_a_first_plan_worth_the_proven_bound_is_the_answer():
+    """A first plan (the greedy one, or the day trips a week with nights starts from) that is
+    worth the choice's proven bound is taken in the model, timed at its best, and kept: it is
+    optimal whatever plan the choice itself came to. One worth less is not tried."""
+    problem = problem_of("joint_visit")
+    plan = solve_checked(problem)
+    assert plan.status == "optimal" and plan.objective is not None
+    model = PlannerModel(problem, TravelTimes(problem))
+    model.build()
+    objective = model.main_objective()
+    model.m.maximize(objective)
+    t0 = time.perf_counter()
+    clock = Clock(SolveOptions(), t0, t0 + 60)
+    values = search._first_timed(model, clock, list(plan.visits), plan.objective, plan.objective)
+    assert values is not None and search._value_of(objective, values) == plan.objective
+    assert search._first_timed(model, clock, list(plan.visits), plan.objective - 1,
+                               plan.objective) is None

@@ -37,7 +37,7 @@ class Found:
 
 
 def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
-                     first: list[Visit]) -> Found:
+                     first: list[Visit], first_value: int | None = None) -> Found:
     """Choose first, then time: solve the model without its timing rules (the choice of
     tours and consultations, fast and with a tight bound); when the times of the chosen plan
     work out, that plan is optimal, proven. When some day's times do not, that day's choice
@@ -57,7 +57,6 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
     best = Found("unknown", None, None, None)
     bound: int | None = None
     last_choice: dict[int, int] | None = None
-
     improved = 0            # plans found, each better than the one before
     failed: set[frozenset[tuple[str, dt.date]]] = set()     # days whose choice could not be timed
 
@@ -86,6 +85,8 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         proven = code == cp_model.OPTIMAL
         bound = int(round(solver.objective_value if proven else solver.best_objective_bound))
         chosen = list(solver.response_proto.solution)
+        if proven and consider(_first_timed(model, clock, first, first_value, bound), at_round):
+            return Found("optimal", best.values, best.objective, best.objective)
         # The chosen consultations timed, the days' orders free: optimal if it meets the bound.
         if consider(_repair(model, clock, {i: chosen[i] for i in decisions
                                            if i not in all_orders}), at_round):
@@ -359,6 +360,21 @@ def _cannot_be_timed(model: PlannerModel, clock: Clock, lits: list[int],
     solver = clock.solver(share=0.1, cap=5.0)
     solver.parameters.stop_after_first_solution = True
     return clock.run(solver, probe) == cp_model.INFEASIBLE
+
+
+def _first_timed(model: PlannerModel, clock: Clock, first: list[Visit],
+                 first_value: int | None, bound: int) -> list[int] | None:
+    """Where the first plan (``first``: the greedy plan, or the plan the search was given to
+    start from) is worth (``first_value``) the choice's proven bound, that plan in the model
+    with its times (and so its overtime) at their best, its consultations kept and its days'
+    orders free: it is then optimal, whatever the choice's own plan. None otherwise."""
+    if first_value is None or first_value < bound:
+        return None
+    values = model.hint_plan(first, complete=True)
+    if values is None:
+        return None
+    orders = {i for day in model.days.values() for i in day.order_vars()}
+    return _repair(model, clock, {i: values[i] for i in model.decisions() if i not in orders})
 
 
 def _repair(model: PlannerModel, clock: Clock, fixed: dict[int, int]) -> list[int] | None:
