@@ -395,8 +395,8 @@ def test_a_sub_problem_counts_the_coverage_the_rest_of_the_plan_gives_and_keeps_
 
 @settings(max_examples=120, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(doc=tiny(), published=st.booleans())
-def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
+@given(doc=tiny(), published=st.booleans(), weeks_first=st.booleans())
+def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published, weeks_first):
     """Day windows on the tiny instances of the optimality test (goals, monthly caps, fixed
     visits, published dates): the plan is valid, the LP, capacity and Lagrangian bounds hold
     the brute-force optimum, and ``optimal`` by parts is the optimum."""
@@ -415,7 +415,8 @@ def test_by_parts_and_its_bound_agree_with_the_brute_force(doc, published):
     # (its tours run from the base: a plan by parts asks it only where no expert stays away)
     assert lagrangian >= truth or any(night_places(problem, e) for e in problem.experts)
     plan = solve_by_parts(problem, SolveOptions(time_limit=10.0, executor="serial"),
-                          WindowSplit(days=1), part_solver=solve_part)
+                          WindowSplit(days=1, weeks_first=weeks_first),
+                          part_solver=solve_part)
     assert_valid(problem, plan)
     note(f"by parts {plan.status} {plan.objective} bound {plan.bound}; brute force {truth}")
     assert plan.objective <= truth <= plan.bound
@@ -542,7 +543,7 @@ def test_window_parts_share_an_experts_budget_and_the_repair_uses_what_is_left()
     for e in doc["experts"]:
         e["max_visits_total"] = 3
     p = problem_of(doc)
-    split = WindowSplit(weeks=1)
+    split = WindowSplit(weeks=1, weeks_first=False)     # the windows solved side by side
     hoods = split.parts(p, TravelTimes(p))
     assert [h.dates for h in hoods] == [(D, D + dt.timedelta(days=6)),
                                         (D + dt.timedelta(days=7), D + dt.timedelta(days=11))]

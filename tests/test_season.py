@@ -154,3 +154,29 @@ def test_published_weeks_stay_when_the_season_is_replanned(short_season):
     kept = {v.request: v for v in first.visits if v.date <= until}
     assert all(again.visit_by_request.get(r) == v for r, v in kept.items())
     assert all(v.request in kept for v in again.visits if v.date <= until)
+
+
+def test_a_season_by_parts_starts_from_its_weeks_planned_one_after_the_other():
+    # six weeks: the windows' split, its first plan week after week, then repaired; within
+    # the limit, valid, never below the weeks alone
+    from solvers.planner import SolveOptions, solve
+
+    season = parse_plan_request(season_document(weeks=6, requests_per_week=10, seed=2,
+                                                onsite_days_per_month=6))
+    plan = solve(season, SolveOptions(time_limit=12, decompose="always", explain=False))
+    assert check_plan(season, plan) == []
+    assert plan.solver.first_plan == "week by week" and plan.solver.parts == 6
+    assert plan.solve_seconds <= 12 * 1.1
+    assert plan.objective >= plan.solver.first_objective
+    assert plan.objective <= plan.bound
+
+
+def test_a_season_with_published_weeks_is_cut_in_windows_as_before(short_season):
+    from solvers.planner import SolveOptions, solve
+
+    first = simulate_season(short_season, time_limit=2).plan
+    published = publish_until(short_season, first, short_season.horizon.start
+                              + dt.timedelta(days=4))
+    plan = solve(published, SolveOptions(time_limit=8, decompose="always", explain=False))
+    assert check_plan(published, plan) == []
+    assert plan.solver.first_plan != "week by week"

