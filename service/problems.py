@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import Conflict, InputError
+from engine.errors import Conflict, InputError, Problem
 from service.i18n import N_, translator
 
 __all__ = ["ApiProblem", "install_handlers", "lang_of", "problem_response"]
@@ -30,6 +30,22 @@ _TITLES = {
     429: ("Too many requests", "リクエストが多すぎます"),
     500: ("Internal error", "内部エラーが発生しました"),
 }
+
+
+def check_entry(probe: dict[str, Any], entry: str) -> None:
+    """Read ``probe`` (a plan-request built around one entry the caller sent, e.g.
+    ``experts[0]``) as the format reads it: the problems of that entry are raised with paths
+    relative to it (``lunch.window``, as the caller named the field), any other as it is."""
+    from engine.format import parse_plan_request  # (the format's reader, on demand)
+
+    try:
+        parse_plan_request(probe)
+    except InputError as err:
+        mine = [Problem(p.path.removeprefix(f"{entry}."), p.message, p.message_ja)
+                for p in err.problems if p.path.startswith(entry)]
+        if mine:
+            raise InputError(mine) from None
+        raise
 
 
 def lang_of(request: Request) -> str:

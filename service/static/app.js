@@ -110,7 +110,7 @@ const TEXT = {
     busy_saved: "予定を保存しました",
     after_none: "（なし）", after_min: "最短（日後）", after_max: "最長（日後）",
     after_same: "前回と同じ専門家",
-    seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の予定はありません",
+    seg_long: "長い運転（90分以上）", all_days: "全日", tl_none: "この週の計画はありません",
     tl_leave: "出発", tl_return: "帰着", tl_longest: "最長", tl_at_base: "拠点で勤務",
     overtime_upto: "残業 最大 {n} 分（1 分 {c}）",
     rq_search: "検索", rq_scope: "対象", rq_scope_week: "この週", rq_scope_all: "すべての週",

@@ -26,7 +26,7 @@ from service.auth import Principal, feed_token
 from service.calendars import calendar_stems
 from service.clock import japan_now
 from service.db import ExpertRow, MunicipalityRow, RequestRow, VisitRow, utcnow
-from service.problems import ApiProblem
+from service.problems import ApiProblem, check_entry
 from service.schemas import ExpertPatch
 from service.weeks import published_plan, week_dates
 
@@ -109,14 +109,7 @@ def _format_check(s: Session, doc: dict[str, Any],
              "locations": [m.location for m in s.scalars(select(MunicipalityRow))],
              "experts": [{k: v for k, v in doc.items() if k not in drop}],
              "requests": []}
-    try:
-        parse_plan_request(probe)
-    except InputError as err:
-        mine = [Problem(p.path.removeprefix("experts[0]."), p.message, p.message_ja)
-                for p in err.problems if p.path.startswith("experts[0]")]
-        if mine:
-            raise InputError(mine) from None
-        raise
+    check_entry(probe, "experts[0]")
 
 
 def _busy_check(s: Session, doc: dict[str, Any]) -> None:

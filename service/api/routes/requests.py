@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InputError, Problem
-from engine.format import parse_plan_request
 from service.api.deps import (
     CurrentKey,
     Id,
@@ -30,7 +29,7 @@ from service.api.views import request_view
 from service.auth import Principal
 from service.config import Settings
 from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
-from service.problems import ApiProblem
+from service.problems import ApiProblem, check_entry
 from service.reasons import municipality_reasons
 from service.schemas import RequestIn, RequestPatch
 from service.weeks import week_dates
@@ -67,14 +66,7 @@ def format_check(s: Session, muni: str, doc: dict[str, Any], earliest: dt.date,
              "requests": [{"id": "probe", "location": muni,
                            **{k: v for k, v in doc.items() if k != "after"},
                            "earliest": earliest.isoformat(), "latest": latest.isoformat()}]}
-    try:
-        parse_plan_request(probe)
-    except InputError as err:
-        mine = [Problem(p.path.removeprefix("requests[0]."), p.message, p.message_ja)
-                for p in err.problems if p.path.startswith("requests[0]")]
-        if mine:
-            raise InputError(mine) from None
-        raise
+    check_entry(probe, "requests[0]")
 
 
 def _visit_date(s: Session, rid: str) -> str | None:
