@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import Conflict, InputError, Problem
+from engine.format import parse_plan_request
 from service.i18n import N_, translator
 
 __all__ = ["ApiProblem", "install_handlers", "lang_of", "problem_response"]
@@ -36,8 +37,6 @@ def check_entry(probe: dict[str, Any], entry: str) -> None:
     """Read ``probe`` (a plan-request built around one entry the caller sent, e.g.
     ``experts[0]``) as the format reads it: the problems of that entry are raised with paths
     relative to it (``lunch.window``, as the caller named the field), any other as it is."""
-    from engine.format import parse_plan_request  # (the format's reader, on demand)
-
     try:
         parse_plan_request(probe)
     except InputError as err:

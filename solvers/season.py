@@ -27,9 +27,8 @@ Examples
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -37,10 +36,7 @@ import pandas as pd
 
 from engine.kpis import SMALL_TOWN_POPULATION, coverage_of, objective_of, plan_kpis
 from engine.model import (
-    Coverage,
     Fixed,
-    Goals,
-    Horizon,
     Plan,
     PlanRequest,
     Request,
@@ -49,11 +45,11 @@ from engine.model import (
 )
 from engine.nights import night_places
 from engine.travel import TravelTimes
-from solvers.executor import release_memory
 from solvers.explain import Explainer
 from solvers.parts.capacity import capacity_prices
 from solvers.parts.lagrange import lagrangian_bound
 from solvers.parts.solve import CAPACITY, LAGRANGIAN, TRIVIAL
+from solvers.parts.weeks import week_by_week
 from solvers.planner import SolveOptions, build_routes, solve, trivial_bound
 from solvers.routes import plan_breaks
 
@@ -143,23 +139,6 @@ def _series_kept(q: Request, fixed: Mapping[str, Request]) -> bool:
         not a.same_experts or set(f.experts) == set(first.fixed.experts))
 
 
-def _after_earlier_weeks(asked: list[Request], made: list[Visit]) -> list[Request]:
-    """A week's requests with each follow-up whose first session is not asked this week
-    linked to that session's visit in an earlier week (``after`` with its date and experts);
-    one whose first session is not made yet waits for a later week."""
-    ids = {q.id for q in asked}
-    visit_of = {v.request: v for v in made}
-    out = []
-    for q in asked:
-        a = q.after
-        if a is None or a.date is not None or a.request in ids:
-            out.append(q)
-        elif a.request in visit_of:
-            v = visit_of[a.request]
-            out.append(replace(q, after=replace(a, date=v.date, experts=tuple(v.experts))))
-    return out
-
-
 # ---------------------------------------------------------------------------- simulation
 @dataclass(frozen=True)
 class SeasonSimulation:
@@ -172,66 +151,6 @@ class SeasonSimulation:
     still_open: tuple[str, ...] = ()
 
 
-def _mondays(h: Horizon) -> list[dt.date]:
-    first = h.start - dt.timedelta(days=h.start.weekday())
-    out, d = [], first
-    while d <= h.end:
-        out.append(d)
-        d += dt.timedelta(days=7)
-    return out
-
-
-def _week_problem(problem: PlanRequest, start: dt.date, end: dt.date,
-                  requests: list[Request], made: list[Visit], goals: bool) -> PlanRequest:
-    """One week of the season: its dates, its requests, each expert's caps less what the
-    season's earlier weeks used (total visits, on-site days, on-site days of each month), and
-    with ``goals`` the coverage floors less the consultations already made."""
-    horizon = replace(problem.horizon, start=max(start, problem.horizon.start),
-                      end=min(end, problem.horizon.end),
-                      blackouts=tuple(b for b in problem.horizon.blackouts
-                                      if start <= b.date <= end),
-                      published_until=None)
-    visits_of: Counter[str] = Counter()
-    days_of: dict[str, set[dt.date]] = defaultdict(set)
-    for v in made:
-        if v.mode == "onsite":
-            for eid in v.experts:
-                visits_of[eid] += 1
-                days_of[eid].add(v.date)
-    experts = []
-    for e in problem.experts:
-        months = {f"{d:%Y-%m}" for d in horizon.dates}
-        by_month = {}
-        for m in months:
-            y, mo = int(m[:4]), int(m[5:])
-            cap = e.month_cap(y, mo)
-            if cap is not None:
-                by_month[m] = max(0, cap - sum(1 for d in days_of[e.id]
-                                               if (d.year, d.month) == (y, mo)))
-        experts.append(replace(
-            e, days=None if e.days is None else tuple(d for d in e.days
-                                                      if horizon.start <= d <= horizon.end),
-            busy=tuple(b for b in e.busy if horizon.start <= b.date <= horizon.end),
-            max_visits_total=None if e.max_visits_total is None else max(
-                0, e.max_visits_total - visits_of[e.id]),
-            max_onsite_days=None if e.max_onsite_days is None else max(
-                0, e.max_onsite_days - len(days_of[e.id])),
-            max_onsite_days_per_month=None, onsite_days_by_month=by_month,
-            overnight=None))    # the season's routes are read back from its visits: day trips
-    week_goals = Goals()
-    if goals:
-        cov = problem.goals.coverage
-        if cov is not None:
-            seen = Counter(v.location for v in made if v.mode in cov.modes)
-            floors = cov.floors(problem)
-            week_goals = replace(week_goals, coverage=Coverage(
-                0, cov.penalty, cov.modes,
-                {lid: max(0, f - seen[lid]) for lid, f in floors.items()}))
-        week_goals = replace(week_goals, small_towns=problem.goals.small_towns)
-    return replace(problem, horizon=horizon, experts=tuple(experts), requests=tuple(requests),
-                   goals=week_goals)
-
-
 def simulate_season(problem: PlanRequest, *, time_limit: float = 2.0, seed: int = 0,
                     goals: bool = True, workers: int = 1, travel_speed_factor: float = 1.0,
                     progress: Callable[[int, int], None] | None = None) -> SeasonSimulation:
@@ -242,75 +161,15 @@ def simulate_season(problem: PlanRequest, *, time_limit: float = 2.0, seed: int 
     the earlier weeks left and the small-town bonus; without, each week serves priority only,
     as before the season goals."""
     t0 = time.perf_counter()
+    def solve_week(week: PlanRequest, limit: float, week_seed: int) -> Plan:
+        return solve(week, SolveOptions(time_limit=limit, seed=week_seed, workers=workers,
+                                        explain=False, travel_speed_factor=travel_speed_factor))
+
     made, rows, expired, still_open = week_by_week(
-        problem, time_limit=time_limit, seed=seed, goals=goals, workers=workers,
-        travel_speed_factor=travel_speed_factor, progress=progress)
+        problem, solve_week, time_limit=time_limit, seed=seed, goals=goals, progress=progress)
     return SeasonSimulation(_season_plan(problem, made, t0, travel_speed_factor),
                             pd.DataFrame(rows).set_index("week"), tuple(expired),
                             tuple(still_open))
-
-
-def week_by_week(problem: PlanRequest, *, time_limit: float = 2.0, seed: int = 0,
-                 goals: bool = True, workers: int = 1, travel_speed_factor: float = 1.0,
-                 progress: Callable[[int, int], None] | None = None,
-                 until: float | None = None, release: bool = False
-                 ) -> tuple[list[Visit], list[dict[str, object]], list[str], list[str]]:
-    """The weeks of ``simulate_season`` planned one after the other: the visits made, a row
-    per week, the requests that expired and those still open. Past ``until``
-    (``time.perf_counter`` seconds) each week left gets a tenth of a second (its quick plan):
-    the weeks then end close to it, whatever their number. With ``release`` each week's model
-    is freed and its memory handed back before the next (inside a solve, where the cycle
-    collector is off, 33 weeks' models held 1.3 GB)."""
-    mondays = _mondays(problem.horizon)
-    open_: dict[str, tuple[Request, int]] = {}
-    made: list[Visit] = []
-    rows: list[dict[str, object]] = []
-    expired: list[str] = []
-    by_week: dict[dt.date, list[Request]] = defaultdict(list)
-    for q in problem.requests:
-        by_week[q.earliest - dt.timedelta(days=q.earliest.weekday())].append(q)
-    for w, monday in enumerate(mondays):
-        end = monday + dt.timedelta(days=6)
-        for q in by_week.get(monday, []):
-            open_[q.id] = (q, 0)
-        asked = _after_earlier_weeks(
-            [replace(q, earliest=max(q.earliest, monday), latest=min(q.latest, end))
-             for q, _carried in open_.values()], made)
-        week = _week_problem(problem, monday, end, asked, made, goals)
-        limit = time_limit if until is None or time.perf_counter() < until else 0.1
-        if asked:
-            plan = solve(week, SolveOptions(time_limit=limit, seed=seed * 1000 + w,
-                                            workers=workers, explain=False,
-                                            travel_speed_factor=travel_speed_factor))
-            served = {v.request for v in plan.visits}
-            made.extend(plan.visits)
-            if release:
-                release_memory()
-        else:
-            plan, served = None, set()
-        carried_in = sum(1 for _q, c in open_.values() if c)
-        gone = 0
-        for rid in list(open_):
-            q, carried = open_[rid]
-            if rid in served:
-                del open_[rid]
-            elif q.latest <= end and q.latest < problem.horizon.end:
-                del open_[rid]
-                expired.append(rid)
-                gone += 1
-            else:
-                open_[rid] = (q, carried + 1)
-        rows.append({"week": monday, "requests": len(asked), "carried_in": carried_in,
-                     "expired": gone,
-                     "status": plan.status if plan else "nothing asked",
-                     "visits": len(served),
-                     "expert_visits": plan.kpis.get("expert_visits", 0) if plan else 0,
-                     "served_priority": plan.kpis.get("served_priority", 0) if plan else 0,
-                     "drive_minutes": plan.kpis.get("drive_minutes", 0) if plan else 0,
-                     "solve_seconds": round(plan.solve_seconds, 3) if plan else 0.0})
-        if progress is not None:
-            progress(w + 1, len(mondays))
-    return made, rows, expired, list(open_)
 
 
 def _season_plan(problem: PlanRequest, visits: list[Visit], t0: float,

@@ -24,8 +24,9 @@ from engine.travel import TravelTimes
 from solvers.explain import Explainer
 from solvers.greedy import greedy_visits
 from solvers.parts.hoods import Neighbourhood, sub_problem
+from solvers.parts.weeks import week_problem
 from solvers.routes import plan_breaks
-from solvers.season import _week_problem, simulate_season
+from solvers.season import simulate_season
 from tests.bruteforce import best_plan
 from tests.helpers import (
     FORMULATIONS,
@@ -262,7 +263,7 @@ def test_a_season_keeps_standing_appointments_week_by_week_and_a_week_reads_back
     assert "busy" not in rules(problem, sim.plan)
     assert check_plan(problem, sim.plan) == []
     start = problem.horizon.start
-    week = _week_problem(problem, start, start + dt.timedelta(days=6), [], [], goals=False)
+    week = week_problem(problem, start, start + dt.timedelta(days=6), [], [], goals=False)
     assert {b.date for e in week.experts for b in e.busy} == {start}
     assert parse_plan_request(plan_request_to_dict(week)) == week
 

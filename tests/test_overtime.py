@@ -22,7 +22,8 @@ from engine.model import Overtime, Visit
 from engine.season import season_document
 from engine.tables import plan_tables
 from solvers.parts.hoods import Neighbourhood, sub_problem
-from solvers.season import _week_problem, simulate_season
+from solvers.parts.weeks import week_problem
+from solvers.season import simulate_season
 from tests.bruteforce import best_plan, insertions
 from tests.helpers import (
     FORMULATIONS,
@@ -280,7 +281,7 @@ def test_a_season_pays_overtime_week_by_week_and_its_weeks_keep_it():
     sim = simulate_season(problem, time_limit=2)
     assert check_plan(problem, sim.plan) == []
     start = problem.horizon.start
-    week = _week_problem(problem, start, start + dt.timedelta(days=6), [], [], goals=False)
+    week = week_problem(problem, start, start + dt.timedelta(days=6), [], [], goals=False)
     assert all(e.overtime == Overtime(60, 20) for e in week.experts)
     assert parse_plan_request(plan_request_to_dict(week)) == week
 

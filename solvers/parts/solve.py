@@ -38,6 +38,7 @@ from solvers.parts.lagrange import lagrangian_bound
 from solvers.parts.run import PartRules, PartSolver, Task, run_tasks, workers_of
 from solvers.parts.series import keep_series_together
 from solvers.parts.split import Split, WindowSplit, default_split
+from solvers.parts.weeks import mondays, week_by_week
 from solvers.routes import build_routes, plan_breaks
 from solvers.size import needs_parts
 
@@ -198,19 +199,19 @@ def _rolls(run: _Run) -> bool:
 def _rolling_first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
     """Step 1 of a season cut in windows: its weeks planned one after the other, each with
     what the weeks before it made kept and its requests open while their dates last
-    (``solvers.season.week_by_week``, a week's model proven in about a second), until
-    ``ROLLING_SHARE`` of the time; beside them, on a thread, the bounds. On the 33-week
-    season of 1,320 requests the weeks so planned (2 s each, 44 s) scored 7,398,395 where
-    six-week windows solved side by side, joined and repaired in 120 s scored 7,322,694: a
-    window's model of 240 requests ends its share of the time about 6 % below its own bound,
-    while the weeks are proven one by one."""
-    from solvers.season import week_by_week  # (it plans each week with the planner)
-
+    (``solvers.parts.weeks``, a week's model proven in about a second, by ``run.part_solver``),
+    until ``ROLLING_SHARE`` of the time, and what no week planned then completed by the greedy
+    plan; beside them, on a thread, the bounds. On the 33-week season of 1,320 requests the
+    weeks so planned (2 s each, 44 s) scored 7,398,395 where six-week windows solved side by
+    side, joined and repaired in 120 s scored 7,322,694: a window's model of 240 requests
+    ends its share of the time about 6 % below its own bound, while the weeks are proven one
+    by one."""
     problem, travel, limit, options = run.problem, run.travel, run.limit, run.options
     until = run.t0 + ROLLING_SHARE * limit
-    weeks = max(1, ((problem.horizon.end - problem.horizon.start).days + 7) // 7)
+    weeks = len(mondays(problem.horizon))
     bounds: list[tuple[int, str]] = []
     failed: list[BaseException] = []
+    rules = PartRules(travel.speed_factor)
 
     def beside() -> None:
         try:
@@ -218,16 +219,21 @@ def _rolling_first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
         except BaseException as exc:  # noqa: BLE001 - raised again on this side
             failed.append(exc)
 
+    def solve_week(week: PlanRequest, week_limit: float, seed: int) -> Plan:
+        return run.part_solver(week, week_limit, seed, None, (), rules)
+
     run.split.parts(problem, travel)        # (the windows the repair's spans go by)
     thread = threading.Thread(target=beside, name="bounds", daemon=True)
     thread.start()
     made, _rows, _expired, _open = week_by_week(
-        problem, time_limit=max(0.2, ROLLING_SHARE * limit / weeks), seed=options.seed,
-        travel_speed_factor=travel.speed_factor, until=until - 0.05 * limit,
-        release=True)
+        problem, solve_week, time_limit=ROLLING_SHARE * limit / weeks, seed=options.seed,
+        until=until - 0.1 * limit, release=True)
     thread.join()
     if failed:
         raise failed[0]
+    # the requests of weeks not planned in time (a short limit, a loaded machine): the greedy
+    # plan places them beside the weeks' visits (which it keeps where they are)
+    made = _greedy_part(problem, made, until, travel.speed_factor)
     visits = _in_request_order(problem, join(problem, travel, made))
     run.info["parts"] = weeks
     run.info["first_plan"] = "week by week"
