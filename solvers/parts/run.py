@@ -14,7 +14,7 @@ from solvers.executor import Executor, FutureLike
 from solvers.options import PartRules
 from solvers.parts.hoods import Neighbourhood
 
-__all__ = ["PartRules", "PartSolver", "Task", "run_tasks", "workers_of"]
+__all__ = ["PartRules", "PartSolver", "Task", "catching", "run_tasks", "workers_of"]
 
 
 def workers_of(executor: Executor) -> int:
@@ -93,7 +93,7 @@ def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
             except Exception:  # noqa: BLE001 - a broken executor: the task stays unsolved
                 t.late = True
         if meanwhile is not None and beside is None:
-            beside = threading.Thread(target=_catching, args=(meanwhile, failed),
+            beside = threading.Thread(target=catching, args=(meanwhile, failed),
                                       name="meanwhile", daemon=True)
             beside.start()
         for i, f in list(running.items()):
@@ -118,7 +118,7 @@ def run_tasks(executor: Executor, n_work: int, tasks: list[Task], until: float,
         meanwhile()
 
 
-def _catching(fn: Callable[[], None], failed: list[BaseException]) -> None:
+def catching(fn: Callable[[], None], failed: list[BaseException]) -> None:
     """``fn()``, its exception kept in ``failed`` (raised again by the caller's thread)."""
     try:
         fn()

@@ -35,7 +35,7 @@ from solvers.parts.bound import relaxation_bound
 from solvers.parts.capacity import capacity_prices
 from solvers.parts.hoods import Neighbourhood, as_fixed_visits, share_coverage, sub_problem
 from solvers.parts.lagrange import lagrangian_bound
-from solvers.parts.run import PartRules, PartSolver, Task, run_tasks, workers_of
+from solvers.parts.run import PartRules, PartSolver, Task, catching, run_tasks, workers_of
 from solvers.parts.series import keep_series_together
 from solvers.parts.split import Split, WindowSplit, default_split
 from solvers.parts.weeks import mondays, week_by_week
@@ -214,16 +214,14 @@ def _rolling_first_plan(run: _Run) -> tuple[list[Visit], list[tuple[int, str]]]:
     rules = PartRules(travel.speed_factor)
 
     def beside() -> None:
-        try:
-            bounds.extend(plan_bounds(problem, travel, until, 0.05 * limit, options.stop))
-        except BaseException as exc:  # noqa: BLE001 - raised again on this side
-            failed.append(exc)
+        bounds.extend(plan_bounds(problem, travel, until, 0.05 * limit, options.stop))
 
     def solve_week(week: PlanRequest, week_limit: float, seed: int) -> Plan:
         return run.part_solver(week, week_limit, seed, None, (), rules)
 
     run.split.parts(problem, travel)        # (the windows the repair's spans go by)
-    thread = threading.Thread(target=beside, name="bounds", daemon=True)
+    thread = threading.Thread(target=catching, args=(beside, failed), name="bounds",
+                              daemon=True)
     thread.start()
     made, _rows, _expired, _open = week_by_week(
         problem, solve_week, time_limit=ROLLING_SHARE * limit / weeks, seed=options.seed,

@@ -467,8 +467,8 @@ def expert_months(problem: PlanRequest, visits: Sequence[Visit], turn: int
     binds a season: which requests share an expert's few days out), every other month on
     ``turn``'s parity, so that no two share a request: the requests the expert serves alone
     that month, and those left out that the expert could serve then — each of these in one
-    neighbourhood only (the first month its dates reach, the expert of its first field the
-    expert can cover, in turn)."""
+    neighbourhood only (the first month its dates reach, and one of the experts who can cover
+    it, chosen by its id and the turn)."""
     h = problem.horizon
     months: list[tuple[dt.date, dt.date]] = []
     d = h.start
@@ -478,7 +478,6 @@ def expert_months(problem: PlanRequest, visits: Sequence[Visit], turn: int
         d = nxt
     chosen = [m for i, m in enumerate(months) if i % 2 == turn % 2]
     experts = sorted(problem.experts, key=lambda e: e.id)
-    k = len(experts)
     mine: dict[tuple[str, int], set[str]] = defaultdict(set)
     served = set()
     for v in visits:
@@ -495,7 +494,7 @@ def expert_months(problem: PlanRequest, visits: Sequence[Visit], turn: int
         able = [e for e in experts if any(f in e.fields for f in q.fields)]
         if not js or not able:
             continue
-        e = able[(turn // 2 + hash_id(q.id)) % len(able)] if k else able[0]
+        e = able[(turn // 2 + hash_id(q.id)) % len(able)]
         mine[e.id, js[0]].add(q.id)
     return [Neighbourhood(f"{eid} {chosen[j][0]}–{chosen[j][1]}", frozenset({eid}),
                           frozenset(reqs), chosen[j], weight=max(1, len(reqs)))
