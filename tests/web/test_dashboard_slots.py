@@ -84,9 +84,9 @@ def test_a_municipality_picks_a_slot_and_the_centre_confirms_it(browser: Any, li
     from selenium.webdriver.support.ui import Select
 
     Select(_css(browser, "#source")).select_by_value("published")
-    _wait(browser, lambda d: _all(d, f'.visit.pending[data-request="{rid}"]'))
-    block = _css(browser, f'.visit.pending[data-request="{rid}"]')
-    assert first["start"] in block.text and "確認待ち" in block.text
+    # (read inside the wait: the grid redraws when an expert's own week arrives after it)
+    text = _wait(browser, lambda d: _css(d, f'.visit.pending[data-request="{rid}"]').text)
+    assert first["start"] in text and "確認待ち" in text
     shot(browser, "centre-pending-pick-week")
     _tab(browser, "requests")
     _wait(browser, lambda d: _all(d, f'#picks-list li[data-request="{rid}"]'))
