@@ -15,18 +15,27 @@ from service.i18n import _
 __all__ = ["main_keys", "main_keys_list", "main_keys_revoke", "main_serve", "register"]
 
 
+#: The settings the command line gives, by their flags (a bad one is named by its flag).
+_FLAGS = {"db_path": "--db", "executor": "--executor", "dask_address": "--dask-address",
+          "job_workers": "--workers", "document_workers": "--document-workers",
+          "demo_week": "--demo-week", "parts_executor": "--parts-executor",
+          "forwarded_allow_ips": "--forwarded-allow-ips"}
+
+
 def _settings(args: argparse.Namespace) -> Any:
-    from service.config import Settings  # start fast
+    """The service's settings: the environment's, with the command line's flags over them;
+    a bad one is an ``InputError`` naming the flag or the environment variable, in both
+    languages (one line on stderr, exit 2)."""
+    from service.config import load_settings  # start fast
 
     overrides: dict[str, Any] = {}
     if getattr(args, "db", None):
         overrides["db_path"] = args.db
-    for name in ("executor", "dask_address", "job_workers", "document_workers", "demo_week",
-                 "parts_executor", "forwarded_allow_ips"):
+    for name in _FLAGS:
         value = getattr(args, name, None)
-        if value is not None:
+        if value is not None and name != "db_path":
             overrides[name] = value
-    return Settings(**overrides)
+    return load_settings(overrides, _FLAGS)
 
 
 def main_serve(args: argparse.Namespace) -> int:
@@ -35,17 +44,7 @@ def main_serve(args: argparse.Namespace) -> int:
 
     from service.app import create_app  # start fast
 
-    settings = _settings(args)
-    if settings.demo_week:
-        import datetime as dt
-
-        try:
-            if dt.date.fromisoformat(settings.demo_week).weekday() != 0:
-                raise ValueError
-        except ValueError:
-            print(f"dxshare serve: --demo-week must be a Monday (YYYY-MM-DD), got "
-                  f"{settings.demo_week!r}", file=sys.stderr)
-            return 2
+    settings = _settings(args)      # a --demo-week that is no Monday is refused here
     # X-Forwarded-For names the client only when it comes from a proxy we were told to
     # trust; otherwise anyone could pick the address the rate limits and the audit see
     trusted = settings.forwarded_allow_ips.strip()
