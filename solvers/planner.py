@@ -30,7 +30,7 @@ from engine.errors import InputError, Problem
 from engine.events import nights_passed
 from engine.format.appointments import unreachable_appointments
 from engine.kpis import plan_kpis
-from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
+from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit
 from engine.nights import night_places, nights_of
 from engine.travel import TravelTimes
 from solvers.cpsat.search import choose_then_time
@@ -231,8 +231,7 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
             raise OutOfTime          # no time left to search: the first plan is the answer
     except OutOfTime:
         if not greedy_ok:
-            return _error_plan(problem, "no plan found within the time limit",
-                               time.perf_counter() - t0, info)
+            return _error_plan(problem, _NO_PLAN, time.perf_counter() - t0, info)
         info["first_plan"] = "greedy"
         return _finish(problem, "feasible", greedy_value,
                        max(_trivial_bound(problem, explainer), greedy_value), greedy,
@@ -244,8 +243,7 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
         return _release_fixed(problem, travel, explainer, clock, info)
     if found.values is None or found.objective is None:
         if not greedy_ok:
-            return _error_plan(problem, "no plan found within the time limit",
-                               time.perf_counter() - t0, info)
+            return _error_plan(problem, _NO_PLAN, time.perf_counter() - t0, info)
         info["first_plan"] = "greedy"
         bound = _least_bound(found.bound, problem, explainer)
         return _finish(problem, "feasible", greedy_value, max(bound, greedy_value), greedy,
@@ -439,26 +437,8 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
                for rid in released}
     info["released_fixed"] = released
     info["conflicting_fixed"] = sorted({*released, *(x for c in clashes.values() if c for x in c)})
-    planned = {v.request: v for v in visits}
-    en, ja = [], []
-    for rid, partners in clashes.items():
-        f = problem.request_by_id[rid].fixed
-        assert f is not None
-        was = f"{f.date.month}/{f.date.day} {fmt_time(f.start)}"
-        why_en = f"clashes with {', '.join(partners)}" if partners else "cannot be kept"
-        why_ja = f"{', '.join(partners)} と衝突" if partners else "そのままでは守れません"
-        v = planned.get(rid)
-        if v is not None:
-            now = f"{v.date.month}/{v.date.day} {fmt_time(v.start)}"
-            en.append(f"{rid} ({was}) {why_en}: planned at {now} instead")
-            ja.append(f"{rid}（{was}）は{why_ja}ため {now} に変更")
-        else:
-            en.append(f"{rid} ({was}) {why_en}: left out")
-            ja.append(f"{rid}（{was}）は{why_ja}ため外しました")
-    messages = ((f"the published visits cannot all be kept; released {len(released)}: "
-                 + "; ".join(en),),
-                (f"公開済みの訪問をすべて守ることはできません。{len(released)} 件を外しました: "
-                 + "、".join(ja),))
+    planned = {v.request: v for v in visits if v.request in clashes}
+    messages = explainer.released_messages(clashes, planned)
     return _finish(problem, "infeasible", value, bound, visits, routes, explainer, options, t0,
                    info, released=clashes, messages=messages)
 
@@ -484,22 +464,25 @@ def _clash_partners(problem: PlanRequest, travel: TravelTimes, explainer: Explai
 
 def _unreleased_error(problem: PlanRequest, explainer: Explainer, t0: float,
                       info: dict[str, object]) -> Plan:
-    names = sorted(q.id for q in problem.requests if q.fixed is not None)
+    fixed = sorted(q.id for q in problem.requests if q.fixed is not None)
+    messages = explainer.unreleased_messages(fixed)
     plan = Plan(status="infeasible", objective=None, bound=None,
                 solve_seconds=time.perf_counter() - t0,
-                unscheduled=tuple(explainer.infeasible_fixed(names)),
-                messages=(f"the fixed visits {', '.join(names)} cannot all be kept and no plan "
-                          "releasing some of them was found within the time limit",),
-                messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできず、"
-                             "制限時間内に代わりの計画も見つかりませんでした",),
-                solver=SolveInfo.of({**info, "conflicting_fixed": names}))
+                unscheduled=tuple(explainer.infeasible_fixed(fixed)),
+                messages=messages[0], messages_ja=messages[1],
+                solver=SolveInfo.of({**info, "conflicting_fixed": fixed}))
     return replace(plan, kpis=plan_kpis(problem, plan))
 
 
-def _error_plan(problem: PlanRequest, message: str, elapsed: float,
+_NO_PLAN = ("no plan found within the time limit", "制限時間内に計画が見つかりませんでした")
+
+
+def _error_plan(problem: PlanRequest, message: tuple[str, str], elapsed: float,
                 info: dict[str, object]) -> Plan:
-    uns = tuple(bare_reason(q.id, "not planned: " + message, "未計画: " + message)
+    """Every request unscheduled for ``message`` (English, Japanese)."""
+    en, ja = message
+    uns = tuple(bare_reason(q.id, "not planned: " + en, "未計画: " + ja)
                 for q in problem.requests)
     plan = Plan(status="error", objective=None, bound=None, solve_seconds=elapsed,
-                unscheduled=uns, messages=(message,), solver=SolveInfo.of(info))
+                unscheduled=uns, messages=(en,), messages_ja=(ja,), solver=SolveInfo.of(info))
     return replace(plan, kpis=plan_kpis(problem, plan))
