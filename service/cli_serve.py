@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from service.i18n import _
+from service.i18n import _, current_lang
 
 __all__ = ["main_keys", "main_keys_list", "main_keys_revoke", "main_serve", "register"]
 
@@ -74,13 +74,13 @@ def main_keys(args: argparse.Namespace) -> int:
                                   expert=args.expert, label=args.label or "")
             bound = row.municipality or row.expert or ""
     except KeyError_ as err:
-        print(f"dxshare keys create: {err}", file=sys.stderr)
+        print(f"dxshare keys create: {err.text(current_lang())}", file=sys.stderr)
         return 2
     finally:
         eng.dispose()
     print(key)
-    print(f"# key id {row.id}, role {row.role}{' ' + bound if bound else ''}; "
-          "shown once, store it now", file=sys.stderr)
+    print("# " + _("key id {id}, role {role}{bound}; shown once, store it now").format(
+        id=row.id, role=row.role, bound=" " + bound if bound else ""), file=sys.stderr)
     return 0
 
 
@@ -113,12 +113,13 @@ def main_keys_revoke(args: argparse.Namespace) -> int:
         with session_factory(eng).begin() as s:
             row = s.get(ApiKey, args.id)
             if row is None:
-                print(f"dxshare keys revoke: no key with id {args.id}", file=sys.stderr)
+                print("dxshare keys revoke: " + _("no key with id {id}").format(id=args.id),
+                      file=sys.stderr)
                 return 2
             row.revoked = True
     finally:
         eng.dispose()
-    print(f"key {args.id} revoked", file=sys.stderr)
+    print(_("key {id} revoked").format(id=args.id), file=sys.stderr)
     return 0
 
 
