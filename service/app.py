@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from service.api.middleware import BodyLimit, Guard, JsonBodies, RateLimits, RefusalLog
 from service.api.routes import api_router
 from service.api_docs import install_api_docs
-from service.config import Settings
+from service.config import Settings, load_settings
 from service.db import make_engine, migrate, seed, server_secret, session_factory
 from service.jobs.manager import JobManager
 from service.matching_store import MatchingStore
@@ -44,7 +44,7 @@ Roles: **centre** (everything), **municipality** (its own requests, visits and m
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service over ``settings`` (environment ``DXSHARE_*`` when not given)."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -33,7 +33,15 @@ ROLES = ("centre", "municipality", "expert")
 
 
 class KeyError_(ValueError):
-    """A key that cannot be created as asked (unknown role, municipality or expert)."""
+    """A key that cannot be created as asked (unknown role, municipality or expert):
+    ``str(err)`` in English, ``message_ja`` in Japanese."""
+
+    def __init__(self, message: str, message_ja: str = ""):
+        super().__init__(message)
+        self.message_ja = message_ja or message
+
+    def text(self, lang: str) -> str:
+        return self.message_ja if lang == "ja" else str(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +72,21 @@ def create_key(session: Session, role: str, *, municipality: str | None = None,
                expert: str | None = None, label: str = "") -> tuple[str, ApiKey]:
     """Store a new key for ``role`` and return ``(key, row)``; the key is never stored."""
     if role not in ROLES:
-        raise KeyError_(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        roles = ", ".join(ROLES)
+        raise KeyError_(f"role must be one of {roles}, got {role!r}",
+                        f"役割は {roles} のいずれかである必要があります（{role!r} が指定されました）")
     if role == "municipality":
         if not municipality or session.get(MunicipalityRow, municipality) is None:
-            raise KeyError_(f"--municipality must be a known municipality code, got "
-                            f"{municipality!r}")
+            raise KeyError_(f"--municipality must be a known municipality code or name, got "
+                            f"{municipality!r}",
+                            "--municipality には自治体のコードか名前を指定してください"
+                            f"（{municipality!r} が指定されました）")
         expert = None
     elif role == "expert":
         if not expert or session.get(ExpertRow, expert) is None:
-            raise KeyError_(f"--expert must be a known expert id, got {expert!r}")
+            raise KeyError_(f"--expert must be a known expert id, got {expert!r}",
+                            f"--expert には登録済みの専門家の ID を指定してください（{expert!r} が"
+                            "指定されました）")
         municipality = None
     else:
         municipality = expert = None

@@ -19,11 +19,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError, Problem
 from service.i18n import _, current_lang, lang_from, set_lang
 from service.paths import add_force, check_dask_address, check_outputs, new_plan_name
+
+if TYPE_CHECKING:
+    from engine.model import PlanRequest, Visit
 
 __all__ = ["main", "report_input_error", "request_file"]
 
@@ -35,6 +38,21 @@ _PARTS = ("service.cli_match", "service.cli_serve", "service.cli_scenarios",
 
 def _lang(args: argparse.Namespace) -> str:
     return lang_from(getattr(args, "lang", None))
+
+
+def _gone_visits(problem: PlanRequest, visits: list[Visit]) -> str:
+    """The first five visits of a previous plan whose requests are gone, each as a person
+    finds it (place, date, start), its request id last in brackets (the request is gone, so
+    its title is not known)."""
+    from engine.model import fmt_time  # start fast
+    from service.report import place_name  # start fast
+
+    ja = current_lang() == "ja"
+    sep, gap = ("、", "") if ja else (", ", " ")
+    shown = sep.join(f"{place_name(problem, v.location)} {v.date.month}/{v.date.day} "
+                     f"{fmt_time(v.start)}{gap}" + _("(request {id})").format(id=v.request)
+                     for v in visits[:5])
+    return shown + (sep + "…" if len(visits) > 5 else "")
 
 
 def report_input_error(err: InputError, lang: str, errors_csv: str | None = None,
@@ -158,10 +176,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.publish_until:
         problem = published_until(problem, previous, args.publish_until)
     if previous is not None:
-        unknown = [v.request for v in previous.visits if v.request not in problem.request_by_id]
+        unknown = [v for v in previous.visits if v.request not in problem.request_by_id]
         if unknown:
-            print(_("note: {n} visits of the previous plan are not in this request ({ids})").format(
-                n=len(unknown), ids=", ".join(unknown[:5])), file=sys.stderr)
+            print(_("note: {n} visits of the previous plan are not in this request: "
+                    "{visits}").format(n=len(unknown), visits=_gone_visits(problem, unknown)),
+                  file=sys.stderr)
     if args.executor_workers is not None and args.executor_workers < 1:
         raise InputError(Problem("--executor-workers", "must be >= 1",
                                  "1 以上である必要があります"))

@@ -10,23 +10,32 @@ import argparse
 import sys
 from typing import Any
 
-from service.i18n import _
+from service.i18n import _, current_lang
 
 __all__ = ["main_keys", "main_keys_list", "main_keys_revoke", "main_serve", "register"]
 
 
+#: The settings the command line gives, by their flags (a bad one is named by its flag).
+_FLAGS = {"db_path": "--db", "executor": "--executor", "dask_address": "--dask-address",
+          "job_workers": "--workers", "document_workers": "--document-workers",
+          "demo_week": "--demo-week", "parts_executor": "--parts-executor",
+          "forwarded_allow_ips": "--forwarded-allow-ips"}
+
+
 def _settings(args: argparse.Namespace) -> Any:
-    from service.config import Settings  # start fast
+    """The service's settings: the environment's, with the command line's flags over them;
+    a bad one is an ``InputError`` naming the flag or the environment variable, in both
+    languages (one line on stderr, exit 2)."""
+    from service.config import load_settings  # start fast
 
     overrides: dict[str, Any] = {}
     if getattr(args, "db", None):
         overrides["db_path"] = args.db
-    for name in ("executor", "dask_address", "job_workers", "document_workers", "demo_week",
-                 "parts_executor", "forwarded_allow_ips"):
+    for name in _FLAGS:
         value = getattr(args, name, None)
-        if value is not None:
+        if value is not None and name != "db_path":
             overrides[name] = value
-    return Settings(**overrides)
+    return load_settings(overrides, _FLAGS)
 
 
 def main_serve(args: argparse.Namespace) -> int:
@@ -35,17 +44,7 @@ def main_serve(args: argparse.Namespace) -> int:
 
     from service.app import create_app  # start fast
 
-    settings = _settings(args)
-    if settings.demo_week:
-        import datetime as dt
-
-        try:
-            if dt.date.fromisoformat(settings.demo_week).weekday() != 0:
-                raise ValueError
-        except ValueError:
-            print(f"dxshare serve: --demo-week must be a Monday (YYYY-MM-DD), got "
-                  f"{settings.demo_week!r}", file=sys.stderr)
-            return 2
+    settings = _settings(args)      # a --demo-week that is no Monday is refused here
     # X-Forwarded-For names the client only when it comes from a proxy we were told to
     # trust; otherwise anyone could pick the address the rate limits and the audit see
     trusted = settings.forwarded_allow_ips.strip()
@@ -75,13 +74,13 @@ def main_keys(args: argparse.Namespace) -> int:
                                   expert=args.expert, label=args.label or "")
             bound = row.municipality or row.expert or ""
     except KeyError_ as err:
-        print(f"dxshare keys create: {err}", file=sys.stderr)
+        print(f"dxshare keys create: {err.text(current_lang())}", file=sys.stderr)
         return 2
     finally:
         eng.dispose()
     print(key)
-    print(f"# key id {row.id}, role {row.role}{' ' + bound if bound else ''}; "
-          "shown once, store it now", file=sys.stderr)
+    print("# " + _("key id {id}, role {role}{bound}; shown once, store it now").format(
+        id=row.id, role=row.role, bound=" " + bound if bound else ""), file=sys.stderr)
     return 0
 
 
@@ -114,12 +113,13 @@ def main_keys_revoke(args: argparse.Namespace) -> int:
         with session_factory(eng).begin() as s:
             row = s.get(ApiKey, args.id)
             if row is None:
-                print(f"dxshare keys revoke: no key with id {args.id}", file=sys.stderr)
+                print("dxshare keys revoke: " + _("no key with id {id}").format(id=args.id),
+                      file=sys.stderr)
                 return 2
             row.revoked = True
     finally:
         eng.dispose()
-    print(f"key {args.id} revoked", file=sys.stderr)
+    print(_("key {id} revoked").format(id=args.id), file=sys.stderr)
     return 0
 
 

@@ -7,13 +7,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import field_validator
+from pydantic import ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine.errors import InputError, Problem
 from engine.model import START_GRIDS
 
-__all__ = ["Settings"]
+__all__ = ["EXECUTORS", "Settings", "load_settings"]
+
+#: Where solves run (``executor``, ``parts_executor``).
+EXECUTORS = ("processes", "dask", "serial")
+
+
+def _bilingual(en: str, ja: str) -> PydanticCustomError:
+    """A setting's error in English and Japanese (read back by ``load_settings``)."""
+    return PydanticCustomError("bilingual", "{en}", {"en": en, "ja": ja})
 
 
 class Settings(BaseSettings):
@@ -102,7 +115,62 @@ class Settings(BaseSettings):
     @classmethod
     def _a_known_grid(cls, v: int | None) -> int | None:
         if v is not None and v not in START_GRIDS:
-            raise ValueError(f"start_grid_min must be one of {', '.join(map(str, START_GRIDS))}")
+            grids = ", ".join(map(str, START_GRIDS))
+            raise _bilingual(f"must be one of {grids} (minutes), got {v}",
+                             f"{grids}（分）のいずれかである必要があります（{v} が指定されました）")
+        return v
+
+    @field_validator("executor", "parts_executor")
+    @classmethod
+    def _a_known_executor(cls, v: str) -> str:
+        if v not in EXECUTORS:
+            kinds = ", ".join(EXECUTORS)
+            raise _bilingual(f"must be one of {kinds}, got {v!r}",
+                             f"{kinds} のいずれかである必要があります（{v!r} が指定されました）")
+        return v
+
+    @field_validator("demo_week")
+    @classmethod
+    def _a_monday(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            monday = dt.date.fromisoformat(v).weekday() == 0
+        except ValueError:
+            monday = False
+        if not monday:
+            raise _bilingual(f"must be a Monday (YYYY-MM-DD), got {v!r}",
+                             f"月曜日の日付（YYYY-MM-DD）である必要があります（{v!r} が指定されました）")
+        return v
+
+    @field_validator("rate_limit_per_key", "rate_limit_per_address", "rate_limit_anonymous")
+    @classmethod
+    def _a_rate(cls, v: str) -> str:
+        from limits import parse_many  # start fast
+
+        try:
+            if v:
+                parse_many(v)
+        except ValueError:
+            raise _bilingual(f"must be a rate such as 3000/minute (several joined by ;), "
+                             f"got {v!r}", f"3000/minute のような回数（複数は ; で区切る）で"
+                             f"ある必要があります（{v!r} が指定されました）") from None
+        return v
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _an_smtp_url(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                parts = urlsplit(v)
+                ok = parts.scheme in ("smtp", "smtps") and bool(parts.hostname)
+                parts.port                   # noqa: B018 - a port that is no number raises
+            except ValueError:
+                ok = False
+            if not ok:
+                raise _bilingual(f"must be smtp://host:port[?from=addr], got {v!r}",
+                                 "smtp://ホスト:ポート[?from=アドレス] の形である必要があります"
+                                 f"（{v!r} が指定されました）")
         return v
 
     @property
@@ -118,3 +186,33 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.db_path}"
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  flags: Mapping[str, str] | None = None) -> Settings:
+    """The settings from the environment (``DXSHARE_*``) and ``overrides``, or an
+    ``InputError`` whose problems name each bad setting, in English and Japanese: by its
+    command-line flag (``flags``: setting → ``--flag``) when the override came from one,
+    else by its environment variable.
+
+    Examples
+    --------
+    >>> load_settings({"start_grid_min": 7}).appointment_grid
+    Traceback (most recent call last):
+    ...
+    engine.errors.InputError: DXSHARE_START_GRID_MIN: must be one of 1, 5, 10, 15, 20, 30, 60 (minutes), got 7
+    """
+    overrides = dict(overrides or {})
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        from service.problems import pydantic_message  # start fast
+
+        problems = []
+        for e in err.errors():
+            name = str(e["loc"][0]) if e.get("loc") else ""
+            where = ((flags or {}).get(name) if name in overrides else None) \
+                or f"DXSHARE_{name.upper()}"
+            problems.append(Problem(where, pydantic_message(dict(e), "en"),
+                                    pydantic_message(dict(e), "ja")))
+        raise InputError(problems) from None

@@ -14,7 +14,7 @@ from engine.errors import Conflict, InputError, Problem
 from engine.format import parse_plan_request
 from service.i18n import N_, translator
 
-__all__ = ["ApiProblem", "install_handlers", "lang_of", "problem_response"]
+__all__ = ["ApiProblem", "install_handlers", "lang_of", "problem_response", "pydantic_message"]
 
 MEDIA = "application/problem+json"
 
@@ -123,6 +123,9 @@ PYDANTIC_MESSAGES = {
     "date_parsing": N_("must be a date YYYY-MM-DD"),
     "date_from_datetime_parsing": N_("must be a date YYYY-MM-DD"),
     "date_from_datetime_inexact": N_("must be a date YYYY-MM-DD"),
+    "datetime_type": N_("must be a date and time YYYY-MM-DDTHH:MM"),
+    "datetime_parsing": N_("must be a date and time YYYY-MM-DDTHH:MM"),
+    "datetime_from_date_parsing": N_("must be a date and time YYYY-MM-DDTHH:MM"),
     "json_invalid": N_("is not valid JSON"),
     "json_type": N_("must be JSON"),
 }
@@ -133,7 +136,9 @@ _HTTP_DETAILS = (N_("Not Found"), N_("Method Not Allowed"), N_("Unauthorized"),
                  N_("Forbidden"))
 
 
-def _message(e: dict[str, Any], lang: str) -> str:
+def pydantic_message(e: dict[str, Any], lang: str) -> str:
+    """One of pydantic's errors in ``lang``: a validator's bilingual words, the service's own
+    words for its type, or the catalogue's translation of its message."""
     if e.get("type") == "bilingual":    # a validator's words with the bad value, both languages
         ctx = e.get("ctx") or {}
         return str(ctx.get("ja") if lang == "ja" else ctx.get("en"))
@@ -157,7 +162,7 @@ def validation_errors(exc: RequestValidationError, lang: str = "ja") -> list[dic
         loc = tuple(e.get("loc", ()))
         where = loc[0] if loc else "body"
         path = _loc_path(loc)
-        msg = _message(e, lang)
+        msg = pydantic_message(e, lang)
         if where in _WHERE:
             msg = f"{t.gettext(_WHERE[where])} {msg}"
         out.append({"path": path, "message": msg})

@@ -226,12 +226,17 @@ class OvernightIn(_Strict):
 class BusyIn(_Strict):
     """A standing appointment (FORMAT.md ``experts[].busy[]``): the expert is taken on
     ``date`` from ``start`` to ``end`` (``HH:MM``, within the working hours), at the place
-    ``at`` when given (a municipality by code or name, stored by its code)."""
+    ``at`` when given (a municipality by code or name, stored by its code; the names the API
+    shows beside it, ``at_name_ja``/``at_name_en``, may come back and are not stored)."""
 
     date: Day
     start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     at: MunicipalityRef | None = Field(default=None, min_length=1, max_length=32)
+    #: the place's names as the API gives them beside ``at``: taken back unchanged from a
+    #: list read and sent again, and never stored (the names follow the code)
+    at_name_ja: str | None = Field(default=None, max_length=64)
+    at_name_en: str | None = Field(default=None, max_length=64)
 
     _d = field_validator("date")(_date_range)
     _c = field_validator("at")(_no_control)

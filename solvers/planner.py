@@ -20,6 +20,8 @@ import datetime as dt
 import gc
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import replace
 
 from ortools.sat.python import cp_model
@@ -28,7 +30,7 @@ from engine.errors import InputError, Problem
 from engine.events import nights_passed
 from engine.format.appointments import unreachable_appointments
 from engine.kpis import plan_kpis
-from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit, fmt_time
+from engine.model import Plan, PlanRequest, Route, SolveInfo, Status, Visit
 from engine.nights import night_places, nights_of
 from engine.travel import TravelTimes
 from solvers.cpsat.search import choose_then_time
@@ -36,6 +38,7 @@ from solvers.cpsat.solver import Clock, ProgressCallback
 from solvers.explain import Explainer, bare_reason
 from solvers.greedy import greedy_visits
 from solvers.model import OutOfTime, PlannerModel, set_hint
+from solvers.night_bound import NightsBound, nights_bound
 from solvers.objective import objective_value, trivial_bound
 from solvers.options import PartRules, Progress, SolveOptions
 from solvers.routes import build_routes, plan_breaks
@@ -66,13 +69,21 @@ def _day_trips_first(problem: PlanRequest, options: SolveOptions) -> Plan:
     """A week where experts may stay away: its day trips planned first (a third of the time:
     a model of tours, fast), then the week with its nights from that plan. The day trips are
     a plan of the week too (no night is ever required): where the search with nights ends
-    below them, they are the answer, with the bound of the search with nights."""
+    below them, they are the answer, with the bound of the search with nights.
+
+    Beside the day trips, on a thread, the bound on every plan with a night
+    (``solvers.night_bound``): where it is no more than the day trips reach, no night can pay
+    and the week is its day trips (``_keep_to_day_trips``)."""
     t0 = time.perf_counter()
-    days = _solve(_without_nights(problem), replace(
-        options, time_limit=options.time_limit / 3, explain=False))
+    trips = _without_nights(problem)
+    beside = _nights_bound_beside(problem, options)
+    days = _solve(trips, replace(options, time_limit=options.time_limit / 3, explain=False))
     if days.status not in ("optimal", "feasible") or days.objective is None:
         left = max(0.1, options.time_limit - (time.perf_counter() - t0))
         return _solve(problem, replace(options, time_limit=left))
+    nights = _result_by(beside, t0 + options.time_limit / 3)
+    if nights is not None and nights.cannot_pay(days.objective):
+        return _keep_to_day_trips(problem, options, trips, days, nights, t0)
     left = max(0.1, options.time_limit - (time.perf_counter() - t0))
     full = _solve(problem, replace(options, time_limit=left, start=days))
     if full.status not in ("optimal", "feasible") or full.objective is None \
@@ -80,9 +91,63 @@ def _day_trips_first(problem: PlanRequest, options: SolveOptions) -> Plan:
         return replace(full, solve_seconds=time.perf_counter() - t0)
     travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
     info: dict[str, object] = {**full.solver, "first_plan": "day trips"}
-    return _finish(problem, "feasible", days.objective, max(full.bound, days.objective),
-                   list(days.visits), list(days.routes), Explainer(problem, travel), options,
-                   t0, info)
+    bound = max(full.bound, days.objective)
+    if nights is not None and days.bound is not None:
+        # every plan either has no night (at most the day trips' bound) or has one
+        bound = min(bound, max(days.bound, nights.with_a_night))
+    return _finish(problem, "feasible", days.objective, bound, list(days.visits),
+                   list(days.routes), Explainer(problem, travel), options, t0, info)
+
+
+def _nights_bound_beside(problem: PlanRequest, options: SolveOptions
+                         ) -> Future[NightsBound | None] | None:
+    """The bound on every plan with a night (``solvers.night_bound``), computed on a thread
+    while the day trips are planned (CP-SAT leaves the interpreter free while it searches);
+    None for a problem planned by parts, whose relaxation is no matter of milliseconds."""
+    if needs_parts(problem):
+        return None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nights-bound")
+    try:
+        return pool.submit(nights_bound, problem, options.travel_speed_factor,
+                           options.time_limit / 3)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _result_by(future: Future[NightsBound | None] | None, until: float) -> NightsBound | None:
+    """The thread's bound if it is there by ``until`` (an error it met is raised here)."""
+    if future is None:
+        return None
+    try:
+        return future.result(timeout=max(0.0, until - time.perf_counter()))
+    except FuturesTimeout:
+        return None
+
+
+def _keep_to_day_trips(problem: PlanRequest, options: SolveOptions, trips: PlanRequest,
+                       days: Plan, nights: NightsBound, t0: float) -> Plan:
+    """No plan with a night is worth more than ``days`` (``nights``): the week's best plan is
+    its day trips'. Unless ``days`` is proven optimal, the day trips' search goes on from it
+    with the time left; the week's bound is the day trips' (no less than ``nights``')."""
+    assert days.objective is not None
+    best = days
+    left = options.time_limit - (time.perf_counter() - t0)
+    if days.status != "optimal" and left > _MORE_DAY_TRIPS_SECONDS:
+        more = _solve(trips, replace(options, time_limit=left, start=days, explain=False))
+        if more.status in ("optimal", "feasible") and more.objective is not None \
+                and more.objective >= days.objective:
+            best = more
+    assert best.objective is not None
+    optimal = best.status == "optimal"
+    bound = best.objective if optimal else None if best.bound is None \
+        else max(best.bound, nights.with_a_night, best.objective)
+    info: dict[str, object] = {**best.solver, "first_plan": "day trips",
+                               "nights": "cannot pay", "nights_bound": nights.with_a_night}
+    travel = TravelTimes(problem, speed_factor=options.travel_speed_factor)
+    en, ja = nights.messages(best.objective)
+    return _finish(problem, "optimal" if optimal else "feasible", best.objective, bound,
+                   list(best.visits), list(best.routes), Explainer(problem, travel), options,
+                   t0, info, messages=((*best.messages, en), (*best.messages_ja, ja)))
 
 
 def _first_of(greedy: list[Visit], value: int | None, options: SolveOptions
@@ -166,8 +231,7 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
             raise OutOfTime          # no time left to search: the first plan is the answer
     except OutOfTime:
         if not greedy_ok:
-            return _error_plan(problem, "no plan found within the time limit",
-                               time.perf_counter() - t0, info)
+            return _error_plan(problem, _NO_PLAN, time.perf_counter() - t0, info)
         info["first_plan"] = "greedy"
         return _finish(problem, "feasible", greedy_value,
                        max(_trivial_bound(problem, explainer), greedy_value), greedy,
@@ -179,8 +243,7 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
         return _release_fixed(problem, travel, explainer, clock, info)
     if found.values is None or found.objective is None:
         if not greedy_ok:
-            return _error_plan(problem, "no plan found within the time limit",
-                               time.perf_counter() - t0, info)
+            return _error_plan(problem, _NO_PLAN, time.perf_counter() - t0, info)
         info["first_plan"] = "greedy"
         bound = _least_bound(found.bound, problem, explainer)
         return _finish(problem, "feasible", greedy_value, max(bound, greedy_value), greedy,
@@ -208,6 +271,9 @@ _SEARCH_AT_LEAST = 0.05
 #: The reasons for requests left out are analysed (highest priority first) until this share of
 #: the time limit; any left then say that their reason was not analysed.
 _REASONS_UNTIL = 0.97
+#: Day trips not proven optimal go on searching when no night can pay, if this many seconds
+#: are left (fewer would build the model again for nothing).
+_MORE_DAY_TRIPS_SECONDS = 0.5
 
 
 def _fewest_moves(model: PlannerModel, objective: cp_model.LinearExprT, values: list[int],
@@ -371,26 +437,8 @@ def _release_fixed(problem: PlanRequest, travel: TravelTimes, explainer: Explain
                for rid in released}
     info["released_fixed"] = released
     info["conflicting_fixed"] = sorted({*released, *(x for c in clashes.values() if c for x in c)})
-    planned = {v.request: v for v in visits}
-    en, ja = [], []
-    for rid, partners in clashes.items():
-        f = problem.request_by_id[rid].fixed
-        assert f is not None
-        was = f"{f.date.month}/{f.date.day} {fmt_time(f.start)}"
-        why_en = f"clashes with {', '.join(partners)}" if partners else "cannot be kept"
-        why_ja = f"{', '.join(partners)} と衝突" if partners else "そのままでは守れません"
-        v = planned.get(rid)
-        if v is not None:
-            now = f"{v.date.month}/{v.date.day} {fmt_time(v.start)}"
-            en.append(f"{rid} ({was}) {why_en}: planned at {now} instead")
-            ja.append(f"{rid}（{was}）は{why_ja}ため {now} に変更")
-        else:
-            en.append(f"{rid} ({was}) {why_en}: left out")
-            ja.append(f"{rid}（{was}）は{why_ja}ため外しました")
-    messages = ((f"the published visits cannot all be kept; released {len(released)}: "
-                 + "; ".join(en),),
-                (f"公開済みの訪問をすべて守ることはできません。{len(released)} 件を外しました: "
-                 + "、".join(ja),))
+    planned = {v.request: v for v in visits if v.request in clashes}
+    messages = explainer.released_messages(clashes, planned)
     return _finish(problem, "infeasible", value, bound, visits, routes, explainer, options, t0,
                    info, released=clashes, messages=messages)
 
@@ -416,22 +464,25 @@ def _clash_partners(problem: PlanRequest, travel: TravelTimes, explainer: Explai
 
 def _unreleased_error(problem: PlanRequest, explainer: Explainer, t0: float,
                       info: dict[str, object]) -> Plan:
-    names = sorted(q.id for q in problem.requests if q.fixed is not None)
+    fixed = sorted(q.id for q in problem.requests if q.fixed is not None)
+    messages = explainer.unreleased_messages(fixed)
     plan = Plan(status="infeasible", objective=None, bound=None,
                 solve_seconds=time.perf_counter() - t0,
-                unscheduled=tuple(explainer.infeasible_fixed(names)),
-                messages=(f"the fixed visits {', '.join(names)} cannot all be kept and no plan "
-                          "releasing some of them was found within the time limit",),
-                messages_ja=(f"確定済みの訪問 {', '.join(names)} をすべて守ることはできず、"
-                             "制限時間内に代わりの計画も見つかりませんでした",),
-                solver=SolveInfo.of({**info, "conflicting_fixed": names}))
+                unscheduled=tuple(explainer.infeasible_fixed(fixed)),
+                messages=messages[0], messages_ja=messages[1],
+                solver=SolveInfo.of({**info, "conflicting_fixed": fixed}))
     return replace(plan, kpis=plan_kpis(problem, plan))
 
 
-def _error_plan(problem: PlanRequest, message: str, elapsed: float,
+_NO_PLAN = ("no plan found within the time limit", "制限時間内に計画が見つかりませんでした")
+
+
+def _error_plan(problem: PlanRequest, message: tuple[str, str], elapsed: float,
                 info: dict[str, object]) -> Plan:
-    uns = tuple(bare_reason(q.id, "not planned: " + message, "未計画: " + message)
+    """Every request unscheduled for ``message`` (English, Japanese)."""
+    en, ja = message
+    uns = tuple(bare_reason(q.id, "not planned: " + en, "未計画: " + ja)
                 for q in problem.requests)
     plan = Plan(status="error", objective=None, bound=None, solve_seconds=elapsed,
-                unscheduled=uns, messages=(message,), solver=SolveInfo.of(info))
+                unscheduled=uns, messages=(en,), messages_ja=(ja,), solver=SolveInfo.of(info))
     return replace(plan, kpis=plan_kpis(problem, plan))

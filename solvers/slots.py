@@ -73,6 +73,7 @@ from solvers.cpsat.neighbourhood import (
     placements,
 )
 from solvers.explain import Explainer, Option
+from solvers.explain.words import Names
 from solvers.greedy import keeps_series
 from solvers.objective import objective_value, trivial_bound
 from solvers.routes import build_routes, plan_breaks
@@ -277,16 +278,26 @@ def _check_arguments(problem: PlanRequest, plan: Plan, q: Request, k: int,
                                 "ありません（先に週を計画してください）"))
     for i, v in enumerate(plan.visits):
         if v.request == q.id:
-            problems.append(Problem(f"plan.visits[{i}]", f"{q.id} is already planned "
-                                    f"({v.date} {fmt_time(v.start)})",
-                                    f"{q.id} はすでに計画されています（{v.date} "
-                                    f"{fmt_time(v.start)}）"))
+            en, ja = _planned_visit(problem, v)
+            problems.append(Problem(f"plan.visits[{i}]",
+                                    f"the request is already planned: {en}",
+                                    f"この依頼はすでに計画されています: {ja}"))
         elif v.request not in problem.request_by_id:
             problems.append(Problem(f"plan.visits[{i}].request", f"unknown request "
                                     f"{v.request!r}: the plan is not for this week",
                                     f"依頼 {v.request!r} は週にありません（別の週の計画です）"))
     if problems:
         raise InputError(problems)
+
+
+def _planned_visit(problem: PlanRequest, v: Visit) -> tuple[str, str]:
+    """A planned visit as the reasons name it (place, date, time, subject, priority), in
+    English and Japanese; by date and time alone where its place is not the week's."""
+    if v.location not in problem.location_by_id:
+        when = f"{v.date.month}/{v.date.day} {fmt_time(v.start)}"
+        return when, when
+    names = Names(problem)
+    return names.visit(v, "en"), names.visit(v, "ja")
 
 
 def _check_plan_input(problem: PlanRequest, plan: Plan, q: Request,

@@ -1,6 +1,7 @@
 """The command line as a user meets it: the demo, files in and out, bad input."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,26 @@ def test_planning_a_spreadsheet_says_to_import_it_first(tmp_path, capsys, name):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "dxshare import" in err[0] and "UTF-8" not in err[0]
     assert not (tmp_path / "p.json").exists()
+
+
+def test_a_previous_plans_visits_whose_requests_are_gone_are_named_by_place_and_time(
+        tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DXSHARE_LANG", raising=False)
+    doc = json.loads((Path(__file__).parent / "data" / "two_towns.json").read_text(
+        encoding="utf-8"))
+    week, before = tmp_path / "week.json", tmp_path / "before.json"
+    week.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["plan", str(week), "--out", str(before), "--time-limit", "5", "--quiet"]) == 0
+    b1 = next(v for v in load_plan(before).visits if v.request == "b1")
+    doc["requests"] = [q for q in doc["requests"] if q["id"] != "b1"]    # b1 was withdrawn
+    week.write_text(json.dumps(doc), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["plan", str(week), "--previous", str(before), "--out",
+                 str(tmp_path / "after.json"), "--time-limit", "5", "--quiet"]) == 0
+    at = f"12/7 {b1.start // 60:02d}:{b1.start % 60:02d}"
+    assert f"注意: 前回計画の訪問 1 件は今回の依頼にありません: B町 {at}（依頼 b1）" \
+        in capsys.readouterr().err
+    assert main(["--lang", "en", "plan", str(week), "--previous", str(before), "--out",
+                 str(tmp_path / "after-en.json"), "--time-limit", "5", "--quiet"]) == 0
+    assert (f"note: 1 visits of the previous plan are not in this request: B町 {at} "
+            "(request b1)") in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +18,7 @@ from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, 
 from engine.tables import plan_tables
 from engine.travel import TravelTimes
 from tests.bruteforce import best_plan
-from tests.helpers import FORMULATIONS, codes_of, refused_at, solve_checked
+from tests.helpers import FORMULATIONS, assert_valid, codes_of, refused_at, solve_checked
 
 MATSUYAMA, UWAJIMA, AINAN = "382019", "382035", "385069"
 
@@ -307,3 +308,69 @@ def test_a_day_around_a_night_frees_its_drives_with_its_order() -> None:
         drives = {x.index for options in day.drives.values() for _, x in options
                   if isinstance(x, cp_model.IntVar)}
         assert drives and drives <= set(day.order_vars())
+
+
+@pytest.mark.parametrize("night_cost", [1000, 1600, 3000, 10_000])
+def test_a_night_is_taken_exactly_when_it_pays_with_or_without_the_bound(night_cost: int
+                                                                        ) -> None:
+    """On the 南予 round a night saves 1,650 of driving: below that cost it is taken; above,
+    the day trips are the plan, and where even the relaxation cannot pay for the night
+    (10,000 here) the week is its day trips proven without searching nights at all — in
+    every case the brute force's optimum."""
+    problem = parse_plan_request(nanyo_round(night_cost))
+    plan = solve_checked(problem)
+    assert plan.status == "optimal" and plan.objective == best_plan(problem)
+    assert plan.kpis["nights"] == (1 if night_cost < 1650 else 0)
+    assert (plan.solver.get("nights") == "cannot pay") == (night_cost == 10_000)
+
+
+def test_a_week_where_no_night_can_pay_says_why_in_both_languages() -> None:
+    """The relaxation bounds every plan at 9,580 before night costs (a stop at a night's
+    place may need no drive into it); a night costs 10,000, so no plan with one is worth more
+    than −420, below the day trips' 5,860. The plan's note gives those numbers."""
+    from solvers.night_bound import nights_bound
+
+    problem = parse_plan_request(nanyo_round(10_000))
+    bound = nights_bound(problem)
+    assert bound is not None and (bound.relaxation, bound.with_a_night) == (9580, -420)
+    plan = solve_checked(problem)
+    assert plan.solver["nights_bound"] == -420 and plan.solver["first_plan"] == "day trips"
+    assert plan.messages[-1].startswith("No night away can pay this week")
+    assert "-420" in plan.messages[-1] and "5,860" in plan.messages[-1]
+    assert plan.messages_ja[-1].startswith("今週は宿泊が割に合いません")
+    assert "10,000" in plan.messages_ja[-1] and "5,860" in plan.messages_ja[-1]
+    assert parse_plan(plan_to_dict(plan)).messages == plan.messages      # written and read
+
+
+def test_without_a_bound_or_a_place_to_stay_no_night_is_ruled_out() -> None:
+    """No expert who may stay away: no bound. Nights allowed for free: the bound rules out
+    nothing the day trips do not reach."""
+    from solvers.night_bound import nights_bound
+
+    doc = nanyo_round(0)
+    assert nights_bound(parse_plan_request(doc)) is not None
+    assert not nights_bound(parse_plan_request(doc)).cannot_pay(5860)     # type: ignore[union-attr]
+    del doc["experts"][0]["overnight"]
+    assert nights_bound(parse_plan_request(doc)) is None
+
+
+def test_day_trips_not_yet_proven_go_on_searching_when_no_night_can_pay() -> None:
+    """Where the day trips ran out of their third of the time before their proof, and no
+    night can pay, the rest of the time goes to the day trips, from their plan; the week's
+    bound is theirs (no less than what a night could reach)."""
+    from solvers.night_bound import NightsBound
+    from solvers.planner import SolveOptions as Options
+    from solvers.planner import _keep_to_day_trips, _without_nights
+
+    problem = parse_plan_request(nanyo_round(10_000))
+    trips = _without_nights(problem)
+    days = solve_checked(trips)
+    unproven = replace(days, status="feasible", bound=days.objective + 500)
+    nights = NightsBound(days.objective, 10)        # a night could reach 5,850 at most
+    plan = _keep_to_day_trips(problem, Options(time_limit=5), trips, unproven, nights, 0.0)
+    assert plan.status == "feasible"          # t0 = 0: no time left to search again
+    assert plan.bound == days.objective + 500 and plan.objective == days.objective
+    plan = _keep_to_day_trips(problem, Options(time_limit=5), trips, unproven, nights,
+                              time.perf_counter())
+    assert plan.status == "optimal" and plan.objective == plan.bound == best_plan(problem)
+    assert_valid(problem, plan)

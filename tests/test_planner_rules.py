@@ -537,7 +537,10 @@ def test_fixed_visits_that_clash_release_the_fewest_and_plan_the_rest(two_towns_
     published = {"a1": t("10:00"), "b1": t("10:30")}
     assert (visit(plan, kept).date, visit(plan, kept).start) == (MON, published[kept])
     assert "c1" in served(plan)
-    assert gone in plan.messages[0] and f"clashes with {kept}" in plan.messages[0]
+    # the message names both by place, published date and time (never by id)
+    named = {"a1": "A町 12/7 10:00–11:00 (priority 5) [pr-1]",
+             "b1": "B町 12/7 10:30–12:00 (priority 3) [pr-1]"}
+    assert f"{named[gone]} clashes with {named[kept]}" in plan.messages[0], plan.messages[0]
     if gone in served(plan):       # released, yet planned at another time: the message says when
         assert visit(plan, gone).start != published[gone]
         assert f"planned at 12/7 {fmt_time(visit(plan, gone).start)}" in plan.messages[0]
@@ -570,7 +573,8 @@ def test_fixed_visit_at_an_impossible_time_is_released_alone(two_towns_doc):
     assert plan.solver["conflicting_fixed"] == ["a1"]
     # released, it is planned at the first time the drive allows, and the message says so
     assert served(plan) == {"a1", "b1"} and visit(plan, "a1").start >= t("09:00")
-    assert "a1 (12/7 08:40) cannot be kept: planned at 12/7" in plan.messages[0]
+    assert ("A町 12/7 08:40–09:40 (priority 5) [pr-1] cannot be kept: planned at 12/7"
+            in plan.messages[0]), plan.messages[0]
     assert "08:40" in plan.messages_ja[0]
 
 

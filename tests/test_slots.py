@@ -473,6 +473,22 @@ def test_bad_input_names_the_field(case, path):
     with pytest.raises(InputError) as err:
         propose_slots(full, plan, rid, k, **kw)
     assert err.value.problems[0].path == path
+
+
+def test_a_request_already_planned_is_named_by_its_visit_not_its_id():
+    doc = week_of(load_doc("two_towns"))
+    doc["requests"].append(req("n1", "town_b", duration=60, priority=7))
+    for q in doc["requests"]:
+        q["title"] = {"a1": "広報誌の刷新", "b1": "SNS運用の相談"}.get(q["id"], "")
+    full, plan = split(doc, "n1")
+    v = plan.visits[0]
+    with pytest.raises(InputError) as err:
+        propose_slots(full, plan, v.request, 3)
+    [p] = err.value.problems
+    place, title, prio = {"a1": ("A町", "広報誌の刷新", 5), "b1": ("B町", "SNS運用の相談", 3)}[v.request]
+    when = f"{v.date.month}/{v.date.day} {fmt_time(v.start)}–{fmt_time(v.end)}"
+    assert p.message == f"the request is already planned: {place} {when}「{title}」 (priority {prio})"
+    assert p.message_ja == f"この依頼はすでに計画されています: {place} {when}「{title}」（優先度{prio}）"
     assert err.value.problems[0].message_ja
 
 

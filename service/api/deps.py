@@ -165,9 +165,23 @@ CentreKey = Annotated[Principal, Depends(_centre)]
 WriterKey = Annotated[Principal, Depends(_writer)]
 
 
+#: What a 404 did not find, in Japanese (``{i}``: the identifier asked for), the words the
+#: page uses; a thing not listed keeps its English word.
+_NOT_FOUND_JA = {
+    "blackout": "休止日 {i}", "engagement": "実績 {i}", "need": "ニーズ {i}",
+    "candidate": "候補者 {i}", "conflict": "利益相反 {i}", "expert": "専門家 {i}",
+    "feed": "iCalendar フィード {i}", "message": "連絡 {i}", "municipality": "自治体 {i}",
+    "plan job": "計画ジョブ {i}", "request": "依頼 {i}", "visit": "訪問 {i}",
+    "slot pick of request": "依頼 {i} の日時の選択",
+    "pending slot pick of request": "依頼 {i} の確認待ちの日時",
+}
+
+
 def not_found(what: str, ident: Any) -> ApiProblem:
-    """The 404 of a missing resource, and of one the caller may not know exists."""
-    return ApiProblem(404, f"no {what} {ident!r}", f"{what} {ident!r} は見つかりません")
+    """The 404 of a missing resource, and of one the caller may not know exists: what it
+    is in the reader's words, both languages (``専門家 'pr-9' は見つかりません``)."""
+    ja = _NOT_FOUND_JA.get(what, what + " {i}").format(i=repr(ident))
+    return ApiProblem(404, f"no {what} {ident!r}", f"{ja} は見つかりません")
 
 
 def audit(s: Session, who: Principal, action: str, target: str, **detail: Any) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
+from engine.names import resolve_municipality
 from service.auth import Principal
 from service.clock import has_started
 from service.db import ExpertRow, MunicipalityRow, PlanJob, RequestRow, VisitRow
@@ -71,5 +73,19 @@ def muni_view(m: MunicipalityRow) -> dict[str, Any]:
             "lon": m.location.get("lon"), "url": f"/v1/municipalities/{m.code}"}
 
 
-def expert_view(e: ExpertRow) -> dict[str, Any]:
-    return {**e.doc, "url": f"/v1/experts/{e.id}"}
+def expert_view(e: ExpertRow, places: Mapping[str, MunicipalityRow]) -> dict[str, Any]:
+    """An expert as stored, each standing appointment at a place (``busy[].at``, its code)
+    with the place's names beside the code (``at_name_ja``, ``at_name_en``), for people read
+    names. ``places``: the municipalities by code."""
+    out = {**e.doc, "url": f"/v1/experts/{e.id}"}
+    if e.doc.get("busy"):
+        out["busy"] = [_named_busy(b, places) for b in e.doc["busy"]]
+    return out
+
+
+def _named_busy(b: dict[str, Any], places: Mapping[str, MunicipalityRow]) -> dict[str, Any]:
+    at = b.get("at")
+    if at is None:
+        return dict(b)
+    m = places.get(at) or places.get(resolve_municipality(at) or "")
+    return {**b, "at_name_ja": m.name_ja if m else at, "at_name_en": m.name_en if m else at}

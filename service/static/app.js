@@ -2301,6 +2301,12 @@ function fullDate(iso) {
     { year: "numeric", month: "short", day: "numeric", weekday: "short" });
 }
 
+/** An appointment's place by the name the API gives beside its code (``at_name_ja``,
+ * ``at_name_en``), else as the map names the code. */
+function busyPlace(b) {
+  return (state.lang === "en" ? b.at_name_en : b.at_name_ja) || muniName(b.at);
+}
+
 /** An expert's standing appointments (``busy``): each date, its hours and place by name; for
  * the centre a button that removes one and a form that adds one (``PATCH`` with the whole
  * list; a refused value is named under its own label). */
@@ -2309,7 +2315,7 @@ function expertBusy(e) {
   const centre = state.me.role === "centre";
   const box = h("section", { id: "expert-busy", "data-expert": e.id }, h("h3", {}, t("busy_title")));
   box.append(busy.length ? h("ul", { class: "busy-list" }, busy.map((b) => h("li", { class: "busy-item" },
-    h("span", {}, `${fullDate(b.date)} ${b.start}–${b.end}${b.at ? ` ${muniName(b.at)}` : ""}`),
+    h("span", {}, `${fullDate(b.date)} ${b.start}–${b.end}${b.at ? ` ${busyPlace(b)}` : ""}`),
     centre ? h("button", { type: "button", class: "busy-remove", "aria-label": `${t("busy_remove")} ${fullDate(b.date)} ${b.start}`,
       onclick: () => saveBusy(e, busy.filter((x) => x !== b), null) }, t("busy_remove")) : null)))
     : h("p", { class: "empty" }, t("busy_none")));

@@ -24,7 +24,12 @@ from collections.abc import Iterable, Mapping
 from engine.model import LocationCoverage, PlanRequest, Request, Route, Unscheduled, Visit
 from engine.travel import TravelTimes
 from solvers.explain.coverage import explain_coverage
-from solvers.explain.fixed import infeasible_fixed, released_fixed
+from solvers.explain.fixed import (
+    infeasible_fixed,
+    released_fixed,
+    released_messages,
+    unreleased_messages,
+)
 from solvers.explain.gave_way import PlanState, left_out
 from solvers.explain.series import series_reason
 from solvers.explain.windows import Option, analyse
@@ -117,3 +122,14 @@ class Explainer:
         """Every request unscheduled: the conflicting fixed visits with what is wrong with
         each, the rest because no plan keeps all fixed visits."""
         return infeasible_fixed(self.p, self.names, self.static, self.options, conflicting)
+
+    def released_messages(self, clashes: Mapping[str, tuple[str, ...] | None],
+                          planned: Mapping[str, Visit]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The plan's message (English, Japanese) on the published visits it released: each
+        named by place, date, time, subject and experts, what it clashes with, where it went."""
+        return released_messages(self.p, self.names, clashes, planned)
+
+    def unreleased_messages(self, fixed: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The plan's message (English, Japanese) when no plan releasing some of the ``fixed``
+        visits was found in time, each named as in the reasons."""
+        return unreleased_messages(self.p, self.names, fixed)

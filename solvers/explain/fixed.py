@@ -10,7 +10,7 @@ from engine.model import PlanRequest, Request, Unscheduled, Visit, fmt_time
 from solvers.explain.windows import Option
 from solvers.explain.words import Names, bare_reason, month_day
 
-__all__ = ["infeasible_fixed", "released_fixed"]
+__all__ = ["infeasible_fixed", "released_fixed", "released_messages", "unreleased_messages"]
 
 
 def released_fixed(p: PlanRequest, names: Names, static: Mapping[str, Unscheduled],
@@ -39,6 +39,50 @@ def released_fixed(p: PlanRequest, names: Names, static: Mapping[str, Unschedule
         en = f"{head_en}: keeping it would mean releasing more published visits"
         ja = f"{head_ja}: 守ると他の公開済みの訪問をより多く外すことになります"
     return Unscheduled(rid, (en,), (ja,), ("fixed_conflict",))
+
+
+def released_messages(p: PlanRequest, names: Names,
+                      clashes: Mapping[str, tuple[str, ...] | None],
+                      planned: Mapping[str, Visit]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The plan's message when published visits had to be released (English, Japanese): each
+    released visit named by its place, published date and time, subject and experts, what it
+    clashes with, and where it went (``planned`` holds the released ones planned elsewhere).
+
+    For example: "the published visits cannot all be kept; released 1: B町 12/7 10:30–12:00
+    (priority 3) [広報担当] clashes with A町 12/7 10:00–11:00 (priority 5) [広報担当]: left
+    out".
+    """
+    en, ja = [], []
+    for rid, partners in clashes.items():
+        was_en, was_ja = _fixed_ref(p, names, rid, "en"), _fixed_ref(p, names, rid, "ja")
+        if partners:
+            why_en = "clashes with " + ", ".join(_fixed_ref(p, names, o, "en") for o in partners)
+            why_ja = " " + "、".join(_fixed_ref(p, names, o, "ja") for o in partners) + " と衝突する"
+        else:
+            why_en, why_ja = "cannot be kept", "そのままでは守れない"
+        v = planned.get(rid)
+        if v is not None:
+            now = f"{month_day(v.date)} {fmt_time(v.start)}"
+            en.append(f"{was_en} {why_en}: planned at {now} instead")
+            ja.append(f"{was_ja} は{why_ja}ため {now} に変更しました")
+        else:
+            en.append(f"{was_en} {why_en}: left out")
+            ja.append(f"{was_ja} は{why_ja}ため外しました")
+    n = len(clashes)
+    return ((f"the published visits cannot all be kept; released {n}: " + "; ".join(en),),
+            (f"公開済みの訪問をすべて守ることはできません。{n} 件を外しました: " + "、".join(ja),))
+
+
+def unreleased_messages(p: PlanRequest, names: Names,
+                        fixed: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The plan's message when no plan releasing some published visits was found in time
+    (English, Japanese), each fixed visit named as in the reasons."""
+    en = ", ".join(_fixed_ref(p, names, rid, "en") for rid in fixed)
+    ja = "、".join(_fixed_ref(p, names, rid, "ja") for rid in fixed)
+    return ((f"the fixed visits {en} cannot all be kept and no plan releasing some of them "
+             "was found within the time limit",),
+            (f"確定済みの訪問 {ja} をすべて守ることはできず、制限時間内に代わりの計画も"
+             "見つかりませんでした",))
 
 
 def _fixed_ref(p: PlanRequest, names: Names, rid: str, lang: str) -> str:

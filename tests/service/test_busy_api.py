@@ -28,14 +28,21 @@ def test_the_centre_sets_and_removes_an_experts_appointments(service: Service) -
     r = service.patch("centre", URL, {"busy": busy})
     assert r.status_code == 200, r.text
     try:
+        # the place by its code, and beside it by the names people read
         assert r.json()["busy"] == [
-            {"date": WED, "start": "14:00", "end": "15:00", "at": "382035"},
+            {"date": WED, "start": "14:00", "end": "15:00", "at": "382035",
+             "at_name_ja": "宇和島市", "at_name_en": "Uwajima"},
             {"date": MON, "start": "09:00", "end": "09:30"}]
         assert service.get("centre", URL).json()["busy"] == r.json()["busy"]
+        mine_view = next(e for e in service.get("centre", "/v1/experts").json()
+                         if e["id"] == "cocreation-1")
+        assert mine_view["busy"] == r.json()["busy"]
         with service.app.state.sessions.begin() as s:
             doc, _ = week_document(s, dt.date.fromisoformat(MON))
         mine = next(e for e in doc["experts"] if e["id"] == "cocreation-1")
-        assert mine["busy"] == r.json()["busy"]
+        assert mine["busy"] == [          # the week's document carries the code alone
+            {"date": WED, "start": "14:00", "end": "15:00", "at": "382035"},
+            {"date": MON, "start": "09:00", "end": "09:30"}]
         # a change of something else keeps them
         other = service.patch("centre", URL, {"max_visits_per_day": 3})
         assert other.status_code == 200 and other.json()["busy"] == r.json()["busy"]
@@ -48,6 +55,24 @@ def test_the_centre_sets_and_removes_an_experts_appointments(service: Service) -
     assert again.status_code == 200
     emptied = service.patch("centre", URL, {"busy": []})
     assert emptied.status_code == 200 and "busy" not in emptied.json()
+
+
+def test_appointments_read_and_sent_back_keep_the_code_and_store_no_names(
+        service: Service) -> None:
+    r = service.patch("centre", URL, {"busy": [{"date": WED, "start": "14:00", "end": "15:00",
+                                                "at": "382035"}]})
+    assert r.status_code == 200, r.text
+    try:
+        shown = r.json()["busy"]
+        again = service.patch("centre", URL, {"busy": shown})     # as a page sends it back
+        assert again.status_code == 200, again.text
+        assert again.json()["busy"] == shown
+        with service.app.state.sessions.begin() as s:
+            doc, _ = week_document(s, dt.date.fromisoformat(MON))
+        mine = next(e for e in doc["experts"] if e["id"] == "cocreation-1")
+        assert mine["busy"] == [{"date": WED, "start": "14:00", "end": "15:00", "at": "382035"}]
+    finally:
+        service.patch("centre", URL, {"busy": None})
 
 
 def test_an_appointment_ending_before_it_starts_is_refused_at_its_end(service: Service) -> None:

@@ -53,3 +53,29 @@ def test_create_refuses_unbound_keys(tmp_path: Path, monkeypatch: pytest.MonkeyP
     code = _run(["keys", "create", "--db", str(tmp_path / "k.sqlite"), *argv], monkeypatch)
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_keys_speak_the_commands_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from service.cli import main
+
+    for name in ("DXSHARE_DATABASE_URL", "DXSHARE_DB_PATH", "DXSHARE_LANG"):
+        monkeypatch.delenv(name, raising=False)
+    db = str(tmp_path / "keys.sqlite")
+    assert main(["keys", "create", "--db", db, "--role", "municipality",
+                 "--municipality", "どこでもない町"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "dxshare keys create: --municipality には自治体のコードか名前を指定してください"
+        "（'どこでもない町' が指定されました）")
+    assert main(["--lang", "en", "keys", "create", "--db", db, "--role", "expert",
+                 "--expert", "nobody"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "dxshare keys create: --expert must be a known expert id, got 'nobody'")
+    assert main(["keys", "create", "--db", db, "--role", "municipality",
+                 "--municipality", "松山市"]) == 0
+    assert capsys.readouterr().err.strip() == (
+        "# キー ID 1、役割 municipality 382019。キーは一度だけ表示されます。今すぐ保管してください")
+    assert main(["keys", "revoke", "7", "--db", db]) == 2
+    assert capsys.readouterr().err.strip() == "dxshare keys revoke: ID 7 のキーはありません"
+    assert main(["--lang", "en", "keys", "revoke", "1", "--db", db]) == 0
+    assert capsys.readouterr().err.strip() == "key 1 revoked"

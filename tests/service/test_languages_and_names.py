@@ -32,6 +32,17 @@ def test_validation_details_are_japanese_by_default_and_english_on_request(servi
     assert r.status_code == 404 and r.json()["detail"] == "見つかりません"
 
 
+def test_what_a_404_did_not_find_is_named_in_the_readers_language(service: Service):
+    for url, ja, en in (
+            ("/v1/experts/nobody", "専門家 'nobody' は見つかりません", "no expert 'nobody'"),
+            ("/v1/plan-jobs/none", "計画ジョブ 'none' は見つかりません", "no plan job 'none'"),
+            ("/v1/requests/r999/slot-pick", "依頼 'r999' は見つかりません", "no request 'r999'"),
+            ("/v1/visits/999999", "訪問 999999 は見つかりません", "no visit 999999")):
+        got = {lang: service.client.get(url, headers=service.h("centre", lang)).json()
+               for lang in ("ja", "en")}
+        assert (got["ja"]["detail"], got["en"]["detail"]) == (ja, en), (url, got)
+
+
 def test_municipalities_and_fields_by_name_in_every_route(service: Service):
     for name in ("上島町", "上島", "Kamijima", "383562"):
         r = service.get("centre", f"/v1/municipalities/{name}")

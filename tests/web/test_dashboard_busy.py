@@ -65,7 +65,8 @@ def test_the_centre_adds_and_removes_an_experts_appointments(browser: Any, live:
             got = api.get(f"/v1/experts/{WHO}").json()["busy"]
         assert sorted(got, key=lambda b: b["date"]) == [
             {"date": "2027-09-07", "start": "09:00", "end": "09:30"},
-            {"date": "2027-09-08", "start": "14:00", "end": "15:00", "at": UWAJIMA}]
+            {"date": "2027-09-08", "start": "14:00", "end": "15:00", "at": UWAJIMA,
+             "at_name_ja": "宇和島市", "at_name_en": "Uwajima"}]
         remove = _all(browser, "#expert-busy .busy-remove")[0]
         assert re.fullmatch(r"削除 2027年9月7日\(火\) 09:00", remove.get_attribute("aria-label"))
         _press(browser, remove)

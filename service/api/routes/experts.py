@@ -45,10 +45,20 @@ def expert_access(who: Principal, expert_id: str, s: Session) -> None:
         raise not_found("expert", expert_id)
 
 
+#: what the API shows beside an appointment's place and never stores
+_SHOWN_ONLY = {"at_name_ja", "at_name_en"}
+
+
+def _places(s: Session) -> dict[str, MunicipalityRow]:
+    """The municipalities by code (what an appointment's place is named by)."""
+    return {m.code: m for m in s.scalars(select(MunicipalityRow))}
+
+
 @router.get("/experts")
 def list_experts(who: CurrentKey, s: SessionDep) -> list[dict[str, Any]]:
     """Experts with fields, base, hours, available days and caps."""
-    return [expert_view(e) for e in s.scalars(select(ExpertRow).order_by(ExpertRow.id))]
+    places = _places(s)
+    return [expert_view(e, places) for e in s.scalars(select(ExpertRow).order_by(ExpertRow.id))]
 
 
 @router.get("/experts/{expert_id}")
@@ -56,7 +66,7 @@ def get_expert(expert_id: Id, who: CurrentKey, s: SessionDep) -> dict[str, Any]:
     e = s.get(ExpertRow, expert_id)
     if e is None:
         raise not_found("expert", expert_id)
-    return expert_view(e)
+    return expert_view(e, _places(s))
 
 
 @router.patch("/experts/{expert_id}")
@@ -74,7 +84,8 @@ def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
         if getattr(body, k) is not None:
             changes[k] = getattr(body, k).model_dump(mode="json")
     if body.busy is not None:       # as the format writes them: a place only where one is given
-        changes["busy"] = [b.model_dump(mode="json", exclude_none=True) for b in body.busy] or None
+        changes["busy"] = [b.model_dump(mode="json", exclude_none=True, exclude=_SHOWN_ONLY)
+                           for b in body.busy] or None
     doc.update({k: v for k, v in changes.items()})
     for k in [k for k, v in doc.items() if v is None]:
         del doc[k]
@@ -92,7 +103,7 @@ def patch_expert(expert_id: Id, who: CentreKey, s: SessionDep,
     e.doc, e.updated_at = doc, utcnow()
     audit(s, who, "expert.update", f"expert:{expert_id}", changes=changes)
     s.commit()
-    return expert_view(e)
+    return expert_view(e, _places(s))
 
 
 def _format_check(s: Session, doc: dict[str, Any],
