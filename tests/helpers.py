@@ -394,3 +394,21 @@ def on_grid(doc: dict[str, Any], grid: int) -> None:
         if q.get("fixed"):
             h, m = (int(x) for x in q["fixed"]["start"].split(":"))
             q["fixed"]["start"] = fmt_time(-(-(h * 60 + m) // grid) * grid)
+
+
+def choice_optimum(doc: dict[str, Any]) -> int:
+    """The optimum of the planner's choice model (tours and consultations, no times): a bound
+    of every plan, and exact where the choice sees what holds the day back."""
+    from ortools.sat.python import cp_model
+
+    from engine.travel import TravelTimes
+    from solvers.model import PlannerModel
+
+    problem = problem_of(doc)
+    model = PlannerModel(problem, TravelTimes(problem))
+    model.build()
+    model.m.maximize(model.main_objective())
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(model.choice_model()) == cp_model.OPTIMAL
+    return int(round(solver.objective_value))

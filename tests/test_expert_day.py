@@ -26,6 +26,7 @@ from tests.bruteforce import best_plan
 from tests.helpers import (
     FORMULATIONS,
     build_plan,
+    choice_optimum,
     codes_of,
     load_doc,
     problem_of,
@@ -220,6 +221,54 @@ def test_a_tour_with_no_room_for_lunch_is_not_offered_to_the_choice():
 
     assert frozenset({"a1", "b1"}) in stop_sets(copy.deepcopy(doc))
     assert stop_sets(lunch(doc, 60)) == {frozenset({"a1"}), frozenset({"b1"})}
+
+
+def _joint_lunch_week(*, online: bool) -> dict:
+    """pr-1 (office) may visit p1 (town B, 45 min away, 90 min from 11:00 sharp) and, with
+    data-1 (office, at work until 14:30), the joint j1 (town A, 30 min away, 60 min, from
+    12:00, so never before p1; online with ``online``); both lunch 45 min in 11:30–13:30."""
+    doc = load_doc("two_towns")
+    doc["experts"].append({"id": "data-1", "fields": ["data"], "base": "office",
+                           "work_start": "08:30", "work_end": "14:30"})
+    for e in doc["experts"]:
+        e["lunch"] = {"minutes": 45, "window": ["11:30", "13:30"]}
+    doc["requests"] = [
+        req("j1", "office" if online else "town_a", ["pr", "data"],
+            mode="online" if online else "onsite", duration=60, priority=6,
+            window=["12:00", "17:15"]),
+        req("p1", "town_b", duration=90, priority=5, window=["11:00", "12:30"])]
+    return doc
+
+
+def test_the_choice_sees_lunch_keep_a_joint_visit_from_a_common_start():
+    """pr-1's tour p1 → j1 reaches town A at 12:50, and data-1 can start j1 until 13:00:
+    the tours' earliest and latest starts meet. But pr-1 can lunch only after p1
+    (12:30–13:15, it may not start after 12:45), so j1 starts 13:35 at the earliest. The
+    choice's starts per tour know lunch: its optimum is the plan's (one of the two served),
+    not both. Without lunch both are served."""
+    doc = _joint_lunch_week(online=False)
+    truth = best_plan(problem_of(doc))
+    assert truth is not None and truth < 6000 and choice_optimum(doc) == truth
+    for e in doc["experts"]:
+        del e["lunch"]
+    both = best_plan(problem_of(doc))
+    assert both is not None and both > 10000 and choice_optimum(doc) == both
+
+
+def test_the_choice_sees_lunch_keep_a_joint_call_from_a_common_start():
+    """The same day with j1 online and data-1 at work until 14:00 (j1 from 13:00 at the
+    latest): pr-1, at town B for p1 until 12:30, must lunch right after it (by 12:45), so
+    beside that tour j1 starts 13:15 at the earliest; without lunch pr-1 could take it at
+    town B from 12:30. The choice's starts beside each tour know lunch: its optimum is the
+    plan's."""
+    doc = _joint_lunch_week(online=True)
+    doc["experts"][1]["work_end"] = "14:00"
+    truth = best_plan(problem_of(doc))
+    assert truth == 6000 and choice_optimum(doc) == truth      # j1 alone
+    for e in doc["experts"]:
+        del e["lunch"]
+    both = best_plan(problem_of(doc))
+    assert both is not None and both > 10000 and choice_optimum(doc) == both
 
 
 @pytest.mark.parametrize("formulation", list(FORMULATIONS))

@@ -27,6 +27,7 @@ from solvers.season import simulate_season
 from tests.bruteforce import best_plan, insertions
 from tests.helpers import (
     FORMULATIONS,
+    choice_optimum,
     codes_of,
     problem_of,
     propose_checked,
@@ -296,24 +297,6 @@ def test_a_plan_by_parts_pays_overtime_and_its_parts_keep_it(two_towns_doc):
 
 
 # ------------------------------------------------------------------ the choice's least overtime
-def choice_optimum(doc: dict) -> int:
-    """The optimum of the planner's choice model (tours and consultations, no times): a bound
-    of every plan, and exact where the choice sees what holds the day back."""
-    from ortools.sat.python import cp_model
-
-    from engine.travel import TravelTimes
-    from solvers.model import PlannerModel
-
-    problem = problem_of(doc)
-    model = PlannerModel(problem, TravelTimes(problem))
-    model.build()
-    model.m.maximize(model.main_objective())
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    assert solver.solve(model.choice_model()) == cp_model.OPTIMAL
-    return int(round(solver.objective_value))
-
-
 def test_the_choice_sees_an_online_call_hold_the_drive_home_back(two_towns_doc):
     """The day of ``test_an_online_call_that_holds_the_drive_home_back_is_paid``: from 16:45
     (c1's earliest start) the drive home (30 min) and c1 (30 min) are still to do, so the day

@@ -15,6 +15,7 @@ from ortools.sat.python import cp_model
 from engine.calendar import appointments_at, keep_out
 from solvers.cpsat.base import ExpertDay
 from solvers.cpsat.nights import NightRules
+from solvers.day_starts import DayBlocks, Starts
 from solvers.routes import Tour, day_tours, fits_in_gaps
 
 __all__ = ["TourRules"]
@@ -132,7 +133,7 @@ class TourRules(NightRules):
             if day.ends is not None:
                 self.add_drive_between_nights(day)
         if self.redundant:
-            self.add_joint_visit_tours_agree()
+            self.add_joint_starts_each_tour_allows()
 
     @staticmethod
     def _pays_overtime(day: ExpertDay) -> bool:
@@ -295,36 +296,50 @@ class TourRules(NightRules):
             self.m.add(_sum_of([*day.tour_lits, *(self.present[r, e.id, d] for r in day.online)],
                                [*busy, *online]) <= e.day_end - e.work_start)
 
-    def add_joint_visit_tours_agree(self) -> None:
-        """(Redundant, for a strong bound.) The experts of a joint visit choose tours in which
-        the visit can start at a common time: each tour bounds the visit's start between its
-        earliest and latest start there, on one shared scale per visit and date (literals
-        "starts at or after t", one per distinct bound), so that two tours whose bounds do
-        not meet are never chosen together."""
-        spans: dict[tuple[str, dt.date], list[tuple[int, int, cp_model.IntVar]]]
-        spans = defaultdict(list)
-        experts: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
+    def add_joint_starts_each_tour_allows(self) -> None:
+        """(Redundant, for a strong bound.) The experts of a joint consultation start it
+        together, so each expert's chosen tour must let it start at a time the other's tour
+        lets it start too. For each tour, the starts on the grid at which that tour alone can
+        run with the consultation (on site: as its stop; online: between its blocks), its
+        lunch, closed hours, standing appointments and drives included
+        (``solvers.day_starts``): a tour chosen (and, online, the consultation with it) holds
+        the shared start to them; on any day, the working day beside lunch and appointments
+        holds an online one. Every timing of the tour meets them, so no plan is lost, and two
+        tours with no start in common are never chosen together. The starts are one shared
+        scale per consultation and date (``_JointScale``)."""
+        #: (request, date) → [(the starts allowed, the literals that allow only those)]
+        rows: dict[tuple[str, dt.date], list[tuple[Starts, list[cp_model.IntVar]]]]
+        rows = defaultdict(list)
         for (eid, d), day in self.days.items():
-            if day.tours is None:
+            onsite = {i for i, rid in enumerate(day.onsite)
+                      if self.p.request_by_id[rid].joint and rid in self.start}
+            online = [rid for rid in day.online
+                      if self.p.request_by_id[rid].joint and rid in self.start]
+            if not onsite and not online:
                 continue
-            for i, rid in enumerate(day.onsite):
-                if not self.p.request_by_id[rid].joint:
+            self._check_deadline()
+            blocks = DayBlocks(self.p, self.travel.minutes, day.expert, d,
+                               self._candidates(day), day.onsite)
+            calls = {rid: (blocks.call(rid, *self._window[rid, eid, d]),
+                           self.present[rid, eid, d]) for rid in online}
+            alone = {rid: blocks.reach(None).call_starts(call) for rid, (call, _) in calls.items()}
+            for rid, (_, present) in calls.items():
+                rows[rid, d].append((alone[rid], [present]))
+            for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
+                if not online and not onsite.intersection(tour.order):
                     continue
-                for tour, lit in zip(day.tours, day.tour_lits, strict=True):
-                    if i in tour.order:
-                        pos = tour.order.index(i)
-                        spans[rid, d].append((tour.starts[pos], tour.latest[pos], lit))
-                        experts[rid, d].add(eid)
-        for (rid, d), items in spans.items():
-            if len(experts[rid, d]) < 2:
-                continue
-            cuts = sorted({lo for lo, _, _ in items} | {hi + 1 for _, hi, _ in items})
-            at_least = {t: self.m.new_bool_var(f"joint_{rid}_{d}_from_{t}") for t in cuts}
-            for t1, t2 in itertools.pairwise(cuts):
-                self.m.add_implication(at_least[t2], at_least[t1])
-            for lo, hi, lit in items:
-                self.m.add_implication(lit, at_least[lo])
-                self.m.add_implication(lit, ~at_least[hi + 1])
+                reach = blocks.reach(tour)
+                for p, i in enumerate(tour.order):
+                    if i in onsite:
+                        rows[day.onsite[i], d].append((reach.stop_starts(2 * p + 1), [lit]))
+                for rid, (call, present) in calls.items():
+                    allowed = reach.call_starts(call)
+                    if allowed != alone[rid]:       # (else the day's own row says it)
+                        rows[rid, d].append((allowed, [lit, present]))
+        for (rid, d), items in rows.items():
+            scale = _JointScale(self.m, f"joint_{rid}_{d}", [s for s, _ in items])
+            for allowed, when in items:
+                scale.hold(allowed, when)
 
     def _circuit_of_legs(self, day: ExpertDay) -> None:
         e, d = day.expert, day.date
@@ -395,3 +410,29 @@ def _sum_of(lits: list[cp_model.IntVar], coeffs: list[int] | None = None) -> cp_
     if coeffs is None:
         return cp_model.LinearExpr.sum(lits)
     return cp_model.LinearExpr.weighted_sum(lits, coeffs)
+
+
+class _JointScale:
+    """One joint consultation's start on one date, as literals "it starts at or after t",
+    one per ``t`` that begins or ends one of the intervals of ``sets`` (each a set of starts
+    some literals allow); a set is then a clause per end of it and per gap in it."""
+
+    def __init__(self, m: cp_model.CpModel, name: str, sets: list[Starts]):
+        self.m = m
+        cuts = sorted({t for s in sets for lo, hi in s for t in (lo, hi + 1)})
+        self.at_least = {t: m.new_bool_var(f"{name}_from_{t}") for t in cuts}
+        for t1, t2 in itertools.pairwise(cuts):
+            m.add_implication(self.at_least[t2], self.at_least[t1])
+
+    def hold(self, allowed: Starts, when: list[cp_model.IntVar]) -> None:
+        """The start is one of ``allowed`` when every literal of ``when`` holds: at or after
+        its first start, before its last start's next minute, and in no gap between two of
+        its intervals (none: they never all hold)."""
+        off = [~x for x in when]
+        if not allowed:
+            self.m.add_bool_or(off)
+            return
+        self.m.add_bool_or([*off, self.at_least[allowed[0][0]]])
+        self.m.add_bool_or([*off, ~self.at_least[allowed[-1][1] + 1]])
+        for (_, hi), (lo, _) in itertools.pairwise(allowed):
+            self.m.add_bool_or([*off, ~self.at_least[hi + 1], self.at_least[lo]])
