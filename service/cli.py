@@ -19,14 +19,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.errors import InputError, Problem
+from engine.model import PlanRequest, Visit, fmt_time
 from service.i18n import _, current_lang, lang_from, set_lang
 from service.paths import add_force, check_dask_address, check_outputs, new_plan_name
-
-if TYPE_CHECKING:
-    from engine.model import PlanRequest, Visit
 
 __all__ = ["main", "report_input_error", "request_file"]
 
@@ -44,7 +42,6 @@ def _gone_visits(problem: PlanRequest, visits: list[Visit]) -> str:
     """The first five visits of a previous plan whose requests are gone, each as a person
     finds it (place, date, start), its request id last in brackets (the request is gone, so
     its title is not known)."""
-    from engine.model import fmt_time  # start fast
     from service.report import place_name  # start fast
 
     ja = current_lang() == "ja"
