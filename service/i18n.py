@@ -8,7 +8,7 @@ gives English.
 
 The catalogue is kept with Babel::
 
-    pybabel extract -F babel.cfg -o service/locale/dxshare.pot service
+    pybabel extract -F babel.cfg -k NC_:1c,2 -o service/locale/dxshare.pot service
     pybabel update -i service/locale/dxshare.pot -d service/locale -D dxshare
     pybabel compile -d service/locale -D dxshare
 
@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "current_lang", "lang_from", "set_lang", "translator",
+__all__ = ["DOMAIN", "LOCALE_DIR", "NC_", "N_", "current_lang", "lang_from", "set_lang", "translator",
            "using_lang"]
 
 DOMAIN = "dxshare"
@@ -90,6 +90,12 @@ def _(message: str) -> str:
 
 def N_(message: str) -> str:  # noqa: N802 - the usual gettext name for "mark, translate later"
     """Mark ``message`` for the catalogue without translating it now."""
+    return message
+
+
+def NC_(context: str, message: str) -> str:  # noqa: N802 - as N_, with a context
+    """Mark ``message`` for the catalogue under ``context`` (one English word, two meanings:
+    translate with ``translator(lang).pgettext(context, message)``)."""
     return message
 
 
