@@ -39,7 +39,7 @@ from engine.calendar import calls_of, keep_out
 from engine.model import Expert, PlanRequest
 from solvers.routes import Candidate, Tour
 
-__all__ = ["Block", "DayBlocks", "Reach", "Starts", "tour_chain"]
+__all__ = ["Block", "DayBlocks", "PlainReach", "Reach", "Starts", "tour_chain"]
 
 #: Starts of a consultation, as intervals ``(first, last)`` of starts on the grid, in order.
 Starts = tuple[tuple[int, int], ...]
@@ -191,6 +191,21 @@ class Reach:
         return _within(call, [self._spans(h, h) for h in range(len(self.blocks) + 1)])
 
 
+class PlainReach:
+    """``Reach`` of a tour whose blocks nothing holds but their windows and drives (no lunch,
+    no standing appointment, no closed hours): the tour's own earliest and latest starts
+    (``Tour.starts``, ``Tour.latest``, on the ``grid``) are then the same answer, already at
+    hand."""
+
+    def __init__(self, tour: Tour, grid: int):
+        self.tour, self.grid = tour, grid
+
+    def stop_starts(self, k: int) -> Starts:
+        """``Reach.stop_starts``: the stop's earliest to latest start in the tour."""
+        p = (k - 1) // 2
+        return tuple(_on_grid([(self.tour.starts[p], self.tour.latest[p])], self.grid))
+
+
 @functools.lru_cache(maxsize=4096)
 def _starts(block: Block) -> list[tuple[int, int]]:
     """``block.starts()``, once per block: a day's consultation is held beside each of its
@@ -250,15 +265,17 @@ class DayBlocks:
         q = self.p.request_by_id[rid]
         return tuple(sorted({*keep_out(self.p, q, (self.expert.id,), self.date), *self.busy}))
 
-    def call(self, rid: str, lo: int, hi: int) -> Block:
-        """The online consultation ``rid`` as a block, starting between ``lo`` and ``hi``."""
-        return Block(self.p.request_by_id[rid].duration_min, lo, hi, self.grid, self._out(rid))
+    def call_starts(self, rid: str, lo: int, hi: int) -> Starts:
+        """The starts, between ``lo`` and ``hi``, at which the day can take the online
+        consultation ``rid`` beside lunch and the standing appointments, whatever its tour."""
+        return Reach([], self.lunch).call_starts(
+            Block(self.p.request_by_id[rid].duration_min, lo, hi, self.grid, self._out(rid)))
 
-    def reach(self, tour: Tour | None) -> Reach:
-        """How far the chain of ``tour`` (None: a day without one) reaches, lunch aside."""
-        if tour is None:
-            return Reach([], self.lunch)
+    def reach(self, tour: Tour) -> Reach | PlainReach:
+        """How far the chain of ``tour`` reaches, lunch aside."""
         e = self.expert
+        if self.lunch is None and not self.busy and not any(b.out for b in self.stops):
+            return PlainReach(tour, self.grid)
         places = [tour.start_at or e.base, *(self.candidates[i].location for i in tour.order),
                   tour.end_at or e.base]
         chain = tour_chain(places, [self.stops[i] for i in tour.order], self.minutes,

@@ -256,19 +256,25 @@ def test_the_choice_sees_lunch_keep_a_joint_visit_from_a_common_start():
 
 
 def test_the_choice_sees_lunch_keep_a_joint_call_from_a_common_start():
-    """The same day with j1 online and data-1 at work until 14:00 (j1 from 13:00 at the
-    latest): pr-1, at town B for p1 until 12:30, must lunch right after it (by 12:45), so
-    beside that tour j1 starts 13:15 at the earliest; without lunch pr-1 could take it at
-    town B from 12:30. The choice's starts beside each tour know lunch: its optimum is the
-    plan's."""
-    doc = _joint_lunch_week(online=True)
-    doc["experts"][1]["work_end"] = "14:00"
+    """j1 (online, PR and data, 60 min, 11:30–13:30) can start only at 11:55 for data-1,
+    between two standing appointments (until 11:55, from 12:55). pr-1 lunches 45 min in
+    11:30–13:30, before j1 (so j1 from 12:15) or after it (so j1 by 11:45): never with
+    data-1. The choice holds j1 to the starts each expert's day allows beside lunch and
+    appointments: its optimum is the plan's (o1 alone); without lunch j1 is served too."""
+    doc = load_doc("two_towns")
+    doc["experts"][0]["lunch"] = {"minutes": 45, "window": ["11:30", "13:30"]}
+    doc["experts"].append({"id": "data-1", "fields": ["data"], "base": "office",
+                           "work_start": "08:30", "work_end": "17:15",
+                           "busy": [{"date": "2026-12-07", "start": "11:00", "end": "11:55"},
+                                    {"date": "2026-12-07", "start": "12:55", "end": "14:00"}]})
+    doc["requests"] = [req("j1", "office", ["pr", "data"], mode="online", duration=60,
+                           priority=6, window=["11:30", "13:30"]),
+                       req("o1", "office", mode="online", duration=30, priority=5)]
     truth = best_plan(problem_of(doc))
-    assert truth == 6000 and choice_optimum(doc) == truth      # j1 alone
-    for e in doc["experts"]:
-        del e["lunch"]
+    assert truth == 5000 and choice_optimum(doc) == truth
+    del doc["experts"][0]["lunch"]
     both = best_plan(problem_of(doc))
-    assert both is not None and both > 10000 and choice_optimum(doc) == both
+    assert both == 11000 and choice_optimum(doc) == both
 
 
 @pytest.mark.parametrize("formulation", list(FORMULATIONS))
