@@ -33,6 +33,7 @@ from typing import Any
 from engine.ehime import OFFICE, ehime_experts, ehime_locations
 from engine.format import parse_plan_request, plan_request_to_dict
 from engine.model import FIELDS, Blackout, Horizon, PlanRequest, fmt_time
+from engine.words import counted
 
 __all__ = ["busy_expert_document", "draw_request", "ehime_week", "ehime_week_document"]
 
@@ -164,8 +165,8 @@ def busy_expert_document(calls: int, *, start: str | dt.date = "2026-12-07", wee
     problem = PlanRequest(horizon=Horizon(monday, end, True, ()), locations=locations,
                           experts=(expert,), requests=())
     doc = plan_request_to_dict(problem)
-    doc["name"] = (f"One expert, {weeks} week(s) from {monday}: {calls} online calls, "
-                   f"{visits} visits (seed {seed})")
+    doc["name"] = (f"One expert, {counted(weeks, 'week')} from {monday}: "
+                   f"{counted(calls, 'online call')}, {counted(visits, 'visit')} (seed {seed})")
     reqs: list[dict[str, Any]] = []
     for n in range(calls + visits):
         online = n < calls

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.model import Blackout, Coverage, Fixed, Plan, PlanRequest, SmallTowns
+from engine.words import counted
 
 __all__ = ["DEFAULT_CAMPS", "SEASON_START", "Camp", "publish_until", "season_document"]
 
@@ -123,7 +124,8 @@ def season_document(start: dt.date | str = SEASON_START, *, weeks: int = 33,
                                 "bonus": small_towns.bonus}
     if goals:
         doc["goals"] = goals
-    doc["name"] = f"Ehime season from {monday}, {weeks} weeks (synthetic requests, seed {seed})"
+    doc["name"] = (f"Ehime season from {monday}, {counted(weeks, 'week')} (synthetic requests, "
+                   f"seed {seed})")
     doc["generator"] = {**doc["generator"], "season": True,
                         "camps": [c.name for c in camps], "wait_weeks": wait_weeks,
                         "open_share": open_share,

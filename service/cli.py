@@ -23,7 +23,7 @@ from typing import Any
 
 from engine.errors import InputError, Problem
 from engine.model import PlanRequest, Visit, fmt_time
-from service.i18n import _, current_lang, lang_from, set_lang
+from service.i18n import _, current_lang, lang_from, ngettext, set_lang
 from service.paths import add_force, check_dask_address, check_outputs, new_plan_name
 
 __all__ = ["main", "report_input_error", "request_file"]
@@ -175,8 +175,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if previous is not None:
         unknown = [v for v in previous.visits if v.request not in problem.request_by_id]
         if unknown:
-            print(_("note: {n} visits of the previous plan are not in this request: "
-                    "{visits}").format(n=len(unknown), visits=_gone_visits(problem, unknown)),
+            print(ngettext("note: {n} visit of the previous plan is not in this request: "
+                           "{visits}",
+                           "note: {n} visits of the previous plan are not in this request: "
+                           "{visits}", len(unknown)).format(
+                               n=len(unknown), visits=_gone_visits(problem, unknown)),
                   file=sys.stderr)
     if args.executor_workers is not None and args.executor_workers < 1:
         raise InputError(Problem("--executor-workers", "must be >= 1",
@@ -186,7 +189,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
                                  "--executor dask と一緒に指定してください"))
     if args.dask_address:
         check_dask_address(args.dask_address)
-    label = _("planning {n} requests").format(n=len(problem.requests))
+    label = ngettext("planning {n} request", "planning {n} requests",
+                     len(problem.requests)).format(n=len(problem.requests))
     with solve_progress(label, args.time_limit, args.quiet) as progress:
         opts = SolveOptions(time_limit=args.time_limit, seed=args.seed, workers=args.workers,
                             previous=previous, progress=progress,
@@ -257,7 +261,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        print(_("{n} requests written to {path}").format(n=len(problem.requests), path=args.out))
+        n = len(problem.requests)
+        print(ngettext("{n} request written to {path}", "{n} requests written to {path}",
+                       n).format(n=n, path=args.out))
     else:
         sys.stdout.write(text)
     return 0

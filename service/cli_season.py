@@ -29,7 +29,7 @@ from engine.errors import InputError, Problem
 from service.cli import published_until, request_file, solve_progress
 from service.console import ProgressBar, print_table
 from service.glossary import figure_text, kpi_name, status_word
-from service.i18n import N_, _, current_lang, using_lang
+from service.i18n import N_, _, current_lang, ngettext, using_lang
 from service.paths import add_force, check_outputs, new_plan_name
 
 __all__ = ["register", "season_command"]
@@ -164,8 +164,10 @@ def _season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                                   seed=args.seed)
             Path(args.out).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
                                       encoding="utf-8")
-            out_stream.write(_("season request written to {path} ({n} requests)").format(
-                path=args.out, n=len(doc["requests"])) + "\n")
+            n = len(doc["requests"])
+            out_stream.write(ngettext("season request written to {path} ({n} request)",
+                                      "season request written to {path} ({n} requests)",
+                                      n).format(path=args.out, n=n) + "\n")
             return 0
         problem = _problem(args)
         previous = load_plan(args.previous) if getattr(args, "previous", None) else None
@@ -179,7 +181,8 @@ def _season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     plans: dict[str, tuple[Any, Any]] = {}
     if args.season_command in ("plan", "compare"):
         from engine.changes import with_changes  # start fast
-        label = _("planning the season ({n} requests)").format(n=len(problem.requests))
+        label = ngettext("planning the season ({n} request)", "planning the season ({n} requests)",
+                         len(problem.requests)).format(n=len(problem.requests))
         with solve_progress(label, args.time_limit, args.quiet, err_stream) as progress:
             plan = with_changes(plan_season(problem, SolveOptions(
                 time_limit=args.time_limit, seed=args.seed, previous=previous,

@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from service.i18n import N_, _
+from service.i18n import N_, NC_, _, current_lang, translator
 
-__all__ = ["KPI_NAMES", "PERCENT_FIGURES", "RETIRED", "STATUS_WORDS", "TERMS", "figure_text",
-           "kpi_name", "status_word"]
+__all__ = ["JOB_STATES", "KPI_NAMES", "PERCENT_FIGURES", "REQUEST_STATES", "RETIRED",
+           "STATE_CONTEXTS", "STATUS_WORDS", "TERMS", "figure_text", "kpi_name", "state_word",
+           "state_words", "status_word"]
 
 #: The plan's status as a coordinator reads it.
 STATUS_WORDS = {
@@ -33,6 +34,28 @@ STATUS_WORDS = {
     "infeasible": N_("some published visits released"),
     "error": N_("error"),
 }
+
+#: A plan job's state (``plan_jobs.status``) as the dashboard's job list names it.
+JOB_STATES = {
+    "queued": NC_("job state", "queued"),
+    "running": NC_("job state", "running"),
+    "done": NC_("job state", "done"),
+    "failed": NC_("job state", "failed"),
+    "cancelled": NC_("job state", "cancelled"),
+}
+
+#: A request's state (``requests.status``) as the dashboard's request list names it.
+REQUEST_STATES = {
+    "draft": NC_("request state", "draft"),
+    "submitted": NC_("request state", "submitted"),
+    "scheduled": NC_("request state", "scheduled"),
+    "done": NC_("request state", "done"),
+    "cancelled": NC_("request state", "cancelled"),
+}
+
+#: The catalogue's context of each kind of state: a job stopped (中止) and a request
+#: withdrawn (取消) are both ``cancelled`` in English, two words in Japanese.
+STATE_CONTEXTS = {"job": "job state", "request": "request state"}
 
 #: Every key figure of a plan or a season, by its key in plan/1 ``kpis`` (or the season
 #: summary), as a coordinator names it.
@@ -111,6 +134,24 @@ RETIRED = ("目的関数", "目的値", "実行可能", "実行不可能", "求�
 def status_word(status: str) -> str:
     """The plan's status (``optimal``, ``feasible``…) in the current language."""
     return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+
+
+def state_word(kind: str, status: str, lang: str | None = None) -> str:
+    """The state ``status`` of a ``kind`` (``job`` or ``request``) in ``lang`` (the current
+    language by default), as the dashboard names it; an unknown state as it is.
+
+    >>> state_word("job", "done", "ja"), state_word("request", "cancelled", "ja")
+    ('完了', '取消')
+    """
+    states = JOB_STATES if kind == "job" else REQUEST_STATES
+    if status not in states:
+        return status
+    return translator(lang or current_lang()).pgettext(STATE_CONTEXTS[kind], states[status])
+
+
+def state_words(kind: str, status: str) -> tuple[str, str]:
+    """``state_word`` in English and in Japanese, for a message given in both."""
+    return state_word(kind, status, "en"), state_word(kind, status, "ja")
 
 
 def kpi_name(key: str) -> str:

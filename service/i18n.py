@@ -8,7 +8,7 @@ gives English.
 
 The catalogue is kept with Babel::
 
-    pybabel extract -F babel.cfg -o service/locale/dxshare.pot service
+    pybabel extract -F babel.cfg -k NC_:1c,2 -k NP_:1,2 -o service/locale/dxshare.pot service
     pybabel update -i service/locale/dxshare.pot -d service/locale -D dxshare
     pybabel compile -d service/locale -D dxshare
 
@@ -31,8 +31,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "current_lang", "lang_from", "set_lang", "translator",
-           "using_lang"]
+__all__ = ["DOMAIN", "LOCALE_DIR", "NC_", "NP_", "N_", "current_lang", "lang_from", "ngettext", "set_lang",
+           "translator", "using_lang"]
 
 DOMAIN = "dxshare"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -88,9 +88,27 @@ def _(message: str) -> str:
     return translator(_lang).gettext(message)
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message for the count ``n`` in the current language (English: the
+    singular for 1, else the plural; Japanese has one form). Format ``n`` in afterwards."""
+    return translator(_lang).ngettext(singular, plural, n)
+
+
 def N_(message: str) -> str:  # noqa: N802 - the usual gettext name for "mark, translate later"
     """Mark ``message`` for the catalogue without translating it now."""
     return message
+
+
+def NC_(context: str, message: str) -> str:  # noqa: N802 - as N_, with a context
+    """Mark ``message`` for the catalogue under ``context`` (one English word, two meanings:
+    translate with ``translator(lang).pgettext(context, message)``)."""
+    return message
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - as N_, with a count
+    """Mark a message's two English forms for the catalogue without translating them now
+    (translate with ``translator(lang).ngettext(singular, plural, n)``)."""
+    return singular, plural
 
 
 # argparse's own words, so that ``dxshare --help`` is Japanese throughout.

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import Conflict, InputError, Problem
 from engine.format import parse_plan_request
-from service.i18n import N_, translator
+from service.i18n import N_, NP_, translator
 
 __all__ = ["ApiProblem", "install_handlers", "lang_of", "problem_response", "pydantic_message"]
 
@@ -103,8 +103,6 @@ PYDANTIC_MESSAGES = {
     "bool_type": N_("must be true or false"),
     "bool_parsing": N_("must be true or false"),
     "string_type": N_("must be text"),
-    "string_too_short": N_("must have at least {min_length} characters"),
-    "string_too_long": N_("must have at most {max_length} characters"),
     "string_pattern_mismatch": N_("is not in the expected form"),
     "greater_than": N_("must be greater than {gt}"),
     "greater_than_equal": N_("must be at least {ge}"),
@@ -114,8 +112,6 @@ PYDANTIC_MESSAGES = {
     "enum": N_("must be one of {expected}"),
     "list_type": N_("must be a list"),
     "tuple_type": N_("must be a list"),
-    "too_short": N_("must have at least {min_length} items"),
-    "too_long": N_("must have at most {max_length} items"),
     "dict_type": N_("must be an object"),
     "model_type": N_("must be an object"),
     "model_attributes_type": N_("must be an object"),
@@ -128,6 +124,18 @@ PYDANTIC_MESSAGES = {
     "datetime_from_date_parsing": N_("must be a date and time YYYY-MM-DDTHH:MM"),
     "json_invalid": N_("is not valid JSON"),
     "json_type": N_("must be JSON"),
+}
+#: pydantic's errors that count: (the count's key in ``ctx``, singular, plural), so that a
+#: list of one reads "at least 1 item", not "1 items".
+_COUNTED = {
+    "string_too_short": ("min_length", NP_("must have at least {min_length} character",
+                                           "must have at least {min_length} characters")),
+    "string_too_long": ("max_length", NP_("must have at most {max_length} character",
+                                          "must have at most {max_length} characters")),
+    "too_short": ("min_length", NP_("must have at least {min_length} item",
+                                    "must have at least {min_length} items")),
+    "too_long": ("max_length", NP_("must have at most {max_length} item",
+                                   "must have at most {max_length} items")),
 }
 _WHERE = {"query": N_("(query parameter)"), "path": N_("(path parameter)"),
           "header": N_("(header)")}
@@ -142,12 +150,17 @@ def pydantic_message(e: dict[str, Any], lang: str) -> str:
     if e.get("type") == "bilingual":    # a validator's words with the bad value, both languages
         ctx = e.get("ctx") or {}
         return str(ctx.get("ja") if lang == "ja" else ctx.get("en"))
-    template = PYDANTIC_MESSAGES.get(str(e.get("type", "")))
-    if template is None:
-        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-        return translator(lang).gettext(msg)   # a validator's own words, in the catalogue
+    kind = str(e.get("type", ""))
     ctx = {k: str(v) for k, v in (e.get("ctx") or {}).items()}
-    text = translator(lang).gettext(template)
+    t = translator(lang)
+    if kind in _COUNTED and ctx.get(_COUNTED[kind][0], "").isdigit():
+        key, forms = _COUNTED[kind]
+        text = t.ngettext(*forms, int(ctx[key]))
+    elif kind in PYDANTIC_MESSAGES:
+        text = t.gettext(PYDANTIC_MESSAGES[kind])
+    else:
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        return t.gettext(msg)   # a validator's own words, in the catalogue
     try:
         return text.format(**ctx)
     except (KeyError, IndexError, ValueError):

@@ -12,7 +12,7 @@ from collections import defaultdict
 from engine.kpis import day_ends
 from engine.model import FIELD_LABELS, Change, Plan, PlanRequest, Visit, fmt_time
 from service.glossary import figure_text, kpi_name, status_word
-from service.i18n import _, current_lang
+from service.i18n import _, current_lang, ngettext
 
 __all__ = ["LONG_WEEK", "changes_text", "expert_names", "place_name", "week_summary",
            "week_text"]
@@ -209,9 +209,14 @@ def week_summary(problem: PlanRequest, plan: Plan, path: object) -> str:
     kpis = full[full.rindex("■ "):]
     experts = len({e for v in plan.visits for e in v.experts})
     days = len({v.date for v in plan.visits})
-    note = _("{visits:,} visits and consultations of {experts:,} experts on {days} days, "
-             "{left:,} requests left out: too long for the screen. The whole plan is in "
-             "{path} (--xlsx or --csv to hand it out, --full to print it here).").format(
-                 visits=len(plan.visits), experts=experts, days=days,
-                 left=len(plan.unscheduled), path=path)
+    left = len(plan.unscheduled)
+    note = _("{visits} of {experts} on {days}, {left}: too long for the screen. The whole "
+             "plan is in {path} (--xlsx or --csv to hand it out, --full to print it "
+             "here).").format(
+        visits=ngettext("{n:,} visit or consultation", "{n:,} visits and consultations",
+                        len(plan.visits)).format(n=len(plan.visits)),
+        experts=ngettext("{n:,} expert", "{n:,} experts", experts).format(n=experts),
+        days=ngettext("{n} day", "{n} days", days).format(n=days),
+        left=ngettext("{n:,} request left out", "{n:,} requests left out", left).format(n=left),
+        path=path)
     return f"{head}\n\n{note}\n\n{kpis}"

@@ -32,6 +32,7 @@ from engine.model import Plan, PlanRequest, Unscheduled, Visit, fmt_time
 from engine.travel import TravelTimes
 from service.auth import Principal
 from service.db import ExpertRow, PlanJob, RequestRow, SlotPick, utcnow
+from service.glossary import state_words
 from service.reasons import municipality_reasons
 from service.weeks import HOLDING, pending_fixed, publish_plan, week_dates, week_document
 
@@ -272,8 +273,8 @@ def accept(session: Session, q: RequestRow, who: Principal, *, experts: list[str
     from solvers.slots import Slot, propose_slots  # start fast
 
     if q.status not in ("draft", "submitted"):
-        raise Conflict(f"a {q.status} request has no slot to choose",
-                       f"状態 {q.status} の依頼には日時を選べません")
+        en, ja = state_words("request", q.status)
+        raise Conflict(f"a {en} request has no slot to choose", f"{ja}の依頼には日時を選べません")
     if not q.earliest <= date <= q.latest:
         raise InputError(Problem("date", f"must lie within the request's dates {q.earliest} – "
                                  f"{q.latest}", f"依頼の希望期間 {q.earliest} – {q.latest} の中"

@@ -130,5 +130,5 @@ def test_a_previous_plans_visits_whose_requests_are_gone_are_named_by_place_and_
         in capsys.readouterr().err
     assert main(["--lang", "en", "plan", str(week), "--previous", str(before), "--out",
                  str(tmp_path / "after-en.json"), "--time-limit", "5", "--quiet"]) == 0
-    assert (f"note: 1 visits of the previous plan are not in this request: B町 {at} "
+    assert (f"note: 1 visit of the previous plan is not in this request: B町 {at} "
             "(request b1)") in capsys.readouterr().err

@@ -119,6 +119,11 @@ def test_a_request_only_so_late_that_it_costs_more_than_it_earns_is_left_out(two
     plan = solve_checked(doc)
     assert codes_of(plan, "b1") == ("late_cost",)
     assert "12/8" in plan.unscheduled[0].reasons[0] and "期限" in plan.unscheduled[0].reasons_ja[0]
+    doc["requests"][1]["earliest"] = "2026-12-09"       # one day late at 5000: "1 day", not "1 days"
+    doc["objective"]["late_day"] = 5000
+    reason = solve_checked(doc).unscheduled[0].reasons[0]
+    assert "is 1 day late" in reason, reason
+    doc["requests"][1]["earliest"] = "2026-12-10"
     doc["objective"]["late_day"] = 1400                  # 2800 < 3000: served, late
     plan = solve_checked(doc)
     assert plan.visit_by_request["b1"].date == THU

@@ -285,7 +285,7 @@ def test_every_problem_is_reported_in_document_order():
 def test_fixed_visit_must_name_one_expert_per_field():
     rejects(lambda d: d["requests"][0].update(
         fixed={"experts": ["pr-1", "pr-1"], "date": "2026-12-07", "start": "09:00"}),
-        "requests[0].fixed.experts", "names 2 experts for 1 fields")
+        "requests[0].fixed.experts", "names 2 experts for 1 field$")
 
 
 # ------------------------------------------------------------------ round trips

@@ -11,15 +11,26 @@ import pytest
 from babel.messages.pofile import read_po
 
 from service.cli import main
-from service.glossary import KPI_NAMES, RETIRED, STATUS_WORDS, TERMS, figure_text, kpi_name
+from service.glossary import (
+    JOB_STATES,
+    KPI_NAMES,
+    REQUEST_STATES,
+    RETIRED,
+    STATE_CONTEXTS,
+    STATUS_WORDS,
+    TERMS,
+    figure_text,
+    kpi_name,
+    state_word,
+)
 from service.i18n import LOCALE_DIR, set_lang, translator
 
 ROOT = Path(__file__).resolve().parents[1]
 GLOSSARY = ROOT / "docs" / "GLOSSARY.md"
 
 
-def _glossary_rows() -> list[tuple[str, str]]:
-    """(English, 日本語) of every table row of the glossary."""
+def _glossary_rows() -> list[tuple[str, str, str]]:
+    """(English, 日本語, the catalogue's context or "") of every table row of the glossary."""
     rows = []
     header: list[str] = []
     for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
@@ -30,7 +41,8 @@ def _glossary_rows() -> list[tuple[str, str]]:
         if not header:
             header = cells
         elif not set(cells[0]) <= {"-"}:
-            rows.append((cells[header.index("English")], cells[header.index("日本語")]))
+            context = cells[header.index("context")] if "context" in header else ""
+            rows.append((cells[header.index("English")], cells[header.index("日本語")], context))
     return rows
 
 
@@ -38,11 +50,29 @@ def test_the_glossary_says_what_the_catalogue_says():
     ja = translator("ja")
     rows = _glossary_rows()
     assert len(rows) > 30
-    for english, japanese in rows:
-        assert ja.gettext(english) == japanese, english
-    listed = {e for e, _ in rows}
+    for english, japanese, context in rows:
+        said = ja.pgettext(context, english) if context else ja.gettext(english)
+        assert said == japanese, (context, english)
+    listed = {e for e, _, c in rows if not c}
     for word in (*KPI_NAMES.values(), *STATUS_WORDS.values(), *TERMS.values()):
         assert word in listed, f"{word!r} is missing from docs/GLOSSARY.md"
+    states = {(c, e) for e, _, c in rows if c}
+    for kind, words in (("job", JOB_STATES), ("request", REQUEST_STATES)):
+        for word in words.values():
+            assert (STATE_CONTEXTS[kind], word) in states, f"{kind} state {word!r} is missing"
+
+
+def test_states_read_as_the_dashboard_names_them():
+    """The service's words for a state are the dashboard's (service/static/app.js: ``j_*``
+    for plan jobs, ``s_*`` for requests), in both languages."""
+    page = (ROOT / "service" / "static" / "app.js").read_text(encoding="utf-8")
+    ja_part, en_part = page.split("\n  en: {", 1)
+    for kind, prefix, states in (("job", "j_", JOB_STATES), ("request", "s_", REQUEST_STATES)):
+        for status in states:
+            for lang, part in (("ja", ja_part), ("en", en_part)):
+                said = re.search(rf'\b{prefix}{status}: "([^"]*)"', part)
+                assert said is not None, (prefix, status, lang)
+                assert state_word(kind, status, lang) == said.group(1), (kind, status, lang)
 
 
 def test_no_retired_word_is_left_in_the_catalogue():

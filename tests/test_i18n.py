@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,25 +15,33 @@ from babel.messages.pofile import read_po
 
 from service.cli import _progress_printer, main
 from service.i18n import LOCALE_DIR, set_lang
+from tests.helpers import problem_of, solve_checked
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = LOCALE_DIR / "ja" / "LC_MESSAGES" / "dxshare.po"
 MO = PO.with_suffix(".mo")
 
 
-def _code_messages() -> set[str]:
+def _code_messages() -> set[tuple[str | None, str | tuple[str, ...]]]:
+    """(context, message) of every message the code marks: a counted message's id is its
+    (singular, plural), a word of two meanings carries its context."""
     found = set()
-    for _file, _line, message, _comments, _ctx in extract_from_dir(
+    for _file, _line, message, _comments, ctx in extract_from_dir(
             str(ROOT / "service"), method_map=[("**.py", "python")],
-            keywords={"_": None, "N_": None}):
-        found.add(message)
+            keywords={"_": None, "N_": None, "NC_": ((1, "c"), 2), "NP_": (1, 2),
+                      "ngettext": (1, 2)}):
+        found.add((ctx, message))
     return found
 
 
 def test_every_message_in_the_code_has_a_japanese_translation():
     catalog = read_po(PO.open("rb"))
-    translated = {m.id: m.string for m in catalog if m.id}
-    missing = sorted(m for m in _code_messages() if not translated.get(m))
+    translated = {(m.context, m.id): m.string for m in catalog if m.id}
+    found = _code_messages()
+    assert (None, ("planning {n} request", "planning {n} requests")) in found
+    assert ("job state", "cancelled") in found
+    missing = sorted(str(m) for m in found
+                     if not all(translated.get(m) or ("",)))   # every form translated
     assert missing == []
     assert not any(m.fuzzy for m in catalog if m.id)
 
@@ -116,3 +125,23 @@ def test_a_command_handler_leaves_the_callers_language_as_it_was(no_lang_env, mo
     code = args.handler(args, io.StringIO(), err)
     assert code != 0 and "missing" in err.getvalue()     # the command ran, in English
     assert current_lang() == "ja"
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", "1 visit or consultation of 1 expert on 1 day, 1 request left out: too long"),
+    ("ja", "専門家 1 名・1 日間で訪問・相談 1 件、未計画 1 件: 画面には長すぎる"),
+])
+def test_a_summarised_weeks_counts_read_in_the_singular_when_one(lang, expected):
+    """A count of one reads ``1 visit``, ``1 day``, never ``1 visits``; Japanese counts as
+    ever."""
+    from service.i18n import using_lang
+    from service.report import week_summary
+
+    doc = json.loads((ROOT / "tests" / "data" / "two_towns.json").read_text(encoding="utf-8"))
+    doc["requests"] = doc["requests"][:2]
+    doc["requests"][1]["duration_min"] = 600              # no day holds it
+    plan = solve_checked(doc)
+    assert (len(plan.visits), len(plan.unscheduled)) == (1, 1)
+    with using_lang(lang):
+        text = week_summary(problem_of(doc), plan, "plan.json")
+    assert expected in text, text

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from engine.checker.context import Context, Violation, violation
+from engine.words import counted
 
 __all__ = ["expert_caps", "location_caps"]
 
@@ -43,14 +44,14 @@ def expert_caps(c: Context) -> Iterable[Violation]:
     for (eid, y, m), n in sorted(months.items()):
         cap = c.p.expert_by_id[eid].month_cap(y, m)
         if cap is not None and n > cap:
-            yield violation("cap_onsite_days_month", f"on-site on {n} dates in {y}-{m:02d}, cap {cap}",
+            yield violation("cap_onsite_days_month", f"on-site on {counted(n, 'date')} in {y}-{m:02d}, cap {cap}",
                      expert=eid)
     for e in c.p.experts:
         if e.max_visits_total is not None and total[e.id] > e.max_visits_total:
-            yield violation("cap_expert_total", f"{total[e.id]} on-site visits, cap "
+            yield violation("cap_expert_total", f"{counted(total[e.id], 'on-site visit')}, cap "
                      f"{e.max_visits_total}", expert=e.id)
         if e.max_onsite_days is not None and days[e.id] > e.max_onsite_days:
-            yield violation("cap_onsite_days", f"on-site on {days[e.id]} dates, cap "
+            yield violation("cap_onsite_days", f"on-site on {counted(days[e.id], 'date')}, cap "
                      f"{e.max_onsite_days}", expert=e.id)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from engine.checker.context import Context, Violation, violation
 from engine.kpis import night_costs, plan_kpis
+from engine.words import counted
 
 __all__ = ["coverage_reported", "kpis_consistent", "objective_matches_formula"]
 
@@ -49,7 +50,7 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
                if (due := c.p.request_by_id[v.request].due) is not None and v.date > due)
     if w.late_day:
         value -= w.late_day * late
-        goals += f" − {w.late_day} × {late} days late"
+        goals += f" − {w.late_day} × {counted(late, 'day')} late"
     paid = _overtime(c)
     if paid:
         value -= paid
@@ -139,8 +140,9 @@ def coverage_reported(c: Context) -> Iterable[Violation]:
         want = (seen[x.location], floors[x.location],
                 max(0, floors[x.location] - seen[x.location]))
         if (x.visits, x.min_visits, x.shortfall) != want:
-            yield violation("coverage", f"{x.location}: reported {x.visits} visits, floor "
-                     f"{x.min_visits}, short {x.shortfall}; the plan gives {want[0]} visits, "
+            yield violation("coverage", f"{x.location}: reported {counted(x.visits, 'visit')}, floor "
+                     f"{x.min_visits}, short {x.shortfall}; the plan gives "
+                     f"{counted(want[0], 'visit')}, "
                      f"floor {want[1]}, short {want[2]}")
         if x.shortfall and not any(r.strip() for r in x.reasons):
             yield violation("coverage", f"{x.location} is short of its floor without a reason")

@@ -10,6 +10,7 @@ from engine.calendar import night_dates
 from engine.checker.context import Context, Violation, violation
 from engine.model import Expert, fmt_time
 from engine.nights import night_places, trips_within
+from engine.words import counted
 
 __all__ = ["nights_away_kept"]
 
@@ -53,7 +54,7 @@ def _nights_of(c: Context, e: Expert) -> Iterable[Violation]:
                             expert=eid, date=day)
     most = e.overnight.max_nights if e.overnight is not None else 0
     if nights and not trips_within(nights, most):
-        yield violation("nights", f"a trip of more than {most} nights away", expert=e.id)
+        yield violation("nights", f"a trip of more than {counted(most, 'night')} away", expert=e.id)
 
 
 def _drive_only_day(c: Context, e: Expert, day: dt.date) -> Iterable[Violation]:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from engine.checker.context import Context, Violation, span, violation
+from engine.words import counted
 
 __all__ = ["every_request_accounted_once", "experts_cover_fields", "unscheduled_have_reasons", "visit_known_ids", "visit_matches_request"]
 
@@ -76,7 +77,7 @@ def experts_cover_fields(c: Context) -> Iterable[Violation]:
                      date=v.date)
             continue
         if len(v.experts) != len(q.fields):
-            yield violation("fields", f"{len(v.experts)} experts for {len(q.fields)} fields "
+            yield violation("fields", f"{counted(len(v.experts), 'expert')} for {counted(len(q.fields), 'field')} "
                      f"{list(q.fields)}", v.request, date=v.date)
             continue
         for eid in v.experts:

@@ -46,6 +46,7 @@ from engine.readings import (
     PRIORITY_MIN,
     read_mode,
 )
+from engine.words import counted
 
 REQUEST_FORMAT = "plan-request/1"
 
@@ -410,7 +411,7 @@ def _parse_fixed(r: Reader, raw: Any, p: str, fields: tuple[str, ...],
     # An expert the request does not list is no format error: the plan reports that the
     # published visit cannot be kept, and why (FORMAT.md's own example relies on this).
     if who and fields and len(who) != len(fields):
-        r.err(f"{p}.experts", f"names {len(who)} experts for {len(fields)} fields",
+        r.err(f"{p}.experts", f"names {counted(len(who), 'expert')} for {counted(len(fields), 'field')}",
               f"分野 {len(fields)} 件に対して専門家が {len(who)} 名です")
     if len(set(who)) != len(who):
         r.err(f"{p}.experts", "names an expert twice", "同じ専門家が重複しています")

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.format.reader import Reader
 from engine.model import After, Request
+from engine.words import counted
 
 __all__ = ["check_series", "parse_after"]
 
@@ -69,7 +70,7 @@ def check_series(r: Reader, requests: Sequence[Request], paths: Mapping[str, str
             r.err(p, f"unknown request {a.request!r}", f"不明な依頼 {a.request!r} です")
         elif a.same_experts and len(by_id[a.request].fields) != len(q.fields):
             r.err(f"{paths[q.id]}.after.same_experts",
-                  f"{q.id} needs {len(q.fields)} expert(s) and {a.request} "
+                  f"{q.id} needs {counted(len(q.fields), 'expert')} and {a.request} "
                   f"{len(by_id[a.request].fields)}: the same experts cannot make both",
                   f"{q.id} は専門家 {len(q.fields)} 名、{a.request} は "
                   f"{len(by_id[a.request].fields)} 名のため、同じ専門家では担当できません")
@@ -104,7 +105,7 @@ def _check_earlier_visit(r: Reader, q: Request, a: After, p: str, by_id: Mapping
     for j, eid in enumerate(a.experts):
         r.known(eid, f"{p}.visit.experts[{j}]", set(experts), "expert")
     if a.same_experts and len(a.experts) != len(q.fields):
-        r.err(f"{p}.same_experts", f"{q.id} needs {len(q.fields)} expert(s) and the visit it "
+        r.err(f"{p}.same_experts", f"{q.id} needs {counted(len(q.fields), 'expert')} and the visit it "
               f"follows had {len(a.experts)}: the same experts cannot make both",
               f"{q.id} は専門家 {len(q.fields)} 名、前回の訪問は {len(a.experts)} 名のため、"
               "同じ専門家では担当できません")

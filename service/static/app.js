@@ -338,6 +338,12 @@ function muniName(code) {
   if (!m) return code;
   return state.lang === "en" ? m.name_en : m.name_ja;
 }
+/** A place the service names beside its code (``{key}_name_ja``, ``{key}_name_en``: a
+ * timeline's ``location``, ``from``, ``to``, ``start_at``, ``end_at``), else as the map
+ * names the code. */
+function placeName(x, key) {
+  return x[`${key}_name_${state.lang === "en" ? "en" : "ja"}`] || muniName(x[key]);
+}
 function expertName(id) {
   const e = state.experts.find((x) => x.id === id);
   if (!e) return id;
@@ -1363,7 +1369,7 @@ function routeItem(r, base, colour) {
         steps.push(h("span", { class: `leg-text${s.ferry_minutes ? " ferry" : ""}` },
           `${t("drive")} ${s.minutes}${t("minutes")}${s.ferry_minutes ? `（${t("ferry")} ${s.ferry_minutes}${t("minutes")}）` : ""}`));
       } else if (s.kind === "onsite") {
-        steps.push(h("b", {}, `${s.start}–${s.end} ${muniName(s.location)}`));
+        steps.push(h("b", {}, `${s.start}–${s.end} ${placeName(s, "location")}`));
       }
     }
     if (day.return) steps.push(`${day.return} ${muniName(to)}`);
@@ -1468,11 +1474,11 @@ function dayFacts(d) {
   const out = [];
   if (d.start_at) {
     out.push(h("span", { class: "tl-night", "data-night": "start", "data-place": d.start_at },
-      t("starts_at").replace("{place}", muniName(d.start_at))));
+      t("starts_at").replace("{place}", placeName(d, "start_at"))));
   }
   if (d.end_at) {
     out.push(h("span", { class: "tl-night", "data-night": "end", "data-place": d.end_at },
-      t("night_at").replace("{place}", muniName(d.end_at))));
+      t("night_at").replace("{place}", placeName(d, "end_at"))));
   }
   if (d.overtime_minutes > 0) {
     out.push(h("span", { class: "tl-overtime-text", "data-minutes": d.overtime_minutes },
@@ -1483,18 +1489,18 @@ function dayFacts(d) {
 
 function timelineSegment(s, pct, span) {
   const words = {
-    drive: () => `${t("seg_drive")} ${muniName(s.from)} → ${muniName(s.to)} ${s.minutes}${t("minutes")}`
+    drive: () => `${t("seg_drive")} ${placeName(s, "from")} → ${placeName(s, "to")} ${s.minutes}${t("minutes")}`
       + (s.ferry_minutes ? `（${t("seg_ferry")} ${s.ferry_minutes}${t("minutes")}）` : ""),
     wait: () => `${t("seg_wait")} ${s.minutes}${t("minutes")}`,
-    onsite: () => `${t("seg_onsite")} ${muniName(s.location)}${s.title ? " · " + s.title : ""}`,
-    online: () => `${t("seg_online")} ${muniName(s.location)}${s.title ? " · " + s.title : ""}`,
-    appointment: () => `${t("seg_appointment")} ${muniName(s.location)}`,
+    onsite: () => `${t("seg_onsite")} ${placeName(s, "location")}${s.title ? " · " + s.title : ""}`,
+    online: () => `${t("seg_online")} ${placeName(s, "location")}${s.title ? " · " + s.title : ""}`,
+    appointment: () => `${t("seg_appointment")} ${placeName(s, "location")}`,
   };
   const text = `${s.start}–${s.end} ${(words[s.kind] || (() => t("seg_" + s.kind)))()}`;
   const long = s.kind === "drive" && s.minutes >= LONG_DRIVE;
   const short = s.kind === "drive" ? `${s.minutes}${t("minutes")}`
     : s.kind === "wait" ? `${s.minutes}${t("minutes")}`
-      : s.location ? muniName(s.location) : t("seg_" + s.kind);
+      : s.location ? placeName(s, "location") : t("seg_" + s.kind);
   const el = h("span", { class: `seg seg-${s.kind}${long ? " long" : ""}`, "data-kind": s.kind,
     "data-start": s.start, "data-end": s.end, title: text,
     style: `left:${pct(s.start)};width:${span(s.start, s.end)}` },

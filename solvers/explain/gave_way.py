@@ -13,6 +13,7 @@ from engine.calendar import day_places
 from engine.kpis import served_value
 from engine.model import PlanRequest, Request, Route, Unscheduled, Visit
 from engine.travel import TravelTimes
+from engine.words import counted
 from solvers.explain.windows import Option
 from solvers.explain.words import Names, month_day
 
@@ -108,7 +109,7 @@ def _too_late(p: PlanRequest, q: Request, options: list[Option]) -> Unscheduled 
     n = q.days_late(first)
     return Unscheduled(q.id, (
         f"every date it could be served falls after its due date {month_day(q.due)}: the "
-        f"earliest, {month_day(first)}, is {n} days late, and at {w} a day late that costs "
+        f"earliest, {month_day(first)}, is {counted(n, 'day')} late, and at {w} a day late that costs "
         f"more than serving it earns ({worth})",), (
         f"対応できる日はすべて期限 {month_day(q.due)} より後です: 最も早い {month_day(first)} でも "
         f"{n} 日遅れで、1 日 {w} の遅延費用が対応の価値（{worth}）以上になります",), ("late_cost",))

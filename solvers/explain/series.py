@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from engine.model import PlanRequest, Request, Unscheduled, Visit, fmt_time
+from engine.words import counted
 from solvers.explain.words import Names, month_day
 
 __all__ = ["series_reason"]
@@ -17,6 +18,8 @@ def _gap(q: Request, lang: str) -> str:
     a = q.after
     assert a is not None
     if lang == "en":
+        if a.max_days == a.min_days:
+            return counted(a.min_days, "day")
         most = f"–{a.max_days}" if a.max_days is not None else " or more"
         return f"{a.min_days}{most} days"
     return f"{a.min_days}〜{a.max_days} 日後" if a.max_days is not None else \

@@ -164,7 +164,7 @@ def test_recording_an_outcome_changes_later_scores():
     assert ids(after) == ["B", "A"]
     assert after.loc["B", "score"] > before.loc["B", "score"]
     assert after.loc["A", "outcome"] < before.loc["A", "outcome"]
-    assert "rated 5.0/5 over 1 jobs" in after.loc["B", "explanation"]
+    assert "rated 5.0/5 over 1 job" in after.loc["B", "explanation"]
 
 
 def test_proximity_favours_candidates_who_worked_nearby():

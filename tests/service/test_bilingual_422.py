@@ -33,6 +33,8 @@ def _error(service: Service, who: str, method: str, url: str, body: dict[str, An
     ("a", "POST", "/v1/requests", {"due": "2200-01-01"}, "due",
      "must be between 2000-01-01 and 2100-12-31",
      "2000-01-01 から 2100-12-31 の範囲である必要があります"),
+    ("a", "POST", "/v1/requests", {"fields": []}, "fields",     # one item, not "1 items"
+     "must have at least 1 item", "1 件以上である必要があります"),
     ("centre", "PATCH", "/v1/experts/pr-1", {"work_start": "12:00", "work_end": "09:00"},
      "work_end", "must be after work_start", "work_start より後である必要があります"),
 ])

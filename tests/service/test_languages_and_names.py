@@ -43,6 +43,39 @@ def test_what_a_404_did_not_find_is_named_in_the_readers_language(service: Servi
         assert (got["ja"]["detail"], got["en"]["detail"]) == (ja, en), (url, got)
 
 
+def _details(service: Service, who: str, url: str, body: object = None) -> tuple[str, str]:
+    """(日本語, English) of the problem ``POST url`` answers, which must be a 409."""
+    got = [service.client.post(url, json=body, headers=service.h(who, lang))
+           for lang in ("ja", "en")]
+    assert [r.status_code for r in got] == [409, 409], [r.text for r in got]
+    return got[0].json()["detail"], got[1].json()["detail"]
+
+
+def test_a_409_names_the_state_as_the_page_does(service: Service):
+    doc = {"format": "plan-request/1", "horizon": {"start": "2027-02-08", "end": "2027-02-12"},
+           "locations": [{"id": "x", "name": "X"}],
+           "experts": [{"id": "e", "fields": ["pr"], "base": "x"}],
+           "requests": [{"id": "r1", "location": "x", "fields": ["pr"], "mode": "online",
+                         "duration_min": 30, "priority": 5}]}
+    job = wait_job(service, service.post("centre", "/v1/plan-jobs", doc).json()["url"])
+    assert job["status"] == "done"
+    assert _details(service, "centre", f"{job['url']}/cancel") == (
+        "計画ジョブは既に完了です", "the plan job is already done")
+    q = service.new_request("a", submit=True)
+    assert _details(service, "a", f"/v1/requests/{q['id']}/done") == (
+        "提出済の依頼は完了にできません（計画済の依頼のみ）",
+        "a submitted request cannot become done (only a scheduled one)")
+    service.post("a", f"/v1/requests/{q['id']}/cancel")
+    assert _details(service, "a", f"/v1/requests/{q['id']}/submit") == (
+        "取消の依頼は提出済にできません（下書きの依頼のみ）",
+        "a cancelled request cannot become submitted (only a draft one)")
+    got = service.client.patch(f"/v1/requests/{q['id']}", json={"priority": 2},
+                               headers=service.h("a", "ja"))
+    assert got.status_code == 409 and got.json()["detail"] == "取消の依頼は編集できません"
+    assert _details(service, "a", f"/v1/requests/{q['id']}/slot-proposals")[0] == (
+        "取消の依頼には候補を出せません")
+
+
 def test_municipalities_and_fields_by_name_in_every_route(service: Service):
     for name in ("上島町", "上島", "Kamijima", "383562"):
         r = service.get("centre", f"/v1/municipalities/{name}")

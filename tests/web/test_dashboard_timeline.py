@@ -86,3 +86,20 @@ def test_an_expert_sees_only_its_own_days(browser: Any, live: Live,
     experts = {r.get_attribute("data-expert") for r in _all(browser, "#timeline .tl-row")}
     assert experts <= {"pr-1"}
     assert experts == ({"pr-1"} & {d["expert"] for d in tl_week["days"]})
+
+
+def test_the_timeline_names_places_as_the_service_answers(browser: Any, live: Live,
+                                                           tl_week: dict[str, Any]) -> None:
+    """The page reads each place's name from the timeline's answer (``location_name_ja``,
+    ``from_name_ja`` …), not only from its own map: with the map's names gone the blocks
+    still say 愛南町 and 上島町, never their codes."""
+    assert {s["location_name_ja"] for d in tl_week["days"] for s in d["segments"]
+            if s.get("location") == AINAN} == {"愛南町"}
+    _open_week(browser, live, "centre", TL_WEEK)
+    _tab(browser, "timeline")
+    _wait(browser, lambda d: _css(d, "#timeline").get_attribute("data-week") == TL_WEEK)
+    browser.execute_script("state.munis.clear(); drawTimeline();")
+    text = _css(browser, "#timeline").text + " ".join(
+        s.get_attribute("title") for s in _all(browser, "#timeline .seg"))
+    assert "愛南町" in text and "上島町" in text and "松山市" in text, text
+    assert not re.search(r"\b\d{6}\b", text), text

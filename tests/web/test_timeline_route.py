@@ -246,3 +246,39 @@ def test_a_day_between_two_nights_in_one_place_drives_nowhere() -> None:
     [day] = timeline(problem, travel, [], [route])
     assert (day["start_at"], day["end_at"], day["leave"], day["return"]) == ("a", "a", None, None)
     assert day["segments"] == [] and day["overtime_minutes"] == 0
+
+
+def test_places_are_named_beside_their_codes() -> None:
+    """People read 宇和島市, not ``a``: a standing appointment's place, each drive's ends and
+    where a day ends after a night away are named in both languages beside their codes,
+    which stay as they were."""
+    from service.api.routes.timeline import timeline
+
+    doc = {**NIGHTS, "horizon": {"start": WEEK, "end": WEEK},
+           "locations": [{**TINY["locations"][0], "name_en": "Base"},
+                         {**TINY["locations"][1], "name": "宇和島市", "name_en": "Uwajima"}],
+           "experts": [{**NIGHTS["experts"][0],
+                        "busy": [{"date": WEEK, "start": "13:00", "end": "14:00", "at": "a"}]}]}
+    problem = parse_plan_request(doc)
+    [day] = timeline(problem, TravelTimes(problem), [],
+                     [{"expert": "x", "date": WEEK, "stops": ["a"], "end_at": "a"}])
+    [appt] = [s for s in day["segments"] if s["kind"] == "appointment"]
+    assert (appt["location"], appt["location_name_ja"], appt["location_name_en"]) == (
+        "a", "宇和島市", "Uwajima")
+    [drive] = [s for s in day["segments"] if s["kind"] == "drive"]
+    assert (drive["from"], drive["from_name_ja"], drive["to_name_ja"], drive["to_name_en"]) == (
+        "base", "拠点", "宇和島市", "Uwajima")
+    assert (day["end_at"], day["end_at_name_ja"], day["end_at_name_en"]) == (
+        "a", "宇和島市", "Uwajima")
+    assert "start_at_name_ja" not in day          # a day from the base names no night
+
+
+def test_the_weeks_timeline_names_each_municipality(planned: Any) -> None:
+    client, keys, job = planned
+    names = {m["code"]: (m["name_ja"], m["name_en"])
+             for m in client.get("/v1/municipalities", headers=_h(keys["centre"])).json()}
+    days = client.get(f"/v1/timeline?week={WEEK}&job={job['id']}",
+                      headers=_h(keys["centre"])).json()["days"]
+    places = [(s[k], s[f"{k}_name_ja"], s[f"{k}_name_en"]) for d in days for s in d["segments"]
+              for k in ("location", "from", "to") if k in s]
+    assert places and all(names[code] == (ja, en) for code, ja, en in places), places

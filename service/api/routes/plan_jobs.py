@@ -24,6 +24,7 @@ from service.api.deps import (
 from service.api.views import job_view
 from service.config import Settings
 from service.db import PlanJob, utcnow
+from service.glossary import state_words
 from service.jobs.rows import ACTIVE, new_job
 from service.problems import ApiProblem
 from service.schemas import WeekJob
@@ -156,7 +157,8 @@ def cancel_plan_job(job_id: Id, who: CentreKey, s: SessionDep, jobs: JobsDep) ->
     if job is None:
         raise not_found("plan job", job_id)
     if job.status not in ACTIVE:
-        raise ApiProblem(409, f"job is {job.status}", f"ジョブは既に {job.status} です")
+        en, ja = state_words("job", job.status)
+        raise ApiProblem(409, f"the plan job is already {en}", f"計画ジョブは既に{ja}です")
     job.status, job.finished_at = "cancelled", utcnow()
     job.reason = "cancelled by the centre"
     job.history = list(job.history) + [{"at": utcnow().isoformat(), "event": "cancelled"}]
@@ -174,8 +176,9 @@ def publish_plan_job(job_id: Id, who: CentreKey, s: SessionDep) -> dict[str, Any
     if job is None:
         raise not_found("plan job", job_id)
     if job.status != "done" or job.plan is None:
-        raise ApiProblem(409, f"only a done job can be published (this one is "
-                         f"{job.status})", "完了したジョブのみ公開できます")
+        en, ja = state_words("job", job.status)
+        raise ApiProblem(409, f"only a done job can be published (this one is {en})",
+                         f"完了したジョブのみ公開できます（このジョブは{ja}）")
     if job.week is None:
         raise ApiProblem(409, "only week jobs can be published (a plan-request document "
                          "is not tied to the database's requests)",

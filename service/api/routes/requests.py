@@ -29,6 +29,7 @@ from service.api.views import request_view
 from service.auth import Principal
 from service.config import Settings
 from service.db import MunicipalityRow, PlanJob, RequestRow, VisitRow, utcnow
+from service.glossary import state_words
 from service.problems import ApiProblem, check_entry
 from service.reasons import municipality_reasons
 from service.schemas import RequestIn, RequestPatch
@@ -335,8 +336,9 @@ def patch_request(rid: Id, who: CurrentKey, s: SessionDep, body: RequestPatch,
     """Edit a draft or submitted request."""
     q = own_request(s, who, rid)
     if q.status not in ("draft", "submitted"):
-        raise ApiProblem(409, f"a {q.status} request cannot be edited",
-                         f"状態 {q.status} の依頼は編集できません")
+        en, ja = state_words("request", q.status)
+        raise ApiProblem(409, f"a {en} request cannot be edited",
+                         f"{ja}の依頼は編集できません")
     changes = body.model_dump(exclude_unset=True, mode="json")
     if body.after is not None:      # the link whole, its defaults written as on creation
         changes["after"] = body.after.model_dump(mode="json")
@@ -371,9 +373,11 @@ def _transition(rid: str, who: Principal, s: Session, to: str, allowed: tuple[st
     q = own_request(s, who, rid)
     allow(who, *roles)
     if q.status not in allowed:
-        raise ApiProblem(409, f"cannot go from {q.status} to {to} (only from "
-                         f"{', '.join(allowed)})",
-                         f"状態 {q.status} から {to} には変更できません")
+        (en, ja), (to_en, to_ja) = state_words("request", q.status), state_words("request", to)
+        from_en, from_ja = zip(*(state_words("request", a) for a in allowed), strict=True)
+        raise ApiProblem(409, f"a {en} request cannot become {to_en} (only a "
+                         f"{' or '.join(from_en)} one)",
+                         f"{ja}の依頼は{to_ja}にできません（{'・'.join(from_ja)}の依頼のみ）")
     if to in OPEN and q.status not in OPEN and settings is not None:
         check_week_cap(s, settings, q.municipality, q.earliest, q.latest, exclude=q.id)
     before = q.status

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from service.api.deps import CurrentKey, Id, SessionDep, SettingsDep, WriterKey, audit, not_found
 from service.api.routes.requests import OPEN, check_week_cap, own_request
 from service.db import RequestRow, SlotPick, utcnow
+from service.glossary import state_words
 from service.problems import ApiProblem
 from service.slots import accept, holding_pick, pick_view, propose
 from service.weeks import week_dates
@@ -70,8 +71,9 @@ def slot_proposals(rid: Id, who: CurrentKey, s: SessionDep,
     the planner's words."""
     q = own_request(s, who, rid)
     if q.status not in ("draft", "submitted"):
-        raise ApiProblem(409, f"a {q.status} request has no slot to propose",
-                         f"状態 {q.status} の依頼には候補を出せません")
+        en, ja = state_words("request", q.status)
+        raise ApiProblem(409, f"a {en} request has no slot to propose",
+                         f"{ja}の依頼には候補を出せません")
     opts = body or ProposalsIn()
     if opts.week is not None:
         week_dates(opts.week)

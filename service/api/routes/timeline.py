@@ -12,7 +12,9 @@ Segment kinds: ``drive`` (with ``from``, ``to``, ``minutes`` and, for a leg with
 end, ``ferry_minutes``, the crossing included in ``minutes``), ``wait`` (away from the base,
 neither driving nor consulting), ``onsite``, ``online``, ``lunch`` (the plan's lunch
 breaks, ``breaks[]``) and ``appointment`` (a standing appointment at a place,
-``experts[].busy[].at``, a stop of the day without a visit). Further kinds (a night away) can be added as the planner comes to give
+``experts[].busy[].at``, a stop of the day without a visit). Every place given by its code
+(``location``, ``from``, ``to``, and a day's ``start_at``/``end_at``) is named beside it in
+both languages (``location_name_ja``, ``location_name_en`` …). Further kinds (a night away) can be added as the planner comes to give
 them: the page draws any kind it does not know as a plain block named by its ``kind``.
 """
 
@@ -182,8 +184,30 @@ def timeline(problem: PlanRequest, travel: TravelTimes, visits: list[dict[str, A
                  if b["expert"] == e and b["date"] == d]
         day = day_segments(problem, travel, e, per[e, d], legs.get((e, d)), lunch,
                            *ends.get((e, d), (None, None)))
-        out.append(_as_text({**day, "date": d}))
+        out.append(_as_text(_named(problem, {**day, "date": d})))
     return out
+
+
+#: The fields that give a place by its code, in a day and in its segments.
+_PLACE_FIELDS = ("location", "from", "to", "start_at", "end_at")
+
+
+def _named(problem: PlanRequest, day: dict[str, Any]) -> dict[str, Any]:
+    """``day`` with each place given by its code also named, beside the code
+    (``location_name_ja``, ``location_name_en``, ``from_name_ja`` …; ``start_at_name_ja``
+    for a day after a night away): people read 宇和島市, not ``382035``. A code the week does
+    not know is named by itself."""
+    def names(part: dict[str, Any]) -> dict[str, Any]:
+        out = dict(part)
+        for key in _PLACE_FIELDS:
+            code = part.get(key)
+            if code:
+                loc = problem.location_by_id.get(code)
+                out[f"{key}_name_ja"] = loc.name if loc is not None else code
+                out[f"{key}_name_en"] = (loc.name_en or loc.name) if loc is not None else code
+        return out
+
+    return {**names(day), "segments": [names(seg) for seg in day["segments"]]}
 
 
 def _appointments(problem: PlanRequest) -> list[dict[str, Any]]:

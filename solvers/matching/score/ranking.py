@@ -11,6 +11,7 @@ import pandas as pd
 
 from engine.errors import InputError, Problem
 from engine.matching.model import field_label, topic_label
+from engine.words import counted
 from solvers.matching.graph import MatchGraph
 from solvers.matching.score.components import FILTERS, NeedScores, Weights, points
 from solvers.matching.score.need import score_need, visible_need
@@ -56,7 +57,7 @@ def explain(g: MatchGraph, s: NeedScores, k: int, lang: str = "en") -> str:
     cnt = int(s.rating_count[k])
     if cnt:
         r = float(s.rating_mean[k])
-        parts.append(f"過去{cnt}件の評価平均{r:.1f}" if ja else f"rated {r:.1f}/5 over {cnt} jobs")
+        parts.append(f"過去{cnt}件の評価平均{r:.1f}" if ja else f"rated {r:.1f}/5 over {counted(cnt, 'job')}")
     else:
         parts.append("評価実績なし" if ja else "no ratings yet")
     muni = g.data.municipality_by_code[need.municipality]
@@ -69,7 +70,7 @@ def explain(g: MatchGraph, s: NeedScores, k: int, lang: str = "en") -> str:
             "近隣・類似自治体での実績あり" if ja else "worked with nearby or similar towns"
         )
     left, cap = int(s.capacity_left[k]), cand.capacity
-    parts.append(f"空き{left}/{cap}枠" if ja else f"{left} of {cap} slots free")
+    parts.append(f"空き{left}/{cap}枠" if ja else f"{left} of {counted(cap, 'slot')} free")
     return ("、" if ja else "; ").join(parts)
 
 
