@@ -39,7 +39,7 @@ from engine.calendar import calls_of, keep_out
 from engine.model import Expert, PlanRequest
 from solvers.routes import Candidate, Tour
 
-__all__ = ["Block", "DayBlocks", "PlainReach", "Reach", "Starts", "tour_chain"]
+__all__ = ["Block", "DayBlocks", "Reach", "Starts", "tour_chain"]
 
 #: Starts of a consultation, as intervals ``(first, last)`` of starts on the grid, in order.
 Starts = tuple[tuple[int, int], ...]
@@ -184,26 +184,22 @@ class Reach:
         intervals ``(first, last)`` of starts on its grid."""
         return _within(self.blocks[k], [self._spans(k, k + 1)])
 
+    def call_fits(self, call: Block) -> bool:
+        """Whether ``call_starts(call)`` has a start: the same answer, without listing them."""
+        own = _starts(call)
+        for h in range(len(self.blocks) + 1):
+            for a, b in self._spans(h, h):
+                for lo, hi in own:
+                    first = _up(max(lo, a), call.grid)
+                    if first <= min(hi, b - call.minutes):
+                        return True
+        return False
+
     def call_starts(self, call: Block) -> Starts:
         """The starts at which ``call`` (a consultation outside the chain) can be held between
         two of its blocks (or before or after them all) with the whole day run, as intervals
         ``(first, last)`` of starts on its grid."""
         return _within(call, [self._spans(h, h) for h in range(len(self.blocks) + 1)])
-
-
-class PlainReach:
-    """``Reach`` of a tour whose blocks nothing holds but their windows and drives (no lunch,
-    no standing appointment, no closed hours): the tour's own earliest and latest starts
-    (``Tour.starts``, ``Tour.latest``, on the ``grid``) are then the same answer, already at
-    hand."""
-
-    def __init__(self, tour: Tour, grid: int):
-        self.tour, self.grid = tour, grid
-
-    def stop_starts(self, k: int) -> Starts:
-        """``Reach.stop_starts``: the stop's earliest to latest start in the tour."""
-        p = (k - 1) // 2
-        return tuple(_on_grid([(self.tour.starts[p], self.tour.latest[p])], self.grid))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -259,25 +255,42 @@ class DayBlocks:
             Block(c.duration, c.lo, c.hi, 1, self.busy) if c.fixed_time or i >= len(requests)
             else Block(c.duration, c.lo, c.hi, self.grid, self._out(requests[i]))
             for i, c in enumerate(candidates)]
+        #: nothing holds the day's blocks but their windows and drives: no lunch, no
+        #: standing appointment, no closed hours of its stops
+        self.plain = self.lunch is None and not self.busy and not any(b.out for b in self.stops)
+        self._reach: dict[int, Reach] = {}
 
     def _out(self, rid: str) -> Starts:
         """What a consultation of ``rid`` by the expert that day must not overlap."""
         q = self.p.request_by_id[rid]
         return tuple(sorted({*keep_out(self.p, q, (self.expert.id,), self.date), *self.busy}))
 
+
+    def call(self, rid: str, lo: int, hi: int) -> Block:
+        """The online consultation ``rid`` as a block, starting between ``lo`` and ``hi``."""
+        return Block(self.p.request_by_id[rid].duration_min, lo, hi, self.grid, self._out(rid))
+
     def call_starts(self, rid: str, lo: int, hi: int) -> Starts:
         """The starts, between ``lo`` and ``hi``, at which the day can take the online
         consultation ``rid`` beside lunch and the standing appointments, whatever its tour."""
-        return Reach([], self.lunch).call_starts(
-            Block(self.p.request_by_id[rid].duration_min, lo, hi, self.grid, self._out(rid)))
+        return Reach([], self.lunch).call_starts(self.call(rid, lo, hi))
 
-    def reach(self, tour: Tour) -> Reach | PlainReach:
-        """How far the chain of ``tour`` reaches, lunch aside."""
-        e = self.expert
-        if self.lunch is None and not self.busy and not any(b.out for b in self.stops):
-            return PlainReach(tour, self.grid)
-        places = [tour.start_at or e.base, *(self.candidates[i].location for i in tour.order),
-                  tour.end_at or e.base]
-        chain = tour_chain(places, [self.stops[i] for i in tour.order], self.minutes,
-                           e.work_start, e.day_end, self.busy)
-        return Reach(chain, self.lunch)
+    def reach(self, tour: Tour) -> Reach:
+        """How far the chain of ``tour`` reaches, lunch aside (worked out once per tour)."""
+        got = self._reach.get(id(tour))
+        if got is None:
+            e = self.expert
+            places = [tour.start_at or e.base,
+                      *(self.candidates[i].location for i in tour.order), tour.end_at or e.base]
+            chain = tour_chain(places, [self.stops[i] for i in tour.order], self.minutes,
+                               e.work_start, e.day_end, self.busy)
+            got = self._reach[id(tour)] = Reach(chain, self.lunch)
+        return got
+
+    def stop_starts(self, tour: Tour, p: int) -> Starts:
+        """The starts at which the tour's ``p``-th stop can be held with the whole day run
+        (``Reach.stop_starts``). On a ``plain`` day, the tour's own earliest to latest start
+        there (``Tour.starts``, ``Tour.latest``): the same answer, already at hand."""
+        if self.plain:
+            return tuple(_on_grid([(tour.starts[p], tour.latest[p])], self.grid))
+        return self.reach(tour).stop_starts(2 * p + 1)

@@ -277,6 +277,23 @@ def test_the_choice_sees_lunch_keep_a_joint_call_from_a_common_start():
     assert both == 11000 and choice_optimum(doc) == both
 
 
+def test_the_choice_sees_lunch_leave_no_room_for_a_call_beside_a_tour():
+    """pr-1's tour to p1 (town B, 90 min from 11:00 sharp) leaves a gap at town B from 12:30
+    where o1 (online, 60 min, from 12:30 sharp) fits; but lunch (45 min in 11:30–13:30) can
+    only start there by 12:45, in o1. The choice knows it (the call beside the tour with
+    lunch, ``solvers.day_starts``): its optimum is the plan's (p1 alone), and without lunch
+    both are served."""
+    doc = lunch(load_doc("two_towns"))
+    doc["requests"] = [req("p1", "town_b", duration=90, priority=5, window=["11:00", "12:30"]),
+                       req("o1", "office", mode="online", duration=60, priority=4,
+                           window=["12:30", "13:30"])]
+    truth = best_plan(problem_of(doc))
+    assert truth == 5000 - 90 and choice_optimum(doc) == truth
+    del doc["experts"][0]["lunch"]
+    both = best_plan(problem_of(doc))
+    assert both == 9000 - 90 and choice_optimum(doc) == both
+
+
 @pytest.mark.parametrize("formulation", list(FORMULATIONS))
 def test_lunch_is_taken_while_waiting_and_never_in_a_drive_or_a_call(formulation):
     """a1 may only start 13:15–13:30: the expert waits at town A after b1, takes the call o1

@@ -18,6 +18,7 @@ from ortools.sat.python import cp_model
 from engine.model import Busy, Expert, PlanRequest
 from engine.travel import TravelTimes
 from solvers.cpsat.day import DayRules, Ends, Stop
+from solvers.day_starts import DayBlocks
 from solvers.explain import Explainer
 from solvers.routes import Candidate, Tour
 
@@ -109,6 +110,8 @@ class ModelBase:
         #: the minutes each expert-day of an expert with overtime ends past work_end
         self.overtime: dict[tuple[str, dt.date], cp_model.IntVar] = {}
         self._window: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
+        #: the blocks of each expert-day's tours, made where the choice needs them
+        self._day_blocks: dict[tuple[str, dt.date], DayBlocks] = {}
         #: indices of the constraints and variables about start times (see ``build``)
         self.timing: list[int] = []
         self.timing_vars: list[int] = []

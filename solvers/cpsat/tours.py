@@ -274,19 +274,26 @@ class TourRules(NightRules):
 
     def add_tour_leaves_room_for_online(self, day: ExpertDay) -> None:
         """(Redundant, for a strong bound.) A tour and an online consultation that cannot fit
-        beside it are never chosen together, and the day's drives, stops and online
-        consultations fit in the working day."""
+        beside it (with the expert's lunch, standing appointments and closed hours, where
+        the day has them: ``solvers.day_starts``) are never chosen together, and the day's
+        drives, stops and online consultations fit in the working day."""
         e, d = day.expert, day.date
         assert day.tours is not None
         cands = self._candidates(day)
+        blocks = self._blocks_of(day)
         gaps = [tour.gaps(e.base, cands, self.travel.minutes, e.work_start, e.day_end)
-                for tour in day.tours] if day.online else []
+                for tour in day.tours] if day.online and blocks.plain else []
         for rid in day.online:
             q = self.p.request_by_id[rid]
             lo, hi = self._window[rid, e.id, d]
-            clash = [lit for g, lit in zip(gaps, day.tour_lits, strict=True)
-                     if not fits_in_gaps(g, lo, hi, q.duration_min,
-                                         grid=self.p.horizon.start_grid_min)]
+            if blocks.plain:
+                clash = [lit for g, lit in zip(gaps, day.tour_lits, strict=True)
+                         if not fits_in_gaps(g, lo, hi, q.duration_min,
+                                             grid=self.p.horizon.start_grid_min)]
+            else:       # beside lunch, standing appointments and closed hours too
+                call = blocks.call(rid, lo, hi)
+                clash = [lit for t, lit in zip(day.tours, day.tour_lits, strict=True)
+                         if not blocks.reach(t).call_fits(call)]
             if clash:
                 # the day has at most one tour, so one list says it for all of them
                 self.m.add_at_most_one([self.present[rid, e.id, d], *clash])
@@ -295,6 +302,15 @@ class TourRules(NightRules):
             online = [self.p.request_by_id[r].duration_min for r in day.online]
             self.m.add(_sum_of([*day.tour_lits, *(self.present[r, e.id, d] for r in day.online)],
                                [*busy, *online]) <= e.day_end - e.work_start)
+
+    def _blocks_of(self, day: ExpertDay) -> DayBlocks:
+        """The blocks of the day's tours (``solvers.day_starts``), made once per day."""
+        key = (day.expert.id, day.date)
+        got = self._day_blocks.get(key)
+        if got is None:
+            got = self._day_blocks[key] = DayBlocks(self.p, self.travel.minutes, day.expert,
+                                                    day.date, self._candidates(day), day.onsite)
+        return got
 
     def add_joint_starts_each_tour_allows(self) -> None:
         """(Redundant, for a strong bound.) The experts of a joint consultation start it
@@ -320,17 +336,14 @@ class TourRules(NightRules):
             if not onsite and not online:
                 continue
             self._check_deadline()
-            blocks = DayBlocks(self.p, self.travel.minutes, day.expert, d,
-                               self._candidates(day), day.onsite)
+            blocks = self._blocks_of(day)
             for rid in online:
                 rows[rid, d].append((blocks.call_starts(rid, *self._window[rid, eid, d]),
                                      self.present[rid, eid, d]))
             for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
-                if onsite.intersection(tour.order):
-                    reach = blocks.reach(tour)
-                    for p, i in enumerate(tour.order):
-                        if i in onsite:
-                            rows[day.onsite[i], d].append((reach.stop_starts(2 * p + 1), lit))
+                for p, i in enumerate(tour.order):
+                    if i in onsite:
+                        rows[day.onsite[i], d].append((blocks.stop_starts(tour, p), lit))
         for (rid, d), items in rows.items():
             scale = _JointScale(self.m, f"joint_{rid}_{d}", [s for s, _ in items])
             for allowed, when in items:
