@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
-__all__ = ["Conflict", "InputError", "Problem"]
+__all__ = ["Conflict", "InputError", "Problem", "file_problem"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class Conflict(Exception):
 
     Examples
     --------
-    >>> str(Conflict("a done request has no slot to choose", "状態 done の依頼には日時を選べません"))
+    >>> str(Conflict("a done request has no slot to choose", "完了の依頼には日時を選べません"))
     'a done request has no slot to choose'
     """
 
@@ -84,3 +85,41 @@ class Conflict(Exception):
 
     def text(self, lang: str = "en") -> str:
         return self.message_ja if lang == "ja" else self.message
+
+
+#: What went wrong with a file, by the operating system's error number: (English, Japanese)
+#: when reading it, and when writing it. The system's own words are English whatever the
+#: reader's language, and say ``[Errno 13]``.
+_FILE_WORDS: dict[int, tuple[tuple[str, str], tuple[str, str]]] = {
+    errno.ENOENT: (("file not found", "ファイルが見つかりません"),
+                   ("its folder does not exist", "保存先のフォルダがありません")),
+    errno.EACCES: (("no permission to read it", "読み取りの権限がありません"),
+                   ("no permission to write it", "書き込みの権限がありません")),
+    errno.EPERM: (("no permission to read it", "読み取りの権限がありません"),
+                  ("no permission to write it", "書き込みの権限がありません")),
+    errno.EISDIR: (("is a folder, not a file", "フォルダです（ファイルを指定してください）"),
+                   ("is a folder, not a file", "フォルダです（ファイルを指定してください）")),
+    errno.ENOTDIR: (("a part of the path is a file, not a folder",
+                     "パスの途中にフォルダではなくファイルがあります"),
+                    ("a part of the path is a file, not a folder",
+                     "パスの途中にフォルダではなくファイルがあります")),
+    errno.ENOSPC: (("cannot be read", "読み込めません"),
+                   ("the disk is full", "ディスクの空きがありません")),
+    errno.EROFS: (("cannot be read", "読み込めません"),
+                  ("the place is read-only", "読み取り専用の場所です")),
+}
+
+
+def file_problem(path: str, exc: OSError, *, writing: bool = False) -> Problem:
+    """A file that could not be read (or, with ``writing``, written) as a problem at
+    ``path``, in words of both languages instead of the system's.
+
+    >>> file_problem("needs.json", PermissionError(13, "Permission denied")).text("ja")
+    'needs.json: 読み取りの権限がありません'
+    >>> file_problem("out/x.json", FileNotFoundError(2, "x"), writing=True).text()
+    'out/x.json: its folder does not exist'
+    """
+    reading, written = _FILE_WORDS.get(exc.errno or 0, (("cannot be read", "読み込めません"),
+                                                        ("cannot be written", "書き込めません")))
+    en, ja = written if writing else reading
+    return Problem(path, en, ja)

@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, file_problem
 from engine.names import normalize
 
 __all__ = ["ENCODINGS", "decode_table", "problems_to_csv", "read_csv_rows", "read_text_table"]
@@ -52,8 +52,7 @@ def read_text_table(path: str | Path) -> str:
     except FileNotFoundError:
         raise InputError(Problem(str(p), "file not found", "ファイルが見つかりません")) from None
     except OSError as exc:
-        raise InputError(Problem(str(p), f"cannot read: {exc.strerror}",
-                                 f"読み込めません: {exc.strerror}")) from None
+        raise InputError(file_problem(str(p), exc)) from None
     return decode_table(data, str(p))[0]
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, file_problem
 from service.cli import report_input_error
 from service.i18n import N_, _
 from service.paths import add_force, check_outputs
@@ -168,16 +168,25 @@ def _guard(fn: Any) -> Any:
                           force=args.force)
             return int(fn(args))
         except InputError as err:
-            report_input_error(err, args.lang, getattr(args, "errors", None), "dxshare match")
+            try:
+                report_input_error(err, args.lang, getattr(args, "errors", None),
+                                   "dxshare match")
+            except OSError as exc:  # the --errors file itself could not be written
+                _unwritten(args, exc, args.errors)
             return 2
-        except OSError as err:
-            print(
-                Problem(str(err.filename or ""), err.strerror or str(err)).text(), file=sys.stderr
-            )
+        except OSError as err:      # an output that could not be written (inputs are read
+            _unwritten(args, err, args.json_out or args.csv_out)   # into InputError)
             return 2
 
     run.__doc__ = fn.__doc__
     return run
+
+
+def _unwritten(args: argparse.Namespace, err: OSError, given: str | None) -> None:
+    """One line on stderr for an output file the system would not write, in the reader's
+    language, naming the file."""
+    problem = file_problem(str(err.filename or given or ""), err, writing=True)
+    report_input_error(InputError(problem), args.lang, None, "dxshare match")
 
 
 @_guard

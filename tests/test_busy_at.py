@@ -280,12 +280,17 @@ def test_an_appointment_that_cannot_be_kept_is_refused_at_its_path(spans, path, 
         at(doc, place, a, b)
     problem = refused_at(doc, path)
     assert words in problem.message and problem.message_ja
+    if path.endswith("]"):      # the date as every message writes it, in both languages
+        assert "12/7" in problem.message and "12/7" in problem.message_ja, problem
+        assert "2026-12-07" not in problem.message + problem.message_ja, problem
 
 
 def test_an_appointment_over_the_drive_cap_is_refused():
     doc = at(load_doc("two_towns"), "town_b", "10:00", "11:00")
     doc["experts"][0]["max_drive_minutes_per_day"] = 60
-    assert "over max_drive_minutes_per_day 60" in refused_at(doc, "experts[0].busy[0]").message
+    bad = refused_at(doc, "experts[0].busy[0]")
+    assert "over max_drive_minutes_per_day 60" in bad.message
+    assert "at a place on 12/7 take" in bad.message and "守れません: 12/7 の" in bad.message_ja
 
 
 def test_a_call_taken_during_an_appointment_at_a_place_is_refused():

@@ -132,3 +132,17 @@ def test_a_previous_plans_visits_whose_requests_are_gone_are_named_by_place_and_
                  str(tmp_path / "after-en.json"), "--time-limit", "5", "--quiet"]) == 0
     assert (f"note: 1 visit of the previous plan is not in this request: B町 {at} "
             "(request b1)") in capsys.readouterr().err
+
+
+def test_an_unreadable_request_file_is_refused_in_words_not_the_systems(tmp_path, capsys,
+                                                                       monkeypatch):
+    week = tmp_path / "week.json"
+    week.write_text("{}", encoding="utf-8")
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    assert main(["plan", str(week), "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"dxshare: エラー: {week}: 読み取りの権限がありません", err

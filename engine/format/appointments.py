@@ -14,6 +14,7 @@ from engine.errors import Problem
 from engine.format.reader import Reader
 from engine.model import Busy, Expert, PlanRequest, fmt_time
 from engine.travel import TravelTimes
+from engine.words import month_day
 
 __all__ = ["unreachable_appointments"]
 
@@ -44,9 +45,9 @@ def unreachable_appointments(problem: PlanRequest, raw_experts: Sequence[Any],
             if bad is None and cap is not None and drive > cap:
                 out.append(Problem(
                     f"experts[{i}].busy[{_index(raw, e, chain[0])}]",
-                    f"cannot be kept: the drives to the appointments at a place on {d} take "
+                    f"cannot be kept: the drives to the appointments at a place on {month_day(d)} take "
                     f"{drive} min{speed}, over max_drive_minutes_per_day {cap}",
-                    f"守れません: {d} の場所での予定への移動が {drive} 分{speed_ja}で、"
+                    f"守れません: {month_day(d)} の場所での予定への移動が {drive} 分{speed_ja}で、"
                     f"max_drive_minutes_per_day {cap} を超えます"))
             if bad is not None:
                 b, frm, t = bad
@@ -55,9 +56,9 @@ def unreachable_appointments(problem: PlanRequest, raw_experts: Sequence[Any],
                     f"experts[{i}].busy[{_index(raw, e, b)}]",
                     f"cannot be kept: the {t}-min drive from {frm}{speed} finds no time within "
                     f"the working hours {fmt_time(e.work_start)}–{fmt_time(e.work_end)} around "
-                    f"the appointment at {at} {fmt_time(b.start)}–{fmt_time(b.end)} on {d}",
+                    f"the appointment at {at} {fmt_time(b.start)}–{fmt_time(b.end)} on {month_day(d)}",
                     f"守れません: {frm} からの {t} 分{speed_ja}の移動が勤務時間 {fmt_time(e.work_start)}–"
-                    f"{fmt_time(e.work_end)} 内に {d} の {at} の予定 {fmt_time(b.start)}–"
+                    f"{fmt_time(e.work_end)} 内に {month_day(d)} の {at} の予定 {fmt_time(b.start)}–"
                     f"{fmt_time(b.end)} の前後で取れません"))
     return out
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.format.reader import Reader
 from engine.model import Busy, Lunch, Overtime, fmt_time
+from engine.words import month_day
 
 
 def read_span(r: Reader, raw: Any, p: str) -> tuple[int, int] | None:
@@ -127,9 +128,9 @@ def _at_apart(r: Reader, busy: list[tuple[int, Busy]], p: str) -> None:
         for _, a in busy[:k]:
             if (a.at or b.at) and a.date == b.date and a.start < b.end and b.start < a.end:
                 r.err(f"{p}.busy[{i}]", f"{fmt_time(b.start)}–{fmt_time(b.end)} overlaps the "
-                      f"appointment {fmt_time(a.start)}–{fmt_time(a.end)} on {a.date}, and one "
+                      f"appointment {fmt_time(a.start)}–{fmt_time(a.end)} on {month_day(a.date)}, and one "
                       "of them is at a place",
-                      f"{fmt_time(b.start)}–{fmt_time(b.end)} が {a.date} の予定 "
+                      f"{fmt_time(b.start)}–{fmt_time(b.end)} が {month_day(a.date)} の予定 "
                       f"{fmt_time(a.start)}–{fmt_time(a.end)} と重なっています（どちらかは場所での予定）")
 
 

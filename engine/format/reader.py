@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, file_problem
 from engine.readings import (
     read_date,
 )
@@ -240,8 +240,12 @@ def read_json(path: str | Path) -> Any:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(Problem(str(p), "file not found", "ファイルが見つかりません")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(Problem(str(p), f"cannot read: {exc}", f"読み込めません: {exc}")) from None
+    except OSError as exc:
+        raise InputError(file_problem(str(p), exc)) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(str(p), "not UTF-8 text (save the file as UTF-8)",
+                                 "UTF-8 のテキストではありません（UTF-8 で保存してください）")
+                         ) from None
     return loads_json(text, str(p))
 
 

@@ -100,7 +100,14 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
                 consider(_repair_timed_days(model, clock, chosen, decisions), at_round)
             break
         groups = model.day_groups(chosen.__getitem__)
-        cores = _untimed_groups(model, clock, groups, chosen, failed)
+        fits = [model.group_fits(k, chosen.__getitem__,
+                                 time_limit=min(1.0, 0.1 * clock.left()))
+                for k in range(len(groups))]
+        # The days the day check times kept, the others decided anew: a plan that meets the
+        # bound ends the search before any group is probed.
+        if consider(_repair_unsure(model, clock, fits, chosen, decisions), at_round):
+            return Found("optimal", best.values, best.objective, best.objective)
+        cores = _untimed_groups(model, clock, groups, chosen, failed, fits)
         bad = list(cores)
         if not bad:
             if _cut_overtime(model, clock, choice, chosen, decisions):
@@ -119,8 +126,8 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
 
 
 def _untimed_groups(model: PlannerModel, clock: Clock, groups: list[list[int]],
-                    chosen: list[int],
-                    failed: set[frozenset[tuple[str, dt.date]]]) -> dict[int, list[int]]:
+                    chosen: list[int], failed: set[frozenset[tuple[str, dt.date]]],
+                    fits: list[bool | None]) -> dict[int, list[int]]:
     """The groups of the chosen plan (a day with its joint and online consultations) whose
     times cannot work out (by the day check, or, where it cannot tell, by CP-SAT), each with
     the literals to cut: the whole group, except where CP-SAT decided on days that failed
@@ -128,8 +135,6 @@ def _untimed_groups(model: PlannerModel, clock: Clock, groups: list[list[int]],
     cannot work together (``_smallest_core``), since a conflict that came back once comes
     back in the choice's next variation too."""
     out: dict[int, list[int]] = {}
-    fits = [model.group_fits(k, chosen.__getitem__, time_limit=min(1.0, 0.1 * clock.left()))
-            for k in range(len(groups))]
     unsure = {day for k, f in enumerate(fits) if f is not True for day in model.group_days[k]}
     for k, g in enumerate(groups):
         if fits[k] is False:
@@ -140,6 +145,16 @@ def _untimed_groups(model: PlannerModel, clock: Clock, groups: list[list[int]],
             out[k] = _smallest_core(model, clock, g, chosen) if days in failed else g
             failed.add(days)
     return out
+
+
+def _repair_unsure(model: PlannerModel, clock: Clock, fits: list[bool | None],
+                   chosen: list[int], decisions: list[int]) -> list[int] | None:
+    """The chosen plan with the groups the day check times (``fits``: True) kept as they
+    stand, the days of the others (those it cannot time, and those it cannot tell about)
+    decided anew with every rule; None when no plan was found."""
+    days = {day for k, f in enumerate(fits) if f is not True for day in model.group_days[k]}
+    free = _free_on_days(model, days, chosen)
+    return _repair(model, clock, {i: chosen[i] for i in decisions if i not in free})
 
 
 def _timed_beside(model: PlannerModel, clock: Clock, lits: list[int], chosen: list[int],
@@ -187,13 +202,9 @@ def _repair_timed_days(model: PlannerModel, clock: Clock, chosen: list[int],
     (those it cannot time, and those it cannot tell about: joint days, circuits) decided anew
     with every rule."""
     groups = model.day_groups(chosen.__getitem__)
-    keep = [k for k in range(len(groups))
-            if model.group_fits(k, chosen.__getitem__,
-                                time_limit=min(0.2, 0.01 * clock.left())) is True]
-    kept = {k for k in keep}
-    days = {day for k, g in enumerate(model.group_days) if k not in kept for day in g}
-    free = _free_on_days(model, days, chosen)
-    return _repair(model, clock, {i: chosen[i] for i in decisions if i not in free})
+    fits = [model.group_fits(k, chosen.__getitem__, time_limit=min(0.2, 0.01 * clock.left()))
+            for k in range(len(groups))]
+    return _repair_unsure(model, clock, fits, chosen, decisions)
 
 
 def _free_on_days(model: PlannerModel, days: set[tuple[str, dt.date]],

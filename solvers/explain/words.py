@@ -3,9 +3,8 @@ fields by their labels, dates as month/day, a reason without analysis."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from engine.model import FIELD_LABELS, PlanRequest, Unscheduled, Visit, fmt_time
+from engine.words import month_day
 
 __all__ = ["Names", "bare_reason", "field_label", "month_day", "not_analysed"]
 
@@ -26,10 +25,6 @@ def field_label(f: str, lang: str) -> str:
     if lab is None:
         return repr(f)
     return f"'{lab[0]}'" if lang == "en" else f"「{lab[1]}」"
-
-
-def month_day(d: dt.date) -> str:
-    return f"{d.month}/{d.day}"
 
 
 class Names:

@@ -113,3 +113,55 @@ def test_tables_put_names_first_and_ids_last(argv, capsys):
         assert "愛媛県" in lines[2] or "Ehime" in lines[2]
         assert "情報セキュリティポリシー" in lines[2]          # the need's subject
         assert re.search(r"N001\s+C084\s*$", lines[2]), lines[2]       # the ids last
+
+
+def _one_line(capsys):
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("lang, words", [("ja", "ファイルが見つかりません"), ("en", "file not found")])
+def test_a_missing_data_file_is_named_in_the_readers_language(tmp_path, capsys, lang, words):
+    missing = tmp_path / "needs.json"
+    assert run("assign", "--data", str(missing), "--lang", lang) == 2
+    label = "エラー" if lang == "ja" else "error"
+    assert _one_line(capsys) == f"dxshare match: {label}: {missing}: {words}"
+
+
+@pytest.mark.parametrize("lang, words", [("ja", "読み取りの権限がありません"),
+                                         ("en", "no permission to read it")])
+def test_an_unreadable_data_file_says_so_in_words_not_the_systems(tmp_path, capsys,
+                                                                 monkeypatch, lang, words):
+    from pathlib import Path
+
+    locked = tmp_path / "needs.json"
+    locked.write_text("{}", encoding="utf-8")
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    assert run("assign", "--data", str(locked), "--lang", lang) == 2
+    err = _one_line(capsys)
+    assert err.endswith(f"{locked}: {words}") and "Errno" not in err and "denied" not in err
+
+
+def test_a_data_file_that_is_not_utf8_is_refused_in_one_line(tmp_path, capsys):
+    sjis = tmp_path / "needs.json"
+    sjis.write_bytes('{"needs": "上島町"}'.encode("shift_jis"))
+    assert run("assign", "--data", str(sjis)) == 2
+    assert _one_line(capsys).endswith(f"{sjis}: UTF-8 のテキストではありません（UTF-8 で保存してください）")
+
+
+@pytest.mark.parametrize("option", ["--json", "--errors"])
+def test_an_output_in_a_folder_that_does_not_exist_is_named(tmp_path, capsys, option):
+    """The table (or the refusal) is printed; the file that could not be written is then
+    named in Japanese, not in the system's English."""
+    out = tmp_path / "nowhere" / ("out.json" if option == "--json" else "errors.csv")
+    argv = ["assign", option, str(out)] + (["--data", str(tmp_path / "none.json")]
+                                           if option == "--errors" else [])
+    assert run(*argv) == 2
+    err = capsys.readouterr().err
+    assert f"dxshare match: エラー: {out}: 保存先のフォルダがありません" in err
+    assert "Traceback" not in err and "No such file" not in err

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, file_problem
 from engine.matching.io.assemble import assemble, json_where
 from engine.matching.io.tables import CSV_FILES, FORMAT, JA_HEADERS, SPECS
 from engine.matching.model import (
@@ -66,9 +66,11 @@ def read_json(path: str | Path) -> MatchData:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as err:
-        raise InputError(
-            Problem(p.name, f"cannot read: {err.strerror}", "読み込めません")
-        ) from None
+        raise InputError(file_problem(str(p), err)) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(str(p), "not UTF-8 text (save the file as UTF-8)",
+                                 "UTF-8 のテキストではありません（UTF-8 で保存してください）")
+                         ) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
@@ -86,7 +88,7 @@ def _read_csv_rows(path: Path, problems: list[Problem]) -> list[dict[str, str]]:
     try:
         text = decode_table(path.read_bytes(), path.name)[0]
     except OSError as err:
-        problems.append(Problem(path.name, f"cannot read: {err.strerror}", "読み込めません"))
+        problems.append(file_problem(path.name, err))
         return []
     except InputError as err:
         problems.extend(err.problems)
@@ -209,7 +211,7 @@ def load(path: str | Path) -> MatchData:
     if p.is_dir():
         return read_csv_dir(p)
     if not p.exists():
-        raise InputError(Problem(str(p.name), "no such file or directory", "ファイルがありません"))
+        raise InputError(Problem(str(p), "file not found", "ファイルが見つかりません"))
     return read_json(p)
 
 
