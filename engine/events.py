@@ -51,6 +51,7 @@ from engine.model import (
 )
 from engine.nights import night_places
 from engine.travel import TravelTimes
+from engine.words import month_day
 
 __all__ = ["EVENT_FORMAT", "EVENT_KINDS", "AfterEvent", "Event", "apply_event", "event_to_dict",
            "nights_passed", "parse_event"]
@@ -115,6 +116,11 @@ class AfterEvent:
 
 def _err(path: str, en: str, ja: str) -> Problem:
     return Problem(path, en, ja)
+
+
+def _span(h: Horizon) -> str:
+    """The week's first and last days as messages write them: ``12/7 – 12/11``."""
+    return f"{month_day(h.start)} – {month_day(h.end)}"
 
 
 def _datetime(x: Mapping[str, Any], key: str, out: list[Problem]) -> dt.datetime | None:
@@ -197,8 +203,8 @@ def parse_event(doc: Any, week: PlanRequest) -> Event:
     now = _datetime(doc, "now", out)
     h = week.horizon
     if now is not None and not h.start <= now.date() <= h.end + dt.timedelta(days=1):
-        out.append(_err("now", f"{now:%Y-%m-%d} is outside the week {h.start} – {h.end}",
-                        f"{now:%Y-%m-%d} は計画期間 {h.start} – {h.end} の外です"))
+        out.append(_err("now", f"{month_day(now)} is outside the week {_span(h)}",
+                        f"{month_day(now)} は計画期間 {_span(h)} の外です"))
     reason = doc.get("reason", "")
     if not isinstance(reason, str):
         out.append(_err("reason", "must be a string", "文字列である必要があります"))
@@ -258,8 +264,8 @@ def _urgent_fields(doc: dict[str, Any], week: PlanRequest, now: dt.datetime | No
     h = week.horizon
     by_date = _date(doc, "by", out)
     if by_date and not h.start <= by_date <= h.end:
-        out.append(_err("by", f"{by_date} is outside the week {h.start} – {h.end}",
-                        f"{by_date} は計画期間 {h.start} – {h.end} の外です"))
+        out.append(_err("by", f"{month_day(by_date)} is outside the week {_span(h)}",
+                        f"{month_day(by_date)} は計画期間 {_span(h)} の外です"))
         by_date = None
     raw = doc.get("request")
     if not isinstance(raw, dict):
@@ -284,8 +290,8 @@ def _closed_fields(doc: dict[str, Any], week: PlanRequest, out: list[Problem]) -
         lid = None
     day = _date(doc, "date", out)
     if day and not h.start <= day <= h.end:
-        out.append(_err("date", f"{day} is outside the week {h.start} – {h.end}",
-                        f"{day} は計画期間 {h.start} – {h.end} の外です"))
+        out.append(_err("date", f"{month_day(day)} is outside the week {_span(h)}",
+                        f"{month_day(day)} は計画期間 {_span(h)} の外です"))
     lo, hi = _time(doc, "from", out), _time(doc, "until", out)
     if lo is not None and hi is not None and hi <= lo:
         out.append(_err("until", f"must be after from ({fmt_time(lo)})",
@@ -509,15 +515,18 @@ def _visit_event(week: PlanRequest, event: Event, visits: dict[str, Visit],
                               f"{rid} は計画に訪問がありません"))
     if event.kind == "cancelled":
         if started(v):
-            raise InputError(_err("request", f"{rid} started at {v.date} {fmt_time(v.start)}:"
+            raise InputError(_err("request", f"{rid} started at {month_day(v.date)} "
+                                  f"{fmt_time(v.start)}:"
                                   " a visit under way is not cancelled (no_show ends it)",
-                                  f"{rid} は {v.date} {fmt_time(v.start)} に始まっています。"
+                                  f"{rid} は {month_day(v.date)} {fmt_time(v.start)} に始まって"
+                                  "います。"
                                   "始まった訪問は取り消せません（no_show を使ってください）"))
         requests = [q for q in requests if q.id != rid]
     elif not started(v):
         raise InputError(_err("request", f"{rid} has not started by now "
-                              f"({v.date} {fmt_time(v.start)})",
-                              f"{rid} はまだ始まっていません（{v.date} {fmt_time(v.start)}）"))
+                              f"({month_day(v.date)} {fmt_time(v.start)})",
+                              f"{rid} はまだ始まっていません（{month_day(v.date)} "
+                              f"{fmt_time(v.start)}）"))
     elif event.kind == "visit_overrun":
         assert event.minutes is not None
         end = v.end + event.minutes

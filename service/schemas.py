@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 from engine.model import FIELDS
 from engine.names import resolve_field, resolve_municipality
 from engine.readings import MAX_DURATION_MIN, PRIORITY_DEFAULT, read_date, read_mode
+from engine.words import month_day
 from service.i18n import N_
 
 __all__ = ["BlackoutIn", "BlackoutPatch", "BusyIn", "Candidate", "ExpertPatch", "FieldName", "LunchIn", "Outcome",
@@ -146,8 +147,8 @@ class RequestIn(_Strict):
     def _after_earliest(cls, v: dt.date, info: Any) -> dt.date:
         first = info.data.get("earliest")
         if first is not None and v < first:
-            raise bilingual(f"must not be before earliest ({first})",
-                            f"earliest（{first}）より前にはできません")
+            raise bilingual(f"must not be before earliest ({month_day(first)})",
+                            f"earliest（{month_day(first)}）より前にはできません")
         return v
 
     @field_validator("window")

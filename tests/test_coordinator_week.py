@@ -63,7 +63,7 @@ def test_a_cp932_sheet_with_mistakes_lists_every_problem_in_the_sheets_words(tmp
                      "8 行目「所要時間」: 90、90分、1時間30分 のように分で指定してください",
                      "9 行目「希望時間帯」: 13:00-14:00 は「所要時間」（90 分）より短いです",
                      "10 行目「希望時間帯」: 終了 13:00 は開始 17:00 より後にしてください",
-                     "11 行目「希望開始日」: 2026-12-21 は対象週（2026-12-07 – 2026-12-11）の外です"):
+                     "11 行目「希望開始日」: 12/21 は対象週（12/7 – 12/11）の外です"):
         assert expected in err, expected
     with errors.open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))

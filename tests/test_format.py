@@ -151,7 +151,7 @@ def test_number_out_of_range(mutate, path, message):
 
 @pytest.mark.parametrize("mutate, path, message", [
     (lambda d: d["horizon"].update(start="2026-12-08", end="2026-12-07"), "horizon.end",
-     r"must not be before horizon.start \(2026-12-08\)"),
+     r"must not be before horizon.start \(12/8\)"),
     (lambda d: d["requests"][0].update(window=["12:00", "11:00"]), "requests[0].window[1]",
      r"must be after window\[0\] \(12:00\)"),
     (lambda d: d["requests"][0].update(window=["11:00", "11:30"]), "requests[0].window",
@@ -161,7 +161,7 @@ def test_number_out_of_range(mutate, path, message):
     (lambda d: d["locations"][2].update(open="13:00", close="13:00"), "locations[2].close",
      r"must be after open \(13:00\)"),
     (lambda d: d["requests"][0].update(earliest="2026-12-07", latest="2026-12-06"),
-     "requests[0].latest", "2026-12-06 is outside the horizon"),
+     "requests[0].latest", "12/6 is outside the horizon 12/7 – 12/7"),
 ])
 def test_end_before_start(mutate, path, message):
     rejects(mutate, path, message)
@@ -171,7 +171,7 @@ def test_latest_before_earliest_inside_the_horizon():
     def mutate(d):
         d["horizon"]["end"] = "2026-12-09"
         d["requests"][0].update(earliest="2026-12-09", latest="2026-12-08")
-    rejects(mutate, "requests[0].latest", r"must not be before earliest \(2026-12-09\)")
+    rejects(mutate, "requests[0].latest", r"must not be before earliest \(12/9\)")
 
 
 # ------------------------------------------------------------------ empty lists
@@ -212,7 +212,7 @@ def test_empty_request_list_is_a_valid_week():
     (lambda d: d["experts"][0].update(days=["2026-12-07", "2026-12-14"]), "experts[0].days[1]"),
 ])
 def test_date_outside_the_horizon(mutate, path):
-    rejects(mutate, path, r"2026-12-\d\d is outside the horizon")
+    rejects(mutate, path, r"12/\d\d? is outside the horizon 12/7 – 12/7$")
 
 
 # ------------------------------------------------------------------ duplicate ids
@@ -400,3 +400,21 @@ def test_the_solver_block_is_typed_and_written_as_given() -> None:
     assert plan.solver.gap == 0.25 and plan.solver.parts == 3 and plan.solver.seed == 0
     assert plan.solver.extra == {"name": "a peer", "moved": None}
     assert plan_to_dict(plan)["solver"] == block
+
+
+@pytest.mark.parametrize("mutate, path, en, ja", [
+    (lambda d: d["requests"][0].update(earliest="2026-12-01"), "requests[0].earliest",
+     "12/1 is outside the horizon 12/7 – 12/7", "12/1 は計画期間 12/7 – 12/7 の外です"),
+    (lambda d: d["horizon"].update(start="2026-12-08", end="2026-12-07"), "horizon.end",
+     "must not be before horizon.start (12/8)", "開始日 12/8 より前にはできません"),
+    (lambda d: (d["horizon"].update(end="2026-12-09"),
+                d["requests"][0].update(earliest="2026-12-09", latest="2026-12-08")),
+     "requests[0].latest", "must not be before earliest (12/9)",
+     "earliest（12/9）より前にはできません"),
+])
+def test_dates_in_messages_read_as_month_and_day_in_both_languages(mutate, path, en, ja):
+    """A date a person reads is written 12/7, as the planner's reasons write it; the path
+    still names the field."""
+    err = rejects(mutate, path, re.escape(en))
+    [p] = [p for p in err.problems if p.path == path]
+    assert (p.text(), p.text("ja")) == (f"{path}: {en}", f"{path}: {ja}")

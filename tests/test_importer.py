@@ -264,7 +264,7 @@ def test_dates_kept_as_excel_numbers_read_as_dates(tmp_path):
         import_requests(_workbook(tmp_path / "依頼.xlsx", build), "2026-12-07")
     # 46364 is 2026-12-08 and reads; 46371 is a week later, outside the week, said as a date
     assert [p.text("ja") for p in info.value.problems] == [
-        "6 行目「希望開始日」: 2026-12-15 は対象週（2026-12-07 – 2026-12-11）の外です"]
+        "6 行目「希望開始日」: 12/15 は対象週（12/7 – 12/11）の外です"]
 
 
 def test_a_workbook_of_the_1904_date_system_reads_its_own_dates(tmp_path):
@@ -292,7 +292,7 @@ def test_a_workbook_of_the_1904_date_system_reads_its_own_dates(tmp_path):
         import_requests(path, "2026-12-07")
     # r4 is a week later in the 1904 count too: outside the week, said as the right date
     assert [p.text("ja") for p in info.value.problems] == [
-        "7 行目「希望開始日」: 2026-12-15 は対象週（2026-12-07 – 2026-12-11）の外です"]
+        "7 行目「希望開始日」: 12/15 は対象週（12/7 – 12/11）の外です"]
     wb = __import__("openpyxl").load_workbook(path)
     wb.active.delete_rows(7)
     wb.save(path)

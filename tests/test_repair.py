@@ -213,6 +213,24 @@ def test_a_visit_being_driven_to_stays(week, plan):
 
 # ------------------------------------------------------------------------------ reading events
 
+@pytest.mark.parametrize(("doc", "path", "en", "ja"), [
+    ({"kind": "location_closed", "now": f"{MON}T09:00", "location": "A", "date": "2027-01-01",
+      "from": "09:00", "until": "12:00"}, "date", "1/1 is outside the week 12/7 – 12/8",
+     "1/1 は計画期間 12/7 – 12/8 の外です"),
+    ({"kind": "no_show", "now": "2026-12-20T09:00", "request": "r0"}, "now",
+     "12/20 is outside the week 12/7 – 12/8", "12/20 は計画期間 12/7 – 12/8 の外です"),
+    ({"kind": "urgent_request", "now": f"{MON}T09:00", "by": "2026-12-10",
+      "request": {"id": "u", "location": "A", "fields": ["pr"], "mode": "onsite",
+                  "duration_min": 60, "priority": 5}}, "by",
+     "12/10 is outside the week 12/7 – 12/8", "12/10 は計画期間 12/7 – 12/8 の外です"),
+])
+def test_an_events_dates_read_as_month_and_day_in_both_languages(week, doc, path, en, ja):
+    with pytest.raises(InputError) as err:
+        parse_event(doc, week)
+    [p] = [p for p in err.value.problems if p.path == path]
+    assert (p.text(), p.text("ja")) == (f"{path}: {en}", f"{path}: {ja}")
+
+
 @pytest.mark.parametrize(("doc", "path"), [
     ({"kind": "flood", "now": f"{MON}T09:00"}, "kind"),
     ({"kind": "no_show", "now": "tomorrow", "request": "r0"}, "now"),

@@ -15,6 +15,7 @@ from engine.errors import InputError, Problem, file_problem
 from engine.readings import (
     read_date,
 )
+from engine.words import month_day
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _MISSING = object()
@@ -139,8 +140,9 @@ class Reader:
         whether it did (an unknown day or horizon is not reported)."""
         if day is None or start is None or end is None or start <= day <= end:
             return False
-        self.err(path, f"{day} is outside the horizon {start} – {end}",
-                 f"{day} は計画期間 {start} – {end} の外です")
+        self.err(path, f"{month_day(day)} is outside the horizon {month_day(start)} – "
+                 f"{month_day(end)}",
+                 f"{month_day(day)} は計画期間 {month_day(start)} – {month_day(end)} の外です")
         return True
 
     def datetime(self, value: Any, path: str) -> dt.datetime | None:

@@ -46,7 +46,7 @@ from engine.readings import (
     PRIORITY_MIN,
     read_mode,
 )
-from engine.words import counted
+from engine.words import counted, month_day
 
 REQUEST_FORMAT = "plan-request/1"
 
@@ -168,8 +168,8 @@ def _parse_horizon(r: Reader, d: Mapping[str, Any]) -> Horizon | None:
     if start is None or end is None:
         return None
     if end < start:
-        r.err("horizon.end", f"must not be before horizon.start ({start})",
-              f"開始日 {start} より前にはできません")
+        r.err("horizon.end", f"must not be before horizon.start ({month_day(start)})",
+              f"開始日 {month_day(start)} より前にはできません")
         return None
     if (end - start).days > 366:
         r.err("horizon.end", "the horizon may span at most 366 days", "計画期間は最長 366 日です")
@@ -353,8 +353,8 @@ def _parse_requests(r: Reader, d: Mapping[str, Any], places: Places,
                     else:
                         latest = day
         if earliest and latest and latest < earliest:
-            r.err(f"{p}.latest", f"must not be before earliest ({earliest})",
-                  f"earliest（{earliest}）より前にはできません")
+            r.err(f"{p}.latest", f"must not be before earliest ({month_day(earliest)})",
+                  f"earliest（{month_day(earliest)}）より前にはできません")
         window = None
         if "window" in x and x["window"] is not None:
             w = x["window"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.format.reader import Reader
 from engine.model import After, Request
-from engine.words import counted
+from engine.words import counted, month_day
 
 __all__ = ["check_series", "parse_after"]
 
@@ -100,8 +100,8 @@ def _check_earlier_visit(r: Reader, q: Request, a: After, p: str, by_id: Mapping
         r.err(f"{p}.visit", f"{a.request} is a request of this document: its visit is planned "
               "here, give no visit", f"{a.request} はこの文書の依頼です（visit は不要です）")
     if a.date is not None and start is not None and a.date >= start:
-        r.err(f"{p}.visit.date", f"must be before the horizon ({start})",
-              f"計画期間（{start}）より前である必要があります")
+        r.err(f"{p}.visit.date", f"must be before the horizon ({month_day(start)})",
+              f"計画期間（{month_day(start)}）より前である必要があります")
     for j, eid in enumerate(a.experts):
         r.known(eid, f"{p}.visit.experts[{j}]", set(experts), "expert")
     if a.same_experts and len(a.experts) != len(q.fields):

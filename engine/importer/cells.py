@@ -25,6 +25,7 @@ from engine.readings import (
     read_duration,
     read_mode,
 )
+from engine.words import month_day
 
 __all__ = ["Row", "Week", "read_row"]
 
@@ -203,8 +204,9 @@ def _read_dates(q: dict[str, Any], row: Row, week: Week) -> None:
                 f" got {raw!r}", f"日付（例 {monday:%Y-%m-%d}、{monday.month}/{monday.day}）を"
                 f"指定してください（{raw!r}）")
         elif not monday <= parsed <= friday:
-            bad(key, f"{parsed} is outside the week {monday} – {friday}",
-                f"{parsed} は対象週（{monday} – {friday}）の外です")
+            bad(key, f"{month_day(parsed)} is outside the week {month_day(monday)} – "
+                f"{month_day(friday)}", f"{month_day(parsed)} は対象週（{month_day(monday)} – "
+                f"{month_day(friday)}）の外です")
         else:
             q[key] = parsed
     if isinstance(q.get("earliest"), dt.date) and isinstance(q.get("latest"), dt.date) \

@@ -12,6 +12,7 @@ from engine.errors import Problem
 from engine.model import fmt_time
 from engine.scenario.bases import as_date
 from engine.scenario.overrides import FROZEN_EMPTY, Overrides
+from engine.words import month_day
 
 __all__ = [
     "apply_blackout_changes",
@@ -159,14 +160,14 @@ def apply_blackout_changes(doc: dict[str, Any], o: Overrides, pre: str,
     have = {as_date(b["date"]) for b in items}
     for i, day in enumerate(o.remove_blackouts):
         if day not in have:
-            problems.append(Problem(f"{pre}remove_blackouts[{i}]", f"no blackout on {day}",
-                                    f"{day} に業務停止日はありません"))
+            problems.append(Problem(f"{pre}remove_blackouts[{i}]", f"no blackout on {month_day(day)}",
+                                    f"{month_day(day)} に業務停止日はありません"))
     items[:] = [b for b in items if as_date(b["date"]) not in set(o.remove_blackouts)]
     for i, (src, dst) in enumerate(o.move_blackouts):
         moved = [b for b in items if as_date(b["date"]) == src]
         if not moved:
-            problems.append(Problem(f"{pre}move_blackouts[{i}].from", f"no blackout on {src}",
-                                    f"{src} に業務停止日はありません"))
+            problems.append(Problem(f"{pre}move_blackouts[{i}].from", f"no blackout on {month_day(src)}",
+                                    f"{month_day(src)} に業務停止日はありません"))
         for item in moved:
             item["date"] = dst.isoformat()
     experts = {e["id"] for e in doc.get("experts", [])}

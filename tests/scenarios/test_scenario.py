@@ -136,8 +136,10 @@ def test_blackouts_move_add_and_remove():
     p = Scenario("camp", SMALL, Overrides(add_blackouts=(Blackout(thu, ("*",), "camp"),)))\
         .plan_request()
     assert thu in [b.date for b in p.horizon.blackouts]
-    with pytest.raises(InputError, match=r"move_blackouts\[0\].from: no blackout on 2026-12-10"):
+    with pytest.raises(InputError, match=r"move_blackouts\[0\].from: no blackout on 12/10$") \
+            as err:
         Scenario("x", SMALL, Overrides(move_blackouts=((thu, fri),))).plan_request()
+    assert err.value.problems[0].text("ja").endswith("from: 12/10 に業務停止日はありません")
 
 
 def test_document_base_scales_and_shifts_with_the_seed():

@@ -26,7 +26,7 @@ def _error(service: Service, who: str, method: str, url: str, body: dict[str, An
     ("a", "POST", "/v1/requests", {"window": ["09:00", "25:00"]}, "window",
      "'25:00' is not a time HH:MM", "'25:00' は時刻（HH:MM）ではありません"),
     ("a", "POST", "/v1/requests", {"latest": "2027-01-08"}, "latest",
-     "must not be before earliest (2027-01-11)", "earliest（2027-01-11）より前にはできません"),
+     "must not be before earliest (1/11)", "earliest（1/11）より前にはできません"),
     ("a", "POST", "/v1/requests", {"fields": ["pr", "広報"]}, "fields",
      "fields[1]: 'pr' is listed twice (one expert per field)",
      "fields[1]: 'pr' が重複しています（1 分野に専門家 1 名）"),

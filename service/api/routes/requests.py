@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InputError, Problem
+from engine.words import month_day
 from service.api.deps import (
     CurrentKey,
     Id,
@@ -345,8 +346,8 @@ def patch_request(rid: Id, who: CurrentKey, s: SessionDep, body: RequestPatch,
     earliest = body.earliest or q.earliest
     latest = body.latest or q.latest
     if latest < earliest:
-        raise InputError(Problem("latest", f"must not be before earliest ({earliest})",
-                                 f"earliest（{earliest}）より前にはできません"))
+        raise InputError(Problem("latest", f"must not be before earliest ({month_day(earliest)})",
+                                 f"earliest（{month_day(earliest)}）より前にはできません"))
     doc = dict(q.doc)
     for k, v in changes.items():
         if k in ("earliest", "latest"):
