@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, file_problem
 from engine.model import PlanRequest, Visit, fmt_time
 from service.i18n import _, current_lang, lang_from, ngettext, set_lang
-from service.paths import add_force, check_dask_address, check_outputs, new_plan_name
+from service.paths import add_force, check_dask_address, check_outputs, new_plan_name, written
 
 __all__ = ["main", "report_input_error", "request_file"]
 
@@ -69,7 +69,12 @@ def report_input_error(err: InputError, lang: str, errors_csv: str | None = None
         # (a refused --errors file is left as it is: it is the problem being reported)
         from engine.sheets import problems_to_csv  # start fast
 
-        problems_to_csv(err.problems, errors_csv, lang, header=(_("where"), _("problem")))
+        try:
+            problems_to_csv(err.problems, errors_csv, lang, header=(_("where"), _("problem")))
+        except OSError as exc:   # the problems are on stderr all the same
+            print(f"{prog}: {label}: "
+                  + file_problem(errors_csv, exc, writing=True).text(lang), file=sys.stderr)
+            return
         print(_("problems written to {path}").format(path=errors_csv), file=sys.stderr)
 
 
@@ -198,56 +203,83 @@ def cmd_plan(args: argparse.Namespace) -> int:
                             executor_address=args.dask_address,
                             executor_workers=args.executor_workers)
         plan = with_changes(solve(problem, opts), previous)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    dump_plan(plan, out)
+    # a file that cannot be written is named last; the plan is not lost to it: printed in
+    # full when its file is not saved, and the other files still written
+    problems: list[Problem] = []
+    try:
+        with written(out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            dump_plan(plan, out)
+    except InputError as err:
+        problems.extend(err.problems)
     from service.report import LONG_WEEK, week_summary  # start fast
 
-    print(week_text(problem, plan) if args.full or len(plan.visits) <= LONG_WEEK
+    print(week_text(problem, plan) if args.full or len(plan.visits) <= LONG_WEEK or problems
           else week_summary(problem, plan, out), end="")
     if previous is not None:
         from service.report import changes_text  # start fast
 
         print(changes_text(problem, plan), end="")
-    print(_("plan written to {path}").format(path=out))
-    _handouts(args, problem, plan, lang)
+    if not problems:
+        print(_("plan written to {path}").format(path=out))
+    try:
+        _handouts(args, problem, plan, lang)
+    except InputError as err:
+        problems.extend(err.problems)
+    if problems:
+        raise InputError(problems)
     return 0
 
 
 def _handouts(args: argparse.Namespace, problem: Any, plan: Any, lang: str) -> None:
-    """The files to hand out: CSV, Excel, calendars, charts."""
-    if args.csv:
+    """The files to hand out: CSV, Excel, calendars, charts. One that cannot be written
+    does not keep the others from being written; each such file is named after."""
+    problems: list[Problem] = []
+    for kind, target in (("csv", args.csv), ("xlsx", args.xlsx), ("ics", args.ics),
+                         ("png", args.png), ("svg", args.svg)):
+        if not target:
+            continue
+        try:
+            with written(target):
+                _handout(kind, target, args, problem, plan, lang)
+        except InputError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InputError(problems)
+
+
+def _handout(kind: str, target: str, args: argparse.Namespace, problem: Any, plan: Any,
+             lang: str) -> None:
+    if kind == "csv":
         from service.workbook import write_csv  # start fast
 
-        print("CSV: " + ", ".join(str(p) for p in write_csv(problem, plan, args.csv, lang)))
-    if args.xlsx:
+        print("CSV: " + ", ".join(str(p) for p in write_csv(problem, plan, target, lang)))
+    elif kind == "xlsx":
         from service.workbook import write_xlsx  # start fast
 
-        Path(args.xlsx).parent.mkdir(parents=True, exist_ok=True)
-        write_xlsx(problem, plan, args.xlsx, lang)
-        print(_("Excel workbook: {path}").format(path=args.xlsx))
-    if args.ics:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        write_xlsx(problem, plan, target, lang)
+        print(_("Excel workbook: {path}").format(path=target))
+    elif kind == "ics":
         from service.calendars import update_calendars, write_calendars  # start fast
 
         if getattr(args, "previous", None):
             # a re-plan: the experts have last plan's calendars, updated as an event's
             # repair updates them (SEQUENCE raised, withdrawn visits cancelled)
-            for path in update_calendars(args.ics, problem, plan):
+            for path in update_calendars(target, problem, plan):
                 print(_("cancellations: {path}").format(path=path))
         else:
-            write_calendars(args.ics, problem, plan)
-        print(_("iCalendar: {dir}/ (one per expert)").format(dir=Path(args.ics)))
-    for fmt in ("png", "svg"):
-        target = getattr(args, fmt)
-        if not target:
-            continue
+            write_calendars(target, problem, plan)
+        print(_("iCalendar: {dir}/ (one per expert)").format(dir=Path(target)))
+    else:
         from service.plots import route_map, week_chart  # start fast
 
         d = Path(target)
         d.mkdir(parents=True, exist_ok=True)
         for name, draw in (("week", week_chart), ("routes", route_map)):
             fig = draw(problem, plan, lang=lang)
-            fig.savefig(d / f"{name}.{fmt}", dpi=150 if fmt == "png" else None)
-        print(_("charts: {dir}/week.{fmt}, {dir}/routes.{fmt}").format(dir=d, fmt=fmt))
+            fig.savefig(d / f"{name}.{kind}", dpi=150 if kind == "png" else None)
+        print(_("charts: {dir}/week.{fmt}, {dir}/routes.{fmt}").format(dir=d, fmt=kind))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -260,7 +292,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     doc = plan_request_to_dict(problem)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        _write_text(args.out, text)
         n = len(problem.requests)
         print(ngettext("{n} request written to {path}", "{n} requests written to {path}",
                        n).format(n=n, path=args.out))
@@ -276,10 +308,17 @@ def cmd_example(args: argparse.Namespace) -> int:
     doc = ehime_week_document(DEMO_WEEK, seed=DEMO_SEED, start_grid_min=DEMO_GRID)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        _write_text(args.out, text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _write_text(path: str, text: str) -> None:
+    """``text`` to the file ``path`` (UTF-8), its folder made as ``plan --out`` makes it."""
+    with written(path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
 
 
 #: The bundled demo week: Monday 2026-12-07, synthetic requests drawn with this seed. The

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import InputError, Problem
 from service.cli import add_lang
 from service.i18n import _, current_lang
-from service.paths import add_force, check_outputs, new_plan_name
+from service.paths import add_force, check_outputs, new_plan_name, written
 
 if TYPE_CHECKING:
     from engine.events import Event
@@ -83,21 +83,33 @@ def cmd_event(args: argparse.Namespace) -> int:
                                  f"週にない依頼があります: {', '.join(unknown)}"))
     event = parse_event(read_json(args.event), week)
     fixed = repair(week, plan, event, RepairOptions(time_limit=args.time_limit, seed=args.seed))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    dump_plan(fixed.plan, out)
-    if args.out_week:
-        Path(args.out_week).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out_week).write_text(json.dumps(plan_request_to_dict(fixed.after.week),
-                                                  ensure_ascii=False, indent=2) + "\n",
-                                       encoding="utf-8")
+    # what the repair changed is printed whatever can be saved; each file that cannot be
+    # written is named after it, and the others are still written
     print(event_text(fixed.plan.event or {}, event_words(event, week, plan), event.now),
           end="")
     print(changes_text(fixed.after.week, fixed.plan), end="")
-    print(_("plan written to {path}").format(path=out))
-    if args.out_week:
-        print(_("week after the event written to {path}").format(path=args.out_week))
-    if args.ics:
-        _calendars(Path(args.ics), fixed.after.week, fixed.plan)
+    problems: list[Problem] = []
+    for target, kind in ((out, "plan"), (args.out_week, "week"), (args.ics, "ics")):
+        if not target:
+            continue
+        try:
+            with written(target):
+                if kind == "ics":
+                    _calendars(Path(target), fixed.after.week, fixed.plan)
+                    continue
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                if kind == "plan":
+                    dump_plan(fixed.plan, target)
+                    print(_("plan written to {path}").format(path=target))
+                else:
+                    Path(target).write_text(json.dumps(plan_request_to_dict(fixed.after.week),
+                                                       ensure_ascii=False, indent=2) + "\n",
+                                            encoding="utf-8")
+                    print(_("week after the event written to {path}").format(path=target))
+        except InputError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InputError(problems)
     return 0
 
 

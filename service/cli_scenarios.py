@@ -21,7 +21,7 @@ from engine.errors import InputError, Problem
 from service.console import ProgressBar, print_table
 from service.glossary import kpi_name, status_word
 from service.i18n import _, current_lang, using_lang
-from service.paths import check_dask_address, check_outputs
+from service.paths import check_dask_address, check_outputs, written
 
 __all__ = ["ProgressBar", "comparison_table", "register", "run_command"]
 
@@ -95,6 +95,27 @@ def _run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     tidy = compare(results)
     summary = summarise(tidy)
     out = Path(args.out)
+    statuses = pd.Series([r.status for r in results]).value_counts()
+    table = comparison_table(summary)
+    table = table.rename(columns=kpi_name)
+    table.index = table.index.rename(_("scenario"))
+    # the comparison is printed before the files are written: runs that took minutes are
+    # not lost to a folder that cannot be written
+    print_table(table, stream=out_stream)
+    try:
+        with written(out):
+            _write_csv(out, tidy, summary, results, coverage_table)
+    except InputError as err:
+        err_stream.write("dxshare: " + err.summary(args.lang) + "\n")
+        return 2
+    out_stream.write(_("plans: {statuses}; CSV in {out}").format(
+        statuses=", ".join(f"{status_word(str(k))} {v}" for k, v in statuses.items()),
+        out=out) + "\n")
+    return 0
+
+
+def _write_csv(out: Path, tidy: pd.DataFrame, summary: pd.DataFrame, results: Any,
+               coverage_table: Any) -> None:
     out.mkdir(parents=True, exist_ok=True)
     # with the BOM, as every CSV of dxshare: Excel on Japanese Windows reads it as UTF-8
     tidy.to_csv(out / "runs.csv", index=False, encoding="utf-8-sig")
@@ -105,15 +126,6 @@ def _run_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                                 for r in results for k, n in r.unscheduled.items()],
                                columns=["scenario", "draw", "reason", "requests"])
     unscheduled.to_csv(out / "unscheduled.csv", index=False, encoding="utf-8-sig")
-    statuses = pd.Series([r.status for r in results]).value_counts()
-    table = comparison_table(summary)
-    table = table.rename(columns=kpi_name)
-    table.index = table.index.rename(_("scenario"))
-    print_table(table, stream=out_stream)
-    out_stream.write(_("plans: {statuses}; CSV in {out}").format(
-        statuses=", ".join(f"{status_word(str(k))} {v}" for k, v in statuses.items()),
-        out=out) + "\n")
-    return 0
 
 
 def register(subparsers: Any) -> None:

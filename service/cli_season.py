@@ -30,7 +30,7 @@ from service.cli import published_until, request_file, solve_progress
 from service.console import ProgressBar, print_table
 from service.glossary import figure_text, kpi_name, status_word
 from service.i18n import N_, _, current_lang, ngettext, using_lang
-from service.paths import add_force, check_outputs, new_plan_name
+from service.paths import add_force, check_outputs, new_plan_name, written
 
 __all__ = ["register", "season_command"]
 
@@ -150,11 +150,19 @@ def _season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
         if args.season_command in ("plan", "simulate") and not args.out:
             args.out = str(new_plan_name(stem="season-plan" if args.season_command == "plan"
                                          else "season-weekly"))
-        check_outputs(files=[("--out", getattr(args, "out", None))],
-                      dirs=[("--csv", getattr(args, "csv", None)),
-                            ("--png", getattr(args, "png", None))],
-                      inputs=[getattr(args, "request", None), getattr(args, "previous", None)],
-                      force=getattr(args, "force", False))
+        try:
+            check_outputs(files=[("--out", getattr(args, "out", None))],
+                          dirs=[("--csv", getattr(args, "csv", None)),
+                                ("--png", getattr(args, "png", None))],
+                          inputs=[getattr(args, "request", None),
+                                  getattr(args, "previous", None)],
+                          force=getattr(args, "force", False))
+        except InputError as err:
+            if any(p.path.startswith("--") for p in err.problems):
+                raise
+            # a file the system will not write: named as itself, not under the request
+            err_stream.write(f"dxshare: {err.summary(args.lang)}\n")
+            return 2
         if args.season_command == "request":
             import json
 
@@ -162,8 +170,10 @@ def _season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
 
             doc = season_document(weeks=args.weeks, requests_per_week=args.requests_per_week,
                                   seed=args.seed)
-            Path(args.out).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
-                                      encoding="utf-8")
+            with written(args.out):
+                Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+                Path(args.out).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
+                                          encoding="utf-8")
             n = len(doc["requests"])
             out_stream.write(ngettext("season request written to {path} ({n} request)",
                                       "season request written to {path} ({n} requests)",
@@ -179,6 +189,24 @@ def _season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
     csv_dir = Path(args.csv) if args.csv else None
     png_dir = Path(args.png) if args.png else None
     plans: dict[str, tuple[Any, Any]] = {}
+    # each file that cannot be written is named at the end; the season's figures are
+    # printed and the other files written all the same
+    problems: list[Problem] = []
+
+    def save(target: Any, write: Any, *what: Any) -> bool:
+        try:
+            with written(target):
+                write(*what)
+        except InputError as err:
+            problems.extend(err.problems)
+            return False
+        return True
+
+    def dump(plan: Any) -> None:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        dump_plan(plan, args.out)
+
+    saved = True
     if args.season_command in ("plan", "compare"):
         from engine.changes import with_changes  # start fast
         label = ngettext("planning the season ({n} request)", "planning the season ({n} requests)",
@@ -189,7 +217,7 @@ def _season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                 progress=progress)), previous)
         plans[AS_ONE] = (problem, plan)
         if args.season_command == "plan":
-            dump_plan(plan, args.out)
+            saved = save(args.out, lambda: dump(plan))
             if previous is not None:
                 from service.report import changes_text  # start fast
 
@@ -205,9 +233,9 @@ def _season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
                                                                            err_stream))
         plans[WEEK_BY_WEEK] = (problem, sim.plan)
         if args.season_command == "simulate":
-            dump_plan(sim.plan, args.out)
+            saved = save(args.out, lambda: dump(sim.plan))
     for name, (p, plan) in plans.items():
-        _figures(name, p, plan, csv_dir, png_dir, out_stream)
+        save(csv_dir or png_dir or "", _figures, name, p, plan, csv_dir, png_dir, out_stream)
     if len(plans) > 1:
         raw = compare_seasons(plans)
         both = pd.DataFrame({_(c): [figure_text(k, v) for k, v in raw[c].items()]
@@ -216,9 +244,13 @@ def _season_command(args: argparse.Namespace, stdout: IO[str] | None = None,
         print_table(both, title=_("the season planned as one and week by week"),
                     stream=out_stream)
         if csv_dir is not None:
-            both.to_csv(csv_dir / "comparison.csv", encoding="utf-8-sig")
-    if args.season_command != "compare":
+            save(csv_dir, lambda: both.to_csv(csv_dir / "comparison.csv",
+                                              encoding="utf-8-sig"))
+    if args.season_command != "compare" and saved:
         out_stream.write(_("plan written to {path}").format(path=args.out) + "\n")
+    if problems:
+        err_stream.write(f"dxshare: {InputError(problems).summary(args.lang)}\n")
+        return 2
     return 0
 
 

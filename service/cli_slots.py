@@ -23,7 +23,7 @@ from engine.errors import InputError, Problem
 from engine.model import FIELD_LABELS, PlanRequest, fmt_time
 from service.cli import add_lang, request_file
 from service.i18n import _, current_lang
-from service.paths import add_force, check_outputs
+from service.paths import add_force, check_outputs, written
 from service.report import expert_names, place_name
 
 if TYPE_CHECKING:
@@ -82,9 +82,10 @@ def cmd_slots(args: argparse.Namespace) -> int:
     print(proposals_text(problem, answer), end="")
     if args.json_out:
         out = Path(args.json_out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(slots_to_dict(answer), ensure_ascii=False, indent=2) + "\n",
-                       encoding="utf-8")
+        with written(out):   # the proposals are printed above whatever becomes of the file
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(slots_to_dict(answer), ensure_ascii=False, indent=2)
+                           + "\n", encoding="utf-8")
         print(_("proposals written to {path}").format(path=out))
     return 0
 

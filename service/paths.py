@@ -19,14 +19,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import socket
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, file_problem
 from service.i18n import _
 
-__all__ = ["add_force", "check_dask_address", "check_outputs", "new_plan_name"]
+__all__ = ["add_force", "check_dask_address", "check_outputs", "new_plan_name", "written"]
 
 
 def new_plan_name(now: dt.datetime | None = None, folder: Path | None = None,
@@ -64,7 +66,9 @@ def check_outputs(*, files: Iterable[tuple[str, str | Path | None]] = (),
     folder is a file, or an output is one of the ``inputs`` (even with ``force``). ``files`` and ``dirs`` are
     ``(option, path)`` pairs; ``None`` paths are not given and skipped. Folders are written
     into as they are: their files are the handouts of the latest plan (calendars update in
-    place)."""
+    place). A place the system will not let this command write (no permission, a read-only
+    disk) is named with the file as given, in the reader's words (``file_problem``), before
+    anything is computed: a long solve is not lost to a file it cannot save."""
     problems: list[Problem] = []
     given = [Path(p) for p in inputs if p]
     earlier: list[tuple[str, Path]] = []
@@ -97,6 +101,8 @@ def check_outputs(*, files: Iterable[tuple[str, str | Path | None]] = (),
                                     "or add --force to replace it",
                                     f"{value} はすでにあります。別のファイル名を指定するか、"
                                     "置き換えるときは --force を付けてください"))
+        elif (refused := _refused(p, folder=False)) is not None:
+            problems.append(file_problem(str(value), refused, writing=True))
     for option, value in dirs:
         if not value:
             continue
@@ -107,8 +113,50 @@ def check_outputs(*, files: Iterable[tuple[str, str | Path | None]] = (),
         elif (parent := _file_above(p)) is not None:
             problems.append(Problem(option, f"{parent} is a file, not a folder",
                                     f"{parent} はファイルです（フォルダではありません）"))
+        elif (refused := _refused(p, folder=True)) is not None:
+            problems.append(file_problem(str(value), refused, writing=True))
     if problems:
         raise InputError(problems)
+
+
+def _refused(p: Path, *, folder: bool) -> OSError | None:
+    """Why the system would not let ``p`` be written (a file, or with ``folder`` a folder to
+    write files into), else None: an existing file is opened for appending (nothing is
+    written to it), else a nameless file is made and dropped in the nearest folder that
+    exists (the folders below it are made when the outputs are written). The system is
+    asked, not the permission bits: they say nothing of a read-only disk, or to root."""
+    try:
+        if p.is_file() and not folder:
+            with p.open("ab"):
+                return None
+        above = next(a for a in ([p] if folder else []) + list(p.absolute().parents)
+                     if a.exists())
+        with tempfile.TemporaryFile(dir=above):
+            return None
+    except OSError as exc:
+        return exc
+
+
+@contextmanager
+def written(path: str | Path) -> Iterator[None]:
+    """Writing the output ``path`` (a file, or a folder of files): a failure the check
+    before the work could not foresee (the disk filled, the folder went) becomes
+    ``InputError`` naming the file, in the reader's words, instead of a traceback.
+
+    >>> with written("out.json"):
+    ...     raise PermissionError(13, "Permission denied", "out.json")
+    Traceback (most recent call last):
+    engine.errors.InputError: out.json: no permission to write it
+    """
+    try:
+        yield
+    except OSError as exc:
+        # a file inside the folder ``path`` is named itself; a folder above ``path`` that
+        # could not be made is named by the output it was for
+        inside = exc.filename and Path(exc.filename) != Path(path) and Path(
+            exc.filename).is_relative_to(path)
+        name = str(exc.filename) if inside else str(path)
+        raise InputError(file_problem(name, exc, writing=True)) from None
 
 
 def _file_above(p: Path) -> Path | None:
