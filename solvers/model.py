@@ -33,7 +33,7 @@ from solvers.cpsat.day import new_start_var
 from solvers.cpsat.day_end import DayEndBounds
 from solvers.cpsat.hints import HintsAndReading, fix_values, set_hint
 from solvers.cpsat.tours import TourRules
-from solvers.routes import day_fits
+from solvers.day_check import day_fits
 
 __all__ = ["OutOfTime", "PlannerModel", "fix_values", "set_hint"]
 
@@ -106,7 +106,7 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
                    time_limit: float | None = None) -> bool | None:
         """Whether group ``k`` of the last ``day_groups`` call can be timed, decided on the day
         alone where the group is one expert-day without appointments at a place (exactly, by
-        ``solvers.routes.day_fits``, within ``time_limit`` seconds): its chosen tour, or its
+        ``solvers.day_check.day_fits``, within ``time_limit`` seconds): its chosen tour, or its
         chosen legs where it is a circuit, from where it starts to where it ends (a night
         away); None where the full model must decide (joint days) or the time ran out."""
         days = self.group_days[k]
@@ -124,14 +124,15 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
         calls = [(*self._window[r, eid, d], self.p.request_by_id[r].duration_min)
                  for r in day.online if value(self.present[r, eid, d].index)]
         e = day.expert
-        if e.lunch is not None and (order or calls):    # lunch: one more call of the day
-            calls.append((e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes))
+        # lunch: a block like a call, at any minute (the grid is the consultations')
+        lunch = [(e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes)] \
+            if e.lunch is not None and (order or calls) else []
         # a standing appointment is a block fixed in time, on a day with anything in it
         busy = calls_of(e, d) if order or calls or start != end else []
         calls += [(lo, lo, hi - lo) for lo, hi in busy]     # within working hours
         return day_fits(start, [cands[i] for i in order], calls, self.travel.minutes,
                         e.work_start, e.day_end, time_limit=time_limit,
-                        grid=self.p.horizon.start_grid_min, end=end)
+                        grid=self.p.horizon.start_grid_min, end=end, breaks=lunch)
 
     def request_vars(self, rids: Collection[str]) -> set[int]:
         """Indices of the literals that decide whether, when and by whom the requests ``rids``

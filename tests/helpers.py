@@ -35,6 +35,7 @@ __all__ = [
     "add_request",
     "build_plan",
     "codes_of",
+    "day_checks",
     "draw_overnight",
     "draw_overtime",
     "draw_series",
@@ -412,3 +413,28 @@ def choice_optimum(doc: dict[str, Any]) -> int:
     solver.parameters.num_workers = 1
     assert solver.solve(model.choice_model()) == cp_model.OPTIMAL
     return int(round(solver.objective_value))
+
+
+def day_checks(problem: Any, forced: dict[str, int], *, use_tours: bool = True
+                ) -> dict[dt.date, bool | None]:
+    """The day check (``PlannerModel.group_fits``) of each expert-day of the choice model's
+    optimum where the named literals (variable names) take the given values (days of tours,
+    or of circuits without ``use_tours``)."""
+    from ortools.sat.python import cp_model
+
+    from solvers.cpsat.solver import cp_solver
+    from solvers.model import PlannerModel
+
+    model = PlannerModel(problem, TravelTimes(problem), use_tours=use_tours)
+    model.build()
+    model.m.maximize(model.main_objective())
+    choice = model.choice_model()
+    names = {var.name: i for i, var in enumerate(choice.proto.variables)}
+    for name, value in forced.items():
+        choice.add(choice.get_int_var_from_proto_index(names[name]) == value)
+    solver = cp_solver(SolveOptions(), 10)
+    assert solver.solve(choice) == cp_model.OPTIMAL
+    chosen = list(solver.response_proto.solution)
+    model.day_groups(chosen.__getitem__)
+    return {days[0][1]: model.group_fits(k, chosen.__getitem__)
+            for k, days in enumerate(model.group_days)}

@@ -28,6 +28,7 @@ from tests.helpers import (
     build_plan,
     choice_optimum,
     codes_of,
+    day_checks,
     load_doc,
     problem_of,
     propose_checked,
@@ -314,6 +315,24 @@ def test_lunch_is_taken_while_waiting_and_never_in_a_drive_or_a_call(formulation
     taken += [(d, d + tt.minutes(a, z)) for d, a, z in zip(route.departures, path, path[1:],
                                                            strict=False)]
     assert all(e <= b.start or s >= b.end for s, e in taken)
+    assert plan.objective == best_plan(problem)
+
+
+def test_the_day_check_lets_lunch_start_off_the_appointment_grid():
+    """On a 15-minute grid, a1 runs 10:45–11:46 and b1 (same town) 12:30–13:30: a 40-minute
+    lunch fits only from 11:46 to 11:50, between grid marks. The grid is the consultations'
+    (FORMAT.md), so the day runs; a day check that put lunch on the grid would call it
+    impossible, and the search would cut a day that works."""
+    doc = lunch(load_doc("two_towns"), 40)
+    doc["horizon"]["start_grid_min"] = 15
+    doc["requests"][0].update(duration_min=61, window=["10:45", "11:46"])
+    doc["requests"][1].update(location="town_a", duration_min=60, window=["12:30", "13:30"])
+    problem = problem_of(doc)
+    assert day_checks(problem, {"served_a1": 1, "served_b1": 1}) == {MON: True}
+    plan = solve_checked(problem)
+    assert plan.status == "optimal" and served(plan) == {"a1", "b1"}
+    [b] = plan.breaks
+    assert (b.start, b.end) in {(m, m + 40) for m in range(706, 711)}
     assert plan.objective == best_plan(problem)
 
 

@@ -18,7 +18,14 @@ from engine.format import parse_plan, parse_plan_request, plan_request_to_dict, 
 from engine.tables import plan_tables
 from engine.travel import TravelTimes
 from tests.bruteforce import best_plan
-from tests.helpers import FORMULATIONS, assert_valid, codes_of, refused_at, solve_checked
+from tests.helpers import (
+    FORMULATIONS,
+    assert_valid,
+    codes_of,
+    day_checks,
+    refused_at,
+    solve_checked,
+)
 
 MATSUYAMA, UWAJIMA, AINAN = "382019", "382035", "385069"
 
@@ -250,30 +257,6 @@ def uwajima_late_and_ainan_early() -> dict[str, Any]:
     return doc
 
 
-def _day_checks(problem: Any, forced: dict[str, int], *, use_tours: bool = True
-                ) -> dict[dt.date, bool | None]:
-    """The day check (``PlannerModel.group_fits``) of each expert-day of the choice model's
-    optimum where the named literals (variable names) take the given values (days of tours,
-    or of circuits without ``use_tours``)."""
-    from solvers.cpsat.solver import cp_solver
-    from solvers.model import PlannerModel
-    from solvers.options import SolveOptions
-
-    model = PlannerModel(problem, TravelTimes(problem), use_tours=use_tours)
-    model.build()
-    model.m.maximize(model.main_objective())
-    choice = model.choice_model()
-    names = {var.name: i for i, var in enumerate(choice.proto.variables)}
-    for name, value in forced.items():
-        choice.add(choice.get_int_var_from_proto_index(names[name]) == value)
-    solver = cp_solver(SolveOptions(), 10)
-    assert solver.solve(choice) == cp_model.OPTIMAL
-    chosen = list(solver.response_proto.solution)
-    model.day_groups(chosen.__getitem__)
-    return {days[0][1]: model.group_fits(k, chosen.__getitem__)
-            for k, days in enumerate(model.group_days)}
-
-
 def test_the_day_check_times_a_day_from_where_it_starts_to_where_it_ends() -> None:
     """A day around a night is checked on its own from where it starts to where it ends (the
     choice is cut where it says no, so a day that ends away must not be checked as if it came
@@ -284,9 +267,9 @@ def test_the_day_check_times_a_day_from_where_it_starts_to_where_it_ends() -> No
     night = f"night_e1_2026-12-07_{UWAJIMA}"
     both = {dt.date(2026, 12, 7), dt.date(2026, 12, 8)}
     for use_tours in (True, False):
-        away = _day_checks(problem, {**served, night: 1}, use_tours=use_tours)
+        away = day_checks(problem, {**served, night: 1}, use_tours=use_tours)
         assert away == dict.fromkeys(both, True)
-    home = _day_checks(problem, {**served, night: 0}, use_tours=False)
+    home = day_checks(problem, {**served, night: 0}, use_tours=False)
     assert home == dict.fromkeys(both, False)
     plan = solve_checked(problem)
     assert plan.status == "optimal" and plan.objective == best_plan(problem)

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from engine.format import parse_plan_request
 from engine.model import fmt_time
-from solvers import routes
+from solvers import day_check
+from solvers.day_check import day_fits
 from solvers.routes import (
     Candidate,
     Tour,
-    day_fits,
     day_tours,
     fits_in_gaps,
     free_start,
@@ -90,6 +90,19 @@ def test_a_standing_appointment_off_the_grid_keeps_its_minute():
                     grid=15)
     assert not day_fits("base", [Candidate("far", 60, 615, 640)], [appointment], t, 480,
                         1080, grid=15)
+
+
+def test_a_break_starts_at_any_minute_on_the_grid():
+    """Stops 10:45–11:46 and 12:30–13:30 at one town: a 40-minute lunch fits 11:46–11:50
+    only. As a break (any minute) the day runs; a call of the same window, on the 15-minute
+    grid, has no start there."""
+    def t(a: str, b: str) -> int:
+        return 0 if a == b else 30
+
+    stops = [Candidate("far", 61, 645, 645), Candidate("far", 60, 750, 750)]
+    assert day_fits("base", stops, [], t, 480, 1080, grid=15, breaks=[(690, 770, 40)])
+    assert not day_fits("base", stops, [(690, 770, 40)], t, 480, 1080, grid=15)
+    assert not day_fits("base", stops, [], t, 480, 1080, grid=15, breaks=[(690, 770, 45)])
 
 
 def test_a_call_inside_every_possible_drive_blocks_the_leg():
@@ -303,20 +316,20 @@ def test_each_way_to_decide_is_exact_on_its_own(day):
     answers every day right: the quick answers cannot hide a wrong fallback."""
     t = _minutes(day)
     truth = subset_day_fits("base", day["stops"], day["calls"], t, day["ws"], day["we"])
-    chain = routes._chain("base", day["stops"], t, day["ws"], day["we"])
+    chain = day_check._chain("base", day["stops"], t, day["ws"], day["we"])
     jobs = [(max(lo, day["ws"]), min(hi, day["we"] - d), d) for lo, hi, d in day["calls"]]
     if chain is None or any(lo > hi for lo, hi, _ in jobs):
         assert not truth
         return
     for rule in (False, True):
-        if routes._list_schedule(chain, jobs, day["ws"], calls_first=rule):
+        if day_check._list_schedule(chain, jobs, day["ws"], calls_first=rule):
             assert truth
-        if routes._list_schedule(routes._mirror(chain[::-1]), routes._mirror(jobs), -day["we"],
+        if day_check._list_schedule(day_check._mirror(chain[::-1]), day_check._mirror(jobs), -day["we"],
                                  calls_first=rule):
             assert truth
-    if not routes._fits_with_pauses([*chain, *jobs], day["ws"]):
+    if not day_check._fits_with_pauses([*chain, *jobs], day["ws"]):
         assert not truth
-    assert routes._cp_sat_fits(chain, jobs, None) == truth
+    assert day_check._cp_sat_fits(chain, jobs, None) == truth
 
 
 @st.composite
@@ -381,7 +394,7 @@ def test_calls_without_windows_are_decided_without_a_search(monkeypatch, n, stop
     def no_search(*_: Any) -> bool:
         raise AssertionError("CP-SAT should not be needed")
 
-    monkeypatch.setattr(routes, "_cp_sat_fits", no_search)
+    monkeypatch.setattr(day_check, "_cp_sat_fits", no_search)
 
     def t(a: str, b: str) -> int:
         return 0 if a == b else 60
@@ -409,13 +422,13 @@ def test_a_hard_day_goes_to_cp_sat_and_is_decided_exactly(monkeypatch):
     assert subset_day_fits("base", stops, fit, t, 480, 690)
     assert not subset_day_fits("base", stops, misfit, t, 480, 690)
     asked = []
-    real = routes._cp_sat_fits
+    real = day_check._cp_sat_fits
 
     def counted(*args: Any) -> bool | None:
         asked.append(args)
         return real(*args)
 
-    monkeypatch.setattr(routes, "_cp_sat_fits", counted)
+    monkeypatch.setattr(day_check, "_cp_sat_fits", counted)
     assert not day_fits("base", stops, misfit, t, 480, 690)
     assert day_fits("base", stops, fit, t, 480, 690)
     assert len(asked) == 1
@@ -433,11 +446,11 @@ def test_cp_sat_alone_keeps_the_chain_in_order_and_packs_alike_calls_tight():
     stops = [Candidate("b", 10, 550, 750), Candidate("b", 10, 490, 690)]
     calls = [(560, 590, 30), (500, 510, 30), (570, 600, 30), (690, 690, 10)]
     assert not subset_day_fits("base", stops, calls, t, 480, 720)
-    chain = routes._chain("base", stops, t, 480, 720)
+    chain = day_check._chain("base", stops, t, 480, 720)
     assert chain is not None
-    assert routes._cp_sat_fits(chain, calls, None) is False
-    assert routes._cp_sat_fits(chain, calls[:2], None) is True
-    home = routes._chain("base", [], t, 480, 960)
+    assert day_check._cp_sat_fits(chain, calls, None) is False
+    assert day_check._cp_sat_fits(chain, calls[:2], None) is True
+    home = day_check._chain("base", [], t, 480, 960)
     assert home is not None
-    assert routes._cp_sat_fits(home, [(480, 930, 30)] * 16, None) is True
-    assert routes._cp_sat_fits(home, [(480, 930, 30)] * 17, None) is False
+    assert day_check._cp_sat_fits(home, [(480, 930, 30)] * 16, None) is True
+    assert day_check._cp_sat_fits(home, [(480, 930, 30)] * 17, None) is False

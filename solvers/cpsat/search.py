@@ -100,25 +100,17 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
                 consider(_repair_timed_days(model, clock, chosen, decisions), at_round)
             break
         groups = model.day_groups(chosen.__getitem__)
-        fits = [model.group_fits(k, chosen.__getitem__,
-                                 time_limit=min(1.0, 0.1 * clock.left()))
-                for k in range(len(groups))]
-        # The days the day check times kept, the others decided anew: a plan that meets the
-        # bound ends the search before any group is probed.
+        fits = _day_checks(model, clock, chosen, len(groups), cap=1.0, share=0.1)
+        # Repair: the days the day check times kept, the others (every group that may have
+        # failed) decided anew, before any group is probed: a plan that meets the bound ends it.
         if consider(_repair_unsure(model, clock, fits, chosen, decisions), at_round):
             return Found("optimal", best.values, best.objective, best.objective)
         cores = _untimed_groups(model, clock, groups, chosen, failed, fits)
-        bad = list(cores)
-        if not bad:
+        if not cores:
             if _cut_overtime(model, clock, choice, chosen, decisions):
                 set_hint(choice, dict(enumerate(chosen)))
                 continue     # every day times, but later than the choice counted
             break            # no single group explains it: the full search decides
-        # Repair: the days that failed decided anew, the rest kept.
-        free = _free_on_days(model, {day for k in bad for day in model.group_days[k]}, chosen)
-        if consider(_repair(model, clock, {i: chosen[i] for i in decisions if i not in free}),
-                    at_round):
-            return Found("optimal", best.values, best.objective, best.objective)
         for core in cores.values():
             choice.add_bool_or([~choice.get_bool_var_from_proto_index(i) for i in core])
         set_hint(choice, dict(enumerate(chosen)))
@@ -201,10 +193,18 @@ def _repair_timed_days(model: PlannerModel, clock: Clock, chosen: list[int],
     """The chosen plan's expert-days that the day check times as they stand, kept; the others
     (those it cannot time, and those it cannot tell about: joint days, circuits) decided anew
     with every rule."""
-    groups = model.day_groups(chosen.__getitem__)
-    fits = [model.group_fits(k, chosen.__getitem__, time_limit=min(0.2, 0.01 * clock.left()))
-            for k in range(len(groups))]
+    fits = _day_checks(model, clock, chosen, len(model.day_groups(chosen.__getitem__)),
+                       cap=0.2, share=0.01)
     return _repair_unsure(model, clock, fits, chosen, decisions)
+
+
+def _day_checks(model: PlannerModel, clock: Clock, chosen: list[int], n: int, *, cap: float,
+                share: float) -> list[bool | None]:
+    """The day check of each of the chosen plan's ``n`` groups (``PlannerModel.group_fits``:
+    True, False, or None where it cannot tell), each allowed ``share`` of the time left, at
+    most ``cap`` seconds."""
+    return [model.group_fits(k, chosen.__getitem__, time_limit=min(cap, share * clock.left()))
+            for k in range(n)]
 
 
 def _free_on_days(model: PlannerModel, days: set[tuple[str, dt.date]],
