@@ -37,7 +37,9 @@ from typing import Any
 
 from engine.errors import InputError, Problem
 from engine.format import parse_plan_request, plan_request_to_dict
-from engine.format.places import Places, expert_names, request_words
+from engine.format.places import Places, expert_names
+from engine.format.places import week_expert as _who
+from engine.format.places import week_request as _request
 from engine.model import (
     Blackout,
     Closure,
@@ -116,22 +118,6 @@ class AfterEvent:
 
 def _err(path: str, en: str, ja: str) -> Problem:
     return Problem(path, en, ja)
-
-
-def _request(week: PlanRequest, rid: str, lang: str) -> str:
-    """A request of the week as the reasons name it (place and subject), its id when the week
-    does not have it; the path (``request``) names the event's field."""
-    q = week.request_by_id.get(rid)
-    if q is None:
-        return rid
-    loc = week.location_by_id.get(q.location)
-    place = q.location if loc is None else loc.label if lang == "en" else loc.name
-    return request_words(q, place, lang)
-
-
-def _who(week: PlanRequest, eid: str) -> str:
-    e = week.expert_by_id.get(eid)
-    return e.name if e is not None and e.name else eid
 
 
 def _span(h: Horizon) -> str:
@@ -536,11 +522,9 @@ def _visit_event(week: PlanRequest, event: Event, visits: dict[str, Visit],
                               f"{ja} は計画に訪問がありません"))
     if event.kind == "cancelled":
         if started(v):
-            raise InputError(_err("request", f"{en} started at {month_day(v.date)} "
-                                  f"{fmt_time(v.start)}:"
-                                  " a visit under way is not cancelled (no_show ends it)",
-                                  f"{ja} は {month_day(v.date)} {fmt_time(v.start)} に始まって"
-                                  "います。"
+            at = f"{month_day(v.date)} {fmt_time(v.start)}"
+            raise InputError(_err("request", f"{en} started at {at}: a visit under way is not "
+                                  "cancelled (no_show ends it)", f"{ja} は {at} に始まっています。"
                                   "始まった訪問は取り消せません（no_show を使ってください）"))
         requests = [q for q in requests if q.id != rid]
     elif not started(v):

@@ -12,6 +12,7 @@ from engine.format.reader import Reader
 from engine.model import (
     Expert,
     Location,
+    PlanRequest,
     Request,
 )
 from engine.names import NameIndex, resolve_municipality
@@ -113,3 +114,20 @@ def request_words(q: Request, place: str, lang: str = "en") -> str:
     (``上島町「広報相談」``), never the subject of a confidential request."""
     subject = f"「{q.title}」" if q.title and not q.confidential else ""
     return place + (" " if lang == "en" and subject else "") + subject
+
+
+def week_request(week: PlanRequest, rid: str, lang: str = "en") -> str:
+    """A request of ``week`` as the reasons name it (``request_words``), its id when the week
+    does not have it."""
+    q = week.request_by_id.get(rid)
+    if q is None:
+        return rid
+    loc = week.location_by_id.get(q.location)
+    place = q.location if loc is None else loc.label if lang == "en" else loc.name
+    return request_words(q, place, lang)
+
+
+def week_expert(week: PlanRequest, eid: str) -> str:
+    """An expert of ``week`` by display name (the id where none is given)."""
+    e = week.expert_by_id.get(eid)
+    return e.name if e is not None and e.name else eid
