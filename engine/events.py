@@ -37,7 +37,7 @@ from typing import Any
 
 from engine.errors import InputError, Problem
 from engine.format import parse_plan_request, plan_request_to_dict
-from engine.format.places import Places, expert_names
+from engine.format.places import Places, expert_names, request_words
 from engine.model import (
     Blackout,
     Closure,
@@ -116,6 +116,22 @@ class AfterEvent:
 
 def _err(path: str, en: str, ja: str) -> Problem:
     return Problem(path, en, ja)
+
+
+def _request(week: PlanRequest, rid: str, lang: str) -> str:
+    """A request of the week as the reasons name it (place and subject), its id when the week
+    does not have it; the path (``request``) names the event's field."""
+    q = week.request_by_id.get(rid)
+    if q is None:
+        return rid
+    loc = week.location_by_id.get(q.location)
+    place = q.location if loc is None else loc.label if lang == "en" else loc.name
+    return request_words(q, place, lang)
+
+
+def _who(week: PlanRequest, eid: str) -> str:
+    e = week.expert_by_id.get(eid)
+    return e.name if e is not None and e.name else eid
 
 
 def _span(h: Horizon) -> str:
@@ -411,19 +427,23 @@ def _overrun_fits(week: PlanRequest, travel: TravelTimes, v: Visit, end: int,
                           if v.mode == "onsite" and w.mode == "onsite" else 0)
             if w.start < need:
                 raise InputError(_err(
-                    "minutes", f"{v.request} would end at {fmt_time(end)}, and {eid} is due "
-                    f"at {w.request} at {fmt_time(w.start)}",
-                    f"{v.request} の終了が {fmt_time(end)} となり、{eid} の次の訪問 {w.request}"
+                    "minutes", f"{_request(week, v.request, 'en')} would end at {fmt_time(end)}, "
+                    f"and {_who(week, eid)} is due at {_request(week, w.request, 'en')} at "
+                    f"{fmt_time(w.start)}",
+                    f"{_request(week, v.request, 'ja')} の終了が {fmt_time(end)} となり、"
+                    f"{_who(week, eid)} の次の訪問 {_request(week, w.request, 'ja')}"
                     f"（{fmt_time(w.start)}）に間に合いません"))
         if e is None or v.mode != "onsite" or any(w.mode == "onsite" for w in later):
             continue
         home = end + travel.minutes(v.location, e.base)
         if home > e.day_end:
             raise InputError(_err(
-                "minutes", f"{v.request} would end at {fmt_time(end)}, and {eid} would be back "
-                f"at {fmt_time(home)}, after the end of work ({fmt_time(e.day_end)})",
-                f"{v.request} の終了が {fmt_time(end)} となり、{eid} の帰着が "
-                f"{fmt_time(home)} と勤務終了（{fmt_time(e.day_end)}）を過ぎます"))
+                "minutes", f"{_request(week, v.request, 'en')} would end at {fmt_time(end)}, "
+                f"and {_who(week, eid)} would be back at {fmt_time(home)}, after the end of "
+                f"work ({fmt_time(e.day_end)})",
+                f"{_request(week, v.request, 'ja')} の終了が {fmt_time(end)} となり、"
+                f"{_who(week, eid)} の帰着が {fmt_time(home)} と勤務終了（{fmt_time(e.day_end)}）"
+                "を過ぎます"))
 
 
 def apply_event(week: PlanRequest, plan: Plan, event: Event) -> AfterEvent:
@@ -510,22 +530,23 @@ def _visit_event(week: PlanRequest, event: Event, visits: dict[str, Visit],
     rid = event.request
     assert rid is not None
     v = visits.get(rid)
+    en, ja = _request(week, rid, "en"), _request(week, rid, "ja")
     if v is None:
-        raise InputError(_err("request", f"{rid} has no visit in the plan",
-                              f"{rid} は計画に訪問がありません"))
+        raise InputError(_err("request", f"{en} has no visit in the plan",
+                              f"{ja} は計画に訪問がありません"))
     if event.kind == "cancelled":
         if started(v):
-            raise InputError(_err("request", f"{rid} started at {month_day(v.date)} "
+            raise InputError(_err("request", f"{en} started at {month_day(v.date)} "
                                   f"{fmt_time(v.start)}:"
                                   " a visit under way is not cancelled (no_show ends it)",
-                                  f"{rid} は {month_day(v.date)} {fmt_time(v.start)} に始まって"
+                                  f"{ja} は {month_day(v.date)} {fmt_time(v.start)} に始まって"
                                   "います。"
                                   "始まった訪問は取り消せません（no_show を使ってください）"))
         requests = [q for q in requests if q.id != rid]
     elif not started(v):
-        raise InputError(_err("request", f"{rid} has not started by now "
+        raise InputError(_err("request", f"{en} has not started by now "
                               f"({month_day(v.date)} {fmt_time(v.start)})",
-                              f"{rid} はまだ始まっていません（{month_day(v.date)} "
+                              f"{ja} はまだ始まっていません（{month_day(v.date)} "
                               f"{fmt_time(v.start)}）"))
     elif event.kind == "visit_overrun":
         assert event.minutes is not None
@@ -534,9 +555,9 @@ def _visit_event(week: PlanRequest, event: Event, visits: dict[str, Visit],
         last = min([loc.close, *(week.expert_by_id[e].day_end for e in v.experts
                                  if e in week.expert_by_id)])
         if end > last:
-            raise InputError(_err("minutes", f"{rid} would end at {fmt_time(end)}, after "
+            raise InputError(_err("minutes", f"{en} would end at {fmt_time(end)}, after "
                                   f"{fmt_time(last)} (closing or the end of work)",
-                                  f"{rid} の終了が {fmt_time(end)} となり、{fmt_time(last)}"
+                                  f"{ja} の終了が {fmt_time(end)} となり、{fmt_time(last)}"
                                   "（閉庁または勤務終了）を過ぎます"))
         ends[rid] = end
     else:   # no_show: the visit ends now (the expert was there until now)

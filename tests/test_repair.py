@@ -139,6 +139,32 @@ def test_visit_overrun_of_a_visit_not_started_is_refused_with_its_field(week, pl
     assert err.value.problems[0].path == "request"
 
 
+def test_a_refused_event_names_the_visit_and_the_expert_as_the_reasons_do(week, plan):
+    """The request by its place and subject, the expert by name, the date as 12/8; the path
+    (``request``, ``minutes``) names the event's field."""
+    v = _first_of(plan, TUE)
+    q = week.request_by_id[v.request]
+    place = week.location_by_id[q.location].name
+    when = f"12/8 {v.start // 60:02d}:{v.start % 60:02d}"
+    doc = {"kind": "no_show", "now": f"{MON}T07:00", "request": v.request}
+    with pytest.raises(InputError) as err:
+        repair(week, plan, parse_event(doc, week))
+    [p] = err.value.problems
+    assert p.text() == f"request: {place} 「{q.title}」 has not started by now ({when})"
+    assert p.text("ja") == f"request: {place}「{q.title}」 はまだ始まっていません（{when}）"
+    last = max((w for w in plan.visits if w.date.isoformat() == TUE), key=lambda w: w.end)
+    e = week.expert_by_id[last.experts[0]]
+    doc = {"kind": "visit_overrun", "now": _at(TUE, last.start + 10), "request": last.request,
+           "minutes": t("17:00") - last.end}
+    with pytest.raises(InputError) as err:
+        repair(week, plan, parse_event(doc, week))
+    [p] = err.value.problems
+    ql = week.request_by_id[last.request]
+    named = f"{week.location_by_id[ql.location].name}「{ql.title}」"
+    assert p.text("ja").startswith(f"minutes: {named} の終了が 17:00 となり、{e.name} の帰着が ")
+    assert last.request not in p.text() and e.id not in p.text("ja")
+
+
 def test_visit_overrun_that_keeps_the_expert_out_past_the_end_of_work_is_refused(week, plan):
     # the last visit of an expert's day away from home: ending at 17:00 still fits the town
     # hall's hours, but the drive home would end after work; no plan could keep that history

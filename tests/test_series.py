@@ -97,8 +97,11 @@ def test_bad_after_is_refused_with_its_path(after, path, words):
 
 
 def test_a_cycle_is_refused_with_its_path():
+    """Each request of the cycle named as the reasons name it (place and subject), the path
+    carrying the index."""
     doc = load_doc("two_towns")
-    add_request(doc, "c1", "town_a")
+    add_request(doc, "c1", "town_a", title="広報相談")
+    doc["requests"][0]["title"] = "SNS講座"
     doc["requests"][0]["after"] = {"request": "b1"}
     doc["requests"][1]["after"] = {"request": "c1"}
     doc["requests"][2]["after"] = {"request": "a1"}
@@ -106,15 +109,23 @@ def test_a_cycle_is_refused_with_its_path():
         parse_plan_request(doc)
     [problem] = err.value.problems
     assert problem.path == "requests[0].after.request"
-    assert problem.message == "a cycle of follow-ups: a1 → c1 → b1 → a1"
-    assert "循環" in problem.message_ja
+    assert problem.message == ("a cycle of follow-ups: A町 「SNS講座」 → A町 「広報相談」 → B町 → "
+                               "A町 「SNS講座」")
+    assert problem.message_ja == "後続依頼が循環しています: A町「SNS講座」 → A町「広報相談」 → B町 → A町「SNS講座」"
 
 
 def test_same_experts_need_as_many_experts():
     doc = load_doc("two_towns")
+    doc["requests"][0]["title"] = "SNS講座"
     doc["requests"][1].update(fields=["pr", "data"], after={"request": "a1"})
-    with pytest.raises(InputError, match=r"requests\[1\]\.after\.same_experts"):
+    with pytest.raises(InputError) as err:
         parse_plan_request(doc)
+    [problem] = err.value.problems
+    assert problem.text() == ("requests[1].after.same_experts: B町 needs 2 experts and "
+                              "A町 「SNS講座」, which it follows, 1: the same experts cannot "
+                              "make both")
+    assert problem.text("ja") == ("requests[1].after.same_experts: B町 は専門家 2 名、前回の "
+                                  "A町「SNS講座」 は 1 名のため、同じ専門家では担当できません")
     doc["requests"][1]["after"]["same_experts"] = False
     assert parse_plan_request(doc).request_by_id["b1"].after.same_experts is False
 
@@ -292,6 +303,21 @@ def test_an_earlier_visit_is_read_written_and_refused_with_its_path():
         with pytest.raises(InputError) as err:
             parse_plan_request(doc)
         assert path in [q.path for q in err.value.problems], change
+
+
+def test_an_earlier_visit_is_refused_naming_the_requests_as_the_reasons_do():
+    doc = earlier(request="a1")
+    doc["requests"][0]["title"] = "SNS講座"
+    doc["requests"][1]["after"]["visit"]["experts"] = ["pr-1", "pr-2"]
+    with pytest.raises(InputError) as err:
+        parse_plan_request(doc)
+    said = {p.path: (p.message, p.message_ja) for p in err.value.problems}
+    assert said["requests[1].after.visit"] == (
+        "A町 「SNS講座」 is a request of this document: its visit is planned here, give no visit",
+        "A町「SNS講座」 はこの文書の依頼です（visit は不要です）")
+    assert said["requests[1].after.same_experts"] == (
+        "B町 needs 1 expert and the visit it follows had 2: the same experts cannot make both",
+        "B町 は専門家 1 名、前回の訪問は 2 名のため、同じ専門家では担当できません")
 
 
 def test_a_follow_up_of_an_earlier_visit_keeps_the_gap_and_its_expert(formulation):

@@ -12,6 +12,7 @@ from engine.format.reader import Reader
 from engine.model import (
     Expert,
     Location,
+    Request,
 )
 from engine.names import NameIndex, resolve_municipality
 
@@ -35,7 +36,20 @@ class Places:
         self._listed = NameIndex(((loc.id, (loc.name, loc.name_en)) for loc in listed),
                                  place=True)
         self._ids = {loc.id for loc in listed}
+        self._by_id = {loc.id: loc for loc in listed}
         self.bundled: dict[str, None] = {}
+
+    def name(self, lid: str, lang: str = "en") -> str:
+        """A place as the reasons name it: ``松山市`` in Japanese, ``松山市 (Matsuyama)`` in
+        English; a listed place before a bundled one of the same code; the id if neither."""
+        loc = self._by_id.get(lid) or _bundled_by_id().get(lid)
+        if loc is None:
+            return lid
+        return loc.label if lang == "en" else loc.name
+
+    def request(self, q: Request, lang: str = "en") -> str:
+        """A request as the planner's reasons name it (``request_words``)."""
+        return request_words(q, self.name(q.location, lang), lang)
 
     def resolve(self, text: Any) -> str | None:
         if not isinstance(text, str) or not text.strip():
@@ -92,3 +106,10 @@ def _with_bundled_facts(loc: Location, given: Mapping[str, Any]) -> Location:
         missing.pop("lat", None)
         missing.pop("lon", None)
     return replace(loc, **missing)
+
+
+def request_words(q: Request, place: str, lang: str = "en") -> str:
+    """A request as the planner's reasons name it: its place and subject
+    (``上島町「広報相談」``), never the subject of a confidential request."""
+    subject = f"「{q.title}」" if q.title and not q.confidential else ""
+    return place + (" " if lang == "en" and subject else "") + subject

@@ -388,7 +388,7 @@ def _parse_requests(r: Reader, d: Mapping[str, Any], places: Places,
         elif ident:
             ids.append((f"{p}.id", ident))
     _unique(r, ids, "request")
-    check_series(r, out, paths, experts, horizon.start if horizon else None)
+    check_series(r, out, paths, experts, horizon.start if horizon else None, places.request)
     return out
 
 

@@ -5,7 +5,7 @@ predecessor when the same experts must come)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from engine.format.reader import Reader
@@ -50,30 +50,35 @@ def parse_after(r: Reader, raw: Any, p: str) -> After | None:
 
 
 def check_series(r: Reader, requests: Sequence[Request], paths: Mapping[str, str],
-                 experts: Collection[str] = (), start: dt.date | None = None) -> None:
+                 experts: Collection[str] = (), start: dt.date | None = None,
+                 named: Callable[[Request, str], str] | None = None) -> None:
     """The links together: each names another request of the document, none closes a cycle
     (the cycle's path is reported, ``r1 → r2 → r1``), and a follow-up by the same experts
     needs as many experts as its predecessor; a visit made before the document
     (``after.visit``) is of a request not in it, before the horizon's ``start``, by known
-    ``experts``. ``paths``: request id → its path."""
+    ``experts``. ``paths``: request id → its path; ``named``: a request as a person names it
+    in English or Japanese (``Places.request``; the id without it): the path carries the id."""
     by_id = {q.id: q for q in requests}
+    name = named or (lambda q, lang: q.id)
     for q in requests:
         a = q.after
         if a is None:
             continue
         p = f"{paths[q.id]}.after.request"
         if a.date is not None:
-            _check_earlier_visit(r, q, a, f"{paths[q.id]}.after", by_id, experts, start)
+            _check_earlier_visit(r, q, a, f"{paths[q.id]}.after", by_id, experts, start, name)
         elif a.request == q.id:
             r.err(p, "a request cannot follow itself", "自分自身の後には置けません")
         elif a.request not in by_id:
             r.err(p, f"unknown request {a.request!r}", f"不明な依頼 {a.request!r} です")
         elif a.same_experts and len(by_id[a.request].fields) != len(q.fields):
+            first = by_id[a.request]
             r.err(f"{paths[q.id]}.after.same_experts",
-                  f"{q.id} needs {counted(len(q.fields), 'expert')} and {a.request} "
-                  f"{len(by_id[a.request].fields)}: the same experts cannot make both",
-                  f"{q.id} は専門家 {len(q.fields)} 名、{a.request} は "
-                  f"{len(by_id[a.request].fields)} 名のため、同じ専門家では担当できません")
+                  f"{name(q, 'en')} needs {counted(len(q.fields), 'expert')} and "
+                  f"{name(first, 'en')}, which it follows, {len(first.fields)}: the same "
+                  "experts cannot make both",
+                  f"{name(q, 'ja')} は専門家 {len(q.fields)} 名、前回の {name(first, 'ja')} は "
+                  f"{len(first.fields)} 名のため、同じ専門家では担当できません")
     reported: set[str] = set()
     for q in requests:
         chain = [q.id]
@@ -85,27 +90,31 @@ def check_series(r: Reader, requests: Sequence[Request], paths: Mapping[str, str
                 cycle = chain[chain.index(nxt):] + [nxt]
                 if not reported & set(cycle):
                     reported |= set(cycle)
-                    path = " → ".join(reversed(cycle))
-                    r.err(f"{paths[cycle[0]]}.after.request", f"a cycle of follow-ups: {path}",
-                          f"後続依頼が循環しています: {path}")
+                    en, ja = (" → ".join(name(by_id[c], lang) for c in reversed(cycle))
+                              for lang in ("en", "ja"))
+                    r.err(f"{paths[cycle[0]]}.after.request", f"a cycle of follow-ups: {en}",
+                          f"後続依頼が循環しています: {ja}")
                 break
             chain.append(nxt)
             cur = by_id[nxt]
 
 
 def _check_earlier_visit(r: Reader, q: Request, a: After, p: str, by_id: Mapping[str, Request],
-                         experts: Collection[str], start: dt.date | None) -> None:
+                         experts: Collection[str], start: dt.date | None,
+                         name: Callable[[Request, str], str]) -> None:
     """``after.visit``: the visit of a request of an earlier plan, made before this one."""
     if a.request in by_id:
-        r.err(f"{p}.visit", f"{a.request} is a request of this document: its visit is planned "
-              "here, give no visit", f"{a.request} はこの文書の依頼です（visit は不要です）")
+        first = by_id[a.request]
+        r.err(f"{p}.visit", f"{name(first, 'en')} is a request of this document: its visit is "
+              "planned here, give no visit",
+              f"{name(first, 'ja')} はこの文書の依頼です（visit は不要です）")
     if a.date is not None and start is not None and a.date >= start:
         r.err(f"{p}.visit.date", f"must be before the horizon ({month_day(start)})",
               f"計画期間（{month_day(start)}）より前である必要があります")
     for j, eid in enumerate(a.experts):
         r.known(eid, f"{p}.visit.experts[{j}]", set(experts), "expert")
     if a.same_experts and len(a.experts) != len(q.fields):
-        r.err(f"{p}.same_experts", f"{q.id} needs {counted(len(q.fields), 'expert')} and the visit it "
-              f"follows had {len(a.experts)}: the same experts cannot make both",
-              f"{q.id} は専門家 {len(q.fields)} 名、前回の訪問は {len(a.experts)} 名のため、"
-              "同じ専門家では担当できません")
+        r.err(f"{p}.same_experts", f"{name(q, 'en')} needs {counted(len(q.fields), 'expert')} "
+              f"and the visit it follows had {len(a.experts)}: the same experts cannot make both",
+              f"{name(q, 'ja')} は専門家 {len(q.fields)} 名、前回の訪問は {len(a.experts)} 名の"
+              "ため、同じ専門家では担当できません")
