@@ -28,12 +28,13 @@ from ortools.sat.python import cp_model
 
 from engine.calendar import calls_of, keep_out
 from engine.model import After, Plan
-from solvers.cpsat.base import OutOfTime
+from solvers.cpsat.base import ExpertDay, OutOfTime
 from solvers.cpsat.day import new_start_var
 from solvers.cpsat.day_end import DayEndBounds
 from solvers.cpsat.hints import HintsAndReading, fix_values, set_hint
 from solvers.cpsat.tours import TourRules
 from solvers.day_check import day_fits
+from solvers.routes import Tour
 
 __all__ = ["OutOfTime", "PlannerModel", "fix_values", "set_hint"]
 
@@ -305,7 +306,8 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
         each minute past it costing ``minute_cost`` (``main_objective``). In the choice, the
         least each choice implies: a tour's earliest end (its stops at their earliest starts,
         then the drive home; exact on a day without timing rules, whose stops take those
-        starts) and each online consultation's earliest end. The timing rules hold the rest
+        starts; with lunch, closed hours or standing appointments, ``_earliest_end``) and each
+        online consultation's earliest end. The timing rules hold the rest
         (``add_day_end_past_work_end``)."""
         for (eid, d), day in self.days.items():
             e = day.expert
@@ -319,6 +321,8 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
                 last = cands[tour.order[-1]]
                 end = tour.starts[-1] + last.duration + self.travel.minutes(
                     last.location, tour.end_at or e.base)
+                if not self._blocks_of(day).plain:
+                    end = max(end, self._earliest_end(day, tour))
                 if end > e.work_end:
                     late.append((end - e.work_end, lit))
             if late:        # a day chooses one tour at most: one linear row says it for all
@@ -327,6 +331,15 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
                 end = self._window[rid, eid, d][0] + self.p.request_by_id[rid].duration_min
                 if end > e.work_end:
                     self.m.add(ot >= (end - e.work_end) * self.present[rid, eid, d])
+
+    def _earliest_end(self, day: ExpertDay, tour: Tour) -> int:
+        """The earliest a day driving ``tour`` can end, its lunch, the closed hours of its
+        stops and the expert's standing appointments counted (``solvers.day_starts``: the
+        tour's blocks each as early as it may be, the break where it ends them soonest); the
+        start of work where no timing runs the tour at all (the tour is then never timed)."""
+        reach = self._blocks_of(day).reach(tour)
+        end = reach.done_lunch[-1] if day.expert.lunch is not None else reach.done[-1]
+        return day.expert.work_start if end is None else end
 
     def add_day_end_past_work_end(self) -> None:
         """A day ends when its last consultation (online too) or its drive home ends, the

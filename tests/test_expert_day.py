@@ -241,6 +241,23 @@ def _joint_lunch_week(*, online: bool) -> dict:
     return doc
 
 
+def test_the_choice_sees_lunch_hold_a_tour_into_overtime():
+    """Town A (30 min away) takes two sessions, 180 and 240 minutes: 09:00–12:00, then lunch
+    (60 min, 12:00–13:00, nothing else fits it), 13:00–17:00 and home at 17:30, 15 minutes of
+    overtime (20 each). Without lunch the tour would be home at 16:30: the choice counts the
+    tour's end with its lunch, and its optimum is the plan's."""
+    doc = lunch(load_doc("two_towns"), 60, ("12:00", "13:00"),
+                overtime={"max_minutes": 60, "minute_cost": 20})
+    doc["requests"][0]["duration_min"] = 180
+    doc["requests"][1].update(location="town_a", duration_min=240)
+    truth = best_plan(problem_of(doc))
+    assert truth == 1000 * (5 + 3) - 60 - 15 * 20
+    assert choice_optimum(doc) == truth
+    plan = solve_checked(doc)
+    assert plan.status == "optimal" and plan.objective == truth
+    assert plan.kpis["overtime_minutes"] == 15
+
+
 def test_the_choice_sees_lunch_keep_a_joint_visit_from_a_common_start():
     """pr-1's tour p1 → j1 reaches town A at 12:50, and data-1 can start j1 until 13:00:
     the tours' earliest and latest starts meet. But pr-1 can lunch only after p1
