@@ -14,17 +14,20 @@ from ortools.sat.python import cp_model
 from solvers.cpsat.solver import new_solver
 from solvers.routes import Candidate, Minutes, _down, _up
 
-__all__ = ["Block", "day_fits"]
+__all__ = ["Block", "Spans", "day_fits"]
 
 
 #: A block of the day as (earliest start, latest start, minutes), minutes after midnight.
 Block = tuple[int, int, int]
+#: Spans of the day a block must not overlap, ``(start, end)`` minutes, end exclusive.
+Spans = Sequence[tuple[int, int]]
 
 
 def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, int, int]],
              minutes: Minutes, work_start: int, work_end: int, *, end: str | None = None,
              time_limit: float | None = None, grid: int = 1,
-             breaks: Sequence[tuple[int, int, int]] = ()) -> bool | None:
+             breaks: Sequence[tuple[int, int, int]] = (), stop_out: Sequence[Spans] = (),
+             call_out: Sequence[Spans] = ()) -> bool | None:
     """Whether one expert's day can run: from ``base`` the on-site ``stops`` in this order
     (each with its start window) to ``end`` (a night away; None: back to ``base``), and online
     ``calls`` given as ``(earliest start, latest start, duration)``, each anywhere outside the
@@ -45,7 +48,10 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
     On an appointment ``grid`` of more than a minute (stops and calls start on its multiples,
     a call of one start minute keeps it: a standing appointment) step 1 is skipped.
     ``breaks`` are blocks like calls that start at any minute, on any grid: the expert's
-    lunch (FORMAT.md: the grid is the consultations').
+    lunch (FORMAT.md: the grid is the consultations'). ``stop_out`` and ``call_out`` give,
+    stop by stop and call by call, the spans ``(start, end)`` each must not overlap (a town
+    hall's closed hours, a blackout): a day with any skips step 1 (its placing knows none),
+    step 2 ignores them (a relaxation still), and CP-SAT keeps each block out of them.
 
     >>> minutes = lambda a, b: 0 if a == b else 120
     >>> day_fits("base", [Candidate("far", 60, 720, 720)], [(630, 630, 60)], minutes, 480, 1080)
@@ -61,13 +67,18 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
             for (lo, hi, dur), g in zip([*calls, *breaks], steps, strict=True)]
     if any(lo > hi for lo, hi, _ in jobs):
         return False
+    # the spans each block keeps out of: the chain's (its stops are its odd blocks), the calls'
+    outs = [(stop_out[i // 2] if i % 2 and i // 2 < len(stop_out) else ()) for i in
+            range(len(chain))] + [call_out[j] if j < len(call_out) else () for j in
+                                  range(len(jobs))]
     mirrored = (_mirror(chain[::-1]), _mirror(jobs), -work_end)
-    if grid == 1 and any(_list_schedule(*day, calls_first=rule) for rule in (False, True)
-                         for day in ((chain, jobs, work_start), mirrored)):
+    if grid == 1 and not any(outs) and any(
+            _list_schedule(*day, calls_first=rule) for rule in (False, True)
+            for day in ((chain, jobs, work_start), mirrored)):
         return True
     if not _fits_with_pauses([*chain, *jobs], work_start):
         return False
-    return _cp_sat_fits(chain, jobs, time_limit, grid, steps)
+    return _cp_sat_fits(chain, jobs, time_limit, grid, steps, outs)
 
 
 def _chain(base: str, stops: Sequence[Candidate], minutes: Minutes, work_start: int,
@@ -181,12 +192,13 @@ def _fits_with_pauses(blocks: Sequence[Block], start: int) -> bool:
 
 def _cp_sat_fits(chain: Sequence[Block], calls: Sequence[Block],
                  time_limit: float | None, grid: int = 1,
-                 steps: Sequence[int] | None = None) -> bool | None:
+                 steps: Sequence[int] | None = None,
+                 outs: Sequence[Spans] = ()) -> bool | None:
     """The exact answer from CP-SAT: one interval per block within its window, the chain's
     blocks in their order, no two blocks at once, stops of more than one start minute on the
     ``grid`` (the chain's odd blocks are its stops), each call on its own step (``steps``;
-    default the grid for a call of more than one start minute); ``None`` if ``time_limit``
-    runs out."""
+    default the grid for a call of more than one start minute), each block clear of its spans
+    (``outs``, block by block, the chain's first); ``None`` if ``time_limit`` runs out."""
     m = cp_model.CpModel()
     intervals = []
     starts = []
@@ -194,9 +206,14 @@ def _cp_sat_fits(chain: Sequence[Block], calls: Sequence[Block],
         for i, (lo, hi, d) in enumerate(blocks):
             step = (grid if i % 2 else 1) if kind == "leg" else \
                 grid if steps is None else steps[i]
-            if step > 1 and lo < hi:
-                s = m.new_int_var_from_domain(cp_model.Domain.from_values(
-                    range(_up(lo, step), hi + 1, step)), f"{kind}_{i}_start")
+            out = outs[i if kind == "leg" else len(chain) + i] if outs else ()
+            if (step > 1 and lo < hi) or (out and d):
+                values = [t for t in range(_up(lo, step) if lo < hi else lo, hi + 1, step)
+                          if not any(t < b and a < t + d for a, b in out)]
+                if not values:
+                    return False
+                s = m.new_int_var_from_domain(cp_model.Domain.from_values(values),
+                                              f"{kind}_{i}_start")
             else:
                 s = m.new_int_var(lo, hi, f"{kind}_{i}_start")
             starts.append(s)
@@ -206,12 +223,13 @@ def _cp_sat_fits(chain: Sequence[Block], calls: Sequence[Block],
         m.add(starts[i] >= starts[i - 1] + chain[i - 1][2])
     # Calls alike (same window, same minutes) are interchangeable: taking them in one order
     # spares the search trying each of their orders (n! of them, when none fits).
-    alike: dict[Block, int] = {}
+    alike: dict[tuple[Block, Spans], int] = {}
     for j, block in enumerate(calls):
         s = starts[len(chain) + j]
-        if block in alike:
-            m.add(s >= starts[alike[block]] + block[2])
-        alike[block] = len(chain) + j
+        key = (block, tuple(outs[len(chain) + j]) if outs else ())
+        if key in alike:
+            m.add(s >= starts[alike[key]] + block[2])
+        alike[key] = len(chain) + j
     m.add_no_overlap(intervals)
     solver = new_solver(None if time_limit is None else max(0.001, time_limit))
     code = solver.solve(m)

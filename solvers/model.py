@@ -104,12 +104,14 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
         return [i for i in range(len(self.m.proto.variables)) if i not in times]
 
     def group_fits(self, k: int, value: Callable[[int], int], *,
-                   time_limit: float | None = None) -> bool | None:
+                   time_limit: float | None = None,
+                   order: tuple[int, ...] | None = None) -> bool | None:
         """Whether group ``k`` of the last ``day_groups`` call can be timed, decided on the day
         alone where the group is one expert-day without appointments at a place (exactly, by
         ``solvers.day_check.day_fits``, within ``time_limit`` seconds): its chosen tour, or its
-        chosen legs where it is a circuit, from where it starts to where it ends (a night
-        away); None where the full model must decide (joint days) or the time ran out."""
+        chosen legs where it is a circuit (``order``: its stops in this order instead), from
+        where it starts to where it ends (a night away); None where the full model must
+        decide (joint days) or the time ran out."""
         days = self.group_days[k]
         if len(days) != 1:
             return None
@@ -117,13 +119,14 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
         day = self.days[eid, d]
         if day.appointments:
             return None     # (an appointment's stop may be off the grid: the model decides)
-        order = self.chosen_order(day, value)
+        order = self.chosen_order(day, value) if order is None else order
         start, end = self.chosen_ends(day, value)
         if order is None or start is None or end is None:
             return None
         cands = self._candidates(day) if day.onsite else []
-        calls = [(*self._window[r, eid, d], self.p.request_by_id[r].duration_min)
-                 for r in day.online if value(self.present[r, eid, d].index)]
+        online = [r for r in day.online if value(self.present[r, eid, d].index)]
+        calls = [(*self._window[r, eid, d], self.p.request_by_id[r].duration_min) for r in online]
+        out = [keep_out(self.p, self.p.request_by_id[r], (eid,), d) for r in day.onsite]
         e = day.expert
         # lunch: a block like a call, at any minute (the grid is the consultations')
         lunch = [(e.lunch.start, e.lunch.end - e.lunch.minutes, e.lunch.minutes)] \
@@ -133,7 +136,10 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
         calls += [(lo, lo, hi - lo) for lo, hi in busy]     # within working hours
         return day_fits(start, [cands[i] for i in order], calls, self.travel.minutes,
                         e.work_start, e.day_end, time_limit=time_limit,
-                        grid=self.p.horizon.start_grid_min, end=end, breaks=lunch)
+                        grid=self.p.horizon.start_grid_min, end=end, breaks=lunch,
+                        stop_out=[out[i] for i in order],
+                        call_out=[keep_out(self.p, self.p.request_by_id[r], (eid,), d)
+                                  for r in online])
 
     def request_vars(self, rids: Collection[str]) -> set[int]:
         """Indices of the literals that decide whether, when and by whom the requests ``rids``
@@ -333,10 +339,8 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
                     self.m.add(ot >= (end - e.work_end) * self.present[rid, eid, d])
 
     def _earliest_end(self, day: ExpertDay, tour: Tour) -> int:
-        """The earliest a day driving ``tour`` can end, its lunch, the closed hours of its
-        stops and the expert's standing appointments counted (``solvers.day_starts``: the
-        tour's blocks each as early as it may be, the break where it ends them soonest); the
-        start of work where no timing runs the tour at all (the tour is then never timed)."""
+        """The earliest a day driving ``tour`` can end with its lunch, closed hours and
+        standing appointments (``solvers.day_starts``); the start of work where none can."""
         reach = self._blocks_of(day).reach(tour)
         end = reach.done_lunch[-1] if day.expert.lunch is not None else reach.done[-1]
         return day.expert.work_start if end is None else end

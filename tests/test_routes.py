@@ -105,6 +105,25 @@ def test_a_break_starts_at_any_minute_on_the_grid():
     assert not day_fits("base", stops, [], t, 480, 1080, grid=15, breaks=[(690, 770, 45)])
 
 
+def test_closed_hours_keep_a_stop_and_a_call_out_of_them():
+    """A town hall closed 12:00–13:00: a 60-minute visit that must start 11:30–12:30 cannot
+    run there, and a call held 11:45–13:15 has no room either; a visit that may start until
+    13:00 waits for the hall to open. Without the spans each of them fits."""
+    def t(a: str, b: str) -> int:
+        return 0 if a == b else 30
+
+    noon = [(720, 780)]
+    visit = [Candidate("hall", 60, 690, 750)]
+    assert day_fits("base", visit, [], t, 480, 1080)
+    assert not day_fits("base", visit, [], t, 480, 1080, stop_out=[noon])
+    assert day_fits("base", [Candidate("hall", 60, 690, 780)], [], t, 480, 1080,
+                    stop_out=[noon])
+    call = [(705, 735, 60)]
+    assert day_fits("base", [], call, t, 480, 1080)
+    assert not day_fits("base", [], call, t, 480, 1080, call_out=[noon])
+    assert day_fits("base", [], [(705, 780, 60)], t, 480, 1080, call_out=[noon], grid=15)
+
+
 def test_a_call_inside_every_possible_drive_blocks_the_leg():
     def t(a: str, b: str) -> int:
         return 0 if a == b else 60

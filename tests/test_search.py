@@ -3,6 +3,7 @@ deterministic budget makes a solve repeatable, and a choice that can be timed is
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from ortools.sat.python import cp_model
@@ -14,7 +15,7 @@ from solvers.cpsat.search import _cannot_be_timed, _smallest_core, _timed_beside
 from solvers.cpsat.solver import Clock, cp_solver
 from solvers.model import PlannerModel
 from solvers.planner import SolveOptions, solve
-from tests.helpers import problem_of, req, solve_checked
+from tests.helpers import load_doc, problem_of, req, solve_checked
 
 
 def _joint_group(problem):
@@ -161,3 +162,68 @@ def test_a_first_plan_worth_the_proven_bound_is_the_answer():
     assert values is not None and search._value_of(objective, values) == plan.objective
     assert search._first_timed(model, clock, list(plan.visits), plan.objective - 1,
                                plan.objective) is None
+
+
+
+def _calls_after_a1() -> dict:
+    """pr-1 (08:30–17:15) visits a1 (town A, 09:00–10:00) and b1 (town B, from 14:00), and
+    has two online consultations of 60 minutes, each to end by 11:30 and start from 10:00:
+    each fits beside the tour (at town A after a1), both never do, in any order of the stops
+    (B first cannot reach A by 09:00)."""
+    doc = load_doc("two_towns")
+    doc["requests"][0]["window"] = ["09:00", "10:00"]
+    doc["requests"][1]["window"] = ["14:00", "15:30"]
+    doc["requests"] += [req(f"o{i}", "office", mode="online", duration=60, priority=9,
+                            window=["10:00", "11:30"]) for i in (1, 2)]
+    return doc
+
+
+def _chosen_day(doc: dict, forced: dict[str, int]) -> tuple[PlannerModel, list[int], int]:
+    """The model, the choice's optimum with the named literals forced, and the group of its
+    one expert-day."""
+    problem = problem_of(doc)
+    model = PlannerModel(problem, TravelTimes(problem))
+    model.build()
+    model.m.maximize(model.main_objective())
+    choice = model.choice_model()
+    names = {v.name: i for i, v in enumerate(choice.proto.variables)}
+    for name, value in forced.items():
+        choice.add(choice.get_int_var_from_proto_index(names[name]) == value)
+    solver = cp_solver(SolveOptions(), 10)
+    assert solver.solve(choice) == cp_model.OPTIMAL
+    chosen = list(solver.response_proto.solution)
+    model.day_groups(chosen.__getitem__)
+    [k] = range(len(model.group_days))
+    return model, chosen, k
+
+
+def test_a_day_no_order_can_time_is_cut_by_its_consultations_not_its_order():
+    """The choice serves all four (it sees each consultation beside the tour, not the two
+    together); no order of a1 and b1 times them, so the cut names the four consultations —
+    the next choice cannot take them all in another order either — not the tour it chose."""
+    model, chosen, k = _chosen_day(_calls_after_a1(), {})
+    monday = dt.date(2026, 12, 7)
+    assert all(chosen[model.present[r, "pr-1", monday].index] for r in ("a1", "b1", "o1", "o2"))
+    assert model.group_fits(k, chosen.__getitem__) is False
+    cut = search._in_no_order(model, k, chosen, 5.0)
+    assert cut is not None
+    assert {model.m.proto.variables[i].name for i in cut} == \
+        {model.present[r, "pr-1", monday].name for r in ("a1", "b1", "o1", "o2")}
+    plan = solve_checked(problem_of(_calls_after_a1()))
+    assert plan.status == "optimal" and len(plan.visits) == 3
+
+
+def test_a_day_another_order_can_time_keeps_its_cut_to_the_order(monkeypatch):
+    """Where the day check times the day in another order of its stops, no cut by the
+    consultations alone: the search cuts the order it chose, as before."""
+    model, chosen, k = _chosen_day(_calls_after_a1(), {})
+    chosen_order = model.chosen_order(model.days["pr-1", dt.date(2026, 12, 7)],
+                                      chosen.__getitem__)
+    real = model.group_fits
+
+    def other_orders_fit(k: int, value, *, time_limit=None, order=None):
+        return real(k, value, time_limit=time_limit) if order is None \
+            else order != chosen_order
+
+    monkeypatch.setattr(model, "group_fits", other_orders_fit)
+    assert search._in_no_order(model, k, chosen, 5.0) is None

@@ -11,6 +11,7 @@ seconds large-neighbourhood search (``solvers.cpsat.lns``) improves the plan.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -130,7 +131,7 @@ def _untimed_groups(model: PlannerModel, clock: Clock, groups: list[list[int]],
     unsure = {day for k, f in enumerate(fits) if f is not True for day in model.group_days[k]}
     for k, g in enumerate(groups):
         if fits[k] is False:
-            out[k] = g
+            out[k] = _in_no_order(model, k, chosen, min(0.2, 0.01 * clock.left())) or g
         elif fits[k] is None and not _timed_beside(model, clock, g, chosen, unsure) \
                 and _cannot_be_timed(model, clock, g, chosen):
             days = frozenset(model.group_days[k])
@@ -147,6 +148,28 @@ def _repair_unsure(model: PlannerModel, clock: Clock, fits: list[bool | None],
     days = {day for k, f in enumerate(fits) if f is not True for day in model.group_days[k]}
     free = _free_on_days(model, days, chosen)
     return _repair(model, clock, {i: chosen[i] for i in decisions if i not in free})
+
+
+def _in_no_order(model: PlannerModel, k: int, chosen: list[int], time_limit: float
+                 ) -> list[int] | None:
+    """Where the day check proves a one-day group's consultations cannot be timed in any
+    order of its stops (``_MOST_REORDERED`` at most), the literals to cut: the day's
+    consultations and where it starts and ends, not its order — a cut of the order alone
+    sends the choice to the next order of the same day, round after round (a circuit day
+    of five calls and three stops took a round each). None where some order fits or the
+    check cannot tell."""
+    (eid, d), = model.group_days[k]
+    day = model.days[eid, d]
+    order = model.chosen_order(day, chosen.__getitem__)
+    if order is None or len(order) > _MOST_REORDERED:
+        return None
+    for other in itertools.permutations(order):
+        if other != order and model.group_fits(k, chosen.__getitem__, time_limit=time_limit,
+                                               order=other) is not False:
+            return None
+    lits = {x.index for (_, e, dd), x in model.present.items()
+            if (e, dd) == (eid, d) and chosen[x.index]}
+    return sorted(lits | {x.index for x in model.end_literals(day) if chosen[x.index]})
 
 
 def _timed_beside(model: PlannerModel, clock: Clock, lits: list[int], chosen: list[int],
@@ -297,6 +320,8 @@ def _best_or_unknown(best: Found, bound: int | None) -> Found:
 
 
 _CHOICE_ROUNDS = 12
+#: A day that cannot be timed is tried in every order of at most this many stops (5! = 120).
+_MOST_REORDERED = 5
 #: With fewer seconds left the full search is not started (copying the model costs more).
 _FULL_SEARCH_MIN_SECONDS = 0.05
 #: Share of the time limit the choice rounds may use before the full search takes over.
