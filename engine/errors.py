@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["Conflict", "InputError", "Problem", "file_problem"]
+__all__ = ["Conflict", "InputError", "Problem", "file_problem", "read_utf8"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +124,17 @@ def file_problem(path: str, exc: OSError, *, writing: bool = False) -> Problem:
                                                         ("cannot be written", "書き込めません")))
     en, ja = written if writing else reading
     return Problem(path, en, ja)
+
+
+def read_utf8(path: str | Path) -> str:
+    """The text of a UTF-8 file; a file that cannot be read (``file_problem``) or is not
+    UTF-8 raises ``InputError`` at its path, in words of both languages."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(file_problem(str(p), exc)) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(str(p), "not UTF-8 text (save the file as UTF-8)",
+                                 "UTF-8 のテキストではありません（UTF-8 で保存してください）")
+                         ) from None

@@ -34,6 +34,7 @@ __all__ = [
     "TIME_LIMIT",
     "add_request",
     "build_plan",
+    "chosen_choice",
     "codes_of",
     "day_checks",
     "draw_overnight",
@@ -44,6 +45,7 @@ __all__ = [
     "problem_of",
     "propose_checked",
     "req",
+    "run_scenarios",
     "rules",
     "served",
     "solve_checked",
@@ -420,6 +422,16 @@ def day_checks(problem: Any, forced: dict[str, int], *, use_tours: bool = True
     """The day check (``PlannerModel.group_fits``) of each expert-day of the choice model's
     optimum where the named literals (variable names) take the given values (days of tours,
     or of circuits without ``use_tours``)."""
+    model, chosen = chosen_choice(problem, forced, use_tours=use_tours)
+    return {days[0][1]: model.group_fits(k, chosen.__getitem__)
+            for k, days in enumerate(model.group_days)}
+
+
+def chosen_choice(problem: Any, forced: dict[str, int], *, use_tours: bool = True
+                  ) -> tuple[Any, list[int]]:
+    """The planner's model of ``problem`` and its choice model's optimum (variable values by
+    index) with the named literals forced to the given values; the model's day groups read
+    from that choice (``PlannerModel.day_groups``)."""
     from ortools.sat.python import cp_model
 
     from solvers.cpsat.solver import cp_solver
@@ -436,5 +448,19 @@ def day_checks(problem: Any, forced: dict[str, int], *, use_tours: bool = True
     assert solver.solve(choice) == cp_model.OPTIMAL
     chosen = list(solver.response_proto.solution)
     model.day_groups(chosen.__getitem__)
-    return {days[0][1]: model.group_fits(k, chosen.__getitem__)
-            for k, days in enumerate(model.group_days)}
+    return model, chosen
+
+
+def run_scenarios(argv: list[str]) -> tuple[int, str, str]:
+    """``dxshare scenarios …`` run in-process: the exit code, what it printed and what it
+    wrote to stderr."""
+    import argparse
+    import io
+
+    from service.cli_scenarios import register
+
+    parser = argparse.ArgumentParser(prog="dxshare")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    out, err = io.StringIO(), io.StringIO()
+    return args.handler(args, out, err), out.getvalue(), err.getvalue()

@@ -15,7 +15,7 @@ from solvers.cpsat.search import _cannot_be_timed, _smallest_core, _timed_beside
 from solvers.cpsat.solver import Clock, cp_solver
 from solvers.model import PlannerModel
 from solvers.planner import SolveOptions, solve
-from tests.helpers import load_doc, problem_of, req, solve_checked
+from tests.helpers import chosen_choice, load_doc, problem_of, req, solve_checked
 
 
 def _joint_group(problem):
@@ -181,18 +181,7 @@ def _calls_after_a1() -> dict:
 def _chosen_day(doc: dict, forced: dict[str, int]) -> tuple[PlannerModel, list[int], int]:
     """The model, the choice's optimum with the named literals forced, and the group of its
     one expert-day."""
-    problem = problem_of(doc)
-    model = PlannerModel(problem, TravelTimes(problem))
-    model.build()
-    model.m.maximize(model.main_objective())
-    choice = model.choice_model()
-    names = {v.name: i for i, v in enumerate(choice.proto.variables)}
-    for name, value in forced.items():
-        choice.add(choice.get_int_var_from_proto_index(names[name]) == value)
-    solver = cp_solver(SolveOptions(), 10)
-    assert solver.solve(choice) == cp_model.OPTIMAL
-    chosen = list(solver.response_proto.solution)
-    model.day_groups(chosen.__getitem__)
+    model, chosen = chosen_choice(problem_of(doc), forced)
     [k] = range(len(model.group_days))
     return model, chosen, k
 

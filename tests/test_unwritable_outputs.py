@@ -6,8 +6,6 @@ still written. A folder that does not exist yet is made, as ``plan --out`` alway
 
 from __future__ import annotations
 
-import argparse
-import io
 import json
 import os
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 
 from service.cli import main
 from service.i18n import set_lang
-from tests.helpers import load_doc
+from tests.helpers import load_doc, run_scenarios
 
 JA, EN = "書き込みの権限がありません", "no permission to write it"
 
@@ -163,13 +161,19 @@ def test_an_errors_file_that_cannot_be_written_leaves_the_problems_on_screen(
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("option", ["--out", "--csv"])
-def test_season_outputs_in_a_locked_folder_are_refused_before_planning(tmp_path, locked,
-                                                                        capsys, option):
+def _season_request(tmp_path, capsys) -> Path:
+    """A one-week season request (three requests), written by ``dxshare season request``."""
     season = tmp_path / "season.json"
     assert main(["season", "request", "--weeks", "1", "--requests-per-week", "3", "--out",
                  str(season)]) == 0
     capsys.readouterr()
+    return season
+
+
+@pytest.mark.parametrize("option", ["--out", "--csv"])
+def test_season_outputs_in_a_locked_folder_are_refused_before_planning(tmp_path, locked,
+                                                                        capsys, option):
+    season = _season_request(tmp_path, capsys)
     target = locked / ("plan.json" if option == "--out" else "csv")
     argv = [option, str(target)] + (["--out", str(tmp_path / "p.json")] if option == "--csv"
                                     else [])
@@ -179,10 +183,7 @@ def test_season_outputs_in_a_locked_folder_are_refused_before_planning(tmp_path,
 
 def test_a_season_plan_that_cannot_be_saved_still_prints_its_figures(tmp_path, locked,
                                                                      capsys, monkeypatch):
-    season = tmp_path / "season.json"
-    assert main(["season", "request", "--weeks", "1", "--requests-per-week", "3", "--out",
-                 str(season)]) == 0
-    capsys.readouterr()
+    season = _season_request(tmp_path, capsys)
     _pass_the_check(monkeypatch)
     out = locked / "plan.json"
     assert main(["--lang", "en", "season", "plan", str(season), "--out", str(out),
@@ -258,25 +259,15 @@ scenarios:
 """
 
 
-def _scenarios(argv: list[str]) -> tuple[int, str, str]:
-    from service.cli_scenarios import register
-
-    parser = argparse.ArgumentParser(prog="dxshare")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    out, err = io.StringIO(), io.StringIO()
-    return args.handler(args, out, err), out.getvalue(), err.getvalue()
-
-
 def test_scenario_results_in_a_locked_folder(tmp_path, locked, monkeypatch):
     f = tmp_path / "s.yaml"
     f.write_text(YAML, encoding="utf-8")
     argv = ["scenarios", "run", str(f), "--serial", "--quiet", "--lang", "en", "--out",
             str(locked / "results")]
-    code, out, err = _scenarios(argv)
+    code, out, err = run_scenarios(argv)
     assert (code, out, err) == (2, "", f"dxshare: {locked / 'results'}: {EN}\n")
     _pass_the_check(monkeypatch)
-    code, out, err = _scenarios(argv)
+    code, out, err = run_scenarios(argv)
     assert code == 2 and "baseline" in out                      # the comparison, read on screen
     assert err.startswith("dxshare: ") and err.endswith(f": {EN}\n") and str(locked) in err
     assert "Traceback" not in err and os.sep in err

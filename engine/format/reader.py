@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError, Problem, file_problem
+from engine.errors import InputError, Problem, read_utf8
 from engine.readings import (
     read_date,
 )
@@ -237,18 +237,7 @@ def _unique(r: Reader, ids: list[tuple[str, str]], what: str) -> None:
 
 def read_json(path: str | Path) -> Any:
     """Read a JSON file; a missing file or bad JSON raises ``InputError`` naming it."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(Problem(str(p), "file not found", "ファイルが見つかりません")) from None
-    except OSError as exc:
-        raise InputError(file_problem(str(p), exc)) from None
-    except UnicodeDecodeError:
-        raise InputError(Problem(str(p), "not UTF-8 text (save the file as UTF-8)",
-                                 "UTF-8 のテキストではありません（UTF-8 で保存してください）")
-                         ) from None
-    return loads_json(text, str(p))
+    return loads_json(read_utf8(path), str(Path(path)))
 
 
 def loads_json(text: str | bytes, where: str = "") -> Any:

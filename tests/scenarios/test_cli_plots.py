@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 
 import pandas as pd
 import pytest
 
-from service.cli_scenarios import ProgressBar, comparison_table, register
+from service.cli_scenarios import ProgressBar, comparison_table
 from service.plots import coverage_map, kpi_bars, utilisation_heatmap
 from solvers.scenarios import RunResult, compare, summarise
+from tests.helpers import run_scenarios
 
 YAML = """\
 format: scenarios/1
@@ -23,18 +23,10 @@ scenarios:
 """
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="dxshare")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    out, err = io.StringIO(), io.StringIO()
-    return args.handler(args, out, err), out.getvalue(), err.getvalue()
-
-
 def test_run_prints_the_comparison_and_writes_csv(tmp_path):
     f = tmp_path / "s.yaml"
     f.write_text(YAML, encoding="utf-8")
-    code, out, err = _run(["scenarios", "run", str(f), "--serial", "--out", str(tmp_path / "o"),
+    code, out, err = run_scenarios(["scenarios", "run", str(f), "--serial", "--out", str(tmp_path / "o"),
                            "--lang", "en"])
     assert code == 0
     assert "baseline" in out and "fewer days" in out and "plans: optimal (proven) 4" in out
@@ -56,17 +48,17 @@ def test_run_prints_the_comparison_and_writes_csv(tmp_path):
 def test_bad_input_is_one_line_and_exit_2(tmp_path, text, where):
     f = tmp_path / "s.yaml"
     f.write_text(text, encoding="utf-8")
-    code, out, err = _run(["scenarios", "run", str(f), "--serial", "--lang", "en",
+    code, out, err = run_scenarios(["scenarios", "run", str(f), "--serial", "--lang", "en",
                            "--out", str(tmp_path / "o")])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and where in err and "Traceback" not in err
 
 
 def test_missing_file_and_bad_workers_exit_2(tmp_path):
-    assert _run(["scenarios", "run", str(tmp_path / "none.yaml"), "--serial"])[0] == 2
+    assert run_scenarios(["scenarios", "run", str(tmp_path / "none.yaml"), "--serial"])[0] == 2
     f = tmp_path / "s.yaml"
     f.write_text(YAML, encoding="utf-8")
-    code, _, err = _run(["scenarios", "run", str(f), "--workers", "0", "--lang", "en"])
+    code, _, err = run_scenarios(["scenarios", "run", str(f), "--workers", "0", "--lang", "en"])
     assert code == 2 and "--workers: must be >= 1" in err
 
 

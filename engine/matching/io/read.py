@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine.errors import InputError, Problem, file_problem
+from engine.errors import InputError, Problem, file_problem, read_utf8
 from engine.matching.io.assemble import assemble, json_where
 from engine.matching.io.tables import CSV_FILES, FORMAT, JA_HEADERS, SPECS
 from engine.matching.model import (
@@ -63,14 +63,7 @@ def parse_document(doc: Any) -> MatchData:
 def read_json(path: str | Path) -> MatchData:
     """Matching data from a JSON file; unreadable or malformed files raise ``InputError``."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(file_problem(str(p), err)) from None
-    except UnicodeDecodeError:
-        raise InputError(Problem(str(p), "not UTF-8 text (save the file as UTF-8)",
-                                 "UTF-8 のテキストではありません（UTF-8 で保存してください）")
-                         ) from None
+    text = read_utf8(p)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
