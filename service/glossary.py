@@ -108,6 +108,7 @@ TERMS = {
     "small_town": N_("small municipality (under 50,000 people)"),
     "floor": N_("floor"),
     "changes": N_("Changes"),
+    "plan_notes": N_("Notes on this plan"),
     "lunch": N_("lunch break"),
     "busy": N_("appointments"),
     "appointment": N_("appointment"),

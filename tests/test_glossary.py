@@ -75,6 +75,17 @@ def test_states_read_as_the_dashboard_names_them():
                 assert state_word(kind, status, lang) == said.group(1), (kind, status, lang)
 
 
+def test_the_dashboard_names_a_plans_notes_as_the_catalogue_does():
+    """The heading of a plan's notes on the dashboard (service/static/app.js ``plan_notes``)
+    is the glossary's word, in both languages: not メモ / Notes, a visit's outcome notes."""
+    page = (ROOT / "service" / "static" / "app.js").read_text(encoding="utf-8")
+    ja_part, en_part = page.split("\n  en: {", 1)
+    for lang, part in (("ja", ja_part), ("en", en_part)):
+        said = re.search(r'\bplan_notes: "([^"]*)"', part)
+        assert said is not None, lang
+        assert translator(lang).gettext(TERMS["plan_notes"]) == said.group(1), lang
+
+
 def test_no_retired_word_is_left_in_the_catalogue():
     catalog = read_po((LOCALE_DIR / "ja" / "LC_MESSAGES" / "dxshare.po").open("rb"))
     texts = [m.string for m in catalog if m.id]

@@ -14,6 +14,7 @@ const TEXT = {
     login_help: "キーは「dxshare keys create」で発行されます。このブラウザに保存されます。",
     login: "ログイン", bad_key: "APIキーが無効です", run_plan: "計画を作成",
     changes_title: "前回計画からの変更 {n} 件（連絡先の自治体ごと）", changes_none: "前回計画からの変更はありません",
+    plan_notes: "計画についてのお知らせ",
     ch_moved: "日時変更", ch_dropped: "取りやめ", ch_added: "新規", ch_withdrawn: "依頼取り下げ",
     replan: "再計画", keep: "公開済みの訪問", keep_fixed: "固定する", keep_prefer: "なるべく維持",
     time_limit: "制限時間(秒)", cancel_plan: "中止", publish: "公開", show: "表示",
@@ -127,6 +128,7 @@ const TEXT = {
     login: "Log in", bad_key: "Unknown or revoked API key", run_plan: "Plan the week",
     changes_title: "{n} changes from the previous plan (by municipality to call)",
     changes_none: "No changes from the previous plan",
+    plan_notes: "Notes on this plan",
     ch_moved: "moved", ch_dropped: "dropped", ch_added: "newly planned", ch_withdrawn: "no longer requested",
     replan: "Re-plan", keep: "Published visits", keep_fixed: "keep fixed",
     keep_prefer: "prefer to keep", time_limit: "Time limit (s)", cancel_plan: "Cancel",
@@ -716,7 +718,8 @@ function renderJob() {
   $("#run-plan").textContent = state.jobs.length || job ? t("replan") : t("run_plan");
   if (!job) {
     status.textContent = t("no_job"); bar.value = 0; $("#publish").disabled = true;
-    $("#cancel-plan").hidden = true; $("#kpis").replaceChildren(); renderChanges(null); return;
+    $("#cancel-plan").hidden = true; $("#kpis").replaceChildren(); renderChanges(null);
+    renderPlanNotes(null); return;
   }
   const p = job.progress || {};
   const parts = [`${t("plan_word")}: ${t("j_" + job.status)}`];
@@ -757,6 +760,20 @@ function renderJob() {
     }
   }
   renderChanges(job.plan && job.plan.changes);
+  // the notes of the plan whose figures are shown; a repair's fallback is in the status already
+  renderPlanNotes(shown && shown.plan, shown === job ? fallback : null);
+}
+
+/** The plan's own notes (plan/1 ``messages``, ``messages_ja``) in the page's language, e.g.
+ * which published visits were released or why the week keeps to day trips: under the plan's
+ * figures, hidden when the plan has none. ``said``: a note the status line already gives. */
+function renderPlanNotes(plan, said) {
+  const box = $("#plan-notes");
+  const ja = state.lang === "ja" && plan && Array.isArray(plan.messages_ja) && plan.messages_ja.length;
+  const notes = ((plan && (ja ? plan.messages_ja : plan.messages)) || [])
+    .filter((m) => typeof m === "string" && m && !(said && (m === said.message || m === said.message_ja)));
+  box.querySelector("ul").replaceChildren(...notes.map((m) => h("li", {}, m)));
+  box.hidden = !notes.length;
 }
 
 /** The plan's ``changes`` against the previous plan, grouped by municipality (whom to call),
