@@ -20,9 +20,9 @@ Examples
 >>> b.cannot_pay(237_021), b.cannot_pay(235_000)
 (True, False)
 >>> print(b.messages(237_021)[0])  # doctest: +NORMALIZE_WHITESPACE
-No night away can pay this week: a night costs at least 3,000, and no plan with one can be
-worth more than 235,568 (238,568 before night costs), less than the day trips' 237,021.
-The plan keeps to day trips.
+No night away can pay this week: a night costs at least 3,000, and no plan can gain more
+than 1,547 over the day trips' 237,021 (no plan is worth more than 238,568 before night
+costs). The plan keeps to day trips.
 """
 
 from __future__ import annotations
@@ -53,15 +53,18 @@ class NightsBound:
         return self.with_a_night <= day_trips
 
     def messages(self, day_trips: int) -> tuple[str, str]:
-        """The plan's note (English, Japanese) that no night can pay against ``day_trips``."""
+        """The plan's note (English, Japanese) that no night can pay against ``day_trips``:
+        what a night costs, and the most any plan can gain over the day trips before night
+        costs (the relaxation's bound less ``day_trips``)."""
+        gain = max(0, self.relaxation - day_trips)
         return (f"No night away can pay this week: a night costs at least {self.night_cost:,}, "
-                f"and no plan with one can be worth more than {self.with_a_night:,} "
-                f"({self.relaxation:,} before night costs), less than the day trips' "
-                f"{day_trips:,}. The plan keeps to day trips.",
+                f"and no plan can gain more than {gain:,} over the day trips' {day_trips:,} "
+                f"(no plan is worth more than {self.relaxation:,} before night costs). "
+                "The plan keeps to day trips.",
                 f"今週は宿泊が割に合いません: 宿泊の費用は1泊あたり少なくとも "
-                f"{self.night_cost:,} で、宿泊のある計画の価値は {self.with_a_night:,}"
-                f"（宿泊の費用を除けば {self.relaxation:,}）を超えられず、日帰りの "
-                f"{day_trips:,} に届きません。日帰りで計画しました。")
+                f"{self.night_cost:,} で、日帰りの {day_trips:,} より良くなる余地は最大でも "
+                f"{gain:,}（宿泊の費用を除いた計画の価値の上限 {self.relaxation:,}）しか"
+                "ありません。日帰りで計画しました。")
 
 
 def nights_bound(problem: PlanRequest, speed_factor: float = 1.0,

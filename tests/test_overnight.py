@@ -309,8 +309,10 @@ def test_a_night_is_taken_exactly_when_it_pays_with_or_without_the_bound(night_c
 
 def test_a_week_where_no_night_can_pay_says_why_in_both_languages() -> None:
     """The relaxation bounds every plan at 9,580 before night costs (a stop at a night's
-    place may need no drive into it); a night costs 10,000, so no plan with one is worth more
-    than −420, below the day trips' 5,860. The plan's note gives those numbers."""
+    place may need no drive into it): no plan gains more than 3,720 over the day trips'
+    5,860, and a night costs 10,000. The plan's note says so with those numbers, none of
+    them negative (a plan with a night would be worth at most −420: true, but no way to say
+    it to a coordinator)."""
     from solvers.night_bound import nights_bound
 
     problem = parse_plan_request(nanyo_round(10_000))
@@ -319,9 +321,11 @@ def test_a_week_where_no_night_can_pay_says_why_in_both_languages() -> None:
     plan = solve_checked(problem)
     assert plan.solver["nights_bound"] == -420 and plan.solver["first_plan"] == "day trips"
     assert plan.messages[-1].startswith("No night away can pay this week")
-    assert "-420" in plan.messages[-1] and "5,860" in plan.messages[-1]
+    # a night costs 10,000; no plan gains more than 9,580 − 5,860 = 3,720 over the day trips
+    assert "10,000" in plan.messages[-1] and "gain more than 3,720 over the day trips' 5,860" \
+        in plan.messages[-1] and "-" not in plan.messages[-1].replace("day trips", "")
     assert plan.messages_ja[-1].startswith("今週は宿泊が割に合いません")
-    assert "10,000" in plan.messages_ja[-1] and "5,860" in plan.messages_ja[-1]
+    assert all(x in plan.messages_ja[-1] for x in ("10,000", "5,860", "3,720", "9,580"))
     assert parse_plan(plan_to_dict(plan)).messages == plan.messages      # written and read
 
 
