@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from engine.kpis import day_ends
 from engine.model import FIELD_LABELS, Change, Plan, PlanRequest, Visit, fmt_time
+from engine.words import month_day
 from service.glossary import figure_text, kpi_name, status_word
 from service.i18n import _, current_lang, ngettext
 
@@ -33,9 +34,10 @@ def expert_names(problem: PlanRequest, ids: tuple[str, ...] | list[str]) -> str:
 
 
 def _day(d: dt.date) -> str:
+    """A day as the week's lines and the changes write it: ``12/7（月）``, ``Mon 12/7``."""
     if current_lang() == "ja":
-        return f"{d.month}/{d.day}（{_WD_JA[d.weekday()]}）"
-    return f"{d:%a} {d.month}/{d.day}"
+        return f"{month_day(d)}（{_WD_JA[d.weekday()]}）"
+    return f"{d:%a} {month_day(d)}"
 
 
 def _visit(problem: PlanRequest, v: Visit) -> str:
@@ -90,12 +92,6 @@ def _fields(fields: tuple[str, ...]) -> str:
     ja = current_lang() == "ja"
     return " + ".join(FIELD_LABELS[f][1 if ja else 0] if f in FIELD_LABELS else f
                       for f in fields)
-
-
-def _date(d: dt.date) -> str:
-    if current_lang() == "ja":
-        return f"{d.isoformat()}（{_WD_JA[d.weekday()]}）"
-    return f"{d.isoformat()} ({d:%a})"
 
 
 def _day_notes(problem: PlanRequest, plan: Plan, expert_id: str, d: dt.date) -> str:
@@ -173,7 +169,7 @@ def week_text(problem: PlanRequest, plan: Plan) -> str:
             extra = "" if r is None else "  " + _(
                 "leave {leave} return {ret} drive {minutes} min").format(
                     leave=fmt_time(r.leave), ret=fmt_time(r.return_), minutes=r.drive_minutes)
-            lines.append(f"  {_date(d)}{extra}{_day_notes(problem, plan, expert.id, d)}")
+            lines.append(f"  {_day(d)}{extra}{_day_notes(problem, plan, expert.id, d)}")
             entries = [(v.start, _visit_line(problem, plan, expert.id, v))
                        for v in per[expert.id, d]]
             entries += [(b.start, f"    {fmt_time(b.start)}–{fmt_time(b.end)}  "

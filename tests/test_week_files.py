@@ -293,7 +293,12 @@ def test_the_terminal_week_says_the_experts_real_week(week, lang, words):
     # one appointment is named in the singular (the line is one of them)
     one = next(line for line in text.splitlines() if "16:00–16:30" in line)
     assert one.split()[1] == ("予定" if lang == "ja" else "appointment"), one
-    monday = next(line for line in text.splitlines() if "12-07" in line)
+    # each day's header is dated as every other line a person reads: 12/7（月）, Mon 12/7
+    days = ("12/7（月）", "12/8（火）") if lang == "ja" else ("Mon 12/7", "Tue 12/8")
+    assert [d for d in days if any(x.startswith("  " + d) for x in text.splitlines())] == list(days)
+    assert not any(line.startswith("  2026-") for line in text.splitlines())
+    monday = next(line for line in text.splitlines()
+                  if line.startswith(("  12/7（月）", "  Mon 12/7")))
     assert "出発地" not in monday and "starts at" not in monday     # Monday starts at home
     r1 = next(line for line in text.splitlines() if "r1" in line and "15:30" in line)
     assert "期限" not in r1 and "due" not in r1                      # no due date, not late
