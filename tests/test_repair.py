@@ -667,6 +667,26 @@ def _event_files(tmp_path, week, plan):
             str(tmp_path / "ev.json")]
 
 
+@pytest.mark.parametrize(("lang", "said"), [
+    ("en", "plan.visits: requests not in the week: {place} Tue 12/8 {time} (request {id})"),
+    ("ja", "plan.visits: 週にない依頼があります: {place} 12/8（火） {time}（依頼 {id}）")])
+def test_cli_event_names_the_visits_the_week_does_not_have(tmp_path, week, plan, capsys,
+                                                           lang, said):
+    """A plan of another week, or a week a request was taken out of: the coordinator reads
+    where and when the stray visit is, as the reports write a visit, the id last."""
+    argv = _event_files(tmp_path, week, plan)
+    v = _first_of(plan, TUE)
+    doc = plan_request_to_dict(week)
+    doc["requests"] = [q for q in doc["requests"] if q["id"] != v.request]
+    (tmp_path / "week.json").write_text(json.dumps(doc))
+    assert main(["--lang", lang, "event", *argv, "--out", str(tmp_path / "p2.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    loc = week.location_by_id[v.location]
+    assert said.format(place=loc.name if lang == "ja" else loc.label, id=v.request,
+                       time=f"{v.start // 60:02d}:{v.start % 60:02d}") in err, err
+    assert "2026-12-08" not in err and not (tmp_path / "p2.json").exists()
+
+
 def test_cli_event_without_out_never_replaces_an_earlier_repair(tmp_path, week, plan,
                                                                 monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
