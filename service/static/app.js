@@ -14,7 +14,7 @@ const TEXT = {
     login_help: "キーは「dxshare keys create」で発行されます。このブラウザに保存されます。",
     login: "ログイン", bad_key: "APIキーが無効です", run_plan: "計画を作成",
     changes_title: "前回計画からの変更 {n} 件（連絡先の自治体ごと）", changes_none: "前回計画からの変更はありません",
-    plan_notes: "計画についてのお知らせ",
+    plan_notes: "計画についてのお知らせ", reason_in_notes: "理由は下のお知らせのとおりです",
     ch_moved: "日時変更", ch_dropped: "取りやめ", ch_added: "新規", ch_withdrawn: "依頼取り下げ",
     replan: "再計画", keep: "公開済みの訪問", keep_fixed: "固定する", keep_prefer: "なるべく維持",
     time_limit: "制限時間(秒)", cancel_plan: "中止", publish: "公開", show: "表示",
@@ -128,7 +128,7 @@ const TEXT = {
     login: "Log in", bad_key: "Unknown or revoked API key", run_plan: "Plan the week",
     changes_title: "{n} changes from the previous plan (by municipality to call)",
     changes_none: "No changes from the previous plan",
-    plan_notes: "Notes on this plan",
+    plan_notes: "Notes on this plan", reason_in_notes: "why: see the notes below",
     ch_moved: "moved", ch_dropped: "dropped", ch_added: "newly planned", ch_withdrawn: "no longer requested",
     replan: "Re-plan", keep: "Published visits", keep_fixed: "keep fixed",
     keep_prefer: "prefer to keep", time_limit: "Time limit (s)", cancel_plan: "Cancel",
@@ -731,7 +731,8 @@ function renderJob() {
   else if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
   else if (typeof p.objective === "number") parts.push(planWord(null, p.objective, p.bound));
   parts.push(job.published_at ? `${t("published_at")} ${japanTime(job.published_at)}` : t("not_published"));
-  if (job.reason && job.status !== "done") parts.push(job.reason);
+  const shown = state.source === "job" ? job : state.shown;
+  if (job.reason && job.status !== "done") parts.push(jobReason(job, plan, shown === job));
   status.textContent = parts.join(" · ");
   status.dataset.status = job.status;
   const active = ["queued", "running"].includes(job.status);
@@ -739,7 +740,6 @@ function renderJob() {
   $("#publish").disabled = !(job.status === "done" && !job.published_at);
   $("#cancel-plan").hidden = !active;
   $("#run-plan").disabled = active;
-  const shown = state.source === "job" ? job : state.shown;
   const k = shown && shown.plan && shown.plan.kpis;
   const kp = $("#kpis");
   kp.dataset.source = shown ? shown.id : "";
@@ -762,6 +762,18 @@ function renderJob() {
   renderChanges(job.plan && job.plan.changes);
   // the notes of the plan whose figures are shown; a repair's fallback is in the status already
   renderPlanNotes(shown && shown.plan, shown === job ? fallback : null);
+}
+
+/** Why a job ended without a plan, in the page's language: a plan that could not be made says
+ * why in its own notes (plan/1 ``messages_ja``, ``messages``), which the notes section shows
+ * when it shows this job's plan, so the status line then only points there; the service's own
+ * reason (a worker that failed, bad input) is given in English only. */
+function jobReason(job, plan, notesShown) {
+  const ja = state.lang === "ja" && Array.isArray(plan.messages_ja) && plan.messages_ja.length;
+  const notes = ((ja ? plan.messages_ja : plan.messages) || [])
+    .filter((m) => typeof m === "string" && m);
+  if (!notes.length) return job.reason;
+  return notesShown ? t("reason_in_notes") : notes.join(" / ");
 }
 
 /** The plan's own notes (plan/1 ``messages``, ``messages_ja``) in the page's language, e.g.

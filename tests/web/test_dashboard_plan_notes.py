@@ -100,3 +100,42 @@ def test_a_plan_without_notes_shows_none(browser: Any, live: Live,
     text = browser.execute_script("return document.body.innerText")
     assert "計画についてのお知らせ" not in text and "宿泊が割に合いません" not in text
     shot(browser, "plan-notes-none")
+
+
+def test_a_failed_plan_says_why_once_in_the_pages_language(browser: Any, live: Live,
+                                                           weeks: dict[str, Any]) -> None:
+    """A plan job that ends without a plan keeps the planner's notes with its plan, and the
+    service's reason repeats them in English ("no plan: …"): the status line speaks the page's
+    language and, while the notes section shows them, points there instead of saying them
+    twice; looking at the published plan instead, the status line says them itself."""
+    done = weeks["noted"]
+    (note_ja,), (note_en,) = done["plan"]["messages_ja"], done["plan"]["messages"]
+    _open_week(browser, live, "centre", NOTES_WEEK)
+    _wait(browser, lambda d: _notes(d).is_displayed())
+    # the job as the service gives a failed one: its plan, and the plan's notes as the reason
+    browser.execute_script(
+        "state.job = {...arguments[0], status: 'failed', published_at: null,"
+        " reason: 'no plan: ' + arguments[0].plan.messages.join('; ')};"
+        " state.source = 'job'; renderJob();", done)
+    status = _css(browser, "#plan-status")
+    _wait(browser, lambda d: _css(d, "#plan-status").get_attribute("data-status") == "failed")
+    assert status.text.startswith("計画: 失敗"), status.text
+    assert status.text.endswith("理由は下のお知らせのとおりです"), status.text
+    assert note_en not in status.text and note_ja not in status.text
+    assert _notes(browser).text.splitlines() == ["計画についてのお知らせ", note_ja]
+    page = browser.execute_script("return document.body.innerText")
+    assert page.count(note_ja) == 1 and note_en not in page
+    shot(browser, "plan-failed-ja")
+    _css(browser, "#lang").click()
+    _wait(browser, lambda d: _notes(d).text.splitlines() == ["Notes on this plan", note_en])
+    assert _css(browser, "#plan-status").text.endswith("why: see the notes below")
+    page = browser.execute_script("return document.body.innerText")
+    assert page.count(note_en) == 1 and note_ja not in page
+    # the notes section shows another plan: the status line gives the failed plan's notes
+    browser.execute_script("state.source = 'published'; state.shown = null; renderJob();")
+    _wait(browser, lambda d: not _notes(d).is_displayed())
+    assert _css(browser, "#plan-status").text.endswith(note_en)
+    assert "no plan:" not in _css(browser, "#plan-status").text
+    _css(browser, "#lang").click()
+    _wait(browser, lambda d: _css(d, "#plan-status").text.endswith(note_ja))
+    assert note_en not in _css(browser, "#plan-status").text
