@@ -125,7 +125,7 @@ def _visit_line(problem: PlanRequest, plan: Plan, expert_id: str, v: Visit) -> s
              if others else "")
     title = f"  「{q.title}」" if q.title else ""
     late = q.days_late(v.date)
-    due = ("  " + _("due {date}, days late: {days}").format(date=q.due, days=late)
+    due = ("  " + _("due {date}, days late: {days}").format(date=month_day(q.due), days=late)
            if q.due is not None and late else "")
     follows = ""
     if q.after is not None:
