@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError, Problem
+from engine.model import fmt_time
 from service.cli import add_lang
 from service.i18n import _, current_lang
 from service.paths import add_force, check_outputs, new_plan_name, written
@@ -116,7 +117,6 @@ def _not_in_week(week: PlanRequest, plan: Plan) -> Problem | None:
     visit: its place, day and time, the id last (``宇和島市 12/8（火） 10:00（依頼 r9）``).
     The week is the only file with subjects, so a request it lacks is named without one."""
     from engine.format.places import Places  # start fast
-    from engine.model import fmt_time  # start fast
     from engine.words import month_day  # start fast
 
     stray = sorted((v for v in plan.visits if v.request not in week.request_by_id),
