@@ -14,6 +14,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
+from engine.clock import fmt_time, grid_down, grid_up
 from engine.nights import Overnight
 
 __all__ = [
@@ -40,11 +41,6 @@ FIELD_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType({
 
 Mode = Literal["onsite", "online"]
 Status = Literal["optimal", "feasible", "infeasible", "error"]
-
-
-def fmt_time(minutes: int) -> str:
-    """``510`` → ``'08:30'``."""
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,13 +289,11 @@ class Horizon:
         >>> Horizon(dt.date(2026, 6, 1), dt.date(2026, 6, 5), start_grid_min=15).grid_up(556)
         570
         """
-        g = self.start_grid_min
-        return -(-minute // g) * g
+        return grid_up(minute, self.start_grid_min)
 
     def grid_down(self, minute: int) -> int:
         """The last start on the appointment grid at or before ``minute``."""
-        g = self.start_grid_min
-        return minute // g * g
+        return grid_down(minute, self.start_grid_min)
 
     @property
     def dates(self) -> list[dt.date]:

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 from ortools.sat.python import cp_model
 
+from engine.clock import grid_down, grid_up
 from solvers.cpsat.solver import new_solver
-from solvers.routes import Candidate, Minutes, _down, _up
+from solvers.routes import Candidate, Minutes
 
 __all__ = ["Block", "Spans", "day_fits"]
 
@@ -63,7 +64,7 @@ def day_fits(base: str, stops: Sequence[Candidate], calls: Sequence[tuple[int, i
     if chain is None:
         return False
     steps = [grid if lo < hi else 1 for lo, hi, _ in calls] + [1] * len(breaks)
-    jobs = [(_up(max(lo, work_start), g), _down(min(hi, work_end - dur), g), dur)
+    jobs = [(grid_up(max(lo, work_start), g), grid_down(min(hi, work_end - dur), g), dur)
             for (lo, hi, dur), g in zip([*calls, *breaks], steps, strict=True)]
     if any(lo > hi for lo, hi, _ in jobs):
         return False
@@ -99,7 +100,7 @@ def _chain(base: str, stops: Sequence[Candidate], minutes: Minutes, work_start: 
     early: list[int] = []
     clock = work_start
     for length, window in zip(lengths, windows, strict=True):
-        start = clock if window is None else _up(max(clock, window[0]), grid)
+        start = clock if window is None else grid_up(max(clock, window[0]), grid)
         if window is not None and start > window[1]:
             return None
         early.append(start)
@@ -109,7 +110,7 @@ def _chain(base: str, stops: Sequence[Candidate], minutes: Minutes, work_start: 
     late: list[int] = []
     by = work_end
     for length, window in zip(reversed(lengths), reversed(windows), strict=True):
-        start = by - length if window is None else _down(min(window[1], by - length), grid)
+        start = by - length if window is None else grid_down(min(window[1], by - length), grid)
         late.append(start)
         by = start
     late.reverse()
@@ -208,7 +209,7 @@ def _cp_sat_fits(chain: Sequence[Block], calls: Sequence[Block],
                 grid if steps is None else steps[i]
             out = outs[i if kind == "leg" else len(chain) + i] if outs else ()
             if (step > 1 and lo < hi) or (out and d):
-                values = [t for t in range(_up(lo, step) if lo < hi else lo, hi + 1, step)
+                values = [t for t in range(grid_up(lo, step) if lo < hi else lo, hi + 1, step)
                           if not any(t < b and a < t + d for a, b in out)]
                 if not values:
                     return False

@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.calendar import calls_of, keep_out
+from engine.clock import grid_down, grid_up
 from engine.model import Expert, PlanRequest
 from solvers.routes import Candidate, Tour
 
@@ -47,14 +48,6 @@ Starts = tuple[tuple[int, int], ...]
 #: Minutes after midnight before and after anything of a day.
 _NEVER = -(10**6)
 _ALWAYS = 10**6
-
-
-def _up(minute: int, grid: int) -> int:
-    return -(-minute // grid) * grid
-
-
-def _down(minute: int, grid: int) -> int:
-    return minute // grid * grid
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,28 +67,28 @@ class Block:
         """Its earliest start at or after ``clock`` (None: there is none, or no clock)."""
         if clock is None:
             return None
-        t = _up(max(clock, self.lo), self.grid)
+        t = grid_up(max(clock, self.lo), self.grid)
         if self.minutes and self.out:
             for a, b in self.out:
                 if b <= t:
                     continue
                 if a >= t + self.minutes:
                     break
-                t = _up(b, self.grid)
+                t = grid_up(b, self.grid)
         return t if t <= self.hi else None
 
     def last(self, by: int | None) -> int | None:
         """Its latest start that ends by ``by`` (None: there is none, or no ``by``)."""
         if by is None:
             return None
-        t = _down(min(self.hi, by - self.minutes), self.grid)
+        t = grid_down(min(self.hi, by - self.minutes), self.grid)
         if self.minutes and self.out:
             for a, b in _by_end(self.out):
                 if a >= t + self.minutes:
                     continue
                 if b <= t:
                     break
-                t = _down(a - self.minutes, self.grid)
+                t = grid_down(a - self.minutes, self.grid)
         return t if t >= self.lo else None
 
     def starts(self) -> list[tuple[int, int]]:
@@ -115,7 +108,7 @@ def _on_grid(spans: Sequence[tuple[int, int]], grid: int) -> list[tuple[int, int
     ones left out and the ones no grid step apart joined."""
     out: list[tuple[int, int]] = []
     for lo, hi in spans:
-        lo, hi = _up(lo, grid), _down(hi, grid)
+        lo, hi = grid_up(lo, grid), grid_down(hi, grid)
         if lo > hi:
             continue
         if out and lo <= out[-1][1] + grid:
@@ -190,7 +183,7 @@ class Reach:
         for h in range(len(self.blocks) + 1):
             for a, b in self._spans(h, h):
                 for lo, hi in own:
-                    first = _up(max(lo, a), call.grid)
+                    first = grid_up(max(lo, a), call.grid)
                     if first <= min(hi, b - call.minutes):
                         return True
         return False

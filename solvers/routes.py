@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.calendar import appointments_at, calls_of
+from engine.clock import grid_down, grid_up
 from engine.model import Break, Expert, Lunch, PlanRequest, Route, Visit
 from engine.nights import Nights, day_ends
 from engine.travel import TravelTimes
@@ -40,16 +41,6 @@ __all__ = ["Candidate", "Minutes", "Nights", "Tour", "build_routes", "day_ends",
            "with_appointments"]
 
 Minutes = Callable[[str, str], int]
-
-
-def _up(minute: int, grid: int) -> int:
-    """The first minute on a ``grid`` of minutes at or after ``minute``."""
-    return -(-minute // grid) * grid
-
-
-def _down(minute: int, grid: int) -> int:
-    """The last minute on a ``grid`` of minutes at or before ``minute``."""
-    return minute // grid * grid
 
 
 def free_start(lo: int, hi: int, length: int, busy: Sequence[tuple[int, int]], *,
@@ -249,7 +240,7 @@ def fits_in_gaps(gaps: Iterable[tuple[int, int]], lo: int, hi: int, duration: in
                  grid: int = 1) -> bool:
     """Whether a consultation of ``duration`` minutes, starting between ``lo`` and ``hi`` on
     the appointment ``grid``, fits in one of the ``gaps`` beside a tour (``Tour.gaps``)."""
-    return any(_up(max(after, lo), grid) <= min(hi, until - duration) for after, until in gaps)
+    return any(grid_up(max(after, lo), grid) <= min(hi, until - duration) for after, until in gaps)
 
 
 def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work_start: int,
@@ -281,7 +272,7 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
         for j in reversed(order):
             c = candidates[j]
             by = min(c.hi, by - minutes(c.location, here) - c.duration)
-            by = by if c.fixed_time else _down(by, grid)
+            by = by if c.fixed_time else grid_down(by, grid)
             out.append(by)
             here = c.location
         return tuple(reversed(out))
@@ -300,7 +291,8 @@ def day_tours(base: str, candidates: Sequence[Candidate], minutes: Minutes, work
             if j in order:
                 continue
             leg = minutes(here, c.location)
-            start = _up(max(c.lo, clock + leg), grid) if not c.fixed_time else max(c.lo, clock + leg)
+            arrive = max(c.lo, clock + leg)
+            start = arrive if c.fixed_time else grid_up(arrive, grid)
             if start > c.hi:
                 continue
             end = start + c.duration

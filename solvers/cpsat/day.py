@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from engine.clock import grid_up
 from engine.model import Expert
 
 __all__ = ["DayRules", "Drives", "Ends", "Leg", "Legs", "Stop", "new_start_var", "negated"]
@@ -100,7 +101,7 @@ def new_start_var(m: cp_model.CpModel, lo: int, hi: int, grid: int, name: str
     """
     if grid <= 1:
         return m.new_int_var(lo, hi, name)
-    first = -(-lo // grid) * grid
+    first = grid_up(lo, grid)
     return m.new_int_var_from_domain(cp_model.Domain.from_values(range(first, hi + 1, grid)),
                                      name)
 
