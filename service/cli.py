@@ -69,7 +69,8 @@ def report_input_error(err: InputError, lang: str, errors_csv: str | None = None
         # (a refused --errors file is left as it is: it is the problem being reported)
         from engine.sheets import problems_to_csv  # start fast
 
-        try:
+        try:   # made with its folder, as every output of dxshare
+            Path(errors_csv).parent.mkdir(parents=True, exist_ok=True)
             problems_to_csv(err.problems, errors_csv, lang, header=(_("where"), _("problem")))
         except OSError as exc:   # the problems are on stderr all the same
             print(f"{prog}: {label}: "

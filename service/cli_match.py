@@ -148,7 +148,8 @@ def _print(df: pd.DataFrame, lang: str) -> None:
 
 
 def _write(args: argparse.Namespace, tables: dict[str, pd.DataFrame], doc: Any) -> None:
-    if args.json_out:
+    if args.json_out:   # made with its folder, as every output of dxshare
+        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_out).write_text(
             json.dumps(doc, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
         )

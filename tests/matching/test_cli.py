@@ -154,14 +154,16 @@ def test_a_data_file_that_is_not_utf8_is_refused_in_one_line(tmp_path, capsys):
     assert _one_line(capsys).endswith(f"{sjis}: UTF-8 のテキストではありません（UTF-8 で保存してください）")
 
 
-@pytest.mark.parametrize("option", ["--json", "--errors"])
-def test_an_output_in_a_folder_that_does_not_exist_is_named(tmp_path, capsys, option):
-    """The table (or the refusal) is printed; the file that could not be written is then
-    named in Japanese, not in the system's English."""
-    out = tmp_path / "nowhere" / ("out.json" if option == "--json" else "errors.csv")
-    argv = ["assign", option, str(out)] + (["--data", str(tmp_path / "none.json")]
-                                           if option == "--errors" else [])
-    assert run(*argv) == 2
+def test_outputs_in_folders_that_do_not_exist_are_made(tmp_path, capsys):
+    """As every output of dxshare: the JSON and the CSV folder of a run, and the problems file
+    of a refused one, are written with the folders they name."""
+    out, tables = tmp_path / "a" / "b" / "out.json", tmp_path / "c" / "tables"
+    assert run("assign", "--json", str(out), "--csv", str(tables), "--lang", "en") == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["assigned"]
+    assert list(tables.glob("*.csv"))
+    capsys.readouterr()
+    errors = tmp_path / "d" / "errors.csv"
+    assert run("assign", "--data", str(tmp_path / "none.json"), "--errors", str(errors)) == 2
     err = capsys.readouterr().err
-    assert f"dxshare match: エラー: {out}: 保存先のフォルダがありません" in err
-    assert "Traceback" not in err and "No such file" not in err
+    assert "ファイルが見つかりません" in err and "Traceback" not in err
+    assert "ファイルが見つかりません" in errors.read_text(encoding="utf-8-sig")
