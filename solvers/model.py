@@ -13,8 +13,9 @@ the *choice* of tours and consultations, the relaxation ``solvers.cpsat.search``
 
 The model is written in parts, one place each: the variables and the build's state
 (``solvers.cpsat.base``), the expert-day's legs in time (``solvers.cpsat.day``, shared with the
-slot proposals), the choice of each day's tour (``solvers.cpsat.tours``), hints and reading a
-plan (``solvers.cpsat.hints``); here are the other rules and the objective's terms.
+slot proposals), the choice of each day's tour (``solvers.cpsat.tours``), overtime
+(``solvers.cpsat.overtime``), hints and reading a plan (``solvers.cpsat.hints``); here are the
+other rules and the objective's terms.
 """
 
 from __future__ import annotations
@@ -28,18 +29,17 @@ from ortools.sat.python import cp_model
 
 from engine.calendar import calls_of, keep_out
 from engine.model import After, Plan
-from solvers.cpsat.base import ExpertDay, OutOfTime
+from solvers.cpsat.base import OutOfTime
 from solvers.cpsat.day import new_start_var
 from solvers.cpsat.day_end import DayEndBounds
 from solvers.cpsat.hints import HintsAndReading, fix_values, set_hint
-from solvers.cpsat.tours import TourRules
+from solvers.cpsat.overtime import OvertimeRules
 from solvers.day_check import day_fits
-from solvers.routes import Tour
 
 __all__ = ["OutOfTime", "PlannerModel", "fix_values", "set_hint"]
 
 
-class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
+class PlannerModel(OvertimeRules, HintsAndReading, DayEndBounds):
     """Builds the CP-SAT model of one ``PlanRequest``; ``add_*`` methods are the rules.
 
     ``use_tours`` (default) enumerates each day's tours where they are few (at most
@@ -307,56 +307,6 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
                                                away=day.ends is not None,
                                                more=self.between_nights_blocks(day))
 
-    def add_overtime_of_each_day(self) -> None:
-        """An expert with ``overtime`` may end a day up to ``max_minutes`` past ``work_end``,
-        each minute past it costing ``minute_cost`` (``main_objective``). In the choice, the
-        least each choice implies: a tour's earliest end (its stops at their earliest starts,
-        then the drive home; exact on a day without timing rules, whose stops take those
-        starts; with lunch, closed hours or standing appointments, ``_earliest_end``) and each
-        online consultation's earliest end. The timing rules hold the rest
-        (``add_day_end_past_work_end``)."""
-        for (eid, d), day in self.days.items():
-            e = day.expert
-            ot = self.rules.new_overtime(e, f"{eid}_{d}")
-            if ot is None:
-                continue
-            self.overtime[eid, d] = ot
-            cands = self._candidates(day)
-            late: list[tuple[int, cp_model.IntVar]] = []     # (minutes past, tour literal)
-            for tour, lit in zip(day.tours or [], day.tour_lits, strict=True):
-                last = cands[tour.order[-1]]
-                end = tour.starts[-1] + last.duration + self.travel.minutes(
-                    last.location, tour.end_at or e.base)
-                if not self._blocks_of(day).plain:
-                    end = max(end, self._earliest_end(day, tour))
-                if end > e.work_end:
-                    late.append((end - e.work_end, lit))
-            if late:        # a day chooses one tour at most: one linear row says it for all
-                self.m.add(ot >= sum(m * lit for m, lit in late))
-            for rid in day.online:
-                end = self._window[rid, eid, d][0] + self.p.request_by_id[rid].duration_min
-                if end > e.work_end:
-                    self.m.add(ot >= (end - e.work_end) * self.present[rid, eid, d])
-
-    def _earliest_end(self, day: ExpertDay, tour: Tour) -> int:
-        """The earliest a day driving ``tour`` can end with its lunch, closed hours and
-        standing appointments (``solvers.day_starts``); the start of work where none can."""
-        reach = self._blocks_of(day).reach(tour)
-        end = reach.done_lunch[-1] if day.expert.lunch is not None else reach.done[-1]
-        return day.expert.work_start if end is None else end
-
-    def add_day_end_past_work_end(self) -> None:
-        """A day ends when its last consultation (online too) or its drive home ends, the
-        later of the two; the minutes past ``work_end`` are its overtime
-        (``DayRules.add_day_end``). A day without timing rules ends as its tour does
-        (``add_overtime_of_each_day``)."""
-        for (eid, d), ot in self.overtime.items():
-            day = self.days[eid, d]
-            if day.tours is not None and not day.timed:
-                continue
-            stops, online = self._stops_of(day)
-            self.rules.add_day_end(day.expert, ot, stops, online, day.arcs, day.drives)
-
     def add_expert_caps(self) -> None:
         """An expert's on-site visits per day and in total, on-site days in the horizon and in
         each calendar month (the contracted visit days) and driving per day stay within the
@@ -521,13 +471,6 @@ class PlannerModel(TourRules, HintsAndReading, DayEndBounds):
             terms.append(-self.night_costs())
         value = sum(terms)
         return value
-
-    def overtime_paid(self) -> cp_model.LinearExprT:
-        """Σ over the expert-days of experts with overtime: ``minute_cost`` × the minutes the
-        day ends past ``work_end``."""
-        cost = {e.id: e.overtime.minute_cost for e in self.p.experts if e.overtime is not None}
-        return cp_model.LinearExpr.weighted_sum(list(self.overtime.values()),
-                                                [cost[eid] for eid, _d in self.overtime])
 
     def late_days(self) -> cp_model.LinearExprT:
         """Σ calendar days the visits fall after their requests' due dates: a request served
