@@ -172,9 +172,13 @@ class ProcessExecutor(Executor):
         # does so on shutdown): a call cancelled and still listed when the pool breaks makes
         # that thread fail with InvalidStateError, printed as a traceback.
         procs = list((getattr(self._pool, "_processes", None) or {}).values())
+        manager = getattr(self._pool, "_executor_manager_thread", None)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        # (a pool that was never given a call has no manager thread to drop them: the flag
+        # then stays up, and waiting on it would only spend the 0.2 s)
         give_up = time.monotonic() + 0.2
-        while getattr(self._pool, "_cancel_pending_futures", False) and time.monotonic() < give_up:
+        while manager is not None and manager.is_alive() and time.monotonic() < give_up \
+                and getattr(self._pool, "_cancel_pending_futures", False):
             time.sleep(0.005)
         for proc in procs:
             proc.kill()
