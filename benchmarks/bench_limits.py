@@ -49,6 +49,8 @@ SHAPES: dict[str, dict[str, Any]] = {
                                              "visits": 10},
     "200 calls open all season": {"calls": 200, "weeks": 15},
     "400 calls, 30 visits, season": {"calls": 400, "visits": 30, "weeks": 15},
+    "400 calls, 30 visits, season, nights": {"calls": 400, "visits": 30, "weeks": 15,
+                                             "nights": True},
     "1000 calls in a week": {"calls": 1000},
 }
 PEER = "Ehime demo week (peer)"

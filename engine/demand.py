@@ -142,12 +142,13 @@ def ehime_week(start: str | dt.date, **kwargs: Any) -> PlanRequest:
 
 def busy_expert_document(calls: int, *, start: str | dt.date = "2026-12-07", weeks: int = 1,
                          visits: int = 0, windows: bool = False, dates: bool = False,
-                         seed: int = 0) -> dict[str, Any]:
+                         nights: bool = False, seed: int = 0) -> dict[str, Any]:
     """One expert's busy stretch, the shape that tests the planner's time limit: the design
     expert alone, ``weeks`` weeks from Monday ``start``, ``calls`` online 30-minute requests
     (priority 1–10) open for the whole horizon unless ``dates`` (then half of them a run of
     1–3 workdays), no window unless ``windows`` (then half of them a morning, an afternoon or
-    a random two-hour window), and ``visits`` on-site requests of 60 or 90 minutes.
+    a random two-hour window), and ``visits`` on-site requests of 60 or 90 minutes; with
+    ``nights`` the expert may stay the night anywhere (two nights a trip, 3,000 a night).
 
     >>> doc = busy_expert_document(40)
     >>> len(doc["requests"]), {q["mode"] for q in doc["requests"]}
@@ -165,6 +166,8 @@ def busy_expert_document(calls: int, *, start: str | dt.date = "2026-12-07", wee
     problem = PlanRequest(horizon=Horizon(monday, end, True, ()), locations=locations,
                           experts=(expert,), requests=())
     doc = plan_request_to_dict(problem)
+    if nights:
+        doc["experts"][0]["overnight"] = {"places": "*", "night_cost": 3000, "max_nights": 2}
     doc["name"] = (f"One expert, {counted(weeks, 'week')} from {monday}: "
                    f"{counted(calls, 'online call')}, {counted(visits, 'visit')} (seed {seed})")
     reqs: list[dict[str, Any]] = []

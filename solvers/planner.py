@@ -59,8 +59,11 @@ def solve(problem: PlanRequest, options: SolveOptions | None = None) -> Plan:
     """
     options = options or SolveOptions()
     with _without_collector_pauses():
+        # (not a problem of the size planned by parts: with nights it is one model, searched
+        # from its greedy plan; its day trips first would take a third of the time for less)
         if (options.start is None and options.previous is None and options.decompose != "always"
-                and any(night_places(problem, e) for e in problem.experts)):
+                and any(night_places(problem, e) for e in problem.experts)
+                and not needs_parts(problem)):
             return _day_trips_first(problem, options)
         return _solve(problem, options)
 

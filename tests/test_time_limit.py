@@ -1,6 +1,6 @@
 """The time limit is a promise at any shape: one expert with many online calls in a week, calls
 with windows and dates beside visits, a season of requests open from its first day to its
-last, a thousand calls in one week. Each shape is solved in a process of its own (its peak
+last (with nights away too), a thousand calls in one week. Each shape is solved in a process of its own (its peak
 memory is then its own) and must answer within the limit plus 10 %, every stage included
 (first plan, model, search, reasons), with a valid plan that accounts for every request and
 a reason for each one left out, in at most 400 MB.
@@ -35,8 +35,9 @@ def test_an_answer_within_the_limit_at_any_shape(shape: dict[str, Any]) -> None:
     assert got["status"] in ("optimal", "feasible"), got
     assert got["violations"] == [], got
     assert got["accounted"] and got["reasons"], got
-    # one expert, five 08:30-17:15 days: at most 17 half-hour calls a day fit
-    assert got["visits"] <= 17 * 5 * shape.get("weeks", 1), got
+    # one expert, five 08:30-17:15 days: at most 17 half-hour calls a day fit; and some do
+    # (a season with nights away once answered in time with none)
+    assert 0 < got["visits"] <= 17 * 5 * shape.get("weeks", 1), got
 
 
 def test_forty_calls_are_proven_optimal_well_within_a_second() -> None:
