@@ -260,6 +260,13 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
     plan_visits, routes = model.read_plan(lambda var: values[var.index])
     # A proof covers the plan returned; a stability phase never lowers the main objective.
     optimal = found.status == "optimal"
+    # The plan is worth what FORMAT.md's formula gives on it as written: short of a proof the
+    # solver's overtime minutes may stand above the day's real end, its value then below.
+    main_value = max(main_value, objective_value(problem, plan_visits, routes))
+    if not optimal and greedy_ok and greedy_value > main_value:
+        # a search that ran out of time on a worse plan than the first: the first is the answer
+        info["first_plan"] = "greedy"
+        plan_visits, routes, main_value = greedy, greedy_routes, greedy_value
     return _finish(problem, "optimal" if optimal else "feasible", main_value,
                    main_value if optimal else max(bound, main_value), plan_visits,
                    routes, explainer, options, t0, info)

@@ -170,6 +170,18 @@ MUTATIONS = [
     Mutation("drive block shorter than its leg", DAY,
              "lengths = sorted({t for _, t, _ in legs})",
              "lengths = sorted({t // 2 for _, t, _ in legs})"),
+    # --- a search stopped short (tests/test_stopped_short.py)
+    Mutation("stopped short: the first plan never weighed against the rounds' plan",
+             "solvers/cpsat/search.py",
+             "    elif first_value is not None and best.objective is not None and first_value > best.objective:",
+             "    elif False:", ("tests/test_stopped_short.py",)),
+    Mutation("stopped short: a solution's objective taken for its plan's worth",
+             "solvers/planner.py",
+             "    main_value = max(main_value, objective_value(problem, plan_visits, routes))\n",
+             "", ("tests/test_stopped_short.py",)),
+    Mutation("stopped short: a plan below the first plan answered", "solvers/planner.py",
+             "    if not optimal and greedy_ok and greedy_value > main_value:",
+             "    if False:", ("tests/test_stopped_short.py",)),
     # --- redundant rules must never cut a real plan
     Mutation("redundant: online never fits beside a tour", "solvers/routes.py",
              "return any(grid_up(max(after, lo), grid) <= min(hi, until - duration)",

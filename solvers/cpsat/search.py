@@ -21,6 +21,7 @@ from engine.model import Visit
 from solvers.cpsat.lns import improve
 from solvers.cpsat.solver import Clock, ProgressCallback
 from solvers.model import PlannerModel, fix_values, set_hint
+from solvers.objective import objective_value
 from solvers.options import Progress
 
 __all__ = ["Found", "choose_then_time"]
@@ -115,7 +116,7 @@ def choose_then_time(model: PlannerModel, objective: cp_model.LinearExprT, clock
         for core in cores.values():
             choice.add_bool_or([~choice.get_bool_var_from_proto_index(i) for i in core])
         set_hint(choice, dict(enumerate(chosen)))
-    return _full_search(model, objective, clock, first, best, bound, last_choice)
+    return _full_search(model, objective, clock, first, first_value, best, bound, last_choice)
 
 
 def _untimed_groups(model: PlannerModel, clock: Clock, groups: list[list[int]],
@@ -243,12 +244,13 @@ def _free_on_days(model: PlannerModel, days: set[tuple[str, dt.date]],
 
 
 def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
-                 first: list[Visit], best: Found, bound: int | None,
+                 first: list[Visit], first_value: int | None, best: Found, bound: int | None,
                  choice: dict[int, int] | None = None) -> Found:
     """The full model, searching only for plans better than the best one found and no better
     than the choice model's bound: when there are none, the best plan is optimal. ``choice``
     (an unproven choice that could not be timed as it stood) is the hint when there is no
-    plan yet. Past its first seconds (``_FULL_ALONE``) without a proof, large-neighbourhood
+    plan yet. The first plan (worth ``first_value``) is the one to beat where the rounds found
+    none better. Past its first seconds (``_FULL_ALONE``) without a proof, large-neighbourhood
     search (``solvers.cpsat.lns``) improves the best plan for the rest of the time: one
     search of the whole model stalls where a few expert-days re-solved at a time do not."""
     if clock.left() < _FULL_SEARCH_MIN_SECONDS:
@@ -257,6 +259,8 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
         values = model.hint_plan(first, complete=True)
         if values is not None:
             best = Found("feasible", values, _value_of(objective, values), bound)
+    elif first_value is not None and best.objective is not None and first_value > best.objective:
+        best = _better_of_first(model, first, best, bound)
     alone = max(_FULL_ALONE_SECONDS, _FULL_ALONE * (clock.deadline - clock.t0))
     found = _whole_model(model, objective, clock, best, bound, choice,
                          cap=alone if best.values is not None else None)
@@ -278,6 +282,26 @@ def _full_search(model: PlannerModel, objective: cp_model.LinearExprT, clock: Cl
         return Found("feasible", values, value, None)
     top = max(found.bound, value)
     return Found("optimal" if value >= top else "feasible", values, value, top)
+
+
+def _better_of_first(model: PlannerModel, first: list[Visit], best: Found,
+                     bound: int | None) -> Found:
+    """The first plan where it is worth more than ``best``. Each is valued as the plan it
+    reads as (FORMAT.md's formula): short of a proof, a solution's overtime minutes may stand
+    above its days' real ends, its objective then below what the plan is worth. A plan better
+    than the one kept is still one whose objective beats that worth: every plan has a
+    solution whose objective is its worth."""
+    assert best.values is not None
+    kept = _worth(model, best.values)
+    values = model.hint_plan(first, complete=True)
+    if values is not None and (worth := _worth(model, values)) > kept:
+        return Found("feasible", values, worth, bound)
+    return Found(best.status, best.values, kept, best.bound)
+
+
+def _worth(model: PlannerModel, values: list[int]) -> int:
+    """What the plan of a solution is worth (``solvers.objective``)."""
+    return objective_value(model.p, *model.read_plan(lambda var: values[var.index]))
 
 
 def _whole_model(model: PlannerModel, objective: cp_model.LinearExprT, clock: Clock,
