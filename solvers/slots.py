@@ -310,8 +310,9 @@ def _check_plan_input(problem: PlanRequest, plan: Plan, q: Request,
         without = replace(problem, requests=tuple(r for r in problem.requests if r.id != q.id))
         found = check_plan(without, plan, travel=travel)
     if found:
-        raise InputError([Problem("plan", f"the plan is not valid for the week: {v}",
-                                  f"計画が週に対して有効ではありません: {v}") for v in found])
+        raise InputError([Problem("plan", f"the plan is not valid for the week: {v.text('en')}",
+                                  f"計画が週に対して有効ではありません: {v.text('ja')}")
+                          for v in found])
 
 
 def _only(problem: PlanRequest, q: Request) -> PlanRequest:

@@ -67,10 +67,16 @@ def test_every_rule_has_a_docstring_in_words():
 
 
 def test_violation_is_frozen_and_readable():
-    v = Violation("cap_drive", None, "pr-1", MON, "100 min of driving, cap 90")
+    v = Violation("cap_drive", None, "pr-1", MON, "PR expert, 12/7: 100 min of driving, cap 90",
+                  "広報担当、12/7: 運転 100 分（上限 90 分）")
     with pytest.raises(dataclasses.FrozenInstanceError):
         v.rule = "x"  # type: ignore[misc]
-    assert str(v) == "[cap_drive] expert pr-1, date 2026-12-07: 100 min of driving, cap 90"
+    # the rule for whoever reads a log, then the message as a person reads it
+    assert str(v) == "[cap_drive] PR expert, 12/7: 100 min of driving, cap 90"
+    assert v.text("en") == v.message and v.text("ja") == "広報担当、12/7: 運転 100 分（上限 90 分）"
+    # built as before, with five fields: no Japanese, which falls back to the English
+    old = Violation("cap_drive", None, "pr-1", MON, "100 min of driving, cap 90")
+    assert old.message_ja == "" and old.text("ja") == "100 min of driving, cap 90"
 
 
 # ------------------------------------------------------------------ accounted once, reasons
@@ -470,7 +476,12 @@ def test_a_lunch_inside_a_standing_appointment_is_rejected(place):
         return [v.message for v in check_plan(problem, dataclasses.replace(plan, breaks=(moved,)))
                 if v.rule == "lunch" and "standing appointment" in v.message]
 
-    assert about_it("12:15") == [f"lunch 12:15–13:00 overlaps the standing appointment "
-                                 f"12:00–13:00{' at A町' if place else ''}"]
+    # the expert has no display name: the id stands in for it
+    assert about_it("12:15") == [f"pr-1, 12/7: lunch 12:15–13:00 overlaps the standing "
+                                 f"appointment 12:00–13:00{' at A町' if place else ''}"]
+    moved = dataclasses.replace(b, start=t("12:15"), end=t("13:00"))
+    assert [v.message_ja for v in check_plan(problem, dataclasses.replace(plan, breaks=(moved,)))
+            if v.rule == "lunch"] == [f"pr-1、12/7: 昼休憩 12:15–13:00 が予定 12:00–13:00"
+                                      f"{'（A町）' if place else ''} と重なっています"]
     assert about_it("12:59") and about_it("11:16")
     assert about_it("11:15") == about_it("13:00") == []

@@ -112,3 +112,33 @@ def test_a_plan_from_another_week_is_refused_with_the_visit_named(files, tmp_pat
     assert main(["--lang", "en", "slots", week, bad, "--request", "n1"]) == 2
     err = capsys.readouterr().err
     assert "plan.visits[0].request: unknown request 'x9'" in err
+
+
+def test_an_invalid_plan_is_refused_in_japanese_naming_the_place(tmp_path, capsys):
+    """The checker's findings on the plan given are the error, in the reader's language: the
+    place by its Japanese name (not its code), the date as 12/7, the request by its subject."""
+    doc = json.loads(json.dumps(load_doc("two_towns"), ensure_ascii=False)
+                     .replace("town_a", "383562").replace("A町", "上島町"))
+    doc["horizon"] = {"start": "2026-12-07", "end": "2026-12-08"}
+    doc["requests"][0]["title"] = "広報誌の刷新"
+    doc["requests"].append(req("n1", "town_b", duration=60, priority=7, title="広報相談"))
+    without = json.loads(json.dumps(doc))
+    without["requests"] = without["requests"][:-1]
+    plan = tmp_path / "plan.json"
+    assert main(["plan", write(tmp_path / "w0.json", without), "--out", str(plan),
+                 "--quiet"]) == 0
+    bad = json.loads(plan.read_text(encoding="utf-8"))
+    [v] = [v for v in bad["visits"] if v["request"] == "a1"]
+    v["start"], v["end"] = "07:00", "08:00"          # before the town hall opens
+    week = write(tmp_path / "week.json", doc)
+    capsys.readouterr()
+    assert main(["slots", week, write(tmp_path / "bad.json", bad), "--request", "n1"]) == 2
+    err = capsys.readouterr().err
+    assert "計画が週に対して有効ではありません: 12/7: 上島町「広報誌の刷新」 07:00–08:00 が上島町の" \
+           "受付時間 08:30–17:15 の外です" in err, err
+    assert "383562" not in err and "2026-12-07" not in err and "a1" not in err, err
+    assert main(["--lang", "en", "slots", week, write(tmp_path / "bad.json", bad),
+                 "--request", "n1"]) == 2
+    err = capsys.readouterr().err
+    assert "the plan is not valid for the week: 12/7: 上島町 (Kamijima) 「広報誌の刷新」 " \
+           "07:00–08:00 is outside the opening hours 08:30–17:15 of 上島町 (Kamijima)" in err, err

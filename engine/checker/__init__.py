@@ -11,11 +11,17 @@ away), ``caps``, ``settled``
 coverage); ``context`` holds what they share. ``RULES`` lists them in the order they are
 checked.
 
+A violation names its rule and the request, expert and date it is about by id, for programs,
+and says what is wrong for people in English and Japanese (``message``, ``message_ja``;
+``text(lang)``): experts, places and requests by name, dates as ``12/7``.
+
 Examples
 --------
 >>> violations = check_plan(problem, plan)            # doctest: +SKIP
 >>> [v.rule for v in violations]                       # doctest: +SKIP
 ['travel_between_stops']
+>>> violations[0].text("ja")                           # doctest: +SKIP
+'広報担当、12/7: 上島町「広報相談」 の終了 10:00 から今治市「SNS講座」 の開始 10:05 まで 5 分しかなく、…'
 >>> assert_valid(problem, plan)                        # doctest: +SKIP
 """
 

@@ -1,37 +1,58 @@
 """What every rule of the checker shares: the ``Violation`` it reports and the ``Context``, the
 problem and the plan with the views the rules read (visits by expert and date, the on-site days,
-the legs of a day)."""
+the legs of a day) and the names a person reads (places, experts, requests, dates as ``12/7``).
+
+A violation's ``rule``, ``request``, ``expert`` and ``date`` are for programs; its ``message``
+and ``message_ja`` are for people, in English and Japanese: who and when first (the expert by
+name, the date as month/day), then what is wrong, every place, expert and request by name.
+
+Examples
+--------
+>>> v = Violation("cap_drive", None, "pr-1", dt.date(2026, 12, 7),
+...               "広報担当, 12/7: 100 min of driving, cap 90",
+...               "広報担当、12/7: 運転 100 分（上限 90 分）")
+>>> str(v)
+'[cap_drive] 広報担当, 12/7: 100 min of driving, cap 90'
+>>> v.text("ja")
+'広報担当、12/7: 運転 100 分（上限 90 分）'
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from engine.calendar import appointments_at
-from engine.model import Plan, PlanRequest, Visit, fmt_time
+from engine.format.places import Places, week_expert, week_request
+from engine.model import FIELD_LABELS, Plan, PlanRequest, Visit, fmt_time
 from engine.travel import TravelTimes
+from engine.words import month_day
 
-__all__ = ["Context", "Violation", "span", "violation"]
+__all__ = ["Context", "Violation", "fields", "span", "violation"]
 
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One broken rule: which rule, and where (request, expert, date where they apply)."""
+    """One broken rule: which rule, and where (request, expert, date where they apply: ids and
+    a date, for programs); what is wrong as a person reads it, in English (``message``) and
+    Japanese (``message_ja``, empty where none was written: ``text`` falls back to English)."""
 
     rule: str
     request: str | None
     expert: str | None
     date: dt.date | None
     message: str
+    message_ja: str = ""
 
     def __str__(self) -> str:
-        where = ", ".join(x for x in (
-            f"request {self.request}" if self.request else "",
-            f"expert {self.expert}" if self.expert else "",
-            f"date {self.date}" if self.date else "") if x)
-        return f"[{self.rule}] {where + ': ' if where else ''}{self.message}"
+        return f"[{self.rule}] {self.message}"
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``"en"`` or ``"ja"``)."""
+        return self.message_ja if lang == "ja" and self.message_ja else self.message
 
 
 class Context:
@@ -53,6 +74,39 @@ class Context:
         for vs in self.by_expert_date.values():
             vs.sort(key=lambda v: (v.start, v.end))
         self.route_of = {(r.expert, r.date): r for r in plan.routes}
+
+    @cached_property
+    def _places(self) -> Places:
+        return Places(list(self.p.locations))
+
+    def place(self, lid: str, lang: str) -> str:
+        """A place by name (``上島町``; ``上島町 (Kamijima)`` in English), listed or bundled."""
+        return self._places.name(lid, lang)
+
+    def places(self, lids: Iterable[str], lang: str) -> str:
+        """Places by name in order: ``A → B`` (empty: none)."""
+        return " → ".join(self.place(lid, lang) for lid in lids) or (
+            "none" if lang == "en" else "なし")
+
+    def who(self, eid: str) -> str:
+        """An expert by display name (the id where none is given)."""
+        return week_expert(self.p, eid)
+
+    def whom(self, eids: Iterable[str], lang: str) -> str:
+        """Experts by display name: ``A, B`` (``A・B`` in Japanese)."""
+        return (", " if lang == "en" else "・").join(self.who(e) for e in eids)
+
+    def req(self, rid: str, lang: str) -> str:
+        """A request by its place and subject (``上島町「広報相談」``)."""
+        return week_request(self.p, rid, lang)
+
+    def stop(self, v: Visit, lang: str) -> str:
+        """A stop of a day as a person names it: its request, or the standing appointment at
+        its place (``appointments``)."""
+        if v.request in self.p.request_by_id:
+            return self.req(v.request, lang)
+        place = self.place(v.location, lang)
+        return f"the standing appointment at {place}" if lang == "en" else f"{place}での予定"
 
     def onsite(self, eid: str, day: dt.date) -> list[Visit]:
         return [v for v in self.by_expert_date[eid, day] if v.mode == "onsite"]
@@ -115,9 +169,23 @@ class Context:
         return [self.t.minutes(a, b) for a, b in zip(path, path[1:], strict=False)]
 
 
-def violation(rule: str, message: str, request: str | None = None, expert: str | None = None,
-       date: dt.date | None = None) -> Violation:
-    return Violation(rule, request, expert, date, message)
+def violation(c: Context, rule: str, en: str, ja: str, request: str | None = None,
+              expert: str | None = None, date: dt.date | None = None) -> Violation:
+    """A violation of ``rule``; its messages say who and when first (``広報担当, 12/7: …``)
+    and then ``en`` / ``ja``, which name the requests, places and times themselves."""
+    who = [c.who(expert)] if expert else []
+    when = [month_day(date)] if date else []
+    head_en, head_ja = ", ".join([*who, *when]), "、".join([*who, *when])
+    return Violation(rule, request, expert, date, f"{head_en}: {en}" if head_en else en,
+                     f"{head_ja}: {ja}" if head_ja else ja)
+
+
+def fields(fs: Iterable[str], lang: str) -> str:
+    """Fields by their labels: ``'PR / marketing', 'data use'`` (``「広報」・「データ」``)."""
+    i = 0 if lang == "en" else 1
+    names = [FIELD_LABELS[f][i] if f in FIELD_LABELS else f for f in fs]
+    return ", ".join(f"'{n}'" for n in names) if lang == "en" else "・".join(
+        f"「{n}」" for n in names)
 
 
 def span(v: Visit) -> str:

@@ -20,7 +20,9 @@ def kpis_consistent(c: Context) -> Iterable[Violation]:
     want = plan_kpis(c.p, c.plan)
     for key, value in c.plan.kpis.items():
         if key in want and value != want[key]:
-            yield violation("kpis", f"kpis[{key!r}] is {value}, the plan's visits give {want[key]}")
+            yield violation(c, "kpis", f"the plan reports {key} {value}, its visits and routes "
+                            f"give {want[key]}", f"計画の {key} は {value} ですが、訪問とルートから"
+                            f"計算すると {want[key]} です")
 
 
 def objective_matches_formula(c: Context) -> Iterable[Violation]:
@@ -41,41 +43,55 @@ def objective_matches_formula(c: Context) -> Iterable[Violation]:
         drive += sum(c.legs(eid, stops, day))
     ndays = sum(1 for _ in c.onsite_days())     # appointments alone make no on-site day
     value = w.priority * served - w.drive_minute * drive - w.onsite_day * ndays
-    goals = ""
+    goals, goals_ja = "", ""
     nights = night_costs(c.p, c.plan.routes)
     if nights:
         value -= nights
         goals += f" − {nights} for nights away"
+        goals_ja += f" − {nights}（宿泊）"
     late = sum((v.date - due).days for v in c.visits
                if (due := c.p.request_by_id[v.request].due) is not None and v.date > due)
     if w.late_day:
         value -= w.late_day * late
         goals += f" − {w.late_day} × {counted(late, 'day')} late"
+        goals_ja += f" − {w.late_day} × {late}（遅れ日数）"
     paid = _overtime(c)
     if paid:
         value -= paid
         goals += f" − {paid} overtime"
+        goals_ja += f" − {paid}（時間外）"
     small = c.p.goals.small_towns
     if small is not None:
         in_towns = sum(c.p.request_by_id[v.request].priority for v in c.visits
                        if small.includes(c.p.location_by_id[v.location]))
         value += small.bonus * in_towns
         goals += f" + {small.bonus} × {in_towns}"
+        goals_ja += f" + {small.bonus} × {in_towns}"
     short = sum(_shortfalls(c).values())
     if c.p.goals.coverage is not None:
         value -= c.p.goals.coverage.penalty * short
         goals += f" − {c.p.goals.coverage.penalty} × {short}"
+        goals_ja += f" − {c.p.goals.coverage.penalty} × {short}"
     if c.plan.objective is None or c.plan.objective != value:
-        yield violation("objective", f"objective {c.plan.objective}, the formula on the plan gives "
-                 f"{value} ({w.priority} × {served} − {w.drive_minute} × {drive} − "
-                 f"{w.onsite_day} × {ndays}{goals})")
-    if c.plan.bound is None or c.plan.objective is None:
-        yield violation("bound", "a plan with a result needs a bound")
-    elif c.plan.bound < c.plan.objective:
-        yield violation("bound", f"bound {c.plan.bound} is below the objective {c.plan.objective}")
-    elif c.plan.status == "optimal" and c.plan.bound != c.plan.objective:
-        yield violation("bound", f"status optimal but bound {c.plan.bound} ≠ objective "
-                 f"{c.plan.objective}")
+        formula = f"{w.priority} × {served} − {w.drive_minute} × {drive} − {w.onsite_day} × {ndays}"
+        yield violation(c, "objective", f"plan score {c.plan.objective}, the formula on the plan "
+                        f"gives {value} ({formula}{goals})", f"計画のスコアは {c.plan.objective} "
+                        f"ですが、計画から式で計算すると {value} です（{formula}{goals_ja}）")
+    yield from _bound(c)
+
+
+def _bound(c: Context) -> Iterable[Violation]:
+    """The bound of a plan with a result: there, at least the objective, equal when optimal."""
+    bound, objective = c.plan.bound, c.plan.objective
+    if bound is None or objective is None:
+        yield violation(c, "bound", "a plan with a result needs a bound",
+                        "結果のある計画には上限値（bound）が必要です")
+    elif bound < objective:
+        yield violation(c, "bound", f"bound {bound} is below the plan score {objective}",
+                        f"上限値 {bound} が計画のスコア {objective} を下回っています")
+    elif c.plan.status == "optimal" and bound != objective:
+        yield violation(c, "bound", f"status optimal but bound {bound} ≠ plan score {objective}",
+                        f"最適解なのに上限値 {bound} が計画のスコア {objective} と異なります")
 
 
 def _overtime(c: Context) -> int:
@@ -132,17 +148,25 @@ def coverage_reported(c: Context) -> Iterable[Violation]:
     listed = {x.location: x for x in c.plan.coverage}
     for lid in floors:
         if lid not in listed:
-            yield violation("coverage", f"{lid} has a floor of {floors[lid]} but is not reported")
+            yield violation(c, "coverage", f"{c.place(lid, 'en')} has a floor of "
+                            f"{counted(floors[lid], 'visit')} but is not reported",
+                            f"{c.place(lid, 'ja')}には最低 {floors[lid]} 件の目標がありますが、"
+                            "報告されていません")
     for x in c.plan.coverage:
+        en, ja = c.place(x.location, "en"), c.place(x.location, "ja")
         if x.location not in floors:
-            yield violation("coverage", f"{x.location} is reported but has no floor")
+            yield violation(c, "coverage", f"{en} is reported but has no floor",
+                            f"{ja}が報告されていますが、最低件数の目標がありません")
             continue
         want = (seen[x.location], floors[x.location],
                 max(0, floors[x.location] - seen[x.location]))
         if (x.visits, x.min_visits, x.shortfall) != want:
-            yield violation("coverage", f"{x.location}: reported {counted(x.visits, 'visit')}, floor "
-                     f"{x.min_visits}, short {x.shortfall}; the plan gives "
-                     f"{counted(want[0], 'visit')}, "
-                     f"floor {want[1]}, short {want[2]}")
+            yield violation(c, "coverage", f"{en}: reported {counted(x.visits, 'visit')}, floor "
+                            f"{x.min_visits}, short {x.shortfall}; the plan gives "
+                            f"{counted(want[0], 'visit')}, floor {want[1]}, short {want[2]}",
+                            f"{ja}: 報告は {x.visits} 件・目標 {x.min_visits} 件・不足 "
+                            f"{x.shortfall} 件ですが、計画では {want[0]} 件・目標 {want[1]} 件・"
+                            f"不足 {want[2]} 件です")
         if x.shortfall and not any(r.strip() for r in x.reasons):
-            yield violation("coverage", f"{x.location} is short of its floor without a reason")
+            yield violation(c, "coverage", f"{en} is short of its floor without a reason",
+                            f"{ja}は目標に届いていませんが、理由がありません")

@@ -38,23 +38,29 @@ def _nights_of(c: Context, e: Expert) -> Iterable[Violation]:
         if eid != e.id or r.end_at is None or r.end_at == e.base:
             continue
         nights[day] = r.end_at
+        en, ja = c.place(r.end_at, "en"), c.place(r.end_at, "ja")
         if r.end_at not in places:
-            yield violation("nights", f"ends at {r.end_at}, where the expert may not stay the "
-                            "night", expert=eid, date=day)
+            yield violation(c, "nights", f"ends at {en}, where the expert may not stay the night",
+                            f"{ja}で一日を終えていますが、そこには宿泊できません",
+                            expert=eid, date=day)
         elif day not in dates:
-            yield violation("nights", f"ends away at {r.end_at}, but the next calendar date is "
-                            "no working date of the expert in the horizon", expert=eid, date=day)
+            yield violation(c, "nights", f"ends away at {en}, but the next calendar date is no "
+                            "working date of the expert in the horizon", f"{ja}で宿泊して"
+                            "いますが、翌日は期間内の勤務日ではありません", expert=eid, date=day)
     for day, place in sorted(nights.items()):
         if c.ends(e.id, day + _DAY)[0] != place:
-            yield violation("nights", f"the day after the night at {place} does not start there",
-                            expert=e.id, date=day + _DAY)
+            yield violation(c, "nights", f"the day after the night at {c.place(place, 'en')} "
+                            "does not start there", f"{c.place(place, 'ja')}に宿泊した翌日が"
+                            "そこから始まっていません", expert=e.id, date=day + _DAY)
     for (eid, day), r in sorted(c.route_of.items()):
         if eid == e.id and r.start_at not in (None, e.base) and nights.get(day - _DAY) != r.start_at:
-            yield violation("nights", f"starts at {r.start_at} without a night there before",
-                            expert=eid, date=day)
+            yield violation(c, "nights", f"starts at {c.place(r.start_at, 'en')} without a night "
+                            f"there before", f"前夜に宿泊していない{c.place(r.start_at, 'ja')}から"
+                            "一日が始まっています", expert=eid, date=day)
     most = e.overnight.max_nights if e.overnight is not None else 0
     if nights and not trips_within(nights, most):
-        yield violation("nights", f"a trip of more than {counted(most, 'night')} away", expert=e.id)
+        yield violation(c, "nights", f"a trip of more than {counted(most, 'night')} away",
+                        f"{most} 泊を超える出張があります", expert=e.id)
 
 
 def _drive_only_day(c: Context, e: Expert, day: dt.date) -> Iterable[Violation]:
@@ -62,7 +68,10 @@ def _drive_only_day(c: Context, e: Expert, day: dt.date) -> Iterable[Violation]:
     start_at, end_at = c.ends(e.id, day)
     t = c.t.minutes(start_at, end_at)
     if r.leave < e.work_start or r.return_ > e.work_end or r.return_ - r.leave < t:
-        yield violation("route_hours", f"leaves {fmt_time(r.leave)} and is back "
-                        f"{fmt_time(r.return_)}: no {t}-min drive from {start_at} to {end_at} "
-                        f"within {fmt_time(e.work_start)}–{fmt_time(e.work_end)}",
-                        expert=e.id, date=day)
+        hours = f"{fmt_time(e.work_start)}–{fmt_time(e.work_end)}"
+        yield violation(c, "route_hours", f"leaves {fmt_time(r.leave)} and is back "
+                        f"{fmt_time(r.return_)}: no {t}-min drive from {c.place(start_at, 'en')} "
+                        f"to {c.place(end_at, 'en')} within {hours}",
+                        f"出発 {fmt_time(r.leave)}・帰着 {fmt_time(r.return_)} では、勤務時間 "
+                        f"{hours} の中で{c.place(start_at, 'ja')}から{c.place(end_at, 'ja')}への"
+                        f"移動 {t} 分ができません", expert=e.id, date=day)

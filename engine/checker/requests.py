@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from engine.checker.context import Context, Violation, span, violation
+from engine.checker.context import Context, Violation, fields, span, violation
 from engine.words import counted
 
 __all__ = ["every_request_accounted_once", "experts_cover_fields", "unscheduled_have_reasons", "visit_known_ids", "visit_matches_request"]
+
+#: A mode as the messages write it (English, Japanese).
+_MODES = {"onsite": ("on site", "現地"), "online": ("online", "オンライン")}
 
 
 def every_request_accounted_once(c: Context) -> Iterable[Violation]:
@@ -21,33 +24,44 @@ def every_request_accounted_once(c: Context) -> Iterable[Violation]:
     for u in c.plan.unscheduled:
         seen[u.request] += 1
     for q in c.p.requests:
+        en, ja = c.req(q.id, "en"), c.req(q.id, "ja")
         if seen[q.id] == 0:
-            yield violation("accounted_once", "neither scheduled nor reported unscheduled", q.id)
+            yield violation(c, "accounted_once", f"{en} is neither planned nor left out with a "
+                            "reason", f"{ja} が計画にも計画外の一覧にもありません", q.id)
         elif seen[q.id] > 1:
-            yield violation("accounted_once", f"appears {seen[q.id]} times in visits and unscheduled",
-                     q.id)
+            yield violation(c, "accounted_once", f"{en} appears {seen[q.id]} times among the "
+                            "visits and the requests left out", f"{ja} が訪問と計画外の一覧に"
+                            f"合わせて {seen[q.id]} 回あります", q.id)
     for rid in seen:
         if rid not in c.p.request_by_id:
-            yield violation("accounted_once", "the plan names a request that is not in the problem", rid)
+            yield violation(c, "accounted_once", f"the plan names request {rid!r}, which the week "
+                            "does not have", f"計画にある依頼 {rid!r} は週にありません", rid)
 
 
 def unscheduled_have_reasons(c: Context) -> Iterable[Violation]:
     """Every request left out carries at least one reason a coordinator can read."""
     for u in c.plan.unscheduled:
         if not any(isinstance(r, str) and r.strip() for r in u.reasons):
-            yield violation("unscheduled_reason", "left out without a reason", u.request)
+            yield violation(c, "unscheduled_reason", f"{c.req(u.request, 'en')} is left out "
+                            "without a reason", f"{c.req(u.request, 'ja')} が理由なしで計画外に"
+                            "なっています", u.request)
 
 
 def visit_known_ids(c: Context) -> Iterable[Violation]:
     """A visit is made by experts of the programme at a place of the problem (known ids); a
     visit naming an unknown one is not examined further."""
     for v in c.plan.visits:
+        what = c.req(v.request, "en"), c.req(v.request, "ja")
         if v.location not in c.p.location_by_id:
-            yield violation("unknown_location", f"unknown location {v.location!r}", v.request,
-                     date=v.date)
+            yield violation(c, "unknown_location", f"{what[0]} is planned at "
+                            f"{c.place(v.location, 'en')}, which is not a place of the week",
+                            f"{what[1]} の訪問先{c.place(v.location, 'ja')}は週の場所にありません",
+                            v.request, date=v.date)
         for eid in v.experts:
             if eid not in c.p.expert_by_id:
-                yield violation("unknown_expert", f"unknown expert {eid!r}", v.request, eid, v.date)
+                yield violation(c, "unknown_expert", f"{what[0]} is planned with {eid!r}, who is "
+                                "not an expert of the week", f"{what[1]} の担当 {eid!r} は週の"
+                                "専門家にいません", v.request, eid, v.date)
 
 
 def visit_matches_request(c: Context) -> Iterable[Violation]:
@@ -55,15 +69,22 @@ def visit_matches_request(c: Context) -> Iterable[Violation]:
     (on-site or online), and lasts exactly the requested minutes (end − start = duration)."""
     for v in c.visits:
         q = c.p.request_by_id[v.request]
+        en, ja = c.req(v.request, "en"), c.req(v.request, "ja")
         if v.location != q.location:
-            yield violation("visit_matches_request", f"location {v.location!r} but the request is for "
-                     f"{q.location!r}", v.request, date=v.date)
+            yield violation(c, "visit_matches_request", f"{en} is planned at "
+                            f"{c.place(v.location, 'en')}", f"{ja} が"
+                            f"{c.place(v.location, 'ja')}で計画されています", v.request,
+                            date=v.date)
         if v.mode != q.mode:
-            yield violation("visit_matches_request", f"mode {v.mode!r} but the request asks {q.mode!r}",
-                     v.request, date=v.date)
+            asks, got = (_MODES.get(m, (m, m)) for m in (q.mode, v.mode))
+            yield violation(c, "visit_matches_request", f"{en} asks for a visit {asks[0]} but is "
+                            f"planned {got[0]}", f"{ja} は{asks[1]}の依頼ですが{got[1]}で計画"
+                            "されています", v.request, date=v.date)
         if v.end - v.start != q.duration_min:
-            yield violation("duration", f"{span(v)} lasts {v.end - v.start} min, the request asks "
-                     f"{q.duration_min} min", v.request, date=v.date)
+            yield violation(c, "duration", f"{en} {span(v)} lasts {v.end - v.start} min, the "
+                            f"request asks {q.duration_min} min", f"{ja} {span(v)} は "
+                            f"{v.end - v.start} 分ですが、依頼は {q.duration_min} 分です",
+                            v.request, date=v.date)
 
 
 def experts_cover_fields(c: Context) -> Iterable[Violation]:
@@ -72,22 +93,30 @@ def experts_cover_fields(c: Context) -> Iterable[Violation]:
     'data' needs a PR expert and a data expert, not two PR experts)."""
     for v in c.visits:
         q = c.p.request_by_id[v.request]
+        en, ja = c.req(v.request, "en"), c.req(v.request, "ja")
+        asked = fields(q.fields, "en"), fields(q.fields, "ja")
         if len(set(v.experts)) != len(v.experts):
-            yield violation("fields", f"names an expert twice: {list(v.experts)}", v.request,
-                     date=v.date)
+            yield violation(c, "fields", f"{en} names an expert twice: {c.whom(v.experts, 'en')}",
+                            f"{ja} に同じ専門家が 2 回あります: {c.whom(v.experts, 'ja')}",
+                            v.request, date=v.date)
             continue
         if len(v.experts) != len(q.fields):
-            yield violation("fields", f"{counted(len(v.experts), 'expert')} for {counted(len(q.fields), 'field')} "
-                     f"{list(q.fields)}", v.request, date=v.date)
+            yield violation(c, "fields", f"{en}: {counted(len(v.experts), 'expert')} for "
+                            f"{counted(len(q.fields), 'field')} {asked[0]}", f"{ja}: 分野 "
+                            f"{asked[1]}（{len(q.fields)} 分野）に専門家が {len(v.experts)} 人です",
+                            v.request, date=v.date)
             continue
         for eid in v.experts:
             if not set(c.p.expert_by_id[eid].fields) & set(q.fields):
-                yield violation("expert_field", f"{eid} has none of the fields {list(q.fields)}",
-                         v.request, eid, v.date)
+                yield violation(c, "expert_field", f"{en}: the expert has none of the fields "
+                                f"{asked[0]}", f"{ja}: この専門家は分野 {asked[1]} のどれも"
+                                "担当していません", v.request, eid, v.date)
         if not _perfect_matching(list(q.fields),
                                  [set(c.p.expert_by_id[e].fields) for e in v.experts]):
-            yield violation("fields", f"experts {list(v.experts)} cannot cover fields "
-                     f"{list(q.fields)} one each", v.request, date=v.date)
+            yield violation(c, "fields", f"{en}: {c.whom(v.experts, 'en')} cannot cover the "
+                            f"fields {asked[0]} one each", f"{ja}: {c.whom(v.experts, 'ja')} "
+                            f"では分野 {asked[1]} を 1 人 1 分野で担当できません", v.request,
+                            date=v.date)
 
 
 def _perfect_matching(fields: list[str], has: list[set[str]]) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from engine.checker.context import Context, Violation, span, violation
 from engine.model import fmt_time
+from engine.words import month_day
 
 __all__ = ["fixed_visits_kept", "nothing_new_in_history"]
 
@@ -23,8 +24,11 @@ def nothing_new_in_history(c: Context) -> Iterable[Violation]:
         if q.fixed is not None or v.date > past.date():
             continue
         if v.date < past.date() or v.start < now:
-            yield violation("history", f"a new visit {span(v)} on {v.date}, before now "
-                     f"({past:%Y-%m-%d %H:%M})", v.request, date=v.date)
+            now_at = f"{month_day(past.date())} {past:%H:%M}"
+            yield violation(c, "history", f"{c.req(v.request, 'en')} is newly planned at "
+                            f"{span(v)}, before now ({now_at})", f"{c.req(v.request, 'ja')} が"
+                            f"現在（{now_at}）より前の {span(v)} に新しく計画されています",
+                            v.request, date=v.date)
             continue
         if v.mode != "onsite":
             continue
@@ -33,9 +37,12 @@ def nothing_new_in_history(c: Context) -> Iterable[Violation]:
             here = before[-1].location if before else c.p.expert_by_id[eid].base
             need = c.t.minutes(here, v.location)
             if v.start < now + need:
-                yield violation("history", f"{span(v)} cannot be reached from {here} by a "
-                         f"{need}-min drive leaving after now ({fmt_time(now)})", v.request,
-                         eid, v.date)
+                yield violation(c, "history", f"{c.req(v.request, 'en')} {span(v)} cannot be "
+                                f"reached from {c.place(here, 'en')} by a {need}-min drive "
+                                f"leaving after now ({fmt_time(now)})", f"現在（{fmt_time(now)}）"
+                                f"以降に{c.place(here, 'ja')}を出ると、移動 {need} 分で "
+                                f"{c.req(v.request, 'ja')} {span(v)} に間に合いません",
+                                v.request, eid, v.date)
 
 
 def fixed_visits_kept(c: Context) -> Iterable[Violation]:
@@ -55,15 +62,24 @@ def fixed_visits_kept(c: Context) -> Iterable[Violation]:
         v = by_req.get(q.id)
         if q.id in released:
             if v is None and "fixed_conflict" not in codes.get(q.id, ()):
-                yield violation("fixed", "released published visit left out without the code "
-                         "fixed_conflict", q.id, date=f.date)
+                yield violation(c, "fixed", f"the published visit {c.req(q.id, 'en')} was "
+                                "released and left out without the code fixed_conflict",
+                                f"公開済みの訪問 {c.req(q.id, 'ja')} が、コード fixed_conflict "
+                                "なしで計画から外されています", q.id, date=f.date)
             continue
+        was = (f"{c.whom(f.experts, 'en')} {fmt_time(f.start)}",
+               f"{c.whom(f.experts, 'ja')} {fmt_time(f.start)}")
         if v is None:
             if infeasible and not released:
                 continue            # nothing planned: every request unscheduled
-            yield violation("fixed", f"the published visit ({f.date} {fmt_time(f.start)}) was dropped",
-                     q.id, date=f.date)
+            yield violation(c, "fixed", f"the published visit {c.req(q.id, 'en')} ({was[0]}) "
+                            "was dropped", f"公開済みの訪問 {c.req(q.id, 'ja')}（{was[1]}）が"
+                            "計画から外されています", q.id, date=f.date)
         elif v.date != f.date or v.start != f.start or set(v.experts) != set(f.experts):
-            yield violation("fixed", f"published as {list(f.experts)} {f.date} {fmt_time(f.start)}, "
-                     f"planned as {list(v.experts)} {v.date} {fmt_time(v.start)}", q.id,
-                     date=v.date)
+            now = (f"{c.whom(v.experts, 'en')} {month_day(v.date)} {fmt_time(v.start)}",
+                   f"{c.whom(v.experts, 'ja')} {month_day(v.date)} {fmt_time(v.start)}")
+            published = month_day(f.date)
+            yield violation(c, "fixed", f"{c.req(q.id, 'en')} was published as {was[0]} on "
+                            f"{published} but is planned as {now[0]}", f"{c.req(q.id, 'ja')} は"
+                            f"{published} {was[1]} として公開済みですが、{now[1]} で計画されて"
+                            "います", q.id, date=v.date)

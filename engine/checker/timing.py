@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from engine.calendar import date_status, keep_out
 from engine.checker.context import Context, Violation, span, violation
 from engine.model import fmt_time
+from engine.words import month_day
 
 __all__ = ["date_workable_and_requested", "not_in_closed_hours", "not_in_places_closed_hours",
            "starts_on_grid", "within_hours"]
@@ -22,17 +23,22 @@ def date_workable_and_requested(c: Context) -> Iterable[Violation]:
     until = c.p.horizon.published_until
     for v in c.visits:
         q = c.p.request_by_id[v.request]
+        en, ja = c.req(v.request, "en"), c.req(v.request, "ja")
         if until is not None and v.date <= until and q.fixed is None:
-            yield violation("published_period", f"a new visit on {v.date}, in the plan published up to "
-                     f"{until}", v.request, date=v.date)
+            yield violation(c, "published_period", f"{en} is newly planned in the plan already "
+                            f"published up to {month_day(until)}", f"{ja} が公開済みの期間"
+                            f"（{month_day(until)} まで）に新しく計画されています", v.request,
+                            date=v.date)
         for eid in v.experts:
             st = date_status(c.p.horizon, c.p.expert_by_id[eid], v.date)
             if not st.workable:
-                yield violation("workable_day", f"{v.date} is not workable for {eid}: {st.reason}",
-                         v.request, eid, v.date)
+                yield violation(c, "workable_day", f"{en}: not a working day of the expert "
+                                f"({st.reason})", f"{ja}: この専門家の勤務日ではありません"
+                                f"（{st.reason_ja or st.reason}）", v.request, eid, v.date)
         if not q.earliest <= v.date <= q.latest:
-            yield violation("request_dates", f"{v.date} is outside the requested dates "
-                     f"{q.earliest} – {q.latest}", v.request, date=v.date)
+            dates = f"{month_day(q.earliest)}–{month_day(q.latest)}"
+            yield violation(c, "request_dates", f"{en} is outside the requested dates {dates}",
+                            f"{ja} が希望日 {dates} の範囲外です", v.request, date=v.date)
 
 
 def within_hours(c: Context) -> Iterable[Violation]:
@@ -41,18 +47,22 @@ def within_hours(c: Context) -> Iterable[Violation]:
     for v in c.visits:
         q = c.p.request_by_id[v.request]
         loc = c.p.location_by_id[v.location]
+        en, ja = f"{c.req(v.request, 'en')} {span(v)}", f"{c.req(v.request, 'ja')} {span(v)}"
         if v.start < loc.open or v.end > loc.close:
-            yield violation("location_hours", f"{span(v)} is outside {loc.id}'s hours "
-                     f"{fmt_time(loc.open)}–{fmt_time(loc.close)}", v.request, date=v.date)
+            hours = f"{fmt_time(loc.open)}–{fmt_time(loc.close)}"
+            yield violation(c, "location_hours", f"{en} is outside the opening hours {hours} "
+                            f"of {c.place(loc.id, 'en')}", f"{ja} が{c.place(loc.id, 'ja')}の"
+                            f"受付時間 {hours} の外です", v.request, date=v.date)
         if q.window and (v.start < q.window[0] or v.end > q.window[1]):
-            yield violation("window", f"{span(v)} is outside the requested window "
-                     f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}", v.request, date=v.date)
+            hours = f"{fmt_time(q.window[0])}–{fmt_time(q.window[1])}"
+            yield violation(c, "window", f"{en} is outside the requested hours {hours}",
+                            f"{ja} が希望時間帯 {hours} の外です", v.request, date=v.date)
         for eid in v.experts:
             e = c.p.expert_by_id[eid]
             if v.start < e.work_start or v.end > e.day_end:
-                yield violation("working_hours", f"{span(v)} is outside {eid}'s working hours "
-                         f"{fmt_time(e.work_start)}–{fmt_time(e.day_end)}", v.request, eid,
-                         v.date)
+                hours = f"{fmt_time(e.work_start)}–{fmt_time(e.day_end)}"
+                yield violation(c, "working_hours", f"{en} is outside the working hours {hours}",
+                                f"{ja} が勤務時間 {hours} の外です", v.request, eid, v.date)
 
 
 def starts_on_grid(c: Context) -> Iterable[Violation]:
@@ -61,8 +71,10 @@ def starts_on_grid(c: Context) -> Iterable[Violation]:
     grid = c.p.horizon.start_grid_min
     for v in c.visits:
         if v.start % grid:
-            yield violation("start_grid", f"{span(v)} does not start on the {grid}-minute "
-                            "appointment grid", v.request, date=v.date)
+            yield violation(c, "start_grid", f"{c.req(v.request, 'en')} {span(v)} does not "
+                            f"start on the {grid}-minute appointment grid",
+                            f"{c.req(v.request, 'ja')} {span(v)} の開始が {grid} 分刻みの予約枠に"
+                            "合っていません", v.request, date=v.date)
 
 
 def not_in_closed_hours(c: Context) -> Iterable[Violation]:
@@ -73,8 +85,13 @@ def not_in_closed_hours(c: Context) -> Iterable[Violation]:
         for eid in v.experts:
             for lo, hi in keep_out(c.p, q, (eid,), v.date, closed=False):
                 if v.start < hi and lo < v.end:
-                    yield violation("closed_hours", f"{span(v)} overlaps {fmt_time(lo)}–{fmt_time(hi)}, "
-                             f"when {eid} or {v.location} is unavailable", v.request, eid, v.date)
+                    hours = f"{fmt_time(lo)}–{fmt_time(hi)}"
+                    yield violation(c, "closed_hours", f"{c.req(v.request, 'en')} {span(v)} "
+                                    f"overlaps {hours}, when the expert or "
+                                    f"{c.place(v.location, 'en')} is unavailable",
+                                    f"{c.req(v.request, 'ja')} {span(v)} が、専門家または"
+                                    f"{c.place(v.location, 'ja')}の都合がつかない {hours} と"
+                                    "重なっています", v.request, eid, v.date)
 
 
 def not_in_places_closed_hours(c: Context) -> Iterable[Violation]:
@@ -83,6 +100,9 @@ def not_in_places_closed_hours(c: Context) -> Iterable[Violation]:
     for v in c.visits:
         for lo, hi in c.p.location_by_id[v.location].closed:
             if v.start < hi and lo < v.end:
-                yield violation("places_closed_hours", f"{span(v)} overlaps {fmt_time(lo)}–"
-                                f"{fmt_time(hi)}, when {v.location} is closed", v.request,
-                                date=v.date)
+                hours = f"{fmt_time(lo)}–{fmt_time(hi)}"
+                yield violation(c, "places_closed_hours", f"{c.req(v.request, 'en')} {span(v)} "
+                                f"overlaps {hours}, when {c.place(v.location, 'en')} is closed",
+                                f"{c.req(v.request, 'ja')} {span(v)} が"
+                                f"{c.place(v.location, 'ja')}の休み時間 {hours} と重なっています",
+                                v.request, date=v.date)
