@@ -766,13 +766,14 @@ function renderJob() {
 
 /** Why a job ended without a plan, in the page's language: a plan that could not be made says
  * why in its own notes (plan/1 ``messages_ja``, ``messages``), which the notes section shows
- * when it shows this job's plan, so the status line then only points there; the service's own
- * reason (a worker that failed, bad input) is given in English only. */
+ * when it shows this job's plan, so the status line then only points there; else the
+ * service's own reason (bad input, an internal error, a worker that stopped), ``reason_ja``
+ * on the Japanese page (a job failed before the service kept it has only ``reason``). */
 function jobReason(job, plan, notesShown) {
   const ja = state.lang === "ja" && Array.isArray(plan.messages_ja) && plan.messages_ja.length;
   const notes = ((ja ? plan.messages_ja : plan.messages) || [])
     .filter((m) => typeof m === "string" && m);
-  if (!notes.length) return job.reason;
+  if (!notes.length) return (state.lang === "ja" && job.reason_ja) || job.reason;
   return notesShown ? t("reason_in_notes") : notes.join(" / ");
 }
 
