@@ -729,7 +729,11 @@ function renderJob() {
   // a repair the model could not make says why in its own words (not "visits released")
   if (fallback) parts.push(state.lang === "ja" ? fallback.message_ja : fallback.message);
   else if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
-  else if (typeof p.objective === "number") parts.push(planWord(null, p.objective, p.bound));
+  // the search's progress speaks of a plan only while the search goes on: a failed or
+  // cancelled job has no plan, whatever its last objective and ceiling were
+  else if (["queued", "running"].includes(job.status) && typeof p.objective === "number") {
+    parts.push(planWord(null, p.objective, p.bound));
+  }
   parts.push(job.published_at ? `${t("published_at")} ${japanTime(job.published_at)}` : t("not_published"));
   const shown = state.source === "job" ? job : state.shown;
   if (job.reason && job.status !== "done") parts.push(jobReason(job, plan, shown === job));

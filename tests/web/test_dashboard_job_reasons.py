@@ -1,7 +1,9 @@
 """A plan job that ended without a plan, on the dashboard's status line, in headless Chromium
 against a real ``dxshare serve``: it says why in the page's language (the service's
 ``reason_ja`` on the Japanese page, ``reason`` on the English one, and ``reason`` where a job
-failed before the service kept a Japanese one)."""
+failed before the service kept a Japanese one), and it never speaks of a plan's quality
+(最適（証明済み）, あと最大 … % 改善の余地) from the progress its search had made before it
+failed or was cancelled."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 
 from engine.errors import InputError, Problem
-from service.jobs.reasons import invalid_input, solver_error
+from service.jobs.reasons import cancelled, invalid_input, solver_error
 from tests.web.conftest import Live, plan_and_publish, shot
 from tests.web.test_dashboard import _css, _wait
 from tests.web.test_dashboard_views import _open_week
@@ -20,6 +22,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 REASON_WEEK = "2027-07-12"   # its own week: no other module plans it
 MATSUYAMA = "382019"
+QUALITY = ("最適（証明済み）", "改善の余地", "公開済みの訪問の一部を外しました",
+           "optimal (proven)", "better possible", "could still improve")
 
 REASONS = {
     "solver": solver_error(KeyError("expert 'pr-1' has no day 2027-07-12")),
@@ -69,12 +73,12 @@ def test_a_failed_job_says_why_in_the_pages_language(browser: Any, live: Live,
     text = _show(browser, _failed(done, en, ja))
     assert text.startswith("計画: 失敗"), text
     assert text.endswith(ja), text
-    assert en not in text, text
+    assert en not in text and not any(w in text for w in QUALITY), text
     shot(browser, f"job-reason-{kind}-ja")
     _css(browser, "#lang").click()
     _wait(browser, lambda d: _css(d, "#plan-status").text.endswith(en))
     text = _css(browser, "#plan-status").text
-    assert ja not in text, text
+    assert ja not in text and not any(w in text for w in QUALITY), text
     _css(browser, "#lang").click()   # back to Japanese for the next test
     _wait(browser, lambda d: _css(d, "#plan-status").text.endswith(ja))
 
@@ -87,3 +91,18 @@ def test_a_job_failed_before_japanese_reasons_shows_its_english_one(
     assert text.startswith("計画: 失敗") and text.endswith(en), text
     assert "null" not in text and "undefined" not in text
 
+
+def test_a_cancelled_job_claims_no_quality_for_its_search(browser: Any, live: Live,
+                                                          done: dict[str, Any]) -> None:
+    """Cancelled mid-search, the job's progress had an objective below its ceiling: the
+    status line names neither that gap nor a proof, only that the centre stopped it."""
+    en, ja = cancelled()
+    job = _failed(done, en, ja, status="cancelled")
+    job["progress"]["bound"] = job["progress"]["objective"] + 500
+    _open_week(browser, live, "centre", REASON_WEEK)
+    text = _show(browser, job)
+    assert text.startswith("計画: 中止") and text.endswith("センターが中止しました"), text
+    assert not any(w in text for w in QUALITY), text
+    # the same progress on a job still running is the search's own news, and is said
+    text = _show(browser, {**job, "status": "running", "reason": None, "reason_ja": None})
+    assert "改善の余地" in text, text
