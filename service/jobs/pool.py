@@ -418,7 +418,7 @@ class WorkerPool:
         """Why the job's process ended without writing it (English, Japanese), or None."""
         if r.ended in ("written", "cancelled"):
             return None
-        from service.jobs.reasons import exit_reason  # not in a worker's first import
+        from service.jobs.reasons import exit_reason  # start fast: not in a worker's first import
 
         return exit_reason(r.ended or "exited", grace=self.grace,
                            limit=round(r.deadline - r.started - self.grace, 1),
