@@ -115,7 +115,9 @@ class RequestRow(Base):
 class PlanJob(Base):
     """A solve: its input, progress, answer, and how it ended.
 
-    ``status``: queued → running → done | failed | cancelled. ``attempt`` counts starts; a
+    ``status``: queued → running → done | failed | cancelled; ``reason`` says why a job
+    failed or was cancelled in English, ``reason_ja`` in Japanese (empty on rows written
+    before it was kept: read ``reason``). ``attempt`` counts starts; a
     worker writes only while the row still carries its attempt number, so a solve orphaned by
     a restart cannot overwrite the resumed one.
     """
@@ -130,6 +132,7 @@ class PlanJob(Base):
     progress: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason_ja: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     history: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -55,6 +55,7 @@ def job_view(job: PlanJob, *, full: bool = True) -> dict[str, Any]:
         "id": job.id, "url": f"/v1/plan-jobs/{job.id}", "status": job.status,
         "week": job.week.isoformat() if job.week else None, "attempt": job.attempt,
         "progress": job.progress, "reason": job.reason,
+        "reason_ja": job.reason_ja,
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,

@@ -12,10 +12,11 @@ A job is also the unit of publishing: ``publish_plan`` (``service.weeks``, the w
 turns a done week job's visits into the week's published visits, which later week jobs keep
 fixed (or, on request, only prefer).
 
-Modules: ``rows`` (the job's row: statuses, a new job, its guarded end), ``runner`` (the solve
-in a worker process), ``pool`` (worker processes the server owns, each running a ``target``)
-and ``manager`` (``JobManager``: submit, cancel, recover). This package imports none of
-them: a worker process unpickles ``pool.worker_main`` before it watches its parent, and what
-that import loads (not the database layer, not the solver) delays the watch.
+Modules: ``rows`` (the job's row: statuses, a new job, its guarded end), ``reasons`` (why a
+job failed, in English and Japanese), ``runner`` (the solve in a worker process), ``pool``
+(worker processes the server owns, each running a ``target``) and ``manager``
+(``JobManager``: submit, cancel, recover). This package imports none of them: a worker
+process unpickles ``pool.worker_main`` before it watches its parent, and what that import
+loads (not the database layer, not the solver) delays the watch.
 """
 

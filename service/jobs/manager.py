@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import PlanJob, utcnow
 from service.jobs.pool import WorkerPool
+from service.jobs.reasons import gave_up, worker_failed
 from service.jobs.rows import ACTIVE, engine_for, finish
 from service.jobs.runner import run_plan_job, warm
 from solvers.executor import Executor, make_executor
@@ -80,8 +81,8 @@ class JobManager:
         if hasattr(fut, "add_done_callback"):
             fut.add_done_callback(lambda f: self._done(job_id, attempt, f))
 
-    def _exited(self, job_id: str, attempt: int, reason: str) -> None:
-        finish(engine_for(self.url), job_id, attempt, "failed", reason=reason)
+    def _exited(self, job_id: str, attempt: int, reason: str, reason_ja: str) -> None:
+        finish(engine_for(self.url), job_id, attempt, "failed", reason=(reason, reason_ja))
 
     def _done(self, job_id: str, attempt: int, fut: Any) -> None:
         with self._lock:
@@ -94,7 +95,7 @@ class JobManager:
             exc = err
         if exc is None:
             return
-        reason = f"worker failed: {type(exc).__name__}: {exc}"
+        reason = worker_failed(exc)
         try:
             finish(engine_for(self.url), job_id, attempt, "failed", reason=reason)
         except Exception:  # noqa: BLE001 - the next start-up recovers the row
@@ -122,8 +123,7 @@ class JobManager:
                 if job.started_at is not None and job.attempt >= self.max_attempts:
                     job.status = "failed"
                     job.finished_at = utcnow()
-                    job.reason = (f"interrupted by a server restart; gave up after "
-                                  f"{job.attempt} attempts")
+                    job.reason, job.reason_ja = gave_up(job.attempt)
                     job.history = list(job.history) + [{"at": now, "event": "failed",
                                                         "reason": job.reason}]
                 else:

@@ -181,15 +181,16 @@ class WorkerPool:
     status the job ended with (``service.jobs.runner.run_plan_job`` for plan jobs); ``target`` must
     be a module-level function, as it is handed to a spawned process.
 
-    ``on_exit(job_id, attempt, reason)`` is called (from the pool's thread) when a job's
-    process ended without writing the job: terminated at its deadline, out of memory, or
-    crashed; it records the reason on the row. Cancelled jobs are not reported.
+    ``on_exit(job_id, attempt, reason, reason_ja)`` is called (from the pool's thread) when a
+    job's process ended without writing the job: terminated at its deadline, out of memory,
+    or crashed; it records the reason (English, Japanese) on the row. Cancelled jobs are not
+    reported.
     """
 
     def __init__(self, url: str, target: JobTarget, *, week_slots: int = 2,
                  document_slots: int = 1,
                  grace: float = 10.0, memory_mb: int | None = 4096,
-                 on_exit: Callable[[str, int, str], None] | None = None,
+                 on_exit: Callable[[str, int, str, str], None] | None = None,
                  spares: int | None = None, parts: dict[str, Any] | None = None):
         self.url, self.grace, self.memory_mb = url, grace, memory_mb
         self.target = target
@@ -370,7 +371,7 @@ class WorkerPool:
             ready = list(wait(waitables, timeout=0.25))
         else:
             time.sleep(0.25)
-        reports: list[tuple[str, int, str]] = []
+        reports: list[tuple[str, int, str, str]] = []
         with self._lock:
             if self._closing:
                 return True
@@ -402,25 +403,23 @@ class WorkerPool:
                 self.ended.append((job_id, r.ended or "exited", r.proc.process.exitcode,
                                    None if r.end_asked is None
                                    else round(time.monotonic() - r.end_asked, 3)))
-                reason = self._exit_reason(r)
-                if reason is not None:
-                    reports.append((job_id, r.attempt, reason))
-        for job_id, attempt, reason in reports:
+                why = self._exit_reason(r)
+                if why is not None:
+                    reports.append((job_id, r.attempt, *why))
+        for job_id, attempt, en, ja in reports:
             if self.on_exit is not None:
                 try:
-                    self.on_exit(job_id, attempt, reason)
+                    self.on_exit(job_id, attempt, en, ja)
                 except Exception:  # noqa: BLE001 - the next start-up recovers the row
                     log.exception("could not record the end of job %s", job_id)
         return False
 
-    def _exit_reason(self, r: _Running) -> str | None:
+    def _exit_reason(self, r: _Running) -> tuple[str, str] | None:
+        """Why the job's process ended without writing it (English, Japanese), or None."""
         if r.ended in ("written", "cancelled"):
             return None
-        limit = round(r.deadline - r.started - self.grace, 1)
-        if r.ended == "deadline":
-            return (f"stopped: still running {self.grace:g} s after its time limit "
-                    f"({limit:g} s); the worker was terminated")
-        code = r.proc.process.exitcode
-        if r.ended == "memory" or code in (71, -6):
-            return f"stopped: the solve needed more than {self.memory_mb} MB of memory"
-        return f"worker process ended unexpectedly (exit code {code})"
+        from service.jobs.reasons import exit_reason  # start fast: not in a worker's first import
+
+        return exit_reason(r.ended or "exited", grace=self.grace,
+                           limit=round(r.deadline - r.started - self.grace, 1),
+                           memory_mb=self.memory_mb, exitcode=r.proc.process.exitcode)

@@ -53,15 +53,17 @@ def guarded_update(job_id: str, attempt: int, statuses: tuple[str, ...]) -> Any:
 
 def finish(eng: Engine, job_id: str, attempt: int, status: str, *,
             plan: dict[str, Any] | None = None, progress: dict[str, Any] | None = None,
-            reason: str | None = None) -> str:
-    """Write the job\'s end (``status``, its plan, progress and reason) unless another attempt
-    took the row or it is no longer active; returns ``status``, or ``"skipped"``."""
+            reason: tuple[str, str] | None = None) -> str:
+    """Write the job\'s end (``status``, its plan, progress and ``reason``: English, Japanese,
+    see ``service.jobs.reasons``) unless another attempt took the row or it is no longer
+    active; returns ``status``, or ``"skipped"``."""
+    en, ja = reason if reason is not None else (None, None)
     with eng.begin() as conn:
         hist = conn.execute(select(PlanJob.history).where(PlanJob.id == job_id)).scalar()
         history = list(hist or []) + [{"at": utcnow().isoformat(), "event": status,
-                                       **({"reason": reason} if reason else {})}]
-        values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "reason": reason,
-                                  "history": history}
+                                       **({"reason": en} if en else {})}]
+        values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "reason": en,
+                                  "reason_ja": ja, "history": history}
         if plan is not None:
             values["plan"] = plan
         if progress is not None:

@@ -15,6 +15,7 @@ from engine.changes import with_changes
 from engine.errors import InputError
 from engine.format import parse_plan, parse_plan_request, plan_to_dict
 from service.db import PlanJob, utcnow
+from service.jobs.reasons import invalid_input, no_plan, solver_error
 from service.jobs.rows import ACTIVE, engine_for, finish, guarded_update
 
 __all__ = ["run_plan_job", "warm"]
@@ -53,7 +54,7 @@ def run_plan_job(url: str, job_id: str, attempt: int,
         problem = parse_plan_request(row.request_doc)
         previous = parse_plan(row.previous_doc) if row.previous_doc else None
     except InputError as err:
-        return finish(eng, job_id, attempt, "failed", reason=f"invalid input: {err}")
+        return finish(eng, job_id, attempt, "failed", reason=invalid_input(err))
     t0 = time.perf_counter()
     latest: list[Progress] = []
     stop = threading.Event()
@@ -100,8 +101,7 @@ def run_plan_job(url: str, job_id: str, attempt: int,
                                            executor_workers=where.get("workers")))
     except Exception as exc:  # noqa: BLE001 - recorded as the job's reason
         log.exception("plan job %s failed", job_id)
-        return finish(eng, job_id, attempt, "failed",
-                       reason=f"solver error: {type(exc).__name__}: {exc}")
+        return finish(eng, job_id, attempt, "failed", reason=solver_error(exc))
     finally:
         stop.set()
         thread.join()
@@ -110,9 +110,8 @@ def run_plan_job(url: str, job_id: str, attempt: int,
              "bound": plan.bound, "solutions": None, "phase": "finished"}
     if plan.status in ("optimal", "feasible"):
         return finish(eng, job_id, attempt, "done", plan=doc, progress=final)
-    reason = "; ".join(plan.messages) or f"the planner answered {plan.status}"
     return finish(eng, job_id, attempt, "failed", plan=doc, progress=final,
-                   reason=f"no plan: {reason}")
+                  reason=no_plan(plan.status, plan.messages, plan.messages_ja))
 
 
 

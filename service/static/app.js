@@ -729,7 +729,11 @@ function renderJob() {
   // a repair the model could not make says why in its own words (not "visits released")
   if (fallback) parts.push(state.lang === "ja" ? fallback.message_ja : fallback.message);
   else if (job.status === "done" && plan.status) parts.push(planWord(plan.status, plan.objective, plan.bound));
-  else if (typeof p.objective === "number") parts.push(planWord(null, p.objective, p.bound));
+  // the search's progress speaks of a plan only while the search goes on: a failed or
+  // cancelled job has no plan, whatever its last objective and ceiling were
+  else if (["queued", "running"].includes(job.status) && typeof p.objective === "number") {
+    parts.push(planWord(null, p.objective, p.bound));
+  }
   parts.push(job.published_at ? `${t("published_at")} ${japanTime(job.published_at)}` : t("not_published"));
   const shown = state.source === "job" ? job : state.shown;
   if (job.reason && job.status !== "done") parts.push(jobReason(job, plan, shown === job));
@@ -766,13 +770,14 @@ function renderJob() {
 
 /** Why a job ended without a plan, in the page's language: a plan that could not be made says
  * why in its own notes (plan/1 ``messages_ja``, ``messages``), which the notes section shows
- * when it shows this job's plan, so the status line then only points there; the service's own
- * reason (a worker that failed, bad input) is given in English only. */
+ * when it shows this job's plan, so the status line then only points there; else the
+ * service's own reason (bad input, an internal error, a worker that stopped), ``reason_ja``
+ * on the Japanese page (a job failed before the service kept it has only ``reason``). */
 function jobReason(job, plan, notesShown) {
   const ja = state.lang === "ja" && Array.isArray(plan.messages_ja) && plan.messages_ja.length;
   const notes = ((ja ? plan.messages_ja : plan.messages) || [])
     .filter((m) => typeof m === "string" && m);
-  if (!notes.length) return job.reason;
+  if (!notes.length) return (state.lang === "ja" && job.reason_ja) || job.reason;
   return notesShown ? t("reason_in_notes") : notes.join(" / ");
 }
 

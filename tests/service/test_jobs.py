@@ -80,6 +80,7 @@ def test_restart_resumes_interrupted_jobs_and_fails_exhausted_ones(service: Serv
     assert wait_job(service, f"/v1/plan-jobs/{never_started}")["status"] == "done"
     failed = service.get("centre", f"/v1/plan-jobs/{exhausted}").json()
     assert failed["status"] == "failed" and "gave up after 2 attempts" in failed["reason"]
+    assert failed["reason_ja"] == "サーバーの再起動で計算が中断され、2 回試みたので打ち切りました"
 
 
 def test_cancel_a_queued_job(service: Service) -> None:

@@ -91,6 +91,7 @@ def test_job_past_its_deadline_is_stopped_with_the_reason(service: Service) -> N
         pool.grace = grace
     assert job["status"] == "failed", job
     assert "time limit" in job["reason"] and "terminated" in job["reason"]
+    assert job["reason_ja"].startswith("制限時間（") and "止めました" in job["reason_ja"]
     assert job_id not in pool.running()
 
 
@@ -201,3 +202,4 @@ def test_pool_reports_a_worker_that_died_without_writing(tmp_path: Any) -> None:
         pool.shutdown()
         eng.dispose()
     assert reports[0][:2] == (job_id, 1) and "exit code -9" in reports[0][2]
+    assert reports[0][3] == "計算のプロセスが予期せず終了しました（終了コード -9）"

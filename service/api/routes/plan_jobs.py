@@ -25,6 +25,7 @@ from service.api.views import job_view
 from service.config import Settings
 from service.db import PlanJob, utcnow
 from service.glossary import state_words
+from service.jobs.reasons import cancelled
 from service.jobs.rows import ACTIVE, new_job
 from service.problems import ApiProblem
 from service.schemas import WeekJob
@@ -160,7 +161,7 @@ def cancel_plan_job(job_id: Id, who: CentreKey, s: SessionDep, jobs: JobsDep) ->
         en, ja = state_words("job", job.status)
         raise ApiProblem(409, f"the plan job is already {en}", f"計画ジョブは既に{ja}です")
     job.status, job.finished_at = "cancelled", utcnow()
-    job.reason = "cancelled by the centre"
+    job.reason, job.reason_ja = cancelled()
     job.history = list(job.history) + [{"at": utcnow().isoformat(), "event": "cancelled"}]
     audit(s, who, "plan_job.cancel", f"plan_job:{job.id}")
     s.commit()
