@@ -8,7 +8,7 @@ gives English.
 
 The catalogue is kept with Babel::
 
-    pybabel extract -F babel.cfg -k NC_:1c,2 -k NP_:1,2 -o service/locale/dxshare.pot service
+    pybabel extract -F babel.cfg -k NC_:1c,2 -k NP_:1,2 -o service/locale/dxshare.pot .
     pybabel update -i service/locale/dxshare.pot -d service/locale -D dxshare
     pybabel compile -d service/locale -D dxshare
 
