@@ -251,8 +251,7 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
         bound = _least_bound(found.bound, problem, explainer)
         return _finish(problem, "feasible", greedy_value, max(bound, greedy_value), greedy,
                        greedy_routes, explainer, options, t0, info)
-    values = found.values
-    main_value = found.objective
+    values, main_value = found.values, found.objective
     bound = _least_bound(found.bound, problem, explainer)
     if options.previous is not None and options.previous.visits:
         values, main_value = _fewest_moves(model, objective, values, main_value, clock,
@@ -260,16 +259,28 @@ def _solve(problem: PlanRequest, options: SolveOptions) -> Plan:
     plan_visits, routes = model.read_plan(lambda var: values[var.index])
     # A proof covers the plan returned; a stability phase never lowers the main objective.
     optimal = found.status == "optimal"
-    # The plan is worth what FORMAT.md's formula gives on it as written: short of a proof the
-    # solver's overtime minutes may stand above the day's real end, its value then below.
-    main_value = max(main_value, objective_value(problem, plan_visits, routes))
-    if not optimal and greedy_ok and greedy_value > main_value:
-        # a search that ran out of time on a worse plan than the first: the first is the answer
-        info["first_plan"] = "greedy"
-        plan_visits, routes, main_value = greedy, greedy_routes, greedy_value
+    plan_visits, routes, main_value = _worth_or_first(
+        problem, optimal, (plan_visits, routes, main_value),
+        (greedy, greedy_routes, greedy_value if greedy_ok else None), info)
     return _finish(problem, "optimal" if optimal else "feasible", main_value,
                    main_value if optimal else max(bound, main_value), plan_visits,
                    routes, explainer, options, t0, info)
+
+
+def _worth_or_first(problem: PlanRequest, optimal: bool,
+                    found: tuple[list[Visit], list[Route], int],
+                    first: tuple[list[Visit], list[Route], int | None], info: dict[str, object]
+                    ) -> tuple[list[Visit], list[Route], int]:
+    """The search's plan with what it is worth, or the first plan (worth None: it may not be
+    the answer) where a search that ran out of time ends below it. A plan is worth FORMAT.md's
+    formula on it as written: short of a proof, the solver's overtime minutes may stand above
+    the days' real ends, its objective then below the plan's worth."""
+    visits, routes, value = found
+    value = max(value, objective_value(problem, visits, routes))
+    if not optimal and first[2] is not None and first[2] > value:
+        info["first_plan"] = "greedy"
+        return first[0], first[1], first[2]
+    return visits, routes, value
 
 
 #: The first plan may use this share of the time limit (and ends by twice it from the start):

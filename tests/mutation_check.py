@@ -177,10 +177,10 @@ MUTATIONS = [
              "    elif False:", ("tests/test_stopped_short.py",)),
     Mutation("stopped short: a solution's objective taken for its plan's worth",
              "solvers/planner.py",
-             "    main_value = max(main_value, objective_value(problem, plan_visits, routes))\n",
+             "    value = max(value, objective_value(problem, visits, routes))\n",
              "", ("tests/test_stopped_short.py",)),
     Mutation("stopped short: a plan below the first plan answered", "solvers/planner.py",
-             "    if not optimal and greedy_ok and greedy_value > main_value:",
+             "    if not optimal and first[2] is not None and first[2] > value:",
              "    if False:", ("tests/test_stopped_short.py",)),
     # --- redundant rules must never cut a real plan
     Mutation("redundant: online never fits beside a tour", "solvers/routes.py",
