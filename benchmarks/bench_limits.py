@@ -52,6 +52,9 @@ SHAPES: dict[str, dict[str, Any]] = {
     "400 calls, 30 visits, season, nights": {"calls": 400, "visits": 30, "weeks": 15,
                                              "nights": True},
     "1000 calls in a week": {"calls": 1000},
+    "1000 calls, every rule, nights": {"calls": 1000, "rules": True, "nights": True},
+    "40 calls, 20 visits, every rule, nights": {"calls": 40, "visits": 20, "rules": True,
+                                                "nights": True},
 }
 PEER = "Ehime demo week (peer)"
 

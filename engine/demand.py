@@ -142,13 +142,15 @@ def ehime_week(start: str | dt.date, **kwargs: Any) -> PlanRequest:
 
 def busy_expert_document(calls: int, *, start: str | dt.date = "2026-12-07", weeks: int = 1,
                          visits: int = 0, windows: bool = False, dates: bool = False,
-                         nights: bool = False, seed: int = 0) -> dict[str, Any]:
+                         nights: bool = False, rules: bool = False,
+                         seed: int = 0) -> dict[str, Any]:
     """One expert's busy stretch, the shape that tests the planner's time limit: the design
     expert alone, ``weeks`` weeks from Monday ``start``, ``calls`` online 30-minute requests
     (priority 1–10) open for the whole horizon unless ``dates`` (then half of them a run of
     1–3 workdays), no window unless ``windows`` (then half of them a morning, an afternoon or
     a random two-hour window), and ``visits`` on-site requests of 60 or 90 minutes; with
-    ``nights`` the expert may stay the night anywhere (two nights a trip, 3,000 a night).
+    ``nights`` the expert may stay the night anywhere (two nights a trip, 3,000 a night);
+    with ``rules`` every other rule of an expert's real week too (``_every_rule``).
 
     >>> doc = busy_expert_document(40)
     >>> len(doc["requests"]), {q["mode"] for q in doc["requests"]}
@@ -188,4 +190,28 @@ def busy_expert_document(calls: int, *, start: str | dt.date = "2026-12-07", wee
                                       [fmt_time(lo), fmt_time(lo + 120)]])
         reqs.append(q)
     doc["requests"] = reqs
+    return _every_rule(doc, monday) if rules else doc
+
+
+def _every_rule(doc: dict[str, Any], monday: dt.date) -> dict[str, Any]:
+    """The rules of an expert's real week on a one-expert document: starts on the quarter
+    hour, 45 minutes of lunch in 11:30–13:30, a standing appointment on Monday and one at a
+    place on Tuesday, an hour of overtime, eight town halls closed 12:00–13:00, nine
+    follow-ups a day or more after the request before them, and every third request due on
+    Tuesday (50 a day late)."""
+    expert = doc["experts"][0]
+    doc["horizon"]["start_grid_min"] = 15
+    expert["lunch"] = {"minutes": 45, "window": ["11:30", "13:30"]}
+    expert["busy"] = [{"date": str(monday), "start": "14:00", "end": "15:00"},
+                      {"date": str(monday + dt.timedelta(days=1)), "start": "10:00",
+                       "end": "11:00", "at": doc["locations"][3]["id"]}]
+    expert["overtime"] = {"max_minutes": 60, "minute_cost": 20}
+    for loc in doc["locations"][:8]:
+        loc["closed"] = [["12:00", "13:00"]]
+    reqs = doc["requests"]
+    for i in range(0, min(len(reqs), 20) - 1, 2):
+        reqs[i + 1]["after"] = {"request": reqs[i]["id"], "min_days": 1}
+    for q in reqs[::3]:
+        q["due"] = str(monday + dt.timedelta(days=1))
+    doc.setdefault("objective", {})["late_day"] = 50
     return doc

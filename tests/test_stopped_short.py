@@ -12,8 +12,6 @@ rounds' repaired plan was kept, the first plan never weighed against it).
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from engine.checker import check_plan
@@ -30,24 +28,7 @@ from solvers.planner import SolveOptions, build_routes, solve
 
 
 def _week() -> PlanRequest:
-    doc = busy_expert_document(40, visits=20)
-    monday = dt.date.fromisoformat(doc["horizon"]["start"])
-    expert = doc["experts"][0]
-    doc["horizon"]["start_grid_min"] = 15
-    expert["lunch"] = {"minutes": 45, "window": ["11:30", "13:30"]}
-    expert["busy"] = [{"date": str(monday), "start": "14:00", "end": "15:00"},
-                      {"date": str(monday + dt.timedelta(days=1)), "start": "10:00",
-                       "end": "11:00", "at": doc["locations"][3]["id"]}]
-    expert["overtime"] = {"max_minutes": 60, "minute_cost": 20}
-    for loc in doc["locations"][:8]:
-        loc["closed"] = [["12:00", "13:00"]]
-    reqs = doc["requests"]
-    for i in range(0, 18, 2):
-        reqs[i + 1]["after"] = {"request": reqs[i]["id"], "min_days": 1}
-    for q in reqs[::3]:
-        q["due"] = str(monday + dt.timedelta(days=1))
-    doc.setdefault("objective", {})["late_day"] = 50
-    return parse_plan_request(doc)
+    return parse_plan_request(busy_expert_document(40, visits=20, rules=True))
 
 
 @pytest.fixture(scope="module")

@@ -283,17 +283,24 @@ class TourRules(NightRules):
         blocks = self._blocks_of(day)
         gaps = [tour.gaps(e.base, cands, self.travel.minutes, e.work_start, e.day_end)
                 for tour in day.tours] if day.online and blocks.plain else []
+        # Calls alike (window, length, closed hours) clash with the same tours: found once.
+        clashes: dict[object, list[cp_model.IntVar]] = {}
         for rid in day.online:
+            self._check_deadline()      # days of many calls and many tours: on the clock
             q = self.p.request_by_id[rid]
             lo, hi = self._window[rid, e.id, d]
             if blocks.plain:
-                clash = [lit for g, lit in zip(gaps, day.tour_lits, strict=True)
-                         if not fits_in_gaps(g, lo, hi, q.duration_min,
-                                             grid=self.p.horizon.start_grid_min)]
+                key: object = (lo, hi, q.duration_min)
+                if key not in clashes:
+                    clashes[key] = [lit for g, lit in zip(gaps, day.tour_lits, strict=True)
+                                    if not fits_in_gaps(g, lo, hi, q.duration_min,
+                                                        grid=self.p.horizon.start_grid_min)]
             else:       # beside lunch, standing appointments and closed hours too
-                call = blocks.call(rid, lo, hi)
-                clash = [lit for t, lit in zip(day.tours, day.tour_lits, strict=True)
-                         if not blocks.reach(t).call_fits(call)]
+                key = blocks.call(rid, lo, hi)
+                if key not in clashes:
+                    clashes[key] = [lit for t, lit in zip(day.tours, day.tour_lits, strict=True)
+                                    if not blocks.reach(t).call_fits(key)]
+            clash = clashes[key]
             if clash:
                 # the day has at most one tour, so one list says it for all of them
                 self.m.add_at_most_one([self.present[rid, e.id, d], *clash])
