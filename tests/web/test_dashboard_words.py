@@ -91,7 +91,9 @@ def test_cancel_and_publish_ask_first(browser: Any, live: Live,
         assert api.get(f"/v1/requests/{rid}").json()["status"] == "submitted"
     _css(browser, cancel).click()
     _confirm(browser, yes=True)
-    _wait(browser, lambda d: "取消" in _css(d, f'#requests-table tr[data-id="{rid}"]').text)
+    # cancelled once its own 取消 button is gone (the button's word alone says nothing yet)
+    _wait(browser, lambda d: not _all(d, cancel)
+          and "取消" in _css(d, f'#requests-table tr[data-id="{rid}"]').text)
     with live.api("centre") as api:
         assert api.get(f"/v1/requests/{rid}").json()["status"] == "cancelled"
 
