@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from engine.clock import grid_up
 from engine.ehime import municipalities
 from engine.model import Plan, PlanRequest
 from engine.tables import expert_name
@@ -236,7 +237,7 @@ def week_chart(problem: PlanRequest, plan: Plan, *, lang: str | None = None) -> 
     hours = [v.start for v in plan.visits] + [r.leave for r in plan.routes]
     ends = [v.end for v in plan.visits] + [r.return_ for r in plan.routes]
     lo = (min(hours, default=8 * 60) // 60) * 60
-    hi = -(-max(ends, default=18 * 60) // 60) * 60
+    hi = grid_up(max(ends, default=18 * 60), 60)
     for ax, day in zip(axes.flat, dates, strict=False):
         for r in plan.routes:
             if r.date == day and r.expert in colours:

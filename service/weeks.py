@@ -35,10 +35,6 @@ __all__ = ["HOLDING", "event_additions", "pending_fixed", "publish_plan", "publi
 HOLDING = ("pending",)
 
 
-def _fmt(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def _parse_hhmm(text: str) -> int:
     h, m = text.split(":")
     return int(h) * 60 + int(m)
@@ -106,7 +102,7 @@ def week_document(session: Session, monday: dt.date, *, keep_published: str = "f
         for v in session.scalars(select(VisitRow).where(VisitRow.week == monday,
                                                         VisitRow.active.is_(True))):
             published[v.request_id] = {"experts": list(v.experts), "date": v.date.isoformat(),
-                                       "start": _fmt(v.start)}
+                                       "start": fmt_time(v.start)}
     fixed = dict(published) if keep_published == "fixed" else {}
     rules = _event_rules(session, monday)
     # what happened stays as it happened, even when published visits are only preferred:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from engine.calendar import calls_of, keep_out
+from engine.clock import grid_up
 from engine.kpis import served_value
 from engine.model import Plan, PlanRequest, Request, Visit
 from engine.travel import TravelTimes
@@ -165,7 +166,7 @@ def _starts(lo: int, hi: int, grid: int) -> Iterable[int]:
     """Starts to try between ``lo`` and ``hi`` (both on the appointment ``grid``): both ends
     and every multiple of ``_GRID`` that is also on the grid."""
     step = math.lcm(_GRID, grid)
-    first = -(-lo // step) * step
+    first = grid_up(lo, step)
     yield lo
     yield from (s for s in range(first, hi + 1, step) if s != lo)
     if hi != lo and hi % step:

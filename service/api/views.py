@@ -6,17 +6,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from engine.clock import fmt_time
 from engine.names import resolve_municipality
 from service.auth import Principal
 from service.clock import has_started
 from service.db import ExpertRow, MunicipalityRow, PlanJob, RequestRow, VisitRow
 
-__all__ = ["expert_view", "hhmm", "job_view", "muni_view", "request_view", "visit_view"]
-
-
-def hhmm(minutes: int) -> str:
-    """Minutes after midnight as ``HH:MM``, e.g. 570 → ``09:30``."""
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+__all__ = ["expert_view", "job_view", "muni_view", "request_view", "visit_view"]
 
 
 def request_view(q: RequestRow) -> dict[str, Any]:
@@ -40,7 +36,7 @@ def visit_view(v: VisitRow, who: Principal, q: RequestRow | None, *, now: dt.dat
     out: dict[str, Any] = {
         "id": v.id, "request": v.request_id, "municipality": v.municipality,
         "experts": list(v.experts), "mode": v.mode, "date": v.date.isoformat(),
-        "start": hhmm(v.start), "end": hhmm(v.end),
+        "start": fmt_time(v.start), "end": fmt_time(v.end),
         "title": q.doc.get("title", "") if q is not None else "",
         "held": v.held, "satisfaction": v.satisfaction, "changed": changed,
         "started": has_started(v.date, v.start, now), "url": f"/v1/visits/{v.id}"}

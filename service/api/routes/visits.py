@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.clock import fmt_time
 from engine.errors import Conflict, InputError, Problem
 from engine.kpis import satisfaction_kpis
 from service.api.deps import CurrentKey, IntId, SessionDep, SettingsDep, WriterKey, audit, not_found
-from service.api.views import hhmm, visit_view
+from service.api.views import visit_view
 from service.auth import Principal
 from service.clock import has_started, japan_now
 from service.db import MunicipalityRow, RequestRow, VisitRow, utcnow
@@ -85,7 +86,7 @@ def put_outcome(visit_id: IntId, who: WriterKey, s: SessionDep, settings: Settin
     v = own_visit(s, who, visit_id)
     now = japan_now(settings)
     if not has_started(v.date, v.start, now):
-        when = f"{v.date.isoformat()} {hhmm(v.start)}"
+        when = f"{v.date.isoformat()} {fmt_time(v.start)}"
         raise Conflict(f"the visit starts at {when}: its outcome can be recorded once it has "
                        "started", f"この訪問は {when} 開始です。成果は訪問の開始後に記録できます")
     v.held, v.notes, v.satisfaction = body.held, body.notes, body.satisfaction
