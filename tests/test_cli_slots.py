@@ -4,6 +4,7 @@ on the phone (Japanese by default), and as a file anyone can check."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,10 +28,9 @@ def write(path, doc: dict[str, Any]) -> str:
     return str(path)
 
 
-@pytest.fixture
-def files(tmp_path):
-    """(week.json with the new request n1, plan.json planned without it)."""
-    doc = load_doc("two_towns")
+def _week_and_plan(tmp_path, doc: dict[str, Any]) -> tuple[str, str]:
+    """``doc`` (two days from 12/7) with the new request n1 as week.json, and plan.json
+    planned without it."""
     doc["horizon"] = {"start": "2026-12-07", "end": "2026-12-08"}
     doc["requests"].append(req("n1", "town_b", duration=60, priority=7, title="広報相談"))
     without = json.loads(json.dumps(doc))
@@ -38,7 +38,14 @@ def files(tmp_path):
     plan = tmp_path / "plan.json"
     assert main(["plan", write(tmp_path / "w0.json", without), "--out", str(plan),
                  "--quiet"]) == 0
-    return write(tmp_path / "week.json", doc), str(plan), doc
+    return write(tmp_path / "week.json", doc), str(plan)
+
+
+@pytest.fixture
+def files(tmp_path):
+    """(week.json with the new request n1, plan.json planned without it)."""
+    doc = load_doc("two_towns")
+    return (*_week_and_plan(tmp_path, doc), doc)
 
 
 def test_proposals_in_japanese_by_default_and_the_file_checks_out(files, tmp_path, capsys):
@@ -119,18 +126,11 @@ def test_an_invalid_plan_is_refused_in_japanese_naming_the_place(tmp_path, capsy
     place by its Japanese name (not its code), the date as 12/7, the request by its subject."""
     doc = json.loads(json.dumps(load_doc("two_towns"), ensure_ascii=False)
                      .replace("town_a", "383562").replace("A町", "上島町"))
-    doc["horizon"] = {"start": "2026-12-07", "end": "2026-12-08"}
     doc["requests"][0]["title"] = "広報誌の刷新"
-    doc["requests"].append(req("n1", "town_b", duration=60, priority=7, title="広報相談"))
-    without = json.loads(json.dumps(doc))
-    without["requests"] = without["requests"][:-1]
-    plan = tmp_path / "plan.json"
-    assert main(["plan", write(tmp_path / "w0.json", without), "--out", str(plan),
-                 "--quiet"]) == 0
-    bad = json.loads(plan.read_text(encoding="utf-8"))
+    week, plan = _week_and_plan(tmp_path, doc)
+    bad = json.loads(Path(plan).read_text(encoding="utf-8"))
     [v] = [v for v in bad["visits"] if v["request"] == "a1"]
     v["start"], v["end"] = "07:00", "08:00"          # before the town hall opens
-    week = write(tmp_path / "week.json", doc)
     capsys.readouterr()
     assert main(["slots", week, write(tmp_path / "bad.json", bad), "--request", "n1"]) == 2
     err = capsys.readouterr().err
