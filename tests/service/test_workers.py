@@ -78,13 +78,14 @@ def test_cancel_terminates_the_worker_process(service: Service) -> None:
 def test_job_past_its_deadline_is_stopped_with_the_reason(service: Service) -> None:
     """A job still running at its deadline is terminated and failed with the reason. The
     planner keeps its time limit, so the pool's deadline is set before the limit (a grace
-    below zero) to stand for a job that overruns: reading the week and writing the plan
-    alone take longer than 0.05 s."""
+    below zero) to stand for a job that overruns: 0.05 s after the start of a job of 2 s.
+    (With a limit of 0.3 s the job could end within the pool's 0.25 s between looks, and
+    was once written done.)"""
     pool = _pool(service)
     grace = pool.grace
-    pool.grace = -0.25
+    pool.grace = -1.95
     try:
-        r = service.post("centre", "/v1/plan-jobs", _big_document(), params={"time_limit": 0.3})
+        r = service.post("centre", "/v1/plan-jobs", _big_document(), params={"time_limit": 2.0})
         job_id = r.json()["id"]
         job = wait_job(service, r.json()["url"], timeout=60)
     finally:
